@@ -1,0 +1,90 @@
+/**
+ * R-7.2: the audit chain detects a changed, deleted, reordered or truncated event, each at the
+ * right position, when the SQLite file is edited behind the program's back.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { fixedClock } from '../clock.ts';
+import { openDatabase } from '../store/db.ts';
+import { AuditLog } from './log.ts';
+import { tempDir } from '../../test/helpers.ts';
+
+function logWith(n: number): { path: string; log: AuditLog; close: () => void } {
+  const path = join(tempDir(), 'audit.db');
+  const db = openDatabase(path, { create: true });
+  const log = new AuditLog(db, fixedClock(new Date('2026-11-25T00:00:00Z')));
+  for (let i = 1; i <= n; i++) log.append({ actor: 'alice', roles: ['ca-administrator'], action: 'test.event', target: `t${i}`, outcome: 'success', details: { i } });
+  return { path, log, close: () => db.close() };
+}
+
+/** Edits the database file as an attacker with file access would: triggers dropped first. */
+function tamper(path: string, sql: string): void {
+  const raw = new Database(path);
+  raw.exec('DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;');
+  raw.exec(sql);
+  raw.close();
+}
+
+function verifyFile(path: string) {
+  const db = openDatabase(path);
+  try {
+    return new AuditLog(db, fixedClock(new Date())).verify();
+  } finally {
+    db.close();
+  }
+}
+
+describe('R-7.2 hash-chained audit log', () => {
+  it('verifies an untouched log and chains each event to the one before', () => {
+    const { log, close } = logWith(5);
+    const v = log.verify();
+    assert.equal(v.ok, true);
+    assert.equal(v.events, 5);
+    const events = log.list();
+    for (let i = 1; i < events.length; i++) assert.equal(events[i].prevHash, events[i - 1].hash);
+    assert.equal(log.head().hash, events[4].hash);
+    close();
+  });
+
+  it('refuses UPDATE and DELETE through SQL while the triggers stand', () => {
+    const { log, close, path } = logWith(2);
+    close();
+    const raw = new Database(path);
+    assert.throws(() => raw.exec("UPDATE audit_events SET actor = 'mallory' WHERE seq = 1"), /append-only/);
+    assert.throws(() => raw.exec('DELETE FROM audit_events WHERE seq = 1'), /append-only/);
+    raw.close();
+    void log;
+  });
+
+  const cases: { name: string; sql: string; position: number; problem: RegExp }[] = [
+    { name: 'one changed byte in an event', sql: "UPDATE audit_events SET target = 't4X' WHERE seq = 4", position: 4, problem: /changed/ },
+    { name: 'a changed outcome (refused made to look successful)', sql: "UPDATE audit_events SET outcome = 'refused' WHERE seq = 2", position: 2, problem: /changed/ },
+    { name: 'a deleted event', sql: 'DELETE FROM audit_events WHERE seq = 3', position: 3, problem: /missing/ },
+    {
+      name: 'two events swapped',
+      sql: `UPDATE audit_events SET seq = -1 WHERE seq = 5; UPDATE audit_events SET seq = 5 WHERE seq = 6; UPDATE audit_events SET seq = 6 WHERE seq = -1;`,
+      position: 5, problem: /changed|follow|order/,
+    },
+    { name: 'the last events cut off', sql: 'DELETE FROM audit_events WHERE seq > 6', position: 7, problem: /cut off/ },
+    {
+      name: 'a forged event inserted in the middle (later ones renumbered)',
+      sql: `UPDATE audit_events SET seq = seq + 1000 WHERE seq >= 4; UPDATE audit_events SET seq = seq - 999 WHERE seq >= 1000;
+            INSERT INTO audit_events (seq, at, actor, roles, action, target, outcome, details, prev_hash, hash)
+              SELECT 4, at, 'mallory', roles, action, target, outcome, details, prev_hash, hash FROM audit_events WHERE seq = 3;`,
+      position: 4, problem: /follow/,
+    },
+  ];
+  for (const c of cases) {
+    it(`detects ${c.name} and reports event ${c.position}`, () => {
+      const { path, close } = logWith(8);
+      close();
+      tamper(path, c.sql);
+      const v = verifyFile(path);
+      assert.equal(v.ok, false);
+      assert.equal(v.firstBad?.position, c.position, v.firstBad?.problem);
+      assert.match(v.firstBad!.problem, c.problem);
+    });
+  }
+});

@@ -1,0 +1,86 @@
+/**
+ * An installation home: the SQLite store and the config file, opened together with the audit
+ * log, the clock and the random source every use case receives.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AuditLog } from '../audit/log.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import { defaultInstallationConfig, parseInstallationConfig, renderInstallationConfig, type InstallationConfig } from '../config/installation.ts';
+import { CaError } from '../errors.ts';
+import { openDatabase, type Db } from '../store/db.ts';
+
+export const DATABASE_FILE = 'rootca.db';
+export const CONFIG_FILE = 'rootca.yaml';
+
+export interface Installation {
+  home: string;
+  db: Db;
+  config: InstallationConfig;
+  audit: AuditLog;
+  clock: Clock;
+  /** CSPRNG bytes (serials, key ids). */
+  random(n: number): Buffer;
+  /** Who runs this process, for events no operator authenticated (e.g. `system:root`). */
+  systemActor: string;
+  close(): void;
+}
+
+export interface OpenInstallationOptions {
+  clock?: Clock;
+}
+
+/** `ROOTCA_HOME`, else `./rootca-data`. */
+export function defaultHome(): string {
+  return resolve(process.env.ROOTCA_HOME ?? 'rootca-data');
+}
+
+/** Creates a new installation; refuses an existing one (nothing is overwritten). */
+export function initInstallation(home: string, p: { name: string; baseUrl?: string } & OpenInstallationOptions): Installation {
+  const dir = resolve(home);
+  if (existsSync(join(dir, DATABASE_FILE)) || existsSync(join(dir, CONFIG_FILE))) {
+    throw new CaError('INSTALLATION_EXISTS', `${dir} already holds a rootca installation; nothing was changed`);
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const config = defaultInstallationConfig(p.name);
+  if (p.baseUrl) config.repository.baseUrl = p.baseUrl;
+  writeFileSync(join(dir, CONFIG_FILE), renderInstallationConfig(config), { flag: 'wx', mode: 0o600 });
+  const inst = open(dir, config, { ...p, create: true });
+  inst.audit.append({ actor: inst.systemActor, roles: [], action: 'installation.init', target: p.name, outcome: 'success', details: { home: dir } });
+  return inst;
+}
+
+export function openInstallation(home: string, options: OpenInstallationOptions = {}): Installation {
+  const dir = resolve(home);
+  const configPath = join(dir, CONFIG_FILE);
+  if (!existsSync(join(dir, DATABASE_FILE))) {
+    throw new CaError('INSTALLATION_NOT_FOUND', `no rootca installation in ${dir}: run \`rootca init --home ${home}\` first`);
+  }
+  const config = parseInstallationConfig(readFileSync(configPath, 'utf8'), configPath);
+  return open(dir, config, options);
+}
+
+function open(dir: string, config: InstallationConfig, options: OpenInstallationOptions & { create?: boolean }): Installation {
+  const db = openDatabase(join(dir, DATABASE_FILE), { create: options.create });
+  const clock = options.clock ?? systemClock;
+  return {
+    home: dir,
+    db,
+    config,
+    audit: new AuditLog(db, clock),
+    clock,
+    random: (n) => randomBytes(n),
+    systemActor: `system:${safeUser()}`,
+    close: () => db.close(),
+  };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

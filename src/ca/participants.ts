@@ -1,0 +1,64 @@
+/**
+ * Gathering the people an operation needs (CPS 5.2.2: "operations by at least two persons").
+ * Each participant unlocks their credential and signs the operation's digest; the signatures
+ * go into the audit event, so the record shows who was present, not just who was named.
+ */
+import { createHash } from 'node:crypto';
+import { CaError } from '../errors.ts';
+import { verifyCredentialSignature, type UnlockedCredential } from '../keys/credential.ts';
+import { wipe } from '../keys/wipe.ts';
+import { canonicalJson } from '../util/canonical-json.ts';
+import type { Installation } from './installation.ts';
+import { authenticateOperator, type OperatorRecord } from './operators.ts';
+
+/** Where passphrases come from: a hidden prompt, a file, or an environment variable (cli/). */
+export interface PassphraseSource {
+  /** The passphrase of `operator`, or undefined if this source has none for them. */
+  get(operator: string, prompt: string): Promise<Buffer | undefined>;
+}
+
+export interface Participant {
+  operator: OperatorRecord;
+  credential: UnlockedCredential;
+  /** Signature over the operation digest with the participant's credential. */
+  signature: Buffer;
+}
+
+/** SHA-256 over the canonical JSON of an operation: what every participant signs. */
+export function operationDigest(operation: Record<string, unknown>): Buffer {
+  return createHash('sha256').update(canonicalJson(operation)).digest();
+}
+
+/** Asks `source` for one person's passphrase and unlocks their credential; refusals are audited. */
+export async function bringParticipant(inst: Installation, name: string, source: PassphraseSource, purpose: string, digest: Buffer): Promise<Participant | undefined> {
+  const passphrase = await source.get(name, `passphrase for ${name} (${purpose})`);
+  if (!passphrase) return undefined;
+  try {
+    const { operator, credential } = authenticateOperator(inst, name, passphrase, purpose);
+    const signature = credential.sign(digest);
+    if (!verifyCredentialSignature(operator.credential.signingPublicKey, operator.credential.kind, digest, signature)) {
+      throw new CaError('CREDENTIAL_MISMATCH', `credential of ${name} does not match its registered public key`);
+    }
+    return { operator, credential, signature };
+  } finally {
+    wipe(passphrase);
+  }
+}
+
+/** The audit form of participants: names, roles at the time, and their signatures. */
+export function participantEvidence(digest: Buffer, participants: { role: string; p: Participant }[]): Record<string, unknown> {
+  return {
+    operationDigest: digest.toString('hex'),
+    participants: participants.map(({ role, p }) => ({
+      operator: p.operator.name,
+      as: role,
+      roles: p.operator.roles,
+      credentialKind: p.operator.credential.kind,
+      signature: p.signature.toString('base64'),
+    })),
+  };
+}
+
+export function lockAll(participants: (Participant | undefined)[]): void {
+  for (const p of participants) p?.credential.lock();
+}

@@ -1,0 +1,221 @@
+/**
+ * The root key ceremony (CPS 6.1.1, R-1.1, R-6.1): generate a CA key pair inside the key
+ * store with custodians and a witness present, split its activation data M-of-N, and sign
+ * the self-signed certificate with exactly one activation.
+ *
+ * Order matters for crash safety: checks -> intent row -> key generation and signing in
+ * memory -> one transaction storing key, shares, CA, certificate and audit event -> output
+ * files. A crash before the transaction leaves only a 'started' ceremony and no key.
+ */
+import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate, Extension } from '@peculiar/asn1-x509';
+import { keyAlgorithmOf, type LoadedCeremony, type RootCeremony } from '../config/ceremony.ts';
+import { CaError } from '../errors.ts';
+import { generateSoftKey, type SoftKeyRecord } from '../keys/soft-store.ts';
+import { signOnceWithCaKey } from './activation.ts';
+import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
+import { assembleSignedCertificate, createTbsCertificate } from '../pki/certificate.ts';
+import { basicConstraints, keyUsage, subjectKeyIdentifier } from '../pki/extensions.ts';
+import { createName, nameToDer, nameToText } from '../pki/name.ts';
+import { derToPem } from '../pki/pem.ts';
+import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
+import { sha256Hex } from '../util/digest.ts';
+import type { Installation } from './installation.ts';
+import { getOperator } from './operators.ts';
+import { bringParticipant, lockAll, operationDigest, participantEvidence, type Participant, type PassphraseSource } from './participants.ts';
+import { storeSoftKey } from './key-records.ts';
+
+export interface RootCeremonyResult {
+  caName: string;
+  keyId: string;
+  ceremonyId: number;
+  serialHex: string;
+  certificateDer: Buffer;
+  certificatePem: string;
+  subject: string;
+  notBefore: Date;
+  notAfter: Date;
+  outputs: string[];
+  custodians: string[];
+  witness: string;
+  warnings: string[];
+}
+
+export interface RunRootCeremonyParams {
+  ceremony: LoadedCeremony<RootCeremony>;
+  /** Relative output paths resolve against this folder. */
+  baseDir: string;
+  passphrases: PassphraseSource;
+}
+
+const ACTION = 'ceremony.root-ca';
+
+export async function runRootCeremony(inst: Installation, p: RunRootCeremonyParams): Promise<RootCeremonyResult> {
+  const c = p.ceremony.config;
+  const target = c.ca.name;
+  const refuse = (code: string, message: string, details: Record<string, unknown> = {}): never => {
+    inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target, outcome: 'refused', details: { code, message, ceremonyFile: p.ceremony.sha256, ...details } });
+    throw new CaError(code, message, { details });
+  };
+
+  // 1. Everything that can be checked before anyone types a passphrase.
+  const outputs = [c.outputs.certificatePem, c.outputs.certificateDer].filter((x): x is string => !!x).map((f) => resolve(p.baseDir, f));
+  const existing = outputs.filter((f) => existsSync(f));
+  if (existing.length) refuse('CEREMONY_OUTPUT_EXISTS', `output ${existing.join(', ')} already exists; ceremonies never overwrite outputs`);
+  if (inst.db.prepare('SELECT 1 FROM cas WHERE name = ?').get(c.ca.name)) refuse('CA_EXISTS', `a CA named ${c.ca.name} already exists in this installation`);
+  for (const name of [...c.custodians.holders, c.witness]) {
+    const op = inst.db.prepare('SELECT status FROM operators WHERE name = ?').get(name) as { status: string } | undefined;
+    if (!op) refuse('OPERATOR_UNKNOWN', `${name} (named in the ceremony file) is not an operator of this installation`);
+    else if (op.status !== 'active') refuse('OPERATOR_REMOVED', `${name} (named in the ceremony file) was removed`);
+  }
+  const witness = getOperator(inst, c.witness);
+  if (!witness.roles.includes('operation-manager')) {
+    refuse('WITNESS_ROLE_MISSING', `witness ${c.witness} does not hold the operation-manager role (Service Operation Manager, CPS 6.1.1)`);
+  }
+  let subject;
+  try {
+    subject = createName(c.subject);
+  } catch (e) {
+    return refuse('CEREMONY_FILE_INVALID', `${p.ceremony.file}: subject ${(e as Error).message}`);
+  }
+  const notBefore = c.validity.notBefore === 'now' ? inst.clock.now() : new Date(c.validity.notBefore);
+  notBefore.setUTCMilliseconds(0);
+  const notAfter = new Date(notBefore);
+  notAfter.setUTCFullYear(notAfter.getUTCFullYear() + c.validity.years);
+
+  // 2. People: the witness and M custodians prove presence by signing the operation digest.
+  const digest = operationDigest({ kind: ACTION, ceremonyFileSha256: p.ceremony.sha256, ca: c.ca.name, installation: inst.config.installation.name, notBefore: notBefore.toISOString() });
+  const present: Participant[] = [];
+  let witnessP: Participant | undefined;
+  try {
+    witnessP = await bringParticipant(inst, c.witness, p.passphrases, `witness of the ${c.ca.name} key ceremony`, digest);
+    if (!witnessP) refuse('WITNESS_ABSENT', `the witness ${c.witness} did not authenticate; a key ceremony is observed by a Service Operation Manager (CPS 6.1.1)`);
+    for (const holder of c.custodians.holders) {
+      if (present.length >= c.custodians.threshold) break;
+      const cp = await bringParticipant(inst, holder, p.passphrases, `custodian of the ${c.ca.name} key`, digest);
+      if (cp) present.push(cp);
+    }
+    if (present.length < c.custodians.threshold) {
+      refuse('QUORUM_NOT_MET', `needs ${c.custodians.threshold} of ${c.custodians.holders.length} custodians, ${present.length} present (${present.map((x) => x.operator.name).join(', ') || 'none'})`);
+    }
+    return await generateAndSign(inst, p, { subject, notBefore, notAfter, digest, present, witness: witnessP! });
+  } finally {
+    lockAll([witnessP, ...present]);
+  }
+}
+
+async function generateAndSign(
+  inst: Installation,
+  p: RunRootCeremonyParams,
+  x: { subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date; digest: Buffer; present: Participant[]; witness: Participant },
+): Promise<RootCeremonyResult> {
+  const c = p.ceremony.config;
+  const alg = SIGNATURE_ALGORITHMS[c.signatureAlgorithm];
+  const keyId = `${c.ca.name}-${x.notBefore.toISOString().slice(0, 10).replaceAll('-', '')}-${inst.random(4).toString('hex')}`;
+  const warnings: string[] = [];
+  if (alg.legacy) warnings.push(`LEGACY: ${c.ca.name} is signed with ${c.signatureAlgorithm}. SHA-1 is allowed only for this legacy root (R-1.3); relying parties may reject it.`);
+
+  // 3. Intent before any key exists.
+  const started = inst.clock.now().toISOString();
+  const ceremonyId = Number(
+    inst.db.prepare("INSERT INTO ceremonies (kind, file_sha256, status, started_at, details) VALUES (?,?,'started',?,?)")
+      .run(ACTION, p.ceremony.sha256, started, JSON.stringify({ ca: c.ca.name, keyId })).lastInsertRowid,
+  );
+  inst.audit.append({ actor: inst.systemActor, roles: [], action: `${ACTION}.start`, target: c.ca.name, outcome: 'success', details: { ceremonyId, keyId, ceremonyFile: p.ceremony.sha256 } });
+
+  try {
+    const holders = c.custodians.holders.map((h) => getOperator(inst, h));
+    const record: SoftKeyRecord = await generateSoftKey({
+      keyId,
+      algorithm: keyAlgorithmOf(c),
+      threshold: c.custodians.threshold,
+      custodians: holders.map((h) => ({ name: h.name, encryptionPublicKey: h.credential.encryptionPublicKey })),
+    });
+
+    const extensions: Extension[] = c.extensions.map((e) => {
+      switch (e.type) {
+        case 'subjectKeyIdentifier': return subjectKeyIdentifier(record.publicKeySpki, e.critical);
+        case 'keyUsage': return keyUsage(e.usages, e.critical);
+        case 'basicConstraints': return basicConstraints({ cA: e.cA, pathLenConstraint: e.pathLenConstraint }, e.critical);
+      }
+    });
+    const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
+    const tbs = createTbsCertificate({
+      serialNumber: serial,
+      signatureAlgorithm: c.signatureAlgorithm,
+      issuer: x.subject,
+      subject: x.subject,
+      notBefore: x.notBefore,
+      notAfter: x.notAfter,
+      subjectPublicKeyInfo: record.publicKeySpki,
+      extensions,
+    });
+
+    // 4. One activation, one signature (CPS 6.2.8/6.2.9).
+    const signature = await signOnceWithCaKey(inst, { record, custodians: x.present, purpose: `self-signed certificate of ${c.ca.name}`, target: c.ca.name }, tbs.der, c.signatureAlgorithm);
+    const certificateDer = assembleSignedCertificate(tbs.der, c.signatureAlgorithm, signature);
+    selfCheck(certificateDer, tbs.der, signature, record.publicKeySpki, alg.hash);
+
+    // 5. Everything the ceremony made, in one transaction with its audit event.
+    const sha256 = sha256Hex(certificateDer);
+    const serialHex = serialToHex(serial);
+    const now = inst.clock.now().toISOString();
+    const evidence = participantEvidence(x.digest, [{ role: 'witness', p: x.witness }, ...x.present.map((q) => ({ role: 'custodian', p: q }))]);
+    inst.db.transaction(() => {
+      storeSoftKey(inst, record, now);
+      const caId = inst.db
+        .prepare('INSERT INTO cas (name, key_id, subject_der, signature_algorithm, legacy_sha1, created_at) VALUES (?,?,?,?,?,?)')
+        .run(c.ca.name, keyId, nameToDer(x.subject), c.signatureAlgorithm, alg.legacy ? 1 : 0, now).lastInsertRowid;
+      const certId = inst.db
+        .prepare('INSERT INTO certificates (issuer_ca_id, serial_hex, profile, subject_text, not_before, not_after, sha256, der, created_at) VALUES (?,?,?,?,?,?,?,?,?)')
+        .run(caId, serialHex, 'root', nameToText(x.subject), x.notBefore.toISOString(), x.notAfter.toISOString(), sha256, certificateDer, now).lastInsertRowid;
+      inst.db.prepare('UPDATE cas SET certificate_id = ? WHERE id = ?').run(certId, caId);
+      inst.db.prepare("UPDATE ceremonies SET status = 'completed', finished_at = ? WHERE id = ?").run(now, ceremonyId);
+      inst.audit.append({
+        actor: [x.witness, ...x.present].map((q) => q.operator.name).join(','),
+        roles: [...new Set([x.witness, ...x.present].flatMap((q) => q.operator.roles))],
+        action: ACTION,
+        target: c.ca.name,
+        outcome: 'success',
+        details: {
+          ceremonyId, ceremonyFile: p.ceremony.sha256, keyId, keyStore: 'soft', algorithm: keyAlgorithmOf(c),
+          threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, certificateSha256: sha256,
+          signatureAlgorithm: c.signatureAlgorithm, legacySha1: alg.legacy, keyActivations: 1, warnings, ...evidence,
+        },
+      });
+    }).immediate();
+
+    // 6. Output files last; the store already holds the certificate if writing fails.
+    const certificatePem = derToPem(certificateDer, 'CERTIFICATE');
+    const outputs: string[] = [];
+    const pemPath = resolve(p.baseDir, c.outputs.certificatePem);
+    writeFileSync(pemPath, certificatePem, { flag: 'wx' });
+    outputs.push(pemPath);
+    if (c.outputs.certificateDer) {
+      const derPath = resolve(p.baseDir, c.outputs.certificateDer);
+      writeFileSync(derPath, certificateDer, { flag: 'wx' });
+      outputs.push(derPath);
+    }
+    return {
+      caName: c.ca.name, keyId, ceremonyId, serialHex, certificateDer, certificatePem, subject: nameToText(x.subject),
+      notBefore: x.notBefore, notAfter: x.notAfter, outputs, custodians: x.present.map((q) => q.operator.name), witness: x.witness.operator.name, warnings,
+    };
+  } catch (e) {
+    const err = e instanceof CaError ? e : new CaError('CEREMONY_FAILED', `key ceremony failed: ${(e as Error).message}`, { cause: e });
+    inst.db.prepare("UPDATE ceremonies SET status = 'failed', finished_at = ?, details = json_set(details, '$.error', ?) WHERE id = ? AND status = 'started'")
+      .run(inst.clock.now().toISOString(), err.code, ceremonyId);
+    inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: c.ca.name, outcome: 'failed', details: { ceremonyId, code: err.code, message: err.message } });
+    throw err;
+  }
+}
+
+/** The signature verifies with the key, and the DER is canonical (parse + re-encode gives the same bytes). */
+function selfCheck(certDer: Buffer, tbsDer: Buffer, signature: Uint8Array, spki: Uint8Array, hash: string): void {
+  const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  if (!verifySignature(hash, tbsDer, key, signature)) throw new CaError('SELF_CHECK_FAILED', 'the new signature does not verify with the generated key');
+  const reencoded = Buffer.from(AsnConvert.serialize(AsnConvert.parse(certDer, Certificate)));
+  if (!reencoded.equals(certDer)) throw new CaError('SELF_CHECK_FAILED', 'the certificate DER is not canonical');
+}

@@ -1,0 +1,117 @@
+/**
+ * Schema migrations of the offline store. They run forward only: each has a number, is
+ * applied once inside a transaction, and a database newer than this program is refused.
+ * Never edit a released migration; add the next one.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'installation, operators, key store, CAs, certificates, ceremonies, audit chain',
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+      CREATE TABLE operators (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        credential_kind TEXT NOT NULL CHECK (credential_kind IN ('ed25519','p256')),
+        signing_public_key BLOB NOT NULL,
+        encryption_public_key BLOB NOT NULL,
+        sealed_private_keys BLOB NOT NULL,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','removed')),
+        created_at TEXT NOT NULL,
+        removed_at TEXT
+      );
+
+      -- Role assignments as a history (CPS 5.3.5 job rotation): a row is never deleted, only ended.
+      CREATE TABLE operator_roles (
+        id INTEGER PRIMARY KEY,
+        operator_id INTEGER NOT NULL REFERENCES operators(id),
+        role TEXT NOT NULL,
+        assigned_at TEXT NOT NULL,
+        ended_at TEXT
+      );
+
+      CREATE TABLE ca_keys (
+        key_id TEXT PRIMARY KEY,
+        store TEXT NOT NULL,
+        algorithm TEXT NOT NULL,
+        public_key_spki BLOB NOT NULL,
+        wrapped_private_key BLOB,
+        threshold INTEGER NOT NULL CHECK (threshold >= 2),
+        status TEXT NOT NULL DEFAULT 'active',
+        created_at TEXT NOT NULL
+      );
+
+      CREATE TABLE key_shares (
+        key_id TEXT NOT NULL REFERENCES ca_keys(key_id),
+        custodian_id INTEGER NOT NULL REFERENCES operators(id),
+        share_index INTEGER NOT NULL,
+        sealed BLOB NOT NULL,
+        PRIMARY KEY (key_id, custodian_id)
+      );
+
+      CREATE TABLE cas (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        key_id TEXT NOT NULL REFERENCES ca_keys(key_id),
+        subject_der BLOB NOT NULL,
+        signature_algorithm TEXT NOT NULL,
+        legacy_sha1 INTEGER NOT NULL DEFAULT 0,
+        certificate_id INTEGER,
+        status TEXT NOT NULL DEFAULT 'active',
+        created_at TEXT NOT NULL
+      );
+
+      CREATE TABLE certificates (
+        id INTEGER PRIMARY KEY,
+        issuer_ca_id INTEGER NOT NULL REFERENCES cas(id),
+        serial_hex TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        subject_text TEXT NOT NULL,
+        not_before TEXT NOT NULL,
+        not_after TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        der BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (issuer_ca_id, serial_hex)
+      );
+
+      -- Intent first (CONVENTIONS; DESIGN "write intent before signing"): a ceremony row is
+      -- written as 'started' before any key is generated or used, and closed afterwards.
+      CREATE TABLE ceremonies (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        file_sha256 TEXT,
+        status TEXT NOT NULL CHECK (status IN ('started','completed','failed')),
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        details TEXT NOT NULL DEFAULT '{}'
+      );
+
+      CREATE TABLE audit_events (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        roles TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('success','refused','failed')),
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+      -- Append-only inside the program; the hash chain catches changes made around it.
+      CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+      CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+    `,
+  },
+];

@@ -1,0 +1,71 @@
+/** Shared test fixtures: temp folders, installations with demo people, and the OpenSSL CLI. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { initInstallation, type Installation } from '../src/ca/installation.ts';
+import { addOperator } from '../src/ca/operators.ts';
+import type { PassphraseSource } from '../src/ca/participants.ts';
+import { runRootCeremony, type RootCeremonyResult } from '../src/ca/root-ceremony.ts';
+import type { Clock } from '../src/clock.ts';
+import { parseRootCeremony } from '../src/config/ceremony.ts';
+
+export const REPO = resolve(import.meta.dirname, '..');
+export const REFERENCE_ROOTS = resolve(REPO, '../shared/reference/secom-roots');
+
+export function tempDir(prefix = 'rootca-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Passphrases made up by the test, handed out per operator; `undefined` = not present. */
+export function passphraseMap(map: Record<string, string | undefined>): PassphraseSource {
+  return { get: async (operator) => (map[operator] === undefined ? undefined : Buffer.from(map[operator]!, 'utf8')) };
+}
+
+export const PEOPLE = {
+  alice: { roles: ['ca-administrator'], passphrase: `alice-${process.pid}-correct horse` },
+  bob: { roles: ['ca-administrator'], passphrase: `bob-${process.pid}-battery staple` },
+  carol: { roles: ['ca-administrator'], passphrase: `carol-${process.pid}-tr0ub4dor&3` },
+  olivia: { roles: ['operation-manager'], passphrase: `olivia-${process.pid}-witness pass` },
+} as const;
+
+export function allPassphrases(): Record<string, string> {
+  return Object.fromEntries(Object.entries(PEOPLE).map(([k, v]) => [k, v.passphrase]));
+}
+
+/** A fresh installation in a temp folder with alice, bob, carol (custodians) and olivia (witness). */
+export function installationWithPeople(options: { clock?: Clock; dir?: string } = {}): Installation {
+  const home = join(options.dir ?? tempDir(), 'home');
+  const inst = initInstallation(home, { name: 'test', clock: options.clock });
+  for (const [name, p] of Object.entries(PEOPLE)) {
+    addOperator(inst, { name, roles: [...p.roles], kind: name === 'bob' ? 'p256' : 'ed25519', passphrase: Buffer.from(p.passphrase) });
+  }
+  return inst;
+}
+
+/** Runs one of the shipped ceremony files (ceremonies/NAME.yaml) with alice and bob as custodians. */
+export async function runShippedCeremony(inst: Installation, name: string, outDir: string, present: Record<string, string | undefined> = allPassphrases()): Promise<RootCeremonyResult> {
+  const file = join(REPO, 'ceremonies', `${name}.yaml`);
+  return runRootCeremony(inst, { ceremony: parseRootCeremony(readFileSync(file), file), baseDir: outDir, passphrases: passphraseMap(present) });
+}
+
+export interface CommandResult { status: number; stdout: string; stderr: string }
+
+/** Runs a command; returns its exit status and output (does not throw). */
+export function run(cmd: string, args: string[], options: { cwd?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): CommandResult {
+  const r = spawnSync(cmd, args, { cwd: options.cwd, input: options.input, env: options.env ?? process.env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw r.error;
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the OpenSSL CLI and fails the test with its stderr when it exits non-zero. */
+export function openssl(args: string[], options: { cwd?: string; input?: string | Buffer } = {}): string {
+  const r = run('openssl', args, options);
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} exited ${r.status}:\n${r.stderr}${r.stdout}`);
+  return r.stdout + r.stderr;
+}
+
+/** Runs bin/rootca.mjs as a user would. */
+export function rootca(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): CommandResult {
+  return run(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), ...args], { ...options, env: { ...process.env, ...options.env } });
+}
