@@ -85,6 +85,7 @@ export function buildProgram(): Command {
     .option('--out-dir <dir>', 'folder that relative output paths resolve against', '.')
     .option('--credential <spec>', 'NAME=@FILE or NAME=env:VAR for a participant (repeatable)', collect, [])
     .action(async function (this: Command, file: string, o: { outDir: string; credential: string[] }) {
+      const credentials = parseCredentialOptions(o.credential);
       let bytes: Buffer;
       try {
         bytes = readFileSync(file);
@@ -92,7 +93,7 @@ export function buildProgram(): Command {
         throw new CaError('CEREMONY_FILE_UNREADABLE', `cannot read ceremony file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
       const loaded = parseRootCeremony(bytes, file);
-      const passphrases = cliPassphraseSource({ credentials: parseCredentialOptions(o.credential), interactive: true });
+      const passphrases = cliPassphraseSource({ credentials, interactive: true });
       await withInstallation(this, async (inst) => {
         const r = await runRootCeremony(inst, { ceremony: loaded, baseDir: o.outDir, passphrases });
         print(this, { ca: r.caName, keyId: r.keyId, serial: r.serialHex, subject: r.subject, notBefore: r.notBefore, notAfter: r.notAfter, outputs: r.outputs, custodians: r.custodians, witness: r.witness, warnings: r.warnings },
