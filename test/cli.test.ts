@@ -70,6 +70,8 @@ describe('rootca CLI', () => {
     const out = r('ceremony', 'run', file);
     assert.equal(out.status, 1);
     assert.match(out.stderr, /unknown key key\.rsaModulusBitz/);
+    const events = JSON.parse(r('--json', 'audit', 'list').stdout) as { action: string; outcome: string; details: { code?: string } }[];
+    assert.equal(events.at(-1)!.details.code, 'CEREMONY_FILE_INVALID', 'the refused file is audited');
   });
 
   it('says where a passphrase can come from when none is given and stdin is not a terminal (exit 2)', () => {

@@ -12,7 +12,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, Extension } from '@peculiar/asn1-x509';
-import { keyAlgorithmOf, type LoadedCeremony, type RootCeremony } from '../config/ceremony.ts';
+import { keyAlgorithmOf, parseRootCeremony, type LoadedCeremony, type RootCeremony } from '../config/ceremony.ts';
 import { CaError } from '../errors.ts';
 import { generateSoftKey, type SoftKeyRecord } from '../keys/soft-store.ts';
 import { signOnceWithCaKey } from './activation.ts';
@@ -52,6 +52,18 @@ export interface RunRootCeremonyParams {
 }
 
 const ACTION = 'ceremony.root-ca';
+
+/** Validates a ceremony file for this installation; a file that fails is a refused attempt, audited. */
+export function loadRootCeremony(inst: Installation, bytes: Buffer, file: string): LoadedCeremony<RootCeremony> {
+  try {
+    return parseRootCeremony(bytes, file);
+  } catch (e) {
+    if (e instanceof CaError) {
+      inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: file, outcome: 'refused', details: { code: e.code, message: e.message, ceremonyFile: sha256Hex(bytes) } });
+    }
+    throw e;
+  }
+}
 
 export async function runRootCeremony(inst: Installation, p: RunRootCeremonyParams): Promise<RootCeremonyResult> {
   const c = p.ceremony.config;

@@ -8,8 +8,7 @@ import { getCa, listCas } from '../ca/cas.ts';
 import { defaultHome, initInstallation, openInstallation, type Installation } from '../ca/installation.ts';
 import { addOperator, listOperators } from '../ca/operators.ts';
 import { ROLES } from '../ca/roles.ts';
-import { runRootCeremony } from '../ca/root-ceremony.ts';
-import { parseRootCeremony } from '../config/ceremony.ts';
+import { loadRootCeremony, runRootCeremony } from '../ca/root-ceremony.ts';
 import { CaError, UsageError } from '../errors.ts';
 import { derToPem } from '../pki/pem.ts';
 import { cliPassphraseSource, hiddenPrompt, parseCredentialOptions, envVariableFor } from './passphrases.ts';
@@ -92,9 +91,9 @@ export function buildProgram(): Command {
       } catch (e) {
         throw new CaError('CEREMONY_FILE_UNREADABLE', `cannot read ceremony file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
-      const loaded = parseRootCeremony(bytes, file);
       const passphrases = cliPassphraseSource({ credentials, interactive: true });
       await withInstallation(this, async (inst) => {
+        const loaded = loadRootCeremony(inst, bytes, file);
         const r = await runRootCeremony(inst, { ceremony: loaded, baseDir: o.outDir, passphrases });
         print(this, { ca: r.caName, keyId: r.keyId, serial: r.serialHex, subject: r.subject, notBefore: r.notBefore, notAfter: r.notAfter, outputs: r.outputs, custodians: r.custodians, witness: r.witness, warnings: r.warnings },
           [
