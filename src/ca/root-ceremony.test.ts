@@ -140,7 +140,7 @@ describe('R-6.3/R-6.4 activation of a stored CA key', () => {
     it(`refuses ${r.name} with ${r.code}, audited, no signature`, async () => {
       const { inst, record, otherRecord, bring } = await setup();
       if (r.swap) record.shares[0].sealed = otherRecord.shares[0].sealed;
-      const people = [];
+      const people: Participant[] = [];
       for (const p of r.people) people.push(await bring(p));
       await assert.rejects(
         () => signOnceWithCaKey(inst, { record, custodians: people, purpose: 'test', target: 'ecc-rootca1' }, data, 'ecdsa-with-SHA384'),

@@ -25,7 +25,8 @@ import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/seria
 import { sha256Hex } from '../util/digest.ts';
 import type { Installation } from './installation.ts';
 import { getOperator } from './operators.ts';
-import { bringParticipant, lockAll, operationDigest, participantEvidence, type Participant, type PassphraseSource } from './participants.ts';
+import { operationDigest, participantEvidence, type Participant, type PassphraseSource } from './participants.ts';
+import { gatherQuorum } from './quorum.ts';
 import { storeSoftKey } from './key-records.ts';
 
 export interface RootCeremonyResult {
@@ -83,10 +84,6 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
     if (!op) refuse('OPERATOR_UNKNOWN', `${name} (named in the ceremony file) is not an operator of this installation`);
     else if (op.status !== 'active') refuse('OPERATOR_REMOVED', `${name} (named in the ceremony file) was removed`);
   }
-  const witness = getOperator(inst, c.witness);
-  if (!witness.roles.includes('operation-manager')) {
-    refuse('WITNESS_ROLE_MISSING', `witness ${c.witness} does not hold the operation-manager role (Service Operation Manager, CPS 6.1.1)`);
-  }
   let subject;
   try {
     subject = createName(c.subject);
@@ -100,22 +97,14 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
 
   // 2. People: the witness and M custodians prove presence by signing the operation digest.
   const digest = operationDigest({ kind: ACTION, ceremonyFileSha256: p.ceremony.sha256, ca: c.ca.name, installation: inst.config.installation.name, notBefore: notBefore.toISOString() });
-  const present: Participant[] = [];
-  let witnessP: Participant | undefined;
+  const quorum = await gatherQuorum(inst, {
+    witness: c.witness, holders: c.custodians.holders, threshold: c.custodians.threshold, digest, passphrases: p.passphrases,
+    operation: `the ${c.ca.name} key ceremony`, refuse,
+  });
   try {
-    witnessP = await bringParticipant(inst, c.witness, p.passphrases, `witness of the ${c.ca.name} key ceremony`, digest);
-    if (!witnessP) refuse('WITNESS_ABSENT', `the witness ${c.witness} did not authenticate; a key ceremony is observed by a Service Operation Manager (CPS 6.1.1)`);
-    for (const holder of c.custodians.holders) {
-      if (present.length >= c.custodians.threshold) break;
-      const cp = await bringParticipant(inst, holder, p.passphrases, `custodian of the ${c.ca.name} key`, digest);
-      if (cp) present.push(cp);
-    }
-    if (present.length < c.custodians.threshold) {
-      refuse('QUORUM_NOT_MET', `needs ${c.custodians.threshold} of ${c.custodians.holders.length} custodians, ${present.length} present (${present.map((x) => x.operator.name).join(', ') || 'none'})`);
-    }
-    return await generateAndSign(inst, p, { subject, notBefore, notAfter, digest, present, witness: witnessP! });
+    return await generateAndSign(inst, p, { subject, notBefore, notAfter, digest, present: quorum.custodians, witness: quorum.witness });
   } finally {
-    lockAll([witnessP, ...present]);
+    quorum.lock();
   }
 }
 
@@ -185,6 +174,9 @@ async function generateAndSign(
         .prepare('INSERT INTO certificates (issuer_ca_id, serial_hex, profile, subject_text, not_before, not_after, sha256, der, created_at) VALUES (?,?,?,?,?,?,?,?,?)')
         .run(caId, serialHex, 'root', nameToText(x.subject), x.notBefore.toISOString(), x.notAfter.toISOString(), sha256, certificateDer, now).lastInsertRowid;
       inst.db.prepare('UPDATE cas SET certificate_id = ? WHERE id = ?').run(certId, caId);
+      const policy = inst.db.prepare('INSERT INTO ca_policies (ca_id, purpose, oid, registered_at) VALUES (?,?,?,?)');
+      for (const oid of c.policies.subordinateCa) policy.run(caId, 'subordinate-ca', oid, now);
+      for (const oid of c.policies.timeStamping) policy.run(caId, 'time-stamping', oid, now);
       inst.db.prepare("UPDATE ceremonies SET status = 'completed', finished_at = ? WHERE id = ?").run(now, ceremonyId);
       inst.audit.append({
         actor: [x.witness, ...x.present].map((q) => q.operator.name).join(','),
@@ -195,7 +187,7 @@ async function generateAndSign(
         details: {
           ceremonyId, ceremonyFile: p.ceremony.sha256, keyId, keyStore: 'soft', algorithm: keyAlgorithmOf(c),
           threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, certificateSha256: sha256,
-          signatureAlgorithm: c.signatureAlgorithm, legacySha1: alg.legacy, keyActivations: 1, warnings, ...evidence,
+          signatureAlgorithm: c.signatureAlgorithm, legacySha1: alg.legacy, policies: c.policies, keyActivations: 1, warnings, ...evidence,
         },
       });
     }).immediate();

@@ -11,6 +11,11 @@ import { ROLES } from '../ca/roles.ts';
 import { loadRootCeremony, runRootCeremony } from '../ca/root-ceremony.ts';
 import { CaError, UsageError } from '../errors.ts';
 import { derToPem } from '../pki/pem.ts';
+import { issueCertificate } from '../ca/issuance.ts';
+import { formatFindings } from '../lint/index.ts';
+import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
+import { formatCsrInspection, inspectCsr } from '../pki/csr.ts';
+import { EXT_KEY_USAGES, type IssuedProfileName } from '../pki/profiles.ts';
 import { cliPassphraseSource, hiddenPrompt, parseCredentialOptions, envVariableFor } from './passphrases.ts';
 
 interface GlobalOptions { home?: string; json?: boolean }
@@ -108,6 +113,64 @@ export function buildProgram(): Command {
       });
     });
 
+  const csr = program.command('csr').description('certificate signing requests (PKCS#10)');
+  csr.command('inspect <file>').description('show a CSR (PEM or DER) and every reason it would be refused; exit 1 if any').action(async function (this: Command, file: string) {
+    const bytes = readInput(file, 'CSR');
+    const i = inspectCsr(bytes);
+    print(this, { subject: i.requested.subjectText, publicKey: i.publicKey.algorithm, signatureValid: i.signatureValid, problems: i.problems }, formatCsrInspection(i));
+    if (i.problems.length) process.exitCode = 1;
+  });
+
+  program
+    .command('issue')
+    .description('issue a subordinate CA, TSA/TA or OCSP responder certificate from a CSR (lint, sign once, lint again)')
+    .requiredOption('--ca <name>', 'issuing CA')
+    .addOption(new Option('--profile <profile>', 'certificate profile').choices(['subca', 'tsa', 'ta', 'ocsp']).makeOptionMandatory())
+    .requiredOption('--csr <file>', 'PKCS#10 request, PEM or DER')
+    .requiredOption('--witness <name>', 'Service Operation Manager observing the key operation')
+    .option('--out <file>', 'write the certificate (PEM); never overwritten')
+    .option('--der-out <file>', 'also write it as DER')
+    .option('--requester <text>', 'applicant organisation / contact, recorded with the certificate')
+    .option('--validity-days <n>', 'certificate life in days (profile default and maximum apply; clamped to the CA)', (v) => parseWholeNumber(v, '--validity-days'))
+    .option('--path-len <n>', 'subca: basicConstraints pathLenConstraint', (v) => parseWholeNumber(v, '--path-len'))
+    .option('--digital-signature', 'subca: add digitalSignature to keyUsage')
+    .option('--non-repudiation', 'tsa/ta: add nonRepudiation to keyUsage')
+    .option('--eku <purpose>', `subca: extended key usage (repeatable): ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`, collect, [])
+    .option('--permit-dns <name>', 'subca: name constraints, permitted DNS subtree (repeatable)', collect, [])
+    .option('--exclude-dns <name>', 'subca: name constraints, excluded DNS subtree (repeatable)', collect, [])
+    .option('--policy <oid>', 'extra Certificate Policy OID (registered for the CA, or 2.23.140.1.*) (repeatable)', collect, [])
+    .addOption(new Option('--signature-algorithm <alg>', 'override the CA default').choices(Object.keys(SIGNATURE_ALGORITHMS)))
+    .option('--allow-legacy-sha1', 'R-1.3: allow SHA-1 issuance (audited)')
+    .option('--credential <spec>', 'NAME=@FILE or NAME=env:VAR for a participant (repeatable)', collect, [])
+    .action(async function (this: Command, o: {
+      ca: string; profile: IssuedProfileName; csr: string; witness: string; out?: string; derOut?: string; requester?: string; validityDays?: number; pathLen?: number;
+      digitalSignature?: boolean; nonRepudiation?: boolean; eku: string[]; permitDns: string[]; excludeDns: string[]; policy: string[]; signatureAlgorithm?: SignatureAlgorithmName; allowLegacySha1?: boolean; credential: string[];
+    }) {
+      const credentials = parseCredentialOptions(o.credential);
+      const csrBytes = readInput(o.csr, 'CSR');
+      const eku = o.eku.map((e) => EXT_KEY_USAGES[e] ?? (/^[0-2](\.\d+)+$/.test(e) ? e : usage(`--eku ${e}: expected one of ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`)));
+      const passphrases = cliPassphraseSource({ credentials, interactive: true });
+      await withInstallation(this, async (inst) => {
+        const r = await issueCertificate(inst, {
+          caName: o.ca, profile: o.profile, csr: csrBytes, witness: o.witness, passphrases, outPem: o.out, outDer: o.derOut, requester: o.requester,
+          validityDays: o.validityDays, pathLenConstraint: o.pathLen, digitalSignature: o.digitalSignature, nonRepudiation: o.nonRepudiation,
+          extKeyUsage: eku, permittedDnsNames: o.permitDns, excludedDnsNames: o.excludeDns, extraPolicyOids: o.policy, signatureAlgorithm: o.signatureAlgorithm, allowLegacySha1: o.allowLegacySha1,
+        });
+        print(this, { serial: r.serialHex, subject: r.subject, notBefore: r.notBefore, notAfter: r.notAfter, clamped: r.clamped, notes: r.notes, lintWarnings: r.lintWarnings, outputs: r.outputs, custodians: r.custodians, witness: r.witness, certificatePem: r.certificatePem },
+          [
+            ...r.notes.map((n) => `NOTE ${n}`),
+            `Issued ${o.profile} certificate #${r.certificateId} from ${o.ca}`,
+            `  subject   ${r.subject}`,
+            `  serial    ${r.serialHex}`,
+            `  validity  ${r.notBefore.toISOString()} .. ${r.notAfter.toISOString()}${r.clamped ? ' (clamped to the CA)' : ''}`,
+            `  signed    once, by the ${o.ca} key activated by ${r.custodians.join(', ')}; witness ${r.witness}`,
+            ...(r.lintWarnings.length ? [`  lint warnings:\n${formatFindings(r.lintWarnings).replace(/^/gm, '    ')}`] : []),
+            ...r.outputs.map((f) => `  wrote     ${f}`),
+            ...(r.outputs.length ? [] : [r.certificatePem.trimEnd()]),
+          ].join('\n'));
+      });
+    });
+
   const ca = program.command('ca').description('the CAs of this installation');
   ca.command('list').description('list CAs').action(async function (this: Command) {
     await withInstallation(this, (inst) => {
@@ -145,6 +208,23 @@ export function buildProgram(): Command {
   });
 
   return program;
+}
+
+function readInput(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function parseWholeNumber(v: string, flag: string): number {
+  if (!/^\d+$/.test(v)) throw new UsageError(`${flag} must be a whole number, got "${v}"`);
+  return Number(v);
+}
+
+function usage(message: string): never {
+  throw new UsageError(message);
 }
 
 async function newPassphrase(name: string, credential: string[]): Promise<Buffer> {

@@ -13,6 +13,8 @@ import { parseStrict } from './errors.ts';
 
 const operatorName = z.string().regex(/^[a-z][a-z0-9._-]{0,63}$/, { error: 'must be an operator name (lower case letters, digits, . _ -)' });
 
+const oid = z.string().regex(/^[0-2](\.(0|[1-9][0-9]*))+$/, { error: 'must be a dotted OID like 1.2.392.200091.100.901.4' });
+
 const keySchema = z.discriminatedUnion('algorithm', [
   z.strictObject({
     store: z.literal('soft', { error: 'must be "soft" (the pkcs11 store comes with the HSM issue)' }),
@@ -61,6 +63,11 @@ export const rootCeremonySchema = z
       years: z.number().int().min(1).max(25, { error: 'must be at most 25 (CPS 6.3.2 assumes 20)' }).default(20),
     }),
     extensions: z.array(extensionSchema).min(1),
+    /** the Certificate Policy OIDs this root asserts in what it issues, by purpose. */
+    policies: z.strictObject({
+      subordinateCa: z.array(oid).default([]),
+      timeStamping: z.array(oid).default([]),
+    }).default({ subordinateCa: [], timeStamping: [] }),
     custodians: z.strictObject({
       threshold: z.number().int(),
       holders: z.array(operatorName).min(2, { error: 'must name at least two custodians (CPS 6.4.1)' }),

@@ -114,4 +114,34 @@ export const MIGRATIONS: Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
     `,
   },
+  {
+    version: 2,
+    description: 'issuance: CA policies (R-1.2), serial reservations, CSR and requester per certificate',
+    sql: `
+      -- Certificate Policy OIDs a CA may assert, per purpose (R-1.2). Rows, not code, so a new
+      -- CP can be registered later (CPS 1.2) without a release.
+      CREATE TABLE ca_policies (
+        id INTEGER PRIMARY KEY,
+        ca_id INTEGER NOT NULL REFERENCES cas(id),
+        purpose TEXT NOT NULL CHECK (purpose IN ('subordinate-ca','time-stamping')),
+        oid TEXT NOT NULL,
+        registered_at TEXT NOT NULL,
+        UNIQUE (ca_id, purpose, oid)
+      );
+
+      -- A serial is reserved (intent) before the CA key signs it, so a crash between signing
+      -- and storing can never lead to the same serial being used twice.
+      CREATE TABLE serial_reservations (
+        issuer_ca_id INTEGER NOT NULL REFERENCES cas(id),
+        serial_hex TEXT NOT NULL,
+        ceremony_id INTEGER NOT NULL REFERENCES ceremonies(id),
+        reserved_at TEXT NOT NULL,
+        PRIMARY KEY (issuer_ca_id, serial_hex)
+      );
+
+      ALTER TABLE certificates ADD COLUMN requester TEXT;
+      ALTER TABLE certificates ADD COLUMN csr_der BLOB;
+      ALTER TABLE certificates ADD COLUMN details TEXT NOT NULL DEFAULT '{}';
+    `,
+  },
 ];

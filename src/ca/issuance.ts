@@ -1,0 +1,222 @@
+/**
+ * Issuance from a CSR (R-3.1–R-3.4, R-3.6): subordinate CA, TSA/TA and delegated OCSP
+ * responder certificates. Lint, then sign, then lint again (CONVENTIONS 5):
+ *   1. accept the CSR (proof of possession, key quality) and the subject through the profile;
+ *   2. build the TBS; sign it with a throwaway key of the CA key's type; lint — any error stops
+ *      here, before any custodian is asked for anything;
+ *   3. gather witness and M custodians; reserve the serial (intent) in the store;
+ *   4. activate the CA key once, sign the same TBS bytes, check them byte for byte, verify the
+ *      signature, lint the issued certificate again;
+ *   5. store certificate, CSR, requester and audit event in one transaction; then write files.
+ */
+import { createPublicKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate, Name } from '@peculiar/asn1-x509';
+import { CaError } from '../errors.ts';
+import { assertNoLintErrors, formatFindings, lintCertificate, type LintFinding } from '../lint/index.ts';
+import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
+import { assembleSignedCertificate, createTbsCertificate, parseCertificate, tbsBytesOf } from '../pki/certificate.ts';
+import { acceptCsr, type CsrInspection } from '../pki/csr.ts';
+import { keyIdentifierFromSpki } from '../pki/extensions.ts';
+import { nameToText } from '../pki/name.ts';
+import { derToPem } from '../pki/pem.ts';
+import { acceptSubject, checkProfileOptions, PROFILES, validityFor, type IssuedProfileName, type ProfileOptions } from '../pki/profiles.ts';
+import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
+import { sha256Hex } from '../util/digest.ts';
+import { signOnceWithCaKey } from './activation.ts';
+import { getCa, type CaSummary } from './cas.ts';
+import type { Installation } from './installation.ts';
+import { keyCustodians, loadSoftKey } from './key-records.ts';
+import { operationDigest, participantEvidence, type PassphraseSource } from './participants.ts';
+import { caPolicies, isReservedBrPolicy } from './policies.ts';
+import { gatherQuorum } from './quorum.ts';
+
+export interface IssueParams extends ProfileOptions {
+  caName: string;
+  profile: IssuedProfileName;
+  csr: Uint8Array;
+  /** Who asked for it (organisation / contact), recorded with the certificate. */
+  requester?: string;
+  validityDays?: number;
+  /** Extra CP OIDs: must be registered for this CA or CA/B Forum reserved (2.23.140.1.*). */
+  extraPolicyOids?: string[];
+  /** Defaults to the CA's own signature algorithm. */
+  signatureAlgorithm?: SignatureAlgorithmName;
+  /** R-1.3: explicit, audited override to issue with SHA-1. */
+  allowLegacySha1?: boolean;
+  witness: string;
+  passphrases: PassphraseSource;
+  /** Output files (never overwritten); relative to the working folder. */
+  outPem?: string;
+  outDer?: string;
+}
+
+export interface IssueResult {
+  certificateId: number;
+  serialHex: string;
+  subject: string;
+  notBefore: Date;
+  notAfter: Date;
+  clamped: boolean;
+  certificateDer: Buffer;
+  certificatePem: string;
+  lintWarnings: LintFinding[];
+  outputs: string[];
+  custodians: string[];
+  witness: string;
+  notes: string[];
+}
+
+const ACTION = 'certificate.issue';
+
+export async function issueCertificate(inst: Installation, p: IssueParams): Promise<IssueResult> {
+  const target = `${p.caName}/${p.profile}`;
+  const refuse = (code: string, message: string, details: Record<string, unknown> = {}): never => {
+    inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target, outcome: 'refused', details: { code, message, requester: p.requester, ...details } });
+    throw new CaError(code, message, { details });
+  };
+  const guard = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof CaError) return refuse(e.code, e.message, e.details);
+      throw e;
+    }
+  };
+
+  // 1. Inputs.
+  const profile = PROFILES[p.profile] ?? refuse('PROFILE_UNKNOWN', `unknown profile ${p.profile}; profiles: ${Object.keys(PROFILES).join(', ')}`);
+  const ca: CaSummary = guard(() => getCa(inst, p.caName));
+  if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `CA ${ca.name} is ${ca.status} and cannot issue`);
+  const outputs = [p.outPem, p.outDer].filter((x): x is string => !!x).map((f) => resolve(f));
+  const existing = outputs.filter((f) => existsSync(f));
+  if (existing.length) refuse('OUTPUT_EXISTS', `output ${existing.join(', ')} already exists; nothing is overwritten`);
+  const csr: CsrInspection = guard(() => acceptCsr(p.csr));
+  const options: ProfileOptions = { pathLenConstraint: p.pathLenConstraint, digitalSignature: p.digitalSignature, nonRepudiation: p.nonRepudiation, extKeyUsage: p.extKeyUsage, permittedDnsNames: p.permittedDnsNames, excludedDnsNames: p.excludedDnsNames };
+  guard(() => checkProfileOptions(profile, options));
+  const subject: Name = guard(() => acceptSubject(profile, csr.requested.subject));
+  const signatureAlgorithm = p.signatureAlgorithm ?? ca.signatureAlgorithm;
+  const alg = SIGNATURE_ALGORITHMS[signatureAlgorithm];
+  const issuerCert = parseCertificate(ca.certificateDer);
+  const issuerKey = createPublicKey({ key: Buffer.from(AsnConvert.serialize(issuerCert.tbsCertificate.subjectPublicKeyInfo)), format: 'der', type: 'spki' });
+  if (alg.keyKind !== (issuerKey.asymmetricKeyType === 'rsa' ? 'rsa' : 'ecdsa')) refuse('ALGORITHM_MISMATCH', `${signatureAlgorithm} does not fit the ${ca.name} key`);
+  if (alg.legacy && !p.allowLegacySha1) {
+    refuse('LEGACY_SHA1_REFUSED', `${ca.name} signs with ${signatureAlgorithm}: new certificates with SHA-1 are refused unless --allow-legacy-sha1 is given (R-1.3), or choose --signature-algorithm sha256WithRSAEncryption`);
+  }
+  const registered = caPolicies(inst, ca.id, profile.policyPurpose);
+  const extra = p.extraPolicyOids ?? [];
+  const unknownExtra = extra.filter((o) => !registered.includes(o) && !isReservedBrPolicy(o));
+  if (unknownExtra.length) refuse('POLICY_NOT_REGISTERED', `policy ${unknownExtra.join(', ')} is not registered for ${ca.name} (register it first; CPS 1.2)`);
+  if (profile.policyPurpose && registered.length === 0) refuse('POLICY_MISSING', `${ca.name} has no ${profile.policyPurpose} Certificate Policy registered (R-1.2)`);
+  const policyOids = profile.policyPurpose ? [...new Set([...registered, ...extra])] : extra;
+  const validity = guard(() => validityFor(profile, { notBefore: inst.clock.now(), requestedDays: p.validityDays, issuerNotAfter: new Date(ca.notAfter) }));
+
+  // 2. The TBS, linted under a throwaway key before anyone is asked for a passphrase.
+  const base = inst.config.repository.baseUrl.replace(/\/+$/, '');
+  const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
+  const serialHex = serialToHex(serial);
+  const tbs = createTbsCertificate({
+    serialNumber: serial,
+    signatureAlgorithm,
+    issuer: issuerCert.tbsCertificate.subject,
+    subject,
+    notBefore: validity.notBefore,
+    notAfter: validity.notAfter,
+    subjectPublicKeyInfo: csr.requested.publicKeySpki,
+    extensions: profile.extensions({
+      ...options,
+      issuerKeyIdentifier: keyIdentifierFromSpki(new Uint8Array(AsnConvert.serialize(issuerCert.tbsCertificate.subjectPublicKeyInfo))),
+      subjectPublicKeySpki: csr.requested.publicKeySpki,
+      policyOids,
+      urls: { crl: `${base}/crl/${ca.name}.crl`, ocsp: `${base}/ocsp`, caIssuers: `${base}/certs/${ca.name}.crt` },
+    }),
+  });
+  const lintContext = { profile: p.profile, issuer: issuerCert, allowedPolicyOids: policyOids, allowLegacySha1: !!p.allowLegacySha1, now: inst.clock.now() };
+  const throwaway = throwawayKeyLike(issuerKey);
+  const preCert = assembleSignedCertificate(tbs.der, signatureAlgorithm, cryptoSign(alg.hash, tbs.der, throwaway));
+  const preFindings = lintCertificate(preCert, lintContext);
+  guard(() => assertNoLintErrors(preFindings, `the ${p.profile} certificate for ${csr.requested.subjectText}`));
+
+  // 3. People, then intent.
+  const holders = keyCustodians(inst, ca.keyId);
+  const record = guard(() => loadSoftKey(inst, ca.keyId));
+  const digest = operationDigest({ kind: ACTION, ca: ca.name, profile: p.profile, serial: serialHex, tbsSha256: sha256Hex(tbs.der), csrSha256: sha256Hex(csr.der) });
+  const quorum = await gatherQuorum(inst, {
+    witness: p.witness, holders, threshold: record.threshold, digest, passphrases: p.passphrases,
+    operation: `issuing a ${p.profile} certificate from ${ca.name}`, refuse,
+  });
+  const now = inst.clock.now().toISOString();
+  const ceremonyId = inst.db.transaction(() => {
+    const id = Number(inst.db.prepare("INSERT INTO ceremonies (kind, file_sha256, status, started_at, details) VALUES (?, NULL, 'started', ?, ?)")
+      .run(ACTION, now, JSON.stringify({ ca: ca.name, profile: p.profile, serial: serialHex })).lastInsertRowid);
+    inst.db.prepare('INSERT INTO serial_reservations (issuer_ca_id, serial_hex, ceremony_id, reserved_at) VALUES (?,?,?,?)').run(ca.id, serialHex, id, now);
+    return id;
+  }).immediate();
+
+  try {
+    // 4. One activation, one signature, then the checks.
+    const signature = await signOnceWithCaKey(inst, { record, custodians: quorum.custodians, purpose: `${p.profile} certificate ${serialHex}`, target: ca.name }, tbs.der, signatureAlgorithm);
+    const certificateDer = assembleSignedCertificate(tbs.der, signatureAlgorithm, signature);
+    if (!tbsBytesOf(certificateDer).equals(tbsBytesOf(preCert))) throw new CaError('TBS_CHANGED', 'the signed TBS differs from the linted one');
+    if (!cryptoVerify(alg.hash, tbs.der, issuerKey, signature)) throw new CaError('SIGNATURE_INVALID', `the signature does not verify with the ${ca.name} certificate's key`);
+    const postFindings = lintCertificate(certificateDer, lintContext);
+    assertNoLintErrors(postFindings, 'the issued certificate');
+    const canonical = Buffer.from(AsnConvert.serialize(AsnConvert.parse(certificateDer, Certificate)));
+    if (!canonical.equals(certificateDer)) throw new CaError('DER_NOT_CANONICAL', 'the issued certificate does not re-encode to the same DER');
+
+    // 5. Record it.
+    const sha256 = sha256Hex(certificateDer);
+    const notes: string[] = [];
+    if (validity.clamped) notes.push(`validity clamped to the issuer's notAfter ${validity.notAfter.toISOString()} (R-3.4, CPS 5.6): key changeover for ${ca.name} is due`);
+    if (alg.legacy) notes.push(`LEGACY: signed with ${signatureAlgorithm} under the --allow-legacy-sha1 override (R-1.3)`);
+    const warnings = postFindings.filter((f) => f.severity === 'warning');
+    const evidence = participantEvidence(digest, [{ role: 'witness', p: quorum.witness }, ...quorum.custodians.map((c) => ({ role: 'custodian', p: c }))]);
+    const certificateId = inst.db.transaction(() => {
+      const id = Number(inst.db
+        .prepare('INSERT INTO certificates (issuer_ca_id, serial_hex, profile, subject_text, not_before, not_after, sha256, der, created_at, requester, csr_der, details) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)')
+        .run(ca.id, serialHex, p.profile, nameToText(subject), validity.notBefore.toISOString(), validity.notAfter.toISOString(), sha256, certificateDer, now, p.requester ?? null, csr.der,
+          JSON.stringify({ clamped: validity.clamped, signatureAlgorithm, policyOids, legacySha1Override: alg.legacy, ceremonyId })).lastInsertRowid);
+      inst.db.prepare("UPDATE ceremonies SET status = 'completed', finished_at = ? WHERE id = ?").run(inst.clock.now().toISOString(), ceremonyId);
+      inst.audit.append({
+        actor: quorum.all.map((q) => q.operator.name).join(','),
+        roles: [...new Set(quorum.all.flatMap((q) => q.operator.roles))],
+        action: ACTION,
+        target: ca.name,
+        outcome: 'success',
+        details: {
+          ceremonyId, certificateId: id, profile: p.profile, serial: serialHex, subject: nameToText(subject), requester: p.requester, certificateSha256: sha256,
+          csrSha256: sha256Hex(csr.der), notBefore: validity.notBefore.toISOString(), notAfter: validity.notAfter.toISOString(), clamped: validity.clamped,
+          signatureAlgorithm, legacySha1Override: alg.legacy, policyOids, lintWarnings: warnings.map((w) => w.lint), ...evidence,
+        },
+      });
+      return id;
+    }).immediate();
+
+    const certificatePem = derToPem(certificateDer, 'CERTIFICATE');
+    const written: string[] = [];
+    if (p.outPem) { writeFileSync(resolve(p.outPem), certificatePem, { flag: 'wx' }); written.push(resolve(p.outPem)); }
+    if (p.outDer) { writeFileSync(resolve(p.outDer), certificateDer, { flag: 'wx' }); written.push(resolve(p.outDer)); }
+    return {
+      certificateId, serialHex, subject: nameToText(subject), notBefore: validity.notBefore, notAfter: validity.notAfter, clamped: validity.clamped,
+      certificateDer, certificatePem, lintWarnings: warnings, outputs: written, custodians: quorum.custodians.map((c) => c.operator.name), witness: quorum.witness.operator.name, notes,
+    };
+  } catch (e) {
+    const err = e instanceof CaError ? e : new CaError('ISSUANCE_FAILED', `issuance failed: ${(e as Error).message}`, { cause: e });
+    inst.db.prepare("UPDATE ceremonies SET status = 'failed', finished_at = ?, details = json_set(details, '$.error', ?) WHERE id = ? AND status = 'started'")
+      .run(inst.clock.now().toISOString(), err.code, ceremonyId);
+    inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: ca.name, outcome: 'failed', details: { ceremonyId, serial: serialHex, code: err.code, message: err.message } });
+    throw err;
+  } finally {
+    quorum.lock();
+  }
+}
+
+/** A key of the same type and size as the CA's, for the pre-signing lint (never stored). */
+function throwawayKeyLike(issuerKey: KeyObject): KeyObject {
+  const d = issuerKey.asymmetricKeyDetails ?? {};
+  if (issuerKey.asymmetricKeyType === 'rsa') return generateKeyPairSync('rsa', { modulusLength: d.modulusLength ?? 2048, publicExponent: 65537 }).privateKey;
+  return generateKeyPairSync('ec', { namedCurve: d.namedCurve ?? 'P-384' }).privateKey;
+}
+

@@ -1,0 +1,354 @@
+/**
+ * Certificate Revocation Lists (RFC 5280 5; R-4.2). As with certificates (certificate.ts),
+ * building the TBSCertList and attaching a signature are separate steps: the caller lints the
+ * TBS, the CA key signs exactly those bytes, and assembleSignedCrl embeds them unchanged.
+ *
+ * CertificateList  ::=  SEQUENCE  {
+ *      tbsCertList          TBSCertList,
+ *      signatureAlgorithm   AlgorithmIdentifier,
+ *      signatureValue       BIT STRING  }
+ *
+ * Pure: no clock, randomness, files or network (dates and numbers are passed in).
+ */
+import { createPublicKey, verify } from 'node:crypto';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import {
+  AuthorityKeyIdentifier,
+  CertificateList,
+  CRLReason,
+  Extension,
+  InvalidityDate,
+  Name,
+  RevokedCertificate,
+  TBSCertList,
+  Time,
+  Version,
+  id_ce_authorityKeyIdentifier,
+  id_ce_cRLNumber,
+  id_ce_cRLReasons,
+  id_ce_invalidityDate,
+} from '@peculiar/asn1-x509';
+import { CaError } from '../errors.ts';
+import { signatureAlgorithmByOid, type SignatureAlgorithmName } from './algorithms.ts';
+import { signatureAlgorithmIdentifier, toArrayBuffer } from './certificate.ts';
+import { derBitString, derSequence, derTlv } from './der.ts';
+import { authorityKeyIdentifier } from './extensions.ts';
+import { readDerChildren, readDerElement } from './pem.ts';
+
+export { id_ce_authorityKeyIdentifier, id_ce_cRLNumber, id_ce_cRLReasons, id_ce_invalidityDate };
+
+/** The revocation reasons this CA uses (R-4.1; BR 7.2.2 lists the same set for CA certificates). */
+export type RevocationReason = 'keyCompromise' | 'cACompromise' | 'affiliationChanged' | 'superseded' | 'cessationOfOperation' | 'privilegeWithdrawn';
+
+/**
+ * RFC 5280 5.3.1 CRLReason values. 'unspecified' (0) is deliberately absent: BR 7.2.2 "the
+ * CRLReason MUST NOT be unspecified (0)"; an entry without a reason simply omits reasonCode.
+ */
+export const REVOCATION_REASON_CODES: Record<RevocationReason, number> = {
+  keyCompromise: 1,
+  cACompromise: 2,
+  affiliationChanged: 3,
+  superseded: 4,
+  cessationOfOperation: 5,
+  privilegeWithdrawn: 9,
+};
+
+/** The reason name of a CRLReason code, when it is one this CA uses. */
+export function revocationReasonOfCode(code: number): RevocationReason | undefined {
+  return (Object.keys(REVOCATION_REASON_CODES) as RevocationReason[]).find((r) => REVOCATION_REASON_CODES[r] === code);
+}
+
+/** One revoked certificate. `serialHex` is the serial number in hex (see normalizeSerialHex). */
+export interface CrlEntry {
+  serialHex: string;
+  revocationDate: Date;
+  reason?: RevocationReason;
+  /** RFC 5280 5.3.2: when the key was (suspected to be) compromised; may precede revocationDate. */
+  invalidityDate?: Date;
+}
+
+export interface TbsCertListParams {
+  signatureAlgorithm: SignatureAlgorithmName;
+  issuer: Name;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  /** RFC 5280 5.2.3: non-critical, non-negative, at most 20 octets (lint e_crl_number checks the range). */
+  crlNumber: bigint;
+  /** The issuing CA's subjectKeyIdentifier (RFC 5280 5.2.1: "MUST use the key identifier method"). */
+  authorityKeyIdentifier: Uint8Array;
+  entries: CrlEntry[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serial numbers and INTEGERs
+
+/**
+ * Canonical spelling of a (positive) serial number in hex: lower case, the minimal DER INTEGER
+ * content octets (a 00 octet in front exactly when the first octet has its high bit set).
+ * Accepts upper case, a `0x` prefix, `:` separators and odd lengths. Serials are positive
+ * (RFC 5280 4.1.2.2), so a value is always read as a magnitude.
+ */
+export function normalizeSerialHex(serialHex: string): string {
+  let h = serialHex.trim().toLowerCase().replace(/^0x/, '').replace(/:/g, '');
+  if (h.length === 0 || !/^[0-9a-f]+$/.test(h)) {
+    throw new CaError('SERIAL_INVALID', `serial number "${serialHex}" is not hexadecimal`, { details: { serialHex } });
+  }
+  h = h.replace(/^0+/, '');
+  if (h.length === 0) return '00';
+  if (h.length % 2 === 1) h = `0${h}`;
+  return parseInt(h.slice(0, 2), 16) >= 0x80 ? `00${h}` : h;
+}
+
+/** The DER INTEGER content octets of a serial number given in hex. */
+export function serialHexToInteger(serialHex: string): Buffer {
+  return Buffer.from(normalizeSerialHex(serialHex), 'hex');
+}
+
+/** Minimal two's-complement INTEGER content octets of a BigInt (X.690 8.3). */
+export function bigintToInteger(n: bigint): Buffer {
+  if (n === 0n) return Buffer.from([0]);
+  if (n > 0n) {
+    let h = n.toString(16);
+    if (h.length % 2 === 1) h = `0${h}`;
+    if (parseInt(h.slice(0, 2), 16) >= 0x80) h = `00${h}`;
+    return Buffer.from(h, 'hex');
+  }
+  // Negative: smallest byte count whose two's complement range holds n.
+  let bytes = 1;
+  while (-(1n << BigInt(8 * bytes - 1)) > n) bytes++;
+  const v = (1n << BigInt(8 * bytes)) + n;
+  return Buffer.from(v.toString(16).padStart(bytes * 2, '0'), 'hex');
+}
+
+/** INTEGER content octets (two's complement) to a BigInt. */
+export function integerToBigint(content: Uint8Array): bigint {
+  if (content.length === 0) return 0n;
+  const u = BigInt(`0x${Buffer.from(content).toString('hex')}`);
+  return content[0]! & 0x80 ? u - (1n << BigInt(8 * content.length)) : u;
+}
+
+/** Reads a whole DER INTEGER (tag, length, content) to a BigInt; throws on anything else. */
+export function readDerInteger(der: Uint8Array): bigint {
+  const el = readDerElement(der, 0);
+  if (el.tag !== 0x02 || el.end !== der.length || el.end === el.contentStart) throw new Error('not a single DER INTEGER');
+  return integerToBigint(der.subarray(el.contentStart, el.end));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building
+
+function extension(extnID: string, valueDer: Uint8Array): Extension {
+  return new Extension({ extnID, critical: false, extnValue: new OctetString(valueDer) });
+}
+
+/** RFC 5280 4.1.2.5.2: GeneralizedTime "MUST NOT include fractional seconds". */
+function wholeSeconds(d: Date, field: string): Date {
+  if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new CaError('CRL_PARAMS_INVALID', `${field} is not a valid date`);
+  return new Date(Math.floor(d.getTime() / 1000) * 1000);
+}
+
+/** RFC 5280 5.1.2.4: UTCTime through 2049, GeneralizedTime from 2050 (asn1-x509 Time decides by year). */
+function crlTime(d: Date, field: string): Time {
+  return new Time(wholeSeconds(d, field));
+}
+
+/**
+ * crlEntryExtensions: reasonCode (5.3.1) when a reason is set, invalidityDate (5.3.2) when set.
+ * Both non-critical ("The reasonCode is a non-critical CRL entry extension").
+ */
+function entryExtensions(e: CrlEntry): Extension[] {
+  const exts: Extension[] = [];
+  if (e.reason !== undefined) {
+    const code = REVOCATION_REASON_CODES[e.reason];
+    if (code === undefined) {
+      throw new CaError('CRL_PARAMS_INVALID', `revocation reason "${String(e.reason)}" is not one of ${Object.keys(REVOCATION_REASON_CODES).join(', ')}`, {
+        details: { serialHex: e.serialHex, reason: e.reason },
+      });
+    }
+    exts.push(extension(id_ce_cRLReasons, new Uint8Array(AsnConvert.serialize(new CRLReason(code)))));
+  }
+  if (e.invalidityDate !== undefined) {
+    exts.push(extension(id_ce_invalidityDate, new Uint8Array(AsnConvert.serialize(new InvalidityDate(wholeSeconds(e.invalidityDate, 'invalidityDate'))))));
+  }
+  return exts;
+}
+
+/**
+ * TBSCertList  ::=  SEQUENCE  {
+ *      version                 Version OPTIONAL,  -- if present, MUST be v2
+ *      signature               AlgorithmIdentifier,
+ *      issuer                  Name,
+ *      thisUpdate              Time,
+ *      nextUpdate              Time OPTIONAL,
+ *      revokedCertificates     SEQUENCE OF SEQUENCE  {
+ *           userCertificate         CertificateSerialNumber,
+ *           revocationDate          Time,
+ *           crlEntryExtensions      Extensions OPTIONAL } OPTIONAL,
+ *      crlExtensions           [0]  EXPLICIT Extensions OPTIONAL }
+ *
+ * Builds a v2 TBSCertList with authorityKeyIdentifier and cRLNumber (R-4.2), entries in the
+ * given order. "When there are no revoked certificates, the revoked certificates list MUST be
+ * absent" (5.1.2.6). Policy (ranges, update interval, duplicates) is left to the CRL lints,
+ * which run before the CA key signs (R-3.6); only unencodable input is refused here.
+ */
+export function createTbsCertList(p: TbsCertListParams): { tbs: TBSCertList; der: Buffer } {
+  const revoked = p.entries.map(
+    (e) =>
+      new RevokedCertificate({
+        userCertificate: toArrayBuffer(serialHexToInteger(e.serialHex)),
+        revocationDate: crlTime(e.revocationDate, 'revocationDate'),
+        crlEntryExtensions: (() => {
+          const exts = entryExtensions(e);
+          return exts.length > 0 ? exts : undefined;
+        })(),
+      }),
+  );
+  const tbs = new TBSCertList({
+    version: Version.v2,
+    signature: signatureAlgorithmIdentifier(p.signatureAlgorithm),
+    issuer: p.issuer,
+    thisUpdate: crlTime(p.thisUpdate, 'thisUpdate'),
+    nextUpdate: crlTime(p.nextUpdate, 'nextUpdate'),
+    revokedCertificates: revoked.length > 0 ? revoked : undefined,
+    crlExtensions: [
+      authorityKeyIdentifier(p.authorityKeyIdentifier),
+      // CRLNumber ::= INTEGER (0..MAX); asn1-x509's CRLNumber holds a JS number, so the BigInt is encoded here.
+      extension(id_ce_cRLNumber, derTlv(0x02, bigintToInteger(p.crlNumber))),
+    ],
+  });
+  return { tbs, der: Buffer.from(AsnConvert.serialize(tbs)) };
+}
+
+/** Wraps signed TBSCertList bytes into a CertificateList without re-encoding them (5.1.1). */
+export function assembleSignedCrl(tbsDer: Uint8Array, alg: SignatureAlgorithmName, signature: Uint8Array): Buffer {
+  const algDer = Buffer.from(AsnConvert.serialize(signatureAlgorithmIdentifier(alg)));
+  return derSequence(tbsDer, algDer, derBitString(signature));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing and verifying
+
+/** A parsed entry: `reasonCode` keeps the raw CRLReason (also codes outside RevocationReason, e.g. 0 or 6). */
+export type ParsedCrlEntry = CrlEntry & { reasonCode?: number };
+
+export interface ParsedCrl {
+  /** The issuer Name exactly as encoded in the CRL. */
+  issuerDer: Buffer;
+  thisUpdate: Date;
+  nextUpdate?: Date;
+  crlNumber?: bigint;
+  /** authorityKeyIdentifier keyIdentifier. */
+  akid?: Buffer;
+  entries: ParsedCrlEntry[];
+  /** The outer signatureAlgorithm. */
+  signatureAlgorithmOid: string;
+  /** The exact tbsCertList bytes (what the signature covers). */
+  tbsDer: Buffer;
+  signature: Buffer;
+  /** The parsed structure, for lints and callers that need more. */
+  crl: CertificateList;
+}
+
+function malformed(reason: string, cause?: unknown): CaError {
+  return new CaError('CRL_MALFORMED', `not a well-formed CRL: ${reason}`, { cause });
+}
+
+function timeOf(t: Time): Date {
+  return t.getTime();
+}
+
+/**
+ * Parses a DER CertificateList. Throws CaError('CRL_MALFORMED') on garbage, truncation or
+ * trailing bytes. Unknown extensions are ignored here (lints judge them).
+ */
+export function parseCrl(der: Uint8Array): ParsedCrl {
+  const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+  let tbsDer: Buffer;
+  let issuerDer: Buffer;
+  try {
+    const outer = readDerElement(buf, 0);
+    if (outer.tag !== 0x30) throw new Error('does not start with a SEQUENCE');
+    if (outer.end !== buf.length) throw new Error(`${buf.length - outer.end} trailing byte(s) after the CertificateList`);
+    const parts = readDerChildren(buf, outer);
+    if (parts.length !== 3) throw new Error(`CertificateList has ${parts.length} elements, expected 3`);
+    const tbsEl = parts[0]!;
+    tbsDer = Buffer.from(buf.subarray(tbsEl.start, tbsEl.end));
+    const fields = readDerChildren(buf, tbsEl);
+    const i = fields[0]?.tag === 0x02 ? 1 : 0; // optional version
+    const issuerEl = fields[i + 1];
+    if (!issuerEl || issuerEl.tag !== 0x30) throw new Error('TBSCertList has no issuer Name');
+    issuerDer = Buffer.from(buf.subarray(issuerEl.start, issuerEl.end));
+  } catch (e) {
+    throw malformed(e instanceof Error ? e.message : String(e), e);
+  }
+  let crl: CertificateList;
+  try {
+    crl = AsnConvert.parse(buf, CertificateList);
+  } catch (e) {
+    throw malformed(e instanceof Error ? e.message : String(e), e);
+  }
+  try {
+    const tbs = crl.tbsCertList;
+    let crlNumber: bigint | undefined;
+    let akid: Buffer | undefined;
+    for (const ext of tbs.crlExtensions ?? []) {
+      if (ext.extnID === id_ce_cRLNumber && crlNumber === undefined) crlNumber = readDerInteger(new Uint8Array(ext.extnValue.buffer));
+      if (ext.extnID === id_ce_authorityKeyIdentifier && akid === undefined) {
+        const aki = AsnConvert.parse(ext.extnValue, AuthorityKeyIdentifier);
+        if (aki.keyIdentifier) akid = Buffer.from(aki.keyIdentifier.buffer);
+      }
+    }
+    const entries = (tbs.revokedCertificates ?? []).map((rc): ParsedCrlEntry => {
+      const entry: ParsedCrlEntry = { serialHex: Buffer.from(rc.userCertificate).toString('hex'), revocationDate: timeOf(rc.revocationDate) };
+      for (const ext of rc.crlEntryExtensions ?? []) {
+        if (ext.extnID === id_ce_cRLReasons && entry.reasonCode === undefined) {
+          entry.reasonCode = AsnConvert.parse(ext.extnValue, CRLReason).reason;
+          const name = revocationReasonOfCode(entry.reasonCode);
+          if (name) entry.reason = name;
+        }
+        if (ext.extnID === id_ce_invalidityDate && entry.invalidityDate === undefined) {
+          entry.invalidityDate = AsnConvert.parse(ext.extnValue, InvalidityDate).value;
+        }
+      }
+      return entry;
+    });
+    return {
+      issuerDer,
+      thisUpdate: timeOf(tbs.thisUpdate),
+      nextUpdate: tbs.nextUpdate ? timeOf(tbs.nextUpdate) : undefined,
+      crlNumber,
+      akid,
+      entries,
+      signatureAlgorithmOid: crl.signatureAlgorithm.algorithm,
+      tbsDer,
+      signature: Buffer.from(crl.signature),
+      crl,
+    };
+  } catch (e) {
+    if (e instanceof CaError) throw e;
+    throw malformed(e instanceof Error ? e.message : String(e), e);
+  }
+}
+
+/**
+ * Verifies a signature over exact TBS bytes with a SubjectPublicKeyInfo (DER). Throws
+ * CaError(`SIGNATURE_ALGORITHM_UNSUPPORTED`) for an algorithm outside algorithms.ts.
+ */
+export function verifyTbsSignature(tbsDer: Uint8Array, signatureAlgorithmOid: string, signature: Uint8Array, spkiDer: Uint8Array): boolean {
+  const info = signatureAlgorithmByOid(signatureAlgorithmOid);
+  if (!info) {
+    throw new CaError('SIGNATURE_ALGORITHM_UNSUPPORTED', `signature algorithm ${signatureAlgorithmOid} is not supported`, { details: { oid: signatureAlgorithmOid } });
+  }
+  const key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+  try {
+    return verify(info.hash, tbsDer, key, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** True when the CRL's signature verifies with the issuer's public key (SPKI DER). */
+export function verifyCrlSignature(crlDer: Uint8Array, issuerSpkiDer: Uint8Array): boolean {
+  const p = parseCrl(crlDer);
+  return verifyTbsSignature(p.tbsDer, p.signatureAlgorithmOid, p.signature, issuerSpkiDer);
+}

@@ -1,0 +1,212 @@
+/**
+ * What the roots issue (R-3.1–R-3.3), as declarative profiles. Each says which subject
+ * attributes a request may carry, how long the certificate lives, which CP purpose applies,
+ * and the extensions in the order they appear. Values that come from the request are
+ * accepted only through these objects (CONVENTIONS 7).
+ */
+import type { Extension, Name } from '@peculiar/asn1-x509';
+import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints, id_kp_OCSPSigning, id_kp_timeStamping } from '@peculiar/asn1-x509';
+import { CaError } from '../errors.ts';
+import {
+  authorityInfoAccess, authorityKeyIdentifier, basicConstraints, certificatePolicies, crlDistributionPoints,
+  extendedKeyUsage, keyUsage, nameConstraints, ocspNoCheck, subjectKeyIdentifier, type KeyUsageName,
+} from './extensions.ts';
+import { NAME_ATTRIBUTES } from './name.ts';
+
+export type IssuedProfileName = 'subca' | 'tsa' | 'ta' | 'ocsp';
+export type PolicyPurpose = 'subordinate-ca' | 'time-stamping';
+
+/** Choices made per issuance (from the approved application / the command line). */
+export interface ProfileOptions {
+  pathLenConstraint?: number;
+  digitalSignature?: boolean;
+  nonRepudiation?: boolean;
+  /** Extended key usages for a subordinate CA (technically constrained). */
+  extKeyUsage?: string[];
+  permittedDnsNames?: string[];
+  excludedDnsNames?: string[];
+}
+
+export interface ProfileInput extends ProfileOptions {
+  issuerKeyIdentifier: Uint8Array;
+  subjectPublicKeySpki: Uint8Array;
+  policyOids: string[];
+  urls: { crl: string; ocsp: string; caIssuers: string };
+}
+
+export interface CertificateProfile {
+  name: IssuedProfileName;
+  description: string;
+  /** The rule the profile follows, quoted. */
+  citation: string;
+  policyPurpose: PolicyPurpose | null;
+  /** Subject attribute OIDs a request may carry; anything else is refused. */
+  allowedSubjectAttributes: string[];
+  requiredSubjectAttributes: string[];
+  defaultValidityDays: number;
+  maxValidityDays: number;
+  /** Which ProfileOptions this profile accepts (others are refused, not ignored). */
+  options: (keyof ProfileOptions)[];
+  extensions(input: ProfileInput): Extension[];
+}
+
+const A = NAME_ATTRIBUTES;
+const ORG_ATTRIBUTES = [A.C, A.ST, A.L, A.O, A.OU, A.CN, A.organizationIdentifier, A.serialNumber];
+
+/** Key purposes a subordinate CA may be constrained to, by their RFC 5280 names. */
+export const EXT_KEY_USAGES: Record<string, string> = {
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  codeSigning: '1.3.6.1.5.5.7.3.3',
+  emailProtection: '1.3.6.1.5.5.7.3.4',
+  timeStamping: id_kp_timeStamping,
+  OCSPSigning: id_kp_OCSPSigning,
+};
+
+/** AKI, then the status pointers every issued certificate carries (RFC 5280 4.2.1.13, 4.2.2.1). */
+function statusPointers(i: ProfileInput): Extension[] {
+  return [crlDistributionPoints([i.urls.crl]), authorityInfoAccess({ ocsp: [i.urls.ocsp], caIssuers: [i.urls.caIssuers] })];
+}
+
+function dnsSubtrees(names: string[] | undefined): GeneralSubtrees | undefined {
+  if (!names?.length) return undefined;
+  return new GeneralSubtrees(names.map((n) => new GeneralSubtree({ base: new GeneralName({ dNSName: n }) })));
+}
+
+export const PROFILES: Record<IssuedProfileName, CertificateProfile> = {
+  subca: {
+    name: 'subca',
+    description: 'Subordinate CA certificate (R-3.1)',
+    citation: 'RFC 5280 4.2.1.9 "Conforming CAs MUST include this extension in all CA certificates ... and mark the extension as critical"; BR 7.1.2.10',
+    policyPurpose: 'subordinate-ca',
+    allowedSubjectAttributes: ORG_ATTRIBUTES,
+    requiredSubjectAttributes: [A.C, A.O, A.CN],
+    defaultValidityDays: 3652,
+    maxValidityDays: 7305,
+    options: ['pathLenConstraint', 'digitalSignature', 'extKeyUsage', 'permittedDnsNames', 'excludedDnsNames'],
+    extensions(i) {
+      const usages: KeyUsageName[] = i.digitalSignature ? ['digitalSignature', 'keyCertSign', 'cRLSign'] : ['keyCertSign', 'cRLSign'];
+      const nc = i.permittedDnsNames?.length || i.excludedDnsNames?.length
+        ? nameConstraints(new NameConstraints({ permittedSubtrees: dnsSubtrees(i.permittedDnsNames), excludedSubtrees: dnsSubtrees(i.excludedDnsNames) }))
+        : undefined;
+      return [
+        authorityKeyIdentifier(i.issuerKeyIdentifier),
+        subjectKeyIdentifier(i.subjectPublicKeySpki),
+        basicConstraints({ cA: true, pathLenConstraint: i.pathLenConstraint }, true),
+        keyUsage(usages, true),
+        ...(i.extKeyUsage?.length ? [extendedKeyUsage(i.extKeyUsage, false)] : []),
+        certificatePolicies(i.policyOids),
+        ...statusPointers(i),
+        ...(nc ? [nc] : []),
+      ];
+    },
+  },
+  tsa: timeStampingProfile('tsa', 'Time-Stamping Authority certificate (R-3.2)'),
+  ta: timeStampingProfile('ta', 'Time Authority certificate (R-3.2)'),
+  ocsp: {
+    name: 'ocsp',
+    description: 'Delegated OCSP responder certificate (R-3.3)',
+    citation: 'RFC 6960 4.2.2.2 "id-kp-OCSPSigning"; 4.2.2.2.1 id-pkix-ocsp-nocheck; BR 4.9.9 short-lived responder certificates',
+    policyPurpose: null,
+    allowedSubjectAttributes: ORG_ATTRIBUTES,
+    requiredSubjectAttributes: [A.CN],
+    defaultValidityDays: 90,
+    maxValidityDays: 365,
+    options: [],
+    extensions(i) {
+      return [
+        authorityKeyIdentifier(i.issuerKeyIdentifier),
+        subjectKeyIdentifier(i.subjectPublicKeySpki),
+        keyUsage(['digitalSignature'], true),
+        extendedKeyUsage([id_kp_OCSPSigning], false),
+        ocspNoCheck(),
+      ];
+    },
+  },
+};
+
+function timeStampingProfile(name: 'tsa' | 'ta', description: string): CertificateProfile {
+  return {
+    name,
+    description,
+    citation: 'RFC 3161 2.3 "The corresponding certificate MUST contain only one instance of the extended key usage field extension ... with KeyPurposeID having value: id-kp-timeStamping. This extension MUST be critical."',
+    policyPurpose: 'time-stamping',
+    allowedSubjectAttributes: ORG_ATTRIBUTES,
+    requiredSubjectAttributes: [A.C, A.O, A.CN],
+    defaultValidityDays: 1827,
+    maxValidityDays: 4018,
+    options: ['nonRepudiation'],
+    extensions(i) {
+      return [
+        authorityKeyIdentifier(i.issuerKeyIdentifier),
+        subjectKeyIdentifier(i.subjectPublicKeySpki),
+        keyUsage(i.nonRepudiation ? ['digitalSignature', 'nonRepudiation'] : ['digitalSignature'], true),
+        extendedKeyUsage([id_kp_timeStamping], true),
+        certificatePolicies(i.policyOids),
+        ...statusPointers(i),
+      ];
+    },
+  };
+}
+
+export function isIssuedProfileName(x: string): x is IssuedProfileName {
+  return Object.hasOwn(PROFILES, x);
+}
+
+const SHORT: Record<string, string> = Object.fromEntries(Object.entries(NAME_ATTRIBUTES).map(([k, v]) => [v, k]));
+
+/**
+ * The subject for the certificate: the requested Name, kept byte for byte (order and string
+ * types), if every attribute is allowed by the profile and the required ones are there.
+ * Anything else is refused, never silently dropped.
+ */
+export function acceptSubject(profile: CertificateProfile, requested: Name): Name {
+  const seen = new Set<string>();
+  for (const rdn of requested) {
+    if (rdn.length !== 1) throw new CaError('SUBJECT_NOT_ALLOWED', `the ${profile.name} profile takes one attribute per RDN; the request has a multi-valued RDN`);
+    const atv = rdn[0];
+    if (!profile.allowedSubjectAttributes.includes(atv.type)) {
+      throw new CaError('SUBJECT_NOT_ALLOWED', `subject attribute ${SHORT[atv.type] ?? atv.type} is not allowed by the ${profile.name} profile (allowed: ${profile.allowedSubjectAttributes.map((o) => SHORT[o] ?? o).join(', ')})`);
+    }
+    if (!(atv.value.printableString !== undefined || atv.value.utf8String !== undefined)) {
+      throw new CaError('SUBJECT_NOT_ALLOWED', `subject attribute ${SHORT[atv.type] ?? atv.type} must be a PrintableString or UTF8String (RFC 5280 4.1.2.4)`);
+    }
+    seen.add(atv.type);
+  }
+  const missing = profile.requiredSubjectAttributes.filter((o) => !seen.has(o));
+  if (missing.length) throw new CaError('SUBJECT_NOT_ALLOWED', `the ${profile.name} profile requires subject attribute${missing.length > 1 ? 's' : ''} ${missing.map((o) => SHORT[o] ?? o).join(', ')}`);
+  return requested;
+}
+
+/** Refuses options the profile does not take (e.g. a path length on a TSA certificate). */
+export function checkProfileOptions(profile: CertificateProfile, o: ProfileOptions): void {
+  for (const [k, v] of Object.entries(o)) {
+    const given = Array.isArray(v) ? v.length > 0 : v !== undefined && v !== false;
+    if (given && !profile.options.includes(k as keyof ProfileOptions)) {
+      throw new CaError('PROFILE_OPTION_NOT_ALLOWED', `${k} does not apply to the ${profile.name} profile`);
+    }
+  }
+}
+
+/**
+ * Validity (R-3.4, CPS 5.6): notAfter never later than the issuer's notAfter; when the
+ * requested life would pass it, it is clamped and the caller says so.
+ */
+export function validityFor(profile: CertificateProfile, p: { notBefore: Date; requestedDays?: number; issuerNotAfter: Date }): { notBefore: Date; notAfter: Date; clamped: boolean } {
+  const days = p.requestedDays ?? profile.defaultValidityDays;
+  if (!Number.isInteger(days) || days < 1) throw new CaError('VALIDITY_INVALID', `validity must be a whole number of days, at least 1`);
+  if (days > profile.maxValidityDays) {
+    throw new CaError('VALIDITY_TOO_LONG', `the ${profile.name} profile allows at most ${profile.maxValidityDays} days; ${days} requested`);
+  }
+  const notBefore = new Date(p.notBefore);
+  notBefore.setUTCMilliseconds(0);
+  // RFC 5280 4.1.2.5: the validity period includes both notBefore and notAfter, hence the second less.
+  let notAfter = new Date(notBefore.getTime() + days * 86_400_000 - 1000);
+  let clamped = false;
+  if (notAfter.getTime() > p.issuerNotAfter.getTime()) {
+    notAfter = new Date(p.issuerNotAfter);
+    clamped = true;
+  }
+  if (notAfter.getTime() <= notBefore.getTime()) throw new CaError('ISSUER_EXPIRED', 'the issuing CA certificate has expired or expires now; nothing can be issued');
+  return { notBefore, notAfter, clamped };
+}
