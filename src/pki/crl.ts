@@ -13,10 +13,12 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
+  AlgorithmIdentifier,
   AuthorityKeyIdentifier,
   CertificateList,
   CRLReason,
   Extension,
+  Extensions,
   InvalidityDate,
   Name,
   RevokedCertificate,
@@ -33,7 +35,7 @@ import { signatureAlgorithmByOid, type SignatureAlgorithmName } from './algorith
 import { signatureAlgorithmIdentifier, toArrayBuffer } from './certificate.ts';
 import { derBitString, derSequence, derTlv } from './der.ts';
 import { authorityKeyIdentifier } from './extensions.ts';
-import { readDerChildren, readDerElement } from './pem.ts';
+import { readDerChildren, readDerElement, type DerElement } from './pem.ts';
 
 export { id_ce_authorityKeyIdentifier, id_ce_cRLNumber, id_ce_cRLReasons, id_ce_invalidityDate };
 
@@ -257,33 +259,86 @@ function timeOf(t: Time): Date {
   return t.getTime();
 }
 
+const TAG_INTEGER = 0x02;
+const TAG_SEQUENCE = 0x30;
+const TAG_UTC_TIME = 0x17;
+const TAG_GENERALIZED_TIME = 0x18;
+const TAG_CRL_EXTENSIONS = 0xa0;
+
+/**
+ * Decodes a DER CertificateList field by field. asn1-x509's own TBSCertList schema cannot be
+ * trusted here: with nextUpdate absent it silently drops revokedCertificates (the optional
+ * CHOICE swallows the SEQUENCE), and it reads an empty revokedCertificates as absent; a parser
+ * that loses revocations is not acceptable. So the TBSCertList fields are split by their tags
+ * (RFC 5280 5.1) and asn1-schema decodes only the unambiguous pieces. Also rejects truncation,
+ * trailing bytes and unexpected elements. Throws plain Errors; callers wrap them.
+ */
+export function decodeCertificateList(der: Uint8Array): CertificateList {
+  return decode(der).crl;
+}
+
+function decode(der: Uint8Array): { crl: CertificateList; issuerDer: Buffer } {
+  const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+  const outer = readDerElement(buf, 0);
+  if (outer.tag !== TAG_SEQUENCE) throw new Error('does not start with a SEQUENCE');
+  if (outer.end !== buf.length) throw new Error(`${buf.length - outer.end} trailing byte(s) after the CertificateList`);
+  const parts = readDerChildren(buf, outer);
+  if (parts.length !== 3) throw new Error(`CertificateList has ${parts.length} elements, expected 3`);
+  const [tbsEl, algEl, sigEl] = parts as [DerElement, DerElement, DerElement];
+  if (tbsEl.tag !== TAG_SEQUENCE) throw new Error('tbsCertList is not a SEQUENCE');
+  const bytes = (el: DerElement): Buffer => buf.subarray(el.start, el.end);
+
+  const fields = readDerChildren(buf, tbsEl);
+  let i = 0;
+  const next = (): DerElement | undefined => fields[i];
+  const tbs = new TBSCertList();
+  if (next()?.tag === TAG_INTEGER) tbs.version = Number(readDerInteger(bytes(fields[i++]!)));
+  const sigAlg = fields[i++];
+  if (sigAlg?.tag !== TAG_SEQUENCE) throw new Error('TBSCertList has no signature AlgorithmIdentifier');
+  tbs.signature = AsnConvert.parse(bytes(sigAlg), AlgorithmIdentifier);
+  const issuer = fields[i++];
+  if (issuer?.tag !== TAG_SEQUENCE) throw new Error('TBSCertList has no issuer Name');
+  tbs.issuer = AsnConvert.parse(bytes(issuer), Name);
+  const isTime = (el: DerElement | undefined): el is DerElement => el?.tag === TAG_UTC_TIME || el?.tag === TAG_GENERALIZED_TIME;
+  const thisUpdate = fields[i++];
+  if (!isTime(thisUpdate)) throw new Error('TBSCertList has no thisUpdate Time');
+  tbs.thisUpdate = AsnConvert.parse(bytes(thisUpdate), Time);
+  if (isTime(next())) tbs.nextUpdate = AsnConvert.parse(bytes(fields[i++]!), Time);
+  if (next()?.tag === TAG_SEQUENCE) {
+    const list = fields[i++]!;
+    tbs.revokedCertificates = readDerChildren(buf, list).map((entry) => {
+      if (entry.tag !== TAG_SEQUENCE) throw new Error('a revokedCertificates entry is not a SEQUENCE');
+      return AsnConvert.parse(bytes(entry), RevokedCertificate);
+    });
+  }
+  if (next()?.tag === TAG_CRL_EXTENSIONS) {
+    const wrapper = fields[i++]!;
+    const inner = readDerChildren(buf, wrapper);
+    if (inner.length !== 1 || inner[0]!.tag !== TAG_SEQUENCE) throw new Error('crlExtensions [0] does not hold one SEQUENCE');
+    tbs.crlExtensions = [...AsnConvert.parse(bytes(inner[0]!), Extensions)];
+  }
+  if (i !== fields.length) throw new Error(`unexpected element (tag 0x${fields[i]!.tag.toString(16)}) in TBSCertList`);
+
+  if (algEl.tag !== TAG_SEQUENCE) throw new Error('signatureAlgorithm is not a SEQUENCE');
+  if (sigEl.tag !== 0x03 || sigEl.end - sigEl.contentStart < 1 || buf[sigEl.contentStart] !== 0) throw new Error('signatureValue is not a BIT STRING without unused bits');
+  const crl = new CertificateList({
+    tbsCertList: tbs,
+    tbsCertListRaw: toArrayBuffer(bytes(tbsEl)),
+    signatureAlgorithm: AsnConvert.parse(bytes(algEl), AlgorithmIdentifier),
+    signature: toArrayBuffer(buf.subarray(sigEl.contentStart + 1, sigEl.end)),
+  });
+  return { crl, issuerDer: Buffer.from(bytes(issuer)) };
+}
+
 /**
  * Parses a DER CertificateList. Throws CaError('CRL_MALFORMED') on garbage, truncation or
  * trailing bytes. Unknown extensions are ignored here (lints judge them).
  */
 export function parseCrl(der: Uint8Array): ParsedCrl {
-  const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
-  let tbsDer: Buffer;
+  let crl: CertificateList;
   let issuerDer: Buffer;
   try {
-    const outer = readDerElement(buf, 0);
-    if (outer.tag !== 0x30) throw new Error('does not start with a SEQUENCE');
-    if (outer.end !== buf.length) throw new Error(`${buf.length - outer.end} trailing byte(s) after the CertificateList`);
-    const parts = readDerChildren(buf, outer);
-    if (parts.length !== 3) throw new Error(`CertificateList has ${parts.length} elements, expected 3`);
-    const tbsEl = parts[0]!;
-    tbsDer = Buffer.from(buf.subarray(tbsEl.start, tbsEl.end));
-    const fields = readDerChildren(buf, tbsEl);
-    const i = fields[0]?.tag === 0x02 ? 1 : 0; // optional version
-    const issuerEl = fields[i + 1];
-    if (!issuerEl || issuerEl.tag !== 0x30) throw new Error('TBSCertList has no issuer Name');
-    issuerDer = Buffer.from(buf.subarray(issuerEl.start, issuerEl.end));
-  } catch (e) {
-    throw malformed(e instanceof Error ? e.message : String(e), e);
-  }
-  let crl: CertificateList;
-  try {
-    crl = AsnConvert.parse(buf, CertificateList);
+    ({ crl, issuerDer } = decode(der));
   } catch (e) {
     throw malformed(e instanceof Error ? e.message : String(e), e);
   }
@@ -320,7 +375,7 @@ export function parseCrl(der: Uint8Array): ParsedCrl {
       akid,
       entries,
       signatureAlgorithmOid: crl.signatureAlgorithm.algorithm,
-      tbsDer,
+      tbsDer: Buffer.from(crl.tbsCertListRaw!),
       signature: Buffer.from(crl.signature),
       crl,
     };
@@ -332,14 +387,21 @@ export function parseCrl(der: Uint8Array): ParsedCrl {
 
 /**
  * Verifies a signature over exact TBS bytes with a SubjectPublicKeyInfo (DER). Throws
- * CaError(`SIGNATURE_ALGORITHM_UNSUPPORTED`) for an algorithm outside algorithms.ts.
+ * CaError('SIGNATURE_ALGORITHM_UNSUPPORTED') for an algorithm outside algorithms.ts and
+ * CaError('PUBLIC_KEY_INVALID') for key bytes node:crypto cannot load; a wrong key or a bad
+ * signature is `false`.
  */
 export function verifyTbsSignature(tbsDer: Uint8Array, signatureAlgorithmOid: string, signature: Uint8Array, spkiDer: Uint8Array): boolean {
   const info = signatureAlgorithmByOid(signatureAlgorithmOid);
   if (!info) {
     throw new CaError('SIGNATURE_ALGORITHM_UNSUPPORTED', `signature algorithm ${signatureAlgorithmOid} is not supported`, { details: { oid: signatureAlgorithmOid } });
   }
-  const key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+  let key;
+  try {
+    key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+  } catch (e) {
+    throw new CaError('PUBLIC_KEY_INVALID', `not a usable SubjectPublicKeyInfo: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
   try {
     return verify(info.hash, tbsDer, key, signature);
   } catch {

@@ -1,0 +1,38 @@
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { InvalidityDate, id_ce_cRLReasons, id_ce_invalidityDate } from '@peculiar/asn1-x509';
+import { defineCrlLint, entryLabel, oidName, revokedOf } from './support.ts';
+
+/**
+ * RFC 5280 5.3.2: "The invalidity date is a non-critical CRL entry extension". RFC 5280 5.3:
+ * "If a CRL contains a critical CRL entry extension that the application cannot process, then
+ * the application MUST NOT use that CRL to determine the status of any certificates." Entry
+ * extensions are limited to reasonCode and invalidityDate (certificateIssuer would make the CRL
+ * indirect, which this CA never issues).
+ */
+export const e_crl_entry_extensions = defineCrlLint(
+  {
+    name: 'e_crl_entry_extensions',
+    description: 'CRL entries carry only reasonCode and invalidityDate, non-critical, invalidityDate a valid GeneralizedTime.',
+    citation: 'RFC 5280 5.3.2: "The invalidity date is a non-critical CRL entry extension that provides the date on which it is known or suspected that the private key was compromised or that the certificate otherwise became invalid."',
+  },
+  (crl, _ctx, report) => {
+    for (const entry of revokedOf(crl)) {
+      const label = entryLabel(entry);
+      for (const ext of entry.crlEntryExtensions ?? []) {
+        if (ext.extnID === id_ce_cRLReasons) continue; // e_crl_entry_reason_code
+        if (ext.extnID === id_ce_invalidityDate) {
+          if (ext.critical) report.error(`${label}: invalidityDate is marked critical; it MUST be non-critical`);
+          try {
+            const d = AsnConvert.parse(ext.extnValue, InvalidityDate).value;
+            if (Number.isNaN(d.getTime())) report.error(`${label}: invalidityDate is not a valid time`);
+          } catch (e) {
+            report.error(`${label}: invalidityDate is not a GeneralizedTime: ${e instanceof Error ? e.message : String(e)}`);
+          }
+          continue;
+        }
+        if (ext.critical) report.error(`${label}: entry extension ${oidName(ext.extnID)} is outside the profile and marked critical`);
+        else report.error(`${label}: entry extension ${oidName(ext.extnID)} is outside the profile`);
+      }
+    }
+  },
+);

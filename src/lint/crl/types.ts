@@ -1,0 +1,28 @@
+/**
+ * Types of the CRL lints (R-3.6: "Every certificate, CRL and OCSP response is checked against
+ * its profile ... before the CA key signs it"). Findings share the certificate lints' shape, so
+ * ca/ reports and refuses both the same way.
+ */
+import type { Certificate, CertificateList } from '@peculiar/asn1-x509';
+import type { LintFinding } from '../types.ts';
+
+export type { LintFinding, LintSeverity } from '../types.ts';
+
+export interface CrlLintContext {
+  /** The certificate of the CA that issues the CRL. */
+  issuer: Certificate;
+  /** The time of linting; at issuance, the time of signing (CONVENTIONS 3: never read the clock here). */
+  now: Date;
+  /** The R-1.3 legacy override: RootCA1 may sign its CRLs with SHA-1. */
+  allowLegacySha1: boolean;
+}
+
+/** One check on a CRL, in the style of the certificate lints (`e_` can refuse, `w_` only warns). */
+export interface CrlLint {
+  name: string;
+  /** One sentence: what the lint checks. */
+  description: string;
+  /** One quoted line of RFC / BR / CPS / requirements with its section number. */
+  citation: string;
+  run(crl: CertificateList, ctx: CrlLintContext): LintFinding[];
+}
