@@ -13,7 +13,8 @@ const home = resolve(process.env.ROOTCA_HOME ?? 'rootca-data');
 const started = Date.now();
 const r = await runDemo(home, join(repo, 'ceremonies'), (line) => process.stderr.write(`${line}\n`));
 console.log(`${r.created ? 'Created' : 'Reusing'} demo installation in ${r.home}`);
-console.log('Demo people: alice, bob, carol (custodians, 2 of 3), olivia (Service Operation Manager, witness).');
+console.log('Demo people: alice, bob, carol (CA Administrators, key custodians 2 of 3), olivia (Service Operation Manager, witness),');
+console.log('             paula (Person Responsible), rita and ravi (RA officers), leo (Log Examiner).');
 if (r.created) console.log('Their passphrases were random and are gone with this process: the demo shows what a ceremony makes; run your own for signing (README).');
 if (r.cas.length < 4) console.log(`This demo installation is incomplete (${r.cas.length} of 4 roots; was it interrupted?). Delete ${r.home} and run npm start again.`);
 console.log('');
@@ -23,5 +24,5 @@ for (const c of r.cas) {
 }
 console.log('');
 console.log(`Certificates: ${r.certificatesDir}/*.pem, *.der`);
-console.log(`Look around:  npx rootca --home ${r.home} ca list | audit list | audit verify`);
+console.log(`Look around:  npx rootca --home ${r.home} ca list | operator list | audit verify | transcript show 1`);
 console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -21,10 +21,13 @@ describe('rootca CLI', () => {
 
   before(() => {
     assert.equal(r('init', '--name', 'cli-test').status, 0);
-    for (const n of ['alice', 'bob', 'carol']) assert.equal(r('operator', 'add', n, '--role', 'ca-administrator', '--credential', cred(n)).status, 0);
+    const today = new Date().toISOString().slice(0, 10);
+    const dates = ['--trained-on', today, '--background-checked-on', today];
+    for (const n of ['alice', 'bob', 'carol']) assert.equal(r('operator', 'add', n, '--role', 'ca-administrator', ...dates, '--credential', cred(n)).status, 0);
     // The environment-variable form, ROOTCA_PASSPHRASE_<NAME>.
-    const add = rootca(['--home', home, 'operator', 'add', 'olivia', '--role', 'operation-manager', '--credential-kind', 'p256'], { env: { ROOTCA_PASSPHRASE_OLIVIA: pass('olivia') } });
+    const add = rootca(['--home', home, 'operator', 'add', 'olivia', '--role', 'operation-manager', ...dates, '--credential-kind', 'p256'], { env: { ROOTCA_PASSPHRASE_OLIVIA: pass('olivia') } });
     assert.equal(add.status, 0, add.stderr);
+    assert.equal(r('operator', 'add', 'leo', '--role', 'log-examiner', ...dates, '--credential', cred('leo')).status, 0);
   });
 
   it('init refuses to overwrite an installation (exit 1)', () => {
@@ -37,7 +40,7 @@ describe('rootca CLI', () => {
     const out = r('--json', 'operator', 'list');
     assert.equal(out.status, 0);
     const ops = JSON.parse(out.stdout) as { name: string; roles: string[]; credentialKind: string }[];
-    assert.deepEqual(ops.map((o) => o.name), ['alice', 'bob', 'carol', 'olivia']);
+    assert.deepEqual(ops.map((o) => o.name), ['alice', 'bob', 'carol', 'leo', 'olivia']);
     assert.equal(ops.find((o) => o.name === 'olivia')!.credentialKind, 'p256');
   });
 
@@ -60,7 +63,7 @@ describe('rootca CLI', () => {
     const out = r('ceremony', 'run', join(REPO, 'ceremonies', 'rootca3.yaml'), '--out-dir', dir, '--credential', `alice=@${wrong}`, '--credential', cred('bob'), '--credential', cred('olivia'));
     assert.equal(out.status, 1);
     assert.match(out.stderr, /wrong passphrase for operator alice \[WRONG_PASSPHRASE\]/);
-    const events = JSON.parse(r('--json', 'audit', 'list').stdout) as { action: string; outcome: string; target: string }[];
+    const events = JSON.parse(r('--json', 'audit', 'list', '--examiner', 'leo', '--credential', cred('leo')).stdout) as { action: string; outcome: string; target: string }[];
     assert.ok(events.some((e) => e.action === 'operator.authenticate' && e.outcome === 'refused' && e.target === 'alice'));
   });
 
@@ -70,12 +73,12 @@ describe('rootca CLI', () => {
     const out = r('ceremony', 'run', file);
     assert.equal(out.status, 1);
     assert.match(out.stderr, /unknown key key\.rsaModulusBitz/);
-    const events = JSON.parse(r('--json', 'audit', 'list').stdout) as { action: string; outcome: string; details: { code?: string } }[];
+    const events = JSON.parse(r('--json', 'audit', 'list', '--examiner', 'leo', '--credential', cred('leo')).stdout) as { action: string; outcome: string; details: { code?: string } }[];
     assert.equal(events.at(-1)!.details.code, 'CEREMONY_FILE_INVALID', 'the refused file is audited');
   });
 
   it('says where a passphrase can come from when none is given and stdin is not a terminal (exit 2)', () => {
-    const out = r('operator', 'add', 'dave', '--role', 'log-examiner');
+    const out = r('operator', 'add', 'dave', '--role', 'ra-officer');
     assert.equal(out.status, 2);
     assert.match(out.stderr, /no passphrase for dave: give --credential dave=@FILE or set ROOTCA_PASSPHRASE_DAVE/);
   });

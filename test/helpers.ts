@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initInstallation, type Installation } from '../src/ca/installation.ts';
+import { closeBootstrapIfReady } from '../src/ca/appointments.ts';
 import { addOperator } from '../src/ca/operators.ts';
 import type { PassphraseSource } from '../src/ca/participants.ts';
 import { runRootCeremony, type RootCeremonyResult } from '../src/ca/root-ceremony.ts';
@@ -29,17 +30,29 @@ export const PEOPLE = {
   olivia: { roles: ['operation-manager'], passphrase: `olivia-${process.pid}-witness pass` },
 } as const;
 
+/** Further people for the roles tests: RA officers, a Person Responsible, a Log Examiner, a second SOM. */
+export const MORE_PEOPLE = {
+  rita: { roles: ['ra-officer'], passphrase: `rita-${process.pid}-ra officer one` },
+  ravi: { roles: ['ra-officer'], passphrase: `ravi-${process.pid}-ra officer two` },
+  paula: { roles: ['person-responsible'], passphrase: `paula-${process.pid}-responsible` },
+  leo: { roles: ['log-examiner'], passphrase: `leo-${process.pid}-log examiner` },
+  oscar: { roles: ['operation-manager'], passphrase: `oscar-${process.pid}-second witness` },
+} as const;
+
 export function allPassphrases(): Record<string, string> {
-  return Object.fromEntries(Object.entries(PEOPLE).map(([k, v]) => [k, v.passphrase]));
+  return Object.fromEntries(Object.entries({ ...PEOPLE, ...MORE_PEOPLE }).map(([k, v]) => [k, v.passphrase]));
 }
 
 /** A fresh installation in a temp folder with alice, bob, carol (custodians) and olivia (witness). */
-export function installationWithPeople(options: { clock?: Clock; dir?: string } = {}): Installation {
+export function installationWithPeople(options: { clock?: Clock; dir?: string; more?: boolean } = {}): Installation {
   const home = join(options.dir ?? tempDir(), 'home');
   const inst = initInstallation(home, { name: 'test', clock: options.clock });
-  for (const [name, p] of Object.entries(PEOPLE)) {
-    addOperator(inst, { name, roles: [...p.roles], kind: name === 'bob' ? 'p256' : 'ed25519', passphrase: Buffer.from(p.passphrase) });
+  const today = inst.clock.now().toISOString().slice(0, 10);
+  const people = options.more ? { ...PEOPLE, ...MORE_PEOPLE } : PEOPLE;
+  for (const [name, p] of Object.entries(people)) {
+    addOperator(inst, { name, roles: [...p.roles], kind: name === 'bob' ? 'p256' : 'ed25519', passphrase: Buffer.from(p.passphrase), trainedOn: today, backgroundCheckedOn: today });
   }
+  closeBootstrapIfReady(inst);
   return inst;
 }
 

@@ -37,10 +37,12 @@ describe('R-3 issuance from CSRs, verified by OpenSSL', () => {
   const dir = tempDir();
   let inst: Installation;
   const issue = (p: Partial<IssueParams> & Pick<IssueParams, 'caName' | 'profile' | 'csr'>) =>
-    issueCertificate(inst, { witness: 'olivia', passphrases: passphraseMap(allPassphrases()), ...p });
+    issueCertificate(inst, { operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()), ...p });
 
   before(async () => {
     inst = installationWithPeople({ dir });
+    // These tests exercise the profiles directly; the RA workflow has its own tests (roles.test.ts).
+    inst.config.issuance.requireApplicationFor = [];
     for (const r of ROOTS) await runShippedCeremony(inst, r.name, dir);
   });
 
@@ -187,9 +189,11 @@ describe('R-3.4 validity never outlives the issuer', () => {
     const dir = tempDir();
     const inst = installationWithPeople({ dir, clock });
     const root = await runShippedCeremony(inst, 'ecc-rootca1', dir);
+    inst.config.issuance.requireApplicationFor = [];
+    inst.config.personnel.trainingValidityDays = inst.config.personnel.backgroundCheckValidityDays = 20 * 366; // the same people, 15 years on
     clock.set(new Date('2041-06-01T00:00:00Z')); // 15 years on: 5.5 years left, a 10-year sub requested
     const c = makeCsr(dir, 'late', '/C=JP/O=X/CN=Late Sub CA', 'ec:P-256');
-    const r = await issueCertificate(inst, { caName: 'ecc-rootca1', profile: 'subca', csr: readFileSync(c.csr), witness: 'olivia', passphrases: passphraseMap(allPassphrases()), outPem: join(dir, 'late.pem') });
+    const r = await issueCertificate(inst, { operator: 'alice', caName: 'ecc-rootca1', profile: 'subca', csr: readFileSync(c.csr), witness: 'olivia', passphrases: passphraseMap(allPassphrases()), outPem: join(dir, 'late.pem') });
     assert.equal(r.clamped, true);
     assert.equal(r.notAfter.getTime(), root.notAfter.getTime());
     assert.match(r.notes.join('\n'), /clamped.*R-3\.4.*changeover/);
@@ -203,7 +207,7 @@ describe('R-3.1 serials are unique per issuer, enforced by the store', () => {
     const inst = installationWithPeople({ dir });
     await runShippedCeremony(inst, 'ecc-rootca1', dir);
     const c = makeCsr(dir, 's', '/C=JP/O=X/CN=Serial', 'ec:P-256');
-    const r = await issueCertificate(inst, { caName: 'ecc-rootca1', profile: 'subca', csr: readFileSync(c.csr), witness: 'olivia', passphrases: passphraseMap(allPassphrases()) });
+    const r = await issueCertificate(inst, { operator: 'alice', caName: 'ecc-rootca1', profile: 'ocsp', csr: readFileSync(c.csr), witness: 'olivia', passphrases: passphraseMap(allPassphrases()) });
     const row = inst.db.prepare('SELECT issuer_ca_id FROM certificates WHERE serial_hex = ?').get(r.serialHex) as { issuer_ca_id: number };
     assert.throws(() => inst.db.prepare("INSERT INTO serial_reservations (issuer_ca_id, serial_hex, ceremony_id, reserved_at) VALUES (?, ?, 1, 'x')").run(row.issuer_ca_id, r.serialHex), /UNIQUE|PRIMARY KEY/);
     assert.throws(() => inst.db.prepare("INSERT INTO certificates (issuer_ca_id, serial_hex, profile, subject_text, not_before, not_after, sha256, der, created_at) VALUES (?, ?, 'subca', 'x', 'x', 'x', 'x', x'00', 'x')").run(row.issuer_ca_id, r.serialHex), /UNIQUE/);

@@ -11,15 +11,20 @@ import { join } from 'node:path';
 import { parseRootCeremony } from '../config/ceremony.ts';
 import { listCas, type CaSummary } from './cas.ts';
 import { DATABASE_FILE, initInstallation, openInstallation, type Installation } from './installation.ts';
+import { closeBootstrapIfReady } from './appointments.ts';
 import { addOperator } from './operators.ts';
 import type { PassphraseSource } from './participants.ts';
 import { runRootCeremony } from './root-ceremony.ts';
 
 export const DEMO_PEOPLE = [
-  { name: 'alice', displayName: 'Alice (demo custodian)', roles: ['ca-administrator'] },
-  { name: 'bob', displayName: 'Bob (demo custodian)', roles: ['ca-administrator'] },
-  { name: 'carol', displayName: 'Carol (demo custodian)', roles: ['ca-administrator'] },
+  { name: 'alice', displayName: 'Alice (demo CA Administrator, custodian)', roles: ['ca-administrator'] },
+  { name: 'bob', displayName: 'Bob (demo CA Administrator, custodian)', roles: ['ca-administrator'] },
+  { name: 'carol', displayName: 'Carol (demo CA Administrator, custodian)', roles: ['ca-administrator'] },
   { name: 'olivia', displayName: 'Olivia (demo Service Operation Manager)', roles: ['operation-manager'] },
+  { name: 'paula', displayName: 'Paula (demo Person Responsible for Services)', roles: ['person-responsible'] },
+  { name: 'rita', displayName: 'Rita (demo Person in Charge of RA)', roles: ['ra-officer'] },
+  { name: 'ravi', displayName: 'Ravi (demo Person in Charge of RA)', roles: ['ra-officer'] },
+  { name: 'leo', displayName: 'Leo (demo Log Examiner)', roles: ['log-examiner'] },
 ];
 export const DEMO_CEREMONIES = ['rootca1', 'rootca2', 'rootca3', 'ecc-rootca1'];
 
@@ -43,8 +48,10 @@ export async function runDemo(home: string, ceremoniesDir: string, progress: (li
     for (const p of DEMO_PEOPLE) {
       const passphrase = Buffer.from(randomBytes(24).toString('base64url'));
       secrets.set(p.name, passphrase);
-      addOperator(inst, { name: p.name, displayName: p.displayName, roles: p.roles, kind: 'ed25519', passphrase });
+      const today = inst.clock.now().toISOString().slice(0, 10);
+      addOperator(inst, { name: p.name, displayName: p.displayName, roles: p.roles, kind: 'ed25519', passphrase, trainedOn: today, backgroundCheckedOn: today });
     }
+    closeBootstrapIfReady(inst);
     const source: PassphraseSource = { get: async (name) => (secrets.has(name) ? Buffer.from(secrets.get(name)!) : undefined) };
     mkdirSync(certificatesDir, { recursive: true });
     try {

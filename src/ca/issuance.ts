@@ -29,11 +29,17 @@ import { signOnceWithCaKey } from './activation.ts';
 import { getCa, type CaSummary } from './cas.ts';
 import type { Installation } from './installation.ts';
 import { keyCustodians, loadSoftKey } from './key-records.ts';
-import { operationDigest, participantEvidence, type PassphraseSource } from './participants.ts';
+import { assertTransition, getApplication, type Application } from './applications.ts';
+import { bringParticipant, operationDigest, participantEvidence, type PassphraseSource } from './participants.ts';
+import { checkDistinct } from './permissions.ts';
 import { caPolicies, isReservedBrPolicy } from './policies.ts';
-import { gatherQuorum } from './quorum.ts';
+import { gatherQuorum, type Quorum } from './quorum.ts';
+import type { Transcript } from './transcript.ts';
+import { exportTranscript, makeTranscript, storeTranscript } from './transcripts.ts';
 
 export interface IssueParams extends ProfileOptions {
+  /** The CA Administrator who performs the issuance (CPS 5.2.1). */
+  operator: string;
   caName: string;
   profile: IssuedProfileName;
   csr: Uint8Array;
@@ -51,6 +57,39 @@ export interface IssueParams extends ProfileOptions {
   /** Output files (never overwritten); relative to the working folder. */
   outPem?: string;
   outDer?: string;
+  /** Set by issueFromApplication: the approved application this issuance fulfils. */
+  application?: Application;
+}
+
+export interface IssueFromApplicationParams {
+  applicationId: number;
+  operator: string;
+  witness: string;
+  passphrases: PassphraseSource;
+  outPem?: string;
+  outDer?: string;
+  allowLegacySha1?: boolean;
+  signatureAlgorithm?: SignatureAlgorithmName;
+}
+
+/** Issues what an approved application asks for (R-3.5): the request, as approved, is the input. */
+export async function issueFromApplication(inst: Installation, p: IssueFromApplicationParams): Promise<IssueResult> {
+  let app: Application;
+  try {
+    app = getApplication(inst, p.applicationId);
+    assertTransition(app, 'issue');
+  } catch (e) {
+    if (e instanceof CaError) inst.audit.append({ actor: p.operator, roles: [], action: ACTION, target: `application:${p.applicationId}`, outcome: 'refused', details: { code: e.code, message: e.message } });
+    throw e;
+  }
+  const r = app.requested;
+  return issueCertificate(inst, {
+    operator: p.operator, witness: p.witness, passphrases: p.passphrases, outPem: p.outPem, outDer: p.outDer, allowLegacySha1: p.allowLegacySha1, signatureAlgorithm: p.signatureAlgorithm,
+    caName: app.caName, profile: app.profile, csr: app.csrDer, requester: `${app.applicantOrganisation} <${app.applicantContact}>`,
+    validityDays: r.validityDays, extraPolicyOids: r.extraPolicyOids, pathLenConstraint: r.pathLenConstraint, digitalSignature: r.digitalSignature, nonRepudiation: r.nonRepudiation,
+    extKeyUsage: r.extKeyUsage, permittedDnsNames: r.permittedDnsNames, excludedDnsNames: r.excludedDnsNames,
+    application: app,
+  });
 }
 
 export interface IssueResult {
@@ -67,6 +106,7 @@ export interface IssueResult {
   custodians: string[];
   witness: string;
   notes: string[];
+  transcriptFile: string;
 }
 
 const ACTION = 'certificate.issue';
@@ -90,6 +130,10 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
   const profile = PROFILES[p.profile] ?? refuse('PROFILE_UNKNOWN', `unknown profile ${p.profile}; profiles: ${Object.keys(PROFILES).join(', ')}`);
   const ca: CaSummary = guard(() => getCa(inst, p.caName));
   if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `CA ${ca.name} is ${ca.status} and cannot issue`);
+  if (!p.application && inst.config.issuance.requireApplicationFor.includes(p.profile)) {
+    refuse('APPLICATION_REQUIRED', `${p.profile} certificates are issued only from an approved application (R-3.5): use --application ID (config issuance.requireApplicationFor)`);
+  }
+  if (p.application) guard(() => checkDistinct('certificate.issue', { operator: [p.operator], approver: [p.application!.decidedBy ?? ''] }));
   const outputs = [p.outPem, p.outDer].filter((x): x is string => !!x).map((f) => resolve(f));
   const existing = outputs.filter((f) => existsSync(f));
   if (existing.length) refuse('OUTPUT_EXISTS', `output ${existing.join(', ')} already exists; nothing is overwritten`);
@@ -142,11 +186,22 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
   // 3. People, then intent.
   const holders = keyCustodians(inst, ca.keyId);
   const record = guard(() => loadSoftKey(inst, ca.keyId));
-  const digest = operationDigest({ kind: ACTION, ca: ca.name, profile: p.profile, serial: serialHex, tbsSha256: sha256Hex(tbs.der), csrSha256: sha256Hex(csr.der) });
-  const quorum = await gatherQuorum(inst, {
+  const digest = operationDigest({ kind: ACTION, ca: ca.name, profile: p.profile, serial: serialHex, tbsSha256: sha256Hex(tbs.der), csrSha256: sha256Hex(csr.der), application: p.application?.id ?? null });
+  const operatorP = await bringParticipant(inst, p.operator, p.passphrases, `operator issuing from ${ca.name}`, digest, { operation: ACTION, slot: 'operator' });
+  if (!operatorP) refuse('OPERATOR_ABSENT', `the CA Administrator ${p.operator} did not authenticate`);
+  guard(() => checkDistinct(ACTION, { operator: [p.operator], witness: [p.witness] }));
+  let quorum: Quorum;
+  try {
+    quorum = await gatherQuorum(inst, {
+    operationName: ACTION,
+    alreadyPresent: [operatorP!],
     witness: p.witness, holders, threshold: record.threshold, digest, passphrases: p.passphrases,
     operation: `issuing a ${p.profile} certificate from ${ca.name}`, refuse,
   });
+  } catch (e) {
+    operatorP!.credential.lock();
+    throw e;
+  }
   const now = inst.clock.now().toISOString();
   const ceremonyId = inst.db.transaction(() => {
     const id = Number(inst.db.prepare("INSERT INTO ceremonies (kind, file_sha256, status, started_at, details) VALUES (?, NULL, 'started', ?, ?)")
@@ -172,13 +227,20 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
     if (validity.clamped) notes.push(`validity clamped to the issuer's notAfter ${validity.notAfter.toISOString()} (R-3.4, CPS 5.6): key changeover for ${ca.name} is due`);
     if (alg.legacy) notes.push(`LEGACY: signed with ${signatureAlgorithm} under the --allow-legacy-sha1 override (R-1.3)`);
     const warnings = postFindings.filter((f) => f.severity === 'warning');
-    const evidence = participantEvidence(digest, [{ role: 'witness', p: quorum.witness }, ...quorum.custodians.map((c) => ({ role: 'custodian', p: c }))]);
+    const people = [{ as: 'operator', p: operatorP! }, { as: 'witness', p: quorum.witness }, ...quorum.custodians.filter((c) => c !== operatorP).map((c) => ({ as: 'custodian', p: c }))];
+    if (quorum.custodians.includes(operatorP!)) people[0] = { as: 'operator+custodian', p: operatorP! };
+    const evidence = participantEvidence(digest, people.map(({ as, p }) => ({ role: as, p })));
+    let transcript!: Transcript;
     const certificateId = inst.db.transaction(() => {
       const id = Number(inst.db
         .prepare('INSERT INTO certificates (issuer_ca_id, serial_hex, profile, subject_text, not_before, not_after, sha256, der, created_at, requester, csr_der, details) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)')
         .run(ca.id, serialHex, p.profile, nameToText(subject), validity.notBefore.toISOString(), validity.notAfter.toISOString(), sha256, certificateDer, now, p.requester ?? null, csr.der,
           JSON.stringify({ clamped: validity.clamped, signatureAlgorithm, policyOids, legacySha1Override: alg.legacy, ceremonyId })).lastInsertRowid);
       inst.db.prepare("UPDATE ceremonies SET status = 'completed', finished_at = ? WHERE id = ?").run(inst.clock.now().toISOString(), ceremonyId);
+      if (p.application) {
+        const r = inst.db.prepare("UPDATE applications SET state = 'issued', issued_by = ?, certificate_id = ? WHERE id = ? AND state = 'approved'").run(p.operator, id, p.application.id);
+        if (r.changes !== 1) throw new CaError('APPLICATION_STATE', `application #${p.application.id} changed state during issuance`);
+      }
       inst.audit.append({
         actor: quorum.all.map((q) => q.operator.name).join(','),
         roles: [...new Set(quorum.all.flatMap((q) => q.operator.roles))],
@@ -188,11 +250,20 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
         details: {
           ceremonyId, certificateId: id, profile: p.profile, serial: serialHex, subject: nameToText(subject), requester: p.requester, certificateSha256: sha256,
           csrSha256: sha256Hex(csr.der), notBefore: validity.notBefore.toISOString(), notAfter: validity.notAfter.toISOString(), clamped: validity.clamped,
-          signatureAlgorithm, legacySha1Override: alg.legacy, policyOids, lintWarnings: warnings.map((w) => w.lint), ...evidence,
+          signatureAlgorithm, legacySha1Override: alg.legacy, policyOids, lintWarnings: warnings.map((w) => w.lint), application: p.application?.id ?? null,
+          approvedBy: p.application?.decidedBy ?? null, operator: p.operator, ...evidence,
         },
       });
+      transcript = makeTranscript(inst, {
+        operation: ACTION, ceremonyId, target: ca.name, startedAt: now, digest, people,
+        inputs: [{ name: 'CSR', sha256: sha256Hex(csr.der) }, ...(p.application ? [{ name: `application #${p.application.id}`, sha256: sha256Hex(JSON.stringify(p.application.requested)) }] : [])],
+        outputs: [{ name: `certificate ${serialHex}.der`, sha256 }],
+        details: { certificateId: id, profile: p.profile, serial: serialHex, subject: nameToText(subject), requester: p.requester ?? null, application: p.application?.id ?? null, approvedBy: p.application?.decidedBy ?? null, clamped: validity.clamped, signatureAlgorithm, keyActivations: 1 },
+      });
+      storeTranscript(inst, transcript);
       return id;
     }).immediate();
+    const transcriptFile = exportTranscript(inst, transcript);
 
     const certificatePem = derToPem(certificateDer, 'CERTIFICATE');
     const written: string[] = [];
@@ -200,7 +271,7 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
     if (p.outDer) { writeFileSync(resolve(p.outDer), certificateDer, { flag: 'wx' }); written.push(resolve(p.outDer)); }
     return {
       certificateId, serialHex, subject: nameToText(subject), notBefore: validity.notBefore, notAfter: validity.notAfter, clamped: validity.clamped,
-      certificateDer, certificatePem, lintWarnings: warnings, outputs: written, custodians: quorum.custodians.map((c) => c.operator.name), witness: quorum.witness.operator.name, notes,
+      certificateDer, certificatePem, lintWarnings: warnings, outputs: written, custodians: quorum.custodians.map((c) => c.operator.name), witness: quorum.witness.operator.name, notes, transcriptFile,
     };
   } catch (e) {
     const err = e instanceof CaError ? e : new CaError('ISSUANCE_FAILED', `issuance failed: ${(e as Error).message}`, { cause: e });

@@ -5,6 +5,8 @@
 import { CaError } from '../errors.ts';
 import { checkPassphrasePolicy, createCredential, unlockCredential, type CredentialKind, type SealedCredential, type UnlockedCredential } from '../keys/credential.ts';
 import type { Installation } from './installation.ts';
+import { checkRoleCombination } from './permissions.ts';
+import { isoDate } from './personnel.ts';
 import { isRole, ROLES, type Role } from './roles.ts';
 
 export interface OperatorRecord {
@@ -15,12 +17,17 @@ export interface OperatorRecord {
   roles: Role[];
   credential: SealedCredential;
   createdAt: string;
+  appointedAt: string;
+  trainedOn: string | null;
+  backgroundCheckedOn: string | null;
+  removedAt: string | null;
 }
 
 interface OperatorRow {
   id: number; name: string; display_name: string; credential_kind: CredentialKind;
   signing_public_key: Buffer; encryption_public_key: Buffer; sealed_private_keys: Buffer;
-  status: 'active' | 'removed'; created_at: string;
+  status: 'active' | 'removed'; created_at: string; appointed_at: string | null; trained_on: string | null;
+  background_checked_on: string | null; removed_at: string | null;
 }
 
 export const OPERATOR_NAME = /^[a-z][a-z0-9._-]{0,63}$/;
@@ -31,6 +38,11 @@ export interface AddOperatorParams {
   roles: string[];
   kind: CredentialKind;
   passphrase: Buffer;
+  /** YYYY-MM-DD of the training and background check done before appointment (CPS 5.3.2, 5.3.3). */
+  trainedOn?: string;
+  backgroundCheckedOn?: string;
+  /** Who authorised the appointment (names, or 'bootstrap'); see personnel-authority.ts. */
+  authorisedBy?: string;
 }
 
 /** Registers a person with roles and a fresh credential sealed under their passphrase. */
@@ -45,6 +57,19 @@ export function addOperator(inst: Installation, p: AddOperatorParams): OperatorR
   if (p.roles.length === 0) refuse('ROLE_MISSING', `operator ${p.name} needs at least one role (${Object.keys(ROLES).join(', ')})`);
   if (findOperator(inst, p.name)) refuse('OPERATOR_EXISTS', `operator ${p.name} already exists`);
   try {
+    checkRoleCombination(p.name, p.roles as Role[]);
+  } catch (e) {
+    refuse((e as CaError).code, (e as Error).message);
+  }
+  let trainedOn: string | null = null;
+  let checkedOn: string | null = null;
+  try {
+    trainedOn = p.trainedOn ? isoDate(p.trainedOn) : null;
+    checkedOn = p.backgroundCheckedOn ? isoDate(p.backgroundCheckedOn) : null;
+  } catch (e) {
+    refuse((e as CaError).code, (e as Error).message);
+  }
+  try {
     checkPassphrasePolicy(p.passphrase);
   } catch (e) {
     refuse((e as CaError).code ?? 'WEAK_PASSPHRASE', (e as Error).message);
@@ -54,11 +79,13 @@ export function addOperator(inst: Installation, p: AddOperatorParams): OperatorR
   const roles = [...new Set(p.roles)] as Role[];
   inst.db.transaction(() => {
     const info = inst.db
-      .prepare('INSERT INTO operators (name, display_name, credential_kind, signing_public_key, encryption_public_key, sealed_private_keys, created_at) VALUES (?,?,?,?,?,?,?)')
-      .run(p.name, p.displayName ?? p.name, credential.kind, credential.signingPublicKey, credential.encryptionPublicKey, credential.sealedPrivateKeys, now);
+      .prepare('INSERT INTO operators (name, display_name, credential_kind, signing_public_key, encryption_public_key, sealed_private_keys, created_at, appointed_at, trained_on, background_checked_on) VALUES (?,?,?,?,?,?,?,?,?,?)')
+      .run(p.name, p.displayName ?? p.name, credential.kind, credential.signingPublicKey, credential.encryptionPublicKey, credential.sealedPrivateKeys, now, now, trainedOn, checkedOn);
     const insertRole = inst.db.prepare('INSERT INTO operator_roles (operator_id, role, assigned_at) VALUES (?,?,?)');
     for (const r of roles) insertRole.run(info.lastInsertRowid, r, now);
-    inst.audit.append({ actor: inst.systemActor, roles: [], action: 'operator.add', target: p.name, outcome: 'success', details: { roles, credentialKind: p.kind } });
+    inst.db.prepare("INSERT INTO personnel_events (operator_id, kind, detail, at, authorised_by) VALUES (?, 'appointed', ?, ?, ?)")
+      .run(info.lastInsertRowid, JSON.stringify({ roles, trainedOn, backgroundCheckedOn: checkedOn }), now, p.authorisedBy ?? inst.systemActor);
+    inst.audit.append({ actor: p.authorisedBy ?? inst.systemActor, roles: [], action: 'operator.add', target: p.name, outcome: 'success', details: { roles, credentialKind: p.kind, trainedOn, backgroundCheckedOn: checkedOn } });
   }).immediate();
   return getOperator(inst, p.name);
 }
@@ -95,7 +122,7 @@ export function authenticateOperator(inst: Installation, name: string, passphras
   };
   const operator = findOperator(inst, name);
   if (!operator) return refuse(new CaError('OPERATOR_UNKNOWN', `no operator named ${name} in this installation`));
-  if (operator.status !== 'active') return refuse(new CaError('OPERATOR_REMOVED', `operator ${name} was removed and can no longer take part`));
+  if (operator.status !== 'active') return refuse(new CaError('OPERATOR_REMOVED', `operator ${name} was removed${operator.removedAt ? ` on ${operator.removedAt.slice(0, 10)}` : ''} and can no longer take part`));
   try {
     return { operator, credential: unlockCredential(name, operator.credential, passphrase) };
   } catch (e) {
@@ -114,5 +141,9 @@ function toRecord(inst: Installation, r: OperatorRow): OperatorRecord {
     roles,
     credential: { kind: r.credential_kind, signingPublicKey: r.signing_public_key, encryptionPublicKey: r.encryption_public_key, sealedPrivateKeys: r.sealed_private_keys },
     createdAt: r.created_at,
+    appointedAt: r.appointed_at ?? r.created_at,
+    trainedOn: r.trained_on,
+    backgroundCheckedOn: r.background_checked_on,
+    removedAt: r.removed_at,
   };
 }

@@ -9,7 +9,9 @@ import { verifyCredentialSignature, type UnlockedCredential } from '../keys/cred
 import { wipe } from '../keys/wipe.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 import type { Installation } from './installation.ts';
-import { authenticateOperator, type OperatorRecord } from './operators.ts';
+import { authenticateOperator, getOperator, type OperatorRecord } from './operators.ts';
+import { checkSlotRole, OPERATIONS, type Operation, type OperationRule, type Slot } from './permissions.ts';
+import { checkFitForDuty } from './personnel.ts';
 
 /** Where passphrases come from: a hidden prompt, a file, or an environment variable (cli/). */
 export interface PassphraseSource {
@@ -29,8 +31,32 @@ export function operationDigest(operation: Record<string, unknown>): Buffer {
   return createHash('sha256').update(canonicalJson(operation)).digest();
 }
 
-/** Asks `source` for one person's passphrase and unlocks their credential; refusals are audited. */
-export async function bringParticipant(inst: Installation, name: string, source: PassphraseSource, purpose: string, digest: Buffer): Promise<Participant | undefined> {
+/** The part a person plays in an operation; their role and fitness are checked for it. */
+export interface Duty {
+  operation: Operation;
+  slot: Slot;
+}
+
+/**
+ * Asks `source` for one person's passphrase and unlocks their credential. With a duty, the
+ * person must first hold the role the permission table names for it and be fit for duty
+ * (appointed, trained, checked: CPS 5.3) — checked before any passphrase is asked for.
+ * Every refusal is audited.
+ */
+export async function bringParticipant(inst: Installation, name: string, source: PassphraseSource, purpose: string, digest: Buffer, duty?: Duty): Promise<Participant | undefined> {
+  if (duty) {
+    try {
+      const op = getOperator(inst, name);
+      checkSlotRole(duty.operation, duty.slot, name, op.roles);
+      const rule: OperationRule = OPERATIONS[duty.operation];
+      if (op.status !== 'active' || rule.requiresCurrentTraining !== false) checkFitForDuty(inst, op);
+    } catch (e) {
+      if (e instanceof CaError) {
+        inst.audit.append({ actor: name, roles: [], action: duty.operation, target: name, outcome: 'refused', details: { code: e.code, message: e.message, slot: duty.slot } });
+      }
+      throw e;
+    }
+  }
   const passphrase = await source.get(name, `passphrase for ${name} (${purpose})`);
   if (!passphrase) return undefined;
   try {

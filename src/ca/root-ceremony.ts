@@ -27,6 +27,8 @@ import type { Installation } from './installation.ts';
 import { getOperator } from './operators.ts';
 import { operationDigest, participantEvidence, type Participant, type PassphraseSource } from './participants.ts';
 import { gatherQuorum } from './quorum.ts';
+import type { Transcript } from './transcript.ts';
+import { exportTranscript, makeTranscript, storeTranscript } from './transcripts.ts';
 import { storeSoftKey } from './key-records.ts';
 
 export interface RootCeremonyResult {
@@ -43,6 +45,8 @@ export interface RootCeremonyResult {
   custodians: string[];
   witness: string;
   warnings: string[];
+  /** The signed transcript of the ceremony (JSON; a .md beside it). */
+  transcriptFile: string;
 }
 
 export interface RunRootCeremonyParams {
@@ -98,6 +102,7 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
   // 2. People: the witness and M custodians prove presence by signing the operation digest.
   const digest = operationDigest({ kind: ACTION, ceremonyFileSha256: p.ceremony.sha256, ca: c.ca.name, installation: inst.config.installation.name, notBefore: notBefore.toISOString() });
   const quorum = await gatherQuorum(inst, {
+    operationName: 'ceremony.root-ca',
     witness: c.witness, holders: c.custodians.holders, threshold: c.custodians.threshold, digest, passphrases: p.passphrases,
     operation: `the ${c.ca.name} key ceremony`, refuse,
   });
@@ -164,7 +169,9 @@ async function generateAndSign(
     const sha256 = sha256Hex(certificateDer);
     const serialHex = serialToHex(serial);
     const now = inst.clock.now().toISOString();
-    const evidence = participantEvidence(x.digest, [{ role: 'witness', p: x.witness }, ...x.present.map((q) => ({ role: 'custodian', p: q }))]);
+    const people = [{ as: 'witness', p: x.witness }, ...x.present.map((q) => ({ as: 'custodian', p: q }))];
+    const evidence = participantEvidence(x.digest, people.map(({ as, p }) => ({ role: as, p })));
+    let transcript!: Transcript;
     inst.db.transaction(() => {
       storeSoftKey(inst, record, now);
       const caId = inst.db
@@ -190,7 +197,15 @@ async function generateAndSign(
           signatureAlgorithm: c.signatureAlgorithm, legacySha1: alg.legacy, policies: c.policies, keyActivations: 1, warnings, ...evidence,
         },
       });
+      transcript = makeTranscript(inst, {
+        operation: ACTION, ceremonyId, target: c.ca.name, startedAt: started, digest: x.digest, people,
+        inputs: [{ name: `ceremony file ${p.ceremony.file}`, sha256: p.ceremony.sha256 }],
+        outputs: [{ name: `${c.ca.name}.der`, sha256 }],
+        details: { keyId, keyStore: 'soft', algorithm: keyAlgorithmOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, subject: nameToText(x.subject), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(), signatureAlgorithm: c.signatureAlgorithm, keyActivations: 1, warnings },
+      });
+      storeTranscript(inst, transcript);
     }).immediate();
+    const transcriptFile = exportTranscript(inst, transcript);
 
     // 6. Output files last; the store already holds the certificate if writing fails.
     const certificatePem = derToPem(certificateDer, 'CERTIFICATE');
@@ -205,7 +220,7 @@ async function generateAndSign(
     }
     return {
       caName: c.ca.name, keyId, ceremonyId, serialHex, certificateDer, certificatePem, subject: nameToText(x.subject),
-      notBefore: x.notBefore, notAfter: x.notAfter, outputs, custodians: x.present.map((q) => q.operator.name), witness: x.witness.operator.name, warnings,
+      notBefore: x.notBefore, notAfter: x.notAfter, outputs, custodians: x.present.map((q) => q.operator.name), witness: x.witness.operator.name, warnings, transcriptFile,
     };
   } catch (e) {
     const err = e instanceof CaError ? e : new CaError('CEREMONY_FAILED', `key ceremony failed: ${(e as Error).message}`, { cause: e });

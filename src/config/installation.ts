@@ -17,12 +17,26 @@ export const installationConfigSchema = z.strictObject({
     /** Base of the URLs issued certificates name in CRL DP and AIA, e.g. http://repository.example.jp */
     baseUrl: httpUrl,
   }),
+  /** CPS 5.3: an operator whose training or background check is older than this is refused. */
+  personnel: z.strictObject({
+    trainingValidityDays: z.number().int().min(1).default(365),
+    backgroundCheckValidityDays: z.number().int().min(1).default(1095),
+  }).default({ trainingValidityDays: 365, backgroundCheckValidityDays: 1095 }),
+  /** profiles whose certificates are issued only from an approved application. */
+  issuance: z.strictObject({
+    requireApplicationFor: z.array(z.enum(['subca', 'tsa', 'ta', 'ocsp'])).default(['subca']),
+  }).default({ requireApplicationFor: ['subca'] }),
 });
 
 export type InstallationConfig = z.output<typeof installationConfigSchema>;
 
 export function defaultInstallationConfig(name: string): InstallationConfig {
-  return { installation: { name }, repository: { baseUrl: 'http://127.0.0.1:8080' } };
+  return {
+    installation: { name },
+    repository: { baseUrl: 'http://127.0.0.1:8080' },
+    personnel: { trainingValidityDays: 365, backgroundCheckValidityDays: 1095 },
+    issuance: { requireApplicationFor: ['subca'] },
+  };
 }
 
 export function parseInstallationConfig(text: string, file: string): InstallationConfig {

@@ -144,4 +144,56 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE certificates ADD COLUMN details TEXT NOT NULL DEFAULT '{}';
     `,
   },
+  {
+    version: 3,
+    description: 'people and procedure: personnel records, applications (RA workflow), ceremony transcripts',
+    sql: `
+      -- CPS 5.3: appointment, training, background checks, removal. Dates as ISO strings.
+      ALTER TABLE operators ADD COLUMN appointed_at TEXT;
+      ALTER TABLE operators ADD COLUMN trained_on TEXT;
+      ALTER TABLE operators ADD COLUMN background_checked_on TEXT;
+      UPDATE operators SET appointed_at = created_at WHERE appointed_at IS NULL;
+
+      -- One row per personnel change (appointment, role assigned/ended, training, check, removal).
+      CREATE TABLE personnel_events (
+        id INTEGER PRIMARY KEY,
+        operator_id INTEGER NOT NULL REFERENCES operators(id),
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '{}',
+        at TEXT NOT NULL,
+        authorised_by TEXT NOT NULL
+      );
+
+      -- R-3.5: application -> identification/approval -> issuance -> acceptance.
+      CREATE TABLE applications (
+        id INTEGER PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('submitted','approved','rejected','issued','accepted')),
+        ca_name TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        csr_der BLOB NOT NULL,
+        applicant_organisation TEXT NOT NULL,
+        applicant_contact TEXT NOT NULL,
+        requested TEXT NOT NULL DEFAULT '{}',
+        submitted_by TEXT NOT NULL,
+        submitted_at TEXT NOT NULL,
+        decided_by TEXT,
+        decided_at TEXT,
+        decision_reason TEXT,
+        identification TEXT,
+        issued_by TEXT,
+        certificate_id INTEGER REFERENCES certificates(id),
+        accepted_at TEXT,
+        accepted_recorded_by TEXT,
+        acceptance_note TEXT
+      );
+
+      -- Ceremony transcripts (signed by every participant), kept with the ceremony.
+      CREATE TABLE transcripts (
+        ceremony_id INTEGER PRIMARY KEY REFERENCES ceremonies(id),
+        body TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,0 +1,120 @@
+/**
+ * Who may do what (CPS 5.2; R-5). One table a reader can check against the CPS line by line:
+ * for each operation, the role each participant must hold, and which participants must be
+ * different people. Plus which roles one person may combine (CPS 5.2.4: "Authorities for
+ * system operations, acts of approving, and audits are separated").
+ */
+import { CaError } from '../errors.ts';
+import type { Role } from './roles.ts';
+
+/** A participant's place in an operation. */
+export type Slot = 'operator' | 'witness' | 'custodian' | 'authoriser' | 'approver' | 'submitter' | 'recorder' | 'examiner';
+
+export interface OperationRule {
+  /** The CPS line the rule enforces. */
+  cps: string;
+  /** The role each slot needs. */
+  slots: Partial<Record<Slot, Role>>;
+  /** Pairs of slots that must be filled by different people (5.2.2 "at least two persons", 5.2.4). */
+  distinct: [Slot, Slot][];
+  /**
+   * Whether participants must be in date with training and background checks (5.3.3). Not for
+   * personnel administration itself, which must be able to bring people back in date.
+   */
+  requiresCurrentTraining?: false;
+}
+
+export const OPERATIONS = {
+  'ceremony.root-ca': {
+    cps: '6.1.1 "jointly performed by at least two authorized individuals under observation by the Service Operation Manager(s)"',
+    slots: { custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [['custodian', 'witness']],
+  },
+  'certificate.issue': {
+    cps: '5.2.1 CA Administrator "Registers and issues Certificates"; 6.2.8 activation by at least two; 5.2.4 approving and operating separated',
+    slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [['operator', 'witness'], ['custodian', 'witness'], ['operator', 'approver']],
+  },
+  'application.submit': {
+    cps: '5.2.1 Person in Charge of RA "Accepts Certificate applications"',
+    slots: { submitter: 'ra-officer' },
+    distinct: [],
+  },
+  'application.decide': {
+    cps: '5.2.1 Person in Charge of RA "Qualifies (identifies and authenticates) Subscribers"; 5.2.4 the one who files does not approve',
+    slots: { approver: 'ra-officer' },
+    distinct: [['approver', 'submitter']],
+  },
+  'application.accept': {
+    cps: '4.4 Certificate Acceptance, recorded by the RA (5.2.1)',
+    slots: { recorder: 'ra-officer' },
+    distinct: [],
+  },
+  'operator.manage': {
+    cps: '5.2.1 Person Responsible for Services "Supervises the CA management organization"; 5.3 appointment, training, rotation, removal; 5.2.2 two persons',
+    slots: { authoriser: 'person-responsible', witness: 'operation-manager' },
+    distinct: [['authoriser', 'witness']],
+    requiresCurrentTraining: false,
+  },
+  'audit.read': {
+    cps: '5.4.4 "secure sole access by the authorized personnel"; 5.2.1 Log Examiner "Checks room access, system and other logs"',
+    slots: { examiner: 'log-examiner' },
+    distinct: [],
+  },
+} as const satisfies Record<string, OperationRule>;
+
+export type Operation = keyof typeof OPERATIONS;
+
+/**
+ * Roles one person must not combine (5.2.4). Symmetric; checked when a role is assigned.
+ * The Log Examiner audits and so holds no operating or approving role; the Person Responsible
+ * and the Committee approve and so do not operate; the Service Operation Manager observes the
+ * CA Administrators and so is not one of them.
+ */
+export const INCOMPATIBLE_ROLES: [Role, Role, string][] = [
+  ['log-examiner', 'ca-administrator', 'audit vs operation'],
+  ['log-examiner', 'operation-manager', 'audit vs operation'],
+  ['log-examiner', 'ra-officer', 'audit vs operation'],
+  ['log-examiner', 'person-responsible', 'audit vs approval'],
+  ['log-examiner', 'improvement-committee', 'audit vs approval'],
+  ['person-responsible', 'ca-administrator', 'approval vs operation'],
+  ['person-responsible', 'operation-manager', 'approval vs operation'],
+  ['improvement-committee', 'ca-administrator', 'approval vs operation'],
+  ['improvement-committee', 'operation-manager', 'approval vs operation'],
+  ['improvement-committee', 'ra-officer', 'approval vs operation'],
+  ['operation-manager', 'ca-administrator', 'the observer is not the observed (5.2.1, 6.1.1)'],
+];
+
+/** Throws ROLE_COMBINATION_FORBIDDEN when `roles` holds an incompatible pair. */
+export function checkRoleCombination(person: string, roles: Role[]): void {
+  for (const [a, b, why] of INCOMPATIBLE_ROLES) {
+    if (roles.includes(a) && roles.includes(b)) {
+      throw new CaError('ROLE_COMBINATION_FORBIDDEN', `${person} cannot hold both ${a} and ${b} (${why}; CPS 5.2.4 separation of duties)`);
+    }
+  }
+}
+
+/** The role a slot of an operation needs. */
+export function requiredRole(operation: Operation, slot: Slot): Role {
+  const role = (OPERATIONS[operation].slots as Partial<Record<Slot, Role>>)[slot];
+  if (!role) throw new Error(`operation ${operation} has no ${slot} slot`);
+  return role;
+}
+
+/** Throws ROLE_MISSING naming the role when `person` does not hold what `slot` needs. */
+export function checkSlotRole(operation: Operation, slot: Slot, person: string, roles: readonly string[]): void {
+  const role = requiredRole(operation, slot);
+  if (!roles.includes(role)) {
+    throw new CaError('ROLE_MISSING', `${person} cannot act as ${slot} of ${operation}: that needs the ${role} role (CPS ${OPERATIONS[operation].cps.split(' ')[0]}); ${person} holds ${roles.join(', ') || 'no role'}`, { details: { operation, slot, requiredRole: role } });
+  }
+}
+
+/** Throws SAME_PERSON_TWICE when two slots that must differ name the same person. */
+export function checkDistinct(operation: Operation, people: Partial<Record<Slot, string[]>>): void {
+  for (const [a, b] of OPERATIONS[operation].distinct as readonly (readonly [Slot, Slot])[]) {
+    const overlap = (people[a] ?? []).filter((x) => (people[b] ?? []).includes(x));
+    if (overlap.length) {
+      throw new CaError('SAME_PERSON_TWICE', `${overlap.join(', ')} cannot be both ${a} and ${b} of ${operation} (CPS 5.2.2/5.2.4: different people)`, { details: { operation, slots: [a, b], people: overlap } });
+    }
+  }
+}

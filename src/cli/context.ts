@@ -1,0 +1,55 @@
+/** What every command shares: the installation it works on, printing, and option parsing. */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { defaultHome, openInstallation, type Installation } from '../ca/installation.ts';
+import type { PassphraseSource } from '../ca/participants.ts';
+import { UsageError } from '../errors.ts';
+import { cliPassphraseSource, parseCredentialOptions } from './passphrases.ts';
+
+interface GlobalOptions { home?: string; json?: boolean }
+
+const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
+
+export const homeOf = (cmd: Command): string => globals(cmd).home ?? defaultHome();
+
+export async function withInstallation<T>(cmd: Command, fn: (inst: Installation) => Promise<T> | T): Promise<T> {
+  const inst = openInstallation(homeOf(cmd));
+  try {
+    return await fn(inst);
+  } finally {
+    inst.close();
+  }
+}
+
+/** Prints `json` with --json, else `text`. */
+export function print(cmd: Command, json: unknown, text: string): void {
+  process.stdout.write(globals(cmd).json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
+}
+
+export const collect = (v: string, acc: string[]): string[] => [...acc, v];
+
+/** The `--credential` option every command with participants takes. */
+export const CREDENTIAL_HELP = 'NAME=@FILE or NAME=env:VAR: a participant\'s passphrase (repeatable); else ROOTCA_PASSPHRASE_<NAME> or a prompt';
+
+export function passphrasesFrom(credential: string[]): PassphraseSource {
+  return cliPassphraseSource({ credentials: parseCredentialOptions(credential), interactive: true });
+}
+
+export function readInput(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export function wholeNumber(flag: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new UsageError(`${flag} must be a whole number, got "${v}"`);
+    return Number(v);
+  };
+}
+
+export function usage(message: string): never {
+  throw new UsageError(message);
+}
