@@ -35,6 +35,26 @@ export const OPERATIONS = {
     slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
     distinct: [['operator', 'witness'], ['custodian', 'witness'], ['operator', 'approver']],
   },
+  'certificate.revoke': {
+    cps: '4.9 revocation on a request approved by the RA (5.2.1), performed by a CA Administrator; 5.2.4 approving and operating separated',
+    slots: { operator: 'ca-administrator', approver: 'ra-officer', custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [['operator', 'approver'], ['operator', 'witness'], ['approver', 'witness'], ['custodian', 'witness']],
+  },
+  'crl.issue': {
+    cps: '5.2.1 CA Administrator "Issues CRLs"; 6.2.8 activation by at least two',
+    slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+  },
+  'ocsp.presign': {
+    cps: '4.10 status services; 5.2.1 CA Administrator; 6.2.8 activation by at least two',
+    slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+  },
+  'publication.sign': {
+    cps: '2.2 publication of certificate information; 6.2.8 activation by at least two',
+    slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+  },
   'application.submit': {
     cps: '5.2.1 Person in Charge of RA "Accepts Certificate applications"',
     slots: { submitter: 'ra-officer' },

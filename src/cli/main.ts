@@ -8,6 +8,7 @@ import { applicationCommands } from './commands/application.ts';
 import { auditCommands } from './commands/audit.ts';
 import { caCommands } from './commands/ca.ts';
 import { operatorCommands } from './commands/operator.ts';
+import { statusCommands } from './commands/status.ts';
 
 export function buildProgram(): Command {
   const program = new Command('rootca')
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   caCommands(program);
   operatorCommands(program);
   applicationCommands(program);
+  statusCommands(program);
   auditCommands(program);
   return program;
 }

@@ -22,6 +22,14 @@ export const installationConfigSchema = z.strictObject({
     trainingValidityDays: z.number().int().min(1).default(365),
     backgroundCheckValidityDays: z.number().int().min(1).default(1095),
   }).default({ trainingValidityDays: 365, backgroundCheckValidityDays: 1095 }),
+  /** CRL life. BR 4.9.7: a root's nextUpdate at most twelve months after thisUpdate. */
+  crl: z.strictObject({
+    validityDays: z.number().int().min(1).max(365, { error: 'must be at most 365 (BR 4.9.7: twelve months for a root CA)' }).default(180),
+  }).default({ validityDays: 180 }),
+  /** life of pre-signed OCSP responses. BR 4.9.10: refreshed at least every twelve months. */
+  ocsp: z.strictObject({
+    validityDays: z.number().int().min(1).max(365, { error: 'must be at most 365 (BR 4.9.10)' }).default(90),
+  }).default({ validityDays: 90 }),
   /** profiles whose certificates are issued only from an approved application. */
   issuance: z.strictObject({
     requireApplicationFor: z.array(z.enum(['subca', 'tsa', 'ta', 'ocsp'])).default(['subca']),
@@ -36,6 +44,8 @@ export function defaultInstallationConfig(name: string): InstallationConfig {
     repository: { baseUrl: 'http://127.0.0.1:8080' },
     personnel: { trainingValidityDays: 365, backgroundCheckValidityDays: 1095 },
     issuance: { requireApplicationFor: ['subca'] },
+    crl: { validityDays: 180 },
+    ocsp: { validityDays: 90 },
   };
 }
 

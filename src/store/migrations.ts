@@ -196,4 +196,65 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: 'status: revocations, CRL numbers and CRLs, pre-signed OCSP responses, publications',
+    sql: `
+      CREATE TABLE revocations (
+        certificate_id INTEGER PRIMARY KEY REFERENCES certificates(id),
+        issuer_ca_id INTEGER NOT NULL REFERENCES cas(id),
+        serial_hex TEXT NOT NULL,
+        revoked_at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        invalidity_date TEXT,
+        source TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        approved_by TEXT,
+        recorded_at TEXT NOT NULL
+      );
+
+      -- The last CRL number used per CA. It is advanced and committed before the CRL is
+      -- signed (intent), so a number is never used twice, even after a crash (R-4.2).
+      CREATE TABLE crl_numbers (ca_id INTEGER PRIMARY KEY REFERENCES cas(id), last_number INTEGER NOT NULL);
+
+      CREATE TABLE crls (
+        id INTEGER PRIMARY KEY,
+        ca_id INTEGER NOT NULL REFERENCES cas(id),
+        crl_number INTEGER NOT NULL,
+        this_update TEXT NOT NULL,
+        next_update TEXT NOT NULL,
+        entries INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        der BLOB NOT NULL,
+        ceremony_id INTEGER REFERENCES ceremonies(id),
+        created_at TEXT NOT NULL,
+        UNIQUE (ca_id, crl_number)
+      );
+
+      CREATE TABLE ocsp_responses (
+        id INTEGER PRIMARY KEY,
+        ca_id INTEGER NOT NULL REFERENCES cas(id),
+        certificate_id INTEGER NOT NULL REFERENCES certificates(id),
+        hash_algorithm TEXT NOT NULL CHECK (hash_algorithm IN ('sha1','sha256')),
+        cert_id_key TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('good','revoked')),
+        this_update TEXT NOT NULL,
+        next_update TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        der BLOB NOT NULL,
+        ceremony_id INTEGER REFERENCES ceremonies(id),
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX ocsp_responses_current ON ocsp_responses (certificate_id, hash_algorithm, id);
+
+      CREATE TABLE publications (
+        version INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        signer_ca TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        items INTEGER NOT NULL,
+        ceremony_id INTEGER REFERENCES ceremonies(id)
+      );
+    `,
+  },
 ];

@@ -1,0 +1,163 @@
+/**
+ * A key session: the people a CA key operation needs (operator, witness, M custodians, and
+ * any other slot the permission table names) are brought together once, every signature in
+ * the session is its own activation (CPS 6.2.9: deactivated after each use), and at the end
+ * everyone signs the transcript and their credentials are locked.
+ */
+import { CaError } from '../errors.ts';
+import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
+import { signOnceWithCaKey } from './activation.ts';
+import { getCa, type CaSummary } from './cas.ts';
+import type { Installation } from './installation.ts';
+import { keyCustodians, loadSoftKey } from './key-records.ts';
+import { bringParticipant, lockAll, operationDigest, participantEvidence, type Participant, type PassphraseSource } from './participants.ts';
+import { checkDistinct, type Operation, type Slot } from './permissions.ts';
+import { gatherQuorum } from './quorum.ts';
+import type { Transcript } from './transcript.ts';
+import { exportTranscript, makeTranscript, storeTranscript } from './transcripts.ts';
+
+export interface KeySessionRequest {
+  operation: Operation;
+  caName: string;
+  operator: string;
+  witness: string;
+  /** Further named participants by slot (e.g. the approving RA officer of a revocation). */
+  others?: Partial<Record<Slot, string>>;
+  passphrases: PassphraseSource;
+  /** What the participants sign when they authenticate. */
+  describe: Record<string, unknown>;
+  /** False when nothing will be signed (e.g. a revocation whose CRL is deferred): no custodians. */
+  needsKey?: boolean;
+}
+
+export interface KeySession {
+  ca: CaSummary;
+  digest: Buffer;
+  operator: Participant;
+  witness: Participant;
+  custodians: Participant[];
+  others: Partial<Record<Slot, Participant>>;
+  ceremonyId: number;
+  startedAt: string;
+  /** One activation, one signature. */
+  sign(data: Uint8Array, algorithm: SignatureAlgorithmName, purpose: string): Promise<Buffer>;
+  signatures: number;
+  /** Who took part in which role, for audit details and the transcript. */
+  people(): { as: string; p: Participant }[];
+  evidence(): Record<string, unknown>;
+  /** Inside the completing transaction: the signed transcript, stored. */
+  transcript(x: { inputs: Transcript['inputs']; outputs: Transcript['outputs']; details: Record<string, unknown> }): Transcript;
+  lock(): void;
+}
+
+/** Refuses with an audit event; used for every check before people are asked for anything. */
+export function refuser(inst: Installation, action: string, target: string) {
+  return (code: string, message: string, details: Record<string, unknown> = {}): never => {
+    inst.audit.append({ actor: inst.systemActor, roles: [], action, target, outcome: 'refused', details: { code, message, ...details } });
+    throw new CaError(code, message, { details });
+  };
+}
+
+export async function openKeySession(inst: Installation, r: KeySessionRequest): Promise<KeySession> {
+  const refuse = refuser(inst, r.operation, r.caName);
+  let ca: CaSummary;
+  try {
+    ca = getCa(inst, r.caName);
+  } catch (e) {
+    return refuse((e as CaError).code, (e as Error).message);
+  }
+  if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `CA ${ca.name} is ${ca.status}; its key does not sign`);
+  const people: Partial<Record<Slot, string[]>> = { operator: [r.operator], witness: [r.witness] };
+  for (const [slot, name] of Object.entries(r.others ?? {})) people[slot as Slot] = [name as string];
+  try {
+    checkDistinct(r.operation, people);
+  } catch (e) {
+    refuse((e as CaError).code, (e as Error).message);
+  }
+  const record = (() => {
+    try {
+      return loadSoftKey(inst, ca.keyId);
+    } catch (e) {
+      return refuse((e as CaError).code, (e as Error).message);
+    }
+  })();
+  const digest = operationDigest({ kind: r.operation, ca: ca.name, ...r.describe });
+  const present: Participant[] = [];
+  try {
+    const operator = await bringParticipant(inst, r.operator, r.passphrases, `operator of ${r.operation} for ${ca.name}`, digest, { operation: r.operation, slot: 'operator' });
+    if (!operator) refuse('OPERATOR_ABSENT', `the CA Administrator ${r.operator} did not authenticate`);
+    present.push(operator!);
+    const others: Partial<Record<Slot, Participant>> = {};
+    for (const [slot, name] of Object.entries(r.others ?? {}) as [Slot, string][]) {
+      const p = await bringParticipant(inst, name, r.passphrases, `${slot} of ${r.operation} for ${ca.name}`, digest, { operation: r.operation, slot });
+      if (!p) refuse('AUTHENTICATION_REQUIRED', `${name} (${slot}) did not authenticate`);
+      present.push(p!);
+      others[slot] = p!;
+    }
+    const quorum = r.needsKey === false
+      ? await witnessOnly(inst, r, digest, refuse)
+      : await gatherQuorum(inst, {
+        operationName: r.operation, witness: r.witness, holders: keyCustodians(inst, ca.keyId), threshold: record.threshold, digest, passphrases: r.passphrases,
+        operation: `${r.operation} for ${ca.name}`, refuse, alreadyPresent: present,
+      });
+    const startedAt = inst.clock.now().toISOString();
+    const ceremonyId = Number(inst.db.prepare("INSERT INTO ceremonies (kind, status, started_at, details) VALUES (?, 'started', ?, ?)")
+      .run(r.operation, startedAt, JSON.stringify({ ca: ca.name, ...r.describe })).lastInsertRowid);
+    const session: KeySession = {
+      ca, digest, operator: operator!, witness: quorum.witness, custodians: quorum.custodians, others, ceremonyId, startedAt, signatures: 0,
+      async sign(data, algorithm, purpose) {
+        if (r.needsKey === false) throw new CaError('KEY_NOT_IN_SESSION', 'this session was opened without custodians; nothing can be signed');
+        const sig = await signOnceWithCaKey(inst, { record, custodians: quorum.custodians, purpose, target: ca.name }, data, algorithm);
+        session.signatures++;
+        return sig;
+      },
+      people() {
+        const list: { as: string; p: Participant }[] = [];
+        const add = (as: string, p: Participant) => {
+          const existing = list.find((x) => x.p === p);
+          if (existing) existing.as = `${existing.as}+${as}`;
+          else list.push({ as, p });
+        };
+        add('operator', operator!);
+        for (const [slot, p] of Object.entries(others)) add(slot, p!);
+        add('witness', quorum.witness);
+        for (const c of quorum.custodians) add('custodian', c);
+        return list;
+      },
+      evidence() {
+        return participantEvidence(digest, session.people().map(({ as, p }) => ({ role: as, p })));
+      },
+      transcript(x) {
+        inst.db.prepare("UPDATE ceremonies SET status = 'completed', finished_at = ? WHERE id = ?").run(inst.clock.now().toISOString(), ceremonyId);
+        const t = makeTranscript(inst, { operation: r.operation, ceremonyId, target: ca.name, startedAt, digest, people: session.people(), ...x });
+        storeTranscript(inst, t);
+        return t;
+      },
+      lock() {
+        quorum.lock();
+        lockAll(present);
+      },
+    };
+    return session;
+  } catch (e) {
+    lockAll(present);
+    throw e;
+  }
+}
+
+async function witnessOnly(inst: Installation, r: KeySessionRequest, digest: Buffer, refuse: (code: string, message: string) => never) {
+  const w = await bringParticipant(inst, r.witness, r.passphrases, `witness of ${r.operation}`, digest, { operation: r.operation, slot: 'witness' });
+  if (!w) refuse('WITNESS_ABSENT', `the witness ${r.witness} did not authenticate (CPS 5.2.2)`);
+  return { witness: w!, custodians: [] as Participant[], lock: () => w!.credential.lock() };
+}
+
+/** Marks a session's ceremony failed and audits why; then rethrows. */
+export function failSession(inst: Installation, s: KeySession, action: string, e: unknown): never {
+  const err = e instanceof CaError ? e : new CaError('OPERATION_FAILED', `${action} failed: ${(e as Error).message}`, { cause: e });
+  inst.db.prepare("UPDATE ceremonies SET status = 'failed', finished_at = ?, details = json_set(details, '$.error', ?) WHERE id = ? AND status = 'started'")
+    .run(inst.clock.now().toISOString(), err.code, s.ceremonyId);
+  inst.audit.append({ actor: inst.systemActor, roles: [], action, target: s.ca.name, outcome: 'failed', details: { ceremonyId: s.ceremonyId, code: err.code, message: err.message } });
+  throw err;
+}
+
+export { exportTranscript };

@@ -1,0 +1,110 @@
+/**
+ * Writing the publication file (R-2.4): everything the online side serves — CA certificates,
+ * current CRLs, current pre-signed OCSP responses, issued certificates — with a manifest
+ * signed by a root in a key session. Only responses that still tell the truth are published:
+ * a 'good' response for a certificate revoked since, or an expired one, is left out and named.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CaError } from '../errors.ts';
+import type { CaCertificateMeta, CertificateMeta, OcspResponseMeta } from '../publish/format.ts';
+import { writePublication, type PublicationInput } from '../publish/write.ts';
+import { listCas } from './cas.ts';
+import { listIssued } from './certificates.ts';
+import type { Installation } from './installation.ts';
+import { exportTranscript, failSession, openKeySession, refuser } from './key-session.ts';
+import type { PassphraseSource } from './participants.ts';
+import { currentCrl, currentOcspResponses, statusSignatureAlgorithm } from './status.ts';
+
+export interface PublishParams {
+  signerCa: string;
+  operator: string;
+  witness: string;
+  passphrases: PassphraseSource;
+  out: string;
+}
+
+export interface PublishResult {
+  version: number;
+  path: string;
+  sha256: string;
+  items: number;
+  warnings: string[];
+  transcriptFile: string;
+}
+
+const ACTION = 'publication.sign';
+
+/** What would be published now, and what is missing. */
+export function gatherPublication(inst: Installation, version: number): { input: Omit<PublicationInput, 'signerCa'>; warnings: string[] } {
+  const now = inst.clock.now();
+  const warnings: string[] = [];
+  const cas = listCas(inst);
+  const certificates = listIssued(inst);
+  const byId = new Map(certificates.map((c) => [c.id, c]));
+  const input: Omit<PublicationInput, 'signerCa'> = {
+    installation: inst.config.installation.name,
+    version,
+    createdAt: now,
+    baseUrl: inst.config.repository.baseUrl,
+    cas: cas.map((c) => {
+      const crl = currentCrl(inst, c.id);
+      if (!crl) warnings.push(`${c.name} has no CRL yet: run rootca crl issue --ca ${c.name}`);
+      else if (Date.parse(crl.nextUpdate) < now.getTime()) warnings.push(`${c.name}'s CRL #${crl.crlNumber} expired on ${crl.nextUpdate}`);
+      const meta: CaCertificateMeta = { subject: c.subject, notBefore: c.notBefore, notAfter: c.notAfter, fingerprint: c.certificateSha256, status: c.status as CaCertificateMeta['status'] };
+      return { name: c.name, certificateDer: c.certificateDer, meta, ...(crl ? { crl: { der: crl.der, meta: { crlNumber: String(crl.crlNumber), thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate } } } : {}) };
+    }),
+    certificates: certificates.map((c) => {
+      const meta: CertificateMeta = {
+        serialHex: c.serialHex, subject: c.subject, profile: c.profile, notBefore: c.notBefore, notAfter: c.notAfter, status: c.revocation ? 'revoked' : 'good',
+        ...(c.revocation ? { revokedAt: c.revocation.revokedAt, reason: c.revocation.reason } : {}),
+      };
+      return { ca: c.caName, der: c.der, meta };
+    }),
+    ocspResponses: [],
+    documents: [],
+  };
+  for (const ca of cas) {
+    const responses = currentOcspResponses(inst, ca.id);
+    for (const cert of certificates.filter((c) => c.caId === ca.id)) {
+      for (const hash of ['sha1', 'sha256'] as const) {
+        const r = responses.find((x) => x.certificateId === cert.id && x.hash === hash);
+        const truth = cert.revocation ? 'revoked' : 'good';
+        if (!r) warnings.push(`${ca.name} ${cert.serialHex}: no pre-signed ${hash} OCSP response (run rootca ocsp presign --ca ${ca.name})`);
+        else if (r.status !== truth) warnings.push(`${ca.name} ${cert.serialHex}: the pre-signed response says ${r.status} but the certificate is ${truth}; left out (re-sign it)`);
+        else if (Date.parse(r.nextUpdate) < now.getTime()) warnings.push(`${ca.name} ${cert.serialHex}: the pre-signed ${hash} response expired on ${r.nextUpdate}; left out`);
+        else {
+          const meta: OcspResponseMeta = { serialHex: byId.get(r.certificateId)!.serialHex, certIdKey: r.certIdKey, hashAlgorithm: hash, status: r.status, thisUpdate: r.thisUpdate, nextUpdate: r.nextUpdate };
+          input.ocspResponses.push({ ca: ca.name, der: r.der, meta });
+        }
+      }
+    }
+  }
+  return { input, warnings };
+}
+
+export async function publish(inst: Installation, p: PublishParams): Promise<PublishResult> {
+  const refuse = refuser(inst, ACTION, p.signerCa);
+  const path = resolve(p.out);
+  if (existsSync(path)) refuse('OUTPUT_EXISTS', `${path} already exists; nothing is overwritten`);
+  const version = ((inst.db.prepare('SELECT max(version) AS v FROM publications').get() as { v: number | null }).v ?? 0) + 1;
+  const s = await openKeySession(inst, { operation: ACTION, caName: p.signerCa, operator: p.operator, witness: p.witness, passphrases: p.passphrases, describe: { version } });
+  try {
+    const { input, warnings } = gatherPublication(inst, version);
+    const algorithm = statusSignatureAlgorithm(s.ca);
+    const written = await writePublication({ ...input, signerCa: s.ca.name }, async (bytes) => ({ algorithm, signature: await s.sign(bytes, algorithm, `publication v${version} manifest`) }));
+    // The version is recorded before the file is written: a version number is never handed out twice.
+    const t = inst.db.transaction(() => {
+      inst.db.prepare('INSERT INTO publications (version, created_at, signer_ca, sha256, items, ceremony_id) VALUES (?,?,?,?,?,?)').run(version, written.manifest.createdAt, s.ca.name, written.sha256, written.manifest.items.length, s.ceremonyId);
+      inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'publication.written', target: s.ca.name, outcome: 'success', details: { version, sha256: written.sha256, items: written.manifest.items.length, warnings, path, ceremonyId: s.ceremonyId, ...s.evidence() } });
+      return s.transcript({ inputs: [], outputs: [{ name: `publication v${version}`, sha256: written.sha256 }], details: { version, items: written.manifest.items.length, warnings, keyActivations: s.signatures } });
+    }).immediate();
+    writeFileSync(path, written.bytes, { flag: 'wx' });
+    return { version, path, sha256: written.sha256, items: written.manifest.items.length, warnings, transcriptFile: exportTranscript(inst, t) };
+  } catch (e) {
+    if (e instanceof CaError && e.code === 'OUTPUT_EXISTS') throw e;
+    return failSession(inst, s, ACTION, e);
+  } finally {
+    s.lock();
+  }
+}

@@ -1,0 +1,36 @@
+/** `rootca crl issue` and `rootca ocsp presign` as ceremonies of their own. */
+import type { Installation } from './installation.ts';
+import { exportTranscript, failSession, openKeySession } from './key-session.ts';
+import type { PassphraseSource } from './participants.ts';
+import { issueCrlInSession, presignInSession, type IssuedCrl } from './status.ts';
+
+interface Common { caName: string; operator: string; witness: string; passphrases: PassphraseSource }
+
+export async function issueCrl(inst: Installation, p: Common): Promise<IssuedCrl & { transcriptFile: string }> {
+  const s = await openKeySession(inst, { operation: 'crl.issue', caName: p.caName, operator: p.operator, witness: p.witness, passphrases: p.passphrases, describe: { at: inst.clock.now().toISOString() } });
+  try {
+    const crl = await issueCrlInSession(inst, s);
+    const t = inst.db.transaction(() => s.transcript({ inputs: [], outputs: [{ name: `${p.caName} CRL #${crl.crlNumber}`, sha256: crl.sha256 }], details: { crlNumber: crl.crlNumber, entries: crl.entries, thisUpdate: crl.thisUpdate.toISOString(), nextUpdate: crl.nextUpdate.toISOString(), keyActivations: s.signatures } })).immediate();
+    return { ...crl, transcriptFile: exportTranscript(inst, t) };
+  } catch (e) {
+    return failSession(inst, s, 'crl.issue', e);
+  } finally {
+    s.lock();
+  }
+}
+
+export async function presignOcsp(inst: Installation, p: Common): Promise<{ responses: number; certificates: number; transcriptFile: string }> {
+  const s = await openKeySession(inst, { operation: 'ocsp.presign', caName: p.caName, operator: p.operator, witness: p.witness, passphrases: p.passphrases, describe: { at: inst.clock.now().toISOString() } });
+  try {
+    const out = await presignInSession(inst, s);
+    const t = inst.db.transaction(() => s.transcript({
+      inputs: [], outputs: out.map((r) => ({ name: `OCSP ${r.serialHex} ${r.hash} (${r.status})`, sha256: r.sha256 })),
+      details: { responses: out.length, validityDays: inst.config.ocsp.validityDays, keyActivations: s.signatures },
+    })).immediate();
+    return { responses: out.length, certificates: new Set(out.map((r) => r.certificateId)).size, transcriptFile: exportTranscript(inst, t) };
+  } catch (e) {
+    return failSession(inst, s, 'ocsp.presign', e);
+  } finally {
+    s.lock();
+  }
+}

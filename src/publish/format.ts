@@ -1,0 +1,109 @@
+/**
+ * The publication file (R-2.4, DESIGN "Between them"): what the offline side hands the online
+ * side on removable media. One JSON document:
+ *
+ *   { "manifest": "<canonical JSON text of Manifest>",          <- exactly the bytes signed
+ *     "signatureAlgorithm": "ecdsa-with-SHA384",
+ *     "signature": "<base64 signature over the UTF-8 manifest text>",
+ *     "files": { "<path>": "<base64 bytes>", … } }
+ *
+ * The manifest names every file with its SHA-256, size, media type and what it is; it is
+ * signed by one of the roots (the `signer`). The online side verifies the signature against
+ * trust anchors it was configured with, every digest, every CRL and OCSP response against its
+ * CA, and that the version only moves forward; anything failing is refused whole.
+ */
+import type { RevocationReason } from '../pki/crl.ts';
+import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
+
+export const PUBLICATION_FORMAT = 'rootca-publication/1';
+
+export type ItemKind = 'ca-certificate' | 'crl' | 'ocsp-response' | 'certificate' | 'document';
+
+export interface CaCertificateMeta {
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+  /** SHA-256 of the DER, hex. */
+  fingerprint: string;
+  status: 'active' | 'terminated' | 'compromised';
+}
+export interface CrlMeta {
+  crlNumber: string; // decimal
+  thisUpdate: string;
+  nextUpdate: string;
+}
+export interface OcspResponseMeta {
+  serialHex: string;
+  /** certIdLookupKey() of the one CertID this response answers (its hash algorithm matches the request's). */
+  certIdKey: string;
+  hashAlgorithm: 'sha1' | 'sha256';
+  status: 'good' | 'revoked';
+  thisUpdate: string;
+  nextUpdate: string;
+}
+export interface CertificateMeta {
+  serialHex: string;
+  subject: string;
+  profile: string;
+  notBefore: string;
+  notAfter: string;
+  status: 'good' | 'revoked';
+  revokedAt?: string;
+  reason?: RevocationReason;
+}
+export interface DocumentMeta {
+  title: string;
+  version: string;
+}
+
+export interface PublicationItem {
+  /** Relative path, also the URL path on the Repository (e.g. `certs/rootca2.crt`, `crl/rootca2.crl`). */
+  path: string;
+  kind: ItemKind;
+  mediaType: string;
+  sha256: string;
+  size: number;
+  /** The CA it belongs to (for everything but documents). */
+  ca?: string;
+  meta: CaCertificateMeta | CrlMeta | OcspResponseMeta | CertificateMeta | DocumentMeta;
+}
+
+export interface Manifest {
+  format: typeof PUBLICATION_FORMAT;
+  installation: string;
+  /** Strictly increasing per installation: an older or equal version is refused on import. */
+  version: number;
+  createdAt: string;
+  /** Repository base URL the certificates name in CRL DP / AIA. */
+  baseUrl: string;
+  /** The root whose key signed this manifest, and the path of its certificate in `files`. */
+  signer: { ca: string; certificatePath: string };
+  /** The CAs, each with its certificate path and current CRL path. */
+  cas: { name: string; certificatePath: string; crlPath: string | null }[];
+  items: PublicationItem[];
+}
+
+export interface PublicationFile {
+  manifest: string;
+  signatureAlgorithm: SignatureAlgorithmName;
+  signature: string;
+  files: Record<string, string>;
+}
+
+/** Media types (RFC 2585, RFC 6960). */
+export const MEDIA_TYPES = {
+  certificate: 'application/pkix-cert',
+  crl: 'application/pkix-crl',
+  ocsp: 'application/ocsp-response',
+  markdown: 'text/markdown; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+} as const;
+
+/** Where each artefact lives in a publication and on the Repository. */
+export const PATHS = {
+  caCertificate: (ca: string) => `certs/${ca}.crt`,
+  crl: (ca: string) => `crl/${ca}.crl`,
+  certificate: (ca: string, serialHex: string) => `issued/${ca}/${serialHex}.crt`,
+  ocspResponse: (ca: string, serialHex: string, hash: 'sha1' | 'sha256') => `ocsp/${ca}/${serialHex}.${hash}.der`,
+  document: (name: string, version: string) => `docs/${name}-v${version}.md`,
+} as const;
