@@ -9,7 +9,7 @@
  *      signature, lint the issued certificate again;
  *   5. store certificate, CSR, requester and audit event in one transaction; then write files.
  */
-import { createPublicKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
@@ -34,6 +34,7 @@ import { bringParticipant, operationDigest, participantEvidence, type Passphrase
 import { checkDistinct } from './permissions.ts';
 import { caPolicies, isReservedBrPolicy } from './policies.ts';
 import { gatherQuorum, type Quorum } from './quorum.ts';
+import { throwawayLike } from './status.ts';
 import type { Transcript } from './transcript.ts';
 import { exportTranscript, makeTranscript, storeTranscript } from './transcripts.ts';
 
@@ -178,7 +179,7 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
     }),
   });
   const lintContext = { profile: p.profile, issuer: issuerCert, allowedPolicyOids: policyOids, allowLegacySha1: !!p.allowLegacySha1, now: inst.clock.now() };
-  const throwaway = throwawayKeyLike(issuerKey);
+  const throwaway = throwawayLike(Buffer.from(AsnConvert.serialize(issuerCert.tbsCertificate.subjectPublicKeyInfo)));
   const preCert = assembleSignedCertificate(tbs.der, signatureAlgorithm, cryptoSign(alg.hash, tbs.der, throwaway));
   const preFindings = lintCertificate(preCert, lintContext);
   guard(() => assertNoLintErrors(preFindings, `the ${p.profile} certificate for ${csr.requested.subjectText}`));
@@ -283,11 +284,3 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
     quorum.lock();
   }
 }
-
-/** A key of the same type and size as the CA's, for the pre-signing lint (never stored). */
-function throwawayKeyLike(issuerKey: KeyObject): KeyObject {
-  const d = issuerKey.asymmetricKeyDetails ?? {};
-  if (issuerKey.asymmetricKeyType === 'rsa') return generateKeyPairSync('rsa', { modulusLength: d.modulusLength ?? 2048, publicExponent: 65537 }).privateKey;
-  return generateKeyPairSync('ec', { namedCurve: d.namedCurve ?? 'P-384' }).privateKey;
-}
-
