@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The rootca command: TypeScript sources run through tsx (no build step to forget).
 import { register } from 'tsx/esm/api';
+import { fileURLToPath as toPath } from 'node:url';
 
-register();
+// The repository's tsconfig (decorators for the ASN.1 schemas), whatever the working folder.
+register({ tsconfig: toPath(new URL('../tsconfig.json', import.meta.url)) });
 // A closed pipe (`| head`) is not an error worth a stack trace.
 process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
 const { main } = await import('../src/cli/main.ts');
