@@ -9,7 +9,8 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: Migration[] = [
+/** Later migrations live in their own files (migration-NNN-*.ts) and are listed in EXTRA_MIGRATIONS below. */
+const BASE_MIGRATIONS: Migration[] = [
   {
     version: 1,
     description: 'installation, operators, key store, CAs, certificates, ceremonies, audit chain',
@@ -258,3 +259,11 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
 ];
+
+/**
+ * Migrations added by later features, one file each, in version order. Append an import and
+ * an entry; never renumber.
+ */
+const EXTRA_MIGRATIONS: Migration[] = [];
+
+export const MIGRATIONS: Migration[] = [...BASE_MIGRATIONS, ...EXTRA_MIGRATIONS];
