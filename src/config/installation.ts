@@ -30,6 +30,19 @@ export const installationConfigSchema = z.strictObject({
   ocsp: z.strictObject({
     validityDays: z.number().int().min(1).max(365, { error: 'must be at most 365 (BR 4.9.10)' }).default(90),
   }).default({ validityDays: 90 }),
+  /** CPS 5.4.3: audit events are kept at least this long; removing younger ones is refused. */
+  audit: z.strictObject({
+    retentionYears: z.number().int().min(10, { error: 'must be at least 10 (CPS 5.4.3)' }).default(10),
+  }).default({ retentionYears: 10 }),
+  /**
+   * CPS 5.5.2-5.5.4: archive retention, and where the primary and secondary (remote) backups
+   * go. Relative paths resolve against the installation home.
+   */
+  archive: z.strictObject({
+    retentionYears: z.number().int().min(10, { error: 'must be at least 10 (CPS 5.5.2)' }).default(10),
+    primary: z.string().min(1).default('backups/primary'),
+    secondary: z.string().min(1).default('backups/secondary'),
+  }).default({ retentionYears: 10, primary: 'backups/primary', secondary: 'backups/secondary' }),
   /** profiles whose certificates are issued only from an approved application. */
   issuance: z.strictObject({
     requireApplicationFor: z.array(z.enum(['subca', 'tsa', 'ta', 'ocsp'])).default(['subca']),
@@ -46,6 +59,8 @@ export function defaultInstallationConfig(name: string): InstallationConfig {
     issuance: { requireApplicationFor: ['subca'] },
     crl: { validityDays: 180 },
     ocsp: { validityDays: 90 },
+    audit: { retentionYears: 10 },
+    archive: { retentionYears: 10, primary: 'backups/primary', secondary: 'backups/secondary' },
   };
 }
 
