@@ -7,6 +7,7 @@ import { CaError, UsageError } from '../errors.ts';
 import { applicationCommands } from './commands/application.ts';
 import { auditCommands } from './commands/audit.ts';
 import { caCommands } from './commands/ca.ts';
+import { onlineCommands } from './commands/online.ts';
 import { operatorCommands } from './commands/operator.ts';
 import { statusCommands } from './commands/status.ts';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   applicationCommands(program);
   statusCommands(program);
   auditCommands(program);
+  onlineCommands(program);
   return program;
 }
 

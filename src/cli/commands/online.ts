@@ -1,0 +1,170 @@
+/** `rootca serve` and `rootca online …`: the online side (Repository, OCSP, imports). It never touches a root key. */
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { CaError } from '../../errors.ts';
+import { readDerOrPem } from '../../pki/pem.ts';
+import { verifyAccessLogChain } from '../../server/access-log.ts';
+import { runServer } from '../../server/cluster.ts';
+import { openOnlineStore, type SqliteOnlineStore } from '../../server/online-store.ts';
+import type { ResponderConfig } from '../../server/responders.ts';
+import { collect, homeOf, print, readInput, usage, wholeNumber } from '../context.ts';
+
+const STORE_HELP = 'online store: sqlite:PATH (default $ROOTCA_HOME/online.db)';
+
+function storeSpec(cmd: Command, spec: string | undefined): string {
+  return spec ?? `sqlite:${join(homeOf(cmd), 'online.db')}`;
+}
+
+function sqlitePath(spec: string): string | undefined {
+  if (/^postgres(ql)?:/.test(spec)) return undefined;
+  return spec.startsWith('sqlite:') ? spec.slice('sqlite:'.length) : spec;
+}
+
+function trustAnchors(files: string[]): Buffer[] {
+  return files.map((f) => {
+    try {
+      return readDerOrPem(readInput(f, 'trust anchor'), 'CERTIFICATE');
+    } catch (e) {
+      if (e instanceof CaError && e.code === 'USAGE') throw e;
+      throw new CaError('TRUST_ANCHOR_INVALID', `--trust ${f}: ${(e as Error).message}`);
+    }
+  });
+}
+
+/** `env:VAR` or `@FILE`: a passphrase is never typed on the command line. */
+function secret(spec: string, flag: string): string {
+  if (spec.startsWith('env:')) {
+    const v = process.env[spec.slice(4)];
+    if (v === undefined) usage(`${flag} ${spec}: the environment variable is not set`);
+    return v;
+  }
+  if (spec.startsWith('@')) return readInput(spec.slice(1), 'passphrase').toString('utf8').replace(/\r?\n$/, '');
+  return usage(`${flag} must be env:VAR or @FILE, not the passphrase itself`);
+}
+
+function importOne(store: SqliteOnlineStore, file: string, trust: Buffer[]) {
+  const bytes = readInput(file, 'publication');
+  const { version, publication } = store.importVerified(bytes, trust);
+  const p = publication;
+  const certificates = [...p.certificates.values()].reduce((n, m) => n + m.size, 0);
+  return {
+    json: { version, installation: p.manifest.installation, createdAt: p.manifest.createdAt, sha256: p.sha256, cas: [...p.cas.keys()], certificates, ocspResponses: p.index.size, crls: p.crls.size, documents: p.documents.length },
+    text: `Imported publication version ${version} of ${p.manifest.installation} (created ${p.manifest.createdAt}; ${p.cas.size} CA(s), ${p.crls.size} CRL(s), ${certificates} certificate(s), ${p.index.size} pre-signed OCSP response(s), ${p.documents.length} document(s))`,
+  };
+}
+
+interface ServeOptions {
+  store?: string; import?: string; trust: string[]; host: string; port: number; httpsPort: number; tlsCert?: string; tlsKey?: string;
+  responderCert: string[]; responderKey: string[]; responderKeyPassphrase: string[]; workers: number; logDir?: string; pollMs: number; logLevel: string;
+}
+
+export function onlineCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the Repository (HTTP/HTTPS) and OCSP from the online store; holds no root key')
+    .option('--store <spec>', STORE_HELP)
+    .option('--import <file>', 'verify and import this publication file first (a refused import is reported; the previous one is served)')
+    .option('--trust <file>', 'root certificate (PEM or DER) to verify publications against; needed on the first import (repeatable)', collect, [])
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'HTTP port (0: a free one)', wholeNumber('--port'), 8080)
+    .option('--https-port <n>', 'HTTPS port, with --tls-cert/--tls-key', wholeNumber('--https-port'), 8443)
+    .option('--tls-cert <file>', 'TLS certificate chain (PEM) for HTTPS')
+    .option('--tls-key <file>', 'TLS private key (PEM) for HTTPS')
+    .option('--responder-cert <file>', 'delegated OCSP responder certificate (PEM/DER), issued by a published CA with id-kp-OCSPSigning (repeatable, one per CA)', collect, [])
+    .option('--responder-key <file>', 'its private key (PEM, PKCS#8, may be encrypted) (repeatable, same order)', collect, [])
+    .option('--responder-key-passphrase <spec>', 'env:VAR or @FILE: passphrase of an encrypted responder key (one for all, or one per key)', collect, [])
+    .option('--workers <n>', 'worker processes (node:cluster)', wholeNumber('--workers'), availableParallelism())
+    .option('--log-dir <dir>', 'OCSP access log folder (default: ocsp-access-log next to the store)')
+    .option('--poll-ms <n>', 'how often to look for a newer publication in the store', wholeNumber('--poll-ms'), 2000)
+    .option('--log-level <level>', 'pino log level (logs go to stderr)', 'info')
+    .action(async function (this: Command, o: ServeOptions) {
+      const spec = storeSpec(this, o.store);
+      if (o.responderCert.length !== o.responderKey.length) usage('give one --responder-key for each --responder-cert');
+      if (o.responderKeyPassphrase.length > 1 && o.responderKeyPassphrase.length !== o.responderKey.length) usage('give one --responder-key-passphrase for all keys, or one per key');
+      if (!!o.tlsCert !== !!o.tlsKey) usage('--tls-cert and --tls-key go together');
+      if (o.trust.length > 0 && !o.import) usage('--trust is used with --import');
+      if (o.workers < 1) usage('--workers must be at least 1');
+      const path = sqlitePath(spec);
+      const logDir = o.logDir ?? (path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('--log-dir is needed with this store'));
+      const responders: ResponderConfig[] = o.responderCert.map((cert, i) => {
+        const pass = o.responderKeyPassphrase[o.responderKeyPassphrase.length === 1 ? 0 : i];
+        return {
+          certificate: readInput(cert, 'responder certificate'),
+          key: readInput(o.responderKey[i]!, 'responder key'),
+          passphrase: pass === undefined ? undefined : secret(pass, '--responder-key-passphrase'),
+          source: `--responder-cert ${cert}`,
+        };
+      });
+      const tls = o.tlsCert ? { cert: readInput(o.tlsCert, 'TLS certificate'), key: readInput(o.tlsKey!, 'TLS key'), port: o.httpsPort } : undefined;
+
+      let version: number | undefined;
+      if (cluster.isPrimary) {
+        const store = openOnlineStore(spec);
+        try {
+          if (o.import) {
+            try {
+              const r = importOne(store, o.import, trustAnchors(o.trust));
+              process.stderr.write(`${r.text}\n`);
+            } catch (e) {
+              if (!(e instanceof CaError) || e.code === 'USAGE') throw e;
+              process.stderr.write(`rootca: import of ${o.import} refused: ${e.message} [${e.code}]\n`);
+            }
+          }
+          version = store.latestVersion();
+        } finally {
+          store.close();
+        }
+        if (version === undefined) throw new CaError('NOTHING_TO_SERVE', `the online store ${spec} holds no publication: import one with --import FILE --trust ROOT.pem`);
+      }
+
+      await runServer(
+        { store: spec, host: o.host, port: o.port, tls, responders, logDir, pollMs: o.pollMs, logLevel: o.logLevel, logStream: process.stderr, workers: o.workers },
+        (l) => {
+          print(this, { repository: `${l.httpUrl}/`, ocsp: `${l.httpUrl}/ocsp`, httpsRepository: l.httpsUrl ? `${l.httpsUrl}/` : undefined, version, workers: l.workers, logDir }, [
+            `Repository  ${l.httpUrl}/`,
+            `OCSP        ${l.httpUrl}/ocsp`,
+            ...(l.httpsUrl ? [`Repository  ${l.httpsUrl}/ (HTTPS)`, `OCSP        ${l.httpsUrl}/ocsp (HTTPS)`] : []),
+            `Serving publication version ${version} from ${spec} with ${l.workers} worker(s); OCSP access log in ${logDir}`,
+          ].join('\n'));
+        },
+      );
+    });
+
+  const online = program.command('online').description('the online store: publications and the OCSP access log');
+  online
+    .command('import <file>')
+    .description('verify a publication file against the trust anchors and import it (refused whole on any failure)')
+    .option('--store <spec>', STORE_HELP)
+    .option('--trust <file>', 'root certificate (PEM or DER) to trust; needed on the first import (repeatable)', collect, [])
+    .action(async function (this: Command, file: string, o: { store?: string; trust: string[] }) {
+      const store = openOnlineStore(storeSpec(this, o.store));
+      try {
+        const r = importOne(store, file, trustAnchors(o.trust));
+        print(this, r.json, r.text);
+      } finally {
+        store.close();
+      }
+    });
+  online
+    .command('verify-log')
+    .description('check the OCSP access-log chain: every closed segment present with its SHA-256, each linked to the one before')
+    .option('--store <spec>', STORE_HELP)
+    .option('--log-dir <dir>', 'a folder holding segments (repeatable: e.g. the live folder and archive copies; default: ocsp-access-log next to the store)', collect, [])
+    .action(async function (this: Command, o: { store?: string; logDir: string[] }) {
+      const spec = storeSpec(this, o.store);
+      const path = sqlitePath(spec);
+      const dir = o.logDir.length ? o.logDir : [path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('--log-dir is needed with this store')];
+      const store = openOnlineStore(spec);
+      try {
+        const records = store.accessLogSegments();
+        const problems = verifyAccessLogChain(dir, records);
+        print(this, { segments: records.length, lines: records.reduce((n, r) => n + r.lines, 0), problems },
+          problems.length ? problems.join('\n') : `OK: ${records.length} segment(s), ${records.reduce((n, r) => n + r.lines, 0)} request(s), chain intact`);
+        if (problems.length) process.exitCode = 1;
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,70 @@
+/**
+ * Prometheus metrics (prom-client): HTTP requests by route and status, OCSP responses by
+ * certificate status and source, request latency, and the publication being served. Each
+ * server has its own registry; in a cluster the workers' registries are summed by the primary
+ * (prom-client AggregatorRegistry) and any worker's /metrics shows the total.
+ */
+import cluster from 'node:cluster';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface ServerMetrics {
+  registry: Registry;
+  httpRequests: Counter<'route' | 'method' | 'status'>;
+  ocspResponses: Counter<'cert_status' | 'source'>;
+  latency: Histogram<'route'>;
+  publicationVersion: Gauge;
+  /** The exposition text: this process's, or the whole cluster's in a cluster worker. */
+  text(): Promise<string>;
+}
+
+const REQ = 'rootca:metrics-req';
+const RES = 'rootca:metrics-res';
+
+export function createMetrics(options: { cluster?: boolean } = {}): ServerMetrics {
+  const registry = new Registry();
+  const httpRequests = new Counter({ name: 'rootca_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'method', 'status'] as const, registers: [registry] });
+  const ocspResponses = new Counter({ name: 'rootca_ocsp_responses_total', help: 'OCSP responses by certificate status and source', labelNames: ['cert_status', 'source'] as const, registers: [registry] });
+  const latency = new Histogram({
+    name: 'rootca_http_request_duration_seconds', help: 'Request latency by route', labelNames: ['route'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry],
+  });
+  const publicationVersion = new Gauge({ name: 'rootca_publication_version', help: 'Version of the publication being served (0: none)', registers: [registry], aggregator: 'max' });
+  let text = async () => registry.metrics();
+  if (options.cluster && cluster.isWorker) {
+    AggregatorRegistry.setRegistries([registry]);
+    new AggregatorRegistry(); // installs the worker's listener for the primary's requests
+    let next = 0;
+    const pending = new Map<number, (s: string) => void>();
+    process.on('message', (msg: { type?: string; id?: number; text?: string }) => {
+      if (msg?.type === RES && typeof msg.id === 'number') {
+        pending.get(msg.id)?.(msg.text ?? '');
+        pending.delete(msg.id);
+      }
+    });
+    text = () => new Promise<string>((resolve) => {
+      const id = next++;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        void registry.metrics().then(resolve);
+      }, 3000);
+      pending.set(id, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      process.send!({ type: REQ, id });
+    });
+  }
+  return { registry, httpRequests, ocspResponses, latency, publicationVersion, text: () => text() };
+}
+
+/** In the cluster primary: answers workers' requests for the aggregated metrics. */
+export function serveClusterMetrics(): void {
+  const aggregator = new AggregatorRegistry();
+  cluster.on('message', (worker, msg: { type?: string; id?: number }) => {
+    if (msg?.type !== REQ) return;
+    aggregator.clusterMetrics().then(
+      (text) => worker.isConnected() && worker.send({ type: RES, id: msg.id, text }),
+      () => worker.isConnected() && worker.send({ type: RES, id: msg.id, text: '' }),
+    );
+  });
+}

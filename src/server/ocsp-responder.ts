@@ -1,0 +1,183 @@
+/**
+ * Answering one OCSP request (RFC 6960, RFC 5019 profile, RFC 8954 nonces; R-2.3) from one
+ * publication. Decisions, in order:
+ *
+ *  - not one well-formed DER OCSPRequest, a hash other than SHA-1/SHA-256, a nonce outside
+ *    1..32 octets, an unsupported critical extension: malformedRequest (RFC 6960 2.3);
+ *  - one CertID, a pre-signed response for it, and no reason to sign live: the stored bytes
+ *    (the nonce is ignored, RFC 5019 2.1.2 / 4);
+ *  - a delegated responder for the CertIDs' CA, and either no pre-signed response (a serial the
+ *    CA never issued is 'unknown'; an issued one good/revoked from the publication's
+ *    certificate meta), a nonce to echo, a pre-signed response past its nextUpdate, or several
+ *    CertIDs: signed live by the responder;
+ *  - otherwise 'unauthorized' (RFC 5019 2.2.3: the responder has no authoritative answer), or
+ *    malformedRequest for several CertIDs that no one response can answer (RFC 5019 2.1.1:
+ *    "MUST include only one Request").
+ * Never "good" for a serial the CA did not issue: good comes only from a verified pre-signed
+ * response (itself checked against the published certificate) or the certificate's meta.
+ */
+import { sign } from 'node:crypto';
+import { CaError } from '../errors.ts';
+import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
+import { normalizeSerialHex } from '../pki/crl.ts';
+import {
+  assembleOcspResponse, certIdLookupKey, createTbsResponseData, ocspErrorResponse, parseOcspRequest,
+  type CertIdKey, type CertStatus, type ParsedOcspRequest, type SingleResponseParams,
+} from '../pki/ocsp.ts';
+import { issuerKeyOf, type VerifiedCa, type VerifiedPublication } from '../publish/verify.ts';
+import type { DelegatedResponder } from './responders.ts';
+
+/** What a request is answered from: one publication and the responders bound to it. */
+export interface ServingState {
+  publication: VerifiedPublication;
+  version: number;
+  responders: Map<string, DelegatedResponder>;
+}
+
+export type OcspSource = 'presigned' | 'live' | 'error';
+
+export interface OcspAnswer {
+  body: Buffer;
+  source: OcspSource;
+  /** good / revoked / unknown (successful responses; 'mixed' for several), else the OCSP error status. */
+  outcome: string;
+  /** When the HTTP caching headers may be set from thisUpdate/nextUpdate (no nonce, not an error). */
+  cacheable: boolean;
+  thisUpdate?: Date;
+  nextUpdate?: Date;
+  /** For the access log. */
+  ca?: string;
+  serials: string[];
+  hash?: string;
+  nonce: boolean;
+  reason?: string;
+  /** Strong ETag value (quoted SHA-256 hex of the body), when cacheable. */
+  etag?: string;
+}
+
+const ERRORS = {
+  malformedRequest: ocspErrorResponse('malformedRequest'),
+  unauthorized: ocspErrorResponse('unauthorized'),
+  tryLater: ocspErrorResponse('tryLater'),
+  internalError: ocspErrorResponse('internalError'),
+} as const;
+
+export type OcspErrorName = keyof typeof ERRORS;
+
+/** An unsigned error response (RFC 6960 2.3). */
+export function errorAnswer(status: OcspErrorName, extra: Partial<OcspAnswer> = {}): OcspAnswer {
+  return { body: ERRORS[status], source: 'error', outcome: status, cacheable: false, serials: [], nonce: false, ...extra };
+}
+
+export interface AnswerOptions {
+  /** Life of a live-signed response (default 3600 s); capped at the responder certificate's notAfter. */
+  liveValiditySeconds?: number;
+}
+
+const floorSecond = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
+
+function statusFromPublication(pub: VerifiedPublication, ca: VerifiedCa, id: CertIdKey): CertStatus {
+  const cert = pub.certificates.get(ca.name)?.get(normalizeSerialHex(id.serialHex));
+  if (!cert) return { status: 'unknown' };
+  if (cert.meta.status === 'revoked') {
+    return cert.meta.reason
+      ? { status: 'revoked', revocationTime: new Date(cert.meta.revokedAt!), reason: cert.meta.reason }
+      : { status: 'revoked', revocationTime: new Date(cert.meta.revokedAt!) };
+  }
+  return { status: 'good' };
+}
+
+function signLive(state: ServingState, responder: DelegatedResponder, ca: VerifiedCa, req: ParsedOcspRequest, now: Date, o: AnswerOptions): OcspAnswer {
+  const validity = (o.liveValiditySeconds ?? 3600) * 1000;
+  const createdAt = new Date(state.publication.manifest.createdAt);
+  const thisUpdate = floorSecond(createdAt < now ? createdAt : now);
+  let nextUpdate = floorSecond(new Date(now.getTime() + validity));
+  if (nextUpdate > responder.cert.notAfter) nextUpdate = floorSecond(responder.cert.notAfter);
+  const responses: SingleResponseParams[] = req.certIds.map((certId) => ({ certId, status: statusFromPublication(state.publication, ca, certId), thisUpdate, nextUpdate }));
+  const { der } = createTbsResponseData({ responderKeyHash: responder.keyHash, producedAt: now, responses, nonce: req.nonce });
+  const signature = sign(SIGNATURE_ALGORITHMS[responder.algorithm].hash, der, responder.key);
+  const statuses = new Set(responses.map((r) => r.status.status));
+  return {
+    body: assembleOcspResponse(der, responder.algorithm, signature, [responder.cert.der]),
+    source: 'live',
+    outcome: statuses.size === 1 ? [...statuses][0]! : 'mixed',
+    cacheable: req.nonce === undefined,
+    thisUpdate,
+    nextUpdate,
+    ca: ca.name,
+    serials: req.certIds.map((c) => c.serialHex),
+    hash: req.certIds[0]!.hashAlgorithm,
+    nonce: req.nonce !== undefined,
+  };
+}
+
+/** Answers one DER OCSPRequest from `state` at `now`. Never throws for any input bytes. */
+export function answerOcspRequest(state: ServingState | undefined, der: Uint8Array, now: Date, o: AnswerOptions = {}): OcspAnswer {
+  if (!state) return errorAnswer('tryLater', { reason: 'no publication imported yet' });
+  let req: ParsedOcspRequest;
+  try {
+    req = parseOcspRequest(der);
+  } catch (e) {
+    return errorAnswer('malformedRequest', { reason: e instanceof CaError ? e.message : 'unparseable request' });
+  }
+  const base = { serials: req.certIds.map((c) => c.serialHex), hash: req.certIds[0]!.hashAlgorithm, nonce: req.nonce !== undefined };
+  if (req.hasUnsupportedCriticalExtension) return errorAnswer('malformedRequest', { ...base, reason: 'unsupported critical extension' });
+
+  const pub = state.publication;
+  const cas = req.certIds.map((id) => pub.issuers.get(issuerKeyOf(id.hashAlgorithm, id.issuerNameHash, id.issuerKeyHash)));
+  const ca = cas[0];
+  const oneCa = ca !== undefined && cas.every((c) => c === ca);
+  const responder = oneCa ? state.responders.get(ca.name) : undefined;
+  const usable = responder && now >= responder.cert.notBefore && now <= responder.cert.notAfter ? responder : undefined;
+
+  if (req.certIds.length === 1) {
+    const pre = pub.index.get(certIdLookupKey(req.certIds[0]!));
+    const fresh = pre && pre.nextUpdate >= now;
+    if (pre && (!usable || (req.nonce === undefined && fresh))) {
+      return { body: pre.der, source: 'presigned', outcome: pre.status.status, cacheable: true, thisUpdate: pre.thisUpdate, nextUpdate: pre.nextUpdate, ca: pre.ca, etag: `"${pre.sha256}"`, ...base };
+    }
+  }
+  if (usable) {
+    try {
+      return signLive(state, usable, ca!, req, now, o);
+    } catch {
+      return errorAnswer('internalError', { ...base, ca: ca!.name, reason: 'live signing failed' });
+    }
+  }
+  if (cas.some((c) => c === undefined)) return errorAnswer('unauthorized', { ...base, reason: 'issuer is not a published CA' });
+  if (req.certIds.length > 1) return errorAnswer('malformedRequest', { ...base, ca: ca!.name, reason: 'several CertIDs that no one response answers (RFC 5019 2.1.1)' });
+  return errorAnswer('unauthorized', { ...base, ca: ca!.name, reason: 'no pre-signed response and no delegated responder' });
+}
+
+/**
+ * Answers to repeated identical requests (RFC 5019 clients send the same bytes for the same
+ * certificate, and GET URLs repeat): pre-signed answers without a nonce, keyed by the request
+ * bytes, valid for the publication they came from and until their nextUpdate. Skips parsing
+ * on the hot path; bounded in entries and key size.
+ */
+export class PresignedAnswerCache {
+  private readonly map = new Map<string, { publication: VerifiedPublication; answer: OcspAnswer }>();
+  constructor(private readonly maxEntries = 10_000, readonly maxKeyLength = 1024) {}
+
+  get(key: string, state: ServingState | undefined, now: Date): OcspAnswer | undefined {
+    const hit = this.map.get(key);
+    if (!hit) return undefined;
+    if (hit.publication !== state?.publication || hit.answer.nextUpdate! < now) {
+      this.map.delete(key);
+      return undefined;
+    }
+    return hit.answer;
+  }
+
+  /** Forgets everything (a new publication is served: old answers must not keep the old one alive). */
+  clear(): void {
+    this.map.clear();
+  }
+
+  /** Keeps `answer` when it is a pre-signed one to a request without a nonce. */
+  offer(key: string, state: ServingState | undefined, answer: OcspAnswer): void {
+    if (!state || answer.source !== 'presigned' || answer.nonce || key.length === 0 || key.length > this.maxKeyLength) return;
+    if (this.map.size >= this.maxEntries) this.map.delete(this.map.keys().next().value!);
+    this.map.set(key, { publication: state.publication, answer });
+  }
+}

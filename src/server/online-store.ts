@@ -1,0 +1,167 @@
+/**
+ * The online store: the publications imported so far, the trust anchors they are verified
+ * against, and the chain of closed OCSP access-log segments (CPS 5.5.1: kept 10 years).
+ * One SQLite file today (WAL; several responder processes on one machine read it); a
+ * PostgreSQL adapter implements the same `OnlineStore` port later (CONVENTIONS 8).
+ *
+ * An import verifies the publication (src/publish/verify.ts) against the stored anchors and
+ * inserts it in one transaction: a refused import changes nothing.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { systemClock, type Clock } from '../clock.ts';
+import { CaError } from '../errors.ts';
+import { verifyPublication, type VerifiedPublication } from '../publish/verify.ts';
+import { openDatabase, type Db } from '../store/db.ts';
+import type { Migration } from '../store/migrations.ts';
+
+/** A closed access-log segment as recorded in the chain. */
+export interface AccessLogSegmentRecord {
+  name: string;
+  sha256: string;
+  /** SHA-256 of the segment recorded before this one ('' for the first). */
+  prevSha256: string;
+  lines: number;
+  closedAt: string;
+}
+
+export interface ImportResult {
+  version: number;
+  publication: VerifiedPublication;
+}
+
+/** The port the server reads publications from (CONVENTIONS 8: one adapter per database). */
+export interface OnlineStore {
+  /** The newest publication, or undefined before the first import. */
+  latest(): { version: number; bytes: Buffer } | undefined;
+  /** The newest version only (cheap; the server polls it). */
+  latestVersion(): number | undefined;
+  /**
+   * Verifies and stores a publication; returns its version. `trustAnchors` (DER) are added to
+   * the stored anchors when the import succeeds; the first import needs them.
+   * Throws CaError PUBLICATION_INVALID / PUBLICATION_STALE / TRUST_ANCHOR_MISSING.
+   */
+  importPublication(bytes: Uint8Array, trustAnchors?: Buffer[]): number;
+  /** The stored trust anchors (DER). */
+  trustAnchors(): Buffer[];
+  /** Appends a closed segment to the chain (its prev is the last recorded segment, chosen inside the transaction). */
+  recordAccessLogSegment(s: { name: string; sha256: string; lines: number; closedAt: Date }): AccessLogSegmentRecord;
+  /** The chain in the order it was recorded. */
+  accessLogSegments(): AccessLogSegmentRecord[];
+  close(): void;
+}
+
+/** Forward-only migrations of the online store (same rules as src/store/migrations.ts). */
+export const ONLINE_MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'publications, trust anchors, OCSP access-log segment chain',
+    sql: `
+      CREATE TABLE publications (
+        version INTEGER PRIMARY KEY,
+        imported_at TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        bytes BLOB NOT NULL
+      );
+      CREATE TABLE trust_anchors (
+        sha256 TEXT PRIMARY KEY,
+        der BLOB NOT NULL,
+        added_at TEXT NOT NULL
+      );
+      CREATE TABLE access_log_segments (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        sha256 TEXT NOT NULL,
+        prev_sha256 TEXT NOT NULL,
+        lines INTEGER NOT NULL,
+        closed_at TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+const sha256Hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** The SQLite adapter. */
+export class SqliteOnlineStore implements OnlineStore {
+  readonly path: string;
+  private readonly db: Db;
+  private readonly clock: Clock;
+
+  constructor(path: string, options: { clock?: Clock } = {}) {
+    this.path = path;
+    this.clock = options.clock ?? systemClock;
+    this.db = openDatabase(path, { create: true, migrations: ONLINE_MIGRATIONS });
+  }
+
+  latest(): { version: number; bytes: Buffer } | undefined {
+    const row = this.db.prepare('SELECT version, bytes FROM publications ORDER BY version DESC LIMIT 1').get() as { version: number; bytes: Buffer } | undefined;
+    return row ? { version: row.version, bytes: row.bytes } : undefined;
+  }
+
+  latestVersion(): number | undefined {
+    const row = this.db.prepare('SELECT max(version) AS v FROM publications').get() as { v: number | null };
+    return row.v ?? undefined;
+  }
+
+  trustAnchors(): Buffer[] {
+    return (this.db.prepare('SELECT der FROM trust_anchors ORDER BY added_at, sha256').all() as { der: Buffer }[]).map((r) => r.der);
+  }
+
+  importPublication(bytes: Uint8Array, trustAnchors: Buffer[] = []): number {
+    return this.importVerified(bytes, trustAnchors).version;
+  }
+
+  /** As importPublication, also returning the verified publication. */
+  importVerified(bytes: Uint8Array, trustAnchors: Buffer[] = []): ImportResult {
+    const run = this.db.transaction((): ImportResult => {
+      const stored = this.trustAnchors();
+      const anchors = [...stored, ...trustAnchors.filter((a) => !stored.some((s) => s.equals(a)))];
+      if (anchors.length === 0) {
+        throw new CaError('TRUST_ANCHOR_MISSING', 'the online store has no trust anchors yet: give the root certificates with --trust FILE on the first import');
+      }
+      const now = this.clock.now();
+      const publication = verifyPublication(bytes, { trustAnchors: anchors, previousVersion: this.latestVersion(), now });
+      const version = publication.manifest.version;
+      const at = now.toISOString();
+      const addAnchor = this.db.prepare('INSERT OR IGNORE INTO trust_anchors (sha256, der, added_at) VALUES (?, ?, ?)');
+      for (const a of trustAnchors) addAnchor.run(sha256Hex(a), a, at);
+      this.db.prepare('INSERT INTO publications (version, imported_at, sha256, bytes) VALUES (?, ?, ?, ?)').run(version, at, publication.sha256, Buffer.from(bytes));
+      return { version, publication };
+    });
+    return run.immediate();
+  }
+
+  recordAccessLogSegment(s: { name: string; sha256: string; lines: number; closedAt: Date }): AccessLogSegmentRecord {
+    const run = this.db.transaction((): AccessLogSegmentRecord => {
+      const prev = this.db.prepare('SELECT sha256 FROM access_log_segments ORDER BY seq DESC LIMIT 1').get() as { sha256: string } | undefined;
+      const rec: AccessLogSegmentRecord = { name: s.name, sha256: s.sha256, prevSha256: prev?.sha256 ?? '', lines: s.lines, closedAt: s.closedAt.toISOString() };
+      this.db.prepare('INSERT INTO access_log_segments (name, sha256, prev_sha256, lines, closed_at) VALUES (?, ?, ?, ?, ?)').run(rec.name, rec.sha256, rec.prevSha256, rec.lines, rec.closedAt);
+      return rec;
+    });
+    return run.immediate();
+  }
+
+  accessLogSegments(): AccessLogSegmentRecord[] {
+    return (this.db.prepare('SELECT name, sha256, prev_sha256, lines, closed_at FROM access_log_segments ORDER BY seq').all() as {
+      name: string; sha256: string; prev_sha256: string; lines: number; closed_at: string;
+    }[]).map((r) => ({ name: r.name, sha256: r.sha256, prevSha256: r.prev_sha256, lines: r.lines, closedAt: r.closed_at }));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/**
+ * Opens a store from its `--store` spelling: `sqlite:PATH` (or a bare path). PostgreSQL
+ * (`postgres://…`) is the next adapter.
+ */
+export function openOnlineStore(spec: string, options: { clock?: Clock } = {}): SqliteOnlineStore {
+  if (/^postgres(ql)?:/.test(spec)) throw new CaError('STORE_UNSUPPORTED', `the PostgreSQL online store is not available yet (${spec.replace(/\/\/[^@/]*@/, '//***@')}); use sqlite:PATH`);
+  const path = spec.startsWith('sqlite:') ? spec.slice('sqlite:'.length) : spec;
+  if (path.length === 0) throw new CaError('STORE_UNSUPPORTED', 'the store path is empty (sqlite:PATH)');
+  mkdirSync(dirname(path), { recursive: true });
+  return new SqliteOnlineStore(path, options);
+}

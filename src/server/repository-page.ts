@@ -1,0 +1,154 @@
+/**
+ * The Repository page a person reads (R-2.1, CPS 2.1-2.4): the CAs, their current CRLs, the
+ * certificates they issued with their status, and the documents with their version history.
+ * Plain HTML: headings, tables with header cells (scope), a lang attribute, inline CSS only,
+ * no scripts and no external assets, so it works in any browser and under a strict CSP.
+ */
+import { createHash } from 'node:crypto';
+import type { VerifiedPublication } from '../publish/verify.ts';
+
+/** The inline style sheet; its hash goes into the Content-Security-Policy. */
+export const PAGE_CSS = `
+body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1b1b1b;background:#fff;margin:0 auto;max-width:72rem;padding:1rem 1.25rem 3rem}
+h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.3rem;margin-top:2rem;border-bottom:2px solid #1d4f91;padding-bottom:.2rem}h3{font-size:1.1rem;margin-top:1.5rem}
+table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.95rem}caption{text-align:left;font-weight:600;padding:.3rem 0}
+th,td{border:1px solid #b8c2cc;padding:.35rem .5rem;text-align:left;vertical-align:top}thead th{background:#e8eef5}tbody th{font-weight:600}
+code{font:.85rem ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere}a{color:#0b4db3}a:focus{outline:3px solid #f3b800}
+.revoked{color:#a3000b;font-weight:600}.good{color:#0b6b2b}.note{color:#4a4a4a}footer{margin-top:2.5rem;font-size:.9rem;color:#4a4a4a}
+`.trim();
+
+/** `'sha256-…'` source for the style element (CSP Level 2). */
+export const PAGE_CSS_HASH = `'sha256-${createHash('sha256').update(PAGE_CSS).digest('base64')}'`;
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+}
+
+function time(iso: string | Date): string {
+  const d = typeof iso === 'string' ? new Date(iso) : iso;
+  if (Number.isNaN(d.getTime())) return escapeHtml(String(iso));
+  const text = `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  return `<time datetime="${d.toISOString()}">${text}</time>`;
+}
+
+/** Colon-separated octets, breakable only between octets. */
+function octets(hex: string): string {
+  return hex.toUpperCase().match(/../g)!.join(':<wbr>');
+}
+
+function fingerprint(hex: string): string {
+  return octets(hex);
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((x) => Number(x));
+  const pb = b.split('.').map((x) => Number(x));
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (!Number.isNaN(d) && d !== 0) return d;
+  }
+  return a.localeCompare(b);
+}
+
+function serialText(hex: string): string {
+  return octets(hex.replace(/^00(?=[89a-fA-F])/, ''));
+}
+
+/** Renders the page for one publication. `ocspUrl` is the responder URL shown to readers. */
+export function renderRepositoryPage(pub: VerifiedPublication, opts: { ocspUrl: string }): string {
+  const m = pub.manifest;
+  const e = escapeHtml;
+  const out: string[] = [];
+  out.push(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Repository — ${e(m.installation)}</title>
+<style>${PAGE_CSS}</style>
+</head>
+<body>
+<header>
+<h1>Repository — ${e(m.installation)}</h1>
+<p>Certificates, certificate revocation lists and documents of the Certification Authorities below. Certificate status is also answered by OCSP at <code>${e(opts.ocspUrl)}</code> (RFC 6960, GET and POST).</p>
+</header>
+<main>
+<section aria-labelledby="cas">
+<h2 id="cas">Certification Authorities</h2>
+<table>
+<caption>Root CA certificates (DER; PEM also offered)</caption>
+<thead><tr><th scope="col">CA</th><th scope="col">Subject</th><th scope="col">Valid from</th><th scope="col">Valid until</th><th scope="col">SHA-256 fingerprint</th><th scope="col">Status</th><th scope="col">Download</th></tr></thead>
+<tbody>`);
+  for (const ca of pub.cas.values()) {
+    out.push(`<tr><th scope="row">${e(ca.name)}</th><td>${e(ca.meta.subject || ca.info.subject)}</td><td>${time(ca.info.notBefore)}</td><td>${time(ca.info.notAfter)}</td>`
+      + `<td><code>${fingerprint(ca.info.fingerprint)}</code></td><td>${e(ca.meta.status)}</td>`
+      + `<td><a href="/${e(ca.certificatePath)}" aria-label="${e(ca.name)} certificate, DER">DER</a> · <a href="/certs/${e(ca.name)}.pem" aria-label="${e(ca.name)} certificate, PEM">PEM</a></td></tr>`);
+  }
+  out.push(`</tbody>
+</table>
+</section>
+<section aria-labelledby="crls">
+<h2 id="crls">Certificate Revocation Lists</h2>`);
+  if (pub.crls.size === 0) out.push('<p class="note">No CRL is published.</p>');
+  else {
+    out.push(`<table>
+<caption>The current CRL of each CA</caption>
+<thead><tr><th scope="col">CA</th><th scope="col">CRL number</th><th scope="col">This update</th><th scope="col">Next update</th><th scope="col">Revoked entries</th><th scope="col">Download</th></tr></thead>
+<tbody>`);
+    for (const crl of pub.crls.values()) {
+      out.push(`<tr><th scope="row">${e(crl.ca)}</th><td>${e(crl.meta.crlNumber)}</td><td>${time(crl.meta.thisUpdate)}</td><td>${time(crl.meta.nextUpdate)}</td><td>${crl.parsed.entries.length}</td>`
+        + `<td><a href="/${e(crl.path)}" aria-label="CRL of ${e(crl.ca)}">${e(crl.path.split('/').pop()!)}</a></td></tr>`);
+    }
+    out.push('</tbody>\n</table>');
+  }
+  out.push(`</section>
+<section aria-labelledby="issued">
+<h2 id="issued">Issued certificates</h2>`);
+  for (const [caName, certs] of pub.certificates) {
+    out.push(`<h3 id="issued-${e(caName)}">Issued by ${e(caName)}</h3>`);
+    if (certs.size === 0) {
+      out.push('<p class="note">None published.</p>');
+      continue;
+    }
+    out.push(`<table>
+<caption>Certificates issued by ${e(caName)}</caption>
+<thead><tr><th scope="col">Serial number</th><th scope="col">Subject</th><th scope="col">Profile</th><th scope="col">Valid until</th><th scope="col">Status</th><th scope="col">Download</th></tr></thead>
+<tbody>`);
+    for (const c of certs.values()) {
+      const status = c.meta.status === 'revoked'
+        ? `<span class="revoked">Revoked</span> on ${time(c.meta.revokedAt ?? '')}${c.meta.reason ? ` (${e(c.meta.reason)})` : ''}`
+        : '<span class="good">Good</span>';
+      out.push(`<tr><th scope="row"><code>${serialText(c.info.serialHex)}</code></th><td>${e(c.meta.subject || c.info.subject)}</td><td>${e(c.meta.profile)}</td><td>${time(c.info.notAfter)}</td><td>${status}</td>`
+        + `<td><a href="/${e(c.path)}">certificate</a></td></tr>`);
+    }
+    out.push('</tbody>\n</table>');
+  }
+  out.push(`</section>
+<section aria-labelledby="docs">
+<h2 id="docs">Documents</h2>`);
+  if (pub.documents.length === 0) out.push('<p class="note">No documents are published.</p>');
+  const byName = new Map<string, typeof pub.documents>();
+  for (const d of pub.documents) byName.set(d.name, [...(byName.get(d.name) ?? []), d]);
+  for (const [name, docs] of byName) {
+    const sorted = [...docs].sort((a, b) => compareVersions(b.meta.version, a.meta.version));
+    out.push(`<h3 id="doc-${e(name)}">${e(sorted[0]!.meta.title)}</h3>
+<table>
+<caption>${e(sorted[0]!.meta.title)}: version history (latest first)</caption>
+<thead><tr><th scope="col">Version</th><th scope="col">Title</th><th scope="col">Download</th></tr></thead>
+<tbody>`);
+    sorted.forEach((d, i) => {
+      out.push(`<tr><th scope="row">${e(d.meta.version)}${i === 0 ? ' (current)' : ''}</th><td>${e(d.meta.title)}</td><td><a href="/${e(d.path)}">${e(d.path.split('/').pop()!)}</a></td></tr>`);
+    });
+    out.push('</tbody>\n</table>');
+  }
+  out.push(`</section>
+</main>
+<footer>
+<p>Publication ${m.version} of ${e(m.installation)}, created ${time(m.createdAt)}, signed by ${e(m.signer.ca)}. Files are served exactly as signed; each download's SHA-256 is its ETag.</p>
+</footer>
+</body>
+</html>
+`);
+  return out.join('\n');
+}
