@@ -35,6 +35,8 @@ const RULES: Record<string, Rule> = {
   keys: { modules: ['keys', 'pki', 'errors.ts'], packages: (s) => s.startsWith('node:') || s === 'shamir-secret-sharing' || s.startsWith('pkcs11js') || s.startsWith('graphene-pk11') },
   store: { modules: ['store', 'pki', 'errors.ts'], packages: (s) => s.startsWith('node:') || ['better-sqlite3', 'pg', 'kysely'].includes(s) },
   audit: { modules: ['audit', 'store', 'pki', 'util', 'errors.ts', 'clock.ts'], packages: (s) => s.startsWith('node:') },
+  // keys/ only for verifying an operator's signature over a manifest (verifyCredentialSignature).
+  archive: { modules: ['archive', 'store', 'audit', 'pki', 'keys', 'util', 'errors.ts', 'clock.ts'], packages: (s) => s.startsWith('node:') || s === 'better-sqlite3' },
   server: { modules: ['server', 'publish', 'store', 'pki', 'lint', 'audit', 'util', 'config', 'errors.ts', 'clock.ts'], packages: () => true },
   publish: { modules: ['publish', 'pki', 'lint', 'store', 'util', 'errors.ts', 'clock.ts'], packages: () => true },
 };

@@ -3,11 +3,19 @@
  * the one before it, so a changed, deleted, inserted or reordered row breaks the chain at a
  * position `verify()` reports. The chain head is also kept in `meta`, in the same
  * transaction, so cutting events off the end is caught too.
+ *
+ * Each event is also a leaf of an RFC 9162 Merkle tree (leaf bytes: the canonical JSON the
+ * chain hashes, without prevHash/hash). The tree is not stored: it is recomputed from the
+ * events, and signed checkpoints of its head (checkpoint.ts) pin it, so a rewrite that also
+ * recomputes the chain is still caught, and an auditor can check inclusion and consistency
+ * with any RFC 9162 verifier.
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../store/db.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
+import { loadAuditPublicKeys, loadCheckpoints, spkiFingerprint, verifyCheckpointSignature, type AuditCheckpoint, type AuditPublicKey } from './checkpoint.ts';
+import { leafHash, MerkleFrontier, rootFromLeafHashes } from './merkle.ts';
 
 export type AuditOutcome = 'success' | 'refused' | 'failed';
 
@@ -37,18 +45,198 @@ interface Row {
   outcome: AuditOutcome; details: string; prev_hash: string; hash: string;
 }
 
+/** The leaf bytes of one event: the canonical JSON of its fields (what the chain hashes too). */
+export function eventLeaf(e: Omit<AuditEvent, 'hash' | 'prevHash'>): Buffer {
+  return Buffer.from(canonicalJson({ seq: e.seq, at: e.at, actor: e.actor, roles: e.roles, action: e.action, target: e.target, outcome: e.outcome, details: e.details }), 'utf8');
+}
+
 /** The hash of one event: SHA-256 over the previous hash and the canonical JSON of its fields. */
 export function eventHash(prevHash: string, e: Omit<AuditEvent, 'hash' | 'prevHash'>): string {
-  const body = canonicalJson({ seq: e.seq, at: e.at, actor: e.actor, roles: e.roles, action: e.action, target: e.target, outcome: e.outcome, details: e.details });
-  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+  return createHash('sha256').update(prevHash).update('\n').update(eventLeaf(e)).digest('hex');
+}
+
+/** The RFC 9162 leaf hash of one event. */
+export function eventLeafHash(e: Omit<AuditEvent, 'hash' | 'prevHash'>): Buffer {
+  return leafHash(eventLeaf(e));
 }
 
 export interface AuditVerification {
   ok: boolean;
   events: number;
+  /** The chain hash of the last event that verified. */
   headHash: string;
-  /** The first position (1-based seq) where the chain breaks, with what is wrong there. */
+  /** The Merkle tree recomputed over the stored events (all of them, as stored). */
+  treeSize: number;
+  rootHash: string;
+  /**
+   * The first position (1-based seq) where the log does not hold, with what is wrong there.
+   * When only a signed checkpoint shows the damage (the chain was recomputed around a
+   * change), this is the first event after the last checkpoint that still matches.
+   */
   firstBad?: { position: number; problem: string };
+  checkpoints: {
+    /** How many stored checkpoints there are, and how many verified completely. */
+    checked: number;
+    verified: number;
+    latest?: { number: number; treeSize: number };
+    /** Events after the largest checkpoint that verified: protected by the chain only. */
+    uncovered: number;
+    problems: { checkpoint: number; problem: string }[];
+  };
+}
+
+/** What the events are checked against: stored checkpoints and the audit public keys. */
+export interface TrailEvidence {
+  checkpoints: AuditCheckpoint[];
+  keys: AuditPublicKey[];
+}
+
+type Range = { position: number; end: number; problem: string };
+
+/**
+ * Verifies a log streamed one event at a time (from the database or from an export bundle):
+ * the hash chain, the Merkle tree, and every checkpoint (signature, key, root at its size).
+ * Memory is O(log n) plus one entry per checkpoint and key.
+ */
+export class TrailVerifier {
+  #count = 0;
+  #prev = GENESIS_HASH;
+  #chainBad?: { position: number; problem: string };
+  readonly #frontier = new MerkleFrontier();
+  readonly #pending: AuditCheckpoint[];
+  #next = 0;
+  readonly #keyInits = new Map<string, { seq: number; fingerprint: unknown }>();
+  readonly #checkpointEvents = new Map<number, { seq: number; treeSize: unknown; rootHash: unknown }>();
+  readonly #problems: { checkpoint: number; problem: string }[] = [];
+  readonly #ranges: Range[] = [];
+  #lastGoodSize = 0;
+  #verified = 0;
+
+  constructor(private readonly evidence: TrailEvidence = { checkpoints: [], keys: [] }) {
+    this.#pending = [...evidence.checkpoints].sort((a, b) => a.body.treeSize - b.body.treeSize || a.number - b.number);
+    [...evidence.checkpoints].sort((a, b) => a.number - b.number).forEach((cp, i) => {
+      if (cp.number !== i + 1) this.#problems.push({ checkpoint: i + 1, problem: `checkpoint ${i + 1} is missing (the stored checkpoints jump to ${cp.number})` });
+    });
+    this.#checkDue();
+  }
+
+  /** Feeds the next event in stored order. */
+  push(e: AuditEvent): void {
+    const position = ++this.#count;
+    if (!this.#chainBad) {
+      const bad = (problem: string) => { this.#chainBad = { position, problem }; };
+      if (e.seq !== position) {
+        bad(e.seq > position ? `event ${position} is missing (next stored event is ${e.seq})` : `event ${e.seq} is out of order (expected ${position})`);
+      } else if (e.prevHash !== this.#prev) {
+        bad(`event ${position} does not follow event ${position - 1} (an event before it was changed, removed or reordered)`);
+      } else {
+        let recomputed = '';
+        try { recomputed = eventHash(this.#prev, e); } catch { /* unhashable fields: reported as changed */ }
+        if (recomputed !== e.hash) bad(`event ${position} was changed after it was written`);
+        else this.#prev = e.hash;
+      }
+    }
+    let leaf: Buffer;
+    try { leaf = eventLeafHash(e); } catch { leaf = leafHash(Buffer.from(`unhashable event ${position}`)); }
+    this.#frontier.append(leaf);
+    if (e.outcome === 'success' && e.action === 'audit.key-init' && typeof e.details.keyId === 'string') {
+      this.#keyInits.set(e.details.keyId, { seq: e.seq, fingerprint: e.details.publicKeySha256 });
+    }
+    if (e.outcome === 'success' && e.action === 'audit.checkpoint' && typeof e.details.number === 'number') {
+      this.#checkpointEvents.set(e.details.number, { seq: e.seq, treeSize: e.details.treeSize, rootHash: e.details.rootHash });
+    }
+    this.#checkDue();
+  }
+
+  /** Events pushed so far (the tree size). */
+  get size(): number {
+    return this.#frontier.size;
+  }
+
+  /** The tree root over the events pushed so far, hex. */
+  root(): string {
+    return this.#frontier.root().toString('hex');
+  }
+
+  /** Checks the checkpoints whose size the tree has just reached. */
+  #checkDue(): void {
+    while (this.#next < this.#pending.length && this.#pending[this.#next].body.treeSize <= this.#frontier.size) {
+      const cp = this.#pending[this.#next++];
+      const size = cp.body.treeSize;
+      if (!Number.isSafeInteger(size) || size < 0 || size !== this.#frontier.size) {
+        this.#problems.push({ checkpoint: cp.number, problem: `checkpoint ${cp.number} has an invalid tree size ${String(size)}` });
+        continue;
+      }
+      // Only a checkpoint that verifies may blame the events.
+      if (!this.#checkSignature(cp)) continue;
+      let ok = true;
+      const root = this.#frontier.root().toString('hex');
+      if (root !== cp.body.rootHash) {
+        ok = false;
+        const from = this.#lastGoodSize + 1;
+        const problem = `events ${from}..${size} no longer match signed checkpoint ${cp.number} (root ${cp.body.rootHash.slice(0, 16)}… at size ${size}, recomputed ${root.slice(0, 16)}…): an event in that range was changed, removed, inserted or reordered`;
+        this.#problems.push({ checkpoint: cp.number, problem });
+        this.#ranges.push({ position: from, end: size, problem });
+      } else {
+        this.#lastGoodSize = Math.max(this.#lastGoodSize, size);
+      }
+      if (ok) this.#verified++;
+    }
+  }
+
+  /** The signature, the key it names, and that key's record in the log itself. */
+  #checkSignature(cp: AuditCheckpoint): boolean {
+    const problem = (p: string) => { this.#problems.push({ checkpoint: cp.number, problem: `checkpoint ${cp.number}: ${p}` }); return false; };
+    const key = this.evidence.keys.find((k) => k.keyId === cp.keyId);
+    if (!key) return problem(`signed with audit key ${cp.keyId}, which is not among the audit keys`);
+    if (!verifyCheckpointSignature(cp, key)) return problem(`the signature does not verify with audit key ${cp.keyId} (the stored checkpoint was altered)`);
+    const recorded = this.#keyInits.get(cp.keyId);
+    if (!recorded) return problem(`audit key ${cp.keyId} is not recorded by an audit.key-init event among the events it signs`);
+    if (recorded.fingerprint !== spkiFingerprint(key.publicKeySpki)) return problem(`audit key ${cp.keyId} is not the key recorded in event ${recorded.seq} (the key was replaced)`);
+    if (key.retiredAt && Date.parse(cp.body.at) > Date.parse(key.retiredAt)) return problem(`signed at ${cp.body.at}, after audit key ${cp.keyId} was retired (${key.retiredAt})`);
+    return true;
+  }
+
+  /** Ends the stream; `recordedHead` is the head kept beside the log (meta, or a bundle manifest). */
+  finish(recordedHead?: { seq: number; hash: string }): AuditVerification {
+    const count = this.#count;
+    for (const cp of this.#pending.slice(this.#next)) {
+      this.#checkSignature(cp);
+      const problem = `checkpoint ${cp.number} covers ${cp.body.treeSize} events but the log has only ${count}: events ${count + 1}..${cp.body.treeSize} were cut off`;
+      this.#problems.push({ checkpoint: cp.number, problem });
+      this.#ranges.push({ position: count + 1, end: cp.body.treeSize, problem });
+    }
+    this.#next = this.#pending.length;
+    for (const [n, ev] of this.#checkpointEvents) {
+      const cp = this.evidence.checkpoints.find((c) => c.number === n);
+      if (!cp) this.#problems.push({ checkpoint: n, problem: `checkpoint ${n}, recorded by event ${ev.seq}, is missing from the stored checkpoints` });
+      else if (cp.body.treeSize !== ev.treeSize || cp.body.rootHash !== ev.rootHash) this.#problems.push({ checkpoint: n, problem: `checkpoint ${n} is not the one event ${ev.seq} recorded (size ${String(ev.treeSize)})` });
+    }
+    if (!this.#chainBad && recordedHead && (recordedHead.seq !== count || recordedHead.hash !== this.#prev)) {
+      this.#chainBad = { position: Math.min(recordedHead.seq, count) + 1, problem: `the log ends at event ${count} but its recorded head is event ${recordedHead.seq}: events were cut off or the head was altered` };
+    }
+    const range = [...this.#ranges].sort((a, b) => a.position - b.position)[0];
+    const chain = this.#chainBad;
+    // The chain names the exact event; a checkpoint only the range after the last good one.
+    const firstBad = chain && (!range || chain.position <= range.end) ? chain : range ? { position: range.position, problem: range.problem } : undefined;
+    const problems = [...this.#problems].sort((a, b) => a.checkpoint - b.checkpoint);
+    const latest = this.evidence.checkpoints.reduce<AuditCheckpoint | undefined>((m, c) => (!m || c.number > m.number ? c : m), undefined);
+    return {
+      ok: !firstBad && problems.length === 0,
+      events: count,
+      headHash: this.#prev,
+      treeSize: this.#frontier.size,
+      rootHash: this.#frontier.root().toString('hex'),
+      ...(firstBad ? { firstBad } : {}),
+      checkpoints: {
+        checked: this.evidence.checkpoints.length,
+        verified: this.#verified,
+        ...(latest ? { latest: { number: latest.number, treeSize: latest.body.treeSize } } : {}),
+        uncovered: count - this.#lastGoodSize,
+        problems,
+      },
+    };
+  }
 }
 
 export class AuditLog {
@@ -91,36 +279,36 @@ export class AuditLog {
     return rows.map(toEvent);
   }
 
-  /** Recomputes the whole chain; reports the first position that does not hold. */
+  /**
+   * Recomputes the whole chain and the Merkle tree, and checks every stored checkpoint
+   * against it; reports the first position that does not hold. One read transaction, so a
+   * concurrent append cannot make a consistent log look broken.
+   */
   verify(): AuditVerification {
-    const rows = this.db.prepare('SELECT * FROM audit_events ORDER BY rowid').all() as Row[];
-    let prev = GENESIS_HASH;
-    let expected = 1;
-    for (const row of rows) {
-      const e = toEvent(row);
-      const bad = (problem: string): AuditVerification => ({ ok: false, events: rows.length, headHash: prev, firstBad: { position: expected, problem } });
-      if (e.seq !== expected) {
-        return bad(e.seq > expected ? `event ${expected} is missing (next stored event is ${e.seq})` : `event ${e.seq} is out of order (expected ${expected})`);
-      }
-      if (e.prevHash !== prev) return bad(`event ${expected} does not follow event ${expected - 1} (an event before it was changed, removed or reordered)`);
-      let recomputed: string;
-      try {
-        recomputed = eventHash(prev, e);
-      } catch {
-        recomputed = '';
-      }
-      if (recomputed !== e.hash) return bad(`event ${expected} was changed after it was written`);
-      prev = e.hash;
-      expected++;
-    }
-    const head = this.head();
-    if (head.seq !== rows.length || head.hash !== prev) {
-      return {
-        ok: false, events: rows.length, headHash: prev,
-        firstBad: { position: Math.min(head.seq, rows.length) + 1, problem: `the log ends at event ${rows.length} but its recorded head is event ${head.seq}: events were cut off or the head was altered` },
-      };
-    }
-    return { ok: true, events: rows.length, headHash: prev };
+    return this.db.transaction(() => {
+      const verifier = new TrailVerifier({ checkpoints: loadCheckpoints(this.db), keys: loadAuditPublicKeys(this.db) });
+      for (const row of this.db.prepare('SELECT * FROM audit_events ORDER BY rowid').iterate() as IterableIterator<Row>) verifier.push(toEvent(row));
+      return verifier.finish(this.head());
+    }).deferred();
+  }
+
+  /** The stored events in stored order, one at a time (no other statement may run on this connection meanwhile). */
+  *iterate(): Generator<AuditEvent> {
+    for (const row of this.db.prepare('SELECT * FROM audit_events ORDER BY rowid').iterate() as IterableIterator<Row>) yield toEvent(row);
+  }
+
+  /** The leaf hashes of the stored events in order (for inclusion and consistency proofs). */
+  leafHashes(): Buffer[] {
+    const out: Buffer[] = [];
+    for (const row of this.db.prepare('SELECT * FROM audit_events ORDER BY rowid').iterate() as IterableIterator<Row>) out.push(eventLeafHash(toEvent(row)));
+    return out;
+  }
+
+  /** MTH over the first `size` stored events (default all). */
+  treeHead(size?: number): { treeSize: number; rootHash: string } {
+    const leaves = this.leafHashes();
+    const n = size ?? leaves.length;
+    return { treeSize: n, rootHash: rootFromLeafHashes(leaves.slice(0, n)).toString('hex') };
   }
 }
 

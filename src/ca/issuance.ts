@@ -26,8 +26,10 @@ import { acceptSubject, checkProfileOptions, PROFILES, validityFor, type IssuedP
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { signOnceWithCaKey } from './activation.ts';
+import { backupAfterChange, type BackupOutcome } from './archive.ts';
 import { getCa, type CaSummary } from './cas.ts';
 import type { Installation } from './installation.ts';
+import { guardedBy } from './key-session.ts';
 import { keyCustodians, loadSoftKey } from './key-records.ts';
 import { assertTransition, getApplication, type Application } from './applications.ts';
 import { bringParticipant, operationDigest, participantEvidence, type PassphraseSource } from './participants.ts';
@@ -108,6 +110,8 @@ export interface IssueResult {
   witness: string;
   notes: string[];
   transcriptFile: string;
+  /** The backup set written after the issuance (CPS 5.5.4); a failed backup does not undo it. */
+  backup: BackupOutcome;
 }
 
 const ACTION = 'certificate.issue';
@@ -118,14 +122,7 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
     inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target, outcome: 'refused', details: { code, message, requester: p.requester, ...details } });
     throw new CaError(code, message, { details });
   };
-  const guard = <T>(fn: () => T): T => {
-    try {
-      return fn();
-    } catch (e) {
-      if (e instanceof CaError) return refuse(e.code, e.message, e.details);
-      throw e;
-    }
-  };
+  const guard = guardedBy(refuse);
 
   // 1. Inputs.
   const profile = PROFILES[p.profile] ?? refuse('PROFILE_UNKNOWN', `unknown profile ${p.profile}; profiles: ${Object.keys(PROFILES).join(', ')}`);
@@ -270,9 +267,10 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
     const written: string[] = [];
     if (p.outPem) { writeFileSync(resolve(p.outPem), certificatePem, { flag: 'wx' }); written.push(resolve(p.outPem)); }
     if (p.outDer) { writeFileSync(resolve(p.outDer), certificateDer, { flag: 'wx' }); written.push(resolve(p.outDer)); }
+    const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId, operator: operatorP! });
     return {
       certificateId, serialHex, subject: nameToText(subject), notBefore: validity.notBefore, notAfter: validity.notAfter, clamped: validity.clamped,
-      certificateDer, certificatePem, lintWarnings: warnings, outputs: written, custodians: quorum.custodians.map((c) => c.operator.name), witness: quorum.witness.operator.name, notes, transcriptFile,
+      certificateDer, certificatePem, lintWarnings: warnings, outputs: written, custodians: quorum.custodians.map((c) => c.operator.name), witness: quorum.witness.operator.name, notes, transcriptFile, backup,
     };
   } catch (e) {
     const err = e instanceof CaError ? e : new CaError('ISSUANCE_FAILED', `issuance failed: ${(e as Error).message}`, { cause: e });

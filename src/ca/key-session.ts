@@ -58,6 +58,18 @@ export function refuser(inst: Installation, action: string, target: string) {
   };
 }
 
+/** Runs `fn`; a CaError it throws becomes a refusal through `refuse` (so it is audited). */
+export function guardedBy(refuse: (code: string, message: string, details?: Record<string, unknown>) => never) {
+  return <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof CaError) return refuse(e.code, e.message, e.details);
+      throw e;
+    }
+  };
+}
+
 export async function openKeySession(inst: Installation, r: KeySessionRequest): Promise<KeySession> {
   const refuse = refuser(inst, r.operation, r.caName);
   let ca: CaSummary;

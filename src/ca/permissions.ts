@@ -8,7 +8,7 @@ import { CaError } from '../errors.ts';
 import type { Role } from './roles.ts';
 
 /** A participant's place in an operation. */
-export type Slot = 'operator' | 'witness' | 'custodian' | 'authoriser' | 'approver' | 'submitter' | 'recorder' | 'examiner';
+export type Slot = 'operator' | 'witness' | 'custodian' | 'authoriser' | 'approver' | 'submitter' | 'recorder' | 'examiner' | 'holder';
 
 export interface OperationRule {
   /** The CPS line the rule enforces. */
@@ -80,6 +80,51 @@ export const OPERATIONS = {
     cps: '5.4.4 "secure sole access by the authorized personnel"; 5.2.1 Log Examiner "Checks room access, system and other logs"',
     slots: { examiner: 'log-examiner' },
     distinct: [],
+  },
+  'audit.key-init': {
+    cps: '5.4.4 "appropriate controls on Audit Log access": the audit key that signs checkpoints is held by Log Examiners (5.2.1), made on the Person Responsible\'s approval ("Approves CA Systems/operational procedure changes") with a Service Operation Manager present (5.2.2)',
+    slots: { authoriser: 'person-responsible', witness: 'operation-manager', holder: 'log-examiner' },
+    distinct: [['authoriser', 'witness']],
+  },
+  'audit.checkpoint': {
+    cps: '5.4.4 protection of the Audit Log: a Log Examiner signs the tree head with the audit key (5.2.1 Log Examiner "Checks room access, system and other logs")',
+    slots: { examiner: 'log-examiner' },
+    distinct: [],
+  },
+  'audit.review': {
+    cps: '5.4.2 "The CAs probe the Audit Log on a regular basis"; 5.2.1 Log Examiner "Checks room access, system and other logs"',
+    slots: { examiner: 'log-examiner' },
+    distinct: [],
+  },
+  'audit.export': {
+    cps: '5.4.5 "Audit Logs are backed up onto offline recording media"; 5.4.4 "secure sole access by the authorized personnel"',
+    slots: { examiner: 'log-examiner' },
+    distinct: [],
+  },
+  'audit.ingest': {
+    cps: '5.4.1 "event logs of the CA Systems, Repository system, and the network devices"; 5.4.6 collecting "automatically or manually"; 5.2.1 Log Examiner "Checks room access, system and other logs"',
+    slots: { examiner: 'log-examiner' },
+    distinct: [],
+  },
+  'tsa.init': {
+    cps: '5.5.5 "Time-Stamp the critical information recorded therein": the internal TSA key is made with its holders (CA Administrators, 5.2.1) and its certificate issued by a root under observation (6.1.1)',
+    slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+  },
+  'tsa.stamp': {
+    cps: '5.5.5 "Time-Stamp the critical information recorded therein": one holder of the TSA key stamps a record',
+    slots: { operator: 'ca-administrator' },
+    distinct: [],
+  },
+  'archive.backup': {
+    cps: '5.5.4 "The primary and secondary backup data are taken whenever a change is made in such critical data as may affect the CA operations"',
+    slots: { operator: 'ca-administrator' },
+    distinct: [],
+  },
+  'archive.restore': {
+    cps: '5.7.2 "the CAs promptly engage in the system recovery efforts using the relevant hardware, software or data that are retained as backup"; 5.2.2 two persons',
+    slots: { operator: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [['operator', 'witness']],
   },
 } as const satisfies Record<string, OperationRule>;
 

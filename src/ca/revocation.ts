@@ -13,8 +13,9 @@ import { sha256Hex } from '../util/digest.ts';
 import { getCa } from './cas.ts';
 import { findIssued } from './certificates.ts';
 import type { Installation } from './installation.ts';
-import { exportTranscript, failSession, openKeySession, refuser } from './key-session.ts';
+import { exportTranscript, failSession, openKeySession, refuser, guardedBy } from './key-session.ts';
 import type { PassphraseSource } from './participants.ts';
+import { backupAfterChange, type BackupOutcome } from './archive.ts';
 import { issueCrlInSession, presignInSession, type IssuedCrl } from './status.ts';
 
 export const REVOCATION_REASONS = Object.keys(REVOCATION_REASON_CODES) as RevocationReason[];
@@ -42,20 +43,15 @@ export interface RevokeResult {
   crl?: IssuedCrl;
   ocspResponses: number;
   transcriptFile: string;
+  /** The backup set written after the revocation (CPS 5.5.4). */
+  backup: BackupOutcome;
 }
 
 const ACTION = 'certificate.revoke';
 
 export async function revokeCertificate(inst: Installation, p: RevokeParams): Promise<RevokeResult> {
   const refuse = refuser(inst, ACTION, `${p.caName}/${p.serial}`);
-  const guard = <T>(fn: () => T): T => {
-    try {
-      return fn();
-    } catch (e) {
-      if (e instanceof CaError) return refuse(e.code, e.message);
-      throw e;
-    }
-  };
+  const guard = guardedBy(refuse);
   // R-4.1: the reasons a root uses. No 'unspecified' code is written; roots do not suspend.
   if (p.reason === 'certificateHold' || p.reason === 'removeFromCRL') {
     refuse('REASON_NOT_ALLOWED', `${p.reason} is not used: these roots do not suspend certificates (CPS 4.9; R-4.1)`);
@@ -109,7 +105,9 @@ export async function revokeCertificate(inst: Installation, p: RevokeParams): Pr
       outputs: crl ? [{ name: `${ca.name} CRL #${crl.crlNumber}`, sha256: crl.sha256 }] : [],
       details: { serial: cert.serialHex, reason, source, revokedAt: now.toISOString(), crlNumber: crl?.crlNumber ?? null, ocspResponses: responses, keyActivations: session.signatures },
     })).immediate();
-    return { serialHex: cert.serialHex, revokedAt: now, reason, crl, ocspResponses: responses, transcriptFile: exportTranscript(inst, transcript) };
+    const transcriptFile = exportTranscript(inst, transcript);
+    const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId: session.ceremonyId, operator: session.operator });
+    return { serialHex: cert.serialHex, revokedAt: now, reason, crl, ocspResponses: responses, transcriptFile, backup };
   } catch (e) {
     return failSession(inst, session, ACTION, e);
   } finally {

@@ -1,4 +1,5 @@
 /** `rootca crl issue` and `rootca ocsp presign` as ceremonies of their own. */
+import { backupAfterChange, type BackupOutcome } from './archive.ts';
 import type { Installation } from './installation.ts';
 import { exportTranscript, failSession, openKeySession } from './key-session.ts';
 import type { PassphraseSource } from './participants.ts';
@@ -6,12 +7,13 @@ import { issueCrlInSession, presignInSession, type IssuedCrl } from './status.ts
 
 interface Common { caName: string; operator: string; witness: string; passphrases: PassphraseSource }
 
-export async function issueCrl(inst: Installation, p: Common): Promise<IssuedCrl & { transcriptFile: string }> {
+export async function issueCrl(inst: Installation, p: Common): Promise<IssuedCrl & { transcriptFile: string; backup: BackupOutcome }> {
   const s = await openKeySession(inst, { operation: 'crl.issue', caName: p.caName, operator: p.operator, witness: p.witness, passphrases: p.passphrases, describe: { at: inst.clock.now().toISOString() } });
   try {
     const crl = await issueCrlInSession(inst, s);
     const t = inst.db.transaction(() => s.transcript({ inputs: [], outputs: [{ name: `${p.caName} CRL #${crl.crlNumber}`, sha256: crl.sha256 }], details: { crlNumber: crl.crlNumber, entries: crl.entries, thisUpdate: crl.thisUpdate.toISOString(), nextUpdate: crl.nextUpdate.toISOString(), keyActivations: s.signatures } })).immediate();
-    return { ...crl, transcriptFile: exportTranscript(inst, t) };
+    const transcriptFile = exportTranscript(inst, t);
+    return { ...crl, transcriptFile, backup: await backupAfterChange(inst, { reason: 'crl.issue', ceremonyId: s.ceremonyId, operator: s.operator }) };
   } catch (e) {
     return failSession(inst, s, 'crl.issue', e);
   } finally {
@@ -19,7 +21,7 @@ export async function issueCrl(inst: Installation, p: Common): Promise<IssuedCrl
   }
 }
 
-export async function presignOcsp(inst: Installation, p: Common): Promise<{ responses: number; certificates: number; transcriptFile: string }> {
+export async function presignOcsp(inst: Installation, p: Common): Promise<{ responses: number; certificates: number; transcriptFile: string; backup: BackupOutcome }> {
   const s = await openKeySession(inst, { operation: 'ocsp.presign', caName: p.caName, operator: p.operator, witness: p.witness, passphrases: p.passphrases, describe: { at: inst.clock.now().toISOString() } });
   try {
     const out = await presignInSession(inst, s);
@@ -27,7 +29,8 @@ export async function presignOcsp(inst: Installation, p: Common): Promise<{ resp
       inputs: [], outputs: out.map((r) => ({ name: `OCSP ${r.serialHex} ${r.hash} (${r.status})`, sha256: r.sha256 })),
       details: { responses: out.length, validityDays: inst.config.ocsp.validityDays, keyActivations: s.signatures },
     })).immediate();
-    return { responses: out.length, certificates: new Set(out.map((r) => r.certificateId)).size, transcriptFile: exportTranscript(inst, t) };
+    const transcriptFile = exportTranscript(inst, t);
+    return { responses: out.length, certificates: new Set(out.map((r) => r.certificateId)).size, transcriptFile, backup: await backupAfterChange(inst, { reason: 'ocsp.presign', ceremonyId: s.ceremonyId, operator: s.operator }) };
   } catch (e) {
     return failSession(inst, s, 'ocsp.presign', e);
   } finally {

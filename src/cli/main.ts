@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { CaError, UsageError } from '../errors.ts';
 import { applicationCommands } from './commands/application.ts';
+import { archiveCommands } from './commands/archive.ts';
 import { auditCommands } from './commands/audit.ts';
 import { caCommands } from './commands/ca.ts';
 import { onlineCommands } from './commands/online.ts';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   applicationCommands(program);
   statusCommands(program);
   auditCommands(program);
+  archiveCommands(program);
   onlineCommands(program);
   return program;
 }

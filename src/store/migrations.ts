@@ -3,6 +3,9 @@
  * applied once inside a transaction, and a database newer than this program is refused.
  * Never edit a released migration; add the next one.
  */
+import { MIGRATION_005_AUDIT } from './migration-005-audit.ts';
+import { MIGRATION_006_ARCHIVE } from './migration-006-archive.ts';
+
 export interface Migration {
   version: number;
   description: string;
@@ -264,6 +267,9 @@ const BASE_MIGRATIONS: Migration[] = [
  * Migrations added by later features, one file each, in version order. Append an import and
  * an entry; never renumber.
  */
-const EXTRA_MIGRATIONS: Migration[] = [];
+const EXTRA_MIGRATIONS: Migration[] = [
+  MIGRATION_005_AUDIT,
+  MIGRATION_006_ARCHIVE,
+];
 
 export const MIGRATIONS: Migration[] = [...BASE_MIGRATIONS, ...EXTRA_MIGRATIONS];

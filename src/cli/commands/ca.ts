@@ -9,6 +9,7 @@ import { formatFindings } from '../../lint/index.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../../pki/algorithms.ts';
 import { formatCsrInspection, inspectCsr } from '../../pki/csr.ts';
 import { derToPem } from '../../pki/pem.ts';
+import { backupLine } from './archive.ts';
 import { EXT_KEY_USAGES, type IssuedProfileName } from '../../pki/profiles.ts';
 import { collect, CREDENTIAL_HELP, homeOf, passphrasesFrom, print, readInput, usage, wholeNumber, withInstallation } from '../context.ts';
 import { parseCredentialOptions } from '../passphrases.ts';
@@ -128,7 +129,7 @@ export function caCommands(program: Command): void {
       }
       await withInstallation(this, async (inst) => {
         const r = await run(inst);
-        print(this, { certificateId: r.certificateId, serial: r.serialHex, subject: r.subject, notBefore: r.notBefore, notAfter: r.notAfter, clamped: r.clamped, notes: r.notes, lintWarnings: r.lintWarnings, outputs: r.outputs, custodians: r.custodians, witness: r.witness, transcript: r.transcriptFile, certificatePem: r.certificatePem },
+        print(this, { certificateId: r.certificateId, serial: r.serialHex, subject: r.subject, notBefore: r.notBefore, notAfter: r.notAfter, clamped: r.clamped, notes: r.notes, lintWarnings: r.lintWarnings, outputs: r.outputs, custodians: r.custodians, witness: r.witness, transcript: r.transcriptFile, backup: r.backup, certificatePem: r.certificatePem },
           [
             ...r.notes.map((n) => `NOTE ${n}`),
             `Issued certificate #${r.certificateId}`,
@@ -139,6 +140,7 @@ export function caCommands(program: Command): void {
             ...(r.lintWarnings.length ? [`  lint warnings:\n${formatFindings(r.lintWarnings).replace(/^/gm, '    ')}`] : []),
             ...r.outputs.map((f) => `  wrote      ${f}`),
             `  transcript ${r.transcriptFile}`,
+            backupLine(r.backup),
             ...(r.outputs.length ? [] : [r.certificatePem.trimEnd()]),
           ].join('\n'));
       });

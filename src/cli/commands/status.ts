@@ -6,6 +6,7 @@ import { REVOCATION_REASONS, revokeCertificate } from '../../ca/revocation.ts';
 import { issueCrl, presignOcsp } from '../../ca/status-ceremonies.ts';
 import { derToPem } from '../../pki/pem.ts';
 import { writeFileSync } from 'node:fs';
+import { backupLine } from './archive.ts';
 import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, usage, withInstallation } from '../context.ts';
 
 const people = (c: Command) => c
@@ -29,10 +30,11 @@ export function statusCommands(program: Command): void {
       const proof = o.keyCompromiseProof ? readInput(o.keyCompromiseProof, 'key-compromise proof') : undefined;
       await withInstallation(this, async (inst) => {
         const r = await revokeCertificate(inst, { caName: o.ca, serial: o.serial, reason: o.reason, invalidityDate, approvedBy: o.approvedBy, keyCompromiseProof: proof, deferCrl: o.deferCrl, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
-        print(this, { serial: r.serialHex, revokedAt: r.revokedAt, reason: r.reason, crlNumber: r.crl?.crlNumber ?? null, ocspResponses: r.ocspResponses, transcript: r.transcriptFile }, [
+        print(this, { serial: r.serialHex, revokedAt: r.revokedAt, reason: r.reason, crlNumber: r.crl?.crlNumber ?? null, ocspResponses: r.ocspResponses, transcript: r.transcriptFile, backup: r.backup }, [
           `Revoked ${o.ca} ${r.serialHex} (${r.reason}) at ${r.revokedAt.toISOString()}`,
           r.crl ? `  CRL #${r.crl.crlNumber} issued (${r.crl.entries} entries, next update ${r.crl.nextUpdate.toISOString()}); ${r.ocspResponses} OCSP responses re-signed` : '  CRL deferred: issue it with `rootca crl issue` and re-sign OCSP within 24 hours (BR 4.9.10)',
           `  transcript ${r.transcriptFile}`,
+          backupLine(r.backup),
           '  next: rootca publish, then import the file on the online side',
         ].join('\n'));
       });
@@ -44,8 +46,8 @@ export function statusCommands(program: Command): void {
       await withInstallation(this, async (inst) => {
         const r = await issueCrl(inst, { caName: o.ca, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
         if (o.out) writeFileSync(o.out, r.der, { flag: 'wx' });
-        print(this, { crlNumber: r.crlNumber, entries: r.entries, thisUpdate: r.thisUpdate, nextUpdate: r.nextUpdate, sha256: r.sha256, transcript: r.transcriptFile },
-          `CRL #${r.crlNumber} of ${o.ca}: ${r.entries} entries, ${r.thisUpdate.toISOString()} .. ${r.nextUpdate.toISOString()}${o.out ? `\n  wrote ${o.out}` : ''}\n  transcript ${r.transcriptFile}`);
+        print(this, { crlNumber: r.crlNumber, entries: r.entries, thisUpdate: r.thisUpdate, nextUpdate: r.nextUpdate, sha256: r.sha256, transcript: r.transcriptFile, backup: r.backup },
+          `CRL #${r.crlNumber} of ${o.ca}: ${r.entries} entries, ${r.thisUpdate.toISOString()} .. ${r.nextUpdate.toISOString()}${o.out ? `\n  wrote ${o.out}` : ''}\n  transcript ${r.transcriptFile}\n${backupLine(r.backup)}`);
       });
     });
 
@@ -53,7 +55,7 @@ export function statusCommands(program: Command): void {
     .action(async function (this: Command, o: { ca: string; operator: string; witness: string; credential: string[] }) {
       await withInstallation(this, async (inst) => {
         const r = await presignOcsp(inst, { caName: o.ca, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
-        print(this, r, `${r.responses} OCSP responses pre-signed for ${r.certificates} certificates of ${o.ca}\n  transcript ${r.transcriptFile}`);
+        print(this, r, `${r.responses} OCSP responses pre-signed for ${r.certificates} certificates of ${o.ca}\n  transcript ${r.transcriptFile}\n${backupLine(r.backup)}`);
       });
     });
 

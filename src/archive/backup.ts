@@ -1,0 +1,172 @@
+/**
+ * Writing one backup set to every location (CPS 5.5.4). The write order makes a crash at any
+ * point safe:
+ *   1. snapshot the store with the online backup API into `<primary>/NAME.partial/rootca.db`, fsync;
+ *   2. copy the config, fsync; read the facts the manifest states from the snapshot itself;
+ *   3. build manifest.json; have the TSA stamp it and the operator sign it; write both, fsync;
+ *   4. copy the finished files into `<secondary>/NAME.partial/`, fsync, compare digests;
+ *   5. rename NAME.partial to NAME in the primary, then in the secondary (fsync each parent).
+ * A `.partial` folder is never a set: inspection ignores it (or, beside a complete copy, calls
+ * it an interrupted copy), and the next backup removes or completes it.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Clock } from '../clock.ts';
+import { derToPem } from '../pki/pem.ts';
+import { parseTimeStampToken, timeStampResponse } from '../pki/tsp.ts';
+import type { Db } from '../store/db.ts';
+import { copyDurable, fsyncPath, mkdirDurable, PARTIAL_SUFFIX, renameDurable, writeDurable } from './files.ts';
+import {
+  BACKUP_FORMAT, CONFIG_FILE, DB_FILE, MANIFEST_FILE, SIGNATURE_FILE, TOKEN_FILE, TSA_CERT_FILE, encodeManifest,
+  type BackupManifest, type ManifestSignature,
+} from './format.ts';
+import { integrityCheck, openSnapshot, snapshotDatabase, snapshotFacts } from './snapshot.ts';
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** Who signs manifest.json: the operator who made the change, with their unlocked credential. */
+export interface ManifestSigner {
+  operator: string;
+  credentialKind: string;
+  signingPublicKey: Buffer;
+  sign(data: Uint8Array): Buffer;
+}
+
+/** The internal TSA, when it can stamp for this operator; otherwise why not. */
+export type ManifestStamping =
+  | { tsaKeyId: string; tsaCertificateDer: Buffer; stamp(data: Buffer): Promise<Buffer> }
+  | { reason: string };
+
+export interface WriteSetInput {
+  db: Db;
+  clock: Clock;
+  /** The installation's config file, copied as it is on disk. */
+  configPath: string;
+  /** Resolved folders; the set is staged in the first. At least one. */
+  locations: string[];
+  number: number;
+  name: string;
+  created: Date;
+  installation: string;
+  reason: string;
+  ceremonyId: number | null;
+  previous: BackupManifest['previous'];
+  signer: ManifestSigner;
+  stamping: ManifestStamping;
+  /** Called after each step (staged, snapshot, stamped, manifest, copied:N, renamed:N), so a test can crash the process there. */
+  step?: (name: string) => void;
+}
+
+export interface WrittenSet {
+  manifest: BackupManifest;
+  manifestSha256: string;
+  stamped: boolean;
+  notStampedReason?: string;
+  tokenSerialHex?: string;
+}
+
+export async function writeBackupSet(i: WriteSetInput): Promise<WrittenSet> {
+  const step = i.step ?? (() => {});
+  const staging = join(i.locations[0]!, i.name + PARTIAL_SUFFIX);
+  for (const loc of i.locations) mkdirDurable(loc);
+  mkdirDurable(staging);
+  step('staged');
+  const dbPath = join(staging, DB_FILE);
+  await snapshotDatabase(i.db, dbPath);
+  step('snapshot');
+  copyDurable(i.configPath, join(staging, CONFIG_FILE));
+
+  const snap = openSnapshot(dbPath);
+  let facts;
+  let integrity;
+  try {
+    integrity = integrityCheck(snap);
+    facts = snapshotFacts(snap, i.clock);
+  } finally {
+    snap.close();
+  }
+  if (integrity !== 'ok') throw Object.assign(new Error(`the snapshot fails PRAGMA integrity_check: ${integrity}`), { code: 'SNAPSHOT_CORRUPT' });
+  const files = [DB_FILE, CONFIG_FILE].map((name) => {
+    const bytes = readFileSync(join(staging, name));
+    return { name, sha256: sha256(bytes), size: bytes.length };
+  });
+
+  const base: Omit<BackupManifest, 'timeStamp'> = {
+    format: BACKUP_FORMAT,
+    installation: i.installation,
+    set: i.name,
+    number: i.number,
+    created: i.created.toISOString(),
+    reason: i.reason,
+    ceremonyId: i.ceremonyId,
+    previous: i.previous,
+    files,
+    database: { schemaVersion: facts.schemaVersion, integrityCheck: integrity },
+    audit: facts.audit,
+    serials: facts.serials,
+    crlNumbers: facts.crlNumbers,
+    records: facts.records,
+    signer: { operator: i.signer.operator, credentialKind: i.signer.credentialKind },
+  };
+  // The stamp covers the manifest, so the manifest can only say that a stamp was asked for; if
+  // the TSA then fails, the manifest is rebuilt to say it is not stamped and why.
+  let manifest: BackupManifest;
+  let bytes: Buffer;
+  let token: Buffer | undefined;
+  let notStampedReason: string | undefined;
+  if ('stamp' in i.stamping) {
+    manifest = { ...base, timeStamp: { requested: true, tsaKeyId: i.stamping.tsaKeyId, tsaCertificateSha256: sha256(i.stamping.tsaCertificateDer) } };
+    bytes = encodeManifest(manifest);
+    try {
+      token = await i.stamping.stamp(bytes);
+    } catch (e) {
+      notStampedReason = `the TSA ${i.stamping.tsaKeyId} failed: ${(e as Error).message}`;
+    }
+  } else {
+    notStampedReason = i.stamping.reason;
+  }
+  if (!token) {
+    manifest = { ...base, timeStamp: { requested: false, reason: notStampedReason! } };
+    bytes = encodeManifest(manifest);
+  }
+  step('stamped');
+  const signature: ManifestSignature = {
+    format: 'rootca-backup-signature/1',
+    signer: i.signer.operator,
+    credentialKind: i.signer.credentialKind,
+    signingPublicKey: i.signer.signingPublicKey.toString('base64'),
+    signature: i.signer.sign(bytes!).toString('base64'),
+  };
+  if (token) {
+    writeDurable(join(staging, TOKEN_FILE), timeStampResponse(token));
+    writeDurable(join(staging, TSA_CERT_FILE), derToPem((i.stamping as { tsaCertificateDer: Buffer }).tsaCertificateDer, 'CERTIFICATE'));
+  }
+  writeDurable(join(staging, SIGNATURE_FILE), `${JSON.stringify(signature, null, 2)}\n`);
+  writeDurable(join(staging, MANIFEST_FILE), bytes!);
+  fsyncPath(staging);
+  step('manifest');
+
+  i.locations.slice(1).forEach((loc, n) => {
+    copySetFiles(staging, join(loc, i.name + PARTIAL_SUFFIX));
+    step(`copied:${n + 1}`);
+  });
+  i.locations.forEach((loc, n) => {
+    renameDurable(join(loc, i.name + PARTIAL_SUFFIX), join(loc, i.name));
+    step(`renamed:${n}`);
+  });
+  return { manifest: manifest!, manifestSha256: sha256(bytes!), stamped: !!token, notStampedReason, tokenSerialHex: token ? parseTimeStampToken(token).serialHex : undefined };
+}
+
+/** Copies a set's files into a new folder `to` (refused if it exists), fsyncs, and checks the bytes. */
+export function copySetFiles(from: string, to: string): void {
+  if (existsSync(to)) throw Object.assign(new Error(`${to} already exists`), { code: 'EEXIST' });
+  mkdirDurable(to);
+  for (const f of readdirSync(from).sort()) {
+    copyDurable(join(from, f), join(to, f));
+    if (sha256(readFileSync(join(from, f))) !== sha256(readFileSync(join(to, f)))) {
+      throw Object.assign(new Error(`the copy of ${f} in ${to} differs from the original`), { code: 'COPY_MISMATCH' });
+    }
+  }
+  fsyncPath(to);
+}

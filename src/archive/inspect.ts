@@ -1,0 +1,281 @@
+/**
+ * Inspection of the archive (CPS 5.5.3 "Inspections ... to ensure no failure or loss of the
+ * data", 5.5.7): every backup set in every location is verified on its own — file digests,
+ * the operator's signature over the manifest with the key registered for them, the TSA's
+ * time-stamp, `PRAGMA integrity_check` and the audit chain inside the snapshot — and the
+ * locations are compared with each other, with the chain of sets, and with the live register,
+ * so a set that is missing, altered or present in one location only is reported as a loss.
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { AuditLog } from '../audit/log.ts';
+import type { Clock } from '../clock.ts';
+import { verifyCredentialSignature, type CredentialKind } from '../keys/credential.ts';
+import { parseTimeStampToken, verifyTimeStampToken } from '../pki/tsp.ts';
+import { listLocation, setNumber } from './files.ts';
+import {
+  DB_FILE, MANIFEST_FILE, SET_FILES, SIGNATURE_FILE, TOKEN_FILE, decodeManifest,
+  type BackupManifest, type ManifestSignature, type RecordCounts,
+} from './format.ts';
+import { integrityCheck, openSnapshot, recordCounts, withTemporaryCopy } from './snapshot.ts';
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+export interface SetCheck {
+  name: string;
+  dir: string;
+  ok: boolean;
+  problems: string[];
+  notes: string[];
+  manifest?: BackupManifest;
+  manifestSha256?: string;
+  /** The time-stamp over manifest.json, when the set is stamped and the token verifies. */
+  stamp?: { genTime: string; serialHex: string; policy: string; tsa: string };
+}
+
+export interface CheckOptions {
+  clock: Clock;
+  /** The signing key registered today for an operator (the live installation), to cross-check the set's own registry. */
+  liveSignerKey?: (operator: string) => { kind: string; spki: Buffer } | undefined;
+}
+
+/** Verifies one complete backup set folder. Never throws for what it finds; lists problems. */
+export function checkSet(dir: string, o: CheckOptions): SetCheck {
+  const r: SetCheck = { name: basename(dir), dir, ok: false, problems: [], notes: [] };
+  const problem = (p: string) => r.problems.push(p);
+  const manifestPath = join(dir, MANIFEST_FILE);
+  if (!existsSync(manifestPath)) {
+    problem(`${MANIFEST_FILE} is missing`);
+    return r;
+  }
+  const manifestBytes = readFileSync(manifestPath);
+  r.manifestSha256 = sha256(manifestBytes);
+  const decoded = decodeManifest(manifestBytes);
+  if (!decoded.manifest) {
+    problem(decoded.problem!);
+    return r;
+  }
+  const m = decoded.manifest;
+  r.manifest = m;
+  if (m.set !== r.name) problem(`manifest names set ${m.set}, but the folder is ${r.name}`);
+  if (m.number !== setNumber(r.name)) problem(`manifest number ${m.number} does not match the folder name`);
+
+  // Files: each one the manifest lists, byte for byte.
+  let dbIntact = false;
+  for (const f of m.files) {
+    const p = join(dir, f.name);
+    if (!existsSync(p)) {
+      problem(`${f.name} is missing`);
+      continue;
+    }
+    const bytes = readFileSync(p);
+    if (bytes.length !== f.size || sha256(bytes) !== f.sha256) problem(`${f.name} was altered (SHA-256 or size differs from the manifest)`);
+    else if (f.name === DB_FILE) dbIntact = true;
+  }
+  if (!m.files.some((f) => f.name === DB_FILE)) problem(`the manifest lists no ${DB_FILE}`);
+  for (const extra of listFiles(dir).filter((n) => !SET_FILES.includes(n))) problem(`unexpected file ${extra} in the set`);
+
+  // The snapshot: integrity, audit chain, record counts, and the registries the signatures are checked against.
+  let registeredSigner: { kind: string; spki: Buffer } | undefined;
+  let tsa: { certificateDer: Buffer; rootDer: Buffer; policy: string } | undefined;
+  if (dbIntact) {
+    try {
+      withTemporaryCopy(join(dir, DB_FILE), (copy) => {
+        const db = openSnapshot(copy);
+        try {
+          const integrity = integrityCheck(db);
+          if (integrity !== 'ok') problem(`PRAGMA integrity_check: ${integrity}`);
+          const v = new AuditLog(db, o.clock).verify();
+          if (!v.ok) problem(`the audit log inside the backup does not verify: position ${v.firstBad?.position}: ${v.firstBad?.problem}`);
+          const head = new AuditLog(db, o.clock).head();
+          if (head.seq !== m.audit.seq || head.hash !== m.audit.hash) problem(`the audit head in the backup (event ${head.seq}) is not the one the manifest states (event ${m.audit.seq})`);
+          const counts = recordCounts(db);
+          const differing = (Object.keys(counts) as (keyof RecordCounts)[]).filter((k) => counts[k] !== m.records[k]);
+          if (differing.length) problem(`record counts differ from the manifest: ${differing.join(', ')}`);
+          const op = db.prepare('SELECT credential_kind, signing_public_key FROM operators WHERE name = ?').get(m.signer.operator) as { credential_kind: string; signing_public_key: Buffer } | undefined;
+          if (op) registeredSigner = { kind: op.credential_kind, spki: op.signing_public_key };
+          if (m.timeStamp.requested) {
+            const row = db.prepare(`SELECT k.policy_oid, x.der AS cert, rx.der AS root FROM tsa_keys k JOIN certificates x ON x.id = k.certificate_id
+              JOIN cas c ON c.id = k.ca_id JOIN certificates rx ON rx.id = c.certificate_id WHERE k.key_id = ?`).get(m.timeStamp.tsaKeyId) as { policy_oid: string; cert: Buffer; root: Buffer } | undefined;
+            if (row) tsa = { certificateDer: row.cert, rootDer: row.root, policy: row.policy_oid };
+          }
+        } finally {
+          db.close();
+        }
+      });
+    } catch (e) {
+      problem(`the snapshot cannot be opened as a SQLite database: ${(e as Error).message}`);
+    }
+  }
+
+  // The operator's signature over manifest.json.
+  checkSignature(dir, m, manifestBytes, registeredSigner, dbIntact, o, problem);
+
+  // The time-stamp over manifest.json.
+  if (m.timeStamp.requested) {
+    const ts = m.timeStamp;
+    const tokenPath = join(dir, TOKEN_FILE);
+    if (!existsSync(tokenPath)) problem(`${TOKEN_FILE} is missing: the manifest says the set was time-stamped`);
+    else {
+      try {
+        const parsed = parseTimeStampToken(readFileSync(tokenPath));
+        const cert = parsed.signerCertificate;
+        if (!cert) problem(`${TOKEN_FILE} does not carry the TSA certificate it names`);
+        else if (sha256(cert) !== ts.tsaCertificateSha256) problem(`${TOKEN_FILE} was signed by another TSA certificate than the manifest names`);
+        else {
+          const x = new X509Certificate(cert);
+          if (!verifyTimeStampToken(parsed.token, manifestBytes, x.publicKey.export({ format: 'der', type: 'spki' }))) problem(`${TOKEN_FILE} does not verify over manifest.json (altered manifest or token)`);
+          else if (dbIntact && !tsa) problem(`the TSA ${ts.tsaKeyId} that stamped the set is not registered in the backup`);
+          else {
+            if (tsa) {
+              if (!tsa.certificateDer.equals(cert)) problem(`the TSA certificate in ${TOKEN_FILE} is not the one registered for ${ts.tsaKeyId}`);
+              if (!x.verify(new X509Certificate(tsa.rootDer).publicKey)) problem('the TSA certificate is not signed by its root');
+              if (parsed.policy !== tsa.policy) problem(`the token's policy ${parsed.policy} is not the TSA's ${tsa.policy}`);
+            }
+            if (parsed.genTime < new Date(x.validFrom) || parsed.genTime > new Date(x.validTo)) problem('the token was made outside the TSA certificate\'s validity');
+            if (parsed.genTime.getTime() < new Date(m.created).getTime() - 60_000) problem('the token is older than the manifest it stamps');
+            r.stamp = { genTime: parsed.genTime.toISOString(), serialHex: parsed.serialHex, policy: parsed.policy, tsa: x.subject.replace(/\n/g, ', ') };
+          }
+        }
+      } catch (e) {
+        problem(`${TOKEN_FILE} cannot be read: ${(e as Error).message}`);
+      }
+    }
+  } else {
+    r.notes.push(`not time-stamped: ${m.timeStamp.reason}`);
+  }
+  r.ok = r.problems.length === 0;
+  return r;
+}
+
+function checkSignature(dir: string, m: BackupManifest, manifestBytes: Buffer, registered: { kind: string; spki: Buffer } | undefined, dbIntact: boolean,
+  o: CheckOptions, problem: (p: string) => void): void {
+  const sigPath = join(dir, SIGNATURE_FILE);
+  if (!existsSync(sigPath)) return problem(`${SIGNATURE_FILE} is missing`);
+  let sig: ManifestSignature;
+  try {
+    sig = JSON.parse(readFileSync(sigPath, 'utf8')) as ManifestSignature;
+  } catch {
+    return problem(`${SIGNATURE_FILE} is not JSON`);
+  }
+  if (sig.signer !== m.signer.operator) return problem(`${SIGNATURE_FILE} is by ${sig.signer}, the manifest names ${m.signer.operator}`);
+  const key = Buffer.from(sig.signingPublicKey ?? '', 'base64');
+  if (dbIntact) {
+    if (!registered) return problem(`the signer ${sig.signer} is not a registered operator in the backup`);
+    if (!registered.spki.equals(key) || registered.kind !== sig.credentialKind) return problem(`${SIGNATURE_FILE} names a key that is not the one registered for ${sig.signer}`);
+  }
+  const live = o.liveSignerKey?.(sig.signer);
+  if (o.liveSignerKey && (!live || !live.spki.equals(key))) problem(`the key of ${sig.signer} in ${SIGNATURE_FILE} is not the one registered in the live installation`);
+  if (!verifyCredentialSignature(key, sig.credentialKind as CredentialKind, manifestBytes, Buffer.from(sig.signature ?? '', 'base64'))) {
+    problem(`the signature of ${sig.signer} over manifest.json does not verify (altered manifest or signature)`);
+  }
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface Location {
+  /** 'primary', 'secondary', or the folder given. */
+  label: string;
+  dir: string;
+}
+
+/** A set the live register says was completed, and where it was written. */
+export interface ExpectedSet {
+  set: string;
+  manifestSha256: string | null;
+  locations: string[];
+}
+
+export interface SetSummary {
+  name: string;
+  number: number;
+  created?: string;
+  reason?: string;
+  ceremonyId?: number | null;
+  signer?: string;
+  records?: RecordCounts;
+  stamp?: SetCheck['stamp'];
+  notStamped?: string;
+  /** Per location label: ok, bad (with problems), missing, incomplete (interrupted while writing). */
+  where: Record<string, 'ok' | 'bad' | 'missing' | 'incomplete'>;
+}
+
+export interface ArchiveReport {
+  ok: boolean;
+  locations: Location[];
+  sets: SetSummary[];
+  /** Losses and corruption: any of these makes the inspection fail. */
+  problems: string[];
+  /** Interrupted writes and other things to know that are not a loss. */
+  warnings: string[];
+  checks: (SetCheck & { location: string })[];
+}
+
+export function inspectLocations(locations: Location[], o: CheckOptions & { expected?: ExpectedSet[] }): ArchiveReport {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const checks: (SetCheck & { location: string })[] = [];
+  const listings = locations.map((l) => ({ l, listing: listLocation(l.dir) }));
+  for (const { l, listing } of listings) {
+    if (!listing.exists) {
+      (o.expected?.some((e) => e.locations.includes(l.dir)) ? problems : warnings).push(`${l.label} location ${l.dir} does not exist`);
+      continue;
+    }
+    for (const name of listing.sets) checks.push({ ...checkSet(join(l.dir, name), o), location: l.label });
+    for (const other of listing.other) warnings.push(`${l.label}: ${other} is not a backup set (ignored)`);
+  }
+  const names = [...new Set(listings.flatMap(({ listing }) => listing.sets))].sort((a, b) => setNumber(a) - setNumber(b) || a.localeCompare(b));
+  const sets: SetSummary[] = [];
+  for (const name of names) {
+    const here = checks.filter((c) => c.name === name);
+    const good = here.find((c) => c.ok) ?? here[0]!;
+    const m = good.manifest;
+    const s: SetSummary = {
+      name, number: setNumber(name), created: m?.created, reason: m?.reason, ceremonyId: m?.ceremonyId, signer: m?.signer.operator, records: m?.records, stamp: good.stamp,
+      notStamped: m && !m.timeStamp.requested ? m.timeStamp.reason : undefined, where: {},
+    };
+    for (const { l, listing } of listings) {
+      const c = here.find((x) => x.location === l.label);
+      if (c) {
+        s.where[l.label] = c.ok ? 'ok' : 'bad';
+        for (const p of c.problems) problems.push(`${l.label} ${name}: ${p}`);
+      } else if (listing.partials.includes(name)) {
+        s.where[l.label] = 'incomplete';
+        warnings.push(`${l.label} ${name}: the copy was interrupted before it was complete (${name}.partial); the set is complete elsewhere`);
+      } else {
+        s.where[l.label] = 'missing';
+        problems.push(`${l.label} ${name}: missing (the set is present in ${here.map((x) => x.location).join(', ')} only)`);
+      }
+    }
+    const digests = new Set(here.filter((c) => c.manifestSha256).map((c) => c.manifestSha256));
+    if (digests.size > 1) problems.push(`${name}: the manifests differ between ${here.map((c) => c.location).join(' and ')}`);
+    sets.push(s);
+  }
+  // Interrupted sets that never got a manifest: not a loss, nothing was promised.
+  for (const { l, listing } of listings) {
+    for (const name of listing.partials.filter((n) => !names.includes(n))) warnings.push(`${l.label} ${name}: incomplete set (interrupted before it was finished); ignored`);
+  }
+  // The chain: each set names the completed set before it.
+  const byName = new Map(checks.filter((c) => c.manifest).map((c) => [c.name, c]));
+  for (const c of byName.values()) {
+    const prev = c.manifest!.previous;
+    if (!prev) continue;
+    const found = checks.filter((x) => x.name === prev.set);
+    if (found.length === 0) problems.push(`${prev.set}: missing from every location (named as the previous set by ${c.name})`);
+    else if (!found.some((x) => x.manifestSha256 === prev.manifestSha256)) problems.push(`${prev.set}: its manifest is not the one ${c.name} names as previous`);
+  }
+  // The live register: every completed set must be where it was written.
+  for (const e of o.expected ?? []) {
+    for (const { l } of listings.filter(({ l }) => e.locations.includes(l.dir))) {
+      const c = checks.find((x) => x.name === e.set && x.location === l.label);
+      if (!c && !names.includes(e.set)) problems.push(`${l.label} ${e.set}: missing (the register says it was written there)`);
+      else if (c && e.manifestSha256 && c.manifestSha256 !== e.manifestSha256) problems.push(`${l.label} ${e.set}: its manifest is not the one the register recorded`);
+    }
+  }
+  return { ok: problems.length === 0, locations, sets, problems: [...new Set(problems)], warnings: [...new Set(warnings)], checks };
+}

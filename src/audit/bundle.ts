@@ -1,0 +1,316 @@
+/**
+ * The audit export bundle (CPS 5.4.5 "backed up onto offline recording media"; R-7.2, R-11.1):
+ * a folder an auditor can check years later without rootca's database — the events as JSON
+ * lines, every signed checkpoint as its own self-contained file, the audit public keys, the
+ * review records, and a manifest with the SHA-256 of each file. Verification recomputes the
+ * chain, the Merkle tree and every checkpoint from those files alone.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { CaError } from '../errors.ts';
+import {
+  checkpointFileName, checkpointToFile, parseCheckpointFile, spkiFingerprint, toPem,
+  type AuditCheckpoint, type AuditKeyKind, type AuditPublicKey,
+} from './checkpoint.ts';
+import { TrailVerifier, type AuditEvent, type AuditVerification } from './log.ts';
+
+export const BUNDLE_FORMAT = 'rootca-audit-bundle/1';
+export const MANIFEST_FILE = 'manifest.json';
+const EVENTS_FILE = 'events.jsonl';
+const KEYS_FILE = 'audit-keys.json';
+const REVIEWS_FILE = 'reviews.json';
+const README_FILE = 'README.txt';
+
+export interface BundleManifest {
+  format: typeof BUNDLE_FORMAT;
+  installation: string;
+  createdAt: string;
+  exportedBy: string;
+  /** The chain head recorded beside the log when it was exported. */
+  head: { seq: number; hash: string };
+  treeSize: number;
+  rootHash: string;
+  checkpoints: number;
+  files: { path: string; sha256: string; bytes: number }[];
+}
+
+/** A key in audit-keys.json. */
+interface KeyFileEntry {
+  keyId: string; kind: AuditKeyKind; publicKey: string; publicKeySha256: string; status: 'active' | 'retired'; createdAt: string; retiredAt: string | null;
+}
+
+export interface BundleContent {
+  installation: string;
+  createdAt: string;
+  exportedBy: string;
+  head: { seq: number; hash: string };
+  events: Iterable<AuditEvent>;
+  checkpoints: AuditCheckpoint[];
+  keys: AuditPublicKey[];
+  reviews: unknown[];
+}
+
+/** One event as a JSON line, fields in a fixed order. */
+function eventLine(e: AuditEvent): string {
+  return JSON.stringify({ seq: e.seq, at: e.at, actor: e.actor, roles: e.roles, action: e.action, target: e.target, outcome: e.outcome, details: e.details, prevHash: e.prevHash, hash: e.hash });
+}
+
+const README = `rootca audit export bundle (${BUNDLE_FORMAT})
+
+events.jsonl          every audit event, one JSON object per line, in order
+checkpoints/*.json    signed tree heads (RFC 9162 Merkle tree over the events), self-contained
+audit-keys.json       the audit public keys that signed them (never CA keys)
+reviews.json          Log Examiners' review records (CPS 5.4.2)
+manifest.json         SHA-256 of every file above, the recorded chain head and tree head
+
+Verify offline:  rootca audit verify-bundle THIS_FOLDER [--checkpoint KEPT_CHECKPOINT.json]
+By hand: each event's leaf is the canonical JSON (sorted keys, no spaces) of
+{seq, at, actor, roles, action, target, outcome, details}; hash = SHA-256(prevHash "\\n" leaf);
+the tree is RFC 9162 2.1.1 (leaf prefix 0x00, node prefix 0x01) over those leaves.
+`;
+
+/**
+ * Writes the bundle into `dir`, which must not exist or be empty: nothing is overwritten
+ * (every file is created with O_EXCL). Returns the manifest.
+ */
+export function writeAuditBundle(dir: string, c: BundleContent): BundleManifest {
+  if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) {
+    throw new CaError('OUTPUT_EXISTS', `${dir} exists and is not an empty folder; an export never overwrites anything`);
+  }
+  mkdirSync(join(dir, 'checkpoints'), { recursive: true, mode: 0o700 });
+  const files: BundleManifest['files'] = [];
+  const put = (path: string, data: string | Buffer) => {
+    writeFileSync(join(dir, path), data, { flag: 'wx', mode: 0o600 });
+    files.push({ path, sha256: createHash('sha256').update(data).digest('hex'), bytes: Buffer.byteLength(data) });
+  };
+
+  // Events are streamed: the log may be large.
+  const fd = openSync(join(dir, EVENTS_FILE), 'wx', 0o600);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let tree: AuditVerification;
+  try {
+    const verifier = new TrailVerifier({ checkpoints: c.checkpoints, keys: c.keys });
+    let chunk: string[] = [];
+    const flush = () => {
+      const b = Buffer.from(chunk.join(''), 'utf8');
+      writeSync(fd, b);
+      hash.update(b);
+      bytes += b.length;
+      chunk = [];
+    };
+    for (const e of c.events) {
+      verifier.push(e);
+      chunk.push(`${eventLine(e)}\n`);
+      if (chunk.length >= 1000) flush();
+    }
+    flush();
+    tree = verifier.finish(c.head);
+  } finally {
+    closeSync(fd);
+  }
+  files.push({ path: EVENTS_FILE, sha256: hash.digest('hex'), bytes });
+
+  for (const cp of c.checkpoints) {
+    const key = c.keys.find((k) => k.keyId === cp.keyId);
+    if (!key) throw new CaError('AUDIT_KEY_UNKNOWN', `checkpoint ${cp.number} names audit key ${cp.keyId}, which is not stored`);
+    put(`checkpoints/${checkpointFileName(cp.number)}`, `${JSON.stringify(checkpointToFile(cp, key), null, 2)}\n`);
+  }
+  const keys: KeyFileEntry[] = c.keys.map((k) => ({ keyId: k.keyId, kind: k.kind, publicKey: toPem(k.publicKeySpki), publicKeySha256: spkiFingerprint(k.publicKeySpki), status: k.status, createdAt: k.createdAt, retiredAt: k.retiredAt }));
+  put(KEYS_FILE, `${JSON.stringify(keys, null, 2)}\n`);
+  put(REVIEWS_FILE, `${JSON.stringify(c.reviews, null, 2)}\n`);
+  put(README_FILE, README);
+
+  const manifest: BundleManifest = {
+    format: BUNDLE_FORMAT,
+    installation: c.installation,
+    createdAt: c.createdAt,
+    exportedBy: c.exportedBy,
+    head: c.head,
+    treeSize: tree.treeSize,
+    rootHash: tree.rootHash,
+    checkpoints: c.checkpoints.length,
+    files: files.sort((a, b) => a.path.localeCompare(b.path)),
+  };
+  writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+  return manifest;
+}
+
+export interface BundleVerification {
+  ok: boolean;
+  dir: string;
+  /** Each problem found, in the order checked. */
+  problems: string[];
+  /** What was checked and held. */
+  checked: string[];
+  log?: AuditVerification;
+  /** Checkpoints the auditor kept, checked against the bundle's events. */
+  kept: { file: string; ok: boolean; problem?: string }[];
+}
+
+/** Yields the lines of a file without reading it whole. */
+function* linesOf(path: string): Generator<string> {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    let rest = '';
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      const text = rest + buf.toString('utf8', 0, n);
+      const parts = text.split('\n');
+      rest = parts.pop()!;
+      yield* parts;
+    }
+    if (rest !== '') yield rest;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function sha256File(path: string): { sha256: string; bytes: number } {
+  const h = createHash('sha256');
+  const fd = openSync(path, 'r');
+  let bytes = 0;
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) { h.update(buf.subarray(0, n)); bytes += n; }
+  } finally {
+    closeSync(fd);
+  }
+  return { sha256: h.digest('hex'), bytes };
+}
+
+function filesUnder(dir: string, base = dir): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? filesUnder(p, base) : [relative(base, p).split(sep).join('/')];
+  });
+}
+
+function asEvent(x: unknown): AuditEvent | undefined {
+  if (typeof x !== 'object' || x === null) return undefined;
+  const e = x as Record<string, unknown>;
+  const str = (k: string) => typeof e[k] === 'string';
+  if (!Number.isSafeInteger(e.seq) || !['at', 'actor', 'action', 'target', 'outcome', 'prevHash', 'hash'].every(str)) return undefined;
+  if (!Array.isArray(e.roles) || typeof e.details !== 'object' || e.details === null) return undefined;
+  return x as AuditEvent;
+}
+
+/**
+ * Checks a bundle offline: the manifest's digests (and that no file was added or removed),
+ * then the chain, the tree and every checkpoint from the files alone; with `kept`, also
+ * checkpoint files an auditor kept from earlier (each must be a prefix of these events).
+ */
+export function verifyAuditBundle(dir: string, options: { kept?: { file: string; text: string }[] } = {}): BundleVerification {
+  const problems: string[] = [];
+  const checked: string[] = [];
+  const result = (log?: AuditVerification, kept: BundleVerification['kept'] = []): BundleVerification =>
+    ({ ok: problems.length === 0 && kept.every((k) => k.ok), dir, problems, checked, ...(log ? { log } : {}), kept });
+
+  let manifest: BundleManifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as BundleManifest;
+  } catch (e) {
+    problems.push(`${MANIFEST_FILE} cannot be read as JSON: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return result();
+  }
+  if (manifest.format !== BUNDLE_FORMAT || !Array.isArray(manifest.files) || typeof manifest.head !== 'object' || manifest.head === null) {
+    problems.push(`${MANIFEST_FILE} is not a ${BUNDLE_FORMAT} manifest`);
+    return result();
+  }
+
+  // 1. Every listed file is there with its digest; nothing unlisted was added.
+  const listed = new Set<string>();
+  for (const f of manifest.files) {
+    if (typeof f.path !== 'string' || !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(f.path) || f.path.split('/').includes('..')) {
+      problems.push(`the manifest lists an unsafe path ${JSON.stringify(f.path)}`);
+      continue;
+    }
+    listed.add(f.path);
+    const p = join(dir, f.path);
+    if (!existsSync(p)) { problems.push(`${f.path} is listed in the manifest but missing`); continue; }
+    const actual = sha256File(p);
+    if (actual.sha256 !== f.sha256 || actual.bytes !== f.bytes) problems.push(`${f.path} does not match its SHA-256 in the manifest (the file was changed)`);
+  }
+  for (const f of filesUnder(dir)) {
+    if (f !== MANIFEST_FILE && !listed.has(f)) problems.push(`${f} is not listed in the manifest (a file was added)`);
+  }
+  if (problems.length === 0) checked.push(`${manifest.files.length} files match the manifest's SHA-256 digests`);
+
+  // 2. Audit keys and checkpoints, from the files alone.
+  const keys: AuditPublicKey[] = [];
+  try {
+    for (const k of JSON.parse(readFileSync(join(dir, KEYS_FILE), 'utf8')) as KeyFileEntry[]) {
+      const spki = Buffer.from(k.publicKey.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+      if (spkiFingerprint(spki) !== k.publicKeySha256) problems.push(`${KEYS_FILE}: key ${k.keyId}'s fingerprint does not match its public key`);
+      keys.push({ keyId: k.keyId, kind: k.kind, publicKeySpki: spki, status: k.status, createdAt: k.createdAt, retiredAt: k.retiredAt });
+    }
+  } catch (e) {
+    problems.push(`${KEYS_FILE} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const checkpoints: AuditCheckpoint[] = [];
+  for (const f of [...listed].filter((p) => p.startsWith('checkpoints/')).sort()) {
+    try {
+      const { checkpoint, key } = parseCheckpointFile(readFileSync(join(dir, f), 'utf8'), f);
+      const known = keys.find((k) => k.keyId === key.keyId);
+      if (!known || !known.publicKeySpki.equals(key.publicKeySpki)) problems.push(`${f}: its public key is not audit key ${key.keyId} of ${KEYS_FILE}`);
+      checkpoints.push(checkpoint);
+    } catch (e) {
+      problems.push(e instanceof CaError ? e.message : `${f}: ${(e as Error).message}`);
+    }
+  }
+  if (checkpoints.length !== manifest.checkpoints) problems.push(`the manifest announces ${manifest.checkpoints} checkpoints, the bundle holds ${checkpoints.length}`);
+
+  // 3. The events: chain, tree, every checkpoint; and the auditor's own kept checkpoints.
+  const kept = (options.kept ?? []).map((k) => {
+    try {
+      const parsed = parseCheckpointFile(k.text, k.file);
+      const known = keys.find((x) => x.keyId === parsed.key.keyId && x.publicKeySpki.equals(parsed.key.publicKeySpki));
+      return { file: k.file, cp: parsed.checkpoint, problem: known ? undefined : `${k.file} is signed by a key that is not among this bundle's audit keys (${parsed.key.keyId})` };
+    } catch (e) {
+      return { file: k.file, cp: undefined, problem: (e as Error).message };
+    }
+  });
+  const verifier = new TrailVerifier({ checkpoints, keys });
+  const keptRoots = new Map<number, string>();
+  const wanted = new Set(kept.flatMap((k) => (k.cp ? [k.cp.body.treeSize] : [])));
+  if (wanted.has(0)) keptRoots.set(0, verifier.root());
+  const eventsPath = join(dir, EVENTS_FILE);
+  if (existsSync(eventsPath)) {
+    let n = 0;
+    for (const line of linesOf(eventsPath)) {
+      n++;
+      let e: AuditEvent | undefined;
+      try { e = asEvent(JSON.parse(line)); } catch { e = undefined; }
+      if (!e) {
+        problems.push(`${EVENTS_FILE} line ${n} is not an audit event`);
+        e = { seq: -n, at: '', actor: '', roles: [], action: '', target: '', outcome: 'failed', details: {}, prevHash: '', hash: '' };
+      }
+      verifier.push(e);
+      if (wanted.has(verifier.size)) keptRoots.set(verifier.size, verifier.root());
+    }
+  } else {
+    problems.push(`${EVENTS_FILE} is missing`);
+  }
+  const log = verifier.finish(manifest.head);
+  if (log.firstBad) problems.push(`event ${log.firstBad.position}: ${log.firstBad.problem}`);
+  for (const p of log.checkpoints.problems) if (!problems.includes(p.problem)) problems.push(p.problem);
+  if (log.treeSize !== manifest.treeSize || log.rootHash !== manifest.rootHash) {
+    problems.push(`the manifest's tree head (size ${manifest.treeSize}, root ${String(manifest.rootHash).slice(0, 16)}…) is not the tree of the events (size ${log.treeSize}, root ${log.rootHash.slice(0, 16)}…)`);
+  }
+  if (log.ok) {
+    checked.push(`${log.events} events: hash chain and RFC 9162 tree recomputed (root ${log.rootHash})`);
+    checked.push(`${log.checkpoints.verified} signed checkpoint(s) verified${log.checkpoints.uncovered ? `; the last ${log.checkpoints.uncovered} event(s) come after the latest checkpoint (protected by the chain only)` : ''}`);
+  }
+  const keptResults = kept.map((k) => {
+    if (k.problem || !k.cp) return { file: k.file, ok: false, problem: k.problem };
+    const root = keptRoots.get(k.cp.body.treeSize);
+    if (root === undefined) return { file: k.file, ok: false, problem: `${k.file} covers ${k.cp.body.treeSize} events but the bundle has only ${log.events}: events were cut off` };
+    if (root !== k.cp.body.rootHash) return { file: k.file, ok: false, problem: `${k.file}: the bundle's first ${k.cp.body.treeSize} events are not the ones that checkpoint signed (an event was changed, removed, inserted or reordered)` };
+    return { file: k.file, ok: true };
+  });
+  for (const k of keptResults) if (k.ok) checked.push(`kept checkpoint ${k.file} (size ${kept.find((x) => x.file === k.file)!.cp!.body.treeSize}) is a prefix of the bundle's log`);
+  return result(log, keptResults);
+}
