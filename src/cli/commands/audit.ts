@@ -7,6 +7,7 @@ import { verifyAuditBundle } from '../../audit/bundle.ts';
 import { readAuditLog } from '../../ca/audit-access.ts';
 import { openTimestamper } from '../../ca/tsa.ts';
 import { checkConsistency, createCheckpoint, initAuditKey, listAuditKeys, proveEvent } from '../../ca/audit-evidence.ts';
+import { exportEvidence, verifyEvidence } from '../../ca/audit-evidence-bundle.ts';
 import { exportAuditBundle, ingestLog, purgeAuditEvents, recordReview } from '../../ca/audit-records.ts';
 import { openInstallation } from '../../ca/installation.ts';
 import { listOperators } from '../../ca/operators.ts';
@@ -184,6 +185,33 @@ export function auditCommands(program: Command): void {
       const v = verifyAuditBundle(dir, { kept });
       print(this, v, [v.ok ? `bundle OK: ${dir}` : `bundle NOT OK: ${dir}`, ...v.checked.map((c) => `  ok    ${c}`), ...v.problems.map((p) => `  FAIL  ${p}`),
         ...v.kept.filter((k) => !k.ok).map((k) => `  FAIL  ${k.problem}`)].join('\n'));
+      if (!v.ok) process.exitCode = 1;
+    });
+
+  audit.command('evidence')
+    .description('gather a period\'s evidence for a WebTrust auditor (CPS 8, R-11.1): audit-log bundle and inclusion proofs, checkpoints, transcripts, certificates, CRLs, summary.md, manifest.json')
+    .requiredOption('--from <date>', 'first day (YYYY-MM-DD, UTC) or date-time')
+    .requiredOption('--to <date>', 'last day (YYYY-MM-DD, UTC, whole day) or date-time')
+    .requiredOption('--out <dir>', 'a new or empty folder (nothing is overwritten)')
+    .requiredOption('--examiner <name>', 'the Log Examiner gathering it')
+    .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
+    .action(async function (this: Command, o: { from: string; to: string; out: string; examiner: string; credential: string[] }) {
+      await withInstallation(this, async (inst) => {
+        const r = await exportEvidence(inst, { from: o.from, to: o.to, out: o.out, examiner: o.examiner, passphrases: passphrasesFrom(o.credential) });
+        const m = r.manifest;
+        const v = r.verification;
+        print(this, { dir: r.dir, manifestSha256: r.manifestSha256, manifest: m, verified: v.ok, problems: v.problems },
+          [`evidence for ${m.period.from} .. ${m.period.to} written to ${r.dir}: ${plural(m.auditLog.events, 'event')} with proofs, ${plural(m.transcripts.length, 'transcript')}, ${plural(m.certificates.length, 'certificate')}, ${plural(m.crls.length, 'CRL')}`,
+            `  manifest SHA-256 ${r.manifestSha256}`, ...(v.ok ? ['  verified'] : v.problems.map((p) => `  FAIL  ${p}`))].join('\n'));
+        if (!v.ok) process.exitCode = 1;
+      });
+    });
+
+  audit.command('verify-evidence <dir>')
+    .description('check an evidence folder offline, without the database: manifest, summary, audit-log bundle, proofs, transcripts, certificates and CRLs against their roots')
+    .action(function (this: Command, dir: string) {
+      const v = verifyEvidence(dir);
+      print(this, v, [v.ok ? `evidence OK: ${v.dir}` : `evidence NOT OK: ${v.dir}`, ...v.checked.map((c) => `  ok    ${c}`), ...v.problems.map((p) => `  FAIL  ${p}`)].join('\n'));
       if (!v.ok) process.exitCode = 1;
     });
 
