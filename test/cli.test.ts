@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { openssl, REPO, rootca, tempDir } from './helpers.ts';
+import { openInstallation } from '../src/ca/installation.ts';
 
 describe('rootca CLI', () => {
   const dir = tempDir();
@@ -94,5 +95,23 @@ describe('rootca CLI', () => {
     const out = r('audit', 'verify');
     assert.equal(out.status, 0, out.stdout + out.stderr);
     assert.match(out.stdout, /audit log OK: \d+ events/);
+  });
+});
+
+describe('CPS 5.4.1 configuration changes are audited', () => {
+  it('records an edit of rootca.yaml made outside the program, once', () => {
+    const dir = tempDir();
+    const home = join(dir, 'home');
+    assert.equal(rootca(['--home', home, 'init']).status, 0);
+    const file = join(home, 'rootca.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('validityDays: 180', 'validityDays: 90'));
+    assert.equal(rootca(['--home', home, 'ca', 'list']).status, 0);
+    assert.equal(rootca(['--home', home, 'ca', 'list']).status, 0);
+    const inst = openInstallation(home);
+    const changes = inst.audit.list().filter((e) => e.action === 'config.changed');
+    assert.equal(changes.length, 1);
+    assert.equal((changes[0].details as { config: { crl: { validityDays: number } } }).config.crl.validityDays, 90);
+    assert.equal(inst.audit.verify().ok, true);
+    inst.close();
   });
 });

@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { defaultInstallationConfig, parseInstallationConfig, renderInstallationConfig, type InstallationConfig } from '../config/installation.ts';
 import { CaError } from '../errors.ts';
 import { openDatabase, type Db } from '../store/db.ts';
+import { sha256Hex } from '../util/digest.ts';
 
 export const DATABASE_FILE = 'rootca.db';
 export const CONFIG_FILE = 'rootca.yaml';
@@ -46,9 +47,11 @@ export function initInstallation(home: string, p: { name: string; baseUrl?: stri
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const config = defaultInstallationConfig(p.name);
   if (p.baseUrl) config.repository.baseUrl = p.baseUrl;
-  writeFileSync(join(dir, CONFIG_FILE), renderInstallationConfig(config), { flag: 'wx', mode: 0o600 });
+  const configText = Buffer.from(renderInstallationConfig(config));
+  writeFileSync(join(dir, CONFIG_FILE), configText, { flag: 'wx', mode: 0o600 });
   const inst = open(dir, config, { ...p, create: true });
   inst.audit.append({ actor: inst.systemActor, roles: [], action: 'installation.init', target: p.name, outcome: 'success', details: { home: dir } });
+  recordConfigChange(inst, configText);
   return inst;
 }
 
@@ -58,8 +61,28 @@ export function openInstallation(home: string, options: OpenInstallationOptions 
   if (!existsSync(join(dir, DATABASE_FILE))) {
     throw new CaError('INSTALLATION_NOT_FOUND', `no rootca installation in ${dir}: run \`rootca init --home ${home}\` first`);
   }
-  const config = parseInstallationConfig(readFileSync(configPath, 'utf8'), configPath);
-  return open(dir, config, options);
+  const configText = readFileSync(configPath);
+  const config = parseInstallationConfig(configText.toString('utf8'), configPath);
+  const inst = open(dir, config, options);
+  recordConfigChange(inst, configText);
+  return inst;
+}
+
+/**
+ * CPS 5.4.1: configuration changes are audit events. The config file is edited outside the
+ * program, so each open compares its digest with the one last seen and records any change.
+ */
+function recordConfigChange(inst: Installation, configText: Buffer): void {
+  const now = sha256Hex(configText);
+  const row = inst.db.prepare("SELECT value FROM meta WHERE key = 'config_sha256'").get() as { value: string } | undefined;
+  if (row?.value === now) return;
+  inst.db.transaction(() => {
+    inst.db.prepare("INSERT INTO meta (key, value) VALUES ('config_sha256', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(now);
+    inst.audit.append({
+      actor: inst.systemActor, roles: [], action: row ? 'config.changed' : 'config.recorded', target: CONFIG_FILE, outcome: 'success',
+      details: { previousSha256: row?.value ?? null, sha256: now, config: inst.config },
+    });
+  }).immediate();
 }
 
 function open(dir: string, config: InstallationConfig, options: OpenInstallationOptions & { create?: boolean }): Installation {
