@@ -114,5 +114,9 @@ describe('R-2 offline publication -> online OCSP and Repository, for all four ro
       assert.match(out, new RegExp(`Reason: ${root === 'rootca3' ? 'keyCompromise' : 'cessationOfOperation'}`));
     }
     assert.throws(() => server.store.importPublication(readFileSync(join(dir, 'pub-1.json'))), (e: unknown) => e instanceof CaError && e.code === 'PUBLICATION_STALE');
+    // CPS 5.4.1: the online side records its start, its imports and the refused ones.
+    const kinds = server.store.serverEvents().map((e) => e.kind);
+    assert.deepEqual(kinds, ['import', 'start', 'import-refused', 'import', 'import-refused']);
+    assert.match(JSON.stringify(server.store.serverEvents().at(-1)!.detail), /PUBLICATION_STALE/);
   });
 });

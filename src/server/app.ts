@@ -446,6 +446,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const timer = setInterval(() => ctx.poll(), options.pollMs ?? 2000);
     timer.unref();
     cleanup.push(() => clearInterval(timer));
+    store.recordServerEvent('start', { httpUrl, httpsUrl: httpsUrl ?? null, version: ctx.state?.publication.manifest.version ?? null });
+    cleanup.unshift(() => store.recordServerEvent('stop', { httpUrl }));
     let closed: Promise<void> | undefined;
     return {
       httpUrl,

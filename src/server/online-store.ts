@@ -49,6 +49,9 @@ export interface OnlineStore {
   recordAccessLogSegment(s: { name: string; sha256: string; lines: number; closedAt: Date }): AccessLogSegmentRecord;
   /** The chain in the order it was recorded. */
   accessLogSegments(): AccessLogSegmentRecord[];
+  /** CPS 5.4.1: server start/stop and refused imports, kept with the access-log chain. */
+  recordServerEvent(kind: 'start' | 'stop' | 'import' | 'import-refused', detail: Record<string, unknown>): void;
+  serverEvents(): { seq: number; at: string; kind: string; pid: number; detail: Record<string, unknown> }[];
   close(): void;
 }
 
@@ -76,6 +79,19 @@ export const ONLINE_MIGRATIONS: Migration[] = [
         prev_sha256 TEXT NOT NULL,
         lines INTEGER NOT NULL,
         closed_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    description: 'server events: start, stop, imports and refused imports (CPS 5.4.1)',
+    sql: `
+      CREATE TABLE server_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        detail TEXT NOT NULL DEFAULT '{}'
       );
     `,
   },
@@ -110,7 +126,23 @@ export class SqliteOnlineStore implements OnlineStore {
   }
 
   importPublication(bytes: Uint8Array, trustAnchors: Buffer[] = []): number {
-    return this.importVerified(bytes, trustAnchors).version;
+    try {
+      const version = this.importVerified(bytes, trustAnchors).version;
+      this.recordServerEvent('import', { version, sha256: sha256Hex(bytes) });
+      return version;
+    } catch (e) {
+      this.recordServerEvent('import-refused', { sha256: sha256Hex(bytes), code: (e as CaError).code ?? 'ERROR', message: (e as Error).message });
+      throw e;
+    }
+  }
+
+  recordServerEvent(kind: 'start' | 'stop' | 'import' | 'import-refused', detail: Record<string, unknown>): void {
+    this.db.prepare('INSERT INTO server_events (at, kind, pid, detail) VALUES (?,?,?,?)').run(this.clock.now().toISOString(), kind, process.pid, JSON.stringify(detail));
+  }
+
+  serverEvents(): { seq: number; at: string; kind: string; pid: number; detail: Record<string, unknown> }[] {
+    return (this.db.prepare('SELECT seq, at, kind, pid, detail FROM server_events ORDER BY seq').all() as { seq: number; at: string; kind: string; pid: number; detail: string }[])
+      .map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
   }
 
   /** As importPublication, also returning the verified publication. */
