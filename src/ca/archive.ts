@@ -19,7 +19,7 @@ import { checkSet, inspectLocations, type ArchiveReport, type ExpectedSet, type 
 import { integrityCheck } from '../archive/snapshot.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
-import { CONFIG_FILE, DATABASE_FILE, openInstallation, type Installation } from './installation.ts';
+import { auditConfigFile, CONFIG_FILE, DATABASE_FILE, openInstallation, type Installation } from './installation.ts';
 import { findOperator } from './operators.ts';
 import { bringParticipant, lockAll, operationDigest, participantEvidence, type Participant, type PassphraseSource } from './participants.ts';
 import { checkDistinct } from './permissions.ts';
@@ -364,7 +364,7 @@ export async function restoreInstallation(p: RestoreParams): Promise<RestoreResu
   let inst: Installation | undefined;
   const present: Participant[] = [];
   try {
-    inst = openInstallation(home, { clock });
+    inst = openInstallation(home, { clock, auditConfigChange: false });
     const integrity = integrityCheck(inst.db);
     if (integrity !== 'ok') throw new CaError('RESTORE_CORRUPT', `the restored store fails PRAGMA integrity_check: ${integrity}`);
     const v = inst.audit.verify();
@@ -395,6 +395,8 @@ export async function restoreInstallation(p: RestoreParams): Promise<RestoreResu
         },
       });
     }).immediate();
+    // The set's config may differ from what the log last saw: recorded after the restore event.
+    auditConfigFile(live);
 
     // The restored installation's own archive: the verified sets it descends from.
     const reseeded: RestoreResult['reseeded'] = [];

@@ -31,6 +31,11 @@ export interface Installation {
 
 export interface OpenInstallationOptions {
   clock?: Clock;
+  /**
+   * Record an edit of rootca.yaml as an audit event on open (default true). Restore turns it
+   * off until it has checked the restored log against its backup manifest, then records it.
+   */
+  auditConfigChange?: boolean;
 }
 
 /** `ROOTCA_HOME`, else `./rootca-data`. */
@@ -64,8 +69,13 @@ export function openInstallation(home: string, options: OpenInstallationOptions 
   const configText = readFileSync(configPath);
   const config = parseInstallationConfig(configText.toString('utf8'), configPath);
   const inst = open(dir, config, options);
-  recordConfigChange(inst, configText);
+  if (options.auditConfigChange !== false) recordConfigChange(inst, configText);
   return inst;
+}
+
+/** Records the config file's digest now if it changed since last seen (see recordConfigChange). */
+export function auditConfigFile(inst: Installation): void {
+  recordConfigChange(inst, readFileSync(join(inst.home, CONFIG_FILE)));
 }
 
 /**
