@@ -1,5 +1,5 @@
+import { signatureAlgorithmProblems } from '../e_signature_algorithm_parameters.ts';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
-import { signatureAlgorithmByOid } from '../../pki/algorithms.ts';
 import { defineCrlLint } from './support.ts';
 
 /**
@@ -14,19 +14,7 @@ export const e_crl_signature_algorithm_parameters = defineCrlLint(
     citation: 'BR 7.1.3.2.1: "When encoded, the `AlgorithmIdentifier` MUST be byte-for-byte identical with the specified hex-encoded bytes."',
   },
   (crl, _ctx, report) => {
-    const check = (field: string, alg: AlgorithmIdentifier): void => {
-      const info = signatureAlgorithmByOid(alg.algorithm);
-      if (!info) {
-        report.error(`${field} ${alg.algorithm} is not a signature algorithm allowed by CPS 6.1.5`);
-        return;
-      }
-      if (info.nullParameters && alg.parameters !== null) {
-        report.error(`${field} ${info.name}: parameters must be NULL (RFC 4055 5), found ${alg.parameters === undefined ? 'absent' : 'a value'}`);
-      }
-      if (!info.nullParameters && alg.parameters !== undefined) {
-        report.error(`${field} ${info.name}: parameters must be absent (RFC 5758 3.2), found ${alg.parameters === null ? 'NULL' : 'a value'}`);
-      }
-    };
+    const check = (field: string, alg: AlgorithmIdentifier): void => signatureAlgorithmProblems(field, alg).forEach((m) => report.error(m));
     check('signatureAlgorithm', crl.signatureAlgorithm);
     check('tbsCertList.signature', crl.tbsCertList.signature);
   },
