@@ -121,6 +121,11 @@ export const OPERATIONS = {
     slots: { operator: 'ca-administrator' },
     distinct: [],
   },
+  'key.destroy': {
+    cps: '6.2.10 keys "completely initialized or physically destroyed by at least two authorized individuals as in 6.2.2", backups "following the same procedure"; 5.2.2 under observation',
+    slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+  },
   'archive.restore': {
     cps: '5.7.2 "the CAs promptly engage in the system recovery efforts using the relevant hardware, software or data that are retained as backup"; 5.2.2 two persons',
     slots: { operator: 'ca-administrator', witness: 'operation-manager' },

@@ -8,6 +8,7 @@ import { applicationCommands } from './commands/application.ts';
 import { archiveCommands } from './commands/archive.ts';
 import { auditCommands } from './commands/audit.ts';
 import { caCommands } from './commands/ca.ts';
+import { keyCommands } from './commands/key.ts';
 import { onlineCommands } from './commands/online.ts';
 import { operatorCommands } from './commands/operator.ts';
 import { statusCommands } from './commands/status.ts';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   auditCommands(program);
   archiveCommands(program);
   onlineCommands(program);
+  keyCommands(program);
   return program;
 }
 

@@ -5,6 +5,7 @@
  */
 import { MIGRATION_005_AUDIT } from './migration-005-audit.ts';
 import { MIGRATION_006_ARCHIVE } from './migration-006-archive.ts';
+import { MIGRATION_007_HSM } from './migration-007-hsm.ts';
 
 export interface Migration {
   version: number;
@@ -270,6 +271,7 @@ const BASE_MIGRATIONS: Migration[] = [
 const EXTRA_MIGRATIONS: Migration[] = [
   MIGRATION_005_AUDIT,
   MIGRATION_006_ARCHIVE,
+  MIGRATION_007_HSM,
 ];
 
 export const MIGRATIONS: Migration[] = [...BASE_MIGRATIONS, ...EXTRA_MIGRATIONS];
