@@ -28,6 +28,7 @@ import { sha256Hex } from '../util/digest.ts';
 import { signOnceWithCaKey } from './activation.ts';
 import { backupAfterChange, type BackupOutcome } from './archive.ts';
 import { getCa, type CaSummary } from './cas.ts';
+import { changeoverStateOf } from './changeover.ts';
 import type { Installation } from './installation.ts';
 import { guardedBy } from './key-session.ts';
 import { keyCustodians, loadSoftKey } from './key-records.ts';
@@ -109,6 +110,8 @@ export interface IssueResult {
   custodians: string[];
   witness: string;
   notes: string[];
+  /** CPS 5.6: the validity was clamped to the CA, or the CA's remaining life is below what it issues (changeover.ts). */
+  changeoverDue: boolean;
   transcriptFile: string;
   /** The backup set written after the issuance (CPS 5.5.4); a failed backup does not undo it. */
   backup: BackupOutcome;
@@ -222,7 +225,10 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
     // 5. Record it.
     const sha256 = sha256Hex(certificateDer);
     const notes: string[] = [];
-    if (validity.clamped) notes.push(`validity clamped to the issuer's notAfter ${validity.notAfter.toISOString()} (R-3.4, CPS 5.6): key changeover for ${ca.name} is due`);
+    if (validity.clamped) notes.push(`validity clamped to the issuer's notAfter ${validity.notAfter.toISOString()} (R-3.4, CPS 5.6): key changeover for ${ca.name} is due (rootca ca renew / rootca ca rekey)`);
+    const changeover = changeoverStateOf(inst, ca);
+    if (!validity.clamped && changeover.changeoverDue) notes.push(changeover.advice);
+    const changeoverDue = validity.clamped || changeover.changeoverDue;
     if (alg.legacy) notes.push(`LEGACY: signed with ${signatureAlgorithm} under the --allow-legacy-sha1 override (R-1.3)`);
     const warnings = postFindings.filter((f) => f.severity === 'warning');
     const people = [{ as: 'operator', p: operatorP! }, { as: 'witness', p: quorum.witness }, ...quorum.custodians.filter((c) => c !== operatorP).map((c) => ({ as: 'custodian', p: c }))];
@@ -270,7 +276,7 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
     const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId, operator: operatorP! });
     return {
       certificateId, serialHex, subject: nameToText(subject), notBefore: validity.notBefore, notAfter: validity.notAfter, clamped: validity.clamped,
-      certificateDer, certificatePem, lintWarnings: warnings, outputs: written, custodians: quorum.custodians.map((c) => c.operator.name), witness: quorum.witness.operator.name, notes, transcriptFile, backup,
+      certificateDer, certificatePem, lintWarnings: warnings, outputs: written, custodians: quorum.custodians.map((c) => c.operator.name), witness: quorum.witness.operator.name, notes, changeoverDue, transcriptFile, backup,
     };
   } catch (e) {
     const err = e instanceof CaError ? e : new CaError('ISSUANCE_FAILED', `issuance failed: ${(e as Error).message}`, { cause: e });

@@ -126,6 +126,16 @@ export const OPERATIONS = {
     slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
     distinct: [['operator', 'witness'], ['custodian', 'witness']],
   },
+  'ca.renew': {
+    cps: '5.6 "renewal of Certificates thereof shall be performed basically when their usage periods become shorter than the maximum validity periods"; 6.2.8 activation by at least two; 6.1.1 under observation',
+    slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+  },
+  'ca.rekey': {
+    cps: '5.6 "Re-Keying of the CAs\' own Key Pairs"; 6.1.1 key generation "jointly performed by at least two authorized individuals under observation by the Service Operation Manager(s)"',
+    slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+  },
   'archive.restore': {
     cps: '5.7.2 "the CAs promptly engage in the system recovery efforts using the relevant hardware, software or data that are retained as backup"; 5.2.2 two persons',
     slots: { operator: 'ca-administrator', witness: 'operation-manager' },

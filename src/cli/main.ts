@@ -8,6 +8,7 @@ import { applicationCommands } from './commands/application.ts';
 import { archiveCommands } from './commands/archive.ts';
 import { auditCommands } from './commands/audit.ts';
 import { caCommands } from './commands/ca.ts';
+import { lifecycleCommands } from './commands/lifecycle.ts';
 import { keyCommands } from './commands/key.ts';
 import { onlineCommands } from './commands/online.ts';
 import { operatorCommands } from './commands/operator.ts';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   caCommands(program);
+  lifecycleCommands(program);
   operatorCommands(program);
   applicationCommands(program);
   statusCommands(program);

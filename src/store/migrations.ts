@@ -5,6 +5,7 @@
  */
 import { MIGRATION_005_AUDIT } from './migration-005-audit.ts';
 import { MIGRATION_006_ARCHIVE } from './migration-006-archive.ts';
+import { MIGRATION_008_CHANGEOVER } from './migration-008-changeover.ts';
 import { MIGRATION_007_HSM } from './migration-007-hsm.ts';
 
 export interface Migration {
@@ -271,6 +272,7 @@ const BASE_MIGRATIONS: Migration[] = [
 const EXTRA_MIGRATIONS: Migration[] = [
   MIGRATION_005_AUDIT,
   MIGRATION_006_ARCHIVE,
+  MIGRATION_008_CHANGEOVER,
   MIGRATION_007_HSM,
 ];
 

@@ -1,0 +1,67 @@
+/**
+ * The record of a CA's changeovers (CPS 5.6): which certificates each renewal or re-key made,
+ * which key each certifies and which key signed it. The CA row always points at the current
+ * key and certificate; everything older stays here and in `certificates` as history.
+ */
+import { PATHS } from '../publish/format.ts';
+import type { Installation } from './installation.ts';
+import { KIND_SUFFIX, type OwnCertificateKind } from './link-certificates.ts';
+
+export interface ChangeoverCertificate {
+  caName: string;
+  kind: OwnCertificateKind;
+  certificateId: number;
+  serialHex: string;
+  subjectKeyId: string;
+  signerKeyId: string;
+  notBefore: string;
+  notAfter: string;
+  sha256: string;
+  der: Buffer;
+  ceremonyId: number;
+  createdAt: string;
+}
+
+interface Row {
+  ca_name: string; kind: OwnCertificateKind; certificate_id: number; serial_hex: string; subject_key_id: string; signer_key_id: string;
+  not_before: string; not_after: string; sha256: string; der: Buffer; ceremony_id: number; created_at: string;
+}
+
+/** Inside the completing transaction: a certificate of the CA itself, stored and listed as made by this changeover. */
+export function recordOwnCertificate(inst: Installation, x: {
+  caId: number; kind: OwnCertificateKind; serialHex: string; subject: string; notBefore: Date; notAfter: Date; sha256: string; der: Buffer;
+  subjectKeyId: string; signerKeyId: string; replacesCertificateId: number; ceremonyId: number; now: string;
+}): number {
+  // Profile 'root': the CA's own certificate, never one it issued to someone (certificates.ts listIssued).
+  const certificateId = Number(inst.db
+    .prepare("INSERT INTO certificates (issuer_ca_id, serial_hex, profile, subject_text, not_before, not_after, sha256, der, created_at, details) VALUES (?,?,'root',?,?,?,?,?,?,?)")
+    .run(x.caId, x.serialHex, x.subject, x.notBefore.toISOString(), x.notAfter.toISOString(), x.sha256, x.der, x.now, JSON.stringify({ changeover: x.kind, ceremonyId: x.ceremonyId })).lastInsertRowid);
+  inst.db.prepare('INSERT INTO ca_changeover_certificates (ca_id, certificate_id, kind, subject_key_id, signer_key_id, replaces_certificate_id, ceremony_id, created_at) VALUES (?,?,?,?,?,?,?,?)')
+    .run(x.caId, certificateId, x.kind, x.subjectKeyId, x.signerKeyId, x.replacesCertificateId, x.ceremonyId, x.now);
+  return certificateId;
+}
+
+/** Every certificate the CA's changeovers made, oldest first. */
+export function changeoverCertificates(inst: Installation, caName?: string): ChangeoverCertificate[] {
+  const rows = inst.db.prepare(`SELECT c.name AS ca_name, h.kind, h.certificate_id, x.serial_hex, h.subject_key_id, h.signer_key_id, x.not_before, x.not_after, x.sha256, x.der, h.ceremony_id, h.created_at
+    FROM ca_changeover_certificates h JOIN cas c ON c.id = h.ca_id JOIN certificates x ON x.id = h.certificate_id
+    ${caName ? 'WHERE c.name = ?' : ''} ORDER BY h.id`).all(...(caName ? [caName] : [])) as Row[];
+  return rows.map((r) => ({
+    caName: r.ca_name, kind: r.kind, certificateId: r.certificate_id, serialHex: r.serial_hex, subjectKeyId: r.subject_key_id, signerKeyId: r.signer_key_id,
+    notBefore: r.not_before, notAfter: r.not_after, sha256: r.sha256, der: r.der, ceremonyId: r.ceremony_id, createdAt: r.created_at,
+  }));
+}
+
+/**
+ * The link certificates relying parties still need (not yet expired), newest per kind, with
+ * the Repository path they are meant to be served at (certs/NAME-oldwithnew.crt,
+ * certs/NAME-newwithold.crt). For the publication file: they are CA certificates of NAME.
+ */
+export function currentLinkCertificates(inst: Installation, caName?: string): (ChangeoverCertificate & { path: string })[] {
+  const now = inst.clock.now().getTime();
+  const latest = new Map<string, ChangeoverCertificate>();
+  for (const c of changeoverCertificates(inst, caName)) {
+    if ((c.kind === 'old-with-new' || c.kind === 'new-with-old') && Date.parse(c.notAfter) > now) latest.set(`${c.caName}/${c.kind}`, c);
+  }
+  return [...latest.values()].map((c) => ({ ...c, path: PATHS.caCertificate(`${c.caName}${KIND_SUFFIX[c.kind]}`) }));
+}
