@@ -21,7 +21,7 @@ import { issueCrl } from '../src/ca/status-ceremonies.ts';
 import { fixedClock } from '../src/clock.ts';
 import { parseRootCeremony } from '../src/config/ceremony.ts';
 import { derToPem } from '../src/pki/pem.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, REPO, rootca, run, tempDir } from './helpers.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, REPO, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
 
 const CA = 'ecc-rootca1';
 const T0 = new Date('2026-12-01T00:00:00Z');
@@ -190,5 +190,21 @@ describe('CPS 5.6 key changeover: status, renewal and re-key verified by OpenSSL
     assert.match(text.stdout, /ecc-rootca1 \(active\)[\s\S]*longest issued +3652 days \(subca default\)/);
     const p = rootca(['--home', home, 'ca', 'changeovers', CA, '--pem', 'old-with-new']);
     assert.equal(p.stdout, readFileSync(join(dir, 'rekey', `${CA}-oldwithnew.pem`), 'utf8'));
+  });
+});
+
+describe('R-1.3 renewing the legacy SHA-1 root', () => {
+  it('renews rootca1 with sha256WithRSAEncryption; OpenSSL verifies it strictly and issuance no longer defaults to SHA-1', async () => {
+    const dir = tempDir('rootca-changeover-legacy-');
+    const inst = installationWithPeople({ dir });
+    await runShippedCeremony(inst, 'rootca1', dir);
+    assert.equal(getCa(inst, 'rootca1').signatureAlgorithm, 'sha1WithRSAEncryption');
+    const r = await renewCa(inst, { ...people, caName: 'rootca1', passphrases: passphraseMap(allPassphrases()), out: join(dir, 'rootca1-renewed.pem') });
+    const ca = getCa(inst, 'rootca1');
+    assert.deepEqual({ alg: ca.signatureAlgorithm, legacy: ca.legacySha1, serial: ca.serialHex }, { alg: 'sha256WithRSAEncryption', legacy: false, serial: r.serialHex });
+    const f = join(dir, 'rootca1-renewed.pem');
+    assert.match(openssl(['x509', '-in', f, '-noout', '-text']), /Signature Algorithm: sha256WithRSAEncryption/);
+    assert.match(openssl(['verify', '-x509_strict', '-check_ss_sig', '-CAfile', f, f]), /OK/);
+    inst.close();
   });
 });

@@ -16,11 +16,12 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Clock } from '../clock.ts';
-import type { AccessLogSegmentRecord, OnlineStore } from './online-store.ts';
+import type { AccessLogSegmentRecord, ServingStore } from './online-store.ts';
 
 export interface AccessLogOptions {
   dir: string;
-  store: Pick<OnlineStore, 'recordAccessLogSegment'>;
+  /** Records a closed segment's digest (synchronously with SQLite, a promise with PostgreSQL). */
+  store: Pick<ServingStore, 'recordAccessLogSegment'>;
   clock: Clock;
   /** Write the buffer out once it holds this many bytes (default 64 KiB). */
   flushBytes?: number;
@@ -226,7 +227,8 @@ export class AccessLog {
     closeSync(fd);
     renameSync(tmpPath, gzPath);
     const name = gzPath.slice(this.o.dir.length + 1);
-    const rec = this.o.store.recordAccessLogSegment({ name, sha256: hash.digest('hex'), lines, closedAt: this.o.clock.now() });
+    // The raw file goes only once the record is written: if recording fails, the next start adopts the segment.
+    const rec = await this.o.store.recordAccessLogSegment({ name, sha256: hash.digest('hex'), lines, closedAt: this.o.clock.now() });
     unlinkSync(rawPath);
     return rec;
   }
@@ -245,7 +247,7 @@ export class AccessLog {
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(gzPath) as AsyncIterable<Buffer>) hash.update(chunk);
     try {
-      this.o.store.recordAccessLogSegment({ name: gzPath.slice(this.o.dir.length + 1), sha256: hash.digest('hex'), lines, closedAt: this.o.clock.now() });
+      await this.o.store.recordAccessLogSegment({ name: gzPath.slice(this.o.dir.length + 1), sha256: hash.digest('hex'), lines, closedAt: this.o.clock.now() });
     } catch (e) {
       if (!/UNIQUE/i.test(String((e as Error).message))) throw e; // recorded before the crash
     }

@@ -14,6 +14,7 @@
  * internalError body).
  */
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { systemClock, type Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
@@ -24,13 +25,23 @@ import { verifyPublication, type VerifiedPublication } from '../publish/verify.t
 import { AccessLog } from './access-log.ts';
 import { createMetrics, type ServerMetrics } from './metrics.ts';
 import { answerOcspRequest, errorAnswer, PresignedAnswerCache, type ServingState } from './ocsp-responder.ts';
-import { openOnlineStore, type AccessLogSegmentRecord, type OnlineStore } from './online-store.ts';
+import type { AccessLogSegmentRecord, Awaitable, ServingStore, SqliteOnlineStore } from './online-store.ts';
+import { PublicationFollower, type StoreConnection } from './publication-follower.ts';
 import { PAGE_CSS_HASH, renderRepositoryPage } from './repository-page.ts';
 import { bindResponders, loadResponderKey, type ResponderConfig, type ResponderKey } from './responders.ts';
+import { openServingStore } from './store-location.ts';
 
-export interface ServerOptions {
-  /** An open store, or its spelling (`sqlite:PATH`), which the server then opens and closes. */
-  store: OnlineStore | string;
+export interface ServerOptions<S extends ServingStore = ServingStore> {
+  /** An open store, or its spelling (`sqlite:PATH`, `postgres://…`), which the server then opens and closes. */
+  store: S | string;
+  /** This responder's name in heartbeats, events, access-log chains and metric labels (default host:port). */
+  name?: string;
+  /** Largest wait between store reconnect attempts (default 5000 ms). */
+  maxBackoffMs?: number;
+  /** How often this process records its heartbeat in the store (default 5000 ms; 0: never). */
+  heartbeatMs?: number;
+  /** Label every metric series with `responder` (default: when `name` is given or the store is not SQLite). */
+  labelMetrics?: boolean;
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 8080; 0 picks a free port. */
@@ -56,17 +67,22 @@ export interface ServerOptions {
   cluster?: boolean;
 }
 
-export interface RunningServer {
+/** `S`: the store's own type (SQLite by default, whose methods answer synchronously). */
+export interface RunningServer<S extends ServingStore = SqliteOnlineStore> {
   /** `http://host:port` (no trailing slash). */
   httpUrl: string;
   httpsUrl?: string;
-  /** Asks the store for a newer publication now; true when it switched. */
-  pollNow(): boolean;
+  /** This responder's name. */
+  name: string;
+  /** Asks the store for a newer publication now; true when it switched (synchronous with SQLite). */
+  pollNow(): Awaitable<boolean>;
+  /** The store connection as /healthz reports it. */
+  storeConnection(): StoreConnection;
   /** What requests are answered from right now. */
   current(): ServingState | undefined;
   /** Closes the open access-log segment (gzip, chain, record). */
   closeSegmentNow(): Promise<AccessLogSegmentRecord | undefined>;
-  store: OnlineStore;
+  store: S;
   metrics: ServerMetrics;
   log: FastifyBaseLogger;
   /** Stops listening, closes the access log (and the store when the server opened it). */
@@ -82,7 +98,11 @@ const PEM_CHAIN = 'application/pem-certificate-chain';
 class Context {
   state: ServingState | undefined;
   private failed: { version: number; reason: string } | undefined;
-  private pollError: string | undefined;
+  /** Set once the follower exists: why the store makes serving degraded (undefined: it does not). */
+  storeProblem: () => string | undefined = () => undefined;
+  storeConnection: () => StoreConnection | undefined = () => undefined;
+  /** This responder's name (heartbeats, /healthz, metric label). */
+  responderName = '';
   /** The last access-log failure (CPS 5.5.1 wants every request logged: degraded until it works again). */
   accessLogError: { at: number; message: string } | undefined;
   private readonly pages = new WeakMap<VerifiedPublication, { html: Buffer; etag: string }>();
@@ -115,7 +135,7 @@ class Context {
   }
 
   constructor(
-    readonly store: OnlineStore,
+    readonly store: ServingStore,
     readonly clock: Clock,
     readonly metrics: ServerMetrics,
     readonly log: FastifyBaseLogger,
@@ -124,23 +144,21 @@ class Context {
     readonly opts: { liveValiditySeconds?: number; ocspBodyLimit: number },
   ) {}
 
-  /** Loads a newer publication from the store, verifies it and swaps it in. */
-  poll(): boolean {
-    let latest: number | undefined;
-    try {
-      latest = this.store.latestVersion();
-      this.pollError = undefined;
-    } catch (e) {
-      this.pollError = `the store cannot be read: ${(e as Error).message}`;
-      this.log.error({ err: e }, 'publication poll failed');
-      return false;
-    }
-    if (latest === undefined || (this.state && latest <= this.state.version) || this.failed?.version === latest) return false;
-    const row = this.store.latest();
-    if (!row) return false;
+  /** FollowTarget: a version newer than the one served that was not refused before. */
+  wants(latest: number | undefined): boolean {
+    return !(latest === undefined || (this.state && latest <= this.state.version) || this.failed?.version === latest);
+  }
+
+  /**
+   * FollowTarget: verifies a publication from the store and swaps it in. The new state is
+   * built whole first and then set in one assignment: a request reads `state` once, so it is
+   * answered wholly from the old or wholly from the new version.
+   */
+  adopt(row: { version: number; bytes: Buffer }, trustAnchors: Buffer[]): boolean {
+    if (!this.wants(row.version)) return false;
     const now = this.clock.now();
     try {
-      const publication = verifyPublication(row.bytes, { trustAnchors: this.store.trustAnchors(), now });
+      const publication = verifyPublication(row.bytes, { trustAnchors, now });
       const { byCa, problems } = bindResponders(publication, this.responderKeys, now);
       for (const p of problems) this.log.warn({ problem: p }, 'delegated responder not used');
       this.state = { publication, version: publication.manifest.version, responders: byCa };
@@ -169,7 +187,8 @@ class Context {
   /** Why the service is degraded (empty: ready). */
   problems(now: Date): string[] {
     const out: string[] = [];
-    if (this.pollError) out.push(this.pollError);
+    const storeProblem = this.storeProblem();
+    if (storeProblem) out.push(storeProblem);
     if (this.failed) out.push(`publication ${this.failed.version} was refused: ${this.failed.reason}`);
     if (this.accessLogError && now.getTime() - this.accessLogError.at < 15 * 60_000) out.push(`OCSP access log: ${this.accessLogError.message}`);
     const st = this.state;
@@ -373,10 +392,15 @@ function registerRoutes(app: FastifyInstance, ctx: Context): void {
     const st = ctx.state;
     reply.header('cache-control', 'no-store');
     const problems = ctx.problems(ctx.clock.now());
-    if (!st) return reply.code(503).send({ status: 'unavailable', version: null, createdAt: null, problems: ['no publication has been imported yet', ...problems] });
+    const responder = ctx.responderName;
+    const store = { location: ctx.store.location, ...ctx.storeConnection() };
+    if (!st) return reply.code(503).send({ status: 'unavailable', version: null, createdAt: null, responder, store, problems: ['no publication has been imported yet', ...problems] });
+    // Degraded is still HTTP 200: the answers come from a verified publication held in memory.
     return reply.send({
       status: problems.length ? 'degraded' : 'ready',
       version: st.version,
+      responder,
+      store,
       createdAt: st.publication.manifest.createdAt,
       installation: st.publication.manifest.installation,
       cas: [...st.publication.cas.keys()],
@@ -396,11 +420,16 @@ function urlOf(scheme: string, host: string, port: number): string {
 }
 
 /** Starts the Repository and OCSP server in this process (no cluster). */
-export async function startServer(options: ServerOptions): Promise<RunningServer> {
+export async function startServer<S extends ServingStore>(options: ServerOptions<S> & { store: S }): Promise<RunningServer<S>>;
+/** A store given by its spelling: the adapter (SQLite or PostgreSQL) is chosen at run time, so its type is not known here. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function startServer(options: ServerOptions): Promise<RunningServer<any>>;
+export async function startServer<S extends ServingStore = ServingStore>(options: ServerOptions<S>): Promise<RunningServer<S>> {
   const ownStore = typeof options.store === 'string';
-  const store = typeof options.store === 'string' ? openOnlineStore(options.store) : options.store;
   const clock = options.clock ?? systemClock;
   const host = options.host ?? '127.0.0.1';
+  const name = options.name ?? `${hostname()}:${options.port ? options.port : `pid${process.pid}`}`;
+  const store = (typeof options.store === 'string' ? await openServingStore(options.store, { clock, responder: name }) : options.store) as S;
   const level = options.logLevel ?? 'silent';
   const common = {
     // One access-log line per OCSP request is written by AccessLog; pino keeps to events and errors.
@@ -415,6 +444,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     cleanup.push(() => http.close());
     const log = http.log;
     const metrics = createMetrics({ cluster: options.cluster });
+    // Several responders report to one Prometheus: each series says which responder it is from
+    // (a named responder, or any on a shared store; one responder on SQLite keeps plain series).
+    if (options.labelMetrics ?? (options.name !== undefined || !store.location.startsWith('sqlite:'))) metrics.registry.setDefaultLabels({ responder: name });
     const responderKeys = (options.responders ?? []).map((r, i) => loadResponderKey({ ...r, source: r.source ?? `responder ${i + 1}` }));
     let onLogError = (e: unknown) => log.error({ err: e }, 'OCSP access log');
     const accessLog = options.logDir ? new AccessLog({ dir: options.logDir, store, clock, onError: (e) => onLogError(e) }) : undefined;
@@ -424,7 +456,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       log.error({ err: e }, 'OCSP access log');
       ctx.accessLogError = { at: clock.now().getTime(), message: (e as Error)?.message ?? String(e) };
     };
-    ctx.poll();
+    ctx.responderName = name;
+    const startedAt = clock.now();
+    let httpUrl: string | undefined;
+    const follower = new PublicationFollower(store, ctx, {
+      pollMs: options.pollMs ?? 2000, maxBackoffMs: options.maxBackoffMs, heartbeatMs: options.heartbeatMs, clock, log, registry: metrics.registry,
+      heartbeat: () => {
+        if (!httpUrl) return undefined;
+        const st = ctx.state;
+        const problems = ctx.problems(clock.now());
+        return { name, pid: process.pid, host: hostname(), url: httpUrl, version: st?.version, status: !st ? 'unavailable' : problems.length ? 'degraded' : 'ready', problems, startedAt };
+      },
+    });
+    ctx.storeProblem = () => follower.problem(ctx.state?.version);
+    ctx.storeConnection = () => follower.connection();
+    cleanup.push(() => follower.stop());
+    await follower.pollNow();
     if (ctx.state && responderKeys.length > 0) {
       const { problems } = bindResponders(ctx.state.publication, responderKeys, clock.now());
       if (problems.length) throw new CaError('RESPONDER_INVALID', `delegated responder refused: ${problems.join('; ')}`);
@@ -432,7 +479,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     registerRoutes(http, ctx);
     await http.listen({ host, port: options.port ?? 8080 });
     const httpPort = (http.server.address() as { port: number }).port;
-    const httpUrl = urlOf('http', host, httpPort);
+    httpUrl = urlOf('http', host, httpPort);
     ctx.ocspUrl = `${httpUrl}/ocsp`;
 
     let httpsUrl: string | undefined;
@@ -443,16 +490,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await https.listen({ host, port: options.tls.port ?? 8443 });
       httpsUrl = urlOf('https', host, (https.server.address() as { port: number }).port);
     }
-    const timer = setInterval(() => ctx.poll(), options.pollMs ?? 2000);
-    timer.unref();
-    cleanup.push(() => clearInterval(timer));
-    store.recordServerEvent('start', { httpUrl, httpsUrl: httpsUrl ?? null, version: ctx.state?.publication.manifest.version ?? null });
-    cleanup.unshift(() => store.recordServerEvent('stop', { httpUrl }));
+    follower.start();
+    await store.recordServerEvent('start', { httpUrl, httpsUrl: httpsUrl ?? null, version: ctx.state?.publication.manifest.version ?? null, responder: name });
+    await follower.beat();
+    cleanup.unshift(async () => {
+      // A store that is away at shutdown must not keep the process from stopping.
+      try {
+        await store.recordServerEvent('stop', { httpUrl, responder: name });
+      } catch (e) {
+        log.warn({ err: (e as Error).message }, 'the stop event could not be recorded');
+      }
+    });
     let closed: Promise<void> | undefined;
     return {
       httpUrl,
       httpsUrl,
-      pollNow: () => ctx.poll(),
+      name,
+      pollNow: () => follower.pollNow(),
+      storeConnection: () => follower.connection(),
       current: () => ctx.state,
       closeSegmentNow: async () => accessLog?.closeSegmentNow(),
       store,
@@ -461,14 +516,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       close: () => {
         closed ??= (async () => {
           for (const c of [...cleanup].reverse()) await c();
-          if (ownStore) store.close();
+          if (ownStore) await store.close();
         })();
         return closed;
       },
     };
   } catch (e) {
     for (const c of [...cleanup].reverse()) await Promise.resolve(c()).catch(() => undefined);
-    if (ownStore) store.close();
+    if (ownStore) await store.close();
     throw e;
   }
 }

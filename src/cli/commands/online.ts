@@ -1,25 +1,36 @@
 /** `rootca serve` and `rootca online …`: the online side (Repository, OCSP, imports). It never touches a root key. */
 import cluster from 'node:cluster';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CaError } from '../../errors.ts';
 import { readDerOrPem } from '../../pki/pem.ts';
 import { verifyAccessLogChain } from '../../server/access-log.ts';
 import { runServer } from '../../server/cluster.ts';
-import { openOnlineStore, type SqliteOnlineStore } from '../../server/online-store.ts';
+import type { ServingStore } from '../../server/online-store.ts';
 import type { ResponderConfig } from '../../server/responders.ts';
+import { openServingStore, parseStoreLocation } from '../../server/store-location.ts';
 import { collect, homeOf, print, readInput, usage, wholeNumber } from '../context.ts';
 
-const STORE_HELP = 'online store: sqlite:PATH (default $ROOTCA_HOME/online.db)';
+const STORE_HELP = 'online store: sqlite:PATH (default $ROOTCA_HOME/online.db) or postgres://USER@HOST:PORT/DB (many responders)';
 
 function storeSpec(cmd: Command, spec: string | undefined): string {
   return spec ?? `sqlite:${join(homeOf(cmd), 'online.db')}`;
 }
 
 function sqlitePath(spec: string): string | undefined {
-  if (/^postgres(ql)?:/.test(spec)) return undefined;
-  return spec.startsWith('sqlite:') ? spec.slice('sqlite:'.length) : spec;
+  const loc = parseStoreLocation(spec);
+  return loc.kind === 'sqlite' ? loc.path : undefined;
+}
+
+/** Runs `fn` with the store open, and closes it (a PostgreSQL pool would keep the process alive). */
+async function withStore<T>(spec: string, fn: (store: ServingStore) => Promise<T>, responder?: string): Promise<T> {
+  const store = await openServingStore(spec, { responder });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
 }
 
 function trustAnchors(files: string[]): Buffer[] {
@@ -44,9 +55,9 @@ function secret(spec: string, flag: string): string {
   return usage(`${flag} must be env:VAR or @FILE, not the passphrase itself`);
 }
 
-function importOne(store: SqliteOnlineStore, file: string, trust: Buffer[]) {
+async function importOne(store: ServingStore, file: string, trust: Buffer[]) {
   const bytes = readInput(file, 'publication');
-  const { version, publication } = store.importVerified(bytes, trust);
+  const { version, publication } = await store.importVerified(bytes, trust);
   const p = publication;
   const certificates = [...p.certificates.values()].reduce((n, m) => n + m.size, 0);
   return {
@@ -58,6 +69,7 @@ function importOne(store: SqliteOnlineStore, file: string, trust: Buffer[]) {
 interface ServeOptions {
   store?: string; import?: string; trust: string[]; host: string; port: number; httpsPort: number; tlsCert?: string; tlsKey?: string;
   responderCert: string[]; responderKey: string[]; responderKeyPassphrase: string[]; workers: number; logDir?: string; pollMs: number; logLevel: string;
+  name?: string; heartbeatMs: number;
 }
 
 export function onlineCommands(program: Command): void {
@@ -77,7 +89,9 @@ export function onlineCommands(program: Command): void {
     .option('--responder-key-passphrase <spec>', 'env:VAR or @FILE: passphrase of an encrypted responder key (one for all, or one per key)', collect, [])
     .option('--workers <n>', 'worker processes (node:cluster)', wholeNumber('--workers'), availableParallelism())
     .option('--log-dir <dir>', 'OCSP access log folder (default: ocsp-access-log next to the store)')
-    .option('--poll-ms <n>', 'how often to look for a newer publication in the store', wholeNumber('--poll-ms'), 2000)
+    .option('--poll-ms <n>', 'how often to look for a newer publication in the store (PostgreSQL also notifies at once)', wholeNumber('--poll-ms'), 2000)
+    .option('--name <name>', 'this responder\'s name in `online status`, events, access-log chains and metric labels (default HOST:PORT)')
+    .option('--heartbeat-ms <n>', 'how often this responder records that it is alive in the store', wholeNumber('--heartbeat-ms'), 5000)
     .option('--log-level <level>', 'pino log level (logs go to stderr)', 'info')
     .action(async function (this: Command, o: ServeOptions) {
       const spec = storeSpec(this, o.store);
@@ -87,7 +101,8 @@ export function onlineCommands(program: Command): void {
       if (o.trust.length > 0 && !o.import) usage('--trust is used with --import');
       if (o.workers < 1) usage('--workers must be at least 1');
       const path = sqlitePath(spec);
-      const logDir = o.logDir ?? (path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('--log-dir is needed with this store'));
+      const logDir = o.logDir ?? (path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('--log-dir is needed with a PostgreSQL store (each responder keeps its own segments)'));
+      const name = o.name ?? `${hostname()}:${o.port}`;
       const responders: ResponderConfig[] = o.responderCert.map((cert, i) => {
         const pass = o.responderKeyPassphrase[o.responderKeyPassphrase.length === 1 ? 0 : i];
         return {
@@ -101,32 +116,34 @@ export function onlineCommands(program: Command): void {
 
       let version: number | undefined;
       if (cluster.isPrimary) {
-        const store = openOnlineStore(spec);
-        try {
+        // Also runs the PostgreSQL migrations once, before the workers start.
+        version = await withStore(spec, async (store) => {
           if (o.import) {
             try {
-              const r = importOne(store, o.import, trustAnchors(o.trust));
+              const r = await importOne(store, o.import, trustAnchors(o.trust));
               process.stderr.write(`${r.text}\n`);
             } catch (e) {
-              if (!(e instanceof CaError) || e.code === 'USAGE') throw e;
+              if (!(e instanceof CaError) || e.code === 'USAGE' || e.code === 'STORE_UNAVAILABLE') throw e;
               process.stderr.write(`rootca: import of ${o.import} refused: ${e.message} [${e.code}]\n`);
             }
           }
-          version = store.latestVersion();
-        } finally {
-          store.close();
-        }
-        if (version === undefined) throw new CaError('NOTHING_TO_SERVE', `the online store ${spec} holds no publication: import one with --import FILE --trust ROOT.pem`);
+          return store.latestVersion();
+        }, name);
+        if (version === undefined) throw new CaError('NOTHING_TO_SERVE', `the online store ${parseStoreLocation(spec).display} holds no publication: import one with --import FILE --trust ROOT.pem`);
       }
 
       await runServer(
-        { store: spec, host: o.host, port: o.port, tls, responders, logDir, pollMs: o.pollMs, logLevel: o.logLevel, logStream: process.stderr, workers: o.workers },
+        {
+          store: spec, name, host: o.host, port: o.port, tls, responders, logDir, pollMs: o.pollMs, heartbeatMs: o.heartbeatMs, logLevel: o.logLevel, logStream: process.stderr, workers: o.workers,
+          // Metric series carry the responder label when it was named or the store is shared.
+          labelMetrics: o.name !== undefined || path === undefined,
+        },
         (l) => {
-          print(this, { repository: `${l.httpUrl}/`, ocsp: `${l.httpUrl}/ocsp`, httpsRepository: l.httpsUrl ? `${l.httpsUrl}/` : undefined, version, workers: l.workers, logDir }, [
+          print(this, { repository: `${l.httpUrl}/`, ocsp: `${l.httpUrl}/ocsp`, httpsRepository: l.httpsUrl ? `${l.httpsUrl}/` : undefined, version, workers: l.workers, logDir, responder: name, store: parseStoreLocation(spec).display }, [
             `Repository  ${l.httpUrl}/`,
             `OCSP        ${l.httpUrl}/ocsp`,
             ...(l.httpsUrl ? [`Repository  ${l.httpsUrl}/ (HTTPS)`, `OCSP        ${l.httpsUrl}/ocsp (HTTPS)`] : []),
-            `Serving publication version ${version} from ${spec} with ${l.workers} worker(s); OCSP access log in ${logDir}`,
+            `Serving publication version ${version} from ${parseStoreLocation(spec).display} as responder ${name} with ${l.workers} worker(s); OCSP access log in ${logDir}`,
           ].join('\n'));
         },
       );
@@ -139,32 +156,46 @@ export function onlineCommands(program: Command): void {
     .option('--store <spec>', STORE_HELP)
     .option('--trust <file>', 'root certificate (PEM or DER) to trust; needed on the first import (repeatable)', collect, [])
     .action(async function (this: Command, file: string, o: { store?: string; trust: string[] }) {
-      const store = openOnlineStore(storeSpec(this, o.store));
-      try {
-        const r = importOne(store, file, trustAnchors(o.trust));
-        print(this, r.json, r.text);
-      } finally {
-        store.close();
-      }
+      const trust = trustAnchors(o.trust);
+      const r = await withStore(storeSpec(this, o.store), (store) => importOne(store, file, trust), `import@${hostname()}`);
+      print(this, r.json, r.text);
+    });
+  online
+    .command('status')
+    .description('the responders seen recently (version served, health), and the last import')
+    .option('--store <spec>', STORE_HELP)
+    .option('--within <seconds>', 'list responders whose last heartbeat is at most this old', wholeNumber('--within'), 30)
+    .action(async function (this: Command, o: { store?: string; within: number }) {
+      const spec = storeSpec(this, o.store);
+      const { responders, lastImport, latest } = await withStore(spec, async (store) => ({
+        responders: await store.responders(o.within * 1000),
+        lastImport: await store.lastImport(),
+        latest: await store.latestVersion(),
+      }));
+      const behind = responders.filter((r) => r.version !== latest);
+      const lines = [
+        `Store        ${parseStoreLocation(spec).display}`,
+        lastImport ? `Last import  version ${lastImport.version} at ${lastImport.importedAt} (SHA-256 ${lastImport.sha256})` : 'Last import  none',
+        `Responders   ${responders.length} seen in the last ${o.within} s${behind.length ? `; ${behind.length} not on version ${latest ?? '-'}` : ''}`,
+        ...responders.map((r) => `  ${r.name.padEnd(24)} pid ${String(r.pid).padEnd(8)} version ${String(r.version ?? '-').padEnd(5)} ${r.status.padEnd(11)} seen ${r.seenAt}  ${r.url ?? ''}${r.problems.length ? `\n      ${r.problems.join('\n      ')}` : ''}`),
+      ];
+      print(this, { store: parseStoreLocation(spec).display, lastImport: lastImport ?? null, responders }, lines.join('\n'));
     });
   online
     .command('verify-log')
     .description('check the OCSP access-log chain: every closed segment present with its SHA-256, each linked to the one before')
     .option('--store <spec>', STORE_HELP)
     .option('--log-dir <dir>', 'a folder holding segments (repeatable: e.g. the live folder and archive copies; default: ocsp-access-log next to the store)', collect, [])
-    .action(async function (this: Command, o: { store?: string; logDir: string[] }) {
+    .option('--responder <name>', 'with PostgreSQL: whose chain (each responder has its own)')
+    .action(async function (this: Command, o: { store?: string; logDir: string[]; responder?: string }) {
       const spec = storeSpec(this, o.store);
       const path = sqlitePath(spec);
-      const dir = o.logDir.length ? o.logDir : [path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('--log-dir is needed with this store')];
-      const store = openOnlineStore(spec);
-      try {
-        const records = store.accessLogSegments();
-        const problems = verifyAccessLogChain(dir, records);
-        print(this, { segments: records.length, lines: records.reduce((n, r) => n + r.lines, 0), problems },
-          problems.length ? problems.join('\n') : `OK: ${records.length} segment(s), ${records.reduce((n, r) => n + r.lines, 0)} request(s), chain intact`);
-        if (problems.length) process.exitCode = 1;
-      } finally {
-        store.close();
-      }
+      if (!path && !o.responder) usage('--responder NAME is needed with a PostgreSQL store (each responder has its own chain; `rootca online status` lists them)');
+      const dir = o.logDir.length ? o.logDir : [path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('--log-dir is needed with a PostgreSQL store')];
+      const records = await withStore(spec, async (store) => store.accessLogSegments(o.responder));
+      const problems = verifyAccessLogChain(dir, records);
+      print(this, { segments: records.length, lines: records.reduce((n, r) => n + r.lines, 0), problems },
+        problems.length ? problems.join('\n') : `OK: ${records.length} segment(s), ${records.reduce((n, r) => n + r.lines, 0)} request(s), chain intact`);
+      if (problems.length) process.exitCode = 1;
     });
 }

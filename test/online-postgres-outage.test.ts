@@ -1,0 +1,110 @@
+/**
+ * Issue 9: responders keep answering while PostgreSQL is down. The machine's PostgreSQL is
+ * shared with other tests, so this test runs a PostgreSQL of its own (initdb + pg_ctl on a free
+ * loopback port) and stops it with `pg_ctl stop -m fast` while OCSP requests stream to two
+ * responders: not one request may fail. /healthz says degraded (still serving the version in
+ * memory) while the database is away; once it is back, the responders reconnect and pick up
+ * the next import.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { REPO } from './helpers.ts';
+import { OnlineFixture, runAsync } from './online-fixtures.ts';
+import { freePort, healthz, PrivatePostgres, startResponder, stopResponder, waitFor, withDatabase, type ResponderProcess } from './online-postgres-fixtures.ts';
+
+let f: OnlineFixture;
+let pg: PrivatePostgres | undefined;
+let url: string;
+const responders: ResponderProcess[] = [];
+
+const cli = (args: string[]) => runAsync(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), ...args]);
+
+/** Sends the same OCSP POST to the responders in turn, `concurrency` at a time, until stopped. */
+function load(request: Buffer, expected: Buffer, concurrency: number) {
+  let running = true;
+  const stats = { ok: 0, failed: 0, errors: [] as string[] };
+  const worker = async (n: number) => {
+    for (let i = n; running; i++) {
+      const r = responders[i % responders.length]!;
+      try {
+        const res = await fetch(`${r.url}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: new Uint8Array(request) });
+        const body = Buffer.from(await res.arrayBuffer());
+        if (res.status === 200 && body.equals(expected)) stats.ok++;
+        else {
+          stats.failed++;
+          stats.errors.push(`${r.name}: HTTP ${res.status}, ${body.length} bytes`);
+        }
+      } catch (e) {
+        stats.failed++;
+        stats.errors.push(`${r.name}: ${(e as Error).message}`);
+      }
+    }
+  };
+  const done = Promise.all(Array.from({ length: concurrency }, (_, n) => worker(n)));
+  return { stats, stop: async () => { running = false; await done; return stats; } };
+}
+
+before(async () => {
+  f = new OnlineFixture();
+  pg = await PrivatePostgres.create();
+  const admin = (await import('pg')).default;
+  const c = new admin.Client({ connectionString: pg.url });
+  await c.connect();
+  await c.query('CREATE DATABASE rootca');
+  await c.end();
+  url = withDatabase(pg.url, 'rootca');
+});
+
+after(async () => {
+  await Promise.all(responders.map((r) => stopResponder(r)));
+  await pg?.destroy();
+});
+
+describe('PostgreSQL stopped under load', { timeout: 180_000 }, () => {
+  it('zero failed OCSP requests while PostgreSQL is down; degraded, then ready; the next import is picked up after it is back', async () => {
+    const imp = await cli(['online', 'import', f.write('v1.json', await f.publication({ version: 1 })), '--store', url, '--trust', f.rsa.pem, '--trust', f.ec.pem]);
+    assert.equal(imp.status, 0, imp.stderr);
+    for (const i of [1, 2]) {
+      responders.push(await startResponder({ store: url, name: `o${i}`, port: await freePort(), logDir: f.path(`log-o${i}`), home: f.path('home'), extra: ['--poll-ms', '500', '--heartbeat-ms', '1000'] }));
+    }
+    // The request and the answer every responder must keep giving (pre-signed bytes of version 1).
+    const req = f.path('sub2.req');
+    const first = await runAsync('openssl', ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub2').pem, '-no_nonce', '-reqout', req, '-url', `${responders[0]!.url}/ocsp`, '-CAfile', f.rsa.pem, '-respout', f.path('sub2.resp')]);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /sub2\.pem: good/);
+
+    const l = load(readFileSync(req), readFileSync(f.path('sub2.resp')), 4);
+    await new Promise((r) => setTimeout(r, 500));
+    await pg!.stop();
+    for (const r of responders) {
+      await waitFor(`${r.name} notices the database is gone`, 10_000, async () => {
+        const h = await healthz(r.url);
+        return h.status === 'degraded' && h.version === 1 && !h.store.reachable;
+      });
+    }
+    const h = await healthz(responders[0]!.url);
+    assert.match(h.problems.join('\n'), /the online store postgres:\/\/postgres@127\.0\.0\.1:\d+\/rootca is unreachable since .*; serving version 1 from memory/);
+    await new Promise((r) => setTimeout(r, 1000)); // keep the load on a while longer with the database away
+    const during = l.stats.ok;
+    await pg!.start();
+    for (const r of responders) await waitFor(`${r.name} reconnects`, 15_000, async () => (await healthz(r.url)).status === 'ready');
+    const stats = await l.stop();
+    assert.equal(stats.failed, 0, stats.errors.slice(0, 5).join('\n'));
+    assert.ok(during > 50, `requests answered while the load ran: ${during}`);
+
+    const v2 = f.write('v2.json', await f.publication({ version: 2, revoked: { '9b22c0de0002': { at: new Date('2026-03-04T05:06:07Z'), reason: 'superseded' } } }));
+    const imp2 = await cli(['online', 'import', v2, '--store', url]);
+    assert.equal(imp2.status, 0, imp2.stderr);
+    for (const r of responders) {
+      await waitFor(`${r.name} serves version 2`, 5000, async () => (await healthz(r.url)).version === 2);
+      const o = await runAsync('openssl', ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub2').pem, '-no_nonce', '-url', `${r.url}/ocsp`, '-CAfile', f.rsa.pem]);
+      assert.match(o.stdout, /sub2\.pem: revoked/, o.stderr);
+      assert.match(o.stderr, /Response verify OK/);
+    }
+    const metrics = await (await fetch(`${responders[0]!.url}/metrics`)).text();
+    assert.match(metrics, /rootca_store_errors_total\{responder="o1"\} [1-9]/);
+    assert.match(metrics, /rootca_store_up\{responder="o1"\} 1/);
+  });
+});

@@ -1,0 +1,173 @@
+/**
+ * Issue 9: many stateless responders over PostgreSQL. Three `rootca serve --store postgres://…`
+ * processes on their own loopback ports follow one database: an import reaches every one of
+ * them (LISTEN/NOTIFY; the poll interval is set to 60 s so only a notice explains a quick
+ * switch), all answer `openssl ocsp` with the same bytes, a tampered or older publication
+ * changes nothing anywhere, and losing one responder leaves the others answering.
+ * Each run uses a database of its own (CREATE DATABASE rootca_test_<random>, dropped after).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CaError } from '../src/errors.ts';
+import { PG_ONLINE_MIGRATIONS, PgOnlineStore } from '../src/server/pg-online-store.ts';
+import { REPO } from './helpers.ts';
+import { OnlineFixture, runAsync } from './online-fixtures.ts';
+import { createTestDatabase, freePort, healthz, startResponder, stopResponder, waitFor, type ResponderProcess } from './online-postgres-fixtures.ts';
+
+const SUB2 = '9b22c0de0002';
+const REVOKED_AT = new Date('2026-01-02T03:04:05Z');
+
+let f: OnlineFixture;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let files: { v1: string; v2: string; tampered: string };
+const responders: ResponderProcess[] = [];
+
+const cli = (args: string[]) => runAsync(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), ...args]);
+
+/** `openssl ocsp` against one responder; returns its text output and the response bytes. */
+async function ocsp(r: ResponderProcess, cert: string): Promise<{ text: string; der: Buffer }> {
+  const c = f.cert(cert);
+  const issuer = c.ca === 'rsaroot' ? f.rsa.pem : f.ec.pem;
+  const out = f.path(`resp-${r.name}-${cert}-${Date.now()}.der`);
+  const res = await runAsync('openssl', ['ocsp', '-issuer', issuer, '-cert', c.pem, '-url', `${r.url}/ocsp`, '-CAfile', issuer, '-no_nonce', '-respout', out]);
+  assert.equal(res.status, 0, `${r.name}: ${res.stderr}`);
+  return { text: res.stdout + res.stderr, der: readFileSync(out) };
+}
+
+before(async () => {
+  f = new OnlineFixture();
+  const v2 = await f.publication({ version: 2, revoked: { [SUB2]: { at: REVOKED_AT, reason: 'keyCompromise' } } });
+  const file = JSON.parse(v2.toString()) as { signature: string };
+  const sig = Buffer.from(file.signature, 'base64');
+  sig[sig.length - 1] ^= 0x01;
+  file.signature = sig.toString('base64');
+  files = { v1: f.write('v1.json', await f.publication({ version: 1 })), v2: f.write('v2.json', v2), tampered: f.write('v2-tampered.json', JSON.stringify(file)) };
+  db = await createTestDatabase();
+});
+
+after(async () => {
+  await Promise.all(responders.map((r) => stopResponder(r)));
+  await db?.drop();
+});
+
+describe('PostgreSQL online store: schema', () => {
+  it('five stores opening a fresh database at once apply each migration exactly once; a newer schema is refused', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const stores = await Promise.all([1, 2, 3, 4, 5].map((i) => PgOnlineStore.open(fresh.url, { responder: `m${i}` })));
+      assert.deepEqual(await stores[0]!.schemaVersions(), PG_ONLINE_MIGRATIONS.map((m) => m.version));
+      await Promise.all(stores.map((s) => s.close()));
+      const pg = (await import('pg')).default;
+      const c = new pg.Client({ connectionString: fresh.url });
+      await c.connect();
+      await c.query("INSERT INTO rootca_online_schema (version, description, applied_at) VALUES (99, 'from the future', now())");
+      await c.end();
+      await assert.rejects(PgOnlineStore.open(fresh.url), (e: unknown) => e instanceof CaError && e.code === 'STORE_TOO_NEW' && /schema version 99, newer than this rootca knows/.test(e.message));
+      await assert.rejects(PgOnlineStore.open('postgres://postgres@127.0.0.1:1/nothing'), (e: unknown) => e instanceof CaError && e.code === 'STORE_UNAVAILABLE');
+    } finally {
+      await fresh.drop();
+    }
+  });
+});
+
+describe('three responders over one PostgreSQL database', { timeout: 180_000 }, () => {
+  it('rootca online import writes version 1; three responders start on their own ports and answer identically', async () => {
+    const imp = await cli(['online', 'import', files.v1, '--store', db.url, '--trust', f.rsa.pem, '--trust', f.ec.pem]);
+    assert.equal(imp.status, 0, imp.stderr);
+    assert.match(imp.stdout, /^Imported publication version 1 of online-test/m);
+    const ports = [await freePort(), await freePort(), await freePort()];
+    responders.push(...await Promise.all(ports.map((port, i) => startResponder({
+      store: db.url, name: `r${i + 1}`, port, logDir: f.path(`log-r${i + 1}`), home: f.path('home'), extra: ['--poll-ms', '60000', '--heartbeat-ms', '1000'],
+    }))));
+    const answers = await Promise.all(responders.map((r) => ocsp(r, 'sub2')));
+    for (const [i, a] of answers.entries()) {
+      assert.match(a.text, /Response verify OK/);
+      assert.match(a.text, /sub2\.pem: good/);
+      assert.ok(a.der.equals(answers[0]!.der), `responder r${i + 1} sends the same bytes as r1`);
+    }
+    const ec = await Promise.all(responders.map((r) => ocsp(r, 'ecsub')));
+    for (const a of ec) assert.ok(a.der.equals(ec[0]!.der) && /ecsub\.pem: good/.test(a.text));
+    for (const r of responders) {
+      const h = await healthz(r.url);
+      assert.equal(h.status, 'ready');
+      assert.equal(h.version, 1);
+      assert.equal(h.responder, r.name);
+      assert.equal(h.store.notifications, 'listening');
+    }
+  });
+
+  it('a newer import with a revocation: all three say revoked within 5 s', async () => {
+    const imp = await cli(['online', 'import', files.v2, '--store', db.url]);
+    assert.equal(imp.status, 0, imp.stderr);
+    const started = Date.now();
+    await Promise.all(responders.map((r) => waitFor(`${r.name} serves version 2`, 5000, async () => (await healthz(r.url)).version === 2)));
+    const took = Date.now() - started;
+    assert.ok(took < 5000, `all switched in ${took} ms`);
+    const answers = await Promise.all(responders.map((r) => ocsp(r, 'sub2')));
+    for (const a of answers) {
+      assert.match(a.text, /Response verify OK/);
+      assert.match(a.text, /sub2\.pem: revoked/);
+      assert.match(a.text, /Reason: keyCompromise/);
+      assert.match(a.text, /Revocation Time: Jan {2}2 03:04:05 2026 GMT/);
+      assert.ok(a.der.equals(answers[0]!.der));
+    }
+  });
+
+  it('a tampered and an older publication are refused with clear messages and change nothing anywhere', async () => {
+    const bad = await cli(['online', 'import', files.tampered, '--store', db.url]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /manifest signature .* does not verify .*\[PUBLICATION_INVALID\]/);
+    const old = await cli(['online', 'import', files.v1, '--store', db.url]);
+    assert.equal(old.status, 1);
+    assert.match(old.stderr, /version 1 is not newer than the current 2 \[PUBLICATION_STALE\]/);
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const r of responders) {
+      const h = await healthz(r.url);
+      assert.equal(h.version, 2, `${r.name} still serves version 2`);
+      assert.equal(h.status, 'ready', `${r.name}: ${h.problems.join('; ')}`);
+      assert.match((await ocsp(r, 'sub2')).text, /sub2\.pem: revoked/);
+    }
+    const store = await PgOnlineStore.open(db.url);
+    try {
+      assert.equal(await store.latestVersion(), 2);
+      const kinds = (await store.serverEvents()).filter((e) => e.kind.startsWith('import')).map((e) => `${e.kind}:${(e.detail.code as string | undefined) ?? e.detail.version}`);
+      assert.deepEqual(kinds, ['import:1', 'import:2', 'import-refused:PUBLICATION_INVALID', 'import-refused:PUBLICATION_STALE']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rootca online status lists the three responders with their version and the last import; metrics are labelled per responder', async () => {
+    await new Promise((r) => setTimeout(r, 1200)); // one heartbeat after the switch at least
+    const st = await cli(['online', 'status', '--store', db.url, '--json']);
+    assert.equal(st.status, 0, st.stderr);
+    const j = JSON.parse(st.stdout) as { lastImport: { version: number }; responders: { name: string; version: number; status: string; url: string }[] };
+    assert.equal(j.lastImport.version, 2);
+    assert.deepEqual(j.responders.map((r) => `${r.name} v${r.version} ${r.status}`), ['r1 v2 ready', 'r2 v2 ready', 'r3 v2 ready']);
+    assert.deepEqual(j.responders.map((r) => r.url), responders.map((r) => r.url));
+    const text = await cli(['online', 'status', '--store', db.url]);
+    assert.match(text.stdout, /^Last import {2}version 2 at /m);
+    assert.match(text.stdout, /^Responders {3}3 seen in the last 30 s$/m);
+    const metrics = await (await fetch(`${responders[1]!.url}/metrics`)).text();
+    assert.match(metrics, /rootca_publication_version\{responder="r2"\} 2/);
+    assert.match(metrics, /rootca_ocsp_responses_total\{cert_status="revoked",source="presigned",responder="r2"\} [1-9]/);
+    assert.match(metrics, /rootca_store_up\{responder="r2"\} 1/);
+  });
+
+  it('one responder killed: the others keep answering; a stopped one has its access-log chain recorded centrally', async () => {
+    const [r1, r2, r3] = responders as [ResponderProcess, ResponderProcess, ResponderProcess];
+    r3.child.kill('SIGKILL');
+    await r3.exited;
+    for (const r of [r1, r2]) assert.match((await ocsp(r, 'sub1')).text, /sub1\.pem: good/);
+    await stopResponder(r1); // SIGTERM: closes its open access-log segment and records its digest
+    assert.match((await ocsp(r2, 'sub2')).text, /sub2\.pem: revoked/);
+    const v = await cli(['online', 'verify-log', '--store', db.url, '--responder', 'r1', '--log-dir', f.path('log-r1')]);
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /^OK: [1-9]\d* segment\(s\), [1-9]\d* request\(s\), chain intact$/m);
+    const noName = await cli(['online', 'verify-log', '--store', db.url, '--log-dir', f.path('log-r1')]);
+    assert.equal(noName.status, 2);
+    assert.match(noName.stderr, /--responder NAME is needed with a PostgreSQL store/);
+  });
+});
