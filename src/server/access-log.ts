@@ -72,6 +72,17 @@ export interface OcspAccessEntry {
   reason?: string;
 }
 
+/** The fields of an OCSP line between "ip" and "us" (names, hex and numbers only: nothing to escape). */
+export function ocspAccessFields(e: Omit<OcspAccessEntry, 'ip' | 'micros' | 'reason'>): string {
+  let line = `,"m":"${e.method}","http":${e.http},"r":"${e.outcome}","src":"${e.source}"`;
+  if (e.ca !== undefined) line += `,"ca":"${e.ca}"`;
+  if (e.hash !== undefined) line += `,"h":"${e.hash}"`;
+  if (e.serials.length) line += `,"sn":["${e.serials.join('","')}"]`;
+  if (e.nonce) line += ',"n":true';
+  if (e.version !== undefined) line += `,"v":${e.version}`;
+  return `${line},"len":${e.length}`;
+}
+
 /** Buffered, hourly, gzip-on-close, hash-chained access log of one process. */
 export class AccessLog {
   private readonly o: Required<Omit<AccessLogOptions, 'onError'>> & Pick<AccessLogOptions, 'onError'>;
@@ -115,15 +126,22 @@ export class AccessLog {
   appendOcsp(e: OcspAccessEntry): void {
     if (this.stopped) return;
     try {
-      let line = `,"ip":${JSON.stringify(e.ip)},"m":"${e.method}","http":${e.http},"r":"${e.outcome}","src":"${e.source}"`;
-      if (e.ca !== undefined) line += `,"ca":"${e.ca}"`;
-      if (e.hash !== undefined) line += `,"h":"${e.hash}"`;
-      if (e.serials.length) line += `,"sn":["${e.serials.join('","')}"]`;
-      if (e.nonce) line += ',"n":true';
-      if (e.version !== undefined) line += `,"v":${e.version}`;
-      line += `,"len":${e.length},"us":${e.micros}`;
-      if (e.reason !== undefined) line += `,"why":${JSON.stringify(e.reason)}`;
-      this.appendLine(this.stamp(), `${line}}`);
+      const why = e.reason !== undefined ? `,"why":${JSON.stringify(e.reason)}}` : '}';
+      this.appendLine(this.stamp(), `,"ip":${JSON.stringify(e.ip ?? '')}${ocspAccessFields(e)},"us":${e.micros}${why}`);
+    } catch (err) {
+      this.o.onError?.(err);
+    }
+  }
+
+  /**
+   * The same line as appendOcsp, from parts the caller prepared once per answer: `ipField`
+   * (`,"ip":"…"`) and `fields` (ocspAccessFields of an entry without a reason). The OCSP fast
+   * path's way of logging every request without formatting each one.
+   */
+  appendOcspPrepared(ipField: string, fields: string, micros: number): void {
+    if (this.stopped) return;
+    try {
+      this.appendLine(this.stamp(), `${ipField}${fields},"us":${micros}}`);
     } catch (err) {
       this.o.onError?.(err);
     }

@@ -23,8 +23,9 @@ import { derToPem } from '../pki/pem.ts';
 import { MEDIA_TYPES } from '../publish/format.ts';
 import { verifyPublication, type VerifiedPublication } from '../publish/verify.ts';
 import { AccessLog } from './access-log.ts';
+import { installFastPath } from './fast-path.ts';
 import { createMetrics, type ServerMetrics } from './metrics.ts';
-import { answerOcspRequest, errorAnswer, PresignedAnswerCache, type ServingState } from './ocsp-responder.ts';
+import { answerOcspRequest, decodeOcspGetPath, errorAnswer, PresignedAnswerCache, type ServingState } from './ocsp-responder.ts';
 import type { AccessLogSegmentRecord, Awaitable, ServingStore, SqliteOnlineStore } from './online-store.ts';
 import { PublicationFollower, type StoreConnection } from './publication-follower.ts';
 import { PAGE_CSS_HASH, renderRepositoryPage } from './repository-page.ts';
@@ -218,23 +219,6 @@ function send304OrBody(req: FastifyRequest, reply: FastifyReply, etag: string, b
   return reply.send(body);
 }
 
-function decodeGetRequest(rawUrl: string, prefix: string, limit: number): { der?: Buffer; httpStatus?: number; reason?: string } {
-  const q = rawUrl.indexOf('?');
-  const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
-  const enc = path.slice(prefix.length);
-  if (enc.length > Math.ceil(limit / 3) * 4 * 3) return { httpStatus: 414, reason: 'request URI too long' };
-  let b64: string;
-  try {
-    b64 = decodeURIComponent(enc);
-  } catch {
-    return { reason: 'bad percent-encoding' };
-  }
-  // RFC 6960 A.1: base64 of the DER, URL-encoded; url-safe base64 (RFC 4648 5) accepted as well.
-  b64 = b64.replace(/-/g, '+').replace(/_/g, '/');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.replace(/=+$/, '').length % 4 === 1) return { reason: 'not base64' };
-  return { der: Buffer.from(b64, 'base64') };
-}
-
 function registerRoutes(app: FastifyInstance, ctx: Context): void {
   const limit = ctx.opts.ocspBodyLimit;
 
@@ -311,7 +295,7 @@ function registerRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/', { bodyLimit: limit }, post);
   app.get('/ocsp/*', (req, reply) => {
     const url = req.raw.url ?? '';
-    return answer(req, reply, 'GET', `g${url}`, () => decodeGetRequest(url, '/ocsp/', limit));
+    return answer(req, reply, 'GET', `g${url}`, () => decodeOcspGetPath(url, '/ocsp/', limit));
   });
   app.get('/ocsp', (req, reply) => answer(req, reply, 'GET', '', () => ({ reason: 'no request in the URL' })));
 
@@ -477,6 +461,15 @@ export async function startServer<S extends ServingStore = ServingStore>(options
       if (problems.length) throw new CaError('RESPONDER_INVALID', `delegated responder refused: ${problems.join('; ')}`);
     }
     registerRoutes(http, ctx);
+    // Repeated pre-signed OCSP requests are answered before fastify (fast-path.ts); all else reaches it.
+    const fastPath = installFastPath(http.server, {
+      state: () => ctx.state, answers: ctx.answers, clock, metrics, accessLog,
+      bodyLimit: ctx.opts.ocspBodyLimit, keepAliveSeconds: Math.floor(http.server.keepAliveTimeout / 1000),
+    });
+    http.addHook('preClose', (done) => {
+      fastPath.close();
+      done();
+    });
     await http.listen({ host, port: options.port ?? 8080 });
     const httpPort = (http.server.address() as { port: number }).port;
     httpUrl = urlOf('http', host, httpPort);

@@ -111,6 +111,45 @@ function signLive(state: ServingState, responder: DelegatedResponder, ca: Verifi
   };
 }
 
+/** What the decisions need to know about a parsed request (see the header comment). */
+function situation(state: ServingState, req: ParsedOcspRequest, now: Date) {
+  const pub = state.publication;
+  const cas = req.certIds.map((id) => pub.issuers.get(issuerKeyOf(id.hashAlgorithm, id.issuerNameHash, id.issuerKeyHash)));
+  const ca = cas[0];
+  const oneCa = ca !== undefined && cas.every((c) => c === ca);
+  const responder = oneCa ? state.responders.get(ca.name) : undefined;
+  const usable = responder && now >= responder.cert.notBefore && now <= responder.cert.notAfter ? responder : undefined;
+  return { pub, cas, ca, usable };
+}
+
+/** The pre-signed answer when the decisions give one (one CertID, stored response, no reason to sign live). */
+function presignedFor(state: ServingState, req: ParsedOcspRequest, now: Date, s: ReturnType<typeof situation>): OcspAnswer | undefined {
+  if (req.certIds.length !== 1 || req.hasUnsupportedCriticalExtension) return undefined;
+  const pre = s.pub.index.get(certIdLookupKey(req.certIds[0]!));
+  const fresh = pre && pre.nextUpdate >= now;
+  if (!pre || (s.usable && (req.nonce !== undefined || !fresh))) return undefined;
+  return {
+    body: pre.der, source: 'presigned', outcome: pre.status.status, cacheable: true, thisUpdate: pre.thisUpdate, nextUpdate: pre.nextUpdate, ca: pre.ca, etag: `"${pre.sha256}"`,
+    serials: req.certIds.map((c) => c.serialHex), hash: req.certIds[0]!.hashAlgorithm, nonce: req.nonce !== undefined,
+  };
+}
+
+/**
+ * The answer answerOcspRequest gives when it is a stored pre-signed response; undefined when
+ * it would be anything else (signed live, an error). For the OCSP fast path, which answers
+ * only pre-signed responses itself.
+ */
+export function presignedAnswerTo(state: ServingState | undefined, der: Uint8Array, now: Date): OcspAnswer | undefined {
+  if (!state) return undefined;
+  let req: ParsedOcspRequest;
+  try {
+    req = parseOcspRequest(der);
+  } catch {
+    return undefined;
+  }
+  return presignedFor(state, req, now, situation(state, req, now));
+}
+
 /** Answers one DER OCSPRequest from `state` at `now`. Never throws for any input bytes. */
 export function answerOcspRequest(state: ServingState | undefined, der: Uint8Array, now: Date, o: AnswerOptions = {}): OcspAnswer {
   if (!state) return errorAnswer('tryLater', { reason: 'no publication imported yet' });
@@ -123,20 +162,10 @@ export function answerOcspRequest(state: ServingState | undefined, der: Uint8Arr
   const base = { serials: req.certIds.map((c) => c.serialHex), hash: req.certIds[0]!.hashAlgorithm, nonce: req.nonce !== undefined };
   if (req.hasUnsupportedCriticalExtension) return errorAnswer('malformedRequest', { ...base, reason: 'unsupported critical extension' });
 
-  const pub = state.publication;
-  const cas = req.certIds.map((id) => pub.issuers.get(issuerKeyOf(id.hashAlgorithm, id.issuerNameHash, id.issuerKeyHash)));
-  const ca = cas[0];
-  const oneCa = ca !== undefined && cas.every((c) => c === ca);
-  const responder = oneCa ? state.responders.get(ca.name) : undefined;
-  const usable = responder && now >= responder.cert.notBefore && now <= responder.cert.notAfter ? responder : undefined;
-
-  if (req.certIds.length === 1) {
-    const pre = pub.index.get(certIdLookupKey(req.certIds[0]!));
-    const fresh = pre && pre.nextUpdate >= now;
-    if (pre && (!usable || (req.nonce === undefined && fresh))) {
-      return { body: pre.der, source: 'presigned', outcome: pre.status.status, cacheable: true, thisUpdate: pre.thisUpdate, nextUpdate: pre.nextUpdate, ca: pre.ca, etag: `"${pre.sha256}"`, ...base };
-    }
-  }
+  const s = situation(state, req, now);
+  const { cas, ca, usable } = s;
+  const pre = presignedFor(state, req, now, s);
+  if (pre) return pre;
   if (usable) {
     try {
       return signLive(state, usable, ca!, req, now, o);
@@ -147,6 +176,27 @@ export function answerOcspRequest(state: ServingState | undefined, der: Uint8Arr
   if (cas.some((c) => c === undefined)) return errorAnswer('unauthorized', { ...base, reason: 'issuer is not a published CA' });
   if (req.certIds.length > 1) return errorAnswer('malformedRequest', { ...base, ca: ca!.name, reason: 'several CertIDs that no one response answers (RFC 5019 2.1.1)' });
   return errorAnswer('unauthorized', { ...base, ca: ca!.name, reason: 'no pre-signed response and no delegated responder' });
+}
+
+/**
+ * The DER request in a GET URL (RFC 6960 A.1: base64 of the DER, URL-encoded; url-safe base64,
+ * RFC 4648 5, accepted as well), or why there is none: `httpStatus` 414 for a URL longer than
+ * `limit` bytes of request can make, otherwise `reason` (the answer is malformedRequest).
+ */
+export function decodeOcspGetPath(rawUrl: string, prefix: string, limit: number): { der?: Buffer; httpStatus?: number; reason?: string } {
+  const q = rawUrl.indexOf('?');
+  const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
+  const enc = path.slice(prefix.length);
+  if (enc.length > Math.ceil(limit / 3) * 4 * 3) return { httpStatus: 414, reason: 'request URI too long' };
+  let b64: string;
+  try {
+    b64 = decodeURIComponent(enc);
+  } catch {
+    return { reason: 'bad percent-encoding' };
+  }
+  b64 = b64.replace(/-/g, '+').replace(/_/g, '/');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.replace(/=+$/, '').length % 4 === 1) return { reason: 'not base64' };
+  return { der: Buffer.from(b64, 'base64') };
 }
 
 /**
