@@ -141,6 +141,31 @@ export const OPERATIONS = {
     slots: { operator: 'ca-administrator', witness: 'operation-manager' },
     distinct: [['operator', 'witness']],
   },
+  'document.propose': {
+    cps: '1.5.1 the CPS is "maintained and administered by SECOM"; 5.2.1 Person Responsible for Services "Approves CA Systems/operational procedure changes"',
+    slots: { submitter: 'person-responsible' },
+    distinct: [],
+  },
+  'document.decide': {
+    cps: '1.5.4 "published in the repository as developed and revised under approval of the SECOM Certification Services Improvement Committee"; 5.2.1 Committee "Approves development/amendment/termination of this CPS and the relevant CP"; 5.2.4 the one who drafts does not approve',
+    slots: { approver: 'improvement-committee' },
+    distinct: [['approver', 'submitter']],
+  },
+  'document.publish': {
+    cps: '2.3 "This CPS and the relevant CP are published in the Repository as revised"; 9.12.1 the version number is raised by the kind of amendment',
+    slots: { authoriser: 'person-responsible' },
+    distinct: [],
+  },
+  'document.claim': {
+    cps: '9.12.2 "Subscribers may make claims within a week of such notification"; 5.2.1 the RA receives what Subscribers send',
+    slots: { recorder: 'ra-officer' },
+    distinct: [],
+  },
+  'policy.register': {
+    cps: '1.2 "The Services may add a new CP in the future"; 5.2.1 Person Responsible "Approves CA Systems/operational procedure changes"; 5.2.2 two persons',
+    slots: { authoriser: 'person-responsible', witness: 'operation-manager' },
+    distinct: [['authoriser', 'witness']],
+  },
 } as const satisfies Record<string, OperationRule>;
 
 export type Operation = keyof typeof OPERATIONS;

@@ -7,9 +7,10 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CaError } from '../errors.ts';
-import type { CaCertificateMeta, CertificateMeta, OcspResponseMeta } from '../publish/format.ts';
+import type { CaCertificateMeta, CaStatus, CertificateMeta, DocumentMeta, Manifest, OcspResponseMeta } from '../publish/format.ts';
 import { writePublication, type PublicationInput } from '../publish/write.ts';
 import { listCas } from './cas.ts';
+import { documentsForPublication, recordDocumentNotice, type DocumentNotice } from './documents.ts';
 import { listIssued } from './certificates.ts';
 import type { Installation } from './installation.ts';
 import { exportTranscript, failSession, openKeySession, refuser } from './key-session.ts';
@@ -35,13 +36,22 @@ export interface PublishResult {
 
 const ACTION = 'publication.sign';
 
+/**
+ * What relying parties are told about a CA (CPS 5.7.3, 5.8): compromised or terminated as
+ * recorded; any other stored state (e.g. a termination only announced) is still active.
+ */
+export function publishedCaStatus(stored: string): CaStatus {
+  return stored === 'compromised' || stored === 'terminated' ? stored : 'active';
+}
+
 /** What would be published now, and what is missing. */
-export function gatherPublication(inst: Installation, version: number): { input: Omit<PublicationInput, 'signerCa'>; warnings: string[] } {
+export function gatherPublication(inst: Installation, version: number): { input: Omit<PublicationInput, 'signerCa'>; warnings: string[]; noticed: DocumentNotice[] } {
   const now = inst.clock.now();
   const warnings: string[] = [];
   const cas = listCas(inst);
   const certificates = listIssued(inst);
   const byId = new Map(certificates.map((c) => [c.id, c]));
+  const { documents, noticed } = documentsForPublication(inst, now);
   const input: Omit<PublicationInput, 'signerCa'> = {
     installation: inst.config.installation.name,
     version,
@@ -51,7 +61,7 @@ export function gatherPublication(inst: Installation, version: number): { input:
       const crl = currentCrl(inst, c.id);
       if (!crl) warnings.push(`${c.name} has no CRL yet: run rootca crl issue --ca ${c.name}`);
       else if (Date.parse(crl.nextUpdate) < now.getTime()) warnings.push(`${c.name}'s CRL #${crl.crlNumber} expired on ${crl.nextUpdate}`);
-      const meta: CaCertificateMeta = { subject: c.subject, notBefore: c.notBefore, notAfter: c.notAfter, fingerprint: c.certificateSha256, status: c.status as CaCertificateMeta['status'] };
+      const meta: CaCertificateMeta = { subject: c.subject, notBefore: c.notBefore, notAfter: c.notAfter, fingerprint: c.certificateSha256, status: publishedCaStatus(c.status) };
       return { name: c.name, certificateDer: c.certificateDer, meta, ...(crl ? { crl: { der: crl.der, meta: { crlNumber: String(crl.crlNumber), thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate } } } : {}) };
     }),
     certificates: certificates.map((c) => {
@@ -62,7 +72,7 @@ export function gatherPublication(inst: Installation, version: number): { input:
       return { ca: c.caName, der: c.der, meta };
     }),
     ocspResponses: [],
-    documents: [],
+    documents,
   };
   for (const ca of cas) {
     const responses = currentOcspResponses(inst, ca.id);
@@ -80,7 +90,12 @@ export function gatherPublication(inst: Installation, version: number): { input:
       }
     }
   }
-  return { input, warnings };
+  return { input, warnings, noticed };
+}
+
+/** The documents' versions and digests as the audit event records them (R-10.1). */
+function documentDigests(m: Manifest): { path: string; version: string; sha256: string }[] {
+  return m.items.filter((i) => i.kind === 'document').map((i) => ({ path: i.path, version: (i.meta as DocumentMeta).version, sha256: i.sha256 }));
 }
 
 export async function publish(inst: Installation, p: PublishParams): Promise<PublishResult> {
@@ -90,13 +105,15 @@ export async function publish(inst: Installation, p: PublishParams): Promise<Pub
   const version = ((inst.db.prepare('SELECT max(version) AS v FROM publications').get() as { v: number | null }).v ?? 0) + 1;
   const s = await openKeySession(inst, { operation: ACTION, caName: p.signerCa, operator: p.operator, witness: p.witness, passphrases: p.passphrases, describe: { version } });
   try {
-    const { input, warnings } = gatherPublication(inst, version);
+    const { input, warnings, noticed } = gatherPublication(inst, version);
     const algorithm = statusSignatureAlgorithm(s.ca);
     const written = await writePublication({ ...input, signerCa: s.ca.name }, async (bytes) => ({ algorithm, signature: await s.sign(bytes, algorithm, `publication v${version} manifest`) }));
     // The version is recorded before the file is written: a version number is never handed out twice.
     const t = inst.db.transaction(() => {
       inst.db.prepare('INSERT INTO publications (version, created_at, signer_ca, sha256, items, ceremony_id) VALUES (?,?,?,?,?,?)').run(version, written.manifest.createdAt, s.ca.name, written.sha256, written.manifest.items.length, s.ceremonyId);
-      inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'publication.written', target: s.ca.name, outcome: 'success', details: { version, sha256: written.sha256, items: written.manifest.items.length, warnings, path, ceremonyId: s.ceremonyId, ...s.evidence() } });
+      // The first publication that carries a document version is its notice: the claim period starts (CPS 9.12.2).
+      recordDocumentNotice(inst, version, input.createdAt, noticed);
+      inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'publication.written', target: s.ca.name, outcome: 'success', details: { version, sha256: written.sha256, items: written.manifest.items.length, documents: documentDigests(written.manifest), warnings, path, ceremonyId: s.ceremonyId, ...s.evidence() } });
       return s.transcript({ inputs: [], outputs: [{ name: `publication v${version}`, sha256: written.sha256 }], details: { version, items: written.manifest.items.length, warnings, keyActivations: s.signatures } });
     }).immediate();
     writeFileSync(path, written.bytes, { flag: 'wx' });

@@ -25,8 +25,13 @@ export interface CaCertificateMeta {
   notAfter: string;
   /** SHA-256 of the DER, hex. */
   fingerprint: string;
-  status: 'active' | 'terminated' | 'compromised';
+  /**
+   * The CA's state (cas.status): 'compromised' after a CA-key compromise (CPS 5.7.3),
+   * 'terminated' after termination (CPS 5.8); the Repository shows it beside the CA.
+   */
+  status: CaStatus;
 }
+export type CaStatus = 'active' | 'terminated' | 'compromised';
 export interface CrlMeta {
   crlNumber: string; // decimal
   thisUpdate: string;
@@ -51,10 +56,26 @@ export interface CertificateMeta {
   revokedAt?: string;
   reason?: RevocationReason;
 }
+/**
+ * A CPS or CP (R-10.1; CPS 2.2, 9.12). Each document name has up to three kinds of item:
+ *  - 'version' (the default when `role` is absent): the exact text of one version, as approved;
+ *  - 'latest': the same bytes as the newest version, at a URL that does not change;
+ *  - 'history': the version history (version, date, kind of amendment, description, SHA-256).
+ */
 export interface DocumentMeta {
   title: string;
+  /** Of this version; for 'latest' and 'history', the newest version. */
   version: string;
+  role?: DocumentRole;
+  /** When the version was published (its amendment recorded; CPS 9.12.1). */
+  publishedAt?: string;
+  /** A critical amendment raises the major version, a non-critical one the minor (CPS 9.12.1). */
+  critical?: boolean;
+  description?: string;
+  /** End of the one-week claim period (CPS 9.12.2). */
+  claimsUntil?: string;
 }
+export type DocumentRole = 'version' | 'latest' | 'history';
 
 export interface PublicationItem {
   /** Relative path, also the URL path on the Repository (e.g. `certs/rootca2.crt`, `crl/rootca2.crl`). */
@@ -106,4 +127,25 @@ export const PATHS = {
   certificate: (ca: string, serialHex: string) => `issued/${ca}/${serialHex}.crt`,
   ocspResponse: (ca: string, serialHex: string, hash: 'sha1' | 'sha256') => `ocsp/${ca}/${serialHex}.${hash}.der`,
   document: (name: string, version: string) => `docs/${name}-v${version}.md`,
+  documentLatest: (name: string) => `docs/${name}.md`,
+  documentHistory: (name: string) => `docs/${name}-history.md`,
 } as const;
+
+/** Orders document versions ("5.12" < "6.00"); numerically by part, then as text. */
+export function compareDocumentVersions(a: string, b: string): number {
+  const pa = a.split('.').map((x) => Number(x));
+  const pb = b.split('.').map((x) => Number(x));
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (!Number.isNaN(d) && d !== 0) return d;
+  }
+  return a.localeCompare(b);
+}
+
+/** Where a document item lives, by its role. */
+export function documentPath(name: string, meta: DocumentMeta): string {
+  const role = meta.role ?? 'version';
+  if (role === 'latest') return PATHS.documentLatest(name);
+  if (role === 'history') return PATHS.documentHistory(name);
+  return PATHS.document(name, meta.version);
+}

@@ -28,8 +28,8 @@ import { nameToText } from '../pki/name.ts';
 import { certIdLookupKey, certIdsFor, parseOcspResponse, type CertIdKey, type CertStatus } from '../pki/ocsp.ts';
 import { readDerChildren, readDerElement } from '../pki/pem.ts';
 import {
-  MEDIA_TYPES, PUBLICATION_FORMAT,
-  type CaCertificateMeta, type CertificateMeta, type CrlMeta, type DocumentMeta, type Manifest, type OcspResponseMeta, type PublicationItem,
+  compareDocumentVersions, documentPath, MEDIA_TYPES, PUBLICATION_FORMAT,
+  type CaCertificateMeta, type CertificateMeta, type CrlMeta, type DocumentMeta, type DocumentRole, type Manifest, type OcspResponseMeta, type PublicationItem,
 } from './format.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -167,10 +167,12 @@ export interface VerifiedCertificate {
 
 export interface VerifiedDocument {
   path: string;
-  /** The document's name as the path spells it (`docs/<name>-v<version>.md`). */
+  /** The document's name as the path spells it (`docs/<name>-v<version>.md`, `docs/<name>.md`, `docs/<name>-history.md`). */
   name: string;
+  role: DocumentRole;
   meta: DocumentMeta;
   text: string;
+  sha256: string;
 }
 
 export interface VerifiedPublication {
@@ -259,7 +261,10 @@ const META_SCHEMAS = {
     serialHex: HEX, subject: z.string(), profile: z.string(), notBefore: ISO_DATE, notAfter: ISO_DATE, status: z.enum(['good', 'revoked']),
     revokedAt: ISO_DATE.optional(), reason: z.enum(['keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'privilegeWithdrawn']).optional(),
   }),
-  document: z.object({ title: z.string().min(1), version: z.string().min(1) }),
+  document: z.object({
+    title: z.string().min(1), version: z.string().min(1), role: z.enum(['version', 'latest', 'history']).optional(),
+    publishedAt: ISO_DATE.optional(), critical: z.boolean().optional(), description: z.string().optional(), claimsUntil: ISO_DATE.optional(),
+  }),
 } as const;
 
 function shape<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -505,17 +510,27 @@ export function verifyPublication(bytes: Uint8Array, opts: VerifyOptions): Verif
     index.set(meta.certIdKey, { ca: ca.name, path: item.path, der, meta, status: single.status, thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate, sha256: item.sha256 });
   }
 
-  // Documents.
+  // Documents (R-10.1): each path names its document and role; the 'latest' copy is byte-equal
+  // to the newest version, and the history speaks of the newest version.
   const documents: VerifiedDocument[] = [];
   for (const item of items.values()) {
     if (item.kind !== 'document') continue;
     const meta = item.meta as DocumentMeta;
+    const role: DocumentRole = meta.role ?? 'version';
     const data = files.get(item.path)!;
     const text = data.toString('utf8');
     if (!Buffer.from(text, 'utf8').equals(data)) throw invalid(`document ${item.path} is not UTF-8`);
-    const suffix = `-v${meta.version}.md`;
-    if (!item.path.startsWith('docs/') || !item.path.endsWith(suffix) || item.path.length <= 5 + suffix.length) throw invalid(`document ${item.path} is not docs/<name>${suffix}`);
-    documents.push({ path: item.path, name: item.path.slice(5, -suffix.length), meta, text });
+    const suffix = { version: `-v${meta.version}.md`, latest: '.md', history: '-history.md' }[role];
+    const name = item.path.startsWith('docs/') && item.path.endsWith(suffix) ? item.path.slice(5, -suffix.length) : '';
+    if (!SAFE_NAME.test(name) || documentPath(name, meta) !== item.path) throw invalid(`document ${item.path} (${role}) is not docs/<name>${suffix}`);
+    documents.push({ path: item.path, name, role, meta, text, sha256: item.sha256 });
+  }
+  for (const d of documents) {
+    if (d.role === 'version') continue;
+    const versions = documents.filter((x) => x.name === d.name && x.role === 'version');
+    const newest = versions.sort((a, b) => compareDocumentVersions(b.meta.version, a.meta.version))[0];
+    if (!newest || newest.meta.version !== d.meta.version) throw invalid(`document ${d.path} speaks of version ${d.meta.version}, the newest published is ${newest?.meta.version ?? 'none'}`);
+    if (d.role === 'latest' && newest.sha256 !== d.sha256) throw invalid(`document ${d.path} is not the same text as ${newest.path}`);
   }
 
   return { manifest, sha256, files, items, index, certificates, cas, issuers, crls, documents };

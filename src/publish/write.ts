@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 import {
-  MEDIA_TYPES, PATHS, PUBLICATION_FORMAT,
+  documentPath, MEDIA_TYPES, PATHS, PUBLICATION_FORMAT,
   type CaCertificateMeta, type CertificateMeta, type CrlMeta, type DocumentMeta, type Manifest, type OcspResponseMeta, type PublicationFile, type PublicationItem,
 } from './format.ts';
 
@@ -42,7 +42,7 @@ export function buildManifest(p: PublicationInput): { manifest: Manifest; files:
   }
   for (const x of p.certificates) add(PATHS.certificate(x.ca, x.meta.serialHex), x.der, 'certificate', MEDIA_TYPES.certificate, x.meta, x.ca);
   for (const r of p.ocspResponses) add(PATHS.ocspResponse(r.ca, r.meta.serialHex, r.meta.hashAlgorithm), r.der, 'ocsp-response', MEDIA_TYPES.ocsp, r.meta, r.ca);
-  for (const d of p.documents) add(PATHS.document(d.name, d.meta.version), Buffer.from(d.text, 'utf8'), 'document', MEDIA_TYPES.markdown, d.meta);
+  for (const d of p.documents) add(documentPath(d.name, d.meta), Buffer.from(d.text, 'utf8'), 'document', MEDIA_TYPES.markdown, d.meta);
   const manifest: Manifest = {
     format: PUBLICATION_FORMAT,
     installation: p.installation,

@@ -5,6 +5,7 @@
  * no scripts and no external assets, so it works in any browser and under a strict CSP.
  */
 import { createHash } from 'node:crypto';
+import { compareDocumentVersions, type CaStatus } from '../publish/format.ts';
 import type { VerifiedPublication } from '../publish/verify.ts';
 
 /** The inline style sheet; its hash goes into the Content-Security-Policy. */
@@ -41,18 +42,50 @@ function fingerprint(hex: string): string {
   return octets(hex);
 }
 
-function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map((x) => Number(x));
-  const pb = b.split('.').map((x) => Number(x));
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (!Number.isNaN(d) && d !== 0) return d;
-  }
-  return a.localeCompare(b);
-}
-
 function serialText(hex: string): string {
   return octets(hex.replace(/^00(?=[89a-fA-F])/, ''));
+}
+
+const CA_STATUS: Record<CaStatus, string> = {
+  active: '<span class="good">Active</span>',
+  terminated: '<span class="revoked">Terminated</span> (CPS 5.8: its certificates are revoked)',
+  compromised: '<span class="revoked">Compromised</span> (CPS 5.7.3: do not trust its signatures)',
+};
+
+/**
+ * The CPS and CPs (CPS 2.2 "the latest version of this CPS and the relevant CP"; 9.12: each
+ * with its version history): per document the current version at a stable link, the history
+ * file, and every version with its date, kind of amendment, description and claim period.
+ */
+function documentsSection(pub: VerifiedPublication): string[] {
+  const e = escapeHtml;
+  const out: string[] = [];
+  if (pub.documents.length === 0) return ['<p class="note">No documents are published.</p>'];
+  const names = [...new Set(pub.documents.map((d) => d.name))];
+  for (const name of names) {
+    const versions = pub.documents.filter((d) => d.name === name && d.role === 'version').sort((a, b) => compareDocumentVersions(b.meta.version, a.meta.version));
+    const latest = pub.documents.find((d) => d.name === name && d.role === 'latest');
+    const history = pub.documents.find((d) => d.name === name && d.role === 'history');
+    const title = versions[0]?.meta.title ?? latest?.meta.title ?? name;
+    out.push(`<h3 id="doc-${e(name)}">${e(title)}</h3>`);
+    const links = [
+      latest ? `<a href="/${e(latest.path)}">current version (${e(latest.meta.version)})</a>` : '',
+      history ? `<a href="/${e(history.path)}">version history</a>` : '',
+    ].filter(Boolean);
+    if (links.length) out.push(`<p>${links.join(' · ')}</p>`);
+    out.push(`<table>
+<caption>${e(title)}: versions (latest first)</caption>
+<thead><tr><th scope="col">Version</th><th scope="col">Published</th><th scope="col">Amendment</th><th scope="col">Description</th><th scope="col">Claims until</th><th scope="col">SHA-256</th><th scope="col">Download</th></tr></thead>
+<tbody>`);
+    versions.forEach((d, i) => {
+      const kind = d.meta.critical === undefined ? '' : d.meta.critical ? 'critical (major)' : 'non-critical (minor)';
+      out.push(`<tr><th scope="row">${e(d.meta.version)}${i === 0 ? ' (current)' : ''}</th><td>${d.meta.publishedAt ? time(d.meta.publishedAt) : ''}</td><td>${kind}</td>`
+        + `<td>${e(d.meta.description ?? '')}</td><td>${d.meta.claimsUntil ? time(d.meta.claimsUntil) : ''}</td><td><code>${e(d.sha256)}</code></td>`
+        + `<td><a href="/${e(d.path)}">${e(d.path.split('/').pop()!)}</a></td></tr>`);
+    });
+    out.push('</tbody>\n</table>');
+  }
+  return out;
 }
 
 /** Renders the page for one publication. `ocspUrl` is the responder URL shown to readers. */
@@ -82,7 +115,7 @@ export function renderRepositoryPage(pub: VerifiedPublication, opts: { ocspUrl: 
 <tbody>`);
   for (const ca of pub.cas.values()) {
     out.push(`<tr><th scope="row">${e(ca.name)}</th><td>${e(ca.meta.subject || ca.info.subject)}</td><td>${time(ca.info.notBefore)}</td><td>${time(ca.info.notAfter)}</td>`
-      + `<td><code>${fingerprint(ca.info.fingerprint)}</code></td><td>${e(ca.meta.status)}</td>`
+      + `<td><code>${fingerprint(ca.info.fingerprint)}</code></td><td>${CA_STATUS[ca.meta.status] ?? e(ca.meta.status)}</td>`
       + `<td><a href="/${e(ca.certificatePath)}" aria-label="${e(ca.name)} certificate, DER">DER</a> · <a href="/certs/${e(ca.name)}.pem" aria-label="${e(ca.name)} certificate, PEM">PEM</a></td></tr>`);
   }
   out.push(`</tbody>
@@ -127,21 +160,7 @@ export function renderRepositoryPage(pub: VerifiedPublication, opts: { ocspUrl: 
   out.push(`</section>
 <section aria-labelledby="docs">
 <h2 id="docs">Documents</h2>`);
-  if (pub.documents.length === 0) out.push('<p class="note">No documents are published.</p>');
-  const byName = new Map<string, typeof pub.documents>();
-  for (const d of pub.documents) byName.set(d.name, [...(byName.get(d.name) ?? []), d]);
-  for (const [name, docs] of byName) {
-    const sorted = [...docs].sort((a, b) => compareVersions(b.meta.version, a.meta.version));
-    out.push(`<h3 id="doc-${e(name)}">${e(sorted[0]!.meta.title)}</h3>
-<table>
-<caption>${e(sorted[0]!.meta.title)}: version history (latest first)</caption>
-<thead><tr><th scope="col">Version</th><th scope="col">Title</th><th scope="col">Download</th></tr></thead>
-<tbody>`);
-    sorted.forEach((d, i) => {
-      out.push(`<tr><th scope="row">${e(d.meta.version)}${i === 0 ? ' (current)' : ''}</th><td>${e(d.meta.title)}</td><td><a href="/${e(d.path)}">${e(d.path.split('/').pop()!)}</a></td></tr>`);
-    });
-    out.push('</tbody>\n</table>');
-  }
+  out.push(...documentsSection(pub));
   out.push(`</section>
 </main>
 <footer>

@@ -5,6 +5,7 @@
  */
 import { MIGRATION_005_AUDIT } from './migration-005-audit.ts';
 import { MIGRATION_006_ARCHIVE } from './migration-006-archive.ts';
+import { MIGRATION_010_DOCUMENTS } from './migration-010-documents.ts';
 import { MIGRATION_008_CHANGEOVER } from './migration-008-changeover.ts';
 import { MIGRATION_007_HSM } from './migration-007-hsm.ts';
 
@@ -274,6 +275,7 @@ const EXTRA_MIGRATIONS: Migration[] = [
   MIGRATION_006_ARCHIVE,
   MIGRATION_008_CHANGEOVER,
   MIGRATION_007_HSM,
+  MIGRATION_010_DOCUMENTS,
 ];
 
 export const MIGRATIONS: Migration[] = [...BASE_MIGRATIONS, ...EXTRA_MIGRATIONS];
