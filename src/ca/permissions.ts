@@ -136,10 +136,30 @@ export const OPERATIONS = {
     slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
     distinct: [['operator', 'witness'], ['custodian', 'witness']],
   },
+  'token.init': {
+    cps: '6.4.1 activation data generated and split so "at least two" are needed; 6.2.1 HSM set up by a CA Administrator (5.2.1) under observation (5.2.2); the PIN holders are CA Administrators (6.2.2)',
+    slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+  },
   'archive.restore': {
     cps: '5.7.2 "the CAs promptly engage in the system recovery efforts using the relevant hardware, software or data that are retained as backup"; 5.2.2 two persons',
     slots: { operator: 'ca-administrator', witness: 'operation-manager' },
     distinct: [['operator', 'witness']],
+  },
+  'ca.announce-termination': {
+    cps: '5.8 "notify Subscribers and other affected participants three (3) months prior to the termination"; 5.2.1 Person Responsible for Services "Supervises the CA management organization"',
+    slots: { authoriser: 'person-responsible' },
+    distinct: [],
+  },
+  'ca.terminate': {
+    cps: '5.8 "All Certificates issued by the CAs are revoked prior to the termination"; decided by the Person Responsible (5.2.1), performed by a CA Administrator, key destroyed by at least two under observation (6.2.10, 6.1.1)',
+    slots: { authoriser: 'person-responsible', operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [['authoriser', 'operator'], ['authoriser', 'witness'], ['operator', 'witness'], ['custodian', 'witness']],
+  },
+  'ca.compromise': {
+    cps: '5.7.1 "Should it be determined that CA Private Keys have been or may be compromised ... the predetermined plans and procedures are followed"; determined by the Person Responsible (5.2.1), performed by a CA Administrator under observation (6.1.1)',
+    slots: { authoriser: 'person-responsible', operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [['authoriser', 'operator'], ['authoriser', 'witness'], ['operator', 'witness'], ['custodian', 'witness']],
   },
   'document.propose': {
     cps: '1.5.1 the CPS is "maintained and administered by SECOM"; 5.2.1 Person Responsible for Services "Approves CA Systems/operational procedure changes"',

@@ -11,7 +11,7 @@ import { REVOCATION_REASON_CODES, type RevocationReason } from '../pki/crl.ts';
 import { inspectCsr } from '../pki/csr.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { getCa } from './cas.ts';
-import { findIssued } from './certificates.ts';
+import { findIssued, type IssuedCertificate } from './certificates.ts';
 import type { Installation } from './installation.ts';
 import { exportTranscript, failSession, openKeySession, refuser, guardedBy } from './key-session.ts';
 import type { PassphraseSource } from './participants.ts';
@@ -48,6 +48,15 @@ export interface RevokeResult {
 }
 
 const ACTION = 'certificate.revoke';
+
+/**
+ * Writes one revocation row (call inside the caller's transaction, with its audit event).
+ * `source` says on what ground: 'ra', 'subscriber-key-compromise', 'ca-compromise', 'ca-termination'.
+ */
+export function recordRevocation(inst: Installation, r: { cert: IssuedCertificate; revokedAt: Date; reason: RevocationReason; invalidityDate?: Date; source: string; operator: string; approvedBy: string | null }): void {
+  inst.db.prepare('INSERT INTO revocations (certificate_id, issuer_ca_id, serial_hex, revoked_at, reason, invalidity_date, source, operator, approved_by, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?)')
+    .run(r.cert.id, r.cert.caId, r.cert.serialHex, r.revokedAt.toISOString(), r.reason, r.invalidityDate?.toISOString() ?? null, r.source, r.operator, r.approvedBy, inst.clock.now().toISOString());
+}
 
 export async function revokeCertificate(inst: Installation, p: RevokeParams): Promise<RevokeResult> {
   const refuse = refuser(inst, ACTION, `${p.caName}/${p.serial}`);
@@ -87,8 +96,7 @@ export async function revokeCertificate(inst: Installation, p: RevokeParams): Pr
   });
   try {
     inst.db.transaction(() => {
-      inst.db.prepare('INSERT INTO revocations (certificate_id, issuer_ca_id, serial_hex, revoked_at, reason, invalidity_date, source, operator, approved_by, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?)')
-        .run(cert.id, ca.id, cert.serialHex, now.toISOString(), reason, p.invalidityDate?.toISOString() ?? null, source, p.operator, source === 'ra' ? p.approvedBy! : null, inst.clock.now().toISOString());
+      recordRevocation(inst, { cert, revokedAt: now, reason, invalidityDate: p.invalidityDate, source, operator: p.operator, approvedBy: source === 'ra' ? p.approvedBy! : null });
       inst.audit.append({
         actor: session.people().map((x) => x.p.operator.name).join(','), roles: [...new Set(session.people().flatMap((x) => x.p.operator.roles))], action: ACTION, target: ca.name, outcome: 'success',
         details: { serial: cert.serialHex, subject: cert.subject, reason, source, revokedAt: now.toISOString(), invalidityDate: p.invalidityDate?.toISOString() ?? null, deferCrl: !!p.deferCrl, ceremonyId: session.ceremonyId, ...session.evidence() },

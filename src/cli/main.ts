@@ -8,10 +8,9 @@ import { applicationCommands } from './commands/application.ts';
 import { archiveCommands } from './commands/archive.ts';
 import { auditCommands } from './commands/audit.ts';
 import { caCommands } from './commands/ca.ts';
-import { docCommands } from './commands/doc.ts';
-import { policyCommands } from './commands/policy.ts';
-import { lifecycleCommands } from './commands/lifecycle.ts';
 import { keyCommands } from './commands/key.ts';
+import { lifecycleCommands } from './commands/lifecycle.ts';
+import { lifecycleEndCommands } from './commands/lifecycle-end.ts';
 import { onlineCommands } from './commands/online.ts';
 import { operatorCommands } from './commands/operator.ts';
 import { statusCommands } from './commands/status.ts';
@@ -25,14 +24,13 @@ export function buildProgram(): Command {
     .exitOverride();
   caCommands(program);
   lifecycleCommands(program);
+  lifecycleEndCommands(program);
   operatorCommands(program);
   applicationCommands(program);
   statusCommands(program);
   auditCommands(program);
   archiveCommands(program);
   onlineCommands(program);
-  docCommands(program);
-  policyCommands(program);
   keyCommands(program);
   return program;
 }

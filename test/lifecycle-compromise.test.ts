@@ -1,0 +1,185 @@
+/**
+ * CPS 5.7.1 / 5.7.3 compromise handling, checked with OpenSSL as a relying party: a
+ * subscriber's key-compromise report revokes at once and in the same run issues the CRL,
+ * re-signs the OCSP responses and writes a publication file; the CA-key compromise runbook
+ * revokes everything with cACompromise, signs a last CRL/OCSP and stops the key signing.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { declareCaCompromise, reportKeyCompromise } from '../src/ca/compromise.ts';
+import type { Installation } from '../src/ca/installation.ts';
+import { issueCertificate } from '../src/ca/issuance.ts';
+import { publish } from '../src/ca/publication.ts';
+import { issueCrl, presignOcsp } from '../src/ca/status-ceremonies.ts';
+import { derToPem } from '../src/pki/pem.ts';
+import { verifyPublication, type VerifiedPublication } from '../src/publish/verify.ts';
+import { renderRepositoryPage } from '../src/server/repository-page.ts';
+import { rejectsWith, passphraseEnv } from './lifecycle-end-fixtures.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
+
+describe('CPS 5.7 compromise handling', () => {
+  const dir = tempDir();
+  let inst: Installation;
+  const source = passphraseMap(allPassphrases());
+  /** The one value a query selects. */
+  const scalar = (sql: string, ...args: unknown[]): unknown => Object.values(inst.db.prepare(sql).get(...args) as Record<string, unknown>)[0];
+  const people = { operator: 'alice', witness: 'olivia', passphrases: source };
+  const anchors = () => ['ecc-rootca1', 'rootca2'].map((r) => readFileSync(join(dir, `${r}.der`)));
+
+  const makeSub = async (root: string, name: string) => {
+    const key = join(dir, `${name}.key`);
+    openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', join(dir, `${name}.csr`), '-subj', `/C=JP/O=Example/CN=${name}`]);
+    const r = await issueCertificate(inst, { ...people, caName: root, profile: 'subca', csr: readFileSync(join(dir, `${name}.csr`)) });
+    const pem = join(dir, `${name}.pem`);
+    writeFileSync(pem, r.certificatePem);
+    return { serial: r.serialHex, key, pem };
+  };
+
+  /** A CSR made with the compromised key: the subscriber's own signed report (CPS 5.7.3). */
+  const proofSignedBy = (key: string, name: string, serial: string) => {
+    openssl(['req', '-new', '-key', key, '-subj', `/CN=key compromise of ${serial}`, '-out', join(dir, `${name}.csr`)]);
+    return readFileSync(join(dir, `${name}.csr`));
+  };
+
+  const crlSaysRevoked = (root: string, crlDer: Buffer, subPem: string, name: string) => {
+    const crl = join(dir, `${name}.crl.pem`);
+    writeFileSync(crl, derToPem(crlDer, 'X509 CRL'));
+    assert.match(openssl(['crl', '-in', crl, '-CAfile', join(dir, `${root}.pem`), '-noout', '-verify']), /verify OK/);
+    const v = run('openssl', ['verify', '-crl_check', '-CRLfile', crl, '-CAfile', join(dir, `${root}.pem`), subPem]);
+    assert.notEqual(v.status, 0, v.stdout);
+    assert.match(v.stdout + v.stderr, /certificate revoked/);
+    return openssl(['crl', '-in', crl, '-noout', '-text']);
+  };
+
+  /** openssl ocsp on the pre-signed responses the publication carries for `serial`, both CertID hashes. */
+  const publishedOcsp = (pub: VerifiedPublication, root: string, serial: string, subPem: string): string[] => {
+    const items = [...pub.items.values()].filter((i) => i.kind === 'ocsp-response' && i.ca === root && (i.meta as { serialHex: string }).serialHex === serial);
+    assert.equal(items.length, 2, `SHA-1 and SHA-256 responses for ${serial} in the publication`);
+    return items.map((i) => {
+      const f = join(dir, `${root}-${serial}-${(i.meta as { hashAlgorithm: string }).hashAlgorithm}.ocsp`);
+      writeFileSync(f, pub.files.get(i.path)!);
+      return openssl(['ocsp', '-respin', f, '-issuer', join(dir, `${root}.pem`), ...((i.meta as { hashAlgorithm: string }).hashAlgorithm === 'sha256' ? ['-sha256'] : []), '-cert', subPem, '-CAfile', join(dir, `${root}.pem`), '-no_nonce']);
+    });
+  };
+
+  const subs: Record<string, { serial: string; key: string; pem: string }> = {};
+
+  before(async () => {
+    inst = installationWithPeople({ dir, more: true });
+    inst.config.issuance.requireApplicationFor = [];
+    for (const r of ['ecc-rootca1', 'rootca2']) await runShippedCeremony(inst, r, dir);
+    subs.kc = await makeSub('ecc-rootca1', 'ecc-kc');
+    subs.ra = await makeSub('ecc-rootca1', 'ecc-ra');
+    subs.r2a = await makeSub('rootca2', 'r2-a');
+    subs.r2b = await makeSub('rootca2', 'r2-b');
+    await presignOcsp(inst, { caName: 'rootca2', ...people });
+    await presignOcsp(inst, { caName: 'ecc-rootca1', ...people });
+  });
+
+  it('a report signed with the compromised key revokes at once (keyCompromise), issues the CRL, re-signs OCSP and writes the publication', async () => {
+    const out = join(dir, 'pub-kc.json');
+    const r = await reportKeyCompromise(inst, { ...people, caName: 'ecc-rootca1', serial: subs.kc!.serial, proof: proofSignedBy(subs.kc!.key, 'kc-proof', subs.kc!.serial), publishOut: out, invalidityDate: new Date(Date.now() - 3_600_000) });
+    assert.equal(r.revocation.reason, 'keyCompromise');
+    assert.equal(r.revocation.ocspResponses, 2);
+    const text = crlSaysRevoked('ecc-rootca1', r.revocation.crl!.der, subs.kc!.pem, 'kc');
+    assert.match(text, /Key Compromise/);
+    assert.match(text, /Invalidity Date/);
+    const pub = verifyPublication(readFileSync(out), { trustAnchors: anchors(), now: new Date() });
+    assert.equal(pub.manifest.version, r.publication.version);
+    assert.equal(pub.crls.get('ecc-rootca1')!.meta.crlNumber, String(r.revocation.crl!.crlNumber), 'the publication carries the new CRL');
+    for (const o of publishedOcsp(pub, 'ecc-rootca1', subs.kc!.serial, subs.kc!.pem)) {
+      assert.match(o, /Response verify OK/);
+      assert.match(o, /: revoked/);
+      assert.match(o, /Reason: keyCompromise/);
+    }
+    const ev = inst.audit.list().filter((e) => e.action === 'compromise.report').at(-1)!;
+    assert.equal(ev.outcome, 'success');
+    assert.equal((ev.details as { source: string }).source, 'subscriber-key-compromise');
+    assert.equal((ev.details as { publicationSha256: string }).publicationSha256, r.publication.sha256);
+  });
+
+  it('a report through the RA; a report that could not be published is refused before anything is revoked', async () => {
+    const existing = join(dir, 'pub-kc.json');
+    await rejectsWith('OUTPUT_EXISTS', () => reportKeyCompromise(inst, { ...people, caName: 'ecc-rootca1', serial: subs.ra!.serial, approvedBy: 'rita', publishOut: existing }));
+    assert.equal(scalar('SELECT count(*) AS n FROM revocations WHERE serial_hex = ?', subs.ra!.serial), 0, 'nothing revoked');
+    assert.equal(inst.audit.list().at(-1)!.outcome, 'refused');
+    await rejectsWith('APPROVAL_REQUIRED', () => reportKeyCompromise(inst, { ...people, caName: 'ecc-rootca1', serial: subs.ra!.serial, publishOut: join(dir, 'pub-none.json') }));
+    const r = await reportKeyCompromise(inst, { ...people, caName: 'ecc-rootca1', serial: subs.ra!.serial, approvedBy: 'rita', publishOut: join(dir, 'pub-ra.json'), publishSigner: 'rootca2' });
+    assert.equal(r.publication.version, 2);
+    crlSaysRevoked('ecc-rootca1', r.revocation.crl!.der, subs.ra!.pem, 'ra');
+    const pub = verifyPublication(readFileSync(join(dir, 'pub-ra.json')), { trustAnchors: anchors(), previousVersion: 1, now: new Date() });
+    assert.equal(pub.manifest.signer.ca, 'rootca2');
+  });
+
+  it('rootca compromise report on the command line; usage errors exit 2', () => {
+    const env = passphraseEnv();
+    const args = ['--home', inst.home, 'compromise', 'report', '--ca', 'rootca2', '--serial', subs.r2b!.serial, '--operator', 'alice', '--witness', 'olivia'];
+    const bad = rootca([...args, '--publish-out', join(dir, 'cli-x.json')], { env });
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /exactly one of --proof/);
+    proofSignedBy(subs.r2b!.key, 'r2b-proof', subs.r2b!.serial);
+    const ok = rootca([...args, '--proof', join(dir, 'r2b-proof.csr'), '--publish-out', join(dir, 'pub-cli.json')], { env });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /Revoked rootca2 [0-9a-f]+ \(keyCompromise\)/);
+    assert.match(ok.stdout, /publication v3/);
+    const pub = verifyPublication(readFileSync(join(dir, 'pub-cli.json')), { trustAnchors: anchors(), previousVersion: 2, now: new Date() });
+    const published = [...pub.certificates.get('rootca2')!.values()].find((c) => c.meta.serialHex === subs.r2b!.serial)!;
+    assert.equal(published.meta.reason, 'keyCompromise');
+  });
+
+  it('the CA-key compromise runbook refuses the wrong people and a self-signed publication, changing nothing', async () => {
+    const base = { ...people, caName: 'rootca2', authoriser: 'paula' };
+    await rejectsWith('PUBLICATION_SIGNER_ENDING', () => declareCaCompromise(inst, { ...base, publishOut: join(dir, 'never.json'), publishSigner: 'rootca2' }));
+    await rejectsWith('PUBLICATION_SIGNER_REQUIRED', () => declareCaCompromise(inst, { ...base, publishOut: join(dir, 'never.json') }));
+    await rejectsWith('ROLE_MISSING', () => declareCaCompromise(inst, { ...base, authoriser: 'bob' }), /person-responsible/);
+    await rejectsWith('SAME_PERSON_TWICE', () => declareCaCompromise(inst, { ...base, witness: 'paula' }), /authoriser and witness/);
+    await rejectsWith('INVALIDITY_DATE_INVALID', () => declareCaCompromise(inst, { ...base, compromisedAt: new Date(Date.now() + 86_400_000) }));
+    assert.equal(scalar("SELECT status FROM cas WHERE name = 'rootca2'"), 'active');
+    assert.equal(scalar('SELECT count(*) AS n FROM ca_endings'), 0);
+    assert.ok(inst.audit.list().filter((e) => e.action === 'ca.compromise' && e.outcome === 'refused').length >= 3);
+  });
+
+  it('the CA-key compromise runbook: everything revoked with cACompromise, last CRL/OCSP verified by openssl, the CA shows compromised, its key signs nothing more', async () => {
+    const compromisedAt = new Date(Date.now() - 86_400_000);
+    compromisedAt.setUTCMilliseconds(0);
+    const out = join(dir, 'pub-ca-compromise.json');
+    const r = await declareCaCompromise(inst, { ...people, caName: 'rootca2', authoriser: 'paula', compromisedAt, publishOut: out, publishSigner: 'ecc-rootca1' });
+    assert.deepEqual(r.revoked, [subs.r2a!.serial], 'what was revoked before keeps its reason; the rest is revoked now');
+    assert.equal(r.ocspResponses, 4, 'a last response per certificate and CertID hash');
+    assert.equal(Math.round((r.crlNextUpdate.getTime() - Date.now()) / 86_400_000), 365, 'the last CRL lives as long as BR 4.9.7 allows');
+    const crl = scalar("SELECT der FROM crls WHERE ca_id = (SELECT id FROM cas WHERE name = 'rootca2') AND crl_number = ?", r.crlNumber) as Buffer;
+    const text = crlSaysRevoked('rootca2', crl, subs.r2a!.pem, 'cacomp');
+    assert.match(text, /CA Compromise/);
+    assert.match(text, /Key Compromise/, 'the subscriber report before keeps its reason');
+    assert.match(text, /Invalidity Date:\s+\w{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4} GMT/);
+    assert.equal(scalar('SELECT invalidity_date FROM revocations WHERE serial_hex = ?', subs.r2a!.serial), compromisedAt.toISOString());
+
+    const pub = verifyPublication(readFileSync(out), { trustAnchors: anchors(), previousVersion: 3, now: new Date() });
+    assert.equal(pub.cas.get('rootca2')!.meta.status, 'compromised');
+    assert.equal(pub.cas.get('ecc-rootca1')!.meta.status, 'active');
+    for (const o of publishedOcsp(pub, 'rootca2', subs.r2a!.serial, subs.r2a!.pem)) {
+      assert.match(o, /Response verify OK/);
+      assert.match(o, /Reason: cACompromise/);
+    }
+    const page = renderRepositoryPage(pub, { ocspUrl: 'http://127.0.0.1/ocsp' });
+    assert.match(page, /<th scope="row">rootca2<\/th>[^\n]*Compromised/i);
+
+    // The key signs nothing more: issuance, CRL, OCSP, publication and the runbook itself are refused.
+    await rejectsWith('CA_NOT_ACTIVE', () => issueCertificate(inst, { ...people, caName: 'rootca2', profile: 'subca', csr: readFileSync(join(dir, 'r2-a.csr')) }), /compromised/);
+    await rejectsWith('CA_NOT_ACTIVE', () => issueCrl(inst, { caName: 'rootca2', ...people }), /compromised/);
+    await rejectsWith('CA_NOT_ACTIVE', () => presignOcsp(inst, { caName: 'rootca2', ...people }), /compromised/);
+    await rejectsWith('CA_NOT_ACTIVE', () => publish(inst, { ...people, signerCa: 'rootca2', out: join(dir, 'never2.json') }), /compromised/);
+    await rejectsWith('CA_ALREADY_COMPROMISED', () => declareCaCompromise(inst, { ...people, caName: 'rootca2', authoriser: 'paula' }));
+
+    const events = inst.audit.list().filter((e) => e.target.split('/')[0] === 'rootca2');
+    assert.ok(events.some((e) => e.action === 'ca.compromise' && e.outcome === 'success' && (e.details as { step: string }).step === 'started'));
+    assert.ok(events.some((e) => e.action === 'ca.compromise' && e.outcome === 'success' && (e.details as { step: string }).step === 'completed'));
+    assert.ok(events.some((e) => e.action === 'certificate.revoke' && (e.details as { reason: string }).reason === 'cACompromise'));
+    assert.ok(events.some((e) => e.action === 'certificate.issue' && e.outcome === 'refused' && (e.details as { code: string }).code === 'CA_NOT_ACTIVE'));
+    const participants = (events.find((e) => e.action === 'ca.compromise' && (e.details as { step: string }).step === 'completed')!.details as { participants: { operator: string; as: string }[] }).participants;
+    assert.ok(participants.some((p) => p.operator === 'paula' && p.as === 'authoriser'));
+    assert.ok(participants.some((p) => p.operator === 'olivia' && p.as === 'witness'));
+  });
+});
