@@ -8,6 +8,8 @@ import { applicationCommands } from './commands/application.ts';
 import { archiveCommands } from './commands/archive.ts';
 import { auditCommands } from './commands/audit.ts';
 import { caCommands } from './commands/ca.ts';
+import { docCommands } from './commands/doc.ts';
+import { policyCommands } from './commands/policy.ts';
 import { keyCommands } from './commands/key.ts';
 import { lifecycleCommands } from './commands/lifecycle.ts';
 import { lifecycleEndCommands } from './commands/lifecycle-end.ts';
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   auditCommands(program);
   archiveCommands(program);
   onlineCommands(program);
+  docCommands(program);
+  policyCommands(program);
   keyCommands(program);
   return program;
 }
