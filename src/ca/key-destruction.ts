@@ -10,6 +10,12 @@
  * with its audit event. The soft store needs no outside step, so it is all one transaction.
  */
 import { CaError } from '../errors.ts';
+import { destroyKeyPair } from '../keys/pkcs11-keys.ts';
+import { findToken, withLoggedInSession } from '../keys/pkcs11-module.ts';
+import { recoverFromCustodians } from '../keys/pkcs11-shares.ts';
+import { wipe } from '../keys/wipe.ts';
+import { pinContext } from './hsm-tokens.ts';
+import { pkcs11Locations } from './key-records.ts';
 import { backupAfterChange, type BackupOutcome } from './archive.ts';
 import type { Installation } from './installation.ts';
 import { exportTranscript, failSession, openKeySession, refuser, type KeySession } from './key-session.ts';
@@ -29,8 +35,40 @@ export async function destroyCaKey(inst: Installation, session: KeySession, reas
   if (row.status !== 'active') return refuse('KEY_DESTROYED', `key ${keyId} of ${session.ca.name} was already destroyed`);
   if (!reason.trim()) return refuse('REASON_REQUIRED', 'a key is destroyed only with a recorded reason (CPS 6.2.10)');
 
-  if (row.store !== 'soft') return refuse('KEY_STORE_MISMATCH', `key ${keyId} lives in the ${row.store} key store, which this program cannot destroy keys in yet`);
-  const destroyedIn = ['soft'];
+  let destroyedIn = ['soft'];
+  if (row.store === 'pkcs11') {
+    const locations = pkcs11Locations(inst, keyId);
+    // Every token must be here before anything is deleted (CPS 6.2.10: "the backup Private Keys are also disposed of").
+    const missing = locations.filter((l) => {
+      try {
+        findToken({ module: l.module, label: l.token, serial: l.serial });
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    if (missing.length) return refuse('TOKEN_NOT_FOUND', `key ${keyId} is held by token(s) ${missing.map((l) => l.token).join(', ')} which are not present; bring every token holding the key (primary and backups) to destroy it`);
+    destroyedIn = [];
+    for (const l of locations) {
+      let pin: Buffer | undefined;
+      try {
+        pin = await recoverFromCustodians(pinContext({ label: l.token, serial: l.serial }, 'user'), l.threshold, l.shares, session.custodians.map((c) => c.credential));
+        const objects = await withLoggedInSession({ module: l.module, label: l.token, serial: l.serial }, pin, 'user', (mod, s) => destroyKeyPair(mod, s, l.object, l.token));
+        // Recorded token by token, so a failure on a later token leaves an exact record of what is gone.
+        inst.db.transaction(() => {
+          inst.db.prepare("UPDATE ca_key_objects SET status = 'destroyed', destroyed_at = ? WHERE key_id = ? AND token_id = ?").run(inst.clock.now().toISOString(), keyId, l.tokenId);
+          inst.audit.append({ actor, roles: [], action: 'key.destroy.token', target: l.token, outcome: 'success', details: { keyId, token: l.token, serial: l.serial, role: l.role, keyLabel: l.object.label, objectsDestroyed: objects } });
+        }).immediate();
+        destroyedIn.push(`pkcs11:${l.token}`);
+      } catch (e) {
+        const err = e instanceof CaError ? e : new CaError('TOKEN_DESTROY_FAILED', (e as Error).message, { cause: e });
+        inst.audit.append({ actor, roles: [], action: 'key.destroy.token', target: l.token, outcome: 'failed', details: { keyId, token: l.token, code: err.code, message: err.message, alreadyDestroyedIn: destroyedIn } });
+        throw err;
+      } finally {
+        wipe(pin);
+      }
+    }
+  }
 
   const now = inst.clock.now().toISOString();
   inst.db.transaction(() => {

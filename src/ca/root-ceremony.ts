@@ -14,7 +14,6 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, Extension } from '@peculiar/asn1-x509';
 import { keyAlgorithmOf, parseRootCeremony, type LoadedCeremony, type RootCeremony } from '../config/ceremony.ts';
 import { CaError } from '../errors.ts';
-import { generateSoftKey, type SoftKeyRecord } from '../keys/soft-store.ts';
 import { signOnceWithCaKey } from './activation.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
 import { assembleSignedCertificate, createTbsCertificate } from '../pki/certificate.ts';
@@ -24,12 +23,11 @@ import { derToPem } from '../pki/pem.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
 import type { Installation } from './installation.ts';
-import { getOperator } from './operators.ts';
 import { operationDigest, participantEvidence, type Participant, type PassphraseSource } from './participants.ts';
 import { gatherQuorum } from './quorum.ts';
 import type { Transcript } from './transcript.ts';
 import { exportTranscript, makeTranscript, storeTranscript } from './transcripts.ts';
-import { storeSoftKey } from './key-records.ts';
+import { checkKeyStore, generateCaKey, type KeyStoreSpec, type NewCaKey } from './ca-keys.ts';
 
 export interface RootCeremonyResult {
   caName: string;
@@ -83,6 +81,12 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
   const existing = outputs.filter((f) => existsSync(f));
   if (existing.length) refuse('CEREMONY_OUTPUT_EXISTS', `output ${existing.join(', ')} already exists; ceremonies never overwrite outputs`);
   if (inst.db.prepare('SELECT 1 FROM cas WHERE name = ?').get(c.ca.name)) refuse('CA_EXISTS', `a CA named ${c.ca.name} already exists in this installation`);
+  try {
+    checkKeyStore(inst, keyStoreOf(c), c.custodians.holders, c.custodians.threshold);
+  } catch (e) {
+    if (!(e instanceof CaError)) throw e;
+    refuse(e.code, e.message, e.details);
+  }
   for (const name of [...c.custodians.holders, c.witness]) {
     const op = inst.db.prepare('SELECT status FROM operators WHERE name = ?').get(name) as { status: string } | undefined;
     if (!op) refuse('OPERATOR_UNKNOWN', `${name} (named in the ceremony file) is not an operator of this installation`);
@@ -132,14 +136,10 @@ async function generateAndSign(
   );
   inst.audit.append({ actor: inst.systemActor, roles: [], action: `${ACTION}.start`, target: c.ca.name, outcome: 'success', details: { ceremonyId, keyId, ceremonyFile: p.ceremony.sha256 } });
 
+  let key: NewCaKey | undefined;
   try {
-    const holders = c.custodians.holders.map((h) => getOperator(inst, h));
-    const record: SoftKeyRecord = await generateSoftKey({
-      keyId,
-      algorithm: keyAlgorithmOf(c),
-      threshold: c.custodians.threshold,
-      custodians: holders.map((h) => ({ name: h.name, encryptionPublicKey: h.credential.encryptionPublicKey })),
-    });
+    key = await generateCaKey(inst, { keyId, algorithm: keyAlgorithmOf(c), store: keyStoreOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, present: x.present });
+    const record = key.record;
 
     const extensions: Extension[] = c.extensions.map((e) => {
       switch (e.type) {
@@ -173,7 +173,7 @@ async function generateAndSign(
     const evidence = participantEvidence(x.digest, people.map(({ as, p }) => ({ role: as, p })));
     let transcript!: Transcript;
     inst.db.transaction(() => {
-      storeSoftKey(inst, record, now);
+      key!.persist(now);
       const caId = inst.db
         .prepare('INSERT INTO cas (name, key_id, subject_der, signature_algorithm, legacy_sha1, created_at) VALUES (?,?,?,?,?,?)')
         .run(c.ca.name, keyId, nameToDer(x.subject), c.signatureAlgorithm, alg.legacy ? 1 : 0, now).lastInsertRowid;
@@ -192,7 +192,7 @@ async function generateAndSign(
         target: c.ca.name,
         outcome: 'success',
         details: {
-          ceremonyId, ceremonyFile: p.ceremony.sha256, keyId, keyStore: 'soft', algorithm: keyAlgorithmOf(c),
+          ceremonyId, ceremonyFile: p.ceremony.sha256, keyId, ...key!.details, algorithm: keyAlgorithmOf(c),
           threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, certificateSha256: sha256,
           signatureAlgorithm: c.signatureAlgorithm, legacySha1: alg.legacy, policies: c.policies, keyActivations: 1, warnings, ...evidence,
         },
@@ -201,7 +201,7 @@ async function generateAndSign(
         operation: ACTION, ceremonyId, target: c.ca.name, startedAt: started, digest: x.digest, people,
         inputs: [{ name: `ceremony file ${p.ceremony.file}`, sha256: p.ceremony.sha256 }],
         outputs: [{ name: `${c.ca.name}.der`, sha256 }],
-        details: { keyId, keyStore: 'soft', algorithm: keyAlgorithmOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, subject: nameToText(x.subject), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(), signatureAlgorithm: c.signatureAlgorithm, keyActivations: 1, warnings },
+        details: { keyId, ...key!.details, algorithm: keyAlgorithmOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, subject: nameToText(x.subject), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(), signatureAlgorithm: c.signatureAlgorithm, keyActivations: 1, warnings },
       });
       storeTranscript(inst, transcript);
     }).immediate();
@@ -224,9 +224,11 @@ async function generateAndSign(
     };
   } catch (e) {
     const err = e instanceof CaError ? e : new CaError('CEREMONY_FAILED', `key ceremony failed: ${(e as Error).message}`, { cause: e });
+    // Nothing half-done: a key made in a token for a ceremony that failed is removed again.
+    const removedFrom = key && !inst.db.prepare('SELECT 1 FROM ca_keys WHERE key_id = ?').get(keyId) ? await key.discard() : [];
     inst.db.prepare("UPDATE ceremonies SET status = 'failed', finished_at = ?, details = json_set(details, '$.error', ?) WHERE id = ? AND status = 'started'")
       .run(inst.clock.now().toISOString(), err.code, ceremonyId);
-    inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: c.ca.name, outcome: 'failed', details: { ceremonyId, code: err.code, message: err.message } });
+    inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: c.ca.name, outcome: 'failed', details: { ceremonyId, code: err.code, message: err.message, ...(removedFrom.length ? { keyRemovedFrom: removedFrom } : {}) } });
     throw err;
   }
 }
@@ -237,4 +239,10 @@ function selfCheck(certDer: Buffer, tbsDer: Buffer, signature: Uint8Array, spki:
   if (!verifySignature(hash, tbsDer, key, signature)) throw new CaError('SELF_CHECK_FAILED', 'the new signature does not verify with the generated key');
   const reencoded = Buffer.from(AsnConvert.serialize(AsnConvert.parse(certDer, Certificate)));
   if (!reencoded.equals(certDer)) throw new CaError('SELF_CHECK_FAILED', 'the certificate DER is not canonical');
+}
+
+/** The key store section of a ceremony file as generateCaKey takes it. */
+export function keyStoreOf(c: RootCeremony): KeyStoreSpec {
+  if (c.key.store === 'soft' || !c.key.pkcs11) return { store: 'soft' };
+  return { store: 'pkcs11', module: c.key.pkcs11.module, token: c.key.pkcs11.token, keyLabel: c.key.pkcs11.keyLabel, backupTokens: c.key.pkcs11.backupTokens };
 }

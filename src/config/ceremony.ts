@@ -15,16 +15,33 @@ const operatorName = z.string().regex(/^[a-z][a-z0-9._-]{0,63}$/, { error: 'must
 
 const oid = z.string().regex(/^[0-2](\.(0|[1-9][0-9]*))+$/, { error: 'must be a dotted OID like 1.2.392.200091.100.901.4' });
 
+/**
+ * Where the key is made (R-6.2): `soft` (software store, KEK split M-of-N) or `pkcs11` (inside
+ * an HSM token set up with `rootca token init`). The PIN is never part of the file: it exists
+ * only as custodians' shares (CPS 6.4.1).
+ */
+const storeSchema = z.enum(['soft', 'pkcs11'], { error: 'must be "soft" or "pkcs11"' });
+const label = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/, { error: 'must be a label of 1-32 letters, digits, . _ -' });
+const pkcs11Schema = z.strictObject({
+  module: z.string().startsWith('/', { error: 'must be the absolute path of the PKCS#11 library' }),
+  token: label,
+  keyLabel: label,
+  /** CPS 6.2.4: tokens that receive a backup of the key in the same ceremony (wrapped under an M-of-N transport key). */
+  backupTokens: z.array(label).default([]),
+});
+
 const keySchema = z.discriminatedUnion('algorithm', [
   z.strictObject({
-    store: z.literal('soft', { error: 'must be "soft" (the pkcs11 store comes with the HSM issue)' }),
+    store: storeSchema,
     algorithm: z.literal('rsa'),
     rsaModulusBits: z.literal([2048, 4096], { error: 'must be 2048 or 4096' }),
+    pkcs11: pkcs11Schema.optional(),
   }),
   z.strictObject({
-    store: z.literal('soft', { error: 'must be "soft" (the pkcs11 store comes with the HSM issue)' }),
+    store: storeSchema,
     algorithm: z.literal('ecdsa'),
     curve: z.literal(['P-256', 'P-384'], { error: 'must be P-256 or P-384' }),
+    pkcs11: pkcs11Schema.optional(),
   }),
 ], { error: 'key.algorithm must be rsa or ecdsa' });
 
@@ -95,6 +112,9 @@ export const rootCeremonySchema = z
     if (!alg.legacy && c.legacySha1) {
       ctx.addIssue({ code: 'custom', path: ['legacySha1'], message: `is only for sha1WithRSAEncryption; remove it` });
     }
+    if (c.key.store === 'pkcs11' && !c.key.pkcs11) ctx.addIssue({ code: 'custom', path: ['key', 'pkcs11'], message: 'is required for store pkcs11: module, token and keyLabel (never a PIN)' });
+    if (c.key.store === 'soft' && c.key.pkcs11) ctx.addIssue({ code: 'custom', path: ['key', 'pkcs11'], message: 'is only for store pkcs11; remove it' });
+    if (c.key.pkcs11?.backupTokens.includes(c.key.pkcs11.token)) ctx.addIssue({ code: 'custom', path: ['key', 'pkcs11', 'backupTokens'], message: `names the primary token ${c.key.pkcs11.token}; a backup goes to another token (CPS 6.2.4)` });
     const holders = c.custodians.holders;
     const dup = holders.find((h, i) => holders.indexOf(h) !== i);
     if (dup) ctx.addIssue({ code: 'custom', path: ['custodians', 'holders'], message: `names ${dup} twice` });

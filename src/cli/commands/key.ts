@@ -1,7 +1,12 @@
-/** `rootca key ...`: CA private key life cycle outside ceremonies — destruction (CPS 6.2.10). */
+/**
+ * `rootca key destroy` (CPS 6.2.10) and `rootca token init | list`: HSM tokens whose PINs are
+ * generated and split M-of-N to custodians (CPS 6.4.1).
+ */
 import type { Command } from 'commander';
+import { listTokenRecords } from '../../ca/hsm-tokens.ts';
 import { destroyKeyCeremony } from '../../ca/key-destruction.ts';
-import { collect, CREDENTIAL_HELP, passphrasesFrom, print, withInstallation } from '../context.ts';
+import { initToken } from '../../ca/token-setup.ts';
+import { collect, CREDENTIAL_HELP, passphrasesFrom, print, usage, wholeNumber, withInstallation } from '../context.ts';
 import { backupLine } from './archive.ts';
 
 export function keyCommands(program: Command): void {
@@ -23,4 +28,30 @@ export function keyCommands(program: Command): void {
         ].join('\n'));
       });
     });
+
+  const token = program.command('token').description('PKCS#11 tokens (HSM partitions) holding CA keys');
+  token.command('init')
+    .description('initialise an empty token: its SO and user PINs are generated, split M-of-N to the holders and never shown')
+    .requiredOption('--module <path>', 'PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so')
+    .requiredOption('--label <label>', 'label for the new token')
+    .requiredOption('--holders <names>', 'comma-separated CA Administrators who receive PIN shares')
+    .requiredOption('--threshold <m>', 'how many holders are needed to log in (>= 2)', wholeNumber('--threshold'))
+    .option('--slot <index>', 'index of the empty slot to use (default: the first empty one)', wholeNumber('--slot'))
+    .requiredOption('--operator <name>', 'the CA Administrator performing it')
+    .requiredOption('--witness <name>', 'the Service Operation Manager observing it')
+    .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
+    .action(async function (this: Command, o: { module: string; label: string; holders: string; threshold: number; slot?: number; operator: string; witness: string; credential: string[] }) {
+      const holders = o.holders.split(',').map((h) => h.trim()).filter(Boolean);
+      if (holders.length < 2) usage('--holders must name at least two custodians (CPS 6.4.1)');
+      await withInstallation(this, async (inst) => {
+        const r = await initToken(inst, { module: o.module, label: o.label, slotIndex: o.slot, holders, threshold: o.threshold, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
+        print(this, r, `Token ${r.label} (serial ${r.serial}) initialised; its PINs are held ${r.threshold}-of-${r.holders.length} by ${r.holders.join(', ')}`);
+      });
+    });
+  token.command('list').description('tokens registered in this installation').action(async function (this: Command) {
+    await withInstallation(this, (inst) => {
+      const tokens = listTokenRecords(inst);
+      print(this, tokens, tokens.map((t) => `${t.label.padEnd(20)} serial ${t.serial}  ${t.threshold}-of-${t.holders.length} ${t.holders.join(',')}  ${t.status}  ${t.module}`).join('\n') || '(none)');
+    });
+  });
 }

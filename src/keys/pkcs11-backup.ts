@@ -1,0 +1,94 @@
+/**
+ * Copying a CA key from one token to another (CPS 6.2.4, 6.2.6): the private key is wrapped in
+ * the source token under an AES-256 transport key (RFC 5649 key wrap with padding) and
+ * unwrapped inside the target token as sensitive and non-extractable. The transport key is
+ * imported into each token only as a session object and destroyed right after use; outside
+ * the tokens it exists only in memory (the caller rebuilds it from M-of-N shares).
+ */
+import { CaError } from '../errors.ts';
+import type { KeyAlgorithm } from '../pki/algorithms.ts';
+import { keyProtection, labelInUse, type KeyObjectRef } from './pkcs11-keys.ts';
+import { P11, type Handle, type Pkcs11 } from './pkcs11-module.ts';
+import { wipe } from './wipe.ts';
+
+const WRAP = { mechanism: P11.CKM_AES_KEY_WRAP_PAD };
+
+function importTransportKey(mod: Pkcs11, session: Handle, value: Buffer, use: 'wrap' | 'unwrap'): Handle {
+  return mod.C_CreateObject(session, [
+    { type: P11.CKA_CLASS, value: P11.CKO_SECRET_KEY },
+    { type: P11.CKA_KEY_TYPE, value: P11.CKK_AES },
+    { type: P11.CKA_TOKEN, value: false },
+    { type: P11.CKA_SENSITIVE, value: true },
+    { type: P11.CKA_EXTRACTABLE, value: false },
+    { type: P11.CKA_LABEL, value: 'rootca-transport' },
+    { type: P11.CKA_WRAP, value: use === 'wrap' },
+    { type: P11.CKA_UNWRAP, value: use === 'unwrap' },
+    { type: P11.CKA_VALUE, value },
+  ]);
+}
+
+/** In the source session: the private key wrapped under the transport key (the transport object is destroyed). */
+export function wrapForTransport(mod: Pkcs11, session: Handle, privateKey: Handle, transportKey: Buffer): Buffer {
+  const tk = importTransportKey(mod, session, transportKey, 'wrap');
+  try {
+    return mod.C_WrapKey(session, WRAP, tk, privateKey, Buffer.alloc(16384));
+  } finally {
+    mod.C_DestroyObject(session, tk);
+  }
+}
+
+/** Public-key attributes to recreate the public object in the target token. */
+export function publicAttributes(mod: Pkcs11, session: Handle, publicKey: Handle, algorithm: KeyAlgorithm): { type: number; value: Buffer }[] {
+  const types = algorithm.kind === 'rsa' ? [P11.CKA_MODULUS, P11.CKA_PUBLIC_EXPONENT] : [P11.CKA_EC_PARAMS, P11.CKA_EC_POINT];
+  return mod.C_GetAttributeValue(session, publicKey, types.map((type) => ({ type }))).map((a) => ({ type: a.type, value: a.value as Buffer }));
+}
+
+/**
+ * In the target session: unwraps the key as a token object that is private, sensitive, never
+ * extractable and can only sign, with the same label and id; recreates the public object.
+ * Throws KEY_LABEL_IN_USE when the target already has an object with that label.
+ */
+export function unwrapFromTransport(mod: Pkcs11, session: Handle, wrapped: Buffer, transportKey: Buffer, algorithm: KeyAlgorithm, ref: KeyObjectRef, publicAttrs: { type: number; value: Buffer }[], token: string): Handle {
+  if (labelInUse(mod, session, ref.label)) throw new CaError('KEY_LABEL_IN_USE', `token ${token} already holds an object labelled "${ref.label}"`, { details: { token, keyLabel: ref.label } });
+  const keyType = algorithm.kind === 'rsa' ? P11.CKK_RSA : P11.CKK_EC;
+  const tk = importTransportKey(mod, session, transportKey, 'unwrap');
+  let privateKey: Handle;
+  try {
+    privateKey = mod.C_UnwrapKey(session, WRAP, tk, wrapped, [
+      { type: P11.CKA_CLASS, value: P11.CKO_PRIVATE_KEY },
+      { type: P11.CKA_KEY_TYPE, value: keyType },
+      { type: P11.CKA_TOKEN, value: true },
+      { type: P11.CKA_PRIVATE, value: true },
+      { type: P11.CKA_SENSITIVE, value: true },
+      { type: P11.CKA_EXTRACTABLE, value: false },
+      { type: P11.CKA_SIGN, value: true },
+      { type: P11.CKA_DECRYPT, value: false },
+      { type: P11.CKA_UNWRAP, value: false },
+      { type: P11.CKA_LABEL, value: ref.label },
+      { type: P11.CKA_ID, value: ref.id },
+    ]);
+  } finally {
+    mod.C_DestroyObject(session, tk);
+    wipe(wrapped);
+  }
+  mod.C_CreateObject(session, [
+    { type: P11.CKA_CLASS, value: P11.CKO_PUBLIC_KEY },
+    { type: P11.CKA_KEY_TYPE, value: keyType },
+    { type: P11.CKA_TOKEN, value: true },
+    { type: P11.CKA_PRIVATE, value: false },
+    { type: P11.CKA_VERIFY, value: true },
+    { type: P11.CKA_LABEL, value: ref.label },
+    { type: P11.CKA_ID, value: ref.id },
+    ...publicAttrs,
+  ]);
+  const prot = keyProtection(mod, session, privateKey);
+  if (!prot.sensitive || prot.extractable || !prot.token || !prot.private) {
+    throw new CaError('TOKEN_KEY_NOT_PROTECTED', `token ${token} did not keep the backup key sensitive and non-extractable (${JSON.stringify(prot)})`, { details: { token, protection: prot } });
+  }
+  return privateKey;
+}
+
+/** Turns CKA_EXTRACTABLE off for good (PKCS#11 allows true -> false only). */
+export function sealAgainstExtraction(mod: Pkcs11, session: Handle, privateKey: Handle): void {
+  mod.C_SetAttributeValue(session, privateKey, [{ type: P11.CKA_EXTRACTABLE, value: false }]);
+}

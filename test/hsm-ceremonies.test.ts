@@ -1,0 +1,133 @@
+/**
+ * Issue 7 on SoftHSMv2: the four shipped root ceremonies (RSA 2048 SHA-1 legacy, RSA 2048
+ * SHA-256, RSA 4096 SHA-384, P-384) run with `store: pkcs11`; the keys are made in the token,
+ * sensitive and never extractable (pkcs11-tool says so; reading CKA_VALUE fails); sub-CA
+ * issuance, CRLs and pre-signed OCSP from a token key verify with OpenSSL; every activation
+ * logs in with the PIN rebuilt from two custodians and logs out and closes after one signature.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Installation } from '../src/ca/installation.ts';
+import { issueCertificate } from '../src/ca/issuance.ts';
+import { loadCaKey } from '../src/ca/key-records.ts';
+import { issueCrl, presignOcsp } from '../src/ca/status-ceremonies.ts';
+import { findKeyPair } from '../src/keys/pkcs11-keys.ts';
+import { finalizePkcs11Modules, findToken, P11, pkcs11Module } from '../src/keys/pkcs11-module.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, tempDir } from './helpers.ts';
+import { pkcs11Tool, quorumPin, runPkcs11Ceremony, setUpToken, SOFTHSM, useSoftHsm } from './hsm-fixtures.ts';
+
+const ROOTS = ['rootca1', 'rootca2', 'rootca3', 'ecc-rootca1'];
+
+describe('root ceremonies, issuance, CRL and OCSP with the pkcs11 store (SoftHSMv2)', () => {
+  const dir = tempDir('rootca-hsm-');
+  useSoftHsm(dir);
+  let inst: Installation;
+  const people = { operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()) };
+
+  before(async () => {
+    inst = installationWithPeople({ dir, more: true });
+    inst.config.issuance.requireApplicationFor = [];
+    await setUpToken(inst, 'primary');
+  });
+  after(() => {
+    inst.close();
+    finalizePkcs11Modules();
+  });
+
+  it('token setup: PINs generated and split 2-of-3, nothing secret stored, audited', () => {
+    const t = inst.db.prepare('SELECT * FROM hsm_tokens').get() as { label: string; serial: string; threshold: number };
+    assert.equal(t.label, 'primary');
+    assert.equal(t.threshold, 2);
+    const shares = inst.db.prepare('SELECT pin_kind, count(*) AS n FROM hsm_pin_shares GROUP BY pin_kind ORDER BY pin_kind').all();
+    assert.deepEqual(shares.map((s) => ({ ...(s as object) })), [{ pin_kind: 'so', n: 3 }, { pin_kind: 'user', n: 3 }]);
+    const ev = inst.audit.list().find((e) => e.action === 'token.init')!;
+    assert.equal(ev.outcome, 'success');
+    assert.doesNotMatch(JSON.stringify(ev.details), /pin":/i);
+  });
+
+  for (const root of ROOTS) {
+    it(`${root}: generated in the token, self-signed certificate verifies with openssl`, async () => {
+      const r = await runPkcs11Ceremony(inst, dir, root, 'primary');
+      const pem = join(dir, `${root}.pem`);
+      assert.match(openssl(['verify', '-auth_level', '0', '-CAfile', pem, pem]), /: OK/);
+      const text = openssl(['x509', '-in', pem, '-noout', '-text']);
+      assert.match(text, root === 'ecc-rootca1' ? /NIST CURVE: P-384/ : root === 'rootca3' ? /4096 bit/ : /2048 bit/);
+      const record = loadCaKey(inst, r.keyId);
+      assert.equal(record.store, 'pkcs11');
+      assert.equal(record.locations[0]!.token, 'primary');
+      const cert = inst.db.prepare('SELECT der FROM certificates WHERE id = (SELECT certificate_id FROM cas WHERE name = ?)').get(root) as { der: Buffer };
+      assert.ok(cert.der.includes(record.publicKeySpki), 'the certificate carries the public key read back from the token');
+      const ceremony = inst.audit.list().filter((e) => e.action === 'ceremony.root-ca' && e.target === root).at(-1)!;
+      assert.equal((ceremony.details as { keyStore: string }).keyStore, 'pkcs11');
+      const deactivate = inst.audit.list().filter((e) => e.action === 'key.deactivate' && e.target === root).at(-1)!;
+      assert.deepEqual({ ...(deactivate.details as object) }, { ...(deactivate.details as object), loggedOut: true, sessionClosed: true, token: 'primary', signatures: 1 });
+    });
+  }
+
+  it('pkcs11-tool lists every CA private key as sensitive and never extractable; CKA_VALUE cannot be read', async () => {
+    const pin = await quorumPin(inst, 'primary');
+    const list = pkcs11Tool(['--token-label', 'primary', '--login', '--pin', pin, '--list-objects', '--type', 'privkey']);
+    assert.equal(list.status, 0, list.out);
+    const blocks = list.out.split(/Private Key Object/).slice(1);
+    assert.equal(blocks.length, ROOTS.length, list.out);
+    for (const b of blocks) {
+      assert.match(b, /Access:\s+sensitive, always sensitive, never extractable/, b);
+      assert.match(b, /Usage:\s+sign/, b);
+    }
+    // pkcs11-tool cannot export a private key at all; the token's own refusal is checked below.
+    const read = pkcs11Tool(['--token-label', 'primary', '--login', '--pin', pin, '--read-object', '--type', 'privkey', '--label', 'rootca2-key']);
+    assert.doesNotMatch(read.out, /BEGIN|PRIVATE KEY/);
+    // Through the PKCS#11 API: the token refuses the secret attributes and any wrapping.
+    const mod = pkcs11Module(SOFTHSM);
+    const slot = findToken({ module: SOFTHSM, label: 'primary' }).slot;
+    const s = mod.C_OpenSession(slot, P11.CKF_SERIAL_SESSION);
+    mod.C_Login(s, P11.CKU_USER, pin);
+    try {
+      for (const root of ROOTS) {
+        const record = loadCaKey(inst, inst.db.prepare('SELECT key_id FROM cas WHERE name = ?').pluck().get(root) as string);
+        const { privateKey } = findKeyPair(mod, s, record.locations[0]!.object, 'primary');
+        const secret = record.algorithm.kind === 'rsa' ? P11.CKA_PRIVATE_EXPONENT : P11.CKA_VALUE;
+        assert.throws(() => mod.C_GetAttributeValue(s, privateKey, [{ type: secret }]), /CKR_ATTRIBUTE_SENSITIVE/);
+        assert.throws(() => mod.C_WrapKey(s, { mechanism: P11.CKM_AES_KEY_WRAP_PAD }, privateKey, privateKey, Buffer.alloc(8192)), /CKR_/);
+      }
+    } finally {
+      mod.C_Logout(s);
+      mod.C_CloseSession(s);
+    }
+  });
+
+  it('sub-CA issuance, CRL and pre-signed OCSP from token keys verify with openssl', async () => {
+    for (const root of ['rootca2', 'ecc-rootca1']) {
+      const key = join(dir, `${root}-sub.key`);
+      openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', join(dir, `${root}-sub.csr`), '-subj', `/C=JP/O=Example/CN=${root} sub`]);
+      const sub = await issueCertificate(inst, { ...people, caName: root, profile: 'subca', csr: readFileSync(join(dir, `${root}-sub.csr`)) });
+      const subPem = join(dir, `${root}-sub.pem`);
+      writeFileSync(subPem, sub.certificatePem);
+      const rootPem = join(dir, `${root}.pem`);
+      assert.match(openssl(['verify', '-CAfile', rootPem, subPem]), /: OK/);
+
+      const crl = await issueCrl(inst, { caName: root, ...people });
+      const crlFile = join(dir, `${root}.crl`);
+      writeFileSync(crlFile, crl.der);
+      assert.match(openssl(['crl', '-inform', 'DER', '-in', crlFile, '-CAfile', rootPem, '-noout', '-verify']), /verify OK/);
+
+      const ocsp = await presignOcsp(inst, { caName: root, ...people });
+      assert.ok(ocsp.responses >= 2);
+      const rows = inst.db.prepare('SELECT o.der, o.hash_algorithm FROM ocsp_responses o JOIN certificates x ON x.id = o.certificate_id WHERE x.serial_hex = ?').all(sub.serialHex) as { der: Buffer; hash_algorithm: string }[];
+      assert.equal(rows.length, 2);
+      for (const row of rows) {
+        const f = join(dir, `${root}-${row.hash_algorithm}.ocsp`);
+        writeFileSync(f, row.der);
+        const out = openssl(['ocsp', '-respin', f, '-issuer', rootPem, ...(row.hash_algorithm === 'sha256' ? ['-sha256'] : []), '-cert', subPem, '-CAfile', rootPem, '-no_nonce']);
+        assert.match(out, /Response verify OK/);
+        assert.match(out, /: good/);
+      }
+    }
+    const activations = inst.audit.list().filter((e) => e.action === 'key.activate' && e.outcome === 'success');
+    const deactivations = inst.audit.list().filter((e) => e.action === 'key.deactivate');
+    assert.equal(activations.length, deactivations.length, 'every activation ended with a logout');
+    assert.ok(deactivations.every((e) => (e.details as { loggedOut?: boolean }).loggedOut === true));
+  });
+});
