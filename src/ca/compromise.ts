@@ -24,6 +24,7 @@ import { backupAfterChange, type BackupOutcome } from './archive.ts';
 import { actorOf, beginEnding, checkPublicationTarget, completeEnding, publishAfter, revokeAllIssued, rolesOf, signLastStatus } from './ca-ending.ts';
 import { getCa } from './cas.ts';
 import type { Installation } from './installation.ts';
+import { getOperator } from './operators.ts';
 import { exportTranscript, failSession, guardedBy, openKeySession, refuser } from './key-session.ts';
 import type { PassphraseSource } from './participants.ts';
 import type { PublishResult } from './publication.ts';
@@ -62,7 +63,7 @@ export async function reportKeyCompromise(inst: Installation, p: KeyCompromiseRe
   const publication = await publishAfter(inst, { action: REPORT_ACTION, target: p.caName, what: `${revocation.serialHex} is revoked and CRL #${revocation.crl?.crlNumber} is issued` },
     { signerCa, operator: p.operator, witness: p.witness, passphrases: p.passphrases, out: p.publishOut });
   inst.audit.append({
-    actor: p.operator, roles: ['ca-administrator'], action: REPORT_ACTION, target: p.caName, outcome: 'success',
+    actor: p.operator, roles: getOperator(inst, p.operator).roles, action: REPORT_ACTION, target: p.caName, outcome: 'success',
     details: {
       serial: revocation.serialHex, source: p.proof ? 'subscriber-key-compromise' : 'ra', approvedBy: p.proof ? null : p.approvedBy ?? null, proofSha256: p.proof ? sha256Hex(p.proof) : null,
       revokedAt: revocation.revokedAt.toISOString(), crlNumber: revocation.crl?.crlNumber ?? null, ocspResponses: revocation.ocspResponses,
