@@ -168,12 +168,15 @@ describe('CPS 5.8 CA termination', () => {
     assert.ok(roles.includes('witness') && roles.some((x) => x.includes('custodian')) && roles.includes('authoriser'), roles.join(', '));
   });
 
-  it('interrupted after the key was destroyed: the Person Responsible and the witness complete it', async () => {
+  it('interrupted after the key was destroyed: the Person Responsible and the witness complete it (rootca ca terminate)', async () => {
     await rejectsWith('SIMULATED_CRASH', () => terminate('ecc-term2', { step: crash('key-destroyed') }));
     assert.equal(scalar("SELECT status FROM cas WHERE name = 'ecc-term2'"), 'active');
     await rejectsWith('KEY_DESTROYED', () => issueCrl(inst, { caName: 'ecc-term2', ...people }), /destroyed/);
     await rejectsWith('SAME_PERSON_TWICE', () => terminate('ecc-term2', { witness: 'paula' }));
-    const r = await terminate('ecc-term2');
+    // Resumed on the command line (real clock: the notice was given 130 days ago).
+    const cli = rootca(['--home', inst.home, '--json', 'ca', 'terminate', '--ca', 'ecc-term2', '--by', 'paula', '--operator', 'alice', '--witness', 'olivia'], { env: passphraseEnv() });
+    assert.equal(cli.status, 0, cli.stderr);
+    const r = JSON.parse(cli.stdout) as { resumed: boolean; keyDestroyed: boolean };
     assert.equal(r.resumed, true);
     assert.equal(r.keyDestroyed, true);
     assert.equal(scalar("SELECT status FROM cas WHERE name = 'ecc-term2'"), 'terminated');
