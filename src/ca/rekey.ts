@@ -19,7 +19,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CaError } from '../errors.ts';
-import { generateSoftKey, type SoftKeyRecord } from '../keys/soft-store.ts';
 import { describeKeyAlgorithm, SIGNATURE_ALGORITHMS, type KeyAlgorithm, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { derToPem } from '../pki/pem.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
@@ -27,9 +26,9 @@ import { sha256Hex } from '../util/digest.ts';
 import { signOnceWithCaKey } from './activation.ts';
 import { backupAfterChange } from './archive.ts';
 import { recordOwnCertificate } from './ca-certificate-history.ts';
+import { generateCaKey, type NewCaKey } from './ca-keys.ts';
 import { getCa } from './cas.ts';
 import type { Installation } from './installation.ts';
-import { storeSoftKey } from './key-records.ts';
 import { exportTranscript, failSession, guardedBy, openKeySession, refuser, type KeySession } from './key-session.ts';
 import { finishOwnCertificate, KIND_SUFFIX, planOwnCertificate, spkiOf, type OwnCertificateKind, type OwnCertificatePlan } from './link-certificates.ts';
 import { getOperator } from './operators.ts';
@@ -108,6 +107,7 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
     describe: { newKeyId, keyAlgorithm, holders, threshold, years, signatureAlgorithm: algorithm, previousCertificateSha256: ca.certificateSha256 },
   });
   let newCustodians: Participant[] = [];
+  let newKey: NewCaKey | undefined;
   try {
     try {
       newCustodians = await gatherNewKeyCustodians(inst, s, holders, threshold, p.passphrases, refuse);
@@ -117,11 +117,9 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
         for (const h of serialHexes) reserve.run(ca.id, h, s.ceremonyId, inst.clock.now().toISOString());
       }).immediate();
 
-      // 3. The new key, in memory; its shares sealed to the new custodians.
-      const record: SoftKeyRecord = await generateSoftKey({
-        keyId: newKeyId, algorithm: keyAlgorithm, threshold,
-        custodians: holders.map((h) => ({ name: h, encryptionPublicKey: getOperator(inst, h).credential.encryptionPublicKey })),
-      });
+      // 3. The new key, in memory (soft store); its activation data split to the new custodians.
+      newKey = await generateCaKey(inst, { keyId: newKeyId, algorithm: keyAlgorithm, store: { store: 'soft' }, threshold, holders, present: newCustodians });
+      const record = newKey.record;
       const oldSpki = spkiOf(ca.certificateDer);
       const newSpki = record.publicKeySpki;
       const now = inst.clock.now();
@@ -143,7 +141,7 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
       // 5. Everything in one transaction.
       const at = inst.clock.now().toISOString();
       const t = inst.db.transaction(() => {
-        storeSoftKey(inst, record, at);
+        newKey!.persist(at);
         const replaces = (inst.db.prepare('SELECT certificate_id FROM cas WHERE id = ?').get(ca.id) as { certificate_id: number }).certificate_id;
         const ids = made.map(({ plan: x, der }) => recordOwnCertificate(inst, {
           caId: ca.id, kind: x.kind, serialHex: x.serialHex, subject: ca.subject, notBefore: x.notBefore, notAfter: x.notAfter, sha256: sha256Hex(der), der,
@@ -152,7 +150,7 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
         inst.db.prepare('UPDATE cas SET key_id = ?, certificate_id = ?, signature_algorithm = ?, legacy_sha1 = ? WHERE id = ?').run(newKeyId, ids[0], algorithm, SIGNATURE_ALGORITHMS[algorithm].legacy ? 1 : 0, ca.id);
         inst.db.prepare("UPDATE ca_keys SET status = 'retired' WHERE key_id = ?").run(ca.keyId);
         const details = {
-          ceremonyId: s.ceremonyId, previousKeyId: ca.keyId, keyId: newKeyId, keyStore: 'soft', keyAlgorithm, threshold, holders,
+          ceremonyId: s.ceremonyId, previousKeyId: ca.keyId, keyId: newKeyId, ...newKey!.details, keyAlgorithm, threshold, holders,
           newKeyCustodians: newCustodians.map((c) => c.operator.name), previousCertificateSha256: ca.certificateSha256, signatureAlgorithm: algorithm,
           certificates: made.map(({ plan: x, der }, i) => ({ kind: x.kind, certificateId: ids[i], serial: x.serialHex, sha256: sha256Hex(der), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString() })),
           keyActivations: { previousKey: s.signatures, newKey: 2 }, warnings,
@@ -165,6 +163,7 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
           details,
         });
       }).immediate();
+      newKey = undefined; // stored with the certificates: from here on a failure must not discard it
       const transcriptFile = exportTranscript(inst, t);
 
       // 6. Files last.
@@ -182,6 +181,7 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
         links: made.slice(1).map(({ plan: x, der }) => ({ kind: x.kind, serialHex: x.serialHex, notBefore: x.notBefore, notAfter: x.notAfter, certificateDer: der, certificatePem: derToPem(der, 'CERTIFICATE') })),
       };
     } catch (e) {
+      await newKey?.discard();
       return failSession(inst, s, ACTION, e);
     }
   } finally {
