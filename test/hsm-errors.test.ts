@@ -11,20 +11,11 @@ import type { Installation } from '../src/ca/installation.ts';
 import { loadCaKey } from '../src/ca/key-records.ts';
 import { getOperator } from '../src/ca/operators.ts';
 import { issueCrl } from '../src/ca/status-ceremonies.ts';
-import { CaError } from '../src/errors.ts';
 import { destroyKeyPair } from '../src/keys/pkcs11-keys.ts';
 import { finalizePkcs11Modules, withLoggedInSession } from '../src/keys/pkcs11-module.ts';
 import { splitToCustodians } from '../src/keys/pkcs11-shares.ts';
 import { allPassphrases, installationWithPeople, passphraseMap, run, tempDir } from './helpers.ts';
-import { quorumPin, runPkcs11Ceremony, setUpToken, SOFTHSM, useSoftHsm } from './hsm-fixtures.ts';
-
-const rejectsWith = (code: string, fn: () => Promise<unknown>, message?: RegExp) =>
-  assert.rejects(fn, (e: unknown) => {
-    assert.ok(e instanceof CaError, String(e));
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
+import { quorumPin, rejectsWith, runPkcs11Ceremony, setUpToken, SOFTHSM, useSoftHsm } from './hsm-fixtures.ts';
 
 describe('pkcs11 store failures: clear errors, audited, nothing half-done', () => {
   const dir = tempDir('rootca-hsm-err-');

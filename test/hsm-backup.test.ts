@@ -1,0 +1,99 @@
+/**
+ * CPS 6.2.4 backup and 6.2.10 destruction with the pkcs11 store on SoftHSMv2. A ceremony that
+ * names a backup token copies the new key there under a transport key split 2-of-3 and
+ * destroyed after; both copies are sensitive and non-extractable. Destruction removes the key
+ * from every token. With the primary token deleted, the backup token alone signs a CRL that
+ * OpenSSL verifies against the original root certificate.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openInstallation, type Installation } from '../src/ca/installation.ts';
+import { destroyKeyCeremony } from '../src/ca/key-destruction.ts';
+import { loadCaKey } from '../src/ca/key-records.ts';
+import { issueCrl } from '../src/ca/status-ceremonies.ts';
+import { finalizePkcs11Modules } from '../src/keys/pkcs11-module.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, run, tempDir } from './helpers.ts';
+import { pkcs11Tool, quorumPin, rejectsWith, runPkcs11Ceremony, setUpToken, useSoftHsm } from './hsm-fixtures.ts';
+
+describe('pkcs11 backup onto a second token, and destruction across tokens', () => {
+  const dir = tempDir('rootca-hsm-bak-');
+  useSoftHsm(dir);
+  let inst: Installation;
+  const people = { operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()) };
+  const env = Object.fromEntries(Object.entries(allPassphrases()).map(([k, v]) => [`ROOTCA_PASSPHRASE_${k.toUpperCase()}`, v]));
+  const objects = async (token: string, type: string) => {
+    const r = pkcs11Tool(['--token-label', token, '--login', '--pin', await quorumPin(inst, token), '--list-objects', '--type', type]);
+    assert.equal(r.status, 0, r.out);
+    return r.out;
+  };
+
+  before(async () => {
+    inst = installationWithPeople({ dir });
+    await setUpToken(inst, 'primary');
+    await setUpToken(inst, 'backup');
+  });
+  after(() => {
+    inst?.close();
+    finalizePkcs11Modules();
+  });
+
+  it('the ceremony backs the key up: same public key in both tokens, both sensitive and non-extractable, no transport key left', async () => {
+    const made = await runPkcs11Ceremony(inst, dir, 'ecc-rootca1', 'primary', ['backup']);
+    const record = loadCaKey(inst, made.keyId);
+    assert.deepEqual(record.locations.map((l) => [l.token, l.role]), [['primary', 'primary'], ['backup', 'backup']]);
+    const ev = inst.audit.list().filter((e) => e.action === 'ceremony.root-ca' && e.outcome === 'success').at(-1)!;
+    const backups = (ev.details as { backups: { token: string; transportKey: string }[] }).backups;
+    assert.equal(backups.length, 1);
+    assert.equal(backups[0]!.token, 'backup');
+    assert.match(backups[0]!.transportKey, /AES-256 [0-9a-f]{16}, 2-of-3 \(alice, bob, carol\), rebuilt by alice, bob, destroyed/);
+    for (const token of ['primary', 'backup']) {
+      const priv = await objects(token, 'privkey');
+      assert.match(priv, /label:\s+ecc-rootca1-key/);
+      assert.match(priv, /Access:\s+sensitive/);
+      assert.doesNotMatch(priv.replace(/never extractable/g, ''), /extractable/, `${token}: the key must not be extractable`);
+      assert.doesNotMatch(await objects(token, 'secrkey'), /Secret Key Object/, `${token}: the transport key is gone`);
+      // The public point the token holds is the one in the certificate.
+      const point = /EC_POINT:\s+([0-9a-f]+)/.exec(await objects(token, 'pubkey'))?.[1];
+      assert.ok(point, `${token} has the public key object`);
+      assert.ok(point.endsWith(record.publicKeySpki.subarray(-97).toString('hex')), `${token}: public key differs from the certificate's`);
+    }
+  });
+
+  it('destruction removes the key from the primary and the backup token; signing then fails with KEY_DESTROYED', async () => {
+    await runPkcs11Ceremony(inst, dir, 'rootca2', 'primary', ['backup']);
+    const r = await destroyKeyCeremony(inst, { caName: 'rootca2', operator: 'alice', witness: 'olivia', reason: 'test of destruction across tokens', passphrases: people.passphrases });
+    assert.deepEqual(r.destroyedIn, ['pkcs11:primary', 'pkcs11:backup']);
+    for (const token of ['primary', 'backup']) {
+      const all = await objects(token, 'privkey') + await objects(token, 'pubkey');
+      assert.doesNotMatch(all, /rootca2-key/, `${token} still holds rootca2's key`);
+      assert.match(all, /ecc-rootca1-key/, `${token} keeps the other CA's key`);
+    }
+    const perToken = inst.audit.list().filter((e) => e.action === 'key.destroy.token' && e.outcome === 'success');
+    assert.deepEqual(perToken.map((e) => e.target), ['primary', 'backup']);
+    assert.equal(inst.db.prepare("SELECT count(*) FROM ca_key_objects WHERE status = 'destroyed'").pluck().get(), 2);
+    await rejectsWith('KEY_DESTROYED', () => issueCrl(inst, { caName: 'rootca2', ...people }));
+  });
+
+  it('with the primary token deleted, the backup token alone signs a CRL that openssl verifies against the original root', async () => {
+    const home = inst.home;
+    inst.close();
+    inst = undefined as unknown as Installation;
+    const del = run('softhsm2-util', ['--delete-token', '--token', 'primary']);
+    assert.equal(del.status, 0, del.stderr);
+
+    // Destruction needs every token: refused while the primary is gone, and nothing is deleted.
+    const refused = rootca(['key', 'destroy', '--home', home, '--ca', 'ecc-rootca1', '--reason', 'should be refused', '--operator', 'alice', '--witness', 'olivia'], { env });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /TOKEN_NOT_FOUND/);
+
+    const crl = join(dir, 'from-backup.crl');
+    const cli = rootca(['crl', 'issue', '--home', home, '--ca', 'ecc-rootca1', '--out', crl, '--operator', 'alice', '--witness', 'olivia'], { env });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(openssl(['crl', '-inform', 'DER', '-in', crl, '-CAfile', join(dir, 'ecc-rootca1.pem'), '-noout', '-verify']), /verify OK/);
+    inst = openInstallation(home);
+    const act = inst.audit.list().filter((e) => e.action === 'key.activate' && e.outcome === 'success').at(-1)!;
+    assert.equal((act.details as { token: string }).token, 'backup');
+    assert.equal(inst.db.prepare("SELECT status FROM ca_keys WHERE key_id = (SELECT key_id FROM cas WHERE name = 'ecc-rootca1')").pluck().get(), 'active');
+  });
+});
