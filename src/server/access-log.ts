@@ -272,22 +272,71 @@ export class AccessLog {
     unlinkSync(rawPath);
   }
 
+  /**
+   * Claims a dead process's segment for recovery: the workers of a cluster start at once and
+   * would otherwise compress the same file into the same temp file together. The claim is a
+   * file created exclusively, holding the claimer's pid (a claim left by a dead claimer is
+   * taken over). True when this process may recover `raw`.
+   */
+  private claim(raw: string): boolean {
+    const lock = `${raw}.claim`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(lock, 'wx');
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        if (existsSync(raw)) return true; // not finished by another process meanwhile
+        unlinkSync(lock);
+        return false;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        let owner = 0;
+        try {
+          owner = Number(readFileSync(lock, 'utf8'));
+        } catch {
+          continue; // released meanwhile: try again
+        }
+        if (!owner || alive(owner)) return false; // being recovered (or the pid not written yet)
+        try {
+          unlinkSync(lock);
+        } catch {
+          // another process took it over first
+        }
+      }
+    }
+    return false;
+  }
+
   /** Closes segments left open by processes that are gone (a crash must not lose the log). */
   private async recoverOrphans(): Promise<void> {
     for (const f of readdirSync(this.o.dir)) {
       if (f.endsWith('.gz.tmp')) {
+        // A temp file whose raw segment is gone belongs to no recovery (finish() rewrites the others).
         const m = SEGMENT.exec(f.slice(0, -'.gz.tmp'.length));
-        if (m && !alive(Number(m[2]))) unlinkSync(join(this.o.dir, f));
+        const raw = join(this.o.dir, f.slice(0, -'.gz.tmp'.length));
+        if (m && !alive(Number(m[2])) && !existsSync(raw)) unlinkSync(join(this.o.dir, f));
         continue;
       }
       const m = SEGMENT.exec(f);
       if (!m || alive(Number(m[2]))) continue;
       const raw = join(this.o.dir, f);
       try {
+        if (!this.claim(raw)) continue;
+      } catch (e) {
+        this.o.onError?.(e);
+        continue;
+      }
+      try {
         if (existsSync(`${raw}.gz`)) await this.adopt(raw);
         else await this.finish(raw);
       } catch (e) {
         this.o.onError?.(e);
+      } finally {
+        try {
+          unlinkSync(`${raw}.claim`);
+        } catch {
+          // already gone
+        }
       }
     }
   }
