@@ -12,12 +12,22 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO } from './helpers.ts';
 import { OnlineFixture, runAsync } from './online-fixtures.ts';
-import { freePort, healthz, PrivatePostgres, startResponder, stopResponder, waitFor, withDatabase, type ResponderProcess } from './online-postgres-fixtures.ts';
+import { PgOnlineStore } from '../src/server/pg-online-store.ts';
+import { freePort, healthz as healthzOf, PrivatePostgres, startResponder, stopResponder, waitFor, withDatabase, type ResponderProcess } from './online-postgres-fixtures.ts';
 
 let f: OnlineFixture;
 let pg: PrivatePostgres | undefined;
 let url: string;
 const responders: ResponderProcess[] = [];
+
+/** /healthz of a responder; if it does not answer, says why (its exit code and stderr). */
+async function health(r: ResponderProcess): Promise<Awaited<ReturnType<typeof healthzOf>>> {
+  try {
+    return await healthzOf(r.url);
+  } catch (e) {
+    throw new Error(`${r.name} does not answer /healthz (${(e as Error).message}); exit ${r.child.exitCode ?? r.child.signalCode}; stderr:\n${r.stderr()}`);
+  }
+}
 
 const cli = (args: string[]) => runAsync(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), ...args]);
 
@@ -63,6 +73,41 @@ after(async () => {
 });
 
 describe('PostgreSQL stopped under load', { timeout: 180_000 }, () => {
+  it('a store busy with queries survives PostgreSQL restarts (a dropped checked-out connection does not end the process)', async () => {
+    const admin = (await import('pg')).default;
+    const c = new admin.Client({ connectionString: pg!.url });
+    await c.connect();
+    await c.query('CREATE DATABASE busy');
+    await c.end();
+    const store = await PgOnlineStore.open(withDatabase(pg!.url, 'busy'));
+    let running = true;
+    const counts = { ok: 0, failed: 0 };
+    const loops = Array.from({ length: 8 }, async (_, i) => {
+      while (running) {
+        try {
+          if (i % 2) await store.latestVersion();
+          else await store.heartbeat({ name: 'busy', pid: i, host: 'h', status: 'ready', problems: [], startedAt: new Date() });
+          counts.ok++;
+        } catch {
+          counts.failed++;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    });
+    for (let round = 0; round < 2; round++) {
+      await new Promise((r) => setTimeout(r, 400));
+      await pg!.stop();
+      await new Promise((r) => setTimeout(r, 300));
+      await pg!.start();
+    }
+    const before = counts.ok;
+    await waitFor('queries succeed again', 5000, async () => counts.ok > before + 10);
+    running = false;
+    await Promise.all(loops);
+    await store.close();
+    assert.ok(counts.failed > 0, 'queries did fail while PostgreSQL was down');
+  });
+
   it('zero failed OCSP requests while PostgreSQL is down; degraded, then ready; the next import is picked up after it is back', async () => {
     const imp = await cli(['online', 'import', f.write('v1.json', await f.publication({ version: 1 })), '--store', url, '--trust', f.rsa.pem, '--trust', f.ec.pem]);
     assert.equal(imp.status, 0, imp.stderr);
@@ -80,16 +125,16 @@ describe('PostgreSQL stopped under load', { timeout: 180_000 }, () => {
     await pg!.stop();
     for (const r of responders) {
       await waitFor(`${r.name} notices the database is gone`, 10_000, async () => {
-        const h = await healthz(r.url);
+        const h = await health(r);
         return h.status === 'degraded' && h.version === 1 && !h.store.reachable;
       });
     }
-    const h = await healthz(responders[0]!.url);
+    const h = await health(responders[0]!);
     assert.match(h.problems.join('\n'), /the online store postgres:\/\/postgres@127\.0\.0\.1:\d+\/rootca is unreachable since .*; serving version 1 from memory/);
     await new Promise((r) => setTimeout(r, 1000)); // keep the load on a while longer with the database away
     const during = l.stats.ok;
     await pg!.start();
-    for (const r of responders) await waitFor(`${r.name} reconnects`, 15_000, async () => (await healthz(r.url)).status === 'ready');
+    for (const r of responders) await waitFor(`${r.name} reconnects`, 15_000, async () => (await health(r)).status === 'ready');
     const stats = await l.stop();
     assert.equal(stats.failed, 0, stats.errors.slice(0, 5).join('\n'));
     assert.ok(during > 50, `requests answered while the load ran: ${during}`);
@@ -98,7 +143,7 @@ describe('PostgreSQL stopped under load', { timeout: 180_000 }, () => {
     const imp2 = await cli(['online', 'import', v2, '--store', url]);
     assert.equal(imp2.status, 0, imp2.stderr);
     for (const r of responders) {
-      await waitFor(`${r.name} serves version 2`, 5000, async () => (await healthz(r.url)).version === 2);
+      await waitFor(`${r.name} serves version 2`, 5000, async () => (await health(r)).version === 2);
       const o = await runAsync('openssl', ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub2').pem, '-no_nonce', '-url', `${r.url}/ocsp`, '-CAfile', f.rsa.pem]);
       assert.match(o.stdout, /sub2\.pem: revoked/, o.stderr);
       assert.match(o.stderr, /Response verify OK/);

@@ -135,8 +135,12 @@ export class PgOnlineStore implements ServingStore {
       // A responder must notice an unreachable database, not hang on it (it keeps serving from memory).
       query_timeout: 15_000, keepAlive: true, application_name: 'rootca-online',
     });
-    // An idle pooled connection dropped by a PostgreSQL restart is reported here; the next query reconnects.
+    // A connection dropped by a PostgreSQL restart reports an 'error' event: on an idle pooled
+    // connection to the pool, on a checked-out one (pg-pool removes its listener meanwhile) to the
+    // client itself, where nobody listening would end the process. The query on it fails on its
+    // own, the follower marks the store unreachable, and the next query opens a new connection.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const store = new PgOnlineStore(url, pool, options);
     try {
       await store.migrate();
