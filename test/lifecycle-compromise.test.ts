@@ -12,6 +12,8 @@ import { declareCaCompromise, reportKeyCompromise } from '../src/ca/compromise.t
 import type { Installation } from '../src/ca/installation.ts';
 import { issueCertificate } from '../src/ca/issuance.ts';
 import { publish } from '../src/ca/publication.ts';
+import { terminateCa } from '../src/ca/termination.ts';
+import { CaError } from '../src/errors.ts';
 import { issueCrl, presignOcsp } from '../src/ca/status-ceremonies.ts';
 import { derToPem } from '../src/pki/pem.ts';
 import { verifyPublication, type VerifiedPublication } from '../src/publish/verify.ts';
@@ -141,12 +143,21 @@ describe('CPS 5.7 compromise handling', () => {
     assert.ok(inst.audit.list().filter((e) => e.action === 'ca.compromise' && e.outcome === 'refused').length >= 3);
   });
 
-  it('the CA-key compromise runbook: everything revoked with cACompromise, last CRL/OCSP verified by openssl, the CA shows compromised, its key signs nothing more', async () => {
+  it('the CA-key compromise runbook (interrupted, then resumed): everything revoked with cACompromise, last CRL/OCSP verified by openssl, the CA shows compromised, its key signs nothing more', async () => {
     const compromisedAt = new Date(Date.now() - 86_400_000);
     compromisedAt.setUTCMilliseconds(0);
     const out = join(dir, 'pub-ca-compromise.json');
-    const r = await declareCaCompromise(inst, { ...people, caName: 'rootca2', authoriser: 'paula', compromisedAt, publishOut: out, publishSigner: 'ecc-rootca1' });
-    assert.deepEqual(r.revoked, [subs.r2a!.serial], 'what was revoked before keeps its reason; the rest is revoked now');
+    const params = { ...people, caName: 'rootca2', authoriser: 'paula', compromisedAt };
+    // The first run stops after the revocations; the CA is still active and the intent record open.
+    await rejectsWith('SIMULATED_CRASH', () => declareCaCompromise(inst, { ...params, step: (s) => { if (s === 'revoked') throw new CaError('SIMULATED_CRASH', 'stopped'); } }));
+    assert.equal(scalar("SELECT status FROM cas WHERE name = 'rootca2'"), 'active');
+    assert.equal(scalar("SELECT kind FROM ca_endings WHERE status = 'started'"), 'compromise');
+    await rejectsWith('CA_ENDING_OTHER', () => terminateCa(inst, { ...params }), /unfinished compromise/);
+    const r = await declareCaCompromise(inst, { ...params, publishOut: out, publishSigner: 'ecc-rootca1' });
+    assert.equal(r.resumed, true);
+    assert.deepEqual(r.revoked, [], 'revoked by the interrupted run');
+    assert.deepEqual(inst.db.prepare("SELECT serial_hex, reason FROM revocations WHERE issuer_ca_id = (SELECT id FROM cas WHERE name = 'rootca2') ORDER BY serial_hex").all(),
+      [{ serial_hex: subs.r2a!.serial, reason: 'cACompromise' }, { serial_hex: subs.r2b!.serial, reason: 'keyCompromise' }].sort((a, b) => a.serial_hex.localeCompare(b.serial_hex)), 'what was revoked before keeps its reason');
     assert.equal(r.ocspResponses, 4, 'a last response per certificate and CertID hash');
     assert.equal(Math.round((r.crlNextUpdate.getTime() - Date.now()) / 86_400_000), 365, 'the last CRL lives as long as BR 4.9.7 allows');
     const crl = scalar("SELECT der FROM crls WHERE ca_id = (SELECT id FROM cas WHERE name = 'rootca2') AND crl_number = ?", r.crlNumber) as Buffer;
@@ -176,6 +187,8 @@ describe('CPS 5.7 compromise handling', () => {
     const events = inst.audit.list().filter((e) => e.target.split('/')[0] === 'rootca2');
     assert.ok(events.some((e) => e.action === 'ca.compromise' && e.outcome === 'success' && (e.details as { step: string }).step === 'started'));
     assert.ok(events.some((e) => e.action === 'ca.compromise' && e.outcome === 'success' && (e.details as { step: string }).step === 'completed'));
+    assert.ok(events.some((e) => e.action === 'ca.compromise' && e.outcome === 'success' && (e.details as { step: string }).step === 'resumed'));
+    assert.ok(events.some((e) => e.action === 'ca.compromise' && e.outcome === 'failed' && (e.details as { code: string }).code === 'SIMULATED_CRASH'));
     assert.ok(events.some((e) => e.action === 'certificate.revoke' && (e.details as { reason: string }).reason === 'cACompromise'));
     assert.ok(events.some((e) => e.action === 'certificate.issue' && e.outcome === 'refused' && (e.details as { code: string }).code === 'CA_NOT_ACTIVE'));
     const participants = (events.find((e) => e.action === 'ca.compromise' && (e.details as { step: string }).step === 'completed')!.details as { participants: { operator: string; as: string }[] }).participants;
