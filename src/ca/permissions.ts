@@ -141,11 +141,6 @@ export const OPERATIONS = {
     slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
     distinct: [['operator', 'witness'], ['custodian', 'witness']],
   },
-  'token.init': {
-    cps: '6.4.1 activation data generated and split so "at least two" are needed; 6.2.1 HSM set up by a CA Administrator (5.2.1) under observation (5.2.2); the PIN holders are CA Administrators (6.2.2)',
-    slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
-    distinct: [['operator', 'witness'], ['custodian', 'witness']],
-  },
   'archive.restore': {
     cps: '5.7.2 "the CAs promptly engage in the system recovery efforts using the relevant hardware, software or data that are retained as backup"; 5.2.2 two persons',
     slots: { operator: 'ca-administrator', witness: 'operation-manager' },
