@@ -5,7 +5,9 @@
  *
  * Load: wrk GET /ocsp/{base64url request} for a pre-signed response, always two wrk processes
  * of one thread and BENCH_CONNECTIONS/2 connections each (both on the one responder, or one per
- * responder), so the load tool's share of the 2 cores is the same in every row. The responders
+ * responder), so the load tool's share of the 2 cores is the same in every row. The four
+ * configurations are interleaved over BENCH_ROUNDS rounds (default 3) of BENCH_SECONDS (4) and
+ * the medians printed, since other work on the machine comes and goes. The responders
  * answer from memory: the store only matters for how they start and follow new versions, so
  * PostgreSQL and SQLite should come out alike (ratio ~1), and 2 processes should beat 1 while
  * cores are left over. Every answer is checked first (status, bytes); wrk errors are reported.
@@ -21,7 +23,8 @@ import { OnlineFixture } from '../test/online-fixtures.ts';
 import { createTestDatabase, freePort } from '../test/online-postgres-fixtures.ts';
 import { REPO } from '../test/helpers.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP_SECONDS = 1;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SERVER = process.env.ROOTCA_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -85,7 +88,7 @@ async function loadAll(urls: [string, string], seconds: number): Promise<Load> {
 }
 
 function startResponder(store: string, name: string, port: number, logDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), 'serve', '--store', store, '--name', name, '--port', String(port), '--workers', '1', '--log-dir', logDir, '--log-level', 'warn'], {
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), 'serve', '--store', store, '--name', name, '--port', String(port), '--workers', '1', '--log-dir', logDir, '--log-level', 'warn', '--poll-ms', '2000'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -118,33 +121,20 @@ async function stop(child: ChildProcess): Promise<void> {
   children.delete(child);
 }
 
-async function measure(f: OnlineFixture, store: 'sqlite' | 'postgres', spec: string, processes: number, path: string, expected: Buffer): Promise<Row> {
-  const procs: ChildProcess[] = [];
-  try {
-    const urls: string[] = [];
-    for (let i = 1; i <= processes; i++) {
-      const port = await freePort();
-      procs.push(await startResponder(spec, `${store}-${i}`, port, f.path(`log-${store}-${processes}-${i}`)));
-      urls.push(`http://127.0.0.1:${port}${path}`);
-    }
-    for (const u of urls) {
-      const res = await fetch(u);
-      const body = Buffer.from(await res.arrayBuffer());
-      if (res.status !== 200 || !body.equals(expected)) throw new Error(`${u}: HTTP ${res.status}, not the pre-signed response`);
-    }
-    const pair: [string, string] = [urls[0]!, urls[1] ?? urls[0]!];
-    await loadAll(pair, WARMUP_SECONDS);
-    return { store, processes, load: await loadAll(pair, SECONDS) };
-  } finally {
-    await Promise.all(procs.map(stop));
-  }
+/** The median of each figure over the rounds (load from other processes on the machine comes and goes). */
+function median(loads: Load[]): Load {
+  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return {
+    rps: mid(loads.map((l) => l.rps)), p50ms: mid(loads.map((l) => l.p50ms)), p99ms: mid(loads.map((l) => l.p99ms)),
+    requests: loads.reduce((n, l) => n + l.requests, 0), errors: loads.reduce((n, l) => n + l.errors, 0),
+  };
 }
 
 function printTable(rows: Row[]): void {
   const find = (s: string, n: number) => rows.find((r) => r.store === s && r.processes === n)!;
   const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
   const lines = [
-    `OCSP GET, pre-signed; wrk 2x1 thread, ${CONNECTIONS} connections, ${SECONDS} s; ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores`,
+    `OCSP GET, pre-signed; wrk 2x1 thread, ${CONNECTIONS} connections, ${SECONDS} s, median of ${ROUNDS} rounds; ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores`,
     '',
     '| store      | responder processes | req/s   | p50 ms | p99 ms | errors | vs 1 process | postgres / sqlite |',
     '|------------|---------------------|---------|--------|--------|--------|--------------|-------------------|',
@@ -181,16 +171,37 @@ async function main(): Promise<void> {
     const probe = await startResponder(sqlite, 'probe', port, f.path('log-probe'));
     const expected = Buffer.from(await (await fetch(`http://127.0.0.1:${port}${path}`)).arrayBuffer());
     await stop(probe);
-    const rows: Row[] = [];
+    // Two responders per store, started once; "1 process" loads only the first of them (an idle
+    // process costs nothing). Configurations are interleaved over ROUNDS rounds; medians are shown.
+    const urls = new Map<string, string[]>();
     for (const [store, spec] of [['sqlite', sqlite], ['postgres', db.url]] as const) {
-      for (const n of [1, 2]) {
-        rows.push(await measure(f, store, spec, n, path, expected));
-        process.stderr.write(`  ${store} x${n}: ${rows.at(-1)!.load.rps.toFixed(0)} req/s\n`);
+      const list: string[] = [];
+      for (const i of [1, 2]) {
+        const p = await freePort();
+        await startResponder(spec, `${store}-${i}`, p, f.path(`log-${store}-${i}`));
+        const u = `http://127.0.0.1:${p}${path}`;
+        const res = await fetch(u);
+        if (res.status !== 200 || !Buffer.from(await res.arrayBuffer()).equals(expected)) throw new Error(`${u}: HTTP ${res.status}, not the pre-signed response`);
+        list.push(u);
+      }
+      urls.set(store, list);
+    }
+    const configs = (['sqlite', 'postgres'] as const).flatMap((store) => [1, 2].map((processes) => ({ store, processes })));
+    const samples = new Map<string, Load[]>(configs.map((c) => [`${c.store}${c.processes}`, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const c of configs) {
+        const [a, b] = urls.get(c.store)!;
+        const pair: [string, string] = c.processes === 1 ? [a!, a!] : [a!, b!];
+        await loadAll(pair, WARMUP_SECONDS);
+        const l = await loadAll(pair, SECONDS);
+        samples.get(`${c.store}${c.processes}`)!.push(l);
+        process.stderr.write(`  round ${round}: ${c.store} x${c.processes}: ${l.rps.toFixed(0)} req/s\n`);
       }
     }
+    const rows: Row[] = configs.map((c) => ({ ...c, load: median(samples.get(`${c.store}${c.processes}`)!) }));
     printTable(rows);
   } finally {
-    for (const c of children) c.kill('SIGKILL');
+    await Promise.all([...children].map(stop));
     await db.drop();
     if (!process.env.BENCH_KEEP) rmSync(f.dir, { recursive: true, force: true });
   }
