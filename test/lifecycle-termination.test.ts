@@ -110,6 +110,9 @@ describe('CPS 5.8 CA termination', () => {
     assert.equal(scalar("SELECT status FROM cas WHERE name = 'ecc-rootca1'"), 'active', 'not terminated yet');
     assert.equal(scalar("SELECT count(*) AS n FROM ca_endings WHERE status = 'started'"), 1, 'the intent record says a termination is under way');
     assert.deepEqual(inst.db.prepare("SELECT DISTINCT reason FROM revocations WHERE issuer_ca_id = (SELECT id FROM cas WHERE name = 'ecc-rootca1')").all(), [{ reason: 'cessationOfOperation' }]);
+    const issuedBefore = scalar('SELECT count(*) AS n FROM certificates');
+    await rejectsWith('CA_ENDING', () => issueCertificate(inst, { ...people, caName: 'ecc-rootca1', profile: 'subca', csr: readFileSync(join(dir, 'sub-a.csr')) }), /unfinished termination/);
+    assert.equal(scalar('SELECT count(*) AS n FROM certificates'), issuedBefore, 'nothing issued while the termination is unfinished');
 
     const out = join(dir, 'pub-terminated.json');
     const r = await terminate('ecc-rootca1', { publishOut: out, publishSigner: 'rootca2' });

@@ -27,6 +27,7 @@ import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/seria
 import { sha256Hex } from '../util/digest.ts';
 import { signOnceWithCaKey } from './activation.ts';
 import { backupAfterChange, type BackupOutcome } from './archive.ts';
+import { openEnding } from './ca-ending.ts';
 import { getCa, type CaSummary } from './cas.ts';
 import { changeoverStateOf } from './changeover.ts';
 import type { Installation } from './installation.ts';
@@ -131,6 +132,10 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
   const profile = PROFILES[p.profile] ?? refuse('PROFILE_UNKNOWN', `unknown profile ${p.profile}; profiles: ${Object.keys(PROFILES).join(', ')}`);
   const ca: CaSummary = guard(() => getCa(inst, p.caName));
   if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `CA ${ca.name} is ${ca.status} and cannot issue`);
+  // A compromise or termination that began but did not finish keeps the CA 'active' so the
+  // run can resume; it must not issue in between (its resumed run would revoke the result).
+  const ending = openEnding(inst, ca.id);
+  if (ending) refuse('CA_ENDING', `CA ${ca.name} has an unfinished ${ending.kind} (started ${ending.startedAt}); finish it with rootca ca ${ending.kind === 'termination' ? 'terminate' : 'compromise'} before anything is issued`);
   if (!p.application && inst.config.issuance.requireApplicationFor.includes(p.profile)) {
     refuse('APPLICATION_REQUIRED', `${p.profile} certificates are issued only from an approved application (R-3.5): use --application ID (config issuance.requireApplicationFor)`);
   }
