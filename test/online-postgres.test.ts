@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CaError } from '../src/errors.ts';
+import { startServer } from '../src/server/app.ts';
+import { SqliteOnlineStore } from '../src/server/online-store.ts';
 import { PG_ONLINE_MIGRATIONS, PgOnlineStore } from '../src/server/pg-online-store.ts';
 import { REPO } from './helpers.ts';
 import { OnlineFixture, runAsync } from './online-fixtures.ts';
@@ -169,5 +171,23 @@ describe('three responders over one PostgreSQL database', { timeout: 180_000 }, 
     const noName = await cli(['online', 'verify-log', '--store', db.url, '--log-dir', f.path('log-r1')]);
     assert.equal(noName.status, 2);
     assert.match(noName.stderr, /--responder NAME is needed with a PostgreSQL store/);
+  });
+});
+
+describe('rootca online status on the SQLite store', () => {
+  it('lists the responder serving from the SQLite file (heartbeats are not a PostgreSQL-only feature)', async () => {
+    const store = new SqliteOnlineStore(f.path('status.db'));
+    store.importPublication(readFileSync(files.v1), [f.rsa.der, f.ec.der]);
+    const server = await startServer({ store, port: 0, name: 'solo', heartbeatMs: 0 });
+    try {
+      const st = await cli(['online', 'status', '--store', `sqlite:${f.path('status.db')}`, '--json']);
+      assert.equal(st.status, 0, st.stderr);
+      const j = JSON.parse(st.stdout) as { lastImport: { version: number }; responders: { name: string; version: number; status: string; url: string; pid: number }[] };
+      assert.equal(j.lastImport.version, 1);
+      assert.deepEqual(j.responders.map((r) => [r.name, r.version, r.status, r.url, r.pid]), [['solo', 1, 'ready', server.httpUrl, process.pid]]);
+    } finally {
+      await server.close();
+      store.close();
+    }
   });
 });

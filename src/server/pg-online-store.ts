@@ -108,8 +108,15 @@ export function redactUrl(url: string): string {
   return url.replace(/^(\w+:\/\/[^:/@]*):[^@/]*@/, '$1:***@');
 }
 
-function unreachable(display: string, e: unknown): CaError {
-  return new CaError('STORE_UNAVAILABLE', `the online store ${display} cannot be reached: ${(e as Error).message || String(e)}`, { cause: e });
+/** A PostgreSQL failure as a CaError: STORE_UNAVAILABLE when the server cannot be reached or went away, STORE_FAILED otherwise. */
+function storeError(display: string, e: unknown): CaError {
+  const code = (e as { code?: string }).code ?? '';
+  const message = (e as Error).message || String(e);
+  // Connection errors (ECONNREFUSED, ETIMEDOUT, …), class 08 (connection exception) and 57P0x (shutdown).
+  if (/^E[A-Z]+$/.test(code) || code.startsWith('08') || code.startsWith('57P') || /timeout|terminated|Connection/i.test(message)) {
+    return new CaError('STORE_UNAVAILABLE', `the online store ${display} cannot be reached: ${message}`, { cause: e });
+  }
+  return new CaError('STORE_FAILED', `the online store ${display} refused the operation: ${message}${code ? ` (SQLSTATE ${code})` : ''}`, { cause: e });
 }
 
 export class PgOnlineStore implements ServingStore {
@@ -119,6 +126,7 @@ export class PgOnlineStore implements ServingStore {
   private readonly clock: Clock;
   private readonly maxBackoffMs: number;
   private closed = false;
+  private prunedAt = 0;
 
   private constructor(private readonly url: string, private readonly pool: pg.Pool, options: PgStoreOptions) {
     this.location = redactUrl(url);
@@ -147,7 +155,7 @@ export class PgOnlineStore implements ServingStore {
     } catch (e) {
       await pool.end().catch(() => undefined);
       if (e instanceof CaError) throw e;
-      throw unreachable(store.location, e);
+      throw storeError(store.location, e);
     }
     return store;
   }
@@ -214,7 +222,7 @@ export class PgOnlineStore implements ServingStore {
     } catch (e) {
       await this.recordServerEvent('import-refused', refusalDetail(bytes, e)).catch(() => undefined);
       if (e instanceof CaError) throw e;
-      throw unreachable(this.location, e);
+      throw storeError(this.location, e);
     }
     await this.recordServerEvent('import', { version: result.version, sha256: sha256Hex(bytes) });
     return result;
@@ -270,9 +278,15 @@ export class PgOnlineStore implements ServingStore {
   }
 
   async heartbeat(h: ResponderHeartbeat): Promise<void> {
+    const now = this.clock.now();
+    if (now.getTime() - this.prunedAt > 3_600_000) {
+      // Each start of a responder process adds a row: rows not seen for 30 days go, at most hourly.
+      this.prunedAt = now.getTime();
+      await this.db.deleteFrom('responders').where('seen_at', '<', iso(new Date(now.getTime() - 30 * 86_400_000)) as unknown as Date).execute();
+    }
     const row = {
       name: h.name, pid: h.pid, host: h.host, url: h.url ?? null, version: h.version ?? null, status: h.status,
-      problems: JSON.stringify(h.problems), started_at: iso(h.startedAt), seen_at: iso(this.clock.now()),
+      problems: JSON.stringify(h.problems), started_at: iso(h.startedAt), seen_at: iso(now),
     };
     await this.db.insertInto('responders').values(row)
       .onConflict((oc) => oc.columns(['name', 'pid']).doUpdateSet({ host: row.host, url: row.url, version: row.version, status: row.status, problems: row.problems, started_at: row.started_at, seen_at: row.seen_at }))
