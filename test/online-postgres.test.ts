@@ -25,6 +25,8 @@ let f: OnlineFixture;
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let files: { v1: string; v2: string; tampered: string };
 const responders: ResponderProcess[] = [];
+/** sub2's answer in version 1 (good), as every responder sent it. */
+let sub2Good: Buffer;
 
 const cli = (args: string[]) => runAsync(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), ...args]);
 
@@ -84,6 +86,7 @@ describe('three responders over one PostgreSQL database', { timeout: 180_000 }, 
       store: db.url, name: `r${i + 1}`, port, logDir: f.path(`log-r${i + 1}`), home: f.path('home'), extra: ['--poll-ms', '60000', '--heartbeat-ms', '1000'],
     }))));
     const answers = await Promise.all(responders.map((r) => ocsp(r, 'sub2')));
+    sub2Good = answers[0]!.der;
     for (const [i, a] of answers.entries()) {
       assert.match(a.text, /Response verify OK/);
       assert.match(a.text, /sub2\.pem: good/);
@@ -100,14 +103,38 @@ describe('three responders over one PostgreSQL database', { timeout: 180_000 }, 
     }
   });
 
-  it('a newer import with a revocation: all three say revoked within 5 s', async () => {
+  it('a newer import with a revocation: all three say revoked within 5 s, each answer wholly from one version', async () => {
+    // While the import happens, each responder is asked about sub2 again and again (one request
+    // at a time per responder, so the order is the order of answers).
+    const req = f.path('sub2.req');
+    const mk = await runAsync('openssl', ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub2').pem, '-no_nonce', '-reqout', req]);
+    assert.equal(mk.status, 0, mk.stderr);
+    const body = new Uint8Array(readFileSync(req));
+    let asking = true;
+    const seen = responders.map(() => [] as Buffer[]);
+    const askers = responders.map(async (r, i) => {
+      while (asking) {
+        const res = await fetch(`${r.url}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body });
+        assert.equal(res.status, 200);
+        seen[i]!.push(Buffer.from(await res.arrayBuffer()));
+      }
+    });
     const imp = await cli(['online', 'import', files.v2, '--store', db.url]);
     assert.equal(imp.status, 0, imp.stderr);
     const started = Date.now();
     await Promise.all(responders.map((r) => waitFor(`${r.name} serves version 2`, 5000, async () => (await healthz(r.url)).version === 2)));
     const took = Date.now() - started;
     assert.ok(took < 5000, `all switched in ${took} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+    asking = false;
+    await Promise.all(askers);
     const answers = await Promise.all(responders.map((r) => ocsp(r, 'sub2')));
+    const sub2Revoked = answers[0]!.der;
+    for (const [i, list] of seen.entries()) {
+      // Every answer is the version-1 bytes or the version-2 bytes, and once a responder sent version 2 it never sends version 1 again.
+      const kinds = list.map((b) => (b.equals(sub2Good) ? '1' : b.equals(sub2Revoked) ? '2' : '?')).join('');
+      assert.match(kinds, /^1+2+$/, `responder r${i + 1}: ${kinds.length} answers, pattern ${kinds.replace(/(.)\1+/g, '$1…')}`);
+    }
     for (const a of answers) {
       assert.match(a.text, /Response verify OK/);
       assert.match(a.text, /sub2\.pem: revoked/);
