@@ -13,7 +13,7 @@ import { destroyKeyCeremony } from '../src/ca/key-destruction.ts';
 import { loadCaKey } from '../src/ca/key-records.ts';
 import { issueCrl } from '../src/ca/status-ceremonies.ts';
 import { finalizePkcs11Modules } from '../src/keys/pkcs11-module.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, run, tempDir } from './helpers.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
 import { pkcs11Tool, quorumPin, rejectsWith, runPkcs11Ceremony, setUpToken, useSoftHsm } from './hsm-fixtures.ts';
 
 describe('pkcs11 backup onto a second token, and destruction across tokens', () => {
@@ -30,8 +30,8 @@ describe('pkcs11 backup onto a second token, and destruction across tokens', () 
 
   before(async () => {
     inst = installationWithPeople({ dir });
-    await setUpToken(inst, 'primary');
-    await setUpToken(inst, 'backup');
+    await setUpToken(inst, 'rootca-primary');
+    await setUpToken(inst, 'rootca-backup');
   });
   after(() => {
     inst?.close();
@@ -39,17 +39,17 @@ describe('pkcs11 backup onto a second token, and destruction across tokens', () 
   });
 
   it('the ceremony backs the key up: same public key in both tokens, both sensitive and non-extractable, no transport key left', async () => {
-    const made = await runPkcs11Ceremony(inst, dir, 'ecc-rootca1', 'primary', ['backup']);
+    const made = await runShippedCeremony(inst, 'ecc-rootca1-hsm', dir);
     const record = loadCaKey(inst, made.keyId);
-    assert.deepEqual(record.locations.map((l) => [l.token, l.role]), [['primary', 'primary'], ['backup', 'backup']]);
+    assert.deepEqual(record.locations.map((l) => [l.token, l.role]), [['rootca-primary', 'primary'], ['rootca-backup', 'backup']]);
     const ev = inst.audit.list().filter((e) => e.action === 'ceremony.root-ca' && e.outcome === 'success').at(-1)!;
     const backups = (ev.details as { backups: { token: string; transportKey: string }[] }).backups;
     assert.equal(backups.length, 1);
-    assert.equal(backups[0]!.token, 'backup');
+    assert.equal(backups[0]!.token, 'rootca-backup');
     assert.match(backups[0]!.transportKey, /AES-256 [0-9a-f]{16}, 2-of-3 \(alice, bob, carol\), rebuilt by alice, bob, destroyed/);
-    for (const token of ['primary', 'backup']) {
+    for (const token of ['rootca-primary', 'rootca-backup']) {
       const priv = await objects(token, 'privkey');
-      assert.match(priv, /label:\s+ecc-rootca1-key/);
+      assert.match(priv, /label:\s+ecc-rootca1-2026/);
       assert.match(priv, /Access:\s+sensitive/);
       assert.doesNotMatch(priv.replace(/never extractable/g, ''), /extractable/, `${token}: the key must not be extractable`);
       assert.doesNotMatch(await objects(token, 'secrkey'), /Secret Key Object/, `${token}: the transport key is gone`);
@@ -61,16 +61,16 @@ describe('pkcs11 backup onto a second token, and destruction across tokens', () 
   });
 
   it('destruction removes the key from the primary and the backup token; signing then fails with KEY_DESTROYED', async () => {
-    await runPkcs11Ceremony(inst, dir, 'rootca2', 'primary', ['backup']);
+    await runPkcs11Ceremony(inst, dir, 'rootca2', 'rootca-primary', ['rootca-backup']);
     const r = await destroyKeyCeremony(inst, { caName: 'rootca2', operator: 'alice', witness: 'olivia', reason: 'test of destruction across tokens', passphrases: people.passphrases });
-    assert.deepEqual(r.destroyedIn, ['pkcs11:primary', 'pkcs11:backup']);
-    for (const token of ['primary', 'backup']) {
+    assert.deepEqual(r.destroyedIn, ['pkcs11:rootca-primary', 'pkcs11:rootca-backup']);
+    for (const token of ['rootca-primary', 'rootca-backup']) {
       const all = await objects(token, 'privkey') + await objects(token, 'pubkey');
       assert.doesNotMatch(all, /rootca2-key/, `${token} still holds rootca2's key`);
-      assert.match(all, /ecc-rootca1-key/, `${token} keeps the other CA's key`);
+      assert.match(all, /ecc-rootca1-2026/, `${token} keeps the other CA's key`);
     }
     const perToken = inst.audit.list().filter((e) => e.action === 'key.destroy.token' && e.outcome === 'success');
-    assert.deepEqual(perToken.map((e) => e.target), ['primary', 'backup']);
+    assert.deepEqual(perToken.map((e) => e.target), ['rootca-primary', 'rootca-backup']);
     assert.equal(inst.db.prepare("SELECT count(*) FROM ca_key_objects WHERE status = 'destroyed'").pluck().get(), 2);
     await rejectsWith('KEY_DESTROYED', () => issueCrl(inst, { caName: 'rootca2', ...people }));
   });
@@ -79,7 +79,7 @@ describe('pkcs11 backup onto a second token, and destruction across tokens', () 
     const home = inst.home;
     inst.close();
     inst = undefined as unknown as Installation;
-    const del = run('softhsm2-util', ['--delete-token', '--token', 'primary']);
+    const del = run('softhsm2-util', ['--delete-token', '--token', 'rootca-primary']);
     assert.equal(del.status, 0, del.stderr);
 
     // Destruction needs every token: refused while the primary is gone, and nothing is deleted.
@@ -93,7 +93,7 @@ describe('pkcs11 backup onto a second token, and destruction across tokens', () 
     assert.match(openssl(['crl', '-inform', 'DER', '-in', crl, '-CAfile', join(dir, 'ecc-rootca1.pem'), '-noout', '-verify']), /verify OK/);
     inst = openInstallation(home);
     const act = inst.audit.list().filter((e) => e.action === 'key.activate' && e.outcome === 'success').at(-1)!;
-    assert.equal((act.details as { token: string }).token, 'backup');
+    assert.equal((act.details as { token: string }).token, 'rootca-backup');
     assert.equal(inst.db.prepare("SELECT status FROM ca_keys WHERE key_id = (SELECT key_id FROM cas WHERE name = 'ecc-rootca1')").pluck().get(), 'active');
   });
 });

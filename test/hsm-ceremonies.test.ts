@@ -6,6 +6,7 @@
  * logs in with the PIN rebuilt from two custodians and logs out and closes after one signature.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,7 +16,8 @@ import { loadCaKey } from '../src/ca/key-records.ts';
 import { issueCrl, presignOcsp } from '../src/ca/status-ceremonies.ts';
 import { findKeyPair } from '../src/keys/pkcs11-keys.ts';
 import { finalizePkcs11Modules, findToken, P11, pkcs11Module } from '../src/keys/pkcs11-module.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, tempDir } from './helpers.ts';
+import { initToken } from '../src/ca/token-setup.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, run, tempDir } from './helpers.ts';
 import { pkcs11Tool, quorumPin, runPkcs11Ceremony, setUpToken, SOFTHSM, useSoftHsm } from './hsm-fixtures.ts';
 
 const ROOTS = ['rootca1', 'rootca2', 'rootca3', 'ecc-rootca1'];
@@ -24,11 +26,16 @@ describe('root ceremonies, issuance, CRL and OCSP with the pkcs11 store (SoftHSM
   const dir = tempDir('rootca-hsm-');
   useSoftHsm(dir);
   let inst: Installation;
+  const vendorPin = randomBytes(12).toString('hex');
+  const vendorSoPin = randomBytes(12).toString('hex');
   const people = { operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()) };
 
   before(async () => {
     inst = installationWithPeople({ dir, more: true });
     inst.config.issuance.requireApplicationFor = [];
+    // A token the vendor's tools initialised (before this process loads the module), to adopt.
+    const made = run('softhsm2-util', ['--init-token', '--free', '--label', 'vendor-made', '--so-pin', vendorSoPin, '--pin', vendorPin]);
+    assert.equal(made.status, 0, made.stderr);
     await setUpToken(inst, 'primary');
   });
   after(() => {
@@ -37,14 +44,26 @@ describe('root ceremonies, issuance, CRL and OCSP with the pkcs11 store (SoftHSM
   });
 
   it('token setup: PINs generated and split 2-of-3, nothing secret stored, audited', () => {
-    const t = inst.db.prepare('SELECT * FROM hsm_tokens').get() as { label: string; serial: string; threshold: number };
+    const t = inst.db.prepare("SELECT * FROM hsm_tokens WHERE label = 'primary'").get() as { label: string; serial: string; threshold: number };
     assert.equal(t.label, 'primary');
     assert.equal(t.threshold, 2);
-    const shares = inst.db.prepare('SELECT pin_kind, count(*) AS n FROM hsm_pin_shares GROUP BY pin_kind ORDER BY pin_kind').all();
+    const shares = inst.db.prepare("SELECT pin_kind, count(*) AS n FROM hsm_pin_shares WHERE token_id = (SELECT id FROM hsm_tokens WHERE label = 'primary') GROUP BY pin_kind ORDER BY pin_kind").all();
     assert.deepEqual(shares.map((s) => ({ ...(s as object) })), [{ pin_kind: 'so', n: 3 }, { pin_kind: 'user', n: 3 }]);
     const ev = inst.audit.list().find((e) => e.action === 'token.init')!;
     assert.equal(ev.outcome, 'success');
     assert.doesNotMatch(JSON.stringify(ev.details), /pin":/i);
+  });
+
+  it('adopting a vendor-initialised token replaces its temporary PIN with a generated one split 2-of-3', async () => {
+    await initToken(inst, { module: SOFTHSM, label: 'vendor-made', holders: ['alice', 'bob', 'carol'], threshold: 2, operator: 'alice', witness: 'olivia', passphrases: people.passphrases, adoptWithPin: Buffer.from(vendorPin) });
+    const old = pkcs11Tool(['--token-label', 'vendor-made', '--login', '--pin', vendorPin, '--list-objects']);
+    assert.notEqual(old.status, 0, 'the temporary PIN no longer logs in');
+    assert.match(old.out, /CKR_PIN_INCORRECT/);
+    const now = pkcs11Tool(['--token-label', 'vendor-made', '--login', '--pin', await quorumPin(inst, 'vendor-made'), '--list-objects']);
+    assert.equal(now.status, 0, now.out);
+    const ev = inst.audit.list().filter((e) => e.action === 'token.init' && e.target === 'vendor-made').at(-1)!;
+    assert.equal((ev.details as { adopted: boolean }).adopted, true);
+    assert.equal(inst.db.prepare("SELECT count(*) FROM hsm_pin_shares WHERE pin_kind = 'so' AND token_id = (SELECT id FROM hsm_tokens WHERE label = 'vendor-made')").pluck().get(), 0);
   });
 
   for (const root of ROOTS) {

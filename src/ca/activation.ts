@@ -81,7 +81,8 @@ async function activateInToken(record: CaKeyRecord, custodians: Participant[]): 
   }
 }
 
-function presentLocation(record: CaKeyRecord): Pkcs11Location {
+/** The first token holding the key that is present; TOKEN_NOT_FOUND when none is. */
+export function presentLocation(record: CaKeyRecord): Pkcs11Location {
   const missing: string[] = [];
   for (const loc of record.locations) {
     try {

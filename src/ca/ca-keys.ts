@@ -133,7 +133,11 @@ async function generateInToken(inst: Installation, p: GenerateCaKeyParams, spec:
           });
         } finally {
           made.push(...backups.filter((b) => !made.includes(b)));
-          sealAgainstExtraction(mod, session, pair.privateKey);
+          try {
+            sealAgainstExtraction(mod, session, pair.privateKey);
+          } catch {
+            // checked just below: a key still extractable fails the ceremony and is discarded
+          }
         }
       }
       protection = keyProtection(mod, session, pair.privateKey);

@@ -6,7 +6,7 @@
  */
 import { CaError } from '../errors.ts';
 import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
-import { signOnceWithCaKey } from './activation.ts';
+import { presentLocation, signOnceWithCaKey } from './activation.ts';
 import { getCa, type CaSummary } from './cas.ts';
 import type { Installation } from './installation.ts';
 import { keyCustodians, loadSoftKey } from './key-records.ts';
@@ -93,6 +93,14 @@ export async function openKeySession(inst: Installation, r: KeySessionRequest): 
       return refuse((e as CaError).code, (e as Error).message);
     }
   })();
+  // A token key whose tokens are all absent is refused before anyone is asked for anything.
+  if (record.store === 'pkcs11' && r.needsKey !== false) {
+    try {
+      presentLocation(record);
+    } catch (e) {
+      refuse((e as CaError).code, (e as Error).message);
+    }
+  }
   const digest = operationDigest({ kind: r.operation, ca: ca.name, ...r.describe });
   const present: Participant[] = [];
   try {

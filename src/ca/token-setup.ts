@@ -6,7 +6,7 @@
  * Administrator performs it under a Service Operation Manager's observation (CPS 5.2.2).
  */
 import { CaError } from '../errors.ts';
-import { finalizeTokenInit, initTokenInSlot, type TokenInitResult } from '../keys/pkcs11-token.ts';
+import { adoptToken, finalizeTokenInit, initTokenInSlot, type TokenInitResult } from '../keys/pkcs11-token.ts';
 import { generatePin, splitToCustodians } from '../keys/pkcs11-shares.ts';
 import { wipe } from '../keys/wipe.ts';
 import { findTokenRecord, pinContext, storeTokenRecord } from './hsm-tokens.ts';
@@ -23,6 +23,11 @@ export interface InitTokenParams {
   label: string;
   /** Index in the module's slot list of an uninitialised slot; default: the first free one. */
   slotIndex?: number;
+  /**
+   * Adopt a token the vendor's tools already initialised under `label`: its temporary user PIN,
+   * given once here, is replaced by a generated one; the SO PIN stays with the vendor process.
+   */
+  adoptWithPin?: Buffer;
   holders: string[];
   threshold: number;
   operator: string;
@@ -69,17 +74,17 @@ export async function initToken(inst: Installation, p: InitTokenParams): Promise
     let made: TokenInitResult;
     try {
       try {
-        made = initTokenInSlot({ module: p.module, label: p.label, slotIndex: p.slotIndex, soPin });
+        made = p.adoptWithPin ? adoptToken({ module: p.module, label: p.label }, p.adoptWithPin, userPin) : initTokenInSlot({ module: p.module, label: p.label, slotIndex: p.slotIndex, soPin });
       } catch (e) {
         return refuse((e as CaError).code ?? 'TOKEN_INIT_FAILED', (e as Error).message);
       }
       const t = { label: p.label, serial: made.serial };
       const shares = {
         user: await splitToCustodians(userPin, pinContext(t, 'user'), p.threshold, recipients),
-        so: await splitToCustodians(soPin, pinContext(t, 'so'), p.threshold, recipients),
+        so: p.adoptWithPin ? [] : await splitToCustodians(soPin, pinContext(t, 'so'), p.threshold, recipients),
       };
       // The user PIN is set and tried once before anything is recorded.
-      try {
+      if (!p.adoptWithPin) try {
         finalizeTokenInit({ module: p.module, label: p.label, serial: made.serial }, soPin, userPin);
       } catch (e) {
         return refuse((e as CaError).code ?? 'TOKEN_INIT_FAILED', (e as Error).message);
@@ -89,7 +94,7 @@ export async function initToken(inst: Installation, p: InitTokenParams): Promise
         storeTokenRecord(inst, { label: p.label, serial: made.serial, module: p.module, threshold: p.threshold, shares, now });
         inst.audit.append({
           actor: `${p.operator},${p.witness}`, roles: [...new Set(present.flatMap((x) => x.operator.roles))], action: 'token.init', target: p.label, outcome: 'success',
-          details: { module: p.module, label: p.label, serial: made.serial, holders: p.holders, threshold: p.threshold, pins: 'user and SO PIN generated, split M-of-N, never shown', ...participantEvidence(digest, [{ role: 'operator', p: operator! }, { role: 'witness', p: witness! }]) },
+          details: { module: p.module, label: p.label, serial: made.serial, holders: p.holders, threshold: p.threshold, pins: p.adoptWithPin ? 'adopted: user PIN replaced by a generated one, split M-of-N, never shown; SO PIN kept by the vendor process' : 'user and SO PIN generated, split M-of-N, never shown', adopted: !!p.adoptWithPin, ...participantEvidence(digest, [{ role: 'operator', p: operator! }, { role: 'witness', p: witness! }]) },
         });
       }).immediate();
       return { label: p.label, serial: made.serial, holders: p.holders, threshold: p.threshold };

@@ -49,3 +49,33 @@ export function finalizeTokenInit(ref: TokenRef, soPin: Buffer, userPin: Buffer)
     mod.C_CloseSession(check);
   }
 }
+
+/**
+ * Adopting a token initialised by the vendor's tools (HSMs whose partitions are not made
+ * through PKCS#11): the temporary user PIN set there is replaced by `newPin` with C_SetPIN,
+ * so from here on nobody knows the PIN. TOKEN_NOT_FOUND, TOKEN_PIN_INCORRECT.
+ */
+export function adoptToken(ref: TokenRef, currentPin: Buffer, newPin: Buffer): TokenInitResult {
+  const mod = pkcs11Module(ref.module);
+  const token = findToken(ref);
+  const session = mod.C_OpenSession(token.slot, P11.CKF_SERIAL_SESSION | P11.CKF_RW_SESSION);
+  try {
+    try {
+      mod.C_Login(session, P11.CKU_USER, currentPin.toString('latin1'));
+    } catch (e) {
+      throw tokenError(e, ref.label, 'logging in with the current PIN');
+    }
+    try {
+      mod.C_SetPIN(session, currentPin.toString('latin1'), newPin.toString('latin1'));
+    } catch (e) {
+      throw tokenError(e, ref.label, 'changing the user PIN', 'TOKEN_INIT_FAILED');
+    } finally {
+      mod.C_Logout(session);
+    }
+    mod.C_Login(session, P11.CKU_USER, newPin.toString('latin1'));
+    mod.C_Logout(session);
+  } finally {
+    mod.C_CloseSession(session);
+  }
+  return { serial: token.serial };
+}

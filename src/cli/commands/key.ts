@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { listTokenRecords } from '../../ca/hsm-tokens.ts';
 import { destroyKeyCeremony } from '../../ca/key-destruction.ts';
 import { initToken } from '../../ca/token-setup.ts';
-import { collect, CREDENTIAL_HELP, passphrasesFrom, print, usage, wholeNumber, withInstallation } from '../context.ts';
+import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, usage, wholeNumber, withInstallation } from '../context.ts';
 import { backupLine } from './archive.ts';
 
 export function keyCommands(program: Command): void {
@@ -37,14 +37,16 @@ export function keyCommands(program: Command): void {
     .requiredOption('--holders <names>', 'comma-separated CA Administrators who receive PIN shares')
     .requiredOption('--threshold <m>', 'how many holders are needed to log in (>= 2)', wholeNumber('--threshold'))
     .option('--slot <index>', 'index of the empty slot to use (default: the first empty one)', wholeNumber('--slot'))
+    .option('--adopt-pin-file <file>', 'adopt a token the vendor tools already initialised with this label: its temporary user PIN is in FILE and is replaced by a generated one')
     .requiredOption('--operator <name>', 'the CA Administrator performing it')
     .requiredOption('--witness <name>', 'the Service Operation Manager observing it')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
-    .action(async function (this: Command, o: { module: string; label: string; holders: string; threshold: number; slot?: number; operator: string; witness: string; credential: string[] }) {
+    .action(async function (this: Command, o: { module: string; label: string; holders: string; threshold: number; slot?: number; adoptPinFile?: string; operator: string; witness: string; credential: string[] }) {
       const holders = o.holders.split(',').map((h) => h.trim()).filter(Boolean);
       if (holders.length < 2) usage('--holders must name at least two custodians (CPS 6.4.1)');
+      const adoptWithPin = o.adoptPinFile ? readInput(o.adoptPinFile, 'current PIN').toString('latin1').replace(/\r?\n$/, '') : undefined;
       await withInstallation(this, async (inst) => {
-        const r = await initToken(inst, { module: o.module, label: o.label, slotIndex: o.slot, holders, threshold: o.threshold, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
+        const r = await initToken(inst, { module: o.module, label: o.label, slotIndex: o.slot, adoptWithPin: adoptWithPin === undefined ? undefined : Buffer.from(adoptWithPin, 'latin1'), holders, threshold: o.threshold, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
         print(this, r, `Token ${r.label} (serial ${r.serial}) initialised; its PINs are held ${r.threshold}-of-${r.holders.length} by ${r.holders.join(', ')}`);
       });
     });
