@@ -14,7 +14,7 @@ import { loadCaKey } from '../src/ca/key-records.ts';
 import { issueCrl } from '../src/ca/status-ceremonies.ts';
 import { finalizePkcs11Modules } from '../src/keys/pkcs11-module.ts';
 import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
-import { pkcs11Tool, quorumPin, rejectsWith, runPkcs11Ceremony, setUpToken, useSoftHsm } from './hsm-fixtures.ts';
+import { pkcs11Tool, quorumPin, rejectsWith, runPkcs11Ceremony, SOFTHSM, useSoftHsm } from './hsm-fixtures.ts';
 
 describe('pkcs11 backup onto a second token, and destruction across tokens', () => {
   const dir = tempDir('rootca-hsm-bak-');
@@ -29,9 +29,19 @@ describe('pkcs11 backup onto a second token, and destruction across tokens', () 
   };
 
   before(async () => {
-    inst = installationWithPeople({ dir });
-    await setUpToken(inst, 'rootca-primary');
-    await setUpToken(inst, 'rootca-backup');
+    // The tokens are set up from the command line, before this process loads the module (a
+    // PKCS#11 module sees the tokens that exist when it is initialised).
+    const first = installationWithPeople({ dir });
+    const home = first.home;
+    first.close();
+    for (const label of ['rootca-primary', 'rootca-backup']) {
+      const cli = rootca(['token', 'init', '--home', home, '--module', SOFTHSM, '--label', label, '--holders', 'alice,bob,carol', '--threshold', '2', '--operator', 'alice', '--witness', 'olivia'], { env });
+      assert.equal(cli.status, 0, cli.stderr);
+      assert.match(cli.stdout, new RegExp(`Token ${label} \\(serial [0-9a-f]+\\) initialised; its PINs are held 2-of-3 by alice, bob, carol`));
+    }
+    const list = rootca(['token', 'list', '--home', home, '--json']);
+    assert.deepEqual(JSON.parse(list.stdout).map((t: { label: string }) => t.label), ['rootca-primary', 'rootca-backup']);
+    inst = openInstallation(home);
   });
   after(() => {
     inst?.close();
