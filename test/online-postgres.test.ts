@@ -192,6 +192,9 @@ describe('three responders over one PostgreSQL database', { timeout: 180_000 }, 
     for (const r of [r1, r2]) assert.match((await ocsp(r, 'sub1')).text, /sub1\.pem: good/);
     await stopResponder(r1); // SIGTERM: closes its open access-log segment and records its digest
     assert.match((await ocsp(r2, 'sub2')).text, /sub2\.pem: revoked/);
+    const st = JSON.parse((await cli(['online', 'status', '--store', db.url, '--json'])).stdout) as { responders: { name: string; status: string }[] };
+    assert.equal(st.responders.find((r) => r.name === 'r1')?.status, 'stopped', 'a responder that shut down says so');
+    assert.equal(st.responders.find((r) => r.name === 'r2')?.status, 'ready');
     const v = await cli(['online', 'verify-log', '--store', db.url, '--responder', 'r1', '--log-dir', f.path('log-r1')]);
     assert.equal(v.status, 0, v.stdout + v.stderr);
     assert.match(v.stdout, /^OK: [1-9]\d* segment\(s\), [1-9]\d* request\(s\), chain intact$/m);

@@ -490,6 +490,8 @@ export async function startServer<S extends ServingStore = ServingStore>(options
       // A store that is away at shutdown must not keep the process from stopping.
       try {
         await store.recordServerEvent('stop', { httpUrl, responder: name });
+        // `online status` shows it stopped rather than ready until its heartbeat ages out.
+        await store.heartbeat({ name, pid: process.pid, host: hostname(), url: httpUrl, version: ctx.state?.version, status: 'stopped', problems: [], startedAt });
       } catch (e) {
         log.warn({ err: (e as Error).message }, 'the stop event could not be recorded');
       }

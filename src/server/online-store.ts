@@ -70,7 +70,8 @@ export interface ResponderHeartbeat {
   url?: string;
   /** The publication version it serves (undefined: none yet). */
   version?: number;
-  status: 'ready' | 'degraded' | 'unavailable';
+  /** 'stopped': the last heartbeat of a responder that shut down gracefully. */
+  status: 'ready' | 'degraded' | 'unavailable' | 'stopped';
   problems: string[];
   startedAt: Date;
 }

@@ -62,7 +62,8 @@ export class PublicationFollower {
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
-  private heartbeating = false;
+  /** The heartbeat on its way, if any (stop waits for it: a late one must not overwrite the final 'stopped'). */
+  private beating: Promise<void> | undefined;
   private watcher: { close(): Promise<void> } | undefined;
   private stopped = false;
   private readonly conn: StoreConnection;
@@ -135,15 +136,17 @@ export class PublicationFollower {
   /** Writes the heartbeat now (skipped while one is still on its way). */
   async beat(): Promise<void> {
     const h = this.o.heartbeat?.();
-    if (!h || this.heartbeating || this.stopped) return;
-    this.heartbeating = true;
-    try {
-      await this.store.heartbeat(h);
-    } catch {
-      // The poll reports an unreachable store; a missed heartbeat shows in `online status` by itself.
-    } finally {
-      this.heartbeating = false;
-    }
+    if (!h || this.beating || this.stopped) return;
+    this.beating = (async () => {
+      try {
+        await this.store.heartbeat(h);
+      } catch {
+        // The poll reports an unreachable store; a missed heartbeat shows in `online status` by itself.
+      } finally {
+        this.beating = undefined;
+      }
+    })();
+    return this.beating;
   }
 
   async stop(): Promise<void> {
@@ -152,6 +155,7 @@ export class PublicationFollower {
     clearInterval(this.heartbeatTimer);
     await this.watcher?.close();
     await this.inFlight?.catch(() => undefined);
+    await this.beating;
   }
 
   private schedule(ms: number): void {
