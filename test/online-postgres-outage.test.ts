@@ -131,6 +131,10 @@ describe('PostgreSQL stopped under load', { timeout: 180_000 }, () => {
     }
     const h = await health(responders[0]!);
     assert.match(h.problems.join('\n'), /the online store postgres:\/\/postgres@127\.0\.0\.1:\d+\/rootca is unreachable since .*; serving version 1 from memory/);
+    // An import while the database is away is refused with a clear message (and changes nothing).
+    const away = await cli(['online', 'import', f.write('v2-early.json', await f.publication({ version: 2 })), '--store', url]);
+    assert.equal(away.status, 1);
+    assert.match(away.stderr, /the online store postgres:\/\/postgres@127\.0\.0\.1:\d+\/rootca cannot be reached: .*\[STORE_UNAVAILABLE\]/);
     await new Promise((r) => setTimeout(r, 1000)); // keep the load on a while longer with the database away
     const during = l.stats.ok;
     await pg!.start();
