@@ -81,6 +81,7 @@ describe('pkcs11 backup onto a second token, and destruction across tokens', () 
     }
     const perToken = inst.audit.list().filter((e) => e.action === 'key.destroy.token' && e.outcome === 'success');
     assert.deepEqual(perToken.map((e) => e.target), ['rootca-primary', 'rootca-backup']);
+    assert.ok(perToken.every((e) => (e.details as { loggedOut: boolean; sessionClosed: boolean }).loggedOut && (e.details as { sessionClosed: boolean }).sessionClosed));
     assert.equal(inst.db.prepare("SELECT count(*) FROM ca_key_objects WHERE status = 'destroyed'").pluck().get(), 2);
     await rejectsWith('KEY_DESTROYED', () => issueCrl(inst, { caName: 'rootca2', ...people }));
   });

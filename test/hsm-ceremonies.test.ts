@@ -80,6 +80,8 @@ describe('root ceremonies, issuance, CRL and OCSP with the pkcs11 store (SoftHSM
       assert.ok(cert.der.includes(record.publicKeySpki), 'the certificate carries the public key read back from the token');
       const ceremony = inst.audit.list().filter((e) => e.action === 'ceremony.root-ca' && e.target === root).at(-1)!;
       assert.equal((ceremony.details as { keyStore: string }).keyStore, 'pkcs11');
+      assert.deepEqual((ceremony.details as { generationSession: unknown }).generationSession, { loggedOut: true, closed: true });
+      assert.deepEqual((ceremony.details as { protection: unknown }).protection, { sensitive: true, extractable: false, private: true, token: true });
       const deactivate = inst.audit.list().filter((e) => e.action === 'key.deactivate' && e.target === root).at(-1)!;
       assert.deepEqual({ ...(deactivate.details as object) }, { ...(deactivate.details as object), loggedOut: true, sessionClosed: true, token: 'primary', signatures: 1 });
     });

@@ -19,7 +19,7 @@
 import { CaError } from '../errors.ts';
 import { generateKeyPairInToken, keyProtection, publicKeySpkiOf, destroyKeyPair, labelInUse, type KeyObjectRef } from '../keys/pkcs11-keys.ts';
 import { sealAgainstExtraction } from '../keys/pkcs11-backup.ts';
-import { withLoggedInSession, tokenError } from '../keys/pkcs11-module.ts';
+import { withLoggedInSession, tokenError, type SessionEnd } from '../keys/pkcs11-module.ts';
 import { recoverFromCustodians } from '../keys/pkcs11-shares.ts';
 import { generateSoftKey } from '../keys/soft-store.ts';
 import { wipe } from '../keys/wipe.ts';
@@ -111,6 +111,7 @@ async function generateInToken(inst: Installation, p: GenerateCaKeyParams, spec:
   let publicKeySpki!: Buffer;
   let backupRecords: BackupRecord[] = [];
   let protection!: ReturnType<typeof keyProtection>;
+  let sessionEnd: SessionEnd | undefined;
   const pin = await recoverFromCustodians(pinContext(primary!, 'user'), primary!.threshold, pinShares(inst, primary!.id, 'user'), creds);
   try {
     await withLoggedInSession({ module: primary!.module, label: primary!.label, serial: primary!.serial }, pin, 'user', async (mod, session) => {
@@ -144,7 +145,7 @@ async function generateInToken(inst: Installation, p: GenerateCaKeyParams, spec:
       if (!protection.token || !protection.private || !protection.sensitive || protection.extractable) {
         throw new CaError('TOKEN_KEY_NOT_PROTECTED', `token ${primary!.label} did not keep the key sensitive and non-extractable (${JSON.stringify(protection)})`, { details: { protection } });
       }
-    });
+    }, (end) => { sessionEnd = end; });
   } catch (e) {
     await discard();
     throw e;
@@ -166,6 +167,8 @@ async function generateInToken(inst: Installation, p: GenerateCaKeyParams, spec:
       keyStore: 'pkcs11', module: spec.module, token: primary!.label, tokenSerial: primary!.serial, keyLabel: object.label, keyObjectId: object.id.toString('hex'),
       protection: { sensitive: protection.sensitive, extractable: protection.extractable, private: protection.private, token: protection.token },
       backups: backupRecords,
+      // CPS 6.2.9: the generation session was logged out and closed before the certificate is signed.
+      generationSession: { loggedOut: sessionEnd?.loggedOut ?? false, closed: sessionEnd?.closed ?? false },
     },
   };
 }
