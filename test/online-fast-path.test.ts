@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
@@ -47,8 +47,8 @@ class Conn {
   private waiting: (() => void) | undefined;
   ended = false;
   readonly closed: Promise<void>;
-  constructor() {
-    this.socket = connect({ host: '127.0.0.1', port, noDelay: true });
+  constructor(toPort = port) {
+    this.socket = connect({ host: '127.0.0.1', port: toPort, noDelay: true });
     this.socket.on('data', (d: Buffer) => {
       this.buf = Buffer.concat([this.buf, d]);
       this.waiting?.();
@@ -195,7 +195,7 @@ describe('OCSP fast path: the same bytes as the fastify route, on one keep-alive
     c.close();
   });
 
-  it('pipelined: three requests in one write, answered in order; then a miss goes to fastify on the same connection, then the fast path again', async () => {
+  it('pipelined: three requests in one write, answered in order; then /healthz goes to fastify on the same connection, which answers the rest', async () => {
     const expected2 = (await once(postReq(req2))).body; // fills the cache for req2 through fastify
     const expected1 = (await once(postReq(req1))).body;
     const c = new Conn();
@@ -219,7 +219,7 @@ describe('OCSP fast path: the same bytes as the fastify route, on one keep-alive
       assert.equal(JSON.parse(h.body.toString()).version, 1);
       assert.deepEqual((await c.next()).body, expected1, 'fastify answers the last one after the hand-over');
     });
-    assert.equal(mixed, 1, 'only the request before the miss is the fast path\'s; the connection then belongs to fastify');
+    assert.equal(mixed, 2, 'the hit and the unauthorized answer are the fast path\'s; from /healthz on the connection belongs to fastify');
     c.close();
   });
 
@@ -321,6 +321,56 @@ describe('OCSP fast path: the same bytes as the fastify route, on one keep-alive
       assert.match(v.stdout, /sub1\.pem: good/);
     });
     assert.ok(n >= 3, `at least the repeated requests came from the fast path (${n})`);
+  });
+});
+
+describe('OCSP fast path: live (nonce) and error answers', () => {
+  it('a nonce signed live by the delegated responder, unauthorized and malformedRequest: the route\'s headers (no-store), openssl verifies the live one', async () => {
+    const live = await startServer({
+      store, port: 0, pollMs: 60_000,
+      responders: [{ certificate: readFileSync(f.responder.cert), key: readFileSync(f.responder.key), passphrase: f.responder.passphrase }],
+    });
+    try {
+      const lport = Number(new URL(live.httpUrl).port);
+      const send = async (body: Buffer, type = 'application/ocsp-request') => {
+        const c = new Conn(lport);
+        c.write(Buffer.concat([Buffer.from(`POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n`, 'latin1'), body]));
+        const r = await c.next();
+        c.close();
+        return r;
+      };
+      await runAsync('openssl', ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub2').pem, '-reqout', 'nonce.der'], { cwd: f.dir });
+      const nonceReq = readFileSync(f.path('nonce.der'));
+      for (const [label, body] of [['nonce', nonceReq], ['unauthorized', ocspRequest(f.ec.der, '0abc')], ['malformed', Buffer.from('0\x03\x02\x01', 'latin1')]] as const) {
+        const viaFastify = await fastAnswers(async () => {
+          const r = await send(body, 'application/octet-stream');
+          assert.equal(r.headers.get('cache-control'), 'no-store', label);
+        });
+        assert.equal(viaFastify, 0, `${label}: answered by fastify`);
+        const fromRoute = await send(body, 'application/octet-stream');
+        let fast: Res | undefined;
+        assert.equal(await fastAnswers(async () => {
+          fast = await send(body);
+        }), 1, `${label}: answered by the fast path`);
+        assert.deepEqual(fast!.head.filter((h) => !/^content-length/.test(h)), fromRoute.head.filter((h) => !/^content-length/.test(h)), `${label}: the same headers`);
+        const parsed = parseOcspResponse(fast!.body);
+        if (label === 'nonce') {
+          assert.equal(parsed.status, 'successful');
+          assert.ok(parsed.nonce && parsed.nonce.length > 0, 'the nonce is echoed');
+          writeFileSync(f.path('live-fast.der'), fast!.body);
+          const v = await runAsync('openssl', ['ocsp', '-respin', 'live-fast.der', '-reqin', 'nonce.der', '-CAfile', f.rsa.pem, '-resp_text'], { cwd: f.dir });
+          assert.equal(v.status, 0, v.stdout + v.stderr);
+          assert.match(v.stdout + v.stderr, /Response verify OK/);
+          assert.doesNotMatch(v.stdout + v.stderr, /Nonce Verify error|WARNING: no nonce/);
+          assert.match(v.stdout, /Cert Status: good/);
+        } else {
+          assert.deepEqual(fast!.body, fromRoute.body, label);
+          assert.equal(parsed.status, label === 'malformed' ? 'malformedRequest' : 'unauthorized');
+        }
+      }
+    } finally {
+      await live.close();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The OCSP access log (CPS 5.5.1 archives it; kept 10 years, R-8.1). Every request at full
  * rate, so not a database row per request: JSON lines appended to a segment file per hour and
- * process, written in buffered chunks; a closed segment is gzip-compressed, fsync'd, and its
+ * process, written in buffered chunks off the event loop; a closed segment is gzip-compressed, fsync'd, and its
  * SHA-256 is recorded in the store, chained to the segment recorded before it (the chain is
  * the `access_log_segments` table: prev_sha256 is chosen in the same transaction as the insert,
  * so several worker processes append to one chain without forking it).
@@ -10,7 +10,7 @@
  * A segment left open by a process that died is closed by the next process that starts.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { close, closeSync, createReadStream, createWriteStream, existsSync, fsync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -41,6 +41,29 @@ const SEGMENT = /^ocsp-(\d{8}T\d{2}Z)-(\d+)-(\d+)\.log$/;
 function hourOf(d: Date): string {
   const iso = d.toISOString(); // 2026-01-02T03:04:05.678Z
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}Z`;
+}
+
+/** All of `chunk` at the end of `fd` (opened for append), through the libuv thread pool. */
+function writeAll(fd: number, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (off: number): void => {
+      write(fd, chunk, off, chunk.length - off, null, (err, n) => {
+        if (err) reject(err);
+        else if (off + n < chunk.length) step(off + n);
+        else resolve();
+      });
+    };
+    step(0);
+  });
+}
+
+/** fsync then close, off the event loop (a closed segment must be on disk before its digest is recorded). */
+function fsyncAndClose(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fsync(fd, (err) => {
+      close(fd, (err2) => (err ?? err2 ? reject(err ?? err2) : resolve()));
+    });
+  });
 }
 
 function alive(pid: number): boolean {
@@ -94,6 +117,10 @@ export class AccessLog {
   private lastMs = -1;
   private lastIso = '';
   private seq = 0;
+  /** The writer queue (see enqueue) and the bytes in it. */
+  private writing: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private reportedAt = 0;
   private closing: Promise<unknown> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
   private stopped = false;
@@ -163,7 +190,7 @@ export class AccessLog {
     // Worst case 3 bytes per UTF-16 unit; flush first when the line might not fit.
     if (this.pos + (stamp.length + rest.length + 1) * 3 > this.buf.length) this.flush();
     if ((stamp.length + rest.length + 1) * 3 > this.buf.length) {
-      writeSync(this.current!.fd, `${stamp}${rest}\n`);
+      this.enqueue(this.current!.fd, Buffer.from(`${stamp}${rest}\n`, 'utf8'));
     } else {
       this.pos += this.buf.write(stamp, this.pos, 'utf8');
       this.pos += this.buf.write(rest, this.pos, 'utf8');
@@ -201,11 +228,30 @@ export class AccessLog {
     this.current = { rawPath, fd: openSync(rawPath, 'a') };
   }
 
+  /** Hands the buffered lines to the writer queue (copied: the buffer is reused at once). */
   private flush(): void {
     if (!this.current || this.pos === 0) return;
-    let off = 0;
-    while (off < this.pos) off += writeSync(this.current.fd, this.buf, off, this.pos - off);
+    this.enqueue(this.current.fd, Buffer.from(this.buf.subarray(0, this.pos)));
     this.pos = 0;
+  }
+
+  /**
+   * Writes happen in order, off the event loop: on a busy or slow disk a synchronous write
+   * stalled every request behind it (seconds at p99). A failed write is reported and its
+   * lines are lost, as before; a queue that keeps growing is reported once per 64 MiB.
+   */
+  private enqueue(fd: number, chunk: Buffer): void {
+    this.queued += chunk.length;
+    if (this.queued > this.reportedAt + 64 * 1024 * 1024) {
+      this.reportedAt = this.queued;
+      this.o.onError?.(new Error(`OCSP access log: ${Math.round(this.queued / 1048576)} MiB waiting for the disk`));
+    } else if (this.queued < this.reportedAt / 2) this.reportedAt = 0;
+    this.writing = this.writing
+      .then(() => writeAll(fd, chunk))
+      .catch((e) => this.o.onError?.(e))
+      .finally(() => {
+        this.queued -= chunk.length;
+      });
   }
 
   /** Detaches the open segment and queues its close; the next append opens a new one. */
@@ -214,9 +260,12 @@ export class AccessLog {
     if (!seg) return this.closing.then(() => undefined, () => undefined);
     this.flush();
     this.current = undefined;
-    fsyncSync(seg.fd);
-    closeSync(seg.fd);
-    const p = this.closing.catch(() => undefined).then(() => this.finish(seg.rawPath));
+    const written = this.writing; // every line of this segment, queued before now
+    const p = this.closing.catch(() => undefined).then(async () => {
+      await written;
+      await fsyncAndClose(seg.fd);
+      return this.finish(seg.rawPath);
+    });
     this.closing = p.catch((e) => this.o.onError?.(e));
     return p;
   }
@@ -240,9 +289,7 @@ export class AccessLog {
       },
     });
     await pipeline(createReadStream(rawPath), count, createGzip({ level: 6 }), tee, createWriteStream(tmpPath));
-    const fd = openSync(tmpPath, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
+    await fsyncAndClose(openSync(tmpPath, 'r'));
     renameSync(tmpPath, gzPath);
     const name = gzPath.slice(this.o.dir.length + 1);
     // The raw file goes only once the record is written: if recording fails, the next start adopts the segment.

@@ -461,10 +461,10 @@ export async function startServer<S extends ServingStore = ServingStore>(options
       if (problems.length) throw new CaError('RESPONDER_INVALID', `delegated responder refused: ${problems.join('; ')}`);
     }
     registerRoutes(http, ctx);
-    // Repeated pre-signed OCSP requests are answered before fastify (fast-path.ts); all else reaches it.
+    // Well-formed OCSP requests are answered before fastify (fast-path.ts); all else reaches it.
     const fastPath = installFastPath(http.server, {
       state: () => ctx.state, answers: ctx.answers, clock, metrics, accessLog,
-      bodyLimit: ctx.opts.ocspBodyLimit, keepAliveSeconds: Math.floor(http.server.keepAliveTimeout / 1000),
+      bodyLimit: ctx.opts.ocspBodyLimit, keepAliveSeconds: Math.floor(http.server.keepAliveTimeout / 1000), liveValiditySeconds: ctx.opts.liveValiditySeconds,
     });
     http.addHook('preClose', (done) => {
       fastPath.close();

@@ -1,35 +1,36 @@
 /**
  * The OCSP fast path (R-2.3: 24x7 at full request rate; issue 5's bench targets): a
- * connection-level handler in front of the fastify server that answers exactly the requests
- * whose answer is already known, a pre-signed response in the PresignedAnswerCache, with one
- * precomputed Buffer (status line, the same headers the fastify route sends, body) per
- * request, and hands everything else to fastify untouched.
+ * connection-level handler in front of the fastify server that answers well-formed OCSP
+ * requests itself, with one Buffer per answer (status line, the same headers the fastify route
+ * sends, body), and hands everything else to fastify untouched.
  *
- * Why: for the common case (an RFC 5019 client asking again for the same certificate) the
+ * Why: for an OCSP answer, above all a pre-signed one an RFC 5019 client asks for again, the
  * generic HTTP stack (parser objects, routing, hooks, header objects) costs several times the
- * work of the answer itself. The cache is filled only by the fastify route, which parses and
- * checks each request fully the first time; the fast path merely recognises the same bytes
- * again (`g<url>` / `p<body>`, the route's own cache keys).
+ * work of the answer itself. The answer is decided exactly as the route decides it
+ * (answerOcspRequest, the same PresignedAnswerCache and keys `g<url>` / `p<body>`); pre-signed
+ * answers are then cached in their wire form, per second (max-age and Date change).
  *
  * Strict on purpose: HTTP/1.0 or 1.1 only; `GET /ocsp/…` without a body, If-None-Match or
- * Expect; `POST /ocsp` or `POST /` with one decimal Content-Length within the body limit and
- * Content-Type application/ocsp-request; well-formed header lines (token names, no control
- * bytes, no obs-fold), Host present in 1.1, no Transfer-Encoding or Upgrade. Anything else, a
- * cache miss included, goes to the HTTP server with the bytes not yet answered
- * (socket.unshift) on the same connection, which keeps its own limits, timeouts and errors.
- * Keep-alive and pipelining follow RFC 9112 9.3 (answers in request order; `Connection: close`
- * and HTTP/1.0 without keep-alive close after the answer).
+ * Expect, whose path decodes to bytes; `POST /ocsp` or `POST /` with one decimal
+ * Content-Length within the body limit and Content-Type application/ocsp-request; well-formed
+ * header lines (token names, no control bytes, no obs-fold), Host present in 1.1, no
+ * Transfer-Encoding or Upgrade. Anything else goes to the HTTP server with the bytes not yet
+ * answered (socket.unshift) on the same connection, which is then the server's, with its own
+ * limits, timeouts and errors (413, 414, 304, 400, the Repository). Keep-alive and pipelining
+ * follow RFC 9112 9.3 (answers in request order; `Connection: close` and HTTP/1.0 without
+ * keep-alive close after the answer).
  *
  * Metrics and the access log count every answered request; both are batched (plain counters
- * flushed into prom-client once a second and before each exposition; access-log lines built
- * from a per-answer precomputed middle part).
+ * flushed into prom-client once a second and before each exposition; access-log lines of
+ * pre-signed answers built from a per-answer precomputed middle part).
  */
+import { createHash } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Clock } from '../clock.ts';
 import { ocspAccessFields, type AccessLog } from './access-log.ts';
 import type { ServerMetrics } from './metrics.ts';
-import { decodeOcspGetPath, presignedAnswerTo, type OcspAnswer, type PresignedAnswerCache, type ServingState } from './ocsp-responder.ts';
+import { answerOcspRequest, decodeOcspGetPath, type OcspAnswer, type PresignedAnswerCache, type ServingState } from './ocsp-responder.ts';
 
 export interface FastPathOptions {
   /** The serving state of the moment (read once per request batch). */
@@ -42,6 +43,8 @@ export interface FastPathOptions {
   bodyLimit: number;
   /** Seconds in the Keep-Alive header and idle timeout (the HTTP server's keepAliveTimeout). */
   keepAliveSeconds: number;
+  /** As the fastify route passes it to answerOcspRequest. */
+  liveValiditySeconds?: number;
 }
 
 export interface FastPath {
@@ -95,8 +98,9 @@ interface Wire {
   keepAlive: Buffer;
   close: Buffer;
   stats: Stats;
-  /** Access-log fields between the ip and "us" (ocspAccessFields). */
-  logMiddle: string;
+  /** Access-log fields between the ip and "us" (ocspAccessFields); undefined: the line is made from `answer`. */
+  logMiddle?: string;
+  answer: OcspAnswer;
 }
 
 /** Any socket event listener (events differ in their arguments). */
@@ -288,7 +292,7 @@ export function installFastPath(server: HttpServer, o: FastPathOptions): FastPat
       + `cache-control: max-age=${maxAge}, public, no-transform, must-revalidate\r\n`
       + `last-modified: ${httpDate(a.thisUpdate!.getTime())}\r\n`
       + `expires: ${httpDate(a.nextUpdate!.getTime())}\r\n`
-      + `etag: ${a.etag}\r\n`
+      + `etag: ${a.etag ?? `"${createHash('sha256').update(a.body).digest('hex')}"`}\r\n`
       + `content-length: ${a.body.length}\r\n`
       + `Date: ${httpDate(dateSecond * 1000)}\r\n`;
     const w: Wire = {
@@ -297,10 +301,31 @@ export function installFastPath(server: HttpServer, o: FastPathOptions): FastPat
       keepAlive: Buffer.concat([Buffer.from(`${head}Connection: keep-alive\r\nKeep-Alive: timeout=${o.keepAliveSeconds}\r\n\r\n`, 'latin1'), a.body]),
       close: Buffer.concat([Buffer.from(`${head}Connection: close\r\n\r\n`, 'latin1'), a.body]),
       stats: statsFor(route, method, a),
-      logMiddle: ocspAccessFields({ method, http: 200, outcome: a.outcome, source: a.source, ca: a.ca, hash: a.hash, serials: a.serials, nonce: a.nonce, version, length: a.body.length }),
+      answer: a,
+      logMiddle: a.reason === undefined
+        ? ocspAccessFields({ method, http: 200, outcome: a.outcome, source: a.source, ca: a.ca, hash: a.hash, serials: a.serials, nonce: a.nonce, version, length: a.body.length })
+        : undefined,
     };
-    wires.set(a, w);
+    if (a.source === 'presigned') wires.set(a, w); // the others are answered once
     return w;
+  };
+
+  /** A response not for caches (a nonce, an error): the route's `cache-control: no-store` headers. */
+  const noStoreWire = (a: OcspAnswer, route: string, method: 'GET' | 'POST'): Wire => {
+    const head = 'HTTP/1.1 200 OK\r\n'
+      + 'x-content-type-options: nosniff\r\n'
+      + 'content-type: application/ocsp-response\r\n'
+      + 'cache-control: no-store\r\n'
+      + `content-length: ${a.body.length}\r\n`
+      + `Date: ${httpDate(Math.floor(Date.now() / 1000) * 1000)}\r\n`;
+    return {
+      clockSecond: 0,
+      dateSecond: 0,
+      keepAlive: Buffer.concat([Buffer.from(`${head}Connection: keep-alive\r\nKeep-Alive: timeout=${o.keepAliveSeconds}\r\n\r\n`, 'latin1'), a.body]),
+      close: Buffer.concat([Buffer.from(`${head}Connection: close\r\n\r\n`, 'latin1'), a.body]),
+      stats: statsFor(route, method, a),
+      answer: a,
+    };
   };
 
   /** Our listeners on a socket, removed when it is handed over. */
@@ -338,25 +363,29 @@ export function installFastPath(server: HttpServer, o: FastPathOptions): FastPat
     listen(socket, 'close', () => sockets.delete(socket));
     // allowHalfOpen (node:http's setting): a client that ends its side gets its answers, then our end.
     listen(socket, 'end', () => socket.end());
+    /** The serving state and time of the chunk being answered (read once per chunk). */
+    let st: ServingState | undefined;
+    let now = new Date(0);
+    const lookup = (key: string, target: string, body: Buffer | undefined): OcspAnswer | undefined => {
+      const hit = o.answers.get(key, st, now);
+      if (hit) return hit;
+      // Not seen before: decided here exactly as the fastify route decides (answerOcspRequest);
+      // a pre-signed answer is cached for the next request. A GET URL that is not base64 of
+      // anything stays the route's (its 414 / malformedRequest reasons).
+      const der = body ?? decodeOcspGetPath(target, '/ocsp/', o.bodyLimit).der;
+      if (!der || der.length === 0) return undefined;
+      const a = answerOcspRequest(st, der, now, { liveValiditySeconds: o.liveValiditySeconds });
+      o.answers.offer(key, st, a);
+      return a;
+    };
     listen(socket, 'data', (chunk: Buffer) => {
       if (closed) return;
       const started = performance.now();
       const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
       pending = undefined;
       if (closing || ++rounds > MAX_ROUNDS) return handOver(socket, buf);
-      const st = o.state();
-      const now = o.clock.now();
-      const lookup = (key: string, target: string, body: Buffer | undefined) => {
-        const hit = o.answers.get(key, st, now);
-        if (hit || key.length > o.answers.maxKeyLength) return hit;
-        // A first request for this key: answered here too when the answer is a stored
-        // pre-signed response (parsed and checked in full, as the fastify route would), and
-        // cached for the next one; anything else stays the fastify route's to decide.
-        const der = body ?? decodeOcspGetPath(target, '/ocsp/', o.bodyLimit).der;
-        const a = der && der.length > 0 ? presignedAnswerTo(st, der, now) : undefined;
-        if (a) o.answers.offer(key, st, a);
-        return a;
-      };
+      st = o.state();
+      now = o.clock.now();
       const out: Buffer[] = [];
       const served: Wire[] = [];
       let off = 0;
@@ -373,7 +402,8 @@ export function installFastPath(server: HttpServer, o: FastPathOptions): FastPat
           other = true;
           break;
         }
-        const w = wireFor(r.answer, r.route, r.method, now.getTime(), st?.version);
+        const a = r.answer;
+        const w = a.cacheable && a.thisUpdate && a.nextUpdate ? wireFor(a, r.route, r.method, now.getTime(), st?.version) : noStoreWire(a, r.route, r.method);
         out.push(r.close ? w.close : w.keepAlive);
         served.push(w);
         off = r.end;
@@ -396,7 +426,15 @@ export function installFastPath(server: HttpServer, o: FastPathOptions): FastPat
         for (const w of served) {
           w.stats.n++;
           if (w.stats.latencies.length < 100_000) w.stats.latencies.push(seconds);
-          o.accessLog?.appendOcspPrepared(ipField!, w.logMiddle, Math.round(seconds * 1e6));
+          const micros = Math.round(seconds * 1e6);
+          if (w.logMiddle !== undefined) o.accessLog?.appendOcspPrepared(ipField!, w.logMiddle, micros);
+          else {
+            const a = w.answer;
+            o.accessLog?.appendOcsp({
+              ip: socket.remoteAddress ?? '', method: w.stats.method, http: 200, outcome: a.outcome, source: a.source, ca: a.ca, hash: a.hash, serials: a.serials,
+              nonce: a.nonce, version: st?.version, length: a.body.length, micros, reason: a.source === 'error' ? a.reason : undefined,
+            });
+          }
         }
       }
       if (close) {

@@ -136,22 +136,6 @@ function presignedFor(state: ServingState, req: ParsedOcspRequest, now: Date, s:
   };
 }
 
-/**
- * The answer answerOcspRequest gives when it is a stored pre-signed response; undefined when
- * it would be anything else (signed live, an error). For the OCSP fast path, which answers
- * only pre-signed responses itself.
- */
-export function presignedAnswerTo(state: ServingState | undefined, der: Uint8Array, now: Date): OcspAnswer | undefined {
-  if (!state) return undefined;
-  let req: ParsedOcspRequest;
-  try {
-    req = parseOcspRequestFast(der) ?? parseOcspRequest(der); // the common shape read by hand; the rest in full
-  } catch {
-    return undefined;
-  }
-  return presignedFor(state, req, now, situation(state, req, now));
-}
-
 /** Answers one DER OCSPRequest from `state` at `now`. Never throws for any input bytes. */
 export function answerOcspRequest(state: ServingState | undefined, der: Uint8Array, now: Date, o: AnswerOptions = {}): OcspAnswer {
   if (!state) return errorAnswer('tryLater', { reason: 'no publication imported yet' });
