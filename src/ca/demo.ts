@@ -2,7 +2,8 @@
  * The demo behind `npm start`: an installation with demo people in every role, the four roots
  * of R-1 made by the shipped ceremony files, a subordinate CA under each issued through the
  * whole RA workflow, one more revoked (so the Repository shows a revocation), CRLs, pre-signed
- * OCSP responses, and a signed publication file imported into the online store.
+ * OCSP responses, the demo CPS (docs/demo-cps.md) through the document workflow, and a signed
+ * publication file imported into the online store.
  *
  * The demo passphrases are random, live only in this process and are never written anywhere
  * (no passphrase in plaintext on disk): a reused demo can be served and looked at, not used
@@ -21,6 +22,7 @@ import { DATABASE_FILE, initInstallation, openInstallation, type Installation } 
 import { issueFromApplication } from './issuance.ts';
 import { addOperator } from './operators.ts';
 import type { PassphraseSource } from './participants.ts';
+import { approveDocument, proposeDocument, publishDocument } from './documents.ts';
 import { publish } from './publication.ts';
 import { revokeCertificate } from './revocation.ts';
 import { runRootCeremony } from './root-ceremony.ts';
@@ -35,6 +37,7 @@ export const DEMO_PEOPLE = [
   { name: 'rita', displayName: 'Rita (demo Person in Charge of RA)', roles: ['ra-officer'] },
   { name: 'ravi', displayName: 'Ravi (demo Person in Charge of RA)', roles: ['ra-officer'] },
   { name: 'leo', displayName: 'Leo (demo Log Examiner)', roles: ['log-examiner'] },
+  { name: 'cora', displayName: 'Cora (demo Improvement Committee member)', roles: ['improvement-committee'] },
 ];
 export const DEMO_CEREMONIES = ['rootca1', 'rootca2', 'rootca3', 'ecc-rootca1'];
 
@@ -57,7 +60,8 @@ function demoCsr(cn: string): Buffer {
   return assembleCertificationRequest(info, 'ecdsa-with-SHA256', sign('sha256', info, privateKey));
 }
 
-export async function runDemo(home: string, ceremoniesDir: string, progress: (line: string) => void = () => {}): Promise<DemoResult> {
+/** `demoCpsFile`: the text the demo publishes as its CPS (docs/demo-cps.md in the repository). */
+export async function runDemo(home: string, ceremoniesDir: string, progress: (line: string) => void = () => {}, demoCpsFile = join(ceremoniesDir, '..', 'docs', 'demo-cps.md')): Promise<DemoResult> {
   const certificatesDir = join(home, 'certs');
   if (existsSync(join(home, DATABASE_FILE))) {
     const inst = openInstallation(home);
@@ -105,6 +109,13 @@ export async function runDemo(home: string, ceremoniesDir: string, progress: (li
       if (ca !== 'rootca2') await issueCrl(inst, { ...people, caName: ca });
       await presignOcsp(inst, { ...people, caName: ca });
     }
+    progress('the demo CPS: proposed, approved by the Committee, published');
+    await proposeDocument(inst, {
+      by: 'paula', passphrases, name: 'cps', title: 'Demo Certification Practice Statement', text: readFileSync(demoCpsFile),
+      critical: false, description: 'First version of the demo installation\'s practice statement',
+    });
+    await approveDocument(inst, { by: 'cora', passphrases, name: 'cps' });
+    await publishDocument(inst, { by: 'paula', passphrases, name: 'cps' });
     mkdirSync(join(home, 'publications'), { recursive: true });
     const publication = join(home, 'publications', 'publication-1.json');
     progress('publication file');
