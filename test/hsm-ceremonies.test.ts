@@ -13,7 +13,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Installation } from '../src/ca/installation.ts';
 import { issueCertificate } from '../src/ca/issuance.ts';
 import { loadCaKey } from '../src/ca/key-records.ts';
+import { revokeCertificate } from '../src/ca/revocation.ts';
 import { issueCrl, presignOcsp } from '../src/ca/status-ceremonies.ts';
+import { derToPem } from '../src/pki/pem.ts';
 import { findKeyPair } from '../src/keys/pkcs11-keys.ts';
 import { finalizePkcs11Modules, findToken, P11, pkcs11Module } from '../src/keys/pkcs11-module.ts';
 import { initToken } from '../src/ca/token-setup.ts';
@@ -119,7 +121,7 @@ describe('root ceremonies, issuance, CRL and OCSP with the pkcs11 store (SoftHSM
     }
   });
 
-  it('sub-CA issuance, CRL and pre-signed OCSP from token keys verify with openssl', async () => {
+  it('sub-CA issuance, CRL, pre-signed OCSP and a revocation from token keys verify with openssl', async () => {
     for (const root of ['rootca2', 'ecc-rootca1']) {
       const key = join(dir, `${root}-sub.key`);
       openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', join(dir, `${root}-sub.csr`), '-subj', `/C=JP/O=Example/CN=${root} sub`]);
@@ -146,6 +148,17 @@ describe('root ceremonies, issuance, CRL and OCSP with the pkcs11 store (SoftHSM
         assert.match(out, /: good/);
       }
     }
+    // A revocation on the token key: its CRL makes openssl report the sub-CA revoked.
+    const subPem = join(dir, 'rootca2-sub.pem');
+    const serial = openssl(['x509', '-in', subPem, '-noout', '-serial']).trim().split('=')[1]!.toLowerCase();
+    const r = await revokeCertificate(inst, { ...people, caName: 'rootca2', serial, reason: 'superseded', approvedBy: 'rita' });
+    assert.equal(r.ocspResponses, 2);
+    const crlPem = join(dir, 'rootca2-revoked.crl.pem');
+    writeFileSync(crlPem, derToPem(r.crl!.der, 'X509 CRL'));
+    const v = run('openssl', ['verify', '-crl_check', '-CRLfile', crlPem, '-CAfile', join(dir, 'rootca2.pem'), subPem]);
+    assert.notEqual(v.status, 0);
+    assert.match(v.stdout + v.stderr, /certificate revoked/);
+
     const activations = inst.audit.list().filter((e) => e.action === 'key.activate' && e.outcome === 'success');
     const deactivations = inst.audit.list().filter((e) => e.action === 'key.deactivate');
     assert.equal(activations.length, deactivations.length, 'every activation ended with a logout');
