@@ -4,6 +4,8 @@
  * the key can never sign again (KEY_DESTROYED). Refusals change nothing.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { destroyKeyCeremony } from '../src/ca/key-destruction.ts';
 import { openInstallation } from '../src/ca/installation.ts';
@@ -37,7 +39,14 @@ describe('CPS 6.2.10 destroying a soft-store CA key', () => {
     assert.deepEqual(keyState(inst, made.keyId), { key: { status: 'active', wrapped: 1, destroy_reason: null }, shares: 3 });
     assert.ok(inst.audit.list().filter((e) => e.action === 'key.destroy' && e.outcome === 'refused').length >= 2);
 
+    const wrapped = inst.db.prepare('SELECT wrapped_private_key FROM ca_keys WHERE key_id = ?').pluck().get(made.keyId) as Buffer;
+    const sealed = inst.db.prepare('SELECT sealed FROM key_shares WHERE key_id = ?').pluck().all(made.keyId) as Buffer[];
     const r = await destroyKeyCeremony(inst, { ...base, passphrases: passphraseMap(all) });
+    // Not just unlinked: the bytes are gone from the database file and its WAL (secure_delete + checkpoint).
+    for (const f of ['rootca.db', 'rootca.db-wal'].map((n) => join(inst.home, n)).filter((f) => existsSync(f))) {
+      const bytes = readFileSync(f);
+      for (const secret of [wrapped, ...sealed]) assert.ok(!bytes.includes(secret.subarray(0, 48)), `${f} still holds destroyed key material`);
+    }
     assert.deepEqual(r.destroyedIn, ['soft']);
     assert.deepEqual(keyState(inst, made.keyId), { key: { status: 'destroyed', wrapped: 0, destroy_reason: 'end of life' }, shares: 0 });
     const ev = inst.audit.list().filter((e) => e.action === 'key.destroy' && e.outcome === 'success');

@@ -72,6 +72,9 @@ export async function destroyCaKey(inst: Installation, session: KeySession, reas
   }
 
   const now = inst.clock.now().toISOString();
+  // CPS 6.2.10: deleted bytes (wrapped key, sealed shares) are overwritten in the database file,
+  // and the WAL is checkpointed afterwards so no old page image keeps them.
+  inst.db.pragma('secure_delete = ON');
   inst.db.transaction(() => {
     inst.db.prepare("UPDATE ca_keys SET status = 'destroyed', wrapped_private_key = NULL, destroyed_at = ?, destroy_reason = ? WHERE key_id = ? AND status = 'active'").run(now, reason, keyId);
     // The sealed shares of a soft KEK are activation data of a key that no longer exists.
@@ -85,6 +88,7 @@ export async function destroyCaKey(inst: Installation, session: KeySession, reas
       details: { keyId, store: row.store, reason, destroyedIn, sharesRemoved: shares, ceremonyId: session.ceremonyId, ...session.evidence() },
     });
   }).immediate();
+  if (!inst.db.inTransaction) inst.db.pragma('wal_checkpoint(TRUNCATE)');
   return { keyId, destroyedIn };
 }
 
