@@ -12,7 +12,8 @@ import { openInstallation, type Installation } from '../src/ca/installation.ts';
 import { destroyKeyCeremony } from '../src/ca/key-destruction.ts';
 import { loadCaKey } from '../src/ca/key-records.ts';
 import { issueCrl } from '../src/ca/status-ceremonies.ts';
-import { finalizePkcs11Modules } from '../src/keys/pkcs11-module.ts';
+import { destroyKeyPair, generateKeyPairInToken } from '../src/keys/pkcs11-keys.ts';
+import { finalizePkcs11Modules, withLoggedInSession } from '../src/keys/pkcs11-module.ts';
 import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
 import { pkcs11Tool, quorumPin, rejectsWith, runPkcs11Ceremony, SOFTHSM, useSoftHsm } from './hsm-fixtures.ts';
 
@@ -68,6 +69,21 @@ describe('pkcs11 backup onto a second token, and destruction across tokens', () 
       assert.ok(point, `${token} has the public key object`);
       assert.ok(point.endsWith(record.publicKeySpki.subarray(-97).toString('hex')), `${token}: public key differs from the certificate's`);
     }
+  });
+
+  it('a backup that fails after the key was made (label taken in the backup token) leaves no key anywhere', async () => {
+    // A stray object under the label the ceremony will use, in the backup token only.
+    const stray = { label: 'rootca1-key', id: Buffer.from('stray') };
+    await withLoggedInSession({ module: SOFTHSM, label: 'rootca-backup' }, Buffer.from(await quorumPin(inst, 'rootca-backup')), 'user', (mod, s) => generateKeyPairInToken(mod, s, { kind: 'ecdsa', curve: 'P-256' }, stray));
+    const keys = inst.db.prepare('SELECT count(*) FROM ca_keys').pluck().get();
+    await rejectsWith('KEY_LABEL_IN_USE', () => runPkcs11Ceremony(inst, dir, 'rootca1', 'rootca-primary', ['rootca-backup']), /rootca-backup already holds an object labelled "rootca1-key"/);
+    const failed = inst.audit.list().filter((e) => e.action === 'ceremony.root-ca').at(-1)!;
+    assert.equal(failed.outcome, 'failed');
+    assert.deepEqual((failed.details as { keyRemovedFrom: string[] }).keyRemovedFrom, ['rootca-primary', 'rootca-backup']);
+    assert.doesNotMatch(await objects('rootca-primary', 'privkey') + await objects('rootca-primary', 'pubkey'), /rootca1-key/, 'the key made in the primary was removed');
+    assert.equal(inst.db.prepare('SELECT count(*) FROM ca_keys').pluck().get(), keys);
+    assert.equal(inst.db.prepare("SELECT count(*) FROM cas WHERE name = 'rootca1'").pluck().get(), 0);
+    await withLoggedInSession({ module: SOFTHSM, label: 'rootca-backup' }, Buffer.from(await quorumPin(inst, 'rootca-backup')), 'user', (mod, s) => destroyKeyPair(mod, s, stray, 'rootca-backup'));
   });
 
   it('destruction removes the key from the primary and the backup token; signing then fails with KEY_DESTROYED', async () => {

@@ -147,7 +147,8 @@ async function generateInToken(inst: Installation, p: GenerateCaKeyParams, spec:
       }
     }, (end) => { sessionEnd = end; });
   } catch (e) {
-    await discard();
+    const removed = await discard();
+    if (e instanceof CaError) e.details.keyRemovedFrom = removed;
     throw e;
   } finally {
     wipe(pin);

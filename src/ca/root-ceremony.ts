@@ -225,7 +225,7 @@ async function generateAndSign(
   } catch (e) {
     const err = e instanceof CaError ? e : new CaError('CEREMONY_FAILED', `key ceremony failed: ${(e as Error).message}`, { cause: e });
     // Nothing half-done: a key made in a token for a ceremony that failed is removed again.
-    const removedFrom = key && !inst.db.prepare('SELECT 1 FROM ca_keys WHERE key_id = ?').get(keyId) ? await key.discard() : [];
+    const removedFrom = key && !inst.db.prepare('SELECT 1 FROM ca_keys WHERE key_id = ?').get(keyId) ? await key.discard() : (err.details.keyRemovedFrom as string[] | undefined) ?? [];
     inst.db.prepare("UPDATE ceremonies SET status = 'failed', finished_at = ?, details = json_set(details, '$.error', ?) WHERE id = ? AND status = 'started'")
       .run(inst.clock.now().toISOString(), err.code, ceremonyId);
     inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: c.ca.name, outcome: 'failed', details: { ceremonyId, code: err.code, message: err.message, ...(removedFrom.length ? { keyRemovedFrom: removedFrom } : {}) } });
