@@ -313,8 +313,8 @@ function parseAb(out: string, csv: string | undefined): Load {
 }
 
 /** `ab -n N -c C -p body -T application/ocsp-request URL`, optionally inside another network namespace. */
-async function ab(url: string, body: string, n: number, c: number, csvPath: string, netnsPid?: number, keepAlive = false): Promise<Load> {
-  const abArgs = ['-q', ...(keepAlive ? ['-k'] : []), '-n', String(n), '-c', String(c), '-p', body, '-T', 'application/ocsp-request', '-e', csvPath, url];
+async function ab(url: string, body: string | undefined, n: number, c: number, csvPath: string, netnsPid?: number, keepAlive = false): Promise<Load> {
+  const abArgs = ['-q', ...(keepAlive ? ['-k'] : []), '-n', String(n), '-c', String(c), ...(body ? ['-p', body, '-T', 'application/ocsp-request'] : []), '-e', csvPath, url];
   const [cmd, args] = netnsPid ? ['nsenter', ['-t', String(netnsPid), '-n', 'ab', ...abArgs]] : ['ab', abArgs];
   rmSync(csvPath, { force: true });
   const r = await runTool(cmd, args as string[], { timeoutMs: 180_000 });
@@ -591,6 +591,7 @@ async function main(): Promise<void> {
   const oursGet: Load[] = [];
   const nginxGet: Load[] = [];
   const oursPost: { label: string; c: number; keepAlive: boolean; n: number; load: Load }[] = [];
+  let nginxAbC1: Load | undefined;
   {
     process.stderr.write('bench: starting rootca serve --workers 2\n');
     const ours = await startOurs(f, 'rootca-serve', logs);
@@ -623,6 +624,12 @@ async function main(): Promise<void> {
           process.stderr.write(`bench: 1 GET round ${round}/${WRK.rounds}: ours${ng ? ', nginx' : ''} (wrk ${WRK.seconds} s each)\n`);
           oursGet.push(await wrk(ours.url + f.getPath, WRK.seconds, ours));
           if (ng) nginxGet.push(await wrk(ng.url + f.getPath, WRK.seconds, ng));
+        }
+        if (ng && !noAb) {
+          // What one connection per request allows here at all: nginx serving the file, ab -c 1 (GET, no body).
+          process.stderr.write(`bench: 2 reference: nginx, ab -n ${AB.n} -c 1 GET\n`);
+          await ab(ng.url + f.getPath, undefined, AB.warmup, 1, csv);
+          nginxAbC1 = await ab(ng.url + f.getPath, undefined, AB.n, 1, csv);
         }
       }
       // 2. POST, the same ab commands as against openssl (new connection per request), and with keep-alive (-k)
@@ -703,6 +710,13 @@ async function main(): Promise<void> {
       ratio: r2(ratio), ratioOf: `ours / openssl ocsp (${peerName}) req/s`, target: '>= 4x openssl ocsp',
       verdict: errs ? 'ERRORS' : peer ? (ratio! >= 4 ? 'MET' : 'NOT MET') : 'NOT JUDGED', command: abCmd(run.c, run.keepAlive, run.n),
       ...(peer ? {} : { note: 'no openssl ocsp run to compare with' }),
+    }));
+  }
+  if (nginxAbC1) {
+    rows.push(rowFrom('2 POST pre-signed', 'reference: nginx static file (ab -c 1, GET)', 'ab', nginxAbC1, {
+      command: `ab -n ${AB.n} -c 1 -e ab.csv URL/ocsp/<base64url(req)>`, verdict: realErrors(nginxAbC1.errors, true, AB.n) ? 'ERRORS' : undefined,
+      ratio: opensslBest ? r2(nginxAbC1.reqPerSec / opensslBest.reqPerSec) : undefined, ratioOf: 'nginx / openssl ocsp req/s',
+      note: 'not a target: what one TCP connection per request allows on this machine for a server that only sends a file; the 4x target needs connections kept open',
     }));
   }
   for (const [c, l] of opensslPost) {

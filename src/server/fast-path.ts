@@ -230,6 +230,9 @@ export function parseFastRequest(buf: Buffer, off: number, lookup: (key: string,
 
 const httpDate = (ms: number) => new Date(ms).toUTCString();
 
+/** `s` when it is printable ASCII (appendOcspPrepared copies it byte for byte), else undefined. */
+const asciiOnly = (s: string): string | undefined => (/^[\x20-\x7e]*$/.test(s) ? s : undefined);
+
 /**
  * Puts the fast path in front of `server` (a plain node:http server fastify made): its
  * 'connection' listeners are called only for the sockets handed over.
@@ -302,9 +305,7 @@ export function installFastPath(server: HttpServer, o: FastPathOptions): FastPat
       close: Buffer.concat([Buffer.from(`${head}Connection: close\r\n\r\n`, 'latin1'), a.body]),
       stats: statsFor(route, method, a),
       answer: a,
-      logMiddle: a.reason === undefined
-        ? ocspAccessFields({ method, http: 200, outcome: a.outcome, source: a.source, ca: a.ca, hash: a.hash, serials: a.serials, nonce: a.nonce, version, length: a.body.length })
-        : undefined,
+      logMiddle: a.reason === undefined ? asciiOnly(ocspAccessFields({ method, http: 200, outcome: a.outcome, source: a.source, ca: a.ca, hash: a.hash, serials: a.serials, nonce: a.nonce, version, length: a.body.length })) : undefined,
     };
     if (a.source === 'presigned') wires.set(a, w); // the others are answered once
     return w;
@@ -427,7 +428,7 @@ export function installFastPath(server: HttpServer, o: FastPathOptions): FastPat
           w.stats.n++;
           if (w.stats.latencies.length < 100_000) w.stats.latencies.push(seconds);
           const micros = Math.round(seconds * 1e6);
-          if (w.logMiddle !== undefined) o.accessLog?.appendOcspPrepared(ipField!, w.logMiddle, micros);
+          if (w.logMiddle !== undefined && ipField !== undefined) o.accessLog?.appendOcspPrepared(ipField, w.logMiddle, micros, now.getTime());
           else {
             const a = w.answer;
             o.accessLog?.appendOcsp({
@@ -446,11 +447,12 @@ export function installFastPath(server: HttpServer, o: FastPathOptions): FastPat
     });
   };
 
-  const ipFieldOf = (socket: Socket): string => {
+  const ipFieldOf = (socket: Socket): string | undefined => {
     const ip = socket.remoteAddress ?? '';
     let f = ipFields.get(ip);
     if (!f) {
-      f = `,"ip":${JSON.stringify(ip)}`;
+      f = asciiOnly(`,"ip":${JSON.stringify(ip)}`);
+      if (!f) return undefined;
       if (ipFields.size > 10_000) ipFields.clear();
       ipFields.set(ip, f);
     }
