@@ -65,3 +65,21 @@ export function currentLinkCertificates(inst: Installation, caName?: string): (C
   }
   return [...latest.values()].map((c) => ({ ...c, path: PATHS.caCertificate(`${c.caName}${KIND_SUFFIX[c.kind]}`) }));
 }
+
+/** A key the CA used before a re-key, with the CA certificate it had then. */
+export interface RetiredCaKey {
+  keyId: string;
+  /** ca_keys.status: 'retired' until destroyed. */
+  status: string;
+  /** The CA's certificate for that key when the re-key replaced it (what its certificates name as issuer). */
+  certificateDer: Buffer;
+  publicKeySpki: Buffer;
+}
+
+/** The CA's earlier keys, oldest first: the signer of each NewWithOld link, with the certificate that re-key replaced. */
+export function retiredCaKeys(inst: Installation, caName: string): RetiredCaKey[] {
+  return (inst.db.prepare(`SELECT h.signer_key_id AS key_id, k.status, x.der, k.public_key_spki
+      FROM ca_changeover_certificates h JOIN cas c ON c.id = h.ca_id JOIN ca_keys k ON k.key_id = h.signer_key_id JOIN certificates x ON x.id = h.replaces_certificate_id
+      WHERE c.name = ? AND h.kind = 'new-with-old' ORDER BY h.id`).all(caName) as { key_id: string; status: string; der: Buffer; public_key_spki: Buffer }[])
+    .map((r) => ({ keyId: r.key_id, status: r.status, certificateDer: r.der, publicKeySpki: r.public_key_spki }));
+}

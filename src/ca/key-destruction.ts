@@ -15,7 +15,8 @@ import { findToken, withLoggedInSession, type SessionEnd } from '../keys/pkcs11-
 import { recoverFromCustodians } from '../keys/pkcs11-shares.ts';
 import { wipe } from '../keys/wipe.ts';
 import { pinContext } from './hsm-tokens.ts';
-import { pkcs11Locations } from './key-records.ts';
+import { retiredCaKeys } from './ca-certificate-history.ts';
+import { keyCustodians, pkcs11Locations } from './key-records.ts';
 import { backupAfterChange, type BackupOutcome } from './archive.ts';
 import type { Installation } from './installation.ts';
 import { exportTranscript, failSession, openKeySession, refuser, type KeySession } from './key-session.ts';
@@ -23,7 +24,7 @@ import type { PassphraseSource } from './participants.ts';
 
 interface KeyRow { key_id: string; store: string; status: string }
 
-export async function destroyCaKey(inst: Installation, session: KeySession, reason: string): Promise<{ keyId: string; destroyedIn: string[] }> {
+export async function destroyCaKey(inst: Installation, session: KeySession, reason: string): Promise<{ keyId: string; destroyedIn: string[]; retiredKeys: string[] }> {
   const keyId = session.ca.keyId;
   const actor = session.people().map(({ p }) => p.operator.name).join(',');
   const row = inst.db.prepare('SELECT key_id, store, status FROM ca_keys WHERE key_id = ?').get(keyId) as KeyRow | undefined;
@@ -32,8 +33,27 @@ export async function destroyCaKey(inst: Installation, session: KeySession, reas
     throw new CaError(code, message, { details: { keyId } });
   };
   if (!row) return refuse('KEY_UNKNOWN', `no key ${keyId} in the key store`);
-  if (row.status !== 'active') return refuse('KEY_DESTROYED', `key ${keyId} of ${session.ca.name} was already destroyed`);
+  if (row.status !== 'active' && row.status !== 'retired') return refuse('KEY_DESTROYED', `key ${keyId} of ${session.ca.name} was already destroyed`);
   if (!reason.trim()) return refuse('REASON_REQUIRED', 'a key is destroyed only with a recorded reason (CPS 6.2.10)');
+
+  // A re-keyed CA's retired keys go first, under the same quorum and witness (CPS 5.6, 6.2.10):
+  // once the current key is gone nothing could open a session for them. A token key needs M of
+  // its own PIN custodians among this session's custodians.
+  const retiredKeys: string[] = [];
+  if (row.status === 'active') {
+    const retired = retiredCaKeys(inst, session.ca.name).filter((k) => k.status === 'retired');
+    for (const k of retired) {
+      const r = inst.db.prepare('SELECT store FROM ca_keys WHERE key_id = ?').get(k.keyId) as { store: string };
+      const holders = keyCustodians(inst, k.keyId);
+      const present = session.custodians.filter((c) => holders.includes(c.operator.name)).length;
+      const needed = r.store === 'pkcs11' ? pkcs11Locations(inst, k.keyId)[0]?.threshold ?? 0 : 0;
+      if (present < needed) return refuse('RETIRED_KEY_CUSTODIANS_ABSENT', `the retired key ${k.keyId} of ${session.ca.name} is in a token whose PIN needs ${needed} of ${holders.join(', ')}; only ${present} of them are custodians in this session`);
+    }
+    for (const k of retired) {
+      const r = await destroyCaKey(inst, { ...session, ca: { ...session.ca, keyId: k.keyId } }, reason);
+      retiredKeys.push(r.keyId);
+    }
+  }
 
   let destroyedIn = ['soft'];
   if (row.store === 'pkcs11') {
@@ -76,7 +96,7 @@ export async function destroyCaKey(inst: Installation, session: KeySession, reas
   // and the WAL is checkpointed afterwards so no old page image keeps them.
   inst.db.pragma('secure_delete = ON');
   inst.db.transaction(() => {
-    inst.db.prepare("UPDATE ca_keys SET status = 'destroyed', wrapped_private_key = NULL, destroyed_at = ?, destroy_reason = ? WHERE key_id = ? AND status = 'active'").run(now, reason, keyId);
+    inst.db.prepare("UPDATE ca_keys SET status = 'destroyed', wrapped_private_key = NULL, destroyed_at = ?, destroy_reason = ? WHERE key_id = ? AND status IN ('active', 'retired')").run(now, reason, keyId);
     // The sealed shares of a soft KEK are activation data of a key that no longer exists.
     const shares = inst.db.prepare('DELETE FROM key_shares WHERE key_id = ?').run(keyId).changes;
     inst.audit.append({
@@ -85,11 +105,11 @@ export async function destroyCaKey(inst: Installation, session: KeySession, reas
       action: 'key.destroy',
       target: session.ca.name,
       outcome: 'success',
-      details: { keyId, store: row.store, reason, destroyedIn, sharesRemoved: shares, ceremonyId: session.ceremonyId, ...session.evidence() },
+      details: { keyId, store: row.store, ...(row.status === 'retired' ? { retired: true } : { retiredKeys }), reason, destroyedIn, sharesRemoved: shares, ceremonyId: session.ceremonyId, ...session.evidence() },
     });
   }).immediate();
   if (!inst.db.inTransaction) inst.db.pragma('wal_checkpoint(TRUNCATE)');
-  return { keyId, destroyedIn };
+  return { keyId, destroyedIn, retiredKeys };
 }
 
 export interface DestroyKeyParams {
@@ -105,12 +125,12 @@ export interface DestroyKeyParams {
  * key's custodians are present (the same control as activation, CPS 6.2.2), the key is
  * destroyed everywhere, everyone signs the transcript, and a backup records the change.
  */
-export async function destroyKeyCeremony(inst: Installation, p: DestroyKeyParams): Promise<{ keyId: string; destroyedIn: string[]; transcriptFile: string; backup: BackupOutcome }> {
+export async function destroyKeyCeremony(inst: Installation, p: DestroyKeyParams): Promise<{ keyId: string; destroyedIn: string[]; retiredKeys: string[]; transcriptFile: string; backup: BackupOutcome }> {
   if (!p.reason.trim()) refuser(inst, 'key.destroy', p.caName)('REASON_REQUIRED', 'a key is destroyed only with a recorded reason (CPS 6.2.10)');
   const s = await openKeySession(inst, { operation: 'key.destroy', caName: p.caName, operator: p.operator, witness: p.witness, passphrases: p.passphrases, describe: { reason: p.reason, at: inst.clock.now().toISOString() } });
   try {
     const r = await destroyCaKey(inst, s, p.reason);
-    const t = inst.db.transaction(() => s.transcript({ inputs: [], outputs: [], details: { keyId: r.keyId, destroyedIn: r.destroyedIn, reason: p.reason } })).immediate();
+    const t = inst.db.transaction(() => s.transcript({ inputs: [], outputs: [], details: { keyId: r.keyId, destroyedIn: r.destroyedIn, retiredKeys: r.retiredKeys, reason: p.reason } })).immediate();
     const transcriptFile = exportTranscript(inst, t);
     return { ...r, transcriptFile, backup: await backupAfterChange(inst, { reason: 'key.destroy', ceremonyId: s.ceremonyId, operator: s.operator }) };
   } catch (e) {

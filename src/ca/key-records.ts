@@ -59,12 +59,16 @@ export function pkcs11Locations(inst: Installation, keyId: string): Pkcs11Locati
     .map((o) => ({ tokenId: o.token_id, token: o.label, serial: o.serial, module: o.module_path, role: o.role, object: { label: o.object_label, id: o.object_id }, threshold: o.threshold, shares: pinShares(inst, o.token_id, 'user') }));
 }
 
-/** Loads a CA key of either store (the name is historical); KEY_UNKNOWN, KEY_DESTROYED. */
-export function loadSoftKey(inst: Installation, keyId: string): CaKeyRecord {
+/**
+ * Loads a CA key of either store (the name is historical); KEY_UNKNOWN, KEY_DESTROYED,
+ * KEY_RETIRED. A key retired by a re-key loads only with `allowRetired` (status signing, CPS 5.6).
+ */
+export function loadSoftKey(inst: Installation, keyId: string, opts: { allowRetired?: boolean } = {}): CaKeyRecord {
   const row = inst.db.prepare('SELECT * FROM ca_keys WHERE key_id = ?').get(keyId) as KeyRow | undefined;
   if (!row) throw new CaError('KEY_UNKNOWN', `no key ${keyId} in the key store`);
   const algorithm = JSON.parse(row.algorithm) as KeyAlgorithm;
-  if (row.status !== 'active') throw new CaError('KEY_DESTROYED', `key ${keyId} was destroyed and cannot sign`);
+  if (row.status === 'retired' && !opts.allowRetired) throw new CaError('KEY_RETIRED', `key ${keyId} was retired by a re-key; it signs only CRLs and OCSP responses for what it issued (--retired-key)`);
+  if (row.status !== 'active' && !(row.status === 'retired' && opts.allowRetired)) throw new CaError('KEY_DESTROYED', `key ${keyId} was destroyed and cannot sign`);
   if (row.store === 'pkcs11') {
     const locations = pkcs11Locations(inst, keyId);
     if (locations.length === 0) throw new CaError('KEY_DESTROYED', `key ${keyId} is held by no token any more and cannot sign`);

@@ -28,6 +28,8 @@ export interface KeySessionRequest {
   describe: Record<string, unknown>;
   /** False when nothing will be signed (e.g. a revocation whose CRL is deferred): no custodians. */
   needsKey?: boolean;
+  /** A key the CA retired at a re-key, instead of its current one: status signing only (retired-key-status.ts, CPS 5.6). */
+  retiredKeyId?: string;
 }
 
 export interface KeySession {
@@ -86,9 +88,11 @@ export async function openKeySession(inst: Installation, r: KeySessionRequest): 
   } catch (e) {
     refuse((e as CaError).code, (e as Error).message);
   }
+  if (r.retiredKeyId !== undefined && !RETIRED_KEY_OPERATIONS.includes(r.operation)) refuse('RETIRED_KEY_STATUS_ONLY', `a retired key signs only CRLs and OCSP responses, not ${r.operation}`);
+  const keyId = r.retiredKeyId ?? ca.keyId;
   const record = (() => {
     try {
-      return loadSoftKey(inst, ca.keyId);
+      return loadSoftKey(inst, keyId, { allowRetired: r.retiredKeyId !== undefined });
     } catch (e) {
       return refuse((e as CaError).code, (e as Error).message);
     }
@@ -117,7 +121,7 @@ export async function openKeySession(inst: Installation, r: KeySessionRequest): 
     const quorum = r.needsKey === false
       ? await witnessOnly(inst, r, digest, refuse)
       : await gatherQuorum(inst, {
-        operationName: r.operation, witness: r.witness, holders: keyCustodians(inst, ca.keyId), threshold: record.threshold, digest, passphrases: r.passphrases,
+        operationName: r.operation, witness: r.witness, holders: keyCustodians(inst, keyId), threshold: record.threshold, digest, passphrases: r.passphrases,
         operation: `${r.operation} for ${ca.name}`, refuse, alreadyPresent: present,
       });
     const startedAt = inst.clock.now().toISOString();
@@ -164,6 +168,9 @@ export async function openKeySession(inst: Installation, r: KeySessionRequest): 
     throw e;
   }
 }
+
+/** What a retired key may still sign (CPS 5.6: status for what it issued, never a certificate). */
+const RETIRED_KEY_OPERATIONS: Operation[] = ['crl.issue', 'ocsp.presign'];
 
 async function witnessOnly(inst: Installation, r: KeySessionRequest, digest: Buffer, refuse: (code: string, message: string) => never) {
   const w = await bringParticipant(inst, r.witness, r.passphrases, `witness of ${r.operation}`, digest, { operation: r.operation, slot: 'witness' });

@@ -15,7 +15,9 @@ import { listIssued } from './certificates.ts';
 import type { Installation } from './installation.ts';
 import { exportTranscript, failSession, openKeySession, refuser } from './key-session.ts';
 import type { PassphraseSource } from './participants.ts';
-import { currentCrl, currentOcspResponses, statusSignatureAlgorithm } from './status.ts';
+import { currentLinkCertificates } from './ca-certificate-history.ts';
+import { previousKeyCrls } from './retired-key-status.ts';
+import { currentCrl, currentOcspResponses, issuedByKey, statusSignatureAlgorithm } from './status.ts';
 
 export interface PublishParams {
   signerCa: string;
@@ -71,16 +73,24 @@ export function gatherPublication(inst: Installation, version: number): { input:
       };
       return { ca: c.caName, der: c.der, meta };
     }),
+    // Re-keyed CAs: the link certificates, so either root reaches certificates of either key (CPS 5.6).
+    links: cas.flatMap((c) => currentLinkCertificates(inst, c.name).map((l) => ({
+      ca: c.name, path: l.path, der: l.der,
+      meta: { subject: c.subject, notBefore: l.notBefore, notAfter: l.notAfter, fingerprint: l.sha256, status: publishedCaStatus(c.status) },
+    }))),
+    previousKeyCrls: cas.flatMap((c) => previousKeyCrls(inst, c, certificates, warnings)),
     ocspResponses: [],
     documents,
   };
   for (const ca of cas) {
     const responses = currentOcspResponses(inst, ca.id);
     for (const cert of certificates.filter((c) => c.caId === ca.id)) {
+      // A certificate of a key retired at a re-key is answered by that key (retired-key-status.ts).
+      const retired = issuedByKey(cert.der, ca) ? '' : ' --retired-key';
       for (const hash of ['sha1', 'sha256'] as const) {
         const r = responses.find((x) => x.certificateId === cert.id && x.hash === hash);
         const truth = cert.revocation ? 'revoked' : 'good';
-        if (!r) warnings.push(`${ca.name} ${cert.serialHex}: no pre-signed ${hash} OCSP response (run rootca ocsp presign --ca ${ca.name})`);
+        if (!r) warnings.push(`${ca.name} ${cert.serialHex}: no pre-signed ${hash} OCSP response (run rootca ocsp presign --ca ${ca.name}${retired})`);
         else if (r.status !== truth) warnings.push(`${ca.name} ${cert.serialHex}: the pre-signed response says ${r.status} but the certificate is ${truth}; left out (re-sign it)`);
         else if (Date.parse(r.nextUpdate) < now.getTime()) warnings.push(`${ca.name} ${cert.serialHex}: the pre-signed ${hash} response expired on ${r.nextUpdate}; left out`);
         else {

@@ -17,6 +17,7 @@ import type { CaSummary } from './cas.ts';
 import { listIssued, type IssuedCertificate } from './certificates.ts';
 import type { Installation } from './installation.ts';
 import type { KeySession } from './key-session.ts';
+import { certificateInfo, isIssuedBy } from '../publish/verify.ts';
 
 const DAY = 86_400_000;
 
@@ -29,8 +30,30 @@ export function statusSignatureAlgorithm(ca: CaSummary): SignatureAlgorithmName 
   return SIGNATURE_ALGORITHMS[ca.signatureAlgorithm].legacy ? 'sha256WithRSAEncryption' : ca.signatureAlgorithm;
 }
 
-function caSpki(ca: CaSummary): Buffer {
+function caSpki(ca: { certificateDer: Buffer }): Buffer {
   return Buffer.from(AsnConvert.serialize(parseCertificate(ca.certificateDer).tbsCertificate.subjectPublicKeyInfo));
+}
+
+/**
+ * The key a status session signs with and the CA certificate that carries it: the CA's
+ * current one, or — for `--retired-key` (retired-key-status.ts) — a key retired at a re-key
+ * with the certificate it had. OCSP CertIDs name the key that issued the certificate (RFC
+ * 6960 4.1.1 issuerKeyHash), and OpenSSL accepts a response for such a CertID only when
+ * that key (or a delegate it certified) signed it.
+ */
+export interface StatusSigner {
+  keyId: string;
+  certificateDer: Buffer;
+  algorithm: SignatureAlgorithmName;
+}
+
+export function currentStatusSigner(ca: CaSummary): StatusSigner {
+  return { keyId: ca.keyId, certificateDer: ca.certificateDer, algorithm: statusSignatureAlgorithm(ca) };
+}
+
+/** True when the certificate's signature verifies with the signer's key (the key that issued it). */
+export function issuedByKey(certificateDer: Buffer, signer: { certificateDer: Buffer }): boolean {
+  return isIssuedBy(certificateInfo(certificateDer), certificateInfo(signer.certificateDer));
 }
 
 /** A key of the CA key's type and size, for the pre-signing lint (never stored). */
@@ -48,11 +71,11 @@ export interface IssuedCrl { crlNumber: number; der: Buffer; thisUpdate: Date; n
  * Issues the CA's next CRL in the session: every revocation of the CA, v2 with AKI and a CRL
  * number that is reserved (committed) before the key signs, so it only grows (R-4.2).
  */
-export async function issueCrlInSession(inst: Installation, s: KeySession): Promise<IssuedCrl> {
+export async function issueCrlInSession(inst: Installation, s: KeySession, signer: StatusSigner = currentStatusSigner(s.ca)): Promise<IssuedCrl> {
   const ca = s.ca;
-  const issuer = parseCertificate(ca.certificateDer);
-  const spki = caSpki(ca);
-  const algorithm = statusSignatureAlgorithm(ca);
+  const issuer = parseCertificate(signer.certificateDer);
+  const spki = caSpki(signer);
+  const algorithm = signer.algorithm;
   const revoked = listIssued(inst, ca.name).filter((c) => c.revocation);
   const entries: CrlEntry[] = revoked.map((c) => ({
     serialHex: c.serialHex,
@@ -79,7 +102,7 @@ export async function issueCrlInSession(inst: Installation, s: KeySession): Prom
   const sha256 = sha256Hex(der);
   inst.db.prepare('INSERT INTO crls (ca_id, crl_number, this_update, next_update, entries, sha256, der, ceremony_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)')
     .run(ca.id, crlNumber, thisUpdate.toISOString(), nextUpdate.toISOString(), entries.length, sha256, der, s.ceremonyId, inst.clock.now().toISOString());
-  inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'crl.issued', target: ca.name, outcome: 'success', details: { crlNumber, entries: entries.length, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), sha256, ceremonyId: s.ceremonyId } });
+  inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'crl.issued', target: ca.name, outcome: 'success', details: { keyId: signer.keyId, crlNumber, entries: entries.length, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), sha256, ceremonyId: s.ceremonyId } });
   return { crlNumber, der, thisUpdate, nextUpdate, entries: entries.length, sha256 };
 }
 
@@ -88,17 +111,21 @@ export interface PresignedResponse { certificateId: number; serialHex: string; h
 /**
  * Pre-signs OCSP responses (RFC 6960/5019) for the given certificates of the session's CA, one
  * per CertID hash (SHA-1 and SHA-256) so both kinds of request find their answer; responderID
- * by the CA key's hash; thisUpdate now, nextUpdate after `ocsp.validityDays`.
+ * by the signing key's hash; thisUpdate now, nextUpdate after `ocsp.validityDays`. Only
+ * certificates the signing key issued are answered (the CertID names the issuing key); those
+ * of a key retired at a re-key are skipped and listed in the audit event, for `--retired-key`.
  */
-export async function presignInSession(inst: Installation, s: KeySession, certificates: IssuedCertificate[] = listIssued(inst, s.ca.name)): Promise<PresignedResponse[]> {
+export async function presignInSession(inst: Installation, s: KeySession, certificates: IssuedCertificate[] = listIssued(inst, s.ca.name), signer: StatusSigner = currentStatusSigner(s.ca)): Promise<PresignedResponse[]> {
   const ca = s.ca;
-  const spki = caSpki(ca);
-  const algorithm = statusSignatureAlgorithm(ca);
+  const spki = caSpki(signer);
+  const algorithm = signer.algorithm;
   const responderKeyHash = keyIdentifierFromSpki(spki);
   const out: PresignedResponse[] = [];
+  const skipped: string[] = [];
   for (const cert of certificates) {
     if (cert.caId !== ca.id) throw new CaError('CERTIFICATE_OF_ANOTHER_CA', `certificate ${cert.serialHex} is not from ${ca.name}`);
-    for (const id of certIdsFor(ca.certificateDer, cert.serialHex)) {
+    if (!issuedByKey(cert.der, signer)) { skipped.push(cert.serialHex); continue; }
+    for (const id of certIdsFor(signer.certificateDer, cert.serialHex)) {
       const thisUpdate = inst.clock.now();
       const nextUpdate = new Date(thisUpdate.getTime() + inst.config.ocsp.validityDays * DAY);
       const status = cert.revocation
@@ -114,14 +141,21 @@ export async function presignInSession(inst: Installation, s: KeySession, certif
       out.push({ certificateId: cert.id, serialHex: cert.serialHex, hash: id.hashAlgorithm as 'sha1' | 'sha256', status: status.status, der, sha256 });
     }
   }
-  inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'ocsp.presigned', target: ca.name, outcome: 'success', details: { responses: out.length, certificates: certificates.length, validityDays: inst.config.ocsp.validityDays, ceremonyId: s.ceremonyId } });
+  inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'ocsp.presigned', target: ca.name, outcome: 'success', details: { keyId: signer.keyId, responses: out.length, certificates: certificates.length - skipped.length, ...(skipped.length ? { issuedByAnotherKey: skipped } : {}), validityDays: inst.config.ocsp.validityDays, ceremonyId: s.ceremonyId } });
   return out;
 }
 
-/** The current (latest) CRL of a CA, if any. */
-export function currentCrl(inst: Installation, caId: number): { crlNumber: number; der: Buffer; thisUpdate: string; nextUpdate: string } | undefined {
-  const r = inst.db.prepare('SELECT crl_number, der, this_update, next_update FROM crls WHERE ca_id = ? ORDER BY crl_number DESC LIMIT 1').get(caId) as { crl_number: number; der: Buffer; this_update: string; next_update: string } | undefined;
-  return r && { crlNumber: r.crl_number, der: r.der, thisUpdate: r.this_update, nextUpdate: r.next_update };
+/**
+ * The current CRL of a CA, if any: the latest one signed with `spki` (the CA's current key by
+ * default; a CRL signed by a retired key with `--retired-key` is not the CA's current CRL).
+ */
+export function currentCrl(inst: Installation, caId: number, spki?: Buffer): { crlNumber: number; der: Buffer; thisUpdate: string; nextUpdate: string } | undefined {
+  const key = spki ?? caSpki(inst.db.prepare('SELECT x.der AS certificateDer FROM cas c JOIN certificates x ON x.id = c.certificate_id WHERE c.id = ?').get(caId) as { certificateDer: Buffer });
+  const rows = inst.db.prepare('SELECT crl_number, der, this_update, next_update FROM crls WHERE ca_id = ? ORDER BY crl_number DESC').iterate(caId) as IterableIterator<{ crl_number: number; der: Buffer; this_update: string; next_update: string }>;
+  for (const r of rows) {
+    if (verifyCrlSignature(r.der, key)) return { crlNumber: r.crl_number, der: r.der, thisUpdate: r.this_update, nextUpdate: r.next_update };
+  }
+  return undefined;
 }
 
 /** The latest pre-signed response per certificate and hash for a CA. */

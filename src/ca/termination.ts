@@ -146,11 +146,11 @@ async function runTermination(inst: Installation, ca: CaSummary, p: TerminatePar
     const destroyed = await destroyCaKey(inst, s, `termination of ${ca.name} (CPS 5.8), notice #${notice.id} for ${notice.terminationDate}`);
     step('key-destroyed');
     const transcript = inst.db.transaction(() => {
-      markTerminated(inst, ca, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber }, { actor: actorOf(s), roles: rolesOf(s), details: { resumed, revokedNow: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate.toISOString(), ocspResponses: last.ocspResponses, keyDestroyedIn: destroyed.destroyedIn, ceremonyId: s.ceremonyId, ...s.evidence() } });
+      markTerminated(inst, ca, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber }, { actor: actorOf(s), roles: rolesOf(s), details: { resumed, revokedNow: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate.toISOString(), ocspResponses: last.ocspResponses, keyDestroyedIn: destroyed.destroyedIn, retiredKeysDestroyed: destroyed.retiredKeys, ceremonyId: s.ceremonyId, ...s.evidence() } });
       return s.transcript({
         inputs: [{ name: `termination notice #${notice.id} (${notice.terminationDate}, given ${notice.announcedAt})`, sha256: sha256Hex(canonicalJson(notice)) }],
         outputs: [{ name: `${ca.name} final CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
-        details: { decision: 'termination (CPS 5.8)', authoriser: p.authoriser, noticeId: notice.id, terminationDate: notice.terminationDate, revoked: revoked.map((c) => c.serialHex), reason: 'cessationOfOperation', crlNumber: last.crl.crlNumber, ocspResponses: last.ocspResponses, keyDestroyed: destroyed.keyId, status: 'terminated', keyActivations: s.signatures },
+        details: { decision: 'termination (CPS 5.8)', authoriser: p.authoriser, noticeId: notice.id, terminationDate: notice.terminationDate, revoked: revoked.map((c) => c.serialHex), reason: 'cessationOfOperation', crlNumber: last.crl.crlNumber, ocspResponses: last.ocspResponses, keyDestroyed: destroyed.keyId, retiredKeysDestroyed: destroyed.retiredKeys, status: 'terminated', keyActivations: s.signatures },
       });
     }).immediate();
     const transcriptFile = exportTranscript(inst, transcript);

@@ -124,6 +124,8 @@ export const MEDIA_TYPES = {
 export const PATHS = {
   caCertificate: (ca: string) => `certs/${ca}.crt`,
   crl: (ca: string) => `crl/${ca}.crl`,
+  /** The CRL a key retired at a re-key signs for what it issued (CPS 5.6), named by the key. */
+  previousKeyCrl: (keyId: string) => `crl/${keyId}.crl`,
   certificate: (ca: string, serialHex: string) => `issued/${ca}/${serialHex}.crt`,
   ocspResponse: (ca: string, serialHex: string, hash: 'sha1' | 'sha256') => `ocsp/${ca}/${serialHex}.${hash}.der`,
   document: (name: string, version: string) => `docs/${name}-v${version}.md`,

@@ -7,8 +7,12 @@
  *  2. the signer certificate is byte-equal to a configured trust anchor, and its signature over
  *     the exact UTF-8 manifest text verifies (RFC 5280 does not apply: the anchor is pinned);
  *  3. every manifest item is present with its SHA-256 and size, and no file is unlisted;
- *  4. every published CA certificate is itself a trust anchor;
- *  5. each CRL is issued (issuer bytes, signature) by its CA; each pre-signed OCSP response is
+ *  4. every published CA certificate is itself a trust anchor; a re-keyed CA's link
+ *     certificates (RFC 4210 4.4) are further ca-certificate items of it: OldWithNew (its
+ *     subject and issuer the CA's Name, an earlier key, signed by the CA's key) and
+ *     NewWithOld (the CA's key, signed by an earlier key an OldWithNew certified);
+ *  5. each CRL is issued (issuer bytes, signature) by its CA (a re-keyed CA's earlier key may
+ *     sign a further CRL beside the current one); each pre-signed OCSP response is
  *     signed by its CA (responderID byKey) and answers exactly the CertID its meta names; each
  *     issued certificate verifies under its CA; statuses agree between certificates, OCSP
  *     responses and the CRL ("never good for a serial the CA did not issue", R-2.3);
@@ -136,6 +140,29 @@ export interface VerifiedCa {
   keyHash: Buffer;
   /** For recognising requests about this issuer, also for serials it never issued. */
   hashes: Record<'sha1' | 'sha256', IssuerHashes>;
+  /**
+   * Keys the CA used before a re-key, each as certified by a verified OldWithNew link: its
+   * certificates, CertIDs (issuerKeyHash) and pre-signed responses name that key (CPS 5.6).
+   */
+  previousKeys: PreviousKey[];
+}
+
+/** An earlier key of a re-keyed CA. */
+export interface PreviousKey {
+  /** The OldWithNew link certificate: the CA's Name with the earlier key. */
+  link: CertificateInfo;
+  keyHash: Buffer;
+  hashes: Record<'sha1' | 'sha256', IssuerHashes>;
+}
+
+/** A verified link certificate of a re-keyed CA (RFC 4210 4.4). */
+export interface VerifiedLink {
+  ca: string;
+  path: string;
+  kind: 'old-with-new' | 'new-with-old';
+  der: Buffer;
+  info: CertificateInfo;
+  meta: CaCertificateMeta;
 }
 
 export interface VerifiedCrl {
@@ -144,6 +171,8 @@ export interface VerifiedCrl {
   der: Buffer;
   meta: CrlMeta;
   parsed: ParsedCrl;
+  /** Set on a CRL signed by an earlier key of a re-keyed CA (not the CA's current CRL). */
+  previousKey?: PreviousKey;
 }
 
 export interface VerifiedOcspResponse {
@@ -189,10 +218,14 @@ export interface VerifiedPublication {
   certificates: Map<string, Map<string, VerifiedCertificate>>;
   /** The CAs by name, in manifest order. */
   cas: Map<string, VerifiedCa>;
+  /** Link certificates of re-keyed CAs, OldWithNew first. */
+  links: VerifiedLink[];
   /** A CA by `${hashAlgorithm}:${issuerNameHashHex}:${issuerKeyHashHex}` (the issuer part of a certIdLookupKey). */
   issuers: Map<string, VerifiedCa>;
   /** The current CRL of each CA that has one. */
   crls: Map<string, VerifiedCrl>;
+  /** CRLs signed by earlier keys of re-keyed CAs, for relying parties holding an old root. */
+  previousKeyCrls: VerifiedCrl[];
   documents: VerifiedDocument[];
 }
 
@@ -380,21 +413,19 @@ export function verifyPublication(bytes: Uint8Array, opts: VerifyOptions): Verif
     const info = certificateInfo(der);
     const meta = item.meta as CaCertificateMeta;
     if (meta.fingerprint !== info.fingerprint) throw invalid(`CA ${c.name}: meta fingerprint does not match ${c.certificatePath}`);
-    const hashes = {} as Record<'sha1' | 'sha256', IssuerHashes>;
-    for (const id of certIdsFor(der, '01')) {
-      hashes[id.hashAlgorithm] = { issuerNameHash: id.issuerNameHash, issuerKeyHash: id.issuerKeyHash };
-    }
+    const hashes = issuerHashesOf(der);
     const ca: VerifiedCa = {
       name: c.name, der, info, subjectDer: info.subjectDer, spkiDer: info.spkiDer, meta, certificatePath: c.certificatePath, crlPath: c.crlPath,
-      keyHash: createHash('sha1').update(info.publicKey).digest(), hashes,
+      keyHash: createHash('sha1').update(info.publicKey).digest(), hashes, previousKeys: [],
     };
     cas.set(c.name, ca);
     for (const h of ['sha1', 'sha256'] as const) issuers.set(issuerKeyOf(h, hashes[h].issuerNameHash, hashes[h].issuerKeyHash), ca);
   }
   const signerCa = cas.get(m.signer.ca);
   if (!signerCa || signerCa.certificatePath !== m.signer.certificatePath) throw invalid(`signer ${m.signer.ca} is not a published CA with certificate ${m.signer.certificatePath}`);
-  for (const item of items.values()) {
-    if (item.kind === 'ca-certificate' && cas.get(item.ca!)?.certificatePath !== item.path) throw invalid(`item ${item.path}: a ca-certificate not listed in manifest.cas`);
+  const links = verifyLinks([...items.values()].filter((i) => i.kind === 'ca-certificate' && cas.get(i.ca!)?.certificatePath !== i.path), files, cas);
+  for (const ca of cas.values()) {
+    for (const k of ca.previousKeys) for (const h of ['sha1', 'sha256'] as const) issuers.set(issuerKeyOf(h, k.hashes[h].issuerNameHash, k.hashes[h].issuerKeyHash), ca);
   }
 
   // 5a. CRLs.
@@ -404,10 +435,10 @@ export function verifyPublication(bytes: Uint8Array, opts: VerifyOptions): Verif
     const item = items.get(c.crlPath);
     if (!item || item.kind !== 'crl' || item.ca !== c.name) throw invalid(`CA ${c.name}: ${c.crlPath} is not its crl item`);
   }
+  const previousKeyCrls: VerifiedCrl[] = [];
   for (const item of items.values()) {
     if (item.kind !== 'crl') continue;
     const ca = cas.get(item.ca!)!;
-    if (ca.crlPath !== item.path) throw invalid(`CRL ${item.path} is not the current CRL of ${ca.name} (${ca.crlPath ?? 'none'})`);
     const der = files.get(item.path)!;
     let parsed: ParsedCrl;
     try {
@@ -416,19 +447,26 @@ export function verifyPublication(bytes: Uint8Array, opts: VerifyOptions): Verif
       throw invalid(`CRL ${item.path}: ${why(e)}`, e);
     }
     if (!parsed.issuerDer.equals(ca.subjectDer)) throw invalid(`CRL ${item.path}: issuer is not the subject of ${ca.name}`);
-    let ok = false;
-    try {
-      ok = verifyTbsSignature(parsed.tbsDer, parsed.signatureAlgorithmOid, parsed.signature, ca.spkiDer);
-    } catch (e) {
-      throw invalid(`CRL ${item.path}: signature cannot be checked: ${why(e)}`, e);
+    const signedBy = (spki: Buffer): boolean => {
+      try {
+        return verifyTbsSignature(parsed.tbsDer, parsed.signatureAlgorithmOid, parsed.signature, spki);
+      } catch (e) {
+        throw invalid(`CRL ${item.path}: signature cannot be checked: ${why(e)}`, e);
+      }
+    };
+    // Beside the current CRL, one a previous key of a re-keyed CA signed for what it issued (CPS 5.6).
+    const previous = ca.crlPath === item.path ? undefined : ca.previousKeys.find((k) => signedBy(k.link.spkiDer));
+    if (ca.crlPath !== item.path && (!previous || ca.crlPath === null || !item.path.startsWith('crl/'))) {
+      throw invalid(`CRL ${item.path} is not the current CRL of ${ca.name} (${ca.crlPath ?? 'none'}) nor a crl/ one of an earlier key of ${ca.name} beside it`);
     }
-    if (!ok) throw invalid(`CRL ${item.path}: signature does not verify with the key of ${ca.name}`);
+    if (!previous && !signedBy(ca.spkiDer)) throw invalid(`CRL ${item.path}: signature does not verify with the key of ${ca.name}`);
     const meta = item.meta as CrlMeta;
     if (parsed.crlNumber === undefined || parsed.crlNumber.toString() !== meta.crlNumber) throw invalid(`CRL ${item.path}: cRLNumber ${parsed.crlNumber ?? 'absent'} does not match the manifest (${meta.crlNumber})`);
     if (!sameSecond(parsed.thisUpdate, new Date(meta.thisUpdate)) || !parsed.nextUpdate || !sameSecond(parsed.nextUpdate, new Date(meta.nextUpdate))) {
       throw invalid(`CRL ${item.path}: thisUpdate/nextUpdate do not match the manifest`);
     }
-    crls.set(ca.name, { ca: ca.name, path: item.path, der, meta, parsed });
+    if (previous) previousKeyCrls.push({ ca: ca.name, path: item.path, der, meta, parsed, previousKey: previous });
+    else crls.set(ca.name, { ca: ca.name, path: item.path, der, meta, parsed });
   }
 
   // 5b. Issued certificates.
@@ -444,7 +482,8 @@ export function verifyPublication(bytes: Uint8Array, opts: VerifyOptions): Verif
       throw invalid(`certificate ${item.path}: ${why(e)}`, e);
     }
     if (!item.path.startsWith(`issued/${ca.name}/`)) throw invalid(`certificate ${item.path} is not under issued/${ca.name}/`);
-    if (!isIssuedBy(info, ca.info)) throw invalid(`certificate ${item.path}: not issued by ${ca.name} (issuer name or signature)`);
+    // By the CA's key, or by an earlier key of the CA that a verified OldWithNew certifies.
+    if (!isIssuedBy(info, ca.info) && !ca.previousKeys.some((k) => isIssuedBy(info, k.link))) throw invalid(`certificate ${item.path}: not issued by ${ca.name} (issuer name or signature)`);
     const meta = item.meta as CertificateMeta;
     if (normalizeSerialHex(meta.serialHex) !== info.serialHex) throw invalid(`certificate ${item.path}: serial ${info.serialHex} does not match the manifest (${meta.serialHex})`);
     if (meta.status === 'revoked' && meta.revokedAt === undefined) throw invalid(`certificate ${item.path}: revoked without revokedAt`);
@@ -452,10 +491,12 @@ export function verifyPublication(bytes: Uint8Array, opts: VerifyOptions): Verif
     if (byCa.has(info.serialHex)) throw invalid(`certificate ${item.path}: serial ${info.serialHex} of ${ca.name} is published twice`);
     byCa.set(info.serialHex, { ca: ca.name, path: item.path, der, meta, info });
   }
-  // A CRL and the certificates agree (R-2.2: the CRL holds every revocation).
-  for (const [caName, crl] of crls) {
+  // A CRL and the certificates agree (R-2.2: the CRL holds every revocation); an earlier key's
+  // CRL, every revocation of what that key issued.
+  for (const crl of [...crls.values(), ...previousKeyCrls]) {
     const onCrl = new Set(crl.parsed.entries.map((e) => normalizeSerialHex(e.serialHex)));
-    for (const [serial, cert] of certificates.get(caName)!) {
+    for (const [serial, cert] of certificates.get(crl.ca)!) {
+      if (crl.previousKey && !isIssuedBy(cert.info, crl.previousKey.link)) continue;
       if (cert.meta.status === 'revoked' && !onCrl.has(serial)) throw invalid(`certificate ${cert.path} is revoked but not on CRL ${crl.path}`);
       if (cert.meta.status === 'good' && onCrl.has(serial)) throw invalid(`certificate ${cert.path} is good in the manifest but on CRL ${crl.path}`);
     }
@@ -470,14 +511,16 @@ export function verifyPublication(bytes: Uint8Array, opts: VerifyOptions): Verif
     const der = files.get(item.path)!;
     const where = `OCSP response ${item.path}`;
     let serial: string;
-    let expected: CertIdKey | undefined;
+    // The key the CertID names (the CA's, or an earlier one for what it issued) signs the response.
+    let key: { spkiDer: Buffer; keyHash: Buffer } | undefined;
     try {
       serial = normalizeSerialHex(meta.serialHex);
-      expected = certIdsFor(ca.der, serial).find((k) => k.hashAlgorithm === meta.hashAlgorithm);
+      const keys = [{ der: ca.der, spkiDer: ca.spkiDer, keyHash: ca.keyHash }, ...ca.previousKeys.map((k) => ({ der: k.link.der, spkiDer: k.link.spkiDer, keyHash: k.keyHash }))];
+      key = keys.find((k) => certIdsFor(k.der, serial).some((id) => id.hashAlgorithm === meta.hashAlgorithm && certIdLookupKey(id) === meta.certIdKey));
     } catch (e) {
       throw invalid(`${where}: ${why(e)}`, e);
     }
-    if (!expected || certIdLookupKey(expected) !== meta.certIdKey) throw invalid(`${where}: meta.certIdKey is not the ${meta.hashAlgorithm} CertID of serial ${serial} under ${ca.name}`);
+    if (!key) throw invalid(`${where}: meta.certIdKey is not the ${meta.hashAlgorithm} CertID of serial ${serial} under ${ca.name}`);
     let p;
     try {
       p = parseOcspResponse(der);
@@ -485,10 +528,10 @@ export function verifyPublication(bytes: Uint8Array, opts: VerifyOptions): Verif
       throw invalid(`${where}: ${why(e)}`, e);
     }
     if (p.status !== 'successful' || !p.tbsDer || !p.signature || !p.signatureAlgorithmOid) throw invalid(`${where}: status ${p.status}, not a successful signed response`);
-    if (!p.responderKeyHash || !p.responderKeyHash.equals(ca.keyHash)) throw invalid(`${where}: responderID is not byKey of ${ca.name}`);
+    if (!p.responderKeyHash || !p.responderKeyHash.equals(key.keyHash)) throw invalid(`${where}: responderID is not byKey of ${ca.name}`);
     let ok = false;
     try {
-      ok = verifyTbsSignature(p.tbsDer, p.signatureAlgorithmOid, p.signature, ca.spkiDer);
+      ok = verifyTbsSignature(p.tbsDer, p.signatureAlgorithmOid, p.signature, key.spkiDer);
     } catch (e) {
       throw invalid(`${where}: signature cannot be checked: ${why(e)}`, e);
     }
@@ -533,5 +576,49 @@ export function verifyPublication(bytes: Uint8Array, opts: VerifyOptions): Verif
     if (d.role === 'latest' && newest.sha256 !== d.sha256) throw invalid(`document ${d.path} is not the same text as ${newest.path}`);
   }
 
-  return { manifest, sha256, files, items, index, certificates, cas, issuers, crls, documents };
+  return { manifest, sha256, files, items, index, certificates, cas, links, issuers, crls, previousKeyCrls, documents };
+}
+
+/** The CertID issuer hashes of a CA certificate (RFC 6960 4.1.1). */
+function issuerHashesOf(der: Buffer): Record<'sha1' | 'sha256', IssuerHashes> {
+  const hashes = {} as Record<'sha1' | 'sha256', IssuerHashes>;
+  for (const id of certIdsFor(der, '01')) hashes[id.hashAlgorithm] = { issuerNameHash: id.issuerNameHash, issuerKeyHash: id.issuerKeyHash };
+  return hashes;
+}
+
+/**
+ * ca-certificate items beyond the CAs' own: link certificates of a re-keyed CA (RFC 4210 4.4),
+ * which are not trust anchors but chain to one. An OldWithNew has the CA's Name as subject and
+ * issuer, another key, and verifies with the CA's (trusted) key: that key becomes one of the
+ * CA's previousKeys. A NewWithOld certifies the CA's key and verifies with such a previous key.
+ * Anything else is refused.
+ */
+function verifyLinks(candidates: PublicationItem[], files: Map<string, Buffer>, cas: Map<string, VerifiedCa>): VerifiedLink[] {
+  const read = candidates.map((item) => {
+    const ca = cas.get(item.ca!)!;
+    let info: CertificateInfo;
+    try {
+      info = certificateInfo(files.get(item.path)!);
+    } catch (e) {
+      throw invalid(`link certificate ${item.path}: ${why(e)}`, e);
+    }
+    const meta = item.meta as CaCertificateMeta;
+    if (meta.fingerprint !== info.fingerprint) throw invalid(`link certificate ${item.path}: meta fingerprint does not match`);
+    if (!info.subjectDer.equals(ca.subjectDer) || !info.issuerDer.equals(ca.subjectDer)) throw invalid(`item ${item.path}: a ca-certificate not listed in manifest.cas and not a link certificate of ${ca.name} (subject and issuer must be its Name)`);
+    return { item, ca, info, meta };
+  });
+  const links: VerifiedLink[] = [];
+  for (const { item, ca, info, meta } of read) {
+    if (info.spkiDer.equals(ca.spkiDer)) continue;
+    if (!isIssuedBy(info, ca.info)) throw invalid(`link certificate ${item.path}: certifies another key of ${ca.name} but does not verify with ${ca.name}'s key (not an OldWithNew)`);
+    const keyHash = createHash('sha1').update(info.publicKey).digest();
+    if (!ca.previousKeys.some((k) => k.keyHash.equals(keyHash))) ca.previousKeys.push({ link: info, keyHash, hashes: issuerHashesOf(info.der) });
+    links.push({ ca: ca.name, path: item.path, kind: 'old-with-new', der: info.der, info, meta });
+  }
+  for (const { item, ca, info, meta } of read) {
+    if (!info.spkiDer.equals(ca.spkiDer)) continue;
+    if (!ca.previousKeys.some((k) => isIssuedBy(info, k.link))) throw invalid(`link certificate ${item.path}: certifies ${ca.name}'s key but verifies with no earlier key an OldWithNew certifies (not a NewWithOld)`);
+    links.push({ ca: ca.name, path: item.path, kind: 'new-with-old', der: info.der, info, meta });
+  }
+  return links;
 }

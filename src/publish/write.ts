@@ -17,6 +17,14 @@ export interface PublicationInput {
   baseUrl: string;
   signerCa: string;
   cas: { name: string; certificateDer: Uint8Array; meta: CaCertificateMeta; crl?: { der: Uint8Array; meta: CrlMeta } }[];
+  /**
+   * Link certificates of re-keyed CAs (RFC 4210 4.4; CPS 5.6): OldWithNew and NewWithOld,
+   * published as further ca-certificate items of their CA at `path` (e.g.
+   * certs/NAME-oldwithnew.crt), so relying parties holding either root can build a path.
+   */
+  links?: { ca: string; path: string; der: Uint8Array; meta: CaCertificateMeta }[];
+  /** CRLs signed by a re-keyed CA's retired key, for relying parties holding only the old root (CPS 5.6). */
+  previousKeyCrls?: { ca: string; path: string; der: Uint8Array; meta: CrlMeta }[];
   certificates: { ca: string; der: Uint8Array; meta: CertificateMeta }[];
   ocspResponses: { ca: string; der: Uint8Array; meta: OcspResponseMeta }[];
   documents: { name: string; text: string; meta: DocumentMeta }[];
@@ -40,6 +48,8 @@ export function buildManifest(p: PublicationInput): { manifest: Manifest; files:
     add(PATHS.caCertificate(c.name), c.certificateDer, 'ca-certificate', MEDIA_TYPES.certificate, c.meta, c.name);
     if (c.crl) add(PATHS.crl(c.name), c.crl.der, 'crl', MEDIA_TYPES.crl, c.crl.meta, c.name);
   }
+  for (const l of p.links ?? []) add(l.path, l.der, 'ca-certificate', MEDIA_TYPES.certificate, l.meta, l.ca);
+  for (const c of p.previousKeyCrls ?? []) add(c.path, c.der, 'crl', MEDIA_TYPES.crl, c.meta, c.ca);
   for (const x of p.certificates) add(PATHS.certificate(x.ca, x.meta.serialHex), x.der, 'certificate', MEDIA_TYPES.certificate, x.meta, x.ca);
   for (const r of p.ocspResponses) add(PATHS.ocspResponse(r.ca, r.meta.serialHex, r.meta.hashAlgorithm), r.der, 'ocsp-response', MEDIA_TYPES.ocsp, r.meta, r.ca);
   for (const d of p.documents) add(documentPath(d.name, d.meta), Buffer.from(d.text, 'utf8'), 'document', MEDIA_TYPES.markdown, d.meta);

@@ -119,18 +119,20 @@ export function renderRepositoryPage(pub: VerifiedPublication, opts: { ocspUrl: 
       + `<td><a href="/${e(ca.certificatePath)}" aria-label="${e(ca.name)} certificate, DER">DER</a> · <a href="/certs/${e(ca.name)}.pem" aria-label="${e(ca.name)} certificate, PEM">PEM</a></td></tr>`);
   }
   out.push(`</tbody>
-</table>
-</section>
+</table>`);
+  out.push(...linksSection(pub));
+  out.push(`</section>
 <section aria-labelledby="crls">
 <h2 id="crls">Certificate Revocation Lists</h2>`);
   if (pub.crls.size === 0) out.push('<p class="note">No CRL is published.</p>');
   else {
     out.push(`<table>
-<caption>The current CRL of each CA</caption>
+<caption>The current CRL of each CA (and of a re-keyed CA's earlier key, for holders of its old root)</caption>
 <thead><tr><th scope="col">CA</th><th scope="col">CRL number</th><th scope="col">This update</th><th scope="col">Next update</th><th scope="col">Revoked entries</th><th scope="col">Download</th></tr></thead>
 <tbody>`);
-    for (const crl of pub.crls.values()) {
-      out.push(`<tr><th scope="row">${e(crl.ca)}</th><td>${e(crl.meta.crlNumber)}</td><td>${time(crl.meta.thisUpdate)}</td><td>${time(crl.meta.nextUpdate)}</td><td>${crl.parsed.entries.length}</td>`
+    for (const crl of [...pub.crls.values(), ...pub.previousKeyCrls]) {
+      const label = crl.previousKey ? `${e(crl.ca)} (earlier key)` : e(crl.ca);
+      out.push(`<tr><th scope="row">${label}</th><td>${e(crl.meta.crlNumber)}</td><td>${time(crl.meta.thisUpdate)}</td><td>${time(crl.meta.nextUpdate)}</td><td>${crl.parsed.entries.length}</td>`
         + `<td><a href="/${e(crl.path)}" aria-label="CRL of ${e(crl.ca)}">${e(crl.path.split('/').pop()!)}</a></td></tr>`);
     }
     out.push('</tbody>\n</table>');
@@ -170,4 +172,24 @@ export function renderRepositoryPage(pub: VerifiedPublication, opts: { ocspUrl: 
 </html>
 `);
   return out.join('\n');
+}
+
+/**
+ * Link certificates of re-keyed CAs (RFC 4210 4.4; CPS 5.6): with the old root, NewWithOld
+ * reaches certificates of the new key; with the new root, OldWithNew reaches those of the old.
+ */
+function linksSection(pub: VerifiedPublication): string[] {
+  if (pub.links.length === 0) return [];
+  const e = escapeHtml;
+  const what = { 'old-with-new': 'OldWithNew: the earlier key, certified by the current key (for holders of the new root)', 'new-with-old': 'NewWithOld: the current key, certified by the earlier key (for holders of the old root)' };
+  const out = [`<table>
+<caption>Key changeover link certificates (DER)</caption>
+<thead><tr><th scope="col">CA</th><th scope="col">Link</th><th scope="col">Valid from</th><th scope="col">Valid until</th><th scope="col">SHA-256 fingerprint</th><th scope="col">Download</th></tr></thead>
+<tbody>`];
+  for (const l of pub.links) {
+    out.push(`<tr><th scope="row">${e(l.ca)}</th><td>${e(what[l.kind])}</td><td>${time(l.info.notBefore)}</td><td>${time(l.info.notAfter)}</td>`
+      + `<td><code>${fingerprint(l.info.fingerprint)}</code></td><td><a href="/${e(l.path)}" aria-label="${e(l.ca)} ${l.kind} link certificate, DER">${e(l.path.split('/').pop()!)}</a></td></tr>`);
+  }
+  out.push('</tbody>\n</table>');
+  return out;
 }

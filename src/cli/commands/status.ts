@@ -14,6 +14,9 @@ const people = (c: Command) => c
   .requiredOption('--witness <name>', 'the Service Operation Manager observing it')
   .option('--credential <spec>', CREDENTIAL_HELP, collect, []);
 
+const RETIRED_KEY = '--retired-key [key-id]';
+const RETIRED_KEY_HELP = 'sign with the key retired at a re-key (its custodians), for what it issued; status only (CPS 5.6)';
+
 export function statusCommands(program: Command): void {
   people(program.command('revoke')
     .description('revoke a certificate; a CRL and fresh OCSP responses follow in the same session unless --defer-crl')
@@ -41,20 +44,20 @@ export function statusCommands(program: Command): void {
     });
 
   const crl = program.command('crl').description('certificate revocation lists (R-4.2)');
-  people(crl.command('issue').description('issue the CA\'s next CRL').requiredOption('--ca <name>', 'the CA').option('--out <file>', 'also write the CRL (DER) here'))
-    .action(async function (this: Command, o: { ca: string; out?: string; operator: string; witness: string; credential: string[] }) {
+  people(crl.command('issue').description('issue the CA\'s next CRL').requiredOption('--ca <name>', 'the CA').option('--out <file>', 'also write the CRL (DER) here').option(RETIRED_KEY, RETIRED_KEY_HELP))
+    .action(async function (this: Command, o: { ca: string; out?: string; retiredKey?: string | true; operator: string; witness: string; credential: string[] }) {
       await withInstallation(this, async (inst) => {
-        const r = await issueCrl(inst, { caName: o.ca, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
+        const r = await issueCrl(inst, { caName: o.ca, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), retiredKey: o.retiredKey });
         if (o.out) writeFileSync(o.out, r.der, { flag: 'wx' });
         print(this, { crlNumber: r.crlNumber, entries: r.entries, thisUpdate: r.thisUpdate, nextUpdate: r.nextUpdate, sha256: r.sha256, transcript: r.transcriptFile, backup: r.backup },
           `CRL #${r.crlNumber} of ${o.ca}: ${r.entries} entries, ${r.thisUpdate.toISOString()} .. ${r.nextUpdate.toISOString()}${o.out ? `\n  wrote ${o.out}` : ''}\n  transcript ${r.transcriptFile}\n${backupLine(r.backup)}`);
       });
     });
 
-  people(program.command('ocsp').description('OCSP (R-2.3)').command('presign').description('pre-sign OCSP responses (SHA-1 and SHA-256 CertIDs) for every certificate the CA issued').requiredOption('--ca <name>', 'the CA'))
-    .action(async function (this: Command, o: { ca: string; operator: string; witness: string; credential: string[] }) {
+  people(program.command('ocsp').description('OCSP (R-2.3)').command('presign').description('pre-sign OCSP responses (SHA-1 and SHA-256 CertIDs) for every certificate the signing key issued').requiredOption('--ca <name>', 'the CA').option(RETIRED_KEY, RETIRED_KEY_HELP))
+    .action(async function (this: Command, o: { ca: string; retiredKey?: string | true; operator: string; witness: string; credential: string[] }) {
       await withInstallation(this, async (inst) => {
-        const r = await presignOcsp(inst, { caName: o.ca, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
+        const r = await presignOcsp(inst, { caName: o.ca, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), retiredKey: o.retiredKey });
         print(this, r, `${r.responses} OCSP responses pre-signed for ${r.certificates} certificates of ${o.ca}\n  transcript ${r.transcriptFile}\n${backupLine(r.backup)}`);
       });
     });

@@ -1,0 +1,199 @@
+/**
+ * After a re-key (CPS 5.6, R-9.1; RFC 4210 4.4), end to end through the online side: the
+ * publication carries the link certificates, the online store verifies and imports it, the
+ * Repository serves OldWithNew and NewWithOld over HTTP and lists them, and relying parties
+ * holding EITHER root check status with OpenSSL:
+ *   - `openssl verify -crl_check` of the old key's and the new key's subordinates from the old
+ *     root and from the new root, with the CRL the current key signs (crl/NAME.crl; from the
+ *     old root for the old key's sub only with -extended_crl, RFC 5280 6.3.3), and with the
+ *     retired key's own CRL (crl/OLDKEY.crl, `--retired-key`) from the old root;
+ *   - `openssl ocsp -issuer OLDROOT -cert OLDSUB -CAfile OLDROOT`: the response is signed by
+ *     the retired key (`--retired-key`, status only), good and then revoked;
+ *   - `openssl ocsp -issuer NEWROOT -cert NEWSUB -CAfile NEWROOT`.
+ * Finally destroying the CA's key destroys its retired key too, under the same quorum.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { getCa } from '../src/ca/cas.ts';
+import type { Installation } from '../src/ca/installation.ts';
+import { issueCertificate } from '../src/ca/issuance.ts';
+import { destroyKeyCeremony } from '../src/ca/key-destruction.ts';
+import { openKeySession } from '../src/ca/key-session.ts';
+import { publish } from '../src/ca/publication.ts';
+import { rekeyCa, type RekeyResult } from '../src/ca/rekey.ts';
+import { revokeCertificate } from '../src/ca/revocation.ts';
+import { issueCrl, presignOcsp } from '../src/ca/status-ceremonies.ts';
+import { CaError } from '../src/errors.ts';
+import { startServer, type RunningServer } from '../src/server/app.ts';
+import { openOnlineStore } from '../src/server/online-store.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, run, runShippedCeremony, tempDir } from './helpers.ts';
+import { runAsync } from './online-fixtures.ts';
+
+const CA = 'ecc-rootca1';
+
+async function rejectsWith(code: string, fn: () => Promise<unknown>, message?: RegExp): Promise<void> {
+  await assert.rejects(fn, (e: unknown) => {
+    assert.ok(e instanceof CaError, String(e));
+    assert.equal(e.code, code, e.message);
+    if (message) assert.match(e.message, message);
+    return true;
+  });
+}
+
+describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both roots, key destruction', () => {
+  const dir = tempDir('rootca-rekey-pub-');
+  const people = { operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()) };
+  const f = (name: string) => join(dir, name);
+  let inst: Installation;
+  let server: RunningServer;
+  let rekeyed: RekeyResult;
+  const subs: Record<'old' | 'new', { serial: string; pem: string }> = {} as never;
+
+  const sub = async (name: 'old' | 'new') => {
+    openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f(`sub-${name}.key`), '-out', f(`sub-${name}.csr`), '-subj', `/C=JP/O=Example/CN=sub of the ${name} key`]);
+    const r = await issueCertificate(inst, { ...people, caName: CA, profile: 'subca', csr: readFileSync(f(`sub-${name}.csr`)), pathLenConstraint: 0 });
+    writeFileSync(f(`sub-${name}.pem`), r.certificatePem);
+    subs[name] = { serial: r.serialHex, pem: f(`sub-${name}.pem`) };
+  };
+  const ocsp = async (issuer: string, cert: string, anchor: string) => {
+    const r = await runAsync('openssl', ['ocsp', '-issuer', issuer, '-cert', cert, '-url', `${server.httpUrl}/ocsp`, '-CAfile', anchor, '-no_nonce', '-resp_text']);
+    return { status: r.status, out: r.stdout + r.stderr };
+  };
+  const download = async (path: string, to: string) => {
+    const r = await runAsync('curl', ['-sS', '-f', '-o', to, '-w', '%{content_type}', `${server.httpUrl}/${path}`]);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+
+  before(async () => {
+    inst = installationWithPeople({ dir, more: true });
+    inst.config.issuance.requireApplicationFor = [];
+    inst.config.repository.baseUrl = 'http://127.0.0.1:1';
+    await runShippedCeremony(inst, CA, dir);
+    await sub('old');
+    rekeyed = await rekeyCa(inst, { ...people, caName: CA, holders: ['bob', 'carol'], threshold: 2, outDir: f('rekey') });
+    writeFileSync(f('new-root.pem'), rekeyed.certificatePem);
+    await sub('new');
+    await issueCrl(inst, { ...people, caName: CA });
+    await issueCrl(inst, { ...people, caName: CA, retiredKey: true });
+  });
+  after(async () => {
+    await server?.close();
+    inst?.close();
+  });
+
+  it('ocsp presign signs with the current key only what it issued; --retired-key signs the old key\'s certificates with the old key', async () => {
+    const current = await presignOcsp(inst, { ...people, caName: CA });
+    assert.deepEqual({ responses: current.responses, certificates: current.certificates }, { responses: 2, certificates: 1 });
+    const ev = inst.audit.list().filter((e) => e.action === 'ocsp.presigned').at(-1)!;
+    assert.deepEqual((ev.details as { issuedByAnotherKey: string[] }).issuedByAnotherKey, [subs.old.serial]);
+    assert.equal((ev.details as { keyId: string }).keyId, rekeyed.keyId);
+
+    const retired = await presignOcsp(inst, { ...people, caName: CA, retiredKey: true });
+    assert.deepEqual({ responses: retired.responses, certificates: retired.certificates }, { responses: 2, certificates: 1 });
+    const ev2 = inst.audit.list().filter((e) => e.action === 'ocsp.presigned').at(-1)!;
+    assert.equal((ev2.details as { keyId: string }).keyId, rekeyed.previousKeyId);
+    const activation = inst.audit.list().filter((e) => e.action === 'key.activate' && e.outcome === 'success').at(-1)!;
+    assert.equal((activation.details as { keyId: string }).keyId, rekeyed.previousKeyId);
+  });
+
+  it('the retired key is for status only: refused for anything else, for an unknown key id, and outside --retired-key', async () => {
+    await rejectsWith('RETIRED_KEY_STATUS_ONLY', () => openKeySession(inst, { operation: 'certificate.issue', caName: CA, retiredKeyId: rekeyed.previousKeyId, operator: 'alice', witness: 'olivia', passphrases: people.passphrases, describe: {} }));
+    await rejectsWith('RETIRED_KEY_UNKNOWN', () => presignOcsp(inst, { ...people, caName: CA, retiredKey: 'no-such-key' }));
+    const refusals = inst.audit.list().filter((e) => e.outcome === 'refused').slice(-2).map((e) => (e.details as { code: string }).code);
+    assert.deepEqual(refusals, ['RETIRED_KEY_STATUS_ONLY', 'RETIRED_KEY_UNKNOWN']);
+  });
+
+  it('the publication carries both link certificates; the online side imports it and serves them at stable URLs', async () => {
+    const p = await publish(inst, { ...people, signerCa: CA, out: f('pub-1.json') });
+    assert.deepEqual(p.warnings, []);
+    const store = openOnlineStore(`sqlite:${f('online.db')}`);
+    // The Repository is told about the new root (NewWithNew) as a trust anchor, beside the old one.
+    store.importPublication(readFileSync(f('pub-1.json')), [readFileSync(f(`${CA}.der`)), rekeyed.certificateDer]);
+    server = await startServer({ store, port: 0, pollMs: 100_000 });
+    for (const l of rekeyed.links) {
+      const path = `certs/${CA}-${l.kind.replaceAll('-', '')}.crt`;
+      assert.equal(await download(path, f(`dl-${l.kind}.crt`)), 'application/pkix-cert');
+      assert.deepEqual(readFileSync(f(`dl-${l.kind}.crt`)), l.certificateDer);
+      writeFileSync(f(`dl-${l.kind}.pem`), openssl(['x509', '-inform', 'DER', '-in', f(`dl-${l.kind}.crt`)]));
+    }
+    const page = await runAsync('curl', ['-sS', '-f', `${server.httpUrl}/`]);
+    assert.match(page.stdout, /Key changeover link certificates/);
+    assert.match(page.stdout, new RegExp(`href="/certs/${CA}-oldwithnew.crt"[\\s\\S]*href="/certs/${CA}-newwithold.crt"`));
+    assert.match(page.stdout, new RegExp(`${CA} \\(earlier key\\)[\\s\\S]*href="/crl/${rekeyed.previousKeyId}.crl"`));
+  });
+
+  it('openssl verify -crl_check: both subordinates from the old root and from the new root, with the links and CRLs served', async () => {
+    assert.equal(await download(`crl/${CA}.crl`, f('dl.crl')), 'application/pkix-crl');
+    assert.equal(await download(`crl/${rekeyed.previousKeyId}.crl`, f('dl-old-key.crl')), 'application/pkix-crl');
+    const oldRoot = f(`${CA}.pem`);
+    const newRoot = f('new-root.pem');
+    // Each root's holder needs the link its root verifies: NewWithOld for the old root, OldWithNew for the new one.
+    const link = (root: string) => ['-untrusted', f(root === oldRoot ? 'dl-new-with-old.pem' : 'dl-old-with-new.pem')];
+    const verify = (root: string, crl: string, cert: string, extra: string[] = []) => run('openssl', ['verify', '-x509_strict', ...extra, '-crl_check', '-CRLfile', crl, '-CAfile', root, ...link(root), cert]);
+    const ok = (r: ReturnType<typeof run>, what: string) => assert.equal(r.status, 0, `${what}: ${r.stderr}${r.stdout}`);
+    // The current key's CRL: everything from the new root, the new key's sub from the old root.
+    ok(verify(newRoot, f('dl.crl'), subs.old.pem), 'new root, old sub');
+    ok(verify(newRoot, f('dl.crl'), subs.new.pem), 'new root, new sub');
+    ok(verify(oldRoot, f('dl.crl'), subs.new.pem), 'old root, new sub');
+    // The old key's sub from the old root: the new key's CRL needs CRL-issuer path building
+    // (RFC 5280 6.3.3, OpenSSL -extended_crl); the retired key's own CRL verifies plainly.
+    const plain = verify(oldRoot, f('dl.crl'), subs.old.pem);
+    assert.notEqual(plain.status, 0);
+    assert.match(plain.stdout + plain.stderr, /unable to get certificate CRL/);
+    ok(verify(oldRoot, f('dl.crl'), subs.old.pem, ['-extended_crl']), 'old root, old sub, -extended_crl');
+    ok(verify(oldRoot, f('dl-old-key.crl'), subs.old.pem), 'old root, old sub, retired-key CRL');
+  });
+
+  it('openssl ocsp: OLDROOT asks about the old sub (answered by the retired key), NEWROOT about the new sub', async () => {
+    const old = await ocsp(f(`${CA}.pem`), subs.old.pem, f(`${CA}.pem`));
+    assert.equal(old.status, 0, old.out);
+    assert.match(old.out, /Response verify OK/);
+    assert.match(old.out, /sub-old\.pem: good/);
+    const fresh = await ocsp(f('new-root.pem'), subs.new.pem, f('new-root.pem'));
+    assert.match(fresh.out, /Response verify OK/);
+    assert.match(fresh.out, /sub-new\.pem: good/);
+    // Holders of the new root ask about the old sub through OldWithNew (its issuer's key is the old one).
+    const via = await ocsp(f('dl-old-with-new.pem'), subs.old.pem, f('new-root.pem'));
+    assert.match(via.out, /sub-old\.pem: good/);
+    assert.match(via.out, /Response verify OK/);
+  });
+
+  it('revoking the old sub: the publication names --retired-key until the retired key re-signs; then openssl ocsp from OLDROOT says revoked', async () => {
+    await revokeCertificate(inst, { ...people, caName: CA, serial: subs.old.serial, reason: 'cessationOfOperation', approvedBy: 'rita' });
+    const before = await publish(inst, { ...people, signerCa: CA, out: f('pub-2.json') });
+    assert.ok(before.warnings.some((w) => w.includes(subs.old.serial) && /says good but the certificate is revoked/.test(w)), before.warnings.join('\n'));
+    assert.ok(before.warnings.some((w) => w.includes(subs.old.serial) && w.includes(`--retired-key ${rekeyed.previousKeyId}`)), before.warnings.join('\n'));
+    await presignOcsp(inst, { ...people, caName: CA, retiredKey: true });
+    await issueCrl(inst, { ...people, caName: CA, retiredKey: rekeyed.previousKeyId });
+    const p = await publish(inst, { ...people, signerCa: CA, out: f('pub-3.json') });
+    assert.deepEqual(p.warnings, []);
+    server.store.importPublication(readFileSync(f('pub-3.json')));
+    assert.equal(await server.pollNow(), true);
+    const r = await ocsp(f(`${CA}.pem`), subs.old.pem, f(`${CA}.pem`));
+    assert.match(r.out, /Response verify OK/);
+    assert.match(r.out, /sub-old\.pem: revoked[\s\S]*Reason: cessationOfOperation/);
+    // And the CRLs: the retired key's from the old root, the current key's from the new root.
+    await download(`crl/${rekeyed.previousKeyId}.crl`, f('dl-old-key-2.crl'));
+    await download(`crl/${CA}.crl`, f('dl-2.crl'));
+    for (const [crl, root, untrusted] of [['dl-old-key-2.crl', `${CA}.pem`, 'dl-new-with-old.pem'], ['dl-2.crl', 'new-root.pem', 'dl-old-with-new.pem']]) {
+      const v = run('openssl', ['verify', '-crl_check', '-CRLfile', f(crl!), '-CAfile', f(root!), '-untrusted', f(untrusted!), subs.old.pem]);
+      assert.notEqual(v.status, 0);
+      assert.match(v.stdout + v.stderr, /certificate revoked/);
+    }
+  });
+
+  it('destroying the CA key destroys the retired key too, under the same quorum; neither signs afterwards', async () => {
+    const r = await destroyKeyCeremony(inst, { ...people, caName: CA, reason: 'test: end of the CA' });
+    assert.equal(r.keyId, getCa(inst, CA).keyId);
+    assert.deepEqual(r.retiredKeys, [rekeyed.previousKeyId]);
+    const status = (k: string) => (inst.db.prepare('SELECT status, wrapped_private_key FROM ca_keys WHERE key_id = ?').get(k) as { status: string; wrapped_private_key: Buffer | null });
+    for (const k of [rekeyed.keyId, rekeyed.previousKeyId]) assert.deepEqual({ ...status(k) }, { status: 'destroyed', wrapped_private_key: null });
+    const events = inst.audit.list().filter((e) => e.action === 'key.destroy' && e.outcome === 'success').slice(-2).map((e) => e.details as { keyId: string; retired?: boolean });
+    assert.deepEqual(events.map((e) => [e.keyId, e.retired ?? false]), [[rekeyed.previousKeyId, true], [rekeyed.keyId, false]]);
+    await rejectsWith('KEY_DESTROYED', () => presignOcsp(inst, { ...people, caName: CA, retiredKey: true }));
+    await rejectsWith('KEY_DESTROYED', () => issueCrl(inst, { ...people, caName: CA }));
+  });
+});
