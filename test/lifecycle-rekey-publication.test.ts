@@ -28,7 +28,8 @@ import { issueCrl, presignOcsp } from '../src/ca/status-ceremonies.ts';
 import { CaError } from '../src/errors.ts';
 import { startServer, type RunningServer } from '../src/server/app.ts';
 import { openOnlineStore } from '../src/server/online-store.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, run, runShippedCeremony, tempDir } from './helpers.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
+import { passphraseEnv } from './lifecycle-end-fixtures.ts';
 import { runAsync } from './online-fixtures.ts';
 
 const CA = 'ecc-rootca1';
@@ -86,13 +87,15 @@ describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both
 
   it('ocsp presign signs with the current key only what it issued; --retired-key signs the old key\'s certificates with the old key', async () => {
     const current = await presignOcsp(inst, { ...people, caName: CA });
-    assert.deepEqual({ responses: current.responses, certificates: current.certificates }, { responses: 2, certificates: 1 });
+    assert.deepEqual({ responses: current.responses, certificates: current.certificates, otherKey: current.otherKey }, { responses: 2, certificates: 1, otherKey: [subs.old.serial] });
     const ev = inst.audit.list().filter((e) => e.action === 'ocsp.presigned').at(-1)!;
     assert.deepEqual((ev.details as { issuedByAnotherKey: string[] }).issuedByAnotherKey, [subs.old.serial]);
     assert.equal((ev.details as { keyId: string }).keyId, rekeyed.keyId);
 
-    const retired = await presignOcsp(inst, { ...people, caName: CA, retiredKey: true });
-    assert.deepEqual({ responses: retired.responses, certificates: retired.certificates }, { responses: 2, certificates: 1 });
+    // The command line: the retired key's custodians through the usual passphrase sources.
+    const cli = rootca(['--home', inst.home, 'ocsp', 'presign', '--ca', CA, '--retired-key', '--operator', 'alice', '--witness', 'olivia'], { env: passphraseEnv() });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stdout, /2 OCSP responses pre-signed for 1 certificates of ecc-rootca1\n  1 certificates of ecc-rootca1 were issued by another of its keys/);
     const ev2 = inst.audit.list().filter((e) => e.action === 'ocsp.presigned').at(-1)!;
     assert.equal((ev2.details as { keyId: string }).keyId, rekeyed.previousKeyId);
     const activation = inst.audit.list().filter((e) => e.action === 'key.activate' && e.outcome === 'success').at(-1)!;

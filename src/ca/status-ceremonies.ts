@@ -3,6 +3,7 @@ import { backupAfterChange, type BackupOutcome } from './archive.ts';
 import type { Installation } from './installation.ts';
 import { exportTranscript, failSession, openKeySession } from './key-session.ts';
 import type { PassphraseSource } from './participants.ts';
+import { listIssued } from './certificates.ts';
 import { retiredStatusSigner } from './retired-key-status.ts';
 import { issueCrlInSession, presignInSession, type IssuedCrl } from './status.ts';
 
@@ -27,7 +28,8 @@ export async function issueCrl(inst: Installation, p: Common): Promise<IssuedCrl
   }
 }
 
-export async function presignOcsp(inst: Installation, p: Common): Promise<{ responses: number; certificates: number; transcriptFile: string; backup: BackupOutcome }> {
+/** `otherKey`: serials of certificates another key of the CA issued (answered with --retired-key, or without it). */
+export async function presignOcsp(inst: Installation, p: Common): Promise<{ responses: number; certificates: number; otherKey: string[]; transcriptFile: string; backup: BackupOutcome }> {
   const signer = p.retiredKey === undefined ? undefined : retiredStatusSigner(inst, 'ocsp.presign', p.caName, p.retiredKey);
   const s = await openKeySession(inst, { operation: 'ocsp.presign', caName: p.caName, operator: p.operator, witness: p.witness, passphrases: p.passphrases, retiredKeyId: signer?.keyId, describe: { at: inst.clock.now().toISOString(), ...(signer ? { retiredKeyId: signer.keyId } : {}) } });
   try {
@@ -37,7 +39,9 @@ export async function presignOcsp(inst: Installation, p: Common): Promise<{ resp
       details: { responses: out.length, validityDays: inst.config.ocsp.validityDays, keyActivations: s.signatures },
     })).immediate();
     const transcriptFile = exportTranscript(inst, t);
-    return { responses: out.length, certificates: new Set(out.map((r) => r.certificateId)).size, transcriptFile, backup: await backupAfterChange(inst, { reason: 'ocsp.presign', ceremonyId: s.ceremonyId, operator: s.operator }) };
+    const answered = new Set(out.map((r) => r.certificateId));
+    const otherKey = listIssued(inst, p.caName).filter((c) => !answered.has(c.id)).map((c) => c.serialHex);
+    return { responses: out.length, certificates: answered.size, otherKey, transcriptFile, backup: await backupAfterChange(inst, { reason: 'ocsp.presign', ceremonyId: s.ceremonyId, operator: s.operator }) };
   } catch (e) {
     return failSession(inst, s, 'ocsp.presign', e);
   } finally {

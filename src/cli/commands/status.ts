@@ -58,7 +58,8 @@ export function statusCommands(program: Command): void {
     .action(async function (this: Command, o: { ca: string; retiredKey?: string | true; operator: string; witness: string; credential: string[] }) {
       await withInstallation(this, async (inst) => {
         const r = await presignOcsp(inst, { caName: o.ca, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), retiredKey: o.retiredKey });
-        print(this, r, `${r.responses} OCSP responses pre-signed for ${r.certificates} certificates of ${o.ca}\n  transcript ${r.transcriptFile}\n${backupLine(r.backup)}`);
+        const other = r.otherKey.length ? `\n  ${r.otherKey.length} certificates of ${o.ca} were issued by another of its keys: ${o.retiredKey ? 'run it without --retired-key' : 'rootca ocsp presign --ca ' + o.ca + ' --retired-key'} for them` : '';
+        print(this, r, `${r.responses} OCSP responses pre-signed for ${r.certificates} certificates of ${o.ca}${other}\n  transcript ${r.transcriptFile}\n${backupLine(r.backup)}`);
       });
     });
 
