@@ -121,6 +121,10 @@ describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both
       assert.equal(await download(path, f(`dl-${l.kind}.crt`)), 'application/pkix-cert');
       assert.deepEqual(readFileSync(f(`dl-${l.kind}.crt`)), l.certificateDer);
       writeFileSync(f(`dl-${l.kind}.pem`), openssl(['x509', '-inform', 'DER', '-in', f(`dl-${l.kind}.crt`)]));
+      // The PEM form at the same stable name, as for the CA certificates.
+      await download(path.replace(/\.crt$/, '.pem'), f(`dl-${l.kind}-served.pem`));
+      const fingerprint = (args: string[]) => openssl(['x509', '-noout', '-fingerprint', '-sha256', ...args]);
+      assert.equal(fingerprint(['-in', f(`dl-${l.kind}-served.pem`)]), fingerprint(['-inform', 'DER', '-in', f(`dl-${l.kind}.crt`)]));
     }
     const page = await runAsync('curl', ['-sS', '-f', `${server.httpUrl}/`]);
     assert.match(page.stdout, /Key changeover link certificates/);
@@ -131,6 +135,10 @@ describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both
   it('openssl verify -crl_check: both subordinates from the old root and from the new root, with the links and CRLs served', async () => {
     assert.equal(await download(`crl/${CA}.crl`, f('dl.crl')), 'application/pkix-crl');
     assert.equal(await download(`crl/${rekeyed.previousKeyId}.crl`, f('dl-old-key.crl')), 'application/pkix-crl');
+    // Its Last-Modified is the earlier key's CRL's own thisUpdate, not the current CRL's.
+    const head = await runAsync('curl', ['-sS', '-f', '-D', '-', '-o', '/dev/null', `${server.httpUrl}/crl/${rekeyed.previousKeyId}.crl`]);
+    const thisUpdate = openssl(['crl', '-inform', 'DER', '-in', f('dl-old-key.crl'), '-noout', '-lastupdate']).trim().replace(/^lastUpdate=/, '');
+    assert.equal(new Date(/last-modified: (.*)\r/i.exec(head.stdout)![1]!).getTime(), new Date(thisUpdate).getTime());
     const oldRoot = f(`${CA}.pem`);
     const newRoot = f('new-root.pem');
     // Each root's holder needs the link its root verifies: NewWithOld for the old root, OldWithNew for the new one.

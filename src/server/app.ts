@@ -318,10 +318,12 @@ function registerRoutes(app: FastifyInstance, ctx: Context): void {
     let cache = 'public, max-age=3600';
     if (item.kind === 'crl') {
       // A new CRL may be published at any time (R-2.2): revalidate at least hourly, never past nextUpdate.
-      const next = pub.crls.get(item.ca!)?.parsed.nextUpdate;
+      // The item is the CA's current CRL or, after a re-key, one signed by an earlier key.
+      const crl = pub.previousKeyCrls.find((c) => c.path === item!.path) ?? pub.crls.get(item.ca!)!;
+      const next = crl.parsed.nextUpdate;
       const left = next ? Math.max(0, Math.floor((next.getTime() - now.getTime()) / 1000)) : 3600;
       cache = `public, max-age=${Math.min(3600, left)}, must-revalidate`;
-      reply.header('last-modified', httpDate(pub.crls.get(item.ca!)!.parsed.thisUpdate));
+      reply.header('last-modified', httpDate(crl.parsed.thisUpdate));
     } else {
       if (item.kind === 'ca-certificate' || item.kind === 'certificate') cache = 'public, max-age=86400';
       reply.header('last-modified', httpDate(new Date(pub.manifest.createdAt)));
@@ -335,9 +337,10 @@ function registerRoutes(app: FastifyInstance, ctx: Context): void {
     if (file.endsWith('.pem')) {
       const st = ctx.state;
       if (!st) return unavailable(reply);
-      const ca = st.publication.cas.get(file.slice(0, -4));
-      if (!ca) return reply.callNotFound();
-      const pem = Buffer.from(derToPem(ca.der, 'CERTIFICATE'), 'ascii');
+      // A CA certificate by name, or a re-keyed CA's link certificate by its .crt path.
+      const der = st.publication.cas.get(file.slice(0, -4))?.der ?? st.publication.links.find((l) => l.path === `certs/${file.slice(0, -4)}.crt`)?.der;
+      if (!der) return reply.callNotFound();
+      const pem = Buffer.from(derToPem(der, 'CERTIFICATE'), 'ascii');
       reply.type(PEM_CHAIN).header('cache-control', 'public, max-age=86400').header('last-modified', httpDate(new Date(st.publication.manifest.createdAt)));
       return send304OrBody(req, reply, `"${sha256(pem)}"`, pem);
     }
