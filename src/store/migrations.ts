@@ -5,10 +5,10 @@
  */
 import { MIGRATION_005_AUDIT } from './migration-005-audit.ts';
 import { MIGRATION_006_ARCHIVE } from './migration-006-archive.ts';
-import { MIGRATION_010_DOCUMENTS } from './migration-010-documents.ts';
+import { MIGRATION_007_HSM } from './migration-007-hsm.ts';
 import { MIGRATION_008_CHANGEOVER } from './migration-008-changeover.ts';
 import { MIGRATION_009_CA_ENDING } from './migration-009-ca-ending.ts';
-import { MIGRATION_007_HSM } from './migration-007-hsm.ts';
+import { MIGRATION_010_DOCUMENTS } from './migration-010-documents.ts';
 
 export interface Migration {
   version: number;
