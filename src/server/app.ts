@@ -30,7 +30,9 @@ import type { AccessLogSegmentRecord, Awaitable, ServingStore, SqliteOnlineStore
 import { PublicationFollower, type StoreConnection } from './publication-follower.ts';
 import { PAGE_CSS_HASH, renderRepositoryPage } from './repository-page.ts';
 import { bindResponders, loadResponderKey, type ResponderConfig, type ResponderKey } from './responders.ts';
-import { openServingStore } from './store-location.ts';
+import { keepingLocalCopy, PublicationCache } from './publication-cache.ts';
+import { openServingStore, parseStoreLocation } from './store-location.ts';
+import { openStoreOrLater } from './store-opened-later.ts';
 
 export interface ServerOptions<S extends ServingStore = ServingStore> {
   /** An open store, or its spelling (`sqlite:PATH`, `postgres://…`), which the server then opens and closes. */
@@ -66,6 +68,12 @@ export interface ServerOptions<S extends ServingStore = ServingStore> {
   ocspBodyLimit?: number;
   /** Running as a cluster worker: /metrics shows the whole cluster. */
   cluster?: boolean;
+  /**
+   * Folder of this responder's local copy of the last publication it switched to
+   * (publication-cache.ts): served, after verifying it again, when the store is unreachable at
+   * start or holds only older versions. None without it.
+   */
+  cacheDir?: string;
 }
 
 /** `S`: the store's own type (SQLite by default, whose methods answer synchronously). */
@@ -155,11 +163,11 @@ class Context {
    * built whole first and then set in one assignment: a request reads `state` once, so it is
    * answered wholly from the old or wholly from the new version.
    */
-  adopt(row: { version: number; bytes: Buffer }, trustAnchors: Buffer[]): boolean {
+  adopt(row: { version: number; bytes: Buffer }, trustAnchors: Buffer[], verified?: VerifiedPublication): boolean {
     if (!this.wants(row.version)) return false;
     const now = this.clock.now();
     try {
-      const publication = verifyPublication(row.bytes, { trustAnchors, now });
+      const publication = verified ?? verifyPublication(row.bytes, { trustAnchors, now });
       const { byCa, problems } = bindResponders(publication, this.responderKeys, now);
       for (const p of problems) this.log.warn({ problem: p }, 'delegated responder not used');
       this.state = { publication, version: publication.manifest.version, responders: byCa };
@@ -402,6 +410,42 @@ function registerRoutes(app: FastifyInstance, ctx: Context): void {
   });
 }
 
+/** Whether there is a local copy to try (a damaged one counts: it is refused with its reason when loaded). */
+function hasLocalCopy(cache: PublicationCache | undefined): boolean {
+  try {
+    return cache?.peekVersion() !== undefined;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * At start: serves the verified local copy when the store is unreachable (`unreachable`) or holds
+ * only older versions than the copy (never backwards). A copy that fails verification is refused:
+ * with the store unreachable the responder does not start (PUBLICATION_CACHE_INVALID); with the
+ * store reachable it is logged and replaced at the next switch. Returns the state it installed.
+ */
+function serveLocalCopy(ctx: Context, cache: PublicationCache, unreachable: CaError | undefined, log: FastifyBaseLogger): ServingState | undefined {
+  try {
+    const held = cache.peekVersion();
+    if (held === undefined || (ctx.state && ctx.state.version >= held)) return undefined;
+    const copy = cache.loadVerified(ctx.clock.now())!;
+    if (!ctx.adopt({ version: copy.version, bytes: copy.bytes }, copy.trustAnchors, copy.publication)) {
+      if (!unreachable) return undefined;
+      throw new CaError('PUBLICATION_CACHE_INVALID', `the local copy of the publication ${cache.file} (version ${copy.version}) cannot be served: ${ctx.problems(ctx.clock.now()).join('; ')}`);
+    }
+    log.warn({ version: copy.version, savedAt: copy.savedAt, file: cache.file, store: unreachable?.message }, 'serving the local copy of the publication');
+    return ctx.state;
+  } catch (e) {
+    if (!unreachable || !(e instanceof CaError)) {
+      log.error({ err: (e as Error).message }, 'the local copy of the publication is not used');
+      if (!unreachable) return undefined;
+      throw e;
+    }
+    throw new CaError(e.code, `${e.message}, and ${unreachable.message}: nothing to serve`, { cause: e, details: e.details });
+  }
+}
+
 function urlOf(scheme: string, host: string, port: number): string {
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
@@ -416,7 +460,12 @@ export async function startServer<S extends ServingStore = ServingStore>(options
   const clock = options.clock ?? systemClock;
   const host = options.host ?? '127.0.0.1';
   const name = options.name ?? `${hostname()}:${options.port ? options.port : `pid${process.pid}`}`;
-  const store = (typeof options.store === 'string' ? await openServingStore(options.store, { clock, responder: name }) : options.store) as S;
+  const cache = options.cacheDir ? new PublicationCache(options.cacheDir) : undefined;
+  const spec = options.store;
+  const opened = typeof spec === 'string'
+    ? await openStoreOrLater(parseStoreLocation(spec).display, () => openServingStore(spec, { clock, responder: name }), () => hasLocalCopy(cache))
+    : { store: spec, unreachable: undefined };
+  const store = opened.store as S;
   const level = options.logLevel ?? 'silent';
   const common = {
     // One access-log line per OCSP request is written by AccessLog; pino keeps to events and errors.
@@ -446,7 +495,8 @@ export async function startServer<S extends ServingStore = ServingStore>(options
     ctx.responderName = name;
     const startedAt = clock.now();
     let httpUrl: string | undefined;
-    const follower = new PublicationFollower(store, ctx, {
+    const target = cache ? keepingLocalCopy(ctx, cache, () => clock.now(), (e) => log.warn({ err: (e as Error).message, file: cache.file }, 'the local copy of the publication could not be written')) : ctx;
+    const follower = new PublicationFollower(store, target, {
       pollMs: options.pollMs ?? 2000, maxBackoffMs: options.maxBackoffMs, heartbeatMs: options.heartbeatMs, clock, log, registry: metrics.registry,
       heartbeat: () => {
         if (!httpUrl) return undefined;
@@ -455,10 +505,12 @@ export async function startServer<S extends ServingStore = ServingStore>(options
         return { name, pid: process.pid, host: hostname(), url: httpUrl, version: st?.version, status: !st ? 'unavailable' : problems.length ? 'degraded' : 'ready', problems, startedAt };
       },
     });
-    ctx.storeProblem = () => follower.problem(ctx.state?.version);
+    let localCopy: ServingState | undefined;
+    ctx.storeProblem = () => follower.problem(ctx.state?.version, ctx.state && ctx.state === localCopy ? 'the local copy' : 'memory');
     ctx.storeConnection = () => follower.connection();
     cleanup.push(() => follower.stop());
     await follower.pollNow();
+    if (cache) localCopy = serveLocalCopy(ctx, cache, opened.unreachable, log);
     if (ctx.state && responderKeys.length > 0) {
       const { problems } = bindResponders(ctx.state.publication, responderKeys, clock.now());
       if (problems.length) throw new CaError('RESPONDER_INVALID', `delegated responder refused: ${problems.join('; ')}`);
@@ -487,7 +539,12 @@ export async function startServer<S extends ServingStore = ServingStore>(options
       httpsUrl = urlOf('https', host, (https.server.address() as { port: number }).port);
     }
     follower.start();
-    await store.recordServerEvent('start', { httpUrl, httpsUrl: httpsUrl ?? null, version: ctx.state?.publication.manifest.version ?? null, responder: name });
+    try {
+      await store.recordServerEvent('start', { httpUrl, httpsUrl: httpsUrl ?? null, version: ctx.state?.publication.manifest.version ?? null, responder: name });
+    } catch (e) {
+      if (!opened.unreachable) throw e;
+      log.warn({ err: (e as Error).message }, 'the start event could not be recorded: the online store is unreachable');
+    }
     await follower.beat();
     cleanup.unshift(async () => {
       // A store that is away at shutdown must not keep the process from stopping.

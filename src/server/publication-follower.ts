@@ -67,6 +67,9 @@ export class PublicationFollower {
   private watcher: { close(): Promise<void> } | undefined;
   private stopped = false;
   private readonly conn: StoreConnection;
+  /** The newest version the store held at the last successful poll. */
+  private storeVersion: number | undefined;
+  private contacted = false;
   private readonly up?: Gauge;
   private readonly errors?: Counter;
   private readonly switches?: Counter;
@@ -88,10 +91,19 @@ export class PublicationFollower {
     return { ...this.conn };
   }
 
-  /** Why serving is degraded because of the store (undefined: it is not). */
-  problem(servedVersion: number | undefined): string | undefined {
-    if (this.conn.reachable) return undefined;
-    const serving = servedVersion === undefined ? 'nothing to serve yet' : `serving version ${servedVersion} from memory`;
+  /**
+   * Why serving is degraded because of the store (undefined: it is not). `source`: where the
+   * served version came from ('memory', or 'the local copy' when it was loaded at start).
+   */
+  problem(servedVersion: number | undefined, source = 'memory'): string | undefined {
+    if (this.conn.reachable) {
+      // Versions never move backwards (a store restored from an older backup, or emptied, would
+      // otherwise un-revoke certificates: revocation is final, CPS 4.9): say so instead.
+      if (servedVersion === undefined || !this.contacted || (this.storeVersion ?? 0) >= servedVersion) return undefined;
+      const holds = this.storeVersion === undefined ? 'holds no publication' : `holds version ${this.storeVersion} only`;
+      return `the online store ${this.store.location} ${holds}, older than version ${servedVersion} served from ${source}; not going back: import version ${servedVersion} or a newer one`;
+    }
+    const serving = servedVersion === undefined ? 'nothing to serve yet' : `serving version ${servedVersion} from ${source}`;
     return `the online store ${this.store.location} is unreachable since ${this.conn.unreachableSince} (${this.conn.lastError}); ${serving}`;
   }
 
@@ -173,6 +185,8 @@ export class PublicationFollower {
   private attempt(): Awaitable<boolean> {
     try {
       const r = then(this.store.latestVersion(), (latest) => {
+        this.storeVersion = latest;
+        this.contacted = true;
         if (!this.target.wants(latest)) return false;
         return then(this.store.latest(), (row) => row ? then(this.store.trustAnchors(), (anchors) => this.target.adopt(row, anchors)) : false);
       });

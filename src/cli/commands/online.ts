@@ -7,6 +7,7 @@ import { CaError } from '../../errors.ts';
 import { readDerOrPem } from '../../pki/pem.ts';
 import { verifyAccessLogChain } from '../../server/access-log.ts';
 import { runServer } from '../../server/cluster.ts';
+import { PublicationCache } from '../../server/publication-cache.ts';
 import type { ServingStore } from '../../server/online-store.ts';
 import type { ResponderConfig } from '../../server/responders.ts';
 import { openServingStore, parseStoreLocation } from '../../server/store-location.ts';
@@ -66,10 +67,21 @@ async function importOne(store: ServingStore, file: string, trust: Buffer[]) {
   };
 }
 
+/** The version of the local copy in `dir` (undefined: none); a damaged one is refused, saying why the store could not serve either. */
+function localCopyVersion(dir: string, storeProblem: string | undefined): number | undefined {
+  try {
+    return new PublicationCache(dir).peekVersion();
+  } catch (e) {
+    if (!(e instanceof CaError)) throw e;
+    if (!storeProblem) return undefined; // the store serves; the server logs the damaged copy and replaces it
+    throw new CaError(e.code, `${e.message}, and ${storeProblem}: nothing to serve`, { cause: e });
+  }
+}
+
 interface ServeOptions {
   store?: string; import?: string; trust: string[]; host: string; port: number; httpsPort: number; tlsCert?: string; tlsKey?: string;
   responderCert: string[]; responderKey: string[]; responderKeyPassphrase: string[]; workers: number; logDir?: string; pollMs: number; logLevel: string;
-  name?: string; heartbeatMs: number;
+  name?: string; heartbeatMs: number; cacheDir?: string;
 }
 
 export function onlineCommands(program: Command): void {
@@ -93,6 +105,7 @@ export function onlineCommands(program: Command): void {
     .option('--name <name>', 'this responder\'s name in `online status`, events, access-log chains and metric labels (default HOST:PORT)')
     .option('--heartbeat-ms <n>', 'how often this responder records that it is alive in the store', wholeNumber('--heartbeat-ms'), 5000)
     .option('--log-level <level>', 'pino log level (logs go to stderr)', 'info')
+    .option('--cache-dir <dir>', 'with PostgreSQL: folder of the local copy of the last publication served, used when the store is unreachable at start (default: last-publication in --log-dir)')
     .action(async function (this: Command, o: ServeOptions) {
       const spec = storeSpec(this, o.store);
       if (o.responderCert.length !== o.responderKey.length) usage('give one --responder-key for each --responder-cert');
@@ -102,6 +115,8 @@ export function onlineCommands(program: Command): void {
       if (o.workers < 1) usage('--workers must be at least 1');
       const path = sqlitePath(spec);
       const logDir = o.logDir ?? (path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('--log-dir is needed with a PostgreSQL store (each responder keeps its own segments)'));
+      if (o.cacheDir && path) usage('--cache-dir is for a PostgreSQL store (a SQLite store is a local file already)');
+      const cacheDir = path ? undefined : resolve(o.cacheDir ?? join(logDir, 'last-publication'));
       const name = o.name ?? `${hostname()}:${o.port}`;
       const responders: ResponderConfig[] = o.responderCert.map((cert, i) => {
         const pass = o.responderKeyPassphrase[o.responderKeyPassphrase.length === 1 ? 0 : i];
@@ -115,6 +130,8 @@ export function onlineCommands(program: Command): void {
       const tls = o.tlsCert ? { cert: readInput(o.tlsCert, 'TLS certificate'), key: readInput(o.tlsKey!, 'TLS key'), port: o.httpsPort } : undefined;
 
       let version: number | undefined;
+      /** Set when the local copy is served at start: why. */
+      let fromCopy: string | undefined;
       if (cluster.isPrimary) {
         // Also runs the PostgreSQL migrations once, before the workers start.
         version = await withStore(spec, async (store) => {
@@ -128,13 +145,26 @@ export function onlineCommands(program: Command): void {
             }
           }
           return store.latestVersion();
-        }, name);
+        }, name).catch((e: unknown) => {
+          // CPS 2.1 (24x7): a responder restarted while PostgreSQL is away serves its verified local copy.
+          if (!cacheDir || o.import || !(e instanceof CaError) || e.code !== 'STORE_UNAVAILABLE') throw e;
+          fromCopy = e.message;
+          return undefined;
+        });
+        if (cacheDir) {
+          const held = localCopyVersion(cacheDir, fromCopy);
+          if (fromCopy && held === undefined) throw new CaError('STORE_UNAVAILABLE', `${fromCopy}; and there is no local copy of a publication in ${cacheDir} to serve meanwhile`);
+          if (held !== undefined && (version === undefined || held > version)) {
+            version = held;
+            fromCopy ??= `the online store holds only older versions`;
+          }
+        }
         if (version === undefined) throw new CaError('NOTHING_TO_SERVE', `the online store ${parseStoreLocation(spec).display} holds no publication: import one with --import FILE --trust ROOT.pem`);
       }
 
       await runServer(
         {
-          store: spec, name, host: o.host, port: o.port, tls, responders, logDir, pollMs: o.pollMs, heartbeatMs: o.heartbeatMs, logLevel: o.logLevel, logStream: process.stderr, workers: o.workers,
+          store: spec, cacheDir, name, host: o.host, port: o.port, tls, responders, logDir, pollMs: o.pollMs, heartbeatMs: o.heartbeatMs, logLevel: o.logLevel, logStream: process.stderr, workers: o.workers,
           // Metric series carry the responder label when it was named or the store is shared.
           labelMetrics: o.name !== undefined || path === undefined,
         },
@@ -143,7 +173,7 @@ export function onlineCommands(program: Command): void {
             `Repository  ${l.httpUrl}/`,
             `OCSP        ${l.httpUrl}/ocsp`,
             ...(l.httpsUrl ? [`Repository  ${l.httpsUrl}/ (HTTPS)`, `OCSP        ${l.httpsUrl}/ocsp (HTTPS)`] : []),
-            `Serving publication version ${version} from ${parseStoreLocation(spec).display} as responder ${name} with ${l.workers} worker(s); OCSP access log in ${logDir}`,
+            `Serving publication version ${version} from ${fromCopy ? `the local copy in ${cacheDir} (${fromCopy}; following the store once it can)` : parseStoreLocation(spec).display} as responder ${name} with ${l.workers} worker(s); OCSP access log in ${logDir}`,
           ].join('\n'));
         },
       );
