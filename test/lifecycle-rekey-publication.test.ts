@@ -196,6 +196,30 @@ describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both
     }
   });
 
+  it('a delegated responder (certified by the new key) signs live only for CertIDs naming the new key; the old key\'s are pre-signed or unauthorized', async () => {
+    openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', f('responder.key')]);
+    openssl(['req', '-new', '-key', f('responder.key'), '-subj', `/C=JP/O=Example/CN=${CA} OCSP Responder`, '-out', f('responder.csr')]);
+    const resp = await issueCertificate(inst, { ...people, caName: CA, profile: 'ocsp', csr: readFileSync(f('responder.csr')), validityDays: 30 });
+    const live = await startServer({ store: server.store, port: 0, pollMs: 100_000, responders: [{ certificate: Buffer.from(resp.certificatePem), key: readFileSync(f('responder.key')), source: f('responder.key') }] });
+    try {
+      const ask = (issuer: string, target: string[], anchor: string) => runAsync('openssl', ['ocsp', '-issuer', issuer, ...target, '-url', `${live.httpUrl}/ocsp`, '-CAfile', anchor, '-resp_text']);
+      // The new key's sub, with a nonce: signed live by the delegate, nonce echoed.
+      const fresh = await ask(f('new-root.pem'), ['-cert', subs.new.pem], f('new-root.pem'));
+      assert.match(fresh.stdout + fresh.stderr, /Response verify OK/);
+      assert.match(fresh.stdout, /OCSP Nonce/);
+      assert.match(fresh.stdout + fresh.stderr, /sub-new\.pem: good/);
+      // The old key's sub, with a nonce: the retired key's pre-signed answer (no nonce), which verifies.
+      const old = await ask(f(`${CA}.pem`), ['-cert', subs.old.pem], f(`${CA}.pem`));
+      assert.match(old.stdout + old.stderr, /Response verify OK/);
+      assert.match(old.stdout + old.stderr, /sub-old\.pem: revoked/);
+      // A serial the old key never issued: unauthorized, not an answer signed by a responder the old key never certified.
+      const unissued = await ask(f(`${CA}.pem`), ['-serial', '0x0badbeef'], f(`${CA}.pem`));
+      assert.match(unissued.stdout + unissued.stderr, /Responder Error: unauthorized/);
+    } finally {
+      await live.close();
+    }
+  });
+
   it('destroying the CA key destroys the retired key too, under the same quorum; neither signs afterwards', async () => {
     const r = await destroyKeyCeremony(inst, { ...people, caName: CA, reason: 'test: end of the CA' });
     assert.equal(r.keyId, getCa(inst, CA).keyId);

@@ -120,7 +120,10 @@ function situation(state: ServingState, req: ParsedOcspRequest, now: Date) {
   const ca = cas[0];
   const oneCa = ca !== undefined && cas.every((c) => c === ca);
   const responder = oneCa ? state.responders.get(ca.name) : undefined;
-  const usable = responder && now >= responder.cert.notBefore && now <= responder.cert.notAfter ? responder : undefined;
+  // The delegated responder is certified by the CA's current key; a CertID naming an earlier
+  // key of a re-keyed CA (issuerKeyHash) must be answered by that key, so only pre-signed.
+  const namesCurrentKey = (id: ParsedOcspRequest['certIds'][number]) => id.issuerKeyHash.equals(ca!.hashes[id.hashAlgorithm as 'sha1' | 'sha256'].issuerKeyHash);
+  const usable = responder && now >= responder.cert.notBefore && now <= responder.cert.notAfter && req.certIds.every(namesCurrentKey) ? responder : undefined;
   return { pub, cas, ca, usable };
 }
 
@@ -161,7 +164,7 @@ export function answerOcspRequest(state: ServingState | undefined, der: Uint8Arr
   }
   if (cas.some((c) => c === undefined)) return errorAnswer('unauthorized', { ...base, reason: 'issuer is not a published CA' });
   if (req.certIds.length > 1) return errorAnswer('malformedRequest', { ...base, ca: ca!.name, reason: 'several CertIDs that no one response answers (RFC 5019 2.1.1)' });
-  return errorAnswer('unauthorized', { ...base, ca: ca!.name, reason: 'no pre-signed response and no delegated responder' });
+  return errorAnswer('unauthorized', { ...base, ca: ca!.name, reason: usable === undefined && state.responders.has(ca!.name) ? 'no pre-signed response from the earlier key named in the CertID' : 'no pre-signed response and no delegated responder' });
 }
 
 /**
