@@ -23,17 +23,9 @@ import { fixedClock } from '../src/clock.ts';
 import { CaError } from '../src/errors.ts';
 import { openDatabase } from '../src/store/db.ts';
 import { evidenceInstallation, auditPassphrases } from './audit-fixtures.ts';
-import { openssl, tempDir } from './helpers.ts';
+import { openssl, rejectsWith, tempDir } from './helpers.ts';
 
 const passphrases = auditPassphrases;
-
-const rejectsWith = async (code: string, fn: () => Promise<unknown>, message?: RegExp) =>
-  assert.rejects(fn, (e: unknown) => {
-    assert.ok(e instanceof CaError, String(e));
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
 
 const throwsWith = (code: string, fn: () => unknown, message?: RegExp) =>
   assert.throws(fn, (e: unknown) => {

@@ -1,4 +1,5 @@
 /** Shared test fixtures: temp folders, installations with demo people, and the OpenSSL CLI. */
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import type { PassphraseSource } from '../src/ca/participants.ts';
 import { runRootCeremony, type RootCeremonyResult } from '../src/ca/root-ceremony.ts';
 import type { Clock } from '../src/clock.ts';
 import { parseRootCeremony } from '../src/config/ceremony.ts';
+import { CaError } from '../src/errors.ts';
 
 export const REPO = resolve(import.meta.dirname, '..');
 export const REFERENCE_ROOTS = resolve(REPO, '../shared/reference/secom-roots');
@@ -82,3 +84,12 @@ export function openssl(args: string[], options: { cwd?: string; input?: string 
 export function rootca(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): CommandResult {
   return run(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), ...args], { ...options, env: { ...process.env, ...options.env } });
 }
+
+/** Asserts that `fn` is refused with a CaError of `code` (and a message matching `message`). */
+export const rejectsWith = (code: string, fn: () => Promise<unknown>, message?: RegExp): Promise<void> =>
+  assert.rejects(fn, (e: unknown) => {
+    assert.ok(e instanceof CaError, String(e));
+    assert.equal(e.code, code, e.message);
+    if (message) assert.match(e.message, message);
+    return true;
+  });

@@ -10,15 +10,7 @@ import { describe, it } from 'node:test';
 import { destroyKeyCeremony } from '../src/ca/key-destruction.ts';
 import { openInstallation } from '../src/ca/installation.ts';
 import { issueCrl } from '../src/ca/status-ceremonies.ts';
-import { CaError } from '../src/errors.ts';
-import { allPassphrases, installationWithPeople, passphraseMap, rootca, runShippedCeremony, tempDir } from './helpers.ts';
-
-const rejectsWith = (code: string, fn: () => Promise<unknown>) =>
-  assert.rejects(fn, (e: unknown) => {
-    assert.ok(e instanceof CaError, String(e));
-    assert.equal(e.code, code, e.message);
-    return true;
-  });
+import { allPassphrases, installationWithPeople, passphraseMap, rejectsWith, rootca, runShippedCeremony, tempDir } from './helpers.ts';
 
 const keyState = (inst: ReturnType<typeof installationWithPeople>, keyId: string) => ({
   key: inst.db.prepare('SELECT status, wrapped_private_key IS NOT NULL AS wrapped, destroy_reason FROM ca_keys WHERE key_id = ?').get(keyId) as { status: string; wrapped: number; destroy_reason: string | null },

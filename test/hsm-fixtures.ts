@@ -4,7 +4,6 @@
  * tokens set up through `initToken` with alice, bob and carol holding PIN shares 2-of-3, and
  * the shipped ceremony files turned to `store: pkcs11`.
  */
-import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pinContext, getTokenRecord, pinShares } from '../src/ca/hsm-tokens.ts';
@@ -14,7 +13,6 @@ import { runRootCeremony, type RootCeremonyResult } from '../src/ca/root-ceremon
 import { initToken } from '../src/ca/token-setup.ts';
 import { parseRootCeremony } from '../src/config/ceremony.ts';
 import { unlockCredential } from '../src/keys/credential.ts';
-import { CaError } from '../src/errors.ts';
 import { recoverFromCustodians } from '../src/keys/pkcs11-shares.ts';
 import { allPassphrases, passphraseMap, PEOPLE, REPO, run } from './helpers.ts';
 
@@ -71,11 +69,4 @@ export function pkcs11Tool(args: string[]) {
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
-/** Asserts `fn` rejects with a CaError of `code` (and a message matching `message`). */
-export const rejectsWith = (code: string, fn: () => Promise<unknown>, message?: RegExp) =>
-  assert.rejects(fn, (e: unknown) => {
-    assert.ok(e instanceof CaError, String(e));
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
+export { rejectsWith } from './helpers.ts';

@@ -11,14 +11,11 @@ import { getCa } from '../src/ca/cas.ts';
 import type { Installation } from '../src/ca/installation.ts';
 import { rekeyCa } from '../src/ca/rekey.ts';
 import { renewCa } from '../src/ca/renewal.ts';
-import { allPassphrases, installationWithPeople, passphraseMap, rootca, runShippedCeremony, tempDir } from './helpers.ts';
+import { allPassphrases, installationWithPeople, passphraseMap, rejectsWith, rootca, runShippedCeremony, tempDir } from './helpers.ts';
 
 const CA = 'ecc-rootca1';
 
 /** Rejects with a CaError of this code (and message). */
-const rejectsWith = (code: string, fn: () => Promise<unknown>, message?: RegExp) =>
-  assert.rejects(fn, { name: 'CaError', code, ...(message ? { message } : {}) });
-
 describe('renew and rekey refusals: audited, no partial state', () => {
   const dir = tempDir('rootca-changeover-refusals-');
   let inst: Installation;

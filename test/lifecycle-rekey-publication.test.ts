@@ -25,23 +25,13 @@ import { publish } from '../src/ca/publication.ts';
 import { rekeyCa, type RekeyResult } from '../src/ca/rekey.ts';
 import { revokeCertificate } from '../src/ca/revocation.ts';
 import { issueCrl, presignOcsp } from '../src/ca/status-ceremonies.ts';
-import { CaError } from '../src/errors.ts';
 import { startServer, type RunningServer } from '../src/server/app.ts';
 import { openOnlineStore } from '../src/server/online-store.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, rejectsWith, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
 import { passphraseEnv } from './lifecycle-end-fixtures.ts';
 import { runAsync } from './online-fixtures.ts';
 
 const CA = 'ecc-rootca1';
-
-async function rejectsWith(code: string, fn: () => Promise<unknown>, message?: RegExp): Promise<void> {
-  await assert.rejects(fn, (e: unknown) => {
-    assert.ok(e instanceof CaError, String(e));
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both roots, key destruction', () => {
   const dir = tempDir('rootca-rekey-pub-');

@@ -21,15 +21,7 @@ import { verifyTranscript } from '../src/ca/transcript.ts';
 import { fixedClock } from '../src/clock.ts';
 import { parseRootCeremony } from '../src/config/ceremony.ts';
 import { CaError } from '../src/errors.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, REPO, rootca, runShippedCeremony, tempDir } from './helpers.ts';
-
-const rejectsWith = async (code: string, fn: () => Promise<unknown>, message?: RegExp) =>
-  assert.rejects(fn, (e: unknown) => {
-    assert.ok(e instanceof CaError, String(e));
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, rejectsWith, REPO, rootca, runShippedCeremony, tempDir } from './helpers.ts';
 
 function csr(dir: string, name: string, subject: string): Buffer {
   openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.csr`), '-subj', subject]);

@@ -11,21 +11,12 @@ import { issueCertificate } from '../src/ca/issuance.ts';
 import { publish } from '../src/ca/publication.ts';
 import { revokeCertificate, type RevokeParams } from '../src/ca/revocation.ts';
 import { issueCrl, presignOcsp } from '../src/ca/status-ceremonies.ts';
-import { CaError } from '../src/errors.ts';
 import { parseCrl } from '../src/pki/crl.ts';
 import { derToPem } from '../src/pki/pem.ts';
 import { PUBLICATION_FORMAT, type Manifest, type PublicationFile } from '../src/publish/format.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, run, runShippedCeremony, tempDir } from './helpers.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, rejectsWith, run, runShippedCeremony, tempDir } from './helpers.ts';
 
 const ROOTS = ['rootca1', 'rootca2', 'rootca3', 'ecc-rootca1'];
-
-const rejectsWith = (code: string, fn: () => Promise<unknown>, message?: RegExp) =>
-  assert.rejects(fn, (e: unknown) => {
-    assert.ok(e instanceof CaError, String(e));
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
 
 describe('R-4 revocation, CRLs and OCSP for the four roots', () => {
   const dir = tempDir();
