@@ -18,6 +18,7 @@ import { pemToDer } from '../src/pki/pem.ts';
 import { writePublication, type PublicationInput } from '../src/publish/write.ts';
 import { certificateInfo, type CertificateInfo } from '../src/publish/verify.ts';
 import { openssl, tempDir } from './helpers.ts';
+import { OPENSSL_CA_CNF } from './openssl-runner.ts';
 
 export interface TestRoot {
   name: string;
@@ -52,17 +53,6 @@ export interface PublicationOptions {
   ocspValidityMs?: number;
 }
 
-const CA_CNF = `[req]
-distinguished_name = dn
-x509_extensions = v3_ca
-prompt = no
-[dn]
-CN = unused
-[v3_ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-`;
 const SUBCA_EXT = `basicConstraints = critical,CA:TRUE,pathlen:0
 keyUsage = critical,keyCertSign,cRLSign
 authorityKeyIdentifier = keyid
@@ -92,7 +82,7 @@ export class OnlineFixture {
 
   constructor() {
     this.dir = tempDir('rootca-online-');
-    writeFileSync(this.path('ca.cnf'), CA_CNF);
+    writeFileSync(this.path('ca.cnf'), OPENSSL_CA_CNF);
     writeFileSync(this.path('subca.ext'), SUBCA_EXT);
     writeFileSync(this.path('responder.ext'), RESPONDER_EXT);
     this.rsa = this.makeRoot('rsaroot', ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], 'sha256WithRSAEncryption', 'Example RSA Root');

@@ -5,7 +5,7 @@
  * -crl_check` judge the result.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,20 +31,10 @@ import {
 } from './crl.ts';
 import { keyIdentifierFromSpki } from './extensions.ts';
 import { derToPem, pemToDer } from './pem.ts';
+import { OPENSSL_CA_CNF, opensslRunner } from '../../test/openssl-runner.ts';
 
 let dir: string;
-
-function openssl(...args: string[]): string {
-  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} exited ${r.status}:\n${r.stderr}${r.stdout}`);
-  return r.stdout + r.stderr;
-}
-
-/** Runs openssl and returns status and combined output without throwing. */
-function opensslResult(...args: string[]): { status: number; out: string } {
-  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  return { status: r.status ?? -1, out: r.stdout + r.stderr };
-}
+const { result: opensslResult, run: openssl } = opensslRunner(() => dir);
 
 interface TestCa {
   name: string;
@@ -59,17 +49,6 @@ interface TestCa {
   goodLeaf: string;
 }
 
-const CA_CNF = `[req]
-distinguished_name = dn
-x509_extensions = v3_ca
-prompt = no
-[dn]
-CN = unused
-[v3_ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-`;
 const LEAF_EXT = `basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
 authorityKeyIdentifier = keyid
@@ -150,7 +129,7 @@ function write(file: string, data: Buffer | string): string {
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'rootca-crl-'));
-  writeFileSync(join(dir, 'ca.cnf'), CA_CNF);
+  writeFileSync(join(dir, 'ca.cnf'), OPENSSL_CA_CNF);
   writeFileSync(join(dir, 'leaf.ext'), LEAF_EXT);
   rsaCa = makeCa('rsa', ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], 'sha256WithRSAEncryption', '/C=JP/O=Example Trust/CN=Example RSA Root');
   ecCa = makeCa('ec', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384'], 'ecdsa-with-SHA384', '/C=JP/O=Example Trust/CN=Example ECC Root');

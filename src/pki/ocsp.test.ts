@@ -4,7 +4,6 @@
  * verifies the responses it builds (signed here with node:crypto, as a Signer would).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash, createPrivateKey, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,31 +37,11 @@ import {
   type TbsResponseDataParams,
 } from './ocsp.ts';
 import { pemToDer, readDerChildren, readDerElement } from './pem.ts';
+import { OPENSSL_CA_CNF, opensslRunner } from '../../test/openssl-runner.ts';
 
 let dir: string;
+const { result: opensslResult, run: openssl } = opensslRunner(() => dir);
 
-function opensslResult(...args: string[]): { status: number; stdout: string; stderr: string; out: string } {
-  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, out: r.stdout + r.stderr };
-}
-
-function openssl(...args: string[]): string {
-  const r = opensslResult(...args);
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} exited ${r.status}:\n${r.out}`);
-  return r.out;
-}
-
-const CA_CNF = `[req]
-distinguished_name = dn
-x509_extensions = v3_ca
-prompt = no
-[dn]
-CN = unused
-[v3_ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-`;
 const LEAF_EXT = `basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
 authorityKeyIdentifier = keyid
@@ -123,7 +102,7 @@ const LEAF2_SERIAL = '1234567890abcdef';
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'rootca-ocsp-'));
-  writeFileSync(join(dir, 'ca.cnf'), CA_CNF);
+  writeFileSync(join(dir, 'ca.cnf'), OPENSSL_CA_CNF);
   writeFileSync(join(dir, 'leaf.ext'), LEAF_EXT);
   writeFileSync(join(dir, 'responder.ext'), RESPONDER_EXT);
   writeFileSync(join(dir, 'responder-noeku.ext'), LEAF_EXT);

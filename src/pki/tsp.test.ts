@@ -5,7 +5,6 @@
  * responses it builds (signed here with node:crypto, as a one-shot Signer would).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,31 +34,11 @@ import {
   type PkiFailureInfo,
   type TspHashAlgorithm,
 } from './tsp.ts';
+import { OPENSSL_CA_CNF, opensslRunner } from '../../test/openssl-runner.ts';
 
 let dir: string;
+const { result: opensslResult, run: openssl } = opensslRunner(() => dir);
 
-function opensslResult(...args: string[]): { status: number; out: string } {
-  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  return { status: r.status ?? -1, out: r.stdout + r.stderr };
-}
-
-function openssl(...args: string[]): string {
-  const r = opensslResult(...args);
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} exited ${r.status}:\n${r.out}`);
-  return r.out;
-}
-
-const ROOT_CNF = `[req]
-distinguished_name = dn
-x509_extensions = v3_ca
-prompt = no
-[dn]
-CN = unused
-[v3_ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-`;
 /** RFC 3161 2.3: "The corresponding certificate MUST contain only one instance of the extended key usage field extension ... with KeyPurposeID having value id-kp-timeStamping. This extension MUST be critical." */
 const TSA_EXT = `basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
@@ -158,7 +137,7 @@ function expectCaError(fn: () => unknown, code: string): CaError {
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'rootca-tsp-'));
-  writeFileSync(join(dir, 'root.cnf'), ROOT_CNF);
+  writeFileSync(join(dir, 'root.cnf'), OPENSSL_CA_CNF);
   writeFileSync(join(dir, 'tsa.ext'), TSA_EXT);
   writeFileSync(join(dir, 'data.txt'), DATA);
   writeFileSync(join(dir, 'other.txt'), 'some other record\n');

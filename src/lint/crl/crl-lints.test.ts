@@ -4,7 +4,6 @@
  * re-signed with the CA key, and must be caught by the named lint.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,26 +44,11 @@ import { pemToDer, readDerElement } from '../../pki/pem.ts';
 import type { LintFinding } from '../types.ts';
 import { ALL_CRL_LINTS, assertNoCrlLintErrors, lintCrl } from './index.ts';
 import type { CrlLintContext } from './types.ts';
+import { OPENSSL_CA_CNF, opensslRunner } from '../../../test/openssl-runner.ts';
 
 let dir: string;
+const { run: openssl } = opensslRunner(() => dir);
 
-function openssl(...args: string[]): string {
-  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} exited ${r.status}:\n${r.stderr}${r.stdout}`);
-  return r.stdout + r.stderr;
-}
-
-const CA_CNF = `[req]
-distinguished_name = dn
-x509_extensions = v3_ca
-prompt = no
-[dn]
-CN = unused
-[v3_ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-`;
 
 interface TestCa {
   name: string;
@@ -86,7 +70,7 @@ let ec: TestCa;
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'rootca-crl-lint-'));
-  writeFileSync(join(dir, 'ca.cnf'), CA_CNF);
+  writeFileSync(join(dir, 'ca.cnf'), OPENSSL_CA_CNF);
   rsa = makeCa('rsa', ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], 'sha256WithRSAEncryption');
   ec = makeCa('ec', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384'], 'ecdsa-with-SHA384');
 });
