@@ -18,7 +18,7 @@ import { pemToDer } from '../src/pki/pem.ts';
 import { writePublication, type PublicationInput } from '../src/publish/write.ts';
 import { certificateInfo, type CertificateInfo } from '../src/publish/verify.ts';
 import { openssl, tempDir } from './helpers.ts';
-import { OPENSSL_CA_CNF } from './openssl-runner.ts';
+import { OPENSSL_CA_CNF, OPENSSL_RESPONDER_EXT } from './openssl-runner.ts';
 
 export interface TestRoot {
   name: string;
@@ -58,13 +58,6 @@ keyUsage = critical,keyCertSign,cRLSign
 authorityKeyIdentifier = keyid
 subjectKeyIdentifier = hash
 `;
-const RESPONDER_EXT = `basicConstraints = CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = OCSPSigning
-noCheck = ignored
-authorityKeyIdentifier = keyid
-subjectKeyIdentifier = hash
-`;
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -84,7 +77,7 @@ export class OnlineFixture {
     this.dir = tempDir('rootca-online-');
     writeFileSync(this.path('ca.cnf'), OPENSSL_CA_CNF);
     writeFileSync(this.path('subca.ext'), SUBCA_EXT);
-    writeFileSync(this.path('responder.ext'), RESPONDER_EXT);
+    writeFileSync(this.path('responder.ext'), OPENSSL_RESPONDER_EXT);
     this.rsa = this.makeRoot('rsaroot', ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], 'sha256WithRSAEncryption', 'Example RSA Root');
     this.ec = this.makeRoot('ecroot', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384'], 'ecdsa-with-SHA384', 'Example ECC Root');
     this.stranger = this.makeRoot('stranger', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'], 'ecdsa-with-SHA256', 'Example RSA Root');

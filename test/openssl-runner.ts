@@ -17,6 +17,15 @@ keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
 `;
 
+/** A delegated OCSP responder (R-3.3): id-kp-OCSPSigning and id-pkix-ocsp-nocheck. */
+export const OPENSSL_RESPONDER_EXT = `basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = OCSPSigning
+noCheck = ignored
+authorityKeyIdentifier = keyid
+subjectKeyIdentifier = hash
+`;
+
 export interface OpensslResult { status: number; stdout: string; stderr: string; out: string }
 
 /** Runs `openssl` in the folder `cwd()` gives (read at each call: tests set it in `before`). */

@@ -37,21 +37,13 @@ import {
   type TbsResponseDataParams,
 } from './ocsp.ts';
 import { pemToDer, readDerChildren, readDerElement } from './pem.ts';
-import { OPENSSL_CA_CNF, opensslRunner } from '../../test/openssl-runner.ts';
+import { OPENSSL_CA_CNF, OPENSSL_RESPONDER_EXT, opensslRunner } from '../../test/openssl-runner.ts';
 
 let dir: string;
 const { result: opensslResult, run: openssl } = opensslRunner(() => dir);
 
 const LEAF_EXT = `basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
-authorityKeyIdentifier = keyid
-subjectKeyIdentifier = hash
-`;
-/** R-3.3 delegated responder: id-kp-OCSPSigning and id-pkix-ocsp-nocheck. */
-const RESPONDER_EXT = `basicConstraints = CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = OCSPSigning
-noCheck = ignored
 authorityKeyIdentifier = keyid
 subjectKeyIdentifier = hash
 `;
@@ -104,7 +96,7 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'rootca-ocsp-'));
   writeFileSync(join(dir, 'ca.cnf'), OPENSSL_CA_CNF);
   writeFileSync(join(dir, 'leaf.ext'), LEAF_EXT);
-  writeFileSync(join(dir, 'responder.ext'), RESPONDER_EXT);
+  writeFileSync(join(dir, 'responder.ext'), OPENSSL_RESPONDER_EXT);
   writeFileSync(join(dir, 'responder-noeku.ext'), LEAF_EXT);
   rsaCa = makeCa('rsa', ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], 'sha256WithRSAEncryption');
   ecCa = makeCa('ec', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384'], 'ecdsa-with-SHA384');
