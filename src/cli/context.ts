@@ -1,7 +1,11 @@
-/** What every command shares: the installation it works on, printing, and option parsing. */
+/**
+ * What every command shares: the installation it works on, printing, and option parsing.
+ * Loaded by every command's definition, so it imports no use case at load time (start-up).
+ */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { defaultHome, openInstallation, type Installation } from '../ca/installation.ts';
+import type { Installation } from '../ca/installation.ts';
 import type { PassphraseSource } from '../ca/participants.ts';
 import { UsageError } from '../errors.ts';
 import { cliPassphraseSource, parseCredentialOptions } from './passphrases.ts';
@@ -10,9 +14,11 @@ interface GlobalOptions { home?: string; json?: boolean }
 
 const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
 
-export const homeOf = (cmd: Command): string => globals(cmd).home ?? defaultHome();
+/** --home, else $ROOTCA_HOME, else ./rootca-data (as `defaultHome()` in ca/installation.ts). */
+export const homeOf = (cmd: Command): string => globals(cmd).home ?? resolve(process.env.ROOTCA_HOME ?? 'rootca-data');
 
 export async function withInstallation<T>(cmd: Command, fn: (inst: Installation) => Promise<T> | T): Promise<T> {
+  const { openInstallation } = await import('../ca/installation.ts');
   const inst = openInstallation(homeOf(cmd));
   try {
     return await fn(inst);
@@ -52,4 +58,11 @@ export function wholeNumber(flag: string) {
 
 export function usage(message: string): never {
   throw new UsageError(message);
+}
+
+/** An ISO 8601 time given for `flag`, or undefined when the option was not given. */
+export function isoTime(flag: string, v: string | undefined): Date | undefined {
+  if (v === undefined) return undefined;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? usage(`${flag} ${v} is not an ISO 8601 time`) : d;
 }

@@ -1,47 +1,58 @@
 /**
  * The `rootca` command (CONVENTIONS 9): each command parses, calls one use case, prints.
  * Exit codes: 0 ok, 1 refused or failed, 2 usage. `--json` prints machine-readable results.
+ *
+ * Start-up (issue 18): only the command being run is loaded; `rootca --help` lists the
+ * others from command-index.ts without loading them.
  */
 import { Command, CommanderError } from 'commander';
 import { CaError, UsageError } from '../errors.ts';
-import { applicationCommands } from './commands/application.ts';
-import { archiveCommands } from './commands/archive.ts';
-import { auditCommands } from './commands/audit.ts';
-import { caCommands } from './commands/ca.ts';
-import { docCommands } from './commands/doc.ts';
-import { policyCommands } from './commands/policy.ts';
-import { keyCommands } from './commands/key.ts';
-import { lifecycleCommands } from './commands/lifecycle.ts';
-import { lifecycleEndCommands } from './commands/lifecycle-end.ts';
-import { onlineCommands } from './commands/online.ts';
-import { operatorCommands } from './commands/operator.ts';
-import { statusCommands } from './commands/status.ts';
+import { COMMANDS, GROUPS, type CommandEntry } from './command-index.ts';
 
-export function buildProgram(): Command {
+export interface ProgramOptions {
+  /** The package version `--version` prints. */
+  version: string;
+  /** Which top-level commands to load in full: the one named in argv, or all (docs, completion). */
+  load: 'all' | readonly string[];
+}
+
+/** The root command with global options; every top-level command named, the loaded ones defined. */
+export async function buildProgram(o: ProgramOptions): Promise<Command> {
   const program = new Command('rootca')
     .description('Offline root CA: key ceremonies with M-of-N custody, issuance, people and procedure, audit')
+    .version(o.version, '-V, --version', 'print the version of rootca')
     .option('--home <dir>', 'installation home (default: $ROOTCA_HOME or ./rootca-data)')
     .option('--json', 'print results as JSON')
     .showHelpAfterError()
     .exitOverride();
-  caCommands(program);
-  lifecycleCommands(program);
-  lifecycleEndCommands(program);
-  operatorCommands(program);
-  applicationCommands(program);
-  statusCommands(program);
-  auditCommands(program);
-  archiveCommands(program);
-  onlineCommands(program);
-  docCommands(program);
-  policyCommands(program);
-  keyCommands(program);
+  const entries = COMMANDS.filter((e) => o.load === 'all' || o.load.includes(e.name));
+  const modules = new Map(await Promise.all(entries.map(async (e) => [e.name, await e.load()] as const)));
+  for (const entry of COMMANDS) {
+    const cmd = program.command(entry.name).description(entry.summary).helpGroup(GROUPS[entry.group]);
+    modules.get(entry.name)?.define(cmd);
+  }
+  // The list of commands shows names only: loaded and unloaded ones look alike.
+  program.configureHelp({ subcommandTerm: (cmd) => cmd.name() });
+  program.commandsGroup(GROUPS.shell).helpCommand('help [command]', 'show help for a command');
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+/** The top-level command argv runs (`rootca [--home DIR] [--json] NAME …`, or `rootca help NAME`). */
+export function commandNamed(argv: readonly string[]): CommandEntry | undefined {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--home') i++;
+    else if (!a.startsWith('-')) words.push(a);
+  }
+  const name = words[0] === 'help' ? words[1] : words[0];
+  return COMMANDS.find((e) => e.name === name);
+}
+
+export async function main(argv: string[], version: string): Promise<number> {
   try {
+    const named = commandNamed(argv);
+    const program = await buildProgram({ version, load: named ? [named.name] : [] });
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {

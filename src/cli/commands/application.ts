@@ -1,7 +1,6 @@
 /** `rootca application …`: the RA workflow (R-3.5). */
 import { Command, Option } from 'commander';
-import { approveApplication, getApplication, listApplications, recordAcceptance, rejectApplication, submitApplication, type Application } from '../../ca/applications.ts';
-import { EXT_KEY_USAGES } from '../../pki/profiles.ts';
+import type { Application } from '../../ca/applications.ts';
 import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, usage, wholeNumber, withInstallation } from '../context.ts';
 
 function summary(a: Application): string {
@@ -18,9 +17,10 @@ function summary(a: Application): string {
 
 const json = (a: Application) => ({ ...a, csrDer: a.csrDer.toString('base64') });
 
-export function applicationCommands(program: Command): void {
-  const app = program.command('application').description('certificate applications: submit, approve/reject, accept (R-3.5)');
+/** The use cases, loaded when a subcommand runs. */
+const applications = () => import('../../ca/applications.ts');
 
+export function define(app: Command): void {
   app.command('submit')
     .description('receive an application (an RA officer records it)')
     .requiredOption('--by <name>', 'the Person in Charge of RA receiving it')
@@ -37,7 +37,9 @@ export function applicationCommands(program: Command): void {
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { by: string; ca: string; profile: string; csr: string; organisation: string; contact: string; validityDays?: number; pathLen?: number; eku: string[]; permitDns: string[]; excludeDns: string[]; credential: string[] }) {
       const csr = readInput(o.csr, 'CSR');
+      const { EXT_KEY_USAGES } = await import('../../pki/profiles.ts');
       const eku = o.eku.map((e) => EXT_KEY_USAGES[e] ?? (/^[0-2](\.\d+)+$/.test(e) ? e : usage(`--eku ${e}: expected one of ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`)));
+      const { submitApplication } = await applications();
       await withInstallation(this, async (inst) => {
         const a = await submitApplication(inst, {
           by: o.by, passphrases: passphrasesFrom(o.credential), caName: o.ca, profile: o.profile, csr, applicantOrganisation: o.organisation, applicantContact: o.contact,
@@ -55,6 +57,7 @@ export function applicationCommands(program: Command): void {
     .option('--notes <text>', 'what else was checked')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, id: string, o: { by: string; idDocument: string; idReference: string; notes?: string; credential: string[] }) {
+      const { approveApplication } = await applications();
       await withInstallation(this, async (inst) => {
         const a = await approveApplication(inst, { id: wholeNumber('id')(id), by: o.by, passphrases: passphrasesFrom(o.credential), identification: { documentType: o.idDocument, reference: o.idReference, notes: o.notes } });
         print(this, json(a), summary(a));
@@ -67,6 +70,7 @@ export function applicationCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, id: string, o: { by: string; reason: string; credential: string[] }) {
+      const { rejectApplication } = await applications();
       await withInstallation(this, async (inst) => {
         const a = await rejectApplication(inst, { id: wholeNumber('id')(id), by: o.by, passphrases: passphrasesFrom(o.credential), reason: o.reason });
         print(this, json(a), summary(a));
@@ -79,6 +83,7 @@ export function applicationCommands(program: Command): void {
     .option('--note <text>', 'how acceptance was given')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, id: string, o: { by: string; note?: string; credential: string[] }) {
+      const { recordAcceptance } = await applications();
       await withInstallation(this, async (inst) => {
         const a = await recordAcceptance(inst, { id: wholeNumber('id')(id), by: o.by, passphrases: passphrasesFrom(o.credential), note: o.note });
         print(this, json(a), summary(a));
@@ -86,12 +91,14 @@ export function applicationCommands(program: Command): void {
     });
 
   app.command('list').description('applications and their states').action(async function (this: Command) {
+    const { listApplications } = await applications();
     await withInstallation(this, (inst) => {
       const all = listApplications(inst);
       print(this, all.map(json), all.map((a) => `#${String(a.id).padEnd(4)} ${a.state.padEnd(10)} ${a.caName.padEnd(12)} ${a.profile.padEnd(6)} ${a.applicantOrganisation}`).join('\n') || '(no applications)');
     });
   });
   app.command('show <id>').description('one application').action(async function (this: Command, id: string) {
+    const { getApplication } = await applications();
     await withInstallation(this, (inst) => {
       const a = getApplication(inst, wholeNumber('id')(id));
       print(this, json(a), summary(a));

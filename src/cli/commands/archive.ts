@@ -1,24 +1,11 @@
-/** `rootca tsa …` and `rootca archive …`: trusted time-stamps, backups, inspection, copies and restore (R-8; CPS 5.5, 5.7). */
-import { existsSync, writeFileSync } from 'node:fs';
+/** `rootca archive backup | inspect | copy | restore`: the records archive (R-8; CPS 5.5, 5.7). */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { backupNow, copyArchive, inspectArchive, restoreInstallation, type BackupOutcome } from '../../ca/archive.ts';
-import { DATABASE_FILE, openInstallation, type Installation } from '../../ca/installation.ts';
-import { initTsa, listTsas, stampWithTsa } from '../../ca/tsa.ts';
 import type { ArchiveReport, Location } from '../../archive/inspect.ts';
-import { timeStampResponse } from '../../pki/tsp.ts';
-import { collect, CREDENTIAL_HELP, homeOf, passphrasesFrom, print, readInput, usage, wholeNumber, withInstallation } from '../context.ts';
-
-/** One line about the backup that followed a change; a failure is also written to stderr. */
-export function backupLine(b: BackupOutcome | undefined): string {
-  if (!b) return '';
-  if (!b.ok) {
-    const line = `WARNING the backup after this change FAILED (${b.error?.code}: ${b.error?.message}); the change stands. Run \`rootca archive backup\` once the cause is fixed (CPS 5.5.4)`;
-    process.stderr.write(`rootca: ${line}\n`);
-    return `  ${line}`;
-  }
-  return `  backup     ${b.set} -> ${b.locations.join(' + ')}${b.stamped ? ` (time-stamped, token ${b.tokenSerialHex})` : ` (not time-stamped: ${b.notStampedReason})`}`;
-}
+import type { Installation } from '../../ca/installation.ts';
+import { collect, CREDENTIAL_HELP, homeOf, passphrasesFrom, print, usage, wholeNumber, withInstallation } from '../context.ts';
+import { backupLine } from '../report-lines.ts';
 
 function formatReport(r: ArchiveReport): string {
   const lines: string[] = [];
@@ -43,6 +30,7 @@ function formatReport(r: ArchiveReport): string {
 /** The installation at --home when there is one (inspect and copy also work on bare folders). */
 async function withOptionalInstallation<T>(cmd: Command, fn: (inst: Installation | undefined) => Promise<T> | T): Promise<T> {
   const home = homeOf(cmd);
+  const { DATABASE_FILE, openInstallation } = await import('../../ca/installation.ts');
   if (!existsSync(join(home, DATABASE_FILE))) return fn(undefined);
   const inst = openInstallation(home);
   try {
@@ -54,66 +42,13 @@ async function withOptionalInstallation<T>(cmd: Command, fn: (inst: Installation
 
 const locationsOf = (dirs: string[]): Location[] => dirs.map((d) => ({ label: d, dir: resolve(d) }));
 
-export function archiveCommands(program: Command): void {
-  const tsa = program.command('tsa').description('the internal time-stamping authority (CPS 5.5.5, R-8.3)');
-  tsa.command('init')
-    .description('make the TSA key (sealed 1-of-N to the holders) and have a root issue its certificate under the Time-Stamp CP')
-    .requiredOption('--ca <name>', 'the root that issues the TSA certificate')
-    .requiredOption('--holders <names>', 'CA Administrators who each hold a sealed copy of the TSA key, comma-separated')
-    .requiredOption('--operator <name>', 'the CA Administrator performing it (one of the holders)')
-    .requiredOption('--witness <name>', 'the Service Operation Manager observing it')
-    .option('--common-name <text>', 'subject CN of the TSA certificate')
-    .option('--organization <text>', 'subject O (default: the installation name)')
-    .option('--country <cc>', 'subject C', 'JP')
-    .option('--validity-days <n>', 'life of the TSA certificate', wholeNumber('--validity-days'))
-    .option('--out <file>', 'also write the TSA certificate (PEM) here')
-    .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
-    .action(async function (this: Command, o: { ca: string; holders: string; operator: string; witness: string; commonName?: string; organization?: string; country: string; validityDays?: number; out?: string; credential: string[] }) {
-      await withInstallation(this, async (inst) => {
-        const r = await initTsa(inst, {
-          caName: o.ca, holders: o.holders.split(','), operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential),
-          commonName: o.commonName, organization: o.organization, country: o.country, validityDays: o.validityDays,
-        });
-        if (o.out) writeFileSync(o.out, r.certificatePem, { flag: 'wx' });
-        const { certificateDer: _d, ...json } = r;
-        print(this, json, [
-          `TSA ${r.keyId} (${r.kind}) in service, certificate ${r.serialHex} from ${r.caName}, policy ${r.policyOid}`,
-          `  holders    ${r.holders.join(', ')}`,
-          `  notAfter   ${r.notAfter.toISOString()}`,
-          ...(r.superseded.length ? [`  superseded ${r.superseded.join(', ')}`] : []),
-          ...(o.out ? [`  wrote      ${o.out}`] : []),
-          `  transcript ${r.transcriptFile}`,
-          backupLine(r.backup),
-        ].join('\n'));
-      });
-    });
-  tsa.command('list').description('TSA keys and certificates').action(async function (this: Command) {
-    await withInstallation(this, (inst) => {
-      const all = listTsas(inst);
-      print(this, all.map(({ certificateDer: _d, publicKeySpki: _k, ...t }) => t),
-        all.map((t) => `${t.keyId.padEnd(32)} ${t.status.padEnd(10)} ${t.kind} ${t.caName} policy ${t.policyOid} holders ${t.holders.join(',')}`).join('\n') || '(no TSA)');
-    });
-  });
-  tsa.command('stamp <file>')
-    .description('time-stamp a file; writes an RFC 3161 TimeStampResp (openssl ts -verify -data FILE -in OUT …)')
-    .requiredOption('--holder <name>', 'a holder of the TSA key')
-    .requiredOption('--out <file>', 'the TimeStampResp (DER), never overwritten')
-    .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
-    .action(async function (this: Command, file: string, o: { holder: string; out: string; credential: string[] }) {
-      const data = readInput(file, 'input');
-      await withInstallation(this, async (inst) => {
-        const r = await stampWithTsa(inst, { holder: o.holder, passphrases: passphrasesFrom(o.credential), data, what: resolve(file) });
-        writeFileSync(o.out, timeStampResponse(r.token), { flag: 'wx' });
-        print(this, { out: o.out, serial: r.serialHex, genTime: r.genTime, tsa: r.keyId }, `Time-stamped ${file} at ${r.genTime.toISOString()} (serial ${r.serialHex}, ${r.keyId})\n  wrote ${o.out}`);
-      });
-    });
-
-  const archive = program.command('archive').description('records archive: backups, inspection, copies, restore (CPS 5.5, 5.7)');
+export function define(archive: Command): void {
   archive.command('backup')
     .description('write a backup set to the primary and secondary locations now (also done after every issuance, revocation and CRL)')
     .requiredOption('--operator <name>', 'the CA Administrator who signs the manifest')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { operator: string; credential: string[] }) {
+      const { backupNow } = await import('../../ca/archive.ts');
       await withInstallation(this, async (inst) => {
         const r = await backupNow(inst, { operator: o.operator, passphrases: passphrasesFrom(o.credential) });
         print(this, r, [`Backup ${r.set} written`, backupLine(r), ...r.recovered.map((x) => `  interrupted backup ${x.set}: ${x.outcome}`)].join('\n'));
@@ -123,6 +58,7 @@ export function archiveCommands(program: Command): void {
     .description('verify every backup set in both locations and report any loss; exit 1 when something is missing or altered (CPS 5.5.3)')
     .option('--location <dir>', 'inspect this folder instead of the configured locations (repeatable)', collect, [])
     .action(async function (this: Command, o: { location: string[] }) {
+      const { inspectArchive } = await import('../../ca/archive.ts');
       await withOptionalInstallation(this, (inst) => {
         if (!inst && o.location.length === 0) usage('no installation here: give --home or --location DIR');
         const r = inspectArchive(inst, { locations: locationsOf(o.location) });
@@ -136,6 +72,7 @@ export function archiveCommands(program: Command): void {
     .requiredOption('--to <dir>', 'an empty or new folder')
     .option('--from <dir>', 'copy from this folder instead of the configured locations (repeatable)', collect, [])
     .action(async function (this: Command, o: { to: string; from: string[] }) {
+      const { copyArchive } = await import('../../ca/archive.ts');
       await withOptionalInstallation(this, (inst) => {
         if (!inst && o.from.length === 0) usage('no installation here: give --home or --from DIR');
         const r = copyArchive(inst, { from: locationsOf(o.from), to: o.to });
@@ -153,6 +90,7 @@ export function archiveCommands(program: Command): void {
     .option('--crl-number-advance <n>', 'skip this many CRL numbers per CA (CRLs may have been issued after the set)', wholeNumber('--crl-number-advance'))
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { from: string; set?: string; operator: string; witness: string; crlNumberAdvance?: number; credential: string[] }) {
+      const { restoreInstallation } = await import('../../ca/archive.ts');
       const r = await restoreInstallation({ from: o.from, home: homeOf(this), set: o.set, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), crlNumberAdvance: o.crlNumberAdvance });
       print(this, { home: r.home, set: r.set, manifestSha256: r.manifestSha256, auditHead: r.auditHead, crlNumbers: r.crlNumbers, certificates: r.certificates, skipped: r.skipped, reseeded: r.reseeded, warnings: r.warnings, backup: r.backup }, [
         ...r.warnings.map((w) => `WARNING ${w}`),

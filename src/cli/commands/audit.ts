@@ -1,20 +1,8 @@
-/** `rootca audit …` and `rootca transcript …`: the evidence an auditor reads (CPS 5.4, 8). */
-import { readFileSync } from 'node:fs';
+/** `rootca audit …`: the audit log and the evidence an auditor reads (CPS 5.4, 8). */
 import { basename } from 'node:path';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import type { AuditVerification } from '../../audit/log.ts';
-import { verifyAuditBundle } from '../../audit/bundle.ts';
-import { readAuditLog } from '../../ca/audit-access.ts';
-import { openTimestamper } from '../../ca/tsa.ts';
-import { checkConsistency, createCheckpoint, initAuditKey, listAuditKeys, proveEvent } from '../../ca/audit-evidence.ts';
-import { exportEvidence, verifyEvidence } from '../../ca/audit-evidence-bundle.ts';
-import { exportAuditBundle, ingestLog, purgeAuditEvents, recordReview } from '../../ca/audit-records.ts';
-import { openInstallation } from '../../ca/installation.ts';
-import { listOperators } from '../../ca/operators.ts';
-import { renderTranscriptMarkdown, verifyTranscript } from '../../ca/transcript.ts';
-import { loadTranscript } from '../../ca/transcripts.ts';
-import { CaError } from '../../errors.ts';
-import { collect, CREDENTIAL_HELP, homeOf, passphrasesFrom, print, readInput, usage, wholeNumber, withInstallation } from '../context.ts';
+import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, wholeNumber, withInstallation } from '../context.ts';
 
 /** The text form of a verification: counts and hashes only, never event contents. */
 function verificationText(v: AuditVerification): string {
@@ -33,8 +21,7 @@ function verificationText(v: AuditVerification): string {
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
 
-export function auditCommands(program: Command): void {
-  const audit = program.command('audit').description('the audit log (CPS 5.4)');
+export function define(audit: Command): void {
   audit.command('verify').description('recompute the hash chain, the Merkle tree and every checkpoint; report the first bad position (shows no event contents)').action(async function (this: Command) {
     await withInstallation(this, (inst) => {
       const v = inst.audit.verify();
@@ -49,6 +36,7 @@ export function auditCommands(program: Command): void {
     .option('--to <n>', 'last event', wholeNumber('--to'))
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { examiner: string; from: number; to?: number; credential: string[] }) {
+      const { readAuditLog } = await import('../../ca/audit-access.ts');
       await withInstallation(this, async (inst) => {
         const events = await readAuditLog(inst, { examiner: o.examiner, passphrases: passphrasesFrom(o.credential), from: o.from, to: o.to });
         print(this, events, events.map((e) => `${String(e.seq).padStart(5)} ${e.at} ${e.outcome.padEnd(8)} ${e.action.padEnd(26)} ${e.target.padEnd(16)} ${e.actor}`).join('\n'));
@@ -63,12 +51,14 @@ export function auditCommands(program: Command): void {
     .requiredOption('--witness <name>', 'the Service Operation Manager present')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { holders: string; by: string; witness: string; credential: string[] }) {
+      const { initAuditKey } = await import('../../ca/audit-evidence.ts');
       await withInstallation(this, async (inst) => {
         const r = await initAuditKey(inst, { holders: list(o.holders), authoriser: o.by, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
         print(this, r, [`audit key ${r.keyId} (${r.kind}) made; holders ${r.holders.join(', ')}`, `  public key SHA-256 ${r.publicKeySha256}`, ...(r.retired ? [`  retired ${r.retired}`] : []), r.publicKeyPem.trimEnd()].join('\n'));
       });
     });
   key.command('list').description('audit keys: id, status, fingerprint and holders').action(async function (this: Command) {
+    const { listAuditKeys } = await import('../../ca/audit-evidence.ts');
     await withInstallation(this, (inst) => {
       const keys = listAuditKeys(inst);
       print(this, keys, keys.length ? keys.map((k) => `${k.keyId.padEnd(24)} ${k.status.padEnd(8)} ${k.kind.padEnd(8)} ${k.publicKeySha256.slice(0, 16)}…  ${k.holders.join(', ')}`).join('\n') : 'no audit key yet');
@@ -81,6 +71,8 @@ export function auditCommands(program: Command): void {
     .option('--tsa-holder <name>', 'a holder of the internal TSA key (a CA Administrator) who time-stamps the checkpoint (CPS 5.5.5)')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { examiner: string; tsaHolder?: string; credential: string[] }) {
+      const { openTimestamper } = await import('../../ca/tsa.ts');
+      const { createCheckpoint } = await import('../../ca/audit-evidence.ts');
       await withInstallation(this, async (inst) => {
         const passphrases = passphrasesFrom(o.credential);
         const timestamper = o.tsaHolder ? await openTimestamper(inst, { holder: o.tsaHolder, passphrases, purpose: 'audit checkpoint' }) : undefined;
@@ -102,6 +94,7 @@ export function auditCommands(program: Command): void {
     .requiredOption('--examiner <name>', 'the Log Examiner asking')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { event: number; size?: number; examiner: string; credential: string[] }) {
+      const { proveEvent } = await import('../../ca/audit-evidence.ts');
       await withInstallation(this, async (inst) => {
         const proof = await proveEvent(inst, { event: o.event, size: o.size, examiner: o.examiner, passphrases: passphrasesFrom(o.credential) });
         process.stdout.write(`${JSON.stringify(proof, null, 2)}\n`);
@@ -117,6 +110,7 @@ export function auditCommands(program: Command): void {
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { from: string; size?: number; examiner: string; credential: string[] }) {
       const text = readInput(o.from, 'checkpoint').toString('utf8');
+      const { checkConsistency } = await import('../../ca/audit-evidence.ts');
       await withInstallation(this, async (inst) => {
         const r = await checkConsistency(inst, { checkpointText: text, checkpointName: basename(o.from), size: o.size, examiner: o.examiner, passphrases: passphrasesFrom(o.credential) });
         process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
@@ -134,6 +128,7 @@ export function auditCommands(program: Command): void {
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, file: string, o: { source: string; examiner: string; credential: string[] }) {
       const data = readInput(file, 'log');
+      const { ingestLog } = await import('../../ca/audit-records.ts');
       await withInstallation(this, async (inst) => {
         const r = await ingestLog(inst, { data, fileName: basename(file), source: o.source, examiner: o.examiner, passphrases: passphrasesFrom(o.credential) });
         print(this, r, `ingested ${r.events} lines from ${r.source} (${r.parsed} as syslog, ${r.raw} kept raw)`);
@@ -148,6 +143,7 @@ export function auditCommands(program: Command): void {
     .requiredOption('--examiner <name>', 'the Log Examiner')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { from: number; to: number; findings: string; examiner: string; credential: string[] }) {
+      const { recordReview } = await import('../../ca/audit-records.ts');
       await withInstallation(this, async (inst) => {
         const r = await recordReview(inst, { from: o.from, to: o.to, findings: o.findings, examiner: o.examiner, passphrases: passphrasesFrom(o.credential) });
         print(this, r, `review #${r.id} of events ${r.from}..${r.to} recorded (event ${r.auditSeq}); log ${r.logVerified ? 'verified' : 'DID NOT verify'}`);
@@ -158,6 +154,7 @@ export function auditCommands(program: Command): void {
     .description('remove events before a date: refused (CPS 5.4.3 keeps them 10 years; this version keeps them all)')
     .requiredOption('--before <date>', 'YYYY-MM-DD')
     .action(async function (this: Command, o: { before: string }) {
+      const { purgeAuditEvents } = await import('../../ca/audit-records.ts');
       await withInstallation(this, (inst) => purgeAuditEvents(inst, { before: o.before }));
     });
 
@@ -167,6 +164,7 @@ export function auditCommands(program: Command): void {
     .requiredOption('--examiner <name>', 'the Log Examiner exporting')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { to: string; examiner: string; credential: string[] }) {
+      const { exportAuditBundle } = await import('../../ca/audit-records.ts');
       await withInstallation(this, async (inst) => {
         const r = await exportAuditBundle(inst, { to: o.to, examiner: o.examiner, passphrases: passphrasesFrom(o.credential) });
         const v = r.verification;
@@ -180,7 +178,8 @@ export function auditCommands(program: Command): void {
   audit.command('verify-bundle <dir>')
     .description('check an export bundle offline, without the database: manifest, chain, tree, checkpoints; --checkpoint adds ones you kept')
     .option('--checkpoint <file>', 'a checkpoint file kept from earlier: must be a prefix of the bundle (repeatable)', collect, [])
-    .action(function (this: Command, dir: string, o: { checkpoint: string[] }) {
+    .action(async function (this: Command, dir: string, o: { checkpoint: string[] }) {
+      const { verifyAuditBundle } = await import('../../audit/bundle.ts');
       const kept = o.checkpoint.map((f) => ({ file: basename(f), text: readInput(f, 'checkpoint').toString('utf8') }));
       const v = verifyAuditBundle(dir, { kept });
       print(this, v, [v.ok ? `bundle OK: ${dir}` : `bundle NOT OK: ${dir}`, ...v.checked.map((c) => `  ok    ${c}`), ...v.problems.map((p) => `  FAIL  ${p}`),
@@ -196,6 +195,7 @@ export function auditCommands(program: Command): void {
     .requiredOption('--examiner <name>', 'the Log Examiner gathering it')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { from: string; to: string; out: string; examiner: string; credential: string[] }) {
+      const { exportEvidence } = await import('../../ca/audit-evidence-bundle.ts');
       await withInstallation(this, async (inst) => {
         const r = await exportEvidence(inst, { from: o.from, to: o.to, out: o.out, examiner: o.examiner, passphrases: passphrasesFrom(o.credential) });
         const m = r.manifest;
@@ -209,47 +209,10 @@ export function auditCommands(program: Command): void {
 
   audit.command('verify-evidence <dir>')
     .description('check an evidence folder offline, without the database: manifest, summary, audit-log bundle, proofs, transcripts, certificates and CRLs against their roots')
-    .action(function (this: Command, dir: string) {
+    .action(async function (this: Command, dir: string) {
+      const { verifyEvidence } = await import('../../ca/audit-evidence-bundle.ts');
       const v = verifyEvidence(dir);
       print(this, v, [v.ok ? `evidence OK: ${v.dir}` : `evidence NOT OK: ${v.dir}`, ...v.checked.map((c) => `  ok    ${c}`), ...v.problems.map((p) => `  FAIL  ${p}`)].join('\n'));
       if (!v.ok) process.exitCode = 1;
     });
-
-  const transcript = program.command('transcript').description('signed ceremony transcripts');
-  transcript.command('verify <file>')
-    .description('check a transcript offline: every participant\'s signatures; with --home also their registered keys; --output NAME=FILE compares outputs')
-    .option('--output <spec>', 'NAME=FILE: check a file against the output of that name (repeatable)', collect, [])
-    .option('--against-installation', 'also check the signing keys against the operators registered in --home')
-    .action(async function (this: Command, file: string, o: { output: string[]; againstInstallation?: boolean }) {
-      let body: unknown;
-      try {
-        body = JSON.parse(readInput(file, 'transcript').toString('utf8'));
-      } catch (e) {
-        if (e instanceof SyntaxError) throw new CaError('TRANSCRIPT_INVALID', `${file} is not JSON: ${e.message}`);
-        throw e;
-      }
-      const files = new Map(o.output.map((spec) => {
-        const i = spec.indexOf('=');
-        if (i < 1) usage(`--output ${spec}: expected NAME=FILE`);
-        return [spec.slice(0, i), readInput(spec.slice(i + 1), 'output')] as const;
-      }));
-      let registeredKeys: Map<string, Buffer> | undefined;
-      if (o.againstInstallation) {
-        const inst = openInstallation(homeOf(this));
-        try {
-          registeredKeys = new Map(listOperators(inst).map((op) => [op.name, op.credential.signingPublicKey]));
-        } finally {
-          inst.close();
-        }
-      }
-      const v = verifyTranscript(body, { files, registeredKeys });
-      print(this, v, [v.ok ? `transcript OK: ${file}` : `transcript NOT OK: ${file}`, ...v.checked.map((c) => `  ok    ${c}`), ...v.problems.map((p) => `  FAIL  ${p}`)].join('\n'));
-      if (!v.ok) process.exitCode = 1;
-    });
-  transcript.command('show <ceremony>').description('print a stored transcript as Markdown (or JSON with --json)').action(async function (this: Command, id: string) {
-    await withInstallation(this, (inst) => {
-      const t = loadTranscript(inst, wholeNumber('ceremony')(id));
-      print(this, t, renderTranscriptMarkdown(t));
-    });
-  });
 }

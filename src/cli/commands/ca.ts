@@ -1,70 +1,64 @@
-/** `rootca init | ceremony | ca | csr | issue`: the installation, its roots, and issuance. */
-import { Command, Option } from 'commander';
-import { getCa, listCas } from '../../ca/cas.ts';
-import { initInstallation } from '../../ca/installation.ts';
-import { issueCertificate, issueFromApplication, type IssueResult } from '../../ca/issuance.ts';
-import { loadRootCeremony, runRootCeremony } from '../../ca/root-ceremony.ts';
-import { CaError } from '../../errors.ts';
-import { formatFindings } from '../../lint/index.ts';
-import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../../pki/algorithms.ts';
-import { formatCsrInspection, inspectCsr } from '../../pki/csr.ts';
+/**
+ * `rootca ca …`: the CAs of this installation: list and show; renewal, re-key and the
+ * certificates they made (CPS 5.6, R-9.1); how a CA ends: compromise and termination
+ * (CPS 5.7.1, 5.8; R-9.2).
+ */
+import { Option, type Command } from 'commander';
+import type { RekeyResult } from '../../ca/rekey.ts';
+import type { ChangeoverResult } from '../../ca/renewal.ts';
+import { SIGNATURE_ALGORITHMS, type KeyAlgorithm, type SignatureAlgorithmName } from '../../pki/algorithms.ts';
 import { derToPem } from '../../pki/pem.ts';
-import { backupLine } from './archive.ts';
-import { EXT_KEY_USAGES, type IssuedProfileName } from '../../pki/profiles.ts';
-import { collect, CREDENTIAL_HELP, homeOf, passphrasesFrom, print, readInput, usage, wholeNumber, withInstallation } from '../context.ts';
-import { parseCredentialOptions } from '../passphrases.ts';
+import { backupLine, publicationLines } from '../report-lines.ts';
+import { collect, CREDENTIAL_HELP, isoTime, passphrasesFrom, print, usage, wholeNumber, withInstallation } from '../context.ts';
+import { ceremonyPeople, publicationOptions } from '../options.ts';
 
-export function caCommands(program: Command): void {
-  program
-    .command('init')
-    .description('create a new installation (SQLite store + config file)')
-    .option('--name <name>', 'installation name', 'rootca')
-    .option('--base-url <url>', 'repository base URL named in issued certificates (http://)')
-    .action(function (this: Command, o: { name: string; baseUrl?: string }) {
-      const inst = initInstallation(homeOf(this), { name: o.name, baseUrl: o.baseUrl });
-      inst.close();
-      print(this, { home: inst.home, name: o.name }, `Created installation "${o.name}" in ${inst.home}`);
-    });
+const KEY_ALGORITHMS: Record<string, KeyAlgorithm> = {
+  'rsa-2048': { kind: 'rsa', modulusBits: 2048 },
+  'rsa-3072': { kind: 'rsa', modulusBits: 3072 },
+  'rsa-4096': { kind: 'rsa', modulusBits: 4096 },
+  'ecdsa-p256': { kind: 'ecdsa', curve: 'P-256' },
+  'ecdsa-p384': { kind: 'ecdsa', curve: 'P-384' },
+};
 
-  program.command('ceremony').description('key ceremonies')
-    .command('run <file>')
-    .description('run a root key ceremony file (YAML): generate the key, split activation M-of-N, self-sign')
-    .option('--out-dir <dir>', 'folder that relative output paths resolve against', '.')
-    .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
-    .action(async function (this: Command, file: string, o: { outDir: string; credential: string[] }) {
-      parseCredentialOptions(o.credential); // usage errors before anything else
-      let bytes: Buffer;
-      try {
-        bytes = readInput(file, 'ceremony');
-      } catch (e) {
-        throw new CaError('CEREMONY_FILE_UNREADABLE', (e as Error).message);
-      }
-      await withInstallation(this, async (inst) => {
-        const loaded = loadRootCeremony(inst, bytes, file);
-        const r = await runRootCeremony(inst, { ceremony: loaded, baseDir: o.outDir, passphrases: passphrasesFrom(o.credential) });
-        print(this, { ca: r.caName, keyId: r.keyId, serial: r.serialHex, subject: r.subject, notBefore: r.notBefore, notAfter: r.notAfter, outputs: r.outputs, custodians: r.custodians, witness: r.witness, warnings: r.warnings, transcript: r.transcriptFile },
-          [
-            ...r.warnings.map((w) => `WARNING ${w}`),
-            `Root CA ${r.caName} created (ceremony #${r.ceremonyId})`,
-            `  subject    ${r.subject}`,
-            `  serial     ${r.serialHex}`,
-            `  validity   ${r.notBefore.toISOString()} .. ${r.notAfter.toISOString()}`,
-            `  key        ${r.keyId} (activated once by ${r.custodians.join(', ')}; witness ${r.witness}; deactivated)`,
-            ...r.outputs.map((f) => `  wrote      ${f}`),
-            `  transcript ${r.transcriptFile}`,
-          ].join('\n'));
-      });
-    });
+const changeoverOptions = (c: Command) => c
+  .requiredOption('--ca <name>', 'the CA')
+  .requiredOption('--operator <name>', 'the CA Administrator performing it')
+  .requiredOption('--witness <name>', 'the Service Operation Manager observing it')
+  .option('--years <n>', 'validity of the new certificate in years (default: as long as the current one)', wholeNumber('--years'))
+  .addOption(new Option('--signature-algorithm <alg>', 'default: the CA\'s (SHA-1 becomes sha256WithRSAEncryption)').choices(Object.keys(SIGNATURE_ALGORITHMS)))
+  .option('--credential <spec>', CREDENTIAL_HELP, collect, []);
 
-  const ca = program.command('ca').description('the CAs of this installation');
+function resultLines(title: string, r: ChangeoverResult): string[] {
+  return [
+    ...r.warnings.map((w) => `WARNING ${w}`),
+    `${title} (ceremony #${r.ceremonyId})`,
+    `  serial     ${r.serialHex}`,
+    `  validity   ${r.notBefore.toISOString()} .. ${r.notAfter.toISOString()}`,
+    `  key        ${r.keyId}`,
+    `  signed by  custodians ${r.custodians.join(', ')}; witness ${r.witness}`,
+    ...r.outputs.map((f) => `  wrote      ${f}`),
+    `  transcript ${r.transcriptFile}`,
+    backupLine(r.backup),
+  ];
+}
+
+function jsonOf(r: ChangeoverResult) {
+  const { certificateDer: _d, ...rest } = r;
+  return rest;
+}
+
+export function define(ca: Command): void {
   ca.command('list').description('list CAs').action(async function (this: Command) {
+    const { listCas } = await import('../../ca/cas.ts');
     await withInstallation(this, (inst) => {
       const cas = listCas(inst);
       print(this, cas.map(({ certificateDer: _d, ...c }) => c),
         cas.map((c) => `${c.name.padEnd(14)} ${c.status.padEnd(8)} ${c.signatureAlgorithm.padEnd(24)} ${c.notAfter.slice(0, 10)}  ${c.subject}`).join('\n') || '(no CAs)');
     });
   });
+
   ca.command('show <name>').description('show a CA; --pem prints its certificate').option('--pem', 'print the certificate in PEM').action(async function (this: Command, name: string, o: { pem?: boolean }) {
+    const { getCa } = await import('../../ca/cas.ts');
     await withInstallation(this, (inst) => {
       const c = getCa(inst, name);
       if (o.pem) return void process.stdout.write(derToPem(c.certificateDer, 'CERTIFICATE'));
@@ -77,72 +71,104 @@ export function caCommands(program: Command): void {
     });
   });
 
-  program.command('csr').description('certificate signing requests (PKCS#10)')
-    .command('inspect <file>').description('show a CSR (PEM or DER) and every reason it would be refused; exit 1 if any')
-    .action(async function (this: Command, file: string) {
-      const i = inspectCsr(readInput(file, 'CSR'));
-      print(this, { subject: i.requested.subjectText, publicKey: i.publicKey.algorithm, signatureValid: i.signatureValid, problems: i.problems }, formatCsrInspection(i));
-      if (i.problems.length) process.exitCode = 1;
+  changeoverOptions(ca.command('renew').description('renew the CA certificate: same key, new self-signed certificate and validity (ceremony with quorum and witness)'))
+    .option('--out <file>', 'write the new certificate (PEM); never overwritten')
+    .action(async function (this: Command, o: { ca: string; operator: string; witness: string; years?: number; signatureAlgorithm?: SignatureAlgorithmName; out?: string; credential: string[] }) {
+      const { renewCa } = await import('../../ca/renewal.ts');
+      await withInstallation(this, async (inst) => {
+        const r = await renewCa(inst, { caName: o.ca, operator: o.operator, witness: o.witness, years: o.years, signatureAlgorithm: o.signatureAlgorithm, out: o.out, passphrases: passphrasesFrom(o.credential) });
+        print(this, jsonOf(r), [...resultLines(`Renewed ${r.caName}: same key, new certificate`, r), ...(r.outputs.length ? [] : [r.certificatePem.trimEnd()])].join('\n'));
+      });
     });
 
-  program
-    .command('issue')
-    .description('issue a certificate: from an approved --application, or directly from --ca/--profile/--csr where config allows (lint, sign once, lint again)')
-    .requiredOption('--operator <name>', 'the CA Administrator performing the issuance')
-    .requiredOption('--witness <name>', 'the Service Operation Manager observing the key operation')
-    .option('--application <id>', 'an approved application (R-3.5)', wholeNumber('--application'))
-    .option('--ca <name>', 'issuing CA (direct issuance)')
-    .addOption(new Option('--profile <profile>', 'certificate profile (direct issuance)').choices(['subca', 'tsa', 'ta', 'ocsp']))
-    .option('--csr <file>', 'PKCS#10 request, PEM or DER (direct issuance)')
-    .option('--out <file>', 'write the certificate (PEM); never overwritten')
-    .option('--der-out <file>', 'also write it as DER')
-    .option('--requester <text>', 'applicant organisation / contact, recorded with the certificate')
-    .option('--validity-days <n>', 'certificate life in days (profile default and maximum apply; clamped to the CA)', wholeNumber('--validity-days'))
-    .option('--path-len <n>', 'subca: basicConstraints pathLenConstraint', wholeNumber('--path-len'))
-    .option('--digital-signature', 'subca: add digitalSignature to keyUsage')
-    .option('--non-repudiation', 'tsa/ta: add nonRepudiation to keyUsage')
-    .option('--eku <purpose>', `subca: extended key usage (repeatable): ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`, collect, [])
-    .option('--permit-dns <name>', 'subca: name constraints, permitted DNS subtree (repeatable)', collect, [])
-    .option('--exclude-dns <name>', 'subca: name constraints, excluded DNS subtree (repeatable)', collect, [])
-    .option('--policy <oid>', 'extra Certificate Policy OID (registered for the CA, or 2.23.140.1.*) (repeatable)', collect, [])
-    .addOption(new Option('--signature-algorithm <alg>', 'override the CA default').choices(Object.keys(SIGNATURE_ALGORITHMS)))
-    .option('--allow-legacy-sha1', 'R-1.3: allow SHA-1 issuance (audited)')
-    .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
+  changeoverOptions(ca.command('rekey').description('re-key the CA: new key (M-of-N), new self-signed certificate, link certificates OldWithNew and NewWithOld (RFC 4210 4.4)'))
+    .option('--holder <name>', 'custodian of the new key (repeatable; default: the current key\'s custodians)', collect, [])
+    .option('--threshold <m>', 'custodians needed to activate the new key (default: the current key\'s)', wholeNumber('--threshold'))
+    .addOption(new Option('--key-algorithm <alg>', 'the new key (default: as the current key)').choices(Object.keys(KEY_ALGORITHMS)))
+    .option('--out-dir <dir>', 'write NAME.pem, NAME-oldwithnew.pem, NAME-newwithold.pem here; never overwritten')
     .action(async function (this: Command, o: {
-      operator: string; witness: string; application?: number; ca?: string; profile?: IssuedProfileName; csr?: string; out?: string; derOut?: string; requester?: string; validityDays?: number; pathLen?: number;
-      digitalSignature?: boolean; nonRepudiation?: boolean; eku: string[]; permitDns: string[]; excludeDns: string[]; policy: string[]; signatureAlgorithm?: SignatureAlgorithmName; allowLegacySha1?: boolean; credential: string[];
+      ca: string; operator: string; witness: string; years?: number; signatureAlgorithm?: SignatureAlgorithmName; holder: string[]; threshold?: number; keyAlgorithm?: string; outDir?: string; credential: string[];
     }) {
-      const passphrases = passphrasesFrom(o.credential);
-      const common = { operator: o.operator, witness: o.witness, passphrases, outPem: o.out, outDer: o.derOut, signatureAlgorithm: o.signatureAlgorithm, allowLegacySha1: o.allowLegacySha1 };
-      let run: (inst: Parameters<typeof issueCertificate>[0]) => Promise<IssueResult>;
-      if (o.application !== undefined) {
-        if (o.ca || o.profile || o.csr) usage('--application takes CA, profile and CSR from the application; do not give --ca/--profile/--csr');
-        run = (inst) => issueFromApplication(inst, { ...common, applicationId: o.application! });
-      } else {
-        if (!o.ca || !o.profile || !o.csr) usage('give --application ID, or --ca, --profile and --csr for direct issuance');
-        const csr = readInput(o.csr, 'CSR');
-        const eku = o.eku.map((e) => EXT_KEY_USAGES[e] ?? (/^[0-2](\.\d+)+$/.test(e) ? e : usage(`--eku ${e}: expected one of ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`)));
-        run = (inst) => issueCertificate(inst, {
-          ...common, caName: o.ca!, profile: o.profile!, csr, requester: o.requester, validityDays: o.validityDays, pathLenConstraint: o.pathLen, digitalSignature: o.digitalSignature,
-          nonRepudiation: o.nonRepudiation, extKeyUsage: eku, permittedDnsNames: o.permitDns, excludedDnsNames: o.excludeDns, extraPolicyOids: o.policy,
-        });
-      }
+      const { rekeyCa } = await import('../../ca/rekey.ts');
       await withInstallation(this, async (inst) => {
-        const r = await run(inst);
-        print(this, { certificateId: r.certificateId, serial: r.serialHex, subject: r.subject, notBefore: r.notBefore, notAfter: r.notAfter, clamped: r.clamped, notes: r.notes, lintWarnings: r.lintWarnings, outputs: r.outputs, custodians: r.custodians, witness: r.witness, transcript: r.transcriptFile, backup: r.backup, certificatePem: r.certificatePem },
-          [
-            ...r.notes.map((n) => `NOTE ${n}`),
-            `Issued certificate #${r.certificateId}`,
-            `  subject    ${r.subject}`,
-            `  serial     ${r.serialHex}`,
-            `  validity   ${r.notBefore.toISOString()} .. ${r.notAfter.toISOString()}${r.clamped ? ' (clamped to the CA)' : ''}`,
-            `  signed     once; key activated by ${r.custodians.join(', ')}; operator ${o.operator}; witness ${r.witness}`,
-            ...(r.lintWarnings.length ? [`  lint warnings:\n${formatFindings(r.lintWarnings).replace(/^/gm, '    ')}`] : []),
-            ...r.outputs.map((f) => `  wrote      ${f}`),
-            `  transcript ${r.transcriptFile}`,
-            backupLine(r.backup),
-            ...(r.outputs.length ? [] : [r.certificatePem.trimEnd()]),
-          ].join('\n'));
+        const r: RekeyResult = await rekeyCa(inst, {
+          caName: o.ca, operator: o.operator, witness: o.witness, years: o.years, signatureAlgorithm: o.signatureAlgorithm, holders: o.holder, threshold: o.threshold,
+          keyAlgorithm: o.keyAlgorithm ? KEY_ALGORITHMS[o.keyAlgorithm] : undefined, outDir: o.outDir, passphrases: passphrasesFrom(o.credential),
+        });
+        print(this, { ...jsonOf(r), previousKeyId: r.previousKeyId, newKeyCustodians: r.newKeyCustodians, links: r.links.map(({ certificateDer: _d, ...l }) => l) }, [
+          ...resultLines(`Re-keyed ${r.caName}: new key ${r.keyId} replaces ${r.previousKeyId} (retired)`, r),
+          `  new key    activated by ${r.newKeyCustodians.join(', ')}`,
+          ...r.links.map((l) => `  link       ${l.kind} ${l.serialHex} valid to ${l.notAfter.toISOString()}`),
+          '  next: rootca crl issue and rootca ocsp presign with the new key, then rootca publish; give relying parties the new root and both link certificates',
+        ].join('\n'));
+      });
+    });
+
+  ca.command('changeovers <name>')
+    .description('certificates the CA\'s renewals and re-keys made; --pem KIND prints the newest of a kind (renewed, new-with-new, old-with-new, new-with-old)')
+    .option('--pem <kind>', 'print the newest certificate of this kind in PEM')
+    .action(async function (this: Command, name: string, o: { pem?: string }) {
+      const { changeoverCertificates } = await import('../../ca/ca-certificate-history.ts');
+      await withInstallation(this, (inst) => {
+        const list = changeoverCertificates(inst, name);
+        if (o.pem) {
+          const c = list.filter((x) => x.kind === o.pem).at(-1);
+          if (!c) usage(`${name} has no ${o.pem} certificate`);
+          return void process.stdout.write(derToPem(c.der, 'CERTIFICATE'));
+        }
+        print(this, list.map(({ der: _d, ...c }) => c), list.map((c) => `${c.createdAt.slice(0, 10)} ${c.kind.padEnd(13)} ${c.serialHex} ${c.notBefore.slice(0, 10)}..${c.notAfter.slice(0, 10)} key ${c.subjectKeyId} signed by ${c.signerKeyId}`).join('\n') || '(no changeovers)');
+      });
+    });
+
+  ceremonyPeople(publicationOptions(ca.command('compromise').description('CA-key compromise runbook (CPS 5.7.1): revoke everything the CA issued (cACompromise), sign a last CRL and OCSP responses, mark the CA compromised so its key signs nothing more')
+    .requiredOption('--ca <name>', 'the compromised CA')
+    .requiredOption('--by <name>', 'the Person Responsible who determined the compromise')
+    .option('--compromised-at <time>', 'when the key was (or may have been) compromised, ISO 8601: the invalidity date of every entry')))
+    .action(async function (this: Command, o: { ca: string; by: string; compromisedAt?: string; publishOut?: string; publishSigner?: string; operator: string; witness: string; credential: string[] }) {
+      const compromisedAt = isoTime('--compromised-at', o.compromisedAt);
+      const { declareCaCompromise } = await import('../../ca/compromise.ts');
+      await withInstallation(this, async (inst) => {
+        const r = await declareCaCompromise(inst, { caName: o.ca, authoriser: o.by, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), compromisedAt, publishOut: o.publishOut, publishSigner: o.publishSigner });
+        print(this, r, [
+          `${o.ca} is marked COMPROMISED${r.resumed ? ' (an interrupted run was completed)' : ''}; its key signs nothing more`,
+          `  revoked now (cACompromise): ${r.revoked.length ? r.revoked.join(', ') : 'none left'}`,
+          `  last CRL #${r.crlNumber}, next update ${r.crlNextUpdate.toISOString()}; ${r.ocspResponses} last OCSP responses`,
+          `  transcript ${r.transcriptFile}`,
+          backupLine(r.backup),
+          ...publicationLines(r.publication),
+          '  next: notify the root programs and relying parties (CPS 5.7.1); plan the replacement root',
+        ].join('\n'));
+      });
+    });
+
+  ca.command('announce-termination').description('record the notice of a CA\'s termination, at least 3 months ahead (CPS 5.8)')
+    .requiredOption('--ca <name>', 'the CA to terminate')
+    .requiredOption('--date <YYYY-MM-DD>', 'the termination date announced to Subscribers and relying parties')
+    .requiredOption('--by <name>', 'the Person Responsible announcing it')
+    .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
+    .action(async function (this: Command, o: { ca: string; date: string; by: string; credential: string[] }) {
+      const { announceTermination } = await import('../../ca/termination.ts');
+      await withInstallation(this, async (inst) => {
+        const n = await announceTermination(inst, { caName: o.ca, date: o.date, authoriser: o.by, passphrases: passphrasesFrom(o.credential) });
+        print(this, n, `Termination of ${n.caName} announced for ${n.terminationDate} (notice #${n.id}, given ${n.announcedAt} by ${n.announcedBy})\n  rootca ca terminate --ca ${n.caName} can run from that date`);
+      });
+    });
+
+  ceremonyPeople(publicationOptions(ca.command('terminate').description('terminate a CA (CPS 5.8): revoke all it issued (cessationOfOperation), final CRL and OCSP, destroy the key under quorum and witness, mark it terminated; resumes an interrupted run')
+    .requiredOption('--ca <name>', 'the CA to terminate')
+    .requiredOption('--by <name>', 'the Person Responsible deciding it')))
+    .action(async function (this: Command, o: { ca: string; by: string; publishOut?: string; publishSigner?: string; operator: string; witness: string; credential: string[] }) {
+      const { terminateCa } = await import('../../ca/termination.ts');
+      await withInstallation(this, async (inst) => {
+        const r = await terminateCa(inst, { caName: o.ca, authoriser: o.by, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), publishOut: o.publishOut, publishSigner: o.publishSigner });
+        print(this, r, [
+          `${o.ca} is TERMINATED${r.resumed ? ' (an interrupted run was completed)' : ''}; its key is destroyed`,
+          `  revoked now (cessationOfOperation): ${r.revoked.length ? r.revoked.join(', ') : 'none left'}`,
+          ...(r.crlNumber !== null ? [`  final CRL #${r.crlNumber}, next update ${r.crlNextUpdate!.toISOString()}; ${r.ocspResponses} final OCSP responses`] : []),
+          ...(r.transcriptFile ? [`  transcript ${r.transcriptFile}`] : []),
+          ...(r.backup ? [backupLine(r.backup)] : []),
+          ...publicationLines(r.publication),
+        ].join('\n'));
       });
     });
 }

@@ -1,8 +1,6 @@
 /** `rootca doc …`: the CPS and CPs as versioned documents (R-10.1; CPS 1.5, 9.12). */
 import type { Command } from 'commander';
-import {
-  approveDocument, documentText, listDocumentVersions, proposeDocument, publishDocument, recordClaim, rejectDocument, type DocumentVersion,
-} from '../../ca/documents.ts';
+import type { DocumentVersion } from '../../ca/documents.ts';
 import { CaError } from '../../errors.ts';
 import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, usage, withInstallation } from '../context.ts';
 
@@ -25,9 +23,10 @@ function detail(v: DocumentVersion): string {
   ].join('\n');
 }
 
-export function docCommands(program: Command): void {
-  const doc = program.command('doc').description('the CPS and CPs: propose, approve, publish, claims (R-10.1; CPS 9.12)');
+/** The use cases, loaded when a subcommand runs. */
+const documents = () => import('../../ca/documents.ts');
 
+export function define(doc: Command): void {
   doc.command('propose')
     .description('propose a new version of a document (the Person Responsible); the Committee approves it')
     .requiredOption('--name <name>', 'cps, or cp-<name>')
@@ -42,6 +41,7 @@ export function docCommands(program: Command): void {
     .action(async function (this: Command, o: { name: string; file: string; critical?: boolean; nonCritical?: boolean; description: string; title?: string; initialVersion?: string; by: string; credential: string[] }) {
       if (Boolean(o.critical) === Boolean(o.nonCritical)) usage('give exactly one of --critical and --non-critical (CPS 9.12.1)');
       const text = readInput(o.file, 'document');
+      const { proposeDocument } = await documents();
       await withInstallation(this, async (inst) => {
         const v = await proposeDocument(inst, { name: o.name, text, critical: Boolean(o.critical), description: o.description, title: o.title, initialVersion: o.initialVersion, by: o.by, passphrases: passphrasesFrom(o.credential) });
         print(this, v, `${detail(v)}\nnext: rootca doc approve ${v.name} --by <Committee member>`);
@@ -53,6 +53,7 @@ export function docCommands(program: Command): void {
     .requiredOption('--by <name>', 'the Committee member approving')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, name: string, o: { by: string; credential: string[] }) {
+      const { approveDocument } = await documents();
       await withInstallation(this, async (inst) => {
         const v = await approveDocument(inst, { name, by: o.by, passphrases: passphrasesFrom(o.credential) });
         print(this, v, `${detail(v)}\nnext: rootca doc publish ${v.name} --by <Person Responsible>`);
@@ -65,6 +66,7 @@ export function docCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, name: string, o: { by: string; reason: string; credential: string[] }) {
+      const { rejectDocument } = await documents();
       await withInstallation(this, async (inst) => {
         const v = await rejectDocument(inst, { name, by: o.by, reason: o.reason, passphrases: passphrasesFrom(o.credential) });
         print(this, v, detail(v));
@@ -76,6 +78,7 @@ export function docCommands(program: Command): void {
     .requiredOption('--by <name>', 'the Person Responsible for Services')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, name: string, o: { by: string; credential: string[] }) {
+      const { publishDocument } = await documents();
       await withInstallation(this, async (inst) => {
         const v = await publishDocument(inst, { name, by: o.by, passphrases: passphrasesFrom(o.credential) });
         print(this, v, `${detail(v)}\nnext: rootca publish … (the publication file is the notice; the one-week claim period starts with it)`);
@@ -90,6 +93,7 @@ export function docCommands(program: Command): void {
     .requiredOption('--by <name>', 'the Person in Charge of RA recording it')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, name: string, o: { version?: string; claimant: string; text: string; by: string; credential: string[] }) {
+      const { recordClaim } = await documents();
       await withInstallation(this, async (inst) => {
         const v = await recordClaim(inst, { name, version: o.version, claimant: o.claimant, text: o.text, by: o.by, passphrases: passphrasesFrom(o.credential) });
         print(this, v, detail(v));
@@ -99,6 +103,7 @@ export function docCommands(program: Command): void {
   doc.command('list')
     .description('every document version and its state: proposed, approved, rejected, published-awaiting-repository, published-in-claim-period, accepted, disputed')
     .action(async function (this: Command) {
+      const { listDocumentVersions } = await documents();
       await withInstallation(this, (inst) => {
         const all = listDocumentVersions(inst);
         print(this, all, all.length ? all.map(line).join('\n') : 'no documents yet (rootca doc propose …)');
@@ -110,6 +115,7 @@ export function docCommands(program: Command): void {
     .option('--version <x.yy>', 'with --text: the version (default: the newest published)')
     .option('--text', 'print the text of a version (or, with no published version, of the open amendment)')
     .action(async function (this: Command, name: string, o: { version?: string; text?: boolean }) {
+      const { documentText, listDocumentVersions } = await documents();
       await withInstallation(this, (inst) => {
         const versions = listDocumentVersions(inst, name);
         if (versions.length === 0) throw new CaError('DOCUMENT_UNKNOWN', `no document named ${name}`);

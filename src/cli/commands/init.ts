@@ -1,0 +1,15 @@
+/** `rootca init`: a new installation. */
+import type { Command } from 'commander';
+import { homeOf, print } from '../context.ts';
+
+export function define(cmd: Command): void {
+  cmd
+    .option('--name <name>', 'installation name', 'rootca')
+    .option('--base-url <url>', 'repository base URL named in issued certificates (http://)')
+    .action(async function (this: Command, o: { name: string; baseUrl?: string }) {
+      const { initInstallation } = await import('../../ca/installation.ts');
+      const inst = initInstallation(homeOf(this), { name: o.name, baseUrl: o.baseUrl });
+      inst.close();
+      print(this, { home: inst.home, name: o.name }, `Created installation "${o.name}" in ${inst.home}`);
+    });
+}

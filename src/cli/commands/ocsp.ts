@@ -1,0 +1,17 @@
+/** `rootca ocsp presign`: pre-signed OCSP responses for what a key issued (R-2.3). */
+import type { Command } from 'commander';
+import { passphrasesFrom, print, withInstallation } from '../context.ts';
+import { ceremonyPeople, RETIRED_KEY, RETIRED_KEY_HELP } from '../options.ts';
+import { backupLine } from '../report-lines.ts';
+
+export function define(ocsp: Command): void {
+  ceremonyPeople(ocsp.command('presign').description('pre-sign OCSP responses (SHA-1 and SHA-256 CertIDs) for every certificate the signing key issued').requiredOption('--ca <name>', 'the CA').option(RETIRED_KEY, RETIRED_KEY_HELP))
+    .action(async function (this: Command, o: { ca: string; retiredKey?: string | true; operator: string; witness: string; credential: string[] }) {
+      const { presignOcsp } = await import('../../ca/status-ceremonies.ts');
+      await withInstallation(this, async (inst) => {
+        const r = await presignOcsp(inst, { caName: o.ca, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), retiredKey: o.retiredKey });
+        const other = r.otherKey.length ? `\n  ${r.otherKey.length} certificates of ${o.ca} were issued by another of its keys: ${o.retiredKey ? 'run it without --retired-key' : 'rootca ocsp presign --ca ' + o.ca + ' --retired-key'} for them` : '';
+        print(this, r, `${r.responses} OCSP responses pre-signed for ${r.certificates} certificates of ${o.ca}${other}\n  transcript ${r.transcriptFile}\n${backupLine(r.backup)}`);
+      });
+    });
+}

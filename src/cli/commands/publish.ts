@@ -1,0 +1,17 @@
+/** `rootca publish`: the signed publication file the online side imports (R-2.4). */
+import type { Command } from 'commander';
+import { passphrasesFrom, print, withInstallation } from '../context.ts';
+import { ceremonyPeople } from '../options.ts';
+
+export function define(cmd: Command): void {
+  ceremonyPeople(cmd
+    .requiredOption('--out <file>', 'the publication file (never overwritten)')
+    .requiredOption('--signer <ca>', 'the root whose key signs the manifest'))
+    .action(async function (this: Command, o: { out: string; signer: string; operator: string; witness: string; credential: string[] }) {
+      const { publish } = await import('../../ca/publication.ts');
+      await withInstallation(this, async (inst) => {
+        const r = await publish(inst, { signerCa: o.signer, out: o.out, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
+        print(this, r, [`Publication v${r.version}: ${r.items} items, signed by ${o.signer}`, `  wrote ${r.path} (sha256 ${r.sha256})`, ...r.warnings.map((w) => `  WARNING ${w}`), `  transcript ${r.transcriptFile}`].join('\n'));
+      });
+    });
+}

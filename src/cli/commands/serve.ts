@@ -1,0 +1,122 @@
+/** `rootca serve`: the Repository (HTTP/HTTPS) and OCSP from the online store. It never touches a root key. */
+import cluster from 'node:cluster';
+import { availableParallelism, hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { CaError } from '../../errors.ts';
+import type { ResponderConfig } from '../../server/responders.ts';
+import { collect, print, readInput, usage, wholeNumber } from '../context.ts';
+import { STORE_HELP } from '../options.ts';
+
+/** `env:VAR` or `@FILE`: a passphrase is never typed on the command line. */
+function secret(spec: string, flag: string): string {
+  if (spec.startsWith('env:')) {
+    const v = process.env[spec.slice(4)];
+    if (v === undefined) usage(`${flag} ${spec}: the environment variable is not set`);
+    return v;
+  }
+  if (spec.startsWith('@')) return readInput(spec.slice(1), 'passphrase').toString('utf8').replace(/\r?\n$/, '');
+  return usage(`${flag} must be env:VAR or @FILE, not the passphrase itself`);
+}
+
+interface ServeOptions {
+  store?: string; import?: string; trust: string[]; host: string; port: number; httpsPort: number; tlsCert?: string; tlsKey?: string;
+  responderCert: string[]; responderKey: string[]; responderKeyPassphrase: string[]; workers: number; logDir?: string; pollMs: number; logLevel: string;
+  name?: string; heartbeatMs: number; cacheDir?: string;
+}
+
+export function define(cmd: Command): void {
+  cmd
+    .option('--store <spec>', STORE_HELP)
+    .option('--import <file>', 'verify and import this publication file first (a refused import is reported; the previous one is served)')
+    .option('--trust <file>', 'root certificate (PEM or DER) to verify publications against; needed on the first import (repeatable)', collect, [])
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'HTTP port (0: a free one)', wholeNumber('--port'), 8080)
+    .option('--https-port <n>', 'HTTPS port, with --tls-cert/--tls-key', wholeNumber('--https-port'), 8443)
+    .option('--tls-cert <file>', 'TLS certificate chain (PEM) for HTTPS')
+    .option('--tls-key <file>', 'TLS private key (PEM) for HTTPS')
+    .option('--responder-cert <file>', 'delegated OCSP responder certificate (PEM/DER), issued by a published CA with id-kp-OCSPSigning (repeatable, one per CA)', collect, [])
+    .option('--responder-key <file>', 'its private key (PEM, PKCS#8, may be encrypted) (repeatable, same order)', collect, [])
+    .option('--responder-key-passphrase <spec>', 'env:VAR or @FILE: passphrase of an encrypted responder key (one for all, or one per key)', collect, [])
+    .option('--workers <n>', 'worker processes (node:cluster)', wholeNumber('--workers'), availableParallelism())
+    .option('--log-dir <dir>', 'OCSP access log folder (default: ocsp-access-log next to the store)')
+    .option('--poll-ms <n>', 'how often to look for a newer publication in the store (PostgreSQL also notifies at once)', wholeNumber('--poll-ms'), 2000)
+    .option('--name <name>', 'this responder\'s name in `online status`, events, access-log chains and metric labels (default HOST:PORT)')
+    .option('--heartbeat-ms <n>', 'how often this responder records that it is alive in the store', wholeNumber('--heartbeat-ms'), 5000)
+    .option('--log-level <level>', 'pino log level (logs go to stderr)', 'info')
+    .option('--cache-dir <dir>', 'with PostgreSQL: folder of the local copy of the last publication served, used when the store is unreachable at start (default: last-publication in --log-dir)')
+    .action(async function (this: Command, o: ServeOptions) {
+      const { importOne, localCopyVersion, parseStoreLocation, sqlitePath, storeSpec, trustAnchors, withStore } = await import('../online-store.ts');
+      const { runServer } = await import('../../server/cluster.ts');
+      const spec = storeSpec(this, o.store);
+      if (o.responderCert.length !== o.responderKey.length) usage('give one --responder-key for each --responder-cert');
+      if (o.responderKeyPassphrase.length > 1 && o.responderKeyPassphrase.length !== o.responderKey.length) usage('give one --responder-key-passphrase for all keys, or one per key');
+      if (!!o.tlsCert !== !!o.tlsKey) usage('--tls-cert and --tls-key go together');
+      if (o.trust.length > 0 && !o.import) usage('--trust is used with --import');
+      if (o.workers < 1) usage('--workers must be at least 1');
+      const path = sqlitePath(spec);
+      const logDir = o.logDir ?? (path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('--log-dir is needed with a PostgreSQL store (each responder keeps its own segments)'));
+      if (o.cacheDir && path) usage('--cache-dir is for a PostgreSQL store (a SQLite store is a local file already)');
+      const cacheDir = path ? undefined : resolve(o.cacheDir ?? join(logDir, 'last-publication'));
+      const name = o.name ?? `${hostname()}:${o.port}`;
+      const responders: ResponderConfig[] = o.responderCert.map((cert, i) => {
+        const pass = o.responderKeyPassphrase[o.responderKeyPassphrase.length === 1 ? 0 : i];
+        return {
+          certificate: readInput(cert, 'responder certificate'),
+          key: readInput(o.responderKey[i]!, 'responder key'),
+          passphrase: pass === undefined ? undefined : secret(pass, '--responder-key-passphrase'),
+          source: `--responder-cert ${cert}`,
+        };
+      });
+      const tls = o.tlsCert ? { cert: readInput(o.tlsCert, 'TLS certificate'), key: readInput(o.tlsKey!, 'TLS key'), port: o.httpsPort } : undefined;
+
+      let version: number | undefined;
+      /** Set when the local copy is served at start: why. */
+      let fromCopy: string | undefined;
+      if (cluster.isPrimary) {
+        // Also runs the PostgreSQL migrations once, before the workers start.
+        version = await withStore(spec, async (store) => {
+          if (o.import) {
+            try {
+              const r = await importOne(store, o.import, trustAnchors(o.trust));
+              process.stderr.write(`${r.text}\n`);
+            } catch (e) {
+              if (!(e instanceof CaError) || e.code === 'USAGE' || e.code === 'STORE_UNAVAILABLE') throw e;
+              process.stderr.write(`rootca: import of ${o.import} refused: ${e.message} [${e.code}]\n`);
+            }
+          }
+          return store.latestVersion();
+        }, name).catch((e: unknown) => {
+          // CPS 2.1 (24x7): a responder restarted while PostgreSQL is away serves its verified local copy.
+          if (!cacheDir || o.import || !(e instanceof CaError) || e.code !== 'STORE_UNAVAILABLE') throw e;
+          fromCopy = e.message;
+          return undefined;
+        });
+        if (cacheDir) {
+          const held = localCopyVersion(cacheDir, fromCopy);
+          if (fromCopy && held === undefined) throw new CaError('STORE_UNAVAILABLE', `${fromCopy}; and there is no local copy of a publication in ${cacheDir} to serve meanwhile`);
+          if (held !== undefined && (version === undefined || held > version)) {
+            version = held;
+            fromCopy ??= `the online store holds only older versions`;
+          }
+        }
+        if (version === undefined) throw new CaError('NOTHING_TO_SERVE', `the online store ${parseStoreLocation(spec).display} holds no publication: import one with --import FILE --trust ROOT.pem`);
+      }
+
+      await runServer(
+        {
+          store: spec, cacheDir, name, host: o.host, port: o.port, tls, responders, logDir, pollMs: o.pollMs, heartbeatMs: o.heartbeatMs, logLevel: o.logLevel, logStream: process.stderr, workers: o.workers,
+          // Metric series carry the responder label when it was named or the store is shared.
+          labelMetrics: o.name !== undefined || path === undefined,
+        },
+        (l) => {
+          print(this, { repository: `${l.httpUrl}/`, ocsp: `${l.httpUrl}/ocsp`, httpsRepository: l.httpsUrl ? `${l.httpsUrl}/` : undefined, version, workers: l.workers, logDir, responder: name, store: parseStoreLocation(spec).display }, [
+            `Repository  ${l.httpUrl}/`,
+            `OCSP        ${l.httpUrl}/ocsp`,
+            ...(l.httpsUrl ? [`Repository  ${l.httpsUrl}/ (HTTPS)`, `OCSP        ${l.httpsUrl}/ocsp (HTTPS)`] : []),
+            `Serving publication version ${version} from ${fromCopy ? `the local copy in ${cacheDir} (${fromCopy}; following the store once it can)` : parseStoreLocation(spec).display} as responder ${name} with ${l.workers} worker(s); OCSP access log in ${logDir}`,
+          ].join('\n'));
+        },
+      );
+    });
+}
