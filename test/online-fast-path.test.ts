@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
@@ -19,6 +19,7 @@ import { startServer, type RunningServer } from '../src/server/app.ts';
 import { fastPathTotals } from '../src/server/fast-path.ts';
 import { SqliteOnlineStore } from '../src/server/online-store.ts';
 import { OnlineFixture, runAsync } from './online-fixtures.ts';
+import { RawConnection, type Res } from './online-raw-http.ts';
 
 let f: OnlineFixture;
 let store: SqliteOnlineStore;
@@ -27,80 +28,10 @@ let port: number;
 /** Fixed (max-age does not tick between the two answers compared); set once the fixture exists. */
 let clock: ReturnType<typeof fixedClock>;
 
-/** One parsed HTTP response off the wire. */
-interface Res {
-  status: number;
-  /** Header lines as sent (name: value), without Date. */
-  head: string[];
-  headers: Map<string, string>;
-  body: Buffer;
-  raw: Buffer;
-}
-
-/**
- * A raw connection that reads responses in order: `next()` resolves with the next whole
- * response (Content-Length framing), `closed` when the server ends the connection.
- */
-class Conn {
-  readonly socket: Socket;
-  private buf = Buffer.alloc(0);
-  private waiting: (() => void) | undefined;
-  ended = false;
-  readonly closed: Promise<void>;
+/** A raw connection to this file's server (or to `toPort`). */
+class Conn extends RawConnection {
   constructor(toPort = port) {
-    this.socket = connect({ host: '127.0.0.1', port: toPort, noDelay: true });
-    this.socket.on('data', (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      this.waiting?.();
-    });
-    this.closed = new Promise((resolve) => this.socket.on('close', () => {
-      this.ended = true;
-      this.waiting?.();
-      resolve();
-    }));
-    this.socket.on('error', () => undefined);
-  }
-
-  /** Strings are written as latin1 (one byte per char, binary bodies intact). */
-  write(data: string | Buffer): void {
-    this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
-  }
-
-  /** The next response; rejects when the connection closes first or after 5 s. */
-  async next(): Promise<Res> {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const r = this.take();
-      if (r) return r;
-      if (this.ended) throw new Error(`connection closed; ${this.buf.length} unread byte(s)`);
-      if (Date.now() > deadline) throw new Error('no response in 5 s');
-      await new Promise<void>((resolve) => {
-        this.waiting = resolve;
-        setTimeout(resolve, 100);
-      });
-      this.waiting = undefined;
-    }
-  }
-
-  private take(): Res | undefined {
-    const end = this.buf.indexOf('\r\n\r\n');
-    if (end < 0) return undefined;
-    const lines = this.buf.subarray(0, end).toString('latin1').split('\r\n');
-    const headers = new Map<string, string>();
-    for (const l of lines.slice(1)) {
-      const i = l.indexOf(':');
-      headers.set(l.slice(0, i).toLowerCase(), l.slice(i + 1).trim());
-    }
-    const len = Number(headers.get('content-length') ?? 0);
-    if (this.buf.length < end + 4 + len) return undefined;
-    const raw = Buffer.from(this.buf.subarray(0, end + 4 + len));
-    const body = Buffer.from(this.buf.subarray(end + 4, end + 4 + len));
-    this.buf = this.buf.subarray(end + 4 + len);
-    return { status: Number(lines[0]!.split(' ')[1]), head: lines.filter((l) => !/^date:/i.test(l)), headers, body, raw };
-  }
-
-  close(): void {
-    this.socket.destroy();
+    super(toPort);
   }
 }
 

@@ -23,6 +23,7 @@ import { derToPem } from '../pki/pem.ts';
 import { MEDIA_TYPES } from '../publish/format.ts';
 import { verifyPublication, type VerifiedPublication } from '../publish/verify.ts';
 import { AccessLog } from './access-log.ts';
+import { continueWhenBodyIsRead } from './expect-continue.ts';
 import { installFastPath } from './fast-path.ts';
 import { createMetrics, type ServerMetrics } from './metrics.ts';
 import { answerOcspRequest, decodeOcspGetPath, errorAnswer, PresignedAnswerCache, type ServingState } from './ocsp-responder.ts';
@@ -516,6 +517,7 @@ export async function startServer<S extends ServingStore = ServingStore>(options
       if (problems.length) throw new CaError('RESPONDER_INVALID', `delegated responder refused: ${problems.join('; ')}`);
     }
     registerRoutes(http, ctx);
+    continueWhenBodyIsRead(http.server);
     // Well-formed OCSP requests are answered before fastify (fast-path.ts); all else reaches it.
     const fastPath = installFastPath(http.server, {
       state: () => ctx.state, answers: ctx.answers, clock, metrics, accessLog,
@@ -535,6 +537,7 @@ export async function startServer<S extends ServingStore = ServingStore>(options
       const https = Fastify({ ...common, loggerInstance: log, https: { cert: options.tls.cert, key: options.tls.key } });
       cleanup.push(() => https.close());
       registerRoutes(https, ctx);
+      continueWhenBodyIsRead(https.server);
       await https.listen({ host, port: options.tls.port ?? 8443 });
       httpsUrl = urlOf('https', host, (https.server.address() as { port: number }).port);
     }

@@ -16,7 +16,8 @@
  * header lines (token names, no control bytes, no obs-fold), Host present in 1.1, no
  * Transfer-Encoding or Upgrade. Anything else goes to the HTTP server with the bytes not yet
  * answered (socket.unshift) on the same connection, which is then the server's, with its own
- * limits, timeouts and errors (413, 414, 304, 400, the Repository). Keep-alive and pipelining
+ * limits, timeouts and errors (413, 414, 304, 400, the Repository); an `Expect: 100-continue`
+gets its 100 there only once the body is read (expect-continue.ts). Keep-alive and pipelining
  * follow RFC 9112 9.3 (answers in request order; `Connection: close` and HTTP/1.0 without
  * keep-alive close after the answer).
  *
