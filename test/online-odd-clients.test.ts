@@ -93,3 +93,40 @@ describe('RFC 9110 10.1.1 Expect: 100-continue', () => {
     });
   }
 });
+
+describe('RFC 6960 A.1.1 POST requests are application/ocsp-request', () => {
+  /** curl POSTs the request with `type` (undefined: no Content-Type header at all). */
+  const post = async (url: string, type: string | undefined) => {
+    const out = f.path('typed-answer.bin');
+    const r = await runAsync('curl', ['-sS', '-k', '-o', out, '-w', '%{http_code}', '--data-binary', `@${f.write('typed-req.der', ocspReq)}`, '-H', `content-type:${type ? ` ${type}` : ''}`, url]);
+    return { status: Number(r.stdout), body: readFileSync(out) };
+  };
+
+  for (const scheme of SCHEMES) {
+    it(`${scheme}: text/plain, application/json, application/octet-stream or no Content-Type is 415, on /ocsp and /; the OCSP type (with a parameter too) is answered`, async () => {
+      for (const path of ['/ocsp', '/']) {
+        for (const type of ['text/plain', 'application/json', 'application/octet-stream', undefined]) {
+          const r = await post(`${urlOf(scheme)}${path}`, type);
+          assert.equal(r.status, 415, `${path} ${type ?? '(no Content-Type)'}`);
+          assert.match(r.body.toString(), /application\/ocsp-request \(RFC 6960 A\.1\.1\)/);
+        }
+        for (const type of ['application/ocsp-request', 'Application/OCSP-Request', 'application/ocsp-request; charset=binary']) {
+          const r = await post(`${urlOf(scheme)}${path}`, type);
+          assert.equal(r.status, 200, `${path} ${type}`);
+          assert.equal(parseOcspResponse(r.body).responses[0]!.status.status, 'good');
+        }
+      }
+    });
+
+    it(`${scheme}: a wrongly typed upload announced with Expect is 415 at once, with no 100`, async () => {
+      const c = connect(scheme);
+      try {
+        c.write(postHead(ocspReq.length, 'Expect: 100-continue\r\n').replace('application/ocsp-request', 'text/plain'));
+        assert.equal((await c.next()).status, 415);
+        await c.closedWithin(5000);
+      } finally {
+        c.close();
+      }
+    });
+  }
+});

@@ -10,8 +10,8 @@
  * HTTP status of OCSP answers: every OCSP-level outcome (successful, malformedRequest,
  * unauthorized, tryLater) is HTTP 200 with the OCSPResponse as the body, so OCSP clients read
  * the status the RFC defines; HTTP errors are kept for HTTP-level problems (413 body too large,
- * 414 GET request too long, 415 an unparseable Content-Type). Only a bug gives 500 (with an
- * internalError body).
+ * 414 GET request too long, 415 a POST whose Content-Type is not application/ocsp-request).
+ * Only a bug gives 500 (with an internalError body).
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -102,6 +102,7 @@ export interface RunningServer<S extends ServingStore = SqliteOnlineStore> {
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const httpDate = (d: Date) => d.toUTCString();
 const OCSP_RESPONSE = MEDIA_TYPES.ocsp;
+const OCSP_REQUEST = 'application/ocsp-request';
 const PEM_CHAIN = 'application/pem-certificate-chain';
 
 /** Everything the routes of both listeners share. */
@@ -232,8 +233,9 @@ function registerRoutes(app: FastifyInstance, ctx: Context): void {
   const limit = ctx.opts.ocspBodyLimit;
 
   app.removeAllContentTypeParsers();
-  // Any Content-Type: a request is judged by its bytes (RFC 6960 A.1 names application/ocsp-request).
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => done(null, body));
+  // RFC 6960 A.1.1: "Content-Type: application/ocsp-request". Another type (or none) with a
+  // body is refused with 415 before the body is read; a parameter (`; charset=…`) is allowed.
+  app.addContentTypeParser(OCSP_REQUEST, { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => done(null, body));
 
   app.addHook('onRequest', (_req, reply, done) => {
     reply.header('x-content-type-options', 'nosniff');
@@ -247,6 +249,7 @@ function registerRoutes(app: FastifyInstance, ctx: Context): void {
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode ?? 500;
     if (status === 413) return reply.code(413).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(`request body too large: OCSP requests are limited to ${limit} bytes\n`);
+    if (status === 415) return reply.code(415).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(`unsupported media type: OCSP requests are sent as ${OCSP_REQUEST} (RFC 6960 A.1.1)\n`);
     if (status >= 400 && status < 500) return reply.code(status).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(`${status} ${err.message}\n`);
     req.log.error({ err }, 'request failed');
     if (req.routeOptions.url?.startsWith('/ocsp') || (req.method === 'POST' && req.routeOptions.url === '/')) {
