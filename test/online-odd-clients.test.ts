@@ -2,8 +2,11 @@
  * The online server under odd clients, on both listeners: HTTP (where the OCSP fast path sits
  * in front of fastify) and HTTPS (fastify alone). An upload announced with
  * `Expect: 100-continue` that will be refused is answered with its final status and no 100
- * (RFC 9110 10.1.1); one that will be read gets its 100 first. curl and raw sockets are the
- * clients.
+ * (RFC 9110 10.1.1); one that will be read gets its 100 first. A POST of another media type is
+ * 415 (RFC 6960 A.1.1). Slow senders (head or body a byte at a time), idle and silent
+ * connections are closed at their timeouts, and one address cannot hold more connections than
+ * its cap, while valid clients keep being answered. curl and raw sockets are the clients; the
+ * slow and greedy ones connect from 127.0.0.2 (loopback too) to be another address.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -12,13 +15,23 @@ import { certIdOf, certIdsFor, OCSPRequest, parseOcspResponse, Request, TBSReque
 import { startServer, type RunningServer } from '../src/server/app.ts';
 import { SqliteOnlineStore } from '../src/server/online-store.ts';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { openssl } from './helpers.ts';
+import { openssl, waitFor } from './helpers.ts';
 import { OnlineFixture, runAsync } from './online-fixtures.ts';
 import { RawConnection } from './online-raw-http.ts';
 
 let f: OnlineFixture;
 let store: SqliteOnlineStore;
 let server: RunningServer;
+/** Short timeouts, no per-address cap. */
+let slow: RunningServer;
+/** Default timeouts, at most CAP connections per address. */
+let capped: RunningServer;
+const LIMITS = { headersTimeoutMs: 800, requestTimeoutMs: 1600, idleTimeoutMs: 1000, maxConnectionsPerAddress: 0 };
+const CAP = 4;
+/** Slack for a timeout to be noticed on a busy machine (node checks its timeouts every 200 ms here). */
+const SLACK_MS = 5000;
+/** Where the slow and greedy clients connect from. */
+const OTHER_CLIENT = '127.0.0.2';
 /** A request for sub1 (SHA-1 CertID, no nonce). */
 let ocspReq: Buffer;
 /** An upload the server refuses from its Content-Length (the OCSP body limit is 10 KiB). */
@@ -38,13 +51,18 @@ before(async () => {
   store = new SqliteOnlineStore(f.path('online.db'));
   store.importPublication(await f.publication({ version: 1 }), [f.rsa.der, f.ec.der]);
   openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'tls.key', '-out', 'tls.pem', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2'], { cwd: f.dir });
-  server = await startServer({ store, port: 0, pollMs: 60_000, tls: { cert: readFileSync(f.path('tls.pem')), key: readFileSync(f.path('tls.key')), port: 0 } });
+  const tls = { cert: readFileSync(f.path('tls.pem')), key: readFileSync(f.path('tls.key')), port: 0 };
+  server = await startServer({ store, port: 0, pollMs: 60_000, tls });
+  slow = await startServer({ store, port: 0, pollMs: 60_000, tls, limits: LIMITS });
+  capped = await startServer({ store, port: 0, pollMs: 60_000, tls, limits: { maxConnectionsPerAddress: CAP } });
   const id = certIdsFor(f.rsa.der, f.cert('sub1').serialHex)[0]!;
   ocspReq = Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certIdOf(id) })] }) })));
 });
 
 after(async () => {
   await server?.close();
+  await slow?.close();
+  await capped?.close();
   store?.close();
 });
 
@@ -130,3 +148,118 @@ describe('RFC 6960 A.1.1 POST requests are application/ocsp-request', () => {
     });
   }
 });
+
+/** The port of `s`'s listener for `scheme`. */
+const portOf = (s: RunningServer, scheme: Scheme) => Number(new URL(scheme === 'http' ? s.httpUrl : s.httpsUrl!).port);
+
+/** Sends `bytes` one at a time every `everyMs` until they are all sent or the connection closes. */
+function dribble(c: RawConnection, bytes: string, everyMs = 100): void {
+  let i = 0;
+  const timer = setInterval(() => {
+    if (c.ended || i >= bytes.length) return clearInterval(timer);
+    c.write(bytes[i++]!);
+  }, everyMs);
+}
+
+/** Asserts `c` was closed by the server no sooner than `limitMs` after `since` and within SLACK_MS after it. */
+async function closedAtTimeout(c: RawConnection, since: number, limitMs: number, what: string): Promise<void> {
+  await c.closedWithin(limitMs + SLACK_MS, what);
+  const took = c.closedAt! - since;
+  assert.ok(took >= limitMs - 50, `${what}: closed after ${Math.round(took)} ms, before its ${limitMs} ms timeout`);
+}
+
+/** A GET for sub1 on `s` over `scheme` (curl, certificate not checked): its OCSP cert status. */
+async function validAnswer(s: RunningServer, scheme: Scheme): Promise<string> {
+  const out = f.path(`valid-${scheme}-${Math.random().toString(36).slice(2)}.der`);
+  const r = await runAsync('curl', ['-sS', '-k', '-o', out, '-w', '%{http_code}', `${scheme}://127.0.0.1:${portOf(s, scheme)}/ocsp/${ocspReq.toString('base64url')}`]);
+  assert.equal(r.stdout, '200', r.stderr);
+  return parseOcspResponse(readFileSync(out)).responses[0]!.status.status;
+}
+
+describe('slow clients: header, body and idle timeouts (408, then closed); valid clients still answered', () => {
+  for (const scheme of SCHEMES) {
+    it(`${scheme}: request heads sent a byte at a time are cut off at the headers timeout while valid clients are answered`, async () => {
+      const since = performance.now();
+      // An OCSP POST (held by the fast path on HTTP) and a HEAD of the Repository (the HTTP server's).
+      const heads = ['POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\n', 'HEAD / HTTP/1.1\r\nHost: x\r\nUser-Agent: slow\r\n'];
+      const conns = Array.from({ length: 20 }, (_, i) => new RawConnection(portOf(slow, scheme), { tls: scheme === 'https', localAddress: OTHER_CLIENT }));
+      try {
+        conns.forEach((c, i) => dribble(c, heads[i % 2]!));
+        assert.equal(await validAnswer(slow, scheme), 'good', 'a valid client meanwhile');
+        for (const c of conns) await closedAtTimeout(c, since, LIMITS.headersTimeoutMs, 'a head sent a byte at a time');
+        for (const c of conns) assert.match(c.unread.toString('latin1'), /^(HTTP\/1\.1 408 Request Timeout\r\n|$)/, 'a 408 or nothing');
+        assert.equal(await validAnswer(slow, scheme), 'good', 'a valid client afterwards');
+      } finally {
+        for (const c of conns) c.close();
+      }
+    });
+
+    it(`${scheme}: a body sent a byte at a time is cut off at the request timeout, not the headers timeout`, async () => {
+      const c = new RawConnection(portOf(slow, scheme), { tls: scheme === 'https', localAddress: OTHER_CLIENT });
+      try {
+        const since = performance.now();
+        c.write(postHead(300));
+        dribble(c, 'x'.repeat(300));
+        await closedAtTimeout(c, since, LIMITS.requestTimeoutMs, 'a body sent a byte at a time');
+      } finally {
+        c.close();
+      }
+    });
+
+    it(`${scheme}: an idle keep-alive connection is closed at the idle timeout; a silent one too`, async () => {
+      const idle = new RawConnection(portOf(slow, scheme), { tls: scheme === 'https' });
+      // Plain TCP, no TLS handshake on the HTTPS port: the handshake is due within the headers timeout.
+      const silent = new RawConnection(portOf(slow, scheme));
+      try {
+        const since = performance.now();
+        idle.write(`GET /ocsp/${ocspReq.toString('base64url')} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        assert.equal((await idle.next()).status, 200);
+        const answeredAt = performance.now();
+        await closedAtTimeout(idle, answeredAt, LIMITS.idleTimeoutMs, 'an idle keep-alive connection');
+        await closedAtTimeout(silent, since, Math.min(LIMITS.headersTimeoutMs, LIMITS.idleTimeoutMs), 'a connection that never sends');
+      } finally {
+        idle.close();
+        silent.close();
+      }
+    });
+  }
+});
+
+describe('a cap on open connections per client address', () => {
+  for (const scheme of SCHEMES) {
+    it(`${scheme}: connections over the cap from one address are closed at once; those within it and other addresses are answered`, async () => {
+      const port = portOf(capped, scheme);
+      const open = (localAddress = OTHER_CLIENT) => new RawConnection(port, { tls: scheme === 'https', localAddress });
+      const refusedBefore = await refusedCount();
+      const within = Array.from({ length: CAP }, () => open());
+      const over: RawConnection[] = [];
+      try {
+        await Promise.all(within.map((c) => new Promise((resolve) => c.socket.once(scheme === 'https' ? 'secureConnect' : 'connect', resolve))));
+        over.push(...Array.from({ length: 3 }, () => open()));
+        for (const c of over) await c.closedWithin(SLACK_MS, 'a connection over the cap is closed at once');
+        assert.ok(within.every((c) => !c.ended), 'the connections within the cap stay open');
+        within[0]!.write(`GET /ocsp/${ocspReq.toString('base64url')} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        assert.equal((await within[0]!.next()).status, 200, 'a connection within the cap is answered');
+        assert.equal(await validAnswer(capped, scheme), 'good', 'another address is answered');
+        assert.equal(await refusedCount() - refusedBefore, 3, 'rootca_connections_refused_total counts them');
+        // A connection given up makes room for another from the same address.
+        within.shift()!.close();
+        const again = await waitFor('a new connection from the capped address once one closed', async () => {
+          const c = open();
+          c.write(`GET /ocsp/${ocspReq.toString('base64url')} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+          const r = await c.next().catch(() => undefined);
+          c.close();
+          return r?.status;
+        });
+        assert.equal(again, 200);
+      } finally {
+        for (const c of [...within, ...over]) c.close();
+      }
+    });
+  }
+});
+
+async function refusedCount(): Promise<number> {
+  const text = await (await fetch(`${capped.httpUrl}/metrics`)).text();
+  return Number(/^rootca_connections_refused_total (\d+)$/m.exec(text)?.[1] ?? NaN);
+}

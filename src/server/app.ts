@@ -23,6 +23,7 @@ import { derToPem } from '../pki/pem.ts';
 import { MEDIA_TYPES } from '../publish/format.ts';
 import { verifyPublication, type VerifiedPublication } from '../publish/verify.ts';
 import { AccessLog } from './access-log.ts';
+import { capConnectionsPerAddress, fastifyTimeouts, resolveConnectionLimits, serverCreationOptions, type ConnectionLimits } from './connection-limits.ts';
 import { continueWhenBodyIsRead } from './expect-continue.ts';
 import { installFastPath } from './fast-path.ts';
 import { createMetrics, type ServerMetrics } from './metrics.ts';
@@ -67,6 +68,8 @@ export interface ServerOptions<S extends ServingStore = ServingStore> {
   liveValiditySeconds?: number;
   /** Largest OCSP POST body (default 10 KiB); larger is HTTP 413. */
   ocspBodyLimit?: number;
+  /** Timeouts and the per-address connection cap (defaults: DEFAULT_CONNECTION_LIMITS). */
+  limits?: Partial<ConnectionLimits>;
   /** Running as a cluster worker: /metrics shows the whole cluster. */
   cluster?: boolean;
   /**
@@ -471,16 +474,18 @@ export async function startServer<S extends ServingStore = ServingStore>(options
     : { store: spec, unreachable: undefined };
   const store = opened.store as S;
   const level = options.logLevel ?? 'silent';
+  const limits = resolveConnectionLimits(options.limits);
   const common = {
     // One access-log line per OCSP request is written by AccessLog; pino keeps to events and errors.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 8192, ignoreTrailingSlash: true },
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
+    ...fastifyTimeouts(limits),
   };
   const cleanup: (() => Promise<void> | void)[] = [];
   try {
-    const http = Fastify({ ...common, logger: level === 'silent' ? false : { level, ...(options.logStream ? { stream: options.logStream } : {}) } });
+    const http = Fastify({ ...common, http: serverCreationOptions(limits), logger: level === 'silent' ? false : { level, ...(options.logStream ? { stream: options.logStream } : {}) } });
     cleanup.push(() => http.close());
     const log = http.log;
     const metrics = createMetrics({ cluster: options.cluster });
@@ -524,8 +529,13 @@ export async function startServer<S extends ServingStore = ServingStore>(options
     // Well-formed OCSP requests are answered before fastify (fast-path.ts); all else reaches it.
     const fastPath = installFastPath(http.server, {
       state: () => ctx.state, answers: ctx.answers, clock, metrics, accessLog,
-      bodyLimit: ctx.opts.ocspBodyLimit, keepAliveSeconds: Math.floor(http.server.keepAliveTimeout / 1000), liveValiditySeconds: ctx.opts.liveValiditySeconds,
+      bodyLimit: ctx.opts.ocspBodyLimit, limits, liveValiditySeconds: ctx.opts.liveValiditySeconds,
     });
+    const refused = (address: string) => {
+      metrics.connectionsRefused.inc();
+      log.debug({ address }, 'connection over the per-address cap closed');
+    };
+    capConnectionsPerAddress(http.server, limits.maxConnectionsPerAddress, refused); // in front of the fast path
     http.addHook('preClose', (done) => {
       fastPath.close();
       done();
@@ -537,10 +547,12 @@ export async function startServer<S extends ServingStore = ServingStore>(options
 
     let httpsUrl: string | undefined;
     if (options.tls) {
-      const https = Fastify({ ...common, loggerInstance: log, https: { cert: options.tls.cert, key: options.tls.key } });
+      // handshakeTimeout: a TLS handshake is part of getting the request head in.
+      const https = Fastify({ ...common, loggerInstance: log, https: { cert: options.tls.cert, key: options.tls.key, handshakeTimeout: limits.headersTimeoutMs, ...serverCreationOptions(limits) } });
       cleanup.push(() => https.close());
       registerRoutes(https, ctx);
       continueWhenBodyIsRead(https.server);
+      capConnectionsPerAddress(https.server, limits.maxConnectionsPerAddress, refused);
       await https.listen({ host, port: options.tls.port ?? 8443 });
       httpsUrl = urlOf('https', host, (https.server.address() as { port: number }).port);
     }
