@@ -93,3 +93,28 @@ export const rejectsWith = (code: string, fn: () => Promise<unknown>, message?: 
     if (message) assert.match(e.message, message);
     return true;
   });
+
+/**
+ * Waits for an event by polling `check` until it returns a value other than undefined/false
+ * (which is returned), instead of sleeping a fixed time. Fails after `timeoutMs` naming `what`
+ * it waited for and the last error `check` threw, if any.
+ */
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+      lastError = undefined;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() >= deadline) {
+      const why = lastError === undefined ? '' : ` (last check: ${(lastError as Error)?.message ?? String(lastError)})`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 25));
+  }
+}

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openssl, REPO, rootca } from './helpers.ts';
 import { OnlineFixture, runAsync } from './online-fixtures.ts';
+import { RawConnection } from './online-raw-http.ts';
 
 let f: OnlineFixture;
 let v1: string;
@@ -84,6 +85,27 @@ describe('rootca serve', { timeout: 90_000 }, () => {
     const r = rootca(['serve', '--store', `sqlite:${f.path('empty.db')}`, '--port', '0', '--workers', '1']);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /holds no publication: import one with --import FILE --trust ROOT\.pem \[NOTHING_TO_SERVE\]/);
+  });
+
+  it('connection limits are options: --idle-timeout-ms closes an idle connection; a headers timeout over the request timeout is a usage error', async () => {
+    const bad = rootca(['serve', '--store', `sqlite:${f.path('limits.db')}`, '--headers-timeout-ms', '5000', '--request-timeout-ms', '1000']);
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /--headers-timeout-ms \(5000\) cannot be longer than --request-timeout-ms \(1000\)/);
+    const s = await serve(['--store', `sqlite:${f.path('limits.db')}`, '--import', v1, '--trust', f.rsa.pem, '--trust', f.ec.pem, '--port', '0', '--workers', '1', '--idle-timeout-ms', '700', '--log-dir', f.path('log-limits')]);
+    const c = new RawConnection(Number(new URL(s.ocspUrl).port));
+    try {
+      c.write(`GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n`);
+      const r = await c.next();
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('keep-alive'), 'timeout=0', 'node states the idle timeout in whole seconds');
+      const answered = performance.now();
+      await c.closedWithin(700 + 5000, 'the idle connection is closed');
+      assert.ok(c.closedAt! - answered >= 650, `closed after ${Math.round(c.closedAt! - answered)} ms, not before the idle timeout`);
+    } finally {
+      c.close();
+      s.child.kill('SIGTERM');
+      await s.exited;
+    }
   });
 
   it('--workers 1 with a delegated responder (passphrase from env:VAR) and HTTPS; a wrong passphrase is refused', async () => {

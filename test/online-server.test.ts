@@ -334,8 +334,13 @@ describe('operations: /healthz, /metrics, the OCSP access log', () => {
 
   it('segments are closed, gzip-compressed, SHA-256 chained and recorded; tampering is found', async () => {
     const dir = f.path('log-a');
+    // Requests of this test's own (the segment also holds whatever other tests sent before).
+    await ocsp(['-issuer', f.rsa.pem, '-cert', f.cert('sub1').pem, '-url', ocspUrl(presigned), '-no_nonce', '-noverify']);
+    await post(ocspUrl(presigned), Buffer.from('not DER'));
+    const [id] = certIdsFor(f.rsa.der, '7a11c0de0001');
+    await (await fetch(`${ocspUrl(presigned)}/${request([id!]).toString('base64url')}`)).arrayBuffer();
     const first = await presigned.closeSegmentNow();
-    assert.ok(first && first.lines > 200, `a segment with every request so far (${first?.lines})`);
+    assert.ok(first && first.lines >= 3, `a segment with every request so far (${first?.lines})`);
     await ocsp(['-issuer', f.rsa.pem, '-cert', f.cert('sub1').pem, '-url', ocspUrl(presigned), '-no_nonce', '-noverify']);
     const second = await presigned.closeSegmentNow();
     assert.equal(second!.lines, 1);

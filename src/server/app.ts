@@ -10,8 +10,8 @@
  * HTTP status of OCSP answers: every OCSP-level outcome (successful, malformedRequest,
  * unauthorized, tryLater) is HTTP 200 with the OCSPResponse as the body, so OCSP clients read
  * the status the RFC defines; HTTP errors are kept for HTTP-level problems (413 body too large,
- * 414 GET request too long, 415 an unparseable Content-Type). Only a bug gives 500 (with an
- * internalError body).
+ * 414 GET request too long, 415 a POST whose Content-Type is not application/ocsp-request).
+ * Only a bug gives 500 (with an internalError body).
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -23,6 +23,8 @@ import { derToPem } from '../pki/pem.ts';
 import { MEDIA_TYPES } from '../publish/format.ts';
 import { verifyPublication, type VerifiedPublication } from '../publish/verify.ts';
 import { AccessLog } from './access-log.ts';
+import { capConnectionsPerAddress, fastifyTimeouts, resolveConnectionLimits, serverCreationOptions, type ConnectionLimits } from './connection-limits.ts';
+import { continueWhenBodyIsRead } from './expect-continue.ts';
 import { installFastPath } from './fast-path.ts';
 import { createMetrics, type ServerMetrics } from './metrics.ts';
 import { answerOcspRequest, decodeOcspGetPath, errorAnswer, PresignedAnswerCache, type ServingState } from './ocsp-responder.ts';
@@ -66,6 +68,8 @@ export interface ServerOptions<S extends ServingStore = ServingStore> {
   liveValiditySeconds?: number;
   /** Largest OCSP POST body (default 10 KiB); larger is HTTP 413. */
   ocspBodyLimit?: number;
+  /** Timeouts and the per-address connection cap (defaults: DEFAULT_CONNECTION_LIMITS). */
+  limits?: Partial<ConnectionLimits>;
   /** Running as a cluster worker: /metrics shows the whole cluster. */
   cluster?: boolean;
   /**
@@ -101,6 +105,7 @@ export interface RunningServer<S extends ServingStore = SqliteOnlineStore> {
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const httpDate = (d: Date) => d.toUTCString();
 const OCSP_RESPONSE = MEDIA_TYPES.ocsp;
+const OCSP_REQUEST = 'application/ocsp-request';
 const PEM_CHAIN = 'application/pem-certificate-chain';
 
 /** Everything the routes of both listeners share. */
@@ -231,8 +236,9 @@ function registerRoutes(app: FastifyInstance, ctx: Context): void {
   const limit = ctx.opts.ocspBodyLimit;
 
   app.removeAllContentTypeParsers();
-  // Any Content-Type: a request is judged by its bytes (RFC 6960 A.1 names application/ocsp-request).
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => done(null, body));
+  // RFC 6960 A.1.1: "Content-Type: application/ocsp-request". Another type (or none) with a
+  // body is refused with 415 before the body is read; a parameter (`; charset=…`) is allowed.
+  app.addContentTypeParser(OCSP_REQUEST, { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => done(null, body));
 
   app.addHook('onRequest', (_req, reply, done) => {
     reply.header('x-content-type-options', 'nosniff');
@@ -246,6 +252,7 @@ function registerRoutes(app: FastifyInstance, ctx: Context): void {
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode ?? 500;
     if (status === 413) return reply.code(413).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(`request body too large: OCSP requests are limited to ${limit} bytes\n`);
+    if (status === 415) return reply.code(415).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(`unsupported media type: OCSP requests are sent as ${OCSP_REQUEST} (RFC 6960 A.1.1)\n`);
     if (status >= 400 && status < 500) return reply.code(status).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(`${status} ${err.message}\n`);
     req.log.error({ err }, 'request failed');
     if (req.routeOptions.url?.startsWith('/ocsp') || (req.method === 'POST' && req.routeOptions.url === '/')) {
@@ -467,16 +474,18 @@ export async function startServer<S extends ServingStore = ServingStore>(options
     : { store: spec, unreachable: undefined };
   const store = opened.store as S;
   const level = options.logLevel ?? 'silent';
+  const limits = resolveConnectionLimits(options.limits);
   const common = {
     // One access-log line per OCSP request is written by AccessLog; pino keeps to events and errors.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 8192, ignoreTrailingSlash: true },
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
+    ...fastifyTimeouts(limits),
   };
   const cleanup: (() => Promise<void> | void)[] = [];
   try {
-    const http = Fastify({ ...common, logger: level === 'silent' ? false : { level, ...(options.logStream ? { stream: options.logStream } : {}) } });
+    const http = Fastify({ ...common, http: serverCreationOptions(limits), logger: level === 'silent' ? false : { level, ...(options.logStream ? { stream: options.logStream } : {}) } });
     cleanup.push(() => http.close());
     const log = http.log;
     const metrics = createMetrics({ cluster: options.cluster });
@@ -516,11 +525,17 @@ export async function startServer<S extends ServingStore = ServingStore>(options
       if (problems.length) throw new CaError('RESPONDER_INVALID', `delegated responder refused: ${problems.join('; ')}`);
     }
     registerRoutes(http, ctx);
+    continueWhenBodyIsRead(http.server);
     // Well-formed OCSP requests are answered before fastify (fast-path.ts); all else reaches it.
     const fastPath = installFastPath(http.server, {
       state: () => ctx.state, answers: ctx.answers, clock, metrics, accessLog,
-      bodyLimit: ctx.opts.ocspBodyLimit, keepAliveSeconds: Math.floor(http.server.keepAliveTimeout / 1000), liveValiditySeconds: ctx.opts.liveValiditySeconds,
+      bodyLimit: ctx.opts.ocspBodyLimit, limits, liveValiditySeconds: ctx.opts.liveValiditySeconds,
     });
+    const refused = (address: string) => {
+      metrics.connectionsRefused.inc();
+      log.debug({ address }, 'connection over the per-address cap closed');
+    };
+    capConnectionsPerAddress(http.server, limits.maxConnectionsPerAddress, refused); // in front of the fast path
     http.addHook('preClose', (done) => {
       fastPath.close();
       done();
@@ -532,9 +547,12 @@ export async function startServer<S extends ServingStore = ServingStore>(options
 
     let httpsUrl: string | undefined;
     if (options.tls) {
-      const https = Fastify({ ...common, loggerInstance: log, https: { cert: options.tls.cert, key: options.tls.key } });
+      // handshakeTimeout: a TLS handshake is part of getting the request head in.
+      const https = Fastify({ ...common, loggerInstance: log, https: { cert: options.tls.cert, key: options.tls.key, handshakeTimeout: limits.headersTimeoutMs, ...serverCreationOptions(limits) } });
       cleanup.push(() => https.close());
       registerRoutes(https, ctx);
+      continueWhenBodyIsRead(https.server);
+      capConnectionsPerAddress(https.server, limits.maxConnectionsPerAddress, refused);
       await https.listen({ host, port: options.tls.port ?? 8443 });
       httpsUrl = urlOf('https', host, (https.server.address() as { port: number }).port);
     }

@@ -16,9 +16,12 @@
  * header lines (token names, no control bytes, no obs-fold), Host present in 1.1, no
  * Transfer-Encoding or Upgrade. Anything else goes to the HTTP server with the bytes not yet
  * answered (socket.unshift) on the same connection, which is then the server's, with its own
- * limits, timeouts and errors (413, 414, 304, 400, the Repository). Keep-alive and pipelining
+ * limits, timeouts and errors (413, 414, 304, 400, the Repository); an `Expect: 100-continue`
+ * gets its 100 there only once the body is read (expect-continue.ts). Keep-alive and pipelining
  * follow RFC 9112 9.3 (answers in request order; `Connection: close` and HTTP/1.0 without
- * keep-alive close after the answer).
+ * keep-alive close after the answer). The server's idle, headers and request timeouts
+ * (connection-limits.ts) hold here too: a request that arrives in pieces for longer is
+ * answered 408 and its connection closed, as node:http does.
  *
  * Metrics and the access log count every answered request; both are batched (plain counters
  * flushed into prom-client once a second and before each exposition; access-log lines of
@@ -29,6 +32,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Clock } from '../clock.ts';
 import { ocspAccessFields, type AccessLog } from './access-log.ts';
+import type { ConnectionLimits } from './connection-limits.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { answerOcspRequest, decodeOcspGetPath, type OcspAnswer, type PresignedAnswerCache, type ServingState } from './ocsp-responder.ts';
 
@@ -41,8 +45,8 @@ export interface FastPathOptions {
   accessLog?: AccessLog;
   /** Largest POST body (larger goes to fastify, which answers 413). */
   bodyLimit: number;
-  /** Seconds in the Keep-Alive header and idle timeout (the HTTP server's keepAliveTimeout). */
-  keepAliveSeconds: number;
+  /** The HTTP server's timeouts (connection-limits.ts), kept here on the connections the fast path holds. */
+  limits: Pick<ConnectionLimits, 'idleTimeoutMs' | 'headersTimeoutMs' | 'requestTimeoutMs'>;
   /** As the fastify route passes it to answerOcspRequest. */
   liveValiditySeconds?: number;
 }
@@ -65,6 +69,8 @@ const GET_PREFIX = Buffer.from('GET /ocsp/', 'latin1');
 const POST_PREFIX = Buffer.from('POST /', 'latin1');
 const HTTP11 = Buffer.from(' HTTP/1.1', 'latin1');
 const HTTP10 = Buffer.from(' HTTP/1.0', 'latin1');
+/** RFC 9110 15.5.9, as node:http answers a request that took too long (then the connection closes). */
+const REQUEST_TIMEOUT = Buffer.from('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', 'latin1');
 
 /** RFC 9110 5.6.2 tchar. */
 const TCHAR = new Uint8Array(128);
@@ -239,6 +245,8 @@ const asciiOnly = (s: string): string | undefined => (/^[\x20-\x7e]*$/.test(s) ?
  */
 export function installFastPath(server: HttpServer, o: FastPathOptions): FastPath {
   const handOverTo = server.listeners('connection') as ((socket: Socket) => void)[];
+  // What node:http puts in the Keep-Alive header for the same idle timeout (whole seconds).
+  const keepAliveSeconds = Math.floor(o.limits.idleTimeoutMs / 1000);
   server.removeAllListeners('connection');
   const sockets = new Set<Socket>();
   const statsByKey = new Map<string, Stats>();
@@ -301,7 +309,7 @@ export function installFastPath(server: HttpServer, o: FastPathOptions): FastPat
     const w: Wire = {
       clockSecond,
       dateSecond,
-      keepAlive: Buffer.concat([Buffer.from(`${head}Connection: keep-alive\r\nKeep-Alive: timeout=${o.keepAliveSeconds}\r\n\r\n`, 'latin1'), a.body]),
+      keepAlive: Buffer.concat([Buffer.from(`${head}Connection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n\r\n`, 'latin1'), a.body]),
       close: Buffer.concat([Buffer.from(`${head}Connection: close\r\n\r\n`, 'latin1'), a.body]),
       stats: statsFor(route, method, a),
       answer: a,
@@ -322,7 +330,7 @@ export function installFastPath(server: HttpServer, o: FastPathOptions): FastPat
     return {
       clockSecond: 0,
       dateSecond: 0,
-      keepAlive: Buffer.concat([Buffer.from(`${head}Connection: keep-alive\r\nKeep-Alive: timeout=${o.keepAliveSeconds}\r\n\r\n`, 'latin1'), a.body]),
+      keepAlive: Buffer.concat([Buffer.from(`${head}Connection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n\r\n`, 'latin1'), a.body]),
       close: Buffer.concat([Buffer.from(`${head}Connection: close\r\n\r\n`, 'latin1'), a.body]),
       stats: statsFor(route, method, a),
       answer: a,
@@ -357,11 +365,37 @@ export function installFastPath(server: HttpServer, o: FastPathOptions): FastPat
     let rounds = 0;
     let ipField: string | undefined;
     let closed = false;
+    /** The request at the front arrives in pieces: when it started and the timer that ends its wait. */
+    let partialSince = 0;
+    let partialTimer: NodeJS.Timeout | undefined;
+    const requestDone = () => {
+      clearTimeout(partialTimer);
+      partialTimer = undefined;
+    };
+    /** A request head due within headersTimeoutMs of its start, the whole request within requestTimeoutMs. */
+    const checkPartial = () => {
+      const waited = performance.now() - partialSince;
+      const headComplete = pending !== undefined && pending.indexOf(CRLFCRLF) >= 0;
+      const left = (headComplete ? o.limits.requestTimeoutMs : o.limits.headersTimeoutMs) - waited;
+      if (left > 0) {
+        partialTimer = setTimeout(checkPartial, left);
+        return;
+      }
+      partialTimer = undefined;
+      closed = true;
+      pending = undefined;
+      sockets.delete(socket);
+      socket.end(REQUEST_TIMEOUT);
+      socket.once('finish', () => socket.destroy()); // whatever the client still sends is not read
+    };
     socket.setNoDelay(true);
-    socket.setTimeout(o.keepAliveSeconds * 1000);
+    socket.setTimeout(o.limits.idleTimeoutMs);
     listen(socket, 'timeout', () => socket.destroy());
     listen(socket, 'error', () => socket.destroy());
-    listen(socket, 'close', () => sockets.delete(socket));
+    listen(socket, 'close', () => {
+      sockets.delete(socket);
+      requestDone();
+    });
     // allowHalfOpen (node:http's setting): a client that ends its side gets its answers, then our end.
     listen(socket, 'end', () => socket.end());
     /** The serving state and time of the chunk being answered (read once per chunk). */
@@ -384,7 +418,10 @@ export function installFastPath(server: HttpServer, o: FastPathOptions): FastPat
       const started = performance.now();
       const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
       pending = undefined;
-      if (closing || ++rounds > MAX_ROUNDS) return handOver(socket, buf);
+      if (closing || ++rounds > MAX_ROUNDS) {
+        requestDone();
+        return handOver(socket, buf);
+      }
       st = o.state();
       now = o.clock.now();
       const out: Buffer[] = [];
@@ -443,7 +480,17 @@ export function installFastPath(server: HttpServer, o: FastPathOptions): FastPat
         pending = undefined;
         closed = true; // bytes after a close request are ignored (RFC 9112 9.6)
         socket.end();
-      } else if (other) handOver(socket, buf.subarray(off));
+      } else if (other) {
+        pending = undefined;
+        handOver(socket, buf.subarray(off));
+      }
+      if (pending === undefined) requestDone();
+      else if (off > 0 || partialTimer === undefined) {
+        // A new request began arriving in pieces: its head is due within the headers timeout.
+        requestDone();
+        partialSince = started;
+        partialTimer = setTimeout(checkPartial, o.limits.headersTimeoutMs);
+      }
     });
   };
 

@@ -1,8 +1,9 @@
 /**
  * Prometheus metrics (prom-client): HTTP requests by route and status, OCSP responses by
- * certificate status and source, request latency, and the publication being served. Each
- * server has its own registry; in a cluster the workers' registries are summed by the primary
- * (prom-client AggregatorRegistry) and any worker's /metrics shows the total.
+ * certificate status and source, request latency, the publication being served, and connections
+ * refused by the per-address cap (connection-limits.ts). Each server has its own registry; in a
+ * cluster the workers' registries are summed by the primary (prom-client AggregatorRegistry) and
+ * any worker's /metrics shows the total.
  */
 import cluster from 'node:cluster';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -13,6 +14,8 @@ export interface ServerMetrics {
   ocspResponses: Counter<'cert_status' | 'source'>;
   latency: Histogram<'route'>;
   publicationVersion: Gauge;
+  /** Connections closed at once because their address held its cap (connection-limits.ts). */
+  connectionsRefused: Counter;
   /** The exposition text: this process's, or the whole cluster's in a cluster worker. */
   text(): Promise<string>;
   /**
@@ -41,6 +44,7 @@ export function createMetrics(options: { cluster?: boolean } = {}): ServerMetric
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry],
   });
   const publicationVersion = new Gauge({ name: 'rootca_publication_version', help: 'Version of the publication being served (0: none)', registers: [registry], aggregator: 'max' });
+  const connectionsRefused = new Counter({ name: 'rootca_connections_refused_total', help: 'Connections closed at once: their client address already held the most open connections allowed', registers: [registry] });
   let text = async () => registry.metrics();
   if (options.cluster && cluster.isWorker) {
     AggregatorRegistry.setRegistries([registry]);
@@ -72,7 +76,7 @@ export function createMetrics(options: { cluster?: boolean } = {}): ServerMetric
       flushers.delete(flush);
     };
   };
-  return { registry, httpRequests, ocspResponses, latency, publicationVersion, text: () => text(), beforeCollect };
+  return { registry, httpRequests, ocspResponses, latency, publicationVersion, connectionsRefused, text: () => text(), beforeCollect };
 }
 
 /** In the cluster primary: answers workers' requests for the aggregated metrics. */

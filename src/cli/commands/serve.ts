@@ -4,6 +4,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CaError } from '../../errors.ts';
+import { DEFAULT_CONNECTION_LIMITS, resolveConnectionLimits, type ConnectionLimits } from '../../server/connection-limits.ts';
 import type { ResponderConfig } from '../../server/responders.ts';
 import { collect, print, readInput, usage, wholeNumber } from '../context.ts';
 import { STORE_HELP } from '../options.ts';
@@ -23,6 +24,16 @@ interface ServeOptions {
   store?: string; import?: string; trust: string[]; host: string; port: number; httpsPort: number; tlsCert?: string; tlsKey?: string;
   responderCert: string[]; responderKey: string[]; responderKeyPassphrase: string[]; workers: number; logDir?: string; pollMs: number; logLevel: string;
   name?: string; heartbeatMs: number; cacheDir?: string;
+  headersTimeoutMs: number; requestTimeoutMs: number; idleTimeoutMs: number; maxConnectionsPerAddress: number;
+}
+
+/** The server's connection limits from the serve options, checked (a problem is a usage error naming the flags). */
+function cliConnectionLimits(o: ServeOptions): ConnectionLimits {
+  if (o.headersTimeoutMs > o.requestTimeoutMs) usage(`--headers-timeout-ms (${o.headersTimeoutMs}) cannot be longer than --request-timeout-ms (${o.requestTimeoutMs})`);
+  for (const [flag, v] of [['--headers-timeout-ms', o.headersTimeoutMs], ['--request-timeout-ms', o.requestTimeoutMs], ['--idle-timeout-ms', o.idleTimeoutMs]] as const) {
+    if (v < 1) usage(`${flag} must be at least 1`);
+  }
+  return resolveConnectionLimits({ headersTimeoutMs: o.headersTimeoutMs, requestTimeoutMs: o.requestTimeoutMs, idleTimeoutMs: o.idleTimeoutMs, maxConnectionsPerAddress: o.maxConnectionsPerAddress });
 }
 
 export function define(cmd: Command): void {
@@ -43,6 +54,10 @@ export function define(cmd: Command): void {
     .option('--poll-ms <n>', 'how often to look for a newer publication in the store (PostgreSQL also notifies at once)', wholeNumber('--poll-ms'), 2000)
     .option('--name <name>', 'this responder\'s name in `online status`, events, access-log chains and metric labels (default HOST:PORT)')
     .option('--heartbeat-ms <n>', 'how often this responder records that it is alive in the store', wholeNumber('--heartbeat-ms'), 5000)
+    .option('--headers-timeout-ms <n>', 'a request head (and a TLS handshake) must arrive within this, else 408 and the connection is closed', wholeNumber('--headers-timeout-ms'), DEFAULT_CONNECTION_LIMITS.headersTimeoutMs)
+    .option('--request-timeout-ms <n>', 'a whole request, head and body, must arrive within this', wholeNumber('--request-timeout-ms'), DEFAULT_CONNECTION_LIMITS.requestTimeoutMs)
+    .option('--idle-timeout-ms <n>', 'an idle keep-alive connection is closed after this', wholeNumber('--idle-timeout-ms'), DEFAULT_CONNECTION_LIMITS.idleTimeoutMs)
+    .option('--max-connections-per-address <n>', 'open connections one client address may hold; more are closed at once (0: no cap, e.g. behind a load balancer)', wholeNumber('--max-connections-per-address'), DEFAULT_CONNECTION_LIMITS.maxConnectionsPerAddress)
     .option('--log-level <level>', 'pino log level (logs go to stderr)', 'info')
     .option('--cache-dir <dir>', 'with PostgreSQL: folder of the local copy of the last publication served, used when the store is unreachable at start (default: last-publication in --log-dir)')
     .action(async function (this: Command, o: ServeOptions) {
@@ -54,6 +69,7 @@ export function define(cmd: Command): void {
       if (!!o.tlsCert !== !!o.tlsKey) usage('--tls-cert and --tls-key go together');
       if (o.trust.length > 0 && !o.import) usage('--trust is used with --import');
       if (o.workers < 1) usage('--workers must be at least 1');
+      const limits = cliConnectionLimits(o);
       const path = sqlitePath(spec);
       const logDir = o.logDir ?? (path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('--log-dir is needed with a PostgreSQL store (each responder keeps its own segments)'));
       if (o.cacheDir && path) usage('--cache-dir is for a PostgreSQL store (a SQLite store is a local file already)');
@@ -105,7 +121,7 @@ export function define(cmd: Command): void {
 
       await runServer(
         {
-          store: spec, cacheDir, name, host: o.host, port: o.port, tls, responders, logDir, pollMs: o.pollMs, heartbeatMs: o.heartbeatMs, logLevel: o.logLevel, logStream: process.stderr, workers: o.workers,
+          store: spec, cacheDir, name, host: o.host, port: o.port, tls, responders, logDir, pollMs: o.pollMs, heartbeatMs: o.heartbeatMs, logLevel: o.logLevel, logStream: process.stderr, workers: o.workers, limits,
           // Metric series carry the responder label when it was named or the store is shared.
           labelMetrics: o.name !== undefined || path === undefined,
         },
