@@ -3,7 +3,8 @@
  * Exit codes: 0 ok, 1 refused or failed, 2 usage. `--json` prints machine-readable results.
  */
 import { Command, CommanderError } from 'commander';
-import { CaError, UsageError } from '../errors.ts';
+import { CaError, exitCodeOf } from '../errors.ts';
+import { reportCommanderError } from './usage-errors.ts';
 import { applicationCommands } from './commands/application.ts';
 import { archiveCommands } from './commands/archive.ts';
 import { auditCommands } from './commands/audit.ts';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .option('--home <dir>', 'installation home (default: $ROOTCA_HOME or ./rootca-data)')
     .option('--json', 'print results as JSON')
     .showHelpAfterError()
+    .configureOutput({ outputError: () => undefined }) // main() prints it once, with its [CODE]
     .exitOverride();
   caCommands(program);
   lifecycleCommands(program);
@@ -45,14 +47,10 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof UsageError) {
-      process.stderr.write(`rootca: ${e.message}\n`);
-      return 2;
-    }
+    if (e instanceof CommanderError) return reportCommanderError(e);
     if (e instanceof CaError) {
       process.stderr.write(`rootca: ${e.message} [${e.code}]\n`);
-      return 1;
+      return exitCodeOf(e.code);
     }
     process.stderr.write(`rootca: unexpected error: ${(e as Error).stack ?? e}\n`);
     return 1;

@@ -40,7 +40,7 @@ export function docCommands(program: Command): void {
     .requiredOption('--by <name>', 'the Person Responsible for Services proposing it')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { name: string; file: string; critical?: boolean; nonCritical?: boolean; description: string; title?: string; initialVersion?: string; by: string; credential: string[] }) {
-      if (Boolean(o.critical) === Boolean(o.nonCritical)) usage('give exactly one of --critical and --non-critical (CPS 9.12.1)');
+      if (Boolean(o.critical) === Boolean(o.nonCritical)) usage('OPTIONS_CONFLICT', 'give exactly one of --critical and --non-critical (CPS 9.12.1)');
       const text = readInput(o.file, 'document');
       await withInstallation(this, async (inst) => {
         const v = await proposeDocument(inst, { name: o.name, text, critical: Boolean(o.critical), description: o.description, title: o.title, initialVersion: o.initialVersion, by: o.by, passphrases: passphrasesFrom(o.credential) });

@@ -43,7 +43,7 @@ export function keyCommands(program: Command): void {
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { module: string; label: string; holders: string; threshold: number; slot?: number; adoptPinFile?: string; operator: string; witness: string; credential: string[] }) {
       const holders = o.holders.split(',').map((h) => h.trim()).filter(Boolean);
-      if (holders.length < 2) usage('--holders must name at least two custodians (CPS 6.4.1)');
+      if (holders.length < 2) usage('OPTION_VALUE_INVALID', '--holders must name at least two custodians (CPS 6.4.1)');
       const adoptWithPin = o.adoptPinFile ? readInput(o.adoptPinFile, 'current PIN').toString('latin1').replace(/\r?\n$/, '') : undefined;
       await withInstallation(this, async (inst) => {
         const r = await initToken(inst, { module: o.module, label: o.label, slotIndex: o.slot, adoptWithPin: adoptWithPin === undefined ? undefined : Buffer.from(adoptWithPin, 'latin1'), holders, threshold: o.threshold, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential) });

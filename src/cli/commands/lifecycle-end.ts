@@ -21,7 +21,7 @@ const publication = (c: Command) => c
 const time = (flag: string, v?: string): Date | undefined => {
   if (v === undefined) return undefined;
   const d = new Date(v);
-  return Number.isNaN(d.getTime()) ? usage(`${flag} ${v} is not an ISO 8601 time`) : d;
+  return Number.isNaN(d.getTime()) ? usage('OPTION_VALUE_INVALID', `${flag} ${v} is not an ISO 8601 time`) : d;
 };
 
 const publicationLines = (p?: PublishResult) => p
@@ -39,7 +39,7 @@ export function lifecycleEndCommands(program: Command): void {
     .requiredOption('--publish-out <file>', 'the publication file to write (never overwritten)')
     .option('--publish-signer <ca>', 'the root that signs the publication (default: the issuing CA)'))
     .action(async function (this: Command, o: { ca: string; serial: string; proof?: string; approvedBy?: string; invalidityDate?: string; publishOut: string; publishSigner?: string; operator: string; witness: string; credential: string[] }) {
-      if (!o.proof === !o.approvedBy) usage('give exactly one of --proof FILE (signed by the compromised key) or --approved-by RA-OFFICER');
+      if (!o.proof === !o.approvedBy) usage('OPTIONS_CONFLICT', 'give exactly one of --proof FILE (signed by the compromised key) or --approved-by RA-OFFICER');
       const proof = o.proof ? readInput(o.proof, 'key-compromise proof') : undefined;
       const invalidityDate = time('--invalidity-date', o.invalidityDate);
       await withInstallation(this, async (inst) => {

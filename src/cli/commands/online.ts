@@ -49,11 +49,11 @@ function trustAnchors(files: string[]): Buffer[] {
 function secret(spec: string, flag: string): string {
   if (spec.startsWith('env:')) {
     const v = process.env[spec.slice(4)];
-    if (v === undefined) usage(`${flag} ${spec}: the environment variable is not set`);
+    if (v === undefined) usage('CREDENTIAL_UNAVAILABLE', `${flag} ${spec}: the environment variable is not set`);
     return v;
   }
   if (spec.startsWith('@')) return readInput(spec.slice(1), 'passphrase').toString('utf8').replace(/\r?\n$/, '');
-  return usage(`${flag} must be env:VAR or @FILE, not the passphrase itself`);
+  return usage('CREDENTIAL_OPTION_INVALID', `${flag} must be env:VAR or @FILE, not the passphrase itself`);
 }
 
 async function importOne(store: ServingStore, file: string, trust: Buffer[]) {
@@ -108,14 +108,14 @@ export function onlineCommands(program: Command): void {
     .option('--cache-dir <dir>', 'with PostgreSQL: folder of the local copy of the last publication served, used when the store is unreachable at start (default: last-publication in --log-dir)')
     .action(async function (this: Command, o: ServeOptions) {
       const spec = storeSpec(this, o.store);
-      if (o.responderCert.length !== o.responderKey.length) usage('give one --responder-key for each --responder-cert');
-      if (o.responderKeyPassphrase.length > 1 && o.responderKeyPassphrase.length !== o.responderKey.length) usage('give one --responder-key-passphrase for all keys, or one per key');
-      if (!!o.tlsCert !== !!o.tlsKey) usage('--tls-cert and --tls-key go together');
-      if (o.trust.length > 0 && !o.import) usage('--trust is used with --import');
-      if (o.workers < 1) usage('--workers must be at least 1');
+      if (o.responderCert.length !== o.responderKey.length) usage('OPTIONS_CONFLICT', 'give one --responder-key for each --responder-cert');
+      if (o.responderKeyPassphrase.length > 1 && o.responderKeyPassphrase.length !== o.responderKey.length) usage('OPTIONS_CONFLICT', 'give one --responder-key-passphrase for all keys, or one per key');
+      if (!!o.tlsCert !== !!o.tlsKey) usage('OPTIONS_CONFLICT', '--tls-cert and --tls-key go together');
+      if (o.trust.length > 0 && !o.import) usage('OPTIONS_CONFLICT', '--trust is used with --import');
+      if (o.workers < 1) usage('OPTION_VALUE_INVALID', '--workers must be at least 1');
       const path = sqlitePath(spec);
-      const logDir = o.logDir ?? (path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('--log-dir is needed with a PostgreSQL store (each responder keeps its own segments)'));
-      if (o.cacheDir && path) usage('--cache-dir is for a PostgreSQL store (a SQLite store is a local file already)');
+      const logDir = o.logDir ?? (path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('OPTION_REQUIRED', '--log-dir is needed with a PostgreSQL store (each responder keeps its own segments)'));
+      if (o.cacheDir && path) usage('OPTIONS_CONFLICT', '--cache-dir is for a PostgreSQL store (a SQLite store is a local file already)');
       const cacheDir = path ? undefined : resolve(o.cacheDir ?? join(logDir, 'last-publication'));
       const name = o.name ?? `${hostname()}:${o.port}`;
       const responders: ResponderConfig[] = o.responderCert.map((cert, i) => {
@@ -220,8 +220,8 @@ export function onlineCommands(program: Command): void {
     .action(async function (this: Command, o: { store?: string; logDir: string[]; responder?: string }) {
       const spec = storeSpec(this, o.store);
       const path = sqlitePath(spec);
-      if (!path && !o.responder) usage('--responder NAME is needed with a PostgreSQL store (each responder has its own chain; `rootca online status` lists them)');
-      const dir = o.logDir.length ? o.logDir : [path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('--log-dir is needed with a PostgreSQL store')];
+      if (!path && !o.responder) usage('OPTION_REQUIRED', '--responder NAME is needed with a PostgreSQL store (each responder has its own chain; `rootca online status` lists them)');
+      const dir = o.logDir.length ? o.logDir : [path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('OPTION_REQUIRED', '--log-dir is needed with a PostgreSQL store')];
       const records = await withStore(spec, async (store) => store.accessLogSegments(o.responder));
       const problems = verifyAccessLogChain(dir, records);
       print(this, { segments: records.length, lines: records.reduce((n, r) => n + r.lines, 0), problems },

@@ -29,7 +29,7 @@ export function statusCommands(program: Command): void {
     .option('--defer-crl', 'record the revocation only; issue the CRL and OCSP responses later'))
     .action(async function (this: Command, o: { ca: string; serial: string; reason: string; invalidityDate?: string; approvedBy?: string; keyCompromiseProof?: string; deferCrl?: boolean; operator: string; witness: string; credential: string[] }) {
       const invalidityDate = o.invalidityDate ? new Date(o.invalidityDate) : undefined;
-      if (invalidityDate && Number.isNaN(invalidityDate.getTime())) usage(`--invalidity-date ${o.invalidityDate} is not an ISO 8601 time`);
+      if (invalidityDate && Number.isNaN(invalidityDate.getTime())) usage('OPTION_VALUE_INVALID', `--invalidity-date ${o.invalidityDate} is not an ISO 8601 time`);
       const proof = o.keyCompromiseProof ? readInput(o.keyCompromiseProof, 'key-compromise proof') : undefined;
       await withInstallation(this, async (inst) => {
         const r = await revokeCertificate(inst, { caName: o.ca, serial: o.serial, reason: o.reason, invalidityDate, approvedBy: o.approvedBy, keyCompromiseProof: proof, deferCrl: o.deferCrl, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
@@ -80,7 +80,7 @@ export function statusCommands(program: Command): void {
         const certs = listIssued(inst, o.ca);
         if (o.pem) {
           const c = certs.find((x) => x.serialHex === o.pem!.toLowerCase());
-          if (!c) usage(`no certificate with serial ${o.pem}`);
+          if (!c) usage('SELECTION_NOT_FOUND', `no certificate with serial ${o.pem}`);
           return void process.stdout.write(derToPem(c.der, 'CERTIFICATE'));
         }
         print(this, certs.map(({ der: _d, ...c }) => c), certs.map((c) => `${c.caName.padEnd(12)} ${c.serialHex} ${c.profile.padEnd(6)} ${(c.revocation ? `revoked ${c.revocation.revokedAt.slice(0, 10)} ${c.revocation.reason}` : 'good').padEnd(36)} ${c.subject}`).join('\n') || '(none)');
