@@ -1,12 +1,18 @@
 /**
- * Typed errors with stable codes (CONVENTIONS 6). The CLI prints `message` and exits 1;
- * the server maps `code` to a protocol status. `cause` keeps the underlying error.
+ * Typed errors with stable codes (CONVENTIONS 6). Every code is an entry of the error
+ * catalogue (src/errors/catalogue.ts), which gives the CLI its exit code and the server its
+ * HTTP status; the CLI prints `message [CODE]`. `cause` keeps the underlying error.
  */
+import type { ErrorCode, UsageErrorCode } from './errors/catalogue.ts';
+
+export type { ErrorCode, UsageErrorCode } from './errors/catalogue.ts';
+export { ERROR_CATALOGUE, exitCodeOf, httpStatusOf, isErrorCode } from './errors/catalogue.ts';
+
 export class CaError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   /** Extra machine-readable facts for --json output and the audit record. */
   readonly details: Record<string, unknown>;
-  constructor(code: string, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CaError';
     this.code = code;
@@ -14,10 +20,10 @@ export class CaError extends Error {
   }
 }
 
-/** Bad command-line usage: exit code 2. */
+/** Bad command-line usage: exit code 2, with a code from the catalogue's usage area. */
 export class UsageError extends CaError {
-  constructor(message: string) {
-    super('USAGE', message);
+  constructor(code: UsageErrorCode, message: string) {
+    super(code, message);
     this.name = 'UsageError';
   }
 }

@@ -13,7 +13,7 @@ import type { Installation } from '../src/ca/installation.ts';
 import { issueCertificate } from '../src/ca/issuance.ts';
 import { publish } from '../src/ca/publication.ts';
 import { terminateCa } from '../src/ca/termination.ts';
-import { CaError } from '../src/errors.ts';
+import { CaError, type ErrorCode } from '../src/errors.ts';
 import { issueCrl, presignOcsp } from '../src/ca/status-ceremonies.ts';
 import { derToPem } from '../src/pki/pem.ts';
 import { verifyPublication, type VerifiedPublication } from '../src/publish/verify.ts';
@@ -149,7 +149,7 @@ describe('CPS 5.7 compromise handling', () => {
     const out = join(dir, 'pub-ca-compromise.json');
     const params = { ...people, caName: 'rootca2', authoriser: 'paula', compromisedAt };
     // The first run stops after the revocations; the CA is still active and the intent record open.
-    await rejectsWith('SIMULATED_CRASH', () => declareCaCompromise(inst, { ...params, step: (s) => { if (s === 'revoked') throw new CaError('SIMULATED_CRASH', 'stopped'); } }));
+    await rejectsWith('SIMULATED_CRASH', () => declareCaCompromise(inst, { ...params, step: (s) => { if (s === 'revoked') throw new CaError('SIMULATED_CRASH' as ErrorCode, 'stopped'); } }));
     assert.equal(scalar("SELECT status FROM cas WHERE name = 'rootca2'"), 'active');
     assert.equal(scalar("SELECT kind FROM ca_endings WHERE status = 'started'"), 'compromise');
     await rejectsWith('CA_ENDING_OTHER', () => terminateCa(inst, { ...params }), /unfinished compromise/);

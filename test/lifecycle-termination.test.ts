@@ -17,7 +17,7 @@ import { issueCrl, presignOcsp } from '../src/ca/status-ceremonies.ts';
 import { announceTermination, terminateCa, type TerminateParams } from '../src/ca/termination.ts';
 import { fixedClock } from '../src/clock.ts';
 import { parseRootCeremony } from '../src/config/ceremony.ts';
-import { CaError } from '../src/errors.ts';
+import { CaError, type ErrorCode } from '../src/errors.ts';
 import { addUtcMonths } from '../src/lint/crl/support.ts';
 import { derToPem } from '../src/pki/pem.ts';
 import { verifyPublication } from '../src/publish/verify.ts';
@@ -42,7 +42,7 @@ describe('CPS 5.8 CA termination', () => {
   const terminate = (caName: string, extra: Partial<TerminateParams> = {}) => terminateCa(inst, { ...people, caName, authoriser: 'paula', ...extra });
   const subs: { serial: string; pem: string }[] = [];
   const crash = (at: string) => (step: string) => {
-    if (step === at) throw new CaError('SIMULATED_CRASH', `the process stopped after ${step}`);
+    if (step === at) throw new CaError('SIMULATED_CRASH' as ErrorCode, `the process stopped after ${step}`);
   };
 
   before(async () => {

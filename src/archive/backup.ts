@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
+import { CaError } from '../errors.ts';
 import { derToPem } from '../pki/pem.ts';
 import { parseTimeStampToken, timeStampResponse } from '../pki/tsp.ts';
 import type { Db } from '../store/db.ts';
@@ -86,7 +87,7 @@ export async function writeBackupSet(i: WriteSetInput): Promise<WrittenSet> {
   } finally {
     snap.close();
   }
-  if (integrity !== 'ok') throw Object.assign(new Error(`the snapshot fails PRAGMA integrity_check: ${integrity}`), { code: 'SNAPSHOT_CORRUPT' });
+  if (integrity !== 'ok') throw new CaError('SNAPSHOT_CORRUPT', `the snapshot fails PRAGMA integrity_check: ${integrity}`);
   const files = [DB_FILE, CONFIG_FILE].map((name) => {
     const bytes = readFileSync(join(staging, name));
     return { name, sha256: sha256(bytes), size: bytes.length };
@@ -165,7 +166,7 @@ export function copySetFiles(from: string, to: string): void {
   for (const f of readdirSync(from).sort()) {
     copyDurable(join(from, f), join(to, f));
     if (sha256(readFileSync(join(from, f))) !== sha256(readFileSync(join(to, f)))) {
-      throw Object.assign(new Error(`the copy of ${f} in ${to} differs from the original`), { code: 'COPY_MISMATCH' });
+      throw new CaError('COPY_MISMATCH', `the copy of ${f} in ${to} differs from the original`);
     }
   }
   fsyncPath(to);

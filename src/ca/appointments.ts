@@ -42,7 +42,7 @@ async function authorise(inst: Installation, a: Authority, change: Record<string
     inst.audit.append({ actor: a.authoriser ?? inst.systemActor, roles: [], action: 'operator.manage', target: subject, outcome: 'refused', details: { code: e.code, message: e.message, change } });
     throw e;
   };
-  if (!a.authoriser || !a.witness) throw new UsageError('personnel changes need --by NAME (person-responsible) and --witness NAME (operation-manager), CPS 5.2.1/5.2.2');
+  if (!a.authoriser || !a.witness) throw new UsageError('PERSONNEL_AUTHORISATION_REQUIRED', 'personnel changes need --by NAME (person-responsible) and --witness NAME (operation-manager), CPS 5.2.1/5.2.2');
   if (a.authoriser === subject || a.witness === subject) refuse(new CaError('SELF_CHANGE_REFUSED', `${subject} cannot authorise or witness a change to their own record (CPS 5.2.4)`));
   try {
     checkDistinct('operator.manage', { authoriser: [a.authoriser], witness: [a.witness] });

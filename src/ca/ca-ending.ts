@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CaError } from '../errors.ts';
+import { CaError, type ErrorCode } from '../errors.ts';
 import type { RevocationReason } from '../pki/crl.ts';
 import { getCa, type CaSummary } from './cas.ts';
 import { listIssued, type IssuedCertificate } from './certificates.ts';
@@ -100,7 +100,7 @@ export async function signLastStatus(inst: Installation, s: KeySession): Promise
  * recorded: its key is about to be destroyed or is no longer trusted, so its signature on a
  * manifest would prove nothing.
  */
-export function checkPublicationTarget(inst: Installation, p: { out?: string; signer?: string; notBy?: string }, refuse: (code: string, message: string) => never): void {
+export function checkPublicationTarget(inst: Installation, p: { out?: string; signer?: string; notBy?: string }, refuse: (code: ErrorCode, message: string) => never): void {
   if (!p.out) return;
   if (existsSync(resolve(p.out))) refuse('OUTPUT_EXISTS', `${resolve(p.out)} already exists; nothing is overwritten`);
   if (!p.signer) refuse('PUBLICATION_SIGNER_REQUIRED', `name the root that signs the publication (--publish-signer): another active root than ${p.notBy}`);

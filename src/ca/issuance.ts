@@ -14,7 +14,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, Name } from '@peculiar/asn1-x509';
-import { CaError } from '../errors.ts';
+import { CaError, type ErrorCode } from '../errors.ts';
 import { assertNoLintErrors, formatFindings, lintCertificate, type LintFinding } from '../lint/index.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { assembleSignedCertificate, createTbsCertificate, parseCertificate, tbsBytesOf } from '../pki/certificate.ts';
@@ -122,7 +122,7 @@ const ACTION = 'certificate.issue';
 
 export async function issueCertificate(inst: Installation, p: IssueParams): Promise<IssueResult> {
   const target = `${p.caName}/${p.profile}`;
-  const refuse = (code: string, message: string, details: Record<string, unknown> = {}): never => {
+  const refuse = (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
     inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target, outcome: 'refused', details: { code, message, requester: p.requester, ...details } });
     throw new CaError(code, message, { details });
   };

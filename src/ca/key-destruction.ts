@@ -9,7 +9,7 @@
  * leaves an honest record of what is gone), then one transaction that marks the key destroyed
  * with its audit event. The soft store needs no outside step, so it is all one transaction.
  */
-import { CaError } from '../errors.ts';
+import { CaError, type ErrorCode } from '../errors.ts';
 import { destroyKeyPair } from '../keys/pkcs11-keys.ts';
 import { findToken, withLoggedInSession, type SessionEnd } from '../keys/pkcs11-module.ts';
 import { recoverFromCustodians } from '../keys/pkcs11-shares.ts';
@@ -28,7 +28,7 @@ export async function destroyCaKey(inst: Installation, session: KeySession, reas
   const keyId = session.ca.keyId;
   const actor = session.people().map(({ p }) => p.operator.name).join(',');
   const row = inst.db.prepare('SELECT key_id, store, status FROM ca_keys WHERE key_id = ?').get(keyId) as KeyRow | undefined;
-  const refuse = (code: string, message: string): never => {
+  const refuse = (code: ErrorCode, message: string): never => {
     inst.audit.append({ actor, roles: [], action: 'key.destroy', target: session.ca.name, outcome: 'refused', details: { keyId, code, message } });
     throw new CaError(code, message, { details: { keyId } });
   };

@@ -4,7 +4,7 @@
  * the session is its own activation (CPS 6.2.9: deactivated after each use), and at the end
  * everyone signs the transcript and their credentials are locked.
  */
-import { CaError } from '../errors.ts';
+import { CaError, type ErrorCode } from '../errors.ts';
 import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { presentLocation, signOnceWithCaKey } from './activation.ts';
 import { getCa, type CaSummary } from './cas.ts';
@@ -54,14 +54,14 @@ export interface KeySession {
 
 /** Refuses with an audit event; used for every check before people are asked for anything. */
 export function refuser(inst: Installation, action: string, target: string) {
-  return (code: string, message: string, details: Record<string, unknown> = {}): never => {
+  return (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
     inst.audit.append({ actor: inst.systemActor, roles: [], action, target, outcome: 'refused', details: { code, message, ...details } });
     throw new CaError(code, message, { details });
   };
 }
 
 /** Runs `fn`; a CaError it throws becomes a refusal through `refuse` (so it is audited). */
-export function guardedBy(refuse: (code: string, message: string, details?: Record<string, unknown>) => never) {
+export function guardedBy(refuse: (code: ErrorCode, message: string, details?: Record<string, unknown>) => never) {
   return <T>(fn: () => T): T => {
     try {
       return fn();
@@ -172,7 +172,7 @@ export async function openKeySession(inst: Installation, r: KeySessionRequest): 
 /** What a retired key may still sign (CPS 5.6: status for what it issued, never a certificate). */
 const RETIRED_KEY_OPERATIONS: Operation[] = ['crl.issue', 'ocsp.presign'];
 
-async function witnessOnly(inst: Installation, r: KeySessionRequest, digest: Buffer, refuse: (code: string, message: string) => never) {
+async function witnessOnly(inst: Installation, r: KeySessionRequest, digest: Buffer, refuse: (code: ErrorCode, message: string) => never) {
   const w = await bringParticipant(inst, r.witness, r.passphrases, `witness of ${r.operation}`, digest, { operation: r.operation, slot: 'witness' });
   if (!w) refuse('WITNESS_ABSENT', `the witness ${r.witness} did not authenticate (CPS 5.2.2)`);
   return { witness: w!, custodians: [] as Participant[], lock: () => w!.credential.lock() };

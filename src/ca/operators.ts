@@ -2,7 +2,7 @@
  * Operators: the people in trusted roles (CPS 5.2, 5.3), each with their own credential —
  * a key pair sealed under their passphrase — used to prove presence and to open key shares.
  */
-import { CaError } from '../errors.ts';
+import { CaError, type ErrorCode } from '../errors.ts';
 import { checkPassphrasePolicy, createCredential, unlockCredential, type CredentialKind, type SealedCredential, type UnlockedCredential } from '../keys/credential.ts';
 import type { Installation } from './installation.ts';
 import { checkRoleCombination } from './permissions.ts';
@@ -47,7 +47,7 @@ export interface AddOperatorParams {
 
 /** Registers a person with roles and a fresh credential sealed under their passphrase. */
 export function addOperator(inst: Installation, p: AddOperatorParams): OperatorRecord {
-  const refuse = (code: string, message: string): never => {
+  const refuse = (code: ErrorCode, message: string): never => {
     inst.audit.append({ actor: inst.systemActor, roles: [], action: 'operator.add', target: p.name, outcome: 'refused', details: { code, message } });
     throw new CaError(code, message);
   };

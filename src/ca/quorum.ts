@@ -3,7 +3,7 @@
  * Operation Manager who witnesses, and M custodians of the key. A witness who is also a
  * custodian of the key does not count as one of the M.
  */
-import { CaError } from '../errors.ts';
+import { CaError, type ErrorCode } from '../errors.ts';
 import type { Installation } from './installation.ts';
 import { getOperator } from './operators.ts';
 import { bringParticipant, lockAll, type Participant, type PassphraseSource } from './participants.ts';
@@ -23,7 +23,7 @@ export interface QuorumRequest {
   /** Words for prompts and records, e.g. "the rootca2 key ceremony". */
   operation: string;
   /** Throws after auditing; supplied by the use case so the event names its action. */
-  refuse(code: string, message: string): never;
+  refuse(code: ErrorCode, message: string): never;
 }
 
 export interface Quorum {

@@ -18,7 +18,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CaError } from '../errors.ts';
+import { CaError, type ErrorCode } from '../errors.ts';
 import { describeKeyAlgorithm, SIGNATURE_ALGORITHMS, type KeyAlgorithm, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { derToPem } from '../pki/pem.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
@@ -197,7 +197,7 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
  */
 async function gatherNewKeyCustodians(
   inst: Installation, s: KeySession, holders: string[], threshold: number, passphrases: PassphraseSource,
-  refuse: (code: string, message: string, details?: Record<string, unknown>) => never,
+  refuse: (code: ErrorCode, message: string, details?: Record<string, unknown>) => never,
 ): Promise<Participant[]> {
   const present = s.people().map((x) => x.p);
   const out: Participant[] = [];

@@ -17,6 +17,7 @@
  * with -extended_crl. So the retired key's own CRL is published beside it at crl/KEY_ID.crl
  * for relying parties holding only the old root (plain `openssl verify -crl_check`).
  */
+import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { parseCertificate } from '../pki/certificate.ts';
 import { normalizeSerialHex, parseCrl } from '../pki/crl.ts';
@@ -32,7 +33,7 @@ import { currentCrl, issuedByKey, type StatusSigner } from './status.ts';
 function algorithmOf(certificateDer: Buffer): SignatureAlgorithmName {
   const oid = parseCertificate(certificateDer).signatureAlgorithm.algorithm;
   const alg = Object.values(SIGNATURE_ALGORITHMS).find((a) => a.oid === oid);
-  if (!alg) throw new Error(`unknown signature algorithm ${oid}`);
+  if (!alg) throw new CaError('SIGNATURE_ALGORITHM_UNSUPPORTED', `unknown signature algorithm ${oid}`);
   return alg.legacy ? 'sha256WithRSAEncryption' : alg.name;
 }
 

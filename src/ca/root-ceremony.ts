@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, Extension } from '@peculiar/asn1-x509';
 import { keyAlgorithmOf, parseRootCeremony, type LoadedCeremony, type RootCeremony } from '../config/ceremony.ts';
-import { CaError } from '../errors.ts';
+import { CaError, type ErrorCode } from '../errors.ts';
 import { signOnceWithCaKey } from './activation.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
 import { assembleSignedCertificate, createTbsCertificate } from '../pki/certificate.ts';
@@ -71,7 +71,7 @@ export function loadRootCeremony(inst: Installation, bytes: Buffer, file: string
 export async function runRootCeremony(inst: Installation, p: RunRootCeremonyParams): Promise<RootCeremonyResult> {
   const c = p.ceremony.config;
   const target = c.ca.name;
-  const refuse = (code: string, message: string, details: Record<string, unknown> = {}): never => {
+  const refuse = (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
     inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target, outcome: 'refused', details: { code, message, ceremonyFile: p.ceremony.sha256, ...details } });
     throw new CaError(code, message, { details });
   };

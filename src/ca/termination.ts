@@ -12,7 +12,7 @@
  * again; a run that finds the record resumes where the last one stopped — including after
  * the key was destroyed, when only the status remains to be recorded.
  */
-import { CaError } from '../errors.ts';
+import { CaError, type ErrorCode } from '../errors.ts';
 import { addUtcMonths } from '../lint/crl/support.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 import { sha256Hex } from '../util/digest.ts';
@@ -118,7 +118,7 @@ export async function terminateCa(inst: Installation, p: TerminateParams): Promi
 }
 
 /** Refuses unless a notice was recorded three months ago or more and its date has come. */
-function checkNoticeGiven(inst: Installation, ca: CaSummary, refuse: (code: string, message: string) => never): void {
+function checkNoticeGiven(inst: Installation, ca: CaSummary, refuse: (code: ErrorCode, message: string) => never): void {
   const notice = terminationNotice(inst, ca.name);
   if (!notice) refuse('TERMINATION_NOT_ANNOUNCED', `no termination of ${ca.name} was announced: run rootca ca announce-termination --ca ${ca.name} --date YYYY-MM-DD, at least ${NOTICE_MONTHS} months ahead (CPS 5.8)`);
   const now = inst.clock.now();
@@ -167,7 +167,7 @@ async function runTermination(inst: Installation, ca: CaSummary, p: TerminatePar
  * Resuming after the key was destroyed and before the status was recorded: no key session can
  * open any more, so the Person Responsible and the witness confirm the completion themselves.
  */
-async function completeAfterDestruction(inst: Installation, ca: CaSummary, p: TerminateParams, refuse: (code: string, message: string) => never): Promise<TerminateResult> {
+async function completeAfterDestruction(inst: Installation, ca: CaSummary, p: TerminateParams, refuse: (code: ErrorCode, message: string) => never): Promise<TerminateResult> {
   const ending = openEnding(inst, ca.id);
   if (!ending) refuse('KEY_DESTROYED', `the key of ${ca.name} was destroyed outside a termination; nothing to resume`);
   guardedBy(refuse)(() => checkDistinct(TERMINATE, { authoriser: [p.authoriser], witness: [p.witness] }));

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Installation } from '../ca/installation.ts';
 import type { PassphraseSource } from '../ca/participants.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError, type UsageErrorCode } from '../errors.ts';
 import { cliPassphraseSource, parseCredentialOptions } from './passphrases.ts';
 
 interface GlobalOptions { home?: string; json?: boolean }
@@ -45,24 +45,24 @@ export function readInput(file: string, what: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new UsageError(`cannot read ${what} file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError('INPUT_UNREADABLE', `cannot read ${what} file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 
 export function wholeNumber(flag: string) {
   return (v: string): number => {
-    if (!/^\d+$/.test(v)) throw new UsageError(`${flag} must be a whole number, got "${v}"`);
+    if (!/^\d+$/.test(v)) throw new UsageError('OPTION_VALUE_INVALID', `${flag} must be a whole number, got "${v}"`);
     return Number(v);
   };
 }
 
-export function usage(message: string): never {
-  throw new UsageError(message);
+export function usage(code: UsageErrorCode, message: string): never {
+  throw new UsageError(code, message);
 }
 
 /** An ISO 8601 time given for `flag`, or undefined when the option was not given. */
 export function isoTime(flag: string, v: string | undefined): Date | undefined {
   if (v === undefined) return undefined;
   const d = new Date(v);
-  return Number.isNaN(d.getTime()) ? usage(`${flag} ${v} is not an ISO 8601 time`) : d;
+  return Number.isNaN(d.getTime()) ? usage('OPTION_VALUE_INVALID', `${flag} ${v} is not an ISO 8601 time`) : d;
 }

@@ -6,8 +6,9 @@
  * others from command-index.ts without loading them.
  */
 import { Command, CommanderError } from 'commander';
-import { CaError, UsageError } from '../errors.ts';
+import { CaError, exitCodeOf } from '../errors.ts';
 import { COMMANDS, GROUPS, type CommandEntry } from './command-index.ts';
+import { reportCommanderError } from './usage-errors.ts';
 
 export interface ProgramOptions {
   /** The package version `--version` prints. */
@@ -24,6 +25,7 @@ export async function buildProgram(o: ProgramOptions): Promise<Command> {
     .option('--home <dir>', 'installation home (default: $ROOTCA_HOME or ./rootca-data)')
     .option('--json', 'print results as JSON')
     .showHelpAfterError()
+    .configureOutput({ outputError: () => undefined }) // main() prints it once, with its [CODE]
     .exitOverride();
   const entries = COMMANDS.filter((e) => o.load === 'all' || o.load.includes(e.name));
   const modules = new Map(await Promise.all(entries.map(async (e) => [e.name, await e.load()] as const)));
@@ -56,14 +58,10 @@ export async function main(argv: string[], version: string): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof UsageError) {
-      process.stderr.write(`rootca: ${e.message}\n`);
-      return 2;
-    }
+    if (e instanceof CommanderError) return reportCommanderError(e);
     if (e instanceof CaError) {
       process.stderr.write(`rootca: ${e.message} [${e.code}]\n`);
-      return 1;
+      return exitCodeOf(e.code);
     }
     process.stderr.write(`rootca: unexpected error: ${(e as Error).stack ?? e}\n`);
     return 1;

@@ -3,7 +3,7 @@
  * ("key.rsaModulusBits must be 2048 or 4096"), unknown keys named with where they are.
  */
 import type { z } from 'zod';
-import { CaError } from '../errors.ts';
+import { CaError, type ErrorCode } from '../errors.ts';
 
 export function formatConfigIssues(issues: z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => {
@@ -17,7 +17,7 @@ export function formatConfigIssues(issues: z.core.$ZodIssue[]): string[] {
 }
 
 /** Parses `data` with `schema` or throws CaError(code) listing every problem, prefixed with the file name. */
-export function parseStrict<T extends z.ZodType>(schema: T, data: unknown, source: string, code: string): z.output<T> {
+export function parseStrict<T extends z.ZodType>(schema: T, data: unknown, source: string, code: ErrorCode): z.output<T> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const lines = formatConfigIssues(result.error.issues);

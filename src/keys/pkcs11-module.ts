@@ -5,7 +5,7 @@
  * Token errors become CaErrors with stable codes so refusals read the same on any HSM.
  */
 import pkcs11js from 'pkcs11js';
-import { CaError } from '../errors.ts';
+import { CaError, type ErrorCode } from '../errors.ts';
 
 export type Pkcs11 = InstanceType<typeof pkcs11js.PKCS11>;
 export type Handle = Buffer;
@@ -49,7 +49,7 @@ export const padLabel = (s: string): string => s.padEnd(32, ' ');
 const GONE = ['CKR_TOKEN_NOT_PRESENT', 'CKR_DEVICE_REMOVED', 'CKR_DEVICE_ERROR', 'CKR_GENERAL_ERROR', 'CKR_SLOT_ID_INVALID', 'CKR_SESSION_HANDLE_INVALID', 'CKR_SESSION_CLOSED', 'CKR_TOKEN_NOT_RECOGNIZED', 'CKR_OBJECT_HANDLE_INVALID', 'CKR_KEY_HANDLE_INVALID'];
 
 /** A PKCS#11 failure as a CaError: the token gone, a wrong PIN, or `code` for anything else. */
-export function tokenError(e: unknown, token: string, doing: string, code = 'TOKEN_OPERATION_FAILED'): CaError {
+export function tokenError(e: unknown, token: string, doing: string, code: ErrorCode = 'TOKEN_OPERATION_FAILED'): CaError {
   if (e instanceof CaError) return e;
   const rv = (e as Error).message?.split(':')[0] ?? String(e);
   const details = { token, pkcs11: rv };

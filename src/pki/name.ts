@@ -5,6 +5,7 @@
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
+import { CaError } from '../errors.ts';
 
 /** Attribute short names as RFC 4514 spells them, with their OIDs. */
 export const NAME_ATTRIBUTES = {
@@ -35,11 +36,11 @@ const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
 export function createName(attributes: NameAttribute[]): Name {
   return new Name(
     attributes.map((a) => {
-      if (a.value.length === 0) throw new Error(`name attribute ${a.type} is empty`);
+      if (a.value.length === 0) throw new CaError('NAME_INVALID', `name attribute ${a.type} is empty`);
       if (a.encoding === 'printableString' && !PRINTABLE.test(a.value)) {
-        throw new Error(`name attribute ${a.type}="${a.value}" has characters outside PrintableString`);
+        throw new CaError('NAME_INVALID', `name attribute ${a.type}="${a.value}" has characters outside PrintableString`);
       }
-      if (a.type === 'C' && !/^[A-Z]{2}$/.test(a.value)) throw new Error(`countryName must be two capital letters (ISO 3166), got "${a.value}"`);
+      if (a.type === 'C' && !/^[A-Z]{2}$/.test(a.value)) throw new CaError('NAME_INVALID', `countryName must be two capital letters (ISO 3166), got "${a.value}"`);
       const value = new AttributeValue(a.encoding === 'printableString' ? { printableString: a.value } : { utf8String: a.value });
       return new RelativeDistinguishedName([new AttributeTypeAndValue({ type: NAME_ATTRIBUTES[a.type], value })]);
     }),

@@ -17,7 +17,7 @@ import { createHash, createPublicKey, verify } from 'node:crypto';
 import { AsnConvert, AsnIntegerArrayBufferConverter, AsnProp, AsnPropTypes, BitString, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Extension, GeneralName, GeneralNames } from '@peculiar/asn1-x509';
 import { Attribute, ContentInfo, EncapsulatedContent, EncapsulatedContentInfo } from '@peculiar/asn1-cms';
-import { CaError } from '../errors.ts';
+import { CaError, type ErrorCode } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS, signatureAlgorithmByOid, id_rsaEncryption, type SignatureAlgorithmName } from './algorithms.ts';
 import { signatureAlgorithmIdentifier, toArrayBuffer } from './certificate.ts';
 import { bigintToInteger, integerToBigint, normalizeSerialHex } from './crl.ts';
@@ -374,7 +374,7 @@ export interface ParsedTimeStampReq {
 }
 
 /** A CaError whose details carry the PKIFailureInfo a TSA answers with (timeStampRejection). */
-function requestError(code: string, failInfo: PkiFailureInfo, reason: string, cause?: unknown, details: Record<string, unknown> = {}): CaError {
+function requestError(code: ErrorCode, failInfo: PkiFailureInfo, reason: string, cause?: unknown, details: Record<string, unknown> = {}): CaError {
   const prefix = code === 'TSP_MALFORMED_REQUEST' ? 'malformed time-stamp request: ' : '';
   return new CaError(code, `${prefix}${reason}`, { cause, details: { reason, failInfo, ...details } });
 }

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { systemClock, type Clock } from '../clock.ts';
-import { CaError } from '../errors.ts';
+import { CaError, httpStatusOf } from '../errors.ts';
 import { normalizeSerialHex } from '../pki/crl.ts';
 import { derToPem } from '../pki/pem.ts';
 import { MEDIA_TYPES } from '../publish/format.ts';
@@ -250,7 +250,7 @@ function registerRoutes(app: FastifyInstance, ctx: Context): void {
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
-    const status = err.statusCode ?? 500;
+    const status = err.statusCode ?? (err instanceof CaError ? httpStatusOf(err.code) : 500); // the error catalogue's status
     if (status === 413) return reply.code(413).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(`request body too large: OCSP requests are limited to ${limit} bytes\n`);
     if (status === 415) return reply.code(415).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(`unsupported media type: OCSP requests are sent as ${OCSP_REQUEST} (RFC 6960 A.1.1)\n`);
     if (status >= 400 && status < 500) return reply.code(status).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(`${status} ${err.message}\n`);
@@ -259,7 +259,7 @@ function registerRoutes(app: FastifyInstance, ctx: Context): void {
       ctx.countOcsp('internalError', 'error');
       return reply.code(500).type(OCSP_RESPONSE).header('cache-control', 'no-store').send(errorAnswer('internalError').body);
     }
-    return reply.code(500).type('text/plain; charset=utf-8').send('internal error\n');
+    return reply.code(status).type('text/plain; charset=utf-8').send(status === 503 ? 'service unavailable\n' : 'internal error\n');
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('not found\n'));
 

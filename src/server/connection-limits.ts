@@ -36,10 +36,10 @@ export function resolveConnectionLimits(given: Partial<ConnectionLimits> = {}): 
   const l = { ...DEFAULT_CONNECTION_LIMITS };
   for (const [k, v] of Object.entries(given) as [keyof ConnectionLimits, number | undefined][]) if (v !== undefined) l[k] = v;
   for (const k of ['headersTimeoutMs', 'requestTimeoutMs', 'idleTimeoutMs'] as const) {
-    if (!Number.isInteger(l[k]) || l[k] < 1) throw new UsageError(`${k} must be a whole number of milliseconds above 0 (got ${l[k]})`);
+    if (!Number.isInteger(l[k]) || l[k] < 1) throw new UsageError('OPTION_VALUE_INVALID', `${k} must be a whole number of milliseconds above 0 (got ${l[k]})`);
   }
-  if (!Number.isInteger(l.maxConnectionsPerAddress) || l.maxConnectionsPerAddress < 0) throw new UsageError(`maxConnectionsPerAddress must be a whole number, 0 for no cap (got ${l.maxConnectionsPerAddress})`);
-  if (l.headersTimeoutMs > l.requestTimeoutMs) throw new UsageError(`the headers timeout (${l.headersTimeoutMs} ms) cannot be longer than the request timeout (${l.requestTimeoutMs} ms)`);
+  if (!Number.isInteger(l.maxConnectionsPerAddress) || l.maxConnectionsPerAddress < 0) throw new UsageError('OPTION_VALUE_INVALID', `maxConnectionsPerAddress must be a whole number, 0 for no cap (got ${l.maxConnectionsPerAddress})`);
+  if (l.headersTimeoutMs > l.requestTimeoutMs) throw new UsageError('OPTIONS_CONFLICT', `the headers timeout (${l.headersTimeoutMs} ms) cannot be longer than the request timeout (${l.requestTimeoutMs} ms)`);
   return l;
 }
 

@@ -24,7 +24,7 @@ export class StoreOpenedLater implements ServingStore {
       async (s) => {
         if (this.closed) {
           await s.close();
-          throw new Error('the store was closed');
+          throw new CaError('STORE_CLOSED', 'the store was closed');
         }
         this.inner = s;
         for (const x of this.watchers) if (!x.closed) x.handle = s.watch?.(x.w);

@@ -38,7 +38,7 @@ export function define(app: Command): void {
     .action(async function (this: Command, o: { by: string; ca: string; profile: string; csr: string; organisation: string; contact: string; validityDays?: number; pathLen?: number; eku: string[]; permitDns: string[]; excludeDns: string[]; credential: string[] }) {
       const csr = readInput(o.csr, 'CSR');
       const { EXT_KEY_USAGES } = await import('../../pki/profiles.ts');
-      const eku = o.eku.map((e) => EXT_KEY_USAGES[e] ?? (/^[0-2](\.\d+)+$/.test(e) ? e : usage(`--eku ${e}: expected one of ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`)));
+      const eku = o.eku.map((e) => EXT_KEY_USAGES[e] ?? (/^[0-2](\.\d+)+$/.test(e) ? e : usage('OPTION_VALUE_INVALID', `--eku ${e}: expected one of ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`)));
       const { submitApplication } = await applications();
       await withInstallation(this, async (inst) => {
         const a = await submitApplication(inst, {

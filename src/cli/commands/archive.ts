@@ -60,7 +60,7 @@ export function define(archive: Command): void {
     .action(async function (this: Command, o: { location: string[] }) {
       const { inspectArchive } = await import('../../ca/archive.ts');
       await withOptionalInstallation(this, (inst) => {
-        if (!inst && o.location.length === 0) usage('no installation here: give --home or --location DIR');
+        if (!inst && o.location.length === 0) usage('OPTION_REQUIRED', 'no installation here: give --home or --location DIR');
         const r = inspectArchive(inst, { locations: locationsOf(o.location) });
         const { checks: _c, ...json } = r;
         print(this, json, formatReport(r));
@@ -74,7 +74,7 @@ export function define(archive: Command): void {
     .action(async function (this: Command, o: { to: string; from: string[] }) {
       const { copyArchive } = await import('../../ca/archive.ts');
       await withOptionalInstallation(this, (inst) => {
-        if (!inst && o.from.length === 0) usage('no installation here: give --home or --from DIR');
+        if (!inst && o.from.length === 0) usage('OPTION_REQUIRED', 'no installation here: give --home or --from DIR');
         const r = copyArchive(inst, { from: locationsOf(o.from), to: o.to });
         print(this, { to: r.to, copied: r.copied, verified: r.verified, problems: r.problems },
           [`Copied ${r.copied.length} sets to ${r.to}`, ...r.problems.map((p) => `PROBLEM ${p}`), r.verified ? 'OK: the copy verifies' : 'FAILED: the copy does not verify'].join('\n'));

@@ -113,7 +113,7 @@ export function define(ca: Command): void {
         const list = changeoverCertificates(inst, name);
         if (o.pem) {
           const c = list.filter((x) => x.kind === o.pem).at(-1);
-          if (!c) usage(`${name} has no ${o.pem} certificate`);
+          if (!c) usage('SELECTION_NOT_FOUND', `${name} has no ${o.pem} certificate`);
           return void process.stdout.write(derToPem(c.der, 'CERTIFICATE'));
         }
         print(this, list.map(({ der: _d, ...c }) => c), list.map((c) => `${c.createdAt.slice(0, 10)} ${c.kind.padEnd(13)} ${c.serialHex} ${c.notBefore.slice(0, 10)}..${c.notAfter.slice(0, 10)} key ${c.subjectKeyId} signed by ${c.signerKeyId}`).join('\n') || '(no changeovers)');

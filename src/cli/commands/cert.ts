@@ -11,7 +11,7 @@ export function define(cert: Command): void {
         const certs = listIssued(inst, o.ca);
         if (o.pem) {
           const c = certs.find((x) => x.serialHex === o.pem!.toLowerCase());
-          if (!c) usage(`no certificate with serial ${o.pem}`);
+          if (!c) usage('SELECTION_NOT_FOUND', `no certificate with serial ${o.pem}`);
           return void process.stdout.write(derToPem(c.der, 'CERTIFICATE'));
         }
         print(this, certs.map(({ der: _d, ...c }) => c), certs.map((c) => `${c.caName.padEnd(12)} ${c.serialHex} ${c.profile.padEnd(6)} ${(c.revocation ? `revoked ${c.revocation.revokedAt.slice(0, 10)} ${c.revocation.reason}` : 'good').padEnd(36)} ${c.subject}`).join('\n') || '(none)');

@@ -15,7 +15,7 @@ export function define(compromise: Command): void {
     .requiredOption('--publish-out <file>', 'the publication file to write (never overwritten)')
     .option('--publish-signer <ca>', 'the root that signs the publication (default: the issuing CA)'))
     .action(async function (this: Command, o: { ca: string; serial: string; proof?: string; approvedBy?: string; invalidityDate?: string; publishOut: string; publishSigner?: string; operator: string; witness: string; credential: string[] }) {
-      if (!o.proof === !o.approvedBy) usage('give exactly one of --proof FILE (signed by the compromised key) or --approved-by RA-OFFICER');
+      if (!o.proof === !o.approvedBy) usage('OPTIONS_CONFLICT', 'give exactly one of --proof FILE (signed by the compromised key) or --approved-by RA-OFFICER');
       const proof = o.proof ? readInput(o.proof, 'key-compromise proof') : undefined;
       const invalidityDate = isoTime('--invalidity-date', o.invalidityDate);
       const { reportKeyCompromise } = await import('../../ca/compromise.ts');

@@ -39,7 +39,7 @@ export function define(doc: Command): void {
     .requiredOption('--by <name>', 'the Person Responsible for Services proposing it')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { name: string; file: string; critical?: boolean; nonCritical?: boolean; description: string; title?: string; initialVersion?: string; by: string; credential: string[] }) {
-      if (Boolean(o.critical) === Boolean(o.nonCritical)) usage('give exactly one of --critical and --non-critical (CPS 9.12.1)');
+      if (Boolean(o.critical) === Boolean(o.nonCritical)) usage('OPTIONS_CONFLICT', 'give exactly one of --critical and --non-critical (CPS 9.12.1)');
       const text = readInput(o.file, 'document');
       const { proposeDocument } = await documents();
       await withInstallation(this, async (inst) => {

@@ -39,12 +39,12 @@ export function define(cmd: Command): void {
       const common = { operator: o.operator, witness: o.witness, passphrases, outPem: o.out, outDer: o.derOut, signatureAlgorithm: o.signatureAlgorithm, allowLegacySha1: o.allowLegacySha1 };
       let run: (inst: Installation) => Promise<IssueResult>;
       if (o.application !== undefined) {
-        if (o.ca || o.profile || o.csr) usage('--application takes CA, profile and CSR from the application; do not give --ca/--profile/--csr');
+        if (o.ca || o.profile || o.csr) usage('OPTIONS_CONFLICT', '--application takes CA, profile and CSR from the application; do not give --ca/--profile/--csr');
         run = (inst) => issueFromApplication(inst, { ...common, applicationId: o.application! });
       } else {
-        if (!o.ca || !o.profile || !o.csr) usage('give --application ID, or --ca, --profile and --csr for direct issuance');
+        if (!o.ca || !o.profile || !o.csr) usage('OPTION_REQUIRED', 'give --application ID, or --ca, --profile and --csr for direct issuance');
         const csr = readInput(o.csr, 'CSR');
-        const eku = o.eku.map((e) => EXT_KEY_USAGES[e] ?? (/^[0-2](\.\d+)+$/.test(e) ? e : usage(`--eku ${e}: expected one of ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`)));
+        const eku = o.eku.map((e) => EXT_KEY_USAGES[e] ?? (/^[0-2](\.\d+)+$/.test(e) ? e : usage('OPTION_VALUE_INVALID', `--eku ${e}: expected one of ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`)));
         run = (inst) => issueCertificate(inst, {
           ...common, caName: o.ca!, profile: o.profile!, csr, requester: o.requester, validityDays: o.validityDays, pathLenConstraint: o.pathLen, digitalSignature: o.digitalSignature,
           nonRepudiation: o.nonRepudiation, extKeyUsage: eku, permittedDnsNames: o.permitDns, excludedDnsNames: o.excludeDns, extraPolicyOids: o.policy,

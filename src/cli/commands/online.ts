@@ -50,8 +50,8 @@ export function define(online: Command): void {
       const { verifyAccessLogChain } = await import('../../server/access-log.ts');
       const spec = storeSpec(this, o.store);
       const path = sqlitePath(spec);
-      if (!path && !o.responder) usage('--responder NAME is needed with a PostgreSQL store (each responder has its own chain; `rootca online status` lists them)');
-      const dir = o.logDir.length ? o.logDir : [path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('--log-dir is needed with a PostgreSQL store')];
+      if (!path && !o.responder) usage('OPTION_REQUIRED', '--responder NAME is needed with a PostgreSQL store (each responder has its own chain; `rootca online status` lists them)');
+      const dir = o.logDir.length ? o.logDir : [path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('OPTION_REQUIRED', '--log-dir is needed with a PostgreSQL store')];
       const records = await withStore(spec, async (store) => store.accessLogSegments(o.responder));
       const problems = verifyAccessLogChain(dir, records);
       print(this, { segments: records.length, lines: records.reduce((n, r) => n + r.lines, 0), problems },

@@ -84,10 +84,10 @@ async function newPassphrase(name: string, credential: string[]): Promise<Buffer
   const source = cliPassphraseSource({ credentials: parseCredentialOptions(credential), interactive: false });
   const given = await source.get(name, '');
   if (given) return given;
-  if (!process.stdin.isTTY) throw new UsageError(`no passphrase for ${name}: give --credential ${name}=@FILE or set ${envVariableFor(name)} (stdin is not a terminal)`);
+  if (!process.stdin.isTTY) throw new UsageError('CREDENTIAL_UNAVAILABLE', `no passphrase for ${name}: give --credential ${name}=@FILE or set ${envVariableFor(name)} (stdin is not a terminal)`);
   const a = await hiddenPrompt(`new passphrase for ${name}: `);
   const b = await hiddenPrompt(`repeat passphrase for ${name}: `);
-  if (!a.equals(b)) throw new UsageError('the two passphrases differ');
+  if (!a.equals(b)) throw new UsageError('PASSPHRASES_DIFFER', 'the two passphrases differ');
   b.fill(0);
   return a;
 }

@@ -13,11 +13,11 @@ import { STORE_HELP } from '../options.ts';
 function secret(spec: string, flag: string): string {
   if (spec.startsWith('env:')) {
     const v = process.env[spec.slice(4)];
-    if (v === undefined) usage(`${flag} ${spec}: the environment variable is not set`);
+    if (v === undefined) usage('CREDENTIAL_UNAVAILABLE', `${flag} ${spec}: the environment variable is not set`);
     return v;
   }
   if (spec.startsWith('@')) return readInput(spec.slice(1), 'passphrase').toString('utf8').replace(/\r?\n$/, '');
-  return usage(`${flag} must be env:VAR or @FILE, not the passphrase itself`);
+  return usage('CREDENTIAL_OPTION_INVALID', `${flag} must be env:VAR or @FILE, not the passphrase itself`);
 }
 
 interface ServeOptions {
@@ -29,9 +29,9 @@ interface ServeOptions {
 
 /** The server's connection limits from the serve options, checked (a problem is a usage error naming the flags). */
 function cliConnectionLimits(o: ServeOptions): ConnectionLimits {
-  if (o.headersTimeoutMs > o.requestTimeoutMs) usage(`--headers-timeout-ms (${o.headersTimeoutMs}) cannot be longer than --request-timeout-ms (${o.requestTimeoutMs})`);
+  if (o.headersTimeoutMs > o.requestTimeoutMs) usage('OPTIONS_CONFLICT', `--headers-timeout-ms (${o.headersTimeoutMs}) cannot be longer than --request-timeout-ms (${o.requestTimeoutMs})`);
   for (const [flag, v] of [['--headers-timeout-ms', o.headersTimeoutMs], ['--request-timeout-ms', o.requestTimeoutMs], ['--idle-timeout-ms', o.idleTimeoutMs]] as const) {
-    if (v < 1) usage(`${flag} must be at least 1`);
+    if (v < 1) usage('OPTION_VALUE_INVALID', `${flag} must be at least 1`);
   }
   return resolveConnectionLimits({ headersTimeoutMs: o.headersTimeoutMs, requestTimeoutMs: o.requestTimeoutMs, idleTimeoutMs: o.idleTimeoutMs, maxConnectionsPerAddress: o.maxConnectionsPerAddress });
 }
@@ -64,15 +64,15 @@ export function define(cmd: Command): void {
       const { importOne, localCopyVersion, parseStoreLocation, sqlitePath, storeSpec, trustAnchors, withStore } = await import('../online-store.ts');
       const { runServer } = await import('../../server/cluster.ts');
       const spec = storeSpec(this, o.store);
-      if (o.responderCert.length !== o.responderKey.length) usage('give one --responder-key for each --responder-cert');
-      if (o.responderKeyPassphrase.length > 1 && o.responderKeyPassphrase.length !== o.responderKey.length) usage('give one --responder-key-passphrase for all keys, or one per key');
-      if (!!o.tlsCert !== !!o.tlsKey) usage('--tls-cert and --tls-key go together');
-      if (o.trust.length > 0 && !o.import) usage('--trust is used with --import');
-      if (o.workers < 1) usage('--workers must be at least 1');
+      if (o.responderCert.length !== o.responderKey.length) usage('OPTIONS_CONFLICT', 'give one --responder-key for each --responder-cert');
+      if (o.responderKeyPassphrase.length > 1 && o.responderKeyPassphrase.length !== o.responderKey.length) usage('OPTIONS_CONFLICT', 'give one --responder-key-passphrase for all keys, or one per key');
+      if (!!o.tlsCert !== !!o.tlsKey) usage('OPTIONS_CONFLICT', '--tls-cert and --tls-key go together');
+      if (o.trust.length > 0 && !o.import) usage('OPTIONS_CONFLICT', '--trust is used with --import');
+      if (o.workers < 1) usage('OPTION_VALUE_INVALID', '--workers must be at least 1');
       const limits = cliConnectionLimits(o);
       const path = sqlitePath(spec);
-      const logDir = o.logDir ?? (path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('--log-dir is needed with a PostgreSQL store (each responder keeps its own segments)'));
-      if (o.cacheDir && path) usage('--cache-dir is for a PostgreSQL store (a SQLite store is a local file already)');
+      const logDir = o.logDir ?? (path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('OPTION_REQUIRED', '--log-dir is needed with a PostgreSQL store (each responder keeps its own segments)'));
+      if (o.cacheDir && path) usage('OPTIONS_CONFLICT', '--cache-dir is for a PostgreSQL store (a SQLite store is a local file already)');
       const cacheDir = path ? undefined : resolve(o.cacheDir ?? join(logDir, 'last-publication'));
       const name = o.name ?? `${hostname()}:${o.port}`;
       const responders: ResponderConfig[] = o.responderCert.map((cert, i) => {

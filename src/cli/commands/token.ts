@@ -14,7 +14,7 @@ export function define(token: Command): void {
     .option('--adopt-pin-file <file>', 'adopt a token the vendor tools already initialised with this label: its temporary user PIN is in FILE and is replaced by a generated one'))
     .action(async function (this: Command, o: { module: string; label: string; holders: string; threshold: number; slot?: number; adoptPinFile?: string; operator: string; witness: string; credential: string[] }) {
       const holders = o.holders.split(',').map((h) => h.trim()).filter(Boolean);
-      if (holders.length < 2) usage('--holders must name at least two custodians (CPS 6.4.1)');
+      if (holders.length < 2) usage('OPTION_VALUE_INVALID', '--holders must name at least two custodians (CPS 6.4.1)');
       const adoptWithPin = o.adoptPinFile ? readInput(o.adoptPinFile, 'current PIN').toString('latin1').replace(/\r?\n$/, '') : undefined;
       const { initToken } = await import('../../ca/token-setup.ts');
       await withInstallation(this, async (inst) => {

@@ -18,7 +18,7 @@ export function define(transcript: Command): void {
       }
       const files = new Map(o.output.map((spec) => {
         const i = spec.indexOf('=');
-        if (i < 1) usage(`--output ${spec}: expected NAME=FILE`);
+        if (i < 1) usage('OPTION_VALUE_INVALID', `--output ${spec}: expected NAME=FILE`);
         return [spec.slice(0, i), readInput(spec.slice(i + 1), 'output')] as const;
       }));
       let registeredKeys: Map<string, Buffer> | undefined;

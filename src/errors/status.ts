@@ -1,0 +1,26 @@
+/** Errors about certificate status: revocation, CRLs, OCSP and retired keys (CPS 4.9, 4.10). */
+import { conflict, failed, forbidden, invalid, unknown } from './entry.ts';
+
+export const STATUS_ERRORS = {
+  ALREADY_REVOKED: conflict('The certificate was already revoked.'),
+  APPROVAL_REQUIRED: forbidden('A revocation needs the approving RA officer, or a keyCompromise request signed by the certificate key.'),
+  CRL_LINT_FAILED: failed('The CRL to be issued fails lint checks; it was not signed with the real key.'),
+  CRL_MALFORMED: invalid('A CRL is not well-formed.'),
+  CRL_PARAMS_INVALID: invalid('A CRL field (date, reason, number) is out of range.'),
+  INVALIDITY_DATE_INVALID: invalid('An invalidity or compromise date is in the future or not a time.'),
+  NO_RETIRED_KEY: conflict('The CA was never re-keyed: it has no retired key.'),
+  OCSP_BAD_NONCE: invalid('The OCSP nonce is not one DER OCTET STRING of 1 to 32 octets (RFC 8954).'),
+  OCSP_MALFORMED_REQUEST: invalid('The OCSP request is not well-formed (RFC 6960 malformedRequest).'),
+  OCSP_MALFORMED_RESPONSE: invalid('The OCSP response is not well-formed.'),
+  OCSP_PARAMS_INVALID: invalid('An OCSP response field (time, status) is out of range.'),
+  OCSP_UNSUPPORTED_HASH: invalid('The CertID hash algorithm is not SHA-1 or SHA-256.'),
+  PROOF_INVALID: forbidden('The key-compromise request is not signed by the certificate\'s own key.'),
+  PROOF_NOT_APPLICABLE: invalid('A proof signed by the certificate key is accepted only for reason keyCompromise.'),
+  REASON_NOT_ALLOWED: invalid('That revocation reason is not used by these roots (CPS 4.9; R-4.1).'),
+  REASON_REQUIRED: invalid('A rejection or revocation states its reason.'),
+  RESPONDER_INVALID: invalid('A delegated OCSP responder certificate or key is not usable (curve, key match, EKU).'),
+  RETIRED_KEY_AMBIGUOUS: conflict('The CA has several retired keys: name one with --retired-key.'),
+  RETIRED_KEY_CUSTODIANS_ABSENT: forbidden('Too few custodians of the retired key\'s token are present.'),
+  RETIRED_KEY_STATUS_ONLY: forbidden('A retired key signs only CRLs and OCSP responses.'),
+  RETIRED_KEY_UNKNOWN: unknown('The key id is not a retired key of the CA.'),
+} as const;
