@@ -109,6 +109,13 @@ export class PrivatePostgres {
     this.run(join(PG_BIN, 'pg_ctl'), ['-D', this.data, '-l', join(this.dir, 'server.log'), '-o', opts, '-w', '-t', '30', 'start']);
   }
 
+  /** Whether the cluster runs (pg_ctl status). */
+  isRunning(): boolean {
+    const args = ['-D', this.data, 'status'];
+    const r = spawnSync(this.asPostgres ? 'runuser' : join(PG_BIN, 'pg_ctl'), this.asPostgres ? ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), ...args] : args, { stdio: 'ignore', timeout: 30_000, cwd: this.dir });
+    return r.status === 0;
+  }
+
   /** pg_ctl stop -m fast: connections are closed, as in a restart of the database host's service. */
   async stop(): Promise<void> {
     this.run(join(PG_BIN, 'pg_ctl'), ['-D', this.data, '-m', 'fast', '-w', '-t', '30', 'stop']);

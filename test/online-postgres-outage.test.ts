@@ -156,4 +156,41 @@ describe('PostgreSQL stopped under load', { timeout: 180_000 }, () => {
     assert.match(metrics, /rootca_store_errors_total\{responder="o1"\} [1-9]/);
     assert.match(metrics, /rootca_store_up\{responder="o1"\} 1/);
   });
+
+  it('SIGTERM while PostgreSQL is down: the responder stops at once (exit 0); its last access-log segment is kept and recorded at the next start', async () => {
+    const admin = (await import('pg')).default;
+    const c = new admin.Client({ connectionString: pg!.url });
+    await c.connect();
+    await c.query('CREATE DATABASE sigterm');
+    await c.end();
+    const db = withDatabase(pg!.url, 'sigterm');
+    const imp = await cli(['online', 'import', f.write('v1-sigterm.json', await f.publication({ version: 1 })), '--store', db, '--trust', f.rsa.pem, '--trust', f.ec.pem]);
+    assert.equal(imp.status, 0, imp.stderr);
+    const start = async () => startResponder({ store: db, name: 'term', port: await freePort(), logDir: f.path('log-term'), home: f.path('home'), extra: ['--poll-ms', '500', '--heartbeat-ms', '1000'] });
+    let r = await start();
+    try {
+      const o = await runAsync('openssl', ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub1').pem, '-no_nonce', '-url', `${r.url}/ocsp`, '-CAfile', f.rsa.pem]);
+      assert.match(o.stdout, /sub1\.pem: good/, o.stderr);
+      await pg!.stop();
+      await waitFor('the responder notices the database is gone', 10_000, async () => !(await health(r)).store.reachable);
+      const signalled = performance.now();
+      r.child.kill('SIGTERM');
+      const code = await r.exited;
+      const took = performance.now() - signalled;
+      assert.equal(code, 0, r.stderr());
+      assert.ok(took < 5000, `stopped ${Math.round(took)} ms after SIGTERM (it waited for the database before)`);
+      assert.match(r.stderr(), /segment ocsp-\S+\.log\.gz is kept on disk and recorded at the next start/);
+      assert.match(r.stderr(), /the stop event is not recorded: the online store is unreachable/);
+    } finally {
+      await stopResponder(r);
+      if (!pg!.isRunning()) await pg!.start();
+    }
+    // Back with its database: the kept segment is recorded, and the chain checks out.
+    r = await start();
+    await stopResponder(r);
+    assert.equal(r.child.exitCode, 0, r.stderr());
+    const v = await cli(['online', 'verify-log', '--store', db, '--responder', 'term', '--log-dir', f.path('log-term')]);
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /^OK: [1-9]\d* segment\(s\), [1-9]\d* request\(s\), chain intact$/m);
+  });
 });

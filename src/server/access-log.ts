@@ -216,10 +216,14 @@ export class AccessLog {
     return this.rotate();
   }
 
-  /** Closes the open segment and stops the timer; waits for every pending close. */
+  /**
+   * Closes the open segment and stops the timer; waits for every pending close. A segment whose
+   * record could not be written (the store is away) is reported to onError and left on disk,
+   * compressed, for the next start to record: shutting down does not wait for the store.
+   */
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.rotate();
+    await this.rotate().catch(() => undefined); // reported to onError by rotate()
     this.stopped = true;
     await this.closing.catch(() => undefined);
   }
@@ -305,7 +309,12 @@ export class AccessLog {
     renameSync(tmpPath, gzPath);
     const name = gzPath.slice(this.o.dir.length + 1);
     // The raw file goes only once the record is written: if recording fails, the next start adopts the segment.
-    const rec = await this.o.store.recordAccessLogSegment({ name, sha256: hash.digest('hex'), lines, closedAt: this.o.clock.now() });
+    let rec: AccessLogSegmentRecord;
+    try {
+      rec = await this.o.store.recordAccessLogSegment({ name, sha256: hash.digest('hex'), lines, closedAt: this.o.clock.now() });
+    } catch (e) {
+      throw new Error(`segment ${name} is kept on disk and recorded at the next start: ${(e as Error)?.message ?? e}`, { cause: e });
+    }
     unlinkSync(rawPath);
     return rec;
   }

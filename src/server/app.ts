@@ -565,7 +565,14 @@ export async function startServer<S extends ServingStore = ServingStore>(options
     }
     await follower.beat();
     cleanup.unshift(async () => {
-      // A store that is away at shutdown must not keep the process from stopping.
+      // A store that is away at shutdown must not keep the process from stopping: when the
+      // follower last found it unreachable, the stop is not recorded at all (each attempt
+      // could wait for a connection timeout).
+      const connection = follower.connection();
+      if (!connection.reachable) {
+        log.warn({ err: connection.lastError }, 'the stop event is not recorded: the online store is unreachable');
+        return;
+      }
       try {
         await store.recordServerEvent('stop', { httpUrl, responder: name });
         // `online status` shows it stopped rather than ready until its heartbeat ages out.
@@ -588,6 +595,7 @@ export async function startServer<S extends ServingStore = ServingStore>(options
       log,
       close: () => {
         closed ??= (async () => {
+          store.stopRetrying?.(); // in-flight answers are finished; nothing waits for an absent store
           for (const c of [...cleanup].reverse()) await c();
           if (ownStore) await store.close();
         })();

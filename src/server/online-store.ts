@@ -124,6 +124,12 @@ export interface ServingStore {
    * `onConnection(true)` also follows a reconnect, after which notices may have been missed.
    */
   watch?(w: { onVersion(version: number): void; onConnection(up: boolean, error?: string): void }): { close(): Promise<void> };
+  /**
+   * The process is stopping: a write being retried while the store is away (an access-log
+   * segment record) gives up after its current attempt instead of waiting for the store; the
+   * segment stays on disk and is recorded at the next start. Stores that never retry lack it.
+   */
+  stopRetrying?(): void;
   close(): Awaitable<void>;
 }
 

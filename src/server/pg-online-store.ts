@@ -127,6 +127,8 @@ export class PgOnlineStore implements ServingStore {
   private readonly maxBackoffMs: number;
   private closed = false;
   private prunedAt = 0;
+  /** Aborted by stopRetrying() (shutdown): retry waits end at once. */
+  private readonly retrying = new AbortController();
 
   private constructor(private readonly url: string, private readonly pool: pg.Pool, options: PgStoreOptions) {
     this.location = redactUrl(url);
@@ -231,16 +233,18 @@ export class PgOnlineStore implements ServingStore {
   /**
    * Appends a closed segment to this responder's chain (prev chosen under a lock on the chain,
    * so its worker processes never fork it). Idempotent by name (a segment recorded before a
-   * crash is not recorded twice). Retried for about a minute while PostgreSQL is away: the
-   * segment file is kept until the record is written, and recovered at the next start if not.
+   * crash is not recorded twice). Retried for about a minute while PostgreSQL is away (not
+   * once the process is stopping: stopRetrying): the segment file is kept until the record is
+   * written, and recovered at the next start if not.
    */
   async recordAccessLogSegment(s: { name: string; sha256: string; lines: number; closedAt: Date }): Promise<AccessLogSegmentRecord> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.recordSegmentOnce(s);
       } catch (e) {
-        if (this.closed || attempt >= 6) throw e;
-        await sleep(Math.min(500 * 2 ** attempt, 15_000));
+        if (this.closed || this.retrying.signal.aborted || attempt >= 6) throw e;
+        await sleep(Math.min(500 * 2 ** attempt, 15_000), undefined, { signal: this.retrying.signal }).catch(() => undefined);
+        if (this.retrying.signal.aborted) throw e;
       }
     }
   }
@@ -348,6 +352,10 @@ export class PgOnlineStore implements ServingStore {
         await client?.end().catch(() => undefined);
       },
     };
+  }
+
+  stopRetrying(): void {
+    this.retrying.abort();
   }
 
   async close(): Promise<void> {
