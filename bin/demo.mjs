@@ -8,7 +8,12 @@ import { readFileSync } from 'node:fs';
 
 register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
 process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
-const { runDemo } = await import('../src/ca/demo.ts');
+const { stopWithParent } = await import('../src/ca/demo-process.ts');
+let server;
+// `npm start` runs us under `sh -c`: a SIGTERM to npm's pid (a process manager, a closed
+// terminal) may reach neither the shell nor us. Stop on the signals, and when the parent goes.
+stopWithParent(async () => { await server?.close(); });
+const { runDemo, DEMO_PEOPLE } = await import('../src/ca/demo.ts');
 const { openOnlineStore } = await import('../src/server/online-store.ts');
 const { startServer } = await import('../src/server/app.ts');
 
@@ -17,8 +22,8 @@ const home = resolve(process.env.ROOTCA_HOME ?? 'rootca-data');
 const started = Date.now();
 const r = await runDemo(home, join(repo, 'ceremonies'), (line) => process.stderr.write(`  ${line} ...\n`));
 console.log(`${r.created ? 'Created' : 'Reusing'} demo installation in ${r.home}`);
-console.log('Demo people: alice, bob, carol (CA Administrators, key custodians 2 of 3), olivia (Service Operation Manager, witness),');
-console.log('             paula (Person Responsible), rita and ravi (RA officers), leo (Log Examiner).');
+console.log('Demo people:');
+for (const p of DEMO_PEOPLE) console.log(`  ${p.name.padEnd(8)} ${p.displayName}`);
 if (r.created) console.log('Their passphrases were random and are gone with this process: the demo shows what the ceremonies make; run your own installation to sign (README).');
 if (r.cas.length < 4) console.log(`This demo installation is incomplete (${r.cas.length} of 4 roots; was it interrupted?). Delete ${r.home} and run npm start again.`);
 console.log('');
@@ -37,7 +42,6 @@ if (!store.latest()) {
   process.exit(1);
 }
 const wanted = Number(process.env.PORT ?? 8080);
-let server;
 try {
   server = await startServer({ store, port: wanted, logDir: join(r.home, 'ocsp-access-log'), logLevel: 'warn', logStream: process.stderr });
 } catch (e) {
@@ -51,6 +55,3 @@ console.log(`OCSP:        ${server.httpUrl}/ocsp   (POST application/ocsp-reques
 console.log(`Health:      ${server.httpUrl}/healthz    Metrics: ${server.httpUrl}/metrics`);
 console.log(`Try:         curl -s ${server.httpUrl}/crl/rootca2.crl | openssl crl -inform DER -noout -text`);
 console.log(`(ready in ${((Date.now() - started) / 1000).toFixed(1)} s; Ctrl-C stops)`);
-const stop = async () => { await server.close(); process.exit(0); };
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);

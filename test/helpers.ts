@@ -16,6 +16,12 @@ import { CaError } from '../src/errors.ts';
 export const REPO = resolve(import.meta.dirname, '..');
 export const REFERENCE_ROOTS = resolve(REPO, '../shared/reference/secom-roots');
 
+/**
+ * scrypt cost for fixture installations: their passphrases guard nothing, and at the default
+ * (2^17, 128 MiB) each person sealed or unlocked costs seconds on a busy machine (issue 20.6).
+ */
+export const TEST_SCRYPT_LOG2N = 12;
+
 export function tempDir(prefix = 'rootca-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -48,7 +54,7 @@ export function allPassphrases(): Record<string, string> {
 /** A fresh installation in a temp folder with alice, bob, carol (custodians) and olivia (witness). */
 export function installationWithPeople(options: { clock?: Clock; dir?: string; more?: boolean } = {}): Installation {
   const home = join(options.dir ?? tempDir(), 'home');
-  const inst = initInstallation(home, { name: 'test', clock: options.clock });
+  const inst = initInstallation(home, { name: 'test', clock: options.clock, scryptLog2N: TEST_SCRYPT_LOG2N });
   const today = inst.clock.now().toISOString().slice(0, 10);
   const people = options.more ? { ...PEOPLE, ...MORE_PEOPLE } : PEOPLE;
   for (const [name, p] of Object.entries(people)) {

@@ -44,7 +44,7 @@ export function defaultHome(): string {
 }
 
 /** Creates a new installation; refuses an existing one (nothing is overwritten). */
-export function initInstallation(home: string, p: { name: string; baseUrl?: string } & OpenInstallationOptions): Installation {
+export function initInstallation(home: string, p: { name: string; baseUrl?: string; scryptLog2N?: number } & OpenInstallationOptions): Installation {
   const dir = resolve(home);
   if (existsSync(join(dir, DATABASE_FILE)) || existsSync(join(dir, CONFIG_FILE))) {
     throw new CaError('INSTALLATION_EXISTS', `${dir} already holds a rootca installation; nothing was changed`);
@@ -52,6 +52,7 @@ export function initInstallation(home: string, p: { name: string; baseUrl?: stri
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const config = defaultInstallationConfig(p.name);
   if (p.baseUrl) config.repository.baseUrl = p.baseUrl;
+  if (p.scryptLog2N !== undefined) config.credentials.scryptLog2N = p.scryptLog2N;
   const configText = Buffer.from(renderInstallationConfig(config));
   writeFileSync(join(dir, CONFIG_FILE), configText, { flag: 'wx', mode: 0o600 });
   const inst = open(dir, config, { ...p, create: true });

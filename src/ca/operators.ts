@@ -74,7 +74,7 @@ export function addOperator(inst: Installation, p: AddOperatorParams): OperatorR
   } catch (e) {
     refuse((e as CaError).code ?? 'WEAK_PASSPHRASE', (e as Error).message);
   }
-  const credential = createCredential(p.name, p.kind, p.passphrase);
+  const credential = createCredential(p.name, p.kind, p.passphrase, { scryptLog2N: inst.config.credentials.scryptLog2N });
   const now = inst.clock.now().toISOString();
   const roles = [...new Set(p.roles)] as Role[];
   inst.db.transaction(() => {

@@ -56,13 +56,24 @@ export function issuedByKey(certificateDer: Buffer, signer: { certificateDer: Bu
   return isIssuedBy(certificateInfo(certificateDer), certificateInfo(signer.certificateDer));
 }
 
-/** A key of the CA key's type and size, for the pre-signing lint (never stored). */
+/**
+ * A key of the CA key's type and size, for the pre-signing lint (never stored). One per type
+ * and size per process: it only gives the linted TBS a signature of the right shape, and a
+ * fresh RSA-4096 key for every certificate and CRL cost seconds each (issue 20.1, 20.6).
+ */
+const throwaways = new Map<string, KeyObject>();
 export function throwawayLike(spki: Buffer): KeyObject {
   const pub = createPublicKey({ key: spki, format: 'der', type: 'spki' });
   const d = pub.asymmetricKeyDetails ?? {};
-  return pub.asymmetricKeyType === 'rsa'
-    ? generateKeyPairSync('rsa', { modulusLength: d.modulusLength ?? 2048 }).privateKey
-    : generateKeyPairSync('ec', { namedCurve: d.namedCurve ?? 'P-384' }).privateKey;
+  const kind = pub.asymmetricKeyType === 'rsa' ? `rsa:${d.modulusLength ?? 2048}` : `ec:${d.namedCurve ?? 'P-384'}`;
+  let key = throwaways.get(kind);
+  if (!key) {
+    key = pub.asymmetricKeyType === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: d.modulusLength ?? 2048 }).privateKey
+      : generateKeyPairSync('ec', { namedCurve: d.namedCurve ?? 'P-384' }).privateKey;
+    throwaways.set(kind, key);
+  }
+  return key;
 }
 
 export interface IssuedCrl { crlNumber: number; der: Buffer; thisUpdate: Date; nextUpdate: Date; entries: number; sha256: string }

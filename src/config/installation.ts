@@ -43,6 +43,14 @@ export const installationConfigSchema = z.strictObject({
     primary: z.string().min(1).default('backups/primary'),
     secondary: z.string().min(1).default('backups/secondary'),
   }).default({ retentionYears: 10, primary: 'backups/primary', secondary: 'backups/secondary' }),
+  /**
+   * scrypt cost (log2 N) for sealing operators' credentials under their passphrases, recorded
+   * here so the installation says what protects them. 17 (128 MiB) for typed passphrases;
+   * lower only where every passphrase is a long random secret (the demo's, test fixtures).
+   */
+  credentials: z.strictObject({
+    scryptLog2N: z.number().int().min(10).max(20).default(17),
+  }).default({ scryptLog2N: 17 }),
   /** R-3.5: profiles whose certificates are issued only from an approved application. */
   issuance: z.strictObject({
     requireApplicationFor: z.array(z.enum(['subca', 'tsa', 'ta', 'ocsp'])).default(['subca']),
@@ -56,6 +64,7 @@ export function defaultInstallationConfig(name: string): InstallationConfig {
     installation: { name },
     repository: { baseUrl: 'http://127.0.0.1:8080' },
     personnel: { trainingValidityDays: 365, backgroundCheckValidityDays: 1095 },
+    credentials: { scryptLog2N: 17 },
     issuance: { requireApplicationFor: ['subca'] },
     crl: { validityDays: 180 },
     ocsp: { validityDays: 90 },
