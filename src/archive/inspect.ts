@@ -12,7 +12,9 @@ import { basename, join } from 'node:path';
 import { AuditLog } from '../audit/log.ts';
 import type { Clock } from '../clock.ts';
 import { verifyCredentialSignature, type CredentialKind } from '../keys/credential.ts';
+import { findIssuingCertificate } from '../pki/issuer-key.ts';
 import { parseTimeStampToken, verifyTimeStampToken } from '../pki/tsp.ts';
+import type { Db } from '../store/db.ts';
 import { listLocation, setNumber } from './files.ts';
 import {
   DB_FILE, MANIFEST_FILE, SET_FILES, SIGNATURE_FILE, TOKEN_FILE, decodeManifest,
@@ -78,7 +80,7 @@ export function checkSet(dir: string, o: CheckOptions): SetCheck {
 
   // The snapshot: integrity, audit chain, record counts, and the registries the signatures are checked against.
   let registeredSigner: { kind: string; spki: Buffer } | undefined;
-  let tsa: { certificateDer: Buffer; rootDer: Buffer; policy: string } | undefined;
+  let tsa: { certificateDer: Buffer; caName: string; caCertificates: Buffer[]; policy: string } | undefined;
   if (dbIntact) {
     try {
       withTemporaryCopy(join(dir, DB_FILE), (copy) => {
@@ -96,9 +98,9 @@ export function checkSet(dir: string, o: CheckOptions): SetCheck {
           const op = db.prepare('SELECT credential_kind, signing_public_key FROM operators WHERE name = ?').get(m.signer.operator) as { credential_kind: string; signing_public_key: Buffer } | undefined;
           if (op) registeredSigner = { kind: op.credential_kind, spki: op.signing_public_key };
           if (m.timeStamp.requested) {
-            const row = db.prepare(`SELECT k.policy_oid, x.der AS cert, rx.der AS root FROM tsa_keys k JOIN certificates x ON x.id = k.certificate_id
-              JOIN cas c ON c.id = k.ca_id JOIN certificates rx ON rx.id = c.certificate_id WHERE k.key_id = ?`).get(m.timeStamp.tsaKeyId) as { policy_oid: string; cert: Buffer; root: Buffer } | undefined;
-            if (row) tsa = { certificateDer: row.cert, rootDer: row.root, policy: row.policy_oid };
+            const row = db.prepare(`SELECT k.policy_oid, x.der AS cert, k.ca_id, c.name AS ca_name FROM tsa_keys k JOIN certificates x ON x.id = k.certificate_id
+              JOIN cas c ON c.id = k.ca_id WHERE k.key_id = ?`).get(m.timeStamp.tsaKeyId) as { policy_oid: string; cert: Buffer; ca_id: number; ca_name: string } | undefined;
+            if (row) tsa = { certificateDer: row.cert, caName: row.ca_name, caCertificates: caCertificatesIn(db, row.ca_id), policy: row.policy_oid };
           }
         } finally {
           db.close();
@@ -130,7 +132,9 @@ export function checkSet(dir: string, o: CheckOptions): SetCheck {
           else {
             if (tsa) {
               if (!tsa.certificateDer.equals(cert)) problem(`the TSA certificate in ${TOKEN_FILE} is not the one registered for ${ts.tsaKeyId}`);
-              if (!x.verify(new X509Certificate(tsa.rootDer).publicKey)) problem('the TSA certificate is not signed by its root');
+              // The key that certified the TSA may since have been retired by a re-key (RFC 5280 4.2.1.1).
+              const issuer = findIssuingCertificate(cert, tsa.caCertificates);
+              if (!issuer.ok) problem(`the TSA certificate is not signed by any key of ${tsa.caName}: ${issuer.reason}`);
               if (parsed.policy !== tsa.policy) problem(`the token's policy ${parsed.policy} is not the TSA's ${tsa.policy}`);
             }
             if (parsed.genTime < new Date(x.validFrom) || parsed.genTime > new Date(x.validTo)) problem('the token was made outside the TSA certificate\'s validity');
@@ -172,6 +176,15 @@ function checkSignature(dir: string, m: BackupManifest, manifestBytes: Buffer, r
   }
 }
 
+/**
+ * Every certificate of a CA itself in a snapshot — the first self-signed one, renewals,
+ * NewWithNew and link certificates (profile 'root') — so what its earlier keys signed still
+ * finds its issuer after a re-key (CPS 5.6).
+ */
+function caCertificatesIn(db: Db, caId: number): Buffer[] {
+  return (db.prepare("SELECT der FROM certificates WHERE issuer_ca_id = ? AND profile = 'root' ORDER BY id").all(caId) as { der: Buffer }[]).map((r) => r.der);
+}
+
 function listFiles(dir: string): string[] {
   return readdirSync(dir);
 }
@@ -189,6 +202,12 @@ export interface ExpectedSet {
   set: string;
   manifestSha256: string | null;
   locations: string[];
+}
+
+/** A set a restore gave up with an accepted loss (`archive restore --accept-loss-after AFTER`). */
+export interface DroppedByRestore {
+  set: string;
+  after: string;
 }
 
 export interface SetSummary {
@@ -216,7 +235,7 @@ export interface ArchiveReport {
   checks: (SetCheck & { location: string })[];
 }
 
-export function inspectLocations(locations: Location[], o: CheckOptions & { expected?: ExpectedSet[] }): ArchiveReport {
+export function inspectLocations(locations: Location[], o: CheckOptions & { expected?: ExpectedSet[]; dropped?: DroppedByRestore[] }): ArchiveReport {
   const problems: string[] = [];
   const warnings: string[] = [];
   const checks: (SetCheck & { location: string })[] = [];
@@ -277,5 +296,10 @@ export function inspectLocations(locations: Location[], o: CheckOptions & { expe
       else if (c && e.manifestSha256 && c.manifestSha256 !== e.manifestSha256) problems.push(`${l.label} ${e.set}: its manifest is not the one the register recorded`);
     }
   }
-  return { ok: problems.length === 0, locations, sets, problems: [...new Set(problems)], warnings: [...new Set(warnings)], checks };
+  // A loss the operator accepted at a restore is recorded, not found: it is reported, not failed.
+  const accepted = (p: string) => o.dropped?.find((d) => p.startsWith(`${d.set}:`) || locations.some((l) => p.startsWith(`${l.label} ${d.set}:`))
+    || p.endsWith(`by ${d.set})`) || p.endsWith(`${d.set} names as previous`));
+  const found = problems.filter((p) => !accepted(p));
+  for (const p of problems.filter((x) => accepted(x))) warnings.push(`${p} (dropped by the restore that accepted the loss after ${accepted(p)!.after})`);
+  return { ok: found.length === 0, locations, sets, problems: [...new Set(found)], warnings: [...new Set(warnings)], checks };
 }

@@ -14,8 +14,9 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { copySetFiles, writeBackupSet } from '../archive/backup.ts';
 import { copyDurable, fsyncPath, listLocation, mkdirDurable, PARTIAL_SUFFIX, renameDurable, setNumber } from '../archive/files.ts';
-import { backupSetName, CONFIG_FILE as SET_CONFIG_FILE, DB_FILE as SET_DB_FILE, MANIFEST_FILE, type BackupManifest } from '../archive/format.ts';
-import { checkSet, inspectLocations, type ArchiveReport, type ExpectedSet, type Location, type SetCheck } from '../archive/inspect.ts';
+import { backupSetName, CONFIG_FILE as SET_CONFIG_FILE, DB_FILE as SET_DB_FILE, MANIFEST_FILE, type BackupManifest, type RecordCounts } from '../archive/format.ts';
+import { checkSet, inspectLocations, type ArchiveReport, type DroppedByRestore, type ExpectedSet, type Location, type SetCheck } from '../archive/inspect.ts';
+import { secondaryLocationWarnings } from '../archive/locations.ts';
 import { integrityCheck } from '../archive/snapshot.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
@@ -221,6 +222,12 @@ function registerExpectations(inst: Installation): ExpectedSet[] {
     .map((r) => ({ set: r.set_name, manifestSha256: r.manifest_sha256, locations: (JSON.parse(r.details) as { locations?: string[] }).locations ?? [] }));
 }
 
+/** Sets a restore gave up with an accepted loss, as the register records them (see recordDroppedSets). */
+function registerDropped(inst: Installation): DroppedByRestore[] {
+  return (inst.db.prepare("SELECT set_name, json_extract(details, '$.droppedByRestore.after') AS after FROM backups WHERE status = 'abandoned' AND json_extract(details, '$.droppedByRestore') IS NOT NULL ORDER BY number")
+    .all() as { set_name: string; after: string }[]).map((r) => ({ set: r.set_name, after: r.after }));
+}
+
 /**
  * `rootca archive inspect` (CPS 5.5.3): verifies every set in the locations (the configured
  * ones by default) and, with a live installation, that every set its register completed is
@@ -232,11 +239,14 @@ export function inspectArchive(inst: Installation | undefined, p: { locations?: 
   const report = inspectLocations(locations, {
     clock: p.clock ?? inst?.clock ?? systemClock,
     expected: inst ? registerExpectations(inst) : undefined,
+    dropped: inst ? registerDropped(inst) : undefined,
     liveSignerKey: inst ? (name) => {
       const op = findOperator(inst, name);
       return op && { kind: op.credential.kind, spki: op.credential.signingPublicKey };
     } : undefined,
   });
+  // CPS 5.5.4: a secondary on the same disk is not a loss yet, but one failure away from it.
+  if (inst && !p.locations?.length) report.warnings.push(...secondaryLocationWarnings({ home: inst.home, primary: locations[0]!.dir, secondary: locations[1]!.dir }));
   inst?.audit.append({
     actor: inst.systemActor, roles: [], action: 'archive.inspect', target: locations.map((l) => l.dir).join(','), outcome: report.ok ? 'success' : 'failed',
     details: { sets: report.sets.length, problems: report.problems.slice(0, 50), warnings: report.warnings.length },
@@ -295,8 +305,12 @@ export interface RestoreParams {
   from: string;
   /** The new installation home; refused if it exists and is not empty. */
   home: string;
-  /** A set name; default the newest set that verifies. */
-  set?: string;
+  /**
+   * Restore this set although newer sets exist in `from`, and accept losing what they hold.
+   * Without it only the newest set is restored, and a newest set that fails verification
+   * stops the restore (CPS 5.5: records are kept; a restore never goes back in time silently).
+   */
+  acceptLossAfter?: string;
   operator: string;
   witness: string;
   passphrases: PassphraseSource;
@@ -305,13 +319,25 @@ export interface RestoreParams {
   clock?: Clock;
 }
 
+/** A set newer than the restored one, left out by an accepted loss: what it was and why it was not used. */
+export interface DroppedSet {
+  set: string;
+  verified: boolean;
+  problems: string[];
+  created?: string;
+  reason?: string;
+  /** As its manifest states (not verified when `verified` is false). */
+  records?: RecordCounts;
+  crlNumbers?: Record<string, number>;
+}
+
 export interface RestoreResult {
   home: string;
   set: string;
   manifest: BackupManifest;
   manifestSha256: string;
-  /** Newer sets in the folder that did not verify and were passed over. */
-  skipped: { set: string; problems: string[] }[];
+  /** Newer sets given up with --accept-loss-after (empty when the newest set was restored). */
+  dropped: DroppedSet[];
   auditHead: { seq: number; hash: string };
   crlNumbers: Record<string, number>;
   certificates: number;
@@ -321,14 +347,68 @@ export interface RestoreResult {
   warnings: string[];
 }
 
+function droppedSet(c: SetCheck): DroppedSet {
+  const m = c.manifest;
+  return { set: c.name, verified: c.ok, problems: c.problems, ...(m ? { created: m.created, reason: m.reason, records: m.records, crlNumbers: m.crlNumbers } : {}) };
+}
+
+/**
+ * Inside the restore's transaction: the register keeps the dropped sets' numbers as
+ * 'abandoned' rows marked droppedByRestore (so no later set reuses a number, and inspection
+ * reports them as dropped rather than lost), and each CA's CRL number moves past any number a
+ * dropped set's manifest states (RFC 5280 5.2.3: CRL numbers are "monotonically increasing").
+ */
+function recordDroppedSets(inst: Installation, x: { from: string; after: string; dropped: DroppedSet[]; at: string }): void {
+  const insert = inst.db.prepare(`INSERT INTO backups (number, set_name, reason, ceremony_id, status, started_at, finished_at, details)
+    VALUES (?,?,?,NULL,'abandoned',?,?,?) ON CONFLICT DO NOTHING`);
+  const raise = inst.db.prepare('UPDATE crl_numbers SET last_number = max(last_number, ?) WHERE ca_id = (SELECT id FROM cas WHERE name = ?)');
+  for (const d of x.dropped) {
+    const details = { droppedByRestore: { after: x.after, from: x.from, verified: d.verified, problems: d.problems }, locations: [x.from] };
+    insert.run(setNumber(d.set), d.set, d.reason ?? 'unknown', d.created ?? x.at, x.at, JSON.stringify(details));
+    for (const [ca, n] of Object.entries(d.crlNumbers ?? {})) if (Number.isSafeInteger(n)) raise.run(n, ca);
+  }
+}
+
+/**
+ * The set to restore from a location's complete sets: the newest, which must verify; an older
+ * one only when named by `acceptLossAfter`, with every newer set listed as dropped. Refuses
+ * RESTORE_NEWEST_UNVERIFIED (naming the set, its exact failures and the newest set that does
+ * verify), BACKUP_SET_UNKNOWN and BACKUP_SET_UNVERIFIED; nothing is written before this.
+ */
+function chooseRestoreSet(from: string, sets: string[], partials: string[], acceptLossAfter: string | undefined, clock: Clock): { chosen: SetCheck; dropped: DroppedSet[] } {
+  const newestFirst = [...sets].sort((a, b) => setNumber(b) - setNumber(a) || b.localeCompare(a));
+  if (newestFirst.length === 0) throw new CaError('NO_VERIFIED_BACKUP', `no complete set in ${from} (there are none)`);
+  const check = (name: string) => checkSet(join(from, name), { clock });
+  if (acceptLossAfter !== undefined) {
+    if (!sets.includes(acceptLossAfter)) throw new CaError('BACKUP_SET_UNKNOWN', `no complete set ${acceptLossAfter} in ${from}${partials.includes(acceptLossAfter) ? ' (it is incomplete)' : ''}; nothing was restored`);
+    const chosen = check(acceptLossAfter);
+    if (!chosen.ok) throw new CaError('BACKUP_SET_UNVERIFIED', `${acceptLossAfter} in ${from} does not verify: ${chosen.problems.join('; ')}; nothing was restored`, { details: { set: acceptLossAfter, problems: chosen.problems } });
+    const newer = newestFirst.slice(0, newestFirst.indexOf(acceptLossAfter)).reverse();
+    return { chosen, dropped: newer.map((n) => droppedSet(check(n))) };
+  }
+  const newest = check(newestFirst[0]!);
+  if (newest.ok) return { chosen: newest, dropped: [] };
+  const fallback = newestFirst.slice(1).find((n) => check(n).ok);
+  throw new CaError('RESTORE_NEWEST_UNVERIFIED', [
+    `the newest set ${newest.name} in ${from} does not verify: ${newest.problems.join('; ')}.`,
+    'Nothing was restored: an older set would go back in time and lose what was recorded after it (CPS 5.5).',
+    fallback
+      ? `The newest set that verifies is ${fallback}; to restore it and accept losing everything after it, run again with --accept-loss-after ${fallback} (recorded in the restored audit log).`
+      : 'No older set verifies either.',
+  ].join(' '), { details: { set: newest.name, problems: newest.problems, newestVerified: fallback ?? null } });
+}
+
 /**
  * `rootca archive restore --from DIR --home NEW` (CPS 5.7.2, 5.7.4): rebuilds an installation
- * (store and config) from the newest set in DIR that verifies, checks it again in place
- * (integrity, audit chain ending where the manifest says), and records the restore as the next
- * event of the same audit chain, with a CA Administrator and a Service Operation Manager who
- * authenticate against the restored registry. Serials stay reserved and CRL numbers keep
- * growing because both live in the restored store. The verified sets are copied into the
- * restored installation's own locations, and a first backup of the restored system follows.
+ * (store and config) from the newest set in DIR — never silently an older one — checks it
+ * again in place (integrity, audit chain ending where the manifest says), and records the
+ * restore as the next event of the same audit chain, with a CA Administrator and a Service
+ * Operation Manager who authenticate against the restored registry. An older set is restored
+ * only with `acceptLossAfter`; the event then lists every set dropped and what it held, the
+ * register keeps their numbers (so no later set reuses one) and CRL numbers move past any
+ * a dropped set used (RFC 5280 5.2.3: CRL numbers only grow). Serials stay reserved and CRL
+ * numbers keep growing because both live in the restored store. The verified sets are copied
+ * into the restored installation's own locations, and a first backup of the restored system follows.
  */
 export async function restoreInstallation(p: RestoreParams): Promise<RestoreResult> {
   const clock = p.clock ?? systemClock;
@@ -337,22 +417,10 @@ export async function restoreInstallation(p: RestoreParams): Promise<RestoreResu
   const from = resolve(p.from);
   const listing = listLocation(from);
   if (!listing.exists) throw new CaError('ARCHIVE_NOT_FOUND', `no backup location at ${from}`);
-  const candidates = (p.set ? [p.set] : [...listing.sets].sort((a, b) => setNumber(b) - setNumber(a) || b.localeCompare(a)));
-  if (p.set && !listing.sets.includes(p.set)) throw new CaError('BACKUP_SET_UNKNOWN', `no complete set ${p.set} in ${from}${listing.partials.includes(p.set) ? ' (it is incomplete)' : ''}`);
-  const skipped: RestoreResult['skipped'] = [];
-  let chosen: SetCheck | undefined;
-  for (const name of candidates) {
-    const c = checkSet(join(from, name), { clock });
-    if (c.ok) {
-      chosen = c;
-      break;
-    }
-    skipped.push({ set: name, problems: c.problems });
-  }
-  if (!chosen) throw new CaError('NO_VERIFIED_BACKUP', `no set in ${from} verifies${skipped.length ? `: ${skipped.map((s) => `${s.set}: ${s.problems[0]}`).join('; ')}` : ' (there are none)'}`, { details: { skipped } });
+  const { chosen, dropped } = chooseRestoreSet(from, listing.sets, listing.partials, p.acceptLossAfter, clock);
   const manifest = chosen.manifest!;
   const warnings: string[] = [];
-  if (skipped.length) warnings.push(`newer set(s) ${skipped.map((s) => s.set).join(', ')} did not verify; anything done after ${chosen.name} is not in the restored system (consider --crl-number-advance)`);
+  if (dropped.length) warnings.push(`loss accepted: ${dropped.map((d) => `${d.set}${d.verified ? '' : ' (did not verify)'}`).join(', ')} not restored; anything done after ${chosen.name} is not in the restored system`);
 
   const homeExisted = existsSync(home);
   mkdirSync(home, { recursive: true, mode: 0o700 });
@@ -387,10 +455,12 @@ export async function restoreInstallation(p: RestoreParams): Promise<RestoreResu
       live.db.prepare("UPDATE backups SET status = 'completed', finished_at = coalesce(finished_at, ?), manifest_sha256 = ? WHERE set_name = ?").run(manifest.created, chosen.manifestSha256, chosen.name);
       live.db.prepare("UPDATE backups SET status = 'abandoned' WHERE status = 'started'").run();
       if (advance > 0) live.db.prepare('UPDATE crl_numbers SET last_number = last_number + ?').run(advance);
+      recordDroppedSets(live, { from, after: chosen.name, dropped, at: clock.now().toISOString() });
       live.audit.append({
         actor: [operator.operator.name, witness.operator.name].join(','), roles: [...new Set([...operator.operator.roles, ...witness.operator.roles])], action: 'archive.restore', target: live.config.installation.name, outcome: 'success',
         details: {
-          from, set: chosen.name, manifestSha256: chosen.manifestSha256, restoredAuditHead: manifest.audit, crlNumberAdvance: advance, skipped: skipped.map((s) => s.set), home,
+          from, set: chosen.name, manifestSha256: chosen.manifestSha256, restoredAuditHead: manifest.audit, crlNumberAdvance: advance, home,
+          lossAccepted: p.acceptLossAfter === undefined ? null : { after: chosen.name, dropped },
           ...participantEvidence(digest, [{ role: 'operator', p: operator }, { role: 'witness', p: witness }]),
         },
       });
@@ -418,7 +488,7 @@ export async function restoreInstallation(p: RestoreParams): Promise<RestoreResu
     if (!backup.ok) warnings.push(`the first backup of the restored system failed: ${backup.error?.message}`);
     const crlNumbers = Object.fromEntries((inst.db.prepare('SELECT c.name, n.last_number FROM crl_numbers n JOIN cas c ON c.id = n.ca_id ORDER BY c.name').all() as { name: string; last_number: number }[]).map((r) => [r.name, r.last_number]));
     return {
-      home, set: chosen.name, manifest, manifestSha256: chosen.manifestSha256!, skipped, auditHead: head, crlNumbers,
+      home, set: chosen.name, manifest, manifestSha256: chosen.manifestSha256!, dropped, auditHead: head, crlNumbers,
       certificates: (inst.db.prepare('SELECT count(*) AS n FROM certificates').get() as { n: number }).n, reseeded, backup, warnings,
     };
   } catch (e) {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
+import { secondaryLocationWarnings } from '../archive/locations.ts';
 import { AuditLog } from '../audit/log.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { defaultInstallationConfig, parseInstallationConfig, renderInstallationConfig, type InstallationConfig } from '../config/installation.ts';
@@ -43,8 +44,8 @@ export function defaultHome(): string {
   return resolve(process.env.ROOTCA_HOME ?? 'rootca-data');
 }
 
-/** Creates a new installation; refuses an existing one (nothing is overwritten). */
-export function initInstallation(home: string, p: { name: string; baseUrl?: string; scryptLog2N?: number } & OpenInstallationOptions): Installation {
+/** Creates a new installation; refuses an existing one (nothing is overwritten). `warnings`: what the operator should fix. */
+export function initInstallation(home: string, p: { name: string; baseUrl?: string; scryptLog2N?: number } & OpenInstallationOptions): Installation & { warnings: string[] } {
   const dir = resolve(home);
   if (existsSync(join(dir, DATABASE_FILE)) || existsSync(join(dir, CONFIG_FILE))) {
     throw new CaError('INSTALLATION_EXISTS', `${dir} already holds a rootca installation; nothing was changed`);
@@ -56,9 +57,10 @@ export function initInstallation(home: string, p: { name: string; baseUrl?: stri
   const configText = Buffer.from(renderInstallationConfig(config));
   writeFileSync(join(dir, CONFIG_FILE), configText, { flag: 'wx', mode: 0o600 });
   const inst = open(dir, config, { ...p, create: true });
-  inst.audit.append({ actor: inst.systemActor, roles: [], action: 'installation.init', target: p.name, outcome: 'success', details: { home: dir } });
+  const warnings = secondaryLocationWarnings({ home: dir, primary: resolve(dir, config.archive.primary), secondary: resolve(dir, config.archive.secondary) });
+  inst.audit.append({ actor: inst.systemActor, roles: [], action: 'installation.init', target: p.name, outcome: 'success', details: { home: dir, warnings } });
   recordConfigChange(inst, configText);
-  return inst;
+  return Object.assign(inst, { warnings });
 }
 
 export function openInstallation(home: string, options: OpenInstallationOptions = {}): Installation {

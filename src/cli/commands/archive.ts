@@ -82,17 +82,17 @@ export function define(archive: Command): void {
       });
     });
   archive.command('restore')
-    .description('rebuild an installation at --home (new) from the newest verified set in --from (CPS 5.7.2)')
+    .description('rebuild an installation at --home (new) from the newest set in --from, which must verify (CPS 5.7.2)')
     .requiredOption('--from <dir>', 'a backup location (e.g. the secondary)')
-    .option('--set <name>', 'restore this set instead of the newest that verifies')
+    .option('--accept-loss-after <set>', 'restore this older set and accept losing every newer one (recorded in the restored audit log)')
     .requiredOption('--operator <name>', 'the CA Administrator performing it')
     .requiredOption('--witness <name>', 'the Service Operation Manager observing it')
     .option('--crl-number-advance <n>', 'skip this many CRL numbers per CA (CRLs may have been issued after the set)', wholeNumber('--crl-number-advance'))
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
-    .action(async function (this: Command, o: { from: string; set?: string; operator: string; witness: string; crlNumberAdvance?: number; credential: string[] }) {
+    .action(async function (this: Command, o: { from: string; acceptLossAfter?: string; operator: string; witness: string; crlNumberAdvance?: number; credential: string[] }) {
       const { restoreInstallation } = await import('../../ca/archive.ts');
-      const r = await restoreInstallation({ from: o.from, home: homeOf(this), set: o.set, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), crlNumberAdvance: o.crlNumberAdvance });
-      print(this, { home: r.home, set: r.set, manifestSha256: r.manifestSha256, auditHead: r.auditHead, crlNumbers: r.crlNumbers, certificates: r.certificates, skipped: r.skipped, reseeded: r.reseeded, warnings: r.warnings, backup: r.backup }, [
+      const r = await restoreInstallation({ from: o.from, home: homeOf(this), acceptLossAfter: o.acceptLossAfter, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), crlNumberAdvance: o.crlNumberAdvance });
+      print(this, { home: r.home, set: r.set, manifestSha256: r.manifestSha256, auditHead: r.auditHead, crlNumbers: r.crlNumbers, certificates: r.certificates, dropped: r.dropped, reseeded: r.reseeded, warnings: r.warnings, backup: r.backup }, [
         ...r.warnings.map((w) => `WARNING ${w}`),
         `Restored ${r.home} from ${r.set} (${r.manifest.created}, ${r.manifest.reason})`,
         `  audit log continues after event ${r.auditHead.seq}; ${r.certificates} certificates; CRL numbers ${Object.entries(r.crlNumbers).map(([k, v]) => `${k} #${v}`).join(', ') || 'none yet'}`,

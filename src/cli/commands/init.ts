@@ -10,6 +10,6 @@ export function define(cmd: Command): void {
       const { initInstallation } = await import('../../ca/installation.ts');
       const inst = initInstallation(homeOf(this), { name: o.name, baseUrl: o.baseUrl });
       inst.close();
-      print(this, { home: inst.home, name: o.name }, `Created installation "${o.name}" in ${inst.home}`);
+      print(this, { home: inst.home, name: o.name, warnings: inst.warnings }, [`Created installation "${o.name}" in ${inst.home}`, ...inst.warnings.map((w) => `WARNING ${w}`)].join('\n'));
     });
 }
