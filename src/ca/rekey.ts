@@ -35,6 +35,7 @@ import { getOperator } from './operators.ts';
 import { bringParticipant, lockAll, type Participant, type PassphraseSource } from './participants.ts';
 import { checkSlotRole } from './permissions.ts';
 import { changeoverAlgorithm, validityFromNow, yearsOf, type ChangeoverResult } from './renewal.ts';
+import { activeTsa } from './tsa.ts';
 
 export interface RekeyParams {
   caName: string;
@@ -173,6 +174,8 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
         for (const { plan: x, der } of made) { writeFileSync(outFile(x.kind), derToPem(der, 'CERTIFICATE'), { flag: 'wx' }); outputs.push(outFile(x.kind)); }
       }
       const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId: s.ceremonyId, operator: s.operator });
+      const tsaAdvice = tsaCertifiedByRetiredKey(inst, ca.id, ca.keyId);
+      if (tsaAdvice) warnings.push(tsaAdvice);
       return {
         caName: ca.name, ceremonyId: s.ceremonyId, keyId: newKeyId, previousKeyId: ca.keyId, serialHex: newWithNew.serialHex, notBefore, notAfter,
         certificateDer: nwn.der, certificatePem: derToPem(nwn.der, 'CERTIFICATE'),
@@ -188,6 +191,19 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
     lockAll(newCustodians.filter((c) => !s.people().some((x) => x.p === c)));
     s.lock();
   }
+}
+
+/**
+ * The internal TSA is not re-certified inside the re-key ceremony but by `rootca tsa init`
+ * afterwards (docs/changeover-and-termination.md says why). Until then the TSA in service
+ * keeps its certificate from the retired key: the retired key's root certificate is still
+ * valid, so the TSA certificate's path is too (RFC 5280 6.1) for every token it made and makes.
+ */
+function tsaCertifiedByRetiredKey(inst: Installation, caId: number, retiredKeyId: string): string | undefined {
+  const tsa = activeTsa(inst);
+  if (!tsa || tsa.caId !== caId) return undefined;
+  return `the internal TSA ${tsa.keyId} was certified by the retired key ${retiredKeyId}; it keeps stamping and its tokens keep verifying against that key's root certificate. `
+    + `To have the new key certify the TSA, run rootca tsa init --ca ${tsa.caName} --holders ${tsa.holders.join(',')} (CPS 5.5.5)`;
 }
 
 /**
