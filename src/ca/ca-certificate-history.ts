@@ -53,17 +53,22 @@ export function changeoverCertificates(inst: Installation, caName?: string): Cha
 }
 
 /**
- * The link certificates relying parties still need (not yet expired), newest per kind, with
- * the Repository path they are meant to be served at (certs/NAME-oldwithnew.crt,
- * certs/NAME-newwithold.crt). For the publication file: they are CA certificates of NAME.
+ * The link certificates relying parties still need (not yet expired), with the Repository
+ * path they are meant to be served at: the newest of each kind at the stable
+ * certs/NAME-oldwithnew.crt and certs/NAME-newwithold.crt, earlier ones (a CA re-keyed more
+ * than once) at certs/NAME-oldwithnew-SERIAL.crt, so a relying party holding the first root
+ * still reaches the newest key, and one holding the newest root reaches the first key's
+ * certificates, one link per re-key (RFC 4210 4.4). For the publication file: they are CA
+ * certificates of NAME.
  */
 export function currentLinkCertificates(inst: Installation, caName?: string): (ChangeoverCertificate & { path: string })[] {
   const now = inst.clock.now().getTime();
-  const latest = new Map<string, ChangeoverCertificate>();
-  for (const c of changeoverCertificates(inst, caName)) {
-    if ((c.kind === 'old-with-new' || c.kind === 'new-with-old') && Date.parse(c.notAfter) > now) latest.set(`${c.caName}/${c.kind}`, c);
-  }
-  return [...latest.values()].map((c) => ({ ...c, path: PATHS.caCertificate(`${c.caName}${KIND_SUFFIX[c.kind]}`) }));
+  const links = changeoverCertificates(inst, caName).filter((c) => (c.kind === 'old-with-new' || c.kind === 'new-with-old') && Date.parse(c.notAfter) > now);
+  const newest = new Map(links.map((c) => [`${c.caName}/${c.kind}`, c]));
+  return links.map((c) => {
+    const stable = newest.get(`${c.caName}/${c.kind}`) === c;
+    return { ...c, path: PATHS.caCertificate(`${c.caName}${KIND_SUFFIX[c.kind]}${stable ? '' : `-${c.serialHex}`}`) };
+  });
 }
 
 /** A key the CA used before a re-key, with the CA certificate it had then. */

@@ -589,9 +589,12 @@ function issuerHashesOf(der: Buffer): Record<'sha1' | 'sha256', IssuerHashes> {
 /**
  * ca-certificate items beyond the CAs' own: link certificates of a re-keyed CA (RFC 4210 4.4),
  * which are not trust anchors but chain to one. An OldWithNew has the CA's Name as subject and
- * issuer, another key, and verifies with the CA's (trusted) key: that key becomes one of the
- * CA's previousKeys. A NewWithOld certifies the CA's key and verifies with such a previous key.
- * Anything else is refused.
+ * issuer, another key, and verifies with a key of the CA already reached — its own key, or an
+ * earlier key a further OldWithNew certified, so a CA re-keyed twice reaches key 1 through
+ * key 2 (RFC 5280 4.2.1.1: an issuer may have "multiple signing keys ... due to changeover",
+ * so every key reached is tried, not only the current one) — and that key becomes one of the
+ * CA's previousKeys. A NewWithOld certifies a key
+ * already reached and verifies with another reached key. Anything else is refused.
  */
 function verifyLinks(candidates: PublicationItem[], files: Map<string, Buffer>, cas: Map<string, VerifiedCa>): VerifiedLink[] {
   const read = candidates.map((item) => {
@@ -607,18 +610,28 @@ function verifyLinks(candidates: PublicationItem[], files: Map<string, Buffer>, 
     if (!info.subjectDer.equals(ca.subjectDer) || !info.issuerDer.equals(ca.subjectDer)) throw invalid(`item ${item.path}: a ca-certificate not listed in manifest.cas and not a link certificate of ${ca.name} (subject and issuer must be its Name)`);
     return { item, ca, info, meta };
   });
-  const links: VerifiedLink[] = [];
-  for (const { item, ca, info, meta } of read) {
-    if (info.spkiDer.equals(ca.spkiDer)) continue;
-    if (!isIssuedBy(info, ca.info)) throw invalid(`link certificate ${item.path}: certifies another key of ${ca.name} but does not verify with ${ca.name}'s key (not an OldWithNew)`);
-    const keyHash = createHash('sha1').update(info.publicKey).digest();
-    if (!ca.previousKeys.some((k) => k.keyHash.equals(keyHash))) ca.previousKeys.push({ link: info, keyHash, hashes: issuerHashesOf(info.der) });
-    links.push({ ca: ca.name, path: item.path, kind: 'old-with-new', der: info.der, info, meta });
+  const reached = (ca: VerifiedCa): CertificateInfo[] => [ca.info, ...ca.previousKeys.map((k) => k.link)];
+  const isReached = (ca: VerifiedCa, spki: Buffer) => reached(ca).some((k) => k.spkiDer.equals(spki));
+  const signedByReached = (ca: VerifiedCa, info: CertificateInfo) => reached(ca).some((k) => !k.spkiDer.equals(info.spkiDer) && isIssuedBy(info, k));
+  const oldWithNew: VerifiedLink[] = [];
+  const newWithOld: VerifiedLink[] = [];
+  let pending = read;
+  for (let progress = true; progress && pending.length > 0;) {
+    progress = false;
+    for (const x of pending) {
+      const { item, ca, info, meta } = x;
+      if (!signedByReached(ca, info)) continue;
+      if (isReached(ca, info.spkiDer)) newWithOld.push({ ca: ca.name, path: item.path, kind: 'new-with-old', der: info.der, info, meta });
+      else {
+        ca.previousKeys.push({ link: info, keyHash: createHash('sha1').update(info.publicKey).digest(), hashes: issuerHashesOf(info.der) });
+        oldWithNew.push({ ca: ca.name, path: item.path, kind: 'old-with-new', der: info.der, info, meta });
+      }
+      pending = pending.filter((y) => y !== x);
+      progress = true;
+    }
   }
-  for (const { item, ca, info, meta } of read) {
-    if (!info.spkiDer.equals(ca.spkiDer)) continue;
-    if (!ca.previousKeys.some((k) => isIssuedBy(info, k.link))) throw invalid(`link certificate ${item.path}: certifies ${ca.name}'s key but verifies with no earlier key an OldWithNew certifies (not a NewWithOld)`);
-    links.push({ ca: ca.name, path: item.path, kind: 'new-with-old', der: info.der, info, meta });
-  }
-  return links;
+  const left = pending[0];
+  if (left && !isReached(left.ca, left.info.spkiDer)) throw invalid(`link certificate ${left.item.path}: certifies another key of ${left.ca.name} but does not verify with ${left.ca.name}'s key (not an OldWithNew)`);
+  if (left) throw invalid(`link certificate ${left.item.path}: certifies ${left.ca.name}'s key but verifies with no earlier key an OldWithNew certifies (not a NewWithOld)`);
+  return [...oldWithNew, ...newWithOld];
 }
