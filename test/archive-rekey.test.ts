@@ -198,6 +198,12 @@ describe('R-8 the archive across renew, re-key and a second re-key of the TSA\'s
       assert.match(r.stderr, new RegExp(`--accept-loss-after ${previous}`));
       assert.match(r.stderr, /RESTORE_NEWEST_UNVERIFIED/);
       assert.ok(!existsSync(target), 'nothing restored');
+      // Accepting a loss needs a set that is there and verifies.
+      const unknown = rootca(['archive', 'restore', '--from', pristine, '--home', target, ...people, '--accept-loss-after', 'backup-999999-20300101T000000000Z'], { env: env() });
+      assert.match(unknown.stderr, /no complete set backup-999999-20300101T000000000Z in \S+; nothing was restored \[BACKUP_SET_UNKNOWN\]/);
+      const unverified = rootca(['archive', 'restore', '--from', pristine, '--home', target, ...people, '--accept-loss-after', bad], { env: env() });
+      assert.match(unverified.stderr, new RegExp(`${bad} in \\S+ does not verify: rootca.db was altered.*\\[BACKUP_SET_UNVERIFIED\\]`));
+      assert.ok(!existsSync(target), 'nothing restored');
     });
 
     it('--accept-loss-after SET restores the older set and records in the restored audit log what was dropped', () => {
