@@ -8,9 +8,10 @@ import type { Command } from 'commander';
 import type { Installation } from '../ca/installation.ts';
 import type { PassphraseSource } from '../ca/participants.ts';
 import { UsageError, type UsageErrorCode } from '../errors.ts';
+import { forScripts } from './json-output.ts';
 import { cliPassphraseSource, parseCredentialOptions } from './passphrases.ts';
 
-interface GlobalOptions { home?: string; json?: boolean }
+interface GlobalOptions { home?: string; json?: boolean; withBlobs?: boolean }
 
 const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
 
@@ -27,9 +28,10 @@ export async function withInstallation<T>(cmd: Command, fn: (inst: Installation)
   }
 }
 
-/** Prints `json` with --json, else `text`. */
+/** Prints `json` with --json (blobs only with --with-blobs: docs/json.md), else `text`. */
 export function print(cmd: Command, json: unknown, text: string): void {
-  process.stdout.write(globals(cmd).json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
+  const g = globals(cmd);
+  process.stdout.write(g.json ? `${JSON.stringify(forScripts(json, g.withBlobs === true), null, 2)}\n` : `${text}\n`);
 }
 
 export const collect = (v: string, acc: string[]): string[] => [...acc, v];

@@ -24,6 +24,7 @@ export async function buildProgram(o: ProgramOptions): Promise<Command> {
     .version(o.version, '-V, --version', 'print the version of rootca')
     .option('--home <dir>', 'installation home (default: $ROOTCA_HOME or ./rootca-data)')
     .option('--json', 'print results as JSON')
+    .option('--with-blobs', 'with --json: include certificates, CSRs and other DER (base64) or PEM')
     .showHelpAfterError()
     .configureOutput({ outputError: () => undefined }) // main() prints it once, with its [CODE]
     .exitOverride();

@@ -1,4 +1,5 @@
 /** `rootca application …`: the RA workflow (R-3.5). */
+import { createHash } from 'node:crypto';
 import { Command, Option } from 'commander';
 import type { Application } from '../../ca/applications.ts';
 import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, usage, wholeNumber, withInstallation } from '../context.ts';
@@ -15,7 +16,8 @@ function summary(a: Application): string {
   ].join('\n');
 }
 
-const json = (a: Application) => ({ ...a, csrDer: a.csrDer.toString('base64') });
+/** csrDer stays bytes: --json prints its digest, the CSR itself only with --with-blobs. */
+const json = (a: Application) => ({ ...a, csrSha256: createHash('sha256').update(a.csrDer).digest('hex') });
 
 /** The use cases, loaded when a subcommand runs. */
 const applications = () => import('../../ca/applications.ts');
