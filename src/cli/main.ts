@@ -7,7 +7,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CaError, exitCodeOf } from '../errors.ts';
+import { setProgressSink } from '../util/progress.ts';
 import { COMMANDS, GROUPS, type CommandEntry } from './command-index.ts';
+import { terminalProgress } from './progress.ts';
 import { reportCommanderError } from './usage-errors.ts';
 
 export interface ProgramOptions {
@@ -52,12 +54,18 @@ export function commandNamed(argv: readonly string[]): CommandEntry | undefined 
 }
 
 export async function main(argv: string[], version: string): Promise<number> {
+  let progress: Awaited<ReturnType<typeof terminalProgress>>;
   try {
     const named = commandNamed(argv);
     const program = await buildProgram({ version, load: named ? [named.name] : [] });
+    program.hook('preAction', async (_root, action) => {
+      progress = await terminalProgress(Boolean(action.optsWithGlobals().json));
+      setProgressSink(progress);
+    });
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
+    progress?.close(); // the message starts on a clean line
     if (e instanceof CommanderError) return reportCommanderError(e);
     if (e instanceof CaError) {
       process.stderr.write(`rootca: ${e.message} [${e.code}]\n`);
@@ -65,5 +73,8 @@ export async function main(argv: string[], version: string): Promise<number> {
     }
     process.stderr.write(`rootca: unexpected error: ${(e as Error).stack ?? e}\n`);
     return 1;
+  } finally {
+    progress?.close();
+    setProgressSink(undefined);
   }
 }
