@@ -3,17 +3,20 @@
 // it loads, so `rootca` runs JavaScript and loads only the command it runs. npm packages stay
 // imports (installed beside it). Run by `npm install` (prepare), `npm pack` and `npm test`.
 import { build } from 'esbuild';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${repo}dist`;
+// Built beside dist/ and swapped in, so a rootca already running (a test, a server) never
+// finds half a build.
+const fresh = `${dist}.building-${process.pid}`;
+const old = `${dist}.old-${process.pid}`;
 
-rmSync(dist, { recursive: true, force: true });
 await build({
   absWorkingDir: repo,
   entryPoints: ['src/cli/main.ts'],
-  outdir: 'dist',
+  outdir: fresh,
   outbase: 'src',
   bundle: true,
   splitting: true, // each dynamic import() of a command or use case becomes its own file
@@ -25,5 +28,8 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
 });
-// What the sources looked like when this was built: test/helpers.ts refuses a stale build.
-writeFileSync(`${dist}/BUILT`, `${new Date().toISOString()}\n`);
+// When this was built: bin/build-check.mjs refuses a dist/ older than the sources.
+writeFileSync(`${fresh}/BUILT`, `${new Date().toISOString()}\n`);
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(fresh, dist);
+rmSync(old, { recursive: true, force: true });
