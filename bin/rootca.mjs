@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-// The rootca command: TypeScript sources run through tsx (no build step to forget).
-import { register } from 'tsx/esm/api';
+// The rootca command. Runs the JavaScript that scripts/build.mjs compiled into dist/ (npm
+// install, npm pack and npm test build it), loading only the command being run.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath as toPath } from 'node:url';
+import { checkoutBuildProblem } from './build-check.mjs';
 
-// The repository's tsconfig (decorators for the ASN.1 schemas), whatever the working folder.
-register({ tsconfig: toPath(new URL('../tsconfig.json', import.meta.url)) });
+const root = new URL('..', import.meta.url);
+const problem = checkoutBuildProblem(root);
+if (problem) {
+  process.stderr.write(`rootca: ${problem}\n`);
+  process.exit(1);
+}
 // A closed pipe (`| head`) is not an error worth a stack trace.
 process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const { main } = await import('../src/cli/main.ts');
+const { version } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
+const { main } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv.slice(2), version);

@@ -25,6 +25,7 @@ import { findOperator } from './operators.ts';
 import { bringParticipant, lockAll, operationDigest, participantEvidence, type Participant, type PassphraseSource } from './participants.ts';
 import { checkDistinct } from './permissions.ts';
 import { timestampAvailability, tsaTimestamper } from './tsa.ts';
+import { progressTask } from '../util/progress.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -154,13 +155,14 @@ export async function backupAfterChange(inst: Installation, p: BackupParams): Pr
     outcome.set = allocated.name;
     const available = timestampAvailability(inst, p.operator.operator.name);
     const stamper = available.ok ? tsaTimestamper(inst, p.operator.credential) : undefined;
+    const writing = progressTask(`writing backup ${allocated.name} to ${locations.length} locations`);
     const written = await writeBackupSet({
       db: inst.db, clock: inst.clock, configPath: join(inst.home, CONFIG_FILE), locations: locations.map((l) => l.dir),
       number, name: allocated.name, created, installation: inst.config.installation.name, reason: p.reason, ceremonyId: p.ceremonyId, previous: allocated.previous,
       signer: { operator: p.operator.operator.name, credentialKind: p.operator.operator.credential.kind, signingPublicKey: p.operator.operator.credential.signingPublicKey, sign: (d) => p.operator.credential.sign(d) },
       stamping: available.ok ? { tsaKeyId: available.tsa.keyId, tsaCertificateDer: available.tsa.certificateDer!, stamp: (d) => stamper!.stamp(d) } : { reason: available.reason },
       step,
-    });
+    }).finally(() => writing.done());
     Object.assign(outcome, { ok: true, manifestSha256: written.manifestSha256, stamped: written.stamped, notStampedReason: written.notStampedReason, tokenSerialHex: written.tokenSerialHex });
     inst.db.transaction(() => {
       inst.db.prepare("UPDATE backups SET status = 'completed', finished_at = ?, manifest_sha256 = ?, stamped = ? WHERE number = ?")

@@ -23,7 +23,8 @@ import { withLoggedInSession, tokenError, type SessionEnd } from '../keys/pkcs11
 import { recoverFromCustodians } from '../keys/pkcs11-shares.ts';
 import { generateSoftKey } from '../keys/soft-store.ts';
 import { wipe } from '../keys/wipe.ts';
-import type { KeyAlgorithm } from '../pki/algorithms.ts';
+import { describeKeyAlgorithm, type KeyAlgorithm } from '../pki/algorithms.ts';
+import { progressTask } from '../util/progress.ts';
 import { getTokenRecord, pinContext, pinShares, storeKeyObject, type TokenRecord } from './hsm-tokens.ts';
 import type { Installation } from './installation.ts';
 import { backupIntoTokens, type BackupRecord } from './key-backup.ts';
@@ -72,11 +73,12 @@ export function checkKeyStore(inst: Installation, spec: KeyStoreSpec, holders: s
 }
 
 export async function generateCaKey(inst: Installation, p: GenerateCaKeyParams): Promise<NewCaKey> {
+  const generating = progressTask(`generating the ${describeKeyAlgorithm(p.algorithm)} key`);
   if (p.store.store === 'soft') {
     const soft = await generateSoftKey({
       keyId: p.keyId, algorithm: p.algorithm, threshold: p.threshold,
       custodians: p.holders.map((h) => ({ name: h, encryptionPublicKey: getOperator(inst, h).credential.encryptionPublicKey })),
-    });
+    }).finally(() => generating.done());
     return {
       record: { ...soft, store: 'soft', locations: [] },
       persist: (now) => storeSoftKey(inst, soft, now),
@@ -84,7 +86,7 @@ export async function generateCaKey(inst: Installation, p: GenerateCaKeyParams):
       details: { keyStore: 'soft' },
     };
   }
-  return generateInToken(inst, p, p.store);
+  return generateInToken(inst, p, p.store).finally(() => generating.done());
 }
 
 async function generateInToken(inst: Installation, p: GenerateCaKeyParams, spec: Extract<KeyStoreSpec, { store: 'pkcs11' }>): Promise<NewCaKey> {

@@ -12,6 +12,7 @@ import type { Installation } from './installation.ts';
 import { authenticateOperator, getOperator, type OperatorRecord } from './operators.ts';
 import { checkSlotRole, OPERATIONS, type Operation, type OperationRule, type Slot } from './permissions.ts';
 import { checkFitForDuty } from './personnel.ts';
+import { progressTask } from '../util/progress.ts';
 
 /** Where passphrases come from: a hidden prompt, a file, or an environment variable (cli/). */
 export interface PassphraseSource {
@@ -59,6 +60,7 @@ export async function bringParticipant(inst: Installation, name: string, source:
   }
   const passphrase = await source.get(name, `passphrase for ${name} (${purpose})`);
   if (!passphrase) return undefined;
+  const unlocking = progressTask(`unlocking the credential of ${name}`); // scrypt: a few tenths of a second each
   try {
     const { operator, credential } = authenticateOperator(inst, name, passphrase, purpose);
     const signature = credential.sign(digest);
@@ -67,6 +69,7 @@ export async function bringParticipant(inst: Installation, name: string, source:
     }
     return { operator, credential, signature };
   } finally {
+    unlocking.done();
     wipe(passphrase);
   }
 }

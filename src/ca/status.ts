@@ -18,6 +18,7 @@ import { listIssued, type IssuedCertificate } from './certificates.ts';
 import type { Installation } from './installation.ts';
 import type { KeySession } from './key-session.ts';
 import { certificateInfo, isIssuedBy } from '../publish/verify.ts';
+import { progressTask } from '../util/progress.ts';
 
 const DAY = 86_400_000;
 
@@ -133,7 +134,9 @@ export async function presignInSession(inst: Installation, s: KeySession, certif
   const responderKeyHash = keyIdentifierFromSpki(spki);
   const out: PresignedResponse[] = [];
   const skipped: string[] = [];
+  const presigning = progressTask(`pre-signing OCSP responses for ${ca.name}`, certificates.length);
   for (const cert of certificates) {
+    presigning.tick();
     if (cert.caId !== ca.id) throw new CaError('CERTIFICATE_OF_ANOTHER_CA', `certificate ${cert.serialHex} is not from ${ca.name}`);
     if (!issuedByKey(cert.der, signer)) { skipped.push(cert.serialHex); continue; }
     for (const id of certIdsFor(signer.certificateDer, cert.serialHex)) {
@@ -152,6 +155,7 @@ export async function presignInSession(inst: Installation, s: KeySession, certif
       out.push({ certificateId: cert.id, serialHex: cert.serialHex, hash: id.hashAlgorithm as 'sha1' | 'sha256', status: status.status, der, sha256 });
     }
   }
+  presigning.done();
   inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'ocsp.presigned', target: ca.name, outcome: 'success', details: { keyId: signer.keyId, responses: out.length, certificates: certificates.length - skipped.length, ...(skipped.length ? { issuedByAnotherKey: skipped } : {}), validityDays: inst.config.ocsp.validityDays, ceremonyId: s.ceremonyId } });
   return out;
 }

@@ -62,4 +62,6 @@ export const COMMANDS: readonly CommandEntry[] = [
 
   { name: 'serve', group: 'online', summary: 'serve the Repository (HTTP/HTTPS) and OCSP from the online store; holds no root key', load: () => import('./commands/serve.ts') },
   { name: 'online', group: 'online', summary: 'the online store: publications and the OCSP access log', load: () => import('./commands/online.ts') },
+
+  { name: 'completion', group: 'shell', summary: 'print a bash or zsh completion script (source <(rootca completion bash))', load: () => import('./commands/completion.ts') },
 ];

@@ -16,11 +16,30 @@ interface GlobalOptions { home?: string; json?: boolean; withBlobs?: boolean }
 const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
 
 /** --home, else $ROOTCA_HOME, else ./rootca-data (as `defaultHome()` in ca/installation.ts). */
-export const homeOf = (cmd: Command): string => globals(cmd).home ?? resolve(process.env.ROOTCA_HOME ?? 'rootca-data');
+export const homeOf = (cmd: Command): string => resolve(globals(cmd).home ?? process.env.ROOTCA_HOME ?? 'rootca-data');
 
+/**
+ * Before a command touches the home: a warning when it is ./rootca-data only because neither
+ * --home nor ROOTCA_HOME was given, since another folder would silently mean another
+ * installation (issue 20 item 4). On stderr, so stdout stays what scripts read.
+ */
+export function warnIfHomeFromCurrentFolder(cmd: Command): void {
+  if (globals(cmd).home === undefined && process.env.ROOTCA_HOME === undefined) {
+    process.stderr.write(`rootca: WARNING no --home or ROOTCA_HOME: using ${homeOf(cmd)} in the current folder\n`);
+  }
+}
+
+/** The first line of a command's output: the installation it acts on (stderr, for the same reason). */
+export function announceInstallation(inst: Installation): void {
+  process.stderr.write(`rootca: installation "${inst.config.installation.name}" at ${inst.home}\n`);
+}
+
+/** Runs `fn` with the installation at the home open, named first, and closes it. */
 export async function withInstallation<T>(cmd: Command, fn: (inst: Installation) => Promise<T> | T): Promise<T> {
   const { openInstallation } = await import('../ca/installation.ts');
+  warnIfHomeFromCurrentFolder(cmd);
   const inst = openInstallation(homeOf(cmd));
+  announceInstallation(inst);
   try {
     return await fn(inst);
   } finally {

@@ -7,7 +7,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CaError, exitCodeOf } from '../errors.ts';
+import { setProgressSink } from '../util/progress.ts';
 import { COMMANDS, GROUPS, type CommandEntry } from './command-index.ts';
+import { terminalProgress } from './progress.ts';
 import { reportCommanderError } from './usage-errors.ts';
 
 export interface ProgramOptions {
@@ -19,9 +21,11 @@ export interface ProgramOptions {
 
 /** The root command with global options; every top-level command named, the loaded ones defined. */
 export async function buildProgram(o: ProgramOptions): Promise<Command> {
-  const program = new Command('rootca')
-    .description('Offline root CA: key ceremonies with M-of-N custody, issuance, people and procedure, audit')
-    .version(o.version, '-V, --version', 'print the version of rootca')
+  const program = new Command('rootca').description('Offline root CA: key ceremonies with M-of-N custody, issuance, people and procedure, audit');
+  // Only `rootca --version` with no command: commander takes a program option wherever it stands
+  // on the line, and `rootca doc show cps --version 5.12` means the document's version.
+  if (o.load === 'all' || o.load.length === 0) program.version(o.version, '-V, --version', 'print the version of rootca');
+  program
     .option('--home <dir>', 'installation home (default: $ROOTCA_HOME or ./rootca-data)')
     .option('--json', 'print results as JSON')
     .option('--with-blobs', 'with --json: include certificates, CSRs and other DER (base64) or PEM')
@@ -53,12 +57,18 @@ export function commandNamed(argv: readonly string[]): CommandEntry | undefined 
 }
 
 export async function main(argv: string[], version: string): Promise<number> {
+  let progress: Awaited<ReturnType<typeof terminalProgress>>;
   try {
     const named = commandNamed(argv);
     const program = await buildProgram({ version, load: named ? [named.name] : [] });
+    program.hook('preAction', async (_root, action) => {
+      progress = await terminalProgress(Boolean(action.optsWithGlobals().json));
+      setProgressSink(progress);
+    });
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
+    progress?.close(); // the message starts on a clean line
     if (e instanceof CommanderError) return reportCommanderError(e);
     if (e instanceof CaError) {
       process.stderr.write(`rootca: ${e.message} [${e.code}]\n`);
@@ -66,5 +76,8 @@ export async function main(argv: string[], version: string): Promise<number> {
     }
     process.stderr.write(`rootca: unexpected error: ${(e as Error).stack ?? e}\n`);
     return 1;
+  } finally {
+    progress?.close();
+    setProgressSink(undefined);
   }
 }

@@ -10,13 +10,16 @@ import { readDerOrPem } from '../pki/pem.ts';
 import type { ServingStore } from '../server/online-store.ts';
 import { PublicationCache } from '../server/publication-cache.ts';
 import { openServingStore, parseStoreLocation } from '../server/store-location.ts';
-import { homeOf, readInput } from './context.ts';
+import { withProgress } from '../util/progress.ts';
+import { homeOf, readInput, warnIfHomeFromCurrentFolder } from './context.ts';
 
 export { parseStoreLocation };
 
 /** The store --store names, else the SQLite file beside the installation. */
 export function storeSpec(cmd: Command, spec: string | undefined): string {
-  return spec ?? `sqlite:${join(homeOf(cmd), 'online.db')}`;
+  if (spec !== undefined) return spec;
+  warnIfHomeFromCurrentFolder(cmd);
+  return `sqlite:${join(homeOf(cmd), 'online.db')}`;
 }
 
 export function sqlitePath(spec: string): string | undefined {
@@ -47,7 +50,7 @@ export function trustAnchors(files: string[]): Buffer[] {
 
 export async function importOne(store: ServingStore, file: string, trust: Buffer[]) {
   const bytes = readInput(file, 'publication');
-  const { version, publication } = await store.importVerified(bytes, trust);
+  const { version, publication } = await withProgress(`verifying and importing ${file}`, () => store.importVerified(bytes, trust));
   const p = publication;
   const certificates = [...p.certificates.values()].reduce((n, m) => n + m.size, 0);
   return {

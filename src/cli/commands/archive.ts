@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ArchiveReport, Location } from '../../archive/inspect.ts';
 import type { Installation } from '../../ca/installation.ts';
-import { collect, CREDENTIAL_HELP, homeOf, passphrasesFrom, print, usage, wholeNumber, withInstallation } from '../context.ts';
+import { withProgress } from '../../util/progress.ts';
+import { announceInstallation, collect, CREDENTIAL_HELP, homeOf, passphrasesFrom, print, usage, warnIfHomeFromCurrentFolder, wholeNumber, withInstallation } from '../context.ts';
 import { backupLine } from '../report-lines.ts';
 
 function formatReport(r: ArchiveReport): string {
@@ -32,7 +33,9 @@ async function withOptionalInstallation<T>(cmd: Command, fn: (inst: Installation
   const home = homeOf(cmd);
   const { DATABASE_FILE, openInstallation } = await import('../../ca/installation.ts');
   if (!existsSync(join(home, DATABASE_FILE))) return fn(undefined);
+  warnIfHomeFromCurrentFolder(cmd);
   const inst = openInstallation(home);
+  announceInstallation(inst);
   try {
     return await fn(inst);
   } finally {
@@ -59,9 +62,9 @@ export function define(archive: Command): void {
     .option('--location <dir>', 'inspect this folder instead of the configured locations (repeatable)', collect, [])
     .action(async function (this: Command, o: { location: string[] }) {
       const { inspectArchive } = await import('../../ca/archive.ts');
-      await withOptionalInstallation(this, (inst) => {
+      await withOptionalInstallation(this, async (inst) => {
         if (!inst && o.location.length === 0) usage('OPTION_REQUIRED', 'no installation here: give --home or --location DIR');
-        const r = inspectArchive(inst, { locations: locationsOf(o.location) });
+        const r = await withProgress('verifying every backup set', () => inspectArchive(inst, { locations: locationsOf(o.location) }));
         const { checks: _c, ...json } = r;
         print(this, json, formatReport(r));
         if (!r.ok) process.exitCode = 1;
@@ -73,9 +76,9 @@ export function define(archive: Command): void {
     .option('--from <dir>', 'copy from this folder instead of the configured locations (repeatable)', collect, [])
     .action(async function (this: Command, o: { to: string; from: string[] }) {
       const { copyArchive } = await import('../../ca/archive.ts');
-      await withOptionalInstallation(this, (inst) => {
+      await withOptionalInstallation(this, async (inst) => {
         if (!inst && o.from.length === 0) usage('OPTION_REQUIRED', 'no installation here: give --home or --from DIR');
-        const r = copyArchive(inst, { from: locationsOf(o.from), to: o.to });
+        const r = await withProgress(`copying the backup sets to ${o.to} and verifying the copy`, () => copyArchive(inst, { from: locationsOf(o.from), to: o.to }));
         print(this, { to: r.to, copied: r.copied, verified: r.verified, problems: r.problems },
           [`Copied ${r.copied.length} sets to ${r.to}`, ...r.problems.map((p) => `PROBLEM ${p}`), r.verified ? 'OK: the copy verifies' : 'FAILED: the copy does not verify'].join('\n'));
         if (!r.verified) process.exitCode = 1;
@@ -91,6 +94,7 @@ export function define(archive: Command): void {
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { from: string; acceptLossAfter?: string; operator: string; witness: string; crlNumberAdvance?: number; credential: string[] }) {
       const { restoreInstallation } = await import('../../ca/archive.ts');
+      warnIfHomeFromCurrentFolder(this);
       const r = await restoreInstallation({ from: o.from, home: homeOf(this), acceptLossAfter: o.acceptLossAfter, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), crlNumberAdvance: o.crlNumberAdvance });
       print(this, { home: r.home, set: r.set, manifestSha256: r.manifestSha256, auditHead: r.auditHead, crlNumbers: r.crlNumbers, certificates: r.certificates, dropped: r.dropped, reseeded: r.reseeded, warnings: r.warnings, backup: r.backup }, [
         ...r.warnings.map((w) => `WARNING ${w}`),

@@ -1,6 +1,6 @@
 /** `rootca init`: a new installation. */
 import type { Command } from 'commander';
-import { homeOf, print } from '../context.ts';
+import { announceInstallation, homeOf, print, warnIfHomeFromCurrentFolder } from '../context.ts';
 
 export function define(cmd: Command): void {
   cmd
@@ -8,7 +8,9 @@ export function define(cmd: Command): void {
     .option('--base-url <url>', 'repository base URL named in issued certificates (http://)')
     .action(async function (this: Command, o: { name: string; baseUrl?: string }) {
       const { initInstallation } = await import('../../ca/installation.ts');
+      warnIfHomeFromCurrentFolder(this);
       const inst = initInstallation(homeOf(this), { name: o.name, baseUrl: o.baseUrl });
+      announceInstallation(inst);
       inst.close();
       print(this, { home: inst.home, name: o.name, warnings: inst.warnings }, [`Created installation "${o.name}" in ${inst.home}`, ...inst.warnings.map((w) => `WARNING ${w}`)].join('\n'));
     });

@@ -2,7 +2,7 @@
 import cluster from 'node:cluster';
 import { availableParallelism, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { CaError } from '../../errors.ts';
 import { DEFAULT_CONNECTION_LIMITS, resolveConnectionLimits, type ConnectionLimits } from '../../server/connection-limits.ts';
 import type { ResponderConfig } from '../../server/responders.ts';
@@ -49,7 +49,8 @@ export function define(cmd: Command): void {
     .option('--responder-cert <file>', 'delegated OCSP responder certificate (PEM/DER), issued by a published CA with id-kp-OCSPSigning (repeatable, one per CA)', collect, [])
     .option('--responder-key <file>', 'its private key (PEM, PKCS#8, may be encrypted) (repeatable, same order)', collect, [])
     .option('--responder-key-passphrase <spec>', 'env:VAR or @FILE: passphrase of an encrypted responder key (one for all, or one per key)', collect, [])
-    .option('--workers <n>', 'worker processes (node:cluster)', wholeNumber('--workers'), availableParallelism())
+    // The default is described, not printed: help and docs/cli.md read the same on every machine.
+    .addOption(new Option('--workers <n>', 'worker processes (node:cluster)').argParser(wholeNumber('--workers')).default(availableParallelism(), 'one per CPU'))
     .option('--log-dir <dir>', 'OCSP access log folder (default: ocsp-access-log next to the store)')
     .option('--poll-ms <n>', 'how often to look for a newer publication in the store (PostgreSQL also notifies at once)', wholeNumber('--poll-ms'), 2000)
     .option('--name <name>', 'this responder\'s name in `online status`, events, access-log chains and metric labels (default HOST:PORT)')

@@ -1,7 +1,7 @@
 /** `rootca transcript verify | show`: signed ceremony transcripts. */
 import type { Command } from 'commander';
 import { CaError } from '../../errors.ts';
-import { collect, homeOf, print, readInput, usage, wholeNumber, withInstallation } from '../context.ts';
+import { announceInstallation, collect, homeOf, print, readInput, usage, wholeNumber, withInstallation } from '../context.ts';
 
 export function define(transcript: Command): void {
   transcript.command('verify <file>')
@@ -26,6 +26,7 @@ export function define(transcript: Command): void {
         const { openInstallation } = await import('../../ca/installation.ts');
         const { listOperators } = await import('../../ca/operators.ts');
         const inst = openInstallation(homeOf(this));
+        announceInstallation(inst);
         try {
           registeredKeys = new Map(listOperators(inst).map((op) => [op.name, op.credential.signingPublicKey]));
         } finally {
