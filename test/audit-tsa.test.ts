@@ -12,9 +12,10 @@ import { derToPem } from '../src/pki/pem.ts';
 import { allPassphrases, installationWithPeople, openssl, passphraseMap, runShippedCeremony, tempDir } from './helpers.ts';
 
 describe('R-8.3 time-stamped audit checkpoints', () => {
-  it('openssl ts -verify accepts the checkpoint token (token_in) against the root and the TSA certificate', async () => {
+  it('openssl ts -verify accepts the checkpoint token (token_in) against the root and the TSA certificate', async (t) => {
     const dir = tempDir();
     const inst = installationWithPeople({ dir, more: true });
+    t.after(() => inst.close()); // closed whether the test passes or not
     const passphrases = passphraseMap(allPassphrases());
     await runShippedCeremony(inst, 'rootca2', dir);
     await initTsa(inst, { caName: 'rootca2', holders: ['alice', 'bob'], operator: 'alice', witness: 'olivia', passphrases });
@@ -36,6 +37,5 @@ describe('R-8.3 time-stamped audit checkpoints', () => {
     const bad = await import('./helpers.ts').then((h) => h.run('openssl', ['ts', '-verify', '-data', join(dir, 'other.bin'), '-in', join(dir, 'token.der'), '-token_in', '-CAfile', join(dir, 'rootca2.pem'), '-untrusted', join(dir, 'tsa.pem')]));
     assert.notEqual(bad.status, 0);
     assert.equal(inst.audit.verify().ok, true);
-    inst.close();
   });
 });

@@ -75,7 +75,7 @@ describe('rootca CLI', () => {
     assert.equal(out.status, 1);
     assert.match(out.stderr, /unknown key key\.rsaModulusBitz/);
     const events = JSON.parse(r('--json', 'audit', 'list', '--examiner', 'leo', '--credential', cred('leo')).stdout) as { action: string; outcome: string; details: { code?: string } }[];
-    assert.equal(events.at(-1)!.details.code, 'CEREMONY_FILE_INVALID', 'the refused file is audited');
+    assert.ok(events.some((e) => e.outcome === 'refused' && e.details.code === 'CEREMONY_FILE_INVALID'), 'the refused file is audited');
   });
 
   it('says where a passphrase can come from when none is given and stdin is not a terminal (exit 2)', () => {
@@ -108,10 +108,13 @@ describe('CPS 5.4.1 configuration changes are audited', () => {
     assert.equal(rootca(['--home', home, 'ca', 'list']).status, 0);
     assert.equal(rootca(['--home', home, 'ca', 'list']).status, 0);
     const inst = openInstallation(home);
-    const changes = inst.audit.list().filter((e) => e.action === 'config.changed');
-    assert.equal(changes.length, 1);
-    assert.equal((changes[0].details as { config: { crl: { validityDays: number } } }).config.crl.validityDays, 90);
-    assert.equal(inst.audit.verify().ok, true);
-    inst.close();
+    try {
+      const changes = inst.audit.list().filter((e) => e.action === 'config.changed');
+      assert.equal(changes.length, 1);
+      assert.equal((changes[0].details as { config: { crl: { validityDays: number } } }).config.crl.validityDays, 90);
+      assert.equal(inst.audit.verify().ok, true);
+    } finally {
+      inst.close();
+    }
   });
 });

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { fixedClock } from '../src/clock.ts';
 import { AccessLog, verifyAccessLogChain } from '../src/server/access-log.ts';
 import { SqliteOnlineStore } from '../src/server/online-store.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, waitFor } from './helpers.ts';
 
 const entry = (serial: string) => ({ ip: '127.0.0.1', method: 'POST' as const, http: 200, outcome: 'good', source: 'presigned', ca: 'rsaroot', hash: 'sha1', serials: [serial], nonce: false, version: 1, length: 461, micros: 80 });
 
@@ -32,11 +32,7 @@ describe('CPS 5.5.1 OCSP access log segments', () => {
     clock.set(new Date('2030-01-01T11:00:01Z'));
     log.appendOcsp(entry('04')); // turns the hour: the 10h segment is closed
     clock.set(new Date('2030-01-01T12:00:00Z'));
-    const deadline = Date.now() + 5000;
-    while (store.accessLogSegments().length < 2) {
-      assert.ok(Date.now() < deadline, 'the timer closed the 11h segment without further traffic');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor('the timer closes the 11h segment without further traffic', () => store.accessLogSegments().length >= 2, { timeoutMs: 5000 });
     await log.close();
     const records = store.accessLogSegments();
     assert.equal(records.length, 2);

@@ -12,9 +12,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pgClient from 'pg';
-import { REPO } from './helpers.ts';
+import { REPO, waitFor } from './helpers.ts';
 import { OnlineFixture, runAsync } from './online-fixtures.ts';
-import { freePort, healthz, PrivatePostgres, startResponder, stopResponder, waitFor, withDatabase, type ResponderProcess } from './online-postgres-fixtures.ts';
+import { freePort, healthz, PrivatePostgres, startResponder, stopResponder, withDatabase, type ResponderProcess } from './online-postgres-fixtures.ts';
 
 let f: OnlineFixture;
 let pg: PrivatePostgres | undefined;
@@ -62,12 +62,12 @@ after(async () => {
   await pg?.destroy();
 });
 
-describe('a responder started while PostgreSQL is unreachable', { timeout: 120_000 }, () => {
+describe('a responder started while PostgreSQL is unreachable', { timeout: 300_000 }, () => {
   it('serves its verified local copy (degraded), then follows the store once it is back', async () => {
     const imp = await cli(['online', 'import', f.write('v1.json', await f.publication({ version: 1 })), '--store', url, '--trust', f.rsa.pem, '--trust', f.ec.pem]);
     assert.equal(imp.status, 0, imp.stderr);
     let r = await start();
-    await waitFor('the local copy of version 1 is written', 5000, async () => copyVersion() === 1);
+    await waitFor('the local copy of version 1 is written', async () => copyVersion() === 1, { timeoutMs: 5000 });
     assert.match(await ocspSub2(r), /sub2\.pem: good/);
     await stopResponder(r);
 
@@ -85,15 +85,15 @@ describe('a responder started while PostgreSQL is unreachable', { timeout: 120_0
     assert.equal(page.status, 200);
 
     await pg!.start();
-    await waitFor('ready again once PostgreSQL is back', 15_000, async () => (await healthz(r.url)).status === 'ready');
+    await waitFor('ready again once PostgreSQL is back', async () => (await healthz(r.url)).status === 'ready', { timeoutMs: 15_000 });
     const v2 = f.write('v2.json', await f.publication({ version: 2, revoked: { '9b22c0de0002': { at: new Date('2026-03-04T05:06:07Z'), reason: 'superseded' } } }));
     const imp2 = await cli(['online', 'import', v2, '--store', url]);
     assert.equal(imp2.status, 0, imp2.stderr);
-    await waitFor('version 2 is served', 10_000, async () => (await healthz(r.url)).version === 2);
+    await waitFor('version 2 is served', async () => (await healthz(r.url)).version === 2, { timeoutMs: 10_000 });
     // Either worker may answer: both must have switched.
-    await waitFor('every worker serves version 2', 10_000, async () => (await Promise.all([1, 2, 3, 4].map(() => healthz(r.url)))).every((x) => x.version === 2 && x.status === 'ready'));
+    await waitFor('every worker serves version 2', async () => (await Promise.all([1, 2, 3, 4].map(() => healthz(r.url)))).every((x) => x.version === 2 && x.status === 'ready'), { timeoutMs: 10_000 });
     for (let i = 0; i < 4; i++) assert.match(await ocspSub2(r), /sub2\.pem: revoked/);
-    await waitFor('the local copy follows to version 2', 5000, async () => copyVersion() === 2);
+    await waitFor('the local copy follows to version 2', async () => copyVersion() === 2, { timeoutMs: 5000 });
     const events = await runAsync(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), 'online', 'status', '--store', url, '--json']);
     assert.match(events.stdout, /"name": ?"r1"/);
     await stopResponder(r);

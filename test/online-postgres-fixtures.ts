@@ -177,13 +177,3 @@ export async function healthz(url: string): Promise<{ status: string; version: n
   const r = await fetch(`${url}/healthz`);
   return (await r.json()) as never;
 }
-
-/** Polls `check` until it returns true or `ms` pass; returns the time it took (ms). */
-export async function waitFor(what: string, ms: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - started;
-    if (Date.now() - started > ms) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -10,10 +10,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { REPO } from './helpers.ts';
+import { REPO, waitFor } from './helpers.ts';
 import { OnlineFixture, runAsync } from './online-fixtures.ts';
+import pgClient from 'pg';
 import { PgOnlineStore } from '../src/server/pg-online-store.ts';
-import { freePort, healthz as healthzOf, PrivatePostgres, startResponder, stopResponder, waitFor, withDatabase, type ResponderProcess } from './online-postgres-fixtures.ts';
+import { freePort, healthz as healthzOf, PrivatePostgres, startResponder, stopResponder, withDatabase, type ResponderProcess } from './online-postgres-fixtures.ts';
 
 let f: OnlineFixture;
 let pg: PrivatePostgres | undefined;
@@ -56,15 +57,22 @@ function load(request: Buffer, expected: Buffer, concurrency: number) {
   return { stats, stop: async () => { running = false; await done; return stats; } };
 }
 
+/** CREATE DATABASE `name` on the private PostgreSQL; its URL. */
+async function createDatabase(name: string): Promise<string> {
+  const c = new pgClient.Client({ connectionString: pg!.url });
+  await c.connect();
+  try {
+    await c.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await c.end();
+  }
+  return withDatabase(pg!.url, name);
+}
+
 before(async () => {
   f = new OnlineFixture();
   pg = await PrivatePostgres.create();
-  const admin = (await import('pg')).default;
-  const c = new admin.Client({ connectionString: pg.url });
-  await c.connect();
-  await c.query('CREATE DATABASE rootca');
-  await c.end();
-  url = withDatabase(pg.url, 'rootca');
+  url = await createDatabase('rootca');
 });
 
 after(async () => {
@@ -72,14 +80,9 @@ after(async () => {
   await pg?.destroy();
 });
 
-describe('PostgreSQL stopped under load', { timeout: 180_000 }, () => {
+describe('PostgreSQL stopped under load', { timeout: 360_000 }, () => {
   it('a store busy with queries survives PostgreSQL restarts (a dropped checked-out connection does not end the process)', async () => {
-    const admin = (await import('pg')).default;
-    const c = new admin.Client({ connectionString: pg!.url });
-    await c.connect();
-    await c.query('CREATE DATABASE busy');
-    await c.end();
-    const store = await PgOnlineStore.open(withDatabase(pg!.url, 'busy'));
+    const store = await PgOnlineStore.open(await createDatabase('busy'));
     let running = true;
     const counts = { ok: 0, failed: 0 };
     const loops = Array.from({ length: 8 }, async (_, i) => {
@@ -95,13 +98,15 @@ describe('PostgreSQL stopped under load', { timeout: 180_000 }, () => {
       }
     });
     for (let round = 0; round < 2; round++) {
-      await new Promise((r) => setTimeout(r, 400));
+      const ok = counts.ok;
+      await waitFor(`queries succeed before stop ${round + 1}`, () => counts.ok > ok + 10);
+      const failed = counts.failed;
       await pg!.stop();
-      await new Promise((r) => setTimeout(r, 300));
+      await waitFor(`queries fail while PostgreSQL is stopped (${round + 1})`, () => counts.failed > failed);
       await pg!.start();
     }
     const before = counts.ok;
-    await waitFor('queries succeed again', 5000, async () => counts.ok > before + 10);
+    await waitFor('queries succeed again', async () => counts.ok > before + 10, { timeoutMs: 5000 });
     running = false;
     await Promise.all(loops);
     await store.close();
@@ -121,13 +126,13 @@ describe('PostgreSQL stopped under load', { timeout: 180_000 }, () => {
     assert.match(first.stdout, /sub2\.pem: good/);
 
     const l = load(readFileSync(req), readFileSync(f.path('sub2.resp')), 4);
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor('the load is answered before PostgreSQL stops', () => l.stats.ok >= 20);
     await pg!.stop();
     for (const r of responders) {
-      await waitFor(`${r.name} notices the database is gone`, 10_000, async () => {
+      await waitFor(`${r.name} notices the database is gone`, async () => {
         const h = await health(r);
         return h.status === 'degraded' && h.version === 1 && !h.store.reachable;
-      });
+      }, { timeoutMs: 10_000 });
     }
     const h = await health(responders[0]!);
     assert.match(h.problems.join('\n'), /the online store postgres:\/\/postgres@127\.0\.0\.1:\d+\/rootca is unreachable since .*; serving version 1 from memory/);
@@ -135,10 +140,11 @@ describe('PostgreSQL stopped under load', { timeout: 180_000 }, () => {
     const away = await cli(['online', 'import', f.write('v2-early.json', await f.publication({ version: 2 })), '--store', url]);
     assert.equal(away.status, 1);
     assert.match(away.stderr, /the online store postgres:\/\/postgres@127\.0\.0\.1:\d+\/rootca cannot be reached: .*\[STORE_UNAVAILABLE\]/);
-    await new Promise((r) => setTimeout(r, 1000)); // keep the load on a while longer with the database away
+    const answeredAway = l.stats.ok;
+    await waitFor('50 more answers with the database away', () => l.stats.ok >= answeredAway + 50);
     const during = l.stats.ok;
     await pg!.start();
-    for (const r of responders) await waitFor(`${r.name} reconnects`, 15_000, async () => (await health(r)).status === 'ready');
+    for (const r of responders) await waitFor(`${r.name} reconnects`, async () => (await health(r)).status === 'ready', { timeoutMs: 15_000 });
     const stats = await l.stop();
     assert.equal(stats.failed, 0, stats.errors.slice(0, 5).join('\n'));
     assert.ok(during > 50, `requests answered while the load ran: ${during}`);
@@ -147,7 +153,7 @@ describe('PostgreSQL stopped under load', { timeout: 180_000 }, () => {
     const imp2 = await cli(['online', 'import', v2, '--store', url]);
     assert.equal(imp2.status, 0, imp2.stderr);
     for (const r of responders) {
-      await waitFor(`${r.name} serves version 2`, 5000, async () => (await health(r)).version === 2);
+      await waitFor(`${r.name} serves version 2`, async () => (await health(r)).version === 2, { timeoutMs: 5000 });
       const o = await runAsync('openssl', ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub2').pem, '-no_nonce', '-url', `${r.url}/ocsp`, '-CAfile', f.rsa.pem]);
       assert.match(o.stdout, /sub2\.pem: revoked/, o.stderr);
       assert.match(o.stderr, /Response verify OK/);
@@ -158,37 +164,39 @@ describe('PostgreSQL stopped under load', { timeout: 180_000 }, () => {
   });
 
   it('SIGTERM while PostgreSQL is down: the responder stops at once (exit 0); its last access-log segment is kept and recorded at the next start', async () => {
-    const admin = (await import('pg')).default;
-    const c = new admin.Client({ connectionString: pg!.url });
-    await c.connect();
-    await c.query('CREATE DATABASE sigterm');
-    await c.end();
-    const db = withDatabase(pg!.url, 'sigterm');
+    const db = await createDatabase('sigterm');
     const imp = await cli(['online', 'import', f.write('v1-sigterm.json', await f.publication({ version: 1 })), '--store', db, '--trust', f.rsa.pem, '--trust', f.ec.pem]);
     assert.equal(imp.status, 0, imp.stderr);
     const start = async () => startResponder({ store: db, name: 'term', port: await freePort(), logDir: f.path('log-term'), home: f.path('home'), extra: ['--poll-ms', '500', '--heartbeat-ms', '1000'] });
     let r = await start();
+    let kept: string | undefined;
     try {
       const o = await runAsync('openssl', ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub1').pem, '-no_nonce', '-url', `${r.url}/ocsp`, '-CAfile', f.rsa.pem]);
       assert.match(o.stdout, /sub1\.pem: good/, o.stderr);
       await pg!.stop();
-      await waitFor('the responder notices the database is gone', 10_000, async () => !(await health(r)).store.reachable);
+      await waitFor('the responder notices the database is gone', async () => !(await health(r)).store.reachable, { timeoutMs: 10_000 });
       const signalled = performance.now();
       r.child.kill('SIGTERM');
       const code = await r.exited;
       const took = performance.now() - signalled;
       assert.equal(code, 0, r.stderr());
       assert.ok(took < 5000, `stopped ${Math.round(took)} ms after SIGTERM (it waited for the database before)`);
-      assert.match(r.stderr(), /segment ocsp-\S+\.log\.gz is kept on disk and recorded at the next start/);
+      kept = /segment (ocsp-\S+\.log\.gz) is kept on disk and recorded at the next start/.exec(r.stderr())?.[1];
+      assert.ok(kept, `the kept segment is named:\n${r.stderr()}`);
       assert.match(r.stderr(), /the stop event is not recorded: the online store is unreachable/);
     } finally {
       await stopResponder(r);
       if (!pg!.isRunning()) await pg!.start();
     }
-    // Back with its database: the kept segment is recorded, and the chain checks out.
+    // Back with its database: the next start records the kept segment, and the chain checks out.
     r = await start();
-    await stopResponder(r);
-    assert.equal(r.child.exitCode, 0, r.stderr());
+    const store = await PgOnlineStore.open(db);
+    try {
+      await waitFor(`${kept} recorded in the chain by the next start`, async () => (await store.accessLogSegments('term')).some((x) => x.name === kept), { timeoutMs: 30_000 });
+    } finally {
+      await store.close();
+      await stopResponder(r);
+    }
     const v = await cli(['online', 'verify-log', '--store', db, '--responder', 'term', '--log-dir', f.path('log-term')]);
     assert.equal(v.status, 0, v.stdout + v.stderr);
     assert.match(v.stdout, /^OK: [1-9]\d* segment\(s\), [1-9]\d* request\(s\), chain intact$/m);

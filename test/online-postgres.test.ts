@@ -14,9 +14,9 @@ import { CaError } from '../src/errors.ts';
 import { startServer } from '../src/server/app.ts';
 import { SqliteOnlineStore } from '../src/server/online-store.ts';
 import { PG_ONLINE_MIGRATIONS, PgOnlineStore } from '../src/server/pg-online-store.ts';
-import { REPO } from './helpers.ts';
+import { REPO, waitFor } from './helpers.ts';
 import { OnlineFixture, runAsync } from './online-fixtures.ts';
-import { createTestDatabase, freePort, healthz, startResponder, stopResponder, waitFor, type ResponderProcess } from './online-postgres-fixtures.ts';
+import { createTestDatabase, freePort, healthz, startResponder, stopResponder, type ResponderProcess } from './online-postgres-fixtures.ts';
 
 const SUB2 = '9b22c0de0002';
 const REVOKED_AT = new Date('2026-01-02T03:04:05Z');
@@ -76,7 +76,7 @@ describe('PostgreSQL online store: schema', () => {
   });
 });
 
-describe('three responders over one PostgreSQL database', { timeout: 180_000 }, () => {
+describe('three responders over one PostgreSQL database', { timeout: 360_000 }, () => {
   it('rootca online import writes version 1; three responders start on their own ports and answer identically', async () => {
     const imp = await cli(['online', 'import', files.v1, '--store', db.url, '--trust', f.rsa.pem, '--trust', f.ec.pem]);
     assert.equal(imp.status, 0, imp.stderr);
@@ -122,10 +122,12 @@ describe('three responders over one PostgreSQL database', { timeout: 180_000 }, 
     const imp = await cli(['online', 'import', files.v2, '--store', db.url]);
     assert.equal(imp.status, 0, imp.stderr);
     const started = Date.now();
-    await Promise.all(responders.map((r) => waitFor(`${r.name} serves version 2`, 5000, async () => (await healthz(r.url)).version === 2)));
+    await Promise.all(responders.map((r) => waitFor(`${r.name} serves version 2`, async () => (await healthz(r.url)).version === 2, { timeoutMs: 5000 })));
     const took = Date.now() - started;
     assert.ok(took < 5000, `all switched in ${took} ms`);
-    await new Promise((r) => setTimeout(r, 200));
+    // A few answers more from each responder after the switch, then stop asking.
+    const counted = seen.map((l) => l.length);
+    await waitFor('two more answers from each responder after the switch', () => seen.every((l, i) => l.length >= counted[i]! + 2));
     asking = false;
     await Promise.all(askers);
     const answers = await Promise.all(responders.map((r) => ocsp(r, 'sub2')));
@@ -151,7 +153,12 @@ describe('three responders over one PostgreSQL database', { timeout: 180_000 }, 
     const old = await cli(['online', 'import', files.v1, '--store', db.url]);
     assert.equal(old.status, 1);
     assert.match(old.stderr, /version 1 is not newer than the current 2 \[PUBLICATION_STALE\]/);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Each responder has been alive (a heartbeat) since the refusals, and still serves version 2.
+    const refusedAt = new Date();
+    await waitFor('a heartbeat from every responder after the refused imports', async () => {
+      const st = JSON.parse((await cli(['online', 'status', '--store', db.url, '--json'])).stdout) as { responders: { name: string; seenAt: string }[] };
+      return responders.every((r) => st.responders.some((x) => x.name === r.name && new Date(x.seenAt) > refusedAt));
+    });
     for (const r of responders) {
       const h = await healthz(r.url);
       assert.equal(h.version, 2, `${r.name} still serves version 2`);
@@ -169,8 +176,12 @@ describe('three responders over one PostgreSQL database', { timeout: 180_000 }, 
   });
 
   it('rootca online status lists the three responders with their version and the last import; metrics are labelled per responder', async () => {
-    await new Promise((r) => setTimeout(r, 1200)); // one heartbeat after the switch at least
-    const st = await cli(['online', 'status', '--store', db.url, '--json']);
+    // Every responder's heartbeat carries version 2 (the switch happened in an earlier test).
+    const st = await waitFor('every responder reports version 2 ready in its heartbeat', async () => {
+      const s = await cli(['online', 'status', '--store', db.url, '--json']);
+      const j = JSON.parse(s.stdout) as { responders: { version: number; status: string }[] };
+      return j.responders.length === responders.length && j.responders.every((r) => r.version === 2 && r.status === 'ready') && s;
+    });
     assert.equal(st.status, 0, st.stderr);
     const j = JSON.parse(st.stdout) as { lastImport: { version: number }; responders: { name: string; version: number; status: string; url: string }[] };
     assert.equal(j.lastImport.version, 2);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { signOnceWithCaKey } from './activation.ts';
 import type { Installation } from './installation.ts';
 import { loadSoftKey } from './key-records.ts';
@@ -15,6 +15,16 @@ import { addOperator } from './operators.ts';
 import { parseRootCeremony } from '../config/ceremony.ts';
 import { CaError } from '../errors.ts';
 import { allPassphrases, installationWithPeople, passphraseMap, PEOPLE, REPO, runShippedCeremony, tempDir } from '../../test/helpers.ts';
+
+/** Installations opened by the running test, closed after it whether it passed or not. */
+const openInstallations: Installation[] = [];
+afterEach(() => {
+  for (const inst of openInstallations.splice(0)) inst.close();
+});
+function closedAfterTest(inst: Installation): Installation {
+  openInstallations.push(inst);
+  return inst;
+}
 
 function counts(inst: Installation) {
   const n = (t: string) => (inst.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
@@ -48,68 +58,61 @@ function ceremonyFile(dir: string, edit: (yaml: string) => string, name = 'rootc
 describe('R-6.1 root ceremony refusals', () => {
   it('refuses a ceremony whose output already exists, before anyone authenticates', async () => {
     const dir = tempDir();
-    const inst = installationWithPeople({ dir });
+    const inst = closedAfterTest(installationWithPeople({ dir }));
     writeFileSync(join(dir, 'rootca2.pem'), 'keep me');
     await expectRefused(inst, 'CEREMONY_OUTPUT_EXISTS', () => runShippedCeremony(inst, 'rootca2', dir), /rootca2\.pem already exists/);
     assert.equal(readFileSync(join(dir, 'rootca2.pem'), 'utf8'), 'keep me');
     assert.ok(!inst.audit.list().some((e) => e.action === 'operator.authenticate'), 'nobody was asked for a passphrase');
-    inst.close();
   });
 
   it('refuses a custodian who is not an operator', async () => {
     const dir = tempDir();
-    const inst = installationWithPeople({ dir });
+    const inst = closedAfterTest(installationWithPeople({ dir }));
     const c = ceremonyFile(dir, (y) => y.replace('holders: [alice, bob, carol]', 'holders: [alice, bob, zed]'));
     await expectRefused(inst, 'OPERATOR_UNKNOWN', () => runRootCeremony(inst, { ceremony: c, baseDir: dir, passphrases: passphraseMap(allPassphrases()) }), /zed/);
-    inst.close();
   });
 
   it('refuses a witness without the operation-manager role', async () => {
     const dir = tempDir();
-    const inst = installationWithPeople({ dir });
+    const inst = closedAfterTest(installationWithPeople({ dir }));
     addOperator(inst, { name: 'wendy', roles: ['ca-administrator'], kind: 'ed25519', passphrase: Buffer.from('wendy passphrase 1') });
     const c = ceremonyFile(dir, (y) => y.replace('witness: olivia', 'witness: wendy'));
     await expectRefused(inst, 'WITNESS_ROLE_MISSING', () => runRootCeremony(inst, { ceremony: c, baseDir: dir, passphrases: passphraseMap({ ...allPassphrases(), wendy: 'wendy passphrase 1' }) }), /operation-manager/);
-    inst.close();
   });
 
   it('refuses when the witness is absent', async () => {
     const dir = tempDir();
-    const inst = installationWithPeople({ dir });
+    const inst = closedAfterTest(installationWithPeople({ dir }));
     await expectRefused(inst, 'WITNESS_ABSENT', () => runShippedCeremony(inst, 'rootca2', dir, { ...allPassphrases(), olivia: undefined }));
-    inst.close();
   });
 
   it('refuses a wrong passphrase, names the person, and signs nothing', async () => {
     const dir = tempDir();
-    const inst = installationWithPeople({ dir });
+    const inst = closedAfterTest(installationWithPeople({ dir }));
     await expectRefused(inst, 'WRONG_PASSPHRASE', () => runShippedCeremony(inst, 'rootca2', dir, { ...allPassphrases(), bob: 'not bobs passphrase' }), /bob/);
     assert.ok(!existsSync(join(dir, 'rootca2.pem')));
     assert.equal(lastEvent(inst).action, 'operator.authenticate');
-    inst.close();
   });
 
   it('refuses when fewer than M custodians are present (R-6.3)', async () => {
     const dir = tempDir();
-    const inst = installationWithPeople({ dir });
+    const inst = closedAfterTest(installationWithPeople({ dir }));
     await expectRefused(inst, 'QUORUM_NOT_MET', () => runShippedCeremony(inst, 'rootca2', dir, { alice: PEOPLE.alice.passphrase, olivia: PEOPLE.olivia.passphrase }), /needs 2 of 3 custodians, 1 present \(alice\)/);
-    inst.close();
   });
 
   it('refuses a second CA with the same name', async () => {
     const dir = tempDir();
-    const inst = installationWithPeople({ dir });
+    const inst = closedAfterTest(installationWithPeople({ dir }));
     await runShippedCeremony(inst, 'ecc-rootca1', dir);
     mkdirSync(join(dir, 'again'));
     await expectRefused(inst, 'CA_EXISTS', () => runShippedCeremony(inst, 'ecc-rootca1', join(dir, 'again')));
-    inst.close();
   });
 });
 
 describe('R-6.3/R-6.4 activation of a stored CA key', () => {
   async function setup() {
     const dir = tempDir();
-    const inst = installationWithPeople({ dir });
+    const inst = closedAfterTest(installationWithPeople({ dir }));
     const made = await runShippedCeremony(inst, 'ecc-rootca1', dir);
     mkdirSync(join(dir, 'b'));
     const other = await runShippedCeremony(inst, 'rootca2', join(dir, 'b'));
@@ -127,7 +130,6 @@ describe('R-6.3/R-6.4 activation of a stored CA key', () => {
     assert.equal(a.action, 'key.activate');
     assert.equal(d.action, 'key.deactivate');
     assert.equal((d.details as { signatures: number }).signatures, 1);
-    inst.close();
   });
 
   const refusals: { name: string; code: string; people: (keyof typeof PEOPLE)[]; swap?: boolean }[] = [
@@ -151,7 +153,6 @@ describe('R-6.3/R-6.4 activation of a stored CA key', () => {
       assert.equal(ev.outcome, 'refused');
       assert.equal((ev.details as { code: string }).code, r.code);
       assert.ok(!inst.audit.list().some((e) => e.action === 'key.deactivate' && e.seq > ev.seq));
-      inst.close();
     });
   }
 });
