@@ -1,9 +1,12 @@
 /**
  * `rootca audit evidence` / `rootca audit verify-evidence` (CPS 8, R-11.1): one folder a WebTrust
  * auditor takes away for a period — the audit-log bundle (audit-log/, self-verifying, with its
- * checkpoints) plus inclusion proofs of the period's events, the ceremony transcripts, the root
- * certificates, the certificates and CRLs issued, a readable summary.md, and manifest.json
- * with the SHA-256 of every file. Verification needs only the folder, never the database.
+ * checkpoints) plus inclusion proofs of the period's events, the ceremony transcripts, every
+ * certificate of each CA itself (first root, renewals, NewWithNew, link certificates), the
+ * certificates and CRLs issued, a readable summary.md, and manifest.json with the SHA-256 of
+ * every file. Verification needs only the folder, never the database; each certificate and CRL
+ * is checked with the key that signed it, found by its AKI (RFC 5280 4.2.1.1, 5.2.1), so what
+ * a key retired by a re-key signed still verifies (CPS 5.6).
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -13,8 +16,10 @@ import { eventLeafHash, type AuditEvent } from '../audit/log.ts';
 import { verifyInclusion } from '../audit/merkle.ts';
 import { MerkleTreeLevels } from '../audit/tree.ts';
 import { CaError } from '../errors.ts';
-import { verifyCrlSignature } from '../pki/crl.ts';
+import { normalizeSerialHex, parseCrl } from '../pki/crl.ts';
+import { findCrlIssuingCertificate, findIssuingCertificate, keyIdentifiersOf, type IssuerLookup } from '../pki/issuer-key.ts';
 import { exportAuditBundle } from './audit-records.ts';
+import { ownCertificates, type OwnCertificate } from './ca-certificate-history.ts';
 import { inclusionProofFor } from './audit-evidence.ts';
 import { listCas } from './cas.ts';
 import { listIssued } from './certificates.ts';
@@ -37,7 +42,11 @@ export interface EvidenceManifest {
   examiner: string;
   period: { from: string; to: string };
   auditLog: { dir: string; treeSize: number; rootHash: string; checkpoints: number; rangeFile: string; firstEvent: number | null; lastEvent: number | null; events: number };
-  roots: { ca: string; file: string; subject: string; sha256: string }[];
+  /**
+   * Every certificate of each CA itself, oldest first. `kind`, `serialHex` and `current` are
+   * absent from bundles made before re-keyed CAs were covered (one current root per CA).
+   */
+  roots: { ca: string; file: string; subject: string; sha256: string; kind?: OwnCertificate['kind']; serialHex?: string; current?: boolean }[];
   certificates: { file: string; ca: string; serialHex: string; subject: string; profile: string; notBefore: string; revoked: boolean }[];
   crls: { file: string; ca: string; crlNumber: number; thisUpdate: string }[];
   transcripts: { file: string; markdown: string; ceremonyId: number; operation: string; target: string; finishedAt: string }[];
@@ -69,7 +78,7 @@ export function renderEvidenceSummary(m: Omit<EvidenceManifest, 'files'>): strin
     `Whole log in \`${a.dir}/\` (self-verifying bundle): ${a.treeSize} events, tree root \`${a.rootHash}\`, ${a.checkpoints} signed checkpoint(s).`,
     a.events ? `Events of the period: ${a.events} (#${a.firstEvent}..#${a.lastEvent}), each with an RFC 9162 inclusion proof in \`${a.rangeFile}\`.` : `No events in the period (\`${a.rangeFile}\` is empty).`, '',
     '## Root certificates', '',
-    ...(m.roots.length ? m.roots.map((r) => `- ${r.ca}: ${r.subject} — \`${r.file}\` (SHA-256 ${r.sha256})`) : ['- none']), '',
+    ...(m.roots.length ? m.roots.map((r) => `- ${r.ca}: ${r.subject}${rootLabel(r)} — \`${r.file}\` (SHA-256 ${r.sha256})`) : ['- none']), '',
     '## Ceremonies (signed transcripts)', '',
     ...(m.transcripts.length ? m.transcripts.map((t) => `- #${t.ceremonyId} ${t.operation} on ${t.target}, finished ${t.finishedAt} — \`${t.file}\`, \`${t.markdown}\``) : ['- none in the period']), '',
     '## Certificates issued', '',
@@ -77,8 +86,13 @@ export function renderEvidenceSummary(m: Omit<EvidenceManifest, 'files'>): strin
     '## CRLs issued', '',
     ...(m.crls.length ? m.crls.map((c) => `- ${c.ca} CRL #${c.crlNumber}, thisUpdate ${c.thisUpdate} — \`${c.file}\``) : ['- none in the period']), '',
     '## Verify offline', '',
-    '`rootca audit verify-evidence THIS_FOLDER` checks manifest.json digests, the audit-log bundle, the inclusion proofs, every transcript signature, and every certificate and CRL against its root.', '',
+    '`rootca audit verify-evidence THIS_FOLDER` checks manifest.json digests, the audit-log bundle, the inclusion proofs, every transcript signature, and every certificate and CRL against the key of its CA that signed it (found by its authorityKeyIdentifier).', '',
   ].join('\n');
+}
+
+/** " (re-key NewWithNew, serial …, current)"; nothing for a bundle made before the kinds were recorded. */
+function rootLabel(r: EvidenceManifest['roots'][number]): string {
+  return r.kind ? ` (${r.kind}, serial ${r.serialHex}${r.current ? ', current' : ''})` : '';
 }
 
 /**
@@ -117,11 +131,12 @@ export async function exportEvidence(inst: Installation, p: { from: string; to: 
   put(RANGE, `${JSON.stringify({ treeSize: bm.treeSize, rootHash: bm.rootHash, from, to, proofs }, null, 2)}\n`);
 
   const cas = listCas(inst);
-  const roots = cas.map((c) => {
-    const file = `roots/${safe(c.name)}.der`;
-    put(file, c.certificateDer);
-    return { ca: c.name, file, subject: c.subject, sha256: sha256(c.certificateDer) };
-  });
+  // The whole history, not only the current root: what the period holds may be signed by a key a re-key retired (CPS 5.6).
+  const roots = cas.flatMap((c) => ownCertificates(inst, c.id).map((o) => {
+    const file = o.current ? `roots/${safe(c.name)}.der` : `roots/${safe(c.name)}-${o.kind}-${o.serialHex}.der`;
+    put(file, o.der);
+    return { ca: c.name, file, subject: o.subject, sha256: sha256(o.der), kind: o.kind, serialHex: o.serialHex, current: o.current };
+  }));
 
   const transcripts: EvidenceManifest['transcripts'] = [];
   for (const r of inst.db.prepare('SELECT ceremony_id FROM transcripts WHERE created_at >= ? AND created_at <= ? ORDER BY ceremony_id').all(from, to) as { ceremony_id: number }[]) {
@@ -265,37 +280,77 @@ export function verifyEvidence(dirIn: string): EvidenceVerification {
     if (!md || md.toString('utf8') !== renderTranscriptMarkdown(doc)) problems.push(`${t.markdown} is not the rendering of ${t.file}`);
   }
 
-  // 5. Roots, certificates, CRLs.
-  const roots = new Map<string, X509Certificate>();
-  for (const r of m.roots) {
-    const b = file(r.file, 'root certificate');
-    if (!b) continue;
-    try {
-      const x = new X509Certificate(b);
-      if (!x.verify(x.publicKey)) problems.push(`${r.file}: the root's self-signature does not verify`);
-      else { roots.set(r.ca, x); checked.push(`${r.file}: root ${r.ca} self-signature verifies`); }
-    } catch (e) { problems.push(`${r.file} is not a certificate: ${(e as Error).message}`); }
-  }
+  // 5. The CAs' own certificates, then what they signed: each with the key found by its AKI.
+  const caCertificates = checkCaCertificates(m.roots, file, problems, checked);
   for (const c of m.certificates) {
     const b = file(c.file, 'certificate');
-    const root = roots.get(c.ca);
     if (!b) continue;
-    if (!root) { problems.push(`${c.file}: no verified root certificate of ${c.ca} is included`); continue; }
-    try {
-      const x = new X509Certificate(b);
-      if (!x.checkIssued(root) || !x.verify(root.publicKey)) problems.push(`${c.file}: the signature does not verify with ${c.ca}'s root certificate`);
-      else checked.push(`${c.file}: signed by ${c.ca}`);
-    } catch (e) { problems.push(`${c.file} is not a certificate: ${(e as Error).message}`); }
+    let serial: string;
+    try { serial = new X509Certificate(b).serialNumber; } catch (e) { problems.push(`${c.file} is not a certificate: ${(e as Error).message}`); continue; }
+    // A certificate put under another's name would otherwise pass: it is signed by the same CA.
+    if (!sameSerial(serial, c.serialHex)) { problems.push(`${c.file}: its serial is ${serial}, the manifest says ${c.serialHex}`); continue; }
+    checkSignedBy(c.file, `certificate ${c.serialHex} of ${c.ca}`, findIssuingCertificate(b, derOf(caCertificates.get(c.ca))), caCertificates.get(c.ca), problems, checked);
   }
   for (const c of m.crls) {
     const b = file(c.file, 'CRL');
-    const root = roots.get(c.ca);
     if (!b) continue;
-    if (!root) { problems.push(`${c.file}: no verified root certificate of ${c.ca} is included`); continue; }
-    let ok = false;
-    try { ok = verifyCrlSignature(b, root.publicKey.export({ type: 'spki', format: 'der' })); } catch { ok = false; }
-    if (!ok) problems.push(`${c.file}: the CRL signature does not verify with ${c.ca}'s root certificate`);
-    else checked.push(`${c.file}: CRL #${c.crlNumber} signed by ${c.ca}`);
+    let found: IssuerLookup;
+    try { found = findCrlIssuingCertificate(b, derOf(caCertificates.get(c.ca))); } catch (e) { problems.push(`${c.file} is not a CRL: ${(e as Error).message}`); continue; }
+    // Same reason: another CRL of the same CA (an earlier key's) verifies too; RFC 5280 5.2.3 numbers each CRL.
+    const crlNumber = parseCrl(b).crlNumber;
+    if (crlNumber !== BigInt(c.crlNumber)) { problems.push(`${c.file}: its cRLNumber is ${crlNumber ?? 'absent'}, the manifest says ${c.crlNumber}`); continue; }
+    checkSignedBy(c.file, `CRL #${c.crlNumber} of ${c.ca}`, found, caCertificates.get(c.ca), problems, checked);
   }
   return done();
+}
+
+interface CaCertificateFile { file: string; der: Buffer }
+
+function sameSerial(a: string, b: unknown): boolean {
+  try { return normalizeSerialHex(a) === normalizeSerialHex(String(b)); } catch { return false; }
+}
+
+const derOf = (certs: CaCertificateFile[] | undefined): Buffer[] => (certs ?? []).map((c) => c.der);
+
+/** "roots/x.der (key 3f…)" for each certificate tried, so a refusal says what was tried. */
+function describeTried(certs: CaCertificateFile[] | undefined): string {
+  if (!certs?.length) return 'no certificate of the CA is included';
+  return `tried ${certs.map((c) => `${c.file} (key ${keyIdentifiersOf(c.der).subject?.toString('hex') ?? 'without SKI'})`).join(', ')}`;
+}
+
+/**
+ * Each CA's own certificates, kept when each is signed by a key of that CA found by its AKI
+ * among them (RFC 5280 4.2.1.1): the self-signed ones (first root, renewals, NewWithNew) by
+ * their own key, the link certificates by the other key (RFC 4210 4.4).
+ */
+function checkCaCertificates(roots: EvidenceManifest['roots'], file: (path: string, what: string) => Buffer | undefined, problems: string[], checked: string[]): Map<string, CaCertificateFile[]> {
+  const all = new Map<string, CaCertificateFile[]>();
+  for (const r of roots) {
+    const b = file(r.file, 'root certificate');
+    if (!b) continue;
+    try {
+      new X509Certificate(b);
+      all.set(r.ca, [...(all.get(r.ca) ?? []), { file: r.file, der: b }]);
+    } catch (e) { problems.push(`${r.file} is not a certificate: ${(e as Error).message}`); }
+  }
+  const verified = new Map<string, CaCertificateFile[]>();
+  for (const [ca, certs] of all) {
+    for (const c of certs) {
+      if (checkSignedBy(c.file, `certificate of ${ca} itself`, findIssuingCertificate(c.der, derOf(certs)), certs, problems, checked)) {
+        verified.set(ca, [...(verified.get(ca) ?? []), c]);
+      }
+    }
+  }
+  return verified;
+}
+
+/** Records whether `artefact` was found signed by one of `candidates`; a refusal names the artefact, its AKI (in `found.reason`) and what was tried. */
+function checkSignedBy(path: string, artefact: string, found: IssuerLookup, candidates: CaCertificateFile[] | undefined, problems: string[], checked: string[]): boolean {
+  if (!found.ok) {
+    problems.push(`${path}: ${artefact}: ${found.reason}; ${describeTried(candidates)}`);
+    return false;
+  }
+  const by = candidates?.find((c) => c.der.equals(found.issuerDer))?.file ?? 'its issuer';
+  checked.push(`${path}: ${artefact} verifies with the key of ${by === path ? 'its own certificate (self-signed)' : by}`);
+  return true;
 }

@@ -88,3 +88,27 @@ export function retiredCaKeys(inst: Installation, caName: string): RetiredCaKey[
       WHERE c.name = ? AND h.kind = 'new-with-old' ORDER BY h.id`).all(caName) as { key_id: string; status: string; der: Buffer; public_key_spki: Buffer }[])
     .map((r) => ({ keyId: r.key_id, status: r.status, certificateDer: r.der, publicKeySpki: r.public_key_spki }));
 }
+
+/** A certificate of the CA itself: the root ceremony's first one, or what a changeover made. */
+export interface OwnCertificate {
+  kind: OwnCertificateKind | 'ceremony';
+  serialHex: string;
+  subject: string;
+  sha256: string;
+  der: Buffer;
+  /** The one the CA row points at (what relying parties hold as the root now). */
+  current: boolean;
+}
+
+/**
+ * Every certificate of the CA itself, oldest first (profile 'root': the ceremony's, renewals,
+ * NewWithNew, OldWithNew, NewWithOld). What any of the CA's keys signed finds its issuer here
+ * by AKI (RFC 5280 4.2.1.1), current key or retired.
+ */
+export function ownCertificates(inst: Installation, caId: number): OwnCertificate[] {
+  const rows = inst.db.prepare(`SELECT x.id, x.serial_hex, x.subject_text, x.sha256, x.der, h.kind, c.certificate_id AS current_id
+      FROM certificates x JOIN cas c ON c.id = x.issuer_ca_id LEFT JOIN ca_changeover_certificates h ON h.certificate_id = x.id
+      WHERE x.issuer_ca_id = ? AND x.profile = 'root' ORDER BY x.id`).all(caId) as
+    { id: number; serial_hex: string; subject_text: string; sha256: string; der: Buffer; kind: OwnCertificateKind | null; current_id: number }[];
+  return rows.map((r) => ({ kind: r.kind ?? 'ceremony', serialHex: r.serial_hex, subject: r.subject_text, sha256: r.sha256, der: r.der, current: r.id === r.current_id }));
+}
