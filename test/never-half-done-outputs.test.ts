@@ -32,10 +32,10 @@ function ceremonyWithOutputs(dir: string, pem: string, der?: string) {
 
 describe('issue 14 item 1: a root ceremony checks its outputs first and never reports committed work as failed', () => {
   const cases = [
-    { name: '--out-dir that does not exist', outDir: (d: string) => join(d, 'does', 'not', 'exist'), pem: 'root.pem', der: 'root.der', code: 'CEREMONY_OUTPUT_DIR_MISSING' },
-    { name: 'certificatePem and certificateDer naming the same file', outDir: (d: string) => d, pem: 'root.pem', der: 'root.pem', code: 'CEREMONY_OUTPUT_NAMES_CLASH' },
-    { name: 'an output escaping --out-dir with ..', outDir: (d: string) => join(d, 'out'), pem: '../../escaped.pem', der: undefined, code: 'CEREMONY_OUTPUT_OUTSIDE_DIR' },
-    { name: 'an absolute output path outside --out-dir', outDir: (d: string) => join(d, 'out'), pem: '/tmp/rootca-escaped.pem', der: undefined, code: 'CEREMONY_OUTPUT_OUTSIDE_DIR' },
+    { name: '--out-dir that does not exist', outDir: (d: string) => join(d, 'does', 'not', 'exist'), pem: 'root.pem', der: 'root.der', code: 'OUTPUT_DIR_MISSING' },
+    { name: 'certificatePem and certificateDer naming the same file', outDir: (d: string) => d, pem: 'root.pem', der: 'root.pem', code: 'OUTPUT_NAMES_CLASH' },
+    { name: 'an output escaping --out-dir with ..', outDir: (d: string) => join(d, 'out'), pem: '../../escaped.pem', der: undefined, code: 'OUTPUT_OUTSIDE_DIR' },
+    { name: 'an absolute output path outside --out-dir', outDir: (d: string) => join(d, 'out'), pem: '/tmp/rootca-escaped.pem', der: undefined, code: 'OUTPUT_OUTSIDE_DIR' },
     { name: 'a stale .partial from another run', outDir: (d: string) => join(d, 'out'), pem: 'root.pem', der: undefined, code: 'CEREMONY_OUTPUT_EXISTS', stale: 'root.pem.partial' },
   ];
   for (const c of cases) {

@@ -101,7 +101,7 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
     ], { baseDir: p.baseDir, confineTo: p.baseDir });
   } catch (e) {
     if (!(e instanceof CaError)) throw e;
-    refuse(`CEREMONY_${e.code}`, e.message);
+    refuse(e.code === 'OUTPUT_EXISTS' ? 'CEREMONY_OUTPUT_EXISTS' : e.code, e.message);
   }
   if (inst.db.prepare('SELECT 1 FROM cas WHERE name = ?').get(c.ca.name)) refuse('CA_EXISTS', `a CA named ${c.ca.name} already exists in this installation`);
   try {
