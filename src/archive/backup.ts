@@ -23,6 +23,7 @@ import {
   type BackupManifest, type ManifestSignature,
 } from './format.ts';
 import { integrityCheck, openSnapshot, snapshotDatabase, snapshotFacts } from './snapshot.ts';
+import { restrictToOwner } from '../util/file-modes.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -75,6 +76,7 @@ export async function writeBackupSet(i: WriteSetInput): Promise<WrittenSet> {
   step('staged');
   const dbPath = join(staging, DB_FILE);
   await snapshotDatabase(i.db, dbPath);
+  restrictToOwner(dbPath); // wrapped keys and sealed shares: 0600 whatever the umask (issue 14 item 3)
   step('snapshot');
   copyDurable(i.configPath, join(staging, CONFIG_FILE));
 

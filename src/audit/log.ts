@@ -212,9 +212,7 @@ export class TrailVerifier {
       if (!cp) this.#problems.push({ checkpoint: n, problem: `checkpoint ${n}, recorded by event ${ev.seq}, is missing from the stored checkpoints` });
       else if (cp.body.treeSize !== ev.treeSize || cp.body.rootHash !== ev.rootHash) this.#problems.push({ checkpoint: n, problem: `checkpoint ${n} is not the one event ${ev.seq} recorded (size ${String(ev.treeSize)})` });
     }
-    if (!this.#chainBad && recordedHead && (recordedHead.seq !== count || recordedHead.hash !== this.#prev)) {
-      this.#chainBad = { position: Math.min(recordedHead.seq, count) + 1, problem: `the log ends at event ${count} but its recorded head is event ${recordedHead.seq}: events were cut off or the head was altered` };
-    }
+    if (!this.#chainBad && recordedHead) this.#chainBad = headMismatch(recordedHead, count, this.#prev);
     const range = [...this.#ranges].sort((a, b) => a.position - b.position)[0];
     const chain = this.#chainBad;
     // The chain names the exact event; a checkpoint only the range after the last good one.
@@ -318,4 +316,19 @@ function toEvent(r: Row): AuditEvent {
   try { roles = JSON.parse(r.roles); } catch { roles = [`<unparsable: ${r.roles}>`]; }
   try { details = JSON.parse(r.details); } catch { details = { unparsable: r.details }; }
   return { seq: r.seq, at: r.at, actor: r.actor, roles, action: r.action, target: r.target, outcome: r.outcome, details, prevHash: r.prev_hash, hash: r.hash };
+}
+
+/**
+ * The chain verified but does not end where the head kept beside it says (issue 14 item 5: a
+ * message that does not mislead). Same length, other hash: the events were re-chained (changed,
+ * then every later hash recomputed) or the recorded head was edited. Other length: events were
+ * cut off or added after the head was recorded.
+ */
+function headMismatch(head: { seq: number; hash: string }, count: number, lastHash: string): { position: number; problem: string } | undefined {
+  if (head.seq === count && head.hash === lastHash) return undefined;
+  if (head.seq === count) {
+    return { position: count, problem: `the chain of ${count} events is consistent but its last hash ${lastHash.slice(0, 16)}… is not the recorded head hash ${head.hash.slice(0, 16)}…: the events were re-chained (changed and every later hash recomputed) or the recorded head was edited` };
+  }
+  if (head.seq > count) return { position: count + 1, problem: `the log has ${count} events but its recorded head is event ${head.seq}: events ${count + 1}..${head.seq} were cut off` };
+  return { position: head.seq + 1, problem: `the log has ${count} events but its recorded head is event ${head.seq}: events ${head.seq + 1}..${count} were added without moving the head` };
 }

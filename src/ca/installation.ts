@@ -3,7 +3,7 @@
  * log, the clock and the random source every use case receives.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { secondaryLocationWarnings } from '../archive/locations.ts';
@@ -13,6 +13,7 @@ import { defaultInstallationConfig, parseInstallationConfig, renderInstallationC
 import { CaError } from '../errors.ts';
 import { openDatabase, type Db } from '../store/db.ts';
 import { sha256Hex } from '../util/digest.ts';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, restrictDatabaseFiles, restrictToOwner } from '../util/file-modes.ts';
 
 export const DATABASE_FILE = 'rootca.db';
 export const CONFIG_FILE = 'rootca.yaml';
@@ -50,7 +51,8 @@ export function initInstallation(home: string, p: { name: string; baseUrl?: stri
   if (existsSync(join(dir, DATABASE_FILE)) || existsSync(join(dir, CONFIG_FILE))) {
     throw new CaError('INSTALLATION_EXISTS', `${dir} already holds a rootca installation; nothing was changed`);
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Issue 14 item 3: the home holds wrapped keys and sealed shares; 0700 even if it existed (e.g. 0755).
+  ensurePrivateDir(dir);
   const config = defaultInstallationConfig(p.name);
   if (p.baseUrl) config.repository.baseUrl = p.baseUrl;
   if (p.scryptLog2N !== undefined) config.credentials.scryptLog2N = p.scryptLog2N;
@@ -99,7 +101,13 @@ function recordConfigChange(inst: Installation, configText: Buffer): void {
 }
 
 function open(dir: string, config: InstallationConfig, options: OpenInstallationOptions & { create?: boolean }): Installation {
-  const db = openDatabase(join(dir, DATABASE_FILE), { create: options.create });
+  const dbPath = join(dir, DATABASE_FILE);
+  // SQLite gives the WAL and SHM files the database's mode: an empty 0600 file first, so none
+  // of the three is ever readable by others, whatever the umask (issue 14 item 3).
+  if (options.create) writeFileSync(dbPath, '', { flag: 'wx', mode: PRIVATE_FILE_MODE });
+  restrictToOwner(dbPath);
+  const db = openDatabase(dbPath, { create: options.create });
+  restrictDatabaseFiles(dbPath);
   const clock = options.clock ?? systemClock;
   return {
     home: dir,

@@ -7,11 +7,11 @@
  *   3. gather witness and M custodians; reserve the serial (intent) in the store;
  *   4. activate the CA key once, sign the same TBS bytes, check them byte for byte, verify the
  *      signature, lint the issued certificate again;
- *   5. store certificate, CSR, requester and audit event in one transaction; then write files.
+ *   5. stage the output files as *.partial; store certificate, CSR, requester, audit event and
+ *      the staged outputs in one transaction; then name the files (durable-outputs.ts). Once
+ *      committed, the issuance is reported as done even if a file cannot be named.
  */
 import { createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, Name } from '@peculiar/asn1-x509';
 import { CaError, type ErrorCode } from '../errors.ts';
@@ -25,6 +25,9 @@ import { derToPem } from '../pki/pem.ts';
 import { acceptSubject, checkProfileOptions, PROFILES, validityFor, type IssuedProfileName, type ProfileOptions } from '../pki/profiles.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
+import { faultPoint } from '../util/fault-points.ts';
+import { planOutputs } from '../util/outputs.ts';
+import { ceremonyOwner, durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type InterruptedWork } from './durable-outputs.ts';
 import { signOnceWithCaKey } from './activation.ts';
 import { backupAfterChange, type BackupOutcome } from './archive.ts';
 import { openEnding } from './ca-ending.ts';
@@ -40,7 +43,7 @@ import { caPolicies, isReservedBrPolicy } from './policies.ts';
 import { gatherQuorum, type Quorum } from './quorum.ts';
 import { throwawayLike } from './status.ts';
 import type { Transcript } from './transcript.ts';
-import { exportTranscript, makeTranscript, storeTranscript } from './transcripts.ts';
+import { makeTranscript, storeTranscript } from './transcripts.ts';
 
 export interface IssueParams extends ProfileOptions {
   /** The CA Administrator who performs the issuance (CPS 5.2.1). */
@@ -116,6 +119,8 @@ export interface IssueResult {
   transcriptFile: string;
   /** The backup set written after the issuance (CPS 5.5.4); a failed backup does not undo it. */
   backup: BackupOutcome;
+  /** Interrupted ceremonies this run found and finished or closed first (durable-outputs.ts). */
+  interrupted: InterruptedWork[];
 }
 
 const ACTION = 'certificate.issue';
@@ -140,9 +145,11 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
     refuse('APPLICATION_REQUIRED', `${p.profile} certificates are issued only from an approved application (R-3.5): use --application ID (config issuance.requireApplicationFor)`);
   }
   if (p.application) guard(() => checkDistinct('certificate.issue', { operator: [p.operator], approver: [p.application!.decidedBy ?? ''] }));
-  const outputs = [p.outPem, p.outDer].filter((x): x is string => !!x).map((f) => resolve(f));
-  const existing = outputs.filter((f) => existsSync(f));
-  if (existing.length) refuse('OUTPUT_EXISTS', `output ${existing.join(', ')} already exists; nothing is overwritten`);
+  const interrupted = finishInterruptedWork(inst);
+  const files = durableOutputs(inst, guard(() => planOutputs([
+    ...(p.outPem ? [{ path: p.outPem, what: '--out' }] : []),
+    ...(p.outDer ? [{ path: p.outDer, what: '--der-out' }] : []),
+  ])));
   const csr: CsrInspection = guard(() => acceptCsr(p.csr));
   const options: ProfileOptions = { pathLenConstraint: p.pathLenConstraint, digitalSignature: p.digitalSignature, nonRepudiation: p.nonRepudiation, extKeyUsage: p.extKeyUsage, permittedDnsNames: p.permittedDnsNames, excludedDnsNames: p.excludedDnsNames };
   guard(() => checkProfileOptions(profile, options));
@@ -211,15 +218,22 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
   const now = inst.clock.now().toISOString();
   const ceremonyId = inst.db.transaction(() => {
     const id = Number(inst.db.prepare("INSERT INTO ceremonies (kind, file_sha256, status, started_at, details) VALUES (?, NULL, 'started', ?, ?)")
-      .run(ACTION, now, JSON.stringify({ ca: ca.name, profile: p.profile, serial: serialHex })).lastInsertRowid);
+      .run(ACTION, now, JSON.stringify({ ca: ca.name, profile: p.profile, serial: serialHex, owner: ceremonyOwner() })).lastInsertRowid);
     inst.db.prepare('INSERT INTO serial_reservations (issuer_ca_id, serial_hex, ceremony_id, reserved_at) VALUES (?,?,?,?)').run(ca.id, serialHex, id, now);
     return id;
   }).immediate();
+  files.claim(ceremonyId, ACTION);
 
+  let certificateDer: Buffer;
+  let certificateId: number;
+  let transcript!: Transcript;
+  let notes: string[];
+  let changeoverDue: boolean;
+  let warnings: LintFinding[];
   try {
     // 4. One activation, one signature, then the checks.
     const signature = await signOnceWithCaKey(inst, { record, custodians: quorum.custodians, purpose: `${p.profile} certificate ${serialHex}`, target: ca.name }, tbs.der, signatureAlgorithm);
-    const certificateDer = assembleSignedCertificate(tbs.der, signatureAlgorithm, signature);
+    certificateDer = assembleSignedCertificate(tbs.der, signatureAlgorithm, signature);
     if (!tbsBytesOf(certificateDer).equals(tbsBytesOf(preCert))) throw new CaError('TBS_CHANGED', 'the signed TBS differs from the linted one');
     if (!cryptoVerify(alg.hash, tbs.der, issuerKey, signature)) throw new CaError('SIGNATURE_INVALID', `the signature does not verify with the ${ca.name} certificate's key`);
     const postFindings = lintCertificate(certificateDer, lintContext);
@@ -227,20 +241,24 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
     const canonical = Buffer.from(AsnConvert.serialize(AsnConvert.parse(certificateDer, Certificate)));
     if (!canonical.equals(certificateDer)) throw new CaError('DER_NOT_CANONICAL', 'the issued certificate does not re-encode to the same DER');
 
-    // 5. Record it.
+    // 5. Stage the files, then record it.
     const sha256 = sha256Hex(certificateDer);
-    const notes: string[] = [];
+    faultPoint(`${ACTION}:signed`);
+    const pemOut = files.planned.find((f) => f.what === '--out');
+    const derOut = files.planned.find((f) => f.what === '--der-out');
+    if (pemOut) files.stage(pemOut.path, derToPem(certificateDer, 'CERTIFICATE'), { table: 'certificates', sha256, encoding: 'pem' });
+    if (derOut) files.stage(derOut.path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
+    notes = [];
     if (validity.clamped) notes.push(`validity clamped to the issuer's notAfter ${validity.notAfter.toISOString()} (R-3.4, CPS 5.6): key changeover for ${ca.name} is due (rootca ca renew / rootca ca rekey)`);
     const changeover = changeoverStateOf(inst, ca);
     if (!validity.clamped && changeover.changeoverDue) notes.push(changeover.advice);
-    const changeoverDue = validity.clamped || changeover.changeoverDue;
+    changeoverDue = validity.clamped || changeover.changeoverDue;
     if (alg.legacy) notes.push(`LEGACY: signed with ${signatureAlgorithm} under the --allow-legacy-sha1 override (R-1.3)`);
-    const warnings = postFindings.filter((f) => f.severity === 'warning');
+    warnings = postFindings.filter((f) => f.severity === 'warning');
     const people = [{ as: 'operator', p: operatorP! }, { as: 'witness', p: quorum.witness }, ...quorum.custodians.filter((c) => c !== operatorP).map((c) => ({ as: 'custodian', p: c }))];
     if (quorum.custodians.includes(operatorP!)) people[0] = { as: 'operator+custodian', p: operatorP! };
     const evidence = participantEvidence(digest, people.map(({ as, p }) => ({ role: as, p })));
-    let transcript!: Transcript;
-    const certificateId = inst.db.transaction(() => {
+    certificateId = inst.db.transaction(() => {
       const id = Number(inst.db
         .prepare('INSERT INTO certificates (issuer_ca_id, serial_hex, profile, subject_text, not_before, not_after, sha256, der, created_at, requester, csr_der, details) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)')
         .run(ca.id, serialHex, p.profile, nameToText(subject), validity.notBefore.toISOString(), validity.notAfter.toISOString(), sha256, certificateDer, now, p.requester ?? null, csr.der,
@@ -270,25 +288,30 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
         details: { certificateId: id, profile: p.profile, serial: serialHex, subject: nameToText(subject), requester: p.requester ?? null, application: p.application?.id ?? null, approvedBy: p.application?.decidedBy ?? null, clamped: validity.clamped, signatureAlgorithm, keyActivations: 1 },
       });
       storeTranscript(inst, transcript);
+      files.recordInCommit();
       return id;
     }).immediate();
-    const transcriptFile = exportTranscript(inst, transcript);
-
-    const certificatePem = derToPem(certificateDer, 'CERTIFICATE');
-    const written: string[] = [];
-    if (p.outPem) { writeFileSync(resolve(p.outPem), certificatePem, { flag: 'wx' }); written.push(resolve(p.outPem)); }
-    if (p.outDer) { writeFileSync(resolve(p.outDer), certificateDer, { flag: 'wx' }); written.push(resolve(p.outDer)); }
-    const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId, operator: operatorP! });
-    return {
-      certificateId, serialHex, subject: nameToText(subject), notBefore: validity.notBefore, notAfter: validity.notAfter, clamped: validity.clamped,
-      certificateDer, certificatePem, lintWarnings: warnings, outputs: written, custodians: quorum.custodians.map((c) => c.operator.name), witness: quorum.witness.operator.name, notes, changeoverDue, transcriptFile, backup,
-    };
   } catch (e) {
+    files.discard();
     const err = e instanceof CaError ? e : new CaError('ISSUANCE_FAILED', `issuance failed: ${(e as Error).message}`, { cause: e });
     inst.db.prepare("UPDATE ceremonies SET status = 'failed', finished_at = ?, details = json_set(details, '$.error', ?) WHERE id = ? AND status = 'started'")
       .run(inst.clock.now().toISOString(), err.code, ceremonyId);
     inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: ca.name, outcome: 'failed', details: { ceremonyId, serial: serialHex, code: err.code, message: err.message } });
+    quorum.lock();
     throw err;
+  }
+
+  // 6. Committed: files, transcript file and backup follow; none of them turns this into a failure.
+  try {
+    const published = files.publish();
+    for (const q of published.pending) notes.push(`OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the certificate is issued — write it with rootca ceremony resume ${ceremonyId}`);
+    const transcriptFile = exportTranscriptAfterCommit(inst, transcript, notes);
+    // The files are named before the backup, so a slow or failed backup never holds back what the operator needs.
+    const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId, operator: operatorP! });
+    return {
+      certificateId, serialHex, subject: nameToText(subject), notBefore: validity.notBefore, notAfter: validity.notAfter, clamped: validity.clamped,
+      certificateDer, certificatePem: derToPem(certificateDer, 'CERTIFICATE'), lintWarnings: warnings, outputs: published.written, custodians: quorum.custodians.map((c) => c.operator.name), witness: quorum.witness.operator.name, notes, changeoverDue, transcriptFile, backup, interrupted,
+    };
   } finally {
     quorum.lock();
   }

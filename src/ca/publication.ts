@@ -4,16 +4,15 @@
  * signed by a root in a key session. Only responses that still tell the truth are published:
  * a 'good' response for a certificate revoked since, or an expired one, is left out and named.
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { CaError } from '../errors.ts';
+import { planOutputs } from '../util/outputs.ts';
+import { durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type InterruptedWork } from './durable-outputs.ts';
 import type { CaCertificateMeta, CaStatus, CertificateMeta, DocumentMeta, Manifest, OcspResponseMeta } from '../publish/format.ts';
 import { writePublication, type PublicationInput } from '../publish/write.ts';
 import { listCas } from './cas.ts';
 import { documentsForPublication, recordDocumentNotice, type DocumentNotice } from './documents.ts';
 import { listIssued } from './certificates.ts';
 import type { Installation } from './installation.ts';
-import { exportTranscript, failSession, openKeySession, refuser } from './key-session.ts';
+import { failSession, guardedBy, openKeySession, refuser } from './key-session.ts';
 import type { PassphraseSource } from './participants.ts';
 import { currentLinkCertificates } from './ca-certificate-history.ts';
 import { previousKeyCrls } from './retired-key-status.ts';
@@ -34,6 +33,9 @@ export interface PublishResult {
   items: number;
   warnings: string[];
   transcriptFile: string;
+  /** The file could not be named after the commit (it waits as .partial for `ceremony resume`). */
+  notes: string[];
+  interrupted: InterruptedWork[];
 }
 
 const ACTION = 'publication.sign';
@@ -109,29 +111,38 @@ function documentDigests(m: Manifest): { path: string; version: string; sha256: 
 }
 
 export async function publish(inst: Installation, p: PublishParams): Promise<PublishResult> {
-  const refuse = refuser(inst, ACTION, p.signerCa);
-  const path = resolve(p.out);
-  if (existsSync(path)) refuse('OUTPUT_EXISTS', `${path} already exists; nothing is overwritten`);
+  const interrupted = finishInterruptedWork(inst);
+  const files = durableOutputs(inst, guardedBy(refuser(inst, ACTION, p.signerCa))(() => planOutputs([{ path: p.out, what: '--out' }])));
+  const path = files.planned[0]!.path;
   const version = ((inst.db.prepare('SELECT max(version) AS v FROM publications').get() as { v: number | null }).v ?? 0) + 1;
   const s = await openKeySession(inst, { operation: ACTION, caName: p.signerCa, operator: p.operator, witness: p.witness, passphrases: p.passphrases, describe: { version } });
+  let committed: { t: ReturnType<typeof s.transcript>; sha256: string; items: number; warnings: string[] };
   try {
+    files.claim(s.ceremonyId, ACTION);
     const { input, warnings, noticed } = gatherPublication(inst, version);
     const algorithm = statusSignatureAlgorithm(s.ca);
     const written = await writePublication({ ...input, signerCa: s.ca.name }, async (bytes) => ({ algorithm, signature: await s.sign(bytes, algorithm, `publication v${version} manifest`) }));
-    // The version is recorded before the file is written: a version number is never handed out twice.
+    // Staged before the commit, named after it: a version number is never handed out twice,
+    // and a recorded version always has its file (or its .partial, for `ceremony resume`).
+    files.stage(path, written.bytes);
     const t = inst.db.transaction(() => {
       inst.db.prepare('INSERT INTO publications (version, created_at, signer_ca, sha256, items, ceremony_id) VALUES (?,?,?,?,?,?)').run(version, written.manifest.createdAt, s.ca.name, written.sha256, written.manifest.items.length, s.ceremonyId);
       // The first publication that carries a document version is its notice: the claim period starts (CPS 9.12.2).
       recordDocumentNotice(inst, version, input.createdAt, noticed);
       inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'publication.written', target: s.ca.name, outcome: 'success', details: { version, sha256: written.sha256, items: written.manifest.items.length, documents: documentDigests(written.manifest), warnings, path, ceremonyId: s.ceremonyId, ...s.evidence() } });
-      return s.transcript({ inputs: [], outputs: [{ name: `publication v${version}`, sha256: written.sha256 }], details: { version, items: written.manifest.items.length, warnings, keyActivations: s.signatures } });
+      const transcript = s.transcript({ inputs: [], outputs: [{ name: `publication v${version}`, sha256: written.sha256 }], details: { version, items: written.manifest.items.length, warnings, keyActivations: s.signatures } });
+      files.recordInCommit();
+      return transcript;
     }).immediate();
-    writeFileSync(path, written.bytes, { flag: 'wx' });
-    return { version, path, sha256: written.sha256, items: written.manifest.items.length, warnings, transcriptFile: exportTranscript(inst, t) };
+    committed = { t, sha256: written.sha256, items: written.manifest.items.length, warnings };
   } catch (e) {
-    if (e instanceof CaError && e.code === 'OUTPUT_EXISTS') throw e;
-    return failSession(inst, s, ACTION, e);
-  } finally {
+    files.discard();
     s.lock();
+    return failSession(inst, s, ACTION, e);
   }
+  s.lock();
+  // Committed: from here a problem is a note, never a failure (the version exists).
+  const notes = files.publish().pending.map((q) => `OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; publication v${version} is recorded — write it with rootca ceremony resume ${s.ceremonyId}`);
+  const transcriptFile = exportTranscriptAfterCommit(inst, committed.t, notes);
+  return { version, path, sha256: committed.sha256, items: committed.items, warnings: committed.warnings, transcriptFile, notes, interrupted };
 }

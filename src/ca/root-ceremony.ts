@@ -3,13 +3,14 @@
  * store with custodians and a witness present, split its activation data M-of-N, and sign
  * the self-signed certificate with exactly one activation.
  *
- * Order matters for crash safety: checks -> intent row -> key generation and signing in
- * memory -> one transaction storing key, shares, CA, certificate and audit event -> output
- * files. A crash before the transaction leaves only a 'started' ceremony and no key.
+ * Order matters for crash safety (durable-outputs.ts): checks, outputs included -> intent row
+ * -> key generation and signing in memory -> outputs staged as *.partial -> one transaction
+ * storing key, shares, CA, certificate and audit event -> outputs renamed. A crash before the
+ * transaction leaves a 'started' ceremony and no key, closed as abandoned by the next run; a
+ * crash after it leaves a created CA whose outputs the next run (or `ceremony resume`) writes.
+ * Once the transaction committed, the ceremony is reported as done, whatever the files do.
  */
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, Extension } from '@peculiar/asn1-x509';
 import { keyAlgorithmOf, parseRootCeremony, type LoadedCeremony, type RootCeremony } from '../config/ceremony.ts';
@@ -22,11 +23,14 @@ import { createName, nameToDer, nameToText } from '../pki/name.ts';
 import { derToPem } from '../pki/pem.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
+import { faultPoint } from '../util/fault-points.ts';
+import { planOutputs, type PlannedOutput } from '../util/outputs.ts';
+import { ceremonyOwner, durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type DurableOutputs, type InterruptedWork } from './durable-outputs.ts';
 import type { Installation } from './installation.ts';
 import { operationDigest, participantEvidence, type Participant, type PassphraseSource } from './participants.ts';
 import { gatherQuorum } from './quorum.ts';
 import type { Transcript } from './transcript.ts';
-import { exportTranscript, makeTranscript, storeTranscript } from './transcripts.ts';
+import { makeTranscript, storeTranscript } from './transcripts.ts';
 import { checkKeyStore, generateCaKey, type KeyStoreSpec, type NewCaKey } from './ca-keys.ts';
 
 export interface RootCeremonyResult {
@@ -45,6 +49,8 @@ export interface RootCeremonyResult {
   warnings: string[];
   /** The signed transcript of the ceremony (JSON; a .md beside it). */
   transcriptFile: string;
+  /** Interrupted ceremonies this run found and finished or closed first. */
+  interrupted: InterruptedWork[];
 }
 
 export interface RunRootCeremonyParams {
@@ -76,10 +82,27 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
     throw new CaError(code, message, { details });
   };
 
-  // 1. Everything that can be checked before anyone types a passphrase.
-  const outputs = [c.outputs.certificatePem, c.outputs.certificateDer].filter((x): x is string => !!x).map((f) => resolve(p.baseDir, f));
-  const existing = outputs.filter((f) => existsSync(f));
-  if (existing.length) refuse('CEREMONY_OUTPUT_EXISTS', `output ${existing.join(', ')} already exists; ceremonies never overwrite outputs`);
+  // 0. Work a crash left behind is finished (or closed) first: a rerun after a crash that
+  //    followed the commit writes that ceremony's outputs and says so, never makes a second key.
+  const interrupted = finishInterruptedWork(inst);
+  const done = completedCeremonyOf(inst, p.ceremony.sha256, c.ca.name);
+  if (done !== undefined) {
+    const finished = interrupted.filter((w) => w.ceremonyId === done).map((w) => ` ${w.message}.`).join('');
+    refuse('CA_EXISTS', `${c.ca.name} already exists: ceremony #${done} ran this very file and created it; nothing new was made.${finished}`, { ceremonyId: done });
+  }
+
+  // 1. Everything that can be checked before anyone types a passphrase, the output files first
+  //    (CONVENTIONS 4: inside --out-dir, distinct, never overwritten).
+  let planned: PlannedOutput[] = [];
+  try {
+    planned = planOutputs([
+      { path: c.outputs.certificatePem, what: 'outputs.certificatePem' },
+      ...(c.outputs.certificateDer ? [{ path: c.outputs.certificateDer, what: 'outputs.certificateDer' }] : []),
+    ], { baseDir: p.baseDir, confineTo: p.baseDir });
+  } catch (e) {
+    if (!(e instanceof CaError)) throw e;
+    refuse(e.code === 'OUTPUT_EXISTS' ? 'CEREMONY_OUTPUT_EXISTS' : e.code, e.message);
+  }
   if (inst.db.prepare('SELECT 1 FROM cas WHERE name = ?').get(c.ca.name)) refuse('CA_EXISTS', `a CA named ${c.ca.name} already exists in this installation`);
   try {
     checkKeyStore(inst, keyStoreOf(c), c.custodians.holders, c.custodians.threshold);
@@ -111,7 +134,7 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
     operation: `the ${c.ca.name} key ceremony`, refuse,
   });
   try {
-    return await generateAndSign(inst, p, { subject, notBefore, notAfter, digest, present: quorum.custodians, witness: quorum.witness });
+    return { ...await generateAndSign(inst, p, durableOutputs(inst, planned), { subject, notBefore, notAfter, digest, present: quorum.custodians, witness: quorum.witness }), interrupted };
   } finally {
     quorum.lock();
   }
@@ -120,8 +143,9 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
 async function generateAndSign(
   inst: Installation,
   p: RunRootCeremonyParams,
+  files: DurableOutputs,
   x: { subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date; digest: Buffer; present: Participant[]; witness: Participant },
-): Promise<RootCeremonyResult> {
+): Promise<Omit<RootCeremonyResult, 'interrupted'>> {
   const c = p.ceremony.config;
   const alg = SIGNATURE_ALGORITHMS[c.signatureAlgorithm];
   const keyId = `${c.ca.name}-${x.notBefore.toISOString().slice(0, 10).replaceAll('-', '')}-${inst.random(4).toString('hex')}`;
@@ -132,13 +156,18 @@ async function generateAndSign(
   const started = inst.clock.now().toISOString();
   const ceremonyId = Number(
     inst.db.prepare("INSERT INTO ceremonies (kind, file_sha256, status, started_at, details) VALUES (?,?,'started',?,?)")
-      .run(ACTION, p.ceremony.sha256, started, JSON.stringify({ ca: c.ca.name, keyId })).lastInsertRowid,
+      .run(ACTION, p.ceremony.sha256, started, JSON.stringify({ ca: c.ca.name, keyId, owner: ceremonyOwner() })).lastInsertRowid,
   );
   inst.audit.append({ actor: inst.systemActor, roles: [], action: `${ACTION}.start`, target: c.ca.name, outcome: 'success', details: { ceremonyId, keyId, ceremonyFile: p.ceremony.sha256 } });
+  files.claim(ceremonyId, ACTION);
 
   let key: NewCaKey | undefined;
+  let transcript!: Transcript;
+  let certificateDer: Buffer;
+  let serialHex: string;
   try {
     key = await generateCaKey(inst, { keyId, algorithm: keyAlgorithmOf(c), store: keyStoreOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, present: x.present });
+    faultPoint(`${ACTION}:key-generated`);
     const record = key.record;
 
     const extensions: Extension[] = c.extensions.map((e) => {
@@ -162,16 +191,18 @@ async function generateAndSign(
 
     // 4. One activation, one signature (CPS 6.2.8/6.2.9).
     const signature = await signOnceWithCaKey(inst, { record, custodians: x.present, purpose: `self-signed certificate of ${c.ca.name}`, target: c.ca.name }, tbs.der, c.signatureAlgorithm);
-    const certificateDer = assembleSignedCertificate(tbs.der, c.signatureAlgorithm, signature);
+    certificateDer = assembleSignedCertificate(tbs.der, c.signatureAlgorithm, signature);
     selfCheck(certificateDer, tbs.der, signature, record.publicKeySpki, alg.hash);
-
-    // 5. Everything the ceremony made, in one transaction with its audit event.
     const sha256 = sha256Hex(certificateDer);
-    const serialHex = serialToHex(serial);
+    serialHex = serialToHex(serial);
+    faultPoint(`${ACTION}:signed`);
+    files.stage(files.planned[0]!.path, derToPem(certificateDer, 'CERTIFICATE'), { table: 'certificates', sha256, encoding: 'pem' });
+    if (files.planned[1]) files.stage(files.planned[1].path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
+
+    // 5. Everything the ceremony made, in one transaction with its audit event and its staged outputs.
     const now = inst.clock.now().toISOString();
     const people = [{ as: 'witness', p: x.witness }, ...x.present.map((q) => ({ as: 'custodian', p: q }))];
     const evidence = participantEvidence(x.digest, people.map(({ as, p }) => ({ role: as, p })));
-    let transcript!: Transcript;
     inst.db.transaction(() => {
       key!.persist(now);
       const caId = inst.db
@@ -204,24 +235,8 @@ async function generateAndSign(
         details: { keyId, ...key!.details, algorithm: keyAlgorithmOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, subject: nameToText(x.subject), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(), signatureAlgorithm: c.signatureAlgorithm, keyActivations: 1, warnings },
       });
       storeTranscript(inst, transcript);
+      files.recordInCommit();
     }).immediate();
-    const transcriptFile = exportTranscript(inst, transcript);
-
-    // 6. Output files last; the store already holds the certificate if writing fails.
-    const certificatePem = derToPem(certificateDer, 'CERTIFICATE');
-    const outputs: string[] = [];
-    const pemPath = resolve(p.baseDir, c.outputs.certificatePem);
-    writeFileSync(pemPath, certificatePem, { flag: 'wx' });
-    outputs.push(pemPath);
-    if (c.outputs.certificateDer) {
-      const derPath = resolve(p.baseDir, c.outputs.certificateDer);
-      writeFileSync(derPath, certificateDer, { flag: 'wx' });
-      outputs.push(derPath);
-    }
-    return {
-      caName: c.ca.name, keyId, ceremonyId, serialHex, certificateDer, certificatePem, subject: nameToText(x.subject),
-      notBefore: x.notBefore, notAfter: x.notAfter, outputs, custodians: x.present.map((q) => q.operator.name), witness: x.witness.operator.name, warnings, transcriptFile,
-    };
   } catch (e) {
     const err = e instanceof CaError ? e : new CaError('CEREMONY_FAILED', `key ceremony failed: ${(e as Error).message}`, { cause: e });
     // Nothing half-done: a key made in a token for a ceremony that failed is removed again.
@@ -229,9 +244,28 @@ async function generateAndSign(
     inst.db.prepare("UPDATE ceremonies SET status = 'failed', finished_at = ?, details = json_set(details, '$.error', ?) WHERE id = ? AND status = 'started'")
       .run(inst.clock.now().toISOString(), err.code, ceremonyId);
     inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: c.ca.name, outcome: 'failed', details: { ceremonyId, code: err.code, message: err.message, ...(removedFrom.length ? { keyRemovedFrom: removedFrom } : {}) } });
+    files.discard();
     throw err;
   }
+
+  // 6. Committed: the CA exists. From here on nothing is reported as a failure; an output that
+  //    cannot be named now waits as *.partial for `rootca ceremony resume` (durable-outputs.ts).
+  const published = files.publish();
+  for (const q of published.pending) warnings.push(`OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the CA is created — write it with rootca ceremony resume ${ceremonyId}`);
+  const transcriptFile = exportTranscriptAfterCommit(inst, transcript, warnings);
+  return {
+    caName: c.ca.name, keyId, ceremonyId, serialHex, certificateDer, certificatePem: derToPem(certificateDer, 'CERTIFICATE'), subject: nameToText(x.subject),
+    notBefore: x.notBefore, notAfter: x.notAfter, outputs: published.written, custodians: x.present.map((q) => q.operator.name), witness: x.witness.operator.name, warnings, transcriptFile,
+  };
 }
+
+/** The completed ceremony that ran this very file and created this CA, if any (a rerun after a crash). */
+function completedCeremonyOf(inst: Installation, fileSha256: string, caName: string): number | undefined {
+  const row = inst.db.prepare("SELECT id FROM ceremonies WHERE kind = ? AND file_sha256 = ? AND status = 'completed' AND json_extract(details, '$.ca') = ? ORDER BY id DESC LIMIT 1")
+    .get(ACTION, fileSha256, caName) as { id: number } | undefined;
+  return row && inst.db.prepare('SELECT 1 FROM cas WHERE name = ?').get(caName) ? row.id : undefined;
+}
+
 
 /** The signature verifies with the key, and the DER is canonical (parse + re-encode gives the same bytes). */
 function selfCheck(certDer: Buffer, tbsDer: Buffer, signature: Uint8Array, spki: Uint8Array, hash: string): void {

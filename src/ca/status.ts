@@ -13,6 +13,7 @@ import { assembleSignedCrl, createTbsCertList, verifyCrlSignature, type CrlEntry
 import { keyIdentifierFromSpki } from '../pki/extensions.ts';
 import { assembleOcspResponse, certIdLookupKey, certIdsFor, createTbsResponseData, verifyOcspResponseSignature } from '../pki/ocsp.ts';
 import { sha256Hex } from '../util/digest.ts';
+import { faultPoint } from '../util/fault-points.ts';
 import type { CaSummary } from './cas.ts';
 import { listIssued, type IssuedCertificate } from './certificates.ts';
 import type { Installation } from './installation.ts';
@@ -80,10 +81,21 @@ export function throwawayLike(spki: Buffer): KeyObject {
 export interface IssuedCrl { crlNumber: number; der: Buffer; thisUpdate: Date; nextUpdate: Date; entries: number; sha256: string }
 
 /**
+ * How a status operation joins the never-half-done protocol (durable-outputs.ts): `signed`
+ * runs after the signatures are checked and before anything is stored (stage the files);
+ * `inCommit` runs inside the transaction that stores them with their audit event (transcript,
+ * ceremony completed, staged outputs recorded), so the whole operation commits at once.
+ */
+export interface StatusCommitHooks<T> {
+  signed?(result: T): void;
+  inCommit?(result: T): void;
+}
+
+/**
  * Issues the CA's next CRL in the session: every revocation of the CA, v2 with AKI and a CRL
  * number that is reserved (committed) before the key signs, so it only grows (R-4.2).
  */
-export async function issueCrlInSession(inst: Installation, s: KeySession, signer: StatusSigner = currentStatusSigner(s.ca)): Promise<IssuedCrl> {
+export async function issueCrlInSession(inst: Installation, s: KeySession, signer: StatusSigner = currentStatusSigner(s.ca), hooks: StatusCommitHooks<IssuedCrl> = {}): Promise<IssuedCrl> {
   const ca = s.ca;
   const issuer = parseCertificate(signer.certificateDer);
   const spki = caSpki(signer);
@@ -103,6 +115,7 @@ export async function issueCrlInSession(inst: Installation, s: KeySession, signe
     inst.db.prepare('INSERT INTO crl_numbers (ca_id, last_number) VALUES (?, 1) ON CONFLICT(ca_id) DO UPDATE SET last_number = last_number + 1').run(ca.id);
     return (inst.db.prepare('SELECT last_number FROM crl_numbers WHERE ca_id = ?').get(ca.id) as { last_number: number }).last_number;
   }).immediate();
+  faultPoint('crl.issue:number-reserved');
   const tbs = createTbsCertList({ signatureAlgorithm: algorithm, issuer: issuer.tbsCertificate.subject, thisUpdate, nextUpdate, crlNumber: BigInt(crlNumber), authorityKeyIdentifier: keyIdentifierFromSpki(spki), entries });
   const lintContext = { issuer, now: inst.clock.now(), allowLegacySha1: false };
   const pre = assembleSignedCrl(tbs.der, algorithm, cryptoSign(SIGNATURE_ALGORITHMS[algorithm].hash, tbs.der, throwawayLike(spki)));
@@ -112,10 +125,15 @@ export async function issueCrlInSession(inst: Installation, s: KeySession, signe
   if (!verifyCrlSignature(der, spki)) throw new CaError('SIGNATURE_INVALID', `CRL #${crlNumber} does not verify with the ${ca.name} key`);
   assertNoCrlLintErrors(lintCrl(der, lintContext), `the signed CRL #${crlNumber} of ${ca.name}`);
   const sha256 = sha256Hex(der);
-  inst.db.prepare('INSERT INTO crls (ca_id, crl_number, this_update, next_update, entries, sha256, der, ceremony_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)')
-    .run(ca.id, crlNumber, thisUpdate.toISOString(), nextUpdate.toISOString(), entries.length, sha256, der, s.ceremonyId, inst.clock.now().toISOString());
-  inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'crl.issued', target: ca.name, outcome: 'success', details: { keyId: signer.keyId, crlNumber, entries: entries.length, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), sha256, ceremonyId: s.ceremonyId } });
-  return { crlNumber, der, thisUpdate, nextUpdate, entries: entries.length, sha256 };
+  const crl: IssuedCrl = { crlNumber, der, thisUpdate, nextUpdate, entries: entries.length, sha256 };
+  hooks.signed?.(crl);
+  inst.db.transaction(() => {
+    inst.db.prepare('INSERT INTO crls (ca_id, crl_number, this_update, next_update, entries, sha256, der, ceremony_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)')
+      .run(ca.id, crlNumber, thisUpdate.toISOString(), nextUpdate.toISOString(), entries.length, sha256, der, s.ceremonyId, inst.clock.now().toISOString());
+    inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'crl.issued', target: ca.name, outcome: 'success', details: { keyId: signer.keyId, crlNumber, entries: entries.length, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), sha256, ceremonyId: s.ceremonyId } });
+    hooks.inCommit?.(crl);
+  }).immediate();
+  return crl;
 }
 
 export interface PresignedResponse { certificateId: number; serialHex: string; hash: 'sha1' | 'sha256'; status: 'good' | 'revoked'; der: Buffer; sha256: string }
@@ -127,12 +145,12 @@ export interface PresignedResponse { certificateId: number; serialHex: string; h
  * certificates the signing key issued are answered (the CertID names the issuing key); those
  * of a key retired at a re-key are skipped and listed in the audit event, for `--retired-key`.
  */
-export async function presignInSession(inst: Installation, s: KeySession, certificates: IssuedCertificate[] = listIssued(inst, s.ca.name), signer: StatusSigner = currentStatusSigner(s.ca)): Promise<PresignedResponse[]> {
+export async function presignInSession(inst: Installation, s: KeySession, certificates: IssuedCertificate[] = listIssued(inst, s.ca.name), signer: StatusSigner = currentStatusSigner(s.ca), hooks: StatusCommitHooks<PresignedResponse[]> = {}): Promise<PresignedResponse[]> {
   const ca = s.ca;
   const spki = caSpki(signer);
   const algorithm = signer.algorithm;
   const responderKeyHash = keyIdentifierFromSpki(spki);
-  const out: PresignedResponse[] = [];
+  const out: (PresignedResponse & { row: unknown[] })[] = [];
   const skipped: string[] = [];
   const presigning = progressTask(`pre-signing OCSP responses for ${ca.name}`, certificates.length);
   for (const cert of certificates) {
@@ -150,14 +168,22 @@ export async function presignInSession(inst: Installation, s: KeySession, certif
       const der = assembleOcspResponse(tbs.der, algorithm, signature);
       if (!verifyOcspResponseSignature(der, spki)) throw new CaError('SIGNATURE_INVALID', `OCSP response for ${cert.serialHex} does not verify`);
       const sha256 = sha256Hex(der);
-      inst.db.prepare('INSERT INTO ocsp_responses (ca_id, certificate_id, hash_algorithm, cert_id_key, status, this_update, next_update, sha256, der, ceremony_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)')
-        .run(ca.id, cert.id, id.hashAlgorithm, certIdLookupKey(id), status.status, thisUpdate.toISOString(), nextUpdate.toISOString(), sha256, der, s.ceremonyId, inst.clock.now().toISOString());
-      out.push({ certificateId: cert.id, serialHex: cert.serialHex, hash: id.hashAlgorithm as 'sha1' | 'sha256', status: status.status, der, sha256 });
+      const row = [ca.id, cert.id, id.hashAlgorithm, certIdLookupKey(id), status.status, thisUpdate.toISOString(), nextUpdate.toISOString(), sha256, der, s.ceremonyId];
+      out.push({ certificateId: cert.id, serialHex: cert.serialHex, hash: id.hashAlgorithm as 'sha1' | 'sha256', status: status.status, der, sha256, row });
+      faultPoint('ocsp.presign:signed-one');
     }
   }
   presigning.done();
-  inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'ocsp.presigned', target: ca.name, outcome: 'success', details: { keyId: signer.keyId, responses: out.length, certificates: certificates.length - skipped.length, ...(skipped.length ? { issuedByAnotherKey: skipped } : {}), validityDays: inst.config.ocsp.validityDays, ceremonyId: s.ceremonyId } });
-  return out;
+  const responses: PresignedResponse[] = out.map(({ row: _r, ...r }) => r);
+  hooks.signed?.(responses);
+  // All responses with their one audit event, or none: a crash half-way stores nothing unlogged.
+  inst.db.transaction(() => {
+    const insert = inst.db.prepare('INSERT INTO ocsp_responses (ca_id, certificate_id, hash_algorithm, cert_id_key, status, this_update, next_update, sha256, der, ceremony_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)');
+    for (const r of out) insert.run(...r.row, inst.clock.now().toISOString());
+    inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'ocsp.presigned', target: ca.name, outcome: 'success', details: { keyId: signer.keyId, responses: out.length, certificates: certificates.length - skipped.length, ...(skipped.length ? { issuedByAnotherKey: skipped } : {}), validityDays: inst.config.ocsp.validityDays, ceremonyId: s.ceremonyId } });
+    hooks.inCommit?.(responses);
+  }).immediate();
+  return responses;
 }
 
 /**

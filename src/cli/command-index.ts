@@ -58,6 +58,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'audit', group: 'records', summary: 'the audit log (CPS 5.4)', load: () => import('./commands/audit.ts') },
   { name: 'transcript', group: 'records', summary: 'signed ceremony transcripts', load: () => import('./commands/transcript.ts') },
   { name: 'archive', group: 'records', summary: 'records archive: backups, inspection, copies, restore (CPS 5.5, 5.7)', load: () => import('./commands/archive.ts') },
+  { name: 'doctor', group: 'records', summary: 'check file modes, interrupted ceremonies, the audit log and the state tables against it (changes nothing)', load: () => import('./commands/doctor.ts') },
   { name: 'tsa', group: 'records', summary: 'the internal time-stamping authority (CPS 5.5.5, R-8.3)', load: () => import('./commands/tsa.ts') },
 
   { name: 'serve', group: 'online', summary: 'serve the Repository (HTTP/HTTPS) and OCSP from the online store; holds no root key', load: () => import('./commands/serve.ts') },

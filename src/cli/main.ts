@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { CaError, exitCodeOf } from '../errors.ts';
 import { setProgressSink } from '../util/progress.ts';
 import { COMMANDS, GROUPS, type CommandEntry } from './command-index.ts';
+import { printableMessage } from '../util/printable.ts';
 import { terminalProgress } from './progress.ts';
 import { reportCommanderError } from './usage-errors.ts';
 
@@ -71,10 +72,11 @@ export async function main(argv: string[], version: string): Promise<number> {
     progress?.close(); // the message starts on a clean line
     if (e instanceof CommanderError) return reportCommanderError(e);
     if (e instanceof CaError) {
-      process.stderr.write(`rootca: ${e.message} [${e.code}]\n`);
+      // Messages carry text from files and CSRs: control characters are shown escaped (issue 14 item 5).
+      process.stderr.write(`rootca: ${printableMessage(e.message)} [${e.code}]\n`);
       return exitCodeOf(e.code);
     }
-    process.stderr.write(`rootca: unexpected error: ${(e as Error).stack ?? e}\n`);
+    process.stderr.write(`rootca: unexpected error: ${printableMessage(String((e as Error).stack ?? e))}\n`);
     return 1;
   } finally {
     progress?.close();

@@ -18,11 +18,18 @@ export function parseCredentialOptions(values: string[]): Map<string, Credential
   const map = new Map<string, CredentialSpec>();
   for (const v of values) {
     const m = /^([a-z][a-z0-9._-]*)=(@(.+)|env:([A-Za-z_][A-Za-z0-9_]*))$/.exec(v);
-    if (!m) throw new UsageError('CREDENTIAL_OPTION_INVALID', `--credential ${v}: expected NAME=@FILE or NAME=env:VARIABLE`);
+    // The value may be a passphrase typed by mistake: name the operator, never repeat the rest (issue 14 item 5).
+    if (!m) throw new UsageError('CREDENTIAL_OPTION_INVALID', `--credential ${redactedCredential(v)}: expected NAME=@FILE or NAME=env:VARIABLE (a passphrase itself never goes on the command line)`);
     if (map.has(m[1])) throw new UsageError('CREDENTIAL_OPTION_INVALID', `--credential names ${m[1]} twice`);
     map.set(m[1], m[3] ? { kind: 'file', path: m[3] } : { kind: 'env', variable: m[4] });
   }
   return map;
+}
+
+/** `alice=…`: what the operator typed after the name is not shown; it may be the passphrase. */
+function redactedCredential(v: string): string {
+  const name = /^([a-z][a-z0-9._-]*)=/.exec(v)?.[1];
+  return name ? `${name}=…` : '…';
 }
 
 export function envVariableFor(operator: string): string {

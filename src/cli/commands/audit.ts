@@ -22,13 +22,24 @@ const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
 
 export function define(audit: Command): void {
-  audit.command('verify').description('recompute the hash chain, the Merkle tree and every checkpoint; report the first bad position (shows no event contents)').action(async function (this: Command) {
-    await withInstallation(this, (inst) => {
-      const v = inst.audit.verify();
-      print(this, v, verificationText(v));
-      if (!v.ok) process.exitCode = 1;
+  audit.command('verify').description('recompute the hash chain, the Merkle tree and every checkpoint; report the first bad position (shows no event contents)')
+    .option('--state', 'also cross-check the state tables (certificates, revocations, CRLs, keys, operators, publications) against the log; the check is audited')
+    .action(async function (this: Command, o: { state?: boolean }) {
+      if (o.state) {
+        const { formatStateMismatches, verifyAuditState } = await import('../../ca/audit-state.ts');
+        return withInstallation(this, (inst) => {
+          const r = verifyAuditState(inst);
+          const counts = Object.entries(r.state.checked).map(([k, c]) => `${k} ${c.rows} rows/${c.events} events`).join(', ');
+          print(this, r, [verificationText(r.chain), r.state.ok ? `state OK: ${counts}` : `state NOT OK (${r.state.mismatches.length} mismatches):`, ...formatStateMismatches(r.state).map((l) => `  ${l}`)].join('\n'));
+          if (!r.ok) process.exitCode = 1;
+        });
+      }
+      await withInstallation(this, (inst) => {
+        const v = inst.audit.verify();
+        print(this, v, verificationText(v));
+        if (!v.ok) process.exitCode = 1;
+      });
     });
-  });
   audit.command('list')
     .description('print events (a Log Examiner only, CPS 5.4.4; the read is recorded)')
     .requiredOption('--examiner <name>', 'the Log Examiner reading')

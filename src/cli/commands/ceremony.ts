@@ -1,7 +1,7 @@
 /** `rootca ceremony run`: a root key ceremony from its YAML file. */
 import type { Command } from 'commander';
 import { CaError } from '../../errors.ts';
-import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, withInstallation } from '../context.ts';
+import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, wholeNumber, withInstallation } from '../context.ts';
 import { parseCredentialOptions } from '../passphrases.ts';
 
 export function define(ceremony: Command): void {
@@ -22,8 +22,9 @@ export function define(ceremony: Command): void {
       await withInstallation(this, async (inst) => {
         const loaded = loadRootCeremony(inst, bytes, file);
         const r = await runRootCeremony(inst, { ceremony: loaded, baseDir: o.outDir, passphrases: passphrasesFrom(o.credential) });
-        print(this, { ca: r.caName, keyId: r.keyId, serial: r.serialHex, subject: r.subject, notBefore: r.notBefore, notAfter: r.notAfter, outputs: r.outputs, custodians: r.custodians, witness: r.witness, warnings: r.warnings, transcript: r.transcriptFile },
+        print(this, { ca: r.caName, keyId: r.keyId, serial: r.serialHex, subject: r.subject, notBefore: r.notBefore, notAfter: r.notAfter, outputs: r.outputs, custodians: r.custodians, witness: r.witness, warnings: r.warnings, transcript: r.transcriptFile, interrupted: r.interrupted },
           [
+            ...r.interrupted.map((w) => `NOTE ${w.message}`),
             ...r.warnings.map((w) => `WARNING ${w}`),
             `Root CA ${r.caName} created (ceremony #${r.ceremonyId})`,
             `  subject    ${r.subject}`,
@@ -33,6 +34,18 @@ export function define(ceremony: Command): void {
             ...r.outputs.map((f) => `  wrote      ${f}`),
             `  transcript ${r.transcriptFile}`,
           ].join('\n'));
+      });
+    });
+
+  ceremony
+    .command('resume <id>')
+    .description('finish a ceremony a crash interrupted: write the outputs of one that committed, or close one that did not as abandoned (removing its partial files)')
+    .action(async function (this: Command, id: string) {
+      const { resumeCeremony } = await import('../../ca/durable-outputs.ts');
+      await withInstallation(this, (inst) => {
+        const r = resumeCeremony(inst, wholeNumber('<id>')(id));
+        print(this, r, r.message);
+        if (r.state === 'outputs-pending' || r.state === 'partly-committed') process.exitCode = 1;
       });
     });
 }

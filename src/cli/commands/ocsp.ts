@@ -11,7 +11,17 @@ export function define(ocsp: Command): void {
       await withInstallation(this, async (inst) => {
         const r = await presignOcsp(inst, { caName: o.ca, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), retiredKey: o.retiredKey });
         const other = r.otherKey.length ? `\n  ${r.otherKey.length} certificates of ${o.ca} were issued by another of its keys: ${o.retiredKey ? 'run it without --retired-key' : 'rootca ocsp presign --ca ' + o.ca + ' --retired-key'} for them` : '';
-        print(this, r, `${r.responses} OCSP responses pre-signed for ${r.certificates} certificates of ${o.ca}${other}\n  transcript ${r.transcriptFile}\n${backupLine(r.backup)}`);
+        print(this, r, [...r.interrupted.map((w) => `NOTE ${w.message}`), `${r.responses} OCSP responses pre-signed for ${r.certificates} certificates of ${o.ca}${other}`, ...r.notes.map((n) => `  WARNING ${n}`), `  transcript ${r.transcriptFile}`, backupLine(r.backup)].join('\n'));
+      });
+    });
+
+  ocsp.command('export').description('write the current pre-signed responses again (DER, <serial>-<hash>.ocsp); nothing is signed')
+    .requiredOption('--ca <name>', 'the CA').requiredOption('--out-dir <dir>', 'an existing folder').option('--serial <hex>', 'only this certificate')
+    .action(async function (this: Command, o: { ca: string; outDir: string; serial?: string }) {
+      const { exportOcspResponses } = await import('../../ca/status-export.ts');
+      await withInstallation(this, (inst) => {
+        const files = exportOcspResponses(inst, { caName: o.ca, serial: o.serial, outDir: o.outDir });
+        print(this, files, files.map((f) => `wrote ${f.path}`).join('\n'));
       });
     });
 }

@@ -11,7 +11,7 @@ export function define(cmd: Command): void {
       const { publish } = await import('../../ca/publication.ts');
       await withInstallation(this, async (inst) => {
         const r = await publish(inst, { signerCa: o.signer, out: o.out, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
-        print(this, r, [`Publication v${r.version}: ${r.items} items, signed by ${o.signer}`, `  wrote ${r.path} (sha256 ${r.sha256})`, ...r.warnings.map((w) => `  WARNING ${w}`), `  transcript ${r.transcriptFile}`].join('\n'));
+        print(this, r, [...r.interrupted.map((w) => `NOTE ${w.message}`), `Publication v${r.version}: ${r.items} items, signed by ${o.signer}`, r.notes.length ? '' : `  wrote ${r.path} (sha256 ${r.sha256})`, ...r.notes.map((n) => `  WARNING ${n}`), ...r.warnings.map((w) => `  WARNING ${w}`), `  transcript ${r.transcriptFile}`].filter(Boolean).join('\n'));
       });
     });
 }
