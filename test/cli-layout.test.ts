@@ -98,7 +98,7 @@ describe('shell completion', () => {
     const r = rootca(['completion', 'bash']);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(bashOffers(r.stdout, ['rootca', 'c']), ['ca', 'ceremony', 'cert', 'completion', 'compromise', 'crl', 'csr']);
-    assert.deepEqual(bashOffers(r.stdout, ['rootca', '--home', '/srv/x', 'crl', '']), ['--help', '--home', '--json', 'issue']);
+    assert.deepEqual(bashOffers(r.stdout, ['rootca', '--home', '/srv/x', 'crl', '']), ['--help', '--home', '--json', 'export', 'issue']);
     assert.ok(bashOffers(r.stdout, ['rootca', 'crl', 'issue', '--']).includes('--retired-key'));
     assert.deepEqual(bashOffers(r.stdout, ['rootca', 'crl', 'issue', '--out', '']), [], 'a value: left to file-name completion');
   });
