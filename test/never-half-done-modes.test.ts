@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { archiveLocations, backupNow } from '../src/ca/archive.ts';
 import { runDoctor } from '../src/ca/doctor.ts';
+import { exportTranscript, loadTranscript } from '../src/ca/transcripts.ts';
 import type { Installation } from '../src/ca/installation.ts';
 import { modeOf } from '../src/util/file-modes.ts';
-import { allPassphrases, installationWithPeople, passphraseMap, tempDir } from './helpers.ts';
+import { allPassphrases, installationWithPeople, passphraseMap, runShippedCeremony, tempDir } from './helpers.ts';
 
 describe('issue 14 item 3: secrets 0600, the home 0700, whatever the umask', () => {
   let previous: number;
@@ -43,6 +44,16 @@ describe('issue 14 item 3: secrets 0600, the home 0700, whatever the umask', () 
       const set = join(loc.dir, b.set!);
       for (const f of readdirSync(set)) if (f.endsWith('.db')) assert.equal(modeOf(join(set, f)), '0600', `${set}/${f}`);
     }
+  });
+
+  it('the transcript a ceremony writes into the home is 0600', async () => {
+    mkdirSync(join(dir, 'out'));
+    await runShippedCeremony(inst, 'ecc-rootca1', join(dir, 'out'));
+    const row = inst.db.prepare('SELECT ceremony_id AS id FROM transcripts ORDER BY ceremony_id LIMIT 1').get() as { id: number } | undefined;
+    assert.ok(row, 'the installation has a ceremony transcript to export');
+    for (const f of [`transcript-${row.id}.json`, `transcript-${row.id}.md`]) assert.equal(modeOf(join(inst.home, 'transcripts', f)), '0600', f);
+    const file = exportTranscript(inst, loadTranscript(inst, row.id), join(dir, 'exported'));
+    assert.equal(modeOf(file), '0600');
   });
 
   it('doctor is quiet on a fresh installation and names a file or home loosened later', () => {

@@ -55,8 +55,9 @@ export function storeTranscript(inst: Installation, t: Transcript): void {
 export function exportTranscript(inst: Installation, t: Transcript, dir = join(inst.home, 'transcripts')): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const json = join(dir, `transcript-${t.ceremonyId}.json`);
-  writeFileSync(json, `${JSON.stringify(t, null, 2)}\n`, { flag: 'wx' });
-  writeFileSync(join(dir, `transcript-${t.ceremonyId}.md`), renderTranscriptMarkdown(t), { flag: 'wx' });
+  // Owner-only like every record in the home (issue 14 item 3); the umask can only narrow 0600.
+  writeFileSync(json, `${JSON.stringify(t, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+  writeFileSync(join(dir, `transcript-${t.ceremonyId}.md`), renderTranscriptMarkdown(t), { flag: 'wx', mode: 0o600 });
   return json;
 }
 
