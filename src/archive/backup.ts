@@ -17,7 +17,8 @@ import { CaError } from '../errors.ts';
 import { derToPem } from '../pki/pem.ts';
 import { parseTimeStampToken, timeStampResponse } from '../pki/tsp.ts';
 import type { Db } from '../store/db.ts';
-import { copyDurable, fsyncPath, mkdirDurable, PARTIAL_SUFFIX, renameDurable, writeDurable } from './files.ts';
+import { fsyncPath } from '../util/fsync.ts';
+import { copyDurable, mkdirDurable, PARTIAL_SUFFIX, renameDurable, writeDurable } from './files.ts';
 import {
   BACKUP_FORMAT, CONFIG_FILE, DB_FILE, MANIFEST_FILE, SIGNATURE_FILE, TOKEN_FILE, TSA_CERT_FILE, encodeManifest,
   type BackupManifest, type ManifestSignature,

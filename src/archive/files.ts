@@ -4,20 +4,11 @@
  * renamed to its final name; so a crash leaves either a complete set or a `.partial` folder,
  * never a set that looks complete and is not.
  */
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fsyncPath } from '../util/fsync.ts';
 
 export const PARTIAL_SUFFIX = '.partial';
-
-/** fsync a file or a folder (a folder's fsync makes its entries — creations, renames — durable). */
-export function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Writes a new file (never overwriting) and fsyncs it. */
 export function writeDurable(path: string, data: string | Uint8Array): void {

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { AuditLog } from '../audit/log.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../store/db.ts';
-import { fsyncPath } from './files.ts';
+import { fsyncPath } from '../util/fsync.ts';
 import type { RecordCounts } from './format.ts';
 
 /** Writes a consistent copy of `db` to `dest` (which must not exist) and makes it durable. */

@@ -13,7 +13,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { copySetFiles, writeBackupSet } from '../archive/backup.ts';
-import { copyDurable, fsyncPath, listLocation, mkdirDurable, PARTIAL_SUFFIX, renameDurable, setNumber } from '../archive/files.ts';
+import { copyDurable, listLocation, mkdirDurable, PARTIAL_SUFFIX, renameDurable, setNumber } from '../archive/files.ts';
+import { fsyncPath } from '../util/fsync.ts';
 import { backupSetName, CONFIG_FILE as SET_CONFIG_FILE, DB_FILE as SET_DB_FILE, MANIFEST_FILE, type BackupManifest, type RecordCounts } from '../archive/format.ts';
 import { checkSet, inspectLocations, type ArchiveReport, type DroppedByRestore, type ExpectedSet, type Location, type SetCheck } from '../archive/inspect.ts';
 import { secondaryLocationWarnings } from '../archive/locations.ts';

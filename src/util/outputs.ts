@@ -15,6 +15,7 @@ import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { CaError } from '../errors.ts';
 import { sha256Hex } from './digest.ts';
 import { printable } from './printable.ts';
+import { fsyncPath } from './fsync.ts';
 
 export const PARTIAL_SUFFIX = '.partial';
 
@@ -85,7 +86,7 @@ export function publishOutput(s: { path: string; sha256: string }): 'published' 
   if (sha256Hex(readFileSync(partial)) !== s.sha256) throw new CaError('OUTPUT_PARTIAL_CHANGED', `${printable(partial)} is not what the operation wrote`);
   linkSync(partial, s.path);
   unlinkSync(partial);
-  fsyncDir(dirname(s.path));
+  fsyncPath(dirname(s.path)); // a rename is durable only once its folder is on disk too
   return 'published';
 }
 
@@ -116,17 +117,6 @@ function writeDurable(path: string, data: Buffer, mode: number): void {
     closeSync(fd);
   }
 }
-
-/** A rename or link is durable only once its folder is on disk too. */
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 
 function inside(root: string, path: string): boolean {
   const rel = relative(root, path);
