@@ -24,10 +24,10 @@ import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import type { Installation } from '../src/ca/installation.ts';
-import { issueCertificate } from '../src/ca/issuance.ts';
-import { publish } from '../src/ca/publication.ts';
-import { issueCrl, presignOcsp } from '../src/ca/status-ceremonies.ts';
+import type { Installation } from '../src/installation/installation.ts';
+import { issueCertificate } from '../src/issuance/issuance.ts';
+import { publish } from '../src/status/publication.ts';
+import { issueCrl, presignOcsp } from '../src/status/ceremonies.ts';
 import { allPassphrases, installationWithPeople, openssl, passphraseMap, REPO, runShippedCeremony, tempDir } from '../test/helpers.ts';
 
 // --- parameters -------------------------------------------------------------------------------

@@ -8,12 +8,12 @@ import { readFileSync } from 'node:fs';
 
 register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
 process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
-const { stopWithParent } = await import('../src/ca/demo-process.ts');
+const { stopWithParent } = await import('../src/installation/demo-process.ts');
 let server;
 // `npm start` runs us under `sh -c`: a SIGTERM to npm's pid (a process manager, a closed
 // terminal) may reach neither the shell nor us. Stop on the signals, and when the parent goes.
 stopWithParent(async () => { await server?.close(); });
-const { runDemo, DEMO_PEOPLE } = await import('../src/ca/demo.ts');
+const { runDemo, DEMO_PEOPLE } = await import('../src/installation/demo.ts');
 const { openOnlineStore } = await import('../src/server/online-store.ts');
 const { startServer } = await import('../src/server/app.ts');
 

@@ -5,9 +5,9 @@
  * from ROOTCA_TEST_PASSPHRASES (JSON); the home is argv[2].
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { backupNow, onBackupStep } from '../src/ca/archive.ts';
-import { openInstallation } from '../src/ca/installation.ts';
-import { issueCertificate } from '../src/ca/issuance.ts';
+import { backupNow, onBackupStep } from '../src/records/backups.ts';
+import { openInstallation } from '../src/installation/installation.ts';
+import { issueCertificate } from '../src/issuance/issuance.ts';
 import { assembleCertificationRequest, createCertificationRequestInfo } from '../src/pki/csr-build.ts';
 import { createName } from '../src/pki/name.ts';
 import { passphraseMap } from './helpers.ts';

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openSnapshot, withTemporaryCopy } from '../src/archive/snapshot.ts';
-import { archiveLocations, backupNow, inspectArchive } from '../src/ca/archive.ts';
-import { openInstallation } from '../src/ca/installation.ts';
+import { archiveLocations, backupNow, inspectArchive } from '../src/records/backups.ts';
+import { openInstallation } from '../src/installation/installation.ts';
 import { allPassphrases, passphraseMap, REPO, rootca, tempDir } from './helpers.ts';
 import { archiveInstallation } from './archive-fixtures.ts';
 

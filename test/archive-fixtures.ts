@@ -2,8 +2,8 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { activeTsa, initTsa } from '../src/ca/tsa.ts';
-import type { Installation } from '../src/ca/installation.ts';
+import { activeTsa, initTsa } from '../src/records/time-stamping.ts';
+import type { Installation } from '../src/installation/installation.ts';
 import { renderInstallationConfig } from '../src/config/installation.ts';
 import { assembleCertificationRequest, createCertificationRequestInfo } from '../src/pki/csr-build.ts';
 import { createName } from '../src/pki/name.ts';

@@ -17,7 +17,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { archiveLocations } from '../src/ca/archive.ts';
+import { archiveLocations } from '../src/records/backups.ts';
 import { pemToDer } from '../src/pki/pem.ts';
 import { certificateInfo, verifyPublication } from '../src/publish/verify.ts';
 import { archiveInstallation, csr, env, ROOT, sets } from './archive-fixtures.ts';

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { initAuditKey } from '../src/ca/audit-evidence.ts';
+import { initAuditKey } from '../src/records/audit-checkpoints.ts';
 import { auditPass, auditPassphrases, evidenceInstallation } from './audit-fixtures.ts';
 import { rootca, tempDir } from './helpers.ts';
 

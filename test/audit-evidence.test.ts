@@ -16,9 +16,9 @@ import { checkpointSignedBytes, parseCheckpointFile, spkiFingerprint, type Check
 import { AuditLog, eventHash } from '../src/audit/log.ts';
 import { verifyConsistency } from '../src/audit/merkle.ts';
 import { MerkleTreeLevels } from '../src/audit/tree.ts';
-import { checkConsistency, createCheckpoint, inclusionProofFor, initAuditKey, listAuditKeys, proveEvent, type CheckpointResult } from '../src/ca/audit-evidence.ts';
-import { exportAuditBundle, ingestLog, listReviews, purgeAuditEvents, recordReview } from '../src/ca/audit-records.ts';
-import { CONFIG_FILE, DATABASE_FILE, openInstallation, type Installation } from '../src/ca/installation.ts';
+import { checkConsistency, createCheckpoint, inclusionProofFor, initAuditKey, listAuditKeys, proveEvent, type CheckpointResult } from '../src/records/audit-checkpoints.ts';
+import { exportAuditBundle, ingestLog, listReviews, purgeAuditEvents, recordReview } from '../src/records/audit-review.ts';
+import { CONFIG_FILE, DATABASE_FILE, openInstallation, type Installation } from '../src/installation/installation.ts';
 import { fixedClock } from '../src/clock.ts';
 import { CaError } from '../src/errors.ts';
 import { openDatabase } from '../src/store/db.ts';

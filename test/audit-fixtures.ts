@@ -1,8 +1,8 @@
 /** Fixtures of the audit evidence tests: an installation with only the people they need. */
 import { join } from 'node:path';
-import { closeBootstrapIfReady } from '../src/ca/appointments.ts';
-import { initInstallation, type Installation } from '../src/ca/installation.ts';
-import { addOperator } from '../src/ca/operators.ts';
+import { closeBootstrapIfReady } from '../src/people/appointments.ts';
+import { initInstallation, type Installation } from '../src/installation/installation.ts';
+import { addOperator } from '../src/people/operators.ts';
 import { passphraseMap, TEST_SCRYPT_LOG2N } from './helpers.ts';
 
 /** A Person Responsible, a Service Operation Manager, two Log Examiners and a CA Administrator. */

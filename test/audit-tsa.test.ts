@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createCheckpoint, initAuditKey } from '../src/ca/audit-evidence.ts';
-import { activeTsa, initTsa, openTimestamper } from '../src/ca/tsa.ts';
+import { createCheckpoint, initAuditKey } from '../src/records/audit-checkpoints.ts';
+import { activeTsa, initTsa, openTimestamper } from '../src/records/time-stamping.ts';
 import { derToPem } from '../src/pki/pem.ts';
 import { allPassphrases, installationWithPeople, openssl, passphraseMap, runShippedCeremony, tempDir } from './helpers.ts';
 

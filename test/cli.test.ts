@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { openssl, REPO, rootca, tempDir } from './helpers.ts';
-import { openInstallation } from '../src/ca/installation.ts';
+import { openInstallation } from '../src/installation/installation.ts';
 
 describe('rootca CLI', () => {
   const dir = tempDir();

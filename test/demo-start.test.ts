@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DEMO_PEOPLE } from '../src/ca/demo.ts';
+import { DEMO_PEOPLE } from '../src/installation/demo.ts';
 import { REPO, tempDir } from './helpers.ts';
 
 /** Pids of every descendant of `pid` (from ps, so it sees through `sh -c`). */

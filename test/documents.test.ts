@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   approveDocument, listDocumentVersions, nextVersion, proposeDocument, publishDocument, recordClaim, rejectDocument, type DocumentVersion,
-} from '../src/ca/documents.ts';
-import type { Installation } from '../src/ca/installation.ts';
-import { addOperator } from '../src/ca/operators.ts';
-import { gatherPublication, publish } from '../src/ca/publication.ts';
+} from '../src/documents/documents.ts';
+import type { Installation } from '../src/installation/installation.ts';
+import { addOperator } from '../src/people/operators.ts';
+import { gatherPublication, publish } from '../src/status/publication.ts';
 import { fixedClock } from '../src/clock.ts';
 import { CaError } from '../src/errors.ts';
 import type { DocumentMeta, Manifest, PublicationFile } from '../src/publish/format.ts';

@@ -8,10 +8,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openInstallation, type Installation } from '../src/ca/installation.ts';
-import { destroyKeyCeremony } from '../src/ca/key-destruction.ts';
-import { loadCaKey } from '../src/ca/key-records.ts';
-import { issueCrl } from '../src/ca/status-ceremonies.ts';
+import { openInstallation, type Installation } from '../src/installation/installation.ts';
+import { destroyKeyCeremony } from '../src/custody/key-destruction.ts';
+import { loadCaKey } from '../src/custody/key-records.ts';
+import { issueCrl } from '../src/status/ceremonies.ts';
 import { destroyKeyPair, generateKeyPairInToken } from '../src/keys/pkcs11-keys.ts';
 import { finalizePkcs11Modules, withLoggedInSession } from '../src/keys/pkcs11-module.ts';
 import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';

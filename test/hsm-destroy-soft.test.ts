@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { destroyKeyCeremony } from '../src/ca/key-destruction.ts';
-import { openInstallation } from '../src/ca/installation.ts';
-import { issueCrl } from '../src/ca/status-ceremonies.ts';
+import { destroyKeyCeremony } from '../src/custody/key-destruction.ts';
+import { openInstallation } from '../src/installation/installation.ts';
+import { issueCrl } from '../src/status/ceremonies.ts';
 import { allPassphrases, installationWithPeople, passphraseMap, rejectsWith, rootca, runShippedCeremony, tempDir } from './helpers.ts';
 
 const keyState = (inst: ReturnType<typeof installationWithPeople>, keyId: string) => ({

@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { activationHooks } from '../src/ca/activation.ts';
-import { getTokenRecord, pinContext } from '../src/ca/hsm-tokens.ts';
-import type { Installation } from '../src/ca/installation.ts';
-import { loadCaKey } from '../src/ca/key-records.ts';
-import { getOperator } from '../src/ca/operators.ts';
-import { issueCrl } from '../src/ca/status-ceremonies.ts';
+import { activationHooks } from '../src/custody/activation.ts';
+import { getTokenRecord, pinContext } from '../src/custody/hsm-tokens.ts';
+import type { Installation } from '../src/installation/installation.ts';
+import { loadCaKey } from '../src/custody/key-records.ts';
+import { getOperator } from '../src/people/operators.ts';
+import { issueCrl } from '../src/status/ceremonies.ts';
 import { destroyKeyPair } from '../src/keys/pkcs11-keys.ts';
 import { finalizePkcs11Modules, withLoggedInSession } from '../src/keys/pkcs11-module.ts';
 import { splitToCustodians } from '../src/keys/pkcs11-shares.ts';

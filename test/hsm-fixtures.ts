@@ -6,11 +6,11 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pinContext, getTokenRecord, pinShares } from '../src/ca/hsm-tokens.ts';
-import type { Installation } from '../src/ca/installation.ts';
-import { getOperator } from '../src/ca/operators.ts';
-import { runRootCeremony, type RootCeremonyResult } from '../src/ca/root-ceremony.ts';
-import { initToken } from '../src/ca/token-setup.ts';
+import { pinContext, getTokenRecord, pinShares } from '../src/custody/hsm-tokens.ts';
+import type { Installation } from '../src/installation/installation.ts';
+import { getOperator } from '../src/people/operators.ts';
+import { runRootCeremony, type RootCeremonyResult } from '../src/lifecycle/root-ceremony.ts';
+import { initToken } from '../src/custody/token-setup.ts';
 import { parseRootCeremony } from '../src/config/ceremony.ts';
 import { unlockCredential } from '../src/keys/credential.ts';
 import { recoverFromCustodians } from '../src/keys/pkcs11-shares.ts';

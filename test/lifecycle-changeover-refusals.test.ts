@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { getCa } from '../src/ca/cas.ts';
-import type { Installation } from '../src/ca/installation.ts';
-import { rekeyCa } from '../src/ca/rekey.ts';
-import { renewCa } from '../src/ca/renewal.ts';
+import { getCa } from '../src/installation/cas.ts';
+import type { Installation } from '../src/installation/installation.ts';
+import { rekeyCa } from '../src/lifecycle/rekey.ts';
+import { renewCa } from '../src/lifecycle/renewal.ts';
 import { allPassphrases, installationWithPeople, passphraseMap, rejectsWith, rootca, runShippedCeremony, tempDir } from './helpers.ts';
 
 const CA = 'ecc-rootca1';

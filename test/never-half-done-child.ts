@@ -5,8 +5,8 @@
  * to list them; the steps of the backup that follows are fault points too (`backup:<step>`).
  * The passphrases come from the parent in ROOTCA_TEST_PASSPHRASES (JSON).
  */
-import { onBackupStep } from '../src/ca/archive.ts';
-import { openInstallation } from '../src/ca/installation.ts';
+import { onBackupStep } from '../src/records/backups.ts';
+import { openInstallation } from '../src/installation/installation.ts';
 import { faultPoint } from '../src/util/fault-points.ts';
 import { runOp } from './never-half-done-ops.ts';
 

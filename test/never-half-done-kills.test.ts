@@ -15,8 +15,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:f
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { verifyStateAgainstLog } from '../src/audit/state-check.ts';
-import { openInstallation, type Installation } from '../src/ca/installation.ts';
-import { issueCertificate } from '../src/ca/issuance.ts';
+import { openInstallation, type Installation } from '../src/installation/installation.ts';
+import { issueCertificate } from '../src/issuance/issuance.ts';
 import { derToPem } from '../src/pki/pem.ts';
 import { csr } from './archive-fixtures.ts';
 import { runOp } from './never-half-done-ops.ts';

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { archiveLocations, backupNow } from '../src/ca/archive.ts';
-import { runDoctor } from '../src/ca/doctor.ts';
-import { exportTranscript, loadTranscript } from '../src/ca/transcripts.ts';
-import type { Installation } from '../src/ca/installation.ts';
+import { archiveLocations, backupNow } from '../src/records/backups.ts';
+import { runDoctor } from '../src/installation/doctor.ts';
+import { exportTranscript, loadTranscript } from '../src/records/transcript-store.ts';
+import type { Installation } from '../src/installation/installation.ts';
 import { modeOf } from '../src/util/file-modes.ts';
 import { allPassphrases, installationWithPeople, passphraseMap, runShippedCeremony, tempDir } from './helpers.ts';
 

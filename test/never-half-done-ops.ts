@@ -3,11 +3,11 @@
  * shared by the child process that is killed and the test that runs the next one in-process.
  */
 import { readFileSync } from 'node:fs';
-import type { Installation } from '../src/ca/installation.ts';
-import { issueCertificate } from '../src/ca/issuance.ts';
-import { publish } from '../src/ca/publication.ts';
-import { runRootCeremony } from '../src/ca/root-ceremony.ts';
-import { issueCrl, presignOcsp } from '../src/ca/status-ceremonies.ts';
+import type { Installation } from '../src/installation/installation.ts';
+import { issueCertificate } from '../src/issuance/issuance.ts';
+import { publish } from '../src/status/publication.ts';
+import { runRootCeremony } from '../src/lifecycle/root-ceremony.ts';
+import { issueCrl, presignOcsp } from '../src/status/ceremonies.ts';
 import { parseRootCeremony } from '../src/config/ceremony.ts';
 import { csr } from './archive-fixtures.ts';
 import { allPassphrases, passphraseMap } from './helpers.ts';

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { resumeCeremony } from '../src/ca/durable-outputs.ts';
-import type { Installation } from '../src/ca/installation.ts';
-import type { PassphraseSource } from '../src/ca/participants.ts';
-import { runRootCeremony } from '../src/ca/root-ceremony.ts';
-import { issueCrl } from '../src/ca/status-ceremonies.ts';
-import { exportCrl } from '../src/ca/status-export.ts';
+import { resumeCeremony } from '../src/operation/durable-outputs.ts';
+import type { Installation } from '../src/installation/installation.ts';
+import type { PassphraseSource } from '../src/people/participants.ts';
+import { runRootCeremony } from '../src/lifecycle/root-ceremony.ts';
+import { issueCrl } from '../src/status/ceremonies.ts';
+import { exportCrl } from '../src/status/export.ts';
 import { parseRootCeremony } from '../src/config/ceremony.ts';
 import { allPassphrases, installationWithPeople, passphraseMap, REPO, rejectsWith, runShippedCeremony, tempDir } from './helpers.ts';
 

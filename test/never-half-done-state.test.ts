@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { verifyAuditState } from '../src/ca/audit-state.ts';
-import type { Installation } from '../src/ca/installation.ts';
-import { issueCertificate } from '../src/ca/issuance.ts';
-import { issueCrl } from '../src/ca/status-ceremonies.ts';
+import { verifyAuditState } from '../src/records/audit-state.ts';
+import type { Installation } from '../src/installation/installation.ts';
+import { issueCertificate } from '../src/issuance/issuance.ts';
+import { issueCrl } from '../src/status/ceremonies.ts';
 import { csr } from './archive-fixtures.ts';
 import { allPassphrases, installationWithPeople, passphraseMap, runShippedCeremony, tempDir } from './helpers.ts';
 

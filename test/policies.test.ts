@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Installation } from '../src/ca/installation.ts';
-import { issueCertificate } from '../src/ca/issuance.ts';
-import { listPolicies, registerPolicy } from '../src/ca/policies.ts';
+import type { Installation } from '../src/installation/installation.ts';
+import { issueCertificate } from '../src/issuance/issuance.ts';
+import { listPolicies, registerPolicy } from '../src/issuance/policies.ts';
 import { refused } from './refusals.ts';
 import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
 

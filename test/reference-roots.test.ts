@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { Certificate, Validity } from '@peculiar/asn1-x509';
-import type { Installation } from '../src/ca/installation.ts';
-import { loadSoftKey } from '../src/ca/key-records.ts';
-import { getOperator } from '../src/ca/operators.ts';
+import type { Installation } from '../src/installation/installation.ts';
+import { loadSoftKey } from '../src/custody/key-records.ts';
+import { getOperator } from '../src/people/operators.ts';
 import { unlockCredential } from '../src/keys/credential.ts';
 import { reconstructPrivateKeyPkcs8 } from '../src/keys/soft-store.ts';
 import { pemToDer } from '../src/pki/pem.ts';
-import type { RootCeremonyResult } from '../src/ca/root-ceremony.ts';
+import type { RootCeremonyResult } from '../src/lifecycle/root-ceremony.ts';
 import { installationWithPeople, openssl, PEOPLE, REFERENCE_ROOTS, runShippedCeremony, tempDir } from './helpers.ts';
 
 const ROWS = [

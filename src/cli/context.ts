@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Installation } from '../ca/installation.ts';
-import type { PassphraseSource } from '../ca/participants.ts';
+import type { Installation } from '../installation/installation.ts';
+import type { PassphraseSource } from '../people/participants.ts';
 import { UsageError, type UsageErrorCode } from '../errors.ts';
 import { forScripts } from './json-output.ts';
 import { cliPassphraseSource, parseCredentialOptions } from './passphrases.ts';
@@ -15,7 +15,7 @@ interface GlobalOptions { home?: string; json?: boolean; withBlobs?: boolean }
 
 const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
 
-/** --home, else $ROOTCA_HOME, else ./rootca-data (as `defaultHome()` in ca/installation.ts). */
+/** --home, else $ROOTCA_HOME, else ./rootca-data (as `defaultHome()` in installation/installation.ts). */
 export const homeOf = (cmd: Command): string => resolve(globals(cmd).home ?? process.env.ROOTCA_HOME ?? 'rootca-data');
 
 /**
@@ -36,7 +36,7 @@ export function announceInstallation(inst: Installation): void {
 
 /** Runs `fn` with the installation at the home open, named first, and closes it. */
 export async function withInstallation<T>(cmd: Command, fn: (inst: Installation) => Promise<T> | T): Promise<T> {
-  const { openInstallation } = await import('../ca/installation.ts');
+  const { openInstallation } = await import('../installation/installation.ts');
   warnIfHomeFromCurrentFolder(cmd);
   const inst = openInstallation(homeOf(cmd));
   announceInstallation(inst);

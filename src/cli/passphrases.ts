@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import type { PassphraseSource } from '../ca/participants.ts';
+import type { PassphraseSource } from '../people/participants.ts';
 import { UsageError } from '../errors.ts';
 
 export type CredentialSpec = { kind: 'file'; path: string } | { kind: 'env'; variable: string };

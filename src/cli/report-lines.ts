@@ -1,6 +1,6 @@
 /** Lines several commands print the same way: the backup after a change, the publication file written. */
-import type { BackupOutcome } from '../ca/archive.ts';
-import type { PublishResult } from '../ca/publication.ts';
+import type { BackupOutcome } from '../records/backups.ts';
+import type { PublishResult } from '../status/publication.ts';
 
 /** One line about the backup that followed a change; a failure is also written to stderr (CPS 5.5.4). */
 export function backupLine(b: BackupOutcome | undefined): string {

@@ -8,7 +8,7 @@
  *  3. `publishOutput` — after the commit: the partial is hard-linked to its name (a link never
  *     replaces an existing file, unlike rename), removed, and the folder fsynced. Idempotent:
  *     a file already there with the same digest counts as published, so resuming is safe.
- * The ceremony-side bookkeeping (what to finish after a crash) is in ca/durable-outputs.ts.
+ * The ceremony-side bookkeeping (what to finish after a crash) is in operation/durable-outputs.ts.
  */
 import { accessSync, closeSync, constants, existsSync, fchmodSync, fsyncSync, linkSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';

@@ -1,7 +1,7 @@
 /** `rootca application …`: the RA workflow (R-3.5). */
 import { createHash } from 'node:crypto';
 import { Command, Option } from 'commander';
-import type { Application } from '../../ca/applications.ts';
+import type { Application } from '../../issuance/applications.ts';
 import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, usage, wholeNumber, withInstallation } from '../context.ts';
 
 function summary(a: Application): string {
@@ -20,7 +20,7 @@ function summary(a: Application): string {
 const json = (a: Application) => ({ ...a, csrSha256: createHash('sha256').update(a.csrDer).digest('hex') });
 
 /** The use cases, loaded when a subcommand runs. */
-const applications = () => import('../../ca/applications.ts');
+const applications = () => import('../../issuance/applications.ts');
 
 export function define(app: Command): void {
   app.command('submit')

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ArchiveReport, Location } from '../../archive/inspect.ts';
-import type { Installation } from '../../ca/installation.ts';
+import type { Installation } from '../../installation/installation.ts';
 import { withProgress } from '../../util/progress.ts';
 import { announceInstallation, collect, CREDENTIAL_HELP, homeOf, passphrasesFrom, print, usage, warnIfHomeFromCurrentFolder, wholeNumber, withInstallation } from '../context.ts';
 import { backupLine } from '../report-lines.ts';
@@ -31,7 +31,7 @@ function formatReport(r: ArchiveReport): string {
 /** The installation at --home when there is one (inspect and copy also work on bare folders). */
 async function withOptionalInstallation<T>(cmd: Command, fn: (inst: Installation | undefined) => Promise<T> | T): Promise<T> {
   const home = homeOf(cmd);
-  const { DATABASE_FILE, openInstallation } = await import('../../ca/installation.ts');
+  const { DATABASE_FILE, openInstallation } = await import('../../installation/installation.ts');
   if (!existsSync(join(home, DATABASE_FILE))) return fn(undefined);
   warnIfHomeFromCurrentFolder(cmd);
   const inst = openInstallation(home);
@@ -51,7 +51,7 @@ export function define(archive: Command): void {
     .requiredOption('--operator <name>', 'the CA Administrator who signs the manifest')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { operator: string; credential: string[] }) {
-      const { backupNow } = await import('../../ca/archive.ts');
+      const { backupNow } = await import('../../records/backups.ts');
       await withInstallation(this, async (inst) => {
         const r = await backupNow(inst, { operator: o.operator, passphrases: passphrasesFrom(o.credential) });
         print(this, r, [`Backup ${r.set} written`, backupLine(r), ...r.recovered.map((x) => `  interrupted backup ${x.set}: ${x.outcome}`)].join('\n'));
@@ -61,7 +61,7 @@ export function define(archive: Command): void {
     .description('verify every backup set in both locations and report any loss; exit 1 when something is missing or altered (CPS 5.5.3)')
     .option('--location <dir>', 'inspect this folder instead of the configured locations (repeatable)', collect, [])
     .action(async function (this: Command, o: { location: string[] }) {
-      const { inspectArchive } = await import('../../ca/archive.ts');
+      const { inspectArchive } = await import('../../records/backups.ts');
       await withOptionalInstallation(this, async (inst) => {
         if (!inst && o.location.length === 0) usage('OPTION_REQUIRED', 'no installation here: give --home or --location DIR');
         const r = await withProgress('verifying every backup set', () => inspectArchive(inst, { locations: locationsOf(o.location) }));
@@ -75,7 +75,7 @@ export function define(archive: Command): void {
     .requiredOption('--to <dir>', 'an empty or new folder')
     .option('--from <dir>', 'copy from this folder instead of the configured locations (repeatable)', collect, [])
     .action(async function (this: Command, o: { to: string; from: string[] }) {
-      const { copyArchive } = await import('../../ca/archive.ts');
+      const { copyArchive } = await import('../../records/backups.ts');
       await withOptionalInstallation(this, async (inst) => {
         if (!inst && o.from.length === 0) usage('OPTION_REQUIRED', 'no installation here: give --home or --from DIR');
         const r = await withProgress(`copying the backup sets to ${o.to} and verifying the copy`, () => copyArchive(inst, { from: locationsOf(o.from), to: o.to }));
@@ -93,7 +93,7 @@ export function define(archive: Command): void {
     .option('--crl-number-advance <n>', 'skip this many CRL numbers per CA (CRLs may have been issued after the set)', wholeNumber('--crl-number-advance'))
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { from: string; acceptLossAfter?: string; operator: string; witness: string; crlNumberAdvance?: number; credential: string[] }) {
-      const { restoreInstallation } = await import('../../ca/archive.ts');
+      const { restoreInstallation } = await import('../../records/backups.ts');
       warnIfHomeFromCurrentFolder(this);
       const r = await restoreInstallation({ from: o.from, home: homeOf(this), acceptLossAfter: o.acceptLossAfter, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), crlNumberAdvance: o.crlNumberAdvance });
       print(this, { home: r.home, set: r.set, manifestSha256: r.manifestSha256, auditHead: r.auditHead, crlNumbers: r.crlNumbers, certificates: r.certificates, dropped: r.dropped, reseeded: r.reseeded, warnings: r.warnings, backup: r.backup }, [

@@ -26,7 +26,7 @@ export function define(audit: Command): void {
     .option('--state', 'also cross-check the state tables (certificates, revocations, CRLs, keys, operators, publications) against the log; the check is audited')
     .action(async function (this: Command, o: { state?: boolean }) {
       if (o.state) {
-        const { formatStateMismatches, verifyAuditState } = await import('../../ca/audit-state.ts');
+        const { formatStateMismatches, verifyAuditState } = await import('../../records/audit-state.ts');
         return withInstallation(this, (inst) => {
           const r = verifyAuditState(inst);
           const counts = Object.entries(r.state.checked).map(([k, c]) => `${k} ${c.rows} rows/${c.events} events`).join(', ');
@@ -47,7 +47,7 @@ export function define(audit: Command): void {
     .option('--to <n>', 'last event', wholeNumber('--to'))
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { examiner: string; from: number; to?: number; credential: string[] }) {
-      const { readAuditLog } = await import('../../ca/audit-access.ts');
+      const { readAuditLog } = await import('../../records/audit-access.ts');
       await withInstallation(this, async (inst) => {
         const events = await readAuditLog(inst, { examiner: o.examiner, passphrases: passphrasesFrom(o.credential), from: o.from, to: o.to });
         print(this, events, events.map((e) => `${String(e.seq).padStart(5)} ${e.at} ${e.outcome.padEnd(8)} ${e.action.padEnd(26)} ${e.target.padEnd(16)} ${e.actor}`).join('\n'));
@@ -62,14 +62,14 @@ export function define(audit: Command): void {
     .requiredOption('--witness <name>', 'the Service Operation Manager present')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { holders: string; by: string; witness: string; credential: string[] }) {
-      const { initAuditKey } = await import('../../ca/audit-evidence.ts');
+      const { initAuditKey } = await import('../../records/audit-checkpoints.ts');
       await withInstallation(this, async (inst) => {
         const r = await initAuditKey(inst, { holders: list(o.holders), authoriser: o.by, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
         print(this, r, [`audit key ${r.keyId} (${r.kind}) made; holders ${r.holders.join(', ')}`, `  public key SHA-256 ${r.publicKeySha256}`, ...(r.retired ? [`  retired ${r.retired}`] : []), r.publicKeyPem.trimEnd()].join('\n'));
       });
     });
   key.command('list').description('audit keys: id, status, fingerprint and holders').action(async function (this: Command) {
-    const { listAuditKeys } = await import('../../ca/audit-evidence.ts');
+    const { listAuditKeys } = await import('../../records/audit-checkpoints.ts');
     await withInstallation(this, (inst) => {
       const keys = listAuditKeys(inst);
       print(this, keys, keys.length ? keys.map((k) => `${k.keyId.padEnd(24)} ${k.status.padEnd(8)} ${k.kind.padEnd(8)} ${k.publicKeySha256.slice(0, 16)}…  ${k.holders.join(', ')}`).join('\n') : 'no audit key yet');
@@ -82,8 +82,8 @@ export function define(audit: Command): void {
     .option('--tsa-holder <name>', 'a holder of the internal TSA key (a CA Administrator) who time-stamps the checkpoint (CPS 5.5.5)')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { examiner: string; tsaHolder?: string; credential: string[] }) {
-      const { openTimestamper } = await import('../../ca/tsa.ts');
-      const { createCheckpoint } = await import('../../ca/audit-evidence.ts');
+      const { openTimestamper } = await import('../../records/time-stamping.ts');
+      const { createCheckpoint } = await import('../../records/audit-checkpoints.ts');
       await withInstallation(this, async (inst) => {
         const passphrases = passphrasesFrom(o.credential);
         const timestamper = o.tsaHolder ? await openTimestamper(inst, { holder: o.tsaHolder, passphrases, purpose: 'audit checkpoint' }) : undefined;
@@ -105,7 +105,7 @@ export function define(audit: Command): void {
     .requiredOption('--examiner <name>', 'the Log Examiner asking')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { event: number; size?: number; examiner: string; credential: string[] }) {
-      const { proveEvent } = await import('../../ca/audit-evidence.ts');
+      const { proveEvent } = await import('../../records/audit-checkpoints.ts');
       await withInstallation(this, async (inst) => {
         const proof = await proveEvent(inst, { event: o.event, size: o.size, examiner: o.examiner, passphrases: passphrasesFrom(o.credential) });
         process.stdout.write(`${JSON.stringify(proof, null, 2)}\n`);
@@ -121,7 +121,7 @@ export function define(audit: Command): void {
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { from: string; size?: number; examiner: string; credential: string[] }) {
       const text = readInput(o.from, 'checkpoint').toString('utf8');
-      const { checkConsistency } = await import('../../ca/audit-evidence.ts');
+      const { checkConsistency } = await import('../../records/audit-checkpoints.ts');
       await withInstallation(this, async (inst) => {
         const r = await checkConsistency(inst, { checkpointText: text, checkpointName: basename(o.from), size: o.size, examiner: o.examiner, passphrases: passphrasesFrom(o.credential) });
         process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
@@ -139,7 +139,7 @@ export function define(audit: Command): void {
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, file: string, o: { source: string; examiner: string; credential: string[] }) {
       const data = readInput(file, 'log');
-      const { ingestLog } = await import('../../ca/audit-records.ts');
+      const { ingestLog } = await import('../../records/audit-review.ts');
       await withInstallation(this, async (inst) => {
         const r = await ingestLog(inst, { data, fileName: basename(file), source: o.source, examiner: o.examiner, passphrases: passphrasesFrom(o.credential) });
         print(this, r, `ingested ${r.events} lines from ${r.source} (${r.parsed} as syslog, ${r.raw} kept raw)`);
@@ -154,7 +154,7 @@ export function define(audit: Command): void {
     .requiredOption('--examiner <name>', 'the Log Examiner')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { from: number; to: number; findings: string; examiner: string; credential: string[] }) {
-      const { recordReview } = await import('../../ca/audit-records.ts');
+      const { recordReview } = await import('../../records/audit-review.ts');
       await withInstallation(this, async (inst) => {
         const r = await recordReview(inst, { from: o.from, to: o.to, findings: o.findings, examiner: o.examiner, passphrases: passphrasesFrom(o.credential) });
         print(this, r, `review #${r.id} of events ${r.from}..${r.to} recorded (event ${r.auditSeq}); log ${r.logVerified ? 'verified' : 'DID NOT verify'}`);
@@ -165,7 +165,7 @@ export function define(audit: Command): void {
     .description('remove events before a date: refused (CPS 5.4.3 keeps them 10 years; this version keeps them all)')
     .requiredOption('--before <date>', 'YYYY-MM-DD')
     .action(async function (this: Command, o: { before: string }) {
-      const { purgeAuditEvents } = await import('../../ca/audit-records.ts');
+      const { purgeAuditEvents } = await import('../../records/audit-review.ts');
       await withInstallation(this, (inst) => purgeAuditEvents(inst, { before: o.before }));
     });
 
@@ -175,7 +175,7 @@ export function define(audit: Command): void {
     .requiredOption('--examiner <name>', 'the Log Examiner exporting')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { to: string; examiner: string; credential: string[] }) {
-      const { exportAuditBundle } = await import('../../ca/audit-records.ts');
+      const { exportAuditBundle } = await import('../../records/audit-review.ts');
       await withInstallation(this, async (inst) => {
         const r = await exportAuditBundle(inst, { to: o.to, examiner: o.examiner, passphrases: passphrasesFrom(o.credential) });
         const v = r.verification;
@@ -206,7 +206,7 @@ export function define(audit: Command): void {
     .requiredOption('--examiner <name>', 'the Log Examiner gathering it')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { from: string; to: string; out: string; examiner: string; credential: string[] }) {
-      const { exportEvidence } = await import('../../ca/audit-evidence-bundle.ts');
+      const { exportEvidence } = await import('../../records/audit-evidence.ts');
       await withInstallation(this, async (inst) => {
         const r = await exportEvidence(inst, { from: o.from, to: o.to, out: o.out, examiner: o.examiner, passphrases: passphrasesFrom(o.credential) });
         const m = r.manifest;
@@ -221,7 +221,7 @@ export function define(audit: Command): void {
   audit.command('verify-evidence <dir>')
     .description('check an evidence folder offline, without the database: manifest, summary, audit-log bundle, proofs, transcripts, certificates and CRLs against their roots')
     .action(async function (this: Command, dir: string) {
-      const { verifyEvidence } = await import('../../ca/audit-evidence-bundle.ts');
+      const { verifyEvidence } = await import('../../records/audit-evidence.ts');
       const v = verifyEvidence(dir);
       print(this, v, [v.ok ? `evidence OK: ${v.dir}` : `evidence NOT OK: ${v.dir}`, ...v.checked.map((c) => `  ok    ${c}`), ...v.problems.map((p) => `  FAIL  ${p}`)].join('\n'));
       if (!v.ok) process.exitCode = 1;

@@ -4,8 +4,8 @@
  * (CPS 5.7.1, 5.8; R-9.2).
  */
 import { Option, type Command } from 'commander';
-import type { RekeyResult } from '../../ca/rekey.ts';
-import type { ChangeoverResult } from '../../ca/renewal.ts';
+import type { RekeyResult } from '../../lifecycle/rekey.ts';
+import type { ChangeoverResult } from '../../lifecycle/renewal.ts';
 import { SIGNATURE_ALGORITHMS, type KeyAlgorithm, type SignatureAlgorithmName } from '../../pki/algorithms.ts';
 import { derToPem } from '../../pki/pem.ts';
 import { backupLine, publicationLines } from '../report-lines.ts';
@@ -49,7 +49,7 @@ function jsonOf(r: ChangeoverResult) {
 
 export function define(ca: Command): void {
   ca.command('list').description('list CAs').action(async function (this: Command) {
-    const { listCas } = await import('../../ca/cas.ts');
+    const { listCas } = await import('../../installation/cas.ts');
     await withInstallation(this, (inst) => {
       const cas = listCas(inst);
       print(this, cas.map(({ certificateDer: _d, ...c }) => c),
@@ -58,7 +58,7 @@ export function define(ca: Command): void {
   });
 
   ca.command('show <name>').description('show a CA; --pem prints its certificate').option('--pem', 'print the certificate in PEM').action(async function (this: Command, name: string, o: { pem?: boolean }) {
-    const { getCa } = await import('../../ca/cas.ts');
+    const { getCa } = await import('../../installation/cas.ts');
     await withInstallation(this, (inst) => {
       const c = getCa(inst, name);
       if (o.pem) return void process.stdout.write(derToPem(c.certificateDer, 'CERTIFICATE'));
@@ -74,7 +74,7 @@ export function define(ca: Command): void {
   changeoverOptions(ca.command('renew').description('renew the CA certificate: same key, new self-signed certificate and validity (ceremony with quorum and witness)'))
     .option('--out <file>', 'write the new certificate (PEM); never overwritten')
     .action(async function (this: Command, o: { ca: string; operator: string; witness: string; years?: number; signatureAlgorithm?: SignatureAlgorithmName; out?: string; credential: string[] }) {
-      const { renewCa } = await import('../../ca/renewal.ts');
+      const { renewCa } = await import('../../lifecycle/renewal.ts');
       await withInstallation(this, async (inst) => {
         const r = await renewCa(inst, { caName: o.ca, operator: o.operator, witness: o.witness, years: o.years, signatureAlgorithm: o.signatureAlgorithm, out: o.out, passphrases: passphrasesFrom(o.credential) });
         print(this, jsonOf(r), [...resultLines(`Renewed ${r.caName}: same key, new certificate`, r), ...(r.outputs.length ? [] : [r.certificatePem.trimEnd()])].join('\n'));
@@ -89,7 +89,7 @@ export function define(ca: Command): void {
     .action(async function (this: Command, o: {
       ca: string; operator: string; witness: string; years?: number; signatureAlgorithm?: SignatureAlgorithmName; holder: string[]; threshold?: number; keyAlgorithm?: string; outDir?: string; credential: string[];
     }) {
-      const { rekeyCa } = await import('../../ca/rekey.ts');
+      const { rekeyCa } = await import('../../lifecycle/rekey.ts');
       await withInstallation(this, async (inst) => {
         const r: RekeyResult = await rekeyCa(inst, {
           caName: o.ca, operator: o.operator, witness: o.witness, years: o.years, signatureAlgorithm: o.signatureAlgorithm, holders: o.holder, threshold: o.threshold,
@@ -108,7 +108,7 @@ export function define(ca: Command): void {
     .description('certificates the CA\'s renewals and re-keys made; --pem KIND prints the newest of a kind (renewed, new-with-new, old-with-new, new-with-old)')
     .option('--pem <kind>', 'print the newest certificate of this kind in PEM')
     .action(async function (this: Command, name: string, o: { pem?: string }) {
-      const { changeoverCertificates } = await import('../../ca/ca-certificate-history.ts');
+      const { changeoverCertificates } = await import('../../lifecycle/ca-certificate-history.ts');
       await withInstallation(this, (inst) => {
         const list = changeoverCertificates(inst, name);
         if (o.pem) {
@@ -126,7 +126,7 @@ export function define(ca: Command): void {
     .option('--compromised-at <time>', 'when the key was (or may have been) compromised, ISO 8601: the invalidity date of every entry')))
     .action(async function (this: Command, o: { ca: string; by: string; compromisedAt?: string; publishOut?: string; publishSigner?: string; operator: string; witness: string; credential: string[] }) {
       const compromisedAt = isoTime('--compromised-at', o.compromisedAt);
-      const { declareCaCompromise } = await import('../../ca/compromise.ts');
+      const { declareCaCompromise } = await import('../../lifecycle/compromise.ts');
       await withInstallation(this, async (inst) => {
         const r = await declareCaCompromise(inst, { caName: o.ca, authoriser: o.by, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), compromisedAt, publishOut: o.publishOut, publishSigner: o.publishSigner });
         print(this, r, [
@@ -147,7 +147,7 @@ export function define(ca: Command): void {
     .requiredOption('--by <name>', 'the Person Responsible announcing it')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { ca: string; date: string; by: string; credential: string[] }) {
-      const { announceTermination } = await import('../../ca/termination.ts');
+      const { announceTermination } = await import('../../lifecycle/termination.ts');
       await withInstallation(this, async (inst) => {
         const n = await announceTermination(inst, { caName: o.ca, date: o.date, authoriser: o.by, passphrases: passphrasesFrom(o.credential) });
         print(this, n, `Termination of ${n.caName} announced for ${n.terminationDate} (notice #${n.id}, given ${n.announcedAt} by ${n.announcedBy})\n  rootca ca terminate --ca ${n.caName} can run from that date`);
@@ -158,7 +158,7 @@ export function define(ca: Command): void {
     .requiredOption('--ca <name>', 'the CA to terminate')
     .requiredOption('--by <name>', 'the Person Responsible deciding it')))
     .action(async function (this: Command, o: { ca: string; by: string; publishOut?: string; publishSigner?: string; operator: string; witness: string; credential: string[] }) {
-      const { terminateCa } = await import('../../ca/termination.ts');
+      const { terminateCa } = await import('../../lifecycle/termination.ts');
       await withInstallation(this, async (inst) => {
         const r = await terminateCa(inst, { caName: o.ca, authoriser: o.by, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), publishOut: o.publishOut, publishSigner: o.publishSigner });
         print(this, r, [

@@ -18,7 +18,7 @@ export function define(ceremony: Command): void {
       } catch (e) {
         throw new CaError('CEREMONY_FILE_UNREADABLE', (e as Error).message);
       }
-      const { loadRootCeremony, runRootCeremony } = await import('../../ca/root-ceremony.ts');
+      const { loadRootCeremony, runRootCeremony } = await import('../../lifecycle/root-ceremony.ts');
       await withInstallation(this, async (inst) => {
         const loaded = loadRootCeremony(inst, bytes, file);
         const r = await runRootCeremony(inst, { ceremony: loaded, baseDir: o.outDir, passphrases: passphrasesFrom(o.credential) });
@@ -41,7 +41,7 @@ export function define(ceremony: Command): void {
     .command('resume <id>')
     .description('finish a ceremony a crash interrupted: write the outputs of one that committed, or close one that did not as abandoned (removing its partial files)')
     .action(async function (this: Command, id: string) {
-      const { resumeCeremony } = await import('../../ca/durable-outputs.ts');
+      const { resumeCeremony } = await import('../../operation/durable-outputs.ts');
       await withInstallation(this, (inst) => {
         const r = resumeCeremony(inst, wholeNumber('<id>')(id));
         print(this, r, r.message);

@@ -6,7 +6,7 @@ import { print, usage, withInstallation } from '../context.ts';
 export function define(cert: Command): void {
   cert.command('list').description('certificates a CA issued, with their status').option('--ca <name>', 'only this CA').option('--pem <serial>', 'print one certificate in PEM')
     .action(async function (this: Command, o: { ca?: string; pem?: string }) {
-      const { listIssued } = await import('../../ca/certificates.ts');
+      const { listIssued } = await import('../../issuance/certificates.ts');
       await withInstallation(this, (inst) => {
         const certs = listIssued(inst, o.ca);
         if (o.pem) {

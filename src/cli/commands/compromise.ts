@@ -18,7 +18,7 @@ export function define(compromise: Command): void {
       if (!o.proof === !o.approvedBy) usage('OPTIONS_CONFLICT', 'give exactly one of --proof FILE (signed by the compromised key) or --approved-by RA-OFFICER');
       const proof = o.proof ? readInput(o.proof, 'key-compromise proof') : undefined;
       const invalidityDate = isoTime('--invalidity-date', o.invalidityDate);
-      const { reportKeyCompromise } = await import('../../ca/compromise.ts');
+      const { reportKeyCompromise } = await import('../../lifecycle/compromise.ts');
       await withInstallation(this, async (inst) => {
         const r = await reportKeyCompromise(inst, { caName: o.ca, serial: o.serial, proof, approvedBy: o.approvedBy, invalidityDate, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), publishOut: o.publishOut, publishSigner: o.publishSigner });
         const v = r.revocation;

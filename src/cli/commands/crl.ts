@@ -7,7 +7,7 @@ import { backupLine } from '../report-lines.ts';
 export function define(crl: Command): void {
   ceremonyPeople(crl.command('issue').description('issue the CA\'s next CRL').requiredOption('--ca <name>', 'the CA').option('--out <file>', 'also write the CRL (DER) here').option(RETIRED_KEY, RETIRED_KEY_HELP))
     .action(async function (this: Command, o: { ca: string; out?: string; retiredKey?: string | true; operator: string; witness: string; credential: string[] }) {
-      const { issueCrl } = await import('../../ca/status-ceremonies.ts');
+      const { issueCrl } = await import('../../status/ceremonies.ts');
       await withInstallation(this, async (inst) => {
         // --out is checked before anyone authenticates and written before the backup (issue 14 item 2).
         const r = await issueCrl(inst, { caName: o.ca, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), retiredKey: o.retiredKey, out: o.out });
@@ -21,7 +21,7 @@ export function define(crl: Command): void {
     .requiredOption('--ca <name>', 'the CA').requiredOption('--out <file>', 'the file to write (never overwritten)')
     .option('--number <n>', 'that CRL number instead of the latest', wholeNumber('--number')).option('--pem', 'PEM instead of DER')
     .action(async function (this: Command, o: { ca: string; out: string; number?: number; pem?: boolean }) {
-      const { exportCrl } = await import('../../ca/status-export.ts');
+      const { exportCrl } = await import('../../status/export.ts');
       await withInstallation(this, (inst) => {
         const r = exportCrl(inst, { caName: o.ca, crlNumber: o.number, out: o.out, pem: o.pem });
         print(this, r, `CRL #${r.crlNumber} of ${o.ca}: wrote ${r.path} (sha256 ${r.sha256})`);

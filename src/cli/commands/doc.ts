@@ -1,6 +1,6 @@
 /** `rootca doc …`: the CPS and CPs as versioned documents (R-10.1; CPS 1.5, 9.12). */
 import type { Command } from 'commander';
-import type { DocumentVersion } from '../../ca/documents.ts';
+import type { DocumentVersion } from '../../documents/documents.ts';
 import { CaError } from '../../errors.ts';
 import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, usage, withInstallation } from '../context.ts';
 
@@ -24,7 +24,7 @@ function detail(v: DocumentVersion): string {
 }
 
 /** The use cases, loaded when a subcommand runs. */
-const documents = () => import('../../ca/documents.ts');
+const documents = () => import('../../documents/documents.ts');
 
 export function define(doc: Command): void {
   doc.command('propose')

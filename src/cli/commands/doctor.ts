@@ -4,7 +4,7 @@ import { print, withInstallation } from '../context.ts';
 
 export function define(cmd: Command): void {
   cmd.action(async function (this: Command) {
-    const { runDoctor } = await import('../../ca/doctor.ts');
+    const { runDoctor } = await import('../../installation/doctor.ts');
     await withInstallation(this, (inst) => {
       const r = runDoctor(inst);
       print(this, r, r.findings.length ? r.findings.map((f) => `${f.severity.toUpperCase()} ${f.topic}: ${f.message}`).join('\n') : 'no problems found: file modes, interrupted ceremonies, audit log and state tables');

@@ -7,7 +7,7 @@ export function define(cmd: Command): void {
     .option('--name <name>', 'installation name', 'rootca')
     .option('--base-url <url>', 'repository base URL named in issued certificates (http://)')
     .action(async function (this: Command, o: { name: string; baseUrl?: string }) {
-      const { initInstallation } = await import('../../ca/installation.ts');
+      const { initInstallation } = await import('../../installation/installation.ts');
       warnIfHomeFromCurrentFolder(this);
       const inst = initInstallation(homeOf(this), { name: o.name, baseUrl: o.baseUrl });
       announceInstallation(inst);

@@ -1,7 +1,7 @@
 /** `rootca issue`: a certificate from an approved application or directly from a CSR. */
 import { Option, type Command } from 'commander';
-import type { Installation } from '../../ca/installation.ts';
-import type { IssueResult } from '../../ca/issuance.ts';
+import type { Installation } from '../../installation/installation.ts';
+import type { IssueResult } from '../../issuance/issuance.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../../pki/algorithms.ts';
 import { EXT_KEY_USAGES, type IssuedProfileName } from '../../pki/profiles.ts';
 import { backupLine } from '../report-lines.ts';
@@ -33,7 +33,7 @@ export function define(cmd: Command): void {
       operator: string; witness: string; application?: number; ca?: string; profile?: IssuedProfileName; csr?: string; out?: string; derOut?: string; requester?: string; validityDays?: number; pathLen?: number;
       digitalSignature?: boolean; nonRepudiation?: boolean; eku: string[]; permitDns: string[]; excludeDns: string[]; policy: string[]; signatureAlgorithm?: SignatureAlgorithmName; allowLegacySha1?: boolean; credential: string[];
     }) {
-      const { issueCertificate, issueFromApplication } = await import('../../ca/issuance.ts');
+      const { issueCertificate, issueFromApplication } = await import('../../issuance/issuance.ts');
       const { formatFindings } = await import('../../lint/index.ts');
       const passphrases = passphrasesFrom(o.credential);
       const common = { operator: o.operator, witness: o.witness, passphrases, outPem: o.out, outDer: o.derOut, signatureAlgorithm: o.signatureAlgorithm, allowLegacySha1: o.allowLegacySha1 };

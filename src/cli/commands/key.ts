@@ -10,7 +10,7 @@ export function define(key: Command): void {
     .requiredOption('--ca <name>', 'the CA whose key is destroyed')
     .requiredOption('--reason <text>', 'why (recorded in the audit log and transcript)'))
     .action(async function (this: Command, o: { ca: string; reason: string; operator: string; witness: string; credential: string[] }) {
-      const { destroyKeyCeremony } = await import('../../ca/key-destruction.ts');
+      const { destroyKeyCeremony } = await import('../../custody/key-destruction.ts');
       await withInstallation(this, async (inst) => {
         const r = await destroyKeyCeremony(inst, { caName: o.ca, reason: o.reason, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
         print(this, { ca: o.ca, keyId: r.keyId, destroyedIn: r.destroyedIn, transcript: r.transcriptFile, backup: r.backup }, [

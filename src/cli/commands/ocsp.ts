@@ -7,7 +7,7 @@ import { backupLine } from '../report-lines.ts';
 export function define(ocsp: Command): void {
   ceremonyPeople(ocsp.command('presign').description('pre-sign OCSP responses (SHA-1 and SHA-256 CertIDs) for every certificate the signing key issued').requiredOption('--ca <name>', 'the CA').option(RETIRED_KEY, RETIRED_KEY_HELP))
     .action(async function (this: Command, o: { ca: string; retiredKey?: string | true; operator: string; witness: string; credential: string[] }) {
-      const { presignOcsp } = await import('../../ca/status-ceremonies.ts');
+      const { presignOcsp } = await import('../../status/ceremonies.ts');
       await withInstallation(this, async (inst) => {
         const r = await presignOcsp(inst, { caName: o.ca, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), retiredKey: o.retiredKey });
         const other = r.otherKey.length ? `\n  ${r.otherKey.length} certificates of ${o.ca} were issued by another of its keys: ${o.retiredKey ? 'run it without --retired-key' : 'rootca ocsp presign --ca ' + o.ca + ' --retired-key'} for them` : '';
@@ -18,7 +18,7 @@ export function define(ocsp: Command): void {
   ocsp.command('export').description('write the current pre-signed responses again (DER, <serial>-<hash>.ocsp); nothing is signed')
     .requiredOption('--ca <name>', 'the CA').requiredOption('--out-dir <dir>', 'an existing folder').option('--serial <hex>', 'only this certificate')
     .action(async function (this: Command, o: { ca: string; outDir: string; serial?: string }) {
-      const { exportOcspResponses } = await import('../../ca/status-export.ts');
+      const { exportOcspResponses } = await import('../../status/export.ts');
       await withInstallation(this, (inst) => {
         const files = exportOcspResponses(inst, { caName: o.ca, serial: o.serial, outDir: o.outDir });
         print(this, files, files.map((f) => `wrote ${f.path}`).join('\n'));

@@ -1,8 +1,8 @@
 /** `rootca operator …`: appointment, roles, training, removal (CPS 5.2, 5.3). */
 import { Command, Option } from 'commander';
-import type { Authority } from '../../ca/appointments.ts';
-import type { PersonnelChange } from '../../ca/personnel.ts';
-import { ROLES } from '../../ca/roles.ts';
+import type { Authority } from '../../people/appointments.ts';
+import type { PersonnelChange } from '../../people/personnel.ts';
+import { ROLES } from '../../people/roles.ts';
 import { UsageError } from '../../errors.ts';
 import { collect, CREDENTIAL_HELP, passphrasesFrom, print, withInstallation } from '../context.ts';
 import { cliPassphraseSource, envVariableFor, hiddenPrompt, parseCredentialOptions } from '../passphrases.ts';
@@ -26,7 +26,7 @@ export function define(operator: Command): void {
     .addOption(new Option('--credential-kind <kind>', 'credential key type').choices(['ed25519', 'p256']).default('ed25519')))
     .action(async function (this: Command, name: string, o: AuthorityOptions & { role: string[]; displayName?: string; trainedOn?: string; backgroundCheckedOn?: string; credentialKind: 'ed25519' | 'p256' }) {
       const passphrase = await newPassphrase(name, o.credential);
-      const { appointOperator } = await import('../../ca/appointments.ts');
+      const { appointOperator } = await import('../../people/appointments.ts');
       await withInstallation(this, async (inst) => {
         const op = await appointOperator(inst, { name, displayName: o.displayName, roles: o.role, kind: o.credentialKind, passphrase, trainedOn: o.trainedOn, backgroundCheckedOn: o.backgroundCheckedOn }, authority(o));
         passphrase.fill(0);
@@ -40,7 +40,7 @@ export function define(operator: Command): void {
     authorityOptions(c).action(async function (this: Command, name: string, ...rest: unknown[]) {
       const o = rest.find((x) => x && typeof x === 'object' && !(x instanceof Command)) as AuthorityOptions & Record<string, string>;
       const arg = typeof rest[0] === 'string' ? rest[0] : undefined;
-      const { changePersonnel } = await import('../../ca/appointments.ts');
+      const { changePersonnel } = await import('../../people/appointments.ts');
       await withInstallation(this, async (inst) => {
         const op = await changePersonnel(inst, build(name, arg, o), authority(o));
         print(this, { name: op.name, status: op.status, roles: op.roles, trainedOn: op.trainedOn, backgroundCheckedOn: op.backgroundCheckedOn }, `${op.name}: ${op.status}; roles ${op.roles.join(', ') || 'none'}; trained ${op.trainedOn?.slice(0, 10) ?? 'never'}; checked ${op.backgroundCheckedOn?.slice(0, 10) ?? 'never'}`);
@@ -54,7 +54,7 @@ export function define(operator: Command): void {
   change('remove', 'revoke an appointment; the credential stops working at once', '<name>', (operator, _a, o) => ({ kind: 'remove', operator, reason: o.reason }), (c) => c.requiredOption('--reason <text>', 'why'));
 
   operator.command('list').description('operators, status, roles, training').action(async function (this: Command) {
-    const { listOperators } = await import('../../ca/operators.ts');
+    const { listOperators } = await import('../../people/operators.ts');
     await withInstallation(this, (inst) => {
       const ops = listOperators(inst);
       print(this, ops.map((o) => ({ name: o.name, displayName: o.displayName, status: o.status, roles: o.roles, credentialKind: o.credential.kind, trainedOn: o.trainedOn, backgroundCheckedOn: o.backgroundCheckedOn })),
@@ -63,8 +63,8 @@ export function define(operator: Command): void {
   });
 
   operator.command('show <name>').description('the personnel file: appointment, role history, training, removal').action(async function (this: Command, name: string) {
-    const { getOperator } = await import('../../ca/operators.ts');
-    const { personnelHistory, roleHistory } = await import('../../ca/personnel.ts');
+    const { getOperator } = await import('../../people/operators.ts');
+    const { personnelHistory, roleHistory } = await import('../../people/personnel.ts');
     await withInstallation(this, (inst) => {
       const op = getOperator(inst, name);
       const events = personnelHistory(inst, name);

@@ -1,6 +1,6 @@
 /** `rootca policy …`: Certificate Policy OIDs registered per CA (R-1.2; CPS 1.2). */
 import { Command, Option } from 'commander';
-import { POLICY_PURPOSES, type RegisteredPolicy } from '../../ca/policies.ts';
+import { POLICY_PURPOSES, type RegisteredPolicy } from '../../issuance/policies.ts';
 import type { PolicyPurpose } from '../../pki/profiles.ts';
 import { collect, CREDENTIAL_HELP, passphrasesFrom, print, withInstallation } from '../context.ts';
 
@@ -17,7 +17,7 @@ export function define(policy: Command): void {
     .requiredOption('--witness <name>', 'the Service Operation Manager present')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { ca: string; oid: string; name: string; purpose: PolicyPurpose; by: string; witness: string; credential: string[] }) {
-      const { registerPolicy } = await import('../../ca/policies.ts');
+      const { registerPolicy } = await import('../../issuance/policies.ts');
       await withInstallation(this, async (inst) => {
         const p = await registerPolicy(inst, { caName: o.ca, oid: o.oid, name: o.name, purpose: o.purpose, by: o.by, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
         print(this, p, `registered: ${line(p)}`);
@@ -28,7 +28,7 @@ export function define(policy: Command): void {
     .description('the registered CP OIDs')
     .option('--ca <name>', 'only this CA')
     .action(async function (this: Command, o: { ca?: string }) {
-      const { listPolicies } = await import('../../ca/policies.ts');
+      const { listPolicies } = await import('../../issuance/policies.ts');
       await withInstallation(this, (inst) => {
         const all = listPolicies(inst, o.ca);
         print(this, all, all.map(line).join('\n') || 'no policies registered');

@@ -17,7 +17,7 @@ export function define(cmd: Command): void {
     .action(async function (this: Command, o: { ca: string; serial: string; reason: string; invalidityDate?: string; approvedBy?: string; keyCompromiseProof?: string; deferCrl?: boolean; operator: string; witness: string; credential: string[] }) {
       const invalidityDate = isoTime('--invalidity-date', o.invalidityDate);
       const proof = o.keyCompromiseProof ? readInput(o.keyCompromiseProof, 'key-compromise proof') : undefined;
-      const { revokeCertificate } = await import('../../ca/revocation.ts');
+      const { revokeCertificate } = await import('../../status/revocation.ts');
       await withInstallation(this, async (inst) => {
         const r = await revokeCertificate(inst, { caName: o.ca, serial: o.serial, reason: o.reason, invalidityDate, approvedBy: o.approvedBy, keyCompromiseProof: proof, deferCrl: o.deferCrl, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
         print(this, { serial: r.serialHex, revokedAt: r.revokedAt, reason: r.reason, crlNumber: r.crl?.crlNumber ?? null, ocspResponses: r.ocspResponses, transcript: r.transcriptFile, backup: r.backup }, [

@@ -6,7 +6,7 @@ export function define(cmd: Command): void {
   cmd
     .option('--ca <name>', 'only this CA')
     .action(async function (this: Command, o: { ca?: string }) {
-      const { changeoverStates } = await import('../../ca/changeover.ts');
+      const { changeoverStates } = await import('../../lifecycle/changeover.ts');
       await withInstallation(this, (inst) => {
         const states = changeoverStates(inst, o.ca);
         print(this, states, states.map((s) => [

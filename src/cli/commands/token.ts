@@ -16,14 +16,14 @@ export function define(token: Command): void {
       const holders = o.holders.split(',').map((h) => h.trim()).filter(Boolean);
       if (holders.length < 2) usage('OPTION_VALUE_INVALID', '--holders must name at least two custodians (CPS 6.4.1)');
       const adoptWithPin = o.adoptPinFile ? readInput(o.adoptPinFile, 'current PIN').toString('latin1').replace(/\r?\n$/, '') : undefined;
-      const { initToken } = await import('../../ca/token-setup.ts');
+      const { initToken } = await import('../../custody/token-setup.ts');
       await withInstallation(this, async (inst) => {
         const r = await initToken(inst, { module: o.module, label: o.label, slotIndex: o.slot, adoptWithPin: adoptWithPin === undefined ? undefined : Buffer.from(adoptWithPin, 'latin1'), holders, threshold: o.threshold, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
         print(this, r, `Token ${r.label} (serial ${r.serial}) initialised; its PINs are held ${r.threshold}-of-${r.holders.length} by ${r.holders.join(', ')}`);
       });
     });
   token.command('list').description('tokens registered in this installation').action(async function (this: Command) {
-    const { listTokenRecords } = await import('../../ca/hsm-tokens.ts');
+    const { listTokenRecords } = await import('../../custody/hsm-tokens.ts');
     await withInstallation(this, (inst) => {
       const tokens = listTokenRecords(inst);
       print(this, tokens, tokens.map((t) => `${t.label.padEnd(20)} serial ${t.serial}  ${t.threshold}-of-${t.holders.length} ${t.holders.join(',')}  ${t.status}  ${t.module}`).join('\n') || '(none)');

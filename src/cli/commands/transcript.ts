@@ -23,8 +23,8 @@ export function define(transcript: Command): void {
       }));
       let registeredKeys: Map<string, Buffer> | undefined;
       if (o.againstInstallation) {
-        const { openInstallation } = await import('../../ca/installation.ts');
-        const { listOperators } = await import('../../ca/operators.ts');
+        const { openInstallation } = await import('../../installation/installation.ts');
+        const { listOperators } = await import('../../people/operators.ts');
         const inst = openInstallation(homeOf(this));
         announceInstallation(inst);
         try {
@@ -33,14 +33,14 @@ export function define(transcript: Command): void {
           inst.close();
         }
       }
-      const { verifyTranscript } = await import('../../ca/transcript.ts');
+      const { verifyTranscript } = await import('../../records/transcript.ts');
       const v = verifyTranscript(body, { files, registeredKeys });
       print(this, v, [v.ok ? `transcript OK: ${file}` : `transcript NOT OK: ${file}`, ...v.checked.map((c) => `  ok    ${c}`), ...v.problems.map((p) => `  FAIL  ${p}`)].join('\n'));
       if (!v.ok) process.exitCode = 1;
     });
   transcript.command('show <ceremony>').description('print a stored transcript as Markdown (or JSON with --json)').action(async function (this: Command, id: string) {
-    const { renderTranscriptMarkdown } = await import('../../ca/transcript.ts');
-    const { loadTranscript } = await import('../../ca/transcripts.ts');
+    const { renderTranscriptMarkdown } = await import('../../records/transcript.ts');
+    const { loadTranscript } = await import('../../records/transcript-store.ts');
     await withInstallation(this, (inst) => {
       const t = loadTranscript(inst, wholeNumber('ceremony')(id));
       print(this, t, renderTranscriptMarkdown(t));

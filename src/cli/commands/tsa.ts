@@ -19,7 +19,7 @@ export function define(tsa: Command): void {
     .option('--out <file>', 'also write the TSA certificate (PEM) here')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { ca: string; holders: string; operator: string; witness: string; commonName?: string; organization?: string; country: string; validityDays?: number; out?: string; credential: string[] }) {
-      const { initTsa } = await import('../../ca/tsa.ts');
+      const { initTsa } = await import('../../records/time-stamping.ts');
       await withInstallation(this, async (inst) => {
         const r = await initTsa(inst, {
           caName: o.ca, holders: o.holders.split(','), operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential),
@@ -39,7 +39,7 @@ export function define(tsa: Command): void {
       });
     });
   tsa.command('list').description('TSA keys and certificates').action(async function (this: Command) {
-    const { listTsas } = await import('../../ca/tsa.ts');
+    const { listTsas } = await import('../../records/time-stamping.ts');
     await withInstallation(this, (inst) => {
       const all = listTsas(inst);
       print(this, all.map(({ certificateDer: _d, publicKeySpki: _k, ...t }) => t),
@@ -53,7 +53,7 @@ export function define(tsa: Command): void {
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, file: string, o: { holder: string; out: string; credential: string[] }) {
       const data = readInput(file, 'input');
-      const { stampWithTsa } = await import('../../ca/tsa.ts');
+      const { stampWithTsa } = await import('../../records/time-stamping.ts');
       const { timeStampResponse } = await import('../../pki/tsp.ts');
       await withInstallation(this, async (inst) => {
         const r = await stampWithTsa(inst, { holder: o.holder, passphrases: passphrasesFrom(o.credential), data, what: resolve(file) });

@@ -1,0 +1,107 @@
+/**
+ * Setting up a PKCS#11 token for CA keys (CPS 6.2.1, 6.4.1, 6.4.2; R-6.3). The token is
+ * initialised with a security-officer PIN and a user PIN that this program generates and
+ * nobody ever sees: each PIN is split M-of-N (M >= 2) and sealed to the named custodians,
+ * exactly like the soft store's KEK, and rebuilt only in memory at activation. A CA
+ * Administrator performs it under a Service Operation Manager's observation (CPS 5.2.2).
+ */
+import { CaError } from '../errors.ts';
+import { adoptToken, finalizeTokenInit, initTokenInSlot, type TokenInitResult } from '../keys/pkcs11-token.ts';
+import { generatePin, splitToCustodians } from '../keys/pkcs11-shares.ts';
+import { wipe } from '../keys/wipe.ts';
+import { findTokenRecord, pinContext, storeTokenRecord } from './hsm-tokens.ts';
+import type { Installation } from '../installation/installation.ts';
+import { refuser } from '../operation/key-session.ts';
+import { getOperator } from '../people/operators.ts';
+import { bringParticipant, lockAll, operationDigest, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
+import { checkDistinct, checkSlotRole } from '../people/permissions.ts';
+
+export interface InitTokenParams {
+  /** PKCS#11 module (library) path. */
+  module: string;
+  /** Label to give the token (unique in this installation). */
+  label: string;
+  /** Index in the module's slot list of an uninitialised slot; default: the first free one. */
+  slotIndex?: number;
+  /**
+   * Adopt a token the vendor's tools already initialised under `label`: its temporary user PIN,
+   * given once here, is replaced by a generated one; the SO PIN stays with the vendor process.
+   */
+  adoptWithPin?: Buffer;
+  holders: string[];
+  threshold: number;
+  operator: string;
+  witness: string;
+  passphrases: PassphraseSource;
+}
+
+export async function initToken(inst: Installation, p: InitTokenParams): Promise<{ label: string; serial: string; holders: string[]; threshold: number }> {
+  const refuse = refuser(inst, 'token.init', p.label);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/.test(p.label)) refuse('TOKEN_LABEL_INVALID', `token label "${p.label}" must be 1-32 letters, digits, . _ -`);
+  if (findTokenRecord(inst, p.label)) refuse('TOKEN_EXISTS', `a token labelled "${p.label}" is already registered`);
+  if (!Number.isInteger(p.threshold) || p.threshold < 2) refuse('THRESHOLD_TOO_LOW', `threshold ${p.threshold} refused: the PIN must need at least 2 custodians (CPS 6.4.1)`);
+  if (p.threshold > p.holders.length) refuse('THRESHOLD_EXCEEDS_CUSTODIANS', `threshold ${p.threshold} exceeds the ${p.holders.length} holders`);
+  const dup = p.holders.find((h, i) => p.holders.indexOf(h) !== i);
+  if (dup) refuse('DUPLICATE_CUSTODIAN', `${dup} is named twice; each share goes to a different person (CPS 6.4.2)`);
+  const recipients = p.holders.map((h) => {
+    try {
+      const op = getOperator(inst, h);
+      if (op.status !== 'active') throw new CaError('OPERATOR_REMOVED', `${h} was removed`);
+      checkSlotRole('token.init', 'custodian', h, op.roles);
+      return { name: op.name, encryptionPublicKey: op.credential.encryptionPublicKey };
+    } catch (e) {
+      return refuse((e as CaError).code ?? 'OPERATOR_UNKNOWN', (e as Error).message);
+    }
+  });
+  try {
+    checkDistinct('token.init', { operator: [p.operator], witness: [p.witness], custodian: p.holders });
+  } catch (e) {
+    refuse((e as CaError).code, (e as Error).message);
+  }
+
+  const digest = operationDigest({ kind: 'token.init', module: p.module, label: p.label, holders: p.holders, threshold: p.threshold, installation: inst.config.installation.name });
+  const present: Participant[] = [];
+  try {
+    const operator = await bringParticipant(inst, p.operator, p.passphrases, `operator setting up token ${p.label}`, digest, { operation: 'token.init', slot: 'operator' });
+    if (!operator) refuse('OPERATOR_ABSENT', `the CA Administrator ${p.operator} did not authenticate`);
+    present.push(operator!);
+    const witness = await bringParticipant(inst, p.witness, p.passphrases, `witness of setting up token ${p.label}`, digest, { operation: 'token.init', slot: 'witness' });
+    if (!witness) refuse('WITNESS_ABSENT', `the witness ${p.witness} did not authenticate (CPS 5.2.2)`);
+    present.push(witness!);
+
+    const soPin = generatePin();
+    const userPin = generatePin();
+    let made: TokenInitResult;
+    try {
+      try {
+        made = p.adoptWithPin ? adoptToken({ module: p.module, label: p.label }, p.adoptWithPin, userPin) : initTokenInSlot({ module: p.module, label: p.label, slotIndex: p.slotIndex, soPin });
+      } catch (e) {
+        return refuse((e as CaError).code ?? 'TOKEN_INIT_FAILED', (e as Error).message);
+      }
+      const t = { label: p.label, serial: made.serial };
+      const shares = {
+        user: await splitToCustodians(userPin, pinContext(t, 'user'), p.threshold, recipients),
+        so: p.adoptWithPin ? [] : await splitToCustodians(soPin, pinContext(t, 'so'), p.threshold, recipients),
+      };
+      // The user PIN is set and tried once before anything is recorded.
+      if (!p.adoptWithPin) try {
+        finalizeTokenInit({ module: p.module, label: p.label, serial: made.serial }, soPin, userPin);
+      } catch (e) {
+        return refuse((e as CaError).code ?? 'TOKEN_INIT_FAILED', (e as Error).message);
+      }
+      const now = inst.clock.now().toISOString();
+      inst.db.transaction(() => {
+        storeTokenRecord(inst, { label: p.label, serial: made.serial, module: p.module, threshold: p.threshold, shares, now });
+        inst.audit.append({
+          actor: `${p.operator},${p.witness}`, roles: [...new Set(present.flatMap((x) => x.operator.roles))], action: 'token.init', target: p.label, outcome: 'success',
+          details: { module: p.module, label: p.label, serial: made.serial, holders: p.holders, threshold: p.threshold, pins: p.adoptWithPin ? 'adopted: user PIN replaced by a generated one, split M-of-N, never shown; SO PIN kept by the vendor process' : 'user and SO PIN generated, split M-of-N, never shown', adopted: !!p.adoptWithPin, ...participantEvidence(digest, [{ role: 'operator', p: operator! }, { role: 'witness', p: witness! }]) },
+        });
+      }).immediate();
+      return { label: p.label, serial: made.serial, holders: p.holders, threshold: p.threshold };
+    } finally {
+      wipe(soPin, userPin);
+    }
+  } finally {
+    lockAll(present);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The demo behind `npm start`: an installation with demo people in every role, the four roots
+ * of R-1 made by the shipped ceremony files, a subordinate CA under each issued through the
+ * whole RA workflow, one more revoked (so the Repository shows a revocation), CRLs, pre-signed
+ * OCSP responses, the demo CPS (docs/demo-cps.md) through the document workflow, and a signed
+ * publication file imported into the online store.
+ *
+ * The demo passphrases are random, live only in this process and are never written anywhere
+ * (no passphrase in plaintext on disk): a reused demo can be served and looked at, not used
+ * to sign. Run your own installation for that (README, "Ceremony walk-through").
+ */
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseRootCeremony } from '../config/ceremony.ts';
+import { assembleCertificationRequest, createCertificationRequestInfo } from '../pki/csr-build.ts';
+import { createName } from '../pki/name.ts';
+import { approveApplication, recordAcceptance, submitApplication } from '../issuance/applications.ts';
+import { closeBootstrapIfReady } from '../people/appointments.ts';
+import { listCas, type CaSummary } from './cas.ts';
+import { DATABASE_FILE, initInstallation, openInstallation, type Installation } from './installation.ts';
+import { issueFromApplication } from '../issuance/issuance.ts';
+import { addOperator } from '../people/operators.ts';
+import type { PassphraseSource } from '../people/participants.ts';
+import { approveDocument, proposeDocument, publishDocument } from '../documents/documents.ts';
+import { publish } from '../status/publication.ts';
+import { revokeCertificate } from '../status/revocation.ts';
+import { runRootCeremony } from '../lifecycle/root-ceremony.ts';
+import { issueCrl, presignOcsp } from '../status/ceremonies.ts';
+
+export const DEMO_PEOPLE = [
+  { name: 'alice', displayName: 'Alice (demo CA Administrator, custodian)', roles: ['ca-administrator'] },
+  { name: 'bob', displayName: 'Bob (demo CA Administrator, custodian)', roles: ['ca-administrator'] },
+  { name: 'carol', displayName: 'Carol (demo CA Administrator, custodian)', roles: ['ca-administrator'] },
+  { name: 'olivia', displayName: 'Olivia (demo Service Operation Manager)', roles: ['operation-manager'] },
+  { name: 'paula', displayName: 'Paula (demo Person Responsible for Services)', roles: ['person-responsible'] },
+  { name: 'rita', displayName: 'Rita (demo Person in Charge of RA)', roles: ['ra-officer'] },
+  { name: 'ravi', displayName: 'Ravi (demo Person in Charge of RA)', roles: ['ra-officer'] },
+  { name: 'leo', displayName: 'Leo (demo Log Examiner)', roles: ['log-examiner'] },
+  { name: 'cora', displayName: 'Cora (demo Improvement Committee member)', roles: ['improvement-committee'] },
+];
+export const DEMO_CEREMONIES = ['rootca1', 'rootca2', 'rootca3', 'ecc-rootca1'];
+/** scrypt cost for the demo's random passphrases (see runDemo). */
+export const DEMO_SCRYPT_LOG2N = 12;
+
+export interface DemoResult {
+  home: string;
+  created: boolean;
+  cas: CaSummary[];
+  certificatesDir: string;
+  /** The newest publication file written by the demo. */
+  publication?: string;
+}
+
+/** A CSR for a demo subordinate CA whose key is made here and thrown away (the demo sub CAs never sign). */
+function demoCsr(cn: string): Buffer {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const info = createCertificationRequestInfo({
+    subject: createName([{ type: 'C', value: 'JP', encoding: 'printableString' }, { type: 'O', value: 'Example Demo Trust', encoding: 'printableString' }, { type: 'CN', value: cn, encoding: 'printableString' }]),
+    subjectPublicKeyInfo: publicKey.export({ format: 'der', type: 'spki' }),
+  });
+  return assembleCertificationRequest(info, 'ecdsa-with-SHA256', sign('sha256', info, privateKey));
+}
+
+/** `demoCpsFile`: the text the demo publishes as its CPS (docs/demo-cps.md in the repository). */
+export async function runDemo(home: string, ceremoniesDir: string, progress: (line: string) => void = () => {}, demoCpsFile = join(ceremoniesDir, '..', 'docs', 'demo-cps.md')): Promise<DemoResult> {
+  const certificatesDir = join(home, 'certs');
+  if (existsSync(join(home, DATABASE_FILE))) {
+    const inst = openInstallation(home);
+    try {
+      return { home: inst.home, created: false, cas: listCas(inst), certificatesDir };
+    } finally {
+      inst.close();
+    }
+  }
+  // The demo passphrases are 24 random bytes (192 bits), so scrypt's cost adds nothing to
+  // their strength: a low cost, recorded in the demo's rootca.yaml, saves minutes of start-up.
+  const inst: Installation = initInstallation(home, { name: 'demo', scryptLog2N: DEMO_SCRYPT_LOG2N });
+  const secrets = new Map<string, Buffer>();
+  const passphrases: PassphraseSource = { get: async (name) => (secrets.has(name) ? Buffer.from(secrets.get(name)!) : undefined) };
+  try {
+    const today = inst.clock.now().toISOString().slice(0, 10);
+    for (const p of DEMO_PEOPLE) {
+      const passphrase = Buffer.from(randomBytes(24).toString('base64url'));
+      secrets.set(p.name, passphrase);
+      addOperator(inst, { name: p.name, displayName: p.displayName, roles: p.roles, kind: 'ed25519', passphrase, trainedOn: today, backgroundCheckedOn: today });
+    }
+    closeBootstrapIfReady(inst);
+    mkdirSync(certificatesDir, { recursive: true });
+    for (const name of DEMO_CEREMONIES) {
+      progress(`key ceremony ${name}`);
+      const file = join(ceremoniesDir, `${name}.yaml`);
+      await runRootCeremony(inst, { ceremony: parseRootCeremony(readFileSync(file), file), baseDir: certificatesDir, passphrases });
+    }
+    const people = { operator: 'alice', witness: 'olivia', passphrases };
+    const viaRa = async (ca: string, cn: string) => {
+      const app = await submitApplication(inst, { by: 'rita', passphrases, caName: ca, profile: 'subca', csr: demoCsr(cn), applicantOrganisation: 'Example Demo Trust', applicantContact: 'pki@demo.example', requested: { pathLenConstraint: 0 } });
+      await approveApplication(inst, { id: app.id, by: 'ravi', passphrases, identification: { documentType: 'demo registry extract', reference: `DEMO-${app.id}` } });
+      // RootCA1's default is SHA-1 (legacy, R-1.3): the demo issues with SHA-256 instead.
+      const issued = await issueFromApplication(inst, { applicationId: app.id, ...people, signatureAlgorithm: ca === 'rootca1' ? 'sha256WithRSAEncryption' : undefined });
+      await recordAcceptance(inst, { id: app.id, by: 'rita', passphrases, note: 'demo acceptance' });
+      return issued;
+    };
+    for (const ca of DEMO_CEREMONIES) {
+      progress(`subordinate CA under ${ca} (submit, approve, issue, accept)`);
+      await viaRa(ca, `Demo ${ca} Sub CA`);
+    }
+    progress('a retired subordinate CA under rootca2, revoked');
+    const retired = await viaRa('rootca2', 'Demo rootca2 Retired Sub CA');
+    await revokeCertificate(inst, { ...people, caName: 'rootca2', serial: retired.serialHex, reason: 'superseded', approvedBy: 'ravi' });
+    for (const ca of DEMO_CEREMONIES) {
+      progress(`CRL and pre-signed OCSP for ${ca}`);
+      if (ca !== 'rootca2') await issueCrl(inst, { ...people, caName: ca });
+      await presignOcsp(inst, { ...people, caName: ca });
+    }
+    progress('the demo CPS: proposed, approved by the Committee, published');
+    await proposeDocument(inst, {
+      by: 'paula', passphrases, name: 'cps', title: 'Demo Certification Practice Statement', text: readFileSync(demoCpsFile),
+      critical: false, description: 'First version of the demo installation\'s practice statement',
+    });
+    await approveDocument(inst, { by: 'cora', passphrases, name: 'cps' });
+    await publishDocument(inst, { by: 'paula', passphrases, name: 'cps' });
+    mkdirSync(join(home, 'publications'), { recursive: true });
+    const publication = join(home, 'publications', 'publication-1.json');
+    progress('publication file');
+    await publish(inst, { ...people, signerCa: 'ecc-rootca1', out: publication });
+    return { home: inst.home, created: true, cas: listCas(inst), certificatesDir, publication };
+  } finally {
+    for (const s of secrets.values()) s.fill(0);
+    inst.close();
+  }
+}

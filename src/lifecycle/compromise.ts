@@ -1,0 +1,154 @@
+/**
+ * Compromise handling (CPS 5.7.1, 5.7.3; R-4.1).
+ *
+ * A subscriber's key compromise: the report — a request signed with the compromised key, or
+ * one approved by a Person in Charge of RA — revokes at once with reason keyCompromise, and in
+ * the same run the CRL is issued, the certificate's OCSP responses are re-signed (both by
+ * `revokeCertificate`) and a publication file is written for the online side.
+ *
+ * A CA-key compromise runbook: decided by the Person Responsible, performed by a CA
+ * Administrator with M custodians under a Service Operation Manager's observation. Every
+ * certificate the CA issued is revoked with cACompromise, a last CRL and last OCSP responses
+ * are signed, and the CA is marked compromised, after which its key signs nothing.
+ *
+ * Why the compromised key signs a last CRL: a root has no parent whose CRL could list it, so
+ * its own CRL is the only signed statement a relying party's software can act on (RFC 5280
+ * 6.3); the signature gives an attacker who holds the key nothing new. The CA is marked
+ * compromised in the same run, seconds later; an intent record written first lets an
+ * interrupted run be resumed (the CA stays active until then, so a key session can open).
+ * The publication must be signed by another root: a manifest signed by a compromised key
+ * proves nothing.
+ */
+import { sha256Hex } from '../util/digest.ts';
+import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
+import { actorOf, beginEnding, checkPublicationTarget, completeEnding, publishAfter, revokeAllIssued, rolesOf, signLastStatus } from './ca-ending.ts';
+import { getCa } from '../installation/cas.ts';
+import type { Installation } from '../installation/installation.ts';
+import { getOperator } from '../people/operators.ts';
+import { exportTranscript, failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
+import type { PassphraseSource } from '../people/participants.ts';
+import type { PublishResult } from '../status/publication.ts';
+import { revokeCertificate, type RevokeResult } from '../status/revocation.ts';
+
+export interface KeyCompromiseReport {
+  caName: string;
+  serial: string;
+  /** A PKCS#10 request signed by the compromised key (the subscriber's own report). */
+  proof?: Uint8Array;
+  /** Or the Person in Charge of RA who accepted the report. */
+  approvedBy?: string;
+  invalidityDate?: Date;
+  operator: string;
+  witness: string;
+  passphrases: PassphraseSource;
+  /** The publication file to write (never overwritten). */
+  publishOut: string;
+  /** The root that signs the publication; default the issuing CA. */
+  publishSigner?: string;
+}
+
+const REPORT_ACTION = 'compromise.report';
+
+/** CPS 5.7.3: revoke at once (keyCompromise), CRL + OCSP in the same session, then the publication file. */
+export async function reportKeyCompromise(inst: Installation, p: KeyCompromiseReport): Promise<{ revocation: RevokeResult; publication: PublishResult }> {
+  const refuse = refuser(inst, REPORT_ACTION, `${p.caName}/${p.serial}`);
+  // Checked before the revocation so that a run that would fail to publish changes nothing.
+  guardedBy(refuse)(() => getCa(inst, p.caName));
+  const signerCa = p.publishSigner ?? p.caName;
+  checkPublicationTarget(inst, { out: p.publishOut, signer: signerCa }, refuse);
+  const revocation = await revokeCertificate(inst, {
+    caName: p.caName, serial: p.serial, reason: 'keyCompromise', invalidityDate: p.invalidityDate, keyCompromiseProof: p.proof, approvedBy: p.proof ? undefined : p.approvedBy,
+    operator: p.operator, witness: p.witness, passphrases: p.passphrases,
+  });
+  const publication = await publishAfter(inst, { action: REPORT_ACTION, target: p.caName, what: `${revocation.serialHex} is revoked and CRL #${revocation.crl?.crlNumber} is issued` },
+    { signerCa, operator: p.operator, witness: p.witness, passphrases: p.passphrases, out: p.publishOut });
+  inst.audit.append({
+    actor: p.operator, roles: getOperator(inst, p.operator).roles, action: REPORT_ACTION, target: p.caName, outcome: 'success',
+    details: {
+      serial: revocation.serialHex, source: p.proof ? 'subscriber-key-compromise' : 'ra', approvedBy: p.proof ? null : p.approvedBy ?? null, proofSha256: p.proof ? sha256Hex(p.proof) : null,
+      revokedAt: revocation.revokedAt.toISOString(), crlNumber: revocation.crl?.crlNumber ?? null, ocspResponses: revocation.ocspResponses,
+      publicationVersion: publication.version, publicationSha256: publication.sha256,
+    },
+  });
+  return { revocation, publication };
+}
+
+export interface CaCompromiseParams {
+  caName: string;
+  /** The Person Responsible who determined the compromise (CPS 5.7.1). */
+  authoriser: string;
+  operator: string;
+  witness: string;
+  passphrases: PassphraseSource;
+  /** When the key was (or may have been) compromised: the invalidity date of every entry. */
+  compromisedAt?: Date;
+  /** Optional publication written afterwards, signed by another active root. */
+  publishOut?: string;
+  publishSigner?: string;
+  /** Test hook: called after each durable step ('started', 'revoked', 'last-status'). */
+  step?: (name: string) => void;
+}
+
+export interface CaCompromiseResult {
+  caName: string;
+  resumed: boolean;
+  revoked: string[];
+  crlNumber: number;
+  crlNextUpdate: Date;
+  ocspResponses: number;
+  transcriptFile: string;
+  backup: BackupOutcome;
+  publication?: PublishResult;
+}
+
+const CA_ACTION = 'ca.compromise';
+
+/** The CA-key compromise runbook (CPS 5.7.1): revoke all with cACompromise, last CRL/OCSP, mark compromised. */
+export async function declareCaCompromise(inst: Installation, p: CaCompromiseParams): Promise<CaCompromiseResult> {
+  const refuse = refuser(inst, CA_ACTION, p.caName);
+  const ca = guardedBy(refuse)(() => getCa(inst, p.caName));
+  if (ca.status === 'compromised') refuse('CA_ALREADY_COMPROMISED', `${ca.name} was already declared compromised`);
+  if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `${ca.name} is ${ca.status}`);
+  const now = inst.clock.now();
+  if (p.compromisedAt && p.compromisedAt.getTime() > now.getTime()) refuse('INVALIDITY_DATE_INVALID', 'the compromise time cannot be in the future');
+  checkPublicationTarget(inst, { out: p.publishOut, signer: p.publishSigner, notBy: ca.name }, refuse);
+  const step = p.step ?? (() => {});
+
+  const s = await openKeySession(inst, {
+    operation: CA_ACTION, caName: ca.name, operator: p.operator, witness: p.witness, others: { authoriser: p.authoriser }, passphrases: p.passphrases,
+    describe: { compromisedAt: p.compromisedAt?.toISOString() ?? null, at: now.toISOString() },
+  });
+  let result: Omit<CaCompromiseResult, 'publication'>;
+  try {
+    const { ending, resumed } = guardedBy(refuse)(() => beginEnding(inst, s, 'compromise', { authoriser: p.authoriser, compromisedAt: p.compromisedAt?.toISOString() ?? null }));
+    step('started');
+    const invalidityDate = p.compromisedAt ?? (ending.details.compromisedAt ? new Date(ending.details.compromisedAt as string) : undefined);
+    const revoked = revokeAllIssued(inst, s, { reason: 'cACompromise', source: 'ca-compromise', approvedBy: p.authoriser, invalidityDate });
+    step('revoked');
+    const last = await signLastStatus(inst, s);
+    step('last-status');
+    const transcript = inst.db.transaction(() => {
+      inst.db.prepare("UPDATE cas SET status = 'compromised' WHERE id = ? AND status = 'active'").run(ca.id);
+      completeEnding(inst, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber });
+      inst.audit.append({
+        actor: actorOf(s), roles: rolesOf(s), action: CA_ACTION, target: ca.name, outcome: 'success',
+        details: { step: 'completed', endingId: ending.id, resumed, revokedNow: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate.toISOString(), ocspResponses: last.ocspResponses, status: 'compromised', ceremonyId: s.ceremonyId, ...s.evidence() },
+      });
+      return s.transcript({
+        inputs: [], outputs: [{ name: `${ca.name} last CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
+        details: { decision: 'CA key compromised (CPS 5.7.1)', authoriser: p.authoriser, revoked: revoked.map((c) => c.serialHex), reason: 'cACompromise', crlNumber: last.crl.crlNumber, ocspResponses: last.ocspResponses, status: 'compromised', keyActivations: s.signatures },
+      });
+    }).immediate();
+    const transcriptFile = exportTranscript(inst, transcript);
+    const backup = await backupAfterChange(inst, { reason: CA_ACTION, ceremonyId: s.ceremonyId, operator: s.operator });
+    result = { caName: ca.name, resumed, revoked: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate, ocspResponses: last.ocspResponses, transcriptFile, backup };
+  } catch (e) {
+    return failSession(inst, s, CA_ACTION, e);
+  } finally {
+    s.lock();
+  }
+  if (!p.publishOut) return result;
+  const publication = await publishAfter(inst, { action: CA_ACTION, target: ca.name, what: `${ca.name} is marked compromised and its certificates are revoked` },
+    { signerCa: p.publishSigner!, operator: p.operator, witness: p.witness, passphrases: p.passphrases, out: p.publishOut });
+  return { ...result, publication };
+}

@@ -1,0 +1,153 @@
+/**
+ * Renewal of a CA certificate (CPS 5.6, R-9.1): the same key, a new self-signed certificate
+ * with the same subject and extensions, a new serial and a new validity. A ceremony: the
+ * operator, a witness and M custodians of the key (key session, one activation), intent (a
+ * started ceremony and the reserved serial) before the key signs, lint before and after, and
+ * one transaction for the certificate, the CA's switch to it, the audit event and the
+ * transcript. Certificates issued before stay valid under the renewed certificate (same Name,
+ * same key identifier); the old certificate remains in the store as history.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CaError } from '../errors.ts';
+import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
+import { derToPem } from '../pki/pem.ts';
+import { SERIAL_RANDOM_BYTES, serialFromRandom } from '../pki/serial.ts';
+import { sha256Hex } from '../util/digest.ts';
+import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
+import { recordOwnCertificate } from './ca-certificate-history.ts';
+import { getCa } from '../installation/cas.ts';
+import type { Installation } from '../installation/installation.ts';
+import { exportTranscript, failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
+import { finishOwnCertificate, planOwnCertificate, spkiOf } from './link-certificates.ts';
+import type { PassphraseSource } from '../people/participants.ts';
+
+export interface RenewParams {
+  caName: string;
+  operator: string;
+  witness: string;
+  passphrases: PassphraseSource;
+  /** Years of validity from now; default: as long as the current certificate. */
+  years?: number;
+  /** Default: the CA's algorithm; SHA-1 (legacy RootCA1, R-1.3) becomes sha256WithRSAEncryption. */
+  signatureAlgorithm?: SignatureAlgorithmName;
+  /** Write the new certificate (PEM) here; never overwritten. */
+  out?: string;
+}
+
+export interface ChangeoverResult {
+  caName: string;
+  ceremonyId: number;
+  keyId: string;
+  /** The CA's new current certificate. */
+  serialHex: string;
+  notBefore: Date;
+  notAfter: Date;
+  certificateDer: Buffer;
+  certificatePem: string;
+  custodians: string[];
+  witness: string;
+  warnings: string[];
+  outputs: string[];
+  transcriptFile: string;
+  backup: BackupOutcome;
+}
+
+const ACTION = 'ca.renew';
+/** CPS 5.6: "The validity period of CA Private Keys is assumed to be twenty (20) years." */
+export const KEY_LIFE_YEARS = 20;
+const YEAR_MS = 365.25 * 86_400_000;
+
+/** A new notBefore (whole seconds) and notAfter `years` calendar years later. */
+export function validityFromNow(now: Date, years: number): { notBefore: Date; notAfter: Date } {
+  const notBefore = new Date(now);
+  notBefore.setUTCMilliseconds(0);
+  const notAfter = new Date(notBefore);
+  notAfter.setUTCFullYear(notAfter.getUTCFullYear() + years);
+  return { notBefore, notAfter };
+}
+
+/** The certificate's life in whole years (rounded), for "as long as the current one". */
+export function yearsOf(notBefore: string, notAfter: string): number {
+  return Math.max(1, Math.round((Date.parse(notAfter) - Date.parse(notBefore)) / YEAR_MS));
+}
+
+/** The algorithm a changeover signs with: the one asked for, else the CA's, SHA-1 replaced (R-1.3). */
+export function changeoverAlgorithm(current: SignatureAlgorithmName, requested: SignatureAlgorithmName | undefined): SignatureAlgorithmName {
+  if (requested) return requested;
+  return SIGNATURE_ALGORITHMS[current].legacy ? 'sha256WithRSAEncryption' : current;
+}
+
+export async function renewCa(inst: Installation, p: RenewParams): Promise<ChangeoverResult> {
+  const refuse = refuser(inst, ACTION, p.caName);
+  const guard = guardedBy(refuse);
+
+  // 1. What can be checked before anyone is asked for anything.
+  const ca = guard(() => getCa(inst, p.caName));
+  if (p.years !== undefined && (!Number.isInteger(p.years) || p.years < 1 || p.years > 25)) refuse('VALIDITY_INVALID', `--years must be a whole number from 1 to 25 (BR 7.1.2.1.1: at most 9132 days), got ${p.years}`);
+  const out = p.out ? resolve(p.out) : undefined;
+  if (out && existsSync(out)) refuse('OUTPUT_EXISTS', `${out} already exists; nothing is overwritten`);
+  const algorithm = changeoverAlgorithm(ca.signatureAlgorithm, p.signatureAlgorithm);
+  const spki = spkiOf(ca.certificateDer);
+  const years = p.years ?? yearsOf(ca.notBefore, ca.notAfter);
+  const { notBefore, notAfter } = validityFromNow(inst.clock.now(), years);
+  const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
+  const plan = guard(() => planOwnCertificate({ kind: 'renewed', template: ca.certificateDer, serial, notBefore, notAfter, signatureAlgorithm: algorithm, subjectSpki: spki, signerSpki: spki, signerCertificate: null, now: inst.clock.now() }));
+  const warnings: string[] = plan.preFindings.filter((f) => f.severity === 'warning').map((f) => `${f.lint}: ${f.message}`);
+  const keyCreated = (inst.db.prepare('SELECT created_at FROM ca_keys WHERE key_id = ?').get(ca.keyId) as { created_at: string } | undefined)?.created_at;
+  if (keyCreated && (notAfter.getTime() - Date.parse(keyCreated)) / YEAR_MS > KEY_LIFE_YEARS + 0.01) {
+    warnings.push(`the key ${ca.keyId} (made ${keyCreated.slice(0, 10)}) would be in use until ${notAfter.toISOString().slice(0, 10)}, beyond the ${KEY_LIFE_YEARS}-year key life of CPS 5.6; consider rootca ca rekey`);
+  }
+
+  // 2. People (session: operator, witness, M custodians), then intent: the ceremony row and the serial.
+  const s = await openKeySession(inst, {
+    operation: ACTION, caName: ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases,
+    describe: { serial: plan.serialHex, tbsSha256: sha256Hex(plan.tbsDer), notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() },
+  });
+  try {
+    try {
+      inst.db.prepare('INSERT INTO serial_reservations (issuer_ca_id, serial_hex, ceremony_id, reserved_at) VALUES (?,?,?,?)').run(ca.id, plan.serialHex, s.ceremonyId, inst.clock.now().toISOString());
+
+      // 3. One activation, one signature, then the checks.
+      const signature = await s.sign(plan.tbsDer, algorithm, `renewed self-signed certificate of ${ca.name}`);
+      const { der, warnings: postWarnings } = finishOwnCertificate(plan, signature, null, inst.clock.now());
+      for (const w of postWarnings) if (!warnings.some((x) => x.startsWith(`${w.lint}:`))) warnings.push(`${w.lint}: ${w.message}`);
+
+      // 4. Everything in one transaction.
+      const sha256 = sha256Hex(der);
+      const now = inst.clock.now().toISOString();
+      const t = inst.db.transaction(() => {
+        const certificateId = recordOwnCertificate(inst, {
+          caId: ca.id, kind: 'renewed', serialHex: plan.serialHex, subject: ca.subject, notBefore, notAfter, sha256, der,
+          subjectKeyId: ca.keyId, signerKeyId: ca.keyId, replacesCertificateId: currentCertificateId(inst, ca.id), ceremonyId: s.ceremonyId, now,
+        });
+        inst.db.prepare('UPDATE cas SET certificate_id = ?, signature_algorithm = ?, legacy_sha1 = ? WHERE id = ?').run(certificateId, algorithm, SIGNATURE_ALGORITHMS[algorithm].legacy ? 1 : 0, ca.id);
+        const details = {
+          ceremonyId: s.ceremonyId, keyId: ca.keyId, certificateId, serial: plan.serialHex, certificateSha256: sha256, previousSerial: ca.serialHex, previousCertificateSha256: ca.certificateSha256,
+          notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString(), signatureAlgorithm: algorithm, keyActivations: s.signatures, warnings,
+        };
+        inst.audit.append({ actor: s.people().map((x) => x.p.operator.name).join(','), roles: [...new Set(s.people().flatMap((x) => x.p.operator.roles))], action: ACTION, target: ca.name, outcome: 'success', details: { ...details, ...s.evidence() } });
+        return s.transcript({ inputs: [{ name: `current certificate ${ca.serialHex}`, sha256: ca.certificateSha256 }], outputs: [{ name: `${ca.name} renewed certificate ${plan.serialHex}.der`, sha256 }], details });
+      }).immediate();
+      const transcriptFile = exportTranscript(inst, t);
+      const certificatePem = derToPem(der, 'CERTIFICATE');
+      const outputs: string[] = [];
+      if (out) { writeFileSync(out, certificatePem, { flag: 'wx' }); outputs.push(out); }
+      const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId: s.ceremonyId, operator: s.operator });
+      return {
+        caName: ca.name, ceremonyId: s.ceremonyId, keyId: ca.keyId, serialHex: plan.serialHex, notBefore, notAfter, certificateDer: der, certificatePem,
+        custodians: s.custodians.map((c) => c.operator.name), witness: s.witness.operator.name, warnings, outputs, transcriptFile, backup,
+      };
+    } catch (e) {
+      return failSession(inst, s, ACTION, e);
+    }
+  } finally {
+    s.lock();
+  }
+}
+
+export function currentCertificateId(inst: Installation, caId: number): number {
+  const r = inst.db.prepare('SELECT certificate_id FROM cas WHERE id = ?').get(caId) as { certificate_id: number | null } | undefined;
+  if (!r?.certificate_id) throw new CaError('CA_WITHOUT_CERTIFICATE', `CA #${caId} has no current certificate`);
+  return r.certificate_id;
+}

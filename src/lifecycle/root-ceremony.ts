@@ -1,0 +1,282 @@
+/**
+ * The root key ceremony (CPS 6.1.1, R-1.1, R-6.1): generate a CA key pair inside the key
+ * store with custodians and a witness present, split its activation data M-of-N, and sign
+ * the self-signed certificate with exactly one activation.
+ *
+ * Order matters for crash safety (durable-outputs.ts): checks, outputs included -> intent row
+ * -> key generation and signing in memory -> outputs staged as *.partial -> one transaction
+ * storing key, shares, CA, certificate and audit event -> outputs renamed. A crash before the
+ * transaction leaves a 'started' ceremony and no key, closed as abandoned by the next run; a
+ * crash after it leaves a created CA whose outputs the next run (or `ceremony resume`) writes.
+ * Once the transaction committed, the ceremony is reported as done, whatever the files do.
+ */
+import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate, Extension } from '@peculiar/asn1-x509';
+import { keyAlgorithmOf, parseRootCeremony, type LoadedCeremony, type RootCeremony } from '../config/ceremony.ts';
+import { CaError, type ErrorCode } from '../errors.ts';
+import { signOnceWithCaKey } from '../custody/activation.ts';
+import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
+import { assembleSignedCertificate, createTbsCertificate } from '../pki/certificate.ts';
+import { basicConstraints, keyUsage, subjectKeyIdentifier } from '../pki/extensions.ts';
+import { createName, nameToDer, nameToText } from '../pki/name.ts';
+import { derToPem } from '../pki/pem.ts';
+import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
+import { sha256Hex } from '../util/digest.ts';
+import { faultPoint } from '../util/fault-points.ts';
+import { planOutputs, type PlannedOutput } from '../util/outputs.ts';
+import { ceremonyOwner, durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type DurableOutputs, type InterruptedWork } from '../operation/durable-outputs.ts';
+import type { Installation } from '../installation/installation.ts';
+import { operationDigest, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
+import { gatherQuorum } from '../people/quorum.ts';
+import type { Transcript } from '../records/transcript.ts';
+import { makeTranscript, storeTranscript } from '../records/transcript-store.ts';
+import { checkKeyStore, generateCaKey, type KeyStoreSpec, type NewCaKey } from '../custody/ca-keys.ts';
+
+export interface RootCeremonyResult {
+  caName: string;
+  keyId: string;
+  ceremonyId: number;
+  serialHex: string;
+  certificateDer: Buffer;
+  certificatePem: string;
+  subject: string;
+  notBefore: Date;
+  notAfter: Date;
+  outputs: string[];
+  custodians: string[];
+  witness: string;
+  warnings: string[];
+  /** The signed transcript of the ceremony (JSON; a .md beside it). */
+  transcriptFile: string;
+  /** Interrupted ceremonies this run found and finished or closed first. */
+  interrupted: InterruptedWork[];
+}
+
+export interface RunRootCeremonyParams {
+  ceremony: LoadedCeremony<RootCeremony>;
+  /** Relative output paths resolve against this folder. */
+  baseDir: string;
+  passphrases: PassphraseSource;
+}
+
+const ACTION = 'ceremony.root-ca';
+
+/** Validates a ceremony file for this installation; a file that fails is a refused attempt, audited. */
+export function loadRootCeremony(inst: Installation, bytes: Buffer, file: string): LoadedCeremony<RootCeremony> {
+  try {
+    return parseRootCeremony(bytes, file);
+  } catch (e) {
+    if (e instanceof CaError) {
+      inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: file, outcome: 'refused', details: { code: e.code, message: e.message, ceremonyFile: sha256Hex(bytes) } });
+    }
+    throw e;
+  }
+}
+
+export async function runRootCeremony(inst: Installation, p: RunRootCeremonyParams): Promise<RootCeremonyResult> {
+  const c = p.ceremony.config;
+  const target = c.ca.name;
+  const refuse = (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
+    inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target, outcome: 'refused', details: { code, message, ceremonyFile: p.ceremony.sha256, ...details } });
+    throw new CaError(code, message, { details });
+  };
+
+  // 0. Work a crash left behind is finished (or closed) first: a rerun after a crash that
+  //    followed the commit writes that ceremony's outputs and says so, never makes a second key.
+  const interrupted = finishInterruptedWork(inst);
+  const done = completedCeremonyOf(inst, p.ceremony.sha256, c.ca.name);
+  if (done !== undefined) {
+    const finished = interrupted.filter((w) => w.ceremonyId === done).map((w) => ` ${w.message}.`).join('');
+    refuse('CA_EXISTS', `${c.ca.name} already exists: ceremony #${done} ran this very file and created it; nothing new was made.${finished}`, { ceremonyId: done });
+  }
+
+  // 1. Everything that can be checked before anyone types a passphrase, the output files first
+  //    (CONVENTIONS 4: inside --out-dir, distinct, never overwritten).
+  let planned: PlannedOutput[] = [];
+  try {
+    planned = planOutputs([
+      { path: c.outputs.certificatePem, what: 'outputs.certificatePem' },
+      ...(c.outputs.certificateDer ? [{ path: c.outputs.certificateDer, what: 'outputs.certificateDer' }] : []),
+    ], { baseDir: p.baseDir, confineTo: p.baseDir });
+  } catch (e) {
+    if (!(e instanceof CaError)) throw e;
+    refuse(e.code === 'OUTPUT_EXISTS' ? 'CEREMONY_OUTPUT_EXISTS' : e.code, e.message);
+  }
+  if (inst.db.prepare('SELECT 1 FROM cas WHERE name = ?').get(c.ca.name)) refuse('CA_EXISTS', `a CA named ${c.ca.name} already exists in this installation`);
+  try {
+    checkKeyStore(inst, keyStoreOf(c), c.custodians.holders, c.custodians.threshold);
+  } catch (e) {
+    if (!(e instanceof CaError)) throw e;
+    refuse(e.code, e.message, e.details);
+  }
+  for (const name of [...c.custodians.holders, c.witness]) {
+    const op = inst.db.prepare('SELECT status FROM operators WHERE name = ?').get(name) as { status: string } | undefined;
+    if (!op) refuse('OPERATOR_UNKNOWN', `${name} (named in the ceremony file) is not an operator of this installation`);
+    else if (op.status !== 'active') refuse('OPERATOR_REMOVED', `${name} (named in the ceremony file) was removed`);
+  }
+  let subject;
+  try {
+    subject = createName(c.subject);
+  } catch (e) {
+    return refuse('CEREMONY_FILE_INVALID', `${p.ceremony.file}: subject ${(e as Error).message}`);
+  }
+  const notBefore = c.validity.notBefore === 'now' ? inst.clock.now() : new Date(c.validity.notBefore);
+  notBefore.setUTCMilliseconds(0);
+  const notAfter = new Date(notBefore);
+  notAfter.setUTCFullYear(notAfter.getUTCFullYear() + c.validity.years);
+
+  // 2. People: the witness and M custodians prove presence by signing the operation digest.
+  const digest = operationDigest({ kind: ACTION, ceremonyFileSha256: p.ceremony.sha256, ca: c.ca.name, installation: inst.config.installation.name, notBefore: notBefore.toISOString() });
+  const quorum = await gatherQuorum(inst, {
+    operationName: 'ceremony.root-ca',
+    witness: c.witness, holders: c.custodians.holders, threshold: c.custodians.threshold, digest, passphrases: p.passphrases,
+    operation: `the ${c.ca.name} key ceremony`, refuse,
+  });
+  try {
+    return { ...await generateAndSign(inst, p, durableOutputs(inst, planned), { subject, notBefore, notAfter, digest, present: quorum.custodians, witness: quorum.witness }), interrupted };
+  } finally {
+    quorum.lock();
+  }
+}
+
+async function generateAndSign(
+  inst: Installation,
+  p: RunRootCeremonyParams,
+  files: DurableOutputs,
+  x: { subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date; digest: Buffer; present: Participant[]; witness: Participant },
+): Promise<Omit<RootCeremonyResult, 'interrupted'>> {
+  const c = p.ceremony.config;
+  const alg = SIGNATURE_ALGORITHMS[c.signatureAlgorithm];
+  const keyId = `${c.ca.name}-${x.notBefore.toISOString().slice(0, 10).replaceAll('-', '')}-${inst.random(4).toString('hex')}`;
+  const warnings: string[] = [];
+  if (alg.legacy) warnings.push(`LEGACY: ${c.ca.name} is signed with ${c.signatureAlgorithm}. SHA-1 is allowed only for this legacy root (R-1.3); relying parties may reject it.`);
+
+  // 3. Intent before any key exists.
+  const started = inst.clock.now().toISOString();
+  const ceremonyId = Number(
+    inst.db.prepare("INSERT INTO ceremonies (kind, file_sha256, status, started_at, details) VALUES (?,?,'started',?,?)")
+      .run(ACTION, p.ceremony.sha256, started, JSON.stringify({ ca: c.ca.name, keyId, owner: ceremonyOwner() })).lastInsertRowid,
+  );
+  inst.audit.append({ actor: inst.systemActor, roles: [], action: `${ACTION}.start`, target: c.ca.name, outcome: 'success', details: { ceremonyId, keyId, ceremonyFile: p.ceremony.sha256 } });
+  files.claim(ceremonyId, ACTION);
+
+  let key: NewCaKey | undefined;
+  let transcript!: Transcript;
+  let certificateDer: Buffer;
+  let serialHex: string;
+  try {
+    key = await generateCaKey(inst, { keyId, algorithm: keyAlgorithmOf(c), store: keyStoreOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, present: x.present });
+    faultPoint(`${ACTION}:key-generated`);
+    const record = key.record;
+
+    const extensions: Extension[] = c.extensions.map((e) => {
+      switch (e.type) {
+        case 'subjectKeyIdentifier': return subjectKeyIdentifier(record.publicKeySpki, e.critical);
+        case 'keyUsage': return keyUsage(e.usages, e.critical);
+        case 'basicConstraints': return basicConstraints({ cA: e.cA, pathLenConstraint: e.pathLenConstraint }, e.critical);
+      }
+    });
+    const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
+    const tbs = createTbsCertificate({
+      serialNumber: serial,
+      signatureAlgorithm: c.signatureAlgorithm,
+      issuer: x.subject,
+      subject: x.subject,
+      notBefore: x.notBefore,
+      notAfter: x.notAfter,
+      subjectPublicKeyInfo: record.publicKeySpki,
+      extensions,
+    });
+
+    // 4. One activation, one signature (CPS 6.2.8/6.2.9).
+    const signature = await signOnceWithCaKey(inst, { record, custodians: x.present, purpose: `self-signed certificate of ${c.ca.name}`, target: c.ca.name }, tbs.der, c.signatureAlgorithm);
+    certificateDer = assembleSignedCertificate(tbs.der, c.signatureAlgorithm, signature);
+    selfCheck(certificateDer, tbs.der, signature, record.publicKeySpki, alg.hash);
+    const sha256 = sha256Hex(certificateDer);
+    serialHex = serialToHex(serial);
+    faultPoint(`${ACTION}:signed`);
+    files.stage(files.planned[0]!.path, derToPem(certificateDer, 'CERTIFICATE'), { table: 'certificates', sha256, encoding: 'pem' });
+    if (files.planned[1]) files.stage(files.planned[1].path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
+
+    // 5. Everything the ceremony made, in one transaction with its audit event and its staged outputs.
+    const now = inst.clock.now().toISOString();
+    const people = [{ as: 'witness', p: x.witness }, ...x.present.map((q) => ({ as: 'custodian', p: q }))];
+    const evidence = participantEvidence(x.digest, people.map(({ as, p }) => ({ role: as, p })));
+    inst.db.transaction(() => {
+      key!.persist(now);
+      const caId = inst.db
+        .prepare('INSERT INTO cas (name, key_id, subject_der, signature_algorithm, legacy_sha1, created_at) VALUES (?,?,?,?,?,?)')
+        .run(c.ca.name, keyId, nameToDer(x.subject), c.signatureAlgorithm, alg.legacy ? 1 : 0, now).lastInsertRowid;
+      const certId = inst.db
+        .prepare('INSERT INTO certificates (issuer_ca_id, serial_hex, profile, subject_text, not_before, not_after, sha256, der, created_at) VALUES (?,?,?,?,?,?,?,?,?)')
+        .run(caId, serialHex, 'root', nameToText(x.subject), x.notBefore.toISOString(), x.notAfter.toISOString(), sha256, certificateDer, now).lastInsertRowid;
+      inst.db.prepare('UPDATE cas SET certificate_id = ? WHERE id = ?').run(certId, caId);
+      const policy = inst.db.prepare('INSERT INTO ca_policies (ca_id, purpose, oid, registered_at) VALUES (?,?,?,?)');
+      for (const oid of c.policies.subordinateCa) policy.run(caId, 'subordinate-ca', oid, now);
+      for (const oid of c.policies.timeStamping) policy.run(caId, 'time-stamping', oid, now);
+      inst.db.prepare("UPDATE ceremonies SET status = 'completed', finished_at = ? WHERE id = ?").run(now, ceremonyId);
+      inst.audit.append({
+        actor: [x.witness, ...x.present].map((q) => q.operator.name).join(','),
+        roles: [...new Set([x.witness, ...x.present].flatMap((q) => q.operator.roles))],
+        action: ACTION,
+        target: c.ca.name,
+        outcome: 'success',
+        details: {
+          ceremonyId, ceremonyFile: p.ceremony.sha256, keyId, ...key!.details, algorithm: keyAlgorithmOf(c),
+          threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, certificateSha256: sha256,
+          signatureAlgorithm: c.signatureAlgorithm, legacySha1: alg.legacy, policies: c.policies, keyActivations: 1, warnings, ...evidence,
+        },
+      });
+      transcript = makeTranscript(inst, {
+        operation: ACTION, ceremonyId, target: c.ca.name, startedAt: started, digest: x.digest, people,
+        inputs: [{ name: `ceremony file ${p.ceremony.file}`, sha256: p.ceremony.sha256 }],
+        outputs: [{ name: `${c.ca.name}.der`, sha256 }],
+        details: { keyId, ...key!.details, algorithm: keyAlgorithmOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, subject: nameToText(x.subject), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(), signatureAlgorithm: c.signatureAlgorithm, keyActivations: 1, warnings },
+      });
+      storeTranscript(inst, transcript);
+      files.recordInCommit();
+    }).immediate();
+  } catch (e) {
+    const err = e instanceof CaError ? e : new CaError('CEREMONY_FAILED', `key ceremony failed: ${(e as Error).message}`, { cause: e });
+    // Nothing half-done: a key made in a token for a ceremony that failed is removed again.
+    const removedFrom = key && !inst.db.prepare('SELECT 1 FROM ca_keys WHERE key_id = ?').get(keyId) ? await key.discard() : (err.details.keyRemovedFrom as string[] | undefined) ?? [];
+    inst.db.prepare("UPDATE ceremonies SET status = 'failed', finished_at = ?, details = json_set(details, '$.error', ?) WHERE id = ? AND status = 'started'")
+      .run(inst.clock.now().toISOString(), err.code, ceremonyId);
+    inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: c.ca.name, outcome: 'failed', details: { ceremonyId, code: err.code, message: err.message, ...(removedFrom.length ? { keyRemovedFrom: removedFrom } : {}) } });
+    files.discard();
+    throw err;
+  }
+
+  // 6. Committed: the CA exists. From here on nothing is reported as a failure; an output that
+  //    cannot be named now waits as *.partial for `rootca ceremony resume` (durable-outputs.ts).
+  const published = files.publish();
+  for (const q of published.pending) warnings.push(`OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the CA is created — write it with rootca ceremony resume ${ceremonyId}`);
+  const transcriptFile = exportTranscriptAfterCommit(inst, transcript, warnings);
+  return {
+    caName: c.ca.name, keyId, ceremonyId, serialHex, certificateDer, certificatePem: derToPem(certificateDer, 'CERTIFICATE'), subject: nameToText(x.subject),
+    notBefore: x.notBefore, notAfter: x.notAfter, outputs: published.written, custodians: x.present.map((q) => q.operator.name), witness: x.witness.operator.name, warnings, transcriptFile,
+  };
+}
+
+/** The completed ceremony that ran this very file and created this CA, if any (a rerun after a crash). */
+function completedCeremonyOf(inst: Installation, fileSha256: string, caName: string): number | undefined {
+  const row = inst.db.prepare("SELECT id FROM ceremonies WHERE kind = ? AND file_sha256 = ? AND status = 'completed' AND json_extract(details, '$.ca') = ? ORDER BY id DESC LIMIT 1")
+    .get(ACTION, fileSha256, caName) as { id: number } | undefined;
+  return row && inst.db.prepare('SELECT 1 FROM cas WHERE name = ?').get(caName) ? row.id : undefined;
+}
+
+
+/** The signature verifies with the key, and the DER is canonical (parse + re-encode gives the same bytes). */
+function selfCheck(certDer: Buffer, tbsDer: Buffer, signature: Uint8Array, spki: Uint8Array, hash: string): void {
+  const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  if (!verifySignature(hash, tbsDer, key, signature)) throw new CaError('SELF_CHECK_FAILED', 'the new signature does not verify with the generated key');
+  const reencoded = Buffer.from(AsnConvert.serialize(AsnConvert.parse(certDer, Certificate)));
+  if (!reencoded.equals(certDer)) throw new CaError('SELF_CHECK_FAILED', 'the certificate DER is not canonical');
+}
+
+/** The key store section of a ceremony file as generateCaKey takes it. */
+export function keyStoreOf(c: RootCeremony): KeyStoreSpec {
+  if (c.key.store === 'soft' || !c.key.pkcs11) return { store: 'soft' };
+  return { store: 'pkcs11', module: c.key.pkcs11.module, token: c.key.pkcs11.token, keyLabel: c.key.pkcs11.keyLabel, backupTokens: c.key.pkcs11.backupTokens };
+}

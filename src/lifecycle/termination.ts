@@ -1,0 +1,204 @@
+/**
+ * CA termination (CPS 5.8; R-9.2). The Person Responsible records a notice with the date of
+ * the termination, at least three months ahead ("notify Subscribers and other affected
+ * participants three (3) months prior"). On or after that date, and no sooner than three
+ * months after the notice was recorded, the termination runs as one ceremony: every
+ * certificate the CA issued is revoked (cessationOfOperation), a final CRL and final OCSP
+ * responses are signed with the longest validity allowed, the key is destroyed under quorum
+ * and witness (CPS 6.2.10), and the CA is marked terminated. A publication file, signed by
+ * another root, shows it as terminated in the Repository.
+ *
+ * Crash safety: an intent record is written before the first revocation; every step can run
+ * again; a run that finds the record resumes where the last one stopped — including after
+ * the key was destroyed, when only the status remains to be recorded.
+ */
+import { CaError, type ErrorCode } from '../errors.ts';
+import { addUtcMonths } from '../lint/crl/support.ts';
+import { canonicalJson } from '../util/canonical-json.ts';
+import { sha256Hex } from '../util/digest.ts';
+import { operationDigest, bringParticipant, lockAll, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
+import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
+import { actorOf, beginEnding, checkPublicationTarget, completeEnding, openEnding, publishAfter, revokeAllIssued, rolesOf, signLastStatus } from './ca-ending.ts';
+import { getCa, type CaSummary } from '../installation/cas.ts';
+import type { Installation } from '../installation/installation.ts';
+import { destroyCaKey } from '../custody/key-destruction.ts';
+import { exportTranscript, failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
+import { checkDistinct } from '../people/permissions.ts';
+import type { PublishResult } from '../status/publication.ts';
+
+/** CPS 5.8: three months' notice. */
+export const NOTICE_MONTHS = 3;
+
+export interface TerminationNotice { id: number; caName: string; terminationDate: string; announcedAt: string; announcedBy: string }
+
+const ANNOUNCE = 'ca.announce-termination';
+const TERMINATE = 'ca.terminate';
+
+export function terminationNotice(inst: Installation, caName: string): TerminationNotice | undefined {
+  const r = inst.db.prepare('SELECT n.id, c.name, n.termination_date, n.announced_at, n.announced_by FROM termination_notices n JOIN cas c ON c.id = n.ca_id WHERE c.name = ?').get(caName) as
+    { id: number; name: string; termination_date: string; announced_at: string; announced_by: string } | undefined;
+  return r && { id: r.id, caName: r.name, terminationDate: r.termination_date, announcedAt: r.announced_at, announcedBy: r.announced_by };
+}
+
+/** Records the notice of termination (CPS 5.8), by the Person Responsible. */
+export async function announceTermination(inst: Installation, p: { caName: string; date: string; authoriser: string; passphrases: PassphraseSource }): Promise<TerminationNotice> {
+  const refuse = refuser(inst, ANNOUNCE, p.caName);
+  const ca = guardedBy(refuse)(() => getCa(inst, p.caName));
+  if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `${ca.name} is ${ca.status}; only an active CA is terminated`);
+  if (!isDay(p.date)) refuse('DATE_INVALID', `--date ${p.date} is not a date YYYY-MM-DD`);
+  const now = inst.clock.now();
+  const earliest = addUtcMonths(now, NOTICE_MONTHS).toISOString().slice(0, 10);
+  if (p.date < earliest) refuse('NOTICE_PERIOD_TOO_SHORT', `${ca.name} can be terminated no sooner than ${earliest}: Subscribers are notified ${NOTICE_MONTHS} months before (CPS 5.8)`);
+  const existing = terminationNotice(inst, ca.name);
+  if (existing) refuse('TERMINATION_ALREADY_ANNOUNCED', `the termination of ${ca.name} was announced on ${existing.announcedAt} for ${existing.terminationDate}`);
+  const digest = operationDigest({ kind: ANNOUNCE, ca: ca.name, terminationDate: p.date, at: now.toISOString() });
+  const person = await bringParticipant(inst, p.authoriser, p.passphrases, `Person Responsible announcing the termination of ${ca.name}`, digest, { operation: ANNOUNCE, slot: 'authoriser' });
+  if (!person) refuse('AUTHENTICATION_REQUIRED', `${p.authoriser} (authoriser) did not authenticate`);
+  try {
+    const announcedAt = now.toISOString();
+    const id = inst.db.transaction(() => {
+      const id = Number(inst.db.prepare('INSERT INTO termination_notices (ca_id, termination_date, announced_at, announced_by, details) VALUES (?,?,?,?,?)')
+        .run(ca.id, p.date, announcedAt, p.authoriser, JSON.stringify({ operationDigest: digest.toString('hex') })).lastInsertRowid);
+      inst.audit.append({
+        actor: p.authoriser, roles: person!.operator.roles, action: ANNOUNCE, target: ca.name, outcome: 'success',
+        details: { noticeId: id, terminationDate: p.date, earliestAllowed: earliest, ...participantEvidence(digest, [{ role: 'authoriser', p: person! }]) },
+      });
+      return id;
+    }).immediate();
+    return { id, caName: ca.name, terminationDate: p.date, announcedAt, announcedBy: p.authoriser };
+  } finally {
+    lockAll([person]);
+  }
+}
+
+export interface TerminateParams {
+  caName: string;
+  /** The Person Responsible who decides the termination. */
+  authoriser: string;
+  operator: string;
+  witness: string;
+  passphrases: PassphraseSource;
+  /** Optional publication written afterwards, signed by another active root. */
+  publishOut?: string;
+  publishSigner?: string;
+  /** Test hook: called after each durable step ('started', 'revoked', 'final-status', 'key-destroyed'). */
+  step?: (name: string) => void;
+}
+
+export interface TerminateResult {
+  caName: string;
+  resumed: boolean;
+  revoked: string[];
+  crlNumber: number | null;
+  crlNextUpdate: Date | null;
+  ocspResponses: number;
+  keyDestroyed: boolean;
+  transcriptFile: string | null;
+  backup: BackupOutcome | null;
+  publication?: PublishResult;
+}
+
+/** CPS 5.8 / R-9.2: revoke all, final CRL and OCSP, destroy the key, mark terminated. */
+export async function terminateCa(inst: Installation, p: TerminateParams): Promise<TerminateResult> {
+  const refuse = refuser(inst, TERMINATE, p.caName);
+  const ca = guardedBy(refuse)(() => getCa(inst, p.caName));
+  if (ca.status === 'terminated') refuse('CA_ALREADY_TERMINATED', `${ca.name} was already terminated`);
+  if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `${ca.name} is ${ca.status}; only an active CA is terminated`);
+  const open = openEnding(inst, ca.id);
+  if (open && open.kind !== 'termination') refuse('CA_ENDING_OTHER', `${ca.name} has an unfinished ${open.kind} (started ${open.startedAt}); complete that first`);
+  checkNoticeGiven(inst, ca, refuse);
+  checkPublicationTarget(inst, { out: p.publishOut, signer: p.publishSigner, notBy: ca.name }, refuse);
+
+  const keyStatus = (inst.db.prepare('SELECT status FROM ca_keys WHERE key_id = ?').get(ca.keyId) as { status: string }).status;
+  const result = keyStatus === 'active' ? await runTermination(inst, ca, p) : await completeAfterDestruction(inst, ca, p, refuse);
+  if (!p.publishOut) return result;
+  const publication = await publishAfter(inst, { action: TERMINATE, target: ca.name, what: `${ca.name} is terminated` },
+    { signerCa: p.publishSigner!, operator: p.operator, witness: p.witness, passphrases: p.passphrases, out: p.publishOut });
+  return { ...result, publication };
+}
+
+/** Refuses unless a notice was recorded three months ago or more and its date has come. */
+function checkNoticeGiven(inst: Installation, ca: CaSummary, refuse: (code: ErrorCode, message: string) => never): void {
+  const notice = terminationNotice(inst, ca.name);
+  if (!notice) refuse('TERMINATION_NOT_ANNOUNCED', `no termination of ${ca.name} was announced: run rootca ca announce-termination --ca ${ca.name} --date YYYY-MM-DD, at least ${NOTICE_MONTHS} months ahead (CPS 5.8)`);
+  const now = inst.clock.now();
+  const noticeEnds = addUtcMonths(new Date(notice!.announcedAt), NOTICE_MONTHS);
+  if (now.getTime() < noticeEnds.getTime()) {
+    refuse('TERMINATION_NOTICE_TOO_RECENT', `the termination of ${ca.name} was announced on ${notice!.announcedAt}; CPS 5.8 requires ${NOTICE_MONTHS} months' notice, so it can run from ${noticeEnds.toISOString()}`);
+  }
+  if (now.toISOString().slice(0, 10) < notice!.terminationDate) refuse('TERMINATION_DATE_NOT_REACHED', `the announced termination date of ${ca.name} is ${notice!.terminationDate}`);
+}
+
+async function runTermination(inst: Installation, ca: CaSummary, p: TerminateParams): Promise<TerminateResult> {
+  const step = p.step ?? (() => {});
+  const notice = terminationNotice(inst, ca.name)!;
+  const s = await openKeySession(inst, {
+    operation: TERMINATE, caName: ca.name, operator: p.operator, witness: p.witness, others: { authoriser: p.authoriser }, passphrases: p.passphrases,
+    describe: { noticeId: notice.id, terminationDate: notice.terminationDate, at: inst.clock.now().toISOString() },
+  });
+  try {
+    const { ending, resumed } = beginEnding(inst, s, 'termination', { authoriser: p.authoriser, noticeId: notice.id });
+    step('started');
+    const revoked = revokeAllIssued(inst, s, { reason: 'cessationOfOperation', source: 'ca-termination', approvedBy: p.authoriser });
+    step('revoked');
+    const last = await signLastStatus(inst, s);
+    step('final-status');
+    const destroyed = await destroyCaKey(inst, s, `termination of ${ca.name} (CPS 5.8), notice #${notice.id} for ${notice.terminationDate}`);
+    step('key-destroyed');
+    const transcript = inst.db.transaction(() => {
+      markTerminated(inst, ca, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber }, { actor: actorOf(s), roles: rolesOf(s), details: { resumed, revokedNow: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate.toISOString(), ocspResponses: last.ocspResponses, keyDestroyedIn: destroyed.destroyedIn, retiredKeysDestroyed: destroyed.retiredKeys, ceremonyId: s.ceremonyId, ...s.evidence() } });
+      return s.transcript({
+        inputs: [{ name: `termination notice #${notice.id} (${notice.terminationDate}, given ${notice.announcedAt})`, sha256: sha256Hex(canonicalJson(notice)) }],
+        outputs: [{ name: `${ca.name} final CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
+        details: { decision: 'termination (CPS 5.8)', authoriser: p.authoriser, noticeId: notice.id, terminationDate: notice.terminationDate, revoked: revoked.map((c) => c.serialHex), reason: 'cessationOfOperation', crlNumber: last.crl.crlNumber, ocspResponses: last.ocspResponses, keyDestroyed: destroyed.keyId, retiredKeysDestroyed: destroyed.retiredKeys, status: 'terminated', keyActivations: s.signatures },
+      });
+    }).immediate();
+    const transcriptFile = exportTranscript(inst, transcript);
+    const backup = await backupAfterChange(inst, { reason: TERMINATE, ceremonyId: s.ceremonyId, operator: s.operator });
+    return { caName: ca.name, resumed, revoked: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate, ocspResponses: last.ocspResponses, keyDestroyed: true, transcriptFile, backup };
+  } catch (e) {
+    return failSession(inst, s, TERMINATE, e);
+  } finally {
+    s.lock();
+  }
+}
+
+/**
+ * Resuming after the key was destroyed and before the status was recorded: no key session can
+ * open any more, so the Person Responsible and the witness confirm the completion themselves.
+ */
+async function completeAfterDestruction(inst: Installation, ca: CaSummary, p: TerminateParams, refuse: (code: ErrorCode, message: string) => never): Promise<TerminateResult> {
+  const ending = openEnding(inst, ca.id);
+  if (!ending) refuse('KEY_DESTROYED', `the key of ${ca.name} was destroyed outside a termination; nothing to resume`);
+  guardedBy(refuse)(() => checkDistinct(TERMINATE, { authoriser: [p.authoriser], witness: [p.witness] }));
+  const digest = operationDigest({ kind: TERMINATE, ca: ca.name, step: 'complete-after-key-destruction', endingId: ending!.id });
+  const present: Participant[] = [];
+  try {
+    for (const [slot, name] of [['authoriser', p.authoriser], ['witness', p.witness]] as const) {
+      const person = await bringParticipant(inst, name, p.passphrases, `${slot} completing the termination of ${ca.name}`, digest, { operation: TERMINATE, slot });
+      if (!person) refuse('AUTHENTICATION_REQUIRED', `${name} (${slot}) did not authenticate`);
+      present.push(person!);
+    }
+    inst.db.transaction(() => markTerminated(inst, ca, ending!.id, { completedAfterKeyDestruction: true }, {
+      actor: present.map((x) => x.operator.name).join(','), roles: [...new Set(present.flatMap((x) => x.operator.roles))],
+      details: { resumed: true, keyDestroyedEarlier: true, ...participantEvidence(digest, [{ role: 'authoriser', p: present[0]! }, { role: 'witness', p: present[1]! }]) },
+    })).immediate();
+    return { caName: ca.name, resumed: true, revoked: [], crlNumber: null, crlNextUpdate: null, ocspResponses: 0, keyDestroyed: true, transcriptFile: null, backup: null };
+  } finally {
+    lockAll(present);
+  }
+}
+
+function markTerminated(inst: Installation, ca: CaSummary, endingId: number, endingDetails: Record<string, unknown>, audit: { actor: string; roles: string[]; details: Record<string, unknown> }): void {
+  const r = inst.db.prepare("UPDATE cas SET status = 'terminated' WHERE id = ? AND status = 'active'").run(ca.id);
+  if (r.changes !== 1) throw new CaError('CA_STATE', `${ca.name} changed state during its termination`);
+  completeEnding(inst, endingId, endingDetails);
+  inst.audit.append({ actor: audit.actor, roles: audit.roles, action: TERMINATE, target: ca.name, outcome: 'success', details: { step: 'completed', endingId, status: 'terminated', ...audit.details } });
+}
+
+/** A real calendar day written YYYY-MM-DD (2027-02-30 is not one). */
+function isDay(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}

@@ -1,0 +1,190 @@
+/**
+ * A key session: the people a CA key operation needs (operator, witness, M custodians, and
+ * any other slot the permission table names) are brought together once, every signature in
+ * the session is its own activation (CPS 6.2.9: deactivated after each use), and at the end
+ * everyone signs the transcript and their credentials are locked.
+ */
+import { CaError, type ErrorCode } from '../errors.ts';
+import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
+import { presentLocation, signOnceWithCaKey } from '../custody/activation.ts';
+import { getCa, type CaSummary } from '../installation/cas.ts';
+import type { Installation } from '../installation/installation.ts';
+import { keyCustodians, loadSoftKey } from '../custody/key-records.ts';
+import { bringParticipant, lockAll, operationDigest, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
+import { checkDistinct, type Operation, type Slot } from '../people/permissions.ts';
+import { gatherQuorum } from '../people/quorum.ts';
+import type { Transcript } from '../records/transcript.ts';
+import { exportTranscript, makeTranscript, storeTranscript } from '../records/transcript-store.ts';
+
+export interface KeySessionRequest {
+  operation: Operation;
+  caName: string;
+  operator: string;
+  witness: string;
+  /** Further named participants by slot (e.g. the approving RA officer of a revocation). */
+  others?: Partial<Record<Slot, string>>;
+  passphrases: PassphraseSource;
+  /** What the participants sign when they authenticate. */
+  describe: Record<string, unknown>;
+  /** False when nothing will be signed (e.g. a revocation whose CRL is deferred): no custodians. */
+  needsKey?: boolean;
+  /** A key the CA retired at a re-key, instead of its current one: status signing only (status/retired-keys.ts, CPS 5.6). */
+  retiredKeyId?: string;
+}
+
+export interface KeySession {
+  ca: CaSummary;
+  digest: Buffer;
+  operator: Participant;
+  witness: Participant;
+  custodians: Participant[];
+  others: Partial<Record<Slot, Participant>>;
+  ceremonyId: number;
+  startedAt: string;
+  /** One activation, one signature. */
+  sign(data: Uint8Array, algorithm: SignatureAlgorithmName, purpose: string): Promise<Buffer>;
+  signatures: number;
+  /** Who took part in which role, for audit details and the transcript. */
+  people(): { as: string; p: Participant }[];
+  evidence(): Record<string, unknown>;
+  /** Inside the completing transaction: the signed transcript, stored. */
+  transcript(x: { inputs: Transcript['inputs']; outputs: Transcript['outputs']; details: Record<string, unknown> }): Transcript;
+  lock(): void;
+}
+
+/** Refuses with an audit event; used for every check before people are asked for anything. */
+export function refuser(inst: Installation, action: string, target: string) {
+  return (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
+    inst.audit.append({ actor: inst.systemActor, roles: [], action, target, outcome: 'refused', details: { code, message, ...details } });
+    throw new CaError(code, message, { details });
+  };
+}
+
+/** Runs `fn`; a CaError it throws becomes a refusal through `refuse` (so it is audited). */
+export function guardedBy(refuse: (code: ErrorCode, message: string, details?: Record<string, unknown>) => never) {
+  return <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof CaError) return refuse(e.code, e.message, e.details);
+      throw e;
+    }
+  };
+}
+
+export async function openKeySession(inst: Installation, r: KeySessionRequest): Promise<KeySession> {
+  const refuse = refuser(inst, r.operation, r.caName);
+  let ca: CaSummary;
+  try {
+    ca = getCa(inst, r.caName);
+  } catch (e) {
+    return refuse((e as CaError).code, (e as Error).message);
+  }
+  if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `CA ${ca.name} is ${ca.status}; its key does not sign`);
+  const people: Partial<Record<Slot, string[]>> = { operator: [r.operator], witness: [r.witness] };
+  for (const [slot, name] of Object.entries(r.others ?? {})) people[slot as Slot] = [name as string];
+  try {
+    checkDistinct(r.operation, people);
+  } catch (e) {
+    refuse((e as CaError).code, (e as Error).message);
+  }
+  if (r.retiredKeyId !== undefined && !RETIRED_KEY_OPERATIONS.includes(r.operation)) refuse('RETIRED_KEY_STATUS_ONLY', `a retired key signs only CRLs and OCSP responses, not ${r.operation}`);
+  const keyId = r.retiredKeyId ?? ca.keyId;
+  const record = (() => {
+    try {
+      return loadSoftKey(inst, keyId, { allowRetired: r.retiredKeyId !== undefined });
+    } catch (e) {
+      return refuse((e as CaError).code, (e as Error).message);
+    }
+  })();
+  // A token key whose tokens are all absent is refused before anyone is asked for anything.
+  if (record.store === 'pkcs11' && r.needsKey !== false) {
+    try {
+      presentLocation(record);
+    } catch (e) {
+      refuse((e as CaError).code, (e as Error).message);
+    }
+  }
+  const digest = operationDigest({ kind: r.operation, ca: ca.name, ...r.describe });
+  const present: Participant[] = [];
+  try {
+    const operator = await bringParticipant(inst, r.operator, r.passphrases, `operator of ${r.operation} for ${ca.name}`, digest, { operation: r.operation, slot: 'operator' });
+    if (!operator) refuse('OPERATOR_ABSENT', `the CA Administrator ${r.operator} did not authenticate`);
+    present.push(operator!);
+    const others: Partial<Record<Slot, Participant>> = {};
+    for (const [slot, name] of Object.entries(r.others ?? {}) as [Slot, string][]) {
+      const p = await bringParticipant(inst, name, r.passphrases, `${slot} of ${r.operation} for ${ca.name}`, digest, { operation: r.operation, slot });
+      if (!p) refuse('AUTHENTICATION_REQUIRED', `${name} (${slot}) did not authenticate`);
+      present.push(p!);
+      others[slot] = p!;
+    }
+    const quorum = r.needsKey === false
+      ? await witnessOnly(inst, r, digest, refuse)
+      : await gatherQuorum(inst, {
+        operationName: r.operation, witness: r.witness, holders: keyCustodians(inst, keyId), threshold: record.threshold, digest, passphrases: r.passphrases,
+        operation: `${r.operation} for ${ca.name}`, refuse, alreadyPresent: present,
+      });
+    const startedAt = inst.clock.now().toISOString();
+    const ceremonyId = Number(inst.db.prepare("INSERT INTO ceremonies (kind, status, started_at, details) VALUES (?, 'started', ?, ?)")
+      .run(r.operation, startedAt, JSON.stringify({ ca: ca.name, ...r.describe })).lastInsertRowid);
+    const session: KeySession = {
+      ca, digest, operator: operator!, witness: quorum.witness, custodians: quorum.custodians, others, ceremonyId, startedAt, signatures: 0,
+      async sign(data, algorithm, purpose) {
+        if (r.needsKey === false) throw new CaError('KEY_NOT_IN_SESSION', 'this session was opened without custodians; nothing can be signed');
+        const sig = await signOnceWithCaKey(inst, { record, custodians: quorum.custodians, purpose, target: ca.name }, data, algorithm);
+        session.signatures++;
+        return sig;
+      },
+      people() {
+        const list: { as: string; p: Participant }[] = [];
+        const add = (as: string, p: Participant) => {
+          const existing = list.find((x) => x.p === p);
+          if (existing) existing.as = `${existing.as}+${as}`;
+          else list.push({ as, p });
+        };
+        add('operator', operator!);
+        for (const [slot, p] of Object.entries(others)) add(slot, p!);
+        add('witness', quorum.witness);
+        for (const c of quorum.custodians) add('custodian', c);
+        return list;
+      },
+      evidence() {
+        return participantEvidence(digest, session.people().map(({ as, p }) => ({ role: as, p })));
+      },
+      transcript(x) {
+        inst.db.prepare("UPDATE ceremonies SET status = 'completed', finished_at = ? WHERE id = ?").run(inst.clock.now().toISOString(), ceremonyId);
+        const t = makeTranscript(inst, { operation: r.operation, ceremonyId, target: ca.name, startedAt, digest, people: session.people(), ...x });
+        storeTranscript(inst, t);
+        return t;
+      },
+      lock() {
+        quorum.lock();
+        lockAll(present);
+      },
+    };
+    return session;
+  } catch (e) {
+    lockAll(present);
+    throw e;
+  }
+}
+
+/** What a retired key may still sign (CPS 5.6: status for what it issued, never a certificate). */
+const RETIRED_KEY_OPERATIONS: Operation[] = ['crl.issue', 'ocsp.presign'];
+
+async function witnessOnly(inst: Installation, r: KeySessionRequest, digest: Buffer, refuse: (code: ErrorCode, message: string) => never) {
+  const w = await bringParticipant(inst, r.witness, r.passphrases, `witness of ${r.operation}`, digest, { operation: r.operation, slot: 'witness' });
+  if (!w) refuse('WITNESS_ABSENT', `the witness ${r.witness} did not authenticate (CPS 5.2.2)`);
+  return { witness: w!, custodians: [] as Participant[], lock: () => w!.credential.lock() };
+}
+
+/** Marks a session's ceremony failed and audits why; then rethrows. */
+export function failSession(inst: Installation, s: KeySession, action: string, e: unknown): never {
+  const err = e instanceof CaError ? e : new CaError('OPERATION_FAILED', `${action} failed: ${(e as Error).message}`, { cause: e });
+  inst.db.prepare("UPDATE ceremonies SET status = 'failed', finished_at = ?, details = json_set(details, '$.error', ?) WHERE id = ? AND status = 'started'")
+    .run(inst.clock.now().toISOString(), err.code, s.ceremonyId);
+  inst.audit.append({ actor: inst.systemActor, roles: [], action, target: s.ca.name, outcome: 'failed', details: { ceremonyId: s.ceremonyId, code: err.code, message: err.message } });
+  throw err;
+}
+
+export { exportTranscript };

@@ -1,0 +1,86 @@
+/**
+ * Authority over personnel (CPS 5.2.1, 5.3): appointing, re-assigning, training records and
+ * removal are authorised by a Person Responsible for Services with a Service Operation
+ * Manager present (5.2.2: no task by one person). Nobody changes their own record.
+ *
+ * Bootstrap: a new installation has nobody to authorise the first appointments. Until it has
+ * an active Person Responsible and an active Service Operation Manager, appointments are made
+ * by the installer and audited as `bootstrap`; once both exist the bootstrap closes for good.
+ */
+import { CaError, UsageError } from '../errors.ts';
+import type { Installation } from '../installation/installation.ts';
+import { addOperator, listOperators, type AddOperatorParams, type OperatorRecord } from './operators.ts';
+import { bringParticipant, lockAll, operationDigest, type Participant, type PassphraseSource } from './participants.ts';
+import { checkDistinct } from './permissions.ts';
+import { applyPersonnelChange, type PersonnelChange } from './personnel.ts';
+
+export interface Authority {
+  /** A Person Responsible for Services. */
+  authoriser?: string;
+  /** A Service Operation Manager. */
+  witness?: string;
+  passphrases: PassphraseSource;
+}
+
+export function bootstrapOpen(inst: Installation): boolean {
+  return !inst.db.prepare("SELECT 1 FROM meta WHERE key = 'bootstrap_closed'").get();
+}
+
+export function closeBootstrapIfReady(inst: Installation): void {
+  if (!bootstrapOpen(inst)) return;
+  const active = listOperators(inst).filter((o) => o.status === 'active');
+  if (active.some((o) => o.roles.includes('person-responsible')) && active.some((o) => o.roles.includes('operation-manager'))) {
+    inst.db.prepare("INSERT INTO meta (key, value) VALUES ('bootstrap_closed', ?)").run(inst.clock.now().toISOString());
+    inst.audit.append({ actor: inst.systemActor, roles: [], action: 'installation.bootstrap-closed', target: inst.config.installation.name, outcome: 'success', details: {} });
+  }
+}
+
+/** Authenticates authoriser and witness for a personnel change; returns who authorised it. */
+async function authorise(inst: Installation, a: Authority, change: Record<string, unknown>, subject: string): Promise<string> {
+  if (bootstrapOpen(inst)) return 'bootstrap';
+  const refuse = (e: CaError): never => {
+    inst.audit.append({ actor: a.authoriser ?? inst.systemActor, roles: [], action: 'operator.manage', target: subject, outcome: 'refused', details: { code: e.code, message: e.message, change } });
+    throw e;
+  };
+  if (!a.authoriser || !a.witness) throw new UsageError('PERSONNEL_AUTHORISATION_REQUIRED', 'personnel changes need --by NAME (person-responsible) and --witness NAME (operation-manager), CPS 5.2.1/5.2.2');
+  if (a.authoriser === subject || a.witness === subject) refuse(new CaError('SELF_CHANGE_REFUSED', `${subject} cannot authorise or witness a change to their own record (CPS 5.2.4)`));
+  try {
+    checkDistinct('operator.manage', { authoriser: [a.authoriser], witness: [a.witness] });
+  } catch (e) {
+    refuse(e as CaError);
+  }
+  const digest = operationDigest({ kind: 'operator.manage', subject, change });
+  const people: Participant[] = [];
+  try {
+    for (const [name, slot] of [[a.authoriser, 'authoriser'], [a.witness, 'witness']] as const) {
+      const p = await bringParticipant(inst, name, a.passphrases, `${slot} of a personnel change for ${subject}`, digest, { operation: 'operator.manage', slot });
+      if (!p) refuse(new CaError('AUTHENTICATION_REQUIRED', `${name} did not authenticate`));
+      people.push(p!);
+    }
+  } finally {
+    lockAll(people);
+  }
+  return `${a.authoriser}+${a.witness}`;
+}
+
+/** Appoints an operator (CPS 5.3.1), authorised as above. */
+export async function appointOperator(inst: Installation, p: AddOperatorParams, a: Authority): Promise<OperatorRecord> {
+  const authorisedBy = await authorise(inst, a, { kind: 'appoint', roles: p.roles }, p.name);
+  const op = addOperator(inst, { ...p, authorisedBy });
+  closeBootstrapIfReady(inst);
+  return op;
+}
+
+/** Role assignment, training/background records, removal; authorised as above and audited. */
+export async function changePersonnel(inst: Installation, change: PersonnelChange, a: Authority): Promise<OperatorRecord> {
+  const authorisedBy = await authorise(inst, a, change, change.operator);
+  try {
+    const op = applyPersonnelChange(inst, change, authorisedBy);
+    inst.audit.append({ actor: authorisedBy, roles: [], action: `operator.${change.kind}`, target: change.operator, outcome: 'success', details: { ...change } });
+    closeBootstrapIfReady(inst);
+    return op;
+  } catch (e) {
+    if (e instanceof CaError) inst.audit.append({ actor: authorisedBy, roles: [], action: `operator.${change.kind}`, target: change.operator, outcome: 'refused', details: { code: e.code, message: e.message } });
+    throw e;
+  }
+}

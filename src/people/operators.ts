@@ -1,0 +1,149 @@
+/**
+ * Operators: the people in trusted roles (CPS 5.2, 5.3), each with their own credential —
+ * a key pair sealed under their passphrase — used to prove presence and to open key shares.
+ */
+import { CaError, type ErrorCode } from '../errors.ts';
+import { checkPassphrasePolicy, createCredential, unlockCredential, type CredentialKind, type SealedCredential, type UnlockedCredential } from '../keys/credential.ts';
+import type { Installation } from '../installation/installation.ts';
+import { checkRoleCombination } from './permissions.ts';
+import { isoDate } from './personnel.ts';
+import { isRole, ROLES, type Role } from './roles.ts';
+
+export interface OperatorRecord {
+  id: number;
+  name: string;
+  displayName: string;
+  status: 'active' | 'removed';
+  roles: Role[];
+  credential: SealedCredential;
+  createdAt: string;
+  appointedAt: string;
+  trainedOn: string | null;
+  backgroundCheckedOn: string | null;
+  removedAt: string | null;
+}
+
+interface OperatorRow {
+  id: number; name: string; display_name: string; credential_kind: CredentialKind;
+  signing_public_key: Buffer; encryption_public_key: Buffer; sealed_private_keys: Buffer;
+  status: 'active' | 'removed'; created_at: string; appointed_at: string | null; trained_on: string | null;
+  background_checked_on: string | null; removed_at: string | null;
+}
+
+export const OPERATOR_NAME = /^[a-z][a-z0-9._-]{0,63}$/;
+
+export interface AddOperatorParams {
+  name: string;
+  displayName?: string;
+  roles: string[];
+  kind: CredentialKind;
+  passphrase: Buffer;
+  /** YYYY-MM-DD of the training and background check done before appointment (CPS 5.3.2, 5.3.3). */
+  trainedOn?: string;
+  backgroundCheckedOn?: string;
+  /** Who authorised the appointment (names, or 'bootstrap'); see personnel-authority.ts. */
+  authorisedBy?: string;
+}
+
+/** Registers a person with roles and a fresh credential sealed under their passphrase. */
+export function addOperator(inst: Installation, p: AddOperatorParams): OperatorRecord {
+  const refuse = (code: ErrorCode, message: string): never => {
+    inst.audit.append({ actor: inst.systemActor, roles: [], action: 'operator.add', target: p.name, outcome: 'refused', details: { code, message } });
+    throw new CaError(code, message);
+  };
+  if (!OPERATOR_NAME.test(p.name)) refuse('OPERATOR_NAME_INVALID', `operator name "${p.name}" must be lower case letters, digits, . _ - (starting with a letter)`);
+  const unknown = p.roles.filter((r) => !isRole(r));
+  if (unknown.length) refuse('ROLE_UNKNOWN', `unknown role${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the roles are: ${Object.keys(ROLES).join(', ')}`);
+  if (p.roles.length === 0) refuse('ROLE_MISSING', `operator ${p.name} needs at least one role (${Object.keys(ROLES).join(', ')})`);
+  if (findOperator(inst, p.name)) refuse('OPERATOR_EXISTS', `operator ${p.name} already exists`);
+  try {
+    checkRoleCombination(p.name, p.roles as Role[]);
+  } catch (e) {
+    refuse((e as CaError).code, (e as Error).message);
+  }
+  let trainedOn: string | null = null;
+  let checkedOn: string | null = null;
+  try {
+    trainedOn = p.trainedOn ? isoDate(p.trainedOn) : null;
+    checkedOn = p.backgroundCheckedOn ? isoDate(p.backgroundCheckedOn) : null;
+  } catch (e) {
+    refuse((e as CaError).code, (e as Error).message);
+  }
+  try {
+    checkPassphrasePolicy(p.passphrase);
+  } catch (e) {
+    refuse((e as CaError).code ?? 'WEAK_PASSPHRASE', (e as Error).message);
+  }
+  const credential = createCredential(p.name, p.kind, p.passphrase, { scryptLog2N: inst.config.credentials.scryptLog2N });
+  const now = inst.clock.now().toISOString();
+  const roles = [...new Set(p.roles)] as Role[];
+  inst.db.transaction(() => {
+    const info = inst.db
+      .prepare('INSERT INTO operators (name, display_name, credential_kind, signing_public_key, encryption_public_key, sealed_private_keys, created_at, appointed_at, trained_on, background_checked_on) VALUES (?,?,?,?,?,?,?,?,?,?)')
+      .run(p.name, p.displayName ?? p.name, credential.kind, credential.signingPublicKey, credential.encryptionPublicKey, credential.sealedPrivateKeys, now, now, trainedOn, checkedOn);
+    const insertRole = inst.db.prepare('INSERT INTO operator_roles (operator_id, role, assigned_at) VALUES (?,?,?)');
+    for (const r of roles) insertRole.run(info.lastInsertRowid, r, now);
+    inst.db.prepare("INSERT INTO personnel_events (operator_id, kind, detail, at, authorised_by) VALUES (?, 'appointed', ?, ?, ?)")
+      .run(info.lastInsertRowid, JSON.stringify({ roles, trainedOn, backgroundCheckedOn: checkedOn }), now, p.authorisedBy ?? inst.systemActor);
+    inst.audit.append({ actor: p.authorisedBy ?? inst.systemActor, roles: [], action: 'operator.add', target: p.name, outcome: 'success', details: { roles, credentialKind: p.kind, trainedOn, backgroundCheckedOn: checkedOn } });
+  }).immediate();
+  return getOperator(inst, p.name);
+}
+
+export function findOperator(inst: Installation, name: string): OperatorRecord | undefined {
+  const row = inst.db.prepare('SELECT * FROM operators WHERE name = ?').get(name) as OperatorRow | undefined;
+  return row ? toRecord(inst, row) : undefined;
+}
+
+export function getOperator(inst: Installation, name: string): OperatorRecord {
+  const op = findOperator(inst, name);
+  if (!op) throw new CaError('OPERATOR_UNKNOWN', `no operator named ${name} in this installation`);
+  return op;
+}
+
+export function getOperatorById(inst: Installation, id: number): OperatorRecord {
+  const row = inst.db.prepare('SELECT * FROM operators WHERE id = ?').get(id) as OperatorRow | undefined;
+  if (!row) throw new CaError('OPERATOR_UNKNOWN', `no operator with id ${id}`);
+  return toRecord(inst, row);
+}
+
+export function listOperators(inst: Installation): OperatorRecord[] {
+  return (inst.db.prepare('SELECT * FROM operators ORDER BY name').all() as OperatorRow[]).map((r) => toRecord(inst, r));
+}
+
+/**
+ * Proves a person is present: opens their credential with their passphrase. A wrong
+ * passphrase, an unknown or removed operator is refused and audited.
+ */
+export function authenticateOperator(inst: Installation, name: string, passphrase: Buffer, purpose: string): { operator: OperatorRecord; credential: UnlockedCredential } {
+  const refuse = (e: CaError): never => {
+    inst.audit.append({ actor: name, roles: [], action: 'operator.authenticate', target: name, outcome: 'refused', details: { code: e.code, purpose } });
+    throw e;
+  };
+  const operator = findOperator(inst, name);
+  if (!operator) return refuse(new CaError('OPERATOR_UNKNOWN', `no operator named ${name} in this installation`));
+  if (operator.status !== 'active') return refuse(new CaError('OPERATOR_REMOVED', `operator ${name} was removed${operator.removedAt ? ` on ${operator.removedAt.slice(0, 10)}` : ''} and can no longer take part`));
+  try {
+    return { operator, credential: unlockCredential(name, operator.credential, passphrase) };
+  } catch (e) {
+    if (e instanceof CaError) return refuse(e);
+    throw e;
+  }
+}
+
+function toRecord(inst: Installation, r: OperatorRow): OperatorRecord {
+  const roles = (inst.db.prepare('SELECT role FROM operator_roles WHERE operator_id = ? AND ended_at IS NULL ORDER BY role').all(r.id) as { role: Role }[]).map((x) => x.role);
+  return {
+    id: r.id,
+    name: r.name,
+    displayName: r.display_name,
+    status: r.status,
+    roles,
+    credential: { kind: r.credential_kind, signingPublicKey: r.signing_public_key, encryptionPublicKey: r.encryption_public_key, sealedPrivateKeys: r.sealed_private_keys },
+    createdAt: r.created_at,
+    appointedAt: r.appointed_at ?? r.created_at,
+    trainedOn: r.trained_on,
+    backgroundCheckedOn: r.background_checked_on,
+    removedAt: r.removed_at,
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * Status information signed by a root (R-2.2, R-2.3, R-4.2): CRLs and pre-signed OCSP
+ * responses, each made inside a key session — one activation per signature — and, for CRLs,
+ * linted under a throwaway key before the root key signs, as certificates are.
+ */
+import { createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CaError } from '../errors.ts';
+import { assertNoCrlLintErrors, lintCrl } from '../lint/crl/index.ts';
+import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
+import { parseCertificate } from '../pki/certificate.ts';
+import { assembleSignedCrl, createTbsCertList, verifyCrlSignature, type CrlEntry } from '../pki/crl.ts';
+import { keyIdentifierFromSpki } from '../pki/extensions.ts';
+import { assembleOcspResponse, certIdLookupKey, certIdsFor, createTbsResponseData, verifyOcspResponseSignature } from '../pki/ocsp.ts';
+import { sha256Hex } from '../util/digest.ts';
+import { faultPoint } from '../util/fault-points.ts';
+import type { CaSummary } from '../installation/cas.ts';
+import { listIssued, type IssuedCertificate } from '../issuance/certificates.ts';
+import type { Installation } from '../installation/installation.ts';
+import type { KeySession } from '../operation/key-session.ts';
+import { certificateInfo, isIssuedBy } from '../publish/verify.ts';
+import { progressTask } from '../util/progress.ts';
+
+const DAY = 86_400_000;
+
+/**
+ * The algorithm for a CA's CRLs and OCSP responses. RootCA1's certificates are SHA-1 signed
+ * (legacy), but what it signs now for status uses SHA-256 with the same RSA key (R-1.3: "can
+ * sign CRLs/OCSP for what it issued"; BR 7.1.3.2.1 no longer allows SHA-1 there).
+ */
+export function statusSignatureAlgorithm(ca: CaSummary): SignatureAlgorithmName {
+  return SIGNATURE_ALGORITHMS[ca.signatureAlgorithm].legacy ? 'sha256WithRSAEncryption' : ca.signatureAlgorithm;
+}
+
+function caSpki(ca: { certificateDer: Buffer }): Buffer {
+  return Buffer.from(AsnConvert.serialize(parseCertificate(ca.certificateDer).tbsCertificate.subjectPublicKeyInfo));
+}
+
+/**
+ * The key a status session signs with and the CA certificate that carries it: the CA's
+ * current one, or — for `--retired-key` (status/retired-keys.ts) — a key retired at a re-key
+ * with the certificate it had. OCSP CertIDs name the key that issued the certificate (RFC
+ * 6960 4.1.1 issuerKeyHash), and OpenSSL accepts a response for such a CertID only when
+ * that key (or a delegate it certified) signed it.
+ */
+export interface StatusSigner {
+  keyId: string;
+  certificateDer: Buffer;
+  algorithm: SignatureAlgorithmName;
+}
+
+export function currentStatusSigner(ca: CaSummary): StatusSigner {
+  return { keyId: ca.keyId, certificateDer: ca.certificateDer, algorithm: statusSignatureAlgorithm(ca) };
+}
+
+/** True when the certificate's signature verifies with the signer's key (the key that issued it). */
+export function issuedByKey(certificateDer: Buffer, signer: { certificateDer: Buffer }): boolean {
+  return isIssuedBy(certificateInfo(certificateDer), certificateInfo(signer.certificateDer));
+}
+
+/**
+ * A key of the CA key's type and size, for the pre-signing lint (never stored). One per type
+ * and size per process: it only gives the linted TBS a signature of the right shape, and a
+ * fresh RSA-4096 key for every certificate and CRL cost seconds each (issue 20.1, 20.6).
+ */
+const throwaways = new Map<string, KeyObject>();
+export function throwawayLike(spki: Buffer): KeyObject {
+  const pub = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  const d = pub.asymmetricKeyDetails ?? {};
+  const kind = pub.asymmetricKeyType === 'rsa' ? `rsa:${d.modulusLength ?? 2048}` : `ec:${d.namedCurve ?? 'P-384'}`;
+  let key = throwaways.get(kind);
+  if (!key) {
+    key = pub.asymmetricKeyType === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: d.modulusLength ?? 2048 }).privateKey
+      : generateKeyPairSync('ec', { namedCurve: d.namedCurve ?? 'P-384' }).privateKey;
+    throwaways.set(kind, key);
+  }
+  return key;
+}
+
+export interface IssuedCrl { crlNumber: number; der: Buffer; thisUpdate: Date; nextUpdate: Date; entries: number; sha256: string }
+
+/**
+ * How a status operation joins the never-half-done protocol (durable-outputs.ts): `signed`
+ * runs after the signatures are checked and before anything is stored (stage the files);
+ * `inCommit` runs inside the transaction that stores them with their audit event (transcript,
+ * ceremony completed, staged outputs recorded), so the whole operation commits at once.
+ */
+export interface StatusCommitHooks<T> {
+  signed?(result: T): void;
+  inCommit?(result: T): void;
+}
+
+/**
+ * Issues the CA's next CRL in the session: every revocation of the CA, v2 with AKI and a CRL
+ * number that is reserved (committed) before the key signs, so it only grows (R-4.2).
+ */
+export async function issueCrlInSession(inst: Installation, s: KeySession, signer: StatusSigner = currentStatusSigner(s.ca), hooks: StatusCommitHooks<IssuedCrl> = {}): Promise<IssuedCrl> {
+  const ca = s.ca;
+  const issuer = parseCertificate(signer.certificateDer);
+  const spki = caSpki(signer);
+  const algorithm = signer.algorithm;
+  const revoked = listIssued(inst, ca.name).filter((c) => c.revocation);
+  const entries: CrlEntry[] = revoked.map((c) => ({
+    serialHex: c.serialHex,
+    revocationDate: new Date(c.revocation!.revokedAt),
+    reason: c.revocation!.reason,
+    invalidityDate: c.revocation!.invalidityDate ? new Date(c.revocation!.invalidityDate) : undefined,
+  }));
+  const thisUpdate = inst.clock.now();
+  thisUpdate.setUTCMilliseconds(0);
+  const nextUpdate = new Date(thisUpdate.getTime() + inst.config.crl.validityDays * DAY);
+  // Intent: the number is taken before anything is signed.
+  const crlNumber = inst.db.transaction(() => {
+    inst.db.prepare('INSERT INTO crl_numbers (ca_id, last_number) VALUES (?, 1) ON CONFLICT(ca_id) DO UPDATE SET last_number = last_number + 1').run(ca.id);
+    return (inst.db.prepare('SELECT last_number FROM crl_numbers WHERE ca_id = ?').get(ca.id) as { last_number: number }).last_number;
+  }).immediate();
+  faultPoint('crl.issue:number-reserved');
+  const tbs = createTbsCertList({ signatureAlgorithm: algorithm, issuer: issuer.tbsCertificate.subject, thisUpdate, nextUpdate, crlNumber: BigInt(crlNumber), authorityKeyIdentifier: keyIdentifierFromSpki(spki), entries });
+  const lintContext = { issuer, now: inst.clock.now(), allowLegacySha1: false };
+  const pre = assembleSignedCrl(tbs.der, algorithm, cryptoSign(SIGNATURE_ALGORITHMS[algorithm].hash, tbs.der, throwawayLike(spki)));
+  assertNoCrlLintErrors(lintCrl(pre, lintContext), `the CRL #${crlNumber} of ${ca.name}`);
+  const signature = await s.sign(tbs.der, algorithm, `CRL #${crlNumber}`);
+  const der = assembleSignedCrl(tbs.der, algorithm, signature);
+  if (!verifyCrlSignature(der, spki)) throw new CaError('SIGNATURE_INVALID', `CRL #${crlNumber} does not verify with the ${ca.name} key`);
+  assertNoCrlLintErrors(lintCrl(der, lintContext), `the signed CRL #${crlNumber} of ${ca.name}`);
+  const sha256 = sha256Hex(der);
+  const crl: IssuedCrl = { crlNumber, der, thisUpdate, nextUpdate, entries: entries.length, sha256 };
+  hooks.signed?.(crl);
+  inst.db.transaction(() => {
+    inst.db.prepare('INSERT INTO crls (ca_id, crl_number, this_update, next_update, entries, sha256, der, ceremony_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)')
+      .run(ca.id, crlNumber, thisUpdate.toISOString(), nextUpdate.toISOString(), entries.length, sha256, der, s.ceremonyId, inst.clock.now().toISOString());
+    inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'crl.issued', target: ca.name, outcome: 'success', details: { keyId: signer.keyId, crlNumber, entries: entries.length, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), sha256, ceremonyId: s.ceremonyId } });
+    hooks.inCommit?.(crl);
+  }).immediate();
+  return crl;
+}
+
+export interface PresignedResponse { certificateId: number; serialHex: string; hash: 'sha1' | 'sha256'; status: 'good' | 'revoked'; der: Buffer; sha256: string }
+
+/**
+ * Pre-signs OCSP responses (RFC 6960/5019) for the given certificates of the session's CA, one
+ * per CertID hash (SHA-1 and SHA-256) so both kinds of request find their answer; responderID
+ * by the signing key's hash; thisUpdate now, nextUpdate after `ocsp.validityDays`. Only
+ * certificates the signing key issued are answered (the CertID names the issuing key); those
+ * of a key retired at a re-key are skipped and listed in the audit event, for `--retired-key`.
+ */
+export async function presignInSession(inst: Installation, s: KeySession, certificates: IssuedCertificate[] = listIssued(inst, s.ca.name), signer: StatusSigner = currentStatusSigner(s.ca), hooks: StatusCommitHooks<PresignedResponse[]> = {}): Promise<PresignedResponse[]> {
+  const ca = s.ca;
+  const spki = caSpki(signer);
+  const algorithm = signer.algorithm;
+  const responderKeyHash = keyIdentifierFromSpki(spki);
+  const out: (PresignedResponse & { row: unknown[] })[] = [];
+  const skipped: string[] = [];
+  const presigning = progressTask(`pre-signing OCSP responses for ${ca.name}`, certificates.length);
+  for (const cert of certificates) {
+    presigning.tick();
+    if (cert.caId !== ca.id) throw new CaError('CERTIFICATE_OF_ANOTHER_CA', `certificate ${cert.serialHex} is not from ${ca.name}`);
+    if (!issuedByKey(cert.der, signer)) { skipped.push(cert.serialHex); continue; }
+    for (const id of certIdsFor(signer.certificateDer, cert.serialHex)) {
+      const thisUpdate = inst.clock.now();
+      const nextUpdate = new Date(thisUpdate.getTime() + inst.config.ocsp.validityDays * DAY);
+      const status = cert.revocation
+        ? { status: 'revoked' as const, revocationTime: new Date(cert.revocation.revokedAt), reason: cert.revocation.reason }
+        : { status: 'good' as const };
+      const tbs = createTbsResponseData({ responderKeyHash, producedAt: thisUpdate, responses: [{ certId: id, status, thisUpdate, nextUpdate }] });
+      const signature = await s.sign(tbs.der, algorithm, `OCSP response for ${cert.serialHex} (${id.hashAlgorithm})`);
+      const der = assembleOcspResponse(tbs.der, algorithm, signature);
+      if (!verifyOcspResponseSignature(der, spki)) throw new CaError('SIGNATURE_INVALID', `OCSP response for ${cert.serialHex} does not verify`);
+      const sha256 = sha256Hex(der);
+      const row = [ca.id, cert.id, id.hashAlgorithm, certIdLookupKey(id), status.status, thisUpdate.toISOString(), nextUpdate.toISOString(), sha256, der, s.ceremonyId];
+      out.push({ certificateId: cert.id, serialHex: cert.serialHex, hash: id.hashAlgorithm as 'sha1' | 'sha256', status: status.status, der, sha256, row });
+      faultPoint('ocsp.presign:signed-one');
+    }
+  }
+  presigning.done();
+  const responses: PresignedResponse[] = out.map(({ row: _r, ...r }) => r);
+  hooks.signed?.(responses);
+  // All responses with their one audit event, or none: a crash half-way stores nothing unlogged.
+  inst.db.transaction(() => {
+    const insert = inst.db.prepare('INSERT INTO ocsp_responses (ca_id, certificate_id, hash_algorithm, cert_id_key, status, this_update, next_update, sha256, der, ceremony_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)');
+    for (const r of out) insert.run(...r.row, inst.clock.now().toISOString());
+    inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'ocsp.presigned', target: ca.name, outcome: 'success', details: { keyId: signer.keyId, responses: out.length, certificates: certificates.length - skipped.length, ...(skipped.length ? { issuedByAnotherKey: skipped } : {}), validityDays: inst.config.ocsp.validityDays, ceremonyId: s.ceremonyId } });
+    hooks.inCommit?.(responses);
+  }).immediate();
+  return responses;
+}
+
+/**
+ * The current CRL of a CA, if any: the latest one signed with `spki` (the CA's current key by
+ * default; a CRL signed by a retired key with `--retired-key` is not the CA's current CRL).
+ */
+export function currentCrl(inst: Installation, caId: number, spki?: Buffer): { crlNumber: number; der: Buffer; thisUpdate: string; nextUpdate: string } | undefined {
+  const key = spki ?? caSpki(inst.db.prepare('SELECT x.der AS certificateDer FROM cas c JOIN certificates x ON x.id = c.certificate_id WHERE c.id = ?').get(caId) as { certificateDer: Buffer });
+  const rows = inst.db.prepare('SELECT crl_number, der, this_update, next_update FROM crls WHERE ca_id = ? ORDER BY crl_number DESC').iterate(caId) as IterableIterator<{ crl_number: number; der: Buffer; this_update: string; next_update: string }>;
+  for (const r of rows) {
+    if (verifyCrlSignature(r.der, key)) return { crlNumber: r.crl_number, der: r.der, thisUpdate: r.this_update, nextUpdate: r.next_update };
+  }
+  return undefined;
+}
+
+/** The latest pre-signed response per certificate and hash for a CA. */
+export function currentOcspResponses(inst: Installation, caId: number): { certificateId: number; hash: 'sha1' | 'sha256'; certIdKey: string; status: 'good' | 'revoked'; thisUpdate: string; nextUpdate: string; der: Buffer }[] {
+  return (inst.db.prepare(`SELECT o.certificate_id, o.hash_algorithm, o.cert_id_key, o.status, o.this_update, o.next_update, o.der FROM ocsp_responses o
+    WHERE o.ca_id = ? AND o.id = (SELECT max(id) FROM ocsp_responses WHERE certificate_id = o.certificate_id AND hash_algorithm = o.hash_algorithm)
+    ORDER BY o.certificate_id, o.hash_algorithm`).all(caId) as { certificate_id: number; hash_algorithm: 'sha1' | 'sha256'; cert_id_key: string; status: 'good' | 'revoked'; this_update: string; next_update: string; der: Buffer }[])
+    .map((r) => ({ certificateId: r.certificate_id, hash: r.hash_algorithm, certIdKey: r.cert_id_key, status: r.status, thisUpdate: r.this_update, nextUpdate: r.next_update, der: r.der }));
+}

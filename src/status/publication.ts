@@ -1,0 +1,148 @@
+/**
+ * Writing the publication file (R-2.4): everything the online side serves — CA certificates,
+ * current CRLs, current pre-signed OCSP responses, issued certificates — with a manifest
+ * signed by a root in a key session. Only responses that still tell the truth are published:
+ * a 'good' response for a certificate revoked since, or an expired one, is left out and named.
+ */
+import { planOutputs } from '../util/outputs.ts';
+import { durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type InterruptedWork } from '../operation/durable-outputs.ts';
+import type { CaCertificateMeta, CaStatus, CertificateMeta, DocumentMeta, Manifest, OcspResponseMeta } from '../publish/format.ts';
+import { writePublication, type PublicationInput } from '../publish/write.ts';
+import { listCas } from '../installation/cas.ts';
+import { documentsForPublication, recordDocumentNotice, type DocumentNotice } from '../documents/documents.ts';
+import { listIssued } from '../issuance/certificates.ts';
+import type { Installation } from '../installation/installation.ts';
+import { failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
+import type { PassphraseSource } from '../people/participants.ts';
+import { currentLinkCertificates } from '../lifecycle/ca-certificate-history.ts';
+import { previousKeyCrls } from './retired-keys.ts';
+import { currentCrl, currentOcspResponses, issuedByKey, statusSignatureAlgorithm } from './crl-and-ocsp.ts';
+
+export interface PublishParams {
+  signerCa: string;
+  operator: string;
+  witness: string;
+  passphrases: PassphraseSource;
+  out: string;
+}
+
+export interface PublishResult {
+  version: number;
+  path: string;
+  sha256: string;
+  items: number;
+  warnings: string[];
+  transcriptFile: string;
+  /** The file could not be named after the commit (it waits as .partial for `ceremony resume`). */
+  notes: string[];
+  interrupted: InterruptedWork[];
+}
+
+const ACTION = 'publication.sign';
+
+/**
+ * What relying parties are told about a CA (CPS 5.7.3, 5.8): compromised or terminated as
+ * recorded; any other stored state (e.g. a termination only announced) is still active.
+ */
+export function publishedCaStatus(stored: string): CaStatus {
+  return stored === 'compromised' || stored === 'terminated' ? stored : 'active';
+}
+
+/** What would be published now, and what is missing. */
+export function gatherPublication(inst: Installation, version: number): { input: Omit<PublicationInput, 'signerCa'>; warnings: string[]; noticed: DocumentNotice[] } {
+  const now = inst.clock.now();
+  const warnings: string[] = [];
+  const cas = listCas(inst);
+  const certificates = listIssued(inst);
+  const byId = new Map(certificates.map((c) => [c.id, c]));
+  const { documents, noticed } = documentsForPublication(inst, now);
+  const input: Omit<PublicationInput, 'signerCa'> = {
+    installation: inst.config.installation.name,
+    version,
+    createdAt: now,
+    baseUrl: inst.config.repository.baseUrl,
+    cas: cas.map((c) => {
+      const crl = currentCrl(inst, c.id);
+      if (!crl) warnings.push(`${c.name} has no CRL yet: run rootca crl issue --ca ${c.name}`);
+      else if (Date.parse(crl.nextUpdate) < now.getTime()) warnings.push(`${c.name}'s CRL #${crl.crlNumber} expired on ${crl.nextUpdate}`);
+      const meta: CaCertificateMeta = { subject: c.subject, notBefore: c.notBefore, notAfter: c.notAfter, fingerprint: c.certificateSha256, status: publishedCaStatus(c.status) };
+      return { name: c.name, certificateDer: c.certificateDer, meta, ...(crl ? { crl: { der: crl.der, meta: { crlNumber: String(crl.crlNumber), thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate } } } : {}) };
+    }),
+    certificates: certificates.map((c) => {
+      const meta: CertificateMeta = {
+        serialHex: c.serialHex, subject: c.subject, profile: c.profile, notBefore: c.notBefore, notAfter: c.notAfter, status: c.revocation ? 'revoked' : 'good',
+        ...(c.revocation ? { revokedAt: c.revocation.revokedAt, reason: c.revocation.reason } : {}),
+      };
+      return { ca: c.caName, der: c.der, meta };
+    }),
+    // Re-keyed CAs: the link certificates, so either root reaches certificates of either key (CPS 5.6).
+    links: cas.flatMap((c) => currentLinkCertificates(inst, c.name).map((l) => ({
+      ca: c.name, path: l.path, der: l.der,
+      meta: { subject: c.subject, notBefore: l.notBefore, notAfter: l.notAfter, fingerprint: l.sha256, status: publishedCaStatus(c.status) },
+    }))),
+    previousKeyCrls: cas.flatMap((c) => previousKeyCrls(inst, c, certificates, warnings)),
+    ocspResponses: [],
+    documents,
+  };
+  for (const ca of cas) {
+    const responses = currentOcspResponses(inst, ca.id);
+    for (const cert of certificates.filter((c) => c.caId === ca.id)) {
+      // A certificate of a key retired at a re-key is answered by that key (status/retired-keys.ts).
+      const retired = issuedByKey(cert.der, ca) ? '' : ' --retired-key';
+      for (const hash of ['sha1', 'sha256'] as const) {
+        const r = responses.find((x) => x.certificateId === cert.id && x.hash === hash);
+        const truth = cert.revocation ? 'revoked' : 'good';
+        if (!r) warnings.push(`${ca.name} ${cert.serialHex}: no pre-signed ${hash} OCSP response (run rootca ocsp presign --ca ${ca.name}${retired})`);
+        else if (r.status !== truth) warnings.push(`${ca.name} ${cert.serialHex}: the pre-signed response says ${r.status} but the certificate is ${truth}; left out (re-sign it)`);
+        else if (Date.parse(r.nextUpdate) < now.getTime()) warnings.push(`${ca.name} ${cert.serialHex}: the pre-signed ${hash} response expired on ${r.nextUpdate}; left out`);
+        else {
+          const meta: OcspResponseMeta = { serialHex: byId.get(r.certificateId)!.serialHex, certIdKey: r.certIdKey, hashAlgorithm: hash, status: r.status, thisUpdate: r.thisUpdate, nextUpdate: r.nextUpdate };
+          input.ocspResponses.push({ ca: ca.name, der: r.der, meta });
+        }
+      }
+    }
+  }
+  return { input, warnings, noticed };
+}
+
+/** The documents' versions and digests as the audit event records them (R-10.1). */
+function documentDigests(m: Manifest): { path: string; version: string; sha256: string }[] {
+  return m.items.filter((i) => i.kind === 'document').map((i) => ({ path: i.path, version: (i.meta as DocumentMeta).version, sha256: i.sha256 }));
+}
+
+export async function publish(inst: Installation, p: PublishParams): Promise<PublishResult> {
+  const interrupted = finishInterruptedWork(inst);
+  const files = durableOutputs(inst, guardedBy(refuser(inst, ACTION, p.signerCa))(() => planOutputs([{ path: p.out, what: '--out' }])));
+  const path = files.planned[0]!.path;
+  const version = ((inst.db.prepare('SELECT max(version) AS v FROM publications').get() as { v: number | null }).v ?? 0) + 1;
+  const s = await openKeySession(inst, { operation: ACTION, caName: p.signerCa, operator: p.operator, witness: p.witness, passphrases: p.passphrases, describe: { version } });
+  let committed: { t: ReturnType<typeof s.transcript>; sha256: string; items: number; warnings: string[] };
+  try {
+    files.claim(s.ceremonyId, ACTION);
+    const { input, warnings, noticed } = gatherPublication(inst, version);
+    const algorithm = statusSignatureAlgorithm(s.ca);
+    const written = await writePublication({ ...input, signerCa: s.ca.name }, async (bytes) => ({ algorithm, signature: await s.sign(bytes, algorithm, `publication v${version} manifest`) }));
+    // Staged before the commit, named after it: a version number is never handed out twice,
+    // and a recorded version always has its file (or its .partial, for `ceremony resume`).
+    files.stage(path, written.bytes);
+    const t = inst.db.transaction(() => {
+      inst.db.prepare('INSERT INTO publications (version, created_at, signer_ca, sha256, items, ceremony_id) VALUES (?,?,?,?,?,?)').run(version, written.manifest.createdAt, s.ca.name, written.sha256, written.manifest.items.length, s.ceremonyId);
+      // The first publication that carries a document version is its notice: the claim period starts (CPS 9.12.2).
+      recordDocumentNotice(inst, version, input.createdAt, noticed);
+      inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'publication.written', target: s.ca.name, outcome: 'success', details: { version, sha256: written.sha256, items: written.manifest.items.length, documents: documentDigests(written.manifest), warnings, path, ceremonyId: s.ceremonyId, ...s.evidence() } });
+      const transcript = s.transcript({ inputs: [], outputs: [{ name: `publication v${version}`, sha256: written.sha256 }], details: { version, items: written.manifest.items.length, warnings, keyActivations: s.signatures } });
+      files.recordInCommit();
+      return transcript;
+    }).immediate();
+    committed = { t, sha256: written.sha256, items: written.manifest.items.length, warnings };
+  } catch (e) {
+    files.discard();
+    s.lock();
+    return failSession(inst, s, ACTION, e);
+  }
+  s.lock();
+  // Committed: from here a problem is a note, never a failure (the version exists).
+  const notes = files.publish().pending.map((q) => `OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; publication v${version} is recorded — write it with rootca ceremony resume ${s.ceremonyId}`);
+  const transcriptFile = exportTranscriptAfterCommit(inst, committed.t, notes);
+  return { version, path, sha256: committed.sha256, items: committed.items, warnings: committed.warnings, transcriptFile, notes, interrupted };
+}

@@ -1,0 +1,124 @@
+/**
+ * Revocation (R-4.1, CPS 4.9, 5.7.3): a CA Administrator revokes on a request approved by a
+ * Person in Charge of RA — or, for keyCompromise, on the subscriber's own request proven by a
+ * signature of the compromised key — with a Service Operation Manager present. A CRL and fresh
+ * OCSP responses for the certificate follow in the same session unless explicitly deferred.
+ */
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CaError } from '../errors.ts';
+import { parseCertificate } from '../pki/certificate.ts';
+import { REVOCATION_REASON_CODES, type RevocationReason } from '../pki/crl.ts';
+import { inspectCsr } from '../pki/csr.ts';
+import { sha256Hex } from '../util/digest.ts';
+import { getCa } from '../installation/cas.ts';
+import { findIssued, type IssuedCertificate } from '../issuance/certificates.ts';
+import type { Installation } from '../installation/installation.ts';
+import { exportTranscript, failSession, openKeySession, refuser, guardedBy } from '../operation/key-session.ts';
+import type { PassphraseSource } from '../people/participants.ts';
+import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
+import { issueCrlInSession, presignInSession, type IssuedCrl } from './crl-and-ocsp.ts';
+
+export const REVOCATION_REASONS = Object.keys(REVOCATION_REASON_CODES) as RevocationReason[];
+
+export interface RevokeParams {
+  caName: string;
+  serial: string;
+  reason: string;
+  invalidityDate?: Date;
+  operator: string;
+  witness: string;
+  /** The RA officer who approved the request. */
+  approvedBy?: string;
+  /** A PKCS#10 request signed by the compromised key itself (the subscriber's own keyCompromise request, CPS 5.7.3). */
+  keyCompromiseProof?: Uint8Array;
+  /** Do not issue a CRL and OCSP responses now (they must follow: R-4.2, BR 4.9.10 within 24 hours). */
+  deferCrl?: boolean;
+  passphrases: PassphraseSource;
+}
+
+export interface RevokeResult {
+  serialHex: string;
+  revokedAt: Date;
+  reason: RevocationReason;
+  crl?: IssuedCrl;
+  ocspResponses: number;
+  transcriptFile: string;
+  /** The backup set written after the revocation (CPS 5.5.4). */
+  backup: BackupOutcome;
+}
+
+const ACTION = 'certificate.revoke';
+
+/**
+ * Writes one revocation row (call inside the caller's transaction, with its audit event).
+ * `source` says on what ground: 'ra', 'subscriber-key-compromise', 'ca-compromise', 'ca-termination'.
+ */
+export function recordRevocation(inst: Installation, r: { cert: IssuedCertificate; revokedAt: Date; reason: RevocationReason; invalidityDate?: Date; source: string; operator: string; approvedBy: string | null }): void {
+  inst.db.prepare('INSERT INTO revocations (certificate_id, issuer_ca_id, serial_hex, revoked_at, reason, invalidity_date, source, operator, approved_by, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?)')
+    .run(r.cert.id, r.cert.caId, r.cert.serialHex, r.revokedAt.toISOString(), r.reason, r.invalidityDate?.toISOString() ?? null, r.source, r.operator, r.approvedBy, inst.clock.now().toISOString());
+}
+
+export async function revokeCertificate(inst: Installation, p: RevokeParams): Promise<RevokeResult> {
+  const refuse = refuser(inst, ACTION, `${p.caName}/${p.serial}`);
+  const guard = guardedBy(refuse);
+  // R-4.1: the reasons a root uses. No 'unspecified' code is written; roots do not suspend.
+  if (p.reason === 'certificateHold' || p.reason === 'removeFromCRL') {
+    refuse('REASON_NOT_ALLOWED', `${p.reason} is not used: these roots do not suspend certificates (CPS 4.9; R-4.1)`);
+  }
+  if (!REVOCATION_REASONS.includes(p.reason as RevocationReason)) {
+    refuse('REASON_NOT_ALLOWED', `reason must be one of ${REVOCATION_REASONS.join(', ')} (no "unspecified" code is written, BR 7.2.2)`);
+  }
+  const reason = p.reason as RevocationReason;
+  const ca = guard(() => getCa(inst, p.caName));
+  const cert = guard(() => findIssued(inst, ca.name, p.serial));
+  if (cert.revocation) refuse('ALREADY_REVOKED', `certificate ${cert.serialHex} of ${ca.name} was already revoked on ${cert.revocation.revokedAt} (${cert.revocation.reason})`);
+  const now = inst.clock.now();
+  now.setUTCMilliseconds(0);
+  if (p.invalidityDate && p.invalidityDate.getTime() > now.getTime()) refuse('INVALIDITY_DATE_INVALID', 'the invalidity date cannot be in the future');
+
+  let source: 'ra' | 'subscriber-key-compromise';
+  if (p.keyCompromiseProof) {
+    if (reason !== 'keyCompromise') refuse('PROOF_NOT_APPLICABLE', 'a proof signed by the certificate key is accepted only for reason keyCompromise');
+    const proof = guard(() => inspectCsr(p.keyCompromiseProof!));
+    const certSpki = Buffer.from(AsnConvert.serialize(parseCertificate(cert.der).tbsCertificate.subjectPublicKeyInfo));
+    if (!proof.signatureValid) refuse('PROOF_INVALID', 'the key-compromise request is not signed by its own key');
+    if (!proof.requested.publicKeySpki.equals(certSpki)) refuse('PROOF_INVALID', `the key-compromise request is signed by another key than certificate ${cert.serialHex}'s`);
+    source = 'subscriber-key-compromise';
+  } else {
+    if (!p.approvedBy) refuse('APPROVAL_REQUIRED', 'a revocation needs the approving RA officer (--approved-by), or for keyCompromise a request signed by the certificate key (--key-compromise-proof)');
+    source = 'ra';
+  }
+
+  const session = await openKeySession(inst, {
+    operation: ACTION, caName: ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases, needsKey: !p.deferCrl,
+    others: source === 'ra' ? { approver: p.approvedBy! } : {},
+    describe: { serial: cert.serialHex, reason, source, invalidityDate: p.invalidityDate?.toISOString() ?? null, proofSha256: p.keyCompromiseProof ? sha256Hex(p.keyCompromiseProof) : null },
+  });
+  try {
+    inst.db.transaction(() => {
+      recordRevocation(inst, { cert, revokedAt: now, reason, invalidityDate: p.invalidityDate, source, operator: p.operator, approvedBy: source === 'ra' ? p.approvedBy! : null });
+      inst.audit.append({
+        actor: session.people().map((x) => x.p.operator.name).join(','), roles: [...new Set(session.people().flatMap((x) => x.p.operator.roles))], action: ACTION, target: ca.name, outcome: 'success',
+        details: { serial: cert.serialHex, subject: cert.subject, reason, source, revokedAt: now.toISOString(), invalidityDate: p.invalidityDate?.toISOString() ?? null, deferCrl: !!p.deferCrl, ceremonyId: session.ceremonyId, ...session.evidence() },
+      });
+    }).immediate();
+    let crl: IssuedCrl | undefined;
+    let responses = 0;
+    if (!p.deferCrl) {
+      crl = await issueCrlInSession(inst, session);
+      responses = (await presignInSession(inst, session, [findIssued(inst, ca.name, cert.serialHex)])).length;
+    }
+    const transcript = inst.db.transaction(() => session.transcript({
+      inputs: [{ name: `certificate ${cert.serialHex}.der`, sha256: cert.sha256 }, ...(p.keyCompromiseProof ? [{ name: 'key-compromise request', sha256: sha256Hex(p.keyCompromiseProof) }] : [])],
+      outputs: crl ? [{ name: `${ca.name} CRL #${crl.crlNumber}`, sha256: crl.sha256 }] : [],
+      details: { serial: cert.serialHex, reason, source, revokedAt: now.toISOString(), crlNumber: crl?.crlNumber ?? null, ocspResponses: responses, keyActivations: session.signatures },
+    })).immediate();
+    const transcriptFile = exportTranscript(inst, transcript);
+    const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId: session.ceremonyId, operator: session.operator });
+    return { serialHex: cert.serialHex, revokedAt: now, reason, crl, ocspResponses: responses, transcriptFile, backup };
+  } catch (e) {
+    return failSession(inst, session, ACTION, e);
+  } finally {
+    session.lock();
+  }
+}

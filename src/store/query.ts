@@ -1,0 +1,70 @@
+/**
+ * The one query style of `store/`: every statement is built with Kysely, typed by the tables it
+ * names. The PostgreSQL online store runs Kysely's own async driver; the SQLite stores (offline
+ * and online) stay synchronous on better-sqlite3 — a ceremony's one transaction must not yield —
+ * so for them Kysely only compiles ("splitting build and execution" in Kysely's docs) and the
+ * statement runs here, prepared once per database and SQL text.
+ */
+import type Database from 'better-sqlite3';
+import {
+  DummyDriver,
+  Kysely,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type Compilable,
+} from 'kysely';
+
+type Db = Database.Database;
+
+/** A Kysely that builds SQLite statements for the tables in `T` and never connects. */
+export function sqliteQueries<T>(): Kysely<T> {
+  return new Kysely<T>({
+    dialect: {
+      createAdapter: () => new SqliteAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new SqliteIntrospector(db),
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+    },
+  });
+}
+
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+function prepared(db: Db, text: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let stmt = cache.get(text);
+  if (!stmt) cache.set(text, (stmt = db.prepare(text)));
+  return stmt;
+}
+
+function compiled(q: Compilable<unknown>): { sql: string; parameters: unknown[] } {
+  const c = q.compile();
+  return { sql: c.sql, parameters: [...c.parameters] };
+}
+
+/** Every row the query returns. */
+export function all<R>(db: Db, q: Compilable<R>): R[] {
+  const c = compiled(q);
+  return prepared(db, c.sql).all(...c.parameters) as R[];
+}
+
+/** The first row, or undefined. */
+export function first<R>(db: Db, q: Compilable<R>): R | undefined {
+  const c = compiled(q);
+  return prepared(db, c.sql).get(...c.parameters) as R | undefined;
+}
+
+/** Rows one at a time, for lists too long to hold (CRL entries, audit events). */
+export function* each<R>(db: Db, q: Compilable<R>): IterableIterator<R> {
+  const c = compiled(q);
+  yield* prepared(db, c.sql).iterate(...c.parameters) as IterableIterator<R>;
+}
+
+/** An INSERT, UPDATE or DELETE: how many rows changed and the last inserted rowid. */
+export function run(db: Db, q: Compilable<unknown>): { changes: number; lastInsertRowid: number } {
+  const c = compiled(q);
+  const r = prepared(db, c.sql).run(...c.parameters);
+  return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
+}
