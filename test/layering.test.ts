@@ -39,7 +39,23 @@ const RULES: Record<string, Rule> = {
   archive: { modules: ['archive', 'store', 'audit', 'pki', 'keys', 'util', 'errors.ts', 'clock.ts'], packages: (s) => s.startsWith('node:') || s === 'better-sqlite3' },
   server: { modules: ['server', 'publish', 'store', 'pki', 'lint', 'audit', 'util', 'config', 'errors.ts', 'clock.ts'], packages: () => true },
   publish: { modules: ['publish', 'pki', 'lint', 'store', 'util', 'errors.ts', 'clock.ts'], packages: () => true },
+  errors: { modules: ['errors'], packages: () => false },
+  util: { modules: ['util', 'errors.ts'], packages: (s) => s.startsWith('node:') },
+  config: { modules: ['config', 'pki', 'errors.ts'], packages: (s) => s.startsWith('node:') || ['yaml', 'zod'].includes(s) },
 };
+
+/**
+ * The offline use cases, a folder per operation (DESIGN.md "Modules"): they may use every lower
+ * module and each other, never `cli/` or `server/`, and never a database driver or query builder
+ * (every SQL statement lives in `store/`, CONVENTIONS 13).
+ */
+const USE_CASES = ['people', 'custody', 'issuance', 'status', 'lifecycle', 'records', 'documents', 'installation', 'operation'];
+const LOWER = ['store', 'keys', 'audit', 'archive', 'pki', 'lint', 'publish', 'util', 'config', 'errors', 'errors.ts', 'clock.ts'];
+const SQL_PACKAGES = ['better-sqlite3', 'pg', 'kysely'];
+for (const m of USE_CASES) RULES[m] = { modules: [...USE_CASES, ...LOWER], packages: (s) => !SQL_PACKAGES.includes(s) };
+
+/** Every folder or top-level file of src/ that the rules may name. */
+const SRC_ENTRIES = new Set(readdirSync(SRC).map((n) => (n.endsWith('.test.ts') ? '' : n)).filter(Boolean));
 
 /** The src/ module a relative import lands in ('pki', 'errors.ts', …), or undefined for a package. */
 function targetModule(file: string, spec: string): string | undefined {
@@ -48,22 +64,55 @@ function targetModule(file: string, spec: string): string | undefined {
 }
 
 function violations(module: string, rule: Rule): string[] {
-  let files: string[];
-  try {
-    files = sources(join(SRC, module));
-  } catch {
-    return []; // the module does not exist yet
-  }
-  return files.flatMap((f) => importsOf(f).filter((spec) => {
+  return sources(join(SRC, module)).flatMap((f) => importsOf(f).filter((spec) => {
     const target = targetModule(f, spec);
     return target === undefined ? !rule.packages(spec) : !rule.modules.includes(target);
   }).map((spec) => `${relative(REPO, f)} imports ${spec}`));
+}
+
+/** Strongly connected groups of files (Tarjan): each group of two or more is an import cycle. */
+function importCycles(files: string[]): string[][] {
+  const edges = new Map(files.map((f) => [f, importsOf(f).filter((s) => s.startsWith('.')).map((s) => resolve(dirname(f), s))]));
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    for (const w of edges.get(v) ?? []) {
+      if (!edges.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (stack.includes(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const group: string[] = [];
+      let w: string;
+      do group.push((w = stack.pop()!)); while (w !== v);
+      if (group.length > 1) cycles.push(group.map((g) => relative(REPO, g)).sort());
+    }
+  };
+  for (const f of files) if (!index.has(f)) visit(f);
+  return cycles;
 }
 
 /** Calls that read the clock or draw randomness: not allowed in the pure core. */
 const IMPURE = /\bDate\.now\(|new Date\(\s*\)|Math\.random\(|\brandomBytes\b|\brandomFill|\brandomUUID\b|getRandomValues|\bgenerateKeyPair|\bprocess\.(env|argv|cwd)\b/;
 
 describe('CONVENTIONS 12 layering', () => {
+  it('every folder a rule names exists (a rule about a folder that is gone guards nothing)', () => {
+    const named = new Set([...Object.keys(RULES), ...Object.values(RULES).flatMap((r) => r.modules)]);
+    assert.deepEqual([...named].filter((m) => !SRC_ENTRIES.has(m)), []);
+  });
+
+  it('every folder of src/ has a rule, but cli/ (the top: it may import everything)', () => {
+    const folders = [...SRC_ENTRIES].filter((n) => !n.endsWith('.ts') && n !== 'cli');
+    assert.deepEqual(folders.filter((f) => !RULES[f]), []);
+  });
+
   for (const [module, rule] of Object.entries(RULES)) {
     it(`src/${module}/ imports only what DESIGN.md allows`, () => {
       assert.deepEqual(violations(module, rule), []);
@@ -80,6 +129,18 @@ describe('CONVENTIONS 12 layering', () => {
       assert.deepEqual(bad, []);
     });
   }
+
+  it('every SQL statement lives in src/store/ (CONVENTIONS 13: a use case calls a repository, never SQL)', () => {
+    const SQL = /\.prepare\(|\.exec\(\s*['"`]|\.pragma\(|\bsql`|\bsql<|\bsql\.(raw|ref|lit)\(/;
+    const bad = sources(SRC).filter((f) => !f.startsWith(join(SRC, 'store') + sep)).flatMap((f) => readFileSync(f, 'utf8').split('\n')
+      .map((line, i) => ({ line, i })).filter(({ line }) => SQL.test(line) && !/^\s*(\*|\/\/)/.test(line))
+      .map(({ line, i }) => `${relative(REPO, f)}:${i + 1}: ${line.trim()}`));
+    assert.deepEqual(bad, []);
+  });
+
+  it('no import cycle among the files of src/ (static, dynamic and type imports alike)', () => {
+    assert.deepEqual(importCycles(sources(SRC)), []);
+  });
 
   it('nothing imports src/cli/', () => {
     const bad = sources(SRC).filter((f) => !f.includes('/cli/')).flatMap((f) => importsOf(f).filter((s) => s.includes('/cli/')).map((s) => `${relative(REPO, f)} imports ${s}`));
