@@ -21,6 +21,7 @@ export const ISSUANCE_ERRORS = {
   CERTIFICATE_UNKNOWN: unknown('The CA never issued a certificate with that serial number.'),
   CSR_MALFORMED: invalid('The file is not a PKCS#10 certification request.'),
   CSR_REJECTED: invalid('The CSR breaks a rule (signature, key strength, attributes); the message lists each one.'),
+  DER_MALFORMED: invalid('Bytes are not one well-formed DER element (X.690): truncated, BER-only or not the structure expected.'),
   DER_NOT_CANONICAL: failed('The issued certificate does not re-encode to the same DER.'),
   IDENTIFICATION_REQUIRED: invalid('Approval records how the applicant was identified (CPS 3.2, 4.2).'),
   ISSUANCE_FAILED: failed('Issuance failed part-way; nothing was committed and the reason is recorded.'),
