@@ -34,7 +34,7 @@ import type { SignatureAlgorithmName } from './algorithms.ts';
 import { signatureAlgorithmIdentifier, toArrayBuffer } from './certificate.ts';
 import { derBitString, derSequence, derTlv } from './der.ts';
 import { authorityKeyIdentifier } from './extensions.ts';
-import { bigintToInteger, integerToBigint, normalizeSerialHex, readDerInteger, serialHexToInteger } from './integer.ts';
+import { bigintToInteger, readDerInteger, serialHexToInteger } from './integer.ts';
 import { readDerChildren, readDerElement, type DerElement } from './pem.ts';
 import { verifyTbsSignature } from './signature-verify.ts';
 

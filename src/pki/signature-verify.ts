@@ -2,7 +2,7 @@
  * Checking a signature over exact TBS bytes (a certificate's, a CRL's, an OCSP ResponseData)
  * with a SubjectPublicKeyInfo, for any signature algorithm of algorithms.ts.
  */
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { CaError } from '../errors.ts';
 import { signatureAlgorithmByOid } from './algorithms.ts';
 
@@ -17,15 +17,19 @@ export function verifyTbsSignature(tbsDer: Uint8Array, signatureAlgorithmOid: st
   if (!info) {
     throw new CaError('SIGNATURE_ALGORITHM_UNSUPPORTED', `signature algorithm ${signatureAlgorithmOid} is not supported`, { details: { oid: signatureAlgorithmOid } });
   }
-  let key;
-  try {
-    key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
-  } catch (e) {
-    throw new CaError('PUBLIC_KEY_INVALID', `not a usable SubjectPublicKeyInfo: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
+  const key = publicKeyOfSpki(spkiDer);
   try {
     return verify(info.hash, tbsDer, key, signature);
   } catch {
     return false;
+  }
+}
+
+/** A node:crypto key from SubjectPublicKeyInfo DER; CaError('PUBLIC_KEY_INVALID') when it cannot be loaded. */
+export function publicKeyOfSpki(spkiDer: Uint8Array): KeyObject {
+  try {
+    return createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+  } catch (e) {
+    throw new CaError('PUBLIC_KEY_INVALID', `not a usable SubjectPublicKeyInfo: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }
