@@ -40,7 +40,7 @@ export const ISSUANCE_ERRORS = {
   PROFILE_UNKNOWN: unknown('No certificate profile with that name; the message lists them.'),
   PUBLIC_KEY_INVALID: invalid('The public key cannot be loaded.'),
   PUBLIC_KEY_MALFORMED: invalid('The subjectPublicKeyInfo is not well-formed.'),
-  SERIAL_INVALID: invalid('A serial number is not hexadecimal.'),
+  SERIAL_INVALID: invalid('A serial number is not hexadecimal, or not drawn from the 16 random bytes BR 7.1 asks for.'),
   SIGNATURE_ALGORITHM_UNSUPPORTED: invalid('The signature algorithm is not one rootca supports.'),
   SIGNATURE_INVALID: failed('A signature does not verify with the key it should.'),
   SUBJECT_NOT_ALLOWED: invalid('The requested subject does not fit the profile.'),
