@@ -3,7 +3,8 @@
  * is signed by its CA (or an earlier key of it), and their statuses agree (R-2.2, R-2.3).
  */
 import { isIssuedBy, certificateInfo, type CertificateInfo } from '../pki/certificate-info.ts';
-import { normalizeSerialHex, parseCrl, type ParsedCrl } from '../pki/crl.ts';
+import { parseCrl, type ParsedCrl } from '../pki/crl.ts';
+import { normalizeSerialHex } from '../pki/integer.ts';
 import { certIdLookupKey, certIdsFor, parseOcspResponse } from '../pki/ocsp.ts';
 import { verifyTbsSignature } from '../pki/signature-verify.ts';
 import type { CertificateMeta, CrlMeta, OcspResponseMeta, PublicationItem } from './format.ts';
