@@ -48,7 +48,12 @@ export type PopResult = { valid: true } | { valid: false; reason: string };
  * RSA PKCS#1 v1.5 with SHA-1/256/384/512, RSASSA-PSS (RFC 4055 3.1 parameters, MGF1 with the
  * same hash, trailerField 1), ECDSA with SHA-256/384/512.
  */
-export function verifyProofOfPossession(criDer: Uint8Array, alg: AlgorithmIdentifier, signature: Buffer, spki: Buffer): PopResult {
+export function verifyProofOfPossession(
+  criDer: Uint8Array,
+  alg: AlgorithmIdentifier,
+  signature: Buffer,
+  spki: Buffer,
+): PopResult {
   const known = CSR_SIGNATURE_ALGORITHMS[alg.algorithm];
   if (!known) return { valid: false, reason: `signature algorithm ${signatureAlgorithmName(alg.algorithm)} is not supported, so possession cannot be proved` };
   let key: KeyObject;

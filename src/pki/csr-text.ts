@@ -84,7 +84,9 @@ export function extensionValueText(ext: Extension): string {
         return KEY_USAGE_BITS.filter(([flag]) => (ku.toNumber() & flag) !== 0).map(([, n]) => n).join(', ');
       }
       case '2.5.29.37':
-        return [...AsnConvert.parse(value, ExtendedKeyUsage)].map((o) => KEY_PURPOSE_NAMES[o] ?? ANY_EXTENDED_KEY_USAGE[o] ?? o).join(', ');
+        return [...AsnConvert.parse(value, ExtendedKeyUsage)]
+          .map((o) => KEY_PURPOSE_NAMES[o] ?? ANY_EXTENDED_KEY_USAGE[o] ?? o)
+          .join(', ');
       case '2.5.29.17':
         return [...AsnConvert.parse(value, SubjectAlternativeName)].map(generalNameText).join(', ');
       case '2.5.29.32':

@@ -28,7 +28,10 @@ function malformedRequest(reason: string, cause?: unknown): CaError {
   return new CaError('OCSP_MALFORMED_REQUEST', `malformed OCSP request: ${reason}`, { cause, details: { reason } });
 }
 
-/** The nonce inside extnValue (also read from responses): "the value of the nonce extension is the DER encoding of an OCTET STRING" (RFC 8954 2.1). */
+/**
+ * The nonce inside extnValue (also read from responses): "the value of the nonce extension is
+ * the DER encoding of an OCTET STRING" (RFC 8954 2.1).
+ */
 export function nonceOf(ext: Extension): Buffer {
   const v = new Uint8Array(ext.extnValue.buffer);
   let el;

@@ -163,8 +163,10 @@ function signedDataOf(buf: Buffer): { tstInfoDer: Buffer; certificates: Buffer[]
   return { tstInfoDer, certificates, signerInfo: readDerChildren(buf, signerInfos[0]!) };
 }
 
+type SignerFields = Pick<DecodedToken, 'sid' | 'digestAlgorithmOid' | 'signedAttrsDer' | 'signatureAlgorithmOid' | 'signature'>;
+
 /** The SignerInfo fields (RFC 5652 5.3) a token's signature check needs. */
-function signerInfoOf(buf: Buffer, s: DerElement[]): Pick<DecodedToken, 'sid' | 'digestAlgorithmOid' | 'signedAttrsDer' | 'signatureAlgorithmOid' | 'signature'> {
+function signerInfoOf(buf: Buffer, s: DerElement[]): SignerFields {
   expectTag(s[0], 0x02, 'SignerInfo version');
   let sid: DecodedToken['sid'];
   if (s[1]?.tag === 0x30) {
@@ -201,7 +203,8 @@ export function decodeTimeStampToken(der: Uint8Array, accept: 'bare' | 'either')
     const accuracyEl = tstFields[5]?.tag === 0x30 ? tstFields[5] : undefined;
     const accuracySecondsPresent = accuracyEl !== undefined && readDerChildren(tstInfoDer, accuracyEl)[0]?.tag === 0x02;
     const attrs = attributesOf(signer.signedAttrsDer);
-    return { token: Buffer.from(buf), tstInfoDer, tstInfo, accuracySecondsPresent, genTime, certificates, ...signer, attrs };
+    const token = Buffer.from(buf);
+    return { token, tstInfoDer, tstInfo, accuracySecondsPresent, genTime, certificates, ...signer, attrs };
   } catch (e) {
     if (e instanceof CaError && !(e instanceof DerError)) throw e;
     throw malformedToken(e instanceof Error ? e.message : String(e), e);
@@ -281,7 +284,9 @@ export function parseTimeStampToken(tokenOrResponseDer: Uint8Array): ParsedTimeS
       hashAlgorithm: hashOfOid(hashOid) ?? hashOid,
       messageImprint: Buffer.from(tst.messageImprint.hashedMessage.buffer),
       nonce: tst.nonce === undefined ? undefined : integerToBigint(new Uint8Array(tst.nonce)),
-      accuracy: acc ? { seconds: t.accuracySecondsPresent ? acc.seconds : undefined, millis: acc.millis, micros: acc.micros } : undefined,
+      accuracy: acc
+        ? { seconds: t.accuracySecondsPresent ? acc.seconds : undefined, millis: acc.millis, micros: acc.micros }
+        : undefined,
       ordering: tst.ordering,
       signerCertificate: findSignerCertificate(t),
       certificates: t.certificates,

@@ -8,7 +8,15 @@ import { toArrayBuffer } from './certificate.ts';
 import { DerError } from './der.ts';
 import { bigintToInteger, integerToBigint } from './integer.ts';
 import { readDerElement } from './pem.ts';
-import { HASH_LENGTHS, hashOfOid, MessageImprint, TimeStampReq, WEAK_HASHES, type PkiFailureInfo, type TspHashAlgorithm } from './tsp-asn1.ts';
+import {
+  HASH_LENGTHS,
+  hashOfOid,
+  MessageImprint,
+  TimeStampReq,
+  WEAK_HASHES,
+  type PkiFailureInfo,
+  type TspHashAlgorithm,
+} from './tsp-asn1.ts';
 import { checkImprint, hashAlgorithmIdentifier, OID_PATTERN, paramsError, serialize } from './tsp-der.ts';
 
 export interface ParsedTimeStampReq {

@@ -18,5 +18,10 @@ export {
   timeStampResponse,
   type TstInfoParams,
 } from './tsp-token.ts';
-export { parseTimeStampResp, parseTimeStampToken, type ParsedTimeStampResp, type ParsedTimeStampToken } from './tsp-read.ts';
+export {
+  parseTimeStampResp,
+  parseTimeStampToken,
+  type ParsedTimeStampResp,
+  type ParsedTimeStampToken,
+} from './tsp-read.ts';
 export { verifyTimeStampToken } from './tsp-verify.ts';

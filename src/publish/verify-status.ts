@@ -101,7 +101,10 @@ export function verifyCertificates(
   return certificates;
 }
 
-/** Pre-signed OCSP responses by certIdLookupKey: signed by the key their CertID names, never good for what was not issued. */
+/**
+ * Pre-signed OCSP responses by certIdLookupKey: signed by the key their CertID names, never
+ * good for what was not issued.
+ */
 export function verifyOcspResponses(
   items: Map<string, PublicationItem>,
   files: Map<string, Buffer>,

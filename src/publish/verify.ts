@@ -26,7 +26,9 @@ import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
 import { certificateInfo } from '../pki/certificate-info.ts';
 import { verifyTbsSignature } from '../pki/signature-verify.ts';
-import { compareDocumentVersions, documentPath, PUBLICATION_FORMAT, type DocumentMeta, type DocumentRole, type Manifest, type PublicationItem } from './format.ts';
+import {
+  compareDocumentVersions, documentPath, PUBLICATION_FORMAT, type DocumentMeta, type DocumentRole, type Manifest, type PublicationItem,
+} from './format.ts';
 import { verifyCas } from './verify-cas.ts';
 import {
   base64Strict, invalid, KIND_MEDIA_TYPES, ManifestSchema, META_SCHEMAS, PublicationFileSchema, SAFE_NAME, shape, why, type ShapedManifest,
@@ -34,7 +36,7 @@ import {
 import { verifyCertificates, verifyCrls, verifyOcspResponses } from './verify-status.ts';
 import type { VerifiedDocument, VerifiedPublication, VerifyOptions } from './verify-types.ts';
 
-/** Re-exported for the callers that read certificates through this module (they live in pki/certificate-info.ts). */
+/** Re-exported for callers that read certificates through this module (they live in pki/certificate-info.ts). */
 export { certificateInfo, isIssuedBy, type CertificateInfo } from '../pki/certificate-info.ts';
 export * from './verify-types.ts';
 
@@ -55,7 +57,10 @@ export function verifyPublication(bytes: Uint8Array, opts: VerifyOptions): Verif
   return { manifest, sha256, files, items, index, certificates, cas, links, issuers, crls, previousKeyCrls, documents };
 }
 
-/** Steps 1, 2 and 6: the JSON shape, the signer a trust anchor whose signature covers the exact manifest text, the version. */
+/**
+ * Steps 1, 2 and 6: the JSON shape, the signer a trust anchor whose signature covers the exact
+ * manifest text, the version.
+ */
 function readSignedManifest(
   bytes: Uint8Array,
   opts: VerifyOptions,
@@ -109,7 +114,10 @@ function readSignedManifest(
 }
 
 /** Step 3: every item present with its SHA-256, size, meta and media type, and no file unlisted. */
-function readItems(m: ShapedManifest, fileData: Record<string, string>): { files: Map<string, Buffer>; items: Map<string, PublicationItem> } {
+function readItems(
+  m: ShapedManifest,
+  fileData: Record<string, string>,
+): { files: Map<string, Buffer>; items: Map<string, PublicationItem> } {
   const files = new Map<string, Buffer>();
   const items = new Map<string, PublicationItem>();
   for (const item of m.items) {
