@@ -5,6 +5,7 @@ export const ONLINE_ERRORS = {
   NOTHING_TO_SERVE: unavailable('The online store holds no publication: import one with --import FILE --trust ROOT.pem.'),
   PUBLICATION_CACHE_INVALID: failed('The local copy of the publication cannot be served (expired or does not verify).'),
   PUBLICATION_FAILED: failed('The change is committed but no publication file was written; run `rootca publish`.'),
+  PUBLICATION_INPUT_INVALID: failed('The publication to be written is inconsistent (a path twice, or a signer that is not a published CA); nothing was written.'),
   PUBLICATION_INVALID: invalid('The publication file does not verify against the trusted roots.'),
   PUBLICATION_STALE: conflict('The publication is not newer than the one already imported.'),
   SERVE_FAILED: failed('A server worker could not start.'),

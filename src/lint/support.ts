@@ -15,7 +15,11 @@ import {
   id_ce_subjectKeyIdentifier,
   type KeyUsageType,
 } from '@peculiar/asn1-x509';
+import { oidName } from '../pki/oid-names.ts';
 import type { Lint, LintContext, LintFinding, LintSeverity, ProfileName } from './types.ts';
+
+/** The shared OID names (pki/oid-names.ts), re-exported for the lints that name OIDs in findings. */
+export { oidName };
 
 export const ALL_PROFILES: ProfileName[] = ['root', 'subca', 'tsa', 'ta', 'ocsp'];
 /** Profiles whose certificates are CA certificates (basicConstraints cA TRUE). */
@@ -195,53 +199,6 @@ export function legacyNote(severity: LintSeverity, effective: Date): string {
 
 export function isoDay(d: Date): string {
   return Number.isNaN(d.getTime()) ? 'invalid date' : d.toISOString().slice(0, 10);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Names of OIDs for messages
-
-const OID_NAMES: Record<string, string> = {
-  '2.5.29.14': 'subjectKeyIdentifier',
-  '2.5.29.15': 'keyUsage',
-  '2.5.29.17': 'subjectAltName',
-  '2.5.29.18': 'issuerAltName',
-  '2.5.29.19': 'basicConstraints',
-  '2.5.29.30': 'nameConstraints',
-  '2.5.29.31': 'cRLDistributionPoints',
-  '2.5.29.32': 'certificatePolicies',
-  '2.5.29.32.0': 'anyPolicy',
-  '2.5.29.33': 'policyMappings',
-  '2.5.29.35': 'authorityKeyIdentifier',
-  '2.5.29.36': 'policyConstraints',
-  '2.5.29.37': 'extKeyUsage',
-  '2.5.29.37.0': 'anyExtendedKeyUsage',
-  '2.5.29.46': 'freshestCRL',
-  '2.5.29.54': 'inhibitAnyPolicy',
-  '1.3.6.1.5.5.7.1.1': 'authorityInfoAccess',
-  '1.3.6.1.5.5.7.1.11': 'subjectInfoAccess',
-  '1.3.6.1.5.5.7.3.1': 'id-kp-serverAuth',
-  '1.3.6.1.5.5.7.3.2': 'id-kp-clientAuth',
-  '1.3.6.1.5.5.7.3.3': 'id-kp-codeSigning',
-  '1.3.6.1.5.5.7.3.4': 'id-kp-emailProtection',
-  '1.3.6.1.5.5.7.3.8': 'id-kp-timeStamping',
-  '1.3.6.1.5.5.7.3.9': 'id-kp-OCSPSigning',
-  '1.3.6.1.5.5.7.48.1': 'id-ad-ocsp',
-  '1.3.6.1.5.5.7.48.2': 'id-ad-caIssuers',
-  '1.3.6.1.5.5.7.48.1.5': 'id-pkix-ocsp-nocheck',
-  '1.3.6.1.4.1.11129.2.4.2': 'signedCertificateTimestampList',
-  '2.5.4.3': 'commonName',
-  '2.5.4.5': 'serialNumber',
-  '2.5.4.6': 'countryName',
-  '2.5.4.7': 'localityName',
-  '2.5.4.8': 'stateOrProvinceName',
-  '2.5.4.10': 'organizationName',
-  '2.5.4.11': 'organizationalUnitName',
-};
-
-/** `name (oid)` when the OID has a well-known name, else the OID. */
-export function oidName(oid: string): string {
-  const name = OID_NAMES[oid];
-  return name ? `${name} (${oid})` : oid;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@
  *
  * Pure: no clock, randomness, files or network (dates and numbers are passed in).
  */
-import { createPublicKey, verify } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier,
@@ -31,13 +30,18 @@ import {
   id_ce_invalidityDate,
 } from '@peculiar/asn1-x509';
 import { CaError } from '../errors.ts';
-import { signatureAlgorithmByOid, type SignatureAlgorithmName } from './algorithms.ts';
+import type { SignatureAlgorithmName } from './algorithms.ts';
 import { signatureAlgorithmIdentifier, toArrayBuffer } from './certificate.ts';
 import { derBitString, derSequence, derTlv } from './der.ts';
 import { authorityKeyIdentifier } from './extensions.ts';
+import { bigintToInteger, readDerInteger, serialHexToInteger } from './integer.ts';
 import { readDerChildren, readDerElement, type DerElement } from './pem.ts';
+import { verifyTbsSignature } from './signature-verify.ts';
 
 export { id_ce_authorityKeyIdentifier, id_ce_cRLNumber, id_ce_cRLReasons, id_ce_invalidityDate };
+/** Re-exported for the callers that still import them from here (they live in integer.ts and signature-verify.ts). */
+export { bigintToInteger, integerToBigint, normalizeSerialHex, readDerInteger, serialHexToInteger } from './integer.ts';
+export { verifyTbsSignature } from './signature-verify.ts';
 
 /** The revocation reasons this CA uses (R-4.1; BR 7.2.2 lists the same set for CA certificates). */
 export type RevocationReason = 'keyCompromise' | 'cACompromise' | 'affiliationChanged' | 'superseded' | 'cessationOfOperation' | 'privilegeWithdrawn';
@@ -79,61 +83,6 @@ export interface TbsCertListParams {
   /** The issuing CA's subjectKeyIdentifier (RFC 5280 5.2.1: "MUST use the key identifier method"). */
   authorityKeyIdentifier: Uint8Array;
   entries: CrlEntry[];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Serial numbers and INTEGERs
-
-/**
- * Canonical spelling of a (positive) serial number in hex: lower case, the minimal DER INTEGER
- * content octets (a 00 octet in front exactly when the first octet has its high bit set).
- * Accepts upper case, a `0x` prefix, `:` separators and odd lengths. Serials are positive
- * (RFC 5280 4.1.2.2), so a value is always read as a magnitude.
- */
-export function normalizeSerialHex(serialHex: string): string {
-  let h = serialHex.trim().toLowerCase().replace(/^0x/, '').replace(/:/g, '');
-  if (h.length === 0 || !/^[0-9a-f]+$/.test(h)) {
-    throw new CaError('SERIAL_INVALID', `serial number "${serialHex}" is not hexadecimal`, { details: { serialHex } });
-  }
-  h = h.replace(/^0+/, '');
-  if (h.length === 0) return '00';
-  if (h.length % 2 === 1) h = `0${h}`;
-  return parseInt(h.slice(0, 2), 16) >= 0x80 ? `00${h}` : h;
-}
-
-/** The DER INTEGER content octets of a serial number given in hex. */
-export function serialHexToInteger(serialHex: string): Buffer {
-  return Buffer.from(normalizeSerialHex(serialHex), 'hex');
-}
-
-/** Minimal two's-complement INTEGER content octets of a BigInt (X.690 8.3). */
-export function bigintToInteger(n: bigint): Buffer {
-  if (n === 0n) return Buffer.from([0]);
-  if (n > 0n) {
-    let h = n.toString(16);
-    if (h.length % 2 === 1) h = `0${h}`;
-    if (parseInt(h.slice(0, 2), 16) >= 0x80) h = `00${h}`;
-    return Buffer.from(h, 'hex');
-  }
-  // Negative: smallest byte count whose two's complement range holds n.
-  let bytes = 1;
-  while (-(1n << BigInt(8 * bytes - 1)) > n) bytes++;
-  const v = (1n << BigInt(8 * bytes)) + n;
-  return Buffer.from(v.toString(16).padStart(bytes * 2, '0'), 'hex');
-}
-
-/** INTEGER content octets (two's complement) to a BigInt. */
-export function integerToBigint(content: Uint8Array): bigint {
-  if (content.length === 0) return 0n;
-  const u = BigInt(`0x${Buffer.from(content).toString('hex')}`);
-  return content[0]! & 0x80 ? u - (1n << BigInt(8 * content.length)) : u;
-}
-
-/** Reads a whole DER INTEGER (tag, length, content) to a BigInt; throws on anything else. */
-export function readDerInteger(der: Uint8Array): bigint {
-  const el = readDerElement(der, 0);
-  if (el.tag !== 0x02 || el.end !== der.length || el.end === el.contentStart) throw new Error('not a single DER INTEGER');
-  return integerToBigint(der.subarray(el.contentStart, el.end));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,6 +204,11 @@ function malformed(reason: string, cause?: unknown): CaError {
   return new CaError('CRL_MALFORMED', `not a well-formed CRL: ${reason}`, { cause });
 }
 
+/** The bare reason, for decode; parseCrl wraps it with malformed(). */
+function badDer(reason: string): CaError {
+  return new CaError('CRL_MALFORMED', reason);
+}
+
 function timeOf(t: Time): Date {
   return t.getTime();
 }
@@ -271,7 +225,8 @@ const TAG_CRL_EXTENSIONS = 0xa0;
  * CHOICE swallows the SEQUENCE), and it reads an empty revokedCertificates as absent; a parser
  * that loses revocations is not acceptable. So the TBSCertList fields are split by their tags
  * (RFC 5280 5.1) and asn1-schema decodes only the unambiguous pieces. Also rejects truncation,
- * trailing bytes and unexpected elements. Throws plain Errors; callers wrap them.
+ * trailing bytes and unexpected elements. Throws CaError('CRL_MALFORMED') with the bare reason;
+ * parseCrl adds its prefix.
  */
 export function decodeCertificateList(der: Uint8Array): CertificateList {
   return decode(der).crl;
@@ -280,12 +235,12 @@ export function decodeCertificateList(der: Uint8Array): CertificateList {
 function decode(der: Uint8Array): { crl: CertificateList; issuerDer: Buffer } {
   const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
   const outer = readDerElement(buf, 0);
-  if (outer.tag !== TAG_SEQUENCE) throw new Error('does not start with a SEQUENCE');
-  if (outer.end !== buf.length) throw new Error(`${buf.length - outer.end} trailing byte(s) after the CertificateList`);
+  if (outer.tag !== TAG_SEQUENCE) throw badDer('does not start with a SEQUENCE');
+  if (outer.end !== buf.length) throw badDer(`${buf.length - outer.end} trailing byte(s) after the CertificateList`);
   const parts = readDerChildren(buf, outer);
-  if (parts.length !== 3) throw new Error(`CertificateList has ${parts.length} elements, expected 3`);
+  if (parts.length !== 3) throw badDer(`CertificateList has ${parts.length} elements, expected 3`);
   const [tbsEl, algEl, sigEl] = parts as [DerElement, DerElement, DerElement];
-  if (tbsEl.tag !== TAG_SEQUENCE) throw new Error('tbsCertList is not a SEQUENCE');
+  if (tbsEl.tag !== TAG_SEQUENCE) throw badDer('tbsCertList is not a SEQUENCE');
   const bytes = (el: DerElement): Buffer => buf.subarray(el.start, el.end);
 
   const fields = readDerChildren(buf, tbsEl);
@@ -294,33 +249,33 @@ function decode(der: Uint8Array): { crl: CertificateList; issuerDer: Buffer } {
   const tbs = new TBSCertList();
   if (next()?.tag === TAG_INTEGER) tbs.version = Number(readDerInteger(bytes(fields[i++]!)));
   const sigAlg = fields[i++];
-  if (sigAlg?.tag !== TAG_SEQUENCE) throw new Error('TBSCertList has no signature AlgorithmIdentifier');
+  if (sigAlg?.tag !== TAG_SEQUENCE) throw badDer('TBSCertList has no signature AlgorithmIdentifier');
   tbs.signature = AsnConvert.parse(bytes(sigAlg), AlgorithmIdentifier);
   const issuer = fields[i++];
-  if (issuer?.tag !== TAG_SEQUENCE) throw new Error('TBSCertList has no issuer Name');
+  if (issuer?.tag !== TAG_SEQUENCE) throw badDer('TBSCertList has no issuer Name');
   tbs.issuer = AsnConvert.parse(bytes(issuer), Name);
   const isTime = (el: DerElement | undefined): el is DerElement => el?.tag === TAG_UTC_TIME || el?.tag === TAG_GENERALIZED_TIME;
   const thisUpdate = fields[i++];
-  if (!isTime(thisUpdate)) throw new Error('TBSCertList has no thisUpdate Time');
+  if (!isTime(thisUpdate)) throw badDer('TBSCertList has no thisUpdate Time');
   tbs.thisUpdate = AsnConvert.parse(bytes(thisUpdate), Time);
   if (isTime(next())) tbs.nextUpdate = AsnConvert.parse(bytes(fields[i++]!), Time);
   if (next()?.tag === TAG_SEQUENCE) {
     const list = fields[i++]!;
     tbs.revokedCertificates = readDerChildren(buf, list).map((entry) => {
-      if (entry.tag !== TAG_SEQUENCE) throw new Error('a revokedCertificates entry is not a SEQUENCE');
+      if (entry.tag !== TAG_SEQUENCE) throw badDer('a revokedCertificates entry is not a SEQUENCE');
       return AsnConvert.parse(bytes(entry), RevokedCertificate);
     });
   }
   if (next()?.tag === TAG_CRL_EXTENSIONS) {
     const wrapper = fields[i++]!;
     const inner = readDerChildren(buf, wrapper);
-    if (inner.length !== 1 || inner[0]!.tag !== TAG_SEQUENCE) throw new Error('crlExtensions [0] does not hold one SEQUENCE');
+    if (inner.length !== 1 || inner[0]!.tag !== TAG_SEQUENCE) throw badDer('crlExtensions [0] does not hold one SEQUENCE');
     tbs.crlExtensions = [...AsnConvert.parse(bytes(inner[0]!), Extensions)];
   }
-  if (i !== fields.length) throw new Error(`unexpected element (tag 0x${fields[i]!.tag.toString(16)}) in TBSCertList`);
+  if (i !== fields.length) throw badDer(`unexpected element (tag 0x${fields[i]!.tag.toString(16)}) in TBSCertList`);
 
-  if (algEl.tag !== TAG_SEQUENCE) throw new Error('signatureAlgorithm is not a SEQUENCE');
-  if (sigEl.tag !== 0x03 || sigEl.end - sigEl.contentStart < 1 || buf[sigEl.contentStart] !== 0) throw new Error('signatureValue is not a BIT STRING without unused bits');
+  if (algEl.tag !== TAG_SEQUENCE) throw badDer('signatureAlgorithm is not a SEQUENCE');
+  if (sigEl.tag !== 0x03 || sigEl.end - sigEl.contentStart < 1 || buf[sigEl.contentStart] !== 0) throw badDer('signatureValue is not a BIT STRING without unused bits');
   const crl = new CertificateList({
     tbsCertList: tbs,
     tbsCertListRaw: toArrayBuffer(bytes(tbsEl)),
@@ -380,32 +335,8 @@ export function parseCrl(der: Uint8Array): ParsedCrl {
       crl,
     };
   } catch (e) {
-    if (e instanceof CaError) throw e;
+    if (e instanceof CaError && e.code === 'CRL_MALFORMED') throw e;
     throw malformed(e instanceof Error ? e.message : String(e), e);
-  }
-}
-
-/**
- * Verifies a signature over exact TBS bytes with a SubjectPublicKeyInfo (DER). Throws
- * CaError('SIGNATURE_ALGORITHM_UNSUPPORTED') for an algorithm outside algorithms.ts and
- * CaError('PUBLIC_KEY_INVALID') for key bytes node:crypto cannot load; a wrong key or a bad
- * signature is `false`.
- */
-export function verifyTbsSignature(tbsDer: Uint8Array, signatureAlgorithmOid: string, signature: Uint8Array, spkiDer: Uint8Array): boolean {
-  const info = signatureAlgorithmByOid(signatureAlgorithmOid);
-  if (!info) {
-    throw new CaError('SIGNATURE_ALGORITHM_UNSUPPORTED', `signature algorithm ${signatureAlgorithmOid} is not supported`, { details: { oid: signatureAlgorithmOid } });
-  }
-  let key;
-  try {
-    key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
-  } catch (e) {
-    throw new CaError('PUBLIC_KEY_INVALID', `not a usable SubjectPublicKeyInfo: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-  try {
-    return verify(info.hash, tbsDer, key, signature);
-  } catch {
-    return false;
   }
 }
 

@@ -12,7 +12,8 @@ import { X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AuthorityKeyIdentifier, id_ce_authorityKeyIdentifier, id_ce_subjectKeyIdentifier, Name, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
 import { parseCertificate } from './certificate.ts';
-import { parseCrl, verifyTbsSignature } from './crl.ts';
+import { parseCrl } from './crl.ts';
+import { verifyTbsSignature } from './signature-verify.ts';
 import { nameToDer, nameToText } from './name.ts';
 
 /** The AKI keyIdentifier (RFC 5280 4.2.1.1) and SKI (4.2.1.2) of a certificate, when present. */

@@ -35,6 +35,7 @@ import { RSAPublicKey } from '@peculiar/asn1-rsa';
 import { ECParameters } from '@peculiar/asn1-ecc';
 import { CaError } from '../errors.ts';
 import { id_ecPublicKey, id_rsaEncryption, secp256r1, secp384r1, secp521r1, type KeyAlgorithm } from './algorithms.ts';
+import { DerError } from './der.ts';
 import { readDerChildren, readDerElement } from './pem.ts';
 
 /** One reason a key is refused, with the rule it breaks. */
@@ -123,13 +124,13 @@ function analyse(spkiDer: Uint8Array): Analysis {
   let algorithmDer: Buffer;
   try {
     const outer = readDerElement(spki, 0);
-    if (outer.end !== spki.length) throw new Error(`${spki.length - outer.end} trailing bytes after the SEQUENCE`);
-    if (outer.tag !== 0x30) throw new Error('not a SEQUENCE');
+    if (outer.end !== spki.length) throw new DerError(`${spki.length - outer.end} trailing bytes after the SEQUENCE`);
+    if (outer.tag !== 0x30) throw new DerError('not a SEQUENCE');
     const children = readDerChildren(spki, outer);
-    if (children.length !== 2) throw new Error(`SEQUENCE has ${children.length} elements, expected 2`);
+    if (children.length !== 2) throw new DerError(`SEQUENCE has ${children.length} elements, expected 2`);
     algorithmDer = Buffer.from(spki.subarray(children[0]!.start, children[0]!.end));
   } catch (e) {
-    if (e instanceof CaError) throw e;
+    if (e instanceof CaError && !(e instanceof DerError)) throw e;
     throw malformed((e as Error).message, e);
   }
   let info: SubjectPublicKeyInfo;

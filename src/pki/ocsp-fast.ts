@@ -1,7 +1,9 @@
 /**
  * Hand-written DER for the online responder's hot paths (R-2.3 at full request rate): reading
- * the common OCSPRequest shape and writing live ResponseData / OCSPResponse, each several
- * hundred microseconds cheaper than the generic ASN.1 schema library that ocsp.ts uses.
+ * the common OCSPRequest shape and writing live ResponseData / OCSPResponse. Kept beside the
+ * @peculiar/asn1-ocsp schemas (issue 13 item 7) because it is far faster: on the project's
+ * 2-core machine parseOcspRequest took ~900 us a request against ~7 us here, and
+ * createTbsResponseData ~720 us against ~50 us for encodeTbsResponseData.
  *
  * They never decide differently from ocsp.ts:
  *  - parseOcspRequestFast reads only the shape RFC 5019 clients send (one or more CertIDs with
@@ -12,9 +14,11 @@
  *    createTbsResponseData(...).der and assembleOcspResponse (tests compare them).
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
+import { CaError } from '../errors.ts';
 import type { SignatureAlgorithmName } from './algorithms.ts';
 import { signatureAlgorithmIdentifier } from './certificate.ts';
-import { REVOCATION_REASON_CODES, serialHexToInteger } from './crl.ts';
+import { REVOCATION_REASON_CODES } from './crl.ts';
+import { serialHexToInteger } from './integer.ts';
 import { derBitString, derSequence, derTlv } from './der.ts';
 import type { CertIdKey, ParsedOcspRequest, TbsResponseDataParams } from './ocsp.ts';
 import { readDerElement } from './pem.ts';
@@ -109,7 +113,7 @@ function generalizedTime(d: Date): Buffer {
 
 /** The DER of createTbsResponseData(p) (same checks left to it: call it for anything unusual). */
 export function encodeTbsResponseData(p: TbsResponseDataParams): Buffer {
-  if (p.responderKeyHash.length !== 20 || p.responses.length === 0) throw new Error('encodeTbsResponseData: use createTbsResponseData for its checks');
+  if (p.responderKeyHash.length !== 20 || p.responses.length === 0) throw new CaError('OCSP_PARAMS_INVALID', 'encodeTbsResponseData: use createTbsResponseData for its checks');
   const responses = p.responses.map((r) => {
     const id = r.certId;
     const certId = derSequence(ALG[id.hashAlgorithm], derTlv(0x04, id.issuerNameHash), derTlv(0x04, id.issuerKeyHash), derTlv(0x02, serialHexToInteger(id.serialHex)));
@@ -120,7 +124,7 @@ export function encodeTbsResponseData(p: TbsResponseDataParams): Buffer {
       const parts = [generalizedTime(r.status.revocationTime)];
       if (r.status.reason !== undefined) {
         const code = REVOCATION_REASON_CODES[r.status.reason];
-        if (code === undefined) throw new Error(`unknown revocation reason ${String(r.status.reason)}`);
+        if (code === undefined) throw new CaError('OCSP_PARAMS_INVALID', `unknown revocation reason ${String(r.status.reason)}`);
         parts.push(derTlv(0xa0, derTlv(0x0a, Buffer.from([code]))));
       }
       status = derTlv(0xa1, Buffer.concat(parts));
@@ -129,7 +133,7 @@ export function encodeTbsResponseData(p: TbsResponseDataParams): Buffer {
   });
   const parts = [derTlv(0xa2, derTlv(0x04, p.responderKeyHash)), generalizedTime(p.producedAt), derSequence(...responses)];
   if (p.nonce !== undefined) {
-    if (p.nonce.length < 1 || p.nonce.length > 32) throw new Error('encodeTbsResponseData: nonce of 1..32 octets (RFC 8954)');
+    if (p.nonce.length < 1 || p.nonce.length > 32) throw new CaError('OCSP_BAD_NONCE', 'encodeTbsResponseData: nonce of 1..32 octets (RFC 8954)');
     parts.push(derTlv(0xa1, derSequence(derSequence(OID_NONCE, derTlv(0x04, derTlv(0x04, p.nonce))))));
   }
   return derSequence(...parts);

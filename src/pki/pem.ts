@@ -3,6 +3,7 @@
  * truncated input or trailing garbage. Pure: no fs, clock or randomness.
  */
 import { CaError } from '../errors.ts';
+import { DerError } from './der.ts';
 
 const BASE64_BODY = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -91,11 +92,11 @@ export interface DerElement {
 
 /**
  * Reads one DER element at `offset` of `der` (X.690 8.1, 10.1: definite, minimal lengths).
- * Throws a plain Error with a precise reason; callers wrap it in their own CaError code.
+ * Throws a DerError with a precise reason; callers wrap it in their own CaError code.
  */
 export function readDerElement(der: Uint8Array, offset: number): DerElement {
   let p = offset;
-  if (p >= der.length) throw new Error(`no DER element at byte ${offset}: input ends`);
+  if (p >= der.length) throw new DerError(`no DER element at byte ${offset}: input ends`);
   const first = der[p++]!;
   let tag = first;
   if ((first & 0x1f) === 0x1f) {
@@ -103,32 +104,32 @@ export function readDerElement(der: Uint8Array, offset: number): DerElement {
     let n = 0;
     let b: number;
     do {
-      if (p >= der.length) throw new Error(`truncated tag at byte ${offset}`);
+      if (p >= der.length) throw new DerError(`truncated tag at byte ${offset}`);
       b = der[p++]!;
       n = n * 128 + (b & 0x7f);
-      if (n > 0xffffff) throw new Error(`tag number too large at byte ${offset}`);
+      if (n > 0xffffff) throw new DerError(`tag number too large at byte ${offset}`);
     } while (b & 0x80);
     tag = first * 0x1000000 + n;
   }
-  if (p >= der.length) throw new Error(`truncated length at byte ${p}`);
+  if (p >= der.length) throw new DerError(`truncated length at byte ${p}`);
   const l0 = der[p++]!;
   let len: number;
   if (l0 < 0x80) {
     len = l0;
   } else if (l0 === 0x80) {
-    throw new Error(`indefinite length at byte ${p - 1} (BER, not DER)`);
+    throw new DerError(`indefinite length at byte ${p - 1} (BER, not DER)`);
   } else {
     const count = l0 & 0x7f;
-    if (count > 4) throw new Error(`length of ${count} bytes at byte ${p - 1} is too large`);
-    if (p + count > der.length) throw new Error(`truncated length at byte ${p - 1}`);
+    if (count > 4) throw new DerError(`length of ${count} bytes at byte ${p - 1} is too large`);
+    if (p + count > der.length) throw new DerError(`truncated length at byte ${p - 1}`);
     len = 0;
     for (let i = 0; i < count; i++) len = len * 256 + der[p++]!;
-    if (len < 0x80 || der[p - count] === 0) throw new Error(`non-minimal length encoding at byte ${p - count - 1} (not DER)`);
+    if (len < 0x80 || der[p - count] === 0) throw new DerError(`non-minimal length encoding at byte ${p - count - 1} (not DER)`);
   }
   const contentStart = p;
   const end = contentStart + len;
   if (end > der.length) {
-    throw new Error(`truncated: element at byte ${offset} declares ${len} content bytes, only ${der.length - contentStart} present`);
+    throw new DerError(`truncated: element at byte ${offset} declares ${len} content bytes, only ${der.length - contentStart} present`);
   }
   return { tag, constructed: (first & 0x20) !== 0, start: offset, contentStart, end };
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Extension } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Extension, Extensions } from '@peculiar/asn1-x509';
 import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from './algorithms.ts';
 import { parseCertificate, toArrayBuffer } from './certificate.ts';
@@ -366,7 +366,7 @@ describe('TSP: requests', () => {
       r[r.length - 1] = 0x00;
       return r;
     }, 'badDataFormat'],
-    ['version 2', () => imprintOf(id_sha256, undefined, Buffer.alloc(32), { version: 2 }), 'badRequest'],
+    ['version 2', () => imprintOf(id_sha256, undefined, Buffer.alloc(32), { version: 2 as TimeStampReq['version'] }), 'badRequest'],
     ['31-octet SHA-256 imprint', () => imprintOf(id_sha256, undefined, Buffer.alloc(31)), 'badDataFormat'],
     ['a SEQUENCE of nothing', () => Buffer.from([0x30, 0x00]), 'badDataFormat'],
   ];
@@ -381,7 +381,7 @@ describe('TSP: requests', () => {
     expectCaError(() => parseTimeStampReq(imprintOf('2.16.840.1.101.3.4.2.8', undefined, Buffer.alloc(32))), 'TSP_UNSUPPORTED_HASH'); // SHA3-256
     expectCaError(() => parseTimeStampReq(imprintOf(id_sha256, Buffer.from([0x04, 0x00]), Buffer.alloc(32))), 'TSP_UNSUPPORTED_HASH');
     const ext = new Extension({ extnID: '1.2.3.4', critical: false, extnValue: new OctetString(Buffer.from([0x05, 0x00])) });
-    const e = expectCaError(() => parseTimeStampReq(imprintOf(id_sha256, undefined, Buffer.alloc(32), { extensions: [ext] })), 'TSP_UNACCEPTED_EXTENSION');
+    const e = expectCaError(() => parseTimeStampReq(imprintOf(id_sha256, undefined, Buffer.alloc(32), { extensions: new Extensions([ext]) })), 'TSP_UNACCEPTED_EXTENSION');
     assert.equal(e.details.failInfo, 'unacceptedExtension');
   });
 });

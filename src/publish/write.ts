@@ -3,6 +3,7 @@
  * the artefacts and supplies the signing function (one root-key activation).
  */
 import { createHash } from 'node:crypto';
+import { CaError } from '../errors.ts';
 import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 import {
@@ -39,11 +40,11 @@ export function buildManifest(p: PublicationInput): { manifest: Manifest; files:
   const files = new Map<string, Buffer>();
   const items: PublicationItem[] = [];
   const add = (path: string, bytes: Uint8Array, kind: PublicationItem['kind'], mediaType: string, meta: PublicationItem['meta'], ca?: string) => {
-    if (files.has(path)) throw new Error(`publication path ${path} twice`);
+    if (files.has(path)) throw new CaError('PUBLICATION_INPUT_INVALID', `publication path ${path} twice`);
     files.set(path, Buffer.from(bytes));
     items.push({ path, kind, mediaType, sha256: sha256(bytes), size: bytes.length, ...(ca ? { ca } : {}), meta });
   };
-  if (!p.cas.some((c) => c.name === p.signerCa)) throw new Error(`signer ${p.signerCa} is not among the published CAs`);
+  if (!p.cas.some((c) => c.name === p.signerCa)) throw new CaError('PUBLICATION_INPUT_INVALID', `signer ${p.signerCa} is not among the published CAs`);
   for (const c of p.cas) {
     add(PATHS.caCertificate(c.name), c.certificateDer, 'ca-certificate', MEDIA_TYPES.certificate, c.meta, c.name);
     if (c.crl) add(PATHS.crl(c.name), c.crl.der, 'crl', MEDIA_TYPES.crl, c.crl.meta, c.name);

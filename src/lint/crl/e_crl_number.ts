@@ -1,5 +1,5 @@
 import { id_ce_cRLNumber } from '@peculiar/asn1-x509';
-import { readDerInteger } from '../../pki/crl.ts';
+import { readDerInteger } from '../../pki/integer.ts';
 import { defineCrlLint, toBytes } from './support.ts';
 
 /** BR 7.2.2: CRLNumber "less than 2¹⁵⁹" (a positive INTEGER of at most 20 octets, RFC 5280 5.2.3). */
