@@ -149,17 +149,26 @@ function registerRoutes(app: FastifyInstance, ctx: ServingContext): void {
 type Cleanup = (() => Promise<void> | void)[];
 
 /** The serving context with its metrics and access log (an access-log failure marks service degraded). */
-function createContext(options: ServerOptions, store: ServingStore, clock: Clock, name: string, log: FastifyBaseLogger, cleanup: Cleanup): ServingContext {
+function createContext(
+  options: ServerOptions, store: ServingStore, clock: Clock, name: string, log: FastifyBaseLogger, cleanup: Cleanup,
+): ServingContext {
   const metrics = createMetrics({ cluster: options.cluster });
   // Several responders report to one Prometheus: each series says which responder it is from
   // (a named responder, or any on a shared store; one responder on SQLite keeps plain series).
-  if (options.labelMetrics ?? (options.name !== undefined || !store.location.startsWith('sqlite:'))) metrics.registry.setDefaultLabels({ responder: name });
-  const responderKeys = (options.responders ?? []).map((r, i) => loadResponderKey({ ...r, source: r.source ?? `responder ${i + 1}` }));
+  if (options.labelMetrics ?? (options.name !== undefined || !store.location.startsWith('sqlite:'))) {
+    metrics.registry.setDefaultLabels({ responder: name });
+  }
+  const responderKeys = (options.responders ?? [])
+    .map((r, i) => loadResponderKey({ ...r, source: r.source ?? `responder ${i + 1}` }));
   let onLogError = (e: unknown) => log.error({ err: e }, 'OCSP access log');
-  const accessLog = options.logDir ? new AccessLog({ dir: options.logDir, store, clock, onError: (e) => onLogError(e) }) : undefined;
+  const accessLog = options.logDir
+    ? new AccessLog({ dir: options.logDir, store, clock, onError: (e) => onLogError(e) })
+    : undefined;
   if (accessLog) cleanup.unshift(() => accessLog.close()); // last: after the listeners stop
   const ocspBodyLimit = options.ocspBodyLimit ?? 10 * 1024;
-  const ctx = new ServingContext(store, clock, metrics, log, responderKeys, accessLog, { liveValiditySeconds: options.liveValiditySeconds, ocspBodyLimit });
+  const ctx = new ServingContext(store, clock, metrics, log, responderKeys, accessLog, {
+    liveValiditySeconds: options.liveValiditySeconds, ocspBodyLimit,
+  });
   onLogError = (e) => {
     log.error({ err: e }, 'OCSP access log');
     ctx.accessLogError = { at: clock.now().getTime(), message: (e as Error)?.message ?? String(e) };
@@ -170,29 +179,36 @@ function createContext(options: ServerOptions, store: ServingStore, clock: Clock
 
 /** The follower that switches publications and records this process's heartbeat once it listens. */
 function createFollower(
-  options: ServerOptions, store: ServingStore, ctx: ServingContext, cache: PublicationCache | undefined, startedAt: Date, httpUrl: () => string | undefined,
+  options: ServerOptions, store: ServingStore, ctx: ServingContext, cache: PublicationCache | undefined, startedAt: Date,
+  httpUrl: () => string | undefined,
 ): PublicationFollower {
   const { clock, log, metrics, responderName: name } = ctx;
-  const target = cache ? keepingLocalCopy(ctx, cache, () => clock.now(), (e) => log.warn({ err: (e as Error).message, file: cache.file }, 'the local copy of the publication could not be written')) : ctx;
+  const notWritten = (e: unknown, file: string) => log.warn({ err: (e as Error).message, file }, 'the local copy of the publication could not be written');
+  const target = cache ? keepingLocalCopy(ctx, cache, () => clock.now(), (e) => notWritten(e, cache.file)) : ctx;
   return new PublicationFollower(store, target, {
-    pollMs: options.pollMs ?? 2000, maxBackoffMs: options.maxBackoffMs, heartbeatMs: options.heartbeatMs, clock, log, registry: metrics.registry,
+    pollMs: options.pollMs ?? 2000, maxBackoffMs: options.maxBackoffMs, heartbeatMs: options.heartbeatMs,
+    clock, log, registry: metrics.registry,
     heartbeat: () => {
       const url = httpUrl();
       if (!url) return undefined;
       const st = ctx.state;
       const problems = ctx.problems(clock.now());
-      return { name, pid: process.pid, host: hostname(), url, version: st?.version, status: !st ? 'unavailable' : problems.length ? 'degraded' : 'ready', problems, startedAt };
+      const status = !st ? 'unavailable' : problems.length ? 'degraded' : 'ready';
+      return { name, pid: process.pid, host: hostname(), url, version: st?.version, status, problems, startedAt };
     },
   });
 }
 
 /** The HTTP listener: fastify's routes, with the OCSP fast path in front of them. */
-async function listenHttp(http: FastifyInstance, ctx: ServingContext, limits: ConnectionLimits, host: string, port: number, refused: (address: string) => void): Promise<string> {
+async function listenHttp(
+  http: FastifyInstance, ctx: ServingContext, limits: ConnectionLimits, host: string, port: number, refused: (address: string) => void,
+): Promise<string> {
   registerRoutes(http, ctx);
   continueWhenBodyIsRead(http.server);
   // Well-formed OCSP requests are answered before fastify (fast-path.ts); all else reaches it.
   const fastPath = installFastPath(http.server, {
-    state: () => ctx.state, source: ctx.source, clock: ctx.clock, metrics: ctx.metrics, accessLog: ctx.accessLog, bodyLimit: ctx.opts.ocspBodyLimit, limits,
+    state: () => ctx.state, source: ctx.source, clock: ctx.clock, metrics: ctx.metrics, accessLog: ctx.accessLog,
+    bodyLimit: ctx.opts.ocspBodyLimit, limits,
   });
   capConnectionsPerAddress(http.server, limits.maxConnectionsPerAddress, refused); // in front of the fast path
   http.addHook('preClose', (done) => {
@@ -221,7 +237,11 @@ async function listenHttps(
   refused: (address: string) => void, cleanup: Cleanup,
 ): Promise<string> {
   // handshakeTimeout: a TLS handshake is part of getting the request head in.
-  const https = Fastify({ ...common, loggerInstance: ctx.log, https: { cert: tls.cert, key: tls.key, handshakeTimeout: limits.headersTimeoutMs, ...serverCreationOptions(limits) } });
+  const https = Fastify({
+    ...common,
+    loggerInstance: ctx.log,
+    https: { cert: tls.cert, key: tls.key, handshakeTimeout: limits.headersTimeoutMs, ...serverCreationOptions(limits) },
+  });
   cleanup.push(() => https.close());
   registerRoutes(https, ctx);
   continueWhenBodyIsRead(https.server);
@@ -231,7 +251,9 @@ async function listenHttps(
 }
 
 /** Records the stop in the store, unless the follower last found the store unreachable. */
-function recordingStop(store: ServingStore, ctx: ServingContext, follower: PublicationFollower, httpUrl: string, startedAt: Date): () => Promise<void> {
+function recordingStop(
+  store: ServingStore, ctx: ServingContext, follower: PublicationFollower, httpUrl: string, startedAt: Date,
+): () => Promise<void> {
   const name = ctx.responderName;
   return async () => {
     // A store that is away at shutdown must not keep the process from stopping: when the
@@ -245,7 +267,8 @@ function recordingStop(store: ServingStore, ctx: ServingContext, follower: Publi
     try {
       await store.recordServerEvent('stop', { httpUrl, responder: name });
       // `online status` shows it stopped rather than ready until its heartbeat ages out.
-      await store.heartbeat({ name, pid: process.pid, host: hostname(), url: httpUrl, version: ctx.state?.version, status: 'stopped', problems: [], startedAt });
+      const version = ctx.state?.version;
+      await store.heartbeat({ name, pid: process.pid, host: hostname(), url: httpUrl, version, status: 'stopped', problems: [], startedAt });
     } catch (e) {
       ctx.log.warn({ err: (e as Error).message }, 'the stop event could not be recorded');
     }
@@ -286,7 +309,8 @@ async function serve<S extends ServingStore>(
   const level = options.logLevel ?? 'silent';
   const limits = resolveConnectionLimits(options.limits);
   const common = fastifyOptions(limits);
-  const http = Fastify({ ...common, http: serverCreationOptions(limits), logger: level === 'silent' ? false : { level, ...(options.logStream ? { stream: options.logStream } : {}) } });
+  const logger = level === 'silent' ? false : { level, ...(options.logStream ? { stream: options.logStream } : {}) };
+  const http = Fastify({ ...common, http: serverCreationOptions(limits), logger });
   cleanup.push(() => http.close());
   const log = http.log;
   const ctx = createContext(options, store, clock, name, log, cleanup);
@@ -311,10 +335,13 @@ async function serve<S extends ServingStore>(
   httpUrl = await listenHttp(http, ctx, limits, host, options.port ?? 8080, refused);
   ctx.ocspUrl = `${httpUrl}/ocsp`;
 
-  const httpsUrl = options.tls ? await listenHttps(options.tls, common, ctx, limits, host, refused, cleanup) : undefined;
+  const httpsUrl = options.tls
+    ? await listenHttps(options.tls, common, ctx, limits, host, refused, cleanup)
+    : undefined;
   follower.start();
   try {
-    await store.recordServerEvent('start', { httpUrl, httpsUrl: httpsUrl ?? null, version: ctx.state?.publication.manifest.version ?? null, responder: name });
+    const version = ctx.state?.publication.manifest.version ?? null;
+    await store.recordServerEvent('start', { httpUrl, httpsUrl: httpsUrl ?? null, version, responder: name });
   } catch (e) {
     if (!unreachable) throw e;
     log.warn({ err: (e as Error).message }, 'the start event could not be recorded: the online store is unreachable');

@@ -110,7 +110,8 @@ function readFields(buf: Buffer, p: number, headEnd: number): boolean {
       const c = buf[i]!;
       if ((c < 0x20 && c !== 0x09) || c === 0x7f) return false;
     }
-    if (!readField(buf.toString('latin1', p, colon).toLowerCase(), () => buf.toString('latin1', colon + 1, eol).trim())) return false;
+    const name = buf.toString('latin1', p, colon).toLowerCase();
+    if (!readField(name, () => buf.toString('latin1', colon + 1, eol).trim())) return false;
     p = eol + 2;
   }
   return true;

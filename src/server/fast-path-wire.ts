@@ -35,7 +35,11 @@ export interface Wire {
 /** `s` when it is printable ASCII (appendOcspPrepared copies it byte for byte), else undefined. */
 export const asciiOnly = (s: string): string | undefined => (/^[\x20-\x7e]*$/.test(s) ? s : undefined);
 
-type Children = { count: { inc(n: number): void }; ocsp: { inc(n: number): void }; latency: { observe(v: number): void } };
+type Children = {
+  count: { inc(n: number): void };
+  ocsp: { inc(n: number): void };
+  latency: { observe(v: number): void };
+};
 
 /** The fast path's request counts, batched and flushed into the server's metrics. */
 export class FastPathCounts {
@@ -63,7 +67,11 @@ export class FastPathCounts {
       if (s.n === 0) continue;
       let c = this.children.get(s);
       if (!c) {
-        c = { count: m.httpRequests.labels(s.route, s.method, '200'), ocsp: m.ocspResponses.labels(s.outcome, s.source), latency: m.latency.labels(s.route) };
+        c = {
+          count: m.httpRequests.labels(s.route, s.method, '200'),
+          ocsp: m.ocspResponses.labels(s.outcome, s.source),
+          latency: m.latency.labels(s.route),
+        };
         this.children.set(s, c);
       }
       c.count.inc(s.n);
@@ -87,9 +95,10 @@ export class FastPathWires {
     const clockSecond = Math.floor(nowMs / 1000);
     const dateSecond = Math.floor(Date.now() / 1000);
     const cached = this.kept.get(a);
-    if (cached && cached.clockSecond === clockSecond && cached.dateSecond === dateSecond && cached.stats.route === route && cached.stats.method === method) {
-      return cached;
-    }
+    if (
+      cached && cached.clockSecond === clockSecond && cached.dateSecond === dateSecond
+      && cached.stats.route === route && cached.stats.method === method
+    ) return cached;
     const caching = hasCachingHeaders(a);
     const w: Wire = {
       clockSecond: caching ? clockSecond : 0,
@@ -97,7 +106,9 @@ export class FastPathWires {
       ...ocspWire(a, nowMs, dateSecond * 1000, this.keepAliveSeconds),
       stats: this.counts.statsFor(route, method, a),
       answer: a,
-      logMiddle: caching && a.reason === undefined ? asciiOnly(ocspAccessFields(ocspAccessEntry(a, '', method, 200, version, 0))) : undefined,
+      logMiddle: caching && a.reason === undefined
+        ? asciiOnly(ocspAccessFields(ocspAccessEntry(a, '', method, 200, version, 0)))
+        : undefined,
     };
     if (caching && a.source === 'presigned') this.kept.set(a, w); // the others are answered once
     return w;

@@ -4,11 +4,13 @@
  * requests itself, with one Buffer per answer (status line, the same headers the fastify route
  * sends, body), and hands everything else to fastify untouched.
  *
- * Why: for an OCSP answer, above all a pre-signed one an RFC 5019 client asks for again, the
- * generic HTTP stack (parser objects, routing, hooks, header objects) costs several times the
- * work of the answer itself. The answer is decided exactly as the route decides it
- * (answerOcspRequest, the same PresignedAnswerCache and keys `g<url>` / `p<body>`); pre-signed
- * answers are then cached in their wire form, per second (max-age and Date change).
+ * Why it exists beside the framework: for an OCSP answer, above all a pre-signed one an
+ * RFC 5019 client asks for again, the generic HTTP stack (parser objects, routing, hooks,
+ * header objects) costs several times the work of the answer itself (bench/ocsp.ts). What is
+ * answered is not decided here: the answer comes from the same OcspSource the route asks
+ * (ocsp-source.ts, the same keys `g<url>` / `p<body>`) and is written with the same headers
+ * (ocsp-http.ts); pre-signed answers are then kept in their wire form, per second (max-age and
+ * Date change).
  *
  * Strict on purpose: HTTP/1.0 or 1.1 only; `GET /ocsp/…` without a body, If-None-Match or
  * Expect, whose path decodes to bytes; `POST /ocsp` or `POST /` with one decimal
@@ -67,7 +69,10 @@ export interface FastPath {
 /** Reads one request may take (Buffer.concat per read: a byte-at-a-time sender is the HTTP server's). */
 const MAX_ROUNDS = 64;
 /** RFC 9110 15.5.9, as node:http answers a request that took too long (then the connection closes). */
-const REQUEST_TIMEOUT = Buffer.from('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', 'latin1');
+const REQUEST_TIMEOUT = Buffer.from(
+  'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+  'latin1',
+);
 
 /** Requests answered by every fast path in this process (tests and diagnostics tell the paths apart with it). */
 export const fastPathTotals = { answered: 0 };
@@ -87,7 +92,11 @@ class FastPathServer {
   /** Our listeners on a socket, removed when it is handed over. */
   private readonly own = new WeakMap<Socket, [string, Listener][]>();
 
-  constructor(private readonly server: HttpServer, private readonly handOverTo: ((socket: Socket) => void)[], readonly o: FastPathOptions) {
+  constructor(
+    private readonly server: HttpServer,
+    private readonly handOverTo: ((socket: Socket) => void)[],
+    readonly o: FastPathOptions,
+  ) {
     this.counts = new FastPathCounts(o.metrics);
     // What node:http puts in the Keep-Alive header for the same idle timeout (whole seconds).
     this.wires = new FastPathWires(this.counts, Math.floor(o.limits.idleTimeoutMs / 1000));
@@ -280,8 +289,12 @@ class FastConnection {
       w.stats.n++;
       if (w.stats.latencies.length < 100_000) w.stats.latencies.push(seconds);
       const micros = Math.round(seconds * 1e6);
-      if (w.logMiddle !== undefined && this.ipField !== undefined) log?.appendOcspPrepared(this.ipField, w.logMiddle, micros, this.now.getTime());
-      else log?.appendOcsp(ocspAccessEntry(w.answer, socket.remoteAddress ?? '', w.stats.method, 200, this.st?.version, micros));
+      if (w.logMiddle !== undefined && this.ipField !== undefined) {
+        log?.appendOcspPrepared(this.ipField, w.logMiddle, micros, this.now.getTime());
+      } else {
+        const ip = socket.remoteAddress ?? '';
+        log?.appendOcsp(ocspAccessEntry(w.answer, ip, w.stats.method, 200, this.st?.version, micros));
+      }
     }
   }
 }

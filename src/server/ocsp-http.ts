@@ -56,12 +56,17 @@ export function ocspHttpStatus(a: OcspAnswer, method: 'GET' | 'POST', ifNoneMatc
  * node:http add them), the Connection header node:http sends, and the body. `dateMs` is whole
  * seconds; `keepAliveSeconds` is what node:http puts in Keep-Alive for its idle timeout.
  */
-export function ocspWire(a: OcspAnswer, nowMs: number, dateMs: number, keepAliveSeconds: number): { keepAlive: Buffer; close: Buffer } {
+export function ocspWire(
+  a: OcspAnswer, nowMs: number, dateMs: number, keepAliveSeconds: number,
+): { keepAlive: Buffer; close: Buffer } {
   let head = 'HTTP/1.1 200 OK\r\nx-content-type-options: nosniff\r\n';
   for (const [name, value] of ocspAnswerHeaders(a, nowMs)) head += `${name}: ${value}\r\n`;
   head += `content-length: ${a.body.length}\r\nDate: ${httpDate(dateMs)}\r\n`;
   return {
-    keepAlive: Buffer.concat([Buffer.from(`${head}Connection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n\r\n`, 'latin1'), a.body]),
+    keepAlive: Buffer.concat([
+      Buffer.from(`${head}Connection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n\r\n`, 'latin1'),
+      a.body,
+    ]),
     close: Buffer.concat([Buffer.from(`${head}Connection: close\r\n\r\n`, 'latin1'), a.body]),
   };
 }

@@ -32,7 +32,9 @@ export function registerHttpBasics(app: FastifyInstance, ctx: ServingContext): v
   app.removeAllContentTypeParsers();
   // RFC 6960 A.1.1: "Content-Type: application/ocsp-request". Another type (or none) with a
   // body is refused with 415 before the body is read; a parameter (`; charset=…`) is allowed.
-  app.addContentTypeParser(OCSP_REQUEST, { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(OCSP_REQUEST, { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => {
+    done(null, body);
+  });
   app.addHook('onRequest', (_req, reply, done) => {
     reply.header('x-content-type-options', 'nosniff');
     done();
@@ -42,10 +44,13 @@ export function registerHttpBasics(app: FastifyInstance, ctx: ServingContext): v
     done();
   });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
-    const status = err.statusCode ?? (err instanceof CaError ? httpStatusOf(err.code) : 500); // the error catalogue's status
+    // The error catalogue's status for a CaError.
+    const status = err.statusCode ?? (err instanceof CaError ? httpStatusOf(err.code) : 500);
     const refuse = (text: string) => reply.code(status).type(TEXT).header('cache-control', 'no-store').send(text);
     if (status === 413) return refuse(`request body too large: OCSP requests are limited to ${limit} bytes\n`);
-    if (status === 415) return refuse(`unsupported media type: OCSP requests are sent as ${OCSP_REQUEST} (RFC 6960 A.1.1)\n`);
+    if (status === 415) {
+      return refuse(`unsupported media type: OCSP requests are sent as ${OCSP_REQUEST} (RFC 6960 A.1.1)\n`);
+    }
     if (status >= 400 && status < 500) return refuse(`${status} ${err.message}\n`);
     req.log.error({ err }, 'request failed');
     if (req.routeOptions.url?.startsWith('/ocsp') || (req.method === 'POST' && req.routeOptions.url === '/')) {
@@ -63,25 +68,33 @@ type Decoded = { der?: Buffer; httpStatus?: number; reason?: string };
 export function registerOcspRoutes(app: FastifyInstance, ctx: ServingContext): void {
   const limit = ctx.opts.ocspBodyLimit;
   /** `key`: the request as received, for the answer cache; `decode` turns it into DER. */
-  const answer = (req: FastifyRequest, reply: FastifyReply, method: 'GET' | 'POST', key: string, decode: () => Decoded) => {
+  const answer = (
+    req: FastifyRequest, reply: FastifyReply, method: 'GET' | 'POST', key: string, decode: () => Decoded,
+  ) => {
     const started = performance.now();
     const st = ctx.state; // one publication for the whole answer
     const now = ctx.clock.now();
     let a = ctx.source.cached(key, st, now);
     if (!a) {
       const decoded = decode();
-      if (decoded.httpStatus) return reply.code(decoded.httpStatus).type(TEXT).header('cache-control', 'no-store').send(`${decoded.reason}\n`);
-      a = decoded.der ? ctx.source.answer(key, st, decoded.der, now) : errorAnswer('malformedRequest', { reason: decoded.reason ?? 'empty request' });
+      if (decoded.httpStatus) {
+        return reply.code(decoded.httpStatus).type(TEXT).header('cache-control', 'no-store').send(`${decoded.reason}\n`);
+      }
+      a = decoded.der
+        ? ctx.source.answer(key, st, decoded.der, now)
+        : errorAnswer('malformedRequest', { reason: decoded.reason ?? 'empty request' });
     }
     ctx.countOcsp(a.outcome, a.source);
     const status = ocspHttpStatus(a, method, req.headers['if-none-match']);
-    ctx.accessLog?.appendOcsp(ocspAccessEntry(a, req.ip, method, status, st?.version, Math.round((performance.now() - started) * 1000)));
+    const micros = Math.round((performance.now() - started) * 1000);
+    ctx.accessLog?.appendOcsp(ocspAccessEntry(a, req.ip, method, status, st?.version, micros));
     return sendOcsp(reply, a, status, now.getTime());
   };
   const post = (req: FastifyRequest, reply: FastifyReply) => {
     const body = Buffer.isBuffer(req.body) ? req.body : undefined;
     if (!body || body.length === 0) return answer(req, reply, 'POST', '', () => ({ reason: 'empty request body' }));
-    return answer(req, reply, 'POST', body.length <= ctx.source.maxKeyLength ? `p${body.toString('latin1')}` : '', () => ({ der: body }));
+    const key = body.length <= ctx.source.maxKeyLength ? `p${body.toString('latin1')}` : '';
+    return answer(req, reply, 'POST', key, () => ({ der: body }));
   };
   app.post('/ocsp', { bodyLimit: limit }, post);
   app.post('/', { bodyLimit: limit }, post);

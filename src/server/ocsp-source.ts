@@ -50,7 +50,8 @@ export class PresignedAnswerCache {
 
   /** Keeps `answer` when it is a pre-signed one to a request without a nonce. */
   offer(key: string, state: ServingState | undefined, answer: OcspAnswer): void {
-    if (!state || answer.source !== 'presigned' || answer.nonce || key.length === 0 || key.length > this.maxKeyLength) return;
+    if (!state || answer.source !== 'presigned' || answer.nonce) return;
+    if (key.length === 0 || key.length > this.maxKeyLength) return;
     if (this.map.size >= this.maxEntries) this.map.delete(this.map.keys().next().value!);
     this.map.set(key, { publication: state.publication, answer });
   }
@@ -87,7 +88,9 @@ export class PublicationOcspSource implements OcspSource {
  * RFC 4648 5, accepted as well), or why there is none: `httpStatus` 414 for a URL longer than
  * `limit` bytes of request can make, otherwise `reason` (the answer is malformedRequest).
  */
-export function decodeOcspGetPath(rawUrl: string, prefix: string, limit: number): { der?: Buffer; httpStatus?: number; reason?: string } {
+export function decodeOcspGetPath(
+  rawUrl: string, prefix: string, limit: number,
+): { der?: Buffer; httpStatus?: number; reason?: string } {
   const q = rawUrl.indexOf('?');
   const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
   const enc = path.slice(prefix.length);

@@ -23,9 +23,13 @@ export interface OnlinePgTables {
   publications: { version: number; imported_at: WrittenAs<Date, string>; sha256: string; bytes: Buffer };
   trust_anchors: { sha256: string; der: Buffer; added_at: WrittenAs<Date, string> };
   access_log_segments: {
-    seq: Generated<string>; responder: string; name: string; sha256: string; prev_sha256: string; lines: number; closed_at: WrittenAs<Date, string>;
+    seq: Generated<string>; responder: string; name: string; sha256: string; prev_sha256: string; lines: number;
+    closed_at: WrittenAs<Date, string>;
   };
-  server_events: { seq: Generated<string>; at: WrittenAs<Date, string>; kind: string; responder: string; pid: number; detail: WrittenAs<Record<string, unknown>, string> };
+  server_events: {
+    seq: Generated<string>; at: WrittenAs<Date, string>; kind: string; responder: string; pid: number;
+    detail: WrittenAs<Record<string, unknown>, string>;
+  };
   responders: {
     name: string; pid: number; host: string; url: string | null; version: number | null; status: string;
     problems: WrittenAs<string[], string>; started_at: WrittenAs<Date, string>; seen_at: WrittenAs<Date, string>;
@@ -88,7 +92,7 @@ export const PUBLICATION_CHANNEL = 'rootca_publication';
 /** Kysely over the online store's tables (a transaction is one as well). */
 export type OnlinePgDb = Kysely<OnlinePgTables>;
 
-/** The pool and its Kysely: at most 4 connections, each query bounded (a responder must notice an unreachable database, not hang on it). */
+/** The pool (at most 4 connections, each query bounded) and its Kysely. */
 export function openOnlinePool(url: string): { pool: pg.Pool; db: OnlinePgDb } {
   const pool = new pg.Pool({
     connectionString: url, max: 4, connectionTimeoutMillis: 3000, idleTimeoutMillis: 10_000,
@@ -104,31 +108,41 @@ export function openOnlinePool(url: string): { pool: pg.Pool; db: OnlinePgDb } {
   return { pool, db: new Kysely<OnlinePgTables>({ dialect: new PostgresDialect({ pool }) }) };
 }
 
-/** Applies pending migrations, once, even with many responders starting together (transaction-scoped advisory lock; DDL is transactional). */
+/**
+ * Applies pending migrations, once, even with many responders starting together
+ * (transaction-scoped advisory lock; DDL is transactional).
+ */
 export async function migrateOnlinePg(db: OnlinePgDb, appliedAt: string, location: string): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext('rootca:online-schema'))`.execute(trx);
-    await sql`CREATE TABLE IF NOT EXISTS rootca_online_schema (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL)`.execute(trx);
-    const applied = new Set((await trx.selectFrom('rootca_online_schema').select('version').execute()).map((r) => r.version));
+    await sql`CREATE TABLE IF NOT EXISTS rootca_online_schema (
+      version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL)`.execute(trx);
+    const applied = new Set(await onlinePgSchemaVersions(trx));
     const known = Math.max(...PG_ONLINE_MIGRATIONS.map((m) => m.version));
     const newest = Math.max(0, ...applied);
-    if (newest > known) throw new CaError('STORE_TOO_NEW', `the online store ${location} has schema version ${newest}, newer than this rootca knows (${known}); use a newer rootca`);
+    if (newest > known) {
+      throw new CaError('STORE_TOO_NEW', `the online store ${location} has schema version ${newest}, `
+        + `newer than this rootca knows (${known}); use a newer rootca`);
+    }
     for (const m of PG_ONLINE_MIGRATIONS) {
       if (applied.has(m.version)) continue;
       for (const statement of m.statements) await sql.raw(statement).execute(trx);
-      await trx.insertInto('rootca_online_schema').values({ version: m.version, description: m.description, applied_at: appliedAt }).execute();
+      await trx.insertInto('rootca_online_schema')
+        .values({ version: m.version, description: m.description, applied_at: appliedAt }).execute();
     }
   });
 }
 
 /** The applied schema versions. */
 export async function onlinePgSchemaVersions(db: OnlinePgDb): Promise<number[]> {
-  return (await db.selectFrom('rootca_online_schema').select('version').orderBy('version').execute()).map((r) => r.version);
+  const rows = await db.selectFrom('rootca_online_schema').select('version').orderBy('version').execute();
+  return rows.map((r) => r.version);
 }
 
 /** The newest publication's version and bytes. */
 export async function latestPgPublication(db: OnlinePgDb): Promise<{ version: number; bytes: Buffer } | undefined> {
-  return db.selectFrom('publications').select(['version', 'bytes']).orderBy('version', 'desc').limit(1).executeTakeFirst();
+  return db.selectFrom('publications').select(['version', 'bytes'])
+    .orderBy('version', 'desc').limit(1).executeTakeFirst();
 }
 
 /** The newest version (the server polls it: cheap). */
@@ -139,27 +153,38 @@ export async function latestPgVersion(db: OnlinePgDb): Promise<number | undefine
 
 /** The stored trust anchors (DER), oldest first. */
 export async function pgTrustAnchors(db: OnlinePgDb): Promise<Buffer[]> {
-  return (await db.selectFrom('trust_anchors').select('der').orderBy('added_at').orderBy('sha256').execute()).map((r) => r.der);
+  const rows = await db.selectFrom('trust_anchors').select('der').orderBy('added_at').orderBy('sha256').execute();
+  return rows.map((r) => r.der);
 }
 
 /** The newest import's version, time and digest. */
-export async function lastPgImport(db: OnlinePgDb): Promise<{ version: number; imported_at: Date; sha256: string } | undefined> {
-  return db.selectFrom('publications').select(['version', 'imported_at', 'sha256']).orderBy('version', 'desc').limit(1).executeTakeFirst();
+export async function lastPgImport(
+  db: OnlinePgDb,
+): Promise<{ version: number; imported_at: Date; sha256: string } | undefined> {
+  return db.selectFrom('publications').select(['version', 'imported_at', 'sha256'])
+    .orderBy('version', 'desc').limit(1).executeTakeFirst();
 }
 
-/** Waits, inside `trx`, until no other importer holds the import lock (the version check and the insert see the same newest version). */
+/**
+ * Waits, inside `trx`, until no other importer holds the import lock (the version check and
+ * the insert see the same newest version).
+ */
 export async function lockImports(trx: OnlinePgDb): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtext('rootca:import'))`.execute(trx);
 }
 
 /** Adds a trust anchor unless it is stored already. */
 export async function addPgTrustAnchor(trx: OnlinePgDb, a: { sha256: string; der: Buffer; addedAt: string }): Promise<void> {
-  await trx.insertInto('trust_anchors').values({ sha256: a.sha256, der: a.der, added_at: a.addedAt }).onConflict((oc) => oc.column('sha256').doNothing()).execute();
+  await trx.insertInto('trust_anchors').values({ sha256: a.sha256, der: a.der, added_at: a.addedAt })
+    .onConflict((oc) => oc.column('sha256').doNothing()).execute();
 }
 
 /** Stores an imported publication and notifies the LISTENing responders (delivered when, and only if, `trx` commits). */
-export async function insertPgPublication(trx: OnlinePgDb, p: { version: number; importedAt: string; sha256: string; bytes: Buffer }): Promise<void> {
-  await trx.insertInto('publications').values({ version: p.version, imported_at: p.importedAt, sha256: p.sha256, bytes: p.bytes }).execute();
+export async function insertPgPublication(
+  trx: OnlinePgDb, p: { version: number; importedAt: string; sha256: string; bytes: Buffer },
+): Promise<void> {
+  await trx.insertInto('publications')
+    .values({ version: p.version, imported_at: p.importedAt, sha256: p.sha256, bytes: p.bytes }).execute();
   await sql`SELECT pg_notify(${PUBLICATION_CHANNEL}, ${String(p.version)})`.execute(trx);
 }
 
@@ -175,10 +200,14 @@ export async function appendPgSegment(
 ): Promise<SegmentRow> {
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext(${`rootca:segments:${responder}`}))`.execute(trx);
-    const existing = await trx.selectFrom('access_log_segments').selectAll().where('responder', '=', responder).where('name', '=', s.name).executeTakeFirst();
+    const existing = await trx.selectFrom('access_log_segments').selectAll()
+      .where('responder', '=', responder).where('name', '=', s.name).executeTakeFirst();
     if (existing) return existing;
-    const prev = await trx.selectFrom('access_log_segments').select('sha256').where('responder', '=', responder).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    const row = { responder, name: s.name, sha256: s.sha256, prev_sha256: prev?.sha256 ?? '', lines: s.lines, closed_at: s.closedAt };
+    const prev = await trx.selectFrom('access_log_segments').select('sha256')
+      .where('responder', '=', responder).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const row = {
+      responder, name: s.name, sha256: s.sha256, prev_sha256: prev?.sha256 ?? '', lines: s.lines, closed_at: s.closedAt,
+    };
     await trx.insertInto('access_log_segments').values(row).execute();
     return { ...row, closed_at: new Date(s.closedAt) };
   });
@@ -191,11 +220,14 @@ export async function pgSegments(db: OnlinePgDb, responder: string): Promise<Seg
 
 /** The responders that have recorded access-log segments. */
 export async function pgSegmentResponders(db: OnlinePgDb): Promise<string[]> {
-  return (await db.selectFrom('access_log_segments').select('responder').distinct().orderBy('responder').execute()).map((r) => r.responder);
+  const rows = await db.selectFrom('access_log_segments').select('responder').distinct().orderBy('responder').execute();
+  return rows.map((r) => r.responder);
 }
 
 /** Records a server event (CPS 5.4.1); `detail` is JSON text. */
-export async function insertPgServerEvent(db: OnlinePgDb, e: { at: string; kind: string; responder: string; pid: number; detail: string }): Promise<void> {
+export async function insertPgServerEvent(
+  db: OnlinePgDb, e: { at: string; kind: string; responder: string; pid: number; detail: string },
+): Promise<void> {
   await db.insertInto('server_events').values(e).execute();
 }
 
@@ -211,16 +243,21 @@ export async function prunePgResponders(db: OnlinePgDb, before: string): Promise
 
 /** Records a responder process's heartbeat (one row per name and pid, updated in place). */
 export async function upsertPgHeartbeat(db: OnlinePgDb, row: {
-  name: string; pid: number; host: string; url: string | null; version: number | null; status: string; problems: string; started_at: string; seen_at: string;
+  name: string; pid: number; host: string; url: string | null; version: number | null; status: string;
+  problems: string; started_at: string; seen_at: string;
 }): Promise<void> {
   await db.insertInto('responders').values(row)
-    .onConflict((oc) => oc.columns(['name', 'pid']).doUpdateSet({ host: row.host, url: row.url, version: row.version, status: row.status, problems: row.problems, started_at: row.started_at, seen_at: row.seen_at }))
+    .onConflict((oc) => oc.columns(['name', 'pid']).doUpdateSet({
+      host: row.host, url: row.url, version: row.version, status: row.status, problems: row.problems,
+      started_at: row.started_at, seen_at: row.seen_at,
+    }))
     .execute();
 }
 
 /** The responder processes seen at or after `since` (ISO time). */
 export async function pgRespondersSince(db: OnlinePgDb, since: string) {
-  return db.selectFrom('responders').selectAll().where('seen_at', '>=', since as unknown as Date).orderBy('name').orderBy('pid').execute();
+  return db.selectFrom('responders').selectAll()
+    .where('seen_at', '>=', since as unknown as Date).orderBy('name').orderBy('pid').execute();
 }
 
 /**
@@ -237,7 +274,9 @@ export function listenForPublications(
   let timer: NodeJS.Timeout | undefined;
   const connect = async (): Promise<void> => {
     if (stopped) return;
-    const c = new pg.Client({ connectionString: url, keepAlive: true, connectionTimeoutMillis: 3000, application_name: 'rootca-online-listen' });
+    const c = new pg.Client({
+      connectionString: url, keepAlive: true, connectionTimeoutMillis: 3000, application_name: 'rootca-online-listen',
+    });
     client = c;
     let lost = false;
     const onLost = (err?: Error) => {

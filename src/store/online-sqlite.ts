@@ -13,7 +13,9 @@ import { all, first, run, sqliteQueries } from './query.ts';
 export interface OnlineSqliteTables {
   publications: { version: number; imported_at: string; sha256: string; bytes: Buffer };
   trust_anchors: { sha256: string; der: Buffer; added_at: string };
-  access_log_segments: { seq: Generated<number>; name: string; sha256: string; prev_sha256: string; lines: number; closed_at: string };
+  access_log_segments: {
+    seq: Generated<number>; name: string; sha256: string; prev_sha256: string; lines: number; closed_at: string;
+  };
   server_events: { seq: Generated<number>; at: string; kind: string; pid: number; detail: string };
   responders: {
     name: string; pid: number; host: string; url: string | null; version: number | null; status: string;
@@ -101,12 +103,16 @@ export function latestOnlineVersion(db: Db): number | undefined {
 
 /** The newest import's version, time and digest. */
 export function lastOnlineImport(db: Db): { version: number; imported_at: string; sha256: string } | undefined {
-  return first(db, q.selectFrom('publications').select(['version', 'imported_at', 'sha256']).orderBy('version', 'desc').limit(1));
+  return first(db, q.selectFrom('publications')
+    .select(['version', 'imported_at', 'sha256']).orderBy('version', 'desc').limit(1));
 }
 
 /** Stores an imported publication (the caller verified it, in the same transaction). */
-export function insertOnlinePublication(db: Db, p: { version: number; importedAt: string; sha256: string; bytes: Buffer }): void {
-  run(db, q.insertInto('publications').values({ version: p.version, imported_at: p.importedAt, sha256: p.sha256, bytes: p.bytes }));
+export function insertOnlinePublication(
+  db: Db, p: { version: number; importedAt: string; sha256: string; bytes: Buffer },
+): void {
+  run(db, q.insertInto('publications')
+    .values({ version: p.version, imported_at: p.importedAt, sha256: p.sha256, bytes: p.bytes }));
 }
 
 /** The stored trust anchors (DER), oldest first. */
@@ -132,7 +138,8 @@ export function serverEventRows(db: Db): { seq: number; at: string; kind: string
 /** Records a responder process's heartbeat (one row per name and pid, updated in place). */
 export function upsertResponderHeartbeat(db: Db, r: OnlineSqliteTables['responders']): void {
   run(db, q.insertInto('responders').values(r).onConflict((oc) => oc.columns(['name', 'pid']).doUpdateSet((eb) => ({
-    host: eb.ref('excluded.host'), url: eb.ref('excluded.url'), version: eb.ref('excluded.version'), status: eb.ref('excluded.status'),
+    host: eb.ref('excluded.host'), url: eb.ref('excluded.url'), version: eb.ref('excluded.version'),
+    status: eb.ref('excluded.status'),
     problems: eb.ref('excluded.problems'), seen_at: eb.ref('excluded.seen_at'),
   }))));
 }
@@ -150,11 +157,18 @@ export function lastSegmentSha256(db: Db): string | undefined {
 }
 
 /** Appends a closed access-log segment to the chain. */
-export function insertAccessLogSegment(db: Db, s: { name: string; sha256: string; prevSha256: string; lines: number; closedAt: string }): void {
-  run(db, q.insertInto('access_log_segments').values({ name: s.name, sha256: s.sha256, prev_sha256: s.prevSha256, lines: s.lines, closed_at: s.closedAt }));
+export function insertAccessLogSegment(
+  db: Db, s: { name: string; sha256: string; prevSha256: string; lines: number; closedAt: string },
+): void {
+  run(db, q.insertInto('access_log_segments').values({
+    name: s.name, sha256: s.sha256, prev_sha256: s.prevSha256, lines: s.lines, closed_at: s.closedAt,
+  }));
 }
 
 /** The access-log chain in the order recorded. */
-export function accessLogSegmentRows(db: Db): { name: string; sha256: string; prev_sha256: string; lines: number; closed_at: string }[] {
-  return all(db, q.selectFrom('access_log_segments').select(['name', 'sha256', 'prev_sha256', 'lines', 'closed_at']).orderBy('seq'));
+export function accessLogSegmentRows(
+  db: Db,
+): { name: string; sha256: string; prev_sha256: string; lines: number; closed_at: string }[] {
+  return all(db, q.selectFrom('access_log_segments')
+    .select(['name', 'sha256', 'prev_sha256', 'lines', 'closed_at']).orderBy('seq'));
 }
