@@ -10,12 +10,10 @@
  * A segment left open by a process that died is closed by the next process that starts.
  */
 import { createHash } from 'node:crypto';
-import { close, closeSync, createReadStream, createWriteStream, existsSync, fsync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import type { Clock } from '../clock.ts';
+import { alive, claimSegment, compressSegment, digestSegment, fsyncAndClose, hourOf, SEGMENT, writeAll } from './access-log-files.ts';
 import type { AccessLogSegmentRecord, ServingStore } from './online-store.ts';
 
 export interface AccessLogOptions {
@@ -34,46 +32,6 @@ export interface AccessLogOptions {
 interface OpenSegment {
   rawPath: string;
   fd: number;
-}
-
-const SEGMENT = /^ocsp-(\d{8}T\d{2}Z)-(\d+)-(\d+)\.log$/;
-
-function hourOf(d: Date): string {
-  const iso = d.toISOString(); // 2026-01-02T03:04:05.678Z
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}Z`;
-}
-
-/** All of `chunk` at the end of `fd` (opened for append), through the libuv thread pool. */
-function writeAll(fd: number, chunk: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const step = (off: number): void => {
-      write(fd, chunk, off, chunk.length - off, null, (err, n) => {
-        if (err) reject(err);
-        else if (off + n < chunk.length) step(off + n);
-        else resolve();
-      });
-    };
-    step(0);
-  });
-}
-
-/** fsync then close, off the event loop (a closed segment must be on disk before its digest is recorded). */
-function fsyncAndClose(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    fsync(fd, (err) => {
-      close(fd, (err2) => (err ?? err2 ? reject(err ?? err2) : resolve()));
-    });
-  });
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** One OCSP request as the access log keeps it. */
@@ -288,30 +246,12 @@ export class AccessLog {
 
   /** gzip, fsync, rename, record in the chain, remove the raw file. Lines are counted from the file itself. */
   private async finish(rawPath: string): Promise<AccessLogSegmentRecord> {
-    const gzPath = `${rawPath}.gz`;
-    const tmpPath = `${gzPath}.tmp`;
-    const hash = createHash('sha256');
-    let lines = 0;
-    const count = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) lines++;
-        cb(null, chunk);
-      },
-    });
-    const tee = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        cb(null, chunk);
-      },
-    });
-    await pipeline(createReadStream(rawPath), count, createGzip({ level: 6 }), tee, createWriteStream(tmpPath));
-    await fsyncAndClose(openSync(tmpPath, 'r'));
-    renameSync(tmpPath, gzPath);
+    const { gzPath, sha256, lines } = await compressSegment(rawPath);
     const name = gzPath.slice(this.o.dir.length + 1);
     // The raw file goes only once the record is written: if recording fails, the next start adopts the segment.
     let rec: AccessLogSegmentRecord;
     try {
-      rec = await this.o.store.recordAccessLogSegment({ name, sha256: hash.digest('hex'), lines, closedAt: this.o.clock.now() });
+      rec = await this.o.store.recordAccessLogSegment({ name, sha256, lines, closedAt: this.o.clock.now() });
     } catch (e) {
       throw new Error(`segment ${name} is kept on disk and recorded at the next start: ${(e as Error)?.message ?? e}`, { cause: e });
     }
@@ -325,54 +265,13 @@ export class AccessLog {
    * remove the raw file.
    */
   private async adopt(rawPath: string): Promise<void> {
-    const gzPath = `${rawPath}.gz`;
-    let lines = 0;
-    for await (const chunk of createReadStream(rawPath) as AsyncIterable<Buffer>) {
-      for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) lines++;
-    }
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(gzPath) as AsyncIterable<Buffer>) hash.update(chunk);
+    const { gzPath, sha256, lines } = await digestSegment(rawPath);
     try {
-      await this.o.store.recordAccessLogSegment({ name: gzPath.slice(this.o.dir.length + 1), sha256: hash.digest('hex'), lines, closedAt: this.o.clock.now() });
+      await this.o.store.recordAccessLogSegment({ name: gzPath.slice(this.o.dir.length + 1), sha256, lines, closedAt: this.o.clock.now() });
     } catch (e) {
       if (!/UNIQUE/i.test(String((e as Error).message))) throw e; // recorded before the crash
     }
     unlinkSync(rawPath);
-  }
-
-  /**
-   * Claims a dead process's segment for recovery: the workers of a cluster start at once and
-   * would otherwise compress the same file into the same temp file together. The claim is a
-   * file created exclusively, holding the claimer's pid (a claim left by a dead claimer is
-   * taken over). True when this process may recover `raw`.
-   */
-  private claim(raw: string): boolean {
-    const lock = `${raw}.claim`;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(lock, 'wx');
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
-        if (existsSync(raw)) return true; // not finished by another process meanwhile
-        unlinkSync(lock);
-        return false;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        let owner = 0;
-        try {
-          owner = Number(readFileSync(lock, 'utf8'));
-        } catch {
-          continue; // released meanwhile: try again
-        }
-        if (!owner || alive(owner)) return false; // being recovered (or the pid not written yet)
-        try {
-          unlinkSync(lock);
-        } catch {
-          // another process took it over first
-        }
-      }
-    }
-    return false;
   }
 
   /** Closes segments left open by processes that are gone (a crash must not lose the log). */
@@ -389,7 +288,7 @@ export class AccessLog {
       if (!m || alive(Number(m[2]))) continue;
       const raw = join(this.o.dir, f);
       try {
-        if (!this.claim(raw)) continue;
+        if (!claimSegment(raw)) continue;
       } catch (e) {
         this.o.onError?.(e);
         continue;

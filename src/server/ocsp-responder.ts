@@ -35,11 +35,12 @@ export interface ServingState {
   responders: Map<string, DelegatedResponder>;
 }
 
-export type OcspSource = 'presigned' | 'live' | 'error';
+/** Where an answer came from (the metrics' and the access log's `source`). */
+export type OcspAnswerOrigin = 'presigned' | 'live' | 'error';
 
 export interface OcspAnswer {
   body: Buffer;
-  source: OcspSource;
+  source: OcspAnswerOrigin;
   /** good / revoked / unknown (successful responses; 'mixed' for several), else the OCSP error status. */
   outcome: string;
   /** When the HTTP caching headers may be set from thisUpdate/nextUpdate (no nonce, not an error). */
@@ -165,58 +166,4 @@ export function answerOcspRequest(state: ServingState | undefined, der: Uint8Arr
   if (cas.some((c) => c === undefined)) return errorAnswer('unauthorized', { ...base, reason: 'issuer is not a published CA' });
   if (req.certIds.length > 1) return errorAnswer('malformedRequest', { ...base, ca: ca!.name, reason: 'several CertIDs that no one response answers (RFC 5019 2.1.1)' });
   return errorAnswer('unauthorized', { ...base, ca: ca!.name, reason: usable === undefined && state.responders.has(ca!.name) ? 'no pre-signed response from the earlier key named in the CertID' : 'no pre-signed response and no delegated responder' });
-}
-
-/**
- * The DER request in a GET URL (RFC 6960 A.1: base64 of the DER, URL-encoded; url-safe base64,
- * RFC 4648 5, accepted as well), or why there is none: `httpStatus` 414 for a URL longer than
- * `limit` bytes of request can make, otherwise `reason` (the answer is malformedRequest).
- */
-export function decodeOcspGetPath(rawUrl: string, prefix: string, limit: number): { der?: Buffer; httpStatus?: number; reason?: string } {
-  const q = rawUrl.indexOf('?');
-  const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
-  const enc = path.slice(prefix.length);
-  if (enc.length > Math.ceil(limit / 3) * 4 * 3) return { httpStatus: 414, reason: 'request URI too long' };
-  let b64: string;
-  try {
-    b64 = decodeURIComponent(enc);
-  } catch {
-    return { reason: 'bad percent-encoding' };
-  }
-  b64 = b64.replace(/-/g, '+').replace(/_/g, '/');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.replace(/=+$/, '').length % 4 === 1) return { reason: 'not base64' };
-  return { der: Buffer.from(b64, 'base64') };
-}
-
-/**
- * Answers to repeated identical requests (RFC 5019 clients send the same bytes for the same
- * certificate, and GET URLs repeat): pre-signed answers without a nonce, keyed by the request
- * bytes, valid for the publication they came from and until their nextUpdate. Skips parsing
- * on the hot path; bounded in entries and key size.
- */
-export class PresignedAnswerCache {
-  private readonly map = new Map<string, { publication: VerifiedPublication; answer: OcspAnswer }>();
-  constructor(private readonly maxEntries = 10_000, readonly maxKeyLength = 1024) {}
-
-  get(key: string, state: ServingState | undefined, now: Date): OcspAnswer | undefined {
-    const hit = this.map.get(key);
-    if (!hit) return undefined;
-    if (hit.publication !== state?.publication || hit.answer.nextUpdate! < now) {
-      this.map.delete(key);
-      return undefined;
-    }
-    return hit.answer;
-  }
-
-  /** Forgets everything (a new publication is served: old answers must not keep the old one alive). */
-  clear(): void {
-    this.map.clear();
-  }
-
-  /** Keeps `answer` when it is a pre-signed one to a request without a nonce. */
-  offer(key: string, state: ServingState | undefined, answer: OcspAnswer): void {
-    if (!state || answer.source !== 'presigned' || answer.nonce || key.length === 0 || key.length > this.maxKeyLength) return;
-    if (this.map.size >= this.maxEntries) this.map.delete(this.map.keys().next().value!);
-    this.map.set(key, { publication: state.publication, answer });
-  }
 }

@@ -3,6 +3,9 @@
  * against, and the chain of closed OCSP access-log segments (CPS 5.5.1: kept 10 years).
  * Two adapters (CONVENTIONS 8): one SQLite file (WAL; the responder processes of one machine
  * read it), here, and PostgreSQL for many responders on many machines (pg-online-store.ts).
+ * Their SQL is in store/ (online-sqlite.ts, online-postgres.ts), one Kysely query style for
+ * both; the adapters stay here because an import verifies the publication (publish/) inside
+ * the transaction that stores it, which store/ may not import.
  * `OnlineStore` is the synchronous port SQLite offers; `ServingStore` is the port the server
  * and the CLI use, whose answers may be promises (PostgreSQL) or plain values (SQLite).
  *
@@ -15,8 +18,12 @@ import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
 import { verifyPublication, type VerifiedPublication } from '../publish/verify.ts';
-import { openDatabase, type Db } from '../store/db.ts';
-import type { Migration } from '../store/migrations.ts';
+import type { Db } from '../store/db.ts';
+import {
+  accessLogSegmentRows, addOnlineTrustAnchor, insertAccessLogSegment, insertOnlinePublication, insertServerEvent, lastOnlineImport,
+  lastSegmentSha256, latestOnlinePublication, latestOnlineVersion, onlineTrustAnchors, openOnlineDatabase, respondersSeenSince,
+  serverEventRows, upsertResponderHeartbeat,
+} from '../store/online-sqlite.ts';
 
 /** A closed access-log segment as recorded in the chain. */
 export interface AccessLogSegmentRecord {
@@ -133,66 +140,6 @@ export interface ServingStore {
   close(): Awaitable<void>;
 }
 
-/** Forward-only migrations of the online store (same rules as src/store/migrations.ts). */
-export const ONLINE_MIGRATIONS: Migration[] = [
-  {
-    version: 1,
-    description: 'publications, trust anchors, OCSP access-log segment chain',
-    sql: `
-      CREATE TABLE publications (
-        version INTEGER PRIMARY KEY,
-        imported_at TEXT NOT NULL,
-        sha256 TEXT NOT NULL,
-        bytes BLOB NOT NULL
-      );
-      CREATE TABLE trust_anchors (
-        sha256 TEXT PRIMARY KEY,
-        der BLOB NOT NULL,
-        added_at TEXT NOT NULL
-      );
-      CREATE TABLE access_log_segments (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        name TEXT NOT NULL UNIQUE,
-        sha256 TEXT NOT NULL,
-        prev_sha256 TEXT NOT NULL,
-        lines INTEGER NOT NULL,
-        closed_at TEXT NOT NULL
-      );
-    `,
-  },
-  {
-    version: 2,
-    description: 'server events: start, stop, imports and refused imports (CPS 5.4.1)',
-    sql: `
-      CREATE TABLE server_events (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        at TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        pid INTEGER NOT NULL,
-        detail TEXT NOT NULL DEFAULT '{}'
-      );
-    `,
-  },
-  {
-    version: 3,
-    description: 'responder heartbeats for `rootca online status`',
-    sql: `
-      CREATE TABLE responders (
-        name TEXT NOT NULL,
-        pid INTEGER NOT NULL,
-        host TEXT NOT NULL,
-        url TEXT,
-        version INTEGER,
-        status TEXT NOT NULL,
-        problems TEXT NOT NULL DEFAULT '[]',
-        started_at TEXT NOT NULL,
-        seen_at TEXT NOT NULL,
-        PRIMARY KEY (name, pid)
-      );
-    `,
-  },
-];
-
 export const sha256Hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /**
@@ -212,7 +159,7 @@ export function refusalDetail(bytes: Uint8Array, e: unknown): Record<string, unk
   return { sha256: sha256Hex(bytes), code: (e as CaError).code ?? 'ERROR', message: (e as Error).message };
 }
 
-/** The SQLite adapter. */
+/** The SQLite adapter (its SQL: store/online-sqlite.ts). */
 export class SqliteOnlineStore implements OnlineStore, ServingStore {
   readonly path: string;
   readonly location: string;
@@ -223,21 +170,20 @@ export class SqliteOnlineStore implements OnlineStore, ServingStore {
     this.path = path;
     this.location = `sqlite:${path}`;
     this.clock = options.clock ?? systemClock;
-    this.db = openDatabase(path, { create: true, migrations: ONLINE_MIGRATIONS });
+    this.db = openOnlineDatabase(path);
   }
 
   latest(): { version: number; bytes: Buffer } | undefined {
-    const row = this.db.prepare('SELECT version, bytes FROM publications ORDER BY version DESC LIMIT 1').get() as { version: number; bytes: Buffer } | undefined;
+    const row = latestOnlinePublication(this.db);
     return row ? { version: row.version, bytes: row.bytes } : undefined;
   }
 
   latestVersion(): number | undefined {
-    const row = this.db.prepare('SELECT max(version) AS v FROM publications').get() as { v: number | null };
-    return row.v ?? undefined;
+    return latestOnlineVersion(this.db);
   }
 
   trustAnchors(): Buffer[] {
-    return (this.db.prepare('SELECT der FROM trust_anchors ORDER BY added_at, sha256').all() as { der: Buffer }[]).map((r) => r.der);
+    return onlineTrustAnchors(this.db);
   }
 
   importPublication(bytes: Uint8Array, trustAnchors: Buffer[] = []): number {
@@ -245,12 +191,11 @@ export class SqliteOnlineStore implements OnlineStore, ServingStore {
   }
 
   recordServerEvent(kind: 'start' | 'stop' | 'import' | 'import-refused', detail: Record<string, unknown>): void {
-    this.db.prepare('INSERT INTO server_events (at, kind, pid, detail) VALUES (?,?,?,?)').run(this.clock.now().toISOString(), kind, process.pid, JSON.stringify(detail));
+    insertServerEvent(this.db, { at: this.clock.now().toISOString(), kind, pid: process.pid, detail: JSON.stringify(detail) });
   }
 
   serverEvents(): { seq: number; at: string; kind: string; pid: number; detail: Record<string, unknown> }[] {
-    return (this.db.prepare('SELECT seq, at, kind, pid, detail FROM server_events ORDER BY seq').all() as { seq: number; at: string; kind: string; pid: number; detail: string }[])
-      .map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+    return serverEventRows(this.db).map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
   }
 
   /** As importPublication, also returning the verified publication. */
@@ -271,46 +216,44 @@ export class SqliteOnlineStore implements OnlineStore, ServingStore {
       const publication = verifyForImport(bytes, this.trustAnchors(), trustAnchors, this.latestVersion(), now);
       const version = publication.manifest.version;
       const at = now.toISOString();
-      const addAnchor = this.db.prepare('INSERT OR IGNORE INTO trust_anchors (sha256, der, added_at) VALUES (?, ?, ?)');
-      for (const a of trustAnchors) addAnchor.run(sha256Hex(a), a, at);
-      this.db.prepare('INSERT INTO publications (version, imported_at, sha256, bytes) VALUES (?, ?, ?, ?)').run(version, at, publication.sha256, Buffer.from(bytes));
+      for (const a of trustAnchors) addOnlineTrustAnchor(this.db, { sha256: sha256Hex(a), der: a, addedAt: at });
+      insertOnlinePublication(this.db, { version, importedAt: at, sha256: publication.sha256, bytes: Buffer.from(bytes) });
       return { version, publication };
     });
     return run.immediate();
   }
 
   lastImport(): ImportRecord | undefined {
-    const row = this.db.prepare('SELECT version, imported_at, sha256 FROM publications ORDER BY version DESC LIMIT 1').get() as { version: number; imported_at: string; sha256: string } | undefined;
+    const row = lastOnlineImport(this.db);
     return row && { version: row.version, importedAt: row.imported_at, sha256: row.sha256 };
   }
 
   heartbeat(h: ResponderHeartbeat): void {
-    this.db.prepare(`INSERT INTO responders (name, pid, host, url, version, status, problems, started_at, seen_at) VALUES (?,?,?,?,?,?,?,?,?)
-      ON CONFLICT (name, pid) DO UPDATE SET host = excluded.host, url = excluded.url, version = excluded.version, status = excluded.status, problems = excluded.problems, seen_at = excluded.seen_at`)
-      .run(h.name, h.pid, h.host, h.url ?? null, h.version ?? null, h.status, JSON.stringify(h.problems), h.startedAt.toISOString(), this.clock.now().toISOString());
+    upsertResponderHeartbeat(this.db, {
+      name: h.name, pid: h.pid, host: h.host, url: h.url ?? null, version: h.version ?? null, status: h.status,
+      problems: JSON.stringify(h.problems), started_at: h.startedAt.toISOString(), seen_at: this.clock.now().toISOString(),
+    });
   }
 
   responders(withinMs: number): ResponderSeen[] {
     const since = new Date(this.clock.now().getTime() - withinMs).toISOString();
-    return (this.db.prepare('SELECT name, pid, host, url, version, status, problems, started_at, seen_at FROM responders WHERE seen_at >= ? ORDER BY name, pid').all(since) as {
-      name: string; pid: number; host: string; url: string | null; version: number | null; status: string; problems: string; started_at: string; seen_at: string;
-    }[]).map((r) => ({ name: r.name, pid: r.pid, host: r.host, url: r.url, version: r.version, status: r.status, problems: JSON.parse(r.problems) as string[], startedAt: r.started_at, seenAt: r.seen_at }));
+    return respondersSeenSince(this.db, since).map((r) => ({
+      name: r.name, pid: r.pid, host: r.host, url: r.url, version: r.version, status: r.status,
+      problems: JSON.parse(r.problems) as string[], startedAt: r.started_at, seenAt: r.seen_at,
+    }));
   }
 
   recordAccessLogSegment(s: { name: string; sha256: string; lines: number; closedAt: Date }): AccessLogSegmentRecord {
     const run = this.db.transaction((): AccessLogSegmentRecord => {
-      const prev = this.db.prepare('SELECT sha256 FROM access_log_segments ORDER BY seq DESC LIMIT 1').get() as { sha256: string } | undefined;
-      const rec: AccessLogSegmentRecord = { name: s.name, sha256: s.sha256, prevSha256: prev?.sha256 ?? '', lines: s.lines, closedAt: s.closedAt.toISOString() };
-      this.db.prepare('INSERT INTO access_log_segments (name, sha256, prev_sha256, lines, closed_at) VALUES (?, ?, ?, ?, ?)').run(rec.name, rec.sha256, rec.prevSha256, rec.lines, rec.closedAt);
+      const rec: AccessLogSegmentRecord = { name: s.name, sha256: s.sha256, prevSha256: lastSegmentSha256(this.db) ?? '', lines: s.lines, closedAt: s.closedAt.toISOString() };
+      insertAccessLogSegment(this.db, rec);
       return rec;
     });
     return run.immediate();
   }
 
   accessLogSegments(): AccessLogSegmentRecord[] {
-    return (this.db.prepare('SELECT name, sha256, prev_sha256, lines, closed_at FROM access_log_segments ORDER BY seq').all() as {
-      name: string; sha256: string; prev_sha256: string; lines: number; closed_at: string;
-    }[]).map((r) => ({ name: r.name, sha256: r.sha256, prevSha256: r.prev_sha256, lines: r.lines, closedAt: r.closed_at }));
+    return accessLogSegmentRows(this.db).map((r) => ({ name: r.name, sha256: r.sha256, prevSha256: r.prev_sha256, lines: r.lines, closedAt: r.closed_at }));
   }
 
   close(): void {

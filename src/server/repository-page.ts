@@ -124,6 +124,30 @@ export function renderRepositoryPage(pub: VerifiedPublication, opts: { ocspUrl: 
   out.push(`</section>
 <section aria-labelledby="crls">
 <h2 id="crls">Certificate Revocation Lists</h2>`);
+  out.push(...crlsSection(pub));
+  out.push(`</section>
+<section aria-labelledby="issued">
+<h2 id="issued">Issued certificates</h2>`);
+  out.push(...issuedSection(pub));
+  out.push(`</section>
+<section aria-labelledby="docs">
+<h2 id="docs">Documents</h2>`);
+  out.push(...documentsSection(pub));
+  out.push(`</section>
+</main>
+<footer>
+<p>Publication ${m.version} of ${e(m.installation)}, created ${time(m.createdAt)}, signed by ${e(m.signer.ca)}. Files are served exactly as signed; each download's SHA-256 is its ETag.</p>
+</footer>
+</body>
+</html>
+`);
+  return out.join('\n');
+}
+
+/** The current CRL of each CA, and of a re-keyed CA's earlier key (CPS 2.2). */
+function crlsSection(pub: VerifiedPublication): string[] {
+  const e = escapeHtml;
+  const out: string[] = [];
   if (pub.crls.size === 0) out.push('<p class="note">No CRL is published.</p>');
   else {
     out.push(`<table>
@@ -137,9 +161,13 @@ export function renderRepositoryPage(pub: VerifiedPublication, opts: { ocspUrl: 
     }
     out.push('</tbody>\n</table>');
   }
-  out.push(`</section>
-<section aria-labelledby="issued">
-<h2 id="issued">Issued certificates</h2>`);
+  return out;
+}
+
+/** The certificates each CA issued, with their status from the publication (CPS 2.2). */
+function issuedSection(pub: VerifiedPublication): string[] {
+  const e = escapeHtml;
+  const out: string[] = [];
   for (const [caName, certs] of pub.certificates) {
     out.push(`<h3 id="issued-${e(caName)}">Issued by ${e(caName)}</h3>`);
     if (certs.size === 0) {
@@ -159,19 +187,7 @@ export function renderRepositoryPage(pub: VerifiedPublication, opts: { ocspUrl: 
     }
     out.push('</tbody>\n</table>');
   }
-  out.push(`</section>
-<section aria-labelledby="docs">
-<h2 id="docs">Documents</h2>`);
-  out.push(...documentsSection(pub));
-  out.push(`</section>
-</main>
-<footer>
-<p>Publication ${m.version} of ${e(m.installation)}, created ${time(m.createdAt)}, signed by ${e(m.signer.ca)}. Files are served exactly as signed; each download's SHA-256 is its ETag.</p>
-</footer>
-</body>
-</html>
-`);
-  return out.join('\n');
+  return out;
 }
 
 /**

@@ -1,0 +1,82 @@
+/**
+ * The one HTTP writer of OCSP answers, for both front doors: the status and the headers of an
+ * answer (RFC 6960 A.1 media type; RFC 5019 6.2 caching headers) and its access-log entry.
+ * The fastify route (ocsp-route.ts) sets these headers on its reply; the fast path
+ * (fast-path.ts) writes them as bytes, the status line and the headers node:http adds around
+ * them included, so both send the same headers in the same order (test/online-fast-path.test.ts
+ * compares the two byte for byte).
+ */
+import { createHash } from 'node:crypto';
+import { MEDIA_TYPES } from '../publish/format.ts';
+import type { OcspAccessEntry } from './access-log.ts';
+import type { OcspAnswer } from './ocsp-responder.ts';
+
+const httpDate = (ms: number) => new Date(ms).toUTCString();
+
+/** The answer's strong ETag (RFC 9110 8.8.3): the stored one, else the quoted SHA-256 of the body. */
+export function etagOf(a: OcspAnswer): string {
+  return a.etag ?? `"${createHash('sha256').update(a.body).digest('hex')}"`;
+}
+
+/** When the caching headers may be sent: a cacheable answer with both its times (RFC 5019 6.2). */
+export function hasCachingHeaders(a: OcspAnswer): a is OcspAnswer & { thisUpdate: Date; nextUpdate: Date } {
+  return a.cacheable && a.thisUpdate !== undefined && a.nextUpdate !== undefined;
+}
+
+/**
+ * The answer's headers after x-content-type-options (which every route sends), in the order
+ * sent. RFC 5019 6.2: max-age no later than nextUpdate; ETag, Last-Modified (thisUpdate),
+ * Expires (nextUpdate). A response not for caches (a nonce, an error) is `no-store`.
+ */
+export function ocspAnswerHeaders(a: OcspAnswer, nowMs: number): [string, string][] {
+  if (!hasCachingHeaders(a)) return [['content-type', MEDIA_TYPES.ocsp], ['cache-control', 'no-store']];
+  const maxAge = Math.max(0, Math.floor((a.nextUpdate.getTime() - nowMs) / 1000));
+  return [
+    ['content-type', MEDIA_TYPES.ocsp],
+    ['cache-control', `max-age=${maxAge}, public, no-transform, must-revalidate`],
+    ['last-modified', httpDate(a.thisUpdate.getTime())],
+    ['expires', httpDate(a.nextUpdate.getTime())],
+    ['etag', etagOf(a)],
+  ];
+}
+
+/**
+ * The HTTP status of an answer: 304 for a GET of a cacheable answer whose If-None-Match names
+ * its ETag (RFC 9110 13.1.2), else 200 — every OCSP-level outcome is HTTP 200 (RFC 6960 A.1).
+ */
+export function ocspHttpStatus(a: OcspAnswer, method: 'GET' | 'POST', ifNoneMatch: string | undefined): 200 | 304 {
+  if (method !== 'GET' || ifNoneMatch === undefined || !hasCachingHeaders(a)) return 200;
+  const etag = etagOf(a);
+  return ifNoneMatch === etag || ifNoneMatch.split(',').some((t) => t.trim() === etag) ? 304 : 200;
+}
+
+/**
+ * The fast path's answer bytes: the status line, the headers the route's reply carries
+ * (x-content-type-options, ocspAnswerHeaders, then content-length and Date as fastify and
+ * node:http add them), the Connection header node:http sends, and the body. `dateMs` is whole
+ * seconds; `keepAliveSeconds` is what node:http puts in Keep-Alive for its idle timeout.
+ */
+export function ocspWire(
+  a: OcspAnswer, nowMs: number, dateMs: number, keepAliveSeconds: number,
+): { keepAlive: Buffer; close: Buffer } {
+  let head = 'HTTP/1.1 200 OK\r\nx-content-type-options: nosniff\r\n';
+  for (const [name, value] of ocspAnswerHeaders(a, nowMs)) head += `${name}: ${value}\r\n`;
+  head += `content-length: ${a.body.length}\r\nDate: ${httpDate(dateMs)}\r\n`;
+  return {
+    keepAlive: Buffer.concat([
+      Buffer.from(`${head}Connection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n\r\n`, 'latin1'),
+      a.body,
+    ]),
+    close: Buffer.concat([Buffer.from(`${head}Connection: close\r\n\r\n`, 'latin1'), a.body]),
+  };
+}
+
+/** The access-log entry of one answered request (CPS 5.5.1: every OCSP request is logged). */
+export function ocspAccessEntry(
+  a: OcspAnswer, ip: string, method: 'GET' | 'POST', http: number, version: number | undefined, micros: number,
+): OcspAccessEntry {
+  return {
+    ip, method, http, outcome: a.outcome, source: a.source, ca: a.ca, hash: a.hash, serials: a.serials, nonce: a.nonce,
+    version, length: http === 304 ? 0 : a.body.length, micros, reason: a.source === 'error' ? a.reason : undefined,
+  };
+}
