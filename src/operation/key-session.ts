@@ -52,11 +52,21 @@ export interface KeySession {
   lock(): void;
 }
 
+/** Refusals already audited, so a guard around a check that refused does not refuse twice. */
+const refusals = new WeakSet<CaError>();
+
+/** True for an error `refuser` threw (its audit event is written). */
+export function isRefusal(e: unknown): boolean {
+  return e instanceof CaError && refusals.has(e);
+}
+
 /** Refuses with an audit event; used for every check before people are asked for anything. */
 export function refuser(inst: Installation, action: string, target: string) {
   return (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
     inst.audit.append({ actor: inst.systemActor, roles: [], action, target, outcome: 'refused', details: { code, message, ...details } });
-    throw new CaError(code, message, { details });
+    const e = new CaError(code, message, { details });
+    refusals.add(e);
+    throw e;
   };
 }
 
@@ -66,7 +76,7 @@ export function guardedBy(refuse: (code: ErrorCode, message: string, details?: R
     try {
       return fn();
     } catch (e) {
-      if (e instanceof CaError) return refuse(e.code, e.message, e.details);
+      if (e instanceof CaError && !refusals.has(e)) return refuse(e.code, e.message, e.details);
       throw e;
     }
   };
