@@ -12,6 +12,7 @@ import { sha256Hex } from '../util/digest.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import { findIssued, type IssuedCertificate } from '../issuance/certificates.ts';
 import type { Installation } from '../installation/installation.ts';
+import { insertRevocation } from '../store/revocations.ts';
 import { runOperation, type BackupOutcome, type Checks } from '../operation/runner.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { issueCrlInSession, presignInSession, type IssuedCrl } from './crl-and-ocsp.ts';
@@ -52,8 +53,10 @@ const ACTION = 'certificate.revoke';
  * `source` says on what ground: 'ra', 'subscriber-key-compromise', 'ca-compromise', 'ca-termination'.
  */
 export function recordRevocation(inst: Installation, r: { cert: IssuedCertificate; revokedAt: Date; reason: RevocationReason; invalidityDate?: Date; source: string; operator: string; approvedBy: string | null }): void {
-  inst.db.prepare('INSERT INTO revocations (certificate_id, issuer_ca_id, serial_hex, revoked_at, reason, invalidity_date, source, operator, approved_by, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?)')
-    .run(r.cert.id, r.cert.caId, r.cert.serialHex, r.revokedAt.toISOString(), r.reason, r.invalidityDate?.toISOString() ?? null, r.source, r.operator, r.approvedBy, inst.clock.now().toISOString());
+  insertRevocation(inst.db, {
+    certificateId: r.cert.id, caId: r.cert.caId, serialHex: r.cert.serialHex, revokedAt: r.revokedAt.toISOString(), reason: r.reason,
+    invalidityDate: r.invalidityDate?.toISOString() ?? null, source: r.source, operator: r.operator, approvedBy: r.approvedBy, recordedAt: inst.clock.now().toISOString(),
+  });
 }
 
 interface Checked { ca: CaSummary; cert: IssuedCertificate; reason: RevocationReason; now: Date; source: 'ra' | 'subscriber-key-compromise' }
