@@ -65,7 +65,8 @@ export interface AfterCommit {
   published: { written: string[]; pending: { path: string; reason: string }[] };
   /** Things the operator should know; the transcript file not written is one. */
   notes: string[];
-  backup: BackupOutcome;
+  /** The backup set written after the change (CPS 5.5.4); undefined for an operation that makes none (`backup: false`). */
+  backup?: BackupOutcome;
   /** Interrupted ceremonies found and finished first (when `finishInterrupted`). */
   interrupted: InterruptedWork[];
 }
@@ -77,6 +78,8 @@ export interface OperationSpec<C, W, R> {
   target: string;
   /** Finish interrupted ceremonies first (CONVENTIONS 14; issue 14). */
   finishInterrupted?: boolean;
+  /** False for an operation after which no backup set is written (CPS 5.5.4 names issuance, revocation and CRLs). */
+  backup?: boolean;
   /** Sync checks: a CaError here is a refusal, audited, before anyone is asked for anything. */
   check(c: Checks): C;
   /** The files the operation will write, checked now (before people). */
@@ -123,7 +126,8 @@ export async function runOperation<C, W, R>(inst: Installation, spec: OperationS
     const published = files.publish();
     const notes: string[] = [];
     const transcriptFile = exportTranscriptAfterCommit(inst, transcript!, notes);
-    const backup = await backupAfterChange(inst, { reason: spec.action, ceremonyId: session.ceremonyId, operator: session.operator });
+    const backup = spec.backup === false ? undefined
+      : await backupAfterChange(inst, { reason: spec.action, ceremonyId: session.ceremonyId, operator: session.operator });
     return spec.finish(c, work, { ceremonyId: session.ceremonyId, transcript: transcript!, transcriptFile, published, notes, backup, interrupted });
   } finally {
     session.lock();

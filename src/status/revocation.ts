@@ -86,7 +86,7 @@ export async function revokeCertificate(inst: Installation, p: RevokeParams): Pr
       outputs: crl ? [{ name: `${ca.name} CRL #${crl.crlNumber}`, sha256: crl.sha256 }] : [],
       details: { serial: cert.serialHex, reason, source, revokedAt: now.toISOString(), crlNumber: crl?.crlNumber ?? null, ocspResponses: responses, keyActivations: session.signatures },
     }),
-    finish: ({ cert, reason, now }, { crl, responses }, after) => ({ serialHex: cert.serialHex, revokedAt: now, reason, crl, ocspResponses: responses, transcriptFile: after.transcriptFile, backup: after.backup }),
+    finish: ({ cert, reason, now }, { crl, responses }, after) => ({ serialHex: cert.serialHex, revokedAt: now, reason, crl, ocspResponses: responses, transcriptFile: after.transcriptFile, backup: after.backup! }),
   });
 }
 
