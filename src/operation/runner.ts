@@ -22,7 +22,7 @@ import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
 import type { Transcript } from '../records/transcript.ts';
 import { planOutputs, type OutputRequest, type PlannedOutput } from '../util/outputs.ts';
 import { durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type DurableOutputs, type InterruptedWork } from './durable-outputs.ts';
-import { failSession, guardedBy, isRefusal, openKeySession, refuser, type KeySession, type KeySessionRequest } from './key-session.ts';
+import { failSession, guardedBy, isRefusal, openKeySession, refuser, type FailureReport, type KeySession, type KeySessionRequest } from './key-session.ts';
 
 export type { BackupOutcome };
 
@@ -76,6 +76,10 @@ export interface OperationSpec<C, W, R> {
   action: Operation;
   /** What a refusal names (e.g. `CA/serial`). */
   target: string;
+  /** Added to every refusal's audit details (e.g. an issuance's requester). */
+  refusalDetails?: Record<string, unknown>;
+  /** How an unexpected error is reported, when not as OPERATION_FAILED of the action. */
+  failure?(c: C): FailureReport;
   /** Finish interrupted ceremonies first (CONVENTIONS 14; issue 14). */
   finishInterrupted?: boolean;
   /** False for an operation after which no backup set is written (CPS 5.5.4 names issuance, revocation and CRLs). */
@@ -97,7 +101,7 @@ export interface OperationSpec<C, W, R> {
 /** Runs one operation through the whole protocol (see the file comment). */
 export async function runOperation<C, W, R>(inst: Installation, spec: OperationSpec<C, W, R>): Promise<R> {
   const interrupted = spec.finishInterrupted ? finishInterruptedWork(inst) : [];
-  const refuse = refuser(inst, spec.action, spec.target);
+  const refuse = refuser(inst, spec.action, spec.target, spec.refusalDetails);
   const guard = guardedBy(refuse);
   const c = checked(() => spec.check({ refuse, guard }), refuse);
   const files = durableOutputs(inst, guard(() => planned(spec.outputs?.(c))));
@@ -120,7 +124,7 @@ export async function runOperation<C, W, R>(inst: Installation, spec: OperationS
       }
     } catch (e) {
       files.discard();
-      return failSession(inst, session, spec.action, e);
+      return failSession(inst, session, spec.action, e, spec.failure?.(c));
     }
     // Committed: outputs are named before the backup, and nothing after this reports failure.
     const published = files.publish();

@@ -76,7 +76,7 @@ export function findIssuedCertificateRow(db: Db, serialHex: string, caName?: str
 /** A certificate a CA issued, stored in the issuance's one transaction; returns its id. */
 export function insertIssuedCertificate(db: Db, x: {
   caId: number; serialHex: string; profile: string; subject: string; notBefore: string; notAfter: string; sha256: string; der: Buffer;
-  createdAt: string; requester: string; csrDer: Buffer; details: Record<string, unknown>;
+  createdAt: string; requester: string | null; csrDer: Buffer; details: Record<string, unknown>;
 }): number {
   return run(db, q.insertInto('certificates').values({
     issuer_ca_id: x.caId, serial_hex: x.serialHex, profile: x.profile, subject_text: x.subject, not_before: x.notBefore,
