@@ -8,9 +8,11 @@
  *   people     operator, witness, custodians and other slots (key-session.ts, CPS 5.2, 6.2.8);
  *   intent     the ceremony row names this process and the planned outputs;
  *   work       the use case signs and writes its state with its audit event in a transaction;
- *   complete   the transcript signed by everyone and stored, the ceremony completed and the
- *              staged outputs recorded — in the work's last transaction, or one of its own;
- *   after      outputs published, the transcript file, the backup (CPS 5.5.4).
+ *   complete   the transcript signed by everyone, stored and staged as files, the ceremony
+ *              completed and the staged outputs recorded — in the work's last transaction, or
+ *              one of its own;
+ *   after      outputs and transcript files named (so `ceremony resume` finishes what a crash
+ *              leaves: issue 14), then the backup (CPS 5.5.4).
  *
  * A failure after the intent row discards the partials and marks the ceremony failed with an
  * audit event (`failSession`); nothing after the commit reports the operation as failed.
@@ -21,7 +23,7 @@ import type { Operation } from '../people/permissions.ts';
 import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
 import type { Transcript } from '../records/transcript.ts';
 import { planOutputs, type OutputRequest, type PlannedOutput } from '../util/outputs.ts';
-import { durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type DurableOutputs, type InterruptedWork } from './durable-outputs.ts';
+import { durableOutputs, finishInterruptedWork, planTranscriptFiles, stageTranscript, type DurableOutputs, type InterruptedWork } from './durable-outputs.ts';
 import { failSession, guardedBy, isRefusal, openKeySession, refuser, type FailureReport, type KeySession, type KeySessionRequest } from './key-session.ts';
 
 export type { BackupOutcome };
@@ -109,10 +111,14 @@ export async function runOperation<C, W, R>(inst: Installation, spec: OperationS
   try {
     let transcript: Transcript | undefined;
     let work: W;
+    let transcriptFiles: PlannedOutput[] = [];
     try {
+      transcriptFiles = planTranscriptFiles(inst, session.ceremonyId);
+      files.add(transcriptFiles);
       files.claim(session.ceremonyId, spec.action);
       const complete = (parts: TranscriptParts): Transcript => {
         transcript = session.transcript(parts);
+        stageTranscript(files, transcriptFiles, transcript);
         files.recordInCommit();
         return transcript;
       };
@@ -127,15 +133,24 @@ export async function runOperation<C, W, R>(inst: Installation, spec: OperationS
       return failSession(inst, session, spec.action, e, spec.failure?.(c));
     }
     // Committed: outputs are named before the backup, and nothing after this reports failure.
-    const published = files.publish();
-    const notes: string[] = [];
-    const transcriptFile = exportTranscriptAfterCommit(inst, transcript!, notes);
+    const { published, transcriptFile, notes } = publishOutputs(files, transcriptFiles, session.ceremonyId);
     const backup = spec.backup === false ? undefined
       : await backupAfterChange(inst, { reason: spec.action, ceremonyId: session.ceremonyId, operator: session.operator });
     return spec.finish(c, work, { ceremonyId: session.ceremonyId, transcript: transcript!, transcriptFile, published, notes, backup, interrupted });
   } finally {
     session.lock();
   }
+}
+
+/** Names the outputs and the transcript files; the transcript's own failure is a note (it is in the store). */
+function publishOutputs(files: DurableOutputs, transcriptFiles: PlannedOutput[], ceremonyId: number) {
+  const all = files.publish();
+  const ofTranscript = (path: string) => transcriptFiles.some((f) => f.path === path);
+  const notes: string[] = [];
+  const lost = all.pending.find((q) => ofTranscript(q.path));
+  if (lost) notes.push(`the transcript is stored but its file could not be written (${lost.reason}); rootca ceremony resume ${ceremonyId} writes it, or rootca audit transcript show ${ceremonyId}`);
+  const published = { written: all.written.filter((w) => !ofTranscript(w)), pending: all.pending.filter((q) => !ofTranscript(q.path)) };
+  return { published, notes, transcriptFile: all.written.includes(transcriptFiles[0]!.path) ? transcriptFiles[0]!.path : '' };
 }
 
 /** Runs the checks; a CaError not yet refused (audited) becomes a refusal. */
