@@ -23,8 +23,12 @@ import type { Operation } from '../people/permissions.ts';
 import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
 import type { Transcript } from '../records/transcript.ts';
 import { planOutputs, type OutputRequest, type PlannedOutput } from '../util/outputs.ts';
-import { durableOutputs, finishInterruptedWork, planTranscriptFiles, stageTranscript, type DurableOutputs, type InterruptedWork } from './durable-outputs.ts';
-import { failSession, guardedBy, isRefusal, openKeySession, refuser, type FailureReport, type KeySession, type KeySessionRequest } from './key-session.ts';
+import {
+  durableOutputs, finishInterruptedWork, planTranscriptFiles, stageTranscript, type DurableOutputs, type InterruptedWork,
+} from './durable-outputs.ts';
+import {
+  failSession, guardedBy, isRefusal, openKeySession, refuser, type FailureReport, type KeySession, type KeySessionRequest,
+} from './key-session.ts';
 
 export type { BackupOutcome };
 
@@ -67,7 +71,10 @@ export interface AfterCommit {
   published: { written: string[]; pending: { path: string; reason: string }[] };
   /** Things the operator should know; the transcript file not written is one. */
   notes: string[];
-  /** The backup set written after the change (CPS 5.5.4); undefined for an operation that makes none (`backup: false`). */
+  /**
+   * The backup set written after the change (CPS 5.5.4); undefined for an operation that makes
+   * none (`backup: false`).
+   */
   backup?: BackupOutcome;
   /** Interrupted ceremonies found and finished first (when `finishInterrupted`). */
   interrupted: InterruptedWork[];
@@ -122,7 +129,8 @@ export async function runOperation<C, W, R>(inst: Installation, spec: OperationS
         files.recordInCommit();
         return transcript;
       };
-      work = await spec.work(c, { session, files, complete, audit: (details, target) => auditSuccess(inst, session, spec.action, details, target) });
+      const audit = (details: Record<string, unknown>, target?: string) => auditSuccess(inst, session, spec.action, details, target);
+      work = await spec.work(c, { session, files, complete, audit });
       if (!transcript) {
         if (!spec.transcript) throw new Error(`${spec.action}: the work did not complete and no transcript is given`);
         const parts = spec.transcript(c, work, session);
@@ -133,10 +141,11 @@ export async function runOperation<C, W, R>(inst: Installation, spec: OperationS
       return failSession(inst, session, spec.action, e, spec.failure?.(c));
     }
     // Committed: outputs are named before the backup, and nothing after this reports failure.
-    const { published, transcriptFile, notes } = publishOutputs(files, transcriptFiles, session.ceremonyId);
+    const ceremonyId = session.ceremonyId;
+    const { published, transcriptFile, notes } = publishOutputs(files, transcriptFiles, ceremonyId);
     const backup = spec.backup === false ? undefined
-      : await backupAfterChange(inst, { reason: spec.action, ceremonyId: session.ceremonyId, operator: session.operator });
-    return spec.finish(c, work, { ceremonyId: session.ceremonyId, transcript: transcript!, transcriptFile, published, notes, backup, interrupted });
+      : await backupAfterChange(inst, { reason: spec.action, ceremonyId, operator: session.operator });
+    return spec.finish(c, work, { ceremonyId, transcript: transcript!, transcriptFile, published, notes, backup, interrupted });
   } finally {
     session.lock();
   }
@@ -148,9 +157,16 @@ function publishOutputs(files: DurableOutputs, transcriptFiles: PlannedOutput[],
   const ofTranscript = (path: string) => transcriptFiles.some((f) => f.path === path);
   const notes: string[] = [];
   const lost = all.pending.find((q) => ofTranscript(q.path));
-  if (lost) notes.push(`the transcript is stored but its file could not be written (${lost.reason}); rootca ceremony resume ${ceremonyId} writes it, or rootca audit transcript show ${ceremonyId}`);
-  const published = { written: all.written.filter((w) => !ofTranscript(w)), pending: all.pending.filter((q) => !ofTranscript(q.path)) };
-  return { published, notes, transcriptFile: all.written.includes(transcriptFiles[0]!.path) ? transcriptFiles[0]!.path : '' };
+  if (lost) {
+    notes.push(`the transcript is stored but its file could not be written (${lost.reason}); `
+      + `rootca ceremony resume ${ceremonyId} writes it, or rootca audit transcript show ${ceremonyId}`);
+  }
+  const published = {
+    written: all.written.filter((w) => !ofTranscript(w)),
+    pending: all.pending.filter((q) => !ofTranscript(q.path)),
+  };
+  const json = transcriptFiles[0]!.path;
+  return { published, notes, transcriptFile: all.written.includes(json) ? json : '' };
 }
 
 /** Runs the checks; a CaError not yet refused (audited) becomes a refusal. */
@@ -163,15 +179,21 @@ function checked<C>(fn: () => C, refuse: Refuse): C {
   }
 }
 
-function planned(o: ReturnType<NonNullable<OperationSpec<unknown, unknown, unknown>['outputs']>> | undefined): PlannedOutput[] {
+type OutputsOf = ReturnType<NonNullable<OperationSpec<unknown, unknown, unknown>['outputs']>>;
+
+function planned(o: OutputsOf | undefined): PlannedOutput[] {
   if (!o) return [];
   return Array.isArray(o) ? planOutputs(o) : planOutputs(o.requests, { baseDir: o.baseDir, confineTo: o.confineTo });
 }
 
-/** The success audit event of a session: every participant as actor, their roles, and the evidence of what they signed. */
-export function auditSuccess(inst: Installation, s: KeySession, action: string, details: Record<string, unknown>, target = s.ca.name): void {
+/** The success audit event of a session: every participant as actor, their roles, and the evidence they signed. */
+export function auditSuccess(
+  inst: Installation, s: KeySession, action: string, details: Record<string, unknown>, target = s.ca.name,
+): void {
   inst.audit.append({
-    actor: s.people().map((x) => x.p.operator.name).join(','), roles: [...new Set(s.people().flatMap((x) => x.p.operator.roles))], action, target, outcome: 'success',
+    actor: s.people().map((x) => x.p.operator.name).join(','),
+    roles: [...new Set(s.people().flatMap((x) => x.p.operator.roles))],
+    action, target, outcome: 'success',
     details: { ...details, ceremonyId: s.ceremonyId, ...s.evidence() },
   });
 }
