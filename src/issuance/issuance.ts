@@ -134,6 +134,8 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
       caName: x.ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases, refuse: x.refuse,
       describe: { profile: p.profile, serial: x.serialHex, tbsSha256: sha256Hex(x.tbs.der), csrSha256: sha256Hex(x.csr.der), application: p.application?.id ?? null },
       prompts: { operator: `operator issuing from ${x.ca.name}`, quorum: `issuing a ${p.profile} certificate from ${x.ca.name}` },
+      // Intent: the serial is reserved with the ceremony row, before the key signs (R-3.1).
+      onIntent: (ceremonyId, startedAt) => reserveSerial(inst.db, x.ca.id, x.serialHex, ceremonyId, startedAt),
     }),
     failure: (x) => ({ code: 'ISSUANCE_FAILED', what: 'issuance', details: { serial: x.serialHex } }),
     work: (x, ctx) => signAndRecord(inst, p, x, ctx),
@@ -216,11 +218,10 @@ function prepareTbs(inst: Installation, p: IssueParams, c: Checked, { guard }: C
   return { ...c, serialHex, tbs, preCert, lintContext };
 }
 
-/** 3-5. The serial reserved (intent), one activation, the checks, the files staged, then one commit. */
+/** 4-5. One activation, the checks, the files staged, then one commit. */
 async function signAndRecord(inst: Installation, p: IssueParams, x: Prepared, { session, files, audit, complete }: OperationContext) {
   const { ca, serialHex, tbs, signatureAlgorithm, alg, validity, subject, csr, policyOids } = x;
   const now = session.startedAt;
-  inst.db.transaction(() => reserveSerial(inst.db, ca.id, serialHex, session.ceremonyId, now)).immediate();
   // 4. One activation, one signature, then the checks.
   const signature = await session.sign(tbs.der, signatureAlgorithm, `${p.profile} certificate ${serialHex}`);
   const certificateDer = assembleSignedCertificate(tbs.der, signatureAlgorithm, signature);

@@ -35,6 +35,10 @@ export interface KeySessionRequest {
   refuse?: (code: ErrorCode, message: string, details?: Record<string, unknown>) => never;
   /** What the people are told they authenticate for, when not `OPERATION for CA`. */
   prompts?: { operator: string; quorum: string };
+  /** Further details of the intent row, not signed by the people (e.g. the process that owns it). */
+  intentDetails?: Record<string, unknown>;
+  /** Intent written with the ceremony row, in its transaction (e.g. an issuance's serial reservation, R-3.1). */
+  onIntent?(ceremonyId: number, startedAt: string): void;
 }
 
 export interface KeySession {
@@ -147,7 +151,11 @@ export async function openKeySession(inst: Installation, r: KeySessionRequest): 
         operation: r.prompts?.quorum ?? `${r.operation} for ${ca.name}`, refuse, alreadyPresent: present,
       });
     const startedAt = inst.clock.now().toISOString();
-    const ceremonyId = insertStartedCeremony(inst.db, { kind: r.operation, startedAt, details: { ca: ca.name, ...r.describe } });
+    const ceremonyId = inst.db.transaction(() => {
+      const id = insertStartedCeremony(inst.db, { kind: r.operation, startedAt, details: { ca: ca.name, ...r.describe, ...r.intentDetails } });
+      r.onIntent?.(id, startedAt);
+      return id;
+    }).immediate();
     return sessionOf(inst, { r, ca, record, digest, operator: operator!, others, quorum, present, ceremonyId, startedAt });
   } catch (e) {
     lockAll(present);

@@ -24,7 +24,7 @@ import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
 import type { Transcript } from '../records/transcript.ts';
 import { planOutputs, type OutputRequest, type PlannedOutput } from '../util/outputs.ts';
 import {
-  durableOutputs, finishInterruptedWork, planTranscriptFiles, stageTranscript, type DurableOutputs, type InterruptedWork,
+  ceremonyOwner, durableOutputs, finishInterruptedWork, planTranscriptFiles, stageTranscript, type DurableOutputs, type InterruptedWork,
 } from './durable-outputs.ts';
 import {
   failSession, guardedBy, isRefusal, openKeySession, refuser, type FailureReport, type KeySession, type KeySessionRequest,
@@ -114,7 +114,9 @@ export async function runOperation<C, W, R>(inst: Installation, spec: OperationS
   const guard = guardedBy(refuse);
   const c = checked(() => spec.check({ refuse, guard }), refuse);
   const files = durableOutputs(inst, guard(() => planned(spec.outputs?.(c))));
-  const session = await openKeySession(inst, { ...spec.people(c), operation: spec.action });
+  // The intent row names this process from the start, so a crash at any point is recognised (issue 14).
+  const request = { intentDetails: { owner: ceremonyOwner() }, ...spec.people(c), operation: spec.action };
+  const session = await openKeySession(inst, request);
   try {
     let transcript: Transcript | undefined;
     let work: W;
