@@ -9,6 +9,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS, type KeyAlgorithm, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { P11, tokenError, type Handle, type Pkcs11 } from './pkcs11-module.ts';
+import type { KeyObjectRef } from './ports.ts';
 
 /** DER of the named-curve OIDs as CKA_EC_PARAMS wants them. */
 const EC_PARAMS: Record<'P-256' | 'P-384', Buffer> = {
@@ -20,12 +21,6 @@ const COORDINATE_BYTES = { 'P-256': 32, 'P-384': 48 } as const;
 export interface KeyPairHandles {
   privateKey: Handle;
   publicKey: Handle;
-}
-
-/** Where a key lives in a token: its CKA_LABEL and CKA_ID (both on the private and public object). */
-export interface KeyObjectRef {
-  label: string;
-  id: Buffer;
 }
 
 /**
