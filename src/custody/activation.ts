@@ -58,6 +58,6 @@ export async function signOnceWithCaKey(inst: Installation, p: SignOnceParams, d
 }
 
 /** Before anyone is asked for a passphrase: a place holding the key can be reached (TOKEN_NOT_FOUND otherwise). */
-export function presentLocation(record: CaKeyRecord): void {
+export function checkKeyPresent(record: CaKeyRecord): void {
   keyStoreNamed(record.store, record.keyId).checkPresent(record, 'one');
 }

@@ -18,7 +18,7 @@
  */
 import { CaError } from '../errors.ts';
 import { keyStoreNamed } from '../keys/key-stores.ts';
-import type { CaKeyRecord } from '../keys/ports.ts';
+import type { CaKeyRecord, KeyStoreName } from '../keys/ports.ts';
 import { describeKeyAlgorithm, type KeyAlgorithm } from '../pki/algorithms.ts';
 import { progressTask } from '../util/progress.ts';
 import { getTokenRecord, tokenPlace, type TokenRecord } from './hsm-tokens.ts';
@@ -27,10 +27,12 @@ import { storeCaKey } from './key-records.ts';
 import { getOperator } from '../people/operators.ts';
 import type { Participant } from '../people/participants.ts';
 
-/** Which store, as the ceremony file's `key` section says. */
-export type KeyStoreSpec =
-  | { store: 'soft' }
-  | { store: 'pkcs11'; module: string; token: string; keyLabel: string; backupTokens?: string[] };
+/** Which store, as the ceremony file's `key` section says: its name, and the tokens for pkcs11. */
+export interface KeyStoreSpec {
+  store: KeyStoreName;
+  /** pkcs11: the module, the primary token, the key object's label, the backup tokens (CPS 6.2.4). */
+  pkcs11?: { module: string; token: string; keyLabel: string; backupTokens?: string[] };
+}
 
 /** What a new CA key is: its id and algorithm, where it is made, and its M-of-N custodians. */
 export interface GenerateCaKeyParams {
@@ -58,7 +60,8 @@ export interface NewCaKey {
 
 /** The tokens and key object a spec names (none for the soft store). */
 function placementOf(spec: KeyStoreSpec): { module: string; tokens: string[]; keyLabel: string } | undefined {
-  return 'token' in spec ? { module: spec.module, tokens: [spec.token, ...(spec.backupTokens ?? [])], keyLabel: spec.keyLabel } : undefined;
+  const t = spec.pkcs11;
+  return t && { module: t.module, tokens: [t.token, ...(t.backupTokens ?? [])], keyLabel: t.keyLabel };
 }
 
 /** Checks the tokens a spec names against the token register before anyone is asked for a passphrase. */
