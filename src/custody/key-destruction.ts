@@ -14,9 +14,9 @@ import { keyStoreNamed } from '../keys/key-stores.ts';
 import type { DestroyReport } from '../keys/ports.ts';
 import { retiredCaKeys } from '../lifecycle/ca-certificate-history.ts';
 import { keyCustodians, pkcs11Locations } from './key-records.ts';
-import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
 import type { Installation } from '../installation/installation.ts';
-import { exportTranscript, failSession, openKeySession, refuser, type KeySession } from '../operation/key-session.ts';
+import type { KeySession } from '../operation/key-session.ts';
+import { runOperation, type BackupOutcome } from '../operation/runner.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { markKeyObjectDestroyed } from '../store/ca-key-objects.ts';
 import { deleteKeyShares, findCaKey, markCaKeyDestroyed } from '../store/ca-keys.ts';
@@ -113,6 +113,16 @@ export async function destroyCaKey(inst: Installation, session: KeySession, reas
   return { keyId, destroyedIn, retiredKeys };
 }
 
+/** What `rootca key destroy` did: where the key (and the CA's retired keys) went, the transcript and the backup. */
+export interface DestroyKeyResult {
+  keyId: string;
+  destroyedIn: string[];
+  retiredKeys: string[];
+  transcriptFile: string;
+  backup: BackupOutcome;
+}
+
+/** Who destroys which CA's key, and why (CPS 6.2.10 wants the reason recorded). */
 export interface DestroyKeyParams {
   caName: string;
   operator: string;
@@ -122,21 +132,24 @@ export interface DestroyKeyParams {
 }
 
 /**
- * `rootca key destroy`: a ceremony of its own. The operator, the witness and a quorum of the
- * key's custodians are present (the same control as activation, CPS 6.2.2), the key is
- * destroyed everywhere, everyone signs the transcript, and a backup records the change.
+ * `rootca key destroy`: a ceremony of its own, on the operation runner. The operator, the
+ * witness and a quorum of the key's custodians are present (the same control as activation,
+ * CPS 6.2.2), the key is destroyed everywhere, everyone signs the transcript, and a backup
+ * records the change.
  */
-export async function destroyKeyCeremony(inst: Installation, p: DestroyKeyParams): Promise<{ keyId: string; destroyedIn: string[]; retiredKeys: string[]; transcriptFile: string; backup: BackupOutcome }> {
-  if (!p.reason.trim()) refuser(inst, 'key.destroy', p.caName)('REASON_REQUIRED', 'a key is destroyed only with a recorded reason (CPS 6.2.10)');
-  const s = await openKeySession(inst, { operation: 'key.destroy', caName: p.caName, operator: p.operator, witness: p.witness, passphrases: p.passphrases, describe: { reason: p.reason, at: inst.clock.now().toISOString() } });
-  try {
-    const r = await destroyCaKey(inst, s, p.reason);
-    const t = inst.db.transaction(() => s.transcript({ inputs: [], outputs: [], details: { keyId: r.keyId, destroyedIn: r.destroyedIn, retiredKeys: r.retiredKeys, reason: p.reason } })).immediate();
-    const transcriptFile = exportTranscript(inst, t);
-    return { ...r, transcriptFile, backup: await backupAfterChange(inst, { reason: 'key.destroy', ceremonyId: s.ceremonyId, operator: s.operator }) };
-  } catch (e) {
-    return failSession(inst, s, 'key.destroy', e);
-  } finally {
-    s.lock();
-  }
+export async function destroyKeyCeremony(inst: Installation, p: DestroyKeyParams): Promise<DestroyKeyResult> {
+  return runOperation(inst, {
+    action: 'key.destroy',
+    target: p.caName,
+    check: ({ refuse }) => {
+      if (!p.reason.trim()) refuse('REASON_REQUIRED', 'a key is destroyed only with a recorded reason (CPS 6.2.10)');
+    },
+    people: () => ({
+      caName: p.caName, operator: p.operator, witness: p.witness, passphrases: p.passphrases,
+      describe: { reason: p.reason, at: inst.clock.now().toISOString() },
+    }),
+    work: (_, { session }) => destroyCaKey(inst, session, p.reason),
+    transcript: (_, r) => ({ inputs: [], outputs: [], details: { keyId: r.keyId, destroyedIn: r.destroyedIn, retiredKeys: r.retiredKeys, reason: p.reason } }),
+    finish: (_, r, after) => ({ ...r, transcriptFile: after.transcriptFile, backup: after.backup! }),
+  });
 }
