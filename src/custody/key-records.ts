@@ -24,16 +24,20 @@ export function storeCaKey(inst: Installation, store: KeyStoreName, k: StoredKey
     wrappedPrivateKey: k.wrappedPrivateKey, threshold: k.threshold, createdAt,
   });
   for (const s of k.shares) {
-    insertKeyShare(inst.db, { keyId: k.keyId, custodianId: getOperator(inst, s.custodian).id, index: s.index, sealed: s.sealed });
+    const custodianId = getOperator(inst, s.custodian).id;
+    insertKeyShare(inst.db, { keyId: k.keyId, custodianId, index: s.index, sealed: s.sealed });
   }
-  for (const l of k.locations) storeKeyObject(inst, { keyId: k.keyId, tokenId: l.tokenId, object: l.object, role: l.role, now: createdAt });
+  for (const l of k.locations) {
+    storeKeyObject(inst, { keyId: k.keyId, tokenId: l.tokenId, object: l.object, role: l.role, now: createdAt });
+  }
 }
 
 /** The tokens still holding a key, primary first, with their user-PIN shares (none for a soft key). */
 export function pkcs11Locations(inst: Installation, keyId: string): Pkcs11Location[] {
   return presentKeyObjects(inst.db, keyId).map((o) => ({
     tokenId: o.token_id, token: o.label, serial: o.serial, module: o.module_path, role: o.role,
-    object: { label: o.object_label, id: o.object_id }, threshold: o.threshold, shares: pinShares(inst, o.token_id, 'user'),
+    object: { label: o.object_label, id: o.object_id }, threshold: o.threshold,
+    shares: pinShares(inst, o.token_id, 'user'),
   }));
 }
 
@@ -50,7 +54,9 @@ export function loadSoftKey(inst: Installation, keyId: string, opts: { allowReti
   }
   if (row.status !== 'active' && !(row.status === 'retired' && opts.allowRetired)) throw new CaError('KEY_DESTROYED', `key ${keyId} was destroyed and cannot sign`);
   const store = keyStoreNamed(row.store, keyId);
-  const shares = keySharesOf(inst.db, keyId).map((s) => ({ custodian: getOperatorById(inst, s.custodian_id).name, index: s.share_index, sealed: s.sealed }));
+  const shares = keySharesOf(inst.db, keyId).map((s) => ({
+    custodian: getOperatorById(inst, s.custodian_id).name, index: s.share_index, sealed: s.sealed,
+  }));
   return store.open({
     keyId, algorithm, publicKeySpki: row.public_key_spki, wrappedPrivateKey: row.wrapped_private_key, threshold: row.threshold,
     shares, locations: pkcs11Locations(inst, keyId),

@@ -11,7 +11,9 @@ export const IV_LENGTH = 12;
 export const TAG_LENGTH = 16;
 
 /** Encrypts `plaintext` under `key` with a fresh IV, authenticating `aad` too. */
-export function gcmSeal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): { iv: Buffer; tag: Buffer; ct: Buffer } {
+export function gcmSeal(
+  key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array,
+): { iv: Buffer; tag: Buffer; ct: Buffer } {
   const iv = randomBytes(IV_LENGTH);
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
   cipher.setAAD(aad);
@@ -20,7 +22,9 @@ export function gcmSeal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array)
 }
 
 /** Returns the plaintext, or undefined when authentication fails. Intermediate buffers are wiped. */
-export function gcmOpen(key: Uint8Array, iv: Uint8Array, tag: Uint8Array, ct: Uint8Array, aad: Uint8Array): Buffer | undefined {
+export function gcmOpen(
+  key: Uint8Array, iv: Uint8Array, tag: Uint8Array, ct: Uint8Array, aad: Uint8Array,
+): Buffer | undefined {
   const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
   decipher.setAAD(aad);
   decipher.setAuthTag(tag);

@@ -5,7 +5,6 @@
  * failure, what was made is deleted from every token it reached.
  */
 import { CaError } from '../errors.ts';
-import type { KeyAlgorithm } from '../pki/algorithms.ts';
 import type { UnlockedCredential } from './credential.ts';
 import { backupIntoTokens, sealAgainstExtraction, type BackupRecord } from './pkcs11-backup.ts';
 import { destroyKeyPair, generateKeyPairInToken, keyProtection, labelInUse, publicKeySpkiOf } from './pkcs11-keys.ts';
@@ -15,13 +14,16 @@ import type { KeyObjectRef, NewKey, NewKeyRequest, Pkcs11Location, TokenPlace } 
 import { wipe } from './wipe.ts';
 
 /** Deletes the key's objects from each token listed; returns the tokens it was removed from. Never throws. */
-async function removeFrom(tokens: TokenPlace[], object: KeyObjectRef, present: UnlockedCredential[]): Promise<string[]> {
+async function removeFrom(
+  tokens: TokenPlace[], object: KeyObjectRef, present: UnlockedCredential[],
+): Promise<string[]> {
   const removed: string[] = [];
   for (const t of tokens) {
     let pin: Buffer | undefined;
     try {
       pin = await recoverUserPin(t, present);
-      await withLoggedInSession({ module: t.module, label: t.token, serial: t.serial }, pin, 'user', (mod, s) => destroyKeyPair(mod, s, object, t.token));
+      const ref = { module: t.module, label: t.token, serial: t.serial };
+      await withLoggedInSession(ref, pin, 'user', (mod, s) => destroyKeyPair(mod, s, object, t.token));
       removed.push(t.token);
     } catch {
       // reported by the caller's failure record: the token lists what could not be removed
@@ -61,7 +63,8 @@ async function makeInSession(
   if (backups.length) {
     try {
       backupRecords = await backupIntoTokens({
-        keyId: r.keyId, algorithm: r.algorithm, object, backups, threshold: r.threshold, present: r.present, recipients: r.recipients,
+        keyId: r.keyId, algorithm: r.algorithm, object, backups,
+        threshold: r.threshold, present: r.present, recipients: r.recipients,
         source: { mod, session, privateKey: pair.privateKey, publicKey: pair.publicKey },
       });
     } finally {
@@ -92,7 +95,8 @@ export async function generateInTokens(r: NewKeyRequest, tokens: TokenPlace[], o
   const pin = await recoverUserPin(primary, r.present);
   try {
     const ref = { module: primary.module, label: primary.token, serial: primary.serial };
-    done = await withLoggedInSession(ref, pin, 'user', (mod, session) => makeInSession(r, tokens, object, made, mod, session), (end) => {
+    const inSession = (mod: Pkcs11, session: Handle) => makeInSession(r, tokens, object, made, mod, session);
+    done = await withLoggedInSession(ref, pin, 'user', inSession, (end) => {
       sessionEnd = end;
     });
   } catch (e) {
@@ -104,15 +108,20 @@ export async function generateInTokens(r: NewKeyRequest, tokens: TokenPlace[], o
   }
   const locations: Pkcs11Location[] = tokens.map((t, i) => ({ ...t, role: i === 0 ? 'primary' : 'backup', object }));
   const { publicKeySpki, protection } = done;
-  const key = { keyId: r.keyId, algorithm: r.algorithm as KeyAlgorithm, publicKeySpki };
+  const key = { keyId: r.keyId, algorithm: r.algorithm, publicKeySpki };
   return {
-    record: { ...key, store: 'pkcs11', wrappedPrivateKey: Buffer.alloc(0), threshold: r.threshold, shares: primary.shares, locations },
+    record: {
+      ...key, store: 'pkcs11', wrappedPrivateKey: Buffer.alloc(0), threshold: r.threshold, shares: primary.shares, locations,
+    },
     stored: { ...key, wrappedPrivateKey: null, threshold: r.threshold, shares: [], locations },
     discard,
     details: {
-      keyStore: 'pkcs11', module: primary.module, token: primary.token, tokenSerial: primary.serial, keyLabel: object.label,
+      keyStore: 'pkcs11', module: primary.module, token: primary.token, tokenSerial: primary.serial,
+      keyLabel: object.label,
       keyObjectId: object.id.toString('hex'),
-      protection: { sensitive: protection.sensitive, extractable: protection.extractable, private: protection.private, token: protection.token },
+      protection: {
+        sensitive: protection.sensitive, extractable: protection.extractable, private: protection.private, token: protection.token,
+      },
       backups: done.backups,
       // CPS 6.2.9: the generation session was logged out and closed before the certificate is signed.
       generationSession: { loggedOut: sessionEnd?.loggedOut ?? false, closed: sessionEnd?.closed ?? false },

@@ -168,5 +168,7 @@ export interface KeyStore {
    * Removes the key from every place outside the records that holds it, backups included
    * (CPS 6.2.10), after checkPresent(key, 'every'). Returns where it was destroyed.
    */
-  destroy(key: { keyId: string; locations: Pkcs11Location[] }, present: UnlockedCredential[], report: DestroyReport): Promise<string[]>;
+  destroy(
+    key: { keyId: string; locations: Pkcs11Location[] }, present: UnlockedCredential[], report: DestroyReport,
+  ): Promise<string[]>;
 }

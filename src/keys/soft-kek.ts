@@ -109,7 +109,9 @@ export function checkCustodians(keyId: string, custodians: ShareRecipient[], thr
 }
 
 /** Splits the KEK among the custodians, each share sealed to them with the key it opens. */
-export async function splitKek(kek: Uint8Array, k: { keyId: string; publicKeySpki: Buffer; threshold: number; custodians: ShareRecipient[] }): Promise<SealedShare[]> {
+export async function splitKek(
+  kek: Uint8Array, k: { keyId: string; publicKeySpki: Buffer; threshold: number; custodians: ShareRecipient[] },
+): Promise<SealedShare[]> {
   let shares: Uint8Array[] = [];
   const payloads: Buffer[] = [];
   try {

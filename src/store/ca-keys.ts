@@ -90,12 +90,15 @@ export function findCaKey(db: Db, keyId: string): CaKeyRow | undefined {
 
 /** Inside the caller's transaction: one custodian's sealed KEK share of a soft key. */
 export function insertKeyShare(db: Db, s: { keyId: string; custodianId: number; index: number; sealed: Buffer }): void {
-  run(db, custody.insertInto('key_shares').values({ key_id: s.keyId, custodian_id: s.custodianId, share_index: s.index, sealed: s.sealed }));
+  run(db, custody.insertInto('key_shares').values({
+    key_id: s.keyId, custodian_id: s.custodianId, share_index: s.index, sealed: s.sealed,
+  }));
 }
 
 /** A soft key's sealed KEK shares in share order. */
 export function keySharesOf(db: Db, keyId: string): { custodian_id: number; share_index: number; sealed: Buffer }[] {
-  return all(db, custody.selectFrom('key_shares').select(['custodian_id', 'share_index', 'sealed']).where('key_id', '=', keyId).orderBy('share_index'));
+  return all(db, custody.selectFrom('key_shares').select(['custodian_id', 'share_index', 'sealed'])
+    .where('key_id', '=', keyId).orderBy('share_index'));
 }
 
 /** Operator names of a soft key's KEK share holders, in share order (empty for a token key). */
@@ -109,7 +112,8 @@ export function keyShareHolders(db: Db, keyId: string): string[] {
  * private key; a key already destroyed is left as it is.
  */
 export function markCaKeyDestroyed(db: Db, keyId: string, at: string, reason: string): void {
-  run(db, custody.updateTable('ca_keys').set({ status: 'destroyed', wrapped_private_key: null, destroyed_at: at, destroy_reason: reason })
+  run(db, custody.updateTable('ca_keys')
+    .set({ status: 'destroyed', wrapped_private_key: null, destroyed_at: at, destroy_reason: reason })
     .where('key_id', '=', keyId).where('status', 'in', ['active', 'retired']));
 }
 
