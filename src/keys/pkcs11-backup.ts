@@ -22,7 +22,8 @@ import { recoverFromCustodians, recoverUserPin, splitToCustodians } from './pkcs
 import type { KeyObjectRef, ShareRecipient, TokenPlace } from './ports.ts';
 import { wipe } from './wipe.ts';
 
-const WRAP = { mechanism: P11.CKM_AES_KEY_WRAP_PAD };
+/** RFC 5649 AES key wrap with padding (read when used: the binding loads on first use). */
+const wrapMechanism = () => ({ mechanism: P11.CKM_AES_KEY_WRAP_PAD });
 
 function importTransportKey(mod: Pkcs11, session: Handle, value: Buffer, use: 'wrap' | 'unwrap'): Handle {
   return mod.C_CreateObject(session, [
@@ -42,7 +43,7 @@ function importTransportKey(mod: Pkcs11, session: Handle, value: Buffer, use: 'w
 export function wrapForTransport(mod: Pkcs11, session: Handle, privateKey: Handle, transportKey: Buffer): Buffer {
   const tk = importTransportKey(mod, session, transportKey, 'wrap');
   try {
-    return mod.C_WrapKey(session, WRAP, tk, privateKey, Buffer.alloc(16384));
+    return mod.C_WrapKey(session, wrapMechanism(), tk, privateKey, Buffer.alloc(16384));
   } finally {
     mod.C_DestroyObject(session, tk);
   }
@@ -65,7 +66,7 @@ export function unwrapFromTransport(mod: Pkcs11, session: Handle, wrapped: Buffe
   const tk = importTransportKey(mod, session, transportKey, 'unwrap');
   let privateKey: Handle;
   try {
-    privateKey = mod.C_UnwrapKey(session, WRAP, tk, wrapped, [
+    privateKey = mod.C_UnwrapKey(session, wrapMechanism(), tk, wrapped, [
       { type: P11.CKA_CLASS, value: P11.CKO_PRIVATE_KEY },
       { type: P11.CKA_KEY_TYPE, value: keyType },
       { type: P11.CKA_TOKEN, value: true },

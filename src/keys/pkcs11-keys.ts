@@ -114,13 +114,13 @@ export function keyProtection(mod: Pkcs11, session: Handle, privateKey: Handle):
   return { token: a[0]!, private: a[1]!, sensitive: a[2]!, extractable: a[3]!, neverExtractable: a[4]!, alwaysSensitive: a[5]! };
 }
 
-/** RSA PKCS#1 v1.5 mechanisms with the hash inside the token. */
-const RSA_MECHANISMS: Partial<Record<SignatureAlgorithmName, number>> = {
+/** RSA PKCS#1 v1.5 mechanisms with the hash inside the token (read when used: the binding loads on first use). */
+const rsaMechanisms = (): Partial<Record<SignatureAlgorithmName, number>> => ({
   sha1WithRSAEncryption: P11.CKM_SHA1_RSA_PKCS,
   sha256WithRSAEncryption: P11.CKM_SHA256_RSA_PKCS,
   sha384WithRSAEncryption: P11.CKM_SHA384_RSA_PKCS,
   sha512WithRSAEncryption: P11.CKM_SHA512_RSA_PKCS,
-};
+});
 
 /**
  * One signature with the private key: the bytes that go into the BIT STRING (PKCS#1 v1.5 for
@@ -130,7 +130,7 @@ export function signInToken(mod: Pkcs11, session: Handle, privateKey: Handle, al
   const info = SIGNATURE_ALGORITHMS[name];
   if (!info || info.keyKind !== algorithm.kind) throw new CaError('ALGORITHM_MISMATCH', `a ${algorithm.kind} key cannot sign with ${String(name)}`);
   if (algorithm.kind === 'rsa') {
-    mod.C_SignInit(session, { mechanism: RSA_MECHANISMS[name]! }, privateKey);
+    mod.C_SignInit(session, { mechanism: rsaMechanisms()[name]! }, privateKey);
     return mod.C_Sign(session, Buffer.from(data), Buffer.alloc(algorithm.modulusBits / 8));
   }
   const digest = createHash(info.hash).update(data).digest();

@@ -4,12 +4,24 @@
  * initialisation per process; SoftHSMv2 reads SOFTHSM2_CONF at that moment), then cached.
  * Token errors become CaErrors with stable codes so refusals read the same on any HSM.
  */
-import pkcs11js from 'pkcs11js';
+import { createRequire } from 'node:module';
+import type Pkcs11js from 'pkcs11js';
 import { CaError, type ErrorCode } from '../errors.ts';
 
-export type Pkcs11 = InstanceType<typeof pkcs11js.PKCS11>;
+export type Pkcs11 = InstanceType<typeof Pkcs11js.PKCS11>;
 export type Handle = Buffer;
-export const P11 = pkcs11js;
+
+let binding: typeof Pkcs11js | undefined;
+/**
+ * The native binding, loaded on first use: a command that never touches a token (`ca list`,
+ * issuance from a soft key) does not load it (issue 18: start-up loads only what it runs).
+ */
+function pkcs11js(): typeof Pkcs11js {
+  return (binding ??= createRequire(import.meta.url)('pkcs11js') as typeof Pkcs11js);
+}
+
+/** The binding's constants (CKA_*, CKM_*, CKF_*...), read from it when first used. */
+export const P11: typeof Pkcs11js = new Proxy({} as typeof Pkcs11js, { get: (_, name) => Reflect.get(pkcs11js(), name) });
 
 const modules = new Map<string, Pkcs11>();
 
@@ -17,7 +29,7 @@ const modules = new Map<string, Pkcs11>();
 export function pkcs11Module(path: string): Pkcs11 {
   const cached = modules.get(path);
   if (cached) return cached;
-  const mod = new pkcs11js.PKCS11();
+  const mod = new (pkcs11js().PKCS11)();
   try {
     mod.load(path);
     mod.C_Initialize();
@@ -79,7 +91,7 @@ export function listTokens(mod: Pkcs11): FoundToken[] {
   return mod.C_GetSlotList(true).flatMap((slot) => {
     try {
       const info = mod.C_GetTokenInfo(slot);
-      return [{ slot, label: trimLabel(info.label), serial: trimLabel(info.serialNumber), initialized: (info.flags & pkcs11js.CKF_TOKEN_INITIALIZED) !== 0 }];
+      return [{ slot, label: trimLabel(info.label), serial: trimLabel(info.serialNumber), initialized: (info.flags & P11.CKF_TOKEN_INITIALIZED) !== 0 }];
     } catch {
       return [];
     }
@@ -121,7 +133,7 @@ export async function withLoggedInSession<T>(ref: TokenRef, pin: Buffer, who: 'u
   const token = findToken(ref);
   let session: Handle;
   try {
-    session = mod.C_OpenSession(token.slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    session = mod.C_OpenSession(token.slot, P11.CKF_SERIAL_SESSION | P11.CKF_RW_SESSION);
   } catch (e) {
     throw tokenError(e, ref.label, 'opening a session');
   }
@@ -129,7 +141,7 @@ export async function withLoggedInSession<T>(ref: TokenRef, pin: Buffer, who: 'u
   let loggedIn = false;
   try {
     try {
-      mod.C_Login(session, who === 'so' ? pkcs11js.CKU_SO : pkcs11js.CKU_USER, pin.toString('latin1'));
+      mod.C_Login(session, who === 'so' ? P11.CKU_SO : P11.CKU_USER, pin.toString('latin1'));
       loggedIn = true;
     } catch (e) {
       throw tokenError(e, ref.label, 'logging in');
