@@ -11,6 +11,7 @@ import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
 import type { Installation } from '../installation/installation.ts';
 import type { Participant } from '../people/participants.ts';
 
+/** Which key signs, with whom, and for what (the audit events name it). */
 export interface SignOnceParams {
   /** A key from loadCaKey or generateCaKey. */
   record: CaKeyRecord;

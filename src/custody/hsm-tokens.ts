@@ -10,6 +10,7 @@ import { getOperator, getOperatorById } from '../people/operators.ts';
 import { findHsmTokenByLabel, hsmPinSharesOf, insertHsmPinShare, insertHsmToken, listHsmTokens, type HsmTokenRow } from '../store/hsm-tokens.ts';
 import { insertKeyObject } from '../store/ca-key-objects.ts';
 
+/** A registered token as custody sees it: where it is, and who holds its user PIN (M-of-N). */
 export interface TokenRecord {
   id: number;
   label: string;
@@ -27,11 +28,13 @@ function toRecord(inst: Installation, r: HsmTokenRow): TokenRecord {
   return { id: r.id, label: r.label, serial: r.serial, module: r.module_path, threshold: r.threshold, status: r.status, holders: pinShares(inst, r.id, 'user').map((s) => s.custodian) };
 }
 
+/** The registered token with this label, or undefined. */
 export function findTokenRecord(inst: Installation, label: string): TokenRecord | undefined {
   const r = findHsmTokenByLabel(inst.db, label);
   return r && toRecord(inst, r);
 }
 
+/** The registered, active token with this label; TOKEN_UNKNOWN or TOKEN_RETIRED otherwise. */
 export function getTokenRecord(inst: Installation, label: string): TokenRecord {
   const t = findTokenRecord(inst, label);
   if (!t) throw new CaError('TOKEN_UNKNOWN', `token "${label}" is not registered in this installation; set it up with \`rootca token init\` first`, { details: { token: label } });
@@ -39,10 +42,12 @@ export function getTokenRecord(inst: Installation, label: string): TokenRecord {
   return t;
 }
 
+/** Every registered token, in the order they were set up (`rootca token list`). */
 export function listTokenRecords(inst: Installation): TokenRecord[] {
   return listHsmTokens(inst.db).map((r) => toRecord(inst, r));
 }
 
+/** The sealed shares of one of a token's PINs, in share order, with their custodians' names. */
 export function pinShares(inst: Installation, tokenId: number, kind: PinKind): SealedShare[] {
   return hsmPinSharesOf(inst.db, tokenId, kind).map((s) => ({ custodian: getOperatorById(inst, s.custodian_id).name, index: s.share_index, sealed: s.sealed }));
 }

@@ -15,8 +15,6 @@ import { getOperator, getOperatorById } from '../people/operators.ts';
 import { presentKeyObjects } from '../store/ca-key-objects.ts';
 import { findCaKey, insertCaKey, insertKeyShare, keyShareHolders, keySharesOf } from '../store/ca-keys.ts';
 
-export type { CaKeyRecord, Pkcs11Location } from '../keys/ports.ts';
-
 /** Inside the caller's transaction: records a new key with what its store keeps (CPS 6.2.6). */
 export function storeCaKey(inst: Installation, store: KeyStoreName, k: StoredKeyParts, createdAt: string): void {
   insertCaKey(inst.db, {

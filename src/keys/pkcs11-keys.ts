@@ -18,6 +18,7 @@ const EC_PARAMS: Record<'P-256' | 'P-384', Buffer> = {
 };
 const COORDINATE_BYTES = { 'P-256': 32, 'P-384': 48 } as const;
 
+/** The two objects C_GenerateKeyPair makes. */
 export interface KeyPairHandles {
   privateKey: Handle;
   publicKey: Handle;

@@ -8,7 +8,9 @@ import { createRequire } from 'node:module';
 import type Pkcs11js from 'pkcs11js';
 import { CaError, type ErrorCode } from '../errors.ts';
 
+/** An initialised PKCS#11 module. */
 export type Pkcs11 = InstanceType<typeof Pkcs11js.PKCS11>;
+/** A session or object handle, as pkcs11js gives it. */
 export type Handle = Buffer;
 
 let binding: typeof Pkcs11js | undefined;
@@ -21,7 +23,9 @@ function pkcs11js(): typeof Pkcs11js {
 }
 
 /** The binding's constants (CKA_*, CKM_*, CKF_*...), read from it when first used. */
-export const P11: typeof Pkcs11js = new Proxy({} as typeof Pkcs11js, { get: (_, name) => Reflect.get(pkcs11js(), name) });
+export const P11: typeof Pkcs11js = new Proxy({} as typeof Pkcs11js, {
+  get: (_, name) => Reflect.get(pkcs11js(), name),
+});
 
 const modules = new Map<string, Pkcs11>();
 
@@ -55,6 +59,7 @@ export function finalizePkcs11Modules(): void {
 
 /** PKCS#11 pads labels with blanks (some modules with NULs); compare them trimmed. */
 export const trimLabel = (s: string): string => s.replace(/[\s\0]+$/u, '');
+/** A label as C_InitToken wants it: 32 characters, blank-padded. */
 export const padLabel = (s: string): string => s.padEnd(32, ' ');
 
 /** Return codes meaning the token (or its slot) is gone or unusable, whatever the vendor. */
@@ -71,6 +76,7 @@ export function tokenError(e: unknown, token: string, doing: string, code: Error
   return new CaError(code, `token ${token}: ${doing} failed (${rv})`, { cause: e, details });
 }
 
+/** Which token: by module and label, and by serial when known (a swapped token is caught). */
 export interface TokenRef {
   /** Module (library) path. */
   module: string;
@@ -79,6 +85,7 @@ export interface TokenRef {
   serial?: string;
 }
 
+/** A token found in a slot of the module. */
 export interface FoundToken {
   slot: Handle;
   label: string;

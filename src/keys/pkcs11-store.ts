@@ -16,12 +16,14 @@ import { recoverUserPin } from './pkcs11-shares.ts';
 import type { ActiveKey, CaKeyRecord, DestroyReport, KeyObjectRef, KeyStore, Pkcs11Location, Signer } from './ports.ts';
 import { wipe } from './wipe.ts';
 
+/** A Signer from a token session, plus a way to end the session unused. */
 export interface ActivatedPkcs11Key extends Signer {
   /** Logs out and closes the session if still open; returns what that achieved. Idempotent. */
   deactivate(): SessionEnd;
   readonly active: boolean;
 }
 
+/** A token and the key object in it. */
 export interface Pkcs11KeyLocation extends TokenRef {
   object: KeyObjectRef;
 }
