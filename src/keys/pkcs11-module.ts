@@ -137,38 +137,53 @@ export interface SessionEnd {
  */
 export async function withLoggedInSession<T>(ref: TokenRef, pin: Buffer, who: 'user' | 'so', fn: (mod: Pkcs11, session: Handle) => Promise<T> | T, ended?: (e: SessionEnd) => void): Promise<T> {
   const mod = pkcs11Module(ref.module);
-  const token = findToken(ref);
-  let session: Handle;
+  const session = openSession(mod, ref);
+  let loggedIn = false;
   try {
-    session = mod.C_OpenSession(token.slot, P11.CKF_SERIAL_SESSION | P11.CKF_RW_SESSION);
+    logIn(mod, session, who, pin, ref.label);
+    loggedIn = true;
+    return await fn(mod, session);
+  } finally {
+    const end = endSession(mod, session, loggedIn);
+    ended?.(end);
+  }
+}
+
+/** Opens a read-write session on the token: TOKEN_NOT_FOUND, TOKEN_UNAVAILABLE. */
+export function openSession(mod: Pkcs11, ref: TokenRef): Handle {
+  const token = findToken(ref);
+  try {
+    return mod.C_OpenSession(token.slot, P11.CKF_SERIAL_SESSION | P11.CKF_RW_SESSION);
   } catch (e) {
     throw tokenError(e, ref.label, 'opening a session');
   }
-  const end: SessionEnd = { loggedOut: false, closed: false };
-  let loggedIn = false;
+}
+
+/** Logs in as the user or the security officer: TOKEN_PIN_INCORRECT, TOKEN_PIN_LOCKED, TOKEN_UNAVAILABLE. */
+export function logIn(mod: Pkcs11, session: Handle, who: 'user' | 'so', pin: Buffer, label: string): void {
   try {
-    try {
-      mod.C_Login(session, who === 'so' ? P11.CKU_SO : P11.CKU_USER, pin.toString('latin1'));
-      loggedIn = true;
-    } catch (e) {
-      throw tokenError(e, ref.label, 'logging in');
-    }
-    return await fn(mod, session);
-  } finally {
-    if (loggedIn) {
-      try {
-        mod.C_Logout(session);
-        end.loggedOut = true;
-      } catch {
-        // the token is gone: nothing is logged in any more
-      }
-    }
-    try {
-      mod.C_CloseSession(session);
-      end.closed = true;
-    } catch {
-      // as above
-    }
-    ended?.(end);
+    mod.C_Login(session, who === 'so' ? P11.CKU_SO : P11.CKU_USER, pin.toString('latin1'));
+  } catch (e) {
+    throw tokenError(e, label, 'logging in');
   }
+}
+
+/** Logs out (when logged in) and closes the session, whatever the token's state (CPS 6.2.9). */
+export function endSession(mod: Pkcs11, session: Handle, loggedIn: boolean): SessionEnd {
+  const end: SessionEnd = { loggedOut: false, closed: false };
+  if (loggedIn) {
+    try {
+      mod.C_Logout(session);
+      end.loggedOut = true;
+    } catch {
+      // the token is gone: nothing is logged in any more
+    }
+  }
+  try {
+    mod.C_CloseSession(session);
+    end.closed = true;
+  } catch {
+    // as above
+  }
+  return end;
 }

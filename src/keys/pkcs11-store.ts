@@ -11,7 +11,9 @@ import { SIGNATURE_ALGORITHMS, type KeyAlgorithm, type SignatureAlgorithmName } 
 import type { UnlockedCredential } from './credential.ts';
 import { generateInTokens } from './pkcs11-generate.ts';
 import { destroyKeyPair, findKeyPair, signInToken } from './pkcs11-keys.ts';
-import { findToken, P11, pkcs11Module, tokenError, withLoggedInSession, type Handle, type SessionEnd, type TokenRef } from './pkcs11-module.ts';
+import {
+  endSession, findToken, logIn, openSession, pkcs11Module, tokenError, withLoggedInSession, type Handle, type SessionEnd, type TokenRef,
+} from './pkcs11-module.ts';
 import { recoverUserPin } from './pkcs11-shares.ts';
 import type { ActiveKey, CaKeyRecord, DestroyReport, KeyObjectRef, KeyStore, Pkcs11Location, Signer } from './ports.ts';
 import { wipe } from './wipe.ts';
@@ -31,45 +33,23 @@ export interface Pkcs11KeyLocation extends TokenRef {
 /** Logs in and finds the key: TOKEN_NOT_FOUND, TOKEN_PIN_INCORRECT, TOKEN_KEY_NOT_FOUND, TOKEN_UNAVAILABLE. */
 export function activatePkcs11Key(loc: Pkcs11KeyLocation, algorithm: KeyAlgorithm, publicKeySpki: Buffer, pin: Buffer, keyId: string): ActivatedPkcs11Key {
   const mod = pkcs11Module(loc.module);
-  const token = findToken(loc);
-  let session: Handle | undefined;
-  try {
-    session = mod.C_OpenSession(token.slot, P11.CKF_SERIAL_SESSION | P11.CKF_RW_SESSION);
-  } catch (e) {
-    throw tokenError(e, loc.label, 'opening a session');
-  }
+  const opened = openSession(mod, loc);
+  let session: Handle | undefined = opened;
   let loggedIn = false;
-  const end: SessionEnd = { loggedOut: false, closed: false };
+  let end: SessionEnd = { loggedOut: false, closed: false };
   const deactivate = (): SessionEnd => {
     if (!session) return end;
     const s = session;
     session = undefined;
-    if (loggedIn) {
-      try {
-        mod.C_Logout(s);
-        end.loggedOut = true;
-      } catch {
-        // a removed token has no login left to end
-      }
-    }
-    try {
-      mod.C_CloseSession(s);
-      end.closed = true;
-    } catch {
-      // as above
-    }
+    end = endSession(mod, s, loggedIn);
     return end;
   };
   let privateKey: Handle;
   try {
+    logIn(mod, opened, 'user', pin, loc.label);
+    loggedIn = true;
     try {
-      mod.C_Login(session, P11.CKU_USER, pin.toString('latin1'));
-      loggedIn = true;
-    } catch (e) {
-      throw tokenError(e, loc.label, 'logging in');
-    }
-    try {
-      privateKey = findKeyPair(mod, session, loc.object, loc.label).privateKey;
+      privateKey = findKeyPair(mod, opened, loc.object, loc.label).privateKey;
     } catch (e) {
       throw tokenError(e, loc.label, `finding key "${loc.object.label}"`);
     }
