@@ -22,12 +22,6 @@ export interface Signer {
   sign(data: Uint8Array, algorithm: SignatureAlgorithmName): Promise<Uint8Array>;
 }
 
-/** A person proving presence: their operator name and passphrase (never stored). */
-export interface CustodianPresence {
-  operator: string;
-  passphrase: Buffer;
-}
-
 /** One custodian's share of a key's activation data, sealed to their credential's encryption key. */
 export interface SealedShare {
   custodian: string;
