@@ -3,11 +3,14 @@
  * serial, module, and the sealed M-of-N shares of each token's PINs. No PIN is ever stored.
  */
 import { CaError } from '../errors.ts';
-import type { SealedShare } from '../keys/soft-store.ts';
-import type { KeyObjectRef } from '../keys/pkcs11-keys.ts';
+import type { PinKind } from '../keys/pkcs11-shares.ts';
+import type { KeyObjectRef, SealedShare, TokenPlace } from '../keys/ports.ts';
 import type { Installation } from '../installation/installation.ts';
 import { getOperator, getOperatorById } from '../people/operators.ts';
+import { findHsmTokenByLabel, hsmPinSharesOf, insertHsmPinShare, insertHsmToken, listHsmTokens, type HsmTokenRow } from '../store/hsm-tokens.ts';
+import { insertKeyObject } from '../store/ca-key-objects.ts';
 
+/** A registered token as custody sees it: where it is, and who holds its user PIN (M-of-N). */
 export interface TokenRecord {
   id: number;
   label: string;
@@ -19,22 +22,19 @@ export interface TokenRecord {
   holders: string[];
 }
 
-export type PinKind = 'user' | 'so';
+export { pinContext, type PinKind } from '../keys/pkcs11-shares.ts';
 
-/** What a PIN share is bound to: this token (label and serial) and this PIN. */
-export const pinContext = (t: { label: string; serial: string }, kind: PinKind): string => `pkcs11 token ${t.label} (serial ${t.serial}) ${kind} PIN`;
-
-interface TokenRow { id: number; label: string; serial: string; module_path: string; threshold: number; status: string }
-
-function toRecord(inst: Installation, r: TokenRow): TokenRecord {
+function toRecord(inst: Installation, r: HsmTokenRow): TokenRecord {
   return { id: r.id, label: r.label, serial: r.serial, module: r.module_path, threshold: r.threshold, status: r.status, holders: pinShares(inst, r.id, 'user').map((s) => s.custodian) };
 }
 
+/** The registered token with this label, or undefined. */
 export function findTokenRecord(inst: Installation, label: string): TokenRecord | undefined {
-  const r = inst.db.prepare('SELECT * FROM hsm_tokens WHERE label = ?').get(label) as TokenRow | undefined;
+  const r = findHsmTokenByLabel(inst.db, label);
   return r && toRecord(inst, r);
 }
 
+/** The registered, active token with this label; TOKEN_UNKNOWN or TOKEN_RETIRED otherwise. */
 export function getTokenRecord(inst: Installation, label: string): TokenRecord {
   const t = findTokenRecord(inst, label);
   if (!t) throw new CaError('TOKEN_UNKNOWN', `token "${label}" is not registered in this installation; set it up with \`rootca token init\` first`, { details: { token: label } });
@@ -42,24 +42,31 @@ export function getTokenRecord(inst: Installation, label: string): TokenRecord {
   return t;
 }
 
+/** Every registered token, in the order they were set up (`rootca token list`). */
 export function listTokenRecords(inst: Installation): TokenRecord[] {
-  return (inst.db.prepare('SELECT * FROM hsm_tokens ORDER BY id').all() as TokenRow[]).map((r) => toRecord(inst, r));
+  return listHsmTokens(inst.db).map((r) => toRecord(inst, r));
 }
 
+/** The sealed shares of one of a token's PINs, in share order, with their custodians' names. */
 export function pinShares(inst: Installation, tokenId: number, kind: PinKind): SealedShare[] {
-  return (inst.db.prepare('SELECT custodian_id, share_index, sealed FROM hsm_pin_shares WHERE token_id = ? AND pin_kind = ? ORDER BY share_index').all(tokenId, kind) as { custodian_id: number; share_index: number; sealed: Buffer }[])
-    .map((s) => ({ custodian: getOperatorById(inst, s.custodian_id).name, index: s.share_index, sealed: s.sealed }));
+  return hsmPinSharesOf(inst.db, tokenId, kind).map((s) => ({ custodian: getOperatorById(inst, s.custodian_id).name, index: s.share_index, sealed: s.sealed }));
 }
 
 /** Inside the caller's transaction. */
 export function storeTokenRecord(inst: Installation, t: { label: string; serial: string; module: string; threshold: number; shares: Record<PinKind, SealedShare[]>; now: string }): number {
-  const id = Number(inst.db.prepare('INSERT INTO hsm_tokens (label, serial, module_path, threshold, created_at) VALUES (?,?,?,?,?)').run(t.label, t.serial, t.module, t.threshold, t.now).lastInsertRowid);
-  const insert = inst.db.prepare('INSERT INTO hsm_pin_shares (token_id, pin_kind, custodian_id, share_index, sealed) VALUES (?,?,?,?,?)');
-  for (const kind of ['user', 'so'] as const) for (const s of t.shares[kind]) insert.run(id, kind, getOperator(inst, s.custodian).id, s.index, s.sealed);
+  const id = insertHsmToken(inst.db, { label: t.label, serial: t.serial, module: t.module, threshold: t.threshold, createdAt: t.now });
+  for (const kind of ['user', 'so'] as const) {
+    for (const s of t.shares[kind]) insertHsmPinShare(inst.db, { tokenId: id, kind, custodianId: getOperator(inst, s.custodian).id, index: s.index, sealed: s.sealed });
+  }
   return id;
 }
 
 /** Inside the caller's transaction: the key now has objects in this token. */
 export function storeKeyObject(inst: Installation, o: { keyId: string; tokenId: number; object: KeyObjectRef; role: 'primary' | 'backup'; now: string }): void {
-  inst.db.prepare('INSERT INTO ca_key_objects (key_id, token_id, object_label, object_id, role, created_at) VALUES (?,?,?,?,?,?)').run(o.keyId, o.tokenId, o.object.label, o.object.id, o.role, o.now);
+  insertKeyObject(inst.db, { keyId: o.keyId, tokenId: o.tokenId, objectLabel: o.object.label, objectId: o.object.id, role: o.role, createdAt: o.now });
+}
+
+/** A registered token as the pkcs11 key store takes it: where it is and its user-PIN shares. */
+export function tokenPlace(inst: Installation, t: TokenRecord): TokenPlace {
+  return { tokenId: t.id, token: t.label, serial: t.serial, module: t.module, threshold: t.threshold, shares: pinShares(inst, t.id, 'user') };
 }

@@ -16,6 +16,7 @@ import { getOperator } from '../people/operators.ts';
 import { bringParticipant, lockAll, operationDigest, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
 import { checkDistinct, checkSlotRole } from '../people/permissions.ts';
 
+/** What `rootca token init` is given: the module and label, the PIN holders, and who performs and observes it. */
 export interface InitTokenParams {
   /** PKCS#11 module (library) path. */
   module: string;
@@ -35,6 +36,7 @@ export interface InitTokenParams {
   passphrases: PassphraseSource;
 }
 
+/** Sets up a token (or adopts one) with generated PINs split M-of-N to the holders, audited (CPS 6.4.1). */
 export async function initToken(inst: Installation, p: InitTokenParams): Promise<{ label: string; serial: string; holders: string[]; threshold: number }> {
   const refuse = refuser(inst, 'token.init', p.label);
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/.test(p.label)) refuse('TOKEN_LABEL_INVALID', `token label "${p.label}" must be 1-32 letters, digits, . _ -`);

@@ -9,6 +9,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS, type KeyAlgorithm, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { P11, tokenError, type Handle, type Pkcs11 } from './pkcs11-module.ts';
+import type { KeyObjectRef } from './ports.ts';
 
 /** DER of the named-curve OIDs as CKA_EC_PARAMS wants them. */
 const EC_PARAMS: Record<'P-256' | 'P-384', Buffer> = {
@@ -17,15 +18,10 @@ const EC_PARAMS: Record<'P-256' | 'P-384', Buffer> = {
 };
 const COORDINATE_BYTES = { 'P-256': 32, 'P-384': 48 } as const;
 
+/** The two objects C_GenerateKeyPair makes. */
 export interface KeyPairHandles {
   privateKey: Handle;
   publicKey: Handle;
-}
-
-/** Where a key lives in a token: its CKA_LABEL and CKA_ID (both on the private and public object). */
-export interface KeyObjectRef {
-  label: string;
-  id: Buffer;
 }
 
 /**
@@ -119,13 +115,13 @@ export function keyProtection(mod: Pkcs11, session: Handle, privateKey: Handle):
   return { token: a[0]!, private: a[1]!, sensitive: a[2]!, extractable: a[3]!, neverExtractable: a[4]!, alwaysSensitive: a[5]! };
 }
 
-/** RSA PKCS#1 v1.5 mechanisms with the hash inside the token. */
-const RSA_MECHANISMS: Partial<Record<SignatureAlgorithmName, number>> = {
+/** RSA PKCS#1 v1.5 mechanisms with the hash inside the token (read when used: the binding loads on first use). */
+const rsaMechanisms = (): Partial<Record<SignatureAlgorithmName, number>> => ({
   sha1WithRSAEncryption: P11.CKM_SHA1_RSA_PKCS,
   sha256WithRSAEncryption: P11.CKM_SHA256_RSA_PKCS,
   sha384WithRSAEncryption: P11.CKM_SHA384_RSA_PKCS,
   sha512WithRSAEncryption: P11.CKM_SHA512_RSA_PKCS,
-};
+});
 
 /**
  * One signature with the private key: the bytes that go into the BIT STRING (PKCS#1 v1.5 for
@@ -135,7 +131,7 @@ export function signInToken(mod: Pkcs11, session: Handle, privateKey: Handle, al
   const info = SIGNATURE_ALGORITHMS[name];
   if (!info || info.keyKind !== algorithm.kind) throw new CaError('ALGORITHM_MISMATCH', `a ${algorithm.kind} key cannot sign with ${String(name)}`);
   if (algorithm.kind === 'rsa') {
-    mod.C_SignInit(session, { mechanism: RSA_MECHANISMS[name]! }, privateKey);
+    mod.C_SignInit(session, { mechanism: rsaMechanisms()[name]! }, privateKey);
     return mod.C_Sign(session, Buffer.from(data), Buffer.alloc(algorithm.modulusBits / 8));
   }
   const digest = createHash(info.hash).update(data).digest();

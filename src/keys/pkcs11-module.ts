@@ -4,12 +4,28 @@
  * initialisation per process; SoftHSMv2 reads SOFTHSM2_CONF at that moment), then cached.
  * Token errors become CaErrors with stable codes so refusals read the same on any HSM.
  */
-import pkcs11js from 'pkcs11js';
+import { createRequire } from 'node:module';
+import type Pkcs11js from 'pkcs11js';
 import { CaError, type ErrorCode } from '../errors.ts';
 
-export type Pkcs11 = InstanceType<typeof pkcs11js.PKCS11>;
+/** An initialised PKCS#11 module. */
+export type Pkcs11 = InstanceType<typeof Pkcs11js.PKCS11>;
+/** A session or object handle, as pkcs11js gives it. */
 export type Handle = Buffer;
-export const P11 = pkcs11js;
+
+let binding: typeof Pkcs11js | undefined;
+/**
+ * The native binding, loaded on first use: a command that never touches a token (`ca list`,
+ * issuance from a soft key) does not load it (issue 18: start-up loads only what it runs).
+ */
+function pkcs11js(): typeof Pkcs11js {
+  return (binding ??= createRequire(import.meta.url)('pkcs11js') as typeof Pkcs11js);
+}
+
+/** The binding's constants (CKA_*, CKM_*, CKF_*...), read from it when first used. */
+export const P11: typeof Pkcs11js = new Proxy({} as typeof Pkcs11js, {
+  get: (_, name) => Reflect.get(pkcs11js(), name),
+});
 
 const modules = new Map<string, Pkcs11>();
 
@@ -17,7 +33,7 @@ const modules = new Map<string, Pkcs11>();
 export function pkcs11Module(path: string): Pkcs11 {
   const cached = modules.get(path);
   if (cached) return cached;
-  const mod = new pkcs11js.PKCS11();
+  const mod = new (pkcs11js().PKCS11)();
   try {
     mod.load(path);
     mod.C_Initialize();
@@ -43,6 +59,7 @@ export function finalizePkcs11Modules(): void {
 
 /** PKCS#11 pads labels with blanks (some modules with NULs); compare them trimmed. */
 export const trimLabel = (s: string): string => s.replace(/[\s\0]+$/u, '');
+/** A label as C_InitToken wants it: 32 characters, blank-padded. */
 export const padLabel = (s: string): string => s.padEnd(32, ' ');
 
 /** Return codes meaning the token (or its slot) is gone or unusable, whatever the vendor. */
@@ -59,6 +76,7 @@ export function tokenError(e: unknown, token: string, doing: string, code: Error
   return new CaError(code, `token ${token}: ${doing} failed (${rv})`, { cause: e, details });
 }
 
+/** Which token: by module and label, and by serial when known (a swapped token is caught). */
 export interface TokenRef {
   /** Module (library) path. */
   module: string;
@@ -67,6 +85,7 @@ export interface TokenRef {
   serial?: string;
 }
 
+/** A token found in a slot of the module. */
 export interface FoundToken {
   slot: Handle;
   label: string;
@@ -79,7 +98,7 @@ export function listTokens(mod: Pkcs11): FoundToken[] {
   return mod.C_GetSlotList(true).flatMap((slot) => {
     try {
       const info = mod.C_GetTokenInfo(slot);
-      return [{ slot, label: trimLabel(info.label), serial: trimLabel(info.serialNumber), initialized: (info.flags & pkcs11js.CKF_TOKEN_INITIALIZED) !== 0 }];
+      return [{ slot, label: trimLabel(info.label), serial: trimLabel(info.serialNumber), initialized: (info.flags & P11.CKF_TOKEN_INITIALIZED) !== 0 }];
     } catch {
       return [];
     }
@@ -118,38 +137,53 @@ export interface SessionEnd {
  */
 export async function withLoggedInSession<T>(ref: TokenRef, pin: Buffer, who: 'user' | 'so', fn: (mod: Pkcs11, session: Handle) => Promise<T> | T, ended?: (e: SessionEnd) => void): Promise<T> {
   const mod = pkcs11Module(ref.module);
-  const token = findToken(ref);
-  let session: Handle;
+  const session = openSession(mod, ref);
+  let loggedIn = false;
   try {
-    session = mod.C_OpenSession(token.slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    logIn(mod, session, who, pin, ref.label);
+    loggedIn = true;
+    return await fn(mod, session);
+  } finally {
+    const end = endSession(mod, session, loggedIn);
+    ended?.(end);
+  }
+}
+
+/** Opens a read-write session on the token: TOKEN_NOT_FOUND, TOKEN_UNAVAILABLE. */
+export function openSession(mod: Pkcs11, ref: TokenRef): Handle {
+  const token = findToken(ref);
+  try {
+    return mod.C_OpenSession(token.slot, P11.CKF_SERIAL_SESSION | P11.CKF_RW_SESSION);
   } catch (e) {
     throw tokenError(e, ref.label, 'opening a session');
   }
-  const end: SessionEnd = { loggedOut: false, closed: false };
-  let loggedIn = false;
+}
+
+/** Logs in as the user or the security officer: TOKEN_PIN_INCORRECT, TOKEN_PIN_LOCKED, TOKEN_UNAVAILABLE. */
+export function logIn(mod: Pkcs11, session: Handle, who: 'user' | 'so', pin: Buffer, label: string): void {
   try {
-    try {
-      mod.C_Login(session, who === 'so' ? pkcs11js.CKU_SO : pkcs11js.CKU_USER, pin.toString('latin1'));
-      loggedIn = true;
-    } catch (e) {
-      throw tokenError(e, ref.label, 'logging in');
-    }
-    return await fn(mod, session);
-  } finally {
-    if (loggedIn) {
-      try {
-        mod.C_Logout(session);
-        end.loggedOut = true;
-      } catch {
-        // the token is gone: nothing is logged in any more
-      }
-    }
-    try {
-      mod.C_CloseSession(session);
-      end.closed = true;
-    } catch {
-      // as above
-    }
-    ended?.(end);
+    mod.C_Login(session, who === 'so' ? P11.CKU_SO : P11.CKU_USER, pin.toString('latin1'));
+  } catch (e) {
+    throw tokenError(e, label, 'logging in');
   }
+}
+
+/** Logs out (when logged in) and closes the session, whatever the token's state (CPS 6.2.9). */
+export function endSession(mod: Pkcs11, session: Handle, loggedIn: boolean): SessionEnd {
+  const end: SessionEnd = { loggedOut: false, closed: false };
+  if (loggedIn) {
+    try {
+      mod.C_Logout(session);
+      end.loggedOut = true;
+    } catch {
+      // the token is gone: nothing is logged in any more
+    }
+  }
+  try {
+    mod.C_CloseSession(session);
+    end.closed = true;
+  } catch {
+    // as above
+  }
+  return end;
 }

@@ -10,10 +10,21 @@ import { combine, split } from 'shamir-secret-sharing';
 import { CaError } from '../errors.ts';
 import type { UnlockedCredential } from './credential.ts';
 import { sealToPublicKey } from './sealed-box.ts';
-import type { SealedShare, ShareRecipient } from './soft-store.ts';
+import type { SealedShare, ShareRecipient, TokenPlace } from './ports.ts';
 import { wipe } from './wipe.ts';
 
 const VERSION = 1;
+
+/** Which of a token's PINs a share rebuilds: the user's, or the security officer's. */
+export type PinKind = 'user' | 'so';
+
+/** What a PIN share is bound to: this token (label and serial) and this PIN. */
+export const pinContext = (t: { label: string; serial: string }, kind: PinKind): string => `pkcs11 token ${t.label} (serial ${t.serial}) ${kind} PIN`;
+
+/** Rebuilds a registered token's user PIN from the present custodians' shares; the caller wipes it. */
+export function recoverUserPin(t: TokenPlace, present: UnlockedCredential[]): Promise<Buffer> {
+  return recoverFromCustodians(pinContext({ label: t.token, serial: t.serial }, 'user'), t.threshold, t.shares, present);
+}
 
 const aad = (custodian: string) => Buffer.from(`rootca-pkcs11-share|${custodian}`, 'utf8');
 

@@ -2,6 +2,7 @@
 import { CaError } from '../errors.ts';
 import { findToken, listTokens, P11, padLabel, pkcs11Module, tokenError, type TokenRef } from './pkcs11-module.ts';
 
+/** What setting up a token learnt: its serial, which binds the PIN shares to it. */
 export interface TokenInitResult {
   serial: string;
 }

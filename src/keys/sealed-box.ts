@@ -11,8 +11,6 @@
  * one. What a box proves is only that its content was not altered and that its AAD matches.
  */
 import {
-  createCipheriv,
-  createDecipheriv,
   createPublicKey,
   diffieHellman,
   generateKeyPairSync,
@@ -22,10 +20,9 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { CaError } from '../errors.ts';
+import { gcmOpen, gcmSeal, IV_LENGTH, TAG_LENGTH } from './aes-gcm.ts';
 import { wipe } from './wipe.ts';
 
-const IV_LENGTH = 12;
-const TAG_LENGTH = 16;
 const AES_KEY_LENGTH = 32;
 
 /** Recipient key kinds a sealed box supports, with their one-byte identifier in the blob. */
@@ -88,31 +85,6 @@ function publicKeyFromRaw(raw: Uint8Array, kind: BoxKind): KeyObject {
 function deriveBoxKey(shared: Buffer, ephemeralRaw: Uint8Array, recipientRaw: Uint8Array, kind: BoxKind): Buffer {
   const salt = Buffer.concat([ephemeralRaw, recipientRaw]);
   return Buffer.from(hkdfSync('sha256', shared, salt, `rootca sealed-box v1 ${kind}`, AES_KEY_LENGTH));
-}
-
-function gcmSeal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): { iv: Buffer; tag: Buffer; ct: Buffer } {
-  const iv = randomBytes(IV_LENGTH);
-  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
-  cipher.setAAD(aad);
-  const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return { iv, tag: cipher.getAuthTag(), ct };
-}
-
-/** Returns the plaintext, or undefined when authentication fails. Intermediate buffers are wiped. */
-function gcmOpen(key: Uint8Array, iv: Uint8Array, tag: Uint8Array, ct: Uint8Array, aad: Uint8Array): Buffer | undefined {
-  const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
-  decipher.setAAD(aad);
-  decipher.setAuthTag(tag);
-  const head = decipher.update(ct);
-  try {
-    const tail = decipher.final();
-    const out = Buffer.concat([head, tail]);
-    wipe(head, tail);
-    return out;
-  } catch {
-    wipe(head);
-    return undefined;
-  }
 }
 
 /**

@@ -4,7 +4,8 @@ import { before, describe, it } from 'node:test';
 import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS, type KeyAlgorithm, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { createCredential, unlockCredential, type CredentialKind, type SealedCredential, type UnlockedCredential } from './credential.ts';
-import { activateSoftKey, generateSoftKey, reconstructPrivateKeyPkcs8, type ShareRecipient, type SoftKeyRecord } from './soft-store.ts';
+import { activateSoftKey, generateSoftKey, reconstructPrivateKeyPkcs8 } from './soft-store.ts';
+import type { ShareRecipient, SoftKeyRecord } from './ports.ts';
 
 const FAST = { scryptLog2N: 14 };
 const enc = (s: string) => Buffer.from(s, 'utf8');

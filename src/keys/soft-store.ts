@@ -5,42 +5,20 @@
  * (CPS 6.2.2, 6.2.8, 6.4.1, 6.4.2; R-6.3). Activation needs M custodians present and yields a
  * Signer good for exactly one signature (CPS 6.2.9, R-6.4).
  */
-import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, constants, generateKeyPair, randomBytes, randomFillSync, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import {
+  createHash, createPrivateKey, createPublicKey, constants, generateKeyPair, randomFillSync, sign as cryptoSign,
+  verify as cryptoVerify, type KeyObject,
+} from 'node:crypto';
 import { promisify } from 'node:util';
-import { combine, split } from 'shamir-secret-sharing';
 import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS, describeKeyAlgorithm, type KeyAlgorithm, type SignatureAlgorithmName } from '../pki/algorithms.ts';
+import { gcmOpen, gcmSeal, IV_LENGTH, TAG_LENGTH } from './aes-gcm.ts';
 import type { UnlockedCredential } from './credential.ts';
-import type { Signer } from './ports.ts';
-import { sealToPublicKey } from './sealed-box.ts';
+import type { KeyStore, ShareRecipient, Signer, SoftKeyRecord } from './ports.ts';
+import { checkCustodians, presentList, recoverKek, splitKek } from './soft-kek.ts';
 import { wipe } from './wipe.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
-
-/** One custodian's share of a key's KEK, sealed to their credential's encryption key. */
-export interface SealedShare {
-  custodian: string;
-  /** 1-based position of the share; also inside the sealed plaintext, so a moved row is caught. */
-  index: number;
-  sealed: Buffer;
-}
-
-/** A CA key as the software store keeps it. Nothing in it is secret without a quorum. */
-export interface SoftKeyRecord {
-  keyId: string;
-  algorithm: KeyAlgorithm;
-  publicKeySpki: Buffer;
-  /** AES-256-GCM under the KEK: version(1) | iv(12) | tag(16) | ct. */
-  wrappedPrivateKey: Buffer;
-  threshold: number;
-  shares: SealedShare[];
-}
-
-/** A custodian to receive a share: their operator name and credential encryption key (SPKI DER). */
-export interface ShareRecipient {
-  name: string;
-  encryptionPublicKey: Buffer;
-}
 
 /** A Signer from the soft store, plus a way to drop an activation that was not used. */
 export interface ActivatedSoftKey extends Signer {
@@ -50,25 +28,7 @@ export interface ActivatedSoftKey extends Signer {
 }
 
 const WRAP_VERSION = 1;
-const SHARE_VERSION = 1;
-const IV_LENGTH = 12;
-const TAG_LENGTH = 16;
 const KEK_LENGTH = 32;
-const MAX_CUSTODIANS = 255; // shamir-secret-sharing works over GF(2^8)
-
-const CPS_641 = 'CPS 6.4.1: "At least two digital keys are used for activation of CA Private Keys."';
-
-/**
- * A plain Uint8Array view of the same bytes: shamir-secret-sharing checks
- * `constructor === Uint8Array`, so it refuses a Buffer.
- */
-function plainView(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function shareAad(custodian: string): Buffer {
-  return Buffer.from(`rootca-share|${custodian}`, 'utf8');
-}
 
 /** AAD of the wrapped private key: binds it to its keyId and public key. */
 function wrapAad(keyId: string, publicKeySpki: Uint8Array): Buffer {
@@ -76,70 +36,15 @@ function wrapAad(keyId: string, publicKeySpki: Uint8Array): Buffer {
 }
 
 function wrapPrivateKey(kek: Uint8Array, pkcs8: Uint8Array, aad: Uint8Array): Buffer {
-  const iv = randomBytes(IV_LENGTH);
-  const cipher = createCipheriv('aes-256-gcm', kek, iv, { authTagLength: TAG_LENGTH });
-  cipher.setAAD(aad);
-  const ct = Buffer.concat([cipher.update(pkcs8), cipher.final()]);
-  return Buffer.concat([Buffer.from([WRAP_VERSION]), iv, cipher.getAuthTag(), ct]);
+  const { iv, tag, ct } = gcmSeal(kek, pkcs8, aad);
+  return Buffer.concat([Buffer.from([WRAP_VERSION]), iv, tag, ct]);
 }
 
 /** The PKCS#8, or undefined when the KEK or the record is wrong. */
 function unwrapPrivateKey(kek: Uint8Array, wrapped: Uint8Array, aad: Uint8Array): Buffer | undefined {
   const blob = Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength);
   if (blob.length < 1 + IV_LENGTH + TAG_LENGTH || blob[0] !== WRAP_VERSION) return undefined;
-  const decipher = createDecipheriv('aes-256-gcm', kek, blob.subarray(1, 1 + IV_LENGTH), { authTagLength: TAG_LENGTH });
-  decipher.setAAD(aad);
-  decipher.setAuthTag(blob.subarray(1 + IV_LENGTH, 1 + IV_LENGTH + TAG_LENGTH));
-  const head = decipher.update(blob.subarray(1 + IV_LENGTH + TAG_LENGTH));
-  try {
-    const tail = decipher.final();
-    const out = Buffer.concat([head, tail]);
-    wipe(head, tail);
-    return out;
-  } catch {
-    wipe(head);
-    return undefined;
-  }
-}
-
-/** What a custodian's sealed share carries, so a share moved to another key or row is caught. */
-interface SharePayload {
-  keyId: string;
-  spkiSha256: Buffer;
-  index: number;
-  threshold: number;
-  share: Buffer;
-}
-
-/** version(1) | keyIdLen(2) | keyId | SHA-256(SPKI)(32) | index(1) | threshold(1) | shareLen(2) | share. */
-function encodeSharePayload(p: SharePayload): Buffer {
-  const keyId = Buffer.from(p.keyId, 'utf8');
-  const out = Buffer.alloc(1 + 2 + keyId.length + 32 + 1 + 1 + 2 + p.share.length);
-  let o = 0;
-  out[o++] = SHARE_VERSION;
-  out.writeUInt16BE(keyId.length, o); o += 2;
-  keyId.copy(out, o); o += keyId.length;
-  p.spkiSha256.copy(out, o); o += 32;
-  out[o++] = p.index;
-  out[o++] = p.threshold;
-  out.writeUInt16BE(p.share.length, o); o += 2;
-  p.share.copy(out, o);
-  return out;
-}
-
-/** Views into `buf` (wiping `buf` wipes the share); undefined when malformed. */
-function decodeSharePayload(buf: Buffer): SharePayload | undefined {
-  if (buf.length < 3 || buf[0] !== SHARE_VERSION) return undefined;
-  const keyIdLength = buf.readUInt16BE(1);
-  let o = 3;
-  if (buf.length < o + keyIdLength + 32 + 4) return undefined;
-  const keyId = buf.subarray(o, o + keyIdLength).toString('utf8'); o += keyIdLength;
-  const spkiSha256 = buf.subarray(o, o + 32); o += 32;
-  const index = buf[o++]!;
-  const threshold = buf[o++]!;
-  const shareLength = buf.readUInt16BE(o); o += 2;
-  if (buf.length !== o + shareLength) return undefined;
-  return { keyId, spkiSha256, index, threshold, share: buf.subarray(o) };
+  return gcmOpen(kek, blob.subarray(1, 1 + IV_LENGTH), blob.subarray(1 + IV_LENGTH, 1 + IV_LENGTH + TAG_LENGTH), blob.subarray(1 + IV_LENGTH + TAG_LENGTH), aad);
 }
 
 function checkAlgorithm(algorithm: KeyAlgorithm): void {
@@ -151,26 +56,6 @@ function checkAlgorithm(algorithm: KeyAlgorithm): void {
   }
 }
 
-function checkThreshold(threshold: number, custodianCount: number, keyId: string): void {
-  if (!Number.isInteger(threshold) || threshold < 2) {
-    throw new CaError('THRESHOLD_TOO_LOW', `key ${keyId}: threshold ${threshold} refused, at least 2 custodians must be needed to activate a CA key (${CPS_641})`, {
-      details: { keyId, threshold },
-    });
-  }
-  if (threshold > custodianCount) {
-    throw new CaError('THRESHOLD_EXCEEDS_CUSTODIANS', `key ${keyId}: threshold ${threshold} exceeds the ${custodianCount} custodian(s) named; the key could never be activated`, {
-      details: { keyId, threshold, custodians: custodianCount },
-    });
-  }
-}
-
-function duplicatesOf(names: string[]): string[] {
-  const seen = new Set<string>();
-  const dup = new Set<string>();
-  for (const n of names) (seen.has(n) ? dup : seen).add(n);
-  return [...dup];
-}
-
 async function generateKeyPairDer(algorithm: KeyAlgorithm): Promise<{ publicKey: Buffer; privateKey: Buffer }> {
   const publicKeyEncoding = { type: 'spki', format: 'der' } as const;
   const privateKeyEncoding = { type: 'pkcs8', format: 'der' } as const;
@@ -179,6 +64,7 @@ async function generateKeyPairDer(algorithm: KeyAlgorithm): Promise<{ publicKey:
   }
   return generateKeyPairAsync('ec', { namedCurve: algorithm.curve, publicKeyEncoding, privateKeyEncoding });
 }
+
 
 /**
  * Generates a CA key pair in the software store and splits its KEK among `custodians`,
@@ -191,117 +77,16 @@ export async function generateSoftKey(p: { keyId: string; algorithm: KeyAlgorith
     throw new CaError('INVALID_ARGUMENT', 'keyId must be a non-empty string');
   }
   checkAlgorithm(algorithm);
-  if (!Array.isArray(custodians) || custodians.some((c) => typeof c?.name !== 'string' || c.name.length === 0)) {
-    throw new CaError('INVALID_ARGUMENT', `key ${keyId}: every custodian needs a non-empty operator name`);
-  }
-  const names = custodians.map((c) => c.name);
-  const dups = duplicatesOf(names);
-  if (dups.length > 0) {
-    throw new CaError('DUPLICATE_CUSTODIAN', `key ${keyId}: custodian(s) ${dups.join(', ')} named more than once; each share must go to a different person (CPS 6.4.2)`, {
-      details: { keyId, duplicates: dups },
-    });
-  }
-  checkThreshold(threshold, custodians.length, keyId);
-  if (custodians.length > MAX_CUSTODIANS) {
-    throw new CaError('TOO_MANY_CUSTODIANS', `key ${keyId}: at most ${MAX_CUSTODIANS} custodians, ${custodians.length} named`);
-  }
+  checkCustodians(keyId, custodians, threshold);
 
   const { publicKey, privateKey } = await generateKeyPairDer(algorithm);
   const kek = randomFillSync(new Uint8Array(KEK_LENGTH));
-  let shares: Uint8Array[] = [];
-  const payloads: Buffer[] = [];
   try {
     const wrappedPrivateKey = wrapPrivateKey(kek, privateKey, wrapAad(keyId, publicKey));
-    shares = await split(kek, custodians.length, threshold);
-    const spkiSha256 = createHash('sha256').update(publicKey).digest();
-    const sealedShares = custodians.map((c, i): SealedShare => {
-      const payload = encodeSharePayload({ keyId, spkiSha256, index: i + 1, threshold, share: Buffer.from(shares[i]!.buffer, shares[i]!.byteOffset, shares[i]!.byteLength) });
-      payloads.push(payload);
-      return { custodian: c.name, index: i + 1, sealed: sealToPublicKey(c.encryptionPublicKey, payload, shareAad(c.name)) };
-    });
-    return { keyId, algorithm, publicKeySpki: publicKey, wrappedPrivateKey, threshold, shares: sealedShares };
+    const shares = await splitKek(kek, { keyId, publicKeySpki: publicKey, threshold, custodians });
+    return { keyId, algorithm, publicKeySpki: publicKey, wrappedPrivateKey, threshold, shares };
   } finally {
-    wipe(kek, privateKey, ...shares, ...payloads);
-  }
-}
-
-function presentList(names: string[]): string {
-  return names.length === 0 ? 'none' : names.join(', ');
-}
-
-/**
- * Checks who is present against the record and combines their shares into the KEK, which
- * the caller must wipe. Error codes as documented on `activateSoftKey`.
- */
-async function recoverKek(record: SoftKeyRecord, present: UnlockedCredential[]): Promise<Buffer> {
-  const { keyId, threshold } = record;
-  const custodians = record.shares.map((s) => s.custodian);
-  // A tampered record must not lower the bar below what CPS 6.4.1 allows.
-  checkThreshold(threshold, custodians.length, keyId);
-  const names = present.map((c) => c.operator);
-
-  const dups = duplicatesOf(names);
-  if (dups.length > 0) {
-    throw new CaError(
-      'DUPLICATE_CUSTODIAN',
-      `key ${keyId}: ${dups.join(', ')} presented more than once; a person counts once toward the quorum (needs ${threshold} different custodians, CPS 6.2.2)`,
-      { details: { keyId, duplicates: dups } },
-    );
-  }
-  const strangers = names.filter((n) => !custodians.includes(n));
-  if (strangers.length > 0) {
-    throw new CaError('NOT_A_CUSTODIAN', `key ${keyId}: ${strangers.join(', ')} hold(s) no share of this key; its custodians are ${custodians.join(', ')}`, {
-      details: { keyId, notCustodians: strangers, custodians },
-    });
-  }
-  if (names.length < threshold) {
-    throw new CaError(
-      'QUORUM_NOT_MET',
-      `key ${keyId} needs ${threshold} of ${custodians.length} custodians, ${names.length} present (${presentList(names)})`,
-      { details: { keyId, threshold, custodians, present: names } },
-    );
-  }
-
-  const spkiSha256 = createHash('sha256').update(record.publicKeySpki).digest();
-  const opened: Buffer[] = [];
-  try {
-    const shares: Uint8Array[] = [];
-    for (const cred of present) {
-      const row = record.shares.find((s) => s.custodian === cred.operator)!;
-      let plaintext: Buffer;
-      try {
-        plaintext = cred.open(row.sealed, shareAad(row.custodian));
-      } catch (cause) {
-        if (cause instanceof CaError && cause.code === 'CREDENTIAL_LOCKED') throw cause;
-        throw new CaError('SHARE_INVALID', `key ${keyId}: the share sealed for ${row.custodian} does not open with ${cred.operator}'s credential (altered, or sealed to an earlier credential)`, {
-          cause,
-          details: { keyId, custodian: row.custodian },
-        });
-      }
-      opened.push(plaintext);
-      const payload = decodeSharePayload(plaintext);
-      if (!payload) {
-        throw new CaError('SHARE_INVALID', `key ${keyId}: the share sealed for ${row.custodian} is malformed`, { details: { keyId, custodian: row.custodian } });
-      }
-      if (payload.keyId !== keyId || !payload.spkiSha256.equals(spkiSha256) || payload.index !== row.index || payload.threshold !== threshold) {
-        throw new CaError(
-          'SHARE_WRONG_KEY',
-          `key ${keyId}: the share sealed for ${row.custodian} belongs to key ${payload.keyId} share ${payload.index} (threshold ${payload.threshold}), ` +
-            `not to key ${keyId} share ${row.index} (threshold ${threshold}); share rows were moved between keys or edited`,
-          { details: { keyId, custodian: row.custodian, shareKeyId: payload.keyId, shareIndex: payload.index, rowIndex: row.index } },
-        );
-      }
-      shares.push(plainView(payload.share));
-    }
-    let kek: Uint8Array;
-    try {
-      kek = await combine(shares);
-    } catch (cause) {
-      throw new CaError('KEY_RECONSTRUCTION_FAILED', `key ${keyId}: the shares of ${presentList(names)} do not combine`, { cause, details: { keyId, present: names } });
-    }
-    return Buffer.from(kek.buffer, kek.byteOffset, kek.byteLength);
-  } finally {
-    wipe(...opened);
+    wipe(kek, privateKey);
   }
 }
 
@@ -420,3 +205,46 @@ export async function reconstructPrivateKeyPkcs8(record: SoftKeyRecord, present:
     wipe(kek);
   }
 }
+
+/**
+ * The `soft` adapter of the KeyStore port: the wrapped key and the sealed KEK shares are all
+ * there is, and they live in the records, so the key is always present and nothing outside
+ * the records holds it when it is destroyed.
+ */
+export const softKeyStore: KeyStore = {
+  name: 'soft',
+  async generate(r) {
+    const soft = await generateSoftKey({ keyId: r.keyId, algorithm: r.algorithm, threshold: r.threshold, custodians: r.recipients });
+    return {
+      record: { ...soft, store: 'soft', locations: [] },
+      stored: { ...soft, locations: [] },
+      discard: async () => [],
+      details: { keyStore: 'soft' },
+    };
+  },
+  open(k) {
+    if (!k.wrappedPrivateKey) throw new CaError('KEY_DESTROYED', `key ${k.keyId} was destroyed and cannot sign`);
+    const { keyId, algorithm, publicKeySpki, wrappedPrivateKey, threshold, shares } = k;
+    return { store: 'soft', keyId, algorithm, publicKeySpki, wrappedPrivateKey, threshold, shares, locations: [] };
+  },
+  checkPresent() {},
+  async activate(key, present) {
+    const k = await activateSoftKey(key, present);
+    return {
+      publicKeySpki: k.publicKeySpki,
+      algorithm: k.algorithm,
+      get active() {
+        return k.active;
+      },
+      where: {},
+      sign: (data, algorithm) => k.sign(data, algorithm),
+      deactivate: () => {
+        k.deactivate();
+        return {};
+      },
+    };
+  },
+  async destroy() {
+    return ['soft'];
+  },
+};

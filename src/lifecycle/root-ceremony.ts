@@ -277,6 +277,5 @@ function selfCheck(certDer: Buffer, tbsDer: Buffer, signature: Uint8Array, spki:
 
 /** The key store section of a ceremony file as generateCaKey takes it. */
 export function keyStoreOf(c: RootCeremony): KeyStoreSpec {
-  if (c.key.store === 'soft' || !c.key.pkcs11) return { store: 'soft' };
-  return { store: 'pkcs11', module: c.key.pkcs11.module, token: c.key.pkcs11.token, keyLabel: c.key.pkcs11.keyLabel, backupTokens: c.key.pkcs11.backupTokens };
+  return { store: c.key.store, pkcs11: c.key.pkcs11 };
 }

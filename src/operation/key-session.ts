@@ -6,7 +6,7 @@
  */
 import { CaError, type ErrorCode } from '../errors.ts';
 import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
-import { presentLocation, signOnceWithCaKey } from '../custody/activation.ts';
+import { checkKeyPresent, signOnceWithCaKey } from '../custody/activation.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { keyCustodians, loadSoftKey } from '../custody/key-records.ts';
@@ -117,9 +117,9 @@ function sessionKey(inst: Installation, r: KeySessionRequest, refuse: NonNullabl
     }
   })();
   // A token key whose tokens are all absent is refused before anyone is asked for anything.
-  if (record.store === 'pkcs11' && r.needsKey !== false) {
+  if (r.needsKey !== false) {
     try {
-      presentLocation(record);
+      checkKeyPresent(record);
     } catch (e) {
       refuse((e as CaError).code, (e as Error).message);
     }

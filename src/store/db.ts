@@ -49,3 +49,13 @@ function migrate(db: Db, migrations: Migration[]): void {
     }).immediate();
   }
 }
+
+/** CPS 6.2.10: from here on, deleted rows are overwritten in the database file, not just unlinked. */
+export function secureDelete(db: Db): void {
+  db.pragma('secure_delete = ON');
+}
+
+/** Copies the WAL into the database and truncates it, so no old page image outlives a deletion. */
+export function checkpointWal(db: Db): void {
+  db.pragma('wal_checkpoint(TRUNCATE)');
+}
