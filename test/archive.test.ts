@@ -14,7 +14,8 @@ import { openInstallation, type Installation } from '../src/installation/install
 import { issueCertificate } from '../src/issuance/issuance.ts';
 import { revokeCertificate } from '../src/status/revocation.ts';
 import { issueCrl } from '../src/status/ceremonies.ts';
-import { activeTsa, initTsa, tsaTimestamper } from '../src/records/time-stamping.ts';
+import { activeTsa, tsaTimestamper } from '../src/records/time-stamping.ts';
+import { initTsa } from '../src/records/tsa-setup.ts';
 import { CaError } from '../src/errors.ts';
 import { parseTimeStampToken, timeStampResponse } from '../src/pki/tsp.ts';
 import { unlockCredential } from '../src/keys/credential.ts';

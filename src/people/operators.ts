@@ -5,8 +5,8 @@
 import { CaError, type ErrorCode } from '../errors.ts';
 import { checkPassphrasePolicy, createCredential, unlockCredential, type CredentialKind, type SealedCredential, type UnlockedCredential } from '../keys/credential.ts';
 import type { Installation } from '../installation/installation.ts';
+import { isoDate } from './dates.ts';
 import { checkRoleCombination } from './permissions.ts';
-import { isoDate } from './personnel.ts';
 import { isRole, ROLES, type Role } from './roles.ts';
 
 export interface OperatorRecord {

@@ -5,6 +5,7 @@
  */
 import { CaError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
+import { isoDate } from './dates.ts';
 import { getOperator, type OperatorRecord } from './operators.ts';
 import { checkRoleCombination } from './permissions.ts';
 import { isRole, ROLES, type Role } from './roles.ts';
@@ -82,9 +83,4 @@ export function roleHistory(inst: Installation, name: string): { role: string; a
   const op = getOperator(inst, name);
   return (inst.db.prepare('SELECT role, assigned_at, ended_at FROM operator_roles WHERE operator_id = ? ORDER BY id').all(op.id) as { role: string; assigned_at: string; ended_at: string | null }[])
     .map((r) => ({ role: r.role, assignedAt: r.assigned_at, endedAt: r.ended_at }));
-}
-
-export function isoDate(d: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(d) || Number.isNaN(Date.parse(`${d}T00:00:00Z`))) throw new CaError('DATE_INVALID', `expected a date YYYY-MM-DD, got "${d}"`);
-  return `${d}T00:00:00.000Z`;
 }
