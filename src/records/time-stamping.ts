@@ -14,6 +14,8 @@ import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom } from '../pki/serial.ts';
 import { assembleTimeStampToken, createTimeStampToBeSigned, parseTimeStampToken, verifyTimeStampToken } from '../pki/tsp.ts';
 import { sha256Hex } from '../util/digest.ts';
+import { findRevocationReason } from '../store/revocations.ts';
+import { findActiveTsaKey, insertTsaToken, listTsaKeys, tsaKeyEnvelopes, tsaKeyHolders, type TsaKeyView } from '../store/tsa.ts';
 import type { Installation } from '../installation/installation.ts';
 import { refuser } from '../operation/key-session.ts';
 import { getOperator } from '../people/operators.ts';
@@ -39,16 +41,8 @@ export interface TsaRecord {
   holders: string[];
 }
 
-interface TsaRow {
-  key_id: string; ca_id: number; ca_name: string; kind: 'p256' | 'p384'; public_key_spki: Buffer; policy_oid: string; certificate_id: number | null;
-  der: Buffer | null; status: TsaRecord['status']; created_at: string;
-}
-
-const SELECT = `SELECT k.key_id, k.ca_id, c.name AS ca_name, k.kind, k.public_key_spki, k.policy_oid, k.certificate_id, x.der, k.status, k.created_at
-  FROM tsa_keys k JOIN cas c ON c.id = k.ca_id LEFT JOIN certificates x ON x.id = k.certificate_id`;
-
-function toRecord(inst: Installation, r: TsaRow): TsaRecord {
-  const holders = (inst.db.prepare('SELECT holder FROM tsa_key_envelopes WHERE key_id = ? ORDER BY holder').all(r.key_id) as { holder: string }[]).map((h) => h.holder);
+function toRecord(inst: Installation, r: TsaKeyView): TsaRecord {
+  const holders = tsaKeyHolders(inst.db, r.key_id);
   return {
     keyId: r.key_id, caId: r.ca_id, caName: r.ca_name, kind: r.kind, publicKeySpki: r.public_key_spki, policyOid: r.policy_oid,
     certificateId: r.certificate_id, certificateDer: r.der, status: r.status, createdAt: r.created_at, holders,
@@ -56,17 +50,17 @@ function toRecord(inst: Installation, r: TsaRow): TsaRecord {
 }
 
 export function listTsas(inst: Installation): TsaRecord[] {
-  return (inst.db.prepare(`${SELECT} ORDER BY k.created_at, k.key_id`).all() as TsaRow[]).map((r) => toRecord(inst, r));
+  return listTsaKeys(inst.db).map((r) => toRecord(inst, r));
 }
 
 /** The TSA in service, if any. */
 export function activeTsa(inst: Installation): TsaRecord | undefined {
-  const row = inst.db.prepare(`${SELECT} WHERE k.status = 'active'`).get() as TsaRow | undefined;
+  const row = findActiveTsaKey(inst.db);
   return row && toRecord(inst, row);
 }
 
 function sealedKey(inst: Installation, t: TsaRecord): SealedServiceKey {
-  const envelopes = inst.db.prepare('SELECT holder, sealed FROM tsa_key_envelopes WHERE key_id = ? ORDER BY holder').all(t.keyId) as { holder: string; sealed: Buffer }[];
+  const envelopes = tsaKeyEnvelopes(inst.db, t.keyId);
   return { keyId: t.keyId, kind: t.kind, publicKeySpki: t.publicKeySpki, envelopes };
 }
 
@@ -91,8 +85,8 @@ export function timestampAvailability(inst: Installation, holder: string): { ok:
   const cert = new X509Certificate(tsa.certificateDer);
   const now = inst.clock.now();
   if (now < new Date(cert.validFrom) || now > new Date(cert.validTo)) return { ok: false, reason: `the TSA certificate of ${tsa.keyId} is not valid now (${cert.validFrom} .. ${cert.validTo})` };
-  const revoked = inst.db.prepare('SELECT reason FROM revocations WHERE certificate_id = ?').get(tsa.certificateId) as { reason: string } | undefined;
-  if (revoked) return { ok: false, reason: `the TSA certificate of ${tsa.keyId} is revoked (${revoked.reason})` };
+  const revoked = findRevocationReason(inst.db, tsa.certificateId);
+  if (revoked !== undefined) return { ok: false, reason: `the TSA certificate of ${tsa.keyId} is revoked (${revoked})` };
   return { ok: true, tsa };
 }
 
@@ -120,8 +114,10 @@ export function tsaTimestamper(inst: Installation, holder: UnlockedCredential): 
       const token = assembleTimeStampToken({ tstInfoDer, signedAttrsDer, signature, signatureAlgorithm: algorithmOf(tsa.kind), digestAlgorithm: hash, tsaCertificateDer: tsa.certificateDer! });
       if (!verifyTimeStampToken(token, data, tsa.publicKeySpki)) throw new CaError('SIGNATURE_INVALID', `the token of TSA ${tsa.keyId} does not verify`);
       const parsed = parseTimeStampToken(token);
-      inst.db.prepare('INSERT INTO tsa_tokens (serial_hex, key_id, gen_time, hash_algorithm, message_imprint, holder, token_sha256) VALUES (?,?,?,?,?,?,?)')
-        .run(parsed.serialHex, tsa.keyId, parsed.genTime.toISOString(), hash, messageImprint.toString('hex'), holder.operator, sha256Hex(token));
+      insertTsaToken(inst.db, {
+        serial_hex: parsed.serialHex, key_id: tsa.keyId, gen_time: parsed.genTime.toISOString(), hash_algorithm: hash,
+        message_imprint: messageImprint.toString('hex'), holder: holder.operator, token_sha256: sha256Hex(token),
+      });
       return token;
     },
   };

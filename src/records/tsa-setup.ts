@@ -11,6 +11,8 @@ import { assembleCertificationRequest, createCertificationRequestInfo } from '..
 import { createName, type NameAttribute } from '../pki/name.ts';
 import { derToPem } from '../pki/pem.ts';
 import { sha256Hex } from '../util/digest.ts';
+import { certificateCeremonyId } from '../store/certificates.ts';
+import { activateTsaKey, insertPendingTsaKey, markTsaKeyFailed } from '../store/tsa.ts';
 import { backupAfterChange, type BackupOutcome } from './backups.ts';
 import { algorithmOf, hashOf, type TsaRecord } from './time-stamping.ts';
 import { getCa } from '../installation/cas.ts';
@@ -122,10 +124,8 @@ export async function initTsa(inst: Installation, p: TsaInitParams): Promise<Tsa
     const csr = assembleCertificationRequest(info, algorithmOf(kind), signWithServiceKey(sealed, operator.credential, info, hashOf(kind)));
     const now = inst.clock.now().toISOString();
     inst.db.transaction(() => {
-      inst.db.prepare("INSERT INTO tsa_keys (key_id, ca_id, kind, public_key_spki, policy_oid, status, created_at, operator, witness) VALUES (?,?,?,?,?, 'pending', ?,?,?)")
-        .run(keyId, ca.id, kind, sealed.publicKeySpki, policyOid, now, p.operator, p.witness);
-      const insert = inst.db.prepare('INSERT INTO tsa_key_envelopes (key_id, holder, sealed) VALUES (?,?,?)');
-      for (const e of sealed.envelopes) insert.run(keyId, e.holder, e.sealed);
+      const key = { key_id: keyId, ca_id: ca.id, kind, public_key_spki: sealed.publicKeySpki, policy_oid: policyOid, created_at: now, operator: p.operator, witness: p.witness };
+      insertPendingTsaKey(inst.db, key, sealed.envelopes);
     }).immediate();
 
     let issued;
@@ -134,15 +134,13 @@ export async function initTsa(inst: Installation, p: TsaInitParams): Promise<Tsa
         operator: p.operator, witness: p.witness, passphrases, caName: ca.name, profile: 'tsa', csr, requester: `internal TSA ${keyId} (CPS 5.5.5)`, validityDays: p.validityDays,
       });
     } catch (e) {
-      inst.db.prepare("UPDATE tsa_keys SET status = 'failed' WHERE key_id = ?").run(keyId);
+      markTsaKeyFailed(inst.db, keyId);
       inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: ca.name, outcome: 'failed', details: { keyId, code: (e as CaError).code ?? 'ISSUANCE_FAILED', message: (e as Error).message } });
       throw e;
     }
-    const ceremonyId = (inst.db.prepare("SELECT json_extract(details, '$.ceremonyId') AS id FROM certificates WHERE id = ?").get(issued.certificateId) as { id: number | null }).id;
+    const ceremonyId = certificateCeremonyId(inst.db, issued.certificateId);
     const superseded = inst.db.transaction(() => {
-      const old = (inst.db.prepare("SELECT key_id FROM tsa_keys WHERE status = 'active'").all() as { key_id: string }[]).map((r) => r.key_id);
-      inst.db.prepare("UPDATE tsa_keys SET status = 'superseded' WHERE status = 'active'").run();
-      inst.db.prepare("UPDATE tsa_keys SET status = 'active', certificate_id = ?, ceremony_id = ? WHERE key_id = ?").run(issued.certificateId, ceremonyId, keyId);
+      const old = activateTsaKey(inst.db, keyId, issued.certificateId, ceremonyId);
       inst.audit.append({
         actor: operator.operator.name, roles: operator.operator.roles, action: ACTION, target: ca.name, outcome: 'success',
         details: {

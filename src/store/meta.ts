@@ -2,10 +2,8 @@
  * Repository of `meta`: the installation's few named values (the audit chain's head, the
  * digest of the config last seen, when the personnel bootstrap closed).
  */
-import type Database from 'better-sqlite3';
 import { first, run, sqliteQueries } from './query.ts';
-
-type Db = Database.Database;
+import type { Db } from './db.ts';
 
 /** The `meta` table: one value per key. */
 export interface MetaTable {

@@ -3,11 +3,9 @@
  * `operator_roles` (a row is never deleted, only ended: job rotation, CPS 5.3.5) and their
  * personnel file `personnel_events`.
  */
-import type Database from 'better-sqlite3';
 import type { Generated } from 'kysely';
 import { all, first, run, sqliteQueries } from './query.ts';
-
-type Db = Database.Database;
+import type { Db } from './db.ts';
 
 /** A row of `operators`. */
 export interface OperatorRow {

@@ -1,0 +1,59 @@
+/**
+ * Repository of `audit_events`, the hash-chained audit trail (CPS 5.4, R-7). Rows are only
+ * appended (triggers refuse the rest); reading the whole trail goes one row at a time, since a
+ * verification walks every event (100k and more) and must not hold them all.
+ */
+import { sql } from 'kysely';
+import { all, each, first, run, sqliteQueries } from './query.ts';
+import type { Db } from './db.ts';
+
+/** A row of `audit_events`: roles and details are JSON text. */
+export interface AuditEventRow {
+  seq: number;
+  at: string;
+  actor: string;
+  roles: string;
+  action: string;
+  target: string;
+  outcome: 'success' | 'refused' | 'failed';
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The table of this repository, for Kysely. */
+export interface AuditEventTables {
+  audit_events: AuditEventRow;
+}
+
+const q = sqliteQueries<AuditEventTables>();
+
+/** Appends one event row (the caller computed its chain hash). */
+export function insertAuditEvent(db: Db, row: AuditEventRow): void {
+  run(db, q.insertInto('audit_events').values(row));
+}
+
+/** The events with seq in from..to, in seq order. */
+export function auditEventsBetween(db: Db, from: number, to: number): AuditEventRow[] {
+  return all(db, q.selectFrom('audit_events').selectAll().where('seq', '>=', from).where('seq', '<=', to).orderBy('seq'));
+}
+
+/** Every event in stored order, one at a time (no other statement may run on `db` meanwhile). */
+export function eachAuditEvent(db: Db): IterableIterator<AuditEventRow> {
+  return each(db, q.selectFrom('audit_events').selectAll().orderBy(sql`rowid`));
+}
+
+/** The successful events' seq, action, target and details, in seq order (what the state check replays). */
+export function successfulAuditEvents(db: Db): Pick<AuditEventRow, 'seq' | 'action' | 'target' | 'details'>[] {
+  return all(db, q.selectFrom('audit_events').select(['seq', 'action', 'target', 'details']).where('outcome', '=', 'success').orderBy('seq'));
+}
+
+/** How many events are dated before `before`, and of those how many at or after `since`. */
+export function countAuditEventsBefore(db: Db, before: string, since: string): { count: number; since: number } {
+  const count = (from?: string) => {
+    let query = q.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).where('at', '<', before);
+    if (from !== undefined) query = query.where('at', '>=', from);
+    return first(db, query)!.n;
+  };
+  return { count: count(), since: count(since) };
+}
