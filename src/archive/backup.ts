@@ -23,7 +23,8 @@ import {
   BACKUP_FORMAT, CONFIG_FILE, DB_FILE, MANIFEST_FILE, SIGNATURE_FILE, TOKEN_FILE, TSA_CERT_FILE, encodeManifest,
   type BackupManifest, type ManifestSignature,
 } from './format.ts';
-import { integrityCheck, openSnapshot, snapshotDatabase, snapshotFacts } from './snapshot.ts';
+import { openSnapshot, snapshotDatabase, snapshotFacts } from './snapshot.ts';
+import { integrityCheck } from '../store/snapshot.ts';
 import { restrictToOwner } from '../util/file-modes.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

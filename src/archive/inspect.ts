@@ -14,13 +14,13 @@ import type { Clock } from '../clock.ts';
 import { verifyCredentialSignature, type CredentialKind } from '../keys/credential.ts';
 import { findIssuingCertificate } from '../pki/issuer-key.ts';
 import { parseTimeStampToken, verifyTimeStampToken } from '../pki/tsp.ts';
-import type { Db } from '../store/db.ts';
 import { listLocation, setNumber } from './files.ts';
 import {
   DB_FILE, MANIFEST_FILE, SET_FILES, SIGNATURE_FILE, TOKEN_FILE, decodeManifest,
   type BackupManifest, type ManifestSignature, type RecordCounts,
 } from './format.ts';
-import { integrityCheck, openSnapshot, recordCounts, withTemporaryCopy } from './snapshot.ts';
+import { openSnapshot, recordCounts, withTemporaryCopy } from './snapshot.ts';
+import { caOwnCertificates, integrityCheck, registeredSigningKey, snapshotTsa } from '../store/snapshot.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -95,12 +95,11 @@ export function checkSet(dir: string, o: CheckOptions): SetCheck {
           const counts = recordCounts(db);
           const differing = (Object.keys(counts) as (keyof RecordCounts)[]).filter((k) => counts[k] !== m.records[k]);
           if (differing.length) problem(`record counts differ from the manifest: ${differing.join(', ')}`);
-          const op = db.prepare('SELECT credential_kind, signing_public_key FROM operators WHERE name = ?').get(m.signer.operator) as { credential_kind: string; signing_public_key: Buffer } | undefined;
+          const op = registeredSigningKey(db, m.signer.operator);
           if (op) registeredSigner = { kind: op.credential_kind, spki: op.signing_public_key };
           if (m.timeStamp.requested) {
-            const row = db.prepare(`SELECT k.policy_oid, x.der AS cert, k.ca_id, c.name AS ca_name FROM tsa_keys k JOIN certificates x ON x.id = k.certificate_id
-              JOIN cas c ON c.id = k.ca_id WHERE k.key_id = ?`).get(m.timeStamp.tsaKeyId) as { policy_oid: string; cert: Buffer; ca_id: number; ca_name: string } | undefined;
-            if (row) tsa = { certificateDer: row.cert, caName: row.ca_name, caCertificates: caCertificatesIn(db, row.ca_id), policy: row.policy_oid };
+            const row = snapshotTsa(db, m.timeStamp.tsaKeyId);
+            if (row) tsa = { certificateDer: row.cert, caName: row.ca_name, caCertificates: caOwnCertificates(db, row.ca_id), policy: row.policy_oid };
           }
         } finally {
           db.close();
@@ -174,15 +173,6 @@ function checkSignature(dir: string, m: BackupManifest, manifestBytes: Buffer, r
   if (!verifyCredentialSignature(key, sig.credentialKind as CredentialKind, manifestBytes, Buffer.from(sig.signature ?? '', 'base64'))) {
     problem(`the signature of ${sig.signer} over manifest.json does not verify (altered manifest or signature)`);
   }
-}
-
-/**
- * Every certificate of a CA itself in a snapshot — the first self-signed one, renewals,
- * NewWithNew and link certificates (profile 'root') — so what its earlier keys signed still
- * finds its issuer after a re-key (CPS 5.6).
- */
-function caCertificatesIn(db: Db, caId: number): Buffer[] {
-  return (db.prepare("SELECT der FROM certificates WHERE issuer_ca_id = ? AND profile = 'root' ORDER BY id").all(caId) as { der: Buffer }[]).map((r) => r.der);
 }
 
 function listFiles(dir: string): string[] {
