@@ -15,7 +15,7 @@ import { auditConfigFile, CONFIG_FILE, DATABASE_FILE, openInstallation, type Ins
 import { bringParticipant, lockAll, operationDigest, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
 import { checkDistinct } from '../people/permissions.ts';
 import { insertDroppedBackup, settleRestoredRegister } from '../store/backups.ts';
-import { advanceAllCrlNumbers, raiseCrlNumberTo } from '../store/crl-numbers.ts';
+import { advanceAllCrlNumbers, raiseCrlNumberTo } from '../store/crls.ts';
 import { countRows, crlNumbersByCa, integrityCheck } from '../store/snapshot.ts';
 import { fsyncPath } from '../util/fsync.ts';
 import { archiveLocations, backupAfterChange, type BackupOutcome } from './backups.ts';
