@@ -15,6 +15,7 @@ import { checkDistinct } from './permissions.ts';
 import { applyPersonnelChange, type PersonnelChange } from './personnel.ts';
 import { insertMetaValue, metaValue } from '../store/meta.ts';
 
+/** Who authorises a personnel change (CPS 5.2.1, 5.2.2). */
 export interface Authority {
   /** A Person Responsible for Services. */
   authoriser?: string;

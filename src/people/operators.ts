@@ -13,6 +13,7 @@ import {
   type OperatorRow,
 } from '../store/operators.ts';
 
+/** An operator as the use cases see them: roles held now, credential and personnel dates. */
 export interface OperatorRecord {
   id: number;
   name: string;
@@ -30,6 +31,7 @@ export interface OperatorRecord {
 /** What an operator's name may be: it appears in audit events, file names and prompts. */
 export const OPERATOR_NAME = /^[a-z][a-z0-9._-]{0,63}$/;
 
+/** An appointment: the person, their roles and credential, and who authorised it. */
 export interface AddOperatorParams {
   name: string;
   displayName?: string;

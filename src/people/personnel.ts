@@ -31,6 +31,7 @@ export function checkFitForDuty(inst: Installation, op: OperatorRecord): void {
   }
 }
 
+/** One change to a personnel record (CPS 5.3), as it is authorised and recorded. */
 export type PersonnelChange =
   | { kind: 'assign-role'; operator: string; role: string }
   | { kind: 'end-role'; operator: string; role: string }
@@ -72,6 +73,7 @@ export function applyPersonnelChange(inst: Installation, change: PersonnelChange
   return getOperator(inst, op.name);
 }
 
+/** One entry of a personnel file. */
 export interface PersonnelEvent { kind: string; detail: Record<string, unknown>; at: string; authorisedBy: string }
 
 /** The personnel file of one operator, oldest first: appointment, roles, training, removal. */

@@ -52,6 +52,7 @@ export function inspectArchive(inst: Installation | undefined, p: { locations?: 
   return report;
 }
 
+/** What `rootca archive copy` copied, and whether the copy verifies as the original. */
 export interface CopyResult {
   to: string;
   copied: string[];

@@ -108,6 +108,7 @@ function recoverInterrupted(inst: Installation, locations: Location[]): BackupOu
   return out;
 }
 
+/** The change a backup follows, and the operator who signs its manifest. */
 export interface BackupParams {
   /** The change: certificate.issue, certificate.revoke, crl.issue, ocsp.presign, tsa.init, archive.backup, archive.restore. */
   reason: string;

@@ -20,6 +20,7 @@ import { countRows, crlNumbersByCa, integrityCheck } from '../store/snapshot.ts'
 import { fsyncPath } from '../util/fsync.ts';
 import { archiveLocations, backupAfterChange, type BackupOutcome } from './backups.ts';
 
+/** What `rootca archive restore` is asked to do, and by whom. */
 export interface RestoreParams {
   /** A backup location (a folder of sets). */
   from: string;
@@ -51,6 +52,7 @@ export interface DroppedSet {
   crlNumbers?: Record<string, number>;
 }
 
+/** The restored installation: the set it came from, what was given up, and its first backup. */
 export interface RestoreResult {
   home: string;
   set: string;

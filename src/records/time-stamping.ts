@@ -26,6 +26,7 @@ export interface Timestamper {
   stamp(data: Buffer): Promise<Buffer>;
 }
 
+/** A TSA key of the register, with its certificate once issued and who holds a copy. */
 export interface TsaRecord {
   keyId: string;
   caId: number;
@@ -49,6 +50,7 @@ function toRecord(inst: Installation, r: TsaKeyView): TsaRecord {
   };
 }
 
+/** Every TSA key ever made, oldest first (`rootca tsa list`). */
 export function listTsas(inst: Installation): TsaRecord[] {
   return listTsaKeys(inst.db).map((r) => toRecord(inst, r));
 }

@@ -8,6 +8,7 @@ import type { Installation } from '../installation/installation.ts';
 import type { Participant } from '../people/participants.ts';
 import { renderTranscriptMarkdown, signTranscript, TRANSCRIPT_FORMAT, type Transcript } from './transcript.ts';
 
+/** What a ceremony records in its transcript besides the people. */
 export interface TranscriptInput {
   operation: string;
   ceremonyId: number;
@@ -62,6 +63,7 @@ export function exportTranscript(inst: Installation, t: Transcript, dir = join(i
   return json;
 }
 
+/** The stored transcript of a ceremony; TRANSCRIPT_UNKNOWN when it has none. */
 export function loadTranscript(inst: Installation, ceremonyId: number): Transcript {
   const body = findTranscriptBody(inst.db, ceremonyId);
   if (body === undefined) throw new CaError('TRANSCRIPT_UNKNOWN', `no transcript for ceremony #${ceremonyId}`);

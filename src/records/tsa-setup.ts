@@ -24,6 +24,7 @@ import { getOperator } from '../people/operators.ts';
 import { bringParticipant, operationDigest, participantEvidence, type PassphraseSource } from '../people/participants.ts';
 import { checkDistinct, checkSlotRole } from '../people/permissions.ts';
 
+/** What `rootca tsa init` is asked to make, and the people who take part. */
 export interface TsaInitParams {
   caName: string;
   /** CA Administrators who each receive a sealed copy of the TSA key; the operator must be one. */
@@ -38,6 +39,7 @@ export interface TsaInitParams {
   validityDays?: number;
 }
 
+/** The TSA put in service: its key, its certificate and the backup that followed. */
 export interface TsaInitResult {
   keyId: string;
   kind: TsaRecord['kind'];

@@ -35,7 +35,8 @@ export function insertAuditEvent(db: Db, row: AuditEventRow): void {
 
 /** The events with seq in from..to, in seq order. */
 export function auditEventsBetween(db: Db, from: number, to: number): AuditEventRow[] {
-  return all(db, q.selectFrom('audit_events').selectAll().where('seq', '>=', from).where('seq', '<=', to).orderBy('seq'));
+  return all(db, q.selectFrom('audit_events').selectAll().where('seq', '>=', from).where('seq', '<=', to)
+    .orderBy('seq'));
 }
 
 /** Every event in stored order, one at a time (no other statement may run on `db` meanwhile). */
@@ -45,7 +46,8 @@ export function eachAuditEvent(db: Db): IterableIterator<AuditEventRow> {
 
 /** The successful events' seq, action, target and details, in seq order (what the state check replays). */
 export function successfulAuditEvents(db: Db): Pick<AuditEventRow, 'seq' | 'action' | 'target' | 'details'>[] {
-  return all(db, q.selectFrom('audit_events').select(['seq', 'action', 'target', 'details']).where('outcome', '=', 'success').orderBy('seq'));
+  return all(db, q.selectFrom('audit_events').select(['seq', 'action', 'target', 'details'])
+    .where('outcome', '=', 'success').orderBy('seq'));
 }
 
 /** How many events are dated before `before`, and of those how many at or after `since`. */

@@ -17,7 +17,8 @@ const q = sqliteQueries<EvidenceTables>();
 
 /** The ceremonies whose transcripts were stored from `from` to `to` (ISO, inclusive), in order. */
 export function transcriptCeremoniesBetween(db: Db, from: string, to: string): number[] {
-  return all(db, q.selectFrom('transcripts').select('ceremony_id').where('created_at', '>=', from).where('created_at', '<=', to).orderBy('ceremony_id'))
+  return all(db, q.selectFrom('transcripts').select('ceremony_id').where('created_at', '>=', from)
+    .where('created_at', '<=', to).orderBy('ceremony_id'))
     .map((r) => r.ceremony_id);
 }
 

@@ -26,14 +26,17 @@ export function certificatesForStateCheck(db: Db): { id: number; serial_hex: str
 }
 
 /** Every revocation with its issuer's name. */
-export function revocationsForStateCheck(db: Db): { certificate_id: number; serial_hex: string; reason: string; ca: string }[] {
+export function revocationsForStateCheck(
+  db: Db,
+): { certificate_id: number; serial_hex: string; reason: string; ca: string }[] {
   return all(db, q.selectFrom('revocations as r').innerJoin('cas as c', 'c.id', 'r.issuer_ca_id')
     .select(['r.certificate_id', 'r.serial_hex', 'r.reason', 'c.name as ca']));
 }
 
 /** Every CRL with its issuer's name. */
 export function crlsForStateCheck(db: Db): { id: number; crl_number: number; sha256: string; ca: string }[] {
-  return all(db, q.selectFrom('crls as c').innerJoin('cas as a', 'a.id', 'c.ca_id').select(['c.id', 'c.crl_number', 'c.sha256', 'a.name as ca']));
+  return all(db, q.selectFrom('crls as c').innerJoin('cas as a', 'a.id', 'c.ca_id')
+    .select(['c.id', 'c.crl_number', 'c.sha256', 'a.name as ca']));
 }
 
 /** Every CA key id. */
