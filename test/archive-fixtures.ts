@@ -2,7 +2,8 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { activeTsa, initTsa } from '../src/records/time-stamping.ts';
+import { activeTsa } from '../src/records/time-stamping.ts';
+import { initTsa } from '../src/records/tsa-setup.ts';
 import type { Installation } from '../src/installation/installation.ts';
 import { renderInstallationConfig } from '../src/config/installation.ts';
 import { assembleCertificationRequest, createCertificationRequestInfo } from '../src/pki/csr-build.ts';

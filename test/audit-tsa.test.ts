@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createCheckpoint, initAuditKey } from '../src/records/audit-checkpoints.ts';
-import { activeTsa, initTsa, openTimestamper } from '../src/records/time-stamping.ts';
+import { activeTsa, openTimestamper } from '../src/records/time-stamping.ts';
+import { initTsa } from '../src/records/tsa-setup.ts';
 import { derToPem } from '../src/pki/pem.ts';
 import { allPassphrases, installationWithPeople, openssl, passphraseMap, runShippedCeremony, tempDir } from './helpers.ts';
 

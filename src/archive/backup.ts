@@ -23,7 +23,8 @@ import {
   BACKUP_FORMAT, CONFIG_FILE, DB_FILE, MANIFEST_FILE, SIGNATURE_FILE, TOKEN_FILE, TSA_CERT_FILE, encodeManifest,
   type BackupManifest, type ManifestSignature,
 } from './format.ts';
-import { integrityCheck, openSnapshot, snapshotDatabase, snapshotFacts } from './snapshot.ts';
+import { openSnapshot, snapshotDatabase, snapshotFacts } from './snapshot.ts';
+import { integrityCheck } from '../store/snapshot.ts';
 import { restrictToOwner } from '../util/file-modes.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -80,7 +81,38 @@ export async function writeBackupSet(i: WriteSetInput): Promise<WrittenSet> {
   restrictToOwner(dbPath); // wrapped keys and sealed shares: 0600 whatever the umask (issue 14 item 3)
   step('snapshot');
   copyDurable(i.configPath, join(staging, CONFIG_FILE));
+  const base = baseManifest(i, staging, dbPath);
+  const { manifest, bytes, token, notStampedReason } = await stampManifest(base, i.stamping);
+  step('stamped');
+  const signature: ManifestSignature = {
+    format: 'rootca-backup-signature/1',
+    signer: i.signer.operator,
+    credentialKind: i.signer.credentialKind,
+    signingPublicKey: i.signer.signingPublicKey.toString('base64'),
+    signature: i.signer.sign(bytes).toString('base64'),
+  };
+  if (token) {
+    writeDurable(join(staging, TOKEN_FILE), timeStampResponse(token));
+    writeDurable(join(staging, TSA_CERT_FILE), derToPem((i.stamping as { tsaCertificateDer: Buffer }).tsaCertificateDer, 'CERTIFICATE'));
+  }
+  writeDurable(join(staging, SIGNATURE_FILE), `${JSON.stringify(signature, null, 2)}\n`);
+  writeDurable(join(staging, MANIFEST_FILE), bytes);
+  fsyncPath(staging);
+  step('manifest');
 
+  i.locations.slice(1).forEach((loc, n) => {
+    copySetFiles(staging, join(loc, i.name + PARTIAL_SUFFIX));
+    step(`copied:${n + 1}`);
+  });
+  i.locations.forEach((loc, n) => {
+    renameDurable(join(loc, i.name + PARTIAL_SUFFIX), join(loc, i.name));
+    step(`renamed:${n}`);
+  });
+  return { manifest, manifestSha256: sha256(bytes), stamped: !!token, notStampedReason, tokenSerialHex: token ? parseTimeStampToken(token).serialHex : undefined };
+}
+
+/** The manifest less its time-stamp part: what the staged snapshot and config hold, read from them. */
+function baseManifest(i: WriteSetInput, staging: string, dbPath: string): Omit<BackupManifest, 'timeStamp'> {
   const snap = openSnapshot(dbPath);
   let facts;
   let integrity;
@@ -95,8 +127,7 @@ export async function writeBackupSet(i: WriteSetInput): Promise<WrittenSet> {
     const bytes = readFileSync(join(staging, name));
     return { name, sha256: sha256(bytes), size: bytes.length };
   });
-
-  const base: Omit<BackupManifest, 'timeStamp'> = {
+  return {
     format: BACKUP_FORMAT,
     installation: i.installation,
     set: i.name,
@@ -113,53 +144,29 @@ export async function writeBackupSet(i: WriteSetInput): Promise<WrittenSet> {
     records: facts.records,
     signer: { operator: i.signer.operator, credentialKind: i.signer.credentialKind },
   };
-  // The stamp covers the manifest, so the manifest can only say that a stamp was asked for; if
-  // the TSA then fails, the manifest is rebuilt to say it is not stamped and why.
-  let manifest: BackupManifest;
-  let bytes: Buffer;
-  let token: Buffer | undefined;
-  let notStampedReason: string | undefined;
-  if ('stamp' in i.stamping) {
-    manifest = { ...base, timeStamp: { requested: true, tsaKeyId: i.stamping.tsaKeyId, tsaCertificateSha256: sha256(i.stamping.tsaCertificateDer) } };
-    bytes = encodeManifest(manifest);
+}
+
+/**
+ * The manifest with its time-stamp part, and the token over it (CPS 5.5.5). The stamp covers the
+ * manifest, so the manifest can only say that a stamp was asked for; if the TSA then fails, the
+ * manifest is rebuilt to say it is not stamped and why.
+ */
+async function stampManifest(base: Omit<BackupManifest, 'timeStamp'>, stamping: ManifestStamping):
+  Promise<{ manifest: BackupManifest; bytes: Buffer; token?: Buffer; notStampedReason?: string }> {
+  let notStampedReason: string;
+  if ('stamp' in stamping) {
+    const manifest: BackupManifest = { ...base, timeStamp: { requested: true, tsaKeyId: stamping.tsaKeyId, tsaCertificateSha256: sha256(stamping.tsaCertificateDer) } };
+    const bytes = encodeManifest(manifest);
     try {
-      token = await i.stamping.stamp(bytes);
+      return { manifest, bytes, token: await stamping.stamp(bytes) };
     } catch (e) {
-      notStampedReason = `the TSA ${i.stamping.tsaKeyId} failed: ${(e as Error).message}`;
+      notStampedReason = `the TSA ${stamping.tsaKeyId} failed: ${(e as Error).message}`;
     }
   } else {
-    notStampedReason = i.stamping.reason;
+    notStampedReason = stamping.reason;
   }
-  if (!token) {
-    manifest = { ...base, timeStamp: { requested: false, reason: notStampedReason! } };
-    bytes = encodeManifest(manifest);
-  }
-  step('stamped');
-  const signature: ManifestSignature = {
-    format: 'rootca-backup-signature/1',
-    signer: i.signer.operator,
-    credentialKind: i.signer.credentialKind,
-    signingPublicKey: i.signer.signingPublicKey.toString('base64'),
-    signature: i.signer.sign(bytes!).toString('base64'),
-  };
-  if (token) {
-    writeDurable(join(staging, TOKEN_FILE), timeStampResponse(token));
-    writeDurable(join(staging, TSA_CERT_FILE), derToPem((i.stamping as { tsaCertificateDer: Buffer }).tsaCertificateDer, 'CERTIFICATE'));
-  }
-  writeDurable(join(staging, SIGNATURE_FILE), `${JSON.stringify(signature, null, 2)}\n`);
-  writeDurable(join(staging, MANIFEST_FILE), bytes!);
-  fsyncPath(staging);
-  step('manifest');
-
-  i.locations.slice(1).forEach((loc, n) => {
-    copySetFiles(staging, join(loc, i.name + PARTIAL_SUFFIX));
-    step(`copied:${n + 1}`);
-  });
-  i.locations.forEach((loc, n) => {
-    renameDurable(join(loc, i.name + PARTIAL_SUFFIX), join(loc, i.name));
-    step(`renamed:${n}`);
-  });
-  return { manifest: manifest!, manifestSha256: sha256(bytes!), stamped: !!token, notStampedReason, tokenSerialHex: token ? parseTimeStampToken(token).serialHex : undefined };
+  const manifest: BackupManifest = { ...base, timeStamp: { requested: false, reason: notStampedReason } };
+  return { manifest, bytes: encodeManifest(manifest), notStampedReason };
 }
 
 /** Copies a set's files into a new folder `to` (refused if it exists), fsyncs, and checks the bytes. */

@@ -14,13 +14,13 @@ import type { Clock } from '../clock.ts';
 import { verifyCredentialSignature, type CredentialKind } from '../keys/credential.ts';
 import { findIssuingCertificate } from '../pki/issuer-key.ts';
 import { parseTimeStampToken, verifyTimeStampToken } from '../pki/tsp.ts';
-import type { Db } from '../store/db.ts';
 import { listLocation, setNumber } from './files.ts';
 import {
   DB_FILE, MANIFEST_FILE, SET_FILES, SIGNATURE_FILE, TOKEN_FILE, decodeManifest,
   type BackupManifest, type ManifestSignature, type RecordCounts,
 } from './format.ts';
-import { integrityCheck, openSnapshot, recordCounts, withTemporaryCopy } from './snapshot.ts';
+import { openSnapshot, recordCounts, withTemporaryCopy } from './snapshot.ts';
+import { caOwnCertificates, integrityCheck, registeredSigningKey, snapshotTsa } from '../store/snapshot.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -40,6 +40,99 @@ export interface CheckOptions {
   clock: Clock;
   /** The signing key registered today for an operator (the live installation), to cross-check the set's own registry. */
   liveSignerKey?: (operator: string) => { kind: string; spki: Buffer } | undefined;
+}
+
+/** Each file the manifest lists, byte for byte, and no other; returns whether the snapshot is intact. */
+function checkSetFiles(dir: string, m: BackupManifest, problem: (p: string) => void): boolean {
+  let dbIntact = false;
+  for (const f of m.files) {
+    const p = join(dir, f.name);
+    if (!existsSync(p)) {
+      problem(`${f.name} is missing`);
+      continue;
+    }
+    const bytes = readFileSync(p);
+    if (bytes.length !== f.size || sha256(bytes) !== f.sha256) problem(`${f.name} was altered (SHA-256 or size differs from the manifest)`);
+    else if (f.name === DB_FILE) dbIntact = true;
+  }
+  if (!m.files.some((f) => f.name === DB_FILE)) problem(`the manifest lists no ${DB_FILE}`);
+  for (const extra of listFiles(dir).filter((n) => !SET_FILES.includes(n))) problem(`unexpected file ${extra} in the set`);
+  return dbIntact;
+}
+
+/** What the snapshot registers for checking the signatures: the signer's key and the TSA that stamped the set. */
+interface SnapshotRegistry {
+  registeredSigner?: { kind: string; spki: Buffer };
+  tsa?: { certificateDer: Buffer; caName: string; caCertificates: Buffer[]; policy: string };
+}
+
+/** The snapshot (on a temporary copy): integrity, audit chain, record counts, and its registries. */
+function checkSnapshot(dir: string, m: BackupManifest, o: CheckOptions, problem: (p: string) => void): SnapshotRegistry {
+  const found: SnapshotRegistry = {};
+  try {
+    withTemporaryCopy(join(dir, DB_FILE), (copy) => {
+      const db = openSnapshot(copy);
+      try {
+        const integrity = integrityCheck(db);
+        if (integrity !== 'ok') problem(`PRAGMA integrity_check: ${integrity}`);
+        const v = new AuditLog(db, o.clock).verify();
+        if (!v.ok) problem(`the audit log inside the backup does not verify: position ${v.firstBad?.position}: ${v.firstBad?.problem}`);
+        const head = new AuditLog(db, o.clock).head();
+        if (head.seq !== m.audit.seq || head.hash !== m.audit.hash) problem(`the audit head in the backup (event ${head.seq}) is not the one the manifest states (event ${m.audit.seq})`);
+        const counts = recordCounts(db);
+        const differing = (Object.keys(counts) as (keyof RecordCounts)[]).filter((k) => counts[k] !== m.records[k]);
+        if (differing.length) problem(`record counts differ from the manifest: ${differing.join(', ')}`);
+        const op = registeredSigningKey(db, m.signer.operator);
+        if (op) found.registeredSigner = { kind: op.credential_kind, spki: op.signing_public_key };
+        if (m.timeStamp.requested) {
+          const row = snapshotTsa(db, m.timeStamp.tsaKeyId);
+          // Every certificate of the CA itself, so a TSA certified by a key a re-key retired still finds its issuer (CPS 5.6).
+          if (row) found.tsa = { certificateDer: row.cert, caName: row.ca_name, caCertificates: caOwnCertificates(db, row.ca_id), policy: row.policy_oid };
+        }
+      } finally {
+        db.close();
+      }
+    });
+  } catch (e) {
+    problem(`the snapshot cannot be opened as a SQLite database: ${(e as Error).message}`);
+  }
+  return found;
+}
+
+/** The RFC 3161 token over manifest.json (CPS 5.5.5): by the TSA the set registers, within its validity; returns what it says. */
+function checkTimeStamp(dir: string, m: BackupManifest, ts: { tsaKeyId: string; tsaCertificateSha256: string }, manifestBytes: Buffer, dbIntact: boolean,
+  tsa: SnapshotRegistry['tsa'], problem: (p: string) => void): SetCheck['stamp'] {
+  const tokenPath = join(dir, TOKEN_FILE);
+  if (!existsSync(tokenPath)) {
+    problem(`${TOKEN_FILE} is missing: the manifest says the set was time-stamped`);
+    return undefined;
+  }
+  try {
+    const parsed = parseTimeStampToken(readFileSync(tokenPath));
+    const cert = parsed.signerCertificate;
+    if (!cert) problem(`${TOKEN_FILE} does not carry the TSA certificate it names`);
+    else if (sha256(cert) !== ts.tsaCertificateSha256) problem(`${TOKEN_FILE} was signed by another TSA certificate than the manifest names`);
+    else {
+      const x = new X509Certificate(cert);
+      if (!verifyTimeStampToken(parsed.token, manifestBytes, x.publicKey.export({ format: 'der', type: 'spki' }))) problem(`${TOKEN_FILE} does not verify over manifest.json (altered manifest or token)`);
+      else if (dbIntact && !tsa) problem(`the TSA ${ts.tsaKeyId} that stamped the set is not registered in the backup`);
+      else {
+        if (tsa) {
+          if (!tsa.certificateDer.equals(cert)) problem(`the TSA certificate in ${TOKEN_FILE} is not the one registered for ${ts.tsaKeyId}`);
+          // The key that certified the TSA may since have been retired by a re-key (RFC 5280 4.2.1.1).
+          const issuer = findIssuingCertificate(cert, tsa.caCertificates);
+          if (!issuer.ok) problem(`the TSA certificate is not signed by any key of ${tsa.caName}: ${issuer.reason}`);
+          if (parsed.policy !== tsa.policy) problem(`the token's policy ${parsed.policy} is not the TSA's ${tsa.policy}`);
+        }
+        if (parsed.genTime < new Date(x.validFrom) || parsed.genTime > new Date(x.validTo)) problem('the token was made outside the TSA certificate\'s validity');
+        if (parsed.genTime.getTime() < new Date(m.created).getTime() - 60_000) problem('the token is older than the manifest it stamps');
+        return { genTime: parsed.genTime.toISOString(), serialHex: parsed.serialHex, policy: parsed.policy, tsa: x.subject.replace(/\n/g, ', ') };
+      }
+    }
+  } catch (e) {
+    problem(`${TOKEN_FILE} cannot be read: ${(e as Error).message}`);
+  }
+  return undefined;
 }
 
 /** Verifies one complete backup set folder. Never throws for what it finds; lists problems. */
@@ -63,89 +156,14 @@ export function checkSet(dir: string, o: CheckOptions): SetCheck {
   if (m.set !== r.name) problem(`manifest names set ${m.set}, but the folder is ${r.name}`);
   if (m.number !== setNumber(r.name)) problem(`manifest number ${m.number} does not match the folder name`);
 
-  // Files: each one the manifest lists, byte for byte.
-  let dbIntact = false;
-  for (const f of m.files) {
-    const p = join(dir, f.name);
-    if (!existsSync(p)) {
-      problem(`${f.name} is missing`);
-      continue;
-    }
-    const bytes = readFileSync(p);
-    if (bytes.length !== f.size || sha256(bytes) !== f.sha256) problem(`${f.name} was altered (SHA-256 or size differs from the manifest)`);
-    else if (f.name === DB_FILE) dbIntact = true;
-  }
-  if (!m.files.some((f) => f.name === DB_FILE)) problem(`the manifest lists no ${DB_FILE}`);
-  for (const extra of listFiles(dir).filter((n) => !SET_FILES.includes(n))) problem(`unexpected file ${extra} in the set`);
-
-  // The snapshot: integrity, audit chain, record counts, and the registries the signatures are checked against.
-  let registeredSigner: { kind: string; spki: Buffer } | undefined;
-  let tsa: { certificateDer: Buffer; caName: string; caCertificates: Buffer[]; policy: string } | undefined;
-  if (dbIntact) {
-    try {
-      withTemporaryCopy(join(dir, DB_FILE), (copy) => {
-        const db = openSnapshot(copy);
-        try {
-          const integrity = integrityCheck(db);
-          if (integrity !== 'ok') problem(`PRAGMA integrity_check: ${integrity}`);
-          const v = new AuditLog(db, o.clock).verify();
-          if (!v.ok) problem(`the audit log inside the backup does not verify: position ${v.firstBad?.position}: ${v.firstBad?.problem}`);
-          const head = new AuditLog(db, o.clock).head();
-          if (head.seq !== m.audit.seq || head.hash !== m.audit.hash) problem(`the audit head in the backup (event ${head.seq}) is not the one the manifest states (event ${m.audit.seq})`);
-          const counts = recordCounts(db);
-          const differing = (Object.keys(counts) as (keyof RecordCounts)[]).filter((k) => counts[k] !== m.records[k]);
-          if (differing.length) problem(`record counts differ from the manifest: ${differing.join(', ')}`);
-          const op = db.prepare('SELECT credential_kind, signing_public_key FROM operators WHERE name = ?').get(m.signer.operator) as { credential_kind: string; signing_public_key: Buffer } | undefined;
-          if (op) registeredSigner = { kind: op.credential_kind, spki: op.signing_public_key };
-          if (m.timeStamp.requested) {
-            const row = db.prepare(`SELECT k.policy_oid, x.der AS cert, k.ca_id, c.name AS ca_name FROM tsa_keys k JOIN certificates x ON x.id = k.certificate_id
-              JOIN cas c ON c.id = k.ca_id WHERE k.key_id = ?`).get(m.timeStamp.tsaKeyId) as { policy_oid: string; cert: Buffer; ca_id: number; ca_name: string } | undefined;
-            if (row) tsa = { certificateDer: row.cert, caName: row.ca_name, caCertificates: caCertificatesIn(db, row.ca_id), policy: row.policy_oid };
-          }
-        } finally {
-          db.close();
-        }
-      });
-    } catch (e) {
-      problem(`the snapshot cannot be opened as a SQLite database: ${(e as Error).message}`);
-    }
-  }
-
+  const dbIntact = checkSetFiles(dir, m, problem);
+  const snapshot = dbIntact ? checkSnapshot(dir, m, o, problem) : {};
   // The operator's signature over manifest.json.
-  checkSignature(dir, m, manifestBytes, registeredSigner, dbIntact, o, problem);
-
+  checkSignature(dir, m, manifestBytes, snapshot.registeredSigner, dbIntact, o, problem);
   // The time-stamp over manifest.json.
   if (m.timeStamp.requested) {
-    const ts = m.timeStamp;
-    const tokenPath = join(dir, TOKEN_FILE);
-    if (!existsSync(tokenPath)) problem(`${TOKEN_FILE} is missing: the manifest says the set was time-stamped`);
-    else {
-      try {
-        const parsed = parseTimeStampToken(readFileSync(tokenPath));
-        const cert = parsed.signerCertificate;
-        if (!cert) problem(`${TOKEN_FILE} does not carry the TSA certificate it names`);
-        else if (sha256(cert) !== ts.tsaCertificateSha256) problem(`${TOKEN_FILE} was signed by another TSA certificate than the manifest names`);
-        else {
-          const x = new X509Certificate(cert);
-          if (!verifyTimeStampToken(parsed.token, manifestBytes, x.publicKey.export({ format: 'der', type: 'spki' }))) problem(`${TOKEN_FILE} does not verify over manifest.json (altered manifest or token)`);
-          else if (dbIntact && !tsa) problem(`the TSA ${ts.tsaKeyId} that stamped the set is not registered in the backup`);
-          else {
-            if (tsa) {
-              if (!tsa.certificateDer.equals(cert)) problem(`the TSA certificate in ${TOKEN_FILE} is not the one registered for ${ts.tsaKeyId}`);
-              // The key that certified the TSA may since have been retired by a re-key (RFC 5280 4.2.1.1).
-              const issuer = findIssuingCertificate(cert, tsa.caCertificates);
-              if (!issuer.ok) problem(`the TSA certificate is not signed by any key of ${tsa.caName}: ${issuer.reason}`);
-              if (parsed.policy !== tsa.policy) problem(`the token's policy ${parsed.policy} is not the TSA's ${tsa.policy}`);
-            }
-            if (parsed.genTime < new Date(x.validFrom) || parsed.genTime > new Date(x.validTo)) problem('the token was made outside the TSA certificate\'s validity');
-            if (parsed.genTime.getTime() < new Date(m.created).getTime() - 60_000) problem('the token is older than the manifest it stamps');
-            r.stamp = { genTime: parsed.genTime.toISOString(), serialHex: parsed.serialHex, policy: parsed.policy, tsa: x.subject.replace(/\n/g, ', ') };
-          }
-        }
-      } catch (e) {
-        problem(`${TOKEN_FILE} cannot be read: ${(e as Error).message}`);
-      }
-    }
+    const stamp = checkTimeStamp(dir, m, m.timeStamp, manifestBytes, dbIntact, snapshot.tsa, problem);
+    if (stamp) r.stamp = stamp;
   } else {
     r.notes.push(`not time-stamped: ${m.timeStamp.reason}`);
   }
@@ -174,15 +192,6 @@ function checkSignature(dir: string, m: BackupManifest, manifestBytes: Buffer, r
   if (!verifyCredentialSignature(key, sig.credentialKind as CredentialKind, manifestBytes, Buffer.from(sig.signature ?? '', 'base64'))) {
     problem(`the signature of ${sig.signer} over manifest.json does not verify (altered manifest or signature)`);
   }
-}
-
-/**
- * Every certificate of a CA itself in a snapshot — the first self-signed one, renewals,
- * NewWithNew and link certificates (profile 'root') — so what its earlier keys signed still
- * finds its issuer after a re-key (CPS 5.6).
- */
-function caCertificatesIn(db: Db, caId: number): Buffer[] {
-  return (db.prepare("SELECT der FROM certificates WHERE issuer_ca_id = ? AND profile = 'root' ORDER BY id").all(caId) as { der: Buffer }[]).map((r) => r.der);
 }
 
 function listFiles(dir: string): string[] {

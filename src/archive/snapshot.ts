@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { AuditLog } from '../audit/log.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../store/db.ts';
+import { countIssuedCertificates, countRows, crlNumbersByCa, lastCertificate, schemaVersion, useRollbackJournal } from '../store/snapshot.ts';
 import { fsyncPath } from '../util/fsync.ts';
 import type { RecordCounts } from './format.ts';
 
@@ -19,7 +20,7 @@ export async function snapshotDatabase(db: Db, dest: string): Promise<void> {
   await db.backup(dest);
   const copy = new Database(dest, { fileMustExist: true });
   try {
-    copy.pragma('journal_mode = DELETE');
+    useRollbackJournal(copy);
   } finally {
     copy.close();
   }
@@ -44,33 +45,20 @@ export function withTemporaryCopy<T>(path: string, fn: (copyPath: string) => T):
   }
 }
 
-export function integrityCheck(db: Db): string {
-  const rows = db.pragma('integrity_check') as { integrity_check: string }[];
-  return rows.map((r) => r.integrity_check).join('; ');
-}
-
-function count(db: Db, sql: string): number {
-  try {
-    return (db.prepare(sql).get() as { n: number }).n;
-  } catch {
-    return 0; // a table this schema version does not have yet
-  }
-}
-
 /** The records of CPS 5.5.1 in a store, counted. */
 export function recordCounts(db: Db): RecordCounts {
   return {
-    caCertificates: count(db, 'SELECT count(*) AS n FROM cas'),
-    issuedCertificates: count(db, 'SELECT count(*) AS n FROM certificates WHERE id NOT IN (SELECT certificate_id FROM cas WHERE certificate_id IS NOT NULL)'),
-    revocations: count(db, 'SELECT count(*) AS n FROM revocations'),
-    crls: count(db, 'SELECT count(*) AS n FROM crls'),
-    ocspResponses: count(db, 'SELECT count(*) AS n FROM ocsp_responses'),
-    ceremonies: count(db, 'SELECT count(*) AS n FROM ceremonies'),
-    transcripts: count(db, 'SELECT count(*) AS n FROM transcripts'),
-    auditEvents: count(db, 'SELECT count(*) AS n FROM audit_events'),
-    publications: count(db, 'SELECT count(*) AS n FROM publications'),
-    timeStampTokens: count(db, 'SELECT count(*) AS n FROM tsa_tokens'),
-    backups: count(db, 'SELECT count(*) AS n FROM backups'),
+    caCertificates: countRows(db, 'cas'),
+    issuedCertificates: countIssuedCertificates(db),
+    revocations: countRows(db, 'revocations'),
+    crls: countRows(db, 'crls'),
+    ocspResponses: countRows(db, 'ocsp_responses'),
+    ceremonies: countRows(db, 'ceremonies'),
+    transcripts: countRows(db, 'transcripts'),
+    auditEvents: countRows(db, 'audit_events'),
+    publications: countRows(db, 'publications'),
+    timeStampTokens: countRows(db, 'tsa_tokens'),
+    backups: countRows(db, 'backups'),
   };
 }
 
@@ -84,17 +72,16 @@ export interface SnapshotFacts {
 
 /** What the manifest states about a snapshot, read from the snapshot itself. */
 export function snapshotFacts(db: Db, clock: Clock): SnapshotFacts {
-  const last = db.prepare('SELECT x.id, x.serial_hex, c.name FROM certificates x JOIN cas c ON c.id = x.issuer_ca_id ORDER BY x.id DESC LIMIT 1').get() as { id: number; serial_hex: string; name: string } | undefined;
-  const crlNumbers = Object.fromEntries((db.prepare('SELECT c.name, n.last_number FROM crl_numbers n JOIN cas c ON c.id = n.ca_id ORDER BY c.name').all() as { name: string; last_number: number }[]).map((r) => [r.name, r.last_number]));
+  const last = lastCertificate(db);
   return {
-    schemaVersion: db.pragma('user_version', { simple: true }) as number,
+    schemaVersion: schemaVersion(db),
     audit: new AuditLog(db, clock).head(),
     serials: {
-      certificates: count(db, 'SELECT count(*) AS n FROM certificates'),
-      reservations: count(db, 'SELECT count(*) AS n FROM serial_reservations'),
+      certificates: countRows(db, 'certificates'),
+      reservations: countRows(db, 'serial_reservations'),
       last: last ? { ca: last.name, serial: last.serial_hex, certificateId: last.id } : null,
     },
-    crlNumbers,
+    crlNumbers: crlNumbersByCa(db),
     records: recordCounts(db),
   };
 }

@@ -14,6 +14,7 @@ import {
   type AuditCheckpoint, type AuditKeyKind, type AuditPublicKey,
 } from './checkpoint.ts';
 import { TrailVerifier, type AuditEvent, type AuditVerification } from './log.ts';
+import { readManifestFile } from '../util/manifest-file.ts';
 
 export const BUNDLE_FORMAT = 'rootca-audit-bundle/1';
 export const MANIFEST_FILE = 'manifest.json';
@@ -208,92 +209,17 @@ export function verifyAuditBundle(dir: string, options: { kept?: { file: string;
   const checked: string[] = [];
   const result = (log?: AuditVerification, kept: BundleVerification['kept'] = []): BundleVerification =>
     ({ ok: problems.length === 0 && kept.every((k) => k.ok), dir, problems, checked, ...(log ? { log } : {}), kept });
-
-  let manifest: BundleManifest;
-  try {
-    manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as BundleManifest;
-  } catch (e) {
-    problems.push(`${MANIFEST_FILE} cannot be read as JSON: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    return result();
-  }
-  if (manifest.format !== BUNDLE_FORMAT || !Array.isArray(manifest.files) || typeof manifest.head !== 'object' || manifest.head === null) {
-    problems.push(`${MANIFEST_FILE} is not a ${BUNDLE_FORMAT} manifest`);
-    return result();
-  }
-
-  // 1. Every listed file is there with its digest; nothing unlisted was added.
-  const listed = new Set<string>();
-  for (const f of manifest.files) {
-    if (typeof f.path !== 'string' || !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(f.path) || f.path.split('/').includes('..')) {
-      problems.push(`the manifest lists an unsafe path ${JSON.stringify(f.path)}`);
-      continue;
-    }
-    listed.add(f.path);
-    const p = join(dir, f.path);
-    if (!existsSync(p)) { problems.push(`${f.path} is listed in the manifest but missing`); continue; }
-    const actual = sha256File(p);
-    if (actual.sha256 !== f.sha256 || actual.bytes !== f.bytes) problems.push(`${f.path} does not match its SHA-256 in the manifest (the file was changed)`);
-  }
-  for (const f of filesUnder(dir)) {
-    if (f !== MANIFEST_FILE && !listed.has(f)) problems.push(`${f} is not listed in the manifest (a file was added)`);
-  }
-  if (problems.length === 0) checked.push(`${manifest.files.length} files match the manifest's SHA-256 digests`);
-
-  // 2. Audit keys and checkpoints, from the files alone.
-  const keys: AuditPublicKey[] = [];
-  try {
-    for (const k of JSON.parse(readFileSync(join(dir, KEYS_FILE), 'utf8')) as KeyFileEntry[]) {
-      const spki = Buffer.from(k.publicKey.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
-      if (spkiFingerprint(spki) !== k.publicKeySha256) problems.push(`${KEYS_FILE}: key ${k.keyId}'s fingerprint does not match its public key`);
-      keys.push({ keyId: k.keyId, kind: k.kind, publicKeySpki: spki, status: k.status, createdAt: k.createdAt, retiredAt: k.retiredAt });
-    }
-  } catch (e) {
-    problems.push(`${KEYS_FILE} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const checkpoints: AuditCheckpoint[] = [];
-  for (const f of [...listed].filter((p) => p.startsWith('checkpoints/')).sort()) {
-    try {
-      const { checkpoint, key } = parseCheckpointFile(readFileSync(join(dir, f), 'utf8'), f);
-      const known = keys.find((k) => k.keyId === key.keyId);
-      if (!known || !known.publicKeySpki.equals(key.publicKeySpki)) problems.push(`${f}: its public key is not audit key ${key.keyId} of ${KEYS_FILE}`);
-      checkpoints.push(checkpoint);
-    } catch (e) {
-      problems.push(e instanceof CaError ? e.message : `${f}: ${(e as Error).message}`);
-    }
-  }
+  const manifest = readBundleManifest(dir, problems);
+  if (!manifest) return result();
+  const listed = checkBundleFiles(dir, manifest, problems, checked);
+  const keys = readBundleKeys(dir, problems);
+  const checkpoints = readBundleCheckpoints(dir, listed, keys, problems);
   if (checkpoints.length !== manifest.checkpoints) problems.push(`the manifest announces ${manifest.checkpoints} checkpoints, the bundle holds ${checkpoints.length}`);
 
-  // 3. The events: chain, tree, every checkpoint; and the auditor's own kept checkpoints.
-  const kept = (options.kept ?? []).map((k) => {
-    try {
-      const parsed = parseCheckpointFile(k.text, k.file);
-      const known = keys.find((x) => x.keyId === parsed.key.keyId && x.publicKeySpki.equals(parsed.key.publicKeySpki));
-      return { file: k.file, cp: parsed.checkpoint, problem: known ? undefined : `${k.file} is signed by a key that is not among this bundle's audit keys (${parsed.key.keyId})` };
-    } catch (e) {
-      return { file: k.file, cp: undefined, problem: (e as Error).message };
-    }
-  });
+  // The events: chain, tree, every checkpoint; and the auditor's own kept checkpoints.
+  const kept = parseKept(options.kept ?? [], keys);
   const verifier = new TrailVerifier({ checkpoints, keys });
-  const keptRoots = new Map<number, string>();
-  const wanted = new Set(kept.flatMap((k) => (k.cp ? [k.cp.body.treeSize] : [])));
-  if (wanted.has(0)) keptRoots.set(0, verifier.root());
-  const eventsPath = join(dir, EVENTS_FILE);
-  if (existsSync(eventsPath)) {
-    let n = 0;
-    for (const line of linesOf(eventsPath)) {
-      n++;
-      let e: AuditEvent | undefined;
-      try { e = asEvent(JSON.parse(line)); } catch { e = undefined; }
-      if (!e) {
-        problems.push(`${EVENTS_FILE} line ${n} is not an audit event`);
-        e = { seq: -n, at: '', actor: '', roles: [], action: '', target: '', outcome: 'failed', details: {}, prevHash: '', hash: '' };
-      }
-      verifier.push(e);
-      if (wanted.has(verifier.size)) keptRoots.set(verifier.size, verifier.root());
-    }
-  } else {
-    problems.push(`${EVENTS_FILE} is missing`);
-  }
+  const keptRoots = replayEvents(dir, verifier, new Set(kept.flatMap((k) => (k.cp ? [k.cp.body.treeSize] : []))), problems);
   const log = verifier.finish(manifest.head);
   if (log.firstBad) problems.push(`event ${log.firstBad.position}: ${log.firstBad.problem}`);
   for (const p of log.checkpoints.problems) if (!problems.includes(p.problem)) problems.push(p.problem);
@@ -313,4 +239,99 @@ export function verifyAuditBundle(dir: string, options: { kept?: { file: string;
   });
   for (const k of keptResults) if (k.ok) checked.push(`kept checkpoint ${k.file} (size ${kept.find((x) => x.file === k.file)!.cp!.body.treeSize}) is a prefix of the bundle's log`);
   return result(log, keptResults);
+}
+
+/** The bundle's manifest, when it is one of this format; otherwise the problem is recorded. */
+function readBundleManifest(dir: string, problems: string[]): BundleManifest | undefined {
+  return readManifestFile<BundleManifest>(dir, MANIFEST_FILE, BUNDLE_FORMAT,
+    (m) => m?.format === BUNDLE_FORMAT && Array.isArray(m.files) && typeof m.head === 'object' && m.head !== null, problems);
+}
+
+/** Every listed file is there with its digest; nothing unlisted was added. Returns the listed paths. */
+function checkBundleFiles(dir: string, manifest: BundleManifest, problems: string[], checked: string[]): Set<string> {
+  const listed = new Set<string>();
+  for (const f of manifest.files) {
+    if (typeof f.path !== 'string' || !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(f.path) || f.path.split('/').includes('..')) {
+      problems.push(`the manifest lists an unsafe path ${JSON.stringify(f.path)}`);
+      continue;
+    }
+    listed.add(f.path);
+    const p = join(dir, f.path);
+    if (!existsSync(p)) { problems.push(`${f.path} is listed in the manifest but missing`); continue; }
+    const actual = sha256File(p);
+    if (actual.sha256 !== f.sha256 || actual.bytes !== f.bytes) problems.push(`${f.path} does not match its SHA-256 in the manifest (the file was changed)`);
+  }
+  for (const f of filesUnder(dir)) {
+    if (f !== MANIFEST_FILE && !listed.has(f)) problems.push(`${f} is not listed in the manifest (a file was added)`);
+  }
+  if (problems.length === 0) checked.push(`${manifest.files.length} files match the manifest's SHA-256 digests`);
+  return listed;
+}
+
+/** The audit keys, from the bundle's key file alone; each fingerprint must match its key. */
+function readBundleKeys(dir: string, problems: string[]): AuditPublicKey[] {
+  const keys: AuditPublicKey[] = [];
+  try {
+    for (const k of JSON.parse(readFileSync(join(dir, KEYS_FILE), 'utf8')) as KeyFileEntry[]) {
+      const spki = Buffer.from(k.publicKey.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+      if (spkiFingerprint(spki) !== k.publicKeySha256) problems.push(`${KEYS_FILE}: key ${k.keyId}'s fingerprint does not match its public key`);
+      keys.push({ keyId: k.keyId, kind: k.kind, publicKeySpki: spki, status: k.status, createdAt: k.createdAt, retiredAt: k.retiredAt });
+    }
+  } catch (e) {
+    problems.push(`${KEYS_FILE} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return keys;
+}
+
+/** The bundle's checkpoint files, each signed by one of its audit keys. */
+function readBundleCheckpoints(dir: string, listed: Set<string>, keys: AuditPublicKey[], problems: string[]): AuditCheckpoint[] {
+  const checkpoints: AuditCheckpoint[] = [];
+  for (const f of [...listed].filter((p) => p.startsWith('checkpoints/')).sort()) {
+    try {
+      const { checkpoint, key } = parseCheckpointFile(readFileSync(join(dir, f), 'utf8'), f);
+      const known = keys.find((k) => k.keyId === key.keyId);
+      if (!known || !known.publicKeySpki.equals(key.publicKeySpki)) problems.push(`${f}: its public key is not audit key ${key.keyId} of ${KEYS_FILE}`);
+      checkpoints.push(checkpoint);
+    } catch (e) {
+      problems.push(e instanceof CaError ? e.message : `${f}: ${(e as Error).message}`);
+    }
+  }
+  return checkpoints;
+}
+
+/** The auditor's own kept checkpoints, each signed by one of the bundle's audit keys. */
+function parseKept(kept: { file: string; text: string }[], keys: AuditPublicKey[]): { file: string; cp?: AuditCheckpoint; problem?: string }[] {
+  return kept.map((k) => {
+    try {
+      const parsed = parseCheckpointFile(k.text, k.file);
+      const known = keys.find((x) => x.keyId === parsed.key.keyId && x.publicKeySpki.equals(parsed.key.publicKeySpki));
+      return { file: k.file, cp: parsed.checkpoint, problem: known ? undefined : `${k.file} is signed by a key that is not among this bundle's audit keys (${parsed.key.keyId})` };
+    } catch (e) {
+      return { file: k.file, cp: undefined, problem: (e as Error).message };
+    }
+  });
+}
+
+/** Feeds the bundle's events, one line at a time, to the verifier; returns the tree roots at the sizes in `wanted`. */
+function replayEvents(dir: string, verifier: TrailVerifier, wanted: Set<number>, problems: string[]): Map<number, string> {
+  const roots = new Map<number, string>();
+  if (wanted.has(0)) roots.set(0, verifier.root());
+  const eventsPath = join(dir, EVENTS_FILE);
+  if (!existsSync(eventsPath)) {
+    problems.push(`${EVENTS_FILE} is missing`);
+    return roots;
+  }
+  let n = 0;
+  for (const line of linesOf(eventsPath)) {
+    n++;
+    let e: AuditEvent | undefined;
+    try { e = asEvent(JSON.parse(line)); } catch { e = undefined; }
+    if (!e) {
+      problems.push(`${EVENTS_FILE} line ${n} is not an audit event`);
+      e = { seq: -n, at: '', actor: '', roles: [], action: '', target: '', outcome: 'failed', details: {}, prevHash: '', hash: '' };
+    }
+    verifier.push(e);
+    if (wanted.has(verifier.size)) roots.set(verifier.size, verifier.root());
+  }
+  return roots;
 }

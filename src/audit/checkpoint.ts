@@ -9,6 +9,8 @@
  */
 import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { CaError } from '../errors.ts';
+import { insertCheckpointRow, listCheckpointRows, nextCheckpointNumber } from '../store/audit-checkpoints.ts';
+import { listAuditKeyRows } from '../store/audit-keys.ts';
 import type { Db } from '../store/db.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 
@@ -159,23 +161,12 @@ export function parseCheckpointFile(text: string, where = 'checkpoint file'): { 
   return { checkpoint, key };
 }
 
-interface CheckpointRow {
-  number: number; tree_size: number; root_hash: string; at: string; body: string; key_id: string;
-  signature: Buffer; timestamp_token: Buffer | null; examiner: string; file: string | null;
-}
-interface KeyRow { key_id: string; kind: AuditKeyKind; public_key_spki: Buffer; status: 'active' | 'retired'; created_at: string; retired_at: string | null }
-
-function hasTable(db: Db, name: string): boolean {
-  return !!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name);
-}
-
 /**
  * Stored checkpoints in number order. The body is taken from the signed JSON, not from the
  * query columns, so what is checked is what was signed.
  */
 export function loadCheckpoints(db: Db): AuditCheckpoint[] {
-  if (!hasTable(db, 'audit_checkpoints')) return [];
-  return (db.prepare('SELECT * FROM audit_checkpoints ORDER BY number').all() as CheckpointRow[]).map((r) => {
+  return listCheckpointRows(db).map((r) => {
     let body: CheckpointBody;
     try {
       body = JSON.parse(r.body) as CheckpointBody;
@@ -188,8 +179,7 @@ export function loadCheckpoints(db: Db): AuditCheckpoint[] {
 
 /** Every audit key ever made (public halves), oldest first. */
 export function loadAuditPublicKeys(db: Db): AuditPublicKey[] {
-  if (!hasTable(db, 'audit_keys')) return [];
-  return (db.prepare('SELECT key_id, kind, public_key_spki, status, created_at, retired_at FROM audit_keys ORDER BY created_at, rowid').all() as KeyRow[])
+  return listAuditKeyRows(db)
     .map((r) => ({ keyId: r.key_id, kind: r.kind, publicKeySpki: r.public_key_spki, status: r.status, createdAt: r.created_at, retiredAt: r.retired_at }));
 }
 
@@ -198,8 +188,10 @@ export const checkpointFileName = (n: number): string => `checkpoint-${n}.json`;
 
 /** Stores a checkpoint (inside the caller's transaction); its number is the next one. */
 export function insertCheckpoint(db: Db, cp: Omit<AuditCheckpoint, 'number'>, examiner: string): AuditCheckpoint {
-  const number = ((db.prepare('SELECT MAX(number) AS n FROM audit_checkpoints').get() as { n: number | null }).n ?? 0) + 1;
-  db.prepare('INSERT INTO audit_checkpoints (number, tree_size, root_hash, at, body, key_id, signature, timestamp_token, examiner, file) VALUES (?,?,?,?,?,?,?,?,?,?)')
-    .run(number, cp.body.treeSize, cp.body.rootHash, cp.body.at, checkpointSignedBytes(cp.body).toString('utf8'), cp.keyId, cp.signature, cp.timeStampToken ?? null, examiner, checkpointFileName(number));
+  const number = nextCheckpointNumber(db);
+  insertCheckpointRow(db, {
+    number, tree_size: cp.body.treeSize, root_hash: cp.body.rootHash, at: cp.body.at, body: checkpointSignedBytes(cp.body).toString('utf8'),
+    key_id: cp.keyId, signature: cp.signature, timestamp_token: cp.timeStampToken ?? null, examiner, file: checkpointFileName(number),
+  });
   return { ...cp, number };
 }

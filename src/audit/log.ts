@@ -12,7 +12,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
+import { auditEventsBetween, eachAuditEvent, insertAuditEvent, type AuditEventRow } from '../store/audit-events.ts';
 import type { Db } from '../store/db.ts';
+import { metaValue, setMetaValue } from '../store/meta.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 import { loadAuditPublicKeys, loadCheckpoints, spkiFingerprint, verifyCheckpointSignature, type AuditCheckpoint, type AuditPublicKey } from './checkpoint.ts';
 import { leafHash, MerkleFrontier, rootFromLeafHashes } from './merkle.ts';
@@ -40,10 +42,8 @@ export interface AuditEvent extends Required<AuditEventInput> {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-interface Row {
-  seq: number; at: string; actor: string; roles: string; action: string; target: string;
-  outcome: AuditOutcome; details: string; prev_hash: string; hash: string;
-}
+/** The `meta` key under which the chain head is kept, in the transaction of each append. */
+const AUDIT_HEAD = 'audit_head';
 
 /** The leaf bytes of one event: the canonical JSON of its fields (what the chain hashes too). */
 export function eventLeaf(e: Omit<AuditEvent, 'hash' | 'prevHash'>): Buffer {
@@ -255,26 +255,26 @@ export class AuditLog {
         details: JSON.parse(canonicalJson(input.details ?? {})) as Record<string, unknown>,
       };
       const hash = eventHash(head.hash, event);
-      this.db
-        .prepare('INSERT INTO audit_events (seq, at, actor, roles, action, target, outcome, details, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)')
-        .run(event.seq, event.at, event.actor, JSON.stringify(event.roles), event.action, event.target, event.outcome, canonicalJson(event.details), head.hash, hash);
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('audit_head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(`${event.seq}:${hash}`);
+      insertAuditEvent(this.db, {
+        seq: event.seq, at: event.at, actor: event.actor, roles: JSON.stringify(event.roles), action: event.action, target: event.target,
+        outcome: event.outcome, details: canonicalJson(event.details), prev_hash: head.hash, hash,
+      });
+      setMetaValue(this.db, AUDIT_HEAD, `${event.seq}:${hash}`);
       return { ...event, prevHash: head.hash, hash };
     }).immediate();
   }
 
   /** The recorded head of the chain (seq 0 and the genesis hash when empty). */
   head(): { seq: number; hash: string } {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'audit_head'").get() as { value: string } | undefined;
-    if (!row) return { seq: 0, hash: GENESIS_HASH };
-    const [seq, hash] = row.value.split(':');
+    const value = metaValue(this.db, AUDIT_HEAD);
+    if (value === undefined) return { seq: 0, hash: GENESIS_HASH };
+    const [seq, hash] = value.split(':');
     return { seq: Number(seq), hash };
   }
 
   /** Events in order, optionally a range of seq numbers. */
   list(from = 1, to = Number.MAX_SAFE_INTEGER): AuditEvent[] {
-    const rows = this.db.prepare('SELECT * FROM audit_events WHERE seq BETWEEN ? AND ? ORDER BY seq').all(from, to) as Row[];
-    return rows.map(toEvent);
+    return auditEventsBetween(this.db, from, to).map(toEvent);
   }
 
   /**
@@ -285,20 +285,20 @@ export class AuditLog {
   verify(): AuditVerification {
     return this.db.transaction(() => {
       const verifier = new TrailVerifier({ checkpoints: loadCheckpoints(this.db), keys: loadAuditPublicKeys(this.db) });
-      for (const row of this.db.prepare('SELECT * FROM audit_events ORDER BY rowid').iterate() as IterableIterator<Row>) verifier.push(toEvent(row));
+      for (const row of eachAuditEvent(this.db)) verifier.push(toEvent(row));
       return verifier.finish(this.head());
     }).deferred();
   }
 
   /** The stored events in stored order, one at a time (no other statement may run on this connection meanwhile). */
   *iterate(): Generator<AuditEvent> {
-    for (const row of this.db.prepare('SELECT * FROM audit_events ORDER BY rowid').iterate() as IterableIterator<Row>) yield toEvent(row);
+    for (const row of eachAuditEvent(this.db)) yield toEvent(row);
   }
 
   /** The leaf hashes of the stored events in order (for inclusion and consistency proofs). */
   leafHashes(): Buffer[] {
     const out: Buffer[] = [];
-    for (const row of this.db.prepare('SELECT * FROM audit_events ORDER BY rowid').iterate() as IterableIterator<Row>) out.push(eventLeafHash(toEvent(row)));
+    for (const row of eachAuditEvent(this.db)) out.push(eventLeafHash(toEvent(row)));
     return out;
   }
 
@@ -310,7 +310,7 @@ export class AuditLog {
   }
 }
 
-function toEvent(r: Row): AuditEvent {
+function toEvent(r: AuditEventRow): AuditEvent {
   let roles: string[] = [];
   let details: Record<string, unknown> = {};
   try { roles = JSON.parse(r.roles); } catch { roles = [`<unparsable: ${r.roles}>`]; }

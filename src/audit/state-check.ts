@@ -9,7 +9,11 @@
  * SHA-256, a key id, an operator name, a publication's version and digest), so it holds for
  * every action that makes them (root ceremony, issuance, renewal, re-key, revocation, CA end).
  */
+import { successfulAuditEvents } from '../store/audit-events.ts';
 import type { Db } from '../store/db.ts';
+import {
+  caKeyIdsForStateCheck, certificatesForStateCheck, crlsForStateCheck, operatorsForStateCheck, publicationsForStateCheck, revocationsForStateCheck,
+} from '../store/state-check.ts';
 
 export interface StateMismatch {
   /** The table side: `certificates #12 (ecc-rootca1 serial 3f…)`, or `(no row)`. */
@@ -41,7 +45,7 @@ export function verifyStateAgainstLog(db: Db): StateCheck {
 }
 
 function check(db: Db): StateCheck {
-  const events = (db.prepare("SELECT seq, action, target, details FROM audit_events WHERE outcome = 'success' ORDER BY seq").all() as { seq: number; action: string; target: string; details: string }[])
+  const events = successfulAuditEvents(db)
     .map((e): Event => ({ seq: e.seq, action: e.action, target: e.target, details: safeJson(e.details) }));
   const tokens = new Map<string, number>(); // token -> first event seq that mentions it
   for (const e of events) {
@@ -56,7 +60,7 @@ function check(db: Db): StateCheck {
   const noRow = (e: Event, what: string, problem: string) => mismatches.push({ row: `(no ${what} row)`, event: `event #${e.seq} ${e.action} ${e.target}`, problem });
 
   // Certificates (CPS 5.4.1 "issuance"): every row's SHA-256 is in an event; every issuing event's certificate is a row.
-  const certs = db.prepare('SELECT x.id, x.serial_hex, x.sha256, c.name AS ca FROM certificates x JOIN cas c ON c.id = x.issuer_ca_id').all() as { id: number; serial_hex: string; sha256: string; ca: string }[];
+  const certs = certificatesForStateCheck(db);
   const certSha = new Set(certs.map((c) => c.sha256));
   for (const c of certs) if (!tokens.has(c.sha256)) noEvent(`certificates #${c.id} (${c.ca} serial ${c.serial_hex})`, `no audit event records certificate sha256 ${c.sha256}`);
   const certEvents = of('certificate.issue', 'ceremony.root-ca', 'ca.renew');
@@ -72,7 +76,7 @@ function check(db: Db): StateCheck {
   checked.certificates = { rows: certs.length, events: certEvents.length };
 
   // Revocations: one 'certificate.revoke' event per row, by CA and serial.
-  const revs = db.prepare('SELECT r.certificate_id, r.serial_hex, r.reason, c.name AS ca FROM revocations r JOIN cas c ON c.id = r.issuer_ca_id').all() as { certificate_id: number; serial_hex: string; reason: string; ca: string }[];
+  const revs = revocationsForStateCheck(db);
   const revEvents = of('certificate.revoke').filter((e) => typeof e.details.serial === 'string');
   const revKey = (ca: string, serial: string) => `${ca}\u0000${serial.toLowerCase()}`;
   const revEventKeys = new Set(revEvents.map((e) => revKey(e.target, e.details.serial as string)));
@@ -82,7 +86,7 @@ function check(db: Db): StateCheck {
   checked.revocations = { rows: revs.length, events: revEvents.length };
 
   // CRLs (R-4.2): by SHA-256.
-  const crls = db.prepare('SELECT c.id, c.crl_number, c.sha256, a.name AS ca FROM crls c JOIN cas a ON a.id = c.ca_id').all() as { id: number; crl_number: number; sha256: string; ca: string }[];
+  const crls = crlsForStateCheck(db);
   const crlSha = new Set(crls.map((c) => c.sha256));
   const crlEvents = of('crl.issued');
   const crlEventSha = new Set(crlEvents.map((e) => e.details.sha256));
@@ -91,7 +95,7 @@ function check(db: Db): StateCheck {
   checked.crls = { rows: crls.length, events: crlEvents.length };
 
   // CA keys (CPS 6.1.1): each key id is in an event (the ceremony that made it).
-  const keys = db.prepare('SELECT key_id FROM ca_keys').all() as { key_id: string }[];
+  const keys = caKeyIdsForStateCheck(db);
   const keyIds = new Set(keys.map((k) => k.key_id));
   for (const k of keys) if (!tokens.has(k.key_id)) noEvent(`ca_keys ${k.key_id}`, 'no audit event records this key');
   const keyEvents = of('ceremony.root-ca', 'ca.rekey');
@@ -99,7 +103,7 @@ function check(db: Db): StateCheck {
   checked.keys = { rows: keys.length, events: keyEvents.length };
 
   // Operators (CPS 5.2, 5.3): every operator was added by an 'operator.add' event and vice versa.
-  const ops = db.prepare('SELECT id, name FROM operators').all() as { id: number; name: string }[];
+  const ops = operatorsForStateCheck(db);
   const opEvents = of('operator.add');
   const added = new Set(opEvents.map((e) => e.target));
   const opNames = new Set(ops.map((o) => o.name));
@@ -108,7 +112,7 @@ function check(db: Db): StateCheck {
   checked.operators = { rows: ops.length, events: opEvents.length };
 
   // Publications (R-2.4): by version and digest.
-  const pubs = db.prepare('SELECT version, sha256 FROM publications').all() as { version: number; sha256: string }[];
+  const pubs = publicationsForStateCheck(db);
   const pubEvents = of('publication.written');
   const pubKey = (v: unknown, sha: unknown) => `${String(v)}:${String(sha)}`;
   const pubEventKeys = new Set(pubEvents.map((e) => pubKey(e.details.version, e.details.sha256)));

@@ -21,6 +21,10 @@ import { sha256Hex } from '../util/digest.ts';
 import type { Installation } from '../installation/installation.ts';
 import { bringParticipant, operationDigest, type PassphraseSource } from '../people/participants.ts';
 import { checkDistinct, type Operation, type Slot } from '../people/permissions.ts';
+import {
+  allPublishedVersions, claimsAgainst, decideProposal, findDocumentVersion, findOpenAmendment, findPublishedVersion, insertClaim, insertProposal,
+  listAllDocumentVersions, listVersionsOf, noticeVersion, publishApproved, publishedVersionsOf, type DocumentVersionRow,
+} from '../store/documents.ts';
 
 /** CPS 9.12.2: "Subscribers may make claims within a week of such notification". */
 export const CLAIM_PERIOD_MS = 7 * 24 * 60 * 60 * 1000;
@@ -66,11 +70,7 @@ export interface DocumentVersion {
   claims: DocumentClaim[];
 }
 
-interface Row {
-  id: number; name: string; title: string; state: VersionState; critical: number; description: string; text: string; sha256: string;
-  initial_version: string | null; version: string | null; proposed_by: string; proposed_at: string; decided_by: string | null; decided_at: string | null;
-  decision_reason: string | null; published_by: string | null; published_at: string | null; noticed_at: string | null; claims_until: string | null;
-}
+type Row = DocumentVersionRow;
 
 function statusOf(r: Row, claims: number, now: Date): VersionStatus {
   if (r.state !== 'published') return r.state;
@@ -80,8 +80,7 @@ function statusOf(r: Row, claims: number, now: Date): VersionStatus {
 }
 
 function toVersion(inst: Installation, r: Row): DocumentVersion {
-  const claims = (inst.db.prepare('SELECT id, claimant, text, recorded_by, recorded_at FROM document_claims WHERE version_id = ? ORDER BY id').all(r.id) as
-    { id: number; claimant: string; text: string; recorded_by: string; recorded_at: string }[])
+  const claims = claimsAgainst(inst.db, r.id)
     .map((c) => ({ id: c.id, claimant: c.claimant, text: c.text, recordedBy: c.recorded_by, recordedAt: c.recorded_at }));
   return {
     id: r.id, name: r.name, title: r.title, state: r.state, status: statusOf(r, claims.length, inst.clock.now()), critical: r.critical === 1, description: r.description,
@@ -93,28 +92,24 @@ function toVersion(inst: Installation, r: Row): DocumentVersion {
 
 /** Every version of every document (or of one), oldest first; the text is read with documentText(). */
 export function listDocumentVersions(inst: Installation, name?: string): DocumentVersion[] {
-  const rows = (name === undefined
-    ? inst.db.prepare('SELECT * FROM document_versions ORDER BY name, id').all()
-    : inst.db.prepare('SELECT * FROM document_versions WHERE name = ? ORDER BY id').all(name)) as Row[];
+  const rows = name === undefined ? listAllDocumentVersions(inst.db) : listVersionsOf(inst.db, name);
   return rows.map((r) => toVersion(inst, r));
 }
 
 /** The text of one published version ("5.13"), or of the open amendment when `version` is omitted. */
 export function documentText(inst: Installation, name: string, version?: string): string {
-  const row = (version === undefined
-    ? inst.db.prepare("SELECT text FROM document_versions WHERE name = ? AND state IN ('proposed','approved')").get(name)
-    : inst.db.prepare("SELECT text FROM document_versions WHERE name = ? AND version = ? AND state = 'published'").get(name, version)) as { text: string } | undefined;
+  const row = version === undefined ? findOpenAmendment(inst.db, name) : findPublishedVersion(inst.db, name, version);
   if (!row) throw new CaError('DOCUMENT_VERSION_UNKNOWN', version === undefined ? `${name} has no open amendment` : `${name} has no published version ${version}`);
   return row.text;
 }
 
 function latestPublished(inst: Installation, name: string): Row | undefined {
-  const rows = inst.db.prepare("SELECT * FROM document_versions WHERE name = ? AND state = 'published'").all(name) as Row[];
+  const rows = publishedVersionsOf(inst.db, name);
   return rows.sort((a, b) => compareDocumentVersions(b.version!, a.version!))[0];
 }
 
 function openAmendment(inst: Installation, name: string): Row | undefined {
-  return inst.db.prepare("SELECT * FROM document_versions WHERE name = ? AND state IN ('proposed','approved')").get(name) as Row | undefined;
+  return findOpenAmendment(inst.db, name);
 }
 
 /** The next version number (CPS 9.12.1): critical raises the major number, otherwise the minor. */
@@ -198,8 +193,9 @@ export async function proposeDocument(inst: Installation, p: ProposeParams): Pro
     const a = await authenticate(inst, p, 'document.propose', 'submitter', { name: p.name, sha256, critical: p.critical, description });
     const now = inst.clock.now().toISOString();
     const id = inst.db.transaction(() => {
-      const id = Number(inst.db.prepare(`INSERT INTO document_versions (name, title, state, critical, description, text, sha256, initial_version, proposed_by, proposed_at)
-        VALUES (?, ?, 'proposed', ?, ?, ?, ?, ?, ?, ?)`).run(p.name, title, p.critical ? 1 : 0, description, text, sha256, p.initialVersion ?? null, p.by, now).lastInsertRowid);
+      const id = insertProposal(inst.db, {
+        name: p.name, title, critical: p.critical ? 1 : 0, description, text, sha256, initial_version: p.initialVersion ?? null, proposed_by: p.by, proposed_at: now,
+      });
       inst.audit.append({ actor: p.by, roles: a.roles, action: 'document.propose', target: `document:${p.name}`, outcome: 'success',
         details: { amendment: id, title, sha256, size: p.text.length, critical: p.critical, description, initialVersion: p.initialVersion ?? null, previousVersion: previous?.version ?? null, operationDigest: a.digest, signature: a.signature } });
       return id;
@@ -209,7 +205,7 @@ export async function proposeDocument(inst: Installation, p: ProposeParams): Pro
 }
 
 function getVersion(inst: Installation, id: number): DocumentVersion {
-  return toVersion(inst, inst.db.prepare('SELECT * FROM document_versions WHERE id = ?').get(id) as Row);
+  return toVersion(inst, findDocumentVersion(inst.db, id)!);
 }
 
 export interface DecideParams extends Acting {
@@ -237,9 +233,8 @@ async function decide(inst: Installation, p: DecideParams, action: 'approve' | '
     const a = await authenticate(inst, p, 'document.decide', 'approver', { name: p.name, amendment: open.id, sha256: open.sha256, action });
     const now = inst.clock.now().toISOString();
     inst.db.transaction(() => {
-      const changed = inst.db.prepare("UPDATE document_versions SET state = ?, decided_by = ?, decided_at = ?, decision_reason = ? WHERE id = ? AND state = 'proposed'")
-        .run(action === 'approve' ? 'approved' : 'rejected', p.by, now, p.reason?.trim() ?? null, open.id).changes;
-      if (changed !== 1) throw new CaError('DOCUMENT_STATE', `amendment #${open.id} of ${p.name} changed meanwhile`);
+      const decided = decideProposal(inst.db, open.id, { state: action === 'approve' ? 'approved' : 'rejected', by: p.by, at: now, reason: p.reason?.trim() ?? null });
+      if (!decided) throw new CaError('DOCUMENT_STATE', `amendment #${open.id} of ${p.name} changed meanwhile`);
       inst.audit.append({ actor: p.by, roles: a.roles, action: `document.${action}`, target: `document:${p.name}`, outcome: 'success',
         details: { amendment: open.id, sha256: open.sha256, critical: open.critical === 1, description: open.description, proposedBy: open.proposed_by, reason: p.reason ?? null, operationDigest: a.digest, signature: a.signature } });
     }).immediate();
@@ -263,9 +258,7 @@ export async function publishDocument(inst: Installation, p: PublishDocumentPara
     const a = await authenticate(inst, p, 'document.publish', 'authoriser', { name: p.name, amendment: open.id, sha256: open.sha256, version });
     const now = inst.clock.now().toISOString();
     inst.db.transaction(() => {
-      const changed = inst.db.prepare("UPDATE document_versions SET state = 'published', version = ?, published_by = ?, published_at = ? WHERE id = ? AND state = 'approved'")
-        .run(version, p.by, now, open.id).changes;
-      if (changed !== 1) throw new CaError('DOCUMENT_STATE', `amendment #${open.id} of ${p.name} changed meanwhile`);
+      if (!publishApproved(inst.db, open.id, { version, by: p.by, at: now })) throw new CaError('DOCUMENT_STATE', `amendment #${open.id} of ${p.name} changed meanwhile`);
       inst.audit.append({ actor: p.by, roles: a.roles, action: 'document.publish', target: `document:${p.name}`, outcome: 'success',
         details: { amendment: open.id, version, previousVersion: previous?.version ?? null, sha256: open.sha256, critical: open.critical === 1, description: open.description, approvedBy: open.decided_by, operationDigest: a.digest, signature: a.signature } });
     }).immediate();
@@ -285,8 +278,7 @@ export interface ClaimParams extends Acting {
 /** An RA officer records a claim against a version during its claim period (CPS 9.12.2). */
 export async function recordClaim(inst: Installation, p: ClaimParams): Promise<DocumentVersion> {
   return refusalsAudited(inst, 'document.claim', `document:${p.name}`, p.by, async () => {
-    const row = (p.version === undefined ? latestPublished(inst, p.name)
-      : inst.db.prepare("SELECT * FROM document_versions WHERE name = ? AND version = ? AND state = 'published'").get(p.name, p.version)) as Row | undefined;
+    const row = p.version === undefined ? latestPublished(inst, p.name) : findPublishedVersion(inst.db, p.name, p.version);
     if (!row) throw new CaError('DOCUMENT_VERSION_UNKNOWN', `${p.name} has no published version${p.version ? ` ${p.version}` : ''}`);
     if (!p.claimant.trim() || !p.text.trim()) throw new CaError('CLAIM_INCOMPLETE', 'a claim names the claimant and states the claim');
     const now = inst.clock.now();
@@ -296,8 +288,7 @@ export async function recordClaim(inst: Installation, p: ClaimParams): Promise<D
     }
     const a = await authenticate(inst, p, 'document.claim', 'recorder', { name: p.name, version: row.version, claimant: p.claimant, text: p.text });
     inst.db.transaction(() => {
-      const claim = Number(inst.db.prepare('INSERT INTO document_claims (version_id, claimant, text, recorded_by, recorded_at) VALUES (?,?,?,?,?)')
-        .run(row.id, p.claimant.trim(), p.text.trim(), p.by, now.toISOString()).lastInsertRowid);
+      const claim = insertClaim(inst.db, { version_id: row.id, claimant: p.claimant.trim(), text: p.text.trim(), recorded_by: p.by, recorded_at: now.toISOString() });
       inst.audit.append({ actor: p.by, roles: a.roles, action: 'document.claim', target: `document:${p.name}`, outcome: 'success',
         details: { claim, version: row.version, sha256: row.sha256, claimant: p.claimant.trim(), text: p.text.trim(), claimsUntil: row.claims_until, operationDigest: a.digest, signature: a.signature } });
     }).immediate();
@@ -340,7 +331,7 @@ export interface DocumentNotice {
 export function documentsForPublication(inst: Installation, createdAt: Date): { documents: PublicationInput['documents']; noticed: DocumentNotice[] } {
   const documents: PublicationInput['documents'] = [];
   const noticed: DocumentNotice[] = [];
-  const rows = inst.db.prepare("SELECT * FROM document_versions WHERE state = 'published' ORDER BY name, id").all() as Row[];
+  const rows = allPublishedVersions(inst.db);
   for (const name of [...new Set(rows.map((r) => r.name))]) {
     const versions = rows.filter((r) => r.name === name).sort((a, b) => compareDocumentVersions(a.version!, b.version!)).map((r) => {
       let claimsUntil = r.claims_until;
@@ -364,6 +355,5 @@ export function documentsForPublication(inst: Installation, createdAt: Date): { 
 
 /** Records the notice of versions first carried by publication `version` (inside its transaction). */
 export function recordDocumentNotice(inst: Installation, publicationVersion: number, createdAt: Date, noticed: DocumentNotice[]): void {
-  const stmt = inst.db.prepare('UPDATE document_versions SET noticed_at = ?, noticed_in_publication = ?, claims_until = ? WHERE id = ? AND noticed_at IS NULL');
-  for (const n of noticed) stmt.run(createdAt.toISOString(), publicationVersion, n.claimsUntil, n.id);
+  for (const n of noticed) noticeVersion(inst.db, n.id, { at: createdAt.toISOString(), publication: publicationVersion, claimsUntil: n.claimsUntil });
 }

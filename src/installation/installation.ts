@@ -12,6 +12,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { defaultInstallationConfig, parseInstallationConfig, renderInstallationConfig, type InstallationConfig } from '../config/installation.ts';
 import { CaError } from '../errors.ts';
 import { openDatabase, type Db } from '../store/db.ts';
+import { metaValue, setMetaValue } from '../store/meta.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { ensurePrivateDir, PRIVATE_FILE_MODE, restrictDatabaseFiles, restrictToOwner } from '../util/file-modes.ts';
 
@@ -89,13 +90,13 @@ export function auditConfigFile(inst: Installation): void {
  */
 function recordConfigChange(inst: Installation, configText: Buffer): void {
   const now = sha256Hex(configText);
-  const row = inst.db.prepare("SELECT value FROM meta WHERE key = 'config_sha256'").get() as { value: string } | undefined;
-  if (row?.value === now) return;
+  const previous = metaValue(inst.db, 'config_sha256');
+  if (previous === now) return;
   inst.db.transaction(() => {
-    inst.db.prepare("INSERT INTO meta (key, value) VALUES ('config_sha256', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(now);
+    setMetaValue(inst.db, 'config_sha256', now);
     inst.audit.append({
-      actor: inst.systemActor, roles: [], action: row ? 'config.changed' : 'config.recorded', target: CONFIG_FILE, outcome: 'success',
-      details: { previousSha256: row?.value ?? null, sha256: now, config: inst.config },
+      actor: inst.systemActor, roles: [], action: previous !== undefined ? 'config.changed' : 'config.recorded', target: CONFIG_FILE, outcome: 'success',
+      details: { previousSha256: previous ?? null, sha256: now, config: inst.config },
     });
   }).immediate();
 }

@@ -13,7 +13,9 @@ import { addOperator, listOperators, type AddOperatorParams, type OperatorRecord
 import { bringParticipant, lockAll, operationDigest, type Participant, type PassphraseSource } from './participants.ts';
 import { checkDistinct } from './permissions.ts';
 import { applyPersonnelChange, type PersonnelChange } from './personnel.ts';
+import { insertMetaValue, metaValue } from '../store/meta.ts';
 
+/** Who authorises a personnel change (CPS 5.2.1, 5.2.2). */
 export interface Authority {
   /** A Person Responsible for Services. */
   authoriser?: string;
@@ -22,15 +24,17 @@ export interface Authority {
   passphrases: PassphraseSource;
 }
 
+/** Whether appointments are still made by the installer (no Person Responsible and Operation Manager yet). */
 export function bootstrapOpen(inst: Installation): boolean {
-  return !inst.db.prepare("SELECT 1 FROM meta WHERE key = 'bootstrap_closed'").get();
+  return metaValue(inst.db, 'bootstrap_closed') === undefined;
 }
 
+/** Closes the bootstrap for good once an active Person Responsible and Operation Manager exist. */
 export function closeBootstrapIfReady(inst: Installation): void {
   if (!bootstrapOpen(inst)) return;
   const active = listOperators(inst).filter((o) => o.status === 'active');
   if (active.some((o) => o.roles.includes('person-responsible')) && active.some((o) => o.roles.includes('operation-manager'))) {
-    inst.db.prepare("INSERT INTO meta (key, value) VALUES ('bootstrap_closed', ?)").run(inst.clock.now().toISOString());
+    insertMetaValue(inst.db, 'bootstrap_closed', inst.clock.now().toISOString());
     inst.audit.append({ actor: inst.systemActor, roles: [], action: 'installation.bootstrap-closed', target: inst.config.installation.name, outcome: 'success', details: {} });
   }
 }

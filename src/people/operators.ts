@@ -5,10 +5,15 @@
 import { CaError, type ErrorCode } from '../errors.ts';
 import { checkPassphrasePolicy, createCredential, unlockCredential, type CredentialKind, type SealedCredential, type UnlockedCredential } from '../keys/credential.ts';
 import type { Installation } from '../installation/installation.ts';
+import { isoDate } from './dates.ts';
 import { checkRoleCombination } from './permissions.ts';
-import { isoDate } from './personnel.ts';
 import { isRole, ROLES, type Role } from './roles.ts';
+import {
+  currentRoles, findOperatorRowById, findOperatorRowByName, insertOperator, insertOperatorRole, insertPersonnelEvent, listOperatorRows,
+  type OperatorRow,
+} from '../store/operators.ts';
 
+/** An operator as the use cases see them: roles held now, credential and personnel dates. */
 export interface OperatorRecord {
   id: number;
   name: string;
@@ -23,15 +28,10 @@ export interface OperatorRecord {
   removedAt: string | null;
 }
 
-interface OperatorRow {
-  id: number; name: string; display_name: string; credential_kind: CredentialKind;
-  signing_public_key: Buffer; encryption_public_key: Buffer; sealed_private_keys: Buffer;
-  status: 'active' | 'removed'; created_at: string; appointed_at: string | null; trained_on: string | null;
-  background_checked_on: string | null; removed_at: string | null;
-}
-
+/** What an operator's name may be: it appears in audit events, file names and prompts. */
 export const OPERATOR_NAME = /^[a-z][a-z0-9._-]{0,63}$/;
 
+/** An appointment: the person, their roles and credential, and who authorised it. */
 export interface AddOperatorParams {
   name: string;
   displayName?: string;
@@ -78,37 +78,45 @@ export function addOperator(inst: Installation, p: AddOperatorParams): OperatorR
   const now = inst.clock.now().toISOString();
   const roles = [...new Set(p.roles)] as Role[];
   inst.db.transaction(() => {
-    const info = inst.db
-      .prepare('INSERT INTO operators (name, display_name, credential_kind, signing_public_key, encryption_public_key, sealed_private_keys, created_at, appointed_at, trained_on, background_checked_on) VALUES (?,?,?,?,?,?,?,?,?,?)')
-      .run(p.name, p.displayName ?? p.name, credential.kind, credential.signingPublicKey, credential.encryptionPublicKey, credential.sealedPrivateKeys, now, now, trainedOn, checkedOn);
-    const insertRole = inst.db.prepare('INSERT INTO operator_roles (operator_id, role, assigned_at) VALUES (?,?,?)');
-    for (const r of roles) insertRole.run(info.lastInsertRowid, r, now);
-    inst.db.prepare("INSERT INTO personnel_events (operator_id, kind, detail, at, authorised_by) VALUES (?, 'appointed', ?, ?, ?)")
-      .run(info.lastInsertRowid, JSON.stringify({ roles, trainedOn, backgroundCheckedOn: checkedOn }), now, p.authorisedBy ?? inst.systemActor);
+    const id = insertOperator(inst.db, {
+      name: p.name, display_name: p.displayName ?? p.name, credential_kind: credential.kind,
+      signing_public_key: credential.signingPublicKey, encryption_public_key: credential.encryptionPublicKey,
+      sealed_private_keys: credential.sealedPrivateKeys, created_at: now, appointed_at: now,
+      trained_on: trainedOn, background_checked_on: checkedOn,
+    });
+    for (const r of roles) insertOperatorRole(inst.db, id, r, now);
+    insertPersonnelEvent(inst.db, {
+      operatorId: id, kind: 'appointed', detail: JSON.stringify({ roles, trainedOn, backgroundCheckedOn: checkedOn }), at: now,
+      authorisedBy: p.authorisedBy ?? inst.systemActor,
+    });
     inst.audit.append({ actor: p.authorisedBy ?? inst.systemActor, roles: [], action: 'operator.add', target: p.name, outcome: 'success', details: { roles, credentialKind: p.kind, trainedOn, backgroundCheckedOn: checkedOn } });
   }).immediate();
   return getOperator(inst, p.name);
 }
 
+/** The operator named `name`, or undefined. */
 export function findOperator(inst: Installation, name: string): OperatorRecord | undefined {
-  const row = inst.db.prepare('SELECT * FROM operators WHERE name = ?').get(name) as OperatorRow | undefined;
+  const row = findOperatorRowByName(inst.db, name);
   return row ? toRecord(inst, row) : undefined;
 }
 
+/** The operator named `name`; OPERATOR_UNKNOWN otherwise. */
 export function getOperator(inst: Installation, name: string): OperatorRecord {
   const op = findOperator(inst, name);
   if (!op) throw new CaError('OPERATOR_UNKNOWN', `no operator named ${name} in this installation`);
   return op;
 }
 
+/** The operator with this id (audit and personnel rows refer to it); OPERATOR_UNKNOWN otherwise. */
 export function getOperatorById(inst: Installation, id: number): OperatorRecord {
-  const row = inst.db.prepare('SELECT * FROM operators WHERE id = ?').get(id) as OperatorRow | undefined;
+  const row = findOperatorRowById(inst.db, id);
   if (!row) throw new CaError('OPERATOR_UNKNOWN', `no operator with id ${id}`);
   return toRecord(inst, row);
 }
 
+/** Every operator, removed ones included, by name. */
 export function listOperators(inst: Installation): OperatorRecord[] {
-  return (inst.db.prepare('SELECT * FROM operators ORDER BY name').all() as OperatorRow[]).map((r) => toRecord(inst, r));
+  return listOperatorRows(inst.db).map((r) => toRecord(inst, r));
 }
 
 /**
@@ -132,7 +140,7 @@ export function authenticateOperator(inst: Installation, name: string, passphras
 }
 
 function toRecord(inst: Installation, r: OperatorRow): OperatorRecord {
-  const roles = (inst.db.prepare('SELECT role FROM operator_roles WHERE operator_id = ? AND ended_at IS NULL ORDER BY role').all(r.id) as { role: Role }[]).map((x) => x.role);
+  const roles = currentRoles(inst.db, r.id) as Role[];
   return {
     id: r.id,
     name: r.name,

@@ -5,9 +5,14 @@
  */
 import { CaError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
+import { isoDate } from './dates.ts';
 import { getOperator, type OperatorRecord } from './operators.ts';
 import { checkRoleCombination } from './permissions.ts';
 import { isRole, ROLES, type Role } from './roles.ts';
+import {
+  endAllOperatorRoles, endOperatorRole, insertOperatorRole, insertPersonnelEvent, markOperatorRemoved, operatorRoleHistory, personnelEvents,
+  setBackgroundCheckedOn, setTrainedOn,
+} from '../store/operators.ts';
 
 const DAY = 86_400_000;
 
@@ -26,6 +31,7 @@ export function checkFitForDuty(inst: Installation, op: OperatorRecord): void {
   }
 }
 
+/** One change to a personnel record (CPS 5.3), as it is authorised and recorded. */
 export type PersonnelChange =
   | { kind: 'assign-role'; operator: string; role: string }
   | { kind: 'end-role'; operator: string; role: string }
@@ -44,47 +50,42 @@ export function applyPersonnelChange(inst: Installation, change: PersonnelChange
         if (!isRole(change.role)) throw new CaError('ROLE_UNKNOWN', `unknown role ${change.role}; the roles are: ${Object.keys(ROLES).join(', ')}`);
         if (op.roles.includes(change.role)) throw new CaError('ROLE_ALREADY_HELD', `${op.name} already holds ${change.role}`);
         checkRoleCombination(op.name, [...op.roles, change.role as Role]);
-        inst.db.prepare('INSERT INTO operator_roles (operator_id, role, assigned_at) VALUES (?,?,?)').run(op.id, change.role, now);
+        insertOperatorRole(inst.db, op.id, change.role, now);
         break;
       }
       case 'end-role': {
-        const r = inst.db.prepare('UPDATE operator_roles SET ended_at = ? WHERE operator_id = ? AND role = ? AND ended_at IS NULL').run(now, op.id, change.role);
-        if (r.changes === 0) throw new CaError('ROLE_NOT_HELD', `${op.name} does not hold ${change.role}`);
+        if (endOperatorRole(inst.db, op.id, change.role, now) === 0) throw new CaError('ROLE_NOT_HELD', `${op.name} does not hold ${change.role}`);
         break;
       }
       case 'training':
-        inst.db.prepare('UPDATE operators SET trained_on = ? WHERE id = ?').run(isoDate(change.date), op.id);
+        setTrainedOn(inst.db, op.id, isoDate(change.date));
         break;
       case 'background-check':
-        inst.db.prepare('UPDATE operators SET background_checked_on = ? WHERE id = ?').run(isoDate(change.date), op.id);
+        setBackgroundCheckedOn(inst.db, op.id, isoDate(change.date));
         break;
       case 'remove':
-        inst.db.prepare("UPDATE operators SET status = 'removed', removed_at = ? WHERE id = ?").run(now, op.id);
-        inst.db.prepare('UPDATE operator_roles SET ended_at = ? WHERE operator_id = ? AND ended_at IS NULL').run(now, op.id);
+        markOperatorRemoved(inst.db, op.id, now);
+        endAllOperatorRoles(inst.db, op.id, now);
         break;
     }
-    inst.db.prepare('INSERT INTO personnel_events (operator_id, kind, detail, at, authorised_by) VALUES (?,?,?,?,?)').run(op.id, change.kind, JSON.stringify(change), now, authorisedBy);
+    insertPersonnelEvent(inst.db, { operatorId: op.id, kind: change.kind, detail: JSON.stringify(change), at: now, authorisedBy });
   }).immediate();
   return getOperator(inst, op.name);
 }
 
+/** One entry of a personnel file. */
 export interface PersonnelEvent { kind: string; detail: Record<string, unknown>; at: string; authorisedBy: string }
 
 /** The personnel file of one operator, oldest first: appointment, roles, training, removal. */
 export function personnelHistory(inst: Installation, name: string): PersonnelEvent[] {
   const op = getOperator(inst, name);
-  return (inst.db.prepare('SELECT kind, detail, at, authorised_by FROM personnel_events WHERE operator_id = ? ORDER BY id').all(op.id) as { kind: string; detail: string; at: string; authorised_by: string }[])
+  return personnelEvents(inst.db, op.id)
     .map((r) => ({ kind: r.kind, detail: JSON.parse(r.detail), at: r.at, authorisedBy: r.authorised_by }));
 }
 
 /** Role assignments over time (job rotation, CPS 5.3.5). */
 export function roleHistory(inst: Installation, name: string): { role: string; assignedAt: string; endedAt: string | null }[] {
   const op = getOperator(inst, name);
-  return (inst.db.prepare('SELECT role, assigned_at, ended_at FROM operator_roles WHERE operator_id = ? ORDER BY id').all(op.id) as { role: string; assigned_at: string; ended_at: string | null }[])
+  return operatorRoleHistory(inst.db, op.id)
     .map((r) => ({ role: r.role, assignedAt: r.assigned_at, endedAt: r.ended_at }));
-}
-
-export function isoDate(d: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(d) || Number.isNaN(Date.parse(`${d}T00:00:00Z`))) throw new CaError('DATE_INVALID', `expected a date YYYY-MM-DD, got "${d}"`);
-  return `${d}T00:00:00.000Z`;
 }

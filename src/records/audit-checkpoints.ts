@@ -22,6 +22,7 @@ import { getOperator } from '../people/operators.ts';
 import { bringParticipant, lockAll, operationDigest, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
 import { checkDistinct, checkSlotRole } from '../people/permissions.ts';
 import { checkFitForDuty } from '../people/personnel.ts';
+import { auditKeyEnvelopes, auditKeyHolders, findActiveAuditKey, insertAuditKey, retireActiveAuditKey } from '../store/audit-keys.ts';
 
 /**
  * An RFC 3161 time-stamping service (the internal TSA, wired by the archive): returns a
@@ -34,13 +35,11 @@ export interface Timestamper {
 /** The folder under the home where checkpoint files are written. */
 export const CHECKPOINTS_DIR = 'checkpoints';
 
-interface AuditKeyRow { key_id: string; kind: AuditKeyKind; public_key_spki: Buffer; status: 'active' | 'retired'; created_at: string }
-
 /** The active audit key with its envelopes, or undefined when none was made yet. */
 export function activeAuditKey(inst: Installation): SealedServiceKey | undefined {
-  const row = inst.db.prepare("SELECT key_id, kind, public_key_spki, status, created_at FROM audit_keys WHERE status = 'active'").get() as AuditKeyRow | undefined;
+  const row = findActiveAuditKey(inst.db);
   if (!row) return undefined;
-  const envelopes = (inst.db.prepare('SELECT holder, sealed FROM audit_key_envelopes WHERE key_id = ? ORDER BY holder').all(row.key_id) as { holder: string; sealed: Buffer }[]);
+  const envelopes = auditKeyEnvelopes(inst.db, row.key_id);
   return { keyId: row.key_id, kind: row.kind, publicKeySpki: row.public_key_spki, envelopes };
 }
 
@@ -95,12 +94,9 @@ export async function initAuditKey(inst: Installation, p: { holders: string[]; a
     const fingerprint = spkiFingerprint(key.publicKeySpki);
     let retired: string | undefined;
     inst.db.transaction(() => {
-      retired = (inst.db.prepare("SELECT key_id FROM audit_keys WHERE status = 'active'").get() as { key_id: string } | undefined)?.key_id;
-      if (retired) inst.db.prepare("UPDATE audit_keys SET status = 'retired', retired_at = ? WHERE key_id = ?").run(now, retired);
-      inst.db.prepare("INSERT INTO audit_keys (key_id, kind, public_key_spki, status, created_at, authorised_by, witness) VALUES (?, ?, ?, 'active', ?, ?, ?)")
-        .run(keyId, kind, key.publicKeySpki, now, p.authoriser, p.witness);
-      const env = inst.db.prepare('INSERT INTO audit_key_envelopes (key_id, holder, sealed) VALUES (?, ?, ?)');
-      for (const e of key.envelopes) env.run(keyId, e.holder, e.sealed);
+      retired = retireActiveAuditKey(inst.db, now);
+      const row = { key_id: keyId, kind, public_key_spki: key.publicKeySpki, created_at: now, authorised_by: p.authoriser, witness: p.witness };
+      insertAuditKey(inst.db, row, key.envelopes);
       inst.audit.append({
         actor: `${p.authoriser}+${p.witness}`, roles: [...new Set(present.flatMap((x) => x.operator.roles))], action: 'audit.key-init', target: keyId, outcome: 'success',
         details: {
@@ -120,7 +116,7 @@ export async function initAuditKey(inst: Installation, p: { holders: string[]; a
 export function listAuditKeys(inst: Installation): { keyId: string; kind: AuditKeyKind; status: string; createdAt: string; retiredAt: string | null; publicKeySha256: string; holders: string[] }[] {
   return loadAuditPublicKeys(inst.db).map((k) => ({
     keyId: k.keyId, kind: k.kind, status: k.status, createdAt: k.createdAt, retiredAt: k.retiredAt, publicKeySha256: spkiFingerprint(k.publicKeySpki),
-    holders: (inst.db.prepare('SELECT holder FROM audit_key_envelopes WHERE key_id = ? ORDER BY holder').all(k.keyId) as { holder: string }[]).map((r) => r.holder),
+    holders: auditKeyHolders(inst.db, k.keyId),
   }));
 }
 

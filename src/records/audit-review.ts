@@ -15,6 +15,8 @@ import type { Installation } from '../installation/installation.ts';
 import { refuser } from '../operation/key-session.ts';
 import { bringParticipant, operationDigest, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
 import type { Operation } from '../people/permissions.ts';
+import { countAuditEventsBefore } from '../store/audit-events.ts';
+import { insertReview, listReviewRows, type AuditReviewRow } from '../store/audit-reviews.ts';
 
 /** Authenticates the Log Examiner for `operation`; refuses (audited) when they do not. */
 async function examiner(inst: Installation, operation: Operation, name: string, passphrases: PassphraseSource, what: Record<string, unknown>, refuse: ReturnType<typeof refuser>): Promise<{ who: Participant; digest: Buffer }> {
@@ -88,15 +90,13 @@ export interface AuditReview {
   auditSeq: number;
 }
 
-interface ReviewRow { id: number; from_seq: number; to_seq: number; findings: string; examiner: string; reviewed_at: string; log_verified: number; tree_size: number; root_hash: string; audit_seq: number }
-
-const toReview = (r: ReviewRow): AuditReview => ({
+const toReview = (r: AuditReviewRow): AuditReview => ({
   id: r.id, from: r.from_seq, to: r.to_seq, findings: r.findings, examiner: r.examiner, reviewedAt: r.reviewed_at,
   logVerified: r.log_verified === 1, treeSize: r.tree_size, rootHash: r.root_hash, auditSeq: r.audit_seq,
 });
 
 export function listReviews(inst: Installation): AuditReview[] {
-  return (inst.db.prepare('SELECT * FROM audit_reviews ORDER BY id').all() as ReviewRow[]).map(toReview);
+  return listReviewRows(inst.db).map(toReview);
 }
 
 /**
@@ -125,9 +125,10 @@ export async function recordReview(inst: Installation, p: { from: number; to: nu
         ...participantEvidence(digest, [{ role: 'examiner', p: who }]),
       },
     });
-    const id = Number(inst.db.prepare('INSERT INTO audit_reviews (from_seq, to_seq, findings, examiner, reviewed_at, log_verified, tree_size, root_hash, audit_seq) VALUES (?,?,?,?,?,?,?,?,?)')
-      .run(p.from, p.to, findings, p.examiner, now, v.ok ? 1 : 0, p.to, rootHash, event.seq).lastInsertRowid);
-    return toReview(inst.db.prepare('SELECT * FROM audit_reviews WHERE id = ?').get(id) as ReviewRow);
+    return toReview(insertReview(inst.db, {
+      from_seq: p.from, to_seq: p.to, findings, examiner: p.examiner, reviewed_at: now, log_verified: v.ok ? 1 : 0, tree_size: p.to, root_hash: rootHash,
+      audit_seq: event.seq,
+    }));
   }).immediate();
 }
 
@@ -146,8 +147,7 @@ export function purgeAuditEvents(inst: Installation, p: { before: string }): nev
   const years = inst.config.audit.retentionYears;
   const limit = inst.clock.now();
   limit.setUTCFullYear(limit.getUTCFullYear() - years);
-  const count = (inst.db.prepare('SELECT COUNT(*) AS n FROM audit_events WHERE at < ?').get(before) as { n: number }).n;
-  const young = (inst.db.prepare('SELECT COUNT(*) AS n FROM audit_events WHERE at < ? AND at >= ?').get(before, limit.toISOString()) as { n: number }).n;
+  const { count, since: young } = countAuditEventsBefore(inst.db, before, limit.toISOString());
   if (t > limit.getTime()) {
     refuse('AUDIT_RETENTION', `refused: events younger than ${years} years cannot be removed (CPS 5.4.3: "Audit Logs are retained for at least ten (10) years"; audit.retentionYears is ${years}); ` +
       `the latest --before allowed today is ${limit.toISOString().slice(0, 10)}, and of the ${count} events before ${before.slice(0, 10)}, ${young} are within the retention period. Nothing was removed`,

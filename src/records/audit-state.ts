@@ -7,8 +7,10 @@ import type { AuditVerification } from '../audit/log.ts';
 import { verifyStateAgainstLog, type StateCheck } from '../audit/state-check.ts';
 import type { Installation } from '../installation/installation.ts';
 
+/** The chain and the state tables checked together. */
 export interface AuditStateResult { ok: boolean; chain: AuditVerification; state: StateCheck }
 
+/** Verifies the chain, then the state tables against the log; the check is itself audited. */
 export function verifyAuditState(inst: Installation): AuditStateResult {
   const chain = inst.audit.verify();
   const state = verifyStateAgainstLog(inst.db);

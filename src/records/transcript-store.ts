@@ -2,11 +2,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaError } from '../errors.ts';
+import { findTranscriptBody, insertTranscript } from '../store/transcripts.ts';
 import { sha256Hex } from '../util/digest.ts';
 import type { Installation } from '../installation/installation.ts';
 import type { Participant } from '../people/participants.ts';
 import { renderTranscriptMarkdown, signTranscript, TRANSCRIPT_FORMAT, type Transcript } from './transcript.ts';
 
+/** What a ceremony records in its transcript besides the people. */
 export interface TranscriptInput {
   operation: string;
   ceremonyId: number;
@@ -48,7 +50,7 @@ export function makeTranscript(inst: Installation, x: TranscriptInput): Transcri
 /** Stores the transcript with its ceremony (same transaction as the caller's). */
 export function storeTranscript(inst: Installation, t: Transcript): void {
   const body = JSON.stringify(t, null, 2);
-  inst.db.prepare('INSERT INTO transcripts (ceremony_id, body, sha256, created_at) VALUES (?,?,?,?)').run(t.ceremonyId, body, sha256Hex(body), t.finishedAt);
+  insertTranscript(inst.db, { ceremonyId: t.ceremonyId, body, sha256: sha256Hex(body), createdAt: t.finishedAt });
 }
 
 /** Writes transcript-N.json and transcript-N.md into the installation's transcripts/ folder; returns the JSON path. */
@@ -61,8 +63,9 @@ export function exportTranscript(inst: Installation, t: Transcript, dir = join(i
   return json;
 }
 
+/** The stored transcript of a ceremony; TRANSCRIPT_UNKNOWN when it has none. */
 export function loadTranscript(inst: Installation, ceremonyId: number): Transcript {
-  const row = inst.db.prepare('SELECT body FROM transcripts WHERE ceremony_id = ?').get(ceremonyId) as { body: string } | undefined;
-  if (!row) throw new CaError('TRANSCRIPT_UNKNOWN', `no transcript for ceremony #${ceremonyId}`);
-  return JSON.parse(row.body) as Transcript;
+  const body = findTranscriptBody(inst.db, ceremonyId);
+  if (body === undefined) throw new CaError('TRANSCRIPT_UNKNOWN', `no transcript for ceremony #${ceremonyId}`);
+  return JSON.parse(body) as Transcript;
 }

@@ -3,11 +3,9 @@
  * appended (triggers refuse the rest); reading the whole trail goes one row at a time, since a
  * verification walks every event (100k and more) and must not hold them all.
  */
-import type Database from 'better-sqlite3';
 import { sql } from 'kysely';
-import { first, sqliteQueries } from './query.ts';
-
-type Db = Database.Database;
+import { all, each, first, run, sqliteQueries } from './query.ts';
+import type { Db } from './db.ts';
 
 /** A row of `audit_events`: roles and details are JSON text. */
 export interface AuditEventRow {
@@ -29,6 +27,38 @@ export interface AuditEventTables {
 }
 
 const q = sqliteQueries<AuditEventTables>();
+
+/** Appends one event row (the caller computed its chain hash). */
+export function insertAuditEvent(db: Db, row: AuditEventRow): void {
+  run(db, q.insertInto('audit_events').values(row));
+}
+
+/** The events with seq in from..to, in seq order. */
+export function auditEventsBetween(db: Db, from: number, to: number): AuditEventRow[] {
+  return all(db, q.selectFrom('audit_events').selectAll().where('seq', '>=', from).where('seq', '<=', to)
+    .orderBy('seq'));
+}
+
+/** Every event in stored order, one at a time (no other statement may run on `db` meanwhile). */
+export function eachAuditEvent(db: Db): IterableIterator<AuditEventRow> {
+  return each(db, q.selectFrom('audit_events').selectAll().orderBy(sql`rowid`));
+}
+
+/** The successful events' seq, action, target and details, in seq order (what the state check replays). */
+export function successfulAuditEvents(db: Db): Pick<AuditEventRow, 'seq' | 'action' | 'target' | 'details'>[] {
+  return all(db, q.selectFrom('audit_events').select(['seq', 'action', 'target', 'details'])
+    .where('outcome', '=', 'success').orderBy('seq'));
+}
+
+/** How many events are dated before `before`, and of those how many at or after `since`. */
+export function countAuditEventsBefore(db: Db, before: string, since: string): { count: number; since: number } {
+  const count = (from?: string) => {
+    let query = q.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).where('at', '<', before);
+    if (from !== undefined) query = query.where('at', '>=', from);
+    return first(db, query)!.n;
+  };
+  return { count: count(), since: count(since) };
+}
 
 /**
  * The first successful event a ceremony recorded (a start event aside): work it committed before

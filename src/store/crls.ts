@@ -58,3 +58,16 @@ export function findCrl(db: Db, caId: number, crlNumber?: number): { crl_number:
 export function crlDerBySha256(db: Db, sha256: string): Buffer | undefined {
   return first(db, q.selectFrom('crls').select('der').where('sha256', '=', sha256).limit(1))?.der;
 }
+
+const crlNumberWrites = sqliteQueries<{ crl_numbers: CrlNumbersTable; cas: { id: number; name: string } }>();
+
+/** Moves the CA's last CRL number up to `n` (never down): a restore past a dropped set's CRLs (RFC 5280 5.2.3). */
+export function raiseCrlNumberTo(db: Db, caName: string, n: number): void {
+  run(db, crlNumberWrites.updateTable('crl_numbers').set({ last_number: sql<number>`max(last_number, ${n})` })
+    .where('ca_id', '=', crlNumberWrites.selectFrom('cas').select('id').where('name', '=', caName)));
+}
+
+/** Skips `by` CRL numbers for every CA (after a restore, when CRLs may have been issued since the set). */
+export function advanceAllCrlNumbers(db: Db, by: number): void {
+  run(db, q.updateTable('crl_numbers').set({ last_number: sql<number>`last_number + ${by}` }));
+}

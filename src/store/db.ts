@@ -5,7 +5,8 @@
  */
 import Database from 'better-sqlite3';
 import { CaError } from '../errors.ts';
-import { MIGRATIONS, type Migration } from './migrations.ts';
+import type { Migration } from './migration.ts';
+import { MIGRATIONS } from './migrations.ts';
 
 export type Db = Database.Database;
 

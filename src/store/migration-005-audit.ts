@@ -4,7 +4,7 @@
  * tables hold what signs and reviews that tree: the audit key (a service key, never a CA
  * key), signed checkpoints of the tree head, and the Log Examiners' review records.
  */
-import type { Migration } from './migrations.ts';
+import type { Migration } from './migration.ts';
 
 export const MIGRATION_005_AUDIT: Migration = {
   version: 5,

@@ -5,7 +5,7 @@
  * authority's key is a service key sealed 1-of-N to CA Administrators (CPS 5.5.5), and every
  * token it issues is recorded.
  */
-import type { Migration } from './migrations.ts';
+import type { Migration } from './migration.ts';
 
 export const MIGRATION_006_ARCHIVE: Migration = {
   version: 6,

@@ -5,7 +5,7 @@
  * ca_key_objects says which tokens hold which CA key (primary and backups, CPS 6.2.4), so
  * destruction can remove the key from every one of them (CPS 6.2.10).
  */
-import type { Migration } from './migrations.ts';
+import type { Migration } from './migration.ts';
 
 export const MIGRATION_007_HSM: Migration = {
   version: 7,

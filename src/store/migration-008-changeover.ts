@@ -6,7 +6,7 @@
  * certify and were signed by. They are stored in `certificates` with profile 'root' (the CA's
  * own certificates, never listed as issued ones), so the serial uniqueness per CA holds for them.
  */
-import type { Migration } from './migrations.ts';
+import type { Migration } from './migration.ts';
 
 export const MIGRATION_008_CHANGEOVER: Migration = {
   version: 8,

@@ -6,7 +6,7 @@
  * before the first of them (intent first) and 'completed' with the last: an interrupted end
  * is found and resumed.
  */
-import type { Migration } from './migrations.ts';
+import type { Migration } from './migration.ts';
 
 export const MIGRATION_009_CA_ENDING: Migration = {
   version: 9,

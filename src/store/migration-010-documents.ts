@@ -7,7 +7,7 @@
  * bytes the Repository serves. The claim period (CPS 9.12.2) starts when the version first
  * reaches the Repository in a signed publication file (`noticed_at`), and claims are rows.
  */
-import type { Migration } from './migrations.ts';
+import type { Migration } from './migration.ts';
 
 export const MIGRATION_010_DOCUMENTS: Migration = {
   version: 10,

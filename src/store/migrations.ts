@@ -3,6 +3,7 @@
  * applied once inside a transaction, and a database newer than this program is refused.
  * Never edit a released migration; add the next one.
  */
+import type { Migration } from './migration.ts';
 import { MIGRATION_005_AUDIT } from './migration-005-audit.ts';
 import { MIGRATION_006_ARCHIVE } from './migration-006-archive.ts';
 import { MIGRATION_007_HSM } from './migration-007-hsm.ts';
@@ -10,11 +11,8 @@ import { MIGRATION_008_CHANGEOVER } from './migration-008-changeover.ts';
 import { MIGRATION_009_CA_ENDING } from './migration-009-ca-ending.ts';
 import { MIGRATION_010_DOCUMENTS } from './migration-010-documents.ts';
 
-export interface Migration {
-  version: number;
-  description: string;
-  sql: string;
-}
+/** Re-exported for the stores that name the type from here (the online store). */
+export type { Migration } from './migration.ts';
 
 /** Later migrations live in their own files (migration-NNN-*.ts) and are listed in EXTRA_MIGRATIONS below. */
 const BASE_MIGRATIONS: Migration[] = [

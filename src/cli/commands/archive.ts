@@ -61,7 +61,7 @@ export function define(archive: Command): void {
     .description('verify every backup set in both locations and report any loss; exit 1 when something is missing or altered (CPS 5.5.3)')
     .option('--location <dir>', 'inspect this folder instead of the configured locations (repeatable)', collect, [])
     .action(async function (this: Command, o: { location: string[] }) {
-      const { inspectArchive } = await import('../../records/backups.ts');
+      const { inspectArchive } = await import('../../records/archive-inspection.ts');
       await withOptionalInstallation(this, async (inst) => {
         if (!inst && o.location.length === 0) usage('OPTION_REQUIRED', 'no installation here: give --home or --location DIR');
         const r = await withProgress('verifying every backup set', () => inspectArchive(inst, { locations: locationsOf(o.location) }));
@@ -75,7 +75,7 @@ export function define(archive: Command): void {
     .requiredOption('--to <dir>', 'an empty or new folder')
     .option('--from <dir>', 'copy from this folder instead of the configured locations (repeatable)', collect, [])
     .action(async function (this: Command, o: { to: string; from: string[] }) {
-      const { copyArchive } = await import('../../records/backups.ts');
+      const { copyArchive } = await import('../../records/archive-inspection.ts');
       await withOptionalInstallation(this, async (inst) => {
         if (!inst && o.from.length === 0) usage('OPTION_REQUIRED', 'no installation here: give --home or --from DIR');
         const r = await withProgress(`copying the backup sets to ${o.to} and verifying the copy`, () => copyArchive(inst, { from: locationsOf(o.from), to: o.to }));
@@ -93,7 +93,7 @@ export function define(archive: Command): void {
     .option('--crl-number-advance <n>', 'skip this many CRL numbers per CA (CRLs may have been issued after the set)', wholeNumber('--crl-number-advance'))
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { from: string; acceptLossAfter?: string; operator: string; witness: string; crlNumberAdvance?: number; credential: string[] }) {
-      const { restoreInstallation } = await import('../../records/backups.ts');
+      const { restoreInstallation } = await import('../../records/restore.ts');
       warnIfHomeFromCurrentFolder(this);
       const r = await restoreInstallation({ from: o.from, home: homeOf(this), acceptLossAfter: o.acceptLossAfter, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), crlNumberAdvance: o.crlNumberAdvance });
       print(this, { home: r.home, set: r.set, manifestSha256: r.manifestSha256, auditHead: r.auditHead, crlNumbers: r.crlNumbers, certificates: r.certificates, dropped: r.dropped, reseeded: r.reseeded, warnings: r.warnings, backup: r.backup }, [

@@ -221,7 +221,7 @@ export function define(audit: Command): void {
   audit.command('verify-evidence <dir>')
     .description('check an evidence folder offline, without the database: manifest, summary, audit-log bundle, proofs, transcripts, certificates and CRLs against their roots')
     .action(async function (this: Command, dir: string) {
-      const { verifyEvidence } = await import('../../records/audit-evidence.ts');
+      const { verifyEvidence } = await import('../../records/evidence-verify.ts');
       const v = verifyEvidence(dir);
       print(this, v, [v.ok ? `evidence OK: ${v.dir}` : `evidence NOT OK: ${v.dir}`, ...v.checked.map((c) => `  ok    ${c}`), ...v.problems.map((p) => `  FAIL  ${p}`)].join('\n'));
       if (!v.ok) process.exitCode = 1;

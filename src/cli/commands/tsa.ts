@@ -19,7 +19,7 @@ export function define(tsa: Command): void {
     .option('--out <file>', 'also write the TSA certificate (PEM) here')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { ca: string; holders: string; operator: string; witness: string; commonName?: string; organization?: string; country: string; validityDays?: number; out?: string; credential: string[] }) {
-      const { initTsa } = await import('../../records/time-stamping.ts');
+      const { initTsa } = await import('../../records/tsa-setup.ts');
       await withInstallation(this, async (inst) => {
         const r = await initTsa(inst, {
           caName: o.ca, holders: o.holders.split(','), operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential),
