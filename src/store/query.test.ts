@@ -26,3 +26,21 @@ describe('store/query: Kysely-built statements run synchronously on better-sqlit
     }
   });
 });
+
+describe('store/query: each() while the same query runs inside the loop', () => {
+  it('does not fail with "statement is busy" (each has its own statement)', () => {
+    const db = new Database(':memory:');
+    try {
+      db.exec('CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT NOT NULL, details TEXT NOT NULL)');
+      run(db, q.insertInto('pets').values({ name: 'a', details: '{}' }));
+      run(db, q.insertInto('pets').values({ name: 'b', details: '{}' }));
+      const inner: number[] = [];
+      for (const row of each(db, q.selectFrom('pets').select('id').orderBy('id'))) {
+        inner.push(...[...each(db, q.selectFrom('pets').select('id').orderBy('id'))].map((r) => r.id + row.id));
+      }
+      assert.deepEqual(inner, [2, 3, 3, 4]);
+    } finally {
+      db.close();
+    }
+  });
+});

@@ -56,10 +56,14 @@ export function first<R>(db: Db, q: Compilable<R>): R | undefined {
   return prepared(db, c.sql).get(...c.parameters) as R | undefined;
 }
 
-/** Rows one at a time, for lists too long to hold (CRL entries, audit events). */
+/**
+ * Rows one at a time, for lists too long to hold (CRL entries, audit events). The statement is
+ * its own, not the cached one: better-sqlite3 refuses to run a statement that is still iterating,
+ * so a cached one would break a loop that runs the same query inside.
+ */
 export function* each<R>(db: Db, q: Compilable<R>): IterableIterator<R> {
   const c = compiled(q);
-  yield* prepared(db, c.sql).iterate(...c.parameters) as IterableIterator<R>;
+  yield* db.prepare(c.sql).iterate(...c.parameters) as IterableIterator<R>;
 }
 
 /** An INSERT, UPDATE or DELETE: how many rows changed and the last inserted rowid. */
