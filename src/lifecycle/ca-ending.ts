@@ -15,6 +15,7 @@ import type { KeySession } from '../operation/key-session.ts';
 import { publish, type PublishParams, type PublishResult } from '../status/publication.ts';
 import { recordRevocation } from '../status/revocation.ts';
 import { issueCrlInSession, presignInSession, type IssuedCrl } from '../status/crl-and-ocsp.ts';
+import { completeOpenEnding, findOpenEnding, insertStartedEnding, type EndingKind } from '../store/ca-endings.ts';
 
 /**
  * Life of the last CRL and OCSP responses, in days. After the end nothing is signed again, so
@@ -24,7 +25,7 @@ import { issueCrlInSession, presignInSession, type IssuedCrl } from '../status/c
  */
 export const LAST_STATUS_VALIDITY_DAYS = 365;
 
-export type EndingKind = 'compromise' | 'termination';
+export type { EndingKind };
 
 /** The audit action (and permission-table operation) of each kind of end. */
 const ACTION: Record<EndingKind, string> = { compromise: 'ca.compromise', termination: 'ca.terminate' };
@@ -33,7 +34,7 @@ export interface Ending { id: number; kind: EndingKind; startedAt: string; detai
 
 /** The CA's end that was begun and not completed, if any. */
 export function openEnding(inst: Installation, caId: number): Ending | undefined {
-  const r = inst.db.prepare("SELECT id, kind, started_at, details FROM ca_endings WHERE ca_id = ? AND status = 'started'").get(caId) as { id: number; kind: EndingKind; started_at: string; details: string } | undefined;
+  const r = findOpenEnding(inst.db, caId);
   return r && { id: r.id, kind: r.kind, startedAt: r.started_at, details: JSON.parse(r.details) as Record<string, unknown> };
 }
 
@@ -47,7 +48,7 @@ export function beginEnding(inst: Installation, s: KeySession, kind: EndingKind,
       return { ending: open, resumed: true };
     }
     const startedAt = inst.clock.now().toISOString();
-    const id = Number(inst.db.prepare("INSERT INTO ca_endings (ca_id, kind, status, started_at, details) VALUES (?,?, 'started', ?, ?)").run(s.ca.id, kind, startedAt, JSON.stringify(details)).lastInsertRowid);
+    const id = insertStartedEnding(inst.db, s.ca.id, kind, startedAt, details);
     inst.audit.append({ actor: actorOf(s), roles: rolesOf(s), action: ACTION[kind], target: s.ca.name, outcome: 'success', details: { step: 'started', endingId: id, ceremonyId: s.ceremonyId, ...details, ...s.evidence() } });
     return { ending: { id, kind, startedAt, details }, resumed: false };
   }).immediate();
@@ -55,9 +56,7 @@ export function beginEnding(inst: Installation, s: KeySession, kind: EndingKind,
 
 /** Closes the intent record; call inside the transaction that records the CA's new status. */
 export function completeEnding(inst: Installation, endingId: number, details: Record<string, unknown>): void {
-  const r = inst.db.prepare("UPDATE ca_endings SET status = 'completed', finished_at = ?, details = json_patch(details, ?) WHERE id = ? AND status = 'started'")
-    .run(inst.clock.now().toISOString(), JSON.stringify(details), endingId);
-  if (r.changes !== 1) throw new CaError('CA_ENDING_STATE', `the end record #${endingId} is no longer open`);
+  if (!completeOpenEnding(inst.db, endingId, inst.clock.now().toISOString(), details)) throw new CaError('CA_ENDING_STATE', `the end record #${endingId} is no longer open`);
 }
 
 /**

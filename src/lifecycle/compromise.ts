@@ -29,6 +29,7 @@ import { exportTranscript, failSession, guardedBy, openKeySession, refuser } fro
 import type { PassphraseSource } from '../people/participants.ts';
 import type { PublishResult } from '../status/publication.ts';
 import { revokeCertificate, type RevokeResult } from '../status/revocation.ts';
+import { endActiveCa } from '../store/cas.ts';
 
 export interface KeyCompromiseReport {
   caName: string;
@@ -128,7 +129,7 @@ export async function declareCaCompromise(inst: Installation, p: CaCompromisePar
     const last = await signLastStatus(inst, s);
     step('last-status');
     const transcript = inst.db.transaction(() => {
-      inst.db.prepare("UPDATE cas SET status = 'compromised' WHERE id = ? AND status = 'active'").run(ca.id);
+      endActiveCa(inst.db, ca.id, 'compromised');
       completeEnding(inst, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber });
       inst.audit.append({
         actor: actorOf(s), roles: rolesOf(s), action: CA_ACTION, target: ca.name, outcome: 'success',

@@ -34,8 +34,11 @@ import { finishOwnCertificate, KIND_SUFFIX, planOwnCertificate, spkiOf, type Own
 import { getOperator } from '../people/operators.ts';
 import { bringParticipant, lockAll, type Participant, type PassphraseSource } from '../people/participants.ts';
 import { checkSlotRole } from '../people/permissions.ts';
-import { changeoverAlgorithm, validityFromNow, yearsOf, type ChangeoverResult } from './renewal.ts';
+import { changeoverAlgorithm, currentCertificateId, validityFromNow, yearsOf, type ChangeoverResult } from './renewal.ts';
 import { activeTsa } from '../records/time-stamping.ts';
+import { switchCaCertificate } from '../store/cas.ts';
+import { findCaKeyFacts, retireCaKey } from '../store/ca-keys.ts';
+import { reserveSerial } from '../store/serial-reservations.ts';
 
 export interface RekeyParams {
   caName: string;
@@ -70,7 +73,7 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
   const ca = guard(() => getCa(inst, p.caName));
   const now0 = inst.clock.now();
   if (Date.parse(ca.notAfter) <= now0.getTime()) refuse('CA_EXPIRED', `${ca.name}'s certificate expired on ${ca.notAfter}; link certificates cannot outlive it (RFC 4210 4.4), so a re-key is no longer possible: run a new root key ceremony`);
-  const oldKey = inst.db.prepare('SELECT algorithm, threshold FROM ca_keys WHERE key_id = ?').get(ca.keyId) as { algorithm: string; threshold: number };
+  const oldKey = findCaKeyFacts(inst.db, ca.keyId)!;
   const keyAlgorithm: KeyAlgorithm = p.keyAlgorithm ?? (JSON.parse(oldKey.algorithm) as KeyAlgorithm);
   const holders = p.holders?.length ? p.holders : ca.custodians;
   const threshold = p.threshold ?? oldKey.threshold;
@@ -114,8 +117,7 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
       newCustodians = await gatherNewKeyCustodians(inst, s, holders, threshold, p.passphrases, refuse);
       // Intent: the three serials are reserved before any key exists.
       inst.db.transaction(() => {
-        const reserve = inst.db.prepare('INSERT INTO serial_reservations (issuer_ca_id, serial_hex, ceremony_id, reserved_at) VALUES (?,?,?,?)');
-        for (const h of serialHexes) reserve.run(ca.id, h, s.ceremonyId, inst.clock.now().toISOString());
+        for (const h of serialHexes) reserveSerial(inst.db, ca.id, h, s.ceremonyId, inst.clock.now().toISOString());
       }).immediate();
 
       // 3. The new key, in memory (soft store); its activation data split to the new custodians.
@@ -143,13 +145,13 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
       const at = inst.clock.now().toISOString();
       const t = inst.db.transaction(() => {
         newKey!.persist(at);
-        const replaces = (inst.db.prepare('SELECT certificate_id FROM cas WHERE id = ?').get(ca.id) as { certificate_id: number }).certificate_id;
+        const replaces = currentCertificateId(inst, ca.id);
         const ids = made.map(({ plan: x, der }) => recordOwnCertificate(inst, {
           caId: ca.id, kind: x.kind, serialHex: x.serialHex, subject: ca.subject, notBefore: x.notBefore, notAfter: x.notAfter, sha256: sha256Hex(der), der,
           subjectKeyId: x.subjectSpki.equals(newSpki) ? newKeyId : ca.keyId, signerKeyId: x.signerSpki.equals(newSpki) ? newKeyId : ca.keyId, replacesCertificateId: replaces, ceremonyId: s.ceremonyId, now: at,
         }));
-        inst.db.prepare('UPDATE cas SET key_id = ?, certificate_id = ?, signature_algorithm = ?, legacy_sha1 = ? WHERE id = ?').run(newKeyId, ids[0], algorithm, SIGNATURE_ALGORITHMS[algorithm].legacy ? 1 : 0, ca.id);
-        inst.db.prepare("UPDATE ca_keys SET status = 'retired' WHERE key_id = ?").run(ca.keyId);
+        switchCaCertificate(inst.db, ca.id, { keyId: newKeyId, certificateId: ids[0]!, signatureAlgorithm: algorithm, legacySha1: SIGNATURE_ALGORITHMS[algorithm].legacy });
+        retireCaKey(inst.db, ca.keyId);
         const details = {
           ceremonyId: s.ceremonyId, previousKeyId: ca.keyId, keyId: newKeyId, ...newKey!.details, keyAlgorithm, threshold, holders,
           newKeyCustodians: newCustodians.map((c) => c.operator.name), previousCertificateSha256: ca.certificateSha256, signatureAlgorithm: algorithm,

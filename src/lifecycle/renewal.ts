@@ -21,6 +21,9 @@ import type { Installation } from '../installation/installation.ts';
 import { exportTranscript, failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
 import { finishOwnCertificate, planOwnCertificate, spkiOf } from './link-certificates.ts';
 import type { PassphraseSource } from '../people/participants.ts';
+import { currentCaCertificateId, switchCaCertificate } from '../store/cas.ts';
+import { findCaKeyFacts } from '../store/ca-keys.ts';
+import { reserveSerial } from '../store/serial-reservations.ts';
 
 export interface RenewParams {
   caName: string;
@@ -94,7 +97,7 @@ export async function renewCa(inst: Installation, p: RenewParams): Promise<Chang
   const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
   const plan = guard(() => planOwnCertificate({ kind: 'renewed', template: ca.certificateDer, serial, notBefore, notAfter, signatureAlgorithm: algorithm, subjectSpki: spki, signerSpki: spki, signerCertificate: null, now: inst.clock.now() }));
   const warnings: string[] = plan.preFindings.filter((f) => f.severity === 'warning').map((f) => `${f.lint}: ${f.message}`);
-  const keyCreated = (inst.db.prepare('SELECT created_at FROM ca_keys WHERE key_id = ?').get(ca.keyId) as { created_at: string } | undefined)?.created_at;
+  const keyCreated = findCaKeyFacts(inst.db, ca.keyId)?.created_at;
   if (keyCreated && (notAfter.getTime() - Date.parse(keyCreated)) / YEAR_MS > KEY_LIFE_YEARS + 0.01) {
     warnings.push(`the key ${ca.keyId} (made ${keyCreated.slice(0, 10)}) would be in use until ${notAfter.toISOString().slice(0, 10)}, beyond the ${KEY_LIFE_YEARS}-year key life of CPS 5.6; consider rootca ca rekey`);
   }
@@ -106,7 +109,7 @@ export async function renewCa(inst: Installation, p: RenewParams): Promise<Chang
   });
   try {
     try {
-      inst.db.prepare('INSERT INTO serial_reservations (issuer_ca_id, serial_hex, ceremony_id, reserved_at) VALUES (?,?,?,?)').run(ca.id, plan.serialHex, s.ceremonyId, inst.clock.now().toISOString());
+      reserveSerial(inst.db, ca.id, plan.serialHex, s.ceremonyId, inst.clock.now().toISOString());
 
       // 3. One activation, one signature, then the checks.
       const signature = await s.sign(plan.tbsDer, algorithm, `renewed self-signed certificate of ${ca.name}`);
@@ -121,7 +124,7 @@ export async function renewCa(inst: Installation, p: RenewParams): Promise<Chang
           caId: ca.id, kind: 'renewed', serialHex: plan.serialHex, subject: ca.subject, notBefore, notAfter, sha256, der,
           subjectKeyId: ca.keyId, signerKeyId: ca.keyId, replacesCertificateId: currentCertificateId(inst, ca.id), ceremonyId: s.ceremonyId, now,
         });
-        inst.db.prepare('UPDATE cas SET certificate_id = ?, signature_algorithm = ?, legacy_sha1 = ? WHERE id = ?').run(certificateId, algorithm, SIGNATURE_ALGORITHMS[algorithm].legacy ? 1 : 0, ca.id);
+        switchCaCertificate(inst.db, ca.id, { certificateId, signatureAlgorithm: algorithm, legacySha1: SIGNATURE_ALGORITHMS[algorithm].legacy });
         const details = {
           ceremonyId: s.ceremonyId, keyId: ca.keyId, certificateId, serial: plan.serialHex, certificateSha256: sha256, previousSerial: ca.serialHex, previousCertificateSha256: ca.certificateSha256,
           notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString(), signatureAlgorithm: algorithm, keyActivations: s.signatures, warnings,
@@ -147,7 +150,7 @@ export async function renewCa(inst: Installation, p: RenewParams): Promise<Chang
 }
 
 export function currentCertificateId(inst: Installation, caId: number): number {
-  const r = inst.db.prepare('SELECT certificate_id FROM cas WHERE id = ?').get(caId) as { certificate_id: number | null } | undefined;
-  if (!r?.certificate_id) throw new CaError('CA_WITHOUT_CERTIFICATE', `CA #${caId} has no current certificate`);
-  return r.certificate_id;
+  const id = currentCaCertificateId(inst.db, caId);
+  if (!id) throw new CaError('CA_WITHOUT_CERTIFICATE', `CA #${caId} has no current certificate`);
+  return id;
 }

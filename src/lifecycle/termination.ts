@@ -25,6 +25,9 @@ import { destroyCaKey } from '../custody/key-destruction.ts';
 import { exportTranscript, failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
 import { checkDistinct } from '../people/permissions.ts';
 import type { PublishResult } from '../status/publication.ts';
+import { endActiveCa } from '../store/cas.ts';
+import { findCaKeyFacts } from '../store/ca-keys.ts';
+import { findTerminationNotice, insertTerminationNotice } from '../store/termination-notices.ts';
 
 /** CPS 5.8: three months' notice. */
 export const NOTICE_MONTHS = 3;
@@ -35,8 +38,7 @@ const ANNOUNCE = 'ca.announce-termination';
 const TERMINATE = 'ca.terminate';
 
 export function terminationNotice(inst: Installation, caName: string): TerminationNotice | undefined {
-  const r = inst.db.prepare('SELECT n.id, c.name, n.termination_date, n.announced_at, n.announced_by FROM termination_notices n JOIN cas c ON c.id = n.ca_id WHERE c.name = ?').get(caName) as
-    { id: number; name: string; termination_date: string; announced_at: string; announced_by: string } | undefined;
+  const r = findTerminationNotice(inst.db, caName);
   return r && { id: r.id, caName: r.name, terminationDate: r.termination_date, announcedAt: r.announced_at, announcedBy: r.announced_by };
 }
 
@@ -57,8 +59,9 @@ export async function announceTermination(inst: Installation, p: { caName: strin
   try {
     const announcedAt = now.toISOString();
     const id = inst.db.transaction(() => {
-      const id = Number(inst.db.prepare('INSERT INTO termination_notices (ca_id, termination_date, announced_at, announced_by, details) VALUES (?,?,?,?,?)')
-        .run(ca.id, p.date, announcedAt, p.authoriser, JSON.stringify({ operationDigest: digest.toString('hex') })).lastInsertRowid);
+      const id = insertTerminationNotice(inst.db, {
+        caId: ca.id, terminationDate: p.date, announcedAt, announcedBy: p.authoriser, details: { operationDigest: digest.toString('hex') },
+      });
       inst.audit.append({
         actor: p.authoriser, roles: person!.operator.roles, action: ANNOUNCE, target: ca.name, outcome: 'success',
         details: { noticeId: id, terminationDate: p.date, earliestAllowed: earliest, ...participantEvidence(digest, [{ role: 'authoriser', p: person! }]) },
@@ -109,7 +112,7 @@ export async function terminateCa(inst: Installation, p: TerminateParams): Promi
   checkNoticeGiven(inst, ca, refuse);
   checkPublicationTarget(inst, { out: p.publishOut, signer: p.publishSigner, notBy: ca.name }, refuse);
 
-  const keyStatus = (inst.db.prepare('SELECT status FROM ca_keys WHERE key_id = ?').get(ca.keyId) as { status: string }).status;
+  const keyStatus = findCaKeyFacts(inst.db, ca.keyId)!.status;
   const result = keyStatus === 'active' ? await runTermination(inst, ca, p) : await completeAfterDestruction(inst, ca, p, refuse);
   if (!p.publishOut) return result;
   const publication = await publishAfter(inst, { action: TERMINATE, target: ca.name, what: `${ca.name} is terminated` },
@@ -190,8 +193,7 @@ async function completeAfterDestruction(inst: Installation, ca: CaSummary, p: Te
 }
 
 function markTerminated(inst: Installation, ca: CaSummary, endingId: number, endingDetails: Record<string, unknown>, audit: { actor: string; roles: string[]; details: Record<string, unknown> }): void {
-  const r = inst.db.prepare("UPDATE cas SET status = 'terminated' WHERE id = ? AND status = 'active'").run(ca.id);
-  if (r.changes !== 1) throw new CaError('CA_STATE', `${ca.name} changed state during its termination`);
+  if (!endActiveCa(inst.db, ca.id, 'terminated')) throw new CaError('CA_STATE', `${ca.name} changed state during its termination`);
   completeEnding(inst, endingId, endingDetails);
   inst.audit.append({ actor: audit.actor, roles: audit.roles, action: TERMINATE, target: ca.name, outcome: 'success', details: { step: 'completed', endingId, status: 'terminated', ...audit.details } });
 }
