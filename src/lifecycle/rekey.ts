@@ -16,9 +16,9 @@
  * NewWithNew, so issuance, CRLs, OCSP and publication signing use the new key. The old key is
  * marked 'retired' (kept, wrapped, until destroyed under quorum; nothing signs with it).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CaError, type ErrorCode } from '../errors.ts';
+import { CaError } from '../errors.ts';
 import { describeKeyAlgorithm, SIGNATURE_ALGORITHMS, type KeyAlgorithm, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { derToPem } from '../pki/pem.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
@@ -27,14 +27,17 @@ import { signOnceWithCaKey } from '../custody/activation.ts';
 import { backupAfterChange } from '../records/backups.ts';
 import { recordOwnCertificate } from './ca-certificate-history.ts';
 import { generateCaKey, type NewCaKey } from '../custody/ca-keys.ts';
-import { getCa } from '../installation/cas.ts';
+import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
-import { exportTranscript, failSession, guardedBy, openKeySession, refuser, type KeySession } from '../operation/key-session.ts';
+import { failSession, guardedBy, openKeySession, refuser, type KeySession } from '../operation/key-session.ts';
+import { durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type DurableOutputs, type InterruptedWork } from '../operation/durable-outputs.ts';
+import type { Transcript } from '../records/transcript.ts';
+import { planOutputs } from '../util/outputs.ts';
 import { finishOwnCertificate, KIND_SUFFIX, planOwnCertificate, spkiOf, type OwnCertificateKind, type OwnCertificatePlan } from './link-certificates.ts';
 import { getOperator } from '../people/operators.ts';
 import { bringParticipant, lockAll, type Participant, type PassphraseSource } from '../people/participants.ts';
 import { checkSlotRole } from '../people/permissions.ts';
-import { changeoverAlgorithm, currentCertificateId, validityFromNow, yearsOf, type ChangeoverResult } from './renewal.ts';
+import { changeoverAlgorithm, checkYears, currentCertificateId, validityFromNow, yearsOf, type ChangeoverResult, type Refuse } from './renewal.ts';
 import { activeTsa } from '../records/time-stamping.ts';
 import { switchCaCertificate } from '../store/cas.ts';
 import { findCaKeyFacts, retireCaKey } from '../store/ca-keys.ts';
@@ -65,11 +68,75 @@ export interface RekeyResult extends ChangeoverResult {
 
 const ACTION = 'ca.rekey';
 
-export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<RekeyResult> {
-  const refuse = refuser(inst, ACTION, p.caName);
-  const guard = guardedBy(refuse);
+/** What the checks settled before anyone is asked for anything. */
+interface RekeyPlan {
+  ca: CaSummary;
+  keyAlgorithm: KeyAlgorithm;
+  holders: string[];
+  threshold: number;
+  algorithm: SignatureAlgorithmName;
+  years: number;
+  notBefore: Date;
+  notAfter: Date;
+  /** RFC 4210 4.4: the links live from the new key's generation until the old certificate expires. */
+  linkNotAfter: Date;
+  serials: Buffer[];
+  newKeyId: string;
+  files: DurableOutputs;
+}
 
-  // 1. Checks before anyone is asked for anything.
+/** The three certificates the re-key signed (NewWithNew, OldWithNew, NewWithOld) and their lint warnings. */
+interface Signed { made: { plan: OwnCertificatePlan; der: Buffer }[]; warnings: string[] }
+
+export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<RekeyResult> {
+  // 0. Work a crash left behind is finished (or closed) first and reported (durable-outputs.ts).
+  const interrupted = finishInterruptedWork(inst);
+  const refuse = refuser(inst, ACTION, p.caName);
+  const r = checkRekey(inst, p, refuse);
+  const { ca, files } = r;
+
+  // 2. People: operator, witness and M custodians of the old key; then M custodians of the new key.
+  const s = await openKeySession(inst, {
+    operation: ACTION, caName: ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases,
+    describe: { newKeyId: r.newKeyId, keyAlgorithm: r.keyAlgorithm, holders: r.holders, threshold: r.threshold, years: r.years, signatureAlgorithm: r.algorithm, previousCertificateSha256: ca.certificateSha256 },
+  });
+  let newCustodians: Participant[] = [];
+  let newKey: NewCaKey | undefined;
+  let signed: Signed;
+  let t: Transcript;
+  try {
+    try {
+      files.claim(s.ceremonyId, ACTION);
+      newCustodians = await gatherNewKeyCustodians(inst, s, r.holders, r.threshold, p.passphrases, refuse);
+      // Intent: the three serials are reserved before any key exists.
+      inst.db.transaction(() => {
+        for (const x of r.serials) reserveSerial(inst.db, ca.id, serialToHex(x), s.ceremonyId, inst.clock.now().toISOString());
+      }).immediate();
+      // 3. The new key, in memory (soft store); its activation data split to the new custodians.
+      newKey = await generateCaKey(inst, { keyId: r.newKeyId, algorithm: r.keyAlgorithm, store: { store: 'soft' }, threshold: r.threshold, holders: r.holders, present: newCustodians });
+      signed = await signRekeyCertificates(inst, s, r, newKey.record, newCustodians);
+      for (const { plan: x, der } of signed.made) {
+        for (const f of files.planned.filter((q) => q.path === outFile(r, x.kind))) files.stage(f.path, derToPem(der, 'CERTIFICATE'), { table: 'certificates', sha256: sha256Hex(der), encoding: 'pem' });
+      }
+      // 5. Everything in one transaction.
+      t = commitRekey(inst, s, r, newKey, signed, newCustodians);
+      newKey = undefined; // stored with the certificates: from here on a failure must not discard it
+    } catch (e) {
+      await newKey?.discard();
+      files.discard();
+      return failSession(inst, s, ACTION, e);
+    }
+    // 6. Committed: the files are named, then the transcript and the backup; nothing after this reports failure.
+    return await afterRekey(inst, s, r, { signed, t, newCustodians, interrupted });
+  } finally {
+    lockAll(newCustodians.filter((c) => !s.people().some((x) => x.p === c)));
+    s.lock();
+  }
+}
+
+/** 1. Every check before anyone is asked for anything, the output files last (the folder is made for them). */
+function checkRekey(inst: Installation, p: RekeyParams, refuse: Refuse): RekeyPlan {
+  const guard = guardedBy(refuse);
   const ca = guard(() => getCa(inst, p.caName));
   const now0 = inst.clock.now();
   if (Date.parse(ca.notAfter) <= now0.getTime()) refuse('CA_EXPIRED', `${ca.name}'s certificate expired on ${ca.notAfter}; link certificates cannot outlive it (RFC 4210 4.4), so a re-key is no longer possible: run a new root key ceremony`);
@@ -87,112 +154,100 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
       checkSlotRole(ACTION, 'custodian', h, op.roles);
     });
   }
-  if (p.years !== undefined && (!Number.isInteger(p.years) || p.years < 1 || p.years > 25)) refuse('VALIDITY_INVALID', `--years must be a whole number from 1 to 25 (BR 7.1.2.1.1: at most 9132 days), got ${p.years}`);
+  checkYears(p.years, refuse);
   const algorithm = changeoverAlgorithm(ca.signatureAlgorithm, p.signatureAlgorithm);
   if (SIGNATURE_ALGORITHMS[algorithm].keyKind !== keyAlgorithm.kind) refuse('ALGORITHM_MISMATCH', `${algorithm} does not fit a ${describeKeyAlgorithm(keyAlgorithm)} key`);
-  const outDir = p.outDir ? resolve(p.outDir) : undefined;
-  const outFile = (kind: OwnCertificateKind) => join(outDir!, `${ca.name}${KIND_SUFFIX[kind]}.pem`);
-  const kinds: OwnCertificateKind[] = ['new-with-new', 'old-with-new', 'new-with-old'];
-  if (outDir) {
-    const existing = kinds.map(outFile).filter((f) => existsSync(f));
-    if (existing.length) refuse('OUTPUT_EXISTS', `${existing.join(', ')} already exist; nothing is overwritten`);
-  }
   const years = p.years ?? yearsOf(ca.notBefore, ca.notAfter);
   const { notBefore, notAfter } = validityFromNow(now0, years);
-  // RFC 4210 4.4: the links live from the new key's generation until the old certificate expires.
-  const linkNotAfter = new Date(ca.notAfter);
-  const serials = kinds.map(() => serialFromRandom(inst.random(SERIAL_RANDOM_BYTES)));
-  const serialHexes = serials.map((x) => serialToHex(x));
+  const serials = KINDS.map(() => serialFromRandom(inst.random(SERIAL_RANDOM_BYTES)));
   const newKeyId = `${ca.name}-${notBefore.toISOString().slice(0, 10).replaceAll('-', '')}-${inst.random(4).toString('hex')}`;
+  const outDir = p.outDir ? resolve(p.outDir) : undefined;
+  const files = durableOutputs(inst, guard(() => {
+    if (!outDir) return [];
+    mkdirSync(outDir, { recursive: true });
+    return planOutputs(KINDS.map((kind) => ({ path: join(outDir, `${ca.name}${KIND_SUFFIX[kind]}.pem`), what: `--out-dir (${kind})` })));
+  }));
+  return { ca, keyAlgorithm, holders, threshold, algorithm, years, notBefore, notAfter, linkNotAfter: new Date(ca.notAfter), serials, newKeyId, files };
+}
 
-  // 2. People: operator, witness and M custodians of the old key; then M custodians of the new key.
-  const s = await openKeySession(inst, {
-    operation: ACTION, caName: ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases,
-    describe: { newKeyId, keyAlgorithm, holders, threshold, years, signatureAlgorithm: algorithm, previousCertificateSha256: ca.certificateSha256 },
-  });
-  let newCustodians: Participant[] = [];
-  let newKey: NewCaKey | undefined;
-  try {
-    try {
-      newCustodians = await gatherNewKeyCustodians(inst, s, holders, threshold, p.passphrases, refuse);
-      // Intent: the three serials are reserved before any key exists.
-      inst.db.transaction(() => {
-        for (const h of serialHexes) reserveSerial(inst.db, ca.id, h, s.ceremonyId, inst.clock.now().toISOString());
-      }).immediate();
+const KINDS: OwnCertificateKind[] = ['new-with-new', 'old-with-new', 'new-with-old'];
 
-      // 3. The new key, in memory (soft store); its activation data split to the new custodians.
-      newKey = await generateCaKey(inst, { keyId: newKeyId, algorithm: keyAlgorithm, store: { store: 'soft' }, threshold, holders, present: newCustodians });
-      const record = newKey.record;
-      const oldSpki = spkiOf(ca.certificateDer);
-      const newSpki = record.publicKeySpki;
-      const now = inst.clock.now();
-      const plan = (i: number, kind: OwnCertificateKind, subjectSpki: Buffer, signerSpki: Buffer, signerCertificate: Buffer | null, nb: Date, na: Date): OwnCertificatePlan =>
-        planOwnCertificate({ kind, template: ca.certificateDer, serial: serials[i]!, notBefore: nb, notAfter: na, signatureAlgorithm: algorithm, subjectSpki, signerSpki, signerCertificate, now });
-      // Lint all three before any key signs; OldWithNew is linted against NewWithNew's pre-certificate (same TBS).
-      const newWithNew = plan(0, 'new-with-new', newSpki, newSpki, null, notBefore, notAfter);
-      const oldWithNew = plan(1, 'old-with-new', oldSpki, newSpki, newWithNew.preCertificate, notBefore, linkNotAfter);
-      const newWithOld = plan(2, 'new-with-old', newSpki, oldSpki, ca.certificateDer, notBefore, linkNotAfter);
+function outFile(r: RekeyPlan, kind: OwnCertificateKind): string | undefined {
+  return r.files.planned[KINDS.indexOf(kind)]?.path;
+}
 
-      // 4. Signatures: the new key twice (one activation each), the old key once.
-      const signNew = (data: Buffer, purpose: string) => signOnceWithCaKey(inst, { record, custodians: newCustodians, purpose, target: ca.name }, data, algorithm);
-      const nwn = finishOwnCertificate(newWithNew, await signNew(newWithNew.tbsDer, `NewWithNew self-signed certificate of ${ca.name}`), null, inst.clock.now());
-      const own = finishOwnCertificate(oldWithNew, await signNew(oldWithNew.tbsDer, `OldWithNew link certificate of ${ca.name}`), nwn.der, inst.clock.now());
-      const nwo = finishOwnCertificate(newWithOld, await s.sign(newWithOld.tbsDer, algorithm, `NewWithOld link certificate of ${ca.name}`), ca.certificateDer, inst.clock.now());
-      const made = [{ plan: newWithNew, der: nwn.der }, { plan: oldWithNew, der: own.der }, { plan: newWithOld, der: nwo.der }];
-      const warnings = [...new Set([nwn, own, nwo].flatMap((x, i) => x.warnings.map((w) => `${made[i]!.plan.kind}: ${w.lint}: ${w.message}`)))];
+/** 4. Lint all three first, then the signatures: the new key twice (one activation each), the old key once. */
+async function signRekeyCertificates(inst: Installation, s: KeySession, r: RekeyPlan, record: NewCaKey['record'], newCustodians: Participant[]): Promise<Signed> {
+  const { ca, algorithm } = r;
+  const oldSpki = spkiOf(ca.certificateDer);
+  const newSpki = record.publicKeySpki;
+  const now = inst.clock.now();
+  const plan = (i: number, subjectSpki: Buffer, signerSpki: Buffer, signerCertificate: Buffer | null, na: Date): OwnCertificatePlan =>
+    planOwnCertificate({ kind: KINDS[i]!, template: ca.certificateDer, serial: r.serials[i]!, notBefore: r.notBefore, notAfter: na, signatureAlgorithm: algorithm, subjectSpki, signerSpki, signerCertificate, now });
+  // OldWithNew is linted against NewWithNew's pre-certificate (same TBS).
+  const newWithNew = plan(0, newSpki, newSpki, null, r.notAfter);
+  const oldWithNew = plan(1, oldSpki, newSpki, newWithNew.preCertificate, r.linkNotAfter);
+  const newWithOld = plan(2, newSpki, oldSpki, ca.certificateDer, r.linkNotAfter);
+  const signNew = (data: Buffer, purpose: string) => signOnceWithCaKey(inst, { record, custodians: newCustodians, purpose, target: ca.name }, data, algorithm);
+  const nwn = finishOwnCertificate(newWithNew, await signNew(newWithNew.tbsDer, `NewWithNew self-signed certificate of ${ca.name}`), null, inst.clock.now());
+  const own = finishOwnCertificate(oldWithNew, await signNew(oldWithNew.tbsDer, `OldWithNew link certificate of ${ca.name}`), nwn.der, inst.clock.now());
+  const nwo = finishOwnCertificate(newWithOld, await s.sign(newWithOld.tbsDer, algorithm, `NewWithOld link certificate of ${ca.name}`), ca.certificateDer, inst.clock.now());
+  const made = [{ plan: newWithNew, der: nwn.der, warnings: nwn.warnings }, { plan: oldWithNew, der: own.der, warnings: own.warnings }, { plan: newWithOld, der: nwo.der, warnings: nwo.warnings }];
+  const warnings = [...new Set(made.flatMap((x) => x.warnings.map((w) => `${x.plan.kind}: ${w.lint}: ${w.message}`)))];
+  return { made: made.map(({ plan: x, der }) => ({ plan: x, der })), warnings };
+}
 
-      // 5. Everything in one transaction.
-      const at = inst.clock.now().toISOString();
-      const t = inst.db.transaction(() => {
-        newKey!.persist(at);
-        const replaces = currentCertificateId(inst, ca.id);
-        const ids = made.map(({ plan: x, der }) => recordOwnCertificate(inst, {
-          caId: ca.id, kind: x.kind, serialHex: x.serialHex, subject: ca.subject, notBefore: x.notBefore, notAfter: x.notAfter, sha256: sha256Hex(der), der,
-          subjectKeyId: x.subjectSpki.equals(newSpki) ? newKeyId : ca.keyId, signerKeyId: x.signerSpki.equals(newSpki) ? newKeyId : ca.keyId, replacesCertificateId: replaces, ceremonyId: s.ceremonyId, now: at,
-        }));
-        switchCaCertificate(inst.db, ca.id, { keyId: newKeyId, certificateId: ids[0]!, signatureAlgorithm: algorithm, legacySha1: SIGNATURE_ALGORITHMS[algorithm].legacy });
-        retireCaKey(inst.db, ca.keyId);
-        const details = {
-          ceremonyId: s.ceremonyId, previousKeyId: ca.keyId, keyId: newKeyId, ...newKey!.details, keyAlgorithm, threshold, holders,
-          newKeyCustodians: newCustodians.map((c) => c.operator.name), previousCertificateSha256: ca.certificateSha256, signatureAlgorithm: algorithm,
-          certificates: made.map(({ plan: x, der }, i) => ({ kind: x.kind, certificateId: ids[i], serial: x.serialHex, sha256: sha256Hex(der), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString() })),
-          keyActivations: { previousKey: s.signatures, newKey: 2 }, warnings,
-        };
-        const everyone = [...s.people().map((x) => x.p), ...newCustodians.filter((c) => !s.people().some((x) => x.p === c))];
-        inst.audit.append({ actor: everyone.map((x) => x.operator.name).join(','), roles: [...new Set(everyone.flatMap((x) => x.operator.roles))], action: ACTION, target: ca.name, outcome: 'success', details: { ...details, ...s.evidence() } });
-        return s.transcript({
-          inputs: [{ name: `previous certificate ${ca.serialHex}`, sha256: ca.certificateSha256 }],
-          outputs: made.map(({ plan: x, der }) => ({ name: `${ca.name} ${x.kind} ${x.serialHex}.der`, sha256: sha256Hex(der) })),
-          details,
-        });
-      }).immediate();
-      newKey = undefined; // stored with the certificates: from here on a failure must not discard it
-      const transcriptFile = exportTranscript(inst, t);
+/** The one transaction: the new key, the three certificates, the CA's switch, the old key retired, the audit event, the transcript. */
+function commitRekey(inst: Installation, s: KeySession, r: RekeyPlan, newKey: NewCaKey, signed: Signed, newCustodians: Participant[]): Transcript {
+  const { ca } = r;
+  const { made } = signed;
+  const newSpki = newKey.record.publicKeySpki;
+  const at = inst.clock.now().toISOString();
+  return inst.db.transaction(() => {
+    newKey.persist(at);
+    const replaces = currentCertificateId(inst, ca.id);
+    const ids = made.map(({ plan: x, der }) => recordOwnCertificate(inst, {
+      caId: ca.id, kind: x.kind, serialHex: x.serialHex, subject: ca.subject, notBefore: x.notBefore, notAfter: x.notAfter, sha256: sha256Hex(der), der,
+      subjectKeyId: x.subjectSpki.equals(newSpki) ? r.newKeyId : ca.keyId, signerKeyId: x.signerSpki.equals(newSpki) ? r.newKeyId : ca.keyId, replacesCertificateId: replaces, ceremonyId: s.ceremonyId, now: at,
+    }));
+    switchCaCertificate(inst.db, ca.id, { keyId: r.newKeyId, certificateId: ids[0]!, signatureAlgorithm: r.algorithm, legacySha1: SIGNATURE_ALGORITHMS[r.algorithm].legacy });
+    retireCaKey(inst.db, ca.keyId);
+    const details = {
+      ceremonyId: s.ceremonyId, previousKeyId: ca.keyId, keyId: r.newKeyId, ...newKey.details, keyAlgorithm: r.keyAlgorithm, threshold: r.threshold, holders: r.holders,
+      newKeyCustodians: newCustodians.map((c) => c.operator.name), previousCertificateSha256: ca.certificateSha256, signatureAlgorithm: r.algorithm,
+      certificates: made.map(({ plan: x, der }, i) => ({ kind: x.kind, certificateId: ids[i], serial: x.serialHex, sha256: sha256Hex(der), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString() })),
+      keyActivations: { previousKey: s.signatures, newKey: 2 }, warnings: signed.warnings,
+    };
+    const everyone = [...s.people().map((x) => x.p), ...newCustodians.filter((c) => !s.people().some((x) => x.p === c))];
+    inst.audit.append({ actor: everyone.map((x) => x.operator.name).join(','), roles: [...new Set(everyone.flatMap((x) => x.operator.roles))], action: ACTION, target: ca.name, outcome: 'success', details: { ...details, ...s.evidence() } });
+    const t = s.transcript({
+      inputs: [{ name: `previous certificate ${ca.serialHex}`, sha256: ca.certificateSha256 }],
+      outputs: made.map(({ plan: x, der }) => ({ name: `${ca.name} ${x.kind} ${x.serialHex}.der`, sha256: sha256Hex(der) })),
+      details,
+    });
+    r.files.recordInCommit();
+    return t;
+  }).immediate();
+}
 
-      // 6. Files last.
-      const outputs: string[] = [];
-      if (outDir) {
-        mkdirSync(outDir, { recursive: true });
-        for (const { plan: x, der } of made) { writeFileSync(outFile(x.kind), derToPem(der, 'CERTIFICATE'), { flag: 'wx' }); outputs.push(outFile(x.kind)); }
-      }
-      const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId: s.ceremonyId, operator: s.operator });
-      const tsaAdvice = tsaCertifiedByRetiredKey(inst, ca.id, ca.keyId);
-      if (tsaAdvice) warnings.push(tsaAdvice);
-      return {
-        caName: ca.name, ceremonyId: s.ceremonyId, keyId: newKeyId, previousKeyId: ca.keyId, serialHex: newWithNew.serialHex, notBefore, notAfter,
-        certificateDer: nwn.der, certificatePem: derToPem(nwn.der, 'CERTIFICATE'),
-        custodians: s.custodians.map((c) => c.operator.name), newKeyCustodians: newCustodians.map((c) => c.operator.name), witness: s.witness.operator.name,
-        warnings, outputs, transcriptFile, backup,
-        links: made.slice(1).map(({ plan: x, der }) => ({ kind: x.kind, serialHex: x.serialHex, notBefore: x.notBefore, notAfter: x.notAfter, certificateDer: der, certificatePem: derToPem(der, 'CERTIFICATE') })),
-      };
-    } catch (e) {
-      await newKey?.discard();
-      return failSession(inst, s, ACTION, e);
-    }
-  } finally {
-    lockAll(newCustodians.filter((c) => !s.people().some((x) => x.p === c)));
-    s.lock();
-  }
+/** 6. After the commit: outputs named, transcript file, backup, the TSA advice; never a failure. */
+async function afterRekey(inst: Installation, s: KeySession, r: RekeyPlan, x: { signed: Signed; t: Transcript; newCustodians: Participant[]; interrupted: InterruptedWork[] }): Promise<RekeyResult> {
+  const { ca, files } = r;
+  const warnings = [...x.interrupted.map((w) => w.message), ...x.signed.warnings];
+  const published = files.publish();
+  for (const q of published.pending) warnings.push(`OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the re-key is committed — write it with rootca ceremony resume ${s.ceremonyId}`);
+  const transcriptFile = exportTranscriptAfterCommit(inst, x.t, warnings);
+  const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId: s.ceremonyId, operator: s.operator });
+  const tsaAdvice = tsaCertifiedByRetiredKey(inst, ca.id, ca.keyId);
+  if (tsaAdvice) warnings.push(tsaAdvice);
+  const [nwn, ...links] = x.signed.made;
+  return {
+    caName: ca.name, ceremonyId: s.ceremonyId, keyId: r.newKeyId, previousKeyId: ca.keyId, serialHex: nwn!.plan.serialHex, notBefore: r.notBefore, notAfter: r.notAfter,
+    certificateDer: nwn!.der, certificatePem: derToPem(nwn!.der, 'CERTIFICATE'),
+    custodians: s.custodians.map((c) => c.operator.name), newKeyCustodians: x.newCustodians.map((c) => c.operator.name), witness: s.witness.operator.name,
+    warnings, outputs: published.written, transcriptFile, backup, interrupted: x.interrupted,
+    links: links.map(({ plan: l, der }) => ({ kind: l.kind, serialHex: l.serialHex, notBefore: l.notBefore, notAfter: l.notAfter, certificateDer: der, certificatePem: derToPem(der, 'CERTIFICATE') })),
+  };
 }
 
 /**
@@ -215,7 +270,7 @@ function tsaCertifiedByRetiredKey(inst: Installation, caId: number, retiredKeyId
  */
 async function gatherNewKeyCustodians(
   inst: Installation, s: KeySession, holders: string[], threshold: number, passphrases: PassphraseSource,
-  refuse: (code: ErrorCode, message: string, details?: Record<string, unknown>) => never,
+  refuse: Refuse,
 ): Promise<Participant[]> {
   const present = s.people().map((x) => x.p);
   const out: Participant[] = [];

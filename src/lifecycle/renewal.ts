@@ -7,19 +7,20 @@
  * transcript. Certificates issued before stay valid under the renewed certificate (same Name,
  * same key identifier); the old certificate remains in the store as history.
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { CaError } from '../errors.ts';
+import { CaError, type ErrorCode } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { derToPem } from '../pki/pem.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
 import { recordOwnCertificate } from './ca-certificate-history.ts';
-import { getCa } from '../installation/cas.ts';
+import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
-import { exportTranscript, failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
-import { finishOwnCertificate, planOwnCertificate, spkiOf } from './link-certificates.ts';
+import { failSession, guardedBy, openKeySession, refuser, type KeySession } from '../operation/key-session.ts';
+import { durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type DurableOutputs, type InterruptedWork } from '../operation/durable-outputs.ts';
+import { finishOwnCertificate, planOwnCertificate, spkiOf, type OwnCertificatePlan } from './link-certificates.ts';
+import type { Transcript } from '../records/transcript.ts';
+import { planOutputs } from '../util/outputs.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { currentCaCertificateId, switchCaCertificate } from '../store/cas.ts';
 import { findCaKeyFacts } from '../store/ca-keys.ts';
@@ -34,7 +35,7 @@ export interface RenewParams {
   years?: number;
   /** Default: the CA's algorithm; SHA-1 (legacy RootCA1, R-1.3) becomes sha256WithRSAEncryption. */
   signatureAlgorithm?: SignatureAlgorithmName;
-  /** Write the new certificate (PEM) here; never overwritten. */
+  /** Write the new certificate (PEM) here; checked before anyone is asked, never overwritten. */
   out?: string;
 }
 
@@ -54,7 +55,12 @@ export interface ChangeoverResult {
   outputs: string[];
   transcriptFile: string;
   backup: BackupOutcome;
+  /** Interrupted ceremonies this run found and finished or closed first. */
+  interrupted: InterruptedWork[];
 }
+
+/** How a use case refuses before anyone is asked (audited, key-session.ts refuser). */
+export type Refuse = (code: ErrorCode, message: string, details?: Record<string, unknown>) => never;
 
 const ACTION = 'ca.renew';
 /** CPS 5.6: "The validity period of CA Private Keys is assumed to be twenty (20) years." */
@@ -82,71 +88,97 @@ export function changeoverAlgorithm(current: SignatureAlgorithmName, requested: 
 }
 
 export async function renewCa(inst: Installation, p: RenewParams): Promise<ChangeoverResult> {
+  // 0. Work a crash left behind is finished (or closed) first and reported (durable-outputs.ts).
+  const interrupted = finishInterruptedWork(inst);
   const refuse = refuser(inst, ACTION, p.caName);
   const guard = guardedBy(refuse);
 
-  // 1. What can be checked before anyone is asked for anything.
+  // 1. What can be checked before anyone is asked for anything, the output file first.
   const ca = guard(() => getCa(inst, p.caName));
-  if (p.years !== undefined && (!Number.isInteger(p.years) || p.years < 1 || p.years > 25)) refuse('VALIDITY_INVALID', `--years must be a whole number from 1 to 25 (BR 7.1.2.1.1: at most 9132 days), got ${p.years}`);
-  const out = p.out ? resolve(p.out) : undefined;
-  if (out && existsSync(out)) refuse('OUTPUT_EXISTS', `${out} already exists; nothing is overwritten`);
+  checkYears(p.years, refuse);
+  const files = durableOutputs(inst, guard(() => planOutputs(p.out ? [{ path: p.out, what: '--out' }] : [])));
   const algorithm = changeoverAlgorithm(ca.signatureAlgorithm, p.signatureAlgorithm);
   const spki = spkiOf(ca.certificateDer);
   const years = p.years ?? yearsOf(ca.notBefore, ca.notAfter);
   const { notBefore, notAfter } = validityFromNow(inst.clock.now(), years);
   const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
-  const plan = guard(() => planOwnCertificate({ kind: 'renewed', template: ca.certificateDer, serial, notBefore, notAfter, signatureAlgorithm: algorithm, subjectSpki: spki, signerSpki: spki, signerCertificate: null, now: inst.clock.now() }));
-  const warnings: string[] = plan.preFindings.filter((f) => f.severity === 'warning').map((f) => `${f.lint}: ${f.message}`);
+  const plan = guard(() => planOwnCertificate({
+    kind: 'renewed', template: ca.certificateDer, serial, notBefore, notAfter, signatureAlgorithm: algorithm,
+    subjectSpki: spki, signerSpki: spki, signerCertificate: null, now: inst.clock.now(),
+  }));
+  const warnings = [...plan.preFindings.filter((f) => f.severity === 'warning').map((f) => `${f.lint}: ${f.message}`)];
   const keyCreated = findCaKeyFacts(inst.db, ca.keyId)?.created_at;
   if (keyCreated && (notAfter.getTime() - Date.parse(keyCreated)) / YEAR_MS > KEY_LIFE_YEARS + 0.01) {
     warnings.push(`the key ${ca.keyId} (made ${keyCreated.slice(0, 10)}) would be in use until ${notAfter.toISOString().slice(0, 10)}, beyond the ${KEY_LIFE_YEARS}-year key life of CPS 5.6; consider rootca ca rekey`);
   }
 
-  // 2. People (session: operator, witness, M custodians), then intent: the ceremony row and the serial.
+  // 2. People (session: operator, witness, M custodians), then intent: the ceremony row, its outputs and the serial.
   const s = await openKeySession(inst, {
     operation: ACTION, caName: ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases,
     describe: { serial: plan.serialHex, tbsSha256: sha256Hex(plan.tbsDer), notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() },
   });
+  let made: { der: Buffer; t: Transcript };
   try {
-    try {
-      reserveSerial(inst.db, ca.id, plan.serialHex, s.ceremonyId, inst.clock.now().toISOString());
-
-      // 3. One activation, one signature, then the checks.
-      const signature = await s.sign(plan.tbsDer, algorithm, `renewed self-signed certificate of ${ca.name}`);
-      const { der, warnings: postWarnings } = finishOwnCertificate(plan, signature, null, inst.clock.now());
-      for (const w of postWarnings) if (!warnings.some((x) => x.startsWith(`${w.lint}:`))) warnings.push(`${w.lint}: ${w.message}`);
-
-      // 4. Everything in one transaction.
-      const sha256 = sha256Hex(der);
-      const now = inst.clock.now().toISOString();
-      const t = inst.db.transaction(() => {
-        const certificateId = recordOwnCertificate(inst, {
-          caId: ca.id, kind: 'renewed', serialHex: plan.serialHex, subject: ca.subject, notBefore, notAfter, sha256, der,
-          subjectKeyId: ca.keyId, signerKeyId: ca.keyId, replacesCertificateId: currentCertificateId(inst, ca.id), ceremonyId: s.ceremonyId, now,
-        });
-        switchCaCertificate(inst.db, ca.id, { certificateId, signatureAlgorithm: algorithm, legacySha1: SIGNATURE_ALGORITHMS[algorithm].legacy });
-        const details = {
-          ceremonyId: s.ceremonyId, keyId: ca.keyId, certificateId, serial: plan.serialHex, certificateSha256: sha256, previousSerial: ca.serialHex, previousCertificateSha256: ca.certificateSha256,
-          notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString(), signatureAlgorithm: algorithm, keyActivations: s.signatures, warnings,
-        };
-        inst.audit.append({ actor: s.people().map((x) => x.p.operator.name).join(','), roles: [...new Set(s.people().flatMap((x) => x.p.operator.roles))], action: ACTION, target: ca.name, outcome: 'success', details: { ...details, ...s.evidence() } });
-        return s.transcript({ inputs: [{ name: `current certificate ${ca.serialHex}`, sha256: ca.certificateSha256 }], outputs: [{ name: `${ca.name} renewed certificate ${plan.serialHex}.der`, sha256 }], details });
-      }).immediate();
-      const transcriptFile = exportTranscript(inst, t);
-      const certificatePem = derToPem(der, 'CERTIFICATE');
-      const outputs: string[] = [];
-      if (out) { writeFileSync(out, certificatePem, { flag: 'wx' }); outputs.push(out); }
-      const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId: s.ceremonyId, operator: s.operator });
-      return {
-        caName: ca.name, ceremonyId: s.ceremonyId, keyId: ca.keyId, serialHex: plan.serialHex, notBefore, notAfter, certificateDer: der, certificatePem,
-        custodians: s.custodians.map((c) => c.operator.name), witness: s.witness.operator.name, warnings, outputs, transcriptFile, backup,
-      };
-    } catch (e) {
-      return failSession(inst, s, ACTION, e);
-    }
+    files.claim(s.ceremonyId, ACTION);
+    reserveSerial(inst.db, ca.id, plan.serialHex, s.ceremonyId, inst.clock.now().toISOString());
+    // 3. One activation, one signature, then the checks; the output staged before the commit.
+    const signature = await s.sign(plan.tbsDer, algorithm, `renewed self-signed certificate of ${ca.name}`);
+    const { der, warnings: postWarnings } = finishOwnCertificate(plan, signature, null, inst.clock.now());
+    for (const w of postWarnings) if (!warnings.some((x) => x.startsWith(`${w.lint}:`))) warnings.push(`${w.lint}: ${w.message}`);
+    for (const f of files.planned) files.stage(f.path, derToPem(der, 'CERTIFICATE'), { table: 'certificates', sha256: sha256Hex(der), encoding: 'pem' });
+    // 4. Everything in one transaction.
+    made = { der, t: commitRenewal(inst, s, { ca, plan, der, algorithm, warnings, files }) };
+  } catch (e) {
+    files.discard();
+    s.lock();
+    return failSession(inst, s, ACTION, e);
+  }
+  // 5. Committed: the file is named, then the transcript and the backup; nothing after this reports failure.
+  try {
+    const published = files.publish();
+    for (const q of published.pending) warnings.push(`OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the certificate is stored — write it with rootca ceremony resume ${s.ceremonyId}`);
+    const transcriptFile = exportTranscriptAfterCommit(inst, made.t, warnings);
+    const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId: s.ceremonyId, operator: s.operator });
+    return {
+      caName: ca.name, ceremonyId: s.ceremonyId, keyId: ca.keyId, serialHex: plan.serialHex, notBefore, notAfter, certificateDer: made.der,
+      certificatePem: derToPem(made.der, 'CERTIFICATE'), custodians: s.custodians.map((c) => c.operator.name), witness: s.witness.operator.name,
+      warnings: [...interrupted.map((w) => w.message), ...warnings], outputs: published.written, transcriptFile, backup, interrupted,
+    };
   } finally {
     s.lock();
   }
+}
+
+/** BR 7.1.2.1.1: a root certificate's validity is at most 9132 days (25 years). */
+export function checkYears(years: number | undefined, refuse: Refuse): void {
+  if (years !== undefined && (!Number.isInteger(years) || years < 1 || years > 25)) {
+    refuse('VALIDITY_INVALID', `--years must be a whole number from 1 to 25 (BR 7.1.2.1.1: at most 9132 days), got ${years}`);
+  }
+}
+
+/** The one transaction of a renewal: the certificate, the CA's switch to it, the audit event, the transcript, the staged output. */
+function commitRenewal(inst: Installation, s: KeySession, x: {
+  ca: CaSummary; plan: OwnCertificatePlan; der: Buffer; algorithm: SignatureAlgorithmName; warnings: string[]; files: DurableOutputs;
+}): Transcript {
+  const { ca, plan, der, algorithm } = x;
+  const sha256 = sha256Hex(der);
+  const now = inst.clock.now().toISOString();
+  return inst.db.transaction(() => {
+    const certificateId = recordOwnCertificate(inst, {
+      caId: ca.id, kind: 'renewed', serialHex: plan.serialHex, subject: ca.subject, notBefore: plan.notBefore, notAfter: plan.notAfter, sha256, der,
+      subjectKeyId: ca.keyId, signerKeyId: ca.keyId, replacesCertificateId: currentCertificateId(inst, ca.id), ceremonyId: s.ceremonyId, now,
+    });
+    switchCaCertificate(inst.db, ca.id, { certificateId, signatureAlgorithm: algorithm, legacySha1: SIGNATURE_ALGORITHMS[algorithm].legacy });
+    const details = {
+      ceremonyId: s.ceremonyId, keyId: ca.keyId, certificateId, serial: plan.serialHex, certificateSha256: sha256, previousSerial: ca.serialHex,
+      previousCertificateSha256: ca.certificateSha256, notBefore: plan.notBefore.toISOString(), notAfter: plan.notAfter.toISOString(),
+      signatureAlgorithm: algorithm, keyActivations: s.signatures, warnings: x.warnings,
+    };
+    inst.audit.append({ actor: s.people().map((q) => q.p.operator.name).join(','), roles: [...new Set(s.people().flatMap((q) => q.p.operator.roles))], action: ACTION, target: ca.name, outcome: 'success', details: { ...details, ...s.evidence() } });
+    const t = s.transcript({ inputs: [{ name: `current certificate ${ca.serialHex}`, sha256: ca.certificateSha256 }], outputs: [{ name: `${ca.name} renewed certificate ${plan.serialHex}.der`, sha256 }], details });
+    x.files.recordInCommit();
+    return t;
+  }).immediate();
 }
 
 export function currentCertificateId(inst: Installation, caId: number): number {

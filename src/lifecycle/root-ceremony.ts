@@ -167,78 +167,20 @@ async function generateAndSign(
   files.claim(ceremonyId, ACTION);
 
   let key: NewCaKey | undefined;
-  let transcript!: Transcript;
+  let transcript: Transcript;
   let certificateDer: Buffer;
   let serialHex: string;
   try {
     key = await generateCaKey(inst, { keyId, algorithm: keyAlgorithmOf(c), store: keyStoreOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, present: x.present });
     faultPoint(`${ACTION}:key-generated`);
-    const record = key.record;
-
-    const extensions: Extension[] = c.extensions.map((e) => {
-      switch (e.type) {
-        case 'subjectKeyIdentifier': return subjectKeyIdentifier(record.publicKeySpki, e.critical);
-        case 'keyUsage': return keyUsage(e.usages, e.critical);
-        case 'basicConstraints': return basicConstraints({ cA: e.cA, pathLenConstraint: e.pathLenConstraint }, e.critical);
-      }
-    });
-    const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
-    const tbs = createTbsCertificate({
-      serialNumber: serial,
-      signatureAlgorithm: c.signatureAlgorithm,
-      issuer: x.subject,
-      subject: x.subject,
-      notBefore: x.notBefore,
-      notAfter: x.notAfter,
-      subjectPublicKeyInfo: record.publicKeySpki,
-      extensions,
-    });
-
-    // 4. One activation, one signature (CPS 6.2.8/6.2.9).
-    const signature = await signOnceWithCaKey(inst, { record, custodians: x.present, purpose: `self-signed certificate of ${c.ca.name}`, target: c.ca.name }, tbs.der, c.signatureAlgorithm);
-    certificateDer = assembleSignedCertificate(tbs.der, c.signatureAlgorithm, signature);
-    selfCheck(certificateDer, tbs.der, signature, record.publicKeySpki, alg.hash);
-    const sha256 = sha256Hex(certificateDer);
-    serialHex = serialToHex(serial);
+    ({ certificateDer, serialHex } = await signRootCertificate(inst, c, key.record, x));
     faultPoint(`${ACTION}:signed`);
+    const sha256 = sha256Hex(certificateDer);
     files.stage(files.planned[0]!.path, derToPem(certificateDer, 'CERTIFICATE'), { table: 'certificates', sha256, encoding: 'pem' });
     if (files.planned[1]) files.stage(files.planned[1].path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
 
     // 5. Everything the ceremony made, in one transaction with its audit event and its staged outputs.
-    const now = inst.clock.now().toISOString();
-    const people = [{ as: 'witness', p: x.witness }, ...x.present.map((q) => ({ as: 'custodian', p: q }))];
-    const evidence = participantEvidence(x.digest, people.map(({ as, p }) => ({ role: as, p })));
-    inst.db.transaction(() => {
-      key!.persist(now);
-      const caId = insertCa(inst.db, { name: c.ca.name, keyId, subjectDer: nameToDer(x.subject), signatureAlgorithm: c.signatureAlgorithm, legacySha1: alg.legacy, createdAt: now });
-      const certificateId = insertCaOwnCertificate(inst.db, {
-        caId, serialHex, subject: nameToText(x.subject), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(), sha256, der: certificateDer, createdAt: now,
-      });
-      switchCaCertificate(inst.db, caId, { certificateId });
-      for (const oid of c.policies.subordinateCa) insertCaPolicy(inst.db, caId, 'subordinate-ca', oid, now);
-      for (const oid of c.policies.timeStamping) insertCaPolicy(inst.db, caId, 'time-stamping', oid, now);
-      completeCeremony(inst.db, ceremonyId, now);
-      inst.audit.append({
-        actor: [x.witness, ...x.present].map((q) => q.operator.name).join(','),
-        roles: [...new Set([x.witness, ...x.present].flatMap((q) => q.operator.roles))],
-        action: ACTION,
-        target: c.ca.name,
-        outcome: 'success',
-        details: {
-          ceremonyId, ceremonyFile: p.ceremony.sha256, keyId, ...key!.details, algorithm: keyAlgorithmOf(c),
-          threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, certificateSha256: sha256,
-          signatureAlgorithm: c.signatureAlgorithm, legacySha1: alg.legacy, policies: c.policies, keyActivations: 1, warnings, ...evidence,
-        },
-      });
-      transcript = makeTranscript(inst, {
-        operation: ACTION, ceremonyId, target: c.ca.name, startedAt: started, digest: x.digest, people,
-        inputs: [{ name: `ceremony file ${p.ceremony.file}`, sha256: p.ceremony.sha256 }],
-        outputs: [{ name: `${c.ca.name}.der`, sha256 }],
-        details: { keyId, ...key!.details, algorithm: keyAlgorithmOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, subject: nameToText(x.subject), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(), signatureAlgorithm: c.signatureAlgorithm, keyActivations: 1, warnings },
-      });
-      storeTranscript(inst, transcript);
-      files.recordInCommit();
-    }).immediate();
+    transcript = commitRootCa(inst, p, files, { ...x, key, keyId, ceremonyId, started, certificateDer, serialHex, warnings });
   } catch (e) {
     const err = e instanceof CaError ? e : new CaError('CEREMONY_FAILED', `key ceremony failed: ${(e as Error).message}`, { cause: e });
     // Nothing half-done: a key made in a token for a ceremony that failed is removed again.
@@ -258,6 +200,80 @@ async function generateAndSign(
     caName: c.ca.name, keyId, ceremonyId, serialHex, certificateDer, certificatePem: derToPem(certificateDer, 'CERTIFICATE'), subject: nameToText(x.subject),
     notBefore: x.notBefore, notAfter: x.notAfter, outputs: published.written, custodians: x.present.map((q) => q.operator.name), witness: x.witness.operator.name, warnings, transcriptFile,
   };
+}
+
+/** 4. The self-signed certificate, with exactly one activation (CPS 6.2.8/6.2.9), checked before it is kept. */
+async function signRootCertificate(
+  inst: Installation, c: RootCeremony, record: NewCaKey['record'], x: { subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date; present: Participant[] },
+): Promise<{ certificateDer: Buffer; serialHex: string }> {
+  const extensions: Extension[] = c.extensions.map((e) => {
+    switch (e.type) {
+      case 'subjectKeyIdentifier': return subjectKeyIdentifier(record.publicKeySpki, e.critical);
+      case 'keyUsage': return keyUsage(e.usages, e.critical);
+      case 'basicConstraints': return basicConstraints({ cA: e.cA, pathLenConstraint: e.pathLenConstraint }, e.critical);
+    }
+  });
+  const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
+  const tbs = createTbsCertificate({
+    serialNumber: serial,
+    signatureAlgorithm: c.signatureAlgorithm,
+    issuer: x.subject,
+    subject: x.subject,
+    notBefore: x.notBefore,
+    notAfter: x.notAfter,
+    subjectPublicKeyInfo: record.publicKeySpki,
+    extensions,
+  });
+  const signature = await signOnceWithCaKey(inst, { record, custodians: x.present, purpose: `self-signed certificate of ${c.ca.name}`, target: c.ca.name }, tbs.der, c.signatureAlgorithm);
+  const certificateDer = assembleSignedCertificate(tbs.der, c.signatureAlgorithm, signature);
+  selfCheck(certificateDer, tbs.der, signature, record.publicKeySpki, SIGNATURE_ALGORITHMS[c.signatureAlgorithm].hash);
+  return { certificateDer, serialHex: serialToHex(serial) };
+}
+
+/** 5. The one transaction: key, shares, CA, certificate, policies, the ceremony completed, audit event, transcript, staged outputs. */
+function commitRootCa(inst: Installation, p: RunRootCeremonyParams, files: DurableOutputs, x: {
+  subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date; digest: Buffer; present: Participant[]; witness: Participant;
+  key: NewCaKey; keyId: string; ceremonyId: number; started: string; certificateDer: Buffer; serialHex: string; warnings: string[];
+}): Transcript {
+  const c = p.ceremony.config;
+  const { key, keyId, ceremonyId, serialHex } = x;
+  const legacy = SIGNATURE_ALGORITHMS[c.signatureAlgorithm].legacy;
+  const sha256 = sha256Hex(x.certificateDer);
+  const now = inst.clock.now().toISOString();
+  const people = [{ as: 'witness', p: x.witness }, ...x.present.map((q) => ({ as: 'custodian', p: q }))];
+  const evidence = participantEvidence(x.digest, people.map(({ as, p: q }) => ({ role: as, p: q })));
+  return inst.db.transaction(() => {
+    key.persist(now);
+    const caId = insertCa(inst.db, { name: c.ca.name, keyId, subjectDer: nameToDer(x.subject), signatureAlgorithm: c.signatureAlgorithm, legacySha1: legacy, createdAt: now });
+    const certificateId = insertCaOwnCertificate(inst.db, {
+      caId, serialHex, subject: nameToText(x.subject), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(), sha256, der: x.certificateDer, createdAt: now,
+    });
+    switchCaCertificate(inst.db, caId, { certificateId });
+    for (const oid of c.policies.subordinateCa) insertCaPolicy(inst.db, caId, 'subordinate-ca', oid, now);
+    for (const oid of c.policies.timeStamping) insertCaPolicy(inst.db, caId, 'time-stamping', oid, now);
+    completeCeremony(inst.db, ceremonyId, now);
+    inst.audit.append({
+      actor: [x.witness, ...x.present].map((q) => q.operator.name).join(','),
+      roles: [...new Set([x.witness, ...x.present].flatMap((q) => q.operator.roles))],
+      action: ACTION,
+      target: c.ca.name,
+      outcome: 'success',
+      details: {
+        ceremonyId, ceremonyFile: p.ceremony.sha256, keyId, ...key.details, algorithm: keyAlgorithmOf(c),
+        threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, certificateSha256: sha256,
+        signatureAlgorithm: c.signatureAlgorithm, legacySha1: legacy, policies: c.policies, keyActivations: 1, warnings: x.warnings, ...evidence,
+      },
+    });
+    const transcript = makeTranscript(inst, {
+      operation: ACTION, ceremonyId, target: c.ca.name, startedAt: x.started, digest: x.digest, people,
+      inputs: [{ name: `ceremony file ${p.ceremony.file}`, sha256: p.ceremony.sha256 }],
+      outputs: [{ name: `${c.ca.name}.der`, sha256 }],
+      details: { keyId, ...key.details, algorithm: keyAlgorithmOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, subject: nameToText(x.subject), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(), signatureAlgorithm: c.signatureAlgorithm, keyActivations: 1, warnings: x.warnings },
+    });
+    storeTranscript(inst, transcript);
+    files.recordInCommit();
+    return transcript;
+  }).immediate();
 }
 
 /** The completed ceremony that ran this very file and created this CA, if any (a rerun after a crash). */
