@@ -26,6 +26,12 @@ import { discardPartials, publishOutput, rewriteOutput, stageOutput, type Planne
 import type { Installation } from '../installation/installation.ts';
 import type { Transcript } from '../records/transcript.ts';
 import { exportTranscript, loadTranscript } from '../records/transcript-store.ts';
+import { firstCommittedActionOfCeremony } from '../store/audit-events.ts';
+import { abandonStartedCeremony, findCeremony, markCeremonyOutputsWritten, patchCeremonyDetails, unfinishedCeremonies, type CeremonyRow } from '../store/ceremonies.ts';
+import { certificateDerBySha256 } from '../store/certificates.ts';
+import { crlDerBySha256 } from '../store/crls.ts';
+import { ocspResponseDerBySha256 } from '../store/ocsp-responses.ts';
+import { findTranscriptBody } from '../store/transcripts.ts';
 
 /** Where the stored bytes of an output are, so a lost file is written again rather than signed again. */
 export interface OutputSource { table: 'certificates' | 'crls' | 'ocsp_responses'; sha256: string; encoding: 'der' | 'pem' }
@@ -38,6 +44,11 @@ interface CeremonyDetails { owner?: { pid: number; host: string }; outputs?: Rec
 const inFlight = new Set<string>();
 
 const PEM_LABEL: Record<OutputSource['table'], string> = { certificates: 'CERTIFICATE', crls: 'X509 CRL', ocsp_responses: 'OCSP RESPONSE' };
+
+/** Where each kind of output's bytes are kept, by digest. */
+const STORED_DER: Record<OutputSource['table'], (db: Installation['db'], sha256: string) => Buffer | undefined> = {
+  certificates: certificateDerBySha256, crls: crlDerBySha256, ocsp_responses: ocspResponseDerBySha256,
+};
 
 export interface DurableOutputs {
   readonly planned: PlannedOutput[];
@@ -58,7 +69,7 @@ export function durableOutputs(inst: Installation, planned: PlannedOutput[]): Du
   let kind = 'operation';
   const staged: (StagedOutput & { source?: OutputSource })[] = [];
   const setDetails = (patch: Partial<CeremonyDetails>) =>
-    inst.db.prepare('UPDATE ceremonies SET details = json_patch(details, ?) WHERE id = ?').run(JSON.stringify(patch), ceremonyId);
+    patchCeremonyDetails(inst.db, ceremonyId!, patch);
   const done = () => { if (ceremonyId !== undefined) inFlight.delete(`${inst.home}:${ceremonyId}`); };
   return {
     planned,
@@ -119,7 +130,7 @@ export interface InterruptedWork {
   message: string;
 }
 
-interface Row { id: number; kind: string; status: string; started_at: string; details: string }
+type Row = CeremonyRow;
 
 /**
  * Finds interrupted ceremonies and finishes what can be finished (see the file comment).
@@ -127,9 +138,7 @@ interface Row { id: number; kind: string; status: string; started_at: string; de
  * `ceremony resume`); otherwise such rows are reported and left alone.
  */
 export function finishInterruptedWork(inst: Installation, o: { only?: number } = {}): InterruptedWork[] {
-  const rows = (o.only !== undefined
-    ? inst.db.prepare('SELECT id, kind, status, started_at, details FROM ceremonies WHERE id = ?').all(o.only)
-    : inst.db.prepare("SELECT id, kind, status, started_at, details FROM ceremonies WHERE status = 'started' OR json_extract(details, '$.outputsPending') = 1 ORDER BY id").all()) as Row[];
+  const rows = o.only !== undefined ? [findCeremony(inst.db, o.only)].filter((r) => r !== undefined) : unfinishedCeremonies(inst.db);
   const out: InterruptedWork[] = [];
   for (const row of rows) {
     if (inFlight.has(`${inst.home}:${row.id}`)) continue;
@@ -143,8 +152,7 @@ export function finishInterruptedWork(inst: Installation, o: { only?: number } =
 
 /** What `status` and `doctor` show: interrupted ceremonies, without changing anything. */
 export function listInterruptedWork(inst: Installation): { ceremonyId: number; kind: string; status: string; startedAt: string; note: string }[] {
-  const rows = inst.db.prepare("SELECT id, kind, status, started_at, details FROM ceremonies WHERE status = 'started' OR json_extract(details, '$.outputsPending') = 1 ORDER BY id").all() as Row[];
-  return rows.filter((r) => !inFlight.has(`${inst.home}:${r.id}`)).map((r) => {
+  return unfinishedCeremonies(inst.db).filter((r) => !inFlight.has(`${inst.home}:${r.id}`)).map((r) => {
     const d = JSON.parse(r.details) as CeremonyDetails;
     const running = r.status === 'started' && d.owner && ownerState(d.owner) === 'alive';
     const note = running ? `running in process ${d.owner!.pid}`
@@ -161,15 +169,14 @@ function closeStarted(inst: Installation, row: Row, d: CeremonyDetails, explicit
     return { state: 'owner-unknown', message: `ceremony #${row.id} (${row.kind}, started ${row.started_at}) never finished; if no rootca command is running, close it with rootca ceremony resume ${row.id}` };
   }
   // Work committed under this ceremony (e.g. a CA ending's steps) is finished by that operation's own resume, not abandoned.
-  const committed = inst.db.prepare("SELECT action FROM audit_events WHERE json_extract(details, '$.ceremonyId') = ? AND outcome = 'success' AND action NOT LIKE '%.start' LIMIT 1").get(row.id) as { action: string } | undefined;
+  const committed = firstCommittedActionOfCeremony(inst.db, row.id);
   if (committed) {
-    return { state: 'partly-committed', message: `ceremony #${row.id} (${row.kind}) committed ${committed.action} before it stopped; run the same command again to finish it` };
+    return { state: 'partly-committed', message: `ceremony #${row.id} (${row.kind}) committed ${committed} before it stopped; run the same command again to finish it` };
   }
   discardPartials(d.outputs ?? []);
   const reason = `interrupted before it committed (process ${d.owner ? `${d.owner.pid} on ${d.owner.host} is gone` : 'unknown'}); nothing it signed was stored${row.kind === 'ceremony.root-ca' ? '; no CA was created — a key it may have generated in an HSM token is not in use' : ''}`;
   inst.db.transaction(() => {
-    inst.db.prepare("UPDATE ceremonies SET status = 'failed', finished_at = ?, details = json_set(details, '$.abandoned', ?) WHERE id = ? AND status = 'started'")
-      .run(inst.clock.now().toISOString(), reason, row.id);
+    abandonStartedCeremony(inst.db, row.id, inst.clock.now().toISOString(), reason);
     inst.audit.append({ actor: inst.systemActor, roles: [], action: 'ceremony.abandoned', target: d.ca ?? row.kind, outcome: 'success', details: { ceremonyId: row.id, kind: row.kind, reason, removedPartials: (d.outputs ?? []).map((x) => x.path) } });
   }).immediate();
   return { state: 'abandoned', message: `ceremony #${row.id} (${row.kind}) ${reason}; closed as abandoned` };
@@ -195,16 +202,16 @@ function finishOutputs(inst: Installation, row: Row, d: CeremonyDetails): Pick<I
   exportMissingTranscript(inst, row.id);
   if (pending.length) return { state: 'outputs-pending', message: `ceremony #${row.id} (${row.kind}) is committed; still to write: ${pending.join('; ')}` };
   inst.db.transaction(() => {
-    inst.db.prepare('UPDATE ceremonies SET details = json_set(details, \'$.outputsPending\', json(\'false\')) WHERE id = ?').run(row.id);
+    markCeremonyOutputsWritten(inst.db, row.id);
     inst.audit.append({ actor: inst.systemActor, roles: [], action: 'ceremony.outputs-finished', target: d.ca ?? row.kind, outcome: 'success', details: { ceremonyId: row.id, kind: row.kind, written } });
   }).immediate();
   return { state: 'outputs-finished', message: `ceremony #${row.id} (${row.kind}) was committed; its outputs are now written: ${written.join(', ')}` };
 }
 
 function storedBytes(inst: Installation, s: OutputSource): Buffer {
-  const r = inst.db.prepare(`SELECT der FROM ${s.table} WHERE sha256 = ? LIMIT 1`).get(s.sha256) as { der: Buffer } | undefined;
-  if (!r) throw new CaError('OUTPUT_SOURCE_MISSING', `the store has no ${s.table} row with sha256 ${s.sha256}`);
-  return s.encoding === 'pem' ? Buffer.from(derToPem(r.der, PEM_LABEL[s.table])) : r.der;
+  const der = STORED_DER[s.table](inst.db, s.sha256);
+  if (!der) throw new CaError('OUTPUT_SOURCE_MISSING', `the store has no ${s.table} row with sha256 ${s.sha256}`);
+  return s.encoding === 'pem' ? Buffer.from(derToPem(der, PEM_LABEL[s.table])) : der;
 }
 
 /** After the commit: the transcript file. A failure is a note (the transcript stays in the store), never an error. */
@@ -219,8 +226,7 @@ export function exportTranscriptAfterCommit(inst: Installation, t: Transcript, n
 
 /** The transcript file is written after the commit; a crash there leaves it only in the store. */
 export function exportMissingTranscript(inst: Installation, ceremonyId: number): void {
-  const stored = inst.db.prepare('SELECT 1 FROM transcripts WHERE ceremony_id = ?').get(ceremonyId);
-  if (!stored || existsSync(join(inst.home, 'transcripts', `transcript-${ceremonyId}.json`))) return;
+  if (findTranscriptBody(inst.db, ceremonyId) === undefined || existsSync(join(inst.home, 'transcripts', `transcript-${ceremonyId}.json`))) return;
   exportTranscript(inst, loadTranscript(inst, ceremonyId));
 }
 
@@ -238,7 +244,7 @@ function ownerState(o: { pid: number; host: string }): 'alive' | 'gone' | 'unkno
 
 /** `rootca ceremony resume ID`: finishes or closes one interrupted ceremony, even one whose row does not name its process. */
 export function resumeCeremony(inst: Installation, ceremonyId: number): InterruptedWork {
-  const row = inst.db.prepare('SELECT kind, status FROM ceremonies WHERE id = ?').get(ceremonyId) as { kind: string; status: string } | undefined;
+  const row = findCeremony(inst.db, ceremonyId);
   if (!row) throw new CaError('CEREMONY_UNKNOWN', `there is no ceremony #${ceremonyId}`);
   const [r] = finishInterruptedWork(inst, { only: ceremonyId });
   if (!r) throw new CaError('CEREMONY_NOTHING_TO_RESUME', `ceremony #${ceremonyId} (${row.kind}) is ${row.status} and has nothing left to finish`);

@@ -15,6 +15,7 @@ import { checkDistinct, type Operation, type Slot } from '../people/permissions.
 import { gatherQuorum } from '../people/quorum.ts';
 import type { Transcript } from '../records/transcript.ts';
 import { exportTranscript, makeTranscript, storeTranscript } from '../records/transcript-store.ts';
+import { completeCeremony, failStartedCeremony, insertStartedCeremony } from '../store/ceremonies.ts';
 
 export interface KeySessionRequest {
   operation: Operation;
@@ -52,11 +53,21 @@ export interface KeySession {
   lock(): void;
 }
 
+/** Refusals already audited, so a guard around a check that refused does not refuse twice. */
+const refusals = new WeakSet<CaError>();
+
+/** True for an error `refuser` threw (its audit event is written). */
+export function isRefusal(e: unknown): boolean {
+  return e instanceof CaError && refusals.has(e);
+}
+
 /** Refuses with an audit event; used for every check before people are asked for anything. */
 export function refuser(inst: Installation, action: string, target: string) {
   return (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
     inst.audit.append({ actor: inst.systemActor, roles: [], action, target, outcome: 'refused', details: { code, message, ...details } });
-    throw new CaError(code, message, { details });
+    const e = new CaError(code, message, { details });
+    refusals.add(e);
+    throw e;
   };
 }
 
@@ -66,7 +77,7 @@ export function guardedBy(refuse: (code: ErrorCode, message: string, details?: R
     try {
       return fn();
     } catch (e) {
-      if (e instanceof CaError) return refuse(e.code, e.message, e.details);
+      if (e instanceof CaError && !refusals.has(e)) return refuse(e.code, e.message, e.details);
       throw e;
     }
   };
@@ -125,8 +136,7 @@ export async function openKeySession(inst: Installation, r: KeySessionRequest): 
         operation: `${r.operation} for ${ca.name}`, refuse, alreadyPresent: present,
       });
     const startedAt = inst.clock.now().toISOString();
-    const ceremonyId = Number(inst.db.prepare("INSERT INTO ceremonies (kind, status, started_at, details) VALUES (?, 'started', ?, ?)")
-      .run(r.operation, startedAt, JSON.stringify({ ca: ca.name, ...r.describe })).lastInsertRowid);
+    const ceremonyId = insertStartedCeremony(inst.db, { kind: r.operation, startedAt, details: { ca: ca.name, ...r.describe } });
     const session: KeySession = {
       ca, digest, operator: operator!, witness: quorum.witness, custodians: quorum.custodians, others, ceremonyId, startedAt, signatures: 0,
       async sign(data, algorithm, purpose) {
@@ -152,7 +162,7 @@ export async function openKeySession(inst: Installation, r: KeySessionRequest): 
         return participantEvidence(digest, session.people().map(({ as, p }) => ({ role: as, p })));
       },
       transcript(x) {
-        inst.db.prepare("UPDATE ceremonies SET status = 'completed', finished_at = ? WHERE id = ?").run(inst.clock.now().toISOString(), ceremonyId);
+        completeCeremony(inst.db, ceremonyId, inst.clock.now().toISOString());
         const t = makeTranscript(inst, { operation: r.operation, ceremonyId, target: ca.name, startedAt, digest, people: session.people(), ...x });
         storeTranscript(inst, t);
         return t;
@@ -181,8 +191,7 @@ async function witnessOnly(inst: Installation, r: KeySessionRequest, digest: Buf
 /** Marks a session's ceremony failed and audits why; then rethrows. */
 export function failSession(inst: Installation, s: KeySession, action: string, e: unknown): never {
   const err = e instanceof CaError ? e : new CaError('OPERATION_FAILED', `${action} failed: ${(e as Error).message}`, { cause: e });
-  inst.db.prepare("UPDATE ceremonies SET status = 'failed', finished_at = ?, details = json_set(details, '$.error', ?) WHERE id = ? AND status = 'started'")
-    .run(inst.clock.now().toISOString(), err.code, s.ceremonyId);
+  failStartedCeremony(inst.db, s.ceremonyId, inst.clock.now().toISOString(), err.code);
   inst.audit.append({ actor: inst.systemActor, roles: [], action, target: s.ca.name, outcome: 'failed', details: { ceremonyId: s.ceremonyId, code: err.code, message: err.message } });
   throw err;
 }

@@ -20,6 +20,11 @@ import type { Installation } from '../installation/installation.ts';
 import type { KeySession } from '../operation/key-session.ts';
 import { certificateInfo, isIssuedBy } from '../publish/verify.ts';
 import { progressTask } from '../util/progress.ts';
+import { currentCaCertificateDer } from '../store/cas.ts';
+import { crlsNewestFirst, insertCrl, takeNextCrlNumber } from '../store/crls.ts';
+import { currentOcspResponseRows, insertOcspResponse } from '../store/ocsp-responses.ts';
+
+type StoredResponse = Omit<Parameters<typeof insertOcspResponse>[1], 'createdAt'>;
 
 const DAY = 86_400_000;
 
@@ -111,10 +116,7 @@ export async function issueCrlInSession(inst: Installation, s: KeySession, signe
   thisUpdate.setUTCMilliseconds(0);
   const nextUpdate = new Date(thisUpdate.getTime() + inst.config.crl.validityDays * DAY);
   // Intent: the number is taken before anything is signed.
-  const crlNumber = inst.db.transaction(() => {
-    inst.db.prepare('INSERT INTO crl_numbers (ca_id, last_number) VALUES (?, 1) ON CONFLICT(ca_id) DO UPDATE SET last_number = last_number + 1').run(ca.id);
-    return (inst.db.prepare('SELECT last_number FROM crl_numbers WHERE ca_id = ?').get(ca.id) as { last_number: number }).last_number;
-  }).immediate();
+  const crlNumber = inst.db.transaction(() => takeNextCrlNumber(inst.db, ca.id)).immediate();
   faultPoint('crl.issue:number-reserved');
   const tbs = createTbsCertList({ signatureAlgorithm: algorithm, issuer: issuer.tbsCertificate.subject, thisUpdate, nextUpdate, crlNumber: BigInt(crlNumber), authorityKeyIdentifier: keyIdentifierFromSpki(spki), entries });
   const lintContext = { issuer, now: inst.clock.now(), allowLegacySha1: false };
@@ -128,8 +130,10 @@ export async function issueCrlInSession(inst: Installation, s: KeySession, signe
   const crl: IssuedCrl = { crlNumber, der, thisUpdate, nextUpdate, entries: entries.length, sha256 };
   hooks.signed?.(crl);
   inst.db.transaction(() => {
-    inst.db.prepare('INSERT INTO crls (ca_id, crl_number, this_update, next_update, entries, sha256, der, ceremony_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)')
-      .run(ca.id, crlNumber, thisUpdate.toISOString(), nextUpdate.toISOString(), entries.length, sha256, der, s.ceremonyId, inst.clock.now().toISOString());
+    insertCrl(inst.db, {
+      caId: ca.id, crlNumber, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), entries: entries.length, sha256, der,
+      ceremonyId: s.ceremonyId, createdAt: inst.clock.now().toISOString(),
+    });
     inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'crl.issued', target: ca.name, outcome: 'success', details: { keyId: signer.keyId, crlNumber, entries: entries.length, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), sha256, ceremonyId: s.ceremonyId } });
     hooks.inCommit?.(crl);
   }).immediate();
@@ -150,7 +154,7 @@ export async function presignInSession(inst: Installation, s: KeySession, certif
   const spki = caSpki(signer);
   const algorithm = signer.algorithm;
   const responderKeyHash = keyIdentifierFromSpki(spki);
-  const out: (PresignedResponse & { row: unknown[] })[] = [];
+  const out: (PresignedResponse & { row: StoredResponse })[] = [];
   const skipped: string[] = [];
   const presigning = progressTask(`pre-signing OCSP responses for ${ca.name}`, certificates.length);
   for (const cert of certificates) {
@@ -168,7 +172,10 @@ export async function presignInSession(inst: Installation, s: KeySession, certif
       const der = assembleOcspResponse(tbs.der, algorithm, signature);
       if (!verifyOcspResponseSignature(der, spki)) throw new CaError('SIGNATURE_INVALID', `OCSP response for ${cert.serialHex} does not verify`);
       const sha256 = sha256Hex(der);
-      const row = [ca.id, cert.id, id.hashAlgorithm, certIdLookupKey(id), status.status, thisUpdate.toISOString(), nextUpdate.toISOString(), sha256, der, s.ceremonyId];
+      const row = {
+        caId: ca.id, certificateId: cert.id, hashAlgorithm: id.hashAlgorithm as 'sha1' | 'sha256', certIdKey: certIdLookupKey(id), status: status.status,
+        thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), sha256, der, ceremonyId: s.ceremonyId,
+      };
       out.push({ certificateId: cert.id, serialHex: cert.serialHex, hash: id.hashAlgorithm as 'sha1' | 'sha256', status: status.status, der, sha256, row });
       faultPoint('ocsp.presign:signed-one');
     }
@@ -178,8 +185,7 @@ export async function presignInSession(inst: Installation, s: KeySession, certif
   hooks.signed?.(responses);
   // All responses with their one audit event, or none: a crash half-way stores nothing unlogged.
   inst.db.transaction(() => {
-    const insert = inst.db.prepare('INSERT INTO ocsp_responses (ca_id, certificate_id, hash_algorithm, cert_id_key, status, this_update, next_update, sha256, der, ceremony_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)');
-    for (const r of out) insert.run(...r.row, inst.clock.now().toISOString());
+    for (const r of out) insertOcspResponse(inst.db, { ...r.row, createdAt: inst.clock.now().toISOString() });
     inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'ocsp.presigned', target: ca.name, outcome: 'success', details: { keyId: signer.keyId, responses: out.length, certificates: certificates.length - skipped.length, ...(skipped.length ? { issuedByAnotherKey: skipped } : {}), validityDays: inst.config.ocsp.validityDays, ceremonyId: s.ceremonyId } });
     hooks.inCommit?.(responses);
   }).immediate();
@@ -191,9 +197,8 @@ export async function presignInSession(inst: Installation, s: KeySession, certif
  * default; a CRL signed by a retired key with `--retired-key` is not the CA's current CRL).
  */
 export function currentCrl(inst: Installation, caId: number, spki?: Buffer): { crlNumber: number; der: Buffer; thisUpdate: string; nextUpdate: string } | undefined {
-  const key = spki ?? caSpki(inst.db.prepare('SELECT x.der AS certificateDer FROM cas c JOIN certificates x ON x.id = c.certificate_id WHERE c.id = ?').get(caId) as { certificateDer: Buffer });
-  const rows = inst.db.prepare('SELECT crl_number, der, this_update, next_update FROM crls WHERE ca_id = ? ORDER BY crl_number DESC').iterate(caId) as IterableIterator<{ crl_number: number; der: Buffer; this_update: string; next_update: string }>;
-  for (const r of rows) {
+  const key = spki ?? caSpki({ certificateDer: currentCaCertificateDer(inst.db, caId)! });
+  for (const r of crlsNewestFirst(inst.db, caId)) {
     if (verifyCrlSignature(r.der, key)) return { crlNumber: r.crl_number, der: r.der, thisUpdate: r.this_update, nextUpdate: r.next_update };
   }
   return undefined;
@@ -201,8 +206,5 @@ export function currentCrl(inst: Installation, caId: number, spki?: Buffer): { c
 
 /** The latest pre-signed response per certificate and hash for a CA. */
 export function currentOcspResponses(inst: Installation, caId: number): { certificateId: number; hash: 'sha1' | 'sha256'; certIdKey: string; status: 'good' | 'revoked'; thisUpdate: string; nextUpdate: string; der: Buffer }[] {
-  return (inst.db.prepare(`SELECT o.certificate_id, o.hash_algorithm, o.cert_id_key, o.status, o.this_update, o.next_update, o.der FROM ocsp_responses o
-    WHERE o.ca_id = ? AND o.id = (SELECT max(id) FROM ocsp_responses WHERE certificate_id = o.certificate_id AND hash_algorithm = o.hash_algorithm)
-    ORDER BY o.certificate_id, o.hash_algorithm`).all(caId) as { certificate_id: number; hash_algorithm: 'sha1' | 'sha256'; cert_id_key: string; status: 'good' | 'revoked'; this_update: string; next_update: string; der: Buffer }[])
-    .map((r) => ({ certificateId: r.certificate_id, hash: r.hash_algorithm, certIdKey: r.cert_id_key, status: r.status, thisUpdate: r.this_update, nextUpdate: r.next_update, der: r.der }));
+  return currentOcspResponseRows(inst.db, caId).map((r) => ({ certificateId: r.certificate_id, hash: r.hash_algorithm, certIdKey: r.cert_id_key, status: r.status, thisUpdate: r.this_update, nextUpdate: r.next_update, der: r.der }));
 }

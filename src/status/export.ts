@@ -10,6 +10,7 @@ import { planOutputs, publishOutput, stageOutput } from '../util/outputs.ts';
 import { getCa } from '../installation/cas.ts';
 import { listIssued } from '../issuance/certificates.ts';
 import type { Installation } from '../installation/installation.ts';
+import { findCrl } from '../store/crls.ts';
 import { currentOcspResponses } from './crl-and-ocsp.ts';
 
 export interface ExportedFile { path: string; sha256: string }
@@ -17,9 +18,7 @@ export interface ExportedFile { path: string; sha256: string }
 /** A stored CRL of the CA (its latest by default), DER or PEM. */
 export function exportCrl(inst: Installation, p: { caName: string; crlNumber?: number; out: string; pem?: boolean }): ExportedFile & { crlNumber: number } {
   const ca = getCa(inst, p.caName);
-  const row = (p.crlNumber === undefined
-    ? inst.db.prepare('SELECT crl_number, der FROM crls WHERE ca_id = ? ORDER BY crl_number DESC LIMIT 1').get(ca.id)
-    : inst.db.prepare('SELECT crl_number, der FROM crls WHERE ca_id = ? AND crl_number = ?').get(ca.id, p.crlNumber)) as { crl_number: number; der: Buffer } | undefined;
+  const row = findCrl(inst.db, ca.id, p.crlNumber);
   if (!row) throw new CaError('CRL_UNKNOWN', p.crlNumber === undefined ? `${ca.name} has no CRL yet: rootca crl issue --ca ${ca.name}` : `${ca.name} has no CRL #${p.crlNumber}`);
   const [planned] = planOutputs([{ path: p.out, what: '--out' }]);
   const staged = stageOutput(planned!, p.pem ? derToPem(row.der, 'X509 CRL') : row.der);

@@ -4,15 +4,15 @@
  * signed by a root in a key session. Only responses that still tell the truth are published:
  * a 'good' response for a certificate revoked since, or an expired one, is left out and named.
  */
-import { planOutputs } from '../util/outputs.ts';
-import { durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type InterruptedWork } from '../operation/durable-outputs.ts';
+import type { InterruptedWork } from '../operation/durable-outputs.ts';
 import type { CaCertificateMeta, CaStatus, CertificateMeta, DocumentMeta, Manifest, OcspResponseMeta } from '../publish/format.ts';
 import { writePublication, type PublicationInput } from '../publish/write.ts';
 import { listCas } from '../installation/cas.ts';
 import { documentsForPublication, recordDocumentNotice, type DocumentNotice } from '../documents/documents.ts';
 import { listIssued } from '../issuance/certificates.ts';
 import type { Installation } from '../installation/installation.ts';
-import { failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
+import { runOperation } from '../operation/runner.ts';
+import { insertPublication, nextPublicationVersion } from '../store/publications.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { currentLinkCertificates } from '../lifecycle/ca-certificate-history.ts';
 import { previousKeyCrls } from './retired-keys.ts';
@@ -110,39 +110,38 @@ function documentDigests(m: Manifest): { path: string; version: string; sha256: 
   return m.items.filter((i) => i.kind === 'document').map((i) => ({ path: i.path, version: (i.meta as DocumentMeta).version, sha256: i.sha256 }));
 }
 
+/** `rootca publish`: the publication file signed by a root on the runner (operation/runner.ts); no backup follows. */
 export async function publish(inst: Installation, p: PublishParams): Promise<PublishResult> {
-  const interrupted = finishInterruptedWork(inst);
-  const files = durableOutputs(inst, guardedBy(refuser(inst, ACTION, p.signerCa))(() => planOutputs([{ path: p.out, what: '--out' }])));
-  const path = files.planned[0]!.path;
-  const version = ((inst.db.prepare('SELECT max(version) AS v FROM publications').get() as { v: number | null }).v ?? 0) + 1;
-  const s = await openKeySession(inst, { operation: ACTION, caName: p.signerCa, operator: p.operator, witness: p.witness, passphrases: p.passphrases, describe: { version } });
-  let committed: { t: ReturnType<typeof s.transcript>; sha256: string; items: number; warnings: string[] };
-  try {
-    files.claim(s.ceremonyId, ACTION);
-    const { input, warnings, noticed } = gatherPublication(inst, version);
-    const algorithm = statusSignatureAlgorithm(s.ca);
-    const written = await writePublication({ ...input, signerCa: s.ca.name }, async (bytes) => ({ algorithm, signature: await s.sign(bytes, algorithm, `publication v${version} manifest`) }));
-    // Staged before the commit, named after it: a version number is never handed out twice,
-    // and a recorded version always has its file (or its .partial, for `ceremony resume`).
-    files.stage(path, written.bytes);
-    const t = inst.db.transaction(() => {
-      inst.db.prepare('INSERT INTO publications (version, created_at, signer_ca, sha256, items, ceremony_id) VALUES (?,?,?,?,?,?)').run(version, written.manifest.createdAt, s.ca.name, written.sha256, written.manifest.items.length, s.ceremonyId);
-      // The first publication that carries a document version is its notice: the claim period starts (CPS 9.12.2).
-      recordDocumentNotice(inst, version, input.createdAt, noticed);
-      inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'publication.written', target: s.ca.name, outcome: 'success', details: { version, sha256: written.sha256, items: written.manifest.items.length, documents: documentDigests(written.manifest), warnings, path, ceremonyId: s.ceremonyId, ...s.evidence() } });
-      const transcript = s.transcript({ inputs: [], outputs: [{ name: `publication v${version}`, sha256: written.sha256 }], details: { version, items: written.manifest.items.length, warnings, keyActivations: s.signatures } });
-      files.recordInCommit();
-      return transcript;
-    }).immediate();
-    committed = { t, sha256: written.sha256, items: written.manifest.items.length, warnings };
-  } catch (e) {
-    files.discard();
-    s.lock();
-    return failSession(inst, s, ACTION, e);
-  }
-  s.lock();
-  // Committed: from here a problem is a note, never a failure (the version exists).
-  const notes = files.publish().pending.map((q) => `OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; publication v${version} is recorded — write it with rootca ceremony resume ${s.ceremonyId}`);
-  const transcriptFile = exportTranscriptAfterCommit(inst, committed.t, notes);
-  return { version, path, sha256: committed.sha256, items: committed.items, warnings: committed.warnings, transcriptFile, notes, interrupted };
+  return runOperation(inst, {
+    action: ACTION,
+    target: p.signerCa,
+    finishInterrupted: true,
+    backup: false,
+    check: () => ({ version: nextPublicationVersion(inst.db) }),
+    outputs: () => [{ path: p.out, what: '--out' }],
+    people: ({ version }) => ({ caName: p.signerCa, operator: p.operator, witness: p.witness, passphrases: p.passphrases, describe: { version } }),
+    work: async ({ version }, { session: s, files, complete }) => {
+      const path = files.planned[0]!.path;
+      const { input, warnings, noticed } = gatherPublication(inst, version);
+      const algorithm = statusSignatureAlgorithm(s.ca);
+      const written = await writePublication({ ...input, signerCa: s.ca.name }, async (bytes) => ({ algorithm, signature: await s.sign(bytes, algorithm, `publication v${version} manifest`) }));
+      // Staged before the commit, named after it: a version number is never handed out twice,
+      // and a recorded version always has its file (or its .partial, for `ceremony resume`).
+      files.stage(path, written.bytes);
+      const items = written.manifest.items.length;
+      inst.db.transaction(() => {
+        insertPublication(inst.db, { version, createdAt: written.manifest.createdAt, signerCa: s.ca.name, sha256: written.sha256, items, ceremonyId: s.ceremonyId });
+        // The first publication that carries a document version is its notice: the claim period starts (CPS 9.12.2).
+        recordDocumentNotice(inst, version, input.createdAt, noticed);
+        inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'publication.written', target: s.ca.name, outcome: 'success', details: { version, sha256: written.sha256, items, documents: documentDigests(written.manifest), warnings, path, ceremonyId: s.ceremonyId, ...s.evidence() } });
+        complete({ inputs: [], outputs: [{ name: `publication v${version}`, sha256: written.sha256 }], details: { version, items, warnings, keyActivations: s.signatures } });
+      }).immediate();
+      return { path, sha256: written.sha256, items, warnings };
+    },
+    // Committed: from here a problem is a note, never a failure (the version exists).
+    finish: ({ version }, w, after) => {
+      const notes = after.published.pending.map((q) => `OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; publication v${version} is recorded — write it with rootca ceremony resume ${after.ceremonyId}`);
+      return { version, ...w, transcriptFile: after.transcriptFile, notes: [...notes, ...after.notes], interrupted: after.interrupted };
+    },
+  });
 }

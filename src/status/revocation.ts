@@ -5,17 +5,16 @@
  * OCSP responses for the certificate follow in the same session unless explicitly deferred.
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { CaError } from '../errors.ts';
 import { parseCertificate } from '../pki/certificate.ts';
 import { REVOCATION_REASON_CODES, type RevocationReason } from '../pki/crl.ts';
 import { inspectCsr } from '../pki/csr.ts';
 import { sha256Hex } from '../util/digest.ts';
-import { getCa } from '../installation/cas.ts';
+import { getCa, type CaSummary } from '../installation/cas.ts';
 import { findIssued, type IssuedCertificate } from '../issuance/certificates.ts';
 import type { Installation } from '../installation/installation.ts';
-import { exportTranscript, failSession, openKeySession, refuser, guardedBy } from '../operation/key-session.ts';
+import { insertRevocation } from '../store/revocations.ts';
+import { runOperation, type BackupOutcome, type Checks } from '../operation/runner.ts';
 import type { PassphraseSource } from '../people/participants.ts';
-import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
 import { issueCrlInSession, presignInSession, type IssuedCrl } from './crl-and-ocsp.ts';
 
 export const REVOCATION_REASONS = Object.keys(REVOCATION_REASON_CODES) as RevocationReason[];
@@ -54,13 +53,45 @@ const ACTION = 'certificate.revoke';
  * `source` says on what ground: 'ra', 'subscriber-key-compromise', 'ca-compromise', 'ca-termination'.
  */
 export function recordRevocation(inst: Installation, r: { cert: IssuedCertificate; revokedAt: Date; reason: RevocationReason; invalidityDate?: Date; source: string; operator: string; approvedBy: string | null }): void {
-  inst.db.prepare('INSERT INTO revocations (certificate_id, issuer_ca_id, serial_hex, revoked_at, reason, invalidity_date, source, operator, approved_by, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?)')
-    .run(r.cert.id, r.cert.caId, r.cert.serialHex, r.revokedAt.toISOString(), r.reason, r.invalidityDate?.toISOString() ?? null, r.source, r.operator, r.approvedBy, inst.clock.now().toISOString());
+  insertRevocation(inst.db, {
+    certificateId: r.cert.id, caId: r.cert.caId, serialHex: r.cert.serialHex, revokedAt: r.revokedAt.toISOString(), reason: r.reason,
+    invalidityDate: r.invalidityDate?.toISOString() ?? null, source: r.source, operator: r.operator, approvedBy: r.approvedBy, recordedAt: inst.clock.now().toISOString(),
+  });
 }
 
+interface Checked { ca: CaSummary; cert: IssuedCertificate; reason: RevocationReason; now: Date; source: 'ra' | 'subscriber-key-compromise' }
+
+/** Revokes one certificate on the runner (operation/runner.ts): checks, people, the revocation, then CRL and OCSP. */
 export async function revokeCertificate(inst: Installation, p: RevokeParams): Promise<RevokeResult> {
-  const refuse = refuser(inst, ACTION, `${p.caName}/${p.serial}`);
-  const guard = guardedBy(refuse);
+  return runOperation(inst, {
+    action: ACTION,
+    target: `${p.caName}/${p.serial}`,
+    check: (c) => checkRevocation(inst, p, c),
+    people: ({ ca, cert, reason, source }) => ({
+      caName: ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases, needsKey: !p.deferCrl,
+      others: source === 'ra' ? { approver: p.approvedBy! } : {},
+      describe: { serial: cert.serialHex, reason, source, invalidityDate: p.invalidityDate?.toISOString() ?? null, proofSha256: p.keyCompromiseProof ? sha256Hex(p.keyCompromiseProof) : null },
+    }),
+    work: async ({ ca, cert, reason, now, source }, { session, audit }) => {
+      inst.db.transaction(() => {
+        recordRevocation(inst, { cert, revokedAt: now, reason, invalidityDate: p.invalidityDate, source, operator: p.operator, approvedBy: source === 'ra' ? p.approvedBy! : null });
+        audit({ serial: cert.serialHex, subject: cert.subject, reason, source, revokedAt: now.toISOString(), invalidityDate: p.invalidityDate?.toISOString() ?? null, deferCrl: !!p.deferCrl });
+      }).immediate();
+      if (p.deferCrl) return { responses: 0 };
+      const crl = await issueCrlInSession(inst, session);
+      return { crl, responses: (await presignInSession(inst, session, [findIssued(inst, ca.name, cert.serialHex)])).length };
+    },
+    transcript: ({ ca, cert, reason, now, source }, { crl, responses }: { crl?: IssuedCrl; responses: number }, session) => ({
+      inputs: [{ name: `certificate ${cert.serialHex}.der`, sha256: cert.sha256 }, ...(p.keyCompromiseProof ? [{ name: 'key-compromise request', sha256: sha256Hex(p.keyCompromiseProof) }] : [])],
+      outputs: crl ? [{ name: `${ca.name} CRL #${crl.crlNumber}`, sha256: crl.sha256 }] : [],
+      details: { serial: cert.serialHex, reason, source, revokedAt: now.toISOString(), crlNumber: crl?.crlNumber ?? null, ocspResponses: responses, keyActivations: session.signatures },
+    }),
+    finish: ({ cert, reason, now }, { crl, responses }, after) => ({ serialHex: cert.serialHex, revokedAt: now, reason, crl, ocspResponses: responses, transcriptFile: after.transcriptFile, backup: after.backup! }),
+  });
+}
+
+/** R-4.1 and CPS 4.9: what a revocation needs before anyone is asked for anything. */
+function checkRevocation(inst: Installation, p: RevokeParams, { refuse, guard }: Checks): Checked {
   // R-4.1: the reasons a root uses. No 'unspecified' code is written; roots do not suspend.
   if (p.reason === 'certificateHold' || p.reason === 'removeFromCRL') {
     refuse('REASON_NOT_ALLOWED', `${p.reason} is not used: these roots do not suspend certificates (CPS 4.9; R-4.1)`);
@@ -75,50 +106,14 @@ export async function revokeCertificate(inst: Installation, p: RevokeParams): Pr
   const now = inst.clock.now();
   now.setUTCMilliseconds(0);
   if (p.invalidityDate && p.invalidityDate.getTime() > now.getTime()) refuse('INVALIDITY_DATE_INVALID', 'the invalidity date cannot be in the future');
-
-  let source: 'ra' | 'subscriber-key-compromise';
   if (p.keyCompromiseProof) {
     if (reason !== 'keyCompromise') refuse('PROOF_NOT_APPLICABLE', 'a proof signed by the certificate key is accepted only for reason keyCompromise');
     const proof = guard(() => inspectCsr(p.keyCompromiseProof!));
     const certSpki = Buffer.from(AsnConvert.serialize(parseCertificate(cert.der).tbsCertificate.subjectPublicKeyInfo));
     if (!proof.signatureValid) refuse('PROOF_INVALID', 'the key-compromise request is not signed by its own key');
     if (!proof.requested.publicKeySpki.equals(certSpki)) refuse('PROOF_INVALID', `the key-compromise request is signed by another key than certificate ${cert.serialHex}'s`);
-    source = 'subscriber-key-compromise';
-  } else {
-    if (!p.approvedBy) refuse('APPROVAL_REQUIRED', 'a revocation needs the approving RA officer (--approved-by), or for keyCompromise a request signed by the certificate key (--key-compromise-proof)');
-    source = 'ra';
+    return { ca, cert, reason, now, source: 'subscriber-key-compromise' };
   }
-
-  const session = await openKeySession(inst, {
-    operation: ACTION, caName: ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases, needsKey: !p.deferCrl,
-    others: source === 'ra' ? { approver: p.approvedBy! } : {},
-    describe: { serial: cert.serialHex, reason, source, invalidityDate: p.invalidityDate?.toISOString() ?? null, proofSha256: p.keyCompromiseProof ? sha256Hex(p.keyCompromiseProof) : null },
-  });
-  try {
-    inst.db.transaction(() => {
-      recordRevocation(inst, { cert, revokedAt: now, reason, invalidityDate: p.invalidityDate, source, operator: p.operator, approvedBy: source === 'ra' ? p.approvedBy! : null });
-      inst.audit.append({
-        actor: session.people().map((x) => x.p.operator.name).join(','), roles: [...new Set(session.people().flatMap((x) => x.p.operator.roles))], action: ACTION, target: ca.name, outcome: 'success',
-        details: { serial: cert.serialHex, subject: cert.subject, reason, source, revokedAt: now.toISOString(), invalidityDate: p.invalidityDate?.toISOString() ?? null, deferCrl: !!p.deferCrl, ceremonyId: session.ceremonyId, ...session.evidence() },
-      });
-    }).immediate();
-    let crl: IssuedCrl | undefined;
-    let responses = 0;
-    if (!p.deferCrl) {
-      crl = await issueCrlInSession(inst, session);
-      responses = (await presignInSession(inst, session, [findIssued(inst, ca.name, cert.serialHex)])).length;
-    }
-    const transcript = inst.db.transaction(() => session.transcript({
-      inputs: [{ name: `certificate ${cert.serialHex}.der`, sha256: cert.sha256 }, ...(p.keyCompromiseProof ? [{ name: 'key-compromise request', sha256: sha256Hex(p.keyCompromiseProof) }] : [])],
-      outputs: crl ? [{ name: `${ca.name} CRL #${crl.crlNumber}`, sha256: crl.sha256 }] : [],
-      details: { serial: cert.serialHex, reason, source, revokedAt: now.toISOString(), crlNumber: crl?.crlNumber ?? null, ocspResponses: responses, keyActivations: session.signatures },
-    })).immediate();
-    const transcriptFile = exportTranscript(inst, transcript);
-    const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId: session.ceremonyId, operator: session.operator });
-    return { serialHex: cert.serialHex, revokedAt: now, reason, crl, ocspResponses: responses, transcriptFile, backup };
-  } catch (e) {
-    return failSession(inst, session, ACTION, e);
-  } finally {
-    session.lock();
-  }
+  if (!p.approvedBy) refuse('APPROVAL_REQUIRED', 'a revocation needs the approving RA officer (--approved-by), or for keyCompromise a request signed by the certificate key (--key-compromise-proof)');
+  return { ca, cert, reason, now, source: 'ra' };
 }

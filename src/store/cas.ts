@@ -1,6 +1,6 @@
 /** Repository of `cas`: the CAs of this installation, each pointing at its current key and certificate. */
 import type { Generated } from 'kysely';
-import { first, run, sqliteQueries } from './query.ts';
+import { all, first, run, sqliteQueries } from './query.ts';
 import type { Db } from './db.ts';
 
 /** The `cas` table (migration 1). */
@@ -60,4 +60,42 @@ export function switchCaCertificate(
 export function endActiveCa(db: Db, caId: number, status: 'compromised' | 'terminated'): boolean {
   const ended = q.updateTable('cas').set({ status }).where('id', '=', caId).where('status', '=', 'active');
   return run(db, ended).changes === 1;
+}
+
+/** What `installation/cas.ts` reads of a CA: its row, current certificate and key threshold. */
+export interface CaSummaryRow {
+  id: number; name: string; key_id: string; status: string; signature_algorithm: string; legacy_sha1: number;
+  subject_text: string; serial_hex: string; not_before: string; not_after: string; sha256: string; der: Buffer; threshold: number;
+}
+
+interface JoinedTables {
+  cas: CasTable;
+  certificates: { id: number; subject_text: string; serial_hex: string; not_before: string; not_after: string; sha256: string; der: Buffer };
+  ca_keys: { key_id: string; threshold: number };
+}
+
+const joined = sqliteQueries<JoinedTables>();
+
+function caSummaries() {
+  return joined.selectFrom('cas as c')
+    .innerJoin('certificates as x', 'x.id', 'c.certificate_id')
+    .innerJoin('ca_keys as k', 'k.key_id', 'c.key_id')
+    .select(['c.id', 'c.name', 'c.key_id', 'c.status', 'c.signature_algorithm', 'c.legacy_sha1', 'x.subject_text', 'x.serial_hex',
+      'x.not_before', 'x.not_after', 'x.sha256', 'x.der', 'k.threshold']);
+}
+
+/** Every CA with a certificate, by name. */
+export function listCaSummaryRows(db: Db): CaSummaryRow[] {
+  return all(db, caSummaries().orderBy('c.name'));
+}
+
+/** One CA by name, or undefined. */
+export function findCaSummaryRow(db: Db, name: string): CaSummaryRow | undefined {
+  return first(db, caSummaries().where('c.name', '=', name));
+}
+
+/** The DER of a CA's current certificate (its current key's), or undefined before it has one. */
+export function currentCaCertificateDer(db: Db, caId: number): Buffer | undefined {
+  return first(db, joined.selectFrom('cas as c').innerJoin('certificates as x', 'x.id', 'c.certificate_id')
+    .select('x.der').where('c.id', '=', caId))?.der;
 }

@@ -1,6 +1,6 @@
 /** Repository of `ceremonies`: the intent row every key operation writes before it signs. */
 import { sql, type Generated } from 'kysely';
-import { first, run, sqliteQueries } from './query.ts';
+import { all, first, run, sqliteQueries } from './query.ts';
 import type { Db } from './db.ts';
 
 /** The `ceremonies` table (migration 1). */
@@ -45,4 +45,38 @@ export function findCompletedCeremonyOfFile(db: Db, kind: string, fileSha256: st
     .where('kind', '=', kind).where('file_sha256', '=', fileSha256).where('status', '=', 'completed')
     .where(sql<string>`json_extract(details, '$.ca')`, '=', caName)
     .orderBy('id', 'desc').limit(1))?.id;
+}
+
+/** A ceremony row as the never-half-done protocol reads it (operation/durable-outputs.ts). */
+export interface CeremonyRow { id: number; kind: string; status: string; started_at: string; details: string }
+
+const ROW = ['id', 'kind', 'status', 'started_at', 'details'] as const;
+
+/** Merges `patch` into the ceremony's details (JSON merge patch): its owner, planned and staged outputs. */
+export function patchCeremonyDetails(db: Db, id: number, patch: Record<string, unknown>): void {
+  run(db, q.updateTable('ceremonies').set({ details: sql<string>`json_patch(details, ${JSON.stringify(patch)})` }).where('id', '=', id));
+}
+
+/** One ceremony, or undefined. */
+export function findCeremony(db: Db, id: number): CeremonyRow | undefined {
+  return first(db, q.selectFrom('ceremonies').select(ROW).where('id', '=', id));
+}
+
+/** Ceremonies a crash may have left: still 'started', or committed with outputs still to write (issue 14). */
+export function unfinishedCeremonies(db: Db): CeremonyRow[] {
+  return all(db, q.selectFrom('ceremonies').select(ROW)
+    .where((eb) => eb.or([eb('status', '=', 'started'), eb(sql<number>`json_extract(details, '$.outputsPending')`, '=', 1)]))
+    .orderBy('id'));
+}
+
+/** A 'started' ceremony whose process is gone is closed as failed with the reason it was abandoned. */
+export function abandonStartedCeremony(db: Db, id: number, finishedAt: string, reason: string): void {
+  run(db, q.updateTable('ceremonies')
+    .set({ status: 'failed', finished_at: finishedAt, details: sql<string>`json_set(details, '$.abandoned', ${reason})` })
+    .where('id', '=', id).where('status', '=', 'started'));
+}
+
+/** A committed ceremony's outputs are all written. */
+export function markCeremonyOutputsWritten(db: Db, id: number): void {
+  run(db, q.updateTable('ceremonies').set({ details: sql<string>`json_set(details, '$.outputsPending', json('false'))` }).where('id', '=', id));
 }

@@ -1,0 +1,158 @@
+/**
+ * The operation runner (issue 13 item 3): the protocol every CA key operation follows, owned
+ * in one place so a use case says only what is particular to it.
+ *
+ *   checks     sync; a CaError there is a refusal, audited, before anyone is asked for anything
+ *              (CPS 5.2.2, 5.4.1 "refused operations are recorded");
+ *   outputs    planned and checked before anyone authenticates (durable-outputs.ts, issue 14);
+ *   people     operator, witness, custodians and other slots (key-session.ts, CPS 5.2, 6.2.8);
+ *   intent     the ceremony row names this process and the planned outputs;
+ *   work       the use case signs and writes its state with its audit event in a transaction;
+ *   complete   the transcript signed by everyone and stored, the ceremony completed and the
+ *              staged outputs recorded — in the work's last transaction, or one of its own;
+ *   after      outputs published, the transcript file, the backup (CPS 5.5.4).
+ *
+ * A failure after the intent row discards the partials and marks the ceremony failed with an
+ * audit event (`failSession`); nothing after the commit reports the operation as failed.
+ */
+import { CaError, type ErrorCode } from '../errors.ts';
+import type { Installation } from '../installation/installation.ts';
+import type { Operation } from '../people/permissions.ts';
+import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
+import type { Transcript } from '../records/transcript.ts';
+import { planOutputs, type OutputRequest, type PlannedOutput } from '../util/outputs.ts';
+import { durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type DurableOutputs, type InterruptedWork } from './durable-outputs.ts';
+import { failSession, guardedBy, isRefusal, openKeySession, refuser, type KeySession, type KeySessionRequest } from './key-session.ts';
+
+export type { BackupOutcome };
+
+/** Refuses with an audit event (never returns). */
+export type Refuse = (code: ErrorCode, message: string, details?: Record<string, unknown>) => never;
+
+/** What the checks step gets: `refuse` to refuse, `guard` to turn a CaError of a lookup into a refusal. */
+export interface Checks {
+  refuse: Refuse;
+  guard: <T>(fn: () => T) => T;
+}
+
+/** What a transcript records besides its people: the files in and out, and the operation's details. */
+export interface TranscriptParts {
+  inputs: Transcript['inputs'];
+  outputs: Transcript['outputs'];
+  details: Record<string, unknown>;
+}
+
+/** What the work step gets from the runner. */
+export interface OperationContext {
+  session: KeySession;
+  files: DurableOutputs;
+  /** Inside a transaction: the success audit event, by everyone who took part, with their evidence. */
+  audit(details: Record<string, unknown>, target?: string): void;
+  /**
+   * Inside the work's last transaction: the transcript signed and stored, the ceremony completed,
+   * the staged outputs recorded. When the work does not call it, the runner does, in its own.
+   */
+  complete(parts: TranscriptParts): Transcript;
+}
+
+/** What is known once the operation is committed and its files written. */
+export interface AfterCommit {
+  ceremonyId: number;
+  transcript: Transcript;
+  /** The transcript's JSON file ('' when it could not be written: a note says so). */
+  transcriptFile: string;
+  /** Outputs written, and those that could not be (the work is committed either way). */
+  published: { written: string[]; pending: { path: string; reason: string }[] };
+  /** Things the operator should know; the transcript file not written is one. */
+  notes: string[];
+  /** The backup set written after the change (CPS 5.5.4); undefined for an operation that makes none (`backup: false`). */
+  backup?: BackupOutcome;
+  /** Interrupted ceremonies found and finished first (when `finishInterrupted`). */
+  interrupted: InterruptedWork[];
+}
+
+export interface OperationSpec<C, W, R> {
+  /** The permission table key, the audit action and the ceremony kind. */
+  action: Operation;
+  /** What a refusal names (e.g. `CA/serial`). */
+  target: string;
+  /** Finish interrupted ceremonies first (CONVENTIONS 14; issue 14). */
+  finishInterrupted?: boolean;
+  /** False for an operation after which no backup set is written (CPS 5.5.4 names issuance, revocation and CRLs). */
+  backup?: boolean;
+  /** Sync checks: a CaError here is a refusal, audited, before anyone is asked for anything. */
+  check(c: Checks): C;
+  /** The files the operation will write, checked now (before people). */
+  outputs?(c: C): OutputRequest[] | { requests: OutputRequest[]; baseDir?: string; confineTo?: string };
+  /** Who is needed, and what they sign when they authenticate. */
+  people(c: C): Omit<KeySessionRequest, 'operation'>;
+  /** Signing and the state writes with their audit event. */
+  work(c: C, x: OperationContext): Promise<W>;
+  /** The transcript, when the work did not complete in its own transaction. */
+  transcript?(c: C, w: W, s: KeySession): TranscriptParts;
+  /** The use case's result, after the commit. */
+  finish(c: C, w: W, after: AfterCommit): R;
+}
+
+/** Runs one operation through the whole protocol (see the file comment). */
+export async function runOperation<C, W, R>(inst: Installation, spec: OperationSpec<C, W, R>): Promise<R> {
+  const interrupted = spec.finishInterrupted ? finishInterruptedWork(inst) : [];
+  const refuse = refuser(inst, spec.action, spec.target);
+  const guard = guardedBy(refuse);
+  const c = checked(() => spec.check({ refuse, guard }), refuse);
+  const files = durableOutputs(inst, guard(() => planned(spec.outputs?.(c))));
+  const session = await openKeySession(inst, { ...spec.people(c), operation: spec.action });
+  try {
+    let transcript: Transcript | undefined;
+    let work: W;
+    try {
+      files.claim(session.ceremonyId, spec.action);
+      const complete = (parts: TranscriptParts): Transcript => {
+        transcript = session.transcript(parts);
+        files.recordInCommit();
+        return transcript;
+      };
+      work = await spec.work(c, { session, files, complete, audit: (details, target) => auditSuccess(inst, session, spec.action, details, target) });
+      if (!transcript) {
+        if (!spec.transcript) throw new Error(`${spec.action}: the work did not complete and no transcript is given`);
+        const parts = spec.transcript(c, work, session);
+        inst.db.transaction(() => complete(parts)).immediate();
+      }
+    } catch (e) {
+      files.discard();
+      return failSession(inst, session, spec.action, e);
+    }
+    // Committed: outputs are named before the backup, and nothing after this reports failure.
+    const published = files.publish();
+    const notes: string[] = [];
+    const transcriptFile = exportTranscriptAfterCommit(inst, transcript!, notes);
+    const backup = spec.backup === false ? undefined
+      : await backupAfterChange(inst, { reason: spec.action, ceremonyId: session.ceremonyId, operator: session.operator });
+    return spec.finish(c, work, { ceremonyId: session.ceremonyId, transcript: transcript!, transcriptFile, published, notes, backup, interrupted });
+  } finally {
+    session.lock();
+  }
+}
+
+/** Runs the checks; a CaError not yet refused (audited) becomes a refusal. */
+function checked<C>(fn: () => C, refuse: Refuse): C {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof CaError && !isRefusal(e)) return refuse(e.code, e.message, e.details);
+    throw e;
+  }
+}
+
+function planned(o: ReturnType<NonNullable<OperationSpec<unknown, unknown, unknown>['outputs']>> | undefined): PlannedOutput[] {
+  if (!o) return [];
+  return Array.isArray(o) ? planOutputs(o) : planOutputs(o.requests, { baseDir: o.baseDir, confineTo: o.confineTo });
+}
+
+/** The success audit event of a session: every participant as actor, their roles, and the evidence of what they signed. */
+export function auditSuccess(inst: Installation, s: KeySession, action: string, details: Record<string, unknown>, target = s.ca.name): void {
+  inst.audit.append({
+    actor: s.people().map((x) => x.p.operator.name).join(','), roles: [...new Set(s.people().flatMap((x) => x.p.operator.roles))], action, target, outcome: 'success',
+    details: { ...details, ceremonyId: s.ceremonyId, ...s.evidence() },
+  });
+}

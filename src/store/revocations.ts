@@ -1,0 +1,30 @@
+/** Repository of `revocations`: one row per revoked certificate (R-4.1, CPS 4.9). */
+import { run, sqliteQueries } from './query.ts';
+import type { Db } from './db.ts';
+
+/** The `revocations` table (migration 4). */
+export interface RevocationsTable {
+  certificate_id: number;
+  issuer_ca_id: number;
+  serial_hex: string;
+  revoked_at: string;
+  reason: string;
+  invalidity_date: string | null;
+  source: string;
+  operator: string;
+  approved_by: string | null;
+  recorded_at: string;
+}
+
+const q = sqliteQueries<{ revocations: RevocationsTable }>();
+
+/** A revocation, written in the caller's transaction with its audit event; the primary key refuses a second one. */
+export function insertRevocation(db: Db, r: {
+  certificateId: number; caId: number; serialHex: string; revokedAt: string; reason: string; invalidityDate: string | null;
+  source: string; operator: string; approvedBy: string | null; recordedAt: string;
+}): void {
+  run(db, q.insertInto('revocations').values({
+    certificate_id: r.certificateId, issuer_ca_id: r.caId, serial_hex: r.serialHex, revoked_at: r.revokedAt, reason: r.reason,
+    invalidity_date: r.invalidityDate, source: r.source, operator: r.operator, approved_by: r.approvedBy, recorded_at: r.recordedAt,
+  }));
+}
