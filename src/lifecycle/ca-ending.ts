@@ -16,6 +16,9 @@ import { publish, type PublishParams, type PublishResult } from '../status/publi
 import { recordRevocation } from '../status/revocation.ts';
 import { issueCrlInSession, presignInSession, type IssuedCrl } from '../status/crl-and-ocsp.ts';
 import { completeOpenEnding, findOpenEnding, insertStartedEnding, type EndingKind } from '../store/ca-endings.ts';
+import { closeCeremonyFinishedLater } from '../store/ceremonies.ts';
+import { durableOutputs, type DurableOutputs, type InterruptedWork } from '../operation/durable-outputs.ts';
+import { faultPoint } from '../util/fault-points.ts';
 
 /**
  * Life of the last CRL and OCSP responses, in days. After the end nothing is signed again, so
@@ -123,6 +126,29 @@ export async function publishAfter(inst: Installation, done: { action: string; t
   } catch (e) {
     inst.audit.append({ actor: inst.systemActor, roles: [], action: done.action, target: done.target, outcome: 'failed', details: { step: 'publication', code: (e as CaError).code ?? null, message: (e as Error).message } });
     throw new CaError('PUBLICATION_FAILED', `${done.what}, but no publication was written: ${(e as Error).message}; run rootca publish --signer ${params.signerCa}`, { cause: e });
+  }
+}
+
+/**
+ * Issue 14: an end's ceremony row names its process (intent), so a crash between its steps is
+ * reported by the next command as partly committed, and each step is a write point a crash
+ * test can kill at (`ca.compromise:revoked`, …). An end writes no file of its own but its
+ * transcript (the publication that follows has its own protocol).
+ */
+export function claimEnding(inst: Installation, s: KeySession, kind: EndingKind, hook?: (name: string) => void): { files: DurableOutputs; step: (name: string) => void } {
+  const files = durableOutputs(inst, []);
+  files.claim(s.ceremonyId, ACTION[kind]);
+  return { files, step: (name) => { faultPoint(`${ACTION[kind]}:${name}`); hook?.(name); } };
+}
+
+/**
+ * Inside the completing transaction: the ceremonies of this end a crash stopped after they
+ * committed a step (finishInterruptedWork reported them as partly committed) are closed as
+ * finished by this one, so no row stays 'started' (issue 14).
+ */
+export function closeInterruptedSteps(inst: Installation, interrupted: InterruptedWork[], kind: EndingKind, caName: string, by: Record<string, unknown>): void {
+  for (const w of interrupted) {
+    if (w.state === 'partly-committed' && w.kind === ACTION[kind] && w.ca === caName) closeCeremonyFinishedLater(inst.db, w.ceremonyId, inst.clock.now().toISOString(), by);
   }
 }
 

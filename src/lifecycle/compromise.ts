@@ -21,11 +21,13 @@
  */
 import { sha256Hex } from '../util/digest.ts';
 import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
-import { actorOf, beginEnding, checkPublicationTarget, completeEnding, publishAfter, revokeAllIssued, rolesOf, signLastStatus } from './ca-ending.ts';
+import { actorOf, beginEnding, checkPublicationTarget, claimEnding, closeInterruptedSteps, completeEnding, publishAfter, revokeAllIssued, rolesOf, signLastStatus } from './ca-ending.ts';
+import { exportTranscriptAfterCommit, finishInterruptedWork, type DurableOutputs, type InterruptedWork } from '../operation/durable-outputs.ts';
+import type { Transcript } from '../records/transcript.ts';
 import { getCa } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { getOperator } from '../people/operators.ts';
-import { exportTranscript, failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
+import { failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import type { PublishResult } from '../status/publication.ts';
 import { revokeCertificate, type RevokeResult } from '../status/revocation.ts';
@@ -86,7 +88,7 @@ export interface CaCompromiseParams {
   /** Optional publication written afterwards, signed by another active root. */
   publishOut?: string;
   publishSigner?: string;
-  /** Test hook: called after each durable step ('started', 'revoked', 'last-status'). */
+  /** Test hook: called after each durable step ('started', 'revoked', 'last-status'); each is also a fault point. */
   step?: (name: string) => void;
 }
 
@@ -100,12 +102,17 @@ export interface CaCompromiseResult {
   transcriptFile: string;
   backup: BackupOutcome;
   publication?: PublishResult;
+  /** What the operator should know after the commit (a transcript file not written). */
+  notes: string[];
+  /** Interrupted ceremonies this run found first (an interrupted compromise among them is the one it resumes). */
+  interrupted: InterruptedWork[];
 }
 
 const CA_ACTION = 'ca.compromise';
 
 /** The CA-key compromise runbook (CPS 5.7.1): revoke all with cACompromise, last CRL/OCSP, mark compromised. */
 export async function declareCaCompromise(inst: Installation, p: CaCompromiseParams): Promise<CaCompromiseResult> {
+  const interrupted = finishInterruptedWork(inst);
   const refuse = refuser(inst, CA_ACTION, p.caName);
   const ca = guardedBy(refuse)(() => getCa(inst, p.caName));
   if (ca.status === 'compromised') refuse('CA_ALREADY_COMPROMISED', `${ca.name} was already declared compromised`);
@@ -113,14 +120,14 @@ export async function declareCaCompromise(inst: Installation, p: CaCompromisePar
   const now = inst.clock.now();
   if (p.compromisedAt && p.compromisedAt.getTime() > now.getTime()) refuse('INVALIDITY_DATE_INVALID', 'the compromise time cannot be in the future');
   checkPublicationTarget(inst, { out: p.publishOut, signer: p.publishSigner, notBy: ca.name }, refuse);
-  const step = p.step ?? (() => {});
 
   const s = await openKeySession(inst, {
     operation: CA_ACTION, caName: ca.name, operator: p.operator, witness: p.witness, others: { authoriser: p.authoriser }, passphrases: p.passphrases,
     describe: { compromisedAt: p.compromisedAt?.toISOString() ?? null, at: now.toISOString() },
   });
-  let result: Omit<CaCompromiseResult, 'publication'>;
+  let result: Pick<CaCompromiseResult, 'caName' | 'resumed' | 'revoked' | 'crlNumber' | 'crlNextUpdate' | 'ocspResponses'> & { transcript: Transcript; files: DurableOutputs };
   try {
+    const { files, step } = claimEnding(inst, s, 'compromise', p.step);
     const { ending, resumed } = guardedBy(refuse)(() => beginEnding(inst, s, 'compromise', { authoriser: p.authoriser, compromisedAt: p.compromisedAt?.toISOString() ?? null }));
     step('started');
     const invalidityDate = p.compromisedAt ?? (ending.details.compromisedAt ? new Date(ending.details.compromisedAt as string) : undefined);
@@ -131,25 +138,42 @@ export async function declareCaCompromise(inst: Installation, p: CaCompromisePar
     const transcript = inst.db.transaction(() => {
       endActiveCa(inst.db, ca.id, 'compromised');
       completeEnding(inst, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber });
+      closeInterruptedSteps(inst, interrupted, 'compromise', ca.name, { ceremonyId: s.ceremonyId, endingId: ending.id });
       inst.audit.append({
         actor: actorOf(s), roles: rolesOf(s), action: CA_ACTION, target: ca.name, outcome: 'success',
         details: { step: 'completed', endingId: ending.id, resumed, revokedNow: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate.toISOString(), ocspResponses: last.ocspResponses, status: 'compromised', ceremonyId: s.ceremonyId, ...s.evidence() },
       });
-      return s.transcript({
+      const t = s.transcript({
         inputs: [], outputs: [{ name: `${ca.name} last CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
         details: { decision: 'CA key compromised (CPS 5.7.1)', authoriser: p.authoriser, revoked: revoked.map((c) => c.serialHex), reason: 'cACompromise', crlNumber: last.crl.crlNumber, ocspResponses: last.ocspResponses, status: 'compromised', keyActivations: s.signatures },
       });
+      files.recordInCommit();
+      return t;
     }).immediate();
-    const transcriptFile = exportTranscript(inst, transcript);
-    const backup = await backupAfterChange(inst, { reason: CA_ACTION, ceremonyId: s.ceremonyId, operator: s.operator });
-    result = { caName: ca.name, resumed, revoked: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate, ocspResponses: last.ocspResponses, transcriptFile, backup };
+    result = { caName: ca.name, resumed, revoked: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate, ocspResponses: last.ocspResponses, transcript, files };
   } catch (e) {
+    s.lock();
     return failSession(inst, s, CA_ACTION, e);
+  }
+  // Committed: the CA is compromised. Nothing after this reports the end as failed.
+  let done: CaCompromiseResult;
+  try {
+    result.files.publish();
+    const notes: string[] = [];
+    const transcriptFile = exportTranscriptAfterCommit(inst, result.transcript, notes);
+    const backup = await backupAfterChange(inst, { reason: CA_ACTION, ceremonyId: s.ceremonyId, operator: s.operator });
+    const { transcript: _t, files: _f, ...committed } = result;
+    done = { ...committed, transcriptFile, backup, notes, interrupted };
   } finally {
     s.lock();
   }
+  return publishCompromise(inst, p, done);
+}
+
+/** The publication that follows, signed by another root, when one was asked for. */
+async function publishCompromise(inst: Installation, p: CaCompromiseParams, result: CaCompromiseResult): Promise<CaCompromiseResult> {
   if (!p.publishOut) return result;
-  const publication = await publishAfter(inst, { action: CA_ACTION, target: ca.name, what: `${ca.name} is marked compromised and its certificates are revoked` },
+  const publication = await publishAfter(inst, { action: CA_ACTION, target: p.caName, what: `${p.caName} is marked compromised and its certificates are revoked` },
     { signerCa: p.publishSigner!, operator: p.operator, witness: p.witness, passphrases: p.passphrases, out: p.publishOut });
   return { ...result, publication };
 }

@@ -18,11 +18,12 @@ import { canonicalJson } from '../util/canonical-json.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { operationDigest, bringParticipant, lockAll, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
 import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
-import { actorOf, beginEnding, checkPublicationTarget, completeEnding, openEnding, publishAfter, revokeAllIssued, rolesOf, signLastStatus } from './ca-ending.ts';
+import { actorOf, beginEnding, checkPublicationTarget, claimEnding, closeInterruptedSteps, completeEnding, openEnding, publishAfter, revokeAllIssued, rolesOf, signLastStatus } from './ca-ending.ts';
+import { exportTranscriptAfterCommit, finishInterruptedWork, type InterruptedWork } from '../operation/durable-outputs.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { destroyCaKey } from '../custody/key-destruction.ts';
-import { exportTranscript, failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
+import { failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
 import { checkDistinct } from '../people/permissions.ts';
 import type { PublishResult } from '../status/publication.ts';
 import { endActiveCa } from '../store/cas.ts';
@@ -84,7 +85,7 @@ export interface TerminateParams {
   /** Optional publication written afterwards, signed by another active root. */
   publishOut?: string;
   publishSigner?: string;
-  /** Test hook: called after each durable step ('started', 'revoked', 'final-status', 'key-destroyed'). */
+  /** Test hook: called after each durable step ('started', 'revoked', 'final-status', 'key-destroyed'); each is also a fault point. */
   step?: (name: string) => void;
 }
 
@@ -99,10 +100,15 @@ export interface TerminateResult {
   transcriptFile: string | null;
   backup: BackupOutcome | null;
   publication?: PublishResult;
+  /** What the operator should know after the commit (a transcript file not written). */
+  notes: string[];
+  /** Interrupted ceremonies this run found first (an interrupted termination among them is the one it resumes). */
+  interrupted: InterruptedWork[];
 }
 
 /** CPS 5.8 / R-9.2: revoke all, final CRL and OCSP, destroy the key, mark terminated. */
 export async function terminateCa(inst: Installation, p: TerminateParams): Promise<TerminateResult> {
+  const interrupted = finishInterruptedWork(inst);
   const refuse = refuser(inst, TERMINATE, p.caName);
   const ca = guardedBy(refuse)(() => getCa(inst, p.caName));
   if (ca.status === 'terminated') refuse('CA_ALREADY_TERMINATED', `${ca.name} was already terminated`);
@@ -113,7 +119,7 @@ export async function terminateCa(inst: Installation, p: TerminateParams): Promi
   checkPublicationTarget(inst, { out: p.publishOut, signer: p.publishSigner, notBy: ca.name }, refuse);
 
   const keyStatus = findCaKeyFacts(inst.db, ca.keyId)!.status;
-  const result = keyStatus === 'active' ? await runTermination(inst, ca, p) : await completeAfterDestruction(inst, ca, p, refuse);
+  const result = keyStatus === 'active' ? await runTermination(inst, ca, p, interrupted) : await completeAfterDestruction(inst, ca, p, refuse, interrupted);
   if (!p.publishOut) return result;
   const publication = await publishAfter(inst, { action: TERMINATE, target: ca.name, what: `${ca.name} is terminated` },
     { signerCa: p.publishSigner!, operator: p.operator, witness: p.witness, passphrases: p.passphrases, out: p.publishOut });
@@ -132,14 +138,15 @@ function checkNoticeGiven(inst: Installation, ca: CaSummary, refuse: (code: Erro
   if (now.toISOString().slice(0, 10) < notice!.terminationDate) refuse('TERMINATION_DATE_NOT_REACHED', `the announced termination date of ${ca.name} is ${notice!.terminationDate}`);
 }
 
-async function runTermination(inst: Installation, ca: CaSummary, p: TerminateParams): Promise<TerminateResult> {
-  const step = p.step ?? (() => {});
+async function runTermination(inst: Installation, ca: CaSummary, p: TerminateParams, interrupted: InterruptedWork[]): Promise<TerminateResult> {
   const notice = terminationNotice(inst, ca.name)!;
   const s = await openKeySession(inst, {
     operation: TERMINATE, caName: ca.name, operator: p.operator, witness: p.witness, others: { authoriser: p.authoriser }, passphrases: p.passphrases,
     describe: { noticeId: notice.id, terminationDate: notice.terminationDate, at: inst.clock.now().toISOString() },
   });
+  let committed;
   try {
+    const { files, step } = claimEnding(inst, s, 'termination', p.step);
     const { ending, resumed } = beginEnding(inst, s, 'termination', { authoriser: p.authoriser, noticeId: notice.id });
     step('started');
     const revoked = revokeAllIssued(inst, s, { reason: 'cessationOfOperation', source: 'ca-termination', approvedBy: p.authoriser });
@@ -149,18 +156,28 @@ async function runTermination(inst: Installation, ca: CaSummary, p: TerminatePar
     const destroyed = await destroyCaKey(inst, s, `termination of ${ca.name} (CPS 5.8), notice #${notice.id} for ${notice.terminationDate}`);
     step('key-destroyed');
     const transcript = inst.db.transaction(() => {
+      closeInterruptedSteps(inst, interrupted, 'termination', ca.name, { ceremonyId: s.ceremonyId, endingId: ending.id });
       markTerminated(inst, ca, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber }, { actor: actorOf(s), roles: rolesOf(s), details: { resumed, revokedNow: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate.toISOString(), ocspResponses: last.ocspResponses, keyDestroyedIn: destroyed.destroyedIn, retiredKeysDestroyed: destroyed.retiredKeys, ceremonyId: s.ceremonyId, ...s.evidence() } });
-      return s.transcript({
+      const t = s.transcript({
         inputs: [{ name: `termination notice #${notice.id} (${notice.terminationDate}, given ${notice.announcedAt})`, sha256: sha256Hex(canonicalJson(notice)) }],
         outputs: [{ name: `${ca.name} final CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
         details: { decision: 'termination (CPS 5.8)', authoriser: p.authoriser, noticeId: notice.id, terminationDate: notice.terminationDate, revoked: revoked.map((c) => c.serialHex), reason: 'cessationOfOperation', crlNumber: last.crl.crlNumber, ocspResponses: last.ocspResponses, keyDestroyed: destroyed.keyId, retiredKeysDestroyed: destroyed.retiredKeys, status: 'terminated', keyActivations: s.signatures },
       });
+      files.recordInCommit();
+      return t;
     }).immediate();
-    const transcriptFile = exportTranscript(inst, transcript);
-    const backup = await backupAfterChange(inst, { reason: TERMINATE, ceremonyId: s.ceremonyId, operator: s.operator });
-    return { caName: ca.name, resumed, revoked: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate, ocspResponses: last.ocspResponses, keyDestroyed: true, transcriptFile, backup };
+    committed = { files, transcript, result: { caName: ca.name, resumed, revoked: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate, ocspResponses: last.ocspResponses, keyDestroyed: true } };
   } catch (e) {
+    s.lock();
     return failSession(inst, s, TERMINATE, e);
+  }
+  // Committed: the CA is terminated. Nothing after this reports the termination as failed.
+  try {
+    committed.files.publish();
+    const notes: string[] = [];
+    const transcriptFile = exportTranscriptAfterCommit(inst, committed.transcript, notes);
+    const backup = await backupAfterChange(inst, { reason: TERMINATE, ceremonyId: s.ceremonyId, operator: s.operator });
+    return { ...committed.result, transcriptFile, backup, notes, interrupted };
   } finally {
     s.lock();
   }
@@ -170,7 +187,9 @@ async function runTermination(inst: Installation, ca: CaSummary, p: TerminatePar
  * Resuming after the key was destroyed and before the status was recorded: no key session can
  * open any more, so the Person Responsible and the witness confirm the completion themselves.
  */
-async function completeAfterDestruction(inst: Installation, ca: CaSummary, p: TerminateParams, refuse: (code: ErrorCode, message: string) => never): Promise<TerminateResult> {
+async function completeAfterDestruction(
+  inst: Installation, ca: CaSummary, p: TerminateParams, refuse: (code: ErrorCode, message: string) => never, interrupted: InterruptedWork[],
+): Promise<TerminateResult> {
   const ending = openEnding(inst, ca.id);
   if (!ending) refuse('KEY_DESTROYED', `the key of ${ca.name} was destroyed outside a termination; nothing to resume`);
   guardedBy(refuse)(() => checkDistinct(TERMINATE, { authoriser: [p.authoriser], witness: [p.witness] }));
@@ -182,11 +201,14 @@ async function completeAfterDestruction(inst: Installation, ca: CaSummary, p: Te
       if (!person) refuse('AUTHENTICATION_REQUIRED', `${name} (${slot}) did not authenticate`);
       present.push(person!);
     }
-    inst.db.transaction(() => markTerminated(inst, ca, ending!.id, { completedAfterKeyDestruction: true }, {
-      actor: present.map((x) => x.operator.name).join(','), roles: [...new Set(present.flatMap((x) => x.operator.roles))],
-      details: { resumed: true, keyDestroyedEarlier: true, ...participantEvidence(digest, [{ role: 'authoriser', p: present[0]! }, { role: 'witness', p: present[1]! }]) },
-    })).immediate();
-    return { caName: ca.name, resumed: true, revoked: [], crlNumber: null, crlNextUpdate: null, ocspResponses: 0, keyDestroyed: true, transcriptFile: null, backup: null };
+    inst.db.transaction(() => {
+      closeInterruptedSteps(inst, interrupted, 'termination', ca.name, { endingId: ending!.id, completedAfterKeyDestruction: true });
+      markTerminated(inst, ca, ending!.id, { completedAfterKeyDestruction: true }, {
+        actor: present.map((x) => x.operator.name).join(','), roles: [...new Set(present.flatMap((x) => x.operator.roles))],
+        details: { resumed: true, keyDestroyedEarlier: true, ...participantEvidence(digest, [{ role: 'authoriser', p: present[0]! }, { role: 'witness', p: present[1]! }]) },
+      });
+    }).immediate();
+    return { caName: ca.name, resumed: true, revoked: [], crlNumber: null, crlNextUpdate: null, ocspResponses: 0, keyDestroyed: true, transcriptFile: null, backup: null, notes: [], interrupted };
   } finally {
     lockAll(present);
   }
