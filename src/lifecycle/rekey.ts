@@ -24,20 +24,17 @@ import { derToPem } from '../pki/pem.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { signOnceWithCaKey } from '../custody/activation.ts';
-import { backupAfterChange } from '../records/backups.ts';
 import { recordOwnCertificate } from './ca-certificate-history.ts';
 import { generateCaKey, type NewCaKey } from '../custody/ca-keys.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
-import { failSession, guardedBy, openKeySession, refuser, type KeySession } from '../operation/key-session.ts';
-import { durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type DurableOutputs, type InterruptedWork } from '../operation/durable-outputs.ts';
-import type { Transcript } from '../records/transcript.ts';
-import { planOutputs } from '../util/outputs.ts';
+import { refuser, type KeySession } from '../operation/key-session.ts';
 import { finishOwnCertificate, KIND_SUFFIX, planOwnCertificate, spkiOf, type OwnCertificateKind, type OwnCertificatePlan } from './link-certificates.ts';
 import { getOperator } from '../people/operators.ts';
 import { bringParticipant, lockAll, type Participant, type PassphraseSource } from '../people/participants.ts';
 import { checkSlotRole } from '../people/permissions.ts';
-import { changeoverAlgorithm, checkYears, currentCertificateId, validityFromNow, yearsOf, type ChangeoverResult, type Refuse } from './renewal.ts';
+import { changeoverAlgorithm, checkYears, currentCertificateId, validityFromNow, yearsOf, type ChangeoverResult } from './renewal.ts';
+import { runOperation, type AfterCommit, type Checks, type OperationContext, type Refuse } from '../operation/runner.ts';
 import { activeTsa } from '../records/time-stamping.ts';
 import { switchCaCertificate } from '../store/cas.ts';
 import { findCaKeyFacts, retireCaKey } from '../store/ca-keys.ts';
@@ -82,61 +79,63 @@ interface RekeyPlan {
   linkNotAfter: Date;
   serials: Buffer[];
   newKeyId: string;
-  files: DurableOutputs;
+  /** --out-dir, resolved. */
+  outDir?: string;
 }
+
+/** What the work hands to the result. */
+interface RekeyWork { signed: Signed; custodians: string[]; newKeyCustodians: string[]; witness: string }
 
 /** The three certificates the re-key signed (NewWithNew, OldWithNew, NewWithOld) and their lint warnings. */
 interface Signed { made: { plan: OwnCertificatePlan; der: Buffer }[]; warnings: string[] }
 
+/** Re-keys on the runner (operation/runner.ts): checks and --out-dir first, then the new key, three signatures, one transaction. */
 export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<RekeyResult> {
-  // 0. Work a crash left behind is finished (or closed) first and reported (durable-outputs.ts).
-  const interrupted = finishInterruptedWork(inst);
-  const refuse = refuser(inst, ACTION, p.caName);
-  const r = checkRekey(inst, p, refuse);
-  const { ca, files } = r;
-
-  // 2. People: operator, witness and M custodians of the old key; then M custodians of the new key.
-  const s = await openKeySession(inst, {
-    operation: ACTION, caName: ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases,
-    describe: { newKeyId: r.newKeyId, keyAlgorithm: r.keyAlgorithm, holders: r.holders, threshold: r.threshold, years: r.years, signatureAlgorithm: r.algorithm, previousCertificateSha256: ca.certificateSha256 },
+  return runOperation(inst, {
+    action: ACTION,
+    target: p.caName,
+    finishInterrupted: true,
+    check: (c) => checkRekey(inst, p, c),
+    outputs: (r) => (r.outDir ? KINDS.map((kind) => ({ path: outFile(r, kind)!, what: `--out-dir (${kind})` })) : []),
+    people: (r) => ({
+      caName: r.ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases,
+      describe: { newKeyId: r.newKeyId, keyAlgorithm: r.keyAlgorithm, holders: r.holders, threshold: r.threshold, years: r.years, signatureAlgorithm: r.algorithm, previousCertificateSha256: r.ca.certificateSha256 },
+    }),
+    work: (r, x) => rekeyWork(inst, p, r, x),
+    finish: (r, w, after) => afterRekey(inst, r, w, after),
   });
+}
+
+/** 2-5. M custodians of the new key, the serials reserved, the new key in memory, three signatures, the output staged, one transaction. */
+async function rekeyWork(inst: Installation, p: RekeyParams, r: RekeyPlan, x: OperationContext): Promise<RekeyWork> {
+  const s = x.session;
   let newCustodians: Participant[] = [];
   let newKey: NewCaKey | undefined;
-  let signed: Signed;
-  let t: Transcript;
   try {
-    try {
-      files.claim(s.ceremonyId, ACTION);
-      newCustodians = await gatherNewKeyCustodians(inst, s, r.holders, r.threshold, p.passphrases, refuse);
-      // Intent: the three serials are reserved before any key exists.
-      inst.db.transaction(() => {
-        for (const x of r.serials) reserveSerial(inst.db, ca.id, serialToHex(x), s.ceremonyId, inst.clock.now().toISOString());
-      }).immediate();
-      // 3. The new key, in memory (soft store); its activation data split to the new custodians.
-      newKey = await generateCaKey(inst, { keyId: r.newKeyId, algorithm: r.keyAlgorithm, store: { store: 'soft' }, threshold: r.threshold, holders: r.holders, present: newCustodians });
-      signed = await signRekeyCertificates(inst, s, r, newKey.record, newCustodians);
-      for (const { plan: x, der } of signed.made) {
-        for (const f of files.planned.filter((q) => q.path === outFile(r, x.kind))) files.stage(f.path, derToPem(der, 'CERTIFICATE'), { table: 'certificates', sha256: sha256Hex(der), encoding: 'pem' });
-      }
-      // 5. Everything in one transaction.
-      t = commitRekey(inst, s, r, newKey, signed, newCustodians);
-      newKey = undefined; // stored with the certificates: from here on a failure must not discard it
-    } catch (e) {
-      await newKey?.discard();
-      files.discard();
-      return failSession(inst, s, ACTION, e);
+    newCustodians = await gatherNewKeyCustodians(inst, s, r.holders, r.threshold, p.passphrases, refuser(inst, ACTION, r.ca.name));
+    // Intent: the three serials are reserved before any key exists.
+    inst.db.transaction(() => {
+      for (const serial of r.serials) reserveSerial(inst.db, r.ca.id, serialToHex(serial), s.ceremonyId, inst.clock.now().toISOString());
+    }).immediate();
+    // The new key, in memory (soft store); its activation data split to the new custodians.
+    newKey = await generateCaKey(inst, { keyId: r.newKeyId, algorithm: r.keyAlgorithm, store: { store: 'soft' }, threshold: r.threshold, holders: r.holders, present: newCustodians });
+    const signed = await signRekeyCertificates(inst, s, r, newKey.record, newCustodians);
+    for (const { plan: c, der } of signed.made) {
+      for (const f of x.files.planned.filter((q) => q.path === outFile(r, c.kind))) x.files.stage(f.path, derToPem(der, 'CERTIFICATE'), { table: 'certificates', sha256: sha256Hex(der), encoding: 'pem' });
     }
-    // 6. Committed: the files are named, then the transcript and the backup; nothing after this reports failure.
-    return await afterRekey(inst, s, r, { signed, t, newCustodians, interrupted });
+    commitRekey(inst, x, r, newKey, signed, newCustodians);
+    newKey = undefined; // stored with the certificates: from here on a failure must not discard it
+    return { signed, custodians: s.custodians.map((c) => c.operator.name), newKeyCustodians: newCustodians.map((c) => c.operator.name), witness: s.witness.operator.name };
+  } catch (e) {
+    await newKey?.discard();
+    throw e;
   } finally {
-    lockAll(newCustodians.filter((c) => !s.people().some((x) => x.p === c)));
-    s.lock();
+    lockAll(newCustodians.filter((c) => !s.people().some((q) => q.p === c)));
   }
 }
 
-/** 1. Every check before anyone is asked for anything, the output files last (the folder is made for them). */
-function checkRekey(inst: Installation, p: RekeyParams, refuse: Refuse): RekeyPlan {
-  const guard = guardedBy(refuse);
+/** 1. Every check before anyone is asked for anything; the output folder is made last, for the runner to check the files in it. */
+function checkRekey(inst: Installation, p: RekeyParams, { refuse, guard }: Checks): RekeyPlan {
   const ca = guard(() => getCa(inst, p.caName));
   const now0 = inst.clock.now();
   if (Date.parse(ca.notAfter) <= now0.getTime()) refuse('CA_EXPIRED', `${ca.name}'s certificate expired on ${ca.notAfter}; link certificates cannot outlive it (RFC 4210 4.4), so a re-key is no longer possible: run a new root key ceremony`);
@@ -162,18 +161,14 @@ function checkRekey(inst: Installation, p: RekeyParams, refuse: Refuse): RekeyPl
   const serials = KINDS.map(() => serialFromRandom(inst.random(SERIAL_RANDOM_BYTES)));
   const newKeyId = `${ca.name}-${notBefore.toISOString().slice(0, 10).replaceAll('-', '')}-${inst.random(4).toString('hex')}`;
   const outDir = p.outDir ? resolve(p.outDir) : undefined;
-  const files = durableOutputs(inst, guard(() => {
-    if (!outDir) return [];
-    mkdirSync(outDir, { recursive: true });
-    return planOutputs(KINDS.map((kind) => ({ path: join(outDir, `${ca.name}${KIND_SUFFIX[kind]}.pem`), what: `--out-dir (${kind})` })));
-  }));
-  return { ca, keyAlgorithm, holders, threshold, algorithm, years, notBefore, notAfter, linkNotAfter: new Date(ca.notAfter), serials, newKeyId, files };
+  if (outDir) guard(() => mkdirSync(outDir, { recursive: true }));
+  return { ca, keyAlgorithm, holders, threshold, algorithm, years, notBefore, notAfter, linkNotAfter: new Date(ca.notAfter), serials, newKeyId, outDir };
 }
 
 const KINDS: OwnCertificateKind[] = ['new-with-new', 'old-with-new', 'new-with-old'];
 
 function outFile(r: RekeyPlan, kind: OwnCertificateKind): string | undefined {
-  return r.files.planned[KINDS.indexOf(kind)]?.path;
+  return r.outDir && join(r.outDir, `${r.ca.name}${KIND_SUFFIX[kind]}.pem`);
 }
 
 /** 4. Lint all three first, then the signatures: the new key twice (one activation each), the old key once. */
@@ -198,12 +193,13 @@ async function signRekeyCertificates(inst: Installation, s: KeySession, r: Rekey
 }
 
 /** The one transaction: the new key, the three certificates, the CA's switch, the old key retired, the audit event, the transcript. */
-function commitRekey(inst: Installation, s: KeySession, r: RekeyPlan, newKey: NewCaKey, signed: Signed, newCustodians: Participant[]): Transcript {
+function commitRekey(inst: Installation, x: OperationContext, r: RekeyPlan, newKey: NewCaKey, signed: Signed, newCustodians: Participant[]): void {
   const { ca } = r;
+  const s = x.session;
   const { made } = signed;
   const newSpki = newKey.record.publicKeySpki;
   const at = inst.clock.now().toISOString();
-  return inst.db.transaction(() => {
+  inst.db.transaction(() => {
     newKey.persist(at);
     const replaces = currentCertificateId(inst, ca.id);
     const ids = made.map(({ plan: x, der }) => recordOwnCertificate(inst, {
@@ -220,32 +216,26 @@ function commitRekey(inst: Installation, s: KeySession, r: RekeyPlan, newKey: Ne
     };
     const everyone = [...s.people().map((x) => x.p), ...newCustodians.filter((c) => !s.people().some((x) => x.p === c))];
     inst.audit.append({ actor: everyone.map((x) => x.operator.name).join(','), roles: [...new Set(everyone.flatMap((x) => x.operator.roles))], action: ACTION, target: ca.name, outcome: 'success', details: { ...details, ...s.evidence() } });
-    const t = s.transcript({
+    x.complete({
       inputs: [{ name: `previous certificate ${ca.serialHex}`, sha256: ca.certificateSha256 }],
-      outputs: made.map(({ plan: x, der }) => ({ name: `${ca.name} ${x.kind} ${x.serialHex}.der`, sha256: sha256Hex(der) })),
+      outputs: made.map(({ plan: c, der }) => ({ name: `${ca.name} ${c.kind} ${c.serialHex}.der`, sha256: sha256Hex(der) })),
       details,
     });
-    r.files.recordInCommit();
-    return t;
   }).immediate();
 }
 
-/** 6. After the commit: outputs named, transcript file, backup, the TSA advice; never a failure. */
-async function afterRekey(inst: Installation, s: KeySession, r: RekeyPlan, x: { signed: Signed; t: Transcript; newCustodians: Participant[]; interrupted: InterruptedWork[] }): Promise<RekeyResult> {
-  const { ca, files } = r;
-  const warnings = [...x.interrupted.map((w) => w.message), ...x.signed.warnings];
-  const published = files.publish();
-  for (const q of published.pending) warnings.push(`OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the re-key is committed — write it with rootca ceremony resume ${s.ceremonyId}`);
-  const transcriptFile = exportTranscriptAfterCommit(inst, x.t, warnings);
-  const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId: s.ceremonyId, operator: s.operator });
+/** 6. After the commit (outputs named, transcript file, backup: the runner): the result, with the TSA advice. */
+function afterRekey(inst: Installation, r: RekeyPlan, w: RekeyWork, after: AfterCommit): RekeyResult {
+  const { ca } = r;
+  const warnings = [...after.interrupted.map((q) => q.message), ...w.signed.warnings, ...after.notes];
+  for (const q of after.published.pending) warnings.push(`OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the re-key is committed — write it with rootca ceremony resume ${after.ceremonyId}`);
   const tsaAdvice = tsaCertifiedByRetiredKey(inst, ca.id, ca.keyId);
   if (tsaAdvice) warnings.push(tsaAdvice);
-  const [nwn, ...links] = x.signed.made;
+  const [nwn, ...links] = w.signed.made;
   return {
-    caName: ca.name, ceremonyId: s.ceremonyId, keyId: r.newKeyId, previousKeyId: ca.keyId, serialHex: nwn!.plan.serialHex, notBefore: r.notBefore, notAfter: r.notAfter,
-    certificateDer: nwn!.der, certificatePem: derToPem(nwn!.der, 'CERTIFICATE'),
-    custodians: s.custodians.map((c) => c.operator.name), newKeyCustodians: x.newCustodians.map((c) => c.operator.name), witness: s.witness.operator.name,
-    warnings, outputs: published.written, transcriptFile, backup, interrupted: x.interrupted,
+    caName: ca.name, ceremonyId: after.ceremonyId, keyId: r.newKeyId, previousKeyId: ca.keyId, serialHex: nwn!.plan.serialHex, notBefore: r.notBefore, notAfter: r.notAfter,
+    certificateDer: nwn!.der, certificatePem: derToPem(nwn!.der, 'CERTIFICATE'), custodians: w.custodians, newKeyCustodians: w.newKeyCustodians, witness: w.witness,
+    warnings, outputs: after.published.written, transcriptFile: after.transcriptFile, backup: after.backup!, interrupted: after.interrupted,
     links: links.map(({ plan: l, der }) => ({ kind: l.kind, serialHex: l.serialHex, notBefore: l.notBefore, notAfter: l.notAfter, certificateDer: der, certificatePem: derToPem(der, 'CERTIFICATE') })),
   };
 }

@@ -7,20 +7,18 @@
  * transcript. Certificates issued before stay valid under the renewed certificate (same Name,
  * same key identifier); the old certificate remains in the store as history.
  */
-import { CaError, type ErrorCode } from '../errors.ts';
+import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { derToPem } from '../pki/pem.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
-import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
+import type { BackupOutcome } from '../records/backups.ts';
 import { recordOwnCertificate } from './ca-certificate-history.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
-import { failSession, guardedBy, openKeySession, refuser, type KeySession } from '../operation/key-session.ts';
-import { durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type DurableOutputs, type InterruptedWork } from '../operation/durable-outputs.ts';
+import type { InterruptedWork } from '../operation/durable-outputs.ts';
+import { runOperation, type Checks, type OperationContext, type Refuse } from '../operation/runner.ts';
 import { finishOwnCertificate, planOwnCertificate, spkiOf, type OwnCertificatePlan } from './link-certificates.ts';
-import type { Transcript } from '../records/transcript.ts';
-import { planOutputs } from '../util/outputs.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { currentCaCertificateId, switchCaCertificate } from '../store/cas.ts';
 import { findCaKeyFacts } from '../store/ca-keys.ts';
@@ -59,9 +57,6 @@ export interface ChangeoverResult {
   interrupted: InterruptedWork[];
 }
 
-/** How a use case refuses before anyone is asked (audited, key-session.ts refuser). */
-export type Refuse = (code: ErrorCode, message: string, details?: Record<string, unknown>) => never;
-
 const ACTION = 'ca.renew';
 /** CPS 5.6: "The validity period of CA Private Keys is assumed to be twenty (20) years." */
 export const KEY_LIFE_YEARS = 20;
@@ -87,16 +82,40 @@ export function changeoverAlgorithm(current: SignatureAlgorithmName, requested: 
   return SIGNATURE_ALGORITHMS[current].legacy ? 'sha256WithRSAEncryption' : current;
 }
 
-export async function renewCa(inst: Installation, p: RenewParams): Promise<ChangeoverResult> {
-  // 0. Work a crash left behind is finished (or closed) first and reported (durable-outputs.ts).
-  const interrupted = finishInterruptedWork(inst);
-  const refuse = refuser(inst, ACTION, p.caName);
-  const guard = guardedBy(refuse);
+/** What a changeover signed, and who activated the key. */
+export interface Signed { der: Buffer; custodians: string[]; witness: string }
 
-  // 1. What can be checked before anyone is asked for anything, the output file first.
+/** What a renewal settled before anyone is asked for anything. */
+interface RenewalPlan { ca: CaSummary; algorithm: SignatureAlgorithmName; plan: OwnCertificatePlan; warnings: string[] }
+
+/** Renews on the runner (operation/runner.ts): checks and --out first, then one signature and one transaction. */
+export async function renewCa(inst: Installation, p: RenewParams): Promise<ChangeoverResult> {
+  return runOperation(inst, {
+    action: ACTION,
+    target: p.caName,
+    finishInterrupted: true,
+    check: (c) => checkRenewal(inst, p, c),
+    outputs: () => (p.out ? [{ path: p.out, what: '--out' }] : []),
+    people: ({ ca, plan }) => ({
+      caName: ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases,
+      describe: { serial: plan.serialHex, tbsSha256: sha256Hex(plan.tbsDer), notBefore: plan.notBefore.toISOString(), notAfter: plan.notAfter.toISOString() },
+    }),
+    work: (r, x) => signRenewal(inst, r, x),
+    finish: ({ ca, plan, warnings }, { der, custodians, witness }, after) => {
+      for (const q of after.published.pending) warnings.push(`OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the certificate is stored — write it with rootca ceremony resume ${after.ceremonyId}`);
+      return {
+        caName: ca.name, ceremonyId: after.ceremonyId, keyId: ca.keyId, serialHex: plan.serialHex, notBefore: plan.notBefore, notAfter: plan.notAfter,
+        certificateDer: der, certificatePem: derToPem(der, 'CERTIFICATE'), custodians, witness, warnings: [...after.interrupted.map((w) => w.message), ...warnings, ...after.notes],
+        outputs: after.published.written, transcriptFile: after.transcriptFile, backup: after.backup!, interrupted: after.interrupted,
+      };
+    },
+  });
+}
+
+/** Everything checked before anyone is asked: the CA, --years, the certificate linted (CPS 5.6, R-9.1). */
+function checkRenewal(inst: Installation, p: RenewParams, { refuse, guard }: Checks): RenewalPlan {
   const ca = guard(() => getCa(inst, p.caName));
   checkYears(p.years, refuse);
-  const files = durableOutputs(inst, guard(() => planOutputs(p.out ? [{ path: p.out, what: '--out' }] : [])));
   const algorithm = changeoverAlgorithm(ca.signatureAlgorithm, p.signatureAlgorithm);
   const spki = spkiOf(ca.certificateDer);
   const years = p.years ?? yearsOf(ca.notBefore, ca.notAfter);
@@ -106,64 +125,25 @@ export async function renewCa(inst: Installation, p: RenewParams): Promise<Chang
     kind: 'renewed', template: ca.certificateDer, serial, notBefore, notAfter, signatureAlgorithm: algorithm,
     subjectSpki: spki, signerSpki: spki, signerCertificate: null, now: inst.clock.now(),
   }));
-  const warnings = [...plan.preFindings.filter((f) => f.severity === 'warning').map((f) => `${f.lint}: ${f.message}`)];
+  const warnings = plan.preFindings.filter((f) => f.severity === 'warning').map((f) => `${f.lint}: ${f.message}`);
   const keyCreated = findCaKeyFacts(inst.db, ca.keyId)?.created_at;
   if (keyCreated && (notAfter.getTime() - Date.parse(keyCreated)) / YEAR_MS > KEY_LIFE_YEARS + 0.01) {
     warnings.push(`the key ${ca.keyId} (made ${keyCreated.slice(0, 10)}) would be in use until ${notAfter.toISOString().slice(0, 10)}, beyond the ${KEY_LIFE_YEARS}-year key life of CPS 5.6; consider rootca ca rekey`);
   }
-
-  // 2. People (session: operator, witness, M custodians), then intent: the ceremony row, its outputs and the serial.
-  const s = await openKeySession(inst, {
-    operation: ACTION, caName: ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases,
-    describe: { serial: plan.serialHex, tbsSha256: sha256Hex(plan.tbsDer), notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() },
-  });
-  let made: { der: Buffer; t: Transcript };
-  try {
-    files.claim(s.ceremonyId, ACTION);
-    reserveSerial(inst.db, ca.id, plan.serialHex, s.ceremonyId, inst.clock.now().toISOString());
-    // 3. One activation, one signature, then the checks; the output staged before the commit.
-    const signature = await s.sign(plan.tbsDer, algorithm, `renewed self-signed certificate of ${ca.name}`);
-    const { der, warnings: postWarnings } = finishOwnCertificate(plan, signature, null, inst.clock.now());
-    for (const w of postWarnings) if (!warnings.some((x) => x.startsWith(`${w.lint}:`))) warnings.push(`${w.lint}: ${w.message}`);
-    for (const f of files.planned) files.stage(f.path, derToPem(der, 'CERTIFICATE'), { table: 'certificates', sha256: sha256Hex(der), encoding: 'pem' });
-    // 4. Everything in one transaction.
-    made = { der, t: commitRenewal(inst, s, { ca, plan, der, algorithm, warnings, files }) };
-  } catch (e) {
-    files.discard();
-    s.lock();
-    return failSession(inst, s, ACTION, e);
-  }
-  // 5. Committed: the file is named, then the transcript and the backup; nothing after this reports failure.
-  try {
-    const published = files.publish();
-    for (const q of published.pending) warnings.push(`OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the certificate is stored — write it with rootca ceremony resume ${s.ceremonyId}`);
-    const transcriptFile = exportTranscriptAfterCommit(inst, made.t, warnings);
-    const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId: s.ceremonyId, operator: s.operator });
-    return {
-      caName: ca.name, ceremonyId: s.ceremonyId, keyId: ca.keyId, serialHex: plan.serialHex, notBefore, notAfter, certificateDer: made.der,
-      certificatePem: derToPem(made.der, 'CERTIFICATE'), custodians: s.custodians.map((c) => c.operator.name), witness: s.witness.operator.name,
-      warnings: [...interrupted.map((w) => w.message), ...warnings], outputs: published.written, transcriptFile, backup, interrupted,
-    };
-  } finally {
-    s.lock();
-  }
+  return { ca, algorithm, plan, warnings };
 }
 
-/** BR 7.1.2.1.1: a root certificate's validity is at most 9132 days (25 years). */
-export function checkYears(years: number | undefined, refuse: Refuse): void {
-  if (years !== undefined && (!Number.isInteger(years) || years < 1 || years > 25)) {
-    refuse('VALIDITY_INVALID', `--years must be a whole number from 1 to 25 (BR 7.1.2.1.1: at most 9132 days), got ${years}`);
-  }
-}
-
-/** The one transaction of a renewal: the certificate, the CA's switch to it, the audit event, the transcript, the staged output. */
-function commitRenewal(inst: Installation, s: KeySession, x: {
-  ca: CaSummary; plan: OwnCertificatePlan; der: Buffer; algorithm: SignatureAlgorithmName; warnings: string[]; files: DurableOutputs;
-}): Transcript {
-  const { ca, plan, der, algorithm } = x;
+/** Intent (the serial), one activation and one signature, the output staged, then the one transaction. */
+async function signRenewal(inst: Installation, { ca, algorithm, plan, warnings }: RenewalPlan, x: OperationContext): Promise<Signed> {
+  const s = x.session;
+  reserveSerial(inst.db, ca.id, plan.serialHex, s.ceremonyId, inst.clock.now().toISOString());
+  const signature = await s.sign(plan.tbsDer, algorithm, `renewed self-signed certificate of ${ca.name}`);
+  const { der, warnings: postWarnings } = finishOwnCertificate(plan, signature, null, inst.clock.now());
+  for (const w of postWarnings) if (!warnings.some((q) => q.startsWith(`${w.lint}:`))) warnings.push(`${w.lint}: ${w.message}`);
   const sha256 = sha256Hex(der);
+  for (const f of x.files.planned) x.files.stage(f.path, derToPem(der, 'CERTIFICATE'), { table: 'certificates', sha256, encoding: 'pem' });
   const now = inst.clock.now().toISOString();
-  return inst.db.transaction(() => {
+  inst.db.transaction(() => {
     const certificateId = recordOwnCertificate(inst, {
       caId: ca.id, kind: 'renewed', serialHex: plan.serialHex, subject: ca.subject, notBefore: plan.notBefore, notAfter: plan.notAfter, sha256, der,
       subjectKeyId: ca.keyId, signerKeyId: ca.keyId, replacesCertificateId: currentCertificateId(inst, ca.id), ceremonyId: s.ceremonyId, now,
@@ -172,13 +152,19 @@ function commitRenewal(inst: Installation, s: KeySession, x: {
     const details = {
       ceremonyId: s.ceremonyId, keyId: ca.keyId, certificateId, serial: plan.serialHex, certificateSha256: sha256, previousSerial: ca.serialHex,
       previousCertificateSha256: ca.certificateSha256, notBefore: plan.notBefore.toISOString(), notAfter: plan.notAfter.toISOString(),
-      signatureAlgorithm: algorithm, keyActivations: s.signatures, warnings: x.warnings,
+      signatureAlgorithm: algorithm, keyActivations: s.signatures, warnings,
     };
-    inst.audit.append({ actor: s.people().map((q) => q.p.operator.name).join(','), roles: [...new Set(s.people().flatMap((q) => q.p.operator.roles))], action: ACTION, target: ca.name, outcome: 'success', details: { ...details, ...s.evidence() } });
-    const t = s.transcript({ inputs: [{ name: `current certificate ${ca.serialHex}`, sha256: ca.certificateSha256 }], outputs: [{ name: `${ca.name} renewed certificate ${plan.serialHex}.der`, sha256 }], details });
-    x.files.recordInCommit();
-    return t;
+    x.audit(details);
+    x.complete({ inputs: [{ name: `current certificate ${ca.serialHex}`, sha256: ca.certificateSha256 }], outputs: [{ name: `${ca.name} renewed certificate ${plan.serialHex}.der`, sha256 }], details });
   }).immediate();
+  return { der, custodians: s.custodians.map((c) => c.operator.name), witness: s.witness.operator.name };
+}
+
+/** BR 7.1.2.1.1: a root certificate's validity is at most 9132 days (25 years). */
+export function checkYears(years: number | undefined, refuse: Refuse): void {
+  if (years !== undefined && (!Number.isInteger(years) || years < 1 || years > 25)) {
+    refuse('VALIDITY_INVALID', `--years must be a whole number from 1 to 25 (BR 7.1.2.1.1: at most 9132 days), got ${years}`);
+  }
 }
 
 export function currentCertificateId(inst: Installation, caId: number): number {
