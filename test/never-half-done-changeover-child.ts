@@ -8,15 +8,17 @@ import { pathToFileURL } from 'node:url';
 import { openInstallation, type Installation } from '../src/installation/installation.ts';
 import { renewCa } from '../src/lifecycle/renewal.ts';
 import { rekeyCa } from '../src/lifecycle/rekey.ts';
+import { declareCaCompromise } from '../src/lifecycle/compromise.ts';
 import { onBackupStep } from '../src/records/backups.ts';
 import { faultPoint } from '../src/util/fault-points.ts';
 import { allPassphrases, passphraseMap } from './helpers.ts';
 
-/** `renew` writes its certificate to the file `out`; `rekey` its three to the folder `out`. */
+/** `renew` writes its certificate to the file `out`; `rekey` its three to the folder `out`; `compromise` writes none. */
 export function runChangeover(inst: Installation, op: string, out: string, secrets = allPassphrases()): Promise<unknown> {
   const ask = { caName: 'ecc-rootca1', operator: 'alice', witness: 'olivia', passphrases: passphraseMap(secrets) };
   if (op === 'renew') return renewCa(inst, { ...ask, out });
   if (op === 'rekey') return rekeyCa(inst, { ...ask, outDir: out });
+  if (op === 'compromise') return declareCaCompromise(inst, { ...ask, authoriser: 'paula' });
   throw new Error(`unknown changeover ${op}`);
 }
 

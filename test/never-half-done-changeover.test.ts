@@ -1,10 +1,13 @@
 /**
- * Issue 14 "never half done" for the CA's changeovers (CPS 5.6): renewal and re-key are killed
+ * Issue 14 "never half done" for the CA's changeovers (CPS 5.6) and its compromise (CPS 5.7.1):
+ * renewal, re-key and the CA-compromise runbook are killed
  * (SIGKILL) at each of their write points in turn, traced by a first run. After each kill the
  * audit log and the state tables verify (`audit verify --state`); the next run of the same
  * command finishes what the killed one committed (its certificate files written from the
  * store, its transcript exported) or closes the one that did not commit as abandoned, and then
- * does its own work. No ceremony stays 'started', no output pending, no `.partial` left.
+ * does its own work (a compromise killed before its commit is resumed by the next one; one
+ * killed after it is finished by the next command). No ceremony stays 'started', no output
+ * pending, no `.partial` left.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,10 +15,13 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:f
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { verifyStateAgainstLog } from '../src/audit/state-check.ts';
+import { issueCertificate } from '../src/issuance/issuance.ts';
+import { finishInterruptedWork } from '../src/operation/durable-outputs.ts';
 import { openInstallation, type Installation } from '../src/installation/installation.ts';
 import { derToPem } from '../src/pki/pem.ts';
 import { runChangeover } from './never-half-done-changeover-child.ts';
-import { allPassphrases, installationWithPeople, REPO, runShippedCeremony, tempDir } from './helpers.ts';
+import { csr } from './archive-fixtures.ts';
+import { allPassphrases, installationWithPeople, passphraseMap, REPO, runShippedCeremony, tempDir } from './helpers.ts';
 
 const CHILD = join(REPO, 'test', 'never-half-done-changeover-child.ts');
 
@@ -57,8 +63,9 @@ describe('issue 14: renewal and re-key killed at every write point, then audit v
   const base = join(root, 'base');
 
   before(async () => {
-    const inst = installationWithPeople({ dir: base });
+    const inst = installationWithPeople({ dir: base, more: true });
     await runShippedCeremony(inst, 'ecc-rootca1', base);
+    await issueCertificate(inst, { operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()), caName: 'ecc-rootca1', profile: 'ocsp', csr: csr('responder') });
     inst.close();
     mkdirSync(join(base, 'out'));
   });
@@ -98,4 +105,34 @@ describe('issue 14: renewal and re-key killed at every write point, then audit v
       }
     });
   }
+  it('compromise: each kill ends in a state the next command reports and finishes', async () => {
+    const traced = join(root, 'compromise-trace');
+    cpSync(base, traced, { recursive: true });
+    const trace = join(traced, 'trace.txt');
+    const first = spawnChangeover(join(traced, 'home'), 'compromise', '', { ROOTCA_FAULT_TRACE: trace });
+    assert.equal(first.status, 0, first.stderr);
+    const points = [...new Set(readFileSync(trace, 'utf8').trim().split('\n'))];
+    for (const p of ['intent', 'started', 'revoked', 'last-status', 'committed']) assert.ok(points.includes(`ca.compromise:${p}`), `compromise passes ${p}: ${points.join(', ')}`);
+    for (const [i, point] of points.entries()) {
+      const dir = join(root, `compromise-${i}`);
+      cpSync(base, dir, { recursive: true });
+      const killed = spawnChangeover(join(dir, 'home'), 'compromise', '', { ROOTCA_FAULT_AT: point });
+      assert.equal(killed.signal, 'SIGKILL', `compromise killed at ${point}: ${killed.stderr}`);
+      const inst = openInstallation(join(dir, 'home'));
+      try {
+        verified(inst, `after the kill at ${point}`);
+        const status = () => (inst.db.prepare("SELECT status FROM cas WHERE name = 'ecc-rootca1'").get() as { status: string }).status;
+        // Committed: any next command finishes what is left; not committed: the next compromise resumes the end.
+        if (status() === 'compromised') finishInterruptedWork(inst);
+        else await runChangeover(inst, 'compromise', '');
+        verified(inst, `after the command that followed the kill at ${point}`);
+        assert.equal(status(), 'compromised', point);
+        assert.equal(n(inst, "SELECT count(*) AS n FROM ceremonies WHERE status = 'started'"), 0, `no ceremony left started (${point})`);
+        assert.equal(n(inst, "SELECT count(*) AS n FROM certificates x LEFT JOIN revocations r ON r.certificate_id = x.id WHERE x.profile <> 'root' AND r.certificate_id IS NULL"), 0, `all revoked (${point})`);
+        assert.equal(n(inst, "SELECT count(*) AS n FROM ca_endings WHERE status = 'started'"), 0, `the end is complete (${point})`);
+      } finally {
+        inst.close();
+      }
+    }
+  });
 });

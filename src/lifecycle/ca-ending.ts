@@ -17,7 +17,7 @@ import { recordRevocation } from '../status/revocation.ts';
 import { issueCrlInSession, presignInSession, type IssuedCrl } from '../status/crl-and-ocsp.ts';
 import { completeOpenEnding, findOpenEnding, insertStartedEnding, type EndingKind } from '../store/ca-endings.ts';
 import { closeCeremonyFinishedLater } from '../store/ceremonies.ts';
-import { durableOutputs, type DurableOutputs, type InterruptedWork } from '../operation/durable-outputs.ts';
+import type { InterruptedWork } from '../operation/durable-outputs.ts';
 import { faultPoint } from '../util/fault-points.ts';
 
 /**
@@ -130,15 +130,15 @@ export async function publishAfter(inst: Installation, done: { action: string; t
 }
 
 /**
- * Issue 14: an end's ceremony row names its process (intent), so a crash between its steps is
- * reported by the next command as partly committed, and each step is a write point a crash
- * test can kill at (`ca.compromise:revoked`, …). An end writes no file of its own but its
- * transcript (the publication that follows has its own protocol).
+ * Issue 14: each step of an end is a write point a crash test can kill at
+ * (`ca.compromise:revoked`, …), and the test hook `hook` sees it too. The runner's intent row
+ * names the process, so the next command reports a crash between steps as partly committed.
  */
-export function claimEnding(inst: Installation, s: KeySession, kind: EndingKind, hook?: (name: string) => void): { files: DurableOutputs; step: (name: string) => void } {
-  const files = durableOutputs(inst, []);
-  files.claim(s.ceremonyId, ACTION[kind]);
-  return { files, step: (name) => { faultPoint(`${ACTION[kind]}:${name}`); hook?.(name); } };
+export function endingStep(kind: EndingKind, hook?: (name: string) => void): (name: string) => void {
+  return (name) => {
+    faultPoint(`${ACTION[kind]}:${name}`);
+    hook?.(name);
+  };
 }
 
 /**

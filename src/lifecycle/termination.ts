@@ -17,13 +17,14 @@ import { addUtcMonths } from '../lint/crl/support.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { operationDigest, bringParticipant, lockAll, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
-import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
-import { actorOf, beginEnding, checkPublicationTarget, claimEnding, closeInterruptedSteps, completeEnding, openEnding, publishAfter, revokeAllIssued, rolesOf, signLastStatus } from './ca-ending.ts';
-import { exportTranscriptAfterCommit, finishInterruptedWork, type InterruptedWork } from '../operation/durable-outputs.ts';
+import type { BackupOutcome } from '../records/backups.ts';
+import { actorOf, beginEnding, checkPublicationTarget, closeInterruptedSteps, endingStep, completeEnding, openEnding, publishAfter, revokeAllIssued, rolesOf, signLastStatus } from './ca-ending.ts';
+import { finishInterruptedWork, type InterruptedWork } from '../operation/durable-outputs.ts';
+import { runOperation, type OperationContext } from '../operation/runner.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { destroyCaKey } from '../custody/key-destruction.ts';
-import { failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
+import { guardedBy, refuser } from '../operation/key-session.ts';
 import { checkDistinct } from '../people/permissions.ts';
 import type { PublishResult } from '../status/publication.ts';
 import { endActiveCa } from '../store/cas.ts';
@@ -138,49 +139,50 @@ function checkNoticeGiven(inst: Installation, ca: CaSummary, refuse: (code: Erro
   if (now.toISOString().slice(0, 10) < notice!.terminationDate) refuse('TERMINATION_DATE_NOT_REACHED', `the announced termination date of ${ca.name} is ${notice!.terminationDate}`);
 }
 
+/** What the steps of a termination did, for the result. */
+type TerminationWork = Omit<TerminateResult, 'transcriptFile' | 'backup' | 'notes' | 'interrupted' | 'publication'>;
+
+/** A termination with the key still there, on the runner: the people, the steps, the completing transaction. */
 async function runTermination(inst: Installation, ca: CaSummary, p: TerminateParams, interrupted: InterruptedWork[]): Promise<TerminateResult> {
   const notice = terminationNotice(inst, ca.name)!;
-  const s = await openKeySession(inst, {
-    operation: TERMINATE, caName: ca.name, operator: p.operator, witness: p.witness, others: { authoriser: p.authoriser }, passphrases: p.passphrases,
-    describe: { noticeId: notice.id, terminationDate: notice.terminationDate, at: inst.clock.now().toISOString() },
+  return runOperation(inst, {
+    action: TERMINATE,
+    target: ca.name,
+    check: () => notice,
+    people: () => ({
+      caName: ca.name, operator: p.operator, witness: p.witness, others: { authoriser: p.authoriser }, passphrases: p.passphrases,
+      describe: { noticeId: notice.id, terminationDate: notice.terminationDate, at: inst.clock.now().toISOString() },
+    }),
+    work: (_n, x) => terminationSteps(inst, p, { ca, notice, interrupted }, x),
+    finish: (_n, w, after): TerminateResult => ({ ...w, transcriptFile: after.transcriptFile, backup: after.backup!, notes: after.notes, interrupted }),
   });
-  let committed;
-  try {
-    const { files, step } = claimEnding(inst, s, 'termination', p.step);
-    const { ending, resumed } = beginEnding(inst, s, 'termination', { authoriser: p.authoriser, noticeId: notice.id });
-    step('started');
-    const revoked = revokeAllIssued(inst, s, { reason: 'cessationOfOperation', source: 'ca-termination', approvedBy: p.authoriser });
-    step('revoked');
-    const last = await signLastStatus(inst, s);
-    step('final-status');
-    const destroyed = await destroyCaKey(inst, s, `termination of ${ca.name} (CPS 5.8), notice #${notice.id} for ${notice.terminationDate}`);
-    step('key-destroyed');
-    const transcript = inst.db.transaction(() => {
-      closeInterruptedSteps(inst, interrupted, 'termination', ca.name, { ceremonyId: s.ceremonyId, endingId: ending.id });
-      markTerminated(inst, ca, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber }, { actor: actorOf(s), roles: rolesOf(s), details: { resumed, revokedNow: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate.toISOString(), ocspResponses: last.ocspResponses, keyDestroyedIn: destroyed.destroyedIn, retiredKeysDestroyed: destroyed.retiredKeys, ceremonyId: s.ceremonyId, ...s.evidence() } });
-      const t = s.transcript({
-        inputs: [{ name: `termination notice #${notice.id} (${notice.terminationDate}, given ${notice.announcedAt})`, sha256: sha256Hex(canonicalJson(notice)) }],
-        outputs: [{ name: `${ca.name} final CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
-        details: { decision: 'termination (CPS 5.8)', authoriser: p.authoriser, noticeId: notice.id, terminationDate: notice.terminationDate, revoked: revoked.map((c) => c.serialHex), reason: 'cessationOfOperation', crlNumber: last.crl.crlNumber, ocspResponses: last.ocspResponses, keyDestroyed: destroyed.keyId, retiredKeysDestroyed: destroyed.retiredKeys, status: 'terminated', keyActivations: s.signatures },
-      });
-      files.recordInCommit();
-      return t;
-    }).immediate();
-    committed = { files, transcript, result: { caName: ca.name, resumed, revoked: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate, ocspResponses: last.ocspResponses, keyDestroyed: true } };
-  } catch (e) {
-    s.lock();
-    return failSession(inst, s, TERMINATE, e);
-  }
-  // Committed: the CA is terminated. Nothing after this reports the termination as failed.
-  try {
-    committed.files.publish();
-    const notes: string[] = [];
-    const transcriptFile = exportTranscriptAfterCommit(inst, committed.transcript, notes);
-    const backup = await backupAfterChange(inst, { reason: TERMINATE, ceremonyId: s.ceremonyId, operator: s.operator });
-    return { ...committed.result, transcriptFile, backup, notes, interrupted };
-  } finally {
-    s.lock();
-  }
+}
+
+/** CPS 5.8 in order, each step durable and audited: revoke all, final CRL and OCSP, destroy the key, mark terminated. */
+async function terminationSteps(
+  inst: Installation, p: TerminateParams, c: { ca: CaSummary; notice: TerminationNotice; interrupted: InterruptedWork[] }, x: OperationContext,
+): Promise<TerminationWork> {
+  const { ca, notice } = c;
+  const s = x.session;
+  const step = endingStep('termination', p.step);
+  const { ending, resumed } = beginEnding(inst, s, 'termination', { authoriser: p.authoriser, noticeId: notice.id });
+  step('started');
+  const revoked = revokeAllIssued(inst, s, { reason: 'cessationOfOperation', source: 'ca-termination', approvedBy: p.authoriser });
+  step('revoked');
+  const last = await signLastStatus(inst, s);
+  step('final-status');
+  const destroyed = await destroyCaKey(inst, s, `termination of ${ca.name} (CPS 5.8), notice #${notice.id} for ${notice.terminationDate}`);
+  step('key-destroyed');
+  inst.db.transaction(() => {
+    closeInterruptedSteps(inst, c.interrupted, 'termination', ca.name, { ceremonyId: s.ceremonyId, endingId: ending.id });
+    markTerminated(inst, ca, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber }, { actor: actorOf(s), roles: rolesOf(s), details: { resumed, revokedNow: revoked.map((r) => r.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate.toISOString(), ocspResponses: last.ocspResponses, keyDestroyedIn: destroyed.destroyedIn, retiredKeysDestroyed: destroyed.retiredKeys, ceremonyId: s.ceremonyId, ...s.evidence() } });
+    x.complete({
+      inputs: [{ name: `termination notice #${notice.id} (${notice.terminationDate}, given ${notice.announcedAt})`, sha256: sha256Hex(canonicalJson(notice)) }],
+      outputs: [{ name: `${ca.name} final CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
+      details: { decision: 'termination (CPS 5.8)', authoriser: p.authoriser, noticeId: notice.id, terminationDate: notice.terminationDate, revoked: revoked.map((r) => r.serialHex), reason: 'cessationOfOperation', crlNumber: last.crl.crlNumber, ocspResponses: last.ocspResponses, keyDestroyed: destroyed.keyId, retiredKeysDestroyed: destroyed.retiredKeys, status: 'terminated', keyActivations: s.signatures },
+    });
+  }).immediate();
+  return { caName: ca.name, resumed, revoked: revoked.map((r) => r.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate, ocspResponses: last.ocspResponses, keyDestroyed: true };
 }
 
 /**
