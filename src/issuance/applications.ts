@@ -13,6 +13,7 @@ import { getCa } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { bringParticipant, operationDigest, type PassphraseSource } from '../people/participants.ts';
 import { checkDistinct, type Operation } from '../people/permissions.ts';
+import { decideApplicationRow, findApplicationRow, insertApplication, listApplicationIds, markApplicationAccepted } from '../store/applications.ts';
 
 export type ApplicationState = 'submitted' | 'approved' | 'rejected' | 'issued' | 'accepted';
 
@@ -53,17 +54,11 @@ export interface Application {
   acceptedAt: string | null;
 }
 
-interface Row {
-  id: number; state: ApplicationState; ca_name: string; profile: IssuedProfileName; csr_der: Buffer; applicant_organisation: string;
-  applicant_contact: string; requested: string; submitted_by: string; submitted_at: string; decided_by: string | null; decided_at: string | null;
-  decision_reason: string | null; identification: string | null; issued_by: string | null; certificate_id: number | null; accepted_at: string | null;
-}
-
 export function getApplication(inst: Installation, id: number): Application {
-  const r = inst.db.prepare('SELECT * FROM applications WHERE id = ?').get(id) as Row | undefined;
+  const r = findApplicationRow(inst.db, id);
   if (!r) throw new CaError('APPLICATION_UNKNOWN', `no application #${id}`);
   return {
-    id: r.id, state: r.state, caName: r.ca_name, profile: r.profile, csrDer: r.csr_der, applicantOrganisation: r.applicant_organisation,
+    id: r.id, state: r.state, caName: r.ca_name, profile: r.profile as IssuedProfileName, csrDer: r.csr_der, applicantOrganisation: r.applicant_organisation,
     applicantContact: r.applicant_contact, requested: JSON.parse(r.requested), submittedBy: r.submitted_by, submittedAt: r.submitted_at,
     decidedBy: r.decided_by, decidedAt: r.decided_at, decisionReason: r.decision_reason, identification: r.identification ? JSON.parse(r.identification) : null,
     issuedBy: r.issued_by, certificateId: r.certificate_id, acceptedAt: r.accepted_at,
@@ -71,7 +66,7 @@ export function getApplication(inst: Installation, id: number): Application {
 }
 
 export function listApplications(inst: Installation): Application[] {
-  return (inst.db.prepare('SELECT id FROM applications ORDER BY id').all() as { id: number }[]).map((r) => getApplication(inst, r.id));
+  return listApplicationIds(inst.db).map((id) => getApplication(inst, id));
 }
 
 /** Legal transitions; anything else is refused with the state it came from. */
@@ -128,8 +123,10 @@ export async function submitApplication(inst: Installation, p: SubmitParams): Pr
     who.credential.lock();
     const now = inst.clock.now().toISOString();
     const id = inst.db.transaction(() => {
-      const id = Number(inst.db.prepare(`INSERT INTO applications (state, ca_name, profile, csr_der, applicant_organisation, applicant_contact, requested, submitted_by, submitted_at)
-        VALUES ('submitted', ?, ?, ?, ?, ?, ?, ?, ?)`).run(p.caName, p.profile, csr.der, p.applicantOrganisation, p.applicantContact, JSON.stringify(p.requested ?? {}), p.by, now).lastInsertRowid);
+      const id = insertApplication(inst.db, {
+        caName: p.caName, profile: p.profile, csrDer: csr.der, applicantOrganisation: p.applicantOrganisation, applicantContact: p.applicantContact,
+        requested: JSON.stringify(p.requested ?? {}), submittedBy: p.by, submittedAt: now,
+      });
       inst.audit.append({ actor: p.by, roles: who.operator.roles, action: 'application.submit', target: `application:${id}`, outcome: 'success',
         details: { ca: p.caName, profile: p.profile, applicant: p.applicantOrganisation, contact: p.applicantContact, csrSha256: sha256Hex(csr.der), subject: csr.requested.subjectText, requested: p.requested ?? {} } });
       return id;
@@ -170,8 +167,10 @@ async function decide(inst: Installation, p: DecideParams, action: 'approve' | '
     const now = inst.clock.now().toISOString();
     const identification: Identification | null = action === 'approve' ? { ...p.identification!, checkedBy: p.by, checkedAt: now } : null;
     inst.db.transaction(() => {
-      inst.db.prepare('UPDATE applications SET state = ?, decided_by = ?, decided_at = ?, decision_reason = ?, identification = ? WHERE id = ? AND state = ?')
-        .run(action === 'approve' ? 'approved' : 'rejected', p.by, now, p.reason ?? null, identification ? JSON.stringify(identification) : null, p.id, 'submitted');
+      decideApplicationRow(inst.db, p.id, {
+        state: action === 'approve' ? 'approved' : 'rejected', decidedBy: p.by, decidedAt: now, reason: p.reason ?? null,
+        identification: identification ? JSON.stringify(identification) : null,
+      });
       inst.audit.append({ actor: p.by, roles: who.operator.roles, action: `application.${action}`, target, outcome: 'success', details: { from: 'submitted', identification, reason: p.reason } });
     }).immediate();
     return getApplication(inst, p.id);
@@ -195,7 +194,7 @@ export async function recordAcceptance(inst: Installation, p: AcceptParams): Pro
     who.credential.lock();
     const now = inst.clock.now().toISOString();
     inst.db.transaction(() => {
-      inst.db.prepare("UPDATE applications SET state = 'accepted', accepted_at = ?, accepted_recorded_by = ?, acceptance_note = ? WHERE id = ? AND state = 'issued'").run(now, p.by, p.note ?? null, p.id);
+      markApplicationAccepted(inst.db, p.id, { acceptedAt: now, recordedBy: p.by, note: p.note ?? null });
       inst.audit.append({ actor: p.by, roles: who.operator.roles, action: 'application.accept', target, outcome: 'success', details: { from: 'issued', certificateId: app.certificateId, note: p.note } });
     }).immediate();
     return getApplication(inst, p.id);

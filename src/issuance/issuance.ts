@@ -14,8 +14,8 @@
 import { createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, Name } from '@peculiar/asn1-x509';
-import { CaError, type ErrorCode } from '../errors.ts';
-import { assertNoLintErrors, formatFindings, lintCertificate, type LintFinding } from '../lint/index.ts';
+import { CaError } from '../errors.ts';
+import { assertNoLintErrors, lintCertificate, type LintFinding } from '../lint/index.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { assembleSignedCertificate, createTbsCertificate, parseCertificate, tbsBytesOf } from '../pki/certificate.ts';
 import { acceptCsr, type CsrInspection } from '../pki/csr.ts';
@@ -26,24 +26,20 @@ import { acceptSubject, checkProfileOptions, PROFILES, validityFor, type IssuedP
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { faultPoint } from '../util/fault-points.ts';
-import { planOutputs } from '../util/outputs.ts';
-import { ceremonyOwner, durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type InterruptedWork } from '../operation/durable-outputs.ts';
-import { signOnceWithCaKey } from '../custody/activation.ts';
-import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
+import type { InterruptedWork } from '../operation/durable-outputs.ts';
+import { runOperation, type BackupOutcome, type Checks, type OperationContext } from '../operation/runner.ts';
 import { openEnding } from '../lifecycle/ca-ending.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import { changeoverStateOf } from '../lifecycle/changeover.ts';
 import type { Installation } from '../installation/installation.ts';
-import { guardedBy } from '../operation/key-session.ts';
-import { keyCustodians, loadSoftKey } from '../custody/key-records.ts';
 import { assertTransition, getApplication, type Application } from './applications.ts';
-import { bringParticipant, operationDigest, participantEvidence, type PassphraseSource } from '../people/participants.ts';
+import type { PassphraseSource } from '../people/participants.ts';
 import { checkDistinct } from '../people/permissions.ts';
 import { caPolicies, isReservedBrPolicy } from './policies.ts';
-import { gatherQuorum, type Quorum } from '../people/quorum.ts';
 import { throwawayLike } from '../status/crl-and-ocsp.ts';
-import type { Transcript } from '../records/transcript.ts';
-import { makeTranscript, storeTranscript } from '../records/transcript-store.ts';
+import { markApplicationIssued } from '../store/applications.ts';
+import { insertIssuedCertificate } from '../store/certificates.ts';
+import { reserveSerial } from '../store/serial-reservations.ts';
 
 export interface IssueParams extends ProfileOptions {
   /** The CA Administrator who performs the issuance (CPS 5.2.1). */
@@ -125,15 +121,42 @@ export interface IssueResult {
 
 const ACTION = 'certificate.issue';
 
+/** Issues one certificate on the runner (operation/runner.ts): checks and the linted TBS, people, one signature, one commit. */
 export async function issueCertificate(inst: Installation, p: IssueParams): Promise<IssueResult> {
-  const target = `${p.caName}/${p.profile}`;
-  const refuse = (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
-    inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target, outcome: 'refused', details: { code, message, requester: p.requester, ...details } });
-    throw new CaError(code, message, { details });
-  };
-  const guard = guardedBy(refuse);
+  return runOperation(inst, {
+    action: ACTION,
+    target: `${p.caName}/${p.profile}`,
+    refusalDetails: { requester: p.requester },
+    finishInterrupted: true,
+    check: (c) => ({ ...prepareTbs(inst, p, checkIssuance(inst, p, c), c), refuse: c.refuse }),
+    outputs: () => [...(p.outPem ? [{ path: p.outPem, what: '--out' }] : []), ...(p.outDer ? [{ path: p.outDer, what: '--der-out' }] : [])],
+    people: (x) => ({
+      caName: x.ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases, refuse: x.refuse,
+      describe: { profile: p.profile, serial: x.serialHex, tbsSha256: sha256Hex(x.tbs.der), csrSha256: sha256Hex(x.csr.der), application: p.application?.id ?? null },
+      prompts: { operator: `operator issuing from ${x.ca.name}`, quorum: `issuing a ${p.profile} certificate from ${x.ca.name}` },
+      // Intent: the serial is reserved with the ceremony row, before the key signs (R-3.1).
+      onIntent: (ceremonyId, startedAt) => reserveSerial(inst.db, x.ca.id, x.serialHex, ceremonyId, startedAt),
+    }),
+    failure: (x) => ({ code: 'ISSUANCE_FAILED', what: 'issuance', details: { serial: x.serialHex } }),
+    work: (x, ctx) => signAndRecord(inst, p, x, ctx),
+    // Committed: files, transcript file and backup follow; none of them turns this into a failure.
+    finish: (x, w, after) => {
+      const pending = after.published.pending.map((q) => `OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the certificate is issued — write it with rootca ceremony resume ${after.ceremonyId}`);
+      return {
+        certificateId: w.certificateId, serialHex: x.serialHex, subject: nameToText(x.subject), notBefore: x.validity.notBefore, notAfter: x.validity.notAfter,
+        clamped: x.validity.clamped, certificateDer: w.certificateDer, certificatePem: derToPem(w.certificateDer, 'CERTIFICATE'), lintWarnings: w.warnings,
+        outputs: after.published.written, custodians: w.custodians, witness: w.witness, notes: [...w.notes, ...pending, ...after.notes],
+        changeoverDue: w.changeoverDue, transcriptFile: after.transcriptFile, backup: after.backup!, interrupted: after.interrupted,
+      };
+    },
+  });
+}
 
-  // 1. Inputs.
+type Checked = ReturnType<typeof checkIssuance>;
+type Prepared = Checked & ReturnType<typeof prepareTbs>;
+
+/** 1. Inputs (R-3.1-R-3.4, R-1.2, R-1.3, R-3.5), refused before anyone is asked for anything. */
+function checkIssuance(inst: Installation, p: IssueParams, { refuse, guard }: Checks) {
   const profile = PROFILES[p.profile] ?? refuse('PROFILE_UNKNOWN', `unknown profile ${p.profile}; profiles: ${Object.keys(PROFILES).join(', ')}`);
   const ca: CaSummary = guard(() => getCa(inst, p.caName));
   if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `CA ${ca.name} is ${ca.status} and cannot issue`);
@@ -145,11 +168,6 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
     refuse('APPLICATION_REQUIRED', `${p.profile} certificates are issued only from an approved application (R-3.5): use --application ID (config issuance.requireApplicationFor)`);
   }
   if (p.application) guard(() => checkDistinct('certificate.issue', { operator: [p.operator], approver: [p.application!.decidedBy ?? ''] }));
-  const interrupted = finishInterruptedWork(inst);
-  const files = durableOutputs(inst, guard(() => planOutputs([
-    ...(p.outPem ? [{ path: p.outPem, what: '--out' }] : []),
-    ...(p.outDer ? [{ path: p.outDer, what: '--der-out' }] : []),
-  ])));
   const csr: CsrInspection = guard(() => acceptCsr(p.csr));
   const options: ProfileOptions = { pathLenConstraint: p.pathLenConstraint, digitalSignature: p.digitalSignature, nonRepudiation: p.nonRepudiation, extKeyUsage: p.extKeyUsage, permittedDnsNames: p.permittedDnsNames, excludedDnsNames: p.excludedDnsNames };
   guard(() => checkProfileOptions(profile, options));
@@ -169,150 +187,92 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
   if (profile.policyPurpose && registered.length === 0) refuse('POLICY_MISSING', `${ca.name} has no ${profile.policyPurpose} Certificate Policy registered (R-1.2)`);
   const policyOids = profile.policyPurpose ? [...new Set([...registered, ...extra])] : extra;
   const validity = guard(() => validityFor(profile, { notBefore: inst.clock.now(), requestedDays: p.validityDays, issuerNotAfter: new Date(ca.notAfter) }));
+  return { profile, ca, csr, options, subject, signatureAlgorithm, alg, issuerCert, issuerKey, policyOids, validity };
+}
 
-  // 2. The TBS, linted under a throwaway key before anyone is asked for a passphrase.
+/** 2. The TBS, linted under a throwaway key before anyone is asked for a passphrase (CONVENTIONS 5). */
+function prepareTbs(inst: Installation, p: IssueParams, c: Checked, { guard }: Checks) {
   const base = inst.config.repository.baseUrl.replace(/\/+$/, '');
   const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
   const serialHex = serialToHex(serial);
+  const issuerSpki = AsnConvert.serialize(c.issuerCert.tbsCertificate.subjectPublicKeyInfo);
   const tbs = createTbsCertificate({
     serialNumber: serial,
-    signatureAlgorithm,
-    issuer: issuerCert.tbsCertificate.subject,
-    subject,
-    notBefore: validity.notBefore,
-    notAfter: validity.notAfter,
-    subjectPublicKeyInfo: csr.requested.publicKeySpki,
-    extensions: profile.extensions({
-      ...options,
-      issuerKeyIdentifier: keyIdentifierFromSpki(new Uint8Array(AsnConvert.serialize(issuerCert.tbsCertificate.subjectPublicKeyInfo))),
-      subjectPublicKeySpki: csr.requested.publicKeySpki,
-      policyOids,
-      urls: { crl: `${base}/crl/${ca.name}.crl`, ocsp: `${base}/ocsp`, caIssuers: `${base}/certs/${ca.name}.crt` },
+    signatureAlgorithm: c.signatureAlgorithm,
+    issuer: c.issuerCert.tbsCertificate.subject,
+    subject: c.subject,
+    notBefore: c.validity.notBefore,
+    notAfter: c.validity.notAfter,
+    subjectPublicKeyInfo: c.csr.requested.publicKeySpki,
+    extensions: c.profile.extensions({
+      ...c.options,
+      issuerKeyIdentifier: keyIdentifierFromSpki(new Uint8Array(issuerSpki)),
+      subjectPublicKeySpki: c.csr.requested.publicKeySpki,
+      policyOids: c.policyOids,
+      urls: { crl: `${base}/crl/${c.ca.name}.crl`, ocsp: `${base}/ocsp`, caIssuers: `${base}/certs/${c.ca.name}.crt` },
     }),
   });
-  const lintContext = { profile: p.profile, issuer: issuerCert, allowedPolicyOids: policyOids, allowLegacySha1: !!p.allowLegacySha1, now: inst.clock.now() };
-  const throwaway = throwawayLike(Buffer.from(AsnConvert.serialize(issuerCert.tbsCertificate.subjectPublicKeyInfo)));
-  const preCert = assembleSignedCertificate(tbs.der, signatureAlgorithm, cryptoSign(alg.hash, tbs.der, throwaway));
-  const preFindings = lintCertificate(preCert, lintContext);
-  guard(() => assertNoLintErrors(preFindings, `the ${p.profile} certificate for ${csr.requested.subjectText}`));
+  const lintContext = { profile: p.profile, issuer: c.issuerCert, allowedPolicyOids: c.policyOids, allowLegacySha1: !!p.allowLegacySha1, now: inst.clock.now() };
+  const preCert = assembleSignedCertificate(tbs.der, c.signatureAlgorithm, cryptoSign(c.alg.hash, tbs.der, throwawayLike(Buffer.from(issuerSpki))));
+  guard(() => assertNoLintErrors(lintCertificate(preCert, lintContext), `the ${p.profile} certificate for ${c.csr.requested.subjectText}`));
+  return { ...c, serialHex, tbs, preCert, lintContext };
+}
 
-  // 3. People, then intent.
-  const holders = keyCustodians(inst, ca.keyId);
-  const record = guard(() => loadSoftKey(inst, ca.keyId));
-  const digest = operationDigest({ kind: ACTION, ca: ca.name, profile: p.profile, serial: serialHex, tbsSha256: sha256Hex(tbs.der), csrSha256: sha256Hex(csr.der), application: p.application?.id ?? null });
-  const operatorP = await bringParticipant(inst, p.operator, p.passphrases, `operator issuing from ${ca.name}`, digest, { operation: ACTION, slot: 'operator' });
-  if (!operatorP) refuse('OPERATOR_ABSENT', `the CA Administrator ${p.operator} did not authenticate`);
-  guard(() => checkDistinct(ACTION, { operator: [p.operator], witness: [p.witness] }));
-  let quorum: Quorum;
-  try {
-    quorum = await gatherQuorum(inst, {
-    operationName: ACTION,
-    alreadyPresent: [operatorP!],
-    witness: p.witness, holders, threshold: record.threshold, digest, passphrases: p.passphrases,
-    operation: `issuing a ${p.profile} certificate from ${ca.name}`, refuse,
-  });
-  } catch (e) {
-    operatorP!.credential.lock();
-    throw e;
-  }
-  const now = inst.clock.now().toISOString();
-  const ceremonyId = inst.db.transaction(() => {
-    const id = Number(inst.db.prepare("INSERT INTO ceremonies (kind, file_sha256, status, started_at, details) VALUES (?, NULL, 'started', ?, ?)")
-      .run(ACTION, now, JSON.stringify({ ca: ca.name, profile: p.profile, serial: serialHex, owner: ceremonyOwner() })).lastInsertRowid);
-    inst.db.prepare('INSERT INTO serial_reservations (issuer_ca_id, serial_hex, ceremony_id, reserved_at) VALUES (?,?,?,?)').run(ca.id, serialHex, id, now);
+/** 4-5. One activation, the checks, the files staged, then one commit. */
+async function signAndRecord(inst: Installation, p: IssueParams, x: Prepared, { session, files, audit, complete }: OperationContext) {
+  const { ca, serialHex, tbs, signatureAlgorithm, alg, validity, subject, csr, policyOids } = x;
+  const now = session.startedAt;
+  // 4. One activation, one signature, then the checks.
+  const signature = await session.sign(tbs.der, signatureAlgorithm, `${p.profile} certificate ${serialHex}`);
+  const certificateDer = assembleSignedCertificate(tbs.der, signatureAlgorithm, signature);
+  if (!tbsBytesOf(certificateDer).equals(tbsBytesOf(x.preCert))) throw new CaError('TBS_CHANGED', 'the signed TBS differs from the linted one');
+  if (!cryptoVerify(alg.hash, tbs.der, x.issuerKey, signature)) throw new CaError('SIGNATURE_INVALID', `the signature does not verify with the ${ca.name} certificate's key`);
+  const postFindings = lintCertificate(certificateDer, x.lintContext);
+  assertNoLintErrors(postFindings, 'the issued certificate');
+  const canonical = Buffer.from(AsnConvert.serialize(AsnConvert.parse(certificateDer, Certificate)));
+  if (!canonical.equals(certificateDer)) throw new CaError('DER_NOT_CANONICAL', 'the issued certificate does not re-encode to the same DER');
+
+  // 5. Stage the files, then record it.
+  const sha256 = sha256Hex(certificateDer);
+  faultPoint(`${ACTION}:signed`);
+  const pemOut = files.planned.find((f) => f.what === '--out');
+  const derOut = files.planned.find((f) => f.what === '--der-out');
+  if (pemOut) files.stage(pemOut.path, derToPem(certificateDer, 'CERTIFICATE'), { table: 'certificates', sha256, encoding: 'pem' });
+  if (derOut) files.stage(derOut.path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
+  const { notes, changeoverDue } = issuanceNotes(inst, ca, x);
+  const warnings = postFindings.filter((f) => f.severity === 'warning');
+  const ceremonyId = session.ceremonyId;
+  const certificateId = inst.db.transaction(() => {
+    const id = insertIssuedCertificate(inst.db, {
+      caId: ca.id, serialHex, profile: p.profile, subject: nameToText(subject), notBefore: validity.notBefore.toISOString(), notAfter: validity.notAfter.toISOString(),
+      sha256, der: certificateDer, createdAt: now, requester: p.requester ?? null, csrDer: csr.der,
+      details: { clamped: validity.clamped, signatureAlgorithm, policyOids, legacySha1Override: alg.legacy, ceremonyId },
+    });
+    if (p.application && !markApplicationIssued(inst.db, p.application.id, p.operator, id)) {
+      throw new CaError('APPLICATION_STATE', `application #${p.application.id} changed state during issuance`);
+    }
+    audit({
+      ceremonyId, certificateId: id, profile: p.profile, serial: serialHex, subject: nameToText(subject), requester: p.requester, certificateSha256: sha256,
+      csrSha256: sha256Hex(csr.der), notBefore: validity.notBefore.toISOString(), notAfter: validity.notAfter.toISOString(), clamped: validity.clamped,
+      signatureAlgorithm, legacySha1Override: alg.legacy, policyOids, lintWarnings: warnings.map((w) => w.lint), application: p.application?.id ?? null,
+      approvedBy: p.application?.decidedBy ?? null, operator: p.operator,
+    });
+    complete({
+      inputs: [{ name: 'CSR', sha256: sha256Hex(csr.der) }, ...(p.application ? [{ name: `application #${p.application.id}`, sha256: sha256Hex(JSON.stringify(p.application.requested)) }] : [])],
+      outputs: [{ name: `certificate ${serialHex}.der`, sha256 }],
+      details: { certificateId: id, profile: p.profile, serial: serialHex, subject: nameToText(subject), requester: p.requester ?? null, application: p.application?.id ?? null, approvedBy: p.application?.decidedBy ?? null, clamped: validity.clamped, signatureAlgorithm, keyActivations: 1 },
+    });
     return id;
   }).immediate();
-  files.claim(ceremonyId, ACTION);
+  return { certificateId, certificateDer, notes, changeoverDue, warnings, custodians: session.custodians.map((c) => c.operator.name), witness: session.witness.operator.name };
+}
 
-  let certificateDer: Buffer;
-  let certificateId: number;
-  let transcript!: Transcript;
-  let notes: string[];
-  let changeoverDue: boolean;
-  let warnings: LintFinding[];
-  try {
-    // 4. One activation, one signature, then the checks.
-    const signature = await signOnceWithCaKey(inst, { record, custodians: quorum.custodians, purpose: `${p.profile} certificate ${serialHex}`, target: ca.name }, tbs.der, signatureAlgorithm);
-    certificateDer = assembleSignedCertificate(tbs.der, signatureAlgorithm, signature);
-    if (!tbsBytesOf(certificateDer).equals(tbsBytesOf(preCert))) throw new CaError('TBS_CHANGED', 'the signed TBS differs from the linted one');
-    if (!cryptoVerify(alg.hash, tbs.der, issuerKey, signature)) throw new CaError('SIGNATURE_INVALID', `the signature does not verify with the ${ca.name} certificate's key`);
-    const postFindings = lintCertificate(certificateDer, lintContext);
-    assertNoLintErrors(postFindings, 'the issued certificate');
-    const canonical = Buffer.from(AsnConvert.serialize(AsnConvert.parse(certificateDer, Certificate)));
-    if (!canonical.equals(certificateDer)) throw new CaError('DER_NOT_CANONICAL', 'the issued certificate does not re-encode to the same DER');
-
-    // 5. Stage the files, then record it.
-    const sha256 = sha256Hex(certificateDer);
-    faultPoint(`${ACTION}:signed`);
-    const pemOut = files.planned.find((f) => f.what === '--out');
-    const derOut = files.planned.find((f) => f.what === '--der-out');
-    if (pemOut) files.stage(pemOut.path, derToPem(certificateDer, 'CERTIFICATE'), { table: 'certificates', sha256, encoding: 'pem' });
-    if (derOut) files.stage(derOut.path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
-    notes = [];
-    if (validity.clamped) notes.push(`validity clamped to the issuer's notAfter ${validity.notAfter.toISOString()} (R-3.4, CPS 5.6): key changeover for ${ca.name} is due (rootca ca renew / rootca ca rekey)`);
-    const changeover = changeoverStateOf(inst, ca);
-    if (!validity.clamped && changeover.changeoverDue) notes.push(changeover.advice);
-    changeoverDue = validity.clamped || changeover.changeoverDue;
-    if (alg.legacy) notes.push(`LEGACY: signed with ${signatureAlgorithm} under the --allow-legacy-sha1 override (R-1.3)`);
-    warnings = postFindings.filter((f) => f.severity === 'warning');
-    const people = [{ as: 'operator', p: operatorP! }, { as: 'witness', p: quorum.witness }, ...quorum.custodians.filter((c) => c !== operatorP).map((c) => ({ as: 'custodian', p: c }))];
-    if (quorum.custodians.includes(operatorP!)) people[0] = { as: 'operator+custodian', p: operatorP! };
-    const evidence = participantEvidence(digest, people.map(({ as, p }) => ({ role: as, p })));
-    certificateId = inst.db.transaction(() => {
-      const id = Number(inst.db
-        .prepare('INSERT INTO certificates (issuer_ca_id, serial_hex, profile, subject_text, not_before, not_after, sha256, der, created_at, requester, csr_der, details) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)')
-        .run(ca.id, serialHex, p.profile, nameToText(subject), validity.notBefore.toISOString(), validity.notAfter.toISOString(), sha256, certificateDer, now, p.requester ?? null, csr.der,
-          JSON.stringify({ clamped: validity.clamped, signatureAlgorithm, policyOids, legacySha1Override: alg.legacy, ceremonyId })).lastInsertRowid);
-      inst.db.prepare("UPDATE ceremonies SET status = 'completed', finished_at = ? WHERE id = ?").run(inst.clock.now().toISOString(), ceremonyId);
-      if (p.application) {
-        const r = inst.db.prepare("UPDATE applications SET state = 'issued', issued_by = ?, certificate_id = ? WHERE id = ? AND state = 'approved'").run(p.operator, id, p.application.id);
-        if (r.changes !== 1) throw new CaError('APPLICATION_STATE', `application #${p.application.id} changed state during issuance`);
-      }
-      inst.audit.append({
-        actor: quorum.all.map((q) => q.operator.name).join(','),
-        roles: [...new Set(quorum.all.flatMap((q) => q.operator.roles))],
-        action: ACTION,
-        target: ca.name,
-        outcome: 'success',
-        details: {
-          ceremonyId, certificateId: id, profile: p.profile, serial: serialHex, subject: nameToText(subject), requester: p.requester, certificateSha256: sha256,
-          csrSha256: sha256Hex(csr.der), notBefore: validity.notBefore.toISOString(), notAfter: validity.notAfter.toISOString(), clamped: validity.clamped,
-          signatureAlgorithm, legacySha1Override: alg.legacy, policyOids, lintWarnings: warnings.map((w) => w.lint), application: p.application?.id ?? null,
-          approvedBy: p.application?.decidedBy ?? null, operator: p.operator, ...evidence,
-        },
-      });
-      transcript = makeTranscript(inst, {
-        operation: ACTION, ceremonyId, target: ca.name, startedAt: now, digest, people,
-        inputs: [{ name: 'CSR', sha256: sha256Hex(csr.der) }, ...(p.application ? [{ name: `application #${p.application.id}`, sha256: sha256Hex(JSON.stringify(p.application.requested)) }] : [])],
-        outputs: [{ name: `certificate ${serialHex}.der`, sha256 }],
-        details: { certificateId: id, profile: p.profile, serial: serialHex, subject: nameToText(subject), requester: p.requester ?? null, application: p.application?.id ?? null, approvedBy: p.application?.decidedBy ?? null, clamped: validity.clamped, signatureAlgorithm, keyActivations: 1 },
-      });
-      storeTranscript(inst, transcript);
-      files.recordInCommit();
-      return id;
-    }).immediate();
-  } catch (e) {
-    files.discard();
-    const err = e instanceof CaError ? e : new CaError('ISSUANCE_FAILED', `issuance failed: ${(e as Error).message}`, { cause: e });
-    inst.db.prepare("UPDATE ceremonies SET status = 'failed', finished_at = ?, details = json_set(details, '$.error', ?) WHERE id = ? AND status = 'started'")
-      .run(inst.clock.now().toISOString(), err.code, ceremonyId);
-    inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: ca.name, outcome: 'failed', details: { ceremonyId, serial: serialHex, code: err.code, message: err.message } });
-    quorum.lock();
-    throw err;
-  }
-
-  // 6. Committed: files, transcript file and backup follow; none of them turns this into a failure.
-  try {
-    const published = files.publish();
-    for (const q of published.pending) notes.push(`OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the certificate is issued — write it with rootca ceremony resume ${ceremonyId}`);
-    const transcriptFile = exportTranscriptAfterCommit(inst, transcript, notes);
-    // The files are named before the backup, so a slow or failed backup never holds back what the operator needs.
-    const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId, operator: operatorP! });
-    return {
-      certificateId, serialHex, subject: nameToText(subject), notBefore: validity.notBefore, notAfter: validity.notAfter, clamped: validity.clamped,
-      certificateDer, certificatePem: derToPem(certificateDer, 'CERTIFICATE'), lintWarnings: warnings, outputs: published.written, custodians: quorum.custodians.map((c) => c.operator.name), witness: quorum.witness.operator.name, notes, changeoverDue, transcriptFile, backup, interrupted,
-    };
-  } finally {
-    quorum.lock();
-  }
+/** What the operator is told with the certificate: a clamped validity or a due changeover (R-3.4, CPS 5.6), a SHA-1 override (R-1.3). */
+function issuanceNotes(inst: Installation, ca: CaSummary, x: Prepared): { notes: string[]; changeoverDue: boolean } {
+  const notes: string[] = [];
+  if (x.validity.clamped) notes.push(`validity clamped to the issuer's notAfter ${x.validity.notAfter.toISOString()} (R-3.4, CPS 5.6): key changeover for ${ca.name} is due (rootca ca renew / rootca ca rekey)`);
+  const changeover = changeoverStateOf(inst, ca);
+  if (!x.validity.clamped && changeover.changeoverDue) notes.push(changeover.advice);
+  if (x.alg.legacy) notes.push(`LEGACY: signed with ${x.signatureAlgorithm} under the --allow-legacy-sha1 override (R-1.3)`);
+  return { notes, changeoverDue: x.validity.clamped || changeover.changeoverDue };
 }

@@ -10,6 +10,7 @@ import { getCa } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { bringParticipant, lockAll, operationDigest, participantEvidence, type PassphraseSource } from '../people/participants.ts';
 import { checkDistinct } from '../people/permissions.ts';
+import { insertRegisteredPolicy, listRegisteredPolicyRows, policyOidsOf } from '../store/ca-policies.ts';
 
 export const POLICY_PURPOSES: readonly PolicyPurpose[] = ['subordinate-ca', 'time-stamping'];
 /** A dotted OID in canonical form (no leading zeros; first arc 0-2, second below 40 under 0 and 1). */
@@ -18,7 +19,7 @@ const ANY_POLICY = '2.5.29.32.0';
 
 export function caPolicies(inst: Installation, caId: number, purpose: PolicyPurpose | null): string[] {
   if (!purpose) return [];
-  return (inst.db.prepare('SELECT oid FROM ca_policies WHERE ca_id = ? AND purpose = ? ORDER BY id').all(caId, purpose) as { oid: string }[]).map((r) => r.oid);
+  return policyOidsOf(inst.db, caId, purpose);
 }
 
 /** CA/Browser Forum reserved policy identifiers (BR 7.1.6.1), allowed alongside a CA's own CP. */
@@ -38,10 +39,7 @@ export interface RegisteredPolicy {
 }
 
 export function listPolicies(inst: Installation, caName?: string): RegisteredPolicy[] {
-  const rows = inst.db.prepare(`SELECT c.name AS ca, p.purpose, p.oid, p.name, p.registered_at, p.registered_by FROM ca_policies p JOIN cas c ON c.id = p.ca_id
-    ${caName === undefined ? '' : 'WHERE c.name = ?'} ORDER BY c.name, p.purpose, p.id`).all(...(caName === undefined ? [] : [caName])) as
-    { ca: string; purpose: PolicyPurpose; oid: string; name: string | null; registered_at: string; registered_by: string | null }[];
-  return rows.map((r) => ({ ca: r.ca, purpose: r.purpose, oid: r.oid, name: r.name, registeredAt: r.registered_at, registeredBy: r.registered_by }));
+  return listRegisteredPolicyRows(inst.db, caName).map((r) => ({ ca: r.ca, purpose: r.purpose, oid: r.oid, name: r.name, registeredAt: r.registered_at, registeredBy: r.registered_by }));
 }
 
 /** Throws POLICY_OID_INVALID unless `oid` is a CP identifier a CA may register. */
@@ -91,7 +89,7 @@ export async function registerPolicy(inst: Installation, p: RegisterPolicyParams
     participants.push(witness);
     const now = inst.clock.now().toISOString();
     inst.db.transaction(() => {
-      inst.db.prepare('INSERT INTO ca_policies (ca_id, purpose, oid, registered_at, name, registered_by) VALUES (?,?,?,?,?,?)').run(ca.id, p.purpose, p.oid, now, p.name.trim(), p.by);
+      insertRegisteredPolicy(inst.db, { caId: ca.id, purpose: p.purpose, oid: p.oid, registeredAt: now, name: p.name.trim(), registeredBy: p.by });
       inst.audit.append({ actor: p.by, roles: authoriser.operator.roles, action: 'policy.register', target, outcome: 'success',
         details: { ca: ca.name, purpose: p.purpose, oid: p.oid, name: p.name.trim(), ...participantEvidence(digest, [{ role: 'authoriser', p: authoriser }, { role: 'witness', p: witness }]) } });
     }).immediate();

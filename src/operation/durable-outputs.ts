@@ -16,25 +16,28 @@
  * renamed (or written again from the store) and its transcript file exported. Operations call
  * it first, as `archive backup` does for its sets; `rootca ceremony resume ID` calls it for one.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CaError } from '../errors.ts';
 import { derToPem } from '../pki/pem.ts';
 import { faultPoint } from '../util/fault-points.ts';
-import { discardPartials, publishOutput, rewriteOutput, stageOutput, type PlannedOutput, type StagedOutput } from '../util/outputs.ts';
+import { sha256Hex } from '../util/digest.ts';
+import { discardPartials, planOutputs, publishOutput, rewriteOutput, stageOutput, type PlannedOutput, type StagedOutput } from '../util/outputs.ts';
 import type { Installation } from '../installation/installation.ts';
-import type { Transcript } from '../records/transcript.ts';
+import { renderTranscriptMarkdown, type Transcript } from '../records/transcript.ts';
 import { exportTranscript, loadTranscript } from '../records/transcript-store.ts';
 import { firstCommittedActionOfCeremony } from '../store/audit-events.ts';
 import { abandonStartedCeremony, findCeremony, markCeremonyOutputsWritten, patchCeremonyDetails, unfinishedCeremonies, type CeremonyRow } from '../store/ceremonies.ts';
 import { certificateDerBySha256 } from '../store/certificates.ts';
 import { crlDerBySha256 } from '../store/crls.ts';
 import { ocspResponseDerBySha256 } from '../store/ocsp-responses.ts';
-import { findTranscriptBody } from '../store/transcripts.ts';
+import { findTranscriptBody, findTranscriptBodyBySha256 } from '../store/transcripts.ts';
 
 /** Where the stored bytes of an output are, so a lost file is written again rather than signed again. */
-export interface OutputSource { table: 'certificates' | 'crls' | 'ocsp_responses'; sha256: string; encoding: 'der' | 'pem' }
+export interface OutputSource { table: SignedTable | 'transcripts'; sha256: string; encoding: 'der' | 'pem' | 'json' | 'md' }
+
+type SignedTable = 'certificates' | 'crls' | 'ocsp_responses';
 
 interface RecordedOutput { path: string; what: string; mode: number; sha256?: string; source?: OutputSource }
 
@@ -43,15 +46,17 @@ interface CeremonyDetails { owner?: { pid: number; host: string }; outputs?: Rec
 /** Ceremonies this process is running: never taken for interrupted ones. */
 const inFlight = new Set<string>();
 
-const PEM_LABEL: Record<OutputSource['table'], string> = { certificates: 'CERTIFICATE', crls: 'X509 CRL', ocsp_responses: 'OCSP RESPONSE' };
+const PEM_LABEL: Record<SignedTable, string> = { certificates: 'CERTIFICATE', crls: 'X509 CRL', ocsp_responses: 'OCSP RESPONSE' };
 
 /** Where each kind of output's bytes are kept, by digest. */
-const STORED_DER: Record<OutputSource['table'], (db: Installation['db'], sha256: string) => Buffer | undefined> = {
+const STORED_DER: Record<SignedTable, (db: Installation['db'], sha256: string) => Buffer | undefined> = {
   certificates: certificateDerBySha256, crls: crlDerBySha256, ocsp_responses: ocspResponseDerBySha256,
 };
 
 export interface DurableOutputs {
   readonly planned: PlannedOutput[];
+  /** More planned outputs, known only once the ceremony has its number (its transcript files); before `claim`. */
+  add(more: PlannedOutput[]): void;
   /** Intent: the row names this process and the planned outputs (before any key is used). */
   claim(ceremonyId: number, kind: string): void;
   /** Writes one planned output (by its path) as a fsynced partial, before the commit. */
@@ -73,6 +78,10 @@ export function durableOutputs(inst: Installation, planned: PlannedOutput[]): Du
   const done = () => { if (ceremonyId !== undefined) inFlight.delete(`${inst.home}:${ceremonyId}`); };
   return {
     planned,
+    add(more) {
+      if (ceremonyId !== undefined) throw new Error('outputs are added before claim');
+      planned.push(...more);
+    },
     claim(id, k) {
       ceremonyId = id;
       kind = k;
@@ -209,6 +218,11 @@ function finishOutputs(inst: Installation, row: Row, d: CeremonyDetails): Pick<I
 }
 
 function storedBytes(inst: Installation, s: OutputSource): Buffer {
+  if (s.table === 'transcripts') {
+    const body = findTranscriptBodyBySha256(inst.db, s.sha256);
+    if (body === undefined) throw new CaError('OUTPUT_SOURCE_MISSING', `the store has no transcript with sha256 ${s.sha256}`);
+    return Buffer.from(s.encoding === 'md' ? renderTranscriptMarkdown(JSON.parse(body) as Transcript) : `${body}\n`);
+  }
   const der = STORED_DER[s.table](inst.db, s.sha256);
   if (!der) throw new CaError('OUTPUT_SOURCE_MISSING', `the store has no ${s.table} row with sha256 ${s.sha256}`);
   return s.encoding === 'pem' ? Buffer.from(derToPem(der, PEM_LABEL[s.table])) : der;
@@ -222,6 +236,27 @@ export function exportTranscriptAfterCommit(inst: Installation, t: Transcript, n
     notes.push(`the transcript is stored but its file could not be written (${(e as Error).message}); rootca audit transcript show ${t.ceremonyId}`);
     return '';
   }
+}
+
+/**
+ * A ceremony's transcript files as planned outputs (issue 14): staged in the completing
+ * transaction, named with the other outputs, owner-only like every record in the home.
+ */
+export function planTranscriptFiles(inst: Installation, ceremonyId: number): PlannedOutput[] {
+  const dir = join(inst.home, 'transcripts');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return planOutputs([
+    { path: join(dir, `transcript-${ceremonyId}.json`), what: 'the transcript', mode: 0o600 },
+    { path: join(dir, `transcript-${ceremonyId}.md`), what: 'the transcript (Markdown)', mode: 0o600 },
+  ]);
+}
+
+/** Inside the completing transaction, before `recordInCommit`: the transcript's JSON and Markdown as partials. */
+export function stageTranscript(files: DurableOutputs, planned: PlannedOutput[], t: Transcript): void {
+  const body = JSON.stringify(t, null, 2);
+  const sha256 = sha256Hex(body);
+  files.stage(planned[0]!.path, `${body}\n`, { table: 'transcripts', sha256, encoding: 'json' });
+  files.stage(planned[1]!.path, renderTranscriptMarkdown(t), { table: 'transcripts', sha256, encoding: 'md' });
 }
 
 /** The transcript file is written after the commit; a crash there leaves it only in the store. */

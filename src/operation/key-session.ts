@@ -31,6 +31,14 @@ export interface KeySessionRequest {
   needsKey?: boolean;
   /** A key the CA retired at a re-key, instead of its current one: status signing only (status/retired-keys.ts, CPS 5.6). */
   retiredKeyId?: string;
+  /** How refusals are audited, when not as `operation` on the CA (e.g. an issuance's `CA/profile` with its requester). */
+  refuse?: (code: ErrorCode, message: string, details?: Record<string, unknown>) => never;
+  /** What the people are told they authenticate for, when not `OPERATION for CA`. */
+  prompts?: { operator: string; quorum: string };
+  /** Further details of the intent row, not signed by the people (e.g. the process that owns it). */
+  intentDetails?: Record<string, unknown>;
+  /** Intent written with the ceremony row, in its transaction (e.g. an issuance's serial reservation, R-3.1). */
+  onIntent?(ceremonyId: number, startedAt: string): void;
 }
 
 export interface KeySession {
@@ -62,9 +70,9 @@ export function isRefusal(e: unknown): boolean {
 }
 
 /** Refuses with an audit event; used for every check before people are asked for anything. */
-export function refuser(inst: Installation, action: string, target: string) {
+export function refuser(inst: Installation, action: string, target: string, extra: Record<string, unknown> = {}) {
   return (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
-    inst.audit.append({ actor: inst.systemActor, roles: [], action, target, outcome: 'refused', details: { code, message, ...details } });
+    inst.audit.append({ actor: inst.systemActor, roles: [], action, target, outcome: 'refused', details: { code, message, ...extra, ...details } });
     const e = new CaError(code, message, { details });
     refusals.add(e);
     throw e;
@@ -83,8 +91,8 @@ export function guardedBy(refuse: (code: ErrorCode, message: string, details?: R
   };
 }
 
-export async function openKeySession(inst: Installation, r: KeySessionRequest): Promise<KeySession> {
-  const refuse = refuser(inst, r.operation, r.caName);
+/** The checks before anyone is asked for anything: the CA signs, the people differ, the key is there (CPS 5.2.2, 6.2.8). */
+function sessionKey(inst: Installation, r: KeySessionRequest, refuse: NonNullable<KeySessionRequest['refuse']>) {
   let ca: CaSummary;
   try {
     ca = getCa(inst, r.caName);
@@ -116,10 +124,17 @@ export async function openKeySession(inst: Installation, r: KeySessionRequest): 
       refuse((e as CaError).code, (e as Error).message);
     }
   }
+  return { ca, keyId, record };
+}
+
+/** Brings the people together (CPS 5.2.2: operator and witness; 6.2.8: M custodians) and writes the intent row. */
+export async function openKeySession(inst: Installation, r: KeySessionRequest): Promise<KeySession> {
+  const refuse = r.refuse ?? refuser(inst, r.operation, r.caName);
+  const { ca, keyId, record } = sessionKey(inst, r, refuse);
   const digest = operationDigest({ kind: r.operation, ca: ca.name, ...r.describe });
   const present: Participant[] = [];
   try {
-    const operator = await bringParticipant(inst, r.operator, r.passphrases, `operator of ${r.operation} for ${ca.name}`, digest, { operation: r.operation, slot: 'operator' });
+    const operator = await bringParticipant(inst, r.operator, r.passphrases, r.prompts?.operator ?? `operator of ${r.operation} for ${ca.name}`, digest, { operation: r.operation, slot: 'operator' });
     if (!operator) refuse('OPERATOR_ABSENT', `the CA Administrator ${r.operator} did not authenticate`);
     present.push(operator!);
     const others: Partial<Record<Slot, Participant>> = {};
@@ -133,50 +148,65 @@ export async function openKeySession(inst: Installation, r: KeySessionRequest): 
       ? await witnessOnly(inst, r, digest, refuse)
       : await gatherQuorum(inst, {
         operationName: r.operation, witness: r.witness, holders: keyCustodians(inst, keyId), threshold: record.threshold, digest, passphrases: r.passphrases,
-        operation: `${r.operation} for ${ca.name}`, refuse, alreadyPresent: present,
+        operation: r.prompts?.quorum ?? `${r.operation} for ${ca.name}`, refuse, alreadyPresent: present,
       });
     const startedAt = inst.clock.now().toISOString();
-    const ceremonyId = insertStartedCeremony(inst.db, { kind: r.operation, startedAt, details: { ca: ca.name, ...r.describe } });
-    const session: KeySession = {
-      ca, digest, operator: operator!, witness: quorum.witness, custodians: quorum.custodians, others, ceremonyId, startedAt, signatures: 0,
-      async sign(data, algorithm, purpose) {
-        if (r.needsKey === false) throw new CaError('KEY_NOT_IN_SESSION', 'this session was opened without custodians; nothing can be signed');
-        const sig = await signOnceWithCaKey(inst, { record, custodians: quorum.custodians, purpose, target: ca.name }, data, algorithm);
-        session.signatures++;
-        return sig;
-      },
-      people() {
-        const list: { as: string; p: Participant }[] = [];
-        const add = (as: string, p: Participant) => {
-          const existing = list.find((x) => x.p === p);
-          if (existing) existing.as = `${existing.as}+${as}`;
-          else list.push({ as, p });
-        };
-        add('operator', operator!);
-        for (const [slot, p] of Object.entries(others)) add(slot, p!);
-        add('witness', quorum.witness);
-        for (const c of quorum.custodians) add('custodian', c);
-        return list;
-      },
-      evidence() {
-        return participantEvidence(digest, session.people().map(({ as, p }) => ({ role: as, p })));
-      },
-      transcript(x) {
-        completeCeremony(inst.db, ceremonyId, inst.clock.now().toISOString());
-        const t = makeTranscript(inst, { operation: r.operation, ceremonyId, target: ca.name, startedAt, digest, people: session.people(), ...x });
-        storeTranscript(inst, t);
-        return t;
-      },
-      lock() {
-        quorum.lock();
-        lockAll(present);
-      },
-    };
-    return session;
+    const ceremonyId = inst.db.transaction(() => {
+      const id = insertStartedCeremony(inst.db, { kind: r.operation, startedAt, details: { ca: ca.name, ...r.describe, ...r.intentDetails } });
+      r.onIntent?.(id, startedAt);
+      return id;
+    }).immediate();
+    return sessionOf(inst, { r, ca, record, digest, operator: operator!, others, quorum, present, ceremonyId, startedAt });
   } catch (e) {
     lockAll(present);
     throw e;
   }
+}
+
+interface SessionParts {
+  r: KeySessionRequest; ca: CaSummary; record: ReturnType<typeof loadSoftKey>; digest: Buffer; operator: Participant;
+  others: Partial<Record<Slot, Participant>>; quorum: { witness: Participant; custodians: Participant[]; lock(): void };
+  present: Participant[]; ceremonyId: number; startedAt: string;
+}
+
+function sessionOf(inst: Installation, x: SessionParts): KeySession {
+  const { r, ca, record, digest, operator, others, quorum, present, ceremonyId, startedAt } = x;
+  const session: KeySession = {
+    ca, digest, operator, witness: quorum.witness, custodians: quorum.custodians, others, ceremonyId, startedAt, signatures: 0,
+    async sign(data, algorithm, purpose) {
+      if (r.needsKey === false) throw new CaError('KEY_NOT_IN_SESSION', 'this session was opened without custodians; nothing can be signed');
+      const sig = await signOnceWithCaKey(inst, { record, custodians: quorum.custodians, purpose, target: ca.name }, data, algorithm);
+      session.signatures++;
+      return sig;
+    },
+    people() {
+      const list: { as: string; p: Participant }[] = [];
+      const add = (as: string, p: Participant) => {
+        const existing = list.find((y) => y.p === p);
+        if (existing) existing.as = `${existing.as}+${as}`;
+        else list.push({ as, p });
+      };
+      add('operator', operator);
+      for (const [slot, p] of Object.entries(others)) add(slot, p!);
+      add('witness', quorum.witness);
+      for (const c of quorum.custodians) add('custodian', c);
+      return list;
+    },
+    evidence() {
+      return participantEvidence(digest, session.people().map(({ as, p }) => ({ role: as, p })));
+    },
+    transcript(t) {
+      completeCeremony(inst.db, ceremonyId, inst.clock.now().toISOString());
+      const made = makeTranscript(inst, { operation: r.operation, ceremonyId, target: ca.name, startedAt, digest, people: session.people(), ...t });
+      storeTranscript(inst, made);
+      return made;
+    },
+    lock() {
+      quorum.lock();
+      lockAll(present);
+    },
+  };
+  return session;
 }
 
 /** What a retired key may still sign (CPS 5.6: status for what it issued, never a certificate). */
@@ -188,11 +218,14 @@ async function witnessOnly(inst: Installation, r: KeySessionRequest, digest: Buf
   return { witness: w!, custodians: [] as Participant[], lock: () => w!.credential.lock() };
 }
 
+/** How an unexpected error of an operation is reported: its code, what failed, and details for the audit event. */
+export interface FailureReport { code: ErrorCode; what: string; details?: Record<string, unknown> }
+
 /** Marks a session's ceremony failed and audits why; then rethrows. */
-export function failSession(inst: Installation, s: KeySession, action: string, e: unknown): never {
-  const err = e instanceof CaError ? e : new CaError('OPERATION_FAILED', `${action} failed: ${(e as Error).message}`, { cause: e });
+export function failSession(inst: Installation, s: KeySession, action: string, e: unknown, as: FailureReport = { code: 'OPERATION_FAILED', what: action }): never {
+  const err = e instanceof CaError ? e : new CaError(as.code, `${as.what} failed: ${(e as Error).message}`, { cause: e });
   failStartedCeremony(inst.db, s.ceremonyId, inst.clock.now().toISOString(), err.code);
-  inst.audit.append({ actor: inst.systemActor, roles: [], action, target: s.ca.name, outcome: 'failed', details: { ceremonyId: s.ceremonyId, code: err.code, message: err.message } });
+  inst.audit.append({ actor: inst.systemActor, roles: [], action, target: s.ca.name, outcome: 'failed', details: { ceremonyId: s.ceremonyId, ...as.details, code: err.code, message: err.message } });
   throw err;
 }
 

@@ -8,9 +8,11 @@
  *   people     operator, witness, custodians and other slots (key-session.ts, CPS 5.2, 6.2.8);
  *   intent     the ceremony row names this process and the planned outputs;
  *   work       the use case signs and writes its state with its audit event in a transaction;
- *   complete   the transcript signed by everyone and stored, the ceremony completed and the
- *              staged outputs recorded — in the work's last transaction, or one of its own;
- *   after      outputs published, the transcript file, the backup (CPS 5.5.4).
+ *   complete   the transcript signed by everyone, stored and staged as files, the ceremony
+ *              completed and the staged outputs recorded — in the work's last transaction, or
+ *              one of its own;
+ *   after      outputs and transcript files named (so `ceremony resume` finishes what a crash
+ *              leaves: issue 14), then the backup (CPS 5.5.4).
  *
  * A failure after the intent row discards the partials and marks the ceremony failed with an
  * audit event (`failSession`); nothing after the commit reports the operation as failed.
@@ -21,8 +23,12 @@ import type { Operation } from '../people/permissions.ts';
 import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
 import type { Transcript } from '../records/transcript.ts';
 import { planOutputs, type OutputRequest, type PlannedOutput } from '../util/outputs.ts';
-import { durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type DurableOutputs, type InterruptedWork } from './durable-outputs.ts';
-import { failSession, guardedBy, isRefusal, openKeySession, refuser, type KeySession, type KeySessionRequest } from './key-session.ts';
+import {
+  ceremonyOwner, durableOutputs, finishInterruptedWork, planTranscriptFiles, stageTranscript, type DurableOutputs, type InterruptedWork,
+} from './durable-outputs.ts';
+import {
+  failSession, guardedBy, isRefusal, openKeySession, refuser, type FailureReport, type KeySession, type KeySessionRequest,
+} from './key-session.ts';
 
 export type { BackupOutcome };
 
@@ -65,7 +71,10 @@ export interface AfterCommit {
   published: { written: string[]; pending: { path: string; reason: string }[] };
   /** Things the operator should know; the transcript file not written is one. */
   notes: string[];
-  /** The backup set written after the change (CPS 5.5.4); undefined for an operation that makes none (`backup: false`). */
+  /**
+   * The backup set written after the change (CPS 5.5.4); undefined for an operation that makes
+   * none (`backup: false`).
+   */
   backup?: BackupOutcome;
   /** Interrupted ceremonies found and finished first (when `finishInterrupted`). */
   interrupted: InterruptedWork[];
@@ -76,6 +85,10 @@ export interface OperationSpec<C, W, R> {
   action: Operation;
   /** What a refusal names (e.g. `CA/serial`). */
   target: string;
+  /** Added to every refusal's audit details (e.g. an issuance's requester). */
+  refusalDetails?: Record<string, unknown>;
+  /** How an unexpected error is reported, when not as OPERATION_FAILED of the action. */
+  failure?(c: C): FailureReport;
   /** Finish interrupted ceremonies first (CONVENTIONS 14; issue 14). */
   finishInterrupted?: boolean;
   /** False for an operation after which no backup set is written (CPS 5.5.4 names issuance, revocation and CRLs). */
@@ -97,22 +110,29 @@ export interface OperationSpec<C, W, R> {
 /** Runs one operation through the whole protocol (see the file comment). */
 export async function runOperation<C, W, R>(inst: Installation, spec: OperationSpec<C, W, R>): Promise<R> {
   const interrupted = spec.finishInterrupted ? finishInterruptedWork(inst) : [];
-  const refuse = refuser(inst, spec.action, spec.target);
+  const refuse = refuser(inst, spec.action, spec.target, spec.refusalDetails);
   const guard = guardedBy(refuse);
   const c = checked(() => spec.check({ refuse, guard }), refuse);
   const files = durableOutputs(inst, guard(() => planned(spec.outputs?.(c))));
-  const session = await openKeySession(inst, { ...spec.people(c), operation: spec.action });
+  // The intent row names this process from the start, so a crash at any point is recognised (issue 14).
+  const request = { intentDetails: { owner: ceremonyOwner() }, ...spec.people(c), operation: spec.action };
+  const session = await openKeySession(inst, request);
   try {
     let transcript: Transcript | undefined;
     let work: W;
+    let transcriptFiles: PlannedOutput[] = [];
     try {
+      transcriptFiles = planTranscriptFiles(inst, session.ceremonyId);
+      files.add(transcriptFiles);
       files.claim(session.ceremonyId, spec.action);
       const complete = (parts: TranscriptParts): Transcript => {
         transcript = session.transcript(parts);
+        stageTranscript(files, transcriptFiles, transcript);
         files.recordInCommit();
         return transcript;
       };
-      work = await spec.work(c, { session, files, complete, audit: (details, target) => auditSuccess(inst, session, spec.action, details, target) });
+      const audit = (details: Record<string, unknown>, target?: string) => auditSuccess(inst, session, spec.action, details, target);
+      work = await spec.work(c, { session, files, complete, audit });
       if (!transcript) {
         if (!spec.transcript) throw new Error(`${spec.action}: the work did not complete and no transcript is given`);
         const parts = spec.transcript(c, work, session);
@@ -120,18 +140,35 @@ export async function runOperation<C, W, R>(inst: Installation, spec: OperationS
       }
     } catch (e) {
       files.discard();
-      return failSession(inst, session, spec.action, e);
+      return failSession(inst, session, spec.action, e, spec.failure?.(c));
     }
     // Committed: outputs are named before the backup, and nothing after this reports failure.
-    const published = files.publish();
-    const notes: string[] = [];
-    const transcriptFile = exportTranscriptAfterCommit(inst, transcript!, notes);
+    const ceremonyId = session.ceremonyId;
+    const { published, transcriptFile, notes } = publishOutputs(files, transcriptFiles, ceremonyId);
     const backup = spec.backup === false ? undefined
-      : await backupAfterChange(inst, { reason: spec.action, ceremonyId: session.ceremonyId, operator: session.operator });
-    return spec.finish(c, work, { ceremonyId: session.ceremonyId, transcript: transcript!, transcriptFile, published, notes, backup, interrupted });
+      : await backupAfterChange(inst, { reason: spec.action, ceremonyId, operator: session.operator });
+    return spec.finish(c, work, { ceremonyId, transcript: transcript!, transcriptFile, published, notes, backup, interrupted });
   } finally {
     session.lock();
   }
+}
+
+/** Names the outputs and the transcript files; the transcript's own failure is a note (it is in the store). */
+function publishOutputs(files: DurableOutputs, transcriptFiles: PlannedOutput[], ceremonyId: number) {
+  const all = files.publish();
+  const ofTranscript = (path: string) => transcriptFiles.some((f) => f.path === path);
+  const notes: string[] = [];
+  const lost = all.pending.find((q) => ofTranscript(q.path));
+  if (lost) {
+    notes.push(`the transcript is stored but its file could not be written (${lost.reason}); `
+      + `rootca ceremony resume ${ceremonyId} writes it, or rootca audit transcript show ${ceremonyId}`);
+  }
+  const published = {
+    written: all.written.filter((w) => !ofTranscript(w)),
+    pending: all.pending.filter((q) => !ofTranscript(q.path)),
+  };
+  const json = transcriptFiles[0]!.path;
+  return { published, notes, transcriptFile: all.written.includes(json) ? json : '' };
 }
 
 /** Runs the checks; a CaError not yet refused (audited) becomes a refusal. */
@@ -144,15 +181,21 @@ function checked<C>(fn: () => C, refuse: Refuse): C {
   }
 }
 
-function planned(o: ReturnType<NonNullable<OperationSpec<unknown, unknown, unknown>['outputs']>> | undefined): PlannedOutput[] {
+type OutputsOf = ReturnType<NonNullable<OperationSpec<unknown, unknown, unknown>['outputs']>>;
+
+function planned(o: OutputsOf | undefined): PlannedOutput[] {
   if (!o) return [];
   return Array.isArray(o) ? planOutputs(o) : planOutputs(o.requests, { baseDir: o.baseDir, confineTo: o.confineTo });
 }
 
-/** The success audit event of a session: every participant as actor, their roles, and the evidence of what they signed. */
-export function auditSuccess(inst: Installation, s: KeySession, action: string, details: Record<string, unknown>, target = s.ca.name): void {
+/** The success audit event of a session: every participant as actor, their roles, and the evidence they signed. */
+export function auditSuccess(
+  inst: Installation, s: KeySession, action: string, details: Record<string, unknown>, target = s.ca.name,
+): void {
   inst.audit.append({
-    actor: s.people().map((x) => x.p.operator.name).join(','), roles: [...new Set(s.people().flatMap((x) => x.p.operator.roles))], action, target, outcome: 'success',
+    actor: s.people().map((x) => x.p.operator.name).join(','),
+    roles: [...new Set(s.people().flatMap((x) => x.p.operator.roles))],
+    action, target, outcome: 'success',
     details: { ...details, ceremonyId: s.ceremonyId, ...s.evidence() },
   });
 }

@@ -37,7 +37,7 @@ export async function issueCrl(inst: Installation, p: Common & { out?: string })
     outputs: () => (p.out ? [{ path: p.out, what: '--out' }] : []),
     people: (signer) => sessionRequest(inst, p, signer),
     work: (signer, { session, files, complete }) => issueCrlInSession(inst, session, signer, {
-      signed: (c) => { for (const f of files.planned) files.stage(f.path, c.der, { table: 'crls', sha256: c.sha256, encoding: 'der' }); },
+      signed: (c) => { for (const f of files.planned.filter((o) => o.what === '--out')) files.stage(f.path, c.der, { table: 'crls', sha256: c.sha256, encoding: 'der' }); },
       inCommit: (c) => {
         complete({ inputs: [], outputs: [{ name: `${p.caName} CRL #${c.crlNumber}`, sha256: c.sha256 }], details: { crlNumber: c.crlNumber, entries: c.entries, thisUpdate: c.thisUpdate.toISOString(), nextUpdate: c.nextUpdate.toISOString(), keyActivations: session.signatures } });
       },

@@ -1,5 +1,5 @@
 /** Repository of `certificates`: every certificate a CA signed, its own included (profile 'root'). */
-import type { Generated } from 'kysely';
+import { sql, type Generated } from 'kysely';
 import { all, first, run, sqliteQueries } from './query.ts';
 import type { Db } from './db.ts';
 
@@ -76,7 +76,7 @@ export function findIssuedCertificateRow(db: Db, serialHex: string, caName?: str
 /** A certificate a CA issued, stored in the issuance's one transaction; returns its id. */
 export function insertIssuedCertificate(db: Db, x: {
   caId: number; serialHex: string; profile: string; subject: string; notBefore: string; notAfter: string; sha256: string; der: Buffer;
-  createdAt: string; requester: string; csrDer: Buffer; details: Record<string, unknown>;
+  createdAt: string; requester: string | null; csrDer: Buffer; details: Record<string, unknown>;
 }): number {
   return run(db, q.insertInto('certificates').values({
     issuer_ca_id: x.caId, serial_hex: x.serialHex, profile: x.profile, subject_text: x.subject, not_before: x.notBefore,
@@ -88,4 +88,13 @@ export function insertIssuedCertificate(db: Db, x: {
 /** The bytes of a stored certificate by digest, to write a lost output again rather than sign again (issue 14). */
 export function certificateDerBySha256(db: Db, sha256: string): Buffer | undefined {
   return first(db, q.selectFrom('certificates').select('der').where('sha256', '=', sha256).limit(1))?.der;
+}
+
+const certificateCeremonyReads = sqliteQueries<{ certificates: { id: number; details: string } }>();
+
+/** The ceremony that issued the certificate, as its `details` record it (null for none). */
+export function certificateCeremonyId(db: Db, certificateId: number): number | null {
+  const row = first(db, certificateCeremonyReads.selectFrom('certificates')
+    .select(sql<number | null>`json_extract(details, '$.ceremonyId')`.as('id')).where('id', '=', certificateId));
+  return row!.id;
 }

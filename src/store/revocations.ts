@@ -1,5 +1,5 @@
 /** Repository of `revocations`: one row per revoked certificate (R-4.1, CPS 4.9). */
-import { run, sqliteQueries } from './query.ts';
+import { first, run, sqliteQueries } from './query.ts';
 import type { Db } from './db.ts';
 
 /** The `revocations` table (migration 4). */
@@ -27,4 +27,11 @@ export function insertRevocation(db: Db, r: {
     certificate_id: r.certificateId, issuer_ca_id: r.caId, serial_hex: r.serialHex, revoked_at: r.revokedAt, reason: r.reason,
     invalidity_date: r.invalidityDate, source: r.source, operator: r.operator, approved_by: r.approvedBy, recorded_at: r.recordedAt,
   }));
+}
+
+const revocationReads = sqliteQueries<{ revocations: { certificate_id: number; reason: string } }>();
+
+/** The reason the certificate was revoked for, or undefined when it is not revoked. */
+export function findRevocationReason(db: Db, certificateId: number | null): string | undefined {
+  return first(db, revocationReads.selectFrom('revocations').select('reason').where('certificate_id', '=', certificateId as number))?.reason;
 }

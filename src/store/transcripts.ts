@@ -21,3 +21,8 @@ export function insertTranscript(db: Db, x: { ceremonyId: number; body: string; 
 export function findTranscriptBody(db: Db, ceremonyId: number): string | undefined {
   return first(db, q.selectFrom('transcripts').select('body').where('ceremony_id', '=', ceremonyId))?.body;
 }
+
+/** A stored transcript by the digest of its body, to write a lost transcript file again (issue 14). */
+export function findTranscriptBodyBySha256(db: Db, sha256: string): string | undefined {
+  return first(db, q.selectFrom('transcripts').select('body').where('sha256', '=', sha256).limit(1))?.body;
+}
