@@ -7,6 +7,7 @@
  * transcript. Certificates issued before stay valid under the renewed certificate (same Name,
  * same key identifier); the old certificate remains in the store as history.
  */
+import { resolve } from 'node:path';
 import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { derToPem } from '../pki/pem.ts';
@@ -86,7 +87,7 @@ export function changeoverAlgorithm(current: SignatureAlgorithmName, requested: 
 export interface Signed { der: Buffer; custodians: string[]; witness: string }
 
 /** What a renewal settled before anyone is asked for anything. */
-interface RenewalPlan { ca: CaSummary; algorithm: SignatureAlgorithmName; plan: OwnCertificatePlan; warnings: string[] }
+interface RenewalPlan { ca: CaSummary; algorithm: SignatureAlgorithmName; plan: OwnCertificatePlan; warnings: string[]; out?: string }
 
 /** Renews on the runner (operation/runner.ts): checks and --out first, then one signature and one transaction. */
 export async function renewCa(inst: Installation, p: RenewParams): Promise<ChangeoverResult> {
@@ -130,18 +131,18 @@ function checkRenewal(inst: Installation, p: RenewParams, { refuse, guard }: Che
   if (keyCreated && (notAfter.getTime() - Date.parse(keyCreated)) / YEAR_MS > KEY_LIFE_YEARS + 0.01) {
     warnings.push(`the key ${ca.keyId} (made ${keyCreated.slice(0, 10)}) would be in use until ${notAfter.toISOString().slice(0, 10)}, beyond the ${KEY_LIFE_YEARS}-year key life of CPS 5.6; consider rootca ca rekey`);
   }
-  return { ca, algorithm, plan, warnings };
+  return { ca, algorithm, plan, warnings, ...(p.out ? { out: resolve(p.out) } : {}) };
 }
 
 /** Intent (the serial), one activation and one signature, the output staged, then the one transaction. */
-async function signRenewal(inst: Installation, { ca, algorithm, plan, warnings }: RenewalPlan, x: OperationContext): Promise<Signed> {
+async function signRenewal(inst: Installation, { ca, algorithm, plan, warnings, out }: RenewalPlan, x: OperationContext): Promise<Signed> {
   const s = x.session;
   reserveSerial(inst.db, ca.id, plan.serialHex, s.ceremonyId, inst.clock.now().toISOString());
   const signature = await s.sign(plan.tbsDer, algorithm, `renewed self-signed certificate of ${ca.name}`);
   const { der, warnings: postWarnings } = finishOwnCertificate(plan, signature, null, inst.clock.now());
   for (const w of postWarnings) if (!warnings.some((q) => q.startsWith(`${w.lint}:`))) warnings.push(`${w.lint}: ${w.message}`);
   const sha256 = sha256Hex(der);
-  for (const f of x.files.planned) x.files.stage(f.path, derToPem(der, 'CERTIFICATE'), { table: 'certificates', sha256, encoding: 'pem' });
+  if (out) x.files.stage(out, derToPem(der, 'CERTIFICATE'), { table: 'certificates', sha256, encoding: 'pem' });
   const now = inst.clock.now().toISOString();
   inst.db.transaction(() => {
     const certificateId = recordOwnCertificate(inst, {
