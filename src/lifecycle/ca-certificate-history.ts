@@ -5,6 +5,10 @@
  */
 import { PATHS } from '../publish/format.ts';
 import type { Installation } from '../installation/installation.ts';
+import { insertCaOwnCertificate } from '../store/certificates.ts';
+import {
+  insertChangeoverCertificate, listCaOwnCertificates, listChangeoverCertificates, listRetiredKeySigners,
+} from '../store/ca-changeover-certificates.ts';
 import { KIND_SUFFIX, type OwnCertificateKind } from './link-certificates.ts';
 
 export interface ChangeoverCertificate {
@@ -22,31 +26,26 @@ export interface ChangeoverCertificate {
   createdAt: string;
 }
 
-interface Row {
-  ca_name: string; kind: OwnCertificateKind; certificate_id: number; serial_hex: string; subject_key_id: string; signer_key_id: string;
-  not_before: string; not_after: string; sha256: string; der: Buffer; ceremony_id: number; created_at: string;
-}
-
 /** Inside the completing transaction: a certificate of the CA itself, stored and listed as made by this changeover. */
 export function recordOwnCertificate(inst: Installation, x: {
   caId: number; kind: OwnCertificateKind; serialHex: string; subject: string; notBefore: Date; notAfter: Date; sha256: string; der: Buffer;
   subjectKeyId: string; signerKeyId: string; replacesCertificateId: number; ceremonyId: number; now: string;
 }): number {
   // Profile 'root': the CA's own certificate, never one it issued to someone (certificates.ts listIssued).
-  const certificateId = Number(inst.db
-    .prepare("INSERT INTO certificates (issuer_ca_id, serial_hex, profile, subject_text, not_before, not_after, sha256, der, created_at, details) VALUES (?,?,'root',?,?,?,?,?,?,?)")
-    .run(x.caId, x.serialHex, x.subject, x.notBefore.toISOString(), x.notAfter.toISOString(), x.sha256, x.der, x.now, JSON.stringify({ changeover: x.kind, ceremonyId: x.ceremonyId })).lastInsertRowid);
-  inst.db.prepare('INSERT INTO ca_changeover_certificates (ca_id, certificate_id, kind, subject_key_id, signer_key_id, replaces_certificate_id, ceremony_id, created_at) VALUES (?,?,?,?,?,?,?,?)')
-    .run(x.caId, certificateId, x.kind, x.subjectKeyId, x.signerKeyId, x.replacesCertificateId, x.ceremonyId, x.now);
+  const certificateId = insertCaOwnCertificate(inst.db, {
+    caId: x.caId, serialHex: x.serialHex, subject: x.subject, notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(),
+    sha256: x.sha256, der: x.der, createdAt: x.now, details: { changeover: x.kind, ceremonyId: x.ceremonyId },
+  });
+  insertChangeoverCertificate(inst.db, {
+    caId: x.caId, certificateId, kind: x.kind, subjectKeyId: x.subjectKeyId, signerKeyId: x.signerKeyId,
+    replacesCertificateId: x.replacesCertificateId, ceremonyId: x.ceremonyId, createdAt: x.now,
+  });
   return certificateId;
 }
 
 /** Every certificate the CA's changeovers made, oldest first. */
 export function changeoverCertificates(inst: Installation, caName?: string): ChangeoverCertificate[] {
-  const rows = inst.db.prepare(`SELECT c.name AS ca_name, h.kind, h.certificate_id, x.serial_hex, h.subject_key_id, h.signer_key_id, x.not_before, x.not_after, x.sha256, x.der, h.ceremony_id, h.created_at
-    FROM ca_changeover_certificates h JOIN cas c ON c.id = h.ca_id JOIN certificates x ON x.id = h.certificate_id
-    ${caName ? 'WHERE c.name = ?' : ''} ORDER BY h.id`).all(...(caName ? [caName] : [])) as Row[];
-  return rows.map((r) => ({
+  return listChangeoverCertificates(inst.db, caName).map((r) => ({
     caName: r.ca_name, kind: r.kind, certificateId: r.certificate_id, serialHex: r.serial_hex, subjectKeyId: r.subject_key_id, signerKeyId: r.signer_key_id,
     notBefore: r.not_before, notAfter: r.not_after, sha256: r.sha256, der: r.der, ceremonyId: r.ceremony_id, createdAt: r.created_at,
   }));
@@ -83,10 +82,7 @@ export interface RetiredCaKey {
 
 /** The CA's earlier keys, oldest first: the signer of each NewWithOld link, with the certificate that re-key replaced. */
 export function retiredCaKeys(inst: Installation, caName: string): RetiredCaKey[] {
-  return (inst.db.prepare(`SELECT h.signer_key_id AS key_id, k.status, x.der, k.public_key_spki
-      FROM ca_changeover_certificates h JOIN cas c ON c.id = h.ca_id JOIN ca_keys k ON k.key_id = h.signer_key_id JOIN certificates x ON x.id = h.replaces_certificate_id
-      WHERE c.name = ? AND h.kind = 'new-with-old' ORDER BY h.id`).all(caName) as { key_id: string; status: string; der: Buffer; public_key_spki: Buffer }[])
-    .map((r) => ({ keyId: r.key_id, status: r.status, certificateDer: r.der, publicKeySpki: r.public_key_spki }));
+  return listRetiredKeySigners(inst.db, caName).map((r) => ({ keyId: r.key_id, status: r.status, certificateDer: r.der, publicKeySpki: r.public_key_spki }));
 }
 
 /** A certificate of the CA itself: the root ceremony's first one, or what a changeover made. */
@@ -106,9 +102,5 @@ export interface OwnCertificate {
  * by AKI (RFC 5280 4.2.1.1), current key or retired.
  */
 export function ownCertificates(inst: Installation, caId: number): OwnCertificate[] {
-  const rows = inst.db.prepare(`SELECT x.id, x.serial_hex, x.subject_text, x.sha256, x.der, h.kind, c.certificate_id AS current_id
-      FROM certificates x JOIN cas c ON c.id = x.issuer_ca_id LEFT JOIN ca_changeover_certificates h ON h.certificate_id = x.id
-      WHERE x.issuer_ca_id = ? AND x.profile = 'root' ORDER BY x.id`).all(caId) as
-    { id: number; serial_hex: string; subject_text: string; sha256: string; der: Buffer; kind: OwnCertificateKind | null; current_id: number }[];
-  return rows.map((r) => ({ kind: r.kind ?? 'ceremony', serialHex: r.serial_hex, subject: r.subject_text, sha256: r.sha256, der: r.der, current: r.id === r.current_id }));
+  return listCaOwnCertificates(inst.db, caId).map((r) => ({ kind: r.kind ?? 'ceremony', serialHex: r.serial_hex, subject: r.subject_text, sha256: r.sha256, der: r.der, current: r.id === r.current_id }));
 }

@@ -15,6 +15,10 @@ import type { KeySession } from '../operation/key-session.ts';
 import { publish, type PublishParams, type PublishResult } from '../status/publication.ts';
 import { recordRevocation } from '../status/revocation.ts';
 import { issueCrlInSession, presignInSession, type IssuedCrl } from '../status/crl-and-ocsp.ts';
+import { completeOpenEnding, findOpenEnding, insertStartedEnding, type EndingKind } from '../store/ca-endings.ts';
+import { closeCeremonyFinishedLater } from '../store/ceremonies.ts';
+import type { InterruptedWork } from '../operation/durable-outputs.ts';
+import { faultPoint } from '../util/fault-points.ts';
 
 /**
  * Life of the last CRL and OCSP responses, in days. After the end nothing is signed again, so
@@ -24,7 +28,7 @@ import { issueCrlInSession, presignInSession, type IssuedCrl } from '../status/c
  */
 export const LAST_STATUS_VALIDITY_DAYS = 365;
 
-export type EndingKind = 'compromise' | 'termination';
+export type { EndingKind };
 
 /** The audit action (and permission-table operation) of each kind of end. */
 const ACTION: Record<EndingKind, string> = { compromise: 'ca.compromise', termination: 'ca.terminate' };
@@ -33,7 +37,7 @@ export interface Ending { id: number; kind: EndingKind; startedAt: string; detai
 
 /** The CA's end that was begun and not completed, if any. */
 export function openEnding(inst: Installation, caId: number): Ending | undefined {
-  const r = inst.db.prepare("SELECT id, kind, started_at, details FROM ca_endings WHERE ca_id = ? AND status = 'started'").get(caId) as { id: number; kind: EndingKind; started_at: string; details: string } | undefined;
+  const r = findOpenEnding(inst.db, caId);
   return r && { id: r.id, kind: r.kind, startedAt: r.started_at, details: JSON.parse(r.details) as Record<string, unknown> };
 }
 
@@ -47,7 +51,7 @@ export function beginEnding(inst: Installation, s: KeySession, kind: EndingKind,
       return { ending: open, resumed: true };
     }
     const startedAt = inst.clock.now().toISOString();
-    const id = Number(inst.db.prepare("INSERT INTO ca_endings (ca_id, kind, status, started_at, details) VALUES (?,?, 'started', ?, ?)").run(s.ca.id, kind, startedAt, JSON.stringify(details)).lastInsertRowid);
+    const id = insertStartedEnding(inst.db, s.ca.id, kind, startedAt, details);
     inst.audit.append({ actor: actorOf(s), roles: rolesOf(s), action: ACTION[kind], target: s.ca.name, outcome: 'success', details: { step: 'started', endingId: id, ceremonyId: s.ceremonyId, ...details, ...s.evidence() } });
     return { ending: { id, kind, startedAt, details }, resumed: false };
   }).immediate();
@@ -55,9 +59,7 @@ export function beginEnding(inst: Installation, s: KeySession, kind: EndingKind,
 
 /** Closes the intent record; call inside the transaction that records the CA's new status. */
 export function completeEnding(inst: Installation, endingId: number, details: Record<string, unknown>): void {
-  const r = inst.db.prepare("UPDATE ca_endings SET status = 'completed', finished_at = ?, details = json_patch(details, ?) WHERE id = ? AND status = 'started'")
-    .run(inst.clock.now().toISOString(), JSON.stringify(details), endingId);
-  if (r.changes !== 1) throw new CaError('CA_ENDING_STATE', `the end record #${endingId} is no longer open`);
+  if (!completeOpenEnding(inst.db, endingId, inst.clock.now().toISOString(), details)) throw new CaError('CA_ENDING_STATE', `the end record #${endingId} is no longer open`);
 }
 
 /**
@@ -124,6 +126,29 @@ export async function publishAfter(inst: Installation, done: { action: string; t
   } catch (e) {
     inst.audit.append({ actor: inst.systemActor, roles: [], action: done.action, target: done.target, outcome: 'failed', details: { step: 'publication', code: (e as CaError).code ?? null, message: (e as Error).message } });
     throw new CaError('PUBLICATION_FAILED', `${done.what}, but no publication was written: ${(e as Error).message}; run rootca publish --signer ${params.signerCa}`, { cause: e });
+  }
+}
+
+/**
+ * Issue 14: each step of an end is a write point a crash test can kill at
+ * (`ca.compromise:revoked`, …), and the test hook `hook` sees it too. The runner's intent row
+ * names the process, so the next command reports a crash between steps as partly committed.
+ */
+export function endingStep(kind: EndingKind, hook?: (name: string) => void): (name: string) => void {
+  return (name) => {
+    faultPoint(`${ACTION[kind]}:${name}`);
+    hook?.(name);
+  };
+}
+
+/**
+ * Inside the completing transaction: the ceremonies of this end a crash stopped after they
+ * committed a step (finishInterruptedWork reported them as partly committed) are closed as
+ * finished by this one, so no row stays 'started' (issue 14).
+ */
+export function closeInterruptedSteps(inst: Installation, interrupted: InterruptedWork[], kind: EndingKind, caName: string, by: Record<string, unknown>): void {
+  for (const w of interrupted) {
+    if (w.state === 'partly-committed' && w.kind === ACTION[kind] && w.ca === caName) closeCeremonyFinishedLater(inst.db, w.ceremonyId, inst.clock.now().toISOString(), by);
   }
 }
 

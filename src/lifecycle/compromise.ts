@@ -20,15 +20,18 @@
  * proves nothing.
  */
 import { sha256Hex } from '../util/digest.ts';
-import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
-import { actorOf, beginEnding, checkPublicationTarget, completeEnding, publishAfter, revokeAllIssued, rolesOf, signLastStatus } from './ca-ending.ts';
-import { getCa } from '../installation/cas.ts';
+import type { BackupOutcome } from '../records/backups.ts';
+import { actorOf, beginEnding, checkPublicationTarget, closeInterruptedSteps, endingStep, completeEnding, publishAfter, revokeAllIssued, rolesOf, signLastStatus } from './ca-ending.ts';
+import { finishInterruptedWork, type InterruptedWork } from '../operation/durable-outputs.ts';
+import { runOperation, type OperationContext } from '../operation/runner.ts';
+import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { getOperator } from '../people/operators.ts';
-import { exportTranscript, failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
+import { guardedBy, refuser } from '../operation/key-session.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import type { PublishResult } from '../status/publication.ts';
 import { revokeCertificate, type RevokeResult } from '../status/revocation.ts';
+import { endActiveCa } from '../store/cas.ts';
 
 export interface KeyCompromiseReport {
   caName: string;
@@ -85,7 +88,7 @@ export interface CaCompromiseParams {
   /** Optional publication written afterwards, signed by another active root. */
   publishOut?: string;
   publishSigner?: string;
-  /** Test hook: called after each durable step ('started', 'revoked', 'last-status'). */
+  /** Test hook: called after each durable step ('started', 'revoked', 'last-status'); each is also a fault point. */
   step?: (name: string) => void;
 }
 
@@ -99,56 +102,77 @@ export interface CaCompromiseResult {
   transcriptFile: string;
   backup: BackupOutcome;
   publication?: PublishResult;
+  /** What the operator should know after the commit (a transcript file not written). */
+  notes: string[];
+  /** Interrupted ceremonies this run found first (an interrupted compromise among them is the one it resumes). */
+  interrupted: InterruptedWork[];
 }
 
 const CA_ACTION = 'ca.compromise';
 
-/** The CA-key compromise runbook (CPS 5.7.1): revoke all with cACompromise, last CRL/OCSP, mark compromised. */
-export async function declareCaCompromise(inst: Installation, p: CaCompromiseParams): Promise<CaCompromiseResult> {
-  const refuse = refuser(inst, CA_ACTION, p.caName);
-  const ca = guardedBy(refuse)(() => getCa(inst, p.caName));
-  if (ca.status === 'compromised') refuse('CA_ALREADY_COMPROMISED', `${ca.name} was already declared compromised`);
-  if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `${ca.name} is ${ca.status}`);
-  const now = inst.clock.now();
-  if (p.compromisedAt && p.compromisedAt.getTime() > now.getTime()) refuse('INVALIDITY_DATE_INVALID', 'the compromise time cannot be in the future');
-  checkPublicationTarget(inst, { out: p.publishOut, signer: p.publishSigner, notBy: ca.name }, refuse);
-  const step = p.step ?? (() => {});
+/** What the compromise run settled before anyone is asked for anything. */
+interface CompromiseChecked { ca: CaSummary; now: Date }
 
-  const s = await openKeySession(inst, {
-    operation: CA_ACTION, caName: ca.name, operator: p.operator, witness: p.witness, others: { authoriser: p.authoriser }, passphrases: p.passphrases,
-    describe: { compromisedAt: p.compromisedAt?.toISOString() ?? null, at: now.toISOString() },
+/** What the runbook did, for the result. */
+type CompromiseWork = Pick<CaCompromiseResult, 'caName' | 'resumed' | 'revoked' | 'crlNumber' | 'crlNextUpdate' | 'ocspResponses'>;
+
+/** The CA-key compromise runbook (CPS 5.7.1) on the runner: revoke all with cACompromise, last CRL/OCSP, mark compromised. */
+export async function declareCaCompromise(inst: Installation, p: CaCompromiseParams): Promise<CaCompromiseResult> {
+  // Issue 14: an interrupted compromise is reported here and its ceremony closed by the run that resumes it.
+  const interrupted = finishInterruptedWork(inst);
+  const done = await runOperation(inst, {
+    action: CA_ACTION,
+    target: p.caName,
+    check: ({ refuse, guard }): CompromiseChecked => {
+      const ca = guard(() => getCa(inst, p.caName));
+      if (ca.status === 'compromised') refuse('CA_ALREADY_COMPROMISED', `${ca.name} was already declared compromised`);
+      if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `${ca.name} is ${ca.status}`);
+      const now = inst.clock.now();
+      if (p.compromisedAt && p.compromisedAt.getTime() > now.getTime()) refuse('INVALIDITY_DATE_INVALID', 'the compromise time cannot be in the future');
+      checkPublicationTarget(inst, { out: p.publishOut, signer: p.publishSigner, notBy: ca.name }, refuse);
+      return { ca, now };
+    },
+    people: ({ ca, now }) => ({
+      caName: ca.name, operator: p.operator, witness: p.witness, others: { authoriser: p.authoriser }, passphrases: p.passphrases,
+      describe: { compromisedAt: p.compromisedAt?.toISOString() ?? null, at: now.toISOString() },
+    }),
+    work: ({ ca }, x) => runCompromise(inst, p, ca, x, interrupted),
+    finish: (_c, w, after): CaCompromiseResult => ({ ...w, transcriptFile: after.transcriptFile, backup: after.backup!, notes: after.notes, interrupted }),
   });
-  let result: Omit<CaCompromiseResult, 'publication'>;
-  try {
-    const { ending, resumed } = guardedBy(refuse)(() => beginEnding(inst, s, 'compromise', { authoriser: p.authoriser, compromisedAt: p.compromisedAt?.toISOString() ?? null }));
-    step('started');
-    const invalidityDate = p.compromisedAt ?? (ending.details.compromisedAt ? new Date(ending.details.compromisedAt as string) : undefined);
-    const revoked = revokeAllIssued(inst, s, { reason: 'cACompromise', source: 'ca-compromise', approvedBy: p.authoriser, invalidityDate });
-    step('revoked');
-    const last = await signLastStatus(inst, s);
-    step('last-status');
-    const transcript = inst.db.transaction(() => {
-      inst.db.prepare("UPDATE cas SET status = 'compromised' WHERE id = ? AND status = 'active'").run(ca.id);
-      completeEnding(inst, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber });
-      inst.audit.append({
-        actor: actorOf(s), roles: rolesOf(s), action: CA_ACTION, target: ca.name, outcome: 'success',
-        details: { step: 'completed', endingId: ending.id, resumed, revokedNow: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate.toISOString(), ocspResponses: last.ocspResponses, status: 'compromised', ceremonyId: s.ceremonyId, ...s.evidence() },
-      });
-      return s.transcript({
-        inputs: [], outputs: [{ name: `${ca.name} last CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
-        details: { decision: 'CA key compromised (CPS 5.7.1)', authoriser: p.authoriser, revoked: revoked.map((c) => c.serialHex), reason: 'cACompromise', crlNumber: last.crl.crlNumber, ocspResponses: last.ocspResponses, status: 'compromised', keyActivations: s.signatures },
-      });
-    }).immediate();
-    const transcriptFile = exportTranscript(inst, transcript);
-    const backup = await backupAfterChange(inst, { reason: CA_ACTION, ceremonyId: s.ceremonyId, operator: s.operator });
-    result = { caName: ca.name, resumed, revoked: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate, ocspResponses: last.ocspResponses, transcriptFile, backup };
-  } catch (e) {
-    return failSession(inst, s, CA_ACTION, e);
-  } finally {
-    s.lock();
-  }
+  return publishCompromise(inst, p, done);
+}
+
+/** The runbook's steps, each durable and audited; the last transaction marks the CA compromised and completes. */
+async function runCompromise(inst: Installation, p: CaCompromiseParams, ca: CaSummary, x: OperationContext, interrupted: InterruptedWork[]): Promise<CompromiseWork> {
+  const s = x.session;
+  const step = endingStep('compromise', p.step);
+  const { ending, resumed } = guardedBy(refuser(inst, CA_ACTION, ca.name))(() => beginEnding(inst, s, 'compromise', { authoriser: p.authoriser, compromisedAt: p.compromisedAt?.toISOString() ?? null }));
+  step('started');
+  const invalidityDate = p.compromisedAt ?? (ending.details.compromisedAt ? new Date(ending.details.compromisedAt as string) : undefined);
+  const revoked = revokeAllIssued(inst, s, { reason: 'cACompromise', source: 'ca-compromise', approvedBy: p.authoriser, invalidityDate });
+  step('revoked');
+  const last = await signLastStatus(inst, s);
+  step('last-status');
+  inst.db.transaction(() => {
+    endActiveCa(inst.db, ca.id, 'compromised');
+    completeEnding(inst, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber });
+    closeInterruptedSteps(inst, interrupted, 'compromise', ca.name, { ceremonyId: s.ceremonyId, endingId: ending.id });
+    inst.audit.append({
+      actor: actorOf(s), roles: rolesOf(s), action: CA_ACTION, target: ca.name, outcome: 'success',
+      details: { step: 'completed', endingId: ending.id, resumed, revokedNow: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate.toISOString(), ocspResponses: last.ocspResponses, status: 'compromised', ceremonyId: s.ceremonyId, ...s.evidence() },
+    });
+    x.complete({
+      inputs: [], outputs: [{ name: `${ca.name} last CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
+      details: { decision: 'CA key compromised (CPS 5.7.1)', authoriser: p.authoriser, revoked: revoked.map((c) => c.serialHex), reason: 'cACompromise', crlNumber: last.crl.crlNumber, ocspResponses: last.ocspResponses, status: 'compromised', keyActivations: s.signatures },
+    });
+  }).immediate();
+  return { caName: ca.name, resumed, revoked: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate, ocspResponses: last.ocspResponses };
+}
+
+/** The publication that follows, signed by another root, when one was asked for. */
+async function publishCompromise(inst: Installation, p: CaCompromiseParams, result: CaCompromiseResult): Promise<CaCompromiseResult> {
   if (!p.publishOut) return result;
-  const publication = await publishAfter(inst, { action: CA_ACTION, target: ca.name, what: `${ca.name} is marked compromised and its certificates are revoked` },
+  const publication = await publishAfter(inst, { action: CA_ACTION, target: p.caName, what: `${p.caName} is marked compromised and its certificates are revoked` },
     { signerCa: p.publishSigner!, operator: p.operator, witness: p.witness, passphrases: p.passphrases, out: p.publishOut });
   return { ...result, publication };
 }

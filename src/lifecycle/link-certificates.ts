@@ -23,8 +23,9 @@ import { assembleSignedCertificate, createTbsCertificate, parseCertificate, tbsB
 import { authorityKeyIdentifier, keyIdentifierFromSpki, subjectKeyIdentifier } from '../pki/extensions.ts';
 import { serialToHex } from '../pki/serial.ts';
 import { throwawayLike } from '../status/crl-and-ocsp.ts';
+import type { ChangeoverKind } from '../store/ca-changeover-certificates.ts';
 
-export type OwnCertificateKind = 'renewed' | 'new-with-new' | 'old-with-new' | 'new-with-old';
+export type OwnCertificateKind = ChangeoverKind;
 
 /** The file-name suffix relying parties see for each kind (e.g. certs/NAME-oldwithnew.crt). */
 export const KIND_SUFFIX: Record<OwnCertificateKind, string> = {

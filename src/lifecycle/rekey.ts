@@ -16,26 +16,29 @@
  * NewWithNew, so issuance, CRLs, OCSP and publication signing use the new key. The old key is
  * marked 'retired' (kept, wrapped, until destroyed under quorum; nothing signs with it).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CaError, type ErrorCode } from '../errors.ts';
+import { CaError } from '../errors.ts';
 import { describeKeyAlgorithm, SIGNATURE_ALGORITHMS, type KeyAlgorithm, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { derToPem } from '../pki/pem.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { signOnceWithCaKey } from '../custody/activation.ts';
-import { backupAfterChange } from '../records/backups.ts';
 import { recordOwnCertificate } from './ca-certificate-history.ts';
 import { generateCaKey, type NewCaKey } from '../custody/ca-keys.ts';
-import { getCa } from '../installation/cas.ts';
+import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
-import { exportTranscript, failSession, guardedBy, openKeySession, refuser, type KeySession } from '../operation/key-session.ts';
+import { refuser, type KeySession } from '../operation/key-session.ts';
 import { finishOwnCertificate, KIND_SUFFIX, planOwnCertificate, spkiOf, type OwnCertificateKind, type OwnCertificatePlan } from './link-certificates.ts';
 import { getOperator } from '../people/operators.ts';
 import { bringParticipant, lockAll, type Participant, type PassphraseSource } from '../people/participants.ts';
 import { checkSlotRole } from '../people/permissions.ts';
-import { changeoverAlgorithm, validityFromNow, yearsOf, type ChangeoverResult } from './renewal.ts';
+import { changeoverAlgorithm, checkYears, currentCertificateId, validityFromNow, yearsOf, type ChangeoverResult } from './renewal.ts';
+import { runOperation, type AfterCommit, type Checks, type OperationContext, type Refuse } from '../operation/runner.ts';
 import { activeTsa } from '../records/time-stamping.ts';
+import { switchCaCertificate } from '../store/cas.ts';
+import { findCaKeyFacts, retireCaKey } from '../store/ca-keys.ts';
+import { reserveSerial } from '../store/serial-reservations.ts';
 
 export interface RekeyParams {
   caName: string;
@@ -62,15 +65,81 @@ export interface RekeyResult extends ChangeoverResult {
 
 const ACTION = 'ca.rekey';
 
-export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<RekeyResult> {
-  const refuse = refuser(inst, ACTION, p.caName);
-  const guard = guardedBy(refuse);
+/** What the checks settled before anyone is asked for anything. */
+interface RekeyPlan {
+  ca: CaSummary;
+  keyAlgorithm: KeyAlgorithm;
+  holders: string[];
+  threshold: number;
+  algorithm: SignatureAlgorithmName;
+  years: number;
+  notBefore: Date;
+  notAfter: Date;
+  /** RFC 4210 4.4: the links live from the new key's generation until the old certificate expires. */
+  linkNotAfter: Date;
+  serials: Buffer[];
+  newKeyId: string;
+  /** --out-dir, resolved. */
+  outDir?: string;
+}
 
-  // 1. Checks before anyone is asked for anything.
+/** What the work hands to the result. */
+interface RekeyWork { signed: Signed; custodians: string[]; newKeyCustodians: string[]; witness: string }
+
+/** The three certificates the re-key signed (NewWithNew, OldWithNew, NewWithOld) and their lint warnings. */
+interface Signed { made: { plan: OwnCertificatePlan; der: Buffer }[]; warnings: string[] }
+
+/** Re-keys on the runner (operation/runner.ts): checks and --out-dir first, then the new key, three signatures, one transaction. */
+export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<RekeyResult> {
+  return runOperation(inst, {
+    action: ACTION,
+    target: p.caName,
+    finishInterrupted: true,
+    check: (c) => checkRekey(inst, p, c),
+    outputs: (r) => (r.outDir ? KINDS.map((kind) => ({ path: outFile(r, kind)!, what: `--out-dir (${kind})` })) : []),
+    people: (r) => ({
+      caName: r.ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases,
+      describe: { newKeyId: r.newKeyId, keyAlgorithm: r.keyAlgorithm, holders: r.holders, threshold: r.threshold, years: r.years, signatureAlgorithm: r.algorithm, previousCertificateSha256: r.ca.certificateSha256 },
+    }),
+    work: (r, x) => rekeyWork(inst, p, r, x),
+    finish: (r, w, after) => afterRekey(inst, r, w, after),
+  });
+}
+
+/** 2-5. M custodians of the new key, the serials reserved, the new key in memory, three signatures, the output staged, one transaction. */
+async function rekeyWork(inst: Installation, p: RekeyParams, r: RekeyPlan, x: OperationContext): Promise<RekeyWork> {
+  const s = x.session;
+  let newCustodians: Participant[] = [];
+  let newKey: NewCaKey | undefined;
+  try {
+    newCustodians = await gatherNewKeyCustodians(inst, s, r.holders, r.threshold, p.passphrases, refuser(inst, ACTION, r.ca.name));
+    // Intent: the three serials are reserved before any key exists.
+    inst.db.transaction(() => {
+      for (const serial of r.serials) reserveSerial(inst.db, r.ca.id, serialToHex(serial), s.ceremonyId, inst.clock.now().toISOString());
+    }).immediate();
+    // The new key, in memory (soft store); its activation data split to the new custodians.
+    newKey = await generateCaKey(inst, { keyId: r.newKeyId, algorithm: r.keyAlgorithm, store: { store: 'soft' }, threshold: r.threshold, holders: r.holders, present: newCustodians });
+    const signed = await signRekeyCertificates(inst, s, r, newKey.record, newCustodians);
+    for (const { plan: c, der } of signed.made) {
+      for (const f of x.files.planned.filter((q) => q.path === outFile(r, c.kind))) x.files.stage(f.path, derToPem(der, 'CERTIFICATE'), { table: 'certificates', sha256: sha256Hex(der), encoding: 'pem' });
+    }
+    commitRekey(inst, x, r, newKey, signed, newCustodians);
+    newKey = undefined; // stored with the certificates: from here on a failure must not discard it
+    return { signed, custodians: s.custodians.map((c) => c.operator.name), newKeyCustodians: newCustodians.map((c) => c.operator.name), witness: s.witness.operator.name };
+  } catch (e) {
+    await newKey?.discard();
+    throw e;
+  } finally {
+    lockAll(newCustodians.filter((c) => !s.people().some((q) => q.p === c)));
+  }
+}
+
+/** 1. Every check before anyone is asked for anything; the output folder is made last, for the runner to check the files in it. */
+function checkRekey(inst: Installation, p: RekeyParams, { refuse, guard }: Checks): RekeyPlan {
   const ca = guard(() => getCa(inst, p.caName));
   const now0 = inst.clock.now();
   if (Date.parse(ca.notAfter) <= now0.getTime()) refuse('CA_EXPIRED', `${ca.name}'s certificate expired on ${ca.notAfter}; link certificates cannot outlive it (RFC 4210 4.4), so a re-key is no longer possible: run a new root key ceremony`);
-  const oldKey = inst.db.prepare('SELECT algorithm, threshold FROM ca_keys WHERE key_id = ?').get(ca.keyId) as { algorithm: string; threshold: number };
+  const oldKey = findCaKeyFacts(inst.db, ca.keyId)!;
   const keyAlgorithm: KeyAlgorithm = p.keyAlgorithm ?? (JSON.parse(oldKey.algorithm) as KeyAlgorithm);
   const holders = p.holders?.length ? p.holders : ca.custodians;
   const threshold = p.threshold ?? oldKey.threshold;
@@ -84,113 +153,91 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
       checkSlotRole(ACTION, 'custodian', h, op.roles);
     });
   }
-  if (p.years !== undefined && (!Number.isInteger(p.years) || p.years < 1 || p.years > 25)) refuse('VALIDITY_INVALID', `--years must be a whole number from 1 to 25 (BR 7.1.2.1.1: at most 9132 days), got ${p.years}`);
+  checkYears(p.years, refuse);
   const algorithm = changeoverAlgorithm(ca.signatureAlgorithm, p.signatureAlgorithm);
   if (SIGNATURE_ALGORITHMS[algorithm].keyKind !== keyAlgorithm.kind) refuse('ALGORITHM_MISMATCH', `${algorithm} does not fit a ${describeKeyAlgorithm(keyAlgorithm)} key`);
-  const outDir = p.outDir ? resolve(p.outDir) : undefined;
-  const outFile = (kind: OwnCertificateKind) => join(outDir!, `${ca.name}${KIND_SUFFIX[kind]}.pem`);
-  const kinds: OwnCertificateKind[] = ['new-with-new', 'old-with-new', 'new-with-old'];
-  if (outDir) {
-    const existing = kinds.map(outFile).filter((f) => existsSync(f));
-    if (existing.length) refuse('OUTPUT_EXISTS', `${existing.join(', ')} already exist; nothing is overwritten`);
-  }
   const years = p.years ?? yearsOf(ca.notBefore, ca.notAfter);
   const { notBefore, notAfter } = validityFromNow(now0, years);
-  // RFC 4210 4.4: the links live from the new key's generation until the old certificate expires.
-  const linkNotAfter = new Date(ca.notAfter);
-  const serials = kinds.map(() => serialFromRandom(inst.random(SERIAL_RANDOM_BYTES)));
-  const serialHexes = serials.map((x) => serialToHex(x));
+  const serials = KINDS.map(() => serialFromRandom(inst.random(SERIAL_RANDOM_BYTES)));
   const newKeyId = `${ca.name}-${notBefore.toISOString().slice(0, 10).replaceAll('-', '')}-${inst.random(4).toString('hex')}`;
+  const outDir = p.outDir ? resolve(p.outDir) : undefined;
+  if (outDir) guard(() => mkdirSync(outDir, { recursive: true }));
+  return { ca, keyAlgorithm, holders, threshold, algorithm, years, notBefore, notAfter, linkNotAfter: new Date(ca.notAfter), serials, newKeyId, outDir };
+}
 
-  // 2. People: operator, witness and M custodians of the old key; then M custodians of the new key.
-  const s = await openKeySession(inst, {
-    operation: ACTION, caName: ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases,
-    describe: { newKeyId, keyAlgorithm, holders, threshold, years, signatureAlgorithm: algorithm, previousCertificateSha256: ca.certificateSha256 },
-  });
-  let newCustodians: Participant[] = [];
-  let newKey: NewCaKey | undefined;
-  try {
-    try {
-      newCustodians = await gatherNewKeyCustodians(inst, s, holders, threshold, p.passphrases, refuse);
-      // Intent: the three serials are reserved before any key exists.
-      inst.db.transaction(() => {
-        const reserve = inst.db.prepare('INSERT INTO serial_reservations (issuer_ca_id, serial_hex, ceremony_id, reserved_at) VALUES (?,?,?,?)');
-        for (const h of serialHexes) reserve.run(ca.id, h, s.ceremonyId, inst.clock.now().toISOString());
-      }).immediate();
+const KINDS: OwnCertificateKind[] = ['new-with-new', 'old-with-new', 'new-with-old'];
 
-      // 3. The new key, in memory (soft store); its activation data split to the new custodians.
-      newKey = await generateCaKey(inst, { keyId: newKeyId, algorithm: keyAlgorithm, store: { store: 'soft' }, threshold, holders, present: newCustodians });
-      const record = newKey.record;
-      const oldSpki = spkiOf(ca.certificateDer);
-      const newSpki = record.publicKeySpki;
-      const now = inst.clock.now();
-      const plan = (i: number, kind: OwnCertificateKind, subjectSpki: Buffer, signerSpki: Buffer, signerCertificate: Buffer | null, nb: Date, na: Date): OwnCertificatePlan =>
-        planOwnCertificate({ kind, template: ca.certificateDer, serial: serials[i]!, notBefore: nb, notAfter: na, signatureAlgorithm: algorithm, subjectSpki, signerSpki, signerCertificate, now });
-      // Lint all three before any key signs; OldWithNew is linted against NewWithNew's pre-certificate (same TBS).
-      const newWithNew = plan(0, 'new-with-new', newSpki, newSpki, null, notBefore, notAfter);
-      const oldWithNew = plan(1, 'old-with-new', oldSpki, newSpki, newWithNew.preCertificate, notBefore, linkNotAfter);
-      const newWithOld = plan(2, 'new-with-old', newSpki, oldSpki, ca.certificateDer, notBefore, linkNotAfter);
+function outFile(r: RekeyPlan, kind: OwnCertificateKind): string | undefined {
+  return r.outDir && join(r.outDir, `${r.ca.name}${KIND_SUFFIX[kind]}.pem`);
+}
 
-      // 4. Signatures: the new key twice (one activation each), the old key once.
-      const signNew = (data: Buffer, purpose: string) => signOnceWithCaKey(inst, { record, custodians: newCustodians, purpose, target: ca.name }, data, algorithm);
-      const nwn = finishOwnCertificate(newWithNew, await signNew(newWithNew.tbsDer, `NewWithNew self-signed certificate of ${ca.name}`), null, inst.clock.now());
-      const own = finishOwnCertificate(oldWithNew, await signNew(oldWithNew.tbsDer, `OldWithNew link certificate of ${ca.name}`), nwn.der, inst.clock.now());
-      const nwo = finishOwnCertificate(newWithOld, await s.sign(newWithOld.tbsDer, algorithm, `NewWithOld link certificate of ${ca.name}`), ca.certificateDer, inst.clock.now());
-      const made = [{ plan: newWithNew, der: nwn.der }, { plan: oldWithNew, der: own.der }, { plan: newWithOld, der: nwo.der }];
-      const warnings = [...new Set([nwn, own, nwo].flatMap((x, i) => x.warnings.map((w) => `${made[i]!.plan.kind}: ${w.lint}: ${w.message}`)))];
+/** 4. Lint all three first, then the signatures: the new key twice (one activation each), the old key once. */
+async function signRekeyCertificates(inst: Installation, s: KeySession, r: RekeyPlan, record: NewCaKey['record'], newCustodians: Participant[]): Promise<Signed> {
+  const { ca, algorithm } = r;
+  const oldSpki = spkiOf(ca.certificateDer);
+  const newSpki = record.publicKeySpki;
+  const now = inst.clock.now();
+  const plan = (i: number, subjectSpki: Buffer, signerSpki: Buffer, signerCertificate: Buffer | null, na: Date): OwnCertificatePlan =>
+    planOwnCertificate({ kind: KINDS[i]!, template: ca.certificateDer, serial: r.serials[i]!, notBefore: r.notBefore, notAfter: na, signatureAlgorithm: algorithm, subjectSpki, signerSpki, signerCertificate, now });
+  // OldWithNew is linted against NewWithNew's pre-certificate (same TBS).
+  const newWithNew = plan(0, newSpki, newSpki, null, r.notAfter);
+  const oldWithNew = plan(1, oldSpki, newSpki, newWithNew.preCertificate, r.linkNotAfter);
+  const newWithOld = plan(2, newSpki, oldSpki, ca.certificateDer, r.linkNotAfter);
+  const signNew = (data: Buffer, purpose: string) => signOnceWithCaKey(inst, { record, custodians: newCustodians, purpose, target: ca.name }, data, algorithm);
+  const nwn = finishOwnCertificate(newWithNew, await signNew(newWithNew.tbsDer, `NewWithNew self-signed certificate of ${ca.name}`), null, inst.clock.now());
+  const own = finishOwnCertificate(oldWithNew, await signNew(oldWithNew.tbsDer, `OldWithNew link certificate of ${ca.name}`), nwn.der, inst.clock.now());
+  const nwo = finishOwnCertificate(newWithOld, await s.sign(newWithOld.tbsDer, algorithm, `NewWithOld link certificate of ${ca.name}`), ca.certificateDer, inst.clock.now());
+  const made = [{ plan: newWithNew, der: nwn.der, warnings: nwn.warnings }, { plan: oldWithNew, der: own.der, warnings: own.warnings }, { plan: newWithOld, der: nwo.der, warnings: nwo.warnings }];
+  const warnings = [...new Set(made.flatMap((x) => x.warnings.map((w) => `${x.plan.kind}: ${w.lint}: ${w.message}`)))];
+  return { made: made.map(({ plan: x, der }) => ({ plan: x, der })), warnings };
+}
 
-      // 5. Everything in one transaction.
-      const at = inst.clock.now().toISOString();
-      const t = inst.db.transaction(() => {
-        newKey!.persist(at);
-        const replaces = (inst.db.prepare('SELECT certificate_id FROM cas WHERE id = ?').get(ca.id) as { certificate_id: number }).certificate_id;
-        const ids = made.map(({ plan: x, der }) => recordOwnCertificate(inst, {
-          caId: ca.id, kind: x.kind, serialHex: x.serialHex, subject: ca.subject, notBefore: x.notBefore, notAfter: x.notAfter, sha256: sha256Hex(der), der,
-          subjectKeyId: x.subjectSpki.equals(newSpki) ? newKeyId : ca.keyId, signerKeyId: x.signerSpki.equals(newSpki) ? newKeyId : ca.keyId, replacesCertificateId: replaces, ceremonyId: s.ceremonyId, now: at,
-        }));
-        inst.db.prepare('UPDATE cas SET key_id = ?, certificate_id = ?, signature_algorithm = ?, legacy_sha1 = ? WHERE id = ?').run(newKeyId, ids[0], algorithm, SIGNATURE_ALGORITHMS[algorithm].legacy ? 1 : 0, ca.id);
-        inst.db.prepare("UPDATE ca_keys SET status = 'retired' WHERE key_id = ?").run(ca.keyId);
-        const details = {
-          ceremonyId: s.ceremonyId, previousKeyId: ca.keyId, keyId: newKeyId, ...newKey!.details, keyAlgorithm, threshold, holders,
-          newKeyCustodians: newCustodians.map((c) => c.operator.name), previousCertificateSha256: ca.certificateSha256, signatureAlgorithm: algorithm,
-          certificates: made.map(({ plan: x, der }, i) => ({ kind: x.kind, certificateId: ids[i], serial: x.serialHex, sha256: sha256Hex(der), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString() })),
-          keyActivations: { previousKey: s.signatures, newKey: 2 }, warnings,
-        };
-        const everyone = [...s.people().map((x) => x.p), ...newCustodians.filter((c) => !s.people().some((x) => x.p === c))];
-        inst.audit.append({ actor: everyone.map((x) => x.operator.name).join(','), roles: [...new Set(everyone.flatMap((x) => x.operator.roles))], action: ACTION, target: ca.name, outcome: 'success', details: { ...details, ...s.evidence() } });
-        return s.transcript({
-          inputs: [{ name: `previous certificate ${ca.serialHex}`, sha256: ca.certificateSha256 }],
-          outputs: made.map(({ plan: x, der }) => ({ name: `${ca.name} ${x.kind} ${x.serialHex}.der`, sha256: sha256Hex(der) })),
-          details,
-        });
-      }).immediate();
-      newKey = undefined; // stored with the certificates: from here on a failure must not discard it
-      const transcriptFile = exportTranscript(inst, t);
+/** The one transaction: the new key, the three certificates, the CA's switch, the old key retired, the audit event, the transcript. */
+function commitRekey(inst: Installation, x: OperationContext, r: RekeyPlan, newKey: NewCaKey, signed: Signed, newCustodians: Participant[]): void {
+  const { ca } = r;
+  const s = x.session;
+  const { made } = signed;
+  const newSpki = newKey.record.publicKeySpki;
+  const at = inst.clock.now().toISOString();
+  inst.db.transaction(() => {
+    newKey.persist(at);
+    const replaces = currentCertificateId(inst, ca.id);
+    const ids = made.map(({ plan: x, der }) => recordOwnCertificate(inst, {
+      caId: ca.id, kind: x.kind, serialHex: x.serialHex, subject: ca.subject, notBefore: x.notBefore, notAfter: x.notAfter, sha256: sha256Hex(der), der,
+      subjectKeyId: x.subjectSpki.equals(newSpki) ? r.newKeyId : ca.keyId, signerKeyId: x.signerSpki.equals(newSpki) ? r.newKeyId : ca.keyId, replacesCertificateId: replaces, ceremonyId: s.ceremonyId, now: at,
+    }));
+    switchCaCertificate(inst.db, ca.id, { keyId: r.newKeyId, certificateId: ids[0]!, signatureAlgorithm: r.algorithm, legacySha1: SIGNATURE_ALGORITHMS[r.algorithm].legacy });
+    retireCaKey(inst.db, ca.keyId);
+    const details = {
+      ceremonyId: s.ceremonyId, previousKeyId: ca.keyId, keyId: r.newKeyId, ...newKey.details, keyAlgorithm: r.keyAlgorithm, threshold: r.threshold, holders: r.holders,
+      newKeyCustodians: newCustodians.map((c) => c.operator.name), previousCertificateSha256: ca.certificateSha256, signatureAlgorithm: r.algorithm,
+      certificates: made.map(({ plan: x, der }, i) => ({ kind: x.kind, certificateId: ids[i], serial: x.serialHex, sha256: sha256Hex(der), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString() })),
+      keyActivations: { previousKey: s.signatures, newKey: 2 }, warnings: signed.warnings,
+    };
+    const everyone = [...s.people().map((x) => x.p), ...newCustodians.filter((c) => !s.people().some((x) => x.p === c))];
+    inst.audit.append({ actor: everyone.map((x) => x.operator.name).join(','), roles: [...new Set(everyone.flatMap((x) => x.operator.roles))], action: ACTION, target: ca.name, outcome: 'success', details: { ...details, ...s.evidence() } });
+    x.complete({
+      inputs: [{ name: `previous certificate ${ca.serialHex}`, sha256: ca.certificateSha256 }],
+      outputs: made.map(({ plan: c, der }) => ({ name: `${ca.name} ${c.kind} ${c.serialHex}.der`, sha256: sha256Hex(der) })),
+      details,
+    });
+  }).immediate();
+}
 
-      // 6. Files last.
-      const outputs: string[] = [];
-      if (outDir) {
-        mkdirSync(outDir, { recursive: true });
-        for (const { plan: x, der } of made) { writeFileSync(outFile(x.kind), derToPem(der, 'CERTIFICATE'), { flag: 'wx' }); outputs.push(outFile(x.kind)); }
-      }
-      const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId: s.ceremonyId, operator: s.operator });
-      const tsaAdvice = tsaCertifiedByRetiredKey(inst, ca.id, ca.keyId);
-      if (tsaAdvice) warnings.push(tsaAdvice);
-      return {
-        caName: ca.name, ceremonyId: s.ceremonyId, keyId: newKeyId, previousKeyId: ca.keyId, serialHex: newWithNew.serialHex, notBefore, notAfter,
-        certificateDer: nwn.der, certificatePem: derToPem(nwn.der, 'CERTIFICATE'),
-        custodians: s.custodians.map((c) => c.operator.name), newKeyCustodians: newCustodians.map((c) => c.operator.name), witness: s.witness.operator.name,
-        warnings, outputs, transcriptFile, backup,
-        links: made.slice(1).map(({ plan: x, der }) => ({ kind: x.kind, serialHex: x.serialHex, notBefore: x.notBefore, notAfter: x.notAfter, certificateDer: der, certificatePem: derToPem(der, 'CERTIFICATE') })),
-      };
-    } catch (e) {
-      await newKey?.discard();
-      return failSession(inst, s, ACTION, e);
-    }
-  } finally {
-    lockAll(newCustodians.filter((c) => !s.people().some((x) => x.p === c)));
-    s.lock();
-  }
+/** 6. After the commit (outputs named, transcript file, backup: the runner): the result, with the TSA advice. */
+function afterRekey(inst: Installation, r: RekeyPlan, w: RekeyWork, after: AfterCommit): RekeyResult {
+  const { ca } = r;
+  const warnings = [...after.interrupted.map((q) => q.message), ...w.signed.warnings, ...after.notes];
+  for (const q of after.published.pending) warnings.push(`OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the re-key is committed — write it with rootca ceremony resume ${after.ceremonyId}`);
+  const tsaAdvice = tsaCertifiedByRetiredKey(inst, ca.id, ca.keyId);
+  if (tsaAdvice) warnings.push(tsaAdvice);
+  const [nwn, ...links] = w.signed.made;
+  return {
+    caName: ca.name, ceremonyId: after.ceremonyId, keyId: r.newKeyId, previousKeyId: ca.keyId, serialHex: nwn!.plan.serialHex, notBefore: r.notBefore, notAfter: r.notAfter,
+    certificateDer: nwn!.der, certificatePem: derToPem(nwn!.der, 'CERTIFICATE'), custodians: w.custodians, newKeyCustodians: w.newKeyCustodians, witness: w.witness,
+    warnings, outputs: after.published.written, transcriptFile: after.transcriptFile, backup: after.backup!, interrupted: after.interrupted,
+    links: links.map(({ plan: l, der }) => ({ kind: l.kind, serialHex: l.serialHex, notBefore: l.notBefore, notAfter: l.notAfter, certificateDer: der, certificatePem: derToPem(der, 'CERTIFICATE') })),
+  };
 }
 
 /**
@@ -213,7 +260,7 @@ function tsaCertifiedByRetiredKey(inst: Installation, caId: number, retiredKeyId
  */
 async function gatherNewKeyCustodians(
   inst: Installation, s: KeySession, holders: string[], threshold: number, passphrases: PassphraseSource,
-  refuse: (code: ErrorCode, message: string, details?: Record<string, unknown>) => never,
+  refuse: Refuse,
 ): Promise<Participant[]> {
   const present = s.people().map((x) => x.p);
   const out: Participant[] = [];

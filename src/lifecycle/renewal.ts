@@ -7,20 +7,23 @@
  * transcript. Certificates issued before stay valid under the renewed certificate (same Name,
  * same key identifier); the old certificate remains in the store as history.
  */
-import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { derToPem } from '../pki/pem.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
-import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
+import type { BackupOutcome } from '../records/backups.ts';
 import { recordOwnCertificate } from './ca-certificate-history.ts';
-import { getCa } from '../installation/cas.ts';
+import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
-import { exportTranscript, failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
-import { finishOwnCertificate, planOwnCertificate, spkiOf } from './link-certificates.ts';
+import type { InterruptedWork } from '../operation/durable-outputs.ts';
+import { runOperation, type Checks, type OperationContext, type Refuse } from '../operation/runner.ts';
+import { finishOwnCertificate, planOwnCertificate, spkiOf, type OwnCertificatePlan } from './link-certificates.ts';
 import type { PassphraseSource } from '../people/participants.ts';
+import { currentCaCertificateId, switchCaCertificate } from '../store/cas.ts';
+import { findCaKeyFacts } from '../store/ca-keys.ts';
+import { reserveSerial } from '../store/serial-reservations.ts';
 
 export interface RenewParams {
   caName: string;
@@ -31,7 +34,7 @@ export interface RenewParams {
   years?: number;
   /** Default: the CA's algorithm; SHA-1 (legacy RootCA1, R-1.3) becomes sha256WithRSAEncryption. */
   signatureAlgorithm?: SignatureAlgorithmName;
-  /** Write the new certificate (PEM) here; never overwritten. */
+  /** Write the new certificate (PEM) here; checked before anyone is asked, never overwritten. */
   out?: string;
 }
 
@@ -51,6 +54,8 @@ export interface ChangeoverResult {
   outputs: string[];
   transcriptFile: string;
   backup: BackupOutcome;
+  /** Interrupted ceremonies this run found and finished or closed first. */
+  interrupted: InterruptedWork[];
 }
 
 const ACTION = 'ca.renew';
@@ -78,76 +83,93 @@ export function changeoverAlgorithm(current: SignatureAlgorithmName, requested: 
   return SIGNATURE_ALGORITHMS[current].legacy ? 'sha256WithRSAEncryption' : current;
 }
 
-export async function renewCa(inst: Installation, p: RenewParams): Promise<ChangeoverResult> {
-  const refuse = refuser(inst, ACTION, p.caName);
-  const guard = guardedBy(refuse);
+/** What a changeover signed, and who activated the key. */
+export interface Signed { der: Buffer; custodians: string[]; witness: string }
 
-  // 1. What can be checked before anyone is asked for anything.
+/** What a renewal settled before anyone is asked for anything. */
+interface RenewalPlan { ca: CaSummary; algorithm: SignatureAlgorithmName; plan: OwnCertificatePlan; warnings: string[]; out?: string }
+
+/** Renews on the runner (operation/runner.ts): checks and --out first, then one signature and one transaction. */
+export async function renewCa(inst: Installation, p: RenewParams): Promise<ChangeoverResult> {
+  return runOperation(inst, {
+    action: ACTION,
+    target: p.caName,
+    finishInterrupted: true,
+    check: (c) => checkRenewal(inst, p, c),
+    outputs: () => (p.out ? [{ path: p.out, what: '--out' }] : []),
+    people: ({ ca, plan }) => ({
+      caName: ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases,
+      describe: { serial: plan.serialHex, tbsSha256: sha256Hex(plan.tbsDer), notBefore: plan.notBefore.toISOString(), notAfter: plan.notAfter.toISOString() },
+    }),
+    work: (r, x) => signRenewal(inst, r, x),
+    finish: ({ ca, plan, warnings }, { der, custodians, witness }, after) => {
+      for (const q of after.published.pending) warnings.push(`OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the certificate is stored — write it with rootca ceremony resume ${after.ceremonyId}`);
+      return {
+        caName: ca.name, ceremonyId: after.ceremonyId, keyId: ca.keyId, serialHex: plan.serialHex, notBefore: plan.notBefore, notAfter: plan.notAfter,
+        certificateDer: der, certificatePem: derToPem(der, 'CERTIFICATE'), custodians, witness, warnings: [...after.interrupted.map((w) => w.message), ...warnings, ...after.notes],
+        outputs: after.published.written, transcriptFile: after.transcriptFile, backup: after.backup!, interrupted: after.interrupted,
+      };
+    },
+  });
+}
+
+/** Everything checked before anyone is asked: the CA, --years, the certificate linted (CPS 5.6, R-9.1). */
+function checkRenewal(inst: Installation, p: RenewParams, { refuse, guard }: Checks): RenewalPlan {
   const ca = guard(() => getCa(inst, p.caName));
-  if (p.years !== undefined && (!Number.isInteger(p.years) || p.years < 1 || p.years > 25)) refuse('VALIDITY_INVALID', `--years must be a whole number from 1 to 25 (BR 7.1.2.1.1: at most 9132 days), got ${p.years}`);
-  const out = p.out ? resolve(p.out) : undefined;
-  if (out && existsSync(out)) refuse('OUTPUT_EXISTS', `${out} already exists; nothing is overwritten`);
+  checkYears(p.years, refuse);
   const algorithm = changeoverAlgorithm(ca.signatureAlgorithm, p.signatureAlgorithm);
   const spki = spkiOf(ca.certificateDer);
   const years = p.years ?? yearsOf(ca.notBefore, ca.notAfter);
   const { notBefore, notAfter } = validityFromNow(inst.clock.now(), years);
   const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
-  const plan = guard(() => planOwnCertificate({ kind: 'renewed', template: ca.certificateDer, serial, notBefore, notAfter, signatureAlgorithm: algorithm, subjectSpki: spki, signerSpki: spki, signerCertificate: null, now: inst.clock.now() }));
-  const warnings: string[] = plan.preFindings.filter((f) => f.severity === 'warning').map((f) => `${f.lint}: ${f.message}`);
-  const keyCreated = (inst.db.prepare('SELECT created_at FROM ca_keys WHERE key_id = ?').get(ca.keyId) as { created_at: string } | undefined)?.created_at;
+  const plan = guard(() => planOwnCertificate({
+    kind: 'renewed', template: ca.certificateDer, serial, notBefore, notAfter, signatureAlgorithm: algorithm,
+    subjectSpki: spki, signerSpki: spki, signerCertificate: null, now: inst.clock.now(),
+  }));
+  const warnings = plan.preFindings.filter((f) => f.severity === 'warning').map((f) => `${f.lint}: ${f.message}`);
+  const keyCreated = findCaKeyFacts(inst.db, ca.keyId)?.created_at;
   if (keyCreated && (notAfter.getTime() - Date.parse(keyCreated)) / YEAR_MS > KEY_LIFE_YEARS + 0.01) {
     warnings.push(`the key ${ca.keyId} (made ${keyCreated.slice(0, 10)}) would be in use until ${notAfter.toISOString().slice(0, 10)}, beyond the ${KEY_LIFE_YEARS}-year key life of CPS 5.6; consider rootca ca rekey`);
   }
+  return { ca, algorithm, plan, warnings, ...(p.out ? { out: resolve(p.out) } : {}) };
+}
 
-  // 2. People (session: operator, witness, M custodians), then intent: the ceremony row and the serial.
-  const s = await openKeySession(inst, {
-    operation: ACTION, caName: ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases,
-    describe: { serial: plan.serialHex, tbsSha256: sha256Hex(plan.tbsDer), notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() },
-  });
-  try {
-    try {
-      inst.db.prepare('INSERT INTO serial_reservations (issuer_ca_id, serial_hex, ceremony_id, reserved_at) VALUES (?,?,?,?)').run(ca.id, plan.serialHex, s.ceremonyId, inst.clock.now().toISOString());
+/** Intent (the serial), one activation and one signature, the output staged, then the one transaction. */
+async function signRenewal(inst: Installation, { ca, algorithm, plan, warnings, out }: RenewalPlan, x: OperationContext): Promise<Signed> {
+  const s = x.session;
+  reserveSerial(inst.db, ca.id, plan.serialHex, s.ceremonyId, inst.clock.now().toISOString());
+  const signature = await s.sign(plan.tbsDer, algorithm, `renewed self-signed certificate of ${ca.name}`);
+  const { der, warnings: postWarnings } = finishOwnCertificate(plan, signature, null, inst.clock.now());
+  for (const w of postWarnings) if (!warnings.some((q) => q.startsWith(`${w.lint}:`))) warnings.push(`${w.lint}: ${w.message}`);
+  const sha256 = sha256Hex(der);
+  if (out) x.files.stage(out, derToPem(der, 'CERTIFICATE'), { table: 'certificates', sha256, encoding: 'pem' });
+  const now = inst.clock.now().toISOString();
+  inst.db.transaction(() => {
+    const certificateId = recordOwnCertificate(inst, {
+      caId: ca.id, kind: 'renewed', serialHex: plan.serialHex, subject: ca.subject, notBefore: plan.notBefore, notAfter: plan.notAfter, sha256, der,
+      subjectKeyId: ca.keyId, signerKeyId: ca.keyId, replacesCertificateId: currentCertificateId(inst, ca.id), ceremonyId: s.ceremonyId, now,
+    });
+    switchCaCertificate(inst.db, ca.id, { certificateId, signatureAlgorithm: algorithm, legacySha1: SIGNATURE_ALGORITHMS[algorithm].legacy });
+    const details = {
+      ceremonyId: s.ceremonyId, keyId: ca.keyId, certificateId, serial: plan.serialHex, certificateSha256: sha256, previousSerial: ca.serialHex,
+      previousCertificateSha256: ca.certificateSha256, notBefore: plan.notBefore.toISOString(), notAfter: plan.notAfter.toISOString(),
+      signatureAlgorithm: algorithm, keyActivations: s.signatures, warnings,
+    };
+    x.audit(details);
+    x.complete({ inputs: [{ name: `current certificate ${ca.serialHex}`, sha256: ca.certificateSha256 }], outputs: [{ name: `${ca.name} renewed certificate ${plan.serialHex}.der`, sha256 }], details });
+  }).immediate();
+  return { der, custodians: s.custodians.map((c) => c.operator.name), witness: s.witness.operator.name };
+}
 
-      // 3. One activation, one signature, then the checks.
-      const signature = await s.sign(plan.tbsDer, algorithm, `renewed self-signed certificate of ${ca.name}`);
-      const { der, warnings: postWarnings } = finishOwnCertificate(plan, signature, null, inst.clock.now());
-      for (const w of postWarnings) if (!warnings.some((x) => x.startsWith(`${w.lint}:`))) warnings.push(`${w.lint}: ${w.message}`);
-
-      // 4. Everything in one transaction.
-      const sha256 = sha256Hex(der);
-      const now = inst.clock.now().toISOString();
-      const t = inst.db.transaction(() => {
-        const certificateId = recordOwnCertificate(inst, {
-          caId: ca.id, kind: 'renewed', serialHex: plan.serialHex, subject: ca.subject, notBefore, notAfter, sha256, der,
-          subjectKeyId: ca.keyId, signerKeyId: ca.keyId, replacesCertificateId: currentCertificateId(inst, ca.id), ceremonyId: s.ceremonyId, now,
-        });
-        inst.db.prepare('UPDATE cas SET certificate_id = ?, signature_algorithm = ?, legacy_sha1 = ? WHERE id = ?').run(certificateId, algorithm, SIGNATURE_ALGORITHMS[algorithm].legacy ? 1 : 0, ca.id);
-        const details = {
-          ceremonyId: s.ceremonyId, keyId: ca.keyId, certificateId, serial: plan.serialHex, certificateSha256: sha256, previousSerial: ca.serialHex, previousCertificateSha256: ca.certificateSha256,
-          notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString(), signatureAlgorithm: algorithm, keyActivations: s.signatures, warnings,
-        };
-        inst.audit.append({ actor: s.people().map((x) => x.p.operator.name).join(','), roles: [...new Set(s.people().flatMap((x) => x.p.operator.roles))], action: ACTION, target: ca.name, outcome: 'success', details: { ...details, ...s.evidence() } });
-        return s.transcript({ inputs: [{ name: `current certificate ${ca.serialHex}`, sha256: ca.certificateSha256 }], outputs: [{ name: `${ca.name} renewed certificate ${plan.serialHex}.der`, sha256 }], details });
-      }).immediate();
-      const transcriptFile = exportTranscript(inst, t);
-      const certificatePem = derToPem(der, 'CERTIFICATE');
-      const outputs: string[] = [];
-      if (out) { writeFileSync(out, certificatePem, { flag: 'wx' }); outputs.push(out); }
-      const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId: s.ceremonyId, operator: s.operator });
-      return {
-        caName: ca.name, ceremonyId: s.ceremonyId, keyId: ca.keyId, serialHex: plan.serialHex, notBefore, notAfter, certificateDer: der, certificatePem,
-        custodians: s.custodians.map((c) => c.operator.name), witness: s.witness.operator.name, warnings, outputs, transcriptFile, backup,
-      };
-    } catch (e) {
-      return failSession(inst, s, ACTION, e);
-    }
-  } finally {
-    s.lock();
+/** BR 7.1.2.1.1: a root certificate's validity is at most 9132 days (25 years). */
+export function checkYears(years: number | undefined, refuse: Refuse): void {
+  if (years !== undefined && (!Number.isInteger(years) || years < 1 || years > 25)) {
+    refuse('VALIDITY_INVALID', `--years must be a whole number from 1 to 25 (BR 7.1.2.1.1: at most 9132 days), got ${years}`);
   }
 }
 
 export function currentCertificateId(inst: Installation, caId: number): number {
-  const r = inst.db.prepare('SELECT certificate_id FROM cas WHERE id = ?').get(caId) as { certificate_id: number | null } | undefined;
-  if (!r?.certificate_id) throw new CaError('CA_WITHOUT_CERTIFICATE', `CA #${caId} has no current certificate`);
-  return r.certificate_id;
+  const id = currentCaCertificateId(inst.db, caId);
+  if (!id) throw new CaError('CA_WITHOUT_CERTIFICATE', `CA #${caId} has no current certificate`);
+  return id;
 }

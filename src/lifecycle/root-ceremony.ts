@@ -32,6 +32,12 @@ import { gatherQuorum } from '../people/quorum.ts';
 import type { Transcript } from '../records/transcript.ts';
 import { makeTranscript, storeTranscript } from '../records/transcript-store.ts';
 import { checkKeyStore, generateCaKey, type KeyStoreSpec, type NewCaKey } from '../custody/ca-keys.ts';
+import { caNameTaken, insertCa, switchCaCertificate } from '../store/cas.ts';
+import { findCaKeyFacts } from '../store/ca-keys.ts';
+import { insertCaPolicy } from '../store/ca-policies.ts';
+import { insertCaOwnCertificate } from '../store/certificates.ts';
+import { completeCeremony, failStartedCeremony, findCompletedCeremonyOfFile, insertStartedCeremony } from '../store/ceremonies.ts';
+import { operatorStatus } from '../store/operators.ts';
 
 export interface RootCeremonyResult {
   caName: string;
@@ -103,7 +109,7 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
     if (!(e instanceof CaError)) throw e;
     refuse(e.code === 'OUTPUT_EXISTS' ? 'CEREMONY_OUTPUT_EXISTS' : e.code, e.message);
   }
-  if (inst.db.prepare('SELECT 1 FROM cas WHERE name = ?').get(c.ca.name)) refuse('CA_EXISTS', `a CA named ${c.ca.name} already exists in this installation`);
+  if (caNameTaken(inst.db, c.ca.name)) refuse('CA_EXISTS', `a CA named ${c.ca.name} already exists in this installation`);
   try {
     checkKeyStore(inst, keyStoreOf(c), c.custodians.holders, c.custodians.threshold);
   } catch (e) {
@@ -111,9 +117,9 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
     refuse(e.code, e.message, e.details);
   }
   for (const name of [...c.custodians.holders, c.witness]) {
-    const op = inst.db.prepare('SELECT status FROM operators WHERE name = ?').get(name) as { status: string } | undefined;
-    if (!op) refuse('OPERATOR_UNKNOWN', `${name} (named in the ceremony file) is not an operator of this installation`);
-    else if (op.status !== 'active') refuse('OPERATOR_REMOVED', `${name} (named in the ceremony file) was removed`);
+    const status = operatorStatus(inst.db, name);
+    if (!status) refuse('OPERATOR_UNKNOWN', `${name} (named in the ceremony file) is not an operator of this installation`);
+    else if (status !== 'active') refuse('OPERATOR_REMOVED', `${name} (named in the ceremony file) was removed`);
   }
   let subject;
   try {
@@ -154,95 +160,32 @@ async function generateAndSign(
 
   // 3. Intent before any key exists.
   const started = inst.clock.now().toISOString();
-  const ceremonyId = Number(
-    inst.db.prepare("INSERT INTO ceremonies (kind, file_sha256, status, started_at, details) VALUES (?,?,'started',?,?)")
-      .run(ACTION, p.ceremony.sha256, started, JSON.stringify({ ca: c.ca.name, keyId, owner: ceremonyOwner() })).lastInsertRowid,
-  );
+  const ceremonyId = insertStartedCeremony(inst.db, {
+    kind: ACTION, fileSha256: p.ceremony.sha256, startedAt: started, details: { ca: c.ca.name, keyId, owner: ceremonyOwner() },
+  });
   inst.audit.append({ actor: inst.systemActor, roles: [], action: `${ACTION}.start`, target: c.ca.name, outcome: 'success', details: { ceremonyId, keyId, ceremonyFile: p.ceremony.sha256 } });
   files.claim(ceremonyId, ACTION);
 
   let key: NewCaKey | undefined;
-  let transcript!: Transcript;
+  let transcript: Transcript;
   let certificateDer: Buffer;
   let serialHex: string;
   try {
     key = await generateCaKey(inst, { keyId, algorithm: keyAlgorithmOf(c), store: keyStoreOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, present: x.present });
     faultPoint(`${ACTION}:key-generated`);
-    const record = key.record;
-
-    const extensions: Extension[] = c.extensions.map((e) => {
-      switch (e.type) {
-        case 'subjectKeyIdentifier': return subjectKeyIdentifier(record.publicKeySpki, e.critical);
-        case 'keyUsage': return keyUsage(e.usages, e.critical);
-        case 'basicConstraints': return basicConstraints({ cA: e.cA, pathLenConstraint: e.pathLenConstraint }, e.critical);
-      }
-    });
-    const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
-    const tbs = createTbsCertificate({
-      serialNumber: serial,
-      signatureAlgorithm: c.signatureAlgorithm,
-      issuer: x.subject,
-      subject: x.subject,
-      notBefore: x.notBefore,
-      notAfter: x.notAfter,
-      subjectPublicKeyInfo: record.publicKeySpki,
-      extensions,
-    });
-
-    // 4. One activation, one signature (CPS 6.2.8/6.2.9).
-    const signature = await signOnceWithCaKey(inst, { record, custodians: x.present, purpose: `self-signed certificate of ${c.ca.name}`, target: c.ca.name }, tbs.der, c.signatureAlgorithm);
-    certificateDer = assembleSignedCertificate(tbs.der, c.signatureAlgorithm, signature);
-    selfCheck(certificateDer, tbs.der, signature, record.publicKeySpki, alg.hash);
-    const sha256 = sha256Hex(certificateDer);
-    serialHex = serialToHex(serial);
+    ({ certificateDer, serialHex } = await signRootCertificate(inst, c, key.record, x));
     faultPoint(`${ACTION}:signed`);
+    const sha256 = sha256Hex(certificateDer);
     files.stage(files.planned[0]!.path, derToPem(certificateDer, 'CERTIFICATE'), { table: 'certificates', sha256, encoding: 'pem' });
     if (files.planned[1]) files.stage(files.planned[1].path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
 
     // 5. Everything the ceremony made, in one transaction with its audit event and its staged outputs.
-    const now = inst.clock.now().toISOString();
-    const people = [{ as: 'witness', p: x.witness }, ...x.present.map((q) => ({ as: 'custodian', p: q }))];
-    const evidence = participantEvidence(x.digest, people.map(({ as, p }) => ({ role: as, p })));
-    inst.db.transaction(() => {
-      key!.persist(now);
-      const caId = inst.db
-        .prepare('INSERT INTO cas (name, key_id, subject_der, signature_algorithm, legacy_sha1, created_at) VALUES (?,?,?,?,?,?)')
-        .run(c.ca.name, keyId, nameToDer(x.subject), c.signatureAlgorithm, alg.legacy ? 1 : 0, now).lastInsertRowid;
-      const certId = inst.db
-        .prepare('INSERT INTO certificates (issuer_ca_id, serial_hex, profile, subject_text, not_before, not_after, sha256, der, created_at) VALUES (?,?,?,?,?,?,?,?,?)')
-        .run(caId, serialHex, 'root', nameToText(x.subject), x.notBefore.toISOString(), x.notAfter.toISOString(), sha256, certificateDer, now).lastInsertRowid;
-      inst.db.prepare('UPDATE cas SET certificate_id = ? WHERE id = ?').run(certId, caId);
-      const policy = inst.db.prepare('INSERT INTO ca_policies (ca_id, purpose, oid, registered_at) VALUES (?,?,?,?)');
-      for (const oid of c.policies.subordinateCa) policy.run(caId, 'subordinate-ca', oid, now);
-      for (const oid of c.policies.timeStamping) policy.run(caId, 'time-stamping', oid, now);
-      inst.db.prepare("UPDATE ceremonies SET status = 'completed', finished_at = ? WHERE id = ?").run(now, ceremonyId);
-      inst.audit.append({
-        actor: [x.witness, ...x.present].map((q) => q.operator.name).join(','),
-        roles: [...new Set([x.witness, ...x.present].flatMap((q) => q.operator.roles))],
-        action: ACTION,
-        target: c.ca.name,
-        outcome: 'success',
-        details: {
-          ceremonyId, ceremonyFile: p.ceremony.sha256, keyId, ...key!.details, algorithm: keyAlgorithmOf(c),
-          threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, certificateSha256: sha256,
-          signatureAlgorithm: c.signatureAlgorithm, legacySha1: alg.legacy, policies: c.policies, keyActivations: 1, warnings, ...evidence,
-        },
-      });
-      transcript = makeTranscript(inst, {
-        operation: ACTION, ceremonyId, target: c.ca.name, startedAt: started, digest: x.digest, people,
-        inputs: [{ name: `ceremony file ${p.ceremony.file}`, sha256: p.ceremony.sha256 }],
-        outputs: [{ name: `${c.ca.name}.der`, sha256 }],
-        details: { keyId, ...key!.details, algorithm: keyAlgorithmOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, subject: nameToText(x.subject), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(), signatureAlgorithm: c.signatureAlgorithm, keyActivations: 1, warnings },
-      });
-      storeTranscript(inst, transcript);
-      files.recordInCommit();
-    }).immediate();
+    transcript = commitRootCa(inst, p, files, { ...x, key, keyId, ceremonyId, started, certificateDer, serialHex, warnings });
   } catch (e) {
     const err = e instanceof CaError ? e : new CaError('CEREMONY_FAILED', `key ceremony failed: ${(e as Error).message}`, { cause: e });
     // Nothing half-done: a key made in a token for a ceremony that failed is removed again.
-    const removedFrom = key && !inst.db.prepare('SELECT 1 FROM ca_keys WHERE key_id = ?').get(keyId) ? await key.discard() : (err.details.keyRemovedFrom as string[] | undefined) ?? [];
-    inst.db.prepare("UPDATE ceremonies SET status = 'failed', finished_at = ?, details = json_set(details, '$.error', ?) WHERE id = ? AND status = 'started'")
-      .run(inst.clock.now().toISOString(), err.code, ceremonyId);
+    const removedFrom = key && !findCaKeyFacts(inst.db, keyId) ? await key.discard() : (err.details.keyRemovedFrom as string[] | undefined) ?? [];
+    failStartedCeremony(inst.db, ceremonyId, inst.clock.now().toISOString(), err.code);
     inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: c.ca.name, outcome: 'failed', details: { ceremonyId, code: err.code, message: err.message, ...(removedFrom.length ? { keyRemovedFrom: removedFrom } : {}) } });
     files.discard();
     throw err;
@@ -259,11 +202,84 @@ async function generateAndSign(
   };
 }
 
+/** 4. The self-signed certificate, with exactly one activation (CPS 6.2.8/6.2.9), checked before it is kept. */
+async function signRootCertificate(
+  inst: Installation, c: RootCeremony, record: NewCaKey['record'], x: { subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date; present: Participant[] },
+): Promise<{ certificateDer: Buffer; serialHex: string }> {
+  const extensions: Extension[] = c.extensions.map((e) => {
+    switch (e.type) {
+      case 'subjectKeyIdentifier': return subjectKeyIdentifier(record.publicKeySpki, e.critical);
+      case 'keyUsage': return keyUsage(e.usages, e.critical);
+      case 'basicConstraints': return basicConstraints({ cA: e.cA, pathLenConstraint: e.pathLenConstraint }, e.critical);
+    }
+  });
+  const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
+  const tbs = createTbsCertificate({
+    serialNumber: serial,
+    signatureAlgorithm: c.signatureAlgorithm,
+    issuer: x.subject,
+    subject: x.subject,
+    notBefore: x.notBefore,
+    notAfter: x.notAfter,
+    subjectPublicKeyInfo: record.publicKeySpki,
+    extensions,
+  });
+  const signature = await signOnceWithCaKey(inst, { record, custodians: x.present, purpose: `self-signed certificate of ${c.ca.name}`, target: c.ca.name }, tbs.der, c.signatureAlgorithm);
+  const certificateDer = assembleSignedCertificate(tbs.der, c.signatureAlgorithm, signature);
+  selfCheck(certificateDer, tbs.der, signature, record.publicKeySpki, SIGNATURE_ALGORITHMS[c.signatureAlgorithm].hash);
+  return { certificateDer, serialHex: serialToHex(serial) };
+}
+
+/** 5. The one transaction: key, shares, CA, certificate, policies, the ceremony completed, audit event, transcript, staged outputs. */
+function commitRootCa(inst: Installation, p: RunRootCeremonyParams, files: DurableOutputs, x: {
+  subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date; digest: Buffer; present: Participant[]; witness: Participant;
+  key: NewCaKey; keyId: string; ceremonyId: number; started: string; certificateDer: Buffer; serialHex: string; warnings: string[];
+}): Transcript {
+  const c = p.ceremony.config;
+  const { key, keyId, ceremonyId, serialHex } = x;
+  const legacy = SIGNATURE_ALGORITHMS[c.signatureAlgorithm].legacy;
+  const sha256 = sha256Hex(x.certificateDer);
+  const now = inst.clock.now().toISOString();
+  const people = [{ as: 'witness', p: x.witness }, ...x.present.map((q) => ({ as: 'custodian', p: q }))];
+  const evidence = participantEvidence(x.digest, people.map(({ as, p: q }) => ({ role: as, p: q })));
+  return inst.db.transaction(() => {
+    key.persist(now);
+    const caId = insertCa(inst.db, { name: c.ca.name, keyId, subjectDer: nameToDer(x.subject), signatureAlgorithm: c.signatureAlgorithm, legacySha1: legacy, createdAt: now });
+    const certificateId = insertCaOwnCertificate(inst.db, {
+      caId, serialHex, subject: nameToText(x.subject), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(), sha256, der: x.certificateDer, createdAt: now,
+    });
+    switchCaCertificate(inst.db, caId, { certificateId });
+    for (const oid of c.policies.subordinateCa) insertCaPolicy(inst.db, caId, 'subordinate-ca', oid, now);
+    for (const oid of c.policies.timeStamping) insertCaPolicy(inst.db, caId, 'time-stamping', oid, now);
+    completeCeremony(inst.db, ceremonyId, now);
+    inst.audit.append({
+      actor: [x.witness, ...x.present].map((q) => q.operator.name).join(','),
+      roles: [...new Set([x.witness, ...x.present].flatMap((q) => q.operator.roles))],
+      action: ACTION,
+      target: c.ca.name,
+      outcome: 'success',
+      details: {
+        ceremonyId, ceremonyFile: p.ceremony.sha256, keyId, ...key.details, algorithm: keyAlgorithmOf(c),
+        threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, certificateSha256: sha256,
+        signatureAlgorithm: c.signatureAlgorithm, legacySha1: legacy, policies: c.policies, keyActivations: 1, warnings: x.warnings, ...evidence,
+      },
+    });
+    const transcript = makeTranscript(inst, {
+      operation: ACTION, ceremonyId, target: c.ca.name, startedAt: x.started, digest: x.digest, people,
+      inputs: [{ name: `ceremony file ${p.ceremony.file}`, sha256: p.ceremony.sha256 }],
+      outputs: [{ name: `${c.ca.name}.der`, sha256 }],
+      details: { keyId, ...key.details, algorithm: keyAlgorithmOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, subject: nameToText(x.subject), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(), signatureAlgorithm: c.signatureAlgorithm, keyActivations: 1, warnings: x.warnings },
+    });
+    storeTranscript(inst, transcript);
+    files.recordInCommit();
+    return transcript;
+  }).immediate();
+}
+
 /** The completed ceremony that ran this very file and created this CA, if any (a rerun after a crash). */
 function completedCeremonyOf(inst: Installation, fileSha256: string, caName: string): number | undefined {
-  const row = inst.db.prepare("SELECT id FROM ceremonies WHERE kind = ? AND file_sha256 = ? AND status = 'completed' AND json_extract(details, '$.ca') = ? ORDER BY id DESC LIMIT 1")
-    .get(ACTION, fileSha256, caName) as { id: number } | undefined;
-  return row && inst.db.prepare('SELECT 1 FROM cas WHERE name = ?').get(caName) ? row.id : undefined;
+  const id = findCompletedCeremonyOfFile(inst.db, ACTION, fileSha256, caName);
+  return id !== undefined && caNameTaken(inst.db, caName) ? id : undefined;
 }
 
 

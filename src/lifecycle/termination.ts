@@ -17,14 +17,19 @@ import { addUtcMonths } from '../lint/crl/support.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { operationDigest, bringParticipant, lockAll, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
-import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
-import { actorOf, beginEnding, checkPublicationTarget, completeEnding, openEnding, publishAfter, revokeAllIssued, rolesOf, signLastStatus } from './ca-ending.ts';
+import type { BackupOutcome } from '../records/backups.ts';
+import { actorOf, beginEnding, checkPublicationTarget, closeInterruptedSteps, endingStep, completeEnding, openEnding, publishAfter, revokeAllIssued, rolesOf, signLastStatus } from './ca-ending.ts';
+import { finishInterruptedWork, type InterruptedWork } from '../operation/durable-outputs.ts';
+import { runOperation, type OperationContext } from '../operation/runner.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { destroyCaKey } from '../custody/key-destruction.ts';
-import { exportTranscript, failSession, guardedBy, openKeySession, refuser } from '../operation/key-session.ts';
+import { guardedBy, refuser } from '../operation/key-session.ts';
 import { checkDistinct } from '../people/permissions.ts';
 import type { PublishResult } from '../status/publication.ts';
+import { endActiveCa } from '../store/cas.ts';
+import { findCaKeyFacts } from '../store/ca-keys.ts';
+import { findTerminationNotice, insertTerminationNotice } from '../store/termination-notices.ts';
 
 /** CPS 5.8: three months' notice. */
 export const NOTICE_MONTHS = 3;
@@ -35,8 +40,7 @@ const ANNOUNCE = 'ca.announce-termination';
 const TERMINATE = 'ca.terminate';
 
 export function terminationNotice(inst: Installation, caName: string): TerminationNotice | undefined {
-  const r = inst.db.prepare('SELECT n.id, c.name, n.termination_date, n.announced_at, n.announced_by FROM termination_notices n JOIN cas c ON c.id = n.ca_id WHERE c.name = ?').get(caName) as
-    { id: number; name: string; termination_date: string; announced_at: string; announced_by: string } | undefined;
+  const r = findTerminationNotice(inst.db, caName);
   return r && { id: r.id, caName: r.name, terminationDate: r.termination_date, announcedAt: r.announced_at, announcedBy: r.announced_by };
 }
 
@@ -57,8 +61,9 @@ export async function announceTermination(inst: Installation, p: { caName: strin
   try {
     const announcedAt = now.toISOString();
     const id = inst.db.transaction(() => {
-      const id = Number(inst.db.prepare('INSERT INTO termination_notices (ca_id, termination_date, announced_at, announced_by, details) VALUES (?,?,?,?,?)')
-        .run(ca.id, p.date, announcedAt, p.authoriser, JSON.stringify({ operationDigest: digest.toString('hex') })).lastInsertRowid);
+      const id = insertTerminationNotice(inst.db, {
+        caId: ca.id, terminationDate: p.date, announcedAt, announcedBy: p.authoriser, details: { operationDigest: digest.toString('hex') },
+      });
       inst.audit.append({
         actor: p.authoriser, roles: person!.operator.roles, action: ANNOUNCE, target: ca.name, outcome: 'success',
         details: { noticeId: id, terminationDate: p.date, earliestAllowed: earliest, ...participantEvidence(digest, [{ role: 'authoriser', p: person! }]) },
@@ -81,7 +86,7 @@ export interface TerminateParams {
   /** Optional publication written afterwards, signed by another active root. */
   publishOut?: string;
   publishSigner?: string;
-  /** Test hook: called after each durable step ('started', 'revoked', 'final-status', 'key-destroyed'). */
+  /** Test hook: called after each durable step ('started', 'revoked', 'final-status', 'key-destroyed'); each is also a fault point. */
   step?: (name: string) => void;
 }
 
@@ -96,10 +101,15 @@ export interface TerminateResult {
   transcriptFile: string | null;
   backup: BackupOutcome | null;
   publication?: PublishResult;
+  /** What the operator should know after the commit (a transcript file not written). */
+  notes: string[];
+  /** Interrupted ceremonies this run found first (an interrupted termination among them is the one it resumes). */
+  interrupted: InterruptedWork[];
 }
 
 /** CPS 5.8 / R-9.2: revoke all, final CRL and OCSP, destroy the key, mark terminated. */
 export async function terminateCa(inst: Installation, p: TerminateParams): Promise<TerminateResult> {
+  const interrupted = finishInterruptedWork(inst);
   const refuse = refuser(inst, TERMINATE, p.caName);
   const ca = guardedBy(refuse)(() => getCa(inst, p.caName));
   if (ca.status === 'terminated') refuse('CA_ALREADY_TERMINATED', `${ca.name} was already terminated`);
@@ -109,8 +119,8 @@ export async function terminateCa(inst: Installation, p: TerminateParams): Promi
   checkNoticeGiven(inst, ca, refuse);
   checkPublicationTarget(inst, { out: p.publishOut, signer: p.publishSigner, notBy: ca.name }, refuse);
 
-  const keyStatus = (inst.db.prepare('SELECT status FROM ca_keys WHERE key_id = ?').get(ca.keyId) as { status: string }).status;
-  const result = keyStatus === 'active' ? await runTermination(inst, ca, p) : await completeAfterDestruction(inst, ca, p, refuse);
+  const keyStatus = findCaKeyFacts(inst.db, ca.keyId)!.status;
+  const result = keyStatus === 'active' ? await runTermination(inst, ca, p, interrupted) : await completeAfterDestruction(inst, ca, p, refuse, interrupted);
   if (!p.publishOut) return result;
   const publication = await publishAfter(inst, { action: TERMINATE, target: ca.name, what: `${ca.name} is terminated` },
     { signerCa: p.publishSigner!, operator: p.operator, witness: p.witness, passphrases: p.passphrases, out: p.publishOut });
@@ -129,45 +139,59 @@ function checkNoticeGiven(inst: Installation, ca: CaSummary, refuse: (code: Erro
   if (now.toISOString().slice(0, 10) < notice!.terminationDate) refuse('TERMINATION_DATE_NOT_REACHED', `the announced termination date of ${ca.name} is ${notice!.terminationDate}`);
 }
 
-async function runTermination(inst: Installation, ca: CaSummary, p: TerminateParams): Promise<TerminateResult> {
-  const step = p.step ?? (() => {});
+/** What the steps of a termination did, for the result. */
+type TerminationWork = Omit<TerminateResult, 'transcriptFile' | 'backup' | 'notes' | 'interrupted' | 'publication'>;
+
+/** A termination with the key still there, on the runner: the people, the steps, the completing transaction. */
+async function runTermination(inst: Installation, ca: CaSummary, p: TerminateParams, interrupted: InterruptedWork[]): Promise<TerminateResult> {
   const notice = terminationNotice(inst, ca.name)!;
-  const s = await openKeySession(inst, {
-    operation: TERMINATE, caName: ca.name, operator: p.operator, witness: p.witness, others: { authoriser: p.authoriser }, passphrases: p.passphrases,
-    describe: { noticeId: notice.id, terminationDate: notice.terminationDate, at: inst.clock.now().toISOString() },
+  return runOperation(inst, {
+    action: TERMINATE,
+    target: ca.name,
+    check: () => notice,
+    people: () => ({
+      caName: ca.name, operator: p.operator, witness: p.witness, others: { authoriser: p.authoriser }, passphrases: p.passphrases,
+      describe: { noticeId: notice.id, terminationDate: notice.terminationDate, at: inst.clock.now().toISOString() },
+    }),
+    work: (_n, x) => terminationSteps(inst, p, { ca, notice, interrupted }, x),
+    finish: (_n, w, after): TerminateResult => ({ ...w, transcriptFile: after.transcriptFile, backup: after.backup!, notes: after.notes, interrupted }),
   });
-  try {
-    const { ending, resumed } = beginEnding(inst, s, 'termination', { authoriser: p.authoriser, noticeId: notice.id });
-    step('started');
-    const revoked = revokeAllIssued(inst, s, { reason: 'cessationOfOperation', source: 'ca-termination', approvedBy: p.authoriser });
-    step('revoked');
-    const last = await signLastStatus(inst, s);
-    step('final-status');
-    const destroyed = await destroyCaKey(inst, s, `termination of ${ca.name} (CPS 5.8), notice #${notice.id} for ${notice.terminationDate}`);
-    step('key-destroyed');
-    const transcript = inst.db.transaction(() => {
-      markTerminated(inst, ca, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber }, { actor: actorOf(s), roles: rolesOf(s), details: { resumed, revokedNow: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate.toISOString(), ocspResponses: last.ocspResponses, keyDestroyedIn: destroyed.destroyedIn, retiredKeysDestroyed: destroyed.retiredKeys, ceremonyId: s.ceremonyId, ...s.evidence() } });
-      return s.transcript({
-        inputs: [{ name: `termination notice #${notice.id} (${notice.terminationDate}, given ${notice.announcedAt})`, sha256: sha256Hex(canonicalJson(notice)) }],
-        outputs: [{ name: `${ca.name} final CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
-        details: { decision: 'termination (CPS 5.8)', authoriser: p.authoriser, noticeId: notice.id, terminationDate: notice.terminationDate, revoked: revoked.map((c) => c.serialHex), reason: 'cessationOfOperation', crlNumber: last.crl.crlNumber, ocspResponses: last.ocspResponses, keyDestroyed: destroyed.keyId, retiredKeysDestroyed: destroyed.retiredKeys, status: 'terminated', keyActivations: s.signatures },
-      });
-    }).immediate();
-    const transcriptFile = exportTranscript(inst, transcript);
-    const backup = await backupAfterChange(inst, { reason: TERMINATE, ceremonyId: s.ceremonyId, operator: s.operator });
-    return { caName: ca.name, resumed, revoked: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate, ocspResponses: last.ocspResponses, keyDestroyed: true, transcriptFile, backup };
-  } catch (e) {
-    return failSession(inst, s, TERMINATE, e);
-  } finally {
-    s.lock();
-  }
+}
+
+/** CPS 5.8 in order, each step durable and audited: revoke all, final CRL and OCSP, destroy the key, mark terminated. */
+async function terminationSteps(
+  inst: Installation, p: TerminateParams, c: { ca: CaSummary; notice: TerminationNotice; interrupted: InterruptedWork[] }, x: OperationContext,
+): Promise<TerminationWork> {
+  const { ca, notice } = c;
+  const s = x.session;
+  const step = endingStep('termination', p.step);
+  const { ending, resumed } = beginEnding(inst, s, 'termination', { authoriser: p.authoriser, noticeId: notice.id });
+  step('started');
+  const revoked = revokeAllIssued(inst, s, { reason: 'cessationOfOperation', source: 'ca-termination', approvedBy: p.authoriser });
+  step('revoked');
+  const last = await signLastStatus(inst, s);
+  step('final-status');
+  const destroyed = await destroyCaKey(inst, s, `termination of ${ca.name} (CPS 5.8), notice #${notice.id} for ${notice.terminationDate}`);
+  step('key-destroyed');
+  inst.db.transaction(() => {
+    closeInterruptedSteps(inst, c.interrupted, 'termination', ca.name, { ceremonyId: s.ceremonyId, endingId: ending.id });
+    markTerminated(inst, ca, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber }, { actor: actorOf(s), roles: rolesOf(s), details: { resumed, revokedNow: revoked.map((r) => r.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate.toISOString(), ocspResponses: last.ocspResponses, keyDestroyedIn: destroyed.destroyedIn, retiredKeysDestroyed: destroyed.retiredKeys, ceremonyId: s.ceremonyId, ...s.evidence() } });
+    x.complete({
+      inputs: [{ name: `termination notice #${notice.id} (${notice.terminationDate}, given ${notice.announcedAt})`, sha256: sha256Hex(canonicalJson(notice)) }],
+      outputs: [{ name: `${ca.name} final CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
+      details: { decision: 'termination (CPS 5.8)', authoriser: p.authoriser, noticeId: notice.id, terminationDate: notice.terminationDate, revoked: revoked.map((r) => r.serialHex), reason: 'cessationOfOperation', crlNumber: last.crl.crlNumber, ocspResponses: last.ocspResponses, keyDestroyed: destroyed.keyId, retiredKeysDestroyed: destroyed.retiredKeys, status: 'terminated', keyActivations: s.signatures },
+    });
+  }).immediate();
+  return { caName: ca.name, resumed, revoked: revoked.map((r) => r.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate, ocspResponses: last.ocspResponses, keyDestroyed: true };
 }
 
 /**
  * Resuming after the key was destroyed and before the status was recorded: no key session can
  * open any more, so the Person Responsible and the witness confirm the completion themselves.
  */
-async function completeAfterDestruction(inst: Installation, ca: CaSummary, p: TerminateParams, refuse: (code: ErrorCode, message: string) => never): Promise<TerminateResult> {
+async function completeAfterDestruction(
+  inst: Installation, ca: CaSummary, p: TerminateParams, refuse: (code: ErrorCode, message: string) => never, interrupted: InterruptedWork[],
+): Promise<TerminateResult> {
   const ending = openEnding(inst, ca.id);
   if (!ending) refuse('KEY_DESTROYED', `the key of ${ca.name} was destroyed outside a termination; nothing to resume`);
   guardedBy(refuse)(() => checkDistinct(TERMINATE, { authoriser: [p.authoriser], witness: [p.witness] }));
@@ -179,19 +203,21 @@ async function completeAfterDestruction(inst: Installation, ca: CaSummary, p: Te
       if (!person) refuse('AUTHENTICATION_REQUIRED', `${name} (${slot}) did not authenticate`);
       present.push(person!);
     }
-    inst.db.transaction(() => markTerminated(inst, ca, ending!.id, { completedAfterKeyDestruction: true }, {
-      actor: present.map((x) => x.operator.name).join(','), roles: [...new Set(present.flatMap((x) => x.operator.roles))],
-      details: { resumed: true, keyDestroyedEarlier: true, ...participantEvidence(digest, [{ role: 'authoriser', p: present[0]! }, { role: 'witness', p: present[1]! }]) },
-    })).immediate();
-    return { caName: ca.name, resumed: true, revoked: [], crlNumber: null, crlNextUpdate: null, ocspResponses: 0, keyDestroyed: true, transcriptFile: null, backup: null };
+    inst.db.transaction(() => {
+      closeInterruptedSteps(inst, interrupted, 'termination', ca.name, { endingId: ending!.id, completedAfterKeyDestruction: true });
+      markTerminated(inst, ca, ending!.id, { completedAfterKeyDestruction: true }, {
+        actor: present.map((x) => x.operator.name).join(','), roles: [...new Set(present.flatMap((x) => x.operator.roles))],
+        details: { resumed: true, keyDestroyedEarlier: true, ...participantEvidence(digest, [{ role: 'authoriser', p: present[0]! }, { role: 'witness', p: present[1]! }]) },
+      });
+    }).immediate();
+    return { caName: ca.name, resumed: true, revoked: [], crlNumber: null, crlNextUpdate: null, ocspResponses: 0, keyDestroyed: true, transcriptFile: null, backup: null, notes: [], interrupted };
   } finally {
     lockAll(present);
   }
 }
 
 function markTerminated(inst: Installation, ca: CaSummary, endingId: number, endingDetails: Record<string, unknown>, audit: { actor: string; roles: string[]; details: Record<string, unknown> }): void {
-  const r = inst.db.prepare("UPDATE cas SET status = 'terminated' WHERE id = ? AND status = 'active'").run(ca.id);
-  if (r.changes !== 1) throw new CaError('CA_STATE', `${ca.name} changed state during its termination`);
+  if (!endActiveCa(inst.db, ca.id, 'terminated')) throw new CaError('CA_STATE', `${ca.name} changed state during its termination`);
   completeEnding(inst, endingId, endingDetails);
   inst.audit.append({ actor: audit.actor, roles: audit.roles, action: TERMINATE, target: ca.name, outcome: 'success', details: { step: 'completed', endingId, status: 'terminated', ...audit.details } });
 }

@@ -80,3 +80,13 @@ export function abandonStartedCeremony(db: Db, id: number, finishedAt: string, r
 export function markCeremonyOutputsWritten(db: Db, id: number): void {
   run(db, q.updateTable('ceremonies').set({ details: sql<string>`json_set(details, '$.outputsPending', json('false'))` }).where('id', '=', id));
 }
+
+/**
+ * A ceremony a crash stopped after part of its work was committed, closed by the later one that
+ * finished that work (a resumed CA end, CPS 5.7.1 / 5.8): completed, with what finished it.
+ */
+export function closeCeremonyFinishedLater(db: Db, id: number, finishedAt: string, by: Record<string, unknown>): void {
+  run(db, q.updateTable('ceremonies')
+    .set({ status: 'completed', finished_at: finishedAt, details: sql<string>`json_patch(details, ${JSON.stringify({ finishedBy: by })})` })
+    .where('id', '=', id).where('status', '=', 'started'));
+}

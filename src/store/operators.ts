@@ -119,3 +119,8 @@ export function personnelEvents(
   return all(db, q.selectFrom('personnel_events').select(['kind', 'detail', 'at', 'authorised_by'])
     .where('operator_id', '=', operatorId).orderBy('id'));
 }
+
+/** 'active' or 'removed', or undefined for a name that is no operator (checked before a ceremony asks anyone). */
+export function operatorStatus(db: Db, name: string): 'active' | 'removed' | undefined {
+  return first(db, q.selectFrom('operators').select('status').where('name', '=', name))?.status;
+}
