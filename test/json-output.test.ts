@@ -17,7 +17,11 @@ async function cli(args: string[]): Promise<{ status: number; stdout: string }> 
   const chunks: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
   // Strings are the command's output; bytes are the test runner's own reports (pass them on).
-  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? (chunks.push(s), true) : write(s, ...rest))) as typeof process.stdout.write;
+  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => {
+    if (typeof s !== 'string') return write(s, ...rest);
+    chunks.push(s);
+    return true;
+  }) as typeof process.stdout.write;
   try {
     return { status: await main(args, 'test'), stdout: chunks.join('') };
   } finally {

@@ -91,7 +91,10 @@ function importCycles(files: string[]): string[][] {
     if (low.get(v) === index.get(v)) {
       const group: string[] = [];
       let w: string;
-      do group.push((w = stack.pop()!)); while (w !== v);
+      do {
+        w = stack.pop()!;
+        group.push(w);
+      } while (w !== v);
       if (group.length > 1) cycles.push(group.map((g) => relative(REPO, g)).sort());
     }
   };

@@ -176,7 +176,10 @@ function sha256File(path: string): { sha256: string; bytes: number } {
   let bytes = 0;
   try {
     const buf = Buffer.alloc(1 << 20);
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) { h.update(buf.subarray(0, n)); bytes += n; }
+    for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null)) {
+      h.update(buf.subarray(0, n));
+      bytes += n;
+    }
   } finally {
     closeSync(fd);
   }

@@ -19,7 +19,8 @@ let binding: typeof Pkcs11js | undefined;
  * issuance from a soft key) does not load it (issue 18: start-up loads only what it runs).
  */
 function pkcs11js(): typeof Pkcs11js {
-  return (binding ??= createRequire(import.meta.url)('pkcs11js') as typeof Pkcs11js);
+  binding ??= createRequire(import.meta.url)('pkcs11js') as typeof Pkcs11js;
+  return binding;
 }
 
 /** The binding's constants (CKA_*, CKM_*, CKF_*...), read from it when first used. */

@@ -298,7 +298,10 @@ describe('inspectCsr: not a PKCS#10 at all is CSR_MALFORMED', () => {
   const pseudoRandom = (n: number): Buffer => {
     const out: Buffer[] = [];
     let h = Buffer.from('rootca csr fuzz');
-    while (out.length * 32 < n) out.push((h = createHash('sha256').update(h).digest()));
+    while (out.length * 32 < n) {
+      h = createHash('sha256').update(h).digest();
+      out.push(h);
+    }
     return Buffer.concat(out).subarray(0, n);
   };
   const cases: { name: string; make: () => Buffer | Uint8Array; message: RegExp }[] = [

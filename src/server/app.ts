@@ -278,7 +278,7 @@ function recordingStop(
 /** Starts the Repository and OCSP server in this process (no cluster). */
 export async function startServer<S extends ServingStore>(options: ServerOptions<S> & { store: S }): Promise<RunningServer<S>>;
 /** A store given by its spelling: the adapter (SQLite or PostgreSQL) is chosen at run time, so its type is not known here. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the store is chosen at run time from its spelling, so its type is not known here
 export async function startServer(options: ServerOptions): Promise<RunningServer<any>>;
 export async function startServer<S extends ServingStore = ServingStore>(options: ServerOptions<S>): Promise<RunningServer<S>> {
   const ownStore = typeof options.store === 'string';

@@ -78,7 +78,7 @@ const REQUEST_TIMEOUT = Buffer.from(
 export const fastPathTotals = { answered: 0 };
 
 /** Any socket event listener (events differ in their arguments). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: node's socket listeners differ in their arguments per event
 type Listener = (...args: any[]) => void;
 
 /** What every connection of one fast path shares: options, counts, wires, and the sockets it holds. */
@@ -105,7 +105,10 @@ class FastPathServer {
   listen(socket: Socket, event: string, fn: Listener): void {
     socket.on(event, fn);
     let l = this.own.get(socket);
-    if (!l) this.own.set(socket, (l = []));
+    if (!l) {
+      l = [];
+      this.own.set(socket, l);
+    }
     l.push([event, fn]);
   }
 
