@@ -59,18 +59,7 @@ interface CustodyTables {
 const custody = sqliteQueries<CustodyTables>();
 
 /** A `ca_keys` row as read back. */
-export interface CaKeyRow {
-  key_id: string;
-  store: string;
-  algorithm: string;
-  public_key_spki: Buffer;
-  wrapped_private_key: Buffer | null;
-  threshold: number;
-  status: string;
-  created_at: string;
-  destroyed_at: string | null;
-  destroy_reason: string | null;
-}
+export type CaKeyRow = CaKeysTable;
 
 /** Inside the caller's transaction: records a new CA key (soft: wrapped; pkcs11: no private part). */
 export function insertCaKey(db: Db, k: {
