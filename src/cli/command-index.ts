@@ -29,6 +29,8 @@ export interface CommandEntry {
   group: keyof typeof GROUPS;
   /** One line for `rootca --help`; also the command's own description. */
   summary: string;
+  /** The command needs the whole command tree defined when it runs (completion walks it). */
+  needsAll?: boolean;
   load(): Promise<CommandModule>;
 }
 
@@ -64,5 +66,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'serve', group: 'online', summary: 'serve the Repository (HTTP/HTTPS) and OCSP from the online store; holds no root key', load: () => import('./commands/serve.ts') },
   { name: 'online', group: 'online', summary: 'the online store: publications and the OCSP access log', load: () => import('./commands/online.ts') },
 
-  { name: 'completion', group: 'shell', summary: 'print a bash or zsh completion script (source <(rootca completion bash))', load: () => import('./commands/completion.ts') },
+  { name: 'completion', group: 'shell', summary: 'print a bash or zsh completion script (source <(rootca completion bash))', needsAll: true, load: () => import('./commands/completion.ts') },
 ];

@@ -61,7 +61,7 @@ export async function main(argv: string[], version: string): Promise<number> {
   let progress: Awaited<ReturnType<typeof terminalProgress>>;
   try {
     const named = commandNamed(argv);
-    const program = await buildProgram({ version, load: named ? [named.name] : [] });
+    const program = await buildProgram({ version, load: named?.needsAll ? 'all' : named ? [named.name] : [] });
     program.hook('preAction', async (_root, action) => {
       progress = await terminalProgress(Boolean(action.optsWithGlobals().json));
       setProgressSink(progress);
