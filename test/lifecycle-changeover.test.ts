@@ -194,9 +194,10 @@ describe('CPS 5.6 key changeover: status, renewal and re-key verified by OpenSSL
 });
 
 describe('R-1.3 renewing the legacy SHA-1 root', () => {
-  it('renews rootca1 with sha256WithRSAEncryption; OpenSSL verifies it strictly and issuance no longer defaults to SHA-1', async () => {
+  it('renews rootca1 with sha256WithRSAEncryption; OpenSSL verifies it strictly and issuance no longer defaults to SHA-1', async (t) => {
     const dir = tempDir('rootca-changeover-legacy-');
     const inst = installationWithPeople({ dir });
+    t.after(() => inst.close()); // closed whether the test passes or not
     await runShippedCeremony(inst, 'rootca1', dir);
     assert.equal(getCa(inst, 'rootca1').signatureAlgorithm, 'sha1WithRSAEncryption');
     const r = await renewCa(inst, { ...people, caName: 'rootca1', passphrases: passphraseMap(allPassphrases()), out: join(dir, 'rootca1-renewed.pem') });
@@ -205,6 +206,5 @@ describe('R-1.3 renewing the legacy SHA-1 root', () => {
     const f = join(dir, 'rootca1-renewed.pem');
     assert.match(openssl(['x509', '-in', f, '-noout', '-text']), /Signature Algorithm: sha256WithRSAEncryption/);
     assert.match(openssl(['verify', '-x509_strict', '-check_ss_sig', '-CAfile', f, f]), /OK/);
-    inst.close();
   });
 });
