@@ -19,11 +19,13 @@ export const GROUPS = {
   shell: 'Shell:',
 } as const;
 
+/** What a file under commands/ exports: one `define` the program calls when the command is loaded. */
 export interface CommandModule {
   /** Adds the command's arguments, options, subcommands and actions to `cmd`. */
   define(cmd: Command): void;
 }
 
+/** One top-level command as `rootca --help` lists it, before its file is loaded. */
 export interface CommandEntry {
   name: string;
   group: keyof typeof GROUPS;
@@ -34,6 +36,7 @@ export interface CommandEntry {
   load(): Promise<CommandModule>;
 }
 
+/** Every top-level command, in help order within its group. */
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'init', group: 'setup', summary: 'create a new installation (SQLite store + config file)', load: () => import('./commands/init.ts') },
   { name: 'operator', group: 'setup', summary: 'people in trusted roles (CPS 5.2, 5.3)', load: () => import('./commands/operator.ts') },

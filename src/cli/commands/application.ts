@@ -119,6 +119,7 @@ function defineShow(app: Command): void {
   });
 }
 
+/** Defines `rootca application`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(app: Command): void {
   defineSubmit(app);
   defineApprove(app);

@@ -253,6 +253,7 @@ function defineVerifyEvidence(audit: Command): void {
     });
 }
 
+/** Defines `rootca audit`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(audit: Command): void {
   defineVerify(audit);
   defineList(audit);

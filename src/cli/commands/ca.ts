@@ -187,6 +187,7 @@ function defineTerminate(ca: Command): void {
     });
 }
 
+/** Defines `rootca ca`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(ca: Command): void {
   defineList(ca);
   defineShow(ca);

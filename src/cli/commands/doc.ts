@@ -142,6 +142,7 @@ function defineShow(doc: Command): void {
     });
 }
 
+/** Defines `rootca doc`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(doc: Command): void {
   definePropose(doc);
   defineApprove(doc);
