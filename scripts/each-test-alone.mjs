@@ -102,7 +102,8 @@ async function checkFile(file, o, failures) {
   if (listing.timedOut || listing.tests.some((t) => !t.ok)) {
     const log = join(OUT, `${basename(file)}-listing.log`);
     writeFileSync(log, listing.output);
-    failures.push({ file, name: '(listing)', problem: `listing the tests failed (a hook?): see ${log}`, log: undefined });
+    const problem = `listing the tests failed (a hook?): see ${log}`;
+    failures.push({ file, name: '(listing)', problem, log: undefined });
     return;
   }
   process.stdout.write(`${file}: ${names.length} test(s)\n`);
@@ -113,7 +114,8 @@ async function checkFile(file, o, failures) {
     const twins = listing.tests.filter((t) => t.name === name).length;
     const note = twins > 1 ? ` (${twins} tests share this name and ran together)` : '';
     const secs = ((Date.now() - started) / 1000).toFixed(1);
-    process.stdout.write(`  ${problem ? 'FAIL' : 'ok  '} ${name} (${secs} s)${note}${problem ? ` — ${problem}` : ''}\n`);
+    const verdict = problem ? `FAIL ${name} (${secs} s)${note} — ${problem}` : `ok   ${name} (${secs} s)${note}`;
+    process.stdout.write(`  ${verdict}\n`);
     if (problem) {
       const log = join(OUT, `${basename(file)}-${i + 1}.log`);
       writeFileSync(log, run.output);
@@ -132,7 +134,8 @@ if (failures.length === 0) {
   process.stdout.write(`\n${failures.length} test(s) failed alone:\n`);
   for (const f of failures) {
     const replay = `node --import tsx --test --test-name-pattern '${exactly(f.name)}' ${f.file}`;
-    process.stdout.write(`  ${f.file}: ${f.name} — ${f.problem}${f.log ? `\n    log: ${f.log}\n    replay: ${replay}` : ''}\n`);
+    const where = f.log ? `\n    log: ${f.log}\n    replay: ${replay}` : '';
+    process.stdout.write(`  ${f.file}: ${f.name} — ${f.problem}${where}\n`);
   }
   process.exitCode = 1;
 }

@@ -6,7 +6,8 @@ const isFile = (data) => data.nesting === 0 && typeof data.file === 'string' && 
 export default async function* testNamesReporter(source) {
   for await (const { type, data } of source) {
     if ((type === 'test:pass' || type === 'test:fail') && data.details?.type !== 'suite' && !isFile(data)) {
-      yield `${JSON.stringify({ name: data.name, nesting: data.nesting, ok: type === 'test:pass', skip: data.skip ?? null })}\n`;
+      const line = { name: data.name, nesting: data.nesting, ok: type === 'test:pass', skip: data.skip ?? null };
+      yield `${JSON.stringify(line)}\n`;
     }
   }
 }
