@@ -77,10 +77,13 @@ describe('R-8 the archive across renew, re-key and a second re-key of the TSA\'s
 
   before(async () => {
     const made = await archiveInstallation(dir);
-    home = made.inst.home;
-    primary = archiveLocations(made.inst)[0]!.dir;
-    secondary = made.secondary;
-    made.inst.close();
+    try {
+      home = made.inst.home;
+      primary = archiveLocations(made.inst)[0]!.dir;
+      secondary = made.secondary;
+    } finally {
+      made.inst.close();
+    }
 
     work('before');
     cli(['ca', 'renew', '--ca', ROOT, ...people]);
