@@ -15,13 +15,13 @@
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { before, describe } from 'node:test';
 import Database from 'better-sqlite3';
 import { archiveLocations } from '../src/records/backups.ts';
 import { pemToDer } from '../src/pki/pem.ts';
 import { certificateInfo, verifyPublication } from '../src/publish/verify.ts';
 import { archiveInstallation, csr, env, ROOT, sets } from './archive-fixtures.ts';
-import { rootca, run, tempDir } from './helpers.ts';
+import { rootca, run, storyTests, tempDir } from './helpers.ts';
 
 const TABLES = ['certificates', 'crls', 'ocsp_responses', 'publications'] as const;
 
@@ -75,12 +75,18 @@ describe('R-8 the archive across renew, re-key and a second re-key of the TSA\'s
   /** TSA certificates: TSA 1 certified by key 1 (fixture), TSA 2 by key 2 (tsa init after the first re-key). */
   const tsas = { tsa1: f('tsa.pem'), tsa2: f('tsa2.pem') };
 
+  /** The archive's life across the re-keys, then its loss: each test builds on the ones before it (storyTests). */
+  const story = storyTests();
+
   before(async () => {
     const made = await archiveInstallation(dir);
-    home = made.inst.home;
-    primary = archiveLocations(made.inst)[0]!.dir;
-    secondary = made.secondary;
-    made.inst.close();
+    try {
+      home = made.inst.home;
+      primary = archiveLocations(made.inst)[0]!.dir;
+      secondary = made.secondary;
+    } finally {
+      made.inst.close();
+    }
 
     work('before');
     cli(['ca', 'renew', '--ca', ROOT, ...people]);
@@ -96,13 +102,13 @@ describe('R-8 the archive across renew, re-key and a second re-key of the TSA\'s
     cli(['archive', 'backup', '--operator', 'alice']);
   });
 
-  it('the TSA certified by the retired key keeps stamping after the re-key: openssl ts -verify against that key\'s root', () => {
+  story('the TSA certified by the retired key keeps stamping after the re-key: openssl ts -verify against that key\'s root', () => {
     const verify = (root: string) => run('openssl', ['ts', '-verify', '-data', f('record.txt'), '-in', f('record.tsr'), '-CAfile', root, '-untrusted', tsas.tsa1]);
     assert.match(verify(roots.key1).stdout, /Verification: OK/);
     assert.notEqual(verify(roots.key2).status, 0, 'the new key did not certify that TSA');
   });
 
-  it('archive inspect: every set verifies in both locations, those stamped before and after each re-key', () => {
+  story('archive inspect: every set verifies in both locations, those stamped before and after each re-key', () => {
     const out = cli(['archive', 'inspect']);
     assert.match(out, /OK: \d+ sets verified, nothing lost/);
     assert.doesNotMatch(out, /LOSS/);
@@ -111,7 +117,7 @@ describe('R-8 the archive across renew, re-key and a second re-key of the TSA\'s
     for (const s of report.sets) assert.deepEqual(s.where, { primary: 'ok', secondary: 'ok' }, s.name);
   });
 
-  it('openssl ts -verify accepts each set\'s token against the root of the key that certified its TSA, and not against the other', () => {
+  story('openssl ts -verify accepts each set\'s token against the root of the key that certified its TSA, and not against the other', () => {
     const tsaOf = (setDir: string) => {
       const pem = readFileSync(join(setDir, 'tsa.pem'), 'utf8');
       if (pem === readFileSync(tsas.tsa1, 'utf8')) return 'tsa1';
@@ -135,7 +141,7 @@ describe('R-8 the archive across renew, re-key and a second re-key of the TSA\'s
     assert.ok(seen.tsa1 >= 5 && seen.tsa2 >= 4, JSON.stringify(seen));
   });
 
-  it('the publication after the second re-key verifies on the online side, with what key 1 issued, through both OldWithNew links', () => {
+  story('the publication after the second re-key verifies on the online side, with what key 1 issued, through both OldWithNew links', () => {
     const anchor = pemToDer(readFileSync(roots.key3, 'utf8'), 'CERTIFICATE');
     const pub = verifyPublication(readFileSync(f(`publication-${n}.json`)), { trustAnchors: [anchor], now: new Date() });
     const ca = pub.cas.get(ROOT)!;
@@ -155,7 +161,7 @@ describe('R-8 the archive across renew, re-key and a second re-key of the TSA\'s
     const restored = f('restored');
     const pristine = f('secondary-copy');
 
-    it('archive restore --from SECONDARY brings back the newest state: the same records and the same audit chain', () => {
+    story('archive restore --from SECONDARY brings back the newest state: the same records and the same audit chain', () => {
       cpSync(secondary, pristine, { recursive: true });
       before = counts(liveDb());
       beforeEvents = auditEvents(liveDb());
@@ -184,7 +190,7 @@ describe('R-8 the archive across renew, re-key and a second re-key of the TSA\'s
       assert.match(inspect.stdout, /OK: \d+ sets verified, nothing lost/);
     });
 
-    it('a restore whose newest set fails verification stops, naming the set and the failure; nothing is created', () => {
+    story('a restore whose newest set fails verification stops, naming the set and the failure; nothing is created', () => {
       const bad = sets(pristine).at(-1)!;
       const db = join(pristine, bad, 'rootca.db');
       const bytes = readFileSync(db);
@@ -206,7 +212,7 @@ describe('R-8 the archive across renew, re-key and a second re-key of the TSA\'s
       assert.ok(!existsSync(target), 'nothing restored');
     });
 
-    it('--accept-loss-after SET restores the older set and records in the restored audit log what was dropped', () => {
+    story('--accept-loss-after SET restores the older set and records in the restored audit log what was dropped', () => {
       const bad = sets(pristine).at(-1)!;
       const previous = sets(pristine).at(-2)!;
       const target = f('restored-2');

@@ -22,7 +22,7 @@ import { CaError } from '../src/errors.ts';
 import { parseTimeStampToken, timeStampResponse } from '../src/pki/tsp.ts';
 import { unlockCredential } from '../src/keys/credential.ts';
 import { getOperator } from '../src/people/operators.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, runShippedCeremony, tempDir } from './helpers.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, runShippedCeremony, storyTests, tempDir } from './helpers.ts';
 import { archiveInstallation, csr, env, ROOT, sets } from './archive-fixtures.ts';
 
 describe('R-8 archive: TSA, backups after every change, inspection, copy and restore', () => {
@@ -33,13 +33,16 @@ describe('R-8 archive: TSA, backups after every change, inspection, copy and res
   let primary: string;
   let secondary: string;
 
+  /** One archive's history: each test builds on the ones before it (storyTests runs them first when alone). */
+  const story = storyTests();
+
   before(async () => {
     ({ inst, secondary } = await archiveInstallation(dir));
     primary = archiveLocations(inst)[0]!.dir;
   });
   after(() => inst?.close());
 
-  it('tsa init: a P-384 TSA under ecc-rootca1 whose certificate openssl accepts for time-stamping, and tokens openssl ts -verify accepts', async () => {
+  story('tsa init: a P-384 TSA under ecc-rootca1 whose certificate openssl accepts for time-stamping, and tokens openssl ts -verify accepts', async () => {
     const tsa = activeTsa(inst)!;
     assert.equal(tsa.kind, 'p384');
     assert.deepEqual(tsa.holders, ['alice', 'bob']);
@@ -62,14 +65,14 @@ describe('R-8 archive: TSA, backups after every change, inspection, copy and res
     carol.lock();
   });
 
-  it('tsa init refuses an operator who is not a holder and a holder who is not a CA Administrator', async () => {
+  story('tsa init refuses an operator who is not a holder and a holder who is not a CA Administrator', async () => {
     await assert.rejects(() => initTsa(inst, { caName: ROOT, holders: ['bob'], ...people }), (e: unknown) => e instanceof CaError && e.code === 'OPERATOR_NOT_HOLDER');
     await assert.rejects(() => initTsa(inst, { caName: ROOT, holders: ['alice', 'rita'], ...people }), (e: unknown) => e instanceof CaError && e.code === 'ROLE_MISSING');
     assert.equal(inst.audit.list().at(-1)!.action, 'tsa.init');
     assert.equal(inst.audit.list().at(-1)!.outcome, 'refused');
   });
 
-  it('an issuance, a revocation and a CRL each write a new set to the primary and the secondary, time-stamped so openssl ts -verify accepts it', async () => {
+  story('an issuance, a revocation and a CRL each write a new set to the primary and the secondary, time-stamped so openssl ts -verify accepts it', async () => {
     const check = (before: { p: string[]; s: string[] }, reason: string, ceremonyId?: number) => {
       const p = sets(primary);
       const s = sets(secondary);
@@ -114,7 +117,7 @@ describe('R-8 archive: TSA, backups after every change, inspection, copy and res
     assert.ok(events.length >= 6);
   });
 
-  it('a backup that fails is audited and reported, and the change stands', async () => {
+  story('a backup that fails is audited and reported, and the change stands', async () => {
     const saved = inst.config.archive.secondary;
     const blocker = join(dir, 'not-a-folder');
     writeFileSync(blocker, 'x');
@@ -136,7 +139,7 @@ describe('R-8 archive: TSA, backups after every change, inspection, copy and res
     assert.ok(again.ok && again.stamped);
   });
 
-  it('archive inspect verifies every set and lists what each holds; the CLI exits 0', () => {
+  story('archive inspect verifies every set and lists what each holds; the CLI exits 0', () => {
     const r = inspectArchive(inst);
     assert.deepEqual(r.problems, []);
     assert.ok(r.ok);
@@ -157,7 +160,9 @@ describe('R-8 archive: TSA, backups after every change, inspection, copy and res
 
   describe('inspection reports each kind of loss with exit 1', () => {
     const pristine = join(dir, 'pristine');
-    before(() => {
+    const history = story.soFar();
+    before(async () => {
+      await history(); // the sets the story so far wrote, also when one of these tests runs alone
       cpSync(primary, join(pristine, 'primary'), { recursive: true });
       cpSync(secondary, join(pristine, 'secondary'), { recursive: true });
     });
@@ -231,7 +236,7 @@ describe('R-8 archive: TSA, backups after every change, inspection, copy and res
     });
   });
 
-  it('archive copy puts every set on fresh media and verifies the copy; it never writes into a used folder', () => {
+  story('archive copy puts every set on fresh media and verifies the copy; it never writes into a used folder', () => {
     const to = join(dir, 'fresh-media');
     const r = copyArchive(inst, { to });
     assert.ok(r.verified, r.problems.join('\n'));
@@ -241,7 +246,7 @@ describe('R-8 archive: TSA, backups after every change, inspection, copy and res
     assert.equal(cli.status, 0, cli.stdout + cli.stderr);
   });
 
-  it('restore from the SECONDARY after losing the primary and the live database: issuance carries on', async () => {
+  story('restore from the SECONDARY after losing the primary and the live database: issuance carries on', async () => {
     const before = {
       serials: (inst.db.prepare('SELECT serial_hex FROM certificates UNION SELECT serial_hex FROM serial_reservations').all() as { serial_hex: string }[]).map((r) => r.serial_hex),
       crl: (inst.db.prepare('SELECT max(crl_number) AS n FROM crls').get() as { n: number }).n,
@@ -297,9 +302,12 @@ describe('rootca tsa and rootca archive on the command line', () => {
   let home: string;
   before(async () => {
     const inst = installationWithPeople({ dir, more: true });
-    await runShippedCeremony(inst, ROOT, dir);
     home = inst.home;
-    inst.close();
+    try {
+      await runShippedCeremony(inst, ROOT, dir);
+    } finally {
+      inst.close();
+    }
   });
 
   it('tsa init, tsa stamp (openssl ts -verify), archive backup (stamped), archive inspect', () => {

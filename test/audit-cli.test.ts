@@ -22,10 +22,21 @@ describe('rootca audit CLI', () => {
 
   before(async () => {
     const inst = evidenceInstallation(dir, ['paula', 'olivia', 'leo']);
-    await initAuditKey(inst, { holders: ['leo'], authoriser: 'paula', witness: 'olivia', passphrases: auditPassphrases });
-    inst.close();
+    try {
+      await initAuditKey(inst, { holders: ['leo'], authoriser: 'paula', witness: 'olivia', passphrases: auditPassphrases });
+    } finally {
+      inst.close();
+    }
     writeFileSync(leoFile, `${auditPass('leo')}\n`, { mode: 0o600 });
   });
+
+  /** The checkpoint an auditor kept: signed here when no test before signed it, so each test runs alone. */
+  const ensureKept = () => {
+    if (existsSync(kept)) return;
+    const cp = r('audit', 'checkpoint', ...asLeo);
+    assert.equal(cp.status, 0, cp.stderr);
+    copyFileSync(join(home, 'checkpoints', 'checkpoint-1.json'), kept);
+  };
 
   it('signs a checkpoint, and proves a kept copy is a prefix of the log as it grows', () => {
     const cp = r('audit', 'checkpoint', ...asLeo);
@@ -51,6 +62,7 @@ describe('rootca audit CLI', () => {
   });
 
   it('exports a bundle that verifies offline with the kept checkpoint', () => {
+    ensureKept();
     const to = join(dir, 'usb');
     const ex = r('audit', 'export', '--to', to, ...asLeo);
     assert.equal(ex.status, 0, ex.stderr + ex.stdout);
@@ -61,9 +73,13 @@ describe('rootca audit CLI', () => {
   });
 
   it('exits 1 naming the problem once an old event is rewritten in the database', () => {
+    ensureKept();
     const raw = new Database(join(home, 'rootca.db'));
-    raw.exec("DROP TRIGGER audit_events_no_update; UPDATE audit_events SET actor = 'mallory' WHERE seq = 3;");
-    raw.close();
+    try {
+      raw.exec("DROP TRIGGER audit_events_no_update; UPDATE audit_events SET actor = 'mallory' WHERE seq = 3;");
+    } finally {
+      raw.close();
+    }
     const c = r('audit', 'consistency', '--from', kept, ...asLeo);
     assert.equal(c.status, 1);
     assert.equal((JSON.parse(c.stdout) as { ok: boolean }).ok, false);

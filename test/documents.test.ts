@@ -26,7 +26,7 @@ import { startServer, type RunningServer } from '../src/server/app.ts';
 import { renderRepositoryPage } from '../src/server/repository-page.ts';
 import { canonicalJson } from '../src/util/canonical-json.ts';
 import { refused } from './refusals.ts';
-import { allPassphrases, installationWithPeople, passphraseMap, rootca, runShippedCeremony, tempDir } from './helpers.ts';
+import { allPassphrases, installationWithPeople, passphraseMap, rootca, runShippedCeremony, storyTests, tempDir } from './helpers.ts';
 import { OnlineFixture } from './online-fixtures.ts';
 
 const DAY = 24 * 3600 * 1000;
@@ -50,6 +50,9 @@ describe('R-10.1 the CPS as a versioned document', () => {
   const pubFile = (n: number) => join(dir, `publication-${n}.json`);
   const publishNow = (n: number) => publish(inst, { signerCa: 'ecc-rootca1', operator: 'alice', witness: 'olivia', passphrases, out: pubFile(n) });
 
+  /** The story of one CPS: each test builds on the ones before it (storyTests runs them first when alone). */
+  const story = storyTests();
+
   before(async () => {
     inst = installationWithPeople({ clock, dir, more: true });
     const today = t0.toISOString().slice(0, 10);
@@ -71,7 +74,7 @@ describe('R-10.1 the CPS as a versioned document', () => {
     assert.throws(() => nextVersion('4.99', false, null), /DOCUMENT_VERSION_EXHAUSTED|no next minor/);
   });
 
-  it('refusals before anything exists: wrong role, bad name, no title, nothing to approve; each audited', async () => {
+  story('refusals before anything exists: wrong role, bad name, no title, nothing to approve; each audited', async () => {
     await refused(proposeDocument(inst, { ...by('alice'), name: 'cps', title: 'CPS', text: cpsText, critical: false, description: 'x' }), 'ROLE_MISSING', /person-responsible/);
     assert.equal(lastAudit().outcome, 'refused');
     await refused(proposeDocument(inst, { ...by('paula'), name: 'CPS!', title: 'CPS', text: cpsText, critical: false, description: 'x' }), 'DOCUMENT_NAME_INVALID');
@@ -85,7 +88,7 @@ describe('R-10.1 the CPS as a versioned document', () => {
     assert.deepEqual(cps(), [], 'nothing was stored');
   });
 
-  it('propose -> approve by the Committee -> publish: the existing CPS taken over as 5.12, its digest audited', async () => {
+  story('propose -> approve by the Committee -> publish: the existing CPS taken over as 5.12, its digest audited', async () => {
     const p = await proposeDocument(inst, { ...by('paula'), name: 'cps', title: 'Security Communication RootCA Certification Practice Statement', text: cpsText, critical: false, description: 'Overall revision of the descriptions and styles', initialVersion: '5.12' });
     assert.equal(p.status, 'proposed');
     assert.equal(p.sha256, sha256(cpsText));
@@ -114,7 +117,7 @@ describe('R-10.1 the CPS as a versioned document', () => {
     await refused(recordClaim(inst, { ...by('rita'), name: 'cps', claimant: 'Example Corp', text: 'too early' }), 'CLAIM_PERIOD_NOT_STARTED');
   });
 
-  it('the proposer does not approve their own amendment, even holding the Committee role (CPS 5.2.4)', async () => {
+  story('the proposer does not approve their own amendment, even holding the Committee role (CPS 5.2.4)', async () => {
     await proposeDocument(inst, { ...by('pat'), name: 'cp-subca', title: 'Security Communication RootCA Subordinate CA Certificate Policy', text: Buffer.from('# Subordinate CA CP\n'), critical: true, description: 'first version' });
     await refused(approveDocument(inst, { ...by('pat'), name: 'cp-subca' }), 'SAME_PERSON_TWICE');
     await refused(rejectDocument(inst, { ...by('cora'), name: 'cp-subca' }), 'REASON_REQUIRED');
@@ -123,7 +126,7 @@ describe('R-10.1 the CPS as a versioned document', () => {
     await refused(publishDocument(inst, { ...by('paula'), name: 'cp-subca' }), 'DOCUMENT_NO_AMENDMENT');
   });
 
-  it('the first publication file is the notice: 5.12 enters its claim period; the RA records a claim', async () => {
+  story('the first publication file is the notice: 5.12 enters its claim period; the RA records a claim', async () => {
     const r = await publishNow(1);
     const manifest = JSON.parse((JSON.parse(readFileSync(r.path, 'utf8')) as PublicationFile).manifest) as Manifest;
     const docs = manifest.items.filter((i) => i.kind === 'document').map((i) => [i.path, i.sha256]);
@@ -143,7 +146,7 @@ describe('R-10.1 the CPS as a versioned document', () => {
     assert.equal(lastAudit().action, 'document.claim');
   });
 
-  it('amendments: non-critical 5.13, then critical 6.00, each with date and description in the history', async () => {
+  story('amendments: non-critical 5.13, then critical 6.00, each with date and description in the history', async () => {
     clock.advance(DAY);
     const flow = async (text: Buffer, critical: boolean, description: string): Promise<DocumentVersion> => {
       await proposeDocument(inst, { ...by('paula'), name: 'cps', text, critical, description });
@@ -158,7 +161,7 @@ describe('R-10.1 the CPS as a versioned document', () => {
     assert.equal(Date.parse(cps()[1]!.claimsUntil!) - Date.parse(cps()[0]!.claimsUntil!), 2 * DAY);
   });
 
-  it('the Repository serves the latest, every older version and the history over HTTP; digests match', async () => {
+  story('the Repository serves the latest, every older version and the history over HTTP; digests match', async () => {
     const anchor = join(dir, 'ecc-rootca1.pem');
     const store = `sqlite:${join(dir, 'online.db')}`;
     const imp = rootca(['online', 'import', pubFile(2), '--store', store, '--trust', anchor]);
@@ -199,7 +202,7 @@ describe('R-10.1 the CPS as a versioned document', () => {
     assert.equal((pub.documents[0]!.meta as DocumentMeta).claimsUntil, byVersion.get('5.12')!.claimsUntil);
   });
 
-  it('the CA status (cas.status) goes into the publication and onto the Repository page', () => {
+  story('the CA status (cas.status) goes into the publication and onto the Repository page', () => {
     const statusInPublication = () => gatherPublication(inst, 99).input.cas[0]!.meta.status;
     assert.equal(statusInPublication(), 'active');
     const setStatus = (s: string) => inst.db.prepare("UPDATE cas SET status = ? WHERE name = 'ecc-rootca1'").run(s);
@@ -220,7 +223,7 @@ describe('R-10.1 the CPS as a versioned document', () => {
     assert.match(row(renderRepositoryPage(pub, { ocspUrl: 'http://x/ocsp' })), /<span class="revoked">Terminated<\/span> \(CPS 5\.8/);
   });
 
-  it('after the week: 5.12 with a claim is disputed, the others accepted; a late claim is refused and audited', async () => {
+  story('after the week: 5.12 with a claim is disputed, the others accepted; a late claim is refused and audited', async () => {
     clock.set(new Date(Date.parse(cps()[0]!.claimsUntil!) + 1000));
     await refused(recordClaim(inst, { ...by('ravi'), name: 'cps', version: '5.12', claimant: 'Late Corp', text: 'x' }), 'CLAIM_PERIOD_OVER', /ended at/);
     assert.equal(lastAudit().outcome, 'refused');
@@ -232,7 +235,7 @@ describe('R-10.1 the CPS as a versioned document', () => {
     assert.equal(inst.audit.verify().ok, true);
   });
 
-  it('the CLI (on the system clock: still in the claim periods): doc list/show, a usage error', () => {
+  story('the CLI (on the system clock: still in the claim periods): doc list/show, a usage error', () => {
     const home = inst.home;
     const list = rootca(['--home', home, 'doc', 'list']);
     assert.equal(list.status, 0, list.stderr);

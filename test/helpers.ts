@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { it } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initInstallation, type Installation } from '../src/installation/installation.ts';
@@ -123,4 +124,32 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 25));
   }
+}
+
+/** The `story` function `storyTests()` returns: registers one test of the story. */
+export interface Story {
+  (name: string, body: () => Promise<void> | void): void;
+  /** Runs, once each, the story's tests registered so far: for a hook whose tests need that state. */
+  soFar(): () => Promise<void>;
+}
+
+/**
+ * Registers the tests of a story, where each builds on the state the ones before it left, so
+ * that every one still runs alone and in any order (issue 21): a test first runs, once, the
+ * bodies of the story's earlier tests that have not run yet, with their assertions. In a run of
+ * the whole file each body runs once, in file order, as before.
+ */
+export function storyTests(): Story {
+  const steps: (() => Promise<void>)[] = [];
+  const upTo = (earlier: (() => Promise<void>)[]) => async () => {
+    for (const step of earlier) await step();
+  };
+  const story = (name: string, body: () => Promise<void> | void) => {
+    const before = upTo([...steps]);
+    let once: Promise<void> | undefined;
+    const run = () => (once ??= before().then(body));
+    steps.push(run);
+    it(name, run);
+  };
+  return Object.assign(story, { soFar: () => upTo([...steps]) });
 }

@@ -7,14 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import { openInstallation, type Installation } from '../src/installation/installation.ts';
 import { destroyKeyCeremony } from '../src/custody/key-destruction.ts';
 import { loadCaKey } from '../src/custody/key-records.ts';
 import { issueCrl } from '../src/status/ceremonies.ts';
 import { destroyKeyPair, generateKeyPairInToken } from '../src/keys/pkcs11-keys.ts';
 import { finalizePkcs11Modules, withLoggedInSession } from '../src/keys/pkcs11-module.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, run, runShippedCeremony, storyTests, tempDir } from './helpers.ts';
 import { pkcs11Tool, quorumPin, rejectsWith, runPkcs11Ceremony, SOFTHSM, useSoftHsm } from './hsm-fixtures.ts';
 
 describe('pkcs11 backup onto a second token, and destruction across tokens', () => {
@@ -28,6 +28,9 @@ describe('pkcs11 backup onto a second token, and destruction across tokens', () 
     assert.equal(r.status, 0, r.out);
     return r.out;
   };
+
+  /** Keys backed up onto a second token, then destroyed: each test builds on the ones before it (storyTests). */
+  const story = storyTests();
 
   before(async () => {
     // The tokens are set up from the command line, before this process loads the module (a
@@ -49,7 +52,7 @@ describe('pkcs11 backup onto a second token, and destruction across tokens', () 
     finalizePkcs11Modules();
   });
 
-  it('the ceremony backs the key up: same public key in both tokens, both sensitive and non-extractable, no transport key left', async () => {
+  story('the ceremony backs the key up: same public key in both tokens, both sensitive and non-extractable, no transport key left', async () => {
     const made = await runShippedCeremony(inst, 'ecc-rootca1-hsm', dir);
     const record = loadCaKey(inst, made.keyId);
     assert.deepEqual(record.locations.map((l) => [l.token, l.role]), [['rootca-primary', 'primary'], ['rootca-backup', 'backup']]);
@@ -71,7 +74,7 @@ describe('pkcs11 backup onto a second token, and destruction across tokens', () 
     }
   });
 
-  it('a backup that fails after the key was made (label taken in the backup token) leaves no key anywhere', async () => {
+  story('a backup that fails after the key was made (label taken in the backup token) leaves no key anywhere', async () => {
     // A stray object under the label the ceremony will use, in the backup token only.
     const stray = { label: 'rootca1-key', id: Buffer.from('stray') };
     await withLoggedInSession({ module: SOFTHSM, label: 'rootca-backup' }, Buffer.from(await quorumPin(inst, 'rootca-backup')), 'user', (mod, s) => generateKeyPairInToken(mod, s, { kind: 'ecdsa', curve: 'P-256' }, stray));
@@ -86,7 +89,7 @@ describe('pkcs11 backup onto a second token, and destruction across tokens', () 
     await withLoggedInSession({ module: SOFTHSM, label: 'rootca-backup' }, Buffer.from(await quorumPin(inst, 'rootca-backup')), 'user', (mod, s) => destroyKeyPair(mod, s, stray, 'rootca-backup'));
   });
 
-  it('destruction removes the key from the primary and the backup token; signing then fails with KEY_DESTROYED', async () => {
+  story('destruction removes the key from the primary and the backup token; signing then fails with KEY_DESTROYED', async () => {
     await runPkcs11Ceremony(inst, dir, 'rootca2', 'rootca-primary', ['rootca-backup']);
     const r = await destroyKeyCeremony(inst, { caName: 'rootca2', operator: 'alice', witness: 'olivia', reason: 'test of destruction across tokens', passphrases: people.passphrases });
     assert.deepEqual(r.destroyedIn, ['pkcs11:rootca-primary', 'pkcs11:rootca-backup']);
@@ -102,7 +105,7 @@ describe('pkcs11 backup onto a second token, and destruction across tokens', () 
     await rejectsWith('KEY_DESTROYED', () => issueCrl(inst, { caName: 'rootca2', ...people }));
   });
 
-  it('with the primary token deleted, the backup token alone signs a CRL that openssl verifies against the original root', async () => {
+  story('with the primary token deleted, the backup token alone signs a CRL that openssl verifies against the original root', async () => {
     const home = inst.home;
     inst.close();
     inst = undefined as unknown as Installation;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Installation } from '../src/installation/installation.ts';
 import { issueCertificate } from '../src/issuance/issuance.ts';
 import { loadCaKey } from '../src/custody/key-records.ts';
@@ -19,7 +19,7 @@ import { derToPem } from '../src/pki/pem.ts';
 import { findKeyPair } from '../src/keys/pkcs11-keys.ts';
 import { finalizePkcs11Modules, findToken, P11, pkcs11Module } from '../src/keys/pkcs11-module.ts';
 import { initToken } from '../src/custody/token-setup.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, run, tempDir } from './helpers.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, run, storyTests, tempDir } from './helpers.ts';
 import { pkcs11Tool, quorumPin, runPkcs11Ceremony, setUpToken, SOFTHSM, useSoftHsm } from './hsm-fixtures.ts';
 
 const ROOTS = ['rootca1', 'rootca2', 'rootca3', 'ecc-rootca1'];
@@ -31,6 +31,9 @@ describe('root ceremonies, issuance, CRL and OCSP with the pkcs11 store (SoftHSM
   const vendorPin = randomBytes(12).toString('hex');
   const vendorSoPin = randomBytes(12).toString('hex');
   const people = { operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()) };
+
+  /** Root keys made in the token, then used: each test builds on the ones before it (storyTests). */
+  const story = storyTests();
 
   before(async () => {
     inst = installationWithPeople({ dir, more: true });
@@ -45,7 +48,7 @@ describe('root ceremonies, issuance, CRL and OCSP with the pkcs11 store (SoftHSM
     finalizePkcs11Modules();
   });
 
-  it('token setup: PINs generated and split 2-of-3, nothing secret stored, audited', () => {
+  story('token setup: PINs generated and split 2-of-3, nothing secret stored, audited', () => {
     const t = inst.db.prepare("SELECT * FROM hsm_tokens WHERE label = 'primary'").get() as { label: string; serial: string; threshold: number };
     assert.equal(t.label, 'primary');
     assert.equal(t.threshold, 2);
@@ -56,7 +59,7 @@ describe('root ceremonies, issuance, CRL and OCSP with the pkcs11 store (SoftHSM
     assert.doesNotMatch(JSON.stringify(ev.details), /pin":/i);
   });
 
-  it('adopting a vendor-initialised token replaces its temporary PIN with a generated one split 2-of-3', async () => {
+  story('adopting a vendor-initialised token replaces its temporary PIN with a generated one split 2-of-3', async () => {
     await initToken(inst, { module: SOFTHSM, label: 'vendor-made', holders: ['alice', 'bob', 'carol'], threshold: 2, operator: 'alice', witness: 'olivia', passphrases: people.passphrases, adoptWithPin: Buffer.from(vendorPin) });
     const old = pkcs11Tool(['--token-label', 'vendor-made', '--login', '--pin', vendorPin, '--list-objects']);
     assert.notEqual(old.status, 0, 'the temporary PIN no longer logs in');
@@ -69,7 +72,7 @@ describe('root ceremonies, issuance, CRL and OCSP with the pkcs11 store (SoftHSM
   });
 
   for (const root of ROOTS) {
-    it(`${root}: generated in the token, self-signed certificate verifies with openssl`, async () => {
+    story(`${root}: generated in the token, self-signed certificate verifies with openssl`, async () => {
       const r = await runPkcs11Ceremony(inst, dir, root, 'primary');
       const pem = join(dir, `${root}.pem`);
       assert.match(openssl(['verify', '-auth_level', '0', '-CAfile', pem, pem]), /: OK/);
@@ -89,7 +92,7 @@ describe('root ceremonies, issuance, CRL and OCSP with the pkcs11 store (SoftHSM
     });
   }
 
-  it('pkcs11-tool lists every CA private key as sensitive and never extractable; CKA_VALUE cannot be read', async () => {
+  story('pkcs11-tool lists every CA private key as sensitive and never extractable; CKA_VALUE cannot be read', async () => {
     const pin = await quorumPin(inst, 'primary');
     const list = pkcs11Tool(['--token-label', 'primary', '--login', '--pin', pin, '--list-objects', '--type', 'privkey']);
     assert.equal(list.status, 0, list.out);
@@ -121,7 +124,7 @@ describe('root ceremonies, issuance, CRL and OCSP with the pkcs11 store (SoftHSM
     }
   });
 
-  it('sub-CA issuance, CRL, pre-signed OCSP and a revocation from token keys verify with openssl', async () => {
+  story('sub-CA issuance, CRL, pre-signed OCSP and a revocation from token keys verify with openssl', async () => {
     for (const root of ['rootca2', 'ecc-rootca1']) {
       const key = join(dir, `${root}-sub.key`);
       openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', join(dir, `${root}-sub.csr`), '-subj', `/C=JP/O=Example/CN=${root} sub`]);

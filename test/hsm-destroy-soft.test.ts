@@ -18,9 +18,10 @@ const keyState = (inst: ReturnType<typeof installationWithPeople>, keyId: string
 });
 
 describe('CPS 6.2.10 destroying a soft-store CA key', () => {
-  it('refuses without a quorum or witness and changes nothing; with them, destroys the key and signing then fails', async () => {
+  it('refuses without a quorum or witness and changes nothing; with them, destroys the key and signing then fails', async (t) => {
     const dir = tempDir();
     const inst = installationWithPeople({ dir });
+    t.after(() => inst.close()); // closed whether the test passes or not
     const made = await runShippedCeremony(inst, 'ecc-rootca1', dir);
     const all = allPassphrases();
     const base = { caName: 'ecc-rootca1', operator: 'alice', witness: 'olivia', reason: 'end of life' };
@@ -50,10 +51,9 @@ describe('CPS 6.2.10 destroying a soft-store CA key', () => {
     assert.equal(refused.action, 'crl.issue');
     assert.equal(refused.outcome, 'refused');
     await rejectsWith('KEY_DESTROYED', () => destroyKeyCeremony(inst, { ...base, passphrases: passphraseMap(all) }));
-    inst.close();
   });
 
-  it('rootca key destroy from the command line', async () => {
+  it('rootca key destroy from the command line', async (t) => {
     const dir = tempDir();
     const inst = installationWithPeople({ dir });
     const made = await runShippedCeremony(inst, 'ecc-rootca1', dir);
@@ -67,7 +67,7 @@ describe('CPS 6.2.10 destroying a soft-store CA key', () => {
     assert.equal(again.status, 1);
     assert.match(again.stderr, /KEY_DESTROYED/);
     const reopened = openInstallation(home);
+    t.after(() => reopened.close()); // closed whether the test passes or not
     assert.equal(keyState(reopened, made.keyId).key.status, 'destroyed');
-    reopened.close();
   });
 });

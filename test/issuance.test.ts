@@ -186,10 +186,11 @@ describe('R-3 issuance from CSRs, verified by OpenSSL', () => {
 });
 
 describe('R-3.4 validity never outlives the issuer', () => {
-  it('clamps a subordinate CA that would outlive its root, and says changeover is due', async () => {
+  it('clamps a subordinate CA that would outlive its root, and says changeover is due', async (t) => {
     const clock = fixedClock(new Date('2026-12-01T00:00:00Z'));
     const dir = tempDir();
     const inst = installationWithPeople({ dir, clock });
+    t.after(() => inst.close()); // closed whether the test passes or not
     const root = await runShippedCeremony(inst, 'ecc-rootca1', dir);
     inst.config.issuance.requireApplicationFor = [];
     inst.config.personnel.trainingValidityDays = inst.config.personnel.backgroundCheckValidityDays = 20 * 366; // the same people, 15 years on
@@ -199,14 +200,14 @@ describe('R-3.4 validity never outlives the issuer', () => {
     assert.equal(r.clamped, true);
     assert.equal(r.notAfter.getTime(), root.notAfter.getTime());
     assert.match(r.notes.join('\n'), /clamped.*R-3\.4.*changeover/);
-    inst.close();
   });
 });
 
 describe('R-3.1 serials are unique per issuer, enforced by the store', () => {
-  it('refuses a second reservation or certificate with the same serial', async () => {
+  it('refuses a second reservation or certificate with the same serial', async (t) => {
     const dir = tempDir();
     const inst = installationWithPeople({ dir });
+    t.after(() => inst.close()); // closed whether the test passes or not
     await runShippedCeremony(inst, 'ecc-rootca1', dir);
     const c = makeCsr(dir, 's', '/C=JP/O=X/CN=Serial', 'ec:P-256');
     const r = await issueCertificate(inst, { operator: 'alice', caName: 'ecc-rootca1', profile: 'ocsp', csr: readFileSync(c.csr), witness: 'olivia', passphrases: passphraseMap(allPassphrases()) });
@@ -214,6 +215,5 @@ describe('R-3.1 serials are unique per issuer, enforced by the store', () => {
     assert.throws(() => inst.db.prepare("INSERT INTO serial_reservations (issuer_ca_id, serial_hex, ceremony_id, reserved_at) VALUES (?, ?, 1, 'x')").run(row.issuer_ca_id, r.serialHex), /UNIQUE|PRIMARY KEY/);
     assert.throws(() => inst.db.prepare("INSERT INTO certificates (issuer_ca_id, serial_hex, profile, subject_text, not_before, not_after, sha256, der, created_at) VALUES (?, ?, 'subca', 'x', 'x', 'x', 'x', x'00', 'x')").run(row.issuer_ca_id, r.serialHex), /UNIQUE/);
     assert.ok(r.serialHex.length === 32 && parseInt(r.serialHex.slice(0, 2), 16) < 0x80);
-    inst.close();
   });
 });

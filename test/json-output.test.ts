@@ -50,8 +50,11 @@ describe('application submit --json', () => {
   before(async () => {
     const inst = installationWithPeople({ more: true });
     home = inst.home;
-    await runShippedCeremony(inst, 'ecc-rootca1', dir);
-    inst.close();
+    try {
+      await runShippedCeremony(inst, 'ecc-rootca1', dir);
+    } finally {
+      inst.close();
+    }
     openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'sub.key'), '-subj', '/C=JP/O=Example/CN=Example Sub CA', '-out', csrFile]);
     process.env.ROOTCA_PASSPHRASE_RITA = MORE_PEOPLE.rita.passphrase;
   });

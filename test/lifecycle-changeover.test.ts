@@ -21,7 +21,7 @@ import { issueCrl } from '../src/status/ceremonies.ts';
 import { fixedClock } from '../src/clock.ts';
 import { parseRootCeremony } from '../src/config/ceremony.ts';
 import { derToPem } from '../src/pki/pem.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, REPO, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, REPO, rootca, run, runShippedCeremony, storyTests, tempDir } from './helpers.ts';
 
 const CA = 'ecc-rootca1';
 const T0 = new Date('2026-12-01T00:00:00Z');
@@ -54,6 +54,9 @@ describe('CPS 5.6 key changeover: status, renewal and re-key verified by OpenSSL
   let subOld: string;
   let rekeyed: RekeyResult;
 
+  /** One CA's changeover: each test builds on the ones before it (storyTests runs them first when alone). */
+  const story = storyTests();
+
   before(async () => {
     inst = installationWithPeople({ dir, clock });
     inst.config.issuance.requireApplicationFor = [];
@@ -63,7 +66,7 @@ describe('CPS 5.6 key changeover: status, renewal and re-key verified by OpenSSL
     originalRoot = pem('original-root.pem', r.certificateDer);
   });
 
-  it('R-9.1 status: not due at creation; due 20 years on, when the remaining life is below the longest validity the profiles issue', () => {
+  story('R-9.1 status: not due at creation; due 20 years on, when the remaining life is below the longest validity the profiles issue', () => {
     const [s0] = changeoverStates(inst, CA);
     assert.equal(s0!.changeoverDue, false);
     assert.deepEqual(s0!.longestValidity, { profile: 'subca', days: 3652 });
@@ -79,7 +82,7 @@ describe('CPS 5.6 key changeover: status, renewal and re-key verified by OpenSSL
     assert.throws(() => changeoverStates(inst, 'nope'), /CA_UNKNOWN|no CA named nope/);
   });
 
-  it('issuance at the changeover point clamps and says changeover is due; the sub verifies from the original root', async () => {
+  story('issuance at the changeover point clamps and says changeover is due; the sub verifies from the original root', async () => {
     const r = await issueCertificate(inst, { ...people, caName: CA, profile: 'subca', csr: subCsr(dir, 'sub-old-key'), pathLenConstraint: 0, passphrases: passphraseMap(allPassphrases()) });
     assert.equal(r.clamped, true);
     assert.equal(r.changeoverDue, true);
@@ -88,7 +91,7 @@ describe('CPS 5.6 key changeover: status, renewal and re-key verified by OpenSSL
     assert.match(openssl(['verify', '-attime', atTime(clock.now()), '-x509_strict', '-CAfile', originalRoot, subOld]), /OK/);
   });
 
-  it('renew: same key, new serial and validity; OpenSSL verifies it and the old sub under it; audited with a transcript', async () => {
+  story('renew: same key, new serial and validity; OpenSSL verifies it and the old sub under it; audited with a transcript', async () => {
     const before = getCa(inst, CA);
     const r = await renewCa(inst, { ...people, caName: CA, passphrases: passphraseMap(allPassphrases()), out: join(dir, 'renewed.pem') });
     const after = getCa(inst, CA);
@@ -112,7 +115,7 @@ describe('CPS 5.6 key changeover: status, renewal and re-key verified by OpenSSL
     assert.deepEqual(changeoverCertificates(inst, CA).map((c) => c.kind), ['renewed']);
   });
 
-  it('rekey: new key with new custodians, NewWithNew and both link certificates; the old key is retired', async () => {
+  story('rekey: new key with new custodians, NewWithNew and both link certificates; the old key is retired', async () => {
     const before = getCa(inst, CA);
     rekeyed = await rekeyCa(inst, { ...people, caName: CA, holders: ['bob', 'carol'], threshold: 2, passphrases: passphraseMap(allPassphrases()), outDir: join(dir, 'rekey') });
     const after = getCa(inst, CA);
@@ -131,7 +134,7 @@ describe('CPS 5.6 key changeover: status, renewal and re-key verified by OpenSSL
     assert.deepEqual(activations, [rekeyed.keyId, rekeyed.keyId, before.keyId]);
   });
 
-  it('OpenSSL: a sub of the OLD key verifies from the NEW root through OldWithNew, and a sub of the NEW key from the OLD root through NewWithOld', async () => {
+  story('OpenSSL: a sub of the OLD key verifies from the NEW root through OldWithNew, and a sub of the NEW key from the OLD root through NewWithOld', async () => {
     const r = await issueCertificate(inst, { ...people, caName: CA, profile: 'subca', csr: subCsr(dir, 'sub-new-key'), pathLenConstraint: 0, passphrases: passphraseMap(allPassphrases()) });
     assert.equal(r.clamped, false);
     assert.equal(r.changeoverDue, false);
@@ -170,7 +173,7 @@ describe('CPS 5.6 key changeover: status, renewal and re-key verified by OpenSSL
     assert.notEqual(run('openssl', ['verify', '-attime', String(Date.parse('2072-01-01T00:00:00Z') / 1000), '-CAfile', newRoot, '-untrusted', oldWithNew, subOld]).status, 0);
   });
 
-  it('after re-key the CRL is signed by the new key, and OpenSSL checks the old-key sub against it from the new root', async () => {
+  story('after re-key the CRL is signed by the new key, and OpenSSL checks the old-key sub against it from the new root', async () => {
     const crl = await issueCrl(inst, { caName: CA, ...people, passphrases: passphraseMap(allPassphrases()) });
     const crlFile = join(dir, 'after-rekey.crl');
     writeFileSync(crlFile, crl.der);
@@ -179,7 +182,7 @@ describe('CPS 5.6 key changeover: status, renewal and re-key verified by OpenSSL
     assert.equal(r.status, 0, r.stderr + r.stdout);
   });
 
-  it('CLI: rootca status --json and rootca ca changeovers list what was done', () => {
+  story('CLI: rootca status --json and rootca ca changeovers list what was done', () => {
     const home = inst.home;
     const s = rootca(['--home', home, '--json', 'status']);
     assert.equal(s.status, 0, s.stderr);
@@ -194,9 +197,10 @@ describe('CPS 5.6 key changeover: status, renewal and re-key verified by OpenSSL
 });
 
 describe('R-1.3 renewing the legacy SHA-1 root', () => {
-  it('renews rootca1 with sha256WithRSAEncryption; OpenSSL verifies it strictly and issuance no longer defaults to SHA-1', async () => {
+  it('renews rootca1 with sha256WithRSAEncryption; OpenSSL verifies it strictly and issuance no longer defaults to SHA-1', async (t) => {
     const dir = tempDir('rootca-changeover-legacy-');
     const inst = installationWithPeople({ dir });
+    t.after(() => inst.close()); // closed whether the test passes or not
     await runShippedCeremony(inst, 'rootca1', dir);
     assert.equal(getCa(inst, 'rootca1').signatureAlgorithm, 'sha1WithRSAEncryption');
     const r = await renewCa(inst, { ...people, caName: 'rootca1', passphrases: passphraseMap(allPassphrases()), out: join(dir, 'rootca1-renewed.pem') });
@@ -205,6 +209,5 @@ describe('R-1.3 renewing the legacy SHA-1 root', () => {
     const f = join(dir, 'rootca1-renewed.pem');
     assert.match(openssl(['x509', '-in', f, '-noout', '-text']), /Signature Algorithm: sha256WithRSAEncryption/);
     assert.match(openssl(['verify', '-x509_strict', '-check_ss_sig', '-CAfile', f, f]), /OK/);
-    inst.close();
   });
 });

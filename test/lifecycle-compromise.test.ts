@@ -68,6 +68,16 @@ describe('CPS 5.7 compromise handling', () => {
 
   const subs: Record<string, { serial: string; key: string; pem: string }> = {};
 
+  /**
+   * Publishes until the installation holds `n` publications: the tests that check a version
+   * number make the versions before theirs when no earlier test did, so each runs alone too.
+   */
+  const publicationsUpTo = async (n: number) => {
+    for (let i = Number(scalar('SELECT count(*) AS n FROM publications')); i < n; i++) {
+      await publish(inst, { ...people, signerCa: 'ecc-rootca1', out: join(dir, `pub-before-${n}-${i + 1}.json`) });
+    }
+  };
+
   before(async () => {
     inst = installationWithPeople({ dir, more: true });
     inst.config.issuance.requireApplicationFor = [];
@@ -103,7 +113,10 @@ describe('CPS 5.7 compromise handling', () => {
   });
 
   it('a report through the RA; a report that could not be published is refused before anything is revoked', async () => {
-    const existing = join(dir, 'pub-kc.json');
+    // Its own file in the way, and publication version 1 made here when no test before made it.
+    const existing = join(dir, 'pub-in-the-way.json');
+    writeFileSync(existing, 'in the way');
+    await publicationsUpTo(1);
     await rejectsWith('OUTPUT_EXISTS', () => reportKeyCompromise(inst, { ...people, caName: 'ecc-rootca1', serial: subs.ra!.serial, approvedBy: 'rita', publishOut: existing }));
     assert.equal(scalar('SELECT count(*) AS n FROM revocations WHERE serial_hex = ?', subs.ra!.serial), 0, 'nothing revoked');
     assert.equal(inst.audit.list().at(-1)!.outcome, 'refused');
@@ -115,8 +128,9 @@ describe('CPS 5.7 compromise handling', () => {
     assert.equal(pub.manifest.signer.ca, 'rootca2');
   });
 
-  it('rootca compromise report on the command line; usage errors exit 2', () => {
+  it('rootca compromise report on the command line; usage errors exit 2', async () => {
     const env = passphraseEnv();
+    await publicationsUpTo(2);
     const args = ['--home', inst.home, 'compromise', 'report', '--ca', 'rootca2', '--serial', subs.r2b!.serial, '--operator', 'alice', '--witness', 'olivia'];
     const bad = rootca([...args, '--publish-out', join(dir, 'cli-x.json')], { env });
     assert.equal(bad.status, 2, bad.stderr);
@@ -144,6 +158,12 @@ describe('CPS 5.7 compromise handling', () => {
   });
 
   it('the CA-key compromise runbook (interrupted, then resumed): everything revoked with cACompromise, last CRL/OCSP verified by openssl, the CA shows compromised, its key signs nothing more', async () => {
+    // What the tests before leave, made here when they did not run: r2b revoked for keyCompromise, three publications.
+    if (scalar('SELECT count(*) AS n FROM revocations WHERE serial_hex = ?', subs.r2b!.serial) === 0) {
+      const proof = proofSignedBy(subs.r2b!.key, 'r2b-own-proof', subs.r2b!.serial);
+      await reportKeyCompromise(inst, { ...people, caName: 'rootca2', serial: subs.r2b!.serial, proof, publishOut: join(dir, 'pub-r2b.json') });
+    }
+    await publicationsUpTo(3);
     const compromisedAt = new Date(Date.now() - 86_400_000);
     compromisedAt.setUTCMilliseconds(0);
     const out = join(dir, 'pub-ca-compromise.json');

@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import { getCa } from '../src/installation/cas.ts';
 import type { Installation } from '../src/installation/installation.ts';
 import { issueCertificate } from '../src/issuance/issuance.ts';
@@ -27,7 +27,7 @@ import { revokeCertificate } from '../src/status/revocation.ts';
 import { issueCrl, presignOcsp } from '../src/status/ceremonies.ts';
 import { startServer, type RunningServer } from '../src/server/app.ts';
 import { openOnlineStore } from '../src/server/online-store.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, rejectsWith, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, rejectsWith, rootca, run, runShippedCeremony, storyTests, tempDir } from './helpers.ts';
 import { passphraseEnv } from './lifecycle-end-fixtures.ts';
 import { runAsync } from './online-fixtures.ts';
 
@@ -58,6 +58,9 @@ describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both
     return r.stdout;
   };
 
+  /** Life after one re-key: each test builds on the ones before it (storyTests runs them first when alone). */
+  const story = storyTests();
+
   before(async () => {
     inst = installationWithPeople({ dir, more: true });
     inst.config.issuance.requireApplicationFor = [];
@@ -75,7 +78,7 @@ describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both
     inst?.close();
   });
 
-  it('ocsp presign signs with the current key only what it issued; --retired-key signs the old key\'s certificates with the old key', async () => {
+  story('ocsp presign signs with the current key only what it issued; --retired-key signs the old key\'s certificates with the old key', async () => {
     const current = await presignOcsp(inst, { ...people, caName: CA });
     assert.deepEqual({ responses: current.responses, certificates: current.certificates, otherKey: current.otherKey }, { responses: 2, certificates: 1, otherKey: [subs.old.serial] });
     const ev = inst.audit.list().filter((e) => e.action === 'ocsp.presigned').at(-1)!;
@@ -92,14 +95,14 @@ describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both
     assert.equal((activation.details as { keyId: string }).keyId, rekeyed.previousKeyId);
   });
 
-  it('the retired key is for status only: refused for anything else, for an unknown key id, and outside --retired-key', async () => {
+  story('the retired key is for status only: refused for anything else, for an unknown key id, and outside --retired-key', async () => {
     await rejectsWith('RETIRED_KEY_STATUS_ONLY', () => openKeySession(inst, { operation: 'certificate.issue', caName: CA, retiredKeyId: rekeyed.previousKeyId, operator: 'alice', witness: 'olivia', passphrases: people.passphrases, describe: {} }));
     await rejectsWith('RETIRED_KEY_UNKNOWN', () => presignOcsp(inst, { ...people, caName: CA, retiredKey: 'no-such-key' }));
     const refusals = inst.audit.list().filter((e) => e.outcome === 'refused').slice(-2).map((e) => (e.details as { code: string }).code);
     assert.deepEqual(refusals, ['RETIRED_KEY_STATUS_ONLY', 'RETIRED_KEY_UNKNOWN']);
   });
 
-  it('the publication carries both link certificates; the online side imports it and serves them at stable URLs', async () => {
+  story('the publication carries both link certificates; the online side imports it and serves them at stable URLs', async () => {
     const p = await publish(inst, { ...people, signerCa: CA, out: f('pub-1.json') });
     assert.deepEqual(p.warnings, []);
     const store = openOnlineStore(`sqlite:${f('online.db')}`);
@@ -122,7 +125,7 @@ describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both
     assert.match(page.stdout, new RegExp(`${CA} \\(earlier key\\)[\\s\\S]*href="/crl/${rekeyed.previousKeyId}.crl"`));
   });
 
-  it('openssl verify -crl_check: both subordinates from the old root and from the new root, with the links and CRLs served', async () => {
+  story('openssl verify -crl_check: both subordinates from the old root and from the new root, with the links and CRLs served', async () => {
     assert.equal(await download(`crl/${CA}.crl`, f('dl.crl')), 'application/pkix-crl');
     assert.equal(await download(`crl/${rekeyed.previousKeyId}.crl`, f('dl-old-key.crl')), 'application/pkix-crl');
     // Its Last-Modified is the earlier key's CRL's own thisUpdate, not the current CRL's.
@@ -148,7 +151,7 @@ describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both
     ok(verify(oldRoot, f('dl-old-key.crl'), subs.old.pem), 'old root, old sub, retired-key CRL');
   });
 
-  it('openssl ocsp: OLDROOT asks about the old sub (answered by the retired key), NEWROOT about the new sub', async () => {
+  story('openssl ocsp: OLDROOT asks about the old sub (answered by the retired key), NEWROOT about the new sub', async () => {
     const old = await ocsp(f(`${CA}.pem`), subs.old.pem, f(`${CA}.pem`));
     assert.equal(old.status, 0, old.out);
     assert.match(old.out, /Response verify OK/);
@@ -162,7 +165,7 @@ describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both
     assert.match(via.out, /Response verify OK/);
   });
 
-  it('revoking the old sub: the publication names --retired-key until the retired key re-signs; then openssl ocsp from OLDROOT says revoked', async () => {
+  story('revoking the old sub: the publication names --retired-key until the retired key re-signs; then openssl ocsp from OLDROOT says revoked', async () => {
     await revokeCertificate(inst, { ...people, caName: CA, serial: subs.old.serial, reason: 'cessationOfOperation', approvedBy: 'rita' });
     const before = await publish(inst, { ...people, signerCa: CA, out: f('pub-2.json') });
     assert.ok(before.warnings.some((w) => w.includes(subs.old.serial) && /says good but the certificate is revoked/.test(w)), before.warnings.join('\n'));
@@ -186,7 +189,7 @@ describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both
     }
   });
 
-  it('a delegated responder (certified by the new key) signs live only for CertIDs naming the new key; the old key\'s are pre-signed or unauthorized', async () => {
+  story('a delegated responder (certified by the new key) signs live only for CertIDs naming the new key; the old key\'s are pre-signed or unauthorized', async () => {
     openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', f('responder.key')]);
     openssl(['req', '-new', '-key', f('responder.key'), '-subj', `/C=JP/O=Example/CN=${CA} OCSP Responder`, '-out', f('responder.csr')]);
     const resp = await issueCertificate(inst, { ...people, caName: CA, profile: 'ocsp', csr: readFileSync(f('responder.csr')), validityDays: 30 });
@@ -210,7 +213,7 @@ describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both
     }
   });
 
-  it('destroying the CA key destroys the retired key too, under the same quorum; neither signs afterwards', async () => {
+  story('destroying the CA key destroys the retired key too, under the same quorum; neither signs afterwards', async () => {
     const r = await destroyKeyCeremony(inst, { ...people, caName: CA, reason: 'test: end of the CA' });
     assert.equal(r.keyId, getCa(inst, CA).keyId);
     assert.deepEqual(r.retiredKeys, [rekeyed.previousKeyId]);

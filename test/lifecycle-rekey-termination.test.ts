@@ -20,11 +20,12 @@ const DAY = 86_400_000;
 const CA = 'ecc-rootca1';
 
 describe('CPS 5.8 termination of a re-keyed CA', () => {
-  it('destroys the retired key too and revokes what both keys issued', async () => {
+  it('destroys the retired key too and revokes what both keys issued', async (t) => {
     const dir = tempDir('rootca-rekey-term-');
     // Start 130 days ago so the termination runs at the real time and OpenSSL needs no faked clock.
     const clock = fixedClock(new Date(Date.now() - 130 * DAY));
     const inst = installationWithPeople({ dir, more: true, clock });
+    t.after(() => inst.close()); // closed whether the test passes or not
     inst.config.issuance.requireApplicationFor = [];
     const people = { operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()) };
     await runShippedCeremony(inst, CA, dir);
@@ -51,6 +52,5 @@ describe('CPS 5.8 termination of a re-keyed CA', () => {
     const v = run('openssl', ['verify', '-crl_check', '-CRLfile', join(dir, 'final.crl'), '-CAfile', join(dir, 'rekey', `${CA}.pem`), '-untrusted', join(dir, 'rekey', `${CA}-oldwithnew.pem`), join(dir, 'sub.pem')]);
     assert.notEqual(v.status, 0);
     assert.match(v.stdout + v.stderr, /certificate revoked/);
-    inst.close();
   });
 });

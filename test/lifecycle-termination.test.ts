@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { before, describe } from 'node:test';
 import type { Installation } from '../src/installation/installation.ts';
 import { issueCertificate } from '../src/issuance/issuance.ts';
 import { publish } from '../src/status/publication.ts';
@@ -23,7 +23,7 @@ import { derToPem } from '../src/pki/pem.ts';
 import { verifyPublication } from '../src/publish/verify.ts';
 import { renderRepositoryPage } from '../src/server/repository-page.ts';
 import { rejectsWith, passphraseEnv } from './lifecycle-end-fixtures.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, REPO, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, REPO, rootca, run, runShippedCeremony, storyTests, tempDir } from './helpers.ts';
 
 const DAY = 86_400_000;
 
@@ -45,6 +45,9 @@ describe('CPS 5.8 CA termination', () => {
     if (step === at) throw new CaError('SIMULATED_CRASH' as ErrorCode, `the process stopped after ${step}`);
   };
 
+  /** One CA's ending: each test builds on the ones before it (storyTests runs them first when alone). */
+  const story = storyTests();
+
   before(async () => {
     inst = installationWithPeople({ dir, more: true, clock });
     inst.config.issuance.requireApplicationFor = [];
@@ -60,14 +63,14 @@ describe('CPS 5.8 CA termination', () => {
     }
   });
 
-  it('refuses a termination that was never announced', async () => {
+  story('refuses a termination that was never announced', async () => {
     await rejectsWith('TERMINATION_NOT_ANNOUNCED', () => terminate('ecc-rootca1'), /announce-termination/);
     const last = inst.audit.list().at(-1)!;
     assert.equal(last.action, 'ca.terminate');
     assert.equal(last.outcome, 'refused');
   });
 
-  it('a notice is recorded by the Person Responsible, at least three months ahead (CPS 5.8)', async () => {
+  story('a notice is recorded by the Person Responsible, at least three months ahead (CPS 5.8)', async () => {
     const soon = day(addUtcMonths(clock.now(), 2));
     const date = day(new Date(addUtcMonths(clock.now(), 3).getTime() + DAY));
     const base = { caName: 'ecc-rootca1', authoriser: 'paula', passphrases: source };
@@ -84,7 +87,7 @@ describe('CPS 5.8 CA termination', () => {
     assert.equal((ev[0]!.details as { participants: { operator: string }[] }).participants[0]!.operator, 'paula');
   });
 
-  it('refuses while the notice is younger than three months; nothing changes and the CA still works', async () => {
+  story('refuses while the notice is younger than three months; nothing changes and the CA still works', async () => {
     clock.advance(31 * DAY);
     await rejectsWith('TERMINATION_NOTICE_TOO_RECENT', () => terminate('ecc-rootca1'), /3 months' notice/);
     assert.equal(scalar("SELECT status FROM cas WHERE name = 'ecc-rootca1'"), 'active');
@@ -92,7 +95,7 @@ describe('CPS 5.8 CA termination', () => {
     assert.equal(scalar('SELECT count(*) AS n FROM revocations'), 0);
   });
 
-  it('the command line: announce-termination, then terminate refused with a clear code', () => {
+  story('the command line: announce-termination, then terminate refused with a clear code', () => {
     const env = passphraseEnv();
     const date = day(addUtcMonths(new Date(Date.now() + DAY), 4));
     const a = rootca(['--home', inst.home, 'ca', 'announce-termination', '--ca', 'rootca2', '--date', date, '--by', 'paula'], { env });
@@ -103,7 +106,7 @@ describe('CPS 5.8 CA termination', () => {
     assert.match(t.stderr, /\[TERMINATION_NOTICE_TOO_RECENT\]/);
   });
 
-  it('interrupted after the revocations, then resumed: final CRL and OCSP verified by openssl, key destroyed, CA terminated in the publication and on the Repository page', async () => {
+  story('interrupted after the revocations, then resumed: final CRL and OCSP verified by openssl, key destroyed, CA terminated in the publication and on the Repository page', async () => {
     clock.set(new Date());
     await rejectsWith('PUBLICATION_SIGNER_ENDING', () => terminate('ecc-rootca1', { publishOut: join(dir, 'never.json'), publishSigner: 'ecc-rootca1' }));
     await rejectsWith('SIMULATED_CRASH', () => terminate('ecc-rootca1', { step: crash('revoked') }));
@@ -171,7 +174,7 @@ describe('CPS 5.8 CA termination', () => {
     assert.ok(roles.includes('witness') && roles.some((x) => x.includes('custodian')) && roles.includes('authoriser'), roles.join(', '));
   });
 
-  it('interrupted after the key was destroyed: the Person Responsible and the witness complete it (rootca ca terminate)', async () => {
+  story('interrupted after the key was destroyed: the Person Responsible and the witness complete it (rootca ca terminate)', async () => {
     await rejectsWith('SIMULATED_CRASH', () => terminate('ecc-term2', { step: crash('key-destroyed') }));
     assert.equal(scalar("SELECT status FROM cas WHERE name = 'ecc-term2'"), 'active');
     await rejectsWith('KEY_DESTROYED', () => issueCrl(inst, { caName: 'ecc-term2', ...people }), /destroyed/);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { resumeCeremony } from '../src/operation/durable-outputs.ts';
 import type { Installation } from '../src/installation/installation.ts';
 import type { PassphraseSource } from '../src/people/participants.ts';
@@ -39,23 +39,24 @@ describe('issue 14 item 1: a root ceremony checks its outputs first and never re
     { name: 'a stale .partial from another run', outDir: (d: string) => join(d, 'out'), pem: 'root.pem', der: undefined, code: 'CEREMONY_OUTPUT_EXISTS', stale: 'root.pem.partial' },
   ];
   for (const c of cases) {
-    it(`refuses ${c.name} before anyone authenticates; no key, no CA`, async () => {
+    it(`refuses ${c.name} before anyone authenticates; no key, no CA`, async (t) => {
       const dir = tempDir();
       mkdirSync(join(dir, 'out'));
       if (c.stale) writeFileSync(join(dir, 'out', c.stale), 'someone else');
       const inst = installationWithPeople({ dir });
+      t.after(() => inst.close()); // closed whether the test passes or not
       const before = authenticated(inst);
       await rejectsWith(c.code, () => runRootCeremony(inst, { ceremony: ceremonyWithOutputs(dir, c.pem, c.der), baseDir: c.outDir(dir), passphrases: passphraseMap(allPassphrases()) }));
       assert.equal(authenticated(inst), before, 'nobody was asked for a passphrase');
       assert.deepEqual([count(inst, 'cas'), count(inst, 'ca_keys'), count(inst, 'ceremonies')], [0, 0, 0]);
       assert.ok(!existsSync('/tmp/rootca-escaped.pem'));
-      inst.close();
     });
   }
 
-  it('an output that cannot be named after the commit is reported, not a failure; `ceremony resume` writes it; a rerun is not a second key', async () => {
+  it('an output that cannot be named after the commit is reported, not a failure; `ceremony resume` writes it; a rerun is not a second key', async (t) => {
     const dir = tempDir();
     const inst = installationWithPeople({ dir });
+    t.after(() => inst.close()); // closed whether the test passes or not
     const pem = join(dir, 'ecc-rootca1.pem');
     // Someone creates the output file while the custodians authenticate (after the preflight).
     const real = passphraseMap(allPassphrases());
@@ -77,7 +78,6 @@ describe('issue 14 item 1: a root ceremony checks its outputs first and never re
     // The same file again: the ceremony that made the CA is named, nothing new is generated.
     await rejectsWith('CA_EXISTS', () => runShippedCeremony(inst, 'ecc-rootca1', dir), new RegExp(`ceremony #${r.ceremonyId} ran this very file`));
     assert.deepEqual([count(inst, 'cas'), count(inst, 'ca_keys')], [1, 1]);
-    inst.close();
   });
 });
 
@@ -89,6 +89,7 @@ describe('issue 14 item 2: crl issue --out is checked first and written before t
     inst = installationWithPeople({ dir });
     await runShippedCeremony(inst, 'ecc-rootca1', dir);
   });
+  after(() => inst?.close());
 
   it('--out naming an existing file is refused before anyone authenticates, and no CRL number is used', async () => {
     const out = join(dir, 'existing.crl');
@@ -106,7 +107,12 @@ describe('issue 14 item 2: crl issue --out is checked first and written before t
     assert.equal(count(inst, 'crls'), 0);
   });
 
-  it('writes the CRL file, then the backup; `crl export` writes the same bytes from the store without signing', async () => {
+  it('writes the CRL file, then the backup; `crl export` writes the same bytes from the store without signing', async (t) => {
+    // An installation of its own: the refusals above count on no CRL in theirs, whatever the order.
+    const dir = tempDir();
+    const inst = installationWithPeople({ dir });
+    t.after(() => inst.close()); // closed whether the test passes or not
+    await runShippedCeremony(inst, 'ecc-rootca1', dir);
     const out = join(dir, 'root.crl');
     const r = await issueCrl(inst, { ...people(), out });
     assert.deepEqual(r.outputs, [out]);

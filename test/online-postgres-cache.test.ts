@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import pgClient from 'pg';
-import { REPO, waitFor } from './helpers.ts';
+import { REPO, storyTests, waitFor } from './helpers.ts';
 import { OnlineFixture, runAsync } from './online-fixtures.ts';
 import { freePort, healthz, PrivatePostgres, startResponder, stopResponder, withDatabase, type ResponderProcess } from './online-postgres-fixtures.ts';
 
@@ -63,7 +63,10 @@ after(async () => {
 });
 
 describe('a responder started while PostgreSQL is unreachable', { timeout: 300_000 }, () => {
-  it('serves its verified local copy (degraded), then follows the store once it is back', async () => {
+  /** One responder's local copy: each test builds on the ones before it (storyTests runs them first when alone). */
+  const story = storyTests();
+
+  story('serves its verified local copy (degraded), then follows the store once it is back', async () => {
     const imp = await cli(['online', 'import', f.write('v1.json', await f.publication({ version: 1 })), '--store', url, '--trust', f.rsa.pem, '--trust', f.ec.pem]);
     assert.equal(imp.status, 0, imp.stderr);
     let r = await start();
@@ -100,7 +103,7 @@ describe('a responder started while PostgreSQL is unreachable', { timeout: 300_0
     running = undefined;
   });
 
-  it('a store that holds only older versions than the copy is not followed backwards', async () => {
+  story('a store that holds only older versions than the copy is not followed backwards', async () => {
     // E.g. a database restored from an old backup: going back could show a revoked certificate as good.
     const empty = await createDatabase('restored');
     const imp = await cli(['online', 'import', f.path('v1.json'), '--store', empty, '--trust', f.rsa.pem, '--trust', f.ec.pem]);
@@ -117,7 +120,7 @@ describe('a responder started while PostgreSQL is unreachable', { timeout: 300_0
     running = undefined;
   });
 
-  it('a tampered local copy is refused and the responder does not start', async () => {
+  story('a tampered local copy is refused and the responder does not start', async () => {
     await pg!.stop();
     const good = readFileSync(copyFile(), 'utf8');
     const copy = JSON.parse(good) as { sha256: string; publication: string };

@@ -4,12 +4,14 @@
  * them (LISTEN/NOTIFY; the poll interval is set to 60 s so only a notice explains a quick
  * switch), all answer `openssl ocsp` with the same bytes, a tampered or older publication
  * changes nothing anywhere, and losing one responder leaves the others answering.
- * Each run uses a database of its own (CREATE DATABASE rootca_test_<random>, dropped after).
+ * Each test uses a database of its own (CREATE DATABASE rootca_test_<random>, dropped after) and
+ * starts its own responders, so any one runs alone.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { CaError } from '../src/errors.ts';
 import { startServer } from '../src/server/app.ts';
 import { SqliteOnlineStore } from '../src/server/online-store.ts';
@@ -23,11 +25,7 @@ const SUB2 = '9b22c0de0002';
 const REVOKED_AT = new Date('2026-01-02T03:04:05Z');
 
 let f: OnlineFixture;
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let files: { v1: string; v2: string; tampered: string };
-const responders: ResponderProcess[] = [];
-/** sub2's answer in version 1 (good), as every responder sent it. */
-let sub2Good: Buffer;
 
 const cli = (args: string[]) => runAsync(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), ...args]);
 
@@ -35,10 +33,48 @@ const cli = (args: string[]) => runAsync(process.execPath, [join(REPO, 'bin', 'r
 async function ocsp(r: ResponderProcess, cert: string): Promise<{ text: string; der: Buffer }> {
   const c = f.cert(cert);
   const issuer = c.ca === 'rsaroot' ? f.rsa.pem : f.ec.pem;
-  const out = f.path(`resp-${r.name}-${cert}-${Date.now()}.der`);
+  const out = f.path(`resp-${r.name}-${cert}-${Date.now()}-${randomBytes(4).toString('hex')}.der`);
   const res = await runAsync('openssl', ['ocsp', '-issuer', issuer, '-cert', c.pem, '-url', `${r.url}/ocsp`, '-CAfile', issuer, '-no_nonce', '-respout', out]);
   assert.equal(res.status, 0, `${r.name}: ${res.stderr}`);
   return { text: res.stdout + res.stderr, der: readFileSync(out) };
+}
+
+/** A test's own PostgreSQL database, the responders it started, and their access-log folders. */
+interface Cluster {
+  db: Awaited<ReturnType<typeof createTestDatabase>>;
+  responders: ResponderProcess[];
+  logDir(name: string): string;
+}
+
+/** Imports a publication file through `rootca online import`; the first import names the roots to trust. */
+async function importFile(c: Cluster, file: string, trust = false): Promise<void> {
+  const imp = await cli(['online', 'import', file, '--store', c.db.url, ...(trust ? ['--trust', f.rsa.pem, '--trust', f.ec.pem] : [])]);
+  assert.equal(imp.status, 0, imp.stderr);
+}
+
+/** Starts responders r1..r3 on their own ports, following the cluster's database. */
+async function startThree(c: Cluster): Promise<void> {
+  const ports = [await freePort(), await freePort(), await freePort()];
+  c.responders.push(...await Promise.all(ports.map((port, i) => startResponder({
+    store: c.db.url, name: `r${i + 1}`, port, logDir: c.logDir(`r${i + 1}`), home: f.path('home'), extra: ['--poll-ms', '60000', '--heartbeat-ms', '1000'],
+  }))));
+}
+
+/**
+ * Runs `body` with a database of its own, holding the given versions imported (1, or 1 then 2)
+ * and, when asked, three responders following it; stops them and drops the database after.
+ */
+async function withCluster(o: { imported: (1 | 2)[]; responders: boolean }, body: (c: Cluster) => Promise<void>): Promise<void> {
+  const tag = randomBytes(4).toString('hex');
+  const c: Cluster = { db: await createTestDatabase(), responders: [], logDir: (name) => f.path(`log-${tag}-${name}`) };
+  try {
+    for (const [i, v] of o.imported.entries()) await importFile(c, v === 1 ? files.v1 : files.v2, i === 0);
+    if (o.responders) await startThree(c);
+    await body(c);
+  } finally {
+    await Promise.all(c.responders.map((r) => stopResponder(r)));
+    await c.db.drop();
+  }
 }
 
 before(async () => {
@@ -49,12 +85,6 @@ before(async () => {
   sig[sig.length - 1] ^= 0x01;
   file.signature = sig.toString('base64');
   files = { v1: f.write('v1.json', await f.publication({ version: 1 })), v2: f.write('v2.json', v2), tampered: f.write('v2-tampered.json', JSON.stringify(file)) };
-  db = await createTestDatabase();
-});
-
-after(async () => {
-  await Promise.all(responders.map((r) => stopResponder(r)));
-  await db?.drop();
 });
 
 describe('PostgreSQL online store: schema', () => {
@@ -78,16 +108,13 @@ describe('PostgreSQL online store: schema', () => {
 });
 
 describe('three responders over one PostgreSQL database', { timeout: 360_000 }, () => {
-  it('rootca online import writes version 1; three responders start on their own ports and answer identically', async () => {
-    const imp = await cli(['online', 'import', files.v1, '--store', db.url, '--trust', f.rsa.pem, '--trust', f.ec.pem]);
+  it('rootca online import writes version 1; three responders start on their own ports and answer identically', () => withCluster({ imported: [], responders: false }, async (c) => {
+    const imp = await cli(['online', 'import', files.v1, '--store', c.db.url, '--trust', f.rsa.pem, '--trust', f.ec.pem]);
     assert.equal(imp.status, 0, imp.stderr);
     assert.match(imp.stdout, /^Imported publication version 1 of online-test/m);
-    const ports = [await freePort(), await freePort(), await freePort()];
-    responders.push(...await Promise.all(ports.map((port, i) => startResponder({
-      store: db.url, name: `r${i + 1}`, port, logDir: f.path(`log-r${i + 1}`), home: f.path('home'), extra: ['--poll-ms', '60000', '--heartbeat-ms', '1000'],
-    }))));
+    await startThree(c);
+    const { responders } = c;
     const answers = await Promise.all(responders.map((r) => ocsp(r, 'sub2')));
-    sub2Good = answers[0]!.der;
     for (const [i, a] of answers.entries()) {
       assert.match(a.text, /Response verify OK/);
       assert.match(a.text, /sub2\.pem: good/);
@@ -102,9 +129,12 @@ describe('three responders over one PostgreSQL database', { timeout: 360_000 }, 
       assert.equal(h.responder, r.name);
       assert.equal(h.store.notifications, 'listening');
     }
-  });
+  }));
 
-  it('a newer import with a revocation: all three say revoked within 5 s, each answer wholly from one version', async () => {
+  it('a newer import with a revocation: all three say revoked within 5 s, each answer wholly from one version', () => withCluster({ imported: [1], responders: true }, async (c) => {
+    const { responders } = c;
+    /** sub2's answer in version 1 (good), as every responder sends it. */
+    const sub2Good = (await ocsp(responders[0]!, 'sub2')).der;
     // While the import happens, each responder is asked about sub2 again and again (one request
     // at a time per responder, so the order is the order of answers).
     const req = f.path('sub2.req');
@@ -120,7 +150,7 @@ describe('three responders over one PostgreSQL database', { timeout: 360_000 }, 
         seen[i]!.push(Buffer.from(await res.arrayBuffer()));
       }
     });
-    const imp = await cli(['online', 'import', files.v2, '--store', db.url]);
+    const imp = await cli(['online', 'import', files.v2, '--store', c.db.url]);
     assert.equal(imp.status, 0, imp.stderr);
     const started = Date.now();
     await Promise.all(responders.map((r) => waitFor(`${r.name} serves version 2`, async () => (await healthz(r.url)).version === 2, { timeoutMs: 5000 })));
@@ -145,9 +175,10 @@ describe('three responders over one PostgreSQL database', { timeout: 360_000 }, 
       assert.match(a.text, /Revocation Time: Jan {2}2 03:04:05 2026 GMT/);
       assert.ok(a.der.equals(answers[0]!.der));
     }
-  });
+  }));
 
-  it('a tampered and an older publication are refused with clear messages and change nothing anywhere', async () => {
+  it('a tampered and an older publication are refused with clear messages and change nothing anywhere', () => withCluster({ imported: [1, 2], responders: true }, async (c) => {
+    const { db, responders } = c;
     const bad = await cli(['online', 'import', files.tampered, '--store', db.url]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /manifest signature .* does not verify .*\[PUBLICATION_INVALID\]/);
@@ -174,10 +205,13 @@ describe('three responders over one PostgreSQL database', { timeout: 360_000 }, 
     } finally {
       await store.close();
     }
-  });
+  }));
 
-  it('rootca online status lists the three responders with their version and the last import; metrics are labelled per responder', async () => {
-    // Every responder's heartbeat carries version 2 (the switch happened in an earlier test).
+  it('rootca online status lists the three responders with their version and the last import; metrics are labelled per responder', () => withCluster({ imported: [1, 2], responders: true }, async (c) => {
+    const { db, responders } = c;
+    // r2 has answered for the revoked sub2 once, so its metrics count a presigned revoked answer.
+    await ocsp(responders[1]!, 'sub2');
+    // Every responder's heartbeat carries version 2.
     const st = await waitFor('every responder reports version 2 ready in its heartbeat', async () => {
       const s = await cli(['online', 'status', '--store', db.url, '--json']);
       const j = JSON.parse(s.stdout) as { responders: { version: number; status: string }[] };
@@ -195,10 +229,11 @@ describe('three responders over one PostgreSQL database', { timeout: 360_000 }, 
     assert.match(metrics, /rootca_publication_version\{responder="r2"\} 2/);
     assert.match(metrics, /rootca_ocsp_responses_total\{cert_status="revoked",source="presigned",responder="r2"\} [1-9]/);
     assert.match(metrics, /rootca_store_up\{responder="r2"\} 1/);
-  });
+  }));
 
-  it('one responder killed: the others keep answering; a stopped one has its access-log chain recorded centrally', async () => {
-    const [r1, r2, r3] = responders as [ResponderProcess, ResponderProcess, ResponderProcess];
+  it('one responder killed: the others keep answering; a stopped one has its access-log chain recorded centrally', () => withCluster({ imported: [1, 2], responders: true }, async (c) => {
+    const { db } = c;
+    const [r1, r2, r3] = c.responders as [ResponderProcess, ResponderProcess, ResponderProcess];
     r3.child.kill('SIGKILL');
     await r3.exited;
     for (const r of [r1, r2]) assert.match((await ocsp(r, 'sub1')).text, /sub1\.pem: good/);
@@ -207,13 +242,13 @@ describe('three responders over one PostgreSQL database', { timeout: 360_000 }, 
     const st = JSON.parse((await cli(['online', 'status', '--store', db.url, '--json'])).stdout) as { responders: { name: string; status: string }[] };
     assert.equal(st.responders.find((r) => r.name === 'r1')?.status, 'stopped', 'a responder that shut down says so');
     assert.equal(st.responders.find((r) => r.name === 'r2')?.status, 'ready');
-    const v = await cli(['online', 'verify-log', '--store', db.url, '--responder', 'r1', '--log-dir', f.path('log-r1')]);
+    const v = await cli(['online', 'verify-log', '--store', db.url, '--responder', 'r1', '--log-dir', c.logDir('r1')]);
     assert.equal(v.status, 0, v.stdout + v.stderr);
     assert.match(v.stdout, /^OK: [1-9]\d* segment\(s\), [1-9]\d* request\(s\), chain intact$/m);
-    const noName = await cli(['online', 'verify-log', '--store', db.url, '--log-dir', f.path('log-r1')]);
+    const noName = await cli(['online', 'verify-log', '--store', db.url, '--log-dir', c.logDir('r1')]);
     assert.equal(noName.status, 2);
     assert.match(noName.stderr, /--responder NAME is needed with a PostgreSQL store/);
-  });
+  }));
 });
 
 describe('rootca online status on the SQLite store', () => {

@@ -17,7 +17,7 @@ import { certIdOf, certIdsFor, id_pkix_ocsp_nonce, OCSPRequest, parseOcspRespons
 import { startServer, type RunningServer } from '../src/server/app.ts';
 import { verifyAccessLogChain } from '../src/server/access-log.ts';
 import { SqliteOnlineStore } from '../src/server/online-store.ts';
-import { waitFor } from './helpers.ts';
+import { storyTests, waitFor } from './helpers.ts';
 import { OnlineFixture, runAsync } from './online-fixtures.ts';
 
 let f: OnlineFixture;
@@ -214,8 +214,11 @@ describe('R-2.3 robustness: garbage never crashes the responder', () => {
   });
 });
 
+/** The publications the server switches between: the Repository files test counts on the switch to version 2. */
+const story = storyTests();
+
 describe('R-2.4 switching publications', () => {
-  it('a newer publication imported into the store is picked up by polling: revoked with reason and time', async () => {
+  story('a newer publication imported into the store is picked up by polling: revoked with reason and time', async () => {
     store.importPublication(await f.publication({ version: 2, revoked: { [SUB2]: { at: REVOKED_AT, reason: 'keyCompromise' } } }));
     await waitFor('both servers switch to version 2', () => presigned.current()!.version === 2 && delegated.current()!.version === 2, { timeoutMs: 5000 });
     for (const s of [presigned, delegated]) {
@@ -230,7 +233,7 @@ describe('R-2.4 switching publications', () => {
     assert.doesNotMatch(live.out, /WARNING: no nonce/);
   });
 
-  it('a tampered publication is refused at import; the servers keep serving the version they served', async () => {
+  story('a tampered publication is refused at import; the servers keep serving the version they served', async () => {
     const served = presigned.current()!.version;
     const sub2Before = (await ocsp(['-issuer', f.rsa.pem, '-cert', f.cert('sub2').pem, '-url', ocspUrl(presigned), '-CAfile', f.rsa.pem, '-no_nonce'])).stdout;
     const v3 = await f.publication({ version: 3 }); // would un-revoke sub2 if accepted
@@ -247,7 +250,7 @@ describe('R-2.4 switching publications', () => {
 });
 
 describe('R-2.1 Repository files', () => {
-  it('certificates, CRLs, issued certificates and documents with their media types and caching headers', async () => {
+  story('certificates, CRLs, issued certificates and documents with their media types and caching headers', async () => {
     const get = async (p: string, headers: Record<string, string> = {}) => {
       const r = await fetch(`${presigned.httpUrl}${p}`, { headers });
       return { status: r.status, type: r.headers.get('content-type'), etag: r.headers.get('etag'), cache: r.headers.get('cache-control'), body: Buffer.from(await r.arrayBuffer()) };

@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Installation } from '../src/installation/installation.ts';
 import { issueCertificate } from '../src/issuance/issuance.ts';
 import { listPolicies, registerPolicy } from '../src/issuance/policies.ts';
 import { refused } from './refusals.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
+import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, run, runShippedCeremony, storyTests, tempDir } from './helpers.ts';
 
 const NEW_CP = '1.2.392.200091.100.902.9';
 const passphrases = passphraseMap(allPassphrases());
@@ -27,6 +27,9 @@ describe('CPS 1.2 registered policies', () => {
     return issueCertificate(inst, { operator: 'alice', witness: 'olivia', passphrases, caName: 'ecc-rootca1', profile: 'subca', csr: readFileSync(join(dir, `${name}.csr`)), extraPolicyOids });
   };
 
+  /** The policies of one CA: each test builds on the ones before it (storyTests runs them first when alone). */
+  const story = storyTests();
+
   before(async () => {
     inst = installationWithPeople({ dir, more: true });
     inst.config.issuance.requireApplicationFor = [];
@@ -34,7 +37,7 @@ describe('CPS 1.2 registered policies', () => {
   });
   after(() => inst?.close());
 
-  it('refusals: malformed, anyPolicy, BR-reserved, taken OIDs; wrong role; one person in both places; each audited, nothing stored', async () => {
+  story('refusals: malformed, anyPolicy, BR-reserved, taken OIDs; wrong role; one person in both places; each audited, nothing stored', async () => {
     const before = listPolicies(inst).length;
     await refused(register({ oid: '1.2.392.0200091' }), 'POLICY_OID_INVALID', /not a dotted OID/);
     await refused(register({ oid: '1.40.3' }), 'POLICY_OID_INVALID', /below 40/);
@@ -53,7 +56,7 @@ describe('CPS 1.2 registered policies', () => {
     await refused(issueSub('early', [NEW_CP]), 'POLICY_NOT_REGISTERED', /register it first; CPS 1\.2/);
   });
 
-  it('registered by the Person Responsible with a witness; a subordinate CA certificate then carries it and openssl verifies under that policy', async () => {
+  story('registered by the Person Responsible with a witness; a subordinate CA certificate then carries it and openssl verifies under that policy', async () => {
     const p = await register();
     assert.deepEqual([p.ca, p.purpose, p.oid, p.registeredBy], ['ecc-rootca1', 'subordinate-ca', NEW_CP, 'paula']);
     const ev = inst.audit.list().at(-1)!;
@@ -78,7 +81,7 @@ describe('CPS 1.2 registered policies', () => {
     assert.match(other.stdout + other.stderr, /no explicit policy/);
   });
 
-  it('the CLI: policy list names it and who registered it; a bad OID exits 1 with its code', () => {
+  story('the CLI: policy list names it and who registered it; a bad OID exits 1 with its code', () => {
     const list = rootca(['--home', inst.home, 'policy', 'list', '--ca', 'ecc-rootca1']);
     assert.equal(list.status, 0, list.stderr);
     assert.match(list.stdout, /ecc-rootca1 subordinate-ca 1\.2\.392\.200091\.100\.902\.1 \(registered .* by its root ceremony\)/);

@@ -78,9 +78,10 @@ describe('R-5.1 every (role, operation) pair against the permission table', () =
 });
 
 describe('R-5.2 separation of duties and two-person control', () => {
-  it('one person holding every role still cannot issue alone', async () => {
+  it('one person holding every role still cannot issue alone', async (t) => {
     const dir = tempDir();
     const inst = installationWithPeople({ dir, more: true });
+    t.after(() => inst.close()); // closed whether the test passes or not
     inst.config.issuance.requireApplicationFor = [];
     const today = inst.clock.now().toISOString().slice(0, 10);
     addOperator(inst, { name: 'max', roles: ['ca-administrator'], kind: 'ed25519', passphrase: Buffer.from('max has every role'), trainedOn: today, backgroundCheckedOn: today });
@@ -96,12 +97,12 @@ describe('R-5.2 separation of duties and two-person control', () => {
     // Even with a real witness present, max's one share is not a quorum.
     await rejectsWith('QUORUM_NOT_MET', () => issueCertificate(inst, { operator: 'max', witness: 'olivia', caName: 'ecc-rootca1', profile: 'ocsp', csr: request, passphrases: passphraseMap({ max: 'max has every role', olivia: allPassphrases().olivia }) }), /1 present \(max\)/);
     assert.equal(inst.audit.list().filter((e) => e.action === 'key.activate' && e.outcome === 'success').length, 1, 'only the ceremony activated a key');
-    inst.close();
   });
 
-  it('a witness who is also a custodian does not count twice', async () => {
+  it('a witness who is also a custodian does not count twice', async (t) => {
     const dir = tempDir();
     const inst = installationWithPeople({ dir, more: true });
+    t.after(() => inst.close()); // closed whether the test passes or not
     inst.config.issuance.requireApplicationFor = [];
     forceRoles(inst, 'olivia', ['ca-administrator']);
     const file = join(dir, 'w.yaml');
@@ -111,12 +112,12 @@ describe('R-5.2 separation of duties and two-person control', () => {
     await rejectsWith('QUORUM_NOT_MET', () => issueCertificate(inst, {
       operator: 'alice', witness: 'olivia', caName: 'ecc-rootca1', profile: 'ocsp', csr: csr(dir, 'w', '/C=JP/O=X/CN=W'), passphrases: passphraseMap({ alice: pass.alice, olivia: pass.olivia }),
     }), /needs 2 of 3 custodians, 1 present \(alice\)/);
-    inst.close();
   });
 
-  it('the approver cannot issue their own approval; the submitter cannot approve', async () => {
+  it('the approver cannot issue their own approval; the submitter cannot approve', async (t) => {
     const dir = tempDir();
     const inst = installationWithPeople({ dir, more: true });
+    t.after(() => inst.close()); // closed whether the test passes or not
     await runShippedCeremony(inst, 'rootca2', dir);
     const source = passphraseMap(allPassphrases());
     forceRoles(inst, 'ravi', ['ca-administrator']); // an allowed combination, but never on both sides of one operation
@@ -125,15 +126,14 @@ describe('R-5.2 separation of duties and two-person control', () => {
     await approveApplication(inst, { id: app.id, by: 'ravi', passphrases: source, identification: { documentType: 'registry', reference: 'R-1' } });
     await rejectsWith('SAME_PERSON_TWICE', () => issueFromApplication(inst, { applicationId: app.id, operator: 'ravi', witness: 'olivia', passphrases: source }), /operator and approver/);
     assert.equal(getApplication(inst, app.id).state, 'approved');
-    inst.close();
   });
 
-  it('subscriber certificates need an approved application (R-3.5)', async () => {
+  it('subscriber certificates need an approved application (R-3.5)', async (t) => {
     const dir = tempDir();
     const inst = installationWithPeople({ dir });
+    t.after(() => inst.close()); // closed whether the test passes or not
     await runShippedCeremony(inst, 'rootca2', dir);
     await rejectsWith('APPLICATION_REQUIRED', () => issueCertificate(inst, { operator: 'alice', witness: 'olivia', caName: 'rootca2', profile: 'subca', csr: csr(dir, 'direct', '/C=JP/O=X/CN=Direct'), passphrases: passphraseMap(allPassphrases()) }));
-    inst.close();
   });
 });
 
@@ -188,23 +188,24 @@ describe('R-3.5 the application workflow from a fresh installation', () => {
     inst.close();
   });
 
-  it('a rejection needs a reason, and a rejected application cannot be issued', async () => {
+  it('a rejection needs a reason, and a rejected application cannot be issued', async (t) => {
     const dir = tempDir();
     const inst = installationWithPeople({ dir, more: true });
+    t.after(() => inst.close()); // closed whether the test passes or not
     await runShippedCeremony(inst, 'ecc-rootca1', dir);
     const source = passphraseMap(allPassphrases());
     const app = await submitApplication(inst, { by: 'rita', passphrases: source, caName: 'ecc-rootca1', profile: 'subca', csr: csr(dir, 'rej', '/C=JP/O=X/CN=Rejected Sub CA'), applicantOrganisation: 'X', applicantContact: 'x@example.jp' });
     await rejectsWith('REASON_REQUIRED', () => rejectApplication(inst, { id: app.id, by: 'ravi', passphrases: source }));
     await rejectApplication(inst, { id: app.id, by: 'ravi', passphrases: source, reason: 'identity could not be confirmed' });
     await rejectsWith('APPLICATION_STATE', () => issueFromApplication(inst, { applicationId: app.id, operator: 'alice', witness: 'olivia', passphrases: source }), /is rejected/);
-    inst.close();
   });
 });
 
 describe('R-5.3 personnel records gate who may take part', () => {
-  it('after bootstrap, changes need a Person Responsible and a witness; nobody changes their own record', async () => {
+  it('after bootstrap, changes need a Person Responsible and a witness; nobody changes their own record', async (t) => {
     const dir = tempDir();
     const inst = installationWithPeople({ dir, more: true });
+    t.after(() => inst.close()); // closed whether the test passes or not
     const source = passphraseMap({ ...allPassphrases(), nina: 'nina new passphrase' });
     const today = inst.clock.now().toISOString().slice(0, 10);
     await assert.rejects(() => appointOperator(inst, { name: 'nina', roles: ['ra-officer'], kind: 'ed25519', passphrase: Buffer.from('nina new passphrase') }, { passphrases: source }), /--by NAME/);
@@ -218,23 +219,23 @@ describe('R-5.3 personnel records gate who may take part', () => {
     await changePersonnel(inst, { kind: 'assign-role', operator: 'nina', role: 'ca-administrator' }, { authoriser: 'paula', witness: 'oscar', passphrases: source });
     const rows = inst.db.prepare("SELECT role, ended_at FROM operator_roles r JOIN operators o ON o.id = r.operator_id WHERE o.name = 'nina' ORDER BY r.id").all() as { role: string; ended_at: string | null }[];
     assert.deepEqual(rows.map((r) => [r.role, r.ended_at !== null]), [['ra-officer', true], ['ca-administrator', false]]);
-    inst.close();
   });
 
-  it('a removed operator\'s credential no longer works', async () => {
+  it('a removed operator\'s credential no longer works', async (t) => {
     const dir = tempDir();
     const inst = installationWithPeople({ dir, more: true });
+    t.after(() => inst.close()); // closed whether the test passes or not
     const source = passphraseMap(allPassphrases());
     await changePersonnel(inst, { kind: 'remove', operator: 'bob', reason: 'left the company' }, { authoriser: 'paula', witness: 'olivia', passphrases: source });
     await rejectsWith('OPERATOR_REMOVED', () => bringParticipant(inst, 'bob', source, 'test', operationDigest({ kind: 'x' })), /bob was removed/);
     await rejectsWith('OPERATOR_REMOVED', () => runShippedCeremony(inst, 'ecc-rootca1', dir, { olivia: allPassphrases().olivia, bob: allPassphrases().bob, alice: allPassphrases().alice }));
-    inst.close();
   });
 
-  it('stale training refuses a person until it is recorded again (CPS 5.3.3, 5.3.4)', async () => {
+  it('stale training refuses a person until it is recorded again (CPS 5.3.3, 5.3.4)', async (t) => {
     const clock = fixedClock(new Date('2026-12-01T00:00:00Z'));
     const dir = tempDir();
     const inst = installationWithPeople({ dir, more: true, clock });
+    t.after(() => inst.close()); // closed whether the test passes or not
     clock.advance(400 * 86_400_000);
     const source = passphraseMap(allPassphrases());
     await rejectsWith('TRAINING_EXPIRED', () => runShippedCeremony(inst, 'ecc-rootca1', dir), /olivia was last trained on 2026-12-01.*retraining is due/);
@@ -243,14 +244,14 @@ describe('R-5.3 personnel records gate who may take part', () => {
     for (const n of ['alice', 'bob', 'olivia']) await changePersonnel(inst, { kind: 'training', operator: n, date }, { authoriser: 'paula', witness: 'oscar', passphrases: source });
     const made = await runShippedCeremony(inst, 'ecc-rootca1', dir);
     assert.deepEqual(made.custodians, ['alice', 'bob']);
-    inst.close();
   });
 });
 
 describe('R-7.2 only a Log Examiner reads the audit log', () => {
-  it('refuses others, lets the examiner read, and records the read', async () => {
+  it('refuses others, lets the examiner read, and records the read', async (t) => {
     const dir = tempDir();
     const inst = installationWithPeople({ dir, more: true });
+    t.after(() => inst.close()); // closed whether the test passes or not
     const source = passphraseMap(allPassphrases());
     await rejectsWith('ROLE_MISSING', () => readAuditLog(inst, { examiner: 'alice', passphrases: source }), /log-examiner/);
     const events = await readAuditLog(inst, { examiner: 'leo', passphrases: source });
@@ -258,6 +259,5 @@ describe('R-7.2 only a Log Examiner reads the audit log', () => {
     const last = inst.audit.list().at(-1)!;
     assert.equal(last.action, 'audit.read');
     assert.equal(last.actor, 'leo');
-    inst.close();
   });
 });

@@ -72,13 +72,17 @@ describe('R-4 revocation, CRLs and OCSP for the four roots', () => {
 
   it('pre-signed OCSP responses verify with openssl for SHA-1 and SHA-256 CertIDs, good and revoked', async () => {
     const good = await makeSub('rootca3', 'rootca3-good');
+    // A revoked certificate of its own, so the test does not count on an earlier one's revocation.
+    const revoked = await makeSub('rootca3', 'rootca3-revoked');
+    await revokeCertificate(inst, { ...people, caName: 'rootca3', serial: revoked.serial, reason: 'superseded', approvedBy: 'rita', deferCrl: true });
+    const pems = new Map([...subs.values(), good, revoked].map((c) => [c.serial, c.pem]));
     const r = await presignOcsp(inst, { caName: 'rootca3', ...people });
     assert.equal(r.responses, r.certificates * 2);
     const rows = inst.db.prepare("SELECT o.der, o.hash_algorithm, o.status, x.serial_hex FROM ocsp_responses o JOIN certificates x ON x.id = o.certificate_id WHERE o.ceremony_id = (SELECT max(ceremony_id) FROM ocsp_responses)").all() as { der: Buffer; hash_algorithm: string; status: string; serial_hex: string }[];
     for (const row of rows) {
       const f = join(dir, `resp-${row.serial_hex}-${row.hash_algorithm}.der`);
       writeFileSync(f, row.der);
-      const pem = row.serial_hex === good.serial ? good.pem : subs.get('rootca3')!.pem;
+      const pem = pems.get(row.serial_hex)!;
       const out = openssl(['ocsp', '-respin', f, '-issuer', join(dir, 'rootca3.pem'), ...(row.hash_algorithm === 'sha256' ? ['-sha256'] : []), '-cert', pem, '-CAfile', join(dir, 'rootca3.pem'), '-no_nonce']);
       assert.match(out, /Response verify OK/);
       assert.match(out, new RegExp(`: ${row.status}`));
@@ -87,8 +91,10 @@ describe('R-4 revocation, CRLs and OCSP for the four roots', () => {
   });
 
   it('refuses a second revocation, an unknown serial, another CA\'s serial, suspension and "unspecified"', async () => {
-    const sub = subs.get('rootca2')!;
     const base: Omit<RevokeParams, 'serial' | 'reason'> = { ...people, caName: 'rootca2', approvedBy: 'rita' };
+    // Revoked here, so the test does not count on an earlier one's revocation.
+    const sub = await makeSub('rootca2', 'rootca2-twice');
+    await revokeCertificate(inst, { ...base, serial: sub.serial, reason: 'superseded', deferCrl: true });
     await rejectsWith('ALREADY_REVOKED', () => revokeCertificate(inst, { ...base, serial: sub.serial, reason: 'superseded' }), /already revoked/);
     await rejectsWith('CERTIFICATE_UNKNOWN', () => revokeCertificate(inst, { ...base, serial: '7f00112233445566778899aabbccddee', reason: 'superseded' }), /never issued/);
     await rejectsWith('CERTIFICATE_OF_ANOTHER_CA', () => revokeCertificate(inst, { ...base, serial: subs.get('rootca3')!.serial, reason: 'superseded' }), /issued by rootca3/);
@@ -135,6 +141,8 @@ describe('R-4 revocation, CRLs and OCSP for the four roots', () => {
   });
 
   it('R-2.4 writes a signed publication file; stale good responses for revoked certificates are left out and named', async () => {
+    // rootca1 has a CRL whatever ran before.
+    await issueCrl(inst, { caName: 'rootca1', ...people });
     const out = join(dir, 'publication-1.json');
     const r = await publish(inst, { ...people, signerCa: 'ecc-rootca1', out });
     const file = JSON.parse(readFileSync(out, 'utf8')) as PublicationFile;

@@ -19,19 +19,24 @@ export const GROUPS = {
   shell: 'Shell:',
 } as const;
 
+/** What a file under commands/ exports: one `define` the program calls when the command is loaded. */
 export interface CommandModule {
   /** Adds the command's arguments, options, subcommands and actions to `cmd`. */
   define(cmd: Command): void;
 }
 
+/** One top-level command as `rootca --help` lists it, before its file is loaded. */
 export interface CommandEntry {
   name: string;
   group: keyof typeof GROUPS;
   /** One line for `rootca --help`; also the command's own description. */
   summary: string;
+  /** The command needs the whole command tree defined when it runs (completion walks it). */
+  needsAll?: boolean;
   load(): Promise<CommandModule>;
 }
 
+/** Every top-level command, in help order within its group. */
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'init', group: 'setup', summary: 'create a new installation (SQLite store + config file)', load: () => import('./commands/init.ts') },
   { name: 'operator', group: 'setup', summary: 'people in trusted roles (CPS 5.2, 5.3)', load: () => import('./commands/operator.ts') },
@@ -64,5 +69,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'serve', group: 'online', summary: 'serve the Repository (HTTP/HTTPS) and OCSP from the online store; holds no root key', load: () => import('./commands/serve.ts') },
   { name: 'online', group: 'online', summary: 'the online store: publications and the OCSP access log', load: () => import('./commands/online.ts') },
 
-  { name: 'completion', group: 'shell', summary: 'print a bash or zsh completion script (source <(rootca completion bash))', load: () => import('./commands/completion.ts') },
+  { name: 'completion', group: 'shell', summary: 'print a bash or zsh completion script (source <(rootca completion bash))', needsAll: true, load: () => import('./commands/completion.ts') },
 ];

@@ -39,6 +39,7 @@ function valueFlags(program: Command): string[] {
 
 const singleQuoted = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** The bash script: `source <(rootca completion bash)`; the whole tree is in it, so Tab never starts Node. */
 export function bashCompletion(program: Command): string {
   const all = nodes(program);
   const cases = all.map((n) => `    ${singleQuoted(n.path)}) words=${singleQuoted([...n.commands.map((c) => c.name), ...n.options.map((o) => o.flag)].join(' '))} ;;`);
@@ -66,6 +67,7 @@ complete -o default -F _rootca rootca
 `;
 }
 
+/** The zsh script, with each command's and option's description beside it. */
 export function zshCompletion(program: Command): string {
   const all = nodes(program);
   const entry = (name: string, summary: string) => singleQuoted(`${name.replace(/:/g, '\\:')}:${summary.replace(/\s+/g, ' ')}`);

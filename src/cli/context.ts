@@ -53,15 +53,18 @@ export function print(cmd: Command, json: unknown, text: string): void {
   process.stdout.write(g.json ? `${JSON.stringify(forScripts(json, g.withBlobs === true), null, 2)}\n` : `${text}\n`);
 }
 
+/** Commander argument parser for a repeatable option: every value, in order. */
 export const collect = (v: string, acc: string[]): string[] => [...acc, v];
 
 /** The `--credential` option every command with participants takes. */
 export const CREDENTIAL_HELP = 'NAME=@FILE or NAME=env:VAR: a participant\'s passphrase (repeatable); else ROOTCA_PASSPHRASE_<NAME> or a prompt';
 
+/** The passphrases of a command's participants: --credential files and variables, else the environment or a prompt. */
 export function passphrasesFrom(credential: string[]): PassphraseSource {
   return cliPassphraseSource({ credentials: parseCredentialOptions(credential), interactive: true });
 }
 
+/** Reads a file the operator named; an unreadable one is a usage error (exit 2) naming what it was for. */
 export function readInput(file: string, what: string): Buffer {
   try {
     return readFileSync(file);
@@ -70,6 +73,7 @@ export function readInput(file: string, what: string): Buffer {
   }
 }
 
+/** Commander argument parser for a whole number; anything else is a usage error naming the flag. */
 export function wholeNumber(flag: string) {
   return (v: string): number => {
     if (!/^\d+$/.test(v)) throw new UsageError('OPTION_VALUE_INVALID', `${flag} must be a whole number, got "${v}"`);
@@ -77,6 +81,7 @@ export function wholeNumber(flag: string) {
   };
 }
 
+/** Stops the command with a usage error (exit 2), usable in an expression. */
 export function usage(code: UsageErrorCode, message: string): never {
   throw new UsageError(code, message);
 }

@@ -13,6 +13,7 @@ import { printableMessage } from '../util/printable.ts';
 import { terminalProgress } from './progress.ts';
 import { reportCommanderError } from './usage-errors.ts';
 
+/** How much of the program to build: `main` loads only the command that runs (issue 18). */
 export interface ProgramOptions {
   /** The package version `--version` prints. */
   version: string;
@@ -57,11 +58,12 @@ export function commandNamed(argv: readonly string[]): CommandEntry | undefined 
   return COMMANDS.find((e) => e.name === name);
 }
 
+/** Runs one command line and returns its exit code: 0 ok, 1 refused or failed, 2 usage (CONVENTIONS 9). */
 export async function main(argv: string[], version: string): Promise<number> {
   let progress: Awaited<ReturnType<typeof terminalProgress>>;
   try {
     const named = commandNamed(argv);
-    const program = await buildProgram({ version, load: named ? [named.name] : [] });
+    const program = await buildProgram({ version, load: named?.needsAll ? 'all' : named ? [named.name] : [] });
     program.hook('preAction', async (_root, action) => {
       progress = await terminalProgress(Boolean(action.optsWithGlobals().json));
       setProgressSink(progress);

@@ -22,6 +22,7 @@ export function storeSpec(cmd: Command, spec: string | undefined): string {
   return `sqlite:${join(homeOf(cmd), 'online.db')}`;
 }
 
+/** The SQLite file a store spec names, or undefined for PostgreSQL. */
 export function sqlitePath(spec: string): string | undefined {
   const loc = parseStoreLocation(spec);
   return loc.kind === 'sqlite' ? loc.path : undefined;
@@ -37,6 +38,7 @@ export async function withStore<T>(spec: string, fn: (store: ServingStore) => Pr
   }
 }
 
+/** The roots named with --trust, read as DER or PEM; one that is not a certificate is named. */
 export function trustAnchors(files: string[]): Buffer[] {
   return files.map((f) => {
     try {
@@ -48,6 +50,7 @@ export function trustAnchors(files: string[]): Buffer[] {
   });
 }
 
+/** Verifies and imports one publication file (R-2.4) and describes what it holds. */
 export async function importOne(store: ServingStore, file: string, trust: Buffer[]) {
   const bytes = readInput(file, 'publication');
   const { version, publication } = await withProgress(`verifying and importing ${file}`, () => store.importVerified(bytes, trust));

@@ -13,7 +13,9 @@ export const publicationOptions = (c: Command) => c
   .option('--publish-out <file>', 'write the publication file for the online side here (never overwritten)')
   .option('--publish-signer <ca>', 'the root that signs the publication: another active root');
 
+/** The option that signs status with a key retired at a re-key (CPS 5.6). */
 export const RETIRED_KEY = '--retired-key [key-id]';
+/** Its help text, the same on every command that takes it. */
 export const RETIRED_KEY_HELP = 'sign with the key retired at a re-key (its custodians), for what it issued; status only (CPS 5.6)';
 
 /** --store of `rootca serve` and `rootca online …`. */

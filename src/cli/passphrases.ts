@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import type { PassphraseSource } from '../people/participants.ts';
 import { UsageError } from '../errors.ts';
 
+/** Where one participant's passphrase comes from: a file or an environment variable, never the command line. */
 export type CredentialSpec = { kind: 'file'; path: string } | { kind: 'env'; variable: string };
 
 /** Parses repeated `--credential` values into a map by operator name. */
@@ -32,10 +33,12 @@ function redactedCredential(v: string): string {
   return name ? `${name}=…` : '…';
 }
 
+/** ROOTCA_PASSPHRASE_<NAME>: the variable a passphrase is taken from when no --credential names it. */
 export function envVariableFor(operator: string): string {
   return `ROOTCA_PASSPHRASE_${operator.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
+/** What `cliPassphraseSource` draws on, in order. */
 export interface PassphraseSourceOptions {
   credentials: Map<string, CredentialSpec>;
   env?: NodeJS.ProcessEnv;
@@ -43,6 +46,7 @@ export interface PassphraseSourceOptions {
   interactive?: boolean;
 }
 
+/** The command line's passphrase source: --credential, then the environment, then a prompt on a terminal. */
 export function cliPassphraseSource(o: PassphraseSourceOptions): PassphraseSource {
   const env = o.env ?? process.env;
   return {

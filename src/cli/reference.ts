@@ -19,6 +19,7 @@ export const anchorOf = (heading: string) => heading.toLowerCase().replace(/[^a-
 
 const subcommands = (cmd: Command) => cmd.commands.filter((c) => c.name() !== 'help');
 
+/** docs/cli.md from the command definitions, so the reference never drifts from the program. */
 export function cliReference(program: Command): string {
   const out: string[] = [
     '# CLI reference',

@@ -22,7 +22,7 @@ const json = (a: Application) => ({ ...a, csrSha256: createHash('sha256').update
 /** The use cases, loaded when a subcommand runs. */
 const applications = () => import('../../issuance/applications.ts');
 
-export function define(app: Command): void {
+function defineSubmit(app: Command): void {
   app.command('submit')
     .description('receive an application (an RA officer records it)')
     .requiredOption('--by <name>', 'the Person in Charge of RA receiving it')
@@ -50,7 +50,9 @@ export function define(app: Command): void {
         print(this, json(a), summary(a));
       });
     });
+}
 
+function defineApprove(app: Command): void {
   app.command('approve <id>')
     .description('approve an application, recording how the applicant was identified (another RA officer than the one who received it)')
     .requiredOption('--by <name>', 'the Person in Charge of RA deciding')
@@ -65,7 +67,9 @@ export function define(app: Command): void {
         print(this, json(a), summary(a));
       });
     });
+}
 
+function defineReject(app: Command): void {
   app.command('reject <id>')
     .description('reject an application with a reason')
     .requiredOption('--by <name>', 'the Person in Charge of RA deciding')
@@ -78,7 +82,9 @@ export function define(app: Command): void {
         print(this, json(a), summary(a));
       });
     });
+}
 
+function defineAccept(app: Command): void {
   app.command('accept <id>')
     .description('record that the subscriber accepted the issued certificate (CPS 4.4)')
     .requiredOption('--by <name>', 'the Person in Charge of RA recording it')
@@ -91,7 +97,9 @@ export function define(app: Command): void {
         print(this, json(a), summary(a));
       });
     });
+}
 
+function defineList(app: Command): void {
   app.command('list').description('applications and their states').action(async function (this: Command) {
     const { listApplications } = await applications();
     await withInstallation(this, (inst) => {
@@ -99,6 +107,9 @@ export function define(app: Command): void {
       print(this, all.map(json), all.map((a) => `#${String(a.id).padEnd(4)} ${a.state.padEnd(10)} ${a.caName.padEnd(12)} ${a.profile.padEnd(6)} ${a.applicantOrganisation}`).join('\n') || '(no applications)');
     });
   });
+}
+
+function defineShow(app: Command): void {
   app.command('show <id>').description('one application').action(async function (this: Command, id: string) {
     const { getApplication } = await applications();
     await withInstallation(this, (inst) => {
@@ -106,4 +117,14 @@ export function define(app: Command): void {
       print(this, json(a), summary(a));
     });
   });
+}
+
+/** Defines `rootca application`: its options, subcommands and actions (loaded only when it runs, issue 18). */
+export function define(app: Command): void {
+  defineSubmit(app);
+  defineApprove(app);
+  defineReject(app);
+  defineAccept(app);
+  defineList(app);
+  defineShow(app);
 }

@@ -45,6 +45,7 @@ async function withOptionalInstallation<T>(cmd: Command, fn: (inst: Installation
 
 const locationsOf = (dirs: string[]): Location[] => dirs.map((d) => ({ label: d, dir: resolve(d) }));
 
+/** Defines `rootca archive`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(archive: Command): void {
   archive.command('backup')
     .description('write a backup set to the primary and secondary locations now (also done after every issuance, revocation and CRL)')

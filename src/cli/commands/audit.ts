@@ -21,7 +21,7 @@ function verificationText(v: AuditVerification): string {
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
 
-export function define(audit: Command): void {
+function defineVerify(audit: Command): void {
   audit.command('verify').description('recompute the hash chain, the Merkle tree and every checkpoint; report the first bad position (shows no event contents)')
     .option('--state', 'also cross-check the state tables (certificates, revocations, CRLs, keys, operators, publications) against the log; the check is audited')
     .action(async function (this: Command, o: { state?: boolean }) {
@@ -40,6 +40,9 @@ export function define(audit: Command): void {
         if (!v.ok) process.exitCode = 1;
       });
     });
+}
+
+function defineList(audit: Command): void {
   audit.command('list')
     .description('print events (a Log Examiner only, CPS 5.4.4; the read is recorded)')
     .requiredOption('--examiner <name>', 'the Log Examiner reading')
@@ -53,7 +56,9 @@ export function define(audit: Command): void {
         print(this, events, events.map((e) => `${String(e.seq).padStart(5)} ${e.at} ${e.outcome.padEnd(8)} ${e.action.padEnd(26)} ${e.target.padEnd(16)} ${e.actor}`).join('\n'));
       });
     });
+}
 
+function defineKey(audit: Command): void {
   const key = audit.command('key').description('the audit key that signs checkpoints (a service key held by Log Examiners, never a CA key)');
   key.command('init')
     .description('make a new audit key sealed 1-of-N to the holders; retires the active one (old checkpoints keep verifying)')
@@ -75,7 +80,9 @@ export function define(audit: Command): void {
       print(this, keys, keys.length ? keys.map((k) => `${k.keyId.padEnd(24)} ${k.status.padEnd(8)} ${k.kind.padEnd(8)} ${k.publicKeySha256.slice(0, 16)}…  ${k.holders.join(', ')}`).join('\n') : 'no audit key yet');
     });
   });
+}
 
+function defineCheckpoint(audit: Command): void {
   audit.command('checkpoint')
     .description('sign the current tree head with the audit key; writes checkpoints/checkpoint-N.json for auditors to keep')
     .requiredOption('--examiner <name>', 'a Log Examiner holding the audit key')
@@ -97,7 +104,9 @@ export function define(audit: Command): void {
         print(this, { file: r.file, ...r.content }, `checkpoint #${r.checkpoint.number}: size ${b.treeSize}, root ${b.rootHash}, signed with ${r.checkpoint.keyId}${r.checkpoint.timeStampToken ? ', time-stamped' : ''}\n  ${r.file}`);
       });
     });
+}
 
+function defineProve(audit: Command): void {
   audit.command('prove')
     .description('RFC 9162 inclusion proof of one event (a Log Examiner only, CPS 5.4.4); verified before it is printed')
     .requiredOption('--event <n>', 'the event (seq)', wholeNumber('--event'))
@@ -112,7 +121,9 @@ export function define(audit: Command): void {
         if (!proof.verified) process.exitCode = 1;
       });
     });
+}
 
+function defineConsistency(audit: Command): void {
   audit.command('consistency')
     .description('prove a kept checkpoint file is a prefix of today\'s log (RFC 9162 consistency proof, JSON); exit 1 naming the problem when it is not')
     .requiredOption('--from <file>', 'the checkpoint file (checkpoint-N.json) an auditor kept')
@@ -131,7 +142,9 @@ export function define(audit: Command): void {
         }
       });
     });
+}
 
+function defineIngest(audit: Command): void {
   audit.command('ingest <file>')
     .description('add each non-empty line of another system\'s log (syslog RFC 5424/3164 or raw) as its own event; prints counts only (CPS 5.4.7)')
     .requiredOption('--source <name>', 'where the lines come from (events are ingest.<source>), e.g. room-access, core-switch')
@@ -145,7 +158,9 @@ export function define(audit: Command): void {
         print(this, r, `ingested ${r.events} lines from ${r.source} (${r.parsed} as syslog, ${r.raw} kept raw)`);
       });
     });
+}
 
+function defineReview(audit: Command): void {
   audit.command('review')
     .description('record that a Log Examiner reviewed events N..M and what they found (CPS 5.4.2)')
     .requiredOption('--from <n>', 'first event reviewed', wholeNumber('--from'))
@@ -160,7 +175,9 @@ export function define(audit: Command): void {
         print(this, r, `review #${r.id} of events ${r.from}..${r.to} recorded (event ${r.auditSeq}); log ${r.logVerified ? 'verified' : 'DID NOT verify'}`);
       });
     });
+}
 
+function definePurge(audit: Command): void {
   audit.command('purge')
     .description('remove events before a date: refused (CPS 5.4.3 keeps them 10 years; this version keeps them all)')
     .requiredOption('--before <date>', 'YYYY-MM-DD')
@@ -168,7 +185,9 @@ export function define(audit: Command): void {
       const { purgeAuditEvents } = await import('../../records/audit-review.ts');
       await withInstallation(this, (inst) => purgeAuditEvents(inst, { before: o.before }));
     });
+}
 
+function defineExport(audit: Command): void {
   audit.command('export')
     .description('write a self-verifying bundle for offline media (CPS 5.4.5): events, checkpoints, audit keys, reviews, manifest')
     .requiredOption('--to <dir>', 'a new or empty folder (nothing is overwritten)')
@@ -185,7 +204,9 @@ export function define(audit: Command): void {
         if (!v.ok) process.exitCode = 1;
       });
     });
+}
 
+function defineVerifyBundle(audit: Command): void {
   audit.command('verify-bundle <dir>')
     .description('check an export bundle offline, without the database: manifest, chain, tree, checkpoints; --checkpoint adds ones you kept')
     .option('--checkpoint <file>', 'a checkpoint file kept from earlier: must be a prefix of the bundle (repeatable)', collect, [])
@@ -197,7 +218,9 @@ export function define(audit: Command): void {
         ...v.kept.filter((k) => !k.ok).map((k) => `  FAIL  ${k.problem}`)].join('\n'));
       if (!v.ok) process.exitCode = 1;
     });
+}
 
+function defineEvidence(audit: Command): void {
   audit.command('evidence')
     .description('gather a period\'s evidence for a WebTrust auditor (CPS 8, R-11.1): audit-log bundle and inclusion proofs, checkpoints, transcripts, certificates, CRLs, summary.md, manifest.json')
     .requiredOption('--from <date>', 'first day (YYYY-MM-DD, UTC) or date-time')
@@ -217,7 +240,9 @@ export function define(audit: Command): void {
         if (!v.ok) process.exitCode = 1;
       });
     });
+}
 
+function defineVerifyEvidence(audit: Command): void {
   audit.command('verify-evidence <dir>')
     .description('check an evidence folder offline, without the database: manifest, summary, audit-log bundle, proofs, transcripts, certificates and CRLs against their roots')
     .action(async function (this: Command, dir: string) {
@@ -226,4 +251,21 @@ export function define(audit: Command): void {
       print(this, v, [v.ok ? `evidence OK: ${v.dir}` : `evidence NOT OK: ${v.dir}`, ...v.checked.map((c) => `  ok    ${c}`), ...v.problems.map((p) => `  FAIL  ${p}`)].join('\n'));
       if (!v.ok) process.exitCode = 1;
     });
+}
+
+/** Defines `rootca audit`: its options, subcommands and actions (loaded only when it runs, issue 18). */
+export function define(audit: Command): void {
+  defineVerify(audit);
+  defineList(audit);
+  defineKey(audit);
+  defineCheckpoint(audit);
+  defineProve(audit);
+  defineConsistency(audit);
+  defineIngest(audit);
+  defineReview(audit);
+  definePurge(audit);
+  defineExport(audit);
+  defineVerifyBundle(audit);
+  defineEvidence(audit);
+  defineVerifyEvidence(audit);
 }

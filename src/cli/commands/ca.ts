@@ -47,7 +47,7 @@ function jsonOf(r: ChangeoverResult) {
   return rest;
 }
 
-export function define(ca: Command): void {
+function defineList(ca: Command): void {
   ca.command('list').description('list CAs').action(async function (this: Command) {
     const { listCas } = await import('../../installation/cas.ts');
     await withInstallation(this, (inst) => {
@@ -56,7 +56,9 @@ export function define(ca: Command): void {
         cas.map((c) => `${c.name.padEnd(14)} ${c.status.padEnd(8)} ${c.signatureAlgorithm.padEnd(24)} ${c.notAfter.slice(0, 10)}  ${c.subject}`).join('\n') || '(no CAs)');
     });
   });
+}
 
+function defineShow(ca: Command): void {
   ca.command('show <name>').description('show a CA; --pem prints its certificate').option('--pem', 'print the certificate in PEM').action(async function (this: Command, name: string, o: { pem?: boolean }) {
     const { getCa } = await import('../../installation/cas.ts');
     await withInstallation(this, (inst) => {
@@ -70,7 +72,9 @@ export function define(ca: Command): void {
       ].join('\n'));
     });
   });
+}
 
+function defineRenew(ca: Command): void {
   changeoverOptions(ca.command('renew').description('renew the CA certificate: same key, new self-signed certificate and validity (ceremony with quorum and witness)'))
     .option('--out <file>', 'write the new certificate (PEM); never overwritten')
     .action(async function (this: Command, o: { ca: string; operator: string; witness: string; years?: number; signatureAlgorithm?: SignatureAlgorithmName; out?: string; credential: string[] }) {
@@ -80,7 +84,9 @@ export function define(ca: Command): void {
         print(this, jsonOf(r), [...resultLines(`Renewed ${r.caName}: same key, new certificate`, r), ...(r.outputs.length ? [] : [r.certificatePem.trimEnd()])].join('\n'));
       });
     });
+}
 
+function defineRekey(ca: Command): void {
   changeoverOptions(ca.command('rekey').description('re-key the CA: new key (M-of-N), new self-signed certificate, link certificates OldWithNew and NewWithOld (RFC 4210 4.4)'))
     .option('--holder <name>', 'custodian of the new key (repeatable; default: the current key\'s custodians)', collect, [])
     .option('--threshold <m>', 'custodians needed to activate the new key (default: the current key\'s)', wholeNumber('--threshold'))
@@ -103,7 +109,9 @@ export function define(ca: Command): void {
         ].join('\n'));
       });
     });
+}
 
+function defineChangeovers(ca: Command): void {
   ca.command('changeovers <name>')
     .description('certificates the CA\'s renewals and re-keys made; --pem KIND prints the newest of a kind (renewed, new-with-new, old-with-new, new-with-old)')
     .option('--pem <kind>', 'print the newest certificate of this kind in PEM')
@@ -119,7 +127,9 @@ export function define(ca: Command): void {
         print(this, list.map(({ der: _d, ...c }) => c), list.map((c) => `${c.createdAt.slice(0, 10)} ${c.kind.padEnd(13)} ${c.serialHex} ${c.notBefore.slice(0, 10)}..${c.notAfter.slice(0, 10)} key ${c.subjectKeyId} signed by ${c.signerKeyId}`).join('\n') || '(no changeovers)');
       });
     });
+}
 
+function defineCompromise(ca: Command): void {
   ceremonyPeople(publicationOptions(ca.command('compromise').description('CA-key compromise runbook (CPS 5.7.1): revoke everything the CA issued (cACompromise), sign a last CRL and OCSP responses, mark the CA compromised so its key signs nothing more')
     .requiredOption('--ca <name>', 'the compromised CA')
     .requiredOption('--by <name>', 'the Person Responsible who determined the compromise')
@@ -140,7 +150,9 @@ export function define(ca: Command): void {
         ].join('\n'));
       });
     });
+}
 
+function defineAnnounceTermination(ca: Command): void {
   ca.command('announce-termination').description('record the notice of a CA\'s termination, at least 3 months ahead (CPS 5.8)')
     .requiredOption('--ca <name>', 'the CA to terminate')
     .requiredOption('--date <YYYY-MM-DD>', 'the termination date announced to Subscribers and relying parties')
@@ -153,7 +165,9 @@ export function define(ca: Command): void {
         print(this, n, `Termination of ${n.caName} announced for ${n.terminationDate} (notice #${n.id}, given ${n.announcedAt} by ${n.announcedBy})\n  rootca ca terminate --ca ${n.caName} can run from that date`);
       });
     });
+}
 
+function defineTerminate(ca: Command): void {
   ceremonyPeople(publicationOptions(ca.command('terminate').description('terminate a CA (CPS 5.8): revoke all it issued (cessationOfOperation), final CRL and OCSP, destroy the key under quorum and witness, mark it terminated; resumes an interrupted run')
     .requiredOption('--ca <name>', 'the CA to terminate')
     .requiredOption('--by <name>', 'the Person Responsible deciding it')))
@@ -171,4 +185,16 @@ export function define(ca: Command): void {
         ].join('\n'));
       });
     });
+}
+
+/** Defines `rootca ca`: its options, subcommands and actions (loaded only when it runs, issue 18). */
+export function define(ca: Command): void {
+  defineList(ca);
+  defineShow(ca);
+  defineRenew(ca);
+  defineRekey(ca);
+  defineChangeovers(ca);
+  defineCompromise(ca);
+  defineAnnounceTermination(ca);
+  defineTerminate(ca);
 }

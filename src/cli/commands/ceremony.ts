@@ -4,6 +4,7 @@ import { CaError } from '../../errors.ts';
 import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, wholeNumber, withInstallation } from '../context.ts';
 import { parseCredentialOptions } from '../passphrases.ts';
 
+/** Defines `rootca ceremony`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(ceremony: Command): void {
   ceremony
     .command('run <file>')

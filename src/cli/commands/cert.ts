@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { derToPem } from '../../pki/pem.ts';
 import { print, usage, withInstallation } from '../context.ts';
 
+/** Defines `rootca cert`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(cert: Command): void {
   cert.command('list').description('certificates a CA issued, with their status').option('--ca <name>', 'only this CA').option('--pem <serial>', 'print one certificate in PEM')
     .action(async function (this: Command, o: { ca?: string; pem?: string }) {

@@ -1,13 +1,18 @@
-/** `rootca completion bash | zsh`: a completion script generated from the command definitions. */
+/**
+ * `rootca completion bash | zsh`: a completion script generated from the command definitions.
+ * The program it runs in has every command defined (command-index.ts marks it `needsAll`), so
+ * it walks its own root command instead of building another one.
+ */
 import { Argument, type Command } from 'commander';
 
+/** Defines the `<shell>` argument and the action that prints the script for it. */
 export function define(cmd: Command): void {
   cmd
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh']))
     .action(async function (this: Command, shell: 'bash' | 'zsh') {
-      const { buildProgram } = await import('../main.ts');
       const { bashCompletion, zshCompletion } = await import('../completion.ts');
-      const program = await buildProgram({ version: this.parent?.version() ?? '', load: 'all' });
+      let program: Command = this;
+      while (program.parent) program = program.parent;
       process.stdout.write(shell === 'bash' ? bashCompletion(program) : zshCompletion(program));
     });
 }

@@ -4,6 +4,7 @@ import { isoTime, passphrasesFrom, print, readInput, usage, withInstallation } f
 import { ceremonyPeople } from '../options.ts';
 import { backupLine, publicationLines } from '../report-lines.ts';
 
+/** Defines `rootca compromise`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(compromise: Command): void {
   ceremonyPeople(compromise
     .command('report').description('a subscriber key-compromise report: revoke at once (keyCompromise), CRL and OCSP in the same session, then the publication file (CPS 5.7.3)')

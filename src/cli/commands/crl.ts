@@ -4,6 +4,7 @@ import { passphrasesFrom, print, wholeNumber, withInstallation } from '../contex
 import { ceremonyPeople, RETIRED_KEY, RETIRED_KEY_HELP } from '../options.ts';
 import { backupLine } from '../report-lines.ts';
 
+/** Defines `rootca crl`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(crl: Command): void {
   ceremonyPeople(crl.command('issue').description('issue the CA\'s next CRL').requiredOption('--ca <name>', 'the CA').option('--out <file>', 'also write the CRL (DER) here').option(RETIRED_KEY, RETIRED_KEY_HELP))
     .action(async function (this: Command, o: { ca: string; out?: string; retiredKey?: string | true; operator: string; witness: string; credential: string[] }) {

@@ -26,7 +26,7 @@ function detail(v: DocumentVersion): string {
 /** The use cases, loaded when a subcommand runs. */
 const documents = () => import('../../documents/documents.ts');
 
-export function define(doc: Command): void {
+function definePropose(doc: Command): void {
   doc.command('propose')
     .description('propose a new version of a document (the Person Responsible); the Committee approves it')
     .requiredOption('--name <name>', 'cps, or cp-<name>')
@@ -47,7 +47,9 @@ export function define(doc: Command): void {
         print(this, v, `${detail(v)}\nnext: rootca doc approve ${v.name} --by <Committee member>`);
       });
     });
+}
 
+function defineApprove(doc: Command): void {
   doc.command('approve <name>')
     .description('approve the open amendment (a member of the Certification Services Improvement Committee, not its proposer; CPS 1.5.4)')
     .requiredOption('--by <name>', 'the Committee member approving')
@@ -59,7 +61,9 @@ export function define(doc: Command): void {
         print(this, v, `${detail(v)}\nnext: rootca doc publish ${v.name} --by <Person Responsible>`);
       });
     });
+}
 
+function defineReject(doc: Command): void {
   doc.command('reject <name>')
     .description('reject the open amendment (the Committee), with a reason')
     .requiredOption('--by <name>', 'the Committee member deciding')
@@ -72,7 +76,9 @@ export function define(doc: Command): void {
         print(this, v, detail(v));
       });
     });
+}
 
+function definePublish(doc: Command): void {
   doc.command('publish <name>')
     .description('give the approved amendment its version number and add it to the version history; the next rootca publish carries it to the Repository')
     .requiredOption('--by <name>', 'the Person Responsible for Services')
@@ -84,7 +90,9 @@ export function define(doc: Command): void {
         print(this, v, `${detail(v)}\nnext: rootca publish … (the publication file is the notice; the one-week claim period starts with it)`);
       });
     });
+}
 
+function defineClaim(doc: Command): void {
   doc.command('claim <name>')
     .description('record a claim against a published version during its one-week claim period (an RA officer; CPS 9.12.2)')
     .option('--version <x.yy>', 'the version claimed against (default: the newest)')
@@ -99,7 +107,9 @@ export function define(doc: Command): void {
         print(this, v, detail(v));
       });
     });
+}
 
+function defineList(doc: Command): void {
   doc.command('list')
     .description('every document version and its state: proposed, approved, rejected, published-awaiting-repository, published-in-claim-period, accepted, disputed')
     .action(async function (this: Command) {
@@ -109,7 +119,9 @@ export function define(doc: Command): void {
         print(this, all, all.length ? all.map(line).join('\n') : 'no documents yet (rootca doc propose …)');
       });
     });
+}
 
+function defineShow(doc: Command): void {
   doc.command('show <name>')
     .description('one document: every version with its history and claims; --text prints a version\'s text')
     .option('--version <x.yy>', 'with --text: the version (default: the newest published)')
@@ -128,4 +140,15 @@ export function define(doc: Command): void {
         print(this, versions, versions.map(detail).join('\n'));
       });
     });
+}
+
+/** Defines `rootca doc`: its options, subcommands and actions (loaded only when it runs, issue 18). */
+export function define(doc: Command): void {
+  definePropose(doc);
+  defineApprove(doc);
+  defineReject(doc);
+  definePublish(doc);
+  defineClaim(doc);
+  defineList(doc);
+  defineShow(doc);
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { announceInstallation, homeOf, print, warnIfHomeFromCurrentFolder } from '../context.ts';
 
+/** Defines `rootca init`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(cmd: Command): void {
   cmd
     .option('--name <name>', 'installation name', 'rootca')

@@ -7,6 +7,7 @@ import { EXT_KEY_USAGES, type IssuedProfileName } from '../../pki/profiles.ts';
 import { backupLine } from '../report-lines.ts';
 import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, usage, wholeNumber, withInstallation } from '../context.ts';
 
+/** Defines `rootca issue`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(cmd: Command): void {
   cmd
     .requiredOption('--operator <name>', 'the CA Administrator performing the issuance')

@@ -4,6 +4,7 @@ import { passphrasesFrom, print, withInstallation } from '../context.ts';
 import { ceremonyPeople } from '../options.ts';
 import { backupLine } from '../report-lines.ts';
 
+/** Defines `rootca key`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(key: Command): void {
   ceremonyPeople(key.command('destroy')
     .description('destroy a CA\'s private key everywhere it is held, with the quorum and a witness; the CA can never sign again')

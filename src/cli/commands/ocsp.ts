@@ -4,6 +4,7 @@ import { passphrasesFrom, print, withInstallation } from '../context.ts';
 import { ceremonyPeople, RETIRED_KEY, RETIRED_KEY_HELP } from '../options.ts';
 import { backupLine } from '../report-lines.ts';
 
+/** Defines `rootca ocsp`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(ocsp: Command): void {
   ceremonyPeople(ocsp.command('presign').description('pre-sign OCSP responses (SHA-1 and SHA-256 CertIDs) for every certificate the signing key issued').requiredOption('--ca <name>', 'the CA').option(RETIRED_KEY, RETIRED_KEY_HELP))
     .action(async function (this: Command, o: { ca: string; retiredKey?: string | true; operator: string; witness: string; credential: string[] }) {

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { collect, print, usage, wholeNumber } from '../context.ts';
 import { STORE_HELP } from '../options.ts';
 
+/** Defines `rootca online`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(online: Command): void {
   online
     .command('import <file>')

@@ -15,6 +15,7 @@ const authorityOptions = (c: Command) =>
 type AuthorityOptions = { by?: string; witness?: string; credential: string[] };
 const authority = (o: AuthorityOptions): Authority => ({ authoriser: o.by, witness: o.witness, passphrases: passphrasesFrom(o.credential) });
 
+/** Defines `rootca operator`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(operator: Command): void {
   authorityOptions(operator
     .command('add <name>')

@@ -6,6 +6,7 @@ import { collect, CREDENTIAL_HELP, passphrasesFrom, print, withInstallation } fr
 
 const line = (p: RegisteredPolicy) => `${p.ca} ${p.purpose} ${p.oid}${p.name ? ` "${p.name}"` : ''} (registered ${p.registeredAt}${p.registeredBy ? ` by ${p.registeredBy}` : ' by its root ceremony'})`;
 
+/** Defines `rootca policy`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(policy: Command): void {
   policy.command('add')
     .description('register a new CP OID for a CA: every later certificate of that purpose asserts it (the Person Responsible, with a Service Operation Manager)')

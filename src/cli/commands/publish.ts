@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { passphrasesFrom, print, withInstallation } from '../context.ts';
 import { ceremonyPeople } from '../options.ts';
 
+/** Defines `rootca publish`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(cmd: Command): void {
   ceremonyPeople(cmd
     .requiredOption('--out <file>', 'the publication file (never overwritten)')

@@ -5,6 +5,7 @@ import { isoTime, passphrasesFrom, print, readInput, withInstallation } from '..
 import { ceremonyPeople } from '../options.ts';
 import { backupLine } from '../report-lines.ts';
 
+/** Defines `rootca revoke`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(cmd: Command): void {
   ceremonyPeople(cmd
     .requiredOption('--ca <name>', 'the issuing CA')

@@ -9,6 +9,8 @@ import type { ResponderConfig } from '../../server/responders.ts';
 import { collect, print, readInput, usage, wholeNumber } from '../context.ts';
 import { STORE_HELP } from '../options.ts';
 
+type OnlineStoreModule = typeof import('../online-store.ts');
+
 /** `env:VAR` or `@FILE`: a passphrase is never typed on the command line. */
 function secret(spec: string, flag: string): string {
   if (spec.startsWith('env:')) {
@@ -36,8 +38,9 @@ function cliConnectionLimits(o: ServeOptions): ConnectionLimits {
   return resolveConnectionLimits({ headersTimeoutMs: o.headersTimeoutMs, requestTimeoutMs: o.requestTimeoutMs, idleTimeoutMs: o.idleTimeoutMs, maxConnectionsPerAddress: o.maxConnectionsPerAddress });
 }
 
-export function define(cmd: Command): void {
-  cmd
+/** Every option of `rootca serve`, in the order its help lists them. */
+function addServeOptions(cmd: Command): Command {
+  return cmd
     .option('--store <spec>', STORE_HELP)
     .option('--import <file>', 'verify and import this publication file first (a refused import is reported; the previous one is served)')
     .option('--trust <file>', 'root certificate (PEM or DER) to verify publications against; needed on the first import (repeatable)', collect, [])
@@ -60,80 +63,103 @@ export function define(cmd: Command): void {
     .option('--idle-timeout-ms <n>', 'an idle keep-alive connection is closed after this', wholeNumber('--idle-timeout-ms'), DEFAULT_CONNECTION_LIMITS.idleTimeoutMs)
     .option('--max-connections-per-address <n>', 'open connections one client address may hold; more are closed at once (0: no cap, e.g. behind a load balancer)', wholeNumber('--max-connections-per-address'), DEFAULT_CONNECTION_LIMITS.maxConnectionsPerAddress)
     .option('--log-level <level>', 'pino log level (logs go to stderr)', 'info')
-    .option('--cache-dir <dir>', 'with PostgreSQL: folder of the local copy of the last publication served, used when the store is unreachable at start (default: last-publication in --log-dir)')
-    .action(async function (this: Command, o: ServeOptions) {
-      const { importOne, localCopyVersion, parseStoreLocation, sqlitePath, storeSpec, trustAnchors, withStore } = await import('../online-store.ts');
-      const { runServer } = await import('../../server/cluster.ts');
-      const spec = storeSpec(this, o.store);
-      if (o.responderCert.length !== o.responderKey.length) usage('OPTIONS_CONFLICT', 'give one --responder-key for each --responder-cert');
-      if (o.responderKeyPassphrase.length > 1 && o.responderKeyPassphrase.length !== o.responderKey.length) usage('OPTIONS_CONFLICT', 'give one --responder-key-passphrase for all keys, or one per key');
-      if (!!o.tlsCert !== !!o.tlsKey) usage('OPTIONS_CONFLICT', '--tls-cert and --tls-key go together');
-      if (o.trust.length > 0 && !o.import) usage('OPTIONS_CONFLICT', '--trust is used with --import');
-      if (o.workers < 1) usage('OPTION_VALUE_INVALID', '--workers must be at least 1');
-      const limits = cliConnectionLimits(o);
-      const path = sqlitePath(spec);
-      const logDir = o.logDir ?? (path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('OPTION_REQUIRED', '--log-dir is needed with a PostgreSQL store (each responder keeps its own segments)'));
-      if (o.cacheDir && path) usage('OPTIONS_CONFLICT', '--cache-dir is for a PostgreSQL store (a SQLite store is a local file already)');
-      const cacheDir = path ? undefined : resolve(o.cacheDir ?? join(logDir, 'last-publication'));
-      const name = o.name ?? `${hostname()}:${o.port}`;
-      const responders: ResponderConfig[] = o.responderCert.map((cert, i) => {
-        const pass = o.responderKeyPassphrase[o.responderKeyPassphrase.length === 1 ? 0 : i];
-        return {
-          certificate: readInput(cert, 'responder certificate'),
-          key: readInput(o.responderKey[i]!, 'responder key'),
-          passphrase: pass === undefined ? undefined : secret(pass, '--responder-key-passphrase'),
-          source: `--responder-cert ${cert}`,
-        };
-      });
-      const tls = o.tlsCert ? { cert: readInput(o.tlsCert, 'TLS certificate'), key: readInput(o.tlsKey!, 'TLS key'), port: o.httpsPort } : undefined;
+    .option('--cache-dir <dir>', 'with PostgreSQL: folder of the local copy of the last publication served, used when the store is unreachable at start (default: last-publication in --log-dir)');
+}
 
-      let version: number | undefined;
-      /** Set when the local copy is served at start: why. */
-      let fromCopy: string | undefined;
-      if (cluster.isPrimary) {
-        // Also runs the PostgreSQL migrations once, before the workers start.
-        version = await withStore(spec, async (store) => {
-          if (o.import) {
-            try {
-              const r = await importOne(store, o.import, trustAnchors(o.trust));
-              process.stderr.write(`${r.text}\n`);
-            } catch (e) {
-              if (!(e instanceof CaError) || e.code === 'USAGE' || e.code === 'STORE_UNAVAILABLE') throw e;
-              process.stderr.write(`rootca: import of ${o.import} refused: ${e.message} [${e.code}]\n`);
-            }
-          }
-          return store.latestVersion();
-        }, name).catch((e: unknown) => {
-          // CPS 2.1 (24x7): a responder restarted while PostgreSQL is away serves its verified local copy.
-          if (!cacheDir || o.import || !(e instanceof CaError) || e.code !== 'STORE_UNAVAILABLE') throw e;
-          fromCopy = e.message;
-          return undefined;
-        });
-        if (cacheDir) {
-          const held = localCopyVersion(cacheDir, fromCopy);
-          if (fromCopy && held === undefined) throw new CaError('STORE_UNAVAILABLE', `${fromCopy}; and there is no local copy of a publication in ${cacheDir} to serve meanwhile`);
-          if (held !== undefined && (version === undefined || held > version)) {
-            version = held;
-            fromCopy ??= `the online store holds only older versions`;
-          }
-        }
-        if (version === undefined) throw new CaError('NOTHING_TO_SERVE', `the online store ${parseStoreLocation(spec).display} holds no publication: import one with --import FILE --trust ROOT.pem`);
+/** The delegated OCSP responders named on the command line, their files read. */
+function respondersOf(o: ServeOptions): ResponderConfig[] {
+  return o.responderCert.map((cert, i) => {
+    const pass = o.responderKeyPassphrase[o.responderKeyPassphrase.length === 1 ? 0 : i];
+    return {
+      certificate: readInput(cert, 'responder certificate'),
+      key: readInput(o.responderKey[i]!, 'responder key'),
+      passphrase: pass === undefined ? undefined : secret(pass, '--responder-key-passphrase'),
+      source: `--responder-cert ${cert}`,
+    };
+  });
+}
+
+/**
+ * In the primary process: imports --import, then finds the version to serve (the store's, or
+ * the newer local copy); `fromCopy` says why the local copy is served.
+ */
+async function versionToServe(
+  m: OnlineStoreModule, spec: string, o: ServeOptions, name: string, cacheDir: string | undefined,
+): Promise<{ version?: number; fromCopy?: string }> {
+  let version: number | undefined;
+  /** Set when the local copy is served at start: why. */
+  let fromCopy: string | undefined;
+  // Also runs the PostgreSQL migrations once, before the workers start.
+  version = await m.withStore(spec, async (store) => {
+    if (o.import) {
+      try {
+        const r = await m.importOne(store, o.import, m.trustAnchors(o.trust));
+        process.stderr.write(`${r.text}\n`);
+      } catch (e) {
+        if (!(e instanceof CaError) || e.code === 'USAGE' || e.code === 'STORE_UNAVAILABLE') throw e;
+        process.stderr.write(`rootca: import of ${o.import} refused: ${e.message} [${e.code}]\n`);
       }
+    }
+    return store.latestVersion();
+  }, name).catch((e: unknown) => {
+    // CPS 2.1 (24x7): a responder restarted while PostgreSQL is away serves its verified local copy.
+    if (!cacheDir || o.import || !(e instanceof CaError) || e.code !== 'STORE_UNAVAILABLE') throw e;
+    fromCopy = e.message;
+    return undefined;
+  });
+  if (cacheDir) {
+    const held = m.localCopyVersion(cacheDir, fromCopy);
+    if (fromCopy && held === undefined) throw new CaError('STORE_UNAVAILABLE', `${fromCopy}; and there is no local copy of a publication in ${cacheDir} to serve meanwhile`);
+    if (held !== undefined && (version === undefined || held > version)) {
+      version = held;
+      fromCopy ??= `the online store holds only older versions`;
+    }
+  }
+  if (version === undefined) throw new CaError('NOTHING_TO_SERVE', `the online store ${m.parseStoreLocation(spec).display} holds no publication: import one with --import FILE --trust ROOT.pem`);
+  return { version, fromCopy };
+}
 
-      await runServer(
-        {
-          store: spec, cacheDir, name, host: o.host, port: o.port, tls, responders, logDir, pollMs: o.pollMs, heartbeatMs: o.heartbeatMs, logLevel: o.logLevel, logStream: process.stderr, workers: o.workers, limits,
-          // Metric series carry the responder label when it was named or the store is shared.
-          labelMetrics: o.name !== undefined || path === undefined,
-        },
-        (l) => {
-          print(this, { repository: `${l.httpUrl}/`, ocsp: `${l.httpUrl}/ocsp`, httpsRepository: l.httpsUrl ? `${l.httpsUrl}/` : undefined, version, workers: l.workers, logDir, responder: name, store: parseStoreLocation(spec).display }, [
-            `Repository  ${l.httpUrl}/`,
-            `OCSP        ${l.httpUrl}/ocsp`,
-            ...(l.httpsUrl ? [`Repository  ${l.httpsUrl}/ (HTTPS)`, `OCSP        ${l.httpsUrl}/ocsp (HTTPS)`] : []),
-            `Serving publication version ${version} from ${fromCopy ? `the local copy in ${cacheDir} (${fromCopy}; following the store once it can)` : parseStoreLocation(spec).display} as responder ${name} with ${l.workers} worker(s); OCSP access log in ${logDir}`,
-          ].join('\n'));
-        },
-      );
-    });
+/** `rootca serve`: checks the options, finds what to serve, runs the server until it is stopped. */
+async function serve(cmd: Command, o: ServeOptions): Promise<void> {
+  const m = await import('../online-store.ts');
+  const { parseStoreLocation, sqlitePath, storeSpec } = m;
+  const { runServer } = await import('../../server/cluster.ts');
+  const spec = storeSpec(cmd, o.store);
+  if (o.responderCert.length !== o.responderKey.length) usage('OPTIONS_CONFLICT', 'give one --responder-key for each --responder-cert');
+  if (o.responderKeyPassphrase.length > 1 && o.responderKeyPassphrase.length !== o.responderKey.length) usage('OPTIONS_CONFLICT', 'give one --responder-key-passphrase for all keys, or one per key');
+  if (!!o.tlsCert !== !!o.tlsKey) usage('OPTIONS_CONFLICT', '--tls-cert and --tls-key go together');
+  if (o.trust.length > 0 && !o.import) usage('OPTIONS_CONFLICT', '--trust is used with --import');
+  if (o.workers < 1) usage('OPTION_VALUE_INVALID', '--workers must be at least 1');
+  const limits = cliConnectionLimits(o);
+  const path = sqlitePath(spec);
+  const logDir = o.logDir ?? (path ? join(dirname(resolve(path)), 'ocsp-access-log') : usage('OPTION_REQUIRED', '--log-dir is needed with a PostgreSQL store (each responder keeps its own segments)'));
+  if (o.cacheDir && path) usage('OPTIONS_CONFLICT', '--cache-dir is for a PostgreSQL store (a SQLite store is a local file already)');
+  const cacheDir = path ? undefined : resolve(o.cacheDir ?? join(logDir, 'last-publication'));
+  const name = o.name ?? `${hostname()}:${o.port}`;
+  const responders = respondersOf(o);
+  const tls = o.tlsCert ? { cert: readInput(o.tlsCert, 'TLS certificate'), key: readInput(o.tlsKey!, 'TLS key'), port: o.httpsPort } : undefined;
+
+  const { version, fromCopy } = cluster.isPrimary ? await versionToServe(m, spec, o, name, cacheDir) : {};
+  await runServer(
+    {
+      store: spec, cacheDir, name, host: o.host, port: o.port, tls, responders, logDir, pollMs: o.pollMs, heartbeatMs: o.heartbeatMs, logLevel: o.logLevel, logStream: process.stderr, workers: o.workers, limits,
+      // Metric series carry the responder label when it was named or the store is shared.
+      labelMetrics: o.name !== undefined || path === undefined,
+    },
+    (l) => {
+      print(cmd, { repository: `${l.httpUrl}/`, ocsp: `${l.httpUrl}/ocsp`, httpsRepository: l.httpsUrl ? `${l.httpsUrl}/` : undefined, version, workers: l.workers, logDir, responder: name, store: parseStoreLocation(spec).display }, [
+        `Repository  ${l.httpUrl}/`,
+        `OCSP        ${l.httpUrl}/ocsp`,
+        ...(l.httpsUrl ? [`Repository  ${l.httpsUrl}/ (HTTPS)`, `OCSP        ${l.httpsUrl}/ocsp (HTTPS)`] : []),
+        `Serving publication version ${version} from ${fromCopy ? `the local copy in ${cacheDir} (${fromCopy}; following the store once it can)` : parseStoreLocation(spec).display} as responder ${name} with ${l.workers} worker(s); OCSP access log in ${logDir}`,
+      ].join('\n'));
+    },
+  );
+}
+
+/** Defines `rootca serve`: its options and the action that runs the server. */
+export function define(cmd: Command): void {
+  addServeOptions(cmd).action(async function (this: Command, o: ServeOptions) {
+    await serve(this, o);
+  });
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { print, withInstallation } from '../context.ts';
 
+/** Defines `rootca status`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(cmd: Command): void {
   cmd
     .option('--ca <name>', 'only this CA')

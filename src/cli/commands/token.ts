@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { passphrasesFrom, print, readInput, usage, wholeNumber, withInstallation } from '../context.ts';
 import { ceremonyPeople } from '../options.ts';
 
+/** Defines `rootca token`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(token: Command): void {
   ceremonyPeople(token.command('init')
     .description('initialise an empty token: its SO and user PINs are generated, split M-of-N to the holders and never shown')

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { CaError } from '../../errors.ts';
 import { announceInstallation, collect, homeOf, print, readInput, usage, wholeNumber, withInstallation } from '../context.ts';
 
+/** Defines `rootca transcript`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(transcript: Command): void {
   transcript.command('verify <file>')
     .description('check a transcript offline: every participant\'s signatures; with --home also their registered keys; --output NAME=FILE compares outputs')

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, wholeNumber, withInstallation } from '../context.ts';
 import { backupLine } from '../report-lines.ts';
 
+/** Defines `rootca tsa`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(tsa: Command): void {
   tsa.command('init')
     .description('make the TSA key (sealed 1-of-N to the holders) and have a root issue its certificate under the Time-Stamp CP')
