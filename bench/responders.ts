@@ -29,11 +29,22 @@ const WARMUP_SECONDS = 1;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SERVER = process.env.ROOTCA_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-interface Load { rps: number; p50ms: number; p99ms: number; requests: number; errors: number }
-interface Row { store: 'sqlite' | 'postgres'; processes: number; load: Load }
+interface Load {
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+  requests: number;
+  errors: number;
+}
+interface Row {
+  store: 'sqlite' | 'postgres';
+  processes: number;
+  load: Load;
+}
 
 const children = new Set<ChildProcess>();
-const rootca = (args: string[]) => spawnSync(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), ...args], { encoding: 'utf8', timeout: 120_000 });
+const rootca = (args: string[]) =>
+  spawnSync(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), ...args], { encoding: 'utf8', timeout: 120_000 });
 
 function toMs(v: string, unit: string): number {
   const n = Number(v);
@@ -55,10 +66,16 @@ function parseWrk(out: string): Load {
 
 function wrk(url: string, seconds: number, connections: number): Promise<Load> {
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 30) * 1000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -88,14 +105,37 @@ async function loadAll(urls: [string, string], seconds: number): Promise<Load> {
 }
 
 function startResponder(store: string, name: string, port: number, logDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), 'serve', '--store', store, '--name', name, '--port', String(port), '--workers', '1', '--log-dir', logDir, '--log-level', 'warn', '--poll-ms', '2000'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      join(REPO, 'bin', 'rootca.mjs'),
+      'serve',
+      '--store',
+      store,
+      '--name',
+      name,
+      '--port',
+      String(port),
+      '--workers',
+      '1',
+      '--log-dir',
+      logDir,
+      '--log-level',
+      'warn',
+      '--poll-ms',
+      '2000',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.add(child);
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${out}`)), 60_000);
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       if (/^Serving publication/m.test(out)) {
@@ -125,8 +165,11 @@ async function stop(child: ChildProcess): Promise<void> {
 function median(loads: Load[]): Load {
   const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   return {
-    rps: mid(loads.map((l) => l.rps)), p50ms: mid(loads.map((l) => l.p50ms)), p99ms: mid(loads.map((l) => l.p99ms)),
-    requests: loads.reduce((n, l) => n + l.requests, 0), errors: loads.reduce((n, l) => n + l.errors, 0),
+    rps: mid(loads.map((l) => l.rps)),
+    p50ms: mid(loads.map((l) => l.p50ms)),
+    p99ms: mid(loads.map((l) => l.p99ms)),
+    requests: loads.reduce((n, l) => n + l.requests, 0),
+    errors: loads.reduce((n, l) => n + l.errors, 0),
   };
 }
 
@@ -162,7 +205,11 @@ async function main(): Promise<void> {
       const r = rootca(['online', 'import', pub, '--store', spec, '--trust', f.rsa.pem, '--trust', f.ec.pem]);
       if (r.status !== 0) throw new Error(`import into ${spec}: ${r.stderr}`);
     }
-    const req = spawnSync('openssl', ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub1').pem, '-no_nonce', '-reqout', f.path('sub1.req')], { encoding: 'utf8' });
+    const req = spawnSync(
+      'openssl',
+      ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub1').pem, '-no_nonce', '-reqout', f.path('sub1.req')],
+      { encoding: 'utf8' },
+    );
     if (req.status !== 0) throw new Error(req.stderr);
     const der = readFileSync(f.path('sub1.req'));
     const path = `/ocsp/${der.toString('base64url')}`;
@@ -174,19 +221,25 @@ async function main(): Promise<void> {
     // Two responders per store, started once; "1 process" loads only the first of them (an idle
     // process costs nothing). Configurations are interleaved over ROUNDS rounds; medians are shown.
     const urls = new Map<string, string[]>();
-    for (const [store, spec] of [['sqlite', sqlite], ['postgres', db.url]] as const) {
+    for (const [store, spec] of [
+      ['sqlite', sqlite],
+      ['postgres', db.url],
+    ] as const) {
       const list: string[] = [];
       for (const i of [1, 2]) {
         const p = await freePort();
         await startResponder(spec, `${store}-${i}`, p, f.path(`log-${store}-${i}`));
         const u = `http://127.0.0.1:${p}${path}`;
         const res = await fetch(u);
-        if (res.status !== 200 || !Buffer.from(await res.arrayBuffer()).equals(expected)) throw new Error(`${u}: HTTP ${res.status}, not the pre-signed response`);
+        if (res.status !== 200 || !Buffer.from(await res.arrayBuffer()).equals(expected))
+          throw new Error(`${u}: HTTP ${res.status}, not the pre-signed response`);
         list.push(u);
       }
       urls.set(store, list);
     }
-    const configs = (['sqlite', 'postgres'] as const).flatMap((store) => [1, 2].map((processes) => ({ store, processes })));
+    const configs = (['sqlite', 'postgres'] as const).flatMap((store) =>
+      [1, 2].map((processes) => ({ store, processes })),
+    );
     const samples = new Map<string, Load[]>(configs.map((c) => [`${c.store}${c.processes}`, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       for (const c of configs) {

@@ -19,7 +19,9 @@ const { values } = parseArgs({
   },
 });
 if (!values.store || !values.port || (!values['log-dir'] && !values['no-access-log'])) {
-  process.stderr.write('usage: serve-api.ts --store sqlite:PATH --port N [--workers N] (--log-dir DIR | --no-access-log)\n');
+  process.stderr.write(
+    'usage: serve-api.ts --store sqlite:PATH --port N [--workers N] (--log-dir DIR | --no-access-log)\n',
+  );
   process.exit(2);
 }
 
@@ -33,5 +35,8 @@ await runServer(
     logLevel: 'warn',
     logStream: process.stderr,
   },
-  (l) => process.stdout.write(`LISTENING ${l.httpUrl} workers=${l.workers} accessLog=${values['no-access-log'] ? 'off' : 'on'}\n`),
+  (l) =>
+    process.stdout.write(
+      `LISTENING ${l.httpUrl} workers=${l.workers} accessLog=${values['no-access-log'] ? 'off' : 'on'}\n`,
+    ),
 );

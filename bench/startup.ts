@@ -19,7 +19,11 @@ import { REPO } from '../test/helpers.ts';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const BIN = join(REPO, 'bin', 'rootca.mjs');
 
-interface Case { name: string; args: string[]; goal?: number }
+interface Case {
+  name: string;
+  args: string[];
+  goal?: number;
+}
 
 function timed(args: string[]): number {
   const started = performance.now();
@@ -52,7 +56,9 @@ try {
     for (const c of order) times.get(c.name)!.push(timed(c.args));
   }
   const bare = median(times.get('node -e 0')!);
-  console.log(`rootca start-up, ${ROUNDS} rounds, median wall time (Node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`);
+  console.log(
+    `rootca start-up, ${ROUNDS} rounds, median wall time (Node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`,
+  );
   console.log('| command | median ms | ratio to `node -e 0` | goal |');
   console.log('|---|---:|---:|---|');
   let failed = 0;

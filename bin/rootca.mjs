@@ -11,7 +11,10 @@ if (problem) {
   process.exit(1);
 }
 // A closed pipe (`| head`) is not an error worth a stack trace.
-process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 const { version } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
 const { main } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv.slice(2), version);

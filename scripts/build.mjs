@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const { dependencies } = JSON.parse(readFileSync(`${repo}package.json`, 'utf8'));
 const BUNDLED = ['kysely'];
-const external = Object.keys(dependencies).filter((d) => !BUNDLED.includes(d)).flatMap((d) => [d, `${d}/*`]);
+const external = Object.keys(dependencies)
+  .filter((d) => !BUNDLED.includes(d))
+  .flatMap((d) => [d, `${d}/*`]);
 const dist = `${repo}dist`;
 // Built beside dist/ and swapped in, so a rootca already running (a test, a server) never
 // finds half a build.

@@ -50,7 +50,11 @@ const exactly = (name) => `^${name.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')}$`;
 let current; // the run in progress, stopped with this script
 /** Kills a run and the test process it started (a process group of its own). */
 const stop = (child) => {
-  try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
 };
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
@@ -62,21 +66,41 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 /** Runs the file with one name pattern; resolves with the reporter's lines, the output and the exit status. */
 function runFile(file, pattern, timeoutMs) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [
-      '--import', 'tsx', '--test', `--test-name-pattern=${pattern}`,
-      `--test-reporter=${REPORTER}`, '--test-reporter-destination=stdout',
-      '--test-reporter=spec', '--test-reporter-destination=stderr', file,
-    ], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        `--test-name-pattern=${pattern}`,
+        `--test-reporter=${REPORTER}`,
+        '--test-reporter-destination=stdout',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stderr',
+        file,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    );
     current = child;
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; stop(child); }, timeoutMs);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop(child);
+    }, timeoutMs);
     child.on('close', (status) => {
       clearTimeout(timer);
-      const tests = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      const tests = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
       resolve({ tests, output: stderr, status, timedOut });
     });
   });

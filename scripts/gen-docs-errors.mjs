@@ -15,7 +15,11 @@ const text = renderErrorsMarkdown();
 
 if (process.argv.includes('--check')) {
   let current = '';
-  try { current = readFileSync(target, 'utf8'); } catch { /* missing counts as different */ }
+  try {
+    current = readFileSync(target, 'utf8');
+  } catch {
+    /* missing counts as different */
+  }
   if (current !== text) {
     process.stderr.write('docs/errors.md differs from the catalogue: run node scripts/gen-docs-errors.mjs\n');
     process.exit(1);

@@ -15,7 +15,11 @@ const SLOWEST = 10;
 
 function find(dir, out = []) {
   let entries = [];
-  try { entries = readdirSync(dir); } catch { return out; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const name of entries) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) find(p, out);
@@ -32,24 +36,47 @@ const timings = join(work, 'timings.jsonl');
 const reporter = fileURLToPath(new URL('./test-timing-reporter.mjs', import.meta.url));
 const started = Date.now();
 
-const child = spawn(process.execPath, [
-  '--import', 'tsx', '--test', '--test-concurrency=2',
-  '--test-reporter=spec', '--test-reporter-destination=stdout',
-  `--test-reporter=${reporter}`, `--test-reporter-destination=${timings}`,
-  ...args, ...files,
-], { stdio: ['inherit', 'pipe', 'inherit'] });
+const child = spawn(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${reporter}`,
+    `--test-reporter-destination=${timings}`,
+    ...args,
+    ...files,
+  ],
+  { stdio: ['inherit', 'pipe', 'inherit'] },
+);
 
 /** The timing events so far (the reporter appends; a half-written last line is skipped). */
 function events() {
   let text = '';
-  try { text = readFileSync(timings, 'utf8'); } catch { return []; }
-  return text.split('\n').flatMap((l) => { try { return l ? [JSON.parse(l)] : []; } catch { return []; } });
+  try {
+    text = readFileSync(timings, 'utf8');
+  } catch {
+    return [];
+  }
+  return text.split('\n').flatMap((l) => {
+    try {
+      return l ? [JSON.parse(l)] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** Each file's wall time, from the runner picking it up to its end, longest first. */
 function slowestFiles(ev) {
   const start = new Map(ev.filter((e) => e.ev === 'start').map((e) => [e.file, e.at]));
-  return ev.filter((e) => e.ev === 'done' && start.has(e.file)).map((e) => ({ file: e.file, ms: e.at - start.get(e.file) })).sort((a, b) => b.ms - a.ms);
+  return ev
+    .filter((e) => e.ev === 'done' && start.has(e.file))
+    .map((e) => ({ file: e.file, ms: e.at - start.get(e.file) }))
+    .sort((a, b) => b.ms - a.ms);
 }
 
 const seconds = (ms) => `${Math.round(ms / 1000)} s`;
@@ -62,7 +89,10 @@ let pending = '';
 let lastOutput = Date.now();
 child.stdout.on('data', (chunk) => {
   lastOutput = Date.now();
-  if (summary) { summary += chunk; return; }
+  if (summary) {
+    summary += chunk;
+    return;
+  }
   pending += chunk;
   const at = pending.search(/^ℹ tests \d+/m);
   if (at >= 0) {
@@ -80,18 +110,26 @@ const heartbeat = setInterval(() => {
   if (Date.now() - lastOutput < HEARTBEAT_MS) return;
   const ev = events();
   const done = new Set(ev.filter((e) => e.ev === 'done').map((e) => e.file));
-  const running = ev.filter((e) => e.ev === 'start' && !done.has(e.file)).map((e) => `${rel(e.file)} (${seconds(Date.now() - e.at)})`);
-  process.stdout.write(`… ${seconds(Date.now() - started)}: ${done.size} of ${total} files done; running ${running.join(', ') || 'none'}\n`);
+  const running = ev
+    .filter((e) => e.ev === 'start' && !done.has(e.file))
+    .map((e) => `${rel(e.file)} (${seconds(Date.now() - e.at)})`);
+  process.stdout.write(
+    `… ${seconds(Date.now() - started)}: ${done.size} of ${total} files done; running ${running.join(', ') || 'none'}\n`,
+  );
   lastOutput = Date.now();
 }, 1000);
 
 child.on('close', (code, signal) => {
   clearInterval(heartbeat);
   process.stdout.write(pending);
-  const tests = events().filter((e) => e.ev === 'test').sort((a, b) => b.ms - a.ms).slice(0, SLOWEST);
+  const tests = events()
+    .filter((e) => e.ev === 'test')
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, SLOWEST);
   if (tests.length) {
     process.stdout.write(`\nslowest ${tests.length} tests (wall time ${seconds(Date.now() - started)}):\n`);
-    for (const t of tests) process.stdout.write(`  ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${rel(t.file)} › ${t.name}\n`);
+    for (const t of tests)
+      process.stdout.write(`  ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${rel(t.file)} › ${t.name}\n`);
     process.stdout.write('\n');
   }
   const byFile = slowestFiles(events()).slice(0, 5);

@@ -13,10 +13,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const DEFAULT_FILES = () => readdirSync('test')
-  .filter((n) => /^(online-.*|status-online)\.test\.ts$/.test(n))
-  .sort()
-  .map((n) => join('test', n));
+const DEFAULT_FILES = () =>
+  readdirSync('test')
+    .filter((n) => /^(online-.*|status-online)\.test\.ts$/.test(n))
+    .sort()
+    .map((n) => join('test', n));
 
 function parseArgs(argv) {
   const o = { runs: 20, burn: 2, seed: undefined, runTimeoutMin: 20, files: [] };
@@ -42,7 +43,9 @@ function parseArgs(argv) {
 
 function usage(problem) {
   if (problem) process.stderr.write(`stress-tests: ${problem}\n`);
-  process.stderr.write('usage: node scripts/stress-tests.mjs [--runs N] [--burn CPUS] [--seed S] [--run-timeout-min M] [FILE…]\n');
+  process.stderr.write(
+    'usage: node scripts/stress-tests.mjs [--runs N] [--burn CPUS] [--seed S] [--run-timeout-min M] [FILE…]\n',
+  );
   process.exit(problem ? 2 : 0);
 }
 
@@ -86,10 +89,18 @@ function startLoad(cpus) {
 /** One run of the files in order; resolves with its exit status and output. */
 function runOnce(files, timeoutMs) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => { out += d; });
-    child.stderr.setEncoding('utf8').on('data', (d) => { out += d; });
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      out += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      out += d;
+    });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -106,7 +117,14 @@ function runOnce(files, timeoutMs) {
 function failuresIn(out) {
   const summaryAt = out.indexOf('\u2716 failing tests:');
   const body = summaryAt >= 0 ? out.slice(summaryAt) : out;
-  return [...new Set(body.split('\n').filter((l) => /^\s*\u2716 /.test(l) && !/failing tests:/.test(l)).map((l) => l.trim()))];
+  return [
+    ...new Set(
+      body
+        .split('\n')
+        .filter((l) => /^\s*\u2716 /.test(l) && !/failing tests:/.test(l))
+        .map((l) => l.trim()),
+    ),
+  ];
 }
 
 const o = parseArgs(process.argv.slice(2));
@@ -115,7 +133,11 @@ mkdirSync(outDir, { recursive: true });
 const load = startLoad(o.burn);
 const stopLoad = () => load.stop();
 process.on('exit', stopLoad);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stopLoad(); process.exit(130); });
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    stopLoad();
+    process.exit(130);
+  });
 
 process.stdout.write(`stress: ${o.runs} run(s) of ${o.files.length} file(s) under ${load.how}; logs in ${outDir}/\n`);
 const failed = [];
@@ -132,10 +154,14 @@ for (let run = 1; run <= o.runs; run++) {
     process.stdout.write(`run ${run}/${o.runs} seed ${seed}: pass (${secs} s)\n`);
     continue;
   }
-  const why = r.timedOut ? `timed out after ${o.runTimeoutMin} min` : `exit ${r.status}${r.signal ? ` (${r.signal})` : ''}`;
+  const why = r.timedOut
+    ? `timed out after ${o.runTimeoutMin} min`
+    : `exit ${r.status}${r.signal ? ` (${r.signal})` : ''}`;
   const failures = failuresIn(r.out);
   failed.push({ run, seed, why, failures, log });
-  process.stdout.write(`run ${run}/${o.runs} seed ${seed}: FAIL, ${why} (${secs} s); replay: node scripts/stress-tests.mjs --runs 1 --seed ${seed}${o.filesGiven ? ` ${o.files.join(' ')}` : ''}\n`);
+  process.stdout.write(
+    `run ${run}/${o.runs} seed ${seed}: FAIL, ${why} (${secs} s); replay: node scripts/stress-tests.mjs --runs 1 --seed ${seed}${o.filesGiven ? ` ${o.files.join(' ')}` : ''}\n`,
+  );
   for (const f of failures) process.stdout.write(`    ${f}\n`);
   process.stdout.write(`    log: ${log}\n`);
 }
@@ -144,6 +170,8 @@ const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 if (failed.length === 0) {
   process.stdout.write(`stress: all ${o.runs} run(s) passed in ${minutes} min\n`);
 } else {
-  process.stdout.write(`stress: ${failed.length} of ${o.runs} run(s) failed in ${minutes} min; seeds ${failed.map((f) => f.seed).join(', ')}\n`);
+  process.stdout.write(
+    `stress: ${failed.length} of ${o.runs} run(s) failed in ${minutes} min; seeds ${failed.map((f) => f.seed).join(', ')}\n`,
+  );
   process.exitCode = 1;
 }

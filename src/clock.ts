@@ -10,7 +10,11 @@ export function fixedClock(t: Date): Clock & { set(t: Date): void; advance(ms: n
   let current = new Date(t);
   return {
     now: () => new Date(current),
-    set: (x: Date) => { current = new Date(x); },
-    advance: (ms: number) => { current = new Date(current.getTime() + ms); },
+    set: (x: Date) => {
+      current = new Date(x);
+    },
+    advance: (ms: number) => {
+      current = new Date(current.getTime() + ms);
+    },
   };
 }

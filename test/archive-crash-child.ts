@@ -19,7 +19,11 @@ const inst = openInstallation(home);
 function csr(cn: string): Buffer {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const info = createCertificationRequestInfo({
-    subject: createName([{ type: 'C', value: 'JP', encoding: 'printableString' }, { type: 'O', value: 'Crash Test', encoding: 'printableString' }, { type: 'CN', value: cn, encoding: 'printableString' }]),
+    subject: createName([
+      { type: 'C', value: 'JP', encoding: 'printableString' },
+      { type: 'O', value: 'Crash Test', encoding: 'printableString' },
+      { type: 'CN', value: cn, encoding: 'printableString' },
+    ]),
     subjectPublicKeyInfo: publicKey.export({ format: 'der', type: 'spki' }),
   });
   return assembleCertificationRequest(info, 'ecdsa-with-SHA256', sign('sha256', info, privateKey));
@@ -33,8 +37,17 @@ onBackupStep((name) => {
 });
 process.stdout.write('ready\n');
 for (let i = 0; ; i++) {
-  const r = await issueCertificate(inst, { caName: 'ecc-rootca1', profile: 'ocsp', csr: csr(`responder ${process.pid}-${i}`), operator: 'alice', witness: 'olivia', passphrases });
-  process.stdout.write(`issued ${r.serialHex} backup ${r.backup.ok ? r.backup.set : `FAILED ${r.backup.error?.message}`}\n`);
+  const r = await issueCertificate(inst, {
+    caName: 'ecc-rootca1',
+    profile: 'ocsp',
+    csr: csr(`responder ${process.pid}-${i}`),
+    operator: 'alice',
+    witness: 'olivia',
+    passphrases,
+  });
+  process.stdout.write(
+    `issued ${r.serialHex} backup ${r.backup.ok ? r.backup.set : `FAILED ${r.backup.error?.message}`}\n`,
+  );
   const b = await backupNow(inst, { operator: 'bob', passphrases });
   process.stdout.write(`backup ${b.set}\n`);
 }

@@ -17,14 +17,23 @@ export const ROOT = 'ecc-rootca1';
 export function csr(cn: string): Buffer {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const info = createCertificationRequestInfo({
-    subject: createName([{ type: 'C', value: 'JP', encoding: 'printableString' }, { type: 'O', value: 'Archive Test', encoding: 'printableString' }, { type: 'CN', value: cn, encoding: 'printableString' }]),
+    subject: createName([
+      { type: 'C', value: 'JP', encoding: 'printableString' },
+      { type: 'O', value: 'Archive Test', encoding: 'printableString' },
+      { type: 'CN', value: cn, encoding: 'printableString' },
+    ]),
     subjectPublicKeyInfo: publicKey.export({ format: 'der', type: 'spki' }),
   });
   return assembleCertificationRequest(info, 'ecdsa-with-SHA256', sign('sha256', info, privateKey));
 }
 
 /** Complete set folders in a location, in order. */
-export const sets = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => /^backup-\d+-[0-9TZ]+$/.test(n)).sort() : []);
+export const sets = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((n) => /^backup-\d+-[0-9TZ]+$/.test(n))
+        .sort()
+    : [];
 
 /** An installation with ecc-rootca1 and an internal TSA held by alice and bob; the secondary location outside the home. */
 export async function archiveInstallation(dir: string): Promise<{ inst: Installation; secondary: string }> {
@@ -33,10 +42,17 @@ export async function archiveInstallation(dir: string): Promise<{ inst: Installa
   inst.config.archive.secondary = secondary;
   writeFileSync(join(inst.home, 'rootca.yaml'), renderInstallationConfig(inst.config));
   await runShippedCeremony(inst, ROOT, dir);
-  await initTsa(inst, { caName: ROOT, holders: ['alice', 'bob'], operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()) });
+  await initTsa(inst, {
+    caName: ROOT,
+    holders: ['alice', 'bob'],
+    operator: 'alice',
+    witness: 'olivia',
+    passphrases: passphraseMap(allPassphrases()),
+  });
   writeFileSync(join(dir, 'tsa.pem'), derToPem(activeTsa(inst)!.certificateDer!, 'CERTIFICATE'));
   return { inst, secondary };
 }
 
 /** ROOTCA_PASSPHRASE_<NAME> for every test person, for the CLI. */
-export const env = () => Object.fromEntries(Object.entries(allPassphrases()).map(([k, v]) => [`ROOTCA_PASSPHRASE_${k.toUpperCase()}`, v]));
+export const env = () =>
+  Object.fromEntries(Object.entries(allPassphrases()).map(([k, v]) => [`ROOTCA_PASSPHRASE_${k.toUpperCase()}`, v]));

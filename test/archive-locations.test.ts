@@ -20,14 +20,21 @@ describe('CPS 5.5.4 the secondary backup location on other media', () => {
   const dir = tempDir('rootca-locations-');
   const home = join(dir, 'home');
   const remote = otherMediaAvailable ? mkdtempSync(join(OTHER_MEDIA, 'rootca-secondary-')) : '';
-  after(() => { if (remote) rmSync(remote, { recursive: true, force: true }); });
+  after(() => {
+    if (remote) rmSync(remote, { recursive: true, force: true });
+  });
 
-  it('rootca init warns that the default secondary shares the installation\'s file system, and records the warning', () => {
+  it("rootca init warns that the default secondary shares the installation's file system, and records the warning", () => {
     const r = rootca(['init', '--home', home, '--name', 'locations']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /WARNING the secondary backup location \S+backups\/secondary is on the same file system as the installation \(\S+\) and the primary location \(\S+\): one disk failure loses both copies\. CPS 5\.5\.4/);
+    assert.match(
+      r.stdout,
+      /WARNING the secondary backup location \S+backups\/secondary is on the same file system as the installation \(\S+\) and the primary location \(\S+\): one disk failure loses both copies\. CPS 5\.5\.4/,
+    );
     const db = new Database(join(home, 'rootca.db'), { readonly: true });
-    const init = db.prepare("SELECT details FROM audit_events WHERE action = 'installation.init'").get() as { details: string };
+    const init = db.prepare("SELECT details FROM audit_events WHERE action = 'installation.init'").get() as {
+      details: string;
+    };
     db.close();
     assert.match(JSON.parse(init.details).warnings[0], /same file system/);
   });
@@ -38,8 +45,17 @@ describe('CPS 5.5.4 the secondary backup location on other media', () => {
     assert.match(r.stdout, /WARNING the secondary backup location .* same file system/);
   });
 
-  it('no warning once archive.secondary is on other media (a folder not made yet is judged where it would be made)', { skip: !otherMediaAvailable && `${OTHER_MEDIA} is not a separate file system here` }, () => {
-    assert.deepEqual(secondaryLocationWarnings({ home, primary: join(home, 'backups/primary'), secondary: join(remote, 'not-yet', 'secondary') }), []);
+  it('no warning once archive.secondary is on other media (a folder not made yet is judged where it would be made)', {
+    skip: !otherMediaAvailable && `${OTHER_MEDIA} is not a separate file system here`,
+  }, () => {
+    assert.deepEqual(
+      secondaryLocationWarnings({
+        home,
+        primary: join(home, 'backups/primary'),
+        secondary: join(remote, 'not-yet', 'secondary'),
+      }),
+      [],
+    );
     const file = join(home, 'rootca.yaml');
     const config = parseInstallationConfig(readFileSync(file, 'utf8'), file);
     config.archive.secondary = join(remote, 'secondary');
@@ -50,7 +66,11 @@ describe('CPS 5.5.4 the secondary backup location on other media', () => {
   });
 
   it('a secondary beside the primary on another disk than the home is still one disk for both copies', () => {
-    const warnings = secondaryLocationWarnings({ home: OTHER_MEDIA, primary: join(dir, 'p'), secondary: join(dir, 's') });
+    const warnings = secondaryLocationWarnings({
+      home: OTHER_MEDIA,
+      primary: join(dir, 'p'),
+      secondary: join(dir, 's'),
+    });
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, new RegExp(`same file system as the primary location \\(${dir}/p\\)`));
     if (otherMediaAvailable) assert.doesNotMatch(warnings[0]!, /the installation/);

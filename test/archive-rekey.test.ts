@@ -45,7 +45,7 @@ function auditEvents(dbFile: string): { seq: number; action: string; hash: strin
   }
 }
 
-describe('R-8 the archive across renew, re-key and a second re-key of the TSA\'s root (issue #19)', () => {
+describe("R-8 the archive across renew, re-key and a second re-key of the TSA's root (issue #19)", () => {
   const dir = tempDir('rootca-archive-rekey-');
   const f = (name: string) => join(dir, name);
   let home: string;
@@ -91,7 +91,10 @@ describe('R-8 the archive across renew, re-key and a second re-key of the TSA\'s
     work('before');
     cli(['ca', 'renew', '--ca', ROOT, ...people]);
     const rekey1 = cli(['ca', 'rekey', '--ca', ROOT, '--out-dir', f('rekey1'), ...people]);
-    assert.match(rekey1, /WARNING the internal TSA tsa-ecc-rootca1-[0-9a-f]+ was certified by the retired key .*rootca tsa init --ca ecc-rootca1/);
+    assert.match(
+      rekey1,
+      /WARNING the internal TSA tsa-ecc-rootca1-[0-9a-f]+ was certified by the retired key .*rootca tsa init --ca ecc-rootca1/,
+    );
     issue('rekeyed');
     writeFileSync(f('record.txt'), 'a record stamped after the re-key\n');
     cli(['tsa', 'stamp', f('record.txt'), '--holder', 'alice', '--out', f('record.tsr')]);
@@ -102,11 +105,26 @@ describe('R-8 the archive across renew, re-key and a second re-key of the TSA\'s
     cli(['archive', 'backup', '--operator', 'alice']);
   });
 
-  story('the TSA certified by the retired key keeps stamping after the re-key: openssl ts -verify against that key\'s root', () => {
-    const verify = (root: string) => run('openssl', ['ts', '-verify', '-data', f('record.txt'), '-in', f('record.tsr'), '-CAfile', root, '-untrusted', tsas.tsa1]);
-    assert.match(verify(roots.key1).stdout, /Verification: OK/);
-    assert.notEqual(verify(roots.key2).status, 0, 'the new key did not certify that TSA');
-  });
+  story(
+    "the TSA certified by the retired key keeps stamping after the re-key: openssl ts -verify against that key's root",
+    () => {
+      const verify = (root: string) =>
+        run('openssl', [
+          'ts',
+          '-verify',
+          '-data',
+          f('record.txt'),
+          '-in',
+          f('record.tsr'),
+          '-CAfile',
+          root,
+          '-untrusted',
+          tsas.tsa1,
+        ]);
+      assert.match(verify(roots.key1).stdout, /Verification: OK/);
+      assert.notEqual(verify(roots.key2).status, 0, 'the new key did not certify that TSA');
+    },
+  );
 
   story('archive inspect: every set verifies in both locations, those stamped before and after each re-key', () => {
     const out = cli(['archive', 'inspect']);
@@ -117,41 +135,85 @@ describe('R-8 the archive across renew, re-key and a second re-key of the TSA\'s
     for (const s of report.sets) assert.deepEqual(s.where, { primary: 'ok', secondary: 'ok' }, s.name);
   });
 
-  story('openssl ts -verify accepts each set\'s token against the root of the key that certified its TSA, and not against the other', () => {
-    const tsaOf = (setDir: string) => {
-      const pem = readFileSync(join(setDir, 'tsa.pem'), 'utf8');
-      if (pem === readFileSync(tsas.tsa1, 'utf8')) return 'tsa1';
-      assert.equal(pem, readFileSync(tsas.tsa2, 'utf8'), `${setDir}: stamped by an unknown TSA`);
-      return 'tsa2';
-    };
-    const verify = (setDir: string, root: string) => run('openssl', ['ts', '-verify', '-data', join(setDir, 'manifest.json'), '-in', join(setDir, 'manifest.tsr'), '-CAfile', root, '-untrusted', join(setDir, 'tsa.pem')]);
-    const seen = { tsa1: 0, tsa2: 0 };
-    for (const name of sets(secondary)) {
-      const setDir = join(secondary, name);
-      if (!existsSync(join(setDir, 'manifest.tsr'))) continue;
-      const tsa = tsaOf(setDir);
-      seen[tsa]++;
-      const right = tsa === 'tsa1' ? roots.key1 : roots.key2;
-      const wrong = tsa === 'tsa1' ? roots.key2 : roots.key3;
-      const ok = verify(setDir, right);
-      assert.equal(ok.status, 0, `${name}: ${ok.stderr}`);
-      assert.match(ok.stdout, /Verification: OK/);
-      assert.notEqual(verify(setDir, wrong).status, 0, `${name} must not verify against ${wrong}`);
-    }
-    assert.ok(seen.tsa1 >= 5 && seen.tsa2 >= 4, JSON.stringify(seen));
-  });
+  story(
+    "openssl ts -verify accepts each set's token against the root of the key that certified its TSA, and not against the other",
+    () => {
+      const tsaOf = (setDir: string) => {
+        const pem = readFileSync(join(setDir, 'tsa.pem'), 'utf8');
+        if (pem === readFileSync(tsas.tsa1, 'utf8')) return 'tsa1';
+        assert.equal(pem, readFileSync(tsas.tsa2, 'utf8'), `${setDir}: stamped by an unknown TSA`);
+        return 'tsa2';
+      };
+      const verify = (setDir: string, root: string) =>
+        run('openssl', [
+          'ts',
+          '-verify',
+          '-data',
+          join(setDir, 'manifest.json'),
+          '-in',
+          join(setDir, 'manifest.tsr'),
+          '-CAfile',
+          root,
+          '-untrusted',
+          join(setDir, 'tsa.pem'),
+        ]);
+      const seen = { tsa1: 0, tsa2: 0 };
+      for (const name of sets(secondary)) {
+        const setDir = join(secondary, name);
+        if (!existsSync(join(setDir, 'manifest.tsr'))) continue;
+        const tsa = tsaOf(setDir);
+        seen[tsa]++;
+        const right = tsa === 'tsa1' ? roots.key1 : roots.key2;
+        const wrong = tsa === 'tsa1' ? roots.key2 : roots.key3;
+        const ok = verify(setDir, right);
+        assert.equal(ok.status, 0, `${name}: ${ok.stderr}`);
+        assert.match(ok.stdout, /Verification: OK/);
+        assert.notEqual(verify(setDir, wrong).status, 0, `${name} must not verify against ${wrong}`);
+      }
+      assert.ok(seen.tsa1 >= 5 && seen.tsa2 >= 4, JSON.stringify(seen));
+    },
+  );
 
-  story('the publication after the second re-key verifies on the online side, with what key 1 issued, through both OldWithNew links', () => {
-    const anchor = pemToDer(readFileSync(roots.key3, 'utf8'), 'CERTIFICATE');
-    const pub = verifyPublication(readFileSync(f(`publication-${n}.json`)), { trustAnchors: [anchor], now: new Date() });
-    const ca = pub.cas.get(ROOT)!;
-    assert.equal(ca.previousKeys.length, 2, 'key 2 through the second re-key\'s OldWithNew, key 1 through the first\'s');
-    assert.deepEqual(pub.links.map((l) => l.kind).sort(), ['new-with-old', 'new-with-old', 'old-with-new', 'old-with-new']);
-    const tsa1 = certificateInfo(pemToDer(readFileSync(tsas.tsa1, 'utf8'), 'CERTIFICATE'));
-    assert.ok(pub.certificates.get(ROOT)!.has(tsa1.serialHex), 'the TSA certificate key 1 issued is published');
-    // And OpenSSL builds the same path: key 1's TSA certificate from the newest root.
-    assert.match(run('openssl', ['verify', '-purpose', 'timestampsign', '-CAfile', roots.key3, '-untrusted', f(`rekey2/${ROOT}-oldwithnew.pem`), '-untrusted', f(`rekey1/${ROOT}-oldwithnew.pem`), tsas.tsa1]).stdout, /OK/);
-  });
+  story(
+    'the publication after the second re-key verifies on the online side, with what key 1 issued, through both OldWithNew links',
+    () => {
+      const anchor = pemToDer(readFileSync(roots.key3, 'utf8'), 'CERTIFICATE');
+      const pub = verifyPublication(readFileSync(f(`publication-${n}.json`)), {
+        trustAnchors: [anchor],
+        now: new Date(),
+      });
+      const ca = pub.cas.get(ROOT)!;
+      assert.equal(
+        ca.previousKeys.length,
+        2,
+        "key 2 through the second re-key's OldWithNew, key 1 through the first's",
+      );
+      assert.deepEqual(pub.links.map((l) => l.kind).sort(), [
+        'new-with-old',
+        'new-with-old',
+        'old-with-new',
+        'old-with-new',
+      ]);
+      const tsa1 = certificateInfo(pemToDer(readFileSync(tsas.tsa1, 'utf8'), 'CERTIFICATE'));
+      assert.ok(pub.certificates.get(ROOT)!.has(tsa1.serialHex), 'the TSA certificate key 1 issued is published');
+      // And OpenSSL builds the same path: key 1's TSA certificate from the newest root.
+      assert.match(
+        run('openssl', [
+          'verify',
+          '-purpose',
+          'timestampsign',
+          '-CAfile',
+          roots.key3,
+          '-untrusted',
+          f(`rekey2/${ROOT}-oldwithnew.pem`),
+          '-untrusted',
+          f(`rekey1/${ROOT}-oldwithnew.pem`),
+          tsas.tsa1,
+        ]).stdout,
+        /OK/,
+      );
+    },
+  );
 
   describe('losing the primary and the live database', () => {
     const liveDb = () => join(home, 'rootca.db');
@@ -161,77 +223,146 @@ describe('R-8 the archive across renew, re-key and a second re-key of the TSA\'s
     const restored = f('restored');
     const pristine = f('secondary-copy');
 
-    story('archive restore --from SECONDARY brings back the newest state: the same records and the same audit chain', () => {
-      cpSync(secondary, pristine, { recursive: true });
-      before = counts(liveDb());
-      beforeEvents = auditEvents(liveDb());
-      newest = sets(secondary).at(-1)!;
-      for (const name of readdirSync(home).filter((x) => x.startsWith('rootca.db'))) rmSync(join(home, name));
-      rmSync(primary, { recursive: true });
+    story(
+      'archive restore --from SECONDARY brings back the newest state: the same records and the same audit chain',
+      () => {
+        cpSync(secondary, pristine, { recursive: true });
+        before = counts(liveDb());
+        beforeEvents = auditEvents(liveDb());
+        newest = sets(secondary).at(-1)!;
+        for (const name of readdirSync(home).filter((x) => x.startsWith('rootca.db'))) rmSync(join(home, name));
+        rmSync(primary, { recursive: true });
 
-      const r = rootca(['archive', 'restore', '--from', secondary, '--home', restored, ...people, '--json'], { env: env() });
-      assert.equal(r.status, 0, r.stderr + r.stdout);
-      const out = JSON.parse(r.stdout);
-      assert.equal(out.set, newest, 'the newest set, made after the second re-key');
-      assert.deepEqual(out.dropped, []);
+        const r = rootca(['archive', 'restore', '--from', secondary, '--home', restored, ...people, '--json'], {
+          env: env(),
+        });
+        assert.equal(r.status, 0, r.stderr + r.stdout);
+        const out = JSON.parse(r.stdout);
+        assert.equal(out.set, newest, 'the newest set, made after the second re-key');
+        assert.deepEqual(out.dropped, []);
 
-      const after = counts(join(restored, 'rootca.db'));
-      for (const t of TABLES) assert.equal(after[t], before[t], `${t}: as many as before the loss`);
-      const events = auditEvents(join(restored, 'rootca.db'));
-      const head = out.auditHead.seq;
-      assert.deepEqual(events.slice(0, head).map((e) => e.hash), beforeEvents.slice(0, head).map((e) => e.hash), 'the same events, the same chain');
-      // What the live log had beyond the set: only the record of that backup itself and inspections.
-      assert.deepEqual([...new Set(beforeEvents.slice(head).map((e) => e.action))].sort(), ['archive.backup', 'archive.inspect']);
-      assert.equal(events.filter((e) => e.seq <= head).length + beforeEvents.slice(head).length, before.audit_events, 'audit events: all of them, bar the set\'s own bookkeeping');
-      assert.equal(events[head]!.action, 'archive.restore');
+        const after = counts(join(restored, 'rootca.db'));
+        for (const t of TABLES) assert.equal(after[t], before[t], `${t}: as many as before the loss`);
+        const events = auditEvents(join(restored, 'rootca.db'));
+        const head = out.auditHead.seq;
+        assert.deepEqual(
+          events.slice(0, head).map((e) => e.hash),
+          beforeEvents.slice(0, head).map((e) => e.hash),
+          'the same events, the same chain',
+        );
+        // What the live log had beyond the set: only the record of that backup itself and inspections.
+        assert.deepEqual([...new Set(beforeEvents.slice(head).map((e) => e.action))].sort(), [
+          'archive.backup',
+          'archive.inspect',
+        ]);
+        assert.equal(
+          events.filter((e) => e.seq <= head).length + beforeEvents.slice(head).length,
+          before.audit_events,
+          "audit events: all of them, bar the set's own bookkeeping",
+        );
+        assert.equal(events[head]!.action, 'archive.restore');
 
-      const inspect = rootca(['archive', 'inspect', '--home', restored]);
-      assert.equal(inspect.status, 0, inspect.stdout + inspect.stderr);
-      assert.match(inspect.stdout, /OK: \d+ sets verified, nothing lost/);
-    });
+        const inspect = rootca(['archive', 'inspect', '--home', restored]);
+        assert.equal(inspect.status, 0, inspect.stdout + inspect.stderr);
+        assert.match(inspect.stdout, /OK: \d+ sets verified, nothing lost/);
+      },
+    );
 
-    story('a restore whose newest set fails verification stops, naming the set and the failure; nothing is created', () => {
-      const bad = sets(pristine).at(-1)!;
-      const db = join(pristine, bad, 'rootca.db');
-      const bytes = readFileSync(db);
-      bytes[bytes.length - 100]! ^= 0x01;
-      writeFileSync(db, bytes);
-      const previous = sets(pristine).at(-2)!;
-      const target = f('restored-2');
-      const r = rootca(['archive', 'restore', '--from', pristine, '--home', target, ...people], { env: env() });
-      assert.equal(r.status, 1, r.stdout);
-      assert.match(r.stderr, new RegExp(`the newest set ${bad} in \\S+ does not verify: rootca.db was altered`));
-      assert.match(r.stderr, new RegExp(`--accept-loss-after ${previous}`));
-      assert.match(r.stderr, /RESTORE_NEWEST_UNVERIFIED/);
-      assert.ok(!existsSync(target), 'nothing restored');
-      // Accepting a loss needs a set that is there and verifies.
-      const unknown = rootca(['archive', 'restore', '--from', pristine, '--home', target, ...people, '--accept-loss-after', 'backup-999999-20300101T000000000Z'], { env: env() });
-      assert.match(unknown.stderr, /no complete set backup-999999-20300101T000000000Z in \S+; nothing was restored \[BACKUP_SET_UNKNOWN\]/);
-      const unverified = rootca(['archive', 'restore', '--from', pristine, '--home', target, ...people, '--accept-loss-after', bad], { env: env() });
-      assert.match(unverified.stderr, new RegExp(`${bad} in \\S+ does not verify: rootca.db was altered.*\\[BACKUP_SET_UNVERIFIED\\]`));
-      assert.ok(!existsSync(target), 'nothing restored');
-    });
+    story(
+      'a restore whose newest set fails verification stops, naming the set and the failure; nothing is created',
+      () => {
+        const bad = sets(pristine).at(-1)!;
+        const db = join(pristine, bad, 'rootca.db');
+        const bytes = readFileSync(db);
+        bytes[bytes.length - 100]! ^= 0x01;
+        writeFileSync(db, bytes);
+        const previous = sets(pristine).at(-2)!;
+        const target = f('restored-2');
+        const r = rootca(['archive', 'restore', '--from', pristine, '--home', target, ...people], { env: env() });
+        assert.equal(r.status, 1, r.stdout);
+        assert.match(r.stderr, new RegExp(`the newest set ${bad} in \\S+ does not verify: rootca.db was altered`));
+        assert.match(r.stderr, new RegExp(`--accept-loss-after ${previous}`));
+        assert.match(r.stderr, /RESTORE_NEWEST_UNVERIFIED/);
+        assert.ok(!existsSync(target), 'nothing restored');
+        // Accepting a loss needs a set that is there and verifies.
+        const unknown = rootca(
+          [
+            'archive',
+            'restore',
+            '--from',
+            pristine,
+            '--home',
+            target,
+            ...people,
+            '--accept-loss-after',
+            'backup-999999-20300101T000000000Z',
+          ],
+          { env: env() },
+        );
+        assert.match(
+          unknown.stderr,
+          /no complete set backup-999999-20300101T000000000Z in \S+; nothing was restored \[BACKUP_SET_UNKNOWN\]/,
+        );
+        const unverified = rootca(
+          ['archive', 'restore', '--from', pristine, '--home', target, ...people, '--accept-loss-after', bad],
+          { env: env() },
+        );
+        assert.match(
+          unverified.stderr,
+          new RegExp(`${bad} in \\S+ does not verify: rootca.db was altered.*\\[BACKUP_SET_UNVERIFIED\\]`),
+        );
+        assert.ok(!existsSync(target), 'nothing restored');
+      },
+    );
 
-    story('--accept-loss-after SET restores the older set and records in the restored audit log what was dropped', () => {
-      const bad = sets(pristine).at(-1)!;
-      const previous = sets(pristine).at(-2)!;
-      const target = f('restored-2');
-      const r = rootca(['archive', 'restore', '--from', pristine, '--home', target, ...people, '--accept-loss-after', previous, '--json'], { env: env() });
-      assert.equal(r.status, 0, r.stderr + r.stdout);
-      const out = JSON.parse(r.stdout);
-      assert.equal(out.set, previous);
-      assert.deepEqual(out.dropped.map((d: { set: string }) => d.set), [bad]);
-      const event = auditEvents(join(target, 'rootca.db')).find((e) => e.action === 'archive.restore')!;
-      const details = JSON.parse(event.details);
-      assert.equal(details.lossAccepted.after, previous);
-      assert.equal(details.lossAccepted.dropped[0].set, bad);
-      assert.equal(details.lossAccepted.dropped[0].verified, false);
-      assert.match(details.lossAccepted.dropped[0].problems.join('\n'), /rootca.db was altered/);
-      assert.ok(details.lossAccepted.dropped[0].records.auditEvents > 0, 'what the dropped set held, as its manifest states');
-      // The dropped set stays where it was, reported as dropped, not as a new loss.
-      const inspect = rootca(['archive', 'inspect', '--home', target, '--location', pristine]);
-      assert.equal(inspect.status, 0, inspect.stdout + inspect.stderr);
-      assert.match(inspect.stdout, new RegExp(`WARNING \\S+secondary-copy ${bad}: rootca.db was altered .*\\(dropped by the restore that accepted the loss after ${previous}\\)`));
-    });
+    story(
+      '--accept-loss-after SET restores the older set and records in the restored audit log what was dropped',
+      () => {
+        const bad = sets(pristine).at(-1)!;
+        const previous = sets(pristine).at(-2)!;
+        const target = f('restored-2');
+        const r = rootca(
+          [
+            'archive',
+            'restore',
+            '--from',
+            pristine,
+            '--home',
+            target,
+            ...people,
+            '--accept-loss-after',
+            previous,
+            '--json',
+          ],
+          { env: env() },
+        );
+        assert.equal(r.status, 0, r.stderr + r.stdout);
+        const out = JSON.parse(r.stdout);
+        assert.equal(out.set, previous);
+        assert.deepEqual(
+          out.dropped.map((d: { set: string }) => d.set),
+          [bad],
+        );
+        const event = auditEvents(join(target, 'rootca.db')).find((e) => e.action === 'archive.restore')!;
+        const details = JSON.parse(event.details);
+        assert.equal(details.lossAccepted.after, previous);
+        assert.equal(details.lossAccepted.dropped[0].set, bad);
+        assert.equal(details.lossAccepted.dropped[0].verified, false);
+        assert.match(details.lossAccepted.dropped[0].problems.join('\n'), /rootca.db was altered/);
+        assert.ok(
+          details.lossAccepted.dropped[0].records.auditEvents > 0,
+          'what the dropped set held, as its manifest states',
+        );
+        // The dropped set stays where it was, reported as dropped, not as a new loss.
+        const inspect = rootca(['archive', 'inspect', '--home', target, '--location', pristine]);
+        assert.equal(inspect.status, 0, inspect.stdout + inspect.stderr);
+        assert.match(
+          inspect.stdout,
+          new RegExp(
+            `WARNING \\S+secondary-copy ${bad}: rootca.db was altered .*\\(dropped by the restore that accepted the loss after ${previous}\\)`,
+          ),
+        );
+      },
+    );
   });
 });

@@ -23,7 +23,12 @@ describe('rootca audit CLI', () => {
   before(async () => {
     const inst = evidenceInstallation(dir, ['paula', 'olivia', 'leo']);
     try {
-      await initAuditKey(inst, { holders: ['leo'], authoriser: 'paula', witness: 'olivia', passphrases: auditPassphrases });
+      await initAuditKey(inst, {
+        holders: ['leo'],
+        authoriser: 'paula',
+        witness: 'olivia',
+        passphrases: auditPassphrases,
+      });
     } finally {
       inst.close();
     }
@@ -47,18 +52,29 @@ describe('rootca audit CLI', () => {
     copyFileSync(file, kept); // the auditor takes it away
 
     const log = join(dir, 'switch.log');
-    writeFileSync(log, '<86>Nov 25 09:12:01 core-sw1 sshd[4242]: Accepted publickey for netops\nraw line from the badge reader\n');
+    writeFileSync(
+      log,
+      '<86>Nov 25 09:12:01 core-sw1 sshd[4242]: Accepted publickey for netops\nraw line from the badge reader\n',
+    );
     const ingest = r('audit', 'ingest', log, '--source', 'core-switch', ...asLeo);
     assert.equal(ingest.status, 0, ingest.stderr);
-    assert.equal(ingest.stdout, 'ingested 2 lines from core-switch (1 as syslog, 1 kept raw)\n', 'counts only (CPS 5.4.7)');
+    assert.equal(
+      ingest.stdout,
+      'ingested 2 lines from core-switch (1 as syslog, 1 kept raw)\n',
+      'counts only (CPS 5.4.7)',
+    );
 
     const c = r('audit', 'consistency', '--from', kept, ...asLeo);
     assert.equal(c.status, 0, c.stderr);
-    const proof = JSON.parse(c.stdout) as { ok: boolean; from: { treeSize: number }; to: { treeSize: number }; proof: string[] };
+    const proof = JSON.parse(c.stdout) as {
+      ok: boolean;
+      from: { treeSize: number };
+      to: { treeSize: number };
+      proof: string[];
+    };
     assert.equal(proof.ok, true);
     assert.ok(proof.to.treeSize > proof.from.treeSize + 2);
     assert.ok(proof.proof.every((h) => /^[0-9a-f]{64}$/.test(h)));
-
   });
 
   it('exports a bundle that verifies offline with the kept checkpoint', () => {
@@ -69,7 +85,10 @@ describe('rootca audit CLI', () => {
     assert.match(ex.stdout, /exported \d+ events and 1 checkpoint to/);
     const vb = rootca(['audit', 'verify-bundle', to, '--checkpoint', kept], { cwd: dir });
     assert.equal(vb.status, 0, vb.stdout);
-    assert.match(vb.stdout, /bundle OK[\s\S]*1 signed checkpoint\(s\) verified[\s\S]*kept checkpoint kept-checkpoint\.json .* is a prefix/);
+    assert.match(
+      vb.stdout,
+      /bundle OK[\s\S]*1 signed checkpoint\(s\) verified[\s\S]*kept checkpoint kept-checkpoint\.json .* is a prefix/,
+    );
   });
 
   it('exits 1 naming the problem once an old event is rewritten in the database', () => {
@@ -83,9 +102,15 @@ describe('rootca audit CLI', () => {
     const c = r('audit', 'consistency', '--from', kept, ...asLeo);
     assert.equal(c.status, 1);
     assert.equal((JSON.parse(c.stdout) as { ok: boolean }).ok, false);
-    assert.match(c.stderr, /NOT a prefix of the log: today's log does not start with the \d+ events the checkpoint signed.*event 3/);
+    assert.match(
+      c.stderr,
+      /NOT a prefix of the log: today's log does not start with the \d+ events the checkpoint signed.*event 3/,
+    );
     const v = r('audit', 'verify');
     assert.equal(v.status, 1);
-    assert.match(v.stdout, /audit log BROKEN at event 3: event 3 was changed[\s\S]*FAIL  checkpoint 1: events 1\.\.\d+ no longer match/);
+    assert.match(
+      v.stdout,
+      /audit log BROKEN at event 3: event 3 was changed[\s\S]*FAIL {2}checkpoint 1: events 1\.\.\d+ no longer match/,
+    );
   });
 });

@@ -13,7 +13,14 @@ import { issueCertificate } from '../src/issuance/issuance.ts';
 import { issueCrl } from '../src/status/ceremonies.ts';
 import { CaError } from '../src/errors.ts';
 import { csr } from './archive-fixtures.ts';
-import { allPassphrases, installationWithPeople, passphraseMap, rootca, runShippedCeremony, tempDir } from './helpers.ts';
+import {
+  allPassphrases,
+  installationWithPeople,
+  passphraseMap,
+  rootca,
+  runShippedCeremony,
+  tempDir,
+} from './helpers.ts';
 
 describe('audit evidence (CPS 8, R-11.1)', () => {
   const dir = tempDir();
@@ -54,8 +61,21 @@ describe('audit evidence (CPS 8, R-11.1)', () => {
   });
 
   it('refuses an existing non-empty folder and a person who is not an authenticated Log Examiner', async () => {
-    await assert.rejects(() => exportEvidence(inst, { from: '2000-01-01', to: '2100-01-01', out, examiner: 'leo', passphrases }), (e: unknown) => e instanceof CaError && e.code === 'OUTPUT_EXISTS');
-    await assert.rejects(() => exportEvidence(inst, { from: '2000-01-01', to: '2100-01-01', out: join(dir, 'e2'), examiner: 'alice', passphrases }), (e: unknown) => e instanceof CaError);
+    await assert.rejects(
+      () => exportEvidence(inst, { from: '2000-01-01', to: '2100-01-01', out, examiner: 'leo', passphrases }),
+      (e: unknown) => e instanceof CaError && e.code === 'OUTPUT_EXISTS',
+    );
+    await assert.rejects(
+      () =>
+        exportEvidence(inst, {
+          from: '2000-01-01',
+          to: '2100-01-01',
+          out: join(dir, 'e2'),
+          examiner: 'alice',
+          passphrases,
+        }),
+      (e: unknown) => e instanceof CaError,
+    );
   });
 
   const tampered = (name: string, change: (d: string) => void) => {
@@ -69,11 +89,42 @@ describe('audit evidence (CPS 8, R-11.1)', () => {
     const t = manifest.transcripts[0]!.file;
     const c = manifest.certificates[0]!.file;
     const cases: [string, (d: string) => void, RegExp][] = [
-      ['transcript', (d) => writeFileSync(join(d, t), readFileSync(join(d, t), 'utf8').replace('"target": "', '"target": "X')), /transcript-\d+\.json does not match its SHA-256/],
-      ['certificate', (d) => { const b = readFileSync(join(d, c)); b[b.length - 5] ^= 1; writeFileSync(join(d, c), b); }, /certificates\/.* does not match/],
-      ['summary', (d) => writeFileSync(join(d, 'summary.md'), `${readFileSync(join(d, 'summary.md'), 'utf8')}\nall good\n`), /summary\.md does not match/],
-      ['manifest', (d) => { const m = JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8')); m.examiner = 'mallory'; writeFileSync(join(d, 'manifest.json'), JSON.stringify(m)); }, /summary\.md does not match the manifest/],
-      ['added', (d) => { mkdirSync(join(d, 'certificates'), { recursive: true }); writeFileSync(join(d, 'certificates', 'extra.der'), 'x'); }, /extra\.der is not listed/],
+      [
+        'transcript',
+        (d) => writeFileSync(join(d, t), readFileSync(join(d, t), 'utf8').replace('"target": "', '"target": "X')),
+        /transcript-\d+\.json does not match its SHA-256/,
+      ],
+      [
+        'certificate',
+        (d) => {
+          const b = readFileSync(join(d, c));
+          b[b.length - 5] ^= 1;
+          writeFileSync(join(d, c), b);
+        },
+        /certificates\/.* does not match/,
+      ],
+      [
+        'summary',
+        (d) => writeFileSync(join(d, 'summary.md'), `${readFileSync(join(d, 'summary.md'), 'utf8')}\nall good\n`),
+        /summary\.md does not match/,
+      ],
+      [
+        'manifest',
+        (d) => {
+          const m = JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8'));
+          m.examiner = 'mallory';
+          writeFileSync(join(d, 'manifest.json'), JSON.stringify(m));
+        },
+        /summary\.md does not match the manifest/,
+      ],
+      [
+        'added',
+        (d) => {
+          mkdirSync(join(d, 'certificates'), { recursive: true });
+          writeFileSync(join(d, 'certificates', 'extra.der'), 'x');
+        },
+        /extra\.der is not listed/,
+      ],
     ];
     for (const [name, change, expected] of cases) {
       const d = tampered(name, change);

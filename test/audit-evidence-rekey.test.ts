@@ -28,7 +28,15 @@ import { issueCrl } from '../src/status/ceremonies.ts';
 import { parseCrl } from '../src/pki/crl.ts';
 import { keyIdentifiersOf } from '../src/pki/issuer-key.ts';
 import { csr } from './archive-fixtures.ts';
-import { allPassphrases, installationWithPeople, passphraseMap, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
+import {
+  allPassphrases,
+  installationWithPeople,
+  passphraseMap,
+  rootca,
+  run,
+  runShippedCeremony,
+  tempDir,
+} from './helpers.ts';
 
 const CA = 'ecc-rootca1';
 
@@ -58,10 +66,22 @@ describe('audit evidence after renew, re-key and a second re-key (issue #19)', (
     await work('key 1');
     await renewCa(inst, { ...people, caName: CA });
     await work('key 1 renewed');
-    await rekeyCa(inst, { ...people, caName: CA, holders: ['bob', 'carol'], threshold: 2, outDir: join(dir, 'rekey1') });
+    await rekeyCa(inst, {
+      ...people,
+      caName: CA,
+      holders: ['bob', 'carol'],
+      threshold: 2,
+      outDir: join(dir, 'rekey1'),
+    });
     await work('key 2');
     await issueCrl(inst, { ...people, caName: CA, retiredKey: true });
-    await rekeyCa(inst, { ...people, caName: CA, holders: ['bob', 'carol'], threshold: 2, outDir: join(dir, 'rekey2') });
+    await rekeyCa(inst, {
+      ...people,
+      caName: CA,
+      holders: ['bob', 'carol'],
+      threshold: 2,
+      outDir: join(dir, 'rekey2'),
+    });
     await work('key 3');
     await initAuditKey(inst, { holders: ['leo'], authoriser: 'paula', witness: 'olivia', passphrases });
     const today = inst.clock.now().toISOString().slice(0, 10);
@@ -76,8 +96,23 @@ describe('audit evidence after renew, re-key and a second re-key (issue #19)', (
   after(() => inst?.close());
 
   it('carries every certificate of the CA itself, and verify-evidence (library and CLI) is OK', () => {
-    assert.deepEqual(m.roots.map((r) => r.kind), ['ceremony', 'renewed', 'new-with-new', 'old-with-new', 'new-with-old', 'new-with-new', 'old-with-new', 'new-with-old']);
-    assert.deepEqual(m.roots.filter((r) => r.current).map((r) => r.file), [`roots/${CA}.der`]);
+    assert.deepEqual(
+      m.roots.map((r) => r.kind),
+      [
+        'ceremony',
+        'renewed',
+        'new-with-new',
+        'old-with-new',
+        'new-with-old',
+        'new-with-new',
+        'old-with-new',
+        'new-with-old',
+      ],
+    );
+    assert.deepEqual(
+      m.roots.filter((r) => r.current).map((r) => r.file),
+      [`roots/${CA}.der`],
+    );
     assert.equal(selfSigned.size, 3, 'three keys, each with a self-signed certificate');
     assert.equal(m.certificates.length, 4);
     assert.equal(m.crls.length, 5);
@@ -90,12 +125,18 @@ describe('audit evidence after renew, re-key and a second re-key (issue #19)', (
     assert.match(cli.stdout, /evidence OK/);
   });
 
-  it('openssl verify: each certificate against the root of the key that signed it, not the newest; the first key\'s through the links too', () => {
+  it("openssl verify: each certificate against the root of the key that signed it, not the newest; the first key's through the links too", () => {
     const newest = join(dir, 'newest-root.pem');
     writeFileSync(newest, new X509Certificate(readFileSync(path(`roots/${CA}.der`))).toString());
     const newestKey = ski(readFileSync(path(`roots/${CA}.der`)));
     const links = join(dir, 'links.pem');
-    writeFileSync(links, m.roots.filter((r) => r.kind === 'old-with-new').map((r) => new X509Certificate(readFileSync(path(r.file))).toString()).join(''));
+    writeFileSync(
+      links,
+      m.roots
+        .filter((r) => r.kind === 'old-with-new')
+        .map((r) => new X509Certificate(readFileSync(path(r.file))).toString())
+        .join(''),
+    );
     const keysUsed = new Set<string>();
     for (const c of m.certificates) {
       const der = readFileSync(path(c.file));
@@ -106,12 +147,28 @@ describe('audit evidence after renew, re-key and a second re-key (issue #19)', (
       keysUsed.add(aki(der));
       const own = run('openssl', ['verify', '-CAfile', root, pem]);
       assert.equal(own.status, 0, `${c.file}: ${own.stdout}${own.stderr}`);
-      if (aki(der) !== newestKey) assert.notEqual(run('openssl', ['verify', '-CAfile', newest, pem]).status, 0, `${c.file} is not signed by the newest key`);
+      if (aki(der) !== newestKey)
+        assert.notEqual(
+          run('openssl', ['verify', '-CAfile', newest, pem]).status,
+          0,
+          `${c.file} is not signed by the newest key`,
+        );
     }
     assert.equal(keysUsed.size, 3, 'certificates of all three keys are in the bundle');
     const first = m.certificates[0]!;
-    const chain = run('openssl', ['verify', '-CAfile', newest, '-untrusted', links, join(dir, `${first.serialHex}.pem`)]);
-    assert.equal(chain.status, 0, `the first key's certificate from the newest root through OldWithNew:\n${chain.stdout}${chain.stderr}`);
+    const chain = run('openssl', [
+      'verify',
+      '-CAfile',
+      newest,
+      '-untrusted',
+      links,
+      join(dir, `${first.serialHex}.pem`),
+    ]);
+    assert.equal(
+      chain.status,
+      0,
+      `the first key's certificate from the newest root through OldWithNew:\n${chain.stdout}${chain.stderr}`,
+    );
   });
 
   it('openssl crl -verify: each CRL with the root of the key that signed it', () => {
@@ -133,17 +190,21 @@ describe('audit evidence after renew, re-key and a second re-key (issue #19)', (
     change(d, copy);
     const { files, ...body } = copy;
     writeFileSync(path('summary.md', d), renderEvidenceSummary(body));
-    copy.files = files.filter((f) => copy.roots.some((r) => r.file === f.path) || !f.path.startsWith('roots/')).map((f) => {
-      const data = readFileSync(path(f.path, d));
-      return { ...f, sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length };
-    });
+    copy.files = files
+      .filter((f) => copy.roots.some((r) => r.file === f.path) || !f.path.startsWith('roots/'))
+      .map((f) => {
+        const data = readFileSync(path(f.path, d));
+        return { ...f, sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length };
+      });
     writeFileSync(path('manifest.json', d), JSON.stringify(copy));
     return d;
   };
   /** The newest key's CRL and one the first key signed. */
   const crlsByKey = () => {
     const key1 = m.roots[0]!;
-    const byFirst = m.crls.find((c) => parseCrl(readFileSync(path(c.file))).akid!.equals(keyIdentifiersOf(readFileSync(path(key1.file))).subject!))!;
+    const byFirst = m.crls.find((c) =>
+      parseCrl(readFileSync(path(c.file))).akid!.equals(keyIdentifiersOf(readFileSync(path(key1.file))).subject!),
+    )!;
     return { newest: m.crls.at(-1)!, byFirst };
   };
 
@@ -157,13 +218,16 @@ describe('audit evidence after renew, re-key and a second re-key (issue #19)', (
     const d = tampered('crl-swap', (x) => swap(x));
     const v = verifyEvidence(d);
     assert.equal(v.ok, false);
-    assert.match(v.problems.join('\n'), new RegExp(`${newest.file}: its cRLNumber is ${byFirst.crlNumber}, the manifest says ${newest.crlNumber}`));
+    assert.match(
+      v.problems.join('\n'),
+      new RegExp(`${newest.file}: its cRLNumber is ${byFirst.crlNumber}, the manifest says ${newest.crlNumber}`),
+    );
     const cli = rootca(['audit', 'verify-evidence', d]);
     assert.equal(cli.status, 1);
     assert.match(cli.stdout, new RegExp(`FAIL.*${newest.file}`));
   });
 
-  it('without the first key\'s certificates, its CRL is refused naming the file, the AKI and what was tried', () => {
+  it("without the first key's certificates, its CRL is refused naming the file, the AKI and what was tried", () => {
     const { byFirst } = crlsByKey();
     const firstKey = ski(readFileSync(path(m.roots[0]!.file)));
     const d = tampered('no-first-key', (x, copy) => {
@@ -172,7 +236,17 @@ describe('audit evidence after renew, re-key and a second re-key (issue #19)', (
       copy.roots = copy.roots.filter((r) => !gone.includes(r));
     });
     const problems = verifyEvidence(d).problems.join('\n');
-    assert.match(problems, new RegExp(`${byFirst.file}: CRL #${byFirst.crlNumber} of ${CA}: its authorityKeyIdentifier ${firstKey} names no key among \\d+ certificate\\(s\\)[^\\n]*; tried roots/${CA}`));
-    assert.match(problems, new RegExp(`${m.certificates[0]!.file}: certificate ${m.certificates[0]!.serialHex} of ${CA}: its authorityKeyIdentifier ${firstKey} names no key`));
+    assert.match(
+      problems,
+      new RegExp(
+        `${byFirst.file}: CRL #${byFirst.crlNumber} of ${CA}: its authorityKeyIdentifier ${firstKey} names no key among \\d+ certificate\\(s\\)[^\\n]*; tried roots/${CA}`,
+      ),
+    );
+    assert.match(
+      problems,
+      new RegExp(
+        `${m.certificates[0]!.file}: certificate ${m.certificates[0]!.serialHex} of ${CA}: its authorityKeyIdentifier ${firstKey} names no key`,
+      ),
+    );
   });
 });

@@ -11,7 +11,14 @@ import { exportEvidence } from '../src/records/audit-evidence.ts';
 import type { Installation } from '../src/installation/installation.ts';
 import { issueCertificate } from '../src/issuance/issuance.ts';
 import { csr } from './archive-fixtures.ts';
-import { allPassphrases, installationWithPeople, passphraseMap, rootca, runShippedCeremony, tempDir } from './helpers.ts';
+import {
+  allPassphrases,
+  installationWithPeople,
+  passphraseMap,
+  rootca,
+  runShippedCeremony,
+  tempDir,
+} from './helpers.ts';
 
 describe('issue 14 item 4: audit evidence carries the state check', () => {
   const dir = tempDir();
@@ -24,7 +31,16 @@ describe('issue 14 item 4: audit evidence carries the state check', () => {
     inst = installationWithPeople({ dir, more: true });
     await runShippedCeremony(inst, 'ecc-rootca1', dir);
     inst.config.issuance.requireApplicationFor = [];
-    serial = (await issueCertificate(inst, { operator: 'alice', witness: 'olivia', passphrases, caName: 'ecc-rootca1', profile: 'ocsp', csr: csr('evidence state') })).serialHex;
+    serial = (
+      await issueCertificate(inst, {
+        operator: 'alice',
+        witness: 'olivia',
+        passphrases,
+        caName: 'ecc-rootca1',
+        profile: 'ocsp',
+        csr: csr('evidence state'),
+      })
+    ).serialHex;
     today = inst.clock.now().toISOString().slice(0, 10);
   });
   after(() => inst?.close());
@@ -35,7 +51,10 @@ describe('issue 14 item 4: audit evidence carries the state check', () => {
     assert.deepEqual(r.verification.problems, []);
     assert.equal(r.manifest.stateCheck?.ok, true);
     assert.deepEqual(r.manifest.stateCheck?.mismatches, []);
-    const recorded = JSON.parse(readFileSync(join(out, r.manifest.stateCheck!.file), 'utf8')) as { ok: boolean; checked: Record<string, unknown> };
+    const recorded = JSON.parse(readFileSync(join(out, r.manifest.stateCheck!.file), 'utf8')) as {
+      ok: boolean;
+      checked: Record<string, unknown>;
+    };
     assert.equal(recorded.ok, true);
     assert.ok(recorded.checked.certificates);
   });
@@ -49,7 +68,10 @@ describe('issue 14 item 4: audit evidence carries the state check', () => {
     assert.equal(r.manifest.stateCheck?.ok, false);
     assert.match(r.manifest.stateCheck!.mismatches.join('\n'), /no certificates row/);
     assert.equal(r.verification.ok, false);
-    assert.match(r.verification.problems.join('\n'), /state check[\s\S]*no certificates row[\s\S]*certificate\.issue ecc-rootca1/);
+    assert.match(
+      r.verification.problems.join('\n'),
+      /state check[\s\S]*no certificates row[\s\S]*certificate\.issue ecc-rootca1/,
+    );
     assert.match(readFileSync(join(out, 'summary.md'), 'utf8'), /State check[\s\S]*no certificates row/);
     const cli = rootca(['audit', 'verify-evidence', out]);
     assert.equal(cli.status, 1, cli.stdout + cli.stderr);

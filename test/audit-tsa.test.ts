@@ -10,7 +10,14 @@ import { createCheckpoint, initAuditKey } from '../src/records/audit-checkpoints
 import { activeTsa, openTimestamper } from '../src/records/time-stamping.ts';
 import { initTsa } from '../src/records/tsa-setup.ts';
 import { derToPem } from '../src/pki/pem.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, runShippedCeremony, tempDir } from './helpers.ts';
+import {
+  allPassphrases,
+  installationWithPeople,
+  openssl,
+  passphraseMap,
+  runShippedCeremony,
+  tempDir,
+} from './helpers.ts';
 
 describe('R-8.3 time-stamped audit checkpoints', () => {
   it('openssl ts -verify accepts the checkpoint token (token_in) against the root and the TSA certificate', async (t) => {
@@ -19,7 +26,13 @@ describe('R-8.3 time-stamped audit checkpoints', () => {
     t.after(() => inst.close()); // closed whether the test passes or not
     const passphrases = passphraseMap(allPassphrases());
     await runShippedCeremony(inst, 'rootca2', dir);
-    await initTsa(inst, { caName: 'rootca2', holders: ['alice', 'bob'], operator: 'alice', witness: 'olivia', passphrases });
+    await initTsa(inst, {
+      caName: 'rootca2',
+      holders: ['alice', 'bob'],
+      operator: 'alice',
+      witness: 'olivia',
+      passphrases,
+    });
     await initAuditKey(inst, { holders: ['leo'], authoriser: 'paula', witness: 'olivia', passphrases });
     const stamper = await openTimestamper(inst, { holder: 'bob', passphrases, purpose: 'audit checkpoint' });
     let r;
@@ -32,10 +45,36 @@ describe('R-8.3 time-stamped audit checkpoints', () => {
     writeFileSync(join(dir, 'sig.bin'), r.checkpoint.signature);
     writeFileSync(join(dir, 'token.der'), r.checkpoint.timeStampToken);
     writeFileSync(join(dir, 'tsa.pem'), derToPem(activeTsa(inst)!.certificateDer!, 'CERTIFICATE'));
-    const out = openssl(['ts', '-verify', '-data', join(dir, 'sig.bin'), '-in', join(dir, 'token.der'), '-token_in', '-CAfile', join(dir, 'rootca2.pem'), '-untrusted', join(dir, 'tsa.pem')]);
+    const out = openssl([
+      'ts',
+      '-verify',
+      '-data',
+      join(dir, 'sig.bin'),
+      '-in',
+      join(dir, 'token.der'),
+      '-token_in',
+      '-CAfile',
+      join(dir, 'rootca2.pem'),
+      '-untrusted',
+      join(dir, 'tsa.pem'),
+    ]);
     assert.match(out, /Verification: OK/);
     writeFileSync(join(dir, 'other.bin'), Buffer.from('not the signature'));
-    const bad = await import('./helpers.ts').then((h) => h.run('openssl', ['ts', '-verify', '-data', join(dir, 'other.bin'), '-in', join(dir, 'token.der'), '-token_in', '-CAfile', join(dir, 'rootca2.pem'), '-untrusted', join(dir, 'tsa.pem')]));
+    const bad = await import('./helpers.ts').then((h) =>
+      h.run('openssl', [
+        'ts',
+        '-verify',
+        '-data',
+        join(dir, 'other.bin'),
+        '-in',
+        join(dir, 'token.der'),
+        '-token_in',
+        '-CAfile',
+        join(dir, 'rootca2.pem'),
+        '-untrusted',
+        join(dir, 'tsa.pem'),
+      ]),
+    );
     assert.notEqual(bad.status, 0);
     assert.equal(inst.audit.verify().ok, true);
   });

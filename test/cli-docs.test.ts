@@ -11,7 +11,11 @@ import { REPO } from './helpers.ts';
 describe('docs/cli.md', () => {
   it('is what `npm run docs` writes from the command definitions', async () => {
     const generated = cliReference(await buildProgram({ version: '0.0.0', load: 'all' }));
-    assert.equal(readFileSync(join(REPO, 'docs', 'cli.md'), 'utf8'), generated, 'docs/cli.md is out of date: run npm run docs');
+    assert.equal(
+      readFileSync(join(REPO, 'docs', 'cli.md'), 'utf8'),
+      generated,
+      'docs/cli.md is out of date: run npm run docs',
+    );
   });
 
   it('has a section for every command and subcommand', async () => {

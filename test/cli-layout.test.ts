@@ -15,7 +15,10 @@ const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as
 
 describe('rootca command layout', () => {
   it('has one file per top-level command under src/cli/commands/, named after it', () => {
-    const files = readdirSync(join(REPO, 'src', 'cli', 'commands')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, '')).sort();
+    const files = readdirSync(join(REPO, 'src', 'cli', 'commands'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.replace(/\.ts$/, ''))
+      .sort();
     assert.deepEqual(files, COMMANDS.map((c) => c.name).sort());
   });
 
@@ -38,10 +41,20 @@ describe('rootca command layout', () => {
     }
   });
 
-  it('a command\'s help shows its own subcommands; `help NAME` the same', () => {
+  it("a command's help shows its own subcommands; `help NAME` the same", () => {
     const direct = rootca(['ca', '--help']);
     assert.equal(direct.status, 0, direct.stderr);
-    for (const sub of ['list', 'show', 'renew', 'rekey', 'changeovers', 'compromise', 'announce-termination', 'terminate']) assert.match(direct.stdout, new RegExp(`^  ${sub} `, 'm'));
+    for (const sub of [
+      'list',
+      'show',
+      'renew',
+      'rekey',
+      'changeovers',
+      'compromise',
+      'announce-termination',
+      'terminate',
+    ])
+      assert.match(direct.stdout, new RegExp(`^  ${sub} `, 'm'));
     assert.equal(rootca(['help', 'ca']).stdout, direct.stdout);
   });
 
@@ -59,12 +72,25 @@ describe('start-up loads only the command being run', () => {
 
   /** The npm packages a run of bin/rootca.mjs loaded (its module URLs under node_modules/). */
   function packagesLoaded(args: string[]): Set<string> {
-    const r = run(process.execPath, ['--import', join(REPO, 'test', 'trace-imports.mjs'), join(REPO, 'bin', 'rootca.mjs'), ...args]);
+    const r = run(process.execPath, [
+      '--import',
+      join(REPO, 'test', 'trace-imports.mjs'),
+      join(REPO, 'bin', 'rootca.mjs'),
+      ...args,
+    ]);
     assert.equal(r.status, 0, r.stderr);
-    const urls = r.stderr.split('\n').filter((l) => l.startsWith('loaded ')).map((l) => l.slice(7));
-    assert.ok(urls.some((u) => u.includes('/dist/cli/main.js')), 'the compiled entry point runs');
+    const urls = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('loaded '))
+      .map((l) => l.slice(7));
+    assert.ok(
+      urls.some((u) => u.includes('/dist/cli/main.js')),
+      'the compiled entry point runs',
+    );
     assert.ok(!urls.some((u) => u.includes('/src/')), 'no TypeScript source is loaded');
-    return new Set(urls.map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1]).filter((p): p is string => Boolean(p)));
+    return new Set(
+      urls.map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1]).filter((p): p is string => Boolean(p)),
+    );
   }
 
   it('--version and --help load commander only', () => {
@@ -76,7 +102,8 @@ describe('start-up loads only the command being run', () => {
     assert.equal(rootca(['--home', home, 'init']).status, 0);
     const loaded = packagesLoaded(['--home', home, 'ca', 'list']);
     assert.ok(loaded.has('better-sqlite3'), [...loaded].join(' '));
-    for (const heavy of ['pkcs11js', 'fastify', 'pg', 'kysely']) assert.ok(!loaded.has(heavy), `${heavy} loaded by ca list`);
+    for (const heavy of ['pkcs11js', 'fastify', 'pg', 'kysely'])
+      assert.ok(!loaded.has(heavy), `${heavy} loaded by ca list`);
   });
 });
 
@@ -97,10 +124,28 @@ describe('shell completion', () => {
   it('bash completes commands, subcommands and options from the definitions', () => {
     const r = rootca(['completion', 'bash']);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(bashOffers(r.stdout, ['rootca', 'c']), ['ca', 'ceremony', 'cert', 'completion', 'compromise', 'crl', 'csr']);
-    assert.deepEqual(bashOffers(r.stdout, ['rootca', '--home', '/srv/x', 'crl', '']), ['--help', '--home', '--json', 'export', 'issue']);
+    assert.deepEqual(bashOffers(r.stdout, ['rootca', 'c']), [
+      'ca',
+      'ceremony',
+      'cert',
+      'completion',
+      'compromise',
+      'crl',
+      'csr',
+    ]);
+    assert.deepEqual(bashOffers(r.stdout, ['rootca', '--home', '/srv/x', 'crl', '']), [
+      '--help',
+      '--home',
+      '--json',
+      'export',
+      'issue',
+    ]);
     assert.ok(bashOffers(r.stdout, ['rootca', 'crl', 'issue', '--']).includes('--retired-key'));
-    assert.deepEqual(bashOffers(r.stdout, ['rootca', 'crl', 'issue', '--out', '']), [], 'a value: left to file-name completion');
+    assert.deepEqual(
+      bashOffers(r.stdout, ['rootca', 'crl', 'issue', '--out', '']),
+      [],
+      'a value: left to file-name completion',
+    );
   });
 
   it('zsh gets a compdef script with the same tree', () => {

@@ -14,7 +14,9 @@ mkdirSync(location);
 
 /** Runs rootca on a pseudo-terminal; what the terminal received (stdout and stderr together). */
 function onTerminal(args: string[]): string {
-  const command = [process.execPath, join(REPO, 'bin', 'rootca.mjs'), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const command = [process.execPath, join(REPO, 'bin', 'rootca.mjs'), ...args]
+    .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+    .join(' ');
   const r = run('script', ['-qec', command, '/dev/null']);
   assert.equal(r.status, 0, r.stdout + r.stderr);
   return r.stdout;

@@ -24,11 +24,29 @@ describe('rootca CLI', () => {
     assert.equal(r('init', '--name', 'cli-test').status, 0);
     const today = new Date().toISOString().slice(0, 10);
     const dates = ['--trained-on', today, '--background-checked-on', today];
-    for (const n of ['alice', 'bob', 'carol']) assert.equal(r('operator', 'add', n, '--role', 'ca-administrator', ...dates, '--credential', cred(n)).status, 0);
+    for (const n of ['alice', 'bob', 'carol'])
+      assert.equal(r('operator', 'add', n, '--role', 'ca-administrator', ...dates, '--credential', cred(n)).status, 0);
     // The environment-variable form, ROOTCA_PASSPHRASE_<NAME>.
-    const add = rootca(['--home', home, 'operator', 'add', 'olivia', '--role', 'operation-manager', ...dates, '--credential-kind', 'p256'], { env: { ROOTCA_PASSPHRASE_OLIVIA: pass('olivia') } });
+    const add = rootca(
+      [
+        '--home',
+        home,
+        'operator',
+        'add',
+        'olivia',
+        '--role',
+        'operation-manager',
+        ...dates,
+        '--credential-kind',
+        'p256',
+      ],
+      { env: { ROOTCA_PASSPHRASE_OLIVIA: pass('olivia') } },
+    );
     assert.equal(add.status, 0, add.stderr);
-    assert.equal(r('operator', 'add', 'leo', '--role', 'log-examiner', ...dates, '--credential', cred('leo')).status, 0);
+    assert.equal(
+      r('operator', 'add', 'leo', '--role', 'log-examiner', ...dates, '--credential', cred('leo')).status,
+      0,
+    );
   });
 
   it('init refuses to overwrite an installation (exit 1)', () => {
@@ -41,13 +59,33 @@ describe('rootca CLI', () => {
     const out = r('--json', 'operator', 'list');
     assert.equal(out.status, 0);
     const ops = JSON.parse(out.stdout) as { name: string; roles: string[]; credentialKind: string }[];
-    assert.deepEqual(ops.map((o) => o.name), ['alice', 'bob', 'carol', 'leo', 'olivia']);
+    assert.deepEqual(
+      ops.map((o) => o.name),
+      ['alice', 'bob', 'carol', 'leo', 'olivia'],
+    );
     assert.equal(ops.find((o) => o.name === 'olivia')!.credentialKind, 'p256');
   });
 
   it('runs the RootCA2 ceremony with passphrases from files and env:VAR, and openssl verifies the result', () => {
-    const out = rootca(['--home', home, '--json', 'ceremony', 'run', join(REPO, 'ceremonies', 'rootca2.yaml'), '--out-dir', dir,
-      '--credential', cred('alice'), '--credential', 'carol=env:CAROL_SECRET', '--credential', cred('olivia')], { env: { CAROL_SECRET: pass('carol') } });
+    const out = rootca(
+      [
+        '--home',
+        home,
+        '--json',
+        'ceremony',
+        'run',
+        join(REPO, 'ceremonies', 'rootca2.yaml'),
+        '--out-dir',
+        dir,
+        '--credential',
+        cred('alice'),
+        '--credential',
+        'carol=env:CAROL_SECRET',
+        '--credential',
+        cred('olivia'),
+      ],
+      { env: { CAROL_SECRET: pass('carol') } },
+    );
     assert.equal(out.status, 0, out.stderr);
     const result = JSON.parse(out.stdout) as { ca: string; custodians: string[]; witness: string; outputs: string[] };
     assert.deepEqual(result.custodians, ['alice', 'carol']);
@@ -61,21 +99,47 @@ describe('rootca CLI', () => {
   it('refuses a wrong passphrase with exit 1 and records it', () => {
     const wrong = join(dir, 'wrong.pass');
     writeFileSync(wrong, 'definitely not it\n');
-    const out = r('ceremony', 'run', join(REPO, 'ceremonies', 'rootca3.yaml'), '--out-dir', dir, '--credential', `alice=@${wrong}`, '--credential', cred('bob'), '--credential', cred('olivia'));
+    const out = r(
+      'ceremony',
+      'run',
+      join(REPO, 'ceremonies', 'rootca3.yaml'),
+      '--out-dir',
+      dir,
+      '--credential',
+      `alice=@${wrong}`,
+      '--credential',
+      cred('bob'),
+      '--credential',
+      cred('olivia'),
+    );
     assert.equal(out.status, 1);
     assert.match(out.stderr, /wrong passphrase for operator alice \[WRONG_PASSPHRASE\]/);
-    const events = JSON.parse(r('--json', 'audit', 'list', '--examiner', 'leo', '--credential', cred('leo')).stdout) as { action: string; outcome: string; target: string }[];
-    assert.ok(events.some((e) => e.action === 'operator.authenticate' && e.outcome === 'refused' && e.target === 'alice'));
+    const events = JSON.parse(
+      r('--json', 'audit', 'list', '--examiner', 'leo', '--credential', cred('leo')).stdout,
+    ) as { action: string; outcome: string; target: string }[];
+    assert.ok(
+      events.some((e) => e.action === 'operator.authenticate' && e.outcome === 'refused' && e.target === 'alice'),
+    );
   });
 
   it('refuses a ceremony file with an unknown key, naming the dotted path (exit 1)', () => {
     const file = join(dir, 'typo.yaml');
-    writeFileSync(file, readFileSync(join(REPO, 'ceremonies', 'rootca3.yaml'), 'utf8').replace('  curve', '  curve').replace('rsaModulusBits: 4096', 'rsaModulusBits: 4096\n  rsaModulusBitz: 2048'));
+    writeFileSync(
+      file,
+      readFileSync(join(REPO, 'ceremonies', 'rootca3.yaml'), 'utf8')
+        .replace('  curve', '  curve')
+        .replace('rsaModulusBits: 4096', 'rsaModulusBits: 4096\n  rsaModulusBitz: 2048'),
+    );
     const out = r('ceremony', 'run', file);
     assert.equal(out.status, 1);
     assert.match(out.stderr, /unknown key key\.rsaModulusBitz/);
-    const events = JSON.parse(r('--json', 'audit', 'list', '--examiner', 'leo', '--credential', cred('leo')).stdout) as { action: string; outcome: string; details: { code?: string } }[];
-    assert.ok(events.some((e) => e.outcome === 'refused' && e.details.code === 'CEREMONY_FILE_INVALID'), 'the refused file is audited');
+    const events = JSON.parse(
+      r('--json', 'audit', 'list', '--examiner', 'leo', '--credential', cred('leo')).stdout,
+    ) as { action: string; outcome: string; details: { code?: string } }[];
+    assert.ok(
+      events.some((e) => e.outcome === 'refused' && e.details.code === 'CEREMONY_FILE_INVALID'),
+      'the refused file is audited',
+    );
   });
 
   it('says where a passphrase can come from when none is given and stdin is not a terminal (exit 2)', () => {

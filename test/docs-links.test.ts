@@ -10,13 +10,23 @@ import GithubSlugger from 'github-slugger';
 import { marked, type Token } from 'marked';
 import { REPO } from './helpers.ts';
 
-const FILES = ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const FILES = [
+  'README.md',
+  ...readdirSync(join(REPO, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** Every token, depth first (links sit inside paragraphs, lists and tables). */
 function* walk(tokens: readonly Token[]): Generator<Token> {
   for (const t of tokens) {
     yield t;
-    const nested = t as Token & { tokens?: Token[]; items?: Token[]; header?: { tokens: Token[] }[]; rows?: { tokens: Token[] }[][] };
+    const nested = t as Token & {
+      tokens?: Token[];
+      items?: Token[];
+      header?: { tokens: Token[] }[];
+      rows?: { tokens: Token[] }[][];
+    };
     if (nested.tokens) yield* walk(nested.tokens);
     if (nested.items) yield* walk(nested.items);
     if (nested.header) for (const cell of nested.header) yield* walk(cell.tokens);
@@ -29,7 +39,9 @@ const tokensOf = (file: string) => marked.lexer(readFileSync(join(REPO, file), '
 /** The anchors GitHub gives the headings of a file (a repeated heading gets -1, -2 …). */
 function anchors(file: string): string[] {
   const slugger = new GithubSlugger();
-  return [...walk(tokensOf(file))].filter((t) => t.type === 'heading').map((t) => slugger.slug((t as Token & { text: string }).text.replace(/`/g, '')));
+  return [...walk(tokensOf(file))]
+    .filter((t) => t.type === 'heading')
+    .map((t) => slugger.slug((t as Token & { text: string }).text.replace(/`/g, '')));
 }
 
 function links(file: string): string[] {
@@ -61,7 +73,8 @@ describe('README.md and docs/ links', () => {
           problems.push(`${href}: no such file`);
           continue;
         }
-        if (anchor && name.endsWith('.md') && !anchors(name).includes(anchor)) problems.push(`${href}: no heading with anchor #${anchor} in ${name}`);
+        if (anchor && name.endsWith('.md') && !anchors(name).includes(anchor))
+          problems.push(`${href}: no heading with anchor #${anchor} in ${name}`);
       }
       assert.deepEqual(problems, []);
     });

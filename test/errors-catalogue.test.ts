@@ -23,7 +23,10 @@ function sources(dir: string): string[] {
 async function cli(args: string[]): Promise<{ status: number; stderr: string }> {
   const chunks: string[] = [];
   const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((s: string | Uint8Array) => { chunks.push(String(s)); return true; }) as typeof process.stderr.write;
+  process.stderr.write = ((s: string | Uint8Array) => {
+    chunks.push(String(s));
+    return true;
+  }) as typeof process.stderr.write;
   try {
     return { status: await main(args, 'test'), stderr: chunks.join('') };
   } finally {
@@ -38,12 +41,17 @@ describe('error catalogue', () => {
 
   it('no code is listed in two areas', () => {
     const codes = ERROR_AREAS.flatMap((a) => Object.keys(a.errors));
-    assert.deepEqual(codes.filter((c, i) => codes.indexOf(c) !== i), []);
+    assert.deepEqual(
+      codes.filter((c, i) => codes.indexOf(c) !== i),
+      [],
+    );
     assert.equal(codes.length, Object.keys(ERROR_CATALOGUE).length);
   });
 
   it('every code in the catalogue is used by the code (no dead entries)', () => {
-    const text = sources(join(REPO, 'src')).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const text = sources(join(REPO, 'src'))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     const unused = Object.keys(ERROR_CATALOGUE).filter((c) => !text.includes(`'${c}'`));
     assert.deepEqual(unused, []);
   });
@@ -63,7 +71,7 @@ describe('error catalogue', () => {
 });
 
 describe('the CLI prints a stable [CODE] with the catalogue exit code', () => {
-  it('for the parser\'s own errors', async () => {
+  it("for the parser's own errors", async () => {
     const unknownCommand = await cli(['no-such-command']);
     assert.equal(unknownCommand.status, 2);
     assert.match(unknownCommand.stderr, /rootca: unknown command 'no-such-command' \[UNKNOWN_COMMAND\]\n$/);

@@ -59,23 +59,53 @@ export function installationWithPeople(options: { clock?: Clock; dir?: string; m
   const today = inst.clock.now().toISOString().slice(0, 10);
   const people = options.more ? { ...PEOPLE, ...MORE_PEOPLE } : PEOPLE;
   for (const [name, p] of Object.entries(people)) {
-    addOperator(inst, { name, roles: [...p.roles], kind: name === 'bob' ? 'p256' : 'ed25519', passphrase: Buffer.from(p.passphrase), trainedOn: today, backgroundCheckedOn: today });
+    addOperator(inst, {
+      name,
+      roles: [...p.roles],
+      kind: name === 'bob' ? 'p256' : 'ed25519',
+      passphrase: Buffer.from(p.passphrase),
+      trainedOn: today,
+      backgroundCheckedOn: today,
+    });
   }
   closeBootstrapIfReady(inst);
   return inst;
 }
 
 /** Runs one of the shipped ceremony files (ceremonies/NAME.yaml) with alice and bob as custodians. */
-export async function runShippedCeremony(inst: Installation, name: string, outDir: string, present: Record<string, string | undefined> = allPassphrases()): Promise<RootCeremonyResult> {
+export async function runShippedCeremony(
+  inst: Installation,
+  name: string,
+  outDir: string,
+  present: Record<string, string | undefined> = allPassphrases(),
+): Promise<RootCeremonyResult> {
   const file = join(REPO, 'ceremonies', `${name}.yaml`);
-  return runRootCeremony(inst, { ceremony: parseRootCeremony(readFileSync(file), file), baseDir: outDir, passphrases: passphraseMap(present) });
+  return runRootCeremony(inst, {
+    ceremony: parseRootCeremony(readFileSync(file), file),
+    baseDir: outDir,
+    passphrases: passphraseMap(present),
+  });
 }
 
-export interface CommandResult { status: number; stdout: string; stderr: string }
+export interface CommandResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs a command; returns its exit status and output (does not throw). */
-export function run(cmd: string, args: string[], options: { cwd?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): CommandResult {
-  const r = spawnSync(cmd, args, { cwd: options.cwd, input: options.input, env: options.env ?? process.env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+export function run(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } = {},
+): CommandResult {
+  const r = spawnSync(cmd, args, {
+    cwd: options.cwd,
+    input: options.input,
+    env: options.env ?? process.env,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -88,8 +118,14 @@ export function openssl(args: string[], options: { cwd?: string; input?: string 
 }
 
 /** Runs bin/rootca.mjs as a user would. */
-export function rootca(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): CommandResult {
-  return run(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), ...args], { ...options, env: { ...process.env, ...options.env } });
+export function rootca(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): CommandResult {
+  return run(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), ...args], {
+    ...options,
+    env: { ...process.env, ...options.env },
+  });
 }
 
 /** Asserts that `fn` is refused with a CaError of `code` (and a message matching `message`). */
@@ -106,7 +142,11 @@ export const rejectsWith = (code: string, fn: () => Promise<unknown>, message?: 
  * (which is returned), instead of sleeping a fixed time. Fails after `timeoutMs` naming `what`
  * it waited for and the last error `check` threw, if any.
  */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

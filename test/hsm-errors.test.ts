@@ -23,7 +23,11 @@ describe('pkcs11 store failures: clear errors, audited, nothing half-done', () =
   let inst: Installation;
   const people = { operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()) };
   const count = (table: string) => (inst.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-  const lastAudit = (action: string) => inst.audit.list().filter((e) => e.action === action).at(-1)!;
+  const lastAudit = (action: string) =>
+    inst.audit
+      .list()
+      .filter((e) => e.action === action)
+      .at(-1)!;
 
   before(async () => {
     inst = installationWithPeople({ dir });
@@ -39,13 +43,29 @@ describe('pkcs11 store failures: clear errors, audited, nothing half-done', () =
 
   it('shares that rebuild a wrong PIN: the token refuses the login; audited; no CRL', async () => {
     const t = getTokenRecord(inst, 'primary');
-    const saved = inst.db.prepare("SELECT custodian_id, sealed FROM hsm_pin_shares WHERE token_id = ? AND pin_kind = 'user'").all(t.id) as { custodian_id: number; sealed: Buffer }[];
-    const wrong = await splitToCustodians(Buffer.from('NOT-THE-PIN-OF-THIS-TOKEN-000000'), pinContext(t, 'user'), 2, ['alice', 'bob', 'carol'].map((n) => ({ name: n, encryptionPublicKey: getOperator(inst, n).credential.encryptionPublicKey })));
-    const put = inst.db.prepare("UPDATE hsm_pin_shares SET sealed = ? WHERE token_id = ? AND pin_kind = 'user' AND custodian_id = ?");
+    const saved = inst.db
+      .prepare("SELECT custodian_id, sealed FROM hsm_pin_shares WHERE token_id = ? AND pin_kind = 'user'")
+      .all(t.id) as { custodian_id: number; sealed: Buffer }[];
+    const wrong = await splitToCustodians(
+      Buffer.from('NOT-THE-PIN-OF-THIS-TOKEN-000000'),
+      pinContext(t, 'user'),
+      2,
+      ['alice', 'bob', 'carol'].map((n) => ({
+        name: n,
+        encryptionPublicKey: getOperator(inst, n).credential.encryptionPublicKey,
+      })),
+    );
+    const put = inst.db.prepare(
+      "UPDATE hsm_pin_shares SET sealed = ? WHERE token_id = ? AND pin_kind = 'user' AND custodian_id = ?",
+    );
     for (const s of wrong) put.run(s.sealed, t.id, getOperator(inst, s.custodian).id);
     const crls = count('crls');
     try {
-      await rejectsWith('TOKEN_PIN_INCORRECT', () => issueCrl(inst, { caName: 'ecc-rootca1', ...people }), /refused the PIN/);
+      await rejectsWith(
+        'TOKEN_PIN_INCORRECT',
+        () => issueCrl(inst, { caName: 'ecc-rootca1', ...people }),
+        /refused the PIN/,
+      );
     } finally {
       for (const s of saved) put.run(s.sealed, t.id, s.custodian_id);
     }
@@ -59,9 +79,17 @@ describe('pkcs11 store failures: clear errors, audited, nothing half-done', () =
   it('a user-PIN share swapped with an SO-PIN share is caught before the token is asked', async () => {
     const t = getTokenRecord(inst, 'primary');
     const alice = getOperator(inst, 'alice').id;
-    const user = inst.db.prepare("SELECT sealed FROM hsm_pin_shares WHERE token_id = ? AND pin_kind = 'user' AND custodian_id = ?").pluck().get(t.id, alice) as Buffer;
-    const so = inst.db.prepare("SELECT sealed FROM hsm_pin_shares WHERE token_id = ? AND pin_kind = 'so' AND custodian_id = ?").pluck().get(t.id, alice) as Buffer;
-    const put = inst.db.prepare("UPDATE hsm_pin_shares SET sealed = ? WHERE token_id = ? AND pin_kind = 'user' AND custodian_id = ?");
+    const user = inst.db
+      .prepare("SELECT sealed FROM hsm_pin_shares WHERE token_id = ? AND pin_kind = 'user' AND custodian_id = ?")
+      .pluck()
+      .get(t.id, alice) as Buffer;
+    const so = inst.db
+      .prepare("SELECT sealed FROM hsm_pin_shares WHERE token_id = ? AND pin_kind = 'so' AND custodian_id = ?")
+      .pluck()
+      .get(t.id, alice) as Buffer;
+    const put = inst.db.prepare(
+      "UPDATE hsm_pin_shares SET sealed = ? WHERE token_id = ? AND pin_kind = 'user' AND custodian_id = ?",
+    );
     put.run(so, t.id, alice);
     try {
       await rejectsWith('SHARE_WRONG_KEY', () => issueCrl(inst, { caName: 'ecc-rootca1', ...people }), /so PIN/);
@@ -78,7 +106,11 @@ describe('pkcs11 store failures: clear errors, audited, nothing half-done', () =
     await setUpToken(inst, 'spare');
     const del = run('softhsm2-util', ['--delete-token', '--token', 'spare']);
     assert.equal(del.status, 0, del.stderr);
-    await rejectsWith('TOKEN_NOT_FOUND', () => runPkcs11Ceremony(inst, dir, 'rootca1', 'spare'), /no token labelled "spare"/);
+    await rejectsWith(
+      'TOKEN_NOT_FOUND',
+      () => runPkcs11Ceremony(inst, dir, 'rootca1', 'spare'),
+      /no token labelled "spare"/,
+    );
     const failed = lastAudit('ceremony.root-ca');
     assert.equal(failed.outcome, 'failed');
     assert.equal((failed.details as { code: string }).code, 'TOKEN_NOT_FOUND');
@@ -87,11 +119,20 @@ describe('pkcs11 store failures: clear errors, audited, nothing half-done', () =
   });
 
   it('a key label missing from the token: activation refused, audited, nothing signed', async () => {
-    const record = loadCaKey(inst, inst.db.prepare("SELECT key_id FROM cas WHERE name = 'rootca2'").pluck().get() as string);
+    const record = loadCaKey(
+      inst,
+      inst.db.prepare("SELECT key_id FROM cas WHERE name = 'rootca2'").pluck().get() as string,
+    );
     const pin = Buffer.from(await quorumPin(inst, 'primary'));
-    await withLoggedInSession({ module: SOFTHSM, label: 'primary' }, pin, 'user', (mod, s) => destroyKeyPair(mod, s, record.locations[0]!.object, 'primary'));
+    await withLoggedInSession({ module: SOFTHSM, label: 'primary' }, pin, 'user', (mod, s) =>
+      destroyKeyPair(mod, s, record.locations[0]!.object, 'primary'),
+    );
     const crls = count('crls');
-    await rejectsWith('TOKEN_KEY_NOT_FOUND', () => issueCrl(inst, { caName: 'rootca2', ...people }), /no private key labelled "rootca2-key"/);
+    await rejectsWith(
+      'TOKEN_KEY_NOT_FOUND',
+      () => issueCrl(inst, { caName: 'rootca2', ...people }),
+      /no private key labelled "rootca2-key"/,
+    );
     const ev = lastAudit('key.activate');
     assert.equal(ev.outcome, 'refused');
     assert.equal((ev.details as { code: string }).code, 'TOKEN_KEY_NOT_FOUND');
@@ -100,7 +141,9 @@ describe('pkcs11 store failures: clear errors, audited, nothing half-done', () =
 
   it('the token removed between activation and signing: sign fails, deactivation and failure audited, no CRL', async () => {
     // ecc-rootca1 has its CRL-number row, as after the tests before; made here when they did not run.
-    const hasNumberRow = inst.db.prepare("SELECT count(*) FROM crl_numbers WHERE ca_id = (SELECT id FROM cas WHERE name = 'ecc-rootca1')");
+    const hasNumberRow = inst.db.prepare(
+      "SELECT count(*) FROM crl_numbers WHERE ca_id = (SELECT id FROM cas WHERE name = 'ecc-rootca1')",
+    );
     if (hasNumberRow.pluck().get() === 0) await issueCrl(inst, { caName: 'ecc-rootca1', ...people });
     const crls = count('crls');
     const numbers = inst.db.prepare('SELECT count(*) FROM crl_numbers').pluck().get();
@@ -109,7 +152,11 @@ describe('pkcs11 store failures: clear errors, audited, nothing half-done', () =
       assert.equal(r.status, 0, r.stderr);
     };
     try {
-      await rejectsWith('TOKEN_UNAVAILABLE', () => issueCrl(inst, { caName: 'ecc-rootca1', ...people }), /became unavailable while signing/);
+      await rejectsWith(
+        'TOKEN_UNAVAILABLE',
+        () => issueCrl(inst, { caName: 'ecc-rootca1', ...people }),
+        /became unavailable while signing/,
+      );
     } finally {
       activationHooks.afterActivation = undefined;
     }
@@ -120,6 +167,10 @@ describe('pkcs11 store failures: clear errors, audited, nothing half-done', () =
     assert.equal(count('crls'), crls);
     assert.equal(inst.db.prepare('SELECT count(*) FROM crl_numbers').pluck().get(), numbers);
     // And afterwards: the token is simply missing.
-    await rejectsWith('TOKEN_NOT_FOUND', () => issueCrl(inst, { caName: 'ecc-rootca1', ...people }), /none of the tokens holding it is present/);
+    await rejectsWith(
+      'TOKEN_NOT_FOUND',
+      () => issueCrl(inst, { caName: 'ecc-rootca1', ...people }),
+      /none of the tokens holding it is present/,
+    );
   });
 });

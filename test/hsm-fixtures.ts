@@ -23,19 +23,30 @@ export function useSoftHsm(dir: string): string {
   const tokens = join(dir, 'tokens');
   mkdirSync(tokens, { recursive: true });
   const conf = join(dir, 'softhsm2.conf');
-  writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  writeFileSync(
+    conf,
+    `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
+  );
   process.env.SOFTHSM2_CONF = conf;
   return conf;
 }
 
 export async function setUpToken(inst: Installation, label: string): Promise<void> {
-  await initToken(inst, { module: SOFTHSM, label, holders: ['alice', 'bob', 'carol'], threshold: 2, operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()) });
+  await initToken(inst, {
+    module: SOFTHSM,
+    label,
+    holders: ['alice', 'bob', 'carol'],
+    threshold: 2,
+    operator: 'alice',
+    witness: 'olivia',
+    passphrases: passphraseMap(allPassphrases()),
+  });
 }
 
 /** A shipped ceremony file with its key section turned to the pkcs11 store. */
 export function pkcs11Ceremony(dir: string, name: string, token: string, backupTokens: string[] = []): string {
   const text = readFileSync(join(REPO, 'ceremonies', `${name}.yaml`), 'utf8').replace(
-    /key:\n  store: soft\n/,
+    /key:\n {2}store: soft\n/,
     `key:\n  store: pkcs11\n  pkcs11:\n    module: ${SOFTHSM}\n    token: ${token}\n    keyLabel: ${name}-key\n    backupTokens: [${backupTokens.join(', ')}]\n`,
   );
   if (!text.includes('store: pkcs11')) throw new Error(`could not rewrite ${name}.yaml`);
@@ -44,9 +55,20 @@ export function pkcs11Ceremony(dir: string, name: string, token: string, backupT
   return file;
 }
 
-export async function runPkcs11Ceremony(inst: Installation, dir: string, name: string, token: string, backupTokens: string[] = [], present = allPassphrases()): Promise<RootCeremonyResult> {
+export async function runPkcs11Ceremony(
+  inst: Installation,
+  dir: string,
+  name: string,
+  token: string,
+  backupTokens: string[] = [],
+  present = allPassphrases(),
+): Promise<RootCeremonyResult> {
   const file = pkcs11Ceremony(dir, name, token, backupTokens);
-  return runRootCeremony(inst, { ceremony: parseRootCeremony(readFileSync(file), file), baseDir: dir, passphrases: passphraseMap(present) });
+  return runRootCeremony(inst, {
+    ceremony: parseRootCeremony(readFileSync(file), file),
+    baseDir: dir,
+    passphrases: passphraseMap(present),
+  });
 }
 
 /**
@@ -55,9 +77,13 @@ export async function runPkcs11Ceremony(inst: Installation, dir: string, name: s
  */
 export async function quorumPin(inst: Installation, label: string): Promise<string> {
   const t = getTokenRecord(inst, label);
-  const creds = (['alice', 'bob'] as const).map((n) => unlockCredential(n, getOperator(inst, n).credential, Buffer.from(PEOPLE[n].passphrase)));
+  const creds = (['alice', 'bob'] as const).map((n) =>
+    unlockCredential(n, getOperator(inst, n).credential, Buffer.from(PEOPLE[n].passphrase)),
+  );
   try {
-    return (await recoverFromCustodians(pinContext(t, 'user'), t.threshold, pinShares(inst, t.id, 'user'), creds)).toString('latin1');
+    return (
+      await recoverFromCustodians(pinContext(t, 'user'), t.threshold, pinShares(inst, t.id, 'user'), creds)
+    ).toString('latin1');
   } finally {
     for (const c of creds) c.lock();
   }

@@ -34,12 +34,28 @@ describe('forScripts', () => {
   const pem = '-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n';
 
   it('leaves out bytes, PEM text and *Der/*Pem fields unless blobs are asked for', () => {
-    const value = { id: 7, state: 'submitted', csrDer: der, certificatePem: pem, note: pem, list: [{ der, serial: '01' }], at: new Date(0) };
-    assert.deepEqual(JSON.parse(JSON.stringify(forScripts(value, false))), { id: 7, state: 'submitted', list: [{ serial: '01' }], at: '1970-01-01T00:00:00.000Z' });
+    const value = {
+      id: 7,
+      state: 'submitted',
+      csrDer: der,
+      certificatePem: pem,
+      note: pem,
+      list: [{ der, serial: '01' }],
+      at: new Date(0),
+    };
+    assert.deepEqual(JSON.parse(JSON.stringify(forScripts(value, false))), {
+      id: 7,
+      state: 'submitted',
+      list: [{ serial: '01' }],
+      at: '1970-01-01T00:00:00.000Z',
+    });
   });
 
   it('prints bytes as base64 and keeps PEM with blobs', () => {
-    assert.deepEqual(forScripts({ csrDer: der, certificatePem: pem }, true), { csrDer: der.toString('base64'), certificatePem: pem });
+    assert.deepEqual(forScripts({ csrDer: der, certificatePem: pem }, true), {
+      csrDer: der.toString('base64'),
+      certificatePem: pem,
+    });
   });
 });
 
@@ -55,14 +71,47 @@ describe('application submit --json', () => {
     } finally {
       inst.close();
     }
-    openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'sub.key'), '-subj', '/C=JP/O=Example/CN=Example Sub CA', '-out', csrFile]);
+    openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(dir, 'sub.key'),
+      '-subj',
+      '/C=JP/O=Example/CN=Example Sub CA',
+      '-out',
+      csrFile,
+    ]);
     process.env.ROOTCA_PASSPHRASE_RITA = MORE_PEOPLE.rita.passphrase;
   });
 
-  const submit = (...extra: string[]) => cli(['--home', home, '--json', ...extra, 'application', 'submit', '--by', 'rita', '--ca', 'ecc-rootca1',
-    '--profile', 'subca', '--csr', csrFile, '--organisation', 'Example', '--contact', 'pki@example.jp']);
+  const submit = (...extra: string[]) =>
+    cli([
+      '--home',
+      home,
+      '--json',
+      ...extra,
+      'application',
+      'submit',
+      '--by',
+      'rita',
+      '--ca',
+      'ecc-rootca1',
+      '--profile',
+      'subca',
+      '--csr',
+      csrFile,
+      '--organisation',
+      'Example',
+      '--contact',
+      'pki@example.jp',
+    ]);
 
-  it('carries the id, the state and the CSR\'s digest, not the CSR', async () => {
+  it("carries the id, the state and the CSR's digest, not the CSR", async () => {
     const r = await submit();
     assert.equal(r.status, 0);
     const a = JSON.parse(r.stdout) as Record<string, unknown>;

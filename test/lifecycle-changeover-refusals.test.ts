@@ -11,7 +11,15 @@ import { getCa } from '../src/installation/cas.ts';
 import type { Installation } from '../src/installation/installation.ts';
 import { rekeyCa } from '../src/lifecycle/rekey.ts';
 import { renewCa } from '../src/lifecycle/renewal.ts';
-import { allPassphrases, installationWithPeople, passphraseMap, rejectsWith, rootca, runShippedCeremony, tempDir } from './helpers.ts';
+import {
+  allPassphrases,
+  installationWithPeople,
+  passphraseMap,
+  rejectsWith,
+  rootca,
+  runShippedCeremony,
+  tempDir,
+} from './helpers.ts';
 
 const CA = 'ecc-rootca1';
 
@@ -21,11 +29,21 @@ describe('renew and rekey refusals: audited, no partial state', () => {
   let inst: Installation;
   const snapshot = () => ({
     ca: (({ keyId, serialHex, certificateSha256 }) => ({ keyId, serialHex, certificateSha256 }))(getCa(inst, CA)),
-    ...Object.fromEntries(['ca_keys', 'certificates', 'serial_reservations', 'ca_changeover_certificates', 'key_shares'].map((t) => [t, (inst.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n])),
+    ...Object.fromEntries(
+      ['ca_keys', 'certificates', 'serial_reservations', 'ca_changeover_certificates', 'key_shares'].map((t) => [
+        t,
+        (inst.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n,
+      ]),
+    ),
     activeKeys: (inst.db.prepare("SELECT count(*) AS n FROM ca_keys WHERE status = 'active'").get() as { n: number }).n,
   });
-  const lastEvent = (action: string) => inst.audit.list().filter((e) => e.action === action).at(-1)!;
-  const without = (...names: string[]) => passphraseMap(Object.fromEntries(Object.entries(allPassphrases()).filter(([k]) => !names.includes(k))));
+  const lastEvent = (action: string) =>
+    inst.audit
+      .list()
+      .filter((e) => e.action === action)
+      .at(-1)!;
+  const without = (...names: string[]) =>
+    passphraseMap(Object.fromEntries(Object.entries(allPassphrases()).filter(([k]) => !names.includes(k))));
 
   before(async () => {
     inst = installationWithPeople({ dir });
@@ -34,39 +52,87 @@ describe('renew and rekey refusals: audited, no partial state', () => {
 
   it('unknown CA: CA_UNKNOWN for renew and rekey, audited against the name asked for', async () => {
     const s = snapshot();
-    await rejectsWith('CA_UNKNOWN', () => renewCa(inst, { caName: 'nope', operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()) }), /no CA named nope/);
-    assert.deepEqual({ outcome: lastEvent('ca.renew').outcome, target: lastEvent('ca.renew').target }, { outcome: 'refused', target: 'nope' });
-    await rejectsWith('CA_UNKNOWN', () => rekeyCa(inst, { caName: 'nope', operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()) }));
+    await rejectsWith(
+      'CA_UNKNOWN',
+      () =>
+        renewCa(inst, {
+          caName: 'nope',
+          operator: 'alice',
+          witness: 'olivia',
+          passphrases: passphraseMap(allPassphrases()),
+        }),
+      /no CA named nope/,
+    );
+    assert.deepEqual(
+      { outcome: lastEvent('ca.renew').outcome, target: lastEvent('ca.renew').target },
+      { outcome: 'refused', target: 'nope' },
+    );
+    await rejectsWith('CA_UNKNOWN', () =>
+      rekeyCa(inst, {
+        caName: 'nope',
+        operator: 'alice',
+        witness: 'olivia',
+        passphrases: passphraseMap(allPassphrases()),
+      }),
+    );
     assert.equal(lastEvent('ca.rekey').outcome, 'refused');
     assert.deepEqual(snapshot(), s);
   });
 
   it('renew without a quorum of the key: QUORUM_NOT_MET before anything is signed', async () => {
     const s = snapshot();
-    const ceremonies = (inst.db.prepare("SELECT count(*) AS n FROM ceremonies WHERE kind = 'ca.renew'").get() as { n: number }).n;
+    const ceremonies = (
+      inst.db.prepare("SELECT count(*) AS n FROM ceremonies WHERE kind = 'ca.renew'").get() as { n: number }
+    ).n;
     // alice is operator and one custodian; bob and carol are absent: 1 of the 2 needed.
-    await rejectsWith('QUORUM_NOT_MET', () => renewCa(inst, { caName: CA, operator: 'alice', witness: 'olivia', passphrases: without('bob', 'carol') }), /needs 2 of 3 custodians, 1 present/);
+    await rejectsWith(
+      'QUORUM_NOT_MET',
+      () => renewCa(inst, { caName: CA, operator: 'alice', witness: 'olivia', passphrases: without('bob', 'carol') }),
+      /needs 2 of 3 custodians, 1 present/,
+    );
     const ev = lastEvent('ca.renew');
     assert.equal(ev.outcome, 'refused');
     assert.equal((ev.details as { code: string }).code, 'QUORUM_NOT_MET');
-    assert.equal((inst.db.prepare("SELECT count(*) AS n FROM ceremonies WHERE kind = 'ca.renew'").get() as { n: number }).n, ceremonies);
+    assert.equal(
+      (inst.db.prepare("SELECT count(*) AS n FROM ceremonies WHERE kind = 'ca.renew'").get() as { n: number }).n,
+      ceremonies,
+    );
     assert.deepEqual(snapshot(), s);
   });
 
   it('renew with a wrong passphrase: WRONG_PASSPHRASE, the failed authentication audited', async () => {
     const s = snapshot();
     const wrong = passphraseMap({ ...allPassphrases(), bob: 'not bob at all' });
-    await rejectsWith('WRONG_PASSPHRASE', () => renewCa(inst, { caName: CA, operator: 'alice', witness: 'olivia', passphrases: wrong }));
+    await rejectsWith('WRONG_PASSPHRASE', () =>
+      renewCa(inst, { caName: CA, operator: 'alice', witness: 'olivia', passphrases: wrong }),
+    );
     const ev = lastEvent('operator.authenticate');
-    assert.deepEqual({ outcome: ev.outcome, actor: ev.actor, code: (ev.details as { code: string }).code }, { outcome: 'refused', actor: 'bob', code: 'WRONG_PASSPHRASE' });
+    assert.deepEqual(
+      { outcome: ev.outcome, actor: ev.actor, code: (ev.details as { code: string }).code },
+      { outcome: 'refused', actor: 'bob', code: 'WRONG_PASSPHRASE' },
+    );
     assert.deepEqual(snapshot(), s);
   });
 
-  it('rekey with the old key\'s quorum but not the new key\'s: the ceremony fails, no key and no certificate is kept', async () => {
+  it("rekey with the old key's quorum but not the new key's: the ceremony fails, no key and no certificate is kept", async () => {
     const s = snapshot();
     // The session has alice (operator, custodian) and bob; the new key needs all three, and carol is absent.
-    await rejectsWith('QUORUM_NOT_MET', () => rekeyCa(inst, { caName: CA, operator: 'alice', witness: 'olivia', holders: ['alice', 'bob', 'carol'], threshold: 3, passphrases: without('carol') }), /new key needs 3 of 3 custodians, 2 present/);
-    const failed = inst.db.prepare("SELECT status FROM ceremonies WHERE kind = 'ca.rekey' ORDER BY id DESC LIMIT 1").get() as { status: string };
+    await rejectsWith(
+      'QUORUM_NOT_MET',
+      () =>
+        rekeyCa(inst, {
+          caName: CA,
+          operator: 'alice',
+          witness: 'olivia',
+          holders: ['alice', 'bob', 'carol'],
+          threshold: 3,
+          passphrases: without('carol'),
+        }),
+      /new key needs 3 of 3 custodians, 2 present/,
+    );
+    const failed = inst.db
+      .prepare("SELECT status FROM ceremonies WHERE kind = 'ca.rekey' ORDER BY id DESC LIMIT 1")
+      .get() as { status: string };
     assert.equal(failed.status, 'failed');
     assert.equal(lastEvent('ca.rekey').outcome, 'failed');
     assert.deepEqual(snapshot(), s);
@@ -75,7 +141,16 @@ describe('renew and rekey refusals: audited, no partial state', () => {
   it('rekey with a wrong passphrase of a new-key custodian: WRONG_PASSPHRASE, nothing kept', async () => {
     const s = snapshot();
     const wrong = passphraseMap({ ...allPassphrases(), carol: 'not carol' });
-    await rejectsWith('WRONG_PASSPHRASE', () => rekeyCa(inst, { caName: CA, operator: 'alice', witness: 'olivia', holders: ['carol', 'bob'], threshold: 2, passphrases: wrong }));
+    await rejectsWith('WRONG_PASSPHRASE', () =>
+      rekeyCa(inst, {
+        caName: CA,
+        operator: 'alice',
+        witness: 'olivia',
+        holders: ['carol', 'bob'],
+        threshold: 2,
+        passphrases: wrong,
+      }),
+    );
     assert.equal(lastEvent('ca.rekey').outcome, 'failed');
     assert.deepEqual(snapshot(), s);
   });
@@ -90,12 +165,28 @@ describe('renew and rekey refusals: audited, no partial state', () => {
     writeFileSync(join(dir, `${CA}-newwithold.pem`), 'x');
     await rejectsWith('OUTPUT_EXISTS', () => rekeyCa(inst, { ...ask, outDir: dir }));
     await rejectsWith('VALIDITY_INVALID', () => renewCa(inst, { ...ask, years: 30 }));
-    assert.ok(inst.audit.list().slice(-6).every((e) => e.outcome === 'refused' && (e.action === 'ca.rekey' || e.action === 'ca.renew')));
+    assert.ok(
+      inst.audit
+        .list()
+        .slice(-6)
+        .every((e) => e.outcome === 'refused' && (e.action === 'ca.rekey' || e.action === 'ca.renew')),
+    );
     assert.deepEqual(snapshot(), s);
   });
 
   it('CLI: an unknown CA exits 1 with [CA_UNKNOWN]; a missing option is a usage error (exit 2)', () => {
-    const r = rootca(['--home', inst.home, 'ca', 'rekey', '--ca', 'nope', '--operator', 'alice', '--witness', 'olivia']);
+    const r = rootca([
+      '--home',
+      inst.home,
+      'ca',
+      'rekey',
+      '--ca',
+      'nope',
+      '--operator',
+      'alice',
+      '--witness',
+      'olivia',
+    ]);
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /\[CA_UNKNOWN\]/);
     const u = rootca(['--home', inst.home, 'ca', 'renew', '--ca', CA, '--operator', 'alice']);

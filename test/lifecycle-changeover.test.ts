@@ -21,7 +21,18 @@ import { issueCrl } from '../src/status/ceremonies.ts';
 import { fixedClock } from '../src/clock.ts';
 import { parseRootCeremony } from '../src/config/ceremony.ts';
 import { derToPem } from '../src/pki/pem.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, REPO, rootca, run, runShippedCeremony, storyTests, tempDir } from './helpers.ts';
+import {
+  allPassphrases,
+  installationWithPeople,
+  openssl,
+  passphraseMap,
+  REPO,
+  rootca,
+  run,
+  runShippedCeremony,
+  storyTests,
+  tempDir,
+} from './helpers.ts';
 
 const CA = 'ecc-rootca1';
 const T0 = new Date('2026-12-01T00:00:00Z');
@@ -33,12 +44,30 @@ async function root25(inst: Installation, dir: string) {
   assert.match(text, /years: 25/);
   const file = join(dir, `${CA}-25y.yaml`);
   writeFileSync(file, text);
-  return runRootCeremony(inst, { ceremony: parseRootCeremony(Buffer.from(text), file), baseDir: dir, passphrases: passphraseMap(allPassphrases()) });
+  return runRootCeremony(inst, {
+    ceremony: parseRootCeremony(Buffer.from(text), file),
+    baseDir: dir,
+    passphrases: passphraseMap(allPassphrases()),
+  });
 }
 
 function subCsr(dir: string, name: string): Buffer {
   const csr = join(dir, `${name}.csr`);
-  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, `${name}.key`), '-out', csr, '-subj', `/C=JP/O=Example Trust/CN=${name}`]);
+  openssl([
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    join(dir, `${name}.key`),
+    '-out',
+    csr,
+    '-subj',
+    `/C=JP/O=Example Trust/CN=${name}`,
+  ]);
   return readFileSync(csr);
 }
 
@@ -49,7 +78,11 @@ describe('CPS 5.6 key changeover: status, renewal and re-key verified by OpenSSL
   const dir = tempDir('rootca-changeover-');
   const clock = fixedClock(T0);
   let inst: Installation;
-  const pem = (name: string, der: Buffer) => { const f = join(dir, name); writeFileSync(f, derToPem(der, 'CERTIFICATE')); return f; };
+  const pem = (name: string, der: Buffer) => {
+    const f = join(dir, name);
+    writeFileSync(f, derToPem(der, 'CERTIFICATE'));
+    return f;
+  };
   let originalRoot: string;
   let subOld: string;
   let rekeyed: RekeyResult;
@@ -66,121 +99,244 @@ describe('CPS 5.6 key changeover: status, renewal and re-key verified by OpenSSL
     originalRoot = pem('original-root.pem', r.certificateDer);
   });
 
-  story('R-9.1 status: not due at creation; due 20 years on, when the remaining life is below the longest validity the profiles issue', () => {
-    const [s0] = changeoverStates(inst, CA);
-    assert.equal(s0!.changeoverDue, false);
-    assert.deepEqual(s0!.longestValidity, { profile: 'subca', days: 3652 });
-    assert.deepEqual(s0!.longestMaximum, { profile: 'subca', days: 7305 });
-    assert.ok(s0!.remainingDays >= 9130 && s0!.remainingDays <= 9132, String(s0!.remainingDays));
-    assert.equal(s0!.advice, 'not due');
+  story(
+    'R-9.1 status: not due at creation; due 20 years on, when the remaining life is below the longest validity the profiles issue',
+    () => {
+      const [s0] = changeoverStates(inst, CA);
+      assert.equal(s0!.changeoverDue, false);
+      assert.deepEqual(s0!.longestValidity, { profile: 'subca', days: 3652 });
+      assert.deepEqual(s0!.longestMaximum, { profile: 'subca', days: 7305 });
+      assert.ok(s0!.remainingDays >= 9130 && s0!.remainingDays <= 9132, String(s0!.remainingDays));
+      assert.equal(s0!.advice, 'not due');
 
-    clock.set(YEARS_20);
-    const [s] = changeoverStates(inst, CA);
-    assert.equal(s!.changeoverDue, true);
-    assert.ok(s!.remainingDays > 1800 && s!.remainingDays < 1830, String(s!.remainingDays));
-    assert.match(s!.advice, /changeover due \(CPS 5\.6\).*rootca ca renew.*rootca ca rekey/);
-    assert.throws(() => changeoverStates(inst, 'nope'), /CA_UNKNOWN|no CA named nope/);
-  });
+      clock.set(YEARS_20);
+      const [s] = changeoverStates(inst, CA);
+      assert.equal(s!.changeoverDue, true);
+      assert.ok(s!.remainingDays > 1800 && s!.remainingDays < 1830, String(s!.remainingDays));
+      assert.match(s!.advice, /changeover due \(CPS 5\.6\).*rootca ca renew.*rootca ca rekey/);
+      assert.throws(() => changeoverStates(inst, 'nope'), /CA_UNKNOWN|no CA named nope/);
+    },
+  );
 
-  story('issuance at the changeover point clamps and says changeover is due; the sub verifies from the original root', async () => {
-    const r = await issueCertificate(inst, { ...people, caName: CA, profile: 'subca', csr: subCsr(dir, 'sub-old-key'), pathLenConstraint: 0, passphrases: passphraseMap(allPassphrases()) });
-    assert.equal(r.clamped, true);
-    assert.equal(r.changeoverDue, true);
-    assert.match(r.notes.join('\n'), /clamped.*changeover for ecc-rootca1 is due/);
-    subOld = pem('sub-old-key.pem', r.certificateDer);
-    assert.match(openssl(['verify', '-attime', atTime(clock.now()), '-x509_strict', '-CAfile', originalRoot, subOld]), /OK/);
-  });
+  story(
+    'issuance at the changeover point clamps and says changeover is due; the sub verifies from the original root',
+    async () => {
+      const r = await issueCertificate(inst, {
+        ...people,
+        caName: CA,
+        profile: 'subca',
+        csr: subCsr(dir, 'sub-old-key'),
+        pathLenConstraint: 0,
+        passphrases: passphraseMap(allPassphrases()),
+      });
+      assert.equal(r.clamped, true);
+      assert.equal(r.changeoverDue, true);
+      assert.match(r.notes.join('\n'), /clamped.*changeover for ecc-rootca1 is due/);
+      subOld = pem('sub-old-key.pem', r.certificateDer);
+      assert.match(
+        openssl(['verify', '-attime', atTime(clock.now()), '-x509_strict', '-CAfile', originalRoot, subOld]),
+        /OK/,
+      );
+    },
+  );
 
-  story('renew: same key, new serial and validity; OpenSSL verifies it and the old sub under it; audited with a transcript', async () => {
-    const before = getCa(inst, CA);
-    const r = await renewCa(inst, { ...people, caName: CA, passphrases: passphraseMap(allPassphrases()), out: join(dir, 'renewed.pem') });
-    const after = getCa(inst, CA);
-    assert.equal(after.keyId, before.keyId);
-    assert.notEqual(after.serialHex, before.serialHex);
-    assert.equal(after.serialHex, r.serialHex);
-    assert.equal(after.subject, before.subject);
-    assert.equal(r.notAfter.toISOString(), '2071-12-01T00:00:00.000Z'); // as long as the current one: 25 years from now
-    const renewed = join(dir, 'renewed.pem');
-    const t = atTime(clock.now());
-    assert.match(openssl(['verify', '-attime', t, '-x509_strict', '-check_ss_sig', '-CAfile', renewed, renewed]), /OK/);
-    assert.match(openssl(['verify', '-attime', t, '-x509_strict', '-CAfile', renewed, subOld]), /OK/);
-    // Same key and extensions: the SKI is unchanged; subject, keyUsage and basicConstraints as before.
-    const text = (f: string) => openssl(['x509', '-in', f, '-noout', '-text', '-certopt', 'no_serial,no_validity,no_signame,no_sigdump']);
-    assert.equal(text(renewed), text(originalRoot));
-    const ev = inst.audit.list().filter((e) => e.action === 'ca.renew').at(-1)!;
-    assert.equal(ev.outcome, 'success');
-    assert.equal((ev.details as { serial: string }).serial, r.serialHex);
-    assert.ok(JSON.parse(readFileSync(r.transcriptFile, 'utf8')));
-    assert.equal(changeoverStates(inst, CA)[0]!.changeoverDue, false);
-    assert.deepEqual(changeoverCertificates(inst, CA).map((c) => c.kind), ['renewed']);
-  });
+  story(
+    'renew: same key, new serial and validity; OpenSSL verifies it and the old sub under it; audited with a transcript',
+    async () => {
+      const before = getCa(inst, CA);
+      const r = await renewCa(inst, {
+        ...people,
+        caName: CA,
+        passphrases: passphraseMap(allPassphrases()),
+        out: join(dir, 'renewed.pem'),
+      });
+      const after = getCa(inst, CA);
+      assert.equal(after.keyId, before.keyId);
+      assert.notEqual(after.serialHex, before.serialHex);
+      assert.equal(after.serialHex, r.serialHex);
+      assert.equal(after.subject, before.subject);
+      assert.equal(r.notAfter.toISOString(), '2071-12-01T00:00:00.000Z'); // as long as the current one: 25 years from now
+      const renewed = join(dir, 'renewed.pem');
+      const t = atTime(clock.now());
+      assert.match(
+        openssl(['verify', '-attime', t, '-x509_strict', '-check_ss_sig', '-CAfile', renewed, renewed]),
+        /OK/,
+      );
+      assert.match(openssl(['verify', '-attime', t, '-x509_strict', '-CAfile', renewed, subOld]), /OK/);
+      // Same key and extensions: the SKI is unchanged; subject, keyUsage and basicConstraints as before.
+      const text = (f: string) =>
+        openssl(['x509', '-in', f, '-noout', '-text', '-certopt', 'no_serial,no_validity,no_signame,no_sigdump']);
+      assert.equal(text(renewed), text(originalRoot));
+      const ev = inst.audit
+        .list()
+        .filter((e) => e.action === 'ca.renew')
+        .at(-1)!;
+      assert.equal(ev.outcome, 'success');
+      assert.equal((ev.details as { serial: string }).serial, r.serialHex);
+      assert.ok(JSON.parse(readFileSync(r.transcriptFile, 'utf8')));
+      assert.equal(changeoverStates(inst, CA)[0]!.changeoverDue, false);
+      assert.deepEqual(
+        changeoverCertificates(inst, CA).map((c) => c.kind),
+        ['renewed'],
+      );
+    },
+  );
 
-  story('rekey: new key with new custodians, NewWithNew and both link certificates; the old key is retired', async () => {
-    const before = getCa(inst, CA);
-    rekeyed = await rekeyCa(inst, { ...people, caName: CA, holders: ['bob', 'carol'], threshold: 2, passphrases: passphraseMap(allPassphrases()), outDir: join(dir, 'rekey') });
-    const after = getCa(inst, CA);
-    assert.notEqual(after.keyId, before.keyId);
-    assert.equal(after.keyId, rekeyed.keyId);
-    assert.deepEqual(after.custodians, ['bob', 'carol']);
-    assert.equal(after.subject, before.subject);
-    assert.equal((inst.db.prepare('SELECT status FROM ca_keys WHERE key_id = ?').get(before.keyId) as { status: string }).status, 'retired');
-    assert.deepEqual(rekeyed.links.map((l) => l.kind), ['old-with-new', 'new-with-old']);
-    for (const l of rekeyed.links) assert.equal(l.notAfter.toISOString(), before.notAfter); // RFC 4210 4.4: until the old certificate expires
-    assert.deepEqual(currentLinkCertificates(inst, CA).map((c) => c.path), ['certs/ecc-rootca1-oldwithnew.crt', 'certs/ecc-rootca1-newwithold.crt']);
-    const ev = inst.audit.list().filter((e) => e.action === 'ca.rekey').at(-1)!;
-    assert.equal(ev.outcome, 'success');
-    assert.deepEqual((ev.details as { keyActivations: unknown }).keyActivations, { previousKey: 1, newKey: 2 });
-    const activations = inst.audit.list().filter((e) => e.action === 'key.activate' && e.outcome === 'success').slice(-3).map((e) => (e.details as { keyId: string }).keyId);
-    assert.deepEqual(activations, [rekeyed.keyId, rekeyed.keyId, before.keyId]);
-  });
+  story(
+    'rekey: new key with new custodians, NewWithNew and both link certificates; the old key is retired',
+    async () => {
+      const before = getCa(inst, CA);
+      rekeyed = await rekeyCa(inst, {
+        ...people,
+        caName: CA,
+        holders: ['bob', 'carol'],
+        threshold: 2,
+        passphrases: passphraseMap(allPassphrases()),
+        outDir: join(dir, 'rekey'),
+      });
+      const after = getCa(inst, CA);
+      assert.notEqual(after.keyId, before.keyId);
+      assert.equal(after.keyId, rekeyed.keyId);
+      assert.deepEqual(after.custodians, ['bob', 'carol']);
+      assert.equal(after.subject, before.subject);
+      assert.equal(
+        (inst.db.prepare('SELECT status FROM ca_keys WHERE key_id = ?').get(before.keyId) as { status: string }).status,
+        'retired',
+      );
+      assert.deepEqual(
+        rekeyed.links.map((l) => l.kind),
+        ['old-with-new', 'new-with-old'],
+      );
+      for (const l of rekeyed.links) assert.equal(l.notAfter.toISOString(), before.notAfter); // RFC 4210 4.4: until the old certificate expires
+      assert.deepEqual(
+        currentLinkCertificates(inst, CA).map((c) => c.path),
+        ['certs/ecc-rootca1-oldwithnew.crt', 'certs/ecc-rootca1-newwithold.crt'],
+      );
+      const ev = inst.audit
+        .list()
+        .filter((e) => e.action === 'ca.rekey')
+        .at(-1)!;
+      assert.equal(ev.outcome, 'success');
+      assert.deepEqual((ev.details as { keyActivations: unknown }).keyActivations, { previousKey: 1, newKey: 2 });
+      const activations = inst.audit
+        .list()
+        .filter((e) => e.action === 'key.activate' && e.outcome === 'success')
+        .slice(-3)
+        .map((e) => (e.details as { keyId: string }).keyId);
+      assert.deepEqual(activations, [rekeyed.keyId, rekeyed.keyId, before.keyId]);
+    },
+  );
 
-  story('OpenSSL: a sub of the OLD key verifies from the NEW root through OldWithNew, and a sub of the NEW key from the OLD root through NewWithOld', async () => {
-    const r = await issueCertificate(inst, { ...people, caName: CA, profile: 'subca', csr: subCsr(dir, 'sub-new-key'), pathLenConstraint: 0, passphrases: passphraseMap(allPassphrases()) });
-    assert.equal(r.clamped, false);
-    assert.equal(r.changeoverDue, false);
-    const subNew = pem('sub-new-key.pem', r.certificateDer);
-    const out = join(dir, 'rekey');
-    const newRoot = join(out, `${CA}.pem`);
-    const oldWithNew = join(out, `${CA}-oldwithnew.pem`);
-    const newWithOld = join(out, `${CA}-newwithold.pem`);
-    const t = atTime(clock.now());
-    const verify = (anchor: string, untrusted: string[], cert: string) =>
-      run('openssl', ['verify', '-attime', t, '-x509_strict', '-CAfile', anchor, ...untrusted.flatMap((u) => ['-untrusted', u]), cert]);
+  story(
+    'OpenSSL: a sub of the OLD key verifies from the NEW root through OldWithNew, and a sub of the NEW key from the OLD root through NewWithOld',
+    async () => {
+      const r = await issueCertificate(inst, {
+        ...people,
+        caName: CA,
+        profile: 'subca',
+        csr: subCsr(dir, 'sub-new-key'),
+        pathLenConstraint: 0,
+        passphrases: passphraseMap(allPassphrases()),
+      });
+      assert.equal(r.clamped, false);
+      assert.equal(r.changeoverDue, false);
+      const subNew = pem('sub-new-key.pem', r.certificateDer);
+      const out = join(dir, 'rekey');
+      const newRoot = join(out, `${CA}.pem`);
+      const oldWithNew = join(out, `${CA}-oldwithnew.pem`);
+      const newWithOld = join(out, `${CA}-newwithold.pem`);
+      const t = atTime(clock.now());
+      const verify = (anchor: string, untrusted: string[], cert: string) =>
+        run('openssl', [
+          'verify',
+          '-attime',
+          t,
+          '-x509_strict',
+          '-CAfile',
+          anchor,
+          ...untrusted.flatMap((u) => ['-untrusted', u]),
+          cert,
+        ]);
 
-    // The new root is self-signed; each link verifies under the key that signed it.
-    assert.equal(verify(newRoot, [], newRoot).status, 0);
-    assert.equal(verify(newRoot, [], oldWithNew).status, 0);
-    assert.equal(verify(originalRoot, [], newWithOld).status, 0);
+      // The new root is self-signed; each link verifies under the key that signed it.
+      assert.equal(verify(newRoot, [], newRoot).status, 0);
+      assert.equal(verify(newRoot, [], oldWithNew).status, 0);
+      assert.equal(verify(originalRoot, [], newWithOld).status, 0);
 
-    // Old key's sub, new root: needs OldWithNew; without it there is no path.
-    assert.notEqual(verify(newRoot, [], subOld).status, 0);
-    const a = verify(newRoot, [oldWithNew], subOld);
-    assert.equal(a.status, 0, a.stderr + a.stdout);
-    // New key's sub, old root: needs NewWithOld.
-    assert.notEqual(verify(originalRoot, [], subNew).status, 0);
-    const b = verify(originalRoot, [newWithOld], subNew);
-    assert.equal(b.status, 0, b.stderr + b.stdout);
-    // With both links offered, OpenSSL still finds the right one in each direction.
-    assert.equal(verify(newRoot, [oldWithNew, newWithOld], subOld).status, 0);
-    assert.equal(verify(originalRoot, [oldWithNew, newWithOld], subNew).status, 0);
-    // The chain OpenSSL builds: sub -> OldWithNew -> new root.
-    assert.match(openssl(['verify', '-attime', t, '-show_chain', '-CAfile', newRoot, '-untrusted', oldWithNew, subOld]), /depth=1: .*Security Communication ECC RootCA1 \(untrusted\)[\s\S]*depth=2/);
+      // Old key's sub, new root: needs OldWithNew; without it there is no path.
+      assert.notEqual(verify(newRoot, [], subOld).status, 0);
+      const a = verify(newRoot, [oldWithNew], subOld);
+      assert.equal(a.status, 0, a.stderr + a.stdout);
+      // New key's sub, old root: needs NewWithOld.
+      assert.notEqual(verify(originalRoot, [], subNew).status, 0);
+      const b = verify(originalRoot, [newWithOld], subNew);
+      assert.equal(b.status, 0, b.stderr + b.stdout);
+      // With both links offered, OpenSSL still finds the right one in each direction.
+      assert.equal(verify(newRoot, [oldWithNew, newWithOld], subOld).status, 0);
+      assert.equal(verify(originalRoot, [oldWithNew, newWithOld], subNew).status, 0);
+      // The chain OpenSSL builds: sub -> OldWithNew -> new root.
+      assert.match(
+        openssl(['verify', '-attime', t, '-show_chain', '-CAfile', newRoot, '-untrusted', oldWithNew, subOld]),
+        /depth=1: .*Security Communication ECC RootCA1 \(untrusted\)[\s\S]*depth=2/,
+      );
 
-    // The same at the changeover point under libfaketime instead of -attime.
-    const ft = run('faketime', ['2046-12-01 02:00:00', 'openssl', 'verify', '-x509_strict', '-CAfile', newRoot, '-untrusted', oldWithNew, subOld], { env: { ...process.env, TZ: 'UTC' } });
-    assert.equal(ft.status, 0, ft.stderr + ft.stdout);
-    // ... and the link is no use once the old key's certificate has expired.
-    assert.notEqual(run('openssl', ['verify', '-attime', String(Date.parse('2072-01-01T00:00:00Z') / 1000), '-CAfile', newRoot, '-untrusted', oldWithNew, subOld]).status, 0);
-  });
+      // The same at the changeover point under libfaketime instead of -attime.
+      const ft = run(
+        'faketime',
+        [
+          '2046-12-01 02:00:00',
+          'openssl',
+          'verify',
+          '-x509_strict',
+          '-CAfile',
+          newRoot,
+          '-untrusted',
+          oldWithNew,
+          subOld,
+        ],
+        { env: { ...process.env, TZ: 'UTC' } },
+      );
+      assert.equal(ft.status, 0, ft.stderr + ft.stdout);
+      // ... and the link is no use once the old key's certificate has expired.
+      assert.notEqual(
+        run('openssl', [
+          'verify',
+          '-attime',
+          String(Date.parse('2072-01-01T00:00:00Z') / 1000),
+          '-CAfile',
+          newRoot,
+          '-untrusted',
+          oldWithNew,
+          subOld,
+        ]).status,
+        0,
+      );
+    },
+  );
 
-  story('after re-key the CRL is signed by the new key, and OpenSSL checks the old-key sub against it from the new root', async () => {
-    const crl = await issueCrl(inst, { caName: CA, ...people, passphrases: passphraseMap(allPassphrases()) });
-    const crlFile = join(dir, 'after-rekey.crl');
-    writeFileSync(crlFile, crl.der);
-    const out = join(dir, 'rekey');
-    const r = run('openssl', ['verify', '-attime', atTime(clock.now()), '-crl_check', '-CRLfile', crlFile, '-CAfile', join(out, `${CA}.pem`), '-untrusted', join(out, `${CA}-oldwithnew.pem`), subOld]);
-    assert.equal(r.status, 0, r.stderr + r.stdout);
-  });
+  story(
+    'after re-key the CRL is signed by the new key, and OpenSSL checks the old-key sub against it from the new root',
+    async () => {
+      const crl = await issueCrl(inst, { caName: CA, ...people, passphrases: passphraseMap(allPassphrases()) });
+      const crlFile = join(dir, 'after-rekey.crl');
+      writeFileSync(crlFile, crl.der);
+      const out = join(dir, 'rekey');
+      const r = run('openssl', [
+        'verify',
+        '-attime',
+        atTime(clock.now()),
+        '-crl_check',
+        '-CRLfile',
+        crlFile,
+        '-CAfile',
+        join(out, `${CA}.pem`),
+        '-untrusted',
+        join(out, `${CA}-oldwithnew.pem`),
+        subOld,
+      ]);
+      assert.equal(r.status, 0, r.stderr + r.stdout);
+    },
+  );
 
   story('CLI: rootca status --json and rootca ca changeovers list what was done', () => {
     const home = inst.home;
@@ -203,9 +359,17 @@ describe('R-1.3 renewing the legacy SHA-1 root', () => {
     t.after(() => inst.close()); // closed whether the test passes or not
     await runShippedCeremony(inst, 'rootca1', dir);
     assert.equal(getCa(inst, 'rootca1').signatureAlgorithm, 'sha1WithRSAEncryption');
-    const r = await renewCa(inst, { ...people, caName: 'rootca1', passphrases: passphraseMap(allPassphrases()), out: join(dir, 'rootca1-renewed.pem') });
+    const r = await renewCa(inst, {
+      ...people,
+      caName: 'rootca1',
+      passphrases: passphraseMap(allPassphrases()),
+      out: join(dir, 'rootca1-renewed.pem'),
+    });
     const ca = getCa(inst, 'rootca1');
-    assert.deepEqual({ alg: ca.signatureAlgorithm, legacy: ca.legacySha1, serial: ca.serialHex }, { alg: 'sha256WithRSAEncryption', legacy: false, serial: r.serialHex });
+    assert.deepEqual(
+      { alg: ca.signatureAlgorithm, legacy: ca.legacySha1, serial: ca.serialHex },
+      { alg: 'sha256WithRSAEncryption', legacy: false, serial: r.serialHex },
+    );
     const f = join(dir, 'rootca1-renewed.pem');
     assert.match(openssl(['x509', '-in', f, '-noout', '-text']), /Signature Algorithm: sha256WithRSAEncryption/);
     assert.match(openssl(['verify', '-x509_strict', '-check_ss_sig', '-CAfile', f, f]), /OK/);

@@ -19,21 +19,50 @@ import { derToPem } from '../src/pki/pem.ts';
 import { verifyPublication, type VerifiedPublication } from '../src/publish/verify.ts';
 import { renderRepositoryPage } from '../src/server/repository-page.ts';
 import { rejectsWith, passphraseEnv } from './lifecycle-end-fixtures.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, rootca, run, runShippedCeremony, tempDir } from './helpers.ts';
+import {
+  allPassphrases,
+  installationWithPeople,
+  openssl,
+  passphraseMap,
+  rootca,
+  run,
+  runShippedCeremony,
+  tempDir,
+} from './helpers.ts';
 
 describe('CPS 5.7 compromise handling', () => {
   const dir = tempDir();
   let inst: Installation;
   const source = passphraseMap(allPassphrases());
   /** The one value a query selects. */
-  const scalar = (sql: string, ...args: unknown[]): unknown => Object.values(inst.db.prepare(sql).get(...args) as Record<string, unknown>)[0];
+  const scalar = (sql: string, ...args: unknown[]): unknown =>
+    Object.values(inst.db.prepare(sql).get(...args) as Record<string, unknown>)[0];
   const people = { operator: 'alice', witness: 'olivia', passphrases: source };
   const anchors = () => ['ecc-rootca1', 'rootca2'].map((r) => readFileSync(join(dir, `${r}.der`)));
 
   const makeSub = async (root: string, name: string) => {
     const key = join(dir, `${name}.key`);
-    openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', join(dir, `${name}.csr`), '-subj', `/C=JP/O=Example/CN=${name}`]);
-    const r = await issueCertificate(inst, { ...people, caName: root, profile: 'subca', csr: readFileSync(join(dir, `${name}.csr`)) });
+    openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      join(dir, `${name}.csr`),
+      '-subj',
+      `/C=JP/O=Example/CN=${name}`,
+    ]);
+    const r = await issueCertificate(inst, {
+      ...people,
+      caName: root,
+      profile: 'subca',
+      csr: readFileSync(join(dir, `${name}.csr`)),
+    });
     const pem = join(dir, `${name}.pem`);
     writeFileSync(pem, r.certificatePem);
     return { serial: r.serialHex, key, pem };
@@ -57,12 +86,26 @@ describe('CPS 5.7 compromise handling', () => {
 
   /** openssl ocsp on the pre-signed responses the publication carries for `serial`, both CertID hashes. */
   const publishedOcsp = (pub: VerifiedPublication, root: string, serial: string, subPem: string): string[] => {
-    const items = [...pub.items.values()].filter((i) => i.kind === 'ocsp-response' && i.ca === root && (i.meta as { serialHex: string }).serialHex === serial);
+    const items = [...pub.items.values()].filter(
+      (i) => i.kind === 'ocsp-response' && i.ca === root && (i.meta as { serialHex: string }).serialHex === serial,
+    );
     assert.equal(items.length, 2, `SHA-1 and SHA-256 responses for ${serial} in the publication`);
     return items.map((i) => {
       const f = join(dir, `${root}-${serial}-${(i.meta as { hashAlgorithm: string }).hashAlgorithm}.ocsp`);
       writeFileSync(f, pub.files.get(i.path)!);
-      return openssl(['ocsp', '-respin', f, '-issuer', join(dir, `${root}.pem`), ...((i.meta as { hashAlgorithm: string }).hashAlgorithm === 'sha256' ? ['-sha256'] : []), '-cert', subPem, '-CAfile', join(dir, `${root}.pem`), '-no_nonce']);
+      return openssl([
+        'ocsp',
+        '-respin',
+        f,
+        '-issuer',
+        join(dir, `${root}.pem`),
+        ...((i.meta as { hashAlgorithm: string }).hashAlgorithm === 'sha256' ? ['-sha256'] : []),
+        '-cert',
+        subPem,
+        '-CAfile',
+        join(dir, `${root}.pem`),
+        '-no_nonce',
+      ]);
     });
   };
 
@@ -92,7 +135,14 @@ describe('CPS 5.7 compromise handling', () => {
 
   it('a report signed with the compromised key revokes at once (keyCompromise), issues the CRL, re-signs OCSP and writes the publication', async () => {
     const out = join(dir, 'pub-kc.json');
-    const r = await reportKeyCompromise(inst, { ...people, caName: 'ecc-rootca1', serial: subs.kc!.serial, proof: proofSignedBy(subs.kc!.key, 'kc-proof', subs.kc!.serial), publishOut: out, invalidityDate: new Date(Date.now() - 3_600_000) });
+    const r = await reportKeyCompromise(inst, {
+      ...people,
+      caName: 'ecc-rootca1',
+      serial: subs.kc!.serial,
+      proof: proofSignedBy(subs.kc!.key, 'kc-proof', subs.kc!.serial),
+      publishOut: out,
+      invalidityDate: new Date(Date.now() - 3_600_000),
+    });
     assert.equal(r.revocation.reason, 'keyCompromise');
     assert.equal(r.revocation.ocspResponses, 2);
     const text = crlSaysRevoked('ecc-rootca1', r.revocation.crl!.der, subs.kc!.pem, 'kc');
@@ -100,13 +150,20 @@ describe('CPS 5.7 compromise handling', () => {
     assert.match(text, /Invalidity Date/);
     const pub = verifyPublication(readFileSync(out), { trustAnchors: anchors(), now: new Date() });
     assert.equal(pub.manifest.version, r.publication.version);
-    assert.equal(pub.crls.get('ecc-rootca1')!.meta.crlNumber, String(r.revocation.crl!.crlNumber), 'the publication carries the new CRL');
+    assert.equal(
+      pub.crls.get('ecc-rootca1')!.meta.crlNumber,
+      String(r.revocation.crl!.crlNumber),
+      'the publication carries the new CRL',
+    );
     for (const o of publishedOcsp(pub, 'ecc-rootca1', subs.kc!.serial, subs.kc!.pem)) {
       assert.match(o, /Response verify OK/);
       assert.match(o, /: revoked/);
       assert.match(o, /Reason: keyCompromise/);
     }
-    const ev = inst.audit.list().filter((e) => e.action === 'compromise.report').at(-1)!;
+    const ev = inst.audit
+      .list()
+      .filter((e) => e.action === 'compromise.report')
+      .at(-1)!;
     assert.equal(ev.outcome, 'success');
     assert.equal((ev.details as { source: string }).source, 'subscriber-key-compromise');
     assert.equal((ev.details as { publicationSha256: string }).publicationSha256, r.publication.sha256);
@@ -117,41 +174,106 @@ describe('CPS 5.7 compromise handling', () => {
     const existing = join(dir, 'pub-in-the-way.json');
     writeFileSync(existing, 'in the way');
     await publicationsUpTo(1);
-    await rejectsWith('OUTPUT_EXISTS', () => reportKeyCompromise(inst, { ...people, caName: 'ecc-rootca1', serial: subs.ra!.serial, approvedBy: 'rita', publishOut: existing }));
-    assert.equal(scalar('SELECT count(*) AS n FROM revocations WHERE serial_hex = ?', subs.ra!.serial), 0, 'nothing revoked');
+    await rejectsWith('OUTPUT_EXISTS', () =>
+      reportKeyCompromise(inst, {
+        ...people,
+        caName: 'ecc-rootca1',
+        serial: subs.ra!.serial,
+        approvedBy: 'rita',
+        publishOut: existing,
+      }),
+    );
+    assert.equal(
+      scalar('SELECT count(*) AS n FROM revocations WHERE serial_hex = ?', subs.ra!.serial),
+      0,
+      'nothing revoked',
+    );
     assert.equal(inst.audit.list().at(-1)!.outcome, 'refused');
-    await rejectsWith('APPROVAL_REQUIRED', () => reportKeyCompromise(inst, { ...people, caName: 'ecc-rootca1', serial: subs.ra!.serial, publishOut: join(dir, 'pub-none.json') }));
-    const r = await reportKeyCompromise(inst, { ...people, caName: 'ecc-rootca1', serial: subs.ra!.serial, approvedBy: 'rita', publishOut: join(dir, 'pub-ra.json'), publishSigner: 'rootca2' });
+    await rejectsWith('APPROVAL_REQUIRED', () =>
+      reportKeyCompromise(inst, {
+        ...people,
+        caName: 'ecc-rootca1',
+        serial: subs.ra!.serial,
+        publishOut: join(dir, 'pub-none.json'),
+      }),
+    );
+    const r = await reportKeyCompromise(inst, {
+      ...people,
+      caName: 'ecc-rootca1',
+      serial: subs.ra!.serial,
+      approvedBy: 'rita',
+      publishOut: join(dir, 'pub-ra.json'),
+      publishSigner: 'rootca2',
+    });
     assert.equal(r.publication.version, 2);
     crlSaysRevoked('ecc-rootca1', r.revocation.crl!.der, subs.ra!.pem, 'ra');
-    const pub = verifyPublication(readFileSync(join(dir, 'pub-ra.json')), { trustAnchors: anchors(), previousVersion: 1, now: new Date() });
+    const pub = verifyPublication(readFileSync(join(dir, 'pub-ra.json')), {
+      trustAnchors: anchors(),
+      previousVersion: 1,
+      now: new Date(),
+    });
     assert.equal(pub.manifest.signer.ca, 'rootca2');
   });
 
   it('rootca compromise report on the command line; usage errors exit 2', async () => {
     const env = passphraseEnv();
     await publicationsUpTo(2);
-    const args = ['--home', inst.home, 'compromise', 'report', '--ca', 'rootca2', '--serial', subs.r2b!.serial, '--operator', 'alice', '--witness', 'olivia'];
+    const args = [
+      '--home',
+      inst.home,
+      'compromise',
+      'report',
+      '--ca',
+      'rootca2',
+      '--serial',
+      subs.r2b!.serial,
+      '--operator',
+      'alice',
+      '--witness',
+      'olivia',
+    ];
     const bad = rootca([...args, '--publish-out', join(dir, 'cli-x.json')], { env });
     assert.equal(bad.status, 2, bad.stderr);
     assert.match(bad.stderr, /exactly one of --proof/);
     proofSignedBy(subs.r2b!.key, 'r2b-proof', subs.r2b!.serial);
-    const ok = rootca([...args, '--proof', join(dir, 'r2b-proof.csr'), '--publish-out', join(dir, 'pub-cli.json')], { env });
+    const ok = rootca([...args, '--proof', join(dir, 'r2b-proof.csr'), '--publish-out', join(dir, 'pub-cli.json')], {
+      env,
+    });
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /Revoked rootca2 [0-9a-f]+ \(keyCompromise\)/);
     assert.match(ok.stdout, /publication v3/);
-    const pub = verifyPublication(readFileSync(join(dir, 'pub-cli.json')), { trustAnchors: anchors(), previousVersion: 2, now: new Date() });
-    const published = [...pub.certificates.get('rootca2')!.values()].find((c) => c.meta.serialHex === subs.r2b!.serial)!;
+    const pub = verifyPublication(readFileSync(join(dir, 'pub-cli.json')), {
+      trustAnchors: anchors(),
+      previousVersion: 2,
+      now: new Date(),
+    });
+    const published = [...pub.certificates.get('rootca2')!.values()].find(
+      (c) => c.meta.serialHex === subs.r2b!.serial,
+    )!;
     assert.equal(published.meta.reason, 'keyCompromise');
   });
 
   it('the CA-key compromise runbook refuses the wrong people and a self-signed publication, changing nothing', async () => {
     const base = { ...people, caName: 'rootca2', authoriser: 'paula' };
-    await rejectsWith('PUBLICATION_SIGNER_ENDING', () => declareCaCompromise(inst, { ...base, publishOut: join(dir, 'never.json'), publishSigner: 'rootca2' }));
-    await rejectsWith('PUBLICATION_SIGNER_REQUIRED', () => declareCaCompromise(inst, { ...base, publishOut: join(dir, 'never.json') }));
-    await rejectsWith('ROLE_MISSING', () => declareCaCompromise(inst, { ...base, authoriser: 'bob' }), /person-responsible/);
-    await rejectsWith('SAME_PERSON_TWICE', () => declareCaCompromise(inst, { ...base, witness: 'paula' }), /authoriser and witness/);
-    await rejectsWith('INVALIDITY_DATE_INVALID', () => declareCaCompromise(inst, { ...base, compromisedAt: new Date(Date.now() + 86_400_000) }));
+    await rejectsWith('PUBLICATION_SIGNER_ENDING', () =>
+      declareCaCompromise(inst, { ...base, publishOut: join(dir, 'never.json'), publishSigner: 'rootca2' }),
+    );
+    await rejectsWith('PUBLICATION_SIGNER_REQUIRED', () =>
+      declareCaCompromise(inst, { ...base, publishOut: join(dir, 'never.json') }),
+    );
+    await rejectsWith(
+      'ROLE_MISSING',
+      () => declareCaCompromise(inst, { ...base, authoriser: 'bob' }),
+      /person-responsible/,
+    );
+    await rejectsWith(
+      'SAME_PERSON_TWICE',
+      () => declareCaCompromise(inst, { ...base, witness: 'paula' }),
+      /authoriser and witness/,
+    );
+    await rejectsWith('INVALIDITY_DATE_INVALID', () =>
+      declareCaCompromise(inst, { ...base, compromisedAt: new Date(Date.now() + 86_400_000) }),
+    );
     assert.equal(scalar("SELECT status FROM cas WHERE name = 'rootca2'"), 'active');
     assert.equal(scalar('SELECT count(*) AS n FROM ca_endings'), 0);
     assert.ok(inst.audit.list().filter((e) => e.action === 'ca.compromise' && e.outcome === 'refused').length >= 3);
@@ -161,7 +283,13 @@ describe('CPS 5.7 compromise handling', () => {
     // What the tests before leave, made here when they did not run: r2b revoked for keyCompromise, three publications.
     if (scalar('SELECT count(*) AS n FROM revocations WHERE serial_hex = ?', subs.r2b!.serial) === 0) {
       const proof = proofSignedBy(subs.r2b!.key, 'r2b-own-proof', subs.r2b!.serial);
-      await reportKeyCompromise(inst, { ...people, caName: 'rootca2', serial: subs.r2b!.serial, proof, publishOut: join(dir, 'pub-r2b.json') });
+      await reportKeyCompromise(inst, {
+        ...people,
+        caName: 'rootca2',
+        serial: subs.r2b!.serial,
+        proof,
+        publishOut: join(dir, 'pub-r2b.json'),
+      });
     }
     await publicationsUpTo(3);
     const compromisedAt = new Date(Date.now() - 86_400_000);
@@ -169,23 +297,50 @@ describe('CPS 5.7 compromise handling', () => {
     const out = join(dir, 'pub-ca-compromise.json');
     const params = { ...people, caName: 'rootca2', authoriser: 'paula', compromisedAt };
     // The first run stops after the revocations; the CA is still active and the intent record open.
-    await rejectsWith('SIMULATED_CRASH', () => declareCaCompromise(inst, { ...params, step: (s) => { if (s === 'revoked') throw new CaError('SIMULATED_CRASH' as ErrorCode, 'stopped'); } }));
+    await rejectsWith('SIMULATED_CRASH', () =>
+      declareCaCompromise(inst, {
+        ...params,
+        step: (s) => {
+          if (s === 'revoked') throw new CaError('SIMULATED_CRASH' as ErrorCode, 'stopped');
+        },
+      }),
+    );
     assert.equal(scalar("SELECT status FROM cas WHERE name = 'rootca2'"), 'active');
     assert.equal(scalar("SELECT kind FROM ca_endings WHERE status = 'started'"), 'compromise');
     await rejectsWith('CA_ENDING_OTHER', () => terminateCa(inst, { ...params }), /unfinished compromise/);
     const r = await declareCaCompromise(inst, { ...params, publishOut: out, publishSigner: 'ecc-rootca1' });
     assert.equal(r.resumed, true);
     assert.deepEqual(r.revoked, [], 'revoked by the interrupted run');
-    assert.deepEqual(inst.db.prepare("SELECT serial_hex, reason FROM revocations WHERE issuer_ca_id = (SELECT id FROM cas WHERE name = 'rootca2') ORDER BY serial_hex").all(),
-      [{ serial_hex: subs.r2a!.serial, reason: 'cACompromise' }, { serial_hex: subs.r2b!.serial, reason: 'keyCompromise' }].sort((a, b) => a.serial_hex.localeCompare(b.serial_hex)), 'what was revoked before keeps its reason');
+    assert.deepEqual(
+      inst.db
+        .prepare(
+          "SELECT serial_hex, reason FROM revocations WHERE issuer_ca_id = (SELECT id FROM cas WHERE name = 'rootca2') ORDER BY serial_hex",
+        )
+        .all(),
+      [
+        { serial_hex: subs.r2a!.serial, reason: 'cACompromise' },
+        { serial_hex: subs.r2b!.serial, reason: 'keyCompromise' },
+      ].sort((a, b) => a.serial_hex.localeCompare(b.serial_hex)),
+      'what was revoked before keeps its reason',
+    );
     assert.equal(r.ocspResponses, 4, 'a last response per certificate and CertID hash');
-    assert.equal(Math.round((r.crlNextUpdate.getTime() - Date.now()) / 86_400_000), 365, 'the last CRL lives as long as BR 4.9.7 allows');
-    const crl = scalar("SELECT der FROM crls WHERE ca_id = (SELECT id FROM cas WHERE name = 'rootca2') AND crl_number = ?", r.crlNumber) as Buffer;
+    assert.equal(
+      Math.round((r.crlNextUpdate.getTime() - Date.now()) / 86_400_000),
+      365,
+      'the last CRL lives as long as BR 4.9.7 allows',
+    );
+    const crl = scalar(
+      "SELECT der FROM crls WHERE ca_id = (SELECT id FROM cas WHERE name = 'rootca2') AND crl_number = ?",
+      r.crlNumber,
+    ) as Buffer;
     const text = crlSaysRevoked('rootca2', crl, subs.r2a!.pem, 'cacomp');
     assert.match(text, /CA Compromise/);
     assert.match(text, /Key Compromise/, 'the subscriber report before keeps its reason');
     assert.match(text, /Invalidity Date:\s+\w{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4} GMT/);
-    assert.equal(scalar('SELECT invalidity_date FROM revocations WHERE serial_hex = ?', subs.r2a!.serial), compromisedAt.toISOString());
+    assert.equal(
+      scalar('SELECT invalidity_date FROM revocations WHERE serial_hex = ?', subs.r2a!.serial),
+      compromisedAt.toISOString(),
+    );
 
     const pub = verifyPublication(readFileSync(out), { trustAnchors: anchors(), previousVersion: 3, now: new Date() });
     assert.equal(pub.cas.get('rootca2')!.meta.status, 'compromised');
@@ -198,20 +353,74 @@ describe('CPS 5.7 compromise handling', () => {
     assert.match(page, /<th scope="row">rootca2<\/th>[^\n]*Compromised/i);
 
     // The key signs nothing more: issuance, CRL, OCSP, publication and the runbook itself are refused.
-    await rejectsWith('CA_NOT_ACTIVE', () => issueCertificate(inst, { ...people, caName: 'rootca2', profile: 'subca', csr: readFileSync(join(dir, 'r2-a.csr')) }), /compromised/);
+    await rejectsWith(
+      'CA_NOT_ACTIVE',
+      () =>
+        issueCertificate(inst, {
+          ...people,
+          caName: 'rootca2',
+          profile: 'subca',
+          csr: readFileSync(join(dir, 'r2-a.csr')),
+        }),
+      /compromised/,
+    );
     await rejectsWith('CA_NOT_ACTIVE', () => issueCrl(inst, { caName: 'rootca2', ...people }), /compromised/);
     await rejectsWith('CA_NOT_ACTIVE', () => presignOcsp(inst, { caName: 'rootca2', ...people }), /compromised/);
-    await rejectsWith('CA_NOT_ACTIVE', () => publish(inst, { ...people, signerCa: 'rootca2', out: join(dir, 'never2.json') }), /compromised/);
-    await rejectsWith('CA_ALREADY_COMPROMISED', () => declareCaCompromise(inst, { ...people, caName: 'rootca2', authoriser: 'paula' }));
+    await rejectsWith(
+      'CA_NOT_ACTIVE',
+      () => publish(inst, { ...people, signerCa: 'rootca2', out: join(dir, 'never2.json') }),
+      /compromised/,
+    );
+    await rejectsWith('CA_ALREADY_COMPROMISED', () =>
+      declareCaCompromise(inst, { ...people, caName: 'rootca2', authoriser: 'paula' }),
+    );
 
     const events = inst.audit.list().filter((e) => e.target.split('/')[0] === 'rootca2');
-    assert.ok(events.some((e) => e.action === 'ca.compromise' && e.outcome === 'success' && (e.details as { step: string }).step === 'started'));
-    assert.ok(events.some((e) => e.action === 'ca.compromise' && e.outcome === 'success' && (e.details as { step: string }).step === 'completed'));
-    assert.ok(events.some((e) => e.action === 'ca.compromise' && e.outcome === 'success' && (e.details as { step: string }).step === 'resumed'));
-    assert.ok(events.some((e) => e.action === 'ca.compromise' && e.outcome === 'failed' && (e.details as { code: string }).code === 'SIMULATED_CRASH'));
-    assert.ok(events.some((e) => e.action === 'certificate.revoke' && (e.details as { reason: string }).reason === 'cACompromise'));
-    assert.ok(events.some((e) => e.action === 'certificate.issue' && e.outcome === 'refused' && (e.details as { code: string }).code === 'CA_NOT_ACTIVE'));
-    const participants = (events.find((e) => e.action === 'ca.compromise' && (e.details as { step: string }).step === 'completed')!.details as { participants: { operator: string; as: string }[] }).participants;
+    assert.ok(
+      events.some(
+        (e) =>
+          e.action === 'ca.compromise' && e.outcome === 'success' && (e.details as { step: string }).step === 'started',
+      ),
+    );
+    assert.ok(
+      events.some(
+        (e) =>
+          e.action === 'ca.compromise' &&
+          e.outcome === 'success' &&
+          (e.details as { step: string }).step === 'completed',
+      ),
+    );
+    assert.ok(
+      events.some(
+        (e) =>
+          e.action === 'ca.compromise' && e.outcome === 'success' && (e.details as { step: string }).step === 'resumed',
+      ),
+    );
+    assert.ok(
+      events.some(
+        (e) =>
+          e.action === 'ca.compromise' &&
+          e.outcome === 'failed' &&
+          (e.details as { code: string }).code === 'SIMULATED_CRASH',
+      ),
+    );
+    assert.ok(
+      events.some(
+        (e) => e.action === 'certificate.revoke' && (e.details as { reason: string }).reason === 'cACompromise',
+      ),
+    );
+    assert.ok(
+      events.some(
+        (e) =>
+          e.action === 'certificate.issue' &&
+          e.outcome === 'refused' &&
+          (e.details as { code: string }).code === 'CA_NOT_ACTIVE',
+      ),
+    );
+    const participants = (
+      events.find((e) => e.action === 'ca.compromise' && (e.details as { step: string }).step === 'completed')!
+        .details as { participants: { operator: string; as: string }[] }
+    ).participants;
     assert.ok(participants.some((p) => p.operator === 'paula' && p.as === 'authoriser'));
     assert.ok(participants.some((p) => p.operator === 'olivia' && p.as === 'witness'));
   });

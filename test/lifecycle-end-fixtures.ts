@@ -5,5 +5,7 @@ export { rejectsWith } from './helpers.ts';
 
 /** Every test person's passphrase as ROOTCA_PASSPHRASE_<NAME>, for bin/rootca.mjs. */
 export function passphraseEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(allPassphrases()).map(([k, v]) => [`ROOTCA_PASSPHRASE_${k.toUpperCase()}`, v]));
+  return Object.fromEntries(
+    Object.entries(allPassphrases()).map(([k, v]) => [`ROOTCA_PASSPHRASE_${k.toUpperCase()}`, v]),
+  );
 }

@@ -14,7 +14,15 @@ import { announceTermination, terminateCa } from '../src/lifecycle/termination.t
 import { getCa } from '../src/installation/cas.ts';
 import { fixedClock } from '../src/clock.ts';
 import { addUtcMonths } from '../src/lint/crl/support.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, run, runShippedCeremony, tempDir } from './helpers.ts';
+import {
+  allPassphrases,
+  installationWithPeople,
+  openssl,
+  passphraseMap,
+  run,
+  runShippedCeremony,
+  tempDir,
+} from './helpers.ts';
 
 const DAY = 86_400_000;
 const CA = 'ecc-rootca1';
@@ -29,27 +37,69 @@ describe('CPS 5.8 termination of a re-keyed CA', () => {
     inst.config.issuance.requireApplicationFor = [];
     const people = { operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()) };
     await runShippedCeremony(inst, CA, dir);
-    openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'sub.key'), '-out', join(dir, 'sub.csr'), '-subj', '/C=JP/O=Example/CN=old-key sub']);
-    const sub = await issueCertificate(inst, { ...people, caName: CA, profile: 'subca', csr: readFileSync(join(dir, 'sub.csr')), pathLenConstraint: 0 });
+    openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(dir, 'sub.key'),
+      '-out',
+      join(dir, 'sub.csr'),
+      '-subj',
+      '/C=JP/O=Example/CN=old-key sub',
+    ]);
+    const sub = await issueCertificate(inst, {
+      ...people,
+      caName: CA,
+      profile: 'subca',
+      csr: readFileSync(join(dir, 'sub.csr')),
+      pathLenConstraint: 0,
+    });
     writeFileSync(join(dir, 'sub.pem'), sub.certificatePem);
     const rekeyed = await rekeyCa(inst, { ...people, caName: CA, outDir: join(dir, 'rekey') });
 
-    await announceTermination(inst, { caName: CA, authoriser: 'paula', passphrases: people.passphrases, date: new Date(addUtcMonths(clock.now(), 3).getTime() + DAY).toISOString().slice(0, 10) });
+    await announceTermination(inst, {
+      caName: CA,
+      authoriser: 'paula',
+      passphrases: people.passphrases,
+      date: new Date(addUtcMonths(clock.now(), 3).getTime() + DAY).toISOString().slice(0, 10),
+    });
     clock.set(new Date());
     await terminateCa(inst, { ...people, caName: CA, authoriser: 'paula' });
 
-    const status = (k: string) => (inst.db.prepare('SELECT status FROM ca_keys WHERE key_id = ?').get(k) as { status: string }).status;
+    const status = (k: string) =>
+      (inst.db.prepare('SELECT status FROM ca_keys WHERE key_id = ?').get(k) as { status: string }).status;
     assert.deepEqual([status(rekeyed.previousKeyId), status(rekeyed.keyId)], ['destroyed', 'destroyed']);
-    const ev = inst.audit.list().filter((e) => e.action === 'ca.terminate' && e.outcome === 'success').at(-1)!;
+    const ev = inst.audit
+      .list()
+      .filter((e) => e.action === 'ca.terminate' && e.outcome === 'success')
+      .at(-1)!;
     assert.deepEqual((ev.details as { retiredKeysDestroyed: string[] }).retiredKeysDestroyed, [rekeyed.previousKeyId]);
-    const destroyed = inst.audit.list().filter((e) => e.action === 'key.destroy' && e.outcome === 'success').map((e) => (e.details as { keyId: string }).keyId);
+    const destroyed = inst.audit
+      .list()
+      .filter((e) => e.action === 'key.destroy' && e.outcome === 'success')
+      .map((e) => (e.details as { keyId: string }).keyId);
     assert.deepEqual(destroyed, [rekeyed.previousKeyId, rekeyed.keyId]);
     assert.equal(getCa(inst, CA).status, 'terminated');
 
     // The final CRL (current key) revokes the old key's sub; OpenSSL, from the new root through OldWithNew.
     const crl = currentCrl(inst, getCa(inst, CA).id)!;
     writeFileSync(join(dir, 'final.crl'), crl.der);
-    const v = run('openssl', ['verify', '-crl_check', '-CRLfile', join(dir, 'final.crl'), '-CAfile', join(dir, 'rekey', `${CA}.pem`), '-untrusted', join(dir, 'rekey', `${CA}-oldwithnew.pem`), join(dir, 'sub.pem')]);
+    const v = run('openssl', [
+      'verify',
+      '-crl_check',
+      '-CRLfile',
+      join(dir, 'final.crl'),
+      '-CAfile',
+      join(dir, 'rekey', `${CA}.pem`),
+      '-untrusted',
+      join(dir, 'rekey', `${CA}-oldwithnew.pem`),
+      join(dir, 'sub.pem'),
+    ]);
     assert.notEqual(v.status, 0);
     assert.match(v.stdout + v.stderr, /certificate revoked/);
   });

@@ -14,7 +14,12 @@ import { faultPoint } from '../src/util/fault-points.ts';
 import { allPassphrases, passphraseMap } from './helpers.ts';
 
 /** `renew` writes its certificate to the file `out`; `rekey` its three to the folder `out`; `compromise` writes none. */
-export function runChangeover(inst: Installation, op: string, out: string, secrets = allPassphrases()): Promise<unknown> {
+export function runChangeover(
+  inst: Installation,
+  op: string,
+  out: string,
+  secrets = allPassphrases(),
+): Promise<unknown> {
   const ask = { caName: 'ecc-rootca1', operator: 'alice', witness: 'olivia', passphrases: passphraseMap(secrets) };
   if (op === 'renew') return renewCa(inst, { ...ask, out });
   if (op === 'rekey') return rekeyCa(inst, { ...ask, outDir: out });

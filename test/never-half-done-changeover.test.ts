@@ -28,7 +28,11 @@ const CHILD = join(REPO, 'test', 'never-half-done-changeover-child.ts');
 /** Runs the changeover in a child; `fault`: the ROOTCA_FAULT_* variables. */
 function spawnChangeover(home: string, op: string, out: string, fault: Record<string, string>) {
   const env = { ...process.env, ROOTCA_TEST_PASSPHRASES: JSON.stringify(allPassphrases()), ...fault };
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, home, op, out], { cwd: REPO, encoding: 'utf8', env });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, home, op, out], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env,
+  });
   if (r.error) throw r.error;
   return r;
 }
@@ -40,22 +44,40 @@ function verified(inst: Installation, when: string): void {
   assert.ok(state.ok, `${when}: state vs log ${JSON.stringify(state.mismatches)}`);
 }
 
-const n = (inst: Installation, query: string, ...args: unknown[]) => (inst.db.prepare(query).get(...args) as { n: number }).n;
+const n = (inst: Installation, query: string, ...args: unknown[]) =>
+  (inst.db.prepare(query).get(...args) as { n: number }).n;
 
 /** Every certificate file under `dir` (the folder and one level below) is a stored certificate of the CA. */
 function filesAreStored(inst: Installation, dir: string): number {
-  const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.pem'));
+  const files = readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.pem'));
   for (const f of files) {
     const pem = readFileSync(join(dir, f), 'utf8');
     const stored = inst.db.prepare("SELECT der FROM certificates WHERE profile = 'root'").all() as { der: Buffer }[];
-    assert.ok(stored.some((r) => derToPem(r.der, 'CERTIFICATE') === pem), `${f} is a stored certificate`);
+    assert.ok(
+      stored.some((r) => derToPem(r.der, 'CERTIFICATE') === pem),
+      `${f} is a stored certificate`,
+    );
   }
   return files.length;
 }
 
 const CASES = [
-  { op: 'renew', out: (d: string, i: number) => join(d, 'out', `renewed-${i}.pem`), first: '', files: 1, action: 'ca.renew' },
-  { op: 'rekey', out: (d: string, i: number) => join(d, 'out', `rekey-${i}`), first: 'ecc-rootca1.pem', files: 3, action: 'ca.rekey' },
+  {
+    op: 'renew',
+    out: (d: string, i: number) => join(d, 'out', `renewed-${i}.pem`),
+    first: '',
+    files: 1,
+    action: 'ca.renew',
+  },
+  {
+    op: 'rekey',
+    out: (d: string, i: number) => join(d, 'out', `rekey-${i}`),
+    first: 'ecc-rootca1.pem',
+    files: 3,
+    action: 'ca.rekey',
+  },
 ];
 
 describe('issue 14: renewal and re-key killed at every write point, then audit verify --state and the next run', () => {
@@ -65,7 +87,14 @@ describe('issue 14: renewal and re-key killed at every write point, then audit v
   before(async () => {
     const inst = installationWithPeople({ dir: base, more: true });
     await runShippedCeremony(inst, 'ecc-rootca1', base);
-    await issueCertificate(inst, { operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()), caName: 'ecc-rootca1', profile: 'ocsp', csr: csr('responder') });
+    await issueCertificate(inst, {
+      operator: 'alice',
+      witness: 'olivia',
+      passphrases: passphraseMap(allPassphrases()),
+      caName: 'ecc-rootca1',
+      profile: 'ocsp',
+      csr: csr('responder'),
+    });
     inst.close();
     mkdirSync(join(base, 'out'));
   });
@@ -78,7 +107,8 @@ describe('issue 14: renewal and re-key killed at every write point, then audit v
       const first = spawnChangeover(join(traced, 'home'), c.op, c.out(traced, 1), { ROOTCA_FAULT_TRACE: trace });
       assert.equal(first.status, 0, first.stderr);
       const points = [...new Set(readFileSync(trace, 'utf8').trim().split('\n'))];
-      for (const p of ['intent', 'staged:0', 'committed', 'published:0']) assert.ok(points.includes(`${c.action}:${p}`), `${c.op} passes ${p}: ${points.join(', ')}`);
+      for (const p of ['intent', 'staged:0', 'committed', 'published:0'])
+        assert.ok(points.includes(`${c.action}:${p}`), `${c.op} passes ${p}: ${points.join(', ')}`);
       const commitAt = points.indexOf(`${c.action}:committed`);
       for (const [i, point] of points.entries()) {
         const dir = join(root, `${c.op}-${i}`);
@@ -90,15 +120,43 @@ describe('issue 14: renewal and re-key killed at every write point, then audit v
           verified(inst, `after the kill at ${point}`);
           await runChangeover(inst, c.op, c.out(dir, 2));
           verified(inst, `after the ${c.op} that followed the kill at ${point}`);
-          assert.equal(n(inst, "SELECT count(*) AS n FROM ceremonies WHERE status = 'started'"), 0, `no ceremony left started (${point})`);
-          assert.equal(n(inst, "SELECT count(*) AS n FROM ceremonies WHERE json_extract(details, '$.outputsPending') = 1"), 0, `no outputs pending (${point})`);
+          assert.equal(
+            n(inst, "SELECT count(*) AS n FROM ceremonies WHERE status = 'started'"),
+            0,
+            `no ceremony left started (${point})`,
+          );
+          assert.equal(
+            n(inst, "SELECT count(*) AS n FROM ceremonies WHERE json_extract(details, '$.outputsPending') = 1"),
+            0,
+            `no outputs pending (${point})`,
+          );
           const committed = i >= commitAt;
-          assert.equal(n(inst, "SELECT count(*) AS n FROM ceremonies WHERE kind = ? AND status = 'completed'", c.action), committed ? 2 : 1, `${point}`);
-          assert.equal(existsSync(join(c.out(dir, 1), c.first)), committed, `the killed run's output exists iff it committed (${point})`);
+          assert.equal(
+            n(inst, "SELECT count(*) AS n FROM ceremonies WHERE kind = ? AND status = 'completed'", c.action),
+            committed ? 2 : 1,
+            `${point}`,
+          );
+          assert.equal(
+            existsSync(join(c.out(dir, 1), c.first)),
+            committed,
+            `the killed run's output exists iff it committed (${point})`,
+          );
           assert.equal(filesAreStored(inst, join(dir, 'out')), (committed ? 2 : 1) * c.files, `outputs after ${point}`);
-          assert.deepEqual(readdirSync(join(dir, 'out'), { recursive: true }).map(String).filter((f) => f.endsWith('.partial')), [], `no .partial (${point})`);
-          const done = inst.db.prepare("SELECT id FROM ceremonies WHERE kind = ? AND status = 'completed'").all(c.action) as { id: number }[];
-          for (const { id } of done) assert.ok(existsSync(join(dir, 'home', 'transcripts', `transcript-${id}.json`)), `transcript ${id} (${point})`);
+          assert.deepEqual(
+            readdirSync(join(dir, 'out'), { recursive: true })
+              .map(String)
+              .filter((f) => f.endsWith('.partial')),
+            [],
+            `no .partial (${point})`,
+          );
+          const done = inst.db
+            .prepare("SELECT id FROM ceremonies WHERE kind = ? AND status = 'completed'")
+            .all(c.action) as { id: number }[];
+          for (const { id } of done)
+            assert.ok(
+              existsSync(join(dir, 'home', 'transcripts', `transcript-${id}.json`)),
+              `transcript ${id} (${point})`,
+            );
         } finally {
           inst.close();
         }
@@ -112,7 +170,8 @@ describe('issue 14: renewal and re-key killed at every write point, then audit v
     const first = spawnChangeover(join(traced, 'home'), 'compromise', '', { ROOTCA_FAULT_TRACE: trace });
     assert.equal(first.status, 0, first.stderr);
     const points = [...new Set(readFileSync(trace, 'utf8').trim().split('\n'))];
-    for (const p of ['intent', 'started', 'revoked', 'last-status', 'committed']) assert.ok(points.includes(`ca.compromise:${p}`), `compromise passes ${p}: ${points.join(', ')}`);
+    for (const p of ['intent', 'started', 'revoked', 'last-status', 'committed'])
+      assert.ok(points.includes(`ca.compromise:${p}`), `compromise passes ${p}: ${points.join(', ')}`);
     for (const [i, point] of points.entries()) {
       const dir = join(root, `compromise-${i}`);
       cpSync(base, dir, { recursive: true });
@@ -121,15 +180,31 @@ describe('issue 14: renewal and re-key killed at every write point, then audit v
       const inst = openInstallation(join(dir, 'home'));
       try {
         verified(inst, `after the kill at ${point}`);
-        const status = () => (inst.db.prepare("SELECT status FROM cas WHERE name = 'ecc-rootca1'").get() as { status: string }).status;
+        const status = () =>
+          (inst.db.prepare("SELECT status FROM cas WHERE name = 'ecc-rootca1'").get() as { status: string }).status;
         // Committed: any next command finishes what is left; not committed: the next compromise resumes the end.
         if (status() === 'compromised') finishInterruptedWork(inst);
         else await runChangeover(inst, 'compromise', '');
         verified(inst, `after the command that followed the kill at ${point}`);
         assert.equal(status(), 'compromised', point);
-        assert.equal(n(inst, "SELECT count(*) AS n FROM ceremonies WHERE status = 'started'"), 0, `no ceremony left started (${point})`);
-        assert.equal(n(inst, "SELECT count(*) AS n FROM certificates x LEFT JOIN revocations r ON r.certificate_id = x.id WHERE x.profile <> 'root' AND r.certificate_id IS NULL"), 0, `all revoked (${point})`);
-        assert.equal(n(inst, "SELECT count(*) AS n FROM ca_endings WHERE status = 'started'"), 0, `the end is complete (${point})`);
+        assert.equal(
+          n(inst, "SELECT count(*) AS n FROM ceremonies WHERE status = 'started'"),
+          0,
+          `no ceremony left started (${point})`,
+        );
+        assert.equal(
+          n(
+            inst,
+            "SELECT count(*) AS n FROM certificates x LEFT JOIN revocations r ON r.certificate_id = x.id WHERE x.profile <> 'root' AND r.certificate_id IS NULL",
+          ),
+          0,
+          `all revoked (${point})`,
+        );
+        assert.equal(
+          n(inst, "SELECT count(*) AS n FROM ca_endings WHERE status = 'started'"),
+          0,
+          `the end is complete (${point})`,
+        );
       } finally {
         inst.close();
       }

@@ -13,6 +13,11 @@ import { runOp } from './never-half-done-ops.ts';
 const [home, op, json] = process.argv.slice(2) as [string, string, string];
 onBackupStep((step) => faultPoint(`backup:${step}`));
 const inst = openInstallation(home);
-await runOp(inst, op, JSON.parse(json ?? '{}'), JSON.parse(process.env.ROOTCA_TEST_PASSPHRASES ?? '{}') as Record<string, string>);
+await runOp(
+  inst,
+  op,
+  JSON.parse(json ?? '{}'),
+  JSON.parse(process.env.ROOTCA_TEST_PASSPHRASES ?? '{}') as Record<string, string>,
+);
 process.stdout.write('done\n');
 inst.close();

@@ -30,7 +30,9 @@ describe('issue 14 item 5: messages that do not mislead', () => {
     for (const e of events.slice(1)) {
       const changed: AuditEvent = e.seq === 2 ? { ...e, details: { ...e.details, forged: true } } : e;
       const hash = eventHash(prev, changed);
-      inst.db.prepare('UPDATE audit_events SET details = ?, prev_hash = ?, hash = ? WHERE seq = ?').run(JSON.stringify(changed.details), prev, hash, e.seq);
+      inst.db
+        .prepare('UPDATE audit_events SET details = ?, prev_hash = ?, hash = ? WHERE seq = ?')
+        .run(JSON.stringify(changed.details), prev, hash, e.seq);
       prev = hash;
     }
     const v = inst.audit.verify();

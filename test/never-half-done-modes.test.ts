@@ -42,16 +42,20 @@ describe('issue 14 item 3: secrets 0600, the home 0700, whatever the umask', () 
     const b = await backupNow(inst, { operator: 'bob', passphrases: passphraseMap(allPassphrases()) });
     for (const loc of archiveLocations(inst)) {
       const set = join(loc.dir, b.set!);
-      for (const f of readdirSync(set)) if (f.endsWith('.db')) assert.equal(modeOf(join(set, f)), '0600', `${set}/${f}`);
+      for (const f of readdirSync(set))
+        if (f.endsWith('.db')) assert.equal(modeOf(join(set, f)), '0600', `${set}/${f}`);
     }
   });
 
   it('the transcript a ceremony writes into the home is 0600', async () => {
     mkdirSync(join(dir, 'out'));
     await runShippedCeremony(inst, 'ecc-rootca1', join(dir, 'out'));
-    const row = inst.db.prepare('SELECT ceremony_id AS id FROM transcripts ORDER BY ceremony_id LIMIT 1').get() as { id: number } | undefined;
+    const row = inst.db.prepare('SELECT ceremony_id AS id FROM transcripts ORDER BY ceremony_id LIMIT 1').get() as
+      | { id: number }
+      | undefined;
     assert.ok(row, 'the installation has a ceremony transcript to export');
-    for (const f of [`transcript-${row.id}.json`, `transcript-${row.id}.md`]) assert.equal(modeOf(join(inst.home, 'transcripts', f)), '0600', f);
+    for (const f of [`transcript-${row.id}.json`, `transcript-${row.id}.md`])
+      assert.equal(modeOf(join(inst.home, 'transcripts', f)), '0600', f);
     const file = exportTranscript(inst, loadTranscript(inst, row.id), join(dir, 'exported'));
     assert.equal(modeOf(file), '0600');
   });
@@ -62,8 +66,14 @@ describe('issue 14 item 3: secrets 0600, the home 0700, whatever the umask', () 
     chmodSync(inst.home, 0o755);
     const r = runDoctor(inst);
     assert.equal(r.ok, false);
-    assert.ok(r.findings.some((f) => f.topic === 'file-mode' && f.message.includes('rootca.db is 0644')), JSON.stringify(r.findings));
-    assert.ok(r.findings.some((f) => f.topic === 'file-mode' && /the home .* is 0755/.test(f.message)), JSON.stringify(r.findings));
+    assert.ok(
+      r.findings.some((f) => f.topic === 'file-mode' && f.message.includes('rootca.db is 0644')),
+      JSON.stringify(r.findings),
+    );
+    assert.ok(
+      r.findings.some((f) => f.topic === 'file-mode' && /the home .* is 0755/.test(f.message)),
+      JSON.stringify(r.findings),
+    );
     chmodSync(join(inst.home, 'rootca.db'), 0o600);
     chmodSync(inst.home, 0o700);
   });

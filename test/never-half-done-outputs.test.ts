@@ -15,10 +15,20 @@ import { runRootCeremony } from '../src/lifecycle/root-ceremony.ts';
 import { issueCrl } from '../src/status/ceremonies.ts';
 import { exportCrl } from '../src/status/export.ts';
 import { parseRootCeremony } from '../src/config/ceremony.ts';
-import { allPassphrases, installationWithPeople, passphraseMap, REPO, rejectsWith, runShippedCeremony, tempDir } from './helpers.ts';
+import {
+  allPassphrases,
+  installationWithPeople,
+  passphraseMap,
+  REPO,
+  rejectsWith,
+  runShippedCeremony,
+  tempDir,
+} from './helpers.ts';
 
-const count = (inst: Installation, table: string) => (inst.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-const authenticated = (inst: Installation) => inst.audit.list().filter((e) => e.action === 'operator.authenticate').length;
+const count = (inst: Installation, table: string) =>
+  (inst.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+const authenticated = (inst: Installation) =>
+  inst.audit.list().filter((e) => e.action === 'operator.authenticate').length;
 
 /** The shipped ecc-rootca1 file with its outputs replaced. */
 function ceremonyWithOutputs(dir: string, pem: string, der?: string) {
@@ -32,11 +42,42 @@ function ceremonyWithOutputs(dir: string, pem: string, der?: string) {
 
 describe('issue 14 item 1: a root ceremony checks its outputs first and never reports committed work as failed', () => {
   const cases = [
-    { name: '--out-dir that does not exist', outDir: (d: string) => join(d, 'does', 'not', 'exist'), pem: 'root.pem', der: 'root.der', code: 'OUTPUT_DIR_MISSING' },
-    { name: 'certificatePem and certificateDer naming the same file', outDir: (d: string) => d, pem: 'root.pem', der: 'root.pem', code: 'OUTPUT_NAMES_CLASH' },
-    { name: 'an output escaping --out-dir with ..', outDir: (d: string) => join(d, 'out'), pem: '../../escaped.pem', der: undefined, code: 'OUTPUT_OUTSIDE_DIR' },
-    { name: 'an absolute output path outside --out-dir', outDir: (d: string) => join(d, 'out'), pem: '/tmp/rootca-escaped.pem', der: undefined, code: 'OUTPUT_OUTSIDE_DIR' },
-    { name: 'a stale .partial from another run', outDir: (d: string) => join(d, 'out'), pem: 'root.pem', der: undefined, code: 'CEREMONY_OUTPUT_EXISTS', stale: 'root.pem.partial' },
+    {
+      name: '--out-dir that does not exist',
+      outDir: (d: string) => join(d, 'does', 'not', 'exist'),
+      pem: 'root.pem',
+      der: 'root.der',
+      code: 'OUTPUT_DIR_MISSING',
+    },
+    {
+      name: 'certificatePem and certificateDer naming the same file',
+      outDir: (d: string) => d,
+      pem: 'root.pem',
+      der: 'root.pem',
+      code: 'OUTPUT_NAMES_CLASH',
+    },
+    {
+      name: 'an output escaping --out-dir with ..',
+      outDir: (d: string) => join(d, 'out'),
+      pem: '../../escaped.pem',
+      der: undefined,
+      code: 'OUTPUT_OUTSIDE_DIR',
+    },
+    {
+      name: 'an absolute output path outside --out-dir',
+      outDir: (d: string) => join(d, 'out'),
+      pem: '/tmp/rootca-escaped.pem',
+      der: undefined,
+      code: 'OUTPUT_OUTSIDE_DIR',
+    },
+    {
+      name: 'a stale .partial from another run',
+      outDir: (d: string) => join(d, 'out'),
+      pem: 'root.pem',
+      der: undefined,
+      code: 'CEREMONY_OUTPUT_EXISTS',
+      stale: 'root.pem.partial',
+    },
   ];
   for (const c of cases) {
     it(`refuses ${c.name} before anyone authenticates; no key, no CA`, async (t) => {
@@ -46,7 +87,13 @@ describe('issue 14 item 1: a root ceremony checks its outputs first and never re
       const inst = installationWithPeople({ dir });
       t.after(() => inst.close()); // closed whether the test passes or not
       const before = authenticated(inst);
-      await rejectsWith(c.code, () => runRootCeremony(inst, { ceremony: ceremonyWithOutputs(dir, c.pem, c.der), baseDir: c.outDir(dir), passphrases: passphraseMap(allPassphrases()) }));
+      await rejectsWith(c.code, () =>
+        runRootCeremony(inst, {
+          ceremony: ceremonyWithOutputs(dir, c.pem, c.der),
+          baseDir: c.outDir(dir),
+          passphrases: passphraseMap(allPassphrases()),
+        }),
+      );
       assert.equal(authenticated(inst), before, 'nobody was asked for a passphrase');
       assert.deepEqual([count(inst, 'cas'), count(inst, 'ca_keys'), count(inst, 'ceremonies')], [0, 0, 0]);
       assert.ok(!existsSync('/tmp/rootca-escaped.pem'));
@@ -60,12 +107,27 @@ describe('issue 14 item 1: a root ceremony checks its outputs first and never re
     const pem = join(dir, 'ecc-rootca1.pem');
     // Someone creates the output file while the custodians authenticate (after the preflight).
     const real = passphraseMap(allPassphrases());
-    const intruding: PassphraseSource = { get: async (who, prompt) => { if (!existsSync(pem)) writeFileSync(pem, "not the certificate"); return real.get(who, prompt); } };
+    const intruding: PassphraseSource = {
+      get: async (who, prompt) => {
+        if (!existsSync(pem)) writeFileSync(pem, 'not the certificate');
+        return real.get(who, prompt);
+      },
+    };
     const file = join(REPO, 'ceremonies', 'ecc-rootca1.yaml');
-    const r = await runRootCeremony(inst, { ceremony: parseRootCeremony(readFileSync(file), file), baseDir: dir, passphrases: intruding });
+    const r = await runRootCeremony(inst, {
+      ceremony: parseRootCeremony(readFileSync(file), file),
+      baseDir: dir,
+      passphrases: intruding,
+    });
     assert.equal(count(inst, 'cas'), 1);
-    assert.ok(r.warnings.some((w) => /OUTPUT NOT WRITTEN .*ecc-rootca1\.pem/.test(w) && /ceremony resume/.test(w)), r.warnings.join('\n'));
-    assert.ok(!inst.audit.list().some((e) => e.action === 'ceremony.root-ca' && e.outcome === 'failed'), 'no failure is recorded for a ceremony that created its CA');
+    assert.ok(
+      r.warnings.some((w) => /OUTPUT NOT WRITTEN .*ecc-rootca1\.pem/.test(w) && /ceremony resume/.test(w)),
+      r.warnings.join('\n'),
+    );
+    assert.ok(
+      !inst.audit.list().some((e) => e.action === 'ceremony.root-ca' && e.outcome === 'failed'),
+      'no failure is recorded for a ceremony that created its CA',
+    );
     assert.equal(readFileSync(pem, 'utf8'), 'not the certificate', 'the intruding file is left alone');
     assert.ok(existsSync(`${pem}.partial`), 'the certificate waits as .partial');
 
@@ -76,7 +138,11 @@ describe('issue 14 item 1: a root ceremony checks its outputs first and never re
     assert.ok(!existsSync(`${pem}.partial`));
 
     // The same file again: the ceremony that made the CA is named, nothing new is generated.
-    await rejectsWith('CA_EXISTS', () => runShippedCeremony(inst, 'ecc-rootca1', dir), new RegExp(`ceremony #${r.ceremonyId} ran this very file`));
+    await rejectsWith(
+      'CA_EXISTS',
+      () => runShippedCeremony(inst, 'ecc-rootca1', dir),
+      new RegExp(`ceremony #${r.ceremonyId} ran this very file`),
+    );
     assert.deepEqual([count(inst, 'cas'), count(inst, 'ca_keys')], [1, 1]);
   });
 });
@@ -84,7 +150,12 @@ describe('issue 14 item 1: a root ceremony checks its outputs first and never re
 describe('issue 14 item 2: crl issue --out is checked first and written before the backup; crl export writes a stored CRL again', () => {
   const dir = tempDir();
   let inst: Installation;
-  const people = () => ({ caName: 'ecc-rootca1', operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()) });
+  const people = () => ({
+    caName: 'ecc-rootca1',
+    operator: 'alice',
+    witness: 'olivia',
+    passphrases: passphraseMap(allPassphrases()),
+  });
   before(async () => {
     inst = installationWithPeople({ dir });
     await runShippedCeremony(inst, 'ecc-rootca1', dir);
@@ -117,7 +188,10 @@ describe('issue 14 item 2: crl issue --out is checked first and written before t
     const r = await issueCrl(inst, { ...people(), out });
     assert.deepEqual(r.outputs, [out]);
     assert.ok(readFileSync(out).equals(r.der));
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.partial')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.partial')),
+      [],
+    );
     const activations = inst.audit.list().filter((e) => e.action === 'key.activate').length;
     const again = exportCrl(inst, { caName: 'ecc-rootca1', out: join(dir, 'again.crl') });
     assert.equal(again.crlNumber, r.crlNumber);

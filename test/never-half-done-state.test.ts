@@ -21,7 +21,9 @@ describe('issue 14 item 4: audit verify --state cross-checks the state tables ag
     const dir = tempDir();
     inst = installationWithPeople({ dir });
     await runShippedCeremony(inst, 'ecc-rootca1', dir);
-    serial = (await issueCertificate(inst, { ...people(), caName: 'ecc-rootca1', profile: 'ocsp', csr: csr('state check') })).serialHex;
+    serial = (
+      await issueCertificate(inst, { ...people(), caName: 'ecc-rootca1', profile: 'ocsp', csr: csr('state check') })
+    ).serialHex;
     await issueCrl(inst, { ...people(), caName: 'ecc-rootca1' });
   });
 
@@ -48,18 +50,43 @@ describe('issue 14 item 4: audit verify --state cross-checks the state tables ag
   });
 
   const cases: { name: string; tamper: (serial: string) => string; row: RegExp; event: RegExp }[] = [
-    { name: 'a certificate row deleted', tamper: (s) => `DELETE FROM certificates WHERE serial_hex = '${s}'`, row: /no certificates row/, event: /event #\d+ certificate\.issue ecc-rootca1/ },
-    { name: 'a revocation row added without its event', tamper: (s) => `INSERT INTO revocations (certificate_id, issuer_ca_id, serial_hex, revoked_at, reason, source, operator, recorded_at) SELECT id, issuer_ca_id, serial_hex, '2026-01-01T00:00:00Z', 'keyCompromise', 'ca', 'mallory', '2026-01-01T00:00:00Z' FROM certificates WHERE serial_hex = '${s}'`, row: new RegExp('revocations of certificate #\\d+ \\(ecc-rootca1 serial '), event: /\(no event\)/ },
+    {
+      name: 'a certificate row deleted',
+      tamper: (s) => `DELETE FROM certificates WHERE serial_hex = '${s}'`,
+      row: /no certificates row/,
+      event: /event #\d+ certificate\.issue ecc-rootca1/,
+    },
+    {
+      name: 'a revocation row added without its event',
+      tamper: (s) =>
+        `INSERT INTO revocations (certificate_id, issuer_ca_id, serial_hex, revoked_at, reason, source, operator, recorded_at) SELECT id, issuer_ca_id, serial_hex, '2026-01-01T00:00:00Z', 'keyCompromise', 'ca', 'mallory', '2026-01-01T00:00:00Z' FROM certificates WHERE serial_hex = '${s}'`,
+      row: /revocations of certificate #\d+ \(ecc-rootca1 serial /,
+      event: /\(no event\)/,
+    },
     { name: 'a CRL row deleted', tamper: () => 'DELETE FROM crls', row: /no crls row/, event: /crl\.issued/ },
-    { name: 'an operator row deleted', tamper: () => "DELETE FROM operators WHERE name = 'carol'", row: /no operators row/, event: /operator\.add carol/ },
-    { name: 'a key row added without its event', tamper: () => "INSERT INTO ca_keys (key_id, store, algorithm, public_key_spki, threshold, created_at) VALUES ('planted-key', 'soft', 'x', x'00', 2, 'now')", row: /ca_keys planted-key/, event: /\(no event\)/ },
+    {
+      name: 'an operator row deleted',
+      tamper: () => "DELETE FROM operators WHERE name = 'carol'",
+      row: /no operators row/,
+      event: /operator\.add carol/,
+    },
+    {
+      name: 'a key row added without its event',
+      tamper: () =>
+        "INSERT INTO ca_keys (key_id, store, algorithm, public_key_spki, threshold, created_at) VALUES ('planted-key', 'soft', 'x', x'00', 2, 'now')",
+      row: /ca_keys planted-key/,
+      event: /\(no event\)/,
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: reported with both sides named`, () => {
       const r = checkAfter(() => inst.db.exec(c.tamper(serial)));
       assert.equal(r.ok, false);
       assert.equal(r.chain.ok, true, 'the hash chain alone does not see it');
-      assert.ok(r.state.mismatches.some((m) => c.row.test(m.row) && c.event.test(m.event)), JSON.stringify(r.state.mismatches));
+      assert.ok(
+        r.state.mismatches.some((m) => c.row.test(m.row) && c.event.test(m.event)),
+        JSON.stringify(r.state.mismatches),
+      );
     });
   }
 

@@ -15,8 +15,18 @@ import { Extension } from '@peculiar/asn1-x509';
 import { derTlv } from '../src/pki/der.ts';
 import { keyIdentifierFromSpki } from '../src/pki/extensions.ts';
 import {
-  assembleOcspResponse, certIdOf, certIdsFor, createTbsResponseData, id_pkix_ocsp_nonce, OCSPRequest, parseOcspRequest, Request, TBSRequest,
-  type CertStatus, type ParsedOcspRequest, type TbsResponseDataParams,
+  assembleOcspResponse,
+  certIdOf,
+  certIdsFor,
+  createTbsResponseData,
+  id_pkix_ocsp_nonce,
+  OCSPRequest,
+  parseOcspRequest,
+  Request,
+  TBSRequest,
+  type CertStatus,
+  type ParsedOcspRequest,
+  type TbsResponseDataParams,
 } from '../src/pki/ocsp.ts';
 import { assembleOcspResponseFast, encodeTbsResponseData, parseOcspRequestFast } from '../src/pki/ocsp-fast.ts';
 import { pemToDer } from '../src/pki/pem.ts';
@@ -24,14 +34,35 @@ import { openssl, tempDir } from './helpers.ts';
 
 const dir = tempDir('rootca-ocsp-fast-');
 const path = (f: string) => join(dir, f);
-openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path('ca.key'), '-subj', '/CN=Fast CA', '-days', '30', '-out', path('ca.pem')]);
+openssl([
+  'req',
+  '-x509',
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:P-256',
+  '-nodes',
+  '-keyout',
+  path('ca.key'),
+  '-subj',
+  '/CN=Fast CA',
+  '-days',
+  '30',
+  '-out',
+  path('ca.pem'),
+]);
 const caDer = pemToDer(readFileSync(path('ca.pem'), 'utf8'), 'CERTIFICATE');
 const SERIALS = ['01', '7a11c0de0001', '9b22c0de0002', '00ff', '0102030405060708090a0b0c0d0e0f101112131415'];
 
 function built(serials: string[], hash: 0 | 1, nonce?: Buffer, extra?: Extension): Buffer {
-  const tbs = new TBSRequest({ requestList: serials.map((s) => new Request({ reqCert: certIdOf(certIdsFor(caDer, s)[hash]!) })) });
+  const tbs = new TBSRequest({
+    requestList: serials.map((s) => new Request({ reqCert: certIdOf(certIdsFor(caDer, s)[hash]!) })),
+  });
   const exts: Extension[] = [];
-  if (nonce) exts.push(new Extension({ extnID: id_pkix_ocsp_nonce, critical: false, extnValue: new OctetString(derTlv(0x04, nonce)) }));
+  if (nonce)
+    exts.push(
+      new Extension({ extnID: id_pkix_ocsp_nonce, critical: false, extnValue: new OctetString(derTlv(0x04, nonce)) }),
+    );
   if (extra) exts.push(extra);
   if (exts.length) tbs.requestExtensions = exts;
   return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: tbs })));
@@ -50,7 +81,10 @@ function agrees(der: Buffer, label: string): 'declined' | 'same' {
   const fast = parseOcspRequestFast(der);
   if (fast === undefined) return 'declined';
   const f = full(der);
-  assert.ok(!(f instanceof Error), `${label}: the fast reader accepted what parseOcspRequest refuses (${f instanceof Error ? f.message : ''})`);
+  assert.ok(
+    !(f instanceof Error),
+    `${label}: the fast reader accepted what parseOcspRequest refuses (${f instanceof Error ? f.message : ''})`,
+  );
   assert.deepEqual(fast, f, label);
   return 'same';
 }
@@ -74,14 +108,29 @@ describe('parseOcspRequestFast', () => {
     for (const hash of [0, 1] as const) {
       for (let k = 1; k <= 3; k++) {
         for (const nonce of [undefined, randomBytes(1), randomBytes(16), randomBytes(32)]) {
-          assert.equal(agrees(built(SERIALS.slice(0, k), hash, nonce), `hash ${hash} k ${k} nonce ${nonce?.length}`), 'same');
+          assert.equal(
+            agrees(built(SERIALS.slice(0, k), hash, nonce), `hash ${hash} k ${k} nonce ${nonce?.length}`),
+            'same',
+          );
         }
       }
       for (const s of SERIALS) assert.equal(agrees(built([s], hash), s), 'same');
     }
-    const other = new Extension({ extnID: '1.3.6.1.5.5.7.48.1.4', critical: false, extnValue: new OctetString(Buffer.from([0x30, 0x00])) });
-    assert.equal(parseOcspRequestFast(built(['01'], 0, undefined, other)), undefined, 'AcceptableResponses: the full parser');
-    assert.equal(parseOcspRequestFast(built(['01'], 0, randomBytes(33))), undefined, 'a 33-octet nonce: the full parser (OCSP_BAD_NONCE)');
+    const other = new Extension({
+      extnID: '1.3.6.1.5.5.7.48.1.4',
+      critical: false,
+      extnValue: new OctetString(Buffer.from([0x30, 0x00])),
+    });
+    assert.equal(
+      parseOcspRequestFast(built(['01'], 0, undefined, other)),
+      undefined,
+      'AcceptableResponses: the full parser',
+    );
+    assert.equal(
+      parseOcspRequestFast(built(['01'], 0, randomBytes(33))),
+      undefined,
+      'a 33-octet nonce: the full parser (OCSP_BAD_NONCE)',
+    );
   });
 
   it('every truncation and 3000 random mutations: declined, or the same as parseOcspRequest', () => {
@@ -117,14 +166,24 @@ describe('encodeTbsResponseData / assembleOcspResponseFast', () => {
       for (const nonce of [undefined, randomBytes(1), randomBytes(32)]) {
         for (const serials of [['01'], ['9b22c0de0002', '0102030405060708090a0b0c0d0e0f101112131415']]) {
           const p: TbsResponseDataParams = {
-            responderKeyHash: keyHash, producedAt: new Date('2026-11-25T12:34:56.789Z'), nonce,
-            responses: serials.map((s, i) => ({ certId: certIdsFor(caDer, s)[i % 2]!, status, thisUpdate: new Date('2026-11-25T00:00:00Z'), nextUpdate: new Date('2027-02-23T00:00:00Z') })),
+            responderKeyHash: keyHash,
+            producedAt: new Date('2026-11-25T12:34:56.789Z'),
+            nonce,
+            responses: serials.map((s, i) => ({
+              certId: certIdsFor(caDer, s)[i % 2]!,
+              status,
+              thisUpdate: new Date('2026-11-25T00:00:00Z'),
+              nextUpdate: new Date('2027-02-23T00:00:00Z'),
+            })),
           };
           const tbs = encodeTbsResponseData(p);
           assert.deepEqual(tbs, createTbsResponseData(p).der, JSON.stringify(status));
           const sig = randomBytes(64);
           for (const alg of ['ecdsa-with-SHA256', 'sha256WithRSAEncryption'] as const) {
-            assert.deepEqual(assembleOcspResponseFast(tbs, alg, sig, [caDer]), assembleOcspResponse(tbs, alg, sig, [caDer]));
+            assert.deepEqual(
+              assembleOcspResponseFast(tbs, alg, sig, [caDer]),
+              assembleOcspResponse(tbs, alg, sig, [caDer]),
+            );
             assert.deepEqual(assembleOcspResponseFast(tbs, alg, sig), assembleOcspResponse(tbs, alg, sig));
           }
           n++;
@@ -141,13 +200,31 @@ describe('encodeTbsResponseData / assembleOcspResponseFast', () => {
     openssl(['ocsp', '-issuer', path('ca.pem'), '-serial', '0x7a11c0de0001', '-reqout', path('n.der')]);
     const req = parseOcspRequestFast(readFileSync(path('n.der')))!;
     const tbs = encodeTbsResponseData({
-      responderKeyHash: keyIdentifierFromSpki(caSpki), producedAt: new Date(), nonce: req.nonce,
-      responses: [{ certId: req.certIds[0]!, status: { status: 'good' }, thisUpdate: new Date(Date.now() - 60_000), nextUpdate: new Date(Date.now() + 3_600_000) }],
+      responderKeyHash: keyIdentifierFromSpki(caSpki),
+      producedAt: new Date(),
+      nonce: req.nonce,
+      responses: [
+        {
+          certId: req.certIds[0]!,
+          status: { status: 'good' },
+          thisUpdate: new Date(Date.now() - 60_000),
+          nextUpdate: new Date(Date.now() + 3_600_000),
+        },
+      ],
     });
     const sig = sign('sha256', tbs, { key: caKey, format: 'pem' });
     writeFileSync(path('resp.der'), assembleOcspResponseFast(tbs, 'ecdsa-with-SHA256', sig, [caDer]));
     // -reqin: openssl checks the nonce against the request it made.
-    const out = openssl(['ocsp', '-respin', path('resp.der'), '-reqin', path('n.der'), '-CAfile', path('ca.pem'), '-resp_text']);
+    const out = openssl([
+      'ocsp',
+      '-respin',
+      path('resp.der'),
+      '-reqin',
+      path('n.der'),
+      '-CAfile',
+      path('ca.pem'),
+      '-resp_text',
+    ]);
     assert.match(out, /Response verify OK/);
     assert.match(out, /Serial Number: 7A11C0DE0001\n\s*Cert Status: good/);
     assert.doesNotMatch(out, /WARNING: no nonce|Nonce Verify error/);

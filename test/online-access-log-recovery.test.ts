@@ -25,7 +25,9 @@ describe('CPS 5.5.1 access-log recovery by several workers at once', () => {
     const store = new SqliteOnlineStore(join(dir, 'online.db'));
     const clock = fixedClock(new Date('2030-03-01T00:00:00Z'));
     await new AccessLog({ dir: logDir, store, clock }).close();
-    const lines = Array.from({ length: 2000 }, (_, i) => `{"t":"2030-02-28T23:10:00.000Z","m":"GET","n":${i}}\n`).join('');
+    const lines = Array.from({ length: 2000 }, (_, i) => `{"t":"2030-02-28T23:10:00.000Z","m":"GET","n":${i}}\n`).join(
+      '',
+    );
     const orphans = [1, 2, 3, 4, 5].map((n) => {
       const name = `ocsp-20300228T23Z-${deadPid()}-${n}.log`;
       writeFileSync(join(logDir, name), lines);
@@ -38,10 +40,21 @@ describe('CPS 5.5.1 access-log recovery by several workers at once', () => {
     await Promise.all(logs.map((l) => l.close()));
     assert.deepEqual(errors, []);
     const records = store.accessLogSegments();
-    assert.deepEqual(records.map((r) => r.name).sort(), orphans.map((o) => `${o}.gz`).sort(), 'each orphan recorded once');
-    assert.deepEqual(records.map((r) => r.lines), [2000, 2000, 2000, 2000, 2000]);
+    assert.deepEqual(
+      records.map((r) => r.name).sort(),
+      orphans.map((o) => `${o}.gz`).sort(),
+      'each orphan recorded once',
+    );
+    assert.deepEqual(
+      records.map((r) => r.lines),
+      [2000, 2000, 2000, 2000, 2000],
+    );
     assert.deepEqual(verifyAccessLogChain(logDir, records), []);
-    assert.deepEqual(readdirSync(logDir).filter((n) => !n.endsWith('.gz')), [], 'no raw, temp or claim file left');
+    assert.deepEqual(
+      readdirSync(logDir).filter((n) => !n.endsWith('.gz')),
+      [],
+      'no raw, temp or claim file left',
+    );
     store.close();
   });
 });

@@ -15,7 +15,20 @@ import { AccessLog, verifyAccessLogChain } from '../src/server/access-log.ts';
 import { SqliteOnlineStore } from '../src/server/online-store.ts';
 import { tempDir, waitFor } from './helpers.ts';
 
-const entry = (serial: string) => ({ ip: '127.0.0.1', method: 'POST' as const, http: 200, outcome: 'good', source: 'presigned', ca: 'rsaroot', hash: 'sha1', serials: [serial], nonce: false, version: 1, length: 461, micros: 80 });
+const entry = (serial: string) => ({
+  ip: '127.0.0.1',
+  method: 'POST' as const,
+  http: 200,
+  outcome: 'good',
+  source: 'presigned',
+  ca: 'rsaroot',
+  hash: 'sha1',
+  serials: [serial],
+  nonce: false,
+  version: 1,
+  length: 461,
+  micros: 80,
+});
 
 /** The pid of a process that has exited. */
 function deadPid(): number {
@@ -32,18 +45,32 @@ describe('CPS 5.5.1 OCSP access log segments', () => {
     clock.set(new Date('2030-01-01T11:00:01Z'));
     log.appendOcsp(entry('04')); // turns the hour: the 10h segment is closed
     clock.set(new Date('2030-01-01T12:00:00Z'));
-    await waitFor('the timer closes the 11h segment without further traffic', () => store.accessLogSegments().length >= 2, { timeoutMs: 5000 });
+    await waitFor(
+      'the timer closes the 11h segment without further traffic',
+      () => store.accessLogSegments().length >= 2,
+      { timeoutMs: 5000 },
+    );
     await log.close();
     const records = store.accessLogSegments();
     assert.equal(records.length, 2);
     assert.match(records[0]!.name, /^ocsp-20300101T10Z-\d+-1\.log\.gz$/);
     assert.match(records[1]!.name, /^ocsp-20300101T11Z-\d+-2\.log\.gz$/);
-    assert.deepEqual(records.map((r) => r.lines), [3, 1]);
+    assert.deepEqual(
+      records.map((r) => r.lines),
+      [3, 1],
+    );
     assert.equal(records[0]!.prevSha256, '');
     assert.equal(records[1]!.prevSha256, records[0]!.sha256);
     assert.deepEqual(verifyAccessLogChain(join(dir, 'log'), records), []);
-    const lines = gunzipSync(readFileSync(join(dir, 'log', records[0]!.name))).toString().trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(lines.map((l) => l.sn[0]), ['01', '02', '03']);
+    const lines = gunzipSync(readFileSync(join(dir, 'log', records[0]!.name)))
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => l.sn[0]),
+      ['01', '02', '03'],
+    );
     assert.equal(lines[0].t, '2030-01-01T10:59:58.000Z');
     store.close();
   });
@@ -65,16 +92,29 @@ describe('CPS 5.5.1 OCSP access log segments', () => {
     writeFileSync(`${compressed}.gz`, gzipSync(readFileSync(compressed)));
     const recorded = raw(deadPid(), 3); // crashed after recording, before removing the raw file
     writeFileSync(`${recorded}.gz`, gzipSync(readFileSync(recorded)));
-    store.recordAccessLogSegment({ name: `${recorded.slice(logDir.length + 1)}.gz`, sha256: createHash('sha256').update(readFileSync(`${recorded}.gz`)).digest('hex'), lines: 2, closedAt: clock.now() });
+    store.recordAccessLogSegment({
+      name: `${recorded.slice(logDir.length + 1)}.gz`,
+      sha256: createHash('sha256')
+        .update(readFileSync(`${recorded}.gz`))
+        .digest('hex'),
+      lines: 2,
+      closedAt: clock.now(),
+    });
     writeFileSync(join(logDir, `ocsp-20300131T23Z-${process.pid}-9.log`), 'mine\n'); // a live process's open segment: left alone
 
     const log = new AccessLog({ dir: logDir, store, clock });
     await log.closeSegmentNow(); // waits for the recovery
     const records = store.accessLogSegments();
     assert.equal(records.length, 3);
-    assert.deepEqual(records.map((r) => r.lines), [2, 2, 2]);
+    assert.deepEqual(
+      records.map((r) => r.lines),
+      [2, 2, 2],
+    );
     assert.deepEqual(verifyAccessLogChain(logDir, records), []);
-    assert.deepEqual(readdirSync(logDir).filter((n) => n.endsWith('.log')), [`ocsp-20300131T23Z-${process.pid}-9.log`]);
+    assert.deepEqual(
+      readdirSync(logDir).filter((n) => n.endsWith('.log')),
+      [`ocsp-20300131T23Z-${process.pid}-9.log`],
+    );
     assert.ok(!existsSync(compressed) && !existsSync(recorded));
     await log.close();
     store.close();

@@ -23,17 +23,54 @@ let browser: Browser | undefined;
 before(async () => {
   f = new OnlineFixture();
   store = new SqliteOnlineStore(f.path('online.db'));
-  store.importPublication(await f.publication({ version: 4, revoked: { '9b22c0de0002': { at: new Date('2026-01-02T03:04:05Z'), reason: 'keyCompromise' } } }), [f.rsa.der, f.ec.der]);
+  store.importPublication(
+    await f.publication({
+      version: 4,
+      revoked: { '9b22c0de0002': { at: new Date('2026-01-02T03:04:05Z'), reason: 'keyCompromise' } },
+    }),
+    [f.rsa.der, f.ec.der],
+  );
   // A self-signed TLS certificate for 127.0.0.1 (the browser is told to accept it).
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'tls.key', '-out', 'tls.pem', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2'], { cwd: f.dir });
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'tls.key',
+      '-out',
+      'tls.pem',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-days',
+      '2',
+    ],
+    { cwd: f.dir },
+  );
   server = await startServer({
-    store, port: 0,
+    store,
+    port: 0,
     tls: { cert: readFileSync(f.path('tls.pem')), key: readFileSync(f.path('tls.key')), port: 0 },
   });
   if (existsSync(CHROMIUM)) {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }
 });
@@ -49,14 +86,19 @@ describe('R-2.1 the Repository page in a browser', { timeout: 60_000 }, () => {
     it(`over ${scheme.toUpperCase()}: CA list, statuses, documents; the CRL link gives a CRL openssl verifies`, async (t) => {
       // A missing browser fails the run (.ci/run installs Debian's chromium); skipping is opt-in only.
       if (!browser) {
-        if (process.env.ROOTCA_SKIP_BROWSER_TESTS === '1') return t.skip(`${CHROMIUM} is not installed (ROOTCA_SKIP_BROWSER_TESTS=1)`);
-        assert.fail(`${CHROMIUM} is not installed: apt-get install -y chromium (or set ROOTCA_SKIP_BROWSER_TESTS=1 to skip on purpose)`);
+        if (process.env.ROOTCA_SKIP_BROWSER_TESTS === '1')
+          return t.skip(`${CHROMIUM} is not installed (ROOTCA_SKIP_BROWSER_TESTS=1)`);
+        assert.fail(
+          `${CHROMIUM} is not installed: apt-get install -y chromium (or set ROOTCA_SKIP_BROWSER_TESTS=1 to skip on purpose)`,
+        );
       }
       const base = scheme === 'http' ? server.httpUrl : server.httpsUrl!;
       const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
       const page = await context.newPage();
       const problems: string[] = [];
-      page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
       page.on('pageerror', (e) => problems.push(e.message));
       try {
         const resp = await page.goto(`${base}/`);
@@ -66,19 +108,39 @@ describe('R-2.1 the Repository page in a browser', { timeout: 60_000 }, () => {
         const cas = await page.locator('section[aria-labelledby="cas"] tbody th[scope="row"]').allTextContents();
         assert.deepEqual(cas, ['rsaroot', 'ecroot']);
         const fp = f.rsa.info.fingerprint.toUpperCase().match(/../g)!.join(':');
-        assert.ok((await page.locator('section[aria-labelledby="cas"]').textContent())!.includes(fp), 'the SHA-256 fingerprint is shown');
+        assert.ok(
+          (await page.locator('section[aria-labelledby="cas"]').textContent())!.includes(fp),
+          'the SHA-256 fingerprint is shown',
+        );
         const revokedRow = page.locator('section[aria-labelledby="issued"] tr', { hasText: '9B:22:C0:DE:00:02' });
         assert.match((await revokedRow.textContent())!, /Revoked on 2026-01-02 03:04:05 UTC \(keyCompromise\)/);
-        assert.match((await page.locator('section[aria-labelledby="docs"]').textContent())!, /5\.12 \(current\)[\s\S]*5\.11/);
+        assert.match(
+          (await page.locator('section[aria-labelledby="docs"]').textContent())!,
+          /5\.12 \(current\)[\s\S]*5\.11/,
+        );
         // The inline style ran under the Content-Security-Policy (no violation, styles applied).
-        assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('table')!).borderCollapse), 'collapse');
+        assert.equal(
+          await page.evaluate(() => getComputedStyle(document.querySelector('table')!).borderCollapse),
+          'collapse',
+        );
 
         const href = await page.getByRole('link', { name: 'CRL of rsaroot' }).getAttribute('href');
         assert.equal(href, '/crl/rsaroot.crl');
         const crl = await page.request.get(new URL(href!, page.url()).toString());
         assert.equal(crl.headers()['content-type'], 'application/pkix-crl');
         const file = f.write(`browser-${scheme}.crl`, await crl.body());
-        const v = await runAsync('openssl', ['crl', '-inform', 'DER', '-in', file, '-CAfile', f.rsa.pem, '-verify', '-noout', '-text']);
+        const v = await runAsync('openssl', [
+          'crl',
+          '-inform',
+          'DER',
+          '-in',
+          file,
+          '-CAfile',
+          f.rsa.pem,
+          '-verify',
+          '-noout',
+          '-text',
+        ]);
         assert.equal(v.status, 0, v.stderr);
         assert.match(v.stderr + v.stdout, /verify OK/);
         assert.match(v.stdout, /Serial Number: 9B22C0DE0002\n\s*Revocation Date: Jan {2}2 03:04:05 2026 GMT/);

@@ -23,7 +23,10 @@ const children: ChildProcess[] = [];
 before(async () => {
   f = new OnlineFixture();
   v1 = f.write('v1.json', await f.publication({ version: 1 }));
-  const v2bytes = await f.publication({ version: 2, revoked: { '9b22c0de0002': { at: new Date('2026-01-02T03:04:05Z'), reason: 'superseded' } } });
+  const v2bytes = await f.publication({
+    version: 2,
+    revoked: { '9b22c0de0002': { at: new Date('2026-01-02T03:04:05Z'), reason: 'superseded' } },
+  });
   v2 = f.write('v2.json', v2bytes);
   const file = JSON.parse(v2bytes.toString()) as { signature: string };
   const sig = Buffer.from(file.signature, 'base64');
@@ -41,15 +44,33 @@ after(() => {
 });
 
 /** Starts `rootca serve …`; resolves with the OCSP URL it prints. */
-function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; ocspUrl: string; repositoryUrl: string; stdout: () => string; stderr: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), 'serve', ...args], { env: { ...process.env, ROOTCA_HOME: f.path('home'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function serve(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{
+  child: ChildProcess;
+  ocspUrl: string;
+  repositoryUrl: string;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}> {
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), 'serve', ...args], {
+    env: { ...process.env, ROOTCA_HOME: f.path('home'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let stdout = '';
   let stderr = '';
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`rootca serve printed no URL in 30 s:\n${stdout}\n${stderr}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`rootca serve printed no URL in 30 s:\n${stdout}\n${stderr}`)),
+      30_000,
+    );
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       const ocspUrl = /^OCSP\s+(http:\/\/\S+)$/m.exec(stdout)?.[1];
@@ -74,13 +95,19 @@ describe('rootca online import', () => {
     assert.match(none.stderr, /--trust FILE on the first import \[TRUST_ANCHOR_MISSING\]/);
     const ok = rootca(['online', 'import', v1, '--store', db, '--trust', f.rsa.pem, '--trust', f.ec.pem]);
     assert.equal(ok.status, 0, ok.stderr);
-    assert.match(ok.stdout, /^Imported publication version 1 of online-test \(created .*; 2 CA\(s\), 2 CRL\(s\), 4 certificate\(s\), 8 pre-signed OCSP response\(s\), 3 document\(s\)\)$/m);
+    assert.match(
+      ok.stdout,
+      /^Imported publication version 1 of online-test \(created .*; 2 CA\(s\), 2 CRL\(s\), 4 certificate\(s\), 8 pre-signed OCSP response\(s\), 3 document\(s\)\)$/m,
+    );
     const again = rootca(['online', 'import', v1, '--store', db]);
     assert.equal(again.status, 1);
     assert.match(again.stderr, /version 1 is not newer than the current 1 \[PUBLICATION_STALE\]/);
     const bad = rootca(['online', 'import', tampered, '--store', db, '--json']);
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /manifest signature \(sha256WithRSAEncryption\) does not verify with the key of rsaroot \[PUBLICATION_INVALID\]/);
+    assert.match(
+      bad.stderr,
+      /manifest signature \(sha256WithRSAEncryption\) does not verify with the key of rsaroot \[PUBLICATION_INVALID\]/,
+    );
   });
 });
 
@@ -88,14 +115,42 @@ describe('rootca serve', { timeout: 300_000 }, () => {
   it('refuses to start with nothing to serve', () => {
     const r = rootca(['serve', '--store', `sqlite:${f.path('empty.db')}`, '--port', '0', '--workers', '1']);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /holds no publication: import one with --import FILE --trust ROOT\.pem \[NOTHING_TO_SERVE\]/);
+    assert.match(
+      r.stderr,
+      /holds no publication: import one with --import FILE --trust ROOT\.pem \[NOTHING_TO_SERVE\]/,
+    );
   });
 
   it('connection limits are options: --idle-timeout-ms closes an idle connection; a headers timeout over the request timeout is a usage error', async () => {
-    const bad = rootca(['serve', '--store', `sqlite:${f.path('limits.db')}`, '--headers-timeout-ms', '5000', '--request-timeout-ms', '1000']);
+    const bad = rootca([
+      'serve',
+      '--store',
+      `sqlite:${f.path('limits.db')}`,
+      '--headers-timeout-ms',
+      '5000',
+      '--request-timeout-ms',
+      '1000',
+    ]);
     assert.equal(bad.status, 2, bad.stderr);
     assert.match(bad.stderr, /--headers-timeout-ms \(5000\) cannot be longer than --request-timeout-ms \(1000\)/);
-    const s = await serve(['--store', `sqlite:${f.path('limits.db')}`, '--import', v1, '--trust', f.rsa.pem, '--trust', f.ec.pem, '--port', '0', '--workers', '1', '--idle-timeout-ms', '700', '--log-dir', f.path('log-limits')]);
+    const s = await serve([
+      '--store',
+      `sqlite:${f.path('limits.db')}`,
+      '--import',
+      v1,
+      '--trust',
+      f.rsa.pem,
+      '--trust',
+      f.ec.pem,
+      '--port',
+      '0',
+      '--workers',
+      '1',
+      '--idle-timeout-ms',
+      '700',
+      '--log-dir',
+      f.path('log-limits'),
+    ]);
     const c = new RawConnection(Number(new URL(s.ocspUrl).port));
     try {
       c.write(`GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n`);
@@ -104,7 +159,10 @@ describe('rootca serve', { timeout: 300_000 }, () => {
       assert.equal(r.headers.get('keep-alive'), 'timeout=0', 'node states the idle timeout in whole seconds');
       const answered = performance.now();
       await c.closedWithin(700 + 5000, 'the idle connection is closed');
-      assert.ok(c.closedAt! - answered >= 650, `closed after ${Math.round(c.closedAt! - answered)} ms, not before the idle timeout`);
+      assert.ok(
+        c.closedAt! - answered >= 650,
+        `closed after ${Math.round(c.closedAt! - answered)} ms, not before the idle timeout`,
+      );
     } finally {
       c.close();
       s.child.kill('SIGTERM');
@@ -113,16 +171,98 @@ describe('rootca serve', { timeout: 300_000 }, () => {
   });
 
   it('--workers 1 with a delegated responder (passphrase from env:VAR) and HTTPS; a wrong passphrase is refused', async () => {
-    const bad = rootca(['serve', '--store', db, '--port', '0', '--workers', '1', '--responder-cert', f.responder.cert, '--responder-key', f.responder.key, '--responder-key-passphrase', 'env:ROOTCA_TEST_RESPONDER_PASS'], { env: { ROOTCA_TEST_RESPONDER_PASS: 'not the passphrase' } });
+    const bad = rootca(
+      [
+        'serve',
+        '--store',
+        db,
+        '--port',
+        '0',
+        '--workers',
+        '1',
+        '--responder-cert',
+        f.responder.cert,
+        '--responder-key',
+        f.responder.key,
+        '--responder-key-passphrase',
+        'env:ROOTCA_TEST_RESPONDER_PASS',
+      ],
+      { env: { ROOTCA_TEST_RESPONDER_PASS: 'not the passphrase' } },
+    );
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /the responder key cannot be read \(wrong passphrase\?\).*\[RESPONDER_INVALID\]/);
-    const plain = rootca(['serve', '--store', db, '--responder-cert', f.responder.cert, '--responder-key', f.responder.key, '--responder-key-passphrase', 'hunter2hunter2']);
+    const plain = rootca([
+      'serve',
+      '--store',
+      db,
+      '--responder-cert',
+      f.responder.cert,
+      '--responder-key',
+      f.responder.key,
+      '--responder-key-passphrase',
+      'hunter2hunter2',
+    ]);
     assert.equal(plain.status, 2, 'a passphrase on the command line is a usage error');
 
-    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'tls.key', '-out', 'tls.pem', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2'], { cwd: f.dir });
-    const s = await serve(['--store', db, '--port', '0', '--https-port', '0', '--tls-cert', f.path('tls.pem'), '--tls-key', f.path('tls.key'), '--workers', '1', '--log-dir', f.path('log-1'),
-      '--responder-cert', f.responder.cert, '--responder-key', f.responder.key, '--responder-key-passphrase', 'env:ROOTCA_TEST_RESPONDER_PASS'], { ROOTCA_TEST_RESPONDER_PASS: f.responder.passphrase });
-    const r = await runAsync('openssl', ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub1').pem, '-url', s.ocspUrl, '-CAfile', f.rsa.pem, '-resp_text']);
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        'tls.key',
+        '-out',
+        'tls.pem',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '2',
+      ],
+      { cwd: f.dir },
+    );
+    const s = await serve(
+      [
+        '--store',
+        db,
+        '--port',
+        '0',
+        '--https-port',
+        '0',
+        '--tls-cert',
+        f.path('tls.pem'),
+        '--tls-key',
+        f.path('tls.key'),
+        '--workers',
+        '1',
+        '--log-dir',
+        f.path('log-1'),
+        '--responder-cert',
+        f.responder.cert,
+        '--responder-key',
+        f.responder.key,
+        '--responder-key-passphrase',
+        'env:ROOTCA_TEST_RESPONDER_PASS',
+      ],
+      { ROOTCA_TEST_RESPONDER_PASS: f.responder.passphrase },
+    );
+    const r = await runAsync('openssl', [
+      'ocsp',
+      '-issuer',
+      f.rsa.pem,
+      '-cert',
+      f.cert('sub1').pem,
+      '-url',
+      s.ocspUrl,
+      '-CAfile',
+      f.rsa.pem,
+      '-resp_text',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /Response verify OK/);
     assert.doesNotMatch(r.stderr, /WARNING: no nonce/, 'signed live by the delegated responder, nonce echoed');
@@ -137,11 +277,42 @@ describe('rootca serve', { timeout: 300_000 }, () => {
 
   it('--workers 2: a refused --import is reported, version 1 is served, both workers answer OCSP; SIGTERM closes the log; verify-log passes', async () => {
     const logDir = f.path('ocsp-log');
-    const s = await serve(['--store', db, '--port', '0', '--workers', '2', '--log-dir', logDir, '--poll-ms', '200', '--import', tampered]);
-    assert.match(s.stderr(), /import of .*v2-tampered\.json refused: publication refused: manifest signature .* \[PUBLICATION_INVALID\]/);
+    const s = await serve([
+      '--store',
+      db,
+      '--port',
+      '0',
+      '--workers',
+      '2',
+      '--log-dir',
+      logDir,
+      '--poll-ms',
+      '200',
+      '--import',
+      tampered,
+    ]);
+    assert.match(
+      s.stderr(),
+      /import of .*v2-tampered\.json refused: publication refused: manifest signature .* \[PUBLICATION_INVALID\]/,
+    );
     const base = s.repositoryUrl.replace(/\/$/, '');
-    for (const [cert, issuer] of [['sub1', f.rsa.pem], ['sub2', f.rsa.pem], ['ecsub', f.ec.pem]] as const) {
-      const r = await runAsync('openssl', ['ocsp', '-issuer', issuer, '-cert', f.cert(cert).pem, '-url', s.ocspUrl, '-CAfile', issuer, '-no_nonce']);
+    for (const [cert, issuer] of [
+      ['sub1', f.rsa.pem],
+      ['sub2', f.rsa.pem],
+      ['ecsub', f.ec.pem],
+    ] as const) {
+      const r = await runAsync('openssl', [
+        'ocsp',
+        '-issuer',
+        issuer,
+        '-cert',
+        f.cert(cert).pem,
+        '-url',
+        s.ocspUrl,
+        '-CAfile',
+        issuer,
+        '-no_nonce',
+      ]);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, /Response verify OK/);
       assert.match(r.stdout, new RegExp(`${cert}\\.pem: good`));
@@ -159,22 +330,43 @@ describe('rootca serve', { timeout: 300_000 }, () => {
     assert.equal(pids.size, 2, 'two worker processes answered');
     // /metrics from any worker counts the whole cluster.
     const metrics = (await runAsync('curl', ['-sS', `${base}/metrics`])).stdout;
-    assert.match(metrics, new RegExp(`rootca_http_requests_total\\{route="/healthz",method="GET",status="200"\\} ${healthz}\\b`));
+    assert.match(
+      metrics,
+      new RegExp(`rootca_http_requests_total\\{route="/healthz",method="GET",status="200"\\} ${healthz}\\b`),
+    );
     assert.match(metrics, /rootca_ocsp_responses_total\{cert_status="good",source="presigned"\} 3\b/);
 
     // A newer publication imported by another process reaches every worker by polling.
     const imp = rootca(['online', 'import', v2, '--store', db]);
     assert.equal(imp.status, 0, imp.stderr);
-    const revoked = await waitFor('version 2 served: sub2 revoked', async () => {
-      const r = await runAsync('openssl', ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub2').pem, '-url', s.ocspUrl, '-CAfile', f.rsa.pem, '-no_nonce']);
-      return /sub2\.pem: revoked/.test(r.stdout) && r.stdout;
-    }, { timeoutMs: 10_000 });
+    const revoked = await waitFor(
+      'version 2 served: sub2 revoked',
+      async () => {
+        const r = await runAsync('openssl', [
+          'ocsp',
+          '-issuer',
+          f.rsa.pem,
+          '-cert',
+          f.cert('sub2').pem,
+          '-url',
+          s.ocspUrl,
+          '-CAfile',
+          f.rsa.pem,
+          '-no_nonce',
+        ]);
+        return /sub2\.pem: revoked/.test(r.stdout) && r.stdout;
+      },
+      { timeoutMs: 10_000 },
+    );
     assert.match(revoked, /Reason: superseded/);
 
     s.child.kill('SIGTERM');
     assert.equal(await s.exited, 0, s.stderr());
     const files = readdirSync(logDir);
-    assert.ok(files.length >= 1 && files.every((n) => n.endsWith('.log.gz')), `closed segments only: ${files.join(', ')}`);
+    assert.ok(
+      files.length >= 1 && files.every((n) => n.endsWith('.log.gz')),
+      `closed segments only: ${files.join(', ')}`,
+    );
     const v = rootca(['online', 'verify-log', '--store', db, '--log-dir', logDir, '--log-dir', f.path('log-1')]);
     assert.equal(v.status, 0, v.stdout + v.stderr);
     assert.match(v.stdout, /^OK: \d segment\(s\), \d+ request\(s\), chain intact$/m);

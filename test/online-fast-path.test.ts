@@ -51,7 +51,10 @@ function postReq(body: Buffer, o: { path?: string; extra?: string; version?: str
 function ocspRequest(ca: Buffer, serialHex: string, hash: 0 | 1 = 0, filler?: Buffer): Buffer {
   const id = certIdsFor(ca, serialHex)[hash]!;
   const tbs = new TBSRequest({ requestList: [new Request({ reqCert: certIdOf(id) })] });
-  if (filler) tbs.requestExtensions = [new Extension({ extnID: '1.3.6.1.4.1.99999.1', critical: false, extnValue: new OctetString(filler) })];
+  if (filler)
+    tbs.requestExtensions = [
+      new Extension({ extnID: '1.3.6.1.4.1.99999.1', critical: false, extnValue: new OctetString(filler) }),
+    ];
   return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: tbs })));
 }
 
@@ -153,7 +156,11 @@ describe('OCSP fast path: the same bytes as the fastify route, on one keep-alive
       assert.equal(JSON.parse(h.body.toString()).version, 1);
       assert.deepEqual((await c.next()).body, expected1, 'fastify answers the last one after the hand-over');
     });
-    assert.equal(mixed, 2, 'the hit and the unauthorized answer are the fast path\'s; from /healthz on the connection belongs to fastify');
+    assert.equal(
+      mixed,
+      2,
+      "the hit and the unauthorized answer are the fast path's; from /healthz on the connection belongs to fastify",
+    );
     c.close();
   });
 
@@ -174,7 +181,11 @@ describe('OCSP fast path: the same bytes as the fastify route, on one keep-alive
       c.write(whole.subarray(i, i + 1));
       if (i % 16 === 0) await new Promise((r) => setTimeout(r, 1));
     }
-    assert.deepEqual((await c.next()).body, expected, 'byte by byte (handed to fastify after 64 reads, or answered here)');
+    assert.deepEqual(
+      (await c.next()).body,
+      expected,
+      'byte by byte (handed to fastify after 64 reads, or answered here)',
+    );
     c.write(whole);
     assert.deepEqual((await c.next()).body, expected, 'the connection goes on');
     c.close();
@@ -198,7 +209,11 @@ describe('OCSP fast path: the same bytes as the fastify route, on one keep-alive
       std.replace(/\+/g, '%2b').replace(/=/g, '%3d'),
     ];
     const expected = await once(postReq(req));
-    assert.equal(parseOcspResponse(expected.body).responses[0]?.status.status, 'good', `answer: ${parseOcspResponse(expected.body).status}`);
+    assert.equal(
+      parseOcspResponse(expected.body).responses[0]?.status.status,
+      'good',
+      `answer: ${parseOcspResponse(expected.body).status}`,
+    );
     for (const s of spellings) {
       const viaFastify = await once(getReq(`/ocsp/${s}`, 'If-None-Match: "x"\r\n'));
       assert.equal(viaFastify.status, 200, s);
@@ -237,10 +252,31 @@ describe('OCSP fast path: the same bytes as the fastify route, on one keep-alive
   });
 
   it('openssl ocsp (POST, HTTP/1.0) and curl (GET) through the fast path: Response verify OK, good', async () => {
-    await runAsync('openssl', ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub1').pem, '-no_nonce', '-reqout', 'o.der'], { cwd: f.dir });
+    await runAsync(
+      'openssl',
+      ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub1').pem, '-no_nonce', '-reqout', 'o.der'],
+      { cwd: f.dir },
+    );
     const n = await fastAnswers(async () => {
       for (let i = 0; i < 3; i++) {
-        const r = await runAsync('openssl', ['ocsp', '-reqin', 'o.der', '-issuer', f.rsa.pem, '-cert', f.cert('sub1').pem, '-url', `${server.httpUrl}/ocsp`, '-CAfile', f.rsa.pem, '-no_nonce'], { cwd: f.dir });
+        const r = await runAsync(
+          'openssl',
+          [
+            'ocsp',
+            '-reqin',
+            'o.der',
+            '-issuer',
+            f.rsa.pem,
+            '-cert',
+            f.cert('sub1').pem,
+            '-url',
+            `${server.httpUrl}/ocsp`,
+            '-CAfile',
+            f.rsa.pem,
+            '-no_nonce',
+          ],
+          { cwd: f.dir },
+        );
         assert.equal(r.status, 0, r.stdout + r.stderr);
         assert.match(r.stderr + r.stdout, /Response verify OK/);
         assert.match(r.stdout, /sub1\.pem: good/);
@@ -250,7 +286,22 @@ describe('OCSP fast path: the same bytes as the fastify route, on one keep-alive
         const g = await runAsync('curl', ['-sS', '-o', f.path(`g${i}.der`), url]);
         assert.equal(g.status, 0, g.stderr);
       }
-      const v = await runAsync('openssl', ['ocsp', '-respin', 'g1.der', '-issuer', f.rsa.pem, '-cert', f.cert('sub1').pem, '-CAfile', f.rsa.pem, '-no_nonce'], { cwd: f.dir });
+      const v = await runAsync(
+        'openssl',
+        [
+          'ocsp',
+          '-respin',
+          'g1.der',
+          '-issuer',
+          f.rsa.pem,
+          '-cert',
+          f.cert('sub1').pem,
+          '-CAfile',
+          f.rsa.pem,
+          '-no_nonce',
+        ],
+        { cwd: f.dir },
+      );
       assert.match(v.stderr + v.stdout, /Response verify OK/);
       assert.match(v.stdout, /sub1\.pem: good/);
     });
@@ -259,23 +310,45 @@ describe('OCSP fast path: the same bytes as the fastify route, on one keep-alive
 });
 
 describe('OCSP fast path: live (nonce) and error answers', () => {
-  it('a nonce signed live by the delegated responder, unauthorized and malformedRequest: the route\'s headers (no-store), openssl verifies the live one', async () => {
+  it("a nonce signed live by the delegated responder, unauthorized and malformedRequest: the route's headers (no-store), openssl verifies the live one", async () => {
     const live = await startServer({
-      store, port: 0, pollMs: 60_000,
-      responders: [{ certificate: readFileSync(f.responder.cert), key: readFileSync(f.responder.key), passphrase: f.responder.passphrase }],
+      store,
+      port: 0,
+      pollMs: 60_000,
+      responders: [
+        {
+          certificate: readFileSync(f.responder.cert),
+          key: readFileSync(f.responder.key),
+          passphrase: f.responder.passphrase,
+        },
+      ],
     });
     try {
       const lport = Number(new URL(live.httpUrl).port);
       const send = async (body: Buffer, type = 'application/ocsp-request') => {
         const c = new Conn(lport);
-        c.write(Buffer.concat([Buffer.from(`POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n`, 'latin1'), body]));
+        c.write(
+          Buffer.concat([
+            Buffer.from(
+              `POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n`,
+              'latin1',
+            ),
+            body,
+          ]),
+        );
         const r = await c.next();
         c.close();
         return r;
       };
-      await runAsync('openssl', ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub2').pem, '-reqout', 'nonce.der'], { cwd: f.dir });
+      await runAsync('openssl', ['ocsp', '-issuer', f.rsa.pem, '-cert', f.cert('sub2').pem, '-reqout', 'nonce.der'], {
+        cwd: f.dir,
+      });
       const nonceReq = readFileSync(f.path('nonce.der'));
-      for (const [label, body] of [['nonce', nonceReq], ['unauthorized', ocspRequest(f.ec.der, '0abc')], ['malformed', Buffer.from('0\x03\x02\x01', 'latin1')]] as const) {
+      for (const [label, body] of [
+        ['nonce', nonceReq],
+        ['unauthorized', ocspRequest(f.ec.der, '0abc')],
+        ['malformed', Buffer.from('0\x03\x02\x01', 'latin1')],
+      ] as const) {
         const viaFastify = await fastAnswers(async () => {
           const r = await send(body, ROUTE_ONLY_TYPE);
           assert.equal(r.headers.get('cache-control'), 'no-store', label);
@@ -283,16 +356,28 @@ describe('OCSP fast path: live (nonce) and error answers', () => {
         assert.equal(viaFastify, 0, `${label}: answered by fastify`);
         const fromRoute = await send(body, ROUTE_ONLY_TYPE);
         let fast: Res | undefined;
-        assert.equal(await fastAnswers(async () => {
-          fast = await send(body);
-        }), 1, `${label}: answered by the fast path`);
-        assert.deepEqual(fast!.head.filter((h) => !/^content-length/.test(h)), fromRoute.head.filter((h) => !/^content-length/.test(h)), `${label}: the same headers`);
+        assert.equal(
+          await fastAnswers(async () => {
+            fast = await send(body);
+          }),
+          1,
+          `${label}: answered by the fast path`,
+        );
+        assert.deepEqual(
+          fast!.head.filter((h) => !/^content-length/.test(h)),
+          fromRoute.head.filter((h) => !/^content-length/.test(h)),
+          `${label}: the same headers`,
+        );
         const parsed = parseOcspResponse(fast!.body);
         if (label === 'nonce') {
           assert.equal(parsed.status, 'successful');
           assert.ok(parsed.nonce && parsed.nonce.length > 0, 'the nonce is echoed');
           writeFileSync(f.path('live-fast.der'), fast!.body);
-          const v = await runAsync('openssl', ['ocsp', '-respin', 'live-fast.der', '-reqin', 'nonce.der', '-CAfile', f.rsa.pem, '-resp_text'], { cwd: f.dir });
+          const v = await runAsync(
+            'openssl',
+            ['ocsp', '-respin', 'live-fast.der', '-reqin', 'nonce.der', '-CAfile', f.rsa.pem, '-resp_text'],
+            { cwd: f.dir },
+          );
           assert.equal(v.status, 0, v.stdout + v.stderr);
           assert.match(v.stdout + v.stderr, /Response verify OK/);
           assert.doesNotMatch(v.stdout + v.stderr, /Nonce Verify error|WARNING: no nonce/);
@@ -308,7 +393,7 @@ describe('OCSP fast path: live (nonce) and error answers', () => {
   });
 });
 
-describe('OCSP fast path: everything else is fastify\'s', () => {
+describe("OCSP fast path: everything else is fastify's", () => {
   it('garbage, a header without a colon, a bare LF, a lower-case method: 400 from fastify or closed; the server answers after', async () => {
     const garbage = [
       randomBytes(300),
@@ -335,7 +420,7 @@ describe('OCSP fast path: everything else is fastify\'s', () => {
     c.close();
   });
 
-  it('a body over the limit is 413 from fastify; chunked bodies, Expect and If-None-Match are fastify\'s too', async () => {
+  it("a body over the limit is 413 from fastify; chunked bodies, Expect and If-None-Match are fastify's too", async () => {
     const c = new Conn();
     const n = await fastAnswers(async () => {
       c.write(postReq(randomBytes(10 * 1024 + 1)));
@@ -347,7 +432,15 @@ describe('OCSP fast path: everything else is fastify\'s', () => {
     const d = new Conn();
     const m = await fastAnswers(async () => {
       const hex = req1.length.toString(16);
-      d.write(Buffer.concat([Buffer.from(`POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\nTransfer-Encoding: chunked\r\n\r\n${hex}\r\n`), req1, Buffer.from('\r\n0\r\n\r\n')]));
+      d.write(
+        Buffer.concat([
+          Buffer.from(
+            `POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\nTransfer-Encoding: chunked\r\n\r\n${hex}\r\n`,
+          ),
+          req1,
+          Buffer.from('\r\n0\r\n\r\n'),
+        ]),
+      );
       assert.deepEqual((await d.next()).body, first.body);
       const get = `/ocsp/${req1.toString('base64url')}`;
       d.write(getReq(get));
@@ -370,14 +463,24 @@ describe('OCSP fast path: everything else is fastify\'s', () => {
     assert.equal(fastPathTotals.answered - before, 20);
     c.close();
     const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
-    const posts = Number(/^rootca_http_requests_total\{route="\/ocsp",method="POST",status="200"[^}]*\} (\d+)$/m.exec(text)?.[1]);
-    const presignedGood = Number(/^rootca_ocsp_responses_total\{cert_status="good",source="presigned"[^}]*\} (\d+)$/m.exec(text)?.[1]);
+    const posts = Number(
+      /^rootca_http_requests_total\{route="\/ocsp",method="POST",status="200"[^}]*\} (\d+)$/m.exec(text)?.[1],
+    );
+    const presignedGood = Number(
+      /^rootca_ocsp_responses_total\{cert_status="good",source="presigned"[^}]*\} (\d+)$/m.exec(text)?.[1],
+    );
     assert.ok(posts >= 21, `POST /ocsp 200 counted: ${posts}`);
     assert.ok(presignedGood >= 21, `presigned good counted: ${presignedGood}`);
     assert.match(text, /^rootca_http_request_duration_seconds_count\{route="\/ocsp"[^}]*\} \d+$/m);
     await server.closeSegmentNow();
-    const lines = readdirSync(f.path('log')).filter((n) => n.endsWith('.gz'))
-      .flatMap((n) => gunzipSync(readFileSync(f.path(`log/${n}`))).toString().trim().split('\n'))
+    const lines = readdirSync(f.path('log'))
+      .filter((n) => n.endsWith('.gz'))
+      .flatMap((n) =>
+        gunzipSync(readFileSync(f.path(`log/${n}`)))
+          .toString()
+          .trim()
+          .split('\n'),
+      )
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const ecsub = lines.filter((l) => l.m === 'POST' && l.ca === 'ecroot' && l.h === 'sha256');
     assert.ok(ecsub.length >= 21, `every ecsub request logged: ${ecsub.length}`);
@@ -392,7 +495,12 @@ describe('OCSP fast path: everything else is fastify\'s', () => {
   it('a new publication: cached answers are dropped; the next answer comes from the new one (revoked)', async () => {
     assert.equal(parseOcspResponse((await once(postReq(req1))).body).responses[0]!.status.status, 'good');
     const c = new Conn();
-    store.importPublication(await f.publication({ version: 2, revoked: { [f.cert('sub1').serialHex]: { at: new Date('2026-01-02T03:04:05Z'), reason: 'keyCompromise' } } }));
+    store.importPublication(
+      await f.publication({
+        version: 2,
+        revoked: { [f.cert('sub1').serialHex]: { at: new Date('2026-01-02T03:04:05Z'), reason: 'keyCompromise' } },
+      }),
+    );
     assert.equal(await server.pollNow(), true);
     const n = await fastAnswers(async () => {
       c.write(postReq(req1));

@@ -50,13 +50,38 @@ before(async () => {
   f = new OnlineFixture();
   store = new SqliteOnlineStore(f.path('online.db'));
   store.importPublication(await f.publication({ version: 1 }), [f.rsa.der, f.ec.der]);
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'tls.key', '-out', 'tls.pem', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2'], { cwd: f.dir });
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'tls.key',
+      '-out',
+      'tls.pem',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-days',
+      '2',
+    ],
+    { cwd: f.dir },
+  );
   const tls = { cert: readFileSync(f.path('tls.pem')), key: readFileSync(f.path('tls.key')), port: 0 };
   server = await startServer({ store, port: 0, pollMs: 60_000, tls });
   slow = await startServer({ store, port: 0, pollMs: 60_000, tls, limits: LIMITS });
   capped = await startServer({ store, port: 0, pollMs: 60_000, tls, limits: { maxConnectionsPerAddress: CAP } });
   const id = certIdsFor(f.rsa.der, f.cert('sub1').serialHex)[0]!;
-  ocspReq = Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certIdOf(id) })] }) })));
+  ocspReq = Buffer.from(
+    AsnConvert.serialize(
+      new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certIdOf(id) })] }) }),
+    ),
+  );
 });
 
 after(async () => {
@@ -73,7 +98,11 @@ describe('RFC 9110 10.1.1 Expect: 100-continue', () => {
       try {
         c.write(postHead(TOO_BIG, 'Expect: 100-continue\r\n'));
         const r = await c.next();
-        assert.equal(r.status, 413, `the first response is the final one: ${r.raw.toString('latin1').split('\r\n')[0]}`);
+        assert.equal(
+          r.status,
+          413,
+          `the first response is the final one: ${r.raw.toString('latin1').split('\r\n')[0]}`,
+        );
         assert.equal(r.headers.get('connection'), 'close', 'RFC 9112 9.6: the server says it closes');
         await c.closedWithin(5000);
         assert.equal(c.unread.length, 0, 'nothing after the 413');
@@ -99,12 +128,40 @@ describe('RFC 9110 10.1.1 Expect: 100-continue', () => {
     it(`${scheme}: curl uploading 2 MiB (Expect: 100-continue) gets 413 and never a 100; a small upload with Expect is answered`, async () => {
       const big = f.write('big.bin', Buffer.alloc(TOO_BIG));
       const tls = scheme === 'https' ? ['-k'] : [];
-      const refused = await runAsync('curl', ['-sS', '-v', ...tls, '-o', '/dev/null', '-w', '%{http_code}', '--data-binary', `@${big}`, '-H', 'content-type: application/ocsp-request', `${urlOf(scheme)}/ocsp`]);
+      const refused = await runAsync('curl', [
+        '-sS',
+        '-v',
+        ...tls,
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--data-binary',
+        `@${big}`,
+        '-H',
+        'content-type: application/ocsp-request',
+        `${urlOf(scheme)}/ocsp`,
+      ]);
       assert.equal(refused.stdout, '413', refused.stderr);
       assert.match(refused.stderr, /^> Expect: 100-continue\r?$/m, 'curl announced the upload');
       assert.doesNotMatch(refused.stderr, /^< HTTP\/1\.1 100/m, 'no 100 Continue');
       const small = f.write('req.der', ocspReq);
-      const answered = await runAsync('curl', ['-sS', '-v', ...tls, '-o', f.path(`resp-${scheme}.der`), '-w', '%{http_code}', '--data-binary', `@${small}`, '-H', 'content-type: application/ocsp-request', '-H', 'Expect: 100-continue', `${urlOf(scheme)}/ocsp`]);
+      const answered = await runAsync('curl', [
+        '-sS',
+        '-v',
+        ...tls,
+        '-o',
+        f.path(`resp-${scheme}.der`),
+        '-w',
+        '%{http_code}',
+        '--data-binary',
+        `@${small}`,
+        '-H',
+        'content-type: application/ocsp-request',
+        '-H',
+        'Expect: 100-continue',
+        `${urlOf(scheme)}/ocsp`,
+      ]);
       assert.equal(answered.stdout, '200', answered.stderr);
       assert.match(answered.stderr, /^< HTTP\/1\.1 100 Continue\r?$/m);
       assert.equal(parseOcspResponse(readFileSync(f.path(`resp-${scheme}.der`))).responses[0]!.status.status, 'good');
@@ -116,7 +173,19 @@ describe('RFC 6960 A.1.1 POST requests are application/ocsp-request', () => {
   /** curl POSTs the request with `type` (undefined: no Content-Type header at all). */
   const post = async (url: string, type: string | undefined) => {
     const out = f.path('typed-answer.bin');
-    const r = await runAsync('curl', ['-sS', '-k', '-o', out, '-w', '%{http_code}', '--data-binary', `@${f.write('typed-req.der', ocspReq)}`, '-H', `content-type:${type ? ` ${type}` : ''}`, url]);
+    const r = await runAsync('curl', [
+      '-sS',
+      '-k',
+      '-o',
+      out,
+      '-w',
+      '%{http_code}',
+      '--data-binary',
+      `@${f.write('typed-req.der', ocspReq)}`,
+      '-H',
+      `content-type:${type ? ` ${type}` : ''}`,
+      url,
+    ]);
     return { status: Number(r.stdout), body: readFileSync(out) };
   };
 
@@ -128,7 +197,11 @@ describe('RFC 6960 A.1.1 POST requests are application/ocsp-request', () => {
           assert.equal(r.status, 415, `${path} ${type ?? '(no Content-Type)'}`);
           assert.match(r.body.toString(), /application\/ocsp-request \(RFC 6960 A\.1\.1\)/);
         }
-        for (const type of ['application/ocsp-request', 'Application/OCSP-Request', 'application/ocsp-request; charset=binary']) {
+        for (const type of [
+          'application/ocsp-request',
+          'Application/OCSP-Request',
+          'application/ocsp-request; charset=binary',
+        ]) {
           const r = await post(`${urlOf(scheme)}${path}`, type);
           assert.equal(r.status, 200, `${path} ${type}`);
           assert.equal(parseOcspResponse(r.body).responses[0]!.status.status, 'good');
@@ -171,7 +244,15 @@ async function closedAtTimeout(c: RawConnection, since: number, limitMs: number,
 /** A GET for sub1 on `s` over `scheme` (curl, certificate not checked): its OCSP cert status. */
 async function validAnswer(s: RunningServer, scheme: Scheme): Promise<string> {
   const out = f.path(`valid-${scheme}-${Math.random().toString(36).slice(2)}.der`);
-  const r = await runAsync('curl', ['-sS', '-k', '-o', out, '-w', '%{http_code}', `${scheme}://127.0.0.1:${portOf(s, scheme)}/ocsp/${ocspReq.toString('base64url')}`]);
+  const r = await runAsync('curl', [
+    '-sS',
+    '-k',
+    '-o',
+    out,
+    '-w',
+    '%{http_code}',
+    `${scheme}://127.0.0.1:${portOf(s, scheme)}/ocsp/${ocspReq.toString('base64url')}`,
+  ]);
   assert.equal(r.stdout, '200', r.stderr);
   return parseOcspResponse(readFileSync(out)).responses[0]!.status.status;
 }
@@ -181,13 +262,20 @@ describe('slow clients: header, body and idle timeouts (408, then closed); valid
     it(`${scheme}: request heads sent a byte at a time are cut off at the headers timeout while valid clients are answered`, async () => {
       const since = performance.now();
       // An OCSP POST (held by the fast path on HTTP) and a HEAD of the Repository (the HTTP server's).
-      const heads = ['POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\n', 'HEAD / HTTP/1.1\r\nHost: x\r\nUser-Agent: slow\r\n'];
-      const conns = Array.from({ length: 20 }, (_, i) => new RawConnection(portOf(slow, scheme), { tls: scheme === 'https', localAddress: OTHER_CLIENT }));
+      const heads = [
+        'POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\n',
+        'HEAD / HTTP/1.1\r\nHost: x\r\nUser-Agent: slow\r\n',
+      ];
+      const conns = Array.from(
+        { length: 20 },
+        (_, i) => new RawConnection(portOf(slow, scheme), { tls: scheme === 'https', localAddress: OTHER_CLIENT }),
+      );
       try {
         conns.forEach((c, i) => dribble(c, heads[i % 2]!));
         assert.equal(await validAnswer(slow, scheme), 'good', 'a valid client meanwhile');
         for (const c of conns) await closedAtTimeout(c, since, LIMITS.headersTimeoutMs, 'a head sent a byte at a time');
-        for (const c of conns) assert.match(c.unread.toString('latin1'), /^(HTTP\/1\.1 408 Request Timeout\r\n|$)/, 'a 408 or nothing');
+        for (const c of conns)
+          assert.match(c.unread.toString('latin1'), /^(HTTP\/1\.1 408 Request Timeout\r\n|$)/, 'a 408 or nothing');
         assert.equal(await validAnswer(slow, scheme), 'good', 'a valid client afterwards');
       } finally {
         for (const c of conns) c.close();
@@ -216,7 +304,12 @@ describe('slow clients: header, body and idle timeouts (408, then closed); valid
         assert.equal((await idle.next()).status, 200);
         const answeredAt = performance.now();
         await closedAtTimeout(idle, answeredAt, LIMITS.idleTimeoutMs, 'an idle keep-alive connection');
-        await closedAtTimeout(silent, since, Math.min(LIMITS.headersTimeoutMs, LIMITS.idleTimeoutMs), 'a connection that never sends');
+        await closedAtTimeout(
+          silent,
+          since,
+          Math.min(LIMITS.headersTimeoutMs, LIMITS.idleTimeoutMs),
+          'a connection that never sends',
+        );
       } finally {
         idle.close();
         silent.close();
@@ -234,14 +327,21 @@ describe('a cap on open connections per client address', () => {
       const within = Array.from({ length: CAP }, () => open());
       const over: RawConnection[] = [];
       try {
-        await Promise.all(within.map((c) => new Promise((resolve) => c.socket.once(scheme === 'https' ? 'secureConnect' : 'connect', resolve))));
+        await Promise.all(
+          within.map(
+            (c) => new Promise((resolve) => c.socket.once(scheme === 'https' ? 'secureConnect' : 'connect', resolve)),
+          ),
+        );
         over.push(...Array.from({ length: 3 }, () => open()));
         for (const c of over) await c.closedWithin(SLACK_MS, 'a connection over the cap is closed at once');
-        assert.ok(within.every((c) => !c.ended), 'the connections within the cap stay open');
+        assert.ok(
+          within.every((c) => !c.ended),
+          'the connections within the cap stay open',
+        );
         within[0]!.write(`GET /ocsp/${ocspReq.toString('base64url')} HTTP/1.1\r\nHost: x\r\n\r\n`);
         assert.equal((await within[0]!.next()).status, 200, 'a connection within the cap is answered');
         assert.equal(await validAnswer(capped, scheme), 'good', 'another address is answered');
-        assert.equal(await refusedCount() - refusedBefore, 3, 'rootca_connections_refused_total counts them');
+        assert.equal((await refusedCount()) - refusedBefore, 3, 'rootca_connections_refused_total counts them');
         // A connection given up makes room for another from the same address.
         within.shift()!.close();
         const again = await waitFor('a new connection from the capped address once one closed', async () => {

@@ -33,7 +33,9 @@ async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<
 }
 
 /** CREATE DATABASE rootca_test_<random>; `drop()` removes it (closing any connection left). */
-export async function createTestDatabase(server: string = SHARED_POSTGRES): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+export async function createTestDatabase(
+  server: string = SHARED_POSTGRES,
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const name = `rootca_test_${randomBytes(6).toString('hex')}`;
   await admin(server, (c) => c.query(`CREATE DATABASE ${name}`));
   return {
@@ -106,13 +108,28 @@ export class PrivatePostgres {
 
   async start(): Promise<void> {
     const opts = `-p ${this.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${this.dir} -c fsync=off -c max_connections=60`;
-    this.run(join(PG_BIN, 'pg_ctl'), ['-D', this.data, '-l', join(this.dir, 'server.log'), '-o', opts, '-w', '-t', '30', 'start']);
+    this.run(join(PG_BIN, 'pg_ctl'), [
+      '-D',
+      this.data,
+      '-l',
+      join(this.dir, 'server.log'),
+      '-o',
+      opts,
+      '-w',
+      '-t',
+      '30',
+      'start',
+    ]);
   }
 
   /** Whether the cluster runs (pg_ctl status). */
   isRunning(): boolean {
     const args = ['-D', this.data, 'status'];
-    const r = spawnSync(this.asPostgres ? 'runuser' : join(PG_BIN, 'pg_ctl'), this.asPostgres ? ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), ...args] : args, { stdio: 'ignore', timeout: 30_000, cwd: this.dir });
+    const r = spawnSync(
+      this.asPostgres ? 'runuser' : join(PG_BIN, 'pg_ctl'),
+      this.asPostgres ? ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), ...args] : args,
+      { stdio: 'ignore', timeout: 30_000, cwd: this.dir },
+    );
     return r.status === 0;
   }
 
@@ -124,7 +141,11 @@ export class PrivatePostgres {
   /** Stops the cluster (if it runs) and removes its folder. */
   async destroy(): Promise<void> {
     const args = ['-D', this.data, '-m', 'immediate', 'stop'];
-    spawnSync(this.asPostgres ? 'runuser' : join(PG_BIN, 'pg_ctl'), this.asPostgres ? ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), ...args] : args, { stdio: 'ignore', timeout: 30_000 });
+    spawnSync(
+      this.asPostgres ? 'runuser' : join(PG_BIN, 'pg_ctl'),
+      this.asPostgres ? ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), ...args] : args,
+      { stdio: 'ignore', timeout: 30_000 },
+    );
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -140,20 +161,58 @@ export interface ResponderProcess {
 }
 
 /** Starts `rootca serve --store URL --port P --workers 1`; resolves once it prints its URLs. */
-export function startResponder(o: { store: string; name: string; port: number; logDir: string; home: string; extra?: string[] }): Promise<ResponderProcess> {
-  const args = ['serve', '--store', o.store, '--name', o.name, '--port', String(o.port), '--workers', '1', '--log-dir', o.logDir, '--log-level', 'warn', ...(o.extra ?? [])];
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), ...args], { env: { ...process.env, ROOTCA_HOME: o.home }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startResponder(o: {
+  store: string;
+  name: string;
+  port: number;
+  logDir: string;
+  home: string;
+  extra?: string[];
+}): Promise<ResponderProcess> {
+  const args = [
+    'serve',
+    '--store',
+    o.store,
+    '--name',
+    o.name,
+    '--port',
+    String(o.port),
+    '--workers',
+    '1',
+    '--log-dir',
+    o.logDir,
+    '--log-level',
+    'warn',
+    ...(o.extra ?? []),
+  ];
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'rootca.mjs'), ...args], {
+    env: { ...process.env, ROOTCA_HOME: o.home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`responder ${o.name} did not start in 60 s:\n${stdout}\n${stderr}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`responder ${o.name} did not start in 60 s:\n${stdout}\n${stderr}`)),
+      60_000,
+    );
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       if (/^Serving publication/m.test(stdout)) {
         clearTimeout(timer);
-        resolve({ name: o.name, port: o.port, url: `http://127.0.0.1:${o.port}`, child, stdout: () => stdout, stderr: () => stderr, exited });
+        resolve({
+          name: o.name,
+          port: o.port,
+          url: `http://127.0.0.1:${o.port}`,
+          child,
+          stdout: () => stdout,
+          stderr: () => stderr,
+          exited,
+        });
       }
     });
     void exited.then((code) => {
@@ -173,7 +232,13 @@ export async function stopResponder(r: ResponderProcess): Promise<void> {
 }
 
 /** GET /healthz as JSON. */
-export async function healthz(url: string): Promise<{ status: string; version: number | null; responder: string; store: { reachable: boolean; notifications: string }; problems: string[] }> {
+export async function healthz(url: string): Promise<{
+  status: string;
+  version: number | null;
+  responder: string;
+  store: { reachable: boolean; notifications: string };
+  problems: string[];
+}> {
   const r = await fetch(`${url}/healthz`);
   return (await r.json()) as never;
 }

@@ -72,79 +72,190 @@ describe('R-2.4 verifyPublication', () => {
     assert.equal(p.documents.length, 3);
     // Issuer hashes of both kinds recognise a serial the CA never issued.
     const unissued = certIdsFor(f.ec.der, '0badbad0');
-    for (const id of unissued) assert.equal(p.issuers.get(`${id.hashAlgorithm}:${id.issuerNameHash.toString('hex')}:${id.issuerKeyHash.toString('hex')}`)?.name, 'ecroot');
+    for (const id of unissued)
+      assert.equal(
+        p.issuers.get(`${id.hashAlgorithm}:${id.issuerNameHash.toString('hex')}:${id.issuerKeyHash.toString('hex')}`)
+          ?.name,
+        'ecroot',
+      );
   });
 
-  const cases: { name: string; make: () => Buffer | Promise<Buffer>; code?: string; message: RegExp; previous?: number }[] = [
-    { name: 'one byte of a file', make: () => edit(v1, (file) => flipFileByte(file, 'crl/rsaroot.crl'), false), message: /item crl\/rsaroot\.crl SHA-256 [0-9a-f]+ does not match the manifest/ },
-    { name: 'one byte of the manifest', make: () => edit(v1, (file) => { file.manifest = file.manifest.replace('"installation":"online-test"', '"installation":"online-tesT"'); }, false), message: /manifest signature \(sha256WithRSAEncryption\) does not verify with the key of rsaroot/ },
+  const cases: {
+    name: string;
+    make: () => Buffer | Promise<Buffer>;
+    code?: string;
+    message: RegExp;
+    previous?: number;
+  }[] = [
+    {
+      name: 'one byte of a file',
+      make: () => edit(v1, (file) => flipFileByte(file, 'crl/rsaroot.crl'), false),
+      message: /item crl\/rsaroot\.crl SHA-256 [0-9a-f]+ does not match the manifest/,
+    },
+    {
+      name: 'one byte of the manifest',
+      make: () =>
+        edit(
+          v1,
+          (file) => {
+            file.manifest = file.manifest.replace('"installation":"online-test"', '"installation":"online-tesT"');
+          },
+          false,
+        ),
+      message: /manifest signature \(sha256WithRSAEncryption\) does not verify with the key of rsaroot/,
+    },
     {
       name: 'one byte of the signature',
-      make: () => edit(v1, (file) => { const s = Buffer.from(file.signature, 'base64'); s[5] ^= 0x80; file.signature = s.toString('base64'); }, false),
+      make: () =>
+        edit(
+          v1,
+          (file) => {
+            const s = Buffer.from(file.signature, 'base64');
+            s[5] ^= 0x80;
+            file.signature = s.toString('base64');
+          },
+          false,
+        ),
       message: /manifest signature .* does not verify/,
     },
-    { name: 'an older version', make: () => v1, previous: 2, code: 'PUBLICATION_STALE', message: /^version 1 is not newer than the current 2$/ },
-    { name: 'the same version again', make: () => v2, previous: 2, code: 'PUBLICATION_STALE', message: /version 2 is not newer than the current 2/ },
+    {
+      name: 'an older version',
+      make: () => v1,
+      previous: 2,
+      code: 'PUBLICATION_STALE',
+      message: /^version 1 is not newer than the current 2$/,
+    },
+    {
+      name: 'the same version again',
+      make: () => v2,
+      previous: 2,
+      code: 'PUBLICATION_STALE',
+      message: /version 2 is not newer than the current 2/,
+    },
     {
       name: 'an untrusted signer (a look-alike root: same subject, another key)',
       make: () => f.publication({ version: 3, signer: f.stranger, roots: [f.stranger, f.rsa, f.ec] }),
       message: /signer certificate certs\/stranger\.crt \(stranger\) is not a trust anchor of this Repository/,
     },
-    { name: 'a file not in the manifest', make: () => edit(v1, (file) => { file.files['docs/extra.md'] = Buffer.from('hi').toString('base64'); }, false), message: /file docs\/extra\.md is not in the manifest/ },
-    { name: 'a file missing', make: () => edit(v1, (file) => { delete file.files['issued/rsaroot/7a11c0de0001.crt']; }, false), message: /item issued\/rsaroot\/7a11c0de0001\.crt is missing from the file/ },
+    {
+      name: 'a file not in the manifest',
+      make: () =>
+        edit(
+          v1,
+          (file) => {
+            file.files['docs/extra.md'] = Buffer.from('hi').toString('base64');
+          },
+          false,
+        ),
+      message: /file docs\/extra\.md is not in the manifest/,
+    },
+    {
+      name: 'a file missing',
+      make: () =>
+        edit(
+          v1,
+          (file) => {
+            delete file.files['issued/rsaroot/7a11c0de0001.crt'];
+          },
+          false,
+        ),
+      message: /item issued\/rsaroot\/7a11c0de0001\.crt is missing from the file/,
+    },
     { name: 'not JSON', make: () => Buffer.from('{"manifest": '), message: /not JSON/ },
-    { name: 'another format', make: () => edit(v1, (_f, m) => { (m as { format: string }).format = 'rootca-publication/9'; }), message: /manifest\.format is "rootca-publication\/9"/ },
-    { name: 'a path leaving the Repository', make: () => edit(v1, (file, m) => { m.items[m.items.length - 1]!.path = '../etc/passwd'; file.files['../etc/passwd'] = file.files['docs/cp-subca-v1.0.md']!; delete file.files['docs/cp-subca-v1.0.md']; }), message: /manifest\.items\.\d+\.path: not a safe relative path/ },
+    {
+      name: 'another format',
+      make: () =>
+        edit(v1, (_f, m) => {
+          (m as { format: string }).format = 'rootca-publication/9';
+        }),
+      message: /manifest\.format is "rootca-publication\/9"/,
+    },
+    {
+      name: 'a path leaving the Repository',
+      make: () =>
+        edit(v1, (file, m) => {
+          m.items[m.items.length - 1]!.path = '../etc/passwd';
+          file.files['../etc/passwd'] = file.files['docs/cp-subca-v1.0.md']!;
+          delete file.files['docs/cp-subca-v1.0.md'];
+        }),
+      message: /manifest\.items\.\d+\.path: not a safe relative path/,
+    },
     {
       name: 'a document served as HTML',
-      make: () => edit(v1, (_f, m) => { m.items.find((i) => i.kind === 'document')!.mediaType = 'text/html'; }),
+      make: () =>
+        edit(v1, (_f, m) => {
+          m.items.find((i) => i.kind === 'document')!.mediaType = 'text/html';
+        }),
       message: /item docs\/cps-v5\.11\.md has media type "text\/html", a document is text\/markdown; charset=utf-8/,
     },
     {
       name: 'an OCSP response whose meta says revoked but which says good',
-      make: () => edit(v1, (_f, m) => { const it = m.items.find((i) => i.path === 'ocsp/rsaroot/7a11c0de0001.sha1.der')!; (it.meta as { status: string }).status = 'revoked'; }),
-      message: /OCSP response ocsp\/rsaroot\/7a11c0de0001\.sha1\.der: status good does not match the manifest \(revoked\)/,
+      make: () =>
+        edit(v1, (_f, m) => {
+          const it = m.items.find((i) => i.path === 'ocsp/rsaroot/7a11c0de0001.sha1.der')!;
+          (it.meta as { status: string }).status = 'revoked';
+        }),
+      message:
+        /OCSP response ocsp\/rsaroot\/7a11c0de0001\.sha1\.der: status good does not match the manifest \(revoked\)/,
     },
     {
       name: 'an OCSP response filed under another CertID',
-      make: () => edit(v1, (_f, m) => {
-        const a = m.items.find((i) => i.path === 'ocsp/rsaroot/7a11c0de0001.sha1.der')!;
-        const b = m.items.find((i) => i.path === 'ocsp/rsaroot/9b22c0de0002.sha1.der')!;
-        (a.meta as { certIdKey: string }).certIdKey = (b.meta as { certIdKey: string }).certIdKey;
-      }),
+      make: () =>
+        edit(v1, (_f, m) => {
+          const a = m.items.find((i) => i.path === 'ocsp/rsaroot/7a11c0de0001.sha1.der')!;
+          const b = m.items.find((i) => i.path === 'ocsp/rsaroot/9b22c0de0002.sha1.der')!;
+          (a.meta as { certIdKey: string }).certIdKey = (b.meta as { certIdKey: string }).certIdKey;
+        }),
       message: /ocsp\/rsaroot\/7a11c0de0001\.sha1\.der: meta\.certIdKey is not the sha1 CertID of serial 7a11c0de0001/,
     },
     {
       name: '"good" for a serial the CA did not publish as issued',
-      make: () => edit(v1, (file, m) => { m.items = m.items.filter((i) => i.path !== 'issued/rsaroot/7a11c0de0001.crt'); delete file.files['issued/rsaroot/7a11c0de0001.crt']; }),
+      make: () =>
+        edit(v1, (file, m) => {
+          m.items = m.items.filter((i) => i.path !== 'issued/rsaroot/7a11c0de0001.crt');
+          delete file.files['issued/rsaroot/7a11c0de0001.crt'];
+        }),
       message: /says good for serial 7a11c0de0001, which rsaroot did not publish as issued/,
     },
     {
-      name: 'a CRL of another CA in place of the RSA root\'s',
-      make: () => edit(v1, (file, m) => {
-        file.files['crl/rsaroot.crl'] = file.files['crl/ecroot.crl']!;
-        const a = m.items.find((i) => i.path === 'crl/rsaroot.crl')!;
-        const b = m.items.find((i) => i.path === 'crl/ecroot.crl')!;
-        Object.assign(a, { sha256: b.sha256, size: b.size });
-      }),
+      name: "a CRL of another CA in place of the RSA root's",
+      make: () =>
+        edit(v1, (file, m) => {
+          file.files['crl/rsaroot.crl'] = file.files['crl/ecroot.crl']!;
+          const a = m.items.find((i) => i.path === 'crl/rsaroot.crl')!;
+          const b = m.items.find((i) => i.path === 'crl/ecroot.crl')!;
+          Object.assign(a, { sha256: b.sha256, size: b.size });
+        }),
       message: /CRL crl\/rsaroot\.crl: issuer is not the subject of rsaroot/,
     },
     {
       name: 'a certificate revoked in the manifest but missing from the CRL',
-      make: () => edit(v1, (_f, m) => { const it = m.items.find((i) => i.path === 'issued/ecroot/3c33c0de0003.crt')!; Object.assign(it.meta, { status: 'revoked', revokedAt: REVOKED_AT.toISOString() }); }),
+      make: () =>
+        edit(v1, (_f, m) => {
+          const it = m.items.find((i) => i.path === 'issued/ecroot/3c33c0de0003.crt')!;
+          Object.assign(it.meta, { status: 'revoked', revokedAt: REVOKED_AT.toISOString() });
+        }),
       message: /certificate issued\/ecroot\/3c33c0de0003\.crt is revoked but not on CRL crl\/ecroot\.crl/,
     },
   ];
   for (const c of cases) {
     it(`refuses ${c.name}`, async () => {
       const bytes = await c.make();
-      refused(() => verifyPublication(bytes, { trustAnchors: anchors, previousVersion: c.previous, now: now() }), c.code ?? 'PUBLICATION_INVALID', c.message);
+      refused(
+        () => verifyPublication(bytes, { trustAnchors: anchors, previousVersion: c.previous, now: now() }),
+        c.code ?? 'PUBLICATION_INVALID',
+        c.message,
+      );
     });
   }
 
   it('refuses a published CA that is not a trust anchor, even when the signer is one', async () => {
     const bytes = await f.publication({ version: 3, roots: [f.rsa, f.ec, f.stranger] });
-    refused(() => verifyPublication(bytes, { trustAnchors: anchors, now: now() }), 'PUBLICATION_INVALID', /CA stranger: certificate certs\/stranger\.crt is not a trust anchor/);
+    refused(
+      () => verifyPublication(bytes, { trustAnchors: anchors, now: now() }),
+      'PUBLICATION_INVALID',
+      /CA stranger: certificate certs\/stranger\.crt is not a trust anchor/,
+    );
     assert.equal(verifyPublication(bytes, { trustAnchors: [...anchors, f.stranger.der], now: now() }).cas.size, 3);
   });
 
@@ -167,7 +278,11 @@ describe('R-2.4 online store (SQLite)', () => {
     assert.equal(store.trustAnchors().length, 2);
     refused(() => store.importPublication(v1), 'PUBLICATION_STALE', /version 1 is not newer than the current 1/);
     const tampered = edit(v2, (file) => flipFileByte(file, 'issued/rsaroot/9b22c0de0002.crt', 100), false);
-    refused(() => store.importPublication(tampered, [f.stranger.der]), 'PUBLICATION_INVALID', /item issued\/rsaroot\/9b22c0de0002\.crt SHA-256/);
+    refused(
+      () => store.importPublication(tampered, [f.stranger.der]),
+      'PUBLICATION_INVALID',
+      /item issued\/rsaroot\/9b22c0de0002\.crt SHA-256/,
+    );
     assert.equal(store.latestVersion(), 1);
     assert.equal(store.trustAnchors().length, 2, 'the anchor offered with a refused import is not stored');
     store.close();

@@ -43,12 +43,14 @@ export class RawConnection {
       this.buf = Buffer.concat([this.buf, d]);
       this.waiting?.();
     });
-    this.closed = new Promise((resolve) => this.socket.on('close', () => {
-      this.ended = true;
-      this.closedAt = performance.now();
-      this.waiting?.();
-      resolve();
-    }));
+    this.closed = new Promise((resolve) =>
+      this.socket.on('close', () => {
+        this.ended = true;
+        this.closedAt = performance.now();
+        this.waiting?.();
+        resolve();
+      }),
+    );
     this.socket.on('error', () => undefined);
   }
 
@@ -105,7 +107,13 @@ export class RawConnection {
     const raw = Buffer.from(this.buf.subarray(0, end + 4 + len));
     const body = Buffer.from(this.buf.subarray(end + 4, end + 4 + len));
     this.buf = this.buf.subarray(end + 4 + len);
-    return { status: Number(lines[0]!.split(' ')[1]), head: lines.filter((l) => !/^date:/i.test(l)), headers, body, raw };
+    return {
+      status: Number(lines[0]!.split(' ')[1]),
+      head: lines.filter((l) => !/^date:/i.test(l)),
+      headers,
+      body,
+      raw,
+    };
   }
 
   close(): void {

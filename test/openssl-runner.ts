@@ -26,7 +26,12 @@ authorityKeyIdentifier = keyid
 subjectKeyIdentifier = hash
 `;
 
-export interface OpensslResult { status: number; stdout: string; stderr: string; out: string }
+export interface OpensslResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+  out: string;
+}
 
 /** Runs `openssl` in the folder `cwd()` gives (read at each call: tests set it in `before`). */
 export function opensslRunner(cwd: () => string) {

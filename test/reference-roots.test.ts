@@ -20,10 +20,30 @@ import type { RootCeremonyResult } from '../src/lifecycle/root-ceremony.ts';
 import { installationWithPeople, openssl, PEOPLE, REFERENCE_ROOTS, runShippedCeremony, tempDir } from './helpers.ts';
 
 const ROWS = [
-  { ceremony: 'rootca1', reference: 'Security_Communication_Root_CA.crt', sigalg: 'sha1WithRSAEncryption', key: '(2048 bit)' },
-  { ceremony: 'rootca2', reference: 'Security_Communication_RootCA2.crt', sigalg: 'sha256WithRSAEncryption', key: '(2048 bit)' },
-  { ceremony: 'rootca3', reference: 'Security_Communication_RootCA3.crt', sigalg: 'sha384WithRSAEncryption', key: '(4096 bit)' },
-  { ceremony: 'ecc-rootca1', reference: 'Security_Communication_ECC_RootCA1.crt', sigalg: 'ecdsa-with-SHA384', key: '(384 bit)' },
+  {
+    ceremony: 'rootca1',
+    reference: 'Security_Communication_Root_CA.crt',
+    sigalg: 'sha1WithRSAEncryption',
+    key: '(2048 bit)',
+  },
+  {
+    ceremony: 'rootca2',
+    reference: 'Security_Communication_RootCA2.crt',
+    sigalg: 'sha256WithRSAEncryption',
+    key: '(2048 bit)',
+  },
+  {
+    ceremony: 'rootca3',
+    reference: 'Security_Communication_RootCA3.crt',
+    sigalg: 'sha384WithRSAEncryption',
+    key: '(4096 bit)',
+  },
+  {
+    ceremony: 'ecc-rootca1',
+    reference: 'Security_Communication_ECC_RootCA1.crt',
+    sigalg: 'ecdsa-with-SHA384',
+    key: '(384 bit)',
+  },
 ] as const;
 
 const SKI_OID = '2.5.29.14';
@@ -37,7 +57,10 @@ function comparable(der: Uint8Array): Buffer {
   const cert = AsnConvert.parse(der, Certificate);
   const tbs = cert.tbsCertificate;
   tbs.serialNumber = new Uint8Array([1]).buffer;
-  tbs.validity = new Validity({ notBefore: new Date('2000-01-01T00:00:00Z'), notAfter: new Date('2000-01-02T00:00:00Z') });
+  tbs.validity = new Validity({
+    notBefore: new Date('2000-01-01T00:00:00Z'),
+    notAfter: new Date('2000-01-02T00:00:00Z'),
+  });
   tbs.subjectPublicKeyInfo.subjectPublicKey = new ArrayBuffer(0);
   for (const ext of tbs.extensions ?? []) {
     if (ext.extnID === SKI_OID) {
@@ -87,8 +110,19 @@ describe('R-1.1 the four root ceremonies', () => {
         const der = made.get(row.ceremony)!.certificateDer;
         assert.ok(Buffer.from(AsnConvert.serialize(AsnConvert.parse(der, Certificate))).equals(der));
         assert.ok(readFileSync(join(out, `${row.ceremony}.der`)).equals(der));
-        openssl(['x509', '-in', join(out, `${row.ceremony}.pem`), '-outform', 'DER', '-out', join(out, `${row.ceremony}.openssl.der`)]);
-        assert.ok(readFileSync(join(out, `${row.ceremony}.openssl.der`)).equals(der), 'openssl re-encodes to the same DER');
+        openssl([
+          'x509',
+          '-in',
+          join(out, `${row.ceremony}.pem`),
+          '-outform',
+          'DER',
+          '-out',
+          join(out, `${row.ceremony}.openssl.der`),
+        ]);
+        assert.ok(
+          readFileSync(join(out, `${row.ceremony}.openssl.der`)).equals(der),
+          'openssl re-encodes to the same DER',
+        );
         const x = new X509Certificate(der);
         assert.ok(x.verify(x.publicKey), 'self-signature verifies');
       });
@@ -96,7 +130,9 @@ describe('R-1.1 the four root ceremonies', () => {
       it('has a 20-year validity (CPS 6.3.2) and a positive serial of at least 64 bits', () => {
         const r = made.get(row.ceremony)!;
         assert.equal(r.notAfter.getUTCFullYear() - r.notBefore.getUTCFullYear(), 20);
-        assert.ok(r.serialHex.length >= 16 && parseInt(r.serialHex.slice(0, 2), 16) < 0x80 && r.serialHex.slice(0, 2) !== '00');
+        assert.ok(
+          r.serialHex.length >= 16 && parseInt(r.serialHex.slice(0, 2), 16) < 0x80 && r.serialHex.slice(0, 2) !== '00',
+        );
       });
     });
   }
@@ -110,10 +146,15 @@ describe('R-1.1 the four root ceremonies', () => {
     const secrets: { what: string; bytes: Buffer }[] = [];
     for (const row of ROWS) {
       const record = loadSoftKey(inst, made.get(row.ceremony)!.keyId);
-      const present = ['alice', 'carol'].map((n) => unlockCredential(n, getOperator(inst, n).credential, Buffer.from(PEOPLE[n as 'alice'].passphrase)));
+      const present = ['alice', 'carol'].map((n) =>
+        unlockCredential(n, getOperator(inst, n).credential, Buffer.from(PEOPLE[n as 'alice'].passphrase)),
+      );
       const pkcs8 = await reconstructPrivateKeyPkcs8(record, present);
       const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-      assert.ok(createPublicKey(key).export({ format: 'der', type: 'spki' }).equals(record.publicKeySpki), 'the quorum rebuilds the right key');
+      assert.ok(
+        createPublicKey(key).export({ format: 'der', type: 'spki' }).equals(record.publicKeySpki),
+        'the quorum rebuilds the right key',
+      );
       const jwk = key.export({ format: 'jwk' });
       secrets.push({ what: `${row.ceremony} PKCS#8`, bytes: pkcs8 });
       for (const part of ['d', 'p', 'q'] as const) {

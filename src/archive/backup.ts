@@ -20,8 +20,16 @@ import type { Db } from '../store/db.ts';
 import { fsyncPath } from '../util/fsync.ts';
 import { copyDurable, mkdirDurable, PARTIAL_SUFFIX, renameDurable, writeDurable } from './files.ts';
 import {
-  BACKUP_FORMAT, CONFIG_FILE, DB_FILE, MANIFEST_FILE, SIGNATURE_FILE, TOKEN_FILE, TSA_CERT_FILE, encodeManifest,
-  type BackupManifest, type ManifestSignature,
+  BACKUP_FORMAT,
+  CONFIG_FILE,
+  DB_FILE,
+  MANIFEST_FILE,
+  SIGNATURE_FILE,
+  TOKEN_FILE,
+  TSA_CERT_FILE,
+  encodeManifest,
+  type BackupManifest,
+  type ManifestSignature,
 } from './format.ts';
 import { openSnapshot, snapshotDatabase, snapshotFacts } from './snapshot.ts';
 import { integrityCheck } from '../store/snapshot.ts';
@@ -93,7 +101,10 @@ export async function writeBackupSet(i: WriteSetInput): Promise<WrittenSet> {
   };
   if (token) {
     writeDurable(join(staging, TOKEN_FILE), timeStampResponse(token));
-    writeDurable(join(staging, TSA_CERT_FILE), derToPem((i.stamping as { tsaCertificateDer: Buffer }).tsaCertificateDer, 'CERTIFICATE'));
+    writeDurable(
+      join(staging, TSA_CERT_FILE),
+      derToPem((i.stamping as { tsaCertificateDer: Buffer }).tsaCertificateDer, 'CERTIFICATE'),
+    );
   }
   writeDurable(join(staging, SIGNATURE_FILE), `${JSON.stringify(signature, null, 2)}\n`);
   writeDurable(join(staging, MANIFEST_FILE), bytes);
@@ -108,7 +119,13 @@ export async function writeBackupSet(i: WriteSetInput): Promise<WrittenSet> {
     renameDurable(join(loc, i.name + PARTIAL_SUFFIX), join(loc, i.name));
     step(`renamed:${n}`);
   });
-  return { manifest, manifestSha256: sha256(bytes), stamped: !!token, notStampedReason, tokenSerialHex: token ? parseTimeStampToken(token).serialHex : undefined };
+  return {
+    manifest,
+    manifestSha256: sha256(bytes),
+    stamped: !!token,
+    notStampedReason,
+    tokenSerialHex: token ? parseTimeStampToken(token).serialHex : undefined,
+  };
 }
 
 /** The manifest less its time-stamp part: what the staged snapshot and config hold, read from them. */
@@ -122,7 +139,8 @@ function baseManifest(i: WriteSetInput, staging: string, dbPath: string): Omit<B
   } finally {
     snap.close();
   }
-  if (integrity !== 'ok') throw new CaError('SNAPSHOT_CORRUPT', `the snapshot fails PRAGMA integrity_check: ${integrity}`);
+  if (integrity !== 'ok')
+    throw new CaError('SNAPSHOT_CORRUPT', `the snapshot fails PRAGMA integrity_check: ${integrity}`);
   const files = [DB_FILE, CONFIG_FILE].map((name) => {
     const bytes = readFileSync(join(staging, name));
     return { name, sha256: sha256(bytes), size: bytes.length };
@@ -151,11 +169,20 @@ function baseManifest(i: WriteSetInput, staging: string, dbPath: string): Omit<B
  * manifest, so the manifest can only say that a stamp was asked for; if the TSA then fails, the
  * manifest is rebuilt to say it is not stamped and why.
  */
-async function stampManifest(base: Omit<BackupManifest, 'timeStamp'>, stamping: ManifestStamping):
-  Promise<{ manifest: BackupManifest; bytes: Buffer; token?: Buffer; notStampedReason?: string }> {
+async function stampManifest(
+  base: Omit<BackupManifest, 'timeStamp'>,
+  stamping: ManifestStamping,
+): Promise<{ manifest: BackupManifest; bytes: Buffer; token?: Buffer; notStampedReason?: string }> {
   let notStampedReason: string;
   if ('stamp' in stamping) {
-    const manifest: BackupManifest = { ...base, timeStamp: { requested: true, tsaKeyId: stamping.tsaKeyId, tsaCertificateSha256: sha256(stamping.tsaCertificateDer) } };
+    const manifest: BackupManifest = {
+      ...base,
+      timeStamp: {
+        requested: true,
+        tsaKeyId: stamping.tsaKeyId,
+        tsaCertificateSha256: sha256(stamping.tsaCertificateDer),
+      },
+    };
     const bytes = encodeManifest(manifest);
     try {
       return { manifest, bytes, token: await stamping.stamp(bytes) };

@@ -53,7 +53,8 @@ export function listLocation(dir: string): LocationListing {
   for (const name of readdirSync(dir).sort()) {
     const isDir = statSync(join(dir, name)).isDirectory();
     if (isDir && SET_NAME.test(name)) out.sets.push(name);
-    else if (isDir && name.endsWith(PARTIAL_SUFFIX) && SET_NAME.test(name.slice(0, -PARTIAL_SUFFIX.length))) out.partials.push(name.slice(0, -PARTIAL_SUFFIX.length));
+    else if (isDir && name.endsWith(PARTIAL_SUFFIX) && SET_NAME.test(name.slice(0, -PARTIAL_SUFFIX.length)))
+      out.partials.push(name.slice(0, -PARTIAL_SUFFIX.length));
     else out.other.push(name);
   }
   return out;

@@ -59,7 +59,11 @@ export interface BackupManifest {
   database: { schemaVersion: number; integrityCheck: string };
   /** The audit log inside the snapshot ends here; restore continues from it. */
   audit: { seq: number; hash: string };
-  serials: { certificates: number; reservations: number; last: { ca: string; serial: string; certificateId: number } | null };
+  serials: {
+    certificates: number;
+    reservations: number;
+    last: { ca: string; serial: string; certificateId: number } | null;
+  };
   /** Last CRL number used per CA. */
   crlNumbers: Record<string, number>;
   records: RecordCounts;
@@ -100,10 +104,20 @@ export function decodeManifest(bytes: Buffer): { manifest?: BackupManifest; prob
   }
   const x = m as Partial<BackupManifest>;
   if (!x || typeof x !== 'object') return { problem: 'manifest.json is not an object' };
-  if (x.format !== BACKUP_FORMAT) return { problem: `manifest.json format is ${String(x.format)}, not ${BACKUP_FORMAT}` };
-  if (typeof x.set !== 'string' || typeof x.number !== 'number' || typeof x.created !== 'string' || !Array.isArray(x.files)) return { problem: 'manifest.json lacks set, number, created or files' };
-  if (!x.audit || !x.signer || !x.timeStamp || !x.records || !x.database || !x.serials) return { problem: 'manifest.json lacks audit, signer, timeStamp, records, database or serials' };
-  const bad = x.files.find((f) => !f || ![DB_FILE, CONFIG_FILE].includes(f.name) || typeof f.sha256 !== 'string' || typeof f.size !== 'number');
+  if (x.format !== BACKUP_FORMAT)
+    return { problem: `manifest.json format is ${String(x.format)}, not ${BACKUP_FORMAT}` };
+  if (
+    typeof x.set !== 'string' ||
+    typeof x.number !== 'number' ||
+    typeof x.created !== 'string' ||
+    !Array.isArray(x.files)
+  )
+    return { problem: 'manifest.json lacks set, number, created or files' };
+  if (!x.audit || !x.signer || !x.timeStamp || !x.records || !x.database || !x.serials)
+    return { problem: 'manifest.json lacks audit, signer, timeStamp, records, database or serials' };
+  const bad = x.files.find(
+    (f) => !f || ![DB_FILE, CONFIG_FILE].includes(f.name) || typeof f.sha256 !== 'string' || typeof f.size !== 'number',
+  );
   if (bad) return { problem: `manifest.json lists a file it may not (${JSON.stringify(bad).slice(0, 80)})` };
   return { manifest: x as BackupManifest };
 }

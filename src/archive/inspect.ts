@@ -16,8 +16,15 @@ import { findIssuingCertificate } from '../pki/issuer-key.ts';
 import { parseTimeStampToken, verifyTimeStampToken } from '../pki/tsp.ts';
 import { listLocation, setNumber } from './files.ts';
 import {
-  DB_FILE, MANIFEST_FILE, SET_FILES, SIGNATURE_FILE, TOKEN_FILE, decodeManifest,
-  type BackupManifest, type ManifestSignature, type RecordCounts,
+  DB_FILE,
+  MANIFEST_FILE,
+  SET_FILES,
+  SIGNATURE_FILE,
+  TOKEN_FILE,
+  decodeManifest,
+  type BackupManifest,
+  type ManifestSignature,
+  type RecordCounts,
 } from './format.ts';
 import { openSnapshot, recordCounts, withTemporaryCopy } from './snapshot.ts';
 import { caOwnCertificates, integrityCheck, registeredSigningKey, snapshotTsa } from '../store/snapshot.ts';
@@ -52,11 +59,13 @@ function checkSetFiles(dir: string, m: BackupManifest, problem: (p: string) => v
       continue;
     }
     const bytes = readFileSync(p);
-    if (bytes.length !== f.size || sha256(bytes) !== f.sha256) problem(`${f.name} was altered (SHA-256 or size differs from the manifest)`);
+    if (bytes.length !== f.size || sha256(bytes) !== f.sha256)
+      problem(`${f.name} was altered (SHA-256 or size differs from the manifest)`);
     else if (f.name === DB_FILE) dbIntact = true;
   }
   if (!m.files.some((f) => f.name === DB_FILE)) problem(`the manifest lists no ${DB_FILE}`);
-  for (const extra of listFiles(dir).filter((n) => !SET_FILES.includes(n))) problem(`unexpected file ${extra} in the set`);
+  for (const extra of listFiles(dir).filter((n) => !SET_FILES.includes(n)))
+    problem(`unexpected file ${extra} in the set`);
   return dbIntact;
 }
 
@@ -67,7 +76,12 @@ interface SnapshotRegistry {
 }
 
 /** The snapshot (on a temporary copy): integrity, audit chain, record counts, and its registries. */
-function checkSnapshot(dir: string, m: BackupManifest, o: CheckOptions, problem: (p: string) => void): SnapshotRegistry {
+function checkSnapshot(
+  dir: string,
+  m: BackupManifest,
+  o: CheckOptions,
+  problem: (p: string) => void,
+): SnapshotRegistry {
   const found: SnapshotRegistry = {};
   try {
     withTemporaryCopy(join(dir, DB_FILE), (copy) => {
@@ -76,9 +90,15 @@ function checkSnapshot(dir: string, m: BackupManifest, o: CheckOptions, problem:
         const integrity = integrityCheck(db);
         if (integrity !== 'ok') problem(`PRAGMA integrity_check: ${integrity}`);
         const v = new AuditLog(db, o.clock).verify();
-        if (!v.ok) problem(`the audit log inside the backup does not verify: position ${v.firstBad?.position}: ${v.firstBad?.problem}`);
+        if (!v.ok)
+          problem(
+            `the audit log inside the backup does not verify: position ${v.firstBad?.position}: ${v.firstBad?.problem}`,
+          );
         const head = new AuditLog(db, o.clock).head();
-        if (head.seq !== m.audit.seq || head.hash !== m.audit.hash) problem(`the audit head in the backup (event ${head.seq}) is not the one the manifest states (event ${m.audit.seq})`);
+        if (head.seq !== m.audit.seq || head.hash !== m.audit.hash)
+          problem(
+            `the audit head in the backup (event ${head.seq}) is not the one the manifest states (event ${m.audit.seq})`,
+          );
         const counts = recordCounts(db);
         const differing = (Object.keys(counts) as (keyof RecordCounts)[]).filter((k) => counts[k] !== m.records[k]);
         if (differing.length) problem(`record counts differ from the manifest: ${differing.join(', ')}`);
@@ -87,7 +107,13 @@ function checkSnapshot(dir: string, m: BackupManifest, o: CheckOptions, problem:
         if (m.timeStamp.requested) {
           const row = snapshotTsa(db, m.timeStamp.tsaKeyId);
           // Every certificate of the CA itself, so a TSA certified by a key a re-key retired still finds its issuer (CPS 5.6).
-          if (row) found.tsa = { certificateDer: row.cert, caName: row.ca_name, caCertificates: caOwnCertificates(db, row.ca_id), policy: row.policy_oid };
+          if (row)
+            found.tsa = {
+              certificateDer: row.cert,
+              caName: row.ca_name,
+              caCertificates: caOwnCertificates(db, row.ca_id),
+              policy: row.policy_oid,
+            };
         }
       } finally {
         db.close();
@@ -100,8 +126,15 @@ function checkSnapshot(dir: string, m: BackupManifest, o: CheckOptions, problem:
 }
 
 /** The RFC 3161 token over manifest.json (CPS 5.5.5): by the TSA the set registers, within its validity; returns what it says. */
-function checkTimeStamp(dir: string, m: BackupManifest, ts: { tsaKeyId: string; tsaCertificateSha256: string }, manifestBytes: Buffer, dbIntact: boolean,
-  tsa: SnapshotRegistry['tsa'], problem: (p: string) => void): SetCheck['stamp'] {
+function checkTimeStamp(
+  dir: string,
+  m: BackupManifest,
+  ts: { tsaKeyId: string; tsaCertificateSha256: string },
+  manifestBytes: Buffer,
+  dbIntact: boolean,
+  tsa: SnapshotRegistry['tsa'],
+  problem: (p: string) => void,
+): SetCheck['stamp'] {
   const tokenPath = join(dir, TOKEN_FILE);
   if (!existsSync(tokenPath)) {
     problem(`${TOKEN_FILE} is missing: the manifest says the set was time-stamped`);
@@ -111,22 +144,33 @@ function checkTimeStamp(dir: string, m: BackupManifest, ts: { tsaKeyId: string; 
     const parsed = parseTimeStampToken(readFileSync(tokenPath));
     const cert = parsed.signerCertificate;
     if (!cert) problem(`${TOKEN_FILE} does not carry the TSA certificate it names`);
-    else if (sha256(cert) !== ts.tsaCertificateSha256) problem(`${TOKEN_FILE} was signed by another TSA certificate than the manifest names`);
+    else if (sha256(cert) !== ts.tsaCertificateSha256)
+      problem(`${TOKEN_FILE} was signed by another TSA certificate than the manifest names`);
     else {
       const x = new X509Certificate(cert);
-      if (!verifyTimeStampToken(parsed.token, manifestBytes, x.publicKey.export({ format: 'der', type: 'spki' }))) problem(`${TOKEN_FILE} does not verify over manifest.json (altered manifest or token)`);
+      if (!verifyTimeStampToken(parsed.token, manifestBytes, x.publicKey.export({ format: 'der', type: 'spki' })))
+        problem(`${TOKEN_FILE} does not verify over manifest.json (altered manifest or token)`);
       else if (dbIntact && !tsa) problem(`the TSA ${ts.tsaKeyId} that stamped the set is not registered in the backup`);
       else {
         if (tsa) {
-          if (!tsa.certificateDer.equals(cert)) problem(`the TSA certificate in ${TOKEN_FILE} is not the one registered for ${ts.tsaKeyId}`);
+          if (!tsa.certificateDer.equals(cert))
+            problem(`the TSA certificate in ${TOKEN_FILE} is not the one registered for ${ts.tsaKeyId}`);
           // The key that certified the TSA may since have been retired by a re-key (RFC 5280 4.2.1.1).
           const issuer = findIssuingCertificate(cert, tsa.caCertificates);
           if (!issuer.ok) problem(`the TSA certificate is not signed by any key of ${tsa.caName}: ${issuer.reason}`);
-          if (parsed.policy !== tsa.policy) problem(`the token's policy ${parsed.policy} is not the TSA's ${tsa.policy}`);
+          if (parsed.policy !== tsa.policy)
+            problem(`the token's policy ${parsed.policy} is not the TSA's ${tsa.policy}`);
         }
-        if (parsed.genTime < new Date(x.validFrom) || parsed.genTime > new Date(x.validTo)) problem('the token was made outside the TSA certificate\'s validity');
-        if (parsed.genTime.getTime() < new Date(m.created).getTime() - 60_000) problem('the token is older than the manifest it stamps');
-        return { genTime: parsed.genTime.toISOString(), serialHex: parsed.serialHex, policy: parsed.policy, tsa: x.subject.replace(/\n/g, ', ') };
+        if (parsed.genTime < new Date(x.validFrom) || parsed.genTime > new Date(x.validTo))
+          problem("the token was made outside the TSA certificate's validity");
+        if (parsed.genTime.getTime() < new Date(m.created).getTime() - 60_000)
+          problem('the token is older than the manifest it stamps');
+        return {
+          genTime: parsed.genTime.toISOString(),
+          serialHex: parsed.serialHex,
+          policy: parsed.policy,
+          tsa: x.subject.replace(/\n/g, ', '),
+        };
       }
     }
   } catch (e) {
@@ -171,8 +215,15 @@ export function checkSet(dir: string, o: CheckOptions): SetCheck {
   return r;
 }
 
-function checkSignature(dir: string, m: BackupManifest, manifestBytes: Buffer, registered: { kind: string; spki: Buffer } | undefined, dbIntact: boolean,
-  o: CheckOptions, problem: (p: string) => void): void {
+function checkSignature(
+  dir: string,
+  m: BackupManifest,
+  manifestBytes: Buffer,
+  registered: { kind: string; spki: Buffer } | undefined,
+  dbIntact: boolean,
+  o: CheckOptions,
+  problem: (p: string) => void,
+): void {
   const sigPath = join(dir, SIGNATURE_FILE);
   if (!existsSync(sigPath)) return problem(`${SIGNATURE_FILE} is missing`);
   let sig: ManifestSignature;
@@ -181,15 +232,25 @@ function checkSignature(dir: string, m: BackupManifest, manifestBytes: Buffer, r
   } catch {
     return problem(`${SIGNATURE_FILE} is not JSON`);
   }
-  if (sig.signer !== m.signer.operator) return problem(`${SIGNATURE_FILE} is by ${sig.signer}, the manifest names ${m.signer.operator}`);
+  if (sig.signer !== m.signer.operator)
+    return problem(`${SIGNATURE_FILE} is by ${sig.signer}, the manifest names ${m.signer.operator}`);
   const key = Buffer.from(sig.signingPublicKey ?? '', 'base64');
   if (dbIntact) {
     if (!registered) return problem(`the signer ${sig.signer} is not a registered operator in the backup`);
-    if (!registered.spki.equals(key) || registered.kind !== sig.credentialKind) return problem(`${SIGNATURE_FILE} names a key that is not the one registered for ${sig.signer}`);
+    if (!registered.spki.equals(key) || registered.kind !== sig.credentialKind)
+      return problem(`${SIGNATURE_FILE} names a key that is not the one registered for ${sig.signer}`);
   }
   const live = o.liveSignerKey?.(sig.signer);
-  if (o.liveSignerKey && (!live || !live.spki.equals(key))) problem(`the key of ${sig.signer} in ${SIGNATURE_FILE} is not the one registered in the live installation`);
-  if (!verifyCredentialSignature(key, sig.credentialKind as CredentialKind, manifestBytes, Buffer.from(sig.signature ?? '', 'base64'))) {
+  if (o.liveSignerKey && (!live || !live.spki.equals(key)))
+    problem(`the key of ${sig.signer} in ${SIGNATURE_FILE} is not the one registered in the live installation`);
+  if (
+    !verifyCredentialSignature(
+      key,
+      sig.credentialKind as CredentialKind,
+      manifestBytes,
+      Buffer.from(sig.signature ?? '', 'base64'),
+    )
+  ) {
     problem(`the signature of ${sig.signer} over manifest.json does not verify (altered manifest or signature)`);
   }
 }
@@ -244,28 +305,43 @@ export interface ArchiveReport {
   checks: (SetCheck & { location: string })[];
 }
 
-export function inspectLocations(locations: Location[], o: CheckOptions & { expected?: ExpectedSet[]; dropped?: DroppedByRestore[] }): ArchiveReport {
+export function inspectLocations(
+  locations: Location[],
+  o: CheckOptions & { expected?: ExpectedSet[]; dropped?: DroppedByRestore[] },
+): ArchiveReport {
   const problems: string[] = [];
   const warnings: string[] = [];
   const checks: (SetCheck & { location: string })[] = [];
   const listings = locations.map((l) => ({ l, listing: listLocation(l.dir) }));
   for (const { l, listing } of listings) {
     if (!listing.exists) {
-      (o.expected?.some((e) => e.locations.includes(l.dir)) ? problems : warnings).push(`${l.label} location ${l.dir} does not exist`);
+      (o.expected?.some((e) => e.locations.includes(l.dir)) ? problems : warnings).push(
+        `${l.label} location ${l.dir} does not exist`,
+      );
       continue;
     }
     for (const name of listing.sets) checks.push({ ...checkSet(join(l.dir, name), o), location: l.label });
     for (const other of listing.other) warnings.push(`${l.label}: ${other} is not a backup set (ignored)`);
   }
-  const names = [...new Set(listings.flatMap(({ listing }) => listing.sets))].sort((a, b) => setNumber(a) - setNumber(b) || a.localeCompare(b));
+  const names = [...new Set(listings.flatMap(({ listing }) => listing.sets))].sort(
+    (a, b) => setNumber(a) - setNumber(b) || a.localeCompare(b),
+  );
   const sets: SetSummary[] = [];
   for (const name of names) {
     const here = checks.filter((c) => c.name === name);
     const good = here.find((c) => c.ok) ?? here[0]!;
     const m = good.manifest;
     const s: SetSummary = {
-      name, number: setNumber(name), created: m?.created, reason: m?.reason, ceremonyId: m?.ceremonyId, signer: m?.signer.operator, records: m?.records, stamp: good.stamp,
-      notStamped: m && !m.timeStamp.requested ? m.timeStamp.reason : undefined, where: {},
+      name,
+      number: setNumber(name),
+      created: m?.created,
+      reason: m?.reason,
+      ceremonyId: m?.ceremonyId,
+      signer: m?.signer.operator,
+      records: m?.records,
+      stamp: good.stamp,
+      notStamped: m && !m.timeStamp.requested ? m.timeStamp.reason : undefined,
+      where: {},
     };
     for (const { l, listing } of listings) {
       const c = here.find((x) => x.location === l.label);
@@ -274,19 +350,25 @@ export function inspectLocations(locations: Location[], o: CheckOptions & { expe
         for (const p of c.problems) problems.push(`${l.label} ${name}: ${p}`);
       } else if (listing.partials.includes(name)) {
         s.where[l.label] = 'incomplete';
-        warnings.push(`${l.label} ${name}: the copy was interrupted before it was complete (${name}.partial); the set is complete elsewhere`);
+        warnings.push(
+          `${l.label} ${name}: the copy was interrupted before it was complete (${name}.partial); the set is complete elsewhere`,
+        );
       } else {
         s.where[l.label] = 'missing';
-        problems.push(`${l.label} ${name}: missing (the set is present in ${here.map((x) => x.location).join(', ')} only)`);
+        problems.push(
+          `${l.label} ${name}: missing (the set is present in ${here.map((x) => x.location).join(', ')} only)`,
+        );
       }
     }
     const digests = new Set(here.filter((c) => c.manifestSha256).map((c) => c.manifestSha256));
-    if (digests.size > 1) problems.push(`${name}: the manifests differ between ${here.map((c) => c.location).join(' and ')}`);
+    if (digests.size > 1)
+      problems.push(`${name}: the manifests differ between ${here.map((c) => c.location).join(' and ')}`);
     sets.push(s);
   }
   // Interrupted sets that never got a manifest: not a loss, nothing was promised.
   for (const { l, listing } of listings) {
-    for (const name of listing.partials.filter((n) => !names.includes(n))) warnings.push(`${l.label} ${name}: incomplete set (interrupted before it was finished); ignored`);
+    for (const name of listing.partials.filter((n) => !names.includes(n)))
+      warnings.push(`${l.label} ${name}: incomplete set (interrupted before it was finished); ignored`);
   }
   // The chain: each set names the completed set before it.
   const byName = new Map(checks.filter((c) => c.manifest).map((c) => [c.name, c]));
@@ -294,21 +376,39 @@ export function inspectLocations(locations: Location[], o: CheckOptions & { expe
     const prev = c.manifest!.previous;
     if (!prev) continue;
     const found = checks.filter((x) => x.name === prev.set);
-    if (found.length === 0) problems.push(`${prev.set}: missing from every location (named as the previous set by ${c.name})`);
-    else if (!found.some((x) => x.manifestSha256 === prev.manifestSha256)) problems.push(`${prev.set}: its manifest is not the one ${c.name} names as previous`);
+    if (found.length === 0)
+      problems.push(`${prev.set}: missing from every location (named as the previous set by ${c.name})`);
+    else if (!found.some((x) => x.manifestSha256 === prev.manifestSha256))
+      problems.push(`${prev.set}: its manifest is not the one ${c.name} names as previous`);
   }
   // The live register: every completed set must be where it was written.
   for (const e of o.expected ?? []) {
     for (const { l } of listings.filter(({ l }) => e.locations.includes(l.dir))) {
       const c = checks.find((x) => x.name === e.set && x.location === l.label);
-      if (!c && !names.includes(e.set)) problems.push(`${l.label} ${e.set}: missing (the register says it was written there)`);
-      else if (c && e.manifestSha256 && c.manifestSha256 !== e.manifestSha256) problems.push(`${l.label} ${e.set}: its manifest is not the one the register recorded`);
+      if (!c && !names.includes(e.set))
+        problems.push(`${l.label} ${e.set}: missing (the register says it was written there)`);
+      else if (c && e.manifestSha256 && c.manifestSha256 !== e.manifestSha256)
+        problems.push(`${l.label} ${e.set}: its manifest is not the one the register recorded`);
     }
   }
   // A loss the operator accepted at a restore is recorded, not found: it is reported, not failed.
-  const accepted = (p: string) => o.dropped?.find((d) => p.startsWith(`${d.set}:`) || locations.some((l) => p.startsWith(`${l.label} ${d.set}:`))
-    || p.endsWith(`by ${d.set})`) || p.endsWith(`${d.set} names as previous`));
+  const accepted = (p: string) =>
+    o.dropped?.find(
+      (d) =>
+        p.startsWith(`${d.set}:`) ||
+        locations.some((l) => p.startsWith(`${l.label} ${d.set}:`)) ||
+        p.endsWith(`by ${d.set})`) ||
+        p.endsWith(`${d.set} names as previous`),
+    );
   const found = problems.filter((p) => !accepted(p));
-  for (const p of problems.filter((x) => accepted(x))) warnings.push(`${p} (dropped by the restore that accepted the loss after ${accepted(p)!.after})`);
-  return { ok: found.length === 0, locations, sets, problems: [...new Set(found)], warnings: [...new Set(warnings)], checks };
+  for (const p of problems.filter((x) => accepted(x)))
+    warnings.push(`${p} (dropped by the restore that accepted the loss after ${accepted(p)!.after})`);
+  return {
+    ok: found.length === 0,
+    locations,
+    sets,
+    problems: [...new Set(found)],
+    warnings: [...new Set(warnings)],
+    checks,
+  };
 }

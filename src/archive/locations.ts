@@ -27,7 +27,9 @@ export function secondaryLocationWarnings(p: { home: string; primary: string; se
     ...(deviceOf(p.primary) === secondary ? [`the primary location (${p.primary})`] : []),
   ];
   if (same.length === 0) return [];
-  return [`the secondary backup location ${p.secondary} is on the same file system as ${same.join(' and ')}: `
-    + 'one disk failure loses both copies. CPS 5.5.4 wants it in a remote location: set archive.secondary in rootca.yaml '
-    + 'to removable or remote media (see docs/records-and-audit.md)'];
+  return [
+    `the secondary backup location ${p.secondary} is on the same file system as ${same.join(' and ')}: ` +
+      'one disk failure loses both copies. CPS 5.5.4 wants it in a remote location: set archive.secondary in rootca.yaml ' +
+      'to removable or remote media (see docs/records-and-audit.md)',
+  ];
 }

@@ -10,7 +10,14 @@ import Database from 'better-sqlite3';
 import { AuditLog } from '../audit/log.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../store/db.ts';
-import { countIssuedCertificates, countRows, crlNumbersByCa, lastCertificate, schemaVersion, useRollbackJournal } from '../store/snapshot.ts';
+import {
+  countIssuedCertificates,
+  countRows,
+  crlNumbersByCa,
+  lastCertificate,
+  schemaVersion,
+  useRollbackJournal,
+} from '../store/snapshot.ts';
 import { fsyncPath } from '../util/fsync.ts';
 import type { RecordCounts } from './format.ts';
 
@@ -65,7 +72,11 @@ export function recordCounts(db: Db): RecordCounts {
 export interface SnapshotFacts {
   schemaVersion: number;
   audit: { seq: number; hash: string };
-  serials: { certificates: number; reservations: number; last: { ca: string; serial: string; certificateId: number } | null };
+  serials: {
+    certificates: number;
+    reservations: number;
+    last: { ca: string; serial: string; certificateId: number } | null;
+  };
   crlNumbers: Record<string, number>;
   records: RecordCounts;
 }

@@ -15,7 +15,15 @@ function logWith(n: number): { path: string; log: AuditLog; close: () => void } 
   const path = join(tempDir(), 'audit.db');
   const db = openDatabase(path, { create: true });
   const log = new AuditLog(db, fixedClock(new Date('2026-11-25T00:00:00Z')));
-  for (let i = 1; i <= n; i++) log.append({ actor: 'alice', roles: ['ca-administrator'], action: 'test.event', target: `t${i}`, outcome: 'success', details: { i } });
+  for (let i = 1; i <= n; i++)
+    log.append({
+      actor: 'alice',
+      roles: ['ca-administrator'],
+      action: 'test.event',
+      target: `t${i}`,
+      outcome: 'success',
+      details: { i },
+    });
   return { path, log, close: () => db.close() };
 }
 
@@ -59,13 +67,24 @@ describe('R-7.2 hash-chained audit log', () => {
   });
 
   const cases: { name: string; sql: string; position: number; problem: RegExp }[] = [
-    { name: 'one changed byte in an event', sql: "UPDATE audit_events SET target = 't4X' WHERE seq = 4", position: 4, problem: /changed/ },
-    { name: 'a changed outcome (refused made to look successful)', sql: "UPDATE audit_events SET outcome = 'refused' WHERE seq = 2", position: 2, problem: /changed/ },
+    {
+      name: 'one changed byte in an event',
+      sql: "UPDATE audit_events SET target = 't4X' WHERE seq = 4",
+      position: 4,
+      problem: /changed/,
+    },
+    {
+      name: 'a changed outcome (refused made to look successful)',
+      sql: "UPDATE audit_events SET outcome = 'refused' WHERE seq = 2",
+      position: 2,
+      problem: /changed/,
+    },
     { name: 'a deleted event', sql: 'DELETE FROM audit_events WHERE seq = 3', position: 3, problem: /missing/ },
     {
       name: 'two events swapped',
       sql: `UPDATE audit_events SET seq = -1 WHERE seq = 5; UPDATE audit_events SET seq = 5 WHERE seq = 6; UPDATE audit_events SET seq = 6 WHERE seq = -1;`,
-      position: 5, problem: /changed|follow|order/,
+      position: 5,
+      problem: /changed|follow|order/,
     },
     { name: 'the last events cut off', sql: 'DELETE FROM audit_events WHERE seq > 6', position: 7, problem: /cut off/ },
     {
@@ -73,7 +92,8 @@ describe('R-7.2 hash-chained audit log', () => {
       sql: `UPDATE audit_events SET seq = seq + 1000 WHERE seq >= 4; UPDATE audit_events SET seq = seq - 999 WHERE seq >= 1000;
             INSERT INTO audit_events (seq, at, actor, roles, action, target, outcome, details, prev_hash, hash)
               SELECT 4, at, 'mallory', roles, action, target, outcome, details, prev_hash, hash FROM audit_events WHERE seq = 3;`,
-      position: 4, problem: /follow/,
+      position: 4,
+      problem: /follow/,
     },
   ];
   for (const c of cases) {

@@ -16,7 +16,14 @@ import { auditEventsBetween, eachAuditEvent, insertAuditEvent, type AuditEventRo
 import type { Db } from '../store/db.ts';
 import { metaValue, setMetaValue } from '../store/meta.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
-import { loadAuditPublicKeys, loadCheckpoints, spkiFingerprint, verifyCheckpointSignature, type AuditCheckpoint, type AuditPublicKey } from './checkpoint.ts';
+import {
+  loadAuditPublicKeys,
+  loadCheckpoints,
+  spkiFingerprint,
+  verifyCheckpointSignature,
+  type AuditCheckpoint,
+  type AuditPublicKey,
+} from './checkpoint.ts';
 import { leafHash, MerkleFrontier, rootFromLeafHashes } from './merkle.ts';
 
 export type AuditOutcome = 'success' | 'refused' | 'failed';
@@ -47,7 +54,19 @@ const AUDIT_HEAD = 'audit_head';
 
 /** The leaf bytes of one event: the canonical JSON of its fields (what the chain hashes too). */
 export function eventLeaf(e: Omit<AuditEvent, 'hash' | 'prevHash'>): Buffer {
-  return Buffer.from(canonicalJson({ seq: e.seq, at: e.at, actor: e.actor, roles: e.roles, action: e.action, target: e.target, outcome: e.outcome, details: e.details }), 'utf8');
+  return Buffer.from(
+    canonicalJson({
+      seq: e.seq,
+      at: e.at,
+      actor: e.actor,
+      roles: e.roles,
+      action: e.action,
+      target: e.target,
+      outcome: e.outcome,
+      details: e.details,
+    }),
+    'utf8',
+  );
 }
 
 /** The hash of one event: SHA-256 over the previous hash and the canonical JSON of its fields. */
@@ -114,9 +133,15 @@ export class TrailVerifier {
 
   constructor(private readonly evidence: TrailEvidence = { checkpoints: [], keys: [] }) {
     this.#pending = [...evidence.checkpoints].sort((a, b) => a.body.treeSize - b.body.treeSize || a.number - b.number);
-    [...evidence.checkpoints].sort((a, b) => a.number - b.number).forEach((cp, i) => {
-      if (cp.number !== i + 1) this.#problems.push({ checkpoint: i + 1, problem: `checkpoint ${i + 1} is missing (the stored checkpoints jump to ${cp.number})` });
-    });
+    [...evidence.checkpoints]
+      .sort((a, b) => a.number - b.number)
+      .forEach((cp, i) => {
+        if (cp.number !== i + 1)
+          this.#problems.push({
+            checkpoint: i + 1,
+            problem: `checkpoint ${i + 1} is missing (the stored checkpoints jump to ${cp.number})`,
+          });
+      });
     this.#checkDue();
   }
 
@@ -124,26 +149,46 @@ export class TrailVerifier {
   push(e: AuditEvent): void {
     const position = ++this.#count;
     if (!this.#chainBad) {
-      const bad = (problem: string) => { this.#chainBad = { position, problem }; };
+      const bad = (problem: string) => {
+        this.#chainBad = { position, problem };
+      };
       if (e.seq !== position) {
-        bad(e.seq > position ? `event ${position} is missing (next stored event is ${e.seq})` : `event ${e.seq} is out of order (expected ${position})`);
+        bad(
+          e.seq > position
+            ? `event ${position} is missing (next stored event is ${e.seq})`
+            : `event ${e.seq} is out of order (expected ${position})`,
+        );
       } else if (e.prevHash !== this.#prev) {
-        bad(`event ${position} does not follow event ${position - 1} (an event before it was changed, removed or reordered)`);
+        bad(
+          `event ${position} does not follow event ${position - 1} (an event before it was changed, removed or reordered)`,
+        );
       } else {
         let recomputed = '';
-        try { recomputed = eventHash(this.#prev, e); } catch { /* unhashable fields: reported as changed */ }
+        try {
+          recomputed = eventHash(this.#prev, e);
+        } catch {
+          /* unhashable fields: reported as changed */
+        }
         if (recomputed !== e.hash) bad(`event ${position} was changed after it was written`);
         else this.#prev = e.hash;
       }
     }
     let leaf: Buffer;
-    try { leaf = eventLeafHash(e); } catch { leaf = leafHash(Buffer.from(`unhashable event ${position}`)); }
+    try {
+      leaf = eventLeafHash(e);
+    } catch {
+      leaf = leafHash(Buffer.from(`unhashable event ${position}`));
+    }
     this.#frontier.append(leaf);
     if (e.outcome === 'success' && e.action === 'audit.key-init' && typeof e.details.keyId === 'string') {
       this.#keyInits.set(e.details.keyId, { seq: e.seq, fingerprint: e.details.publicKeySha256 });
     }
     if (e.outcome === 'success' && e.action === 'audit.checkpoint' && typeof e.details.number === 'number') {
-      this.#checkpointEvents.set(e.details.number, { seq: e.seq, treeSize: e.details.treeSize, rootHash: e.details.rootHash });
+      this.#checkpointEvents.set(e.details.number, {
+        seq: e.seq,
+        treeSize: e.details.treeSize,
+        rootHash: e.details.rootHash,
+      });
     }
     this.#checkDue();
   }
@@ -164,7 +209,10 @@ export class TrailVerifier {
       const cp = this.#pending[this.#next++];
       const size = cp.body.treeSize;
       if (!Number.isSafeInteger(size) || size < 0 || size !== this.#frontier.size) {
-        this.#problems.push({ checkpoint: cp.number, problem: `checkpoint ${cp.number} has an invalid tree size ${String(size)}` });
+        this.#problems.push({
+          checkpoint: cp.number,
+          problem: `checkpoint ${cp.number} has an invalid tree size ${String(size)}`,
+        });
         continue;
       }
       // Only a checkpoint that verifies may blame the events.
@@ -186,14 +234,21 @@ export class TrailVerifier {
 
   /** The signature, the key it names, and that key's record in the log itself. */
   #checkSignature(cp: AuditCheckpoint): boolean {
-    const problem = (p: string) => { this.#problems.push({ checkpoint: cp.number, problem: `checkpoint ${cp.number}: ${p}` }); return false; };
+    const problem = (p: string) => {
+      this.#problems.push({ checkpoint: cp.number, problem: `checkpoint ${cp.number}: ${p}` });
+      return false;
+    };
     const key = this.evidence.keys.find((k) => k.keyId === cp.keyId);
     if (!key) return problem(`signed with audit key ${cp.keyId}, which is not among the audit keys`);
-    if (!verifyCheckpointSignature(cp, key)) return problem(`the signature does not verify with audit key ${cp.keyId} (the stored checkpoint was altered)`);
+    if (!verifyCheckpointSignature(cp, key))
+      return problem(`the signature does not verify with audit key ${cp.keyId} (the stored checkpoint was altered)`);
     const recorded = this.#keyInits.get(cp.keyId);
-    if (!recorded) return problem(`audit key ${cp.keyId} is not recorded by an audit.key-init event among the events it signs`);
-    if (recorded.fingerprint !== spkiFingerprint(key.publicKeySpki)) return problem(`audit key ${cp.keyId} is not the key recorded in event ${recorded.seq} (the key was replaced)`);
-    if (key.retiredAt && Date.parse(cp.body.at) > Date.parse(key.retiredAt)) return problem(`signed at ${cp.body.at}, after audit key ${cp.keyId} was retired (${key.retiredAt})`);
+    if (!recorded)
+      return problem(`audit key ${cp.keyId} is not recorded by an audit.key-init event among the events it signs`);
+    if (recorded.fingerprint !== spkiFingerprint(key.publicKeySpki))
+      return problem(`audit key ${cp.keyId} is not the key recorded in event ${recorded.seq} (the key was replaced)`);
+    if (key.retiredAt && Date.parse(cp.body.at) > Date.parse(key.retiredAt))
+      return problem(`signed at ${cp.body.at}, after audit key ${cp.keyId} was retired (${key.retiredAt})`);
     return true;
   }
 
@@ -209,16 +264,32 @@ export class TrailVerifier {
     this.#next = this.#pending.length;
     for (const [n, ev] of this.#checkpointEvents) {
       const cp = this.evidence.checkpoints.find((c) => c.number === n);
-      if (!cp) this.#problems.push({ checkpoint: n, problem: `checkpoint ${n}, recorded by event ${ev.seq}, is missing from the stored checkpoints` });
-      else if (cp.body.treeSize !== ev.treeSize || cp.body.rootHash !== ev.rootHash) this.#problems.push({ checkpoint: n, problem: `checkpoint ${n} is not the one event ${ev.seq} recorded (size ${String(ev.treeSize)})` });
+      if (!cp)
+        this.#problems.push({
+          checkpoint: n,
+          problem: `checkpoint ${n}, recorded by event ${ev.seq}, is missing from the stored checkpoints`,
+        });
+      else if (cp.body.treeSize !== ev.treeSize || cp.body.rootHash !== ev.rootHash)
+        this.#problems.push({
+          checkpoint: n,
+          problem: `checkpoint ${n} is not the one event ${ev.seq} recorded (size ${String(ev.treeSize)})`,
+        });
     }
     if (!this.#chainBad && recordedHead) this.#chainBad = headMismatch(recordedHead, count, this.#prev);
     const range = [...this.#ranges].sort((a, b) => a.position - b.position)[0];
     const chain = this.#chainBad;
     // The chain names the exact event; a checkpoint only the range after the last good one.
-    const firstBad = chain && (!range || chain.position <= range.end) ? chain : range ? { position: range.position, problem: range.problem } : undefined;
+    const firstBad =
+      chain && (!range || chain.position <= range.end)
+        ? chain
+        : range
+          ? { position: range.position, problem: range.problem }
+          : undefined;
     const problems = [...this.#problems].sort((a, b) => a.checkpoint - b.checkpoint);
-    const latest = this.evidence.checkpoints.reduce<AuditCheckpoint | undefined>((m, c) => (!m || c.number > m.number ? c : m), undefined);
+    const latest = this.evidence.checkpoints.reduce<AuditCheckpoint | undefined>(
+      (m, c) => (!m || c.number > m.number ? c : m),
+      undefined,
+    );
     return {
       ok: !firstBad && problems.length === 0,
       events: count,
@@ -238,30 +309,43 @@ export class TrailVerifier {
 }
 
 export class AuditLog {
-  constructor(private readonly db: Db, private readonly clock: Clock) {}
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
 
   /** Appends one event; inside a caller's transaction it commits with it. */
   append(input: AuditEventInput): AuditEvent {
-    return this.db.transaction(() => {
-      const head = this.head();
-      const event: Omit<AuditEvent, 'hash' | 'prevHash'> = {
-        seq: head.seq + 1,
-        at: this.clock.now().toISOString(),
-        actor: input.actor,
-        roles: [...input.roles].sort(),
-        action: input.action,
-        target: input.target,
-        outcome: input.outcome,
-        details: JSON.parse(canonicalJson(input.details ?? {})) as Record<string, unknown>,
-      };
-      const hash = eventHash(head.hash, event);
-      insertAuditEvent(this.db, {
-        seq: event.seq, at: event.at, actor: event.actor, roles: JSON.stringify(event.roles), action: event.action, target: event.target,
-        outcome: event.outcome, details: canonicalJson(event.details), prev_hash: head.hash, hash,
-      });
-      setMetaValue(this.db, AUDIT_HEAD, `${event.seq}:${hash}`);
-      return { ...event, prevHash: head.hash, hash };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const head = this.head();
+        const event: Omit<AuditEvent, 'hash' | 'prevHash'> = {
+          seq: head.seq + 1,
+          at: this.clock.now().toISOString(),
+          actor: input.actor,
+          roles: [...input.roles].sort(),
+          action: input.action,
+          target: input.target,
+          outcome: input.outcome,
+          details: JSON.parse(canonicalJson(input.details ?? {})) as Record<string, unknown>,
+        };
+        const hash = eventHash(head.hash, event);
+        insertAuditEvent(this.db, {
+          seq: event.seq,
+          at: event.at,
+          actor: event.actor,
+          roles: JSON.stringify(event.roles),
+          action: event.action,
+          target: event.target,
+          outcome: event.outcome,
+          details: canonicalJson(event.details),
+          prev_hash: head.hash,
+          hash,
+        });
+        setMetaValue(this.db, AUDIT_HEAD, `${event.seq}:${hash}`);
+        return { ...event, prevHash: head.hash, hash };
+      })
+      .immediate();
   }
 
   /** The recorded head of the chain (seq 0 and the genesis hash when empty). */
@@ -283,11 +367,16 @@ export class AuditLog {
    * concurrent append cannot make a consistent log look broken.
    */
   verify(): AuditVerification {
-    return this.db.transaction(() => {
-      const verifier = new TrailVerifier({ checkpoints: loadCheckpoints(this.db), keys: loadAuditPublicKeys(this.db) });
-      for (const row of eachAuditEvent(this.db)) verifier.push(toEvent(row));
-      return verifier.finish(this.head());
-    }).deferred();
+    return this.db
+      .transaction(() => {
+        const verifier = new TrailVerifier({
+          checkpoints: loadCheckpoints(this.db),
+          keys: loadAuditPublicKeys(this.db),
+        });
+        for (const row of eachAuditEvent(this.db)) verifier.push(toEvent(row));
+        return verifier.finish(this.head());
+      })
+      .deferred();
   }
 
   /** The stored events in stored order, one at a time (no other statement may run on this connection meanwhile). */
@@ -313,9 +402,28 @@ export class AuditLog {
 function toEvent(r: AuditEventRow): AuditEvent {
   let roles: string[] = [];
   let details: Record<string, unknown> = {};
-  try { roles = JSON.parse(r.roles); } catch { roles = [`<unparsable: ${r.roles}>`]; }
-  try { details = JSON.parse(r.details); } catch { details = { unparsable: r.details }; }
-  return { seq: r.seq, at: r.at, actor: r.actor, roles, action: r.action, target: r.target, outcome: r.outcome, details, prevHash: r.prev_hash, hash: r.hash };
+  try {
+    roles = JSON.parse(r.roles);
+  } catch {
+    roles = [`<unparsable: ${r.roles}>`];
+  }
+  try {
+    details = JSON.parse(r.details);
+  } catch {
+    details = { unparsable: r.details };
+  }
+  return {
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    roles,
+    action: r.action,
+    target: r.target,
+    outcome: r.outcome,
+    details,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
 }
 
 /**
@@ -324,11 +432,25 @@ function toEvent(r: AuditEventRow): AuditEvent {
  * then every later hash recomputed) or the recorded head was edited. Other length: events were
  * cut off or added after the head was recorded.
  */
-function headMismatch(head: { seq: number; hash: string }, count: number, lastHash: string): { position: number; problem: string } | undefined {
+function headMismatch(
+  head: { seq: number; hash: string },
+  count: number,
+  lastHash: string,
+): { position: number; problem: string } | undefined {
   if (head.seq === count && head.hash === lastHash) return undefined;
   if (head.seq === count) {
-    return { position: count, problem: `the chain of ${count} events is consistent but its last hash ${lastHash.slice(0, 16)}… is not the recorded head hash ${head.hash.slice(0, 16)}…: the events were re-chained (changed and every later hash recomputed) or the recorded head was edited` };
+    return {
+      position: count,
+      problem: `the chain of ${count} events is consistent but its last hash ${lastHash.slice(0, 16)}… is not the recorded head hash ${head.hash.slice(0, 16)}…: the events were re-chained (changed and every later hash recomputed) or the recorded head was edited`,
+    };
   }
-  if (head.seq > count) return { position: count + 1, problem: `the log has ${count} events but its recorded head is event ${head.seq}: events ${count + 1}..${head.seq} were cut off` };
-  return { position: head.seq + 1, problem: `the log has ${count} events but its recorded head is event ${head.seq}: events ${head.seq + 1}..${count} were added without moving the head` };
+  if (head.seq > count)
+    return {
+      position: count + 1,
+      problem: `the log has ${count} events but its recorded head is event ${head.seq}: events ${count + 1}..${head.seq} were cut off`,
+    };
+  return {
+    position: head.seq + 1,
+    problem: `the log has ${count} events but its recorded head is event ${head.seq}: events ${head.seq + 1}..${count} were added without moving the head`,
+  };
 }

@@ -14,8 +14,14 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isCaError } from '../errors.ts';
 import {
-  consistencyProof, inclusionProof, leafHash, MerkleFrontier, nodeHash, rootFromLeafHashes,
-  verifyConsistency, verifyInclusion,
+  consistencyProof,
+  inclusionProof,
+  leafHash,
+  MerkleFrontier,
+  nodeHash,
+  rootFromLeafHashes,
+  verifyConsistency,
+  verifyInclusion,
 } from './merkle.ts';
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
@@ -24,7 +30,16 @@ const hexes = (bs: Buffer[]): string[] => bs.map((b) => b.toString('hex'));
 // ---------------------------------------------------------------------------------------
 // Published vectors (transparency-dev/merkle testonly/constants.go, proof/verify_test.go).
 
-const KAT_LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(hex);
+const KAT_LEAVES = [
+  '',
+  '00',
+  '10',
+  '2021',
+  '3031',
+  '40414243',
+  '5051525354555657',
+  '606162636465666768696a6b6c6d6e6f',
+].map(hex);
 
 /** Hashes of every complete subtree of the 8-leaf tree: [level][index], level 0 = leaf hashes. */
 const KAT_NODES = [
@@ -67,18 +82,73 @@ const KAT_ROOTS = [
 /** Inclusion proofs as published (verify_test.go numbers leaves from 1; these are 0-based). */
 const KAT_INCLUSION = [
   { index: 0, size: 1, proof: [] },
-  { index: 0, size: 8, proof: ['96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7', '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4'] },
-  { index: 5, size: 8, proof: ['bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b', 'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7'] },
+  {
+    index: 0,
+    size: 8,
+    proof: [
+      '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
+    ],
+  },
+  {
+    index: 5,
+    size: 8,
+    proof: [
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ],
+  },
   { index: 2, size: 3, proof: ['fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125'] },
-  { index: 1, size: 5, proof: ['6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d', '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', 'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b'] },
+  {
+    index: 1,
+    size: 5,
+    proof: [
+      '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+    ],
+  },
 ];
 
 const KAT_CONSISTENCY = [
   { oldSize: 1, newSize: 1, proof: [] },
-  { oldSize: 1, newSize: 8, proof: ['96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7', '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4'] },
-  { oldSize: 6, newSize: 8, proof: ['0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a', 'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7'] },
-  { oldSize: 2, newSize: 5, proof: ['5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', 'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b'] },
-  { oldSize: 6, newSize: 7, proof: ['0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a', 'b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7'] },
+  {
+    oldSize: 1,
+    newSize: 8,
+    proof: [
+      '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
+    ],
+  },
+  {
+    oldSize: 6,
+    newSize: 8,
+    proof: [
+      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
+      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ],
+  },
+  {
+    oldSize: 2,
+    newSize: 5,
+    proof: [
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+    ],
+  },
+  {
+    oldSize: 6,
+    newSize: 7,
+    proof: [
+      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
+      'b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ],
+  },
 ];
 
 /**
@@ -87,31 +157,75 @@ const KAT_CONSISTENCY = [
  * tree of size 7 has in place of l: HASH(0x01 || i || j) = MTH(D[4:7]).
  */
 const N = {
-  a: KAT_NODES[0][0], b: KAT_NODES[0][1], c: KAT_NODES[0][2], d: KAT_NODES[0][3], e: KAT_NODES[0][4],
-  f: KAT_NODES[0][5], j: KAT_NODES[0][6], leaf7: KAT_NODES[0][7],
-  g: KAT_NODES[1][0], h: KAT_NODES[1][1], i: KAT_NODES[1][2],
-  k: KAT_NODES[2][0], l: KAT_NODES[2][1],
+  a: KAT_NODES[0][0],
+  b: KAT_NODES[0][1],
+  c: KAT_NODES[0][2],
+  d: KAT_NODES[0][3],
+  e: KAT_NODES[0][4],
+  f: KAT_NODES[0][5],
+  j: KAT_NODES[0][6],
+  leaf7: KAT_NODES[0][7],
+  g: KAT_NODES[1][0],
+  h: KAT_NODES[1][1],
+  i: KAT_NODES[1][2],
+  k: KAT_NODES[2][0],
+  l: KAT_NODES[2][1],
   ij: nodeHash(hex(KAT_NODES[1][2]), hex(KAT_NODES[0][6])).toString('hex'),
 };
 
 /** Which nodes make up a proof, for sizes up to 8 (proof_test.go TestInclusion / TestConsistency). */
 const STRUCTURAL_INCLUSION: Array<[size: number, index: number, nodes: string[]]> = [
-  [2, 0, [N.b]], [2, 1, [N.a]], [3, 1, [N.a, N.c]],
-  [7, 0, [N.b, N.h, N.ij]], [7, 1, [N.a, N.h, N.ij]], [7, 2, [N.d, N.g, N.ij]], [7, 3, [N.c, N.g, N.ij]],
-  [7, 4, [N.f, N.j, N.k]], [7, 5, [N.e, N.j, N.k]], [7, 6, [N.i, N.k]],
-  [4, 2, [N.d, N.g]], [5, 3, [N.c, N.g, N.e]], [6, 3, [N.c, N.g, N.i]], [6, 4, [N.f, N.k]],
+  [2, 0, [N.b]],
+  [2, 1, [N.a]],
+  [3, 1, [N.a, N.c]],
+  [7, 0, [N.b, N.h, N.ij]],
+  [7, 1, [N.a, N.h, N.ij]],
+  [7, 2, [N.d, N.g, N.ij]],
+  [7, 3, [N.c, N.g, N.ij]],
+  [7, 4, [N.f, N.j, N.k]],
+  [7, 5, [N.e, N.j, N.k]],
+  [7, 6, [N.i, N.k]],
+  [4, 2, [N.d, N.g]],
+  [5, 3, [N.c, N.g, N.e]],
+  [6, 3, [N.c, N.g, N.i]],
+  [6, 4, [N.f, N.k]],
 ];
 const STRUCTURAL_CONSISTENCY: Array<[oldSize: number, newSize: number, nodes: string[]]> = [
-  [1, 2, [N.b]], [1, 4, [N.b, N.h]], [1, 6, [N.b, N.h, N.i]], [2, 3, [N.c]], [2, 8, [N.h, N.l]],
-  [3, 7, [N.c, N.d, N.g, N.ij]], [4, 7, [N.ij]], [5, 7, [N.e, N.f, N.j, N.k]], [6, 7, [N.i, N.j, N.k]],
-  [7, 8, [N.j, N.leaf7, N.i, N.k]], [2, 4, [N.h]], [3, 5, [N.c, N.d, N.g, N.e]], [3, 6, [N.c, N.d, N.g, N.i]],
-  [4, 6, [N.i]], [1, 7, [N.b, N.h, N.ij]],
-  [1, 1, []], [2, 2, []], [3, 3, []], [4, 4, []], [5, 5, []], [7, 7, []], [8, 8, []],
+  [1, 2, [N.b]],
+  [1, 4, [N.b, N.h]],
+  [1, 6, [N.b, N.h, N.i]],
+  [2, 3, [N.c]],
+  [2, 8, [N.h, N.l]],
+  [3, 7, [N.c, N.d, N.g, N.ij]],
+  [4, 7, [N.ij]],
+  [5, 7, [N.e, N.f, N.j, N.k]],
+  [6, 7, [N.i, N.j, N.k]],
+  [7, 8, [N.j, N.leaf7, N.i, N.k]],
+  [2, 4, [N.h]],
+  [3, 5, [N.c, N.d, N.g, N.e]],
+  [3, 6, [N.c, N.d, N.g, N.i]],
+  [4, 6, [N.i]],
+  [1, 7, [N.b, N.h, N.ij]],
+  [1, 1, []],
+  [2, 2, []],
+  [3, 3, []],
+  [4, 4, []],
+  [5, 5, []],
+  [7, 7, []],
+  [8, 8, []],
 ];
 
 /** Compact ranges of the trees of 0..8 leaves (constants.go CompactTrees), leftmost first. */
 const KAT_COMPACT: string[][] = [
-  [], [N.a], [N.g], [N.g, N.c], [N.k], [N.k, N.e], [N.k, N.i], [N.k, N.i, N.j], [KAT_NODES[3][0]],
+  [],
+  [N.a],
+  [N.g],
+  [N.g, N.c],
+  [N.k],
+  [N.k, N.e],
+  [N.k, N.i],
+  [N.k, N.i, N.j],
+  [KAT_NODES[3][0]],
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -152,7 +266,13 @@ function refSubproof(m: number, d: Buffer[], b: boolean): Buffer[] {
 }
 
 /** Rebuilds the root from an audit path by reading PATH's definition backwards; null if it does not fit. */
-function refInclusionRoot(index: number, size: number, leaf: Buffer, proof: Buffer[], end = proof.length): Buffer | null {
+function refInclusionRoot(
+  index: number,
+  size: number,
+  leaf: Buffer,
+  proof: Buffer[],
+  end = proof.length,
+): Buffer | null {
   if (size === 1) return end === 0 ? leaf : null;
   if (end === 0) return null;
   const k = refK(size);
@@ -173,7 +293,14 @@ function refVerifyInclusion(leaf: Buffer, index: number, size: number, proof: Bu
 }
 
 /** Rebuilds [old root, new root] by reading SUBPROOF's definition backwards; null if it does not fit. */
-function refConsistencyRoots(m: number, n: number, b: boolean, oldRoot: Buffer, proof: Buffer[], end: number): [Buffer, Buffer] | null {
+function refConsistencyRoots(
+  m: number,
+  n: number,
+  b: boolean,
+  oldRoot: Buffer,
+  proof: Buffer[],
+  end: number,
+): [Buffer, Buffer] | null {
   if (m === n) {
     if (b) return end === 0 ? [oldRoot, oldRoot] : null;
     return end === 1 ? [proof[0], proof[0]] : null;
@@ -262,7 +389,10 @@ function checkInclusion(n: number, index: number): void {
     ['short element', leaf, index, n, [...proof.slice(0, -1), Buffer.alloc(31)], root],
   ];
   for (let i = 0; i < proof.length; i++) {
-    for (const [byte, mask] of [[0, 0x08], [31, 0x80]]) {
+    for (const [byte, mask] of [
+      [0, 0x08],
+      [31, 0x80],
+    ]) {
       const p = [...proof];
       p[i] = flip(p[i], byte, mask);
       mustFail.push([`proof[${i}] byte ${byte} flipped`, leaf, index, n, p, root]);
@@ -287,14 +417,22 @@ function checkInclusion(n: number, index: number): void {
   }
   for (const s of new Set([n - 1, n + 1, 2 * n, Math.floor(n / 2)])) {
     if (s === n) continue;
-    assert.equal(verifyInclusion(leaf, index, s, proof, root), refVerifyInclusion(leaf, index, s, proof, root), `${at}: size ${s} with the size-${n} root disagrees with the reference`);
+    assert.equal(
+      verifyInclusion(leaf, index, s, proof, root),
+      refVerifyInclusion(leaf, index, s, proof, root),
+      `${at}: size ${s} with the size-${n} root disagrees with the reference`,
+    );
   }
 }
 
 /** Checks one consistency proof and a set of corruptions of it (see checkInclusion on sizes). */
 function checkConsistency(n: number, m: number, leaves: Buffer[] = LEAVES.slice(0, n)): void {
   const proof = consistencyProof(leaves, m);
-  assert.deepEqual(hexes(consistencyProof(LEAVES, m, n)), hexes(proof), `m=${m} n=${n}: newSize argument changes the proof`);
+  assert.deepEqual(
+    hexes(consistencyProof(LEAVES, m, n)),
+    hexes(proof),
+    `m=${m} n=${n}: newSize argument changes the proof`,
+  );
   const oldRoot = rootOf(m);
   const newRoot = rootOf(n);
   const at = `m=${m} n=${n}`;
@@ -312,7 +450,8 @@ function checkConsistency(n: number, m: number, leaves: Buffer[] = LEAVES.slice(
   ];
   // Every tree extends the empty one, so with m = 0 any new root is consistent.
   if (m > 0) mustFail.push(['flipped new root', m, n, oldRoot, flip(newRoot), proof]);
-  if (m < n) mustFail.push(['swapped roots', m, n, newRoot, oldRoot, proof], ['reversed sizes', n, m, newRoot, oldRoot, proof]);
+  if (m < n)
+    mustFail.push(['swapped roots', m, n, newRoot, oldRoot, proof], ['reversed sizes', n, m, newRoot, oldRoot, proof]);
   if (proof.length > 0) {
     mustFail.push(
       ['empty proof', m, n, oldRoot, newRoot, []],
@@ -322,7 +461,10 @@ function checkConsistency(n: number, m: number, leaves: Buffer[] = LEAVES.slice(
     );
   }
   for (let i = 0; i < proof.length; i++) {
-    for (const [byte, mask] of [[0, 0x10], [31, 0x01]]) {
+    for (const [byte, mask] of [
+      [0, 0x10],
+      [31, 0x01],
+    ]) {
       const p = [...proof];
       p[i] = flip(p[i], byte, mask);
       mustFail.push([`proof[${i}] byte ${byte} flipped`, m, n, oldRoot, newRoot, p]);
@@ -342,10 +484,15 @@ function checkConsistency(n: number, m: number, leaves: Buffer[] = LEAVES.slice(
     // With the roots of trees of those sizes, the proof for other sizes proves nothing,
     // except that an empty proof is the right one for 0 -> any size and for equal sizes.
     const trivial = proof.length === 0 && (m2 === 0 || m2 === n2);
-    assert.equal(verifyConsistency(m2, n2, rootOf(m2), rootOf(n2), proof), trivial, `${at}: sizes ${m2}->${n2} with their own roots`);
+    assert.equal(
+      verifyConsistency(m2, n2, rootOf(m2), rootOf(n2), proof),
+      trivial,
+      `${at}: sizes ${m2}->${n2} with their own roots`,
+    );
     assert.equal(refVerifyConsistency(m2, n2, rootOf(m2), rootOf(n2), proof), trivial);
     assert.equal(
-      verifyConsistency(m2, n2, oldRoot, newRoot, proof), refVerifyConsistency(m2, n2, oldRoot, newRoot, proof),
+      verifyConsistency(m2, n2, oldRoot, newRoot, proof),
+      refVerifyConsistency(m2, n2, oldRoot, newRoot, proof),
       `${at}: sizes ${m2}->${n2} with the original roots disagree with the reference`,
     );
   }
@@ -356,14 +503,20 @@ function checkConsistency(n: number, m: number, leaves: Buffer[] = LEAVES.slice(
 describe('R-7.2 Merkle tree: RFC 9162 known answers', () => {
   it('hashes leaves and nodes with the 0x00 / 0x01 prefixes (every published subtree hash)', () => {
     assert.equal(leafHash(Buffer.alloc(0)).toString('hex'), KAT_NODES[0][0]);
-    assert.deepEqual(KAT_LEAVES.map((l) => leafHash(l).toString('hex')), KAT_NODES[0]);
+    assert.deepEqual(
+      KAT_LEAVES.map((l) => leafHash(l).toString('hex')),
+      KAT_NODES[0],
+    );
     const leafHashes = KAT_LEAVES.map(leafHash);
     for (let level = 1; level < KAT_NODES.length; level++) {
       for (let i = 0; i < KAT_NODES[level].length; i++) {
         const [l, r] = [hex(KAT_NODES[level - 1][2 * i]), hex(KAT_NODES[level - 1][2 * i + 1])];
         assert.equal(nodeHash(l, r).toString('hex'), KAT_NODES[level][i], `node ${level}/${i}`);
         const width = 2 ** level;
-        assert.equal(rootFromLeafHashes(leafHashes.slice(i * width, (i + 1) * width)).toString('hex'), KAT_NODES[level][i]);
+        assert.equal(
+          rootFromLeafHashes(leafHashes.slice(i * width, (i + 1) * width)).toString('hex'),
+          KAT_NODES[level][i],
+        );
       }
     }
   });
@@ -373,11 +526,23 @@ describe('R-7.2 Merkle tree: RFC 9162 known answers', () => {
     for (let n = 0; n <= 8; n++) assert.equal(refMth(leafHashes.slice(0, n)).toString('hex'), KAT_ROOTS[n]);
     for (const v of KAT_INCLUSION) {
       assert.deepEqual(hexes(refPath(v.index, leafHashes.slice(0, v.size))), v.proof);
-      assert.equal(refVerifyInclusion(leafHashes[v.index], v.index, v.size, v.proof.map(hex), hex(KAT_ROOTS[v.size])), true);
+      assert.equal(
+        refVerifyInclusion(leafHashes[v.index], v.index, v.size, v.proof.map(hex), hex(KAT_ROOTS[v.size])),
+        true,
+      );
     }
     for (const v of KAT_CONSISTENCY.filter((c) => c.oldSize < c.newSize)) {
       assert.deepEqual(hexes(refSubproof(v.oldSize, leafHashes.slice(0, v.newSize), true)), v.proof);
-      assert.equal(refVerifyConsistency(v.oldSize, v.newSize, hex(KAT_ROOTS[v.oldSize]), hex(KAT_ROOTS[v.newSize]), v.proof.map(hex)), true);
+      assert.equal(
+        refVerifyConsistency(
+          v.oldSize,
+          v.newSize,
+          hex(KAT_ROOTS[v.oldSize]),
+          hex(KAT_ROOTS[v.newSize]),
+          v.proof.map(hex),
+        ),
+        true,
+      );
     }
   });
 
@@ -398,7 +563,10 @@ describe('R-7.2 Merkle tree: RFC 9162 known answers', () => {
     for (const v of KAT_INCLUSION) {
       const proof = inclusionProof(leafHashes.slice(0, v.size), v.index);
       assert.deepEqual(hexes(proof), v.proof, `index ${v.index} size ${v.size}`);
-      assert.equal(verifyInclusion(leafHashes[v.index], v.index, v.size, v.proof.map(hex), hex(KAT_ROOTS[v.size])), true);
+      assert.equal(
+        verifyInclusion(leafHashes[v.index], v.index, v.size, v.proof.map(hex), hex(KAT_ROOTS[v.size])),
+        true,
+      );
     }
     for (const [size, index, nodes] of STRUCTURAL_INCLUSION) {
       assert.deepEqual(hexes(inclusionProof(leafHashes.slice(0, size), index)), nodes, `index ${index} size ${size}`);
@@ -409,13 +577,23 @@ describe('R-7.2 Merkle tree: RFC 9162 known answers', () => {
   it('produces and accepts the published consistency proofs', () => {
     const leafHashes = KAT_LEAVES.map(leafHash);
     for (const v of KAT_CONSISTENCY) {
-      assert.deepEqual(hexes(consistencyProof(leafHashes, v.oldSize, v.newSize)), v.proof, `${v.oldSize}->${v.newSize}`);
+      assert.deepEqual(
+        hexes(consistencyProof(leafHashes, v.oldSize, v.newSize)),
+        v.proof,
+        `${v.oldSize}->${v.newSize}`,
+      );
       assert.deepEqual(hexes(consistencyProof(leafHashes.slice(0, v.newSize), v.oldSize)), v.proof);
-      assert.equal(verifyConsistency(v.oldSize, v.newSize, hex(KAT_ROOTS[v.oldSize]), hex(KAT_ROOTS[v.newSize]), v.proof.map(hex)), true);
+      assert.equal(
+        verifyConsistency(v.oldSize, v.newSize, hex(KAT_ROOTS[v.oldSize]), hex(KAT_ROOTS[v.newSize]), v.proof.map(hex)),
+        true,
+      );
     }
     for (const [oldSize, newSize, nodes] of STRUCTURAL_CONSISTENCY) {
       assert.deepEqual(hexes(consistencyProof(leafHashes, oldSize, newSize)), nodes, `${oldSize}->${newSize}`);
-      assert.equal(verifyConsistency(oldSize, newSize, hex(KAT_ROOTS[oldSize]), hex(KAT_ROOTS[newSize]), nodes.map(hex)), true);
+      assert.equal(
+        verifyConsistency(oldSize, newSize, hex(KAT_ROOTS[oldSize]), hex(KAT_ROOTS[newSize]), nodes.map(hex)),
+        true,
+      );
     }
   });
 
@@ -425,7 +603,15 @@ describe('R-7.2 Merkle tree: RFC 9162 known answers', () => {
     assert.equal(verifyInclusion(h, 0, 1, [], h), true);
     assert.equal(verifyInclusion(h, 0, 1, [], Buffer.alloc(0)), false);
     assert.equal(verifyInclusion(Buffer.alloc(0), 0, 1, [], h), false);
-    for (const [index, size] of [[0, 0], [1, 0], [1, 1], [2, 1], [-1, 1], [0.5, 1], [Number.NaN, 1]]) {
+    for (const [index, size] of [
+      [0, 0],
+      [1, 0],
+      [1, 1],
+      [2, 1],
+      [-1, 1],
+      [0.5, 1],
+      [Number.NaN, 1],
+    ]) {
       assert.equal(verifyInclusion(h, index, size, [], h), false, `index ${index} size ${size}`);
       assert.equal(verifyInclusion(h, index, size, [], hex(KAT_ROOTS[0])), false);
     }
@@ -487,7 +673,7 @@ describe('R-7.2 Merkle tree: properties against the literal RFC definitions', ()
   });
 });
 
-describe('R-7.2 MerkleFrontier: the log writer\'s incremental tree', () => {
+describe("R-7.2 MerkleFrontier: the log writer's incremental tree", () => {
   it('has the same root as rootFromLeafHashes at every size up to 520 and from 1000 to 1100, and survives a JSON round trip', () => {
     const frontier = new MerkleFrontier();
     assert.deepEqual(frontier.root(), sha());
@@ -532,12 +718,21 @@ describe('R-7.2 MerkleFrontier: the log writer\'s incremental tree', () => {
     }
     const head = checkpoints[1000];
     assert.deepEqual(head.root, rootFromLeafHashes(leaves));
-    const sampled = checkpoints.filter((c) => c.size % 37 === 0 || [1, 2, 3, 511, 512, 513, 999, 1000].includes(c.size));
+    const sampled = checkpoints.filter(
+      (c) => c.size % 37 === 0 || [1, 2, 3, 511, 512, 513, 999, 1000].includes(c.size),
+    );
     for (const old of sampled) {
       const proof = consistencyProof(leaves, old.size);
       assert.equal(verifyConsistency(old.size, head.size, old.root, head.root, proof), true, `checkpoint ${old.size}`);
     }
-    const pairs = [[1, 2], [3, 64], [64, 377], [377, 512], [512, 999], [377, 1000]];
+    const pairs = [
+      [1, 2],
+      [3, 64],
+      [64, 377],
+      [377, 512],
+      [512, 999],
+      [377, 1000],
+    ];
     for (const [a, b] of pairs) {
       const proof = consistencyProof(leaves, a, b);
       assert.equal(verifyConsistency(a, b, checkpoints[a].root, checkpoints[b].root, proof), true, `${a}->${b}`);
@@ -551,10 +746,18 @@ describe('R-7.2 MerkleFrontier: the log writer\'s incremental tree', () => {
     forged[500] = leafHash(Buffer.from('rewritten event 500'));
     const forgedRoot = rootFromLeafHashes(forged);
     for (const size of [1, 377, 500]) {
-      assert.equal(verifyConsistency(size, 1000, checkpoints[size].root, forgedRoot, consistencyProof(forged, size)), true, `before the rewrite: ${size}`);
+      assert.equal(
+        verifyConsistency(size, 1000, checkpoints[size].root, forgedRoot, consistencyProof(forged, size)),
+        true,
+        `before the rewrite: ${size}`,
+      );
     }
     for (const size of [501, 512, 999]) {
-      assert.equal(verifyConsistency(size, 1000, checkpoints[size].root, forgedRoot, consistencyProof(forged, size)), false, `after the rewrite: ${size}`);
+      assert.equal(
+        verifyConsistency(size, 1000, checkpoints[size].root, forgedRoot, consistencyProof(forged, size)),
+        false,
+        `after the rewrite: ${size}`,
+      );
     }
     assert.equal(verifyInclusion(leaves[500], 500, 1000, inclusionProof(forged, 500), forgedRoot), false);
   });
@@ -564,14 +767,20 @@ describe('R-7.2 MerkleFrontier: the log writer\'s incremental tree', () => {
     for (const l of LEAVES.slice(0, 5)) f.append(l);
     const good = f.toJSON();
     assert.equal(good.nodes.length, 2);
-    expectInvalid(() => MerkleFrontier.fromJSON({ size: 5, nodes: good.nodes.slice(1) }), /must hold 2 hashes for size 5/);
+    expectInvalid(
+      () => MerkleFrontier.fromJSON({ size: 5, nodes: good.nodes.slice(1) }),
+      /must hold 2 hashes for size 5/,
+    );
     expectInvalid(() => MerkleFrontier.fromJSON({ size: 7, nodes: good.nodes }), /must hold 3 hashes for size 7/);
     expectInvalid(() => MerkleFrontier.fromJSON({ size: 4, nodes: good.nodes }), /must hold 1 hashes for size 4/);
     expectInvalid(() => MerkleFrontier.fromJSON({ size: -1, nodes: [] }), /frontier.size/);
     expectInvalid(() => MerkleFrontier.fromJSON({ size: 1.5, nodes: [] }), /frontier.size/);
     expectInvalid(() => MerkleFrontier.fromJSON({ size: '5', nodes: good.nodes }), /frontier.size/);
     expectInvalid(() => MerkleFrontier.fromJSON({ size: 5, nodes: [good.nodes[0], 'zz'] }), /frontier.nodes.1/);
-    expectInvalid(() => MerkleFrontier.fromJSON({ size: 5, nodes: [good.nodes[0], good.nodes[1].toUpperCase()] }), /frontier.nodes.1/);
+    expectInvalid(
+      () => MerkleFrontier.fromJSON({ size: 5, nodes: [good.nodes[0], good.nodes[1].toUpperCase()] }),
+      /frontier.nodes.1/,
+    );
     expectInvalid(() => MerkleFrontier.fromJSON({ size: 5, nodes: good.nodes, root: 'x' }), /unknown key root/);
     expectInvalid(() => MerkleFrontier.fromJSON(null), /object/);
     expectInvalid(() => f.append(Buffer.from('not a hash')), /32 bytes/);

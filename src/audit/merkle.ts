@@ -48,7 +48,10 @@ function checkLeafHashes(leafHashes: readonly Uint8Array[]): void {
   if (!Array.isArray(leafHashes)) throw invalid('leaf hashes must be an array of 32-byte hashes');
   for (let i = 0; i < leafHashes.length; i++) {
     if (!isHash(leafHashes[i])) {
-      throw invalid(`leaf hash ${i} is not a ${HASH_LEN}-byte SHA-256 hash (the tree is built over leaf hashes, not leaves)`, { index: i });
+      throw invalid(
+        `leaf hash ${i} is not a ${HASH_LEN}-byte SHA-256 hash (the tree is built over leaf hashes, not leaves)`,
+        { index: i },
+      );
     }
   }
 }
@@ -92,7 +95,10 @@ export function inclusionProof(leafHashes: Buffer[], index: number): Buffer[] {
   const n = leafHashes.length;
   if (n === 0) throw invalid('no inclusion proof exists in an empty tree', { index, treeSize: 0 });
   if (!Number.isSafeInteger(index) || index < 0 || index >= n) {
-    throw invalid(`leaf index ${String(index)} is outside the tree of size ${n} (valid: 0..${n - 1})`, { index, treeSize: n });
+    throw invalid(`leaf index ${String(index)} is outside the tree of size ${n} (valid: 0..${n - 1})`, {
+      index,
+      treeSize: n,
+    });
   }
   // Walk down from the root; PATH puts the sibling of each subtree after the path inside it,
   // so the list is collected root-first and reversed.
@@ -117,7 +123,13 @@ export function inclusionProof(leafHashes: Buffer[], index: number): Buffer[] {
  * does not prove inclusion, malformed arguments included. The size is bound only through the
  * root, as in every CT verifier: take `treeSize` and `root` from the same signed checkpoint.
  */
-export function verifyInclusion(leafHash: Buffer, index: number, treeSize: number, proof: Buffer[], root: Buffer): boolean {
+export function verifyInclusion(
+  leafHash: Buffer,
+  index: number,
+  treeSize: number,
+  proof: Buffer[],
+  root: Buffer,
+): boolean {
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(treeSize) || index < 0) return false;
   if (!isHash(leafHash) || !isHash(root) || !Array.isArray(proof) || !proof.every(isHash)) return false;
   // 1. "If leaf_index is greater than or equal to tree_size, then fail the proof verification."
@@ -132,7 +144,10 @@ export function verifyInclusion(leafHash: Buffer, index: number, treeSize: numbe
     if (fn % 2 === 1 || fn === sn) {
       r = nodeHash(p, r);
       if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) { fn /= 2; sn = Math.floor(sn / 2); }
+        while (fn % 2 === 0 && fn !== 0) {
+          fn /= 2;
+          sn = Math.floor(sn / 2);
+        }
       }
     } else {
       r = nodeHash(r, p);
@@ -187,8 +202,15 @@ export function consistencyProof(leafHashes: Buffer[], oldSize: number, newSize:
  * equal sizes need an empty proof and equal roots; oldSize 0 needs an empty proof and the
  * empty-tree root SHA-256("") as `oldRoot` (any newer tree extends the empty one).
  */
-export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Buffer, newRoot: Buffer, proof: Buffer[]): boolean {
-  if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize) || oldSize < 0 || oldSize > newSize) return false;
+export function verifyConsistency(
+  oldSize: number,
+  newSize: number,
+  oldRoot: Buffer,
+  newRoot: Buffer,
+  proof: Buffer[],
+): boolean {
+  if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize) || oldSize < 0 || oldSize > newSize)
+    return false;
   if (!isHash(oldRoot) || !isHash(newRoot) || !Array.isArray(proof) || !proof.every(isHash)) return false;
   if (oldSize === 0) {
     return proof.length === 0 && oldRoot.equals(EMPTY_ROOT) && (newSize > 0 || newRoot.equals(EMPTY_ROOT));
@@ -202,7 +224,10 @@ export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Buf
   let fn = oldSize - 1;
   let sn = newSize - 1;
   // 4. "If LSB(fn) is set, then right-shift both fn and sn equally until LSB(fn) is not set."
-  while (fn % 2 === 1) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
   // 5. "Set both fr and sr to the first value in the consistency_path array."
   let fr: Buffer = Buffer.from(path[0]);
   let sr: Buffer = Buffer.from(path[0]);
@@ -214,7 +239,10 @@ export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Buf
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
       if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) { fn /= 2; sn = Math.floor(sn / 2); }
+        while (fn % 2 === 0 && fn !== 0) {
+          fn /= 2;
+          sn = Math.floor(sn / 2);
+        }
       }
     } else {
       sr = nodeHash(sr, c);
@@ -236,7 +264,10 @@ function isPowerOfTwo(n: number): boolean {
 /** Number of set bits of a safe integer: the number of perfect subtrees in a tree of that size. */
 function popcount(n: number): number {
   let c = 0;
-  while (n > 0) { c += n % 2; n = Math.floor(n / 2); }
+  while (n > 0) {
+    c += n % 2;
+    n = Math.floor(n / 2);
+  }
   return c;
 }
 
@@ -306,7 +337,8 @@ export class MerkleFrontier {
     }
     const f = new MerkleFrontier();
     f.#nodes = nodes.map((h, i) => {
-      if (typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h)) throw invalid(`frontier.nodes.${i} must be 64 lowercase hex digits`);
+      if (typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h))
+        throw invalid(`frontier.nodes.${i} must be 64 lowercase hex digits`);
       return Buffer.from(h, 'hex');
     });
     f.#size = size;

@@ -49,10 +49,17 @@ function structuredDataEnd(s: string, i: number): number {
       if (inValue) {
         // PARAM-VALUE: '"', '\' and ']' MUST be escaped with '\'.
         if (c === '\\') i += 2;
-        else { if (c === '"') inValue = false; i++; }
-      } else if (c === '"') { inValue = true; i++; }
-      else if (c === ']') { i++; break; }
-      else i++;
+        else {
+          if (c === '"') inValue = false;
+          i++;
+        }
+      } else if (c === '"') {
+        inValue = true;
+        i++;
+      } else if (c === ']') {
+        i++;
+        break;
+      } else i++;
     }
   }
   return i;
@@ -61,7 +68,8 @@ function structuredDataEnd(s: string, i: number): number {
 const RFC5424_HEAD = /^<(\d{1,3})>([1-9]\d?) (\S+) (\S+) (\S+) (\S+) (\S+) /;
 // RFC 5424 6.2.3: FULL-DATE "T" FULL-TIME, or the NILVALUE.
 const RFC5424_TIME = /^(-|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))$/;
-const RFC3164 = /^(?:<(\d{1,3})>)?((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-3]\d \d{2}:\d{2}:\d{2}) (\S+) ([^\s:[\]]{1,48})(?:\[([^\]\s]{1,32})\])?: ?(.*)$/;
+const RFC3164 =
+  /^(?:<(\d{1,3})>)?((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-3]\d \d{2}:\d{2}:\d{2}) (\S+) ([^\s:[\]]{1,48})(?:\[([^\]\s]{1,32})\])?: ?(.*)$/;
 
 /** Parses one line as syslog; undefined when it is neither RFC 5424 nor RFC 3164. */
 export function parseSyslogLine(line: string): SyslogMessage | undefined {
@@ -74,15 +82,23 @@ export function parseSyslogLine(line: string): SyslogMessage | undefined {
       let message = line.slice(sdEnd + 1);
       if (message.startsWith('\uFEFF')) message = message.slice(1); // RFC 5424 6.4: BOM before UTF-8 MSG
       return {
-        format: 'rfc5424', ...p, timestamp: nil(a[3]), host: nil(a[4]), app: nil(a[5]), procId: nil(a[6]), msgId: nil(a[7]),
-        structuredData: nil(line.slice(sdStart, sdEnd)), message,
+        format: 'rfc5424',
+        ...p,
+        timestamp: nil(a[3]),
+        host: nil(a[4]),
+        app: nil(a[5]),
+        procId: nil(a[6]),
+        msgId: nil(a[7]),
+        structuredData: nil(line.slice(sdStart, sdEnd)),
+        message,
       };
     }
   }
   const b = RFC3164.exec(line);
   if (b) {
     const p = pri(b[1]);
-    if (p) return { format: 'rfc3164', ...p, timestamp: b[2], host: b[3], app: b[4], procId: b[5] ?? null, message: b[6] };
+    if (p)
+      return { format: 'rfc3164', ...p, timestamp: b[2], host: b[3], app: b[4], procId: b[5] ?? null, message: b[6] };
   }
   return undefined;
 }
@@ -137,11 +153,18 @@ export function readLogLines(data: Uint8Array): LogLine[] {
     out.push({ number, line: text, parsed: parseSyslogLine(text) ?? null });
   }
   if (problems.length) {
-    const shown = problems.slice(0, 10).map((p) => `line ${p.line} ${p.problem}`).join('; ');
+    const shown = problems
+      .slice(0, 10)
+      .map((p) => `line ${p.line} ${p.problem}`)
+      .join('; ');
     const more = problems.length > 10 ? `; and ${problems.length - 10} more` : '';
-    throw new CaError('LOG_INPUT_MALFORMED', `refused: ${problems.length} malformed line${problems.length > 1 ? 's' : ''} (${shown}${more}); nothing was ingested`, {
-      details: { lines: problems.map((p) => p.line), problems: problems.slice(0, 100) },
-    });
+    throw new CaError(
+      'LOG_INPUT_MALFORMED',
+      `refused: ${problems.length} malformed line${problems.length > 1 ? 's' : ''} (${shown}${more}); nothing was ingested`,
+      {
+        details: { lines: problems.map((p) => p.line), problems: problems.slice(0, 100) },
+      },
+    );
   }
   return out;
 }

@@ -37,7 +37,11 @@ export class MerkleTreeLevels {
   /** RFC 9162 2.1.3.1 audit path of leaf `index`, from its sibling up. */
   inclusionProof(index: number): Buffer[] {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.size) {
-      throw new CaError('MERKLE_INVALID_ARGUMENT', `leaf index ${String(index)} is outside the tree of size ${this.size}`, { details: { index, treeSize: this.size } });
+      throw new CaError(
+        'MERKLE_INVALID_ARGUMENT',
+        `leaf index ${String(index)} is outside the tree of size ${this.size}`,
+        { details: { index, treeSize: this.size } },
+      );
     }
     const path: Buffer[] = [];
     let i = index;

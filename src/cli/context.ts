@@ -11,7 +11,11 @@ import { UsageError, type UsageErrorCode } from '../errors.ts';
 import { forScripts } from './json-output.ts';
 import { cliPassphraseSource, parseCredentialOptions } from './passphrases.ts';
 
-interface GlobalOptions { home?: string; json?: boolean; withBlobs?: boolean }
+interface GlobalOptions {
+  home?: string;
+  json?: boolean;
+  withBlobs?: boolean;
+}
 
 const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
 
@@ -57,7 +61,8 @@ export function print(cmd: Command, json: unknown, text: string): void {
 export const collect = (v: string, acc: string[]): string[] => [...acc, v];
 
 /** The `--credential` option every command with participants takes. */
-export const CREDENTIAL_HELP = 'NAME=@FILE or NAME=env:VAR: a participant\'s passphrase (repeatable); else ROOTCA_PASSPHRASE_<NAME> or a prompt';
+export const CREDENTIAL_HELP =
+  "NAME=@FILE or NAME=env:VAR: a participant's passphrase (repeatable); else ROOTCA_PASSPHRASE_<NAME> or a prompt";
 
 /** The passphrases of a command's participants: --credential files and variables, else the environment or a prompt. */
 export function passphrasesFrom(credential: string[]): PassphraseSource {
@@ -69,7 +74,10 @@ export function readInput(file: string, what: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new UsageError('INPUT_UNREADABLE', `cannot read ${what} file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(
+      'INPUT_UNREADABLE',
+      `cannot read ${what} file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }
 

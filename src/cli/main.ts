@@ -23,10 +23,13 @@ export interface ProgramOptions {
 
 /** The root command with global options; every top-level command named, the loaded ones defined. */
 export async function buildProgram(o: ProgramOptions): Promise<Command> {
-  const program = new Command('rootca').description('Offline root CA: key ceremonies with M-of-N custody, issuance, people and procedure, audit');
+  const program = new Command('rootca').description(
+    'Offline root CA: key ceremonies with M-of-N custody, issuance, people and procedure, audit',
+  );
   // Only `rootca --version` with no command: commander takes a program option wherever it stands
   // on the line, and `rootca doc show cps --version 5.12` means the document's version.
-  if (o.load === 'all' || o.load.length === 0) program.version(o.version, '-V, --version', 'print the version of rootca');
+  if (o.load === 'all' || o.load.length === 0)
+    program.version(o.version, '-V, --version', 'print the version of rootca');
   program
     .option('--home <dir>', 'installation home (default: $ROOTCA_HOME or ./rootca-data)')
     .option('--json', 'print results as JSON')

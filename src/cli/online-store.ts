@@ -29,7 +29,11 @@ export function sqlitePath(spec: string): string | undefined {
 }
 
 /** Runs `fn` with the store open, and closes it (a PostgreSQL pool would keep the process alive). */
-export async function withStore<T>(spec: string, fn: (store: ServingStore) => Promise<T>, responder?: string): Promise<T> {
+export async function withStore<T>(
+  spec: string,
+  fn: (store: ServingStore) => Promise<T>,
+  responder?: string,
+): Promise<T> {
   const store = await openServingStore(spec, { responder });
   try {
     return await fn(store);
@@ -53,11 +57,23 @@ export function trustAnchors(files: string[]): Buffer[] {
 /** Verifies and imports one publication file (R-2.4) and describes what it holds. */
 export async function importOne(store: ServingStore, file: string, trust: Buffer[]) {
   const bytes = readInput(file, 'publication');
-  const { version, publication } = await withProgress(`verifying and importing ${file}`, () => store.importVerified(bytes, trust));
+  const { version, publication } = await withProgress(`verifying and importing ${file}`, () =>
+    store.importVerified(bytes, trust),
+  );
   const p = publication;
   const certificates = [...p.certificates.values()].reduce((n, m) => n + m.size, 0);
   return {
-    json: { version, installation: p.manifest.installation, createdAt: p.manifest.createdAt, sha256: p.sha256, cas: [...p.cas.keys()], certificates, ocspResponses: p.index.size, crls: p.crls.size, documents: p.documents.length },
+    json: {
+      version,
+      installation: p.manifest.installation,
+      createdAt: p.manifest.createdAt,
+      sha256: p.sha256,
+      cas: [...p.cas.keys()],
+      certificates,
+      ocspResponses: p.index.size,
+      crls: p.crls.size,
+      documents: p.documents.length,
+    },
     text: `Imported publication version ${version} of ${p.manifest.installation} (created ${p.manifest.createdAt}; ${p.cas.size} CA(s), ${p.crls.size} CRL(s), ${certificates} certificate(s), ${p.index.size} pre-signed OCSP response(s), ${p.documents.length} document(s))`,
   };
 }

@@ -20,7 +20,11 @@ export function parseCredentialOptions(values: string[]): Map<string, Credential
   for (const v of values) {
     const m = /^([a-z][a-z0-9._-]*)=(@(.+)|env:([A-Za-z_][A-Za-z0-9_]*))$/.exec(v);
     // The value may be a passphrase typed by mistake: name the operator, never repeat the rest (issue 14 item 5).
-    if (!m) throw new UsageError('CREDENTIAL_OPTION_INVALID', `--credential ${redactedCredential(v)}: expected NAME=@FILE or NAME=env:VARIABLE (a passphrase itself never goes on the command line)`);
+    if (!m)
+      throw new UsageError(
+        'CREDENTIAL_OPTION_INVALID',
+        `--credential ${redactedCredential(v)}: expected NAME=@FILE or NAME=env:VARIABLE (a passphrase itself never goes on the command line)`,
+      );
     if (map.has(m[1])) throw new UsageError('CREDENTIAL_OPTION_INVALID', `--credential names ${m[1]} twice`);
     map.set(m[1], m[3] ? { kind: 'file', path: m[3] } : { kind: 'env', variable: m[4] });
   }
@@ -57,13 +61,20 @@ export function cliPassphraseSource(o: PassphraseSourceOptions): PassphraseSourc
         try {
           text = readFileSync(spec.path);
         } catch (e) {
-          throw new UsageError('CREDENTIAL_UNAVAILABLE', `--credential ${operator}=@${spec.path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+          throw new UsageError(
+            'CREDENTIAL_UNAVAILABLE',
+            `--credential ${operator}=@${spec.path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+          );
         }
         return stripNewline(text);
       }
       if (spec?.kind === 'env') {
         const v = env[spec.variable];
-        if (v === undefined) throw new UsageError('CREDENTIAL_UNAVAILABLE', `--credential ${operator}=env:${spec.variable}: the variable is not set`);
+        if (v === undefined)
+          throw new UsageError(
+            'CREDENTIAL_UNAVAILABLE',
+            `--credential ${operator}=env:${spec.variable}: the variable is not set`,
+          );
         return Buffer.from(v, 'utf8');
       }
       const fromEnv = env[envVariableFor(operator)];

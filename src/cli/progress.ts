@@ -7,20 +7,34 @@
 import type { ProgressSink, ProgressTask } from '../util/progress.ts';
 
 /** The sink for this run, or undefined when nobody is watching a terminal. */
-export async function terminalProgress(json: boolean, stream: NodeJS.WriteStream = process.stderr): Promise<(ProgressSink & { close(): void }) | undefined> {
+export async function terminalProgress(
+  json: boolean,
+  stream: NodeJS.WriteStream = process.stderr,
+): Promise<(ProgressSink & { close(): void }) | undefined> {
   if (json || !stream.isTTY) return undefined;
   const { default: cliProgress } = await import('cli-progress');
-  interface Shown { label: string; total?: number; value: number; bar: InstanceType<typeof cliProgress.SingleBar> }
+  interface Shown {
+    label: string;
+    total?: number;
+    value: number;
+    bar: InstanceType<typeof cliProgress.SingleBar>;
+  }
   const stack: Shown[] = [];
   const show = (s: Shown) => {
-    s.bar = new cliProgress.SingleBar({
-      stream,
-      format: s.total === undefined ? `${s.label} … {duration_formatted}` : `${s.label} [{bar}] {value}/{total} {duration_formatted}`,
-      barsize: 24,
-      clearOnComplete: true, // the command's own output follows, as without a terminal
-      hideCursor: false, // an interrupted run must not leave the cursor hidden
-      fps: 5,
-    }, cliProgress.Presets.shades_classic);
+    s.bar = new cliProgress.SingleBar(
+      {
+        stream,
+        format:
+          s.total === undefined
+            ? `${s.label} … {duration_formatted}`
+            : `${s.label} [{bar}] {value}/{total} {duration_formatted}`,
+        barsize: 24,
+        clearOnComplete: true, // the command's own output follows, as without a terminal
+        hideCursor: false, // an interrupted run must not leave the cursor hidden
+        fps: 5,
+      },
+      cliProgress.Presets.shades_classic,
+    );
     s.bar.start(s.total ?? 1, s.value);
   };
   const sink = {

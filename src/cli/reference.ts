@@ -15,7 +15,11 @@ const helpOf = (cmd: Command) => {
 const pathOf = (cmd: Command): string => (cmd.parent ? `${pathOf(cmd.parent)} ${cmd.name()}` : cmd.name());
 
 /** The GitHub anchor of a heading made of words, spaces and hyphens. */
-export const anchorOf = (heading: string) => heading.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+export const anchorOf = (heading: string) =>
+  heading
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-');
 
 const subcommands = (cmd: Command) => cmd.commands.filter((c) => c.name() !== 'help');
 

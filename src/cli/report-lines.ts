@@ -14,6 +14,11 @@ export function backupLine(b: BackupOutcome | undefined): string {
 }
 
 /** What an end-of-life runbook says about its publication file. */
-export const publicationLines = (p?: PublishResult) => p
-  ? [`  publication v${p.version}: ${p.path} (sha256 ${p.sha256})`, ...p.warnings.map((w) => `  WARNING ${w}`), '  next: import the file on the online side']
-  : ['  no publication written: run rootca publish --signer <another root>, then import it on the online side'];
+export const publicationLines = (p?: PublishResult) =>
+  p
+    ? [
+        `  publication v${p.version}: ${p.path} (sha256 ${p.sha256})`,
+        ...p.warnings.map((w) => `  WARNING ${w}`),
+        '  next: import the file on the online side',
+      ]
+    : ['  no publication written: run rootca publish --signer <another root>, then import it on the online side'];

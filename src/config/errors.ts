@@ -17,9 +17,18 @@ export function formatConfigIssues(issues: z.core.$ZodIssue[]): string[] {
 }
 
 /** Parses `data` with `schema` or throws CaError(code) listing every problem, prefixed with the file name. */
-export function parseStrict<T extends z.ZodType>(schema: T, data: unknown, source: string, code: ErrorCode): z.output<T> {
+export function parseStrict<T extends z.ZodType>(
+  schema: T,
+  data: unknown,
+  source: string,
+  code: ErrorCode,
+): z.output<T> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const lines = formatConfigIssues(result.error.issues);
-  throw new CaError(code, `${source}: ${lines.length} problem${lines.length > 1 ? 's' : ''}:\n  - ${lines.join('\n  - ')}`, { details: { problems: lines } });
+  throw new CaError(
+    code,
+    `${source}: ${lines.length} problem${lines.length > 1 ? 's' : ''}:\n  - ${lines.join('\n  - ')}`,
+    { details: { problems: lines } },
+  );
 }

@@ -29,19 +29,41 @@ export interface SignOnceParams {
 export const activationHooks: { afterActivation?: (token: string | undefined) => void } = {};
 
 /** Activates the key with the custodians present, signs `data` once, and deactivates it, each step audited. */
-export async function signOnceWithCaKey(inst: Installation, p: SignOnceParams, data: Uint8Array, algorithm: SignatureAlgorithmName): Promise<Buffer> {
+export async function signOnceWithCaKey(
+  inst: Installation,
+  p: SignOnceParams,
+  data: Uint8Array,
+  algorithm: SignatureAlgorithmName,
+): Promise<Buffer> {
   const names = p.custodians.map((c) => c.operator.name);
   const base = { keyId: p.record.keyId, purpose: p.purpose, custodians: names, threshold: p.record.threshold };
   let signer: ActiveKey;
   try {
-    signer = await keyStoreNamed(p.record.store, p.record.keyId).activate(p.record, p.custodians.map((c) => c.credential));
+    signer = await keyStoreNamed(p.record.store, p.record.keyId).activate(
+      p.record,
+      p.custodians.map((c) => c.credential),
+    );
   } catch (e) {
     const code = e instanceof CaError ? e.code : 'ACTIVATION_FAILED';
-    inst.audit.append({ actor: names.join(',') || inst.systemActor, roles: [], action: 'key.activate', target: p.target, outcome: 'refused', details: { ...base, code, message: (e as Error).message } });
+    inst.audit.append({
+      actor: names.join(',') || inst.systemActor,
+      roles: [],
+      action: 'key.activate',
+      target: p.target,
+      outcome: 'refused',
+      details: { ...base, code, message: (e as Error).message },
+    });
     throw e;
   }
   const where = signer.where;
-  inst.audit.append({ actor: names.join(','), roles: [], action: 'key.activate', target: p.target, outcome: 'success', details: { ...base, ...where } });
+  inst.audit.append({
+    actor: names.join(','),
+    roles: [],
+    action: 'key.activate',
+    target: p.target,
+    outcome: 'success',
+    details: { ...base, ...where },
+  });
   let failure: CaError | undefined;
   try {
     activationHooks.afterActivation?.(signer.where.token);
@@ -52,8 +74,18 @@ export async function signOnceWithCaKey(inst: Installation, p: SignOnceParams, d
   } finally {
     const session = signer.deactivate();
     inst.audit.append({
-      actor: names.join(','), roles: [], action: 'key.deactivate', target: p.target, outcome: failure ? 'failed' : 'success',
-      details: { keyId: p.record.keyId, signatures: failure ? 0 : 1, ...where, ...session, ...(failure ? { code: failure.code, message: failure.message } : {}) },
+      actor: names.join(','),
+      roles: [],
+      action: 'key.deactivate',
+      target: p.target,
+      outcome: failure ? 'failed' : 'success',
+      details: {
+        keyId: p.record.keyId,
+        signatures: failure ? 0 : 1,
+        ...where,
+        ...session,
+        ...(failure ? { code: failure.code, message: failure.message } : {}),
+      },
     });
   }
 }

@@ -65,15 +65,28 @@ function placementOf(spec: KeyStoreSpec): { module: string; tokens: string[]; ke
 }
 
 /** Checks the tokens a spec names against the token register before anyone is asked for a passphrase. */
-export function checkKeyStore(inst: Installation, spec: KeyStoreSpec, holders: string[], threshold: number): TokenRecord[] {
+export function checkKeyStore(
+  inst: Installation,
+  spec: KeyStoreSpec,
+  holders: string[],
+  threshold: number,
+): TokenRecord[] {
   const placement = placementOf(spec);
   const tokens = (placement?.tokens ?? []).map((label) => getTokenRecord(inst, label));
   for (const t of tokens) {
     if (t.module !== placement!.module) {
-      throw new CaError('TOKEN_MODULE_MISMATCH', `token ${t.label} was set up with module ${t.module}, the ceremony names ${placement!.module}`, { details: { token: t.label } });
+      throw new CaError(
+        'TOKEN_MODULE_MISMATCH',
+        `token ${t.label} was set up with module ${t.module}, the ceremony names ${placement!.module}`,
+        { details: { token: t.label } },
+      );
     }
     if (t.threshold !== threshold || t.holders.join(',') !== holders.join(',')) {
-      throw new CaError('TOKEN_CUSTODIANS_MISMATCH', `token ${t.label}'s PIN is held ${t.threshold}-of-${t.holders.length} by ${t.holders.join(', ')}; the ceremony names ${threshold}-of-${holders.length} ${holders.join(', ')}. The key's custodians are its token's PIN holders (CPS 6.4.1)`, { details: { token: t.label } });
+      throw new CaError(
+        'TOKEN_CUSTODIANS_MISMATCH',
+        `token ${t.label}'s PIN is held ${t.threshold}-of-${t.holders.length} by ${t.holders.join(', ')}; the ceremony names ${threshold}-of-${holders.length} ${holders.join(', ')}. The key's custodians are its token's PIN holders (CPS 6.4.1)`,
+        { details: { token: t.label } },
+      );
     }
   }
   return tokens;
@@ -87,8 +100,14 @@ export async function generateCaKey(inst: Installation, p: GenerateCaKeyParams):
     const tokens = checkKeyStore(inst, p.store, p.holders, p.threshold).map((t) => tokenPlace(inst, t));
     const store = keyStoreNamed(p.store.store, p.keyId);
     const made = await store.generate({
-      keyId: p.keyId, algorithm: p.algorithm, threshold: p.threshold, present: p.present.map((c) => c.credential),
-      recipients: p.holders.map((h) => ({ name: h, encryptionPublicKey: getOperator(inst, h).credential.encryptionPublicKey })),
+      keyId: p.keyId,
+      algorithm: p.algorithm,
+      threshold: p.threshold,
+      present: p.present.map((c) => c.credential),
+      recipients: p.holders.map((h) => ({
+        name: h,
+        encryptionPublicKey: getOperator(inst, h).credential.encryptionPublicKey,
+      })),
       placement: placement && { tokens, object: { label: placement.keyLabel, id: inst.random(16) } },
     });
     return {

@@ -29,14 +29,22 @@ type Refuse = (code: ErrorCode, message: string) => never;
  * once the current key is gone nothing could open a session for them. A token key needs M of
  * its own PIN custodians among this session's custodians (a soft key has no token quorum).
  */
-async function destroyRetiredKeys(inst: Installation, session: KeySession, reason: string, refuse: Refuse): Promise<string[]> {
+async function destroyRetiredKeys(
+  inst: Installation,
+  session: KeySession,
+  reason: string,
+  refuse: Refuse,
+): Promise<string[]> {
   const retired = retiredCaKeys(inst, session.ca.name).filter((k) => k.status === 'retired');
   for (const k of retired) {
     const holders = keyCustodians(inst, k.keyId);
     const present = session.custodians.filter((c) => holders.includes(c.operator.name)).length;
     const needed = pkcs11Locations(inst, k.keyId)[0]?.threshold ?? 0;
     if (present < needed) {
-      refuse('RETIRED_KEY_CUSTODIANS_ABSENT', `the retired key ${k.keyId} of ${session.ca.name} is in a token whose PIN needs ${needed} of ${holders.join(', ')}; only ${present} of them are custodians in this session`);
+      refuse(
+        'RETIRED_KEY_CUSTODIANS_ABSENT',
+        `the retired key ${k.keyId} of ${session.ca.name} is in a token whose PIN needs ${needed} of ${holders.join(', ')}; only ${present} of them are custodians in this session`,
+      );
     }
   }
   const done: string[] = [];
@@ -51,17 +59,36 @@ async function destroyRetiredKeys(inst: Installation, session: KeySession, reaso
 function tokenByToken(inst: Installation, keyId: string, actor: string): DestroyReport {
   return {
     destroyed({ location: l, objects, loggedOut, sessionClosed }) {
-      inst.db.transaction(() => {
-        markKeyObjectDestroyed(inst.db, keyId, l.tokenId, inst.clock.now().toISOString());
-        inst.audit.append({
-          actor, roles: [], action: 'key.destroy.token', target: l.token, outcome: 'success',
-          details: { keyId, token: l.token, serial: l.serial, role: l.role, keyLabel: l.object.label, objectsDestroyed: objects, loggedOut, sessionClosed },
-        });
-      }).immediate();
+      inst.db
+        .transaction(() => {
+          markKeyObjectDestroyed(inst.db, keyId, l.tokenId, inst.clock.now().toISOString());
+          inst.audit.append({
+            actor,
+            roles: [],
+            action: 'key.destroy.token',
+            target: l.token,
+            outcome: 'success',
+            details: {
+              keyId,
+              token: l.token,
+              serial: l.serial,
+              role: l.role,
+              keyLabel: l.object.label,
+              objectsDestroyed: objects,
+              loggedOut,
+              sessionClosed,
+            },
+          });
+        })
+        .immediate();
     },
     failed(l, err, alreadyDestroyedIn) {
       inst.audit.append({
-        actor, roles: [], action: 'key.destroy.token', target: l.token, outcome: 'failed',
+        actor,
+        roles: [],
+        action: 'key.destroy.token',
+        target: l.token,
+        outcome: 'failed',
         details: { keyId, token: l.token, code: err.code, message: err.message, alreadyDestroyedIn },
       });
     },
@@ -69,16 +96,31 @@ function tokenByToken(inst: Installation, keyId: string, actor: string): Destroy
 }
 
 /** Destroys the session's CA key (and first its retired keys) everywhere it is held, then records it destroyed. */
-export async function destroyCaKey(inst: Installation, session: KeySession, reason: string): Promise<{ keyId: string; destroyedIn: string[]; retiredKeys: string[] }> {
+export async function destroyCaKey(
+  inst: Installation,
+  session: KeySession,
+  reason: string,
+): Promise<{ keyId: string; destroyedIn: string[]; retiredKeys: string[] }> {
   const keyId = session.ca.keyId;
-  const actor = session.people().map(({ p }) => p.operator.name).join(',');
+  const actor = session
+    .people()
+    .map(({ p }) => p.operator.name)
+    .join(',');
   const row = findCaKey(inst.db, keyId);
   const refuse: Refuse = (code, message) => {
-    inst.audit.append({ actor, roles: [], action: 'key.destroy', target: session.ca.name, outcome: 'refused', details: { keyId, code, message } });
+    inst.audit.append({
+      actor,
+      roles: [],
+      action: 'key.destroy',
+      target: session.ca.name,
+      outcome: 'refused',
+      details: { keyId, code, message },
+    });
     throw new CaError(code, message, { details: { keyId } });
   };
   if (!row) return refuse('KEY_UNKNOWN', `no key ${keyId} in the key store`);
-  if (row.status !== 'active' && row.status !== 'retired') return refuse('KEY_DESTROYED', `key ${keyId} of ${session.ca.name} was already destroyed`);
+  if (row.status !== 'active' && row.status !== 'retired')
+    return refuse('KEY_DESTROYED', `key ${keyId} of ${session.ca.name} was already destroyed`);
   if (!reason.trim()) return refuse('REASON_REQUIRED', 'a key is destroyed only with a recorded reason (CPS 6.2.10)');
   const retiredKeys = row.status === 'active' ? await destroyRetiredKeys(inst, session, reason, refuse) : [];
 
@@ -90,25 +132,40 @@ export async function destroyCaKey(inst: Installation, session: KeySession, reas
     if (!(e instanceof CaError)) throw e;
     refuse(e.code, e.message);
   }
-  const destroyedIn = await store.destroy(key, session.custodians.map((c) => c.credential), tokenByToken(inst, keyId, actor));
+  const destroyedIn = await store.destroy(
+    key,
+    session.custodians.map((c) => c.credential),
+    tokenByToken(inst, keyId, actor),
+  );
 
   const now = inst.clock.now().toISOString();
   // CPS 6.2.10: deleted bytes (wrapped key, sealed shares) are overwritten in the database file,
   // and the WAL is checkpointed afterwards so no old page image keeps them.
   secureDelete(inst.db);
-  inst.db.transaction(() => {
-    markCaKeyDestroyed(inst.db, keyId, now, reason);
-    // The sealed shares of a soft KEK are activation data of a key that no longer exists.
-    const shares = deleteKeyShares(inst.db, keyId);
-    inst.audit.append({
-      actor,
-      roles: [...new Set(session.people().flatMap(({ p }) => p.operator.roles))],
-      action: 'key.destroy',
-      target: session.ca.name,
-      outcome: 'success',
-      details: { keyId, store: row.store, ...(row.status === 'retired' ? { retired: true } : { retiredKeys }), reason, destroyedIn, sharesRemoved: shares, ceremonyId: session.ceremonyId, ...session.evidence() },
-    });
-  }).immediate();
+  inst.db
+    .transaction(() => {
+      markCaKeyDestroyed(inst.db, keyId, now, reason);
+      // The sealed shares of a soft KEK are activation data of a key that no longer exists.
+      const shares = deleteKeyShares(inst.db, keyId);
+      inst.audit.append({
+        actor,
+        roles: [...new Set(session.people().flatMap(({ p }) => p.operator.roles))],
+        action: 'key.destroy',
+        target: session.ca.name,
+        outcome: 'success',
+        details: {
+          keyId,
+          store: row.store,
+          ...(row.status === 'retired' ? { retired: true } : { retiredKeys }),
+          reason,
+          destroyedIn,
+          sharesRemoved: shares,
+          ceremonyId: session.ceremonyId,
+          ...session.evidence(),
+        },
+      });
+    })
+    .immediate();
   if (!inst.db.inTransaction) checkpointWal(inst.db);
   return { keyId, destroyedIn, retiredKeys };
 }
@@ -145,11 +202,18 @@ export async function destroyKeyCeremony(inst: Installation, p: DestroyKeyParams
       if (!p.reason.trim()) refuse('REASON_REQUIRED', 'a key is destroyed only with a recorded reason (CPS 6.2.10)');
     },
     people: () => ({
-      caName: p.caName, operator: p.operator, witness: p.witness, passphrases: p.passphrases,
+      caName: p.caName,
+      operator: p.operator,
+      witness: p.witness,
+      passphrases: p.passphrases,
       describe: { reason: p.reason, at: inst.clock.now().toISOString() },
     }),
     work: (_, { session }) => destroyCaKey(inst, session, p.reason),
-    transcript: (_, r) => ({ inputs: [], outputs: [], details: { keyId: r.keyId, destroyedIn: r.destroyedIn, retiredKeys: r.retiredKeys, reason: p.reason } }),
+    transcript: (_, r) => ({
+      inputs: [],
+      outputs: [],
+      details: { keyId: r.keyId, destroyedIn: r.destroyedIn, retiredKeys: r.retiredKeys, reason: p.reason },
+    }),
     finish: (_, r, after) => ({ ...r, transcriptFile: after.transcriptFile, backup: after.backup! }),
   });
 }

@@ -18,8 +18,13 @@ import { findCaKey, insertCaKey, insertKeyShare, keyShareHolders, keySharesOf } 
 /** Inside the caller's transaction: records a new key with what its store keeps (CPS 6.2.6). */
 export function storeCaKey(inst: Installation, store: KeyStoreName, k: StoredKeyParts, createdAt: string): void {
   insertCaKey(inst.db, {
-    keyId: k.keyId, store, algorithm: JSON.stringify(k.algorithm), publicKeySpki: k.publicKeySpki,
-    wrappedPrivateKey: k.wrappedPrivateKey, threshold: k.threshold, createdAt,
+    keyId: k.keyId,
+    store,
+    algorithm: JSON.stringify(k.algorithm),
+    publicKeySpki: k.publicKeySpki,
+    wrappedPrivateKey: k.wrappedPrivateKey,
+    threshold: k.threshold,
+    createdAt,
   });
   for (const s of k.shares) {
     const custodianId = getOperator(inst, s.custodian).id;
@@ -33,8 +38,13 @@ export function storeCaKey(inst: Installation, store: KeyStoreName, k: StoredKey
 /** The tokens still holding a key, primary first, with their user-PIN shares (none for a soft key). */
 export function pkcs11Locations(inst: Installation, keyId: string): Pkcs11Location[] {
   return presentKeyObjects(inst.db, keyId).map((o) => ({
-    tokenId: o.token_id, token: o.label, serial: o.serial, module: o.module_path, role: o.role,
-    object: { label: o.object_label, id: o.object_id }, threshold: o.threshold,
+    tokenId: o.token_id,
+    token: o.label,
+    serial: o.serial,
+    module: o.module_path,
+    role: o.role,
+    object: { label: o.object_label, id: o.object_id },
+    threshold: o.threshold,
     shares: pinShares(inst, o.token_id, 'user'),
   }));
 }
@@ -48,16 +58,27 @@ export function loadSoftKey(inst: Installation, keyId: string, opts: { allowReti
   if (!row) throw new CaError('KEY_UNKNOWN', `no key ${keyId} in the key store`);
   const algorithm = JSON.parse(row.algorithm) as KeyAlgorithm;
   if (row.status === 'retired' && !opts.allowRetired) {
-    throw new CaError('KEY_RETIRED', `key ${keyId} was retired by a re-key; it signs only CRLs and OCSP responses for what it issued (--retired-key)`);
+    throw new CaError(
+      'KEY_RETIRED',
+      `key ${keyId} was retired by a re-key; it signs only CRLs and OCSP responses for what it issued (--retired-key)`,
+    );
   }
-  if (row.status !== 'active' && !(row.status === 'retired' && opts.allowRetired)) throw new CaError('KEY_DESTROYED', `key ${keyId} was destroyed and cannot sign`);
+  if (row.status !== 'active' && !(row.status === 'retired' && opts.allowRetired))
+    throw new CaError('KEY_DESTROYED', `key ${keyId} was destroyed and cannot sign`);
   const store = keyStoreNamed(row.store, keyId);
   const shares = keySharesOf(inst.db, keyId).map((s) => ({
-    custodian: getOperatorById(inst, s.custodian_id).name, index: s.share_index, sealed: s.sealed,
+    custodian: getOperatorById(inst, s.custodian_id).name,
+    index: s.share_index,
+    sealed: s.sealed,
   }));
   return store.open({
-    keyId, algorithm, publicKeySpki: row.public_key_spki, wrappedPrivateKey: row.wrapped_private_key, threshold: row.threshold,
-    shares, locations: pkcs11Locations(inst, keyId),
+    keyId,
+    algorithm,
+    publicKeySpki: row.public_key_spki,
+    wrappedPrivateKey: row.wrapped_private_key,
+    threshold: row.threshold,
+    shares,
+    locations: pkcs11Locations(inst, keyId),
   });
 }
 

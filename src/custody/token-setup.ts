@@ -13,7 +13,14 @@ import { findTokenRecord, pinContext, storeTokenRecord } from './hsm-tokens.ts';
 import type { Installation } from '../installation/installation.ts';
 import { refuser } from '../operation/key-session.ts';
 import { getOperator } from '../people/operators.ts';
-import { bringParticipant, lockAll, operationDigest, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
+import {
+  bringParticipant,
+  lockAll,
+  operationDigest,
+  participantEvidence,
+  type Participant,
+  type PassphraseSource,
+} from '../people/participants.ts';
 import { checkDistinct, checkSlotRole } from '../people/permissions.ts';
 
 /** What `rootca token init` is given: the module and label, the PIN holders, and who performs and observes it. */
@@ -37,12 +44,21 @@ export interface InitTokenParams {
 }
 
 /** Sets up a token (or adopts one) with generated PINs split M-of-N to the holders, audited (CPS 6.4.1). */
-export async function initToken(inst: Installation, p: InitTokenParams): Promise<{ label: string; serial: string; holders: string[]; threshold: number }> {
+export async function initToken(
+  inst: Installation,
+  p: InitTokenParams,
+): Promise<{ label: string; serial: string; holders: string[]; threshold: number }> {
   const refuse = refuser(inst, 'token.init', p.label);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/.test(p.label)) refuse('TOKEN_LABEL_INVALID', `token label "${p.label}" must be 1-32 letters, digits, . _ -`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/.test(p.label))
+    refuse('TOKEN_LABEL_INVALID', `token label "${p.label}" must be 1-32 letters, digits, . _ -`);
   if (findTokenRecord(inst, p.label)) refuse('TOKEN_EXISTS', `a token labelled "${p.label}" is already registered`);
-  if (!Number.isInteger(p.threshold) || p.threshold < 2) refuse('THRESHOLD_TOO_LOW', `threshold ${p.threshold} refused: the PIN must need at least 2 custodians (CPS 6.4.1)`);
-  if (p.threshold > p.holders.length) refuse('THRESHOLD_EXCEEDS_CUSTODIANS', `threshold ${p.threshold} exceeds the ${p.holders.length} holders`);
+  if (!Number.isInteger(p.threshold) || p.threshold < 2)
+    refuse(
+      'THRESHOLD_TOO_LOW',
+      `threshold ${p.threshold} refused: the PIN must need at least 2 custodians (CPS 6.4.1)`,
+    );
+  if (p.threshold > p.holders.length)
+    refuse('THRESHOLD_EXCEEDS_CUSTODIANS', `threshold ${p.threshold} exceeds the ${p.holders.length} holders`);
   const dup = p.holders.find((h, i) => p.holders.indexOf(h) !== i);
   if (dup) refuse('DUPLICATE_CUSTODIAN', `${dup} is named twice; each share goes to a different person (CPS 6.4.2)`);
   const recipients = p.holders.map((h) => {
@@ -61,13 +77,34 @@ export async function initToken(inst: Installation, p: InitTokenParams): Promise
     refuse((e as CaError).code, (e as Error).message);
   }
 
-  const digest = operationDigest({ kind: 'token.init', module: p.module, label: p.label, holders: p.holders, threshold: p.threshold, installation: inst.config.installation.name });
+  const digest = operationDigest({
+    kind: 'token.init',
+    module: p.module,
+    label: p.label,
+    holders: p.holders,
+    threshold: p.threshold,
+    installation: inst.config.installation.name,
+  });
   const present: Participant[] = [];
   try {
-    const operator = await bringParticipant(inst, p.operator, p.passphrases, `operator setting up token ${p.label}`, digest, { operation: 'token.init', slot: 'operator' });
+    const operator = await bringParticipant(
+      inst,
+      p.operator,
+      p.passphrases,
+      `operator setting up token ${p.label}`,
+      digest,
+      { operation: 'token.init', slot: 'operator' },
+    );
     if (!operator) refuse('OPERATOR_ABSENT', `the CA Administrator ${p.operator} did not authenticate`);
     present.push(operator!);
-    const witness = await bringParticipant(inst, p.witness, p.passphrases, `witness of setting up token ${p.label}`, digest, { operation: 'token.init', slot: 'witness' });
+    const witness = await bringParticipant(
+      inst,
+      p.witness,
+      p.passphrases,
+      `witness of setting up token ${p.label}`,
+      digest,
+      { operation: 'token.init', slot: 'witness' },
+    );
     if (!witness) refuse('WITNESS_ABSENT', `the witness ${p.witness} did not authenticate (CPS 5.2.2)`);
     present.push(witness!);
 
@@ -76,7 +113,9 @@ export async function initToken(inst: Installation, p: InitTokenParams): Promise
     let made: TokenInitResult;
     try {
       try {
-        made = p.adoptWithPin ? adoptToken({ module: p.module, label: p.label }, p.adoptWithPin, userPin) : initTokenInSlot({ module: p.module, label: p.label, slotIndex: p.slotIndex, soPin });
+        made = p.adoptWithPin
+          ? adoptToken({ module: p.module, label: p.label }, p.adoptWithPin, userPin)
+          : initTokenInSlot({ module: p.module, label: p.label, slotIndex: p.slotIndex, soPin });
       } catch (e) {
         return refuse((e as CaError).code ?? 'TOKEN_INIT_FAILED', (e as Error).message);
       }
@@ -86,19 +125,47 @@ export async function initToken(inst: Installation, p: InitTokenParams): Promise
         so: p.adoptWithPin ? [] : await splitToCustodians(soPin, pinContext(t, 'so'), p.threshold, recipients),
       };
       // The user PIN is set and tried once before anything is recorded.
-      if (!p.adoptWithPin) try {
-        finalizeTokenInit({ module: p.module, label: p.label, serial: made.serial }, soPin, userPin);
-      } catch (e) {
-        return refuse((e as CaError).code ?? 'TOKEN_INIT_FAILED', (e as Error).message);
-      }
+      if (!p.adoptWithPin)
+        try {
+          finalizeTokenInit({ module: p.module, label: p.label, serial: made.serial }, soPin, userPin);
+        } catch (e) {
+          return refuse((e as CaError).code ?? 'TOKEN_INIT_FAILED', (e as Error).message);
+        }
       const now = inst.clock.now().toISOString();
-      inst.db.transaction(() => {
-        storeTokenRecord(inst, { label: p.label, serial: made.serial, module: p.module, threshold: p.threshold, shares, now });
-        inst.audit.append({
-          actor: `${p.operator},${p.witness}`, roles: [...new Set(present.flatMap((x) => x.operator.roles))], action: 'token.init', target: p.label, outcome: 'success',
-          details: { module: p.module, label: p.label, serial: made.serial, holders: p.holders, threshold: p.threshold, pins: p.adoptWithPin ? 'adopted: user PIN replaced by a generated one, split M-of-N, never shown; SO PIN kept by the vendor process' : 'user and SO PIN generated, split M-of-N, never shown', adopted: !!p.adoptWithPin, ...participantEvidence(digest, [{ role: 'operator', p: operator! }, { role: 'witness', p: witness! }]) },
-        });
-      }).immediate();
+      inst.db
+        .transaction(() => {
+          storeTokenRecord(inst, {
+            label: p.label,
+            serial: made.serial,
+            module: p.module,
+            threshold: p.threshold,
+            shares,
+            now,
+          });
+          inst.audit.append({
+            actor: `${p.operator},${p.witness}`,
+            roles: [...new Set(present.flatMap((x) => x.operator.roles))],
+            action: 'token.init',
+            target: p.label,
+            outcome: 'success',
+            details: {
+              module: p.module,
+              label: p.label,
+              serial: made.serial,
+              holders: p.holders,
+              threshold: p.threshold,
+              pins: p.adoptWithPin
+                ? 'adopted: user PIN replaced by a generated one, split M-of-N, never shown; SO PIN kept by the vendor process'
+                : 'user and SO PIN generated, split M-of-N, never shown',
+              adopted: !!p.adoptWithPin,
+              ...participantEvidence(digest, [
+                { role: 'operator', p: operator! },
+                { role: 'witness', p: witness! },
+              ]),
+            },
+          });
+        })
+        .immediate();
       return { label: p.label, serial: made.serial, holders: p.holders, threshold: p.threshold };
     } finally {
       wipe(soPin, userPin);

@@ -12,7 +12,9 @@ export interface ErrorEntry {
   readonly summary: string;
 }
 
-const entry = (exit: 1 | 2, http: number) => (summary: string): ErrorEntry => ({ exit, http, summary });
+const entry =
+  (exit: 1 | 2, http: number) =>
+  (summary: string): ErrorEntry => ({ exit, http, summary });
 
 /** A wrong command line: the operator fixes the options and runs it again. Exit 2. */
 export const usage = entry(2, 400);

@@ -21,7 +21,10 @@ A message without a code (\`rootca: unexpected error: …\`) is a bug: please re
 
 /** The anchor GitHub gives a heading, for links from other docs. */
 export function anchorOf(title: string): string {
-  return title.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+  return title
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-');
 }
 
 export function renderErrorsMarkdown(): string {

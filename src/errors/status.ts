@@ -3,7 +3,9 @@ import { conflict, failed, forbidden, invalid, unknown } from './entry.ts';
 
 export const STATUS_ERRORS = {
   ALREADY_REVOKED: conflict('The certificate was already revoked.'),
-  APPROVAL_REQUIRED: forbidden('A revocation needs the approving RA officer, or a keyCompromise request signed by the certificate key.'),
+  APPROVAL_REQUIRED: forbidden(
+    'A revocation needs the approving RA officer, or a keyCompromise request signed by the certificate key.',
+  ),
   CRL_LINT_FAILED: failed('The CRL to be issued fails lint checks; it was not signed with the real key.'),
   CRL_MALFORMED: invalid('A CRL is not well-formed.'),
   CRL_PARAMS_INVALID: invalid('A CRL field (date, reason, number) is out of range.'),
@@ -16,13 +18,13 @@ export const STATUS_ERRORS = {
   OCSP_PARAMS_INVALID: invalid('An OCSP response field (time, status) is out of range.'),
   OCSP_RESPONSE_UNKNOWN: unknown('The CA has no pre-signed OCSP response (for that serial) to export.'),
   OCSP_UNSUPPORTED_HASH: invalid('The CertID hash algorithm is not SHA-1 or SHA-256.'),
-  PROOF_INVALID: forbidden('The key-compromise request is not signed by the certificate\'s own key.'),
+  PROOF_INVALID: forbidden("The key-compromise request is not signed by the certificate's own key."),
   PROOF_NOT_APPLICABLE: invalid('A proof signed by the certificate key is accepted only for reason keyCompromise.'),
   REASON_NOT_ALLOWED: invalid('That revocation reason is not used by these roots (CPS 4.9; R-4.1).'),
   REASON_REQUIRED: invalid('A rejection or revocation states its reason.'),
   RESPONDER_INVALID: invalid('A delegated OCSP responder certificate or key is not usable (curve, key match, EKU).'),
   RETIRED_KEY_AMBIGUOUS: conflict('The CA has several retired keys: name one with --retired-key.'),
-  RETIRED_KEY_CUSTODIANS_ABSENT: forbidden('Too few custodians of the retired key\'s token are present.'),
+  RETIRED_KEY_CUSTODIANS_ABSENT: forbidden("Too few custodians of the retired key's token are present."),
   RETIRED_KEY_STATUS_ONLY: forbidden('A retired key signs only CRLs and OCSP responses.'),
   RETIRED_KEY_UNKNOWN: unknown('The key id is not a retired key of the CA.'),
 } as const;

@@ -12,15 +12,23 @@ const PARENT_POLL_MS = 500;
 const CLOSE_GRACE_MS = 3000;
 
 /** Runs `close` once and exits on a signal or when the parent exits. */
-export function stopWithParent(close: () => Promise<void>, exit: (code: number) => void = (c) => process.exit(c)): void {
+export function stopWithParent(
+  close: () => Promise<void>,
+  exit: (code: number) => void = (c) => process.exit(c),
+): void {
   let stopping = false;
   const stop = (code: number) => {
     if (stopping) return;
     stopping = true;
     setTimeout(() => exit(code), CLOSE_GRACE_MS).unref();
-    close().then(() => exit(code), () => exit(code));
+    close().then(
+      () => exit(code),
+      () => exit(code),
+    );
   };
   for (const [signal, code] of Object.entries(SIGNAL_EXIT)) process.on(signal, () => stop(code));
   const parent = process.ppid;
-  setInterval(() => { if (process.ppid !== parent) stop(SIGNAL_EXIT.SIGHUP!); }, PARENT_POLL_MS).unref();
+  setInterval(() => {
+    if (process.ppid !== parent) stop(SIGNAL_EXIT.SIGHUP!);
+  }, PARENT_POLL_MS).unref();
 }

@@ -56,14 +56,23 @@ export interface DemoResult {
 function demoCsr(cn: string): Buffer {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const info = createCertificationRequestInfo({
-    subject: createName([{ type: 'C', value: 'JP', encoding: 'printableString' }, { type: 'O', value: 'Example Demo Trust', encoding: 'printableString' }, { type: 'CN', value: cn, encoding: 'printableString' }]),
+    subject: createName([
+      { type: 'C', value: 'JP', encoding: 'printableString' },
+      { type: 'O', value: 'Example Demo Trust', encoding: 'printableString' },
+      { type: 'CN', value: cn, encoding: 'printableString' },
+    ]),
     subjectPublicKeyInfo: publicKey.export({ format: 'der', type: 'spki' }),
   });
   return assembleCertificationRequest(info, 'ecdsa-with-SHA256', sign('sha256', info, privateKey));
 }
 
 /** `demoCpsFile`: the text the demo publishes as its CPS (docs/demo-cps.md in the repository). */
-export async function runDemo(home: string, ceremoniesDir: string, progress: (line: string) => void = () => {}, demoCpsFile = join(ceremoniesDir, '..', 'docs', 'demo-cps.md')): Promise<DemoResult> {
+export async function runDemo(
+  home: string,
+  ceremoniesDir: string,
+  progress: (line: string) => void = () => {},
+  demoCpsFile = join(ceremoniesDir, '..', 'docs', 'demo-cps.md'),
+): Promise<DemoResult> {
   const certificatesDir = join(home, 'certs');
   if (existsSync(join(home, DATABASE_FILE))) {
     const inst = openInstallation(home);
@@ -77,27 +86,59 @@ export async function runDemo(home: string, ceremoniesDir: string, progress: (li
   // their strength: a low cost, recorded in the demo's rootca.yaml, saves minutes of start-up.
   const inst: Installation = initInstallation(home, { name: 'demo', scryptLog2N: DEMO_SCRYPT_LOG2N });
   const secrets = new Map<string, Buffer>();
-  const passphrases: PassphraseSource = { get: async (name) => (secrets.has(name) ? Buffer.from(secrets.get(name)!) : undefined) };
+  const passphrases: PassphraseSource = {
+    get: async (name) => (secrets.has(name) ? Buffer.from(secrets.get(name)!) : undefined),
+  };
   try {
     const today = inst.clock.now().toISOString().slice(0, 10);
     for (const p of DEMO_PEOPLE) {
       const passphrase = Buffer.from(randomBytes(24).toString('base64url'));
       secrets.set(p.name, passphrase);
-      addOperator(inst, { name: p.name, displayName: p.displayName, roles: p.roles, kind: 'ed25519', passphrase, trainedOn: today, backgroundCheckedOn: today });
+      addOperator(inst, {
+        name: p.name,
+        displayName: p.displayName,
+        roles: p.roles,
+        kind: 'ed25519',
+        passphrase,
+        trainedOn: today,
+        backgroundCheckedOn: today,
+      });
     }
     closeBootstrapIfReady(inst);
     mkdirSync(certificatesDir, { recursive: true });
     for (const name of DEMO_CEREMONIES) {
       progress(`key ceremony ${name}`);
       const file = join(ceremoniesDir, `${name}.yaml`);
-      await runRootCeremony(inst, { ceremony: parseRootCeremony(readFileSync(file), file), baseDir: certificatesDir, passphrases });
+      await runRootCeremony(inst, {
+        ceremony: parseRootCeremony(readFileSync(file), file),
+        baseDir: certificatesDir,
+        passphrases,
+      });
     }
     const people = { operator: 'alice', witness: 'olivia', passphrases };
     const viaRa = async (ca: string, cn: string) => {
-      const app = await submitApplication(inst, { by: 'rita', passphrases, caName: ca, profile: 'subca', csr: demoCsr(cn), applicantOrganisation: 'Example Demo Trust', applicantContact: 'pki@demo.example', requested: { pathLenConstraint: 0 } });
-      await approveApplication(inst, { id: app.id, by: 'ravi', passphrases, identification: { documentType: 'demo registry extract', reference: `DEMO-${app.id}` } });
+      const app = await submitApplication(inst, {
+        by: 'rita',
+        passphrases,
+        caName: ca,
+        profile: 'subca',
+        csr: demoCsr(cn),
+        applicantOrganisation: 'Example Demo Trust',
+        applicantContact: 'pki@demo.example',
+        requested: { pathLenConstraint: 0 },
+      });
+      await approveApplication(inst, {
+        id: app.id,
+        by: 'ravi',
+        passphrases,
+        identification: { documentType: 'demo registry extract', reference: `DEMO-${app.id}` },
+      });
       // RootCA1's default is SHA-1 (legacy, R-1.3): the demo issues with SHA-256 instead.
-      const issued = await issueFromApplication(inst, { applicationId: app.id, ...people, signatureAlgorithm: ca === 'rootca1' ? 'sha256WithRSAEncryption' : undefined });
+      const issued = await issueFromApplication(inst, {
+        applicationId: app.id,
+        ...people,
+        signatureAlgorithm: ca === 'rootca1' ? 'sha256WithRSAEncryption' : undefined,
+      });
       await recordAcceptance(inst, { id: app.id, by: 'rita', passphrases, note: 'demo acceptance' });
       return issued;
     };
@@ -107,7 +148,13 @@ export async function runDemo(home: string, ceremoniesDir: string, progress: (li
     }
     progress('a retired subordinate CA under rootca2, revoked');
     const retired = await viaRa('rootca2', 'Demo rootca2 Retired Sub CA');
-    await revokeCertificate(inst, { ...people, caName: 'rootca2', serial: retired.serialHex, reason: 'superseded', approvedBy: 'ravi' });
+    await revokeCertificate(inst, {
+      ...people,
+      caName: 'rootca2',
+      serial: retired.serialHex,
+      reason: 'superseded',
+      approvedBy: 'ravi',
+    });
     for (const ca of DEMO_CEREMONIES) {
       progress(`CRL and pre-signed OCSP for ${ca}`);
       if (ca !== 'rootca2') await issueCrl(inst, { ...people, caName: ca });
@@ -115,8 +162,13 @@ export async function runDemo(home: string, ceremoniesDir: string, progress: (li
     }
     progress('the demo CPS: proposed, approved by the Committee, published');
     await proposeDocument(inst, {
-      by: 'paula', passphrases, name: 'cps', title: 'Demo Certification Practice Statement', text: readFileSync(demoCpsFile),
-      critical: false, description: 'First version of the demo installation\'s practice statement',
+      by: 'paula',
+      passphrases,
+      name: 'cps',
+      title: 'Demo Certification Practice Statement',
+      text: readFileSync(demoCpsFile),
+      critical: false,
+      description: "First version of the demo installation's practice statement",
     });
     await approveDocument(inst, { by: 'cora', passphrases, name: 'cps' });
     await publishDocument(inst, { by: 'paula', passphrases, name: 'cps' });

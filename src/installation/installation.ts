@@ -9,7 +9,12 @@ import { join, resolve } from 'node:path';
 import { secondaryLocationWarnings } from '../archive/locations.ts';
 import { AuditLog } from '../audit/log.ts';
 import { systemClock, type Clock } from '../clock.ts';
-import { defaultInstallationConfig, parseInstallationConfig, renderInstallationConfig, type InstallationConfig } from '../config/installation.ts';
+import {
+  defaultInstallationConfig,
+  parseInstallationConfig,
+  renderInstallationConfig,
+  type InstallationConfig,
+} from '../config/installation.ts';
 import { CaError } from '../errors.ts';
 import { openDatabase, type Db } from '../store/db.ts';
 import { metaValue, setMetaValue } from '../store/meta.ts';
@@ -47,7 +52,10 @@ export function defaultHome(): string {
 }
 
 /** Creates a new installation; refuses an existing one (nothing is overwritten). `warnings`: what the operator should fix. */
-export function initInstallation(home: string, p: { name: string; baseUrl?: string; scryptLog2N?: number } & OpenInstallationOptions): Installation & { warnings: string[] } {
+export function initInstallation(
+  home: string,
+  p: { name: string; baseUrl?: string; scryptLog2N?: number } & OpenInstallationOptions,
+): Installation & { warnings: string[] } {
   const dir = resolve(home);
   if (existsSync(join(dir, DATABASE_FILE)) || existsSync(join(dir, CONFIG_FILE))) {
     throw new CaError('INSTALLATION_EXISTS', `${dir} already holds a rootca installation; nothing was changed`);
@@ -60,8 +68,19 @@ export function initInstallation(home: string, p: { name: string; baseUrl?: stri
   const configText = Buffer.from(renderInstallationConfig(config));
   writeFileSync(join(dir, CONFIG_FILE), configText, { flag: 'wx', mode: 0o600 });
   const inst = open(dir, config, { ...p, create: true });
-  const warnings = secondaryLocationWarnings({ home: dir, primary: resolve(dir, config.archive.primary), secondary: resolve(dir, config.archive.secondary) });
-  inst.audit.append({ actor: inst.systemActor, roles: [], action: 'installation.init', target: p.name, outcome: 'success', details: { home: dir, warnings } });
+  const warnings = secondaryLocationWarnings({
+    home: dir,
+    primary: resolve(dir, config.archive.primary),
+    secondary: resolve(dir, config.archive.secondary),
+  });
+  inst.audit.append({
+    actor: inst.systemActor,
+    roles: [],
+    action: 'installation.init',
+    target: p.name,
+    outcome: 'success',
+    details: { home: dir, warnings },
+  });
   recordConfigChange(inst, configText);
   return Object.assign(inst, { warnings });
 }
@@ -70,7 +89,10 @@ export function openInstallation(home: string, options: OpenInstallationOptions 
   const dir = resolve(home);
   const configPath = join(dir, CONFIG_FILE);
   if (!existsSync(join(dir, DATABASE_FILE))) {
-    throw new CaError('INSTALLATION_NOT_FOUND', `no rootca installation in ${dir}: run \`rootca init --home ${home}\` first`);
+    throw new CaError(
+      'INSTALLATION_NOT_FOUND',
+      `no rootca installation in ${dir}: run \`rootca init --home ${home}\` first`,
+    );
   }
   const configText = readFileSync(configPath);
   const config = parseInstallationConfig(configText.toString('utf8'), configPath);
@@ -92,16 +114,26 @@ function recordConfigChange(inst: Installation, configText: Buffer): void {
   const now = sha256Hex(configText);
   const previous = metaValue(inst.db, 'config_sha256');
   if (previous === now) return;
-  inst.db.transaction(() => {
-    setMetaValue(inst.db, 'config_sha256', now);
-    inst.audit.append({
-      actor: inst.systemActor, roles: [], action: previous !== undefined ? 'config.changed' : 'config.recorded', target: CONFIG_FILE, outcome: 'success',
-      details: { previousSha256: previous ?? null, sha256: now, config: inst.config },
-    });
-  }).immediate();
+  inst.db
+    .transaction(() => {
+      setMetaValue(inst.db, 'config_sha256', now);
+      inst.audit.append({
+        actor: inst.systemActor,
+        roles: [],
+        action: previous !== undefined ? 'config.changed' : 'config.recorded',
+        target: CONFIG_FILE,
+        outcome: 'success',
+        details: { previousSha256: previous ?? null, sha256: now, config: inst.config },
+      });
+    })
+    .immediate();
 }
 
-function open(dir: string, config: InstallationConfig, options: OpenInstallationOptions & { create?: boolean }): Installation {
+function open(
+  dir: string,
+  config: InstallationConfig,
+  options: OpenInstallationOptions & { create?: boolean },
+): Installation {
   const dbPath = join(dir, DATABASE_FILE);
   // SQLite gives the WAL and SHM files the database's mode: an empty 0600 file first, so none
   // of the three is ever readable by others, whatever the umask (issue 14 item 3).

@@ -13,7 +13,13 @@ import { getCa } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { bringParticipant, operationDigest, type PassphraseSource } from '../people/participants.ts';
 import { checkDistinct, type Operation } from '../people/permissions.ts';
-import { decideApplicationRow, findApplicationRow, insertApplication, listApplicationIds, markApplicationAccepted } from '../store/applications.ts';
+import {
+  decideApplicationRow,
+  findApplicationRow,
+  insertApplication,
+  listApplicationIds,
+  markApplicationAccepted,
+} from '../store/applications.ts';
 
 export type ApplicationState = 'submitted' | 'approved' | 'rejected' | 'issued' | 'accepted';
 
@@ -58,10 +64,23 @@ export function getApplication(inst: Installation, id: number): Application {
   const r = findApplicationRow(inst.db, id);
   if (!r) throw new CaError('APPLICATION_UNKNOWN', `no application #${id}`);
   return {
-    id: r.id, state: r.state, caName: r.ca_name, profile: r.profile as IssuedProfileName, csrDer: r.csr_der, applicantOrganisation: r.applicant_organisation,
-    applicantContact: r.applicant_contact, requested: JSON.parse(r.requested), submittedBy: r.submitted_by, submittedAt: r.submitted_at,
-    decidedBy: r.decided_by, decidedAt: r.decided_at, decisionReason: r.decision_reason, identification: r.identification ? JSON.parse(r.identification) : null,
-    issuedBy: r.issued_by, certificateId: r.certificate_id, acceptedAt: r.accepted_at,
+    id: r.id,
+    state: r.state,
+    caName: r.ca_name,
+    profile: r.profile as IssuedProfileName,
+    csrDer: r.csr_der,
+    applicantOrganisation: r.applicant_organisation,
+    applicantContact: r.applicant_contact,
+    requested: JSON.parse(r.requested),
+    submittedBy: r.submitted_by,
+    submittedAt: r.submitted_at,
+    decidedBy: r.decided_by,
+    decidedAt: r.decided_at,
+    decisionReason: r.decision_reason,
+    identification: r.identification ? JSON.parse(r.identification) : null,
+    issuedBy: r.issued_by,
+    certificateId: r.certificate_id,
+    acceptedAt: r.accepted_at,
   };
 }
 
@@ -80,7 +99,11 @@ const TRANSITIONS: Record<string, ApplicationState[]> = {
 export function assertTransition(app: Application, action: keyof typeof TRANSITIONS): void {
   if (!TRANSITIONS[action].includes(app.state)) {
     const past = { approve: 'approved', reject: 'rejected', issue: 'issued', accept: 'accepted' }[action];
-    throw new CaError('APPLICATION_STATE', `application #${app.id} is ${app.state}; it cannot be ${past} (only from ${TRANSITIONS[action].join(' or ')})`, { details: { from: app.state, action } });
+    throw new CaError(
+      'APPLICATION_STATE',
+      `application #${app.id} is ${app.state}; it cannot be ${past} (only from ${TRANSITIONS[action].join(' or ')})`,
+      { details: { from: app.state, action } },
+    );
   }
 }
 
@@ -90,7 +113,13 @@ interface ActingPerson {
   passphrases: PassphraseSource;
 }
 
-async function authenticateFor(inst: Installation, person: ActingPerson, operation: Operation, slot: 'submitter' | 'approver' | 'recorder', what: Record<string, unknown>) {
+async function authenticateFor(
+  inst: Installation,
+  person: ActingPerson,
+  operation: Operation,
+  slot: 'submitter' | 'approver' | 'recorder',
+  what: Record<string, unknown>,
+) {
   const digest = operationDigest({ kind: operation, ...what });
   const p = await bringParticipant(inst, person.by, person.passphrases, `${operation}`, digest, { operation, slot });
   if (!p) throw new CaError('AUTHENTICATION_REQUIRED', `${person.by} did not authenticate`);
@@ -98,7 +127,15 @@ async function authenticateFor(inst: Installation, person: ActingPerson, operati
 }
 
 function refuseAndAudit(inst: Installation, action: string, target: string, actor: string, e: unknown): never {
-  if (e instanceof CaError) inst.audit.append({ actor, roles: [], action, target, outcome: 'refused', details: { code: e.code, message: e.message, ...e.details } });
+  if (e instanceof CaError)
+    inst.audit.append({
+      actor,
+      roles: [],
+      action,
+      target,
+      outcome: 'refused',
+      details: { code: e.code, message: e.message, ...e.details },
+    });
   throw e;
 }
 
@@ -117,20 +154,47 @@ export async function submitApplication(inst: Installation, p: SubmitParams): Pr
   try {
     if (!isIssuedProfileName(p.profile)) throw new CaError('PROFILE_UNKNOWN', `unknown profile ${p.profile}`);
     getCa(inst, p.caName);
-    if (!p.applicantOrganisation.trim() || !p.applicantContact.trim()) throw new CaError('APPLICATION_INCOMPLETE', 'an application names the applicant organisation and a contact');
+    if (!p.applicantOrganisation.trim() || !p.applicantContact.trim())
+      throw new CaError('APPLICATION_INCOMPLETE', 'an application names the applicant organisation and a contact');
     const csr = acceptCsr(p.csr);
-    const { p: who } = await authenticateFor(inst, p, 'application.submit', 'submitter', { ca: p.caName, profile: p.profile, csrSha256: sha256Hex(csr.der) });
+    const { p: who } = await authenticateFor(inst, p, 'application.submit', 'submitter', {
+      ca: p.caName,
+      profile: p.profile,
+      csrSha256: sha256Hex(csr.der),
+    });
     who.credential.lock();
     const now = inst.clock.now().toISOString();
-    const id = inst.db.transaction(() => {
-      const id = insertApplication(inst.db, {
-        caName: p.caName, profile: p.profile, csrDer: csr.der, applicantOrganisation: p.applicantOrganisation, applicantContact: p.applicantContact,
-        requested: JSON.stringify(p.requested ?? {}), submittedBy: p.by, submittedAt: now,
-      });
-      inst.audit.append({ actor: p.by, roles: who.operator.roles, action: 'application.submit', target: `application:${id}`, outcome: 'success',
-        details: { ca: p.caName, profile: p.profile, applicant: p.applicantOrganisation, contact: p.applicantContact, csrSha256: sha256Hex(csr.der), subject: csr.requested.subjectText, requested: p.requested ?? {} } });
-      return id;
-    }).immediate();
+    const id = inst.db
+      .transaction(() => {
+        const id = insertApplication(inst.db, {
+          caName: p.caName,
+          profile: p.profile,
+          csrDer: csr.der,
+          applicantOrganisation: p.applicantOrganisation,
+          applicantContact: p.applicantContact,
+          requested: JSON.stringify(p.requested ?? {}),
+          submittedBy: p.by,
+          submittedAt: now,
+        });
+        inst.audit.append({
+          actor: p.by,
+          roles: who.operator.roles,
+          action: 'application.submit',
+          target: `application:${id}`,
+          outcome: 'success',
+          details: {
+            ca: p.caName,
+            profile: p.profile,
+            applicant: p.applicantOrganisation,
+            contact: p.applicantContact,
+            csrSha256: sha256Hex(csr.der),
+            subject: csr.requested.subjectText,
+            requested: p.requested ?? {},
+          },
+        });
+        return id;
+      })
+      .immediate();
     return getApplication(inst, id);
   } catch (e) {
     return refuseAndAudit(inst, 'application.submit', target, p.by, e);
@@ -159,20 +223,36 @@ async function decide(inst: Installation, p: DecideParams, action: 'approve' | '
     assertTransition(app, action);
     checkDistinct('application.decide', { approver: [p.by], submitter: [app.submittedBy] });
     if (action === 'approve' && (!p.identification?.documentType?.trim() || !p.identification?.reference?.trim())) {
-      throw new CaError('IDENTIFICATION_REQUIRED', 'approval records how the applicant was identified: --id-document TYPE and --id-reference REF (CPS 3.2, 4.2)');
+      throw new CaError(
+        'IDENTIFICATION_REQUIRED',
+        'approval records how the applicant was identified: --id-document TYPE and --id-reference REF (CPS 3.2, 4.2)',
+      );
     }
     if (action === 'reject' && !p.reason?.trim()) throw new CaError('REASON_REQUIRED', 'a rejection states its reason');
     const { p: who } = await authenticateFor(inst, p, 'application.decide', 'approver', { application: p.id, action });
     who.credential.lock();
     const now = inst.clock.now().toISOString();
-    const identification: Identification | null = action === 'approve' ? { ...p.identification!, checkedBy: p.by, checkedAt: now } : null;
-    inst.db.transaction(() => {
-      decideApplicationRow(inst.db, p.id, {
-        state: action === 'approve' ? 'approved' : 'rejected', decidedBy: p.by, decidedAt: now, reason: p.reason ?? null,
-        identification: identification ? JSON.stringify(identification) : null,
-      });
-      inst.audit.append({ actor: p.by, roles: who.operator.roles, action: `application.${action}`, target, outcome: 'success', details: { from: 'submitted', identification, reason: p.reason } });
-    }).immediate();
+    const identification: Identification | null =
+      action === 'approve' ? { ...p.identification!, checkedBy: p.by, checkedAt: now } : null;
+    inst.db
+      .transaction(() => {
+        decideApplicationRow(inst.db, p.id, {
+          state: action === 'approve' ? 'approved' : 'rejected',
+          decidedBy: p.by,
+          decidedAt: now,
+          reason: p.reason ?? null,
+          identification: identification ? JSON.stringify(identification) : null,
+        });
+        inst.audit.append({
+          actor: p.by,
+          roles: who.operator.roles,
+          action: `application.${action}`,
+          target,
+          outcome: 'success',
+          details: { from: 'submitted', identification, reason: p.reason },
+        });
+      })
+      .immediate();
     return getApplication(inst, p.id);
   } catch (e) {
     return refuseAndAudit(inst, `application.${action}`, target, p.by, e);
@@ -193,10 +273,19 @@ export async function recordAcceptance(inst: Installation, p: AcceptParams): Pro
     const { p: who } = await authenticateFor(inst, p, 'application.accept', 'recorder', { application: p.id });
     who.credential.lock();
     const now = inst.clock.now().toISOString();
-    inst.db.transaction(() => {
-      markApplicationAccepted(inst.db, p.id, { acceptedAt: now, recordedBy: p.by, note: p.note ?? null });
-      inst.audit.append({ actor: p.by, roles: who.operator.roles, action: 'application.accept', target, outcome: 'success', details: { from: 'issued', certificateId: app.certificateId, note: p.note } });
-    }).immediate();
+    inst.db
+      .transaction(() => {
+        markApplicationAccepted(inst.db, p.id, { acceptedAt: now, recordedBy: p.by, note: p.note ?? null });
+        inst.audit.append({
+          actor: p.by,
+          roles: who.operator.roles,
+          action: 'application.accept',
+          target,
+          outcome: 'success',
+          details: { from: 'issued', certificateId: app.certificateId, note: p.note },
+        });
+      })
+      .immediate();
     return getApplication(inst, p.id);
   } catch (e) {
     return refuseAndAudit(inst, 'application.accept', target, p.by, e);

@@ -2,7 +2,11 @@
 import { CaError } from '../errors.ts';
 import type { RevocationReason } from '../pki/crl.ts';
 import type { Installation } from '../installation/installation.ts';
-import { findIssuedCertificateRow, listIssuedCertificateRows, type IssuedCertificateRow } from '../store/certificates.ts';
+import {
+  findIssuedCertificateRow,
+  listIssuedCertificateRows,
+  type IssuedCertificateRow,
+} from '../store/certificates.ts';
 
 export interface IssuedCertificate {
   id: number;
@@ -20,9 +24,26 @@ export interface IssuedCertificate {
 
 function toIssued(r: IssuedCertificateRow): IssuedCertificate {
   return {
-    id: r.id, caId: r.issuer_ca_id, caName: r.ca_name, serialHex: r.serial_hex, profile: r.profile, subject: r.subject_text, notBefore: r.not_before, notAfter: r.not_after,
-    sha256: r.sha256, der: r.der,
-    ...(r.revoked_at ? { revocation: { revokedAt: r.revoked_at, reason: r.reason as RevocationReason, invalidityDate: r.invalidity_date ?? undefined, source: r.source! } } : {}),
+    id: r.id,
+    caId: r.issuer_ca_id,
+    caName: r.ca_name,
+    serialHex: r.serial_hex,
+    profile: r.profile,
+    subject: r.subject_text,
+    notBefore: r.not_before,
+    notAfter: r.not_after,
+    sha256: r.sha256,
+    der: r.der,
+    ...(r.revoked_at
+      ? {
+          revocation: {
+            revokedAt: r.revoked_at,
+            reason: r.reason as RevocationReason,
+            invalidityDate: r.invalidity_date ?? undefined,
+            source: r.source!,
+          },
+        }
+      : {}),
   };
 }
 
@@ -44,6 +65,7 @@ export function findIssued(inst: Installation, caName: string, serial: string): 
   const row = findIssuedCertificateRow(inst.db, hex, caName);
   if (row) return toIssued(row);
   const other = findIssuedCertificateRow(inst.db, hex);
-  if (other) throw new CaError('CERTIFICATE_OF_ANOTHER_CA', `serial ${hex} was issued by ${other.ca_name}, not by ${caName}`);
+  if (other)
+    throw new CaError('CERTIFICATE_OF_ANOTHER_CA', `serial ${hex} was issued by ${other.ca_name}, not by ${caName}`);
   throw new CaError('CERTIFICATE_UNKNOWN', `${caName} never issued a certificate with serial ${hex}`);
 }

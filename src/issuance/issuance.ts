@@ -13,7 +13,7 @@
  */
 import { createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, Name } from '@peculiar/asn1-x509';
+import { Certificate, type Name } from '@peculiar/asn1-x509';
 import { CaError } from '../errors.ts';
 import { assertNoLintErrors, lintCertificate, type LintFinding } from '../lint/index.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
@@ -22,7 +22,14 @@ import { acceptCsr, type CsrInspection } from '../pki/csr.ts';
 import { keyIdentifierFromSpki } from '../pki/extensions.ts';
 import { nameToText } from '../pki/name.ts';
 import { derToPem } from '../pki/pem.ts';
-import { acceptSubject, checkProfileOptions, PROFILES, validityFor, type IssuedProfileName, type ProfileOptions } from '../pki/profiles.ts';
+import {
+  acceptSubject,
+  checkProfileOptions,
+  PROFILES,
+  validityFor,
+  type IssuedProfileName,
+  type ProfileOptions,
+} from '../pki/profiles.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { faultPoint } from '../util/fault-points.ts';
@@ -83,15 +90,38 @@ export async function issueFromApplication(inst: Installation, p: IssueFromAppli
     app = getApplication(inst, p.applicationId);
     assertTransition(app, 'issue');
   } catch (e) {
-    if (e instanceof CaError) inst.audit.append({ actor: p.operator, roles: [], action: ACTION, target: `application:${p.applicationId}`, outcome: 'refused', details: { code: e.code, message: e.message } });
+    if (e instanceof CaError)
+      inst.audit.append({
+        actor: p.operator,
+        roles: [],
+        action: ACTION,
+        target: `application:${p.applicationId}`,
+        outcome: 'refused',
+        details: { code: e.code, message: e.message },
+      });
     throw e;
   }
   const r = app.requested;
   return issueCertificate(inst, {
-    operator: p.operator, witness: p.witness, passphrases: p.passphrases, outPem: p.outPem, outDer: p.outDer, allowLegacySha1: p.allowLegacySha1, signatureAlgorithm: p.signatureAlgorithm,
-    caName: app.caName, profile: app.profile, csr: app.csrDer, requester: `${app.applicantOrganisation} <${app.applicantContact}>`,
-    validityDays: r.validityDays, extraPolicyOids: r.extraPolicyOids, pathLenConstraint: r.pathLenConstraint, digitalSignature: r.digitalSignature, nonRepudiation: r.nonRepudiation,
-    extKeyUsage: r.extKeyUsage, permittedDnsNames: r.permittedDnsNames, excludedDnsNames: r.excludedDnsNames,
+    operator: p.operator,
+    witness: p.witness,
+    passphrases: p.passphrases,
+    outPem: p.outPem,
+    outDer: p.outDer,
+    allowLegacySha1: p.allowLegacySha1,
+    signatureAlgorithm: p.signatureAlgorithm,
+    caName: app.caName,
+    profile: app.profile,
+    csr: app.csrDer,
+    requester: `${app.applicantOrganisation} <${app.applicantContact}>`,
+    validityDays: r.validityDays,
+    extraPolicyOids: r.extraPolicyOids,
+    pathLenConstraint: r.pathLenConstraint,
+    digitalSignature: r.digitalSignature,
+    nonRepudiation: r.nonRepudiation,
+    extKeyUsage: r.extKeyUsage,
+    permittedDnsNames: r.permittedDnsNames,
+    excludedDnsNames: r.excludedDnsNames,
     application: app,
   });
 }
@@ -129,11 +159,27 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
     refusalDetails: { requester: p.requester },
     finishInterrupted: true,
     check: (c) => ({ ...prepareTbs(inst, p, checkIssuance(inst, p, c), c), refuse: c.refuse }),
-    outputs: () => [...(p.outPem ? [{ path: p.outPem, what: '--out' }] : []), ...(p.outDer ? [{ path: p.outDer, what: '--der-out' }] : [])],
+    outputs: () => [
+      ...(p.outPem ? [{ path: p.outPem, what: '--out' }] : []),
+      ...(p.outDer ? [{ path: p.outDer, what: '--der-out' }] : []),
+    ],
     people: (x) => ({
-      caName: x.ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases, refuse: x.refuse,
-      describe: { profile: p.profile, serial: x.serialHex, tbsSha256: sha256Hex(x.tbs.der), csrSha256: sha256Hex(x.csr.der), application: p.application?.id ?? null },
-      prompts: { operator: `operator issuing from ${x.ca.name}`, quorum: `issuing a ${p.profile} certificate from ${x.ca.name}` },
+      caName: x.ca.name,
+      operator: p.operator,
+      witness: p.witness,
+      passphrases: p.passphrases,
+      refuse: x.refuse,
+      describe: {
+        profile: p.profile,
+        serial: x.serialHex,
+        tbsSha256: sha256Hex(x.tbs.der),
+        csrSha256: sha256Hex(x.csr.der),
+        application: p.application?.id ?? null,
+      },
+      prompts: {
+        operator: `operator issuing from ${x.ca.name}`,
+        quorum: `issuing a ${p.profile} certificate from ${x.ca.name}`,
+      },
       // Intent: the serial is reserved with the ceremony row, before the key signs (R-3.1).
       onIntent: (ceremonyId, startedAt) => reserveSerial(inst.db, x.ca.id, x.serialHex, ceremonyId, startedAt),
     }),
@@ -141,12 +187,28 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
     work: (x, ctx) => signAndRecord(inst, p, x, ctx),
     // Committed: files, transcript file and backup follow; none of them turns this into a failure.
     finish: (x, w, after) => {
-      const pending = after.published.pending.map((q) => `OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the certificate is issued — write it with rootca ceremony resume ${after.ceremonyId}`);
+      const pending = after.published.pending.map(
+        (q) =>
+          `OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the certificate is issued — write it with rootca ceremony resume ${after.ceremonyId}`,
+      );
       return {
-        certificateId: w.certificateId, serialHex: x.serialHex, subject: nameToText(x.subject), notBefore: x.validity.notBefore, notAfter: x.validity.notAfter,
-        clamped: x.validity.clamped, certificateDer: w.certificateDer, certificatePem: derToPem(w.certificateDer, 'CERTIFICATE'), lintWarnings: w.warnings,
-        outputs: after.published.written, custodians: w.custodians, witness: w.witness, notes: [...w.notes, ...pending, ...after.notes],
-        changeoverDue: w.changeoverDue, transcriptFile: after.transcriptFile, backup: after.backup!, interrupted: after.interrupted,
+        certificateId: w.certificateId,
+        serialHex: x.serialHex,
+        subject: nameToText(x.subject),
+        notBefore: x.validity.notBefore,
+        notAfter: x.validity.notAfter,
+        clamped: x.validity.clamped,
+        certificateDer: w.certificateDer,
+        certificatePem: derToPem(w.certificateDer, 'CERTIFICATE'),
+        lintWarnings: w.warnings,
+        outputs: after.published.written,
+        custodians: w.custodians,
+        witness: w.witness,
+        notes: [...w.notes, ...pending, ...after.notes],
+        changeoverDue: w.changeoverDue,
+        transcriptFile: after.transcriptFile,
+        backup: after.backup!,
+        interrupted: after.interrupted,
       };
     },
   });
@@ -157,36 +219,74 @@ type Prepared = Checked & ReturnType<typeof prepareTbs>;
 
 /** 1. Inputs (R-3.1-R-3.4, R-1.2, R-1.3, R-3.5), refused before anyone is asked for anything. */
 function checkIssuance(inst: Installation, p: IssueParams, { refuse, guard }: Checks) {
-  const profile = PROFILES[p.profile] ?? refuse('PROFILE_UNKNOWN', `unknown profile ${p.profile}; profiles: ${Object.keys(PROFILES).join(', ')}`);
+  const profile =
+    PROFILES[p.profile] ??
+    refuse('PROFILE_UNKNOWN', `unknown profile ${p.profile}; profiles: ${Object.keys(PROFILES).join(', ')}`);
   const ca: CaSummary = guard(() => getCa(inst, p.caName));
   if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `CA ${ca.name} is ${ca.status} and cannot issue`);
   // A compromise or termination that began but did not finish keeps the CA 'active' so the
   // run can resume; it must not issue in between (its resumed run would revoke the result).
   const ending = openEnding(inst, ca.id);
-  if (ending) refuse('CA_ENDING', `CA ${ca.name} has an unfinished ${ending.kind} (started ${ending.startedAt}); finish it with rootca ca ${ending.kind === 'termination' ? 'terminate' : 'compromise'} before anything is issued`);
+  if (ending)
+    refuse(
+      'CA_ENDING',
+      `CA ${ca.name} has an unfinished ${ending.kind} (started ${ending.startedAt}); finish it with rootca ca ${ending.kind === 'termination' ? 'terminate' : 'compromise'} before anything is issued`,
+    );
   if (!p.application && inst.config.issuance.requireApplicationFor.includes(p.profile)) {
-    refuse('APPLICATION_REQUIRED', `${p.profile} certificates are issued only from an approved application (R-3.5): use --application ID (config issuance.requireApplicationFor)`);
+    refuse(
+      'APPLICATION_REQUIRED',
+      `${p.profile} certificates are issued only from an approved application (R-3.5): use --application ID (config issuance.requireApplicationFor)`,
+    );
   }
-  if (p.application) guard(() => checkDistinct('certificate.issue', { operator: [p.operator], approver: [p.application!.decidedBy ?? ''] }));
+  if (p.application)
+    guard(() =>
+      checkDistinct('certificate.issue', { operator: [p.operator], approver: [p.application!.decidedBy ?? ''] }),
+    );
   const csr: CsrInspection = guard(() => acceptCsr(p.csr));
-  const options: ProfileOptions = { pathLenConstraint: p.pathLenConstraint, digitalSignature: p.digitalSignature, nonRepudiation: p.nonRepudiation, extKeyUsage: p.extKeyUsage, permittedDnsNames: p.permittedDnsNames, excludedDnsNames: p.excludedDnsNames };
+  const options: ProfileOptions = {
+    pathLenConstraint: p.pathLenConstraint,
+    digitalSignature: p.digitalSignature,
+    nonRepudiation: p.nonRepudiation,
+    extKeyUsage: p.extKeyUsage,
+    permittedDnsNames: p.permittedDnsNames,
+    excludedDnsNames: p.excludedDnsNames,
+  };
   guard(() => checkProfileOptions(profile, options));
   const subject: Name = guard(() => acceptSubject(profile, csr.requested.subject));
   const signatureAlgorithm = p.signatureAlgorithm ?? ca.signatureAlgorithm;
   const alg = SIGNATURE_ALGORITHMS[signatureAlgorithm];
   const issuerCert = parseCertificate(ca.certificateDer);
-  const issuerKey = createPublicKey({ key: Buffer.from(AsnConvert.serialize(issuerCert.tbsCertificate.subjectPublicKeyInfo)), format: 'der', type: 'spki' });
-  if (alg.keyKind !== (issuerKey.asymmetricKeyType === 'rsa' ? 'rsa' : 'ecdsa')) refuse('ALGORITHM_MISMATCH', `${signatureAlgorithm} does not fit the ${ca.name} key`);
+  const issuerKey = createPublicKey({
+    key: Buffer.from(AsnConvert.serialize(issuerCert.tbsCertificate.subjectPublicKeyInfo)),
+    format: 'der',
+    type: 'spki',
+  });
+  if (alg.keyKind !== (issuerKey.asymmetricKeyType === 'rsa' ? 'rsa' : 'ecdsa'))
+    refuse('ALGORITHM_MISMATCH', `${signatureAlgorithm} does not fit the ${ca.name} key`);
   if (alg.legacy && !p.allowLegacySha1) {
-    refuse('LEGACY_SHA1_REFUSED', `${ca.name} signs with ${signatureAlgorithm}: new certificates with SHA-1 are refused unless --allow-legacy-sha1 is given (R-1.3), or choose --signature-algorithm sha256WithRSAEncryption`);
+    refuse(
+      'LEGACY_SHA1_REFUSED',
+      `${ca.name} signs with ${signatureAlgorithm}: new certificates with SHA-1 are refused unless --allow-legacy-sha1 is given (R-1.3), or choose --signature-algorithm sha256WithRSAEncryption`,
+    );
   }
   const registered = caPolicies(inst, ca.id, profile.policyPurpose);
   const extra = p.extraPolicyOids ?? [];
   const unknownExtra = extra.filter((o) => !registered.includes(o) && !isReservedBrPolicy(o));
-  if (unknownExtra.length) refuse('POLICY_NOT_REGISTERED', `policy ${unknownExtra.join(', ')} is not registered for ${ca.name} (register it first; CPS 1.2)`);
-  if (profile.policyPurpose && registered.length === 0) refuse('POLICY_MISSING', `${ca.name} has no ${profile.policyPurpose} Certificate Policy registered (R-1.2)`);
+  if (unknownExtra.length)
+    refuse(
+      'POLICY_NOT_REGISTERED',
+      `policy ${unknownExtra.join(', ')} is not registered for ${ca.name} (register it first; CPS 1.2)`,
+    );
+  if (profile.policyPurpose && registered.length === 0)
+    refuse('POLICY_MISSING', `${ca.name} has no ${profile.policyPurpose} Certificate Policy registered (R-1.2)`);
   const policyOids = profile.policyPurpose ? [...new Set([...registered, ...extra])] : extra;
-  const validity = guard(() => validityFor(profile, { notBefore: inst.clock.now(), requestedDays: p.validityDays, issuerNotAfter: new Date(ca.notAfter) }));
+  const validity = guard(() =>
+    validityFor(profile, {
+      notBefore: inst.clock.now(),
+      requestedDays: p.validityDays,
+      issuerNotAfter: new Date(ca.notAfter),
+    }),
+  );
   return { profile, ca, csr, options, subject, signatureAlgorithm, alg, issuerCert, issuerKey, policyOids, validity };
 }
 
@@ -212,67 +312,154 @@ function prepareTbs(inst: Installation, p: IssueParams, c: Checked, { guard }: C
       urls: { crl: `${base}/crl/${c.ca.name}.crl`, ocsp: `${base}/ocsp`, caIssuers: `${base}/certs/${c.ca.name}.crt` },
     }),
   });
-  const lintContext = { profile: p.profile, issuer: c.issuerCert, allowedPolicyOids: c.policyOids, allowLegacySha1: !!p.allowLegacySha1, now: inst.clock.now() };
-  const preCert = assembleSignedCertificate(tbs.der, c.signatureAlgorithm, cryptoSign(c.alg.hash, tbs.der, throwawayLike(Buffer.from(issuerSpki))));
-  guard(() => assertNoLintErrors(lintCertificate(preCert, lintContext), `the ${p.profile} certificate for ${c.csr.requested.subjectText}`));
+  const lintContext = {
+    profile: p.profile,
+    issuer: c.issuerCert,
+    allowedPolicyOids: c.policyOids,
+    allowLegacySha1: !!p.allowLegacySha1,
+    now: inst.clock.now(),
+  };
+  const preCert = assembleSignedCertificate(
+    tbs.der,
+    c.signatureAlgorithm,
+    cryptoSign(c.alg.hash, tbs.der, throwawayLike(Buffer.from(issuerSpki))),
+  );
+  guard(() =>
+    assertNoLintErrors(
+      lintCertificate(preCert, lintContext),
+      `the ${p.profile} certificate for ${c.csr.requested.subjectText}`,
+    ),
+  );
   return { ...c, serialHex, tbs, preCert, lintContext };
 }
 
 /** 4-5. One activation, the checks, the files staged, then one commit. */
-async function signAndRecord(inst: Installation, p: IssueParams, x: Prepared, { session, files, audit, complete }: OperationContext) {
+async function signAndRecord(
+  inst: Installation,
+  p: IssueParams,
+  x: Prepared,
+  { session, files, audit, complete }: OperationContext,
+) {
   const { ca, serialHex, tbs, signatureAlgorithm, alg, validity, subject, csr, policyOids } = x;
   const now = session.startedAt;
   // 4. One activation, one signature, then the checks.
   const signature = await session.sign(tbs.der, signatureAlgorithm, `${p.profile} certificate ${serialHex}`);
   const certificateDer = assembleSignedCertificate(tbs.der, signatureAlgorithm, signature);
-  if (!tbsBytesOf(certificateDer).equals(tbsBytesOf(x.preCert))) throw new CaError('TBS_CHANGED', 'the signed TBS differs from the linted one');
-  if (!cryptoVerify(alg.hash, tbs.der, x.issuerKey, signature)) throw new CaError('SIGNATURE_INVALID', `the signature does not verify with the ${ca.name} certificate's key`);
+  if (!tbsBytesOf(certificateDer).equals(tbsBytesOf(x.preCert)))
+    throw new CaError('TBS_CHANGED', 'the signed TBS differs from the linted one');
+  if (!cryptoVerify(alg.hash, tbs.der, x.issuerKey, signature))
+    throw new CaError('SIGNATURE_INVALID', `the signature does not verify with the ${ca.name} certificate's key`);
   const postFindings = lintCertificate(certificateDer, x.lintContext);
   assertNoLintErrors(postFindings, 'the issued certificate');
   const canonical = Buffer.from(AsnConvert.serialize(AsnConvert.parse(certificateDer, Certificate)));
-  if (!canonical.equals(certificateDer)) throw new CaError('DER_NOT_CANONICAL', 'the issued certificate does not re-encode to the same DER');
+  if (!canonical.equals(certificateDer))
+    throw new CaError('DER_NOT_CANONICAL', 'the issued certificate does not re-encode to the same DER');
 
   // 5. Stage the files, then record it.
   const sha256 = sha256Hex(certificateDer);
   faultPoint(`${ACTION}:signed`);
   const pemOut = files.planned.find((f) => f.what === '--out');
   const derOut = files.planned.find((f) => f.what === '--der-out');
-  if (pemOut) files.stage(pemOut.path, derToPem(certificateDer, 'CERTIFICATE'), { table: 'certificates', sha256, encoding: 'pem' });
+  if (pemOut)
+    files.stage(pemOut.path, derToPem(certificateDer, 'CERTIFICATE'), {
+      table: 'certificates',
+      sha256,
+      encoding: 'pem',
+    });
   if (derOut) files.stage(derOut.path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
   const { notes, changeoverDue } = issuanceNotes(inst, ca, x);
   const warnings = postFindings.filter((f) => f.severity === 'warning');
   const ceremonyId = session.ceremonyId;
-  const certificateId = inst.db.transaction(() => {
-    const id = insertIssuedCertificate(inst.db, {
-      caId: ca.id, serialHex, profile: p.profile, subject: nameToText(subject), notBefore: validity.notBefore.toISOString(), notAfter: validity.notAfter.toISOString(),
-      sha256, der: certificateDer, createdAt: now, requester: p.requester ?? null, csrDer: csr.der,
-      details: { clamped: validity.clamped, signatureAlgorithm, policyOids, legacySha1Override: alg.legacy, ceremonyId },
-    });
-    if (p.application && !markApplicationIssued(inst.db, p.application.id, p.operator, id)) {
-      throw new CaError('APPLICATION_STATE', `application #${p.application.id} changed state during issuance`);
-    }
-    audit({
-      ceremonyId, certificateId: id, profile: p.profile, serial: serialHex, subject: nameToText(subject), requester: p.requester, certificateSha256: sha256,
-      csrSha256: sha256Hex(csr.der), notBefore: validity.notBefore.toISOString(), notAfter: validity.notAfter.toISOString(), clamped: validity.clamped,
-      signatureAlgorithm, legacySha1Override: alg.legacy, policyOids, lintWarnings: warnings.map((w) => w.lint), application: p.application?.id ?? null,
-      approvedBy: p.application?.decidedBy ?? null, operator: p.operator,
-    });
-    complete({
-      inputs: [{ name: 'CSR', sha256: sha256Hex(csr.der) }, ...(p.application ? [{ name: `application #${p.application.id}`, sha256: sha256Hex(JSON.stringify(p.application.requested)) }] : [])],
-      outputs: [{ name: `certificate ${serialHex}.der`, sha256 }],
-      details: { certificateId: id, profile: p.profile, serial: serialHex, subject: nameToText(subject), requester: p.requester ?? null, application: p.application?.id ?? null, approvedBy: p.application?.decidedBy ?? null, clamped: validity.clamped, signatureAlgorithm, keyActivations: 1 },
-    });
-    return id;
-  }).immediate();
-  return { certificateId, certificateDer, notes, changeoverDue, warnings, custodians: session.custodians.map((c) => c.operator.name), witness: session.witness.operator.name };
+  const certificateId = inst.db
+    .transaction(() => {
+      const id = insertIssuedCertificate(inst.db, {
+        caId: ca.id,
+        serialHex,
+        profile: p.profile,
+        subject: nameToText(subject),
+        notBefore: validity.notBefore.toISOString(),
+        notAfter: validity.notAfter.toISOString(),
+        sha256,
+        der: certificateDer,
+        createdAt: now,
+        requester: p.requester ?? null,
+        csrDer: csr.der,
+        details: {
+          clamped: validity.clamped,
+          signatureAlgorithm,
+          policyOids,
+          legacySha1Override: alg.legacy,
+          ceremonyId,
+        },
+      });
+      if (p.application && !markApplicationIssued(inst.db, p.application.id, p.operator, id)) {
+        throw new CaError('APPLICATION_STATE', `application #${p.application.id} changed state during issuance`);
+      }
+      audit({
+        ceremonyId,
+        certificateId: id,
+        profile: p.profile,
+        serial: serialHex,
+        subject: nameToText(subject),
+        requester: p.requester,
+        certificateSha256: sha256,
+        csrSha256: sha256Hex(csr.der),
+        notBefore: validity.notBefore.toISOString(),
+        notAfter: validity.notAfter.toISOString(),
+        clamped: validity.clamped,
+        signatureAlgorithm,
+        legacySha1Override: alg.legacy,
+        policyOids,
+        lintWarnings: warnings.map((w) => w.lint),
+        application: p.application?.id ?? null,
+        approvedBy: p.application?.decidedBy ?? null,
+        operator: p.operator,
+      });
+      complete({
+        inputs: [
+          { name: 'CSR', sha256: sha256Hex(csr.der) },
+          ...(p.application
+            ? [{ name: `application #${p.application.id}`, sha256: sha256Hex(JSON.stringify(p.application.requested)) }]
+            : []),
+        ],
+        outputs: [{ name: `certificate ${serialHex}.der`, sha256 }],
+        details: {
+          certificateId: id,
+          profile: p.profile,
+          serial: serialHex,
+          subject: nameToText(subject),
+          requester: p.requester ?? null,
+          application: p.application?.id ?? null,
+          approvedBy: p.application?.decidedBy ?? null,
+          clamped: validity.clamped,
+          signatureAlgorithm,
+          keyActivations: 1,
+        },
+      });
+      return id;
+    })
+    .immediate();
+  return {
+    certificateId,
+    certificateDer,
+    notes,
+    changeoverDue,
+    warnings,
+    custodians: session.custodians.map((c) => c.operator.name),
+    witness: session.witness.operator.name,
+  };
 }
 
 /** What the operator is told with the certificate: a clamped validity or a due changeover (R-3.4, CPS 5.6), a SHA-1 override (R-1.3). */
 function issuanceNotes(inst: Installation, ca: CaSummary, x: Prepared): { notes: string[]; changeoverDue: boolean } {
   const notes: string[] = [];
-  if (x.validity.clamped) notes.push(`validity clamped to the issuer's notAfter ${x.validity.notAfter.toISOString()} (R-3.4, CPS 5.6): key changeover for ${ca.name} is due (rootca ca renew / rootca ca rekey)`);
+  if (x.validity.clamped)
+    notes.push(
+      `validity clamped to the issuer's notAfter ${x.validity.notAfter.toISOString()} (R-3.4, CPS 5.6): key changeover for ${ca.name} is due (rootca ca renew / rootca ca rekey)`,
+    );
   const changeover = changeoverStateOf(inst, ca);
   if (!x.validity.clamped && changeover.changeoverDue) notes.push(changeover.advice);
-  if (x.alg.legacy) notes.push(`LEGACY: signed with ${x.signatureAlgorithm} under the --allow-legacy-sha1 override (R-1.3)`);
+  if (x.alg.legacy)
+    notes.push(`LEGACY: signed with ${x.signatureAlgorithm} under the --allow-legacy-sha1 override (R-1.3)`);
   return { notes, changeoverDue: x.validity.clamped || changeover.changeoverDue };
 }

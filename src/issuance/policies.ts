@@ -8,7 +8,13 @@ import { CaError } from '../errors.ts';
 import type { PolicyPurpose } from '../pki/profiles.ts';
 import { getCa } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
-import { bringParticipant, lockAll, operationDigest, participantEvidence, type PassphraseSource } from '../people/participants.ts';
+import {
+  bringParticipant,
+  lockAll,
+  operationDigest,
+  participantEvidence,
+  type PassphraseSource,
+} from '../people/participants.ts';
 import { checkDistinct } from '../people/permissions.ts';
 import { insertRegisteredPolicy, listRegisteredPolicyRows, policyOidsOf } from '../store/ca-policies.ts';
 
@@ -39,16 +45,29 @@ export interface RegisteredPolicy {
 }
 
 export function listPolicies(inst: Installation, caName?: string): RegisteredPolicy[] {
-  return listRegisteredPolicyRows(inst.db, caName).map((r) => ({ ca: r.ca, purpose: r.purpose, oid: r.oid, name: r.name, registeredAt: r.registered_at, registeredBy: r.registered_by }));
+  return listRegisteredPolicyRows(inst.db, caName).map((r) => ({
+    ca: r.ca,
+    purpose: r.purpose,
+    oid: r.oid,
+    name: r.name,
+    registeredAt: r.registered_at,
+    registeredBy: r.registered_by,
+  }));
 }
 
 /** Throws POLICY_OID_INVALID unless `oid` is a CP identifier a CA may register. */
 export function checkPolicyOid(oid: string): void {
   const m = OID.exec(oid);
   if (!m) throw new CaError('POLICY_OID_INVALID', `"${oid}" is not a dotted OID like 1.2.392.200091.100.901.8`);
-  if (m[1] !== '2' && Number(m[2]) >= 40) throw new CaError('POLICY_OID_INVALID', `"${oid}": under arc ${m[1]} the second arc is below 40 (X.660)`);
-  if (oid === ANY_POLICY) throw new CaError('POLICY_OID_INVALID', 'anyPolicy (2.5.29.32.0) is not a Certificate Policy of its own');
-  if (isReservedBrPolicy(oid)) throw new CaError('POLICY_OID_INVALID', `${oid} is a CA/Browser Forum reserved identifier (BR 7.1.6.1); it is asserted with --policy and needs no registration`);
+  if (m[1] !== '2' && Number(m[2]) >= 40)
+    throw new CaError('POLICY_OID_INVALID', `"${oid}": under arc ${m[1]} the second arc is below 40 (X.660)`);
+  if (oid === ANY_POLICY)
+    throw new CaError('POLICY_OID_INVALID', 'anyPolicy (2.5.29.32.0) is not a Certificate Policy of its own');
+  if (isReservedBrPolicy(oid))
+    throw new CaError(
+      'POLICY_OID_INVALID',
+      `${oid} is a CA/Browser Forum reserved identifier (BR 7.1.6.1); it is asserted with --policy and needs no registration`,
+    );
 }
 
 export interface RegisterPolicyParams {
@@ -67,32 +86,85 @@ export interface RegisterPolicyParams {
 export async function registerPolicy(inst: Installation, p: RegisterPolicyParams): Promise<RegisteredPolicy> {
   const target = `policy:${p.caName}/${p.purpose}`;
   const refused = (e: unknown): never => {
-    if (e instanceof CaError) inst.audit.append({ actor: p.by, roles: [], action: 'policy.register', target, outcome: 'refused', details: { oid: p.oid, code: e.code, message: e.message, ...e.details } });
+    if (e instanceof CaError)
+      inst.audit.append({
+        actor: p.by,
+        roles: [],
+        action: 'policy.register',
+        target,
+        outcome: 'refused',
+        details: { oid: p.oid, code: e.code, message: e.message, ...e.details },
+      });
     throw e;
   };
   let participants;
   try {
-    if (!POLICY_PURPOSES.includes(p.purpose)) throw new CaError('POLICY_PURPOSE_UNKNOWN', `purpose "${p.purpose}" is not one of ${POLICY_PURPOSES.join(', ')}`);
+    if (!POLICY_PURPOSES.includes(p.purpose))
+      throw new CaError('POLICY_PURPOSE_UNKNOWN', `purpose "${p.purpose}" is not one of ${POLICY_PURPOSES.join(', ')}`);
     checkPolicyOid(p.oid);
     if (!p.name.trim()) throw new CaError('POLICY_NAME_REQUIRED', 'a registered CP has a name (CPS 1.2 Table 1.2-3)');
     const ca = getCa(inst, p.caName);
-    if (ca.status !== 'active') throw new CaError('CA_NOT_ACTIVE', `${ca.name} is ${ca.status}; it issues nothing more, so no policy is added to it`);
+    if (ca.status !== 'active')
+      throw new CaError(
+        'CA_NOT_ACTIVE',
+        `${ca.name} is ${ca.status}; it issues nothing more, so no policy is added to it`,
+      );
     const clash = listPolicies(inst).find((x) => x.oid === p.oid);
-    if (clash) throw new CaError('POLICY_EXISTS', `${p.oid} is already registered for ${clash.ca} (${clash.purpose}${clash.name ? `, "${clash.name}"` : ''}); a CP OID names one policy of one CA`);
+    if (clash)
+      throw new CaError(
+        'POLICY_EXISTS',
+        `${p.oid} is already registered for ${clash.ca} (${clash.purpose}${clash.name ? `, "${clash.name}"` : ''}); a CP OID names one policy of one CA`,
+      );
     checkDistinct('policy.register', { authoriser: [p.by], witness: [p.witness] });
-    const digest = operationDigest({ kind: 'policy.register', ca: ca.name, purpose: p.purpose, oid: p.oid, name: p.name.trim() });
-    const authoriser = await bringParticipant(inst, p.by, p.passphrases, 'policy.register', digest, { operation: 'policy.register', slot: 'authoriser' });
+    const digest = operationDigest({
+      kind: 'policy.register',
+      ca: ca.name,
+      purpose: p.purpose,
+      oid: p.oid,
+      name: p.name.trim(),
+    });
+    const authoriser = await bringParticipant(inst, p.by, p.passphrases, 'policy.register', digest, {
+      operation: 'policy.register',
+      slot: 'authoriser',
+    });
     if (!authoriser) throw new CaError('AUTHENTICATION_REQUIRED', `${p.by} did not authenticate`);
     participants = [authoriser];
-    const witness = await bringParticipant(inst, p.witness, p.passphrases, 'policy.register', digest, { operation: 'policy.register', slot: 'witness' });
+    const witness = await bringParticipant(inst, p.witness, p.passphrases, 'policy.register', digest, {
+      operation: 'policy.register',
+      slot: 'witness',
+    });
     if (!witness) throw new CaError('WITNESS_ABSENT', `${p.witness} (Service Operation Manager) did not authenticate`);
     participants.push(witness);
     const now = inst.clock.now().toISOString();
-    inst.db.transaction(() => {
-      insertRegisteredPolicy(inst.db, { caId: ca.id, purpose: p.purpose, oid: p.oid, registeredAt: now, name: p.name.trim(), registeredBy: p.by });
-      inst.audit.append({ actor: p.by, roles: authoriser.operator.roles, action: 'policy.register', target, outcome: 'success',
-        details: { ca: ca.name, purpose: p.purpose, oid: p.oid, name: p.name.trim(), ...participantEvidence(digest, [{ role: 'authoriser', p: authoriser }, { role: 'witness', p: witness }]) } });
-    }).immediate();
+    inst.db
+      .transaction(() => {
+        insertRegisteredPolicy(inst.db, {
+          caId: ca.id,
+          purpose: p.purpose,
+          oid: p.oid,
+          registeredAt: now,
+          name: p.name.trim(),
+          registeredBy: p.by,
+        });
+        inst.audit.append({
+          actor: p.by,
+          roles: authoriser.operator.roles,
+          action: 'policy.register',
+          target,
+          outcome: 'success',
+          details: {
+            ca: ca.name,
+            purpose: p.purpose,
+            oid: p.oid,
+            name: p.name.trim(),
+            ...participantEvidence(digest, [
+              { role: 'authoriser', p: authoriser },
+              { role: 'witness', p: witness },
+            ]),
+          },
+        });
+      })
+      .immediate();
     return listPolicies(inst, ca.name).find((x) => x.oid === p.oid)!;
   } catch (e) {
     return refused(e);

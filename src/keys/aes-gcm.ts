@@ -12,7 +12,9 @@ export const TAG_LENGTH = 16;
 
 /** Encrypts `plaintext` under `key` with a fresh IV, authenticating `aad` too. */
 export function gcmSeal(
-  key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array,
+  key: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
 ): { iv: Buffer; tag: Buffer; ct: Buffer } {
   const iv = randomBytes(IV_LENGTH);
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
@@ -23,7 +25,11 @@ export function gcmSeal(
 
 /** Returns the plaintext, or undefined when authentication fails. Intermediate buffers are wiped. */
 export function gcmOpen(
-  key: Uint8Array, iv: Uint8Array, tag: Uint8Array, ct: Uint8Array, aad: Uint8Array,
+  key: Uint8Array,
+  iv: Uint8Array,
+  tag: Uint8Array,
+  ct: Uint8Array,
+  aad: Uint8Array,
 ): Buffer | undefined {
   const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
   decipher.setAAD(aad);

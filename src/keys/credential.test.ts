@@ -66,14 +66,24 @@ describe('R-6.3 sealed box to a custodian public key', () => {
       it('rejects any flipped byte (header, ephemeral key, iv, tag, ciphertext)', () => {
         const sealed = sealToPublicKey(spki, secret, aad);
         for (let at = 0; at < sealed.length; at++) {
-          assert.throws(() => openWithPrivateKey(privateKey, flipByte(sealed, at), aad), code('SEALED_BOX_INVALID'), `byte ${at}`);
+          assert.throws(
+            () => openWithPrivateKey(privateKey, flipByte(sealed, at), aad),
+            code('SEALED_BOX_INVALID'),
+            `byte ${at}`,
+          );
         }
       });
 
       it('rejects other associated data, a truncated box and another recipient', () => {
         const sealed = sealToPublicKey(spki, secret, aad);
-        assert.throws(() => openWithPrivateKey(privateKey, sealed, enc('rootca-share|bob')), code('SEALED_BOX_INVALID'));
-        assert.throws(() => openWithPrivateKey(privateKey, sealed.subarray(0, sealed.length - 1), aad), code('SEALED_BOX_INVALID'));
+        assert.throws(
+          () => openWithPrivateKey(privateKey, sealed, enc('rootca-share|bob')),
+          code('SEALED_BOX_INVALID'),
+        );
+        assert.throws(
+          () => openWithPrivateKey(privateKey, sealed.subarray(0, sealed.length - 1), aad),
+          code('SEALED_BOX_INVALID'),
+        );
         assert.throws(() => openWithPrivateKey(privateKey, sealed.subarray(0, 10), aad), code('SEALED_BOX_INVALID'));
         assert.throws(() => openWithPrivateKey(r.make().privateKey, sealed, aad), code('SEALED_BOX_INVALID'));
       });
@@ -94,7 +104,10 @@ describe('R-6.3 sealed box to a custodian public key', () => {
   ];
   for (const [name, make] of unsupported) {
     it(`refuses a ${name} recipient`, () => {
-      assert.throws(() => sealToPublicKey(make().export({ type: 'spki', format: 'der' }), enc('s'), enc('')), code('SEALED_BOX_UNSUPPORTED_KEY'));
+      assert.throws(
+        () => sealToPublicKey(make().export({ type: 'spki', format: 'der' }), enc('s'), enc('')),
+        code('SEALED_BOX_UNSUPPORTED_KEY'),
+      );
     });
   }
 });
@@ -186,7 +199,10 @@ describe('R-5.1 operator credentials', () => {
         const sig = cred.sign(data);
         assert.equal(verifyCredentialSignature(sealed.signingPublicKey, kind, data, sig), true);
         assert.equal(verifyCredentialSignature(sealed.signingPublicKey, kind, enc('approve issuance #43'), sig), false);
-        assert.equal(verifyCredentialSignature(sealed.signingPublicKey, kind, data, flipByte(sig, sig.length - 1)), false);
+        assert.equal(
+          verifyCredentialSignature(sealed.signingPublicKey, kind, data, flipByte(sig, sig.length - 1)),
+          false,
+        );
         const otherKind = kind === 'ed25519' ? 'p256' : 'ed25519';
         assert.equal(verifyCredentialSignature(sealed.signingPublicKey, otherKind, data, sig), false);
         assert.equal(verifyCredentialSignature(sealed.encryptionPublicKey, kind, data, sig), false);
@@ -197,13 +213,17 @@ describe('R-5.1 operator credentials', () => {
         const box = sealToPublicKey(sealed.encryptionPublicKey, enc('share'), enc('rootca-share|alice'));
         assert.deepEqual(cred.open(box, enc('rootca-share|alice')), enc('share'));
         assert.throws(() => cred.open(box, enc('rootca-share|bob')), code('SEALED_BOX_INVALID'));
-        assert.throws(() => cred.open(flipByte(box, box.length - 1), enc('rootca-share|alice')), code('SEALED_BOX_INVALID'));
+        assert.throws(
+          () => cred.open(flipByte(box, box.length - 1), enc('rootca-share|alice')),
+          code('SEALED_BOX_INVALID'),
+        );
       });
 
       it('refuses a wrong passphrase, naming the operator', () => {
         assert.throws(
           () => unlockCredential('alice', sealed, enc('alice passphrase 2')),
-          (e: unknown) => code('WRONG_PASSPHRASE')(e) && (e as CaError).message === 'wrong passphrase for operator alice',
+          (e: unknown) =>
+            code('WRONG_PASSPHRASE')(e) && (e as CaError).message === 'wrong passphrase for operator alice',
         );
       });
 
@@ -213,10 +233,19 @@ describe('R-5.1 operator credentials', () => {
 
       it('refuses a credential whose stored public key was swapped', () => {
         const other = createCredential('alice', kind, pass, FAST);
-        assert.throws(() => unlockCredential('alice', { ...sealed, signingPublicKey: other.signingPublicKey }, pass), code('CREDENTIAL_CORRUPT'));
-        assert.throws(() => unlockCredential('alice', { ...sealed, encryptionPublicKey: other.encryptionPublicKey }, pass), code('CREDENTIAL_CORRUPT'));
+        assert.throws(
+          () => unlockCredential('alice', { ...sealed, signingPublicKey: other.signingPublicKey }, pass),
+          code('CREDENTIAL_CORRUPT'),
+        );
+        assert.throws(
+          () => unlockCredential('alice', { ...sealed, encryptionPublicKey: other.encryptionPublicKey }, pass),
+          code('CREDENTIAL_CORRUPT'),
+        );
         const otherKind = kind === 'ed25519' ? 'p256' : 'ed25519';
-        assert.throws(() => unlockCredential('alice', { ...sealed, kind: otherKind }, pass), code('CREDENTIAL_CORRUPT'));
+        assert.throws(
+          () => unlockCredential('alice', { ...sealed, kind: otherKind }, pass),
+          code('CREDENTIAL_CORRUPT'),
+        );
       });
 
       it('after lock(), sign and open throw CREDENTIAL_LOCKED', () => {
@@ -233,13 +262,18 @@ describe('R-5.1 operator credentials', () => {
         const signingPkcs8 = payload.subarray(4, 4 + signingLen);
         const encryptionPkcs8 = payload.subarray(6 + signingLen);
         // These really are the credential's private keys.
-        const signingPub = createPublicKey(createPrivateKey({ key: signingPkcs8, format: 'der', type: 'pkcs8' })).export({ type: 'spki', format: 'der' });
+        const signingPub = createPublicKey(
+          createPrivateKey({ key: signingPkcs8, format: 'der', type: 'pkcs8' }),
+        ).export({ type: 'spki', format: 'der' });
         assert.deepEqual(signingPub, sealed.signingPublicKey);
         const all = Buffer.concat([sealed.signingPublicKey, sealed.encryptionPublicKey, sealed.sealedPrivateKeys]);
         for (const der of [signingPkcs8, encryptionPkcs8]) {
           assert.equal(all.includes(der), false);
           // The raw private key (Ed25519/X25519 seed or P-256 scalar), wherever it would sit.
-          const d = Buffer.from(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'jwk' }).d!, 'base64url');
+          const d = Buffer.from(
+            createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'jwk' }).d!,
+            'base64url',
+          );
           assert.equal(d.length, 32);
           assert.equal(all.includes(d), false, 'raw private key bytes');
         }
@@ -264,6 +298,9 @@ describe('passphrase policy', () => {
     });
   }
   it('refuses bytes that are not UTF-8', () => {
-    assert.throws(() => checkPassphrasePolicy(Buffer.from([0xff, 0xfe, ...enc('abcdefghijklmnop')])), code('WEAK_PASSPHRASE'));
+    assert.throws(
+      () => checkPassphrasePolicy(Buffer.from([0xff, 0xfe, ...enc('abcdefghijklmnop')])),
+      code('WEAK_PASSPHRASE'),
+    );
   });
 });

@@ -4,9 +4,21 @@
  * receive secret shares of CA keys (R-6.3). Both private keys are sealed together under the
  * person's passphrase and never stored in plaintext.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  type KeyObject,
+} from 'node:crypto';
 import { CaError } from '../errors.ts';
-import { openWithPassphrase, openWithPrivateKey, sealWithPassphrase, type PassphraseSealOptions } from './sealed-box.ts';
+import {
+  openWithPassphrase,
+  openWithPrivateKey,
+  sealWithPassphrase,
+  type PassphraseSealOptions,
+} from './sealed-box.ts';
 import { wipe } from './wipe.ts';
 
 /** 'ed25519': Ed25519 signing + X25519 encryption; 'p256': ECDSA P-256 signing + ECDH P-256 encryption. */
@@ -58,8 +70,13 @@ function encodePayload(kind: CredentialKind, signingPkcs8: Buffer, encryptionPkc
 }
 
 /** Views into `payload` (wiping the payload wipes them). */
-function decodePayload(operator: string, kind: CredentialKind, payload: Buffer): { signing: Buffer; encryption: Buffer } {
-  const corrupt = (why: string) => new CaError('CREDENTIAL_CORRUPT', `credential of operator ${operator} is corrupt: ${why}`);
+function decodePayload(
+  operator: string,
+  kind: CredentialKind,
+  payload: Buffer,
+): { signing: Buffer; encryption: Buffer } {
+  const corrupt = (why: string) =>
+    new CaError('CREDENTIAL_CORRUPT', `credential of operator ${operator} is corrupt: ${why}`);
   if (payload.length < 6 || payload[0] !== PAYLOAD_VERSION) throw corrupt('unknown payload version');
   if (payload[1] !== KIND_IDS[kind]) throw corrupt(`it is not a ${kind} credential`);
   const signingLength = payload.readUInt16BE(2);
@@ -95,7 +112,12 @@ function generatePairs(kind: CredentialKind): { signing: DerKeyPair; encryption:
  * Creates a credential for `operator`. The caller checks the passphrase against
  * `checkPassphrasePolicy` first (kept separate so the CLI can ask again before any key exists).
  */
-export function createCredential(operator: string, kind: CredentialKind, passphrase: Uint8Array, options: CredentialOptions = {}): SealedCredential {
+export function createCredential(
+  operator: string,
+  kind: CredentialKind,
+  passphrase: Uint8Array,
+  options: CredentialOptions = {},
+): SealedCredential {
   checkOperator(operator);
   checkKind(kind);
   const { signing, encryption } = generatePairs(kind);
@@ -138,7 +160,11 @@ function signWith(key: KeyObject, kind: CredentialKind, data: Uint8Array): Buffe
  * for another operator), CaError('CREDENTIAL_CORRUPT') if the private keys inside do not
  * match the stored public keys. Wipes the decrypted PKCS#8 buffers after creating KeyObjects.
  */
-export function unlockCredential(operator: string, sealed: SealedCredential, passphrase: Uint8Array): UnlockedCredential {
+export function unlockCredential(
+  operator: string,
+  sealed: SealedCredential,
+  passphrase: Uint8Array,
+): UnlockedCredential {
   checkOperator(operator);
   checkKind(sealed.kind);
   const kind = sealed.kind;
@@ -147,7 +173,10 @@ export function unlockCredential(operator: string, sealed: SealedCredential, pas
     payload = openWithPassphrase(passphrase, sealed.sealedPrivateKeys, credentialAad(operator));
   } catch (e) {
     if (e instanceof CaError && e.code === 'WRONG_PASSPHRASE') {
-      throw new CaError('WRONG_PASSPHRASE', `wrong passphrase for operator ${operator}`, { cause: e, details: { operator } });
+      throw new CaError('WRONG_PASSPHRASE', `wrong passphrase for operator ${operator}`, {
+        cause: e,
+        details: { operator },
+      });
     }
     throw e;
   }
@@ -159,7 +188,11 @@ export function unlockCredential(operator: string, sealed: SealedCredential, pas
     encryptionKey = createPrivateKey({ key: der.encryption, format: 'der', type: 'pkcs8' });
   } catch (cause) {
     if (cause instanceof CaError) throw cause;
-    throw new CaError('CREDENTIAL_CORRUPT', `credential of operator ${operator} is corrupt: a private key does not parse`, { cause });
+    throw new CaError(
+      'CREDENTIAL_CORRUPT',
+      `credential of operator ${operator} is corrupt: a private key does not parse`,
+      { cause },
+    );
   } finally {
     wipe(payload);
   }
@@ -172,13 +205,20 @@ export function unlockCredential(operator: string, sealed: SealedCredential, pas
     !signingSpki.equals(sealed.signingPublicKey) ||
     !encryptionSpki.equals(sealed.encryptionPublicKey)
   ) {
-    throw new CaError('CREDENTIAL_CORRUPT', `credential of operator ${operator} is corrupt: its public keys do not match its private keys`);
+    throw new CaError(
+      'CREDENTIAL_CORRUPT',
+      `credential of operator ${operator} is corrupt: its public keys do not match its private keys`,
+    );
   }
 
   // Held in the closure, not on the object, so they do not show up when it is logged or inspected.
-  let keys: { signing: KeyObject; encryption: KeyObject } | undefined = { signing: signingKey, encryption: encryptionKey };
+  let keys: { signing: KeyObject; encryption: KeyObject } | undefined = {
+    signing: signingKey,
+    encryption: encryptionKey,
+  };
   const active = () => {
-    if (!keys) throw new CaError('CREDENTIAL_LOCKED', `credential of operator ${operator} is locked`, { details: { operator } });
+    if (!keys)
+      throw new CaError('CREDENTIAL_LOCKED', `credential of operator ${operator} is locked`, { details: { operator } });
     return keys;
   };
   return {
@@ -193,7 +233,12 @@ export function unlockCredential(operator: string, sealed: SealedCredential, pas
 }
 
 /** Verifies a signature made by `UnlockedCredential.sign`. False for a bad signature or a key of another kind. */
-export function verifyCredentialSignature(signingPublicKeySpki: Uint8Array, kind: CredentialKind, data: Uint8Array, signature: Uint8Array): boolean {
+export function verifyCredentialSignature(
+  signingPublicKeySpki: Uint8Array,
+  kind: CredentialKind,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   try {
     const key = createPublicKey({ key: Buffer.from(signingPublicKeySpki), format: 'der', type: 'spki' });
     if (!keyMatchesKind(key, kind, 'signing')) return false;
@@ -221,7 +266,10 @@ export function checkPassphrasePolicy(passphrase: Uint8Array): void {
   }
   const characters = [...text].length;
   if (characters < MIN_PASSPHRASE_CHARACTERS) {
-    throw new CaError('WEAK_PASSPHRASE', `passphrase must have at least ${MIN_PASSPHRASE_CHARACTERS} characters, it has ${characters}`);
+    throw new CaError(
+      'WEAK_PASSPHRASE',
+      `passphrase must have at least ${MIN_PASSPHRASE_CHARACTERS} characters, it has ${characters}`,
+    );
   }
   if (text.trim().length === 0) {
     throw new CaError('WEAK_PASSPHRASE', 'passphrase must not be only whitespace');

@@ -50,9 +50,21 @@ export function wrapForTransport(mod: Pkcs11, session: Handle, privateKey: Handl
 }
 
 /** Public-key attributes to recreate the public object in the target token. */
-export function publicAttributes(mod: Pkcs11, session: Handle, publicKey: Handle, algorithm: KeyAlgorithm): { type: number; value: Buffer }[] {
-  const types = algorithm.kind === 'rsa' ? [P11.CKA_MODULUS, P11.CKA_PUBLIC_EXPONENT] : [P11.CKA_EC_PARAMS, P11.CKA_EC_POINT];
-  return mod.C_GetAttributeValue(session, publicKey, types.map((type) => ({ type }))).map((a) => ({ type: a.type, value: a.value as Buffer }));
+export function publicAttributes(
+  mod: Pkcs11,
+  session: Handle,
+  publicKey: Handle,
+  algorithm: KeyAlgorithm,
+): { type: number; value: Buffer }[] {
+  const types =
+    algorithm.kind === 'rsa' ? [P11.CKA_MODULUS, P11.CKA_PUBLIC_EXPONENT] : [P11.CKA_EC_PARAMS, P11.CKA_EC_POINT];
+  return mod
+    .C_GetAttributeValue(
+      session,
+      publicKey,
+      types.map((type) => ({ type })),
+    )
+    .map((a) => ({ type: a.type, value: a.value as Buffer }));
 }
 
 /**
@@ -60,8 +72,20 @@ export function publicAttributes(mod: Pkcs11, session: Handle, publicKey: Handle
  * extractable and can only sign, with the same label and id; recreates the public object.
  * Throws KEY_LABEL_IN_USE when the target already has an object with that label.
  */
-export function unwrapFromTransport(mod: Pkcs11, session: Handle, wrapped: Buffer, transportKey: Buffer, algorithm: KeyAlgorithm, ref: KeyObjectRef, publicAttrs: { type: number; value: Buffer }[], token: string): Handle {
-  if (labelInUse(mod, session, ref.label)) throw new CaError('KEY_LABEL_IN_USE', `token ${token} already holds an object labelled "${ref.label}"`, { details: { token, keyLabel: ref.label } });
+export function unwrapFromTransport(
+  mod: Pkcs11,
+  session: Handle,
+  wrapped: Buffer,
+  transportKey: Buffer,
+  algorithm: KeyAlgorithm,
+  ref: KeyObjectRef,
+  publicAttrs: { type: number; value: Buffer }[],
+  token: string,
+): Handle {
+  if (labelInUse(mod, session, ref.label))
+    throw new CaError('KEY_LABEL_IN_USE', `token ${token} already holds an object labelled "${ref.label}"`, {
+      details: { token, keyLabel: ref.label },
+    });
   const keyType = algorithm.kind === 'rsa' ? P11.CKK_RSA : P11.CKK_EC;
   const tk = importTransportKey(mod, session, transportKey, 'unwrap');
   let privateKey: Handle;
@@ -95,7 +119,11 @@ export function unwrapFromTransport(mod: Pkcs11, session: Handle, wrapped: Buffe
   ]);
   const prot = keyProtection(mod, session, privateKey);
   if (!prot.sensitive || prot.extractable || !prot.token || !prot.private) {
-    throw new CaError('TOKEN_KEY_NOT_PROTECTED', `token ${token} did not keep the backup key sensitive and non-extractable (${JSON.stringify(prot)})`, { details: { token, protection: prot } });
+    throw new CaError(
+      'TOKEN_KEY_NOT_PROTECTED',
+      `token ${token} did not keep the backup key sensitive and non-extractable (${JSON.stringify(prot)})`,
+      { details: { token, protection: prot } },
+    );
   }
   return privateKey;
 }
@@ -122,8 +150,14 @@ export interface BackupRecord {
 
 /** Copies the key from the source session into each backup token, under a fresh transport key each. */
 export async function backupIntoTokens(p: {
-  keyId: string; algorithm: KeyAlgorithm; object: KeyObjectRef; source: BackupSource; backups: TokenPlace[];
-  recipients: ShareRecipient[]; threshold: number; present: UnlockedCredential[];
+  keyId: string;
+  algorithm: KeyAlgorithm;
+  object: KeyObjectRef;
+  source: BackupSource;
+  backups: TokenPlace[];
+  recipients: ShareRecipient[];
+  threshold: number;
+  present: UnlockedCredential[];
 }): Promise<BackupRecord[]> {
   const out: BackupRecord[] = [];
   for (const target of p.backups) {
@@ -133,7 +167,11 @@ export async function backupIntoTokens(p: {
     let pin: Buffer | undefined;
     try {
       const shares = await splitToCustodians(fresh, context, p.threshold, p.recipients);
-      const fingerprint = createHash('sha256').update('rootca-transport-key-id').update(fresh).digest('hex').slice(0, 16);
+      const fingerprint = createHash('sha256')
+        .update('rootca-transport-key-id')
+        .update(fresh)
+        .digest('hex')
+        .slice(0, 16);
       wipe(fresh);
       fresh = undefined;
       transport = await recoverFromCustodians(context, p.threshold, shares, p.present);
@@ -145,19 +183,32 @@ export async function backupIntoTokens(p: {
       }
       const attrs = publicAttributes(p.source.mod, p.source.session, p.source.publicKey, p.algorithm);
       pin = await recoverUserPin(target, p.present);
-      await withLoggedInSession({ module: target.module, label: target.token, serial: target.serial }, pin, 'user', (mod, session) => {
-        try {
-          unwrapFromTransport(mod, session, wrapped, transport!, p.algorithm, p.object, attrs, target.token);
-        } catch (e) {
-          throw tokenError(e, target.token, 'unwrapping the backup', 'KEY_BACKUP_FAILED');
-        }
-      });
+      await withLoggedInSession(
+        { module: target.module, label: target.token, serial: target.serial },
+        pin,
+        'user',
+        (mod, session) => {
+          try {
+            unwrapFromTransport(mod, session, wrapped, transport!, p.algorithm, p.object, attrs, target.token);
+          } catch (e) {
+            throw tokenError(e, target.token, 'unwrapping the backup', 'KEY_BACKUP_FAILED');
+          }
+        },
+      );
       const quorum = [...new Set(p.present.map((c) => c.operator))].join(', ');
       const holders = `${p.threshold}-of-${p.recipients.length} (${p.recipients.map((r) => r.name).join(', ')})`;
-      out.push({ token: target.token, serial: target.serial, transportKey: `AES-256 ${fingerprint}, ${holders}, rebuilt by ${quorum}, destroyed` });
+      out.push({
+        token: target.token,
+        serial: target.serial,
+        transportKey: `AES-256 ${fingerprint}, ${holders}, rebuilt by ${quorum}, destroyed`,
+      });
     } catch (e) {
       if (e instanceof CaError) throw e;
-      throw new CaError('KEY_BACKUP_FAILED', `backup of ${p.keyId} to ${target.token} failed: ${(e as Error).message}`, { cause: e });
+      throw new CaError(
+        'KEY_BACKUP_FAILED',
+        `backup of ${p.keyId} to ${target.token} failed: ${(e as Error).message}`,
+        { cause: e },
+      );
     } finally {
       wipe(fresh, transport, pin);
     }

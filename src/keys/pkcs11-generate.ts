@@ -15,7 +15,9 @@ import { wipe } from './wipe.ts';
 
 /** Deletes the key's objects from each token listed; returns the tokens it was removed from. Never throws. */
 async function removeFrom(
-  tokens: TokenPlace[], object: KeyObjectRef, present: UnlockedCredential[],
+  tokens: TokenPlace[],
+  object: KeyObjectRef,
+  present: UnlockedCredential[],
 ): Promise<string[]> {
   const removed: string[] = [];
   for (const t of tokens) {
@@ -42,13 +44,22 @@ interface MadeInToken {
 
 /** Inside the primary token's session: generate, back up, then seal the key against extraction. */
 async function makeInSession(
-  r: NewKeyRequest, tokens: TokenPlace[], object: KeyObjectRef, made: TokenPlace[], mod: Pkcs11, session: Handle,
+  r: NewKeyRequest,
+  tokens: TokenPlace[],
+  object: KeyObjectRef,
+  made: TokenPlace[],
+  mod: Pkcs11,
+  session: Handle,
 ): Promise<MadeInToken> {
   const [primary, ...backups] = tokens as [TokenPlace, ...TokenPlace[]];
   if (labelInUse(mod, session, object.label)) {
-    throw new CaError('KEY_LABEL_IN_USE', `token ${primary.token} already holds an object labelled "${object.label}"; CA key labels are unique`, {
-      details: { token: primary.token, keyLabel: object.label },
-    });
+    throw new CaError(
+      'KEY_LABEL_IN_USE',
+      `token ${primary.token} already holds an object labelled "${object.label}"; CA key labels are unique`,
+      {
+        details: { token: primary.token, keyLabel: object.label },
+      },
+    );
   }
   let pair;
   try {
@@ -63,8 +74,13 @@ async function makeInSession(
   if (backups.length) {
     try {
       backupRecords = await backupIntoTokens({
-        keyId: r.keyId, algorithm: r.algorithm, object, backups,
-        threshold: r.threshold, present: r.present, recipients: r.recipients,
+        keyId: r.keyId,
+        algorithm: r.algorithm,
+        object,
+        backups,
+        threshold: r.threshold,
+        present: r.present,
+        recipients: r.recipients,
         source: { mod, session, privateKey: pair.privateKey, publicKey: pair.publicKey },
       });
     } finally {
@@ -78,9 +94,13 @@ async function makeInSession(
   }
   const protection = keyProtection(mod, session, pair.privateKey);
   if (!protection.token || !protection.private || !protection.sensitive || protection.extractable) {
-    throw new CaError('TOKEN_KEY_NOT_PROTECTED', `token ${primary.token} did not keep the key sensitive and non-extractable (${JSON.stringify(protection)})`, {
-      details: { protection },
-    });
+    throw new CaError(
+      'TOKEN_KEY_NOT_PROTECTED',
+      `token ${primary.token} did not keep the key sensitive and non-extractable (${JSON.stringify(protection)})`,
+      {
+        details: { protection },
+      },
+    );
   }
   return { publicKeySpki, backups: backupRecords, protection };
 }
@@ -111,16 +131,27 @@ export async function generateInTokens(r: NewKeyRequest, tokens: TokenPlace[], o
   const key = { keyId: r.keyId, algorithm: r.algorithm, publicKeySpki };
   return {
     record: {
-      ...key, store: 'pkcs11', wrappedPrivateKey: Buffer.alloc(0), threshold: r.threshold, shares: primary.shares, locations,
+      ...key,
+      store: 'pkcs11',
+      wrappedPrivateKey: Buffer.alloc(0),
+      threshold: r.threshold,
+      shares: primary.shares,
+      locations,
     },
     stored: { ...key, wrappedPrivateKey: null, threshold: r.threshold, shares: [], locations },
     discard,
     details: {
-      keyStore: 'pkcs11', module: primary.module, token: primary.token, tokenSerial: primary.serial,
+      keyStore: 'pkcs11',
+      module: primary.module,
+      token: primary.token,
+      tokenSerial: primary.serial,
       keyLabel: object.label,
       keyObjectId: object.id.toString('hex'),
       protection: {
-        sensitive: protection.sensitive, extractable: protection.extractable, private: protection.private, token: protection.token,
+        sensitive: protection.sensitive,
+        extractable: protection.extractable,
+        private: protection.private,
+        token: protection.token,
       },
       backups: done.backups,
       // CPS 6.2.9: the generation session was logged out and closed before the certificate is signed.

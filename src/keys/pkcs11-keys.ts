@@ -29,7 +29,13 @@ export interface KeyPairHandles {
  * inside a backup ceremony, which wraps the key at once and then turns it off for good
  * (PKCS#11 lets CKA_EXTRACTABLE go from true to false, never back).
  */
-export function generateKeyPairInToken(mod: Pkcs11, session: Handle, algorithm: KeyAlgorithm, ref: KeyObjectRef, extractable = false): KeyPairHandles {
+export function generateKeyPairInToken(
+  mod: Pkcs11,
+  session: Handle,
+  algorithm: KeyAlgorithm,
+  ref: KeyObjectRef,
+  extractable = false,
+): KeyPairHandles {
   const common = [
     { type: P11.CKA_TOKEN, value: true },
     { type: P11.CKA_LABEL, value: ref.label },
@@ -46,7 +52,10 @@ export function generateKeyPairInToken(mod: Pkcs11, session: Handle, algorithm: 
     { type: P11.CKA_UNWRAP, value: false },
   ];
   if (algorithm.kind === 'rsa') {
-    pub.push({ type: P11.CKA_MODULUS_BITS, value: algorithm.modulusBits } as never, { type: P11.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) } as never);
+    pub.push(
+      { type: P11.CKA_MODULUS_BITS, value: algorithm.modulusBits } as never,
+      { type: P11.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) } as never,
+    );
     return mod.C_GenerateKeyPair(session, { mechanism: P11.CKM_RSA_PKCS_KEY_PAIR_GEN }, pub, priv);
   }
   pub.push({ type: P11.CKA_EC_PARAMS, value: EC_PARAMS[algorithm.curve] } as never);
@@ -56,15 +65,31 @@ export function generateKeyPairInToken(mod: Pkcs11, session: Handle, algorithm: 
 /** The SubjectPublicKeyInfo DER of a public key object, as the token reports it. */
 export function publicKeySpkiOf(mod: Pkcs11, session: Handle, publicKey: Handle, algorithm: KeyAlgorithm): Buffer {
   if (algorithm.kind === 'rsa') {
-    const [n, e] = mod.C_GetAttributeValue(session, publicKey, [{ type: P11.CKA_MODULUS }, { type: P11.CKA_PUBLIC_EXPONENT }]);
-    const jwk = { kty: 'RSA', n: (n!.value as Buffer).toString('base64url'), e: (e!.value as Buffer).toString('base64url') };
+    const [n, e] = mod.C_GetAttributeValue(session, publicKey, [
+      { type: P11.CKA_MODULUS },
+      { type: P11.CKA_PUBLIC_EXPONENT },
+    ]);
+    const jwk = {
+      kty: 'RSA',
+      n: (n!.value as Buffer).toString('base64url'),
+      e: (e!.value as Buffer).toString('base64url'),
+    };
     return createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'der' });
   }
   const [point] = mod.C_GetAttributeValue(session, publicKey, [{ type: P11.CKA_EC_POINT }]);
   const raw = unwrapOctetString(point!.value as Buffer);
   const size = COORDINATE_BYTES[algorithm.curve];
-  if (raw.length !== 1 + 2 * size || raw[0] !== 4) throw new CaError('TOKEN_KEY_INVALID', `the token returned an EC point of ${raw.length} bytes for ${algorithm.curve}`);
-  const jwk = { kty: 'EC', crv: algorithm.curve, x: raw.subarray(1, 1 + size).toString('base64url'), y: raw.subarray(1 + size).toString('base64url') };
+  if (raw.length !== 1 + 2 * size || raw[0] !== 4)
+    throw new CaError(
+      'TOKEN_KEY_INVALID',
+      `the token returned an EC point of ${raw.length} bytes for ${algorithm.curve}`,
+    );
+  const jwk = {
+    kty: 'EC',
+    crv: algorithm.curve,
+    x: raw.subarray(1, 1 + size).toString('base64url'),
+    y: raw.subarray(1 + size).toString('base64url'),
+  };
   return createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'der' });
 }
 
@@ -82,9 +107,18 @@ function unwrapOctetString(b: Buffer): Buffer {
 }
 
 /** Private and public key objects with the label and id; the private key must be there. */
-export function findKeyPair(mod: Pkcs11, session: Handle, ref: KeyObjectRef, token: string): { privateKey: Handle; publicKey?: Handle } {
+export function findKeyPair(
+  mod: Pkcs11,
+  session: Handle,
+  ref: KeyObjectRef,
+  token: string,
+): { privateKey: Handle; publicKey?: Handle } {
   const find = (cls: number) => {
-    mod.C_FindObjectsInit(session, [{ type: P11.CKA_CLASS, value: cls }, { type: P11.CKA_LABEL, value: ref.label }, { type: P11.CKA_ID, value: ref.id }]);
+    mod.C_FindObjectsInit(session, [
+      { type: P11.CKA_CLASS, value: cls },
+      { type: P11.CKA_LABEL, value: ref.label },
+      { type: P11.CKA_ID, value: ref.id },
+    ]);
     try {
       return mod.C_FindObjects(session, 2);
     } finally {
@@ -92,8 +126,16 @@ export function findKeyPair(mod: Pkcs11, session: Handle, ref: KeyObjectRef, tok
     }
   };
   const priv = find(P11.CKO_PRIVATE_KEY);
-  if (priv.length === 0) throw new CaError('TOKEN_KEY_NOT_FOUND', `token ${token} holds no private key labelled "${ref.label}" with id ${ref.id.toString('hex')}`, { details: { token, keyLabel: ref.label } });
-  if (priv.length > 1) throw new CaError('TOKEN_KEY_AMBIGUOUS', `token ${token} holds several private keys labelled "${ref.label}"`, { details: { token, keyLabel: ref.label } });
+  if (priv.length === 0)
+    throw new CaError(
+      'TOKEN_KEY_NOT_FOUND',
+      `token ${token} holds no private key labelled "${ref.label}" with id ${ref.id.toString('hex')}`,
+      { details: { token, keyLabel: ref.label } },
+    );
+  if (priv.length > 1)
+    throw new CaError('TOKEN_KEY_AMBIGUOUS', `token ${token} holds several private keys labelled "${ref.label}"`, {
+      details: { token, keyLabel: ref.label },
+    });
   return { privateKey: priv[0]!, publicKey: find(P11.CKO_PUBLIC_KEY)[0] };
 }
 
@@ -108,11 +150,36 @@ export function labelInUse(mod: Pkcs11, session: Handle, label: string): boolean
 }
 
 /** Security attributes of a private key object, as the token reports them. */
-export function keyProtection(mod: Pkcs11, session: Handle, privateKey: Handle): { token: boolean; private: boolean; sensitive: boolean; extractable: boolean; neverExtractable: boolean; alwaysSensitive: boolean } {
-  const a = mod.C_GetAttributeValue(session, privateKey, [
-    { type: P11.CKA_TOKEN }, { type: P11.CKA_PRIVATE }, { type: P11.CKA_SENSITIVE }, { type: P11.CKA_EXTRACTABLE }, { type: P11.CKA_NEVER_EXTRACTABLE }, { type: P11.CKA_ALWAYS_SENSITIVE },
-  ]).map((x) => (x.value as Buffer)[0] === 1);
-  return { token: a[0]!, private: a[1]!, sensitive: a[2]!, extractable: a[3]!, neverExtractable: a[4]!, alwaysSensitive: a[5]! };
+export function keyProtection(
+  mod: Pkcs11,
+  session: Handle,
+  privateKey: Handle,
+): {
+  token: boolean;
+  private: boolean;
+  sensitive: boolean;
+  extractable: boolean;
+  neverExtractable: boolean;
+  alwaysSensitive: boolean;
+} {
+  const a = mod
+    .C_GetAttributeValue(session, privateKey, [
+      { type: P11.CKA_TOKEN },
+      { type: P11.CKA_PRIVATE },
+      { type: P11.CKA_SENSITIVE },
+      { type: P11.CKA_EXTRACTABLE },
+      { type: P11.CKA_NEVER_EXTRACTABLE },
+      { type: P11.CKA_ALWAYS_SENSITIVE },
+    ])
+    .map((x) => (x.value as Buffer)[0] === 1);
+  return {
+    token: a[0]!,
+    private: a[1]!,
+    sensitive: a[2]!,
+    extractable: a[3]!,
+    neverExtractable: a[4]!,
+    alwaysSensitive: a[5]!,
+  };
 }
 
 /** RSA PKCS#1 v1.5 mechanisms with the hash inside the token (read when used: the binding loads on first use). */
@@ -127,9 +194,17 @@ const rsaMechanisms = (): Partial<Record<SignatureAlgorithmName, number>> => ({
  * One signature with the private key: the bytes that go into the BIT STRING (PKCS#1 v1.5 for
  * RSA, DER ECDSA-Sig-Value for ECDSA).
  */
-export function signInToken(mod: Pkcs11, session: Handle, privateKey: Handle, algorithm: KeyAlgorithm, name: SignatureAlgorithmName, data: Uint8Array): Buffer {
+export function signInToken(
+  mod: Pkcs11,
+  session: Handle,
+  privateKey: Handle,
+  algorithm: KeyAlgorithm,
+  name: SignatureAlgorithmName,
+  data: Uint8Array,
+): Buffer {
   const info = SIGNATURE_ALGORITHMS[name];
-  if (!info || info.keyKind !== algorithm.kind) throw new CaError('ALGORITHM_MISMATCH', `a ${algorithm.kind} key cannot sign with ${String(name)}`);
+  if (!info || info.keyKind !== algorithm.kind)
+    throw new CaError('ALGORITHM_MISMATCH', `a ${algorithm.kind} key cannot sign with ${String(name)}`);
   if (algorithm.kind === 'rsa') {
     mod.C_SignInit(session, { mechanism: rsaMechanisms()[name]! }, privateKey);
     return mod.C_Sign(session, Buffer.from(data), Buffer.alloc(algorithm.modulusBits / 8));
@@ -142,7 +217,11 @@ export function signInToken(mod: Pkcs11, session: Handle, privateKey: Handle, al
 
 /** PKCS#11 ECDSA gives r||s, each `size` bytes; X.509 wants SEQUENCE { INTEGER r, INTEGER s } (RFC 3279 2.2.3). */
 export function ecdsaRawToDer(raw: Buffer, size: number): Buffer {
-  if (raw.length !== 2 * size) throw new CaError('TOKEN_SIGNATURE_INVALID', `the token returned a ${raw.length}-byte ECDSA signature; ${2 * size} expected`);
+  if (raw.length !== 2 * size)
+    throw new CaError(
+      'TOKEN_SIGNATURE_INVALID',
+      `the token returned a ${raw.length}-byte ECDSA signature; ${2 * size} expected`,
+    );
   const integer = (x: Buffer) => {
     let i = 0;
     while (i < x.length - 1 && x[i] === 0) i++;
@@ -159,7 +238,11 @@ export function ecdsaRawToDer(raw: Buffer, size: number): Buffer {
 export function destroyKeyPair(mod: Pkcs11, session: Handle, ref: KeyObjectRef, token: string): number {
   let n = 0;
   for (const cls of [P11.CKO_PRIVATE_KEY, P11.CKO_PUBLIC_KEY]) {
-    mod.C_FindObjectsInit(session, [{ type: P11.CKA_CLASS, value: cls }, { type: P11.CKA_LABEL, value: ref.label }, { type: P11.CKA_ID, value: ref.id }]);
+    mod.C_FindObjectsInit(session, [
+      { type: P11.CKA_CLASS, value: cls },
+      { type: P11.CKA_LABEL, value: ref.label },
+      { type: P11.CKA_ID, value: ref.id },
+    ]);
     let found: Handle[];
     try {
       found = mod.C_FindObjects(session, 16);

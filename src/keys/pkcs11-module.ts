@@ -39,7 +39,11 @@ export function pkcs11Module(path: string): Pkcs11 {
     mod.load(path);
     mod.C_Initialize();
   } catch (e) {
-    throw new CaError('PKCS11_MODULE_UNAVAILABLE', `the PKCS#11 module ${path} cannot be loaded: ${(e as Error).message}`, { cause: e, details: { module: path } });
+    throw new CaError(
+      'PKCS11_MODULE_UNAVAILABLE',
+      `the PKCS#11 module ${path} cannot be loaded: ${(e as Error).message}`,
+      { cause: e, details: { module: path } },
+    );
   }
   modules.set(path, mod);
   return mod;
@@ -64,16 +68,47 @@ export const trimLabel = (s: string): string => s.replace(/[\s\0]+$/u, '');
 export const padLabel = (s: string): string => s.padEnd(32, ' ');
 
 /** Return codes meaning the token (or its slot) is gone or unusable, whatever the vendor. */
-const GONE = ['CKR_TOKEN_NOT_PRESENT', 'CKR_DEVICE_REMOVED', 'CKR_DEVICE_ERROR', 'CKR_GENERAL_ERROR', 'CKR_SLOT_ID_INVALID', 'CKR_SESSION_HANDLE_INVALID', 'CKR_SESSION_CLOSED', 'CKR_TOKEN_NOT_RECOGNIZED', 'CKR_OBJECT_HANDLE_INVALID', 'CKR_KEY_HANDLE_INVALID'];
+const GONE = [
+  'CKR_TOKEN_NOT_PRESENT',
+  'CKR_DEVICE_REMOVED',
+  'CKR_DEVICE_ERROR',
+  'CKR_GENERAL_ERROR',
+  'CKR_SLOT_ID_INVALID',
+  'CKR_SESSION_HANDLE_INVALID',
+  'CKR_SESSION_CLOSED',
+  'CKR_TOKEN_NOT_RECOGNIZED',
+  'CKR_OBJECT_HANDLE_INVALID',
+  'CKR_KEY_HANDLE_INVALID',
+];
 
 /** A PKCS#11 failure as a CaError: the token gone, a wrong PIN, or `code` for anything else. */
-export function tokenError(e: unknown, token: string, doing: string, code: ErrorCode = 'TOKEN_OPERATION_FAILED'): CaError {
+export function tokenError(
+  e: unknown,
+  token: string,
+  doing: string,
+  code: ErrorCode = 'TOKEN_OPERATION_FAILED',
+): CaError {
   if (e instanceof CaError) return e;
   const rv = (e as Error).message?.split(':')[0] ?? String(e);
   const details = { token, pkcs11: rv };
-  if (GONE.includes(rv)) return new CaError('TOKEN_UNAVAILABLE', `token ${token} became unavailable while ${doing} (${rv}): was it removed?`, { cause: e, details });
-  if (rv === 'CKR_PIN_INCORRECT' || rv === 'CKR_PIN_LEN_RANGE') return new CaError('TOKEN_PIN_INCORRECT', `token ${token} refused the PIN rebuilt from the custodians' shares (${rv})`, { cause: e, details });
-  if (rv === 'CKR_PIN_LOCKED') return new CaError('TOKEN_PIN_LOCKED', `token ${token}: the user PIN is locked (${rv}); the security officer must unlock it`, { cause: e, details });
+  if (GONE.includes(rv))
+    return new CaError(
+      'TOKEN_UNAVAILABLE',
+      `token ${token} became unavailable while ${doing} (${rv}): was it removed?`,
+      { cause: e, details },
+    );
+  if (rv === 'CKR_PIN_INCORRECT' || rv === 'CKR_PIN_LEN_RANGE')
+    return new CaError(
+      'TOKEN_PIN_INCORRECT',
+      `token ${token} refused the PIN rebuilt from the custodians' shares (${rv})`,
+      { cause: e, details },
+    );
+  if (rv === 'CKR_PIN_LOCKED')
+    return new CaError(
+      'TOKEN_PIN_LOCKED',
+      `token ${token}: the user PIN is locked (${rv}); the security officer must unlock it`,
+      { cause: e, details },
+    );
   return new CaError(code, `token ${token}: ${doing} failed (${rv})`, { cause: e, details });
 }
 
@@ -99,7 +134,14 @@ export function listTokens(mod: Pkcs11): FoundToken[] {
   return mod.C_GetSlotList(true).flatMap((slot) => {
     try {
       const info = mod.C_GetTokenInfo(slot);
-      return [{ slot, label: trimLabel(info.label), serial: trimLabel(info.serialNumber), initialized: (info.flags & P11.CKF_TOKEN_INITIALIZED) !== 0 }];
+      return [
+        {
+          slot,
+          label: trimLabel(info.label),
+          serial: trimLabel(info.serialNumber),
+          initialized: (info.flags & P11.CKF_TOKEN_INITIALIZED) !== 0,
+        },
+      ];
     } catch {
       return [];
     }
@@ -116,11 +158,28 @@ export function findToken(ref: TokenRef): FoundToken {
     throw tokenError(e, ref.label, 'listing the slots');
   }
   const hits = tokens.filter((t) => t.initialized && t.label === ref.label);
-  if (hits.length === 0) throw new CaError('TOKEN_NOT_FOUND', `no token labelled "${ref.label}" is present in ${ref.module} (present: ${tokens.filter((t) => t.initialized).map((t) => t.label).join(', ') || 'none'})`, { details: { token: ref.label, module: ref.module } });
-  if (hits.length > 1) throw new CaError('TOKEN_AMBIGUOUS', `${hits.length} tokens are labelled "${ref.label}"; labels must be unique`, { details: { token: ref.label } });
+  if (hits.length === 0)
+    throw new CaError(
+      'TOKEN_NOT_FOUND',
+      `no token labelled "${ref.label}" is present in ${ref.module} (present: ${
+        tokens
+          .filter((t) => t.initialized)
+          .map((t) => t.label)
+          .join(', ') || 'none'
+      })`,
+      { details: { token: ref.label, module: ref.module } },
+    );
+  if (hits.length > 1)
+    throw new CaError('TOKEN_AMBIGUOUS', `${hits.length} tokens are labelled "${ref.label}"; labels must be unique`, {
+      details: { token: ref.label },
+    });
   const t = hits[0]!;
   if (ref.serial && t.serial !== ref.serial) {
-    throw new CaError('TOKEN_SERIAL_MISMATCH', `the token labelled "${ref.label}" has serial ${t.serial}, not ${ref.serial} as recorded: a different token carries that label`, { details: { token: ref.label, expected: ref.serial, found: t.serial } });
+    throw new CaError(
+      'TOKEN_SERIAL_MISMATCH',
+      `the token labelled "${ref.label}" has serial ${t.serial}, not ${ref.serial} as recorded: a different token carries that label`,
+      { details: { token: ref.label, expected: ref.serial, found: t.serial } },
+    );
   }
   return t;
 }
@@ -136,7 +195,13 @@ export interface SessionEnd {
  * always logs out and closes the session afterwards (CPS 6.2.9: deactivated after use).
  * `ended` receives what the logout/close achieved (a removed token cannot log out).
  */
-export async function withLoggedInSession<T>(ref: TokenRef, pin: Buffer, who: 'user' | 'so', fn: (mod: Pkcs11, session: Handle) => Promise<T> | T, ended?: (e: SessionEnd) => void): Promise<T> {
+export async function withLoggedInSession<T>(
+  ref: TokenRef,
+  pin: Buffer,
+  who: 'user' | 'so',
+  fn: (mod: Pkcs11, session: Handle) => Promise<T> | T,
+  ended?: (e: SessionEnd) => void,
+): Promise<T> {
   const mod = pkcs11Module(ref.module);
   const session = openSession(mod, ref);
   let loggedIn = false;

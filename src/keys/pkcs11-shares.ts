@@ -19,11 +19,17 @@ const VERSION = 1;
 export type PinKind = 'user' | 'so';
 
 /** What a PIN share is bound to: this token (label and serial) and this PIN. */
-export const pinContext = (t: { label: string; serial: string }, kind: PinKind): string => `pkcs11 token ${t.label} (serial ${t.serial}) ${kind} PIN`;
+export const pinContext = (t: { label: string; serial: string }, kind: PinKind): string =>
+  `pkcs11 token ${t.label} (serial ${t.serial}) ${kind} PIN`;
 
 /** Rebuilds a registered token's user PIN from the present custodians' shares; the caller wipes it. */
 export function recoverUserPin(t: TokenPlace, present: UnlockedCredential[]): Promise<Buffer> {
-  return recoverFromCustodians(pinContext({ label: t.token, serial: t.serial }, 'user'), t.threshold, t.shares, present);
+  return recoverFromCustodians(
+    pinContext({ label: t.token, serial: t.serial }, 'user'),
+    t.threshold,
+    t.shares,
+    present,
+  );
 }
 
 const aad = (custodian: string) => Buffer.from(`rootca-pkcs11-share|${custodian}`, 'utf8');
@@ -45,7 +51,12 @@ function decode(b: Buffer): { context: string; index: number; threshold: number;
   if (b.length < 5 || b[0] !== VERSION) return undefined;
   const n = b.readUInt16BE(1);
   if (b.length < 5 + n + 1) return undefined;
-  return { context: b.subarray(3, 3 + n).toString('utf8'), index: b[3 + n]!, threshold: b[4 + n]!, share: b.subarray(5 + n) };
+  return {
+    context: b.subarray(3, 3 + n).toString('utf8'),
+    index: b[3 + n]!,
+    threshold: b[4 + n]!,
+    share: b.subarray(5 + n),
+  };
 }
 
 /** A fresh PIN: 32 characters from a 32-letter alphabet (160 bits), typable on any HSM keypad driver. */
@@ -58,19 +69,35 @@ export function generatePin(): Buffer {
 }
 
 /** Splits `secret` into shares for `recipients`, `threshold` of them needed (>= 2, CPS 6.4.1). */
-export async function splitToCustodians(secret: Uint8Array, context: string, threshold: number, recipients: ShareRecipient[]): Promise<SealedShare[]> {
+export async function splitToCustodians(
+  secret: Uint8Array,
+  context: string,
+  threshold: number,
+  recipients: ShareRecipient[],
+): Promise<SealedShare[]> {
   if (!Number.isInteger(threshold) || threshold < 2 || threshold > recipients.length) {
-    throw new CaError('THRESHOLD_TOO_LOW', `${context}: threshold ${threshold} of ${recipients.length} refused; at least 2 custodians must be needed (CPS 6.4.1)`);
+    throw new CaError(
+      'THRESHOLD_TOO_LOW',
+      `${context}: threshold ${threshold} of ${recipients.length} refused; at least 2 custodians must be needed (CPS 6.4.1)`,
+    );
   }
   const names = recipients.map((r) => r.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup) throw new CaError('DUPLICATE_CUSTODIAN', `${context}: ${dup} named twice; each share goes to a different person (CPS 6.4.2)`);
+  if (dup)
+    throw new CaError(
+      'DUPLICATE_CUSTODIAN',
+      `${context}: ${dup} named twice; each share goes to a different person (CPS 6.4.2)`,
+    );
   const parts = await split(new Uint8Array(secret), recipients.length, threshold);
   try {
     return recipients.map((r, i) => {
       const payload = encode(context, i + 1, threshold, parts[i]!);
       try {
-        return { custodian: r.name, index: i + 1, sealed: sealToPublicKey(r.encryptionPublicKey, payload, aad(r.name)) };
+        return {
+          custodian: r.name,
+          index: i + 1,
+          sealed: sealToPublicKey(r.encryptionPublicKey, payload, aad(r.name)),
+        };
       } finally {
         wipe(payload);
       }
@@ -85,12 +112,27 @@ export async function splitToCustodians(secret: Uint8Array, context: string, thr
  * NOT_A_CUSTODIAN, QUORUM_NOT_MET, SHARE_INVALID (does not open), SHARE_WRONG_KEY (opens but
  * belongs elsewhere), KEY_RECONSTRUCTION_FAILED (shares do not combine).
  */
-export async function recoverFromCustodians(context: string, threshold: number, shares: SealedShare[], present: UnlockedCredential[]): Promise<Buffer> {
+export async function recoverFromCustodians(
+  context: string,
+  threshold: number,
+  shares: SealedShare[],
+  present: UnlockedCredential[],
+): Promise<Buffer> {
   const holders = shares.map((s) => s.custodian);
   const names = [...new Set(present.map((c) => c.operator))];
   const strangers = names.filter((n) => !holders.includes(n));
-  if (strangers.length) throw new CaError('NOT_A_CUSTODIAN', `${context}: ${strangers.join(', ')} hold(s) no share; the custodians are ${holders.join(', ')}`, { details: { notCustodians: strangers } });
-  if (names.length < threshold) throw new CaError('QUORUM_NOT_MET', `${context} needs ${threshold} of ${holders.length} custodians, ${names.length} present (${names.join(', ') || 'none'})`, { details: { threshold, present: names } });
+  if (strangers.length)
+    throw new CaError(
+      'NOT_A_CUSTODIAN',
+      `${context}: ${strangers.join(', ')} hold(s) no share; the custodians are ${holders.join(', ')}`,
+      { details: { notCustodians: strangers } },
+    );
+  if (names.length < threshold)
+    throw new CaError(
+      'QUORUM_NOT_MET',
+      `${context} needs ${threshold} of ${holders.length} custodians, ${names.length} present (${names.join(', ') || 'none'})`,
+      { details: { threshold, present: names } },
+    );
   const opened: Buffer[] = [];
   const parts: Uint8Array[] = [];
   try {
@@ -102,12 +144,20 @@ export async function recoverFromCustodians(context: string, threshold: number, 
         plain = cred.open(row.sealed, aad(row.custodian));
       } catch (cause) {
         if (cause instanceof CaError && cause.code === 'CREDENTIAL_LOCKED') throw cause;
-        throw new CaError('SHARE_INVALID', `${context}: the share sealed for ${name} does not open with ${name}'s credential`, { cause, details: { custodian: name } });
+        throw new CaError(
+          'SHARE_INVALID',
+          `${context}: the share sealed for ${name} does not open with ${name}'s credential`,
+          { cause, details: { custodian: name } },
+        );
       }
       opened.push(plain);
       const p = decode(plain);
       if (!p || p.context !== context || p.index !== row.index || p.threshold !== threshold) {
-        throw new CaError('SHARE_WRONG_KEY', `${context}: the share sealed for ${name} belongs to ${p ? `${p.context} share ${p.index}` : 'something unreadable'}; share rows were moved or edited`, { details: { custodian: name } });
+        throw new CaError(
+          'SHARE_WRONG_KEY',
+          `${context}: the share sealed for ${name} belongs to ${p ? `${p.context} share ${p.index}` : 'something unreadable'}; share rows were moved or edited`,
+          { details: { custodian: name } },
+        );
       }
       parts.push(new Uint8Array(p.share.buffer, p.share.byteOffset, p.share.byteLength));
     }
@@ -115,7 +165,9 @@ export async function recoverFromCustodians(context: string, threshold: number, 
       const secret = await combine(parts);
       return Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength);
     } catch (cause) {
-      throw new CaError('KEY_RECONSTRUCTION_FAILED', `${context}: the shares of ${names.join(', ')} do not combine`, { cause });
+      throw new CaError('KEY_RECONSTRUCTION_FAILED', `${context}: the shares of ${names.join(', ')} do not combine`, {
+        cause,
+      });
     }
   } finally {
     wipe(...opened);

@@ -12,7 +12,16 @@ import type { UnlockedCredential } from './credential.ts';
 import { generateInTokens } from './pkcs11-generate.ts';
 import { destroyKeyPair, findKeyPair, signInToken } from './pkcs11-keys.ts';
 import {
-  endSession, findToken, logIn, openSession, pkcs11Module, tokenError, withLoggedInSession, type Handle, type SessionEnd, type TokenRef,
+  endSession,
+  findToken,
+  logIn,
+  openSession,
+  pkcs11Module,
+  tokenError,
+  withLoggedInSession,
+  type Handle,
+  type SessionEnd,
+  type TokenRef,
 } from './pkcs11-module.ts';
 import { recoverUserPin } from './pkcs11-shares.ts';
 import type { ActiveKey, CaKeyRecord, DestroyReport, KeyObjectRef, KeyStore, Pkcs11Location, Signer } from './ports.ts';
@@ -31,7 +40,13 @@ export interface Pkcs11KeyLocation extends TokenRef {
 }
 
 /** Logs in and finds the key: TOKEN_NOT_FOUND, TOKEN_PIN_INCORRECT, TOKEN_KEY_NOT_FOUND, TOKEN_UNAVAILABLE. */
-export function activatePkcs11Key(loc: Pkcs11KeyLocation, algorithm: KeyAlgorithm, publicKeySpki: Buffer, pin: Buffer, keyId: string): ActivatedPkcs11Key {
+export function activatePkcs11Key(
+  loc: Pkcs11KeyLocation,
+  algorithm: KeyAlgorithm,
+  publicKeySpki: Buffer,
+  pin: Buffer,
+  keyId: string,
+): ActivatedPkcs11Key {
   const mod = pkcs11Module(loc.module);
   const opened = openSession(mod, loc);
   let session: Handle | undefined = opened;
@@ -65,7 +80,12 @@ export function activatePkcs11Key(loc: Pkcs11KeyLocation, algorithm: KeyAlgorith
     },
     deactivate,
     async sign(data: Uint8Array, name: SignatureAlgorithmName): Promise<Uint8Array> {
-      if (!session) throw new CaError('KEY_NOT_ACTIVE', `key ${keyId} is not active: an activation signs once (CPS 6.2.9); activate it again with a quorum`, { details: { keyId } });
+      if (!session)
+        throw new CaError(
+          'KEY_NOT_ACTIVE',
+          `key ${keyId} is not active: an activation signs once (CPS 6.2.9); activate it again with a quorum`,
+          { details: { keyId } },
+        );
       const s = session;
       try {
         let signature: Buffer;
@@ -76,10 +96,16 @@ export function activatePkcs11Key(loc: Pkcs11KeyLocation, algorithm: KeyAlgorith
         }
         const info = SIGNATURE_ALGORITHMS[name];
         const key = createPublicKey({ key: publicKeySpki, format: 'der', type: 'spki' });
-        const ok = algorithm.kind === 'rsa'
-          ? cryptoVerify(info.hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature)
-          : cryptoVerify(info.hash, data, { key, dsaEncoding: 'der' }, signature);
-        if (!ok) throw new CaError('SIGNATURE_SELF_CHECK_FAILED', `key ${keyId}: the token's signature does not verify with the recorded public key; it was not released`, { details: { keyId, token: loc.label } });
+        const ok =
+          algorithm.kind === 'rsa'
+            ? cryptoVerify(info.hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature)
+            : cryptoVerify(info.hash, data, { key, dsaEncoding: 'der' }, signature);
+        if (!ok)
+          throw new CaError(
+            'SIGNATURE_SELF_CHECK_FAILED',
+            `key ${keyId}: the token's signature does not verify with the recorded public key; it was not released`,
+            { details: { keyId, token: loc.label } },
+          );
         return signature;
       } finally {
         deactivate();
@@ -102,9 +128,13 @@ function presentLocation(key: { keyId: string; locations: Pkcs11Location[] }): P
       missing.push(loc.token);
     }
   }
-  throw new CaError('TOKEN_NOT_FOUND', `key ${key.keyId}: none of the tokens holding it is present (${missing.join(', ')})`, {
-    details: { keyId: key.keyId, tokens: missing },
-  });
+  throw new CaError(
+    'TOKEN_NOT_FOUND',
+    `key ${key.keyId}: none of the tokens holding it is present (${missing.join(', ')})`,
+    {
+      details: { keyId: key.keyId, tokens: missing },
+    },
+  );
 }
 
 /** CPS 6.2.10: every token must be here before anything is deleted ("the backup Private Keys are also disposed of"). */
@@ -118,7 +148,10 @@ function checkEveryPresent(key: { keyId: string; locations: Pkcs11Location[] }):
     }
   });
   if (missing.length) {
-    throw new CaError('TOKEN_NOT_FOUND', `key ${key.keyId} is held by token(s) ${missing.map((l) => l.token).join(', ')} which are not present; bring every token holding the key (primary and backups) to destroy it`);
+    throw new CaError(
+      'TOKEN_NOT_FOUND',
+      `key ${key.keyId} is held by token(s) ${missing.map((l) => l.token).join(', ')} which are not present; bring every token holding the key (primary and backups) to destroy it`,
+    );
   }
 }
 
@@ -148,16 +181,26 @@ async function activateInToken(key: CaKeyRecord, present: UnlockedCredential[]):
 }
 
 /** Token by token, each reported as it goes, so a failure on a later token leaves an exact record. */
-async function destroyInTokens(key: { locations: Pkcs11Location[] }, present: UnlockedCredential[], report: DestroyReport): Promise<string[]> {
+async function destroyInTokens(
+  key: { locations: Pkcs11Location[] },
+  present: UnlockedCredential[],
+  report: DestroyReport,
+): Promise<string[]> {
   const destroyedIn: string[] = [];
   for (const l of key.locations) {
     let pin: Buffer | undefined;
     try {
       pin = await recoverUserPin(l, present);
       let end: SessionEnd | undefined;
-      const objects = await withLoggedInSession(refOf(l), pin, 'user', (mod, s) => destroyKeyPair(mod, s, l.object, l.token), (e) => {
-        end = e;
-      });
+      const objects = await withLoggedInSession(
+        refOf(l),
+        pin,
+        'user',
+        (mod, s) => destroyKeyPair(mod, s, l.object, l.token),
+        (e) => {
+          end = e;
+        },
+      );
       report.destroyed({ location: l, objects, loggedOut: end?.loggedOut, sessionClosed: end?.closed });
       destroyedIn.push(`pkcs11:${l.token}`);
     } catch (e) {
@@ -175,14 +218,24 @@ async function destroyInTokens(key: { locations: Pkcs11Location[] }, present: Un
 export const pkcs11KeyStore: KeyStore = {
   name: 'pkcs11',
   generate(r) {
-    if (!r.placement?.tokens.length) throw new CaError('INVALID_ARGUMENT', `key ${r.keyId}: the pkcs11 store needs the tokens to make the key in`);
+    if (!r.placement?.tokens.length)
+      throw new CaError('INVALID_ARGUMENT', `key ${r.keyId}: the pkcs11 store needs the tokens to make the key in`);
     return generateInTokens(r, r.placement.tokens, r.placement.object);
   },
   open(k) {
     const first = k.locations[0];
     if (!first) throw new CaError('KEY_DESTROYED', `key ${k.keyId} is held by no token any more and cannot sign`);
     const { keyId, algorithm, publicKeySpki, locations } = k;
-    return { store: 'pkcs11', keyId, algorithm, publicKeySpki, wrappedPrivateKey: Buffer.alloc(0), threshold: first.threshold, shares: first.shares, locations };
+    return {
+      store: 'pkcs11',
+      keyId,
+      algorithm,
+      publicKeySpki,
+      wrappedPrivateKey: Buffer.alloc(0),
+      threshold: first.threshold,
+      shares: first.shares,
+      locations,
+    };
   },
   checkPresent(key, need) {
     if (need === 'every') checkEveryPresent(key);

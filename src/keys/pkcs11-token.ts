@@ -8,13 +8,29 @@ export interface TokenInitResult {
 }
 
 /** C_InitToken on a free (uninitialised) slot: TOKEN_NO_FREE_SLOT, TOKEN_EXISTS, TOKEN_INIT_FAILED. */
-export function initTokenInSlot(p: { module: string; label: string; slotIndex?: number; soPin: Buffer }): TokenInitResult {
+export function initTokenInSlot(p: {
+  module: string;
+  label: string;
+  slotIndex?: number;
+  soPin: Buffer;
+}): TokenInitResult {
   const mod = pkcs11Module(p.module);
   const tokens = listTokens(mod);
-  if (tokens.some((t) => t.initialized && t.label === p.label)) throw new CaError('TOKEN_EXISTS', `a token labelled "${p.label}" is already present in ${p.module}`);
+  if (tokens.some((t) => t.initialized && t.label === p.label))
+    throw new CaError('TOKEN_EXISTS', `a token labelled "${p.label}" is already present in ${p.module}`);
   const slot = p.slotIndex === undefined ? tokens.find((t) => !t.initialized) : tokens[p.slotIndex];
-  if (!slot) throw new CaError('TOKEN_NO_FREE_SLOT', p.slotIndex === undefined ? `${p.module} has no uninitialised slot for a new token` : `${p.module} has no slot ${p.slotIndex}`);
-  if (slot.initialized) throw new CaError('TOKEN_SLOT_IN_USE', `slot ${p.slotIndex} already holds token "${slot.label}"; rootca initialises only empty slots`);
+  if (!slot)
+    throw new CaError(
+      'TOKEN_NO_FREE_SLOT',
+      p.slotIndex === undefined
+        ? `${p.module} has no uninitialised slot for a new token`
+        : `${p.module} has no slot ${p.slotIndex}`,
+    );
+  if (slot.initialized)
+    throw new CaError(
+      'TOKEN_SLOT_IN_USE',
+      `slot ${p.slotIndex} already holds token "${slot.label}"; rootca initialises only empty slots`,
+    );
   try {
     mod.C_InitToken(slot.slot, p.soPin.toString('latin1'), padLabel(p.label));
   } catch (e) {

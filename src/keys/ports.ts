@@ -163,6 +163,8 @@ export interface KeyStore {
    * (CPS 6.2.10), after checkPresent(key, 'every'). Returns where it was destroyed.
    */
   destroy(
-    key: { keyId: string; locations: Pkcs11Location[] }, present: UnlockedCredential[], report: DestroyReport,
+    key: { keyId: string; locations: Pkcs11Location[] },
+    present: UnlockedCredential[],
+    report: DestroyReport,
   ): Promise<string[]>;
 }

@@ -39,7 +39,11 @@ const BOX_KINDS: Record<BoxKind, BoxKindInfo> = {
   // SEQUENCE { SEQUENCE { id-X25519 (RFC 8410) }, BIT STRING (32 bytes) }
   x25519: { id: 1, spkiPrefix: Buffer.from('302a300506032b656e032100', 'hex'), rawLength: 32 },
   // SEQUENCE { SEQUENCE { id-ecPublicKey, secp256r1 }, BIT STRING (uncompressed point, RFC 5480) }
-  p256: { id: 2, spkiPrefix: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'), rawLength: 65 },
+  p256: {
+    id: 2,
+    spkiPrefix: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'),
+    rawLength: 65,
+  },
 };
 
 const PUBLIC_KEY_BOX_VERSION = 1;
@@ -71,7 +75,10 @@ function boxKindOfKey(key: KeyObject): BoxKind | undefined {
 function rawPublicKey(key: KeyObject, kind: BoxKind): Buffer {
   const info = BOX_KINDS[kind];
   const spki = key.export({ type: 'spki', format: 'der' });
-  if (spki.length !== info.spkiPrefix.length + info.rawLength || !spki.subarray(0, info.spkiPrefix.length).equals(info.spkiPrefix)) {
+  if (
+    spki.length !== info.spkiPrefix.length + info.rawLength ||
+    !spki.subarray(0, info.spkiPrefix.length).equals(info.spkiPrefix)
+  ) {
     throw new CaError('SEALED_BOX_UNSUPPORTED_KEY', `unexpected ${kind} public key encoding`);
   }
   return spki.subarray(info.spkiPrefix.length);
@@ -97,13 +104,19 @@ export function sealToPublicKey(recipientSpkiDer: Uint8Array, plaintext: Uint8Ar
   try {
     recipient = createPublicKey({ key: Buffer.from(recipientSpkiDer), format: 'der', type: 'spki' });
   } catch (cause) {
-    throw new CaError('SEALED_BOX_UNSUPPORTED_KEY', 'the recipient public key is not a valid SubjectPublicKeyInfo', { cause });
+    throw new CaError('SEALED_BOX_UNSUPPORTED_KEY', 'the recipient public key is not a valid SubjectPublicKeyInfo', {
+      cause,
+    });
   }
   const kind = boxKindOfKey(recipient);
   if (!kind) {
-    throw new CaError('SEALED_BOX_UNSUPPORTED_KEY', `cannot seal to a ${recipient.asymmetricKeyType} key: only X25519 and P-256 recipients are supported`);
+    throw new CaError(
+      'SEALED_BOX_UNSUPPORTED_KEY',
+      `cannot seal to a ${recipient.asymmetricKeyType} key: only X25519 and P-256 recipients are supported`,
+    );
   }
-  const ephemeral = kind === 'x25519' ? generateKeyPairSync('x25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ephemeral =
+    kind === 'x25519' ? generateKeyPairSync('x25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ephemeralRaw = rawPublicKey(ephemeral.publicKey, kind);
   const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient });
   const key = deriveBoxKey(shared, ephemeralRaw, rawPublicKey(recipient, kind), kind);
@@ -153,7 +166,10 @@ export function openWithPrivateKey(recipientPrivateKey: KeyObject, sealed: Uint8
   try {
     const plaintext = gcmOpen(key, iv, tag, ct, Buffer.concat([header, aad]));
     if (!plaintext) {
-      throw new CaError('SEALED_BOX_INVALID', 'sealed box does not authenticate: altered, sealed to another key, or opened with other associated data');
+      throw new CaError(
+        'SEALED_BOX_INVALID',
+        'sealed box does not authenticate: altered, sealed to another key, or opened with other associated data',
+      );
     }
     return plaintext;
   } finally {
@@ -172,10 +188,18 @@ function scryptKey(passphrase: Uint8Array, salt: Uint8Array, log2N: number, r: n
  * Seals `plaintext` under a passphrase. Blob: version(1) | kdf(1)=scrypt | log2N(1) | r(1) |
  * p(1) | salt(16) | iv(12) | tag(16) | ct; the header is authenticated together with `aad`.
  */
-export function sealWithPassphrase(passphrase: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, options: PassphraseSealOptions = {}): Buffer {
+export function sealWithPassphrase(
+  passphrase: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+  options: PassphraseSealOptions = {},
+): Buffer {
   const log2N = options.scryptLog2N ?? DEFAULT_SCRYPT_LOG2N;
   if (!Number.isInteger(log2N) || log2N < SCRYPT_LOG2N_MIN || log2N > SCRYPT_LOG2N_MAX) {
-    throw new CaError('INVALID_ARGUMENT', `scryptLog2N must be an integer from ${SCRYPT_LOG2N_MIN} to ${SCRYPT_LOG2N_MAX}`);
+    throw new CaError(
+      'INVALID_ARGUMENT',
+      `scryptLog2N must be an integer from ${SCRYPT_LOG2N_MIN} to ${SCRYPT_LOG2N_MAX}`,
+    );
   }
   const salt = randomBytes(SALT_LENGTH);
   const header = Buffer.concat([Buffer.from([PASSPHRASE_BOX_VERSION, KDF_SCRYPT, log2N, SCRYPT_R, SCRYPT_P]), salt]);
@@ -196,14 +220,21 @@ export function sealWithPassphrase(passphrase: Uint8Array, plaintext: Uint8Array
 export function openWithPassphrase(passphrase: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer {
   const blob = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   const headerLength = 5 + SALT_LENGTH;
-  if (blob.length < headerLength + IV_LENGTH + TAG_LENGTH || blob[0] !== PASSPHRASE_BOX_VERSION || blob[1] !== KDF_SCRYPT) {
+  if (
+    blob.length < headerLength + IV_LENGTH + TAG_LENGTH ||
+    blob[0] !== PASSPHRASE_BOX_VERSION ||
+    blob[1] !== KDF_SCRYPT
+  ) {
     throw new CaError('SEALED_BOX_INVALID', 'passphrase-sealed blob is malformed or of an unknown version');
   }
   const log2N = blob[2]!;
   const r = blob[3]!;
   const p = blob[4]!;
   if (log2N < SCRYPT_LOG2N_MIN || log2N > SCRYPT_LOG2N_MAX || r < 1 || r > 32 || p < 1 || p > 16) {
-    throw new CaError('SEALED_BOX_INVALID', `passphrase-sealed blob asks for unsupported scrypt parameters (log2N=${log2N}, r=${r}, p=${p})`);
+    throw new CaError(
+      'SEALED_BOX_INVALID',
+      `passphrase-sealed blob asks for unsupported scrypt parameters (log2N=${log2N}, r=${r}, p=${p})`,
+    );
   }
   const header = blob.subarray(0, headerLength);
   const salt = blob.subarray(5, headerLength);

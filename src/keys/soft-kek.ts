@@ -43,12 +43,16 @@ function encodeSharePayload(p: SharePayload): Buffer {
   const out = Buffer.alloc(1 + 2 + keyId.length + 32 + 1 + 1 + 2 + p.share.length);
   let o = 0;
   out[o++] = SHARE_VERSION;
-  out.writeUInt16BE(keyId.length, o); o += 2;
-  keyId.copy(out, o); o += keyId.length;
-  p.spkiSha256.copy(out, o); o += 32;
+  out.writeUInt16BE(keyId.length, o);
+  o += 2;
+  keyId.copy(out, o);
+  o += keyId.length;
+  p.spkiSha256.copy(out, o);
+  o += 32;
   out[o++] = p.index;
   out[o++] = p.threshold;
-  out.writeUInt16BE(p.share.length, o); o += 2;
+  out.writeUInt16BE(p.share.length, o);
+  o += 2;
   p.share.copy(out, o);
   return out;
 }
@@ -59,11 +63,14 @@ function decodeSharePayload(buf: Buffer): SharePayload | undefined {
   const keyIdLength = buf.readUInt16BE(1);
   let o = 3;
   if (buf.length < o + keyIdLength + 32 + 4) return undefined;
-  const keyId = buf.subarray(o, o + keyIdLength).toString('utf8'); o += keyIdLength;
-  const spkiSha256 = buf.subarray(o, o + 32); o += 32;
+  const keyId = buf.subarray(o, o + keyIdLength).toString('utf8');
+  o += keyIdLength;
+  const spkiSha256 = buf.subarray(o, o + 32);
+  o += 32;
   const index = buf[o++]!;
   const threshold = buf[o++]!;
-  const shareLength = buf.readUInt16BE(o); o += 2;
+  const shareLength = buf.readUInt16BE(o);
+  o += 2;
   if (buf.length !== o + shareLength) return undefined;
   return { keyId, spkiSha256, index, threshold, share: buf.subarray(o) };
 }
@@ -71,14 +78,22 @@ function decodeSharePayload(buf: Buffer): SharePayload | undefined {
 /** CPS 6.4.1: at least two custodians, and no more needed than there are. */
 export function checkThreshold(threshold: number, custodianCount: number, keyId: string): void {
   if (!Number.isInteger(threshold) || threshold < 2) {
-    throw new CaError('THRESHOLD_TOO_LOW', `key ${keyId}: threshold ${threshold} refused, at least 2 custodians must be needed to activate a CA key (${CPS_641})`, {
-      details: { keyId, threshold },
-    });
+    throw new CaError(
+      'THRESHOLD_TOO_LOW',
+      `key ${keyId}: threshold ${threshold} refused, at least 2 custodians must be needed to activate a CA key (${CPS_641})`,
+      {
+        details: { keyId, threshold },
+      },
+    );
   }
   if (threshold > custodianCount) {
-    throw new CaError('THRESHOLD_EXCEEDS_CUSTODIANS', `key ${keyId}: threshold ${threshold} exceeds the ${custodianCount} custodian(s) named; the key could never be activated`, {
-      details: { keyId, threshold, custodians: custodianCount },
-    });
+    throw new CaError(
+      'THRESHOLD_EXCEEDS_CUSTODIANS',
+      `key ${keyId}: threshold ${threshold} exceeds the ${custodianCount} custodian(s) named; the key could never be activated`,
+      {
+        details: { keyId, threshold, custodians: custodianCount },
+      },
+    );
   }
 }
 
@@ -98,19 +113,27 @@ export function checkCustodians(keyId: string, custodians: ShareRecipient[], thr
   const names = custodians.map((c) => c.name);
   const dups = duplicatesOf(names);
   if (dups.length > 0) {
-    throw new CaError('DUPLICATE_CUSTODIAN', `key ${keyId}: custodian(s) ${dups.join(', ')} named more than once; each share must go to a different person (CPS 6.4.2)`, {
-      details: { keyId, duplicates: dups },
-    });
+    throw new CaError(
+      'DUPLICATE_CUSTODIAN',
+      `key ${keyId}: custodian(s) ${dups.join(', ')} named more than once; each share must go to a different person (CPS 6.4.2)`,
+      {
+        details: { keyId, duplicates: dups },
+      },
+    );
   }
   checkThreshold(threshold, custodians.length, keyId);
   if (custodians.length > MAX_CUSTODIANS) {
-    throw new CaError('TOO_MANY_CUSTODIANS', `key ${keyId}: at most ${MAX_CUSTODIANS} custodians, ${custodians.length} named`);
+    throw new CaError(
+      'TOO_MANY_CUSTODIANS',
+      `key ${keyId}: at most ${MAX_CUSTODIANS} custodians, ${custodians.length} named`,
+    );
   }
 }
 
 /** Splits the KEK among the custodians, each share sealed to them with the key it opens. */
 export async function splitKek(
-  kek: Uint8Array, k: { keyId: string; publicKeySpki: Buffer; threshold: number; custodians: ShareRecipient[] },
+  kek: Uint8Array,
+  k: { keyId: string; publicKeySpki: Buffer; threshold: number; custodians: ShareRecipient[] },
 ): Promise<SealedShare[]> {
   let shares: Uint8Array[] = [];
   const payloads: Buffer[] = [];
@@ -121,7 +144,11 @@ export async function splitKek(
       const share = Buffer.from(shares[i]!.buffer, shares[i]!.byteOffset, shares[i]!.byteLength);
       const payload = encodeSharePayload({ keyId: k.keyId, spkiSha256, index: i + 1, threshold: k.threshold, share });
       payloads.push(payload);
-      return { custodian: c.name, index: i + 1, sealed: sealToPublicKey(c.encryptionPublicKey, payload, shareAad(c.name)) };
+      return {
+        custodian: c.name,
+        index: i + 1,
+        sealed: sealToPublicKey(c.encryptionPublicKey, payload, shareAad(c.name)),
+      };
     });
   } finally {
     wipe(...shares, ...payloads);
@@ -154,9 +181,13 @@ export async function recoverKek(record: SoftKeyRecord, present: UnlockedCredent
   }
   const strangers = names.filter((n) => !custodians.includes(n));
   if (strangers.length > 0) {
-    throw new CaError('NOT_A_CUSTODIAN', `key ${keyId}: ${strangers.join(', ')} hold(s) no share of this key; its custodians are ${custodians.join(', ')}`, {
-      details: { keyId, notCustodians: strangers, custodians },
-    });
+    throw new CaError(
+      'NOT_A_CUSTODIAN',
+      `key ${keyId}: ${strangers.join(', ')} hold(s) no share of this key; its custodians are ${custodians.join(', ')}`,
+      {
+        details: { keyId, notCustodians: strangers, custodians },
+      },
+    );
   }
   if (names.length < threshold) {
     throw new CaError(
@@ -177,22 +208,41 @@ export async function recoverKek(record: SoftKeyRecord, present: UnlockedCredent
         plaintext = cred.open(row.sealed, shareAad(row.custodian));
       } catch (cause) {
         if (cause instanceof CaError && cause.code === 'CREDENTIAL_LOCKED') throw cause;
-        throw new CaError('SHARE_INVALID', `key ${keyId}: the share sealed for ${row.custodian} does not open with ${cred.operator}'s credential (altered, or sealed to an earlier credential)`, {
-          cause,
-          details: { keyId, custodian: row.custodian },
-        });
+        throw new CaError(
+          'SHARE_INVALID',
+          `key ${keyId}: the share sealed for ${row.custodian} does not open with ${cred.operator}'s credential (altered, or sealed to an earlier credential)`,
+          {
+            cause,
+            details: { keyId, custodian: row.custodian },
+          },
+        );
       }
       opened.push(plaintext);
       const payload = decodeSharePayload(plaintext);
       if (!payload) {
-        throw new CaError('SHARE_INVALID', `key ${keyId}: the share sealed for ${row.custodian} is malformed`, { details: { keyId, custodian: row.custodian } });
+        throw new CaError('SHARE_INVALID', `key ${keyId}: the share sealed for ${row.custodian} is malformed`, {
+          details: { keyId, custodian: row.custodian },
+        });
       }
-      if (payload.keyId !== keyId || !payload.spkiSha256.equals(spkiSha256) || payload.index !== row.index || payload.threshold !== threshold) {
+      if (
+        payload.keyId !== keyId ||
+        !payload.spkiSha256.equals(spkiSha256) ||
+        payload.index !== row.index ||
+        payload.threshold !== threshold
+      ) {
         throw new CaError(
           'SHARE_WRONG_KEY',
           `key ${keyId}: the share sealed for ${row.custodian} belongs to key ${payload.keyId} share ${payload.index} (threshold ${payload.threshold}), ` +
             `not to key ${keyId} share ${row.index} (threshold ${threshold}); share rows were moved between keys or edited`,
-          { details: { keyId, custodian: row.custodian, shareKeyId: payload.keyId, shareIndex: payload.index, rowIndex: row.index } },
+          {
+            details: {
+              keyId,
+              custodian: row.custodian,
+              shareKeyId: payload.keyId,
+              shareIndex: payload.index,
+              rowIndex: row.index,
+            },
+          },
         );
       }
       shares.push(plainView(payload.share));
@@ -201,7 +251,11 @@ export async function recoverKek(record: SoftKeyRecord, present: UnlockedCredent
     try {
       kek = await combine(shares);
     } catch (cause) {
-      throw new CaError('KEY_RECONSTRUCTION_FAILED', `key ${keyId}: the shares of ${presentList(names)} do not combine`, { cause, details: { keyId, present: names } });
+      throw new CaError(
+        'KEY_RECONSTRUCTION_FAILED',
+        `key ${keyId}: the shares of ${presentList(names)} do not combine`,
+        { cause, details: { keyId, present: names } },
+      );
     }
     return Buffer.from(kek.buffer, kek.byteOffset, kek.byteLength);
   } finally {

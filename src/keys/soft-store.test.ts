@@ -1,9 +1,22 @@
 import assert from 'node:assert/strict';
-import { constants, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createPrivateKey,
+  createPublicKey,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  type KeyObject,
+} from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS, type KeyAlgorithm, type SignatureAlgorithmName } from '../pki/algorithms.ts';
-import { createCredential, unlockCredential, type CredentialKind, type SealedCredential, type UnlockedCredential } from './credential.ts';
+import {
+  createCredential,
+  unlockCredential,
+  type CredentialKind,
+  type SealedCredential,
+  type UnlockedCredential,
+} from './credential.ts';
 import { activateSoftKey, generateSoftKey, reconstructPrivateKeyPkcs8 } from './soft-store.ts';
 import type { ShareRecipient, SoftKeyRecord } from './ports.ts';
 
@@ -27,7 +40,8 @@ for (const [name, kind] of PEOPLE) {
   creds.set(name, unlockCredential(name, sealed, passphrase));
 }
 const who = (...names: string[]) => names.map((n) => creds.get(n)!);
-const recipients = (...names: string[]): ShareRecipient[] => names.map((name) => ({ name, encryptionPublicKey: sealedCreds.get(name)!.encryptionPublicKey }));
+const recipients = (...names: string[]): ShareRecipient[] =>
+  names.map((name) => ({ name, encryptionPublicKey: sealedCreds.get(name)!.encryptionPublicKey }));
 const CUSTODIANS = recipients('alice', 'bob', 'carol');
 
 function code(c: string, message?: RegExp) {
@@ -40,7 +54,12 @@ function code(c: string, message?: RegExp) {
 }
 
 function copy(r: SoftKeyRecord): SoftKeyRecord {
-  return { ...r, publicKeySpki: Buffer.from(r.publicKeySpki), wrappedPrivateKey: Buffer.from(r.wrappedPrivateKey), shares: r.shares.map((s) => ({ ...s, sealed: Buffer.from(s.sealed) })) };
+  return {
+    ...r,
+    publicKeySpki: Buffer.from(r.publicKeySpki),
+    wrappedPrivateKey: Buffer.from(r.wrappedPrivateKey),
+    shares: r.shares.map((s) => ({ ...s, sealed: Buffer.from(s.sealed) })),
+  };
 }
 
 function flipLast(b: Buffer): Buffer {
@@ -59,7 +78,10 @@ function verifies(spki: Uint8Array, name: SignatureAlgorithmName, data: Uint8Arr
 
 /** The raw private value (RSA d, EC scalar) that must never be found at rest. */
 function privateValue(pkcs8: Buffer): Buffer {
-  return Buffer.from(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ format: 'jwk' }).d!, 'base64url');
+  return Buffer.from(
+    createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ format: 'jwk' }).d!,
+    'base64url',
+  );
 }
 
 const ALGORITHMS: { algorithm: KeyAlgorithm; sig: SignatureAlgorithmName; wrong: SignatureAlgorithmName }[] = [
@@ -87,10 +109,22 @@ for (const { algorithm, sig, wrong } of ALGORITHMS) {
         assert.equal(pub.asymmetricKeyDetails?.namedCurve, algorithm.curve === 'P-256' ? 'prime256v1' : 'secp384r1');
       }
       assert.equal(record.threshold, 2);
-      assert.deepEqual(record.shares.map((s) => [s.custodian, s.index]), [['alice', 1], ['bob', 2], ['carol', 3]]);
+      assert.deepEqual(
+        record.shares.map((s) => [s.custodian, s.index]),
+        [
+          ['alice', 1],
+          ['bob', 2],
+          ['carol', 3],
+        ],
+      );
     });
 
-    const quorums = [['alice', 'bob'], ['bob', 'carol'], ['carol', 'alice'], ['alice', 'bob', 'carol']];
+    const quorums = [
+      ['alice', 'bob'],
+      ['bob', 'carol'],
+      ['carol', 'alice'],
+      ['alice', 'bob', 'carol'],
+    ];
     for (const q of quorums) {
       it(`activates with ${q.join(' + ')} and signs once; the signature verifies against publicKeySpki`, async () => {
         const signer = await activateSoftKey(record, who(...q));
@@ -132,7 +166,10 @@ for (const { algorithm, sig, wrong } of ALGORITHMS) {
       const key: KeyObject = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
       assert.deepEqual(createPublicKey(key).export({ type: 'spki', format: 'der' }), record.publicKeySpki);
       const info = SIGNATURE_ALGORITHMS[sig];
-      const mine = info.keyKind === 'rsa' ? cryptoSign(info.hash, TBS, { key, padding: constants.RSA_PKCS1_PADDING }) : cryptoSign(info.hash, TBS, { key, dsaEncoding: 'der' });
+      const mine =
+        info.keyKind === 'rsa'
+          ? cryptoSign(info.hash, TBS, { key, padding: constants.RSA_PKCS1_PADDING })
+          : cryptoSign(info.hash, TBS, { key, dsaEncoding: 'der' });
       assert.ok(verifies(record.publicKeySpki, sig, TBS, mine));
       if (info.keyKind === 'rsa') {
         // PKCS#1 v1.5 is deterministic: the activated key gives the same bytes.
@@ -162,26 +199,77 @@ for (const { algorithm, sig, wrong } of ALGORITHMS) {
 
 describe('R-6.3 key generation refuses a weak or inconsistent custody plan', () => {
   const P256: KeyAlgorithm = { kind: 'ecdsa', curve: 'P-256' };
-  const cases: { name: string; threshold: number; custodians: ShareRecipient[]; code: string; message?: RegExp; algorithm?: KeyAlgorithm }[] = [
-    { name: 'threshold 1 (CPS 6.4.1)', threshold: 1, custodians: CUSTODIANS, code: 'THRESHOLD_TOO_LOW', message: /CPS 6\.4\.1.*At least two digital keys/ },
+  const cases: {
+    name: string;
+    threshold: number;
+    custodians: ShareRecipient[];
+    code: string;
+    message?: RegExp;
+    algorithm?: KeyAlgorithm;
+  }[] = [
+    {
+      name: 'threshold 1 (CPS 6.4.1)',
+      threshold: 1,
+      custodians: CUSTODIANS,
+      code: 'THRESHOLD_TOO_LOW',
+      message: /CPS 6\.4\.1.*At least two digital keys/,
+    },
     { name: 'threshold 0', threshold: 0, custodians: CUSTODIANS, code: 'THRESHOLD_TOO_LOW' },
     { name: 'threshold 1.5', threshold: 1.5, custodians: CUSTODIANS, code: 'THRESHOLD_TOO_LOW' },
     { name: 'a single custodian', threshold: 1, custodians: recipients('alice'), code: 'THRESHOLD_TOO_LOW' },
-    { name: 'threshold 4 of 3', threshold: 4, custodians: CUSTODIANS, code: 'THRESHOLD_EXCEEDS_CUSTODIANS', message: /threshold 4 exceeds the 3 custodian/ },
-    { name: 'the same custodian twice', threshold: 2, custodians: recipients('alice', 'alice', 'bob'), code: 'DUPLICATE_CUSTODIAN', message: /alice/ },
-    { name: 'RSA 1024', threshold: 2, custodians: CUSTODIANS, code: 'UNSUPPORTED_ALGORITHM', algorithm: { kind: 'rsa', modulusBits: 1024 as 2048 } },
-    { name: 'P-521', threshold: 2, custodians: CUSTODIANS, code: 'UNSUPPORTED_ALGORITHM', algorithm: { kind: 'ecdsa', curve: 'P-521' as 'P-256' } },
+    {
+      name: 'threshold 4 of 3',
+      threshold: 4,
+      custodians: CUSTODIANS,
+      code: 'THRESHOLD_EXCEEDS_CUSTODIANS',
+      message: /threshold 4 exceeds the 3 custodian/,
+    },
+    {
+      name: 'the same custodian twice',
+      threshold: 2,
+      custodians: recipients('alice', 'alice', 'bob'),
+      code: 'DUPLICATE_CUSTODIAN',
+      message: /alice/,
+    },
+    {
+      name: 'RSA 1024',
+      threshold: 2,
+      custodians: CUSTODIANS,
+      code: 'UNSUPPORTED_ALGORITHM',
+      algorithm: { kind: 'rsa', modulusBits: 1024 as 2048 },
+    },
+    {
+      name: 'P-521',
+      threshold: 2,
+      custodians: CUSTODIANS,
+      code: 'UNSUPPORTED_ALGORITHM',
+      algorithm: { kind: 'ecdsa', curve: 'P-521' as 'P-256' },
+    },
   ];
   for (const c of cases) {
     it(`refuses ${c.name} with ${c.code}`, async () => {
-      await assert.rejects(generateSoftKey({ keyId: 'k', algorithm: c.algorithm ?? P256, threshold: c.threshold, custodians: c.custodians }), code(c.code, c.message));
+      await assert.rejects(
+        generateSoftKey({
+          keyId: 'k',
+          algorithm: c.algorithm ?? P256,
+          threshold: c.threshold,
+          custodians: c.custodians,
+        }),
+        code(c.code, c.message),
+      );
     });
   }
 
   it('accepts 3 of 3 and 2 of 2', async () => {
-    for (const [threshold, custodians] of [[3, CUSTODIANS], [2, recipients('alice', 'bob')]] as const) {
+    for (const [threshold, custodians] of [
+      [3, CUSTODIANS],
+      [2, recipients('alice', 'bob')],
+    ] as const) {
       const r = await generateSoftKey({ keyId: 'k', algorithm: P256, threshold, custodians: [...custodians] });
-      await assert.rejects(activateSoftKey(r, who(...custodians.slice(0, threshold - 1).map((c) => c.name))), code('QUORUM_NOT_MET'));
+      await assert.rejects(
+        activateSoftKey(r, who(...custodians.slice(0, threshold - 1).map((c) => c.name))),
+        code('QUORUM_NOT_MET'),
+      );
       const signer = await activateSoftKey(r, who(...custodians.map((c) => c.name)));
       assert.ok(verifies(r.publicKeySpki, 'ecdsa-with-SHA256', TBS, await signer.sign(TBS, 'ecdsa-with-SHA256')));
     }
@@ -192,12 +280,25 @@ describe('R-6.3/R-6.4 activation refusals name the people involved', () => {
   let a: SoftKeyRecord; // two keys with the same custodians, for swapped rows
   let b: SoftKeyRecord;
   before(async () => {
-    a = await generateSoftKey({ keyId: 'root-a', algorithm: { kind: 'ecdsa', curve: 'P-256' }, threshold: 2, custodians: CUSTODIANS });
-    b = await generateSoftKey({ keyId: 'root-b', algorithm: { kind: 'rsa', modulusBits: 2048 }, threshold: 2, custodians: CUSTODIANS });
+    a = await generateSoftKey({
+      keyId: 'root-a',
+      algorithm: { kind: 'ecdsa', curve: 'P-256' },
+      threshold: 2,
+      custodians: CUSTODIANS,
+    });
+    b = await generateSoftKey({
+      keyId: 'root-b',
+      algorithm: { kind: 'rsa', modulusBits: 2048 },
+      threshold: 2,
+      custodians: CUSTODIANS,
+    });
   });
 
   it('QUORUM_NOT_MET: one custodian present', async () => {
-    await assert.rejects(activateSoftKey(a, who('alice')), code('QUORUM_NOT_MET', /needs 2 of 3 custodians, 1 present \(alice\)/));
+    await assert.rejects(
+      activateSoftKey(a, who('alice')),
+      code('QUORUM_NOT_MET', /needs 2 of 3 custodians, 1 present \(alice\)/),
+    );
   });
 
   it('QUORUM_NOT_MET: nobody present', async () => {
@@ -255,7 +356,10 @@ describe('R-6.3/R-6.4 activation refusals name the people involved', () => {
   it('KEY_RECONSTRUCTION_FAILED: the wrapped key was altered', async () => {
     const altered = copy(a);
     altered.wrappedPrivateKey = flipLast(altered.wrappedPrivateKey);
-    await assert.rejects(activateSoftKey(altered, who('alice', 'bob')), code('KEY_RECONSTRUCTION_FAILED', /alice, bob/));
+    await assert.rejects(
+      activateSoftKey(altered, who('alice', 'bob')),
+      code('KEY_RECONSTRUCTION_FAILED', /alice, bob/),
+    );
     await assert.rejects(reconstructPrivateKeyPkcs8(altered, who('alice', 'bob')), code('KEY_RECONSTRUCTION_FAILED'));
   });
 

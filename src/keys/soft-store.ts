@@ -6,12 +6,24 @@
  * Signer good for exactly one signature (CPS 6.2.9, R-6.4).
  */
 import {
-  createHash, createPrivateKey, createPublicKey, constants, generateKeyPair, randomFillSync, sign as cryptoSign,
-  verify as cryptoVerify, type KeyObject,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  constants,
+  generateKeyPair,
+  randomFillSync,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  type KeyObject,
 } from 'node:crypto';
 import { promisify } from 'node:util';
 import { CaError } from '../errors.ts';
-import { SIGNATURE_ALGORITHMS, describeKeyAlgorithm, type KeyAlgorithm, type SignatureAlgorithmName } from '../pki/algorithms.ts';
+import {
+  SIGNATURE_ALGORITHMS,
+  describeKeyAlgorithm,
+  type KeyAlgorithm,
+  type SignatureAlgorithmName,
+} from '../pki/algorithms.ts';
 import { gcmOpen, gcmSeal, IV_LENGTH, TAG_LENGTH } from './aes-gcm.ts';
 import type { UnlockedCredential } from './credential.ts';
 import type { KeyStore, ShareRecipient, Signer, SoftKeyRecord } from './ports.ts';
@@ -32,7 +44,10 @@ const KEK_LENGTH = 32;
 
 /** AAD of the wrapped private key: binds it to its keyId and public key. */
 function wrapAad(keyId: string, publicKeySpki: Uint8Array): Buffer {
-  return Buffer.concat([Buffer.from(`rootca-soft-key|v1|${keyId}|`, 'utf8'), createHash('sha256').update(publicKeySpki).digest()]);
+  return Buffer.concat([
+    Buffer.from(`rootca-soft-key|v1|${keyId}|`, 'utf8'),
+    createHash('sha256').update(publicKeySpki).digest(),
+  ]);
 }
 
 function wrapPrivateKey(kek: Uint8Array, pkcs8: Uint8Array, aad: Uint8Array): Buffer {
@@ -44,7 +59,13 @@ function wrapPrivateKey(kek: Uint8Array, pkcs8: Uint8Array, aad: Uint8Array): Bu
 function unwrapPrivateKey(kek: Uint8Array, wrapped: Uint8Array, aad: Uint8Array): Buffer | undefined {
   const blob = Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength);
   if (blob.length < 1 + IV_LENGTH + TAG_LENGTH || blob[0] !== WRAP_VERSION) return undefined;
-  return gcmOpen(kek, blob.subarray(1, 1 + IV_LENGTH), blob.subarray(1 + IV_LENGTH, 1 + IV_LENGTH + TAG_LENGTH), blob.subarray(1 + IV_LENGTH + TAG_LENGTH), aad);
+  return gcmOpen(
+    kek,
+    blob.subarray(1, 1 + IV_LENGTH),
+    blob.subarray(1 + IV_LENGTH, 1 + IV_LENGTH + TAG_LENGTH),
+    blob.subarray(1 + IV_LENGTH + TAG_LENGTH),
+    aad,
+  );
 }
 
 function checkAlgorithm(algorithm: KeyAlgorithm): void {
@@ -52,7 +73,10 @@ function checkAlgorithm(algorithm: KeyAlgorithm): void {
     (algorithm?.kind === 'rsa' && [2048, 3072, 4096].includes(algorithm.modulusBits)) ||
     (algorithm?.kind === 'ecdsa' && ['P-256', 'P-384'].includes(algorithm.curve));
   if (!ok) {
-    throw new CaError('UNSUPPORTED_ALGORITHM', `unsupported key algorithm ${JSON.stringify(algorithm)}: use RSA 2048/3072/4096 or ECDSA P-256/P-384 (CPS 6.1.5)`);
+    throw new CaError(
+      'UNSUPPORTED_ALGORITHM',
+      `unsupported key algorithm ${JSON.stringify(algorithm)}: use RSA 2048/3072/4096 or ECDSA P-256/P-384 (CPS 6.1.5)`,
+    );
   }
 }
 
@@ -60,18 +84,27 @@ async function generateKeyPairDer(algorithm: KeyAlgorithm): Promise<{ publicKey:
   const publicKeyEncoding = { type: 'spki', format: 'der' } as const;
   const privateKeyEncoding = { type: 'pkcs8', format: 'der' } as const;
   if (algorithm.kind === 'rsa') {
-    return generateKeyPairAsync('rsa', { modulusLength: algorithm.modulusBits, publicExponent: 65537, publicKeyEncoding, privateKeyEncoding });
+    return generateKeyPairAsync('rsa', {
+      modulusLength: algorithm.modulusBits,
+      publicExponent: 65537,
+      publicKeyEncoding,
+      privateKeyEncoding,
+    });
   }
   return generateKeyPairAsync('ec', { namedCurve: algorithm.curve, publicKeyEncoding, privateKeyEncoding });
 }
-
 
 /**
  * Generates a CA key pair in the software store and splits its KEK among `custodians`,
  * `threshold` of whom are needed to activate it (R-6.1, R-6.3). The KEK, the shares and the
  * PKCS#8 are wiped before returning.
  */
-export async function generateSoftKey(p: { keyId: string; algorithm: KeyAlgorithm; threshold: number; custodians: ShareRecipient[] }): Promise<SoftKeyRecord> {
+export async function generateSoftKey(p: {
+  keyId: string;
+  algorithm: KeyAlgorithm;
+  threshold: number;
+  custodians: ShareRecipient[];
+}): Promise<SoftKeyRecord> {
   const { keyId, algorithm, threshold, custodians } = p;
   if (typeof keyId !== 'string' || keyId.length === 0 || Buffer.byteLength(keyId, 'utf8') > 0xffff) {
     throw new CaError('INVALID_ARGUMENT', 'keyId must be a non-empty string');
@@ -105,7 +138,12 @@ function unwrapOrThrow(record: SoftKeyRecord, kek: Uint8Array, present: string[]
   return pkcs8;
 }
 
-function signOnce(record: SoftKeyRecord, key: KeyObject, data: Uint8Array, algorithmName: SignatureAlgorithmName): Buffer {
+function signOnce(
+  record: SoftKeyRecord,
+  key: KeyObject,
+  data: Uint8Array,
+  algorithmName: SignatureAlgorithmName,
+): Buffer {
   const info = SIGNATURE_ALGORITHMS[algorithmName];
   const signature =
     record.algorithm.kind === 'rsa'
@@ -117,7 +155,11 @@ function signOnce(record: SoftKeyRecord, key: KeyObject, data: Uint8Array, algor
     record.algorithm.kind === 'rsa'
       ? cryptoVerify(info.hash, data, { key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature)
       : cryptoVerify(info.hash, data, { key: publicKey, dsaEncoding: 'der' }, signature);
-  if (!ok) throw new CaError('SIGNATURE_SELF_CHECK_FAILED', `key ${record.keyId}: the signature just made does not verify; it was not released`);
+  if (!ok)
+    throw new CaError(
+      'SIGNATURE_SELF_CHECK_FAILED',
+      `key ${record.keyId}: the signature just made does not verify; it was not released`,
+    );
   return signature;
 }
 
@@ -166,9 +208,13 @@ export async function activateSoftKey(record: SoftKeyRecord, present: UnlockedCr
     deactivate,
     async sign(data: Uint8Array, algorithmName: SignatureAlgorithmName): Promise<Uint8Array> {
       if (!kek) {
-        throw new CaError('KEY_NOT_ACTIVE', `key ${record.keyId} is not active: an activation signs once (CPS 6.2.9); activate it again with a quorum`, {
-          details: { keyId: record.keyId },
-        });
+        throw new CaError(
+          'KEY_NOT_ACTIVE',
+          `key ${record.keyId} is not active: an activation signs once (CPS 6.2.9); activate it again with a quorum`,
+          {
+            details: { keyId: record.keyId },
+          },
+        );
       }
       const current = kek;
       kek = undefined; // spent from here on, whatever happens below (also against a concurrent call)
@@ -176,9 +222,13 @@ export async function activateSoftKey(record: SoftKeyRecord, present: UnlockedCr
       try {
         const info = SIGNATURE_ALGORITHMS[algorithmName];
         if (!info || info.keyKind !== record.algorithm.kind) {
-          throw new CaError('ALGORITHM_MISMATCH', `key ${record.keyId} is ${describeKeyAlgorithm(record.algorithm)} and cannot sign with ${String(algorithmName)}`, {
-            details: { keyId: record.keyId, algorithm: algorithmName },
-          });
+          throw new CaError(
+            'ALGORITHM_MISMATCH',
+            `key ${record.keyId} is ${describeKeyAlgorithm(record.algorithm)} and cannot sign with ${String(algorithmName)}`,
+            {
+              details: { keyId: record.keyId, algorithm: algorithmName },
+            },
+          );
         }
         pkcs8 = unwrapOrThrow(record, current, names);
         // A KeyObject cannot be zeroed from JS: it is made here and its only reference dropped on return.
@@ -197,10 +247,17 @@ export async function activateSoftKey(record: SoftKeyRecord, present: UnlockedCr
  * the at-rest scanning test; needs the same quorum as `activateSoftKey` and throws the same
  * errors. The caller must wipe the result.
  */
-export async function reconstructPrivateKeyPkcs8(record: SoftKeyRecord, present: UnlockedCredential[]): Promise<Buffer> {
+export async function reconstructPrivateKeyPkcs8(
+  record: SoftKeyRecord,
+  present: UnlockedCredential[],
+): Promise<Buffer> {
   const kek = await recoverKek(record, present);
   try {
-    return unwrapOrThrow(record, kek, present.map((c) => c.operator));
+    return unwrapOrThrow(
+      record,
+      kek,
+      present.map((c) => c.operator),
+    );
   } finally {
     wipe(kek);
   }
@@ -214,7 +271,12 @@ export async function reconstructPrivateKeyPkcs8(record: SoftKeyRecord, present:
 export const softKeyStore: KeyStore = {
   name: 'soft',
   async generate(r) {
-    const soft = await generateSoftKey({ keyId: r.keyId, algorithm: r.algorithm, threshold: r.threshold, custodians: r.recipients });
+    const soft = await generateSoftKey({
+      keyId: r.keyId,
+      algorithm: r.algorithm,
+      threshold: r.threshold,
+      custodians: r.recipients,
+    });
     return {
       record: { ...soft, store: 'soft', locations: [] },
       stored: { ...soft, locations: [] },

@@ -7,7 +7,10 @@ import { PATHS } from '../publish/format.ts';
 import type { Installation } from '../installation/installation.ts';
 import { insertCaOwnCertificate } from '../store/certificates.ts';
 import {
-  insertChangeoverCertificate, listCaOwnCertificates, listChangeoverCertificates, listRetiredKeySigners,
+  insertChangeoverCertificate,
+  listCaOwnCertificates,
+  listChangeoverCertificates,
+  listRetiredKeySigners,
 } from '../store/ca-changeover-certificates.ts';
 import { KIND_SUFFIX, type OwnCertificateKind } from './link-certificates.ts';
 
@@ -27,18 +30,45 @@ export interface ChangeoverCertificate {
 }
 
 /** Inside the completing transaction: a certificate of the CA itself, stored and listed as made by this changeover. */
-export function recordOwnCertificate(inst: Installation, x: {
-  caId: number; kind: OwnCertificateKind; serialHex: string; subject: string; notBefore: Date; notAfter: Date; sha256: string; der: Buffer;
-  subjectKeyId: string; signerKeyId: string; replacesCertificateId: number; ceremonyId: number; now: string;
-}): number {
+export function recordOwnCertificate(
+  inst: Installation,
+  x: {
+    caId: number;
+    kind: OwnCertificateKind;
+    serialHex: string;
+    subject: string;
+    notBefore: Date;
+    notAfter: Date;
+    sha256: string;
+    der: Buffer;
+    subjectKeyId: string;
+    signerKeyId: string;
+    replacesCertificateId: number;
+    ceremonyId: number;
+    now: string;
+  },
+): number {
   // Profile 'root': the CA's own certificate, never one it issued to someone (certificates.ts listIssued).
   const certificateId = insertCaOwnCertificate(inst.db, {
-    caId: x.caId, serialHex: x.serialHex, subject: x.subject, notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(),
-    sha256: x.sha256, der: x.der, createdAt: x.now, details: { changeover: x.kind, ceremonyId: x.ceremonyId },
+    caId: x.caId,
+    serialHex: x.serialHex,
+    subject: x.subject,
+    notBefore: x.notBefore.toISOString(),
+    notAfter: x.notAfter.toISOString(),
+    sha256: x.sha256,
+    der: x.der,
+    createdAt: x.now,
+    details: { changeover: x.kind, ceremonyId: x.ceremonyId },
   });
   insertChangeoverCertificate(inst.db, {
-    caId: x.caId, certificateId, kind: x.kind, subjectKeyId: x.subjectKeyId, signerKeyId: x.signerKeyId,
-    replacesCertificateId: x.replacesCertificateId, ceremonyId: x.ceremonyId, createdAt: x.now,
+    caId: x.caId,
+    certificateId,
+    kind: x.kind,
+    subjectKeyId: x.subjectKeyId,
+    signerKeyId: x.signerKeyId,
+    replacesCertificateId: x.replacesCertificateId,
+    ceremonyId: x.ceremonyId,
+    createdAt: x.now,
   });
   return certificateId;
 }
@@ -46,8 +76,18 @@ export function recordOwnCertificate(inst: Installation, x: {
 /** Every certificate the CA's changeovers made, oldest first. */
 export function changeoverCertificates(inst: Installation, caName?: string): ChangeoverCertificate[] {
   return listChangeoverCertificates(inst.db, caName).map((r) => ({
-    caName: r.ca_name, kind: r.kind, certificateId: r.certificate_id, serialHex: r.serial_hex, subjectKeyId: r.subject_key_id, signerKeyId: r.signer_key_id,
-    notBefore: r.not_before, notAfter: r.not_after, sha256: r.sha256, der: r.der, ceremonyId: r.ceremony_id, createdAt: r.created_at,
+    caName: r.ca_name,
+    kind: r.kind,
+    certificateId: r.certificate_id,
+    serialHex: r.serial_hex,
+    subjectKeyId: r.subject_key_id,
+    signerKeyId: r.signer_key_id,
+    notBefore: r.not_before,
+    notAfter: r.not_after,
+    sha256: r.sha256,
+    der: r.der,
+    ceremonyId: r.ceremony_id,
+    createdAt: r.created_at,
   }));
 }
 
@@ -60,9 +100,14 @@ export function changeoverCertificates(inst: Installation, caName?: string): Cha
  * certificates, one link per re-key (RFC 4210 4.4). For the publication file: they are CA
  * certificates of NAME.
  */
-export function currentLinkCertificates(inst: Installation, caName?: string): (ChangeoverCertificate & { path: string })[] {
+export function currentLinkCertificates(
+  inst: Installation,
+  caName?: string,
+): (ChangeoverCertificate & { path: string })[] {
   const now = inst.clock.now().getTime();
-  const links = changeoverCertificates(inst, caName).filter((c) => (c.kind === 'old-with-new' || c.kind === 'new-with-old') && Date.parse(c.notAfter) > now);
+  const links = changeoverCertificates(inst, caName).filter(
+    (c) => (c.kind === 'old-with-new' || c.kind === 'new-with-old') && Date.parse(c.notAfter) > now,
+  );
   const newest = new Map(links.map((c) => [`${c.caName}/${c.kind}`, c]));
   return links.map((c) => {
     const stable = newest.get(`${c.caName}/${c.kind}`) === c;
@@ -82,7 +127,12 @@ export interface RetiredCaKey {
 
 /** The CA's earlier keys, oldest first: the signer of each NewWithOld link, with the certificate that re-key replaced. */
 export function retiredCaKeys(inst: Installation, caName: string): RetiredCaKey[] {
-  return listRetiredKeySigners(inst.db, caName).map((r) => ({ keyId: r.key_id, status: r.status, certificateDer: r.der, publicKeySpki: r.public_key_spki }));
+  return listRetiredKeySigners(inst.db, caName).map((r) => ({
+    keyId: r.key_id,
+    status: r.status,
+    certificateDer: r.der,
+    publicKeySpki: r.public_key_spki,
+  }));
 }
 
 /** A certificate of the CA itself: the root ceremony's first one, or what a changeover made. */
@@ -102,5 +152,12 @@ export interface OwnCertificate {
  * by AKI (RFC 5280 4.2.1.1), current key or retired.
  */
 export function ownCertificates(inst: Installation, caId: number): OwnCertificate[] {
-  return listCaOwnCertificates(inst.db, caId).map((r) => ({ kind: r.kind ?? 'ceremony', serialHex: r.serial_hex, subject: r.subject_text, sha256: r.sha256, der: r.der, current: r.id === r.current_id }));
+  return listCaOwnCertificates(inst.db, caId).map((r) => ({
+    kind: r.kind ?? 'ceremony',
+    serialHex: r.serial_hex,
+    subject: r.subject_text,
+    sha256: r.sha256,
+    der: r.der,
+    current: r.id === r.current_id,
+  }));
 }

@@ -33,33 +33,66 @@ export type { EndingKind };
 /** The audit action (and permission-table operation) of each kind of end. */
 const ACTION: Record<EndingKind, string> = { compromise: 'ca.compromise', termination: 'ca.terminate' };
 
-export interface Ending { id: number; kind: EndingKind; startedAt: string; details: Record<string, unknown> }
+export interface Ending {
+  id: number;
+  kind: EndingKind;
+  startedAt: string;
+  details: Record<string, unknown>;
+}
 
 /** The CA's end that was begun and not completed, if any. */
 export function openEnding(inst: Installation, caId: number): Ending | undefined {
   const r = findOpenEnding(inst.db, caId);
-  return r && { id: r.id, kind: r.kind, startedAt: r.started_at, details: JSON.parse(r.details) as Record<string, unknown> };
+  return (
+    r && { id: r.id, kind: r.kind, startedAt: r.started_at, details: JSON.parse(r.details) as Record<string, unknown> }
+  );
 }
 
 /** Intent: records that the end began, or finds the interrupted one to resume. */
-export function beginEnding(inst: Installation, s: KeySession, kind: EndingKind, details: Record<string, unknown>): { ending: Ending; resumed: boolean } {
-  return inst.db.transaction(() => {
-    const open = openEnding(inst, s.ca.id);
-    if (open) {
-      if (open.kind !== kind) throw new CaError('CA_ENDING_OTHER', `${s.ca.name} has an unfinished ${open.kind} (started ${open.startedAt}); complete that first`);
-      inst.audit.append({ actor: actorOf(s), roles: rolesOf(s), action: ACTION[kind], target: s.ca.name, outcome: 'success', details: { step: 'resumed', endingId: open.id, startedAt: open.startedAt, ceremonyId: s.ceremonyId } });
-      return { ending: open, resumed: true };
-    }
-    const startedAt = inst.clock.now().toISOString();
-    const id = insertStartedEnding(inst.db, s.ca.id, kind, startedAt, details);
-    inst.audit.append({ actor: actorOf(s), roles: rolesOf(s), action: ACTION[kind], target: s.ca.name, outcome: 'success', details: { step: 'started', endingId: id, ceremonyId: s.ceremonyId, ...details, ...s.evidence() } });
-    return { ending: { id, kind, startedAt, details }, resumed: false };
-  }).immediate();
+export function beginEnding(
+  inst: Installation,
+  s: KeySession,
+  kind: EndingKind,
+  details: Record<string, unknown>,
+): { ending: Ending; resumed: boolean } {
+  return inst.db
+    .transaction(() => {
+      const open = openEnding(inst, s.ca.id);
+      if (open) {
+        if (open.kind !== kind)
+          throw new CaError(
+            'CA_ENDING_OTHER',
+            `${s.ca.name} has an unfinished ${open.kind} (started ${open.startedAt}); complete that first`,
+          );
+        inst.audit.append({
+          actor: actorOf(s),
+          roles: rolesOf(s),
+          action: ACTION[kind],
+          target: s.ca.name,
+          outcome: 'success',
+          details: { step: 'resumed', endingId: open.id, startedAt: open.startedAt, ceremonyId: s.ceremonyId },
+        });
+        return { ending: open, resumed: true };
+      }
+      const startedAt = inst.clock.now().toISOString();
+      const id = insertStartedEnding(inst.db, s.ca.id, kind, startedAt, details);
+      inst.audit.append({
+        actor: actorOf(s),
+        roles: rolesOf(s),
+        action: ACTION[kind],
+        target: s.ca.name,
+        outcome: 'success',
+        details: { step: 'started', endingId: id, ceremonyId: s.ceremonyId, ...details, ...s.evidence() },
+      });
+      return { ending: { id, kind, startedAt, details }, resumed: false };
+    })
+    .immediate();
 }
 
 /** Closes the intent record; call inside the transaction that records the CA's new status. */
 export function completeEnding(inst: Installation, endingId: number, details: Record<string, unknown>): void {
-  if (!completeOpenEnding(inst.db, endingId, inst.clock.now().toISOString(), details)) throw new CaError('CA_ENDING_STATE', `the end record #${endingId} is no longer open`);
+  if (!completeOpenEnding(inst.db, endingId, inst.clock.now().toISOString(), details))
+    throw new CaError('CA_ENDING_STATE', `the end record #${endingId} is no longer open`);
 }
 
 /**
@@ -67,29 +100,66 @@ export function completeEnding(inst: Installation, endingId: number, details: Re
  * one audit event each. Already revoked certificates keep their reason (RFC 5280 5.3.1 lets a
  * relying party rely on the first). Returns those revoked now.
  */
-export function revokeAllIssued(inst: Installation, s: KeySession, r: { reason: RevocationReason; source: string; approvedBy: string; invalidityDate?: Date }): IssuedCertificate[] {
+export function revokeAllIssued(
+  inst: Installation,
+  s: KeySession,
+  r: { reason: RevocationReason; source: string; approvedBy: string; invalidityDate?: Date },
+): IssuedCertificate[] {
   const revokedAt = inst.clock.now();
   revokedAt.setUTCMilliseconds(0);
-  return inst.db.transaction(() => {
-    const pending = listIssued(inst, s.ca.name).filter((c) => !c.revocation);
-    for (const cert of pending) {
-      recordRevocation(inst, { cert, revokedAt, reason: r.reason, invalidityDate: r.invalidityDate, source: r.source, operator: s.operator.operator.name, approvedBy: r.approvedBy });
-      inst.audit.append({
-        actor: actorOf(s), roles: rolesOf(s), action: 'certificate.revoke', target: s.ca.name, outcome: 'success',
-        details: { serial: cert.serialHex, subject: cert.subject, reason: r.reason, source: r.source, revokedAt: revokedAt.toISOString(), invalidityDate: r.invalidityDate?.toISOString() ?? null, approvedBy: r.approvedBy, ceremonyId: s.ceremonyId },
-      });
-    }
-    return pending;
-  }).immediate();
+  return inst.db
+    .transaction(() => {
+      const pending = listIssued(inst, s.ca.name).filter((c) => !c.revocation);
+      for (const cert of pending) {
+        recordRevocation(inst, {
+          cert,
+          revokedAt,
+          reason: r.reason,
+          invalidityDate: r.invalidityDate,
+          source: r.source,
+          operator: s.operator.operator.name,
+          approvedBy: r.approvedBy,
+        });
+        inst.audit.append({
+          actor: actorOf(s),
+          roles: rolesOf(s),
+          action: 'certificate.revoke',
+          target: s.ca.name,
+          outcome: 'success',
+          details: {
+            serial: cert.serialHex,
+            subject: cert.subject,
+            reason: r.reason,
+            source: r.source,
+            revokedAt: revokedAt.toISOString(),
+            invalidityDate: r.invalidityDate?.toISOString() ?? null,
+            approvedBy: r.approvedBy,
+            ceremonyId: s.ceremonyId,
+          },
+        });
+      }
+      return pending;
+    })
+    .immediate();
 }
 
 /** The installation as seen by the last CRL/OCSP signing: the same store, longest allowed validity. */
 function lastStatusView(inst: Installation): Installation {
-  return { ...inst, config: { ...inst.config, crl: { ...inst.config.crl, validityDays: LAST_STATUS_VALIDITY_DAYS }, ocsp: { ...inst.config.ocsp, validityDays: LAST_STATUS_VALIDITY_DAYS } } };
+  return {
+    ...inst,
+    config: {
+      ...inst.config,
+      crl: { ...inst.config.crl, validityDays: LAST_STATUS_VALIDITY_DAYS },
+      ocsp: { ...inst.config.ocsp, validityDays: LAST_STATUS_VALIDITY_DAYS },
+    },
+  };
 }
 
 /** The last CRL and a last OCSP response (SHA-1 and SHA-256 CertIDs) for every certificate the CA issued. */
-export async function signLastStatus(inst: Installation, s: KeySession): Promise<{ crl: IssuedCrl; ocspResponses: number }> {
+export async function signLastStatus(
+  inst: Installation,
+  s: KeySession,
+): Promise<{ crl: IssuedCrl; ocspResponses: number }> {
   const view = lastStatusView(inst);
   const crl = await issueCrlInSession(view, s);
   const ocspResponses = (await presignInSession(view, s)).length;
@@ -102,11 +172,23 @@ export async function signLastStatus(inst: Installation, s: KeySession): Promise
  * recorded: its key is about to be destroyed or is no longer trusted, so its signature on a
  * manifest would prove nothing.
  */
-export function checkPublicationTarget(inst: Installation, p: { out?: string; signer?: string; notBy?: string }, refuse: (code: ErrorCode, message: string) => never): void {
+export function checkPublicationTarget(
+  inst: Installation,
+  p: { out?: string; signer?: string; notBy?: string },
+  refuse: (code: ErrorCode, message: string) => never,
+): void {
   if (!p.out) return;
   if (existsSync(resolve(p.out))) refuse('OUTPUT_EXISTS', `${resolve(p.out)} already exists; nothing is overwritten`);
-  if (!p.signer) refuse('PUBLICATION_SIGNER_REQUIRED', `name the root that signs the publication (--publish-signer): another active root than ${p.notBy}`);
-  if (p.signer === p.notBy) refuse('PUBLICATION_SIGNER_ENDING', `${p.notBy} cannot sign the publication that records its own end; name another active root`);
+  if (!p.signer)
+    refuse(
+      'PUBLICATION_SIGNER_REQUIRED',
+      `name the root that signs the publication (--publish-signer): another active root than ${p.notBy}`,
+    );
+  if (p.signer === p.notBy)
+    refuse(
+      'PUBLICATION_SIGNER_ENDING',
+      `${p.notBy} cannot sign the publication that records its own end; name another active root`,
+    );
   let signer: CaSummary;
   try {
     signer = getCa(inst, p.signer!);
@@ -120,12 +202,27 @@ export function checkPublicationTarget(inst: Installation, p: { out?: string; si
  * The publication that follows a completed change. The change stands if it fails; the error
  * says so and what to run, and the failure is audited.
  */
-export async function publishAfter(inst: Installation, done: { action: string; target: string; what: string }, params: PublishParams): Promise<PublishResult> {
+export async function publishAfter(
+  inst: Installation,
+  done: { action: string; target: string; what: string },
+  params: PublishParams,
+): Promise<PublishResult> {
   try {
     return await publish(inst, params);
   } catch (e) {
-    inst.audit.append({ actor: inst.systemActor, roles: [], action: done.action, target: done.target, outcome: 'failed', details: { step: 'publication', code: (e as CaError).code ?? null, message: (e as Error).message } });
-    throw new CaError('PUBLICATION_FAILED', `${done.what}, but no publication was written: ${(e as Error).message}; run rootca publish --signer ${params.signerCa}`, { cause: e });
+    inst.audit.append({
+      actor: inst.systemActor,
+      roles: [],
+      action: done.action,
+      target: done.target,
+      outcome: 'failed',
+      details: { step: 'publication', code: (e as CaError).code ?? null, message: (e as Error).message },
+    });
+    throw new CaError(
+      'PUBLICATION_FAILED',
+      `${done.what}, but no publication was written: ${(e as Error).message}; run rootca publish --signer ${params.signerCa}`,
+      { cause: e },
+    );
   }
 }
 
@@ -146,14 +243,24 @@ export function endingStep(kind: EndingKind, hook?: (name: string) => void): (na
  * committed a step (finishInterruptedWork reported them as partly committed) are closed as
  * finished by this one, so no row stays 'started' (issue 14).
  */
-export function closeInterruptedSteps(inst: Installation, interrupted: InterruptedWork[], kind: EndingKind, caName: string, by: Record<string, unknown>): void {
+export function closeInterruptedSteps(
+  inst: Installation,
+  interrupted: InterruptedWork[],
+  kind: EndingKind,
+  caName: string,
+  by: Record<string, unknown>,
+): void {
   for (const w of interrupted) {
-    if (w.state === 'partly-committed' && w.kind === ACTION[kind] && w.ca === caName) closeCeremonyFinishedLater(inst.db, w.ceremonyId, inst.clock.now().toISOString(), by);
+    if (w.state === 'partly-committed' && w.kind === ACTION[kind] && w.ca === caName)
+      closeCeremonyFinishedLater(inst.db, w.ceremonyId, inst.clock.now().toISOString(), by);
   }
 }
 
 export function actorOf(s: KeySession): string {
-  return s.people().map((x) => x.p.operator.name).join(',');
+  return s
+    .people()
+    .map((x) => x.p.operator.name)
+    .join(',');
 }
 
 export function rolesOf(s: KeySession): string[] {

@@ -64,12 +64,22 @@ export function changeoverStateOf(inst: Installation, ca: CaSummary): Changeover
   if (ca.status !== 'active') advice = `${ca.name} is ${ca.status}; it issues nothing`;
   else if (remainingMs <= 0) advice = `${ca.name} has expired; it can issue nothing until it is renewed or re-keyed`;
   else if (due) {
-    advice = `changeover due (CPS 5.6): ${remainingDays} days left, less than the ${longestValidity!.days}-day ${longestValidity!.profile} validity; `
-      + `certificates are clamped to ${ca.notAfter}. Run rootca ca renew (same key) or rootca ca rekey (new key) for ${ca.name}`;
+    advice =
+      `changeover due (CPS 5.6): ${remainingDays} days left, less than the ${longestValidity!.days}-day ${longestValidity!.profile} validity; ` +
+      `certificates are clamped to ${ca.notAfter}. Run rootca ca renew (same key) or rootca ca rekey (new key) for ${ca.name}`;
   } else if (longestMaximum && remainingMs < longestMaximum.days * DAY) {
     advice = `not due; a request for the ${longestMaximum.profile} maximum of ${longestMaximum.days} days would be clamped to ${ca.notAfter}`;
   } else advice = 'not due';
-  return { ca: ca.name, status: ca.status, notAfter: ca.notAfter, remainingDays, longestValidity, longestMaximum, changeoverDue: due, advice };
+  return {
+    ca: ca.name,
+    status: ca.status,
+    notAfter: ca.notAfter,
+    remainingDays,
+    longestValidity,
+    longestMaximum,
+    changeoverDue: due,
+    advice,
+  };
 }
 
 /** Every CA's changeover state, or one CA's (CA_UNKNOWN for a name that is not there). */

@@ -21,7 +21,18 @@
  */
 import { sha256Hex } from '../util/digest.ts';
 import type { BackupOutcome } from '../records/backups.ts';
-import { actorOf, beginEnding, checkPublicationTarget, closeInterruptedSteps, endingStep, completeEnding, publishAfter, revokeAllIssued, rolesOf, signLastStatus } from './ca-ending.ts';
+import {
+  actorOf,
+  beginEnding,
+  checkPublicationTarget,
+  closeInterruptedSteps,
+  endingStep,
+  completeEnding,
+  publishAfter,
+  revokeAllIssued,
+  rolesOf,
+  signLastStatus,
+} from './ca-ending.ts';
 import { finishInterruptedWork, type InterruptedWork } from '../operation/durable-outputs.ts';
 import { runOperation, type OperationContext } from '../operation/runner.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
@@ -53,24 +64,51 @@ export interface KeyCompromiseReport {
 const REPORT_ACTION = 'compromise.report';
 
 /** CPS 5.7.3: revoke at once (keyCompromise), CRL + OCSP in the same session, then the publication file. */
-export async function reportKeyCompromise(inst: Installation, p: KeyCompromiseReport): Promise<{ revocation: RevokeResult; publication: PublishResult }> {
+export async function reportKeyCompromise(
+  inst: Installation,
+  p: KeyCompromiseReport,
+): Promise<{ revocation: RevokeResult; publication: PublishResult }> {
   const refuse = refuser(inst, REPORT_ACTION, `${p.caName}/${p.serial}`);
   // Checked before the revocation so that a run that would fail to publish changes nothing.
   guardedBy(refuse)(() => getCa(inst, p.caName));
   const signerCa = p.publishSigner ?? p.caName;
   checkPublicationTarget(inst, { out: p.publishOut, signer: signerCa }, refuse);
   const revocation = await revokeCertificate(inst, {
-    caName: p.caName, serial: p.serial, reason: 'keyCompromise', invalidityDate: p.invalidityDate, keyCompromiseProof: p.proof, approvedBy: p.proof ? undefined : p.approvedBy,
-    operator: p.operator, witness: p.witness, passphrases: p.passphrases,
+    caName: p.caName,
+    serial: p.serial,
+    reason: 'keyCompromise',
+    invalidityDate: p.invalidityDate,
+    keyCompromiseProof: p.proof,
+    approvedBy: p.proof ? undefined : p.approvedBy,
+    operator: p.operator,
+    witness: p.witness,
+    passphrases: p.passphrases,
   });
-  const publication = await publishAfter(inst, { action: REPORT_ACTION, target: p.caName, what: `${revocation.serialHex} is revoked and CRL #${revocation.crl?.crlNumber} is issued` },
-    { signerCa, operator: p.operator, witness: p.witness, passphrases: p.passphrases, out: p.publishOut });
+  const publication = await publishAfter(
+    inst,
+    {
+      action: REPORT_ACTION,
+      target: p.caName,
+      what: `${revocation.serialHex} is revoked and CRL #${revocation.crl?.crlNumber} is issued`,
+    },
+    { signerCa, operator: p.operator, witness: p.witness, passphrases: p.passphrases, out: p.publishOut },
+  );
   inst.audit.append({
-    actor: p.operator, roles: getOperator(inst, p.operator).roles, action: REPORT_ACTION, target: p.caName, outcome: 'success',
+    actor: p.operator,
+    roles: getOperator(inst, p.operator).roles,
+    action: REPORT_ACTION,
+    target: p.caName,
+    outcome: 'success',
     details: {
-      serial: revocation.serialHex, source: p.proof ? 'subscriber-key-compromise' : 'ra', approvedBy: p.proof ? null : p.approvedBy ?? null, proofSha256: p.proof ? sha256Hex(p.proof) : null,
-      revokedAt: revocation.revokedAt.toISOString(), crlNumber: revocation.crl?.crlNumber ?? null, ocspResponses: revocation.ocspResponses,
-      publicationVersion: publication.version, publicationSha256: publication.sha256,
+      serial: revocation.serialHex,
+      source: p.proof ? 'subscriber-key-compromise' : 'ra',
+      approvedBy: p.proof ? null : (p.approvedBy ?? null),
+      proofSha256: p.proof ? sha256Hex(p.proof) : null,
+      revokedAt: revocation.revokedAt.toISOString(),
+      crlNumber: revocation.crl?.crlNumber ?? null,
+      ocspResponses: revocation.ocspResponses,
+      publicationVersion: publication.version,
+      publicationSha256: publication.sha256,
     },
   });
   return { revocation, publication };
@@ -111,10 +149,16 @@ export interface CaCompromiseResult {
 const CA_ACTION = 'ca.compromise';
 
 /** What the compromise run settled before anyone is asked for anything. */
-interface CompromiseChecked { ca: CaSummary; now: Date }
+interface CompromiseChecked {
+  ca: CaSummary;
+  now: Date;
+}
 
 /** What the runbook did, for the result. */
-type CompromiseWork = Pick<CaCompromiseResult, 'caName' | 'resumed' | 'revoked' | 'crlNumber' | 'crlNextUpdate' | 'ocspResponses'>;
+type CompromiseWork = Pick<
+  CaCompromiseResult,
+  'caName' | 'resumed' | 'revoked' | 'crlNumber' | 'crlNextUpdate' | 'ocspResponses'
+>;
 
 /** The CA-key compromise runbook (CPS 5.7.1) on the runner: revoke all with cACompromise, last CRL/OCSP, mark compromised. */
 export async function declareCaCompromise(inst: Installation, p: CaCompromiseParams): Promise<CaCompromiseResult> {
@@ -128,51 +172,129 @@ export async function declareCaCompromise(inst: Installation, p: CaCompromisePar
       if (ca.status === 'compromised') refuse('CA_ALREADY_COMPROMISED', `${ca.name} was already declared compromised`);
       if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `${ca.name} is ${ca.status}`);
       const now = inst.clock.now();
-      if (p.compromisedAt && p.compromisedAt.getTime() > now.getTime()) refuse('INVALIDITY_DATE_INVALID', 'the compromise time cannot be in the future');
+      if (p.compromisedAt && p.compromisedAt.getTime() > now.getTime())
+        refuse('INVALIDITY_DATE_INVALID', 'the compromise time cannot be in the future');
       checkPublicationTarget(inst, { out: p.publishOut, signer: p.publishSigner, notBy: ca.name }, refuse);
       return { ca, now };
     },
     people: ({ ca, now }) => ({
-      caName: ca.name, operator: p.operator, witness: p.witness, others: { authoriser: p.authoriser }, passphrases: p.passphrases,
+      caName: ca.name,
+      operator: p.operator,
+      witness: p.witness,
+      others: { authoriser: p.authoriser },
+      passphrases: p.passphrases,
       describe: { compromisedAt: p.compromisedAt?.toISOString() ?? null, at: now.toISOString() },
     }),
     work: ({ ca }, x) => runCompromise(inst, p, ca, x, interrupted),
-    finish: (_c, w, after): CaCompromiseResult => ({ ...w, transcriptFile: after.transcriptFile, backup: after.backup!, notes: after.notes, interrupted }),
+    finish: (_c, w, after): CaCompromiseResult => ({
+      ...w,
+      transcriptFile: after.transcriptFile,
+      backup: after.backup!,
+      notes: after.notes,
+      interrupted,
+    }),
   });
   return publishCompromise(inst, p, done);
 }
 
 /** The runbook's steps, each durable and audited; the last transaction marks the CA compromised and completes. */
-async function runCompromise(inst: Installation, p: CaCompromiseParams, ca: CaSummary, x: OperationContext, interrupted: InterruptedWork[]): Promise<CompromiseWork> {
+async function runCompromise(
+  inst: Installation,
+  p: CaCompromiseParams,
+  ca: CaSummary,
+  x: OperationContext,
+  interrupted: InterruptedWork[],
+): Promise<CompromiseWork> {
   const s = x.session;
   const step = endingStep('compromise', p.step);
-  const { ending, resumed } = guardedBy(refuser(inst, CA_ACTION, ca.name))(() => beginEnding(inst, s, 'compromise', { authoriser: p.authoriser, compromisedAt: p.compromisedAt?.toISOString() ?? null }));
+  const { ending, resumed } = guardedBy(refuser(inst, CA_ACTION, ca.name))(() =>
+    beginEnding(inst, s, 'compromise', {
+      authoriser: p.authoriser,
+      compromisedAt: p.compromisedAt?.toISOString() ?? null,
+    }),
+  );
   step('started');
-  const invalidityDate = p.compromisedAt ?? (ending.details.compromisedAt ? new Date(ending.details.compromisedAt as string) : undefined);
-  const revoked = revokeAllIssued(inst, s, { reason: 'cACompromise', source: 'ca-compromise', approvedBy: p.authoriser, invalidityDate });
+  const invalidityDate =
+    p.compromisedAt ?? (ending.details.compromisedAt ? new Date(ending.details.compromisedAt as string) : undefined);
+  const revoked = revokeAllIssued(inst, s, {
+    reason: 'cACompromise',
+    source: 'ca-compromise',
+    approvedBy: p.authoriser,
+    invalidityDate,
+  });
   step('revoked');
   const last = await signLastStatus(inst, s);
   step('last-status');
-  inst.db.transaction(() => {
-    endActiveCa(inst.db, ca.id, 'compromised');
-    completeEnding(inst, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber });
-    closeInterruptedSteps(inst, interrupted, 'compromise', ca.name, { ceremonyId: s.ceremonyId, endingId: ending.id });
-    inst.audit.append({
-      actor: actorOf(s), roles: rolesOf(s), action: CA_ACTION, target: ca.name, outcome: 'success',
-      details: { step: 'completed', endingId: ending.id, resumed, revokedNow: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate.toISOString(), ocspResponses: last.ocspResponses, status: 'compromised', ceremonyId: s.ceremonyId, ...s.evidence() },
-    });
-    x.complete({
-      inputs: [], outputs: [{ name: `${ca.name} last CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
-      details: { decision: 'CA key compromised (CPS 5.7.1)', authoriser: p.authoriser, revoked: revoked.map((c) => c.serialHex), reason: 'cACompromise', crlNumber: last.crl.crlNumber, ocspResponses: last.ocspResponses, status: 'compromised', keyActivations: s.signatures },
-    });
-  }).immediate();
-  return { caName: ca.name, resumed, revoked: revoked.map((c) => c.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate, ocspResponses: last.ocspResponses };
+  inst.db
+    .transaction(() => {
+      endActiveCa(inst.db, ca.id, 'compromised');
+      completeEnding(inst, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber });
+      closeInterruptedSteps(inst, interrupted, 'compromise', ca.name, {
+        ceremonyId: s.ceremonyId,
+        endingId: ending.id,
+      });
+      inst.audit.append({
+        actor: actorOf(s),
+        roles: rolesOf(s),
+        action: CA_ACTION,
+        target: ca.name,
+        outcome: 'success',
+        details: {
+          step: 'completed',
+          endingId: ending.id,
+          resumed,
+          revokedNow: revoked.map((c) => c.serialHex),
+          crlNumber: last.crl.crlNumber,
+          crlNextUpdate: last.crl.nextUpdate.toISOString(),
+          ocspResponses: last.ocspResponses,
+          status: 'compromised',
+          ceremonyId: s.ceremonyId,
+          ...s.evidence(),
+        },
+      });
+      x.complete({
+        inputs: [],
+        outputs: [{ name: `${ca.name} last CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
+        details: {
+          decision: 'CA key compromised (CPS 5.7.1)',
+          authoriser: p.authoriser,
+          revoked: revoked.map((c) => c.serialHex),
+          reason: 'cACompromise',
+          crlNumber: last.crl.crlNumber,
+          ocspResponses: last.ocspResponses,
+          status: 'compromised',
+          keyActivations: s.signatures,
+        },
+      });
+    })
+    .immediate();
+  return {
+    caName: ca.name,
+    resumed,
+    revoked: revoked.map((c) => c.serialHex),
+    crlNumber: last.crl.crlNumber,
+    crlNextUpdate: last.crl.nextUpdate,
+    ocspResponses: last.ocspResponses,
+  };
 }
 
 /** The publication that follows, signed by another root, when one was asked for. */
-async function publishCompromise(inst: Installation, p: CaCompromiseParams, result: CaCompromiseResult): Promise<CaCompromiseResult> {
+async function publishCompromise(
+  inst: Installation,
+  p: CaCompromiseParams,
+  result: CaCompromiseResult,
+): Promise<CaCompromiseResult> {
   if (!p.publishOut) return result;
-  const publication = await publishAfter(inst, { action: CA_ACTION, target: p.caName, what: `${p.caName} is marked compromised and its certificates are revoked` },
-    { signerCa: p.publishSigner!, operator: p.operator, witness: p.witness, passphrases: p.passphrases, out: p.publishOut });
+  const publication = await publishAfter(
+    inst,
+    { action: CA_ACTION, target: p.caName, what: `${p.caName} is marked compromised and its certificates are revoked` },
+    {
+      signerCa: p.publishSigner!,
+      operator: p.operator,
+      witness: p.witness,
+      passphrases: p.passphrases,
+      out: p.publishOut,
+    },
+  );
   return { ...result, publication };
 }

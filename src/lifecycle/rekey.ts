@@ -19,7 +19,12 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CaError } from '../errors.ts';
-import { describeKeyAlgorithm, SIGNATURE_ALGORITHMS, type KeyAlgorithm, type SignatureAlgorithmName } from '../pki/algorithms.ts';
+import {
+  describeKeyAlgorithm,
+  SIGNATURE_ALGORITHMS,
+  type KeyAlgorithm,
+  type SignatureAlgorithmName,
+} from '../pki/algorithms.ts';
 import { derToPem } from '../pki/pem.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
@@ -29,12 +34,32 @@ import { generateCaKey, type NewCaKey } from '../custody/ca-keys.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { refuser, type KeySession } from '../operation/key-session.ts';
-import { finishOwnCertificate, KIND_SUFFIX, planOwnCertificate, spkiOf, type OwnCertificateKind, type OwnCertificatePlan } from './link-certificates.ts';
+import {
+  finishOwnCertificate,
+  KIND_SUFFIX,
+  planOwnCertificate,
+  spkiOf,
+  type OwnCertificateKind,
+  type OwnCertificatePlan,
+} from './link-certificates.ts';
 import { getOperator } from '../people/operators.ts';
 import { bringParticipant, lockAll, type Participant, type PassphraseSource } from '../people/participants.ts';
 import { checkSlotRole } from '../people/permissions.ts';
-import { changeoverAlgorithm, checkYears, currentCertificateId, validityFromNow, yearsOf, type ChangeoverResult } from './renewal.ts';
-import { runOperation, type AfterCommit, type Checks, type OperationContext, type Refuse } from '../operation/runner.ts';
+import {
+  changeoverAlgorithm,
+  checkYears,
+  currentCertificateId,
+  validityFromNow,
+  yearsOf,
+  type ChangeoverResult,
+} from './renewal.ts';
+import {
+  runOperation,
+  type AfterCommit,
+  type Checks,
+  type OperationContext,
+  type Refuse,
+} from '../operation/runner.ts';
 import { activeTsa } from '../records/time-stamping.ts';
 import { switchCaCertificate } from '../store/cas.ts';
 import { findCaKeyFacts, retireCaKey } from '../store/ca-keys.ts';
@@ -60,7 +85,14 @@ export interface RekeyParams {
 export interface RekeyResult extends ChangeoverResult {
   previousKeyId: string;
   newKeyCustodians: string[];
-  links: { kind: OwnCertificateKind; serialHex: string; notBefore: Date; notAfter: Date; certificateDer: Buffer; certificatePem: string }[];
+  links: {
+    kind: OwnCertificateKind;
+    serialHex: string;
+    notBefore: Date;
+    notAfter: Date;
+    certificateDer: Buffer;
+    certificatePem: string;
+  }[];
 }
 
 const ACTION = 'ca.rekey';
@@ -84,10 +116,18 @@ interface RekeyPlan {
 }
 
 /** What the work hands to the result. */
-interface RekeyWork { signed: Signed; custodians: string[]; newKeyCustodians: string[]; witness: string }
+interface RekeyWork {
+  signed: Signed;
+  custodians: string[];
+  newKeyCustodians: string[];
+  witness: string;
+}
 
 /** The three certificates the re-key signed (NewWithNew, OldWithNew, NewWithOld) and their lint warnings. */
-interface Signed { made: { plan: OwnCertificatePlan; der: Buffer }[]; warnings: string[] }
+interface Signed {
+  made: { plan: OwnCertificatePlan; der: Buffer }[];
+  warnings: string[];
+}
 
 /** Re-keys on the runner (operation/runner.ts): checks and --out-dir first, then the new key, three signatures, one transaction. */
 export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<RekeyResult> {
@@ -98,8 +138,19 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
     check: (c) => checkRekey(inst, p, c),
     outputs: (r) => (r.outDir ? KINDS.map((kind) => ({ path: outFile(r, kind)!, what: `--out-dir (${kind})` })) : []),
     people: (r) => ({
-      caName: r.ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases,
-      describe: { newKeyId: r.newKeyId, keyAlgorithm: r.keyAlgorithm, holders: r.holders, threshold: r.threshold, years: r.years, signatureAlgorithm: r.algorithm, previousCertificateSha256: r.ca.certificateSha256 },
+      caName: r.ca.name,
+      operator: p.operator,
+      witness: p.witness,
+      passphrases: p.passphrases,
+      describe: {
+        newKeyId: r.newKeyId,
+        keyAlgorithm: r.keyAlgorithm,
+        holders: r.holders,
+        threshold: r.threshold,
+        years: r.years,
+        signatureAlgorithm: r.algorithm,
+        previousCertificateSha256: r.ca.certificateSha256,
+      },
     }),
     work: (r, x) => rekeyWork(inst, p, r, x),
     finish: (r, w, after) => afterRekey(inst, r, w, after),
@@ -112,20 +163,47 @@ async function rekeyWork(inst: Installation, p: RekeyParams, r: RekeyPlan, x: Op
   let newCustodians: Participant[] = [];
   let newKey: NewCaKey | undefined;
   try {
-    newCustodians = await gatherNewKeyCustodians(inst, s, r.holders, r.threshold, p.passphrases, refuser(inst, ACTION, r.ca.name));
+    newCustodians = await gatherNewKeyCustodians(
+      inst,
+      s,
+      r.holders,
+      r.threshold,
+      p.passphrases,
+      refuser(inst, ACTION, r.ca.name),
+    );
     // Intent: the three serials are reserved before any key exists.
-    inst.db.transaction(() => {
-      for (const serial of r.serials) reserveSerial(inst.db, r.ca.id, serialToHex(serial), s.ceremonyId, inst.clock.now().toISOString());
-    }).immediate();
+    inst.db
+      .transaction(() => {
+        for (const serial of r.serials)
+          reserveSerial(inst.db, r.ca.id, serialToHex(serial), s.ceremonyId, inst.clock.now().toISOString());
+      })
+      .immediate();
     // The new key, in memory (soft store); its activation data split to the new custodians.
-    newKey = await generateCaKey(inst, { keyId: r.newKeyId, algorithm: r.keyAlgorithm, store: { store: 'soft' }, threshold: r.threshold, holders: r.holders, present: newCustodians });
+    newKey = await generateCaKey(inst, {
+      keyId: r.newKeyId,
+      algorithm: r.keyAlgorithm,
+      store: { store: 'soft' },
+      threshold: r.threshold,
+      holders: r.holders,
+      present: newCustodians,
+    });
     const signed = await signRekeyCertificates(inst, s, r, newKey.record, newCustodians);
     for (const { plan: c, der } of signed.made) {
-      for (const f of x.files.planned.filter((q) => q.path === outFile(r, c.kind))) x.files.stage(f.path, derToPem(der, 'CERTIFICATE'), { table: 'certificates', sha256: sha256Hex(der), encoding: 'pem' });
+      for (const f of x.files.planned.filter((q) => q.path === outFile(r, c.kind)))
+        x.files.stage(f.path, derToPem(der, 'CERTIFICATE'), {
+          table: 'certificates',
+          sha256: sha256Hex(der),
+          encoding: 'pem',
+        });
     }
     commitRekey(inst, x, r, newKey, signed, newCustodians);
     newKey = undefined; // stored with the certificates: from here on a failure must not discard it
-    return { signed, custodians: s.custodians.map((c) => c.operator.name), newKeyCustodians: newCustodians.map((c) => c.operator.name), witness: s.witness.operator.name };
+    return {
+      signed,
+      custodians: s.custodians.map((c) => c.operator.name),
+      newKeyCustodians: newCustodians.map((c) => c.operator.name),
+      witness: s.witness.operator.name,
+    };
   } catch (e) {
     await newKey?.discard();
     throw e;
@@ -138,31 +216,56 @@ async function rekeyWork(inst: Installation, p: RekeyParams, r: RekeyPlan, x: Op
 function checkRekey(inst: Installation, p: RekeyParams, { refuse, guard }: Checks): RekeyPlan {
   const ca = guard(() => getCa(inst, p.caName));
   const now0 = inst.clock.now();
-  if (Date.parse(ca.notAfter) <= now0.getTime()) refuse('CA_EXPIRED', `${ca.name}'s certificate expired on ${ca.notAfter}; link certificates cannot outlive it (RFC 4210 4.4), so a re-key is no longer possible: run a new root key ceremony`);
+  if (Date.parse(ca.notAfter) <= now0.getTime())
+    refuse(
+      'CA_EXPIRED',
+      `${ca.name}'s certificate expired on ${ca.notAfter}; link certificates cannot outlive it (RFC 4210 4.4), so a re-key is no longer possible: run a new root key ceremony`,
+    );
   const oldKey = findCaKeyFacts(inst.db, ca.keyId)!;
   const keyAlgorithm: KeyAlgorithm = p.keyAlgorithm ?? (JSON.parse(oldKey.algorithm) as KeyAlgorithm);
   const holders = p.holders?.length ? p.holders : ca.custodians;
   const threshold = p.threshold ?? oldKey.threshold;
-  if (new Set(holders).size !== holders.length) refuse('CUSTODIAN_TWICE', `a custodian is named twice: ${holders.join(', ')}`);
-  if (!Number.isInteger(threshold) || threshold < 2 || threshold > holders.length) refuse('THRESHOLD_INVALID', `threshold must be between 2 and the ${holders.length} custodians (CPS 6.4.1: at least two), got ${threshold}`);
-  if (holders.includes(p.witness)) refuse('SAME_PERSON_TWICE', `${p.witness} cannot be both witness and custodian of the new key (CPS 6.1.1)`);
+  if (new Set(holders).size !== holders.length)
+    refuse('CUSTODIAN_TWICE', `a custodian is named twice: ${holders.join(', ')}`);
+  if (!Number.isInteger(threshold) || threshold < 2 || threshold > holders.length)
+    refuse(
+      'THRESHOLD_INVALID',
+      `threshold must be between 2 and the ${holders.length} custodians (CPS 6.4.1: at least two), got ${threshold}`,
+    );
+  if (holders.includes(p.witness))
+    refuse('SAME_PERSON_TWICE', `${p.witness} cannot be both witness and custodian of the new key (CPS 6.1.1)`);
   for (const h of holders) {
     guard(() => {
       const op = getOperator(inst, h);
-      if (op.status !== 'active') throw new CaError('OPERATOR_REMOVED', `${h} was removed and cannot hold a share of the new key`);
+      if (op.status !== 'active')
+        throw new CaError('OPERATOR_REMOVED', `${h} was removed and cannot hold a share of the new key`);
       checkSlotRole(ACTION, 'custodian', h, op.roles);
     });
   }
   checkYears(p.years, refuse);
   const algorithm = changeoverAlgorithm(ca.signatureAlgorithm, p.signatureAlgorithm);
-  if (SIGNATURE_ALGORITHMS[algorithm].keyKind !== keyAlgorithm.kind) refuse('ALGORITHM_MISMATCH', `${algorithm} does not fit a ${describeKeyAlgorithm(keyAlgorithm)} key`);
+  if (SIGNATURE_ALGORITHMS[algorithm].keyKind !== keyAlgorithm.kind)
+    refuse('ALGORITHM_MISMATCH', `${algorithm} does not fit a ${describeKeyAlgorithm(keyAlgorithm)} key`);
   const years = p.years ?? yearsOf(ca.notBefore, ca.notAfter);
   const { notBefore, notAfter } = validityFromNow(now0, years);
   const serials = KINDS.map(() => serialFromRandom(inst.random(SERIAL_RANDOM_BYTES)));
   const newKeyId = `${ca.name}-${notBefore.toISOString().slice(0, 10).replaceAll('-', '')}-${inst.random(4).toString('hex')}`;
   const outDir = p.outDir ? resolve(p.outDir) : undefined;
   if (outDir) guard(() => mkdirSync(outDir, { recursive: true }));
-  return { ca, keyAlgorithm, holders, threshold, algorithm, years, notBefore, notAfter, linkNotAfter: new Date(ca.notAfter), serials, newKeyId, outDir };
+  return {
+    ca,
+    keyAlgorithm,
+    holders,
+    threshold,
+    algorithm,
+    years,
+    notBefore,
+    notAfter,
+    linkNotAfter: new Date(ca.notAfter),
+    serials,
+    newKeyId,
+    outDir,
+  };
 }
 
 const KINDS: OwnCertificateKind[] = ['new-with-new', 'old-with-new', 'new-with-old'];
@@ -172,71 +275,194 @@ function outFile(r: RekeyPlan, kind: OwnCertificateKind): string | undefined {
 }
 
 /** 4. Lint all three first, then the signatures: the new key twice (one activation each), the old key once. */
-async function signRekeyCertificates(inst: Installation, s: KeySession, r: RekeyPlan, record: NewCaKey['record'], newCustodians: Participant[]): Promise<Signed> {
+async function signRekeyCertificates(
+  inst: Installation,
+  s: KeySession,
+  r: RekeyPlan,
+  record: NewCaKey['record'],
+  newCustodians: Participant[],
+): Promise<Signed> {
   const { ca, algorithm } = r;
   const oldSpki = spkiOf(ca.certificateDer);
   const newSpki = record.publicKeySpki;
   const now = inst.clock.now();
-  const plan = (i: number, subjectSpki: Buffer, signerSpki: Buffer, signerCertificate: Buffer | null, na: Date): OwnCertificatePlan =>
-    planOwnCertificate({ kind: KINDS[i]!, template: ca.certificateDer, serial: r.serials[i]!, notBefore: r.notBefore, notAfter: na, signatureAlgorithm: algorithm, subjectSpki, signerSpki, signerCertificate, now });
+  const plan = (
+    i: number,
+    subjectSpki: Buffer,
+    signerSpki: Buffer,
+    signerCertificate: Buffer | null,
+    na: Date,
+  ): OwnCertificatePlan =>
+    planOwnCertificate({
+      kind: KINDS[i]!,
+      template: ca.certificateDer,
+      serial: r.serials[i]!,
+      notBefore: r.notBefore,
+      notAfter: na,
+      signatureAlgorithm: algorithm,
+      subjectSpki,
+      signerSpki,
+      signerCertificate,
+      now,
+    });
   // OldWithNew is linted against NewWithNew's pre-certificate (same TBS).
   const newWithNew = plan(0, newSpki, newSpki, null, r.notAfter);
   const oldWithNew = plan(1, oldSpki, newSpki, newWithNew.preCertificate, r.linkNotAfter);
   const newWithOld = plan(2, newSpki, oldSpki, ca.certificateDer, r.linkNotAfter);
-  const signNew = (data: Buffer, purpose: string) => signOnceWithCaKey(inst, { record, custodians: newCustodians, purpose, target: ca.name }, data, algorithm);
-  const nwn = finishOwnCertificate(newWithNew, await signNew(newWithNew.tbsDer, `NewWithNew self-signed certificate of ${ca.name}`), null, inst.clock.now());
-  const own = finishOwnCertificate(oldWithNew, await signNew(oldWithNew.tbsDer, `OldWithNew link certificate of ${ca.name}`), nwn.der, inst.clock.now());
-  const nwo = finishOwnCertificate(newWithOld, await s.sign(newWithOld.tbsDer, algorithm, `NewWithOld link certificate of ${ca.name}`), ca.certificateDer, inst.clock.now());
-  const made = [{ plan: newWithNew, der: nwn.der, warnings: nwn.warnings }, { plan: oldWithNew, der: own.der, warnings: own.warnings }, { plan: newWithOld, der: nwo.der, warnings: nwo.warnings }];
+  const signNew = (data: Buffer, purpose: string) =>
+    signOnceWithCaKey(inst, { record, custodians: newCustodians, purpose, target: ca.name }, data, algorithm);
+  const nwn = finishOwnCertificate(
+    newWithNew,
+    await signNew(newWithNew.tbsDer, `NewWithNew self-signed certificate of ${ca.name}`),
+    null,
+    inst.clock.now(),
+  );
+  const own = finishOwnCertificate(
+    oldWithNew,
+    await signNew(oldWithNew.tbsDer, `OldWithNew link certificate of ${ca.name}`),
+    nwn.der,
+    inst.clock.now(),
+  );
+  const nwo = finishOwnCertificate(
+    newWithOld,
+    await s.sign(newWithOld.tbsDer, algorithm, `NewWithOld link certificate of ${ca.name}`),
+    ca.certificateDer,
+    inst.clock.now(),
+  );
+  const made = [
+    { plan: newWithNew, der: nwn.der, warnings: nwn.warnings },
+    { plan: oldWithNew, der: own.der, warnings: own.warnings },
+    { plan: newWithOld, der: nwo.der, warnings: nwo.warnings },
+  ];
   const warnings = [...new Set(made.flatMap((x) => x.warnings.map((w) => `${x.plan.kind}: ${w.lint}: ${w.message}`)))];
   return { made: made.map(({ plan: x, der }) => ({ plan: x, der })), warnings };
 }
 
 /** The one transaction: the new key, the three certificates, the CA's switch, the old key retired, the audit event, the transcript. */
-function commitRekey(inst: Installation, x: OperationContext, r: RekeyPlan, newKey: NewCaKey, signed: Signed, newCustodians: Participant[]): void {
+function commitRekey(
+  inst: Installation,
+  x: OperationContext,
+  r: RekeyPlan,
+  newKey: NewCaKey,
+  signed: Signed,
+  newCustodians: Participant[],
+): void {
   const { ca } = r;
   const s = x.session;
   const { made } = signed;
   const newSpki = newKey.record.publicKeySpki;
   const at = inst.clock.now().toISOString();
-  inst.db.transaction(() => {
-    newKey.persist(at);
-    const replaces = currentCertificateId(inst, ca.id);
-    const ids = made.map(({ plan: x, der }) => recordOwnCertificate(inst, {
-      caId: ca.id, kind: x.kind, serialHex: x.serialHex, subject: ca.subject, notBefore: x.notBefore, notAfter: x.notAfter, sha256: sha256Hex(der), der,
-      subjectKeyId: x.subjectSpki.equals(newSpki) ? r.newKeyId : ca.keyId, signerKeyId: x.signerSpki.equals(newSpki) ? r.newKeyId : ca.keyId, replacesCertificateId: replaces, ceremonyId: s.ceremonyId, now: at,
-    }));
-    switchCaCertificate(inst.db, ca.id, { keyId: r.newKeyId, certificateId: ids[0]!, signatureAlgorithm: r.algorithm, legacySha1: SIGNATURE_ALGORITHMS[r.algorithm].legacy });
-    retireCaKey(inst.db, ca.keyId);
-    const details = {
-      ceremonyId: s.ceremonyId, previousKeyId: ca.keyId, keyId: r.newKeyId, ...newKey.details, keyAlgorithm: r.keyAlgorithm, threshold: r.threshold, holders: r.holders,
-      newKeyCustodians: newCustodians.map((c) => c.operator.name), previousCertificateSha256: ca.certificateSha256, signatureAlgorithm: r.algorithm,
-      certificates: made.map(({ plan: x, der }, i) => ({ kind: x.kind, certificateId: ids[i], serial: x.serialHex, sha256: sha256Hex(der), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString() })),
-      keyActivations: { previousKey: s.signatures, newKey: 2 }, warnings: signed.warnings,
-    };
-    const everyone = [...s.people().map((x) => x.p), ...newCustodians.filter((c) => !s.people().some((x) => x.p === c))];
-    inst.audit.append({ actor: everyone.map((x) => x.operator.name).join(','), roles: [...new Set(everyone.flatMap((x) => x.operator.roles))], action: ACTION, target: ca.name, outcome: 'success', details: { ...details, ...s.evidence() } });
-    x.complete({
-      inputs: [{ name: `previous certificate ${ca.serialHex}`, sha256: ca.certificateSha256 }],
-      outputs: made.map(({ plan: c, der }) => ({ name: `${ca.name} ${c.kind} ${c.serialHex}.der`, sha256: sha256Hex(der) })),
-      details,
-    });
-  }).immediate();
+  inst.db
+    .transaction(() => {
+      newKey.persist(at);
+      const replaces = currentCertificateId(inst, ca.id);
+      const ids = made.map(({ plan: x, der }) =>
+        recordOwnCertificate(inst, {
+          caId: ca.id,
+          kind: x.kind,
+          serialHex: x.serialHex,
+          subject: ca.subject,
+          notBefore: x.notBefore,
+          notAfter: x.notAfter,
+          sha256: sha256Hex(der),
+          der,
+          subjectKeyId: x.subjectSpki.equals(newSpki) ? r.newKeyId : ca.keyId,
+          signerKeyId: x.signerSpki.equals(newSpki) ? r.newKeyId : ca.keyId,
+          replacesCertificateId: replaces,
+          ceremonyId: s.ceremonyId,
+          now: at,
+        }),
+      );
+      switchCaCertificate(inst.db, ca.id, {
+        keyId: r.newKeyId,
+        certificateId: ids[0]!,
+        signatureAlgorithm: r.algorithm,
+        legacySha1: SIGNATURE_ALGORITHMS[r.algorithm].legacy,
+      });
+      retireCaKey(inst.db, ca.keyId);
+      const details = {
+        ceremonyId: s.ceremonyId,
+        previousKeyId: ca.keyId,
+        keyId: r.newKeyId,
+        ...newKey.details,
+        keyAlgorithm: r.keyAlgorithm,
+        threshold: r.threshold,
+        holders: r.holders,
+        newKeyCustodians: newCustodians.map((c) => c.operator.name),
+        previousCertificateSha256: ca.certificateSha256,
+        signatureAlgorithm: r.algorithm,
+        certificates: made.map(({ plan: x, der }, i) => ({
+          kind: x.kind,
+          certificateId: ids[i],
+          serial: x.serialHex,
+          sha256: sha256Hex(der),
+          notBefore: x.notBefore.toISOString(),
+          notAfter: x.notAfter.toISOString(),
+        })),
+        keyActivations: { previousKey: s.signatures, newKey: 2 },
+        warnings: signed.warnings,
+      };
+      const everyone = [
+        ...s.people().map((x) => x.p),
+        ...newCustodians.filter((c) => !s.people().some((x) => x.p === c)),
+      ];
+      inst.audit.append({
+        actor: everyone.map((x) => x.operator.name).join(','),
+        roles: [...new Set(everyone.flatMap((x) => x.operator.roles))],
+        action: ACTION,
+        target: ca.name,
+        outcome: 'success',
+        details: { ...details, ...s.evidence() },
+      });
+      x.complete({
+        inputs: [{ name: `previous certificate ${ca.serialHex}`, sha256: ca.certificateSha256 }],
+        outputs: made.map(({ plan: c, der }) => ({
+          name: `${ca.name} ${c.kind} ${c.serialHex}.der`,
+          sha256: sha256Hex(der),
+        })),
+        details,
+      });
+    })
+    .immediate();
 }
 
 /** 6. After the commit (outputs named, transcript file, backup: the runner): the result, with the TSA advice. */
 function afterRekey(inst: Installation, r: RekeyPlan, w: RekeyWork, after: AfterCommit): RekeyResult {
   const { ca } = r;
   const warnings = [...after.interrupted.map((q) => q.message), ...w.signed.warnings, ...after.notes];
-  for (const q of after.published.pending) warnings.push(`OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the re-key is committed — write it with rootca ceremony resume ${after.ceremonyId}`);
+  for (const q of after.published.pending)
+    warnings.push(
+      `OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the re-key is committed — write it with rootca ceremony resume ${after.ceremonyId}`,
+    );
   const tsaAdvice = tsaCertifiedByRetiredKey(inst, ca.id, ca.keyId);
   if (tsaAdvice) warnings.push(tsaAdvice);
   const [nwn, ...links] = w.signed.made;
   return {
-    caName: ca.name, ceremonyId: after.ceremonyId, keyId: r.newKeyId, previousKeyId: ca.keyId, serialHex: nwn!.plan.serialHex, notBefore: r.notBefore, notAfter: r.notAfter,
-    certificateDer: nwn!.der, certificatePem: derToPem(nwn!.der, 'CERTIFICATE'), custodians: w.custodians, newKeyCustodians: w.newKeyCustodians, witness: w.witness,
-    warnings, outputs: after.published.written, transcriptFile: after.transcriptFile, backup: after.backup!, interrupted: after.interrupted,
-    links: links.map(({ plan: l, der }) => ({ kind: l.kind, serialHex: l.serialHex, notBefore: l.notBefore, notAfter: l.notAfter, certificateDer: der, certificatePem: derToPem(der, 'CERTIFICATE') })),
+    caName: ca.name,
+    ceremonyId: after.ceremonyId,
+    keyId: r.newKeyId,
+    previousKeyId: ca.keyId,
+    serialHex: nwn!.plan.serialHex,
+    notBefore: r.notBefore,
+    notAfter: r.notAfter,
+    certificateDer: nwn!.der,
+    certificatePem: derToPem(nwn!.der, 'CERTIFICATE'),
+    custodians: w.custodians,
+    newKeyCustodians: w.newKeyCustodians,
+    witness: w.witness,
+    warnings,
+    outputs: after.published.written,
+    transcriptFile: after.transcriptFile,
+    backup: after.backup!,
+    interrupted: after.interrupted,
+    links: links.map(({ plan: l, der }) => ({
+      kind: l.kind,
+      serialHex: l.serialHex,
+      notBefore: l.notBefore,
+      notAfter: l.notAfter,
+      certificateDer: der,
+      certificatePem: derToPem(der, 'CERTIFICATE'),
+    })),
   };
 }
 
@@ -249,8 +475,10 @@ function afterRekey(inst: Installation, r: RekeyPlan, w: RekeyWork, after: After
 function tsaCertifiedByRetiredKey(inst: Installation, caId: number, retiredKeyId: string): string | undefined {
   const tsa = activeTsa(inst);
   if (!tsa || tsa.caId !== caId) return undefined;
-  return `the internal TSA ${tsa.keyId} was certified by the retired key ${retiredKeyId}; it keeps stamping and its tokens keep verifying against that key's root certificate. `
-    + `To have the new key certify the TSA, run rootca tsa init --ca ${tsa.caName} --holders ${tsa.holders.join(',')} (CPS 5.5.5)`;
+  return (
+    `the internal TSA ${tsa.keyId} was certified by the retired key ${retiredKeyId}; it keeps stamping and its tokens keep verifying against that key's root certificate. ` +
+    `To have the new key certify the TSA, run rootca tsa init --ca ${tsa.caName} --holders ${tsa.holders.join(',')} (CPS 5.5.5)`
+  );
 }
 
 /**
@@ -259,7 +487,11 @@ function tsaCertifiedByRetiredKey(inst: Installation, caId: number, retiredKeyId
  * observing). Refuses QUORUM_NOT_MET when fewer than M authenticate.
  */
 async function gatherNewKeyCustodians(
-  inst: Installation, s: KeySession, holders: string[], threshold: number, passphrases: PassphraseSource,
+  inst: Installation,
+  s: KeySession,
+  holders: string[],
+  threshold: number,
+  passphrases: PassphraseSource,
   refuse: Refuse,
 ): Promise<Participant[]> {
   const present = s.people().map((x) => x.p);
@@ -270,11 +502,20 @@ async function gatherNewKeyCustodians(
       if (out.length >= threshold) break;
       if (h === s.witness.operator.name) continue;
       const known = present.find((x) => x.operator.name === h);
-      const p = known ?? await bringParticipant(inst, h, passphrases, `custodian of the new ${s.ca.name} key`, s.digest, { operation: ACTION, slot: 'custodian' });
+      const p =
+        known ??
+        (await bringParticipant(inst, h, passphrases, `custodian of the new ${s.ca.name} key`, s.digest, {
+          operation: ACTION,
+          slot: 'custodian',
+        }));
       if (p && !known) brought.push(p);
       if (p) out.push(p);
     }
-    if (out.length < threshold) refuse('QUORUM_NOT_MET', `the new key needs ${threshold} of ${holders.length} custodians, ${out.length} present (${out.map((x) => x.operator.name).join(', ') || 'none'})`);
+    if (out.length < threshold)
+      refuse(
+        'QUORUM_NOT_MET',
+        `the new key needs ${threshold} of ${holders.length} custodians, ${out.length} present (${out.map((x) => x.operator.name).join(', ') || 'none'})`,
+      );
     return out;
   } catch (e) {
     lockAll(brought);

@@ -14,7 +14,15 @@ import { runRootCeremony } from './root-ceremony.ts';
 import { addOperator } from '../people/operators.ts';
 import { parseRootCeremony } from '../config/ceremony.ts';
 import { CaError } from '../errors.ts';
-import { allPassphrases, installationWithPeople, passphraseMap, PEOPLE, REPO, runShippedCeremony, tempDir } from '../../test/helpers.ts';
+import {
+  allPassphrases,
+  installationWithPeople,
+  passphraseMap,
+  PEOPLE,
+  REPO,
+  runShippedCeremony,
+  tempDir,
+} from '../../test/helpers.ts';
 
 /** Installations opened by the running test, closed after it whether it passed or not. */
 const openInstallations: Installation[] = [];
@@ -45,7 +53,10 @@ async function expectRefused(inst: Installation, code: string, fn: () => Promise
   });
   assert.deepEqual(counts(inst), before, 'no partial state');
   const refusals = inst.audit.list().filter((e) => e.outcome !== 'success');
-  assert.ok(refusals.some((e) => (e.details as { code?: string }).code === code), `an audit event records ${code}`);
+  assert.ok(
+    refusals.some((e) => (e.details as { code?: string }).code === code),
+    `an audit event records ${code}`,
+  );
   assert.equal(inst.audit.verify().ok, true);
 }
 
@@ -60,36 +71,71 @@ describe('R-6.1 root ceremony refusals', () => {
     const dir = tempDir();
     const inst = closedAfterTest(installationWithPeople({ dir }));
     writeFileSync(join(dir, 'rootca2.pem'), 'keep me');
-    await expectRefused(inst, 'CEREMONY_OUTPUT_EXISTS', () => runShippedCeremony(inst, 'rootca2', dir), /rootca2\.pem already exists/);
+    await expectRefused(
+      inst,
+      'CEREMONY_OUTPUT_EXISTS',
+      () => runShippedCeremony(inst, 'rootca2', dir),
+      /rootca2\.pem already exists/,
+    );
     assert.equal(readFileSync(join(dir, 'rootca2.pem'), 'utf8'), 'keep me');
-    assert.ok(!inst.audit.list().some((e) => e.action === 'operator.authenticate'), 'nobody was asked for a passphrase');
+    assert.ok(
+      !inst.audit.list().some((e) => e.action === 'operator.authenticate'),
+      'nobody was asked for a passphrase',
+    );
   });
 
   it('refuses a custodian who is not an operator', async () => {
     const dir = tempDir();
     const inst = closedAfterTest(installationWithPeople({ dir }));
     const c = ceremonyFile(dir, (y) => y.replace('holders: [alice, bob, carol]', 'holders: [alice, bob, zed]'));
-    await expectRefused(inst, 'OPERATOR_UNKNOWN', () => runRootCeremony(inst, { ceremony: c, baseDir: dir, passphrases: passphraseMap(allPassphrases()) }), /zed/);
+    await expectRefused(
+      inst,
+      'OPERATOR_UNKNOWN',
+      () => runRootCeremony(inst, { ceremony: c, baseDir: dir, passphrases: passphraseMap(allPassphrases()) }),
+      /zed/,
+    );
   });
 
   it('refuses a witness without the operation-manager role', async () => {
     const dir = tempDir();
     const inst = closedAfterTest(installationWithPeople({ dir }));
-    addOperator(inst, { name: 'wendy', roles: ['ca-administrator'], kind: 'ed25519', passphrase: Buffer.from('wendy passphrase 1') });
+    addOperator(inst, {
+      name: 'wendy',
+      roles: ['ca-administrator'],
+      kind: 'ed25519',
+      passphrase: Buffer.from('wendy passphrase 1'),
+    });
     const c = ceremonyFile(dir, (y) => y.replace('witness: olivia', 'witness: wendy'));
-    await expectRefused(inst, 'WITNESS_ROLE_MISSING', () => runRootCeremony(inst, { ceremony: c, baseDir: dir, passphrases: passphraseMap({ ...allPassphrases(), wendy: 'wendy passphrase 1' }) }), /operation-manager/);
+    await expectRefused(
+      inst,
+      'WITNESS_ROLE_MISSING',
+      () =>
+        runRootCeremony(inst, {
+          ceremony: c,
+          baseDir: dir,
+          passphrases: passphraseMap({ ...allPassphrases(), wendy: 'wendy passphrase 1' }),
+        }),
+      /operation-manager/,
+    );
   });
 
   it('refuses when the witness is absent', async () => {
     const dir = tempDir();
     const inst = closedAfterTest(installationWithPeople({ dir }));
-    await expectRefused(inst, 'WITNESS_ABSENT', () => runShippedCeremony(inst, 'rootca2', dir, { ...allPassphrases(), olivia: undefined }));
+    await expectRefused(inst, 'WITNESS_ABSENT', () =>
+      runShippedCeremony(inst, 'rootca2', dir, { ...allPassphrases(), olivia: undefined }),
+    );
   });
 
   it('refuses a wrong passphrase, names the person, and signs nothing', async () => {
     const dir = tempDir();
     const inst = closedAfterTest(installationWithPeople({ dir }));
-    await expectRefused(inst, 'WRONG_PASSPHRASE', () => runShippedCeremony(inst, 'rootca2', dir, { ...allPassphrases(), bob: 'not bobs passphrase' }), /bob/);
+    await expectRefused(
+      inst,
+      'WRONG_PASSPHRASE',
+      () => runShippedCeremony(inst, 'rootca2', dir, { ...allPassphrases(), bob: 'not bobs passphrase' }),
+      /bob/,
+    );
     assert.ok(!existsSync(join(dir, 'rootca2.pem')));
     assert.equal(lastEvent(inst).action, 'operator.authenticate');
   });
@@ -97,7 +143,13 @@ describe('R-6.1 root ceremony refusals', () => {
   it('refuses when fewer than M custodians are present (R-6.3)', async () => {
     const dir = tempDir();
     const inst = closedAfterTest(installationWithPeople({ dir }));
-    await expectRefused(inst, 'QUORUM_NOT_MET', () => runShippedCeremony(inst, 'rootca2', dir, { alice: PEOPLE.alice.passphrase, olivia: PEOPLE.olivia.passphrase }), /needs 2 of 3 custodians, 1 present \(alice\)/);
+    await expectRefused(
+      inst,
+      'QUORUM_NOT_MET',
+      () =>
+        runShippedCeremony(inst, 'rootca2', dir, { alice: PEOPLE.alice.passphrase, olivia: PEOPLE.olivia.passphrase }),
+      /needs 2 of 3 custodians, 1 present \(alice\)/,
+    );
   });
 
   it('refuses a second CA with the same name', async () => {
@@ -117,14 +169,20 @@ describe('R-6.3/R-6.4 activation of a stored CA key', () => {
     mkdirSync(join(dir, 'b'));
     const other = await runShippedCeremony(inst, 'rootca2', join(dir, 'b'));
     const digest = operationDigest({ kind: 'test' });
-    const bring = async (name: keyof typeof PEOPLE) => (await bringParticipant(inst, name, passphraseMap(allPassphrases()), 'test', digest)) as Participant;
+    const bring = async (name: keyof typeof PEOPLE) =>
+      (await bringParticipant(inst, name, passphraseMap(allPassphrases()), 'test', digest)) as Participant;
     return { inst, record: loadSoftKey(inst, made.keyId), otherRecord: loadSoftKey(inst, other.keyId), bring };
   }
   const data = Buffer.from('tbs bytes');
 
   it('signs once with two custodians, and audits activation and deactivation', async () => {
     const { inst, record, bring } = await setup();
-    const sig = await signOnceWithCaKey(inst, { record, custodians: [await bring('alice'), await bring('carol')], purpose: 'test', target: 'ecc-rootca1' }, data, 'ecdsa-with-SHA384');
+    const sig = await signOnceWithCaKey(
+      inst,
+      { record, custodians: [await bring('alice'), await bring('carol')], purpose: 'test', target: 'ecc-rootca1' },
+      data,
+      'ecdsa-with-SHA384',
+    );
     assert.ok(sig.length > 64);
     const [a, d] = inst.audit.list().slice(-2);
     assert.equal(a.action, 'key.activate');
@@ -145,7 +203,13 @@ describe('R-6.3/R-6.4 activation of a stored CA key', () => {
       const people: Participant[] = [];
       for (const p of r.people) people.push(await bring(p));
       await assert.rejects(
-        () => signOnceWithCaKey(inst, { record, custodians: people, purpose: 'test', target: 'ecc-rootca1' }, data, 'ecdsa-with-SHA384'),
+        () =>
+          signOnceWithCaKey(
+            inst,
+            { record, custodians: people, purpose: 'test', target: 'ecc-rootca1' },
+            data,
+            'ecdsa-with-SHA384',
+          ),
         (e: unknown) => e instanceof CaError && e.code === r.code,
       );
       const ev = lastEvent(inst);

@@ -12,7 +12,7 @@
  */
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, Extension } from '@peculiar/asn1-x509';
+import { Certificate, type Extension } from '@peculiar/asn1-x509';
 import { keyAlgorithmOf, parseRootCeremony, type LoadedCeremony, type RootCeremony } from '../config/ceremony.ts';
 import { CaError, type ErrorCode } from '../errors.ts';
 import { signOnceWithCaKey } from '../custody/activation.ts';
@@ -25,9 +25,21 @@ import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/seria
 import { sha256Hex } from '../util/digest.ts';
 import { faultPoint } from '../util/fault-points.ts';
 import { planOutputs, type PlannedOutput } from '../util/outputs.ts';
-import { ceremonyOwner, durableOutputs, exportTranscriptAfterCommit, finishInterruptedWork, type DurableOutputs, type InterruptedWork } from '../operation/durable-outputs.ts';
+import {
+  ceremonyOwner,
+  durableOutputs,
+  exportTranscriptAfterCommit,
+  finishInterruptedWork,
+  type DurableOutputs,
+  type InterruptedWork,
+} from '../operation/durable-outputs.ts';
 import type { Installation } from '../installation/installation.ts';
-import { operationDigest, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
+import {
+  operationDigest,
+  participantEvidence,
+  type Participant,
+  type PassphraseSource,
+} from '../people/participants.ts';
 import { gatherQuorum } from '../people/quorum.ts';
 import type { Transcript } from '../records/transcript.ts';
 import { makeTranscript, storeTranscript } from '../records/transcript-store.ts';
@@ -36,7 +48,12 @@ import { caNameTaken, insertCa, switchCaCertificate } from '../store/cas.ts';
 import { findCaKeyFacts } from '../store/ca-keys.ts';
 import { insertCaPolicy } from '../store/ca-policies.ts';
 import { insertCaOwnCertificate } from '../store/certificates.ts';
-import { completeCeremony, failStartedCeremony, findCompletedCeremonyOfFile, insertStartedCeremony } from '../store/ceremonies.ts';
+import {
+  completeCeremony,
+  failStartedCeremony,
+  findCompletedCeremonyOfFile,
+  insertStartedCeremony,
+} from '../store/ceremonies.ts';
 import { operatorStatus } from '../store/operators.ts';
 
 export interface RootCeremonyResult {
@@ -74,7 +91,14 @@ export function loadRootCeremony(inst: Installation, bytes: Buffer, file: string
     return parseRootCeremony(bytes, file);
   } catch (e) {
     if (e instanceof CaError) {
-      inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: file, outcome: 'refused', details: { code: e.code, message: e.message, ceremonyFile: sha256Hex(bytes) } });
+      inst.audit.append({
+        actor: inst.systemActor,
+        roles: [],
+        action: ACTION,
+        target: file,
+        outcome: 'refused',
+        details: { code: e.code, message: e.message, ceremonyFile: sha256Hex(bytes) },
+      });
     }
     throw e;
   }
@@ -84,7 +108,14 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
   const c = p.ceremony.config;
   const target = c.ca.name;
   const refuse = (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
-    inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target, outcome: 'refused', details: { code, message, ceremonyFile: p.ceremony.sha256, ...details } });
+    inst.audit.append({
+      actor: inst.systemActor,
+      roles: [],
+      action: ACTION,
+      target,
+      outcome: 'refused',
+      details: { code, message, ceremonyFile: p.ceremony.sha256, ...details },
+    });
     throw new CaError(code, message, { details });
   };
 
@@ -93,23 +124,34 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
   const interrupted = finishInterruptedWork(inst);
   const done = completedCeremonyOf(inst, p.ceremony.sha256, c.ca.name);
   if (done !== undefined) {
-    const finished = interrupted.filter((w) => w.ceremonyId === done).map((w) => ` ${w.message}.`).join('');
-    refuse('CA_EXISTS', `${c.ca.name} already exists: ceremony #${done} ran this very file and created it; nothing new was made.${finished}`, { ceremonyId: done });
+    const finished = interrupted
+      .filter((w) => w.ceremonyId === done)
+      .map((w) => ` ${w.message}.`)
+      .join('');
+    refuse(
+      'CA_EXISTS',
+      `${c.ca.name} already exists: ceremony #${done} ran this very file and created it; nothing new was made.${finished}`,
+      { ceremonyId: done },
+    );
   }
 
   // 1. Everything that can be checked before anyone types a passphrase, the output files first
   //    (CONVENTIONS 4: inside --out-dir, distinct, never overwritten).
   let planned: PlannedOutput[] = [];
   try {
-    planned = planOutputs([
-      { path: c.outputs.certificatePem, what: 'outputs.certificatePem' },
-      ...(c.outputs.certificateDer ? [{ path: c.outputs.certificateDer, what: 'outputs.certificateDer' }] : []),
-    ], { baseDir: p.baseDir, confineTo: p.baseDir });
+    planned = planOutputs(
+      [
+        { path: c.outputs.certificatePem, what: 'outputs.certificatePem' },
+        ...(c.outputs.certificateDer ? [{ path: c.outputs.certificateDer, what: 'outputs.certificateDer' }] : []),
+      ],
+      { baseDir: p.baseDir, confineTo: p.baseDir },
+    );
   } catch (e) {
     if (!(e instanceof CaError)) throw e;
     refuse(e.code === 'OUTPUT_EXISTS' ? 'CEREMONY_OUTPUT_EXISTS' : e.code, e.message);
   }
-  if (caNameTaken(inst.db, c.ca.name)) refuse('CA_EXISTS', `a CA named ${c.ca.name} already exists in this installation`);
+  if (caNameTaken(inst.db, c.ca.name))
+    refuse('CA_EXISTS', `a CA named ${c.ca.name} already exists in this installation`);
   try {
     checkKeyStore(inst, keyStoreOf(c), c.custodians.holders, c.custodians.threshold);
   } catch (e) {
@@ -118,7 +160,8 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
   }
   for (const name of [...c.custodians.holders, c.witness]) {
     const status = operatorStatus(inst.db, name);
-    if (!status) refuse('OPERATOR_UNKNOWN', `${name} (named in the ceremony file) is not an operator of this installation`);
+    if (!status)
+      refuse('OPERATOR_UNKNOWN', `${name} (named in the ceremony file) is not an operator of this installation`);
     else if (status !== 'active') refuse('OPERATOR_REMOVED', `${name} (named in the ceremony file) was removed`);
   }
   let subject;
@@ -133,14 +176,35 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + c.validity.years);
 
   // 2. People: the witness and M custodians prove presence by signing the operation digest.
-  const digest = operationDigest({ kind: ACTION, ceremonyFileSha256: p.ceremony.sha256, ca: c.ca.name, installation: inst.config.installation.name, notBefore: notBefore.toISOString() });
+  const digest = operationDigest({
+    kind: ACTION,
+    ceremonyFileSha256: p.ceremony.sha256,
+    ca: c.ca.name,
+    installation: inst.config.installation.name,
+    notBefore: notBefore.toISOString(),
+  });
   const quorum = await gatherQuorum(inst, {
     operationName: 'ceremony.root-ca',
-    witness: c.witness, holders: c.custodians.holders, threshold: c.custodians.threshold, digest, passphrases: p.passphrases,
-    operation: `the ${c.ca.name} key ceremony`, refuse,
+    witness: c.witness,
+    holders: c.custodians.holders,
+    threshold: c.custodians.threshold,
+    digest,
+    passphrases: p.passphrases,
+    operation: `the ${c.ca.name} key ceremony`,
+    refuse,
   });
   try {
-    return { ...await generateAndSign(inst, p, durableOutputs(inst, planned), { subject, notBefore, notAfter, digest, present: quorum.custodians, witness: quorum.witness }), interrupted };
+    return {
+      ...(await generateAndSign(inst, p, durableOutputs(inst, planned), {
+        subject,
+        notBefore,
+        notAfter,
+        digest,
+        present: quorum.custodians,
+        witness: quorum.witness,
+      })),
+      interrupted,
+    };
   } finally {
     quorum.lock();
   }
@@ -150,20 +214,40 @@ async function generateAndSign(
   inst: Installation,
   p: RunRootCeremonyParams,
   files: DurableOutputs,
-  x: { subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date; digest: Buffer; present: Participant[]; witness: Participant },
+  x: {
+    subject: ReturnType<typeof createName>;
+    notBefore: Date;
+    notAfter: Date;
+    digest: Buffer;
+    present: Participant[];
+    witness: Participant;
+  },
 ): Promise<Omit<RootCeremonyResult, 'interrupted'>> {
   const c = p.ceremony.config;
   const alg = SIGNATURE_ALGORITHMS[c.signatureAlgorithm];
   const keyId = `${c.ca.name}-${x.notBefore.toISOString().slice(0, 10).replaceAll('-', '')}-${inst.random(4).toString('hex')}`;
   const warnings: string[] = [];
-  if (alg.legacy) warnings.push(`LEGACY: ${c.ca.name} is signed with ${c.signatureAlgorithm}. SHA-1 is allowed only for this legacy root (R-1.3); relying parties may reject it.`);
+  if (alg.legacy)
+    warnings.push(
+      `LEGACY: ${c.ca.name} is signed with ${c.signatureAlgorithm}. SHA-1 is allowed only for this legacy root (R-1.3); relying parties may reject it.`,
+    );
 
   // 3. Intent before any key exists.
   const started = inst.clock.now().toISOString();
   const ceremonyId = insertStartedCeremony(inst.db, {
-    kind: ACTION, fileSha256: p.ceremony.sha256, startedAt: started, details: { ca: c.ca.name, keyId, owner: ceremonyOwner() },
+    kind: ACTION,
+    fileSha256: p.ceremony.sha256,
+    startedAt: started,
+    details: { ca: c.ca.name, keyId, owner: ceremonyOwner() },
   });
-  inst.audit.append({ actor: inst.systemActor, roles: [], action: `${ACTION}.start`, target: c.ca.name, outcome: 'success', details: { ceremonyId, keyId, ceremonyFile: p.ceremony.sha256 } });
+  inst.audit.append({
+    actor: inst.systemActor,
+    roles: [],
+    action: `${ACTION}.start`,
+    target: c.ca.name,
+    outcome: 'success',
+    details: { ceremonyId, keyId, ceremonyFile: p.ceremony.sha256 },
+  });
   files.claim(ceremonyId, ACTION);
 
   let key: NewCaKey | undefined;
@@ -171,22 +255,61 @@ async function generateAndSign(
   let certificateDer: Buffer;
   let serialHex: string;
   try {
-    key = await generateCaKey(inst, { keyId, algorithm: keyAlgorithmOf(c), store: keyStoreOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, present: x.present });
+    key = await generateCaKey(inst, {
+      keyId,
+      algorithm: keyAlgorithmOf(c),
+      store: keyStoreOf(c),
+      threshold: c.custodians.threshold,
+      holders: c.custodians.holders,
+      present: x.present,
+    });
     faultPoint(`${ACTION}:key-generated`);
     ({ certificateDer, serialHex } = await signRootCertificate(inst, c, key.record, x));
     faultPoint(`${ACTION}:signed`);
     const sha256 = sha256Hex(certificateDer);
-    files.stage(files.planned[0]!.path, derToPem(certificateDer, 'CERTIFICATE'), { table: 'certificates', sha256, encoding: 'pem' });
-    if (files.planned[1]) files.stage(files.planned[1].path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
+    files.stage(files.planned[0]!.path, derToPem(certificateDer, 'CERTIFICATE'), {
+      table: 'certificates',
+      sha256,
+      encoding: 'pem',
+    });
+    if (files.planned[1])
+      files.stage(files.planned[1].path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
 
     // 5. Everything the ceremony made, in one transaction with its audit event and its staged outputs.
-    transcript = commitRootCa(inst, p, files, { ...x, key, keyId, ceremonyId, started, certificateDer, serialHex, warnings });
+    transcript = commitRootCa(inst, p, files, {
+      ...x,
+      key,
+      keyId,
+      ceremonyId,
+      started,
+      certificateDer,
+      serialHex,
+      warnings,
+    });
   } catch (e) {
-    const err = e instanceof CaError ? e : new CaError('CEREMONY_FAILED', `key ceremony failed: ${(e as Error).message}`, { cause: e });
+    const err =
+      e instanceof CaError
+        ? e
+        : new CaError('CEREMONY_FAILED', `key ceremony failed: ${(e as Error).message}`, { cause: e });
     // Nothing half-done: a key made in a token for a ceremony that failed is removed again.
-    const removedFrom = key && !findCaKeyFacts(inst.db, keyId) ? await key.discard() : (err.details.keyRemovedFrom as string[] | undefined) ?? [];
+    const removedFrom =
+      key && !findCaKeyFacts(inst.db, keyId)
+        ? await key.discard()
+        : ((err.details.keyRemovedFrom as string[] | undefined) ?? []);
     failStartedCeremony(inst.db, ceremonyId, inst.clock.now().toISOString(), err.code);
-    inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: c.ca.name, outcome: 'failed', details: { ceremonyId, code: err.code, message: err.message, ...(removedFrom.length ? { keyRemovedFrom: removedFrom } : {}) } });
+    inst.audit.append({
+      actor: inst.systemActor,
+      roles: [],
+      action: ACTION,
+      target: c.ca.name,
+      outcome: 'failed',
+      details: {
+        ceremonyId,
+        code: err.code,
+        message: err.message,
+        ...(removedFrom.length ? { keyRemovedFrom: removedFrom } : {}),
+      },
+    });
     files.discard();
     throw err;
   }
@@ -194,23 +317,44 @@ async function generateAndSign(
   // 6. Committed: the CA exists. From here on nothing is reported as a failure; an output that
   //    cannot be named now waits as *.partial for `rootca ceremony resume` (durable-outputs.ts).
   const published = files.publish();
-  for (const q of published.pending) warnings.push(`OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the CA is created — write it with rootca ceremony resume ${ceremonyId}`);
+  for (const q of published.pending)
+    warnings.push(
+      `OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; the CA is created — write it with rootca ceremony resume ${ceremonyId}`,
+    );
   const transcriptFile = exportTranscriptAfterCommit(inst, transcript, warnings);
   return {
-    caName: c.ca.name, keyId, ceremonyId, serialHex, certificateDer, certificatePem: derToPem(certificateDer, 'CERTIFICATE'), subject: nameToText(x.subject),
-    notBefore: x.notBefore, notAfter: x.notAfter, outputs: published.written, custodians: x.present.map((q) => q.operator.name), witness: x.witness.operator.name, warnings, transcriptFile,
+    caName: c.ca.name,
+    keyId,
+    ceremonyId,
+    serialHex,
+    certificateDer,
+    certificatePem: derToPem(certificateDer, 'CERTIFICATE'),
+    subject: nameToText(x.subject),
+    notBefore: x.notBefore,
+    notAfter: x.notAfter,
+    outputs: published.written,
+    custodians: x.present.map((q) => q.operator.name),
+    witness: x.witness.operator.name,
+    warnings,
+    transcriptFile,
   };
 }
 
 /** 4. The self-signed certificate, with exactly one activation (CPS 6.2.8/6.2.9), checked before it is kept. */
 async function signRootCertificate(
-  inst: Installation, c: RootCeremony, record: NewCaKey['record'], x: { subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date; present: Participant[] },
+  inst: Installation,
+  c: RootCeremony,
+  record: NewCaKey['record'],
+  x: { subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date; present: Participant[] },
 ): Promise<{ certificateDer: Buffer; serialHex: string }> {
   const extensions: Extension[] = c.extensions.map((e) => {
     switch (e.type) {
-      case 'subjectKeyIdentifier': return subjectKeyIdentifier(record.publicKeySpki, e.critical);
-      case 'keyUsage': return keyUsage(e.usages, e.critical);
-      case 'basicConstraints': return basicConstraints({ cA: e.cA, pathLenConstraint: e.pathLenConstraint }, e.critical);
+      case 'subjectKeyIdentifier':
+        return subjectKeyIdentifier(record.publicKeySpki, e.critical);
+      case 'keyUsage':
+        return keyUsage(e.usages, e.critical);
+      case 'basicConstraints':
+        return basicConstraints({ cA: e.cA, pathLenConstraint: e.pathLenConstraint }, e.critical);
     }
   });
   const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
@@ -224,56 +368,126 @@ async function signRootCertificate(
     subjectPublicKeyInfo: record.publicKeySpki,
     extensions,
   });
-  const signature = await signOnceWithCaKey(inst, { record, custodians: x.present, purpose: `self-signed certificate of ${c.ca.name}`, target: c.ca.name }, tbs.der, c.signatureAlgorithm);
+  const signature = await signOnceWithCaKey(
+    inst,
+    { record, custodians: x.present, purpose: `self-signed certificate of ${c.ca.name}`, target: c.ca.name },
+    tbs.der,
+    c.signatureAlgorithm,
+  );
   const certificateDer = assembleSignedCertificate(tbs.der, c.signatureAlgorithm, signature);
   selfCheck(certificateDer, tbs.der, signature, record.publicKeySpki, SIGNATURE_ALGORITHMS[c.signatureAlgorithm].hash);
   return { certificateDer, serialHex: serialToHex(serial) };
 }
 
 /** 5. The one transaction: key, shares, CA, certificate, policies, the ceremony completed, audit event, transcript, staged outputs. */
-function commitRootCa(inst: Installation, p: RunRootCeremonyParams, files: DurableOutputs, x: {
-  subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date; digest: Buffer; present: Participant[]; witness: Participant;
-  key: NewCaKey; keyId: string; ceremonyId: number; started: string; certificateDer: Buffer; serialHex: string; warnings: string[];
-}): Transcript {
+function commitRootCa(
+  inst: Installation,
+  p: RunRootCeremonyParams,
+  files: DurableOutputs,
+  x: {
+    subject: ReturnType<typeof createName>;
+    notBefore: Date;
+    notAfter: Date;
+    digest: Buffer;
+    present: Participant[];
+    witness: Participant;
+    key: NewCaKey;
+    keyId: string;
+    ceremonyId: number;
+    started: string;
+    certificateDer: Buffer;
+    serialHex: string;
+    warnings: string[];
+  },
+): Transcript {
   const c = p.ceremony.config;
   const { key, keyId, ceremonyId, serialHex } = x;
   const legacy = SIGNATURE_ALGORITHMS[c.signatureAlgorithm].legacy;
   const sha256 = sha256Hex(x.certificateDer);
   const now = inst.clock.now().toISOString();
   const people = [{ as: 'witness', p: x.witness }, ...x.present.map((q) => ({ as: 'custodian', p: q }))];
-  const evidence = participantEvidence(x.digest, people.map(({ as, p: q }) => ({ role: as, p: q })));
-  return inst.db.transaction(() => {
-    key.persist(now);
-    const caId = insertCa(inst.db, { name: c.ca.name, keyId, subjectDer: nameToDer(x.subject), signatureAlgorithm: c.signatureAlgorithm, legacySha1: legacy, createdAt: now });
-    const certificateId = insertCaOwnCertificate(inst.db, {
-      caId, serialHex, subject: nameToText(x.subject), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(), sha256, der: x.certificateDer, createdAt: now,
-    });
-    switchCaCertificate(inst.db, caId, { certificateId });
-    for (const oid of c.policies.subordinateCa) insertCaPolicy(inst.db, caId, 'subordinate-ca', oid, now);
-    for (const oid of c.policies.timeStamping) insertCaPolicy(inst.db, caId, 'time-stamping', oid, now);
-    completeCeremony(inst.db, ceremonyId, now);
-    inst.audit.append({
-      actor: [x.witness, ...x.present].map((q) => q.operator.name).join(','),
-      roles: [...new Set([x.witness, ...x.present].flatMap((q) => q.operator.roles))],
-      action: ACTION,
-      target: c.ca.name,
-      outcome: 'success',
-      details: {
-        ceremonyId, ceremonyFile: p.ceremony.sha256, keyId, ...key.details, algorithm: keyAlgorithmOf(c),
-        threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, certificateSha256: sha256,
-        signatureAlgorithm: c.signatureAlgorithm, legacySha1: legacy, policies: c.policies, keyActivations: 1, warnings: x.warnings, ...evidence,
-      },
-    });
-    const transcript = makeTranscript(inst, {
-      operation: ACTION, ceremonyId, target: c.ca.name, startedAt: x.started, digest: x.digest, people,
-      inputs: [{ name: `ceremony file ${p.ceremony.file}`, sha256: p.ceremony.sha256 }],
-      outputs: [{ name: `${c.ca.name}.der`, sha256 }],
-      details: { keyId, ...key.details, algorithm: keyAlgorithmOf(c), threshold: c.custodians.threshold, holders: c.custodians.holders, serial: serialHex, subject: nameToText(x.subject), notBefore: x.notBefore.toISOString(), notAfter: x.notAfter.toISOString(), signatureAlgorithm: c.signatureAlgorithm, keyActivations: 1, warnings: x.warnings },
-    });
-    storeTranscript(inst, transcript);
-    files.recordInCommit();
-    return transcript;
-  }).immediate();
+  const evidence = participantEvidence(
+    x.digest,
+    people.map(({ as, p: q }) => ({ role: as, p: q })),
+  );
+  return inst.db
+    .transaction(() => {
+      key.persist(now);
+      const caId = insertCa(inst.db, {
+        name: c.ca.name,
+        keyId,
+        subjectDer: nameToDer(x.subject),
+        signatureAlgorithm: c.signatureAlgorithm,
+        legacySha1: legacy,
+        createdAt: now,
+      });
+      const certificateId = insertCaOwnCertificate(inst.db, {
+        caId,
+        serialHex,
+        subject: nameToText(x.subject),
+        notBefore: x.notBefore.toISOString(),
+        notAfter: x.notAfter.toISOString(),
+        sha256,
+        der: x.certificateDer,
+        createdAt: now,
+      });
+      switchCaCertificate(inst.db, caId, { certificateId });
+      for (const oid of c.policies.subordinateCa) insertCaPolicy(inst.db, caId, 'subordinate-ca', oid, now);
+      for (const oid of c.policies.timeStamping) insertCaPolicy(inst.db, caId, 'time-stamping', oid, now);
+      completeCeremony(inst.db, ceremonyId, now);
+      inst.audit.append({
+        actor: [x.witness, ...x.present].map((q) => q.operator.name).join(','),
+        roles: [...new Set([x.witness, ...x.present].flatMap((q) => q.operator.roles))],
+        action: ACTION,
+        target: c.ca.name,
+        outcome: 'success',
+        details: {
+          ceremonyId,
+          ceremonyFile: p.ceremony.sha256,
+          keyId,
+          ...key.details,
+          algorithm: keyAlgorithmOf(c),
+          threshold: c.custodians.threshold,
+          holders: c.custodians.holders,
+          serial: serialHex,
+          certificateSha256: sha256,
+          signatureAlgorithm: c.signatureAlgorithm,
+          legacySha1: legacy,
+          policies: c.policies,
+          keyActivations: 1,
+          warnings: x.warnings,
+          ...evidence,
+        },
+      });
+      const transcript = makeTranscript(inst, {
+        operation: ACTION,
+        ceremonyId,
+        target: c.ca.name,
+        startedAt: x.started,
+        digest: x.digest,
+        people,
+        inputs: [{ name: `ceremony file ${p.ceremony.file}`, sha256: p.ceremony.sha256 }],
+        outputs: [{ name: `${c.ca.name}.der`, sha256 }],
+        details: {
+          keyId,
+          ...key.details,
+          algorithm: keyAlgorithmOf(c),
+          threshold: c.custodians.threshold,
+          holders: c.custodians.holders,
+          serial: serialHex,
+          subject: nameToText(x.subject),
+          notBefore: x.notBefore.toISOString(),
+          notAfter: x.notAfter.toISOString(),
+          signatureAlgorithm: c.signatureAlgorithm,
+          keyActivations: 1,
+          warnings: x.warnings,
+        },
+      });
+      storeTranscript(inst, transcript);
+      files.recordInCommit();
+      return transcript;
+    })
+    .immediate();
 }
 
 /** The completed ceremony that ran this very file and created this CA, if any (a rerun after a crash). */
@@ -282,11 +496,11 @@ function completedCeremonyOf(inst: Installation, fileSha256: string, caName: str
   return id !== undefined && caNameTaken(inst.db, caName) ? id : undefined;
 }
 
-
 /** The signature verifies with the key, and the DER is canonical (parse + re-encode gives the same bytes). */
 function selfCheck(certDer: Buffer, tbsDer: Buffer, signature: Uint8Array, spki: Uint8Array, hash: string): void {
   const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-  if (!verifySignature(hash, tbsDer, key, signature)) throw new CaError('SELF_CHECK_FAILED', 'the new signature does not verify with the generated key');
+  if (!verifySignature(hash, tbsDer, key, signature))
+    throw new CaError('SELF_CHECK_FAILED', 'the new signature does not verify with the generated key');
   const reencoded = Buffer.from(AsnConvert.serialize(AsnConvert.parse(certDer, Certificate)));
   if (!reencoded.equals(certDer)) throw new CaError('SELF_CHECK_FAILED', 'the certificate DER is not canonical');
 }

@@ -16,9 +16,28 @@ import { CaError, type ErrorCode } from '../errors.ts';
 import { addUtcMonths } from '../lint/crl/support.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 import { sha256Hex } from '../util/digest.ts';
-import { operationDigest, bringParticipant, lockAll, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
+import {
+  operationDigest,
+  bringParticipant,
+  lockAll,
+  participantEvidence,
+  type Participant,
+  type PassphraseSource,
+} from '../people/participants.ts';
 import type { BackupOutcome } from '../records/backups.ts';
-import { actorOf, beginEnding, checkPublicationTarget, closeInterruptedSteps, endingStep, completeEnding, openEnding, publishAfter, revokeAllIssued, rolesOf, signLastStatus } from './ca-ending.ts';
+import {
+  actorOf,
+  beginEnding,
+  checkPublicationTarget,
+  closeInterruptedSteps,
+  endingStep,
+  completeEnding,
+  openEnding,
+  publishAfter,
+  revokeAllIssued,
+  rolesOf,
+  signLastStatus,
+} from './ca-ending.ts';
 import { finishInterruptedWork, type InterruptedWork } from '../operation/durable-outputs.ts';
 import { runOperation, type OperationContext } from '../operation/runner.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
@@ -34,42 +53,89 @@ import { findTerminationNotice, insertTerminationNotice } from '../store/termina
 /** CPS 5.8: three months' notice. */
 export const NOTICE_MONTHS = 3;
 
-export interface TerminationNotice { id: number; caName: string; terminationDate: string; announcedAt: string; announcedBy: string }
+export interface TerminationNotice {
+  id: number;
+  caName: string;
+  terminationDate: string;
+  announcedAt: string;
+  announcedBy: string;
+}
 
 const ANNOUNCE = 'ca.announce-termination';
 const TERMINATE = 'ca.terminate';
 
 export function terminationNotice(inst: Installation, caName: string): TerminationNotice | undefined {
   const r = findTerminationNotice(inst.db, caName);
-  return r && { id: r.id, caName: r.name, terminationDate: r.termination_date, announcedAt: r.announced_at, announcedBy: r.announced_by };
+  return (
+    r && {
+      id: r.id,
+      caName: r.name,
+      terminationDate: r.termination_date,
+      announcedAt: r.announced_at,
+      announcedBy: r.announced_by,
+    }
+  );
 }
 
 /** Records the notice of termination (CPS 5.8), by the Person Responsible. */
-export async function announceTermination(inst: Installation, p: { caName: string; date: string; authoriser: string; passphrases: PassphraseSource }): Promise<TerminationNotice> {
+export async function announceTermination(
+  inst: Installation,
+  p: { caName: string; date: string; authoriser: string; passphrases: PassphraseSource },
+): Promise<TerminationNotice> {
   const refuse = refuser(inst, ANNOUNCE, p.caName);
   const ca = guardedBy(refuse)(() => getCa(inst, p.caName));
   if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `${ca.name} is ${ca.status}; only an active CA is terminated`);
   if (!isDay(p.date)) refuse('DATE_INVALID', `--date ${p.date} is not a date YYYY-MM-DD`);
   const now = inst.clock.now();
   const earliest = addUtcMonths(now, NOTICE_MONTHS).toISOString().slice(0, 10);
-  if (p.date < earliest) refuse('NOTICE_PERIOD_TOO_SHORT', `${ca.name} can be terminated no sooner than ${earliest}: Subscribers are notified ${NOTICE_MONTHS} months before (CPS 5.8)`);
+  if (p.date < earliest)
+    refuse(
+      'NOTICE_PERIOD_TOO_SHORT',
+      `${ca.name} can be terminated no sooner than ${earliest}: Subscribers are notified ${NOTICE_MONTHS} months before (CPS 5.8)`,
+    );
   const existing = terminationNotice(inst, ca.name);
-  if (existing) refuse('TERMINATION_ALREADY_ANNOUNCED', `the termination of ${ca.name} was announced on ${existing.announcedAt} for ${existing.terminationDate}`);
+  if (existing)
+    refuse(
+      'TERMINATION_ALREADY_ANNOUNCED',
+      `the termination of ${ca.name} was announced on ${existing.announcedAt} for ${existing.terminationDate}`,
+    );
   const digest = operationDigest({ kind: ANNOUNCE, ca: ca.name, terminationDate: p.date, at: now.toISOString() });
-  const person = await bringParticipant(inst, p.authoriser, p.passphrases, `Person Responsible announcing the termination of ${ca.name}`, digest, { operation: ANNOUNCE, slot: 'authoriser' });
+  const person = await bringParticipant(
+    inst,
+    p.authoriser,
+    p.passphrases,
+    `Person Responsible announcing the termination of ${ca.name}`,
+    digest,
+    { operation: ANNOUNCE, slot: 'authoriser' },
+  );
   if (!person) refuse('AUTHENTICATION_REQUIRED', `${p.authoriser} (authoriser) did not authenticate`);
   try {
     const announcedAt = now.toISOString();
-    const id = inst.db.transaction(() => {
-      const id = insertTerminationNotice(inst.db, {
-        caId: ca.id, terminationDate: p.date, announcedAt, announcedBy: p.authoriser, details: { operationDigest: digest.toString('hex') },
-      });
-      inst.audit.append({
-        actor: p.authoriser, roles: person!.operator.roles, action: ANNOUNCE, target: ca.name, outcome: 'success',
-        details: { noticeId: id, terminationDate: p.date, earliestAllowed: earliest, ...participantEvidence(digest, [{ role: 'authoriser', p: person! }]) },
-      });
-      return id;
-    }).immediate();
+    const id = inst.db
+      .transaction(() => {
+        const id = insertTerminationNotice(inst.db, {
+          caId: ca.id,
+          terminationDate: p.date,
+          announcedAt,
+          announcedBy: p.authoriser,
+          details: { operationDigest: digest.toString('hex') },
+        });
+        inst.audit.append({
+          actor: p.authoriser,
+          roles: person!.operator.roles,
+          action: ANNOUNCE,
+          target: ca.name,
+          outcome: 'success',
+          details: {
+            noticeId: id,
+            terminationDate: p.date,
+            earliestAllowed: earliest,
+            ...participantEvidence(digest, [{ role: 'authoriser', p: person! }]),
+          },
+        });
+        return id;
+      })
+      .immediate();
     return { id, caName: ca.name, terminationDate: p.date, announcedAt, announcedBy: p.authoriser };
   } finally {
     lockAll([person]);
@@ -115,74 +181,182 @@ export async function terminateCa(inst: Installation, p: TerminateParams): Promi
   if (ca.status === 'terminated') refuse('CA_ALREADY_TERMINATED', `${ca.name} was already terminated`);
   if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `${ca.name} is ${ca.status}; only an active CA is terminated`);
   const open = openEnding(inst, ca.id);
-  if (open && open.kind !== 'termination') refuse('CA_ENDING_OTHER', `${ca.name} has an unfinished ${open.kind} (started ${open.startedAt}); complete that first`);
+  if (open && open.kind !== 'termination')
+    refuse(
+      'CA_ENDING_OTHER',
+      `${ca.name} has an unfinished ${open.kind} (started ${open.startedAt}); complete that first`,
+    );
   checkNoticeGiven(inst, ca, refuse);
   checkPublicationTarget(inst, { out: p.publishOut, signer: p.publishSigner, notBy: ca.name }, refuse);
 
   const keyStatus = findCaKeyFacts(inst.db, ca.keyId)!.status;
-  const result = keyStatus === 'active' ? await runTermination(inst, ca, p, interrupted) : await completeAfterDestruction(inst, ca, p, refuse, interrupted);
+  const result =
+    keyStatus === 'active'
+      ? await runTermination(inst, ca, p, interrupted)
+      : await completeAfterDestruction(inst, ca, p, refuse, interrupted);
   if (!p.publishOut) return result;
-  const publication = await publishAfter(inst, { action: TERMINATE, target: ca.name, what: `${ca.name} is terminated` },
-    { signerCa: p.publishSigner!, operator: p.operator, witness: p.witness, passphrases: p.passphrases, out: p.publishOut });
+  const publication = await publishAfter(
+    inst,
+    { action: TERMINATE, target: ca.name, what: `${ca.name} is terminated` },
+    {
+      signerCa: p.publishSigner!,
+      operator: p.operator,
+      witness: p.witness,
+      passphrases: p.passphrases,
+      out: p.publishOut,
+    },
+  );
   return { ...result, publication };
 }
 
 /** Refuses unless a notice was recorded three months ago or more and its date has come. */
-function checkNoticeGiven(inst: Installation, ca: CaSummary, refuse: (code: ErrorCode, message: string) => never): void {
+function checkNoticeGiven(
+  inst: Installation,
+  ca: CaSummary,
+  refuse: (code: ErrorCode, message: string) => never,
+): void {
   const notice = terminationNotice(inst, ca.name);
-  if (!notice) refuse('TERMINATION_NOT_ANNOUNCED', `no termination of ${ca.name} was announced: run rootca ca announce-termination --ca ${ca.name} --date YYYY-MM-DD, at least ${NOTICE_MONTHS} months ahead (CPS 5.8)`);
+  if (!notice)
+    refuse(
+      'TERMINATION_NOT_ANNOUNCED',
+      `no termination of ${ca.name} was announced: run rootca ca announce-termination --ca ${ca.name} --date YYYY-MM-DD, at least ${NOTICE_MONTHS} months ahead (CPS 5.8)`,
+    );
   const now = inst.clock.now();
   const noticeEnds = addUtcMonths(new Date(notice!.announcedAt), NOTICE_MONTHS);
   if (now.getTime() < noticeEnds.getTime()) {
-    refuse('TERMINATION_NOTICE_TOO_RECENT', `the termination of ${ca.name} was announced on ${notice!.announcedAt}; CPS 5.8 requires ${NOTICE_MONTHS} months' notice, so it can run from ${noticeEnds.toISOString()}`);
+    refuse(
+      'TERMINATION_NOTICE_TOO_RECENT',
+      `the termination of ${ca.name} was announced on ${notice!.announcedAt}; CPS 5.8 requires ${NOTICE_MONTHS} months' notice, so it can run from ${noticeEnds.toISOString()}`,
+    );
   }
-  if (now.toISOString().slice(0, 10) < notice!.terminationDate) refuse('TERMINATION_DATE_NOT_REACHED', `the announced termination date of ${ca.name} is ${notice!.terminationDate}`);
+  if (now.toISOString().slice(0, 10) < notice!.terminationDate)
+    refuse(
+      'TERMINATION_DATE_NOT_REACHED',
+      `the announced termination date of ${ca.name} is ${notice!.terminationDate}`,
+    );
 }
 
 /** What the steps of a termination did, for the result. */
 type TerminationWork = Omit<TerminateResult, 'transcriptFile' | 'backup' | 'notes' | 'interrupted' | 'publication'>;
 
 /** A termination with the key still there, on the runner: the people, the steps, the completing transaction. */
-async function runTermination(inst: Installation, ca: CaSummary, p: TerminateParams, interrupted: InterruptedWork[]): Promise<TerminateResult> {
+async function runTermination(
+  inst: Installation,
+  ca: CaSummary,
+  p: TerminateParams,
+  interrupted: InterruptedWork[],
+): Promise<TerminateResult> {
   const notice = terminationNotice(inst, ca.name)!;
   return runOperation(inst, {
     action: TERMINATE,
     target: ca.name,
     check: () => notice,
     people: () => ({
-      caName: ca.name, operator: p.operator, witness: p.witness, others: { authoriser: p.authoriser }, passphrases: p.passphrases,
+      caName: ca.name,
+      operator: p.operator,
+      witness: p.witness,
+      others: { authoriser: p.authoriser },
+      passphrases: p.passphrases,
       describe: { noticeId: notice.id, terminationDate: notice.terminationDate, at: inst.clock.now().toISOString() },
     }),
     work: (_n, x) => terminationSteps(inst, p, { ca, notice, interrupted }, x),
-    finish: (_n, w, after): TerminateResult => ({ ...w, transcriptFile: after.transcriptFile, backup: after.backup!, notes: after.notes, interrupted }),
+    finish: (_n, w, after): TerminateResult => ({
+      ...w,
+      transcriptFile: after.transcriptFile,
+      backup: after.backup!,
+      notes: after.notes,
+      interrupted,
+    }),
   });
 }
 
 /** CPS 5.8 in order, each step durable and audited: revoke all, final CRL and OCSP, destroy the key, mark terminated. */
 async function terminationSteps(
-  inst: Installation, p: TerminateParams, c: { ca: CaSummary; notice: TerminationNotice; interrupted: InterruptedWork[] }, x: OperationContext,
+  inst: Installation,
+  p: TerminateParams,
+  c: { ca: CaSummary; notice: TerminationNotice; interrupted: InterruptedWork[] },
+  x: OperationContext,
 ): Promise<TerminationWork> {
   const { ca, notice } = c;
   const s = x.session;
   const step = endingStep('termination', p.step);
   const { ending, resumed } = beginEnding(inst, s, 'termination', { authoriser: p.authoriser, noticeId: notice.id });
   step('started');
-  const revoked = revokeAllIssued(inst, s, { reason: 'cessationOfOperation', source: 'ca-termination', approvedBy: p.authoriser });
+  const revoked = revokeAllIssued(inst, s, {
+    reason: 'cessationOfOperation',
+    source: 'ca-termination',
+    approvedBy: p.authoriser,
+  });
   step('revoked');
   const last = await signLastStatus(inst, s);
   step('final-status');
-  const destroyed = await destroyCaKey(inst, s, `termination of ${ca.name} (CPS 5.8), notice #${notice.id} for ${notice.terminationDate}`);
+  const destroyed = await destroyCaKey(
+    inst,
+    s,
+    `termination of ${ca.name} (CPS 5.8), notice #${notice.id} for ${notice.terminationDate}`,
+  );
   step('key-destroyed');
-  inst.db.transaction(() => {
-    closeInterruptedSteps(inst, c.interrupted, 'termination', ca.name, { ceremonyId: s.ceremonyId, endingId: ending.id });
-    markTerminated(inst, ca, ending.id, { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber }, { actor: actorOf(s), roles: rolesOf(s), details: { resumed, revokedNow: revoked.map((r) => r.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate.toISOString(), ocspResponses: last.ocspResponses, keyDestroyedIn: destroyed.destroyedIn, retiredKeysDestroyed: destroyed.retiredKeys, ceremonyId: s.ceremonyId, ...s.evidence() } });
-    x.complete({
-      inputs: [{ name: `termination notice #${notice.id} (${notice.terminationDate}, given ${notice.announcedAt})`, sha256: sha256Hex(canonicalJson(notice)) }],
-      outputs: [{ name: `${ca.name} final CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
-      details: { decision: 'termination (CPS 5.8)', authoriser: p.authoriser, noticeId: notice.id, terminationDate: notice.terminationDate, revoked: revoked.map((r) => r.serialHex), reason: 'cessationOfOperation', crlNumber: last.crl.crlNumber, ocspResponses: last.ocspResponses, keyDestroyed: destroyed.keyId, retiredKeysDestroyed: destroyed.retiredKeys, status: 'terminated', keyActivations: s.signatures },
-    });
-  }).immediate();
-  return { caName: ca.name, resumed, revoked: revoked.map((r) => r.serialHex), crlNumber: last.crl.crlNumber, crlNextUpdate: last.crl.nextUpdate, ocspResponses: last.ocspResponses, keyDestroyed: true };
+  inst.db
+    .transaction(() => {
+      closeInterruptedSteps(inst, c.interrupted, 'termination', ca.name, {
+        ceremonyId: s.ceremonyId,
+        endingId: ending.id,
+      });
+      markTerminated(
+        inst,
+        ca,
+        ending.id,
+        { completedBy: s.ceremonyId, crlNumber: last.crl.crlNumber },
+        {
+          actor: actorOf(s),
+          roles: rolesOf(s),
+          details: {
+            resumed,
+            revokedNow: revoked.map((r) => r.serialHex),
+            crlNumber: last.crl.crlNumber,
+            crlNextUpdate: last.crl.nextUpdate.toISOString(),
+            ocspResponses: last.ocspResponses,
+            keyDestroyedIn: destroyed.destroyedIn,
+            retiredKeysDestroyed: destroyed.retiredKeys,
+            ceremonyId: s.ceremonyId,
+            ...s.evidence(),
+          },
+        },
+      );
+      x.complete({
+        inputs: [
+          {
+            name: `termination notice #${notice.id} (${notice.terminationDate}, given ${notice.announcedAt})`,
+            sha256: sha256Hex(canonicalJson(notice)),
+          },
+        ],
+        outputs: [{ name: `${ca.name} final CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
+        details: {
+          decision: 'termination (CPS 5.8)',
+          authoriser: p.authoriser,
+          noticeId: notice.id,
+          terminationDate: notice.terminationDate,
+          revoked: revoked.map((r) => r.serialHex),
+          reason: 'cessationOfOperation',
+          crlNumber: last.crl.crlNumber,
+          ocspResponses: last.ocspResponses,
+          keyDestroyed: destroyed.keyId,
+          retiredKeysDestroyed: destroyed.retiredKeys,
+          status: 'terminated',
+          keyActivations: s.signatures,
+        },
+      });
+    })
+    .immediate();
+  return {
+    caName: ca.name,
+    resumed,
+    revoked: revoked.map((r) => r.serialHex),
+    crlNumber: last.crl.crlNumber,
+    crlNextUpdate: last.crl.nextUpdate,
+    ocspResponses: last.ocspResponses,
+    keyDestroyed: true,
+  };
 }
 
 /**
@@ -190,36 +364,100 @@ async function terminationSteps(
  * open any more, so the Person Responsible and the witness confirm the completion themselves.
  */
 async function completeAfterDestruction(
-  inst: Installation, ca: CaSummary, p: TerminateParams, refuse: (code: ErrorCode, message: string) => never, interrupted: InterruptedWork[],
+  inst: Installation,
+  ca: CaSummary,
+  p: TerminateParams,
+  refuse: (code: ErrorCode, message: string) => never,
+  interrupted: InterruptedWork[],
 ): Promise<TerminateResult> {
   const ending = openEnding(inst, ca.id);
   if (!ending) refuse('KEY_DESTROYED', `the key of ${ca.name} was destroyed outside a termination; nothing to resume`);
   guardedBy(refuse)(() => checkDistinct(TERMINATE, { authoriser: [p.authoriser], witness: [p.witness] }));
-  const digest = operationDigest({ kind: TERMINATE, ca: ca.name, step: 'complete-after-key-destruction', endingId: ending!.id });
+  const digest = operationDigest({
+    kind: TERMINATE,
+    ca: ca.name,
+    step: 'complete-after-key-destruction',
+    endingId: ending!.id,
+  });
   const present: Participant[] = [];
   try {
-    for (const [slot, name] of [['authoriser', p.authoriser], ['witness', p.witness]] as const) {
-      const person = await bringParticipant(inst, name, p.passphrases, `${slot} completing the termination of ${ca.name}`, digest, { operation: TERMINATE, slot });
+    for (const [slot, name] of [
+      ['authoriser', p.authoriser],
+      ['witness', p.witness],
+    ] as const) {
+      const person = await bringParticipant(
+        inst,
+        name,
+        p.passphrases,
+        `${slot} completing the termination of ${ca.name}`,
+        digest,
+        { operation: TERMINATE, slot },
+      );
       if (!person) refuse('AUTHENTICATION_REQUIRED', `${name} (${slot}) did not authenticate`);
       present.push(person!);
     }
-    inst.db.transaction(() => {
-      closeInterruptedSteps(inst, interrupted, 'termination', ca.name, { endingId: ending!.id, completedAfterKeyDestruction: true });
-      markTerminated(inst, ca, ending!.id, { completedAfterKeyDestruction: true }, {
-        actor: present.map((x) => x.operator.name).join(','), roles: [...new Set(present.flatMap((x) => x.operator.roles))],
-        details: { resumed: true, keyDestroyedEarlier: true, ...participantEvidence(digest, [{ role: 'authoriser', p: present[0]! }, { role: 'witness', p: present[1]! }]) },
-      });
-    }).immediate();
-    return { caName: ca.name, resumed: true, revoked: [], crlNumber: null, crlNextUpdate: null, ocspResponses: 0, keyDestroyed: true, transcriptFile: null, backup: null, notes: [], interrupted };
+    inst.db
+      .transaction(() => {
+        closeInterruptedSteps(inst, interrupted, 'termination', ca.name, {
+          endingId: ending!.id,
+          completedAfterKeyDestruction: true,
+        });
+        markTerminated(
+          inst,
+          ca,
+          ending!.id,
+          { completedAfterKeyDestruction: true },
+          {
+            actor: present.map((x) => x.operator.name).join(','),
+            roles: [...new Set(present.flatMap((x) => x.operator.roles))],
+            details: {
+              resumed: true,
+              keyDestroyedEarlier: true,
+              ...participantEvidence(digest, [
+                { role: 'authoriser', p: present[0]! },
+                { role: 'witness', p: present[1]! },
+              ]),
+            },
+          },
+        );
+      })
+      .immediate();
+    return {
+      caName: ca.name,
+      resumed: true,
+      revoked: [],
+      crlNumber: null,
+      crlNextUpdate: null,
+      ocspResponses: 0,
+      keyDestroyed: true,
+      transcriptFile: null,
+      backup: null,
+      notes: [],
+      interrupted,
+    };
   } finally {
     lockAll(present);
   }
 }
 
-function markTerminated(inst: Installation, ca: CaSummary, endingId: number, endingDetails: Record<string, unknown>, audit: { actor: string; roles: string[]; details: Record<string, unknown> }): void {
-  if (!endActiveCa(inst.db, ca.id, 'terminated')) throw new CaError('CA_STATE', `${ca.name} changed state during its termination`);
+function markTerminated(
+  inst: Installation,
+  ca: CaSummary,
+  endingId: number,
+  endingDetails: Record<string, unknown>,
+  audit: { actor: string; roles: string[]; details: Record<string, unknown> },
+): void {
+  if (!endActiveCa(inst.db, ca.id, 'terminated'))
+    throw new CaError('CA_STATE', `${ca.name} changed state during its termination`);
   completeEnding(inst, endingId, endingDetails);
-  inst.audit.append({ actor: audit.actor, roles: audit.roles, action: TERMINATE, target: ca.name, outcome: 'success', details: { step: 'completed', endingId, status: 'terminated', ...audit.details } });
+  inst.audit.append({
+    actor: audit.actor,
+    roles: audit.roles,
+    action: TERMINATE,
+    target: ca.name,
+    outcome: 'success',
+    details: { step: 'completed', endingId, status: 'terminated', ...audit.details },
+  });
 }
 
 /** A real calendar day written YYYY-MM-DD (2027-02-30 is not one). */

@@ -15,7 +15,8 @@ import { describeGeneralName } from './e_crl_distribution_points.ts';
 export const e_authority_info_access = defineLint(
   {
     name: 'e_authority_info_access',
-    description: 'authorityInfoAccess is present on subordinate CAs, non-critical, and holds only OCSP and caIssuers http:// URIs.',
+    description:
+      'authorityInfoAccess is present on subordinate CAs, non-critical, and holds only OCSP and caIssuers http:// URIs.',
     citation:
       'BR 7.1.2.10.3: "Each `AccessDescription` MUST only contain a permitted `accessMethod`, as detailed below, and each `accessLocation` MUST be encoded as the specified `GeneralName` type."',
     appliesTo: ALL_PROFILES,
@@ -26,8 +27,12 @@ export const e_authority_info_access = defineLint(
       if (ctx.profile === 'subca') report.error('authorityInfoAccess is missing from a subordinate CA certificate');
       return;
     }
-    if (ctx.profile === 'root') report.warning('root certificate carries authorityInfoAccess (BR 7.1.2.1.2: not part of the root profile)');
-    if (ctx.profile === 'ocsp') report.warning('delegated OCSP responder certificate carries authorityInfoAccess (BR 7.1.2.8.2: NOT RECOMMENDED)');
+    if (ctx.profile === 'root')
+      report.warning('root certificate carries authorityInfoAccess (BR 7.1.2.1.2: not part of the root profile)');
+    if (ctx.profile === 'ocsp')
+      report.warning(
+        'delegated OCSP responder certificate carries authorityInfoAccess (BR 7.1.2.8.2: NOT RECOMMENDED)',
+      );
     if (ext.critical) report.error('authorityInfoAccess is marked critical; it MUST be non-critical');
     const aia = decodeExtension(ext, AuthorityInfoAccessSyntax);
     if (aia.length === 0) report.error('authorityInfoAccess holds no AccessDescription');
@@ -35,11 +40,16 @@ export const e_authority_info_access = defineLint(
     for (const ad of aia) {
       methods.add(ad.accessMethod);
       if (ad.accessMethod !== id_ad_ocsp && ad.accessMethod !== id_ad_caIssuers) {
-        report.error(`accessMethod ${oidName(ad.accessMethod)} is not allowed; only id-ad-ocsp and id-ad-caIssuers are`);
+        report.error(
+          `accessMethod ${oidName(ad.accessMethod)} is not allowed; only id-ad-ocsp and id-ad-caIssuers are`,
+        );
         continue;
       }
       const uri = ad.accessLocation.uniformResourceIdentifier;
-      if (uri === undefined) report.error(`${oidName(ad.accessMethod)} accessLocation is ${describeGeneralName(ad.accessLocation)}, not an http:// URI`);
+      if (uri === undefined)
+        report.error(
+          `${oidName(ad.accessMethod)} accessLocation is ${describeGeneralName(ad.accessLocation)}, not an http:// URI`,
+        );
       else if (!isHttpUrl(uri)) report.error(`${oidName(ad.accessMethod)} URI ${uri} is not an http:// URL`);
     }
     if (ctx.profile === 'subca') {

@@ -11,7 +11,8 @@ import { ALL_PROFILES, CA_PROFILES, decodeExtension, defineLint, findExtension }
 export const e_basic_constraints = defineLint(
   {
     name: 'e_basic_constraints',
-    description: 'basicConstraints is critical with cA TRUE on root and subca certificates, and absent or cA FALSE on tsa, ta and ocsp.',
+    description:
+      'basicConstraints is critical with cA TRUE on root and subca certificates, and absent or cA FALSE on tsa, ta and ocsp.',
     citation:
       'RFC 5280 4.2.1.9: "Conforming CAs MUST include this extension in all CA certificates that contain public keys used to validate digital signatures on certificates and MUST mark the extension as critical in such certificates."',
     appliesTo: ALL_PROFILES,

@@ -1,4 +1,8 @@
-import { CertificatePolicies, id_ce_certificatePolicies, id_ce_certificatePolicies_anyPolicy } from '@peculiar/asn1-x509';
+import {
+  CertificatePolicies,
+  id_ce_certificatePolicies,
+  id_ce_certificatePolicies_anyPolicy,
+} from '@peculiar/asn1-x509';
 import { ISSUED_PROFILES, cabforum_policy_arc, decodeExtension, defineLint, findExtension } from './support.ts';
 
 /** BR 7.1.6.1: the CA/Browser Forum reserved policy identifiers live under 2.23.140.1. */
@@ -23,7 +27,8 @@ export function isCabforumReservedPolicy(oid: string): boolean {
 export const e_certificate_policies = defineLint(
   {
     name: 'e_certificate_policies',
-    description: "certificatePolicies asserts the issuer's CP for the profile and only CPs the issuer may assert (or CA/B Forum reserved ones).",
+    description:
+      "certificatePolicies asserts the issuer's CP for the profile and only CPs the issuer may assert (or CA/B Forum reserved ones).",
     citation:
       'BR 1.x 7.1.6.3: "MUST include one or more explicit policy identifiers that indicates the Subordinate CA\'s adherence to and compliance with these Requirements (i.e. either the CA/Browser Forum reserved identifiers or identifiers defined by the CA in its Certificate Policy and/or Certification Practice Statement)"',
     appliesTo: ISSUED_PROFILES,
@@ -31,10 +36,12 @@ export const e_certificate_policies = defineLint(
   (cert, ctx, report) => {
     const ext = findExtension(cert, id_ce_certificatePolicies);
     if (!ext) {
-      if (ctx.profile !== 'ocsp') report.error(`certificatePolicies is missing; a '${ctx.profile}' certificate must assert the issuer's CP`);
+      if (ctx.profile !== 'ocsp')
+        report.error(`certificatePolicies is missing; a '${ctx.profile}' certificate must assert the issuer's CP`);
       return;
     }
-    if (ctx.profile === 'ocsp') report.warning('certificatePolicies in a delegated OCSP responder certificate is NOT RECOMMENDED (BR 7.1.2.8.8)');
+    if (ctx.profile === 'ocsp')
+      report.warning('certificatePolicies in a delegated OCSP responder certificate is NOT RECOMMENDED (BR 7.1.2.8.8)');
     const policies = decodeExtension(ext, CertificatePolicies).map((p) => p.policyIdentifier);
     if (policies.length === 0) {
       report.error('certificatePolicies is an empty sequence');
@@ -47,10 +54,15 @@ export const e_certificate_policies = defineLint(
       seen.add(oid);
       if (allowed.has(oid)) continue;
       if (oid === id_ce_certificatePolicies_anyPolicy) report.error('anyPolicy (2.5.29.32.0) is not allowed');
-      else if (!isCabforumReservedPolicy(oid)) report.error(`policy ${oid} is not a CP this issuer may assert for '${ctx.profile}' (allowed: ${[...allowed].join(', ') || 'none'})`);
+      else if (!isCabforumReservedPolicy(oid))
+        report.error(
+          `policy ${oid} is not a CP this issuer may assert for '${ctx.profile}' (allowed: ${[...allowed].join(', ') || 'none'})`,
+        );
     }
     if (ctx.profile !== 'ocsp' && allowed.size > 0 && !policies.some((oid) => allowed.has(oid))) {
-      report.error(`none of the issuer's CPs for '${ctx.profile}' is asserted (expected one of ${[...allowed].join(', ')})`);
+      report.error(
+        `none of the issuer's CPs for '${ctx.profile}' is asserted (expected one of ${[...allowed].join(', ')})`,
+      );
     }
   },
 );

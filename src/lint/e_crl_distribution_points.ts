@@ -22,19 +22,23 @@ export function describeGeneralName(g: GeneralName): string {
 export const e_crl_distribution_points = defineLint(
   {
     name: 'e_crl_distribution_points',
-    description: 'cRLDistributionPoints is present where the profile needs it, non-critical, and holds only http:// fullName URIs.',
-    citation: 'BR 7.1.2.11.2: "All `GeneralName`s MUST be of type `uniformResourceIdentifier`, and the scheme of each MUST be "http"."',
+    description:
+      'cRLDistributionPoints is present where the profile needs it, non-critical, and holds only http:// fullName URIs.',
+    citation:
+      'BR 7.1.2.11.2: "All `GeneralName`s MUST be of type `uniformResourceIdentifier`, and the scheme of each MUST be "http"."',
     appliesTo: ALL_PROFILES,
   },
   (cert, ctx, report) => {
     const ext = findExtension(cert, id_ce_cRLDistributionPoints);
     if (!ext) {
       if (ctx.profile === 'subca') report.error('cRLDistributionPoints is missing from a subordinate CA certificate');
-      if (ctx.profile === 'tsa' || ctx.profile === 'ta') report.warning(`cRLDistributionPoints is missing from a '${ctx.profile}' certificate`);
+      if (ctx.profile === 'tsa' || ctx.profile === 'ta')
+        report.warning(`cRLDistributionPoints is missing from a '${ctx.profile}' certificate`);
       return;
     }
     if (ctx.profile === 'root') report.warning('root certificate carries cRLDistributionPoints (BR: SHOULD NOT)');
-    if (ctx.profile === 'ocsp') report.error('delegated OCSP responder certificate carries cRLDistributionPoints (BR: MUST NOT)');
+    if (ctx.profile === 'ocsp')
+      report.error('delegated OCSP responder certificate carries cRLDistributionPoints (BR: MUST NOT)');
     if (ext.critical) report.error('cRLDistributionPoints is marked critical');
     const dps = decodeExtension(ext, CRLDistributionPoints);
     if (dps.length === 0) report.error('cRLDistributionPoints holds no DistributionPoint');
@@ -49,8 +53,10 @@ export const e_crl_distribution_points = defineLint(
       }
       if (full.length === 0) report.error(`${where} fullName is empty`);
       for (const g of full) {
-        if (g.uniformResourceIdentifier === undefined) report.error(`${where} holds ${describeGeneralName(g)}; only http:// URIs are allowed`);
-        else if (!isHttpUrl(g.uniformResourceIdentifier)) report.error(`${where} URI ${g.uniformResourceIdentifier} is not an http:// URL`);
+        if (g.uniformResourceIdentifier === undefined)
+          report.error(`${where} holds ${describeGeneralName(g)}; only http:// URIs are allowed`);
+        else if (!isHttpUrl(g.uniformResourceIdentifier))
+          report.error(`${where} URI ${g.uniformResourceIdentifier} is not an http:// URL`);
       }
     });
   },

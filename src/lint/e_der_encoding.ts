@@ -15,7 +15,8 @@ export const e_der_encoding = defineLint(
   {
     name: 'e_der_encoding',
     description: 'The certificate, and its TBSCertificate in particular, is DER: re-encoding it gives the same bytes.',
-    citation: 'RFC 5280 4.1.1.3: "The signatureValue field contains a digital signature computed upon the ASN.1 DER encoded tbsCertificate."',
+    citation:
+      'RFC 5280 4.1.1.3: "The signatureValue field contains a digital signature computed upon the ASN.1 DER encoded tbsCertificate."',
     appliesTo: ALL_PROFILES,
   },
   (cert, _ctx, report) => {
@@ -47,11 +48,17 @@ export function parseCertificateForLint(certDer: Uint8Array): { cert?: Certifica
   try {
     reencoded = derOf(cert);
   } catch (e) {
-    return { findings: [finding(`the certificate cannot be re-encoded: ${e instanceof Error ? e.message : String(e)}`)] };
+    return {
+      findings: [finding(`the certificate cannot be re-encoded: ${e instanceof Error ? e.message : String(e)}`)],
+    };
   }
   const findings: LintFinding[] = [];
   if (!bytesEqual(reencoded, certDer)) {
-    findings.push(finding(`the certificate encoding is not DER or carries trailing bytes (${certDer.length} bytes given, ${reencoded.length} bytes re-encoded)`));
+    findings.push(
+      finding(
+        `the certificate encoding is not DER or carries trailing bytes (${certDer.length} bytes given, ${reencoded.length} bytes re-encoded)`,
+      ),
+    );
   }
   return { cert, findings };
 }

@@ -2,7 +2,12 @@ import { id_ecPublicKey, secp256r1, secp384r1 } from '../pki/algorithms.ts';
 import { ALL_PROFILES, bigintOf, defineLint, toBytes } from './support.ts';
 import { namedCurveOf } from './e_spki_algorithm_encoding.ts';
 
-interface CurveParams { name: string; bytes: number; p: bigint; b: bigint }
+interface CurveParams {
+  name: string;
+  bytes: number;
+  p: bigint;
+  b: bigint;
+}
 
 /** NIST P-256 and P-384 (FIPS 186-4 D.1.2.3, D.1.2.4); a = -3 for both. Both have cofactor 1. */
 export const ALLOWED_CURVES: Record<string, CurveParams> = {

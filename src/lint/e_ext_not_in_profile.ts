@@ -11,7 +11,14 @@ import {
   id_pe_authorityInfoAccess,
 } from '@peculiar/asn1-x509';
 import type { ProfileName } from './types.ts';
-import { ALL_PROFILES, defineLint, extensionsOf, id_ct_precertificateSCTs, id_pkix_ocsp_nocheck, oidName } from './support.ts';
+import {
+  ALL_PROFILES,
+  defineLint,
+  extensionsOf,
+  id_ct_precertificateSCTs,
+  id_pkix_ocsp_nocheck,
+  oidName,
+} from './support.ts';
 import { isKnownExtension } from './known_extensions.ts';
 
 /** Extensions every profile may carry; whether each is required is checked by its own lint. */
@@ -51,7 +58,8 @@ export const PROFILE_FORBIDDEN_EXTENSIONS: Partial<Record<ProfileName, string[]>
 export const e_ext_not_in_profile = defineLint(
   {
     name: 'e_ext_not_in_profile',
-    description: "Every extension belongs to the certificate's profile; the ones BR forbids for the profile are absent.",
+    description:
+      "Every extension belongs to the certificate's profile; the ones BR forbids for the profile are absent.",
     citation: 'BR 7.1.2.1.2: "| Any other extension | NOT RECOMMENDED | - |"',
     appliesTo: ALL_PROFILES,
   },
@@ -59,7 +67,8 @@ export const e_ext_not_in_profile = defineLint(
     const expected = new Set(PROFILE_EXTENSIONS[ctx.profile]);
     const forbidden = new Set(PROFILE_FORBIDDEN_EXTENSIONS[ctx.profile] ?? []);
     for (const ext of extensionsOf(cert)) {
-      if (forbidden.has(ext.extnID)) report.error(`extension ${oidName(ext.extnID)} MUST NOT appear in a '${ctx.profile}' certificate`);
+      if (forbidden.has(ext.extnID))
+        report.error(`extension ${oidName(ext.extnID)} MUST NOT appear in a '${ctx.profile}' certificate`);
       else if (!expected.has(ext.extnID) && (isKnownExtension(ext.extnID) || !ext.critical)) {
         report.warning(`extension ${oidName(ext.extnID)} is not part of the '${ctx.profile}' profile`);
       }

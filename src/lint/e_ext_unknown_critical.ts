@@ -16,7 +16,8 @@ export const e_ext_unknown_critical = defineLint(
   },
   (cert, _ctx, report) => {
     for (const ext of extensionsOf(cert)) {
-      if (ext.critical && !isKnownExtension(ext.extnID)) report.error(`unrecognised extension ${ext.extnID} is marked critical`);
+      if (ext.critical && !isKnownExtension(ext.extnID))
+        report.error(`unrecognised extension ${ext.extnID} is marked critical`);
     }
   },
 );

@@ -24,17 +24,21 @@ export const e_ext_value_not_der = defineLint(
       if (!type) continue;
       const value = toBytes(ext.extnValue.buffer);
       if (type === 'NULL') {
-        if (!bytesEqual(value, NULL_DER)) report.error(`extension ${oidName(ext.extnID)} value must be the DER NULL 0500`);
+        if (!bytesEqual(value, NULL_DER))
+          report.error(`extension ${oidName(ext.extnID)} value must be the DER NULL 0500`);
         continue;
       }
       let reencoded: Uint8Array;
       try {
         reencoded = derOf(AsnConvert.parse(value, type));
       } catch (e) {
-        report.error(`extension ${oidName(ext.extnID)} value does not decode: ${e instanceof Error ? e.message : String(e)}`);
+        report.error(
+          `extension ${oidName(ext.extnID)} value does not decode: ${e instanceof Error ? e.message : String(e)}`,
+        );
         continue;
       }
-      if (!bytesEqual(reencoded, value)) report.error(`extension ${oidName(ext.extnID)} value is not DER (re-encoding differs)`);
+      if (!bytesEqual(reencoded, value))
+        report.error(`extension ${oidName(ext.extnID)} value is not DER (re-encoding differs)`);
     }
   },
 );

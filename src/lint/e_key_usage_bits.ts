@@ -2,7 +2,11 @@ import { KeyUsage, id_ce_keyUsage, type KeyUsageType } from '@peculiar/asn1-x509
 import type { ProfileName } from './types.ts';
 import { ALL_PROFILES, decodeExtension, defineLint, findExtension, toBytes } from './support.ts';
 
-interface BitRule { required: KeyUsageType[]; permitted: KeyUsageType[]; forbidden: KeyUsageType[] }
+interface BitRule {
+  required: KeyUsageType[];
+  permitted: KeyUsageType[];
+  forbidden: KeyUsageType[];
+}
 
 /**
  * Per profile: bits that must be set, bits that may be set, and bits that must not be set.
@@ -13,12 +17,26 @@ export const KEY_USAGE_RULES: Record<ProfileName, BitRule> = {
   root: {
     required: ['keyCertSign', 'crlSign'],
     permitted: ['digitalSignature'],
-    forbidden: ['nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'encipherOnly', 'decipherOnly'],
+    forbidden: [
+      'nonRepudiation',
+      'keyEncipherment',
+      'dataEncipherment',
+      'keyAgreement',
+      'encipherOnly',
+      'decipherOnly',
+    ],
   },
   subca: {
     required: ['keyCertSign', 'crlSign'],
     permitted: ['digitalSignature'],
-    forbidden: ['nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'encipherOnly', 'decipherOnly'],
+    forbidden: [
+      'nonRepudiation',
+      'keyEncipherment',
+      'dataEncipherment',
+      'keyAgreement',
+      'encipherOnly',
+      'decipherOnly',
+    ],
   },
   // R-3.2 / issuance issue: "keyUsage digitalSignature (+ nonRepudiation) critical" for TSA and TA.
   tsa: { required: ['digitalSignature'], permitted: ['nonRepudiation'], forbidden: ['keyCertSign', 'crlSign'] },
@@ -26,7 +44,16 @@ export const KEY_USAGE_RULES: Record<ProfileName, BitRule> = {
   ocsp: {
     required: ['digitalSignature'],
     permitted: [],
-    forbidden: ['nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'crlSign', 'encipherOnly', 'decipherOnly'],
+    forbidden: [
+      'nonRepudiation',
+      'keyEncipherment',
+      'dataEncipherment',
+      'keyAgreement',
+      'keyCertSign',
+      'crlSign',
+      'encipherOnly',
+      'decipherOnly',
+    ],
   },
 };
 
@@ -52,15 +79,20 @@ export const e_key_usage_bits = defineLint(
     const ku = decodeExtension(ext, KeyUsage);
     const bytes = toBytes(ku.value);
     const last = bytes[bytes.length - 1];
-    if (last !== undefined && (last === 0 || (last & ((1 << ku.unusedBits) - 1)) !== 0 || (last & (1 << ku.unusedBits)) === 0)) {
+    if (
+      last !== undefined &&
+      (last === 0 || (last & ((1 << ku.unusedBits) - 1)) !== 0 || (last & (1 << ku.unusedBits)) === 0)
+    ) {
       report.error('keyUsage BIT STRING is not DER: trailing zero bits are not removed (X.690 11.2.2)');
     }
     const bits = new Set(ku.toJSON());
     const rule = KEY_USAGE_RULES[ctx.profile];
-    for (const bit of rule.required) if (!bits.has(bit)) report.error(`keyUsage lacks ${show(bit)}, required in a '${ctx.profile}' certificate`);
+    for (const bit of rule.required)
+      if (!bits.has(bit)) report.error(`keyUsage lacks ${show(bit)}, required in a '${ctx.profile}' certificate`);
     for (const bit of bits) {
       if (rule.required.includes(bit) || rule.permitted.includes(bit)) continue;
-      if (rule.forbidden.includes(bit)) report.error(`keyUsage asserts ${show(bit)}, not allowed in a '${ctx.profile}' certificate`);
+      if (rule.forbidden.includes(bit))
+        report.error(`keyUsage asserts ${show(bit)}, not allowed in a '${ctx.profile}' certificate`);
       else report.warning(`keyUsage asserts ${show(bit)}, not expected in a '${ctx.profile}' certificate`);
     }
   },

@@ -24,7 +24,10 @@ export const e_key_usage_missing_or_not_critical = defineLint(
       return;
     }
     if (!ext.critical) {
-      if (ctx.profile === 'root') report.warning('keyUsage is not marked critical (tolerated on a root: RFC 5280 4.2.1.3 SHOULD; legacy RootCA1 profile)');
+      if (ctx.profile === 'root')
+        report.warning(
+          'keyUsage is not marked critical (tolerated on a root: RFC 5280 4.2.1.3 SHOULD; legacy RootCA1 profile)',
+        );
       else report.error(`keyUsage is not marked critical in a '${ctx.profile}' certificate`);
     }
     const ku = decodeExtension(ext, KeyUsage);

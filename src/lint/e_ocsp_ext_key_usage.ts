@@ -10,7 +10,8 @@ import { decodeExtension, defineLint, findExtension, oidName } from './support.t
 export const e_ocsp_ext_key_usage = defineLint(
   {
     name: 'e_ocsp_ext_key_usage',
-    description: 'A delegated OCSP responder certificate has extKeyUsage with id-kp-OCSPSigning and no anyExtendedKeyUsage.',
+    description:
+      'A delegated OCSP responder certificate has extKeyUsage with id-kp-OCSPSigning and no anyExtendedKeyUsage.',
     citation:
       'RFC 6960 4.2.2.2: "OCSP signing delegation SHALL be designated by the inclusion of id-kp-OCSPSigning in an extended key usage certificate extension included in the OCSP response signer\'s certificate."',
     appliesTo: ['ocsp'],

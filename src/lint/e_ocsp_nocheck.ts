@@ -8,7 +8,8 @@ import { defineLint, findExtension, id_pkix_ocsp_nocheck, toBytes } from './supp
 export const e_ocsp_nocheck = defineLint(
   {
     name: 'e_ocsp_nocheck',
-    description: 'A delegated OCSP responder certificate carries id-pkix-ocsp-nocheck, non-critical, with a NULL value.',
+    description:
+      'A delegated OCSP responder certificate carries id-pkix-ocsp-nocheck, non-critical, with a NULL value.',
     citation: 'BR 7.1.2.8.6: "The CA MUST include the `id-pkix-ocsp-nocheck` extension (OID: 1.3.6.1.5.5.7.48.1.5)."',
     appliesTo: ['ocsp'],
   },
@@ -20,6 +21,7 @@ export const e_ocsp_nocheck = defineLint(
     }
     if (ext.critical) report.warning('id-pkix-ocsp-nocheck is marked critical; it SHOULD be non-critical');
     const v = toBytes(ext.extnValue.buffer);
-    if (v.length !== 2 || v[0] !== 0x05 || v[1] !== 0x00) report.error('id-pkix-ocsp-nocheck value is not the DER NULL 0500');
+    if (v.length !== 2 || v[0] !== 0x05 || v[1] !== 0x00)
+      report.error('id-pkix-ocsp-nocheck value is not the DER NULL 0500');
   },
 );

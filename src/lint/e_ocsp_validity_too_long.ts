@@ -14,13 +14,16 @@ export const e_ocsp_validity_too_long = defineLint(
   {
     name: 'e_ocsp_validity_too_long',
     description: `A delegated OCSP responder certificate is valid for at most ${OCSP_RESPONDER_MAX_DAYS} days.`,
-    citation: 'R-3.3: "Delegated OCSP responder certificates: EKU id-kp-OCSPSigning, id-pkix-ocsp-nocheck, short life."',
+    citation:
+      'R-3.3: "Delegated OCSP responder certificates: EKU id-kp-OCSPSigning, id-pkix-ocsp-nocheck, short life."',
     appliesTo: ['ocsp'],
   },
   (cert, _ctx, report) => {
     const days = (notAfterOf(cert).getTime() - notBeforeOf(cert).getTime()) / DAY_MS;
     if (days > OCSP_RESPONDER_MAX_DAYS) {
-      report.error(`validity is ${days.toFixed(1)} days; a delegated OCSP responder certificate may be valid for at most ${OCSP_RESPONDER_MAX_DAYS} days`);
+      report.error(
+        `validity is ${days.toFixed(1)} days; a delegated OCSP responder certificate may be valid for at most ${OCSP_RESPONDER_MAX_DAYS} days`,
+      );
     }
   },
 );

@@ -17,7 +17,11 @@ export const e_path_len_constraint_improperly_included = defineLint(
     const bc = basicConstraintsOf(cert);
     if (bc?.pathLenConstraint === undefined) return;
     if (!bc.cA) report.error('pathLenConstraint is present but cA is FALSE');
-    else if (!keyUsagesOf(cert)?.has('keyCertSign')) report.error('pathLenConstraint is present but keyUsage does not assert keyCertSign');
-    if (ctx.profile === 'root') report.warning(`root certificate carries pathLenConstraint ${bc.pathLenConstraint} (BR 1.x 7.1.2.1: SHOULD NOT be present)`);
+    else if (!keyUsagesOf(cert)?.has('keyCertSign'))
+      report.error('pathLenConstraint is present but keyUsage does not assert keyCertSign');
+    if (ctx.profile === 'root')
+      report.warning(
+        `root certificate carries pathLenConstraint ${bc.pathLenConstraint} (BR 1.x 7.1.2.1: SHOULD NOT be present)`,
+      );
   },
 );

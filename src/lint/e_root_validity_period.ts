@@ -22,7 +22,10 @@ export const e_root_validity_period = defineLint(
     const days = (notAfterOf(cert).getTime() - notBeforeOf(cert).getTime()) / DAY_MS;
     if (days > ROOT_MAX_DAYS) {
       const severity = severitySince(cert, EFFECTIVE.brProfiles);
-      report.add(severity, `root validity is ${days.toFixed(1)} days; at most ${ROOT_MAX_DAYS} are allowed${legacyNote(severity, EFFECTIVE.brProfiles)}`);
+      report.add(
+        severity,
+        `root validity is ${days.toFixed(1)} days; at most ${ROOT_MAX_DAYS} are allowed${legacyNote(severity, EFFECTIVE.brProfiles)}`,
+      );
     } else if (days < ROOT_MIN_DAYS) {
       report.warning(`root validity is ${days.toFixed(1)} days; BR expects at least ${ROOT_MIN_DAYS}`);
     }

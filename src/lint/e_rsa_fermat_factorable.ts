@@ -43,7 +43,8 @@ export const e_rsa_fermat_factorable = defineLint(
   {
     name: 'e_rsa_fermat_factorable',
     description: `An RSA modulus does not factor by Fermat's method within ${FERMAT_ROUNDS} rounds (primes too close together).`,
-    citation: 'R-3.1: "the key must meet minimum strength (RSA >= 2048 with e = 65537, P-256/P-384) and must not be a known-weak key."',
+    citation:
+      'R-3.1: "the key must meet minimum strength (RSA >= 2048 with e = 65537, P-256/P-384) and must not be a known-weak key."',
     appliesTo: ALL_PROFILES,
   },
   (cert, _ctx, report) => {
@@ -56,6 +57,7 @@ export const e_rsa_fermat_factorable = defineLint(
       return; // e_rsa_public_key_strength reports an undecodable key
     }
     if (n < 4n) return;
-    if (fermatFactor(n)) report.error("RSA modulus factors by Fermat's method: its primes are too close together (known-weak key)");
+    if (fermatFactor(n))
+      report.error("RSA modulus factors by Fermat's method: its primes are too close together (known-weak key)");
   },
 );

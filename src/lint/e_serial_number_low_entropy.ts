@@ -15,7 +15,8 @@ export const e_serial_number_low_entropy = defineLint(
   {
     name: 'e_serial_number_low_entropy',
     description: 'The serial number has at least 8 octets after the sign octet, room for 64 bits from a CSPRNG.',
-    citation: 'BR 1.x 7.1: "CAs SHALL generate non-sequential Certificate serial numbers greater than zero (0) containing at least 64 bits of output from a CSPRNG."',
+    citation:
+      'BR 1.x 7.1: "CAs SHALL generate non-sequential Certificate serial numbers greater than zero (0) containing at least 64 bits of output from a CSPRNG."',
     appliesTo: ALL_PROFILES,
   },
   (cert, _ctx, report) => {

@@ -15,7 +15,8 @@ export const e_serial_number_not_positive = defineLint(
   {
     name: 'e_serial_number_not_positive',
     description: 'The serial number is a positive (non-zero, non-negative) integer.',
-    citation: 'RFC 5280 4.1.2.2: "The serial number MUST be a positive integer assigned by the CA to each certificate."',
+    citation:
+      'RFC 5280 4.1.2.2: "The serial number MUST be a positive integer assigned by the CA to each certificate."',
     appliesTo: ALL_PROFILES,
   },
   (cert, _ctx, report) => {

@@ -11,7 +11,8 @@ export const e_sha1_signature = defineLint(
   {
     name: 'e_sha1_signature',
     description: 'The certificate is not signed with SHA-1 unless the R-1.3 legacy override is given.',
-    citation: 'R-1.3: "new certificate issuance with SHA-1 is refused unless an explicit, audited legacy override is given."',
+    citation:
+      'R-1.3: "new certificate issuance with SHA-1 is refused unless an explicit, audited legacy override is given."',
     appliesTo: ALL_PROFILES,
   },
   (cert, ctx, report) => {

@@ -13,7 +13,8 @@ const HASH_FOR_CURVE: Record<string, string> = { [secp256r1]: 'sha256', [secp384
 export const e_signature_algorithm_issuer_key_mismatch = defineLint(
   {
     name: 'e_signature_algorithm_issuer_key_mismatch',
-    description: "The signature algorithm fits the issuer's key: RSA with RSA, ECDSA P-256 with SHA-256, P-384 with SHA-384.",
+    description:
+      "The signature algorithm fits the issuer's key: RSA with RSA, ECDSA P-256 with SHA-256, P-384 with SHA-384.",
     citation: 'BR 7.1.3.2.2: "If the signing key is P-384, the signature MUST use ECDSA with SHA-384."',
     appliesTo: ALL_PROFILES,
   },
@@ -30,7 +31,8 @@ export const e_signature_algorithm_issuer_key_mismatch = defineLint(
       }
       const curve = namedCurveOf(issuerKey);
       const hash = curve ? HASH_FOR_CURVE[curve] : undefined;
-      if (hash && hash !== info.hash) report.error(`the issuer key's curve requires ECDSA with ${hash.toUpperCase()}, not ${info.name}`);
+      if (hash && hash !== info.hash)
+        report.error(`the issuer key's curve requires ECDSA with ${hash.toUpperCase()}, not ${info.name}`);
     } else {
       report.error(`the issuer key algorithm ${issuerKey.algorithm} is not RSA or ECDSA`);
     }

@@ -18,7 +18,9 @@ export const e_signature_algorithm_mismatch = defineLint(
     const inner = cert.tbsCertificate.signature;
     const outer = cert.signatureAlgorithm;
     if (!bytesEqual(derOf(inner), derOf(outer))) {
-      report.error(`signatureAlgorithm (${outer.algorithm}) differs from tbsCertificate.signature (${inner.algorithm})`);
+      report.error(
+        `signatureAlgorithm (${outer.algorithm}) differs from tbsCertificate.signature (${inner.algorithm})`,
+      );
     }
   },
 );

@@ -18,10 +18,14 @@ export function signatureAlgorithmProblems(field: string, alg: AlgorithmIdentifi
   const info = signatureAlgorithmByOid(alg.algorithm);
   if (!info) return [`${field} ${alg.algorithm} is not a signature algorithm allowed by CPS 6.1.5`];
   if (info.nullParameters && alg.parameters !== null) {
-    return [`${field} ${info.name}: parameters must be NULL (RFC 4055 5), found ${alg.parameters === undefined ? 'absent' : 'a value'}`];
+    return [
+      `${field} ${info.name}: parameters must be NULL (RFC 4055 5), found ${alg.parameters === undefined ? 'absent' : 'a value'}`,
+    ];
   }
   if (!info.nullParameters && alg.parameters !== undefined) {
-    return [`${field} ${info.name}: parameters must be absent (RFC 5758 3.2), found ${alg.parameters === null ? 'NULL' : 'a value'}`];
+    return [
+      `${field} ${info.name}: parameters must be absent (RFC 5758 3.2), found ${alg.parameters === null ? 'NULL' : 'a value'}`,
+    ];
   }
   return [];
 }
@@ -29,12 +33,15 @@ export function signatureAlgorithmProblems(field: string, alg: AlgorithmIdentifi
 export const e_signature_algorithm_parameters = defineLint(
   {
     name: 'e_signature_algorithm_parameters',
-    description: 'The signature algorithm is one the CPS allows, with NULL parameters for RSA and absent parameters for ECDSA.',
-    citation: 'BR 7.1.3.2.1: "When encoded, the `AlgorithmIdentifier` MUST be byte-for-byte identical with the specified hex-encoded bytes."',
+    description:
+      'The signature algorithm is one the CPS allows, with NULL parameters for RSA and absent parameters for ECDSA.',
+    citation:
+      'BR 7.1.3.2.1: "When encoded, the `AlgorithmIdentifier` MUST be byte-for-byte identical with the specified hex-encoded bytes."',
     appliesTo: ALL_PROFILES,
   },
   (cert, _ctx, report) => {
-    const check = (field: string, alg: AlgorithmIdentifier): void => signatureAlgorithmProblems(field, alg).forEach((m) => report.error(m));
+    const check = (field: string, alg: AlgorithmIdentifier): void =>
+      signatureAlgorithmProblems(field, alg).forEach((m) => report.error(m));
     check('signatureAlgorithm', cert.signatureAlgorithm);
     check('tbsCertificate.signature', cert.tbsCertificate.signature);
   },

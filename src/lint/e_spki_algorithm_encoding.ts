@@ -32,7 +32,8 @@ export function namedCurveOf(alg: AlgorithmIdentifier): string | undefined {
 export const e_spki_algorithm_encoding = defineLint(
   {
     name: 'e_spki_algorithm_encoding',
-    description: 'The subjectPublicKeyInfo algorithm is rsaEncryption with NULL parameters or id-ecPublicKey with a namedCurve.',
+    description:
+      'The subjectPublicKeyInfo algorithm is rsaEncryption with NULL parameters or id-ecPublicKey with a namedCurve.',
     citation:
       'BR 7.1.3.1.1: "When encoded, the `AlgorithmIdentifier` for RSA keys MUST be byte-for-byte identical with the following hex-encoded bytes: `300d06092a864886f70d0101010500`"',
     appliesTo: ALL_PROFILES,
@@ -42,7 +43,9 @@ export const e_spki_algorithm_encoding = defineLint(
     const encoded = toHex(derOf(alg));
     if (Object.values(PERMITTED_SPKI_ALGORITHM_DER).includes(encoded)) return;
     if (alg.algorithm === id_rsaEncryption) {
-      report.error(`rsaEncryption AlgorithmIdentifier must carry NULL parameters; found ${alg.parameters === undefined ? 'none' : 'other parameters'}`);
+      report.error(
+        `rsaEncryption AlgorithmIdentifier must carry NULL parameters; found ${alg.parameters === undefined ? 'none' : 'other parameters'}`,
+      );
     } else if (alg.algorithm === id_ecPublicKey) {
       if (!(alg.parameters instanceof ArrayBuffer)) {
         report.error('id-ecPublicKey AlgorithmIdentifier must carry a namedCurve parameter');
@@ -54,8 +57,12 @@ export const e_spki_algorithm_encoding = defineLint(
       } catch {
         params = undefined;
       }
-      if (!params?.namedCurve) report.error('id-ecPublicKey parameters must use the namedCurve form (not implicitCurve or specifiedCurve)');
-      else report.error(`id-ecPublicKey with namedCurve ${params.namedCurve} is not a permitted encoding (${toHex(toBytes(alg.parameters))})`);
+      if (!params?.namedCurve)
+        report.error('id-ecPublicKey parameters must use the namedCurve form (not implicitCurve or specifiedCurve)');
+      else
+        report.error(
+          `id-ecPublicKey with namedCurve ${params.namedCurve} is not a permitted encoding (${toHex(toBytes(alg.parameters))})`,
+        );
     } else {
       report.error(`public key algorithm ${alg.algorithm} is neither rsaEncryption nor id-ecPublicKey`);
     }

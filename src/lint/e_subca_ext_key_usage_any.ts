@@ -11,7 +11,8 @@ export const e_subca_ext_key_usage_any = defineLint(
   {
     name: 'e_subca_ext_key_usage_any',
     description: 'A subordinate CA extKeyUsage, when present, is not empty and has no anyExtendedKeyUsage.',
-    citation: 'Mozilla Root Store Policy 5.3: intermediate certificates "MUST NOT include the anyExtendedKeyUsage KeyPurposeId"',
+    citation:
+      'Mozilla Root Store Policy 5.3: intermediate certificates "MUST NOT include the anyExtendedKeyUsage KeyPurposeId"',
     appliesTo: ['subca'],
   },
   (cert, _ctx, report) => {

@@ -35,7 +35,8 @@ export const e_subject_attribute_too_long = defineLint(
   (cert, _ctx, report) => {
     for (const a of attributesOf(cert.tbsCertificate.subject)) {
       const max = ATTRIBUTE_UPPER_BOUNDS[a.type];
-      if (max !== undefined && charLength(a.text) > max) report.error(`${oidName(a.type)} is ${charLength(a.text)} characters long; at most ${max} are allowed`);
+      if (max !== undefined && charLength(a.text) > max)
+        report.error(`${oidName(a.type)} is ${charLength(a.text)} characters long; at most ${max} are allowed`);
     }
   },
 );

@@ -16,7 +16,8 @@ export const e_subject_country_name = defineLint(
     const countries = attributesOf(cert.tbsCertificate.subject).filter((a) => a.type === id_at_countryName);
     for (const c of countries) {
       if (c.kind !== 'printableString') report.error(`countryName is encoded as ${c.kind}, not PrintableString`);
-      else if (!/^[A-Z]{2}$/.test(c.text)) report.error(`countryName "${c.text}" is not a two-letter upper-case ISO 3166 code`);
+      else if (!/^[A-Z]{2}$/.test(c.text))
+        report.error(`countryName "${c.text}" is not a two-letter upper-case ISO 3166 code`);
     }
     if (countries.length > 1) report.warning(`subject holds ${countries.length} countryName attributes`);
   },

@@ -27,9 +27,22 @@ import {
 
 /** Attributes whose syntax is DirectoryString (X.520). */
 const DIRECTORY_STRING_ATTRIBUTES = new Set([
-  id_at_commonName, id_at_surname, id_at_localityName, id_at_stateOrProvinceName, id_at_streetAddress,
-  id_at_organizationName, id_at_organizationalUnitName, id_at_title, id_at_businessCategory, id_at_postalCode,
-  id_at_name, id_at_givenName, id_at_initials, id_at_generationQualifier, id_at_pseudonym, id_at_organizationIdentifier,
+  id_at_commonName,
+  id_at_surname,
+  id_at_localityName,
+  id_at_stateOrProvinceName,
+  id_at_streetAddress,
+  id_at_organizationName,
+  id_at_organizationalUnitName,
+  id_at_title,
+  id_at_businessCategory,
+  id_at_postalCode,
+  id_at_name,
+  id_at_givenName,
+  id_at_initials,
+  id_at_generationQualifier,
+  id_at_pseudonym,
+  id_at_organizationIdentifier,
 ]);
 
 /** Attributes with one fixed string type (RFC 5280 Appendix A.1). */
@@ -59,11 +72,13 @@ export const e_subject_directory_string_encoding = defineLint(
     for (const a of attributesOf(cert.tbsCertificate.subject)) {
       const fixed = FIXED_TYPE_ATTRIBUTES[a.type];
       if (DIRECTORY_STRING_ATTRIBUTES.has(a.type)) {
-        if (a.kind !== 'printableString' && a.kind !== 'utf8String') report.error(`${oidName(a.type)} is encoded as ${a.kind}; use PrintableString or UTF8String`);
+        if (a.kind !== 'printableString' && a.kind !== 'utf8String')
+          report.error(`${oidName(a.type)} is encoded as ${a.kind}; use PrintableString or UTF8String`);
       } else if (fixed && a.kind !== fixed) {
         report.error(`${oidName(a.type)} is encoded as ${a.kind}; its type is ${fixed}`);
       }
-      if (a.kind === 'printableString' && !isPrintableString(a.text)) report.error(`${oidName(a.type)} "${a.text}" holds characters outside the PrintableString set`);
+      if (a.kind === 'printableString' && !isPrintableString(a.text))
+        report.error(`${oidName(a.type)} "${a.text}" holds characters outside the PrintableString set`);
       if (a.kind !== 'other' && a.text.length === 0) report.error(`${oidName(a.type)} is empty`);
     }
   },

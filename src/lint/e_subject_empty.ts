@@ -12,7 +12,8 @@ import { ALL_PROFILES, CA_PROFILES, decodeExtension, defineLint, findExtension }
 export const e_subject_empty = defineLint(
   {
     name: 'e_subject_empty',
-    description: 'The subject is a non-empty distinguished name (for an end entity: unless a critical subjectAltName names it).',
+    description:
+      'The subject is a non-empty distinguished name (for an end entity: unless a critical subjectAltName names it).',
     citation:
       'RFC 5280 4.1.2.6: "If the subject is a CA (e.g., the basic constraints extension, as discussed in Section 4.2.1.9, is present and the value of cA is TRUE), then the subject field MUST be populated with a non-empty distinguished name matching the contents of the issuer field (Section 4.1.2.4) in all certificates issued by the subject CA."',
     appliesTo: ALL_PROFILES,

@@ -26,7 +26,9 @@ export const e_tsa_ext_key_usage = defineLint(
     if (!eku.includes(id_kp_timeStamping)) report.error('extKeyUsage lacks id-kp-timeStamping');
     const others = eku.filter((p) => p !== id_kp_timeStamping);
     if (others.length > 0 || eku.length > 1) {
-      report.error(`extKeyUsage must hold id-kp-timeStamping alone; it also holds ${eku.length > 1 && others.length === 0 ? 'a repeated id-kp-timeStamping' : others.map(oidName).join(', ')}`);
+      report.error(
+        `extKeyUsage must hold id-kp-timeStamping alone; it also holds ${eku.length > 1 && others.length === 0 ? 'a repeated id-kp-timeStamping' : others.map(oidName).join(', ')}`,
+      );
     }
   },
 );

@@ -24,7 +24,9 @@ export const e_validity_exceeds_issuer = defineLint(
     const nb = notBeforeOf(cert);
     const issuerNb = notBeforeOf(ctx.issuer);
     if (nb.getTime() < issuerNb.getTime()) {
-      report.warning(`notBefore ${nb.toISOString()} is earlier than the issuing CA's notBefore ${issuerNb.toISOString()}`);
+      report.warning(
+        `notBefore ${nb.toISOString()} is earlier than the issuing CA's notBefore ${issuerNb.toISOString()}`,
+      );
     }
   },
 );

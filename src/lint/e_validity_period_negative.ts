@@ -8,7 +8,8 @@ export const e_validity_period_negative = defineLint(
   {
     name: 'e_validity_period_negative',
     description: 'notBefore is strictly earlier than notAfter.',
-    citation: 'RFC 5280 4.1.2.5: "The validity period for a certificate is the period of time from notBefore through notAfter, inclusive."',
+    citation:
+      'RFC 5280 4.1.2.5: "The validity period for a certificate is the period of time from notBefore through notAfter, inclusive."',
     appliesTo: ALL_PROFILES,
   },
   (cert, _ctx, report) => {

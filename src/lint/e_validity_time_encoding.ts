@@ -17,9 +17,11 @@ export const e_validity_time_encoding = defineLint(
   (cert, _ctx, report) => {
     const check = (field: string, t: Time): void => {
       if (t.utcTime) {
-        if (t.utcTime.getUTCFullYear() >= 2050) report.error(`${field} ${t.utcTime.toISOString()} is in 2050 or later but encoded as UTCTime`);
+        if (t.utcTime.getUTCFullYear() >= 2050)
+          report.error(`${field} ${t.utcTime.toISOString()} is in 2050 or later but encoded as UTCTime`);
       } else if (t.generalTime) {
-        if (t.generalTime.getUTCFullYear() < 2050) report.error(`${field} ${t.generalTime.toISOString()} is before 2050 but encoded as GeneralizedTime`);
+        if (t.generalTime.getUTCFullYear() < 2050)
+          report.error(`${field} ${t.generalTime.toISOString()} is before 2050 but encoded as GeneralizedTime`);
       } else {
         report.error(`${field} is neither UTCTime nor GeneralizedTime`);
       }

@@ -27,7 +27,9 @@ const LINT_DIR = dirname(fileURLToPath(import.meta.url));
 const SECOM_DIR = join(LINT_DIR, '../../../shared/reference/secom-roots');
 
 function readPem(path: string): Uint8Array {
-  const b64 = readFileSync(path, 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  const b64 = readFileSync(path, 'utf8')
+    .replace(/-----[^-]+-----/g, '')
+    .replace(/\s+/g, '');
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 
@@ -35,20 +37,31 @@ function rootContext(der: Uint8Array, allowLegacySha1: boolean, now = new Date('
   return { profile: 'root', issuer: AsnConvert.parse(der, Certificate), allowedPolicyOids: [], allowLegacySha1, now };
 }
 
-const lintFiles = readdirSync(LINT_DIR).filter((n) => /^[ew]_[a-z0-9_]+\.ts$/.test(n) && !n.endsWith('.test.ts')).sort();
-const sourceFiles = readdirSync(LINT_DIR).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts')).sort();
+const lintFiles = readdirSync(LINT_DIR)
+  .filter((n) => /^[ew]_[a-z0-9_]+\.ts$/.test(n) && !n.endsWith('.test.ts'))
+  .sort();
+const sourceFiles = readdirSync(LINT_DIR)
+  .filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))
+  .sort();
 
 /** The text of the comments in a TypeScript file, whitespace and comment stars collapsed. */
 function commentText(source: string): string {
   const blocks = [...source.matchAll(/\/\*[\s\S]*?\*\//g), ...source.matchAll(/\/\/[^\n]*/g)].map((m) => m[0]);
-  return normalise(blocks.join(' ').replace(/^\s*\*+/gm, ' ').replace(/\/\*+|\*+\/|\/\//g, ' '));
+  return normalise(
+    blocks
+      .join(' ')
+      .replace(/^\s*\*+/gm, ' ')
+      .replace(/\/\*+|\*+\/|\/\//g, ' '),
+  );
 }
 function normalise(s: string): string {
   return s.replace(/\\'/g, "'").replace(/\s+/g, ' ').trim();
 }
 
 describe('R-1 the real SECOM root certificates lint as roots', () => {
-  const files = readdirSync(SECOM_DIR).filter((n) => n.endsWith('.crt')).sort();
+  const files = readdirSync(SECOM_DIR)
+    .filter((n) => n.endsWith('.crt'))
+    .sort();
 
   it('finds the four reference roots', () => {
     assert.equal(files.length, 4);
@@ -57,14 +70,19 @@ describe('R-1 the real SECOM root certificates lint as roots', () => {
   for (const file of files) {
     const legacy = file === 'Security_Communication_Root_CA.crt';
     it(`${file} has no error findings${legacy ? ' (with the R-1.3 legacy override)' : ''}`, () => {
-      const findings = lintCertificate(readPem(join(SECOM_DIR, file)), rootContext(readPem(join(SECOM_DIR, file)), legacy));
+      const findings = lintCertificate(
+        readPem(join(SECOM_DIR, file)),
+        rootContext(readPem(join(SECOM_DIR, file)), legacy),
+      );
       assert.deepEqual(lintErrors(findings), [], formatFindings(findings));
     });
   }
 
   it("RootCA1's non-critical keyUsage is a warning only", () => {
     const der = readPem(join(SECOM_DIR, 'Security_Communication_Root_CA.crt'));
-    const ku = lintCertificate(der, rootContext(der, true)).filter((f) => f.lint === 'e_key_usage_missing_or_not_critical');
+    const ku = lintCertificate(der, rootContext(der, true)).filter(
+      (f) => f.lint === 'e_key_usage_missing_or_not_critical',
+    );
     assert.equal(ku.length, 1);
     assert.equal(ku[0]!.severity, 'warning');
   });
@@ -88,7 +106,9 @@ describe('lint registry: one cited lint per file (CONVENTIONS 2)', () => {
     assert.ok(lintFiles.length >= 30, `only ${lintFiles.length} lint files`);
     for (const file of lintFiles) {
       const mod = (await import(`./${file}`)) as Record<string, unknown>;
-      const lints = Object.values(mod).filter((v): v is Lint => typeof v === 'object' && v !== null && typeof (v as Lint).run === 'function');
+      const lints = Object.values(mod).filter(
+        (v): v is Lint => typeof v === 'object' && v !== null && typeof (v as Lint).run === 'function',
+      );
       assert.equal(lints.length, 1, `${file} exports ${lints.length} lints`);
       const lint = lints[0]!;
       assert.equal(lint.name, basename(file, '.ts'), `${file} exports lint ${lint.name}`);
@@ -139,9 +159,13 @@ describe('lint purity (CONVENTIONS 3): no files, network, clock or randomness', 
     it(`${file} imports only pure modules and reads no clock or randomness`, () => {
       const src = readFileSync(join(LINT_DIR, file), 'utf8');
       for (const m of src.matchAll(/\bfrom\s+'([^']+)'/g)) {
-        assert.ok(ALLOWED_IMPORTS.some((re) => re.test(m[1]!)), `${file} imports ${m[1]}`);
+        assert.ok(
+          ALLOWED_IMPORTS.some((re) => re.test(m[1]!)),
+          `${file} imports ${m[1]}`,
+        );
       }
-      for (const m of src.matchAll(/^\s*import\s+'([^']+)'/gm)) assert.fail(`${file} has a side-effect import of ${m[1]}`);
+      for (const m of src.matchAll(/^\s*import\s+'([^']+)'/gm))
+        assert.fail(`${file} has a side-effect import of ${m[1]}`);
       for (const re of FORBIDDEN) assert.doesNotMatch(src, re, `${file} uses ${re}`);
     });
   }
@@ -196,7 +220,11 @@ describe('lint API', () => {
     const findings = lintCertificate(der, rootContext(der, false));
     assert.throws(
       () => assertNoLintErrors(findings, 'RootCA1'),
-      (e: unknown) => e instanceof CaError && e.code === 'CERTIFICATE_LINT_FAILED' && Array.isArray(e.details.findings) && /RootCA1 fails 1 lint/.test(e.message),
+      (e: unknown) =>
+        e instanceof CaError &&
+        e.code === 'CERTIFICATE_LINT_FAILED' &&
+        Array.isArray(e.details.findings) &&
+        /RootCA1 fails 1 lint/.test(e.message),
     );
     assert.doesNotThrow(() => assertNoLintErrors(findings.filter((f) => f.severity === 'warning')));
   });

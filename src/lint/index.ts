@@ -123,14 +123,19 @@ export function lintsForProfile(profile: ProfileName): Lint[] {
 /** Runs the profile's lints on a parsed certificate. A lint that throws becomes an error finding of that lint. */
 export function lintParsedCertificate(cert: Certificate, ctx: LintContext): LintFinding[] {
   if (!PROFILE_NAMES.includes(ctx.profile)) {
-    throw new CaError('LINT_PROFILE_UNKNOWN', `unknown certificate profile '${String(ctx.profile)}'`, { details: { profile: ctx.profile } });
+    throw new CaError('LINT_PROFILE_UNKNOWN', `unknown certificate profile '${String(ctx.profile)}'`, {
+      details: { profile: ctx.profile },
+    });
   }
   const findings: LintFinding[] = [];
   for (const lint of lintsForProfile(ctx.profile)) {
     try {
       findings.push(...lint.run(cert, ctx));
     } catch (e) {
-      const reason = e instanceof ExtensionDecodeError ? e.message : `the lint could not evaluate the certificate: ${e instanceof Error ? e.message : String(e)}`;
+      const reason =
+        e instanceof ExtensionDecodeError
+          ? e.message
+          : `the lint could not evaluate the certificate: ${e instanceof Error ? e.message : String(e)}`;
       findings.push({ lint: lint.name, severity: 'error', message: reason, citation: lint.citation });
     }
   }
@@ -156,13 +161,19 @@ export function lintErrors(findings: LintFinding[]): LintFinding[] {
 export function formatFindings(findings: LintFinding[]): string {
   if (findings.length === 0) return 'no lint findings';
   const ordered = [...lintErrors(findings), ...findings.filter((f) => f.severity !== 'error')];
-  return ordered.map((f) => `${f.severity === 'error' ? 'ERROR  ' : 'WARNING'} ${f.lint}: ${f.message}\n        ${f.citation}`).join('\n');
+  return ordered
+    .map((f) => `${f.severity === 'error' ? 'ERROR  ' : 'WARNING'} ${f.lint}: ${f.message}\n        ${f.citation}`)
+    .join('\n');
 }
 
 /** Throws CaError CERTIFICATE_LINT_FAILED (details.findings) when any finding is an error. */
 export function assertNoLintErrors(findings: LintFinding[], what = 'certificate'): void {
   const errors = lintErrors(findings);
   if (errors.length > 0) {
-    throw new CaError('CERTIFICATE_LINT_FAILED', `${what} fails ${errors.length} lint check(s):\n${formatFindings(errors)}`, { details: { findings } });
+    throw new CaError(
+      'CERTIFICATE_LINT_FAILED',
+      `${what} fails ${errors.length} lint check(s):\n${formatFindings(errors)}`,
+      { details: { findings } },
+    );
   }
 }

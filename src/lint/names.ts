@@ -26,7 +26,14 @@ export const id_emailAddress = '1.2.840.113549.1.9.1';
 export const id_domainComponent = '0.9.2342.19200300.100.1.25';
 
 /** The string type an attribute value was encoded with. */
-export type StringKind = 'printableString' | 'utf8String' | 'teletexString' | 'bmpString' | 'universalString' | 'ia5String' | 'other';
+export type StringKind =
+  | 'printableString'
+  | 'utf8String'
+  | 'teletexString'
+  | 'bmpString'
+  | 'universalString'
+  | 'ia5String'
+  | 'other';
 
 export interface NameAttribute {
   type: string;
@@ -37,7 +44,14 @@ export interface NameAttribute {
 
 export function attributeOf(atv: AttributeTypeAndValue): NameAttribute {
   const v = atv.value;
-  const kinds: Exclude<StringKind, 'other'>[] = ['printableString', 'utf8String', 'teletexString', 'bmpString', 'universalString', 'ia5String'];
+  const kinds: Exclude<StringKind, 'other'>[] = [
+    'printableString',
+    'utf8String',
+    'teletexString',
+    'bmpString',
+    'universalString',
+    'ia5String',
+  ];
   for (const kind of kinds) {
     const text = v[kind];
     if (text !== undefined) return { type: atv.type, kind, text };

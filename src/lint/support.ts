@@ -5,11 +5,11 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   BasicConstraints,
-  Certificate,
-  Extension,
+  type Certificate,
+  type Extension,
   KeyUsage,
   SubjectKeyIdentifier,
-  Time,
+  type Time,
   id_ce_basicConstraints,
   id_ce_keyUsage,
   id_ce_subjectKeyIdentifier,
@@ -53,7 +53,9 @@ export const EFFECTIVE = {
 export class ExtensionDecodeError extends Error {
   readonly oid: string;
   constructor(oid: string, cause: unknown) {
-    super(`extension ${oidName(oid)} could not be decoded: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`extension ${oidName(oid)} could not be decoded: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
     this.name = 'ExtensionDecodeError';
     this.oid = oid;
   }
@@ -73,7 +75,10 @@ export interface LintMeta {
 }
 
 /** Builds a Lint from its metadata and a check that reports through `report`. */
-export function defineLint(meta: LintMeta, check: (cert: Certificate, ctx: LintContext, report: Reporter) => void): Lint {
+export function defineLint(
+  meta: LintMeta,
+  check: (cert: Certificate, ctx: LintContext, report: Reporter) => void,
+): Lint {
   return {
     ...meta,
     appliesTo: [...meta.appliesTo],
@@ -194,7 +199,9 @@ export function severitySince(cert: Certificate, effective: Date): LintSeverity 
 
 /** Suffix explaining why an effective-dated rule only warns. */
 export function legacyNote(severity: LintSeverity, effective: Date): string {
-  return severity === 'warning' ? ` (a warning only: the certificate predates the rule's effective date ${isoDay(effective)})` : '';
+  return severity === 'warning'
+    ? ` (a warning only: the certificate predates the rule's effective date ${isoDay(effective)})`
+    : '';
 }
 
 export function isoDay(d: Date): string {

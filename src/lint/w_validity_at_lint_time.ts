@@ -14,7 +14,8 @@ export const MAX_BACKDATE_MS = 48 * 60 * 60 * 1000;
 export const w_validity_at_lint_time = defineLint(
   {
     name: 'w_validity_at_lint_time',
-    description: 'At ctx.now the certificate is current and notBefore is neither in the future nor more than 48 hours back.',
+    description:
+      'At ctx.now the certificate is current and notBefore is neither in the future nor more than 48 hours back.',
     citation: 'BR 7.1.2.7: "| `notBefore` | A value within 48 hours of the certificate signing operation. |"',
     appliesTo: ALL_PROFILES,
   },
@@ -22,8 +23,13 @@ export const w_validity_at_lint_time = defineLint(
     const now = Math.floor(ctx.now.getTime() / 1000) * 1000; // certificate times have whole seconds
     const nb = notBeforeOf(cert).getTime();
     const na = notAfterOf(cert).getTime();
-    if (na < now) report.warning(`the certificate expired at ${new Date(na).toISOString()}, before ${ctx.now.toISOString()}`);
-    if (nb > now) report.warning(`notBefore ${new Date(nb).toISOString()} is later than the time of signing ${ctx.now.toISOString()}`);
-    else if (now - nb > MAX_BACKDATE_MS) report.warning(`notBefore ${new Date(nb).toISOString()} is more than 48 hours before ${ctx.now.toISOString()}`);
+    if (na < now)
+      report.warning(`the certificate expired at ${new Date(na).toISOString()}, before ${ctx.now.toISOString()}`);
+    if (nb > now)
+      report.warning(
+        `notBefore ${new Date(nb).toISOString()} is later than the time of signing ${ctx.now.toISOString()}`,
+      );
+    else if (now - nb > MAX_BACKDATE_MS)
+      report.warning(`notBefore ${new Date(nb).toISOString()} is more than 48 hours before ${ctx.now.toISOString()}`);
   },
 );

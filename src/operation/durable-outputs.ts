@@ -23,34 +23,71 @@ import { CaError } from '../errors.ts';
 import { derToPem } from '../pki/pem.ts';
 import { faultPoint } from '../util/fault-points.ts';
 import { sha256Hex } from '../util/digest.ts';
-import { discardPartials, planOutputs, publishOutput, rewriteOutput, stageOutput, type PlannedOutput, type StagedOutput } from '../util/outputs.ts';
+import {
+  discardPartials,
+  planOutputs,
+  publishOutput,
+  rewriteOutput,
+  stageOutput,
+  type PlannedOutput,
+  type StagedOutput,
+} from '../util/outputs.ts';
 import type { Installation } from '../installation/installation.ts';
 import { renderTranscriptMarkdown, type Transcript } from '../records/transcript.ts';
 import { exportTranscript, loadTranscript } from '../records/transcript-store.ts';
 import { firstCommittedActionOfCeremony } from '../store/audit-events.ts';
-import { abandonStartedCeremony, findCeremony, markCeremonyOutputsWritten, patchCeremonyDetails, unfinishedCeremonies, type CeremonyRow } from '../store/ceremonies.ts';
+import {
+  abandonStartedCeremony,
+  findCeremony,
+  markCeremonyOutputsWritten,
+  patchCeremonyDetails,
+  unfinishedCeremonies,
+  type CeremonyRow,
+} from '../store/ceremonies.ts';
 import { certificateDerBySha256 } from '../store/certificates.ts';
 import { crlDerBySha256 } from '../store/crls.ts';
 import { ocspResponseDerBySha256 } from '../store/ocsp-responses.ts';
 import { findTranscriptBody, findTranscriptBodyBySha256 } from '../store/transcripts.ts';
 
 /** Where the stored bytes of an output are, so a lost file is written again rather than signed again. */
-export interface OutputSource { table: SignedTable | 'transcripts'; sha256: string; encoding: 'der' | 'pem' | 'json' | 'md' }
+export interface OutputSource {
+  table: SignedTable | 'transcripts';
+  sha256: string;
+  encoding: 'der' | 'pem' | 'json' | 'md';
+}
 
 type SignedTable = 'certificates' | 'crls' | 'ocsp_responses';
 
-interface RecordedOutput { path: string; what: string; mode: number; sha256?: string; source?: OutputSource }
+interface RecordedOutput {
+  path: string;
+  what: string;
+  mode: number;
+  sha256?: string;
+  source?: OutputSource;
+}
 
-interface CeremonyDetails { owner?: { pid: number; host: string }; outputs?: RecordedOutput[]; outputsPending?: boolean; ca?: string; [k: string]: unknown }
+interface CeremonyDetails {
+  owner?: { pid: number; host: string };
+  outputs?: RecordedOutput[];
+  outputsPending?: boolean;
+  ca?: string;
+  [k: string]: unknown;
+}
 
 /** Ceremonies this process is running: never taken for interrupted ones. */
 const inFlight = new Set<string>();
 
-const PEM_LABEL: Record<SignedTable, string> = { certificates: 'CERTIFICATE', crls: 'X509 CRL', ocsp_responses: 'OCSP RESPONSE' };
+const PEM_LABEL: Record<SignedTable, string> = {
+  certificates: 'CERTIFICATE',
+  crls: 'X509 CRL',
+  ocsp_responses: 'OCSP RESPONSE',
+};
 
 /** Where each kind of output's bytes are kept, by digest. */
 const STORED_DER: Record<SignedTable, (db: Installation['db'], sha256: string) => Buffer | undefined> = {
-  certificates: certificateDerBySha256, crls: crlDerBySha256, ocsp_responses: ocspResponseDerBySha256,
+  certificates: certificateDerBySha256,
+  crls: crlDerBySha256,
+  ocsp_responses: ocspResponseDerBySha256,
 };
 
 export interface DurableOutputs {
@@ -73,9 +110,10 @@ export function durableOutputs(inst: Installation, planned: PlannedOutput[]): Du
   let ceremonyId: number | undefined;
   let kind = 'operation';
   const staged: (StagedOutput & { source?: OutputSource })[] = [];
-  const setDetails = (patch: Partial<CeremonyDetails>) =>
-    patchCeremonyDetails(inst.db, ceremonyId!, patch);
-  const done = () => { if (ceremonyId !== undefined) inFlight.delete(`${inst.home}:${ceremonyId}`); };
+  const setDetails = (patch: Partial<CeremonyDetails>) => patchCeremonyDetails(inst.db, ceremonyId!, patch);
+  const done = () => {
+    if (ceremonyId !== undefined) inFlight.delete(`${inst.home}:${ceremonyId}`);
+  };
   return {
     planned,
     add(more) {
@@ -86,7 +124,10 @@ export function durableOutputs(inst: Installation, planned: PlannedOutput[]): Du
       ceremonyId = id;
       kind = k;
       inFlight.add(`${inst.home}:${id}`);
-      setDetails({ owner: ceremonyOwner(), outputs: planned.map((p) => ({ path: p.path, what: p.what, mode: p.mode })) });
+      setDetails({
+        owner: ceremonyOwner(),
+        outputs: planned.map((p) => ({ path: p.path, what: p.what, mode: p.mode })),
+      });
       faultPoint(`${kind}:intent`);
     },
     stage(path, bytes, source) {
@@ -97,7 +138,13 @@ export function durableOutputs(inst: Installation, planned: PlannedOutput[]): Du
     },
     recordInCommit() {
       if (ceremonyId === undefined) throw new Error('recordInCommit before claim');
-      const outputs: RecordedOutput[] = staged.map((s) => ({ path: s.path, what: s.what, mode: s.mode, sha256: s.sha256, ...(s.source ? { source: s.source } : {}) }));
+      const outputs: RecordedOutput[] = staged.map((s) => ({
+        path: s.path,
+        what: s.what,
+        mode: s.mode,
+        sha256: s.sha256,
+        ...(s.source ? { source: s.source } : {}),
+      }));
       setDetails({ outputs, outputsPending: outputs.length > 0 });
     },
     publish() {
@@ -147,7 +194,10 @@ type Row = CeremonyRow;
  * `ceremony resume`); otherwise such rows are reported and left alone.
  */
 export function finishInterruptedWork(inst: Installation, o: { only?: number } = {}): InterruptedWork[] {
-  const rows = o.only !== undefined ? [findCeremony(inst.db, o.only)].filter((r) => r !== undefined) : unfinishedCeremonies(inst.db);
+  const rows =
+    o.only !== undefined
+      ? [findCeremony(inst.db, o.only)].filter((r) => r !== undefined)
+      : unfinishedCeremonies(inst.db);
   const out: InterruptedWork[] = [];
   for (const row of rows) {
     if (inFlight.has(`${inst.home}:${row.id}`)) continue;
@@ -160,34 +210,61 @@ export function finishInterruptedWork(inst: Installation, o: { only?: number } =
 }
 
 /** What `status` and `doctor` show: interrupted ceremonies, without changing anything. */
-export function listInterruptedWork(inst: Installation): { ceremonyId: number; kind: string; status: string; startedAt: string; note: string }[] {
-  return unfinishedCeremonies(inst.db).filter((r) => !inFlight.has(`${inst.home}:${r.id}`)).map((r) => {
-    const d = JSON.parse(r.details) as CeremonyDetails;
-    const running = r.status === 'started' && d.owner && ownerState(d.owner) === 'alive';
-    const note = running ? `running in process ${d.owner!.pid}`
-      : r.status === 'started' ? 'interrupted before it committed; the next operation closes it (or: rootca ceremony resume ' + r.id + ')'
-        : `committed; outputs still to write: ${(d.outputs ?? []).map((x) => x.path).join(', ')} (rootca ceremony resume ${r.id})`;
-    return { ceremonyId: r.id, kind: r.kind, status: r.status, startedAt: r.started_at, note };
-  });
+export function listInterruptedWork(
+  inst: Installation,
+): { ceremonyId: number; kind: string; status: string; startedAt: string; note: string }[] {
+  return unfinishedCeremonies(inst.db)
+    .filter((r) => !inFlight.has(`${inst.home}:${r.id}`))
+    .map((r) => {
+      const d = JSON.parse(r.details) as CeremonyDetails;
+      const running = r.status === 'started' && d.owner && ownerState(d.owner) === 'alive';
+      const note = running
+        ? `running in process ${d.owner!.pid}`
+        : r.status === 'started'
+          ? 'interrupted before it committed; the next operation closes it (or: rootca ceremony resume ' + r.id + ')'
+          : `committed; outputs still to write: ${(d.outputs ?? []).map((x) => x.path).join(', ')} (rootca ceremony resume ${r.id})`;
+      return { ceremonyId: r.id, kind: r.kind, status: r.status, startedAt: r.started_at, note };
+    });
 }
 
-function closeStarted(inst: Installation, row: Row, d: CeremonyDetails, explicit: boolean): Pick<InterruptedWork, 'state' | 'message'> {
+function closeStarted(
+  inst: Installation,
+  row: Row,
+  d: CeremonyDetails,
+  explicit: boolean,
+): Pick<InterruptedWork, 'state' | 'message'> {
   const owner = d.owner ? ownerState(d.owner) : 'unknown';
-  if (owner === 'alive') return { state: 'running', message: `ceremony #${row.id} (${row.kind}) is running in process ${d.owner!.pid}` };
+  if (owner === 'alive')
+    return { state: 'running', message: `ceremony #${row.id} (${row.kind}) is running in process ${d.owner!.pid}` };
   if (owner === 'unknown' && !explicit) {
-    return { state: 'owner-unknown', message: `ceremony #${row.id} (${row.kind}, started ${row.started_at}) never finished; if no rootca command is running, close it with rootca ceremony resume ${row.id}` };
+    return {
+      state: 'owner-unknown',
+      message: `ceremony #${row.id} (${row.kind}, started ${row.started_at}) never finished; if no rootca command is running, close it with rootca ceremony resume ${row.id}`,
+    };
   }
   // Work committed under this ceremony (e.g. a CA ending's steps) is finished by that operation's own resume, not abandoned.
   const committed = firstCommittedActionOfCeremony(inst.db, row.id);
   if (committed) {
-    return { state: 'partly-committed', message: `ceremony #${row.id} (${row.kind}) committed ${committed} before it stopped; run the same command again to finish it` };
+    return {
+      state: 'partly-committed',
+      message: `ceremony #${row.id} (${row.kind}) committed ${committed} before it stopped; run the same command again to finish it`,
+    };
   }
   discardPartials(d.outputs ?? []);
   const reason = `interrupted before it committed (process ${d.owner ? `${d.owner.pid} on ${d.owner.host} is gone` : 'unknown'}); nothing it signed was stored${row.kind === 'ceremony.root-ca' ? '; no CA was created — a key it may have generated in an HSM token is not in use' : ''}`;
-  inst.db.transaction(() => {
-    abandonStartedCeremony(inst.db, row.id, inst.clock.now().toISOString(), reason);
-    inst.audit.append({ actor: inst.systemActor, roles: [], action: 'ceremony.abandoned', target: d.ca ?? row.kind, outcome: 'success', details: { ceremonyId: row.id, kind: row.kind, reason, removedPartials: (d.outputs ?? []).map((x) => x.path) } });
-  }).immediate();
+  inst.db
+    .transaction(() => {
+      abandonStartedCeremony(inst.db, row.id, inst.clock.now().toISOString(), reason);
+      inst.audit.append({
+        actor: inst.systemActor,
+        roles: [],
+        action: 'ceremony.abandoned',
+        target: d.ca ?? row.kind,
+        outcome: 'success',
+        details: { ceremonyId: row.id, kind: row.kind, reason, removedPartials: (d.outputs ?? []).map((x) => x.path) },
+      });
+    })
+    .immediate();
   return { state: 'abandoned', message: `ceremony #${row.id} (${row.kind}) ${reason}; closed as abandoned` };
 }
 
@@ -209,18 +286,35 @@ function finishOutputs(inst: Installation, row: Row, d: CeremonyDetails): Pick<I
     }
   }
   exportMissingTranscript(inst, row.id);
-  if (pending.length) return { state: 'outputs-pending', message: `ceremony #${row.id} (${row.kind}) is committed; still to write: ${pending.join('; ')}` };
-  inst.db.transaction(() => {
-    markCeremonyOutputsWritten(inst.db, row.id);
-    inst.audit.append({ actor: inst.systemActor, roles: [], action: 'ceremony.outputs-finished', target: d.ca ?? row.kind, outcome: 'success', details: { ceremonyId: row.id, kind: row.kind, written } });
-  }).immediate();
-  return { state: 'outputs-finished', message: `ceremony #${row.id} (${row.kind}) was committed; its outputs are now written: ${written.join(', ')}` };
+  if (pending.length)
+    return {
+      state: 'outputs-pending',
+      message: `ceremony #${row.id} (${row.kind}) is committed; still to write: ${pending.join('; ')}`,
+    };
+  inst.db
+    .transaction(() => {
+      markCeremonyOutputsWritten(inst.db, row.id);
+      inst.audit.append({
+        actor: inst.systemActor,
+        roles: [],
+        action: 'ceremony.outputs-finished',
+        target: d.ca ?? row.kind,
+        outcome: 'success',
+        details: { ceremonyId: row.id, kind: row.kind, written },
+      });
+    })
+    .immediate();
+  return {
+    state: 'outputs-finished',
+    message: `ceremony #${row.id} (${row.kind}) was committed; its outputs are now written: ${written.join(', ')}`,
+  };
 }
 
 function storedBytes(inst: Installation, s: OutputSource): Buffer {
   if (s.table === 'transcripts') {
     const body = findTranscriptBodyBySha256(inst.db, s.sha256);
-    if (body === undefined) throw new CaError('OUTPUT_SOURCE_MISSING', `the store has no transcript with sha256 ${s.sha256}`);
+    if (body === undefined)
+      throw new CaError('OUTPUT_SOURCE_MISSING', `the store has no transcript with sha256 ${s.sha256}`);
     return Buffer.from(s.encoding === 'md' ? renderTranscriptMarkdown(JSON.parse(body) as Transcript) : `${body}\n`);
   }
   const der = STORED_DER[s.table](inst.db, s.sha256);
@@ -233,7 +327,9 @@ export function exportTranscriptAfterCommit(inst: Installation, t: Transcript, n
   try {
     return exportTranscript(inst, t);
   } catch (e) {
-    notes.push(`the transcript is stored but its file could not be written (${(e as Error).message}); rootca audit transcript show ${t.ceremonyId}`);
+    notes.push(
+      `the transcript is stored but its file could not be written (${(e as Error).message}); rootca audit transcript show ${t.ceremonyId}`,
+    );
     return '';
   }
 }
@@ -261,7 +357,11 @@ export function stageTranscript(files: DurableOutputs, planned: PlannedOutput[],
 
 /** The transcript file is written after the commit; a crash there leaves it only in the store. */
 export function exportMissingTranscript(inst: Installation, ceremonyId: number): void {
-  if (findTranscriptBody(inst.db, ceremonyId) === undefined || existsSync(join(inst.home, 'transcripts', `transcript-${ceremonyId}.json`))) return;
+  if (
+    findTranscriptBody(inst.db, ceremonyId) === undefined ||
+    existsSync(join(inst.home, 'transcripts', `transcript-${ceremonyId}.json`))
+  )
+    return;
   exportTranscript(inst, loadTranscript(inst, ceremonyId));
 }
 
@@ -282,7 +382,11 @@ export function resumeCeremony(inst: Installation, ceremonyId: number): Interrup
   const row = findCeremony(inst.db, ceremonyId);
   if (!row) throw new CaError('CEREMONY_UNKNOWN', `there is no ceremony #${ceremonyId}`);
   const [r] = finishInterruptedWork(inst, { only: ceremonyId });
-  if (!r) throw new CaError('CEREMONY_NOTHING_TO_RESUME', `ceremony #${ceremonyId} (${row.kind}) is ${row.status} and has nothing left to finish`);
+  if (!r)
+    throw new CaError(
+      'CEREMONY_NOTHING_TO_RESUME',
+      `ceremony #${ceremonyId} (${row.kind}) is ${row.status} and has nothing left to finish`,
+    );
   if (r.state === 'running') throw new CaError('CEREMONY_RUNNING', `${r.message}; wait for it to finish`);
   return r;
 }

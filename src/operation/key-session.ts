@@ -10,7 +10,14 @@ import { checkKeyPresent, signOnceWithCaKey } from '../custody/activation.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { keyCustodians, loadSoftKey } from '../custody/key-records.ts';
-import { bringParticipant, lockAll, operationDigest, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
+import {
+  bringParticipant,
+  lockAll,
+  operationDigest,
+  participantEvidence,
+  type Participant,
+  type PassphraseSource,
+} from '../people/participants.ts';
 import { checkDistinct, type Operation, type Slot } from '../people/permissions.ts';
 import { gatherQuorum } from '../people/quorum.ts';
 import type { Transcript } from '../records/transcript.ts';
@@ -57,7 +64,11 @@ export interface KeySession {
   people(): { as: string; p: Participant }[];
   evidence(): Record<string, unknown>;
   /** Inside the completing transaction: the signed transcript, stored. */
-  transcript(x: { inputs: Transcript['inputs']; outputs: Transcript['outputs']; details: Record<string, unknown> }): Transcript;
+  transcript(x: {
+    inputs: Transcript['inputs'];
+    outputs: Transcript['outputs'];
+    details: Record<string, unknown>;
+  }): Transcript;
   lock(): void;
 }
 
@@ -72,7 +83,14 @@ export function isRefusal(e: unknown): boolean {
 /** Refuses with an audit event; used for every check before people are asked for anything. */
 export function refuser(inst: Installation, action: string, target: string, extra: Record<string, unknown> = {}) {
   return (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
-    inst.audit.append({ actor: inst.systemActor, roles: [], action, target, outcome: 'refused', details: { code, message, ...extra, ...details } });
+    inst.audit.append({
+      actor: inst.systemActor,
+      roles: [],
+      action,
+      target,
+      outcome: 'refused',
+      details: { code, message, ...extra, ...details },
+    });
     const e = new CaError(code, message, { details });
     refusals.add(e);
     throw e;
@@ -107,7 +125,8 @@ function sessionKey(inst: Installation, r: KeySessionRequest, refuse: NonNullabl
   } catch (e) {
     refuse((e as CaError).code, (e as Error).message);
   }
-  if (r.retiredKeyId !== undefined && !RETIRED_KEY_OPERATIONS.includes(r.operation)) refuse('RETIRED_KEY_STATUS_ONLY', `a retired key signs only CRLs and OCSP responses, not ${r.operation}`);
+  if (r.retiredKeyId !== undefined && !RETIRED_KEY_OPERATIONS.includes(r.operation))
+    refuse('RETIRED_KEY_STATUS_ONLY', `a retired key signs only CRLs and OCSP responses, not ${r.operation}`);
   const keyId = r.retiredKeyId ?? ca.keyId;
   const record = (() => {
     try {
@@ -134,29 +153,64 @@ export async function openKeySession(inst: Installation, r: KeySessionRequest): 
   const digest = operationDigest({ kind: r.operation, ca: ca.name, ...r.describe });
   const present: Participant[] = [];
   try {
-    const operator = await bringParticipant(inst, r.operator, r.passphrases, r.prompts?.operator ?? `operator of ${r.operation} for ${ca.name}`, digest, { operation: r.operation, slot: 'operator' });
+    const operator = await bringParticipant(
+      inst,
+      r.operator,
+      r.passphrases,
+      r.prompts?.operator ?? `operator of ${r.operation} for ${ca.name}`,
+      digest,
+      { operation: r.operation, slot: 'operator' },
+    );
     if (!operator) refuse('OPERATOR_ABSENT', `the CA Administrator ${r.operator} did not authenticate`);
     present.push(operator!);
     const others: Partial<Record<Slot, Participant>> = {};
     for (const [slot, name] of Object.entries(r.others ?? {}) as [Slot, string][]) {
-      const p = await bringParticipant(inst, name, r.passphrases, `${slot} of ${r.operation} for ${ca.name}`, digest, { operation: r.operation, slot });
+      const p = await bringParticipant(inst, name, r.passphrases, `${slot} of ${r.operation} for ${ca.name}`, digest, {
+        operation: r.operation,
+        slot,
+      });
       if (!p) refuse('AUTHENTICATION_REQUIRED', `${name} (${slot}) did not authenticate`);
       present.push(p!);
       others[slot] = p!;
     }
-    const quorum = r.needsKey === false
-      ? await witnessOnly(inst, r, digest, refuse)
-      : await gatherQuorum(inst, {
-        operationName: r.operation, witness: r.witness, holders: keyCustodians(inst, keyId), threshold: record.threshold, digest, passphrases: r.passphrases,
-        operation: r.prompts?.quorum ?? `${r.operation} for ${ca.name}`, refuse, alreadyPresent: present,
-      });
+    const quorum =
+      r.needsKey === false
+        ? await witnessOnly(inst, r, digest, refuse)
+        : await gatherQuorum(inst, {
+            operationName: r.operation,
+            witness: r.witness,
+            holders: keyCustodians(inst, keyId),
+            threshold: record.threshold,
+            digest,
+            passphrases: r.passphrases,
+            operation: r.prompts?.quorum ?? `${r.operation} for ${ca.name}`,
+            refuse,
+            alreadyPresent: present,
+          });
     const startedAt = inst.clock.now().toISOString();
-    const ceremonyId = inst.db.transaction(() => {
-      const id = insertStartedCeremony(inst.db, { kind: r.operation, startedAt, details: { ca: ca.name, ...r.describe, ...r.intentDetails } });
-      r.onIntent?.(id, startedAt);
-      return id;
-    }).immediate();
-    return sessionOf(inst, { r, ca, record, digest, operator: operator!, others, quorum, present, ceremonyId, startedAt });
+    const ceremonyId = inst.db
+      .transaction(() => {
+        const id = insertStartedCeremony(inst.db, {
+          kind: r.operation,
+          startedAt,
+          details: { ca: ca.name, ...r.describe, ...r.intentDetails },
+        });
+        r.onIntent?.(id, startedAt);
+        return id;
+      })
+      .immediate();
+    return sessionOf(inst, {
+      r,
+      ca,
+      record,
+      digest,
+      operator: operator!,
+      others,
+      quorum,
+      present,
+      ceremonyId,
+      startedAt,
+    });
   } catch (e) {
     lockAll(present);
     throw e;
@@ -164,18 +218,39 @@ export async function openKeySession(inst: Installation, r: KeySessionRequest): 
 }
 
 interface SessionParts {
-  r: KeySessionRequest; ca: CaSummary; record: ReturnType<typeof loadSoftKey>; digest: Buffer; operator: Participant;
-  others: Partial<Record<Slot, Participant>>; quorum: { witness: Participant; custodians: Participant[]; lock(): void };
-  present: Participant[]; ceremonyId: number; startedAt: string;
+  r: KeySessionRequest;
+  ca: CaSummary;
+  record: ReturnType<typeof loadSoftKey>;
+  digest: Buffer;
+  operator: Participant;
+  others: Partial<Record<Slot, Participant>>;
+  quorum: { witness: Participant; custodians: Participant[]; lock(): void };
+  present: Participant[];
+  ceremonyId: number;
+  startedAt: string;
 }
 
 function sessionOf(inst: Installation, x: SessionParts): KeySession {
   const { r, ca, record, digest, operator, others, quorum, present, ceremonyId, startedAt } = x;
   const session: KeySession = {
-    ca, digest, operator, witness: quorum.witness, custodians: quorum.custodians, others, ceremonyId, startedAt, signatures: 0,
+    ca,
+    digest,
+    operator,
+    witness: quorum.witness,
+    custodians: quorum.custodians,
+    others,
+    ceremonyId,
+    startedAt,
+    signatures: 0,
     async sign(data, algorithm, purpose) {
-      if (r.needsKey === false) throw new CaError('KEY_NOT_IN_SESSION', 'this session was opened without custodians; nothing can be signed');
-      const sig = await signOnceWithCaKey(inst, { record, custodians: quorum.custodians, purpose, target: ca.name }, data, algorithm);
+      if (r.needsKey === false)
+        throw new CaError('KEY_NOT_IN_SESSION', 'this session was opened without custodians; nothing can be signed');
+      const sig = await signOnceWithCaKey(
+        inst,
+        { record, custodians: quorum.custodians, purpose, target: ca.name },
+        data,
+        algorithm,
+      );
       session.signatures++;
       return sig;
     },
@@ -193,11 +268,22 @@ function sessionOf(inst: Installation, x: SessionParts): KeySession {
       return list;
     },
     evidence() {
-      return participantEvidence(digest, session.people().map(({ as, p }) => ({ role: as, p })));
+      return participantEvidence(
+        digest,
+        session.people().map(({ as, p }) => ({ role: as, p })),
+      );
     },
     transcript(t) {
       completeCeremony(inst.db, ceremonyId, inst.clock.now().toISOString());
-      const made = makeTranscript(inst, { operation: r.operation, ceremonyId, target: ca.name, startedAt, digest, people: session.people(), ...t });
+      const made = makeTranscript(inst, {
+        operation: r.operation,
+        ceremonyId,
+        target: ca.name,
+        startedAt,
+        digest,
+        people: session.people(),
+        ...t,
+      });
       storeTranscript(inst, made);
       return made;
     },
@@ -212,20 +298,46 @@ function sessionOf(inst: Installation, x: SessionParts): KeySession {
 /** What a retired key may still sign (CPS 5.6: status for what it issued, never a certificate). */
 const RETIRED_KEY_OPERATIONS: Operation[] = ['crl.issue', 'ocsp.presign'];
 
-async function witnessOnly(inst: Installation, r: KeySessionRequest, digest: Buffer, refuse: (code: ErrorCode, message: string) => never) {
-  const w = await bringParticipant(inst, r.witness, r.passphrases, `witness of ${r.operation}`, digest, { operation: r.operation, slot: 'witness' });
+async function witnessOnly(
+  inst: Installation,
+  r: KeySessionRequest,
+  digest: Buffer,
+  refuse: (code: ErrorCode, message: string) => never,
+) {
+  const w = await bringParticipant(inst, r.witness, r.passphrases, `witness of ${r.operation}`, digest, {
+    operation: r.operation,
+    slot: 'witness',
+  });
   if (!w) refuse('WITNESS_ABSENT', `the witness ${r.witness} did not authenticate (CPS 5.2.2)`);
   return { witness: w!, custodians: [] as Participant[], lock: () => w!.credential.lock() };
 }
 
 /** How an unexpected error of an operation is reported: its code, what failed, and details for the audit event. */
-export interface FailureReport { code: ErrorCode; what: string; details?: Record<string, unknown> }
+export interface FailureReport {
+  code: ErrorCode;
+  what: string;
+  details?: Record<string, unknown>;
+}
 
 /** Marks a session's ceremony failed and audits why; then rethrows. */
-export function failSession(inst: Installation, s: KeySession, action: string, e: unknown, as: FailureReport = { code: 'OPERATION_FAILED', what: action }): never {
-  const err = e instanceof CaError ? e : new CaError(as.code, `${as.what} failed: ${(e as Error).message}`, { cause: e });
+export function failSession(
+  inst: Installation,
+  s: KeySession,
+  action: string,
+  e: unknown,
+  as: FailureReport = { code: 'OPERATION_FAILED', what: action },
+): never {
+  const err =
+    e instanceof CaError ? e : new CaError(as.code, `${as.what} failed: ${(e as Error).message}`, { cause: e });
   failStartedCeremony(inst.db, s.ceremonyId, inst.clock.now().toISOString(), err.code);
-  inst.audit.append({ actor: inst.systemActor, roles: [], action, target: s.ca.name, outcome: 'failed', details: { ceremonyId: s.ceremonyId, ...as.details, code: err.code, message: err.message } });
+  inst.audit.append({
+    actor: inst.systemActor,
+    roles: [],
+    action,
+    target: s.ca.name,
+    outcome: 'failed',
+    details: { ceremonyId: s.ceremonyId, ...as.details, code: err.code, message: err.message },
+  });
   throw err;
 }
 

@@ -24,10 +24,23 @@ import { backupAfterChange, type BackupOutcome } from '../records/backups.ts';
 import type { Transcript } from '../records/transcript.ts';
 import { planOutputs, type OutputRequest, type PlannedOutput } from '../util/outputs.ts';
 import {
-  ceremonyOwner, durableOutputs, finishInterruptedWork, planTranscriptFiles, stageTranscript, type DurableOutputs, type InterruptedWork,
+  ceremonyOwner,
+  durableOutputs,
+  finishInterruptedWork,
+  planTranscriptFiles,
+  stageTranscript,
+  type DurableOutputs,
+  type InterruptedWork,
 } from './durable-outputs.ts';
 import {
-  failSession, guardedBy, isRefusal, openKeySession, refuser, type FailureReport, type KeySession, type KeySessionRequest,
+  failSession,
+  guardedBy,
+  isRefusal,
+  openKeySession,
+  refuser,
+  type FailureReport,
+  type KeySession,
+  type KeySessionRequest,
 } from './key-session.ts';
 
 export type { BackupOutcome };
@@ -113,7 +126,10 @@ export async function runOperation<C, W, R>(inst: Installation, spec: OperationS
   const refuse = refuser(inst, spec.action, spec.target, spec.refusalDetails);
   const guard = guardedBy(refuse);
   const c = checked(() => spec.check({ refuse, guard }), refuse);
-  const files = durableOutputs(inst, guard(() => planned(spec.outputs?.(c))));
+  const files = durableOutputs(
+    inst,
+    guard(() => planned(spec.outputs?.(c))),
+  );
   // The intent row names this process from the start, so a crash at any point is recognised (issue 14).
   const request = { intentDetails: { owner: ceremonyOwner() }, ...spec.people(c), operation: spec.action };
   const session = await openKeySession(inst, request);
@@ -131,7 +147,8 @@ export async function runOperation<C, W, R>(inst: Installation, spec: OperationS
         files.recordInCommit();
         return transcript;
       };
-      const audit = (details: Record<string, unknown>, target?: string) => auditSuccess(inst, session, spec.action, details, target);
+      const audit = (details: Record<string, unknown>, target?: string) =>
+        auditSuccess(inst, session, spec.action, details, target);
       work = await spec.work(c, { session, files, complete, audit });
       if (!transcript) {
         if (!spec.transcript) throw new Error(`${spec.action}: the work did not complete and no transcript is given`);
@@ -145,9 +162,19 @@ export async function runOperation<C, W, R>(inst: Installation, spec: OperationS
     // Committed: outputs are named before the backup, and nothing after this reports failure.
     const ceremonyId = session.ceremonyId;
     const { published, transcriptFile, notes } = publishOutputs(files, transcriptFiles, ceremonyId);
-    const backup = spec.backup === false ? undefined
-      : await backupAfterChange(inst, { reason: spec.action, ceremonyId, operator: session.operator });
-    return spec.finish(c, work, { ceremonyId, transcript: transcript!, transcriptFile, published, notes, backup, interrupted });
+    const backup =
+      spec.backup === false
+        ? undefined
+        : await backupAfterChange(inst, { reason: spec.action, ceremonyId, operator: session.operator });
+    return spec.finish(c, work, {
+      ceremonyId,
+      transcript: transcript!,
+      transcriptFile,
+      published,
+      notes,
+      backup,
+      interrupted,
+    });
   } finally {
     session.lock();
   }
@@ -160,8 +187,10 @@ function publishOutputs(files: DurableOutputs, transcriptFiles: PlannedOutput[],
   const notes: string[] = [];
   const lost = all.pending.find((q) => ofTranscript(q.path));
   if (lost) {
-    notes.push(`the transcript is stored but its file could not be written (${lost.reason}); `
-      + `rootca ceremony resume ${ceremonyId} writes it, or rootca audit transcript show ${ceremonyId}`);
+    notes.push(
+      `the transcript is stored but its file could not be written (${lost.reason}); ` +
+        `rootca ceremony resume ${ceremonyId} writes it, or rootca audit transcript show ${ceremonyId}`,
+    );
   }
   const published = {
     written: all.written.filter((w) => !ofTranscript(w)),
@@ -190,12 +219,21 @@ function planned(o: OutputsOf | undefined): PlannedOutput[] {
 
 /** The success audit event of a session: every participant as actor, their roles, and the evidence they signed. */
 export function auditSuccess(
-  inst: Installation, s: KeySession, action: string, details: Record<string, unknown>, target = s.ca.name,
+  inst: Installation,
+  s: KeySession,
+  action: string,
+  details: Record<string, unknown>,
+  target = s.ca.name,
 ): void {
   inst.audit.append({
-    actor: s.people().map((x) => x.p.operator.name).join(','),
+    actor: s
+      .people()
+      .map((x) => x.p.operator.name)
+      .join(','),
     roles: [...new Set(s.people().flatMap((x) => x.p.operator.roles))],
-    action, target, outcome: 'success',
+    action,
+    target,
+    outcome: 'success',
     details: { ...details, ceremonyId: s.ceremonyId, ...s.evidence() },
   });
 }

@@ -33,21 +33,53 @@ export function bootstrapOpen(inst: Installation): boolean {
 export function closeBootstrapIfReady(inst: Installation): void {
   if (!bootstrapOpen(inst)) return;
   const active = listOperators(inst).filter((o) => o.status === 'active');
-  if (active.some((o) => o.roles.includes('person-responsible')) && active.some((o) => o.roles.includes('operation-manager'))) {
+  if (
+    active.some((o) => o.roles.includes('person-responsible')) &&
+    active.some((o) => o.roles.includes('operation-manager'))
+  ) {
     insertMetaValue(inst.db, 'bootstrap_closed', inst.clock.now().toISOString());
-    inst.audit.append({ actor: inst.systemActor, roles: [], action: 'installation.bootstrap-closed', target: inst.config.installation.name, outcome: 'success', details: {} });
+    inst.audit.append({
+      actor: inst.systemActor,
+      roles: [],
+      action: 'installation.bootstrap-closed',
+      target: inst.config.installation.name,
+      outcome: 'success',
+      details: {},
+    });
   }
 }
 
 /** Authenticates authoriser and witness for a personnel change; returns who authorised it. */
-async function authorise(inst: Installation, a: Authority, change: Record<string, unknown>, subject: string): Promise<string> {
+async function authorise(
+  inst: Installation,
+  a: Authority,
+  change: Record<string, unknown>,
+  subject: string,
+): Promise<string> {
   if (bootstrapOpen(inst)) return 'bootstrap';
   const refuse = (e: CaError): never => {
-    inst.audit.append({ actor: a.authoriser ?? inst.systemActor, roles: [], action: 'operator.manage', target: subject, outcome: 'refused', details: { code: e.code, message: e.message, change } });
+    inst.audit.append({
+      actor: a.authoriser ?? inst.systemActor,
+      roles: [],
+      action: 'operator.manage',
+      target: subject,
+      outcome: 'refused',
+      details: { code: e.code, message: e.message, change },
+    });
     throw e;
   };
-  if (!a.authoriser || !a.witness) throw new UsageError('PERSONNEL_AUTHORISATION_REQUIRED', 'personnel changes need --by NAME (person-responsible) and --witness NAME (operation-manager), CPS 5.2.1/5.2.2');
-  if (a.authoriser === subject || a.witness === subject) refuse(new CaError('SELF_CHANGE_REFUSED', `${subject} cannot authorise or witness a change to their own record (CPS 5.2.4)`));
+  if (!a.authoriser || !a.witness)
+    throw new UsageError(
+      'PERSONNEL_AUTHORISATION_REQUIRED',
+      'personnel changes need --by NAME (person-responsible) and --witness NAME (operation-manager), CPS 5.2.1/5.2.2',
+    );
+  if (a.authoriser === subject || a.witness === subject)
+    refuse(
+      new CaError(
+        'SELF_CHANGE_REFUSED',
+        `${subject} cannot authorise or witness a change to their own record (CPS 5.2.4)`,
+      ),
+    );
   try {
     checkDistinct('operator.manage', { authoriser: [a.authoriser], witness: [a.witness] });
   } catch (e) {
@@ -56,8 +88,18 @@ async function authorise(inst: Installation, a: Authority, change: Record<string
   const digest = operationDigest({ kind: 'operator.manage', subject, change });
   const people: Participant[] = [];
   try {
-    for (const [name, slot] of [[a.authoriser, 'authoriser'], [a.witness, 'witness']] as const) {
-      const p = await bringParticipant(inst, name, a.passphrases, `${slot} of a personnel change for ${subject}`, digest, { operation: 'operator.manage', slot });
+    for (const [name, slot] of [
+      [a.authoriser, 'authoriser'],
+      [a.witness, 'witness'],
+    ] as const) {
+      const p = await bringParticipant(
+        inst,
+        name,
+        a.passphrases,
+        `${slot} of a personnel change for ${subject}`,
+        digest,
+        { operation: 'operator.manage', slot },
+      );
       if (!p) refuse(new CaError('AUTHENTICATION_REQUIRED', `${name} did not authenticate`));
       people.push(p!);
     }
@@ -76,15 +118,34 @@ export async function appointOperator(inst: Installation, p: AddOperatorParams, 
 }
 
 /** Role assignment, training/background records, removal; authorised as above and audited. */
-export async function changePersonnel(inst: Installation, change: PersonnelChange, a: Authority): Promise<OperatorRecord> {
+export async function changePersonnel(
+  inst: Installation,
+  change: PersonnelChange,
+  a: Authority,
+): Promise<OperatorRecord> {
   const authorisedBy = await authorise(inst, a, change, change.operator);
   try {
     const op = applyPersonnelChange(inst, change, authorisedBy);
-    inst.audit.append({ actor: authorisedBy, roles: [], action: `operator.${change.kind}`, target: change.operator, outcome: 'success', details: { ...change } });
+    inst.audit.append({
+      actor: authorisedBy,
+      roles: [],
+      action: `operator.${change.kind}`,
+      target: change.operator,
+      outcome: 'success',
+      details: { ...change },
+    });
     closeBootstrapIfReady(inst);
     return op;
   } catch (e) {
-    if (e instanceof CaError) inst.audit.append({ actor: authorisedBy, roles: [], action: `operator.${change.kind}`, target: change.operator, outcome: 'refused', details: { code: e.code, message: e.message } });
+    if (e instanceof CaError)
+      inst.audit.append({
+        actor: authorisedBy,
+        roles: [],
+        action: `operator.${change.kind}`,
+        target: change.operator,
+        outcome: 'refused',
+        details: { code: e.code, message: e.message },
+      });
     throw e;
   }
 }

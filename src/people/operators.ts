@@ -3,13 +3,26 @@
  * a key pair sealed under their passphrase — used to prove presence and to open key shares.
  */
 import { CaError, type ErrorCode } from '../errors.ts';
-import { checkPassphrasePolicy, createCredential, unlockCredential, type CredentialKind, type SealedCredential, type UnlockedCredential } from '../keys/credential.ts';
+import {
+  checkPassphrasePolicy,
+  createCredential,
+  unlockCredential,
+  type CredentialKind,
+  type SealedCredential,
+  type UnlockedCredential,
+} from '../keys/credential.ts';
 import type { Installation } from '../installation/installation.ts';
 import { isoDate } from './dates.ts';
 import { checkRoleCombination } from './permissions.ts';
 import { isRole, ROLES, type Role } from './roles.ts';
 import {
-  currentRoles, findOperatorRowById, findOperatorRowByName, insertOperator, insertOperatorRole, insertPersonnelEvent, listOperatorRows,
+  currentRoles,
+  findOperatorRowById,
+  findOperatorRowByName,
+  insertOperator,
+  insertOperatorRole,
+  insertPersonnelEvent,
+  listOperatorRows,
   type OperatorRow,
 } from '../store/operators.ts';
 
@@ -48,13 +61,29 @@ export interface AddOperatorParams {
 /** Registers a person with roles and a fresh credential sealed under their passphrase. */
 export function addOperator(inst: Installation, p: AddOperatorParams): OperatorRecord {
   const refuse = (code: ErrorCode, message: string): never => {
-    inst.audit.append({ actor: inst.systemActor, roles: [], action: 'operator.add', target: p.name, outcome: 'refused', details: { code, message } });
+    inst.audit.append({
+      actor: inst.systemActor,
+      roles: [],
+      action: 'operator.add',
+      target: p.name,
+      outcome: 'refused',
+      details: { code, message },
+    });
     throw new CaError(code, message);
   };
-  if (!OPERATOR_NAME.test(p.name)) refuse('OPERATOR_NAME_INVALID', `operator name "${p.name}" must be lower case letters, digits, . _ - (starting with a letter)`);
+  if (!OPERATOR_NAME.test(p.name))
+    refuse(
+      'OPERATOR_NAME_INVALID',
+      `operator name "${p.name}" must be lower case letters, digits, . _ - (starting with a letter)`,
+    );
   const unknown = p.roles.filter((r) => !isRole(r));
-  if (unknown.length) refuse('ROLE_UNKNOWN', `unknown role${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the roles are: ${Object.keys(ROLES).join(', ')}`);
-  if (p.roles.length === 0) refuse('ROLE_MISSING', `operator ${p.name} needs at least one role (${Object.keys(ROLES).join(', ')})`);
+  if (unknown.length)
+    refuse(
+      'ROLE_UNKNOWN',
+      `unknown role${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the roles are: ${Object.keys(ROLES).join(', ')}`,
+    );
+  if (p.roles.length === 0)
+    refuse('ROLE_MISSING', `operator ${p.name} needs at least one role (${Object.keys(ROLES).join(', ')})`);
   if (findOperator(inst, p.name)) refuse('OPERATOR_EXISTS', `operator ${p.name} already exists`);
   try {
     checkRoleCombination(p.name, p.roles as Role[]);
@@ -74,23 +103,43 @@ export function addOperator(inst: Installation, p: AddOperatorParams): OperatorR
   } catch (e) {
     refuse((e as CaError).code ?? 'WEAK_PASSPHRASE', (e as Error).message);
   }
-  const credential = createCredential(p.name, p.kind, p.passphrase, { scryptLog2N: inst.config.credentials.scryptLog2N });
+  const credential = createCredential(p.name, p.kind, p.passphrase, {
+    scryptLog2N: inst.config.credentials.scryptLog2N,
+  });
   const now = inst.clock.now().toISOString();
   const roles = [...new Set(p.roles)] as Role[];
-  inst.db.transaction(() => {
-    const id = insertOperator(inst.db, {
-      name: p.name, display_name: p.displayName ?? p.name, credential_kind: credential.kind,
-      signing_public_key: credential.signingPublicKey, encryption_public_key: credential.encryptionPublicKey,
-      sealed_private_keys: credential.sealedPrivateKeys, created_at: now, appointed_at: now,
-      trained_on: trainedOn, background_checked_on: checkedOn,
-    });
-    for (const r of roles) insertOperatorRole(inst.db, id, r, now);
-    insertPersonnelEvent(inst.db, {
-      operatorId: id, kind: 'appointed', detail: JSON.stringify({ roles, trainedOn, backgroundCheckedOn: checkedOn }), at: now,
-      authorisedBy: p.authorisedBy ?? inst.systemActor,
-    });
-    inst.audit.append({ actor: p.authorisedBy ?? inst.systemActor, roles: [], action: 'operator.add', target: p.name, outcome: 'success', details: { roles, credentialKind: p.kind, trainedOn, backgroundCheckedOn: checkedOn } });
-  }).immediate();
+  inst.db
+    .transaction(() => {
+      const id = insertOperator(inst.db, {
+        name: p.name,
+        display_name: p.displayName ?? p.name,
+        credential_kind: credential.kind,
+        signing_public_key: credential.signingPublicKey,
+        encryption_public_key: credential.encryptionPublicKey,
+        sealed_private_keys: credential.sealedPrivateKeys,
+        created_at: now,
+        appointed_at: now,
+        trained_on: trainedOn,
+        background_checked_on: checkedOn,
+      });
+      for (const r of roles) insertOperatorRole(inst.db, id, r, now);
+      insertPersonnelEvent(inst.db, {
+        operatorId: id,
+        kind: 'appointed',
+        detail: JSON.stringify({ roles, trainedOn, backgroundCheckedOn: checkedOn }),
+        at: now,
+        authorisedBy: p.authorisedBy ?? inst.systemActor,
+      });
+      inst.audit.append({
+        actor: p.authorisedBy ?? inst.systemActor,
+        roles: [],
+        action: 'operator.add',
+        target: p.name,
+        outcome: 'success',
+        details: { roles, credentialKind: p.kind, trainedOn, backgroundCheckedOn: checkedOn },
+      });
+    })
+    .immediate();
   return getOperator(inst, p.name);
 }
 
@@ -123,14 +172,32 @@ export function listOperators(inst: Installation): OperatorRecord[] {
  * Proves a person is present: opens their credential with their passphrase. A wrong
  * passphrase, an unknown or removed operator is refused and audited.
  */
-export function authenticateOperator(inst: Installation, name: string, passphrase: Buffer, purpose: string): { operator: OperatorRecord; credential: UnlockedCredential } {
+export function authenticateOperator(
+  inst: Installation,
+  name: string,
+  passphrase: Buffer,
+  purpose: string,
+): { operator: OperatorRecord; credential: UnlockedCredential } {
   const refuse = (e: CaError): never => {
-    inst.audit.append({ actor: name, roles: [], action: 'operator.authenticate', target: name, outcome: 'refused', details: { code: e.code, purpose } });
+    inst.audit.append({
+      actor: name,
+      roles: [],
+      action: 'operator.authenticate',
+      target: name,
+      outcome: 'refused',
+      details: { code: e.code, purpose },
+    });
     throw e;
   };
   const operator = findOperator(inst, name);
   if (!operator) return refuse(new CaError('OPERATOR_UNKNOWN', `no operator named ${name} in this installation`));
-  if (operator.status !== 'active') return refuse(new CaError('OPERATOR_REMOVED', `operator ${name} was removed${operator.removedAt ? ` on ${operator.removedAt.slice(0, 10)}` : ''} and can no longer take part`));
+  if (operator.status !== 'active')
+    return refuse(
+      new CaError(
+        'OPERATOR_REMOVED',
+        `operator ${name} was removed${operator.removedAt ? ` on ${operator.removedAt.slice(0, 10)}` : ''} and can no longer take part`,
+      ),
+    );
   try {
     return { operator, credential: unlockCredential(name, operator.credential, passphrase) };
   } catch (e) {
@@ -147,7 +214,12 @@ function toRecord(inst: Installation, r: OperatorRow): OperatorRecord {
     displayName: r.display_name,
     status: r.status,
     roles,
-    credential: { kind: r.credential_kind, signingPublicKey: r.signing_public_key, encryptionPublicKey: r.encryption_public_key, sealedPrivateKeys: r.sealed_private_keys },
+    credential: {
+      kind: r.credential_kind,
+      signingPublicKey: r.signing_public_key,
+      encryptionPublicKey: r.encryption_public_key,
+      sealedPrivateKeys: r.sealed_private_keys,
+    },
     createdAt: r.created_at,
     appointedAt: r.appointed_at ?? r.created_at,
     trainedOn: r.trained_on,

@@ -44,7 +44,14 @@ export interface Duty {
  * (appointed, trained, checked: CPS 5.3) — checked before any passphrase is asked for.
  * Every refusal is audited.
  */
-export async function bringParticipant(inst: Installation, name: string, source: PassphraseSource, purpose: string, digest: Buffer, duty?: Duty): Promise<Participant | undefined> {
+export async function bringParticipant(
+  inst: Installation,
+  name: string,
+  source: PassphraseSource,
+  purpose: string,
+  digest: Buffer,
+  duty?: Duty,
+): Promise<Participant | undefined> {
   if (duty) {
     try {
       const op = getOperator(inst, name);
@@ -53,7 +60,14 @@ export async function bringParticipant(inst: Installation, name: string, source:
       if (op.status !== 'active' || rule.requiresCurrentTraining !== false) checkFitForDuty(inst, op);
     } catch (e) {
       if (e instanceof CaError) {
-        inst.audit.append({ actor: name, roles: [], action: duty.operation, target: name, outcome: 'refused', details: { code: e.code, message: e.message, slot: duty.slot } });
+        inst.audit.append({
+          actor: name,
+          roles: [],
+          action: duty.operation,
+          target: name,
+          outcome: 'refused',
+          details: { code: e.code, message: e.message, slot: duty.slot },
+        });
       }
       throw e;
     }
@@ -75,7 +89,10 @@ export async function bringParticipant(inst: Installation, name: string, source:
 }
 
 /** The audit form of participants: names, roles at the time, and their signatures. */
-export function participantEvidence(digest: Buffer, participants: { role: string; p: Participant }[]): Record<string, unknown> {
+export function participantEvidence(
+  digest: Buffer,
+  participants: { role: string; p: Participant }[],
+): Record<string, unknown> {
   return {
     operationDigest: digest.toString('hex'),
     participants: participants.map(({ role, p }) => ({

@@ -8,7 +8,16 @@ import { CaError } from '../errors.ts';
 import type { Role } from './roles.ts';
 
 /** A participant's place in an operation. */
-export type Slot = 'operator' | 'witness' | 'custodian' | 'authoriser' | 'approver' | 'submitter' | 'recorder' | 'examiner' | 'holder';
+export type Slot =
+  | 'operator'
+  | 'witness'
+  | 'custodian'
+  | 'authoriser'
+  | 'approver'
+  | 'submitter'
+  | 'recorder'
+  | 'examiner'
+  | 'holder';
 
 export interface OperationRule {
   /** The CPS line the rule enforces. */
@@ -33,27 +42,50 @@ export const OPERATIONS = {
   'certificate.issue': {
     cps: '5.2.1 CA Administrator "Registers and issues Certificates"; 6.2.8 activation by at least two; 5.2.4 approving and operating separated',
     slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
-    distinct: [['operator', 'witness'], ['custodian', 'witness'], ['operator', 'approver']],
+    distinct: [
+      ['operator', 'witness'],
+      ['custodian', 'witness'],
+      ['operator', 'approver'],
+    ],
   },
   'certificate.revoke': {
     cps: '4.9 revocation on a request approved by the RA (5.2.1), performed by a CA Administrator; 5.2.4 approving and operating separated',
-    slots: { operator: 'ca-administrator', approver: 'ra-officer', custodian: 'ca-administrator', witness: 'operation-manager' },
-    distinct: [['operator', 'approver'], ['operator', 'witness'], ['approver', 'witness'], ['custodian', 'witness']],
+    slots: {
+      operator: 'ca-administrator',
+      approver: 'ra-officer',
+      custodian: 'ca-administrator',
+      witness: 'operation-manager',
+    },
+    distinct: [
+      ['operator', 'approver'],
+      ['operator', 'witness'],
+      ['approver', 'witness'],
+      ['custodian', 'witness'],
+    ],
   },
   'crl.issue': {
     cps: '5.2.1 CA Administrator "Issues CRLs"; 6.2.8 activation by at least two',
     slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
-    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+    distinct: [
+      ['operator', 'witness'],
+      ['custodian', 'witness'],
+    ],
   },
   'ocsp.presign': {
     cps: '4.10 status services; 5.2.1 CA Administrator; 6.2.8 activation by at least two',
     slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
-    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+    distinct: [
+      ['operator', 'witness'],
+      ['custodian', 'witness'],
+    ],
   },
   'publication.sign': {
     cps: '2.2 publication of certificate information; 6.2.8 activation by at least two',
     slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
-    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+    distinct: [
+      ['operator', 'witness'],
+      ['custodian', 'witness'],
+    ],
   },
   'application.submit': {
     cps: '5.2.1 Person in Charge of RA "Accepts Certificate applications"',
@@ -109,7 +141,10 @@ export const OPERATIONS = {
   'tsa.init': {
     cps: '5.5.5 "Time-Stamp the critical information recorded therein": the internal TSA key is made with its holders (CA Administrators, 5.2.1) and its certificate issued by a root under observation (6.1.1)',
     slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
-    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+    distinct: [
+      ['operator', 'witness'],
+      ['custodian', 'witness'],
+    ],
   },
   'tsa.stamp': {
     cps: '5.5.5 "Time-Stamp the critical information recorded therein": one holder of the TSA key stamps a record',
@@ -124,22 +159,34 @@ export const OPERATIONS = {
   'key.destroy': {
     cps: '6.2.10 keys "completely initialized or physically destroyed by at least two authorized individuals as in 6.2.2", backups "following the same procedure"; 5.2.2 under observation',
     slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
-    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+    distinct: [
+      ['operator', 'witness'],
+      ['custodian', 'witness'],
+    ],
   },
   'ca.renew': {
     cps: '5.6 "renewal of Certificates thereof shall be performed basically when their usage periods become shorter than the maximum validity periods"; 6.2.8 activation by at least two; 6.1.1 under observation',
     slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
-    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+    distinct: [
+      ['operator', 'witness'],
+      ['custodian', 'witness'],
+    ],
   },
   'ca.rekey': {
     cps: '5.6 "Re-Keying of the CAs\' own Key Pairs"; 6.1.1 key generation "jointly performed by at least two authorized individuals under observation by the Service Operation Manager(s)"',
     slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
-    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+    distinct: [
+      ['operator', 'witness'],
+      ['custodian', 'witness'],
+    ],
   },
   'token.init': {
     cps: '6.4.1 activation data generated and split so "at least two" are needed; 6.2.1 HSM set up by a CA Administrator (5.2.1) under observation (5.2.2); the PIN holders are CA Administrators (6.2.2)',
     slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
-    distinct: [['operator', 'witness'], ['custodian', 'witness']],
+    distinct: [
+      ['operator', 'witness'],
+      ['custodian', 'witness'],
+    ],
   },
   'archive.restore': {
     cps: '5.7.2 "the CAs promptly engage in the system recovery efforts using the relevant hardware, software or data that are retained as backup"; 5.2.2 two persons',
@@ -153,13 +200,33 @@ export const OPERATIONS = {
   },
   'ca.terminate': {
     cps: '5.8 "All Certificates issued by the CAs are revoked prior to the termination"; decided by the Person Responsible (5.2.1), performed by a CA Administrator, key destroyed by at least two under observation (6.2.10, 6.1.1)',
-    slots: { authoriser: 'person-responsible', operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
-    distinct: [['authoriser', 'operator'], ['authoriser', 'witness'], ['operator', 'witness'], ['custodian', 'witness']],
+    slots: {
+      authoriser: 'person-responsible',
+      operator: 'ca-administrator',
+      custodian: 'ca-administrator',
+      witness: 'operation-manager',
+    },
+    distinct: [
+      ['authoriser', 'operator'],
+      ['authoriser', 'witness'],
+      ['operator', 'witness'],
+      ['custodian', 'witness'],
+    ],
   },
   'ca.compromise': {
     cps: '5.7.1 "Should it be determined that CA Private Keys have been or may be compromised ... the predetermined plans and procedures are followed"; determined by the Person Responsible (5.2.1), performed by a CA Administrator under observation (6.1.1)',
-    slots: { authoriser: 'person-responsible', operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
-    distinct: [['authoriser', 'operator'], ['authoriser', 'witness'], ['operator', 'witness'], ['custodian', 'witness']],
+    slots: {
+      authoriser: 'person-responsible',
+      operator: 'ca-administrator',
+      custodian: 'ca-administrator',
+      witness: 'operation-manager',
+    },
+    distinct: [
+      ['authoriser', 'operator'],
+      ['authoriser', 'witness'],
+      ['operator', 'witness'],
+      ['custodian', 'witness'],
+    ],
   },
   'document.propose': {
     cps: '1.5.1 the CPS is "maintained and administered by SECOM"; 5.2.1 Person Responsible for Services "Approves CA Systems/operational procedure changes"',
@@ -214,7 +281,10 @@ export const INCOMPATIBLE_ROLES: [Role, Role, string][] = [
 export function checkRoleCombination(person: string, roles: Role[]): void {
   for (const [a, b, why] of INCOMPATIBLE_ROLES) {
     if (roles.includes(a) && roles.includes(b)) {
-      throw new CaError('ROLE_COMBINATION_FORBIDDEN', `${person} cannot hold both ${a} and ${b} (${why}; CPS 5.2.4 separation of duties)`);
+      throw new CaError(
+        'ROLE_COMBINATION_FORBIDDEN',
+        `${person} cannot hold both ${a} and ${b} (${why}; CPS 5.2.4 separation of duties)`,
+      );
     }
   }
 }
@@ -230,7 +300,11 @@ export function requiredRole(operation: Operation, slot: Slot): Role {
 export function checkSlotRole(operation: Operation, slot: Slot, person: string, roles: readonly string[]): void {
   const role = requiredRole(operation, slot);
   if (!roles.includes(role)) {
-    throw new CaError('ROLE_MISSING', `${person} cannot act as ${slot} of ${operation}: that needs the ${role} role (CPS ${OPERATIONS[operation].cps.split(' ')[0]}); ${person} holds ${roles.join(', ') || 'no role'}`, { details: { operation, slot, requiredRole: role } });
+    throw new CaError(
+      'ROLE_MISSING',
+      `${person} cannot act as ${slot} of ${operation}: that needs the ${role} role (CPS ${OPERATIONS[operation].cps.split(' ')[0]}); ${person} holds ${roles.join(', ') || 'no role'}`,
+      { details: { operation, slot, requiredRole: role } },
+    );
   }
 }
 
@@ -239,7 +313,11 @@ export function checkDistinct(operation: Operation, people: Partial<Record<Slot,
   for (const [a, b] of OPERATIONS[operation].distinct as readonly (readonly [Slot, Slot])[]) {
     const overlap = (people[a] ?? []).filter((x) => (people[b] ?? []).includes(x));
     if (overlap.length) {
-      throw new CaError('SAME_PERSON_TWICE', `${overlap.join(', ')} cannot be both ${a} and ${b} of ${operation} (CPS 5.2.2/5.2.4: different people)`, { details: { operation, slots: [a, b], people: overlap } });
+      throw new CaError(
+        'SAME_PERSON_TWICE',
+        `${overlap.join(', ')} cannot be both ${a} and ${b} of ${operation} (CPS 5.2.2/5.2.4: different people)`,
+        { details: { operation, slots: [a, b], people: overlap } },
+      );
     }
   }
 }

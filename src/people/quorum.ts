@@ -36,23 +36,41 @@ export interface Quorum {
 export async function gatherQuorum(inst: Installation, q: QuorumRequest): Promise<Quorum> {
   const witnessRecord = getOperator(inst, q.witness);
   if (!witnessRecord.roles.includes('operation-manager')) {
-    q.refuse('WITNESS_ROLE_MISSING', `witness ${q.witness} does not hold the operation-manager role (Service Operation Manager, CPS 6.1.1)`);
+    q.refuse(
+      'WITNESS_ROLE_MISSING',
+      `witness ${q.witness} does not hold the operation-manager role (Service Operation Manager, CPS 6.1.1)`,
+    );
   }
   const custodians: Participant[] = [];
   let witness: Participant | undefined;
   try {
-    witness = await bringParticipant(inst, q.witness, q.passphrases, `witness of ${q.operation}`, q.digest, { operation: q.operationName, slot: 'witness' });
-    if (!witness) q.refuse('WITNESS_ABSENT', `the witness ${q.witness} did not authenticate; CA key operations are observed by a Service Operation Manager (CPS 6.1.1)`);
+    witness = await bringParticipant(inst, q.witness, q.passphrases, `witness of ${q.operation}`, q.digest, {
+      operation: q.operationName,
+      slot: 'witness',
+    });
+    if (!witness)
+      q.refuse(
+        'WITNESS_ABSENT',
+        `the witness ${q.witness} did not authenticate; CA key operations are observed by a Service Operation Manager (CPS 6.1.1)`,
+      );
     for (const holder of q.holders) {
       if (custodians.length >= q.threshold) break;
       if (holder === q.witness) continue; // one person, one part: a witness is not also counted as a custodian
       const known = q.alreadyPresent?.find((x) => x.operator.name === holder);
       if (known) checkSlotRole(q.operationName, 'custodian', holder, known.operator.roles);
-      const p = known ?? (await bringParticipant(inst, holder, q.passphrases, `custodian for ${q.operation}`, q.digest, { operation: q.operationName, slot: 'custodian' }));
+      const p =
+        known ??
+        (await bringParticipant(inst, holder, q.passphrases, `custodian for ${q.operation}`, q.digest, {
+          operation: q.operationName,
+          slot: 'custodian',
+        }));
       if (p) custodians.push(p);
     }
     if (custodians.length < q.threshold) {
-      q.refuse('QUORUM_NOT_MET', `needs ${q.threshold} of ${q.holders.length} custodians, ${custodians.length} present (${custodians.map((x) => x.operator.name).join(', ') || 'none'})`);
+      q.refuse(
+        'QUORUM_NOT_MET',
+        `needs ${q.threshold} of ${q.holders.length} custodians, ${custodians.length} present (${custodians.map((x) => x.operator.name).join(', ') || 'none'})`,
+      );
     }
   } catch (e) {
     lockAll([witness, ...custodians.filter((c) => !q.alreadyPresent?.includes(c))]);

@@ -30,12 +30,54 @@ export interface SignatureAlgorithmInfo {
 }
 
 export const SIGNATURE_ALGORITHMS: Record<SignatureAlgorithmName, SignatureAlgorithmInfo> = {
-  sha1WithRSAEncryption: { name: 'sha1WithRSAEncryption', oid: '1.2.840.113549.1.1.5', hash: 'sha1', keyKind: 'rsa', nullParameters: true, legacy: true },
-  sha256WithRSAEncryption: { name: 'sha256WithRSAEncryption', oid: '1.2.840.113549.1.1.11', hash: 'sha256', keyKind: 'rsa', nullParameters: true, legacy: false },
-  sha384WithRSAEncryption: { name: 'sha384WithRSAEncryption', oid: '1.2.840.113549.1.1.12', hash: 'sha384', keyKind: 'rsa', nullParameters: true, legacy: false },
-  sha512WithRSAEncryption: { name: 'sha512WithRSAEncryption', oid: '1.2.840.113549.1.1.13', hash: 'sha512', keyKind: 'rsa', nullParameters: true, legacy: false },
-  'ecdsa-with-SHA256': { name: 'ecdsa-with-SHA256', oid: '1.2.840.10045.4.3.2', hash: 'sha256', keyKind: 'ecdsa', nullParameters: false, legacy: false },
-  'ecdsa-with-SHA384': { name: 'ecdsa-with-SHA384', oid: '1.2.840.10045.4.3.3', hash: 'sha384', keyKind: 'ecdsa', nullParameters: false, legacy: false },
+  sha1WithRSAEncryption: {
+    name: 'sha1WithRSAEncryption',
+    oid: '1.2.840.113549.1.1.5',
+    hash: 'sha1',
+    keyKind: 'rsa',
+    nullParameters: true,
+    legacy: true,
+  },
+  sha256WithRSAEncryption: {
+    name: 'sha256WithRSAEncryption',
+    oid: '1.2.840.113549.1.1.11',
+    hash: 'sha256',
+    keyKind: 'rsa',
+    nullParameters: true,
+    legacy: false,
+  },
+  sha384WithRSAEncryption: {
+    name: 'sha384WithRSAEncryption',
+    oid: '1.2.840.113549.1.1.12',
+    hash: 'sha384',
+    keyKind: 'rsa',
+    nullParameters: true,
+    legacy: false,
+  },
+  sha512WithRSAEncryption: {
+    name: 'sha512WithRSAEncryption',
+    oid: '1.2.840.113549.1.1.13',
+    hash: 'sha512',
+    keyKind: 'rsa',
+    nullParameters: true,
+    legacy: false,
+  },
+  'ecdsa-with-SHA256': {
+    name: 'ecdsa-with-SHA256',
+    oid: '1.2.840.10045.4.3.2',
+    hash: 'sha256',
+    keyKind: 'ecdsa',
+    nullParameters: false,
+    legacy: false,
+  },
+  'ecdsa-with-SHA384': {
+    name: 'ecdsa-with-SHA384',
+    oid: '1.2.840.10045.4.3.3',
+    hash: 'sha384',
+    keyKind: 'ecdsa',
+    nullParameters: false,
+    legacy: false,
+  },
 };
 
 export function signatureAlgorithmByOid(oid: string): SignatureAlgorithmInfo | undefined {

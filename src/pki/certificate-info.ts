@@ -47,11 +47,21 @@ export function certificateInfo(der: Uint8Array): CertificateInfo {
     const f = readDerChildren(buf, tbsEl);
     const i = f[0]?.tag === 0xa0 ? 1 : 0;
     const [serialEl, , issuerEl, , subjectEl, spkiEl] = f.slice(i);
-    if (!serialEl || !issuerEl || !subjectEl || !spkiEl || serialEl.tag !== 0x02 || issuerEl.tag !== 0x30 || subjectEl.tag !== 0x30 || spkiEl.tag !== 0x30) {
+    if (
+      !serialEl ||
+      !issuerEl ||
+      !subjectEl ||
+      !spkiEl ||
+      serialEl.tag !== 0x02 ||
+      issuerEl.tag !== 0x30 ||
+      subjectEl.tag !== 0x30 ||
+      spkiEl.tag !== 0x30
+    ) {
       throw new DerError('tbsCertificate is incomplete');
     }
     const bits = readDerChildren(buf, spkiEl)[1];
-    if (!bits || bits.tag !== 0x03 || bits.end - bits.contentStart < 1) throw new DerError('subjectPublicKey is not a BIT STRING');
+    if (!bits || bits.tag !== 0x03 || bits.end - bits.contentStart < 1)
+      throw new DerError('subjectPublicKey is not a BIT STRING');
     const cert = parseCertificate(buf);
     const tbs = cert.tbsCertificate;
     let extKeyUsage: string[] | undefined;
@@ -76,7 +86,11 @@ export function certificateInfo(der: Uint8Array): CertificateInfo {
     };
   } catch (e) {
     if (e instanceof CaError && !(e instanceof DerError)) throw e;
-    throw new CaError('CERTIFICATE_MALFORMED', `not a well-formed DER certificate: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new CaError(
+      'CERTIFICATE_MALFORMED',
+      `not a well-formed DER certificate: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
   }
 }
 

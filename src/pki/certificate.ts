@@ -9,14 +9,27 @@
  *      signatureValue       BIT STRING  }
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Certificate, Extension, Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
+import {
+  AlgorithmIdentifier,
+  Certificate,
+  type Extension,
+  Extensions,
+  type Name,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  Validity,
+  Version,
+} from '@peculiar/asn1-x509';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from './algorithms.ts';
 import { DER_NULL, derBitString, derChildren, derSequence } from './der.ts';
 
 /** The AlgorithmIdentifier of a signature algorithm, with NULL parameters for RSA (RFC 4055 5) and none for ECDSA (RFC 5758 3.2). */
 export function signatureAlgorithmIdentifier(name: SignatureAlgorithmName): AlgorithmIdentifier {
   const info = SIGNATURE_ALGORITHMS[name];
-  return new AlgorithmIdentifier({ algorithm: info.oid, parameters: info.nullParameters ? toArrayBuffer(DER_NULL) : undefined });
+  return new AlgorithmIdentifier({
+    algorithm: info.oid,
+    parameters: info.nullParameters ? toArrayBuffer(DER_NULL) : undefined,
+  });
 }
 
 export interface TbsCertificateParams {
@@ -48,7 +61,11 @@ export function createTbsCertificate(p: TbsCertificateParams): { tbs: TBSCertifi
 }
 
 /** Wraps signed TBS bytes into a Certificate without re-encoding them. */
-export function assembleSignedCertificate(tbsDer: Uint8Array, algorithm: SignatureAlgorithmName, signature: Uint8Array): Buffer {
+export function assembleSignedCertificate(
+  tbsDer: Uint8Array,
+  algorithm: SignatureAlgorithmName,
+  signature: Uint8Array,
+): Buffer {
   const algDer = Buffer.from(AsnConvert.serialize(signatureAlgorithmIdentifier(algorithm)));
   return derSequence(tbsDer, algDer, derBitString(signature));
 }

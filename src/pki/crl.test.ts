@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, CertificateList, TBSCertList } from '@peculiar/asn1-x509';
+import { type Certificate, CertificateList, TBSCertList } from '@peculiar/asn1-x509';
 import { CaError } from '../errors.ts';
 import { lintCrl } from '../lint/crl/index.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from './algorithms.ts';
@@ -58,12 +58,45 @@ subjectKeyIdentifier = hash
 function makeCa(name: string, keyArgs: string[], alg: SignatureAlgorithmName, subject: string): TestCa {
   const digest = `-${SIGNATURE_ALGORITHMS[alg].hash}`;
   openssl('genpkey', ...keyArgs, '-out', `${name}.key`);
-  openssl('req', '-x509', '-new', '-config', 'ca.cnf', '-key', `${name}.key`, '-subj', subject, '-days', '3650', digest, '-out', `${name}.pem`);
+  openssl(
+    'req',
+    '-x509',
+    '-new',
+    '-config',
+    'ca.cnf',
+    '-key',
+    `${name}.key`,
+    '-subj',
+    subject,
+    '-days',
+    '3650',
+    digest,
+    '-out',
+    `${name}.pem`,
+  );
   const leaf = (serial: string): string => {
     const file = `${name}-leaf-${serial}`;
     openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${file}.key`);
     openssl('req', '-new', '-key', `${file}.key`, '-subj', `/CN=leaf ${serial}`, '-out', `${file}.csr`);
-    openssl('x509', '-req', '-in', `${file}.csr`, '-CA', `${name}.pem`, '-CAkey', `${name}.key`, '-set_serial', `0x${serial}`, '-days', '30', digest, '-extfile', 'leaf.ext', '-out', `${file}.pem`);
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${file}.csr`,
+      '-CA',
+      `${name}.pem`,
+      '-CAkey',
+      `${name}.key`,
+      '-set_serial',
+      `0x${serial}`,
+      '-days',
+      '30',
+      digest,
+      '-extfile',
+      'leaf.ext',
+      '-out',
+      `${file}.pem`,
+    );
     return serial;
   };
   const certDer = pemToDer(readFileSync(join(dir, `${name}.pem`), 'utf8'), 'CERTIFICATE');
@@ -116,7 +149,12 @@ function params(ca: TestCa, entries: CrlEntry[], over: Partial<TbsCertListParams
 function threeEntries(ca: TestCa): CrlEntry[] {
   const now = Date.now();
   return [
-    { serialHex: ca.revokedLeaf, revocationDate: wholeSecond(now - 2 * HOUR), reason: 'keyCompromise', invalidityDate: wholeSecond(now - 3 * DAY) },
+    {
+      serialHex: ca.revokedLeaf,
+      revocationDate: wholeSecond(now - 2 * HOUR),
+      reason: 'keyCompromise',
+      invalidityDate: wholeSecond(now - 3 * DAY),
+    },
     { serialHex: '0a0b0c0d0e0f1011', revocationDate: wholeSecond(now - 3 * HOUR), reason: 'superseded' },
     { serialHex: '7fffffffffffffffff', revocationDate: wholeSecond(now - 4 * HOUR) },
   ];
@@ -131,8 +169,18 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'rootca-crl-'));
   writeFileSync(join(dir, 'ca.cnf'), OPENSSL_CA_CNF);
   writeFileSync(join(dir, 'leaf.ext'), LEAF_EXT);
-  rsaCa = makeCa('rsa', ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], 'sha256WithRSAEncryption', '/C=JP/O=Example Trust/CN=Example RSA Root');
-  ecCa = makeCa('ec', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384'], 'ecdsa-with-SHA384', '/C=JP/O=Example Trust/CN=Example ECC Root');
+  rsaCa = makeCa(
+    'rsa',
+    ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'],
+    'sha256WithRSAEncryption',
+    '/C=JP/O=Example Trust/CN=Example RSA Root',
+  );
+  ecCa = makeCa(
+    'ec',
+    ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384'],
+    'ecdsa-with-SHA384',
+    '/C=JP/O=Example Trust/CN=Example ECC Root',
+  );
 });
 after(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -159,7 +207,10 @@ for (const which of ['RSA sha256WithRSAEncryption', 'ECDSA P-384 ecdsa-with-SHA3
       const { der: tbs } = createTbsCertList(params(ca(), []));
       const crl = signCrl(ca(), tbs);
       const f = write(`${ca().name}-empty.crl`, crl);
-      assert.match(openssl('crl', '-in', f, '-inform', 'DER', '-CAfile', `${ca().name}.pem`, '-noout', '-verify'), /verify OK/);
+      assert.match(
+        openssl('crl', '-in', f, '-inform', 'DER', '-CAfile', `${ca().name}.pem`, '-noout', '-verify'),
+        /verify OK/,
+      );
       const text = openssl('crl', '-in', f, '-inform', 'DER', '-noout', '-text');
       assert.match(text, /Version 2 \(0x1\)/);
       assert.match(text, /X509v3 CRL Number:\s*\n\s*42\b/);
@@ -176,7 +227,10 @@ for (const which of ['RSA sha256WithRSAEncryption', 'ECDSA P-384 ecdsa-with-SHA3
       const { der: tbs } = createTbsCertList(p);
       const crl = signCrl(ca(), tbs);
       const f = write(`${ca().name}-three.crl`, crl);
-      assert.match(openssl('crl', '-in', f, '-inform', 'DER', '-CAfile', `${ca().name}.pem`, '-noout', '-verify'), /verify OK/);
+      assert.match(
+        openssl('crl', '-in', f, '-inform', 'DER', '-CAfile', `${ca().name}.pem`, '-noout', '-verify'),
+        /verify OK/,
+      );
       const text = openssl('crl', '-in', f, '-inform', 'DER', '-noout', '-text');
       assert.match(text, /X509v3 CRL Number:\s*\n\s*42\b/);
       assert.match(text, /X509v3 Authority Key Identifier/);
@@ -184,7 +238,11 @@ for (const which of ['RSA sha256WithRSAEncryption', 'ECDSA P-384 ecdsa-with-SHA3
       assert.match(text, /X509v3 CRL Reason Code:\s*\n\s*Key Compromise/);
       assert.match(text, /X509v3 CRL Reason Code:\s*\n\s*Superseded/);
       assert.match(text, /Invalidity Date:\s*\n\s*\w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} GMT/);
-      assert.equal((text.match(/X509v3 CRL Reason Code/g) ?? []).length, 2, 'the entry without a reason has no reasonCode (never unspecified)');
+      assert.equal(
+        (text.match(/X509v3 CRL Reason Code/g) ?? []).length,
+        2,
+        'the entry without a reason has no reasonCode (never unspecified)',
+      );
       assert.doesNotMatch(text, /Unspecified/);
 
       const parsed = parseCrl(crl);
@@ -199,7 +257,11 @@ for (const which of ['RSA sha256WithRSAEncryption', 'ECDSA P-384 ecdsa-with-SHA3
         parsed.entries.map(({ reasonCode: _code, ...e }) => ({ ...e, serialHex: normalizeSerialHex(e.serialHex) })),
         p.entries.map((e) => ({ ...e, serialHex: normalizeSerialHex(e.serialHex) })),
       );
-      assert.equal(parsed.entries[0]!.serialHex, `00${ca().revokedLeaf}`, 'positive serial with high bit: leading 00 octet');
+      assert.equal(
+        parsed.entries[0]!.serialHex,
+        `00${ca().revokedLeaf}`,
+        'positive serial with high bit: leading 00 octet',
+      );
       assert.equal(parsed.entries[0]!.reasonCode, 1);
       assert.deepEqual(lintCrl(crl, { issuer: ca().cert, now: new Date(), allowLegacySha1: false }), []);
     });
@@ -211,16 +273,35 @@ for (const which of ['RSA sha256WithRSAEncryption', 'ECDSA P-384 ecdsa-with-SHA3
       assert.deepEqual(out, crl);
       // and PEM -> DER as well
       write(`${ca().name}-rt.pem`, derToPem(crl, 'X509 CRL'));
-      assert.deepEqual(execFileSync('openssl', ['crl', '-in', `${ca().name}-rt.pem`, '-outform', 'DER'], { cwd: dir }), crl);
+      assert.deepEqual(
+        execFileSync('openssl', ['crl', '-in', `${ca().name}-rt.pem`, '-outform', 'DER'], { cwd: dir }),
+        crl,
+      );
     });
 
     it('openssl verify -crl_check: the revoked leaf is revoked, the other one OK', () => {
       const crl = signCrl(ca(), createTbsCertList(params(ca(), threeEntries(ca()))).der);
       write(`${ca().name}-check.pem`, derToPem(crl, 'X509 CRL'));
-      const revoked = opensslResult('verify', '-crl_check', '-CRLfile', `${ca().name}-check.pem`, '-CAfile', `${ca().name}.pem`, `${ca().name}-leaf-${ca().revokedLeaf}.pem`);
+      const revoked = opensslResult(
+        'verify',
+        '-crl_check',
+        '-CRLfile',
+        `${ca().name}-check.pem`,
+        '-CAfile',
+        `${ca().name}.pem`,
+        `${ca().name}-leaf-${ca().revokedLeaf}.pem`,
+      );
       assert.notEqual(revoked.status, 0);
       assert.match(revoked.out, /certificate revoked/);
-      const good = opensslResult('verify', '-crl_check', '-CRLfile', `${ca().name}-check.pem`, '-CAfile', `${ca().name}.pem`, `${ca().name}-leaf-${ca().goodLeaf}.pem`);
+      const good = opensslResult(
+        'verify',
+        '-crl_check',
+        '-CRLfile',
+        `${ca().name}-check.pem`,
+        '-CAfile',
+        `${ca().name}.pem`,
+        `${ca().name}-leaf-${ca().goodLeaf}.pem`,
+      );
       assert.equal(good.status, 0, good.out);
       assert.match(good.out, /: OK/);
     });
@@ -250,7 +331,7 @@ describe('R-4.2 CRL encoding details', () => {
     const crl = signCrl(rsaCa, der);
     const text = openssl('crl', '-in', write('y2050.crl', crl), '-inform', 'DER', '-noout', '-text');
     assert.match(text, /Last Update: Dec 31 23:59:59 2049 GMT/);
-    assert.match(text, /Next Update: Jan  1 00:00:00 2050 GMT/);
+    assert.match(text, /Next Update: Jan {2}1 00:00:00 2050 GMT/);
     const parsed = parseCrl(crl);
     assert.deepEqual(parsed.thisUpdate, new Date('2049-12-31T23:59:59Z'));
     assert.deepEqual(parsed.entries[0]!.revocationDate, new Date('2049-12-31T23:59:59Z'));
@@ -265,7 +346,7 @@ describe('R-4.2 CRL encoding details', () => {
     assert.deepEqual(lintCrl(crl, { issuer: rsaCa.cert, now: new Date(), allowLegacySha1: false }), []);
   });
 
-  it('INTEGER helpers are two\'s complement and minimal', () => {
+  it("INTEGER helpers are two's complement and minimal", () => {
     for (const n of [0n, 1n, 127n, 128n, 255n, 256n, -1n, -128n, -129n, (1n << 159n) - 1n, -(1n << 64n)]) {
       const c = bigintToInteger(n);
       assert.equal(integerToBigint(c), n, `round trip ${n}`);
@@ -279,32 +360,67 @@ describe('R-4.2 CRL encoding details', () => {
     for (const s of ['ABC', '0x0abc', '0abc', '00000abc', '0a:bc']) assert.equal(normalizeSerialHex(s), '0abc');
     assert.equal(normalizeSerialHex('8f'), '008f');
     assert.equal(normalizeSerialHex('008f'), '008f');
-    assert.throws(() => normalizeSerialHex('xyz'), (e: unknown) => e instanceof CaError && e.code === 'SERIAL_INVALID');
-    assert.throws(() => normalizeSerialHex(''), (e: unknown) => e instanceof CaError && e.code === 'SERIAL_INVALID');
+    assert.throws(
+      () => normalizeSerialHex('xyz'),
+      (e: unknown) => e instanceof CaError && e.code === 'SERIAL_INVALID',
+    );
+    assert.throws(
+      () => normalizeSerialHex(''),
+      (e: unknown) => e instanceof CaError && e.code === 'SERIAL_INVALID',
+    );
   });
 
   it('SHA-1 (RootCA1 legacy, R-1.3) CRLs verify too', () => {
-    const crl = signCrl(rsaCa, createTbsCertList(params(rsaCa, threeEntries(rsaCa), { signatureAlgorithm: 'sha1WithRSAEncryption' })).der, 'sha1WithRSAEncryption');
+    const crl = signCrl(
+      rsaCa,
+      createTbsCertList(params(rsaCa, threeEntries(rsaCa), { signatureAlgorithm: 'sha1WithRSAEncryption' })).der,
+      'sha1WithRSAEncryption',
+    );
     assert.equal(verifyCrlSignature(crl, rsaCa.spki), true);
-    const r = opensslResult('crl', '-in', write('sha1.crl', crl), '-inform', 'DER', '-CAfile', 'rsa.pem', '-noout', '-verify');
+    const r = opensslResult(
+      'crl',
+      '-in',
+      write('sha1.crl', crl),
+      '-inform',
+      'DER',
+      '-CAfile',
+      'rsa.pem',
+      '-noout',
+      '-verify',
+    );
     assert.match(r.out, /verify OK/);
   });
 
   it('createTbsCertList refuses unencodable input: an unknown reason, a non-hex serial, an invalid date', () => {
-    const bad = (e: Partial<CrlEntry>): (() => unknown) => () => createTbsCertList(params(rsaCa, [{ serialHex: '01', revocationDate: new Date(Date.now() - HOUR), ...e }]));
-    assert.throws(bad({ reason: 'unspecified' as never }), (e: unknown) => e instanceof CaError && e.code === 'CRL_PARAMS_INVALID');
-    assert.throws(bad({ reason: 'certificateHold' as never }), (e: unknown) => e instanceof CaError && e.code === 'CRL_PARAMS_INVALID');
+    const bad =
+      (e: Partial<CrlEntry>): (() => unknown) =>
+      () =>
+        createTbsCertList(params(rsaCa, [{ serialHex: '01', revocationDate: new Date(Date.now() - HOUR), ...e }]));
+    assert.throws(
+      bad({ reason: 'unspecified' as never }),
+      (e: unknown) => e instanceof CaError && e.code === 'CRL_PARAMS_INVALID',
+    );
+    assert.throws(
+      bad({ reason: 'certificateHold' as never }),
+      (e: unknown) => e instanceof CaError && e.code === 'CRL_PARAMS_INVALID',
+    );
     assert.throws(bad({ serialHex: 'not hex' }), (e: unknown) => e instanceof CaError && e.code === 'SERIAL_INVALID');
-    assert.throws(bad({ revocationDate: new Date(Number.NaN) }), (e: unknown) => e instanceof CaError && e.code === 'CRL_PARAMS_INVALID');
+    assert.throws(
+      bad({ revocationDate: new Date(Number.NaN) }),
+      (e: unknown) => e instanceof CaError && e.code === 'CRL_PARAMS_INVALID',
+    );
   });
 
   it('the TBS is v2 and its extensions are non-critical AKI then CRL number', () => {
     const tbs = AsnConvert.parse(createTbsCertList(params(rsaCa, [])).der, TBSCertList);
     assert.equal(tbs.version, 1);
-    assert.deepEqual(tbs.crlExtensions?.map((e) => [e.extnID, e.critical]), [
-      ['2.5.29.35', false],
-      ['2.5.29.20', false],
-    ]);
+    assert.deepEqual(
+      tbs.crlExtensions?.map((e) => [e.extnID, e.critical]),
+      [
+        ['2.5.29.35', false],
+        ['2.5.29.20', false],
+      ],
+    );
   });
 });
 
@@ -314,10 +430,17 @@ describe('regression: asn1-x509 TBSCertList loses revokedCertificates when nextU
     tbs.nextUpdate = undefined;
     const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
     const crl = signCrl(rsaCa, tbsDer);
-    assert.equal(AsnConvert.parse(crl, CertificateList).tbsCertList.revokedCertificates, undefined, 'the library bug this guards against');
+    assert.equal(
+      AsnConvert.parse(crl, CertificateList).tbsCertList.revokedCertificates,
+      undefined,
+      'the library bug this guards against',
+    );
     const parsed = parseCrl(crl);
     assert.equal(parsed.nextUpdate, undefined);
-    assert.deepEqual(parsed.entries.map((e) => normalizeSerialHex(e.serialHex)), threeEntries(rsaCa).map((e) => normalizeSerialHex(e.serialHex)));
+    assert.deepEqual(
+      parsed.entries.map((e) => normalizeSerialHex(e.serialHex)),
+      threeEntries(rsaCa).map((e) => normalizeSerialHex(e.serialHex)),
+    );
     const text = openssl('crl', '-in', write('no-next.crl', crl), '-inform', 'DER', '-noout', '-text');
     assert.equal((text.match(/Serial Number:/g) ?? []).length, 3);
   });
@@ -336,19 +459,26 @@ describe('parseCrl refuses garbage with CRL_MALFORMED', () => {
     const crl = signCrl(rsaCa, createTbsCertList(params(rsaCa, threeEntries(rsaCa))).der);
     assert.throws(() => parseCrl(Buffer.alloc(0)), isMalformed);
     for (let i = 0; i < 50; i++) {
-      const junk = randomBytes(1 + (i * 7) % 300);
+      const junk = randomBytes(1 + ((i * 7) % 300));
       if (i % 2 === 0) junk[0] = 0x30;
       assert.throws(() => parseCrl(junk), isMalformed, `random ${junk.toString('hex')}`);
     }
-    for (const cut of [1, 2, 10, crl.length >> 1, crl.length - 1]) assert.throws(() => parseCrl(crl.subarray(0, cut)), isMalformed, `truncated at ${cut}`);
+    for (const cut of [1, 2, 10, crl.length >> 1, crl.length - 1])
+      assert.throws(() => parseCrl(crl.subarray(0, cut)), isMalformed, `truncated at ${cut}`);
     assert.throws(() => parseCrl(Buffer.concat([crl, Buffer.from([0])])), isMalformed);
     assert.throws(() => parseCrl(rsaCa.certDer), isMalformed);
   });
 
   it('verifyCrlSignature refuses garbage the same way, and a public key of the wrong format', () => {
-    assert.throws(() => verifyCrlSignature(Buffer.from('not a crl'), rsaCa.spki), (e: unknown) => e instanceof CaError && e.code === 'CRL_MALFORMED');
+    assert.throws(
+      () => verifyCrlSignature(Buffer.from('not a crl'), rsaCa.spki),
+      (e: unknown) => e instanceof CaError && e.code === 'CRL_MALFORMED',
+    );
     const crl = signCrl(rsaCa, createTbsCertList(params(rsaCa, [])).der);
-    assert.throws(() => verifyCrlSignature(crl, Buffer.from('junk')), (e: unknown) => e instanceof CaError && e.code === 'PUBLIC_KEY_INVALID');
+    assert.throws(
+      () => verifyCrlSignature(crl, Buffer.from('junk')),
+      (e: unknown) => e instanceof CaError && e.code === 'PUBLIC_KEY_INVALID',
+    );
     assert.equal(verifyCrlSignature(crl, createPublicKey(rsaCa.key).export({ format: 'der', type: 'spki' })), true);
   });
 });

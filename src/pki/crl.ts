@@ -44,7 +44,13 @@ export { bigintToInteger, integerToBigint, normalizeSerialHex, readDerInteger, s
 export { verifyTbsSignature } from './signature-verify.ts';
 
 /** The revocation reasons this CA uses (R-4.1; BR 7.2.2 lists the same set for CA certificates). */
-export type RevocationReason = 'keyCompromise' | 'cACompromise' | 'affiliationChanged' | 'superseded' | 'cessationOfOperation' | 'privilegeWithdrawn';
+export type RevocationReason =
+  | 'keyCompromise'
+  | 'cACompromise'
+  | 'affiliationChanged'
+  | 'superseded'
+  | 'cessationOfOperation'
+  | 'privilegeWithdrawn';
 
 /**
  * RFC 5280 5.3.1 CRLReason values. 'unspecified' (0) is deliberately absent: BR 7.2.2 "the
@@ -94,7 +100,8 @@ function extension(extnID: string, valueDer: Uint8Array): Extension {
 
 /** RFC 5280 4.1.2.5.2: GeneralizedTime "MUST NOT include fractional seconds". */
 function wholeSeconds(d: Date, field: string): Date {
-  if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new CaError('CRL_PARAMS_INVALID', `${field} is not a valid date`);
+  if (!(d instanceof Date) || Number.isNaN(d.getTime()))
+    throw new CaError('CRL_PARAMS_INVALID', `${field} is not a valid date`);
   return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }
 
@@ -112,14 +119,23 @@ function entryExtensions(e: CrlEntry): Extension[] {
   if (e.reason !== undefined) {
     const code = REVOCATION_REASON_CODES[e.reason];
     if (code === undefined) {
-      throw new CaError('CRL_PARAMS_INVALID', `revocation reason "${String(e.reason)}" is not one of ${Object.keys(REVOCATION_REASON_CODES).join(', ')}`, {
-        details: { serialHex: e.serialHex, reason: e.reason },
-      });
+      throw new CaError(
+        'CRL_PARAMS_INVALID',
+        `revocation reason "${String(e.reason)}" is not one of ${Object.keys(REVOCATION_REASON_CODES).join(', ')}`,
+        {
+          details: { serialHex: e.serialHex, reason: e.reason },
+        },
+      );
     }
     exts.push(extension(id_ce_cRLReasons, new Uint8Array(AsnConvert.serialize(new CRLReason(code)))));
   }
   if (e.invalidityDate !== undefined) {
-    exts.push(extension(id_ce_invalidityDate, new Uint8Array(AsnConvert.serialize(new InvalidityDate(wholeSeconds(e.invalidityDate, 'invalidityDate'))))));
+    exts.push(
+      extension(
+        id_ce_invalidityDate,
+        new Uint8Array(AsnConvert.serialize(new InvalidityDate(wholeSeconds(e.invalidityDate, 'invalidityDate')))),
+      ),
+    );
   }
   return exts;
 }
@@ -254,7 +270,8 @@ function decode(der: Uint8Array): { crl: CertificateList; issuerDer: Buffer } {
   const issuer = fields[i++];
   if (issuer?.tag !== TAG_SEQUENCE) throw badDer('TBSCertList has no issuer Name');
   tbs.issuer = AsnConvert.parse(bytes(issuer), Name);
-  const isTime = (el: DerElement | undefined): el is DerElement => el?.tag === TAG_UTC_TIME || el?.tag === TAG_GENERALIZED_TIME;
+  const isTime = (el: DerElement | undefined): el is DerElement =>
+    el?.tag === TAG_UTC_TIME || el?.tag === TAG_GENERALIZED_TIME;
   const thisUpdate = fields[i++];
   if (!isTime(thisUpdate)) throw badDer('TBSCertList has no thisUpdate Time');
   tbs.thisUpdate = AsnConvert.parse(bytes(thisUpdate), Time);
@@ -269,13 +286,15 @@ function decode(der: Uint8Array): { crl: CertificateList; issuerDer: Buffer } {
   if (next()?.tag === TAG_CRL_EXTENSIONS) {
     const wrapper = fields[i++]!;
     const inner = readDerChildren(buf, wrapper);
-    if (inner.length !== 1 || inner[0]!.tag !== TAG_SEQUENCE) throw badDer('crlExtensions [0] does not hold one SEQUENCE');
+    if (inner.length !== 1 || inner[0]!.tag !== TAG_SEQUENCE)
+      throw badDer('crlExtensions [0] does not hold one SEQUENCE');
     tbs.crlExtensions = [...AsnConvert.parse(bytes(inner[0]!), Extensions)];
   }
   if (i !== fields.length) throw badDer(`unexpected element (tag 0x${fields[i]!.tag.toString(16)}) in TBSCertList`);
 
   if (algEl.tag !== TAG_SEQUENCE) throw badDer('signatureAlgorithm is not a SEQUENCE');
-  if (sigEl.tag !== 0x03 || sigEl.end - sigEl.contentStart < 1 || buf[sigEl.contentStart] !== 0) throw badDer('signatureValue is not a BIT STRING without unused bits');
+  if (sigEl.tag !== 0x03 || sigEl.end - sigEl.contentStart < 1 || buf[sigEl.contentStart] !== 0)
+    throw badDer('signatureValue is not a BIT STRING without unused bits');
   const crl = new CertificateList({
     tbsCertList: tbs,
     tbsCertListRaw: toArrayBuffer(bytes(tbsEl)),
@@ -302,14 +321,18 @@ export function parseCrl(der: Uint8Array): ParsedCrl {
     let crlNumber: bigint | undefined;
     let akid: Buffer | undefined;
     for (const ext of tbs.crlExtensions ?? []) {
-      if (ext.extnID === id_ce_cRLNumber && crlNumber === undefined) crlNumber = readDerInteger(new Uint8Array(ext.extnValue.buffer));
+      if (ext.extnID === id_ce_cRLNumber && crlNumber === undefined)
+        crlNumber = readDerInteger(new Uint8Array(ext.extnValue.buffer));
       if (ext.extnID === id_ce_authorityKeyIdentifier && akid === undefined) {
         const aki = AsnConvert.parse(ext.extnValue, AuthorityKeyIdentifier);
         if (aki.keyIdentifier) akid = Buffer.from(aki.keyIdentifier.buffer);
       }
     }
     const entries = (tbs.revokedCertificates ?? []).map((rc): ParsedCrlEntry => {
-      const entry: ParsedCrlEntry = { serialHex: Buffer.from(rc.userCertificate).toString('hex'), revocationDate: timeOf(rc.revocationDate) };
+      const entry: ParsedCrlEntry = {
+        serialHex: Buffer.from(rc.userCertificate).toString('hex'),
+        revocationDate: timeOf(rc.revocationDate),
+      };
       for (const ext of rc.crlEntryExtensions ?? []) {
         if (ext.extnID === id_ce_cRLReasons && entry.reasonCode === undefined) {
           entry.reasonCode = AsnConvert.parse(ext.extnValue, CRLReason).reason;

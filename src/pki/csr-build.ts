@@ -24,6 +24,14 @@ export function createCertificationRequestInfo(p: { subject: Name; subjectPublic
 }
 
 /** The signed request, with the info bytes embedded unchanged. */
-export function assembleCertificationRequest(infoDer: Uint8Array, algorithm: SignatureAlgorithmName, signature: Uint8Array): Buffer {
-  return derSequence(infoDer, Buffer.from(AsnConvert.serialize(signatureAlgorithmIdentifier(algorithm))), derBitString(signature));
+export function assembleCertificationRequest(
+  infoDer: Uint8Array,
+  algorithm: SignatureAlgorithmName,
+  signature: Uint8Array,
+): Buffer {
+  return derSequence(
+    infoDer,
+    Buffer.from(AsnConvert.serialize(signatureAlgorithmIdentifier(algorithm))),
+    derBitString(signature),
+  );
 }

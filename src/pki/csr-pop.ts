@@ -33,7 +33,11 @@ const CSR_SIGNATURE_ALGORITHMS: Record<string, CsrSignatureAlgorithm> = {
   ...Object.fromEntries(
     Object.values(SIGNATURE_ALGORITHMS).map((a) => [
       a.oid,
-      { name: a.name, scheme: a.keyKind === 'rsa' ? 'rsa-pkcs1' : 'ecdsa', hash: a.hash } satisfies CsrSignatureAlgorithm,
+      {
+        name: a.name,
+        scheme: a.keyKind === 'rsa' ? 'rsa-pkcs1' : 'ecdsa',
+        hash: a.hash,
+      } satisfies CsrSignatureAlgorithm,
     ]),
   ),
   [ecdsa_with_SHA512]: { name: 'ecdsa-with-SHA512', scheme: 'ecdsa', hash: 'sha512' },
@@ -55,22 +59,33 @@ export function verifyProofOfPossession(
   spki: Buffer,
 ): PopResult {
   const known = CSR_SIGNATURE_ALGORITHMS[alg.algorithm];
-  if (!known) return { valid: false, reason: `signature algorithm ${signatureAlgorithmName(alg.algorithm)} is not supported, so possession cannot be proved` };
+  if (!known)
+    return {
+      valid: false,
+      reason: `signature algorithm ${signatureAlgorithmName(alg.algorithm)} is not supported, so possession cannot be proved`,
+    };
   let key: KeyObject;
   try {
     key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
   } catch (e) {
-    return { valid: false, reason: `the request's public key cannot be loaded to verify its signature: ${(e as Error).message}` };
+    return {
+      valid: false,
+      reason: `the request's public key cannot be loaded to verify its signature: ${(e as Error).message}`,
+    };
   }
   const keyType = key.asymmetricKeyType;
   const wantKey = known.scheme === 'ecdsa' ? 'ec' : 'rsa';
   if (keyType !== wantKey) {
-    return { valid: false, reason: `signature algorithm ${known.name} does not match the ${keyType ?? 'unknown'} public key` };
+    return {
+      valid: false,
+      reason: `signature algorithm ${known.name} does not match the ${keyType ?? 'unknown'} public key`,
+    };
   }
   let hash = known.hash;
   let saltLength: number | undefined;
   if (known.scheme === 'rsa-pss') {
-    if (!alg.parameters) return { valid: false, reason: 'RSASSA-PSS signature without parameters (RFC 4055 3.1: they MUST be present)' };
+    if (!alg.parameters)
+      return { valid: false, reason: 'RSASSA-PSS signature without parameters (RFC 4055 3.1: they MUST be present)' };
     let params: RsaSaPssParams;
     try {
       params = AsnConvert.parse(alg.parameters, RsaSaPssParams);
@@ -88,8 +103,10 @@ export function verifyProofOfPossession(
     } catch {
       mgfHash = undefined;
     }
-    if (mgfHash !== hash) return { valid: false, reason: 'RSASSA-PSS MGF1 hash differs from the message hash (not supported)' };
-    if (params.trailerField !== 1) return { valid: false, reason: `RSASSA-PSS trailerField ${params.trailerField} (RFC 4055: must be 1)` };
+    if (mgfHash !== hash)
+      return { valid: false, reason: 'RSASSA-PSS MGF1 hash differs from the message hash (not supported)' };
+    if (params.trailerField !== 1)
+      return { valid: false, reason: `RSASSA-PSS trailerField ${params.trailerField} (RFC 4055: must be 1)` };
     saltLength = params.saltLength;
   }
   let ok: boolean;
@@ -104,7 +121,9 @@ export function verifyProofOfPossession(
   } catch (e) {
     return { valid: false, reason: `signature could not be verified: ${(e as Error).message}` };
   }
-  return ok ? { valid: true } : { valid: false, reason: `the ${known.name} signature does not verify with the request's public key` };
+  return ok
+    ? { valid: true }
+    : { valid: false, reason: `the ${known.name} signature does not verify with the request's public key` };
 }
 
 /** Signature algorithms seen in the wild that the intake refuses, named for the report. */
@@ -132,9 +151,15 @@ export function signatureAlgorithmText(der: Buffer, oid: string): { text: string
   // RSASSA-PSS carries its hash in the parameters (RFC 4055 3.1).
   let hash: string | undefined;
   try {
-    const params = AsnConvert.parse(AsnConvert.parse(der, CertificationRequest).signatureAlgorithm.parameters!, RsaSaPssParams);
+    const params = AsnConvert.parse(
+      AsnConvert.parse(der, CertificationRequest).signatureAlgorithm.parameters!,
+      RsaSaPssParams,
+    );
     hash = HASH_BY_OID[params.hashAlgorithm.algorithm];
-    return { text: `${known.name} with ${hash ?? params.hashAlgorithm.algorithm}, salt ${params.saltLength} (${oid})`, legacy: hash === 'sha1' };
+    return {
+      text: `${known.name} with ${hash ?? params.hashAlgorithm.algorithm}, salt ${params.saltLength} (${oid})`,
+      legacy: hash === 'sha1',
+    };
   } catch {
     return { text: `${known.name} (${oid}), parameters unreadable`, legacy: false };
   }

@@ -4,15 +4,15 @@
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
-  AttributeTypeAndValue,
+  type AttributeTypeAndValue,
   BasicConstraints,
   CertificatePolicies,
   ExtendedKeyUsage,
-  Extension,
-  GeneralName,
+  type Extension,
+  type GeneralName,
   KeyUsage,
   KeyUsageFlags,
-  Name,
+  type Name,
   SubjectAlternativeName,
 } from '@peculiar/asn1-x509';
 import { ANY_EXTENDED_KEY_USAGE, ATTRIBUTE_SHORT_NAMES, KEY_PURPOSE_NAMES } from './oid-names.ts';
@@ -42,7 +42,9 @@ function attributeValueText(atv: AttributeTypeAndValue): string {
  */
 export function requestedNameText(name: Name): string {
   return name
-    .map((rdn) => rdn.map((atv) => `${ATTRIBUTE_SHORT_NAMES[atv.type] ?? atv.type}=${attributeValueText(atv)}`).join(' + '))
+    .map((rdn) =>
+      rdn.map((atv) => `${ATTRIBUTE_SHORT_NAMES[atv.type] ?? atv.type}=${attributeValueText(atv)}`).join(' + '),
+    )
     .join(', ');
 }
 
@@ -81,7 +83,9 @@ export function extensionValueText(ext: Extension): string {
       case '2.5.29.15': {
         // RFC 5280 4.2.1.3 names, in bit order.
         const ku = AsnConvert.parse(value, KeyUsage);
-        return KEY_USAGE_BITS.filter(([flag]) => (ku.toNumber() & flag) !== 0).map(([, n]) => n).join(', ');
+        return KEY_USAGE_BITS.filter(([flag]) => (ku.toNumber() & flag) !== 0)
+          .map(([, n]) => n)
+          .join(', ');
       }
       case '2.5.29.37':
         return [...AsnConvert.parse(value, ExtendedKeyUsage)]

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
+import { CertificationRequest, type CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { Attribute, Extension, Extensions } from '@peculiar/asn1-x509';
 import { CaError } from '../errors.ts';
 import { RULE_EC_CURVE, RULE_KEY_ALGORITHM, RULE_RSA_EXPONENT, RULE_RSA_MIN_SIZE } from './key-quality.ts';
@@ -57,10 +57,14 @@ function csr(keyName: string, subject: string, ...extra: string[]): Buffer {
 
 const SUB_CA_SUBJECT = '/C=JP/O=Example Corp/CN=Example Sub CA';
 const SUB_CA_EXTS = [
-  '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0',
-  '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-  '-addext', 'extendedKeyUsage=serverAuth,clientAuth',
-  '-addext', 'subjectAltName=DNS:sub.example.jp',
+  '-addext',
+  'basicConstraints=critical,CA:TRUE,pathlen:0',
+  '-addext',
+  'keyUsage=critical,keyCertSign,cRLSign',
+  '-addext',
+  'extendedKeyUsage=serverAuth,clientAuth',
+  '-addext',
+  'subjectAltName=DNS:sub.example.jp',
 ];
 
 /** Re-signs a CSR after `mutate` changed its CertificationRequestInfo (for structures openssl won't make). */
@@ -85,7 +89,9 @@ function addExtension(cri: CertificationRequestInfo, ext: Extension): void {
     exts.push(ext);
     attr.values = [AsnConvert.serialize(exts)];
   } else {
-    cri.attributes.push(new Attribute({ type: pkcs_9_at_extensionRequest, values: [AsnConvert.serialize(new Extensions([ext]))] }));
+    cri.attributes.push(
+      new Attribute({ type: pkcs_9_at_extensionRequest, values: [AsnConvert.serialize(new Extensions([ext]))] }),
+    );
   }
 }
 
@@ -111,14 +117,63 @@ after(() => {
 
 describe('acceptCsr: good requests', () => {
   const cases: { name: string; make: () => Buffer; key: unknown; subject: string; sigOid: string }[] = [
-    { name: 'RSA 2048, SHA-256, sub-CA extensions', make: () => csr('rsa2048', SUB_CA_SUBJECT, ...SUB_CA_EXTS), key: { kind: 'rsa', modulusBits: 2048 }, subject: 'C=JP, O=Example Corp, CN=Example Sub CA', sigOid: '1.2.840.113549.1.1.11' },
-    { name: 'RSA 4096, SHA-384', make: () => csr('rsa4096', '/CN=Big', '-sha384'), key: { kind: 'rsa', modulusBits: 4096 }, subject: 'CN=Big', sigOid: '1.2.840.113549.1.1.12' },
-    { name: 'RSA 2048, SHA-512', make: () => csr('rsa2048', '/CN=S512', '-sha512'), key: { kind: 'rsa', modulusBits: 2048 }, subject: 'CN=S512', sigOid: '1.2.840.113549.1.1.13' },
-    { name: 'RSA 2048, SHA-1 (legacy, still proof of possession)', make: () => csr('rsa2048', '/CN=Legacy', '-sha1'), key: { kind: 'rsa', modulusBits: 2048 }, subject: 'CN=Legacy', sigOid: '1.2.840.113549.1.1.5' },
-    { name: 'RSA 2048, RSASSA-PSS SHA-256 salt 32', make: () => csr('rsa2048', '/CN=PSS', '-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32'), key: { kind: 'rsa', modulusBits: 2048 }, subject: 'CN=PSS', sigOid: '1.2.840.113549.1.1.10' },
-    { name: 'P-256, SHA-256', make: () => csr('p256', '/C=JP/O=Example/CN=EC 256'), key: { kind: 'ecdsa', curve: 'P-256' }, subject: 'C=JP, O=Example, CN=EC 256', sigOid: '1.2.840.10045.4.3.2' },
-    { name: 'P-256, SHA-512', make: () => csr('p256', '/CN=EC 256 SHA-512', '-sha512'), key: { kind: 'ecdsa', curve: 'P-256' }, subject: 'CN=EC 256 SHA-512', sigOid: '1.2.840.10045.4.3.4' },
-    { name: 'P-384, SHA-384', make: () => csr('p384', '/CN=EC 384', '-sha384'), key: { kind: 'ecdsa', curve: 'P-384' }, subject: 'CN=EC 384', sigOid: '1.2.840.10045.4.3.3' },
+    {
+      name: 'RSA 2048, SHA-256, sub-CA extensions',
+      make: () => csr('rsa2048', SUB_CA_SUBJECT, ...SUB_CA_EXTS),
+      key: { kind: 'rsa', modulusBits: 2048 },
+      subject: 'C=JP, O=Example Corp, CN=Example Sub CA',
+      sigOid: '1.2.840.113549.1.1.11',
+    },
+    {
+      name: 'RSA 4096, SHA-384',
+      make: () => csr('rsa4096', '/CN=Big', '-sha384'),
+      key: { kind: 'rsa', modulusBits: 4096 },
+      subject: 'CN=Big',
+      sigOid: '1.2.840.113549.1.1.12',
+    },
+    {
+      name: 'RSA 2048, SHA-512',
+      make: () => csr('rsa2048', '/CN=S512', '-sha512'),
+      key: { kind: 'rsa', modulusBits: 2048 },
+      subject: 'CN=S512',
+      sigOid: '1.2.840.113549.1.1.13',
+    },
+    {
+      name: 'RSA 2048, SHA-1 (legacy, still proof of possession)',
+      make: () => csr('rsa2048', '/CN=Legacy', '-sha1'),
+      key: { kind: 'rsa', modulusBits: 2048 },
+      subject: 'CN=Legacy',
+      sigOid: '1.2.840.113549.1.1.5',
+    },
+    {
+      name: 'RSA 2048, RSASSA-PSS SHA-256 salt 32',
+      make: () =>
+        csr('rsa2048', '/CN=PSS', '-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32'),
+      key: { kind: 'rsa', modulusBits: 2048 },
+      subject: 'CN=PSS',
+      sigOid: '1.2.840.113549.1.1.10',
+    },
+    {
+      name: 'P-256, SHA-256',
+      make: () => csr('p256', '/C=JP/O=Example/CN=EC 256'),
+      key: { kind: 'ecdsa', curve: 'P-256' },
+      subject: 'C=JP, O=Example, CN=EC 256',
+      sigOid: '1.2.840.10045.4.3.2',
+    },
+    {
+      name: 'P-256, SHA-512',
+      make: () => csr('p256', '/CN=EC 256 SHA-512', '-sha512'),
+      key: { kind: 'ecdsa', curve: 'P-256' },
+      subject: 'CN=EC 256 SHA-512',
+      sigOid: '1.2.840.10045.4.3.4',
+    },
+    {
+      name: 'P-384, SHA-384',
+      make: () => csr('p384', '/CN=EC 384', '-sha384'),
+      key: { kind: 'ecdsa', curve: 'P-384' },
+      subject: 'CN=EC 384',
+      sigOid: '1.2.840.10045.4.3.3',
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -180,7 +235,11 @@ describe('acceptCsr: good requests', () => {
     const text = formatCsrInspection(acceptCsr(csr('rsa2048', '/CN=Legacy', '-sha1')));
     assert.match(text, /sha1WithRSAEncryption/);
     assert.match(text, /signed with SHA-1/);
-    const pss = formatCsrInspection(acceptCsr(csr('rsa2048', '/CN=PSS', '-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32')));
+    const pss = formatCsrInspection(
+      acceptCsr(
+        csr('rsa2048', '/CN=PSS', '-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32'),
+      ),
+    );
     assert.match(pss, /RSASSA-PSS with sha256, salt 32/);
     assert.doesNotMatch(pss, /SHA-1/);
     const pss1 = formatCsrInspection(acceptCsr(csr('rsa2048', '/CN=PSS1', '-sha1', '-sigopt', 'rsa_padding_mode:pss')));
@@ -231,13 +290,34 @@ describe('acceptCsr: refused requests name the rule', () => {
       rule: RULE_PROOF_OF_POSSESSION,
       popValid: false,
     },
-    { name: 'RSA 1024', make: () => csr('rsa1024', '/CN=Small'), rule: RULE_RSA_MIN_SIZE, popValid: true, message: /1024 bits/ },
-    { name: 'RSA e=3', make: () => csr('rsaE3', '/CN=E3'), rule: RULE_RSA_EXPONENT, popValid: true, message: /exponent is 3\b/ },
-    { name: 'P-521', make: () => csr('p521', '/CN=P521', '-sha512'), rule: RULE_EC_CURVE, popValid: true, message: /P-521/ },
+    {
+      name: 'RSA 1024',
+      make: () => csr('rsa1024', '/CN=Small'),
+      rule: RULE_RSA_MIN_SIZE,
+      popValid: true,
+      message: /1024 bits/,
+    },
+    {
+      name: 'RSA e=3',
+      make: () => csr('rsaE3', '/CN=E3'),
+      rule: RULE_RSA_EXPONENT,
+      popValid: true,
+      message: /exponent is 3\b/,
+    },
+    {
+      name: 'P-521',
+      make: () => csr('p521', '/CN=P521', '-sha512'),
+      rule: RULE_EC_CURVE,
+      popValid: true,
+      message: /P-521/,
+    },
     { name: 'Ed25519', make: () => csr('ed25519', '/CN=Ed'), rule: RULE_KEY_ALGORITHM, message: /Ed25519/ },
     {
       name: 'version 1 (re-signed, so the signature is good)',
-      make: () => resign(csr('rsa2048', '/CN=V2'), 'rsa2048', (cri) => { cri.version = 1; }),
+      make: () =>
+        resign(csr('rsa2048', '/CN=V2'), 'rsa2048', (cri) => {
+          cri.version = 1;
+        }),
       rule: RULE_VERSION,
       popValid: true,
     },
@@ -252,7 +332,14 @@ describe('acceptCsr: refused requests name the rule', () => {
       name: 'extension requested twice (re-signed)',
       make: () =>
         resign(csr('rsa2048', '/CN=Dup', ...SUB_CA_EXTS), 'rsa2048', (cri) =>
-          addExtension(cri, new Extension({ extnID: '2.5.29.19', critical: true, extnValue: new OctetString(Buffer.from('3003010100', 'hex')) })),
+          addExtension(
+            cri,
+            new Extension({
+              extnID: '2.5.29.19',
+              critical: true,
+              extnValue: new OctetString(Buffer.from('3003010100', 'hex')),
+            }),
+          ),
         ),
       rule: RULE_DUPLICATE_EXTENSION,
       popValid: true,
@@ -308,14 +395,43 @@ describe('inspectCsr: not a PKCS#10 at all is CSR_MALFORMED', () => {
     { name: 'empty input', make: () => Buffer.alloc(0), message: /empty/ },
     { name: 'truncated DER', make: () => csr('p256', '/CN=T').subarray(0, -10), message: /truncated/ },
     { name: 'truncated to two bytes', make: () => csr('p256', '/CN=T').subarray(0, 2), message: /truncated/ },
-    { name: 'trailing garbage', make: () => Buffer.concat([csr('p256', '/CN=T'), Buffer.from([0, 0, 1])]), message: /3 trailing byte/ },
+    {
+      name: 'trailing garbage',
+      make: () => Buffer.concat([csr('p256', '/CN=T'), Buffer.from([0, 0, 1])]),
+      message: /3 trailing byte/,
+    },
     { name: 'random bytes', make: () => pseudoRandom(300), message: /not a PKCS#10/ },
-    { name: 'random bytes behind a SEQUENCE tag', make: () => Buffer.concat([Buffer.from([0x30, 0x82, 0x01, 0x00]), pseudoRandom(256)]), message: /not a PKCS#10/ },
-    { name: 'indefinite length (BER)', make: () => Buffer.from('3080020100 0000'.replace(/ /g, ''), 'hex'), message: /indefinite length/ },
-    { name: 'an X.509 certificate instead', make: () => openssl('req', '-new', '-x509', '-key', key('p256'), '-subj', '/CN=Cert', '-days', '1', '-outform', 'DER'), message: /certificationRequestInfo has 8 elements, expected 4/ },
-    { name: 'PEM with another label', make: () => openssl('pkey', '-in', key('p256'), '-pubout'), message: /expected a PEM "CERTIFICATE REQUEST" block.*found a "PUBLIC KEY" block/ },
-    { name: 'PEM with broken base64', make: () => Buffer.from('-----BEGIN CERTIFICATE REQUEST-----\nMIIB$$$=\n-----END CERTIFICATE REQUEST-----\n'), message: /not valid base64/ },
-    { name: 'PEM holding a truncated CSR', make: () => Buffer.from(derToPem(csr('p256', '/CN=T').subarray(0, 40), 'CERTIFICATE REQUEST')), message: /truncated/ },
+    {
+      name: 'random bytes behind a SEQUENCE tag',
+      make: () => Buffer.concat([Buffer.from([0x30, 0x82, 0x01, 0x00]), pseudoRandom(256)]),
+      message: /not a PKCS#10/,
+    },
+    {
+      name: 'indefinite length (BER)',
+      make: () => Buffer.from('3080020100 0000'.replace(/ /g, ''), 'hex'),
+      message: /indefinite length/,
+    },
+    {
+      name: 'an X.509 certificate instead',
+      make: () =>
+        openssl('req', '-new', '-x509', '-key', key('p256'), '-subj', '/CN=Cert', '-days', '1', '-outform', 'DER'),
+      message: /certificationRequestInfo has 8 elements, expected 4/,
+    },
+    {
+      name: 'PEM with another label',
+      make: () => openssl('pkey', '-in', key('p256'), '-pubout'),
+      message: /expected a PEM "CERTIFICATE REQUEST" block.*found a "PUBLIC KEY" block/,
+    },
+    {
+      name: 'PEM with broken base64',
+      make: () => Buffer.from('-----BEGIN CERTIFICATE REQUEST-----\nMIIB$$$=\n-----END CERTIFICATE REQUEST-----\n'),
+      message: /not valid base64/,
+    },
+    {
+      name: 'PEM holding a truncated CSR',
+      make: () => Buffer.from(derToPem(csr('p256', '/CN=T').subarray(0, 40), 'CERTIFICATE REQUEST')),
+      message: /truncated/,
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -346,13 +462,25 @@ describe('PEM and DER inputs', () => {
       ['DER', der],
       ['PEM', Buffer.from(pem)],
       ['PEM with CRLF', Buffer.from(pem.replace(/\n/g, '\r\n'))],
-      ['PEM indented, no final newline', Buffer.from(pem.trim().split('\n').map((l) => `  ${l}`).join('\n'))],
+      [
+        'PEM indented, no final newline',
+        Buffer.from(
+          pem
+            .trim()
+            .split('\n')
+            .map((l) => `  ${l}`)
+            .join('\n'),
+        ),
+      ],
       ['openssl req -text', Buffer.from(withText)],
       ['NEW CERTIFICATE REQUEST', Buffer.from(legacy)],
-      ['Uint8Array view into a larger buffer', (() => {
-        const big = Buffer.concat([Buffer.from('xx'), der, Buffer.from('yy')]);
-        return new Uint8Array(big.buffer, big.byteOffset + 2, der.length);
-      })()],
+      [
+        'Uint8Array view into a larger buffer',
+        (() => {
+          const big = Buffer.concat([Buffer.from('xx'), der, Buffer.from('yy')]);
+          return new Uint8Array(big.buffer, big.byteOffset + 2, der.length);
+        })(),
+      ],
     ];
     assert.match(withText, /^Certificate Request:/);
     for (const [name, bytes] of inputs) {
@@ -379,7 +507,11 @@ describe('pem.ts', () => {
   test('pemToDer refuses with the expected label named', () => {
     const pem = derToPem(Buffer.from([0x30, 0x00]), 'X509 CRL');
     const check = (text: string, re: RegExp) =>
-      assert.throws(() => pemToDer(text, 'CERTIFICATE'), (e: unknown) => e instanceof CaError && e.code === 'PEM_INVALID' && re.test(e.message) && /CERTIFICATE/.test(e.message));
+      assert.throws(
+        () => pemToDer(text, 'CERTIFICATE'),
+        (e: unknown) =>
+          e instanceof CaError && e.code === 'PEM_INVALID' && re.test(e.message) && /CERTIFICATE/.test(e.message),
+      );
     check(pem, /found a "X509 CRL" block/);
     check('hello', /found no PEM block/);
     check('-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n', /empty/);

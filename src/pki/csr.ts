@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificationRequest, type CertificationRequestInfo } from '@peculiar/asn1-csr';
-import { Extension, Extensions, Name } from '@peculiar/asn1-x509';
+import { type Extension, Extensions, Name } from '@peculiar/asn1-x509';
 import { CaError } from '../errors.ts';
 import { describeKeyAlgorithm } from './algorithms.ts';
 import { signatureAlgorithmText, verifyProofOfPossession } from './csr-pop.ts';
@@ -69,7 +69,9 @@ function csrDer(bytes: Uint8Array): Buffer {
   if (buf[0] === 0x30) return Buffer.from(buf);
   const text = buf.toString('latin1');
   if (!text.includes('-----BEGIN')) return Buffer.from(buf);
-  const label = text.includes('-----BEGIN NEW CERTIFICATE REQUEST-----') ? 'NEW CERTIFICATE REQUEST' : 'CERTIFICATE REQUEST';
+  const label = text.includes('-----BEGIN NEW CERTIFICATE REQUEST-----')
+    ? 'NEW CERTIFICATE REQUEST'
+    : 'CERTIFICATE REQUEST';
   try {
     return pemToDer(text, label);
   } catch (e) {
@@ -89,9 +91,11 @@ interface CsrLayout {
 
 function layout(der: Buffer): CsrLayout {
   try {
-    if (der[0] !== 0x30) throw new DerError(`starts with byte 0x${der[0]!.toString(16).padStart(2, '0')}, expected a SEQUENCE (0x30)`);
+    if (der[0] !== 0x30)
+      throw new DerError(`starts with byte 0x${der[0]!.toString(16).padStart(2, '0')}, expected a SEQUENCE (0x30)`);
     const outer = readDerElement(der, 0);
-    if (outer.end !== der.length) throw new DerError(`${der.length - outer.end} trailing byte(s) after the CertificationRequest`);
+    if (outer.end !== der.length)
+      throw new DerError(`${der.length - outer.end} trailing byte(s) after the CertificationRequest`);
     const top = readDerChildren(der, outer);
     if (top.length !== 3) throw new DerError(`CertificationRequest has ${top.length} elements, expected 3`);
     const [cri, signatureAlgorithm, signature] = top as [DerElement, DerElement, DerElement];
@@ -100,7 +104,8 @@ function layout(der: Buffer): CsrLayout {
     if (signature.tag !== 0x03) throw new DerError('signature is not a BIT STRING');
     if (signature.end === signature.contentStart) throw new DerError('signature BIT STRING is empty');
     const parts = readDerChildren(der, cri);
-    if (parts.length < 3 || parts.length > 4) throw new DerError(`certificationRequestInfo has ${parts.length} elements, expected 4`);
+    if (parts.length < 3 || parts.length > 4)
+      throw new DerError(`certificationRequestInfo has ${parts.length} elements, expected 4`);
     const [version, subject, spki, attributes] = parts as [DerElement, DerElement, DerElement, DerElement | undefined];
     if (version.tag !== 0x02) throw new DerError('version is not an INTEGER');
     if (subject.tag !== 0x30) throw new DerError('subject is not a Name (SEQUENCE)');
@@ -140,7 +145,10 @@ function requestedExtensions(
       try {
         extensions.push(...AsnConvert.parse(value, Extensions));
       } catch (e) {
-        problems.push({ rule: RULE_EXTENSION_REQUEST_SYNTAX, message: `extensionRequest value is not Extensions: ${(e as Error).message}` });
+        problems.push({
+          rule: RULE_EXTENSION_REQUEST_SYNTAX,
+          message: `extensionRequest value is not Extensions: ${(e as Error).message}`,
+        });
       }
     }
   }
@@ -148,13 +156,19 @@ function requestedExtensions(
   const seen = new Set<string>();
   for (const ext of extensions) {
     if (seen.has(ext.extnID)) {
-      problems.push({ rule: RULE_DUPLICATE_EXTENSION, message: `extension ${extensionName(ext.extnID)} is requested more than once` });
+      problems.push({
+        rule: RULE_DUPLICATE_EXTENSION,
+        message: `extension ${extensionName(ext.extnID)} is requested more than once`,
+      });
     }
     seen.add(ext.extnID);
     // RFC 5280 4.2: "A certificate-using system MUST reject the certificate if it encounters a
     // critical extension it does not recognize"; the CA cannot honour what it does not know.
     if (ext.critical && !EXTENSION_NAMES[ext.extnID]) {
-      problems.push({ rule: RULE_UNKNOWN_CRITICAL, message: `critical extension ${ext.extnID} is not one this CA recognizes` });
+      problems.push({
+        rule: RULE_UNKNOWN_CRITICAL,
+        message: `critical extension ${ext.extnID} is not one this CA recognizes`,
+      });
     }
   }
   return { extensions, otherAttributes };
@@ -205,7 +219,10 @@ export function inspectCsr(bytes: Uint8Array): CsrInspection {
   try {
     publicKey = describePublicKey(spki);
   } catch (e) {
-    publicKey = { algorithm: { kind: 'unsupported', description: `malformed key: ${(e as Error).message}` }, spki: Buffer.from(spki) };
+    publicKey = {
+      algorithm: { kind: 'unsupported', description: `malformed key: ${(e as Error).message}` },
+      spki: Buffer.from(spki),
+    };
   }
   problems.push(...checkPublicKeyQuality(spki));
 
@@ -231,15 +248,22 @@ export function acceptCsr(bytes: Uint8Array): CsrInspection {
   const inspection = inspectCsr(bytes);
   if (inspection.problems.length > 0) {
     const list = inspection.problems.map((p) => `  - [${p.rule}] ${p.message}`).join('\n');
-    throw new CaError('CSR_REJECTED', `certification request refused (${inspection.problems.length} problem(s)):\n${list}`, {
-      details: { problems: inspection.problems, subject: inspection.requested.subjectText },
-    });
+    throw new CaError(
+      'CSR_REJECTED',
+      `certification request refused (${inspection.problems.length} problem(s)):\n${list}`,
+      {
+        details: { problems: inspection.problems, subject: inspection.requested.subjectText },
+      },
+    );
   }
   return inspection;
 }
 
 function colonHex(b: Buffer): string {
-  return b.toString('hex').toUpperCase().replace(/(..)(?!$)/g, '$1:');
+  return b
+    .toString('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1:');
 }
 
 /** Multi-line report for `rootca csr inspect`: subject, key, signature, requested extensions, problems. */
@@ -248,14 +272,21 @@ export function formatCsrInspection(i: CsrInspection): string {
   const lines: string[] = [];
   lines.push('Certification request (PKCS#10); everything below is as requested, not yet accepted by a profile');
   lines.push(`  Subject:              ${r.subjectText || '(empty)'}`);
-  const keyText = i.publicKey.algorithm.kind === 'unsupported' ? `${i.publicKey.algorithm.description} (not accepted)` : describeKeyAlgorithm(i.publicKey.algorithm);
+  const keyText =
+    i.publicKey.algorithm.kind === 'unsupported'
+      ? `${i.publicKey.algorithm.description} (not accepted)`
+      : describeKeyAlgorithm(i.publicKey.algorithm);
   lines.push(`  Public key:           ${keyText}`);
   lines.push(`  SPKI SHA-256:         ${colonHex(createHash('sha256').update(r.publicKeySpki).digest())}`);
   const sig = signatureAlgorithmText(i.der, r.signatureAlgorithmOid);
   lines.push(`  Signature algorithm:  ${sig.text}`);
-  lines.push(`  Proof of possession:  ${i.signatureValid ? 'signature verifies with the request\'s own key (CPS 3.2.1)' : 'FAILED: signature does not verify'}`);
+  lines.push(
+    `  Proof of possession:  ${i.signatureValid ? "signature verifies with the request's own key (CPS 3.2.1)" : 'FAILED: signature does not verify'}`,
+  );
   if (sig.legacy && i.signatureValid) {
-    lines.push('  Note:                 the request is signed with SHA-1; that still proves possession, and the certificate will be signed with the CA\'s own algorithm');
+    lines.push(
+      "  Note:                 the request is signed with SHA-1; that still proves possession, and the certificate will be signed with the CA's own algorithm",
+    );
   }
   if (r.extensions.length === 0) {
     lines.push('  Requested extensions: none');
@@ -266,7 +297,10 @@ export function formatCsrInspection(i: CsrInspection): string {
     }
   }
   for (const a of r.otherAttributes) {
-    const shown = a.type === pkcs_9_at_challengePassword ? 'challengePassword (present, not shown)' : `${a.type} (${a.values.length} value(s))`;
+    const shown =
+      a.type === pkcs_9_at_challengePassword
+        ? 'challengePassword (present, not shown)'
+        : `${a.type} (${a.values.length} value(s))`;
     lines.push(`  Other attribute:      ${shown}`);
   }
   if (i.problems.length === 0) {
@@ -277,4 +311,3 @@ export function formatCsrInspection(i: CsrInspection): string {
   }
   return `${lines.join('\n')}\n`;
 }
-

@@ -53,6 +53,7 @@ export function integerToBigint(content: Uint8Array): bigint {
 /** Reads a whole DER INTEGER (tag, length, content) to a BigInt; throws on anything else. */
 export function readDerInteger(der: Uint8Array): bigint {
   const el = readDerElement(der, 0);
-  if (el.tag !== 0x02 || el.end !== der.length || el.end === el.contentStart) throw new CaError('DER_MALFORMED', 'not a single DER INTEGER');
+  if (el.tag !== 0x02 || el.end !== der.length || el.end === el.contentStart)
+    throw new CaError('DER_MALFORMED', 'not a single DER INTEGER');
   return integerToBigint(der.subarray(el.contentStart, el.end));
 }

@@ -10,7 +10,13 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { AuthorityKeyIdentifier, id_ce_authorityKeyIdentifier, id_ce_subjectKeyIdentifier, Name, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
+import {
+  AuthorityKeyIdentifier,
+  id_ce_authorityKeyIdentifier,
+  id_ce_subjectKeyIdentifier,
+  Name,
+  SubjectKeyIdentifier,
+} from '@peculiar/asn1-x509';
 import { parseCertificate } from './certificate.ts';
 import { parseCrl } from './crl.ts';
 import { verifyTbsSignature } from './signature-verify.ts';
@@ -49,7 +55,10 @@ export function findIssuingCertificate(der: Uint8Array, caCertificates: Buffer[]
   const named = aki ? sameName.filter((c) => keyIdentifiersOf(c.raw).subject?.equals(aki)) : sameName;
   const issuer = named.find((c) => cert.verify(c.publicKey));
   if (issuer) return { ok: true, issuerDer: issuer.raw, keyIdentifierHex: akiHex };
-  return { ok: false, reason: notFound(cert.issuer.replace(/\n/g, ', '), akiHex, caCertificates.length, sameName.length, named.length) };
+  return {
+    ok: false,
+    reason: notFound(cert.issuer.replace(/\n/g, ', '), akiHex, caCertificates.length, sameName.length, named.length),
+  };
 }
 
 /** Why no certificate of the CA signed an artefact: its issuer Name, its AKI and how many certificates were tried. */

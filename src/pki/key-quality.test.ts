@@ -65,7 +65,10 @@ const NULL_DER = new Uint8Array([0x05, 0x00]).buffer;
 function rsaSpki(n: bigint, e = 65537n, parameters: ArrayBuffer | 'absent' = NULL_DER): Buffer {
   const key = new RSAPublicKey({ modulus: unsignedBytes(n), publicExponent: unsignedBytes(e) });
   const spki = new SubjectPublicKeyInfo({
-    algorithm: new AlgorithmIdentifier({ algorithm: id_rsaEncryption, ...(parameters === 'absent' ? {} : { parameters }) }),
+    algorithm: new AlgorithmIdentifier({
+      algorithm: id_rsaEncryption,
+      ...(parameters === 'absent' ? {} : { parameters }),
+    }),
     subjectPublicKey: AsnConvert.serialize(key),
   });
   return Buffer.from(AsnConvert.serialize(spki));
@@ -112,13 +115,41 @@ after(() => {
 
 describe('describePublicKey', () => {
   const cases: { name: string; spki: () => Buffer; expect: unknown }[] = [
-    { name: 'RSA 2048', spki: () => genSpki('rsa2048', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'), expect: { kind: 'rsa', modulusBits: 2048 } },
-    { name: 'RSA 3072', spki: () => genSpki('rsa3072', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:3072'), expect: { kind: 'rsa', modulusBits: 3072 } },
-    { name: 'P-256', spki: () => genSpki('p256', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'), expect: { kind: 'ecdsa', curve: 'P-256' } },
-    { name: 'P-384', spki: () => genSpki('p384', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384'), expect: { kind: 'ecdsa', curve: 'P-384' } },
-    { name: 'RSA 1024', spki: () => genSpki('rsa1024', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024'), expect: { kind: 'unsupported', description: 'RSA 1024-bit' } },
-    { name: 'P-521', spki: () => genSpki('p521', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521'), expect: { kind: 'unsupported', description: 'ECDSA P-521' } },
-    { name: 'Ed25519', spki: () => genSpki('ed25519', '-algorithm', 'ED25519'), expect: { kind: 'unsupported', description: 'Ed25519' } },
+    {
+      name: 'RSA 2048',
+      spki: () => genSpki('rsa2048', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'),
+      expect: { kind: 'rsa', modulusBits: 2048 },
+    },
+    {
+      name: 'RSA 3072',
+      spki: () => genSpki('rsa3072', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:3072'),
+      expect: { kind: 'rsa', modulusBits: 3072 },
+    },
+    {
+      name: 'P-256',
+      spki: () => genSpki('p256', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'),
+      expect: { kind: 'ecdsa', curve: 'P-256' },
+    },
+    {
+      name: 'P-384',
+      spki: () => genSpki('p384', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384'),
+      expect: { kind: 'ecdsa', curve: 'P-384' },
+    },
+    {
+      name: 'RSA 1024',
+      spki: () => genSpki('rsa1024', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024'),
+      expect: { kind: 'unsupported', description: 'RSA 1024-bit' },
+    },
+    {
+      name: 'P-521',
+      spki: () => genSpki('p521', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521'),
+      expect: { kind: 'unsupported', description: 'ECDSA P-521' },
+    },
+    {
+      name: 'Ed25519',
+      spki: () => genSpki('ed25519', '-algorithm', 'ED25519'),
+      expect: { kind: 'unsupported', description: 'Ed25519' },
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -129,7 +160,10 @@ describe('describePublicKey', () => {
     });
   }
   test('garbage is PUBLIC_KEY_MALFORMED', () => {
-    assert.throws(() => describePublicKey(Buffer.from('not a key')), (e: unknown) => e instanceof CaError && e.code === 'PUBLIC_KEY_MALFORMED');
+    assert.throws(
+      () => describePublicKey(Buffer.from('not a key')),
+      (e: unknown) => e instanceof CaError && e.code === 'PUBLIC_KEY_MALFORMED',
+    );
     const good = genSpki('rsa2048', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048');
     assert.throws(() => describePublicKey(Buffer.concat([good, Buffer.from([0])])), /trailing/);
     assert.throws(() => describePublicKey(good.subarray(0, good.length - 1)), /truncated/);
@@ -143,7 +177,10 @@ describe('checkPublicKeyQuality: acceptable keys have no problem', () => {
     ['RSA 4096 (openssl)', () => genSpki('rsa4096', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:4096')],
     ['P-256 (openssl)', () => genSpki('p256', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256')],
     ['P-384 (openssl)', () => genSpki('p384', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384')],
-    ['RSA 2048 rebuilt by rsaSpki() (BR 7.1.3.1.1 encoding)', () => rsaSpki(modulusOf(genSpki('rsa2048', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048')))],
+    [
+      'RSA 2048 rebuilt by rsaSpki() (BR 7.1.3.1.1 encoding)',
+      () => rsaSpki(modulusOf(genSpki('rsa2048', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'))),
+    ],
   ];
   for (const [name, spki] of cases) {
     test(name, () => {
@@ -165,26 +202,104 @@ describe('checkPublicKeyQuality: refused keys name the rule', () => {
     return 751n * m;
   };
   const cases: { name: string; spki: () => Buffer; rule: string; message?: RegExp }[] = [
-    { name: 'RSA 1024', spki: () => genSpki('rsa1024', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024'), rule: RULE_RSA_MIN_SIZE, message: /1024 bits/ },
-    { name: 'RSA 2050 (not a multiple of 8)', spki: () => genSpki('rsa2050', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2050'), rule: RULE_RSA_SIZE_MULTIPLE_OF_8 },
-    { name: 'RSA 2056 (BR-valid size the CA does not certify)', spki: () => genSpki('rsa2056', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2056'), rule: RULE_RSA_SUPPORTED_SIZE },
-    { name: 'RSA e=3', spki: () => genSpki('rsa-e3', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-pkeyopt', 'rsa_keygen_pubexp:3'), rule: RULE_RSA_EXPONENT, message: /exponent is 3\b/ },
-    { name: 'RSA e=65539', spki: () => rsaSpki(modulusOf(genSpki('rsa2048', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048')), 65539n), rule: RULE_RSA_EXPONENT },
-    { name: 'RSA modulus with factor 751', spki: () => rsaSpki(smallFactorModulus()), rule: RULE_RSA_SMALL_FACTORS, message: /divisible by 751\b/ },
-    { name: 'RSA even modulus', spki: () => rsaSpki((1n << 2047n) + 2n), rule: RULE_RSA_SMALL_FACTORS, message: /divisible by 2\b/ },
+    {
+      name: 'RSA 1024',
+      spki: () => genSpki('rsa1024', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024'),
+      rule: RULE_RSA_MIN_SIZE,
+      message: /1024 bits/,
+    },
+    {
+      name: 'RSA 2050 (not a multiple of 8)',
+      spki: () => genSpki('rsa2050', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2050'),
+      rule: RULE_RSA_SIZE_MULTIPLE_OF_8,
+    },
+    {
+      name: 'RSA 2056 (BR-valid size the CA does not certify)',
+      spki: () => genSpki('rsa2056', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2056'),
+      rule: RULE_RSA_SUPPORTED_SIZE,
+    },
+    {
+      name: 'RSA e=3',
+      spki: () =>
+        genSpki('rsa-e3', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-pkeyopt', 'rsa_keygen_pubexp:3'),
+      rule: RULE_RSA_EXPONENT,
+      message: /exponent is 3\b/,
+    },
+    {
+      name: 'RSA e=65539',
+      spki: () =>
+        rsaSpki(modulusOf(genSpki('rsa2048', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048')), 65539n),
+      rule: RULE_RSA_EXPONENT,
+    },
+    {
+      name: 'RSA modulus with factor 751',
+      spki: () => rsaSpki(smallFactorModulus()),
+      rule: RULE_RSA_SMALL_FACTORS,
+      message: /divisible by 751\b/,
+    },
+    {
+      name: 'RSA even modulus',
+      spki: () => rsaSpki((1n << 2047n) + 2n),
+      rule: RULE_RSA_SMALL_FACTORS,
+      message: /divisible by 2\b/,
+    },
     { name: 'RSA close primes (|p-q| ~ 2^500)', spki: () => rsaSpki(primePair(1n << 500n).n), rule: RULE_FERMAT },
     { name: 'RSA ROCA 2048 (crocs-muni/roca mod03)', spki: () => rsaSpki(rocaModulus('roca-2048')), rule: RULE_ROCA },
     { name: 'RSA ROCA 4096 (crocs-muni/roca mod09)', spki: () => rsaSpki(rocaModulus('roca-4096')), rule: RULE_ROCA },
-    { name: 'RSA without NULL parameters', spki: () => rsaSpki(modulusOf(genSpki('rsa2048', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048')), 65537n, 'absent'), rule: RULE_SPKI_ALGORITHM_ENCODING },
-    { name: 'P-521', spki: () => genSpki('p521', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521'), rule: RULE_EC_CURVE, message: /P-521/ },
-    { name: 'secp256k1', spki: () => genSpki('k256', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:secp256k1'), rule: RULE_EC_CURVE, message: /secp256k1/ },
-    { name: 'P-256 point off the curve', spki: () => offCurve(genSpki('p256', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256')), rule: RULE_EC_POINT, message: /not a valid P-256 point/ },
-    { name: 'P-384 point off the curve', spki: () => offCurve(genSpki('p384', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384')), rule: RULE_EC_POINT },
-    { name: 'P-256 point at infinity', spki: () => withPoint(genSpki('p256', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'), Buffer.from([0])), rule: RULE_EC_POINT, message: /infinity/ },
+    {
+      name: 'RSA without NULL parameters',
+      spki: () =>
+        rsaSpki(
+          modulusOf(genSpki('rsa2048', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048')),
+          65537n,
+          'absent',
+        ),
+      rule: RULE_SPKI_ALGORITHM_ENCODING,
+    },
+    {
+      name: 'P-521',
+      spki: () => genSpki('p521', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521'),
+      rule: RULE_EC_CURVE,
+      message: /P-521/,
+    },
+    {
+      name: 'secp256k1',
+      spki: () => genSpki('k256', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:secp256k1'),
+      rule: RULE_EC_CURVE,
+      message: /secp256k1/,
+    },
+    {
+      name: 'P-256 point off the curve',
+      spki: () => offCurve(genSpki('p256', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256')),
+      rule: RULE_EC_POINT,
+      message: /not a valid P-256 point/,
+    },
+    {
+      name: 'P-384 point off the curve',
+      spki: () => offCurve(genSpki('p384', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384')),
+      rule: RULE_EC_POINT,
+    },
+    {
+      name: 'P-256 point at infinity',
+      spki: () =>
+        withPoint(genSpki('p256', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'), Buffer.from([0])),
+      rule: RULE_EC_POINT,
+      message: /infinity/,
+    },
     { name: 'P-256 compressed point', spki: () => compressed('p256'), rule: RULE_EC_POINT_FORM, message: /compressed/ },
-    { name: 'Ed25519', spki: () => genSpki('ed25519', '-algorithm', 'ED25519'), rule: RULE_KEY_ALGORITHM, message: /Ed25519/ },
+    {
+      name: 'Ed25519',
+      spki: () => genSpki('ed25519', '-algorithm', 'ED25519'),
+      rule: RULE_KEY_ALGORITHM,
+      message: /Ed25519/,
+    },
     { name: 'Ed448', spki: () => genSpki('ed448', '-algorithm', 'ED448'), rule: RULE_KEY_ALGORITHM, message: /Ed448/ },
-    { name: 'RSASSA-PSS key', spki: () => genSpki('rsapss', '-algorithm', 'RSA-PSS', '-pkeyopt', 'rsa_keygen_bits:2048'), rule: RULE_KEY_ALGORITHM, message: /RSASSA-PSS/ },
+    {
+      name: 'RSASSA-PSS key',
+      spki: () => genSpki('rsapss', '-algorithm', 'RSA-PSS', '-pkeyopt', 'rsa_keygen_bits:2048'),
+      rule: RULE_KEY_ALGORITHM,
+      message: /RSASSA-PSS/,
+    },
     { name: 'garbage', spki: () => Buffer.from('30030201ff', 'hex'), rule: RULE_SPKI_MALFORMED },
     { name: 'negative RSA modulus', spki: () => negativeModulus(), rule: RULE_SPKI_MALFORMED, message: /negative/ },
   ];
@@ -208,7 +323,10 @@ describe('checkPublicKeyQuality: refused keys name the rule', () => {
     return openssl('ec', '-in', `${name}.key`, '-pubout', '-outform', 'DER', '-conv_form', 'compressed');
   }
   function negativeModulus(): Buffer {
-    const key = new RSAPublicKey({ modulus: new Uint8Array([0x80, 1, 2, 3]).buffer, publicExponent: unsignedBytes(65537n) });
+    const key = new RSAPublicKey({
+      modulus: new Uint8Array([0x80, 1, 2, 3]).buffer,
+      publicExponent: unsignedBytes(65537n),
+    });
     const spki = new SubjectPublicKeyInfo({
       algorithm: new AlgorithmIdentifier({ algorithm: id_rsaEncryption, parameters: NULL_DER }),
       subjectPublicKey: AsnConvert.serialize(key),
@@ -226,7 +344,8 @@ describe('ROCA fingerprint', () => {
     assert.equal(hasRocaFingerprint(rocaModulus('roca-2048')), true);
     assert.equal(hasRocaFingerprint(rocaModulus('roca-4096')), true);
     for (const name of ['rsa2048', 'rsa3072', 'rsa4096']) {
-      const spki = spkiCache.get(name) ?? genSpki(name, '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${name.slice(3)}`);
+      const spki =
+        spkiCache.get(name) ?? genSpki(name, '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${name.slice(3)}`);
       assert.equal(hasRocaFingerprint(modulusOf(spki)), false, name);
     }
   });

@@ -161,7 +161,7 @@ function analyse(spkiDer: Uint8Array): Analysis {
       }
     }
     const curveName = curveOid
-      ? KNOWN_CURVES[curveOid] ?? `curve ${curveOid}`
+      ? (KNOWN_CURVES[curveOid] ?? `curve ${curveOid}`)
       : 'explicit or implicit curve parameters';
     return { kind: 'ec', spki, algorithmDer, curveOid, curveName, point: Buffer.from(info.subjectPublicKey) };
   }
@@ -200,7 +200,12 @@ export function checkPublicKeyQuality(spkiDer: Uint8Array): KeyProblem[] {
   }
   if (a.kind === 'rsa') return checkRsa(a);
   if (a.kind === 'ec') return checkEc(a);
-  return [{ rule: RULE_KEY_ALGORITHM, message: `${a.name} keys are not accepted; only RSA (2048, 3072, 4096) and ECDSA P-256/P-384` }];
+  return [
+    {
+      rule: RULE_KEY_ALGORITHM,
+      message: `${a.name} keys are not accepted; only RSA (2048, 3072, 4096) and ECDSA P-256/P-384`,
+    },
+  ];
 }
 
 function checkRsa(a: Extract<Analysis, { kind: 'rsa' }>): KeyProblem[] {
@@ -218,7 +223,10 @@ function checkRsa(a: Extract<Analysis, { kind: 'rsa' }>): KeyProblem[] {
     problems.push({ rule: RULE_RSA_SIZE_MULTIPLE_OF_8, message: `RSA modulus is ${a.bits} bits, not a multiple of 8` });
   }
   if (a.bits >= 2048 && a.bits % 8 === 0 && a.bits !== 2048 && a.bits !== 3072 && a.bits !== 4096) {
-    problems.push({ rule: RULE_RSA_SUPPORTED_SIZE, message: `RSA modulus is ${a.bits} bits; the CA certifies 2048, 3072 or 4096` });
+    problems.push({
+      rule: RULE_RSA_SUPPORTED_SIZE,
+      message: `RSA modulus is ${a.bits} bits; the CA certifies 2048, 3072 or 4096`,
+    });
   }
   if (a.e !== 65537n) {
     problems.push({ rule: RULE_RSA_EXPONENT, message: `RSA public exponent is ${a.e}; it must be 65537` });
@@ -229,16 +237,26 @@ function checkRsa(a: Extract<Analysis, { kind: 'rsa' }>): KeyProblem[] {
   }
   const factor = smallFactor(a.n);
   if (factor !== undefined) {
-    problems.push({ rule: RULE_RSA_SMALL_FACTORS, message: `RSA modulus is divisible by ${factor} (BR 6.1.6: no factors below 752; checked: every prime below 1000)` });
+    problems.push({
+      rule: RULE_RSA_SMALL_FACTORS,
+      message: `RSA modulus is divisible by ${factor} (BR 6.1.6: no factors below 752; checked: every prime below 1000)`,
+    });
     // A modulus with a small factor is broken whatever else is true; the slower checks add nothing.
     return problems;
   }
   if (hasRocaFingerprint(a.n)) {
-    problems.push({ rule: RULE_ROCA, message: 'RSA modulus has the ROCA fingerprint (Infineon RSALib, Nemec et al. 2017): the private key can be recovered; BR 6.1.1.3 requires rejection' });
+    problems.push({
+      rule: RULE_ROCA,
+      message:
+        'RSA modulus has the ROCA fingerprint (Infineon RSALib, Nemec et al. 2017): the private key can be recovered; BR 6.1.1.3 requires rejection',
+    });
   }
   const fermat = fermatFactor(a.n, FERMAT_ROUNDS);
   if (fermat) {
-    problems.push({ rule: RULE_FERMAT, message: `RSA modulus factors by Fermat's method in ${fermat.round + 1} round(s): its primes are too close together` });
+    problems.push({
+      rule: RULE_FERMAT,
+      message: `RSA modulus factors by Fermat's method in ${fermat.round + 1} round(s): its primes are too close together`,
+    });
   }
   return problems;
 }
@@ -261,8 +279,12 @@ function checkEc(a: Extract<Analysis, { kind: 'ec' }>): KeyProblem[] {
     return problems;
   }
   if (a.point[0] !== 0x04 || a.point.length !== 1 + 2 * coordinateBytes) {
-    const form = a.point[0] === 0x02 || a.point[0] === 0x03 ? 'compressed' : `first octet 0x${(a.point[0] ?? 0).toString(16)}`;
-    problems.push({ rule: RULE_EC_POINT_FORM, message: `EC point is not in uncompressed form of ${1 + 2 * coordinateBytes} octets (${form}, ${a.point.length} octets)` });
+    const form =
+      a.point[0] === 0x02 || a.point[0] === 0x03 ? 'compressed' : `first octet 0x${(a.point[0] ?? 0).toString(16)}`;
+    problems.push({
+      rule: RULE_EC_POINT_FORM,
+      message: `EC point is not in uncompressed form of ${1 + 2 * coordinateBytes} octets (${form}, ${a.point.length} octets)`,
+    });
   }
   // OpenSSL (behind createPublicKey) decodes the point and checks it satisfies the curve
   // equation; P-256 and P-384 have cofactor 1, so on-curve and not infinity is full validation
@@ -270,7 +292,10 @@ function checkEc(a: Extract<Analysis, { kind: 'ec' }>): KeyProblem[] {
   try {
     createPublicKey({ key: a.spki, format: 'der', type: 'spki' });
   } catch (e) {
-    problems.push({ rule: RULE_EC_POINT, message: `EC public key is not a valid ${curve} point: ${(e as Error).message}` });
+    problems.push({
+      rule: RULE_EC_POINT,
+      message: `EC public key is not a valid ${curve} point: ${(e as Error).message}`,
+    });
   }
   return problems;
 }
@@ -280,7 +305,11 @@ const SMALL_PRIMES: readonly bigint[] = (() => {
   const out: bigint[] = [];
   for (let i = 2; i < 1000; i++) {
     let prime = true;
-    for (let d = 2; d * d <= i; d++) if (i % d === 0) { prime = false; break; }
+    for (let d = 2; d * d <= i; d++)
+      if (i % d === 0) {
+        prime = false;
+        break;
+      }
     if (prime) out.push(BigInt(i));
   }
   return out;

@@ -38,10 +38,16 @@ export function createName(attributes: NameAttribute[]): Name {
     attributes.map((a) => {
       if (a.value.length === 0) throw new CaError('NAME_INVALID', `name attribute ${a.type} is empty`);
       if (a.encoding === 'printableString' && !PRINTABLE.test(a.value)) {
-        throw new CaError('NAME_INVALID', `name attribute ${a.type}="${a.value}" has characters outside PrintableString`);
+        throw new CaError(
+          'NAME_INVALID',
+          `name attribute ${a.type}="${a.value}" has characters outside PrintableString`,
+        );
       }
-      if (a.type === 'C' && !/^[A-Z]{2}$/.test(a.value)) throw new CaError('NAME_INVALID', `countryName must be two capital letters (ISO 3166), got "${a.value}"`);
-      const value = new AttributeValue(a.encoding === 'printableString' ? { printableString: a.value } : { utf8String: a.value });
+      if (a.type === 'C' && !/^[A-Z]{2}$/.test(a.value))
+        throw new CaError('NAME_INVALID', `countryName must be two capital letters (ISO 3166), got "${a.value}"`);
+      const value = new AttributeValue(
+        a.encoding === 'printableString' ? { printableString: a.value } : { utf8String: a.value },
+      );
       return new RelativeDistinguishedName([new AttributeTypeAndValue({ type: NAME_ATTRIBUTES[a.type], value })]);
     }),
   );

@@ -38,9 +38,11 @@ function issuerParts(certDer: Uint8Array): { subjectDer: Buffer; publicKey: Buff
   // serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo
   const subject = f[i + 4];
   const spki = f[i + 5];
-  if (!subject || !spki || subject.tag !== 0x30 || spki.tag !== 0x30) throw notCertificate('tbsCertificate is incomplete');
+  if (!subject || !spki || subject.tag !== 0x30 || spki.tag !== 0x30)
+    throw notCertificate('tbsCertificate is incomplete');
   const bits = readDerChildren(buf, spki)[1];
-  if (!bits || bits.tag !== 0x03 || bits.end - bits.contentStart < 1) throw notCertificate('subjectPublicKey is not a BIT STRING');
+  if (!bits || bits.tag !== 0x03 || bits.end - bits.contentStart < 1)
+    throw notCertificate('subjectPublicKey is not a BIT STRING');
   return {
     subjectDer: Buffer.from(buf.subarray(subject.start, subject.end)),
     // RFC 6960 4.1.1: "the hash of the issuer's public key ... (excluding the tag and length fields)"; like
@@ -59,7 +61,11 @@ export function certIdsFor(issuerCertDer: Uint8Array, serialHex: string): CertId
   try {
     parts = issuerParts(issuerCertDer);
   } catch (e) {
-    throw new CaError('CERTIFICATE_MALFORMED', `issuer certificate is not a well-formed DER certificate: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new CaError(
+      'CERTIFICATE_MALFORMED',
+      `issuer certificate is not a well-formed DER certificate: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
   }
   const serial = normalizeSerialHex(serialHex);
   return (['sha1', 'sha256'] as const).map((hashAlgorithm) => ({
@@ -81,7 +87,10 @@ export function certIdLookupKey(id: CertIdKey): string {
  */
 export function certIdOf(id: CertIdKey): CertID {
   return new CertID({
-    hashAlgorithm: new AlgorithmIdentifier({ algorithm: HASH_OIDS[id.hashAlgorithm], parameters: toArrayBuffer(DER_NULL) }),
+    hashAlgorithm: new AlgorithmIdentifier({
+      algorithm: HASH_OIDS[id.hashAlgorithm],
+      parameters: toArrayBuffer(DER_NULL),
+    }),
     issuerNameHash: new OctetString(id.issuerNameHash),
     issuerKeyHash: new OctetString(id.issuerKeyHash),
     serialNumber: toArrayBuffer(serialHexToInteger(id.serialHex)),
@@ -93,16 +102,22 @@ export function keyOfCertId(c: CertID): CertIdKey {
   const oid = c.hashAlgorithm.algorithm;
   const hashAlgorithm = oid === id_sha1 ? 'sha1' : oid === id_sha256 ? 'sha256' : undefined;
   if (!hashAlgorithm) {
-    throw new CaError('OCSP_UNSUPPORTED_HASH', `CertID hash algorithm ${oid} is not supported (SHA-1 and SHA-256 are)`, { details: { oid } });
+    throw new CaError(
+      'OCSP_UNSUPPORTED_HASH',
+      `CertID hash algorithm ${oid} is not supported (SHA-1 and SHA-256 are)`,
+      { details: { oid } },
+    );
   }
   const issuerNameHash = Buffer.from(c.issuerNameHash.buffer);
   const issuerKeyHash = Buffer.from(c.issuerKeyHash.buffer);
   const len = hashAlgorithm === 'sha1' ? 20 : 32;
   if (issuerNameHash.length !== len || issuerKeyHash.length !== len) {
-    throw new CaError('OCSP_MALFORMED_REQUEST', `CertID hashes are not ${len} octets long as ${hashAlgorithm} requires`);
+    throw new CaError(
+      'OCSP_MALFORMED_REQUEST',
+      `CertID hashes are not ${len} octets long as ${hashAlgorithm} requires`,
+    );
   }
   const serial = Buffer.from(c.serialNumber);
   if (serial.length === 0) throw new CaError('OCSP_MALFORMED_REQUEST', 'CertID serialNumber is empty');
   return { hashAlgorithm, issuerNameHash, issuerKeyHash, serialHex: serial.toString('hex') };
 }
-

@@ -52,7 +52,7 @@ export function parseOcspRequestFast(der: Uint8Array): ParsedOcspRequest | undef
       if (exts.tag !== 0xa2 || exts.end !== tbs.end) return undefined;
       const seq = readDerElement(buf, exts.contentStart);
       if (seq.tag !== 0x30 || seq.end !== exts.end || seq.end === seq.contentStart) return undefined;
-      for (let q = seq.contentStart; q < seq.end;) {
+      for (let q = seq.contentStart; q < seq.end; ) {
         const ext = readDerElement(buf, q);
         if (ext.tag !== 0x30 || ext.end > seq.end || nonce) return undefined;
         const id = readDerElement(buf, ext.contentStart);
@@ -67,7 +67,7 @@ export function parseOcspRequestFast(der: Uint8Array): ParsedOcspRequest | undef
       }
     }
     const certIds: CertIdKey[] = [];
-    for (let q = list.contentStart; q < list.end;) {
+    for (let q = list.contentStart; q < list.end; ) {
       const r = readDerElement(buf, q);
       if (r.tag !== 0x30 || r.end > list.end) return undefined;
       const cid = readDerElement(buf, r.contentStart);
@@ -75,7 +75,11 @@ export function parseOcspRequestFast(der: Uint8Array): ParsedOcspRequest | undef
       const alg = readDerElement(buf, cid.contentStart);
       if (alg.tag !== 0x30) return undefined;
       const oid = readDerElement(buf, alg.contentStart);
-      const hashAlgorithm = sameBytes(buf, oid.start, oid.end, OID_SHA1) ? 'sha1' : sameBytes(buf, oid.start, oid.end, OID_SHA256) ? 'sha256' : undefined;
+      const hashAlgorithm = sameBytes(buf, oid.start, oid.end, OID_SHA1)
+        ? 'sha1'
+        : sameBytes(buf, oid.start, oid.end, OID_SHA256)
+          ? 'sha256'
+          : undefined;
       if (!hashAlgorithm) return undefined;
       if (oid.end !== alg.end) {
         const params = readDerElement(buf, oid.end);
@@ -89,7 +93,8 @@ export function parseOcspRequestFast(der: Uint8Array): ParsedOcspRequest | undef
       const serial = readDerElement(buf, keyHash.end);
       const s0 = buf[serial.contentStart]!;
       const s1 = buf[serial.contentStart + 1]!;
-      if (serial.tag !== 0x02 || serial.end !== cid.end || serial.end === serial.contentStart || s0 >= 0x80) return undefined; // negative: the full parser
+      if (serial.tag !== 0x02 || serial.end !== cid.end || serial.end === serial.contentStart || s0 >= 0x80)
+        return undefined; // negative: the full parser
       if (serial.end - serial.contentStart > 1 && s0 === 0 && s1 < 0x80) return undefined; // not minimal (X.690 8.3.2)
       certIds.push({
         hashAlgorithm,
@@ -108,15 +113,27 @@ export function parseOcspRequestFast(der: Uint8Array): ParsedOcspRequest | undef
 /** GeneralizedTime of whole seconds (RFC 5280 4.1.2.5.2). */
 function generalizedTime(d: Date): Buffer {
   const iso = new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString(); // 2026-01-02T03:04:05.000Z
-  return derTlv(0x18, Buffer.from(`${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`, 'latin1'));
+  return derTlv(
+    0x18,
+    Buffer.from(
+      `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`,
+      'latin1',
+    ),
+  );
 }
 
 /** The DER of createTbsResponseData(p) (same checks left to it: call it for anything unusual). */
 export function encodeTbsResponseData(p: TbsResponseDataParams): Buffer {
-  if (p.responderKeyHash.length !== 20 || p.responses.length === 0) throw new CaError('OCSP_PARAMS_INVALID', 'encodeTbsResponseData: use createTbsResponseData for its checks');
+  if (p.responderKeyHash.length !== 20 || p.responses.length === 0)
+    throw new CaError('OCSP_PARAMS_INVALID', 'encodeTbsResponseData: use createTbsResponseData for its checks');
   const responses = p.responses.map((r) => {
     const id = r.certId;
-    const certId = derSequence(ALG[id.hashAlgorithm], derTlv(0x04, id.issuerNameHash), derTlv(0x04, id.issuerKeyHash), derTlv(0x02, serialHexToInteger(id.serialHex)));
+    const certId = derSequence(
+      ALG[id.hashAlgorithm],
+      derTlv(0x04, id.issuerNameHash),
+      derTlv(0x04, id.issuerKeyHash),
+      derTlv(0x02, serialHexToInteger(id.serialHex)),
+    );
     let status: Buffer;
     if (r.status.status === 'good') status = Buffer.from([0x80, 0x00]);
     else if (r.status.status === 'unknown') status = Buffer.from([0x82, 0x00]);
@@ -124,16 +141,22 @@ export function encodeTbsResponseData(p: TbsResponseDataParams): Buffer {
       const parts = [generalizedTime(r.status.revocationTime)];
       if (r.status.reason !== undefined) {
         const code = REVOCATION_REASON_CODES[r.status.reason];
-        if (code === undefined) throw new CaError('OCSP_PARAMS_INVALID', `unknown revocation reason ${String(r.status.reason)}`);
+        if (code === undefined)
+          throw new CaError('OCSP_PARAMS_INVALID', `unknown revocation reason ${String(r.status.reason)}`);
         parts.push(derTlv(0xa0, derTlv(0x0a, Buffer.from([code]))));
       }
       status = derTlv(0xa1, Buffer.concat(parts));
     }
     return derSequence(certId, status, generalizedTime(r.thisUpdate), derTlv(0xa0, generalizedTime(r.nextUpdate)));
   });
-  const parts = [derTlv(0xa2, derTlv(0x04, p.responderKeyHash)), generalizedTime(p.producedAt), derSequence(...responses)];
+  const parts = [
+    derTlv(0xa2, derTlv(0x04, p.responderKeyHash)),
+    generalizedTime(p.producedAt),
+    derSequence(...responses),
+  ];
   if (p.nonce !== undefined) {
-    if (p.nonce.length < 1 || p.nonce.length > 32) throw new CaError('OCSP_BAD_NONCE', 'encodeTbsResponseData: nonce of 1..32 octets (RFC 8954)');
+    if (p.nonce.length < 1 || p.nonce.length > 32)
+      throw new CaError('OCSP_BAD_NONCE', 'encodeTbsResponseData: nonce of 1..32 octets (RFC 8954)');
     parts.push(derTlv(0xa1, derSequence(derSequence(OID_NONCE, derTlv(0x04, derTlv(0x04, p.nonce))))));
   }
   return derSequence(...parts);
@@ -142,7 +165,12 @@ export function encodeTbsResponseData(p: TbsResponseDataParams): Buffer {
 const algorithmDer = new Map<SignatureAlgorithmName, Buffer>();
 
 /** The bytes of assembleOcspResponse(tbs, alg, signature, certs). */
-export function assembleOcspResponseFast(tbsResponseDataDer: Uint8Array, alg: SignatureAlgorithmName, signature: Uint8Array, certs?: Uint8Array[]): Buffer {
+export function assembleOcspResponseFast(
+  tbsResponseDataDer: Uint8Array,
+  alg: SignatureAlgorithmName,
+  signature: Uint8Array,
+  certs?: Uint8Array[],
+): Buffer {
   let algDer = algorithmDer.get(alg);
   if (!algDer) {
     algDer = Buffer.from(AsnConvert.serialize(signatureAlgorithmIdentifier(alg)));

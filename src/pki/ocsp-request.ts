@@ -38,12 +38,21 @@ export function nonceOf(ext: Extension): Buffer {
   try {
     el = readDerElement(v, 0);
   } catch (e) {
-    throw new CaError('OCSP_BAD_NONCE', `nonce extension value is not a DER OCTET STRING: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new CaError(
+      'OCSP_BAD_NONCE',
+      `nonce extension value is not a DER OCTET STRING: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
   }
-  if (el.tag !== 0x04 || el.end !== v.length) throw new CaError('OCSP_BAD_NONCE', 'nonce extension value is not one DER OCTET STRING');
+  if (el.tag !== 0x04 || el.end !== v.length)
+    throw new CaError('OCSP_BAD_NONCE', 'nonce extension value is not one DER OCTET STRING');
   const n = el.end - el.contentStart;
   if (n < NONCE_MIN_OCTETS || n > NONCE_MAX_OCTETS) {
-    throw new CaError('OCSP_BAD_NONCE', `nonce is ${n} octets; RFC 8954 allows ${NONCE_MIN_OCTETS} to ${NONCE_MAX_OCTETS}`, { details: { length: n } });
+    throw new CaError(
+      'OCSP_BAD_NONCE',
+      `nonce is ${n} octets; RFC 8954 allows ${NONCE_MIN_OCTETS} to ${NONCE_MAX_OCTETS}`,
+      { details: { length: n } },
+    );
   }
   return Buffer.from(v.subarray(el.contentStart, el.end));
 }
@@ -65,7 +74,8 @@ export function parseOcspRequest(der: Uint8Array): ParsedOcspRequest {
   try {
     const outer = readDerElement(buf, 0);
     if (outer.tag !== 0x30) throw malformedRequest('does not start with a SEQUENCE');
-    if (outer.end !== buf.length) throw malformedRequest(`${buf.length - outer.end} trailing byte(s) after the OCSPRequest`);
+    if (outer.end !== buf.length)
+      throw malformedRequest(`${buf.length - outer.end} trailing byte(s) after the OCSPRequest`);
     req = AsnConvert.parse(buf, OCSPRequest);
   } catch (e) {
     if (e instanceof CaError && e.code === 'OCSP_MALFORMED_REQUEST') throw e;
@@ -98,4 +108,3 @@ export function parseOcspRequest(der: Uint8Array): ParsedOcspRequest {
   }
   return { certIds, nonce, hasUnsupportedCriticalExtension };
 }
-

@@ -54,7 +54,8 @@ export interface TbsResponseDataParams {
 
 /** GeneralizedTime values "MUST NOT include fractional seconds" (RFC 5280 4.1.2.5.2, applied by RFC 6960 4.2.2.1). */
 function wholeSeconds(d: Date, field: string): Date {
-  if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new CaError('OCSP_PARAMS_INVALID', `${field} is not a valid date`);
+  if (!(d instanceof Date) || Number.isNaN(d.getTime()))
+    throw new CaError('OCSP_PARAMS_INVALID', `${field} is not a valid date`);
   return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }
 
@@ -68,7 +69,8 @@ function certStatusOf(s: CertStatus): CertStatusChoice {
       let revocationReason: number | undefined;
       if (s.reason !== undefined) {
         revocationReason = REVOCATION_REASON_CODES[s.reason];
-        if (revocationReason === undefined) throw new CaError('OCSP_PARAMS_INVALID', `revocation reason "${String(s.reason)}" is not supported`);
+        if (revocationReason === undefined)
+          throw new CaError('OCSP_PARAMS_INVALID', `revocation reason "${String(s.reason)}" is not supported`);
       }
       const revocationTime = wholeSeconds(s.revocationTime, 'revocationTime');
       const reason = revocationReason === undefined ? undefined : new CRLReason(revocationReason);
@@ -82,9 +84,16 @@ function certStatusOf(s: CertStatus): CertStatusChoice {
 /** The nonce extension: extnValue is the DER OCTET STRING holding the nonce (RFC 8954 2.1), non-critical. */
 export function nonceExtension(nonce: Uint8Array): Extension {
   if (nonce.length < NONCE_MIN_OCTETS || nonce.length > NONCE_MAX_OCTETS) {
-    throw new CaError('OCSP_BAD_NONCE', `nonce is ${nonce.length} octets; RFC 8954 allows ${NONCE_MIN_OCTETS} to ${NONCE_MAX_OCTETS}`);
+    throw new CaError(
+      'OCSP_BAD_NONCE',
+      `nonce is ${nonce.length} octets; RFC 8954 allows ${NONCE_MIN_OCTETS} to ${NONCE_MAX_OCTETS}`,
+    );
   }
-  return new Extension({ extnID: id_pkix_ocsp_nonce, critical: false, extnValue: new OctetString(derTlv(0x04, nonce)) });
+  return new Extension({
+    extnID: id_pkix_ocsp_nonce,
+    critical: false,
+    extnValue: new OctetString(derTlv(0x04, nonce)),
+  });
 }
 
 /**
@@ -94,8 +103,13 @@ export function nonceExtension(nonce: Uint8Array): Extension {
  * responses need it for caching, R-2.3), the nonce echoed in responseExtensions when given.
  */
 export function createTbsResponseData(p: TbsResponseDataParams): { tbs: ResponseData; der: Buffer } {
-  if (p.responderKeyHash.length !== 20) throw new CaError('OCSP_PARAMS_INVALID', `responderKeyHash is ${p.responderKeyHash.length} octets; a SHA-1 KeyHash is 20`);
-  if (p.responses.length === 0) throw new CaError('OCSP_PARAMS_INVALID', 'a response needs at least one SingleResponse');
+  if (p.responderKeyHash.length !== 20)
+    throw new CaError(
+      'OCSP_PARAMS_INVALID',
+      `responderKeyHash is ${p.responderKeyHash.length} octets; a SHA-1 KeyHash is 20`,
+    );
+  if (p.responses.length === 0)
+    throw new CaError('OCSP_PARAMS_INVALID', 'a response needs at least one SingleResponse');
   const tbs = new ResponseData({
     responderID: new ResponderID({ byKey: new OctetString(p.responderKeyHash) }),
     producedAt: wholeSeconds(p.producedAt, 'producedAt'),
@@ -120,7 +134,12 @@ export function createTbsResponseData(p: TbsResponseDataParams): { tbs: Response
  * "The responder MAY include certificates in the certs field of BasicOCSPResponse that help the
  * OCSP client verify the responder's signature"); none when the CA signs itself.
  */
-export function assembleOcspResponse(tbsResponseDataDer: Uint8Array, alg: SignatureAlgorithmName, signature: Uint8Array, certs?: Uint8Array[]): Buffer {
+export function assembleOcspResponse(
+  tbsResponseDataDer: Uint8Array,
+  alg: SignatureAlgorithmName,
+  signature: Uint8Array,
+  certs?: Uint8Array[],
+): Buffer {
   const algDer = Buffer.from(AsnConvert.serialize(signatureAlgorithmIdentifier(alg)));
   const parts: Uint8Array[] = [tbsResponseDataDer, algDer, derBitString(signature)];
   if (certs && certs.length > 0) parts.push(derTlv(0xa0, derSequence(...certs)));
@@ -135,9 +154,12 @@ export function assembleOcspResponse(tbsResponseDataDer: Uint8Array, alg: Signat
 /**
  * Unsigned error responses (RFC 6960 2.3: "these messages are not signed"): only the status.
  */
-export function ocspErrorResponse(status: 'malformedRequest' | 'internalError' | 'tryLater' | 'sigRequired' | 'unauthorized'): Buffer {
+export function ocspErrorResponse(
+  status: 'malformedRequest' | 'internalError' | 'tryLater' | 'sigRequired' | 'unauthorized',
+): Buffer {
   const code: number | undefined = OCSP_RESPONSE_STATUS[status];
-  if (code === undefined || code === OCSP_RESPONSE_STATUS.successful) throw new CaError('OCSP_PARAMS_INVALID', `"${String(status)}" is not an OCSP error status`);
+  if (code === undefined || code === OCSP_RESPONSE_STATUS.successful)
+    throw new CaError('OCSP_PARAMS_INVALID', `"${String(status)}" is not an OCSP error status`);
   return Buffer.from(AsnConvert.serialize(new OCSPResponse({ responseStatus: code })));
 }
 
@@ -179,7 +201,9 @@ function statusOf(s: CertStatusChoice): CertStatus {
   if (s.revoked) {
     const code = s.revoked.revocationReason?.reason;
     const reason = code === undefined ? undefined : revocationReasonOfCode(code);
-    return reason ? { status: 'revoked', revocationTime: s.revoked.revocationTime, reason } : { status: 'revoked', revocationTime: s.revoked.revocationTime };
+    return reason
+      ? { status: 'revoked', revocationTime: s.revoked.revocationTime, reason }
+      : { status: 'revoked', revocationTime: s.revoked.revocationTime };
   }
   if (s.good !== undefined) return { status: 'good' };
   if (s.unknown !== undefined) return { status: 'unknown' };
@@ -197,12 +221,17 @@ export function parseOcspResponse(der: Uint8Array): ParsedOcspResponse {
     const outer = readDerElement(buf, 0);
     if (outer.tag !== 0x30 || outer.end !== buf.length) throw malformedResponse('not one DER SEQUENCE');
     const resp = AsnConvert.parse(buf, OCSPResponse);
-    const statusName = (Object.keys(OCSP_RESPONSE_STATUS) as OcspResponseStatusName[]).find((k) => OCSP_RESPONSE_STATUS[k] === resp.responseStatus) ?? `status(${resp.responseStatus})`;
+    const statusName =
+      (Object.keys(OCSP_RESPONSE_STATUS) as OcspResponseStatusName[]).find(
+        (k) => OCSP_RESPONSE_STATUS[k] === resp.responseStatus,
+      ) ?? `status(${resp.responseStatus})`;
     if (!resp.responseBytes) return { status: statusName, responses: [], certs: [] };
-    if (resp.responseBytes.responseType !== id_pkix_ocsp_basic) throw malformedResponse(`response type ${resp.responseBytes.responseType} is not id-pkix-ocsp-basic`);
+    if (resp.responseBytes.responseType !== id_pkix_ocsp_basic)
+      throw malformedResponse(`response type ${resp.responseBytes.responseType} is not id-pkix-ocsp-basic`);
     const basicDer = new Uint8Array(resp.responseBytes.response.buffer);
     const basicEl = readDerElement(basicDer, 0);
-    if (basicEl.tag !== 0x30 || basicEl.end !== basicDer.length) throw malformedResponse('BasicOCSPResponse is not one DER SEQUENCE');
+    if (basicEl.tag !== 0x30 || basicEl.end !== basicDer.length)
+      throw malformedResponse('BasicOCSPResponse is not one DER SEQUENCE');
     const [tbsEl, , , certsEl] = readDerChildren(basicDer, basicEl);
     const basic = AsnConvert.parse(basicDer, BasicOCSPResponse);
     const data = basic.tbsResponseData;
@@ -219,7 +248,9 @@ export function parseOcspResponse(der: Uint8Array): ParsedOcspResponse {
       })),
       nonce,
       responderKeyHash: data.responderID.byKey ? Buffer.from(data.responderID.byKey.buffer) : undefined,
-      responderNameDer: data.responderID.byName ? Buffer.from(AsnConvert.serialize(data.responderID.byName)) : undefined,
+      responderNameDer: data.responderID.byName
+        ? Buffer.from(AsnConvert.serialize(data.responderID.byName))
+        : undefined,
       certs: certsEl?.tag === 0xa0 ? certificatesIn(basicDer, certsEl) : [],
       tbsDer: Buffer.from(basicDer.subarray(tbsEl!.start, tbsEl!.end)),
       signature: Buffer.from(basic.signature),

@@ -37,9 +37,13 @@ export function pemToDer(text: string, label: string): Buffer {
   }
   const body = blocks[0]![1]!;
   if (body.includes(':')) {
-    throw new CaError('PEM_INVALID', `PEM "${label}" block has RFC 1421 headers (encrypted or legacy PEM); expected plain base64`, {
-      details: { expectedLabel: label },
-    });
+    throw new CaError(
+      'PEM_INVALID',
+      `PEM "${label}" block has RFC 1421 headers (encrypted or legacy PEM); expected plain base64`,
+      {
+        details: { expectedLabel: label },
+      },
+    );
   }
   const b64 = body.replace(/[\s]+/g, '');
   if (b64.length === 0) {
@@ -51,7 +55,9 @@ export function pemToDer(text: string, label: string): Buffer {
   const der = Buffer.from(b64, 'base64');
   // Buffer.from silently skips what it cannot decode: a round trip proves nothing was skipped.
   if (der.toString('base64') !== b64) {
-    throw new CaError('PEM_INVALID', `PEM "${label}" block is not canonical base64`, { details: { expectedLabel: label } });
+    throw new CaError('PEM_INVALID', `PEM "${label}" block is not canonical base64`, {
+      details: { expectedLabel: label },
+    });
   }
   return der;
 }
@@ -124,12 +130,15 @@ export function readDerElement(der: Uint8Array, offset: number): DerElement {
     if (p + count > der.length) throw new DerError(`truncated length at byte ${p - 1}`);
     len = 0;
     for (let i = 0; i < count; i++) len = len * 256 + der[p++]!;
-    if (len < 0x80 || der[p - count] === 0) throw new DerError(`non-minimal length encoding at byte ${p - count - 1} (not DER)`);
+    if (len < 0x80 || der[p - count] === 0)
+      throw new DerError(`non-minimal length encoding at byte ${p - count - 1} (not DER)`);
   }
   const contentStart = p;
   const end = contentStart + len;
   if (end > der.length) {
-    throw new DerError(`truncated: element at byte ${offset} declares ${len} content bytes, only ${der.length - contentStart} present`);
+    throw new DerError(
+      `truncated: element at byte ${offset} declares ${len} content bytes, only ${der.length - contentStart} present`,
+    );
   }
   return { tag, constructed: (first & 0x20) !== 0, start: offset, contentStart, end };
 }

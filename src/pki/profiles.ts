@@ -5,11 +5,27 @@
  * accepted only through these objects (CONVENTIONS 7).
  */
 import type { Extension, Name } from '@peculiar/asn1-x509';
-import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints, id_kp_OCSPSigning, id_kp_timeStamping } from '@peculiar/asn1-x509';
+import {
+  GeneralName,
+  GeneralSubtree,
+  GeneralSubtrees,
+  NameConstraints,
+  id_kp_OCSPSigning,
+  id_kp_timeStamping,
+} from '@peculiar/asn1-x509';
 import { CaError } from '../errors.ts';
 import {
-  authorityInfoAccess, authorityKeyIdentifier, basicConstraints, certificatePolicies, crlDistributionPoints,
-  extendedKeyUsage, keyUsage, nameConstraints, ocspNoCheck, subjectKeyIdentifier, type KeyUsageName,
+  authorityInfoAccess,
+  authorityKeyIdentifier,
+  basicConstraints,
+  certificatePolicies,
+  crlDistributionPoints,
+  extendedKeyUsage,
+  keyUsage,
+  nameConstraints,
+  ocspNoCheck,
+  subjectKeyIdentifier,
+  type KeyUsageName,
 } from './extensions.ts';
 import { NAME_ATTRIBUTES } from './name.ts';
 
@@ -65,7 +81,10 @@ export const EXT_KEY_USAGES: Record<string, string> = {
 
 /** AKI, then the status pointers every issued certificate carries (RFC 5280 4.2.1.13, 4.2.2.1). */
 function statusPointers(i: ProfileInput): Extension[] {
-  return [crlDistributionPoints([i.urls.crl]), authorityInfoAccess({ ocsp: [i.urls.ocsp], caIssuers: [i.urls.caIssuers] })];
+  return [
+    crlDistributionPoints([i.urls.crl]),
+    authorityInfoAccess({ ocsp: [i.urls.ocsp], caIssuers: [i.urls.caIssuers] }),
+  ];
 }
 
 function dnsSubtrees(names: string[] | undefined): GeneralSubtrees | undefined {
@@ -77,7 +96,8 @@ export const PROFILES: Record<IssuedProfileName, CertificateProfile> = {
   subca: {
     name: 'subca',
     description: 'Subordinate CA certificate (R-3.1)',
-    citation: 'RFC 5280 4.2.1.9 "Conforming CAs MUST include this extension in all CA certificates ... and mark the extension as critical"; BR 7.1.2.10',
+    citation:
+      'RFC 5280 4.2.1.9 "Conforming CAs MUST include this extension in all CA certificates ... and mark the extension as critical"; BR 7.1.2.10',
     policyPurpose: 'subordinate-ca',
     allowedSubjectAttributes: ORG_ATTRIBUTES,
     requiredSubjectAttributes: [A.C, A.O, A.CN],
@@ -85,10 +105,18 @@ export const PROFILES: Record<IssuedProfileName, CertificateProfile> = {
     maxValidityDays: 7305,
     options: ['pathLenConstraint', 'digitalSignature', 'extKeyUsage', 'permittedDnsNames', 'excludedDnsNames'],
     extensions(i) {
-      const usages: KeyUsageName[] = i.digitalSignature ? ['digitalSignature', 'keyCertSign', 'cRLSign'] : ['keyCertSign', 'cRLSign'];
-      const nc = i.permittedDnsNames?.length || i.excludedDnsNames?.length
-        ? nameConstraints(new NameConstraints({ permittedSubtrees: dnsSubtrees(i.permittedDnsNames), excludedSubtrees: dnsSubtrees(i.excludedDnsNames) }))
-        : undefined;
+      const usages: KeyUsageName[] = i.digitalSignature
+        ? ['digitalSignature', 'keyCertSign', 'cRLSign']
+        : ['keyCertSign', 'cRLSign'];
+      const nc =
+        i.permittedDnsNames?.length || i.excludedDnsNames?.length
+          ? nameConstraints(
+              new NameConstraints({
+                permittedSubtrees: dnsSubtrees(i.permittedDnsNames),
+                excludedSubtrees: dnsSubtrees(i.excludedDnsNames),
+              }),
+            )
+          : undefined;
       return [
         authorityKeyIdentifier(i.issuerKeyIdentifier),
         subjectKeyIdentifier(i.subjectPublicKeySpki),
@@ -106,7 +134,8 @@ export const PROFILES: Record<IssuedProfileName, CertificateProfile> = {
   ocsp: {
     name: 'ocsp',
     description: 'Delegated OCSP responder certificate (R-3.3)',
-    citation: 'RFC 6960 4.2.2.2 "id-kp-OCSPSigning"; 4.2.2.2.1 id-pkix-ocsp-nocheck; BR 4.9.9 short-lived responder certificates',
+    citation:
+      'RFC 6960 4.2.2.2 "id-kp-OCSPSigning"; 4.2.2.2.1 id-pkix-ocsp-nocheck; BR 4.9.9 short-lived responder certificates',
     policyPurpose: null,
     allowedSubjectAttributes: ORG_ATTRIBUTES,
     requiredSubjectAttributes: [A.CN],
@@ -129,7 +158,8 @@ function timeStampingProfile(name: 'tsa' | 'ta', description: string): Certifica
   return {
     name,
     description,
-    citation: 'RFC 3161 2.3 "The corresponding certificate MUST contain only one instance of the extended key usage field extension ... with KeyPurposeID having value: id-kp-timeStamping. This extension MUST be critical."',
+    citation:
+      'RFC 3161 2.3 "The corresponding certificate MUST contain only one instance of the extended key usage field extension ... with KeyPurposeID having value: id-kp-timeStamping. This extension MUST be critical."',
     policyPurpose: 'time-stamping',
     allowedSubjectAttributes: ORG_ATTRIBUTES,
     requiredSubjectAttributes: [A.C, A.O, A.CN],
@@ -163,18 +193,32 @@ const SHORT: Record<string, string> = Object.fromEntries(Object.entries(NAME_ATT
 export function acceptSubject(profile: CertificateProfile, requested: Name): Name {
   const seen = new Set<string>();
   for (const rdn of requested) {
-    if (rdn.length !== 1) throw new CaError('SUBJECT_NOT_ALLOWED', `the ${profile.name} profile takes one attribute per RDN; the request has a multi-valued RDN`);
+    if (rdn.length !== 1)
+      throw new CaError(
+        'SUBJECT_NOT_ALLOWED',
+        `the ${profile.name} profile takes one attribute per RDN; the request has a multi-valued RDN`,
+      );
     const atv = rdn[0];
     if (!profile.allowedSubjectAttributes.includes(atv.type)) {
-      throw new CaError('SUBJECT_NOT_ALLOWED', `subject attribute ${SHORT[atv.type] ?? atv.type} is not allowed by the ${profile.name} profile (allowed: ${profile.allowedSubjectAttributes.map((o) => SHORT[o] ?? o).join(', ')})`);
+      throw new CaError(
+        'SUBJECT_NOT_ALLOWED',
+        `subject attribute ${SHORT[atv.type] ?? atv.type} is not allowed by the ${profile.name} profile (allowed: ${profile.allowedSubjectAttributes.map((o) => SHORT[o] ?? o).join(', ')})`,
+      );
     }
     if (!(atv.value.printableString !== undefined || atv.value.utf8String !== undefined)) {
-      throw new CaError('SUBJECT_NOT_ALLOWED', `subject attribute ${SHORT[atv.type] ?? atv.type} must be a PrintableString or UTF8String (RFC 5280 4.1.2.4)`);
+      throw new CaError(
+        'SUBJECT_NOT_ALLOWED',
+        `subject attribute ${SHORT[atv.type] ?? atv.type} must be a PrintableString or UTF8String (RFC 5280 4.1.2.4)`,
+      );
     }
     seen.add(atv.type);
   }
   const missing = profile.requiredSubjectAttributes.filter((o) => !seen.has(o));
-  if (missing.length) throw new CaError('SUBJECT_NOT_ALLOWED', `the ${profile.name} profile requires subject attribute${missing.length > 1 ? 's' : ''} ${missing.map((o) => SHORT[o] ?? o).join(', ')}`);
+  if (missing.length)
+    throw new CaError(
+      'SUBJECT_NOT_ALLOWED',
+      `the ${profile.name} profile requires subject attribute${missing.length > 1 ? 's' : ''} ${missing.map((o) => SHORT[o] ?? o).join(', ')}`,
+    );
   return requested;
 }
 
@@ -192,11 +236,18 @@ export function checkProfileOptions(profile: CertificateProfile, o: ProfileOptio
  * Validity (R-3.4, CPS 5.6): notAfter never later than the issuer's notAfter; when the
  * requested life would pass it, it is clamped and the caller says so.
  */
-export function validityFor(profile: CertificateProfile, p: { notBefore: Date; requestedDays?: number; issuerNotAfter: Date }): { notBefore: Date; notAfter: Date; clamped: boolean } {
+export function validityFor(
+  profile: CertificateProfile,
+  p: { notBefore: Date; requestedDays?: number; issuerNotAfter: Date },
+): { notBefore: Date; notAfter: Date; clamped: boolean } {
   const days = p.requestedDays ?? profile.defaultValidityDays;
-  if (!Number.isInteger(days) || days < 1) throw new CaError('VALIDITY_INVALID', `validity must be a whole number of days, at least 1`);
+  if (!Number.isInteger(days) || days < 1)
+    throw new CaError('VALIDITY_INVALID', `validity must be a whole number of days, at least 1`);
   if (days > profile.maxValidityDays) {
-    throw new CaError('VALIDITY_TOO_LONG', `the ${profile.name} profile allows at most ${profile.maxValidityDays} days; ${days} requested`);
+    throw new CaError(
+      'VALIDITY_TOO_LONG',
+      `the ${profile.name} profile allows at most ${profile.maxValidityDays} days; ${days} requested`,
+    );
   }
   const notBefore = new Date(p.notBefore);
   notBefore.setUTCMilliseconds(0);
@@ -207,6 +258,7 @@ export function validityFor(profile: CertificateProfile, p: { notBefore: Date; r
     notAfter = new Date(p.issuerNotAfter);
     clamped = true;
   }
-  if (notAfter.getTime() <= notBefore.getTime()) throw new CaError('ISSUER_EXPIRED', 'the issuing CA certificate has expired or expires now; nothing can be issued');
+  if (notAfter.getTime() <= notBefore.getTime())
+    throw new CaError('ISSUER_EXPIRED', 'the issuing CA certificate has expired or expires now; nothing can be issued');
   return { notBefore, notAfter, clamped };
 }

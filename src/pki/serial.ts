@@ -14,9 +14,10 @@ export const SERIAL_RANDOM_BYTES = 16;
  * neither negative nor a redundant leading zero; the other 15 octets (120 bits) stay random.
  */
 export function serialFromRandom(random: Uint8Array): Buffer {
-  if (random.length !== SERIAL_RANDOM_BYTES) throw new CaError('SERIAL_INVALID', `serial needs ${SERIAL_RANDOM_BYTES} random bytes`);
+  if (random.length !== SERIAL_RANDOM_BYTES)
+    throw new CaError('SERIAL_INVALID', `serial needs ${SERIAL_RANDOM_BYTES} random bytes`);
   const s = Buffer.from(random);
-  s[0] = (s[0] & 0x7f) || 0x01;
+  s[0] = s[0] & 0x7f || 0x01;
   return s;
 }
 

@@ -12,10 +12,19 @@ import { signatureAlgorithmByOid } from './algorithms.ts';
  * CaError('PUBLIC_KEY_INVALID') for key bytes node:crypto cannot load; a wrong key or a bad
  * signature is `false`.
  */
-export function verifyTbsSignature(tbsDer: Uint8Array, signatureAlgorithmOid: string, signature: Uint8Array, spkiDer: Uint8Array): boolean {
+export function verifyTbsSignature(
+  tbsDer: Uint8Array,
+  signatureAlgorithmOid: string,
+  signature: Uint8Array,
+  spkiDer: Uint8Array,
+): boolean {
   const info = signatureAlgorithmByOid(signatureAlgorithmOid);
   if (!info) {
-    throw new CaError('SIGNATURE_ALGORITHM_UNSUPPORTED', `signature algorithm ${signatureAlgorithmOid} is not supported`, { details: { oid: signatureAlgorithmOid } });
+    throw new CaError(
+      'SIGNATURE_ALGORITHM_UNSUPPORTED',
+      `signature algorithm ${signatureAlgorithmOid} is not supported`,
+      { details: { oid: signatureAlgorithmOid } },
+    );
   }
   const key = publicKeyOfSpki(spkiDer);
   try {
@@ -30,6 +39,10 @@ export function publicKeyOfSpki(spkiDer: Uint8Array): KeyObject {
   try {
     return createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
   } catch (e) {
-    throw new CaError('PUBLIC_KEY_INVALID', `not a usable SubjectPublicKeyInfo: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new CaError(
+      'PUBLIC_KEY_INVALID',
+      `not a usable SubjectPublicKeyInfo: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
   }
 }

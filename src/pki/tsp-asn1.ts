@@ -134,7 +134,14 @@ export class SigningCertificate {
  *     granted (0), grantedWithMods (1), rejection (2), waiting (3),
  *     revocationWarning (4), revocationNotification (5) }
  */
-export const PKI_STATUS = { granted: 0, grantedWithMods: 1, rejection: 2, waiting: 3, revocationWarning: 4, revocationNotification: 5 } as const;
+export const PKI_STATUS = {
+  granted: 0,
+  grantedWithMods: 1,
+  rejection: 2,
+  waiting: 3,
+  revocationWarning: 4,
+  revocationNotification: 5,
+} as const;
 
 /**
  * PKIFailureInfo ::= BIT STRING {

@@ -38,7 +38,10 @@ export function serialize(value: object): Buffer {
 
 /** AlgorithmIdentifier of a SHA-2 hash: absent parameters ("MUST generate ... with absent parameters", RFC 5754 2), or NULL when echoing a request. */
 export function hashAlgorithmIdentifier(h: TspHashAlgorithm, nullParameters = false): AlgorithmIdentifier {
-  return new AlgorithmIdentifier({ algorithm: HASH_OIDS[h], parameters: nullParameters ? toArrayBuffer(Buffer.from([0x05, 0x00])) : undefined });
+  return new AlgorithmIdentifier({
+    algorithm: HASH_OIDS[h],
+    parameters: nullParameters ? toArrayBuffer(Buffer.from([0x05, 0x00])) : undefined,
+  });
 }
 
 /** The exact issuer Name and serialNumber INTEGER (full TLVs) of a certificate. */
@@ -54,10 +57,15 @@ export function issuerAndSerialOf(certDer: Uint8Array): { issuerDer: Buffer; ser
     const i = f[0]?.tag === 0xa0 ? 1 : 0; // [0] EXPLICIT version
     // serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo
     const [serial, , issuer, , , spki] = f.slice(i);
-    if (!serial || serial.tag !== 0x02 || !issuer || issuer.tag !== 0x30 || !spki || spki.tag !== 0x30) throw new DerError('tbsCertificate is incomplete');
+    if (!serial || serial.tag !== 0x02 || !issuer || issuer.tag !== 0x30 || !spki || spki.tag !== 0x30)
+      throw new DerError('tbsCertificate is incomplete');
     parts = { issuerDer: slice(buf, issuer), serialDer: slice(buf, serial), spkiDer: slice(buf, spki) };
   } catch (e) {
-    throw new CaError('CERTIFICATE_MALFORMED', `TSA certificate is not a well-formed DER certificate: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new CaError(
+      'CERTIFICATE_MALFORMED',
+      `TSA certificate is not a well-formed DER certificate: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
   }
   return parts;
 }
@@ -83,8 +91,10 @@ export function paramsError(message: string): CaError {
 /** A messageImprint must be as long as its hash's output (RFC 3161 2.4.1). */
 export function checkImprint(hashAlgorithm: TspHashAlgorithm, messageImprint: Uint8Array): void {
   const want = HASH_LENGTHS[hashAlgorithm];
-  if (want === undefined) throw paramsError(`hash algorithm "${String(hashAlgorithm)}" is not one of sha256, sha384, sha512`);
-  if (messageImprint.length !== want) throw paramsError(`messageImprint is ${messageImprint.length} octets; ${hashAlgorithm} gives ${want}`);
+  if (want === undefined)
+    throw paramsError(`hash algorithm "${String(hashAlgorithm)}" is not one of sha256, sha384, sha512`);
+  if (messageImprint.length !== want)
+    throw paramsError(`messageImprint is ${messageImprint.length} octets; ${hashAlgorithm} gives ${want}`);
 }
 
 /** OBJECT IDENTIFIER content octets (X.690 8.19). */
@@ -104,12 +114,16 @@ export function oidContent(oid: string): Buffer {
 /** Parses a DER SET OF Attribute (tag 0x31, or 0xa0 as it sits in a SignerInfo) into OID -> values. */
 export function attributesOf(der: Uint8Array): Map<string, Buffer[]> {
   const el = readDerElement(der, 0);
-  if ((el.tag !== 0x31 && el.tag !== 0xa0) || el.end !== der.length) throw new DerError('signedAttrs is not one SET OF Attribute');
+  if ((el.tag !== 0x31 && el.tag !== 0xa0) || el.end !== der.length)
+    throw new DerError('signedAttrs is not one SET OF Attribute');
   const out = new Map<string, Buffer[]>();
   for (const a of readDerChildren(der, el)) {
     const attr = AsnConvert.parse(slice(der, a), Attribute);
     if (out.has(attr.attrType)) throw new DerError(`attribute ${attr.attrType} appears twice`);
-    out.set(attr.attrType, attr.attrValues.map((v) => Buffer.from(v)));
+    out.set(
+      attr.attrType,
+      attr.attrValues.map((v) => Buffer.from(v)),
+    );
   }
   return out;
 }

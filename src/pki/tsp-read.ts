@@ -48,20 +48,27 @@ export function parseTimeStampResp(der: Uint8Array): ParsedTimeStampResp {
     const outer = readDerElement(buf, 0);
     if (outer.tag !== 0x30 || outer.end !== buf.length) throw new DerError('not one DER SEQUENCE');
     const kids = readDerChildren(buf, outer);
-    if (kids.length < 1 || kids.length > 2 || kids[0]!.tag !== 0x30) throw new DerError('not a TimeStampResp { status, timeStampToken? }');
+    if (kids.length < 1 || kids.length > 2 || kids[0]!.tag !== 0x30)
+      throw new DerError('not a TimeStampResp { status, timeStampToken? }');
     const si = AsnConvert.parse(slice(buf, kids[0]!), PKIStatusInfo);
-    const status = (Object.keys(PKI_STATUS) as (keyof typeof PKI_STATUS)[]).find((k) => PKI_STATUS[k] === si.status) ?? `status(${si.status})`;
+    const status =
+      (Object.keys(PKI_STATUS) as (keyof typeof PKI_STATUS)[]).find((k) => PKI_STATUS[k] === si.status) ??
+      `status(${si.status})`;
     const failInfo: PkiFailureInfo[] = [];
     if (si.failInfo) {
       const bits = new Uint8Array(si.failInfo.value);
       for (const [name, bit] of Object.entries(PKI_FAILURE_INFO_BITS) as [PkiFailureInfo, number][]) {
-        if ((bits[Math.floor(bit / 8)] ?? 0) & (0x80 >> bit % 8)) failInfo.push(name);
+        if ((bits[Math.floor(bit / 8)] ?? 0) & (0x80 >> (bit % 8))) failInfo.push(name);
       }
     }
     const statusString = si.statusString ? [...si.statusString] : undefined;
     return { status, statusString, failInfo, token: kids[1] ? slice(buf, kids[1]) : undefined };
   } catch (e) {
-    throw new CaError('TSP_MALFORMED_RESPONSE', `malformed time-stamp response: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new CaError(
+      'TSP_MALFORMED_RESPONSE',
+      `malformed time-stamp response: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
   }
 }
 
@@ -96,12 +103,22 @@ function parseGenTime(text: string): Date {
   const ms = frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0;
   const t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
   const date = new Date(t);
-  if (Number.isNaN(t) || date.getUTCDate() !== Number(d) || date.getUTCHours() !== Number(h) || date.getUTCMinutes() !== Number(mi) || Number(s) > 59) throw new DerError(`genTime "${text}" is not a valid time`);
+  if (
+    Number.isNaN(t) ||
+    date.getUTCDate() !== Number(d) ||
+    date.getUTCHours() !== Number(h) ||
+    date.getUTCMinutes() !== Number(mi) ||
+    Number(s) > 59
+  )
+    throw new DerError(`genTime "${text}" is not a valid time`);
   return date;
 }
 
 function expectTag(el: DerElement | undefined, tag: number, what: string): DerElement {
-  if (!el || el.tag !== tag) throw new DerError(`${what} is missing or has tag 0x${el?.tag.toString(16) ?? '??'} instead of 0x${tag.toString(16)}`);
+  if (!el || el.tag !== tag)
+    throw new DerError(
+      `${what} is missing or has tag 0x${el?.tag.toString(16) ?? '??'} instead of 0x${tag.toString(16)}`,
+    );
   return el;
 }
 
@@ -135,7 +152,8 @@ function signedDataOf(buf: Buffer): { tstInfoDer: Buffer; certificates: Buffer[]
   if (outer.tag !== 0x30 || outer.end !== buf.length) throw new DerError('not one DER SEQUENCE');
   const kids = readDerChildren(buf, outer);
   const ct = expectTag(kids[0], 0x06, 'ContentInfo contentType');
-  if (!content(buf, ct).equals(oidContent(id_signedData))) throw new DerError('ContentInfo contentType is not id-signedData');
+  if (!content(buf, ct).equals(oidContent(id_signedData)))
+    throw new DerError('ContentInfo contentType is not id-signedData');
   const wrapper = expectTag(kids[1], 0xa0, 'ContentInfo content');
   if (kids.length !== 2) throw new DerError('ContentInfo has extra elements');
   const sdWrap = readDerChildren(buf, wrapper);
@@ -159,11 +177,15 @@ function signedDataOf(buf: Buffer): { tstInfoDer: Buffer; certificates: Buffer[]
   const signerInfos = readDerChildren(buf, expectTag(sd[i++], 0x31, 'SignedData signerInfos'));
   if (i !== sd.length) throw new DerError('SignedData has extra elements');
   // RFC 3161 2.4.2: "The time-stamp token MUST NOT contain any signatures other than the signature of the TSA."
-  if (signerInfos.length !== 1) throw new DerError(`SignedData has ${signerInfos.length} signerInfos; a TimeStampToken has exactly one`);
+  if (signerInfos.length !== 1)
+    throw new DerError(`SignedData has ${signerInfos.length} signerInfos; a TimeStampToken has exactly one`);
   return { tstInfoDer, certificates, signerInfo: readDerChildren(buf, signerInfos[0]!) };
 }
 
-type SignerFields = Pick<DecodedToken, 'sid' | 'digestAlgorithmOid' | 'signedAttrsDer' | 'signatureAlgorithmOid' | 'signature'>;
+type SignerFields = Pick<
+  DecodedToken,
+  'sid' | 'digestAlgorithmOid' | 'signedAttrsDer' | 'signatureAlgorithmOid' | 'signature'
+>;
 
 /** The SignerInfo fields (RFC 5652 5.3) a token's signature check needs. */
 function signerInfoOf(buf: Buffer, s: DerElement[]): SignerFields {
@@ -171,7 +193,10 @@ function signerInfoOf(buf: Buffer, s: DerElement[]): SignerFields {
   let sid: DecodedToken['sid'];
   if (s[1]?.tag === 0x30) {
     const ias = readDerChildren(buf, s[1]);
-    sid = { issuerDer: slice(buf, expectTag(ias[0], 0x30, 'sid issuer')), serialDer: slice(buf, expectTag(ias[1], 0x02, 'sid serialNumber')) };
+    sid = {
+      issuerDer: slice(buf, expectTag(ias[0], 0x30, 'sid issuer')),
+      serialDer: slice(buf, expectTag(ias[1], 0x02, 'sid serialNumber')),
+    };
   } else {
     sid = { subjectKeyIdentifier: content(buf, expectTag(s[1], 0x80, 'SignerInfo sid')) };
   }

@@ -36,7 +36,13 @@ export interface ParsedTimeStampReq {
 }
 
 /** A CaError whose details carry the PKIFailureInfo a TSA answers with (timeStampRejection). */
-function requestError(code: ErrorCode, failInfo: PkiFailureInfo, reason: string, cause?: unknown, details: Record<string, unknown> = {}): CaError {
+function requestError(
+  code: ErrorCode,
+  failInfo: PkiFailureInfo,
+  reason: string,
+  cause?: unknown,
+  details: Record<string, unknown> = {},
+): CaError {
   const prefix = code === 'TSP_MALFORMED_REQUEST' ? 'malformed time-stamp request: ' : '';
   return new CaError(code, `${prefix}${reason}`, { cause, details: { reason, failInfo, ...details } });
 }
@@ -60,7 +66,8 @@ export function parseTimeStampReq(der: Uint8Array): ParsedTimeStampReq {
   try {
     const outer = readDerElement(buf, 0);
     if (outer.tag !== 0x30) throw new DerError('does not start with a SEQUENCE');
-    if (outer.end !== buf.length) throw new DerError(`${buf.length - outer.end} trailing byte(s) after the TimeStampReq`);
+    if (outer.end !== buf.length)
+      throw new DerError(`${buf.length - outer.end} trailing byte(s) after the TimeStampReq`);
     req = AsnConvert.parse(buf, TimeStampReq);
   } catch (e) {
     throw requestError('TSP_MALFORMED_REQUEST', 'badDataFormat', e instanceof Error ? e.message : String(e), e);
@@ -69,34 +76,65 @@ export function parseTimeStampReq(der: Uint8Array): ParsedTimeStampReq {
   try {
     reencoded = serialize(req);
   } catch (e) {
-    throw requestError('TSP_MALFORMED_REQUEST', 'badDataFormat', `cannot be re-encoded: ${e instanceof Error ? e.message : String(e)}`, e);
+    throw requestError(
+      'TSP_MALFORMED_REQUEST',
+      'badDataFormat',
+      `cannot be re-encoded: ${e instanceof Error ? e.message : String(e)}`,
+      e,
+    );
   }
-  if (!reencoded.equals(buf)) throw requestError('TSP_MALFORMED_REQUEST', 'badDataFormat', 'not DER: re-encoding the parsed request gives different bytes');
-  if (req.version !== 1) throw requestError('TSP_MALFORMED_REQUEST', 'badRequest', `version ${req.version} is not v1 (1)`);
+  if (!reencoded.equals(buf))
+    throw requestError(
+      'TSP_MALFORMED_REQUEST',
+      'badDataFormat',
+      'not DER: re-encoding the parsed request gives different bytes',
+    );
+  if (req.version !== 1)
+    throw requestError('TSP_MALFORMED_REQUEST', 'badRequest', `version ${req.version} is not v1 (1)`);
 
   const alg = req.messageImprint.hashAlgorithm;
   const hashAlgorithm = hashOfOid(alg.algorithm);
   if (!hashAlgorithm) {
     const weak = WEAK_HASHES[alg.algorithm];
     const why = weak ? `${weak} is not accepted` : `hash algorithm ${alg.algorithm} is not supported`;
-    throw requestError('TSP_UNSUPPORTED_HASH', 'badAlg', `${why} (SHA-256, SHA-384 and SHA-512 are)`, undefined, { oid: alg.algorithm });
+    throw requestError('TSP_UNSUPPORTED_HASH', 'badAlg', `${why} (SHA-256, SHA-384 and SHA-512 are)`, undefined, {
+      oid: alg.algorithm,
+    });
   }
   // The parser gives `null` for NULL parameters, undefined when absent, the raw DER otherwise.
   const params = alg.parameters;
-  const hashAlgorithmNullParameters = params === null || (params instanceof ArrayBuffer && Buffer.from(params).equals(Buffer.from([0x05, 0x00])));
+  const hashAlgorithmNullParameters =
+    params === null || (params instanceof ArrayBuffer && Buffer.from(params).equals(Buffer.from([0x05, 0x00])));
   // RFC 5754 2: implementations MUST accept absent and NULL parameters; nothing else is defined.
   if (params !== undefined && !hashAlgorithmNullParameters) {
-    throw requestError('TSP_UNSUPPORTED_HASH', 'badAlg', `${hashAlgorithm} AlgorithmIdentifier has parameters other than NULL`, undefined, { oid: alg.algorithm });
+    throw requestError(
+      'TSP_UNSUPPORTED_HASH',
+      'badAlg',
+      `${hashAlgorithm} AlgorithmIdentifier has parameters other than NULL`,
+      undefined,
+      { oid: alg.algorithm },
+    );
   }
   const messageImprint = Buffer.from(req.messageImprint.hashedMessage.buffer);
   if (messageImprint.length !== HASH_LENGTHS[hashAlgorithm]) {
-    throw requestError('TSP_MALFORMED_REQUEST', 'badDataFormat', `hashedMessage is ${messageImprint.length} octets; ${hashAlgorithm} gives ${HASH_LENGTHS[hashAlgorithm]}`);
+    throw requestError(
+      'TSP_MALFORMED_REQUEST',
+      'badDataFormat',
+      `hashedMessage is ${messageImprint.length} octets; ${hashAlgorithm} gives ${HASH_LENGTHS[hashAlgorithm]}`,
+    );
   }
   if (req.extensions && req.extensions.length > 0) {
     const oids = req.extensions.map((e) => e.extnID);
-    throw requestError('TSP_UNACCEPTED_EXTENSION', 'unacceptedExtension', `request extension(s) ${oids.join(', ')} not recognized (RFC 3161 2.4.1)`, undefined, { oids });
+    throw requestError(
+      'TSP_UNACCEPTED_EXTENSION',
+      'unacceptedExtension',
+      `request extension(s) ${oids.join(', ')} not recognized (RFC 3161 2.4.1)`,
+      undefined,
+      { oids },
+    );
   }
-  if (req.nonce !== undefined && req.nonce.byteLength === 0) throw requestError('TSP_MALFORMED_REQUEST', 'badDataFormat', 'nonce INTEGER is empty');
+  if (req.nonce !== undefined && req.nonce.byteLength === 0)
+    throw requestError('TSP_MALFORMED_REQUEST', 'badDataFormat', 'nonce INTEGER is empty');
   return {
     version: 1,
     hashAlgorithm,
@@ -112,11 +150,21 @@ export function parseTimeStampReq(der: Uint8Array): ParsedTimeStampReq {
  * Builds a TimeStampReq v1 (RFC 3161 2.4.1), e.g. to ask a third-party TSA to stamp a record.
  * The hash AlgorithmIdentifier has absent parameters (RFC 5754 2).
  */
-export function createTimeStampReq(p: { hashAlgorithm: TspHashAlgorithm; messageImprint: Buffer; nonce?: bigint; certReq?: boolean; reqPolicy?: string }): Buffer {
+export function createTimeStampReq(p: {
+  hashAlgorithm: TspHashAlgorithm;
+  messageImprint: Buffer;
+  nonce?: bigint;
+  certReq?: boolean;
+  reqPolicy?: string;
+}): Buffer {
   checkImprint(p.hashAlgorithm, p.messageImprint);
-  if (p.reqPolicy !== undefined && !OID_PATTERN.test(p.reqPolicy)) throw paramsError(`reqPolicy "${p.reqPolicy}" is not an OBJECT IDENTIFIER`);
+  if (p.reqPolicy !== undefined && !OID_PATTERN.test(p.reqPolicy))
+    throw paramsError(`reqPolicy "${p.reqPolicy}" is not an OBJECT IDENTIFIER`);
   const req = new TimeStampReq({
-    messageImprint: new MessageImprint({ hashAlgorithm: hashAlgorithmIdentifier(p.hashAlgorithm), hashedMessage: new OctetString(p.messageImprint) }),
+    messageImprint: new MessageImprint({
+      hashAlgorithm: hashAlgorithmIdentifier(p.hashAlgorithm),
+      hashedMessage: new OctetString(p.messageImprint),
+    }),
     reqPolicy: p.reqPolicy,
     nonce: p.nonce === undefined ? undefined : toArrayBuffer(bigintToInteger(p.nonce)),
     certReq: p.certReq ?? false,

@@ -61,9 +61,11 @@ export interface TstInfoParams {
 }
 
 function checkSerial(serial: Uint8Array): void {
-  if (serial.length === 0 || serial.length > 20) throw paramsError(`serialNumber is ${serial.length} octets; 1 to 20 are allowed`);
+  if (serial.length === 0 || serial.length > 20)
+    throw paramsError(`serialNumber is ${serial.length} octets; 1 to 20 are allowed`);
   if (serial[0]! & 0x80) throw paramsError('serialNumber is negative');
-  if (serial.length > 1 && serial[0] === 0 && !(serial[1]! & 0x80)) throw paramsError('serialNumber is not minimal (redundant leading 00)');
+  if (serial.length > 1 && serial[0] === 0 && !(serial[1]! & 0x80))
+    throw paramsError('serialNumber is not minimal (redundant leading 00)');
   if (serial.every((b) => b === 0)) throw paramsError('serialNumber is zero');
 }
 
@@ -72,7 +74,8 @@ export function createTstInfo(p: TstInfoParams): Buffer {
   if (!OID_PATTERN.test(p.policy)) throw paramsError(`policy "${p.policy}" is not an OBJECT IDENTIFIER`);
   checkImprint(p.hashAlgorithm, p.messageImprint);
   checkSerial(p.serialNumber);
-  if (!(p.genTime instanceof Date) || Number.isNaN(p.genTime.getTime())) throw paramsError('genTime is not a valid date');
+  if (!(p.genTime instanceof Date) || Number.isNaN(p.genTime.getTime()))
+    throw paramsError('genTime is not a valid date');
   const year = p.genTime.getUTCFullYear();
   if (year < 1000 || year > 9999) throw paramsError(`genTime year ${year} does not fit GeneralizedTime`);
   if (p.accuracySeconds !== undefined && (!Number.isSafeInteger(p.accuracySeconds) || p.accuracySeconds < 1)) {
@@ -80,7 +83,10 @@ export function createTstInfo(p: TstInfoParams): Buffer {
   }
   const tst = new TSTInfo({
     policy: p.policy,
-    messageImprint: new MessageImprint({ hashAlgorithm: hashAlgorithmIdentifier(p.hashAlgorithm, p.hashAlgorithmNullParameters), hashedMessage: new OctetString(p.messageImprint) }),
+    messageImprint: new MessageImprint({
+      hashAlgorithm: hashAlgorithmIdentifier(p.hashAlgorithm, p.hashAlgorithmNullParameters),
+      hashedMessage: new OctetString(p.messageImprint),
+    }),
     serialNumber: toArrayBuffer(p.serialNumber),
     genTime: p.genTime,
     accuracy: p.accuracySeconds === undefined ? undefined : new Accuracy({ seconds: p.accuracySeconds }),
@@ -95,7 +101,9 @@ function derSigningTime(d: Date): Buffer {
   const iso = d.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
   const digits = iso.slice(0, 19).replace(/[-T:]/g, '');
   const year = d.getUTCFullYear();
-  return year >= 1950 && year < 2050 ? derTlv(0x17, Buffer.from(`${digits.slice(2)}Z`, 'ascii')) : derTlv(0x18, Buffer.from(`${digits}Z`, 'ascii'));
+  return year >= 1950 && year < 2050
+    ? derTlv(0x17, Buffer.from(`${digits.slice(2)}Z`, 'ascii'))
+    : derTlv(0x18, Buffer.from(`${digits}Z`, 'ascii'));
 }
 
 function attribute(oid: string, valueDer: Buffer): Buffer {
@@ -125,8 +133,11 @@ function signingCertificateV2Der(tsaCertificateDer: Uint8Array): Buffer {
  * The IMPLICIT [0] tag in the signedAttrs is not used for the DER encoding, rather an EXPLICIT
  * SET OF tag is used" (RFC 5652 5.4), i.e. tag 0x31.
  */
-export function createTimeStampToBeSigned(p: TstInfoParams & { tsaCertificateDer: Uint8Array; digestAlgorithm: 'sha256' | 'sha384' }): { tstInfoDer: Buffer; signedAttrsDer: Buffer } {
-  if (p.digestAlgorithm !== 'sha256' && p.digestAlgorithm !== 'sha384') throw paramsError(`digestAlgorithm "${String(p.digestAlgorithm)}" is not sha256 or sha384`);
+export function createTimeStampToBeSigned(
+  p: TstInfoParams & { tsaCertificateDer: Uint8Array; digestAlgorithm: 'sha256' | 'sha384' },
+): { tstInfoDer: Buffer; signedAttrsDer: Buffer } {
+  if (p.digestAlgorithm !== 'sha256' && p.digestAlgorithm !== 'sha384')
+    throw paramsError(`digestAlgorithm "${String(p.digestAlgorithm)}" is not sha256 or sha384`);
   const tstInfoDer = createTstInfo(p);
   const signedAttrsDer = derSetOf([
     attribute(id_contentType, derTlv(0x06, oidContent(id_ct_TSTInfo))),
@@ -169,8 +180,10 @@ export function assembleTimeStampToken(p: {
   extraCertificates?: Uint8Array[];
 }): Buffer {
   const info = SIGNATURE_ALGORITHMS[p.signatureAlgorithm];
-  if (!info || info.legacy) throw paramsError(`signature algorithm "${String(p.signatureAlgorithm)}" is not allowed for time-stamp tokens`);
-  if (info.hash !== p.digestAlgorithm) throw paramsError(`signature algorithm ${p.signatureAlgorithm} does not use digestAlgorithm ${p.digestAlgorithm}`);
+  if (!info || info.legacy)
+    throw paramsError(`signature algorithm "${String(p.signatureAlgorithm)}" is not allowed for time-stamp tokens`);
+  if (info.hash !== p.digestAlgorithm)
+    throw paramsError(`signature algorithm ${p.signatureAlgorithm} does not use digestAlgorithm ${p.digestAlgorithm}`);
   if (p.signature.length === 0) throw paramsError('signature is empty');
   let attrs: Map<string, Buffer[]>;
   try {
@@ -178,9 +191,11 @@ export function assembleTimeStampToken(p: {
   } catch (e) {
     throw paramsError(`signedAttrsDer is not a DER SET OF Attribute: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (p.signedAttrsDer[0] !== 0x31) throw paramsError('signedAttrsDer must be the SET OF encoding (tag 0x31) that was signed');
+  if (p.signedAttrsDer[0] !== 0x31)
+    throw paramsError('signedAttrsDer must be the SET OF encoding (tag 0x31) that was signed');
   const digest = derTlv(0x04, createHash(p.digestAlgorithm).update(p.tstInfoDer).digest());
-  if (!attrs.get(id_messageDigest)?.[0]?.equals(digest)) throw paramsError('signedAttrs messageDigest does not match the TSTInfo');
+  if (!attrs.get(id_messageDigest)?.[0]?.equals(digest))
+    throw paramsError('signedAttrs messageDigest does not match the TSTInfo');
   if (!attrs.get(id_aa_signingCertificateV2)?.[0]?.equals(signingCertificateV2Der(p.tsaCertificateDer))) {
     throw paramsError('signedAttrs signingCertificateV2 does not name the TSA certificate');
   }
@@ -196,7 +211,10 @@ export function assembleTimeStampToken(p: {
     derTlv(0x04, p.signature),
   );
   const encapContentInfo = serialize(
-    new EncapsulatedContentInfo({ eContentType: id_ct_TSTInfo, eContent: new EncapsulatedContent({ single: new OctetString(p.tstInfoDer) }) }),
+    new EncapsulatedContentInfo({
+      eContentType: id_ct_TSTInfo,
+      eContent: new EncapsulatedContent({ single: new OctetString(p.tstInfoDer) }),
+    }),
   );
   const certs = [p.tsaCertificateDer, ...(p.extraCertificates ?? [])].map((c) => Buffer.from(c));
   const signedData = derSequence(
@@ -230,7 +248,7 @@ function failureInfoBits(failInfo: PkiFailureInfo): Buffer {
   const bit: number | undefined = PKI_FAILURE_INFO_BITS[failInfo];
   if (bit === undefined) throw paramsError(`"${String(failInfo)}" is not a PKIFailureInfo`);
   const bytes = Buffer.alloc(Math.floor(bit / 8) + 1);
-  bytes[bytes.length - 1] = 0x80 >> bit % 8;
+  bytes[bytes.length - 1] = 0x80 >> (bit % 8);
   return derTlv(0x03, Buffer.concat([Buffer.from([7 - (bit % 8)]), bytes]));
 }
 

@@ -38,7 +38,12 @@ export function verifyTimeStampToken(token: Uint8Array, data: Uint8Array, tsaSpk
     const digestHash = hashOfOid(t.digestAlgorithmOid);
     if (!digestHash) return false;
     if (!singleValue(t.attrs, id_contentType)?.equals(derTlv(0x06, oidContent(id_ct_TSTInfo)))) return false;
-    if (!singleValue(t.attrs, id_messageDigest)?.equals(derTlv(0x04, createHash(digestHash).update(t.tstInfoDer).digest()))) return false;
+    if (
+      !singleValue(t.attrs, id_messageDigest)?.equals(
+        derTlv(0x04, createHash(digestHash).update(t.tstInfoDer).digest()),
+      )
+    )
+      return false;
 
     const certId = signerCertId(t.attrs);
     if (!certId) return false;
@@ -56,7 +61,10 @@ export function verifyTimeStampToken(token: Uint8Array, data: Uint8Array, tsaSpk
 
     const imprintHash = hashOfOid(t.tstInfo.messageImprint.hashAlgorithm.algorithm);
     if (!imprintHash) return false;
-    return createHash(imprintHash).update(data).digest().equals(Buffer.from(t.tstInfo.messageImprint.hashedMessage.buffer));
+    return createHash(imprintHash)
+      .update(data)
+      .digest()
+      .equals(Buffer.from(t.tstInfo.messageImprint.hashedMessage.buffer));
   } catch {
     return false;
   }

@@ -72,12 +72,47 @@ const GEN_TIME = new Date('2025-03-04T05:06:07.890Z');
 function makeTsa(kind: (typeof TSA_KINDS)[number], serialHex: string): Tsa {
   const n = kind.name;
   openssl('genpkey', ...kind.keyArgs, '-out', `tsa-${n}.key`);
-  openssl('req', '-new', '-key', `tsa-${n}.key`, '-subj', `/C=JP/O=Example Trust/CN=Example TSA ${n}`, '-out', `tsa-${n}.csr`);
-  openssl('x509', '-req', '-in', `tsa-${n}.csr`, '-CA', 'root.pem', '-CAkey', 'root.key', '-set_serial', `0x${serialHex}`, '-days', '365', '-sha256', '-extfile', 'tsa.ext', '-out', `tsa-${n}.pem`);
+  openssl(
+    'req',
+    '-new',
+    '-key',
+    `tsa-${n}.key`,
+    '-subj',
+    `/C=JP/O=Example Trust/CN=Example TSA ${n}`,
+    '-out',
+    `tsa-${n}.csr`,
+  );
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    `tsa-${n}.csr`,
+    '-CA',
+    'root.pem',
+    '-CAkey',
+    'root.key',
+    '-set_serial',
+    `0x${serialHex}`,
+    '-days',
+    '365',
+    '-sha256',
+    '-extfile',
+    'tsa.ext',
+    '-out',
+    `tsa-${n}.pem`,
+  );
   const certDer = pemToDer(readFileSync(join(dir, `tsa-${n}.pem`), 'utf8'), 'CERTIFICATE');
   const spki = Buffer.from(AsnConvert.serialize(parseCertificate(certDer).tbsCertificate.subjectPublicKeyInfo));
   const digest = SIGNATURE_ALGORITHMS[kind.alg].hash as 'sha256' | 'sha384';
-  return { name: n, certFile: `tsa-${n}.pem`, certDer, spki, key: createPrivateKey(readFileSync(join(dir, `tsa-${n}.key`))), alg: kind.alg, digest };
+  return {
+    name: n,
+    certFile: `tsa-${n}.pem`,
+    certDer,
+    spki,
+    key: createPrivateKey(readFileSync(join(dir, `tsa-${n}.key`))),
+    alg: kind.alg,
+    digest,
+  };
 }
 
 interface StampParams {
@@ -142,7 +177,22 @@ before(() => {
   writeFileSync(join(dir, 'data.txt'), DATA);
   writeFileSync(join(dir, 'other.txt'), 'some other record\n');
   openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'root.key');
-  openssl('req', '-x509', '-new', '-config', 'root.cnf', '-key', 'root.key', '-subj', '/C=JP/O=Example Trust/CN=Example Root', '-days', '3650', '-sha256', '-out', 'root.pem');
+  openssl(
+    'req',
+    '-x509',
+    '-new',
+    '-config',
+    'root.cnf',
+    '-key',
+    'root.key',
+    '-subj',
+    '/C=JP/O=Example Trust/CN=Example Root',
+    '-days',
+    '3650',
+    '-sha256',
+    '-out',
+    'root.pem',
+  );
   rootDer = pemToDer(readFileSync(join(dir, 'root.pem'), 'utf8'), 'CERTIFICATE');
   TSA_KINDS.forEach((k, i) => (tsas[k.name] = makeTsa(k, `7${i}11`)));
 });
@@ -170,7 +220,14 @@ describe('TSP: answering openssl ts -query requests', () => {
 
       const byData = tsVerify('-data', 'data.txt', '-in', `resp-${kind.name}.tsr`, '-untrusted', tsa.certFile);
       assert.ok(byData.ok, byData.out);
-      const byQuery = tsVerify('-queryfile', `req-${kind.name}.tsq`, '-in', `resp-${kind.name}.tsr`, '-untrusted', tsa.certFile);
+      const byQuery = tsVerify(
+        '-queryfile',
+        `req-${kind.name}.tsq`,
+        '-in',
+        `resp-${kind.name}.tsr`,
+        '-untrusted',
+        tsa.certFile,
+      );
       assert.ok(byQuery.ok, byQuery.out);
       // The TSA certificate is in the token, so no -untrusted is needed either.
       assert.ok(tsVerify('-data', 'data.txt', '-in', `resp-${kind.name}.tsr`).ok);
@@ -231,21 +288,46 @@ describe('TSP: answering openssl ts -query requests', () => {
 });
 
 describe('TSP: stamping a record digest directly (the system stamping its own manifests)', () => {
-  const manifest = Buffer.from(JSON.stringify({ archive: 'issuance-2025-03', files: { 'certs.der': 'ab'.repeat(32) } }, null, 2));
+  const manifest = Buffer.from(
+    JSON.stringify({ archive: 'issuance-2025-03', files: { 'certs.der': 'ab'.repeat(32) } }, null, 2),
+  );
 
-  for (const [kindName, hash] of [['p384', 'sha384'], ['rsa', 'sha512'], ['p256', 'sha256']] as const) {
+  for (const [kindName, hash] of [
+    ['p384', 'sha384'],
+    ['rsa', 'sha512'],
+    ['p256', 'sha256'],
+  ] as const) {
     it(`${kindName} TSA, ${hash} imprint, no nonce: openssl verifies the response (-in) and the bare token (-token_in)`, () => {
       const tsa = tsas[kindName]!;
       writeFileSync(join(dir, 'manifest.json'), manifest);
-      const token = stamp(tsa, { hashAlgorithm: hash, messageImprint: createHash(hash).update(manifest).digest(), serialHex: '01', extraCertificates: [rootDer] });
+      const token = stamp(tsa, {
+        hashAlgorithm: hash,
+        messageImprint: createHash(hash).update(manifest).digest(),
+        serialHex: '01',
+        extraCertificates: [rootDer],
+      });
       writeFileSync(join(dir, `manifest-${kindName}.tsr`), timeStampResponse(token));
       writeFileSync(join(dir, `manifest-${kindName}.tst`), token);
 
       const resp = tsVerify('-data', 'manifest.json', '-in', `manifest-${kindName}.tsr`, '-untrusted', tsa.certFile);
       assert.ok(resp.ok, resp.out);
-      const bare = tsVerify('-data', 'manifest.json', '-in', `manifest-${kindName}.tst`, '-token_in', '-untrusted', tsa.certFile);
+      const bare = tsVerify(
+        '-data',
+        'manifest.json',
+        '-in',
+        `manifest-${kindName}.tst`,
+        '-token_in',
+        '-untrusted',
+        tsa.certFile,
+      );
       assert.ok(bare.ok, bare.out);
-      const byDigest = tsVerify('-digest', createHash(hash).update(manifest).digest('hex'), '-in', `manifest-${kindName}.tst`, '-token_in');
+      const byDigest = tsVerify(
+        '-digest',
+        createHash(hash).update(manifest).digest('hex'),
+        '-in',
+        `manifest-${kindName}.tst`,
+        '-token_in',
+      );
       assert.ok(byDigest.ok, byDigest.out);
 
       const text = openssl('ts', '-reply', '-in', `manifest-${kindName}.tst`, '-token_in', '-text');
@@ -265,7 +347,14 @@ describe('TSP: parseTimeStampToken', () => {
   it('round-trips what was stamped, from the response and from the bare token', () => {
     const tsa = tsas.p256!;
     const imprint = createHash('sha512').update(DATA).digest();
-    const token = stamp(tsa, { hashAlgorithm: 'sha512', messageImprint: imprint, nonce: 0x00c0ffee_12345678n, serialHex: '00ff01', accuracySeconds: 2, extraCertificates: [rootDer] });
+    const token = stamp(tsa, {
+      hashAlgorithm: 'sha512',
+      messageImprint: imprint,
+      nonce: 0x00c0ffee_12345678n,
+      serialHex: '00ff01',
+      accuracySeconds: 2,
+      extraCertificates: [rootDer],
+    });
     for (const input of [token, timeStampResponse(token)]) {
       const p = parseTimeStampToken(input);
       assert.equal(p.genTime.toISOString(), GEN_TIME.toISOString());
@@ -285,7 +374,12 @@ describe('TSP: parseTimeStampToken', () => {
   it('whole-second genTime is written without a fraction; a large nonce round-trips', () => {
     const tsa = tsas.rsa!;
     const nonce = (1n << 160n) + 12345n;
-    const token = stamp(tsa, { hashAlgorithm: 'sha256', messageImprint: createHash('sha256').update(DATA).digest(), genTime: new Date('2051-01-01T00:00:00Z'), nonce });
+    const token = stamp(tsa, {
+      hashAlgorithm: 'sha256',
+      messageImprint: createHash('sha256').update(DATA).digest(),
+      genTime: new Date('2051-01-01T00:00:00Z'),
+      nonce,
+    });
     assert.ok(token.includes(Buffer.from('20510101000000Z', 'latin1')));
     const p = parseTimeStampToken(token);
     assert.equal(p.genTime.toISOString(), '2051-01-01T00:00:00.000Z');
@@ -295,10 +389,22 @@ describe('TSP: parseTimeStampToken', () => {
   });
 
   it('a rejection response throws TSP_REJECTED; garbage throws TSP_MALFORMED_TOKEN', () => {
-    const e = expectCaError(() => parseTimeStampToken(timeStampRejection('badAlg', 'SHA-1 is not accepted')), 'TSP_REJECTED');
+    const e = expectCaError(
+      () => parseTimeStampToken(timeStampRejection('badAlg', 'SHA-1 is not accepted')),
+      'TSP_REJECTED',
+    );
     assert.deepEqual(e.details.failInfo, ['badAlg']);
     expectCaError(() => parseTimeStampToken(Buffer.from('not a token')), 'TSP_MALFORMED_TOKEN');
-    expectCaError(() => parseTimeStampToken(Buffer.concat([stamp(tsas.p256!, { hashAlgorithm: 'sha256', messageImprint: Buffer.alloc(32) }), Buffer.from([0])])), 'TSP_MALFORMED_TOKEN');
+    expectCaError(
+      () =>
+        parseTimeStampToken(
+          Buffer.concat([
+            stamp(tsas.p256!, { hashAlgorithm: 'sha256', messageImprint: Buffer.alloc(32) }),
+            Buffer.from([0]),
+          ]),
+        ),
+      'TSP_MALFORMED_TOKEN',
+    );
     expectCaError(() => timeStampResponse(Buffer.from([0x30, 0x00])), 'TSP_MALFORMED_TOKEN');
   });
 });
@@ -324,8 +430,22 @@ describe('TSP: requests', () => {
 
   it('createTimeStampReq round-trips, openssl reads it, and -queryfile checks our token against it', () => {
     const imprint = createHash('sha512').update(DATA).digest();
-    const der = createTimeStampReq({ hashAlgorithm: 'sha512', messageImprint: imprint, nonce: 0x1234567890abcdefn, certReq: true, reqPolicy: POLICY });
-    assert.deepEqual(parseTimeStampReq(der), { version: 1, hashAlgorithm: 'sha512', messageImprint: imprint, hashAlgorithmNullParameters: false, reqPolicy: POLICY, nonce: 0x1234567890abcdefn, certReq: true });
+    const der = createTimeStampReq({
+      hashAlgorithm: 'sha512',
+      messageImprint: imprint,
+      nonce: 0x1234567890abcdefn,
+      certReq: true,
+      reqPolicy: POLICY,
+    });
+    assert.deepEqual(parseTimeStampReq(der), {
+      version: 1,
+      hashAlgorithm: 'sha512',
+      messageImprint: imprint,
+      hashAlgorithmNullParameters: false,
+      reqPolicy: POLICY,
+      nonce: 0x1234567890abcdefn,
+      certReq: true,
+    });
     writeFileSync(join(dir, 'ours.tsq'), der);
     const text = openssl('ts', '-query', '-in', 'ours.tsq', '-text');
     assert.match(text, /Hash Algorithm: sha512/);
@@ -341,15 +461,29 @@ describe('TSP: requests', () => {
     assert.equal(w.ok, false, w.out);
     assert.match(w.out, /nonce mismatch/);
     // Minimal request: absent hash parameters (RFC 5754 2), no nonce, certReq FALSE left out as its DEFAULT.
-    assert.deepEqual(createTimeStampReq({ hashAlgorithm: 'sha256', messageImprint: Buffer.alloc(32) }).subarray(0, 9), Buffer.from([0x30, 0x34, 0x02, 0x01, 0x01, 0x30, 0x2f, 0x30, 0x0b]));
+    assert.deepEqual(
+      createTimeStampReq({ hashAlgorithm: 'sha256', messageImprint: Buffer.alloc(32) }).subarray(0, 9),
+      Buffer.from([0x30, 0x34, 0x02, 0x01, 0x01, 0x30, 0x2f, 0x30, 0x0b]),
+    );
   });
 
   const okReq = (): Buffer => readFileSync(join(dir, 'req-rsa.tsq'));
-  const imprintOf = (oid: string, params: Buffer | undefined, hashed: Buffer, extra: Partial<TimeStampReq> = {}): Buffer =>
+  const imprintOf = (
+    oid: string,
+    params: Buffer | undefined,
+    hashed: Buffer,
+    extra: Partial<TimeStampReq> = {},
+  ): Buffer =>
     Buffer.from(
       AsnConvert.serialize(
         new TimeStampReq({
-          messageImprint: new MessageImprint({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: oid, parameters: params ? toArrayBuffer(params) : undefined }), hashedMessage: new OctetString(hashed) }),
+          messageImprint: new MessageImprint({
+            hashAlgorithm: new AlgorithmIdentifier({
+              algorithm: oid,
+              parameters: params ? toArrayBuffer(params) : undefined,
+            }),
+            hashedMessage: new OctetString(hashed),
+          }),
           ...extra,
         }),
       ),
@@ -360,13 +494,25 @@ describe('TSP: requests', () => {
     ['a bare INTEGER', () => Buffer.from([0x02, 0x01, 0x01]), 'badDataFormat'],
     ['truncated', () => okReq().subarray(0, okReq().length - 3), 'badDataFormat'],
     ['trailing byte', () => Buffer.concat([okReq(), Buffer.from([0x00])]), 'badDataFormat'],
-    ['indefinite length (BER)', () => Buffer.concat([Buffer.from([0x30, 0x80]), okReq().subarray(2), Buffer.from([0, 0])]), 'badDataFormat'],
-    ['certReq FALSE written out (not DER)', () => {
-      const r = Buffer.from(okReq());
-      r[r.length - 1] = 0x00;
-      return r;
-    }, 'badDataFormat'],
-    ['version 2', () => imprintOf(id_sha256, undefined, Buffer.alloc(32), { version: 2 as TimeStampReq['version'] }), 'badRequest'],
+    [
+      'indefinite length (BER)',
+      () => Buffer.concat([Buffer.from([0x30, 0x80]), okReq().subarray(2), Buffer.from([0, 0])]),
+      'badDataFormat',
+    ],
+    [
+      'certReq FALSE written out (not DER)',
+      () => {
+        const r = Buffer.from(okReq());
+        r[r.length - 1] = 0x00;
+        return r;
+      },
+      'badDataFormat',
+    ],
+    [
+      'version 2',
+      () => imprintOf(id_sha256, undefined, Buffer.alloc(32), { version: 2 as TimeStampReq['version'] }),
+      'badRequest',
+    ],
     ['31-octet SHA-256 imprint', () => imprintOf(id_sha256, undefined, Buffer.alloc(31)), 'badDataFormat'],
     ['a SEQUENCE of nothing', () => Buffer.from([0x30, 0x00]), 'badDataFormat'],
   ];
@@ -378,16 +524,34 @@ describe('TSP: requests', () => {
   }
 
   it('unknown hash OID or odd parameters -> TSP_UNSUPPORTED_HASH; any extension -> TSP_UNACCEPTED_EXTENSION', () => {
-    expectCaError(() => parseTimeStampReq(imprintOf('2.16.840.1.101.3.4.2.8', undefined, Buffer.alloc(32))), 'TSP_UNSUPPORTED_HASH'); // SHA3-256
-    expectCaError(() => parseTimeStampReq(imprintOf(id_sha256, Buffer.from([0x04, 0x00]), Buffer.alloc(32))), 'TSP_UNSUPPORTED_HASH');
-    const ext = new Extension({ extnID: '1.2.3.4', critical: false, extnValue: new OctetString(Buffer.from([0x05, 0x00])) });
-    const e = expectCaError(() => parseTimeStampReq(imprintOf(id_sha256, undefined, Buffer.alloc(32), { extensions: new Extensions([ext]) })), 'TSP_UNACCEPTED_EXTENSION');
+    expectCaError(
+      () => parseTimeStampReq(imprintOf('2.16.840.1.101.3.4.2.8', undefined, Buffer.alloc(32))),
+      'TSP_UNSUPPORTED_HASH',
+    ); // SHA3-256
+    expectCaError(
+      () => parseTimeStampReq(imprintOf(id_sha256, Buffer.from([0x04, 0x00]), Buffer.alloc(32))),
+      'TSP_UNSUPPORTED_HASH',
+    );
+    const ext = new Extension({
+      extnID: '1.2.3.4',
+      critical: false,
+      extnValue: new OctetString(Buffer.from([0x05, 0x00])),
+    });
+    const e = expectCaError(
+      () => parseTimeStampReq(imprintOf(id_sha256, undefined, Buffer.alloc(32), { extensions: new Extensions([ext]) })),
+      'TSP_UNACCEPTED_EXTENSION',
+    );
     assert.equal(e.details.failInfo, 'unacceptedExtension');
   });
 });
 
 describe('TSP: rejections', () => {
-  for (const [failInfo, text] of [['badAlg', 'unrecognized or unsupported algorithm identifier'], ['badDataFormat', 'the data submitted has the wrong format'], ['unacceptedExtension', 'the requested extension is not supported by the TSA'], ['systemFailure', 'the request cannot be handled due to system failure']] as const) {
+  for (const [failInfo, text] of [
+    ['badAlg', 'unrecognized or unsupported algorithm identifier'],
+    ['badDataFormat', 'the data submitted has the wrong format'],
+    ['unacceptedExtension', 'the requested extension is not supported by the TSA'],
+    ['systemFailure', 'the request cannot be handled due to system failure'],
+  ] as const) {
     it(`${failInfo}: openssl ts -reply -text reads it, parseTimeStampResp too`, () => {
       const der = timeStampRejection(failInfo, `refused: ${failInfo}`);
       writeFileSync(join(dir, `rej-${failInfo}.tsr`), der);
@@ -396,35 +560,99 @@ describe('TSP: rejections', () => {
       assert.match(out, new RegExp(`refused: ${failInfo}`));
       assert.match(out, new RegExp(text));
       assert.match(out, /TST info:\s*\n?\s*Not included\./);
-      assert.deepEqual(parseTimeStampResp(der), { status: 'rejection', statusString: [`refused: ${failInfo}`], failInfo: [failInfo], token: undefined });
+      assert.deepEqual(parseTimeStampResp(der), {
+        status: 'rejection',
+        statusString: [`refused: ${failInfo}`],
+        failInfo: [failInfo],
+        token: undefined,
+      });
     });
   }
 
   it('without text: no statusString', () => {
-    assert.deepEqual(parseTimeStampResp(timeStampRejection('timeNotAvailable')), { status: 'rejection', statusString: undefined, failInfo: ['timeNotAvailable'], token: undefined });
+    assert.deepEqual(parseTimeStampResp(timeStampRejection('timeNotAvailable')), {
+      status: 'rejection',
+      statusString: undefined,
+      failInfo: ['timeNotAvailable'],
+      token: undefined,
+    });
   });
 });
 
 describe('TSP: assembly guards', () => {
   const base = () => {
     const tsa = tsas.p256!;
-    const tbs = createTimeStampToBeSigned({ policy: POLICY, hashAlgorithm: 'sha256', messageImprint: Buffer.alloc(32, 1), serialNumber: Buffer.from([1]), genTime: GEN_TIME, tsaCertificateDer: tsa.certDer, digestAlgorithm: 'sha256' });
+    const tbs = createTimeStampToBeSigned({
+      policy: POLICY,
+      hashAlgorithm: 'sha256',
+      messageImprint: Buffer.alloc(32, 1),
+      serialNumber: Buffer.from([1]),
+      genTime: GEN_TIME,
+      tsaCertificateDer: tsa.certDer,
+      digestAlgorithm: 'sha256',
+    });
     return { tsa, ...tbs, signature: sign('sha256', tbs.signedAttrsDer, tsa.key) };
   };
 
   it('refuses a signature algorithm whose hash is not digestAlgorithm, SHA-1, or mismatched parts', () => {
     const b = base();
-    const common = { tstInfoDer: b.tstInfoDer, signedAttrsDer: b.signedAttrsDer, signature: b.signature, tsaCertificateDer: b.tsa.certDer };
-    expectCaError(() => assembleTimeStampToken({ ...common, signatureAlgorithm: 'ecdsa-with-SHA384', digestAlgorithm: 'sha256' }), 'TSP_PARAMS_INVALID');
-    expectCaError(() => assembleTimeStampToken({ ...common, signatureAlgorithm: 'sha1WithRSAEncryption', digestAlgorithm: 'sha256' }), 'TSP_PARAMS_INVALID');
-    const otherTst = createTimeStampToBeSigned({ policy: POLICY, hashAlgorithm: 'sha256', messageImprint: Buffer.alloc(32, 2), serialNumber: Buffer.from([1]), genTime: GEN_TIME, tsaCertificateDer: b.tsa.certDer, digestAlgorithm: 'sha256' }).tstInfoDer;
-    expectCaError(() => assembleTimeStampToken({ ...common, tstInfoDer: otherTst, signatureAlgorithm: 'ecdsa-with-SHA256', digestAlgorithm: 'sha256' }), 'TSP_PARAMS_INVALID');
-    expectCaError(() => assembleTimeStampToken({ ...common, tsaCertificateDer: tsas.rsa!.certDer, signatureAlgorithm: 'ecdsa-with-SHA256', digestAlgorithm: 'sha256' }), 'TSP_PARAMS_INVALID');
+    const common = {
+      tstInfoDer: b.tstInfoDer,
+      signedAttrsDer: b.signedAttrsDer,
+      signature: b.signature,
+      tsaCertificateDer: b.tsa.certDer,
+    };
+    expectCaError(
+      () => assembleTimeStampToken({ ...common, signatureAlgorithm: 'ecdsa-with-SHA384', digestAlgorithm: 'sha256' }),
+      'TSP_PARAMS_INVALID',
+    );
+    expectCaError(
+      () =>
+        assembleTimeStampToken({ ...common, signatureAlgorithm: 'sha1WithRSAEncryption', digestAlgorithm: 'sha256' }),
+      'TSP_PARAMS_INVALID',
+    );
+    const otherTst = createTimeStampToBeSigned({
+      policy: POLICY,
+      hashAlgorithm: 'sha256',
+      messageImprint: Buffer.alloc(32, 2),
+      serialNumber: Buffer.from([1]),
+      genTime: GEN_TIME,
+      tsaCertificateDer: b.tsa.certDer,
+      digestAlgorithm: 'sha256',
+    }).tstInfoDer;
+    expectCaError(
+      () =>
+        assembleTimeStampToken({
+          ...common,
+          tstInfoDer: otherTst,
+          signatureAlgorithm: 'ecdsa-with-SHA256',
+          digestAlgorithm: 'sha256',
+        }),
+      'TSP_PARAMS_INVALID',
+    );
+    expectCaError(
+      () =>
+        assembleTimeStampToken({
+          ...common,
+          tsaCertificateDer: tsas.rsa!.certDer,
+          signatureAlgorithm: 'ecdsa-with-SHA256',
+          digestAlgorithm: 'sha256',
+        }),
+      'TSP_PARAMS_INVALID',
+    );
   });
 
   it('refuses bad TSTInfo parameters', () => {
     const tsa = tsas.p256!;
-    const ok = { policy: POLICY, hashAlgorithm: 'sha256' as const, messageImprint: Buffer.alloc(32), serialNumber: Buffer.from([1]), genTime: GEN_TIME, tsaCertificateDer: tsa.certDer, digestAlgorithm: 'sha256' as const };
+    const ok = {
+      policy: POLICY,
+      hashAlgorithm: 'sha256' as const,
+      messageImprint: Buffer.alloc(32),
+      serialNumber: Buffer.from([1]),
+      genTime: GEN_TIME,
+      tsaCertificateDer: tsa.certDer,
+      digestAlgorithm: 'sha256' as const,
+    };
     for (const bad of [
       { messageImprint: Buffer.alloc(20) },
       { serialNumber: Buffer.from([0x80]) },

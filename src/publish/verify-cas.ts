@@ -28,25 +28,45 @@ export function verifyCas(
   for (const c of m.cas) {
     if (cas.has(c.name)) throw invalid(`CA ${c.name} is listed twice`);
     const item = items.get(c.certificatePath);
-    if (!item || item.kind !== 'ca-certificate' || item.ca !== c.name) throw invalid(`CA ${c.name}: ${c.certificatePath} is not its ca-certificate item`);
+    if (!item || item.kind !== 'ca-certificate' || item.ca !== c.name)
+      throw invalid(`CA ${c.name}: ${c.certificatePath} is not its ca-certificate item`);
     const der = files.get(c.certificatePath)!;
-    if (!trustAnchors.some((a) => a.equals(der))) throw invalid(`CA ${c.name}: certificate ${c.certificatePath} is not a trust anchor of this Repository`);
+    if (!trustAnchors.some((a) => a.equals(der)))
+      throw invalid(`CA ${c.name}: certificate ${c.certificatePath} is not a trust anchor of this Repository`);
     const info = certificateInfo(der);
     const meta = item.meta as CaCertificateMeta;
-    if (meta.fingerprint !== info.fingerprint) throw invalid(`CA ${c.name}: meta fingerprint does not match ${c.certificatePath}`);
+    if (meta.fingerprint !== info.fingerprint)
+      throw invalid(`CA ${c.name}: meta fingerprint does not match ${c.certificatePath}`);
     const hashes = issuerHashesOf(der);
     const ca: VerifiedCa = {
-      name: c.name, der, info, subjectDer: info.subjectDer, spkiDer: info.spkiDer, meta, certificatePath: c.certificatePath, crlPath: c.crlPath,
-      keyHash: createHash('sha1').update(info.publicKey).digest(), hashes, previousKeys: [],
+      name: c.name,
+      der,
+      info,
+      subjectDer: info.subjectDer,
+      spkiDer: info.spkiDer,
+      meta,
+      certificatePath: c.certificatePath,
+      crlPath: c.crlPath,
+      keyHash: createHash('sha1').update(info.publicKey).digest(),
+      hashes,
+      previousKeys: [],
     };
     cas.set(c.name, ca);
-    for (const h of ['sha1', 'sha256'] as const) issuers.set(issuerKeyOf(h, hashes[h].issuerNameHash, hashes[h].issuerKeyHash), ca);
+    for (const h of ['sha1', 'sha256'] as const)
+      issuers.set(issuerKeyOf(h, hashes[h].issuerNameHash, hashes[h].issuerKeyHash), ca);
   }
   const signerCa = cas.get(m.signer.ca);
-  if (!signerCa || signerCa.certificatePath !== m.signer.certificatePath) throw invalid(`signer ${m.signer.ca} is not a published CA with certificate ${m.signer.certificatePath}`);
-  const links = verifyLinks([...items.values()].filter((i) => i.kind === 'ca-certificate' && cas.get(i.ca!)?.certificatePath !== i.path), files, cas);
+  if (!signerCa || signerCa.certificatePath !== m.signer.certificatePath)
+    throw invalid(`signer ${m.signer.ca} is not a published CA with certificate ${m.signer.certificatePath}`);
+  const links = verifyLinks(
+    [...items.values()].filter((i) => i.kind === 'ca-certificate' && cas.get(i.ca!)?.certificatePath !== i.path),
+    files,
+    cas,
+  );
   for (const ca of cas.values()) {
-    for (const k of ca.previousKeys) for (const h of ['sha1', 'sha256'] as const) issuers.set(issuerKeyOf(h, k.hashes[h].issuerNameHash, k.hashes[h].issuerKeyHash), ca);
+    for (const k of ca.previousKeys)
+      for (const h of ['sha1', 'sha256'] as const)
+        issuers.set(issuerKeyOf(h, k.hashes[h].issuerNameHash, k.hashes[h].issuerKeyHash), ca);
   }
   return { cas, issuers, links };
 }
@@ -54,7 +74,8 @@ export function verifyCas(
 /** The CertID issuer hashes of a CA certificate (RFC 6960 4.1.1). */
 function issuerHashesOf(der: Buffer): Record<'sha1' | 'sha256', IssuerHashes> {
   const hashes = {} as Record<'sha1' | 'sha256', IssuerHashes>;
-  for (const id of certIdsFor(der, '01')) hashes[id.hashAlgorithm] = { issuerNameHash: id.issuerNameHash, issuerKeyHash: id.issuerKeyHash };
+  for (const id of certIdsFor(der, '01'))
+    hashes[id.hashAlgorithm] = { issuerNameHash: id.issuerNameHash, issuerKeyHash: id.issuerKeyHash };
   return hashes;
 }
 
@@ -68,7 +89,11 @@ function issuerHashesOf(der: Buffer): Record<'sha1' | 'sha256', IssuerHashes> {
  * CA's previousKeys. A NewWithOld certifies a key
  * already reached and verifies with another reached key. Anything else is refused.
  */
-function verifyLinks(candidates: PublicationItem[], files: Map<string, Buffer>, cas: Map<string, VerifiedCa>): VerifiedLink[] {
+function verifyLinks(
+  candidates: PublicationItem[],
+  files: Map<string, Buffer>,
+  cas: Map<string, VerifiedCa>,
+): VerifiedLink[] {
   const read = candidates.map((item) => {
     const ca = cas.get(item.ca!)!;
     let info: CertificateInfo;
@@ -78,24 +103,34 @@ function verifyLinks(candidates: PublicationItem[], files: Map<string, Buffer>, 
       throw invalid(`link certificate ${item.path}: ${why(e)}`, e);
     }
     const meta = item.meta as CaCertificateMeta;
-    if (meta.fingerprint !== info.fingerprint) throw invalid(`link certificate ${item.path}: meta fingerprint does not match`);
-    if (!info.subjectDer.equals(ca.subjectDer) || !info.issuerDer.equals(ca.subjectDer)) throw invalid(`item ${item.path}: a ca-certificate not listed in manifest.cas and not a link certificate of ${ca.name} (subject and issuer must be its Name)`);
+    if (meta.fingerprint !== info.fingerprint)
+      throw invalid(`link certificate ${item.path}: meta fingerprint does not match`);
+    if (!info.subjectDer.equals(ca.subjectDer) || !info.issuerDer.equals(ca.subjectDer))
+      throw invalid(
+        `item ${item.path}: a ca-certificate not listed in manifest.cas and not a link certificate of ${ca.name} (subject and issuer must be its Name)`,
+      );
     return { item, ca, info, meta };
   });
   const reached = (ca: VerifiedCa): CertificateInfo[] => [ca.info, ...ca.previousKeys.map((k) => k.link)];
   const isReached = (ca: VerifiedCa, spki: Buffer) => reached(ca).some((k) => k.spkiDer.equals(spki));
-  const signedByReached = (ca: VerifiedCa, info: CertificateInfo) => reached(ca).some((k) => !k.spkiDer.equals(info.spkiDer) && isIssuedBy(info, k));
+  const signedByReached = (ca: VerifiedCa, info: CertificateInfo) =>
+    reached(ca).some((k) => !k.spkiDer.equals(info.spkiDer) && isIssuedBy(info, k));
   const oldWithNew: VerifiedLink[] = [];
   const newWithOld: VerifiedLink[] = [];
   let pending = read;
-  for (let progress = true; progress && pending.length > 0;) {
+  for (let progress = true; progress && pending.length > 0; ) {
     progress = false;
     for (const x of pending) {
       const { item, ca, info, meta } = x;
       if (!signedByReached(ca, info)) continue;
-      if (isReached(ca, info.spkiDer)) newWithOld.push({ ca: ca.name, path: item.path, kind: 'new-with-old', der: info.der, info, meta });
+      if (isReached(ca, info.spkiDer))
+        newWithOld.push({ ca: ca.name, path: item.path, kind: 'new-with-old', der: info.der, info, meta });
       else {
-        ca.previousKeys.push({ link: info, keyHash: createHash('sha1').update(info.publicKey).digest(), hashes: issuerHashesOf(info.der) });
+        ca.previousKeys.push({
+          link: info,
+          keyHash: createHash('sha1').update(info.publicKey).digest(),
+          hashes: issuerHashesOf(info.der),
+        });
         oldWithNew.push({ ca: ca.name, path: item.path, kind: 'old-with-new', der: info.der, info, meta });
       }
       pending = pending.filter((y) => y !== x);
@@ -103,8 +138,13 @@ function verifyLinks(candidates: PublicationItem[], files: Map<string, Buffer>, 
     }
   }
   const left = pending[0];
-  if (left && !isReached(left.ca, left.info.spkiDer)) throw invalid(`link certificate ${left.item.path}: certifies another key of ${left.ca.name} but does not verify with ${left.ca.name}'s key (not an OldWithNew)`);
-  if (left) throw invalid(`link certificate ${left.item.path}: certifies ${left.ca.name}'s key but verifies with no earlier key an OldWithNew certifies (not a NewWithOld)`);
+  if (left && !isReached(left.ca, left.info.spkiDer))
+    throw invalid(
+      `link certificate ${left.item.path}: certifies another key of ${left.ca.name} but does not verify with ${left.ca.name}'s key (not an OldWithNew)`,
+    );
+  if (left)
+    throw invalid(
+      `link certificate ${left.item.path}: certifies ${left.ca.name}'s key but verifies with no earlier key an OldWithNew certifies (not a NewWithOld)`,
+    );
   return [...oldWithNew, ...newWithOld];
 }
-

@@ -28,7 +28,9 @@ const HEX = z.string().regex(/^[0-9a-fA-F]+$/, 'not hexadecimal');
 /** The publication file: the signed manifest text, its signature and the files. */
 export const PublicationFileSchema = z.object({
   manifest: z.string(),
-  signatureAlgorithm: z.enum(Object.keys(SIGNATURE_ALGORITHMS) as [SignatureAlgorithmName, ...SignatureAlgorithmName[]]),
+  signatureAlgorithm: z.enum(
+    Object.keys(SIGNATURE_ALGORITHMS) as [SignatureAlgorithmName, ...SignatureAlgorithmName[]],
+  ),
   signature: z.string(),
   files: z.record(z.string(), z.string()),
 });
@@ -51,22 +53,67 @@ export const ManifestSchema = z.object({
   createdAt: ISO_DATE,
   baseUrl: z.string(),
   signer: z.object({ ca: z.string().regex(SAFE_NAME), certificatePath: z.string() }),
-  cas: z.array(z.object({ name: z.string().regex(SAFE_NAME, 'not a safe CA name'), certificatePath: z.string(), crlPath: z.string().nullable() })).min(1),
+  cas: z
+    .array(
+      z.object({
+        name: z.string().regex(SAFE_NAME, 'not a safe CA name'),
+        certificatePath: z.string(),
+        crlPath: z.string().nullable(),
+      }),
+    )
+    .min(1),
   items: z.array(ItemSchema),
 });
 
 /** Each kind of item's meta. */
 export const META_SCHEMAS = {
-  'ca-certificate': z.object({ subject: z.string(), notBefore: ISO_DATE, notAfter: ISO_DATE, fingerprint: z.string().regex(/^[0-9a-f]{64}$/), status: z.enum(['active', 'terminated', 'compromised']) }),
-  crl: z.object({ crlNumber: z.string().regex(/^\d+$/, 'not a decimal number'), thisUpdate: ISO_DATE, nextUpdate: ISO_DATE }),
-  'ocsp-response': z.object({ serialHex: HEX, certIdKey: z.string(), hashAlgorithm: z.enum(['sha1', 'sha256']), status: z.enum(['good', 'revoked']), thisUpdate: ISO_DATE, nextUpdate: ISO_DATE }),
+  'ca-certificate': z.object({
+    subject: z.string(),
+    notBefore: ISO_DATE,
+    notAfter: ISO_DATE,
+    fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+    status: z.enum(['active', 'terminated', 'compromised']),
+  }),
+  crl: z.object({
+    crlNumber: z.string().regex(/^\d+$/, 'not a decimal number'),
+    thisUpdate: ISO_DATE,
+    nextUpdate: ISO_DATE,
+  }),
+  'ocsp-response': z.object({
+    serialHex: HEX,
+    certIdKey: z.string(),
+    hashAlgorithm: z.enum(['sha1', 'sha256']),
+    status: z.enum(['good', 'revoked']),
+    thisUpdate: ISO_DATE,
+    nextUpdate: ISO_DATE,
+  }),
   certificate: z.object({
-    serialHex: HEX, subject: z.string(), profile: z.string(), notBefore: ISO_DATE, notAfter: ISO_DATE, status: z.enum(['good', 'revoked']),
-    revokedAt: ISO_DATE.optional(), reason: z.enum(['keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'privilegeWithdrawn']).optional(),
+    serialHex: HEX,
+    subject: z.string(),
+    profile: z.string(),
+    notBefore: ISO_DATE,
+    notAfter: ISO_DATE,
+    status: z.enum(['good', 'revoked']),
+    revokedAt: ISO_DATE.optional(),
+    reason: z
+      .enum([
+        'keyCompromise',
+        'cACompromise',
+        'affiliationChanged',
+        'superseded',
+        'cessationOfOperation',
+        'privilegeWithdrawn',
+      ])
+      .optional(),
   }),
   document: z.object({
-    title: z.string().min(1), version: z.string().min(1), role: z.enum(['version', 'latest', 'history']).optional(),
-    publishedAt: ISO_DATE.optional(), critical: z.boolean().optional(), description: z.string().optional(), claimsUntil: ISO_DATE.optional(),
+    title: z.string().min(1),
+    version: z.string().min(1),
+    role: z.enum(['version', 'latest', 'history']).optional(),
+    publishedAt: ISO_DATE.optional(),
+    critical: z.boolean().optional(),
+    description: z.string().optional(),
+    claimsUntil: ISO_DATE.optional(),
   }),
 } as const;
 

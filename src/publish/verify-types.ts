@@ -6,7 +6,14 @@ import type { CertificateInfo } from '../pki/certificate-info.ts';
 import type { ParsedCrl } from '../pki/crl.ts';
 import type { CertStatus } from '../pki/ocsp.ts';
 import type {
-  CaCertificateMeta, CertificateMeta, CrlMeta, DocumentMeta, DocumentRole, Manifest, OcspResponseMeta, PublicationItem,
+  CaCertificateMeta,
+  CertificateMeta,
+  CrlMeta,
+  DocumentMeta,
+  DocumentRole,
+  Manifest,
+  OcspResponseMeta,
+  PublicationItem,
 } from './format.ts';
 
 /** The issuer hashes of one CertID hash algorithm (RFC 6960 4.1.1). */

@@ -21,17 +21,32 @@
  * The result carries the lookup structures the Repository and the OCSP responder serve from.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
 import { certificateInfo } from '../pki/certificate-info.ts';
 import { verifyTbsSignature } from '../pki/signature-verify.ts';
 import {
-  compareDocumentVersions, documentPath, PUBLICATION_FORMAT, type DocumentMeta, type DocumentRole, type Manifest, type PublicationItem,
+  compareDocumentVersions,
+  documentPath,
+  PUBLICATION_FORMAT,
+  type DocumentMeta,
+  type DocumentRole,
+  type Manifest,
+  type PublicationItem,
 } from './format.ts';
 import { verifyCas } from './verify-cas.ts';
 import {
-  base64Strict, invalid, KIND_MEDIA_TYPES, ManifestSchema, META_SCHEMAS, PublicationFileSchema, SAFE_NAME, shape, why, type ShapedManifest,
+  base64Strict,
+  invalid,
+  KIND_MEDIA_TYPES,
+  ManifestSchema,
+  META_SCHEMAS,
+  PublicationFileSchema,
+  SAFE_NAME,
+  shape,
+  why,
+  type ShapedManifest,
 } from './verify-shape.ts';
 import { verifyCertificates, verifyCrls, verifyOcspResponses } from './verify-status.ts';
 import type { VerifiedDocument, VerifiedPublication, VerifyOptions } from './verify-types.ts';
@@ -80,7 +95,8 @@ function readSignedManifest(
     throw invalid(`manifest is not JSON: ${why(e)}`, e);
   }
   const m = shape(ManifestSchema, manifestJson, 'manifest');
-  if (m.format !== PUBLICATION_FORMAT) throw invalid(`manifest.format is "${m.format}", expected "${PUBLICATION_FORMAT}"`);
+  if (m.format !== PUBLICATION_FORMAT)
+    throw invalid(`manifest.format is "${m.format}", expected "${PUBLICATION_FORMAT}"`);
   const manifest = manifestJson as Manifest;
 
   // 2. Signer is a trust anchor, and the signature verifies over the exact manifest text.
@@ -88,11 +104,15 @@ function readSignedManifest(
   if (signerB64 === undefined) throw invalid(`signer certificate ${m.signer.certificatePath} is not in the file`);
   const signerDer = base64Strict(signerB64, `file ${m.signer.certificatePath}`);
   if (!opts.trustAnchors.some((a) => a.equals(signerDer))) {
-    throw invalid(`signer certificate ${m.signer.certificatePath} (${m.signer.ca}) is not a trust anchor of this Repository`);
+    throw invalid(
+      `signer certificate ${m.signer.certificatePath} (${m.signer.ca}) is not a trust anchor of this Repository`,
+    );
   }
   const signer = certificateInfo(signerDer);
   if (opts.now < signer.notBefore || opts.now > signer.notAfter) {
-    throw invalid(`signer certificate ${m.signer.certificatePath} is not valid now (${signer.notBefore.toISOString()} .. ${signer.notAfter.toISOString()})`);
+    throw invalid(
+      `signer certificate ${m.signer.certificatePath} is not valid now (${signer.notBefore.toISOString()} .. ${signer.notAfter.toISOString()})`,
+    );
   }
   const alg = SIGNATURE_ALGORITHMS[file.signatureAlgorithm];
   const signature = base64Strict(file.signature, 'signature');
@@ -106,9 +126,13 @@ function readSignedManifest(
 
   // 6. Version (after the signature, so an unsigned file never learns what we hold).
   if (opts.previousVersion !== undefined && m.version <= opts.previousVersion) {
-    throw new CaError('PUBLICATION_STALE', `version ${m.version} is not newer than the current ${opts.previousVersion}`, {
-      details: { version: m.version, current: opts.previousVersion },
-    });
+    throw new CaError(
+      'PUBLICATION_STALE',
+      `version ${m.version} is not newer than the current ${opts.previousVersion}`,
+      {
+        details: { version: m.version, current: opts.previousVersion },
+      },
+    );
   }
   return { file, m, manifest };
 }
@@ -125,14 +149,21 @@ function readItems(
     const b64 = fileData[item.path];
     if (b64 === undefined) throw invalid(`item ${item.path} is missing from the file`);
     const data = base64Strict(b64, `file ${item.path}`);
-    if (data.length !== item.size) throw invalid(`item ${item.path} has ${data.length} bytes, the manifest says ${item.size}`);
+    if (data.length !== item.size)
+      throw invalid(`item ${item.path} has ${data.length} bytes, the manifest says ${item.size}`);
     const digest = createHash('sha256').update(data).digest('hex');
-    if (digest !== item.sha256) throw invalid(`item ${item.path} SHA-256 ${digest} does not match the manifest (${item.sha256})`);
+    if (digest !== item.sha256)
+      throw invalid(`item ${item.path} SHA-256 ${digest} does not match the manifest (${item.sha256})`);
     shape(META_SCHEMAS[item.kind] as z.ZodType<unknown>, item.meta, `item ${item.path} meta`);
     // The Repository serves each file with this type: only the contract's type per kind (no HTML, no scripts).
-    if (item.mediaType !== KIND_MEDIA_TYPES[item.kind]) throw invalid(`item ${item.path} has media type "${item.mediaType}", a ${item.kind} is ${KIND_MEDIA_TYPES[item.kind]}`);
-    if (item.kind !== 'document' && item.ca === undefined) throw invalid(`item ${item.path} (${item.kind}) names no CA`);
-    if (item.ca !== undefined && !m.cas.some((c) => c.name === item.ca)) throw invalid(`item ${item.path} belongs to CA ${item.ca}, which is not published`);
+    if (item.mediaType !== KIND_MEDIA_TYPES[item.kind])
+      throw invalid(
+        `item ${item.path} has media type "${item.mediaType}", a ${item.kind} is ${KIND_MEDIA_TYPES[item.kind]}`,
+      );
+    if (item.kind !== 'document' && item.ca === undefined)
+      throw invalid(`item ${item.path} (${item.kind}) names no CA`);
+    if (item.ca !== undefined && !m.cas.some((c) => c.name === item.ca))
+      throw invalid(`item ${item.path} belongs to CA ${item.ca}, which is not published`);
     files.set(item.path, data);
     items.set(item.path, item as unknown as PublicationItem);
   }
@@ -155,15 +186,20 @@ function verifyDocuments(items: Map<string, PublicationItem>, files: Map<string,
     if (!Buffer.from(text, 'utf8').equals(data)) throw invalid(`document ${item.path} is not UTF-8`);
     const suffix = { version: `-v${meta.version}.md`, latest: '.md', history: '-history.md' }[role];
     const name = item.path.startsWith('docs/') && item.path.endsWith(suffix) ? item.path.slice(5, -suffix.length) : '';
-    if (!SAFE_NAME.test(name) || documentPath(name, meta) !== item.path) throw invalid(`document ${item.path} (${role}) is not docs/<name>${suffix}`);
+    if (!SAFE_NAME.test(name) || documentPath(name, meta) !== item.path)
+      throw invalid(`document ${item.path} (${role}) is not docs/<name>${suffix}`);
     documents.push({ path: item.path, name, role, meta, text, sha256: item.sha256 });
   }
   for (const d of documents) {
     if (d.role === 'version') continue;
     const versions = documents.filter((x) => x.name === d.name && x.role === 'version');
     const newest = versions.sort((a, b) => compareDocumentVersions(b.meta.version, a.meta.version))[0];
-    if (!newest || newest.meta.version !== d.meta.version) throw invalid(`document ${d.path} speaks of version ${d.meta.version}, the newest published is ${newest?.meta.version ?? 'none'}`);
-    if (d.role === 'latest' && newest.sha256 !== d.sha256) throw invalid(`document ${d.path} is not the same text as ${newest.path}`);
+    if (!newest || newest.meta.version !== d.meta.version)
+      throw invalid(
+        `document ${d.path} speaks of version ${d.meta.version}, the newest published is ${newest?.meta.version ?? 'none'}`,
+      );
+    if (d.role === 'latest' && newest.sha256 !== d.sha256)
+      throw invalid(`document ${d.path} is not the same text as ${newest.path}`);
   }
   return documents;
 }

@@ -7,8 +7,18 @@ import { CaError } from '../errors.ts';
 import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 import {
-  documentPath, MEDIA_TYPES, PATHS, PUBLICATION_FORMAT,
-  type CaCertificateMeta, type CertificateMeta, type CrlMeta, type DocumentMeta, type Manifest, type OcspResponseMeta, type PublicationFile, type PublicationItem,
+  documentPath,
+  MEDIA_TYPES,
+  PATHS,
+  PUBLICATION_FORMAT,
+  type CaCertificateMeta,
+  type CertificateMeta,
+  type CrlMeta,
+  type DocumentMeta,
+  type Manifest,
+  type OcspResponseMeta,
+  type PublicationFile,
+  type PublicationItem,
 } from './format.ts';
 
 export interface PublicationInput {
@@ -17,7 +27,12 @@ export interface PublicationInput {
   createdAt: Date;
   baseUrl: string;
   signerCa: string;
-  cas: { name: string; certificateDer: Uint8Array; meta: CaCertificateMeta; crl?: { der: Uint8Array; meta: CrlMeta } }[];
+  cas: {
+    name: string;
+    certificateDer: Uint8Array;
+    meta: CaCertificateMeta;
+    crl?: { der: Uint8Array; meta: CrlMeta };
+  }[];
   /**
    * Link certificates of re-keyed CAs (RFC 4210 4.4; CPS 5.6): OldWithNew and NewWithOld,
    * published as further ca-certificate items of their CA at `path` (e.g.
@@ -31,7 +46,9 @@ export interface PublicationInput {
   documents: { name: string; text: string; meta: DocumentMeta }[];
 }
 
-export type ManifestSigner = (manifestBytes: Buffer) => Promise<{ algorithm: SignatureAlgorithmName; signature: Uint8Array }>;
+export type ManifestSigner = (
+  manifestBytes: Buffer,
+) => Promise<{ algorithm: SignatureAlgorithmName; signature: Uint8Array }>;
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -39,21 +56,39 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 export function buildManifest(p: PublicationInput): { manifest: Manifest; files: Map<string, Buffer> } {
   const files = new Map<string, Buffer>();
   const items: PublicationItem[] = [];
-  const add = (path: string, bytes: Uint8Array, kind: PublicationItem['kind'], mediaType: string, meta: PublicationItem['meta'], ca?: string) => {
+  const add = (
+    path: string,
+    bytes: Uint8Array,
+    kind: PublicationItem['kind'],
+    mediaType: string,
+    meta: PublicationItem['meta'],
+    ca?: string,
+  ) => {
     if (files.has(path)) throw new CaError('PUBLICATION_INPUT_INVALID', `publication path ${path} twice`);
     files.set(path, Buffer.from(bytes));
     items.push({ path, kind, mediaType, sha256: sha256(bytes), size: bytes.length, ...(ca ? { ca } : {}), meta });
   };
-  if (!p.cas.some((c) => c.name === p.signerCa)) throw new CaError('PUBLICATION_INPUT_INVALID', `signer ${p.signerCa} is not among the published CAs`);
+  if (!p.cas.some((c) => c.name === p.signerCa))
+    throw new CaError('PUBLICATION_INPUT_INVALID', `signer ${p.signerCa} is not among the published CAs`);
   for (const c of p.cas) {
     add(PATHS.caCertificate(c.name), c.certificateDer, 'ca-certificate', MEDIA_TYPES.certificate, c.meta, c.name);
     if (c.crl) add(PATHS.crl(c.name), c.crl.der, 'crl', MEDIA_TYPES.crl, c.crl.meta, c.name);
   }
   for (const l of p.links ?? []) add(l.path, l.der, 'ca-certificate', MEDIA_TYPES.certificate, l.meta, l.ca);
   for (const c of p.previousKeyCrls ?? []) add(c.path, c.der, 'crl', MEDIA_TYPES.crl, c.meta, c.ca);
-  for (const x of p.certificates) add(PATHS.certificate(x.ca, x.meta.serialHex), x.der, 'certificate', MEDIA_TYPES.certificate, x.meta, x.ca);
-  for (const r of p.ocspResponses) add(PATHS.ocspResponse(r.ca, r.meta.serialHex, r.meta.hashAlgorithm), r.der, 'ocsp-response', MEDIA_TYPES.ocsp, r.meta, r.ca);
-  for (const d of p.documents) add(documentPath(d.name, d.meta), Buffer.from(d.text, 'utf8'), 'document', MEDIA_TYPES.markdown, d.meta);
+  for (const x of p.certificates)
+    add(PATHS.certificate(x.ca, x.meta.serialHex), x.der, 'certificate', MEDIA_TYPES.certificate, x.meta, x.ca);
+  for (const r of p.ocspResponses)
+    add(
+      PATHS.ocspResponse(r.ca, r.meta.serialHex, r.meta.hashAlgorithm),
+      r.der,
+      'ocsp-response',
+      MEDIA_TYPES.ocsp,
+      r.meta,
+      r.ca,
+    );
+  for (const d of p.documents)
+    add(documentPath(d.name, d.meta), Buffer.from(d.text, 'utf8'), 'document', MEDIA_TYPES.markdown, d.meta);
   const manifest: Manifest = {
     format: PUBLICATION_FORMAT,
     installation: p.installation,
@@ -61,14 +96,21 @@ export function buildManifest(p: PublicationInput): { manifest: Manifest; files:
     createdAt: p.createdAt.toISOString(),
     baseUrl: p.baseUrl,
     signer: { ca: p.signerCa, certificatePath: PATHS.caCertificate(p.signerCa) },
-    cas: p.cas.map((c) => ({ name: c.name, certificatePath: PATHS.caCertificate(c.name), crlPath: c.crl ? PATHS.crl(c.name) : null })),
+    cas: p.cas.map((c) => ({
+      name: c.name,
+      certificatePath: PATHS.caCertificate(c.name),
+      crlPath: c.crl ? PATHS.crl(c.name) : null,
+    })),
     items,
   };
   return { manifest, files };
 }
 
 /** Builds, signs and serialises a publication file. */
-export async function writePublication(p: PublicationInput, sign: ManifestSigner): Promise<{ bytes: Buffer; manifest: Manifest; sha256: string }> {
+export async function writePublication(
+  p: PublicationInput,
+  sign: ManifestSigner,
+): Promise<{ bytes: Buffer; manifest: Manifest; sha256: string }> {
   const { manifest, files } = buildManifest(p);
   const manifestText = canonicalJson(manifest);
   const { algorithm, signature } = await sign(Buffer.from(manifestText, 'utf8'));

@@ -9,8 +9,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  checkpointFileName, checkpointSignedBytes, checkpointToFile, insertCheckpoint, loadAuditPublicKeys, loadCheckpoints, parseCheckpointFile,
-  signatureHashOf, spkiFingerprint, toPem, verifyCheckpointSignature, type AuditCheckpoint, type AuditKeyKind, type CheckpointFile,
+  checkpointFileName,
+  checkpointSignedBytes,
+  checkpointToFile,
+  insertCheckpoint,
+  loadAuditPublicKeys,
+  loadCheckpoints,
+  parseCheckpointFile,
+  signatureHashOf,
+  spkiFingerprint,
+  toPem,
+  verifyCheckpointSignature,
+  type AuditCheckpoint,
+  type AuditKeyKind,
+  type CheckpointFile,
 } from '../audit/checkpoint.ts';
 import { consistencyProof, rootFromLeafHashes, verifyConsistency, verifyInclusion } from '../audit/merkle.ts';
 import { MerkleTreeLevels } from '../audit/tree.ts';
@@ -19,10 +31,23 @@ import { createServiceKey, signWithServiceKey, type SealedServiceKey } from '../
 import type { Installation } from '../installation/installation.ts';
 import { refuser } from '../operation/key-session.ts';
 import { getOperator } from '../people/operators.ts';
-import { bringParticipant, lockAll, operationDigest, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
+import {
+  bringParticipant,
+  lockAll,
+  operationDigest,
+  participantEvidence,
+  type Participant,
+  type PassphraseSource,
+} from '../people/participants.ts';
 import { checkDistinct, checkSlotRole } from '../people/permissions.ts';
 import { checkFitForDuty } from '../people/personnel.ts';
-import { auditKeyEnvelopes, auditKeyHolders, findActiveAuditKey, insertAuditKey, retireActiveAuditKey } from '../store/audit-keys.ts';
+import {
+  auditKeyEnvelopes,
+  auditKeyHolders,
+  findActiveAuditKey,
+  insertAuditKey,
+  retireActiveAuditKey,
+} from '../store/audit-keys.ts';
 
 /**
  * An RFC 3161 time-stamping service (the internal TSA, wired by the archive): returns a
@@ -59,7 +84,10 @@ export interface AuditKeyInitResult {
  * recorded in an `audit.key-init` event, so every checkpoint it signs covers the record of
  * its own key. A previous active key is retired in the same transaction.
  */
-export async function initAuditKey(inst: Installation, p: { holders: string[]; authoriser: string; witness: string; passphrases: PassphraseSource; kind?: AuditKeyKind }): Promise<AuditKeyInitResult> {
+export async function initAuditKey(
+  inst: Installation,
+  p: { holders: string[]; authoriser: string; witness: string; passphrases: PassphraseSource; kind?: AuditKeyKind },
+): Promise<AuditKeyInitResult> {
   const refuse = refuser(inst, 'audit.key-init', 'audit-key');
   const holders = [...new Set(p.holders)].sort();
   const kind = p.kind ?? 'ed25519';
@@ -83,39 +111,89 @@ export async function initAuditKey(inst: Installation, p: { holders: string[]; a
   const digest = operationDigest({ kind: 'audit.key-init', holders, keyKind: kind });
   const present: Participant[] = [];
   try {
-    for (const [name, slot] of [[p.authoriser, 'authoriser'], [p.witness, 'witness']] as const) {
-      const who = await bringParticipant(inst, name, p.passphrases, `${slot} of a new audit key`, digest, { operation: 'audit.key-init', slot });
+    for (const [name, slot] of [
+      [p.authoriser, 'authoriser'],
+      [p.witness, 'witness'],
+    ] as const) {
+      const who = await bringParticipant(inst, name, p.passphrases, `${slot} of a new audit key`, digest, {
+        operation: 'audit.key-init',
+        slot,
+      });
       if (!who) refuse('AUTHENTICATION_REQUIRED', `${name} (${slot}) did not authenticate; a new audit key needs both`);
       present.push(who!);
     }
     const now = inst.clock.now().toISOString();
     const keyId = `audit-${now.slice(0, 10).replaceAll('-', '')}-${inst.random(4).toString('hex')}`;
-    const key = createServiceKey(keyId, kind, holderRecords.map((o) => ({ name: o.name, encryptionPublicKey: o.credential.encryptionPublicKey })));
+    const key = createServiceKey(
+      keyId,
+      kind,
+      holderRecords.map((o) => ({ name: o.name, encryptionPublicKey: o.credential.encryptionPublicKey })),
+    );
     const fingerprint = spkiFingerprint(key.publicKeySpki);
     let retired: string | undefined;
-    inst.db.transaction(() => {
-      retired = retireActiveAuditKey(inst.db, now);
-      const row = { key_id: keyId, kind, public_key_spki: key.publicKeySpki, created_at: now, authorised_by: p.authoriser, witness: p.witness };
-      insertAuditKey(inst.db, row, key.envelopes);
-      inst.audit.append({
-        actor: `${p.authoriser}+${p.witness}`, roles: [...new Set(present.flatMap((x) => x.operator.roles))], action: 'audit.key-init', target: keyId, outcome: 'success',
-        details: {
-          keyId, kind, publicKey: key.publicKeySpki.toString('base64'), publicKeySha256: fingerprint, holders,
-          ...(retired ? { retires: retired } : {}),
-          ...participantEvidence(digest, present.map((x, i) => ({ role: i === 0 ? 'authoriser' : 'witness', p: x }))),
-        },
-      });
-    }).immediate();
-    return { keyId, kind, publicKeyPem: toPem(key.publicKeySpki), publicKeySha256: fingerprint, holders, ...(retired ? { retired } : {}) };
+    inst.db
+      .transaction(() => {
+        retired = retireActiveAuditKey(inst.db, now);
+        const row = {
+          key_id: keyId,
+          kind,
+          public_key_spki: key.publicKeySpki,
+          created_at: now,
+          authorised_by: p.authoriser,
+          witness: p.witness,
+        };
+        insertAuditKey(inst.db, row, key.envelopes);
+        inst.audit.append({
+          actor: `${p.authoriser}+${p.witness}`,
+          roles: [...new Set(present.flatMap((x) => x.operator.roles))],
+          action: 'audit.key-init',
+          target: keyId,
+          outcome: 'success',
+          details: {
+            keyId,
+            kind,
+            publicKey: key.publicKeySpki.toString('base64'),
+            publicKeySha256: fingerprint,
+            holders,
+            ...(retired ? { retires: retired } : {}),
+            ...participantEvidence(
+              digest,
+              present.map((x, i) => ({ role: i === 0 ? 'authoriser' : 'witness', p: x })),
+            ),
+          },
+        });
+      })
+      .immediate();
+    return {
+      keyId,
+      kind,
+      publicKeyPem: toPem(key.publicKeySpki),
+      publicKeySha256: fingerprint,
+      holders,
+      ...(retired ? { retired } : {}),
+    };
   } finally {
     lockAll(present);
   }
 }
 
 /** The audit keys (public halves) for `rootca audit key list`. */
-export function listAuditKeys(inst: Installation): { keyId: string; kind: AuditKeyKind; status: string; createdAt: string; retiredAt: string | null; publicKeySha256: string; holders: string[] }[] {
+export function listAuditKeys(inst: Installation): {
+  keyId: string;
+  kind: AuditKeyKind;
+  status: string;
+  createdAt: string;
+  retiredAt: string | null;
+  publicKeySha256: string;
+  holders: string[];
+}[] {
   return loadAuditPublicKeys(inst.db).map((k) => ({
-    keyId: k.keyId, kind: k.kind, status: k.status, createdAt: k.createdAt, retiredAt: k.retiredAt, publicKeySha256: spkiFingerprint(k.publicKeySpki),
+    keyId: k.keyId,
+    kind: k.kind,
+    status: k.status,
+    createdAt: k.createdAt,
+    retiredAt: k.retiredAt,
+    publicKeySha256: spkiFingerprint(k.publicKeySpki),
     holders: auditKeyHolders(inst.db, k.keyId),
   }));
 }
@@ -133,10 +211,17 @@ export interface CheckpointResult {
  * The checkpoint, its `audit.checkpoint` event and checkpoints/checkpoint-N.json are written
  * together (the file inside the transaction, created exclusively).
  */
-export async function createCheckpoint(inst: Installation, p: { examiner: string; passphrases: PassphraseSource; timestamper?: Timestamper }): Promise<CheckpointResult> {
+export async function createCheckpoint(
+  inst: Installation,
+  p: { examiner: string; passphrases: PassphraseSource; timestamper?: Timestamper },
+): Promise<CheckpointResult> {
   const refuse = refuser(inst, 'audit.checkpoint', 'audit-log');
   const key = activeAuditKey(inst);
-  if (!key) refuse('AUDIT_KEY_MISSING', 'no audit key yet: make one with `rootca audit key init --holders LOG-EXAMINER… --by PERSON-RESPONSIBLE --witness OPERATION-MANAGER`');
+  if (!key)
+    refuse(
+      'AUDIT_KEY_MISSING',
+      'no audit key yet: make one with `rootca audit key init --holders LOG-EXAMINER… --by PERSON-RESPONSIBLE --witness OPERATION-MANAGER`',
+    );
   try {
     checkSlotRole('audit.checkpoint', 'examiner', p.examiner, getOperator(inst, p.examiner).roles);
   } catch (e) {
@@ -144,25 +229,55 @@ export async function createCheckpoint(inst: Installation, p: { examiner: string
     throw e;
   }
   if (!key!.envelopes.some((e) => e.holder === p.examiner)) {
-    refuse('SERVICE_KEY_NOT_HOLDER', `${p.examiner} holds no copy of audit key ${key!.keyId} (holders: ${key!.envelopes.map((e) => e.holder).join(', ')})`);
+    refuse(
+      'SERVICE_KEY_NOT_HOLDER',
+      `${p.examiner} holds no copy of audit key ${key!.keyId} (holders: ${key!.envelopes.map((e) => e.holder).join(', ')})`,
+    );
   }
   const digest = operationDigest({ kind: 'audit.checkpoint', keyId: key!.keyId });
-  const who = await bringParticipant(inst, p.examiner, p.passphrases, 'signing an audit checkpoint', digest, { operation: 'audit.checkpoint', slot: 'examiner' });
-  if (!who) refuse('AUTHENTICATION_REQUIRED', `${p.examiner} did not authenticate; a checkpoint is signed by an authenticated Log Examiner`);
+  const who = await bringParticipant(inst, p.examiner, p.passphrases, 'signing an audit checkpoint', digest, {
+    operation: 'audit.checkpoint',
+    slot: 'examiner',
+  });
+  if (!who)
+    refuse(
+      'AUTHENTICATION_REQUIRED',
+      `${p.examiner} did not authenticate; a checkpoint is signed by an authenticated Log Examiner`,
+    );
   let signature: Buffer;
   let body: AuditCheckpoint['body'];
   try {
     const v = inst.audit.verify();
     if (!v.ok) {
-      const why = v.firstBad ? `event ${v.firstBad.position}: ${v.firstBad.problem}` : v.checkpoints.problems[0]?.problem;
-      refuse('AUDIT_LOG_BROKEN', `the audit log does not verify (${why}); no checkpoint is signed over a log that does not hold`);
+      const why = v.firstBad
+        ? `event ${v.firstBad.position}: ${v.firstBad.problem}`
+        : v.checkpoints.problems[0]?.problem;
+      refuse(
+        'AUDIT_LOG_BROKEN',
+        `the audit log does not verify (${why}); no checkpoint is signed over a log that does not hold`,
+      );
     }
-    body = { installation: inst.config.installation.name, treeSize: v.treeSize, rootHash: v.rootHash, at: inst.clock.now().toISOString() };
-    signature = signWithServiceKey(key!, who!.credential, checkpointSignedBytes(body), signatureHashOf(key!.kind as AuditKeyKind));
+    body = {
+      installation: inst.config.installation.name,
+      treeSize: v.treeSize,
+      rootHash: v.rootHash,
+      at: inst.clock.now().toISOString(),
+    };
+    signature = signWithServiceKey(
+      key!,
+      who!.credential,
+      checkpointSignedBytes(body),
+      signatureHashOf(key!.kind as AuditKeyKind),
+    );
   } finally {
     who!.credential.lock();
   }
-  if (!verifyCheckpointSignature({ number: 0, body, keyId: key!.keyId, signature }, { kind: key!.kind as AuditKeyKind, publicKeySpki: key!.publicKeySpki })) {
+  if (
+    !verifyCheckpointSignature(
+      { number: 0, body, keyId: key!.keyId, signature },
+      { kind: key!.kind as AuditKeyKind, publicKeySpki: key!.publicKeySpki },
+    )
+  ) {
     refuse('SERVICE_KEY_MISMATCH', `audit key ${key!.keyId} made a signature that does not verify; nothing was stored`);
   }
   let timeStampToken: Buffer | undefined;
@@ -171,31 +286,65 @@ export async function createCheckpoint(inst: Installation, p: { examiner: string
       // The token covers the signature: it proves the signed tree head existed at that time.
       timeStampToken = await p.timestamper.stamp(signature);
     } catch (e) {
-      inst.audit.append({ actor: p.examiner, roles: who!.operator.roles, action: 'audit.checkpoint', target: 'audit-log', outcome: 'failed', details: { code: 'TIMESTAMP_FAILED', message: (e as Error).message, treeSize: body.treeSize } });
-      throw new CaError('TIMESTAMP_FAILED', `the checkpoint could not be time-stamped: ${(e as Error).message}; nothing was stored`, { cause: e });
+      inst.audit.append({
+        actor: p.examiner,
+        roles: who!.operator.roles,
+        action: 'audit.checkpoint',
+        target: 'audit-log',
+        outcome: 'failed',
+        details: { code: 'TIMESTAMP_FAILED', message: (e as Error).message, treeSize: body.treeSize },
+      });
+      throw new CaError(
+        'TIMESTAMP_FAILED',
+        `the checkpoint could not be time-stamped: ${(e as Error).message}; nothing was stored`,
+        { cause: e },
+      );
     }
   }
   const dir = join(inst.home, CHECKPOINTS_DIR);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return inst.db.transaction(() => {
-    const checkpoint = insertCheckpoint(inst.db, { body, keyId: key!.keyId, signature, ...(timeStampToken ? { timeStampToken } : {}) }, p.examiner);
-    const content = checkpointToFile(checkpoint, { kind: key!.kind as AuditKeyKind, publicKeySpki: key!.publicKeySpki });
-    const file = join(dir, checkpointFileName(checkpoint.number));
-    inst.audit.append({
-      actor: p.examiner, roles: who!.operator.roles, action: 'audit.checkpoint', target: 'audit-log', outcome: 'success',
-      details: {
-        number: checkpoint.number, treeSize: body.treeSize, rootHash: body.rootHash, at: body.at, keyId: key!.keyId,
-        signature: signature.toString('base64'), timeStamped: !!timeStampToken, file: join(CHECKPOINTS_DIR, checkpointFileName(checkpoint.number)),
-        ...participantEvidence(digest, [{ role: 'examiner', p: who! }]),
-      },
-    });
-    try {
-      writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
-    } catch (e) {
-      throw new CaError('OUTPUT_EXISTS', `cannot write ${file} (${(e as NodeJS.ErrnoException).code}); nothing was stored`, { cause: e });
-    }
-    return { checkpoint, file, content };
-  }).immediate();
+  return inst.db
+    .transaction(() => {
+      const checkpoint = insertCheckpoint(
+        inst.db,
+        { body, keyId: key!.keyId, signature, ...(timeStampToken ? { timeStampToken } : {}) },
+        p.examiner,
+      );
+      const content = checkpointToFile(checkpoint, {
+        kind: key!.kind as AuditKeyKind,
+        publicKeySpki: key!.publicKeySpki,
+      });
+      const file = join(dir, checkpointFileName(checkpoint.number));
+      inst.audit.append({
+        actor: p.examiner,
+        roles: who!.operator.roles,
+        action: 'audit.checkpoint',
+        target: 'audit-log',
+        outcome: 'success',
+        details: {
+          number: checkpoint.number,
+          treeSize: body.treeSize,
+          rootHash: body.rootHash,
+          at: body.at,
+          keyId: key!.keyId,
+          signature: signature.toString('base64'),
+          timeStamped: !!timeStampToken,
+          file: join(CHECKPOINTS_DIR, checkpointFileName(checkpoint.number)),
+          ...participantEvidence(digest, [{ role: 'examiner', p: who! }]),
+        },
+      });
+      try {
+        writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+      } catch (e) {
+        throw new CaError(
+          'OUTPUT_EXISTS',
+          `cannot write ${file} (${(e as NodeJS.ErrnoException).code}); nothing was stored`,
+          { cause: e },
+        );
+      }
+      return { checkpoint, file, content };
+    })
+    .immediate();
 }
 
 /**
@@ -207,10 +356,26 @@ export async function createCheckpoint(inst: Installation, p: { examiner: string
  * outside auditor checks the same things offline from an export bundle (verify-bundle
  * --checkpoint), with no access to the live log.
  */
-async function examinerRead(inst: Installation, examiner: string, passphrases: PassphraseSource, what: Record<string, unknown>): Promise<Participant> {
+async function examinerRead(
+  inst: Installation,
+  examiner: string,
+  passphrases: PassphraseSource,
+  what: Record<string, unknown>,
+): Promise<Participant> {
   const refuse = refuser(inst, String(what.kind), 'audit-log');
-  const who = await bringParticipant(inst, examiner, passphrases, `reading the audit log (${String(what.kind)})`, operationDigest(what), { operation: 'audit.read', slot: 'examiner' });
-  if (!who) refuse('AUTHENTICATION_REQUIRED', `${examiner} did not authenticate; the audit log is read only by an authenticated Log Examiner (CPS 5.4.4)`);
+  const who = await bringParticipant(
+    inst,
+    examiner,
+    passphrases,
+    `reading the audit log (${String(what.kind)})`,
+    operationDigest(what),
+    { operation: 'audit.read', slot: 'examiner' },
+  );
+  if (!who)
+    refuse(
+      'AUTHENTICATION_REQUIRED',
+      `${examiner} did not authenticate; the audit log is read only by an authenticated Log Examiner (CPS 5.4.4)`,
+    );
   who!.credential.lock();
   return who!;
 }
@@ -233,13 +398,28 @@ export interface InclusionProofJson {
 }
 
 /** Builds and checks the inclusion proof of event `event` (1-based) in `tree`, against `signedRoot` when given (hex), else the tree's own root. */
-export function inclusionProofFor(tree: MerkleTreeLevels, leaves: Buffer[], event: number, signedRoot?: string): Omit<InclusionProofJson, 'format' | 'checkpoint'> {
+export function inclusionProofFor(
+  tree: MerkleTreeLevels,
+  leaves: Buffer[],
+  event: number,
+  signedRoot?: string,
+): Omit<InclusionProofJson, 'format' | 'checkpoint'> {
   const path = tree.inclusionProof(event - 1);
   const against = signedRoot ? Buffer.from(signedRoot, 'hex') : tree.root();
   const verified = verifyInclusion(leaves[event - 1], event - 1, tree.size, path, against);
   return {
-    event, leafIndex: event - 1, treeSize: tree.size, leafHash: leaves[event - 1].toString('hex'), rootHash: against.toString('hex'), path: path.map((h) => h.toString('hex')), verified,
-    ...(verified ? {} : { problem: `the stored events do not lead to the signed root at size ${tree.size}: the log was changed after that checkpoint (run rootca audit verify)` }),
+    event,
+    leafIndex: event - 1,
+    treeSize: tree.size,
+    leafHash: leaves[event - 1].toString('hex'),
+    rootHash: against.toString('hex'),
+    path: path.map((h) => h.toString('hex')),
+    verified,
+    ...(verified
+      ? {}
+      : {
+          problem: `the stored events do not lead to the signed root at size ${tree.size}: the log was changed after that checkpoint (run rootca audit verify)`,
+        }),
   };
 }
 
@@ -248,18 +428,34 @@ export function inclusionProofFor(tree: MerkleTreeLevels, leaves: Buffer[], even
  * the tree of the latest checkpoint that covers it (so it is checked against a signed root),
  * else in today's whole tree. The proof is verified before it is returned.
  */
-export async function proveEvent(inst: Installation, p: { event: number; size?: number; examiner: string; passphrases: PassphraseSource }): Promise<InclusionProofJson> {
+export async function proveEvent(
+  inst: Installation,
+  p: { event: number; size?: number; examiner: string; passphrases: PassphraseSource },
+): Promise<InclusionProofJson> {
   const refuse = refuser(inst, 'audit.prove', 'audit-log');
   const leaves = inst.audit.leafHashes();
-  if (!Number.isSafeInteger(p.event) || p.event < 1 || p.event > leaves.length) refuse('AUDIT_EVENT_UNKNOWN', `there is no event ${p.event}; the log has events 1..${leaves.length}`);
+  if (!Number.isSafeInteger(p.event) || p.event < 1 || p.event > leaves.length)
+    refuse('AUDIT_EVENT_UNKNOWN', `there is no event ${p.event}; the log has events 1..${leaves.length}`);
   const checkpoints = loadCheckpoints(inst.db);
   let size = p.size;
-  if (size === undefined) size = [...checkpoints].reverse().find((c) => c.body.treeSize >= p.event)?.body.treeSize ?? leaves.length;
-  if (!Number.isSafeInteger(size) || size < p.event || size > leaves.length) refuse('AUDIT_SIZE_INVALID', `--size must be between ${p.event} (the event) and ${leaves.length} (today's log), got ${size}`);
+  if (size === undefined)
+    size = [...checkpoints].reverse().find((c) => c.body.treeSize >= p.event)?.body.treeSize ?? leaves.length;
+  if (!Number.isSafeInteger(size) || size < p.event || size > leaves.length)
+    refuse(
+      'AUDIT_SIZE_INVALID',
+      `--size must be between ${p.event} (the event) and ${leaves.length} (today's log), got ${size}`,
+    );
   const who = await examinerRead(inst, p.examiner, p.passphrases, { kind: 'audit.prove', event: p.event, size });
   const cp = [...checkpoints].reverse().find((c) => c.body.treeSize === size);
   const proof = inclusionProofFor(new MerkleTreeLevels(leaves.slice(0, size)), leaves, p.event, cp?.body.rootHash);
-  inst.audit.append({ actor: p.examiner, roles: who.operator.roles, action: 'audit.prove', target: 'audit-log', outcome: proof.verified ? 'success' : 'failed', details: { event: p.event, treeSize: size, checkpoint: cp?.number ?? null, verified: proof.verified } });
+  inst.audit.append({
+    actor: p.examiner,
+    roles: who.operator.roles,
+    action: 'audit.prove',
+    target: 'audit-log',
+    outcome: proof.verified ? 'success' : 'failed',
+    details: { event: p.event, treeSize: size, checkpoint: cp?.number ?? null, verified: proof.verified },
+  });
   return { format: 'rootca-audit-inclusion/1', ...proof, checkpoint: cp?.number ?? null };
 }
 
@@ -280,7 +476,16 @@ export interface ConsistencyProofJson {
  * is wrong: an altered file, a key this installation never had, a shorter log, or different
  * events. A failed check is a result (ok false, audited as failed), not an exception.
  */
-export async function checkConsistency(inst: Installation, p: { checkpointText: string; checkpointName?: string; size?: number; examiner: string; passphrases: PassphraseSource }): Promise<ConsistencyProofJson> {
+export async function checkConsistency(
+  inst: Installation,
+  p: {
+    checkpointText: string;
+    checkpointName?: string;
+    size?: number;
+    examiner: string;
+    passphrases: PassphraseSource;
+  },
+): Promise<ConsistencyProofJson> {
   const refuse = refuser(inst, 'audit.consistency', 'audit-log');
   let parsed: ReturnType<typeof parseCheckpointFile>;
   try {
@@ -290,46 +495,106 @@ export async function checkConsistency(inst: Installation, p: { checkpointText: 
     throw e;
   }
   const { checkpoint: old, key } = parsed!;
-  const who = await examinerRead(inst, p.examiner, p.passphrases, { kind: 'audit.consistency', from: old.body, size: p.size ?? null });
+  const who = await examinerRead(inst, p.examiner, p.passphrases, {
+    kind: 'audit.consistency',
+    from: old.body,
+    size: p.size ?? null,
+  });
   const leaves = inst.audit.leafHashes();
   const newSize = p.size ?? leaves.length;
   const result = (r: Omit<ConsistencyProofJson, 'format' | 'from'>): ConsistencyProofJson => {
-    const out: ConsistencyProofJson = { format: 'rootca-audit-consistency/1', from: { checkpoint: old.number, installation: old.body.installation, treeSize: old.body.treeSize, rootHash: old.body.rootHash, keyId: old.keyId, at: old.body.at }, ...r };
+    const out: ConsistencyProofJson = {
+      format: 'rootca-audit-consistency/1',
+      from: {
+        checkpoint: old.number,
+        installation: old.body.installation,
+        treeSize: old.body.treeSize,
+        rootHash: old.body.rootHash,
+        keyId: old.keyId,
+        at: old.body.at,
+      },
+      ...r,
+    };
     inst.audit.append({
-      actor: p.examiner, roles: who.operator.roles, action: 'audit.consistency', target: 'audit-log', outcome: out.ok ? 'success' : 'failed',
-      details: { fromCheckpoint: old.number, fromSize: old.body.treeSize, fromRoot: old.body.rootHash, toSize: out.to.treeSize, toRoot: out.to.rootHash, ok: out.ok, ...(out.problem ? { problem: out.problem } : {}) },
+      actor: p.examiner,
+      roles: who.operator.roles,
+      action: 'audit.consistency',
+      target: 'audit-log',
+      outcome: out.ok ? 'success' : 'failed',
+      details: {
+        fromCheckpoint: old.number,
+        fromSize: old.body.treeSize,
+        fromRoot: old.body.rootHash,
+        toSize: out.to.treeSize,
+        toRoot: out.to.rootHash,
+        ok: out.ok,
+        ...(out.problem ? { problem: out.problem } : {}),
+      },
     });
     return out;
   };
   const newRootOf = (n: number) => (n <= leaves.length ? rootFromLeafHashes(leaves.slice(0, n)).toString('hex') : '');
   const storedAt = (n: number) => [...loadCheckpoints(inst.db)].reverse().find((c) => c.body.treeSize === n);
-  const fail = (problem: string, to = { treeSize: newSize, rootHash: newRootOf(newSize), checkpoint: storedAt(newSize)?.number ?? null }) => result({ ok: false, to, proof: [], problem });
+  const fail = (
+    problem: string,
+    to = { treeSize: newSize, rootHash: newRootOf(newSize), checkpoint: storedAt(newSize)?.number ?? null },
+  ) => result({ ok: false, to, proof: [], problem });
 
-  if (!Number.isSafeInteger(newSize) || newSize < 0 || newSize > leaves.length) return fail(`--size must be at most ${leaves.length} (today's log), got ${newSize}`, { treeSize: leaves.length, rootHash: newRootOf(leaves.length), checkpoint: null });
+  if (!Number.isSafeInteger(newSize) || newSize < 0 || newSize > leaves.length)
+    return fail(`--size must be at most ${leaves.length} (today's log), got ${newSize}`, {
+      treeSize: leaves.length,
+      rootHash: newRootOf(leaves.length),
+      checkpoint: null,
+    });
   const known = loadAuditPublicKeys(inst.db).find((k) => k.keyId === key.keyId);
   if (!known || !known.publicKeySpki.equals(key.publicKeySpki)) {
-    return fail(`the checkpoint is signed by key ${key.keyId} (SHA-256 ${spkiFingerprint(key.publicKeySpki).slice(0, 16)}…), which is not an audit key of this installation`);
+    return fail(
+      `the checkpoint is signed by key ${key.keyId} (SHA-256 ${spkiFingerprint(key.publicKeySpki).slice(0, 16)}…), which is not an audit key of this installation`,
+    );
   }
-  if (old.body.installation !== inst.config.installation.name) return fail(`the checkpoint is of installation "${old.body.installation}", this is "${inst.config.installation.name}"`);
+  if (old.body.installation !== inst.config.installation.name)
+    return fail(
+      `the checkpoint is of installation "${old.body.installation}", this is "${inst.config.installation.name}"`,
+    );
   if (old.body.treeSize > leaves.length) {
-    return fail(`the checkpoint covers ${old.body.treeSize} events but today's log has only ${leaves.length}: events ${leaves.length + 1}..${old.body.treeSize} were cut off`);
+    return fail(
+      `the checkpoint covers ${old.body.treeSize} events but today's log has only ${leaves.length}: events ${leaves.length + 1}..${old.body.treeSize} were cut off`,
+    );
   }
-  if (old.body.treeSize > newSize) return fail(`--size ${newSize} is smaller than the checkpoint's ${old.body.treeSize} events`);
+  if (old.body.treeSize > newSize)
+    return fail(`--size ${newSize} is smaller than the checkpoint's ${old.body.treeSize} events`);
   const oldRootNow = newRootOf(old.body.treeSize);
   if (oldRootNow !== old.body.rootHash) {
     const v = inst.audit.verify();
-    const where = v.firstBad && v.firstBad.position <= old.body.treeSize ? ` (audit verify: event ${v.firstBad.position}: ${v.firstBad.problem})` : '';
-    return fail(`today's log does not start with the ${old.body.treeSize} events the checkpoint signed: their root is now ${oldRootNow.slice(0, 16)}…, the checkpoint says ${old.body.rootHash.slice(0, 16)}…; an event among 1..${old.body.treeSize} was changed, removed, inserted or reordered${where}`);
+    const where =
+      v.firstBad && v.firstBad.position <= old.body.treeSize
+        ? ` (audit verify: event ${v.firstBad.position}: ${v.firstBad.problem})`
+        : '';
+    return fail(
+      `today's log does not start with the ${old.body.treeSize} events the checkpoint signed: their root is now ${oldRootNow.slice(0, 16)}…, the checkpoint says ${old.body.rootHash.slice(0, 16)}…; an event among 1..${old.body.treeSize} was changed, removed, inserted or reordered${where}`,
+    );
   }
   const proof = consistencyProof(leaves, old.body.treeSize, newSize);
   const newRoot = newRootOf(newSize);
-  const ok = verifyConsistency(old.body.treeSize, newSize, Buffer.from(old.body.rootHash, 'hex'), Buffer.from(newRoot, 'hex'), proof);
+  const ok = verifyConsistency(
+    old.body.treeSize,
+    newSize,
+    Buffer.from(old.body.rootHash, 'hex'),
+    Buffer.from(newRoot, 'hex'),
+    proof,
+  );
   const stored = storedAt(newSize);
   const signedMismatch = stored && stored.body.rootHash !== newRoot;
   return result({
     ok: ok && !signedMismatch,
     to: { treeSize: newSize, rootHash: newRoot, checkpoint: stored?.number ?? null },
     proof: proof.map((h) => h.toString('hex')),
-    ...(!ok ? { problem: 'the consistency proof does not verify' } : signedMismatch ? { problem: `stored checkpoint ${stored.number} of size ${newSize} signed a different root: the log was changed after it` } : {}),
+    ...(!ok
+      ? { problem: 'the consistency proof does not verify' }
+      : signedMismatch
+        ? {
+            problem: `stored checkpoint ${stored.number} of size ${newSize} signed a different root: the log was changed after it`,
+          }
+        : {}),
   });
 }

@@ -6,23 +6,46 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MANIFEST_FILE, writeAuditBundle, verifyAuditBundle, type BundleManifest, type BundleVerification } from '../audit/bundle.ts';
+import {
+  MANIFEST_FILE,
+  writeAuditBundle,
+  verifyAuditBundle,
+  type BundleManifest,
+  type BundleVerification,
+} from '../audit/bundle.ts';
 import { loadAuditPublicKeys, loadCheckpoints } from '../audit/checkpoint.ts';
 import { rootFromLeafHashes } from '../audit/merkle.ts';
 import { readLogLines } from '../audit/syslog.ts';
 import { CaError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
 import { refuser } from '../operation/key-session.ts';
-import { bringParticipant, operationDigest, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
+import {
+  bringParticipant,
+  operationDigest,
+  participantEvidence,
+  type Participant,
+  type PassphraseSource,
+} from '../people/participants.ts';
 import type { Operation } from '../people/permissions.ts';
 import { countAuditEventsBefore } from '../store/audit-events.ts';
 import { insertReview, listReviewRows, type AuditReviewRow } from '../store/audit-reviews.ts';
 
 /** Authenticates the Log Examiner for `operation`; refuses (audited) when they do not. */
-async function examiner(inst: Installation, operation: Operation, name: string, passphrases: PassphraseSource, what: Record<string, unknown>, refuse: ReturnType<typeof refuser>): Promise<{ who: Participant; digest: Buffer }> {
+async function examiner(
+  inst: Installation,
+  operation: Operation,
+  name: string,
+  passphrases: PassphraseSource,
+  what: Record<string, unknown>,
+  refuse: ReturnType<typeof refuser>,
+): Promise<{ who: Participant; digest: Buffer }> {
   const digest = operationDigest({ kind: operation, ...what });
   const who = await bringParticipant(inst, name, passphrases, operation, digest, { operation, slot: 'examiner' });
-  if (!who) refuse('AUTHENTICATION_REQUIRED', `${name} did not authenticate; ${operation} is done by an authenticated Log Examiner`);
+  if (!who)
+    refuse(
+      'AUTHENTICATION_REQUIRED',
+      `${name} did not authenticate; ${operation} is done by an authenticated Log Examiner`,
+    );
   who!.credential.lock();
   return { who: who!, digest };
 }
@@ -46,9 +69,16 @@ export interface IngestResult {
  * (binary, NUL, a line over 8 KiB) is refused naming the line numbers. The result holds
  * counts only (CPS 5.4.7: nothing of the events is shown back to anyone).
  */
-export async function ingestLog(inst: Installation, p: { data: Buffer; source: string; examiner: string; passphrases: PassphraseSource; fileName?: string }): Promise<IngestResult> {
+export async function ingestLog(
+  inst: Installation,
+  p: { data: Buffer; source: string; examiner: string; passphrases: PassphraseSource; fileName?: string },
+): Promise<IngestResult> {
   const refuse = refuser(inst, 'audit.ingest', `source:${p.source}`);
-  if (!SOURCE_NAME.test(p.source)) refuse('SOURCE_NAME_INVALID', `--source "${p.source}" must be lower case letters, digits, . _ - (it names the events: ingest.<source>)`);
+  if (!SOURCE_NAME.test(p.source))
+    refuse(
+      'SOURCE_NAME_INVALID',
+      `--source "${p.source}" must be lower case letters, digits, . _ - (it names the events: ingest.<source>)`,
+    );
   const sha256 = createHash('sha256').update(p.data).digest('hex');
   let lines: ReturnType<typeof readLogLines>;
   try {
@@ -57,21 +87,47 @@ export async function ingestLog(inst: Installation, p: { data: Buffer; source: s
     if (e instanceof CaError) refuse(e.code, e.message, { ...e.details, sha256 });
     throw e;
   }
-  if (lines!.length === 0) refuse('LOG_INPUT_EMPTY', `${p.fileName ?? 'the input'} has no non-empty lines; nothing was ingested`, { sha256 });
-  const { who, digest } = await examiner(inst, 'audit.ingest', p.examiner, p.passphrases, { source: p.source, sha256 }, refuse);
+  if (lines!.length === 0)
+    refuse('LOG_INPUT_EMPTY', `${p.fileName ?? 'the input'} has no non-empty lines; nothing was ingested`, { sha256 });
+  const { who, digest } = await examiner(
+    inst,
+    'audit.ingest',
+    p.examiner,
+    p.passphrases,
+    { source: p.source, sha256 },
+    refuse,
+  );
   const parsed = lines!.filter((l) => l.parsed).length;
-  inst.db.transaction(() => {
-    for (const l of lines) {
+  inst.db
+    .transaction(() => {
+      for (const l of lines) {
+        inst.audit.append({
+          actor: p.examiner,
+          roles: who.operator.roles,
+          action: `ingest.${p.source}`,
+          target: l.parsed?.host ?? p.source,
+          outcome: 'success',
+          details: { line: l.line, parsed: l.parsed, lineNumber: l.number, fileSha256: sha256 },
+        });
+      }
       inst.audit.append({
-        actor: p.examiner, roles: who.operator.roles, action: `ingest.${p.source}`, target: l.parsed?.host ?? p.source, outcome: 'success',
-        details: { line: l.line, parsed: l.parsed, lineNumber: l.number, fileSha256: sha256 },
+        actor: p.examiner,
+        roles: who.operator.roles,
+        action: 'audit.ingest',
+        target: `source:${p.source}`,
+        outcome: 'success',
+        details: {
+          source: p.source,
+          file: p.fileName ?? null,
+          sha256,
+          events: lines.length,
+          parsed,
+          raw: lines.length - parsed,
+          ...participantEvidence(digest, [{ role: 'examiner', p: who }]),
+        },
       });
-    }
-    inst.audit.append({
-      actor: p.examiner, roles: who.operator.roles, action: 'audit.ingest', target: `source:${p.source}`, outcome: 'success',
-      details: { source: p.source, file: p.fileName ?? null, sha256, events: lines.length, parsed, raw: lines.length - parsed, ...participantEvidence(digest, [{ role: 'examiner', p: who }]) },
-    });
-  }).immediate();
+    })
+    .immediate();
   return { source: p.source, events: lines!.length, parsed, raw: lines!.length - parsed, sha256 };
 }
 
@@ -91,8 +147,16 @@ export interface AuditReview {
 }
 
 const toReview = (r: AuditReviewRow): AuditReview => ({
-  id: r.id, from: r.from_seq, to: r.to_seq, findings: r.findings, examiner: r.examiner, reviewedAt: r.reviewed_at,
-  logVerified: r.log_verified === 1, treeSize: r.tree_size, rootHash: r.root_hash, auditSeq: r.audit_seq,
+  id: r.id,
+  from: r.from_seq,
+  to: r.to_seq,
+  findings: r.findings,
+  examiner: r.examiner,
+  reviewedAt: r.reviewed_at,
+  logVerified: r.log_verified === 1,
+  treeSize: r.tree_size,
+  rootHash: r.root_hash,
+  auditSeq: r.audit_seq,
 });
 
 export function listReviews(inst: Installation): AuditReview[] {
@@ -104,32 +168,71 @@ export function listReviews(inst: Installation): AuditReview[] {
  * events N..M and what they found (CPS 5.4.2), with whether the log verified and the tree
  * head of 1..M, so the record says exactly which events were looked at.
  */
-export async function recordReview(inst: Installation, p: { from: number; to: number; findings: string; examiner: string; passphrases: PassphraseSource }): Promise<AuditReview> {
+export async function recordReview(
+  inst: Installation,
+  p: { from: number; to: number; findings: string; examiner: string; passphrases: PassphraseSource },
+): Promise<AuditReview> {
   const refuse = refuser(inst, 'audit.review', 'audit-log');
   const last = inst.audit.head().seq;
   if (!Number.isSafeInteger(p.from) || !Number.isSafeInteger(p.to) || p.from < 1 || p.to < p.from || p.to > last) {
-    refuse('REVIEW_RANGE_INVALID', `the reviewed range must be within events 1..${last} with --from <= --to, got ${p.from}..${p.to}`);
+    refuse(
+      'REVIEW_RANGE_INVALID',
+      `the reviewed range must be within events 1..${last} with --from <= --to, got ${p.from}..${p.to}`,
+    );
   }
   const findings = p.findings.trim();
-  if (!findings) refuse('REVIEW_FINDINGS_MISSING', 'a review records what was found: --findings must not be empty ("no exceptions" is a finding)');
-  if (Buffer.byteLength(findings) > 16 * 1024) refuse('REVIEW_FINDINGS_TOO_LONG', '--findings is longer than 16 KiB; attach a report by reference instead');
-  const { who, digest } = await examiner(inst, 'audit.review', p.examiner, p.passphrases, { from: p.from, to: p.to, findings }, refuse);
+  if (!findings)
+    refuse(
+      'REVIEW_FINDINGS_MISSING',
+      'a review records what was found: --findings must not be empty ("no exceptions" is a finding)',
+    );
+  if (Buffer.byteLength(findings) > 16 * 1024)
+    refuse('REVIEW_FINDINGS_TOO_LONG', '--findings is longer than 16 KiB; attach a report by reference instead');
+  const { who, digest } = await examiner(
+    inst,
+    'audit.review',
+    p.examiner,
+    p.passphrases,
+    { from: p.from, to: p.to, findings },
+    refuse,
+  );
   const v = inst.audit.verify();
   const rootHash = rootFromLeafHashes(inst.audit.leafHashes().slice(0, p.to)).toString('hex');
   const now = inst.clock.now().toISOString();
-  return inst.db.transaction(() => {
-    const event = inst.audit.append({
-      actor: p.examiner, roles: who.operator.roles, action: 'audit.review', target: 'audit-log', outcome: 'success',
-      details: {
-        from: p.from, to: p.to, findings, logVerified: v.ok, ...(v.firstBad ? { firstBad: v.firstBad } : {}), treeSize: p.to, rootHash,
-        ...participantEvidence(digest, [{ role: 'examiner', p: who }]),
-      },
-    });
-    return toReview(insertReview(inst.db, {
-      from_seq: p.from, to_seq: p.to, findings, examiner: p.examiner, reviewed_at: now, log_verified: v.ok ? 1 : 0, tree_size: p.to, root_hash: rootHash,
-      audit_seq: event.seq,
-    }));
-  }).immediate();
+  return inst.db
+    .transaction(() => {
+      const event = inst.audit.append({
+        actor: p.examiner,
+        roles: who.operator.roles,
+        action: 'audit.review',
+        target: 'audit-log',
+        outcome: 'success',
+        details: {
+          from: p.from,
+          to: p.to,
+          findings,
+          logVerified: v.ok,
+          ...(v.firstBad ? { firstBad: v.firstBad } : {}),
+          treeSize: p.to,
+          rootHash,
+          ...participantEvidence(digest, [{ role: 'examiner', p: who }]),
+        },
+      });
+      return toReview(
+        insertReview(inst.db, {
+          from_seq: p.from,
+          to_seq: p.to,
+          findings,
+          examiner: p.examiner,
+          reviewed_at: now,
+          log_verified: v.ok ? 1 : 0,
+          tree_size: p.to,
+          root_hash: rootHash,
+          audit_seq: event.seq,
+        }),
+      );
+    })
+    .immediate();
 }
 
 /**
@@ -149,13 +252,20 @@ export function purgeAuditEvents(inst: Installation, p: { before: string }): nev
   limit.setUTCFullYear(limit.getUTCFullYear() - years);
   const { count, since: young } = countAuditEventsBefore(inst.db, before, limit.toISOString());
   if (t > limit.getTime()) {
-    refuse('AUDIT_RETENTION', `refused: events younger than ${years} years cannot be removed (CPS 5.4.3: "Audit Logs are retained for at least ten (10) years"; audit.retentionYears is ${years}); ` +
-      `the latest --before allowed today is ${limit.toISOString().slice(0, 10)}, and of the ${count} events before ${before.slice(0, 10)}, ${young} are within the retention period. Nothing was removed`,
-    { before, retentionYears: years, events: count, withinRetention: young });
+    refuse(
+      'AUDIT_RETENTION',
+      `refused: events younger than ${years} years cannot be removed (CPS 5.4.3: "Audit Logs are retained for at least ten (10) years"; audit.retentionYears is ${years}); ` +
+        `the latest --before allowed today is ${limit.toISOString().slice(0, 10)}, and of the ${count} events before ${before.slice(0, 10)}, ${young} are within the retention period. Nothing was removed`,
+      { before, retentionYears: years, events: count, withinRetention: young },
+    );
   }
-  return refuse('AUDIT_PURGE_NOT_SUPPORTED', `refused: the ${count} events before ${before.slice(0, 10)} are past the ${years}-year retention period (CPS 5.4.3), but this version of rootca keeps every event: ` +
-    'removing them would break the hash chain and the Merkle tree that every signed checkpoint covers, and pruning with a signed record of what was removed is not built. ' +
-    'Nothing was removed; `rootca audit export` puts them on offline media (CPS 5.4.5)', { before, retentionYears: years, events: count });
+  return refuse(
+    'AUDIT_PURGE_NOT_SUPPORTED',
+    `refused: the ${count} events before ${before.slice(0, 10)} are past the ${years}-year retention period (CPS 5.4.3), but this version of rootca keeps every event: ` +
+      'removing them would break the hash chain and the Merkle tree that every signed checkpoint covers, and pruning with a signed record of what was removed is not built. ' +
+      'Nothing was removed; `rootca audit export` puts them on offline media (CPS 5.4.5)',
+    { before, retentionYears: years, events: count },
+  );
 }
 
 export interface ExportResult {
@@ -171,7 +281,10 @@ export interface ExportResult {
  * recorded. Only a Log Examiner exports (CPS 5.4.4). A log that does not verify is still
  * exported (the evidence is what it is) and the result says so.
  */
-export async function exportAuditBundle(inst: Installation, p: { to: string; examiner: string; passphrases: PassphraseSource }): Promise<ExportResult> {
+export async function exportAuditBundle(
+  inst: Installation,
+  p: { to: string; examiner: string; passphrases: PassphraseSource },
+): Promise<ExportResult> {
   const dir = resolve(p.to);
   const refuse = refuser(inst, 'audit.export', dir);
   if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) {
@@ -180,25 +293,44 @@ export async function exportAuditBundle(inst: Installation, p: { to: string; exa
   const { who, digest } = await examiner(inst, 'audit.export', p.examiner, p.passphrases, { to: dir }, refuse);
   let manifest: BundleManifest;
   try {
-    manifest = inst.db.transaction(() => writeAuditBundle(dir, {
-      installation: inst.config.installation.name,
-      createdAt: inst.clock.now().toISOString(),
-      exportedBy: p.examiner,
-      head: inst.audit.head(),
-      events: inst.audit.iterate(),
-      checkpoints: loadCheckpoints(inst.db),
-      keys: loadAuditPublicKeys(inst.db),
-      reviews: listReviews(inst),
-    })).deferred();
+    manifest = inst.db
+      .transaction(() =>
+        writeAuditBundle(dir, {
+          installation: inst.config.installation.name,
+          createdAt: inst.clock.now().toISOString(),
+          exportedBy: p.examiner,
+          head: inst.audit.head(),
+          events: inst.audit.iterate(),
+          checkpoints: loadCheckpoints(inst.db),
+          keys: loadAuditPublicKeys(inst.db),
+          reviews: listReviews(inst),
+        }),
+      )
+      .deferred();
   } catch (e) {
     if (e instanceof CaError) refuse(e.code, e.message);
     throw e;
   }
   const verification = verifyAuditBundle(dir);
-  const manifestSha256 = createHash('sha256').update(readFileSync(join(dir, MANIFEST_FILE))).digest('hex');
+  const manifestSha256 = createHash('sha256')
+    .update(readFileSync(join(dir, MANIFEST_FILE)))
+    .digest('hex');
   inst.audit.append({
-    actor: p.examiner, roles: who.operator.roles, action: 'audit.export', target: dir, outcome: 'success',
-    details: { to: dir, events: manifest!.treeSize, treeSize: manifest!.treeSize, rootHash: manifest!.rootHash, checkpoints: manifest!.checkpoints, manifestSha256, verified: verification.ok, ...participantEvidence(digest, [{ role: 'examiner', p: who }]) },
+    actor: p.examiner,
+    roles: who.operator.roles,
+    action: 'audit.export',
+    target: dir,
+    outcome: 'success',
+    details: {
+      to: dir,
+      events: manifest!.treeSize,
+      treeSize: manifest!.treeSize,
+      rootHash: manifest!.rootHash,
+      checkpoints: manifest!.checkpoints,
+      manifestSha256,
+      verified: verification.ok,
+      ...participantEvidence(digest, [{ role: 'examiner', p: who }]),
+    },
   });
   return { dir, manifest: manifest!, manifestSha256, verification };
 }

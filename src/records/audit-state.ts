@@ -8,7 +8,11 @@ import { verifyStateAgainstLog, type StateCheck } from '../audit/state-check.ts'
 import type { Installation } from '../installation/installation.ts';
 
 /** The chain and the state tables checked together. */
-export interface AuditStateResult { ok: boolean; chain: AuditVerification; state: StateCheck }
+export interface AuditStateResult {
+  ok: boolean;
+  chain: AuditVerification;
+  state: StateCheck;
+}
 
 /** Verifies the chain, then the state tables against the log; the check is itself audited. */
 export function verifyAuditState(inst: Installation): AuditStateResult {
@@ -16,8 +20,17 @@ export function verifyAuditState(inst: Installation): AuditStateResult {
   const state = verifyStateAgainstLog(inst.db);
   const ok = chain.ok && state.ok;
   inst.audit.append({
-    actor: inst.systemActor, roles: [], action: 'audit.verify-state', target: 'audit-log', outcome: ok ? 'success' : 'failed',
-    details: { chainOk: chain.ok, events: chain.events, checked: state.checked, mismatches: state.mismatches.slice(0, 50) },
+    actor: inst.systemActor,
+    roles: [],
+    action: 'audit.verify-state',
+    target: 'audit-log',
+    outcome: ok ? 'success' : 'failed',
+    details: {
+      chainOk: chain.ok,
+      events: chain.events,
+      checked: state.checked,
+      mismatches: state.mismatches.slice(0, 50),
+    },
   });
   return { ok, chain, state };
 }

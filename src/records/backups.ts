@@ -19,7 +19,14 @@ import { CaError } from '../errors.ts';
 import { CONFIG_FILE, type Installation } from '../installation/installation.ts';
 import { bringParticipant, operationDigest, type Participant, type PassphraseSource } from '../people/participants.ts';
 import {
-  insertStartedBackup, lastCompletedBackup, markBackupAbandoned, markBackupCompleted, markBackupFailed, markBackupRecovered, nextBackupNumber, startedBackups,
+  insertStartedBackup,
+  lastCompletedBackup,
+  markBackupAbandoned,
+  markBackupCompleted,
+  markBackupFailed,
+  markBackupRecovered,
+  nextBackupNumber,
+  startedBackups,
 } from '../store/backups.ts';
 import { timestampAvailability, tsaTimestamper } from './time-stamping.ts';
 import { progressTask } from '../util/progress.ts';
@@ -83,7 +90,10 @@ function recoverInterrupted(inst: Installation, locations: Location[]): BackupOu
     if (d.host === hostname() && d.pid !== undefined && d.pid !== process.pid && processAlive(d.pid)) continue;
     const dirs = d.locations ?? locations.map((l) => l.dir);
     const name = row.set_name;
-    const good = dirs.map((dir) => join(dir, name)).filter((p) => existsSync(p)).find((p) => checkSet(p, { clock: inst.clock }).ok);
+    const good = dirs
+      .map((dir) => join(dir, name))
+      .filter((p) => existsSync(p))
+      .find((p) => checkSet(p, { clock: inst.clock }).ok);
     if (good) {
       for (const dir of dirs.filter((x) => !existsSync(join(x, name)))) {
         rmSync(join(dir, name + PARTIAL_SUFFIX), { recursive: true, force: true });
@@ -91,17 +101,46 @@ function recoverInterrupted(inst: Installation, locations: Location[]): BackupOu
         renameDurable(join(dir, name + PARTIAL_SUFFIX), join(dir, name));
       }
       const manifestSha256 = sha256(readFileSync(join(good, MANIFEST_FILE)));
-      inst.db.transaction(() => {
-        markBackupRecovered(inst.db, row.number, inst.clock.now().toISOString(), manifestSha256);
-        inst.audit.append({ actor: inst.systemActor, roles: [], action: 'archive.backup', target: name, outcome: 'success', details: { set: name, number: row.number, recovered: true, manifestSha256, note: 'an interrupted copy was completed from the verified one' } });
-      }).immediate();
+      inst.db
+        .transaction(() => {
+          markBackupRecovered(inst.db, row.number, inst.clock.now().toISOString(), manifestSha256);
+          inst.audit.append({
+            actor: inst.systemActor,
+            roles: [],
+            action: 'archive.backup',
+            target: name,
+            outcome: 'success',
+            details: {
+              set: name,
+              number: row.number,
+              recovered: true,
+              manifestSha256,
+              note: 'an interrupted copy was completed from the verified one',
+            },
+          });
+        })
+        .immediate();
       out.push({ set: name, outcome: 'completed' });
     } else {
       for (const dir of dirs) rmSync(join(dir, name + PARTIAL_SUFFIX), { recursive: true, force: true });
-      inst.db.transaction(() => {
-        markBackupAbandoned(inst.db, row.number, inst.clock.now().toISOString());
-        inst.audit.append({ actor: inst.systemActor, roles: [], action: 'archive.backup', target: name, outcome: 'failed', details: { set: name, number: row.number, abandoned: true, note: 'interrupted before its manifest was written; the incomplete set was removed' } });
-      }).immediate();
+      inst.db
+        .transaction(() => {
+          markBackupAbandoned(inst.db, row.number, inst.clock.now().toISOString());
+          inst.audit.append({
+            actor: inst.systemActor,
+            roles: [],
+            action: 'archive.backup',
+            target: name,
+            outcome: 'failed',
+            details: {
+              set: name,
+              number: row.number,
+              abandoned: true,
+              note: 'interrupted before its manifest was written; the incomplete set was removed',
+            },
+          });
+        })
+        .immediate();
       out.push({ set: name, outcome: 'abandoned' });
     }
   }
@@ -127,22 +166,43 @@ export interface BackupParams {
  */
 export async function backupAfterChange(inst: Installation, p: BackupParams): Promise<BackupOutcome> {
   const locations = archiveLocations(inst);
-  const outcome: BackupOutcome = { ok: false, reason: p.reason, locations: locations.map((l) => l.dir), stamped: false, recovered: [] };
+  const outcome: BackupOutcome = {
+    ok: false,
+    reason: p.reason,
+    locations: locations.map((l) => l.dir),
+    stamped: false,
+    recovered: [],
+  };
   let number: number | undefined;
   try {
-    if (locations[0]!.dir === locations[1]!.dir) throw new CaError('ARCHIVE_LOCATIONS_SAME', `archive.primary and archive.secondary are the same folder ${locations[0]!.dir}; the secondary must be elsewhere (CPS 5.5.4)`);
+    if (locations[0]!.dir === locations[1]!.dir)
+      throw new CaError(
+        'ARCHIVE_LOCATIONS_SAME',
+        `archive.primary and archive.secondary are the same folder ${locations[0]!.dir}; the secondary must be elsewhere (CPS 5.5.4)`,
+      );
     outcome.recovered = recoverInterrupted(inst, locations);
     const created = inst.clock.now();
-    const allocated = inst.db.transaction(() => {
-      const n = nextBackupNumber(inst.db);
-      const prev = lastCompletedBackup(inst.db);
-      const name = backupSetName(n, created);
-      insertStartedBackup(inst.db, {
-        number: n, set_name: name, reason: p.reason, ceremony_id: p.ceremonyId, started_at: created.toISOString(), signer: p.operator.operator.name,
-        details: JSON.stringify({ pid: process.pid, host: hostname(), locations: locations.map((l) => l.dir) }),
-      });
-      return { n, name, previous: prev ? { number: prev.number, set: prev.set_name, manifestSha256: prev.manifest_sha256! } : null };
-    }).immediate();
+    const allocated = inst.db
+      .transaction(() => {
+        const n = nextBackupNumber(inst.db);
+        const prev = lastCompletedBackup(inst.db);
+        const name = backupSetName(n, created);
+        insertStartedBackup(inst.db, {
+          number: n,
+          set_name: name,
+          reason: p.reason,
+          ceremony_id: p.ceremonyId,
+          started_at: created.toISOString(),
+          signer: p.operator.operator.name,
+          details: JSON.stringify({ pid: process.pid, host: hostname(), locations: locations.map((l) => l.dir) }),
+        });
+        return {
+          n,
+          name,
+          previous: prev ? { number: prev.number, set: prev.set_name, manifestSha256: prev.manifest_sha256! } : null,
+        };
+      })
+      .immediate();
     number = allocated.n;
     inFlight.add(`${inst.home}:${number}`);
     const step = p.step ?? stepHook ?? (() => {});
@@ -153,28 +213,71 @@ export async function backupAfterChange(inst: Installation, p: BackupParams): Pr
     const stamper = available.ok ? tsaTimestamper(inst, p.operator.credential) : undefined;
     const writing = progressTask(`writing backup ${allocated.name} to ${locations.length} locations`);
     const written = await writeBackupSet({
-      db: inst.db, clock: inst.clock, configPath: join(inst.home, CONFIG_FILE), locations: locations.map((l) => l.dir),
-      number, name: allocated.name, created, installation: inst.config.installation.name, reason: p.reason, ceremonyId: p.ceremonyId, previous: allocated.previous,
-      signer: { operator: p.operator.operator.name, credentialKind: p.operator.operator.credential.kind, signingPublicKey: p.operator.operator.credential.signingPublicKey, sign: (d) => p.operator.credential.sign(d) },
-      stamping: available.ok ? { tsaKeyId: available.tsa.keyId, tsaCertificateDer: available.tsa.certificateDer!, stamp: (d) => stamper!.stamp(d) } : { reason: available.reason },
+      db: inst.db,
+      clock: inst.clock,
+      configPath: join(inst.home, CONFIG_FILE),
+      locations: locations.map((l) => l.dir),
+      number,
+      name: allocated.name,
+      created,
+      installation: inst.config.installation.name,
+      reason: p.reason,
+      ceremonyId: p.ceremonyId,
+      previous: allocated.previous,
+      signer: {
+        operator: p.operator.operator.name,
+        credentialKind: p.operator.operator.credential.kind,
+        signingPublicKey: p.operator.operator.credential.signingPublicKey,
+        sign: (d) => p.operator.credential.sign(d),
+      },
+      stamping: available.ok
+        ? {
+            tsaKeyId: available.tsa.keyId,
+            tsaCertificateDer: available.tsa.certificateDer!,
+            stamp: (d) => stamper!.stamp(d),
+          }
+        : { reason: available.reason },
       step,
     }).finally(() => writing.done());
-    Object.assign(outcome, { ok: true, manifestSha256: written.manifestSha256, stamped: written.stamped, notStampedReason: written.notStampedReason, tokenSerialHex: written.tokenSerialHex });
-    inst.db.transaction(() => {
-      markBackupCompleted(inst.db, number!, inst.clock.now().toISOString(), written.manifestSha256, written.stamped);
-      inst.audit.append({
-        actor: p.operator.operator.name, roles: p.operator.operator.roles, action: 'archive.backup', target: allocated.name, outcome: 'success',
-        details: {
-          set: allocated.name, number, reason: p.reason, ceremonyId: p.ceremonyId, manifestSha256: written.manifestSha256, locations: outcome.locations,
-          stamped: written.stamped, notStampedReason: written.notStampedReason ?? null, tokenSerial: written.tokenSerialHex ?? null,
-          auditHead: written.manifest.audit, records: written.manifest.records,
-        },
-      });
-    }).immediate();
+    Object.assign(outcome, {
+      ok: true,
+      manifestSha256: written.manifestSha256,
+      stamped: written.stamped,
+      notStampedReason: written.notStampedReason,
+      tokenSerialHex: written.tokenSerialHex,
+    });
+    inst.db
+      .transaction(() => {
+        markBackupCompleted(inst.db, number!, inst.clock.now().toISOString(), written.manifestSha256, written.stamped);
+        inst.audit.append({
+          actor: p.operator.operator.name,
+          roles: p.operator.operator.roles,
+          action: 'archive.backup',
+          target: allocated.name,
+          outcome: 'success',
+          details: {
+            set: allocated.name,
+            number,
+            reason: p.reason,
+            ceremonyId: p.ceremonyId,
+            manifestSha256: written.manifestSha256,
+            locations: outcome.locations,
+            stamped: written.stamped,
+            notStampedReason: written.notStampedReason ?? null,
+            tokenSerial: written.tokenSerialHex ?? null,
+            auditHead: written.manifest.audit,
+            records: written.manifest.records,
+          },
+        });
+      })
+      .immediate();
     step('registered');
     return outcome;
   } catch (e) {
-    const error = { code: e instanceof CaError ? e.code : ((e as NodeJS.ErrnoException).code ?? 'BACKUP_FAILED'), message: (e as Error).message };
+    const error = {
+      code: e instanceof CaError ? e.code : ((e as NodeJS.ErrnoException).code ?? 'BACKUP_FAILED'),
+      message: (e as Error).message,
+    };
     Object.assign(outcome, { ok: false, error });
     for (const l of number !== undefined ? locations : []) {
       try {
@@ -187,7 +290,14 @@ export async function backupAfterChange(inst: Installation, p: BackupParams): Pr
       if (number !== undefined) {
         markBackupFailed(inst.db, number, inst.clock.now().toISOString(), error.message);
       }
-      inst.audit.append({ actor: p.operator.operator.name, roles: p.operator.operator.roles, action: 'archive.backup', target: outcome.set ?? 'archive', outcome: 'failed', details: { reason: p.reason, ceremonyId: p.ceremonyId, set: outcome.set ?? null, ...error } });
+      inst.audit.append({
+        actor: p.operator.operator.name,
+        roles: p.operator.operator.roles,
+        action: 'archive.backup',
+        target: outcome.set ?? 'archive',
+        outcome: 'failed',
+        details: { reason: p.reason, ceremonyId: p.ceremonyId, set: outcome.set ?? null, ...error },
+      });
     } catch {
       // The store itself may be what failed; the outcome still says so.
     }
@@ -198,16 +308,35 @@ export async function backupAfterChange(inst: Installation, p: BackupParams): Pr
 }
 
 /** `rootca archive backup`: a backup on demand, signed by the CA Administrator who asks for it. Throws when it fails. */
-export async function backupNow(inst: Installation, p: { operator: string; passphrases: PassphraseSource; step?: (name: string) => void }): Promise<BackupOutcome> {
+export async function backupNow(
+  inst: Installation,
+  p: { operator: string; passphrases: PassphraseSource; step?: (name: string) => void },
+): Promise<BackupOutcome> {
   const digest = operationDigest({ kind: 'archive.backup', at: inst.clock.now().toISOString() });
-  const who = await bringParticipant(inst, p.operator, p.passphrases, 'operator making a backup', digest, { operation: 'archive.backup', slot: 'operator' });
+  const who = await bringParticipant(inst, p.operator, p.passphrases, 'operator making a backup', digest, {
+    operation: 'archive.backup',
+    slot: 'operator',
+  });
   if (!who) {
-    inst.audit.append({ actor: p.operator, roles: [], action: 'archive.backup', target: 'archive', outcome: 'refused', details: { code: 'OPERATOR_ABSENT' } });
+    inst.audit.append({
+      actor: p.operator,
+      roles: [],
+      action: 'archive.backup',
+      target: 'archive',
+      outcome: 'refused',
+      details: { code: 'OPERATOR_ABSENT' },
+    });
     throw new CaError('OPERATOR_ABSENT', `${p.operator} did not authenticate`);
   }
   try {
-    const outcome = await backupAfterChange(inst, { reason: 'archive.backup', ceremonyId: null, operator: who, step: p.step });
-    if (!outcome.ok) throw new CaError('BACKUP_FAILED', `the backup failed: ${outcome.error?.message}`, { details: { outcome } });
+    const outcome = await backupAfterChange(inst, {
+      reason: 'archive.backup',
+      ceremonyId: null,
+      operator: who,
+      step: p.step,
+    });
+    if (!outcome.ok)
+      throw new CaError('BACKUP_FAILED', `the backup failed: ${outcome.error?.message}`, { details: { outcome } });
     return outcome;
   } finally {
     who.credential.lock();

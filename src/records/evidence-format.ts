@@ -24,15 +24,47 @@ export interface EvidenceManifest {
   createdAt: string;
   examiner: string;
   period: { from: string; to: string };
-  auditLog: { dir: string; treeSize: number; rootHash: string; checkpoints: number; rangeFile: string; firstEvent: number | null; lastEvent: number | null; events: number };
+  auditLog: {
+    dir: string;
+    treeSize: number;
+    rootHash: string;
+    checkpoints: number;
+    rangeFile: string;
+    firstEvent: number | null;
+    lastEvent: number | null;
+    events: number;
+  };
   /**
    * Every certificate of each CA itself, oldest first. `kind`, `serialHex` and `current` are
    * absent from bundles made before re-keyed CAs were covered (one current root per CA).
    */
-  roots: { ca: string; file: string; subject: string; sha256: string; kind?: OwnCertificate['kind']; serialHex?: string; current?: boolean }[];
-  certificates: { file: string; ca: string; serialHex: string; subject: string; profile: string; notBefore: string; revoked: boolean }[];
+  roots: {
+    ca: string;
+    file: string;
+    subject: string;
+    sha256: string;
+    kind?: OwnCertificate['kind'];
+    serialHex?: string;
+    current?: boolean;
+  }[];
+  certificates: {
+    file: string;
+    ca: string;
+    serialHex: string;
+    subject: string;
+    profile: string;
+    notBefore: string;
+    revoked: boolean;
+  }[];
   crls: { file: string; ca: string; crlNumber: number; thisUpdate: string }[];
-  transcripts: { file: string; markdown: string; ceremonyId: number; operation: string; target: string; finishedAt: string }[];
+  transcripts: {
+    file: string;
+    markdown: string;
+    ceremonyId: number;
+    operation: string;
+    target: string;
+    finishedAt: string;
+  }[];
   /**
    * The state check of `audit verify --state` when the evidence was gathered (issue 14 item 4):
    * `file` holds it in full, `mismatches` one line each. Absent from bundles made before.
@@ -43,9 +75,19 @@ export interface EvidenceManifest {
 }
 
 /** What `rootca audit evidence` made. */
-export interface EvidenceResult { dir: string; manifest: EvidenceManifest; manifestSha256: string; verification: EvidenceVerification }
+export interface EvidenceResult {
+  dir: string;
+  manifest: EvidenceManifest;
+  manifestSha256: string;
+  verification: EvidenceVerification;
+}
 /** What `rootca audit verify-evidence` found: every check done, and every problem. */
-export interface EvidenceVerification { ok: boolean; dir: string; problems: string[]; checked: string[] }
+export interface EvidenceVerification {
+  ok: boolean;
+  dir: string;
+  problems: string[];
+  checked: string[];
+}
 
 /** The SHA-256 of a file of the folder, as the manifest lists it. */
 export const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
@@ -54,22 +96,52 @@ export const sha256 = (b: Buffer | string): string => createHash('sha256').updat
 export function renderEvidenceSummary(m: Omit<EvidenceManifest, 'files'>): string {
   const a = m.auditLog;
   return [
-    `# Audit evidence: ${m.installation}`, '',
-    `Period ${m.period.from} to ${m.period.to}; gathered ${m.createdAt} by Log Examiner ${m.examiner} (${m.format}).`, '',
-    '## Audit log', '',
+    `# Audit evidence: ${m.installation}`,
+    '',
+    `Period ${m.period.from} to ${m.period.to}; gathered ${m.createdAt} by Log Examiner ${m.examiner} (${m.format}).`,
+    '',
+    '## Audit log',
+    '',
     `Whole log in \`${a.dir}/\` (self-verifying bundle): ${a.treeSize} events, tree root \`${a.rootHash}\`, ${a.checkpoints} signed checkpoint(s).`,
-    a.events ? `Events of the period: ${a.events} (#${a.firstEvent}..#${a.lastEvent}), each with an RFC 9162 inclusion proof in \`${a.rangeFile}\`.` : `No events in the period (\`${a.rangeFile}\` is empty).`, '',
-    '## Root certificates', '',
-    ...(m.roots.length ? m.roots.map((r) => `- ${r.ca}: ${r.subject}${rootLabel(r)} — \`${r.file}\` (SHA-256 ${r.sha256})`) : ['- none']), '',
-    '## Ceremonies (signed transcripts)', '',
-    ...(m.transcripts.length ? m.transcripts.map((t) => `- #${t.ceremonyId} ${t.operation} on ${t.target}, finished ${t.finishedAt} — \`${t.file}\`, \`${t.markdown}\``) : ['- none in the period']), '',
-    '## Certificates issued', '',
-    ...(m.certificates.length ? m.certificates.map((c) => `- ${c.ca} serial ${c.serialHex} (${c.profile}) ${c.subject}, from ${c.notBefore}${c.revoked ? ', REVOKED' : ''} — \`${c.file}\``) : ['- none in the period']), '',
-    '## CRLs issued', '',
-    ...(m.crls.length ? m.crls.map((c) => `- ${c.ca} CRL #${c.crlNumber}, thisUpdate ${c.thisUpdate} — \`${c.file}\``) : ['- none in the period']), '',
+    a.events
+      ? `Events of the period: ${a.events} (#${a.firstEvent}..#${a.lastEvent}), each with an RFC 9162 inclusion proof in \`${a.rangeFile}\`.`
+      : `No events in the period (\`${a.rangeFile}\` is empty).`,
+    '',
+    '## Root certificates',
+    '',
+    ...(m.roots.length
+      ? m.roots.map((r) => `- ${r.ca}: ${r.subject}${rootLabel(r)} — \`${r.file}\` (SHA-256 ${r.sha256})`)
+      : ['- none']),
+    '',
+    '## Ceremonies (signed transcripts)',
+    '',
+    ...(m.transcripts.length
+      ? m.transcripts.map(
+          (t) =>
+            `- #${t.ceremonyId} ${t.operation} on ${t.target}, finished ${t.finishedAt} — \`${t.file}\`, \`${t.markdown}\``,
+        )
+      : ['- none in the period']),
+    '',
+    '## Certificates issued',
+    '',
+    ...(m.certificates.length
+      ? m.certificates.map(
+          (c) =>
+            `- ${c.ca} serial ${c.serialHex} (${c.profile}) ${c.subject}, from ${c.notBefore}${c.revoked ? ', REVOKED' : ''} — \`${c.file}\``,
+        )
+      : ['- none in the period']),
+    '',
+    '## CRLs issued',
+    '',
+    ...(m.crls.length
+      ? m.crls.map((c) => `- ${c.ca} CRL #${c.crlNumber}, thisUpdate ${c.thisUpdate} — \`${c.file}\``)
+      : ['- none in the period']),
+    '',
     ...stateCheckSection(m.stateCheck),
-    '## Verify offline', '',
-    '`rootca audit verify-evidence THIS_FOLDER` checks manifest.json digests, the audit-log bundle, the inclusion proofs, every transcript signature, and every certificate and CRL against the key of its CA that signed it (found by its authorityKeyIdentifier).', '',
+    '## Verify offline',
+    '',
+    '`rootca audit verify-evidence THIS_FOLDER` checks manifest.json digests, the audit-log bundle, the inclusion proofs, every transcript signature, and every certificate and CRL against the key of its CA that signed it (found by its authorityKeyIdentifier).',
+    '',
   ].join('\n');
 }
 
@@ -77,11 +149,13 @@ export function renderEvidenceSummary(m: Omit<EvidenceManifest, 'files'>): strin
 function stateCheckSection(s: EvidenceManifest['stateCheck']): string[] {
   if (!s) return [];
   return [
-    '## State check', '',
+    '## State check',
+    '',
     s.ok
       ? `Every row of the state tables has its audit event and every such event its row (\`${s.file}\`).`
       : `${s.mismatches.length} mismatch(es) between the state tables and the audit log (\`${s.file}\`):`,
-    ...s.mismatches.map((line) => `- ${line}`), '',
+    ...s.mismatches.map((line) => `- ${line}`),
+    '',
   ];
 }
 

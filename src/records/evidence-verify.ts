@@ -13,11 +13,22 @@ import { eventLeafHash, type AuditEvent } from '../audit/log.ts';
 import { verifyInclusion } from '../audit/merkle.ts';
 import type { StateCheck } from '../audit/state-check.ts';
 import { normalizeSerialHex, parseCrl } from '../pki/crl.ts';
-import { findCrlIssuingCertificate, findIssuingCertificate, keyIdentifiersOf, type IssuerLookup } from '../pki/issuer-key.ts';
+import {
+  findCrlIssuingCertificate,
+  findIssuingCertificate,
+  keyIdentifiersOf,
+  type IssuerLookup,
+} from '../pki/issuer-key.ts';
 import { formatStateMismatches } from './audit-state.ts';
 import {
-  EVIDENCE_AUDIT_DIR as AUDIT_DIR, EVIDENCE_FORMAT, EVIDENCE_MANIFEST as MANIFEST, EVIDENCE_SUMMARY as SUMMARY, renderEvidenceSummary, sha256,
-  type EvidenceManifest, type EvidenceVerification,
+  EVIDENCE_AUDIT_DIR as AUDIT_DIR,
+  EVIDENCE_FORMAT,
+  EVIDENCE_MANIFEST as MANIFEST,
+  EVIDENCE_SUMMARY as SUMMARY,
+  renderEvidenceSummary,
+  sha256,
+  type EvidenceManifest,
+  type EvidenceVerification,
 } from './evidence-format.ts';
 import { readManifestFile } from '../util/manifest-file.ts';
 import { renderTranscriptMarkdown, verifyTranscript, type Transcript } from './transcript.ts';
@@ -53,7 +64,8 @@ export function verifyEvidence(dirIn: string): EvidenceVerification {
   // The summary is what the manifest says.
   const { files: _files, ...body } = m;
   const summary = files.read.get(SUMMARY);
-  if (!summary || summary.toString('utf8') !== renderEvidenceSummary(body)) problems.push(`${SUMMARY} does not match the manifest (the summary or the manifest was changed)`);
+  if (!summary || summary.toString('utf8') !== renderEvidenceSummary(body))
+    problems.push(`${SUMMARY} does not match the manifest (the summary or the manifest was changed)`);
   else checked.push(`${SUMMARY} matches the manifest`);
   checkAuditLog(dir, m, files, problems, checked);
   checkTranscripts(m, files, problems, checked);
@@ -64,8 +76,20 @@ export function verifyEvidence(dirIn: string): EvidenceVerification {
 
 /** manifest.json, when it is one of this format; otherwise the problem is recorded. */
 function readManifest(dir: string, problems: string[]): EvidenceManifest | undefined {
-  return readManifestFile<EvidenceManifest>(dir, MANIFEST, EVIDENCE_FORMAT, (m) => m?.format === EVIDENCE_FORMAT && Array.isArray(m.files) && !!m.auditLog
-    && Array.isArray(m.roots) && Array.isArray(m.certificates) && Array.isArray(m.crls) && Array.isArray(m.transcripts), problems);
+  return readManifestFile<EvidenceManifest>(
+    dir,
+    MANIFEST,
+    EVIDENCE_FORMAT,
+    (m) =>
+      m?.format === EVIDENCE_FORMAT &&
+      Array.isArray(m.files) &&
+      !!m.auditLog &&
+      Array.isArray(m.roots) &&
+      Array.isArray(m.certificates) &&
+      Array.isArray(m.crls) &&
+      Array.isArray(m.transcripts),
+    problems,
+  );
 }
 
 /** Every listed file's digest; nothing added or removed. */
@@ -74,56 +98,134 @@ function checkDigests(dir: string, m: EvidenceManifest, problems: string[], chec
   const listed = new Set<string>();
   let bad = 0;
   for (const f of m.files) {
-    if (typeof f.path !== 'string' || !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(f.path) || f.path.split('/').includes('..')) { problems.push(`the manifest lists an unsafe path ${JSON.stringify(f.path)}`); bad++; continue; }
+    if (
+      typeof f.path !== 'string' ||
+      !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(f.path) ||
+      f.path.split('/').includes('..')
+    ) {
+      problems.push(`the manifest lists an unsafe path ${JSON.stringify(f.path)}`);
+      bad++;
+      continue;
+    }
     listed.add(f.path);
     let data: Buffer;
-    try { data = readFileSync(join(dir, f.path)); } catch { problems.push(`${f.path} is listed in the manifest but missing`); bad++; continue; }
+    try {
+      data = readFileSync(join(dir, f.path));
+    } catch {
+      problems.push(`${f.path} is listed in the manifest but missing`);
+      bad++;
+      continue;
+    }
     files.read.set(f.path, data);
-    if (sha256(data) !== f.sha256 || data.length !== f.bytes) { problems.push(`${f.path} does not match its SHA-256 in the manifest (changed)`); bad++; }
+    if (sha256(data) !== f.sha256 || data.length !== f.bytes) {
+      problems.push(`${f.path} does not match its SHA-256 in the manifest (changed)`);
+      bad++;
+    }
   }
-  for (const f of walk(dir)) if (f !== MANIFEST && !listed.has(f)) { problems.push(`${f} is not listed in the manifest (added)`); bad++; }
+  for (const f of walk(dir))
+    if (f !== MANIFEST && !listed.has(f)) {
+      problems.push(`${f} is not listed in the manifest (added)`);
+      bad++;
+    }
   if (!bad) checked.push(`manifest: ${m.files.length} files, every SHA-256 matches, nothing added or removed`);
   return files;
 }
 
 /** The audit-log bundle, then the period's inclusion proofs against its tree. */
-function checkAuditLog(dir: string, m: EvidenceManifest, files: EvidenceFiles, problems: string[], checked: string[]): void {
+function checkAuditLog(
+  dir: string,
+  m: EvidenceManifest,
+  files: EvidenceFiles,
+  problems: string[],
+  checked: string[],
+): void {
   const bundleDir = join(dir, m.auditLog.dir ?? AUDIT_DIR);
   const bv = verifyAuditBundle(bundleDir);
   problems.push(...bv.problems.map((p) => `audit log: ${p}`));
   if (bv.ok) checked.push(`audit log bundle verifies (${bv.checked.length} checks)`);
   let bm: BundleManifest | undefined;
-  try { bm = JSON.parse(readFileSync(join(bundleDir, BUNDLE_MANIFEST), 'utf8')) as BundleManifest; } catch { /* reported by verifyAuditBundle */ }
-  if (bm && (bm.treeSize !== m.auditLog.treeSize || bm.rootHash !== m.auditLog.rootHash)) problems.push('audit log: the tree head in manifest.json differs from the bundle\'s');
+  try {
+    bm = JSON.parse(readFileSync(join(bundleDir, BUNDLE_MANIFEST), 'utf8')) as BundleManifest;
+  } catch {
+    /* reported by verifyAuditBundle */
+  }
+  if (bm && (bm.treeSize !== m.auditLog.treeSize || bm.rootHash !== m.auditLog.rootHash))
+    problems.push("audit log: the tree head in manifest.json differs from the bundle's");
   const rangeBytes = files.file(m.auditLog.rangeFile, 'the range proofs');
   if (!rangeBytes || !bm) return;
   try {
-    checkRangeProofs(m, bm, rangeBytes, files.read.get(`${AUDIT_DIR}/events.jsonl`) ?? readFileSync(join(bundleDir, 'events.jsonl')), problems, checked);
+    checkRangeProofs(
+      m,
+      bm,
+      rangeBytes,
+      files.read.get(`${AUDIT_DIR}/events.jsonl`) ?? readFileSync(join(bundleDir, 'events.jsonl')),
+      problems,
+      checked,
+    );
   } catch (e) {
     problems.push(`${m.auditLog.rangeFile} cannot be read: ${(e as Error).message}`);
   }
 }
 
 /** Each proof is of a bundle event of the period and verifies against the bundle's root; every such event has one. */
-function checkRangeProofs(m: EvidenceManifest, bm: BundleManifest, rangeBytes: Buffer, eventsJsonl: Buffer, problems: string[], checked: string[]): void {
-  const range = JSON.parse(rangeBytes.toString('utf8')) as { treeSize: number; rootHash: string; proofs: { event: number; leafIndex: number; treeSize: number; leafHash: string; rootHash: string; path: string[] }[] };
+function checkRangeProofs(
+  m: EvidenceManifest,
+  bm: BundleManifest,
+  rangeBytes: Buffer,
+  eventsJsonl: Buffer,
+  problems: string[],
+  checked: string[],
+): void {
+  const range = JSON.parse(rangeBytes.toString('utf8')) as {
+    treeSize: number;
+    rootHash: string;
+    proofs: {
+      event: number;
+      leafIndex: number;
+      treeSize: number;
+      leafHash: string;
+      rootHash: string;
+      path: string[];
+    }[];
+  };
   const events = new Map<number, AuditEvent>();
   for (const line of eventsJsonl.toString('utf8').split('\n')) {
-    if (line.trim()) { const e = JSON.parse(line) as AuditEvent; events.set(e.seq, e); }
+    if (line.trim()) {
+      const e = JSON.parse(line) as AuditEvent;
+      events.set(e.seq, e);
+    }
   }
   let okProofs = 0;
   for (const pr of range.proofs) {
     const e = events.get(pr.event);
     const leaf = e ? eventLeafHash(e) : undefined;
     const inPeriod = e && e.at >= m.period.from && e.at <= m.period.to;
-    if (!leaf || leaf.toString('hex') !== pr.leafHash) problems.push(`inclusion proof of event ${pr.event}: its leaf is not the bundle's event`);
+    if (!leaf || leaf.toString('hex') !== pr.leafHash)
+      problems.push(`inclusion proof of event ${pr.event}: its leaf is not the bundle's event`);
     else if (!inPeriod) problems.push(`inclusion proof of event ${pr.event}: the event is outside the period`);
-    else if (pr.treeSize !== bm.treeSize || pr.rootHash !== bm.rootHash || !verifyInclusion(leaf, pr.event - 1, bm.treeSize, pr.path.map((h) => Buffer.from(h, 'hex')), Buffer.from(bm.rootHash, 'hex'))) problems.push(`inclusion proof of event ${pr.event} does not verify against the bundle's tree root`);
+    else if (
+      pr.treeSize !== bm.treeSize ||
+      pr.rootHash !== bm.rootHash ||
+      !verifyInclusion(
+        leaf,
+        pr.event - 1,
+        bm.treeSize,
+        pr.path.map((h) => Buffer.from(h, 'hex')),
+        Buffer.from(bm.rootHash, 'hex'),
+      )
+    )
+      problems.push(`inclusion proof of event ${pr.event} does not verify against the bundle's tree root`);
     else okProofs++;
   }
-  const expected = [...events.values()].filter((e) => e.at >= m.period.from && e.at <= m.period.to && e.seq <= bm.treeSize).length;
-  if (expected !== range.proofs.length) problems.push(`the period has ${expected} events in the bundle but ${range.proofs.length} inclusion proofs`);
-  if (okProofs === range.proofs.length && expected === range.proofs.length) checked.push(`${okProofs} inclusion proofs of the period's events verify against root ${bm.rootHash.slice(0, 16)}…`);
+  const expected = [...events.values()].filter(
+    (e) => e.at >= m.period.from && e.at <= m.period.to && e.seq <= bm.treeSize,
+  ).length;
+  if (expected !== range.proofs.length)
+    problems.push(`the period has ${expected} events in the bundle but ${range.proofs.length} inclusion proofs`);
+  if (okProofs === range.proofs.length && expected === range.proofs.length)
+    checked.push(
+      `${okProofs} inclusion proofs of the period's events verify against root ${bm.rootHash.slice(0, 16)}…`,
+    );
 }
 
 /** Every transcript's signatures, and its rendering. */
@@ -132,12 +234,18 @@ function checkTranscripts(m: EvidenceManifest, files: EvidenceFiles, problems: s
     const b = files.file(t.file, 'transcript');
     if (!b) continue;
     let doc: Transcript;
-    try { doc = JSON.parse(b.toString('utf8')) as Transcript; } catch { problems.push(`${t.file} is not JSON`); continue; }
+    try {
+      doc = JSON.parse(b.toString('utf8')) as Transcript;
+    } catch {
+      problems.push(`${t.file} is not JSON`);
+      continue;
+    }
     const v = verifyTranscript(doc);
     if (!v.ok) problems.push(...v.problems.map((p) => `${t.file}: ${p}`));
     else checked.push(`${t.file}: every participant's signatures verify`);
     const md = files.read.get(t.markdown);
-    if (!md || md.toString('utf8') !== renderTranscriptMarkdown(doc)) problems.push(`${t.markdown} is not the rendering of ${t.file}`);
+    if (!md || md.toString('utf8') !== renderTranscriptMarkdown(doc))
+      problems.push(`${t.markdown} is not the rendering of ${t.file}`);
   }
 }
 
@@ -149,19 +257,42 @@ function checkSignedArtefacts(m: EvidenceManifest, files: EvidenceFiles, problem
     const b = file(c.file, 'certificate');
     if (!b) continue;
     let serial: string;
-    try { serial = new X509Certificate(b).serialNumber; } catch (e) { problems.push(`${c.file} is not a certificate: ${(e as Error).message}`); continue; }
+    try {
+      serial = new X509Certificate(b).serialNumber;
+    } catch (e) {
+      problems.push(`${c.file} is not a certificate: ${(e as Error).message}`);
+      continue;
+    }
     // A certificate put under another's name would otherwise pass: it is signed by the same CA.
-    if (!sameSerial(serial, c.serialHex)) { problems.push(`${c.file}: its serial is ${serial}, the manifest says ${c.serialHex}`); continue; }
-    checkSignedBy(c.file, `certificate ${c.serialHex} of ${c.ca}`, findIssuingCertificate(b, derOf(caCertificates.get(c.ca))), caCertificates.get(c.ca), problems, checked);
+    if (!sameSerial(serial, c.serialHex)) {
+      problems.push(`${c.file}: its serial is ${serial}, the manifest says ${c.serialHex}`);
+      continue;
+    }
+    checkSignedBy(
+      c.file,
+      `certificate ${c.serialHex} of ${c.ca}`,
+      findIssuingCertificate(b, derOf(caCertificates.get(c.ca))),
+      caCertificates.get(c.ca),
+      problems,
+      checked,
+    );
   }
   for (const c of m.crls) {
     const b = file(c.file, 'CRL');
     if (!b) continue;
     let found: IssuerLookup;
-    try { found = findCrlIssuingCertificate(b, derOf(caCertificates.get(c.ca))); } catch (e) { problems.push(`${c.file} is not a CRL: ${(e as Error).message}`); continue; }
+    try {
+      found = findCrlIssuingCertificate(b, derOf(caCertificates.get(c.ca)));
+    } catch (e) {
+      problems.push(`${c.file} is not a CRL: ${(e as Error).message}`);
+      continue;
+    }
     // Same reason: another CRL of the same CA (an earlier key's) verifies too; RFC 5280 5.2.3 numbers each CRL.
     const crlNumber = parseCrl(b).crlNumber;
-    if (crlNumber !== BigInt(c.crlNumber)) { problems.push(`${c.file}: its cRLNumber is ${crlNumber ?? 'absent'}, the manifest says ${c.crlNumber}`); continue; }
+    if (crlNumber !== BigInt(c.crlNumber)) {
+      problems.push(`${c.file}: its cRLNumber is ${crlNumber ?? 'absent'}, the manifest says ${c.crlNumber}`);
+      continue;
+    }
     checkSignedBy(c.file, `CRL #${c.crlNumber} of ${c.ca}`, found, caCertificates.get(c.ca), problems, checked);
   }
 }
@@ -176,20 +307,35 @@ function checkStateCheck(m: EvidenceManifest, files: EvidenceFiles, problems: st
   const b = files.file(m.stateCheck.file, 'the state check');
   if (!b) return;
   let state: StateCheck;
-  try { state = JSON.parse(b.toString('utf8')) as StateCheck; } catch { problems.push(`${m.stateCheck.file} is not JSON`); return; }
+  try {
+    state = JSON.parse(b.toString('utf8')) as StateCheck;
+  } catch {
+    problems.push(`${m.stateCheck.file} is not JSON`);
+    return;
+  }
   const lines = formatStateMismatches(state);
   if (state.ok !== m.stateCheck.ok || JSON.stringify(lines) !== JSON.stringify(m.stateCheck.mismatches)) {
     problems.push(`${m.stateCheck.file} does not match the manifest's state check`);
     return;
   }
-  if (state.ok) checked.push(`${m.stateCheck.file}: every row of the state tables had its audit event and every such event its row`);
+  if (state.ok)
+    checked.push(
+      `${m.stateCheck.file}: every row of the state tables had its audit event and every such event its row`,
+    );
   else problems.push(...lines.map((line) => `state check: the state tables did not answer to the audit log: ${line}`));
 }
 
-interface CaCertificateFile { file: string; der: Buffer }
+interface CaCertificateFile {
+  file: string;
+  der: Buffer;
+}
 
 function sameSerial(a: string, b: unknown): boolean {
-  try { return normalizeSerialHex(a) === normalizeSerialHex(String(b)); } catch { return false; }
+  try {
+    return normalizeSerialHex(a) === normalizeSerialHex(String(b));
+  } catch {
+    return false;
+  }
 }
 
 const derOf = (certs: CaCertificateFile[] | undefined): Buffer[] => (certs ?? []).map((c) => c.der);
@@ -205,7 +351,12 @@ function describeTried(certs: CaCertificateFile[] | undefined): string {
  * among them (RFC 5280 4.2.1.1): the self-signed ones (first root, renewals, NewWithNew) by
  * their own key, the link certificates by the other key (RFC 4210 4.4).
  */
-function checkCaCertificates(roots: EvidenceManifest['roots'], file: (path: string, what: string) => Buffer | undefined, problems: string[], checked: string[]): Map<string, CaCertificateFile[]> {
+function checkCaCertificates(
+  roots: EvidenceManifest['roots'],
+  file: (path: string, what: string) => Buffer | undefined,
+  problems: string[],
+  checked: string[],
+): Map<string, CaCertificateFile[]> {
   const all = new Map<string, CaCertificateFile[]>();
   for (const r of roots) {
     const b = file(r.file, 'root certificate');
@@ -213,12 +364,23 @@ function checkCaCertificates(roots: EvidenceManifest['roots'], file: (path: stri
     try {
       new X509Certificate(b);
       all.set(r.ca, [...(all.get(r.ca) ?? []), { file: r.file, der: b }]);
-    } catch (e) { problems.push(`${r.file} is not a certificate: ${(e as Error).message}`); }
+    } catch (e) {
+      problems.push(`${r.file} is not a certificate: ${(e as Error).message}`);
+    }
   }
   const verified = new Map<string, CaCertificateFile[]>();
   for (const [ca, certs] of all) {
     for (const c of certs) {
-      if (checkSignedBy(c.file, `certificate of ${ca} itself`, findIssuingCertificate(c.der, derOf(certs)), certs, problems, checked)) {
+      if (
+        checkSignedBy(
+          c.file,
+          `certificate of ${ca} itself`,
+          findIssuingCertificate(c.der, derOf(certs)),
+          certs,
+          problems,
+          checked,
+        )
+      ) {
         verified.set(ca, [...(verified.get(ca) ?? []), c]);
       }
     }
@@ -227,12 +389,21 @@ function checkCaCertificates(roots: EvidenceManifest['roots'], file: (path: stri
 }
 
 /** Records whether `artefact` was found signed by one of `candidates`; a refusal names the artefact, its AKI (in `found.reason`) and what was tried. */
-function checkSignedBy(path: string, artefact: string, found: IssuerLookup, candidates: CaCertificateFile[] | undefined, problems: string[], checked: string[]): boolean {
+function checkSignedBy(
+  path: string,
+  artefact: string,
+  found: IssuerLookup,
+  candidates: CaCertificateFile[] | undefined,
+  problems: string[],
+  checked: string[],
+): boolean {
   if (!found.ok) {
     problems.push(`${path}: ${artefact}: ${found.reason}; ${describeTried(candidates)}`);
     return false;
   }
   const by = candidates?.find((c) => c.der.equals(found.issuerDer))?.file ?? 'its issuer';
-  checked.push(`${path}: ${artefact} verifies with the key of ${by === path ? 'its own certificate (self-signed)' : by}`);
+  checked.push(
+    `${path}: ${artefact} verifies with the key of ${by === path ? 'its own certificate (self-signed)' : by}`,
+  );
   return true;
 }

@@ -7,12 +7,30 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { copySetFiles } from '../archive/backup.ts';
 import { copyDurable, listLocation, mkdirDurable, PARTIAL_SUFFIX, renameDurable, setNumber } from '../archive/files.ts';
-import { CONFIG_FILE as SET_CONFIG_FILE, DB_FILE as SET_DB_FILE, type BackupManifest, type RecordCounts } from '../archive/format.ts';
+import {
+  CONFIG_FILE as SET_CONFIG_FILE,
+  DB_FILE as SET_DB_FILE,
+  type BackupManifest,
+  type RecordCounts,
+} from '../archive/format.ts';
 import { checkSet, inspectLocations, type SetCheck } from '../archive/inspect.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
-import { auditConfigFile, CONFIG_FILE, DATABASE_FILE, openInstallation, type Installation } from '../installation/installation.ts';
-import { bringParticipant, lockAll, operationDigest, participantEvidence, type Participant, type PassphraseSource } from '../people/participants.ts';
+import {
+  auditConfigFile,
+  CONFIG_FILE,
+  DATABASE_FILE,
+  openInstallation,
+  type Installation,
+} from '../installation/installation.ts';
+import {
+  bringParticipant,
+  lockAll,
+  operationDigest,
+  participantEvidence,
+  type Participant,
+  type PassphraseSource,
+} from '../people/participants.ts';
 import { checkDistinct } from '../people/permissions.ts';
 import { insertDroppedBackup, settleRestoredRegister } from '../store/backups.ts';
 import { advanceAllCrlNumbers, raiseCrlNumberTo } from '../store/crls.ts';
@@ -71,7 +89,12 @@ export interface RestoreResult {
 
 function droppedSet(c: SetCheck): DroppedSet {
   const m = c.manifest;
-  return { set: c.name, verified: c.ok, problems: c.problems, ...(m ? { created: m.created, reason: m.reason, records: m.records, crlNumbers: m.crlNumbers } : {}) };
+  return {
+    set: c.name,
+    verified: c.ok,
+    problems: c.problems,
+    ...(m ? { created: m.created, reason: m.reason, records: m.records, crlNumbers: m.crlNumbers } : {}),
+  };
 }
 
 /**
@@ -80,13 +103,25 @@ function droppedSet(c: SetCheck): DroppedSet {
  * reports them as dropped rather than lost), and each CA's CRL number moves past any number a
  * dropped set's manifest states (RFC 5280 5.2.3: CRL numbers are "monotonically increasing").
  */
-function recordDroppedSets(inst: Installation, x: { from: string; after: string; dropped: DroppedSet[]; at: string }): void {
+function recordDroppedSets(
+  inst: Installation,
+  x: { from: string; after: string; dropped: DroppedSet[]; at: string },
+): void {
   for (const d of x.dropped) {
-    const details = { droppedByRestore: { after: x.after, from: x.from, verified: d.verified, problems: d.problems }, locations: [x.from] };
+    const details = {
+      droppedByRestore: { after: x.after, from: x.from, verified: d.verified, problems: d.problems },
+      locations: [x.from],
+    };
     insertDroppedBackup(inst.db, {
-      number: setNumber(d.set), set_name: d.set, reason: d.reason ?? 'unknown', started_at: d.created ?? x.at, finished_at: x.at, details: JSON.stringify(details),
+      number: setNumber(d.set),
+      set_name: d.set,
+      reason: d.reason ?? 'unknown',
+      started_at: d.created ?? x.at,
+      finished_at: x.at,
+      details: JSON.stringify(details),
     });
-    for (const [ca, n] of Object.entries(d.crlNumbers ?? {})) if (Number.isSafeInteger(n)) raiseCrlNumberTo(inst.db, ca, n);
+    for (const [ca, n] of Object.entries(d.crlNumbers ?? {}))
+      if (Number.isSafeInteger(n)) raiseCrlNumberTo(inst.db, ca, n);
   }
 }
 
@@ -96,27 +131,46 @@ function recordDroppedSets(inst: Installation, x: { from: string; after: string;
  * RESTORE_NEWEST_UNVERIFIED (naming the set, its exact failures and the newest set that does
  * verify), BACKUP_SET_UNKNOWN and BACKUP_SET_UNVERIFIED; nothing is written before this.
  */
-function chooseRestoreSet(from: string, sets: string[], partials: string[], acceptLossAfter: string | undefined, clock: Clock): { chosen: SetCheck; dropped: DroppedSet[] } {
+function chooseRestoreSet(
+  from: string,
+  sets: string[],
+  partials: string[],
+  acceptLossAfter: string | undefined,
+  clock: Clock,
+): { chosen: SetCheck; dropped: DroppedSet[] } {
   const newestFirst = [...sets].sort((a, b) => setNumber(b) - setNumber(a) || b.localeCompare(a));
   if (newestFirst.length === 0) throw new CaError('NO_VERIFIED_BACKUP', `no complete set in ${from} (there are none)`);
   const check = (name: string) => checkSet(join(from, name), { clock });
   if (acceptLossAfter !== undefined) {
-    if (!sets.includes(acceptLossAfter)) throw new CaError('BACKUP_SET_UNKNOWN', `no complete set ${acceptLossAfter} in ${from}${partials.includes(acceptLossAfter) ? ' (it is incomplete)' : ''}; nothing was restored`);
+    if (!sets.includes(acceptLossAfter))
+      throw new CaError(
+        'BACKUP_SET_UNKNOWN',
+        `no complete set ${acceptLossAfter} in ${from}${partials.includes(acceptLossAfter) ? ' (it is incomplete)' : ''}; nothing was restored`,
+      );
     const chosen = check(acceptLossAfter);
-    if (!chosen.ok) throw new CaError('BACKUP_SET_UNVERIFIED', `${acceptLossAfter} in ${from} does not verify: ${chosen.problems.join('; ')}; nothing was restored`, { details: { set: acceptLossAfter, problems: chosen.problems } });
+    if (!chosen.ok)
+      throw new CaError(
+        'BACKUP_SET_UNVERIFIED',
+        `${acceptLossAfter} in ${from} does not verify: ${chosen.problems.join('; ')}; nothing was restored`,
+        { details: { set: acceptLossAfter, problems: chosen.problems } },
+      );
     const newer = newestFirst.slice(0, newestFirst.indexOf(acceptLossAfter)).reverse();
     return { chosen, dropped: newer.map((n) => droppedSet(check(n))) };
   }
   const newest = check(newestFirst[0]!);
   if (newest.ok) return { chosen: newest, dropped: [] };
   const fallback = newestFirst.slice(1).find((n) => check(n).ok);
-  throw new CaError('RESTORE_NEWEST_UNVERIFIED', [
-    `the newest set ${newest.name} in ${from} does not verify: ${newest.problems.join('; ')}.`,
-    'Nothing was restored: an older set would go back in time and lose what was recorded after it (CPS 5.5).',
-    fallback
-      ? `The newest set that verifies is ${fallback}; to restore it and accept losing everything after it, run again with --accept-loss-after ${fallback} (recorded in the restored audit log).`
-      : 'No older set verifies either.',
-  ].join(' '), { details: { set: newest.name, problems: newest.problems, newestVerified: fallback ?? null } });
+  throw new CaError(
+    'RESTORE_NEWEST_UNVERIFIED',
+    [
+      `the newest set ${newest.name} in ${from} does not verify: ${newest.problems.join('; ')}.`,
+      'Nothing was restored: an older set would go back in time and lose what was recorded after it (CPS 5.5).',
+      fallback
+        ? `The newest set that verifies is ${fallback}; to restore it and accept losing everything after it, run again with --accept-loss-after ${fallback} (recorded in the restored audit log).`
+        : 'No older set verifies either.',
+    ].join(' '),
+    { details: { set: newest.name, problems: newest.problems, newestVerified: fallback ?? null } },
+  );
 }
 
 /**
@@ -134,14 +188,21 @@ function chooseRestoreSet(from: string, sets: string[], partials: string[], acce
 export async function restoreInstallation(p: RestoreParams): Promise<RestoreResult> {
   const clock = p.clock ?? systemClock;
   const home = resolve(p.home);
-  if (existsSync(home) && readdirSync(home).length > 0) throw new CaError('INSTALLATION_EXISTS', `${home} exists and is not empty; restore into a new home (nothing was changed)`);
+  if (existsSync(home) && readdirSync(home).length > 0)
+    throw new CaError(
+      'INSTALLATION_EXISTS',
+      `${home} exists and is not empty; restore into a new home (nothing was changed)`,
+    );
   const from = resolve(p.from);
   const listing = listLocation(from);
   if (!listing.exists) throw new CaError('ARCHIVE_NOT_FOUND', `no backup location at ${from}`);
   const { chosen, dropped } = chooseRestoreSet(from, listing.sets, listing.partials, p.acceptLossAfter, clock);
   const manifest = chosen.manifest!;
   const warnings: string[] = [];
-  if (dropped.length) warnings.push(`loss accepted: ${dropped.map((d) => `${d.set}${d.verified ? '' : ' (did not verify)'}`).join(', ')} not restored; anything done after ${chosen.name} is not in the restored system`);
+  if (dropped.length)
+    warnings.push(
+      `loss accepted: ${dropped.map((d) => `${d.set}${d.verified ? '' : ' (did not verify)'}`).join(', ')} not restored; anything done after ${chosen.name} is not in the restored system`,
+    );
 
   const homeExisted = existsSync(home);
   placeSetInHome(chosen.dir, home);
@@ -150,31 +211,59 @@ export async function restoreInstallation(p: RestoreParams): Promise<RestoreResu
   try {
     inst = openInstallation(home, { clock, auditConfigChange: false });
     const head = checkRestoredStore(inst, manifest);
-    const digest = operationDigest({ kind: 'archive.restore', from, set: chosen.name, manifestSha256: chosen.manifestSha256 });
+    const digest = operationDigest({
+      kind: 'archive.restore',
+      from,
+      set: chosen.name,
+      manifestSha256: chosen.manifestSha256,
+    });
     const [operator, witness] = await bringRestoreParticipants(inst, p, chosen.name, digest, present);
     const advance = p.crlNumberAdvance ?? 0;
     const live = inst;
-    live.db.transaction(() => {
-      settleRestoredRegister(live.db, chosen.name, manifest.created, chosen.manifestSha256!);
-      if (advance > 0) advanceAllCrlNumbers(live.db, advance);
-      recordDroppedSets(live, { from, after: chosen.name, dropped, at: clock.now().toISOString() });
-      live.audit.append({
-        actor: [operator.operator.name, witness.operator.name].join(','), roles: [...new Set([...operator.operator.roles, ...witness.operator.roles])], action: 'archive.restore', target: live.config.installation.name, outcome: 'success',
-        details: {
-          from, set: chosen.name, manifestSha256: chosen.manifestSha256, restoredAuditHead: manifest.audit, crlNumberAdvance: advance, home,
-          lossAccepted: p.acceptLossAfter === undefined ? null : { after: chosen.name, dropped },
-          ...participantEvidence(digest, [{ role: 'operator', p: operator }, { role: 'witness', p: witness }]),
-        },
-      });
-    }).immediate();
+    live.db
+      .transaction(() => {
+        settleRestoredRegister(live.db, chosen.name, manifest.created, chosen.manifestSha256!);
+        if (advance > 0) advanceAllCrlNumbers(live.db, advance);
+        recordDroppedSets(live, { from, after: chosen.name, dropped, at: clock.now().toISOString() });
+        live.audit.append({
+          actor: [operator.operator.name, witness.operator.name].join(','),
+          roles: [...new Set([...operator.operator.roles, ...witness.operator.roles])],
+          action: 'archive.restore',
+          target: live.config.installation.name,
+          outcome: 'success',
+          details: {
+            from,
+            set: chosen.name,
+            manifestSha256: chosen.manifestSha256,
+            restoredAuditHead: manifest.audit,
+            crlNumberAdvance: advance,
+            home,
+            lossAccepted: p.acceptLossAfter === undefined ? null : { after: chosen.name, dropped },
+            ...participantEvidence(digest, [
+              { role: 'operator', p: operator },
+              { role: 'witness', p: witness },
+            ]),
+          },
+        });
+      })
+      .immediate();
     // The set's config may differ from what the log last saw: recorded after the restore event.
     auditConfigFile(live);
     const reseeded = reseedArchive(inst, from, manifest.number, clock);
     const backup = await backupAfterChange(inst, { reason: 'archive.restore', ceremonyId: null, operator });
     if (!backup.ok) warnings.push(`the first backup of the restored system failed: ${backup.error?.message}`);
     return {
-      home, set: chosen.name, manifest, manifestSha256: chosen.manifestSha256!, dropped, auditHead: head, crlNumbers: crlNumbersByCa(inst.db),
-      certificates: countRows(inst.db, 'certificates'), reseeded, backup, warnings,
+      home,
+      set: chosen.name,
+      manifest,
+      manifestSha256: chosen.manifestSha256!,
+      dropped,
+      auditHead: head,
+      crlNumbers: crlNumbersByCa(inst.db),
+      certificates: countRows(inst.db, 'certificates'),
+      reseeded,
+      backup,
+      warnings,
     };
   } catch (e) {
     // Nothing half-restored is left behind: the new home is removed again.
@@ -203,21 +292,42 @@ function placeSetInHome(setDir: string, home: string): void {
 /** The restored store checked again in place: integrity, and an audit chain ending where the manifest says. Returns the head. */
 function checkRestoredStore(inst: Installation, manifest: BackupManifest): { seq: number; hash: string } {
   const integrity = integrityCheck(inst.db);
-  if (integrity !== 'ok') throw new CaError('RESTORE_CORRUPT', `the restored store fails PRAGMA integrity_check: ${integrity}`);
+  if (integrity !== 'ok')
+    throw new CaError('RESTORE_CORRUPT', `the restored store fails PRAGMA integrity_check: ${integrity}`);
   const v = inst.audit.verify();
-  if (!v.ok) throw new CaError('RESTORE_AUDIT_BROKEN', `the restored audit log does not verify at event ${v.firstBad?.position}: ${v.firstBad?.problem}`);
+  if (!v.ok)
+    throw new CaError(
+      'RESTORE_AUDIT_BROKEN',
+      `the restored audit log does not verify at event ${v.firstBad?.position}: ${v.firstBad?.problem}`,
+    );
   const head = inst.audit.head();
-  if (head.seq !== manifest.audit.seq || head.hash !== manifest.audit.hash) throw new CaError('RESTORE_AUDIT_BROKEN', `the restored audit log ends at event ${head.seq}, the manifest says ${manifest.audit.seq}`);
+  if (head.seq !== manifest.audit.seq || head.hash !== manifest.audit.hash)
+    throw new CaError(
+      'RESTORE_AUDIT_BROKEN',
+      `the restored audit log ends at event ${head.seq}, the manifest says ${manifest.audit.seq}`,
+    );
   return head;
 }
 
 /** The CA Administrator and the witness (CPS 5.2.2), authenticated against the restored registry; each is added to `present`. */
-async function bringRestoreParticipants(inst: Installation, p: RestoreParams, set: string, digest: Buffer, present: Participant[]): Promise<[Participant, Participant]> {
+async function bringRestoreParticipants(
+  inst: Installation,
+  p: RestoreParams,
+  set: string,
+  digest: Buffer,
+  present: Participant[],
+): Promise<[Participant, Participant]> {
   checkDistinct('archive.restore', { operator: [p.operator], witness: [p.witness] });
-  const operator = await bringParticipant(inst, p.operator, p.passphrases, `operator restoring ${set}`, digest, { operation: 'archive.restore', slot: 'operator' });
+  const operator = await bringParticipant(inst, p.operator, p.passphrases, `operator restoring ${set}`, digest, {
+    operation: 'archive.restore',
+    slot: 'operator',
+  });
   if (!operator) throw new CaError('OPERATOR_ABSENT', `the CA Administrator ${p.operator} did not authenticate`);
   present.push(operator);
-  const witness = await bringParticipant(inst, p.witness, p.passphrases, `witness of restoring ${set}`, digest, { operation: 'archive.restore', slot: 'witness' });
+  const witness = await bringParticipant(inst, p.witness, p.passphrases, `witness of restoring ${set}`, digest, {
+    operation: 'archive.restore',
+    slot: 'witness',
+  });
   if (!witness) throw new CaError('WITNESS_ABSENT', `the witness ${p.witness} did not authenticate (CPS 5.2.2)`);
   present.push(witness);
   return [operator, witness];
@@ -226,7 +336,9 @@ async function bringRestoreParticipants(inst: Installation, p: RestoreParams, se
 /** The restored installation's own archive: the verified sets it descends from, copied into its locations. */
 function reseedArchive(inst: Installation, from: string, upTo: number, clock: Clock): RestoreResult['reseeded'] {
   const reseeded: RestoreResult['reseeded'] = [];
-  const verified = inspectLocations([{ label: 'source', dir: from }], { clock }).checks.filter((c) => c.ok && c.manifest!.number <= upTo);
+  const verified = inspectLocations([{ label: 'source', dir: from }], { clock }).checks.filter(
+    (c) => c.ok && c.manifest!.number <= upTo,
+  );
   for (const loc of archiveLocations(inst)) {
     if (loc.dir === from) continue;
     let n = 0;

@@ -12,10 +12,22 @@ import type { UnlockedCredential } from '../keys/credential.ts';
 import { signWithServiceKey, type SealedServiceKey } from '../keys/service-key.ts';
 import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom } from '../pki/serial.ts';
-import { assembleTimeStampToken, createTimeStampToBeSigned, parseTimeStampToken, verifyTimeStampToken } from '../pki/tsp.ts';
+import {
+  assembleTimeStampToken,
+  createTimeStampToBeSigned,
+  parseTimeStampToken,
+  verifyTimeStampToken,
+} from '../pki/tsp.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { findRevocationReason } from '../store/revocations.ts';
-import { findActiveTsaKey, insertTsaToken, listTsaKeys, tsaKeyEnvelopes, tsaKeyHolders, type TsaKeyView } from '../store/tsa.ts';
+import {
+  findActiveTsaKey,
+  insertTsaToken,
+  listTsaKeys,
+  tsaKeyEnvelopes,
+  tsaKeyHolders,
+  type TsaKeyView,
+} from '../store/tsa.ts';
 import type { Installation } from '../installation/installation.ts';
 import { refuser } from '../operation/key-session.ts';
 import { getOperator } from '../people/operators.ts';
@@ -45,8 +57,17 @@ export interface TsaRecord {
 function toRecord(inst: Installation, r: TsaKeyView): TsaRecord {
   const holders = tsaKeyHolders(inst.db, r.key_id);
   return {
-    keyId: r.key_id, caId: r.ca_id, caName: r.ca_name, kind: r.kind, publicKeySpki: r.public_key_spki, policyOid: r.policy_oid,
-    certificateId: r.certificate_id, certificateDer: r.der, status: r.status, createdAt: r.created_at, holders,
+    keyId: r.key_id,
+    caId: r.ca_id,
+    caName: r.ca_name,
+    kind: r.kind,
+    publicKeySpki: r.public_key_spki,
+    policyOid: r.policy_oid,
+    certificateId: r.certificate_id,
+    certificateDer: r.der,
+    status: r.status,
+    createdAt: r.created_at,
+    holders,
   };
 }
 
@@ -69,26 +90,40 @@ function sealedKey(inst: Installation, t: TsaRecord): SealedServiceKey {
 /** The digest a TSA of this curve uses for imprints and signatures. */
 export const hashOf = (kind: TsaRecord['kind']) => (kind === 'p384' ? 'sha384' : 'sha256') as 'sha256' | 'sha384';
 /** The signature algorithm of a TSA of this curve. */
-export const algorithmOf = (kind: TsaRecord['kind']): SignatureAlgorithmName => (kind === 'p384' ? 'ecdsa-with-SHA384' : 'ecdsa-with-SHA256');
+export const algorithmOf = (kind: TsaRecord['kind']): SignatureAlgorithmName =>
+  kind === 'p384' ? 'ecdsa-with-SHA384' : 'ecdsa-with-SHA256';
 
 /**
  * Whether `holder` can stamp now with the active TSA, and if not, why (recorded in a backup
  * manifest that is not stamped).
  */
-export function timestampAvailability(inst: Installation, holder: string): { ok: true; tsa: TsaRecord } | { ok: false; reason: string } {
+export function timestampAvailability(
+  inst: Installation,
+  holder: string,
+): { ok: true; tsa: TsaRecord } | { ok: false; reason: string } {
   let tsa: TsaRecord | undefined;
   try {
     tsa = activeTsa(inst);
   } catch (e) {
     return { ok: false, reason: `the TSA register cannot be read: ${(e as Error).message}` };
   }
-  if (!tsa || !tsa.certificateDer) return { ok: false, reason: 'the installation has no internal TSA (rootca tsa init)' };
-  if (!tsa.holders.includes(holder)) return { ok: false, reason: `${holder} holds no copy of the TSA key ${tsa.keyId} (holders: ${tsa.holders.join(', ')})` };
+  if (!tsa || !tsa.certificateDer)
+    return { ok: false, reason: 'the installation has no internal TSA (rootca tsa init)' };
+  if (!tsa.holders.includes(holder))
+    return {
+      ok: false,
+      reason: `${holder} holds no copy of the TSA key ${tsa.keyId} (holders: ${tsa.holders.join(', ')})`,
+    };
   const cert = new X509Certificate(tsa.certificateDer);
   const now = inst.clock.now();
-  if (now < new Date(cert.validFrom) || now > new Date(cert.validTo)) return { ok: false, reason: `the TSA certificate of ${tsa.keyId} is not valid now (${cert.validFrom} .. ${cert.validTo})` };
+  if (now < new Date(cert.validFrom) || now > new Date(cert.validTo))
+    return {
+      ok: false,
+      reason: `the TSA certificate of ${tsa.keyId} is not valid now (${cert.validFrom} .. ${cert.validTo})`,
+    };
   const revoked = findRevocationReason(inst.db, tsa.certificateId);
-  if (revoked !== undefined) return { ok: false, reason: `the TSA certificate of ${tsa.keyId} is revoked (${revoked})` };
+  if (revoked !== undefined)
+    return { ok: false, reason: `the TSA certificate of ${tsa.keyId} is revoked (${revoked})` };
   return { ok: true, tsa };
 }
 
@@ -110,15 +145,34 @@ export function tsaTimestamper(inst: Installation, holder: UnlockedCredential): 
       const serialNumber = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
       const genTime = inst.clock.now();
       const { tstInfoDer, signedAttrsDer } = createTimeStampToBeSigned({
-        policy: tsa.policyOid, hashAlgorithm: hash, messageImprint, serialNumber, genTime, tsaCertificateDer: tsa.certificateDer!, digestAlgorithm: hash,
+        policy: tsa.policyOid,
+        hashAlgorithm: hash,
+        messageImprint,
+        serialNumber,
+        genTime,
+        tsaCertificateDer: tsa.certificateDer!,
+        digestAlgorithm: hash,
       });
       const signature = signWithServiceKey(sealedKey(inst, tsa), holder, signedAttrsDer, hash);
-      const token = assembleTimeStampToken({ tstInfoDer, signedAttrsDer, signature, signatureAlgorithm: algorithmOf(tsa.kind), digestAlgorithm: hash, tsaCertificateDer: tsa.certificateDer! });
-      if (!verifyTimeStampToken(token, data, tsa.publicKeySpki)) throw new CaError('SIGNATURE_INVALID', `the token of TSA ${tsa.keyId} does not verify`);
+      const token = assembleTimeStampToken({
+        tstInfoDer,
+        signedAttrsDer,
+        signature,
+        signatureAlgorithm: algorithmOf(tsa.kind),
+        digestAlgorithm: hash,
+        tsaCertificateDer: tsa.certificateDer!,
+      });
+      if (!verifyTimeStampToken(token, data, tsa.publicKeySpki))
+        throw new CaError('SIGNATURE_INVALID', `the token of TSA ${tsa.keyId} does not verify`);
       const parsed = parseTimeStampToken(token);
       insertTsaToken(inst.db, {
-        serial_hex: parsed.serialHex, key_id: tsa.keyId, gen_time: parsed.genTime.toISOString(), hash_algorithm: hash,
-        message_imprint: messageImprint.toString('hex'), holder: holder.operator, token_sha256: sha256Hex(token),
+        serial_hex: parsed.serialHex,
+        key_id: tsa.keyId,
+        gen_time: parsed.genTime.toISOString(),
+        hash_algorithm: hash,
+        message_imprint: messageImprint.toString('hex'),
+        holder: holder.operator,
+        token_sha256: sha256Hex(token),
       });
       return token;
     },
@@ -130,9 +184,19 @@ export function tsaTimestamper(inst: Installation, holder: UnlockedCredential): 
  * checkpoint made by a Log Examiner): brings one TSA holder (a CA Administrator,
  * permission `tsa.stamp`), who authenticates once; `close()` locks their credential.
  */
-export async function openTimestamper(inst: Installation, p: { holder: string; passphrases: PassphraseSource; purpose: string }): Promise<Timestamper & { holder: string; close(): void }> {
+export async function openTimestamper(
+  inst: Installation,
+  p: { holder: string; passphrases: PassphraseSource; purpose: string },
+): Promise<Timestamper & { holder: string; close(): void }> {
   const digest = operationDigest({ kind: 'tsa.stamp', purpose: p.purpose, at: inst.clock.now().toISOString() });
-  const who: Participant | undefined = await bringParticipant(inst, p.holder, p.passphrases, `TSA holder stamping ${p.purpose}`, digest, { operation: 'tsa.stamp', slot: 'operator' });
+  const who: Participant | undefined = await bringParticipant(
+    inst,
+    p.holder,
+    p.passphrases,
+    `TSA holder stamping ${p.purpose}`,
+    digest,
+    { operation: 'tsa.stamp', slot: 'operator' },
+  );
   if (!who) return refuser(inst, 'tsa.stamp', p.purpose)('OPERATOR_ABSENT', `${p.holder} did not authenticate`);
   const available = timestampAvailability(inst, p.holder);
   if (!available.ok) {
@@ -144,14 +208,28 @@ export async function openTimestamper(inst: Installation, p: { holder: string; p
 }
 
 /** `rootca tsa stamp`: one holder stamps a record (CPS 5.5.5); the token is audited by its serial and imprint. */
-export async function stampWithTsa(inst: Installation, p: { holder: string; passphrases: PassphraseSource; data: Buffer; what: string }): Promise<{ token: Buffer; serialHex: string; genTime: Date; keyId: string }> {
+export async function stampWithTsa(
+  inst: Installation,
+  p: { holder: string; passphrases: PassphraseSource; data: Buffer; what: string },
+): Promise<{ token: Buffer; serialHex: string; genTime: Date; keyId: string }> {
   const stamper = await openTimestamper(inst, { holder: p.holder, passphrases: p.passphrases, purpose: p.what });
   try {
-    const token = await stamper.stamp(p.data).catch((e: unknown) => refuser(inst, 'tsa.stamp', p.what)((e as CaError).code ?? 'TSA_FAILED', (e as Error).message));
+    const token = await stamper
+      .stamp(p.data)
+      .catch((e: unknown) =>
+        refuser(inst, 'tsa.stamp', p.what)((e as CaError).code ?? 'TSA_FAILED', (e as Error).message),
+      );
     const parsed = parseTimeStampToken(token);
     const keyId = activeTsa(inst)!.keyId;
     const who = getOperator(inst, p.holder);
-    inst.audit.append({ actor: who.name, roles: who.roles, action: 'tsa.stamp', target: p.what, outcome: 'success', details: { keyId, serial: parsed.serialHex, genTime: parsed.genTime.toISOString(), sha256: sha256Hex(p.data) } });
+    inst.audit.append({
+      actor: who.name,
+      roles: who.roles,
+      action: 'tsa.stamp',
+      target: p.what,
+      outcome: 'success',
+      details: { keyId, serial: parsed.serialHex, genTime: parsed.genTime.toISOString(), sha256: sha256Hex(p.data) },
+    });
     return { token, serialHex: parsed.serialHex, genTime: parsed.genTime, keyId };
   } finally {
     stamper.close();

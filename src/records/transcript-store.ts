@@ -44,7 +44,10 @@ export function makeTranscript(inst: Installation, x: TranscriptInput): Transcri
       operationSignature: p.signature.toString('base64'),
     })),
   };
-  return signTranscript(t, x.people.map(({ p }) => p.credential));
+  return signTranscript(
+    t,
+    x.people.map(({ p }) => p.credential),
+  );
 }
 
 /** Stores the transcript with its ceremony (same transaction as the caller's). */

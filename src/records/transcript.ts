@@ -80,7 +80,8 @@ export function verifyTranscript(input: unknown, o: VerifyOptions = {}): Transcr
   if (!t || typeof t !== 'object' || t.format !== TRANSCRIPT_FORMAT || !Array.isArray(t.participants)) {
     return { ok: false, problems: [`not a ${TRANSCRIPT_FORMAT} document`], checked };
   }
-  if (t.participants.length < 2) problems.push(`only ${t.participants.length} participant(s): CA operations need at least two persons (CPS 5.2.2)`);
+  if (t.participants.length < 2)
+    problems.push(`only ${t.participants.length} participant(s): CA operations need at least two persons (CPS 5.2.2)`);
   const digest = transcriptDigest(t);
   const opDigest = Buffer.from(t.operationDigest ?? '', 'hex');
   for (const p of t.participants) {
@@ -90,10 +91,20 @@ export function verifyTranscript(input: unknown, o: VerifyOptions = {}): Transcr
       if (!reg) problems.push(`${p.operator} is not an operator of this installation`);
       else if (!reg.equals(key)) problems.push(`${p.operator}'s key in the transcript is not their registered key`);
     }
-    const opOk = verifyCredentialSignature(key, p.credentialKind, opDigest, Buffer.from(p.operationSignature ?? '', 'base64'));
-    const tOk = !!p.transcriptSignature && verifyCredentialSignature(key, p.credentialKind, digest, Buffer.from(p.transcriptSignature, 'base64'));
+    const opOk = verifyCredentialSignature(
+      key,
+      p.credentialKind,
+      opDigest,
+      Buffer.from(p.operationSignature ?? '', 'base64'),
+    );
+    const tOk =
+      !!p.transcriptSignature &&
+      verifyCredentialSignature(key, p.credentialKind, digest, Buffer.from(p.transcriptSignature, 'base64'));
     if (!opOk) problems.push(`${p.operator} (${p.as}): operation signature does not verify`);
-    if (!tOk) problems.push(`${p.operator} (${p.as}): transcript signature does not verify (the transcript was changed, or not signed)`);
+    if (!tOk)
+      problems.push(
+        `${p.operator} (${p.as}): transcript signature does not verify (the transcript was changed, or not signed)`,
+      );
     if (opOk && tOk) checked.push(`${p.operator} (${p.as}): both signatures verify`);
   }
   for (const [name, bytes] of o.files ?? []) {
@@ -111,7 +122,8 @@ export function renderTranscriptMarkdown(t: Transcript): string {
   const lines = [
     `# Ceremony transcript #${t.ceremonyId}: ${t.operation}`,
     '',
-    `| | |`, `|---|---|`,
+    `| | |`,
+    `|---|---|`,
     `| installation | ${t.installation} |`,
     `| target | ${t.target} |`,
     `| started | ${t.startedAt} |`,
@@ -123,7 +135,10 @@ export function renderTranscriptMarkdown(t: Transcript): string {
     '',
     '| operator | as | roles | credential | signed operation | signed transcript |',
     '|---|---|---|---|---|---|',
-    ...t.participants.map((p) => `| ${p.operator} | ${p.as} | ${p.roles.join(', ')} | ${p.credentialKind} | yes | ${p.transcriptSignature ? 'yes' : 'NO'} |`),
+    ...t.participants.map(
+      (p) =>
+        `| ${p.operator} | ${p.as} | ${p.roles.join(', ')} | ${p.credentialKind} | yes | ${p.transcriptSignature ? 'yes' : 'NO'} |`,
+    ),
     '',
     '## Inputs',
     '',

@@ -21,7 +21,12 @@ import { issueCertificate } from '../issuance/issuance.ts';
 import { caPolicies } from '../issuance/policies.ts';
 import { refuser, guardedBy } from '../operation/key-session.ts';
 import { getOperator } from '../people/operators.ts';
-import { bringParticipant, operationDigest, participantEvidence, type PassphraseSource } from '../people/participants.ts';
+import {
+  bringParticipant,
+  operationDigest,
+  participantEvidence,
+  type PassphraseSource,
+} from '../people/participants.ts';
 import { checkDistinct, checkSlotRole } from '../people/permissions.ts';
 
 /** What `rootca tsa init` is asked to make, and the people who take part. */
@@ -98,64 +103,134 @@ export async function initTsa(inst: Installation, p: TsaInitParams): Promise<Tsa
   const guard = guardedBy(refuse);
   const ca = guard(() => getCa(inst, p.caName));
   if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `CA ${ca.name} is ${ca.status} and cannot issue`);
-  const policyOid = caPolicies(inst, ca.id, 'time-stamping')[0] ?? refuse('POLICY_MISSING', `${ca.name} has no Time-Stamp Certificate Policy registered (R-1.2)`);
+  const policyOid =
+    caPolicies(inst, ca.id, 'time-stamping')[0] ??
+    refuse('POLICY_MISSING', `${ca.name} has no Time-Stamp Certificate Policy registered (R-1.2)`);
   const holders = [...new Set(p.holders.map((h) => h.trim()).filter(Boolean))];
   if (holders.length === 0) refuse('SERVICE_KEY_HOLDERS', 'the TSA key needs at least one holder (--holders)');
-  const holderRecords = holders.map((h) => guard(() => {
-    const op = getOperator(inst, h);
-    if (op.status !== 'active') throw new CaError('OPERATOR_REMOVED', `operator ${h} was removed and cannot hold the TSA key`);
-    checkSlotRole(ACTION, 'custodian', h, op.roles);
-    return op;
-  }));
-  if (!holders.includes(p.operator)) refuse('OPERATOR_NOT_HOLDER', `the operator ${p.operator} must be one of the holders (${holders.join(', ')}): the request is signed with the operator's copy of the new key`);
+  const holderRecords = holders.map((h) =>
+    guard(() => {
+      const op = getOperator(inst, h);
+      if (op.status !== 'active')
+        throw new CaError('OPERATOR_REMOVED', `operator ${h} was removed and cannot hold the TSA key`);
+      checkSlotRole(ACTION, 'custodian', h, op.roles);
+      return op;
+    }),
+  );
+  if (!holders.includes(p.operator))
+    refuse(
+      'OPERATOR_NOT_HOLDER',
+      `the operator ${p.operator} must be one of the holders (${holders.join(', ')}): the request is signed with the operator's copy of the new key`,
+    );
   guard(() => checkDistinct(ACTION, { operator: [p.operator], custodian: holders, witness: [p.witness] }));
-  const kind: TsaRecord['kind'] = new X509Certificate(ca.certificateDer).publicKey.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'p384' : 'p256';
+  const kind: TsaRecord['kind'] =
+    new X509Certificate(ca.certificateDer).publicKey.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'p384' : 'p256';
   const keyId = `tsa-${ca.name}-${inst.random(6).toString('hex')}`;
   const digest = operationDigest({ kind: ACTION, ca: ca.name, keyId, holders, policyOid, witness: p.witness });
   const passphrases = onceMore(p.passphrases, p.operator);
-  const operator = await bringParticipant(inst, p.operator, passphrases, `operator making the TSA key ${keyId}`, digest, { operation: ACTION, slot: 'operator' })
-    ?? refuse('OPERATOR_ABSENT', `the CA Administrator ${p.operator} did not authenticate`);
+  const operator =
+    (await bringParticipant(inst, p.operator, passphrases, `operator making the TSA key ${keyId}`, digest, {
+      operation: ACTION,
+      slot: 'operator',
+    })) ?? refuse('OPERATOR_ABSENT', `the CA Administrator ${p.operator} did not authenticate`);
   try {
-    const sealed = createServiceKey(keyId, kind, holderRecords.map((h) => ({ name: h.name, encryptionPublicKey: h.credential.encryptionPublicKey })));
+    const sealed = createServiceKey(
+      keyId,
+      kind,
+      holderRecords.map((h) => ({ name: h.name, encryptionPublicKey: h.credential.encryptionPublicKey })),
+    );
     const subject = createName([
       attribute('C', p.country ?? 'JP'),
       attribute('O', p.organization ?? inst.config.installation.name),
       attribute('CN', p.commonName ?? `${inst.config.installation.name} Time-Stamping Authority`),
     ]);
     const info = createCertificationRequestInfo({ subject, subjectPublicKeyInfo: sealed.publicKeySpki });
-    const csr = assembleCertificationRequest(info, algorithmOf(kind), signWithServiceKey(sealed, operator.credential, info, hashOf(kind)));
+    const csr = assembleCertificationRequest(
+      info,
+      algorithmOf(kind),
+      signWithServiceKey(sealed, operator.credential, info, hashOf(kind)),
+    );
     const now = inst.clock.now().toISOString();
-    inst.db.transaction(() => {
-      const key = { key_id: keyId, ca_id: ca.id, kind, public_key_spki: sealed.publicKeySpki, policy_oid: policyOid, created_at: now, operator: p.operator, witness: p.witness };
-      insertPendingTsaKey(inst.db, key, sealed.envelopes);
-    }).immediate();
+    inst.db
+      .transaction(() => {
+        const key = {
+          key_id: keyId,
+          ca_id: ca.id,
+          kind,
+          public_key_spki: sealed.publicKeySpki,
+          policy_oid: policyOid,
+          created_at: now,
+          operator: p.operator,
+          witness: p.witness,
+        };
+        insertPendingTsaKey(inst.db, key, sealed.envelopes);
+      })
+      .immediate();
 
     let issued;
     try {
       issued = await issueCertificate(inst, {
-        operator: p.operator, witness: p.witness, passphrases, caName: ca.name, profile: 'tsa', csr, requester: `internal TSA ${keyId} (CPS 5.5.5)`, validityDays: p.validityDays,
+        operator: p.operator,
+        witness: p.witness,
+        passphrases,
+        caName: ca.name,
+        profile: 'tsa',
+        csr,
+        requester: `internal TSA ${keyId} (CPS 5.5.5)`,
+        validityDays: p.validityDays,
       });
     } catch (e) {
       markTsaKeyFailed(inst.db, keyId);
-      inst.audit.append({ actor: inst.systemActor, roles: [], action: ACTION, target: ca.name, outcome: 'failed', details: { keyId, code: (e as CaError).code ?? 'ISSUANCE_FAILED', message: (e as Error).message } });
+      inst.audit.append({
+        actor: inst.systemActor,
+        roles: [],
+        action: ACTION,
+        target: ca.name,
+        outcome: 'failed',
+        details: { keyId, code: (e as CaError).code ?? 'ISSUANCE_FAILED', message: (e as Error).message },
+      });
       throw e;
     }
     const ceremonyId = certificateCeremonyId(inst.db, issued.certificateId);
-    const superseded = inst.db.transaction(() => {
-      const old = activateTsaKey(inst.db, keyId, issued.certificateId, ceremonyId);
-      inst.audit.append({
-        actor: operator.operator.name, roles: operator.operator.roles, action: ACTION, target: ca.name, outcome: 'success',
-        details: {
-          keyId, kind, holders, policyOid, certificateSerial: issued.serialHex, certificateSha256: sha256Hex(issued.certificateDer), ceremonyId, superseded: old,
-          witness: p.witness, ...participantEvidence(digest, [{ role: 'operator', p: operator }]),
-        },
-      });
-      return old;
-    }).immediate();
+    const superseded = inst.db
+      .transaction(() => {
+        const old = activateTsaKey(inst.db, keyId, issued.certificateId, ceremonyId);
+        inst.audit.append({
+          actor: operator.operator.name,
+          roles: operator.operator.roles,
+          action: ACTION,
+          target: ca.name,
+          outcome: 'success',
+          details: {
+            keyId,
+            kind,
+            holders,
+            policyOid,
+            certificateSerial: issued.serialHex,
+            certificateSha256: sha256Hex(issued.certificateDer),
+            ceremonyId,
+            superseded: old,
+            witness: p.witness,
+            ...participantEvidence(digest, [{ role: 'operator', p: operator }]),
+          },
+        });
+        return old;
+      })
+      .immediate();
     const backup = await backupAfterChange(inst, { reason: ACTION, ceremonyId, operator });
     return {
-      keyId, kind, caName: ca.name, policyOid, holders, serialHex: issued.serialHex, certificateDer: issued.certificateDer, certificatePem: derToPem(issued.certificateDer, 'CERTIFICATE'),
-      notAfter: issued.notAfter, superseded, transcriptFile: issued.transcriptFile, backup,
+      keyId,
+      kind,
+      caName: ca.name,
+      policyOid,
+      holders,
+      serialHex: issued.serialHex,
+      certificateDer: issued.certificateDer,
+      certificatePem: derToPem(issued.certificateDer, 'CERTIFICATE'),
+      notAfter: issued.notAfter,
+      superseded,
+      transcriptFile: issued.transcriptFile,
+      backup,
     };
   } finally {
     operator.credential.lock();

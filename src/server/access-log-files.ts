@@ -4,7 +4,20 @@
  * and claiming a dead process's segment for recovery.
  */
 import { createHash } from 'node:crypto';
-import { close, closeSync, createReadStream, createWriteStream, existsSync, fsync, openSync, readFileSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
+import {
+  close,
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  fsync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  write,
+  writeSync,
+} from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -36,7 +49,7 @@ export function writeAll(fd: number, chunk: Buffer): Promise<void> {
 export function fsyncAndClose(fd: number): Promise<void> {
   return new Promise((resolve, reject) => {
     fsync(fd, (err) => {
-      close(fd, (err2) => (err ?? err2 ? reject(err ?? err2) : resolve()));
+      close(fd, (err2) => ((err ?? err2) ? reject(err ?? err2) : resolve()));
     });
   });
 }

@@ -13,7 +13,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
-import { alive, claimSegment, compressSegment, digestSegment, fsyncAndClose, hourOf, SEGMENT, writeAll } from './access-log-files.ts';
+import {
+  alive,
+  claimSegment,
+  compressSegment,
+  digestSegment,
+  fsyncAndClose,
+  hourOf,
+  SEGMENT,
+  writeAll,
+} from './access-log-files.ts';
 import type { AccessLogSegmentRecord, ServingStore } from './online-store.ts';
 
 export interface AccessLogOptions {
@@ -231,15 +240,21 @@ export class AccessLog {
   /** Detaches the open segment and queues its close; the next append opens a new one. */
   private rotate(): Promise<AccessLogSegmentRecord | undefined> {
     const seg = this.current;
-    if (!seg) return this.closing.then(() => undefined, () => undefined);
+    if (!seg)
+      return this.closing.then(
+        () => undefined,
+        () => undefined,
+      );
     this.flush();
     this.current = undefined;
     const written = this.writing; // every line of this segment, queued before now
-    const p = this.closing.catch(() => undefined).then(async () => {
-      await written;
-      await fsyncAndClose(seg.fd);
-      return this.finish(seg.rawPath);
-    });
+    const p = this.closing
+      .catch(() => undefined)
+      .then(async () => {
+        await written;
+        await fsyncAndClose(seg.fd);
+        return this.finish(seg.rawPath);
+      });
     this.closing = p.catch((e) => this.o.onError?.(e));
     return p;
   }
@@ -253,7 +268,9 @@ export class AccessLog {
     try {
       rec = await this.o.store.recordAccessLogSegment({ name, sha256, lines, closedAt: this.o.clock.now() });
     } catch (e) {
-      throw new Error(`segment ${name} is kept on disk and recorded at the next start: ${(e as Error)?.message ?? e}`, { cause: e });
+      throw new Error(`segment ${name} is kept on disk and recorded at the next start: ${(e as Error)?.message ?? e}`, {
+        cause: e,
+      });
     }
     unlinkSync(rawPath);
     return rec;
@@ -267,7 +284,12 @@ export class AccessLog {
   private async adopt(rawPath: string): Promise<void> {
     const { gzPath, sha256, lines } = await digestSegment(rawPath);
     try {
-      await this.o.store.recordAccessLogSegment({ name: gzPath.slice(this.o.dir.length + 1), sha256, lines, closedAt: this.o.clock.now() });
+      await this.o.store.recordAccessLogSegment({
+        name: gzPath.slice(this.o.dir.length + 1),
+        sha256,
+        lines,
+        closedAt: this.o.clock.now(),
+      });
     } catch (e) {
       if (!/UNIQUE/i.test(String((e as Error).message))) throw e; // recorded before the crash
     }
@@ -318,7 +340,8 @@ export function verifyAccessLogChain(dirs: string | string[], records: AccessLog
   const problems: string[] = [];
   let prev = '';
   for (const r of records) {
-    if (r.prevSha256 !== prev) problems.push(`${r.name}: chain broken (prev ${r.prevSha256 || '(none)'}, expected ${prev || '(none)'})`);
+    if (r.prevSha256 !== prev)
+      problems.push(`${r.name}: chain broken (prev ${r.prevSha256 || '(none)'}, expected ${prev || '(none)'})`);
     const p = (Array.isArray(dirs) ? dirs : [dirs]).map((d) => join(d, r.name)).find((x) => existsSync(x));
     if (!p) problems.push(`${r.name}: file missing`);
     else {

@@ -15,7 +15,13 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { systemClock, type Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
 import { AccessLog } from './access-log.ts';
-import { capConnectionsPerAddress, fastifyTimeouts, resolveConnectionLimits, serverCreationOptions, type ConnectionLimits } from './connection-limits.ts';
+import {
+  capConnectionsPerAddress,
+  fastifyTimeouts,
+  resolveConnectionLimits,
+  serverCreationOptions,
+  type ConnectionLimits,
+} from './connection-limits.ts';
 import { continueWhenBodyIsRead } from './expect-continue.ts';
 import { installFastPath } from './fast-path.ts';
 import { createMetrics, type ServerMetrics } from './metrics.ts';
@@ -112,16 +118,27 @@ function hasLocalCopy(cache: PublicationCache | undefined): boolean {
  * with the store unreachable the responder does not start (PUBLICATION_CACHE_INVALID); with the
  * store reachable it is logged and replaced at the next switch. Returns the state it installed.
  */
-function serveLocalCopy(ctx: ServingContext, cache: PublicationCache, unreachable: CaError | undefined, log: FastifyBaseLogger): ServingState | undefined {
+function serveLocalCopy(
+  ctx: ServingContext,
+  cache: PublicationCache,
+  unreachable: CaError | undefined,
+  log: FastifyBaseLogger,
+): ServingState | undefined {
   try {
     const held = cache.peekVersion();
     if (held === undefined || (ctx.state && ctx.state.version >= held)) return undefined;
     const copy = cache.loadVerified(ctx.clock.now())!;
     if (!ctx.adopt({ version: copy.version, bytes: copy.bytes }, copy.trustAnchors, copy.publication)) {
       if (!unreachable) return undefined;
-      throw new CaError('PUBLICATION_CACHE_INVALID', `the local copy of the publication ${cache.file} (version ${copy.version}) cannot be served: ${ctx.problems(ctx.clock.now()).join('; ')}`);
+      throw new CaError(
+        'PUBLICATION_CACHE_INVALID',
+        `the local copy of the publication ${cache.file} (version ${copy.version}) cannot be served: ${ctx.problems(ctx.clock.now()).join('; ')}`,
+      );
     }
-    log.warn({ version: copy.version, savedAt: copy.savedAt, file: cache.file, store: unreachable?.message }, 'serving the local copy of the publication');
+    log.warn(
+      { version: copy.version, savedAt: copy.savedAt, file: cache.file, store: unreachable?.message },
+      'serving the local copy of the publication',
+    );
     return ctx.state;
   } catch (e) {
     if (!unreachable || !(e instanceof CaError)) {
@@ -129,7 +146,10 @@ function serveLocalCopy(ctx: ServingContext, cache: PublicationCache, unreachabl
       if (!unreachable) return undefined;
       throw e;
     }
-    throw new CaError(e.code, `${e.message}, and ${unreachable.message}: nothing to serve`, { cause: e, details: e.details });
+    throw new CaError(e.code, `${e.message}, and ${unreachable.message}: nothing to serve`, {
+      cause: e,
+      details: e.details,
+    });
   }
 }
 
@@ -150,7 +170,12 @@ type Cleanup = (() => Promise<void> | void)[];
 
 /** The serving context with its metrics and access log (an access-log failure marks service degraded). */
 function createContext(
-  options: ServerOptions, store: ServingStore, clock: Clock, name: string, log: FastifyBaseLogger, cleanup: Cleanup,
+  options: ServerOptions,
+  store: ServingStore,
+  clock: Clock,
+  name: string,
+  log: FastifyBaseLogger,
+  cleanup: Cleanup,
 ): ServingContext {
   const metrics = createMetrics({ cluster: options.cluster });
   // Several responders report to one Prometheus: each series says which responder it is from
@@ -158,8 +183,9 @@ function createContext(
   if (options.labelMetrics ?? (options.name !== undefined || !store.location.startsWith('sqlite:'))) {
     metrics.registry.setDefaultLabels({ responder: name });
   }
-  const responderKeys = (options.responders ?? [])
-    .map((r, i) => loadResponderKey({ ...r, source: r.source ?? `responder ${i + 1}` }));
+  const responderKeys = (options.responders ?? []).map((r, i) =>
+    loadResponderKey({ ...r, source: r.source ?? `responder ${i + 1}` }),
+  );
   let onLogError = (e: unknown) => log.error({ err: e }, 'OCSP access log');
   const accessLog = options.logDir
     ? new AccessLog({ dir: options.logDir, store, clock, onError: (e) => onLogError(e) })
@@ -167,7 +193,8 @@ function createContext(
   if (accessLog) cleanup.unshift(() => accessLog.close()); // last: after the listeners stop
   const ocspBodyLimit = options.ocspBodyLimit ?? 10 * 1024;
   const ctx = new ServingContext(store, clock, metrics, log, responderKeys, accessLog, {
-    liveValiditySeconds: options.liveValiditySeconds, ocspBodyLimit,
+    liveValiditySeconds: options.liveValiditySeconds,
+    ocspBodyLimit,
   });
   onLogError = (e) => {
     log.error({ err: e }, 'OCSP access log');
@@ -179,15 +206,31 @@ function createContext(
 
 /** The follower that switches publications and records this process's heartbeat once it listens. */
 function createFollower(
-  options: ServerOptions, store: ServingStore, ctx: ServingContext, cache: PublicationCache | undefined, startedAt: Date,
+  options: ServerOptions,
+  store: ServingStore,
+  ctx: ServingContext,
+  cache: PublicationCache | undefined,
+  startedAt: Date,
   httpUrl: () => string | undefined,
 ): PublicationFollower {
   const { clock, log, metrics, responderName: name } = ctx;
-  const notWritten = (e: unknown, file: string) => log.warn({ err: (e as Error).message, file }, 'the local copy of the publication could not be written');
-  const target = cache ? keepingLocalCopy(ctx, cache, () => clock.now(), (e) => notWritten(e, cache.file)) : ctx;
+  const notWritten = (e: unknown, file: string) =>
+    log.warn({ err: (e as Error).message, file }, 'the local copy of the publication could not be written');
+  const target = cache
+    ? keepingLocalCopy(
+        ctx,
+        cache,
+        () => clock.now(),
+        (e) => notWritten(e, cache.file),
+      )
+    : ctx;
   return new PublicationFollower(store, target, {
-    pollMs: options.pollMs ?? 2000, maxBackoffMs: options.maxBackoffMs, heartbeatMs: options.heartbeatMs,
-    clock, log, registry: metrics.registry,
+    pollMs: options.pollMs ?? 2000,
+    maxBackoffMs: options.maxBackoffMs,
+    heartbeatMs: options.heartbeatMs,
+    clock,
+    log,
+    registry: metrics.registry,
     heartbeat: () => {
       const url = httpUrl();
       if (!url) return undefined;
@@ -201,14 +244,24 @@ function createFollower(
 
 /** The HTTP listener: fastify's routes, with the OCSP fast path in front of them. */
 async function listenHttp(
-  http: FastifyInstance, ctx: ServingContext, limits: ConnectionLimits, host: string, port: number, refused: (address: string) => void,
+  http: FastifyInstance,
+  ctx: ServingContext,
+  limits: ConnectionLimits,
+  host: string,
+  port: number,
+  refused: (address: string) => void,
 ): Promise<string> {
   registerRoutes(http, ctx);
   continueWhenBodyIsRead(http.server);
   // Well-formed OCSP requests are answered before fastify (fast-path.ts); all else reaches it.
   const fastPath = installFastPath(http.server, {
-    state: () => ctx.state, source: ctx.source, clock: ctx.clock, metrics: ctx.metrics, accessLog: ctx.accessLog,
-    bodyLimit: ctx.opts.ocspBodyLimit, limits,
+    state: () => ctx.state,
+    source: ctx.source,
+    clock: ctx.clock,
+    metrics: ctx.metrics,
+    accessLog: ctx.accessLog,
+    bodyLimit: ctx.opts.ocspBodyLimit,
+    limits,
   });
   capConnectionsPerAddress(http.server, limits.maxConnectionsPerAddress, refused); // in front of the fast path
   http.addHook('preClose', (done) => {
@@ -233,14 +286,24 @@ function fastifyOptions(limits: ConnectionLimits) {
 
 /** The HTTPS listener (fastify only: the fast path reads plain TCP). */
 async function listenHttps(
-  tls: NonNullable<ServerOptions['tls']>, common: ReturnType<typeof fastifyOptions>, ctx: ServingContext, limits: ConnectionLimits, host: string,
-  refused: (address: string) => void, cleanup: Cleanup,
+  tls: NonNullable<ServerOptions['tls']>,
+  common: ReturnType<typeof fastifyOptions>,
+  ctx: ServingContext,
+  limits: ConnectionLimits,
+  host: string,
+  refused: (address: string) => void,
+  cleanup: Cleanup,
 ): Promise<string> {
   // handshakeTimeout: a TLS handshake is part of getting the request head in.
   const https = Fastify({
     ...common,
     loggerInstance: ctx.log,
-    https: { cert: tls.cert, key: tls.key, handshakeTimeout: limits.headersTimeoutMs, ...serverCreationOptions(limits) },
+    https: {
+      cert: tls.cert,
+      key: tls.key,
+      handshakeTimeout: limits.headersTimeoutMs,
+      ...serverCreationOptions(limits),
+    },
   });
   cleanup.push(() => https.close());
   registerRoutes(https, ctx);
@@ -252,7 +315,11 @@ async function listenHttps(
 
 /** Records the stop in the store, unless the follower last found the store unreachable. */
 function recordingStop(
-  store: ServingStore, ctx: ServingContext, follower: PublicationFollower, httpUrl: string, startedAt: Date,
+  store: ServingStore,
+  ctx: ServingContext,
+  follower: PublicationFollower,
+  httpUrl: string,
+  startedAt: Date,
 ): () => Promise<void> {
   const name = ctx.responderName;
   return async () => {
@@ -268,7 +335,16 @@ function recordingStop(
       await store.recordServerEvent('stop', { httpUrl, responder: name });
       // `online status` shows it stopped rather than ready until its heartbeat ages out.
       const version = ctx.state?.version;
-      await store.heartbeat({ name, pid: process.pid, host: hostname(), url: httpUrl, version, status: 'stopped', problems: [], startedAt });
+      await store.heartbeat({
+        name,
+        pid: process.pid,
+        host: hostname(),
+        url: httpUrl,
+        version,
+        status: 'stopped',
+        problems: [],
+        startedAt,
+      });
     } catch (e) {
       ctx.log.warn({ err: (e as Error).message }, 'the stop event could not be recorded');
     }
@@ -276,19 +352,28 @@ function recordingStop(
 }
 
 /** Starts the Repository and OCSP server in this process (no cluster). */
-export async function startServer<S extends ServingStore>(options: ServerOptions<S> & { store: S }): Promise<RunningServer<S>>;
+export async function startServer<S extends ServingStore>(
+  options: ServerOptions<S> & { store: S },
+): Promise<RunningServer<S>>;
 /** A store given by its spelling: the adapter (SQLite or PostgreSQL) is chosen at run time, so its type is not known here. */
 // biome-ignore lint/suspicious/noExplicitAny: the store is chosen at run time from its spelling, so its type is not known here
 export async function startServer(options: ServerOptions): Promise<RunningServer<any>>;
-export async function startServer<S extends ServingStore = ServingStore>(options: ServerOptions<S>): Promise<RunningServer<S>> {
+export async function startServer<S extends ServingStore = ServingStore>(
+  options: ServerOptions<S>,
+): Promise<RunningServer<S>> {
   const ownStore = typeof options.store === 'string';
   const clock = options.clock ?? systemClock;
   const name = options.name ?? `${hostname()}:${options.port ? options.port : `pid${process.pid}`}`;
   const cache = options.cacheDir ? new PublicationCache(options.cacheDir) : undefined;
   const spec = options.store;
-  const opened = typeof spec === 'string'
-    ? await openStoreOrLater(parseStoreLocation(spec).display, () => openServingStore(spec, { clock, responder: name }), () => hasLocalCopy(cache))
-    : { store: spec, unreachable: undefined };
+  const opened =
+    typeof spec === 'string'
+      ? await openStoreOrLater(
+          parseStoreLocation(spec).display,
+          () => openServingStore(spec, { clock, responder: name }),
+          () => hasLocalCopy(cache),
+        )
+      : { store: spec, unreachable: undefined };
   const store = opened.store as S;
   const cleanup: Cleanup = [];
   try {
@@ -302,8 +387,14 @@ export async function startServer<S extends ServingStore = ServingStore>(options
 
 /** startServer once the store is open (or known unreachable): everything it undoes is pushed on `cleanup`. */
 async function serve<S extends ServingStore>(
-  options: ServerOptions<S>, store: S, clock: Clock, name: string, cache: PublicationCache | undefined,
-  unreachable: CaError | undefined, cleanup: Cleanup, ownStore: boolean,
+  options: ServerOptions<S>,
+  store: S,
+  clock: Clock,
+  name: string,
+  cache: PublicationCache | undefined,
+  unreachable: CaError | undefined,
+  cleanup: Cleanup,
+  ownStore: boolean,
 ): Promise<RunningServer<S>> {
   const host = options.host ?? '127.0.0.1';
   const level = options.logLevel ?? 'silent';
@@ -319,7 +410,8 @@ async function serve<S extends ServingStore>(
   let httpUrl: string | undefined;
   const follower = createFollower(options, store, ctx, cache, startedAt, () => httpUrl);
   let localCopy: ServingState | undefined;
-  ctx.storeProblem = () => follower.problem(ctx.state?.version, ctx.state && ctx.state === localCopy ? 'the local copy' : 'memory');
+  ctx.storeProblem = () =>
+    follower.problem(ctx.state?.version, ctx.state && ctx.state === localCopy ? 'the local copy' : 'memory');
   ctx.storeConnection = () => follower.connection();
   cleanup.push(() => follower.stop());
   await follower.pollNow();

@@ -47,7 +47,10 @@ async function freePort(host: string): Promise<number> {
  * `ready` is called once every worker listens; in a worker (the same command re-run by
  * node:cluster) it serves and reports to the primary.
  */
-export async function runServer(options: ServerOptions & { workers: number }, ready: (l: Listening & { workers: number }) => void): Promise<void> {
+export async function runServer(
+  options: ServerOptions & { workers: number },
+  ready: (l: Listening & { workers: number }) => void,
+): Promise<void> {
   const { workers, ...serverOptions } = options;
   if (cluster.isWorker) return runWorker(serverOptions);
   if (workers <= 1) {
@@ -67,7 +70,10 @@ async function runWorker(options: ServerOptions): Promise<void> {
     server = await startServer({
       ...options,
       port: env.ROOTCA_SERVE_PORT ? Number(env.ROOTCA_SERVE_PORT) : options.port,
-      tls: options.tls && { ...options.tls, port: env.ROOTCA_SERVE_HTTPS_PORT ? Number(env.ROOTCA_SERVE_HTTPS_PORT) : options.tls.port },
+      tls: options.tls && {
+        ...options.tls,
+        port: env.ROOTCA_SERVE_HTTPS_PORT ? Number(env.ROOTCA_SERVE_HTTPS_PORT) : options.tls.port,
+      },
       cluster: true,
     });
   } catch (e) {
@@ -80,11 +86,16 @@ async function runWorker(options: ServerOptions): Promise<void> {
   process.exit(0);
 }
 
-async function runPrimary(options: ServerOptions, workers: number, ready: (l: Listening & { workers: number }) => void): Promise<void> {
+async function runPrimary(
+  options: ServerOptions,
+  workers: number,
+  ready: (l: Listening & { workers: number }) => void,
+): Promise<void> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8080;
   const env: Record<string, string> = { ROOTCA_SERVE_PORT: String(port === 0 ? await freePort(host) : port) };
-  if (options.tls) env.ROOTCA_SERVE_HTTPS_PORT = String(options.tls.port === 0 ? await freePort(host) : (options.tls.port ?? 8443));
+  if (options.tls)
+    env.ROOTCA_SERVE_HTTPS_PORT = String(options.tls.port === 0 ? await freePort(host) : (options.tls.port ?? 8443));
   // Workers accept connections themselves from the shared socket (SCHED_NONE): OCSP clients
   // often open a connection per request, and round-robin hand-off through the primary costs
   // an IPC message per connection.
@@ -96,7 +107,10 @@ async function runPrimary(options: ServerOptions, workers: number, ready: (l: Li
   await new Promise<void>((resolve, reject) => {
     let listening = 0;
     let first: Listening | undefined;
-    const onMessage = (worker: Worker, msg: { type?: string; message?: string; httpUrl?: string; httpsUrl?: string }) => {
+    const onMessage = (
+      worker: Worker,
+      msg: { type?: string; message?: string; httpUrl?: string; httpsUrl?: string },
+    ) => {
       if (msg?.type === FAILED) {
         stopping = true;
         for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
@@ -117,7 +131,9 @@ async function runPrimary(options: ServerOptions, workers: number, ready: (l: Li
       restarts.push(now);
       while (restarts.length && restarts[0]! < now - 60_000) restarts.shift();
       if (restarts.length > 10) {
-        process.stderr.write(`rootca: workers keep exiting (${restarts.length} in a minute); not restarting worker ${worker.id}\n`);
+        process.stderr.write(
+          `rootca: workers keep exiting (${restarts.length} in a minute); not restarting worker ${worker.id}\n`,
+        );
         return;
       }
       // 24x7 (R-2.3): a worker that dies is replaced.
@@ -130,8 +146,13 @@ async function runPrimary(options: ServerOptions, workers: number, ready: (l: Li
   await untilSignal();
   stopping = true;
   const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
-  await Promise.all(alive.map((w) => new Promise<void>((r) => {
-    w.once('exit', () => r());
-    w.process.kill('SIGTERM');
-  })));
+  await Promise.all(
+    alive.map(
+      (w) =>
+        new Promise<void>((r) => {
+          w.once('exit', () => r());
+          w.process.kill('SIGTERM');
+        }),
+    ),
+  );
 }

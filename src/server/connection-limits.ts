@@ -34,12 +34,22 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
 /** The defaults with `given` over them, checked. */
 export function resolveConnectionLimits(given: Partial<ConnectionLimits> = {}): ConnectionLimits {
   const l = { ...DEFAULT_CONNECTION_LIMITS };
-  for (const [k, v] of Object.entries(given) as [keyof ConnectionLimits, number | undefined][]) if (v !== undefined) l[k] = v;
+  for (const [k, v] of Object.entries(given) as [keyof ConnectionLimits, number | undefined][])
+    if (v !== undefined) l[k] = v;
   for (const k of ['headersTimeoutMs', 'requestTimeoutMs', 'idleTimeoutMs'] as const) {
-    if (!Number.isInteger(l[k]) || l[k] < 1) throw new UsageError('OPTION_VALUE_INVALID', `${k} must be a whole number of milliseconds above 0 (got ${l[k]})`);
+    if (!Number.isInteger(l[k]) || l[k] < 1)
+      throw new UsageError('OPTION_VALUE_INVALID', `${k} must be a whole number of milliseconds above 0 (got ${l[k]})`);
   }
-  if (!Number.isInteger(l.maxConnectionsPerAddress) || l.maxConnectionsPerAddress < 0) throw new UsageError('OPTION_VALUE_INVALID', `maxConnectionsPerAddress must be a whole number, 0 for no cap (got ${l.maxConnectionsPerAddress})`);
-  if (l.headersTimeoutMs > l.requestTimeoutMs) throw new UsageError('OPTIONS_CONFLICT', `the headers timeout (${l.headersTimeoutMs} ms) cannot be longer than the request timeout (${l.requestTimeoutMs} ms)`);
+  if (!Number.isInteger(l.maxConnectionsPerAddress) || l.maxConnectionsPerAddress < 0)
+    throw new UsageError(
+      'OPTION_VALUE_INVALID',
+      `maxConnectionsPerAddress must be a whole number, 0 for no cap (got ${l.maxConnectionsPerAddress})`,
+    );
+  if (l.headersTimeoutMs > l.requestTimeoutMs)
+    throw new UsageError(
+      'OPTIONS_CONFLICT',
+      `the headers timeout (${l.headersTimeoutMs} ms) cannot be longer than the request timeout (${l.requestTimeoutMs} ms)`,
+    );
   return l;
 }
 
@@ -49,13 +59,25 @@ export function resolveConnectionLimits(given: Partial<ConnectionLimits> = {}): 
  * of the headers timeout, at most a second, keeps a timed-out client's stay close to its limit.
  */
 export function serverCreationOptions(l: ConnectionLimits): HttpServerOptions {
-  return { connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(l.headersTimeoutMs / 4))), headersTimeout: l.headersTimeoutMs, requestTimeout: l.requestTimeoutMs };
+  return {
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(l.headersTimeoutMs / 4))),
+    headersTimeout: l.headersTimeoutMs,
+    requestTimeout: l.requestTimeoutMs,
+  };
 }
 
 /** fastify's own timeout options (it sets these on the server after creating it). */
-export function fastifyTimeouts(l: ConnectionLimits): { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number } {
+export function fastifyTimeouts(l: ConnectionLimits): {
+  keepAliveTimeout: number;
+  requestTimeout: number;
+  connectionTimeout: number;
+} {
   // connectionTimeout: a socket silent for a whole request's time (a client that stopped reading our answer) is closed.
-  return { keepAliveTimeout: l.idleTimeoutMs, requestTimeout: l.requestTimeoutMs, connectionTimeout: l.requestTimeoutMs };
+  return {
+    keepAliveTimeout: l.idleTimeoutMs,
+    requestTimeout: l.requestTimeoutMs,
+    connectionTimeout: l.requestTimeoutMs,
+  };
 }
 
 /**

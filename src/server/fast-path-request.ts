@@ -127,7 +127,7 @@ export function parseFastRequest(buf: Buffer, off: number, lookup: FastLookup, b
   if (isGet === false && isPost === false) return OTHER;
   const headEnd = buf.indexOf(CRLFCRLF, off);
   if (headEnd < 0) return buf.length - off > MAX_HEAD ? OTHER : NEED;
-  if (headEnd - off > MAX_HEAD || !isGet && !isPost) return OTHER;
+  if (headEnd - off > MAX_HEAD || (!isGet && !isPost)) return OTHER;
 
   // Request line: METHOD SP target SP HTTP/1.x CRLF, the target visible ASCII.
   const lineEnd = buf.indexOf(0x0d, off);

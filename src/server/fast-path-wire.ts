@@ -88,7 +88,10 @@ export class FastPathWires {
   private readonly kept = new WeakMap<OcspAnswer, Wire>();
 
   /** `keepAliveSeconds`: what node:http puts in the Keep-Alive header for the same idle timeout. */
-  constructor(private readonly counts: FastPathCounts, private readonly keepAliveSeconds: number) {}
+  constructor(
+    private readonly counts: FastPathCounts,
+    private readonly keepAliveSeconds: number,
+  ) {}
 
   /** The answer's bytes for this second (`nowMs` the serving clock, Date the system's). */
   wireFor(a: OcspAnswer, route: string, method: 'GET' | 'POST', nowMs: number, version: number | undefined): Wire {
@@ -96,9 +99,13 @@ export class FastPathWires {
     const dateSecond = Math.floor(Date.now() / 1000);
     const cached = this.kept.get(a);
     if (
-      cached && cached.clockSecond === clockSecond && cached.dateSecond === dateSecond
-      && cached.stats.route === route && cached.stats.method === method
-    ) return cached;
+      cached &&
+      cached.clockSecond === clockSecond &&
+      cached.dateSecond === dateSecond &&
+      cached.stats.route === route &&
+      cached.stats.method === method
+    )
+      return cached;
     const caching = hasCachingHeaders(a);
     const w: Wire = {
       clockSecond: caching ? clockSecond : 0,
@@ -106,9 +113,10 @@ export class FastPathWires {
       ...ocspWire(a, nowMs, dateSecond * 1000, this.keepAliveSeconds),
       stats: this.counts.statsFor(route, method, a),
       answer: a,
-      logMiddle: caching && a.reason === undefined
-        ? asciiOnly(ocspAccessFields(ocspAccessEntry(a, '', method, 200, version, 0)))
-        : undefined,
+      logMiddle:
+        caching && a.reason === undefined
+          ? asciiOnly(ocspAccessFields(ocspAccessEntry(a, '', method, 200, version, 0)))
+          : undefined,
     };
     if (caching && a.source === 'presigned') this.kept.set(a, w); // the others are answered once
     return w;

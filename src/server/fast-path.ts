@@ -157,7 +157,10 @@ class FastConnection {
   /** Why answerAll stopped before the end of the bytes: a close request, or one for the HTTP server. */
   private stop: 'close' | 'other' | undefined;
 
-  constructor(private readonly fp: FastPathServer, private readonly socket: Socket) {
+  constructor(
+    private readonly fp: FastPathServer,
+    private readonly socket: Socket,
+  ) {
     const limits = fp.o.limits;
     fp.sockets.add(socket);
     socket.setNoDelay(true);

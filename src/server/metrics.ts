@@ -33,18 +33,38 @@ export function createMetrics(options: { cluster?: boolean } = {}): ServerMetric
   const flushers = new Set<() => void>();
   // Registered first, so its collect() brings every batched count in before any metric is read.
   const httpRequests = new Counter({
-    name: 'rootca_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'method', 'status'] as const, registers: [registry],
+    name: 'rootca_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [registry],
     collect() {
       for (const f of flushers) f();
     },
   });
-  const ocspResponses = new Counter({ name: 'rootca_ocsp_responses_total', help: 'OCSP responses by certificate status and source', labelNames: ['cert_status', 'source'] as const, registers: [registry] });
-  const latency = new Histogram({
-    name: 'rootca_http_request_duration_seconds', help: 'Request latency by route', labelNames: ['route'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry],
+  const ocspResponses = new Counter({
+    name: 'rootca_ocsp_responses_total',
+    help: 'OCSP responses by certificate status and source',
+    labelNames: ['cert_status', 'source'] as const,
+    registers: [registry],
   });
-  const publicationVersion = new Gauge({ name: 'rootca_publication_version', help: 'Version of the publication being served (0: none)', registers: [registry], aggregator: 'max' });
-  const connectionsRefused = new Counter({ name: 'rootca_connections_refused_total', help: 'Connections closed at once: their client address already held the most open connections allowed', registers: [registry] });
+  const latency = new Histogram({
+    name: 'rootca_http_request_duration_seconds',
+    help: 'Request latency by route',
+    labelNames: ['route'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  const publicationVersion = new Gauge({
+    name: 'rootca_publication_version',
+    help: 'Version of the publication being served (0: none)',
+    registers: [registry],
+    aggregator: 'max',
+  });
+  const connectionsRefused = new Counter({
+    name: 'rootca_connections_refused_total',
+    help: 'Connections closed at once: their client address already held the most open connections allowed',
+    registers: [registry],
+  });
   let text = async () => registry.metrics();
   if (options.cluster && cluster.isWorker) {
     AggregatorRegistry.setRegistries([registry]);
@@ -57,18 +77,19 @@ export function createMetrics(options: { cluster?: boolean } = {}): ServerMetric
         pending.delete(msg.id);
       }
     });
-    text = () => new Promise<string>((resolve) => {
-      const id = next++;
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        void registry.metrics().then(resolve);
-      }, 3000);
-      pending.set(id, (s) => {
-        clearTimeout(timer);
-        resolve(s);
+    text = () =>
+      new Promise<string>((resolve) => {
+        const id = next++;
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          void registry.metrics().then(resolve);
+        }, 3000);
+        pending.set(id, (s) => {
+          clearTimeout(timer);
+          resolve(s);
+        });
+        process.send!({ type: REQ, id });
       });
-      process.send!({ type: REQ, id });
-    });
   }
   const beforeCollect = (flush: () => void) => {
     flushers.add(flush);
@@ -76,7 +97,16 @@ export function createMetrics(options: { cluster?: boolean } = {}): ServerMetric
       flushers.delete(flush);
     };
   };
-  return { registry, httpRequests, ocspResponses, latency, publicationVersion, connectionsRefused, text: () => text(), beforeCollect };
+  return {
+    registry,
+    httpRequests,
+    ocspResponses,
+    latency,
+    publicationVersion,
+    connectionsRefused,
+    text: () => text(),
+    beforeCollect,
+  };
 }
 
 /** In the cluster primary: answers workers' requests for the aggregated metrics. */

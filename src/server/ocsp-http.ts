@@ -29,7 +29,11 @@ export function hasCachingHeaders(a: OcspAnswer): a is OcspAnswer & { thisUpdate
  * Expires (nextUpdate). A response not for caches (a nonce, an error) is `no-store`.
  */
 export function ocspAnswerHeaders(a: OcspAnswer, nowMs: number): [string, string][] {
-  if (!hasCachingHeaders(a)) return [['content-type', MEDIA_TYPES.ocsp], ['cache-control', 'no-store']];
+  if (!hasCachingHeaders(a))
+    return [
+      ['content-type', MEDIA_TYPES.ocsp],
+      ['cache-control', 'no-store'],
+    ];
   const maxAge = Math.max(0, Math.floor((a.nextUpdate.getTime() - nowMs) / 1000));
   return [
     ['content-type', MEDIA_TYPES.ocsp],
@@ -57,7 +61,10 @@ export function ocspHttpStatus(a: OcspAnswer, method: 'GET' | 'POST', ifNoneMatc
  * seconds; `keepAliveSeconds` is what node:http puts in Keep-Alive for its idle timeout.
  */
 export function ocspWire(
-  a: OcspAnswer, nowMs: number, dateMs: number, keepAliveSeconds: number,
+  a: OcspAnswer,
+  nowMs: number,
+  dateMs: number,
+  keepAliveSeconds: number,
 ): { keepAlive: Buffer; close: Buffer } {
   let head = 'HTTP/1.1 200 OK\r\nx-content-type-options: nosniff\r\n';
   for (const [name, value] of ocspAnswerHeaders(a, nowMs)) head += `${name}: ${value}\r\n`;
@@ -73,10 +80,26 @@ export function ocspWire(
 
 /** The access-log entry of one answered request (CPS 5.5.1: every OCSP request is logged). */
 export function ocspAccessEntry(
-  a: OcspAnswer, ip: string, method: 'GET' | 'POST', http: number, version: number | undefined, micros: number,
+  a: OcspAnswer,
+  ip: string,
+  method: 'GET' | 'POST',
+  http: number,
+  version: number | undefined,
+  micros: number,
 ): OcspAccessEntry {
   return {
-    ip, method, http, outcome: a.outcome, source: a.source, ca: a.ca, hash: a.hash, serials: a.serials, nonce: a.nonce,
-    version, length: http === 304 ? 0 : a.body.length, micros, reason: a.source === 'error' ? a.reason : undefined,
+    ip,
+    method,
+    http,
+    outcome: a.outcome,
+    source: a.source,
+    ca: a.ca,
+    hash: a.hash,
+    serials: a.serials,
+    nonce: a.nonce,
+    version,
+    length: http === 304 ? 0 : a.body.length,
+    micros,
+    reason: a.source === 'error' ? a.reason : undefined,
   };
 }

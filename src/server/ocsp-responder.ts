@@ -21,8 +21,13 @@ import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
 import { normalizeSerialHex } from '../pki/crl.ts';
 import {
-  certIdLookupKey, ocspErrorResponse, parseOcspRequest,
-  type CertIdKey, type CertStatus, type ParsedOcspRequest, type SingleResponseParams,
+  certIdLookupKey,
+  ocspErrorResponse,
+  parseOcspRequest,
+  type CertIdKey,
+  type CertStatus,
+  type ParsedOcspRequest,
+  type SingleResponseParams,
 } from '../pki/ocsp.ts';
 import { assembleOcspResponseFast, encodeTbsResponseData, parseOcspRequestFast } from '../pki/ocsp-fast.ts';
 import { issuerKeyOf, type VerifiedCa, type VerifiedPublication } from '../publish/verify.ts';
@@ -68,7 +73,15 @@ export type OcspErrorName = keyof typeof ERRORS;
 
 /** An unsigned error response (RFC 6960 2.3). */
 export function errorAnswer(status: OcspErrorName, extra: Partial<OcspAnswer> = {}): OcspAnswer {
-  return { body: ERRORS[status], source: 'error', outcome: status, cacheable: false, serials: [], nonce: false, ...extra };
+  return {
+    body: ERRORS[status],
+    source: 'error',
+    outcome: status,
+    cacheable: false,
+    serials: [],
+    nonce: false,
+    ...extra,
+  };
 }
 
 export interface AnswerOptions {
@@ -89,15 +102,32 @@ function statusFromPublication(pub: VerifiedPublication, ca: VerifiedCa, id: Cer
   return { status: 'good' };
 }
 
-function signLive(state: ServingState, responder: DelegatedResponder, ca: VerifiedCa, req: ParsedOcspRequest, now: Date, o: AnswerOptions): OcspAnswer {
+function signLive(
+  state: ServingState,
+  responder: DelegatedResponder,
+  ca: VerifiedCa,
+  req: ParsedOcspRequest,
+  now: Date,
+  o: AnswerOptions,
+): OcspAnswer {
   const validity = (o.liveValiditySeconds ?? 3600) * 1000;
   const createdAt = new Date(state.publication.manifest.createdAt);
   const thisUpdate = floorSecond(createdAt < now ? createdAt : now);
   let nextUpdate = floorSecond(new Date(now.getTime() + validity));
   if (nextUpdate > responder.cert.notAfter) nextUpdate = floorSecond(responder.cert.notAfter);
-  const responses: SingleResponseParams[] = req.certIds.map((certId) => ({ certId, status: statusFromPublication(state.publication, ca, certId), thisUpdate, nextUpdate }));
+  const responses: SingleResponseParams[] = req.certIds.map((certId) => ({
+    certId,
+    status: statusFromPublication(state.publication, ca, certId),
+    thisUpdate,
+    nextUpdate,
+  }));
   // Hand-written DER (ocsp-fast.ts: the same bytes as createTbsResponseData, without the schema library's cost).
-  const der = encodeTbsResponseData({ responderKeyHash: responder.keyHash, producedAt: now, responses, nonce: req.nonce });
+  const der = encodeTbsResponseData({
+    responderKeyHash: responder.keyHash,
+    producedAt: now,
+    responses,
+    nonce: req.nonce,
+  });
   const signature = sign(SIGNATURE_ALGORITHMS[responder.algorithm].hash, der, responder.key);
   const statuses = new Set(responses.map((r) => r.status.status));
   return {
@@ -117,31 +147,56 @@ function signLive(state: ServingState, responder: DelegatedResponder, ca: Verifi
 /** What the decisions need to know about a parsed request (see the header comment). */
 function situation(state: ServingState, req: ParsedOcspRequest, now: Date) {
   const pub = state.publication;
-  const cas = req.certIds.map((id) => pub.issuers.get(issuerKeyOf(id.hashAlgorithm, id.issuerNameHash, id.issuerKeyHash)));
+  const cas = req.certIds.map((id) =>
+    pub.issuers.get(issuerKeyOf(id.hashAlgorithm, id.issuerNameHash, id.issuerKeyHash)),
+  );
   const ca = cas[0];
   const oneCa = ca !== undefined && cas.every((c) => c === ca);
   const responder = oneCa ? state.responders.get(ca.name) : undefined;
   // The delegated responder is certified by the CA's current key; a CertID naming an earlier
   // key of a re-keyed CA (issuerKeyHash) must be answered by that key, so only pre-signed.
-  const namesCurrentKey = (id: ParsedOcspRequest['certIds'][number]) => id.issuerKeyHash.equals(ca!.hashes[id.hashAlgorithm as 'sha1' | 'sha256'].issuerKeyHash);
-  const usable = responder && now >= responder.cert.notBefore && now <= responder.cert.notAfter && req.certIds.every(namesCurrentKey) ? responder : undefined;
+  const namesCurrentKey = (id: ParsedOcspRequest['certIds'][number]) =>
+    id.issuerKeyHash.equals(ca!.hashes[id.hashAlgorithm as 'sha1' | 'sha256'].issuerKeyHash);
+  const usable =
+    responder && now >= responder.cert.notBefore && now <= responder.cert.notAfter && req.certIds.every(namesCurrentKey)
+      ? responder
+      : undefined;
   return { pub, cas, ca, usable };
 }
 
 /** The pre-signed answer when the decisions give one (one CertID, stored response, no reason to sign live). */
-function presignedFor(state: ServingState, req: ParsedOcspRequest, now: Date, s: ReturnType<typeof situation>): OcspAnswer | undefined {
+function presignedFor(
+  state: ServingState,
+  req: ParsedOcspRequest,
+  now: Date,
+  s: ReturnType<typeof situation>,
+): OcspAnswer | undefined {
   if (req.certIds.length !== 1 || req.hasUnsupportedCriticalExtension) return undefined;
   const pre = s.pub.index.get(certIdLookupKey(req.certIds[0]!));
   const fresh = pre && pre.nextUpdate >= now;
   if (!pre || (s.usable && (req.nonce !== undefined || !fresh))) return undefined;
   return {
-    body: pre.der, source: 'presigned', outcome: pre.status.status, cacheable: true, thisUpdate: pre.thisUpdate, nextUpdate: pre.nextUpdate, ca: pre.ca, etag: `"${pre.sha256}"`,
-    serials: req.certIds.map((c) => c.serialHex), hash: req.certIds[0]!.hashAlgorithm, nonce: req.nonce !== undefined,
+    body: pre.der,
+    source: 'presigned',
+    outcome: pre.status.status,
+    cacheable: true,
+    thisUpdate: pre.thisUpdate,
+    nextUpdate: pre.nextUpdate,
+    ca: pre.ca,
+    etag: `"${pre.sha256}"`,
+    serials: req.certIds.map((c) => c.serialHex),
+    hash: req.certIds[0]!.hashAlgorithm,
+    nonce: req.nonce !== undefined,
   };
 }
 
 /** Answers one DER OCSPRequest from `state` at `now`. Never throws for any input bytes. */
-export function answerOcspRequest(state: ServingState | undefined, der: Uint8Array, now: Date, o: AnswerOptions = {}): OcspAnswer {
+export function answerOcspRequest(
+  state: ServingState | undefined,
+  der: Uint8Array,
+  now: Date,
+  o: AnswerOptions = {},
+): OcspAnswer {
   if (!state) return errorAnswer('tryLater', { reason: 'no publication imported yet' });
   let req: ParsedOcspRequest;
   try {
@@ -149,8 +204,13 @@ export function answerOcspRequest(state: ServingState | undefined, der: Uint8Arr
   } catch (e) {
     return errorAnswer('malformedRequest', { reason: e instanceof CaError ? e.message : 'unparseable request' });
   }
-  const base = { serials: req.certIds.map((c) => c.serialHex), hash: req.certIds[0]!.hashAlgorithm, nonce: req.nonce !== undefined };
-  if (req.hasUnsupportedCriticalExtension) return errorAnswer('malformedRequest', { ...base, reason: 'unsupported critical extension' });
+  const base = {
+    serials: req.certIds.map((c) => c.serialHex),
+    hash: req.certIds[0]!.hashAlgorithm,
+    nonce: req.nonce !== undefined,
+  };
+  if (req.hasUnsupportedCriticalExtension)
+    return errorAnswer('malformedRequest', { ...base, reason: 'unsupported critical extension' });
 
   const s = situation(state, req, now);
   const { cas, ca, usable } = s;
@@ -163,7 +223,20 @@ export function answerOcspRequest(state: ServingState | undefined, der: Uint8Arr
       return errorAnswer('internalError', { ...base, ca: ca!.name, reason: 'live signing failed' });
     }
   }
-  if (cas.some((c) => c === undefined)) return errorAnswer('unauthorized', { ...base, reason: 'issuer is not a published CA' });
-  if (req.certIds.length > 1) return errorAnswer('malformedRequest', { ...base, ca: ca!.name, reason: 'several CertIDs that no one response answers (RFC 5019 2.1.1)' });
-  return errorAnswer('unauthorized', { ...base, ca: ca!.name, reason: usable === undefined && state.responders.has(ca!.name) ? 'no pre-signed response from the earlier key named in the CertID' : 'no pre-signed response and no delegated responder' });
+  if (cas.some((c) => c === undefined))
+    return errorAnswer('unauthorized', { ...base, reason: 'issuer is not a published CA' });
+  if (req.certIds.length > 1)
+    return errorAnswer('malformedRequest', {
+      ...base,
+      ca: ca!.name,
+      reason: 'several CertIDs that no one response answers (RFC 5019 2.1.1)',
+    });
+  return errorAnswer('unauthorized', {
+    ...base,
+    ca: ca!.name,
+    reason:
+      usable === undefined && state.responders.has(ca!.name)
+        ? 'no pre-signed response from the earlier key named in the CertID'
+        : 'no pre-signed response and no delegated responder',
+  });
 }

@@ -57,7 +57,10 @@ export function registerHttpBasics(app: FastifyInstance, ctx: ServingContext): v
       ctx.countOcsp('internalError', 'error');
       return sendOcsp(reply, errorAnswer('internalError'), 500, 0);
     }
-    return reply.code(status).type(TEXT).send(status === 503 ? 'service unavailable\n' : 'internal error\n');
+    return reply
+      .code(status)
+      .type(TEXT)
+      .send(status === 503 ? 'service unavailable\n' : 'internal error\n');
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).type(TEXT).send('not found\n'));
 }
@@ -69,7 +72,11 @@ export function registerOcspRoutes(app: FastifyInstance, ctx: ServingContext): v
   const limit = ctx.opts.ocspBodyLimit;
   /** `key`: the request as received, for the answer cache; `decode` turns it into DER. */
   const answer = (
-    req: FastifyRequest, reply: FastifyReply, method: 'GET' | 'POST', key: string, decode: () => Decoded,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    method: 'GET' | 'POST',
+    key: string,
+    decode: () => Decoded,
   ) => {
     const started = performance.now();
     const st = ctx.state; // one publication for the whole answer
@@ -78,7 +85,11 @@ export function registerOcspRoutes(app: FastifyInstance, ctx: ServingContext): v
     if (!a) {
       const decoded = decode();
       if (decoded.httpStatus) {
-        return reply.code(decoded.httpStatus).type(TEXT).header('cache-control', 'no-store').send(`${decoded.reason}\n`);
+        return reply
+          .code(decoded.httpStatus)
+          .type(TEXT)
+          .header('cache-control', 'no-store')
+          .send(`${decoded.reason}\n`);
       }
       a = decoded.der
         ? ctx.source.answer(key, st, decoded.der, now)

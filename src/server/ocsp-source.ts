@@ -30,7 +30,10 @@ export interface OcspSource {
  */
 export class PresignedAnswerCache {
   private readonly map = new Map<string, { publication: VerifiedPublication; answer: OcspAnswer }>();
-  constructor(private readonly maxEntries = 10_000, readonly maxKeyLength = 1024) {}
+  constructor(
+    private readonly maxEntries = 10_000,
+    readonly maxKeyLength = 1024,
+  ) {}
 
   /** The kept answer, when it is still for the publication served and not past its nextUpdate. */
   get(key: string, state: ServingState | undefined, now: Date): OcspAnswer | undefined {
@@ -89,7 +92,9 @@ export class PublicationOcspSource implements OcspSource {
  * `limit` bytes of request can make, otherwise `reason` (the answer is malformedRequest).
  */
 export function decodeOcspGetPath(
-  rawUrl: string, prefix: string, limit: number,
+  rawUrl: string,
+  prefix: string,
+  limit: number,
 ): { der?: Buffer; httpStatus?: number; reason?: string } {
   const q = rawUrl.indexOf('?');
   const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;

@@ -20,9 +20,20 @@ import { CaError } from '../errors.ts';
 import { verifyPublication, type VerifiedPublication } from '../publish/verify.ts';
 import type { Db } from '../store/db.ts';
 import {
-  accessLogSegmentRows, addOnlineTrustAnchor, insertAccessLogSegment, insertOnlinePublication, insertServerEvent, lastOnlineImport,
-  lastSegmentSha256, latestOnlinePublication, latestOnlineVersion, onlineTrustAnchors, openOnlineDatabase, respondersSeenSince,
-  serverEventRows, upsertResponderHeartbeat,
+  accessLogSegmentRows,
+  addOnlineTrustAnchor,
+  insertAccessLogSegment,
+  insertOnlinePublication,
+  insertServerEvent,
+  lastOnlineImport,
+  lastSegmentSha256,
+  latestOnlinePublication,
+  latestOnlineVersion,
+  onlineTrustAnchors,
+  openOnlineDatabase,
+  respondersSeenSince,
+  serverEventRows,
+  upsertResponderHeartbeat,
 } from '../store/online-sqlite.ts';
 
 /** A closed access-log segment as recorded in the chain. */
@@ -117,7 +128,12 @@ export interface ServingStore {
   importVerified(bytes: Uint8Array, trustAnchors?: Buffer[]): Awaitable<ImportResult>;
   /** The newest import, if any. */
   lastImport(): Awaitable<ImportRecord | undefined>;
-  recordAccessLogSegment(s: { name: string; sha256: string; lines: number; closedAt: Date }): Awaitable<AccessLogSegmentRecord>;
+  recordAccessLogSegment(s: {
+    name: string;
+    sha256: string;
+    lines: number;
+    closedAt: Date;
+  }): Awaitable<AccessLogSegmentRecord>;
   /** The access-log chain (of one responder where each has its own: PostgreSQL). */
   accessLogSegments(responder?: string): Awaitable<AccessLogSegmentRecord[]>;
   recordServerEvent(kind: ServerEventKind, detail: Record<string, unknown>): Awaitable<void>;
@@ -130,7 +146,9 @@ export interface ServingStore {
    * Push notice of new versions (PostgreSQL LISTEN/NOTIFY). Stores without it are polled only.
    * `onConnection(true)` also follows a reconnect, after which notices may have been missed.
    */
-  watch?(w: { onVersion(version: number): void; onConnection(up: boolean, error?: string): void }): { close(): Promise<void> };
+  watch?(w: { onVersion(version: number): void; onConnection(up: boolean, error?: string): void }): {
+    close(): Promise<void>;
+  };
   /**
    * The process is stopping: a write being retried while the store is away (an access-log
    * segment record) gives up after its current attempt instead of waiting for the store; the
@@ -146,10 +164,19 @@ export const sha256Hex = (b: Uint8Array) => createHash('sha256').update(b).diges
  * The check every adapter makes inside its import transaction: the publication verifies
  * against the stored anchors plus the new ones, and its version is newer than `previousVersion`.
  */
-export function verifyForImport(bytes: Uint8Array, stored: Buffer[], added: Buffer[], previousVersion: number | undefined, now: Date): VerifiedPublication {
+export function verifyForImport(
+  bytes: Uint8Array,
+  stored: Buffer[],
+  added: Buffer[],
+  previousVersion: number | undefined,
+  now: Date,
+): VerifiedPublication {
   const anchors = [...stored, ...added.filter((a) => !stored.some((s) => s.equals(a)))];
   if (anchors.length === 0) {
-    throw new CaError('TRUST_ANCHOR_MISSING', 'the online store has no trust anchors yet: give the root certificates with --trust FILE on the first import');
+    throw new CaError(
+      'TRUST_ANCHOR_MISSING',
+      'the online store has no trust anchors yet: give the root certificates with --trust FILE on the first import',
+    );
   }
   return verifyPublication(bytes, { trustAnchors: anchors, previousVersion, now });
 }
@@ -191,7 +218,12 @@ export class SqliteOnlineStore implements OnlineStore, ServingStore {
   }
 
   recordServerEvent(kind: 'start' | 'stop' | 'import' | 'import-refused', detail: Record<string, unknown>): void {
-    insertServerEvent(this.db, { at: this.clock.now().toISOString(), kind, pid: process.pid, detail: JSON.stringify(detail) });
+    insertServerEvent(this.db, {
+      at: this.clock.now().toISOString(),
+      kind,
+      pid: process.pid,
+      detail: JSON.stringify(detail),
+    });
   }
 
   serverEvents(): { seq: number; at: string; kind: string; pid: number; detail: Record<string, unknown> }[] {
@@ -217,7 +249,12 @@ export class SqliteOnlineStore implements OnlineStore, ServingStore {
       const version = publication.manifest.version;
       const at = now.toISOString();
       for (const a of trustAnchors) addOnlineTrustAnchor(this.db, { sha256: sha256Hex(a), der: a, addedAt: at });
-      insertOnlinePublication(this.db, { version, importedAt: at, sha256: publication.sha256, bytes: Buffer.from(bytes) });
+      insertOnlinePublication(this.db, {
+        version,
+        importedAt: at,
+        sha256: publication.sha256,
+        bytes: Buffer.from(bytes),
+      });
       return { version, publication };
     });
     return run.immediate();
@@ -230,22 +267,42 @@ export class SqliteOnlineStore implements OnlineStore, ServingStore {
 
   heartbeat(h: ResponderHeartbeat): void {
     upsertResponderHeartbeat(this.db, {
-      name: h.name, pid: h.pid, host: h.host, url: h.url ?? null, version: h.version ?? null, status: h.status,
-      problems: JSON.stringify(h.problems), started_at: h.startedAt.toISOString(), seen_at: this.clock.now().toISOString(),
+      name: h.name,
+      pid: h.pid,
+      host: h.host,
+      url: h.url ?? null,
+      version: h.version ?? null,
+      status: h.status,
+      problems: JSON.stringify(h.problems),
+      started_at: h.startedAt.toISOString(),
+      seen_at: this.clock.now().toISOString(),
     });
   }
 
   responders(withinMs: number): ResponderSeen[] {
     const since = new Date(this.clock.now().getTime() - withinMs).toISOString();
     return respondersSeenSince(this.db, since).map((r) => ({
-      name: r.name, pid: r.pid, host: r.host, url: r.url, version: r.version, status: r.status,
-      problems: JSON.parse(r.problems) as string[], startedAt: r.started_at, seenAt: r.seen_at,
+      name: r.name,
+      pid: r.pid,
+      host: r.host,
+      url: r.url,
+      version: r.version,
+      status: r.status,
+      problems: JSON.parse(r.problems) as string[],
+      startedAt: r.started_at,
+      seenAt: r.seen_at,
     }));
   }
 
   recordAccessLogSegment(s: { name: string; sha256: string; lines: number; closedAt: Date }): AccessLogSegmentRecord {
     const run = this.db.transaction((): AccessLogSegmentRecord => {
-      const rec: AccessLogSegmentRecord = { name: s.name, sha256: s.sha256, prevSha256: lastSegmentSha256(this.db) ?? '', lines: s.lines, closedAt: s.closedAt.toISOString() };
+      const rec: AccessLogSegmentRecord = {
+        name: s.name,
+        sha256: s.sha256,
+        prevSha256: lastSegmentSha256(this.db) ?? '',
+        lines: s.lines,
+        closedAt: s.closedAt.toISOString(),
+      };
       insertAccessLogSegment(this.db, rec);
       return rec;
     });
@@ -253,7 +310,13 @@ export class SqliteOnlineStore implements OnlineStore, ServingStore {
   }
 
   accessLogSegments(): AccessLogSegmentRecord[] {
-    return accessLogSegmentRows(this.db).map((r) => ({ name: r.name, sha256: r.sha256, prevSha256: r.prev_sha256, lines: r.lines, closedAt: r.closed_at }));
+    return accessLogSegmentRows(this.db).map((r) => ({
+      name: r.name,
+      sha256: r.sha256,
+      prevSha256: r.prev_sha256,
+      lines: r.lines,
+      closedAt: r.closed_at,
+    }));
   }
 
   close(): void {
@@ -266,7 +329,11 @@ export class SqliteOnlineStore implements OnlineStore, ServingStore {
  * `openServingStore` (store-location.ts) opens either adapter.
  */
 export function openOnlineStore(spec: string, options: { clock?: Clock } = {}): SqliteOnlineStore {
-  if (/^postgres(ql)?:/.test(spec)) throw new CaError('STORE_UNSUPPORTED', `this opens SQLite stores only (${spec.replace(/\/\/[^@/]*@/, '//***@')}): use openServingStore for PostgreSQL`);
+  if (/^postgres(ql)?:/.test(spec))
+    throw new CaError(
+      'STORE_UNSUPPORTED',
+      `this opens SQLite stores only (${spec.replace(/\/\/[^@/]*@/, '//***@')}): use openServingStore for PostgreSQL`,
+    );
   const path = spec.startsWith('sqlite:') ? spec.slice('sqlite:'.length) : spec;
   if (path.length === 0) throw new CaError('STORE_UNSUPPORTED', 'the store path is empty (sqlite:PATH)');
   mkdirSync(dirname(path), { recursive: true });

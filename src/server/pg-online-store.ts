@@ -16,13 +16,38 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
 import {
-  addPgTrustAnchor, appendPgSegment, insertPgPublication, insertPgServerEvent, lastPgImport, latestPgPublication, latestPgVersion,
-  listenForPublications, lockImports, migrateOnlinePg, onlinePgSchemaVersions, openOnlinePool, pgRespondersSince, pgSegmentResponders,
-  pgSegments, pgServerEvents, pgTrustAnchors, prunePgResponders, upsertPgHeartbeat, type OnlinePgDb,
+  addPgTrustAnchor,
+  appendPgSegment,
+  insertPgPublication,
+  insertPgServerEvent,
+  lastPgImport,
+  latestPgPublication,
+  latestPgVersion,
+  listenForPublications,
+  lockImports,
+  migrateOnlinePg,
+  onlinePgSchemaVersions,
+  openOnlinePool,
+  pgRespondersSince,
+  pgSegmentResponders,
+  pgSegments,
+  pgServerEvents,
+  pgTrustAnchors,
+  prunePgResponders,
+  upsertPgHeartbeat,
+  type OnlinePgDb,
 } from '../store/online-postgres.ts';
 import {
-  refusalDetail, sha256Hex, verifyForImport,
-  type AccessLogSegmentRecord, type ImportRecord, type ImportResult, type ResponderHeartbeat, type ResponderSeen, type ServerEventKind, type ServingStore,
+  refusalDetail,
+  sha256Hex,
+  verifyForImport,
+  type AccessLogSegmentRecord,
+  type ImportRecord,
+  type ImportResult,
+  type ResponderHeartbeat,
+  type ResponderSeen,
+  type ServerEventKind,
+  type ServingStore,
 } from './online-store.ts';
 
 /** How a process opens the PostgreSQL store. */
@@ -46,10 +71,19 @@ function storeError(display: string, e: unknown): CaError {
   const code = (e as { code?: string }).code ?? '';
   const message = (e as Error).message || String(e);
   // Connection errors (ECONNREFUSED, ETIMEDOUT, …), class 08 (connection exception) and 57P0x (shutdown).
-  if (/^E[A-Z]+$/.test(code) || code.startsWith('08') || code.startsWith('57P') || /timeout|terminated|Connection/i.test(message)) {
+  if (
+    /^E[A-Z]+$/.test(code) ||
+    code.startsWith('08') ||
+    code.startsWith('57P') ||
+    /timeout|terminated|Connection/i.test(message)
+  ) {
     return new CaError('STORE_UNAVAILABLE', `the online store ${display} cannot be reached: ${message}`, { cause: e });
   }
-  return new CaError('STORE_FAILED', `the online store ${display} refused the operation: ${message}${code ? ` (SQLSTATE ${code})` : ''}`, { cause: e });
+  return new CaError(
+    'STORE_FAILED',
+    `the online store ${display} refused the operation: ${message}${code ? ` (SQLSTATE ${code})` : ''}`,
+    { cause: e },
+  );
 }
 
 /** The ServingStore on PostgreSQL. */
@@ -63,7 +97,11 @@ export class PgOnlineStore implements ServingStore {
   /** Aborted by stopRetrying() (shutdown): retry waits end at once. */
   private readonly retrying = new AbortController();
 
-  private constructor(private readonly url: string, private readonly db: OnlinePgDb, options: PgStoreOptions) {
+  private constructor(
+    private readonly url: string,
+    private readonly db: OnlinePgDb,
+    options: PgStoreOptions,
+  ) {
     this.location = redactUrl(url);
     this.responder = options.responder ?? hostname();
     this.clock = options.clock ?? systemClock;
@@ -119,7 +157,12 @@ export class PgOnlineStore implements ServingStore {
         const version = publication.manifest.version;
         for (const a of trustAnchors) await addPgTrustAnchor(trx, { sha256: sha256Hex(a), der: a, addedAt: iso(now) });
         // NOTIFY is delivered to every LISTENing responder when (and only if) this transaction commits.
-        await insertPgPublication(trx, { version, importedAt: iso(now), sha256: publication.sha256, bytes: Buffer.from(bytes) });
+        await insertPgPublication(trx, {
+          version,
+          importedAt: iso(now),
+          sha256: publication.sha256,
+          bytes: Buffer.from(bytes),
+        });
         return { version, publication };
       });
     } catch (e) {
@@ -138,14 +181,32 @@ export class PgOnlineStore implements ServingStore {
    * once the process is stopping: stopRetrying): the segment file is kept until the record is
    * written, and recovered at the next start if not.
    */
-  async recordAccessLogSegment(s: { name: string; sha256: string; lines: number; closedAt: Date }): Promise<AccessLogSegmentRecord> {
+  async recordAccessLogSegment(s: {
+    name: string;
+    sha256: string;
+    lines: number;
+    closedAt: Date;
+  }): Promise<AccessLogSegmentRecord> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const r = await appendPgSegment(this.db, this.responder, { name: s.name, sha256: s.sha256, lines: s.lines, closedAt: iso(s.closedAt) });
-        return { name: r.name, sha256: r.sha256, prevSha256: r.prev_sha256, lines: r.lines, closedAt: iso(r.closed_at) };
+        const r = await appendPgSegment(this.db, this.responder, {
+          name: s.name,
+          sha256: s.sha256,
+          lines: s.lines,
+          closedAt: iso(s.closedAt),
+        });
+        return {
+          name: r.name,
+          sha256: r.sha256,
+          prevSha256: r.prev_sha256,
+          lines: r.lines,
+          closedAt: iso(r.closed_at),
+        };
       } catch (e) {
         if (this.closed || this.retrying.signal.aborted || attempt >= 6) throw e;
-        await sleep(Math.min(500 * 2 ** attempt, 15_000), undefined, { signal: this.retrying.signal }).catch(() => undefined);
+        await sleep(Math.min(500 * 2 ** attempt, 15_000), undefined, { signal: this.retrying.signal }).catch(
+          () => undefined,
+        );
         if (this.retrying.signal.aborted) throw e;
       }
     }
@@ -153,7 +214,13 @@ export class PgOnlineStore implements ServingStore {
 
   async accessLogSegments(responder: string = this.responder): Promise<AccessLogSegmentRecord[]> {
     const rows = await pgSegments(this.db, responder);
-    return rows.map((r) => ({ name: r.name, sha256: r.sha256, prevSha256: r.prev_sha256, lines: r.lines, closedAt: iso(r.closed_at) }));
+    return rows.map((r) => ({
+      name: r.name,
+      sha256: r.sha256,
+      prevSha256: r.prev_sha256,
+      lines: r.lines,
+      closedAt: iso(r.closed_at),
+    }));
   }
 
   /** The responders that have recorded access-log segments. */
@@ -162,12 +229,27 @@ export class PgOnlineStore implements ServingStore {
   }
 
   async recordServerEvent(kind: ServerEventKind, detail: Record<string, unknown>): Promise<void> {
-    await insertPgServerEvent(this.db, { at: iso(this.clock.now()), kind, responder: this.responder, pid: process.pid, detail: JSON.stringify(detail) });
+    await insertPgServerEvent(this.db, {
+      at: iso(this.clock.now()),
+      kind,
+      responder: this.responder,
+      pid: process.pid,
+      detail: JSON.stringify(detail),
+    });
   }
 
-  async serverEvents(): Promise<{ seq: number; at: string; kind: string; pid: number; responder: string; detail: Record<string, unknown> }[]> {
+  async serverEvents(): Promise<
+    { seq: number; at: string; kind: string; pid: number; responder: string; detail: Record<string, unknown> }[]
+  > {
     const rows = await pgServerEvents(this.db);
-    return rows.map((r) => ({ seq: Number(r.seq), at: iso(r.at), kind: r.kind, pid: r.pid, responder: r.responder, detail: r.detail }));
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      at: iso(r.at),
+      kind: r.kind,
+      pid: r.pid,
+      responder: r.responder,
+      detail: r.detail,
+    }));
   }
 
   async heartbeat(h: ResponderHeartbeat): Promise<void> {
@@ -178,14 +260,31 @@ export class PgOnlineStore implements ServingStore {
       await prunePgResponders(this.db, iso(new Date(now.getTime() - 30 * 86_400_000)));
     }
     await upsertPgHeartbeat(this.db, {
-      name: h.name, pid: h.pid, host: h.host, url: h.url ?? null, version: h.version ?? null, status: h.status,
-      problems: JSON.stringify(h.problems), started_at: iso(h.startedAt), seen_at: iso(now),
+      name: h.name,
+      pid: h.pid,
+      host: h.host,
+      url: h.url ?? null,
+      version: h.version ?? null,
+      status: h.status,
+      problems: JSON.stringify(h.problems),
+      started_at: iso(h.startedAt),
+      seen_at: iso(now),
     });
   }
 
   async responders(withinMs: number): Promise<ResponderSeen[]> {
     const rows = await pgRespondersSince(this.db, iso(new Date(this.clock.now().getTime() - withinMs)));
-    return rows.map((r) => ({ name: r.name, pid: r.pid, host: r.host, url: r.url, version: r.version, status: r.status, problems: r.problems, startedAt: iso(r.started_at), seenAt: iso(r.seen_at) }));
+    return rows.map((r) => ({
+      name: r.name,
+      pid: r.pid,
+      host: r.host,
+      url: r.url,
+      version: r.version,
+      status: r.status,
+      problems: r.problems,
+      startedAt: iso(r.started_at),
+      seenAt: iso(r.seen_at),
+    }));
   }
 
   /**
@@ -193,7 +292,9 @@ export class PgOnlineStore implements ServingStore {
    * `maxBackoffMs`). After every (re)connect `onConnection(true)` is called: the caller polls,
    * since notices sent while it was away are lost.
    */
-  watch(w: { onVersion(version: number): void; onConnection(up: boolean, error?: string): void }): { close(): Promise<void> } {
+  watch(w: { onVersion(version: number): void; onConnection(up: boolean, error?: string): void }): {
+    close(): Promise<void>;
+  } {
     return listenForPublications(this.url, this.maxBackoffMs, w);
   }
 

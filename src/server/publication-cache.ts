@@ -70,14 +70,24 @@ export class PublicationCache {
     } catch (e) {
       throw this.invalid(`is not JSON: ${(e as Error).message}`, e);
     }
-    if (f?.format !== FORMAT || !Number.isSafeInteger(f.version) || typeof f.publication !== 'string' || !Array.isArray(f.trustAnchors) || f.trustAnchors.some((a) => typeof a !== 'string')) {
+    if (
+      f?.format !== FORMAT ||
+      !Number.isSafeInteger(f.version) ||
+      typeof f.publication !== 'string' ||
+      !Array.isArray(f.trustAnchors) ||
+      f.trustAnchors.some((a) => typeof a !== 'string')
+    ) {
       throw this.invalid(`is not a ${FORMAT} file`);
     }
     return f;
   }
 
   private invalid(reason: string, cause?: unknown): CaError {
-    return new CaError('PUBLICATION_CACHE_INVALID', `the local copy of the publication ${this.file} ${reason}; it is not served`, { cause, details: { file: this.file } });
+    return new CaError(
+      'PUBLICATION_CACHE_INVALID',
+      `the local copy of the publication ${this.file} ${reason}; it is not served`,
+      { cause, details: { file: this.file } },
+    );
   }
 
   /** The version in the file without verifying it (undefined: no copy). */
@@ -90,7 +100,8 @@ export class PublicationCache {
     const f = this.read();
     if (!f) return undefined;
     const bytes = Buffer.from(f.publication, 'base64');
-    if (sha256(bytes) !== f.sha256) throw this.invalid(`(version ${f.version}) is damaged: its SHA-256 does not match the one recorded`);
+    if (sha256(bytes) !== f.sha256)
+      throw this.invalid(`(version ${f.version}) is damaged: its SHA-256 does not match the one recorded`);
     const trustAnchors = f.trustAnchors.map((a) => Buffer.from(a, 'base64'));
     let publication: VerifiedPublication;
     try {
@@ -98,7 +109,8 @@ export class PublicationCache {
     } catch (e) {
       throw this.invalid(`(version ${f.version}) fails verification: ${(e as Error).message}`, e);
     }
-    if (publication.manifest.version !== f.version) throw this.invalid(`says version ${f.version} but holds publication version ${publication.manifest.version}`);
+    if (publication.manifest.version !== f.version)
+      throw this.invalid(`says version ${f.version} but holds publication version ${publication.manifest.version}`);
     return { version: f.version, bytes, trustAnchors, publication, savedAt: f.savedAt };
   }
 
@@ -127,8 +139,12 @@ export class PublicationCache {
     if (this.holds(version)) return;
     mkdirSync(this.dir, { recursive: true });
     const body: CacheFile = {
-      format: FORMAT, version, savedAt: now.toISOString(), sha256: sha256(bytes),
-      publication: bytes.toString('base64'), trustAnchors: trustAnchors.map((a) => a.toString('base64')),
+      format: FORMAT,
+      version,
+      savedAt: now.toISOString(),
+      sha256: sha256(bytes),
+      publication: bytes.toString('base64'),
+      trustAnchors: trustAnchors.map((a) => a.toString('base64')),
     };
     const tmp = join(this.dir, `.${FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     try {
@@ -158,7 +174,12 @@ export class PublicationCache {
 }
 
 /** `target`, with every publication it switches to also written as the local copy (in the background). */
-export function keepingLocalCopy(target: FollowTarget, cache: PublicationCache, now: () => Date, onError: (e: unknown) => void): FollowTarget {
+export function keepingLocalCopy(
+  target: FollowTarget,
+  cache: PublicationCache,
+  now: () => Date,
+  onError: (e: unknown) => void,
+): FollowTarget {
   return {
     wants: (v) => target.wants(v),
     adopt: (row, trustAnchors) => {

@@ -74,14 +74,31 @@ export class PublicationFollower {
   private readonly errors?: Counter;
   private readonly switches?: Counter;
 
-  constructor(private readonly store: ServingStore, private readonly target: FollowTarget, private readonly o: FollowerOptions) {
+  constructor(
+    private readonly store: ServingStore,
+    private readonly target: FollowTarget,
+    private readonly o: FollowerOptions,
+  ) {
     this.maxBackoffMs = o.maxBackoffMs ?? 5000;
     this.conn = { reachable: true, notifications: store.watch ? 'reconnecting' : 'polling' };
     if (o.registry) {
       const registers = [o.registry];
-      this.up = new Gauge({ name: 'rootca_store_up', help: 'Whether the online store answered the last poll (1) or not (0)', registers, aggregator: 'min' });
-      this.errors = new Counter({ name: 'rootca_store_errors_total', help: 'Polls of the online store that failed', registers });
-      this.switches = new Counter({ name: 'rootca_publication_switches_total', help: 'Times a newer publication was swapped in', registers });
+      this.up = new Gauge({
+        name: 'rootca_store_up',
+        help: 'Whether the online store answered the last poll (1) or not (0)',
+        registers,
+        aggregator: 'min',
+      });
+      this.errors = new Counter({
+        name: 'rootca_store_errors_total',
+        help: 'Polls of the online store that failed',
+        registers,
+      });
+      this.switches = new Counter({
+        name: 'rootca_publication_switches_total',
+        help: 'Times a newer publication was swapped in',
+        registers,
+      });
       this.up.set(1);
     }
   }
@@ -100,10 +117,12 @@ export class PublicationFollower {
       // Versions never move backwards (a store restored from an older backup, or emptied, would
       // otherwise un-revoke certificates: revocation is final, CPS 4.9): say so instead.
       if (servedVersion === undefined || !this.contacted || (this.storeVersion ?? 0) >= servedVersion) return undefined;
-      const holds = this.storeVersion === undefined ? 'holds no publication' : `holds version ${this.storeVersion} only`;
+      const holds =
+        this.storeVersion === undefined ? 'holds no publication' : `holds version ${this.storeVersion} only`;
       return `the online store ${this.store.location} ${holds}, older than version ${servedVersion} served from ${source}; not going back: import version ${servedVersion} or a newer one`;
     }
-    const serving = servedVersion === undefined ? 'nothing to serve yet' : `serving version ${servedVersion} from ${source}`;
+    const serving =
+      servedVersion === undefined ? 'nothing to serve yet' : `serving version ${servedVersion} from ${source}`;
     return `the online store ${this.store.location} is unreachable since ${this.conn.unreachableSince} (${this.conn.lastError}); ${serving}`;
   }
 
@@ -116,7 +135,8 @@ export class PublicationFollower {
       },
       onConnection: (up, error) => {
         this.conn.notifications = up ? 'listening' : 'reconnecting';
-        if (up) void this.pollNow(); // notices sent while away are lost
+        if (up)
+          void this.pollNow(); // notices sent while away are lost
         else this.o.log.warn({ err: error }, 'online store notifications lost; polling until they are back');
       },
     });
@@ -175,7 +195,10 @@ export class PublicationFollower {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       const r = this.pollNow();
-      const next = () => this.schedule(this.failures === 0 ? this.o.pollMs : Math.min(this.maxBackoffMs, this.o.pollMs * 2 ** (this.failures - 1)));
+      const next = () =>
+        this.schedule(
+          this.failures === 0 ? this.o.pollMs : Math.min(this.maxBackoffMs, this.o.pollMs * 2 ** (this.failures - 1)),
+        );
       if (isPromise(r)) void r.finally(next);
       else next();
     }, ms);
@@ -188,9 +211,16 @@ export class PublicationFollower {
         this.storeVersion = latest;
         this.contacted = true;
         if (!this.target.wants(latest)) return false;
-        return then(this.store.latest(), (row) => row ? then(this.store.trustAnchors(), (anchors) => this.target.adopt(row, anchors)) : false);
+        return then(this.store.latest(), (row) =>
+          row ? then(this.store.trustAnchors(), (anchors) => this.target.adopt(row, anchors)) : false,
+        );
       });
-      return isPromise(r) ? r.then((ok) => this.succeeded(ok), (e) => this.failed(e)) : this.succeeded(r);
+      return isPromise(r)
+        ? r.then(
+            (ok) => this.succeeded(ok),
+            (e) => this.failed(e),
+          )
+        : this.succeeded(r);
     } catch (e) {
       return this.failed(e);
     }
@@ -199,7 +229,12 @@ export class PublicationFollower {
   private succeeded(switched: boolean): boolean {
     if (!this.conn.reachable) this.o.log.info({ store: this.store.location }, 'online store reachable again');
     this.failures = 0;
-    Object.assign(this.conn, { reachable: true, unreachableSince: undefined, lastError: undefined, lastContact: this.o.clock.now().toISOString() });
+    Object.assign(this.conn, {
+      reachable: true,
+      unreachableSince: undefined,
+      lastError: undefined,
+      lastContact: this.o.clock.now().toISOString(),
+    });
     this.up?.set(1);
     if (switched) {
       this.switches?.inc();

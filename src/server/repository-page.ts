@@ -63,7 +63,9 @@ function documentsSection(pub: VerifiedPublication): string[] {
   if (pub.documents.length === 0) return ['<p class="note">No documents are published.</p>'];
   const names = [...new Set(pub.documents.map((d) => d.name))];
   for (const name of names) {
-    const versions = pub.documents.filter((d) => d.name === name && d.role === 'version').sort((a, b) => compareDocumentVersions(b.meta.version, a.meta.version));
+    const versions = pub.documents
+      .filter((d) => d.name === name && d.role === 'version')
+      .sort((a, b) => compareDocumentVersions(b.meta.version, a.meta.version));
     const latest = pub.documents.find((d) => d.name === name && d.role === 'latest');
     const history = pub.documents.find((d) => d.name === name && d.role === 'history');
     const title = versions[0]?.meta.title ?? latest?.meta.title ?? name;
@@ -79,9 +81,11 @@ function documentsSection(pub: VerifiedPublication): string[] {
 <tbody>`);
     versions.forEach((d, i) => {
       const kind = d.meta.critical === undefined ? '' : d.meta.critical ? 'critical (major)' : 'non-critical (minor)';
-      out.push(`<tr><th scope="row">${e(d.meta.version)}${i === 0 ? ' (current)' : ''}</th><td>${d.meta.publishedAt ? time(d.meta.publishedAt) : ''}</td><td>${kind}</td>`
-        + `<td>${e(d.meta.description ?? '')}</td><td>${d.meta.claimsUntil ? time(d.meta.claimsUntil) : ''}</td><td><code>${e(d.sha256)}</code></td>`
-        + `<td><a href="/${e(d.path)}">${e(d.path.split('/').pop()!)}</a></td></tr>`);
+      out.push(
+        `<tr><th scope="row">${e(d.meta.version)}${i === 0 ? ' (current)' : ''}</th><td>${d.meta.publishedAt ? time(d.meta.publishedAt) : ''}</td><td>${kind}</td>` +
+          `<td>${e(d.meta.description ?? '')}</td><td>${d.meta.claimsUntil ? time(d.meta.claimsUntil) : ''}</td><td><code>${e(d.sha256)}</code></td>` +
+          `<td><a href="/${e(d.path)}">${e(d.path.split('/').pop()!)}</a></td></tr>`,
+      );
     });
     out.push('</tbody>\n</table>');
   }
@@ -114,9 +118,11 @@ export function renderRepositoryPage(pub: VerifiedPublication, opts: { ocspUrl: 
 <thead><tr><th scope="col">CA</th><th scope="col">Subject</th><th scope="col">Valid from</th><th scope="col">Valid until</th><th scope="col">SHA-256 fingerprint</th><th scope="col">Status</th><th scope="col">Download</th></tr></thead>
 <tbody>`);
   for (const ca of pub.cas.values()) {
-    out.push(`<tr><th scope="row">${e(ca.name)}</th><td>${e(ca.meta.subject || ca.info.subject)}</td><td>${time(ca.info.notBefore)}</td><td>${time(ca.info.notAfter)}</td>`
-      + `<td><code>${fingerprint(ca.info.fingerprint)}</code></td><td>${CA_STATUS[ca.meta.status] ?? e(ca.meta.status)}</td>`
-      + `<td><a href="/${e(ca.certificatePath)}" aria-label="${e(ca.name)} certificate, DER">DER</a> · <a href="/certs/${e(ca.name)}.pem" aria-label="${e(ca.name)} certificate, PEM">PEM</a></td></tr>`);
+    out.push(
+      `<tr><th scope="row">${e(ca.name)}</th><td>${e(ca.meta.subject || ca.info.subject)}</td><td>${time(ca.info.notBefore)}</td><td>${time(ca.info.notAfter)}</td>` +
+        `<td><code>${fingerprint(ca.info.fingerprint)}</code></td><td>${CA_STATUS[ca.meta.status] ?? e(ca.meta.status)}</td>` +
+        `<td><a href="/${e(ca.certificatePath)}" aria-label="${e(ca.name)} certificate, DER">DER</a> · <a href="/certs/${e(ca.name)}.pem" aria-label="${e(ca.name)} certificate, PEM">PEM</a></td></tr>`,
+    );
   }
   out.push(`</tbody>
 </table>`);
@@ -156,8 +162,10 @@ function crlsSection(pub: VerifiedPublication): string[] {
 <tbody>`);
     for (const crl of [...pub.crls.values(), ...pub.previousKeyCrls]) {
       const label = crl.previousKey ? `${e(crl.ca)} (earlier key)` : e(crl.ca);
-      out.push(`<tr><th scope="row">${label}</th><td>${e(crl.meta.crlNumber)}</td><td>${time(crl.meta.thisUpdate)}</td><td>${time(crl.meta.nextUpdate)}</td><td>${crl.parsed.entries.length}</td>`
-        + `<td><a href="/${e(crl.path)}" aria-label="CRL of ${e(crl.ca)}">${e(crl.path.split('/').pop()!)}</a></td></tr>`);
+      out.push(
+        `<tr><th scope="row">${label}</th><td>${e(crl.meta.crlNumber)}</td><td>${time(crl.meta.thisUpdate)}</td><td>${time(crl.meta.nextUpdate)}</td><td>${crl.parsed.entries.length}</td>` +
+          `<td><a href="/${e(crl.path)}" aria-label="CRL of ${e(crl.ca)}">${e(crl.path.split('/').pop()!)}</a></td></tr>`,
+      );
     }
     out.push('</tbody>\n</table>');
   }
@@ -179,11 +187,14 @@ function issuedSection(pub: VerifiedPublication): string[] {
 <thead><tr><th scope="col">Serial number</th><th scope="col">Subject</th><th scope="col">Profile</th><th scope="col">Valid until</th><th scope="col">Status</th><th scope="col">Download</th></tr></thead>
 <tbody>`);
     for (const c of certs.values()) {
-      const status = c.meta.status === 'revoked'
-        ? `<span class="revoked">Revoked</span> on ${time(c.meta.revokedAt ?? '')}${c.meta.reason ? ` (${e(c.meta.reason)})` : ''}`
-        : '<span class="good">Good</span>';
-      out.push(`<tr><th scope="row"><code>${serialText(c.info.serialHex)}</code></th><td>${e(c.meta.subject || c.info.subject)}</td><td>${e(c.meta.profile)}</td><td>${time(c.info.notAfter)}</td><td>${status}</td>`
-        + `<td><a href="/${e(c.path)}">certificate</a></td></tr>`);
+      const status =
+        c.meta.status === 'revoked'
+          ? `<span class="revoked">Revoked</span> on ${time(c.meta.revokedAt ?? '')}${c.meta.reason ? ` (${e(c.meta.reason)})` : ''}`
+          : '<span class="good">Good</span>';
+      out.push(
+        `<tr><th scope="row"><code>${serialText(c.info.serialHex)}</code></th><td>${e(c.meta.subject || c.info.subject)}</td><td>${e(c.meta.profile)}</td><td>${time(c.info.notAfter)}</td><td>${status}</td>` +
+          `<td><a href="/${e(c.path)}">certificate</a></td></tr>`,
+      );
     }
     out.push('</tbody>\n</table>');
   }
@@ -197,14 +208,21 @@ function issuedSection(pub: VerifiedPublication): string[] {
 function linksSection(pub: VerifiedPublication): string[] {
   if (pub.links.length === 0) return [];
   const e = escapeHtml;
-  const what = { 'old-with-new': 'OldWithNew: the earlier key, certified by the current key (for holders of the new root)', 'new-with-old': 'NewWithOld: the current key, certified by the earlier key (for holders of the old root)' };
-  const out = [`<table>
+  const what = {
+    'old-with-new': 'OldWithNew: the earlier key, certified by the current key (for holders of the new root)',
+    'new-with-old': 'NewWithOld: the current key, certified by the earlier key (for holders of the old root)',
+  };
+  const out = [
+    `<table>
 <caption>Key changeover link certificates (DER)</caption>
 <thead><tr><th scope="col">CA</th><th scope="col">Link</th><th scope="col">Valid from</th><th scope="col">Valid until</th><th scope="col">SHA-256 fingerprint</th><th scope="col">Download</th></tr></thead>
-<tbody>`];
+<tbody>`,
+  ];
   for (const l of pub.links) {
-    out.push(`<tr><th scope="row">${e(l.ca)}</th><td>${e(what[l.kind])}</td><td>${time(l.info.notBefore)}</td><td>${time(l.info.notAfter)}</td>`
-      + `<td><code>${fingerprint(l.info.fingerprint)}</code></td><td><a href="/${e(l.path)}" aria-label="${e(l.ca)} ${l.kind} link certificate, DER">${e(l.path.split('/').pop()!)}</a></td></tr>`);
+    out.push(
+      `<tr><th scope="row">${e(l.ca)}</th><td>${e(what[l.kind])}</td><td>${time(l.info.notBefore)}</td><td>${time(l.info.notAfter)}</td>` +
+        `<td><code>${fingerprint(l.info.fingerprint)}</code></td><td><a href="/${e(l.path)}" aria-label="${e(l.ca)} ${l.kind} link certificate, DER">${e(l.path.split('/').pop()!)}</a></td></tr>`,
+    );
   }
   out.push('</tbody>\n</table>');
   return out;

@@ -25,7 +25,12 @@ function send304OrBody(req: FastifyRequest, reply: FastifyReply, etag: string, b
 /** The Repository routes: files of the publication served and the page. */
 export function registerRepositoryRoutes(app: FastifyInstance, ctx: ServingContext): void {
   const unavailable = (reply: FastifyReply) =>
-    reply.code(503).type('text/plain; charset=utf-8').header('cache-control', 'no-store').header('retry-after', '30').send('no publication has been imported yet\n');
+    reply
+      .code(503)
+      .type('text/plain; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('retry-after', '30')
+      .send('no publication has been imported yet\n');
 
   const serveFile = (req: FastifyRequest, reply: FastifyReply, path: string, alt?: () => string | undefined) => {
     const st = ctx.state;
@@ -62,10 +67,15 @@ export function registerRepositoryRoutes(app: FastifyInstance, ctx: ServingConte
       const st = ctx.state;
       if (!st) return unavailable(reply);
       // A CA certificate by name, or a re-keyed CA's link certificate by its .crt path.
-      const der = st.publication.cas.get(file.slice(0, -4))?.der ?? st.publication.links.find((l) => l.path === `certs/${file.slice(0, -4)}.crt`)?.der;
+      const der =
+        st.publication.cas.get(file.slice(0, -4))?.der ??
+        st.publication.links.find((l) => l.path === `certs/${file.slice(0, -4)}.crt`)?.der;
       if (!der) return reply.callNotFound();
       const pem = Buffer.from(derToPem(der, 'CERTIFICATE'), 'ascii');
-      reply.type(PEM_CHAIN).header('cache-control', 'public, max-age=86400').header('last-modified', httpDate(new Date(st.publication.manifest.createdAt)));
+      reply
+        .type(PEM_CHAIN)
+        .header('cache-control', 'public, max-age=86400')
+        .header('last-modified', httpDate(new Date(st.publication.manifest.createdAt)));
       return send304OrBody(req, reply, `"${sha256(pem)}"`, pem);
     }
     return serveFile(req, reply, `certs/${file}`);
@@ -92,7 +102,10 @@ export function registerRepositoryRoutes(app: FastifyInstance, ctx: ServingConte
     reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'public, max-age=60')
-      .header('content-security-policy', `default-src 'none'; style-src ${PAGE_CSS_HASH}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`)
+      .header(
+        'content-security-policy',
+        `default-src 'none'; style-src ${PAGE_CSS_HASH}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+      )
       .header('referrer-policy', 'no-referrer')
       .header('last-modified', httpDate(new Date(st.publication.manifest.createdAt)));
     return send304OrBody(req, reply, etag, html);
@@ -107,7 +120,15 @@ export function registerOperationsRoutes(app: FastifyInstance, ctx: ServingConte
     const problems = ctx.problems(ctx.clock.now());
     const responder = ctx.responderName;
     const store = { location: ctx.store.location, ...ctx.storeConnection() };
-    if (!st) return reply.code(503).send({ status: 'unavailable', version: null, createdAt: null, responder, store, problems: ['no publication has been imported yet', ...problems] });
+    if (!st)
+      return reply.code(503).send({
+        status: 'unavailable',
+        version: null,
+        createdAt: null,
+        responder,
+        store,
+        problems: ['no publication has been imported yet', ...problems],
+      });
     // Degraded is still HTTP 200: the answers come from a verified publication held in memory.
     return reply.send({
       status: problems.length ? 'degraded' : 'ready',

@@ -46,7 +46,10 @@ function algorithmFor(key: KeyObject, source: string): SignatureAlgorithmName {
     if (curve === 'secp384r1') return 'ecdsa-with-SHA384';
     throw new CaError('RESPONDER_INVALID', `${source}: EC curve ${curve ?? '?'} is not supported (P-256, P-384)`);
   }
-  throw new CaError('RESPONDER_INVALID', `${source}: ${key.asymmetricKeyType ?? 'unknown'} keys are not supported (RSA, ECDSA)`);
+  throw new CaError(
+    'RESPONDER_INVALID',
+    `${source}: ${key.asymmetricKeyType ?? 'unknown'} keys are not supported (RSA, ECDSA)`,
+  );
 }
 
 /** Reads a responder certificate and key, checking they belong together and the certificate is for OCSP signing. */
@@ -56,16 +59,31 @@ export function loadResponderKey(c: ResponderConfig): ResponderKey {
   try {
     cert = certificateInfo(readDerOrPem(c.certificate, 'CERTIFICATE'));
   } catch (e) {
-    throw new CaError('RESPONDER_INVALID', `${source}: the responder certificate cannot be read: ${(e as Error).message}`, { cause: e });
+    throw new CaError(
+      'RESPONDER_INVALID',
+      `${source}: the responder certificate cannot be read: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   let key: KeyObject;
   try {
     const buf = Buffer.from(c.key);
     const pem = buf.includes('-----BEGIN');
-    key = createPrivateKey(pem ? { key: buf, format: 'pem', passphrase: c.passphrase } : { key: buf, format: 'der', type: 'pkcs8', passphrase: c.passphrase });
+    key = createPrivateKey(
+      pem
+        ? { key: buf, format: 'pem', passphrase: c.passphrase }
+        : { key: buf, format: 'der', type: 'pkcs8', passphrase: c.passphrase },
+    );
   } catch (e) {
-    const hint = c.passphrase === undefined ? ' (an encrypted key needs --responder-key-passphrase env:VAR)' : ' (wrong passphrase?)';
-    throw new CaError('RESPONDER_INVALID', `${source}: the responder key cannot be read${hint}: ${(e as Error).message}`, { cause: e });
+    const hint =
+      c.passphrase === undefined
+        ? ' (an encrypted key needs --responder-key-passphrase env:VAR)'
+        : ' (wrong passphrase?)';
+    throw new CaError(
+      'RESPONDER_INVALID',
+      `${source}: the responder key cannot be read${hint}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   if (key.type !== 'private') throw new CaError('RESPONDER_INVALID', `${source}: not a private key`);
   const algorithm = algorithmFor(key, source);
@@ -73,12 +91,25 @@ export function loadResponderKey(c: ResponderConfig): ResponderKey {
   const hash = SIGNATURE_ALGORITHMS[algorithm].hash;
   let matches = false;
   try {
-    matches = verify(hash, probe, createPublicKey({ key: cert.spkiDer, format: 'der', type: 'spki' }), sign(hash, probe, key));
+    matches = verify(
+      hash,
+      probe,
+      createPublicKey({ key: cert.spkiDer, format: 'der', type: 'spki' }),
+      sign(hash, probe, key),
+    );
   } catch {
     matches = false;
   }
-  if (!matches) throw new CaError('RESPONDER_INVALID', `${source}: the key does not belong to the responder certificate (${cert.subject})`);
-  if (!cert.extKeyUsage?.includes(id_kp_OCSPSigning)) throw new CaError('RESPONDER_INVALID', `${source}: certificate ${cert.subject} has no id-kp-OCSPSigning extended key usage (RFC 6960 4.2.2.2)`);
+  if (!matches)
+    throw new CaError(
+      'RESPONDER_INVALID',
+      `${source}: the key does not belong to the responder certificate (${cert.subject})`,
+    );
+  if (!cert.extKeyUsage?.includes(id_kp_OCSPSigning))
+    throw new CaError(
+      'RESPONDER_INVALID',
+      `${source}: certificate ${cert.subject} has no id-kp-OCSPSigning extended key usage (RFC 6960 4.2.2.2)`,
+    );
   return { cert, key, algorithm, keyHash: createHash('sha1').update(cert.publicKey).digest(), source };
 }
 
@@ -86,17 +117,25 @@ export function loadResponderKey(c: ResponderConfig): ResponderKey {
  * Binds responders to the CAs of a publication: each must be issued by one of its CAs and
  * valid at `now`. Returns the responders by CA name and the reasons others were left out.
  */
-export function bindResponders(pub: VerifiedPublication, keys: ResponderKey[], now: Date): { byCa: Map<string, DelegatedResponder>; problems: string[] } {
+export function bindResponders(
+  pub: VerifiedPublication,
+  keys: ResponderKey[],
+  now: Date,
+): { byCa: Map<string, DelegatedResponder>; problems: string[] } {
   const byCa = new Map<string, DelegatedResponder>();
   const problems: string[] = [];
   for (const k of keys) {
     const ca = [...pub.cas.values()].find((c) => isIssuedBy(k.cert, c.info));
     if (!ca) {
-      problems.push(`${k.source}: responder ${k.cert.subject} is not issued by a CA of publication ${pub.manifest.version}`);
+      problems.push(
+        `${k.source}: responder ${k.cert.subject} is not issued by a CA of publication ${pub.manifest.version}`,
+      );
       continue;
     }
     if (now < k.cert.notBefore || now > k.cert.notAfter) {
-      problems.push(`${k.source}: responder ${k.cert.subject} is not valid now (${k.cert.notBefore.toISOString()} .. ${k.cert.notAfter.toISOString()})`);
+      problems.push(
+        `${k.source}: responder ${k.cert.subject} is not valid now (${k.cert.notBefore.toISOString()} .. ${k.cert.notAfter.toISOString()})`,
+      );
       continue;
     }
     if (pub.certificates.get(ca.name)?.get(k.cert.serialHex)?.meta.status === 'revoked') {

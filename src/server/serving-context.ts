@@ -37,7 +37,10 @@ export class ServingContext {
   ocspUrl = '/ocsp';
   /** The OCSP answers both front doors give (ocsp-source.ts). */
   readonly source: OcspSource;
-  private readonly requestChildren = new Map<string, { count: { inc(): void }; latency: { observe(v: number): void } }>();
+  private readonly requestChildren = new Map<
+    string,
+    { count: { inc(): void }; latency: { observe(v: number): void } }
+  >();
   private readonly ocspChildren = new Map<string, { inc(): void }>();
 
   /** Counts a request (label children cached: prom-client hashes label objects otherwise). */
@@ -45,7 +48,10 @@ export class ServingContext {
     const key = `${route} ${method} ${status}`;
     let c = this.requestChildren.get(key);
     if (!c) {
-      c = { count: this.metrics.httpRequests.labels(route, method, String(status)), latency: this.metrics.latency.labels(route) };
+      c = {
+        count: this.metrics.httpRequests.labels(route, method, String(status)),
+        latency: this.metrics.latency.labels(route),
+      };
       this.requestChildren.set(key, c);
     }
     c.count.inc();
@@ -96,11 +102,21 @@ export class ServingContext {
       this.source.clear();
       this.failed = undefined;
       this.metrics.publicationVersion.set(publication.manifest.version);
-      this.log.info({ version: publication.manifest.version, createdAt: publication.manifest.createdAt, responders: [...byCa.keys()] }, 'serving publication');
+      this.log.info(
+        {
+          version: publication.manifest.version,
+          createdAt: publication.manifest.createdAt,
+          responders: [...byCa.keys()],
+        },
+        'serving publication',
+      );
       return true;
     } catch (e) {
       this.failed = { version: row.version, reason: (e as Error).message };
-      this.log.error({ version: row.version, err: (e as Error).message }, 'publication in the store refused; still serving the previous one');
+      this.log.error(
+        { version: row.version, err: (e as Error).message },
+        'publication in the store refused; still serving the previous one',
+      );
       return false;
     }
   }
@@ -121,11 +137,13 @@ export class ServingContext {
     const storeProblem = this.storeProblem();
     if (storeProblem) out.push(storeProblem);
     if (this.failed) out.push(`publication ${this.failed.version} was refused: ${this.failed.reason}`);
-    if (this.accessLogError && now.getTime() - this.accessLogError.at < 15 * 60_000) out.push(`OCSP access log: ${this.accessLogError.message}`);
+    if (this.accessLogError && now.getTime() - this.accessLogError.at < 15 * 60_000)
+      out.push(`OCSP access log: ${this.accessLogError.message}`);
     const st = this.state;
     if (!st) return out;
     for (const crl of st.publication.crls.values()) {
-      if (crl.parsed.nextUpdate && crl.parsed.nextUpdate < now) out.push(`CRL ${crl.path} is past its nextUpdate ${crl.parsed.nextUpdate.toISOString()}`);
+      if (crl.parsed.nextUpdate && crl.parsed.nextUpdate < now)
+        out.push(`CRL ${crl.path} is past its nextUpdate ${crl.parsed.nextUpdate.toISOString()}`);
     }
     if (!this.earliestNextUpdate.has(st.publication)) {
       let min: Date | undefined;

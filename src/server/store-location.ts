@@ -21,11 +21,18 @@ export function parseStoreLocation(spec: string): StoreLocation {
     try {
       new URL(spec);
     } catch {
-      throw new CaError('STORE_UNSUPPORTED', `--store ${redactUrl(spec)}: not a valid PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE)`);
+      throw new CaError(
+        'STORE_UNSUPPORTED',
+        `--store ${redactUrl(spec)}: not a valid PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE)`,
+      );
     }
     return { kind: 'postgres', url: spec, display: redactUrl(spec) };
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) throw new CaError('STORE_UNSUPPORTED', `--store ${redactUrl(spec)}: unknown store; use sqlite:PATH or postgres://…`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec))
+    throw new CaError(
+      'STORE_UNSUPPORTED',
+      `--store ${redactUrl(spec)}: unknown store; use sqlite:PATH or postgres://…`,
+    );
   const path = spec.startsWith('sqlite:') ? spec.slice('sqlite:'.length) : spec;
   if (path.length === 0) throw new CaError('STORE_UNSUPPORTED', 'the store path is empty (sqlite:PATH)');
   return { kind: 'sqlite', path, display: `sqlite:${path}` };

@@ -16,7 +16,10 @@ export class StoreOpenedLater implements ServingStore {
   /** Watchers asked for before the store opened, started when it does. */
   private readonly watchers: { w: Watcher; handle?: { close(): Promise<void> }; closed: boolean }[] = [];
 
-  constructor(readonly location: string, private readonly open: () => Promise<ServingStore>) {}
+  constructor(
+    readonly location: string,
+    private readonly open: () => Promise<ServingStore>,
+  ) {}
 
   private get(): Promise<ServingStore> {
     if (this.inner) return Promise.resolve(this.inner);
@@ -38,17 +41,39 @@ export class StoreOpenedLater implements ServingStore {
     return this.opening;
   }
 
-  latest() { return this.get().then((s) => s.latest()); }
-  latestVersion() { return this.get().then((s) => s.latestVersion()); }
-  trustAnchors() { return this.get().then((s) => s.trustAnchors()); }
-  importVerified(bytes: Uint8Array, trustAnchors?: Buffer[]) { return this.get().then((s) => s.importVerified(bytes, trustAnchors)); }
-  lastImport() { return this.get().then((s) => s.lastImport()); }
-  recordAccessLogSegment(seg: { name: string; sha256: string; lines: number; closedAt: Date }) { return this.get().then((s) => s.recordAccessLogSegment(seg)); }
-  accessLogSegments(responder?: string) { return this.get().then((s) => s.accessLogSegments(responder)); }
-  recordServerEvent(kind: Parameters<ServingStore['recordServerEvent']>[0], detail: Record<string, unknown>) { return this.get().then((s) => s.recordServerEvent(kind, detail)); }
-  serverEvents() { return this.get().then((s) => s.serverEvents()); }
-  heartbeat(h: Parameters<ServingStore['heartbeat']>[0]) { return this.get().then((s) => s.heartbeat(h)); }
-  responders(withinMs: number) { return this.get().then((s) => s.responders(withinMs)); }
+  latest() {
+    return this.get().then((s) => s.latest());
+  }
+  latestVersion() {
+    return this.get().then((s) => s.latestVersion());
+  }
+  trustAnchors() {
+    return this.get().then((s) => s.trustAnchors());
+  }
+  importVerified(bytes: Uint8Array, trustAnchors?: Buffer[]) {
+    return this.get().then((s) => s.importVerified(bytes, trustAnchors));
+  }
+  lastImport() {
+    return this.get().then((s) => s.lastImport());
+  }
+  recordAccessLogSegment(seg: { name: string; sha256: string; lines: number; closedAt: Date }) {
+    return this.get().then((s) => s.recordAccessLogSegment(seg));
+  }
+  accessLogSegments(responder?: string) {
+    return this.get().then((s) => s.accessLogSegments(responder));
+  }
+  recordServerEvent(kind: Parameters<ServingStore['recordServerEvent']>[0], detail: Record<string, unknown>) {
+    return this.get().then((s) => s.recordServerEvent(kind, detail));
+  }
+  serverEvents() {
+    return this.get().then((s) => s.serverEvents());
+  }
+  heartbeat(h: Parameters<ServingStore['heartbeat']>[0]) {
+    return this.get().then((s) => s.heartbeat(h));
+  }
+  responders(withinMs: number) {
+    return this.get().then((s) => s.responders(withinMs));
+  }
 
   /** Push notices once the store is open (until then the follower polls, which opens it). */
   watch(w: Watcher): { close(): Promise<void> } {
@@ -73,7 +98,11 @@ export class StoreOpenedLater implements ServingStore {
  * Opens the store; when it cannot be reached and `hasLocalCopy()` says there is a copy to serve
  * meanwhile, a StoreOpenedLater instead (anything else, or no copy, is thrown as before).
  */
-export async function openStoreOrLater(location: string, open: () => Promise<ServingStore>, hasLocalCopy: () => boolean): Promise<{ store: ServingStore; unreachable?: CaError }> {
+export async function openStoreOrLater(
+  location: string,
+  open: () => Promise<ServingStore>,
+  hasLocalCopy: () => boolean,
+): Promise<{ store: ServingStore; unreachable?: CaError }> {
   try {
     return { store: await open() };
   } catch (e) {

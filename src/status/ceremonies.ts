@@ -13,7 +13,10 @@ import { retiredStatusSigner } from './retired-keys.ts';
 import { issueCrlInSession, presignInSession, type IssuedCrl, type StatusSigner } from './crl-and-ocsp.ts';
 
 interface Common {
-  caName: string; operator: string; witness: string; passphrases: PassphraseSource;
+  caName: string;
+  operator: string;
+  witness: string;
+  passphrases: PassphraseSource;
   /** Sign with a key retired at a re-key (its id, or true for the only one), status only (status/retired-keys.ts). */
   retiredKey?: string | true;
 }
@@ -36,39 +39,90 @@ export async function issueCrl(inst: Installation, p: Common & { out?: string })
     check: () => statusSigner(inst, 'crl.issue', p),
     outputs: () => (p.out ? [{ path: p.out, what: '--out' }] : []),
     people: (signer) => sessionRequest(inst, p, signer),
-    work: (signer, { session, files, complete }) => issueCrlInSession(inst, session, signer, {
-      signed: (c) => { for (const f of files.planned.filter((o) => o.what === '--out')) files.stage(f.path, c.der, { table: 'crls', sha256: c.sha256, encoding: 'der' }); },
-      inCommit: (c) => {
-        complete({ inputs: [], outputs: [{ name: `${p.caName} CRL #${c.crlNumber}`, sha256: c.sha256 }], details: { crlNumber: c.crlNumber, entries: c.entries, thisUpdate: c.thisUpdate.toISOString(), nextUpdate: c.nextUpdate.toISOString(), keyActivations: session.signatures } });
-      },
-    }),
+    work: (signer, { session, files, complete }) =>
+      issueCrlInSession(inst, session, signer, {
+        signed: (c) => {
+          for (const f of files.planned.filter((o) => o.what === '--out'))
+            files.stage(f.path, c.der, { table: 'crls', sha256: c.sha256, encoding: 'der' });
+        },
+        inCommit: (c) => {
+          complete({
+            inputs: [],
+            outputs: [{ name: `${p.caName} CRL #${c.crlNumber}`, sha256: c.sha256 }],
+            details: {
+              crlNumber: c.crlNumber,
+              entries: c.entries,
+              thisUpdate: c.thisUpdate.toISOString(),
+              nextUpdate: c.nextUpdate.toISOString(),
+              keyActivations: session.signatures,
+            },
+          });
+        },
+      }),
     finish: (_signer, crl, after) => {
-      const notes = after.published.pending.map((q) => `OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; CRL #${crl.crlNumber} is issued — write it with rootca ceremony resume ${after.ceremonyId} or rootca crl export`);
-      return { ...crl, transcriptFile: after.transcriptFile, outputs: after.published.written, notes: [...notes, ...after.notes], interrupted: after.interrupted, backup: after.backup! };
+      const notes = after.published.pending.map(
+        (q) =>
+          `OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; CRL #${crl.crlNumber} is issued — write it with rootca ceremony resume ${after.ceremonyId} or rootca crl export`,
+      );
+      return {
+        ...crl,
+        transcriptFile: after.transcriptFile,
+        outputs: after.published.written,
+        notes: [...notes, ...after.notes],
+        interrupted: after.interrupted,
+        backup: after.backup!,
+      };
     },
   });
 }
 
 /** `otherKey`: serials of certificates another key of the CA issued (answered with --retired-key, or without it). */
-export async function presignOcsp(inst: Installation, p: Common): Promise<{ responses: number; certificates: number; otherKey: string[]; transcriptFile: string; backup: BackupOutcome; notes: string[]; interrupted: InterruptedWork[] }> {
+export async function presignOcsp(
+  inst: Installation,
+  p: Common,
+): Promise<{
+  responses: number;
+  certificates: number;
+  otherKey: string[];
+  transcriptFile: string;
+  backup: BackupOutcome;
+  notes: string[];
+  interrupted: InterruptedWork[];
+}> {
   return runOperation(inst, {
     action: 'ocsp.presign',
     target: p.caName,
     finishInterrupted: true,
     check: () => statusSigner(inst, 'ocsp.presign', p),
     people: (signer) => sessionRequest(inst, p, signer),
-    work: (signer, { session, complete }) => presignInSession(inst, session, undefined, signer, {
-      inCommit: (rs) => {
-        complete({
-          inputs: [], outputs: rs.map((r) => ({ name: `OCSP ${r.serialHex} ${r.hash} (${r.status})`, sha256: r.sha256 })),
-          details: { responses: rs.length, validityDays: inst.config.ocsp.validityDays, keyActivations: session.signatures },
-        });
-      },
-    }),
+    work: (signer, { session, complete }) =>
+      presignInSession(inst, session, undefined, signer, {
+        inCommit: (rs) => {
+          complete({
+            inputs: [],
+            outputs: rs.map((r) => ({ name: `OCSP ${r.serialHex} ${r.hash} (${r.status})`, sha256: r.sha256 })),
+            details: {
+              responses: rs.length,
+              validityDays: inst.config.ocsp.validityDays,
+              keyActivations: session.signatures,
+            },
+          });
+        },
+      }),
     finish: (_signer, out, after) => {
       const answered = new Set(out.map((r) => r.certificateId));
-      const otherKey = listIssued(inst, p.caName).filter((c) => !answered.has(c.id)).map((c) => c.serialHex);
-      return { responses: out.length, certificates: answered.size, otherKey, transcriptFile: after.transcriptFile, notes: after.notes, interrupted: after.interrupted, backup: after.backup! };
+      const otherKey = listIssued(inst, p.caName)
+        .filter((c) => !answered.has(c.id))
+        .map((c) => c.serialHex);
+      return {
+        responses: out.length,
+        certificates: answered.size,
+        otherKey,
+        transcriptFile: after.transcriptFile,
+        notes: after.notes,
+        interrupted: after.interrupted,
+        backup: after.backup!,
+      };
     },
   });
 }
@@ -81,7 +135,11 @@ function statusSigner(inst: Installation, action: 'crl.issue' | 'ocsp.presign', 
 function sessionRequest(inst: Installation, p: Common, signer: StatusSigner | undefined) {
   const at = inst.clock.now().toISOString();
   return {
-    caName: p.caName, operator: p.operator, witness: p.witness, passphrases: p.passphrases, retiredKeyId: signer?.keyId,
+    caName: p.caName,
+    operator: p.operator,
+    witness: p.witness,
+    passphrases: p.passphrases,
+    retiredKeyId: signer?.keyId,
     describe: { at, ...(signer ? { retiredKeyId: signer.keyId } : {}) },
   };
 }

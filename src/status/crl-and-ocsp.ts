@@ -11,7 +11,13 @@ import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algori
 import { parseCertificate } from '../pki/certificate.ts';
 import { assembleSignedCrl, createTbsCertList, verifyCrlSignature, type CrlEntry } from '../pki/crl.ts';
 import { keyIdentifierFromSpki } from '../pki/extensions.ts';
-import { assembleOcspResponse, certIdLookupKey, certIdsFor, createTbsResponseData, verifyOcspResponseSignature } from '../pki/ocsp.ts';
+import {
+  assembleOcspResponse,
+  certIdLookupKey,
+  certIdsFor,
+  createTbsResponseData,
+  verifyOcspResponseSignature,
+} from '../pki/ocsp.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { faultPoint } from '../util/fault-points.ts';
 import type { CaSummary } from '../installation/cas.ts';
@@ -75,15 +81,23 @@ export function throwawayLike(spki: Buffer): KeyObject {
   const kind = pub.asymmetricKeyType === 'rsa' ? `rsa:${d.modulusLength ?? 2048}` : `ec:${d.namedCurve ?? 'P-384'}`;
   let key = throwaways.get(kind);
   if (!key) {
-    key = pub.asymmetricKeyType === 'rsa'
-      ? generateKeyPairSync('rsa', { modulusLength: d.modulusLength ?? 2048 }).privateKey
-      : generateKeyPairSync('ec', { namedCurve: d.namedCurve ?? 'P-384' }).privateKey;
+    key =
+      pub.asymmetricKeyType === 'rsa'
+        ? generateKeyPairSync('rsa', { modulusLength: d.modulusLength ?? 2048 }).privateKey
+        : generateKeyPairSync('ec', { namedCurve: d.namedCurve ?? 'P-384' }).privateKey;
     throwaways.set(kind, key);
   }
   return key;
 }
 
-export interface IssuedCrl { crlNumber: number; der: Buffer; thisUpdate: Date; nextUpdate: Date; entries: number; sha256: string }
+export interface IssuedCrl {
+  crlNumber: number;
+  der: Buffer;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  entries: number;
+  sha256: string;
+}
 
 /**
  * How a status operation joins the never-half-done protocol (durable-outputs.ts): `signed`
@@ -100,7 +114,12 @@ export interface StatusCommitHooks<T> {
  * Issues the CA's next CRL in the session: every revocation of the CA, v2 with AKI and a CRL
  * number that is reserved (committed) before the key signs, so it only grows (R-4.2).
  */
-export async function issueCrlInSession(inst: Installation, s: KeySession, signer: StatusSigner = currentStatusSigner(s.ca), hooks: StatusCommitHooks<IssuedCrl> = {}): Promise<IssuedCrl> {
+export async function issueCrlInSession(
+  inst: Installation,
+  s: KeySession,
+  signer: StatusSigner = currentStatusSigner(s.ca),
+  hooks: StatusCommitHooks<IssuedCrl> = {},
+): Promise<IssuedCrl> {
   const ca = s.ca;
   const issuer = parseCertificate(signer.certificateDer);
   const spki = caSpki(signer);
@@ -118,29 +137,73 @@ export async function issueCrlInSession(inst: Installation, s: KeySession, signe
   // Intent: the number is taken before anything is signed.
   const crlNumber = inst.db.transaction(() => takeNextCrlNumber(inst.db, ca.id)).immediate();
   faultPoint('crl.issue:number-reserved');
-  const tbs = createTbsCertList({ signatureAlgorithm: algorithm, issuer: issuer.tbsCertificate.subject, thisUpdate, nextUpdate, crlNumber: BigInt(crlNumber), authorityKeyIdentifier: keyIdentifierFromSpki(spki), entries });
+  const tbs = createTbsCertList({
+    signatureAlgorithm: algorithm,
+    issuer: issuer.tbsCertificate.subject,
+    thisUpdate,
+    nextUpdate,
+    crlNumber: BigInt(crlNumber),
+    authorityKeyIdentifier: keyIdentifierFromSpki(spki),
+    entries,
+  });
   const lintContext = { issuer, now: inst.clock.now(), allowLegacySha1: false };
-  const pre = assembleSignedCrl(tbs.der, algorithm, cryptoSign(SIGNATURE_ALGORITHMS[algorithm].hash, tbs.der, throwawayLike(spki)));
+  const pre = assembleSignedCrl(
+    tbs.der,
+    algorithm,
+    cryptoSign(SIGNATURE_ALGORITHMS[algorithm].hash, tbs.der, throwawayLike(spki)),
+  );
   assertNoCrlLintErrors(lintCrl(pre, lintContext), `the CRL #${crlNumber} of ${ca.name}`);
   const signature = await s.sign(tbs.der, algorithm, `CRL #${crlNumber}`);
   const der = assembleSignedCrl(tbs.der, algorithm, signature);
-  if (!verifyCrlSignature(der, spki)) throw new CaError('SIGNATURE_INVALID', `CRL #${crlNumber} does not verify with the ${ca.name} key`);
+  if (!verifyCrlSignature(der, spki))
+    throw new CaError('SIGNATURE_INVALID', `CRL #${crlNumber} does not verify with the ${ca.name} key`);
   assertNoCrlLintErrors(lintCrl(der, lintContext), `the signed CRL #${crlNumber} of ${ca.name}`);
   const sha256 = sha256Hex(der);
   const crl: IssuedCrl = { crlNumber, der, thisUpdate, nextUpdate, entries: entries.length, sha256 };
   hooks.signed?.(crl);
-  inst.db.transaction(() => {
-    insertCrl(inst.db, {
-      caId: ca.id, crlNumber, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), entries: entries.length, sha256, der,
-      ceremonyId: s.ceremonyId, createdAt: inst.clock.now().toISOString(),
-    });
-    inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'crl.issued', target: ca.name, outcome: 'success', details: { keyId: signer.keyId, crlNumber, entries: entries.length, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), sha256, ceremonyId: s.ceremonyId } });
-    hooks.inCommit?.(crl);
-  }).immediate();
+  inst.db
+    .transaction(() => {
+      insertCrl(inst.db, {
+        caId: ca.id,
+        crlNumber,
+        thisUpdate: thisUpdate.toISOString(),
+        nextUpdate: nextUpdate.toISOString(),
+        entries: entries.length,
+        sha256,
+        der,
+        ceremonyId: s.ceremonyId,
+        createdAt: inst.clock.now().toISOString(),
+      });
+      inst.audit.append({
+        actor: s.operator.operator.name,
+        roles: s.operator.operator.roles,
+        action: 'crl.issued',
+        target: ca.name,
+        outcome: 'success',
+        details: {
+          keyId: signer.keyId,
+          crlNumber,
+          entries: entries.length,
+          thisUpdate: thisUpdate.toISOString(),
+          nextUpdate: nextUpdate.toISOString(),
+          sha256,
+          ceremonyId: s.ceremonyId,
+        },
+      });
+      hooks.inCommit?.(crl);
+    })
+    .immediate();
   return crl;
 }
 
-export interface PresignedResponse { certificateId: number; serialHex: string; hash: 'sha1' | 'sha256'; status: 'good' | 'revoked'; der: Buffer; sha256: string }
+export interface PresignedResponse {
+  certificateId: number;
+  serialHex: string;
+  hash: 'sha1' | 'sha256';
+  status: 'good' | 'revoked';
+  der: Buffer;
+  sha256: string;
+}
 
 /**
  * Pre-signs OCSP responses (RFC 6960/5019) for the given certificates of the session's CA, one
@@ -149,7 +212,13 @@ export interface PresignedResponse { certificateId: number; serialHex: string; h
  * certificates the signing key issued are answered (the CertID names the issuing key); those
  * of a key retired at a re-key are skipped and listed in the audit event, for `--retired-key`.
  */
-export async function presignInSession(inst: Installation, s: KeySession, certificates: IssuedCertificate[] = listIssued(inst, s.ca.name), signer: StatusSigner = currentStatusSigner(s.ca), hooks: StatusCommitHooks<PresignedResponse[]> = {}): Promise<PresignedResponse[]> {
+export async function presignInSession(
+  inst: Installation,
+  s: KeySession,
+  certificates: IssuedCertificate[] = listIssued(inst, s.ca.name),
+  signer: StatusSigner = currentStatusSigner(s.ca),
+  hooks: StatusCommitHooks<PresignedResponse[]> = {},
+): Promise<PresignedResponse[]> {
   const ca = s.ca;
   const spki = caSpki(signer);
   const algorithm = signer.algorithm;
@@ -159,24 +228,53 @@ export async function presignInSession(inst: Installation, s: KeySession, certif
   const presigning = progressTask(`pre-signing OCSP responses for ${ca.name}`, certificates.length);
   for (const cert of certificates) {
     presigning.tick();
-    if (cert.caId !== ca.id) throw new CaError('CERTIFICATE_OF_ANOTHER_CA', `certificate ${cert.serialHex} is not from ${ca.name}`);
-    if (!issuedByKey(cert.der, signer)) { skipped.push(cert.serialHex); continue; }
+    if (cert.caId !== ca.id)
+      throw new CaError('CERTIFICATE_OF_ANOTHER_CA', `certificate ${cert.serialHex} is not from ${ca.name}`);
+    if (!issuedByKey(cert.der, signer)) {
+      skipped.push(cert.serialHex);
+      continue;
+    }
     for (const id of certIdsFor(signer.certificateDer, cert.serialHex)) {
       const thisUpdate = inst.clock.now();
       const nextUpdate = new Date(thisUpdate.getTime() + inst.config.ocsp.validityDays * DAY);
       const status = cert.revocation
-        ? { status: 'revoked' as const, revocationTime: new Date(cert.revocation.revokedAt), reason: cert.revocation.reason }
+        ? {
+            status: 'revoked' as const,
+            revocationTime: new Date(cert.revocation.revokedAt),
+            reason: cert.revocation.reason,
+          }
         : { status: 'good' as const };
-      const tbs = createTbsResponseData({ responderKeyHash, producedAt: thisUpdate, responses: [{ certId: id, status, thisUpdate, nextUpdate }] });
+      const tbs = createTbsResponseData({
+        responderKeyHash,
+        producedAt: thisUpdate,
+        responses: [{ certId: id, status, thisUpdate, nextUpdate }],
+      });
       const signature = await s.sign(tbs.der, algorithm, `OCSP response for ${cert.serialHex} (${id.hashAlgorithm})`);
       const der = assembleOcspResponse(tbs.der, algorithm, signature);
-      if (!verifyOcspResponseSignature(der, spki)) throw new CaError('SIGNATURE_INVALID', `OCSP response for ${cert.serialHex} does not verify`);
+      if (!verifyOcspResponseSignature(der, spki))
+        throw new CaError('SIGNATURE_INVALID', `OCSP response for ${cert.serialHex} does not verify`);
       const sha256 = sha256Hex(der);
       const row = {
-        caId: ca.id, certificateId: cert.id, hashAlgorithm: id.hashAlgorithm as 'sha1' | 'sha256', certIdKey: certIdLookupKey(id), status: status.status,
-        thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), sha256, der, ceremonyId: s.ceremonyId,
+        caId: ca.id,
+        certificateId: cert.id,
+        hashAlgorithm: id.hashAlgorithm as 'sha1' | 'sha256',
+        certIdKey: certIdLookupKey(id),
+        status: status.status,
+        thisUpdate: thisUpdate.toISOString(),
+        nextUpdate: nextUpdate.toISOString(),
+        sha256,
+        der,
+        ceremonyId: s.ceremonyId,
       };
-      out.push({ certificateId: cert.id, serialHex: cert.serialHex, hash: id.hashAlgorithm as 'sha1' | 'sha256', status: status.status, der, sha256, row });
+      out.push({
+        certificateId: cert.id,
+        serialHex: cert.serialHex,
+        hash: id.hashAlgorithm as 'sha1' | 'sha256',
+        status: status.status,
+        der,
+        sha256,
+        row,
+      });
       faultPoint('ocsp.presign:signed-one');
     }
   }
@@ -184,11 +282,27 @@ export async function presignInSession(inst: Installation, s: KeySession, certif
   const responses: PresignedResponse[] = out.map(({ row: _r, ...r }) => r);
   hooks.signed?.(responses);
   // All responses with their one audit event, or none: a crash half-way stores nothing unlogged.
-  inst.db.transaction(() => {
-    for (const r of out) insertOcspResponse(inst.db, { ...r.row, createdAt: inst.clock.now().toISOString() });
-    inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'ocsp.presigned', target: ca.name, outcome: 'success', details: { keyId: signer.keyId, responses: out.length, certificates: certificates.length - skipped.length, ...(skipped.length ? { issuedByAnotherKey: skipped } : {}), validityDays: inst.config.ocsp.validityDays, ceremonyId: s.ceremonyId } });
-    hooks.inCommit?.(responses);
-  }).immediate();
+  inst.db
+    .transaction(() => {
+      for (const r of out) insertOcspResponse(inst.db, { ...r.row, createdAt: inst.clock.now().toISOString() });
+      inst.audit.append({
+        actor: s.operator.operator.name,
+        roles: s.operator.operator.roles,
+        action: 'ocsp.presigned',
+        target: ca.name,
+        outcome: 'success',
+        details: {
+          keyId: signer.keyId,
+          responses: out.length,
+          certificates: certificates.length - skipped.length,
+          ...(skipped.length ? { issuedByAnotherKey: skipped } : {}),
+          validityDays: inst.config.ocsp.validityDays,
+          ceremonyId: s.ceremonyId,
+        },
+      });
+      hooks.inCommit?.(responses);
+    })
+    .immediate();
   return responses;
 }
 
@@ -196,15 +310,39 @@ export async function presignInSession(inst: Installation, s: KeySession, certif
  * The current CRL of a CA, if any: the latest one signed with `spki` (the CA's current key by
  * default; a CRL signed by a retired key with `--retired-key` is not the CA's current CRL).
  */
-export function currentCrl(inst: Installation, caId: number, spki?: Buffer): { crlNumber: number; der: Buffer; thisUpdate: string; nextUpdate: string } | undefined {
+export function currentCrl(
+  inst: Installation,
+  caId: number,
+  spki?: Buffer,
+): { crlNumber: number; der: Buffer; thisUpdate: string; nextUpdate: string } | undefined {
   const key = spki ?? caSpki({ certificateDer: currentCaCertificateDer(inst.db, caId)! });
   for (const r of crlsNewestFirst(inst.db, caId)) {
-    if (verifyCrlSignature(r.der, key)) return { crlNumber: r.crl_number, der: r.der, thisUpdate: r.this_update, nextUpdate: r.next_update };
+    if (verifyCrlSignature(r.der, key))
+      return { crlNumber: r.crl_number, der: r.der, thisUpdate: r.this_update, nextUpdate: r.next_update };
   }
   return undefined;
 }
 
 /** The latest pre-signed response per certificate and hash for a CA. */
-export function currentOcspResponses(inst: Installation, caId: number): { certificateId: number; hash: 'sha1' | 'sha256'; certIdKey: string; status: 'good' | 'revoked'; thisUpdate: string; nextUpdate: string; der: Buffer }[] {
-  return currentOcspResponseRows(inst.db, caId).map((r) => ({ certificateId: r.certificate_id, hash: r.hash_algorithm, certIdKey: r.cert_id_key, status: r.status, thisUpdate: r.this_update, nextUpdate: r.next_update, der: r.der }));
+export function currentOcspResponses(
+  inst: Installation,
+  caId: number,
+): {
+  certificateId: number;
+  hash: 'sha1' | 'sha256';
+  certIdKey: string;
+  status: 'good' | 'revoked';
+  thisUpdate: string;
+  nextUpdate: string;
+  der: Buffer;
+}[] {
+  return currentOcspResponseRows(inst.db, caId).map((r) => ({
+    certificateId: r.certificate_id,
+    hash: r.hash_algorithm,
+    certIdKey: r.cert_id_key,
+    status: r.status,
+    thisUpdate: r.this_update,
+    nextUpdate: r.next_update,
+    der: r.der,
+  }));
 }

@@ -5,7 +5,14 @@
  * a 'good' response for a certificate revoked since, or an expired one, is left out and named.
  */
 import type { InterruptedWork } from '../operation/durable-outputs.ts';
-import type { CaCertificateMeta, CaStatus, CertificateMeta, DocumentMeta, Manifest, OcspResponseMeta } from '../publish/format.ts';
+import type {
+  CaCertificateMeta,
+  CaStatus,
+  CertificateMeta,
+  DocumentMeta,
+  Manifest,
+  OcspResponseMeta,
+} from '../publish/format.ts';
 import { writePublication, type PublicationInput } from '../publish/write.ts';
 import { listCas } from '../installation/cas.ts';
 import { documentsForPublication, recordDocumentNotice, type DocumentNotice } from '../documents/documents.ts';
@@ -49,7 +56,10 @@ export function publishedCaStatus(stored: string): CaStatus {
 }
 
 /** What would be published now, and what is missing. */
-export function gatherPublication(inst: Installation, version: number): { input: Omit<PublicationInput, 'signerCa'>; warnings: string[]; noticed: DocumentNotice[] } {
+export function gatherPublication(
+  inst: Installation,
+  version: number,
+): { input: Omit<PublicationInput, 'signerCa'>; warnings: string[]; noticed: DocumentNotice[] } {
   const now = inst.clock.now();
   const warnings: string[] = [];
   const cas = listCas(inst);
@@ -64,22 +74,56 @@ export function gatherPublication(inst: Installation, version: number): { input:
     cas: cas.map((c) => {
       const crl = currentCrl(inst, c.id);
       if (!crl) warnings.push(`${c.name} has no CRL yet: run rootca crl issue --ca ${c.name}`);
-      else if (Date.parse(crl.nextUpdate) < now.getTime()) warnings.push(`${c.name}'s CRL #${crl.crlNumber} expired on ${crl.nextUpdate}`);
-      const meta: CaCertificateMeta = { subject: c.subject, notBefore: c.notBefore, notAfter: c.notAfter, fingerprint: c.certificateSha256, status: publishedCaStatus(c.status) };
-      return { name: c.name, certificateDer: c.certificateDer, meta, ...(crl ? { crl: { der: crl.der, meta: { crlNumber: String(crl.crlNumber), thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate } } } : {}) };
+      else if (Date.parse(crl.nextUpdate) < now.getTime())
+        warnings.push(`${c.name}'s CRL #${crl.crlNumber} expired on ${crl.nextUpdate}`);
+      const meta: CaCertificateMeta = {
+        subject: c.subject,
+        notBefore: c.notBefore,
+        notAfter: c.notAfter,
+        fingerprint: c.certificateSha256,
+        status: publishedCaStatus(c.status),
+      };
+      return {
+        name: c.name,
+        certificateDer: c.certificateDer,
+        meta,
+        ...(crl
+          ? {
+              crl: {
+                der: crl.der,
+                meta: { crlNumber: String(crl.crlNumber), thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate },
+              },
+            }
+          : {}),
+      };
     }),
     certificates: certificates.map((c) => {
       const meta: CertificateMeta = {
-        serialHex: c.serialHex, subject: c.subject, profile: c.profile, notBefore: c.notBefore, notAfter: c.notAfter, status: c.revocation ? 'revoked' : 'good',
+        serialHex: c.serialHex,
+        subject: c.subject,
+        profile: c.profile,
+        notBefore: c.notBefore,
+        notAfter: c.notAfter,
+        status: c.revocation ? 'revoked' : 'good',
         ...(c.revocation ? { revokedAt: c.revocation.revokedAt, reason: c.revocation.reason } : {}),
       };
       return { ca: c.caName, der: c.der, meta };
     }),
     // Re-keyed CAs: the link certificates, so either root reaches certificates of either key (CPS 5.6).
-    links: cas.flatMap((c) => currentLinkCertificates(inst, c.name).map((l) => ({
-      ca: c.name, path: l.path, der: l.der,
-      meta: { subject: c.subject, notBefore: l.notBefore, notAfter: l.notAfter, fingerprint: l.sha256, status: publishedCaStatus(c.status) },
-    }))),
+    links: cas.flatMap((c) =>
+      currentLinkCertificates(inst, c.name).map((l) => ({
+        ca: c.name,
+        path: l.path,
+        der: l.der,
+        meta: {
+          subject: c.subject,
+          notBefore: l.notBefore,
+          notAfter: l.notAfter,
+          fingerprint: l.sha256,
+          status: publishedCaStatus(c.status),
+        },
+      })),
+    ),
     previousKeyCrls: cas.flatMap((c) => previousKeyCrls(inst, c, certificates, warnings)),
     ocspResponses: [],
     documents,
@@ -92,11 +136,27 @@ export function gatherPublication(inst: Installation, version: number): { input:
       for (const hash of ['sha1', 'sha256'] as const) {
         const r = responses.find((x) => x.certificateId === cert.id && x.hash === hash);
         const truth = cert.revocation ? 'revoked' : 'good';
-        if (!r) warnings.push(`${ca.name} ${cert.serialHex}: no pre-signed ${hash} OCSP response (run rootca ocsp presign --ca ${ca.name}${retired})`);
-        else if (r.status !== truth) warnings.push(`${ca.name} ${cert.serialHex}: the pre-signed response says ${r.status} but the certificate is ${truth}; left out (re-sign it)`);
-        else if (Date.parse(r.nextUpdate) < now.getTime()) warnings.push(`${ca.name} ${cert.serialHex}: the pre-signed ${hash} response expired on ${r.nextUpdate}; left out`);
+        if (!r)
+          warnings.push(
+            `${ca.name} ${cert.serialHex}: no pre-signed ${hash} OCSP response (run rootca ocsp presign --ca ${ca.name}${retired})`,
+          );
+        else if (r.status !== truth)
+          warnings.push(
+            `${ca.name} ${cert.serialHex}: the pre-signed response says ${r.status} but the certificate is ${truth}; left out (re-sign it)`,
+          );
+        else if (Date.parse(r.nextUpdate) < now.getTime())
+          warnings.push(
+            `${ca.name} ${cert.serialHex}: the pre-signed ${hash} response expired on ${r.nextUpdate}; left out`,
+          );
         else {
-          const meta: OcspResponseMeta = { serialHex: byId.get(r.certificateId)!.serialHex, certIdKey: r.certIdKey, hashAlgorithm: hash, status: r.status, thisUpdate: r.thisUpdate, nextUpdate: r.nextUpdate };
+          const meta: OcspResponseMeta = {
+            serialHex: byId.get(r.certificateId)!.serialHex,
+            certIdKey: r.certIdKey,
+            hashAlgorithm: hash,
+            status: r.status,
+            thisUpdate: r.thisUpdate,
+            nextUpdate: r.nextUpdate,
+          };
           input.ocspResponses.push({ ca: ca.name, der: r.der, meta });
         }
       }
@@ -107,7 +167,9 @@ export function gatherPublication(inst: Installation, version: number): { input:
 
 /** The documents' versions and digests as the audit event records them (R-10.1). */
 function documentDigests(m: Manifest): { path: string; version: string; sha256: string }[] {
-  return m.items.filter((i) => i.kind === 'document').map((i) => ({ path: i.path, version: (i.meta as DocumentMeta).version, sha256: i.sha256 }));
+  return m.items
+    .filter((i) => i.kind === 'document')
+    .map((i) => ({ path: i.path, version: (i.meta as DocumentMeta).version, sha256: i.sha256 }));
 }
 
 /** `rootca publish`: the publication file signed by a root on the runner (operation/runner.ts); no backup follows. */
@@ -119,29 +181,76 @@ export async function publish(inst: Installation, p: PublishParams): Promise<Pub
     backup: false,
     check: () => ({ version: nextPublicationVersion(inst.db) }),
     outputs: () => [{ path: p.out, what: '--out' }],
-    people: ({ version }) => ({ caName: p.signerCa, operator: p.operator, witness: p.witness, passphrases: p.passphrases, describe: { version } }),
+    people: ({ version }) => ({
+      caName: p.signerCa,
+      operator: p.operator,
+      witness: p.witness,
+      passphrases: p.passphrases,
+      describe: { version },
+    }),
     work: async ({ version }, { session: s, files, complete }) => {
       const path = files.planned[0]!.path;
       const { input, warnings, noticed } = gatherPublication(inst, version);
       const algorithm = statusSignatureAlgorithm(s.ca);
-      const written = await writePublication({ ...input, signerCa: s.ca.name }, async (bytes) => ({ algorithm, signature: await s.sign(bytes, algorithm, `publication v${version} manifest`) }));
+      const written = await writePublication({ ...input, signerCa: s.ca.name }, async (bytes) => ({
+        algorithm,
+        signature: await s.sign(bytes, algorithm, `publication v${version} manifest`),
+      }));
       // Staged before the commit, named after it: a version number is never handed out twice,
       // and a recorded version always has its file (or its .partial, for `ceremony resume`).
       files.stage(path, written.bytes);
       const items = written.manifest.items.length;
-      inst.db.transaction(() => {
-        insertPublication(inst.db, { version, createdAt: written.manifest.createdAt, signerCa: s.ca.name, sha256: written.sha256, items, ceremonyId: s.ceremonyId });
-        // The first publication that carries a document version is its notice: the claim period starts (CPS 9.12.2).
-        recordDocumentNotice(inst, version, input.createdAt, noticed);
-        inst.audit.append({ actor: s.operator.operator.name, roles: s.operator.operator.roles, action: 'publication.written', target: s.ca.name, outcome: 'success', details: { version, sha256: written.sha256, items, documents: documentDigests(written.manifest), warnings, path, ceremonyId: s.ceremonyId, ...s.evidence() } });
-        complete({ inputs: [], outputs: [{ name: `publication v${version}`, sha256: written.sha256 }], details: { version, items, warnings, keyActivations: s.signatures } });
-      }).immediate();
+      inst.db
+        .transaction(() => {
+          insertPublication(inst.db, {
+            version,
+            createdAt: written.manifest.createdAt,
+            signerCa: s.ca.name,
+            sha256: written.sha256,
+            items,
+            ceremonyId: s.ceremonyId,
+          });
+          // The first publication that carries a document version is its notice: the claim period starts (CPS 9.12.2).
+          recordDocumentNotice(inst, version, input.createdAt, noticed);
+          inst.audit.append({
+            actor: s.operator.operator.name,
+            roles: s.operator.operator.roles,
+            action: 'publication.written',
+            target: s.ca.name,
+            outcome: 'success',
+            details: {
+              version,
+              sha256: written.sha256,
+              items,
+              documents: documentDigests(written.manifest),
+              warnings,
+              path,
+              ceremonyId: s.ceremonyId,
+              ...s.evidence(),
+            },
+          });
+          complete({
+            inputs: [],
+            outputs: [{ name: `publication v${version}`, sha256: written.sha256 }],
+            details: { version, items, warnings, keyActivations: s.signatures },
+          });
+        })
+        .immediate();
       return { path, sha256: written.sha256, items, warnings };
     },
     // Committed: from here a problem is a note, never a failure (the version exists).
     finish: ({ version }, w, after) => {
-      const notes = after.published.pending.map((q) => `OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; publication v${version} is recorded — write it with rootca ceremony resume ${after.ceremonyId}`);
-      return { version, ...w, transcriptFile: after.transcriptFile, notes: [...notes, ...after.notes], interrupted: after.interrupted };
+      const notes = after.published.pending.map(
+        (q) =>
+          `OUTPUT NOT WRITTEN ${q.path}: ${q.reason}; publication v${version} is recorded — write it with rootca ceremony resume ${after.ceremonyId}`,
+      );
+      return {
+        version,
+        ...w,
+        transcriptFile: after.transcriptFile,
+        notes: [...notes, ...after.notes],
+        interrupted: after.interrupted,
+      };
     },
   });
 }

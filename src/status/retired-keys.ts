@@ -41,18 +41,32 @@ function algorithmOf(certificateDer: Buffer): SignatureAlgorithmName {
  * The retired key to sign with: `keyId`, or the CA's only retired key when `true`. Refuses
  * (audited) NO_RETIRED_KEY, RETIRED_KEY_AMBIGUOUS, RETIRED_KEY_UNKNOWN, KEY_DESTROYED.
  */
-export function retiredStatusSigner(inst: Installation, action: string, caName: string, keyId: string | true): StatusSigner {
+export function retiredStatusSigner(
+  inst: Installation,
+  action: string,
+  caName: string,
+  keyId: string | true,
+): StatusSigner {
   const refuse = refuser(inst, action, caName);
   const keys = retiredCaKeys(inst, caName);
   if (keys.length === 0) refuse('NO_RETIRED_KEY', `${caName} was never re-keyed: it has no retired key`);
   let key = keyId === true ? undefined : keys.find((k) => k.keyId === keyId);
   if (keyId === true) {
     const live = keys.filter((k) => k.status === 'retired');
-    if (live.length > 1) refuse('RETIRED_KEY_AMBIGUOUS', `${caName} has ${live.length} retired keys (${live.map((k) => k.keyId).join(', ')}): name one with --retired-key KEY_ID`);
+    if (live.length > 1)
+      refuse(
+        'RETIRED_KEY_AMBIGUOUS',
+        `${caName} has ${live.length} retired keys (${live.map((k) => k.keyId).join(', ')}): name one with --retired-key KEY_ID`,
+      );
     key = live[0] ?? keys.at(-1);
   }
-  if (!key) return refuse('RETIRED_KEY_UNKNOWN', `${keyId} is not a retired key of ${caName} (${keys.map((k) => k.keyId).join(', ')})`);
-  if (key.status !== 'retired') refuse('KEY_DESTROYED', `the retired key ${key.keyId} of ${caName} is ${key.status} and cannot sign`);
+  if (!key)
+    return refuse(
+      'RETIRED_KEY_UNKNOWN',
+      `${keyId} is not a retired key of ${caName} (${keys.map((k) => k.keyId).join(', ')})`,
+    );
+  if (key.status !== 'retired')
+    refuse('KEY_DESTROYED', `the retired key ${key.keyId} of ${caName} is ${key.status} and cannot sign`);
   return { keyId: key.keyId, certificateDer: key.certificateDer, algorithm: algorithmOf(key.certificateDer) };
 }
 
@@ -61,17 +75,33 @@ export function retiredStatusSigner(inst: Installation, action: string, caName: 
  * --retired-key`), at crl/KEY_ID.crl, when it is still in date and lists every revocation of
  * what that key issued; otherwise left out with a warning that names the command.
  */
-export function previousKeyCrls(inst: Installation, ca: CaSummary, certificates: IssuedCertificate[], warnings: string[]): { ca: string; path: string; der: Buffer; meta: CrlMeta }[] {
+export function previousKeyCrls(
+  inst: Installation,
+  ca: CaSummary,
+  certificates: IssuedCertificate[],
+  warnings: string[],
+): { ca: string; path: string; der: Buffer; meta: CrlMeta }[] {
   const out: { ca: string; path: string; der: Buffer; meta: CrlMeta }[] = [];
   const now = inst.clock.now().getTime();
   for (const key of retiredCaKeys(inst, ca.name)) {
     const crl = currentCrl(inst, ca.id, key.publicKeySpki);
     if (!crl || Date.parse(crl.nextUpdate) < now) continue;
     const listed = new Set(parseCrl(crl.der).entries.map((e) => normalizeSerialHex(e.serialHex)));
-    const missing = certificates.filter((c) => c.caId === ca.id && c.revocation && !listed.has(c.serialHex) && issuedByKey(c.der, key));
+    const missing = certificates.filter(
+      (c) => c.caId === ca.id && c.revocation && !listed.has(c.serialHex) && issuedByKey(c.der, key),
+    );
     const fix = `rootca crl issue --ca ${ca.name} --retired-key ${key.keyId}`;
-    if (missing.length) warnings.push(`${ca.name}: the CRL #${crl.crlNumber} of the retired key ${key.keyId} misses revoked ${missing.map((c) => c.serialHex).join(', ')}; left out (run ${fix})`);
-    else out.push({ ca: ca.name, path: PATHS.previousKeyCrl(key.keyId), der: crl.der, meta: { crlNumber: String(crl.crlNumber), thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate } });
+    if (missing.length)
+      warnings.push(
+        `${ca.name}: the CRL #${crl.crlNumber} of the retired key ${key.keyId} misses revoked ${missing.map((c) => c.serialHex).join(', ')}; left out (run ${fix})`,
+      );
+    else
+      out.push({
+        ca: ca.name,
+        path: PATHS.previousKeyCrl(key.keyId),
+        der: crl.der,
+        meta: { crlNumber: String(crl.crlNumber), thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate },
+      });
   }
   return out;
 }

@@ -52,14 +52,39 @@ const ACTION = 'certificate.revoke';
  * Writes one revocation row (call inside the caller's transaction, with its audit event).
  * `source` says on what ground: 'ra', 'subscriber-key-compromise', 'ca-compromise', 'ca-termination'.
  */
-export function recordRevocation(inst: Installation, r: { cert: IssuedCertificate; revokedAt: Date; reason: RevocationReason; invalidityDate?: Date; source: string; operator: string; approvedBy: string | null }): void {
+export function recordRevocation(
+  inst: Installation,
+  r: {
+    cert: IssuedCertificate;
+    revokedAt: Date;
+    reason: RevocationReason;
+    invalidityDate?: Date;
+    source: string;
+    operator: string;
+    approvedBy: string | null;
+  },
+): void {
   insertRevocation(inst.db, {
-    certificateId: r.cert.id, caId: r.cert.caId, serialHex: r.cert.serialHex, revokedAt: r.revokedAt.toISOString(), reason: r.reason,
-    invalidityDate: r.invalidityDate?.toISOString() ?? null, source: r.source, operator: r.operator, approvedBy: r.approvedBy, recordedAt: inst.clock.now().toISOString(),
+    certificateId: r.cert.id,
+    caId: r.cert.caId,
+    serialHex: r.cert.serialHex,
+    revokedAt: r.revokedAt.toISOString(),
+    reason: r.reason,
+    invalidityDate: r.invalidityDate?.toISOString() ?? null,
+    source: r.source,
+    operator: r.operator,
+    approvedBy: r.approvedBy,
+    recordedAt: inst.clock.now().toISOString(),
   });
 }
 
-interface Checked { ca: CaSummary; cert: IssuedCertificate; reason: RevocationReason; now: Date; source: 'ra' | 'subscriber-key-compromise' }
+interface Checked {
+  ca: CaSummary;
+  cert: IssuedCertificate;
+  reason: RevocationReason;
+  now: Date;
+  source: 'ra' | 'subscriber-key-compromise';
+}
 
 /** Revokes one certificate on the runner (operation/runner.ts): checks, people, the revocation, then CRL and OCSP. */
 export async function revokeCertificate(inst: Installation, p: RevokeParams): Promise<RevokeResult> {
@@ -68,25 +93,79 @@ export async function revokeCertificate(inst: Installation, p: RevokeParams): Pr
     target: `${p.caName}/${p.serial}`,
     check: (c) => checkRevocation(inst, p, c),
     people: ({ ca, cert, reason, source }) => ({
-      caName: ca.name, operator: p.operator, witness: p.witness, passphrases: p.passphrases, needsKey: !p.deferCrl,
+      caName: ca.name,
+      operator: p.operator,
+      witness: p.witness,
+      passphrases: p.passphrases,
+      needsKey: !p.deferCrl,
       others: source === 'ra' ? { approver: p.approvedBy! } : {},
-      describe: { serial: cert.serialHex, reason, source, invalidityDate: p.invalidityDate?.toISOString() ?? null, proofSha256: p.keyCompromiseProof ? sha256Hex(p.keyCompromiseProof) : null },
+      describe: {
+        serial: cert.serialHex,
+        reason,
+        source,
+        invalidityDate: p.invalidityDate?.toISOString() ?? null,
+        proofSha256: p.keyCompromiseProof ? sha256Hex(p.keyCompromiseProof) : null,
+      },
     }),
     work: async ({ ca, cert, reason, now, source }, { session, audit }) => {
-      inst.db.transaction(() => {
-        recordRevocation(inst, { cert, revokedAt: now, reason, invalidityDate: p.invalidityDate, source, operator: p.operator, approvedBy: source === 'ra' ? p.approvedBy! : null });
-        audit({ serial: cert.serialHex, subject: cert.subject, reason, source, revokedAt: now.toISOString(), invalidityDate: p.invalidityDate?.toISOString() ?? null, deferCrl: !!p.deferCrl });
-      }).immediate();
+      inst.db
+        .transaction(() => {
+          recordRevocation(inst, {
+            cert,
+            revokedAt: now,
+            reason,
+            invalidityDate: p.invalidityDate,
+            source,
+            operator: p.operator,
+            approvedBy: source === 'ra' ? p.approvedBy! : null,
+          });
+          audit({
+            serial: cert.serialHex,
+            subject: cert.subject,
+            reason,
+            source,
+            revokedAt: now.toISOString(),
+            invalidityDate: p.invalidityDate?.toISOString() ?? null,
+            deferCrl: !!p.deferCrl,
+          });
+        })
+        .immediate();
       if (p.deferCrl) return { responses: 0 };
       const crl = await issueCrlInSession(inst, session);
-      return { crl, responses: (await presignInSession(inst, session, [findIssued(inst, ca.name, cert.serialHex)])).length };
+      return {
+        crl,
+        responses: (await presignInSession(inst, session, [findIssued(inst, ca.name, cert.serialHex)])).length,
+      };
     },
-    transcript: ({ ca, cert, reason, now, source }, { crl, responses }: { crl?: IssuedCrl; responses: number }, session) => ({
-      inputs: [{ name: `certificate ${cert.serialHex}.der`, sha256: cert.sha256 }, ...(p.keyCompromiseProof ? [{ name: 'key-compromise request', sha256: sha256Hex(p.keyCompromiseProof) }] : [])],
+    transcript: (
+      { ca, cert, reason, now, source },
+      { crl, responses }: { crl?: IssuedCrl; responses: number },
+      session,
+    ) => ({
+      inputs: [
+        { name: `certificate ${cert.serialHex}.der`, sha256: cert.sha256 },
+        ...(p.keyCompromiseProof ? [{ name: 'key-compromise request', sha256: sha256Hex(p.keyCompromiseProof) }] : []),
+      ],
       outputs: crl ? [{ name: `${ca.name} CRL #${crl.crlNumber}`, sha256: crl.sha256 }] : [],
-      details: { serial: cert.serialHex, reason, source, revokedAt: now.toISOString(), crlNumber: crl?.crlNumber ?? null, ocspResponses: responses, keyActivations: session.signatures },
+      details: {
+        serial: cert.serialHex,
+        reason,
+        source,
+        revokedAt: now.toISOString(),
+        crlNumber: crl?.crlNumber ?? null,
+        ocspResponses: responses,
+        keyActivations: session.signatures,
+      },
     }),
-    finish: ({ cert, reason, now }, { crl, responses }, after) => ({ serialHex: cert.serialHex, revokedAt: now, reason, crl, ocspResponses: responses, transcriptFile: after.transcriptFile, backup: after.backup! }),
+    finish: ({ cert, reason, now }, { crl, responses }, after) => ({
+      serialHex: cert.serialHex,
+      revokedAt: now,
+      reason,
+      crl,
+      ocspResponses: responses,
+      transcriptFile: after.transcriptFile,
+      backup: after.backup!,
+    }),
   });
 }
 
@@ -97,23 +176,40 @@ function checkRevocation(inst: Installation, p: RevokeParams, { refuse, guard }:
     refuse('REASON_NOT_ALLOWED', `${p.reason} is not used: these roots do not suspend certificates (CPS 4.9; R-4.1)`);
   }
   if (!REVOCATION_REASONS.includes(p.reason as RevocationReason)) {
-    refuse('REASON_NOT_ALLOWED', `reason must be one of ${REVOCATION_REASONS.join(', ')} (no "unspecified" code is written, BR 7.2.2)`);
+    refuse(
+      'REASON_NOT_ALLOWED',
+      `reason must be one of ${REVOCATION_REASONS.join(', ')} (no "unspecified" code is written, BR 7.2.2)`,
+    );
   }
   const reason = p.reason as RevocationReason;
   const ca = guard(() => getCa(inst, p.caName));
   const cert = guard(() => findIssued(inst, ca.name, p.serial));
-  if (cert.revocation) refuse('ALREADY_REVOKED', `certificate ${cert.serialHex} of ${ca.name} was already revoked on ${cert.revocation.revokedAt} (${cert.revocation.reason})`);
+  if (cert.revocation)
+    refuse(
+      'ALREADY_REVOKED',
+      `certificate ${cert.serialHex} of ${ca.name} was already revoked on ${cert.revocation.revokedAt} (${cert.revocation.reason})`,
+    );
   const now = inst.clock.now();
   now.setUTCMilliseconds(0);
-  if (p.invalidityDate && p.invalidityDate.getTime() > now.getTime()) refuse('INVALIDITY_DATE_INVALID', 'the invalidity date cannot be in the future');
+  if (p.invalidityDate && p.invalidityDate.getTime() > now.getTime())
+    refuse('INVALIDITY_DATE_INVALID', 'the invalidity date cannot be in the future');
   if (p.keyCompromiseProof) {
-    if (reason !== 'keyCompromise') refuse('PROOF_NOT_APPLICABLE', 'a proof signed by the certificate key is accepted only for reason keyCompromise');
+    if (reason !== 'keyCompromise')
+      refuse('PROOF_NOT_APPLICABLE', 'a proof signed by the certificate key is accepted only for reason keyCompromise');
     const proof = guard(() => inspectCsr(p.keyCompromiseProof!));
     const certSpki = Buffer.from(AsnConvert.serialize(parseCertificate(cert.der).tbsCertificate.subjectPublicKeyInfo));
     if (!proof.signatureValid) refuse('PROOF_INVALID', 'the key-compromise request is not signed by its own key');
-    if (!proof.requested.publicKeySpki.equals(certSpki)) refuse('PROOF_INVALID', `the key-compromise request is signed by another key than certificate ${cert.serialHex}'s`);
+    if (!proof.requested.publicKeySpki.equals(certSpki))
+      refuse(
+        'PROOF_INVALID',
+        `the key-compromise request is signed by another key than certificate ${cert.serialHex}'s`,
+      );
     return { ca, cert, reason, now, source: 'subscriber-key-compromise' };
   }
-  if (!p.approvedBy) refuse('APPROVAL_REQUIRED', 'a revocation needs the approving RA officer (--approved-by), or for keyCompromise a request signed by the certificate key (--key-compromise-proof)');
+  if (!p.approvedBy)
+    refuse(
+      'APPROVAL_REQUIRED',
+      'a revocation needs the approving RA officer (--approved-by), or for keyCompromise a request signed by the certificate key (--key-compromise-proof)',
+    );
   return { ca, cert, reason, now, source: 'ra' };
 }

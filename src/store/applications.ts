@@ -41,33 +41,94 @@ export function listApplicationIds(db: Db): number[] {
 }
 
 /** A submitted application, in the transaction with its audit event; returns its id. */
-export function insertApplication(db: Db, x: {
-  caName: string; profile: string; csrDer: Buffer; applicantOrganisation: string; applicantContact: string; requested: string;
-  submittedBy: string; submittedAt: string;
-}): number {
-  return run(db, q.insertInto('applications').values({
-    state: 'submitted', ca_name: x.caName, profile: x.profile, csr_der: x.csrDer, applicant_organisation: x.applicantOrganisation,
-    applicant_contact: x.applicantContact, requested: x.requested, submitted_by: x.submittedBy, submitted_at: x.submittedAt,
-  })).lastInsertRowid;
+export function insertApplication(
+  db: Db,
+  x: {
+    caName: string;
+    profile: string;
+    csrDer: Buffer;
+    applicantOrganisation: string;
+    applicantContact: string;
+    requested: string;
+    submittedBy: string;
+    submittedAt: string;
+  },
+): number {
+  return run(
+    db,
+    q.insertInto('applications').values({
+      state: 'submitted',
+      ca_name: x.caName,
+      profile: x.profile,
+      csr_der: x.csrDer,
+      applicant_organisation: x.applicantOrganisation,
+      applicant_contact: x.applicantContact,
+      requested: x.requested,
+      submitted_by: x.submittedBy,
+      submitted_at: x.submittedAt,
+    }),
+  ).lastInsertRowid;
 }
 
 /** A submitted application approved or rejected (CPS 4.2), with how the applicant was identified. */
-export function decideApplicationRow(db: Db, id: number, x: {
-  state: 'approved' | 'rejected'; decidedBy: string; decidedAt: string; reason: string | null; identification: string | null;
-}): void {
-  run(db, q.updateTable('applications').set({
-    state: x.state, decided_by: x.decidedBy, decided_at: x.decidedAt, decision_reason: x.reason, identification: x.identification,
-  }).where('id', '=', id).where('state', '=', 'submitted'));
+export function decideApplicationRow(
+  db: Db,
+  id: number,
+  x: {
+    state: 'approved' | 'rejected';
+    decidedBy: string;
+    decidedAt: string;
+    reason: string | null;
+    identification: string | null;
+  },
+): void {
+  run(
+    db,
+    q
+      .updateTable('applications')
+      .set({
+        state: x.state,
+        decided_by: x.decidedBy,
+        decided_at: x.decidedAt,
+        decision_reason: x.reason,
+        identification: x.identification,
+      })
+      .where('id', '=', id)
+      .where('state', '=', 'submitted'),
+  );
 }
 
 /** An approved application is issued (in the issuance's transaction); false if it was no longer approved. */
 export function markApplicationIssued(db: Db, id: number, issuedBy: string, certificateId: number): boolean {
-  return run(db, q.updateTable('applications').set({ state: 'issued', issued_by: issuedBy, certificate_id: certificateId })
-    .where('id', '=', id).where('state', '=', 'approved')).changes === 1;
+  return (
+    run(
+      db,
+      q
+        .updateTable('applications')
+        .set({ state: 'issued', issued_by: issuedBy, certificate_id: certificateId })
+        .where('id', '=', id)
+        .where('state', '=', 'approved'),
+    ).changes === 1
+  );
 }
 
 /** The subscriber accepted the issued certificate (CPS 4.4). */
-export function markApplicationAccepted(db: Db, id: number, x: { acceptedAt: string; recordedBy: string; note: string | null }): void {
-  run(db, q.updateTable('applications').set({ state: 'accepted', accepted_at: x.acceptedAt, accepted_recorded_by: x.recordedBy, acceptance_note: x.note })
-    .where('id', '=', id).where('state', '=', 'issued'));
+export function markApplicationAccepted(
+  db: Db,
+  id: number,
+  x: { acceptedAt: string; recordedBy: string; note: string | null },
+): void {
+  run(
+    db,
+    q
+      .updateTable('applications')
+      .set({
+        state: 'accepted',
+        accepted_at: x.acceptedAt,
+        accepted_recorded_by: x.recordedBy,
+        acceptance_note: x.note,
+      })
+      .where('id', '=', id)
+      .where('state', '=', 'issued'),
+  );
 }

@@ -35,7 +35,12 @@ export function listCheckpointRows(db: Db): AuditCheckpointRow[] {
 
 /** The number the next checkpoint takes. */
 export function nextCheckpointNumber(db: Db): number {
-  return (first(db, q.selectFrom('audit_checkpoints').select((eb) => eb.fn.max('number').as('n')))?.n ?? 0) + 1;
+  return (
+    (first(
+      db,
+      q.selectFrom('audit_checkpoints').select((eb) => eb.fn.max('number').as('n')),
+    )?.n ?? 0) + 1
+  );
 }
 
 /** Stores one checkpoint. */

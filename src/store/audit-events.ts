@@ -35,8 +35,10 @@ export function insertAuditEvent(db: Db, row: AuditEventRow): void {
 
 /** The events with seq in from..to, in seq order. */
 export function auditEventsBetween(db: Db, from: number, to: number): AuditEventRow[] {
-  return all(db, q.selectFrom('audit_events').selectAll().where('seq', '>=', from).where('seq', '<=', to)
-    .orderBy('seq'));
+  return all(
+    db,
+    q.selectFrom('audit_events').selectAll().where('seq', '>=', from).where('seq', '<=', to).orderBy('seq'),
+  );
 }
 
 /** Every event in stored order, one at a time (no other statement may run on `db` meanwhile). */
@@ -46,14 +48,23 @@ export function eachAuditEvent(db: Db): IterableIterator<AuditEventRow> {
 
 /** The successful events' seq, action, target and details, in seq order (what the state check replays). */
 export function successfulAuditEvents(db: Db): Pick<AuditEventRow, 'seq' | 'action' | 'target' | 'details'>[] {
-  return all(db, q.selectFrom('audit_events').select(['seq', 'action', 'target', 'details'])
-    .where('outcome', '=', 'success').orderBy('seq'));
+  return all(
+    db,
+    q
+      .selectFrom('audit_events')
+      .select(['seq', 'action', 'target', 'details'])
+      .where('outcome', '=', 'success')
+      .orderBy('seq'),
+  );
 }
 
 /** How many events are dated before `before`, and of those how many at or after `since`. */
 export function countAuditEventsBefore(db: Db, before: string, since: string): { count: number; since: number } {
   const count = (from?: string) => {
-    let query = q.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).where('at', '<', before);
+    let query = q
+      .selectFrom('audit_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('at', '<', before);
     if (from !== undefined) query = query.where('at', '>=', from);
     return first(db, query)!.n;
   };
@@ -65,7 +76,14 @@ export function countAuditEventsBefore(db: Db, before: string, since: string): {
  * it stopped, which its own resume finishes rather than abandons (operation/durable-outputs.ts).
  */
 export function firstCommittedActionOfCeremony(db: Db, ceremonyId: number): string | undefined {
-  return first(db, q.selectFrom('audit_events').select('action')
-    .where(sql<number>`json_extract(details, '$.ceremonyId')`, '=', ceremonyId).where('outcome', '=', 'success')
-    .where('action', 'not like', '%.start').limit(1))?.action;
+  return first(
+    db,
+    q
+      .selectFrom('audit_events')
+      .select('action')
+      .where(sql<number>`json_extract(details, '$.ceremonyId')`, '=', ceremonyId)
+      .where('outcome', '=', 'success')
+      .where('action', 'not like', '%.start')
+      .limit(1),
+  )?.action;
 }

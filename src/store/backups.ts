@@ -34,16 +34,30 @@ const q = sqliteQueries<BackupTables>();
 export function startedBackups(
   db: Db,
 ): Pick<BackupRow, 'number' | 'set_name' | 'status' | 'manifest_sha256' | 'details'>[] {
-  return all(db, q.selectFrom('backups').select(['number', 'set_name', 'status', 'manifest_sha256', 'details'])
-    .where('status', '=', 'started').orderBy('number'));
+  return all(
+    db,
+    q
+      .selectFrom('backups')
+      .select(['number', 'set_name', 'status', 'manifest_sha256', 'details'])
+      .where('status', '=', 'started')
+      .orderBy('number'),
+  );
 }
 
 /** An interrupted backup completed from its verified copy. */
 export function markBackupRecovered(db: Db, number: number, at: string, manifestSha256: string): void {
-  run(db, q.updateTable('backups').set({
-    status: 'completed', finished_at: at, manifest_sha256: manifestSha256,
-    details: sql<string>`json_set(details, '$.recovered', json('true'))`,
-  }).where('number', '=', number));
+  run(
+    db,
+    q
+      .updateTable('backups')
+      .set({
+        status: 'completed',
+        finished_at: at,
+        manifest_sha256: manifestSha256,
+        details: sql<string>`json_set(details, '$.recovered', json('true'))`,
+      })
+      .where('number', '=', number),
+  );
 }
 
 /** An interrupted backup given up (its incomplete set removed). */
@@ -53,64 +67,116 @@ export function markBackupAbandoned(db: Db, number: number, at: string): void {
 
 /** The number the next backup takes. */
 export function nextBackupNumber(db: Db): number {
-  return (first(db, q.selectFrom('backups').select((eb) => eb.fn.max('number').as('n')))?.n ?? 0) + 1;
+  return (
+    (first(
+      db,
+      q.selectFrom('backups').select((eb) => eb.fn.max('number').as('n')),
+    )?.n ?? 0) + 1
+  );
 }
 
 /** The last completed backup with a manifest: the one a new manifest links to. */
 export function lastCompletedBackup(db: Db): Pick<BackupRow, 'number' | 'set_name' | 'manifest_sha256'> | undefined {
-  return first(db, q.selectFrom('backups').select(['number', 'set_name', 'manifest_sha256'])
-    .where('status', '=', 'completed').where('manifest_sha256', 'is not', null).orderBy('number', 'desc').limit(1));
+  return first(
+    db,
+    q
+      .selectFrom('backups')
+      .select(['number', 'set_name', 'manifest_sha256'])
+      .where('status', '=', 'completed')
+      .where('manifest_sha256', 'is not', null)
+      .orderBy('number', 'desc')
+      .limit(1),
+  );
 }
 
 /** The intent row of a backup about to be written. */
 export function insertStartedBackup(
-  db: Db, row: Pick<BackupRow, 'number' | 'set_name' | 'reason' | 'ceremony_id' | 'started_at' | 'signer' | 'details'>,
+  db: Db,
+  row: Pick<BackupRow, 'number' | 'set_name' | 'reason' | 'ceremony_id' | 'started_at' | 'signer' | 'details'>,
 ): void {
   run(db, q.insertInto('backups').values({ ...row, status: 'started' }));
 }
 
 /** A backup written to every location. */
 export function markBackupCompleted(
-  db: Db, number: number, at: string, manifestSha256: string, stamped: boolean,
+  db: Db,
+  number: number,
+  at: string,
+  manifestSha256: string,
+  stamped: boolean,
 ): void {
-  run(db, q.updateTable('backups')
-    .set({ status: 'completed', finished_at: at, manifest_sha256: manifestSha256, stamped: stamped ? 1 : 0 })
-    .where('number', '=', number));
+  run(
+    db,
+    q
+      .updateTable('backups')
+      .set({ status: 'completed', finished_at: at, manifest_sha256: manifestSha256, stamped: stamped ? 1 : 0 })
+      .where('number', '=', number),
+  );
 }
 
 /** A backup that failed while still started, with the error in its details. */
 export function markBackupFailed(db: Db, number: number, at: string, message: string): void {
-  run(db, q.updateTable('backups')
-    .set({ status: 'failed', finished_at: at, details: sql<string>`json_set(details, '$.error', ${message})` })
-    .where('number', '=', number).where('status', '=', 'started'));
+  run(
+    db,
+    q
+      .updateTable('backups')
+      .set({ status: 'failed', finished_at: at, details: sql<string>`json_set(details, '$.error', ${message})` })
+      .where('number', '=', number)
+      .where('status', '=', 'started'),
+  );
 }
 
 /** Every completed backup, in order: what the locations must hold. */
 export function completedBackups(db: Db): Pick<BackupRow, 'set_name' | 'manifest_sha256' | 'details'>[] {
-  return all(db, q.selectFrom('backups').select(['set_name', 'manifest_sha256', 'details'])
-    .where('status', '=', 'completed').orderBy('number'));
+  return all(
+    db,
+    q
+      .selectFrom('backups')
+      .select(['set_name', 'manifest_sha256', 'details'])
+      .where('status', '=', 'completed')
+      .orderBy('number'),
+  );
 }
 
 /** Sets a restore gave up with an accepted loss, with the set restored instead. */
 export function backupsDroppedByRestore(db: Db): { set_name: string; after: string }[] {
-  return all(db, q.selectFrom('backups')
-    .select(['set_name', sql<string>`json_extract(details, '$.droppedByRestore.after')`.as('after')])
-    .where('status', '=', 'abandoned').where(sql<unknown>`json_extract(details, '$.droppedByRestore')`, 'is not', null)
-      .orderBy('number'));
+  return all(
+    db,
+    q
+      .selectFrom('backups')
+      .select(['set_name', sql<string>`json_extract(details, '$.droppedByRestore.after')`.as('after')])
+      .where('status', '=', 'abandoned')
+      .where(sql<unknown>`json_extract(details, '$.droppedByRestore')`, 'is not', null)
+      .orderBy('number'),
+  );
 }
 
 /** In a restored store: the restored set completed, and any backup the snapshot caught started abandoned. */
 export function settleRestoredRegister(db: Db, setName: string, created: string, manifestSha256: string | null): void {
-  run(db, q.updateTable('backups')
-    .set({ status: 'completed', finished_at: sql<string>`coalesce(finished_at, ${created})`, manifest_sha256: manifestSha256 })
-    .where('set_name', '=', setName));
+  run(
+    db,
+    q
+      .updateTable('backups')
+      .set({
+        status: 'completed',
+        finished_at: sql<string>`coalesce(finished_at, ${created})`,
+        manifest_sha256: manifestSha256,
+      })
+      .where('set_name', '=', setName),
+  );
   run(db, q.updateTable('backups').set({ status: 'abandoned' }).where('status', '=', 'started'));
 }
 
 /** A set a restore gave up, kept in the register as abandoned so its number is never reused (a row already there stays). */
 export function insertDroppedBackup(
-  db: Db, row: Pick<BackupRow, 'number' | 'set_name' | 'reason' | 'started_at' | 'finished_at' | 'details'>,
+  db: Db,
+  row: Pick<BackupRow, 'number' | 'set_name' | 'reason' | 'started_at' | 'finished_at' | 'details'>,
 ): void {
-  run(db, q.insertInto('backups').values({ ...row, ceremony_id: null, status: 'abandoned' })
-    .onConflict((oc) => oc.doNothing()));
+  run(
+    db,
+    q
+      .insertInto('backups')
+      .values({ ...row, ceremony_id: null, status: 'abandoned' })
+      .onConflict((oc) => oc.doNothing()),
+  );
 }

@@ -36,31 +36,69 @@ interface Tables {
 const q = sqliteQueries<Tables>();
 
 /** Lists a certificate the changeover stored as made by it (inside the completing transaction). */
-export function insertChangeoverCertificate(db: Db, x: {
-  caId: number; certificateId: number; kind: ChangeoverKind; subjectKeyId: string; signerKeyId: string;
-  replacesCertificateId: number; ceremonyId: number; createdAt: string;
-}): void {
-  run(db, q.insertInto('ca_changeover_certificates').values({
-    ca_id: x.caId, certificate_id: x.certificateId, kind: x.kind, subject_key_id: x.subjectKeyId, signer_key_id: x.signerKeyId,
-    replaces_certificate_id: x.replacesCertificateId, ceremony_id: x.ceremonyId, created_at: x.createdAt,
-  }));
+export function insertChangeoverCertificate(
+  db: Db,
+  x: {
+    caId: number;
+    certificateId: number;
+    kind: ChangeoverKind;
+    subjectKeyId: string;
+    signerKeyId: string;
+    replacesCertificateId: number;
+    ceremonyId: number;
+    createdAt: string;
+  },
+): void {
+  run(
+    db,
+    q.insertInto('ca_changeover_certificates').values({
+      ca_id: x.caId,
+      certificate_id: x.certificateId,
+      kind: x.kind,
+      subject_key_id: x.subjectKeyId,
+      signer_key_id: x.signerKeyId,
+      replaces_certificate_id: x.replacesCertificateId,
+      ceremony_id: x.ceremonyId,
+      created_at: x.createdAt,
+    }),
+  );
 }
 
 /** A changeover's certificate with its CA's name and the certificate's own columns. */
 export interface ChangeoverCertificateRow {
-  ca_name: string; kind: ChangeoverKind; certificate_id: number; serial_hex: string; subject_key_id: string;
-  signer_key_id: string; not_before: string; not_after: string; sha256: string; der: Buffer; ceremony_id: number;
+  ca_name: string;
+  kind: ChangeoverKind;
+  certificate_id: number;
+  serial_hex: string;
+  subject_key_id: string;
+  signer_key_id: string;
+  not_before: string;
+  not_after: string;
+  sha256: string;
+  der: Buffer;
+  ceremony_id: number;
   created_at: string;
 }
 
 /** Every certificate the changeovers made (of one CA, or all), oldest first. */
 export function listChangeoverCertificates(db: Db, caName?: string): ChangeoverCertificateRow[] {
-  let query = q.selectFrom('ca_changeover_certificates as h')
+  let query = q
+    .selectFrom('ca_changeover_certificates as h')
     .innerJoin('cas as c', 'c.id', 'h.ca_id')
     .innerJoin('certificates as x', 'x.id', 'h.certificate_id')
     .select([
-      'c.name as ca_name', 'h.kind', 'h.certificate_id', 'x.serial_hex', 'h.subject_key_id', 'h.signer_key_id',
-      'x.not_before', 'x.not_after', 'x.sha256', 'x.der', 'h.ceremony_id', 'h.created_at',
+      'c.name as ca_name',
+      'h.kind',
+      'h.certificate_id',
+      'x.serial_hex',
+      'h.subject_key_id',
+      'h.signer_key_id',
+      'x.not_before',
+      'x.not_after',
+      'x.sha256',
+      'x.der',
+      'h.ceremony_id',
+      'h.created_at',
     ]);
   if (caName) query = query.where('c.name', '=', caName);
   return all(db, query.orderBy('h.id'));
@@ -71,24 +109,50 @@ export function listRetiredKeySigners(
   db: Db,
   caName: string,
 ): { key_id: string; status: string; der: Buffer; public_key_spki: Buffer }[] {
-  return all(db, q.selectFrom('ca_changeover_certificates as h')
-    .innerJoin('cas as c', 'c.id', 'h.ca_id')
-    .innerJoin('ca_keys as k', 'k.key_id', 'h.signer_key_id')
-    .innerJoin('certificates as x', 'x.id', 'h.replaces_certificate_id')
-    .select(['h.signer_key_id as key_id', 'k.status', 'x.der', 'k.public_key_spki'])
-    .where('c.name', '=', caName).where('h.kind', '=', 'new-with-old')
-    .orderBy('h.id'));
+  return all(
+    db,
+    q
+      .selectFrom('ca_changeover_certificates as h')
+      .innerJoin('cas as c', 'c.id', 'h.ca_id')
+      .innerJoin('ca_keys as k', 'k.key_id', 'h.signer_key_id')
+      .innerJoin('certificates as x', 'x.id', 'h.replaces_certificate_id')
+      .select(['h.signer_key_id as key_id', 'k.status', 'x.der', 'k.public_key_spki'])
+      .where('c.name', '=', caName)
+      .where('h.kind', '=', 'new-with-old')
+      .orderBy('h.id'),
+  );
 }
 
 /** Every certificate of the CA itself (profile 'root'), oldest first, with its changeover kind and the CA's current one. */
-export function listCaOwnCertificates(db: Db, caId: number): {
-  id: number; serial_hex: string; subject_text: string; sha256: string; der: Buffer; kind: ChangeoverKind | null;
+export function listCaOwnCertificates(
+  db: Db,
+  caId: number,
+): {
+  id: number;
+  serial_hex: string;
+  subject_text: string;
+  sha256: string;
+  der: Buffer;
+  kind: ChangeoverKind | null;
   current_id: number | null;
 }[] {
-  return all(db, q.selectFrom('certificates as x')
-    .innerJoin('cas as c', 'c.id', 'x.issuer_ca_id')
-    .leftJoin('ca_changeover_certificates as h', 'h.certificate_id', 'x.id')
-    .select(['x.id', 'x.serial_hex', 'x.subject_text', 'x.sha256', 'x.der', 'h.kind', 'c.certificate_id as current_id'])
-    .where('x.issuer_ca_id', '=', caId).where('x.profile', '=', 'root')
-    .orderBy('x.id'));
+  return all(
+    db,
+    q
+      .selectFrom('certificates as x')
+      .innerJoin('cas as c', 'c.id', 'x.issuer_ca_id')
+      .leftJoin('ca_changeover_certificates as h', 'h.certificate_id', 'x.id')
+      .select([
+        'x.id',
+        'x.serial_hex',
+        'x.subject_text',
+        'x.sha256',
+        'x.der',
+        'h.kind',
+        'c.certificate_id as current_id',
+      ])
+      .where('x.issuer_ca_id', '=', caId)
+      .where('x.profile', '=', 'root')
+      .orderBy('x.id'),
+  );
 }

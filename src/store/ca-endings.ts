@@ -27,20 +27,50 @@ export function findOpenEnding(
   db: Db,
   caId: number,
 ): { id: number; kind: EndingKind; started_at: string; details: string } | undefined {
-  return first(db, q.selectFrom('ca_endings').select(['id', 'kind', 'started_at', 'details'])
-    .where('ca_id', '=', caId).where('status', '=', 'started'));
+  return first(
+    db,
+    q
+      .selectFrom('ca_endings')
+      .select(['id', 'kind', 'started_at', 'details'])
+      .where('ca_id', '=', caId)
+      .where('status', '=', 'started'),
+  );
 }
 
 /** Intent: the end began. Returns the row's id. */
-export function insertStartedEnding(db: Db, caId: number, kind: EndingKind, startedAt: string, details: Record<string, unknown>): number {
-  return run(db, q.insertInto('ca_endings').values({
-    ca_id: caId, kind, status: 'started', started_at: startedAt, details: JSON.stringify(details),
-  })).lastInsertRowid;
+export function insertStartedEnding(
+  db: Db,
+  caId: number,
+  kind: EndingKind,
+  startedAt: string,
+  details: Record<string, unknown>,
+): number {
+  return run(
+    db,
+    q.insertInto('ca_endings').values({
+      ca_id: caId,
+      kind,
+      status: 'started',
+      started_at: startedAt,
+      details: JSON.stringify(details),
+    }),
+  ).lastInsertRowid;
 }
 
 /** Closes an open end, merging `details` into the record; false if it was no longer open. */
 export function completeOpenEnding(db: Db, id: number, finishedAt: string, details: Record<string, unknown>): boolean {
-  return run(db, q.updateTable('ca_endings')
-    .set({ status: 'completed', finished_at: finishedAt, details: sql<string>`json_patch(details, ${JSON.stringify(details)})` })
-    .where('id', '=', id).where('status', '=', 'started')).changes === 1;
+  return (
+    run(
+      db,
+      q
+        .updateTable('ca_endings')
+        .set({
+          status: 'completed',
+          finished_at: finishedAt,
+          details: sql<string>`json_patch(details, ${JSON.stringify(details)})`,
+        })
+        .where('id', '=', id)
+        .where('status', '=', 'started'),
+    ).changes === 1
+  );
 }

@@ -39,26 +39,55 @@ export interface KeyObjectPlace {
 }
 
 /** Inside the caller's transaction: the key now has objects in this token. */
-export function insertKeyObject(db: Db, o: {
-  keyId: string; tokenId: number; objectLabel: string; objectId: Buffer; role: 'primary' | 'backup'; createdAt: string;
-}): void {
-  run(db, q.insertInto('ca_key_objects').values({
-    key_id: o.keyId, token_id: o.tokenId, object_label: o.objectLabel, object_id: o.objectId,
-    role: o.role, created_at: o.createdAt,
-  }));
+export function insertKeyObject(
+  db: Db,
+  o: {
+    keyId: string;
+    tokenId: number;
+    objectLabel: string;
+    objectId: Buffer;
+    role: 'primary' | 'backup';
+    createdAt: string;
+  },
+): void {
+  run(
+    db,
+    q.insertInto('ca_key_objects').values({
+      key_id: o.keyId,
+      token_id: o.tokenId,
+      object_label: o.objectLabel,
+      object_id: o.objectId,
+      role: o.role,
+      created_at: o.createdAt,
+    }),
+  );
 }
 
 /** The tokens still holding the key: the primary first, then backups in the order they were made. */
 export function presentKeyObjects(db: Db, keyId: string): KeyObjectPlace[] {
-  return all(db, q.selectFrom('ca_key_objects as o').innerJoin('hsm_tokens as t', 't.id', 'o.token_id')
-    .select(['o.token_id', 't.label', 't.serial', 't.module_path', 't.threshold'])
-    .select(['o.object_label', 'o.object_id', 'o.role'])
-    .where('o.key_id', '=', keyId).where('o.status', '=', 'present')
-    .orderBy(sql`o.role = 'backup'`).orderBy('o.created_at').orderBy('t.id'));
+  return all(
+    db,
+    q
+      .selectFrom('ca_key_objects as o')
+      .innerJoin('hsm_tokens as t', 't.id', 'o.token_id')
+      .select(['o.token_id', 't.label', 't.serial', 't.module_path', 't.threshold'])
+      .select(['o.object_label', 'o.object_id', 'o.role'])
+      .where('o.key_id', '=', keyId)
+      .where('o.status', '=', 'present')
+      .orderBy(sql`o.role = 'backup'`)
+      .orderBy('o.created_at')
+      .orderBy('t.id'),
+  );
 }
 
 /** CPS 6.2.10: the key's objects in this token were destroyed at `at`. */
 export function markKeyObjectDestroyed(db: Db, keyId: string, tokenId: number, at: string): void {
-  run(db, q.updateTable('ca_key_objects').set({ status: 'destroyed', destroyed_at: at })
-    .where('key_id', '=', keyId).where('token_id', '=', tokenId));
+  run(
+    db,
+    q
+      .updateTable('ca_key_objects')
+      .set({ status: 'destroyed', destroyed_at: at })
+      .where('key_id', '=', keyId)
+      .where('token_id', '=', tokenId),
+  );
 }

@@ -24,7 +24,10 @@ export function findCaKeyFacts(
   db: Db,
   keyId: string,
 ): { algorithm: string; threshold: number; status: string; created_at: string } | undefined {
-  return first(db, q.selectFrom('ca_keys').select(['algorithm', 'threshold', 'status', 'created_at']).where('key_id', '=', keyId));
+  return first(
+    db,
+    q.selectFrom('ca_keys').select(['algorithm', 'threshold', 'status', 'created_at']).where('key_id', '=', keyId),
+  );
 }
 
 /** After a re-key the old key signs no certificate again (CPS 5.6); it is kept until destroyed. */
@@ -62,14 +65,30 @@ const custody = sqliteQueries<CustodyTables>();
 export type CaKeyRow = CaKeysTable;
 
 /** Inside the caller's transaction: records a new CA key (soft: wrapped; pkcs11: no private part). */
-export function insertCaKey(db: Db, k: {
-  keyId: string; store: string; algorithm: string; publicKeySpki: Buffer; wrappedPrivateKey: Buffer | null;
-  threshold: number; createdAt: string;
-}): void {
-  run(db, custody.insertInto('ca_keys').values({
-    key_id: k.keyId, store: k.store, algorithm: k.algorithm, public_key_spki: k.publicKeySpki,
-    wrapped_private_key: k.wrappedPrivateKey, threshold: k.threshold, created_at: k.createdAt,
-  }));
+export function insertCaKey(
+  db: Db,
+  k: {
+    keyId: string;
+    store: string;
+    algorithm: string;
+    publicKeySpki: Buffer;
+    wrappedPrivateKey: Buffer | null;
+    threshold: number;
+    createdAt: string;
+  },
+): void {
+  run(
+    db,
+    custody.insertInto('ca_keys').values({
+      key_id: k.keyId,
+      store: k.store,
+      algorithm: k.algorithm,
+      public_key_spki: k.publicKeySpki,
+      wrapped_private_key: k.wrappedPrivateKey,
+      threshold: k.threshold,
+      created_at: k.createdAt,
+    }),
+  );
 }
 
 /** The key's row, or undefined when no such key was ever made. */
@@ -79,21 +98,40 @@ export function findCaKey(db: Db, keyId: string): CaKeyRow | undefined {
 
 /** Inside the caller's transaction: one custodian's sealed KEK share of a soft key. */
 export function insertKeyShare(db: Db, s: { keyId: string; custodianId: number; index: number; sealed: Buffer }): void {
-  run(db, custody.insertInto('key_shares').values({
-    key_id: s.keyId, custodian_id: s.custodianId, share_index: s.index, sealed: s.sealed,
-  }));
+  run(
+    db,
+    custody.insertInto('key_shares').values({
+      key_id: s.keyId,
+      custodian_id: s.custodianId,
+      share_index: s.index,
+      sealed: s.sealed,
+    }),
+  );
 }
 
 /** A soft key's sealed KEK shares in share order. */
 export function keySharesOf(db: Db, keyId: string): { custodian_id: number; share_index: number; sealed: Buffer }[] {
-  return all(db, custody.selectFrom('key_shares').select(['custodian_id', 'share_index', 'sealed'])
-    .where('key_id', '=', keyId).orderBy('share_index'));
+  return all(
+    db,
+    custody
+      .selectFrom('key_shares')
+      .select(['custodian_id', 'share_index', 'sealed'])
+      .where('key_id', '=', keyId)
+      .orderBy('share_index'),
+  );
 }
 
 /** Operator names of a soft key's KEK share holders, in share order (empty for a token key). */
 export function keyShareHolders(db: Db, keyId: string): string[] {
-  return all(db, custody.selectFrom('key_shares as s').innerJoin('operators as o', 'o.id', 's.custodian_id')
-    .select('o.name').where('s.key_id', '=', keyId).orderBy('s.share_index')).map((r) => r.name);
+  return all(
+    db,
+    custody
+      .selectFrom('key_shares as s')
+      .innerJoin('operators as o', 'o.id', 's.custodian_id')
+      .select('o.name')
+      .where('s.key_id', '=', keyId)
+      .orderBy('s.share_index'),
+  ).map((r) => r.name);
 }
 
 /**
@@ -101,9 +139,14 @@ export function keyShareHolders(db: Db, keyId: string): string[] {
  * private key; a key already destroyed is left as it is.
  */
 export function markCaKeyDestroyed(db: Db, keyId: string, at: string, reason: string): void {
-  run(db, custody.updateTable('ca_keys')
-    .set({ status: 'destroyed', wrapped_private_key: null, destroyed_at: at, destroy_reason: reason })
-    .where('key_id', '=', keyId).where('status', 'in', ['active', 'retired']));
+  run(
+    db,
+    custody
+      .updateTable('ca_keys')
+      .set({ status: 'destroyed', wrapped_private_key: null, destroyed_at: at, destroy_reason: reason })
+      .where('key_id', '=', keyId)
+      .where('status', 'in', ['active', 'retired']),
+  );
 }
 
 /** Deletes a key's sealed KEK shares (activation data of a destroyed key); how many went. */

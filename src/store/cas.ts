@@ -26,12 +26,26 @@ export function caNameTaken(db: Db, name: string): boolean {
 /** A new CA row from a root ceremony, before its certificate is stored; returns its id. */
 export function insertCa(
   db: Db,
-  x: { name: string; keyId: string; subjectDer: Buffer; signatureAlgorithm: string; legacySha1: boolean; createdAt: string },
+  x: {
+    name: string;
+    keyId: string;
+    subjectDer: Buffer;
+    signatureAlgorithm: string;
+    legacySha1: boolean;
+    createdAt: string;
+  },
 ): number {
-  return run(db, q.insertInto('cas').values({
-    name: x.name, key_id: x.keyId, subject_der: x.subjectDer, signature_algorithm: x.signatureAlgorithm,
-    legacy_sha1: x.legacySha1 ? 1 : 0, created_at: x.createdAt,
-  })).lastInsertRowid;
+  return run(
+    db,
+    q.insertInto('cas').values({
+      name: x.name,
+      key_id: x.keyId,
+      subject_der: x.subjectDer,
+      signature_algorithm: x.signatureAlgorithm,
+      legacy_sha1: x.legacySha1 ? 1 : 0,
+      created_at: x.createdAt,
+    }),
+  ).lastInsertRowid;
 }
 
 /** The CA's current certificate row, or null before it has one. */
@@ -48,12 +62,18 @@ export function switchCaCertificate(
   caId: number,
   x: { certificateId: number; keyId?: string; signatureAlgorithm?: string; legacySha1?: boolean },
 ): void {
-  run(db, q.updateTable('cas').set({
-    ...(x.keyId !== undefined ? { key_id: x.keyId } : {}),
-    certificate_id: x.certificateId,
-    ...(x.signatureAlgorithm !== undefined ? { signature_algorithm: x.signatureAlgorithm } : {}),
-    ...(x.legacySha1 !== undefined ? { legacy_sha1: x.legacySha1 ? 1 : 0 } : {}),
-  }).where('id', '=', caId));
+  run(
+    db,
+    q
+      .updateTable('cas')
+      .set({
+        ...(x.keyId !== undefined ? { key_id: x.keyId } : {}),
+        certificate_id: x.certificateId,
+        ...(x.signatureAlgorithm !== undefined ? { signature_algorithm: x.signatureAlgorithm } : {}),
+        ...(x.legacySha1 !== undefined ? { legacy_sha1: x.legacySha1 ? 1 : 0 } : {}),
+      })
+      .where('id', '=', caId),
+  );
 }
 
 /** An active CA becomes compromised (CPS 5.7.1) or terminated (CPS 5.8); false if it was no longer active. */
@@ -64,24 +84,57 @@ export function endActiveCa(db: Db, caId: number, status: 'compromised' | 'termi
 
 /** What `installation/cas.ts` reads of a CA: its row, current certificate and key threshold. */
 export interface CaSummaryRow {
-  id: number; name: string; key_id: string; status: string; signature_algorithm: string; legacy_sha1: number;
-  subject_text: string; serial_hex: string; not_before: string; not_after: string; sha256: string; der: Buffer; threshold: number;
+  id: number;
+  name: string;
+  key_id: string;
+  status: string;
+  signature_algorithm: string;
+  legacy_sha1: number;
+  subject_text: string;
+  serial_hex: string;
+  not_before: string;
+  not_after: string;
+  sha256: string;
+  der: Buffer;
+  threshold: number;
 }
 
 interface JoinedTables {
   cas: CasTable;
-  certificates: { id: number; subject_text: string; serial_hex: string; not_before: string; not_after: string; sha256: string; der: Buffer };
+  certificates: {
+    id: number;
+    subject_text: string;
+    serial_hex: string;
+    not_before: string;
+    not_after: string;
+    sha256: string;
+    der: Buffer;
+  };
   ca_keys: { key_id: string; threshold: number };
 }
 
 const joined = sqliteQueries<JoinedTables>();
 
 function caSummaries() {
-  return joined.selectFrom('cas as c')
+  return joined
+    .selectFrom('cas as c')
     .innerJoin('certificates as x', 'x.id', 'c.certificate_id')
     .innerJoin('ca_keys as k', 'k.key_id', 'c.key_id')
-    .select(['c.id', 'c.name', 'c.key_id', 'c.status', 'c.signature_algorithm', 'c.legacy_sha1', 'x.subject_text', 'x.serial_hex',
-      'x.not_before', 'x.not_after', 'x.sha256', 'x.der', 'k.threshold']);
+    .select([
+      'c.id',
+      'c.name',
+      'c.key_id',
+      'c.status',
+      'c.signature_algorithm',
+      'c.legacy_sha1',
+      'x.subject_text',
+      'x.serial_hex',
+      'x.not_before',
+      'x.not_after',
+      'x.sha256',
+      'x.der',
+      'k.threshold',
+    ]);
 }
 
 /** Every CA with a certificate, by name. */
@@ -96,6 +149,12 @@ export function findCaSummaryRow(db: Db, name: string): CaSummaryRow | undefined
 
 /** The DER of a CA's current certificate (its current key's), or undefined before it has one. */
 export function currentCaCertificateDer(db: Db, caId: number): Buffer | undefined {
-  return first(db, joined.selectFrom('cas as c').innerJoin('certificates as x', 'x.id', 'c.certificate_id')
-    .select('x.der').where('c.id', '=', caId))?.der;
+  return first(
+    db,
+    joined
+      .selectFrom('cas as c')
+      .innerJoin('certificates as x', 'x.id', 'c.certificate_id')
+      .select('x.der')
+      .where('c.id', '=', caId),
+  )?.der;
 }

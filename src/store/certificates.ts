@@ -27,38 +27,90 @@ const q = sqliteQueries<{ certificates: CertificatesTable }>();
  * certificate lists leave it out): the root ceremony's, or one a changeover made (`details`
  * names the changeover). Returns its id.
  */
-export function insertCaOwnCertificate(db: Db, x: {
-  caId: number; serialHex: string; subject: string; notBefore: string; notAfter: string; sha256: string; der: Buffer;
-  createdAt: string; details?: Record<string, unknown>;
-}): number {
-  return run(db, q.insertInto('certificates').values({
-    issuer_ca_id: x.caId, serial_hex: x.serialHex, profile: 'root', subject_text: x.subject, not_before: x.notBefore,
-    not_after: x.notAfter, sha256: x.sha256, der: x.der, created_at: x.createdAt,
-    ...(x.details ? { details: JSON.stringify(x.details) } : {}),
-  })).lastInsertRowid;
+export function insertCaOwnCertificate(
+  db: Db,
+  x: {
+    caId: number;
+    serialHex: string;
+    subject: string;
+    notBefore: string;
+    notAfter: string;
+    sha256: string;
+    der: Buffer;
+    createdAt: string;
+    details?: Record<string, unknown>;
+  },
+): number {
+  return run(
+    db,
+    q.insertInto('certificates').values({
+      issuer_ca_id: x.caId,
+      serial_hex: x.serialHex,
+      profile: 'root',
+      subject_text: x.subject,
+      not_before: x.notBefore,
+      not_after: x.notAfter,
+      sha256: x.sha256,
+      der: x.der,
+      created_at: x.createdAt,
+      ...(x.details ? { details: JSON.stringify(x.details) } : {}),
+    }),
+  ).lastInsertRowid;
 }
 
 /** A certificate a CA issued, with its CA's name and its revocation if any (`issuance/certificates.ts`). */
 export interface IssuedCertificateRow {
-  id: number; issuer_ca_id: number; ca_name: string; serial_hex: string; profile: string; subject_text: string; not_before: string;
-  not_after: string; sha256: string; der: Buffer; revoked_at: string | null; reason: string | null; invalidity_date: string | null;
+  id: number;
+  issuer_ca_id: number;
+  ca_name: string;
+  serial_hex: string;
+  profile: string;
+  subject_text: string;
+  not_before: string;
+  not_after: string;
+  sha256: string;
+  der: Buffer;
+  revoked_at: string | null;
+  reason: string | null;
+  invalidity_date: string | null;
   source: string | null;
 }
 
 interface IssuedTables {
   certificates: CertificatesTable;
   cas: { id: number; name: string };
-  revocations: { certificate_id: number; revoked_at: string; reason: string; invalidity_date: string | null; source: string };
+  revocations: {
+    certificate_id: number;
+    revoked_at: string;
+    reason: string;
+    invalidity_date: string | null;
+    source: string;
+  };
 }
 
 const issued = sqliteQueries<IssuedTables>();
 
 function issuedRows() {
-  return issued.selectFrom('certificates as x')
+  return issued
+    .selectFrom('certificates as x')
     .innerJoin('cas as c', 'c.id', 'x.issuer_ca_id')
     .leftJoin('revocations as r', 'r.certificate_id', 'x.id')
-    .select(['x.id', 'x.issuer_ca_id', 'c.name as ca_name', 'x.serial_hex', 'x.profile', 'x.subject_text', 'x.not_before', 'x.not_after',
-      'x.sha256', 'x.der', 'r.revoked_at', 'r.reason', 'r.invalidity_date', 'r.source']);
+    .select([
+      'x.id',
+      'x.issuer_ca_id',
+      'c.name as ca_name',
+      'x.serial_hex',
+      'x.profile',
+      'x.subject_text',
+      'x.not_before',
+      'x.not_after',
+      'x.sha256',
+      'x.der',
+      'r.revoked_at',
+      'r.reason',
+      'r.invalidity_date',
+      'r.source',
+    ]);
 }
 
 /** The certificates CAs issued (never a CA's own, profile 'root'), of one CA or of all, in issuance order. */
@@ -74,15 +126,40 @@ export function findIssuedCertificateRow(db: Db, serialHex: string, caName?: str
 }
 
 /** A certificate a CA issued, stored in the issuance's one transaction; returns its id. */
-export function insertIssuedCertificate(db: Db, x: {
-  caId: number; serialHex: string; profile: string; subject: string; notBefore: string; notAfter: string; sha256: string; der: Buffer;
-  createdAt: string; requester: string | null; csrDer: Buffer; details: Record<string, unknown>;
-}): number {
-  return run(db, q.insertInto('certificates').values({
-    issuer_ca_id: x.caId, serial_hex: x.serialHex, profile: x.profile, subject_text: x.subject, not_before: x.notBefore,
-    not_after: x.notAfter, sha256: x.sha256, der: x.der, created_at: x.createdAt, requester: x.requester, csr_der: x.csrDer,
-    details: JSON.stringify(x.details),
-  })).lastInsertRowid;
+export function insertIssuedCertificate(
+  db: Db,
+  x: {
+    caId: number;
+    serialHex: string;
+    profile: string;
+    subject: string;
+    notBefore: string;
+    notAfter: string;
+    sha256: string;
+    der: Buffer;
+    createdAt: string;
+    requester: string | null;
+    csrDer: Buffer;
+    details: Record<string, unknown>;
+  },
+): number {
+  return run(
+    db,
+    q.insertInto('certificates').values({
+      issuer_ca_id: x.caId,
+      serial_hex: x.serialHex,
+      profile: x.profile,
+      subject_text: x.subject,
+      not_before: x.notBefore,
+      not_after: x.notAfter,
+      sha256: x.sha256,
+      der: x.der,
+      created_at: x.createdAt,
+      requester: x.requester,
+      csr_der: x.csrDer,
+      details: JSON.stringify(x.details),
+    }),
+  ).lastInsertRowid;
 }
 
 /** The bytes of a stored certificate by digest, to write a lost output again rather than sign again (issue 14). */
@@ -94,7 +171,12 @@ const certificateCeremonyReads = sqliteQueries<{ certificates: { id: number; det
 
 /** The ceremony that issued the certificate, as its `details` record it (null for none). */
 export function certificateCeremonyId(db: Db, certificateId: number): number | null {
-  const row = first(db, certificateCeremonyReads.selectFrom('certificates')
-    .select(sql<number | null>`json_extract(details, '$.ceremonyId')`.as('id')).where('id', '=', certificateId));
+  const row = first(
+    db,
+    certificateCeremonyReads
+      .selectFrom('certificates')
+      .select(sql<number | null>`json_extract(details, '$.ceremonyId')`.as('id'))
+      .where('id', '=', certificateId),
+  );
   return row!.id;
 }

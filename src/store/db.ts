@@ -21,7 +21,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   try {
     db = new Database(path, { fileMustExist: !options.create });
   } catch (e) {
-    throw new CaError('STORE_NOT_FOUND', `no rootca database at ${path}: run \`rootca init --home DIR\` first`, { cause: e });
+    throw new CaError('STORE_NOT_FOUND', `no rootca database at ${path}: run \`rootca init --home DIR\` first`, {
+      cause: e,
+    });
   }
   db.pragma('journal_mode = WAL');
   // FULL: a committed issuance survives power loss, not only a process crash.
@@ -40,7 +42,10 @@ function migrate(db: Db, migrations: Migration[]): void {
   const current = schemaVersion(db);
   const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0);
   if (current > latest) {
-    throw new CaError('STORE_TOO_NEW', `database schema version ${current} is newer than this rootca knows (${latest}); use a newer rootca`);
+    throw new CaError(
+      'STORE_TOO_NEW',
+      `database schema version ${current} is newer than this rootca knows (${latest}); use a newer rootca`,
+    );
   }
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (m.version <= current) continue;

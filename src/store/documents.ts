@@ -88,26 +88,42 @@ export function allPublishedVersions(db: Db): DocumentVersionRow[] {
 /** A proposed amendment; returns its id. */
 export function insertProposal(
   db: Db,
-  row: Pick<DocumentVersionRow, 'name' | 'title' | 'critical' | 'description' | 'text' | 'sha256' | 'initial_version'>
-    & Pick<DocumentVersionRow, 'proposed_by' | 'proposed_at'>,
+  row: Pick<DocumentVersionRow, 'name' | 'title' | 'critical' | 'description' | 'text' | 'sha256' | 'initial_version'> &
+    Pick<DocumentVersionRow, 'proposed_by' | 'proposed_at'>,
 ): number {
   return run(db, q.insertInto('document_versions').values({ ...row, state: 'proposed' })).lastInsertRowid;
 }
 
 /** The Committee's decision on a proposed amendment; false when it was no longer proposed. */
 export function decideProposal(
-  db: Db, id: number, d: { state: 'approved' | 'rejected'; by: string; at: string; reason: string | null },
+  db: Db,
+  id: number,
+  d: { state: 'approved' | 'rejected'; by: string; at: string; reason: string | null },
 ): boolean {
-  return run(db, q.updateTable('document_versions')
-    .set({ state: d.state, decided_by: d.by, decided_at: d.at, decision_reason: d.reason })
-    .where('id', '=', id).where('state', '=', 'proposed')).changes === 1;
+  return (
+    run(
+      db,
+      q
+        .updateTable('document_versions')
+        .set({ state: d.state, decided_by: d.by, decided_at: d.at, decision_reason: d.reason })
+        .where('id', '=', id)
+        .where('state', '=', 'proposed'),
+    ).changes === 1
+  );
 }
 
 /** An approved amendment published under its version number; false when it was no longer approved. */
 export function publishApproved(db: Db, id: number, p: { version: string; by: string; at: string }): boolean {
-  return run(db, q.updateTable('document_versions')
-    .set({ state: 'published', version: p.version, published_by: p.by, published_at: p.at })
-    .where('id', '=', id).where('state', '=', 'approved')).changes === 1;
+  return (
+    run(
+      db,
+      q
+        .updateTable('document_versions')
+        .set({ state: 'published', version: p.version, published_by: p.by, published_at: p.at })
+        .where('id', '=', id)
+        .where('state', '=', 'approved'),
+    ).changes === 1
+  );
 }
 
 /**
@@ -115,15 +131,26 @@ export function publishApproved(db: Db, id: number, p: { version: string; by: st
  * a version noticed before keeps its notice.
  */
 export function noticeVersion(db: Db, id: number, n: { at: string; publication: number; claimsUntil: string }): void {
-  run(db, q.updateTable('document_versions')
-    .set({ noticed_at: n.at, noticed_in_publication: n.publication, claims_until: n.claimsUntil })
-    .where('id', '=', id).where('noticed_at', 'is', null));
+  run(
+    db,
+    q
+      .updateTable('document_versions')
+      .set({ noticed_at: n.at, noticed_in_publication: n.publication, claims_until: n.claimsUntil })
+      .where('id', '=', id)
+      .where('noticed_at', 'is', null),
+  );
 }
 
 /** The claims against one version, oldest first. */
 export function claimsAgainst(db: Db, versionId: number): Omit<DocumentClaimRow, 'version_id'>[] {
-  return all(db, q.selectFrom('document_claims').select(['id', 'claimant', 'text', 'recorded_by', 'recorded_at'])
-    .where('version_id', '=', versionId).orderBy('id'));
+  return all(
+    db,
+    q
+      .selectFrom('document_claims')
+      .select(['id', 'claimant', 'text', 'recorded_by', 'recorded_at'])
+      .where('version_id', '=', versionId)
+      .orderBy('id'),
+  );
 }
 
 /** A claim against a version; returns its id. */

@@ -17,9 +17,15 @@ const q = sqliteQueries<EvidenceTables>();
 
 /** The ceremonies whose transcripts were stored from `from` to `to` (ISO, inclusive), in order. */
 export function transcriptCeremoniesBetween(db: Db, from: string, to: string): number[] {
-  return all(db, q.selectFrom('transcripts').select('ceremony_id').where('created_at', '>=', from)
-    .where('created_at', '<=', to).orderBy('ceremony_id'))
-    .map((r) => r.ceremony_id);
+  return all(
+    db,
+    q
+      .selectFrom('transcripts')
+      .select('ceremony_id')
+      .where('created_at', '>=', from)
+      .where('created_at', '<=', to)
+      .orderBy('ceremony_id'),
+  ).map((r) => r.ceremony_id);
 }
 
 /** When each certificate was recorded, by certificate id. */
@@ -29,6 +35,14 @@ export function certificateRecordingTimes(db: Db): Map<number, string> {
 
 /** The CRLs whose thisUpdate lies from `from` to `to`, by CA and number. */
 export function crlsBetween(db: Db, from: string, to: string): EvidenceTables['crls'][] {
-  return all(db, q.selectFrom('crls').select(['ca_id', 'crl_number', 'der', 'this_update'])
-    .where('this_update', '>=', from).where('this_update', '<=', to).orderBy('ca_id').orderBy('crl_number'));
+  return all(
+    db,
+    q
+      .selectFrom('crls')
+      .select(['ca_id', 'crl_number', 'der', 'this_update'])
+      .where('this_update', '>=', from)
+      .where('this_update', '<=', to)
+      .orderBy('ca_id')
+      .orderBy('crl_number'),
+  );
 }

@@ -56,26 +56,51 @@ export function listHsmTokens(db: Db): HsmTokenRow[] {
 
 /** Inside the caller's transaction: registers a token; returns its id. */
 export function insertHsmToken(
-  db: Db, t: { label: string; serial: string; module: string; threshold: number; createdAt: string },
+  db: Db,
+  t: { label: string; serial: string; module: string; threshold: number; createdAt: string },
 ): number {
-  return run(db, q.insertInto('hsm_tokens').values({
-    label: t.label, serial: t.serial, module_path: t.module, threshold: t.threshold, created_at: t.createdAt,
-  })).lastInsertRowid;
+  return run(
+    db,
+    q.insertInto('hsm_tokens').values({
+      label: t.label,
+      serial: t.serial,
+      module_path: t.module,
+      threshold: t.threshold,
+      created_at: t.createdAt,
+    }),
+  ).lastInsertRowid;
 }
 
 /** The sealed shares of one of a token's PINs, in share order. */
 export function hsmPinSharesOf(
-  db: Db, tokenId: number, kind: string,
+  db: Db,
+  tokenId: number,
+  kind: string,
 ): { custodian_id: number; share_index: number; sealed: Buffer }[] {
-  return all(db, q.selectFrom('hsm_pin_shares').select(['custodian_id', 'share_index', 'sealed'])
-    .where('token_id', '=', tokenId).where('pin_kind', '=', kind).orderBy('share_index'));
+  return all(
+    db,
+    q
+      .selectFrom('hsm_pin_shares')
+      .select(['custodian_id', 'share_index', 'sealed'])
+      .where('token_id', '=', tokenId)
+      .where('pin_kind', '=', kind)
+      .orderBy('share_index'),
+  );
 }
 
 /** Inside the caller's transaction: one custodian's sealed share of a token PIN. */
 export function insertHsmPinShare(
-  db: Db, s: { tokenId: number; kind: string; custodianId: number; index: number; sealed: Buffer },
+  db: Db,
+  s: { tokenId: number; kind: string; custodianId: number; index: number; sealed: Buffer },
 ): void {
-  run(db, q.insertInto('hsm_pin_shares').values({
-    token_id: s.tokenId, pin_kind: s.kind, custodian_id: s.custodianId, share_index: s.index, sealed: s.sealed,
-  }));
+  run(
+    db,
+    q.insertInto('hsm_pin_shares').values({
+      token_id: s.tokenId,
+      pin_kind: s.kind,
+      custodian_id: s.custodianId,
+      share_index: s.index,
+      sealed: s.sealed,
+    }),
+  );
 }

@@ -19,7 +19,13 @@ export function metaValue(db: Db, key: string): string | undefined {
 
 /** Stores `value` under `key`, replacing an earlier one. */
 export function setMetaValue(db: Db, key: string, value: string): void {
-  run(db, q.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })));
+  run(
+    db,
+    q
+      .insertInto('meta')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value })),
+  );
 }
 
 /** Stores `value` under a key that must not exist yet (the constraint error is the caller's guard). */

@@ -11,7 +11,8 @@ import type { Migration } from './migration.ts';
 
 export const MIGRATION_010_DOCUMENTS: Migration = {
   version: 10,
-  description: 'CPS/CP documents: versions, approval, publication, claims; registered policies with name and registrant',
+  description:
+    'CPS/CP documents: versions, approval, publication, claims; registered policies with name and registrant',
   sql: `
     CREATE TABLE document_versions (
       id INTEGER PRIMARY KEY,

@@ -22,25 +22,66 @@ export interface OcspResponsesTable {
 const q = sqliteQueries<{ ocsp_responses: OcspResponsesTable }>();
 
 /** One pre-signed response, in the transaction that stores them all with their one audit event. */
-export function insertOcspResponse(db: Db, x: {
-  caId: number; certificateId: number; hashAlgorithm: 'sha1' | 'sha256'; certIdKey: string; status: 'good' | 'revoked';
-  thisUpdate: string; nextUpdate: string; sha256: string; der: Buffer; ceremonyId: number; createdAt: string;
-}): void {
-  run(db, q.insertInto('ocsp_responses').values({
-    ca_id: x.caId, certificate_id: x.certificateId, hash_algorithm: x.hashAlgorithm, cert_id_key: x.certIdKey, status: x.status,
-    this_update: x.thisUpdate, next_update: x.nextUpdate, sha256: x.sha256, der: x.der, ceremony_id: x.ceremonyId, created_at: x.createdAt,
-  }));
+export function insertOcspResponse(
+  db: Db,
+  x: {
+    caId: number;
+    certificateId: number;
+    hashAlgorithm: 'sha1' | 'sha256';
+    certIdKey: string;
+    status: 'good' | 'revoked';
+    thisUpdate: string;
+    nextUpdate: string;
+    sha256: string;
+    der: Buffer;
+    ceremonyId: number;
+    createdAt: string;
+  },
+): void {
+  run(
+    db,
+    q.insertInto('ocsp_responses').values({
+      ca_id: x.caId,
+      certificate_id: x.certificateId,
+      hash_algorithm: x.hashAlgorithm,
+      cert_id_key: x.certIdKey,
+      status: x.status,
+      this_update: x.thisUpdate,
+      next_update: x.nextUpdate,
+      sha256: x.sha256,
+      der: x.der,
+      ceremony_id: x.ceremonyId,
+      created_at: x.createdAt,
+    }),
+  );
 }
 
 /** The latest response per certificate and hash of a CA: what is published and served. */
 export function currentOcspResponseRows(db: Db, caId: number) {
-  return all(db, q.selectFrom('ocsp_responses as o')
-    .select(['o.certificate_id', 'o.hash_algorithm', 'o.cert_id_key', 'o.status', 'o.this_update', 'o.next_update', 'o.der'])
-    .where('o.ca_id', '=', caId)
-    .where('o.id', '=', (eb) => eb.selectFrom('ocsp_responses').select((s) => s.fn.max('ocsp_responses.id').as('id'))
-      .whereRef('ocsp_responses.certificate_id', '=', 'o.certificate_id')
-      .whereRef('ocsp_responses.hash_algorithm', '=', 'o.hash_algorithm'))
-    .orderBy('o.certificate_id').orderBy('o.hash_algorithm'));
+  return all(
+    db,
+    q
+      .selectFrom('ocsp_responses as o')
+      .select([
+        'o.certificate_id',
+        'o.hash_algorithm',
+        'o.cert_id_key',
+        'o.status',
+        'o.this_update',
+        'o.next_update',
+        'o.der',
+      ])
+      .where('o.ca_id', '=', caId)
+      .where('o.id', '=', (eb) =>
+        eb
+          .selectFrom('ocsp_responses')
+          .select((s) => s.fn.max('ocsp_responses.id').as('id'))
+          .whereRef('ocsp_responses.certificate_id', '=', 'o.certificate_id')
+          .whereRef('ocsp_responses.hash_algorithm', '=', 'o.hash_algorithm'),
+      )
+      .orderBy('o.certificate_id')
+      .orderBy('o.hash_algorithm'),
+  );
 }
 
 /** The bytes of a stored response by digest, to write a lost output again rather than sign again (issue 14). */

@@ -23,21 +23,41 @@ export interface OnlinePgTables {
   publications: { version: number; imported_at: WrittenAs<Date, string>; sha256: string; bytes: Buffer };
   trust_anchors: { sha256: string; der: Buffer; added_at: WrittenAs<Date, string> };
   access_log_segments: {
-    seq: Generated<string>; responder: string; name: string; sha256: string; prev_sha256: string; lines: number;
+    seq: Generated<string>;
+    responder: string;
+    name: string;
+    sha256: string;
+    prev_sha256: string;
+    lines: number;
     closed_at: WrittenAs<Date, string>;
   };
   server_events: {
-    seq: Generated<string>; at: WrittenAs<Date, string>; kind: string; responder: string; pid: number;
+    seq: Generated<string>;
+    at: WrittenAs<Date, string>;
+    kind: string;
+    responder: string;
+    pid: number;
     detail: WrittenAs<Record<string, unknown>, string>;
   };
   responders: {
-    name: string; pid: number; host: string; url: string | null; version: number | null; status: string;
-    problems: WrittenAs<string[], string>; started_at: WrittenAs<Date, string>; seen_at: WrittenAs<Date, string>;
+    name: string;
+    pid: number;
+    host: string;
+    url: string | null;
+    version: number | null;
+    status: string;
+    problems: WrittenAs<string[], string>;
+    started_at: WrittenAs<Date, string>;
+    seen_at: WrittenAs<Date, string>;
   };
 }
 
 /** One migration: statements run in one transaction. */
-export interface PgMigration { version: number; description: string; statements: string[] }
+export interface PgMigration {
+  version: number;
+  description: string;
+  statements: string[];
+}
 
 /** Forward-only migrations (append, never edit one that has shipped). */
 export const PG_ONLINE_MIGRATIONS: PgMigration[] = [
@@ -95,9 +115,14 @@ export type OnlinePgDb = Kysely<OnlinePgTables>;
 /** The pool (at most 4 connections, each query bounded) and its Kysely. */
 export function openOnlinePool(url: string): { pool: pg.Pool; db: OnlinePgDb } {
   const pool = new pg.Pool({
-    connectionString: url, max: 4, connectionTimeoutMillis: 3000, idleTimeoutMillis: 10_000,
+    connectionString: url,
+    max: 4,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 10_000,
     // A responder must notice an unreachable database, not hang on it (it keeps serving from memory).
-    query_timeout: 15_000, keepAlive: true, application_name: 'rootca-online',
+    query_timeout: 15_000,
+    keepAlive: true,
+    application_name: 'rootca-online',
   });
   // A connection dropped by a PostgreSQL restart reports an 'error' event: on an idle pooled
   // connection to the pool, on a checked-out one (pg-pool removes its listener meanwhile) to the
@@ -121,14 +146,19 @@ export async function migrateOnlinePg(db: OnlinePgDb, appliedAt: string, locatio
     const known = Math.max(...PG_ONLINE_MIGRATIONS.map((m) => m.version));
     const newest = Math.max(0, ...applied);
     if (newest > known) {
-      throw new CaError('STORE_TOO_NEW', `the online store ${location} has schema version ${newest}, `
-        + `newer than this rootca knows (${known}); use a newer rootca`);
+      throw new CaError(
+        'STORE_TOO_NEW',
+        `the online store ${location} has schema version ${newest}, ` +
+          `newer than this rootca knows (${known}); use a newer rootca`,
+      );
     }
     for (const m of PG_ONLINE_MIGRATIONS) {
       if (applied.has(m.version)) continue;
       for (const statement of m.statements) await sql.raw(statement).execute(trx);
-      await trx.insertInto('rootca_online_schema')
-        .values({ version: m.version, description: m.description, applied_at: appliedAt }).execute();
+      await trx
+        .insertInto('rootca_online_schema')
+        .values({ version: m.version, description: m.description, applied_at: appliedAt })
+        .execute();
     }
   });
 }
@@ -141,13 +171,20 @@ export async function onlinePgSchemaVersions(db: OnlinePgDb): Promise<number[]> 
 
 /** The newest publication's version and bytes. */
 export async function latestPgPublication(db: OnlinePgDb): Promise<{ version: number; bytes: Buffer } | undefined> {
-  return db.selectFrom('publications').select(['version', 'bytes'])
-    .orderBy('version', 'desc').limit(1).executeTakeFirst();
+  return db
+    .selectFrom('publications')
+    .select(['version', 'bytes'])
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 /** The newest version (the server polls it: cheap). */
 export async function latestPgVersion(db: OnlinePgDb): Promise<number | undefined> {
-  const row = await db.selectFrom('publications').select((eb) => eb.fn.max('version').as('v')).executeTakeFirst();
+  const row = await db
+    .selectFrom('publications')
+    .select((eb) => eb.fn.max('version').as('v'))
+    .executeTakeFirst();
   return row?.v ?? undefined;
 }
 
@@ -161,8 +198,12 @@ export async function pgTrustAnchors(db: OnlinePgDb): Promise<Buffer[]> {
 export async function lastPgImport(
   db: OnlinePgDb,
 ): Promise<{ version: number; imported_at: Date; sha256: string } | undefined> {
-  return db.selectFrom('publications').select(['version', 'imported_at', 'sha256'])
-    .orderBy('version', 'desc').limit(1).executeTakeFirst();
+  return db
+    .selectFrom('publications')
+    .select(['version', 'imported_at', 'sha256'])
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 /**
@@ -174,17 +215,26 @@ export async function lockImports(trx: OnlinePgDb): Promise<void> {
 }
 
 /** Adds a trust anchor unless it is stored already. */
-export async function addPgTrustAnchor(trx: OnlinePgDb, a: { sha256: string; der: Buffer; addedAt: string }): Promise<void> {
-  await trx.insertInto('trust_anchors').values({ sha256: a.sha256, der: a.der, added_at: a.addedAt })
-    .onConflict((oc) => oc.column('sha256').doNothing()).execute();
+export async function addPgTrustAnchor(
+  trx: OnlinePgDb,
+  a: { sha256: string; der: Buffer; addedAt: string },
+): Promise<void> {
+  await trx
+    .insertInto('trust_anchors')
+    .values({ sha256: a.sha256, der: a.der, added_at: a.addedAt })
+    .onConflict((oc) => oc.column('sha256').doNothing())
+    .execute();
 }
 
 /** Stores an imported publication and notifies the LISTENing responders (delivered when, and only if, `trx` commits). */
 export async function insertPgPublication(
-  trx: OnlinePgDb, p: { version: number; importedAt: string; sha256: string; bytes: Buffer },
+  trx: OnlinePgDb,
+  p: { version: number; importedAt: string; sha256: string; bytes: Buffer },
 ): Promise<void> {
-  await trx.insertInto('publications')
-    .values({ version: p.version, imported_at: p.importedAt, sha256: p.sha256, bytes: p.bytes }).execute();
+  await trx
+    .insertInto('publications')
+    .values({ version: p.version, imported_at: p.importedAt, sha256: p.sha256, bytes: p.bytes })
+    .execute();
   await sql`SELECT pg_notify(${PUBLICATION_CHANNEL}, ${String(p.version)})`.execute(trx);
 }
 
@@ -196,17 +246,33 @@ type SegmentRow = { name: string; sha256: string; prev_sha256: string; lines: nu
  * worker processes never fork it); a segment recorded before (by name) is returned as stored.
  */
 export async function appendPgSegment(
-  db: OnlinePgDb, responder: string, s: { name: string; sha256: string; lines: number; closedAt: string },
+  db: OnlinePgDb,
+  responder: string,
+  s: { name: string; sha256: string; lines: number; closedAt: string },
 ): Promise<SegmentRow> {
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext(${`rootca:segments:${responder}`}))`.execute(trx);
-    const existing = await trx.selectFrom('access_log_segments').selectAll()
-      .where('responder', '=', responder).where('name', '=', s.name).executeTakeFirst();
+    const existing = await trx
+      .selectFrom('access_log_segments')
+      .selectAll()
+      .where('responder', '=', responder)
+      .where('name', '=', s.name)
+      .executeTakeFirst();
     if (existing) return existing;
-    const prev = await trx.selectFrom('access_log_segments').select('sha256')
-      .where('responder', '=', responder).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const prev = await trx
+      .selectFrom('access_log_segments')
+      .select('sha256')
+      .where('responder', '=', responder)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     const row = {
-      responder, name: s.name, sha256: s.sha256, prev_sha256: prev?.sha256 ?? '', lines: s.lines, closed_at: s.closedAt,
+      responder,
+      name: s.name,
+      sha256: s.sha256,
+      prev_sha256: prev?.sha256 ?? '',
+      lines: s.lines,
+      closed_at: s.closedAt,
     };
     await trx.insertInto('access_log_segments').values(row).execute();
     return { ...row, closed_at: new Date(s.closedAt) };
@@ -226,7 +292,8 @@ export async function pgSegmentResponders(db: OnlinePgDb): Promise<string[]> {
 
 /** Records a server event (CPS 5.4.1); `detail` is JSON text. */
 export async function insertPgServerEvent(
-  db: OnlinePgDb, e: { at: string; kind: string; responder: string; pid: number; detail: string },
+  db: OnlinePgDb,
+  e: { at: string; kind: string; responder: string; pid: number; detail: string },
 ): Promise<void> {
   await db.insertInto('server_events').values(e).execute();
 }
@@ -238,26 +305,53 @@ export async function pgServerEvents(db: OnlinePgDb) {
 
 /** Forgets responder rows not seen since `before` (ISO time). */
 export async function prunePgResponders(db: OnlinePgDb, before: string): Promise<void> {
-  await db.deleteFrom('responders').where('seen_at', '<', before as unknown as Date).execute();
+  await db
+    .deleteFrom('responders')
+    .where('seen_at', '<', before as unknown as Date)
+    .execute();
 }
 
 /** Records a responder process's heartbeat (one row per name and pid, updated in place). */
-export async function upsertPgHeartbeat(db: OnlinePgDb, row: {
-  name: string; pid: number; host: string; url: string | null; version: number | null; status: string;
-  problems: string; started_at: string; seen_at: string;
-}): Promise<void> {
-  await db.insertInto('responders').values(row)
-    .onConflict((oc) => oc.columns(['name', 'pid']).doUpdateSet({
-      host: row.host, url: row.url, version: row.version, status: row.status, problems: row.problems,
-      started_at: row.started_at, seen_at: row.seen_at,
-    }))
+export async function upsertPgHeartbeat(
+  db: OnlinePgDb,
+  row: {
+    name: string;
+    pid: number;
+    host: string;
+    url: string | null;
+    version: number | null;
+    status: string;
+    problems: string;
+    started_at: string;
+    seen_at: string;
+  },
+): Promise<void> {
+  await db
+    .insertInto('responders')
+    .values(row)
+    .onConflict((oc) =>
+      oc.columns(['name', 'pid']).doUpdateSet({
+        host: row.host,
+        url: row.url,
+        version: row.version,
+        status: row.status,
+        problems: row.problems,
+        started_at: row.started_at,
+        seen_at: row.seen_at,
+      }),
+    )
     .execute();
 }
 
 /** The responder processes seen at or after `since` (ISO time). */
 export async function pgRespondersSince(db: OnlinePgDb, since: string) {
-  return db.selectFrom('responders').selectAll()
-    .where('seen_at', '>=', since as unknown as Date).orderBy('name').orderBy('pid').execute();
+  return db
+    .selectFrom('responders')
+    .selectAll()
+    .where('seen_at', '>=', since as unknown as Date)
+    .orderBy('name')
+    .orderBy('pid')
+    .execute();
 }
 
 /**
@@ -266,7 +360,9 @@ export async function pgRespondersSince(db: OnlinePgDb, since: string) {
  * since notices sent while it was away are lost.
  */
 export function listenForPublications(
-  url: string, maxBackoffMs: number, w: { onVersion(version: number): void; onConnection(up: boolean, error?: string): void },
+  url: string,
+  maxBackoffMs: number,
+  w: { onVersion(version: number): void; onConnection(up: boolean, error?: string): void },
 ): { close(): Promise<void> } {
   let client: pg.Client | undefined;
   let stopped = false;
@@ -275,7 +371,10 @@ export function listenForPublications(
   const connect = async (): Promise<void> => {
     if (stopped) return;
     const c = new pg.Client({
-      connectionString: url, keepAlive: true, connectionTimeoutMillis: 3000, application_name: 'rootca-online-listen',
+      connectionString: url,
+      keepAlive: true,
+      connectionTimeoutMillis: 3000,
+      application_name: 'rootca-online-listen',
     });
     client = c;
     let lost = false;

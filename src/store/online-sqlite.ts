@@ -14,12 +14,24 @@ export interface OnlineSqliteTables {
   publications: { version: number; imported_at: string; sha256: string; bytes: Buffer };
   trust_anchors: { sha256: string; der: Buffer; added_at: string };
   access_log_segments: {
-    seq: Generated<number>; name: string; sha256: string; prev_sha256: string; lines: number; closed_at: string;
+    seq: Generated<number>;
+    name: string;
+    sha256: string;
+    prev_sha256: string;
+    lines: number;
+    closed_at: string;
   };
   server_events: { seq: Generated<number>; at: string; kind: string; pid: number; detail: string };
   responders: {
-    name: string; pid: number; host: string; url: string | null; version: number | null; status: string;
-    problems: string; started_at: string; seen_at: string;
+    name: string;
+    pid: number;
+    host: string;
+    url: string | null;
+    version: number | null;
+    status: string;
+    problems: string;
+    started_at: string;
+    seen_at: string;
   };
 }
 
@@ -83,7 +95,6 @@ export const ONLINE_MIGRATIONS: Migration[] = [
   },
 ];
 
-
 const q = sqliteQueries<OnlineSqliteTables>();
 
 /** Opens (creating if missing) and migrates the SQLite online store at `path`. */
@@ -98,21 +109,33 @@ export function latestOnlinePublication(db: Db): { version: number; bytes: Buffe
 
 /** The newest version (the server polls it: cheap). */
 export function latestOnlineVersion(db: Db): number | undefined {
-  return first(db, q.selectFrom('publications').select((eb) => eb.fn.max('version').as('v')))?.v ?? undefined;
+  return (
+    first(
+      db,
+      q.selectFrom('publications').select((eb) => eb.fn.max('version').as('v')),
+    )?.v ?? undefined
+  );
 }
 
 /** The newest import's version, time and digest. */
 export function lastOnlineImport(db: Db): { version: number; imported_at: string; sha256: string } | undefined {
-  return first(db, q.selectFrom('publications')
-    .select(['version', 'imported_at', 'sha256']).orderBy('version', 'desc').limit(1));
+  return first(
+    db,
+    q.selectFrom('publications').select(['version', 'imported_at', 'sha256']).orderBy('version', 'desc').limit(1),
+  );
 }
 
 /** Stores an imported publication (the caller verified it, in the same transaction). */
 export function insertOnlinePublication(
-  db: Db, p: { version: number; importedAt: string; sha256: string; bytes: Buffer },
+  db: Db,
+  p: { version: number; importedAt: string; sha256: string; bytes: Buffer },
 ): void {
-  run(db, q.insertInto('publications')
-    .values({ version: p.version, imported_at: p.importedAt, sha256: p.sha256, bytes: p.bytes }));
+  run(
+    db,
+    q
+      .insertInto('publications')
+      .values({ version: p.version, imported_at: p.importedAt, sha256: p.sha256, bytes: p.bytes }),
+  );
 }
 
 /** The stored trust anchors (DER), oldest first. */
@@ -137,18 +160,35 @@ export function serverEventRows(db: Db): { seq: number; at: string; kind: string
 
 /** Records a responder process's heartbeat (one row per name and pid, updated in place). */
 export function upsertResponderHeartbeat(db: Db, r: OnlineSqliteTables['responders']): void {
-  run(db, q.insertInto('responders').values(r).onConflict((oc) => oc.columns(['name', 'pid']).doUpdateSet((eb) => ({
-    host: eb.ref('excluded.host'), url: eb.ref('excluded.url'), version: eb.ref('excluded.version'),
-    status: eb.ref('excluded.status'),
-    problems: eb.ref('excluded.problems'), seen_at: eb.ref('excluded.seen_at'),
-  }))));
+  run(
+    db,
+    q
+      .insertInto('responders')
+      .values(r)
+      .onConflict((oc) =>
+        oc.columns(['name', 'pid']).doUpdateSet((eb) => ({
+          host: eb.ref('excluded.host'),
+          url: eb.ref('excluded.url'),
+          version: eb.ref('excluded.version'),
+          status: eb.ref('excluded.status'),
+          problems: eb.ref('excluded.problems'),
+          seen_at: eb.ref('excluded.seen_at'),
+        })),
+      ),
+  );
 }
 
 /** The responder processes seen at or after `since` (ISO time). */
 export function respondersSeenSince(db: Db, since: string): OnlineSqliteTables['responders'][] {
-  return all(db, q.selectFrom('responders')
-    .select(['name', 'pid', 'host', 'url', 'version', 'status', 'problems', 'started_at', 'seen_at'])
-    .where('seen_at', '>=', since).orderBy('name').orderBy('pid'));
+  return all(
+    db,
+    q
+      .selectFrom('responders')
+      .select(['name', 'pid', 'host', 'url', 'version', 'status', 'problems', 'started_at', 'seen_at'])
+      .where('seen_at', '>=', since)
+      .orderBy('name')
+      .orderBy('pid'),
+  );
 }
 
 /** The digest of the last recorded access-log segment (the next one's prev). */
@@ -158,17 +198,27 @@ export function lastSegmentSha256(db: Db): string | undefined {
 
 /** Appends a closed access-log segment to the chain. */
 export function insertAccessLogSegment(
-  db: Db, s: { name: string; sha256: string; prevSha256: string; lines: number; closedAt: string },
+  db: Db,
+  s: { name: string; sha256: string; prevSha256: string; lines: number; closedAt: string },
 ): void {
-  run(db, q.insertInto('access_log_segments').values({
-    name: s.name, sha256: s.sha256, prev_sha256: s.prevSha256, lines: s.lines, closed_at: s.closedAt,
-  }));
+  run(
+    db,
+    q.insertInto('access_log_segments').values({
+      name: s.name,
+      sha256: s.sha256,
+      prev_sha256: s.prevSha256,
+      lines: s.lines,
+      closed_at: s.closedAt,
+    }),
+  );
 }
 
 /** The access-log chain in the order recorded. */
 export function accessLogSegmentRows(
   db: Db,
 ): { name: string; sha256: string; prev_sha256: string; lines: number; closed_at: string }[] {
-  return all(db, q.selectFrom('access_log_segments')
-    .select(['name', 'sha256', 'prev_sha256', 'lines', 'closed_at']).orderBy('seq'));
+  return all(
+    db,
+    q.selectFrom('access_log_segments').select(['name', 'sha256', 'prev_sha256', 'lines', 'closed_at']).orderBy('seq'),
+  );
 }

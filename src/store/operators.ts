@@ -28,10 +28,19 @@ export interface OperatorRow {
 export interface OperatorTables {
   operators: Omit<OperatorRow, 'id' | 'status'> & { id: Generated<number>; status: Generated<OperatorRow['status']> };
   operator_roles: {
-    id: Generated<number>; operator_id: number; role: string; assigned_at: string; ended_at: string | null;
+    id: Generated<number>;
+    operator_id: number;
+    role: string;
+    assigned_at: string;
+    ended_at: string | null;
   };
   personnel_events: {
-    id: Generated<number>; operator_id: number; kind: string; detail: string; at: string; authorised_by: string;
+    id: Generated<number>;
+    operator_id: number;
+    kind: string;
+    detail: string;
+    at: string;
+    authorised_by: string;
   };
 }
 
@@ -74,8 +83,15 @@ export function markOperatorRemoved(db: Db, operatorId: number, at: string): voi
 
 /** The roles the operator holds now, sorted. */
 export function currentRoles(db: Db, operatorId: number): string[] {
-  const rows = all(db, q.selectFrom('operator_roles').select('role').where('operator_id', '=', operatorId)
-    .where('ended_at', 'is', null).orderBy('role'));
+  const rows = all(
+    db,
+    q
+      .selectFrom('operator_roles')
+      .select('role')
+      .where('operator_id', '=', operatorId)
+      .where('ended_at', 'is', null)
+      .orderBy('role'),
+  );
   return rows.map((r) => r.role);
 }
 
@@ -86,38 +102,70 @@ export function insertOperatorRole(db: Db, operatorId: number, role: string, at:
 
 /** Ends the operator's current assignment of `role`; how many rows ended (0: not held). */
 export function endOperatorRole(db: Db, operatorId: number, role: string, at: string): number {
-  return run(db, q.updateTable('operator_roles').set({ ended_at: at })
-    .where('operator_id', '=', operatorId).where('role', '=', role).where('ended_at', 'is', null)).changes;
+  return run(
+    db,
+    q
+      .updateTable('operator_roles')
+      .set({ ended_at: at })
+      .where('operator_id', '=', operatorId)
+      .where('role', '=', role)
+      .where('ended_at', 'is', null),
+  ).changes;
 }
 
 /** Ends every current role of the operator (removal). */
 export function endAllOperatorRoles(db: Db, operatorId: number, at: string): void {
-  run(db, q.updateTable('operator_roles').set({ ended_at: at }).where('operator_id', '=', operatorId)
-    .where('ended_at', 'is', null));
+  run(
+    db,
+    q
+      .updateTable('operator_roles')
+      .set({ ended_at: at })
+      .where('operator_id', '=', operatorId)
+      .where('ended_at', 'is', null),
+  );
 }
 
 /** The operator's role assignments, oldest first (job rotation, CPS 5.3.5). */
 export function operatorRoleHistory(
-  db: Db, operatorId: number,
+  db: Db,
+  operatorId: number,
 ): { role: string; assigned_at: string; ended_at: string | null }[] {
-  return all(db, q.selectFrom('operator_roles').select(['role', 'assigned_at', 'ended_at'])
-    .where('operator_id', '=', operatorId).orderBy('id'));
+  return all(
+    db,
+    q
+      .selectFrom('operator_roles')
+      .select(['role', 'assigned_at', 'ended_at'])
+      .where('operator_id', '=', operatorId)
+      .orderBy('id'),
+  );
 }
 
 /** Adds an event to the operator's personnel file; `detail` is JSON. */
 export function insertPersonnelEvent(
-  db: Db, e: { operatorId: number; kind: string; detail: string; at: string; authorisedBy: string },
+  db: Db,
+  e: { operatorId: number; kind: string; detail: string; at: string; authorisedBy: string },
 ): void {
-  run(db, q.insertInto('personnel_events')
-    .values({ operator_id: e.operatorId, kind: e.kind, detail: e.detail, at: e.at, authorised_by: e.authorisedBy }));
+  run(
+    db,
+    q
+      .insertInto('personnel_events')
+      .values({ operator_id: e.operatorId, kind: e.kind, detail: e.detail, at: e.at, authorised_by: e.authorisedBy }),
+  );
 }
 
 /** The operator's personnel file, oldest first. */
 export function personnelEvents(
-  db: Db, operatorId: number,
+  db: Db,
+  operatorId: number,
 ): { kind: string; detail: string; at: string; authorised_by: string }[] {
-  return all(db, q.selectFrom('personnel_events').select(['kind', 'detail', 'at', 'authorised_by'])
-    .where('operator_id', '=', operatorId).orderBy('id'));
+  return all(
+    db,
+    q
+      .selectFrom('personnel_events')
+      .select(['kind', 'detail', 'at', 'authorised_by'])
+      .where('operator_id', '=', operatorId)
+      .orderBy('id'),
+  );
 }
 
 /** 'active' or 'removed', or undefined for a name that is no operator (checked before a ceremony asks anyone). */

@@ -16,13 +16,27 @@ const q = sqliteQueries<{ publications: PublicationsTable }>();
 
 /** The version the next publication takes: one more than the last (versions only grow). */
 export function nextPublicationVersion(db: Db): number {
-  const last = first(db, q.selectFrom('publications').select((s) => s.fn.max('version').as('v')));
+  const last = first(
+    db,
+    q.selectFrom('publications').select((s) => s.fn.max('version').as('v')),
+  );
   return (last?.v ?? 0) + 1;
 }
 
 /** A publication, in the transaction with its audit event. */
-export function insertPublication(db: Db, x: { version: number; createdAt: string; signerCa: string; sha256: string; items: number; ceremonyId: number }): void {
-  run(db, q.insertInto('publications').values({
-    version: x.version, created_at: x.createdAt, signer_ca: x.signerCa, sha256: x.sha256, items: x.items, ceremony_id: x.ceremonyId,
-  }));
+export function insertPublication(
+  db: Db,
+  x: { version: number; createdAt: string; signerCa: string; sha256: string; items: number; ceremonyId: number },
+): void {
+  run(
+    db,
+    q.insertInto('publications').values({
+      version: x.version,
+      created_at: x.createdAt,
+      signer_ca: x.signerCa,
+      sha256: x.sha256,
+      items: x.items,
+      ceremony_id: x.ceremonyId,
+    }),
+  );
 }

@@ -4,7 +4,9 @@ import Database from 'better-sqlite3';
 import { sql, type Generated } from 'kysely';
 import { all, each, first, run, sqliteQueries } from './query.ts';
 
-interface Tables { pets: { id: Generated<number>; name: string; details: string } }
+interface Tables {
+  pets: { id: Generated<number>; name: string; details: string };
+}
 const q = sqliteQueries<Tables>();
 
 describe('store/query: Kysely-built statements run synchronously on better-sqlite3', () => {
@@ -15,12 +17,27 @@ describe('store/query: Kysely-built statements run synchronously on better-sqlit
       const a = run(db, q.insertInto('pets').values({ name: 'a', details: '{}' }));
       run(db, q.insertInto('pets').values({ name: 'b', details: '{}' }));
       assert.equal(a.lastInsertRowid, 1);
-      const u = run(db, q.updateTable('pets').set({ details: sql<string>`json_set(details, '$.x', ${'seven'})` }).where('name', '=', 'b'));
+      const u = run(
+        db,
+        q
+          .updateTable('pets')
+          .set({ details: sql<string>`json_set(details, '$.x', ${'seven'})` })
+          .where('name', '=', 'b'),
+      );
       assert.equal(u.changes, 1);
-      assert.deepEqual(first(db, q.selectFrom('pets').select(['name', 'details']).where('id', '=', 2)), { name: 'b', details: '{"x":"seven"}' });
+      assert.deepEqual(first(db, q.selectFrom('pets').select(['name', 'details']).where('id', '=', 2)), {
+        name: 'b',
+        details: '{"x":"seven"}',
+      });
       assert.equal(first(db, q.selectFrom('pets').selectAll().where('id', '=', 9)), undefined);
-      assert.deepEqual(all(db, q.selectFrom('pets').select('name').orderBy('id')).map((r) => r.name), ['a', 'b']);
-      assert.deepEqual([...each(db, q.selectFrom('pets').select('id').orderBy('id', 'desc'))].map((r) => r.id), [2, 1]);
+      assert.deepEqual(
+        all(db, q.selectFrom('pets').select('name').orderBy('id')).map((r) => r.name),
+        ['a', 'b'],
+      );
+      assert.deepEqual(
+        [...each(db, q.selectFrom('pets').select('id').orderBy('id', 'desc'))].map((r) => r.id),
+        [2, 1],
+      );
     } finally {
       db.close();
     }

@@ -19,19 +19,47 @@ export interface RevocationsTable {
 const q = sqliteQueries<{ revocations: RevocationsTable }>();
 
 /** A revocation, written in the caller's transaction with its audit event; the primary key refuses a second one. */
-export function insertRevocation(db: Db, r: {
-  certificateId: number; caId: number; serialHex: string; revokedAt: string; reason: string; invalidityDate: string | null;
-  source: string; operator: string; approvedBy: string | null; recordedAt: string;
-}): void {
-  run(db, q.insertInto('revocations').values({
-    certificate_id: r.certificateId, issuer_ca_id: r.caId, serial_hex: r.serialHex, revoked_at: r.revokedAt, reason: r.reason,
-    invalidity_date: r.invalidityDate, source: r.source, operator: r.operator, approved_by: r.approvedBy, recorded_at: r.recordedAt,
-  }));
+export function insertRevocation(
+  db: Db,
+  r: {
+    certificateId: number;
+    caId: number;
+    serialHex: string;
+    revokedAt: string;
+    reason: string;
+    invalidityDate: string | null;
+    source: string;
+    operator: string;
+    approvedBy: string | null;
+    recordedAt: string;
+  },
+): void {
+  run(
+    db,
+    q.insertInto('revocations').values({
+      certificate_id: r.certificateId,
+      issuer_ca_id: r.caId,
+      serial_hex: r.serialHex,
+      revoked_at: r.revokedAt,
+      reason: r.reason,
+      invalidity_date: r.invalidityDate,
+      source: r.source,
+      operator: r.operator,
+      approved_by: r.approvedBy,
+      recorded_at: r.recordedAt,
+    }),
+  );
 }
 
 const revocationReads = sqliteQueries<{ revocations: { certificate_id: number; reason: string } }>();
 
 /** The reason the certificate was revoked for, or undefined when it is not revoked. */
 export function findRevocationReason(db: Db, certificateId: number | null): string | undefined {
-  return first(db, revocationReads.selectFrom('revocations').select('reason').where('certificate_id', '=', certificateId as number))?.reason;
+  return first(
+    db,
+    revocationReads
+      .selectFrom('revocations')
+      .select('reason')
+      .where('certificate_id', '=', certificateId as number),
+  )?.reason;
 }

@@ -14,7 +14,13 @@ const q = sqliteQueries<{ serial_reservations: SerialReservationsTable }>();
 
 /** Reserves a serial for a ceremony; the primary key refuses a serial used twice (RFC 5280 4.1.2.2). */
 export function reserveSerial(db: Db, caId: number, serialHex: string, ceremonyId: number, reservedAt: string): void {
-  run(db, q.insertInto('serial_reservations').values({
-    issuer_ca_id: caId, serial_hex: serialHex, ceremony_id: ceremonyId, reserved_at: reservedAt,
-  }));
+  run(
+    db,
+    q.insertInto('serial_reservations').values({
+      issuer_ca_id: caId,
+      serial_hex: serialHex,
+      ceremony_id: ceremonyId,
+      reserved_at: reservedAt,
+    }),
+  );
 }

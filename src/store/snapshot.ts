@@ -34,7 +34,10 @@ export type CountedTable = keyof SnapshotTables;
 /** How many rows `table` has; 0 when this snapshot's schema does not have it yet. */
 export function countRows(db: Db, table: CountedTable): number {
   try {
-    return first(db, q.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')))!.n;
+    return first(
+      db,
+      q.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')),
+    )!.n;
   } catch {
     return 0;
   }
@@ -43,10 +46,17 @@ export function countRows(db: Db, table: CountedTable): number {
 /** How many certificates were issued to others (not a CA's own current certificate); 0 without the tables. */
 export function countIssuedCertificates(db: Db): number {
   try {
-    const own = q.selectFrom('cas').select((eb) => eb.ref('certificate_id').$notNull().as('certificate_id'))
+    const own = q
+      .selectFrom('cas')
+      .select((eb) => eb.ref('certificate_id').$notNull().as('certificate_id'))
       .where('certificate_id', 'is not', null);
-    return first(db, q.selectFrom('certificates').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('id', 'not in', own))!.n;
+    return first(
+      db,
+      q
+        .selectFrom('certificates')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('id', 'not in', own),
+    )!.n;
   } catch {
     return 0;
   }
@@ -54,14 +64,27 @@ export function countIssuedCertificates(db: Db): number {
 
 /** The certificate issued last, with its issuer's name. */
 export function lastCertificate(db: Db): { id: number; serial_hex: string; name: string } | undefined {
-  return first(db, q.selectFrom('certificates as x').innerJoin('cas as c', 'c.id', 'x.issuer_ca_id')
-    .select(['x.id', 'x.serial_hex', 'c.name']).orderBy('x.id', 'desc').limit(1));
+  return first(
+    db,
+    q
+      .selectFrom('certificates as x')
+      .innerJoin('cas as c', 'c.id', 'x.issuer_ca_id')
+      .select(['x.id', 'x.serial_hex', 'c.name'])
+      .orderBy('x.id', 'desc')
+      .limit(1),
+  );
 }
 
 /** The last CRL number used by each CA, by CA name (RFC 5280 5.2.3). */
 export function crlNumbersByCa(db: Db): Record<string, number> {
-  const rows = all(db, q.selectFrom('crl_numbers as n').innerJoin('cas as c', 'c.id', 'n.ca_id')
-    .select(['c.name', 'n.last_number']).orderBy('c.name'));
+  const rows = all(
+    db,
+    q
+      .selectFrom('crl_numbers as n')
+      .innerJoin('cas as c', 'c.id', 'n.ca_id')
+      .select(['c.name', 'n.last_number'])
+      .orderBy('c.name'),
+  );
   return Object.fromEntries(rows.map((r) => [r.name, r.last_number]));
 }
 
@@ -83,23 +106,40 @@ export function useRollbackJournal(db: Db): void {
 
 /** The signing key an operator of this snapshot had registered, to check the set's manifest signature. */
 export function registeredSigningKey(
-  db: Db, operator: string,
+  db: Db,
+  operator: string,
 ): { credential_kind: string; signing_public_key: Buffer } | undefined {
-  return first(db, q.selectFrom('operators').select(['credential_kind', 'signing_public_key'])
-    .where('name', '=', operator));
+  return first(
+    db,
+    q.selectFrom('operators').select(['credential_kind', 'signing_public_key']).where('name', '=', operator),
+  );
 }
 
 /** The TSA key of this snapshot that stamped a set: its policy, certificate and CA. */
 export function snapshotTsa(
-  db: Db, keyId: string,
+  db: Db,
+  keyId: string,
 ): { policy_oid: string; cert: Buffer; ca_id: number; ca_name: string } | undefined {
-  return first(db, q.selectFrom('tsa_keys as k').innerJoin('certificates as x', 'x.id', 'k.certificate_id')
-    .innerJoin('cas as c', 'c.id', 'k.ca_id')
-    .select(['k.policy_oid', 'x.der as cert', 'k.ca_id', 'c.name as ca_name']).where('k.key_id', '=', keyId));
+  return first(
+    db,
+    q
+      .selectFrom('tsa_keys as k')
+      .innerJoin('certificates as x', 'x.id', 'k.certificate_id')
+      .innerJoin('cas as c', 'c.id', 'k.ca_id')
+      .select(['k.policy_oid', 'x.der as cert', 'k.ca_id', 'c.name as ca_name'])
+      .where('k.key_id', '=', keyId),
+  );
 }
 
 /** Every certificate of a CA itself (profile 'root'), oldest first: its self-signed, renewal and link certificates. */
 export function caOwnCertificates(db: Db, caId: number): Buffer[] {
-  return all(db, q.selectFrom('certificates').select('der').where('issuer_ca_id', '=', caId)
-    .where('profile', '=', 'root').orderBy('id')).map((r) => r.der);
+  return all(
+    db,
+    q
+      .selectFrom('certificates')
+      .select('der')
+      .where('issuer_ca_id', '=', caId)
+      .where('profile', '=', 'root')
+      .orderBy('id'),
+  ).map((r) => r.der);
 }

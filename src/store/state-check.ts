@@ -21,22 +21,37 @@ const q = sqliteQueries<StateTables>();
 
 /** Every certificate with its issuer's name. */
 export function certificatesForStateCheck(db: Db): { id: number; serial_hex: string; sha256: string; ca: string }[] {
-  return all(db, q.selectFrom('certificates as x').innerJoin('cas as c', 'c.id', 'x.issuer_ca_id')
-    .select(['x.id', 'x.serial_hex', 'x.sha256', 'c.name as ca']));
+  return all(
+    db,
+    q
+      .selectFrom('certificates as x')
+      .innerJoin('cas as c', 'c.id', 'x.issuer_ca_id')
+      .select(['x.id', 'x.serial_hex', 'x.sha256', 'c.name as ca']),
+  );
 }
 
 /** Every revocation with its issuer's name. */
 export function revocationsForStateCheck(
   db: Db,
 ): { certificate_id: number; serial_hex: string; reason: string; ca: string }[] {
-  return all(db, q.selectFrom('revocations as r').innerJoin('cas as c', 'c.id', 'r.issuer_ca_id')
-    .select(['r.certificate_id', 'r.serial_hex', 'r.reason', 'c.name as ca']));
+  return all(
+    db,
+    q
+      .selectFrom('revocations as r')
+      .innerJoin('cas as c', 'c.id', 'r.issuer_ca_id')
+      .select(['r.certificate_id', 'r.serial_hex', 'r.reason', 'c.name as ca']),
+  );
 }
 
 /** Every CRL with its issuer's name. */
 export function crlsForStateCheck(db: Db): { id: number; crl_number: number; sha256: string; ca: string }[] {
-  return all(db, q.selectFrom('crls as c').innerJoin('cas as a', 'a.id', 'c.ca_id')
-    .select(['c.id', 'c.crl_number', 'c.sha256', 'a.name as ca']));
+  return all(
+    db,
+    q
+      .selectFrom('crls as c')
+      .innerJoin('cas as a', 'a.id', 'c.ca_id')
+      .select(['c.id', 'c.crl_number', 'c.sha256', 'a.name as ca']),
+  );
 }
 
 /** Every CA key id. */

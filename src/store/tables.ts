@@ -10,6 +10,8 @@ const q = sqliteQueries<SchemaTables>();
 
 /** Whether the database has a table of this name (a set made before a migration lacks it). */
 export function hasTable(db: Db, name: string): boolean {
-  return first(db, q.selectFrom('sqlite_master').select('name').where('type', '=', 'table')
-    .where('name', '=', name)) !== undefined;
+  return (
+    first(db, q.selectFrom('sqlite_master').select('name').where('type', '=', 'table').where('name', '=', name)) !==
+    undefined
+  );
 }

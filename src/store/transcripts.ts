@@ -13,8 +13,16 @@ export interface TranscriptsTable {
 const q = sqliteQueries<{ transcripts: TranscriptsTable }>();
 
 /** A transcript, in its ceremony's completing transaction. */
-export function insertTranscript(db: Db, x: { ceremonyId: number; body: string; sha256: string; createdAt: string }): void {
-  run(db, q.insertInto('transcripts').values({ ceremony_id: x.ceremonyId, body: x.body, sha256: x.sha256, created_at: x.createdAt }));
+export function insertTranscript(
+  db: Db,
+  x: { ceremonyId: number; body: string; sha256: string; createdAt: string },
+): void {
+  run(
+    db,
+    q
+      .insertInto('transcripts')
+      .values({ ceremony_id: x.ceremonyId, body: x.body, sha256: x.sha256, created_at: x.createdAt }),
+  );
 }
 
 /** The stored transcript of a ceremony (JSON), if it has one. */

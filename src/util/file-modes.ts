@@ -44,7 +44,11 @@ export function restrictTree(dir: string): void {
   }
 }
 
-export interface LooseMode { path: string; mode: string; want: string }
+export interface LooseMode {
+  path: string;
+  mode: string;
+  want: string;
+}
 
 /**
  * What in `paths` (folders walked) is readable or writable by group or others: what `rootca

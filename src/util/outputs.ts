@@ -10,7 +10,21 @@
  *     a file already there with the same digest counts as published, so resuming is safe.
  * The ceremony-side bookkeeping (what to finish after a crash) is in operation/durable-outputs.ts.
  */
-import { accessSync, closeSync, constants, existsSync, fchmodSync, fsyncSync, linkSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { CaError } from '../errors.ts';
 import { sha256Hex } from './digest.ts';
@@ -30,33 +44,66 @@ export interface OutputRequest {
   mode?: number;
 }
 
-export interface PlannedOutput { path: string; what: string; mode: number }
+export interface PlannedOutput {
+  path: string;
+  what: string;
+  mode: number;
+}
 
-export interface StagedOutput extends PlannedOutput { sha256: string }
+export interface StagedOutput extends PlannedOutput {
+  sha256: string;
+}
 
 /** Every check an output can fail, done before any key is touched; throws CaError naming the output. */
-export function planOutputs(requests: OutputRequest[], o: { baseDir?: string; confineTo?: string } = {}): PlannedOutput[] {
+export function planOutputs(
+  requests: OutputRequest[],
+  o: { baseDir?: string; confineTo?: string } = {},
+): PlannedOutput[] {
   const base = resolve(o.baseDir ?? '.');
-  const planned = requests.map((r) => ({ path: resolve(base, r.path), what: r.what, mode: r.mode ?? PUBLIC_FILE_MODE }));
+  const planned = requests.map((r) => ({
+    path: resolve(base, r.path),
+    what: r.what,
+    mode: r.mode ?? PUBLIC_FILE_MODE,
+  }));
   planned.forEach((p, i) => {
     const other = planned.findIndex((q, j) => j < i && q.path === p.path);
-    if (other >= 0) throw new CaError('OUTPUT_NAMES_CLASH', `${planned[other]!.what} and ${p.what} both name ${printable(p.path)}; each output needs its own file`);
+    if (other >= 0)
+      throw new CaError(
+        'OUTPUT_NAMES_CLASH',
+        `${planned[other]!.what} and ${p.what} both name ${printable(p.path)}; each output needs its own file`,
+      );
   });
   for (const p of planned) {
     const dir = dirname(p.path);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new CaError('OUTPUT_DIR_MISSING', `${p.what}: the folder ${printable(dir)} does not exist; create it first (nothing was done)`);
+      throw new CaError(
+        'OUTPUT_DIR_MISSING',
+        `${p.what}: the folder ${printable(dir)} does not exist; create it first (nothing was done)`,
+      );
     }
-    if (o.confineTo !== undefined && !inside(realpathSync(resolve(o.confineTo)), resolve(realpathSync(dir), basename(p.path)))) {
-      throw new CaError('OUTPUT_OUTSIDE_DIR', `${p.what}: ${printable(p.path)} is outside the output folder ${printable(resolve(o.confineTo))}; name a file inside it`);
+    if (
+      o.confineTo !== undefined &&
+      !inside(realpathSync(resolve(o.confineTo)), resolve(realpathSync(dir), basename(p.path)))
+    ) {
+      throw new CaError(
+        'OUTPUT_OUTSIDE_DIR',
+        `${p.what}: ${printable(p.path)} is outside the output folder ${printable(resolve(o.confineTo))}; name a file inside it`,
+      );
     }
     try {
       accessSync(dir, constants.W_OK | constants.X_OK);
     } catch {
-      throw new CaError('OUTPUT_DIR_NOT_WRITABLE', `${p.what}: the folder ${printable(dir)} is not writable by this user (nothing was done)`);
+      throw new CaError(
+        'OUTPUT_DIR_NOT_WRITABLE',
+        `${p.what}: the folder ${printable(dir)} is not writable by this user (nothing was done)`,
+      );
     }
     for (const f of [p.path, p.path + PARTIAL_SUFFIX]) {
-      if (existsSync(f)) throw new CaError('OUTPUT_EXISTS', `${p.what}: ${printable(f)} already exists; nothing is overwritten (nothing was done)`);
+      if (existsSync(f))
+        throw new CaError(
+          'OUTPUT_EXISTS',
+          `${p.what}: ${printable(f)} already exists; nothing is overwritten (nothing was done)`,
+        );
     }
   }
   return planned;
@@ -77,13 +124,17 @@ export function publishOutput(s: { path: string; sha256: string }): 'published' 
   const partial = s.path + PARTIAL_SUFFIX;
   if (existsSync(s.path)) {
     if (sha256Hex(readFileSync(s.path)) !== s.sha256) {
-      throw new CaError('OUTPUT_CONFLICT', `${printable(s.path)} appeared while the operation ran and is not its output; it was left alone (the output waits in ${printable(partial)})`);
+      throw new CaError(
+        'OUTPUT_CONFLICT',
+        `${printable(s.path)} appeared while the operation ran and is not its output; it was left alone (the output waits in ${printable(partial)})`,
+      );
     }
     if (existsSync(partial)) unlinkSync(partial);
     return 'already';
   }
   if (!existsSync(partial)) throw new CaError('OUTPUT_PARTIAL_MISSING', `${printable(partial)} is gone`);
-  if (sha256Hex(readFileSync(partial)) !== s.sha256) throw new CaError('OUTPUT_PARTIAL_CHANGED', `${printable(partial)} is not what the operation wrote`);
+  if (sha256Hex(readFileSync(partial)) !== s.sha256)
+    throw new CaError('OUTPUT_PARTIAL_CHANGED', `${printable(partial)} is not what the operation wrote`);
   linkSync(partial, s.path);
   unlinkSync(partial);
   fsyncPath(dirname(s.path)); // a rename is durable only once its folder is on disk too
@@ -92,7 +143,11 @@ export function publishOutput(s: { path: string; sha256: string }): 'published' 
 
 /** Writes an output again from its stored bytes (the partial was lost): stage, then publish. */
 export function rewriteOutput(s: { path: string; sha256: string; mode: number }, bytes: Buffer): void {
-  if (sha256Hex(bytes) !== s.sha256) throw new CaError('OUTPUT_SOURCE_CHANGED', `the stored bytes for ${printable(s.path)} do not have the recorded digest`);
+  if (sha256Hex(bytes) !== s.sha256)
+    throw new CaError(
+      'OUTPUT_SOURCE_CHANGED',
+      `the stored bytes for ${printable(s.path)} do not have the recorded digest`,
+    );
   const partial = s.path + PARTIAL_SUFFIX;
   if (existsSync(partial)) unlinkSync(partial);
   writeDurable(partial, bytes, s.mode);

@@ -9,7 +9,16 @@ import type { ChangeoverResult } from '../../lifecycle/renewal.ts';
 import { SIGNATURE_ALGORITHMS, type KeyAlgorithm, type SignatureAlgorithmName } from '../../pki/algorithms.ts';
 import { derToPem } from '../../pki/pem.ts';
 import { backupLine, publicationLines } from '../report-lines.ts';
-import { collect, CREDENTIAL_HELP, isoTime, passphrasesFrom, print, usage, wholeNumber, withInstallation } from '../context.ts';
+import {
+  collect,
+  CREDENTIAL_HELP,
+  isoTime,
+  passphrasesFrom,
+  print,
+  usage,
+  wholeNumber,
+  withInstallation,
+} from '../context.ts';
 import { ceremonyPeople, publicationOptions } from '../options.ts';
 
 const KEY_ALGORITHMS: Record<string, KeyAlgorithm> = {
@@ -20,13 +29,22 @@ const KEY_ALGORITHMS: Record<string, KeyAlgorithm> = {
   'ecdsa-p384': { kind: 'ecdsa', curve: 'P-384' },
 };
 
-const changeoverOptions = (c: Command) => c
-  .requiredOption('--ca <name>', 'the CA')
-  .requiredOption('--operator <name>', 'the CA Administrator performing it')
-  .requiredOption('--witness <name>', 'the Service Operation Manager observing it')
-  .option('--years <n>', 'validity of the new certificate in years (default: as long as the current one)', wholeNumber('--years'))
-  .addOption(new Option('--signature-algorithm <alg>', 'default: the CA\'s (SHA-1 becomes sha256WithRSAEncryption)').choices(Object.keys(SIGNATURE_ALGORITHMS)))
-  .option('--credential <spec>', CREDENTIAL_HELP, collect, []);
+const changeoverOptions = (c: Command) =>
+  c
+    .requiredOption('--ca <name>', 'the CA')
+    .requiredOption('--operator <name>', 'the CA Administrator performing it')
+    .requiredOption('--witness <name>', 'the Service Operation Manager observing it')
+    .option(
+      '--years <n>',
+      'validity of the new certificate in years (default: as long as the current one)',
+      wholeNumber('--years'),
+    )
+    .addOption(
+      new Option('--signature-algorithm <alg>', "default: the CA's (SHA-1 becomes sha256WithRSAEncryption)").choices(
+        Object.keys(SIGNATURE_ALGORITHMS),
+      ),
+    )
+    .option('--credential <spec>', CREDENTIAL_HELP, collect, []);
 
 function resultLines(title: string, r: ChangeoverResult): string[] {
   return [
@@ -48,72 +66,175 @@ function jsonOf(r: ChangeoverResult) {
 }
 
 function defineList(ca: Command): void {
-  ca.command('list').description('list CAs').action(async function (this: Command) {
-    const { listCas } = await import('../../installation/cas.ts');
-    await withInstallation(this, (inst) => {
-      const cas = listCas(inst);
-      print(this, cas.map(({ certificateDer: _d, ...c }) => c),
-        cas.map((c) => `${c.name.padEnd(14)} ${c.status.padEnd(8)} ${c.signatureAlgorithm.padEnd(24)} ${c.notAfter.slice(0, 10)}  ${c.subject}`).join('\n') || '(no CAs)');
+  ca.command('list')
+    .description('list CAs')
+    .action(async function (this: Command) {
+      const { listCas } = await import('../../installation/cas.ts');
+      await withInstallation(this, (inst) => {
+        const cas = listCas(inst);
+        print(
+          this,
+          cas.map(({ certificateDer: _d, ...c }) => c),
+          cas
+            .map(
+              (c) =>
+                `${c.name.padEnd(14)} ${c.status.padEnd(8)} ${c.signatureAlgorithm.padEnd(24)} ${c.notAfter.slice(0, 10)}  ${c.subject}`,
+            )
+            .join('\n') || '(no CAs)',
+        );
+      });
     });
-  });
 }
 
 function defineShow(ca: Command): void {
-  ca.command('show <name>').description('show a CA; --pem prints its certificate').option('--pem', 'print the certificate in PEM').action(async function (this: Command, name: string, o: { pem?: boolean }) {
-    const { getCa } = await import('../../installation/cas.ts');
-    await withInstallation(this, (inst) => {
-      const c = getCa(inst, name);
-      if (o.pem) return void process.stdout.write(derToPem(c.certificateDer, 'CERTIFICATE'));
-      const { certificateDer, ...rest } = c;
-      print(this, { ...rest, certificatePem: derToPem(certificateDer, 'CERTIFICATE') }, [
-        `${c.name} (${c.status})`, `  subject    ${c.subject}`, `  serial     ${c.serialHex}`, `  validity   ${c.notBefore} .. ${c.notAfter}`,
-        `  algorithm  ${c.signatureAlgorithm}${c.legacySha1 ? ' (LEGACY, R-1.3)' : ''}`, `  sha256     ${c.certificateSha256}`,
-        `  key        ${c.keyId}: ${c.threshold} of ${c.custodians.length} custodians (${c.custodians.join(', ')})`,
-      ].join('\n'));
+  ca.command('show <name>')
+    .description('show a CA; --pem prints its certificate')
+    .option('--pem', 'print the certificate in PEM')
+    .action(async function (this: Command, name: string, o: { pem?: boolean }) {
+      const { getCa } = await import('../../installation/cas.ts');
+      await withInstallation(this, (inst) => {
+        const c = getCa(inst, name);
+        if (o.pem) return void process.stdout.write(derToPem(c.certificateDer, 'CERTIFICATE'));
+        const { certificateDer, ...rest } = c;
+        print(
+          this,
+          { ...rest, certificatePem: derToPem(certificateDer, 'CERTIFICATE') },
+          [
+            `${c.name} (${c.status})`,
+            `  subject    ${c.subject}`,
+            `  serial     ${c.serialHex}`,
+            `  validity   ${c.notBefore} .. ${c.notAfter}`,
+            `  algorithm  ${c.signatureAlgorithm}${c.legacySha1 ? ' (LEGACY, R-1.3)' : ''}`,
+            `  sha256     ${c.certificateSha256}`,
+            `  key        ${c.keyId}: ${c.threshold} of ${c.custodians.length} custodians (${c.custodians.join(', ')})`,
+          ].join('\n'),
+        );
+      });
     });
-  });
 }
 
 function defineRenew(ca: Command): void {
-  changeoverOptions(ca.command('renew').description('renew the CA certificate: same key, new self-signed certificate and validity (ceremony with quorum and witness)'))
+  changeoverOptions(
+    ca
+      .command('renew')
+      .description(
+        'renew the CA certificate: same key, new self-signed certificate and validity (ceremony with quorum and witness)',
+      ),
+  )
     .option('--out <file>', 'write the new certificate (PEM); never overwritten')
-    .action(async function (this: Command, o: { ca: string; operator: string; witness: string; years?: number; signatureAlgorithm?: SignatureAlgorithmName; out?: string; credential: string[] }) {
+    .action(async function (
+      this: Command,
+      o: {
+        ca: string;
+        operator: string;
+        witness: string;
+        years?: number;
+        signatureAlgorithm?: SignatureAlgorithmName;
+        out?: string;
+        credential: string[];
+      },
+    ) {
       const { renewCa } = await import('../../lifecycle/renewal.ts');
       await withInstallation(this, async (inst) => {
-        const r = await renewCa(inst, { caName: o.ca, operator: o.operator, witness: o.witness, years: o.years, signatureAlgorithm: o.signatureAlgorithm, out: o.out, passphrases: passphrasesFrom(o.credential) });
-        print(this, jsonOf(r), [...resultLines(`Renewed ${r.caName}: same key, new certificate`, r), ...(r.outputs.length ? [] : [r.certificatePem.trimEnd()])].join('\n'));
+        const r = await renewCa(inst, {
+          caName: o.ca,
+          operator: o.operator,
+          witness: o.witness,
+          years: o.years,
+          signatureAlgorithm: o.signatureAlgorithm,
+          out: o.out,
+          passphrases: passphrasesFrom(o.credential),
+        });
+        print(
+          this,
+          jsonOf(r),
+          [
+            ...resultLines(`Renewed ${r.caName}: same key, new certificate`, r),
+            ...(r.outputs.length ? [] : [r.certificatePem.trimEnd()]),
+          ].join('\n'),
+        );
       });
     });
 }
 
 function defineRekey(ca: Command): void {
-  changeoverOptions(ca.command('rekey').description('re-key the CA: new key (M-of-N), new self-signed certificate, link certificates OldWithNew and NewWithOld (RFC 4210 4.4)'))
-    .option('--holder <name>', 'custodian of the new key (repeatable; default: the current key\'s custodians)', collect, [])
-    .option('--threshold <m>', 'custodians needed to activate the new key (default: the current key\'s)', wholeNumber('--threshold'))
-    .addOption(new Option('--key-algorithm <alg>', 'the new key (default: as the current key)').choices(Object.keys(KEY_ALGORITHMS)))
+  changeoverOptions(
+    ca
+      .command('rekey')
+      .description(
+        're-key the CA: new key (M-of-N), new self-signed certificate, link certificates OldWithNew and NewWithOld (RFC 4210 4.4)',
+      ),
+  )
+    .option(
+      '--holder <name>',
+      "custodian of the new key (repeatable; default: the current key's custodians)",
+      collect,
+      [],
+    )
+    .option(
+      '--threshold <m>',
+      "custodians needed to activate the new key (default: the current key's)",
+      wholeNumber('--threshold'),
+    )
+    .addOption(
+      new Option('--key-algorithm <alg>', 'the new key (default: as the current key)').choices(
+        Object.keys(KEY_ALGORITHMS),
+      ),
+    )
     .option('--out-dir <dir>', 'write NAME.pem, NAME-oldwithnew.pem, NAME-newwithold.pem here; never overwritten')
-    .action(async function (this: Command, o: {
-      ca: string; operator: string; witness: string; years?: number; signatureAlgorithm?: SignatureAlgorithmName; holder: string[]; threshold?: number; keyAlgorithm?: string; outDir?: string; credential: string[];
-    }) {
+    .action(async function (
+      this: Command,
+      o: {
+        ca: string;
+        operator: string;
+        witness: string;
+        years?: number;
+        signatureAlgorithm?: SignatureAlgorithmName;
+        holder: string[];
+        threshold?: number;
+        keyAlgorithm?: string;
+        outDir?: string;
+        credential: string[];
+      },
+    ) {
       const { rekeyCa } = await import('../../lifecycle/rekey.ts');
       await withInstallation(this, async (inst) => {
         const r: RekeyResult = await rekeyCa(inst, {
-          caName: o.ca, operator: o.operator, witness: o.witness, years: o.years, signatureAlgorithm: o.signatureAlgorithm, holders: o.holder, threshold: o.threshold,
-          keyAlgorithm: o.keyAlgorithm ? KEY_ALGORITHMS[o.keyAlgorithm] : undefined, outDir: o.outDir, passphrases: passphrasesFrom(o.credential),
+          caName: o.ca,
+          operator: o.operator,
+          witness: o.witness,
+          years: o.years,
+          signatureAlgorithm: o.signatureAlgorithm,
+          holders: o.holder,
+          threshold: o.threshold,
+          keyAlgorithm: o.keyAlgorithm ? KEY_ALGORITHMS[o.keyAlgorithm] : undefined,
+          outDir: o.outDir,
+          passphrases: passphrasesFrom(o.credential),
         });
-        print(this, { ...jsonOf(r), previousKeyId: r.previousKeyId, newKeyCustodians: r.newKeyCustodians, links: r.links.map(({ certificateDer: _d, ...l }) => l) }, [
-          ...resultLines(`Re-keyed ${r.caName}: new key ${r.keyId} replaces ${r.previousKeyId} (retired)`, r),
-          `  new key    activated by ${r.newKeyCustodians.join(', ')}`,
-          ...r.links.map((l) => `  link       ${l.kind} ${l.serialHex} valid to ${l.notAfter.toISOString()}`),
-          '  next: rootca crl issue and rootca ocsp presign with the new key, then rootca publish; give relying parties the new root and both link certificates',
-        ].join('\n'));
+        print(
+          this,
+          {
+            ...jsonOf(r),
+            previousKeyId: r.previousKeyId,
+            newKeyCustodians: r.newKeyCustodians,
+            links: r.links.map(({ certificateDer: _d, ...l }) => l),
+          },
+          [
+            ...resultLines(`Re-keyed ${r.caName}: new key ${r.keyId} replaces ${r.previousKeyId} (retired)`, r),
+            `  new key    activated by ${r.newKeyCustodians.join(', ')}`,
+            ...r.links.map((l) => `  link       ${l.kind} ${l.serialHex} valid to ${l.notAfter.toISOString()}`),
+            '  next: rootca crl issue and rootca ocsp presign with the new key, then rootca publish; give relying parties the new root and both link certificates',
+          ].join('\n'),
+        );
       });
     });
 }
 
 function defineChangeovers(ca: Command): void {
   ca.command('changeovers <name>')
-    .description('certificates the CA\'s renewals and re-keys made; --pem KIND prints the newest of a kind (renewed, new-with-new, old-with-new, new-with-old)')
+    .description(
+      "certificates the CA's renewals and re-keys made; --pem KIND prints the newest of a kind (renewed, new-with-new, old-with-new, new-with-old)",
+    )
     .option('--pem <kind>', 'print the newest certificate of this kind in PEM')
     .action(async function (this: Command, name: string, o: { pem?: string }) {
       const { changeoverCertificates } = await import('../../lifecycle/ca-certificate-history.ts');
@@ -124,22 +245,65 @@ function defineChangeovers(ca: Command): void {
           if (!c) usage('SELECTION_NOT_FOUND', `${name} has no ${o.pem} certificate`);
           return void process.stdout.write(derToPem(c.der, 'CERTIFICATE'));
         }
-        print(this, list.map(({ der: _d, ...c }) => c), list.map((c) => `${c.createdAt.slice(0, 10)} ${c.kind.padEnd(13)} ${c.serialHex} ${c.notBefore.slice(0, 10)}..${c.notAfter.slice(0, 10)} key ${c.subjectKeyId} signed by ${c.signerKeyId}`).join('\n') || '(no changeovers)');
+        print(
+          this,
+          list.map(({ der: _d, ...c }) => c),
+          list
+            .map(
+              (c) =>
+                `${c.createdAt.slice(0, 10)} ${c.kind.padEnd(13)} ${c.serialHex} ${c.notBefore.slice(0, 10)}..${c.notAfter.slice(0, 10)} key ${c.subjectKeyId} signed by ${c.signerKeyId}`,
+            )
+            .join('\n') || '(no changeovers)',
+        );
       });
     });
 }
 
 function defineCompromise(ca: Command): void {
-  ceremonyPeople(publicationOptions(ca.command('compromise').description('CA-key compromise runbook (CPS 5.7.1): revoke everything the CA issued (cACompromise), sign a last CRL and OCSP responses, mark the CA compromised so its key signs nothing more')
-    .requiredOption('--ca <name>', 'the compromised CA')
-    .requiredOption('--by <name>', 'the Person Responsible who determined the compromise')
-    .option('--compromised-at <time>', 'when the key was (or may have been) compromised, ISO 8601: the invalidity date of every entry')))
-    .action(async function (this: Command, o: { ca: string; by: string; compromisedAt?: string; publishOut?: string; publishSigner?: string; operator: string; witness: string; credential: string[] }) {
-      const compromisedAt = isoTime('--compromised-at', o.compromisedAt);
-      const { declareCaCompromise } = await import('../../lifecycle/compromise.ts');
-      await withInstallation(this, async (inst) => {
-        const r = await declareCaCompromise(inst, { caName: o.ca, authoriser: o.by, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), compromisedAt, publishOut: o.publishOut, publishSigner: o.publishSigner });
-        print(this, r, [
+  ceremonyPeople(
+    publicationOptions(
+      ca
+        .command('compromise')
+        .description(
+          'CA-key compromise runbook (CPS 5.7.1): revoke everything the CA issued (cACompromise), sign a last CRL and OCSP responses, mark the CA compromised so its key signs nothing more',
+        )
+        .requiredOption('--ca <name>', 'the compromised CA')
+        .requiredOption('--by <name>', 'the Person Responsible who determined the compromise')
+        .option(
+          '--compromised-at <time>',
+          'when the key was (or may have been) compromised, ISO 8601: the invalidity date of every entry',
+        ),
+    ),
+  ).action(async function (
+    this: Command,
+    o: {
+      ca: string;
+      by: string;
+      compromisedAt?: string;
+      publishOut?: string;
+      publishSigner?: string;
+      operator: string;
+      witness: string;
+      credential: string[];
+    },
+  ) {
+    const compromisedAt = isoTime('--compromised-at', o.compromisedAt);
+    const { declareCaCompromise } = await import('../../lifecycle/compromise.ts');
+    await withInstallation(this, async (inst) => {
+      const r = await declareCaCompromise(inst, {
+        caName: o.ca,
+        authoriser: o.by,
+        operator: o.operator,
+        witness: o.witness,
+        passphrases: passphrasesFrom(o.credential),
+        compromisedAt,
+        publishOut: o.publishOut,
+        publishSigner: o.publishSigner,
+      });
+      print(
+        this,
+        r,
+        [
           `${o.ca} is marked COMPROMISED${r.resumed ? ' (an interrupted run was completed)' : ''}; its key signs nothing more`,
           `  revoked now (cACompromise): ${r.revoked.length ? r.revoked.join(', ') : 'none left'}`,
           `  last CRL #${r.crlNumber}, next update ${r.crlNextUpdate.toISOString()}; ${r.ocspResponses} last OCSP responses`,
@@ -147,13 +311,15 @@ function defineCompromise(ca: Command): void {
           backupLine(r.backup),
           ...publicationLines(r.publication),
           '  next: notify the root programs and relying parties (CPS 5.7.1); plan the replacement root',
-        ].join('\n'));
-      });
+        ].join('\n'),
+      );
     });
+  });
 }
 
 function defineAnnounceTermination(ca: Command): void {
-  ca.command('announce-termination').description('record the notice of a CA\'s termination, at least 3 months ahead (CPS 5.8)')
+  ca.command('announce-termination')
+    .description("record the notice of a CA's termination, at least 3 months ahead (CPS 5.8)")
     .requiredOption('--ca <name>', 'the CA to terminate')
     .requiredOption('--date <YYYY-MM-DD>', 'the termination date announced to Subscribers and relying parties')
     .requiredOption('--by <name>', 'the Person Responsible announcing it')
@@ -161,30 +327,73 @@ function defineAnnounceTermination(ca: Command): void {
     .action(async function (this: Command, o: { ca: string; date: string; by: string; credential: string[] }) {
       const { announceTermination } = await import('../../lifecycle/termination.ts');
       await withInstallation(this, async (inst) => {
-        const n = await announceTermination(inst, { caName: o.ca, date: o.date, authoriser: o.by, passphrases: passphrasesFrom(o.credential) });
-        print(this, n, `Termination of ${n.caName} announced for ${n.terminationDate} (notice #${n.id}, given ${n.announcedAt} by ${n.announcedBy})\n  rootca ca terminate --ca ${n.caName} can run from that date`);
+        const n = await announceTermination(inst, {
+          caName: o.ca,
+          date: o.date,
+          authoriser: o.by,
+          passphrases: passphrasesFrom(o.credential),
+        });
+        print(
+          this,
+          n,
+          `Termination of ${n.caName} announced for ${n.terminationDate} (notice #${n.id}, given ${n.announcedAt} by ${n.announcedBy})\n  rootca ca terminate --ca ${n.caName} can run from that date`,
+        );
       });
     });
 }
 
 function defineTerminate(ca: Command): void {
-  ceremonyPeople(publicationOptions(ca.command('terminate').description('terminate a CA (CPS 5.8): revoke all it issued (cessationOfOperation), final CRL and OCSP, destroy the key under quorum and witness, mark it terminated; resumes an interrupted run')
-    .requiredOption('--ca <name>', 'the CA to terminate')
-    .requiredOption('--by <name>', 'the Person Responsible deciding it')))
-    .action(async function (this: Command, o: { ca: string; by: string; publishOut?: string; publishSigner?: string; operator: string; witness: string; credential: string[] }) {
-      const { terminateCa } = await import('../../lifecycle/termination.ts');
-      await withInstallation(this, async (inst) => {
-        const r = await terminateCa(inst, { caName: o.ca, authoriser: o.by, operator: o.operator, witness: o.witness, passphrases: passphrasesFrom(o.credential), publishOut: o.publishOut, publishSigner: o.publishSigner });
-        print(this, r, [
+  ceremonyPeople(
+    publicationOptions(
+      ca
+        .command('terminate')
+        .description(
+          'terminate a CA (CPS 5.8): revoke all it issued (cessationOfOperation), final CRL and OCSP, destroy the key under quorum and witness, mark it terminated; resumes an interrupted run',
+        )
+        .requiredOption('--ca <name>', 'the CA to terminate')
+        .requiredOption('--by <name>', 'the Person Responsible deciding it'),
+    ),
+  ).action(async function (
+    this: Command,
+    o: {
+      ca: string;
+      by: string;
+      publishOut?: string;
+      publishSigner?: string;
+      operator: string;
+      witness: string;
+      credential: string[];
+    },
+  ) {
+    const { terminateCa } = await import('../../lifecycle/termination.ts');
+    await withInstallation(this, async (inst) => {
+      const r = await terminateCa(inst, {
+        caName: o.ca,
+        authoriser: o.by,
+        operator: o.operator,
+        witness: o.witness,
+        passphrases: passphrasesFrom(o.credential),
+        publishOut: o.publishOut,
+        publishSigner: o.publishSigner,
+      });
+      print(
+        this,
+        r,
+        [
           `${o.ca} is TERMINATED${r.resumed ? ' (an interrupted run was completed)' : ''}; its key is destroyed`,
           `  revoked now (cessationOfOperation): ${r.revoked.length ? r.revoked.join(', ') : 'none left'}`,
-          ...(r.crlNumber !== null ? [`  final CRL #${r.crlNumber}, next update ${r.crlNextUpdate!.toISOString()}; ${r.ocspResponses} final OCSP responses`] : []),
+          ...(r.crlNumber !== null
+            ? [
+                `  final CRL #${r.crlNumber}, next update ${r.crlNextUpdate!.toISOString()}; ${r.ocspResponses} final OCSP responses`,
+              ]
+            : []),
           ...(r.transcriptFile ? [`  transcript ${r.transcriptFile}`] : []),
           ...(r.backup ? [backupLine(r.backup)] : []),
           ...publicationLines(r.publication),
-        ].join('\n'));
-      });
+        ].join('\n'),
+      );
     });
+  });
 }
 
 /** Defines `rootca ca`: its options, subcommands and actions (loaded only when it runs, issue 18). */

@@ -1,7 +1,15 @@
 /** `rootca ceremony run`: a root key ceremony from its YAML file. */
 import type { Command } from 'commander';
 import { CaError } from '../../errors.ts';
-import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, wholeNumber, withInstallation } from '../context.ts';
+import {
+  collect,
+  CREDENTIAL_HELP,
+  passphrasesFrom,
+  print,
+  readInput,
+  wholeNumber,
+  withInstallation,
+} from '../context.ts';
 import { parseCredentialOptions } from '../passphrases.ts';
 
 /** Defines `rootca ceremony`: its options, subcommands and actions (loaded only when it runs, issue 18). */
@@ -22,8 +30,27 @@ export function define(ceremony: Command): void {
       const { loadRootCeremony, runRootCeremony } = await import('../../lifecycle/root-ceremony.ts');
       await withInstallation(this, async (inst) => {
         const loaded = loadRootCeremony(inst, bytes, file);
-        const r = await runRootCeremony(inst, { ceremony: loaded, baseDir: o.outDir, passphrases: passphrasesFrom(o.credential) });
-        print(this, { ca: r.caName, keyId: r.keyId, serial: r.serialHex, subject: r.subject, notBefore: r.notBefore, notAfter: r.notAfter, outputs: r.outputs, custodians: r.custodians, witness: r.witness, warnings: r.warnings, transcript: r.transcriptFile, interrupted: r.interrupted },
+        const r = await runRootCeremony(inst, {
+          ceremony: loaded,
+          baseDir: o.outDir,
+          passphrases: passphrasesFrom(o.credential),
+        });
+        print(
+          this,
+          {
+            ca: r.caName,
+            keyId: r.keyId,
+            serial: r.serialHex,
+            subject: r.subject,
+            notBefore: r.notBefore,
+            notAfter: r.notAfter,
+            outputs: r.outputs,
+            custodians: r.custodians,
+            witness: r.witness,
+            warnings: r.warnings,
+            transcript: r.transcriptFile,
+            interrupted: r.interrupted,
+          },
           [
             ...r.interrupted.map((w) => `NOTE ${w.message}`),
             ...r.warnings.map((w) => `WARNING ${w}`),
@@ -34,13 +61,16 @@ export function define(ceremony: Command): void {
             `  key        ${r.keyId} (activated once by ${r.custodians.join(', ')}; witness ${r.witness}; deactivated)`,
             ...r.outputs.map((f) => `  wrote      ${f}`),
             `  transcript ${r.transcriptFile}`,
-          ].join('\n'));
+          ].join('\n'),
+        );
       });
     });
 
   ceremony
     .command('resume <id>')
-    .description('finish a ceremony a crash interrupted: write the outputs of one that committed, or close one that did not as abandoned (removing its partial files)')
+    .description(
+      'finish a ceremony a crash interrupted: write the outputs of one that committed, or close one that did not as abandoned (removing its partial files)',
+    )
     .action(async function (this: Command, id: string) {
       const { resumeCeremony } = await import('../../operation/durable-outputs.ts');
       await withInstallation(this, (inst) => {

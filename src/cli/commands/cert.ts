@@ -5,7 +5,11 @@ import { print, usage, withInstallation } from '../context.ts';
 
 /** Defines `rootca cert`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(cert: Command): void {
-  cert.command('list').description('certificates a CA issued, with their status').option('--ca <name>', 'only this CA').option('--pem <serial>', 'print one certificate in PEM')
+  cert
+    .command('list')
+    .description('certificates a CA issued, with their status')
+    .option('--ca <name>', 'only this CA')
+    .option('--pem <serial>', 'print one certificate in PEM')
     .action(async function (this: Command, o: { ca?: string; pem?: string }) {
       const { listIssued } = await import('../../issuance/certificates.ts');
       await withInstallation(this, (inst) => {
@@ -15,7 +19,16 @@ export function define(cert: Command): void {
           if (!c) usage('SELECTION_NOT_FOUND', `no certificate with serial ${o.pem}`);
           return void process.stdout.write(derToPem(c.der, 'CERTIFICATE'));
         }
-        print(this, certs.map(({ der: _d, ...c }) => c), certs.map((c) => `${c.caName.padEnd(12)} ${c.serialHex} ${c.profile.padEnd(6)} ${(c.revocation ? `revoked ${c.revocation.revokedAt.slice(0, 10)} ${c.revocation.reason}` : 'good').padEnd(36)} ${c.subject}`).join('\n') || '(none)');
+        print(
+          this,
+          certs.map(({ der: _d, ...c }) => c),
+          certs
+            .map(
+              (c) =>
+                `${c.caName.padEnd(12)} ${c.serialHex} ${c.profile.padEnd(6)} ${(c.revocation ? `revoked ${c.revocation.revokedAt.slice(0, 10)} ${c.revocation.reason}` : 'good').padEnd(36)} ${c.subject}`,
+            )
+            .join('\n') || '(none)',
+        );
       });
     });
 }

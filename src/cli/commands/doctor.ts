@@ -8,7 +8,13 @@ export function define(cmd: Command): void {
     const { runDoctor } = await import('../../installation/doctor.ts');
     await withInstallation(this, (inst) => {
       const r = runDoctor(inst);
-      print(this, r, r.findings.length ? r.findings.map((f) => `${f.severity.toUpperCase()} ${f.topic}: ${f.message}`).join('\n') : 'no problems found: file modes, interrupted ceremonies, audit log and state tables');
+      print(
+        this,
+        r,
+        r.findings.length
+          ? r.findings.map((f) => `${f.severity.toUpperCase()} ${f.topic}: ${f.message}`).join('\n')
+          : 'no problems found: file modes, interrupted ceremonies, audit log and state tables',
+      );
       if (!r.ok) process.exitCode = 1;
     });
   });

@@ -13,6 +13,10 @@ export function define(cmd: Command): void {
       const inst = initInstallation(homeOf(this), { name: o.name, baseUrl: o.baseUrl });
       announceInstallation(inst);
       inst.close();
-      print(this, { home: inst.home, name: o.name, warnings: inst.warnings }, [`Created installation "${o.name}" in ${inst.home}`, ...inst.warnings.map((w) => `WARNING ${w}`)].join('\n'));
+      print(
+        this,
+        { home: inst.home, name: o.name, warnings: inst.warnings },
+        [`Created installation "${o.name}" in ${inst.home}`, ...inst.warnings.map((w) => `WARNING ${w}`)].join('\n'),
+      );
     });
 }

@@ -5,7 +5,16 @@ import type { IssueResult } from '../../issuance/issuance.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../../pki/algorithms.ts';
 import { EXT_KEY_USAGES, type IssuedProfileName } from '../../pki/profiles.ts';
 import { backupLine } from '../report-lines.ts';
-import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, usage, wholeNumber, withInstallation } from '../context.ts';
+import {
+  collect,
+  CREDENTIAL_HELP,
+  passphrasesFrom,
+  print,
+  readInput,
+  usage,
+  wholeNumber,
+  withInstallation,
+} from '../context.ts';
 
 /** Defines `rootca issue`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(cmd: Command): void {
@@ -14,46 +23,141 @@ export function define(cmd: Command): void {
     .requiredOption('--witness <name>', 'the Service Operation Manager observing the key operation')
     .option('--application <id>', 'an approved application (R-3.5)', wholeNumber('--application'))
     .option('--ca <name>', 'issuing CA (direct issuance)')
-    .addOption(new Option('--profile <profile>', 'certificate profile (direct issuance)').choices(['subca', 'tsa', 'ta', 'ocsp']))
+    .addOption(
+      new Option('--profile <profile>', 'certificate profile (direct issuance)').choices([
+        'subca',
+        'tsa',
+        'ta',
+        'ocsp',
+      ]),
+    )
     .option('--csr <file>', 'PKCS#10 request, PEM or DER (direct issuance)')
     .option('--out <file>', 'write the certificate (PEM); never overwritten')
     .option('--der-out <file>', 'also write it as DER')
     .option('--requester <text>', 'applicant organisation / contact, recorded with the certificate')
-    .option('--validity-days <n>', 'certificate life in days (profile default and maximum apply; clamped to the CA)', wholeNumber('--validity-days'))
+    .option(
+      '--validity-days <n>',
+      'certificate life in days (profile default and maximum apply; clamped to the CA)',
+      wholeNumber('--validity-days'),
+    )
     .option('--path-len <n>', 'subca: basicConstraints pathLenConstraint', wholeNumber('--path-len'))
     .option('--digital-signature', 'subca: add digitalSignature to keyUsage')
     .option('--non-repudiation', 'tsa/ta: add nonRepudiation to keyUsage')
-    .option('--eku <purpose>', `subca: extended key usage (repeatable): ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`, collect, [])
+    .option(
+      '--eku <purpose>',
+      `subca: extended key usage (repeatable): ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`,
+      collect,
+      [],
+    )
     .option('--permit-dns <name>', 'subca: name constraints, permitted DNS subtree (repeatable)', collect, [])
     .option('--exclude-dns <name>', 'subca: name constraints, excluded DNS subtree (repeatable)', collect, [])
-    .option('--policy <oid>', 'extra Certificate Policy OID (registered for the CA, or 2.23.140.1.*) (repeatable)', collect, [])
-    .addOption(new Option('--signature-algorithm <alg>', 'override the CA default').choices(Object.keys(SIGNATURE_ALGORITHMS)))
+    .option(
+      '--policy <oid>',
+      'extra Certificate Policy OID (registered for the CA, or 2.23.140.1.*) (repeatable)',
+      collect,
+      [],
+    )
+    .addOption(
+      new Option('--signature-algorithm <alg>', 'override the CA default').choices(Object.keys(SIGNATURE_ALGORITHMS)),
+    )
     .option('--allow-legacy-sha1', 'R-1.3: allow SHA-1 issuance (audited)')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
-    .action(async function (this: Command, o: {
-      operator: string; witness: string; application?: number; ca?: string; profile?: IssuedProfileName; csr?: string; out?: string; derOut?: string; requester?: string; validityDays?: number; pathLen?: number;
-      digitalSignature?: boolean; nonRepudiation?: boolean; eku: string[]; permitDns: string[]; excludeDns: string[]; policy: string[]; signatureAlgorithm?: SignatureAlgorithmName; allowLegacySha1?: boolean; credential: string[];
-    }) {
+    .action(async function (
+      this: Command,
+      o: {
+        operator: string;
+        witness: string;
+        application?: number;
+        ca?: string;
+        profile?: IssuedProfileName;
+        csr?: string;
+        out?: string;
+        derOut?: string;
+        requester?: string;
+        validityDays?: number;
+        pathLen?: number;
+        digitalSignature?: boolean;
+        nonRepudiation?: boolean;
+        eku: string[];
+        permitDns: string[];
+        excludeDns: string[];
+        policy: string[];
+        signatureAlgorithm?: SignatureAlgorithmName;
+        allowLegacySha1?: boolean;
+        credential: string[];
+      },
+    ) {
       const { issueCertificate, issueFromApplication } = await import('../../issuance/issuance.ts');
       const { formatFindings } = await import('../../lint/index.ts');
       const passphrases = passphrasesFrom(o.credential);
-      const common = { operator: o.operator, witness: o.witness, passphrases, outPem: o.out, outDer: o.derOut, signatureAlgorithm: o.signatureAlgorithm, allowLegacySha1: o.allowLegacySha1 };
+      const common = {
+        operator: o.operator,
+        witness: o.witness,
+        passphrases,
+        outPem: o.out,
+        outDer: o.derOut,
+        signatureAlgorithm: o.signatureAlgorithm,
+        allowLegacySha1: o.allowLegacySha1,
+      };
       let run: (inst: Installation) => Promise<IssueResult>;
       if (o.application !== undefined) {
-        if (o.ca || o.profile || o.csr) usage('OPTIONS_CONFLICT', '--application takes CA, profile and CSR from the application; do not give --ca/--profile/--csr');
+        if (o.ca || o.profile || o.csr)
+          usage(
+            'OPTIONS_CONFLICT',
+            '--application takes CA, profile and CSR from the application; do not give --ca/--profile/--csr',
+          );
         run = (inst) => issueFromApplication(inst, { ...common, applicationId: o.application! });
       } else {
-        if (!o.ca || !o.profile || !o.csr) usage('OPTION_REQUIRED', 'give --application ID, or --ca, --profile and --csr for direct issuance');
+        if (!o.ca || !o.profile || !o.csr)
+          usage('OPTION_REQUIRED', 'give --application ID, or --ca, --profile and --csr for direct issuance');
         const csr = readInput(o.csr, 'CSR');
-        const eku = o.eku.map((e) => EXT_KEY_USAGES[e] ?? (/^[0-2](\.\d+)+$/.test(e) ? e : usage('OPTION_VALUE_INVALID', `--eku ${e}: expected one of ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`)));
-        run = (inst) => issueCertificate(inst, {
-          ...common, caName: o.ca!, profile: o.profile!, csr, requester: o.requester, validityDays: o.validityDays, pathLenConstraint: o.pathLen, digitalSignature: o.digitalSignature,
-          nonRepudiation: o.nonRepudiation, extKeyUsage: eku, permittedDnsNames: o.permitDns, excludedDnsNames: o.excludeDns, extraPolicyOids: o.policy,
-        });
+        const eku = o.eku.map(
+          (e) =>
+            EXT_KEY_USAGES[e] ??
+            (/^[0-2](\.\d+)+$/.test(e)
+              ? e
+              : usage(
+                  'OPTION_VALUE_INVALID',
+                  `--eku ${e}: expected one of ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`,
+                )),
+        );
+        run = (inst) =>
+          issueCertificate(inst, {
+            ...common,
+            caName: o.ca!,
+            profile: o.profile!,
+            csr,
+            requester: o.requester,
+            validityDays: o.validityDays,
+            pathLenConstraint: o.pathLen,
+            digitalSignature: o.digitalSignature,
+            nonRepudiation: o.nonRepudiation,
+            extKeyUsage: eku,
+            permittedDnsNames: o.permitDns,
+            excludedDnsNames: o.excludeDns,
+            extraPolicyOids: o.policy,
+          });
       }
       await withInstallation(this, async (inst) => {
         const r = await run(inst);
-        print(this, { certificateId: r.certificateId, serial: r.serialHex, subject: r.subject, notBefore: r.notBefore, notAfter: r.notAfter, clamped: r.clamped, notes: r.notes, lintWarnings: r.lintWarnings, outputs: r.outputs, custodians: r.custodians, witness: r.witness, transcript: r.transcriptFile, backup: r.backup, certificatePem: r.certificatePem },
+        print(
+          this,
+          {
+            certificateId: r.certificateId,
+            serial: r.serialHex,
+            subject: r.subject,
+            notBefore: r.notBefore,
+            notAfter: r.notAfter,
+            clamped: r.clamped,
+            notes: r.notes,
+            lintWarnings: r.lintWarnings,
+            outputs: r.outputs,
+            custodians: r.custodians,
+            witness: r.witness,
+            transcript: r.transcriptFile,
+            backup: r.backup,
+            certificatePem: r.certificatePem,
+          },
           [
             ...r.notes.map((n) => `NOTE ${n}`),
             `Issued certificate #${r.certificateId}`,
@@ -61,12 +165,15 @@ export function define(cmd: Command): void {
             `  serial     ${r.serialHex}`,
             `  validity   ${r.notBefore.toISOString()} .. ${r.notAfter.toISOString()}${r.clamped ? ' (clamped to the CA)' : ''}`,
             `  signed     once; key activated by ${r.custodians.join(', ')}; operator ${o.operator}; witness ${r.witness}`,
-            ...(r.lintWarnings.length ? [`  lint warnings:\n${formatFindings(r.lintWarnings).replace(/^/gm, '    ')}`] : []),
+            ...(r.lintWarnings.length
+              ? [`  lint warnings:\n${formatFindings(r.lintWarnings).replace(/^/gm, '    ')}`]
+              : []),
             ...r.outputs.map((f) => `  wrote      ${f}`),
             `  transcript ${r.transcriptFile}`,
             backupLine(r.backup),
             ...(r.outputs.length ? [] : [r.certificatePem.trimEnd()]),
-          ].join('\n'));
+          ].join('\n'),
+        );
       });
     });
 }

@@ -1,4 +1,9 @@
-import { AuthorityKeyIdentifier, SubjectKeyIdentifier, id_ce_authorityKeyIdentifier, id_ce_subjectKeyIdentifier } from '@peculiar/asn1-x509';
+import {
+  AuthorityKeyIdentifier,
+  SubjectKeyIdentifier,
+  id_ce_authorityKeyIdentifier,
+  id_ce_subjectKeyIdentifier,
+} from '@peculiar/asn1-x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { bytesEqual, defineCrlLint, findCrlExtension, toBytes, toHex } from './support.ts';
 
@@ -11,8 +16,10 @@ import { bytesEqual, defineCrlLint, findCrlExtension, toBytes, toHex } from './s
 export const e_crl_authority_key_identifier = defineCrlLint(
   {
     name: 'e_crl_authority_key_identifier',
-    description: "authorityKeyIdentifier is present, non-critical, keyIdentifier only, equal to the issuer's subjectKeyIdentifier.",
-    citation: 'RFC 5280 5.2.1: "Conforming CRL issuers MUST use the key identifier method, and MUST include this extension in all CRLs issued."',
+    description:
+      "authorityKeyIdentifier is present, non-critical, keyIdentifier only, equal to the issuer's subjectKeyIdentifier.",
+    citation:
+      'RFC 5280 5.2.1: "Conforming CRL issuers MUST use the key identifier method, and MUST include this extension in all CRLs issued."',
   },
   (crl, ctx, report) => {
     const ext = findCrlExtension(crl, id_ce_authorityKeyIdentifier);
@@ -28,8 +35,10 @@ export const e_crl_authority_key_identifier = defineCrlLint(
       report.error(`authorityKeyIdentifier cannot be decoded: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
-    if (aki.authorityCertIssuer !== undefined) report.error('authorityKeyIdentifier carries authorityCertIssuer (BR 7.1.2.11.1: MUST NOT)');
-    if (aki.authorityCertSerialNumber !== undefined) report.error('authorityKeyIdentifier carries authorityCertSerialNumber (BR 7.1.2.11.1: MUST NOT)');
+    if (aki.authorityCertIssuer !== undefined)
+      report.error('authorityKeyIdentifier carries authorityCertIssuer (BR 7.1.2.11.1: MUST NOT)');
+    if (aki.authorityCertSerialNumber !== undefined)
+      report.error('authorityKeyIdentifier carries authorityCertSerialNumber (BR 7.1.2.11.1: MUST NOT)');
     if (!aki.keyIdentifier) {
       report.error('authorityKeyIdentifier has no keyIdentifier');
       return;
@@ -41,6 +50,9 @@ export const e_crl_authority_key_identifier = defineCrlLint(
       return;
     }
     const ski = toBytes(AsnConvert.parse(skiExt.extnValue, SubjectKeyIdentifier).buffer);
-    if (!bytesEqual(kid, ski)) report.error(`authorityKeyIdentifier keyIdentifier ${toHex(kid)} differs from the issuer's subjectKeyIdentifier ${toHex(ski)}`);
+    if (!bytesEqual(kid, ski))
+      report.error(
+        `authorityKeyIdentifier keyIdentifier ${toHex(kid)} differs from the issuer's subjectKeyIdentifier ${toHex(ski)}`,
+      );
   },
 );

@@ -13,7 +13,8 @@ export const e_crl_der_encoding = defineCrlLint(
   {
     name: 'e_crl_der_encoding',
     description: 'The CRL, and its TBSCertList in particular, is DER: re-encoding it gives the same bytes.',
-    citation: 'RFC 5280 5.1.1.3: "The signatureValue field contains a digital signature computed upon the ASN.1 DER encoded tbsCertList."',
+    citation:
+      'RFC 5280 5.1.1.3: "The signatureValue field contains a digital signature computed upon the ASN.1 DER encoded tbsCertList."',
   },
   (crl, _ctx, report) => {
     const raw = crl.tbsCertListRaw;
@@ -25,7 +26,12 @@ export const e_crl_der_encoding = defineCrlLint(
 
 /** Parses CRL bytes; unparsable input, BER forms or trailing bytes are e_crl_der_encoding findings. */
 export function parseCrlForLint(crlDer: Uint8Array): { crl?: CertificateList; findings: LintFinding[] } {
-  const finding = (message: string): LintFinding => ({ lint: e_crl_der_encoding.name, severity: 'error', message, citation: e_crl_der_encoding.citation });
+  const finding = (message: string): LintFinding => ({
+    lint: e_crl_der_encoding.name,
+    severity: 'error',
+    message,
+    citation: e_crl_der_encoding.citation,
+  });
   let crl: CertificateList;
   try {
     crl = decodeCertificateList(crlDer);
@@ -40,7 +46,11 @@ export function parseCrlForLint(crlDer: Uint8Array): { crl?: CertificateList; fi
   }
   const findings: LintFinding[] = [];
   if (!bytesEqual(reencoded, crlDer)) {
-    findings.push(finding(`the CRL encoding is not DER or carries trailing bytes (${crlDer.length} bytes given, ${reencoded.length} bytes re-encoded)`));
+    findings.push(
+      finding(
+        `the CRL encoding is not DER or carries trailing bytes (${crlDer.length} bytes given, ${reencoded.length} bytes re-encoded)`,
+      ),
+    );
   }
   return { crl, findings };
 }

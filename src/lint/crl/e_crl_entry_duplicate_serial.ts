@@ -9,7 +9,8 @@ export const e_crl_entry_duplicate_serial = defineCrlLint(
   {
     name: 'e_crl_entry_duplicate_serial',
     description: 'No serial number is listed twice.',
-    citation: 'RFC 5280 5.1.2.6: "Certificates revoked by the CA are uniquely identified by the certificate serial number."',
+    citation:
+      'RFC 5280 5.1.2.6: "Certificates revoked by the CA are uniquely identified by the certificate serial number."',
   },
   (crl, _ctx, report) => {
     const seen = new Set<string>();

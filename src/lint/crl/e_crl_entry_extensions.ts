@@ -12,8 +12,10 @@ import { defineCrlLint, entryLabel, oidName, revokedOf } from './support.ts';
 export const e_crl_entry_extensions = defineCrlLint(
   {
     name: 'e_crl_entry_extensions',
-    description: 'CRL entries carry only reasonCode and invalidityDate, non-critical, invalidityDate a valid GeneralizedTime.',
-    citation: 'RFC 5280 5.3.2: "The invalidity date is a non-critical CRL entry extension that provides the date on which it is known or suspected that the private key was compromised or that the certificate otherwise became invalid."',
+    description:
+      'CRL entries carry only reasonCode and invalidityDate, non-critical, invalidityDate a valid GeneralizedTime.',
+    citation:
+      'RFC 5280 5.3.2: "The invalidity date is a non-critical CRL entry extension that provides the date on which it is known or suspected that the private key was compromised or that the certificate otherwise became invalid."',
   },
   (crl, _ctx, report) => {
     for (const entry of revokedOf(crl)) {
@@ -26,11 +28,14 @@ export const e_crl_entry_extensions = defineCrlLint(
             const d = AsnConvert.parse(ext.extnValue, InvalidityDate).value;
             if (Number.isNaN(d.getTime())) report.error(`${label}: invalidityDate is not a valid time`);
           } catch (e) {
-            report.error(`${label}: invalidityDate is not a GeneralizedTime: ${e instanceof Error ? e.message : String(e)}`);
+            report.error(
+              `${label}: invalidityDate is not a GeneralizedTime: ${e instanceof Error ? e.message : String(e)}`,
+            );
           }
           continue;
         }
-        if (ext.critical) report.error(`${label}: entry extension ${oidName(ext.extnID)} is outside the profile and marked critical`);
+        if (ext.critical)
+          report.error(`${label}: entry extension ${oidName(ext.extnID)} is outside the profile and marked critical`);
         else report.error(`${label}: entry extension ${oidName(ext.extnID)} is outside the profile`);
       }
     }

@@ -15,8 +15,10 @@ const ALLOWED = new Set(Object.values(REVOCATION_REASON_CODES));
 export const e_crl_entry_reason_code = defineCrlLint(
   {
     name: 'e_crl_entry_reason_code',
-    description: 'Each reasonCode is non-critical and one of keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn.',
-    citation: 'BR 7.2.2: "The CRLReason indicated MUST NOT be unspecified (0). If the reason for revocation is unspecified, CAs MUST omit reasonCode entry extension"',
+    description:
+      'Each reasonCode is non-critical and one of keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn.',
+    citation:
+      'BR 7.2.2: "The CRLReason indicated MUST NOT be unspecified (0). If the reason for revocation is unspecified, CAs MUST omit reasonCode entry extension"',
   },
   (crl, _ctx, report) => {
     for (const entry of revokedOf(crl)) {
@@ -28,14 +30,19 @@ export const e_crl_entry_reason_code = defineCrlLint(
       try {
         code = AsnConvert.parse(ext.extnValue, CRLReason).reason;
       } catch (e) {
-        report.error(`${label}: reasonCode is not a CRLReason ENUMERATED: ${e instanceof Error ? e.message : String(e)}`);
+        report.error(
+          `${label}: reasonCode is not a CRLReason ENUMERATED: ${e instanceof Error ? e.message : String(e)}`,
+        );
         continue;
       }
       if (ALLOWED.has(code)) continue;
       const name = CRLReasons[code] ?? `value ${code}`;
-      if (code === CRLReasons.unspecified) report.error(`${label}: reasonCode is unspecified (0); omit reasonCode instead`);
-      else if (code === CRLReasons.certificateHold) report.error(`${label}: reasonCode is certificateHold (6); suspension is not allowed`);
-      else if (code === CRLReasons.removeFromCRL) report.error(`${label}: reasonCode is removeFromCRL (8), which belongs only in delta CRLs`);
+      if (code === CRLReasons.unspecified)
+        report.error(`${label}: reasonCode is unspecified (0); omit reasonCode instead`);
+      else if (code === CRLReasons.certificateHold)
+        report.error(`${label}: reasonCode is certificateHold (6); suspension is not allowed`);
+      else if (code === CRLReasons.removeFromCRL)
+        report.error(`${label}: reasonCode is removeFromCRL (8), which belongs only in delta CRLs`);
       else report.error(`${label}: reasonCode ${name} (${code}) is not a reason this CA uses`);
     }
   },

@@ -10,7 +10,8 @@ export const e_crl_entry_serial_number = defineCrlLint(
   {
     name: 'e_crl_entry_serial_number',
     description: 'Every revoked serial number is a positive, minimally encoded INTEGER of at most 20 octets.',
-    citation: 'BR 7.2.2: "`serialNumber` | MUST | MUST be byte-for-byte identical to the serialNumber contained in the revoked Certificate."',
+    citation:
+      'BR 7.2.2: "`serialNumber` | MUST | MUST be byte-for-byte identical to the serialNumber contained in the revoked Certificate."',
   },
   (crl, _ctx, report) => {
     for (const entry of crl.tbsCertList.revokedCertificates ?? []) {

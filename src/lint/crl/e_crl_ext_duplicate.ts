@@ -13,9 +13,11 @@ export const e_crl_ext_duplicate = defineCrlLint(
   },
   (crl, _ctx, report) => {
     const dupes = (oids: string[]): string[] => [...new Set(oids.filter((o, i) => oids.indexOf(o) !== i))];
-    for (const oid of dupes(crlExtensionsOf(crl).map((e) => e.extnID))) report.error(`CRL extension ${oidName(oid)} appears more than once`);
+    for (const oid of dupes(crlExtensionsOf(crl).map((e) => e.extnID)))
+      report.error(`CRL extension ${oidName(oid)} appears more than once`);
     for (const entry of revokedOf(crl)) {
-      for (const oid of dupes((entry.crlEntryExtensions ?? []).map((e) => e.extnID))) report.error(`${entryLabel(entry)}: extension ${oidName(oid)} appears more than once`);
+      for (const oid of dupes((entry.crlEntryExtensions ?? []).map((e) => e.extnID)))
+        report.error(`${entryLabel(entry)}: extension ${oidName(oid)} appears more than once`);
     }
   },
 );

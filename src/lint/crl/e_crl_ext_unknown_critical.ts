@@ -13,7 +13,8 @@ const PROFILE_CRL_EXTENSIONS = new Set([id_ce_authorityKeyIdentifier, id_ce_cRLN
 export const e_crl_ext_unknown_critical = defineCrlLint(
   {
     name: 'e_crl_ext_unknown_critical',
-    description: 'The CRL carries no critical extension outside the profile; other non-profile extensions are warned about.',
+    description:
+      'The CRL carries no critical extension outside the profile; other non-profile extensions are warned about.',
     citation:
       'RFC 5280 5.2: "If a CRL contains a critical extension that the application cannot process, then the application MUST NOT use that CRL to determine the status of certificates."',
   },
@@ -21,7 +22,10 @@ export const e_crl_ext_unknown_critical = defineCrlLint(
     for (const ext of crlExtensionsOf(crl)) {
       if (PROFILE_CRL_EXTENSIONS.has(ext.extnID)) continue;
       if (ext.critical) report.error(`CRL extension ${oidName(ext.extnID)} is outside the profile and marked critical`);
-      else report.warning(`CRL extension ${oidName(ext.extnID)} is outside the profile (BR 7.2.2: any other extension NOT RECOMMENDED)`);
+      else
+        report.warning(
+          `CRL extension ${oidName(ext.extnID)} is outside the profile (BR 7.2.2: any other extension NOT RECOMMENDED)`,
+        );
     }
   },
 );

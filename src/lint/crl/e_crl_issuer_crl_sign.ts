@@ -18,6 +18,7 @@ export const e_crl_issuer_crl_sign = defineCrlLint(
     const ext = (ctx.issuer.tbsCertificate.extensions ?? []).find((e) => e.extnID === id_ce_keyUsage);
     if (!ext) return;
     const usages = new Set(AsnConvert.parse(ext.extnValue, KeyUsage).toJSON());
-    if (!usages.has('crlSign')) report.error('the issuing CA certificate has a keyUsage without cRLSign: relying parties will reject its CRLs');
+    if (!usages.has('crlSign'))
+      report.error('the issuing CA certificate has a keyUsage without cRLSign: relying parties will reject its CRLs');
   },
 );

@@ -1,4 +1,10 @@
-import { id_ecPublicKey, id_rsaEncryption, secp256r1, secp384r1, signatureAlgorithmByOid } from '../../pki/algorithms.ts';
+import {
+  id_ecPublicKey,
+  id_rsaEncryption,
+  secp256r1,
+  secp384r1,
+  signatureAlgorithmByOid,
+} from '../../pki/algorithms.ts';
 import { namedCurveOf } from '../e_spki_algorithm_encoding.ts';
 import { defineCrlLint } from './support.ts';
 
@@ -12,7 +18,8 @@ const HASH_FOR_CURVE: Record<string, string> = { [secp256r1]: 'sha256', [secp384
 export const e_crl_signature_algorithm_issuer_key_mismatch = defineCrlLint(
   {
     name: 'e_crl_signature_algorithm_issuer_key_mismatch',
-    description: "The CRL signature algorithm fits the issuer's key: RSA with RSA, ECDSA P-256 with SHA-256, P-384 with SHA-384.",
+    description:
+      "The CRL signature algorithm fits the issuer's key: RSA with RSA, ECDSA P-256 with SHA-256, P-384 with SHA-384.",
     citation: 'BR 7.1.3.2.2: "If the signing key is P-384, the signature MUST use ECDSA with SHA-384."',
   },
   (crl, ctx, report) => {
@@ -28,7 +35,8 @@ export const e_crl_signature_algorithm_issuer_key_mismatch = defineCrlLint(
       }
       const curve = namedCurveOf(issuerKey);
       const hash = curve ? HASH_FOR_CURVE[curve] : undefined;
-      if (hash && hash !== info.hash) report.error(`the issuer key's curve requires ECDSA with ${hash.toUpperCase()}, not ${info.name}`);
+      if (hash && hash !== info.hash)
+        report.error(`the issuer key's curve requires ECDSA with ${hash.toUpperCase()}, not ${info.name}`);
     } else {
       report.error(`the issuer key algorithm ${issuerKey.algorithm} is not RSA or ECDSA`);
     }

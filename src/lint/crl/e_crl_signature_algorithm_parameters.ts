@@ -10,11 +10,14 @@ import { defineCrlLint } from './support.ts';
 export const e_crl_signature_algorithm_parameters = defineCrlLint(
   {
     name: 'e_crl_signature_algorithm_parameters',
-    description: 'The CRL signature algorithm is one the CPS allows, with NULL parameters for RSA and absent parameters for ECDSA.',
-    citation: 'BR 7.1.3.2.1: "When encoded, the `AlgorithmIdentifier` MUST be byte-for-byte identical with the specified hex-encoded bytes."',
+    description:
+      'The CRL signature algorithm is one the CPS allows, with NULL parameters for RSA and absent parameters for ECDSA.',
+    citation:
+      'BR 7.1.3.2.1: "When encoded, the `AlgorithmIdentifier` MUST be byte-for-byte identical with the specified hex-encoded bytes."',
   },
   (crl, _ctx, report) => {
-    const check = (field: string, alg: AlgorithmIdentifier): void => signatureAlgorithmProblems(field, alg).forEach((m) => report.error(m));
+    const check = (field: string, alg: AlgorithmIdentifier): void =>
+      signatureAlgorithmProblems(field, alg).forEach((m) => report.error(m));
     check('signatureAlgorithm', crl.signatureAlgorithm);
     check('tbsCertList.signature', crl.tbsCertList.signature);
   },

@@ -10,16 +10,19 @@ import { defineCrlLint, entryLabel, revokedOf } from './support.ts';
 export const e_crl_time_encoding = defineCrlLint(
   {
     name: 'e_crl_time_encoding',
-    description: 'thisUpdate, nextUpdate and every revocationDate are UTCTime through 2049 and GeneralizedTime from 2050.',
+    description:
+      'thisUpdate, nextUpdate and every revocationDate are UTCTime through 2049 and GeneralizedTime from 2050.',
     citation:
       'RFC 5280 5.1.2.4: "CRL issuers conforming to this profile MUST encode thisUpdate as UTCTime for dates through the year 2049. CRL issuers conforming to this profile MUST encode thisUpdate as GeneralizedTime for dates in the year 2050 or later."',
   },
   (crl, _ctx, report) => {
     const check = (field: string, t: Time): void => {
       if (t.utcTime) {
-        if (t.utcTime.getUTCFullYear() >= 2050) report.error(`${field} ${t.utcTime.toISOString()} is in 2050 or later but encoded as UTCTime`);
+        if (t.utcTime.getUTCFullYear() >= 2050)
+          report.error(`${field} ${t.utcTime.toISOString()} is in 2050 or later but encoded as UTCTime`);
       } else if (t.generalTime) {
-        if (t.generalTime.getUTCFullYear() < 2050) report.error(`${field} ${t.generalTime.toISOString()} is before 2050 but encoded as GeneralizedTime`);
+        if (t.generalTime.getUTCFullYear() < 2050)
+          report.error(`${field} ${t.generalTime.toISOString()} is before 2050 but encoded as GeneralizedTime`);
       } else {
         report.error(`${field} is neither UTCTime nor GeneralizedTime`);
       }

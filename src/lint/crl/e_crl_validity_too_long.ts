@@ -12,7 +12,8 @@ export const e_crl_validity_too_long = defineCrlLint(
   {
     name: 'e_crl_validity_too_long',
     description: 'nextUpdate is at most twelve months after thisUpdate.',
-    citation: 'BR 4.9.7: "the value of the nextUpdate field MUST NOT be more than twelve months beyond the value of the thisUpdate field"',
+    citation:
+      'BR 4.9.7: "the value of the nextUpdate field MUST NOT be more than twelve months beyond the value of the thisUpdate field"',
   },
   (crl, _ctx, report) => {
     const tbs = crl.tbsCertList;
@@ -21,7 +22,9 @@ export const e_crl_validity_too_long = defineCrlLint(
     const nextUpdate = dateOfTime(tbs.nextUpdate);
     const limit = addUtcMonths(thisUpdate, MAX_CRL_VALIDITY_MONTHS);
     if (nextUpdate.getTime() > limit.getTime()) {
-      report.error(`nextUpdate ${nextUpdate.toISOString()} is more than ${MAX_CRL_VALIDITY_MONTHS} months after thisUpdate ${thisUpdate.toISOString()} (latest allowed ${limit.toISOString()})`);
+      report.error(
+        `nextUpdate ${nextUpdate.toISOString()} is more than ${MAX_CRL_VALIDITY_MONTHS} months after thisUpdate ${thisUpdate.toISOString()} (latest allowed ${limit.toISOString()})`,
+      );
     }
   },
 );

@@ -96,6 +96,8 @@ export function lintCrl(crlDer: Uint8Array, ctx: CrlLintContext): LintFinding[] 
 export function assertNoCrlLintErrors(findings: LintFinding[], what = 'CRL'): void {
   const errors = lintErrors(findings);
   if (errors.length > 0) {
-    throw new CaError('CRL_LINT_FAILED', `${what} fails ${errors.length} lint check(s):\n${formatFindings(errors)}`, { details: { findings } });
+    throw new CaError('CRL_LINT_FAILED', `${what} fails ${errors.length} lint check(s):\n${formatFindings(errors)}`, {
+      details: { findings },
+    });
   }
 }

@@ -15,7 +15,10 @@ export interface CrlLintMeta {
 }
 
 /** Builds a CrlLint from its metadata and a check that reports through `report`. */
-export function defineCrlLint(meta: CrlLintMeta, check: (crl: CertificateList, ctx: CrlLintContext, report: Reporter) => void): CrlLint {
+export function defineCrlLint(
+  meta: CrlLintMeta,
+  check: (crl: CertificateList, ctx: CrlLintContext, report: Reporter) => void,
+): CrlLint {
   return {
     ...meta,
     run(crl: CertificateList, ctx: CrlLintContext): LintFinding[] {

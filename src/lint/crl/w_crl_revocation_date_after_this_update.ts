@@ -15,7 +15,10 @@ export const w_crl_revocation_date_after_this_update = defineCrlLint(
     const thisUpdate = dateOfTime(crl.tbsCertList.thisUpdate);
     for (const entry of revokedOf(crl)) {
       const d = dateOfTime(entry.revocationDate);
-      if (d.getTime() > thisUpdate.getTime()) report.warning(`${entryLabel(entry)}: revocationDate ${d.toISOString()} is after thisUpdate ${thisUpdate.toISOString()}`);
+      if (d.getTime() > thisUpdate.getTime())
+        report.warning(
+          `${entryLabel(entry)}: revocationDate ${d.toISOString()} is after thisUpdate ${thisUpdate.toISOString()}`,
+        );
     }
   },
 );

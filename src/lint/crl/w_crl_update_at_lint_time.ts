@@ -15,10 +15,14 @@ export const w_crl_update_at_lint_time = defineCrlLint(
     const tbs = crl.tbsCertList;
     const now = ctx.now.getTime();
     const thisUpdate = dateOfTime(tbs.thisUpdate);
-    if (thisUpdate.getTime() > now) report.warning(`thisUpdate ${thisUpdate.toISOString()} is after the time of linting ${ctx.now.toISOString()}`);
+    if (thisUpdate.getTime() > now)
+      report.warning(`thisUpdate ${thisUpdate.toISOString()} is after the time of linting ${ctx.now.toISOString()}`);
     if (tbs.nextUpdate) {
       const nextUpdate = dateOfTime(tbs.nextUpdate);
-      if (nextUpdate.getTime() <= now) report.warning(`nextUpdate ${nextUpdate.toISOString()} has passed at the time of linting ${ctx.now.toISOString()}`);
+      if (nextUpdate.getTime() <= now)
+        report.warning(
+          `nextUpdate ${nextUpdate.toISOString()} has passed at the time of linting ${ctx.now.toISOString()}`,
+        );
     }
   },
 );
