@@ -110,11 +110,14 @@ const LOWER = [
 const SQL_PACKAGES = ['better-sqlite3', 'pg', 'kysely'];
 for (const m of USE_CASES) RULES[m] = { modules: [...USE_CASES, ...LOWER], packages: (s) => !SQL_PACKAGES.includes(s) };
 
-/** Every folder or top-level file of src/ that the rules may name. */
+/**
+ * Every folder or top-level file of src/ that the rules may name. A folder without sources (one
+ * a move left empty on disk; git keeps no empty folders) is no module.
+ */
 const SRC_ENTRIES = new Set(
-  readdirSync(SRC)
-    .map((n) => (n.endsWith('.test.ts') ? '' : n))
-    .filter(Boolean),
+  readdirSync(SRC).filter((n) =>
+    statSync(join(SRC, n)).isDirectory() ? sources(join(SRC, n)).length > 0 : !n.endsWith('.test.ts'),
+  ),
 );
 
 /** The src/ module a relative import lands in ('pki', 'errors.ts', …), or undefined for a package. */
