@@ -22,3 +22,6 @@ export const publicationLines = (p?: PublishResult) =>
         '  next: import the file on the online side',
       ]
     : ['  no publication written: run rootca publish --signer <another root>, then import it on the online side'];
+
+/** `3 events`, `1 event`: counts in report lines read as sentences. */
+export const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;

@@ -70,6 +70,14 @@ const locationsOf = (dirs: string[]): Location[] => dirs.map((d) => ({ label: d,
 
 /** Defines `rootca archive`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(archive: Command): void {
+  defineBackup(archive);
+  defineInspect(archive);
+  defineCopy(archive);
+  defineRestore(archive);
+}
+
+/** `archive backup`: a backup set now, signed by the operator. */
+function defineBackup(archive: Command): void {
   archive
     .command('backup')
     .description(
@@ -92,6 +100,10 @@ export function define(archive: Command): void {
         );
       });
     });
+}
+
+/** `archive inspect`: verify every set; works without an installation given --location. */
+function defineInspect(archive: Command): void {
   archive
     .command('inspect')
     .description(
@@ -111,6 +123,10 @@ export function define(archive: Command): void {
         if (!r.ok) process.exitCode = 1;
       });
     });
+}
+
+/** `archive copy`: copy the verified sets to fresh media. */
+function defineCopy(archive: Command): void {
   archive
     .command('copy')
     .description('copy every verified set to fresh media and verify the copy (CPS 5.5.7)')
@@ -135,6 +151,10 @@ export function define(archive: Command): void {
         if (!r.verified) process.exitCode = 1;
       });
     });
+}
+
+/** `archive restore`: rebuild an installation from a backup location; runs without one open. */
+function defineRestore(archive: Command): void {
   archive
     .command('restore')
     .description('rebuild an installation at --home (new) from the newest set in --from, which must verify (CPS 5.7.2)')

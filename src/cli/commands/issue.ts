@@ -18,7 +18,44 @@ import {
 
 /** Defines `rootca issue`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(cmd: Command): void {
-  cmd
+  addIssueOptions(cmd).action(async function (this: Command, o: IssueOptions) {
+    const issuance = await import('../../issuance/issuance.ts');
+    const { formatFindings } = await import('../../lint/index.ts');
+    const run = issuanceFor(o, issuance);
+    await withInstallation(this, async (inst) => {
+      const r = await run(inst);
+      reportIssued(this, o, r, formatFindings);
+    });
+  });
+}
+
+/** The parsed options of `rootca issue`. */
+type IssueOptions = {
+  operator: string;
+  witness: string;
+  application?: number;
+  ca?: string;
+  profile?: IssuedProfileName;
+  csr?: string;
+  out?: string;
+  derOut?: string;
+  requester?: string;
+  validityDays?: number;
+  pathLen?: number;
+  digitalSignature?: boolean;
+  nonRepudiation?: boolean;
+  eku: string[];
+  permitDns: string[];
+  excludeDns: string[];
+  policy: string[];
+  signatureAlgorithm?: SignatureAlgorithmName;
+  allowLegacySha1?: boolean;
+  credential: string[];
+};
+
+/** The options of `rootca issue`: who performs it, what to issue from, profile tweaks and outputs. */
+function addIssueOptions(cmd: Command): Command {
+  return cmd
     .requiredOption('--operator <name>', 'the CA Administrator performing the issuance')
     .requiredOption('--witness <name>', 'the Service Operation Manager observing the key operation')
     .option('--application <id>', 'an approved application (R-3.5)', wholeNumber('--application'))
@@ -61,119 +98,103 @@ export function define(cmd: Command): void {
       new Option('--signature-algorithm <alg>', 'override the CA default').choices(Object.keys(SIGNATURE_ALGORITHMS)),
     )
     .option('--allow-legacy-sha1', 'R-1.3: allow SHA-1 issuance (audited)')
-    .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
-    .action(async function (
-      this: Command,
-      o: {
-        operator: string;
-        witness: string;
-        application?: number;
-        ca?: string;
-        profile?: IssuedProfileName;
-        csr?: string;
-        out?: string;
-        derOut?: string;
-        requester?: string;
-        validityDays?: number;
-        pathLen?: number;
-        digitalSignature?: boolean;
-        nonRepudiation?: boolean;
-        eku: string[];
-        permitDns: string[];
-        excludeDns: string[];
-        policy: string[];
-        signatureAlgorithm?: SignatureAlgorithmName;
-        allowLegacySha1?: boolean;
-        credential: string[];
-      },
-    ) {
-      const { issueCertificate, issueFromApplication } = await import('../../issuance/issuance.ts');
-      const { formatFindings } = await import('../../lint/index.ts');
-      const passphrases = passphrasesFrom(o.credential);
-      const common = {
-        operator: o.operator,
-        witness: o.witness,
-        passphrases,
-        outPem: o.out,
-        outDer: o.derOut,
-        signatureAlgorithm: o.signatureAlgorithm,
-        allowLegacySha1: o.allowLegacySha1,
-      };
-      let run: (inst: Installation) => Promise<IssueResult>;
-      if (o.application !== undefined) {
-        if (o.ca || o.profile || o.csr)
-          usage(
-            'OPTIONS_CONFLICT',
-            '--application takes CA, profile and CSR from the application; do not give --ca/--profile/--csr',
-          );
-        run = (inst) => issueFromApplication(inst, { ...common, applicationId: o.application! });
-      } else {
-        if (!o.ca || !o.profile || !o.csr)
-          usage('OPTION_REQUIRED', 'give --application ID, or --ca, --profile and --csr for direct issuance');
-        const csr = readInput(o.csr, 'CSR');
-        const eku = o.eku.map(
-          (e) =>
-            EXT_KEY_USAGES[e] ??
-            (/^[0-2](\.\d+)+$/.test(e)
-              ? e
-              : usage(
-                  'OPTION_VALUE_INVALID',
-                  `--eku ${e}: expected one of ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`,
-                )),
-        );
-        run = (inst) =>
-          issueCertificate(inst, {
-            ...common,
-            caName: o.ca!,
-            profile: o.profile!,
-            csr,
-            requester: o.requester,
-            validityDays: o.validityDays,
-            pathLenConstraint: o.pathLen,
-            digitalSignature: o.digitalSignature,
-            nonRepudiation: o.nonRepudiation,
-            extKeyUsage: eku,
-            permittedDnsNames: o.permitDns,
-            excludedDnsNames: o.excludeDns,
-            extraPolicyOids: o.policy,
-          });
-      }
-      await withInstallation(this, async (inst) => {
-        const r = await run(inst);
-        print(
-          this,
-          {
-            certificateId: r.certificateId,
-            serial: r.serialHex,
-            subject: r.subject,
-            notBefore: r.notBefore,
-            notAfter: r.notAfter,
-            clamped: r.clamped,
-            notes: r.notes,
-            lintWarnings: r.lintWarnings,
-            outputs: r.outputs,
-            custodians: r.custodians,
-            witness: r.witness,
-            transcript: r.transcriptFile,
-            backup: r.backup,
-            certificatePem: r.certificatePem,
-          },
-          [
-            ...r.notes.map((n) => `NOTE ${n}`),
-            `Issued certificate #${r.certificateId}`,
-            `  subject    ${r.subject}`,
-            `  serial     ${r.serialHex}`,
-            `  validity   ${r.notBefore.toISOString()} .. ${r.notAfter.toISOString()}${r.clamped ? ' (clamped to the CA)' : ''}`,
-            `  signed     once; key activated by ${r.custodians.join(', ')}; operator ${o.operator}; witness ${r.witness}`,
-            ...(r.lintWarnings.length
-              ? [`  lint warnings:\n${formatFindings(r.lintWarnings).replace(/^/gm, '    ')}`]
-              : []),
-            ...r.outputs.map((f) => `  wrote      ${f}`),
-            `  transcript ${r.transcriptFile}`,
-            backupLine(r.backup),
-            ...(r.outputs.length ? [] : [r.certificatePem.trimEnd()]),
-          ].join('\n'),
-        );
+    .option('--credential <spec>', CREDENTIAL_HELP, collect, []);
+}
+
+/** Checks the options and chooses the issuance (from an application, or direct from a CSR) before the store opens. */
+function issuanceFor(
+  o: IssueOptions,
+  { issueCertificate, issueFromApplication }: typeof import('../../issuance/issuance.ts'),
+): (inst: Installation) => Promise<IssueResult> {
+  const passphrases = passphrasesFrom(o.credential);
+  const common = {
+    operator: o.operator,
+    witness: o.witness,
+    passphrases,
+    outPem: o.out,
+    outDer: o.derOut,
+    signatureAlgorithm: o.signatureAlgorithm,
+    allowLegacySha1: o.allowLegacySha1,
+  };
+  let run: (inst: Installation) => Promise<IssueResult>;
+  if (o.application !== undefined) {
+    if (o.ca || o.profile || o.csr)
+      usage(
+        'OPTIONS_CONFLICT',
+        '--application takes CA, profile and CSR from the application; do not give --ca/--profile/--csr',
+      );
+    run = (inst) => issueFromApplication(inst, { ...common, applicationId: o.application! });
+  } else {
+    if (!o.ca || !o.profile || !o.csr)
+      usage('OPTION_REQUIRED', 'give --application ID, or --ca, --profile and --csr for direct issuance');
+    const csr = readInput(o.csr, 'CSR');
+    const eku = o.eku.map(
+      (e) =>
+        EXT_KEY_USAGES[e] ??
+        (/^[0-2](\.\d+)+$/.test(e)
+          ? e
+          : usage(
+              'OPTION_VALUE_INVALID',
+              `--eku ${e}: expected one of ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`,
+            )),
+    );
+    run = (inst) =>
+      issueCertificate(inst, {
+        ...common,
+        caName: o.ca!,
+        profile: o.profile!,
+        csr,
+        requester: o.requester,
+        validityDays: o.validityDays,
+        pathLenConstraint: o.pathLen,
+        digitalSignature: o.digitalSignature,
+        nonRepudiation: o.nonRepudiation,
+        extKeyUsage: eku,
+        permittedDnsNames: o.permitDns,
+        excludedDnsNames: o.excludeDns,
+        extraPolicyOids: o.policy,
       });
-    });
+  }
+  return run;
+}
+
+/** Prints the issued certificate: JSON fields, or the human summary with lint warnings and outputs. */
+function reportIssued(
+  cmd: Command,
+  o: IssueOptions,
+  r: IssueResult,
+  formatFindings: typeof import('../../lint/index.ts').formatFindings,
+): void {
+  print(
+    cmd,
+    {
+      certificateId: r.certificateId,
+      serial: r.serialHex,
+      subject: r.subject,
+      notBefore: r.notBefore,
+      notAfter: r.notAfter,
+      clamped: r.clamped,
+      notes: r.notes,
+      lintWarnings: r.lintWarnings,
+      outputs: r.outputs,
+      custodians: r.custodians,
+      witness: r.witness,
+      transcript: r.transcriptFile,
+      backup: r.backup,
+      certificatePem: r.certificatePem,
+    },
+    [
+      ...r.notes.map((n) => `NOTE ${n}`),
+      `Issued certificate #${r.certificateId}`,
+      `  subject    ${r.subject}`,
+      `  serial     ${r.serialHex}`,
+      `  validity   ${r.notBefore.toISOString()} .. ${r.notAfter.toISOString()}${r.clamped ? ' (clamped to the CA)' : ''}`,
+      `  signed     once; key activated by ${r.custodians.join(', ')}; operator ${o.operator}; witness ${r.witness}`,
+      ...(r.lintWarnings.length ? [`  lint warnings:\n${formatFindings(r.lintWarnings).replace(/^/gm, '    ')}`] : []),
+      ...r.outputs.map((f) => `  wrote      ${f}`),
+      `  transcript ${r.transcriptFile}`,
+      backupLine(r.backup),
+      ...(r.outputs.length ? [] : [r.certificatePem.trimEnd()]),
+    ].join('\n'),
+  );
 }

@@ -7,6 +7,13 @@ import { STORE_HELP } from '../options.ts';
 
 /** Defines `rootca online`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(online: Command): void {
+  defineImport(online);
+  defineStatus(online);
+  defineVerifyLog(online);
+}
+
+/** `online import`: verify and import a publication file. */
+function defineImport(online: Command): void {
   online
     .command('import <file>')
     .description('verify a publication file against the trust anchors and import it (refused whole on any failure)')
@@ -27,6 +34,10 @@ export function define(online: Command): void {
       );
       print(this, r.json, r.text);
     });
+}
+
+/** `online status`: responders seen recently and the last import. */
+function defineStatus(online: Command): void {
   online
     .command('status')
     .description('the responders seen recently (version served, health), and the last import')
@@ -63,6 +74,10 @@ export function define(online: Command): void {
         lines.join('\n'),
       );
     });
+}
+
+/** `online verify-log`: check the OCSP access-log chain. */
+function defineVerifyLog(online: Command): void {
   online
     .command('verify-log')
     .description(

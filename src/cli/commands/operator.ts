@@ -25,6 +25,14 @@ const authority = (o: AuthorityOptions): Authority => ({
 
 /** Defines `rootca operator`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(operator: Command): void {
+  defineAdd(operator);
+  definePersonnelChanges(operator);
+  defineList(operator);
+  defineShow(operator);
+}
+
+/** `operator add`: appointment with a new credential, kept apart because it alone prompts for a passphrase. */
+function defineAdd(operator: Command): void {
   authorityOptions(
     operator
       .command('add <name>')
@@ -75,7 +83,10 @@ export function define(operator: Command): void {
       );
     });
   });
+}
 
+/** `operator assign|unassign|train|background-check|remove`: the personnel changes, which share one action shape. */
+function definePersonnelChanges(operator: Command): void {
   const change = (
     cmdName: string,
     description: string,
@@ -137,7 +148,10 @@ export function define(operator: Command): void {
     (operator, _a, o) => ({ kind: 'remove', operator, reason: o.reason }),
     (c) => c.requiredOption('--reason <text>', 'why'),
   );
+}
 
+/** `operator list`: one line per operator. */
+function defineList(operator: Command): void {
   operator
     .command('list')
     .description('operators, status, roles, training')
@@ -165,7 +179,10 @@ export function define(operator: Command): void {
         );
       });
     });
+}
 
+/** `operator show`: the personnel file of one operator. */
+function defineShow(operator: Command): void {
   operator
     .command('show <name>')
     .description('the personnel file: appointment, role history, training, removal')

@@ -78,42 +78,57 @@ function cliConnectionLimits(o: ServeOptions): ConnectionLimits {
 
 /** Every option of `rootca serve`, in the order its help lists them. */
 function addServeOptions(cmd: Command): Command {
+  return addLogAndCacheOptions(addConnectionLimitOptions(addRunOptions(addListenOptions(addSourceOptions(cmd)))));
+}
+
+/** Where the publications come from: the store, a file to import first, the trust anchors. */
+function addSourceOptions(cmd: Command): Command {
+  return cmd
+    .option('--store <spec>', STORE_HELP)
+    .option(
+      '--import <file>',
+      'verify and import this publication file first (a refused import is reported; the previous one is served)',
+    )
+    .option(
+      '--trust <file>',
+      'root certificate (PEM or DER) to verify publications against; needed on the first import (repeatable)',
+      collect,
+      [],
+    );
+}
+
+/** Where it listens and how it signs: ports, TLS and the delegated OCSP responders. */
+function addListenOptions(cmd: Command): Command {
+  return cmd
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'HTTP port (0: a free one)', wholeNumber('--port'), 8080)
+    .option('--https-port <n>', 'HTTPS port, with --tls-cert/--tls-key', wholeNumber('--https-port'), 8443)
+    .option('--tls-cert <file>', 'TLS certificate chain (PEM) for HTTPS')
+    .option('--tls-key <file>', 'TLS private key (PEM) for HTTPS')
+    .option(
+      '--responder-cert <file>',
+      'delegated OCSP responder certificate (PEM/DER), issued by a published CA with id-kp-OCSPSigning (repeatable, one per CA)',
+      collect,
+      [],
+    )
+    .option(
+      '--responder-key <file>',
+      'its private key (PEM, PKCS#8, may be encrypted) (repeatable, same order)',
+      collect,
+      [],
+    )
+    .option(
+      '--responder-key-passphrase <spec>',
+      'env:VAR or @FILE: passphrase of an encrypted responder key (one for all, or one per key)',
+      collect,
+      [],
+    );
+}
+
+/** How it runs: workers, access log, polling, its name and heartbeat. */
+function addRunOptions(cmd: Command): Command {
   return (
     cmd
-      .option('--store <spec>', STORE_HELP)
-      .option(
-        '--import <file>',
-        'verify and import this publication file first (a refused import is reported; the previous one is served)',
-      )
-      .option(
-        '--trust <file>',
-        'root certificate (PEM or DER) to verify publications against; needed on the first import (repeatable)',
-        collect,
-        [],
-      )
-      .option('--host <host>', 'address to listen on', '127.0.0.1')
-      .option('--port <n>', 'HTTP port (0: a free one)', wholeNumber('--port'), 8080)
-      .option('--https-port <n>', 'HTTPS port, with --tls-cert/--tls-key', wholeNumber('--https-port'), 8443)
-      .option('--tls-cert <file>', 'TLS certificate chain (PEM) for HTTPS')
-      .option('--tls-key <file>', 'TLS private key (PEM) for HTTPS')
-      .option(
-        '--responder-cert <file>',
-        'delegated OCSP responder certificate (PEM/DER), issued by a published CA with id-kp-OCSPSigning (repeatable, one per CA)',
-        collect,
-        [],
-      )
-      .option(
-        '--responder-key <file>',
-        'its private key (PEM, PKCS#8, may be encrypted) (repeatable, same order)',
-        collect,
-        [],
-      )
-      .option(
-        '--responder-key-passphrase <spec>',
-        'env:VAR or @FILE: passphrase of an encrypted responder key (one for all, or one per key)',
-        collect,
-        [],
-      )
       // The default is described, not printed: help and docs/cli.md read the same on every machine.
       .addOption(
         new Option('--workers <n>', 'worker processes (node:cluster)')
@@ -137,36 +152,46 @@ function addServeOptions(cmd: Command): Command {
         wholeNumber('--heartbeat-ms'),
         5000,
       )
-      .option(
-        '--headers-timeout-ms <n>',
-        'a request head (and a TLS handshake) must arrive within this, else 408 and the connection is closed',
-        wholeNumber('--headers-timeout-ms'),
-        DEFAULT_CONNECTION_LIMITS.headersTimeoutMs,
-      )
-      .option(
-        '--request-timeout-ms <n>',
-        'a whole request, head and body, must arrive within this',
-        wholeNumber('--request-timeout-ms'),
-        DEFAULT_CONNECTION_LIMITS.requestTimeoutMs,
-      )
-      .option(
-        '--idle-timeout-ms <n>',
-        'an idle keep-alive connection is closed after this',
-        wholeNumber('--idle-timeout-ms'),
-        DEFAULT_CONNECTION_LIMITS.idleTimeoutMs,
-      )
-      .option(
-        '--max-connections-per-address <n>',
-        'open connections one client address may hold; more are closed at once (0: no cap, e.g. behind a load balancer)',
-        wholeNumber('--max-connections-per-address'),
-        DEFAULT_CONNECTION_LIMITS.maxConnectionsPerAddress,
-      )
-      .option('--log-level <level>', 'pino log level (logs go to stderr)', 'info')
-      .option(
-        '--cache-dir <dir>',
-        'with PostgreSQL: folder of the local copy of the last publication served, used when the store is unreachable at start (default: last-publication in --log-dir)',
-      )
   );
+}
+
+/** Connection limits against slow or greedy clients. */
+function addConnectionLimitOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--headers-timeout-ms <n>',
+      'a request head (and a TLS handshake) must arrive within this, else 408 and the connection is closed',
+      wholeNumber('--headers-timeout-ms'),
+      DEFAULT_CONNECTION_LIMITS.headersTimeoutMs,
+    )
+    .option(
+      '--request-timeout-ms <n>',
+      'a whole request, head and body, must arrive within this',
+      wholeNumber('--request-timeout-ms'),
+      DEFAULT_CONNECTION_LIMITS.requestTimeoutMs,
+    )
+    .option(
+      '--idle-timeout-ms <n>',
+      'an idle keep-alive connection is closed after this',
+      wholeNumber('--idle-timeout-ms'),
+      DEFAULT_CONNECTION_LIMITS.idleTimeoutMs,
+    )
+    .option(
+      '--max-connections-per-address <n>',
+      'open connections one client address may hold; more are closed at once (0: no cap, e.g. behind a load balancer)',
+      wholeNumber('--max-connections-per-address'),
+      DEFAULT_CONNECTION_LIMITS.maxConnectionsPerAddress,
+    );
+}
+
+/** Logging, and the local copy of the last publication for PostgreSQL outages. */
+function addLogAndCacheOptions(cmd: Command): Command {
+  return cmd
+    .option('--log-level <level>', 'pino log level (logs go to stderr)', 'info')
+    .option(
+      '--cache-dir <dir>',
+      'with PostgreSQL: folder of the local copy of the last publication served, used when the store is unreachable at start (default: last-publication in --log-dir)',
+    );
 }
 
 /** The delegated OCSP responders named on the command line, their files read. */

@@ -15,6 +15,13 @@ import { backupLine } from '../report-lines.ts';
 
 /** Defines `rootca tsa`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(tsa: Command): void {
+  defineInit(tsa);
+  defineList(tsa);
+  defineStamp(tsa);
+}
+
+/** `tsa init`: make the TSA key and have a root certify it. */
+function defineInit(tsa: Command): void {
   tsa
     .command('init')
     .description(
@@ -78,6 +85,10 @@ export function define(tsa: Command): void {
         );
       });
     });
+}
+
+/** `tsa list`: the TSA keys and certificates, one line each. */
+function defineList(tsa: Command): void {
   tsa
     .command('list')
     .description('TSA keys and certificates')
@@ -97,6 +108,10 @@ export function define(tsa: Command): void {
         );
       });
     });
+}
+
+/** `tsa stamp`: time-stamp a file with the internal TSA. */
+function defineStamp(tsa: Command): void {
   tsa
     .command('stamp <file>')
     .description('time-stamp a file; writes an RFC 3161 TimeStampResp (openssl ts -verify -data FILE -in OUT …)')
