@@ -13,7 +13,8 @@ import {
   type BackupManifest,
   type RecordCounts,
 } from '../archive/format.ts';
-import { checkSet, inspectLocations, type SetCheck } from '../archive/inspect.ts';
+import { checkSet, type SetCheck } from '../archive/inspect.ts';
+import { inspectLocations } from '../archive/inspect-locations.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
 import {
