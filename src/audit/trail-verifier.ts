@@ -1,3 +1,4 @@
+/** Verifying an audit trail event by event (chain, Merkle tree, signed checkpoints), for the live log and exported bundles alike. */
 import { spkiFingerprint, verifyCheckpointSignature, type AuditCheckpoint, type AuditPublicKey } from './checkpoint.ts';
 import { leafHash, MerkleFrontier } from './merkle.ts';
 import { eventHash, eventLeafHash, GENESIS_HASH, type AuditEvent } from './event.ts';
