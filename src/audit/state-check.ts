@@ -54,24 +54,17 @@ export function verifyStateAgainstLog(db: Db): StateCheck {
   return db.transaction(() => check(db)).deferred();
 }
 
-function check(db: Db): StateCheck {
-  const events = successfulAuditEvents(db).map(
-    (e): Event => ({ seq: e.seq, action: e.action, target: e.target, details: safeJson(e.details) }),
-  );
-  const tokens = new Map<string, number>(); // token -> first event seq that mentions it
-  for (const e of events) {
-    const set = new Set<string>();
-    tokensOf(e.details, set);
-    for (const t of set) if (!tokens.has(t)) tokens.set(t, e.seq);
-  }
-  const of = (...actions: string[]) => events.filter((e) => actions.includes(e.action));
-  const mismatches: StateMismatch[] = [];
-  const checked: StateCheck['checked'] = {};
-  const noEvent = (row: string, problem: string) => mismatches.push({ row, event: '(no event)', problem });
-  const noRow = (e: Event, what: string, problem: string) =>
-    mismatches.push({ row: `(no ${what} row)`, event: `event #${e.seq} ${e.action} ${e.target}`, problem });
+/** What every per-table check needs: the events, their tokens, and where to report what it finds. */
+interface CheckContext {
+  tokens: Map<string, number>;
+  of: (...actions: string[]) => Event[];
+  noEvent: (row: string, problem: string) => void;
+  noRow: (e: Event, what: string, problem: string) => void;
+  checked: StateCheck['checked'];
+}
 
-  // Certificates (CPS 5.4.1 "issuance"): every row's SHA-256 is in an event; every issuing event's certificate is a row.
+/** Certificates (CPS 5.4.1 "issuance"): every row's SHA-256 is in an event; every issuing event's certificate is a row. */
+function checkCertificates(db: Db, { tokens, of, noEvent, noRow, checked }: CheckContext): void {
   const certs = certificatesForStateCheck(db);
   const certSha = new Set(certs.map((c) => c.sha256));
   for (const c of certs)
@@ -101,8 +94,10 @@ function check(db: Db): StateCheck {
     }
   }
   checked.certificates = { rows: certs.length, events: certEvents.length };
+}
 
-  // Revocations: one 'certificate.revoke' event per row, by CA and serial.
+/** Revocations: one 'certificate.revoke' event per row, by CA and serial. */
+function checkRevocations(db: Db, { of, noEvent, noRow, checked }: CheckContext): void {
   const revs = revocationsForStateCheck(db);
   const revEvents = of('certificate.revoke').filter((e) => typeof e.details.serial === 'string');
   const revKey = (ca: string, serial: string) => `${ca}\u0000${serial.toLowerCase()}`;
@@ -122,8 +117,10 @@ function check(db: Db): StateCheck {
         `the event revokes ${e.target} serial ${String(e.details.serial)} but the revocations table does not hold it`,
       );
   checked.revocations = { rows: revs.length, events: revEvents.length };
+}
 
-  // CRLs (R-4.2): by SHA-256.
+/** CRLs (R-4.2): by SHA-256. */
+function checkCrls(db: Db, { of, noEvent, noRow, checked }: CheckContext): void {
   const crls = crlsForStateCheck(db);
   const crlSha = new Set(crls.map((c) => c.sha256));
   const crlEvents = of('crl.issued');
@@ -139,8 +136,10 @@ function check(db: Db): StateCheck {
         `the event records ${e.target} CRL #${String(e.details.crlNumber)} but the crls table does not hold it`,
       );
   checked.crls = { rows: crls.length, events: crlEvents.length };
+}
 
-  // CA keys (CPS 6.1.1): each key id is in an event (the ceremony that made it).
+/** CA keys (CPS 6.1.1): each key id is in an event (the ceremony that made it). */
+function checkKeys(db: Db, { tokens, of, noEvent, noRow, checked }: CheckContext): void {
   const keys = caKeyIdsForStateCheck(db);
   const keyIds = new Set(keys.map((k) => k.key_id));
   for (const k of keys) if (!tokens.has(k.key_id)) noEvent(`ca_keys ${k.key_id}`, 'no audit event records this key');
@@ -149,8 +148,10 @@ function check(db: Db): StateCheck {
     if (typeof e.details.keyId === 'string' && !keyIds.has(e.details.keyId))
       noRow(e, 'ca_keys', `the event made key ${e.details.keyId} but the ca_keys table does not hold it`);
   checked.keys = { rows: keys.length, events: keyEvents.length };
+}
 
-  // Operators (CPS 5.2, 5.3): every operator was added by an 'operator.add' event and vice versa.
+/** Operators (CPS 5.2, 5.3): every operator was added by an 'operator.add' event and vice versa. */
+function checkOperators(db: Db, { of, noEvent, noRow, checked }: CheckContext): void {
   const ops = operatorsForStateCheck(db);
   const opEvents = of('operator.add');
   const added = new Set(opEvents.map((e) => e.target));
@@ -161,8 +162,10 @@ function check(db: Db): StateCheck {
     if (!opNames.has(e.target))
       noRow(e, 'operators', `the event added operator ${e.target} but the operators table does not hold them`);
   checked.operators = { rows: ops.length, events: opEvents.length };
+}
 
-  // Publications (R-2.4): by version and digest.
+/** Publications (R-2.4): by version and digest. */
+function checkPublications(db: Db, { of, noEvent, noRow, checked }: CheckContext): void {
   const pubs = publicationsForStateCheck(db);
   const pubEvents = of('publication.written');
   const pubKey = (v: unknown, sha: unknown) => `${String(v)}:${String(sha)}`;
@@ -182,7 +185,32 @@ function check(db: Db): StateCheck {
         `the event wrote publication v${String(e.details.version)} but the publications table does not hold it`,
       );
   checked.publications = { rows: pubs.length, events: pubEvents.length };
+}
 
+/** Matches every state table against the log, in a fixed order so the report is stable. */
+function check(db: Db): StateCheck {
+  const events = successfulAuditEvents(db).map(
+    (e): Event => ({ seq: e.seq, action: e.action, target: e.target, details: safeJson(e.details) }),
+  );
+  const tokens = new Map<string, number>(); // token -> first event seq that mentions it
+  for (const e of events) {
+    const set = new Set<string>();
+    tokensOf(e.details, set);
+    for (const t of set) if (!tokens.has(t)) tokens.set(t, e.seq);
+  }
+  const of = (...actions: string[]) => events.filter((e) => actions.includes(e.action));
+  const mismatches: StateMismatch[] = [];
+  const checked: StateCheck['checked'] = {};
+  const noEvent = (row: string, problem: string) => mismatches.push({ row, event: '(no event)', problem });
+  const noRow = (e: Event, what: string, problem: string) =>
+    mismatches.push({ row: `(no ${what} row)`, event: `event #${e.seq} ${e.action} ${e.target}`, problem });
+  const ctx: CheckContext = { tokens, of, noEvent, noRow, checked };
+  checkCertificates(db, ctx);
+  checkRevocations(db, ctx);
+  checkCrls(db, ctx);
+  checkKeys(db, ctx);
+  checkOperators(db, ctx);
+  checkPublications(db, ctx);
   return { ok: mismatches.length === 0, checked, mismatches };
 }
 

@@ -7,13 +7,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { copySetFiles } from '../archive/backup.ts';
 import { mkdirDurable, PARTIAL_SUFFIX, renameDurable } from '../archive/files.ts';
+import type { Location } from '../archive/inspect.ts';
 import {
   inspectLocations,
   type ArchiveReport,
   type DroppedByRestore,
   type ExpectedSet,
-  type Location,
-} from '../archive/inspect.ts';
+} from '../archive/inspect-locations.ts';
 import { secondaryLocationWarnings } from '../archive/locations.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';

@@ -158,6 +158,158 @@ export interface BackupParams {
   step?: (name: string) => void;
 }
 
+/** The number and name a backup takes, and the completed set it chains to. */
+interface AllocatedBackup {
+  n: number;
+  name: string;
+  previous: { number: number; set: string; manifestSha256: string } | null;
+}
+
+/** Takes the next backup number and registers the set as started, so an interrupted write can be recovered later. */
+function allocateBackup(inst: Installation, p: BackupParams, locations: Location[], created: Date): AllocatedBackup {
+  return inst.db
+    .transaction(() => {
+      const n = nextBackupNumber(inst.db);
+      const prev = lastCompletedBackup(inst.db);
+      const name = backupSetName(n, created);
+      insertStartedBackup(inst.db, {
+        number: n,
+        set_name: name,
+        reason: p.reason,
+        ceremony_id: p.ceremonyId,
+        started_at: created.toISOString(),
+        signer: p.operator.operator.name,
+        details: JSON.stringify({ pid: process.pid, host: hostname(), locations: locations.map((l) => l.dir) }),
+      });
+      return {
+        n,
+        name,
+        previous: prev ? { number: prev.number, set: prev.set_name, manifestSha256: prev.manifest_sha256! } : null,
+      };
+    })
+    .immediate();
+}
+
+/** Writes the allocated set to every location, signed by the operator and stamped by the TSA when it can stamp. */
+async function writeAllocatedSet(
+  inst: Installation,
+  p: BackupParams,
+  locations: Location[],
+  allocated: AllocatedBackup,
+  created: Date,
+  step: (name: string) => void,
+) {
+  const available = timestampAvailability(inst, p.operator.operator.name);
+  const stamper = available.ok ? tsaTimestamper(inst, p.operator.credential) : undefined;
+  const writing = progressTask(`writing backup ${allocated.name} to ${locations.length} locations`);
+  return writeBackupSet({
+    db: inst.db,
+    clock: inst.clock,
+    configPath: join(inst.home, CONFIG_FILE),
+    locations: locations.map((l) => l.dir),
+    number: allocated.n,
+    name: allocated.name,
+    created,
+    installation: inst.config.installation.name,
+    reason: p.reason,
+    ceremonyId: p.ceremonyId,
+    previous: allocated.previous,
+    signer: {
+      operator: p.operator.operator.name,
+      credentialKind: p.operator.operator.credential.kind,
+      signingPublicKey: p.operator.operator.credential.signingPublicKey,
+      sign: (d) => p.operator.credential.sign(d),
+    },
+    stamping: available.ok
+      ? {
+          tsaKeyId: available.tsa.keyId,
+          tsaCertificateDer: available.tsa.certificateDer!,
+          stamp: (d) => stamper!.stamp(d),
+        }
+      : { reason: available.reason },
+    step,
+  }).finally(() => writing.done());
+}
+
+/** Marks the written set completed and audits it in one transaction, so the store never counts a set the log lacks. */
+function registerBackup(
+  inst: Installation,
+  p: BackupParams,
+  allocated: AllocatedBackup,
+  written: Awaited<ReturnType<typeof writeBackupSet>>,
+  locationDirs: string[],
+): void {
+  inst.db
+    .transaction(() => {
+      markBackupCompleted(
+        inst.db,
+        allocated.n,
+        inst.clock.now().toISOString(),
+        written.manifestSha256,
+        written.stamped,
+      );
+      inst.audit.append({
+        actor: p.operator.operator.name,
+        roles: p.operator.operator.roles,
+        action: 'archive.backup',
+        target: allocated.name,
+        outcome: 'success',
+        details: {
+          set: allocated.name,
+          number: allocated.n,
+          reason: p.reason,
+          ceremonyId: p.ceremonyId,
+          manifestSha256: written.manifestSha256,
+          locations: locationDirs,
+          stamped: written.stamped,
+          notStampedReason: written.notStampedReason ?? null,
+          tokenSerial: written.tokenSerialHex ?? null,
+          auditHead: written.manifest.audit,
+          records: written.manifest.records,
+        },
+      });
+    })
+    .immediate();
+}
+
+/** Records a failed backup (partial folders removed, marked failed, audited); never throws: the change stands. */
+function recordBackupFailure(
+  inst: Installation,
+  p: BackupParams,
+  locations: Location[],
+  outcome: BackupOutcome,
+  number: number | undefined,
+  e: unknown,
+): void {
+  const error = {
+    code: e instanceof CaError ? e.code : ((e as NodeJS.ErrnoException).code ?? 'BACKUP_FAILED'),
+    message: (e as Error).message,
+  };
+  Object.assign(outcome, { ok: false, error });
+  for (const l of number !== undefined ? locations : []) {
+    try {
+      rmSync(join(l.dir, `${outcome.set}${PARTIAL_SUFFIX}`), { recursive: true, force: true });
+    } catch {
+      // The location itself may be what failed.
+    }
+  }
+  try {
+    if (number !== undefined) {
+      markBackupFailed(inst.db, number, inst.clock.now().toISOString(), error.message);
+    }
+    inst.audit.append({
+      actor: p.operator.operator.name,
+      roles: p.operator.operator.roles,
+      action: 'archive.backup',
+      target: outcome.set ?? 'archive',
+      outcome: 'failed',
+      details: { reason: p.reason, ceremonyId: p.ceremonyId, set: outcome.set ?? null, ...error },
+    });
+  } catch {
+    // The store itself may be what failed; the outcome still says so.
+  }
+}
+
 /**
  * Writes a backup set to the primary and secondary locations (CPS 5.5.4). Called at the end of
  * every successful issuance, revocation and CRL, before the participants' credentials are
@@ -182,63 +334,14 @@ export async function backupAfterChange(inst: Installation, p: BackupParams): Pr
       );
     outcome.recovered = recoverInterrupted(inst, locations);
     const created = inst.clock.now();
-    const allocated = inst.db
-      .transaction(() => {
-        const n = nextBackupNumber(inst.db);
-        const prev = lastCompletedBackup(inst.db);
-        const name = backupSetName(n, created);
-        insertStartedBackup(inst.db, {
-          number: n,
-          set_name: name,
-          reason: p.reason,
-          ceremony_id: p.ceremonyId,
-          started_at: created.toISOString(),
-          signer: p.operator.operator.name,
-          details: JSON.stringify({ pid: process.pid, host: hostname(), locations: locations.map((l) => l.dir) }),
-        });
-        return {
-          n,
-          name,
-          previous: prev ? { number: prev.number, set: prev.set_name, manifestSha256: prev.manifest_sha256! } : null,
-        };
-      })
-      .immediate();
+    const allocated = allocateBackup(inst, p, locations, created);
     number = allocated.n;
     inFlight.add(`${inst.home}:${number}`);
     const step = p.step ?? stepHook ?? (() => {});
     step('allocated');
     outcome.number = number;
     outcome.set = allocated.name;
-    const available = timestampAvailability(inst, p.operator.operator.name);
-    const stamper = available.ok ? tsaTimestamper(inst, p.operator.credential) : undefined;
-    const writing = progressTask(`writing backup ${allocated.name} to ${locations.length} locations`);
-    const written = await writeBackupSet({
-      db: inst.db,
-      clock: inst.clock,
-      configPath: join(inst.home, CONFIG_FILE),
-      locations: locations.map((l) => l.dir),
-      number,
-      name: allocated.name,
-      created,
-      installation: inst.config.installation.name,
-      reason: p.reason,
-      ceremonyId: p.ceremonyId,
-      previous: allocated.previous,
-      signer: {
-        operator: p.operator.operator.name,
-        credentialKind: p.operator.operator.credential.kind,
-        signingPublicKey: p.operator.operator.credential.signingPublicKey,
-        sign: (d) => p.operator.credential.sign(d),
-      },
-      stamping: available.ok
-        ? {
-            tsaKeyId: available.tsa.keyId,
-            tsaCertificateDer: available.tsa.certificateDer!,
-            stamp: (d) => stamper!.stamp(d),
-          }
-        : { reason: available.reason },
-      step,
-    }).finally(() => writing.done());
+    const written = await writeAllocatedSet(inst, p, locations, allocated, created, step);
     Object.assign(outcome, {
       ok: true,
       manifestSha256: written.manifestSha256,
@@ -246,61 +349,11 @@ export async function backupAfterChange(inst: Installation, p: BackupParams): Pr
       notStampedReason: written.notStampedReason,
       tokenSerialHex: written.tokenSerialHex,
     });
-    inst.db
-      .transaction(() => {
-        markBackupCompleted(inst.db, number!, inst.clock.now().toISOString(), written.manifestSha256, written.stamped);
-        inst.audit.append({
-          actor: p.operator.operator.name,
-          roles: p.operator.operator.roles,
-          action: 'archive.backup',
-          target: allocated.name,
-          outcome: 'success',
-          details: {
-            set: allocated.name,
-            number,
-            reason: p.reason,
-            ceremonyId: p.ceremonyId,
-            manifestSha256: written.manifestSha256,
-            locations: outcome.locations,
-            stamped: written.stamped,
-            notStampedReason: written.notStampedReason ?? null,
-            tokenSerial: written.tokenSerialHex ?? null,
-            auditHead: written.manifest.audit,
-            records: written.manifest.records,
-          },
-        });
-      })
-      .immediate();
+    registerBackup(inst, p, allocated, written, outcome.locations);
     step('registered');
     return outcome;
   } catch (e) {
-    const error = {
-      code: e instanceof CaError ? e.code : ((e as NodeJS.ErrnoException).code ?? 'BACKUP_FAILED'),
-      message: (e as Error).message,
-    };
-    Object.assign(outcome, { ok: false, error });
-    for (const l of number !== undefined ? locations : []) {
-      try {
-        rmSync(join(l.dir, `${outcome.set}${PARTIAL_SUFFIX}`), { recursive: true, force: true });
-      } catch {
-        // The location itself may be what failed.
-      }
-    }
-    try {
-      if (number !== undefined) {
-        markBackupFailed(inst.db, number, inst.clock.now().toISOString(), error.message);
-      }
-      inst.audit.append({
-        actor: p.operator.operator.name,
-        roles: p.operator.operator.roles,
-        action: 'archive.backup',
-        target: outcome.set ?? 'archive',
-        outcome: 'failed',
-        details: { reason: p.reason, ceremonyId: p.ceremonyId, set: outcome.set ?? null, ...error },
-      });
-    } catch {
-      // The store itself may be what failed; the outcome still says so.
-    }
+    recordBackupFailure(inst, p, locations, outcome, number, e);
     return outcome;
   } finally {
     if (number !== undefined) inFlight.delete(`${inst.home}:${number}`);

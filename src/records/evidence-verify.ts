@@ -12,13 +12,8 @@ import { MANIFEST_FILE as BUNDLE_MANIFEST, verifyAuditBundle, type BundleManifes
 import { eventLeafHash, type AuditEvent } from '../audit/log.ts';
 import { verifyInclusion } from '../audit/merkle.ts';
 import type { StateCheck } from '../audit/state-check.ts';
-import { normalizeSerialHex, parseCrl } from '../pki/crl.ts';
-import {
-  findCrlIssuingCertificate,
-  findIssuingCertificate,
-  keyIdentifiersOf,
-  type IssuerLookup,
-} from '../pki/issuer-key.ts';
+import { parseCrl } from '../pki/crl.ts';
+import { findCrlIssuingCertificate, findIssuingCertificate, type IssuerLookup } from '../pki/issuer-key.ts';
 import { formatStateMismatches } from './audit-state.ts';
 import {
   EVIDENCE_AUDIT_DIR as AUDIT_DIR,
@@ -31,6 +26,7 @@ import {
   type EvidenceVerification,
 } from './evidence-format.ts';
 import { readManifestFile } from '../util/manifest-file.ts';
+import { sameSerial, derOf, checkCaCertificates, checkSignedBy } from './evidence-ca-certs.ts';
 import { renderTranscriptMarkdown, verifyTranscript, type Transcript } from './transcript.ts';
 
 function walk(dir: string, prefix = ''): string[] {
@@ -323,87 +319,4 @@ function checkStateCheck(m: EvidenceManifest, files: EvidenceFiles, problems: st
       `${m.stateCheck.file}: every row of the state tables had its audit event and every such event its row`,
     );
   else problems.push(...lines.map((line) => `state check: the state tables did not answer to the audit log: ${line}`));
-}
-
-interface CaCertificateFile {
-  file: string;
-  der: Buffer;
-}
-
-function sameSerial(a: string, b: unknown): boolean {
-  try {
-    return normalizeSerialHex(a) === normalizeSerialHex(String(b));
-  } catch {
-    return false;
-  }
-}
-
-const derOf = (certs: CaCertificateFile[] | undefined): Buffer[] => (certs ?? []).map((c) => c.der);
-
-/** "roots/x.der (key 3f…)" for each certificate tried, so a refusal says what was tried. */
-function describeTried(certs: CaCertificateFile[] | undefined): string {
-  if (!certs?.length) return 'no certificate of the CA is included';
-  return `tried ${certs.map((c) => `${c.file} (key ${keyIdentifiersOf(c.der).subject?.toString('hex') ?? 'without SKI'})`).join(', ')}`;
-}
-
-/**
- * Each CA's own certificates, kept when each is signed by a key of that CA found by its AKI
- * among them (RFC 5280 4.2.1.1): the self-signed ones (first root, renewals, NewWithNew) by
- * their own key, the link certificates by the other key (RFC 4210 4.4).
- */
-function checkCaCertificates(
-  roots: EvidenceManifest['roots'],
-  file: (path: string, what: string) => Buffer | undefined,
-  problems: string[],
-  checked: string[],
-): Map<string, CaCertificateFile[]> {
-  const all = new Map<string, CaCertificateFile[]>();
-  for (const r of roots) {
-    const b = file(r.file, 'root certificate');
-    if (!b) continue;
-    try {
-      new X509Certificate(b);
-      all.set(r.ca, [...(all.get(r.ca) ?? []), { file: r.file, der: b }]);
-    } catch (e) {
-      problems.push(`${r.file} is not a certificate: ${(e as Error).message}`);
-    }
-  }
-  const verified = new Map<string, CaCertificateFile[]>();
-  for (const [ca, certs] of all) {
-    for (const c of certs) {
-      if (
-        checkSignedBy(
-          c.file,
-          `certificate of ${ca} itself`,
-          findIssuingCertificate(c.der, derOf(certs)),
-          certs,
-          problems,
-          checked,
-        )
-      ) {
-        verified.set(ca, [...(verified.get(ca) ?? []), c]);
-      }
-    }
-  }
-  return verified;
-}
-
-/** Records whether `artefact` was found signed by one of `candidates`; a refusal names the artefact, its AKI (in `found.reason`) and what was tried. */
-function checkSignedBy(
-  path: string,
-  artefact: string,
-  found: IssuerLookup,
-  candidates: CaCertificateFile[] | undefined,
-  problems: string[],
-  checked: string[],
-): boolean {
-  if (!found.ok) {
-    problems.push(`${path}: ${artefact}: ${found.reason}; ${describeTried(candidates)}`);
-    return false;
-  }
-  const by = candidates?.find((c) => c.der.equals(found.issuerDer))?.file ?? 'its issuer';
-  checked.push(
-    `${path}: ${artefact} verifies with the key of ${by === path ? 'its own certificate (self-signed)' : by}`,
-  );
-  return true;
 }

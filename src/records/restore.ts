@@ -13,7 +13,8 @@ import {
   type BackupManifest,
   type RecordCounts,
 } from '../archive/format.ts';
-import { checkSet, inspectLocations, type SetCheck } from '../archive/inspect.ts';
+import { checkSet, type SetCheck } from '../archive/inspect.ts';
+import { inspectLocations } from '../archive/inspect-locations.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
 import {
@@ -218,37 +219,9 @@ export async function restoreInstallation(p: RestoreParams): Promise<RestoreResu
       manifestSha256: chosen.manifestSha256,
     });
     const [operator, witness] = await bringRestoreParticipants(inst, p, chosen.name, digest, present);
-    const advance = p.crlNumberAdvance ?? 0;
-    const live = inst;
-    live.db
-      .transaction(() => {
-        settleRestoredRegister(live.db, chosen.name, manifest.created, chosen.manifestSha256!);
-        if (advance > 0) advanceAllCrlNumbers(live.db, advance);
-        recordDroppedSets(live, { from, after: chosen.name, dropped, at: clock.now().toISOString() });
-        live.audit.append({
-          actor: [operator.operator.name, witness.operator.name].join(','),
-          roles: [...new Set([...operator.operator.roles, ...witness.operator.roles])],
-          action: 'archive.restore',
-          target: live.config.installation.name,
-          outcome: 'success',
-          details: {
-            from,
-            set: chosen.name,
-            manifestSha256: chosen.manifestSha256,
-            restoredAuditHead: manifest.audit,
-            crlNumberAdvance: advance,
-            home,
-            lossAccepted: p.acceptLossAfter === undefined ? null : { after: chosen.name, dropped },
-            ...participantEvidence(digest, [
-              { role: 'operator', p: operator },
-              { role: 'witness', p: witness },
-            ]),
-          },
-        });
-      })
-      .immediate();
+    recordRestore(inst, { p, from, home, chosen, dropped, digest, clock, operator, witness });
     // The set's config may differ from what the log last saw: recorded after the restore event.
-    auditConfigFile(live);
+    auditConfigFile(inst);
     const reseeded = reseedArchive(inst, from, manifest.number, clock);
     const backup = await backupAfterChange(inst, { reason: 'archive.restore', ceremonyId: null, operator });
     if (!backup.ok) warnings.push(`the first backup of the restored system failed: ${backup.error?.message}`);
@@ -278,6 +251,56 @@ export async function restoreInstallation(p: RestoreParams): Promise<RestoreResu
     lockAll(present);
     inst?.close();
   }
+}
+
+/**
+ * Settles the restored register, moves CRL numbers past any a dropped set used, records the
+ * dropped sets and appends the archive.restore event, all in one transaction.
+ */
+function recordRestore(
+  live: Installation,
+  r: {
+    p: RestoreParams;
+    from: string;
+    home: string;
+    chosen: SetCheck;
+    dropped: DroppedSet[];
+    digest: Buffer;
+    clock: Clock;
+    operator: Participant;
+    witness: Participant;
+  },
+): void {
+  const { p, from, home, chosen, dropped, digest, clock, operator, witness } = r;
+  const manifest = chosen.manifest!;
+  const advance = p.crlNumberAdvance ?? 0;
+  live.db
+    .transaction(() => {
+      settleRestoredRegister(live.db, chosen.name, manifest.created, chosen.manifestSha256!);
+      if (advance > 0) advanceAllCrlNumbers(live.db, advance);
+      recordDroppedSets(live, { from, after: chosen.name, dropped, at: clock.now().toISOString() });
+      live.audit.append({
+        actor: [operator.operator.name, witness.operator.name].join(','),
+        roles: [...new Set([...operator.operator.roles, ...witness.operator.roles])],
+        action: 'archive.restore',
+        target: live.config.installation.name,
+        outcome: 'success',
+        details: {
+          from,
+          set: chosen.name,
+          manifestSha256: chosen.manifestSha256,
+          restoredAuditHead: manifest.audit,
+          crlNumberAdvance: advance,
+          home,
+          lossAccepted: p.acceptLossAfter === undefined ? null : { after: chosen.name, dropped },
+          ...participantEvidence(digest, [
+            { role: 'operator', p: operator },
+            { role: 'witness', p: witness },
+          ]),
+        },
+      });
+    })
+    .immediate();
 }
 
 /** The set's store and config copied into the new home, durably (the store under a temporary name first). */

@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ArchiveReport, Location } from '../../archive/inspect.ts';
+import type { Location } from '../../archive/inspect.ts';
+import type { ArchiveReport } from '../../archive/inspect-locations.ts';
 import type { Installation } from '../../installation/installation.ts';
 import { withProgress } from '../../util/progress.ts';
 import {
