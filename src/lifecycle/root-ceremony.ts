@@ -19,7 +19,7 @@ import { signOnceWithCaKey } from '../custody/activation.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
 import { assembleSignedCertificate, createTbsCertificate } from '../pki/certificate.ts';
 import { basicConstraints, keyUsage, subjectKeyIdentifier } from '../pki/extensions.ts';
-import { createName, nameToDer, nameToText } from '../pki/name.ts';
+import { createName, nameToText } from '../pki/name.ts';
 import { derToPem } from '../pki/pem.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
@@ -34,27 +34,15 @@ import {
   type InterruptedWork,
 } from '../operation/durable-outputs.ts';
 import type { Installation } from '../installation/installation.ts';
-import {
-  operationDigest,
-  participantEvidence,
-  type Participant,
-  type PassphraseSource,
-} from '../people/participants.ts';
+import { operationDigest, type Participant, type PassphraseSource } from '../people/participants.ts';
 import { gatherQuorum } from '../people/quorum.ts';
 import type { Transcript } from '../records/transcript.ts';
-import { makeTranscript, storeTranscript } from '../records/transcript-store.ts';
 import { checkKeyStore, generateCaKey, type KeyStoreSpec, type NewCaKey } from '../custody/ca-keys.ts';
-import { caNameTaken, insertCa, switchCaCertificate } from '../store/cas.ts';
+import { caNameTaken } from '../store/cas.ts';
 import { findCaKeyFacts } from '../store/ca-keys.ts';
-import { insertCaPolicy } from '../store/ca-policies.ts';
-import { insertCaOwnCertificate } from '../store/certificates.ts';
-import {
-  completeCeremony,
-  failStartedCeremony,
-  findCompletedCeremonyOfFile,
-  insertStartedCeremony,
-} from '../store/ceremonies.ts';
+import { failStartedCeremony, findCompletedCeremonyOfFile, insertStartedCeremony } from '../store/ceremonies.ts';
 import { operatorStatus } from '../store/operators.ts';
+import { ACTION, commitRootCa } from './root-ceremony-commit.ts';
 
 export interface RootCeremonyResult {
   caName: string;
@@ -82,8 +70,6 @@ export interface RunRootCeremonyParams {
   baseDir: string;
   passphrases: PassphraseSource;
 }
-
-const ACTION = 'ceremony.root-ca';
 
 /** Validates a ceremony file for this installation; a file that fails is a refused attempt, audited. */
 export function loadRootCeremony(inst: Installation, bytes: Buffer, file: string): LoadedCeremony<RootCeremony> {
@@ -276,7 +262,7 @@ async function generateAndSign(
       files.stage(files.planned[1].path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
 
     // 5. Everything the ceremony made, in one transaction with its audit event and its staged outputs.
-    transcript = commitRootCa(inst, p, files, {
+    transcript = commitRootCa(inst, p.ceremony, files, {
       ...x,
       key,
       keyId,
@@ -377,117 +363,6 @@ async function signRootCertificate(
   const certificateDer = assembleSignedCertificate(tbs.der, c.signatureAlgorithm, signature);
   selfCheck(certificateDer, tbs.der, signature, record.publicKeySpki, SIGNATURE_ALGORITHMS[c.signatureAlgorithm].hash);
   return { certificateDer, serialHex: serialToHex(serial) };
-}
-
-/** 5. The one transaction: key, shares, CA, certificate, policies, the ceremony completed, audit event, transcript, staged outputs. */
-function commitRootCa(
-  inst: Installation,
-  p: RunRootCeremonyParams,
-  files: DurableOutputs,
-  x: {
-    subject: ReturnType<typeof createName>;
-    notBefore: Date;
-    notAfter: Date;
-    digest: Buffer;
-    present: Participant[];
-    witness: Participant;
-    key: NewCaKey;
-    keyId: string;
-    ceremonyId: number;
-    started: string;
-    certificateDer: Buffer;
-    serialHex: string;
-    warnings: string[];
-  },
-): Transcript {
-  const c = p.ceremony.config;
-  const { key, keyId, ceremonyId, serialHex } = x;
-  const legacy = SIGNATURE_ALGORITHMS[c.signatureAlgorithm].legacy;
-  const sha256 = sha256Hex(x.certificateDer);
-  const now = inst.clock.now().toISOString();
-  const people = [{ as: 'witness', p: x.witness }, ...x.present.map((q) => ({ as: 'custodian', p: q }))];
-  const evidence = participantEvidence(
-    x.digest,
-    people.map(({ as, p: q }) => ({ role: as, p: q })),
-  );
-  return inst.db
-    .transaction(() => {
-      key.persist(now);
-      const caId = insertCa(inst.db, {
-        name: c.ca.name,
-        keyId,
-        subjectDer: nameToDer(x.subject),
-        signatureAlgorithm: c.signatureAlgorithm,
-        legacySha1: legacy,
-        createdAt: now,
-      });
-      const certificateId = insertCaOwnCertificate(inst.db, {
-        caId,
-        serialHex,
-        subject: nameToText(x.subject),
-        notBefore: x.notBefore.toISOString(),
-        notAfter: x.notAfter.toISOString(),
-        sha256,
-        der: x.certificateDer,
-        createdAt: now,
-      });
-      switchCaCertificate(inst.db, caId, { certificateId });
-      for (const oid of c.policies.subordinateCa) insertCaPolicy(inst.db, caId, 'subordinate-ca', oid, now);
-      for (const oid of c.policies.timeStamping) insertCaPolicy(inst.db, caId, 'time-stamping', oid, now);
-      completeCeremony(inst.db, ceremonyId, now);
-      inst.audit.append({
-        actor: [x.witness, ...x.present].map((q) => q.operator.name).join(','),
-        roles: [...new Set([x.witness, ...x.present].flatMap((q) => q.operator.roles))],
-        action: ACTION,
-        target: c.ca.name,
-        outcome: 'success',
-        details: {
-          ceremonyId,
-          ceremonyFile: p.ceremony.sha256,
-          keyId,
-          ...key.details,
-          algorithm: keyAlgorithmOf(c),
-          threshold: c.custodians.threshold,
-          holders: c.custodians.holders,
-          serial: serialHex,
-          certificateSha256: sha256,
-          signatureAlgorithm: c.signatureAlgorithm,
-          legacySha1: legacy,
-          policies: c.policies,
-          keyActivations: 1,
-          warnings: x.warnings,
-          ...evidence,
-        },
-      });
-      const transcript = makeTranscript(inst, {
-        operation: ACTION,
-        ceremonyId,
-        target: c.ca.name,
-        startedAt: x.started,
-        digest: x.digest,
-        people,
-        inputs: [{ name: `ceremony file ${p.ceremony.file}`, sha256: p.ceremony.sha256 }],
-        outputs: [{ name: `${c.ca.name}.der`, sha256 }],
-        details: {
-          keyId,
-          ...key.details,
-          algorithm: keyAlgorithmOf(c),
-          threshold: c.custodians.threshold,
-          holders: c.custodians.holders,
-          serial: serialHex,
-          subject: nameToText(x.subject),
-          notBefore: x.notBefore.toISOString(),
-          notAfter: x.notAfter.toISOString(),
-          signatureAlgorithm: c.signatureAlgorithm,
-          keyActivations: 1,
-          warnings: x.warnings,
-        },
-      });
-      storeTranscript(inst, transcript);
-      files.recordInCommit();
-      return transcript;
-    })
-    .immediate();
 }
 
 /** The completed ceremony that ran this very file and created this CA, if any (a rerun after a crash). */
