@@ -10,18 +10,11 @@
  * crash after it leaves a created CA whose outputs the next run (or `ceremony resume`) writes.
  * Once the transaction committed, the ceremony is reported as done, whatever the files do.
  */
-import { createPublicKey, verify as verifySignature } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, type Extension } from '@peculiar/asn1-x509';
 import { keyAlgorithmOf, parseRootCeremony, type LoadedCeremony, type RootCeremony } from '../config/ceremony.ts';
 import { CaError, type ErrorCode } from '../errors.ts';
-import { signOnceWithCaKey } from '../custody/activation.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
-import { assembleSignedCertificate, createTbsCertificate } from '../pki/certificate.ts';
-import { basicConstraints, keyUsage, subjectKeyIdentifier } from '../pki/extensions.ts';
 import { createName, nameToText } from '../pki/name.ts';
 import { derToPem } from '../pki/pem.ts';
-import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { faultPoint } from '../util/fault-points.ts';
 import { planOutputs, type PlannedOutput } from '../util/outputs.ts';
@@ -43,6 +36,7 @@ import { findCaKeyFacts } from '../store/ca-keys.ts';
 import { failStartedCeremony, findCompletedCeremonyOfFile, insertStartedCeremony } from '../store/ceremonies.ts';
 import { operatorStatus } from '../store/operators.ts';
 import { ACTION, commitRootCa } from './root-ceremony-commit.ts';
+import { signRootCertificate } from './root-certificate.ts';
 
 export interface RootCeremonyResult {
   caName: string;
@@ -196,6 +190,7 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
   }
 }
 
+/** Steps 3 to 6, once the people are present: the quorum is locked again by the caller whatever happens here. */
 async function generateAndSign(
   inst: Installation,
   p: RunRootCeremonyParams,
@@ -210,31 +205,10 @@ async function generateAndSign(
   },
 ): Promise<Omit<RootCeremonyResult, 'interrupted'>> {
   const c = p.ceremony.config;
-  const alg = SIGNATURE_ALGORITHMS[c.signatureAlgorithm];
   const keyId = `${c.ca.name}-${x.notBefore.toISOString().slice(0, 10).replaceAll('-', '')}-${inst.random(4).toString('hex')}`;
-  const warnings: string[] = [];
-  if (alg.legacy)
-    warnings.push(
-      `LEGACY: ${c.ca.name} is signed with ${c.signatureAlgorithm}. SHA-1 is allowed only for this legacy root (R-1.3); relying parties may reject it.`,
-    );
+  const warnings = legacyWarnings(c);
 
-  // 3. Intent before any key exists.
-  const started = inst.clock.now().toISOString();
-  const ceremonyId = insertStartedCeremony(inst.db, {
-    kind: ACTION,
-    fileSha256: p.ceremony.sha256,
-    startedAt: started,
-    details: { ca: c.ca.name, keyId, owner: ceremonyOwner() },
-  });
-  inst.audit.append({
-    actor: inst.systemActor,
-    roles: [],
-    action: `${ACTION}.start`,
-    target: c.ca.name,
-    outcome: 'success',
-    details: { ceremonyId, keyId, ceremonyFile: p.ceremony.sha256 },
-  });
-  files.claim(ceremonyId, ACTION);
+  const { ceremonyId, started } = recordIntent(inst, p.ceremony, files, keyId);
 
   let key: NewCaKey | undefined;
   let transcript: Transcript;
@@ -252,14 +226,7 @@ async function generateAndSign(
     faultPoint(`${ACTION}:key-generated`);
     ({ certificateDer, serialHex } = await signRootCertificate(inst, c, key.record, x));
     faultPoint(`${ACTION}:signed`);
-    const sha256 = sha256Hex(certificateDer);
-    files.stage(files.planned[0]!.path, derToPem(certificateDer, 'CERTIFICATE'), {
-      table: 'certificates',
-      sha256,
-      encoding: 'pem',
-    });
-    if (files.planned[1])
-      files.stage(files.planned[1].path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
+    stageCertificate(files, certificateDer);
 
     // 5. Everything the ceremony made, in one transaction with its audit event and its staged outputs.
     transcript = commitRootCa(inst, p.ceremony, files, {
@@ -273,31 +240,7 @@ async function generateAndSign(
       warnings,
     });
   } catch (e) {
-    const err =
-      e instanceof CaError
-        ? e
-        : new CaError('CEREMONY_FAILED', `key ceremony failed: ${(e as Error).message}`, { cause: e });
-    // Nothing half-done: a key made in a token for a ceremony that failed is removed again.
-    const removedFrom =
-      key && !findCaKeyFacts(inst.db, keyId)
-        ? await key.discard()
-        : ((err.details.keyRemovedFrom as string[] | undefined) ?? []);
-    failStartedCeremony(inst.db, ceremonyId, inst.clock.now().toISOString(), err.code);
-    inst.audit.append({
-      actor: inst.systemActor,
-      roles: [],
-      action: ACTION,
-      target: c.ca.name,
-      outcome: 'failed',
-      details: {
-        ceremonyId,
-        code: err.code,
-        message: err.message,
-        ...(removedFrom.length ? { keyRemovedFrom: removedFrom } : {}),
-      },
-    });
-    files.discard();
-    throw err;
+    throw await failCeremony(inst, c.ca.name, files, e, { key, keyId, ceremonyId });
   }
 
   // 6. Committed: the CA exists. From here on nothing is reported as a failure; an output that
@@ -326,58 +269,94 @@ async function generateAndSign(
   };
 }
 
-/** 4. The self-signed certificate, with exactly one activation (CPS 6.2.8/6.2.9), checked before it is kept. */
-async function signRootCertificate(
+/** A SHA-1 root is allowed (R-1.3) but said so in the result and the audit event. */
+function legacyWarnings(c: RootCeremony): string[] {
+  const warnings: string[] = [];
+  if (SIGNATURE_ALGORITHMS[c.signatureAlgorithm].legacy)
+    warnings.push(
+      `LEGACY: ${c.ca.name} is signed with ${c.signatureAlgorithm}. SHA-1 is allowed only for this legacy root (R-1.3); relying parties may reject it.`,
+    );
+  return warnings;
+}
+
+/** 3. Intent before any key exists: a crash from here on leaves a 'started' ceremony the next run closes. */
+function recordIntent(
   inst: Installation,
-  c: RootCeremony,
-  record: NewCaKey['record'],
-  x: { subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date; present: Participant[] },
-): Promise<{ certificateDer: Buffer; serialHex: string }> {
-  const extensions: Extension[] = c.extensions.map((e) => {
-    switch (e.type) {
-      case 'subjectKeyIdentifier':
-        return subjectKeyIdentifier(record.publicKeySpki, e.critical);
-      case 'keyUsage':
-        return keyUsage(e.usages, e.critical);
-      case 'basicConstraints':
-        return basicConstraints({ cA: e.cA, pathLenConstraint: e.pathLenConstraint }, e.critical);
-    }
+  ceremony: LoadedCeremony<RootCeremony>,
+  files: DurableOutputs,
+  keyId: string,
+): { ceremonyId: number; started: string } {
+  const started = inst.clock.now().toISOString();
+  const ceremonyId = insertStartedCeremony(inst.db, {
+    kind: ACTION,
+    fileSha256: ceremony.sha256,
+    startedAt: started,
+    details: { ca: ceremony.config.ca.name, keyId, owner: ceremonyOwner() },
   });
-  const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
-  const tbs = createTbsCertificate({
-    serialNumber: serial,
-    signatureAlgorithm: c.signatureAlgorithm,
-    issuer: x.subject,
-    subject: x.subject,
-    notBefore: x.notBefore,
-    notAfter: x.notAfter,
-    subjectPublicKeyInfo: record.publicKeySpki,
-    extensions,
+  inst.audit.append({
+    actor: inst.systemActor,
+    roles: [],
+    action: `${ACTION}.start`,
+    target: ceremony.config.ca.name,
+    outcome: 'success',
+    details: { ceremonyId, keyId, ceremonyFile: ceremony.sha256 },
   });
-  const signature = await signOnceWithCaKey(
-    inst,
-    { record, custodians: x.present, purpose: `self-signed certificate of ${c.ca.name}`, target: c.ca.name },
-    tbs.der,
-    c.signatureAlgorithm,
-  );
-  const certificateDer = assembleSignedCertificate(tbs.der, c.signatureAlgorithm, signature);
-  selfCheck(certificateDer, tbs.der, signature, record.publicKeySpki, SIGNATURE_ALGORITHMS[c.signatureAlgorithm].hash);
-  return { certificateDer, serialHex: serialToHex(serial) };
+  files.claim(ceremonyId, ACTION);
+  return { ceremonyId, started };
+}
+
+/** The certificate as PEM (and DER if asked), staged as *.partial to be published after the commit. */
+function stageCertificate(files: DurableOutputs, certificateDer: Buffer): void {
+  const sha256 = sha256Hex(certificateDer);
+  files.stage(files.planned[0]!.path, derToPem(certificateDer, 'CERTIFICATE'), {
+    table: 'certificates',
+    sha256,
+    encoding: 'pem',
+  });
+  if (files.planned[1])
+    files.stage(files.planned[1].path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
+}
+
+/** A failed ceremony is closed, audited, its key removed and its staged outputs dropped: nothing half-done. */
+async function failCeremony(
+  inst: Installation,
+  caName: string,
+  files: DurableOutputs,
+  e: unknown,
+  x: { key: NewCaKey | undefined; keyId: string; ceremonyId: number },
+): Promise<CaError> {
+  const { key, keyId, ceremonyId } = x;
+  const err =
+    e instanceof CaError
+      ? e
+      : new CaError('CEREMONY_FAILED', `key ceremony failed: ${(e as Error).message}`, { cause: e });
+  // Nothing half-done: a key made in a token for a ceremony that failed is removed again.
+  const removedFrom =
+    key && !findCaKeyFacts(inst.db, keyId)
+      ? await key.discard()
+      : ((err.details.keyRemovedFrom as string[] | undefined) ?? []);
+  failStartedCeremony(inst.db, ceremonyId, inst.clock.now().toISOString(), err.code);
+  inst.audit.append({
+    actor: inst.systemActor,
+    roles: [],
+    action: ACTION,
+    target: caName,
+    outcome: 'failed',
+    details: {
+      ceremonyId,
+      code: err.code,
+      message: err.message,
+      ...(removedFrom.length ? { keyRemovedFrom: removedFrom } : {}),
+    },
+  });
+  files.discard();
+  return err;
 }
 
 /** The completed ceremony that ran this very file and created this CA, if any (a rerun after a crash). */
 function completedCeremonyOf(inst: Installation, fileSha256: string, caName: string): number | undefined {
   const id = findCompletedCeremonyOfFile(inst.db, ACTION, fileSha256, caName);
   return id !== undefined && caNameTaken(inst.db, caName) ? id : undefined;
-}
-
-/** The signature verifies with the key, and the DER is canonical (parse + re-encode gives the same bytes). */
-function selfCheck(certDer: Buffer, tbsDer: Buffer, signature: Uint8Array, spki: Uint8Array, hash: string): void {
-  const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-  if (!verifySignature(hash, tbsDer, key, signature))
-    throw new CaError('SELF_CHECK_FAILED', 'the new signature does not verify with the generated key');
-  const reencoded = Buffer.from(AsnConvert.serialize(AsnConvert.parse(certDer, Certificate)));
-  if (!reencoded.equals(certDer)) throw new CaError('SELF_CHECK_FAILED', 'the certificate DER is not canonical');
 }
 
 /** The key store section of a ceremony file as generateCaKey takes it. */
