@@ -84,10 +84,11 @@ export function loadRootCeremony(inst: Installation, bytes: Buffer, file: string
   }
 }
 
+/** Runs the whole ceremony in the order the header gives; a refusal is audited before it is thrown. */
 export async function runRootCeremony(inst: Installation, p: RunRootCeremonyParams): Promise<RootCeremonyResult> {
   const c = p.ceremony.config;
   const target = c.ca.name;
-  const refuse = (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
+  const refuse: Refuse = (code, message, details = {}) => {
     inst.audit.append({
       actor: inst.systemActor,
       roles: [],
@@ -102,7 +103,57 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
   // 0. Work a crash left behind is finished (or closed) first: a rerun after a crash that
   //    followed the commit writes that ceremony's outputs and says so, never makes a second key.
   const interrupted = finishInterruptedWork(inst);
-  const done = completedCeremonyOf(inst, p.ceremony.sha256, c.ca.name);
+  refuseRerun(inst, p.ceremony, interrupted, refuse);
+
+  const { planned, subject, notBefore, notAfter } = checkBeforeQuorum(inst, p, refuse);
+
+  // 2. People: the witness and M custodians prove presence by signing the operation digest.
+  const digest = operationDigest({
+    kind: ACTION,
+    ceremonyFileSha256: p.ceremony.sha256,
+    ca: c.ca.name,
+    installation: inst.config.installation.name,
+    notBefore: notBefore.toISOString(),
+  });
+  const quorum = await gatherQuorum(inst, {
+    operationName: 'ceremony.root-ca',
+    witness: c.witness,
+    holders: c.custodians.holders,
+    threshold: c.custodians.threshold,
+    digest,
+    passphrases: p.passphrases,
+    operation: `the ${c.ca.name} key ceremony`,
+    refuse,
+  });
+  try {
+    return {
+      ...(await generateAndSign(inst, p, durableOutputs(inst, planned), {
+        subject,
+        notBefore,
+        notAfter,
+        digest,
+        present: quorum.custodians,
+        witness: quorum.witness,
+      })),
+      interrupted,
+    };
+  } finally {
+    quorum.lock();
+  }
+}
+
+/** How a refused attempt ends: audited, then thrown. */
+type Refuse = (code: ErrorCode, message: string, details?: Record<string, unknown>) => never;
+
+/** A rerun of a file whose ceremony already created its CA is refused, naming the work a crash left that this run finished. */
+function refuseRerun(
+  inst: Installation,
+  ceremony: LoadedCeremony<RootCeremony>,
+  interrupted: InterruptedWork[],
+  refuse: Refuse,
+): void {
+  const c = ceremony.config;
+  const done = completedCeremonyOf(inst, ceremony.sha256, c.ca.name);
   if (done !== undefined) {
     const finished = interrupted
       .filter((w) => w.ceremonyId === done)
@@ -114,7 +165,15 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
       { ceremonyId: done },
     );
   }
+}
 
+/** Step 1: every refusal that needs no person comes before anyone types a passphrase. */
+function checkBeforeQuorum(
+  inst: Installation,
+  p: RunRootCeremonyParams,
+  refuse: Refuse,
+): { planned: PlannedOutput[]; subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date } {
+  const c = p.ceremony.config;
   // 1. Everything that can be checked before anyone types a passphrase, the output files first
   //    (CONVENTIONS 4: inside --out-dir, distinct, never overwritten).
   let planned: PlannedOutput[] = [];
@@ -154,40 +213,7 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
   notBefore.setUTCMilliseconds(0);
   const notAfter = new Date(notBefore);
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + c.validity.years);
-
-  // 2. People: the witness and M custodians prove presence by signing the operation digest.
-  const digest = operationDigest({
-    kind: ACTION,
-    ceremonyFileSha256: p.ceremony.sha256,
-    ca: c.ca.name,
-    installation: inst.config.installation.name,
-    notBefore: notBefore.toISOString(),
-  });
-  const quorum = await gatherQuorum(inst, {
-    operationName: 'ceremony.root-ca',
-    witness: c.witness,
-    holders: c.custodians.holders,
-    threshold: c.custodians.threshold,
-    digest,
-    passphrases: p.passphrases,
-    operation: `the ${c.ca.name} key ceremony`,
-    refuse,
-  });
-  try {
-    return {
-      ...(await generateAndSign(inst, p, durableOutputs(inst, planned), {
-        subject,
-        notBefore,
-        notAfter,
-        digest,
-        present: quorum.custodians,
-        witness: quorum.witness,
-      })),
-      interrupted,
-    };
-  } finally {
-    quorum.lock();
-  }
+  return { planned, subject, notBefore, notAfter };
 }
 
 /** Steps 3 to 6, once the people are present: the quorum is locked again by the caller whatever happens here. */
