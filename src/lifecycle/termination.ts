@@ -323,29 +323,7 @@ async function terminationSteps(
           },
         },
       );
-      x.complete({
-        inputs: [
-          {
-            name: `termination notice #${notice.id} (${notice.terminationDate}, given ${notice.announcedAt})`,
-            sha256: sha256Hex(canonicalJson(notice)),
-          },
-        ],
-        outputs: [{ name: `${ca.name} final CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
-        details: {
-          decision: 'termination (CPS 5.8)',
-          authoriser: p.authoriser,
-          noticeId: notice.id,
-          terminationDate: notice.terminationDate,
-          revoked: revoked.map((r) => r.serialHex),
-          reason: 'cessationOfOperation',
-          crlNumber: last.crl.crlNumber,
-          ocspResponses: last.ocspResponses,
-          keyDestroyed: destroyed.keyId,
-          retiredKeysDestroyed: destroyed.retiredKeys,
-          status: 'terminated',
-          keyActivations: s.signatures,
-        },
-      });
+      x.complete(terminationRecord(p, c, { revoked, last, destroyed }, s.signatures));
     })
     .immediate();
   return {
@@ -356,6 +334,44 @@ async function terminationSteps(
     crlNextUpdate: last.crl.nextUpdate,
     ocspResponses: last.ocspResponses,
     keyDestroyed: true,
+  };
+}
+
+/** What the transcript records of a termination: the notice it carried out and the final CRL it left. */
+function terminationRecord(
+  p: TerminateParams,
+  c: { ca: CaSummary; notice: TerminationNotice },
+  done: {
+    revoked: ReturnType<typeof revokeAllIssued>;
+    last: Awaited<ReturnType<typeof signLastStatus>>;
+    destroyed: Awaited<ReturnType<typeof destroyCaKey>>;
+  },
+  keyActivations: number,
+): Parameters<OperationContext['complete']>[0] {
+  const { ca, notice } = c;
+  const { revoked, last, destroyed } = done;
+  return {
+    inputs: [
+      {
+        name: `termination notice #${notice.id} (${notice.terminationDate}, given ${notice.announcedAt})`,
+        sha256: sha256Hex(canonicalJson(notice)),
+      },
+    ],
+    outputs: [{ name: `${ca.name} final CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
+    details: {
+      decision: 'termination (CPS 5.8)',
+      authoriser: p.authoriser,
+      noticeId: notice.id,
+      terminationDate: notice.terminationDate,
+      revoked: revoked.map((r) => r.serialHex),
+      reason: 'cessationOfOperation',
+      crlNumber: last.crl.crlNumber,
+      ocspResponses: last.ocspResponses,
+      keyDestroyed: destroyed.keyId,
+      retiredKeysDestroyed: destroyed.retiredKeys,
+      status: 'terminated',
+      keyActivations,
+    },
   };
 }
 
