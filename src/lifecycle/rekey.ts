@@ -29,9 +29,8 @@ import { derToPem } from '../pki/pem.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { signOnceWithCaKey } from '../custody/activation.ts';
-import { recordOwnCertificate } from './ca-certificate-history.ts';
 import { generateCaKey, type NewCaKey } from '../custody/ca-keys.ts';
-import { getCa, type CaSummary } from '../installation/cas.ts';
+import { getCa } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { refuser, type KeySession } from '../operation/key-session.ts';
 import {
@@ -43,27 +42,15 @@ import {
   type OwnCertificatePlan,
 } from './link-certificates.ts';
 import { getOperator } from '../people/operators.ts';
-import { bringParticipant, lockAll, type Participant, type PassphraseSource } from '../people/participants.ts';
+import { lockAll, type Participant, type PassphraseSource } from '../people/participants.ts';
 import { checkSlotRole } from '../people/permissions.ts';
-import {
-  changeoverAlgorithm,
-  checkYears,
-  currentCertificateId,
-  validityFromNow,
-  yearsOf,
-  type ChangeoverResult,
-} from './renewal.ts';
-import {
-  runOperation,
-  type AfterCommit,
-  type Checks,
-  type OperationContext,
-  type Refuse,
-} from '../operation/runner.ts';
+import { changeoverAlgorithm, checkYears, validityFromNow, yearsOf, type ChangeoverResult } from './renewal.ts';
+import { runOperation, type AfterCommit, type Checks, type OperationContext } from '../operation/runner.ts';
 import { activeTsa } from '../records/time-stamping.ts';
-import { switchCaCertificate } from '../store/cas.ts';
-import { findCaKeyFacts, retireCaKey } from '../store/ca-keys.ts';
+import { findCaKeyFacts } from '../store/ca-keys.ts';
 import { reserveSerial } from '../store/serial-reservations.ts';
+import { ACTION, commitRekey, type RekeyPlan, type Signed } from './rekey-commit.ts';
+import { gatherNewKeyCustodians } from './rekey-custodians.ts';
 
 export interface RekeyParams {
   caName: string;
@@ -95,38 +82,12 @@ export interface RekeyResult extends ChangeoverResult {
   }[];
 }
 
-const ACTION = 'ca.rekey';
-
-/** What the checks settled before anyone is asked for anything. */
-interface RekeyPlan {
-  ca: CaSummary;
-  keyAlgorithm: KeyAlgorithm;
-  holders: string[];
-  threshold: number;
-  algorithm: SignatureAlgorithmName;
-  years: number;
-  notBefore: Date;
-  notAfter: Date;
-  /** RFC 4210 4.4: the links live from the new key's generation until the old certificate expires. */
-  linkNotAfter: Date;
-  serials: Buffer[];
-  newKeyId: string;
-  /** --out-dir, resolved. */
-  outDir?: string;
-}
-
 /** What the work hands to the result. */
 interface RekeyWork {
   signed: Signed;
   custodians: string[];
   newKeyCustodians: string[];
   witness: string;
-}
-
-/** The three certificates the re-key signed (NewWithNew, OldWithNew, NewWithOld) and their lint warnings. */
-interface Signed {
-  made: { plan: OwnCertificatePlan; der: Buffer }[];
-  warnings: string[];
 }
 
 /** Re-keys on the runner (operation/runner.ts): checks and --out-dir first, then the new key, three signatures, one transaction. */
@@ -338,94 +299,6 @@ async function signRekeyCertificates(
   return { made: made.map(({ plan: x, der }) => ({ plan: x, der })), warnings };
 }
 
-/** The one transaction: the new key, the three certificates, the CA's switch, the old key retired, the audit event, the transcript. */
-function commitRekey(
-  inst: Installation,
-  x: OperationContext,
-  r: RekeyPlan,
-  newKey: NewCaKey,
-  signed: Signed,
-  newCustodians: Participant[],
-): void {
-  const { ca } = r;
-  const s = x.session;
-  const { made } = signed;
-  const newSpki = newKey.record.publicKeySpki;
-  const at = inst.clock.now().toISOString();
-  inst.db
-    .transaction(() => {
-      newKey.persist(at);
-      const replaces = currentCertificateId(inst, ca.id);
-      const ids = made.map(({ plan: x, der }) =>
-        recordOwnCertificate(inst, {
-          caId: ca.id,
-          kind: x.kind,
-          serialHex: x.serialHex,
-          subject: ca.subject,
-          notBefore: x.notBefore,
-          notAfter: x.notAfter,
-          sha256: sha256Hex(der),
-          der,
-          subjectKeyId: x.subjectSpki.equals(newSpki) ? r.newKeyId : ca.keyId,
-          signerKeyId: x.signerSpki.equals(newSpki) ? r.newKeyId : ca.keyId,
-          replacesCertificateId: replaces,
-          ceremonyId: s.ceremonyId,
-          now: at,
-        }),
-      );
-      switchCaCertificate(inst.db, ca.id, {
-        keyId: r.newKeyId,
-        certificateId: ids[0]!,
-        signatureAlgorithm: r.algorithm,
-        legacySha1: SIGNATURE_ALGORITHMS[r.algorithm].legacy,
-      });
-      retireCaKey(inst.db, ca.keyId);
-      const details = {
-        ceremonyId: s.ceremonyId,
-        previousKeyId: ca.keyId,
-        keyId: r.newKeyId,
-        ...newKey.details,
-        keyAlgorithm: r.keyAlgorithm,
-        threshold: r.threshold,
-        holders: r.holders,
-        newKeyCustodians: newCustodians.map((c) => c.operator.name),
-        previousCertificateSha256: ca.certificateSha256,
-        signatureAlgorithm: r.algorithm,
-        certificates: made.map(({ plan: x, der }, i) => ({
-          kind: x.kind,
-          certificateId: ids[i],
-          serial: x.serialHex,
-          sha256: sha256Hex(der),
-          notBefore: x.notBefore.toISOString(),
-          notAfter: x.notAfter.toISOString(),
-        })),
-        keyActivations: { previousKey: s.signatures, newKey: 2 },
-        warnings: signed.warnings,
-      };
-      const everyone = [
-        ...s.people().map((x) => x.p),
-        ...newCustodians.filter((c) => !s.people().some((x) => x.p === c)),
-      ];
-      inst.audit.append({
-        actor: everyone.map((x) => x.operator.name).join(','),
-        roles: [...new Set(everyone.flatMap((x) => x.operator.roles))],
-        action: ACTION,
-        target: ca.name,
-        outcome: 'success',
-        details: { ...details, ...s.evidence() },
-      });
-      x.complete({
-        inputs: [{ name: `previous certificate ${ca.serialHex}`, sha256: ca.certificateSha256 }],
-        outputs: made.map(({ plan: c, der }) => ({
-          name: `${ca.name} ${c.kind} ${c.serialHex}.der`,
-          sha256: sha256Hex(der),
-        })),
-        details,
-      });
-    })
-    .immediate();
-}
-
 /** 6. After the commit (outputs named, transcript file, backup: the runner): the result, with the TSA advice. */
 function afterRekey(inst: Installation, r: RekeyPlan, w: RekeyWork, after: AfterCommit): RekeyResult {
   const { ca } = r;
@@ -479,46 +352,4 @@ function tsaCertifiedByRetiredKey(inst: Installation, caId: number, retiredKeyId
     `the internal TSA ${tsa.keyId} was certified by the retired key ${retiredKeyId}; it keeps stamping and its tokens keep verifying against that key's root certificate. ` +
     `To have the new key certify the TSA, run rootca tsa init --ca ${tsa.caName} --holders ${tsa.holders.join(',')} (CPS 5.5.5)`
   );
-}
-
-/**
- * M custodians of the new key: people already in the session (operator, custodians of the old
- * key) count without a second passphrase; the witness never counts (CPS 6.1.1: observed, not
- * observing). Refuses QUORUM_NOT_MET when fewer than M authenticate.
- */
-async function gatherNewKeyCustodians(
-  inst: Installation,
-  s: KeySession,
-  holders: string[],
-  threshold: number,
-  passphrases: PassphraseSource,
-  refuse: Refuse,
-): Promise<Participant[]> {
-  const present = s.people().map((x) => x.p);
-  const out: Participant[] = [];
-  const brought: Participant[] = [];
-  try {
-    for (const h of holders) {
-      if (out.length >= threshold) break;
-      if (h === s.witness.operator.name) continue;
-      const known = present.find((x) => x.operator.name === h);
-      const p =
-        known ??
-        (await bringParticipant(inst, h, passphrases, `custodian of the new ${s.ca.name} key`, s.digest, {
-          operation: ACTION,
-          slot: 'custodian',
-        }));
-      if (p && !known) brought.push(p);
-      if (p) out.push(p);
-    }
-    if (out.length < threshold)
-      refuse(
-        'QUORUM_NOT_MET',
-        `the new key needs ${threshold} of ${holders.length} custodians, ${out.length} present (${out.map((x) => x.operator.name).join(', ') || 'none'})`,
-      );
-    return out;
-  } catch (e) {
-    lockAll(brought);
-    throw e;
-  }
 }

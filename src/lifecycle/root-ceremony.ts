@@ -10,18 +10,11 @@
  * crash after it leaves a created CA whose outputs the next run (or `ceremony resume`) writes.
  * Once the transaction committed, the ceremony is reported as done, whatever the files do.
  */
-import { createPublicKey, verify as verifySignature } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, type Extension } from '@peculiar/asn1-x509';
 import { keyAlgorithmOf, parseRootCeremony, type LoadedCeremony, type RootCeremony } from '../config/ceremony.ts';
 import { CaError, type ErrorCode } from '../errors.ts';
-import { signOnceWithCaKey } from '../custody/activation.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
-import { assembleSignedCertificate, createTbsCertificate } from '../pki/certificate.ts';
-import { basicConstraints, keyUsage, subjectKeyIdentifier } from '../pki/extensions.ts';
-import { createName, nameToDer, nameToText } from '../pki/name.ts';
+import { createName, nameToText } from '../pki/name.ts';
 import { derToPem } from '../pki/pem.ts';
-import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { faultPoint } from '../util/fault-points.ts';
 import { planOutputs, type PlannedOutput } from '../util/outputs.ts';
@@ -34,27 +27,16 @@ import {
   type InterruptedWork,
 } from '../operation/durable-outputs.ts';
 import type { Installation } from '../installation/installation.ts';
-import {
-  operationDigest,
-  participantEvidence,
-  type Participant,
-  type PassphraseSource,
-} from '../people/participants.ts';
+import { operationDigest, type Participant, type PassphraseSource } from '../people/participants.ts';
 import { gatherQuorum } from '../people/quorum.ts';
 import type { Transcript } from '../records/transcript.ts';
-import { makeTranscript, storeTranscript } from '../records/transcript-store.ts';
 import { checkKeyStore, generateCaKey, type KeyStoreSpec, type NewCaKey } from '../custody/ca-keys.ts';
-import { caNameTaken, insertCa, switchCaCertificate } from '../store/cas.ts';
+import { caNameTaken } from '../store/cas.ts';
 import { findCaKeyFacts } from '../store/ca-keys.ts';
-import { insertCaPolicy } from '../store/ca-policies.ts';
-import { insertCaOwnCertificate } from '../store/certificates.ts';
-import {
-  completeCeremony,
-  failStartedCeremony,
-  findCompletedCeremonyOfFile,
-  insertStartedCeremony,
-} from '../store/ceremonies.ts';
+import { failStartedCeremony, findCompletedCeremonyOfFile, insertStartedCeremony } from '../store/ceremonies.ts';
 import { operatorStatus } from '../store/operators.ts';
+import { ACTION, commitRootCa } from './root-ceremony-commit.ts';
+import { signRootCertificate } from './root-certificate.ts';
 
 export interface RootCeremonyResult {
   caName: string;
@@ -83,8 +65,6 @@ export interface RunRootCeremonyParams {
   passphrases: PassphraseSource;
 }
 
-const ACTION = 'ceremony.root-ca';
-
 /** Validates a ceremony file for this installation; a file that fails is a refused attempt, audited. */
 export function loadRootCeremony(inst: Installation, bytes: Buffer, file: string): LoadedCeremony<RootCeremony> {
   try {
@@ -104,10 +84,11 @@ export function loadRootCeremony(inst: Installation, bytes: Buffer, file: string
   }
 }
 
+/** Runs the whole ceremony in the order the header gives; a refusal is audited before it is thrown. */
 export async function runRootCeremony(inst: Installation, p: RunRootCeremonyParams): Promise<RootCeremonyResult> {
   const c = p.ceremony.config;
   const target = c.ca.name;
-  const refuse = (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
+  const refuse: Refuse = (code, message, details = {}) => {
     inst.audit.append({
       actor: inst.systemActor,
       roles: [],
@@ -122,7 +103,57 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
   // 0. Work a crash left behind is finished (or closed) first: a rerun after a crash that
   //    followed the commit writes that ceremony's outputs and says so, never makes a second key.
   const interrupted = finishInterruptedWork(inst);
-  const done = completedCeremonyOf(inst, p.ceremony.sha256, c.ca.name);
+  refuseRerun(inst, p.ceremony, interrupted, refuse);
+
+  const { planned, subject, notBefore, notAfter } = checkBeforeQuorum(inst, p, refuse);
+
+  // 2. People: the witness and M custodians prove presence by signing the operation digest.
+  const digest = operationDigest({
+    kind: ACTION,
+    ceremonyFileSha256: p.ceremony.sha256,
+    ca: c.ca.name,
+    installation: inst.config.installation.name,
+    notBefore: notBefore.toISOString(),
+  });
+  const quorum = await gatherQuorum(inst, {
+    operationName: 'ceremony.root-ca',
+    witness: c.witness,
+    holders: c.custodians.holders,
+    threshold: c.custodians.threshold,
+    digest,
+    passphrases: p.passphrases,
+    operation: `the ${c.ca.name} key ceremony`,
+    refuse,
+  });
+  try {
+    return {
+      ...(await generateAndSign(inst, p, durableOutputs(inst, planned), {
+        subject,
+        notBefore,
+        notAfter,
+        digest,
+        present: quorum.custodians,
+        witness: quorum.witness,
+      })),
+      interrupted,
+    };
+  } finally {
+    quorum.lock();
+  }
+}
+
+/** How a refused attempt ends: audited, then thrown. */
+type Refuse = (code: ErrorCode, message: string, details?: Record<string, unknown>) => never;
+
+/** A rerun of a file whose ceremony already created its CA is refused, naming the work a crash left that this run finished. */
+function refuseRerun(
+  inst: Installation,
+  ceremony: LoadedCeremony<RootCeremony>,
+  interrupted: InterruptedWork[],
+  refuse: Refuse,
+): void {
+  const c = ceremony.config;
+  const done = completedCeremonyOf(inst, ceremony.sha256, c.ca.name);
   if (done !== undefined) {
     const finished = interrupted
       .filter((w) => w.ceremonyId === done)
@@ -134,7 +165,15 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
       { ceremonyId: done },
     );
   }
+}
 
+/** Step 1: every refusal that needs no person comes before anyone types a passphrase. */
+function checkBeforeQuorum(
+  inst: Installation,
+  p: RunRootCeremonyParams,
+  refuse: Refuse,
+): { planned: PlannedOutput[]; subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date } {
+  const c = p.ceremony.config;
   // 1. Everything that can be checked before anyone types a passphrase, the output files first
   //    (CONVENTIONS 4: inside --out-dir, distinct, never overwritten).
   let planned: PlannedOutput[] = [];
@@ -174,42 +213,10 @@ export async function runRootCeremony(inst: Installation, p: RunRootCeremonyPara
   notBefore.setUTCMilliseconds(0);
   const notAfter = new Date(notBefore);
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + c.validity.years);
-
-  // 2. People: the witness and M custodians prove presence by signing the operation digest.
-  const digest = operationDigest({
-    kind: ACTION,
-    ceremonyFileSha256: p.ceremony.sha256,
-    ca: c.ca.name,
-    installation: inst.config.installation.name,
-    notBefore: notBefore.toISOString(),
-  });
-  const quorum = await gatherQuorum(inst, {
-    operationName: 'ceremony.root-ca',
-    witness: c.witness,
-    holders: c.custodians.holders,
-    threshold: c.custodians.threshold,
-    digest,
-    passphrases: p.passphrases,
-    operation: `the ${c.ca.name} key ceremony`,
-    refuse,
-  });
-  try {
-    return {
-      ...(await generateAndSign(inst, p, durableOutputs(inst, planned), {
-        subject,
-        notBefore,
-        notAfter,
-        digest,
-        present: quorum.custodians,
-        witness: quorum.witness,
-      })),
-      interrupted,
-    };
-  } finally {
-    quorum.lock();
-  }
+  return { planned, subject, notBefore, notAfter };
 }
 
+/** Steps 3 to 6, once the people are present: the quorum is locked again by the caller whatever happens here. */
 async function generateAndSign(
   inst: Installation,
   p: RunRootCeremonyParams,
@@ -224,31 +231,10 @@ async function generateAndSign(
   },
 ): Promise<Omit<RootCeremonyResult, 'interrupted'>> {
   const c = p.ceremony.config;
-  const alg = SIGNATURE_ALGORITHMS[c.signatureAlgorithm];
   const keyId = `${c.ca.name}-${x.notBefore.toISOString().slice(0, 10).replaceAll('-', '')}-${inst.random(4).toString('hex')}`;
-  const warnings: string[] = [];
-  if (alg.legacy)
-    warnings.push(
-      `LEGACY: ${c.ca.name} is signed with ${c.signatureAlgorithm}. SHA-1 is allowed only for this legacy root (R-1.3); relying parties may reject it.`,
-    );
+  const warnings = legacyWarnings(c);
 
-  // 3. Intent before any key exists.
-  const started = inst.clock.now().toISOString();
-  const ceremonyId = insertStartedCeremony(inst.db, {
-    kind: ACTION,
-    fileSha256: p.ceremony.sha256,
-    startedAt: started,
-    details: { ca: c.ca.name, keyId, owner: ceremonyOwner() },
-  });
-  inst.audit.append({
-    actor: inst.systemActor,
-    roles: [],
-    action: `${ACTION}.start`,
-    target: c.ca.name,
-    outcome: 'success',
-    details: { ceremonyId, keyId, ceremonyFile: p.ceremony.sha256 },
-  });
-  files.claim(ceremonyId, ACTION);
+  const { ceremonyId, started } = recordIntent(inst, p.ceremony, files, keyId);
 
   let key: NewCaKey | undefined;
   let transcript: Transcript;
@@ -266,17 +252,10 @@ async function generateAndSign(
     faultPoint(`${ACTION}:key-generated`);
     ({ certificateDer, serialHex } = await signRootCertificate(inst, c, key.record, x));
     faultPoint(`${ACTION}:signed`);
-    const sha256 = sha256Hex(certificateDer);
-    files.stage(files.planned[0]!.path, derToPem(certificateDer, 'CERTIFICATE'), {
-      table: 'certificates',
-      sha256,
-      encoding: 'pem',
-    });
-    if (files.planned[1])
-      files.stage(files.planned[1].path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
+    stageCertificate(files, certificateDer);
 
     // 5. Everything the ceremony made, in one transaction with its audit event and its staged outputs.
-    transcript = commitRootCa(inst, p, files, {
+    transcript = commitRootCa(inst, p.ceremony, files, {
       ...x,
       key,
       keyId,
@@ -287,31 +266,7 @@ async function generateAndSign(
       warnings,
     });
   } catch (e) {
-    const err =
-      e instanceof CaError
-        ? e
-        : new CaError('CEREMONY_FAILED', `key ceremony failed: ${(e as Error).message}`, { cause: e });
-    // Nothing half-done: a key made in a token for a ceremony that failed is removed again.
-    const removedFrom =
-      key && !findCaKeyFacts(inst.db, keyId)
-        ? await key.discard()
-        : ((err.details.keyRemovedFrom as string[] | undefined) ?? []);
-    failStartedCeremony(inst.db, ceremonyId, inst.clock.now().toISOString(), err.code);
-    inst.audit.append({
-      actor: inst.systemActor,
-      roles: [],
-      action: ACTION,
-      target: c.ca.name,
-      outcome: 'failed',
-      details: {
-        ceremonyId,
-        code: err.code,
-        message: err.message,
-        ...(removedFrom.length ? { keyRemovedFrom: removedFrom } : {}),
-      },
-    });
-    files.discard();
-    throw err;
+    throw await failCeremony(inst, c.ca.name, files, e, { key, keyId, ceremonyId });
   }
 
   // 6. Committed: the CA exists. From here on nothing is reported as a failure; an output that
@@ -340,169 +295,94 @@ async function generateAndSign(
   };
 }
 
-/** 4. The self-signed certificate, with exactly one activation (CPS 6.2.8/6.2.9), checked before it is kept. */
-async function signRootCertificate(
-  inst: Installation,
-  c: RootCeremony,
-  record: NewCaKey['record'],
-  x: { subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date; present: Participant[] },
-): Promise<{ certificateDer: Buffer; serialHex: string }> {
-  const extensions: Extension[] = c.extensions.map((e) => {
-    switch (e.type) {
-      case 'subjectKeyIdentifier':
-        return subjectKeyIdentifier(record.publicKeySpki, e.critical);
-      case 'keyUsage':
-        return keyUsage(e.usages, e.critical);
-      case 'basicConstraints':
-        return basicConstraints({ cA: e.cA, pathLenConstraint: e.pathLenConstraint }, e.critical);
-    }
-  });
-  const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
-  const tbs = createTbsCertificate({
-    serialNumber: serial,
-    signatureAlgorithm: c.signatureAlgorithm,
-    issuer: x.subject,
-    subject: x.subject,
-    notBefore: x.notBefore,
-    notAfter: x.notAfter,
-    subjectPublicKeyInfo: record.publicKeySpki,
-    extensions,
-  });
-  const signature = await signOnceWithCaKey(
-    inst,
-    { record, custodians: x.present, purpose: `self-signed certificate of ${c.ca.name}`, target: c.ca.name },
-    tbs.der,
-    c.signatureAlgorithm,
-  );
-  const certificateDer = assembleSignedCertificate(tbs.der, c.signatureAlgorithm, signature);
-  selfCheck(certificateDer, tbs.der, signature, record.publicKeySpki, SIGNATURE_ALGORITHMS[c.signatureAlgorithm].hash);
-  return { certificateDer, serialHex: serialToHex(serial) };
+/** A SHA-1 root is allowed (R-1.3) but said so in the result and the audit event. */
+function legacyWarnings(c: RootCeremony): string[] {
+  const warnings: string[] = [];
+  if (SIGNATURE_ALGORITHMS[c.signatureAlgorithm].legacy)
+    warnings.push(
+      `LEGACY: ${c.ca.name} is signed with ${c.signatureAlgorithm}. SHA-1 is allowed only for this legacy root (R-1.3); relying parties may reject it.`,
+    );
+  return warnings;
 }
 
-/** 5. The one transaction: key, shares, CA, certificate, policies, the ceremony completed, audit event, transcript, staged outputs. */
-function commitRootCa(
+/** 3. Intent before any key exists: a crash from here on leaves a 'started' ceremony the next run closes. */
+function recordIntent(
   inst: Installation,
-  p: RunRootCeremonyParams,
+  ceremony: LoadedCeremony<RootCeremony>,
   files: DurableOutputs,
-  x: {
-    subject: ReturnType<typeof createName>;
-    notBefore: Date;
-    notAfter: Date;
-    digest: Buffer;
-    present: Participant[];
-    witness: Participant;
-    key: NewCaKey;
-    keyId: string;
-    ceremonyId: number;
-    started: string;
-    certificateDer: Buffer;
-    serialHex: string;
-    warnings: string[];
-  },
-): Transcript {
-  const c = p.ceremony.config;
-  const { key, keyId, ceremonyId, serialHex } = x;
-  const legacy = SIGNATURE_ALGORITHMS[c.signatureAlgorithm].legacy;
-  const sha256 = sha256Hex(x.certificateDer);
-  const now = inst.clock.now().toISOString();
-  const people = [{ as: 'witness', p: x.witness }, ...x.present.map((q) => ({ as: 'custodian', p: q }))];
-  const evidence = participantEvidence(
-    x.digest,
-    people.map(({ as, p: q }) => ({ role: as, p: q })),
-  );
-  return inst.db
-    .transaction(() => {
-      key.persist(now);
-      const caId = insertCa(inst.db, {
-        name: c.ca.name,
-        keyId,
-        subjectDer: nameToDer(x.subject),
-        signatureAlgorithm: c.signatureAlgorithm,
-        legacySha1: legacy,
-        createdAt: now,
-      });
-      const certificateId = insertCaOwnCertificate(inst.db, {
-        caId,
-        serialHex,
-        subject: nameToText(x.subject),
-        notBefore: x.notBefore.toISOString(),
-        notAfter: x.notAfter.toISOString(),
-        sha256,
-        der: x.certificateDer,
-        createdAt: now,
-      });
-      switchCaCertificate(inst.db, caId, { certificateId });
-      for (const oid of c.policies.subordinateCa) insertCaPolicy(inst.db, caId, 'subordinate-ca', oid, now);
-      for (const oid of c.policies.timeStamping) insertCaPolicy(inst.db, caId, 'time-stamping', oid, now);
-      completeCeremony(inst.db, ceremonyId, now);
-      inst.audit.append({
-        actor: [x.witness, ...x.present].map((q) => q.operator.name).join(','),
-        roles: [...new Set([x.witness, ...x.present].flatMap((q) => q.operator.roles))],
-        action: ACTION,
-        target: c.ca.name,
-        outcome: 'success',
-        details: {
-          ceremonyId,
-          ceremonyFile: p.ceremony.sha256,
-          keyId,
-          ...key.details,
-          algorithm: keyAlgorithmOf(c),
-          threshold: c.custodians.threshold,
-          holders: c.custodians.holders,
-          serial: serialHex,
-          certificateSha256: sha256,
-          signatureAlgorithm: c.signatureAlgorithm,
-          legacySha1: legacy,
-          policies: c.policies,
-          keyActivations: 1,
-          warnings: x.warnings,
-          ...evidence,
-        },
-      });
-      const transcript = makeTranscript(inst, {
-        operation: ACTION,
-        ceremonyId,
-        target: c.ca.name,
-        startedAt: x.started,
-        digest: x.digest,
-        people,
-        inputs: [{ name: `ceremony file ${p.ceremony.file}`, sha256: p.ceremony.sha256 }],
-        outputs: [{ name: `${c.ca.name}.der`, sha256 }],
-        details: {
-          keyId,
-          ...key.details,
-          algorithm: keyAlgorithmOf(c),
-          threshold: c.custodians.threshold,
-          holders: c.custodians.holders,
-          serial: serialHex,
-          subject: nameToText(x.subject),
-          notBefore: x.notBefore.toISOString(),
-          notAfter: x.notAfter.toISOString(),
-          signatureAlgorithm: c.signatureAlgorithm,
-          keyActivations: 1,
-          warnings: x.warnings,
-        },
-      });
-      storeTranscript(inst, transcript);
-      files.recordInCommit();
-      return transcript;
-    })
-    .immediate();
+  keyId: string,
+): { ceremonyId: number; started: string } {
+  const started = inst.clock.now().toISOString();
+  const ceremonyId = insertStartedCeremony(inst.db, {
+    kind: ACTION,
+    fileSha256: ceremony.sha256,
+    startedAt: started,
+    details: { ca: ceremony.config.ca.name, keyId, owner: ceremonyOwner() },
+  });
+  inst.audit.append({
+    actor: inst.systemActor,
+    roles: [],
+    action: `${ACTION}.start`,
+    target: ceremony.config.ca.name,
+    outcome: 'success',
+    details: { ceremonyId, keyId, ceremonyFile: ceremony.sha256 },
+  });
+  files.claim(ceremonyId, ACTION);
+  return { ceremonyId, started };
+}
+
+/** The certificate as PEM (and DER if asked), staged as *.partial to be published after the commit. */
+function stageCertificate(files: DurableOutputs, certificateDer: Buffer): void {
+  const sha256 = sha256Hex(certificateDer);
+  files.stage(files.planned[0]!.path, derToPem(certificateDer, 'CERTIFICATE'), {
+    table: 'certificates',
+    sha256,
+    encoding: 'pem',
+  });
+  if (files.planned[1])
+    files.stage(files.planned[1].path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
+}
+
+/** A failed ceremony is closed, audited, its key removed and its staged outputs dropped: nothing half-done. */
+async function failCeremony(
+  inst: Installation,
+  caName: string,
+  files: DurableOutputs,
+  e: unknown,
+  x: { key: NewCaKey | undefined; keyId: string; ceremonyId: number },
+): Promise<CaError> {
+  const { key, keyId, ceremonyId } = x;
+  const err =
+    e instanceof CaError
+      ? e
+      : new CaError('CEREMONY_FAILED', `key ceremony failed: ${(e as Error).message}`, { cause: e });
+  // Nothing half-done: a key made in a token for a ceremony that failed is removed again.
+  const removedFrom =
+    key && !findCaKeyFacts(inst.db, keyId)
+      ? await key.discard()
+      : ((err.details.keyRemovedFrom as string[] | undefined) ?? []);
+  failStartedCeremony(inst.db, ceremonyId, inst.clock.now().toISOString(), err.code);
+  inst.audit.append({
+    actor: inst.systemActor,
+    roles: [],
+    action: ACTION,
+    target: caName,
+    outcome: 'failed',
+    details: {
+      ceremonyId,
+      code: err.code,
+      message: err.message,
+      ...(removedFrom.length ? { keyRemovedFrom: removedFrom } : {}),
+    },
+  });
+  files.discard();
+  return err;
 }
 
 /** The completed ceremony that ran this very file and created this CA, if any (a rerun after a crash). */
 function completedCeremonyOf(inst: Installation, fileSha256: string, caName: string): number | undefined {
   const id = findCompletedCeremonyOfFile(inst.db, ACTION, fileSha256, caName);
   return id !== undefined && caNameTaken(inst.db, caName) ? id : undefined;
-}
-
-/** The signature verifies with the key, and the DER is canonical (parse + re-encode gives the same bytes). */
-function selfCheck(certDer: Buffer, tbsDer: Buffer, signature: Uint8Array, spki: Uint8Array, hash: string): void {
-  const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-  if (!verifySignature(hash, tbsDer, key, signature))
-    throw new CaError('SELF_CHECK_FAILED', 'the new signature does not verify with the generated key');
-  const reencoded = Buffer.from(AsnConvert.serialize(AsnConvert.parse(certDer, Certificate)));
-  if (!reencoded.equals(certDer)) throw new CaError('SELF_CHECK_FAILED', 'the certificate DER is not canonical');
 }
 
 /** The key store section of a ceremony file as generateCaKey takes it. */

@@ -48,99 +48,16 @@ import { checkDistinct } from '../people/permissions.ts';
 import type { PublishResult } from '../status/publication.ts';
 import { endActiveCa } from '../store/cas.ts';
 import { findCaKeyFacts } from '../store/ca-keys.ts';
-import { findTerminationNotice, insertTerminationNotice } from '../store/termination-notices.ts';
+import { NOTICE_MONTHS, terminationNotice, type TerminationNotice } from './termination-notice.ts';
 
-/** CPS 5.8: three months' notice. */
-export const NOTICE_MONTHS = 3;
+export {
+  announceTermination,
+  NOTICE_MONTHS,
+  terminationNotice,
+  type TerminationNotice,
+} from './termination-notice.ts';
 
-export interface TerminationNotice {
-  id: number;
-  caName: string;
-  terminationDate: string;
-  announcedAt: string;
-  announcedBy: string;
-}
-
-const ANNOUNCE = 'ca.announce-termination';
 const TERMINATE = 'ca.terminate';
-
-export function terminationNotice(inst: Installation, caName: string): TerminationNotice | undefined {
-  const r = findTerminationNotice(inst.db, caName);
-  return (
-    r && {
-      id: r.id,
-      caName: r.name,
-      terminationDate: r.termination_date,
-      announcedAt: r.announced_at,
-      announcedBy: r.announced_by,
-    }
-  );
-}
-
-/** Records the notice of termination (CPS 5.8), by the Person Responsible. */
-export async function announceTermination(
-  inst: Installation,
-  p: { caName: string; date: string; authoriser: string; passphrases: PassphraseSource },
-): Promise<TerminationNotice> {
-  const refuse = refuser(inst, ANNOUNCE, p.caName);
-  const ca = guardedBy(refuse)(() => getCa(inst, p.caName));
-  if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `${ca.name} is ${ca.status}; only an active CA is terminated`);
-  if (!isDay(p.date)) refuse('DATE_INVALID', `--date ${p.date} is not a date YYYY-MM-DD`);
-  const now = inst.clock.now();
-  const earliest = addUtcMonths(now, NOTICE_MONTHS).toISOString().slice(0, 10);
-  if (p.date < earliest)
-    refuse(
-      'NOTICE_PERIOD_TOO_SHORT',
-      `${ca.name} can be terminated no sooner than ${earliest}: Subscribers are notified ${NOTICE_MONTHS} months before (CPS 5.8)`,
-    );
-  const existing = terminationNotice(inst, ca.name);
-  if (existing)
-    refuse(
-      'TERMINATION_ALREADY_ANNOUNCED',
-      `the termination of ${ca.name} was announced on ${existing.announcedAt} for ${existing.terminationDate}`,
-    );
-  const digest = operationDigest({ kind: ANNOUNCE, ca: ca.name, terminationDate: p.date, at: now.toISOString() });
-  const person = await bringParticipant(
-    inst,
-    p.authoriser,
-    p.passphrases,
-    `Person Responsible announcing the termination of ${ca.name}`,
-    digest,
-    { operation: ANNOUNCE, slot: 'authoriser' },
-  );
-  if (!person) refuse('AUTHENTICATION_REQUIRED', `${p.authoriser} (authoriser) did not authenticate`);
-  try {
-    const announcedAt = now.toISOString();
-    const id = inst.db
-      .transaction(() => {
-        const id = insertTerminationNotice(inst.db, {
-          caId: ca.id,
-          terminationDate: p.date,
-          announcedAt,
-          announcedBy: p.authoriser,
-          details: { operationDigest: digest.toString('hex') },
-        });
-        inst.audit.append({
-          actor: p.authoriser,
-          roles: person!.operator.roles,
-          action: ANNOUNCE,
-          target: ca.name,
-          outcome: 'success',
-          details: {
-            noticeId: id,
-            terminationDate: p.date,
-            earliestAllowed: earliest,
-            ...participantEvidence(digest, [{ role: 'authoriser', p: person! }]),
-          },
-        });
-        return id;
-      })
-      .immediate();
-    return { id, caName: ca.name, terminationDate: p.date, announcedAt, announcedBy: p.authoriser };
-  } finally {
-    lockAll([person]);
-  }
-}
 
 export interface TerminateParams {
   caName: string;
@@ -323,29 +240,7 @@ async function terminationSteps(
           },
         },
       );
-      x.complete({
-        inputs: [
-          {
-            name: `termination notice #${notice.id} (${notice.terminationDate}, given ${notice.announcedAt})`,
-            sha256: sha256Hex(canonicalJson(notice)),
-          },
-        ],
-        outputs: [{ name: `${ca.name} final CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
-        details: {
-          decision: 'termination (CPS 5.8)',
-          authoriser: p.authoriser,
-          noticeId: notice.id,
-          terminationDate: notice.terminationDate,
-          revoked: revoked.map((r) => r.serialHex),
-          reason: 'cessationOfOperation',
-          crlNumber: last.crl.crlNumber,
-          ocspResponses: last.ocspResponses,
-          keyDestroyed: destroyed.keyId,
-          retiredKeysDestroyed: destroyed.retiredKeys,
-          status: 'terminated',
-          keyActivations: s.signatures,
-        },
-      });
+      x.complete(terminationRecord(p, c, { revoked, last, destroyed }, s.signatures));
     })
     .immediate();
   return {
@@ -356,6 +251,44 @@ async function terminationSteps(
     crlNextUpdate: last.crl.nextUpdate,
     ocspResponses: last.ocspResponses,
     keyDestroyed: true,
+  };
+}
+
+/** What the transcript records of a termination: the notice it carried out and the final CRL it left. */
+function terminationRecord(
+  p: TerminateParams,
+  c: { ca: CaSummary; notice: TerminationNotice },
+  done: {
+    revoked: ReturnType<typeof revokeAllIssued>;
+    last: Awaited<ReturnType<typeof signLastStatus>>;
+    destroyed: Awaited<ReturnType<typeof destroyCaKey>>;
+  },
+  keyActivations: number,
+): Parameters<OperationContext['complete']>[0] {
+  const { ca, notice } = c;
+  const { revoked, last, destroyed } = done;
+  return {
+    inputs: [
+      {
+        name: `termination notice #${notice.id} (${notice.terminationDate}, given ${notice.announcedAt})`,
+        sha256: sha256Hex(canonicalJson(notice)),
+      },
+    ],
+    outputs: [{ name: `${ca.name} final CRL #${last.crl.crlNumber}`, sha256: last.crl.sha256 }],
+    details: {
+      decision: 'termination (CPS 5.8)',
+      authoriser: p.authoriser,
+      noticeId: notice.id,
+      terminationDate: notice.terminationDate,
+      revoked: revoked.map((r) => r.serialHex),
+      reason: 'cessationOfOperation',
+      crlNumber: last.crl.crlNumber,
+      ocspResponses: last.ocspResponses,
+      keyDestroyed: destroyed.keyId,
+      retiredKeysDestroyed: destroyed.retiredKeys,
+      status: 'terminated',
+      keyActivations,
+    },
   };
 }
 
@@ -458,11 +391,4 @@ function markTerminated(
     outcome: 'success',
     details: { step: 'completed', endingId, status: 'terminated', ...audit.details },
   });
-}
-
-/** A real calendar day written YYYY-MM-DD (2027-02-30 is not one). */
-function isDay(s: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
-  const d = new Date(`${s}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }
