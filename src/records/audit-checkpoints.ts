@@ -30,6 +30,8 @@ import { CaError } from '../errors.ts';
 import { createServiceKey, signWithServiceKey, type SealedServiceKey } from '../keys/service-key.ts';
 import type { Installation } from '../installation/installation.ts';
 import { refuser } from '../operation/key-session.ts';
+import { runRecordedAction } from '../operation/recorded-action.ts';
+import type { Refuse } from '../operation/runner.ts';
 import { getOperator } from '../people/operators.ts';
 import {
   bringParticipant,
@@ -215,7 +217,69 @@ export async function createCheckpoint(
   inst: Installation,
   p: { examiner: string; passphrases: PassphraseSource; timestamper?: Timestamper },
 ): Promise<CheckpointResult> {
-  const refuse = refuser(inst, 'audit.checkpoint', 'audit-log');
+  return runRecordedAction(inst, {
+    action: 'audit.checkpoint',
+    target: 'audit-log',
+    check: ({ refuse }) => checkpointKey(inst, p.examiner, refuse),
+    ask: async (key, { refuse }) => {
+      const digest = operationDigest({ kind: 'audit.checkpoint', keyId: key.keyId });
+      const who = await bringParticipant(inst, p.examiner, p.passphrases, 'signing an audit checkpoint', digest, {
+        operation: 'audit.checkpoint',
+        slot: 'examiner',
+      });
+      if (!who)
+        refuse(
+          'AUTHENTICATION_REQUIRED',
+          `${p.examiner} did not authenticate; a checkpoint is signed by an authenticated Log Examiner`,
+        );
+      const { body, signature } = signCheckpoint(inst, key, who!, refuse);
+      const timeStampToken = await stampCheckpoint(inst, p, who!, body, signature);
+      const dir = join(inst.home, CHECKPOINTS_DIR);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      return { who: who!, digest, body, signature, timeStampToken, dir };
+    },
+    work: (key, { who, digest, body, signature, timeStampToken, dir }, audit) => {
+      const checkpoint = insertCheckpoint(
+        inst.db,
+        { body, keyId: key.keyId, signature, ...(timeStampToken ? { timeStampToken } : {}) },
+        p.examiner,
+      );
+      const content = checkpointToFile(checkpoint, {
+        kind: key.kind as AuditKeyKind,
+        publicKeySpki: key.publicKeySpki,
+      });
+      const file = join(dir, checkpointFileName(checkpoint.number));
+      audit({
+        actor: p.examiner,
+        roles: who.operator.roles,
+        details: {
+          number: checkpoint.number,
+          treeSize: body.treeSize,
+          rootHash: body.rootHash,
+          at: body.at,
+          keyId: key.keyId,
+          signature: signature.toString('base64'),
+          timeStamped: !!timeStampToken,
+          file: join(CHECKPOINTS_DIR, checkpointFileName(checkpoint.number)),
+          ...participantEvidence(digest, [{ role: 'examiner', p: who }]),
+        },
+      });
+      try {
+        writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+      } catch (e) {
+        throw new CaError(
+          'OUTPUT_EXISTS',
+          `cannot write ${file} (${(e as NodeJS.ErrnoException).code}); nothing was stored`,
+          { cause: e },
+        );
+      }
+      return { checkpoint, file, content };
+    },
+  });
+}
+
+/** The checkpoint's checks: an audit key exists and the examiner is a Log Examiner holding a copy of it. */
+function checkpointKey(inst: Installation, examiner: string, refuse: Refuse) {
   const key = activeAuditKey(inst);
   if (!key)
     refuse(
@@ -223,27 +287,25 @@ export async function createCheckpoint(
       'no audit key yet: make one with `rootca audit key init --holders LOG-EXAMINER… --by PERSON-RESPONSIBLE --witness OPERATION-MANAGER`',
     );
   try {
-    checkSlotRole('audit.checkpoint', 'examiner', p.examiner, getOperator(inst, p.examiner).roles);
+    checkSlotRole('audit.checkpoint', 'examiner', examiner, getOperator(inst, examiner).roles);
   } catch (e) {
     if (e instanceof CaError) refuse(e.code, e.message);
     throw e;
   }
-  if (!key!.envelopes.some((e) => e.holder === p.examiner)) {
+  if (!key!.envelopes.some((e) => e.holder === examiner)) {
     refuse(
       'SERVICE_KEY_NOT_HOLDER',
-      `${p.examiner} holds no copy of audit key ${key!.keyId} (holders: ${key!.envelopes.map((e) => e.holder).join(', ')})`,
+      `${examiner} holds no copy of audit key ${key!.keyId} (holders: ${key!.envelopes.map((e) => e.holder).join(', ')})`,
     );
   }
-  const digest = operationDigest({ kind: 'audit.checkpoint', keyId: key!.keyId });
-  const who = await bringParticipant(inst, p.examiner, p.passphrases, 'signing an audit checkpoint', digest, {
-    operation: 'audit.checkpoint',
-    slot: 'examiner',
-  });
-  if (!who)
-    refuse(
-      'AUTHENTICATION_REQUIRED',
-      `${p.examiner} did not authenticate; a checkpoint is signed by an authenticated Log Examiner`,
-    );
+  return key!;
+}
+
+type CheckpointKey = ReturnType<typeof checkpointKey>;
+type Examiner = NonNullable<Awaited<ReturnType<typeof bringParticipant>>>;
+
+/** Verifies the log, then signs its tree head and checks the signature: never a checkpoint over a log that does not hold. */
+function signCheckpoint(inst: Installation, key: CheckpointKey, who: Examiner, refuse: Refuse) {
   let signature: Buffer;
   let body: AuditCheckpoint['body'];
   try {
@@ -264,87 +326,52 @@ export async function createCheckpoint(
       at: inst.clock.now().toISOString(),
     };
     signature = signWithServiceKey(
-      key!,
-      who!.credential,
+      key,
+      who.credential,
       checkpointSignedBytes(body),
-      signatureHashOf(key!.kind as AuditKeyKind),
+      signatureHashOf(key.kind as AuditKeyKind),
     );
   } finally {
-    who!.credential.lock();
+    who.credential.lock();
   }
   if (
     !verifyCheckpointSignature(
-      { number: 0, body, keyId: key!.keyId, signature },
-      { kind: key!.kind as AuditKeyKind, publicKeySpki: key!.publicKeySpki },
+      { number: 0, body, keyId: key.keyId, signature },
+      { kind: key.kind as AuditKeyKind, publicKeySpki: key.publicKeySpki },
     )
   ) {
-    refuse('SERVICE_KEY_MISMATCH', `audit key ${key!.keyId} made a signature that does not verify; nothing was stored`);
+    refuse('SERVICE_KEY_MISMATCH', `audit key ${key.keyId} made a signature that does not verify; nothing was stored`);
   }
-  let timeStampToken: Buffer | undefined;
-  if (p.timestamper) {
-    try {
-      // The token covers the signature: it proves the signed tree head existed at that time.
-      timeStampToken = await p.timestamper.stamp(signature);
-    } catch (e) {
-      inst.audit.append({
-        actor: p.examiner,
-        roles: who!.operator.roles,
-        action: 'audit.checkpoint',
-        target: 'audit-log',
-        outcome: 'failed',
-        details: { code: 'TIMESTAMP_FAILED', message: (e as Error).message, treeSize: body.treeSize },
-      });
-      throw new CaError(
-        'TIMESTAMP_FAILED',
-        `the checkpoint could not be time-stamped: ${(e as Error).message}; nothing was stored`,
-        { cause: e },
-      );
-    }
+  return { body, signature };
+}
+
+/** With a timestamper, the token over the signature; a failure is audited as failed and nothing is stored. */
+async function stampCheckpoint(
+  inst: Installation,
+  p: { examiner: string; timestamper?: Timestamper },
+  who: Examiner,
+  body: AuditCheckpoint['body'],
+  signature: Buffer,
+): Promise<Buffer | undefined> {
+  if (!p.timestamper) return undefined;
+  try {
+    // The token covers the signature: it proves the signed tree head existed at that time.
+    return await p.timestamper.stamp(signature);
+  } catch (e) {
+    inst.audit.append({
+      actor: p.examiner,
+      roles: who.operator.roles,
+      action: 'audit.checkpoint',
+      target: 'audit-log',
+      outcome: 'failed',
+      details: { code: 'TIMESTAMP_FAILED', message: (e as Error).message, treeSize: body.treeSize },
+    });
+    throw new CaError(
+      'TIMESTAMP_FAILED',
+      `the checkpoint could not be time-stamped: ${(e as Error).message}; nothing was stored`,
+      { cause: e },
+    );
   }
-  const dir = join(inst.home, CHECKPOINTS_DIR);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return inst.db
-    .transaction(() => {
-      const checkpoint = insertCheckpoint(
-        inst.db,
-        { body, keyId: key!.keyId, signature, ...(timeStampToken ? { timeStampToken } : {}) },
-        p.examiner,
-      );
-      const content = checkpointToFile(checkpoint, {
-        kind: key!.kind as AuditKeyKind,
-        publicKeySpki: key!.publicKeySpki,
-      });
-      const file = join(dir, checkpointFileName(checkpoint.number));
-      inst.audit.append({
-        actor: p.examiner,
-        roles: who!.operator.roles,
-        action: 'audit.checkpoint',
-        target: 'audit-log',
-        outcome: 'success',
-        details: {
-          number: checkpoint.number,
-          treeSize: body.treeSize,
-          rootHash: body.rootHash,
-          at: body.at,
-          keyId: key!.keyId,
-          signature: signature.toString('base64'),
-          timeStamped: !!timeStampToken,
-          file: join(CHECKPOINTS_DIR, checkpointFileName(checkpoint.number)),
-          ...participantEvidence(digest, [{ role: 'examiner', p: who! }]),
-        },
-      });
-      try {
-        writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
-      } catch (e) {
-        throw new CaError(
-          'OUTPUT_EXISTS',
-          `cannot write ${file} (${(e as NodeJS.ErrnoException).code}); nothing was stored`,
-          { cause: e },
-        );
-      }
-      return { checkpoint, file, content };
-    })
-    .immediate();
 }
 
 /**
