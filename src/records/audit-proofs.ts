@@ -165,43 +165,27 @@ export async function checkConsistency(
   });
   const leaves = inst.audit.leafHashes();
   const newSize = p.size ?? leaves.length;
-  const result = (r: Omit<ConsistencyProofJson, 'format' | 'from'>): ConsistencyProofJson => {
-    const out: ConsistencyProofJson = {
-      format: 'rootca-audit-consistency/1',
-      from: {
-        checkpoint: old.number,
-        installation: old.body.installation,
-        treeSize: old.body.treeSize,
-        rootHash: old.body.rootHash,
-        keyId: old.keyId,
-        at: old.body.at,
-      },
-      ...r,
-    };
-    inst.audit.append({
-      actor: p.examiner,
-      roles: who.operator.roles,
-      action: 'audit.consistency',
-      target: 'audit-log',
-      outcome: out.ok ? 'success' : 'failed',
-      details: {
-        fromCheckpoint: old.number,
-        fromSize: old.body.treeSize,
-        fromRoot: old.body.rootHash,
-        toSize: out.to.treeSize,
-        toRoot: out.to.rootHash,
-        ok: out.ok,
-        ...(out.problem ? { problem: out.problem } : {}),
-      },
-    });
-    return out;
-  };
+  return recordConsistency(inst, p, who, old, consistencyOutcome(inst, old, key, leaves, newSize));
+}
+
+type Outcome = Omit<ConsistencyProofJson, 'format' | 'from'>;
+type Checkpoint = ReturnType<typeof parseCheckpointFile>['checkpoint'];
+type CheckpointKey = ReturnType<typeof parseCheckpointFile>['key'];
+
+/** Whether today's log (its first newSize events) extends the checkpoint: the proof, or what is wrong. */
+function consistencyOutcome(
+  inst: Installation,
+  old: Checkpoint,
+  key: CheckpointKey,
+  leaves: Buffer[],
+  newSize: number,
+): Outcome {
   const newRootOf = (n: number) => (n <= leaves.length ? rootFromLeafHashes(leaves.slice(0, n)).toString('hex') : '');
   const storedAt = (n: number) => [...loadCheckpoints(inst.db)].reverse().find((c) => c.body.treeSize === n);
   const fail = (
     problem: string,
     to = { treeSize: newSize, rootHash: newRootOf(newSize), checkpoint: storedAt(newSize)?.number ?? null },
-  ) => result({ ok: false, to, proof: [], problem });
+  ): Outcome => ({ ok: false, to, proof: [], problem });
 
   if (!Number.isSafeInteger(newSize) || newSize < 0 || newSize > leaves.length)
     return fail(`--size must be at most ${leaves.length} (today's log), got ${newSize}`, {
@@ -248,7 +232,7 @@ export async function checkConsistency(
   );
   const stored = storedAt(newSize);
   const signedMismatch = stored && stored.body.rootHash !== newRoot;
-  return result({
+  return {
     ok: ok && !signedMismatch,
     to: { treeSize: newSize, rootHash: newRoot, checkpoint: stored?.number ?? null },
     proof: proof.map((h) => h.toString('hex')),
@@ -259,5 +243,44 @@ export async function checkConsistency(
             problem: `stored checkpoint ${stored.number} of size ${newSize} signed a different root: the log was changed after it`,
           }
         : {}),
+  };
+}
+
+/** The result as printed, audited as success or failed (a failed check is a result, not an exception). */
+function recordConsistency(
+  inst: Installation,
+  p: { examiner: string },
+  who: Participant,
+  old: Checkpoint,
+  r: Outcome,
+): ConsistencyProofJson {
+  const out: ConsistencyProofJson = {
+    format: 'rootca-audit-consistency/1',
+    from: {
+      checkpoint: old.number,
+      installation: old.body.installation,
+      treeSize: old.body.treeSize,
+      rootHash: old.body.rootHash,
+      keyId: old.keyId,
+      at: old.body.at,
+    },
+    ...r,
+  };
+  inst.audit.append({
+    actor: p.examiner,
+    roles: who.operator.roles,
+    action: 'audit.consistency',
+    target: 'audit-log',
+    outcome: out.ok ? 'success' : 'failed',
+    details: {
+      fromCheckpoint: old.number,
+      fromSize: old.body.treeSize,
+      fromRoot: old.body.rootHash,
+      toSize: out.to.treeSize,
+      toRoot: out.to.rootHash,
+      ok: out.ok,
+      ...(out.problem ? { problem: out.problem } : {}),
+    },
   });
+  return out;
 }
