@@ -89,23 +89,7 @@ export async function initAuditKey(
   const refuse = refuser(inst, 'audit.key-init', 'audit-key');
   const holders = [...new Set(p.holders)].sort();
   const kind = p.kind ?? 'ed25519';
-  if (holders.length === 0) refuse('SERVICE_KEY_HOLDERS', 'the audit key needs at least one holder (a Log Examiner)');
-  const holderRecords = holders.map((name) => {
-    try {
-      const op = getOperator(inst, name);
-      checkSlotRole('audit.key-init', 'holder', name, op.roles);
-      checkFitForDuty(inst, op);
-      return op;
-    } catch (e) {
-      if (e instanceof CaError) return refuse(e.code, e.message, { holder: name });
-      throw e;
-    }
-  });
-  try {
-    checkDistinct('audit.key-init', { authoriser: [p.authoriser], witness: [p.witness], holder: holders });
-  } catch (e) {
-    refuse((e as CaError).code, (e as Error).message);
-  }
+  const holderRecords = checkedHolders(inst, p, holders, refuse);
   const digest = operationDigest({ kind: 'audit.key-init', holders, keyKind: kind });
   const present: Participant[] = [];
   try {
@@ -173,6 +157,33 @@ export async function initAuditKey(
   } finally {
     lockAll(present);
   }
+}
+
+/** The audit key's checks: holders are fit Log Examiners, and the people differ (CPS 5.2.2); returns the holders' records. */
+function checkedHolders(
+  inst: Installation,
+  p: { authoriser: string; witness: string },
+  holders: string[],
+  refuse: Refuse,
+) {
+  if (holders.length === 0) refuse('SERVICE_KEY_HOLDERS', 'the audit key needs at least one holder (a Log Examiner)');
+  const holderRecords = holders.map((name) => {
+    try {
+      const op = getOperator(inst, name);
+      checkSlotRole('audit.key-init', 'holder', name, op.roles);
+      checkFitForDuty(inst, op);
+      return op;
+    } catch (e) {
+      if (e instanceof CaError) return refuse(e.code, e.message, { holder: name });
+      throw e;
+    }
+  });
+  try {
+    checkDistinct('audit.key-init', { authoriser: [p.authoriser], witness: [p.witness], holder: holders });
+  } catch (e) {
+    refuse((e as CaError).code, (e as Error).message);
+  }
+  return holderRecords;
 }
 
 /** The audit keys (public halves) for `rootca audit key list`. */
