@@ -99,22 +99,7 @@ export async function registerPolicy(inst: Installation, p: RegisterPolicyParams
   };
   let participants;
   try {
-    if (!POLICY_PURPOSES.includes(p.purpose))
-      throw new CaError('POLICY_PURPOSE_UNKNOWN', `purpose "${p.purpose}" is not one of ${POLICY_PURPOSES.join(', ')}`);
-    checkPolicyOid(p.oid);
-    if (!p.name.trim()) throw new CaError('POLICY_NAME_REQUIRED', 'a registered CP has a name (CPS 1.2 Table 1.2-3)');
-    const ca = getCa(inst, p.caName);
-    if (ca.status !== 'active')
-      throw new CaError(
-        'CA_NOT_ACTIVE',
-        `${ca.name} is ${ca.status}; it issues nothing more, so no policy is added to it`,
-      );
-    const clash = listPolicies(inst).find((x) => x.oid === p.oid);
-    if (clash)
-      throw new CaError(
-        'POLICY_EXISTS',
-        `${p.oid} is already registered for ${clash.ca} (${clash.purpose}${clash.name ? `, "${clash.name}"` : ''}); a CP OID names one policy of one CA`,
-      );
+    const ca = checkedRegistration(inst, p);
     checkDistinct('policy.register', { authoriser: [p.by], witness: [p.witness] });
     const digest = operationDigest({
       kind: 'policy.register',
@@ -171,4 +156,25 @@ export async function registerPolicy(inst: Installation, p: RegisterPolicyParams
   } finally {
     lockAll(participants ?? []);
   }
+}
+
+/** The registration's checks (purpose, OID, name, an active CA, no clash); throws the CaError the caller audits. */
+function checkedRegistration(inst: Installation, p: RegisterPolicyParams) {
+  if (!POLICY_PURPOSES.includes(p.purpose))
+    throw new CaError('POLICY_PURPOSE_UNKNOWN', `purpose "${p.purpose}" is not one of ${POLICY_PURPOSES.join(', ')}`);
+  checkPolicyOid(p.oid);
+  if (!p.name.trim()) throw new CaError('POLICY_NAME_REQUIRED', 'a registered CP has a name (CPS 1.2 Table 1.2-3)');
+  const ca = getCa(inst, p.caName);
+  if (ca.status !== 'active')
+    throw new CaError(
+      'CA_NOT_ACTIVE',
+      `${ca.name} is ${ca.status}; it issues nothing more, so no policy is added to it`,
+    );
+  const clash = listPolicies(inst).find((x) => x.oid === p.oid);
+  if (clash)
+    throw new CaError(
+      'POLICY_EXISTS',
+      `${p.oid} is already registered for ${clash.ca} (${clash.purpose}${clash.name ? `, "${clash.name}"` : ''}); a CP OID names one policy of one CA`,
+    );
+  return ca;
 }

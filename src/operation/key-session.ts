@@ -81,10 +81,16 @@ export function isRefusal(e: unknown): boolean {
 }
 
 /** Refuses with an audit event; used for every check before people are asked for anything. */
-export function refuser(inst: Installation, action: string, target: string, extra: Record<string, unknown> = {}) {
+export function refuser(
+  inst: Installation,
+  action: string,
+  target: string,
+  extra: Record<string, unknown> = {},
+  actor: string = inst.systemActor,
+) {
   return (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
     inst.audit.append({
-      actor: inst.systemActor,
+      actor,
       roles: [],
       action,
       target,

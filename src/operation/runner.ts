@@ -201,7 +201,7 @@ function publishOutputs(files: DurableOutputs, transcriptFiles: PlannedOutput[],
 }
 
 /** Runs the checks; a CaError not yet refused (audited) becomes a refusal. */
-function checked<C>(fn: () => C, refuse: Refuse): C {
+export function checked<C>(fn: () => C, refuse: Refuse): C {
   try {
     return fn();
   } catch (e) {

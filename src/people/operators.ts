@@ -71,38 +71,7 @@ export function addOperator(inst: Installation, p: AddOperatorParams): OperatorR
     });
     throw new CaError(code, message);
   };
-  if (!OPERATOR_NAME.test(p.name))
-    refuse(
-      'OPERATOR_NAME_INVALID',
-      `operator name "${p.name}" must be lower case letters, digits, . _ - (starting with a letter)`,
-    );
-  const unknown = p.roles.filter((r) => !isRole(r));
-  if (unknown.length)
-    refuse(
-      'ROLE_UNKNOWN',
-      `unknown role${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the roles are: ${Object.keys(ROLES).join(', ')}`,
-    );
-  if (p.roles.length === 0)
-    refuse('ROLE_MISSING', `operator ${p.name} needs at least one role (${Object.keys(ROLES).join(', ')})`);
-  if (findOperator(inst, p.name)) refuse('OPERATOR_EXISTS', `operator ${p.name} already exists`);
-  try {
-    checkRoleCombination(p.name, p.roles as Role[]);
-  } catch (e) {
-    refuse((e as CaError).code, (e as Error).message);
-  }
-  let trainedOn: string | null = null;
-  let checkedOn: string | null = null;
-  try {
-    trainedOn = p.trainedOn ? isoDate(p.trainedOn) : null;
-    checkedOn = p.backgroundCheckedOn ? isoDate(p.backgroundCheckedOn) : null;
-  } catch (e) {
-    refuse((e as CaError).code, (e as Error).message);
-  }
-  try {
-    checkPassphrasePolicy(p.passphrase);
-  } catch (e) {
-    refuse((e as CaError).code ?? 'WEAK_PASSPHRASE', (e as Error).message);
-  }
+  const { trainedOn, checkedOn } = checkedAppointment(inst, p, refuse);
   const credential = createCredential(p.name, p.kind, p.passphrase, {
     scryptLog2N: inst.config.credentials.scryptLog2N,
   });
@@ -141,6 +110,47 @@ export function addOperator(inst: Installation, p: AddOperatorParams): OperatorR
     })
     .immediate();
   return getOperator(inst, p.name);
+}
+
+/** The new operator's checks (name, roles, dates, passphrase), each a refusal; returns the dates as stored. */
+function checkedAppointment(
+  inst: Installation,
+  p: AddOperatorParams,
+  refuse: (code: ErrorCode, message: string) => never,
+): { trainedOn: string | null; checkedOn: string | null } {
+  if (!OPERATOR_NAME.test(p.name))
+    refuse(
+      'OPERATOR_NAME_INVALID',
+      `operator name "${p.name}" must be lower case letters, digits, . _ - (starting with a letter)`,
+    );
+  const unknown = p.roles.filter((r) => !isRole(r));
+  if (unknown.length)
+    refuse(
+      'ROLE_UNKNOWN',
+      `unknown role${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the roles are: ${Object.keys(ROLES).join(', ')}`,
+    );
+  if (p.roles.length === 0)
+    refuse('ROLE_MISSING', `operator ${p.name} needs at least one role (${Object.keys(ROLES).join(', ')})`);
+  if (findOperator(inst, p.name)) refuse('OPERATOR_EXISTS', `operator ${p.name} already exists`);
+  try {
+    checkRoleCombination(p.name, p.roles as Role[]);
+  } catch (e) {
+    refuse((e as CaError).code, (e as Error).message);
+  }
+  let trainedOn: string | null = null;
+  let checkedOn: string | null = null;
+  try {
+    trainedOn = p.trainedOn ? isoDate(p.trainedOn) : null;
+    checkedOn = p.backgroundCheckedOn ? isoDate(p.backgroundCheckedOn) : null;
+  } catch (e) {
+    refuse((e as CaError).code, (e as Error).message);
+  }
+  try {
+    checkPassphrasePolicy(p.passphrase);
+  } catch (e) {
+    refuse((e as CaError).code ?? 'WEAK_PASSPHRASE', (e as Error).message);
+  }
+  return { trainedOn, checkedOn };
 }
 
 /** The operator named `name`, or undefined. */

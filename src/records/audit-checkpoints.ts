@@ -14,8 +14,6 @@ import {
   checkpointToFile,
   insertCheckpoint,
   loadAuditPublicKeys,
-  loadCheckpoints,
-  parseCheckpointFile,
   signatureHashOf,
   spkiFingerprint,
   toPem,
@@ -24,12 +22,12 @@ import {
   type AuditKeyKind,
   type CheckpointFile,
 } from '../audit/checkpoint.ts';
-import { consistencyProof, rootFromLeafHashes, verifyConsistency, verifyInclusion } from '../audit/merkle.ts';
-import { MerkleTreeLevels } from '../audit/tree.ts';
 import { CaError } from '../errors.ts';
 import { createServiceKey, signWithServiceKey, type SealedServiceKey } from '../keys/service-key.ts';
 import type { Installation } from '../installation/installation.ts';
 import { refuser } from '../operation/key-session.ts';
+import { runRecordedAction } from '../operation/recorded-action.ts';
+import type { Refuse } from '../operation/runner.ts';
 import { getOperator } from '../people/operators.ts';
 import {
   bringParticipant,
@@ -91,23 +89,7 @@ export async function initAuditKey(
   const refuse = refuser(inst, 'audit.key-init', 'audit-key');
   const holders = [...new Set(p.holders)].sort();
   const kind = p.kind ?? 'ed25519';
-  if (holders.length === 0) refuse('SERVICE_KEY_HOLDERS', 'the audit key needs at least one holder (a Log Examiner)');
-  const holderRecords = holders.map((name) => {
-    try {
-      const op = getOperator(inst, name);
-      checkSlotRole('audit.key-init', 'holder', name, op.roles);
-      checkFitForDuty(inst, op);
-      return op;
-    } catch (e) {
-      if (e instanceof CaError) return refuse(e.code, e.message, { holder: name });
-      throw e;
-    }
-  });
-  try {
-    checkDistinct('audit.key-init', { authoriser: [p.authoriser], witness: [p.witness], holder: holders });
-  } catch (e) {
-    refuse((e as CaError).code, (e as Error).message);
-  }
+  const holderRecords = checkedHolders(inst, p, holders, refuse);
   const digest = operationDigest({ kind: 'audit.key-init', holders, keyKind: kind });
   const present: Participant[] = [];
   try {
@@ -177,6 +159,33 @@ export async function initAuditKey(
   }
 }
 
+/** The audit key's checks: holders are fit Log Examiners, and the people differ (CPS 5.2.2); returns the holders' records. */
+function checkedHolders(
+  inst: Installation,
+  p: { authoriser: string; witness: string },
+  holders: string[],
+  refuse: Refuse,
+) {
+  if (holders.length === 0) refuse('SERVICE_KEY_HOLDERS', 'the audit key needs at least one holder (a Log Examiner)');
+  const holderRecords = holders.map((name) => {
+    try {
+      const op = getOperator(inst, name);
+      checkSlotRole('audit.key-init', 'holder', name, op.roles);
+      checkFitForDuty(inst, op);
+      return op;
+    } catch (e) {
+      if (e instanceof CaError) return refuse(e.code, e.message, { holder: name });
+      throw e;
+    }
+  });
+  try {
+    checkDistinct('audit.key-init', { authoriser: [p.authoriser], witness: [p.witness], holder: holders });
+  } catch (e) {
+    refuse((e as CaError).code, (e as Error).message);
+  }
+  return holderRecords;
+}
+
 /** The audit keys (public halves) for `rootca audit key list`. */
 export function listAuditKeys(inst: Installation): {
   keyId: string;
@@ -215,7 +224,69 @@ export async function createCheckpoint(
   inst: Installation,
   p: { examiner: string; passphrases: PassphraseSource; timestamper?: Timestamper },
 ): Promise<CheckpointResult> {
-  const refuse = refuser(inst, 'audit.checkpoint', 'audit-log');
+  return runRecordedAction(inst, {
+    action: 'audit.checkpoint',
+    target: 'audit-log',
+    check: ({ refuse }) => checkpointKey(inst, p.examiner, refuse),
+    ask: async (key, { refuse }) => {
+      const digest = operationDigest({ kind: 'audit.checkpoint', keyId: key.keyId });
+      const who = await bringParticipant(inst, p.examiner, p.passphrases, 'signing an audit checkpoint', digest, {
+        operation: 'audit.checkpoint',
+        slot: 'examiner',
+      });
+      if (!who)
+        refuse(
+          'AUTHENTICATION_REQUIRED',
+          `${p.examiner} did not authenticate; a checkpoint is signed by an authenticated Log Examiner`,
+        );
+      const { body, signature } = signCheckpoint(inst, key, who!, refuse);
+      const timeStampToken = await stampCheckpoint(inst, p, who!, body, signature);
+      const dir = join(inst.home, CHECKPOINTS_DIR);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      return { who: who!, digest, body, signature, timeStampToken, dir };
+    },
+    work: (key, { who, digest, body, signature, timeStampToken, dir }, audit) => {
+      const checkpoint = insertCheckpoint(
+        inst.db,
+        { body, keyId: key.keyId, signature, ...(timeStampToken ? { timeStampToken } : {}) },
+        p.examiner,
+      );
+      const content = checkpointToFile(checkpoint, {
+        kind: key.kind as AuditKeyKind,
+        publicKeySpki: key.publicKeySpki,
+      });
+      const file = join(dir, checkpointFileName(checkpoint.number));
+      audit({
+        actor: p.examiner,
+        roles: who.operator.roles,
+        details: {
+          number: checkpoint.number,
+          treeSize: body.treeSize,
+          rootHash: body.rootHash,
+          at: body.at,
+          keyId: key.keyId,
+          signature: signature.toString('base64'),
+          timeStamped: !!timeStampToken,
+          file: join(CHECKPOINTS_DIR, checkpointFileName(checkpoint.number)),
+          ...participantEvidence(digest, [{ role: 'examiner', p: who }]),
+        },
+      });
+      try {
+        writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+      } catch (e) {
+        throw new CaError(
+          'OUTPUT_EXISTS',
+          `cannot write ${file} (${(e as NodeJS.ErrnoException).code}); nothing was stored`,
+          { cause: e },
+        );
+      }
+      return { checkpoint, file, content };
+    },
+  });
+}
+
+/** The checkpoint's checks: an audit key exists and the examiner is a Log Examiner holding a copy of it. */
+function checkpointKey(inst: Installation, examiner: string, refuse: Refuse) {
   const key = activeAuditKey(inst);
   if (!key)
     refuse(
@@ -223,27 +294,25 @@ export async function createCheckpoint(
       'no audit key yet: make one with `rootca audit key init --holders LOG-EXAMINER… --by PERSON-RESPONSIBLE --witness OPERATION-MANAGER`',
     );
   try {
-    checkSlotRole('audit.checkpoint', 'examiner', p.examiner, getOperator(inst, p.examiner).roles);
+    checkSlotRole('audit.checkpoint', 'examiner', examiner, getOperator(inst, examiner).roles);
   } catch (e) {
     if (e instanceof CaError) refuse(e.code, e.message);
     throw e;
   }
-  if (!key!.envelopes.some((e) => e.holder === p.examiner)) {
+  if (!key!.envelopes.some((e) => e.holder === examiner)) {
     refuse(
       'SERVICE_KEY_NOT_HOLDER',
-      `${p.examiner} holds no copy of audit key ${key!.keyId} (holders: ${key!.envelopes.map((e) => e.holder).join(', ')})`,
+      `${examiner} holds no copy of audit key ${key!.keyId} (holders: ${key!.envelopes.map((e) => e.holder).join(', ')})`,
     );
   }
-  const digest = operationDigest({ kind: 'audit.checkpoint', keyId: key!.keyId });
-  const who = await bringParticipant(inst, p.examiner, p.passphrases, 'signing an audit checkpoint', digest, {
-    operation: 'audit.checkpoint',
-    slot: 'examiner',
-  });
-  if (!who)
-    refuse(
-      'AUTHENTICATION_REQUIRED',
-      `${p.examiner} did not authenticate; a checkpoint is signed by an authenticated Log Examiner`,
-    );
+  return key!;
+}
+
+type CheckpointKey = ReturnType<typeof checkpointKey>;
+type Examiner = NonNullable<Awaited<ReturnType<typeof bringParticipant>>>;
+
+/** Verifies the log, then signs its tree head and checks the signature: never a checkpoint over a log that does not hold. */
+function signCheckpoint(inst: Installation, key: CheckpointKey, who: Examiner, refuse: Refuse) {
   let signature: Buffer;
   let body: AuditCheckpoint['body'];
   try {
@@ -264,337 +333,59 @@ export async function createCheckpoint(
       at: inst.clock.now().toISOString(),
     };
     signature = signWithServiceKey(
-      key!,
-      who!.credential,
+      key,
+      who.credential,
       checkpointSignedBytes(body),
-      signatureHashOf(key!.kind as AuditKeyKind),
+      signatureHashOf(key.kind as AuditKeyKind),
     );
   } finally {
-    who!.credential.lock();
+    who.credential.lock();
   }
   if (
     !verifyCheckpointSignature(
-      { number: 0, body, keyId: key!.keyId, signature },
-      { kind: key!.kind as AuditKeyKind, publicKeySpki: key!.publicKeySpki },
+      { number: 0, body, keyId: key.keyId, signature },
+      { kind: key.kind as AuditKeyKind, publicKeySpki: key.publicKeySpki },
     )
   ) {
-    refuse('SERVICE_KEY_MISMATCH', `audit key ${key!.keyId} made a signature that does not verify; nothing was stored`);
+    refuse('SERVICE_KEY_MISMATCH', `audit key ${key.keyId} made a signature that does not verify; nothing was stored`);
   }
-  let timeStampToken: Buffer | undefined;
-  if (p.timestamper) {
-    try {
-      // The token covers the signature: it proves the signed tree head existed at that time.
-      timeStampToken = await p.timestamper.stamp(signature);
-    } catch (e) {
-      inst.audit.append({
-        actor: p.examiner,
-        roles: who!.operator.roles,
-        action: 'audit.checkpoint',
-        target: 'audit-log',
-        outcome: 'failed',
-        details: { code: 'TIMESTAMP_FAILED', message: (e as Error).message, treeSize: body.treeSize },
-      });
-      throw new CaError(
-        'TIMESTAMP_FAILED',
-        `the checkpoint could not be time-stamped: ${(e as Error).message}; nothing was stored`,
-        { cause: e },
-      );
-    }
-  }
-  const dir = join(inst.home, CHECKPOINTS_DIR);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return inst.db
-    .transaction(() => {
-      const checkpoint = insertCheckpoint(
-        inst.db,
-        { body, keyId: key!.keyId, signature, ...(timeStampToken ? { timeStampToken } : {}) },
-        p.examiner,
-      );
-      const content = checkpointToFile(checkpoint, {
-        kind: key!.kind as AuditKeyKind,
-        publicKeySpki: key!.publicKeySpki,
-      });
-      const file = join(dir, checkpointFileName(checkpoint.number));
-      inst.audit.append({
-        actor: p.examiner,
-        roles: who!.operator.roles,
-        action: 'audit.checkpoint',
-        target: 'audit-log',
-        outcome: 'success',
-        details: {
-          number: checkpoint.number,
-          treeSize: body.treeSize,
-          rootHash: body.rootHash,
-          at: body.at,
-          keyId: key!.keyId,
-          signature: signature.toString('base64'),
-          timeStamped: !!timeStampToken,
-          file: join(CHECKPOINTS_DIR, checkpointFileName(checkpoint.number)),
-          ...participantEvidence(digest, [{ role: 'examiner', p: who! }]),
-        },
-      });
-      try {
-        writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
-      } catch (e) {
-        throw new CaError(
-          'OUTPUT_EXISTS',
-          `cannot write ${file} (${(e as NodeJS.ErrnoException).code}); nothing was stored`,
-          { cause: e },
-        );
-      }
-      return { checkpoint, file, content };
-    })
-    .immediate();
+  return { body, signature };
 }
 
-/**
- * Who may see proofs (CPS 5.4.4 "secure sole access by the authorized personnel and to keep
- * the log from the eyes of those unauthorized"): proofs print only hashes, but an event's
- * leaf hash lets anyone confirm a guess of its contents (actor, action, target and time are
- * few and guessable), and tree sizes tell how much happened when. So `prove` and
- * `consistency` are Log Examiner reads, authenticated and audited like `audit list`; an
- * outside auditor checks the same things offline from an export bundle (verify-bundle
- * --checkpoint), with no access to the live log.
- */
-async function examinerRead(
+/** With a timestamper, the token over the signature; a failure is audited as failed and nothing is stored. */
+async function stampCheckpoint(
   inst: Installation,
-  examiner: string,
-  passphrases: PassphraseSource,
-  what: Record<string, unknown>,
-): Promise<Participant> {
-  const refuse = refuser(inst, String(what.kind), 'audit-log');
-  const who = await bringParticipant(
-    inst,
-    examiner,
-    passphrases,
-    `reading the audit log (${String(what.kind)})`,
-    operationDigest(what),
-    { operation: 'audit.read', slot: 'examiner' },
-  );
-  if (!who)
-    refuse(
-      'AUTHENTICATION_REQUIRED',
-      `${examiner} did not authenticate; the audit log is read only by an authenticated Log Examiner (CPS 5.4.4)`,
-    );
-  who!.credential.lock();
-  return who!;
-}
-
-/** An RFC 9162 inclusion proof of one event, as `rootca audit prove` prints it. */
-export interface InclusionProofJson {
-  format: 'rootca-audit-inclusion/1';
-  event: number;
-  /** 0-based leaf index (event - 1). */
-  leafIndex: number;
-  treeSize: number;
-  leafHash: string;
-  rootHash: string;
-  /** Audit path, hex, from the leaf's sibling upwards (RFC 9162 2.1.3.1). */
-  path: string[];
-  /** The stored checkpoint of exactly this tree size, when there is one; its signed root is what `verified` is checked against. */
-  checkpoint: number | null;
-  verified: boolean;
-  problem?: string;
-}
-
-/** Builds and checks the inclusion proof of event `event` (1-based) in `tree`, against `signedRoot` when given (hex), else the tree's own root. */
-export function inclusionProofFor(
-  tree: MerkleTreeLevels,
-  leaves: Buffer[],
-  event: number,
-  signedRoot?: string,
-): Omit<InclusionProofJson, 'format' | 'checkpoint'> {
-  const path = tree.inclusionProof(event - 1);
-  const against = signedRoot ? Buffer.from(signedRoot, 'hex') : tree.root();
-  const verified = verifyInclusion(leaves[event - 1], event - 1, tree.size, path, against);
-  return {
-    event,
-    leafIndex: event - 1,
-    treeSize: tree.size,
-    leafHash: leaves[event - 1].toString('hex'),
-    rootHash: against.toString('hex'),
-    path: path.map((h) => h.toString('hex')),
-    verified,
-    ...(verified
-      ? {}
-      : {
-          problem: `the stored events do not lead to the signed root at size ${tree.size}: the log was changed after that checkpoint (run rootca audit verify)`,
-        }),
-  };
-}
-
-/**
- * `rootca audit prove --event N [--size S]`: the inclusion proof of event N, by default in
- * the tree of the latest checkpoint that covers it (so it is checked against a signed root),
- * else in today's whole tree. The proof is verified before it is returned.
- */
-export async function proveEvent(
-  inst: Installation,
-  p: { event: number; size?: number; examiner: string; passphrases: PassphraseSource },
-): Promise<InclusionProofJson> {
-  const refuse = refuser(inst, 'audit.prove', 'audit-log');
-  const leaves = inst.audit.leafHashes();
-  if (!Number.isSafeInteger(p.event) || p.event < 1 || p.event > leaves.length)
-    refuse('AUDIT_EVENT_UNKNOWN', `there is no event ${p.event}; the log has events 1..${leaves.length}`);
-  const checkpoints = loadCheckpoints(inst.db);
-  let size = p.size;
-  if (size === undefined)
-    size = [...checkpoints].reverse().find((c) => c.body.treeSize >= p.event)?.body.treeSize ?? leaves.length;
-  if (!Number.isSafeInteger(size) || size < p.event || size > leaves.length)
-    refuse(
-      'AUDIT_SIZE_INVALID',
-      `--size must be between ${p.event} (the event) and ${leaves.length} (today's log), got ${size}`,
-    );
-  const who = await examinerRead(inst, p.examiner, p.passphrases, { kind: 'audit.prove', event: p.event, size });
-  const cp = [...checkpoints].reverse().find((c) => c.body.treeSize === size);
-  const proof = inclusionProofFor(new MerkleTreeLevels(leaves.slice(0, size)), leaves, p.event, cp?.body.rootHash);
-  inst.audit.append({
-    actor: p.examiner,
-    roles: who.operator.roles,
-    action: 'audit.prove',
-    target: 'audit-log',
-    outcome: proof.verified ? 'success' : 'failed',
-    details: { event: p.event, treeSize: size, checkpoint: cp?.number ?? null, verified: proof.verified },
-  });
-  return { format: 'rootca-audit-inclusion/1', ...proof, checkpoint: cp?.number ?? null };
-}
-
-/** What `rootca audit consistency` prints. */
-export interface ConsistencyProofJson {
-  format: 'rootca-audit-consistency/1';
-  ok: boolean;
-  from: { checkpoint: number; installation: string; treeSize: number; rootHash: string; keyId: string; at: string };
-  to: { treeSize: number; rootHash: string; checkpoint: number | null };
-  /** RFC 9162 2.1.4.1 PROOF(m, D[n]), hex. */
-  proof: string[];
-  problem?: string;
-}
-
-/**
- * `rootca audit consistency --from CHECKPOINT_FILE [--size S]`: proves that the checkpoint an
- * auditor kept is a prefix of today's log (of its first S events; default all), or says what
- * is wrong: an altered file, a key this installation never had, a shorter log, or different
- * events. A failed check is a result (ok false, audited as failed), not an exception.
- */
-export async function checkConsistency(
-  inst: Installation,
-  p: {
-    checkpointText: string;
-    checkpointName?: string;
-    size?: number;
-    examiner: string;
-    passphrases: PassphraseSource;
-  },
-): Promise<ConsistencyProofJson> {
-  const refuse = refuser(inst, 'audit.consistency', 'audit-log');
-  let parsed: ReturnType<typeof parseCheckpointFile>;
+  p: { examiner: string; timestamper?: Timestamper },
+  who: Examiner,
+  body: AuditCheckpoint['body'],
+  signature: Buffer,
+): Promise<Buffer | undefined> {
+  if (!p.timestamper) return undefined;
   try {
-    parsed = parseCheckpointFile(p.checkpointText, p.checkpointName);
+    // The token covers the signature: it proves the signed tree head existed at that time.
+    return await p.timestamper.stamp(signature);
   } catch (e) {
-    if (e instanceof CaError) refuse(e.code, e.message);
-    throw e;
-  }
-  const { checkpoint: old, key } = parsed!;
-  const who = await examinerRead(inst, p.examiner, p.passphrases, {
-    kind: 'audit.consistency',
-    from: old.body,
-    size: p.size ?? null,
-  });
-  const leaves = inst.audit.leafHashes();
-  const newSize = p.size ?? leaves.length;
-  const result = (r: Omit<ConsistencyProofJson, 'format' | 'from'>): ConsistencyProofJson => {
-    const out: ConsistencyProofJson = {
-      format: 'rootca-audit-consistency/1',
-      from: {
-        checkpoint: old.number,
-        installation: old.body.installation,
-        treeSize: old.body.treeSize,
-        rootHash: old.body.rootHash,
-        keyId: old.keyId,
-        at: old.body.at,
-      },
-      ...r,
-    };
     inst.audit.append({
       actor: p.examiner,
       roles: who.operator.roles,
-      action: 'audit.consistency',
+      action: 'audit.checkpoint',
       target: 'audit-log',
-      outcome: out.ok ? 'success' : 'failed',
-      details: {
-        fromCheckpoint: old.number,
-        fromSize: old.body.treeSize,
-        fromRoot: old.body.rootHash,
-        toSize: out.to.treeSize,
-        toRoot: out.to.rootHash,
-        ok: out.ok,
-        ...(out.problem ? { problem: out.problem } : {}),
-      },
+      outcome: 'failed',
+      details: { code: 'TIMESTAMP_FAILED', message: (e as Error).message, treeSize: body.treeSize },
     });
-    return out;
-  };
-  const newRootOf = (n: number) => (n <= leaves.length ? rootFromLeafHashes(leaves.slice(0, n)).toString('hex') : '');
-  const storedAt = (n: number) => [...loadCheckpoints(inst.db)].reverse().find((c) => c.body.treeSize === n);
-  const fail = (
-    problem: string,
-    to = { treeSize: newSize, rootHash: newRootOf(newSize), checkpoint: storedAt(newSize)?.number ?? null },
-  ) => result({ ok: false, to, proof: [], problem });
-
-  if (!Number.isSafeInteger(newSize) || newSize < 0 || newSize > leaves.length)
-    return fail(`--size must be at most ${leaves.length} (today's log), got ${newSize}`, {
-      treeSize: leaves.length,
-      rootHash: newRootOf(leaves.length),
-      checkpoint: null,
-    });
-  const known = loadAuditPublicKeys(inst.db).find((k) => k.keyId === key.keyId);
-  if (!known || !known.publicKeySpki.equals(key.publicKeySpki)) {
-    return fail(
-      `the checkpoint is signed by key ${key.keyId} (SHA-256 ${spkiFingerprint(key.publicKeySpki).slice(0, 16)}…), which is not an audit key of this installation`,
+    throw new CaError(
+      'TIMESTAMP_FAILED',
+      `the checkpoint could not be time-stamped: ${(e as Error).message}; nothing was stored`,
+      { cause: e },
     );
   }
-  if (old.body.installation !== inst.config.installation.name)
-    return fail(
-      `the checkpoint is of installation "${old.body.installation}", this is "${inst.config.installation.name}"`,
-    );
-  if (old.body.treeSize > leaves.length) {
-    return fail(
-      `the checkpoint covers ${old.body.treeSize} events but today's log has only ${leaves.length}: events ${leaves.length + 1}..${old.body.treeSize} were cut off`,
-    );
-  }
-  if (old.body.treeSize > newSize)
-    return fail(`--size ${newSize} is smaller than the checkpoint's ${old.body.treeSize} events`);
-  const oldRootNow = newRootOf(old.body.treeSize);
-  if (oldRootNow !== old.body.rootHash) {
-    const v = inst.audit.verify();
-    const where =
-      v.firstBad && v.firstBad.position <= old.body.treeSize
-        ? ` (audit verify: event ${v.firstBad.position}: ${v.firstBad.problem})`
-        : '';
-    return fail(
-      `today's log does not start with the ${old.body.treeSize} events the checkpoint signed: their root is now ${oldRootNow.slice(0, 16)}…, the checkpoint says ${old.body.rootHash.slice(0, 16)}…; an event among 1..${old.body.treeSize} was changed, removed, inserted or reordered${where}`,
-    );
-  }
-  const proof = consistencyProof(leaves, old.body.treeSize, newSize);
-  const newRoot = newRootOf(newSize);
-  const ok = verifyConsistency(
-    old.body.treeSize,
-    newSize,
-    Buffer.from(old.body.rootHash, 'hex'),
-    Buffer.from(newRoot, 'hex'),
-    proof,
-  );
-  const stored = storedAt(newSize);
-  const signedMismatch = stored && stored.body.rootHash !== newRoot;
-  return result({
-    ok: ok && !signedMismatch,
-    to: { treeSize: newSize, rootHash: newRoot, checkpoint: stored?.number ?? null },
-    proof: proof.map((h) => h.toString('hex')),
-    ...(!ok
-      ? { problem: 'the consistency proof does not verify' }
-      : signedMismatch
-        ? {
-            problem: `stored checkpoint ${stored.number} of size ${newSize} signed a different root: the log was changed after it`,
-          }
-        : {}),
-  });
 }
+
+// The proofs a Log Examiner reads live in audit-proofs.ts; their callers import them from here.
+export {
+  checkConsistency,
+  inclusionProofFor,
+  proveEvent,
+  type ConsistencyProofJson,
+  type InclusionProofJson,
+} from './audit-proofs.ts';

@@ -19,6 +19,8 @@ import { readLogLines } from '../audit/syslog.ts';
 import { CaError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
 import { refuser } from '../operation/key-session.ts';
+import { runRecordedAction } from '../operation/recorded-action.ts';
+import type { Refuse } from '../operation/runner.ts';
 import {
   bringParticipant,
   operationDigest,
@@ -172,41 +174,27 @@ export async function recordReview(
   inst: Installation,
   p: { from: number; to: number; findings: string; examiner: string; passphrases: PassphraseSource },
 ): Promise<AuditReview> {
-  const refuse = refuser(inst, 'audit.review', 'audit-log');
-  const last = inst.audit.head().seq;
-  if (!Number.isSafeInteger(p.from) || !Number.isSafeInteger(p.to) || p.from < 1 || p.to < p.from || p.to > last) {
-    refuse(
-      'REVIEW_RANGE_INVALID',
-      `the reviewed range must be within events 1..${last} with --from <= --to, got ${p.from}..${p.to}`,
-    );
-  }
-  const findings = p.findings.trim();
-  if (!findings)
-    refuse(
-      'REVIEW_FINDINGS_MISSING',
-      'a review records what was found: --findings must not be empty ("no exceptions" is a finding)',
-    );
-  if (Buffer.byteLength(findings) > 16 * 1024)
-    refuse('REVIEW_FINDINGS_TOO_LONG', '--findings is longer than 16 KiB; attach a report by reference instead');
-  const { who, digest } = await examiner(
-    inst,
-    'audit.review',
-    p.examiner,
-    p.passphrases,
-    { from: p.from, to: p.to, findings },
-    refuse,
-  );
-  const v = inst.audit.verify();
-  const rootHash = rootFromLeafHashes(inst.audit.leafHashes().slice(0, p.to)).toString('hex');
-  const now = inst.clock.now().toISOString();
-  return inst.db
-    .transaction(() => {
-      const event = inst.audit.append({
+  return runRecordedAction(inst, {
+    action: 'audit.review',
+    target: 'audit-log',
+    check: ({ refuse }) => reviewFindings(inst, p, refuse),
+    ask: async (findings, { refuse }) => {
+      const signed = await examiner(
+        inst,
+        'audit.review',
+        p.examiner,
+        p.passphrases,
+        { from: p.from, to: p.to, findings },
+        refuse,
+      );
+      const v = inst.audit.verify();
+      const rootHash = rootFromLeafHashes(inst.audit.leafHashes().slice(0, p.to)).toString('hex');
+      return { ...signed, v, rootHash, now: inst.clock.now().toISOString() };
+    },
+    work: (findings, { who, digest, v, rootHash, now }, audit) => {
+      const event = audit({
         actor: p.examiner,
         roles: who.operator.roles,
-        action: 'audit.review',
-        target: 'audit-log',
-        outcome: 'success',
         details: {
           from: p.from,
           to: p.to,
@@ -231,8 +219,28 @@ export async function recordReview(
           audit_seq: event.seq,
         }),
       );
-    })
-    .immediate();
+    },
+  });
+}
+
+/** The review's checks (range within the log, findings given and short); returns the trimmed findings. */
+function reviewFindings(inst: Installation, p: { from: number; to: number; findings: string }, refuse: Refuse): string {
+  const last = inst.audit.head().seq;
+  if (!Number.isSafeInteger(p.from) || !Number.isSafeInteger(p.to) || p.from < 1 || p.to < p.from || p.to > last) {
+    refuse(
+      'REVIEW_RANGE_INVALID',
+      `the reviewed range must be within events 1..${last} with --from <= --to, got ${p.from}..${p.to}`,
+    );
+  }
+  const findings = p.findings.trim();
+  if (!findings)
+    refuse(
+      'REVIEW_FINDINGS_MISSING',
+      'a review records what was found: --findings must not be empty ("no exceptions" is a finding)',
+    );
+  if (Buffer.byteLength(findings) > 16 * 1024)
+    refuse('REVIEW_FINDINGS_TOO_LONG', '--findings is longer than 16 KiB; attach a report by reference instead');
+  return findings;
 }
 
 /**

@@ -1,0 +1,50 @@
+/**
+ * The runner for an operation without a CA key (issue 13 item 3): the same refusal protocol as
+ * `runOperation` — checks first, a refusal audited before anyone is asked for anything (CPS
+ * 5.4.1 "refused operations are recorded") — then the work and its success audit event in one
+ * transaction, so a recorded action is never half done.
+ */
+import type { AuditEvent, AuditEventInput } from '../audit/log.ts';
+import type { Installation } from '../installation/installation.ts';
+import { checked, type Checks } from './runner.ts';
+import { guardedBy, refuser } from './key-session.ts';
+
+/** Inside the work's transaction: appends the success audit event of the action on its target. */
+export type AuditSuccess = (e: Omit<AuditEventInput, 'action' | 'target' | 'outcome'>) => AuditEvent;
+
+export interface RecordedActionSpec<C, P, R> {
+  /** The audit action of the refusal and of the success event. */
+  action: string;
+  /** What the audit events name. */
+  target: string;
+  /** Who a refusal names (the system actor when not given). */
+  actor?: string;
+  /** Added to every refusal's audit details. */
+  refusalDetails?: Record<string, unknown>;
+  /** Sync checks: a CaError here is a refusal, audited, before anyone is asked for anything. */
+  check(c: Checks): C;
+  /** After the checks, outside the transaction: who authenticates, what is read (may still refuse). */
+  ask?(c: C, x: Checks): Promise<P>;
+  /** The state writes with their success audit event, in one transaction. */
+  work(c: C, p: P, audit: AuditSuccess): R;
+}
+
+/** Runs one recorded action: audited checks, then the work and its audit event in one transaction. */
+export async function runRecordedAction<C, P = undefined, R = void>(
+  inst: Installation,
+  spec: RecordedActionSpec<C, P, R>,
+): Promise<R> {
+  const refuse = refuser(inst, spec.action, spec.target, spec.refusalDetails, spec.actor);
+  const guard = guardedBy(refuse);
+  const c = checked(() => spec.check({ refuse, guard }), refuse);
+  const p = await prepared(spec, c, { refuse, guard });
+  const audit: AuditSuccess = (e) =>
+    inst.audit.append({ ...e, action: spec.action, target: spec.target, outcome: 'success' });
+  return inst.db.transaction(() => spec.work(c, p, audit)).immediate();
+}
+
+/** The ask step's result, or nothing for an action that asks no one. */
+async function prepared<C, P, R>(spec: RecordedActionSpec<C, P, R>, c: C, x: Checks): Promise<P> {
+  if (!spec.ask) return undefined as P;
+  return spec.ask(c, x);
+}
