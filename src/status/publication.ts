@@ -18,7 +18,7 @@ import { listCas } from '../installation/cas.ts';
 import { documentsForPublication, recordDocumentNotice, type DocumentNotice } from '../documents/documents.ts';
 import { listIssued } from '../issuance/certificates.ts';
 import type { Installation } from '../installation/installation.ts';
-import { runOperation } from '../operation/runner.ts';
+import { runOperation, type OperationContext } from '../operation/runner.ts';
 import { insertPublication, nextPublicationVersion } from '../store/publications.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { currentLinkCertificates } from '../lifecycle/ca-certificate-history.ts';
@@ -197,6 +197,62 @@ function documentDigests(m: Manifest): { path: string; version: string; sha256: 
     .map((i) => ({ path: i.path, version: (i.meta as DocumentMeta).version, sha256: i.sha256 }));
 }
 
+/** Signs the manifest once, stages the file and records version, document notice, audit event and ceremony in one transaction. */
+async function writeAndRecordPublication(
+  inst: Installation,
+  version: number,
+  { session: s, files, complete }: OperationContext,
+) {
+  const path = files.planned[0]!.path;
+  const { input, warnings, noticed } = gatherPublication(inst, version);
+  const algorithm = statusSignatureAlgorithm(s.ca);
+  const written = await writePublication({ ...input, signerCa: s.ca.name }, async (bytes) => ({
+    algorithm,
+    signature: await s.sign(bytes, algorithm, `publication v${version} manifest`),
+  }));
+  // Staged before the commit, named after it: a version number is never handed out twice,
+  // and a recorded version always has its file (or its .partial, for `ceremony resume`).
+  files.stage(path, written.bytes);
+  const items = written.manifest.items.length;
+  inst.db
+    .transaction(() => {
+      insertPublication(inst.db, {
+        version,
+        createdAt: written.manifest.createdAt,
+        signerCa: s.ca.name,
+        sha256: written.sha256,
+        items,
+        ceremonyId: s.ceremonyId,
+      });
+      // The first publication that carries a document version is its notice: the claim period starts (CPS 9.12.2).
+      recordDocumentNotice(inst, version, input.createdAt, noticed);
+      inst.audit.append({
+        actor: s.operator.operator.name,
+        roles: s.operator.operator.roles,
+        action: 'publication.written',
+        target: s.ca.name,
+        outcome: 'success',
+        details: {
+          version,
+          sha256: written.sha256,
+          items,
+          documents: documentDigests(written.manifest),
+          warnings,
+          path,
+          ceremonyId: s.ceremonyId,
+          ...s.evidence(),
+        },
+      });
+      complete({
+        inputs: [],
+        outputs: [{ name: `publication v${version}`, sha256: written.sha256 }],
+        details: { version, items, warnings, keyActivations: s.signatures },
+      });
+    })
+    .immediate();
+  return { path, sha256: written.sha256, items, warnings };
+}
+
 /** `rootca publish`: the publication file signed by a root on the runner (operation/runner.ts); no backup follows. */
 export async function publish(inst: Installation, p: PublishParams): Promise<PublishResult> {
   return runOperation(inst, {
@@ -213,56 +269,7 @@ export async function publish(inst: Installation, p: PublishParams): Promise<Pub
       passphrases: p.passphrases,
       describe: { version },
     }),
-    work: async ({ version }, { session: s, files, complete }) => {
-      const path = files.planned[0]!.path;
-      const { input, warnings, noticed } = gatherPublication(inst, version);
-      const algorithm = statusSignatureAlgorithm(s.ca);
-      const written = await writePublication({ ...input, signerCa: s.ca.name }, async (bytes) => ({
-        algorithm,
-        signature: await s.sign(bytes, algorithm, `publication v${version} manifest`),
-      }));
-      // Staged before the commit, named after it: a version number is never handed out twice,
-      // and a recorded version always has its file (or its .partial, for `ceremony resume`).
-      files.stage(path, written.bytes);
-      const items = written.manifest.items.length;
-      inst.db
-        .transaction(() => {
-          insertPublication(inst.db, {
-            version,
-            createdAt: written.manifest.createdAt,
-            signerCa: s.ca.name,
-            sha256: written.sha256,
-            items,
-            ceremonyId: s.ceremonyId,
-          });
-          // The first publication that carries a document version is its notice: the claim period starts (CPS 9.12.2).
-          recordDocumentNotice(inst, version, input.createdAt, noticed);
-          inst.audit.append({
-            actor: s.operator.operator.name,
-            roles: s.operator.operator.roles,
-            action: 'publication.written',
-            target: s.ca.name,
-            outcome: 'success',
-            details: {
-              version,
-              sha256: written.sha256,
-              items,
-              documents: documentDigests(written.manifest),
-              warnings,
-              path,
-              ceremonyId: s.ceremonyId,
-              ...s.evidence(),
-            },
-          });
-          complete({
-            inputs: [],
-            outputs: [{ name: `publication v${version}`, sha256: written.sha256 }],
-            details: { version, items, warnings, keyActivations: s.signatures },
-          });
-        })
-        .immediate();
-      return { path, sha256: written.sha256, items, warnings };
-    },
+    work: ({ version }, ctx) => writeAndRecordPublication(inst, version, ctx),
     // Committed: from here a problem is a note, never a failure (the version exists).
     finish: ({ version }, w, after) => {
       const notes = after.published.pending.map(
