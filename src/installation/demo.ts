@@ -90,21 +90,7 @@ export async function runDemo(
     get: async (name) => (secrets.has(name) ? Buffer.from(secrets.get(name)!) : undefined),
   };
   try {
-    const today = inst.clock.now().toISOString().slice(0, 10);
-    for (const p of DEMO_PEOPLE) {
-      const passphrase = Buffer.from(randomBytes(24).toString('base64url'));
-      secrets.set(p.name, passphrase);
-      addOperator(inst, {
-        name: p.name,
-        displayName: p.displayName,
-        roles: p.roles,
-        kind: 'ed25519',
-        passphrase,
-        trainedOn: today,
-        backgroundCheckedOn: today,
-      });
-    }
-    closeBootstrapIfReady(inst);
+    addDemoPeople(inst, secrets);
     mkdirSync(certificatesDir, { recursive: true });
     for (const name of DEMO_CEREMONIES) {
       progress(`key ceremony ${name}`);
@@ -116,38 +102,12 @@ export async function runDemo(
       });
     }
     const people = { operator: 'alice', witness: 'olivia', passphrases };
-    const viaRa = async (ca: string, cn: string) => {
-      const app = await submitApplication(inst, {
-        by: 'rita',
-        passphrases,
-        caName: ca,
-        profile: 'subca',
-        csr: demoCsr(cn),
-        applicantOrganisation: 'Example Demo Trust',
-        applicantContact: 'pki@demo.example',
-        requested: { pathLenConstraint: 0 },
-      });
-      await approveApplication(inst, {
-        id: app.id,
-        by: 'ravi',
-        passphrases,
-        identification: { documentType: 'demo registry extract', reference: `DEMO-${app.id}` },
-      });
-      // RootCA1's default is SHA-1 (legacy, R-1.3): the demo issues with SHA-256 instead.
-      const issued = await issueFromApplication(inst, {
-        applicationId: app.id,
-        ...people,
-        signatureAlgorithm: ca === 'rootca1' ? 'sha256WithRSAEncryption' : undefined,
-      });
-      await recordAcceptance(inst, { id: app.id, by: 'rita', passphrases, note: 'demo acceptance' });
-      return issued;
-    };
     for (const ca of DEMO_CEREMONIES) {
       progress(`subordinate CA under ${ca} (submit, approve, issue, accept)`);
-      await viaRa(ca, `Demo ${ca} Sub CA`);
+      await issueViaRa(inst, passphrases, ca, `Demo ${ca} Sub CA`);
     }
     progress('a retired subordinate CA under rootca2, revoked');
-    const retired = await viaRa('rootca2', 'Demo rootca2 Retired Sub CA');
+    const retired = await issueViaRa(inst, passphrases, 'rootca2', 'Demo rootca2 Retired Sub CA');
     await revokeCertificate(inst, {
       ...people,
       caName: 'rootca2',
@@ -161,17 +121,7 @@ export async function runDemo(
       await presignOcsp(inst, { ...people, caName: ca });
     }
     progress('the demo CPS: proposed, approved by the Committee, published');
-    await proposeDocument(inst, {
-      by: 'paula',
-      passphrases,
-      name: 'cps',
-      title: 'Demo Certification Practice Statement',
-      text: readFileSync(demoCpsFile),
-      critical: false,
-      description: "First version of the demo installation's practice statement",
-    });
-    await approveDocument(inst, { by: 'cora', passphrases, name: 'cps' });
-    await publishDocument(inst, { by: 'paula', passphrases, name: 'cps' });
+    await publishDemoCps(inst, passphrases, demoCpsFile);
     mkdirSync(join(home, 'publications'), { recursive: true });
     const publication = join(home, 'publications', 'publication-1.json');
     progress('publication file');
@@ -181,4 +131,68 @@ export async function runDemo(
     for (const s of secrets.values()) s.fill(0);
     inst.close();
   }
+}
+
+/** The demo's people, each enrolled with a fresh random passphrase kept in `secrets` for the run. */
+function addDemoPeople(inst: Installation, secrets: Map<string, Buffer>): void {
+  const today = inst.clock.now().toISOString().slice(0, 10);
+  for (const p of DEMO_PEOPLE) {
+    const passphrase = Buffer.from(randomBytes(24).toString('base64url'));
+    secrets.set(p.name, passphrase);
+    addOperator(inst, {
+      name: p.name,
+      displayName: p.displayName,
+      roles: p.roles,
+      kind: 'ed25519',
+      passphrase,
+      trainedOn: today,
+      backgroundCheckedOn: today,
+    });
+  }
+  closeBootstrapIfReady(inst);
+}
+
+/** A subordinate CA certificate the way the RA does it (R-3.5): submitted, approved, issued, accepted. */
+async function issueViaRa(inst: Installation, passphrases: PassphraseSource, ca: string, cn: string) {
+  const app = await submitApplication(inst, {
+    by: 'rita',
+    passphrases,
+    caName: ca,
+    profile: 'subca',
+    csr: demoCsr(cn),
+    applicantOrganisation: 'Example Demo Trust',
+    applicantContact: 'pki@demo.example',
+    requested: { pathLenConstraint: 0 },
+  });
+  await approveApplication(inst, {
+    id: app.id,
+    by: 'ravi',
+    passphrases,
+    identification: { documentType: 'demo registry extract', reference: `DEMO-${app.id}` },
+  });
+  // RootCA1's default is SHA-1 (legacy, R-1.3): the demo issues with SHA-256 instead.
+  const issued = await issueFromApplication(inst, {
+    applicationId: app.id,
+    operator: 'alice',
+    witness: 'olivia',
+    passphrases,
+    signatureAlgorithm: ca === 'rootca1' ? 'sha256WithRSAEncryption' : undefined,
+  });
+  await recordAcceptance(inst, { id: app.id, by: 'rita', passphrases, note: 'demo acceptance' });
+  return issued;
+}
+
+/** The demo CPS, proposed, approved by the Committee and published like any governed document. */
+async function publishDemoCps(inst: Installation, passphrases: PassphraseSource, demoCpsFile: string): Promise<void> {
+  await proposeDocument(inst, {
+    by: 'paula',
+    passphrases,
+    name: 'cps',
+    title: 'Demo Certification Practice Statement',
+    text: readFileSync(demoCpsFile),
+    critical: false,
+    description: "First version of the demo installation's practice statement",
+  });
+  await approveDocument(inst, { by: 'cora', passphrases, name: 'cps' });
+  await publishDocument(inst, { by: 'paula', passphrases, name: 'cps' });
 }

@@ -11,66 +11,30 @@
  *      the staged outputs in one transaction; then name the files (durable-outputs.ts). Once
  *      committed, the issuance is reported as done even if a file cannot be named.
  */
-import { createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { verify as cryptoVerify } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, type Name } from '@peculiar/asn1-x509';
+import { Certificate } from '@peculiar/asn1-x509';
 import { CaError } from '../errors.ts';
 import { assertNoLintErrors, lintCertificate, type LintFinding } from '../lint/index.ts';
-import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
-import { assembleSignedCertificate, createTbsCertificate, parseCertificate, tbsBytesOf } from '../pki/certificate.ts';
-import { acceptCsr, type CsrInspection } from '../pki/csr.ts';
-import { keyIdentifierFromSpki } from '../pki/extensions.ts';
+import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
+import { assembleSignedCertificate, tbsBytesOf } from '../pki/certificate.ts';
 import { nameToText } from '../pki/name.ts';
 import { derToPem } from '../pki/pem.ts';
-import {
-  acceptSubject,
-  checkProfileOptions,
-  PROFILES,
-  validityFor,
-  type IssuedProfileName,
-  type ProfileOptions,
-} from '../pki/profiles.ts';
-import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { faultPoint } from '../util/fault-points.ts';
 import type { InterruptedWork } from '../operation/durable-outputs.ts';
-import { runOperation, type BackupOutcome, type Checks, type OperationContext } from '../operation/runner.ts';
-import { openEnding } from '../lifecycle/ca-ending.ts';
-import { getCa, type CaSummary } from '../installation/cas.ts';
+import { runOperation, type BackupOutcome, type OperationContext } from '../operation/runner.ts';
+import type { CaSummary } from '../installation/cas.ts';
 import { changeoverStateOf } from '../lifecycle/changeover.ts';
 import type { Installation } from '../installation/installation.ts';
 import { assertTransition, getApplication, type Application } from './applications.ts';
 import type { PassphraseSource } from '../people/participants.ts';
-import { checkDistinct } from '../people/permissions.ts';
-import { caPolicies, isReservedBrPolicy } from './policies.ts';
-import { throwawayLike } from '../status/crl-and-ocsp.ts';
 import { markApplicationIssued } from '../store/applications.ts';
 import { insertIssuedCertificate } from '../store/certificates.ts';
 import { reserveSerial } from '../store/serial-reservations.ts';
+import { checkIssuance, prepareTbs, type IssueParams, type Prepared } from './issuance-checks.ts';
 
-export interface IssueParams extends ProfileOptions {
-  /** The CA Administrator who performs the issuance (CPS 5.2.1). */
-  operator: string;
-  caName: string;
-  profile: IssuedProfileName;
-  csr: Uint8Array;
-  /** Who asked for it (organisation / contact), recorded with the certificate. */
-  requester?: string;
-  validityDays?: number;
-  /** Extra CP OIDs: must be registered for this CA or CA/B Forum reserved (2.23.140.1.*). */
-  extraPolicyOids?: string[];
-  /** Defaults to the CA's own signature algorithm. */
-  signatureAlgorithm?: SignatureAlgorithmName;
-  /** R-1.3: explicit, audited override to issue with SHA-1. */
-  allowLegacySha1?: boolean;
-  witness: string;
-  passphrases: PassphraseSource;
-  /** Output files (never overwritten); relative to the working folder. */
-  outPem?: string;
-  outDer?: string;
-  /** Set by issueFromApplication: the approved application this issuance fulfils. */
-  application?: Application;
-}
+export type { IssueParams } from './issuance-checks.ts';
 
 export interface IssueFromApplicationParams {
   applicationId: number;
@@ -214,135 +178,35 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
   });
 }
 
-type Checked = ReturnType<typeof checkIssuance>;
-type Prepared = Checked & ReturnType<typeof prepareTbs>;
-
-/** 1. Inputs (R-3.1-R-3.4, R-1.2, R-1.3, R-3.5), refused before anyone is asked for anything. */
-function checkIssuance(inst: Installation, p: IssueParams, { refuse, guard }: Checks) {
-  const profile =
-    PROFILES[p.profile] ??
-    refuse('PROFILE_UNKNOWN', `unknown profile ${p.profile}; profiles: ${Object.keys(PROFILES).join(', ')}`);
-  const ca: CaSummary = guard(() => getCa(inst, p.caName));
-  if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `CA ${ca.name} is ${ca.status} and cannot issue`);
-  // A compromise or termination that began but did not finish keeps the CA 'active' so the
-  // run can resume; it must not issue in between (its resumed run would revoke the result).
-  const ending = openEnding(inst, ca.id);
-  if (ending)
-    refuse(
-      'CA_ENDING',
-      `CA ${ca.name} has an unfinished ${ending.kind} (started ${ending.startedAt}); finish it with rootca ca ${ending.kind === 'termination' ? 'terminate' : 'compromise'} before anything is issued`,
-    );
-  if (!p.application && inst.config.issuance.requireApplicationFor.includes(p.profile)) {
-    refuse(
-      'APPLICATION_REQUIRED',
-      `${p.profile} certificates are issued only from an approved application (R-3.5): use --application ID (config issuance.requireApplicationFor)`,
-    );
-  }
-  if (p.application)
-    guard(() =>
-      checkDistinct('certificate.issue', { operator: [p.operator], approver: [p.application!.decidedBy ?? ''] }),
-    );
-  const csr: CsrInspection = guard(() => acceptCsr(p.csr));
-  const options: ProfileOptions = {
-    pathLenConstraint: p.pathLenConstraint,
-    digitalSignature: p.digitalSignature,
-    nonRepudiation: p.nonRepudiation,
-    extKeyUsage: p.extKeyUsage,
-    permittedDnsNames: p.permittedDnsNames,
-    excludedDnsNames: p.excludedDnsNames,
-  };
-  guard(() => checkProfileOptions(profile, options));
-  const subject: Name = guard(() => acceptSubject(profile, csr.requested.subject));
-  const signatureAlgorithm = p.signatureAlgorithm ?? ca.signatureAlgorithm;
-  const alg = SIGNATURE_ALGORITHMS[signatureAlgorithm];
-  const issuerCert = parseCertificate(ca.certificateDer);
-  const issuerKey = createPublicKey({
-    key: Buffer.from(AsnConvert.serialize(issuerCert.tbsCertificate.subjectPublicKeyInfo)),
-    format: 'der',
-    type: 'spki',
-  });
-  if (alg.keyKind !== (issuerKey.asymmetricKeyType === 'rsa' ? 'rsa' : 'ecdsa'))
-    refuse('ALGORITHM_MISMATCH', `${signatureAlgorithm} does not fit the ${ca.name} key`);
-  if (alg.legacy && !p.allowLegacySha1) {
-    refuse(
-      'LEGACY_SHA1_REFUSED',
-      `${ca.name} signs with ${signatureAlgorithm}: new certificates with SHA-1 are refused unless --allow-legacy-sha1 is given (R-1.3), or choose --signature-algorithm sha256WithRSAEncryption`,
-    );
-  }
-  const registered = caPolicies(inst, ca.id, profile.policyPurpose);
-  const extra = p.extraPolicyOids ?? [];
-  const unknownExtra = extra.filter((o) => !registered.includes(o) && !isReservedBrPolicy(o));
-  if (unknownExtra.length)
-    refuse(
-      'POLICY_NOT_REGISTERED',
-      `policy ${unknownExtra.join(', ')} is not registered for ${ca.name} (register it first; CPS 1.2)`,
-    );
-  if (profile.policyPurpose && registered.length === 0)
-    refuse('POLICY_MISSING', `${ca.name} has no ${profile.policyPurpose} Certificate Policy registered (R-1.2)`);
-  const policyOids = profile.policyPurpose ? [...new Set([...registered, ...extra])] : extra;
-  const validity = guard(() =>
-    validityFor(profile, {
-      notBefore: inst.clock.now(),
-      requestedDays: p.validityDays,
-      issuerNotAfter: new Date(ca.notAfter),
-    }),
-  );
-  return { profile, ca, csr, options, subject, signatureAlgorithm, alg, issuerCert, issuerKey, policyOids, validity };
-}
-
-/** 2. The TBS, linted under a throwaway key before anyone is asked for a passphrase (CONVENTIONS 5). */
-function prepareTbs(inst: Installation, p: IssueParams, c: Checked, { guard }: Checks) {
-  const base = inst.config.repository.baseUrl.replace(/\/+$/, '');
-  const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
-  const serialHex = serialToHex(serial);
-  const issuerSpki = AsnConvert.serialize(c.issuerCert.tbsCertificate.subjectPublicKeyInfo);
-  const tbs = createTbsCertificate({
-    serialNumber: serial,
-    signatureAlgorithm: c.signatureAlgorithm,
-    issuer: c.issuerCert.tbsCertificate.subject,
-    subject: c.subject,
-    notBefore: c.validity.notBefore,
-    notAfter: c.validity.notAfter,
-    subjectPublicKeyInfo: c.csr.requested.publicKeySpki,
-    extensions: c.profile.extensions({
-      ...c.options,
-      issuerKeyIdentifier: keyIdentifierFromSpki(new Uint8Array(issuerSpki)),
-      subjectPublicKeySpki: c.csr.requested.publicKeySpki,
-      policyOids: c.policyOids,
-      urls: { crl: `${base}/crl/${c.ca.name}.crl`, ocsp: `${base}/ocsp`, caIssuers: `${base}/certs/${c.ca.name}.crt` },
-    }),
-  });
-  const lintContext = {
-    profile: p.profile,
-    issuer: c.issuerCert,
-    allowedPolicyOids: c.policyOids,
-    allowLegacySha1: !!p.allowLegacySha1,
-    now: inst.clock.now(),
-  };
-  const preCert = assembleSignedCertificate(
-    tbs.der,
-    c.signatureAlgorithm,
-    cryptoSign(c.alg.hash, tbs.der, throwawayLike(Buffer.from(issuerSpki))),
-  );
-  guard(() =>
-    assertNoLintErrors(
-      lintCertificate(preCert, lintContext),
-      `the ${p.profile} certificate for ${c.csr.requested.subjectText}`,
-    ),
-  );
-  return { ...c, serialHex, tbs, preCert, lintContext };
-}
-
 /** 4-5. One activation, the checks, the files staged, then one commit. */
-async function signAndRecord(
-  inst: Installation,
-  p: IssueParams,
-  x: Prepared,
-  { session, files, audit, complete }: OperationContext,
-) {
-  const { ca, serialHex, tbs, signatureAlgorithm, alg, validity, subject, csr, policyOids } = x;
-  const now = session.startedAt;
+async function signAndRecord(inst: Installation, p: IssueParams, x: Prepared, ctx: OperationContext) {
+  const { session, files } = ctx;
   // 4. One activation, one signature, then the checks.
+  const { certificateDer, postFindings } = await signAndVerify(session, p, x);
+
+  // 5. Stage the files, then record it.
+  const sha256 = sha256Hex(certificateDer);
+  faultPoint(`${ACTION}:signed`);
+  stageCertificateFiles(files, certificateDer, sha256);
+  const { notes, changeoverDue } = issuanceNotes(inst, x.ca, x);
+  const warnings = postFindings.filter((f) => f.severity === 'warning');
+  const certificateId = inst.db
+    .transaction(() => recordIssuance(inst, p, x, ctx, { certificateDer, sha256, warnings }))
+    .immediate();
+  return {
+    certificateId,
+    certificateDer,
+    notes,
+    changeoverDue,
+    warnings,
+    custodians: session.custodians.map((c) => c.operator.name),
+    witness: session.witness.operator.name,
+  };
+}
+
+/** 4. The CA key signs the linted TBS once; the result must match it byte for byte, verify, lint clean and be canonical DER. */
+async function signAndVerify(session: OperationContext['session'], p: IssueParams, x: Prepared) {
+  const { ca, serialHex, tbs, signatureAlgorithm, alg } = x;
   const signature = await session.sign(tbs.der, signatureAlgorithm, `${p.profile} certificate ${serialHex}`);
   const certificateDer = assembleSignedCertificate(tbs.der, signatureAlgorithm, signature);
   if (!tbsBytesOf(certificateDer).equals(tbsBytesOf(x.preCert)))
@@ -354,10 +218,11 @@ async function signAndRecord(
   const canonical = Buffer.from(AsnConvert.serialize(AsnConvert.parse(certificateDer, Certificate)));
   if (!canonical.equals(certificateDer))
     throw new CaError('DER_NOT_CANONICAL', 'the issued certificate does not re-encode to the same DER');
+  return { certificateDer, postFindings };
+}
 
-  // 5. Stage the files, then record it.
-  const sha256 = sha256Hex(certificateDer);
-  faultPoint(`${ACTION}:signed`);
+/** 5. The requested --out / --der-out files, staged as *.partial so the commit records them (durable-outputs.ts). */
+function stageCertificateFiles(files: OperationContext['files'], certificateDer: Buffer, sha256: string) {
   const pemOut = files.planned.find((f) => f.what === '--out');
   const derOut = files.planned.find((f) => f.what === '--der-out');
   if (pemOut)
@@ -367,86 +232,94 @@ async function signAndRecord(
       encoding: 'pem',
     });
   if (derOut) files.stage(derOut.path, certificateDer, { table: 'certificates', sha256, encoding: 'der' });
-  const { notes, changeoverDue } = issuanceNotes(inst, ca, x);
-  const warnings = postFindings.filter((f) => f.severity === 'warning');
+}
+
+interface Signed {
+  certificateDer: Buffer;
+  sha256: string;
+  warnings: LintFinding[];
+}
+
+/** 5. Inside the one transaction: the certificate row, the application marked issued, the audit event and the ceremony completed. */
+function recordIssuance(
+  inst: Installation,
+  p: IssueParams,
+  x: Prepared,
+  { session, audit, complete }: OperationContext,
+  { certificateDer, sha256, warnings }: Signed,
+): number {
+  const { serialHex, signatureAlgorithm, alg, validity, subject, csr, policyOids } = x;
   const ceremonyId = session.ceremonyId;
-  const certificateId = inst.db
-    .transaction(() => {
-      const id = insertIssuedCertificate(inst.db, {
-        caId: ca.id,
-        serialHex,
-        profile: p.profile,
-        subject: nameToText(subject),
-        notBefore: validity.notBefore.toISOString(),
-        notAfter: validity.notAfter.toISOString(),
-        sha256,
-        der: certificateDer,
-        createdAt: now,
-        requester: p.requester ?? null,
-        csrDer: csr.der,
-        details: {
-          clamped: validity.clamped,
-          signatureAlgorithm,
-          policyOids,
-          legacySha1Override: alg.legacy,
-          ceremonyId,
-        },
-      });
-      if (p.application && !markApplicationIssued(inst.db, p.application.id, p.operator, id)) {
-        throw new CaError('APPLICATION_STATE', `application #${p.application.id} changed state during issuance`);
-      }
-      audit({
-        ceremonyId,
-        certificateId: id,
-        profile: p.profile,
-        serial: serialHex,
-        subject: nameToText(subject),
-        requester: p.requester,
-        certificateSha256: sha256,
-        csrSha256: sha256Hex(csr.der),
-        notBefore: validity.notBefore.toISOString(),
-        notAfter: validity.notAfter.toISOString(),
-        clamped: validity.clamped,
-        signatureAlgorithm,
-        legacySha1Override: alg.legacy,
-        policyOids,
-        lintWarnings: warnings.map((w) => w.lint),
-        application: p.application?.id ?? null,
-        approvedBy: p.application?.decidedBy ?? null,
-        operator: p.operator,
-      });
-      complete({
-        inputs: [
-          { name: 'CSR', sha256: sha256Hex(csr.der) },
-          ...(p.application
-            ? [{ name: `application #${p.application.id}`, sha256: sha256Hex(JSON.stringify(p.application.requested)) }]
-            : []),
-        ],
-        outputs: [{ name: `certificate ${serialHex}.der`, sha256 }],
-        details: {
-          certificateId: id,
-          profile: p.profile,
-          serial: serialHex,
-          subject: nameToText(subject),
-          requester: p.requester ?? null,
-          application: p.application?.id ?? null,
-          approvedBy: p.application?.decidedBy ?? null,
-          clamped: validity.clamped,
-          signatureAlgorithm,
-          keyActivations: 1,
-        },
-      });
-      return id;
-    })
-    .immediate();
+  const id = insertIssuedCertificate(inst.db, {
+    caId: x.ca.id,
+    serialHex,
+    profile: p.profile,
+    subject: nameToText(subject),
+    notBefore: validity.notBefore.toISOString(),
+    notAfter: validity.notAfter.toISOString(),
+    sha256,
+    der: certificateDer,
+    createdAt: session.startedAt,
+    requester: p.requester ?? null,
+    csrDer: csr.der,
+    details: {
+      clamped: validity.clamped,
+      signatureAlgorithm,
+      policyOids,
+      legacySha1Override: alg.legacy,
+      ceremonyId,
+    },
+  });
+  if (p.application && !markApplicationIssued(inst.db, p.application.id, p.operator, id)) {
+    throw new CaError('APPLICATION_STATE', `application #${p.application.id} changed state during issuance`);
+  }
+  audit({
+    ceremonyId,
+    certificateId: id,
+    profile: p.profile,
+    serial: serialHex,
+    subject: nameToText(subject),
+    requester: p.requester,
+    certificateSha256: sha256,
+    csrSha256: sha256Hex(csr.der),
+    notBefore: validity.notBefore.toISOString(),
+    notAfter: validity.notAfter.toISOString(),
+    clamped: validity.clamped,
+    signatureAlgorithm,
+    legacySha1Override: alg.legacy,
+    policyOids,
+    lintWarnings: warnings.map((w) => w.lint),
+    application: p.application?.id ?? null,
+    approvedBy: p.application?.decidedBy ?? null,
+    operator: p.operator,
+  });
+  complete(completionRecord(p, x, id, sha256));
+  return id;
+}
+
+/** The ceremony record's inputs, outputs and details for one issuance (transcript and ceremony row). */
+function completionRecord(p: IssueParams, x: Prepared, certificateId: number, sha256: string) {
+  const { serialHex, signatureAlgorithm, validity, subject, csr } = x;
   return {
-    certificateId,
-    certificateDer,
-    notes,
-    changeoverDue,
-    warnings,
-    custodians: session.custodians.map((c) => c.operator.name),
-    witness: session.witness.operator.name,
+    inputs: [
+      { name: 'CSR', sha256: sha256Hex(csr.der) },
+      ...(p.application
+        ? [{ name: `application #${p.application.id}`, sha256: sha256Hex(JSON.stringify(p.application.requested)) }]
+        : []),
+    ],
+    outputs: [{ name: `certificate ${serialHex}.der`, sha256 }],
+    details: {
+      certificateId,
+      profile: p.profile,
+      serial: serialHex,
+      subject: nameToText(subject),
+      requester: p.requester ?? null,
+      application: p.application?.id ?? null,
+      approvedBy: p.application?.decidedBy ?? null,
+      clamped: validity.clamped,
+      signatureAlgorithm,
+      keyActivations: 1,
+    },
   };
 }
 

@@ -170,7 +170,31 @@ export async function recoverKek(record: SoftKeyRecord, present: UnlockedCredent
   // A tampered record must not lower the bar below what CPS 6.4.1 allows.
   checkThreshold(threshold, custodians.length, keyId);
   const names = present.map((c) => c.operator);
+  checkPresent(keyId, threshold, custodians, names);
 
+  const spkiSha256 = createHash('sha256').update(record.publicKeySpki).digest();
+  const opened: Buffer[] = [];
+  try {
+    const shares: Uint8Array[] = [];
+    for (const cred of present) shares.push(openShare(record, cred, spkiSha256, opened));
+    let kek: Uint8Array;
+    try {
+      kek = await combine(shares);
+    } catch (cause) {
+      throw new CaError(
+        'KEY_RECONSTRUCTION_FAILED',
+        `key ${keyId}: the shares of ${presentList(names)} do not combine`,
+        { cause, details: { keyId, present: names } },
+      );
+    }
+    return Buffer.from(kek.buffer, kek.byteOffset, kek.byteLength);
+  } finally {
+    wipe(...opened);
+  }
+}
+
+/** Refuses before any share is opened: each person once, only this key's custodians, at least its threshold (CPS 6.2.2). */
+function checkPresent(keyId: string, threshold: number, custodians: string[], names: string[]): void {
   const dups = duplicatesOf(names);
   if (dups.length > 0) {
     throw new CaError(
@@ -196,69 +220,56 @@ export async function recoverKek(record: SoftKeyRecord, present: UnlockedCredent
       { details: { keyId, threshold, custodians, present: names } },
     );
   }
+}
 
-  const spkiSha256 = createHash('sha256').update(record.publicKeySpki).digest();
-  const opened: Buffer[] = [];
+/**
+ * Opens one custodian's share and checks it belongs to this key, index and threshold, so rows
+ * moved between keys are caught; the plaintext goes into `opened` for the caller to wipe.
+ */
+function openShare(record: SoftKeyRecord, cred: UnlockedCredential, spkiSha256: Buffer, opened: Buffer[]): Uint8Array {
+  const { keyId, threshold } = record;
+  const row = record.shares.find((s) => s.custodian === cred.operator)!;
+  let plaintext: Buffer;
   try {
-    const shares: Uint8Array[] = [];
-    for (const cred of present) {
-      const row = record.shares.find((s) => s.custodian === cred.operator)!;
-      let plaintext: Buffer;
-      try {
-        plaintext = cred.open(row.sealed, shareAad(row.custodian));
-      } catch (cause) {
-        if (cause instanceof CaError && cause.code === 'CREDENTIAL_LOCKED') throw cause;
-        throw new CaError(
-          'SHARE_INVALID',
-          `key ${keyId}: the share sealed for ${row.custodian} does not open with ${cred.operator}'s credential (altered, or sealed to an earlier credential)`,
-          {
-            cause,
-            details: { keyId, custodian: row.custodian },
-          },
-        );
-      }
-      opened.push(plaintext);
-      const payload = decodeSharePayload(plaintext);
-      if (!payload) {
-        throw new CaError('SHARE_INVALID', `key ${keyId}: the share sealed for ${row.custodian} is malformed`, {
-          details: { keyId, custodian: row.custodian },
-        });
-      }
-      if (
-        payload.keyId !== keyId ||
-        !payload.spkiSha256.equals(spkiSha256) ||
-        payload.index !== row.index ||
-        payload.threshold !== threshold
-      ) {
-        throw new CaError(
-          'SHARE_WRONG_KEY',
-          `key ${keyId}: the share sealed for ${row.custodian} belongs to key ${payload.keyId} share ${payload.index} (threshold ${payload.threshold}), ` +
-            `not to key ${keyId} share ${row.index} (threshold ${threshold}); share rows were moved between keys or edited`,
-          {
-            details: {
-              keyId,
-              custodian: row.custodian,
-              shareKeyId: payload.keyId,
-              shareIndex: payload.index,
-              rowIndex: row.index,
-            },
-          },
-        );
-      }
-      shares.push(plainView(payload.share));
-    }
-    let kek: Uint8Array;
-    try {
-      kek = await combine(shares);
-    } catch (cause) {
-      throw new CaError(
-        'KEY_RECONSTRUCTION_FAILED',
-        `key ${keyId}: the shares of ${presentList(names)} do not combine`,
-        { cause, details: { keyId, present: names } },
-      );
-    }
-    return Buffer.from(kek.buffer, kek.byteOffset, kek.byteLength);
-  } finally {
-    wipe(...opened);
+    plaintext = cred.open(row.sealed, shareAad(row.custodian));
+  } catch (cause) {
+    if (cause instanceof CaError && cause.code === 'CREDENTIAL_LOCKED') throw cause;
+    throw new CaError(
+      'SHARE_INVALID',
+      `key ${keyId}: the share sealed for ${row.custodian} does not open with ${cred.operator}'s credential (altered, or sealed to an earlier credential)`,
+      {
+        cause,
+        details: { keyId, custodian: row.custodian },
+      },
+    );
   }
+  opened.push(plaintext);
+  const payload = decodeSharePayload(plaintext);
+  if (!payload) {
+    throw new CaError('SHARE_INVALID', `key ${keyId}: the share sealed for ${row.custodian} is malformed`, {
+      details: { keyId, custodian: row.custodian },
+    });
+  }
+  if (
+    payload.keyId !== keyId ||
+    !payload.spkiSha256.equals(spkiSha256) ||
+    payload.index !== row.index ||
+    payload.threshold !== threshold
+  ) {
+    throw new CaError(
+      'SHARE_WRONG_KEY',
+      `key ${keyId}: the share sealed for ${row.custodian} belongs to key ${payload.keyId} share ${payload.index} (threshold ${payload.threshold}), ` +
+        `not to key ${keyId} share ${row.index} (threshold ${threshold}); share rows were moved between keys or edited`,
+      {
+        details: {
+          keyId,
+          custodian: row.custodian,
+          shareKeyId: payload.keyId,
+          shareIndex: payload.index,
+          rowIndex: row.index,
+        },
+      },
+    );
+  }
+  return plainView(payload.share);
 }

@@ -47,21 +47,8 @@ function requestError(
   return new CaError(code, `${prefix}${reason}`, { cause, details: { reason, failInfo, ...details } });
 }
 
-/**
- * Parses a TimeStampReq (RFC 3161 2.4.1) from untrusted bytes.
- *
- * Throws CaError('TSP_MALFORMED_REQUEST', reason) on anything that is not one well-formed DER
- * TimeStampReq v1: truncated, trailing bytes, BER-only forms (checked by re-encoding; e.g. an
- * explicit certReq FALSE), or an imprint whose length does not fit its hash. Throws
- * CaError('TSP_UNSUPPORTED_HASH') for SHA-1, MD5 or any hash other than SHA-256/384/512, or
- * hash parameters other than absent/NULL. Throws CaError('TSP_UNACCEPTED_EXTENSION') for any
- * request extension: "If an extension, whether it is marked critical or not critical, is used
- * by a requester but is not recognized by a time-stamping server, the server SHALL not issue a
- * token and SHALL return a failure (unacceptedExtension)" (RFC 3161 2.4.1); this TSA
- * recognizes none. Every error's `details.failInfo` is the PKIFailureInfo to answer with.
- */
-export function parseTimeStampReq(der: Uint8Array): ParsedTimeStampReq {
-  const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+/** The request parsed, refused (badDataFormat) unless it is one SEQUENCE of DER that re-encodes to the same bytes. */
+function parseDerTimeStampReq(buf: Buffer): TimeStampReq {
   let req: TimeStampReq;
   try {
     const outer = readDerElement(buf, 0);
@@ -89,6 +76,25 @@ export function parseTimeStampReq(der: Uint8Array): ParsedTimeStampReq {
       'badDataFormat',
       'not DER: re-encoding the parsed request gives different bytes',
     );
+  return req;
+}
+
+/**
+ * Parses a TimeStampReq (RFC 3161 2.4.1) from untrusted bytes.
+ *
+ * Throws CaError('TSP_MALFORMED_REQUEST', reason) on anything that is not one well-formed DER
+ * TimeStampReq v1: truncated, trailing bytes, BER-only forms (checked by re-encoding; e.g. an
+ * explicit certReq FALSE), or an imprint whose length does not fit its hash. Throws
+ * CaError('TSP_UNSUPPORTED_HASH') for SHA-1, MD5 or any hash other than SHA-256/384/512, or
+ * hash parameters other than absent/NULL. Throws CaError('TSP_UNACCEPTED_EXTENSION') for any
+ * request extension: "If an extension, whether it is marked critical or not critical, is used
+ * by a requester but is not recognized by a time-stamping server, the server SHALL not issue a
+ * token and SHALL return a failure (unacceptedExtension)" (RFC 3161 2.4.1); this TSA
+ * recognizes none. Every error's `details.failInfo` is the PKIFailureInfo to answer with.
+ */
+export function parseTimeStampReq(der: Uint8Array): ParsedTimeStampReq {
+  const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+  const req = parseDerTimeStampReq(buf);
   if (req.version !== 1)
     throw requestError('TSP_MALFORMED_REQUEST', 'badRequest', `version ${req.version} is not v1 (1)`);
 

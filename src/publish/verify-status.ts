@@ -122,6 +122,36 @@ export function verifyCertificates(
   return certificates;
 }
 
+/** The serial and the key the response's CertID names: the CA's, or an earlier one for what it issued. */
+function certIdKeyOf(
+  ca: VerifiedCa,
+  meta: OcspResponseMeta,
+  where: string,
+): { serial: string; key: { spkiDer: Buffer; keyHash: Buffer } } {
+  let serial: string;
+  // The key the CertID names (the CA's, or an earlier one for what it issued) signs the response.
+  let key: { spkiDer: Buffer; keyHash: Buffer } | undefined;
+  try {
+    serial = normalizeSerialHex(meta.serialHex);
+    const keys = [
+      { der: ca.der, spkiDer: ca.spkiDer, keyHash: ca.keyHash },
+      ...ca.previousKeys.map((k) => ({ der: k.link.der, spkiDer: k.link.spkiDer, keyHash: k.keyHash })),
+    ];
+    key = keys.find((k) =>
+      certIdsFor(k.der, serial).some(
+        (id) => id.hashAlgorithm === meta.hashAlgorithm && certIdLookupKey(id) === meta.certIdKey,
+      ),
+    );
+  } catch (e) {
+    throw invalid(`${where}: ${why(e)}`, e);
+  }
+  if (!key)
+    throw invalid(
+      `${where}: meta.certIdKey is not the ${meta.hashAlgorithm} CertID of serial ${serial} under ${ca.name}`,
+    );
+  return { serial, key };
+}
+
 /**
  * Pre-signed OCSP responses by certIdLookupKey: signed by the key their CertID names, never
  * good for what was not issued.
@@ -139,27 +169,7 @@ export function verifyOcspResponses(
     const meta = item.meta as OcspResponseMeta;
     const der = files.get(item.path)!;
     const where = `OCSP response ${item.path}`;
-    let serial: string;
-    // The key the CertID names (the CA's, or an earlier one for what it issued) signs the response.
-    let key: { spkiDer: Buffer; keyHash: Buffer } | undefined;
-    try {
-      serial = normalizeSerialHex(meta.serialHex);
-      const keys = [
-        { der: ca.der, spkiDer: ca.spkiDer, keyHash: ca.keyHash },
-        ...ca.previousKeys.map((k) => ({ der: k.link.der, spkiDer: k.link.spkiDer, keyHash: k.keyHash })),
-      ];
-      key = keys.find((k) =>
-        certIdsFor(k.der, serial).some(
-          (id) => id.hashAlgorithm === meta.hashAlgorithm && certIdLookupKey(id) === meta.certIdKey,
-        ),
-      );
-    } catch (e) {
-      throw invalid(`${where}: ${why(e)}`, e);
-    }
-    if (!key)
-      throw invalid(
-        `${where}: meta.certIdKey is not the ${meta.hashAlgorithm} CertID of serial ${serial} under ${ca.name}`,
-      );
+    const { serial, key } = certIdKeyOf(ca, meta, where);
     let p;
     try {
       p = parseOcspResponse(der);

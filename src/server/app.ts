@@ -11,28 +11,19 @@
  * (ocsp-http.ts) whichever door a request comes in by.
  */
 import { hostname } from 'node:os';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { systemClock, type Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
 import { AccessLog } from './access-log.ts';
-import {
-  capConnectionsPerAddress,
-  fastifyTimeouts,
-  resolveConnectionLimits,
-  serverCreationOptions,
-  type ConnectionLimits,
-} from './connection-limits.ts';
-import { continueWhenBodyIsRead } from './expect-continue.ts';
-import { installFastPath } from './fast-path.ts';
+import { resolveConnectionLimits, serverCreationOptions, type ConnectionLimits } from './connection-limits.ts';
 import { createMetrics, type ServerMetrics } from './metrics.ts';
 import type { ServingState } from './ocsp-responder.ts';
-import { registerHttpBasics, registerOcspRoutes } from './ocsp-route.ts';
 import type { AccessLogSegmentRecord, Awaitable, ServingStore, SqliteOnlineStore } from './online-store.ts';
 import { keepingLocalCopy, PublicationCache } from './publication-cache.ts';
 import { PublicationFollower, type StoreConnection } from './publication-follower.ts';
-import { registerOperationsRoutes, registerRepositoryRoutes } from './repository-routes.ts';
 import { bindResponders, loadResponderKey, type ResponderConfig } from './responders.ts';
 import { ServingContext } from './serving-context.ts';
+import { fastifyOptions, listenHttp, listenHttps, type Cleanup, type TlsListener } from './listeners.ts';
 import { openServingStore, parseStoreLocation } from './store-location.ts';
 import { openStoreOrLater } from './store-opened-later.ts';
 
@@ -53,7 +44,7 @@ export interface ServerOptions<S extends ServingStore = ServingStore> {
   /** Default 8080; 0 picks a free port. */
   port?: number;
   /** HTTPS as well: PEM certificate (chain) and key; port default 8443. */
-  tls?: { cert: string | Buffer; key: string | Buffer; port?: number };
+  tls?: TlsListener;
   /** Delegated OCSP responders (at most one per CA). */
   responders?: ResponderConfig[];
   /** OCSP access log folder; no access log without it. */
@@ -153,21 +144,6 @@ function serveLocalCopy(
   }
 }
 
-function urlOf(scheme: string, host: string, port: number): string {
-  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
-/** Every route of one listener. */
-function registerRoutes(app: FastifyInstance, ctx: ServingContext): void {
-  registerHttpBasics(app, ctx);
-  registerOcspRoutes(app, ctx);
-  registerRepositoryRoutes(app, ctx);
-  registerOperationsRoutes(app, ctx);
-}
-
-/** Undo steps of a start, run in reverse order at close or when the start fails. */
-type Cleanup = (() => Promise<void> | void)[];
-
 /** The serving context with its metrics and access log (an access-log failure marks service degraded). */
 function createContext(
   options: ServerOptions,
@@ -240,77 +216,6 @@ function createFollower(
       return { name, pid: process.pid, host: hostname(), url, version: st?.version, status, problems, startedAt };
     },
   });
-}
-
-/** The HTTP listener: fastify's routes, with the OCSP fast path in front of them. */
-async function listenHttp(
-  http: FastifyInstance,
-  ctx: ServingContext,
-  limits: ConnectionLimits,
-  host: string,
-  port: number,
-  refused: (address: string) => void,
-): Promise<string> {
-  registerRoutes(http, ctx);
-  continueWhenBodyIsRead(http.server);
-  // Well-formed OCSP requests are answered before fastify (fast-path.ts); all else reaches it.
-  const fastPath = installFastPath(http.server, {
-    state: () => ctx.state,
-    source: ctx.source,
-    clock: ctx.clock,
-    metrics: ctx.metrics,
-    accessLog: ctx.accessLog,
-    bodyLimit: ctx.opts.ocspBodyLimit,
-    limits,
-  });
-  capConnectionsPerAddress(http.server, limits.maxConnectionsPerAddress, refused); // in front of the fast path
-  http.addHook('preClose', (done) => {
-    fastPath.close();
-    done();
-  });
-  await http.listen({ host, port });
-  return urlOf('http', host, (http.server.address() as { port: number }).port);
-}
-
-/** The fastify options both listeners share. */
-function fastifyOptions(limits: ConnectionLimits) {
-  return {
-    // One access-log line per OCSP request is written by AccessLog; pino keeps to events and errors.
-    logController: new LogController({ disableRequestLogging: true }),
-    routerOptions: { maxParamLength: 8192, ignoreTrailingSlash: true },
-    bodyLimit: 64 * 1024,
-    return503OnClosing: true,
-    ...fastifyTimeouts(limits),
-  };
-}
-
-/** The HTTPS listener (fastify only: the fast path reads plain TCP). */
-async function listenHttps(
-  tls: NonNullable<ServerOptions['tls']>,
-  common: ReturnType<typeof fastifyOptions>,
-  ctx: ServingContext,
-  limits: ConnectionLimits,
-  host: string,
-  refused: (address: string) => void,
-  cleanup: Cleanup,
-): Promise<string> {
-  // handshakeTimeout: a TLS handshake is part of getting the request head in.
-  const https = Fastify({
-    ...common,
-    loggerInstance: ctx.log,
-    https: {
-      cert: tls.cert,
-      key: tls.key,
-      handshakeTimeout: limits.headersTimeoutMs,
-      ...serverCreationOptions(limits),
-    },
-  });
-  cleanup.push(() => https.close());
-  registerRoutes(https, ctx);
-  continueWhenBodyIsRead(https.server);
-  capConnectionsPerAddress(https.server, limits.maxConnectionsPerAddress, refused);
-  await https.listen({ host, port: tls.port ?? 8443 });
-  return urlOf('https', host, (https.server.address() as { port: number }).port);
 }
 
 /** Records the stop in the store, unless the follower last found the store unreachable. */

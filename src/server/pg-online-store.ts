@@ -17,7 +17,6 @@ import { systemClock, type Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
 import {
   addPgTrustAnchor,
-  appendPgSegment,
   insertPgPublication,
   insertPgServerEvent,
   lastPgImport,
@@ -29,14 +28,13 @@ import {
   onlinePgSchemaVersions,
   openOnlinePool,
   pgRespondersSince,
-  pgSegmentResponders,
-  pgSegments,
   pgServerEvents,
   pgTrustAnchors,
   prunePgResponders,
   upsertPgHeartbeat,
   type OnlinePgDb,
 } from '../store/online-postgres.ts';
+import { appendPgSegment, pgSegmentResponders, pgSegments } from '../store/online-postgres-segments.ts';
 import {
   refusalDetail,
   sha256Hex,

@@ -22,45 +22,54 @@ function send304OrBody(req: FastifyRequest, reply: FastifyReply, etag: string, b
   return reply.send(body);
 }
 
+/** 503 while no publication has been imported: retry in 30 s, never cached. */
+function unavailable(reply: FastifyReply): FastifyReply {
+  return reply
+    .code(503)
+    .type('text/plain; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('retry-after', '30')
+    .send('no publication has been imported yet\n');
+}
+
+/** One file of the publication served (or `alt`'s spelling of it), with caching that never outlives a CRL's nextUpdate. */
+function serveFile(
+  ctx: ServingContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  path: string,
+  alt?: () => string | undefined,
+) {
+  const st = ctx.state;
+  if (!st) return unavailable(reply);
+  const pub = st.publication;
+  let item = pub.items.get(path);
+  if (!item && alt) {
+    const p = alt();
+    if (p) item = pub.items.get(p);
+  }
+  if (!item || item.kind === 'ocsp-response') return reply.callNotFound();
+  const data = pub.files.get(item.path)!;
+  const now = ctx.clock.now();
+  let cache = 'public, max-age=3600';
+  if (item.kind === 'crl') {
+    // A new CRL may be published at any time (R-2.2): revalidate at least hourly, never past nextUpdate.
+    // The item is the CA's current CRL or, after a re-key, one signed by an earlier key.
+    const crl = pub.previousKeyCrls.find((c) => c.path === item!.path) ?? pub.crls.get(item.ca!)!;
+    const next = crl.parsed.nextUpdate;
+    const left = next ? Math.max(0, Math.floor((next.getTime() - now.getTime()) / 1000)) : 3600;
+    cache = `public, max-age=${Math.min(3600, left)}, must-revalidate`;
+    reply.header('last-modified', httpDate(crl.parsed.thisUpdate));
+  } else {
+    if (item.kind === 'ca-certificate' || item.kind === 'certificate') cache = 'public, max-age=86400';
+    reply.header('last-modified', httpDate(new Date(pub.manifest.createdAt)));
+  }
+  reply.type(item.mediaType).header('cache-control', cache);
+  return send304OrBody(req, reply, `"${item.sha256}"`, data);
+}
+
 /** The Repository routes: files of the publication served and the page. */
 export function registerRepositoryRoutes(app: FastifyInstance, ctx: ServingContext): void {
-  const unavailable = (reply: FastifyReply) =>
-    reply
-      .code(503)
-      .type('text/plain; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('retry-after', '30')
-      .send('no publication has been imported yet\n');
-
-  const serveFile = (req: FastifyRequest, reply: FastifyReply, path: string, alt?: () => string | undefined) => {
-    const st = ctx.state;
-    if (!st) return unavailable(reply);
-    const pub = st.publication;
-    let item = pub.items.get(path);
-    if (!item && alt) {
-      const p = alt();
-      if (p) item = pub.items.get(p);
-    }
-    if (!item || item.kind === 'ocsp-response') return reply.callNotFound();
-    const data = pub.files.get(item.path)!;
-    const now = ctx.clock.now();
-    let cache = 'public, max-age=3600';
-    if (item.kind === 'crl') {
-      // A new CRL may be published at any time (R-2.2): revalidate at least hourly, never past nextUpdate.
-      // The item is the CA's current CRL or, after a re-key, one signed by an earlier key.
-      const crl = pub.previousKeyCrls.find((c) => c.path === item!.path) ?? pub.crls.get(item.ca!)!;
-      const next = crl.parsed.nextUpdate;
-      const left = next ? Math.max(0, Math.floor((next.getTime() - now.getTime()) / 1000)) : 3600;
-      cache = `public, max-age=${Math.min(3600, left)}, must-revalidate`;
-      reply.header('last-modified', httpDate(crl.parsed.thisUpdate));
-    } else {
-      if (item.kind === 'ca-certificate' || item.kind === 'certificate') cache = 'public, max-age=86400';
-      reply.header('last-modified', httpDate(new Date(pub.manifest.createdAt)));
-    }
-    reply.type(item.mediaType).header('cache-control', cache);
-    return send304OrBody(req, reply, `"${item.sha256}"`, data);
-  };
-
   app.get('/certs/:file', (req, reply) => {
     const { file } = req.params as { file: string };
     if (file.endsWith('.pem')) {
@@ -78,13 +87,13 @@ export function registerRepositoryRoutes(app: FastifyInstance, ctx: ServingConte
         .header('last-modified', httpDate(new Date(st.publication.manifest.createdAt)));
       return send304OrBody(req, reply, `"${sha256(pem)}"`, pem);
     }
-    return serveFile(req, reply, `certs/${file}`);
+    return serveFile(ctx, req, reply, `certs/${file}`);
   });
-  app.get('/crl/:file', (req, reply) => serveFile(req, reply, `crl/${(req.params as { file: string }).file}`));
-  app.get('/docs/:file', (req, reply) => serveFile(req, reply, `docs/${(req.params as { file: string }).file}`));
+  app.get('/crl/:file', (req, reply) => serveFile(ctx, req, reply, `crl/${(req.params as { file: string }).file}`));
+  app.get('/docs/:file', (req, reply) => serveFile(ctx, req, reply, `docs/${(req.params as { file: string }).file}`));
   app.get('/issued/:ca/:file', (req, reply) => {
     const { ca, file } = req.params as { ca: string; file: string };
-    return serveFile(req, reply, `issued/${ca}/${file}`, () => {
+    return serveFile(ctx, req, reply, `issued/${ca}/${file}`, () => {
       // Any spelling of the serial (upper case, leading zeros, 0x) finds the certificate.
       if (!file.endsWith('.crt')) return undefined;
       try {

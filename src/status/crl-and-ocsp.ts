@@ -161,16 +161,29 @@ export async function issueCrlInSession(
   const sha256 = sha256Hex(der);
   const crl: IssuedCrl = { crlNumber, der, thisUpdate, nextUpdate, entries: entries.length, sha256 };
   hooks.signed?.(crl);
+  recordCrl(inst, s, signer, crl, hooks);
+  return crl;
+}
+
+/** The CRL row and its audit event in one transaction (with the caller's in-commit hook). */
+function recordCrl(
+  inst: Installation,
+  s: KeySession,
+  signer: StatusSigner,
+  crl: IssuedCrl,
+  hooks: StatusCommitHooks<IssuedCrl>,
+): void {
+  const ca = s.ca;
   inst.db
     .transaction(() => {
       insertCrl(inst.db, {
         caId: ca.id,
-        crlNumber,
-        thisUpdate: thisUpdate.toISOString(),
-        nextUpdate: nextUpdate.toISOString(),
-        entries: entries.length,
-        sha256,
-        der,
+        crlNumber: crl.crlNumber,
+        thisUpdate: crl.thisUpdate.toISOString(),
+        nextUpdate: crl.nextUpdate.toISOString(),
+        entries: crl.entries,
+        sha256: crl.sha256,
+        der: crl.der,
         ceremonyId: s.ceremonyId,
         createdAt: inst.clock.now().toISOString(),
       });
@@ -182,18 +195,17 @@ export async function issueCrlInSession(
         outcome: 'success',
         details: {
           keyId: signer.keyId,
-          crlNumber,
-          entries: entries.length,
-          thisUpdate: thisUpdate.toISOString(),
-          nextUpdate: nextUpdate.toISOString(),
-          sha256,
+          crlNumber: crl.crlNumber,
+          entries: crl.entries,
+          thisUpdate: crl.thisUpdate.toISOString(),
+          nextUpdate: crl.nextUpdate.toISOString(),
+          sha256: crl.sha256,
           ceremonyId: s.ceremonyId,
         },
       });
       hooks.inCommit?.(crl);
     })
     .immediate();
-  return crl;
 }
 
 export interface PresignedResponse {
@@ -221,8 +233,6 @@ export async function presignInSession(
 ): Promise<PresignedResponse[]> {
   const ca = s.ca;
   const spki = caSpki(signer);
-  const algorithm = signer.algorithm;
-  const responderKeyHash = keyIdentifierFromSpki(spki);
   const out: (PresignedResponse & { row: StoredResponse })[] = [];
   const skipped: string[] = [];
   const presigning = progressTask(`pre-signing OCSP responses for ${ca.name}`, certificates.length);
@@ -235,46 +245,7 @@ export async function presignInSession(
       continue;
     }
     for (const id of certIdsFor(signer.certificateDer, cert.serialHex)) {
-      const thisUpdate = inst.clock.now();
-      const nextUpdate = new Date(thisUpdate.getTime() + inst.config.ocsp.validityDays * DAY);
-      const status = cert.revocation
-        ? {
-            status: 'revoked' as const,
-            revocationTime: new Date(cert.revocation.revokedAt),
-            reason: cert.revocation.reason,
-          }
-        : { status: 'good' as const };
-      const tbs = createTbsResponseData({
-        responderKeyHash,
-        producedAt: thisUpdate,
-        responses: [{ certId: id, status, thisUpdate, nextUpdate }],
-      });
-      const signature = await s.sign(tbs.der, algorithm, `OCSP response for ${cert.serialHex} (${id.hashAlgorithm})`);
-      const der = assembleOcspResponse(tbs.der, algorithm, signature);
-      if (!verifyOcspResponseSignature(der, spki))
-        throw new CaError('SIGNATURE_INVALID', `OCSP response for ${cert.serialHex} does not verify`);
-      const sha256 = sha256Hex(der);
-      const row = {
-        caId: ca.id,
-        certificateId: cert.id,
-        hashAlgorithm: id.hashAlgorithm as 'sha1' | 'sha256',
-        certIdKey: certIdLookupKey(id),
-        status: status.status,
-        thisUpdate: thisUpdate.toISOString(),
-        nextUpdate: nextUpdate.toISOString(),
-        sha256,
-        der,
-        ceremonyId: s.ceremonyId,
-      };
-      out.push({
-        certificateId: cert.id,
-        serialHex: cert.serialHex,
-        hash: id.hashAlgorithm as 'sha1' | 'sha256',
-        status: status.status,
-        der,
-        sha256,
-        row,
-      });
+      out.push(await presignOne(inst, s, signer, spki, cert, id));
       faultPoint('ocsp.presign:signed-one');
     }
   }
@@ -304,6 +275,60 @@ export async function presignInSession(
     })
     .immediate();
   return responses;
+}
+
+/** One pre-signed response for one CertID of a certificate, verified, with the row to store. */
+async function presignOne(
+  inst: Installation,
+  s: KeySession,
+  signer: StatusSigner,
+  spki: Buffer,
+  cert: IssuedCertificate,
+  id: ReturnType<typeof certIdsFor>[number],
+): Promise<PresignedResponse & { row: StoredResponse }> {
+  const ca = s.ca;
+  const algorithm = signer.algorithm;
+  const responderKeyHash = keyIdentifierFromSpki(spki);
+  const thisUpdate = inst.clock.now();
+  const nextUpdate = new Date(thisUpdate.getTime() + inst.config.ocsp.validityDays * DAY);
+  const status = cert.revocation
+    ? {
+        status: 'revoked' as const,
+        revocationTime: new Date(cert.revocation.revokedAt),
+        reason: cert.revocation.reason,
+      }
+    : { status: 'good' as const };
+  const tbs = createTbsResponseData({
+    responderKeyHash,
+    producedAt: thisUpdate,
+    responses: [{ certId: id, status, thisUpdate, nextUpdate }],
+  });
+  const signature = await s.sign(tbs.der, algorithm, `OCSP response for ${cert.serialHex} (${id.hashAlgorithm})`);
+  const der = assembleOcspResponse(tbs.der, algorithm, signature);
+  if (!verifyOcspResponseSignature(der, spki))
+    throw new CaError('SIGNATURE_INVALID', `OCSP response for ${cert.serialHex} does not verify`);
+  const sha256 = sha256Hex(der);
+  const row = {
+    caId: ca.id,
+    certificateId: cert.id,
+    hashAlgorithm: id.hashAlgorithm as 'sha1' | 'sha256',
+    certIdKey: certIdLookupKey(id),
+    status: status.status,
+    thisUpdate: thisUpdate.toISOString(),
+    nextUpdate: nextUpdate.toISOString(),
+    sha256,
+    der,
+    ceremonyId: s.ceremonyId,
+  };
+  return {
+    certificateId: cert.id,
+    serialHex: cert.serialHex,
+    hash: id.hashAlgorithm as 'sha1' | 'sha256',
+    status: status.status,
+    der,
+    sha256,
+    row,
+  };
 }
 
 /**

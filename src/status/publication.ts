@@ -18,7 +18,7 @@ import { listCas } from '../installation/cas.ts';
 import { documentsForPublication, recordDocumentNotice, type DocumentNotice } from '../documents/documents.ts';
 import { listIssued } from '../issuance/certificates.ts';
 import type { Installation } from '../installation/installation.ts';
-import { runOperation } from '../operation/runner.ts';
+import { runOperation, type OperationContext } from '../operation/runner.ts';
 import { insertPublication, nextPublicationVersion } from '../store/publications.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { currentLinkCertificates } from '../lifecycle/ca-certificate-history.ts';
@@ -64,51 +64,14 @@ export function gatherPublication(
   const warnings: string[] = [];
   const cas = listCas(inst);
   const certificates = listIssued(inst);
-  const byId = new Map(certificates.map((c) => [c.id, c]));
   const { documents, noticed } = documentsForPublication(inst, now);
   const input: Omit<PublicationInput, 'signerCa'> = {
     installation: inst.config.installation.name,
     version,
     createdAt: now,
     baseUrl: inst.config.repository.baseUrl,
-    cas: cas.map((c) => {
-      const crl = currentCrl(inst, c.id);
-      if (!crl) warnings.push(`${c.name} has no CRL yet: run rootca crl issue --ca ${c.name}`);
-      else if (Date.parse(crl.nextUpdate) < now.getTime())
-        warnings.push(`${c.name}'s CRL #${crl.crlNumber} expired on ${crl.nextUpdate}`);
-      const meta: CaCertificateMeta = {
-        subject: c.subject,
-        notBefore: c.notBefore,
-        notAfter: c.notAfter,
-        fingerprint: c.certificateSha256,
-        status: publishedCaStatus(c.status),
-      };
-      return {
-        name: c.name,
-        certificateDer: c.certificateDer,
-        meta,
-        ...(crl
-          ? {
-              crl: {
-                der: crl.der,
-                meta: { crlNumber: String(crl.crlNumber), thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate },
-              },
-            }
-          : {}),
-      };
-    }),
-    certificates: certificates.map((c) => {
-      const meta: CertificateMeta = {
-        serialHex: c.serialHex,
-        subject: c.subject,
-        profile: c.profile,
-        notBefore: c.notBefore,
-        notAfter: c.notAfter,
-        status: c.revocation ? 'revoked' : 'good',
-        ...(c.revocation ? { revokedAt: c.revocation.revokedAt, reason: c.revocation.reason } : {}),
-      };
-      return { ca: c.caName, der: c.der, meta };
-    }),
+    cas: cas.map((c) => publishedCa(inst, c, now, warnings)),
+    certificates: certificates.map(publishedCertificate),
     // Re-keyed CAs: the link certificates, so either root reaches certificates of either key (CPS 5.6).
     links: cas.flatMap((c) =>
       currentLinkCertificates(inst, c.name).map((l) => ({
@@ -128,6 +91,68 @@ export function gatherPublication(
     ocspResponses: [],
     documents,
   };
+  input.ocspResponses.push(...publishedOcspResponses(inst, cas, certificates, now, warnings));
+  return { input, warnings, noticed };
+}
+
+type StoredCa = ReturnType<typeof listCas>[number];
+type StoredCertificate = ReturnType<typeof listIssued>[number];
+
+/** One CA as published: its certificate, status and current CRL; a missing or expired CRL is warned about. */
+function publishedCa(inst: Installation, c: StoredCa, now: Date, warnings: string[]): PublicationInput['cas'][number] {
+  const crl = currentCrl(inst, c.id);
+  if (!crl) warnings.push(`${c.name} has no CRL yet: run rootca crl issue --ca ${c.name}`);
+  else if (Date.parse(crl.nextUpdate) < now.getTime())
+    warnings.push(`${c.name}'s CRL #${crl.crlNumber} expired on ${crl.nextUpdate}`);
+  const meta: CaCertificateMeta = {
+    subject: c.subject,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    fingerprint: c.certificateSha256,
+    status: publishedCaStatus(c.status),
+  };
+  return {
+    name: c.name,
+    certificateDer: c.certificateDer,
+    meta,
+    ...(crl
+      ? {
+          crl: {
+            der: crl.der,
+            meta: { crlNumber: String(crl.crlNumber), thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate },
+          },
+        }
+      : {}),
+  };
+}
+
+/** One issued certificate as published, good or revoked with its date and reason. */
+function publishedCertificate(c: StoredCertificate): PublicationInput['certificates'][number] {
+  const meta: CertificateMeta = {
+    serialHex: c.serialHex,
+    subject: c.subject,
+    profile: c.profile,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    status: c.revocation ? 'revoked' : 'good',
+    ...(c.revocation ? { revokedAt: c.revocation.revokedAt, reason: c.revocation.reason } : {}),
+  };
+  return { ca: c.caName, der: c.der, meta };
+}
+
+/**
+ * The pre-signed OCSP responses fit to publish, SHA-1 and SHA-256 for every certificate; a
+ * missing, contradicting or expired one is left out with a warning.
+ */
+function publishedOcspResponses(
+  inst: Installation,
+  cas: StoredCa[],
+  certificates: StoredCertificate[],
+  now: Date,
+  warnings: string[],
+): PublicationInput['ocspResponses'] {
+  const byId = new Map(certificates.map((c) => [c.id, c]));
+  const out: PublicationInput['ocspResponses'] = [];
   for (const ca of cas) {
     const responses = currentOcspResponses(inst, ca.id);
     for (const cert of certificates.filter((c) => c.caId === ca.id)) {
@@ -157,12 +182,12 @@ export function gatherPublication(
             thisUpdate: r.thisUpdate,
             nextUpdate: r.nextUpdate,
           };
-          input.ocspResponses.push({ ca: ca.name, der: r.der, meta });
+          out.push({ ca: ca.name, der: r.der, meta });
         }
       }
     }
   }
-  return { input, warnings, noticed };
+  return out;
 }
 
 /** The documents' versions and digests as the audit event records them (R-10.1). */
@@ -170,6 +195,62 @@ function documentDigests(m: Manifest): { path: string; version: string; sha256: 
   return m.items
     .filter((i) => i.kind === 'document')
     .map((i) => ({ path: i.path, version: (i.meta as DocumentMeta).version, sha256: i.sha256 }));
+}
+
+/** Signs the manifest once, stages the file and records version, document notice, audit event and ceremony in one transaction. */
+async function writeAndRecordPublication(
+  inst: Installation,
+  version: number,
+  { session: s, files, complete }: OperationContext,
+) {
+  const path = files.planned[0]!.path;
+  const { input, warnings, noticed } = gatherPublication(inst, version);
+  const algorithm = statusSignatureAlgorithm(s.ca);
+  const written = await writePublication({ ...input, signerCa: s.ca.name }, async (bytes) => ({
+    algorithm,
+    signature: await s.sign(bytes, algorithm, `publication v${version} manifest`),
+  }));
+  // Staged before the commit, named after it: a version number is never handed out twice,
+  // and a recorded version always has its file (or its .partial, for `ceremony resume`).
+  files.stage(path, written.bytes);
+  const items = written.manifest.items.length;
+  inst.db
+    .transaction(() => {
+      insertPublication(inst.db, {
+        version,
+        createdAt: written.manifest.createdAt,
+        signerCa: s.ca.name,
+        sha256: written.sha256,
+        items,
+        ceremonyId: s.ceremonyId,
+      });
+      // The first publication that carries a document version is its notice: the claim period starts (CPS 9.12.2).
+      recordDocumentNotice(inst, version, input.createdAt, noticed);
+      inst.audit.append({
+        actor: s.operator.operator.name,
+        roles: s.operator.operator.roles,
+        action: 'publication.written',
+        target: s.ca.name,
+        outcome: 'success',
+        details: {
+          version,
+          sha256: written.sha256,
+          items,
+          documents: documentDigests(written.manifest),
+          warnings,
+          path,
+          ceremonyId: s.ceremonyId,
+          ...s.evidence(),
+        },
+      });
+      complete({
+        inputs: [],
+        outputs: [{ name: `publication v${version}`, sha256: written.sha256 }],
+        details: { version, items, warnings, keyActivations: s.signatures },
+      });
+    })
+    .immediate();
+  return { path, sha256: written.sha256, items, warnings };
 }
 
 /** `rootca publish`: the publication file signed by a root on the runner (operation/runner.ts); no backup follows. */
@@ -188,56 +269,7 @@ export async function publish(inst: Installation, p: PublishParams): Promise<Pub
       passphrases: p.passphrases,
       describe: { version },
     }),
-    work: async ({ version }, { session: s, files, complete }) => {
-      const path = files.planned[0]!.path;
-      const { input, warnings, noticed } = gatherPublication(inst, version);
-      const algorithm = statusSignatureAlgorithm(s.ca);
-      const written = await writePublication({ ...input, signerCa: s.ca.name }, async (bytes) => ({
-        algorithm,
-        signature: await s.sign(bytes, algorithm, `publication v${version} manifest`),
-      }));
-      // Staged before the commit, named after it: a version number is never handed out twice,
-      // and a recorded version always has its file (or its .partial, for `ceremony resume`).
-      files.stage(path, written.bytes);
-      const items = written.manifest.items.length;
-      inst.db
-        .transaction(() => {
-          insertPublication(inst.db, {
-            version,
-            createdAt: written.manifest.createdAt,
-            signerCa: s.ca.name,
-            sha256: written.sha256,
-            items,
-            ceremonyId: s.ceremonyId,
-          });
-          // The first publication that carries a document version is its notice: the claim period starts (CPS 9.12.2).
-          recordDocumentNotice(inst, version, input.createdAt, noticed);
-          inst.audit.append({
-            actor: s.operator.operator.name,
-            roles: s.operator.operator.roles,
-            action: 'publication.written',
-            target: s.ca.name,
-            outcome: 'success',
-            details: {
-              version,
-              sha256: written.sha256,
-              items,
-              documents: documentDigests(written.manifest),
-              warnings,
-              path,
-              ceremonyId: s.ceremonyId,
-              ...s.evidence(),
-            },
-          });
-          complete({
-            inputs: [],
-            outputs: [{ name: `publication v${version}`, sha256: written.sha256 }],
-            details: { version, items, warnings, keyActivations: s.signatures },
-          });
-        })
-        .immediate();
-      return { path, sha256: written.sha256, items, warnings };
-    },
+    work: ({ version }, ctx) => writeAndRecordPublication(inst, version, ctx),
     // Committed: from here a problem is a note, never a failure (the version exists).
     finish: ({ version }, w, after) => {
       const notes = after.published.pending.map(

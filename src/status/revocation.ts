@@ -13,7 +13,7 @@ import { getCa, type CaSummary } from '../installation/cas.ts';
 import { findIssued, type IssuedCertificate } from '../issuance/certificates.ts';
 import type { Installation } from '../installation/installation.ts';
 import { insertRevocation } from '../store/revocations.ts';
-import { runOperation, type BackupOutcome, type Checks } from '../operation/runner.ts';
+import { runOperation, type BackupOutcome, type Checks, type OperationContext } from '../operation/runner.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { issueCrlInSession, presignInSession, type IssuedCrl } from './crl-and-ocsp.ts';
 
@@ -107,36 +107,7 @@ export async function revokeCertificate(inst: Installation, p: RevokeParams): Pr
         proofSha256: p.keyCompromiseProof ? sha256Hex(p.keyCompromiseProof) : null,
       },
     }),
-    work: async ({ ca, cert, reason, now, source }, { session, audit }) => {
-      inst.db
-        .transaction(() => {
-          recordRevocation(inst, {
-            cert,
-            revokedAt: now,
-            reason,
-            invalidityDate: p.invalidityDate,
-            source,
-            operator: p.operator,
-            approvedBy: source === 'ra' ? p.approvedBy! : null,
-          });
-          audit({
-            serial: cert.serialHex,
-            subject: cert.subject,
-            reason,
-            source,
-            revokedAt: now.toISOString(),
-            invalidityDate: p.invalidityDate?.toISOString() ?? null,
-            deferCrl: !!p.deferCrl,
-          });
-        })
-        .immediate();
-      if (p.deferCrl) return { responses: 0 };
-      const crl = await issueCrlInSession(inst, session);
-      return {
-        crl,
-        responses: (await presignInSession(inst, session, [findIssued(inst, ca.name, cert.serialHex)])).length,
-      };
-    },
+    work: (x, ctx) => revokeAndReissueStatus(inst, p, x, ctx),
     transcript: (
       { ca, cert, reason, now, source },
       { crl, responses }: { crl?: IssuedCrl; responses: number },
@@ -167,6 +138,43 @@ export async function revokeCertificate(inst: Installation, p: RevokeParams): Pr
       backup: after.backup!,
     }),
   });
+}
+
+/** Records the revocation and its audit event in one transaction; then, unless deferred, a new CRL and the certificate's OCSP responses. */
+async function revokeAndReissueStatus(
+  inst: Installation,
+  p: RevokeParams,
+  { ca, cert, reason, now, source }: Checked,
+  { session, audit }: OperationContext,
+) {
+  inst.db
+    .transaction(() => {
+      recordRevocation(inst, {
+        cert,
+        revokedAt: now,
+        reason,
+        invalidityDate: p.invalidityDate,
+        source,
+        operator: p.operator,
+        approvedBy: source === 'ra' ? p.approvedBy! : null,
+      });
+      audit({
+        serial: cert.serialHex,
+        subject: cert.subject,
+        reason,
+        source,
+        revokedAt: now.toISOString(),
+        invalidityDate: p.invalidityDate?.toISOString() ?? null,
+        deferCrl: !!p.deferCrl,
+      });
+    })
+    .immediate();
+  if (p.deferCrl) return { responses: 0 };
+  const crl = await issueCrlInSession(inst, session);
+  return {
+    crl,
+    responses: (await presignInSession(inst, session, [findIssued(inst, ca.name, cert.serialHex)])).length,
+  };
 }
 
 /** and CPS 4.9: what a revocation needs before anyone is asked for anything. */
