@@ -5,7 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { CaError } from '../errors.ts';
-import { createServiceKey, signWithServiceKey } from '../keys/service-key.ts';
+import { createServiceKey, type SealedServiceKey, signWithServiceKey } from '../keys/service-key.ts';
 import { wipe } from '../keys/wipe.ts';
 import { assembleCertificationRequest, createCertificationRequestInfo } from '../pki/csr-build.ts';
 import { createName, type NameAttribute } from '../pki/name.ts';
@@ -15,15 +15,16 @@ import { certificateCeremonyId } from '../store/certificates.ts';
 import { activateTsaKey, insertPendingTsaKey, markTsaKeyFailed } from '../store/tsa.ts';
 import { backupAfterChange, type BackupOutcome } from './backups.ts';
 import { algorithmOf, hashOf, type TsaRecord } from './time-stamping.ts';
-import { getCa } from '../installation/cas.ts';
+import { type CaSummary, getCa } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { issueCertificate } from '../issuance/issuance.ts';
 import { caPolicies } from '../issuance/policies.ts';
 import { refuser, guardedBy } from '../operation/key-session.ts';
-import { getOperator } from '../people/operators.ts';
+import { getOperator, type OperatorRecord } from '../people/operators.ts';
 import {
   bringParticipant,
   operationDigest,
+  type Participant,
   participantEvidence,
   type PassphraseSource,
 } from '../people/participants.ts';
@@ -92,14 +93,18 @@ function onceMore(source: PassphraseSource, operator: string): PassphraseSource 
   };
 }
 
-/**
- * `rootca tsa init`: makes the TSA key (P-256, or P-384 under a P-384 root) sealed to each
- * holder, signs its PKCS#10 request with it through the operator's copy, and has the root issue
- * the TSA certificate (profile `tsa`, the root's Time-Stamp CP; witness and custodians as for
- * any issuance). The new TSA supersedes an earlier one, which keeps verifying its old tokens.
- */
-export async function initTsa(inst: Installation, p: TsaInitParams): Promise<TsaInitResult> {
-  const refuse = refuser(inst, ACTION, p.caName);
+/** What the checks before the ceremony settle: the CA, its Time-Stamp CP and the holders of the new key. */
+interface TsaInitPlan {
+  ca: CaSummary;
+  policyOid: string;
+  holders: string[];
+  holderRecords: OperatorRecord[];
+}
+
+type Refuse = ReturnType<typeof refuser>;
+
+/** Refuses before anyone authenticates when the CA, its policy or the people cannot make a TSA (same order as ever). */
+function checkTsaInit(inst: Installation, p: TsaInitParams, refuse: Refuse): TsaInitPlan {
   const guard = guardedBy(refuse);
   const ca = guard(() => getCa(inst, p.caName));
   if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `CA ${ca.name} is ${ca.status} and cannot issue`);
@@ -123,6 +128,81 @@ export async function initTsa(inst: Installation, p: TsaInitParams): Promise<Tsa
       `the operator ${p.operator} must be one of the holders (${holders.join(', ')}): the request is signed with the operator's copy of the new key`,
     );
   guard(() => checkDistinct(ACTION, { operator: [p.operator], custodian: holders, witness: [p.witness] }));
+  return { ca, policyOid, holders, holderRecords };
+}
+
+/** Makes the TSA key sealed to each holder and its PKCS#10 request, signed through the operator's copy (proof of possession). */
+function makeTsaKeyAndRequest(
+  inst: Installation,
+  p: TsaInitParams,
+  plan: TsaInitPlan,
+  keyId: string,
+  kind: TsaRecord['kind'],
+  operator: Participant,
+): { sealed: SealedServiceKey; csr: Buffer } {
+  const sealed = createServiceKey(
+    keyId,
+    kind,
+    plan.holderRecords.map((h) => ({ name: h.name, encryptionPublicKey: h.credential.encryptionPublicKey })),
+  );
+  const subject = createName([
+    attribute('C', p.country ?? 'JP'),
+    attribute('O', p.organization ?? inst.config.installation.name),
+    attribute('CN', p.commonName ?? `${inst.config.installation.name} Time-Stamping Authority`),
+  ]);
+  const info = createCertificationRequestInfo({ subject, subjectPublicKeyInfo: sealed.publicKeySpki });
+  const csr = assembleCertificationRequest(
+    info,
+    algorithmOf(kind),
+    signWithServiceKey(sealed, operator.credential, info, hashOf(kind)),
+  );
+  return { sealed, csr };
+}
+
+/** Has the root issue the TSA certificate; a failed issuance marks the pending key failed and is audited before it is rethrown. */
+async function issueTsaCertificate(
+  inst: Installation,
+  p: TsaInitParams,
+  caName: string,
+  keyId: string,
+  csr: Buffer,
+  passphrases: PassphraseSource,
+): Promise<Awaited<ReturnType<typeof issueCertificate>>> {
+  try {
+    return await issueCertificate(inst, {
+      operator: p.operator,
+      witness: p.witness,
+      passphrases,
+      caName,
+      profile: 'tsa',
+      csr,
+      requester: `internal TSA ${keyId} (CPS 5.5.5)`,
+      validityDays: p.validityDays,
+    });
+  } catch (e) {
+    markTsaKeyFailed(inst.db, keyId);
+    inst.audit.append({
+      actor: inst.systemActor,
+      roles: [],
+      action: ACTION,
+      target: caName,
+      outcome: 'failed',
+      details: { keyId, code: (e as CaError).code ?? 'ISSUANCE_FAILED', message: (e as Error).message },
+    });
+    throw e;
+  }
+}
+
+/**
+ * `rootca tsa init`: makes the TSA key (P-256, or P-384 under a P-384 root) sealed to each
+ * holder, signs its PKCS#10 request with it through the operator's copy, and has the root issue
+ * the TSA certificate (profile `tsa`, the root's Time-Stamp CP; witness and custodians as for
+ * any issuance). The new TSA supersedes an earlier one, which keeps verifying its old tokens.
+ */
+export async function initTsa(inst: Installation, p: TsaInitParams): Promise<TsaInitResult> {
+  const refuse = refuser(inst, ACTION, p.caName);
+  const plan = checkTsaInit(inst, p, refuse);
+  const { ca, policyOid, holders } = plan;
   const kind: TsaRecord['kind'] =
     new X509Certificate(ca.certificateDer).publicKey.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'p384' : 'p256';
   const keyId = `tsa-${ca.name}-${inst.random(6).toString('hex')}`;
@@ -134,22 +214,7 @@ export async function initTsa(inst: Installation, p: TsaInitParams): Promise<Tsa
       slot: 'operator',
     })) ?? refuse('OPERATOR_ABSENT', `the CA Administrator ${p.operator} did not authenticate`);
   try {
-    const sealed = createServiceKey(
-      keyId,
-      kind,
-      holderRecords.map((h) => ({ name: h.name, encryptionPublicKey: h.credential.encryptionPublicKey })),
-    );
-    const subject = createName([
-      attribute('C', p.country ?? 'JP'),
-      attribute('O', p.organization ?? inst.config.installation.name),
-      attribute('CN', p.commonName ?? `${inst.config.installation.name} Time-Stamping Authority`),
-    ]);
-    const info = createCertificationRequestInfo({ subject, subjectPublicKeyInfo: sealed.publicKeySpki });
-    const csr = assembleCertificationRequest(
-      info,
-      algorithmOf(kind),
-      signWithServiceKey(sealed, operator.credential, info, hashOf(kind)),
-    );
+    const { sealed, csr } = makeTsaKeyAndRequest(inst, p, plan, keyId, kind, operator);
     const now = inst.clock.now().toISOString();
     inst.db
       .transaction(() => {
@@ -167,30 +232,7 @@ export async function initTsa(inst: Installation, p: TsaInitParams): Promise<Tsa
       })
       .immediate();
 
-    let issued;
-    try {
-      issued = await issueCertificate(inst, {
-        operator: p.operator,
-        witness: p.witness,
-        passphrases,
-        caName: ca.name,
-        profile: 'tsa',
-        csr,
-        requester: `internal TSA ${keyId} (CPS 5.5.5)`,
-        validityDays: p.validityDays,
-      });
-    } catch (e) {
-      markTsaKeyFailed(inst.db, keyId);
-      inst.audit.append({
-        actor: inst.systemActor,
-        roles: [],
-        action: ACTION,
-        target: ca.name,
-        outcome: 'failed',
-        details: { keyId, code: (e as CaError).code ?? 'ISSUANCE_FAILED', message: (e as Error).message },
-      });
-      throw e;
-    }
+    const issued = await issueTsaCertificate(inst, p, ca.name, keyId, csr, passphrases);
     const ceremonyId = certificateCeremonyId(inst.db, issued.certificateId);
     const superseded = inst.db
       .transaction(() => {
