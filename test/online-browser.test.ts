@@ -5,13 +5,13 @@
  * A screenshot goes to test-output/repository.png for people to look at.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { startServer, type RunningServer } from '../src/server/app.ts';
 import { SqliteOnlineStore } from '../src/server/online-store.ts';
-import { openssl, REPO } from './helpers.ts';
+import { REPO } from './helpers.ts';
 import { OnlineFixture, runAsync } from './online-fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -31,32 +31,11 @@ before(async () => {
     [f.rsa.der, f.ec.der],
   );
   // A self-signed TLS certificate for 127.0.0.1 (the browser is told to accept it).
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'tls.key',
-      '-out',
-      'tls.pem',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-days',
-      '2',
-    ],
-    { cwd: f.dir },
-  );
+  const { cert, key } = f.tlsCertificate();
   server = await startServer({
     store,
     port: 0,
-    tls: { cert: readFileSync(f.path('tls.pem')), key: readFileSync(f.path('tls.key')), port: 0 },
+    tls: { cert, key, port: 0 },
   });
   if (existsSync(CHROMIUM)) {
     browser = await chromium.launch({

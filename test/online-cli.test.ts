@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openssl, REPO, rootca, waitFor } from './helpers.ts';
+import { REPO, rootca, waitFor } from './helpers.ts';
 import { OnlineFixture, runAsync } from './online-fixtures.ts';
 import { RawConnection } from './online-raw-http.ts';
 
@@ -204,28 +204,7 @@ describe('rootca serve', { timeout: 300_000 }, () => {
     ]);
     assert.equal(plain.status, 2, 'a passphrase on the command line is a usage error');
 
-    openssl(
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        'tls.key',
-        '-out',
-        'tls.pem',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-days',
-        '2',
-      ],
-      { cwd: f.dir },
-    );
+    const tls = f.tlsCertificate();
     const s = await serve(
       [
         '--store',
@@ -235,9 +214,9 @@ describe('rootca serve', { timeout: 300_000 }, () => {
         '--https-port',
         '0',
         '--tls-cert',
-        f.path('tls.pem'),
+        tls.certPath,
         '--tls-key',
-        f.path('tls.key'),
+        tls.keyPath,
         '--workers',
         '1',
         '--log-dir',
@@ -269,7 +248,7 @@ describe('rootca serve', { timeout: 300_000 }, () => {
     assert.match(r.stdout, /Subject: C ?= ?JP, O ?= ?Example Trust, CN ?= ?Example RSA Root OCSP Responder/);
     const httpsUrl = /^Repository\s+(https:\/\/\S+) \(HTTPS\)$/m.exec(s.stdout())?.[1];
     assert.ok(httpsUrl, 'the HTTPS Repository URL is printed');
-    const h = await runAsync('curl', ['-sS', '--cacert', f.path('tls.pem'), `${httpsUrl}healthz`]);
+    const h = await runAsync('curl', ['-sS', '--cacert', tls.certPath, `${httpsUrl}healthz`]);
     assert.equal((JSON.parse(h.stdout) as { responders: string[] }).responders[0], 'rsaroot');
     s.child.kill('SIGINT');
     assert.equal(await s.exited, 0, s.stderr());

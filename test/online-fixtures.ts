@@ -179,6 +179,26 @@ export class OnlineFixture {
     return join(this.dir, f);
   }
 
+  /** A self-signed P-256 TLS certificate for 127.0.0.1 (tls.pem, tls.key in the fixture's folder), made by openssl. */
+  tlsCertificate(): { cert: Buffer; key: Buffer; certPath: string; keyPath: string } {
+    openssl(
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'tls.key'].concat([
+        '-out',
+        'tls.pem',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '2',
+      ]),
+      { cwd: this.dir },
+    );
+    const certPath = this.path('tls.pem');
+    const keyPath = this.path('tls.key');
+    return { cert: readFileSync(certPath), key: readFileSync(keyPath), certPath, keyPath };
+  }
+
   cert(name: string): TestCert {
     return this.certs.find((c) => c.name === name)!;
   }

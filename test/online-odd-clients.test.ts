@@ -15,7 +15,7 @@ import { certIdOf, certIdsFor, OCSPRequest, parseOcspResponse, Request, TBSReque
 import { startServer, type RunningServer } from '../src/server/app.ts';
 import { SqliteOnlineStore } from '../src/server/online-store.ts';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { openssl, waitFor } from './helpers.ts';
+import { waitFor } from './helpers.ts';
 import { OnlineFixture, runAsync } from './online-fixtures.ts';
 import { RawConnection } from './online-raw-http.ts';
 
@@ -50,29 +50,8 @@ before(async () => {
   f = new OnlineFixture();
   store = new SqliteOnlineStore(f.path('online.db'));
   store.importPublication(await f.publication({ version: 1 }), [f.rsa.der, f.ec.der]);
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'tls.key',
-      '-out',
-      'tls.pem',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-days',
-      '2',
-    ],
-    { cwd: f.dir },
-  );
-  const tls = { cert: readFileSync(f.path('tls.pem')), key: readFileSync(f.path('tls.key')), port: 0 };
+  const { cert, key } = f.tlsCertificate();
+  const tls = { cert, key, port: 0 };
   server = await startServer({ store, port: 0, pollMs: 60_000, tls });
   slow = await startServer({ store, port: 0, pollMs: 60_000, tls, limits: LIMITS });
   capped = await startServer({ store, port: 0, pollMs: 60_000, tls, limits: { maxConnectionsPerAddress: CAP } });
