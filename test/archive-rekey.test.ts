@@ -19,7 +19,8 @@ import { before, describe } from 'node:test';
 import Database from 'better-sqlite3';
 import { archiveLocations } from '../src/records/backups.ts';
 import { pemToDer } from '../src/pki/pem.ts';
-import { certificateInfo, verifyPublication } from '../src/publish/verify.ts';
+import { verifyPublication } from '../src/publish/verify.ts';
+import { certificateInfo } from '../src/pki/certificate-info.ts';
 import { archiveInstallation, csr, env, ROOT, sets } from './archive-fixtures.ts';
 import { rootca, run, storyTests, tempDir } from './helpers.ts';
 

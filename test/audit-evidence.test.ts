@@ -18,18 +18,17 @@ import {
   spkiFingerprint,
   type CheckpointFile,
 } from '../src/audit/checkpoint.ts';
-import { AuditLog, eventHash } from '../src/audit/log.ts';
+import { AuditLog } from '../src/audit/log.ts';
+import { eventHash } from '../src/audit/event.ts';
 import { verifyConsistency } from '../src/audit/merkle.ts';
 import { MerkleTreeLevels } from '../src/audit/tree.ts';
 import {
-  checkConsistency,
   createCheckpoint,
-  inclusionProofFor,
   initAuditKey,
   listAuditKeys,
-  proveEvent,
   type CheckpointResult,
 } from '../src/records/audit-checkpoints.ts';
+import { checkConsistency, inclusionProofFor, proveEvent } from '../src/records/audit-proofs.ts';
 import {
   exportAuditBundle,
   ingestLog,

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { activationHooks } from '../src/custody/activation.ts';
-import { getTokenRecord, pinContext } from '../src/custody/hsm-tokens.ts';
+import { getTokenRecord } from '../src/custody/hsm-tokens.ts';
+import { pinContext } from '../src/keys/pkcs11-shares.ts';
 import type { Installation } from '../src/installation/installation.ts';
 import { loadCaKey } from '../src/custody/key-records.ts';
 import { getOperator } from '../src/people/operators.ts';

@@ -6,7 +6,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pinContext, getTokenRecord, pinShares } from '../src/custody/hsm-tokens.ts';
+import { getTokenRecord, pinShares } from '../src/custody/hsm-tokens.ts';
+import { pinContext } from '../src/keys/pkcs11-shares.ts';
 import type { Installation } from '../src/installation/installation.ts';
 import { getOperator } from '../src/people/operators.ts';
 import { runRootCeremony, type RootCeremonyResult } from '../src/lifecycle/root-ceremony.ts';

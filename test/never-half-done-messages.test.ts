@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { eventHash, type AuditEvent } from '../src/audit/log.ts';
+import { eventHash, type AuditEvent } from '../src/audit/event.ts';
 import { printable, printableMessage } from '../src/util/printable.ts';
 import { installationWithPeople, rootca, tempDir } from './helpers.ts';
 

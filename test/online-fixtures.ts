@@ -22,7 +22,7 @@ import {
 } from '../src/pki/ocsp.ts';
 import { pemToDer } from '../src/pki/pem.ts';
 import { writePublication, type PublicationInput } from '../src/publish/write.ts';
-import { certificateInfo, type CertificateInfo } from '../src/publish/verify.ts';
+import { certificateInfo, type CertificateInfo } from '../src/pki/certificate-info.ts';
 import { openssl, tempDir } from './helpers.ts';
 import { OPENSSL_CA_CNF, OPENSSL_RESPONDER_EXT } from './openssl-runner.ts';
 

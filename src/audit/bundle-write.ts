@@ -16,7 +16,8 @@ import {
   type AuditKeyKind,
   type AuditPublicKey,
 } from './checkpoint.ts';
-import { TrailVerifier, type AuditEvent, type AuditVerification } from './log.ts';
+import { TrailVerifier, type AuditVerification } from './trail-verifier.ts';
+import type { AuditEvent } from './event.ts';
 
 export const BUNDLE_FORMAT = 'rootca-audit-bundle/1';
 export const MANIFEST_FILE = 'manifest.json';

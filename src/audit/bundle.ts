@@ -10,7 +10,8 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, s
 import { join, relative, sep } from 'node:path';
 import { CaError } from '../errors.ts';
 import { parseCheckpointFile, spkiFingerprint, type AuditCheckpoint, type AuditPublicKey } from './checkpoint.ts';
-import { TrailVerifier, type AuditEvent, type AuditVerification } from './log.ts';
+import { TrailVerifier, type AuditVerification } from './trail-verifier.ts';
+import type { AuditEvent } from './event.ts';
 import { readManifestFile } from '../util/manifest-file.ts';
 
 import {
@@ -20,14 +21,6 @@ import {
   MANIFEST_FILE,
   type BundleManifest,
   type KeyFileEntry,
-} from './bundle-write.ts';
-
-export {
-  BUNDLE_FORMAT,
-  MANIFEST_FILE,
-  writeAuditBundle,
-  type BundleContent,
-  type BundleManifest,
 } from './bundle-write.ts';
 
 export interface BundleVerification {

@@ -8,17 +8,6 @@ import { rootFromLeafHashes } from './merkle.ts';
 import { eventHash, eventLeafHash, GENESIS_HASH, type AuditEvent, type AuditEventInput } from './event.ts';
 import { TrailVerifier, type AuditVerification } from './trail-verifier.ts';
 
-export {
-  eventHash,
-  eventLeaf,
-  eventLeafHash,
-  GENESIS_HASH,
-  type AuditEvent,
-  type AuditEventInput,
-  type AuditOutcome,
-} from './event.ts';
-export { TrailVerifier, type AuditVerification, type TrailEvidence } from './trail-verifier.ts';
-
 /** The `meta` key under which the chain head is kept, in the transaction of each append. */
 const AUDIT_HEAD = 'audit_head';
 export class AuditLog {

@@ -29,8 +29,6 @@ export interface TokenRecord {
   holders: string[];
 }
 
-export { pinContext, type PinKind } from '../keys/pkcs11-shares.ts';
-
 function toRecord(inst: Installation, r: HsmTokenRow): TokenRecord {
   return {
     id: r.id,

@@ -10,7 +10,8 @@ import { adoptToken, finalizeTokenInit, initTokenInSlot, type TokenInitResult } 
 import { generatePin, type PinKind, splitToCustodians } from '../keys/pkcs11-shares.ts';
 import type { SealedShare, ShareRecipient } from '../keys/ports.ts';
 import { wipe } from '../keys/wipe.ts';
-import { findTokenRecord, pinContext, storeTokenRecord } from './hsm-tokens.ts';
+import { findTokenRecord, storeTokenRecord } from './hsm-tokens.ts';
+import { pinContext } from '../keys/pkcs11-shares.ts';
 import type { Installation } from '../installation/installation.ts';
 import { refuser } from '../operation/key-session.ts';
 import { getOperator } from '../people/operators.ts';

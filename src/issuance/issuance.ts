@@ -34,8 +34,6 @@ import { insertIssuedCertificate } from '../store/certificates.ts';
 import { reserveSerial } from '../store/serial-reservations.ts';
 import { checkIssuance, prepareTbs, type IssueParams, type Prepared } from './issuance-checks.ts';
 
-export type { IssueParams } from './issuance-checks.ts';
-
 export interface IssueFromApplicationParams {
   applicationId: number;
   operator: string;

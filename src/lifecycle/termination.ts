@@ -50,13 +50,6 @@ import { endActiveCa } from '../store/cas.ts';
 import { findCaKeyFacts } from '../store/ca-keys.ts';
 import { NOTICE_MONTHS, terminationNotice, type TerminationNotice } from './termination-notice.ts';
 
-export {
-  announceTermination,
-  NOTICE_MONTHS,
-  terminationNotice,
-  type TerminationNotice,
-} from './termination-notice.ts';
-
 const TERMINATE = 'ca.terminate';
 
 export interface TerminateParams {

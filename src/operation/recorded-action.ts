@@ -4,7 +4,7 @@
  * 5.4.1 "refused operations are recorded") — then the work and its success audit event in one
  * transaction, so a recorded action is never half done.
  */
-import type { AuditEvent, AuditEventInput } from '../audit/log.ts';
+import type { AuditEvent, AuditEventInput } from '../audit/event.ts';
 import type { Installation } from '../installation/installation.ts';
 import { checked, type Checks } from './runner.ts';
 import { guardedBy, refuser } from './key-session.ts';

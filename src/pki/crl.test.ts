@@ -20,15 +20,13 @@ import { parseCertificate } from './certificate.ts';
 import {
   REVOCATION_REASON_CODES,
   assembleSignedCrl,
-  bigintToInteger,
   createTbsCertList,
-  integerToBigint,
-  normalizeSerialHex,
   parseCrl,
   verifyCrlSignature,
   type CrlEntry,
   type TbsCertListParams,
 } from './crl.ts';
+import { bigintToInteger, integerToBigint, normalizeSerialHex } from './integer.ts';
 import { keyIdentifierFromSpki } from './extensions.ts';
 import { derToPem, pemToDer } from './pem.ts';
 import { OPENSSL_CA_CNF, opensslRunner } from '../../test/openssl-runner.ts';

@@ -40,8 +40,6 @@ import { verifyTbsSignature } from './signature-verify.ts';
 
 export { id_ce_authorityKeyIdentifier, id_ce_cRLNumber, id_ce_cRLReasons, id_ce_invalidityDate };
 /** Re-exported for the callers that still import them from here (they live in integer.ts and signature-verify.ts). */
-export { bigintToInteger, integerToBigint, normalizeSerialHex, readDerInteger, serialHexToInteger } from './integer.ts';
-export { verifyTbsSignature } from './signature-verify.ts';
 
 /** The revocation reasons this CA uses (R-4.1; BR 7.2.2 lists the same set for CA certificates). */
 export type RevocationReason =

@@ -52,7 +52,6 @@ import { verifyCertificates, verifyCrls, verifyOcspResponses } from './verify-st
 import type { VerifiedDocument, VerifiedPublication, VerifyOptions } from './verify-types.ts';
 
 /** Re-exported for callers that read certificates through this module (they live in pki/certificate-info.ts). */
-export { certificateInfo, isIssuedBy, type CertificateInfo } from '../pki/certificate-info.ts';
 export * from './verify-types.ts';
 
 /**

@@ -2,7 +2,7 @@
  * Reading the audit log is itself controlled and recorded (CPS 5.4.4: "secure sole access by
  * the authorized personnel"): only a Log Examiner, authenticated, and the read is an event.
  */
-import type { AuditEvent } from '../audit/log.ts';
+import type { AuditEvent } from '../audit/event.ts';
 import { CaError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
 import { bringParticipant, operationDigest, type PassphraseSource } from '../people/participants.ts';

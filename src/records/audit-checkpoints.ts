@@ -382,10 +382,3 @@ async function stampCheckpoint(
 }
 
 // The proofs a Log Examiner reads live in audit-proofs.ts; their callers import them from here.
-export {
-  checkConsistency,
-  inclusionProofFor,
-  proveEvent,
-  type ConsistencyProofJson,
-  type InclusionProofJson,
-} from './audit-proofs.ts';

@@ -8,8 +8,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MANIFEST_FILE as BUNDLE_MANIFEST, type BundleManifest } from '../audit/bundle.ts';
-import type { AuditEvent } from '../audit/log.ts';
+import { MANIFEST_FILE as BUNDLE_MANIFEST, type BundleManifest } from '../audit/bundle-write.ts';
+import type { AuditEvent } from '../audit/event.ts';
 import { verifyStateAgainstLog } from '../audit/state-check.ts';
 import { MerkleTreeLevels } from '../audit/tree.ts';
 import { CaError } from '../errors.ts';
@@ -20,7 +20,7 @@ import { ownCertificates } from '../lifecycle/ca-certificate-history.ts';
 import { getOperator } from '../people/operators.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { certificateRecordingTimes, crlsBetween, transcriptCeremoniesBetween } from '../store/evidence.ts';
-import { inclusionProofFor } from './audit-checkpoints.ts';
+import { inclusionProofFor } from './audit-proofs.ts';
 import { formatStateMismatches } from './audit-state.ts';
 import { exportAuditBundle } from './audit-review.ts';
 import {

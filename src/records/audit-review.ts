@@ -6,13 +6,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  MANIFEST_FILE,
-  writeAuditBundle,
-  verifyAuditBundle,
-  type BundleManifest,
-  type BundleVerification,
-} from '../audit/bundle.ts';
+import { verifyAuditBundle, type BundleVerification } from '../audit/bundle.ts';
+import { MANIFEST_FILE, writeAuditBundle, type BundleManifest } from '../audit/bundle-write.ts';
 import { loadAuditPublicKeys, loadCheckpoints } from '../audit/checkpoint.ts';
 import { rootFromLeafHashes } from '../audit/merkle.ts';
 import { readLogLines } from '../audit/syslog.ts';

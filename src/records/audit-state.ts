@@ -3,7 +3,7 @@
  * checkpoints, and then the state tables against the log (audit/state-check.ts). The check is
  * itself an audit event, as `archive inspect` is; a mismatch names the row and the event.
  */
-import type { AuditVerification } from '../audit/log.ts';
+import type { AuditVerification } from '../audit/trail-verifier.ts';
 import { verifyStateAgainstLog, type StateCheck } from '../audit/state-check.ts';
 import type { Installation } from '../installation/installation.ts';
 

@@ -1,6 +1,6 @@
 /** The CA certificates in an evidence package, and checking that an artefact was signed by one of them. */
 import { X509Certificate } from 'node:crypto';
-import { normalizeSerialHex } from '../pki/crl.ts';
+import { normalizeSerialHex } from '../pki/integer.ts';
 import { findIssuingCertificate, keyIdentifiersOf, type IssuerLookup } from '../pki/issuer-key.ts';
 import type { EvidenceManifest } from './evidence-format.ts';
 

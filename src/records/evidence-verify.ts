@@ -8,8 +8,9 @@
 import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MANIFEST_FILE as BUNDLE_MANIFEST, verifyAuditBundle, type BundleManifest } from '../audit/bundle.ts';
-import { eventLeafHash, type AuditEvent } from '../audit/log.ts';
+import { verifyAuditBundle } from '../audit/bundle.ts';
+import { MANIFEST_FILE as BUNDLE_MANIFEST, type BundleManifest } from '../audit/bundle-write.ts';
+import { eventLeafHash, type AuditEvent } from '../audit/event.ts';
 import { verifyInclusion } from '../audit/merkle.ts';
 import type { StateCheck } from '../audit/state-check.ts';
 import { parseCrl } from '../pki/crl.ts';

@@ -19,7 +19,7 @@
 import { sign } from 'node:crypto';
 import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
-import { normalizeSerialHex } from '../pki/crl.ts';
+import { normalizeSerialHex } from '../pki/integer.ts';
 import {
   certIdLookupKey,
   ocspErrorResponse,

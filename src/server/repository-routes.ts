@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { normalizeSerialHex } from '../pki/crl.ts';
+import { normalizeSerialHex } from '../pki/integer.ts';
 import { derToPem } from '../pki/pem.ts';
 import { PAGE_CSS_HASH } from './repository-page.ts';
 import type { ServingContext } from './serving-context.ts';

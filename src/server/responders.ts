@@ -8,7 +8,8 @@ import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyOb
 import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { readDerOrPem } from '../pki/pem.ts';
-import { certificateInfo, isIssuedBy, type CertificateInfo, type VerifiedPublication } from '../publish/verify.ts';
+import type { VerifiedPublication } from '../publish/verify.ts';
+import { certificateInfo, isIssuedBy, type CertificateInfo } from '../pki/certificate-info.ts';
 
 /** id-kp-OCSPSigning (RFC 6960 4.2.2.2). */
 export const id_kp_OCSPSigning = '1.3.6.1.5.5.7.3.9';

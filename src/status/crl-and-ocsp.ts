@@ -24,7 +24,7 @@ import type { CaSummary } from '../installation/cas.ts';
 import { listIssued, type IssuedCertificate } from '../issuance/certificates.ts';
 import type { Installation } from '../installation/installation.ts';
 import type { KeySession } from '../operation/key-session.ts';
-import { certificateInfo, isIssuedBy } from '../publish/verify.ts';
+import { certificateInfo, isIssuedBy } from '../pki/certificate-info.ts';
 import { progressTask } from '../util/progress.ts';
 import { currentCaCertificateDer } from '../store/cas.ts';
 import { crlsNewestFirst, insertCrl, takeNextCrlNumber } from '../store/crls.ts';

@@ -20,7 +20,8 @@
 import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { parseCertificate } from '../pki/certificate.ts';
-import { normalizeSerialHex, parseCrl } from '../pki/crl.ts';
+import { parseCrl } from '../pki/crl.ts';
+import { normalizeSerialHex } from '../pki/integer.ts';
 import { PATHS, type CrlMeta } from '../publish/format.ts';
 import { retiredCaKeys } from '../lifecycle/ca-certificate-history.ts';
 import type { CaSummary } from '../installation/cas.ts';

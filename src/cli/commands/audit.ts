@@ -1,7 +1,7 @@
 /** `rootca audit …`: the audit log and the evidence an auditor reads (CPS 5.4, 8). */
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import type { AuditVerification } from '../../audit/log.ts';
+import type { AuditVerification } from '../../audit/trail-verifier.ts';
 import {
   collect,
   CREDENTIAL_HELP,
@@ -218,7 +218,7 @@ function defineProve(audit: Command): void {
       this: Command,
       o: { event: number; size?: number; examiner: string; credential: string[] },
     ) {
-      const { proveEvent } = await import('../../records/audit-checkpoints.ts');
+      const { proveEvent } = await import('../../records/audit-proofs.ts');
       await withInstallation(this, async (inst) => {
         const proof = await proveEvent(inst, {
           event: o.event,
@@ -244,7 +244,7 @@ function defineConsistency(audit: Command): void {
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { from: string; size?: number; examiner: string; credential: string[] }) {
       const text = readInput(o.from, 'checkpoint').toString('utf8');
-      const { checkConsistency } = await import('../../records/audit-checkpoints.ts');
+      const { checkConsistency } = await import('../../records/audit-proofs.ts');
       await withInstallation(this, async (inst) => {
         const r = await checkConsistency(inst, {
           checkpointText: text,

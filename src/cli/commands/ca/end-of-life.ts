@@ -72,7 +72,7 @@ export function defineAnnounceTermination(ca: Command): void {
     .requiredOption('--by <name>', 'the Person Responsible announcing it')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, o: { ca: string; date: string; by: string; credential: string[] }) {
-      const { announceTermination } = await import('../../../lifecycle/termination.ts');
+      const { announceTermination } = await import('../../../lifecycle/termination-notice.ts');
       await withInstallation(this, async (inst) => {
         const n = await announceTermination(inst, {
           caName: o.ca,
