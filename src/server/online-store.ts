@@ -94,6 +94,21 @@ export interface ResponderHeartbeat {
   startedAt: Date;
 }
 
+/** A heartbeat as its row in `online_responders` (both stores), seen at `seenAt`. */
+export function heartbeatRow(h: ResponderHeartbeat, seenAt: Date) {
+  return {
+    name: h.name,
+    pid: h.pid,
+    host: h.host,
+    url: h.url ?? null,
+    version: h.version ?? null,
+    status: h.status,
+    problems: JSON.stringify(h.problems),
+    started_at: h.startedAt.toISOString(),
+    seen_at: seenAt.toISOString(),
+  };
+}
+
 /** A responder process as `rootca online status` lists it. */
 export interface ResponderSeen {
   name: string;
@@ -266,17 +281,7 @@ export class SqliteOnlineStore implements OnlineStore, ServingStore {
   }
 
   heartbeat(h: ResponderHeartbeat): void {
-    upsertResponderHeartbeat(this.db, {
-      name: h.name,
-      pid: h.pid,
-      host: h.host,
-      url: h.url ?? null,
-      version: h.version ?? null,
-      status: h.status,
-      problems: JSON.stringify(h.problems),
-      started_at: h.startedAt.toISOString(),
-      seen_at: this.clock.now().toISOString(),
-    });
+    upsertResponderHeartbeat(this.db, heartbeatRow(h, this.clock.now()));
   }
 
   responders(withinMs: number): ResponderSeen[] {

@@ -36,6 +36,7 @@ import {
 } from '../store/online-postgres.ts';
 import { appendPgSegment, pgSegmentResponders, pgSegments } from '../store/online-postgres-segments.ts';
 import {
+  heartbeatRow,
   refusalDetail,
   sha256Hex,
   verifyForImport,
@@ -257,17 +258,7 @@ export class PgOnlineStore implements ServingStore {
       this.prunedAt = now.getTime();
       await prunePgResponders(this.db, iso(new Date(now.getTime() - 30 * 86_400_000)));
     }
-    await upsertPgHeartbeat(this.db, {
-      name: h.name,
-      pid: h.pid,
-      host: h.host,
-      url: h.url ?? null,
-      version: h.version ?? null,
-      status: h.status,
-      problems: JSON.stringify(h.problems),
-      started_at: iso(h.startedAt),
-      seen_at: iso(now),
-    });
+    await upsertPgHeartbeat(this.db, heartbeatRow(h, now));
   }
 
   async responders(withinMs: number): Promise<ResponderSeen[]> {
