@@ -15,6 +15,7 @@ import type { DestroyReport } from '../keys/ports.ts';
 import { retiredCaKeys } from '../lifecycle/ca-certificate-history.ts';
 import { keyCustodians, pkcs11Locations } from './key-records.ts';
 import type { Installation } from '../installation/installation.ts';
+import { auditRefusal } from '../installation/refusal.ts';
 import type { KeySession } from '../operation/key-session.ts';
 import { runOperation, type BackupOutcome } from '../operation/runner.ts';
 import type { PassphraseSource } from '../people/participants.ts';
@@ -108,14 +109,11 @@ export async function destroyCaKey(
     .join(',');
   const row = findCaKey(inst.db, keyId);
   const refuse: Refuse = (code, message) => {
-    inst.audit.append({
-      actor,
-      roles: [],
-      action: 'key.destroy',
-      target: session.ca.name,
-      outcome: 'refused',
-      details: { keyId, code, message },
-    });
+    auditRefusal(
+      inst,
+      { action: 'key.destroy', target: session.ca.name, actor },
+      { code, message, details: { keyId } },
+    );
     throw new CaError(code, message, { details: { keyId } });
   };
   if (!row) return refuse('KEY_UNKNOWN', `no key ${keyId} in the key store`);

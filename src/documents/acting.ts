@@ -1,6 +1,7 @@
 /** Who acts on a document, and how refusals and authentication are handled for every document operation. */
 import { CaError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
+import { auditRefusal } from '../installation/refusal.ts';
 import { bringParticipant, operationDigest, type PassphraseSource } from '../people/participants.ts';
 import type { Operation, Slot } from '../people/permissions.ts';
 
@@ -21,15 +22,7 @@ export async function refusalsAudited<T>(
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof CaError)
-      inst.audit.append({
-        actor,
-        roles: [],
-        action,
-        target,
-        outcome: 'refused',
-        details: { code: e.code, message: e.message, ...e.details },
-      });
+    if (e instanceof CaError) auditRefusal(inst, { action, target, actor }, e);
     throw e;
   }
 }

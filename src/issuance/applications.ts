@@ -11,6 +11,7 @@ import { isIssuedProfileName, type IssuedProfileName, type ProfileOptions } from
 import { sha256Hex } from '../util/digest.ts';
 import { getCa } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
+import { auditRefusal } from '../installation/refusal.ts';
 import { bringParticipant, operationDigest, type PassphraseSource } from '../people/participants.ts';
 import { checkDistinct, type Operation } from '../people/permissions.ts';
 import {
@@ -127,15 +128,7 @@ async function authenticateFor(
 }
 
 function refuseAndAudit(inst: Installation, action: string, target: string, actor: string, e: unknown): never {
-  if (e instanceof CaError)
-    inst.audit.append({
-      actor,
-      roles: [],
-      action,
-      target,
-      outcome: 'refused',
-      details: { code: e.code, message: e.message, ...e.details },
-    });
+  if (e instanceof CaError) auditRefusal(inst, { action, target, actor }, e);
   throw e;
 }
 

@@ -27,6 +27,7 @@ import { runOperation, type BackupOutcome, type OperationContext } from '../oper
 import type { CaSummary } from '../installation/cas.ts';
 import { changeoverStateOf } from '../lifecycle/changeover.ts';
 import type { Installation } from '../installation/installation.ts';
+import { auditRefusal } from '../installation/refusal.ts';
 import { assertTransition, getApplication, type Application } from './applications.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { markApplicationIssued } from '../store/applications.ts';
@@ -53,14 +54,11 @@ export async function issueFromApplication(inst: Installation, p: IssueFromAppli
     assertTransition(app, 'issue');
   } catch (e) {
     if (e instanceof CaError)
-      inst.audit.append({
-        actor: p.operator,
-        roles: [],
-        action: ACTION,
-        target: `application:${p.applicationId}`,
-        outcome: 'refused',
-        details: { code: e.code, message: e.message },
-      });
+      auditRefusal(
+        inst,
+        { action: ACTION, target: `application:${p.applicationId}`, actor: p.operator },
+        { code: e.code, message: e.message },
+      );
     throw e;
   }
   const r = app.requested;

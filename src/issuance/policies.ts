@@ -8,6 +8,7 @@ import { CaError } from '../errors.ts';
 import type { PolicyPurpose } from '../pki/profiles.ts';
 import { getCa } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
+import { auditRefusal } from '../installation/refusal.ts';
 import {
   bringParticipant,
   lockAll,
@@ -87,14 +88,11 @@ export async function registerPolicy(inst: Installation, p: RegisterPolicyParams
   const target = `policy:${p.caName}/${p.purpose}`;
   const refused = (e: unknown): never => {
     if (e instanceof CaError)
-      inst.audit.append({
-        actor: p.by,
-        roles: [],
-        action: 'policy.register',
-        target,
-        outcome: 'refused',
-        details: { oid: p.oid, code: e.code, message: e.message, ...e.details },
-      });
+      auditRefusal(
+        inst,
+        { action: 'policy.register', target, actor: p.by },
+        { code: e.code, message: e.message, details: { oid: p.oid, ...e.details } },
+      );
     throw e;
   };
   let participants;

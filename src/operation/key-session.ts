@@ -9,6 +9,7 @@ import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { checkKeyPresent, signOnceWithCaKey } from '../custody/activation.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
+import { auditRefusal } from '../installation/refusal.ts';
 import { keyCustodians, loadSoftKey } from '../custody/key-records.ts';
 import {
   bringParticipant,
@@ -89,14 +90,7 @@ export function refuser(
   actor: string = inst.systemActor,
 ) {
   return (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
-    inst.audit.append({
-      actor,
-      roles: [],
-      action,
-      target,
-      outcome: 'refused',
-      details: { code, message, ...extra, ...details },
-    });
+    auditRefusal(inst, { action, target, actor }, { code, message, details: { ...extra, ...details } });
     const e = new CaError(code, message, { details });
     refusals.add(e);
     throw e;

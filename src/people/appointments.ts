@@ -9,6 +9,7 @@
  */
 import { CaError, UsageError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
+import { auditRefusal } from '../installation/refusal.ts';
 import { addOperator, listOperators, type AddOperatorParams, type OperatorRecord } from './operators.ts';
 import { bringParticipant, lockAll, operationDigest, type Participant, type PassphraseSource } from './participants.ts';
 import { checkDistinct } from './permissions.ts';
@@ -58,14 +59,11 @@ async function authorise(
 ): Promise<string> {
   if (bootstrapOpen(inst)) return 'bootstrap';
   const refuse = (e: CaError): never => {
-    inst.audit.append({
-      actor: a.authoriser ?? inst.systemActor,
-      roles: [],
-      action: 'operator.manage',
-      target: subject,
-      outcome: 'refused',
-      details: { code: e.code, message: e.message, change },
-    });
+    auditRefusal(
+      inst,
+      { action: 'operator.manage', target: subject, actor: a.authoriser },
+      { code: e.code, message: e.message, details: { change } },
+    );
     throw e;
   };
   if (!a.authoriser || !a.witness)

@@ -12,6 +12,7 @@ import {
   type UnlockedCredential,
 } from '../keys/credential.ts';
 import type { Installation } from '../installation/installation.ts';
+import { auditRefusal } from '../installation/refusal.ts';
 import { isoDate } from './dates.ts';
 import { checkRoleCombination } from './permissions.ts';
 import { isRole, ROLES, type Role } from './roles.ts';
@@ -61,14 +62,7 @@ export interface AddOperatorParams {
 /** Registers a person with roles and a fresh credential sealed under their passphrase. */
 export function addOperator(inst: Installation, p: AddOperatorParams): OperatorRecord {
   const refuse = (code: ErrorCode, message: string): never => {
-    inst.audit.append({
-      actor: inst.systemActor,
-      roles: [],
-      action: 'operator.add',
-      target: p.name,
-      outcome: 'refused',
-      details: { code, message },
-    });
+    auditRefusal(inst, { action: 'operator.add', target: p.name }, { code, message });
     throw new CaError(code, message);
   };
   const { trainedOn, checkedOn } = checkedAppointment(inst, p, refuse);
