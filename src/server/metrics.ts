@@ -1,9 +1,13 @@
 /**
  * Prometheus metrics (prom-client): HTTP requests by route and status, OCSP responses by
  * certificate status and source, request latency, the publication being served, and connections
- * refused by the per-address cap (connection-limits.ts). Each server has its own registry; in a
- * cluster the workers' registries are summed by the primary (prom-client AggregatorRegistry) and
- * any worker's /metrics shows the total.
+ * refused by the per-address cap (connection-limits.ts), and what runs out (expiry-watch.ts):
+ * per issuer the seconds left until the earliest CRL and pre-signed OCSP nextUpdate and until
+ * each responder certificate expires (negative once past), the status margin, and the tryLater
+ * answers given (deploy/monitoring/rootca-alerts.yml alerts on them). Each server has its own
+ * registry; in a cluster the workers' registries are summed by the primary (prom-client
+ * AggregatorRegistry; the seconds left take the smallest) and any worker's /metrics shows the
+ * total.
  */
 import cluster from 'node:cluster';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -16,6 +20,16 @@ export interface ServerMetrics {
   publicationVersion: Gauge;
   /** Connections closed at once because their address held its cap (connection-limits.ts). */
   connectionsRefused: Counter;
+  /** tryLater answers by issuer (`none`: no publication yet): a stale pre-signed response and no live responder. */
+  ocspTryLater: Counter<'issuer'>;
+  /** Seconds until the issuer's earliest CRL nextUpdate. */
+  crlRemaining: Gauge<'issuer'>;
+  /** Seconds until the issuer's earliest pre-signed OCSP response nextUpdate. */
+  ocspRemaining: Gauge<'issuer'>;
+  /** Seconds until a responder certificate expires (`role`: live or published). */
+  responderRemaining: Gauge<'issuer' | 'serial' | 'role'>;
+  /** The status margin: /healthz is degraded when something runs out within it. */
+  statusMargin: Gauge;
   /** The exposition text: this process's, or the whole cluster's in a cluster worker. */
   text(): Promise<string>;
   /**
@@ -65,6 +79,7 @@ export function createMetrics(options: { cluster?: boolean } = {}): ServerMetric
     help: 'Connections closed at once: their client address already held the most open connections allowed',
     registers: [registry],
   });
+  const expiry = expiryMetrics(registry);
   let text = async () => registry.metrics();
   if (options.cluster && cluster.isWorker) {
     AggregatorRegistry.setRegistries([registry]);
@@ -104,8 +119,44 @@ export function createMetrics(options: { cluster?: boolean } = {}): ServerMetric
     latency,
     publicationVersion,
     connectionsRefused,
+    ...expiry,
     text: () => text(),
     beforeCollect,
+  };
+}
+
+/** The metrics of what runs out, and the tryLater count (set by the serving context before each collection). */
+function expiryMetrics(registry: Registry) {
+  const left = (name: string, help: string) =>
+    new Gauge({ name, help, labelNames: ['issuer'] as const, registers: [registry], aggregator: 'min' });
+  return {
+    ocspTryLater: new Counter({
+      name: 'rootca_ocsp_trylater_total',
+      help: 'OCSP tryLater answers by issuer: its pre-signed response is past nextUpdate and no live delegated responder can sign (none: no publication yet)',
+      labelNames: ['issuer'] as const,
+      registers: [registry],
+    }),
+    crlRemaining: left(
+      'rootca_crl_next_update_remaining_seconds',
+      "Seconds until the earliest nextUpdate of the issuer's CRLs served (negative: past)",
+    ),
+    ocspRemaining: left(
+      'rootca_ocsp_next_update_remaining_seconds',
+      "Seconds until the earliest nextUpdate of the issuer's pre-signed OCSP responses served (negative: past)",
+    ),
+    responderRemaining: new Gauge({
+      name: 'rootca_responder_certificate_remaining_seconds',
+      help: 'Seconds until an OCSP responder certificate expires (role live: signing here; published: in the publication)',
+      labelNames: ['issuer', 'serial', 'role'] as const,
+      registers: [registry],
+      aggregator: 'min',
+    }),
+    statusMargin: new Gauge({
+      name: 'rootca_status_margin_seconds',
+      help: 'The status margin (serve --status-margin): /healthz is degraded when something runs out within it',
+      registers: [registry],
+      aggregator: 'max',
+    }),
   };
 }
 

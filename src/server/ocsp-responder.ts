@@ -10,6 +10,9 @@
  *    CA never issued is 'unknown'; an issued one good/revoked from the publication's
  *    certificate meta), a nonce to echo, a pre-signed response past its nextUpdate, or several
  *    CertIDs: signed live by the responder;
+ *  - a pre-signed response past its nextUpdate and no live responder to sign a fresh one:
+ *    tryLater (RFC 6960 2.3: "the server ... is unable to respond"; RFC 5019 4: a response whose
+ *    nextUpdate has passed is not valid). A stale answer is never served as if fresh;
  *  - otherwise 'unauthorized' (RFC 5019 2.2.3: the responder has no authoritative answer), or
  *    malformedRequest for several CertIDs that no one response can answer (RFC 5019 2.1.1:
  *    "MUST include only one Request").
@@ -164,7 +167,10 @@ function situation(state: ServingState, req: ParsedOcspRequest, now: Date) {
   return { pub, cas, ca, usable };
 }
 
-/** The pre-signed answer when the decisions give one (one CertID, stored response, no reason to sign live). */
+/**
+ * The pre-signed answer when the decisions give one (one CertID, stored response, no reason to
+ * sign live), or tryLater when that response is past its nextUpdate and nothing can sign live.
+ */
 function presignedFor(
   state: ServingState,
   req: ParsedOcspRequest,
@@ -173,8 +179,17 @@ function presignedFor(
 ): OcspAnswer | undefined {
   if (req.certIds.length !== 1 || req.hasUnsupportedCriticalExtension) return undefined;
   const pre = s.pub.index.get(certIdLookupKey(req.certIds[0]!));
-  const fresh = pre && pre.nextUpdate >= now;
-  if (!pre || (s.usable && (req.nonce !== undefined || !fresh))) return undefined;
+  if (!pre) return undefined;
+  const fresh = pre.nextUpdate >= now;
+  if (s.usable && (req.nonce !== undefined || !fresh)) return undefined;
+  if (!fresh)
+    return errorAnswer('tryLater', {
+      ca: pre.ca,
+      serials: req.certIds.map((c) => c.serialHex),
+      hash: req.certIds[0]!.hashAlgorithm,
+      nonce: req.nonce !== undefined,
+      reason: `pre-signed response past its nextUpdate ${pre.nextUpdate.toISOString()} and no live delegated responder`,
+    });
   return {
     body: pre.der,
     source: 'presigned',

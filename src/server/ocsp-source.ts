@@ -6,6 +6,11 @@
  * serials, nonce, reason). The answer is pre-signed, from the publication being served, or
  * signed live by a delegated responder (answerOcspRequest decides); pre-signed answers to
  * repeated requests are kept by request bytes, so a repeated request is one Map lookup.
+ *
+ * Never a stale answer: a kept answer is dropped once past its nextUpdate, and the request is
+ * decided again — signed live by the issuer's delegated responder, or tryLater when there is
+ * none (ocsp-responder.ts). Every tryLater decided here is reported (`onTryLater`: the
+ * rootca_ocsp_trylater_total metric), whichever front door asked.
  */
 import type { VerifiedPublication } from '../publish/verify.ts';
 import { answerOcspRequest, type OcspAnswer, type ServingState } from './ocsp-responder.ts';
@@ -64,8 +69,14 @@ export class PresignedAnswerCache {
 export class PublicationOcspSource implements OcspSource {
   private readonly kept = new PresignedAnswerCache();
 
-  /** `liveValiditySeconds`: life of a live-signed response (answerOcspRequest's default when undefined). */
-  constructor(private readonly liveValiditySeconds?: number) {}
+  /**
+   * `liveValiditySeconds`: life of a live-signed response (answerOcspRequest's default when
+   * undefined); `onTryLater`: told the issuer (undefined: no publication) of each tryLater.
+   */
+  constructor(
+    private readonly liveValiditySeconds?: number,
+    private readonly onTryLater?: (issuer: string | undefined) => void,
+  ) {}
 
   get maxKeyLength(): number {
     return this.kept.maxKeyLength;
@@ -77,6 +88,7 @@ export class PublicationOcspSource implements OcspSource {
 
   answer(key: string, state: ServingState | undefined, der: Uint8Array, now: Date): OcspAnswer {
     const a = answerOcspRequest(state, der, now, { liveValiditySeconds: this.liveValiditySeconds });
+    if (a.outcome === 'tryLater') this.onTryLater?.(a.ca);
     this.kept.offer(key, state, a);
     return a;
   }
