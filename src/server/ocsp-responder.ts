@@ -171,12 +171,7 @@ function situation(state: ServingState, req: ParsedOcspRequest, now: Date) {
  * The pre-signed answer when the decisions give one (one CertID, stored response, no reason to
  * sign live), or tryLater when that response is past its nextUpdate and nothing can sign live.
  */
-function presignedFor(
-  state: ServingState,
-  req: ParsedOcspRequest,
-  now: Date,
-  s: ReturnType<typeof situation>,
-): OcspAnswer | undefined {
+function presignedFor(req: ParsedOcspRequest, now: Date, s: ReturnType<typeof situation>): OcspAnswer | undefined {
   if (req.certIds.length !== 1 || req.hasUnsupportedCriticalExtension) return undefined;
   const pre = s.pub.index.get(certIdLookupKey(req.certIds[0]!));
   if (!pre) return undefined;
@@ -229,7 +224,7 @@ export function answerOcspRequest(
 
   const s = situation(state, req, now);
   const { cas, ca, usable } = s;
-  const pre = presignedFor(state, req, now, s);
+  const pre = presignedFor(req, now, s);
   if (pre) return pre;
   if (usable) {
     try {
