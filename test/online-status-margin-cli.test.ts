@@ -19,12 +19,15 @@ before(async () => {
 });
 
 /** Runs `rootca serve` on its own store with `margin` until /healthz and /metrics are read. */
-async function healthWith(margin: string[]): Promise<{ status: string; problems: string[]; metrics: string }> {
+async function healthWith(
+  margin: string[],
+  workers = '1',
+): Promise<{ status: string; problems: string[]; metrics: string }> {
   const db = `sqlite:${f.path(`margin-${margin.join('') || 'default'}.db`)}`;
   const args = ['serve', '--store', db, '--import', v1, '--trust', f.rsa.pem, '--trust', f.ec.pem];
   const child = spawn(
     process.execPath,
-    [`${REPO}/bin/rootca.mjs`, ...args, '--port', '0', '--workers', '1', ...margin],
+    [`${REPO}/bin/rootca.mjs`, ...args, '--port', '0', '--workers', workers, ...margin],
     {
       env: { ...process.env, ROOTCA_HOME: f.path('home') },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -47,10 +50,15 @@ async function healthWith(margin: string[]): Promise<{ status: string; problems:
 }
 
 describe('rootca serve --status-margin', () => {
-  it('default 14d: ready 30 days ahead; 40d: degraded, naming the CRLs and responses within it', async () => {
-    const ready = await healthWith([]);
+  it('default 14d: ready 30 days ahead (two workers); 40d: degraded, naming the CRLs and responses within it', async () => {
+    // Two workers: the cluster's /metrics shows each gauge once (the smallest), not summed.
+    const ready = await healthWith([], '2');
     assert.deepEqual([ready.status, ready.problems], ['ready', []]);
     assert.match(ready.metrics, /^rootca_status_margin_seconds 1209600$/m);
+    const left = Number(
+      /^rootca_ocsp_next_update_remaining_seconds\{issuer="ecroot"\} (\d+)$/m.exec(ready.metrics)?.[1],
+    );
+    assert.ok(left > 29 * 86_400 && left <= 30 * 86_400, `${left} s: 30 days less the time since the publication`);
     const wide = await healthWith(['--status-margin', '40d']);
     assert.equal(wide.status, 'degraded');
     assert.match(wide.metrics, /^rootca_status_margin_seconds 3456000$/m);
