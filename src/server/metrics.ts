@@ -42,6 +42,7 @@ export interface ServerMetrics {
 const REQ = 'rootca:metrics-req';
 const RES = 'rootca:metrics-res';
 
+/** The metrics of one server, in a registry of its own (in a cluster worker, its text is the whole cluster's). */
 export function createMetrics(options: { cluster?: boolean } = {}): ServerMetrics {
   const registry = new Registry();
   const flushers = new Set<() => void>();
@@ -80,32 +81,8 @@ export function createMetrics(options: { cluster?: boolean } = {}): ServerMetric
     registers: [registry],
   });
   const expiry = expiryMetrics(registry);
-  let text = async () => registry.metrics();
-  if (options.cluster && cluster.isWorker) {
-    AggregatorRegistry.setRegistries([registry]);
-    new AggregatorRegistry(); // installs the worker's listener for the primary's requests
-    let next = 0;
-    const pending = new Map<number, (s: string) => void>();
-    process.on('message', (msg: { type?: string; id?: number; text?: string }) => {
-      if (msg?.type === RES && typeof msg.id === 'number') {
-        pending.get(msg.id)?.(msg.text ?? '');
-        pending.delete(msg.id);
-      }
-    });
-    text = () =>
-      new Promise<string>((resolve) => {
-        const id = next++;
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          void registry.metrics().then(resolve);
-        }, 3000);
-        pending.set(id, (s) => {
-          clearTimeout(timer);
-          resolve(s);
-        });
-        process.send!({ type: REQ, id });
-      });
-  }
+  // In a cluster worker, the whole cluster's text, asked of the primary.
+  const text = options.cluster && cluster.isWorker ? clusterText(registry) : () => registry.metrics();
   const beforeCollect = (flush: () => void) => {
     flushers.add(flush);
     return () => {
@@ -120,9 +97,36 @@ export function createMetrics(options: { cluster?: boolean } = {}): ServerMetric
     publicationVersion,
     connectionsRefused,
     ...expiry,
-    text: () => text(),
+    text,
     beforeCollect,
   };
+}
+
+/** A cluster worker's exposition text: the primary's aggregate of every worker (this worker's own after 3 s without an answer). */
+function clusterText(registry: Registry): () => Promise<string> {
+  AggregatorRegistry.setRegistries([registry]);
+  new AggregatorRegistry(); // installs the worker's listener for the primary's requests
+  let next = 0;
+  const pending = new Map<number, (s: string) => void>();
+  process.on('message', (msg: { type?: string; id?: number; text?: string }) => {
+    if (msg?.type === RES && typeof msg.id === 'number') {
+      pending.get(msg.id)?.(msg.text ?? '');
+      pending.delete(msg.id);
+    }
+  });
+  return () =>
+    new Promise<string>((resolve) => {
+      const id = next++;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        void registry.metrics().then(resolve);
+      }, 3000);
+      pending.set(id, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      process.send!({ type: REQ, id });
+    });
 }
 
 /** The metrics of what runs out, and the tryLater count (set by the serving context before each collection). */
