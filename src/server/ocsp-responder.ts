@@ -11,8 +11,9 @@
  *    certificate meta), a nonce to echo, a pre-signed response past its nextUpdate, or several
  *    CertIDs: signed live by the responder;
  *  - a pre-signed response past its nextUpdate and no live responder to sign a fresh one:
- *    tryLater (RFC 6960 2.3: "the server ... is unable to respond"; RFC 5019 4: a response whose
- *    nextUpdate has passed is not valid). A stale answer is never served as if fresh;
+ *    tryLater (RFC 6960 2.3: "the service exists but is temporarily unable to respond"; RFC 5019
+ *    4: clients "MUST ensure the current time ... falls between the thisUpdate and nextUpdate
+ *    times"). A stale answer is never served as if fresh;
  *  - otherwise 'unauthorized' (RFC 5019 2.2.3: the responder has no authoritative answer), or
  *    malformedRequest for several CertIDs that no one response can answer (RFC 5019 2.1.1:
  *    "MUST include only one Request").
