@@ -361,7 +361,7 @@ export class OnlineFixture {
             ? { status: 'revoked', revocationTime: r.at, reason: r.reason }
             : { status: 'revoked', revocationTime: r.at }
           : { status: 'good' };
-        const nextUpdate = new Date(created.getTime() + (o.ocspValidityMs ?? 4 * DAY));
+        const nextUpdate = new Date(created.getTime() + (o.ocspValidityMs ?? 30 * DAY));
         for (const certId of certIdsFor(root.der, c.serialHex)) {
           const { der: tbsResp } = createTbsResponseData({
             responderKeyHash: keyIdentifierFromSpki(root.info.spkiDer),

@@ -58,6 +58,11 @@ export interface ServerOptions<S extends ServingStore = ServingStore> {
   logStream?: NodeJS.WritableStream;
   /** Life of live-signed OCSP responses (default 3600 s). */
   liveValiditySeconds?: number;
+  /**
+   * How long before a CRL or pre-signed OCSP nextUpdate, or a live responder certificate's
+   * notAfter, /healthz turns degraded (default DEFAULT_STATUS_MARGIN_SECONDS, 14 days).
+   */
+  statusMarginSeconds?: number;
   /** Largest OCSP POST body (default 10 KiB); larger is HTTP 413. */
   ocspBodyLimit?: number;
   /** Timeouts and the per-address connection cap (defaults: DEFAULT_CONNECTION_LIMITS). */
@@ -171,6 +176,7 @@ function createContext(
   const ctx = new ServingContext(store, clock, metrics, log, responderKeys, accessLog, {
     liveValiditySeconds: options.liveValiditySeconds,
     ocspBodyLimit,
+    statusMarginSeconds: options.statusMarginSeconds,
   });
   onLogError = (e) => {
     log.error({ err: e }, 'OCSP access log');

@@ -1,9 +1,13 @@
 /**
  * Prometheus metrics (prom-client): HTTP requests by route and status, OCSP responses by
  * certificate status and source, request latency, the publication being served, and connections
- * refused by the per-address cap (connection-limits.ts). Each server has its own registry; in a
- * cluster the workers' registries are summed by the primary (prom-client AggregatorRegistry) and
- * any worker's /metrics shows the total.
+ * refused by the per-address cap (connection-limits.ts), and what runs out (expiry-watch.ts):
+ * per issuer the seconds left until the earliest CRL and pre-signed OCSP nextUpdate and until
+ * each responder certificate expires (negative once past), the status margin, and the tryLater
+ * answers given (deploy/monitoring/rootca-alerts.yml alerts on them). Each server has its own
+ * registry; in a cluster the workers' registries are summed by the primary (prom-client
+ * AggregatorRegistry; the seconds left take the smallest) and any worker's /metrics shows the
+ * total.
  */
 import cluster from 'node:cluster';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -16,6 +20,16 @@ export interface ServerMetrics {
   publicationVersion: Gauge;
   /** Connections closed at once because their address held its cap (connection-limits.ts). */
   connectionsRefused: Counter;
+  /** tryLater answers by issuer (`none`: no publication yet): a stale pre-signed response and no live responder. */
+  ocspTryLater: Counter<'issuer'>;
+  /** Seconds until the issuer's earliest CRL nextUpdate. */
+  crlRemaining: Gauge<'issuer'>;
+  /** Seconds until the issuer's earliest pre-signed OCSP response nextUpdate. */
+  ocspRemaining: Gauge<'issuer'>;
+  /** Seconds until a responder certificate expires (`role`: live or published). */
+  responderRemaining: Gauge<'issuer' | 'serial' | 'role'>;
+  /** The status margin: /healthz is degraded when something runs out within it. */
+  statusMargin: Gauge;
   /** The exposition text: this process's, or the whole cluster's in a cluster worker. */
   text(): Promise<string>;
   /**
@@ -28,6 +42,7 @@ export interface ServerMetrics {
 const REQ = 'rootca:metrics-req';
 const RES = 'rootca:metrics-res';
 
+/** The metrics of one server, in a registry of its own (in a cluster worker, its text is the whole cluster's). */
 export function createMetrics(options: { cluster?: boolean } = {}): ServerMetrics {
   const registry = new Registry();
   const flushers = new Set<() => void>();
@@ -65,32 +80,9 @@ export function createMetrics(options: { cluster?: boolean } = {}): ServerMetric
     help: 'Connections closed at once: their client address already held the most open connections allowed',
     registers: [registry],
   });
-  let text = async () => registry.metrics();
-  if (options.cluster && cluster.isWorker) {
-    AggregatorRegistry.setRegistries([registry]);
-    new AggregatorRegistry(); // installs the worker's listener for the primary's requests
-    let next = 0;
-    const pending = new Map<number, (s: string) => void>();
-    process.on('message', (msg: { type?: string; id?: number; text?: string }) => {
-      if (msg?.type === RES && typeof msg.id === 'number') {
-        pending.get(msg.id)?.(msg.text ?? '');
-        pending.delete(msg.id);
-      }
-    });
-    text = () =>
-      new Promise<string>((resolve) => {
-        const id = next++;
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          void registry.metrics().then(resolve);
-        }, 3000);
-        pending.set(id, (s) => {
-          clearTimeout(timer);
-          resolve(s);
-        });
-        process.send!({ type: REQ, id });
-      });
-  }
+  const expiry = expiryMetrics(registry);
+  // In a cluster worker, the whole cluster's text, asked of the primary.
+  const text = options.cluster && cluster.isWorker ? clusterText(registry) : () => registry.metrics();
   const beforeCollect = (flush: () => void) => {
     flushers.add(flush);
     return () => {
@@ -104,8 +96,71 @@ export function createMetrics(options: { cluster?: boolean } = {}): ServerMetric
     latency,
     publicationVersion,
     connectionsRefused,
-    text: () => text(),
+    ...expiry,
+    text,
     beforeCollect,
+  };
+}
+
+/** A cluster worker's exposition text: the primary's aggregate of every worker (this worker's own after 3 s without an answer). */
+function clusterText(registry: Registry): () => Promise<string> {
+  AggregatorRegistry.setRegistries([registry]);
+  new AggregatorRegistry(); // installs the worker's listener for the primary's requests
+  let next = 0;
+  const pending = new Map<number, (s: string) => void>();
+  process.on('message', (msg: { type?: string; id?: number; text?: string }) => {
+    if (msg?.type === RES && typeof msg.id === 'number') {
+      pending.get(msg.id)?.(msg.text ?? '');
+      pending.delete(msg.id);
+    }
+  });
+  return () =>
+    new Promise<string>((resolve) => {
+      const id = next++;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        void registry.metrics().then(resolve);
+      }, 3000);
+      pending.set(id, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      process.send!({ type: REQ, id });
+    });
+}
+
+/** The metrics of what runs out, and the tryLater count (set by the serving context before each collection). */
+function expiryMetrics(registry: Registry) {
+  const left = (name: string, help: string) =>
+    new Gauge({ name, help, labelNames: ['issuer'] as const, registers: [registry], aggregator: 'min' });
+  return {
+    ocspTryLater: new Counter({
+      name: 'rootca_ocsp_trylater_total',
+      help: 'OCSP tryLater answers by issuer: its pre-signed response is past nextUpdate and no live delegated responder can sign (none: no publication yet)',
+      labelNames: ['issuer'] as const,
+      registers: [registry],
+    }),
+    crlRemaining: left(
+      'rootca_crl_next_update_remaining_seconds',
+      "Seconds until the earliest nextUpdate of the issuer's CRLs served (negative: past)",
+    ),
+    ocspRemaining: left(
+      'rootca_ocsp_next_update_remaining_seconds',
+      "Seconds until the earliest nextUpdate of the issuer's pre-signed OCSP responses served (negative: past)",
+    ),
+    responderRemaining: new Gauge({
+      name: 'rootca_responder_certificate_remaining_seconds',
+      help: 'Seconds until an OCSP responder certificate expires (role live: signing here; published: in the publication)',
+      labelNames: ['issuer', 'serial', 'role'] as const,
+      registers: [registry],
+      aggregator: 'min',
+    }),
+    statusMargin: new Gauge({
+      name: 'rootca_status_margin_seconds',
+      help: 'The status margin (serve --status-margin): /healthz is degraded when something runs out within it',
+      registers: [registry],
+      aggregator: 'max',
+    }),
   };
 }
 

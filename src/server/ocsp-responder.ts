@@ -10,6 +10,10 @@
  *    CA never issued is 'unknown'; an issued one good/revoked from the publication's
  *    certificate meta), a nonce to echo, a pre-signed response past its nextUpdate, or several
  *    CertIDs: signed live by the responder;
+ *  - a pre-signed response past its nextUpdate and no live responder to sign a fresh one:
+ *    tryLater (RFC 6960 2.3: "the service exists but is temporarily unable to respond"; RFC 5019
+ *    4: clients "MUST ensure the current time ... falls between the thisUpdate and nextUpdate
+ *    times"). A stale answer is never served as if fresh;
  *  - otherwise 'unauthorized' (RFC 5019 2.2.3: the responder has no authoritative answer), or
  *    malformedRequest for several CertIDs that no one response can answer (RFC 5019 2.1.1:
  *    "MUST include only one Request").
@@ -164,17 +168,24 @@ function situation(state: ServingState, req: ParsedOcspRequest, now: Date) {
   return { pub, cas, ca, usable };
 }
 
-/** The pre-signed answer when the decisions give one (one CertID, stored response, no reason to sign live). */
-function presignedFor(
-  state: ServingState,
-  req: ParsedOcspRequest,
-  now: Date,
-  s: ReturnType<typeof situation>,
-): OcspAnswer | undefined {
+/**
+ * The pre-signed answer when the decisions give one (one CertID, stored response, no reason to
+ * sign live), or tryLater when that response is past its nextUpdate and nothing can sign live.
+ */
+function presignedFor(req: ParsedOcspRequest, now: Date, s: ReturnType<typeof situation>): OcspAnswer | undefined {
   if (req.certIds.length !== 1 || req.hasUnsupportedCriticalExtension) return undefined;
   const pre = s.pub.index.get(certIdLookupKey(req.certIds[0]!));
-  const fresh = pre && pre.nextUpdate >= now;
-  if (!pre || (s.usable && (req.nonce !== undefined || !fresh))) return undefined;
+  if (!pre) return undefined;
+  const fresh = pre.nextUpdate >= now;
+  if (s.usable && (req.nonce !== undefined || !fresh)) return undefined;
+  if (!fresh)
+    return errorAnswer('tryLater', {
+      ca: pre.ca,
+      serials: req.certIds.map((c) => c.serialHex),
+      hash: req.certIds[0]!.hashAlgorithm,
+      nonce: req.nonce !== undefined,
+      reason: `pre-signed response past its nextUpdate ${pre.nextUpdate.toISOString()} and no live delegated responder`,
+    });
   return {
     body: pre.der,
     source: 'presigned',
@@ -214,7 +225,7 @@ export function answerOcspRequest(
 
   const s = situation(state, req, now);
   const { cas, ca, usable } = s;
-  const pre = presignedFor(state, req, now, s);
+  const pre = presignedFor(req, now, s);
   if (pre) return pre;
   if (usable) {
     try {

@@ -6,6 +6,11 @@
  * serials, nonce, reason). The answer is pre-signed, from the publication being served, or
  * signed live by a delegated responder (answerOcspRequest decides); pre-signed answers to
  * repeated requests are kept by request bytes, so a repeated request is one Map lookup.
+ *
+ * Never a stale answer: a kept answer is dropped once past its nextUpdate, and the request is
+ * decided again — signed live by the issuer's delegated responder, or tryLater when there is
+ * none (ocsp-responder.ts). Every tryLater decided here is reported (`onTryLater`: the
+ * rootca_ocsp_trylater_total metric), whichever front door asked.
  */
 import type { VerifiedPublication } from '../publish/verify.ts';
 import { answerOcspRequest, type OcspAnswer, type ServingState } from './ocsp-responder.ts';
@@ -25,8 +30,11 @@ export interface OcspSource {
 /**
  * Answers to repeated identical requests (RFC 5019 clients send the same bytes for the same
  * certificate, and GET URLs repeat): pre-signed answers without a nonce, keyed by the request
- * bytes, valid for the publication they came from and until their nextUpdate. Skips parsing
- * on the hot path; bounded in entries and key size.
+ * bytes, valid for the publication they came from and until their nextUpdate; and the tryLater
+ * of a pre-signed response past its nextUpdate, valid for its publication (time only moves on
+ * and the publication's responders only expire, so it stays tryLater; clients told tryLater
+ * come back, and are answered without parsing again). Skips parsing on the hot path; bounded
+ * in entries and key size.
  */
 export class PresignedAnswerCache {
   private readonly map = new Map<string, { publication: VerifiedPublication; answer: OcspAnswer }>();
@@ -39,6 +47,7 @@ export class PresignedAnswerCache {
   get(key: string, state: ServingState | undefined, now: Date): OcspAnswer | undefined {
     const hit = this.map.get(key);
     if (!hit) return undefined;
+    // A kept tryLater has no nextUpdate (undefined < now is false): it stays for its publication.
     if (hit.publication !== state?.publication || hit.answer.nextUpdate! < now) {
       this.map.delete(key);
       return undefined;
@@ -51,9 +60,10 @@ export class PresignedAnswerCache {
     this.map.clear();
   }
 
-  /** Keeps `answer` when it is a pre-signed one to a request without a nonce. */
+  /** Keeps `answer` when it is a pre-signed one to a request without a nonce, or the tryLater of a stale one. */
   offer(key: string, state: ServingState | undefined, answer: OcspAnswer): void {
-    if (!state || answer.source !== 'presigned' || answer.nonce) return;
+    const stale = answer.outcome === 'tryLater' && answer.ca !== undefined;
+    if (!state || !((answer.source === 'presigned' && !answer.nonce) || stale)) return;
     if (key.length === 0 || key.length > this.maxKeyLength) return;
     if (this.map.size >= this.maxEntries) this.map.delete(this.map.keys().next().value!);
     this.map.set(key, { publication: state.publication, answer });
@@ -64,19 +74,28 @@ export class PresignedAnswerCache {
 export class PublicationOcspSource implements OcspSource {
   private readonly kept = new PresignedAnswerCache();
 
-  /** `liveValiditySeconds`: life of a live-signed response (answerOcspRequest's default when undefined). */
-  constructor(private readonly liveValiditySeconds?: number) {}
+  /**
+   * `liveValiditySeconds`: life of a live-signed response (answerOcspRequest's default when
+   * undefined); `onTryLater`: told the issuer (undefined: no publication) of each tryLater.
+   */
+  constructor(
+    private readonly liveValiditySeconds?: number,
+    private readonly onTryLater?: (issuer: string | undefined) => void,
+  ) {}
 
   get maxKeyLength(): number {
     return this.kept.maxKeyLength;
   }
 
   cached(key: string, state: ServingState | undefined, now: Date): OcspAnswer | undefined {
-    return this.kept.get(key, state, now);
+    const a = this.kept.get(key, state, now);
+    if (a !== undefined && a.source === 'error') this.onTryLater?.(a.ca); // a kept tryLater counts too
+    return a;
   }
 
   answer(key: string, state: ServingState | undefined, der: Uint8Array, now: Date): OcspAnswer {
     const a = answerOcspRequest(state, der, now, { liveValiditySeconds: this.liveValiditySeconds });
+    if (a.outcome === 'tryLater') this.onTryLater?.(a.ca);
     this.kept.offer(key, state, a);
     return a;
   }

@@ -5,6 +5,10 @@
  *
  * The current publication sits in one reference; a handler reads it once, so each request is
  * answered wholly from one version while a poll swaps in a newer one.
+ *
+ * What runs out (CRL and pre-signed OCSP nextUpdates, responder certificates) is watched by
+ * expiry-watch.ts: service is degraded from the status margin before, and the metrics'
+ * seconds-left gauges are set from it before every collection.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
@@ -12,6 +16,7 @@ import type { Clock } from '../clock.ts';
 import { verifyPublication, type VerifiedPublication } from '../publish/verify.ts';
 import type { AccessLog } from './access-log.ts';
 import type { ServerMetrics } from './metrics.ts';
+import { DEFAULT_STATUS_MARGIN_SECONDS, ExpiryWatch } from './expiry-watch.ts';
 import type { ServingState } from './ocsp-responder.ts';
 import { PublicationOcspSource, type OcspSource } from './ocsp-source.ts';
 import type { ServingStore } from './online-store.ts';
@@ -33,7 +38,8 @@ export class ServingContext {
   /** The last access-log failure (CPS 5.5.1 wants every request logged: degraded until it works again). */
   accessLogError: { at: number; message: string } | undefined;
   private readonly pages = new WeakMap<VerifiedPublication, { html: Buffer; etag: string }>();
-  private readonly earliestNextUpdate = new WeakMap<VerifiedPublication, Date | undefined>();
+  /** What runs out in the publication served, and the margin /healthz warns at. */
+  readonly expiry: ExpiryWatch;
   ocspUrl = '/ocsp';
   /** The OCSP answers both front doors give (ocsp-source.ts). */
   readonly source: OcspSource;
@@ -76,9 +82,32 @@ export class ServingContext {
     readonly log: FastifyBaseLogger,
     readonly responderKeys: ResponderKey[],
     readonly accessLog: AccessLog | undefined,
-    readonly opts: { liveValiditySeconds?: number; ocspBodyLimit: number },
+    readonly opts: { liveValiditySeconds?: number; ocspBodyLimit: number; statusMarginSeconds?: number },
   ) {
-    this.source = new PublicationOcspSource(opts.liveValiditySeconds);
+    this.source = new PublicationOcspSource(opts.liveValiditySeconds, (issuer) =>
+      metrics.ocspTryLater.labels(issuer ?? 'none').inc(),
+    );
+    this.expiry = new ExpiryWatch(responderKeys, opts.statusMarginSeconds ?? DEFAULT_STATUS_MARGIN_SECONDS);
+    metrics.beforeCollect(() => this.setExpiryMetrics());
+  }
+
+  /** The seconds-left gauges at this moment (run before every collection). */
+  private setExpiryMetrics(): void {
+    const m = this.metrics;
+    const now = this.clock.now().getTime();
+    const left = (t: number) => Math.round((t - now) / 1000);
+    for (const g of [m.crlRemaining, m.ocspRemaining, m.responderRemaining]) g.reset();
+    m.statusMargin.set(this.expiry.marginSeconds);
+    const st = this.state;
+    if (!st) return;
+    const d = this.expiry.of(st.publication);
+    for (const e of d.issuers) {
+      if (e.crl) m.crlRemaining.labels(e.issuer).set(left(e.crl.nextUpdate.getTime()));
+      const first = e.ocspNextUpdates[0];
+      if (first !== undefined) m.ocspRemaining.labels(e.issuer).set(left(first));
+    }
+    for (const r of d.responders)
+      m.responderRemaining.labels(r.issuer, r.serialHex, r.role).set(left(r.notAfter.getTime()));
   }
 
   /** FollowTarget: a version newer than the one served that was not refused before. */
@@ -141,21 +170,11 @@ export class ServingContext {
       out.push(`OCSP access log: ${this.accessLogError.message}`);
     const st = this.state;
     if (!st) return out;
-    for (const crl of st.publication.crls.values()) {
-      if (crl.parsed.nextUpdate && crl.parsed.nextUpdate < now)
-        out.push(`CRL ${crl.path} is past its nextUpdate ${crl.parsed.nextUpdate.toISOString()}`);
-    }
-    if (!this.earliestNextUpdate.has(st.publication)) {
-      let min: Date | undefined;
-      for (const r of st.publication.index.values()) if (!min || r.nextUpdate < min) min = r.nextUpdate;
-      this.earliestNextUpdate.set(st.publication, min);
-    }
-    const earliest = this.earliestNextUpdate.get(st.publication);
-    if (earliest && earliest < now) {
-      let n = 0;
-      for (const r of st.publication.index.values()) if (r.nextUpdate < now) n++;
-      out.push(`${n} pre-signed OCSP response(s) are past their nextUpdate`);
-    }
+    const signsLive = (issuer: string) => {
+      const r = st.responders.get(issuer)?.cert;
+      return r !== undefined && now >= r.notBefore && now <= r.notAfter;
+    };
+    out.push(...this.expiry.problems(st.publication, now, signsLive));
     return out;
   }
 }

@@ -9,6 +9,7 @@ import {
   resolveConnectionLimits,
   type ConnectionLimits,
 } from '../../server/connection-limits.ts';
+import { DEFAULT_STATUS_MARGIN_SECONDS, formatMargin } from '../../server/expiry-watch.ts';
 import type { ResponderConfig } from '../../server/responders.ts';
 import { collect, print, readInput, usage, wholeNumber } from '../context.ts';
 import { STORE_HELP } from '../options.ts';
@@ -52,6 +53,18 @@ interface ServeOptions {
   requestTimeoutMs: number;
   idleTimeoutMs: number;
   maxConnectionsPerAddress: number;
+  statusMargin: number;
+}
+
+const UNIT_SECONDS: Record<string, number> = { d: 86_400, h: 3600, m: 60, s: 1 };
+
+/** A duration such as 14d, 36h, 90m or 3600s, in seconds. */
+function duration(flag: string) {
+  return (v: string): number => {
+    const m = /^(\d{1,9})([dhms])$/.exec(v);
+    if (!m) usage('OPTION_VALUE_INVALID', `${flag} must be a duration such as 14d, 36h, 90m or 3600s, got "${v}"`);
+    return Number(m[1]) * UNIT_SECONDS[m[2]!]!;
+  };
 }
 
 /** The server's connection limits from the serve options, checked (a problem is a usage error naming the flags). */
@@ -125,7 +138,7 @@ function addListenOptions(cmd: Command): Command {
     );
 }
 
-/** How it runs: workers, access log, polling, its name and heartbeat. */
+/** How it runs: workers, access log, polling, its name and heartbeat, the status margin. */
 function addRunOptions(cmd: Command): Command {
   return (
     cmd
@@ -151,6 +164,14 @@ function addRunOptions(cmd: Command): Command {
         'how often this responder records that it is alive in the store',
         wholeNumber('--heartbeat-ms'),
         5000,
+      )
+      .addOption(
+        new Option(
+          '--status-margin <duration>',
+          '/healthz turns degraded this long before a CRL or pre-signed OCSP nextUpdate, or a live responder certificate, runs out (e.g. 14d, 36h)',
+        )
+          .argParser(duration('--status-margin'))
+          .default(DEFAULT_STATUS_MARGIN_SECONDS, formatMargin(DEFAULT_STATUS_MARGIN_SECONDS)),
       )
   );
 }
@@ -310,6 +331,7 @@ async function serve(cmd: Command, o: ServeOptions): Promise<void> {
       logDir,
       pollMs: o.pollMs,
       heartbeatMs: o.heartbeatMs,
+      statusMarginSeconds: o.statusMargin,
       logLevel: o.logLevel,
       logStream: process.stderr,
       workers: o.workers,
