@@ -133,7 +133,7 @@ function crlItem(inst: Installation, ca: CaSummary, crl: CurrentCrl, now: number
       expires: null,
       dueAt: null,
       level: 'error',
-      message: `${ca.name} has no CRL (BR 4.9.7): run rootca status ceremony --ca ${ca.name}`,
+      message: `${ca.name} has no CRL (BR 4.9.7): run rootca status ceremony ${ca.name}`,
     };
   }
   const expires = Date.parse(crl.nextUpdate);

@@ -83,15 +83,17 @@ export function define(cmd: Command): void {
 function defineCeremony(cmd: Command): void {
   ceremonyPeople(
     cmd
-      .command('ceremony')
+      // The CA is an argument: commander gives a --ca after `ceremony` to `status --ca`.
+      .command('ceremony <ca>')
       .description('one quorum ceremony re-signs what is due for a CA (CRL, OCSP) and writes one publication file')
-      .requiredOption('--ca <name>', 'the CA')
       .requiredOption('--out <file>', 'the publication file to write (never overwritten)')
       .option('--dry-run', 'list exactly what would be signed; sign nothing, ask nobody'),
   ).action(async function (
     this: Command,
-    o: { ca: string; out: string; dryRun?: boolean; operator: string; witness: string; credential: string[] },
+    ca: string,
+    opts: { out: string; dryRun?: boolean; operator: string; witness: string; credential: string[] },
   ) {
+    const o = { ...opts, ca };
     const { planStatusCeremony, runStatusCeremony } = await import('../../status/status-ceremony.ts');
     await withInstallation(this, async (inst) => {
       if (o.dryRun) {
