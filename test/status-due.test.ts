@@ -246,6 +246,32 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
     },
   );
 
+  story(
+    'a delegated responder certificate: its expiry is listed, a warning 30 days before, an error at notAfter',
+    async () => {
+      const o = join(dir, 'responder');
+      openssl(
+        ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${o}.key`].concat(
+          ['-out', `${o}.csr`, '-subj', '/C=JP/O=Example/CN=Due OCSP Responder'],
+        ),
+      );
+      const r = await issueCertificate(inst, { ...people, caName: CA, profile: 'ocsp', csr: readFileSync(`${o}.csr`) });
+      const responder = () =>
+        statusReport(inst, CA).cas[0]!.items.find((i) => i.what.startsWith(`ocsp certificate ${r.serialHex}`))!;
+      const notAfter = Date.parse(responder().expires!);
+      assert.equal(responder().level, 'ok');
+      assert.equal(responder().dueAt, new Date(notAfter - 30 * DAY).toISOString());
+      clock.set(new Date(notAfter - 30 * DAY));
+      assert.equal(responder().level, 'warning');
+      assert.match(
+        planStatusCeremony(inst, CA).notHere.join('\n'),
+        new RegExp(`ocsp certificate ${r.serialHex} expires`),
+      );
+      clock.set(new Date(notAfter));
+      assert.equal(responder().level, 'error');
+    },
+  );
+
   const writeTo = (name: string, der: Buffer) => {
     writeFileSync(join(dir, name), der);
     return join(dir, name);
