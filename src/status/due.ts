@@ -237,7 +237,7 @@ function ocspItem(
 ): DueItem {
   const responses = currentOcspResponses(inst, ca.id);
   const margin = inst.config.ocsp.renewBeforeDays * DAY;
-  // An expired certificate needs no more answers (RFC 6960 4.4.4 lets a responder stop).
+  // An expired certificate needs no fresh answers: path validation refuses it first (RFC 5280 6.1.3 (a)(2)).
   const live = issued.filter((c) => Date.parse(c.notAfter) > now);
   const levels: DueLevel[] = [];
   const liveIds = new Set(live.map((c) => c.id));
