@@ -306,5 +306,10 @@ describe('status configuration: margins and the BR maximums', () => {
       parseInstallationConfig(`${base}crl: {validityDays: 365, renewBeforeDays: 60}\n`, 'f').crl.renewBeforeDays,
       60,
     );
+    // A file from before margins existed keeps loading: the margin is a sixth of a short life.
+    assert.deepEqual(parseInstallationConfig(`${base}ocsp: {validityDays: 7}\n`, 'f').ocsp, {
+      validityDays: 7,
+      renewBeforeDays: 1,
+    });
   });
 });

@@ -12,17 +12,23 @@ const httpUrl = z.url({ protocol: /^http$/, error: 'must be an http:// URL (BR: 
 /**
  * How long signed status lives (at most twelve months: 365 days) and how long before its
  * nextUpdate the next is due; a margin as long as the life would make it due when signed.
+ * Left out, the margin is the default or a sixth of a shorter life, so a file written before
+ * margins existed (e.g. `validityDays: 7`) still loads.
  */
 function signedLife(validityDays: number, renewBeforeDays: number, maxError: string) {
   return z
     .strictObject({
       validityDays: z.number().int().min(1).max(365, { error: maxError }).default(validityDays),
-      renewBeforeDays: z.number().int().min(1).default(renewBeforeDays),
+      renewBeforeDays: z.number().int().min(1).optional(),
     })
-    .refine((c) => c.renewBeforeDays < c.validityDays, {
+    .refine((c) => c.renewBeforeDays === undefined || c.renewBeforeDays < c.validityDays, {
       error: 'renewBeforeDays must be less than validityDays (else the next is due the moment one is signed)',
       path: ['renewBeforeDays'],
     })
+    .transform((c) => ({
+      validityDays: c.validityDays,
+      renewBeforeDays: c.renewBeforeDays ?? Math.min(renewBeforeDays, Math.floor(c.validityDays / 6)),
+    }))
     .default({ validityDays, renewBeforeDays });
 }
 
