@@ -148,6 +148,18 @@ describe('rootca status and rootca status ceremony on the command line, with the
         lastCeremony().id,
       );
       assert.ok(existsSync(join(dir, 'pub-a.json')));
+      // The file is what the online side imports: signed by the root, with the new CRL and responses.
+      const store = `sqlite:${join(dir, 'online.db')}`;
+      const imported = at(0, [
+        'online',
+        'import',
+        join(dir, 'pub-a.json'),
+        '--store',
+        store,
+        '--trust',
+        join(dir, `${CA}.pem`),
+      ]);
+      assert.equal(imported.status, 0, imported.stderr + imported.stdout);
       assert.equal(at(0, ['status']).status, 0);
     },
   );
