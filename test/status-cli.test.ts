@@ -199,4 +199,26 @@ describe('rootca status and rootca status ceremony on the command line, with the
     const verify = at(200, ['audit', 'verify', '--state']);
     assert.equal(verify.status, 0, verify.stdout + verify.stderr);
   });
+
+  story('killed after the responses committed (no CRL due): the run again writes the publication they wait for', () => {
+    assert.equal(
+      statusJson(300).status,
+      4,
+      'the responses of day 200 expired on day 290; the CRL is good until day 380',
+    );
+    assertKilled(ceremony(300, 'pub-d.json', { ROOTCA_FAULT_AT: 'status.ceremony:ocsp-committed' }));
+    const row = lastCeremony();
+    assert.equal(statusJson(300).status, 0, 'the responses are stored');
+    const dry = at(300, ['--json', 'status', 'ceremony', CA, '--out', join(dir, 'pub-d.json'), ...people, '--dry-run']);
+    const plan = (JSON.parse(dry.stdout) as { plan: { signatures: number; publication: { why: string } } }).plan;
+    assert.equal(plan.signatures, 1);
+    assert.equal(plan.publication.why, 'pre-signed OCSP responses are in no publication file yet');
+    const r = ceremony(300, 'pub-d.json');
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(existsSync(join(dir, 'pub-d.json')));
+    const inst = openInstallation(home);
+    const closed = inst.db.prepare('SELECT status FROM ceremonies WHERE id = ?').get(row.id) as { status: string };
+    inst.close();
+    assert.equal(closed.status, 'completed');
+  });
 });

@@ -109,11 +109,12 @@ export function caDue(inst: Installation, ca: CaSummary): CaDue {
     const now = inst.clock.now().getTime();
     const issued = listIssued(inst, ca.name);
     const crl = currentCrl(inst, ca.id);
-    const published = publishedCrl(inst, ca, crl);
+    const responses = currentOcspResponses(inst, ca.id);
+    const published = publishedCrl(inst, ca, crl, responses);
     items.unshift(
       crlItem(inst, ca, crl, now, work),
       ...revocationItems(inst, issued, { current: serialsOf(crl?.der), published: published.serials }, now, work),
-      ocspItem(inst, ca, issued, now, work),
+      ocspItem(inst, ca, issued, responses, now, work),
       ...certificateItems(inst, issued, now, work),
     );
     if (work.crl || work.ocsp.length) work.publication = 'what this ceremony signs';
@@ -161,26 +162,34 @@ const serialsOf = (der: Buffer | undefined) =>
 
 /**
  * The serials in the CA's CRL that the newest publication file carries (its newest CRL made
- * before that file), and why a publication is due when the current CRL is newer.
+ * before that file), and why a publication is due when the current CRL or a pre-signed
+ * response is newer (e.g. signed by a status ceremony a crash stopped before its publication).
  */
 function publishedCrl(
   inst: Installation,
   ca: CaSummary,
   current: CurrentCrl,
+  responses: Responses,
 ): { serials: Set<string>; unpublished: string | null } {
   const publishedAt = latestPublicationTime(inst.db);
   if (publishedAt === undefined)
-    return { serials: new Set(), unpublished: current ? 'no publication file has been made' : null };
+    return {
+      serials: new Set(),
+      unpublished: current || responses.length ? 'no publication file has been made' : null,
+    };
   let serials = new Set<string>();
   for (const r of crlsNewestFirst(inst.db, ca.id)) {
     if (Date.parse(r.this_update) > Date.parse(publishedAt)) continue;
     serials = serialsOf(r.der);
     break;
   }
+  const newer = (t: string) => Date.parse(t) > Date.parse(publishedAt);
   const unpublished =
-    current && Date.parse(current.thisUpdate) > Date.parse(publishedAt)
+    current && newer(current.thisUpdate)
       ? `CRL #${current.crlNumber} is in no publication file yet`
-      : null;
+      : responses.some((r) => newer(r.thisUpdate))
+        ? 'pre-signed OCSP responses are in no publication file yet'
+        : null;
   return { serials, unpublished };
 }
 
@@ -211,9 +220,11 @@ function revocationItems(
 }
 
 /** Why a certificate's pre-signed responses are due, or null when both are good for longer than the margin. */
+type Responses = ReturnType<typeof currentOcspResponses>;
+
 function ocspWhy(
   cert: IssuedCertificate,
-  responses: ReturnType<typeof currentOcspResponses>,
+  responses: Responses,
   now: number,
   margin: number,
 ): { why: string; level: DueLevel } | null {
@@ -232,10 +243,10 @@ function ocspItem(
   inst: Installation,
   ca: CaSummary,
   issued: IssuedCertificate[],
+  responses: Responses,
   now: number,
   work: StatusWork,
 ): DueItem {
-  const responses = currentOcspResponses(inst, ca.id);
   const margin = inst.config.ocsp.renewBeforeDays * DAY;
   // An expired certificate needs no fresh answers: path validation refuses it first (RFC 5280 6.1.3 (a)(2)).
   const live = issued.filter((c) => Date.parse(c.notAfter) > now);
