@@ -69,7 +69,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'status',
     group: 'keys',
     summary:
-      'per CA: status, remaining life, the longest validity it issues, and whether key changeover is due (CPS 5.6)',
+      'per CA: what is due and when (CRL, OCSP, responder certificates, revocations, changeover); exit 3 warning, 4 overdue',
     load: () => import('./commands/status.ts'),
   },
   {

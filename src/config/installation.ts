@@ -9,6 +9,29 @@ import { parseStrict } from './errors.ts';
 
 const httpUrl = z.url({ protocol: /^http$/, error: 'must be an http:// URL (BR: CRL and AIA URLs are plain HTTP)' });
 
+/**
+ * How long signed status lives (at most twelve months: 365 days) and how long before its
+ * nextUpdate the next is due; a margin as long as the life would make it due when signed.
+ * Left out, the margin is the default or a sixth of a shorter life, so a file written before
+ * margins existed (e.g. `validityDays: 7`) still loads.
+ */
+function signedLife(validityDays: number, renewBeforeDays: number, maxError: string) {
+  return z
+    .strictObject({
+      validityDays: z.number().int().min(1).max(365, { error: maxError }).default(validityDays),
+      renewBeforeDays: z.number().int().min(1).optional(),
+    })
+    .refine((c) => c.renewBeforeDays === undefined || c.renewBeforeDays < c.validityDays, {
+      error: 'renewBeforeDays must be less than validityDays (else the next is due the moment one is signed)',
+      path: ['renewBeforeDays'],
+    })
+    .transform((c) => ({
+      validityDays: c.validityDays,
+      renewBeforeDays: c.renewBeforeDays ?? Math.min(renewBeforeDays, Math.floor(c.validityDays / 6)),
+    }))
+    .default({ validityDays, renewBeforeDays });
+}
+
 export const installationConfigSchema = z.strictObject({
   installation: z.strictObject({
     name: z.string().min(1),
@@ -24,23 +47,35 @@ export const installationConfigSchema = z.strictObject({
       backgroundCheckValidityDays: z.number().int().min(1).default(1095),
     })
     .default({ trainingValidityDays: 365, backgroundCheckValidityDays: 1095 }),
-  /** R-4.2: CRL life. BR 4.9.7: a root's nextUpdate at most twelve months after thisUpdate. */
-  crl: z
+  /**
+   * R-4.2: CRL life, and how long before its nextUpdate the next one is due (`rootca status`).
+   * BR 4.9.7: a root's CRL "at least every twelve months", nextUpdate "not more than twelve
+   * months beyond the value of the thisUpdate field".
+   */
+  crl: signedLife(180, 30, 'must be at most 365 (BR 4.9.7: twelve months for a root CA)'),
+  /**
+   * R-2.3: life of pre-signed OCSP responses, and the margin before their nextUpdate. BR
+   * 4.9.10: for subordinate CA certificates the responder "SHALL update ... at least every
+   * twelve months".
+   */
+  ocsp: signedLife(90, 14, 'must be at most 365 (BR 4.9.10)'),
+  /**
+   * What `rootca status` warns about besides CRLs and OCSP: responder and publication
+   * certificates expiring within `certificateRenewBeforeDays`, and a revocation not yet in a
+   * published CRL, an error after `revocationPublishHours` (BR 4.9.7 and CPS 4.9.7: "within
+   * 24 hours after revoking a Subordinate CA Certificate"; at most 24).
+   */
+  status: z
     .strictObject({
-      validityDays: z
+      certificateRenewBeforeDays: z.number().int().min(1).default(30),
+      revocationPublishHours: z
         .number()
         .int()
         .min(1)
-        .max(365, { error: 'must be at most 365 (BR 4.9.7: twelve months for a root CA)' })
-        .default(180),
+        .max(24, { error: 'must be at most 24 (BR 4.9.7, 4.9.10; CPS 4.9.7: within 24 hours after revoking)' })
+        .default(24),
     })
-    .default({ validityDays: 180 }),
-  /** R-2.3: life of pre-signed OCSP responses. BR 4.9.10: refreshed at least every twelve months. */
-  ocsp: z
-    .strictObject({
-      validityDays: z.number().int().min(1).max(365, { error: 'must be at most 365 (BR 4.9.10)' }).default(90),
-    })
-    .default({ validityDays: 90 }),
+    .default({ certificateRenewBeforeDays: 30, revocationPublishHours: 24 }),
   /** CPS 5.4.3: audit events are kept at least this long; removing younger ones is refused. */
   audit: z
     .strictObject({
@@ -85,8 +120,9 @@ export function defaultInstallationConfig(name: string): InstallationConfig {
     personnel: { trainingValidityDays: 365, backgroundCheckValidityDays: 1095 },
     credentials: { scryptLog2N: 17 },
     issuance: { requireApplicationFor: ['subca'] },
-    crl: { validityDays: 180 },
-    ocsp: { validityDays: 90 },
+    crl: { validityDays: 180, renewBeforeDays: 30 },
+    ocsp: { validityDays: 90, renewBeforeDays: 14 },
+    status: { certificateRenewBeforeDays: 30, revocationPublishHours: 24 },
     audit: { retentionYears: 10 },
     archive: { retentionYears: 10, primary: 'backups/primary', secondary: 'backups/secondary' },
   };

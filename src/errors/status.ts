@@ -27,4 +27,5 @@ export const STATUS_ERRORS = {
   RETIRED_KEY_CUSTODIANS_ABSENT: forbidden("Too few custodians of the retired key's token are present."),
   RETIRED_KEY_STATUS_ONLY: forbidden('A retired key signs only CRLs and OCSP responses.'),
   RETIRED_KEY_UNKNOWN: unknown('The key id is not a retired key of the CA.'),
+  STATUS_NOTHING_DUE: conflict('Nothing is due for the status ceremony: no CRL, OCSP response or publication to sign.'),
 } as const;

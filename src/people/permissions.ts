@@ -87,6 +87,14 @@ export const OPERATIONS = {
       ['custodian', 'witness'],
     ],
   },
+  'status.ceremony': {
+    cps: '4.9.7 CRL issuance frequency, 4.9.9 on-line status, 2.2 publication; 5.2.1 CA Administrator "Issues CRLs"; 6.2.8 activation by at least two',
+    slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [
+      ['operator', 'witness'],
+      ['custodian', 'witness'],
+    ],
+  },
   'application.submit': {
     cps: '5.2.1 Person in Charge of RA "Accepts Certificate applications"',
     slots: { submitter: 'ra-officer' },

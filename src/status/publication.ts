@@ -197,8 +197,11 @@ function documentDigests(m: Manifest): { path: string; version: string; sha256: 
     .map((i) => ({ path: i.path, version: (i.meta as DocumentMeta).version, sha256: i.sha256 }));
 }
 
-/** Signs the manifest once, stages the file and records version, document notice, audit event and ceremony in one transaction. */
-async function writeAndRecordPublication(
+/**
+ * Signs the manifest once, stages the file and records version, document notice, audit event
+ * and ceremony in one transaction (`complete` there; the status ceremony passes its own).
+ */
+export async function writeAndRecordPublication(
   inst: Installation,
   version: number,
   { session: s, files, complete }: OperationContext,

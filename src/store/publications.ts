@@ -40,3 +40,8 @@ export function insertPublication(
     }),
   );
 }
+
+/** When the newest publication file was made, or undefined before the first (`rootca status`: what is published). */
+export function latestPublicationTime(db: Db): string | undefined {
+  return first(db, q.selectFrom('publications').select('created_at').orderBy('version', 'desc').limit(1))?.created_at;
+}

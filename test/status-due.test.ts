@@ -1,0 +1,315 @@
+/**
+ * Issue 16 items 1-2: what is due and when, with a clock driven past each margin and expiry,
+ * and the one status ceremony that re-signs it — its dry run listing exactly what the run then
+ * signs, the result checked by `openssl crl -verify` and `openssl ocsp` at the clock's time
+ * (under libfaketime), and a revocation not yet in a published CRL turning from a warning into
+ * an error after 24 hours (BR 4.9.7).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fixedClock } from '../src/clock.ts';
+import { parseInstallationConfig } from '../src/config/installation.ts';
+import type { Installation } from '../src/installation/installation.ts';
+import { issueCertificate } from '../src/issuance/issuance.ts';
+import { derToPem } from '../src/pki/pem.ts';
+import { statusReport, type DueItem, type DueLevel } from '../src/status/due.ts';
+import { revokeCertificate } from '../src/status/revocation.ts';
+import { planStatusCeremony, runStatusCeremony } from '../src/status/status-ceremony.ts';
+import { CaError } from '../src/errors.ts';
+import {
+  allPassphrases,
+  installationWithPeople,
+  openssl,
+  passphraseMap,
+  rejectsWith,
+  run,
+  runShippedCeremony,
+  storyTests,
+  tempDir,
+} from './helpers.ts';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const CA = 'ecc-rootca1';
+
+/** OpenSSL at the installation clock's time (libfaketime), so validity checks see what a relying party would then. */
+function opensslAt(at: Date, args: string[]): string {
+  const stamp = at.toISOString().replace('T', ' ').slice(0, 19);
+  const r = run('faketime', [stamp, 'openssl', ...args], { env: { ...process.env, TZ: 'UTC' } });
+  if (r.status !== 0)
+    throw new Error(`openssl ${args.join(' ')} at ${stamp} exited ${r.status}:\n${r.stderr}${r.stdout}`);
+  return r.stdout + r.stderr;
+}
+
+describe('rootca status: what is due and when; the status ceremony re-signs it', () => {
+  const dir = tempDir();
+  const T0 = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const clock = fixedClock(T0);
+  const source = passphraseMap(allPassphrases());
+  const people = { operator: 'alice', witness: 'olivia', passphrases: source };
+  let inst: Installation;
+  let sub: { serial: string; pem: string };
+  let outs = 0;
+  const story = storyTests();
+  const item = (kind: DueItem['kind']): DueItem => {
+    const ca = statusReport(inst, CA).cas[0]!;
+    return ca.items.find((i) => i.kind === kind)!;
+  };
+  const level = (): DueLevel => statusReport(inst).level;
+  const ceremony = () => runStatusCeremony(inst, { caName: CA, ...people, out: join(dir, `pub-${++outs}.json`) });
+
+  /** Every status file the last ceremony signed, accepted by OpenSSL at the clock's time. */
+  const assertOpensslAccepts = (crlDer: Buffer | undefined, responses: { der: Buffer; hash: string }[]) => {
+    const root = join(dir, `${CA}.pem`);
+    if (crlDer) {
+      const f = join(dir, `crl-${outs}.pem`);
+      writeFileSync(f, derToPem(crlDer, 'X509 CRL'));
+      assert.match(opensslAt(clock.now(), ['crl', '-in', f, '-CAfile', root, '-noout', '-verify']), /verify OK/);
+    }
+    for (const r of responses) {
+      const f = join(dir, `ocsp-${outs}-${r.hash}.der`);
+      writeFileSync(f, r.der);
+      const out = opensslAt(clock.now(), [
+        'ocsp',
+        '-respin',
+        f,
+        '-issuer',
+        root,
+        ...(r.hash === 'sha256' ? ['-sha256'] : []),
+        '-cert',
+        sub.pem,
+        '-CAfile',
+        root,
+        '-no_nonce',
+      ]);
+      assert.match(out, /Response verify OK/);
+      assert.doesNotMatch(out, /Status times invalid/);
+    }
+  };
+  const lastCrl = () => (inst.db.prepare('SELECT der FROM crls ORDER BY id DESC LIMIT 1').get() as { der: Buffer }).der;
+  const lastResponses = () =>
+    inst.db
+      .prepare(
+        'SELECT der, hash_algorithm AS hash FROM ocsp_responses WHERE ceremony_id = (SELECT max(id) FROM ceremonies)',
+      )
+      .all() as { der: Buffer; hash: string }[];
+
+  story('a new root with one subordinate CA: no CRL and no OCSP response are errors (exit 4)', async () => {
+    inst = installationWithPeople({ dir, clock, more: true });
+    inst.config.issuance.requireApplicationFor = [];
+    await runShippedCeremony(inst, CA, dir);
+    const key = join(dir, 'sub.key');
+    openssl(
+      ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key].concat([
+        '-out',
+        join(dir, 'sub.csr'),
+        '-subj',
+        '/C=JP/O=Example/CN=Due Sub CA',
+      ]),
+    );
+    const r = await issueCertificate(inst, {
+      ...people,
+      caName: CA,
+      profile: 'subca',
+      csr: readFileSync(join(dir, 'sub.csr')),
+    });
+    sub = { serial: r.serialHex, pem: join(dir, 'sub.pem') };
+    writeFileSync(sub.pem, r.certificatePem);
+    assert.equal(item('crl').level, 'error');
+    assert.match(item('crl').message, /has no CRL/);
+    assert.equal(item('ocsp').level, 'error');
+    assert.match(item('ocsp').message, new RegExp(`${sub.serial}: no pre-signed response`));
+    assert.equal(
+      item('certificate').message,
+      'no delegated responder certificate: the CA signs its own OCSP responses',
+    );
+    assert.equal(level(), 'error');
+  });
+
+  story('the dry run lists exactly what the run signs; after it everything is ok and OpenSSL accepts it', async () => {
+    const plan = planStatusCeremony(inst, CA);
+    assert.equal(plan.crl, 'the CA has no CRL');
+    assert.deepEqual(
+      plan.ocsp.map((o) => o.serialHex),
+      [sub.serial],
+    );
+    assert.equal(plan.signatures, 4, 'one CRL, two responses, one manifest');
+    const before = inst.db.prepare('SELECT count(*) AS n FROM ceremonies').get() as { n: number };
+    assert.equal(planStatusCeremony(inst, CA).signatures, 4);
+    assert.equal(
+      (inst.db.prepare('SELECT count(*) AS n FROM ceremonies').get() as { n: number }).n,
+      before.n,
+      'the plan opens no ceremony',
+    );
+    const r = await ceremony();
+    assert.deepEqual(r.plan, plan);
+    assert.equal(r.ocspResponses, 2);
+    assert.equal(r.publication?.version, plan.publication?.version);
+    assert.deepEqual(r.outputs, [join(dir, `pub-${outs}.json`)]);
+    const t = JSON.parse(readFileSync(r.transcriptFile, 'utf8')) as {
+      outputs: { name: string }[];
+      details: { keyActivations: number };
+    };
+    assert.equal(t.details.keyActivations, plan.signatures, 'the key signed exactly the planned items');
+    assert.deepEqual(
+      t.outputs.map((o) => o.name.replace(/#\d+/, '#N')),
+      [
+        `${CA} CRL #N`,
+        `OCSP ${sub.serial} sha1 (good)`,
+        `OCSP ${sub.serial} sha256 (good)`,
+        `publication v${plan.publication!.version}`,
+      ],
+    );
+    assertOpensslAccepts(lastCrl(), lastResponses());
+    assert.equal(level(), 'ok');
+    await rejectsWith('STATUS_NOTHING_DUE', () => ceremony());
+  });
+
+  story('the OCSP margin (14 days before nextUpdate) turns it into a warning, nextUpdate into an error', async () => {
+    const ocsp = item('ocsp');
+    assert.equal(ocsp.expires, new Date(T0.getTime() + 90 * DAY).toISOString());
+    assert.equal(ocsp.dueAt, new Date(T0.getTime() + 76 * DAY).toISOString());
+    clock.set(new Date(T0.getTime() + 76 * DAY - 1000));
+    assert.equal(level(), 'ok');
+    clock.set(new Date(T0.getTime() + 76 * DAY));
+    assert.equal(item('ocsp').level, 'warning');
+    assert.equal(item('crl').level, 'ok');
+    assert.equal(level(), 'warning');
+    clock.set(new Date(T0.getTime() + 90 * DAY));
+    assert.equal(item('ocsp').level, 'error');
+    assert.equal(level(), 'error');
+    const plan = planStatusCeremony(inst, CA);
+    assert.equal(plan.crl, null, 'the CRL is good for 90 more days');
+    assert.equal(plan.signatures, 3);
+    const r = await ceremony();
+    assert.equal(r.crl, null);
+    assertOpensslAccepts(undefined, lastResponses());
+    assert.equal(level(), 'ok');
+  });
+
+  story('the CRL margin (30 days before its 180-day nextUpdate) and its expiry', async () => {
+    clock.set(new Date(T0.getTime() + 150 * DAY));
+    assert.equal(item('crl').level, 'warning');
+    assert.match(item('crl').message, /re-signing due since/);
+    assert.equal(item('ocsp').level, 'ok', 'the responses signed on day 90 are due on day 166');
+    clock.set(new Date(T0.getTime() + 180 * DAY));
+    assert.equal(item('crl').level, 'error');
+    assert.equal(item('ocsp').level, 'error');
+    const plan = planStatusCeremony(inst, CA);
+    assert.match(plan.crl ?? '', /expired/);
+    assert.equal(plan.signatures, 4);
+    const r = await ceremony();
+    assert.ok(r.crl);
+    assertOpensslAccepts(lastCrl(), lastResponses());
+    assert.equal(level(), 'ok');
+  });
+
+  story(
+    'a revocation not in a published CRL: a warning for 24 hours, then an error; the ceremony publishes it',
+    async () => {
+      clock.set(new Date(T0.getTime() + 181 * DAY));
+      await revokeCertificate(inst, {
+        ...people,
+        caName: CA,
+        serial: sub.serial,
+        reason: 'superseded',
+        approvedBy: 'rita',
+        deferCrl: true,
+      });
+      const revocation = () => statusReport(inst, CA).cas[0]!.items.find((i) => i.kind === 'revocation');
+      assert.equal(revocation()?.level, 'warning');
+      assert.equal(item('ocsp').level, 'error', 'the pre-signed responses still say good');
+      assert.equal(revocation()?.expires, new Date(T0.getTime() + 181 * DAY + 24 * HOUR).toISOString());
+      clock.set(new Date(T0.getTime() + 181 * DAY + 24 * HOUR - 1000));
+      assert.equal(revocation()?.level, 'warning');
+      clock.set(new Date(T0.getTime() + 181 * DAY + 24 * HOUR));
+      assert.equal(revocation()?.level, 'error');
+      const plan = planStatusCeremony(inst, CA);
+      assert.match(plan.crl ?? '', new RegExp(`${sub.serial} revoked`));
+      assert.deepEqual(plan.ocsp, [{ serialHex: sub.serial, why: 'a response says good but it is revoked' }]);
+      await ceremony();
+      assert.equal(revocation(), undefined, 'in the CRL of the newest publication file');
+      assert.equal(level(), 'ok');
+      for (const r of lastResponses())
+        assert.match(
+          opensslAt(
+            clock.now(),
+            ['ocsp', '-respin', writeTo(`revoked-${r.hash}.der`, r.der), '-issuer', join(dir, `${CA}.pem`)].concat(
+              r.hash === 'sha256' ? ['-sha256'] : [],
+              ['-cert', sub.pem, '-CAfile', join(dir, `${CA}.pem`), '-no_nonce'],
+            ),
+          ),
+          /: revoked[\s\S]*Reason: superseded/,
+        );
+    },
+  );
+
+  story(
+    'a delegated responder certificate: its expiry is listed, a warning 30 days before, an error at notAfter',
+    async () => {
+      const o = join(dir, 'responder');
+      openssl(
+        ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${o}.key`].concat(
+          ['-out', `${o}.csr`, '-subj', '/C=JP/O=Example/CN=Due OCSP Responder'],
+        ),
+      );
+      const r = await issueCertificate(inst, { ...people, caName: CA, profile: 'ocsp', csr: readFileSync(`${o}.csr`) });
+      const responder = () =>
+        statusReport(inst, CA).cas[0]!.items.find((i) => i.what.startsWith(`ocsp certificate ${r.serialHex}`))!;
+      const notAfter = Date.parse(responder().expires!);
+      assert.equal(responder().level, 'ok');
+      assert.equal(responder().dueAt, new Date(notAfter - 30 * DAY).toISOString());
+      clock.set(new Date(notAfter - 30 * DAY));
+      assert.equal(responder().level, 'warning');
+      assert.match(
+        planStatusCeremony(inst, CA).notHere.join('\n'),
+        new RegExp(`ocsp certificate ${r.serialHex} expires`),
+      );
+      clock.set(new Date(notAfter));
+      assert.equal(responder().level, 'error');
+    },
+  );
+
+  const writeTo = (name: string, der: Buffer) => {
+    writeFileSync(join(dir, name), der);
+    return join(dir, name);
+  };
+});
+
+describe('status configuration: margins and the BR maximums', () => {
+  const base = 'installation: {name: x}\nrepository: {baseUrl: "http://r.example"}\n';
+  const refused = (yaml: string, re: RegExp) =>
+    assert.throws(
+      () => parseInstallationConfig(base + yaml, 'rootca.yaml'),
+      (e: unknown) => e instanceof CaError && e.code === 'CONFIG_INVALID' && re.test(e.message),
+    );
+
+  it('defaults: CRL 180 days re-signed 30 before, OCSP 90 re-signed 14 before, 24 hours after a revocation', () => {
+    const c = parseInstallationConfig(base, 'rootca.yaml');
+    assert.deepEqual(c.crl, { validityDays: 180, renewBeforeDays: 30 });
+    assert.deepEqual(c.ocsp, { validityDays: 90, renewBeforeDays: 14 });
+    assert.deepEqual(c.status, { certificateRenewBeforeDays: 30, revocationPublishHours: 24 });
+  });
+
+  it('refuses a root CRL over twelve months (BR 4.9.7), OCSP over twelve months (BR 4.9.10), more than 24 hours after a revocation', () => {
+    refused('crl: {validityDays: 366}\n', /at most 365 \(BR 4\.9\.7/);
+    refused('ocsp: {validityDays: 400}\n', /at most 365 \(BR 4\.9\.10/);
+    refused('status: {revocationPublishHours: 25}\n', /at most 24/);
+  });
+
+  it('refuses a margin as long as the validity (a new CRL would be due the moment it is signed)', () => {
+    refused('crl: {validityDays: 30, renewBeforeDays: 30}\n', /renewBeforeDays must be less than validityDays/);
+    refused('ocsp: {validityDays: 7, renewBeforeDays: 10}\n', /renewBeforeDays must be less than validityDays/);
+    assert.equal(
+      parseInstallationConfig(`${base}crl: {validityDays: 365, renewBeforeDays: 60}\n`, 'f').crl.renewBeforeDays,
+      60,
+    );
+    // A file from before margins existed keeps loading: the margin is a sixth of a short life.
+    assert.deepEqual(parseInstallationConfig(`${base}ocsp: {validityDays: 7}\n`, 'f').ocsp, {
+      validityDays: 7,
+      renewBeforeDays: 1,
+    });
+  });
+});
