@@ -11,12 +11,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../src/clock.ts';
 import { openInstallation } from '../src/installation/installation.ts';
-import { ingestOnlineRecords } from '../src/records/online-records.ts';
+import { ingestOnlineRecords, registerOnlineRecordsKey } from '../src/records/online-records.ts';
+import { initRecordsKey } from '../src/records/online-records-key.ts';
+import { PgOnlineStore } from '../src/server/pg-online-store.ts';
 import { AccessLog } from '../src/server/access-log.ts';
 import { openOnlineStore, type SqliteOnlineStore } from '../src/server/online-store.ts';
 import { listOnlineRecordsSegments, onlineRecordsSegmentData } from '../src/store/online-records-segments.ts';
 import { auditPass, auditPassphrases, evidenceInstallation } from './audit-fixtures.ts';
 import { rejectsWith, rootca, tempDir } from './helpers.ts';
+import { createTestDatabase } from './online-postgres-fixtures.ts';
 
 describe('online records: export-records -> ingest-online', () => {
   const dir = tempDir();
@@ -210,5 +213,88 @@ describe('online records: export-records -> ingest-online', () => {
     await refused(exportRecords(b), 'ONLINE_RECORDS_SEGMENT_TAMPERED', /the file was changed/);
     const v = r('audit', 'verify');
     assert.equal(v.status, 0, v.stdout);
+  });
+});
+
+describe("online records from a PostgreSQL store: one responder's chain", () => {
+  const dir = tempDir();
+  const env = { ROOTCA_RECORDS_KEY_PASSPHRASE: 'records key passphrase of the pg test' };
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let store: PgOnlineStore;
+  let log: AccessLog;
+
+  before(async () => {
+    db = await createTestDatabase();
+    store = await PgOnlineStore.open(db.url, { responder: 'ocsp-a' });
+    log = new AccessLog({ dir: join(dir, 'log-a'), store, clock: systemClock });
+  });
+
+  after(async () => {
+    await log.close();
+    await store.close();
+    await db.drop();
+  });
+
+  it('exports with --responder and --log-dir, and the next bundle follows the last', async () => {
+    const inst = evidenceInstallation(dir, ['paula', 'olivia', 'leo']);
+    try {
+      const key = join(dir, 'pg.key');
+      const made = initRecordsKey(key, 'ocsp-pg', Buffer.from(env.ROOTCA_RECORDS_KEY_PASSPHRASE));
+      await registerOnlineRecordsKey(inst, {
+        source: 'ocsp-pg',
+        publicKey: Buffer.from(made.publicKeyPem),
+        authoriser: 'paula',
+        witness: 'olivia',
+        passphrases: auditPassphrases,
+      });
+      await store.recordServerEvent('start', { responder: 'ocsp-a' });
+      const write = async (serial: string) => {
+        log.appendOcsp({
+          ip: '127.0.0.1',
+          method: 'GET',
+          http: 200,
+          outcome: 'good',
+          source: 'presigned',
+          serials: [serial],
+          nonce: false,
+          length: 90,
+          micros: 40,
+        });
+        return (await log.closeSegmentNow())!;
+      };
+      await write('01');
+      const exp = (since: string, out: string) =>
+        rootca(
+          [
+            'online',
+            'export-records',
+            '--store',
+            db.url,
+            '--responder',
+            'ocsp-a',
+            '--log-dir',
+            join(dir, 'log-a'),
+          ].concat(['--key-file', key, '--since', since, '--out', join(dir, out)]),
+          { cwd: dir, env },
+        );
+      const x1 = exp('beginning', 'pg-1.json');
+      assert.equal(x1.status, 0, x1.stderr);
+      await write('02');
+      const x2 = exp('last', 'pg-2.json');
+      assert.equal(x2.status, 0, x2.stderr);
+      for (const f of ['pg-1.json', 'pg-2.json'])
+        await ingestOnlineRecords(inst, {
+          data: readFileSync(join(dir, f)),
+          examiner: 'leo',
+          passphrases: auditPassphrases,
+        });
+      assert.deepEqual(
+        listOnlineRecordsSegments(inst.db, 'ocsp-pg').map((s) => s.sha256),
+        (await store.accessLogSegments('ocsp-a')).map((s) => s.sha256),
+      );
+      assert.equal(inst.audit.verify().ok, true);
+    } finally {
+      inst.close();
+    }
   });
 });
