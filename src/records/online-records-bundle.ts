@@ -11,6 +11,7 @@ import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto
 import { CaError } from '../errors.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 
+/** The format name in every bundle's body. */
 export const ONLINE_RECORDS_FORMAT = 'rootca-online-records/1';
 
 /** Where a source's records stand: the last server event and the last access-log segment. */
@@ -56,6 +57,7 @@ export interface OnlineRecordsBody {
   segments: OnlineRecordsSegment[];
 }
 
+/** The file: the body and the Ed25519 signature over its canonical JSON. */
 export interface OnlineRecordsBundle {
   body: OnlineRecordsBody;
   signature: { algorithm: 'Ed25519'; publicKey: string; publicKeySha256: string; value: string };

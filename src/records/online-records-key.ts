@@ -14,6 +14,7 @@ import { wipe } from '../keys/wipe.ts';
 import { spkiSha256 } from './online-records-bundle.ts';
 import { SOURCE_NAME } from './audit-review.ts';
 
+/** The format name of a records key file. */
 export const RECORDS_KEY_FORMAT = 'rootca-online-records-key/1';
 
 /** The key file: the public key in the clear, the private key sealed under the passphrase. */

@@ -57,6 +57,7 @@ async function bring(
   return who;
 }
 
+/** What a registration recorded. */
 export interface OnlineKeyRegistration {
   source: string;
   publicKeySha256: string;
@@ -141,6 +142,7 @@ export function registerOnlineRecordsKey(
   });
 }
 
+/** What an ingest took in (counts and digests only, CPS 5.4.7). */
 export interface OnlineIngestResult {
   source: string;
   bundleSha256: string;

@@ -25,6 +25,7 @@ export type RecordsSince =
   | { kind: 'point'; point: RecordsPoint }
   | { kind: 'time'; at: string };
 
+/** The records after the starting point, with the points before and at their end. */
 export interface CollectedRecords {
   after: RecordsPoint;
   to: RecordsPoint;

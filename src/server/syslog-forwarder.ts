@@ -78,6 +78,7 @@ export function octetFrame(msg: string): Buffer {
   return Buffer.concat([Buffer.from(`${body.length} `, 'ascii'), body]);
 }
 
+/** How `rootca serve --syslog` forwards. */
 export interface SyslogForwarderOptions {
   target: SyslogTarget;
   /** RFC 5424 APP-NAME (default rootca). */
