@@ -11,7 +11,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../src/clock.ts';
 import { openInstallation } from '../src/installation/installation.ts';
-import { ingestOnlineRecords, registerOnlineRecordsKey } from '../src/records/online-records.ts';
+import {
+  ingestOnlineRecords,
+  listOnlineRecordsSources,
+  registerOnlineRecordsKey,
+} from '../src/records/online-records.ts';
 import { initRecordsKey } from '../src/records/online-records-key.ts';
 import { PgOnlineStore } from '../src/server/pg-online-store.ts';
 import { AccessLog } from '../src/server/access-log.ts';
@@ -213,6 +217,16 @@ describe('online records: export-records -> ingest-online', () => {
     await refused(exportRecords(b), 'ONLINE_RECORDS_SEGMENT_TAMPERED', /the file was changed/);
     const v = r('audit', 'verify');
     assert.equal(v.status, 0, v.stdout);
+    const list = r('audit', 'online-key', 'list');
+    assert.equal(list.status, 0, list.stderr);
+    const head = JSON.parse(readFileSync(b, 'utf8')).body.to as { eventSeq: number; segmentSha256: string };
+    assert.match(
+      list.stdout,
+      new RegExp(
+        `^ocsp-test +[0-9a-f]{16}… +registered .* by paula\\+olivia +last bundle .*: up to event ${head.eventSeq}, segment ${head.segmentSha256.slice(0, 16)}$`,
+        'm',
+      ),
+    );
   });
 });
 
@@ -292,6 +306,10 @@ describe("online records from a PostgreSQL store: one responder's chain", () => 
         listOnlineRecordsSegments(inst.db, 'ocsp-pg').map((s) => s.sha256),
         (await store.accessLogSegments('ocsp-a')).map((s) => s.sha256),
       );
+      const chain = await store.accessLogSegments('ocsp-a');
+      const [src] = listOnlineRecordsSources(inst);
+      assert.equal(src!.source, 'ocsp-pg');
+      assert.equal(src!.lastBundle!.to.segmentSha256, chain.at(-1)!.sha256, 'where the next bundle must start');
       assert.equal(inst.audit.verify().ok, true);
     } finally {
       inst.close();

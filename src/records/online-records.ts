@@ -22,7 +22,7 @@ import {
   type Participant,
   type PassphraseSource,
 } from '../people/participants.ts';
-import { findOnlineRecordsKey, insertOnlineRecordsKey } from '../store/online-records-keys.ts';
+import { findOnlineRecordsKey, insertOnlineRecordsKey, listOnlineRecordsKeys } from '../store/online-records-keys.ts';
 import {
   insertOnlineRecordsBundle,
   lastOnlineRecordsBundle,
@@ -320,4 +320,35 @@ function storeBundle(
     retainUntil,
     auditSeq: e.seq,
   };
+}
+
+/** A registered records key and where its source's records stand (the end of the last bundle ingested). */
+export interface OnlineRecordsSource {
+  source: string;
+  publicKeySha256: string;
+  registeredAt: string;
+  authorisedBy: string;
+  witness: string;
+  lastBundle: { sha256: string; ingestedAt: string; to: OnlineRecordsPoint } | null;
+}
+
+/** `rootca audit online-key list`: every registered key with its source's last ingested bundle. */
+export function listOnlineRecordsSources(inst: Installation): OnlineRecordsSource[] {
+  return listOnlineRecordsKeys(inst.db).map((k) => {
+    const last = lastOnlineRecordsBundle(inst.db, k.source);
+    return {
+      source: k.source,
+      publicKeySha256: k.public_key_sha256,
+      registeredAt: k.registered_at,
+      authorisedBy: k.authorised_by,
+      witness: k.witness,
+      lastBundle: last
+        ? {
+            sha256: last.sha256,
+            ingestedAt: last.ingested_at,
+            to: { eventSeq: last.to_event_seq, segmentSha256: last.to_segment_sha256 },
+          }
+        : null,
+    };
+  });
 }

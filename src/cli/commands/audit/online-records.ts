@@ -3,11 +3,33 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, withInstallation } from '../../context.ts';
 
-/** `audit online-key register`: the public key that signs a source's bundles, under a quorum. */
+/** `audit online-key list | register`: the public keys that sign a source's bundles, registered under a quorum. */
 export function defineOnlineKey(audit: Command): void {
-  audit
+  const key = audit
     .command('online-key')
-    .description('the public keys that sign the online side’s record bundles, one or more per source')
+    .description('the public keys that sign the online side’s record bundles, one or more per source');
+  key
+    .command('list')
+    .description('registered records keys, and where each source stands (the end of its last bundle ingested)')
+    .action(async function (this: Command) {
+      const { listOnlineRecordsSources } = await import('../../../records/online-records.ts');
+      await withInstallation(this, (inst) => {
+        const rows = listOnlineRecordsSources(inst);
+        print(
+          this,
+          rows,
+          rows.length
+            ? rows
+                .map(
+                  (r) =>
+                    `${r.source.padEnd(20)} ${r.publicKeySha256.slice(0, 16)}…  registered ${r.registeredAt.slice(0, 10)} by ${r.authorisedBy}+${r.witness}  ${r.lastBundle ? `last bundle ${r.lastBundle.ingestedAt.slice(0, 10)}: up to event ${r.lastBundle.to.eventSeq}, segment ${r.lastBundle.to.segmentSha256.slice(0, 16) || '(none)'}` : 'nothing ingested yet'}`,
+                )
+                .join('\n')
+            : 'no online records key registered yet (rootca audit online-key register)',
+        );
+      });
+    });
+  key
     .command('register')
     .description(
       'register the public key of `rootca online records-key init` for a source (Person Responsible approves, Service Operation Manager witnesses)',
