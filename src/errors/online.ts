@@ -19,6 +19,7 @@ export const ONLINE_ERRORS = {
   STORE_TOO_NEW: conflict("The store's schema is newer than this rootca knows; use a newer rootca."),
   STORE_UNAVAILABLE: unavailable('The online store (PostgreSQL) cannot be reached.'),
   STORE_UNSUPPORTED: invalid('The store location is not sqlite:PATH or a postgres:// URL.'),
+  SYSLOG_TARGET_INVALID: invalid('The --syslog collector is not tcp://HOST:PORT or tls://HOST:PORT.'),
   TRUST_ANCHOR_INVALID: invalid('A --trust file is not a root certificate.'),
   TRUST_ANCHOR_MISSING: conflict('The online store has no trust anchors yet: give --trust on the first import.'),
 } as const;

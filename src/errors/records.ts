@@ -24,6 +24,25 @@ export const RECORD_ERRORS = {
   LOG_INPUT_MALFORMED: invalid('Lines of the log file to ingest are malformed; nothing was ingested.'),
   MERKLE_INVALID_ARGUMENT: invalid('A Merkle tree index or size is out of range.'),
   NO_VERIFIED_BACKUP: failed('No backup set in the location verifies.'),
+  ONLINE_RECORDS_CHAIN_BROKEN: invalid(
+    "An online record bundle's segments or events do not follow each other; nothing was ingested.",
+  ),
+  ONLINE_RECORDS_GAP: conflict(
+    'The online record bundle does not start where the last one ingested from its source ended: records are missing.',
+  ),
+  ONLINE_RECORDS_KEY_EXISTS: conflict('That online records key is registered already, or its key file exists.'),
+  ONLINE_RECORDS_KEY_INVALID: invalid('An online records key (file or public key) cannot be read or is not Ed25519.'),
+  ONLINE_RECORDS_MALFORMED: invalid('The file is not an online record bundle (rootca online export-records).'),
+  ONLINE_RECORDS_OVERLAP: conflict(
+    'The online record bundle starts before the end of the last one ingested from its source; export with --since last.',
+  ),
+  ONLINE_RECORDS_REPLAY: conflict('That online record bundle, or everything in it, was ingested already.'),
+  ONLINE_RECORDS_SEGMENT_MISSING: invalid('An access-log segment of the online record bundle is missing.'),
+  ONLINE_RECORDS_SEGMENT_TAMPERED: invalid("An access-log segment's bytes do not match its recorded SHA-256."),
+  ONLINE_RECORDS_SIGNATURE_INVALID: invalid("The online record bundle's signature does not verify: it was altered."),
+  ONLINE_RECORDS_SIGNER_UNKNOWN: forbidden(
+    'The online record bundle is signed by a key not registered for its source (rootca audit online-key register).',
+  ),
   RESTORE_AUDIT_BROKEN: failed('The restored audit log does not verify.'),
   RESTORE_CORRUPT: failed('The restored store fails its integrity check.'),
   RESTORE_NEWEST_UNVERIFIED: failed(

@@ -26,6 +26,7 @@ import { ServingContext } from './serving-context.ts';
 import { fastifyOptions, listenHttp, listenHttps, type Cleanup, type TlsListener } from './listeners.ts';
 import { openServingStore, parseStoreLocation } from './store-location.ts';
 import { openStoreOrLater } from './store-opened-later.ts';
+import { forwardingEvents, SyslogForwarder, type SyslogForwarderOptions } from './syslog-forwarder.ts';
 
 /** How `rootca serve` (and a test) starts a server. */
 export interface ServerOptions<S extends ServingStore = ServingStore> {
@@ -75,6 +76,8 @@ export interface ServerOptions<S extends ServingStore = ServingStore> {
    * start or holds only older versions. None without it.
    */
   cacheDir?: string;
+  /** Forward server events and closed access-log segments to a syslog collector (RFC 5424 over TCP/TLS). */
+  syslog?: SyslogForwarderOptions;
 }
 
 /** `S`: the store's own type (SQLite by default, whose methods answer synchronously). */
@@ -285,11 +288,17 @@ export async function startServer<S extends ServingStore = ServingStore>(
           () => hasLocalCopy(cache),
         )
       : { store: spec, unreachable: undefined };
-  const store = opened.store as S;
   const cleanup: Cleanup = [];
+  const syslog = options.syslog && new SyslogForwarder(options.syslog);
+  const store = (syslog ? forwardingEvents(opened.store, syslog) : opened.store) as S;
   try {
-    return await serve(options, store, clock, name, cache, opened.unreachable, cleanup, ownStore);
+    const server = await serve(options, store, clock, name, cache, opened.unreachable, cleanup, ownStore);
+    if (!syslog) return server;
+    syslog.register(server.metrics.registry);
+    const close = server.close;
+    return { ...server, close: () => close().then(() => syslog.close()) }; // last: after the stop event
   } catch (e) {
+    await syslog?.close(0);
     for (const c of [...cleanup].reverse()) await Promise.resolve(c()).catch(() => undefined);
     if (ownStore) await store.close();
     throw e;

@@ -70,14 +70,15 @@ export interface OnlineStore {
   /** The chain in the order it was recorded. */
   accessLogSegments(): AccessLogSegmentRecord[];
   /** CPS 5.4.1: server start/stop and refused imports, kept with the access-log chain. */
-  recordServerEvent(kind: 'start' | 'stop' | 'import' | 'import-refused', detail: Record<string, unknown>): void;
+  recordServerEvent(kind: ServerEventKind, detail: Record<string, unknown>): void;
   serverEvents(): { seq: number; at: string; kind: string; pid: number; detail: Record<string, unknown> }[];
   close(): void;
 }
 
 export type Awaitable<T> = T | Promise<T>;
 
-export type ServerEventKind = 'start' | 'stop' | 'import' | 'import-refused';
+/** `records-export`: `rootca online export-records` wrote a bundle (its end point is where `--since last` starts). */
+export type ServerEventKind = 'start' | 'stop' | 'import' | 'import-refused' | 'records-export';
 
 /** What a responder process reports about itself every few seconds (never per request). */
 export interface ResponderHeartbeat {
@@ -232,7 +233,7 @@ export class SqliteOnlineStore implements OnlineStore, ServingStore {
     return this.importVerified(bytes, trustAnchors).version;
   }
 
-  recordServerEvent(kind: 'start' | 'stop' | 'import' | 'import-refused', detail: Record<string, unknown>): void {
+  recordServerEvent(kind: ServerEventKind, detail: Record<string, unknown>): void {
     insertServerEvent(this.db, {
       at: this.clock.now().toISOString(),
       kind,

@@ -13,6 +13,7 @@ import {
 } from '../context.ts';
 import { plural } from '../report-lines.ts';
 import { defineEvidence, defineExport, defineVerifyBundle, defineVerifyEvidence } from './audit/evidence.ts';
+import { defineIngestOnline, defineOnlineKey } from './audit/online-records.ts';
 
 /** The text form of a verification: counts and hashes only, never event contents. */
 function verificationText(v: AuditVerification): string {
@@ -345,6 +346,8 @@ export function define(audit: Command): void {
   defineProve(audit);
   defineConsistency(audit);
   defineIngest(audit);
+  defineOnlineKey(audit);
+  defineIngestOnline(audit);
   defineReview(audit);
   definePurge(audit);
   defineExport(audit);

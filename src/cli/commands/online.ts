@@ -1,15 +1,17 @@
-/** `rootca online import | status | verify-log`: the online store: publications and the OCSP access log. */
+/** `rootca online import | status | verify-log | records-key | export-records`: the online store: publications, the OCSP access log and the records sent home. */
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { collect, print, usage, wholeNumber } from '../context.ts';
 import { STORE_HELP } from '../options.ts';
+import { defineExportRecords, defineRecordsKey, logDirs } from './online/records.ts';
 
 /** Defines `rootca online`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(online: Command): void {
   defineImport(online);
   defineStatus(online);
   defineVerifyLog(online);
+  defineRecordsKey(online);
+  defineExportRecords(online);
 }
 
 /** `online import`: verify and import a publication file. */
@@ -101,13 +103,7 @@ function defineVerifyLog(online: Command): void {
           'OPTION_REQUIRED',
           '--responder NAME is needed with a PostgreSQL store (each responder has its own chain; `rootca online status` lists them)',
         );
-      const dir = o.logDir.length
-        ? o.logDir
-        : [
-            path
-              ? join(dirname(resolve(path)), 'ocsp-access-log')
-              : usage('OPTION_REQUIRED', '--log-dir is needed with a PostgreSQL store'),
-          ];
+      const dir = logDirs(o.logDir, path);
       const records = await withStore(spec, async (store) => store.accessLogSegments(o.responder));
       const problems = verifyAccessLogChain(dir, records);
       print(

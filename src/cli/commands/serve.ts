@@ -49,6 +49,8 @@ interface ServeOptions {
   name?: string;
   heartbeatMs: number;
   cacheDir?: string;
+  syslog?: string;
+  syslogCa?: string;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   idleTimeoutMs: number;
@@ -212,7 +214,12 @@ function addLogAndCacheOptions(cmd: Command): Command {
     .option(
       '--cache-dir <dir>',
       'with PostgreSQL: folder of the local copy of the last publication served, used when the store is unreachable at start (default: last-publication in --log-dir)',
-    );
+    )
+    .option(
+      '--syslog <url>',
+      'also send server events and closed access-log segments to a syslog collector: tcp://HOST:PORT or tls://HOST:PORT (RFC 5424, octet-counted)',
+    )
+    .option('--syslog-ca <file>', 'with tls://: the CA certificate(s) (PEM) the collector must chain to');
 }
 
 /** The delegated OCSP responders named on the command line, their files read. */
@@ -286,6 +293,15 @@ async function versionToServe(
   return { version, fromCopy };
 }
 
+/** The syslog forwarding of --syslog (checked before anything starts). */
+async function syslogOptions(o: ServeOptions) {
+  if (!o.syslog) return o.syslogCa ? usage('OPTIONS_CONFLICT', '--syslog-ca is used with --syslog') : undefined;
+  const { parseSyslogTarget } = await import('../../server/syslog-forwarder.ts');
+  const target = parseSyslogTarget(o.syslog, o.syslogCa ? readInput(o.syslogCa, 'syslog CA') : undefined);
+  const url = o.syslog;
+  return { target, onError: (e: Error) => process.stderr.write(`rootca: syslog collector ${url}: ${e.message}\n`) };
+}
+
 /** `rootca serve`: checks the options, finds what to serve, runs the server until it is stopped. */
 async function serve(cmd: Command, o: ServeOptions): Promise<void> {
   const m = await import('../online-store.ts');
@@ -318,6 +334,7 @@ async function serve(cmd: Command, o: ServeOptions): Promise<void> {
     ? { cert: readInput(o.tlsCert, 'TLS certificate'), key: readInput(o.tlsKey!, 'TLS key'), port: o.httpsPort }
     : undefined;
 
+  const syslog = await syslogOptions(o);
   const { version, fromCopy } = cluster.isPrimary ? await versionToServe(m, spec, o, name, cacheDir) : {};
   await runServer(
     {
@@ -334,6 +351,7 @@ async function serve(cmd: Command, o: ServeOptions): Promise<void> {
       statusMarginSeconds: o.statusMargin,
       logLevel: o.logLevel,
       logStream: process.stderr,
+      syslog,
       workers: o.workers,
       limits,
       // Metric series carry the responder label when it was named or the store is shared.
