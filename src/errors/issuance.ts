@@ -56,7 +56,9 @@ export const ISSUANCE_ERRORS = {
   PURPOSE_POLICY_REFUSED: invalid(
     'The reserved policy asked for is missing, of another purpose, or more than one (BR 7.1.2.10.5); the message lists the choices.',
   ),
-  PURPOSE_REQUIRED: invalid('A subordinate CA certificate names its purpose (tls-server, smime, ...); the message lists them.'),
+  PURPOSE_REQUIRED: invalid(
+    'A subordinate CA certificate names its purpose (tls-server, smime, ...); the message lists them.',
+  ),
   PURPOSE_UNKNOWN: invalid('The sub-CA purpose is not one of those listed in the message.'),
   PUBLIC_KEY_INVALID: invalid('The public key cannot be loaded.'),
   PUBLIC_KEY_MALFORMED: invalid('The subjectPublicKeyInfo is not well-formed.'),
