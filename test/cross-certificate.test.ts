@@ -98,6 +98,20 @@ describe('cross-certificates (BR 7.1.2.2)', () => {
     assert.match(viaCross, /sub\.pem: OK/);
     // Path 2: RootCA2's self-signed certificate trusted directly.
     assert.match(openssl(['verify', '-x509_strict', '-CAfile', f('rootca2.pem'), f('sub.pem')]), /sub\.pem: OK/);
+    // NSS (PKIX library) builds the same path: the sub-CA through the cross-certificate to the trusted other root.
+    const nss = run('vfychain', [
+      '-pp',
+      '-u',
+      '11',
+      '-a',
+      f('sub.pem'),
+      '-a',
+      f('cross.pem'),
+      '-t',
+      '-a',
+      f('ecc-rootca1.pem'),
+    ]);
+    assert.match(nss.stdout + nss.stderr, /Chain is good!/, nss.stdout + nss.stderr);
     // Without the cross-certificate, the other root alone does not reach the sub-CA.
     assert.notEqual(run('openssl', ['verify', '-CAfile', f('ecc-rootca1.pem'), f('sub.pem')]).status, 0);
     const gnutls = run('certtool', ['-i', '--infile', f('cross.pem')]);
