@@ -81,6 +81,9 @@ describe('rootca application submit / issue --purpose, cert cross-certify, cert 
       'R-1',
     );
     assert.equal(approved.status, 0, approved.stderr);
+    const conflict = cli('issue', '--application', id, ...people, '--purpose', 'smime');
+    assert.equal(conflict.status, 2, conflict.stderr);
+    assert.match(conflict.stderr, /OPTIONS_CONFLICT/);
     const issued = cli('issue', '--application', id, ...people, '--out', f('sub.pem'));
     assert.equal(issued.status, 0, issued.stderr);
     const text = openssl(['x509', '-in', f('sub.pem'), '-noout', '-text']);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CaError } from '../errors.ts';
-import { buildNameConstraints, ipRangeOctets } from './name-constraints.ts';
+import { buildNameConstraints, ipRangeOctets, type NameConstraintRequest } from './name-constraints.ts';
 import { resolveSubcaPurpose } from './subca-purposes.ts';
 
 const hex = (x: unknown) => Buffer.from(AsnConvert.serialize(x)).toString('hex');
@@ -27,14 +27,15 @@ describe('name constraints', () => {
   });
 
   it('refuses host bits, a bad prefix, a wildcard, and a TLS constraint without a directoryName', () => {
-    for (const [r, tls] of [
+    const cases: [NameConstraintRequest, boolean][] = [
       [{ permittedIpRanges: ['10.0.0.1/8'] }, false],
       [{ permittedIpRanges: ['10.0.0.0/33'] }, false],
       [{ permittedIpRanges: ['fe80::1::2/64'] }, false],
       [{ permittedDnsNames: ['*.example.jp'] }, false],
       [{ permittedEmails: ['user@'] }, false],
       [{ permittedDnsNames: ['example.jp'] }, true],
-    ] as const)
+    ];
+    for (const [r, tls] of cases)
       assert.throws(
         () => buildNameConstraints(r, tls),
         (e: unknown) => e instanceof CaError && e.code === 'NAME_CONSTRAINT_INVALID',

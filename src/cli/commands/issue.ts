@@ -107,6 +107,12 @@ function issuanceFor(
         'OPTIONS_CONFLICT',
         '--application takes CA, profile and CSR from the application; do not give --ca/--profile/--csr',
       );
+    // The approved request is the input: a purpose, policy or constraint given here would be ignored.
+    if (Object.values(subcaOptionsFrom(o)).some((v) => v !== undefined))
+      usage(
+        'OPTIONS_CONFLICT',
+        '--application issues what was approved; --purpose, --eku, --policy and name constraints go on application submit',
+      );
     run = (inst) => issueFromApplication(inst, { ...common, applicationId: o.application! });
   } else {
     if (!o.ca || !o.profile || !o.csr)
