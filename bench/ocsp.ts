@@ -510,7 +510,15 @@ async function setup(dir: string): Promise<Fixture> {
   for (const r of ['ecc-rootca1', 'rootca2']) await runShippedCeremony(inst, r, dir);
   const issueFromCsr = async (caName: string, profile: 'subca' | 'ocsp', name: string, keyArgs: string[]) => {
     openssl(['req', '-new', ...keyArgs, '-out', path(`${name}.csr`), '-subj', `/C=JP/O=Bench Trust/CN=${name}`]);
-    const r = await issueCertificate(inst, { ...people, caName, profile, csr: readFileSync(path(`${name}.csr`)) });
+    // A TLS sub-CA (Mozilla 5.3 EKU, BR 7.1.2.10.5 reserved policy); the responder certificate takes neither.
+    const tls = profile === 'subca' ? { purpose: 'tls-server' as const, extraPolicyOids: ['2.23.140.1.2.2'] } : {};
+    const r = await issueCertificate(inst, {
+      ...people,
+      caName,
+      profile,
+      csr: readFileSync(path(`${name}.csr`)),
+      ...tls,
+    });
     writeFileSync(path(`${name}.pem`), r.certificatePem);
     return path(`${name}.pem`);
   };

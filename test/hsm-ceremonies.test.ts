@@ -21,6 +21,7 @@ import { finalizePkcs11Modules, findToken, P11, pkcs11Module } from '../src/keys
 import { initToken } from '../src/custody/token-setup.ts';
 import { allPassphrases, installationWithPeople, openssl, passphraseMap, run, storyTests, tempDir } from './helpers.ts';
 import { pkcs11Tool, quorumPin, runPkcs11Ceremony, setUpToken, SOFTHSM, useSoftHsm } from './hsm-fixtures.ts';
+import { TLS_SUBCA } from './subca-purpose.ts';
 
 const ROOTS = ['rootca1', 'rootca2', 'rootca3', 'ecc-rootca1'];
 
@@ -250,6 +251,7 @@ describe('root ceremonies, issuance, CRL and OCSP with the pkcs11 store (SoftHSM
         ...people,
         caName: root,
         profile: 'subca',
+        ...TLS_SUBCA,
         csr: readFileSync(join(dir, `${root}-sub.csr`)),
       });
       const subPem = join(dir, `${root}-sub.pem`);

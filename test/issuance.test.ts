@@ -21,6 +21,7 @@ import {
   runShippedCeremony,
   tempDir,
 } from './helpers.ts';
+import { TLS_SUBCA } from './subca-purpose.ts';
 
 const ROOTS = [
   {
@@ -93,6 +94,7 @@ describe('R-3 issuance from CSRs, verified by OpenSSL', () => {
       const r = await issue({
         caName: root.name,
         profile: 'subca',
+        ...TLS_SUBCA,
         csr: readFileSync(sub.csr),
         outPem: join(d, 'sub.pem'),
         outDer: join(d, 'sub.der'),
@@ -302,11 +304,19 @@ describe('R-3 issuance from CSRs, verified by OpenSSL', () => {
       openssl(['req', '-in', c.csr, '-outform', 'DER', '-out', join(d, 'broken.der')]);
       const bytes = readFileSync(join(d, 'broken.der'));
       bytes[bytes.length - 5] ^= 0x01;
-      await refusal('CSR_REJECTED', { caName: 'rootca2', profile: 'subca', csr: bytes }, /proof of possession/);
+      await refusal(
+        'CSR_REJECTED',
+        { caName: 'rootca2', profile: 'subca', ...TLS_SUBCA, csr: bytes },
+        /proof of possession/,
+      );
     });
     it('an RSA-1024 key', async () => {
       const c = makeCsr(d, 'rsa1024', '/C=JP/O=X/CN=Small', 'rsa:1024');
-      await refusal('CSR_REJECTED', { caName: 'rootca2', profile: 'subca', csr: readFileSync(c.csr) }, /2048/);
+      await refusal(
+        'CSR_REJECTED',
+        { caName: 'rootca2', profile: 'subca', ...TLS_SUBCA, csr: readFileSync(c.csr) },
+        /2048/,
+      );
     });
     it('a public exponent of 3', async () => {
       openssl([
@@ -323,7 +333,7 @@ describe('R-3 issuance from CSRs, verified by OpenSSL', () => {
       openssl(['req', '-new', '-key', join(d, 'e3.key'), '-subj', '/C=JP/O=X/CN=E3', '-out', join(d, 'e3.csr')]);
       await refusal(
         'CSR_REJECTED',
-        { caName: 'rootca2', profile: 'subca', csr: readFileSync(join(d, 'e3.csr')) },
+        { caName: 'rootca2', profile: 'subca', ...TLS_SUBCA, csr: readFileSync(join(d, 'e3.csr')) },
         /65537/,
       );
     });
@@ -331,7 +341,7 @@ describe('R-3 issuance from CSRs, verified by OpenSSL', () => {
       const c = makeCsr(d, 'p521', '/C=JP/O=X/CN=P521', 'ec:P-521');
       await refusal(
         'CSR_REJECTED',
-        { caName: 'ecc-rootca1', profile: 'subca', csr: readFileSync(c.csr) },
+        { caName: 'ecc-rootca1', profile: 'subca', ...TLS_SUBCA, csr: readFileSync(c.csr) },
         /P-521|secp521r1/,
       );
     });
@@ -339,23 +349,23 @@ describe('R-3 issuance from CSRs, verified by OpenSSL', () => {
       const c = makeCsr(d, 'email', '/C=JP/O=X/CN=Mail/emailAddress=ca@example.jp');
       await refusal(
         'SUBJECT_NOT_ALLOWED',
-        { caName: 'rootca2', profile: 'subca', csr: readFileSync(c.csr) },
+        { caName: 'rootca2', profile: 'subca', ...TLS_SUBCA, csr: readFileSync(c.csr) },
         /emailAddress|1\.2\.840\.113549\.1\.9\.1/,
       );
     });
     it('a lint error (anyExtendedKeyUsage in a subordinate CA) stops issuance before the root key is touched (R-3.6)', async () => {
       const c = makeCsr(d, 'anyeku', '/C=JP/O=X/CN=Any EKU');
       await refusal(
-        'CERTIFICATE_LINT_FAILED',
-        { caName: 'rootca2', profile: 'subca', csr: readFileSync(c.csr), extKeyUsage: ['2.5.29.37.0'] },
-        /anyExtendedKeyUsage|2\.5\.29\.37\.0/,
+        'PURPOSE_EKU_REFUSED',
+        { caName: 'rootca2', profile: 'subca', ...TLS_SUBCA, csr: readFileSync(c.csr), extKeyUsage: ['2.5.29.37.0'] },
+        /Mozilla Root Store Policy 5\.3.*anyExtendedKeyUsage/,
       );
     });
     it('R-1.3 SHA-1 issuance from RootCA1 without the legacy override', async () => {
       const c = makeCsr(d, 'sha1', '/C=JP/O=X/CN=Legacy');
       await refusal(
         'LEGACY_SHA1_REFUSED',
-        { caName: 'rootca1', profile: 'subca', csr: readFileSync(c.csr) },
+        { caName: 'rootca1', profile: 'subca', ...TLS_SUBCA, csr: readFileSync(c.csr) },
         /--allow-legacy-sha1/,
       );
     });
@@ -373,8 +383,9 @@ describe('R-3 issuance from CSRs, verified by OpenSSL', () => {
       await refusal('POLICY_NOT_REGISTERED', {
         caName: 'rootca2',
         profile: 'subca',
+        ...TLS_SUBCA,
         csr: readFileSync(c.csr),
-        extraPolicyOids: ['1.2.392.200091.100.901.1'],
+        extraPolicyOids: ['2.23.140.1.2.2', '1.2.392.200091.100.901.1'],
       });
     });
   });
@@ -395,6 +406,7 @@ describe('R-3.4 validity never outlives the issuer', () => {
       operator: 'alice',
       caName: 'ecc-rootca1',
       profile: 'subca',
+      ...TLS_SUBCA,
       csr: readFileSync(c.csr),
       witness: 'olivia',
       passphrases: passphraseMap(allPassphrases()),

@@ -33,6 +33,7 @@ import {
   storyTests,
   tempDir,
 } from './helpers.ts';
+import { TLS_SUBCA } from './subca-purpose.ts';
 
 const CA = 'ecc-rootca1';
 const T0 = new Date('2026-12-01T00:00:00Z');
@@ -125,6 +126,7 @@ describe('CPS 5.6 key changeover: status, renewal and re-key verified by OpenSSL
         ...people,
         caName: CA,
         profile: 'subca',
+        ...TLS_SUBCA,
         csr: subCsr(dir, 'sub-old-key'),
         pathLenConstraint: 0,
         passphrases: passphraseMap(allPassphrases()),
@@ -234,6 +236,7 @@ describe('CPS 5.6 key changeover: status, renewal and re-key verified by OpenSSL
         ...people,
         caName: CA,
         profile: 'subca',
+        ...TLS_SUBCA,
         csr: subCsr(dir, 'sub-new-key'),
         pathLenConstraint: 0,
         passphrases: passphraseMap(allPassphrases()),

@@ -29,6 +29,7 @@ import {
   runShippedCeremony,
   tempDir,
 } from './helpers.ts';
+import { TLS_SUBCA } from './subca-purpose.ts';
 
 describe('CPS 5.7 compromise handling', () => {
   const dir = tempDir();
@@ -61,6 +62,7 @@ describe('CPS 5.7 compromise handling', () => {
       ...people,
       caName: root,
       profile: 'subca',
+      ...TLS_SUBCA,
       csr: readFileSync(join(dir, `${name}.csr`)),
     });
     const pem = join(dir, `${name}.pem`);
@@ -360,6 +362,7 @@ describe('CPS 5.7 compromise handling', () => {
           ...people,
           caName: 'rootca2',
           profile: 'subca',
+          ...TLS_SUBCA,
           csr: readFileSync(join(dir, 'r2-a.csr')),
         }),
       /compromised/,

@@ -41,6 +41,7 @@ import {
 } from './helpers.ts';
 import { passphraseEnv } from './lifecycle-end-fixtures.ts';
 import { runAsync } from './online-fixtures.ts';
+import { TLS_SUBCA } from './subca-purpose.ts';
 
 const CA = 'ecc-rootca1';
 
@@ -73,6 +74,7 @@ describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both
       ...people,
       caName: CA,
       profile: 'subca',
+      ...TLS_SUBCA,
       csr: readFileSync(f(`sub-${name}.csr`)),
       pathLenConstraint: 0,
     });

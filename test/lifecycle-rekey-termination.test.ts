@@ -24,6 +24,7 @@ import {
   runShippedCeremony,
   tempDir,
 } from './helpers.ts';
+import { TLS_SUBCA } from './subca-purpose.ts';
 
 const DAY = 86_400_000;
 const CA = 'ecc-rootca1';
@@ -57,6 +58,7 @@ describe('CPS 5.8 termination of a re-keyed CA', () => {
       ...people,
       caName: CA,
       profile: 'subca',
+      ...TLS_SUBCA,
       csr: readFileSync(join(dir, 'sub.csr')),
       pathLenConstraint: 0,
     });

@@ -36,6 +36,7 @@ import {
   storyTests,
   tempDir,
 } from './helpers.ts';
+import { TLS_SUBCA } from './subca-purpose.ts';
 
 const DAY = 86_400_000;
 
@@ -95,6 +96,7 @@ describe('CPS 5.8 CA termination', () => {
         ...people,
         caName: 'ecc-rootca1',
         profile: 'subca',
+        ...TLS_SUBCA,
         csr: readFileSync(join(dir, `${name}.csr`)),
       });
       writeFileSync(join(dir, `${name}.pem`), r.certificatePem);
@@ -198,6 +200,7 @@ describe('CPS 5.8 CA termination', () => {
             ...people,
             caName: 'ecc-rootca1',
             profile: 'subca',
+            ...TLS_SUBCA,
             csr: readFileSync(join(dir, 'sub-a.csr')),
           }),
         /unfinished termination/,
@@ -297,6 +300,7 @@ describe('CPS 5.8 CA termination', () => {
             ...people,
             caName: 'ecc-rootca1',
             profile: 'subca',
+            ...TLS_SUBCA,
             csr: readFileSync(join(dir, 'sub-a.csr')),
           }),
         /terminated/,

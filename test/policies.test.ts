@@ -23,6 +23,7 @@ import {
   storyTests,
   tempDir,
 } from './helpers.ts';
+import { TLS_SUBCA } from './subca-purpose.ts';
 
 const NEW_CP = '1.2.392.200091.100.902.9';
 const passphrases = passphraseMap(allPassphrases());
@@ -63,8 +64,9 @@ describe('CPS 1.2 registered policies', () => {
       passphrases,
       caName: 'ecc-rootca1',
       profile: 'subca',
+      ...TLS_SUBCA,
       csr: readFileSync(join(dir, `${name}.csr`)),
-      extraPolicyOids,
+      extraPolicyOids: [...TLS_SUBCA.extraPolicyOids, ...(extraPolicyOids ?? [])],
     });
   };
 
@@ -133,7 +135,7 @@ describe('CPS 1.2 registered policies', () => {
       const text = openssl(['x509', '-in', pem, '-noout', '-text']);
       assert.match(
         text,
-        /X509v3 Certificate Policies:\s*\n\s*Policy: 1\.2\.392\.200091\.100\.902\.1\s*\n\s*Policy: 1\.2\.392\.200091\.100\.902\.9/,
+        /X509v3 Certificate Policies:\s*\n\s*Policy: 2\.23\.140\.1\.2\.2\s*\n\s*Policy: 1\.2\.392\.200091\.100\.902\.1\s*\n\s*Policy: 1\.2\.392\.200091\.100\.902\.9/,
       );
       const root = join(dir, 'ecc-rootca1.pem');
       const ok = openssl(['verify', '-CAfile', root, '-policy', NEW_CP, '-explicit_policy', '-policy_print', pem]);

@@ -38,6 +38,7 @@ import {
   runShippedCeremony,
   tempDir,
 } from './helpers.ts';
+import { TLS_SUBCA } from './subca-purpose.ts';
 
 function csr(dir: string, name: string, subject: string): Buffer {
   openssl([
@@ -248,6 +249,7 @@ describe('R-5.2 separation of duties and two-person control', () => {
       csr: csr(dir, 'sep', '/C=JP/O=Example/CN=Example Sub CA'),
       applicantOrganisation: 'Example',
       applicantContact: 'pki@example.jp',
+      requested: TLS_SUBCA,
     });
     await rejectsWith(
       'SAME_PERSON_TWICE',
@@ -286,6 +288,7 @@ describe('R-5.2 separation of duties and two-person control', () => {
         witness: 'olivia',
         caName: 'rootca2',
         profile: 'subca',
+        ...TLS_SUBCA,
         csr: csr(dir, 'direct', '/C=JP/O=X/CN=Direct'),
         passphrases: passphraseMap(allPassphrases()),
       }),
@@ -308,7 +311,7 @@ describe('R-3.5 the application workflow from a fresh installation', () => {
       csr: request,
       applicantOrganisation: 'Example Trust',
       applicantContact: 'Hanako Yamada <pki@example.jp>',
-      requested: { pathLenConstraint: 0, validityDays: 1825 },
+      requested: { pathLenConstraint: 0, validityDays: 1825, ...TLS_SUBCA },
     });
     assert.equal(app.state, 'submitted');
     await rejectsWith(
@@ -444,6 +447,7 @@ describe('R-3.5 the application workflow from a fresh installation', () => {
       csr: csr(dir, 'rej', '/C=JP/O=X/CN=Rejected Sub CA'),
       applicantOrganisation: 'X',
       applicantContact: 'x@example.jp',
+      requested: TLS_SUBCA,
     });
     await rejectsWith('REASON_REQUIRED', () =>
       rejectApplication(inst, { id: app.id, by: 'ravi', passphrases: source }),

@@ -24,6 +24,7 @@ import {
   tempDir,
 } from './helpers.ts';
 import { runAsync } from './online-fixtures.ts';
+import { TLS_SUBCA } from './subca-purpose.ts';
 
 const ROOTS = ['rootca1', 'rootca2', 'rootca3', 'ecc-rootca1'];
 
@@ -80,6 +81,7 @@ describe('R-2 offline publication -> online OCSP and Repository, for all four ro
         ...people,
         caName: root,
         profile: 'subca',
+        ...TLS_SUBCA,
         csr: readFileSync(join(dir, `${root}-sub.csr`)),
         signatureAlgorithm: root === 'rootca1' ? 'sha256WithRSAEncryption' : undefined,
       });

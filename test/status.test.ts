@@ -24,6 +24,7 @@ import {
   runShippedCeremony,
   tempDir,
 } from './helpers.ts';
+import { TLS_SUBCA } from './subca-purpose.ts';
 
 const ROOTS = ['rootca1', 'rootca2', 'rootca3', 'ecc-rootca1'];
 
@@ -55,6 +56,7 @@ describe('R-4 revocation, CRLs and OCSP for the four roots', () => {
       ...people,
       caName: root,
       profile: 'subca',
+      ...TLS_SUBCA,
       csr: readFileSync(join(dir, `${name}.csr`)),
       signatureAlgorithm: root === 'rootca1' ? 'sha256WithRSAEncryption' : undefined,
     });

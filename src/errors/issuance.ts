@@ -21,6 +21,9 @@ export const ISSUANCE_ERRORS = {
   CERTIFICATE_MALFORMED: invalid('A certificate is not well-formed DER.'),
   CERTIFICATE_OF_ANOTHER_CA: conflict('The serial number belongs to a certificate of another CA.'),
   CERTIFICATE_UNKNOWN: unknown('The CA never issued a certificate with that serial number.'),
+  CROSS_CERTIFICATE_REFUSED: invalid(
+    'The certificate to cross-certify is not a self-signed CA certificate whose signature verifies, or the cross-certificate would break BR 7.1.2.2.',
+  ),
   CSR_MALFORMED: invalid('The file is not a PKCS#10 certification request.'),
   CSR_REJECTED: invalid('The CSR breaks a rule (signature, key strength, attributes); the message lists each one.'),
   DER_MALFORMED: invalid(
@@ -32,6 +35,9 @@ export const ISSUANCE_ERRORS = {
   ISSUER_EXPIRED: conflict('The issuing CA certificate has expired; nothing can be issued under it.'),
   LEGACY_SHA1_REFUSED: forbidden('New certificates signed with SHA-1 need --allow-legacy-sha1 (R-1.3).'),
   LINT_PROFILE_UNKNOWN: unknown('The lint set was asked for a profile it does not know.'),
+  NAME_CONSTRAINT_INVALID: invalid(
+    'A name constraint is not a DNS name, IP range (address/prefix), e-mail domain or distinguished name as RFC 5280 4.2.1.10 encodes them.',
+  ),
   NAME_INVALID: invalid(
     'A distinguished name attribute is empty, has characters its string type cannot hold, or a bad country code.',
   ),
@@ -44,6 +50,16 @@ export const ISSUANCE_ERRORS = {
   POLICY_PURPOSE_UNKNOWN: invalid('The policy purpose is not one of those listed in the message.'),
   PROFILE_OPTION_NOT_ALLOWED: invalid('An option does not apply to the chosen certificate profile.'),
   PROFILE_UNKNOWN: unknown('No certificate profile with that name; the message lists them.'),
+  PURPOSE_EKU_REFUSED: invalid(
+    'The sub-CA purpose and key purposes asked for are a combination the root programs forbid; the message names the rule.',
+  ),
+  PURPOSE_POLICY_REFUSED: invalid(
+    'The reserved policy asked for is missing, of another purpose, or more than one (BR 7.1.2.10.5); the message lists the choices.',
+  ),
+  PURPOSE_REQUIRED: invalid(
+    'A subordinate CA certificate names its purpose (tls-server, smime, ...); the message lists them.',
+  ),
+  PURPOSE_UNKNOWN: invalid('The sub-CA purpose is not one of those listed in the message.'),
   PUBLIC_KEY_INVALID: invalid('The public key cannot be loaded.'),
   PUBLIC_KEY_MALFORMED: invalid('The subjectPublicKeyInfo is not well-formed.'),
   SERIAL_INVALID: invalid('A serial number is not hexadecimal, or not drawn from the 16 random bytes BR 7.1 asks for.'),

@@ -15,7 +15,12 @@ import { join } from 'node:path';
 import { parseRootCeremony } from '../config/ceremony.ts';
 import { assembleCertificationRequest, createCertificationRequestInfo } from '../pki/csr-build.ts';
 import { createName } from '../pki/name.ts';
-import { approveApplication, recordAcceptance, submitApplication } from '../issuance/applications.ts';
+import {
+  approveApplication,
+  recordAcceptance,
+  submitApplication,
+  type RequestedIssuance,
+} from '../issuance/applications.ts';
 import { closeBootstrapIfReady } from '../people/appointments.ts';
 import { listCas, type CaSummary } from './cas.ts';
 import { DATABASE_FILE, initInstallation, openInstallation, type Installation } from './installation.ts';
@@ -103,11 +108,13 @@ export async function runDemo(
     }
     const people = { operator: 'alice', witness: 'olivia', passphrases };
     for (const ca of DEMO_CEREMONIES) {
-      progress(`subordinate CA under ${ca} (submit, approve, issue, accept)`);
-      await issueViaRa(inst, passphrases, ca, `Demo ${ca} Sub CA`);
+      // Sub-CAs by purpose (issue 15): S/MIME under rootca3, TLS (technically constrained under ecc-rootca1) elsewhere.
+      const purpose = ca === 'rootca3' ? SMIME_SUBCA : ca === 'ecc-rootca1' ? TLS_CONSTRAINED_SUBCA : TLS_SUBCA;
+      progress(`${purpose.purpose} subordinate CA under ${ca} (submit, approve, issue, accept)`);
+      await issueViaRa(inst, passphrases, ca, `Demo ${ca} Sub CA`, purpose);
     }
     progress('a retired subordinate CA under rootca2, revoked');
-    const retired = await issueViaRa(inst, passphrases, 'rootca2', 'Demo rootca2 Retired Sub CA');
+    const retired = await issueViaRa(inst, passphrases, 'rootca2', 'Demo rootca2 Retired Sub CA', TLS_SUBCA);
     await revokeCertificate(inst, {
       ...people,
       caName: 'rootca2',
@@ -152,8 +159,25 @@ function addDemoPeople(inst: Installation, secrets: Map<string, Buffer>): void {
   closeBootstrapIfReady(inst);
 }
 
+/** A TLS sub-CA: serverAuth and the reserved OV policy (Mozilla 5.3, BR 7.1.2.10.5-6). */
+const TLS_SUBCA: RequestedIssuance = { purpose: 'tls-server', extraPolicyOids: ['2.23.140.1.2.2'] };
+/** A technically constrained TLS sub-CA (BR 7.1.2.5.2): one DNS subtree, its organisation; IPs excluded. */
+const TLS_CONSTRAINED_SUBCA: RequestedIssuance = {
+  ...TLS_SUBCA,
+  permittedDnsNames: ['demo.example'],
+  permittedDirectoryNames: ['C=JP, O=Example Demo Trust'],
+};
+/** An S/MIME sub-CA: emailProtection and the reserved organization-multipurpose policy (S/MIME BR 7.1.6.1). */
+const SMIME_SUBCA: RequestedIssuance = { purpose: 'smime', extraPolicyOids: ['2.23.140.1.5.2.2'] };
+
 /** A subordinate CA certificate the way the RA does it (R-3.5): submitted, approved, issued, accepted. */
-async function issueViaRa(inst: Installation, passphrases: PassphraseSource, ca: string, cn: string) {
+async function issueViaRa(
+  inst: Installation,
+  passphrases: PassphraseSource,
+  ca: string,
+  cn: string,
+  purpose: RequestedIssuance,
+) {
   const app = await submitApplication(inst, {
     by: 'rita',
     passphrases,
@@ -162,7 +186,7 @@ async function issueViaRa(inst: Installation, passphrases: PassphraseSource, ca:
     csr: demoCsr(cn),
     applicantOrganisation: 'Example Demo Trust',
     applicantContact: 'pki@demo.example',
-    requested: { pathLenConstraint: 0 },
+    requested: { pathLenConstraint: 0, ...purpose },
   });
   await approveApplication(inst, {
     id: app.id,

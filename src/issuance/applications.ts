@@ -7,7 +7,15 @@
  */
 import { CaError } from '../errors.ts';
 import { acceptCsr } from '../pki/csr.ts';
-import { isIssuedProfileName, type IssuedProfileName, type ProfileOptions } from '../pki/profiles.ts';
+import { buildNameConstraints } from '../pki/name-constraints.ts';
+import {
+  checkProfileOptions,
+  isIssuedProfileName,
+  PROFILES,
+  type IssuedProfileName,
+  type ProfileOptions,
+} from '../pki/profiles.ts';
+import { resolveSubcaPurpose } from '../pki/subca-purposes.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { getCa } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
@@ -132,6 +140,15 @@ function refuseAndAudit(inst: Installation, action: string, target: string, acto
   throw e;
 }
 
+/** What the profile makes of the request, checked at submission so the RA never approves what issuance would refuse. */
+function checkRequested(profile: IssuedProfileName, r: RequestedIssuance): void {
+  const { validityDays: _v, extraPolicyOids, ...options } = r;
+  checkProfileOptions(PROFILES[profile], options);
+  if (profile !== 'subca') return;
+  resolveSubcaPurpose(r.purpose, r.extKeyUsage, extraPolicyOids);
+  buildNameConstraints(r, r.purpose === 'tls-server');
+}
+
 export interface SubmitParams extends ActingPerson {
   caName: string;
   profile: string;
@@ -150,6 +167,7 @@ export async function submitApplication(inst: Installation, p: SubmitParams): Pr
     if (!p.applicantOrganisation.trim() || !p.applicantContact.trim())
       throw new CaError('APPLICATION_INCOMPLETE', 'an application names the applicant organisation and a contact');
     const csr = acceptCsr(p.csr);
+    checkRequested(p.profile, p.requested ?? {});
     const { p: who } = await authenticateFor(inst, p, 'application.submit', 'submitter', {
       ca: p.caName,
       profile: p.profile,

@@ -5,10 +5,12 @@
 import { createPublicKey, sign as cryptoSign } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import type { Name } from '@peculiar/asn1-x509';
+import { CaError } from '../errors.ts';
 import { assertNoLintErrors, lintCertificate } from '../lint/index.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { assembleSignedCertificate, createTbsCertificate, parseCertificate } from '../pki/certificate.ts';
-import { acceptCsr, type CsrInspection } from '../pki/csr.ts';
+import { acceptCrossCertifiedRoot, type CrossCertifiedSubject } from '../pki/cross-certified.ts';
+import { acceptCsr } from '../pki/csr.ts';
 import { keyIdentifierFromSpki } from '../pki/extensions.ts';
 import {
   acceptSubject,
@@ -16,14 +18,18 @@ import {
   PROFILES,
   validityFor,
   type IssuedProfileName,
+  type PolicyPurpose,
   type ProfileOptions,
 } from '../pki/profiles.ts';
+import { NAME_CONSTRAINT_OPTIONS } from '../pki/name-constraints.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
+import { resolveSubcaPurpose } from '../pki/subca-purposes.ts';
 import type { Checks } from '../operation/runner.ts';
 import { openEnding } from '../lifecycle/ca-ending.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import type { Application } from './applications.ts';
+import { crossCertificatePolicies, UNRESTRICTED_EKU, type CrossCertification } from './cross-certification.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { checkDistinct } from '../people/permissions.ts';
 import { caPolicies, isReservedBrPolicy } from './policies.ts';
@@ -34,7 +40,10 @@ export interface IssueParams extends ProfileOptions {
   operator: string;
   caName: string;
   profile: IssuedProfileName;
-  csr: Uint8Array;
+  /** The PKCS#10 request (PEM or DER); absent only for a cross-certificate. */
+  csr?: Uint8Array;
+  /** A cross-certificate (BR 7.1.2.2): the other root's certificate is the request (cross-certification.ts). */
+  crossCertify?: CrossCertification;
   /** Who asked for it (organisation / contact), recorded with the certificate. */
   requester?: string;
   validityDays?: number;
@@ -71,7 +80,8 @@ export function checkIssuance(inst: Installation, p: IssueParams, { refuse, guar
       'CA_ENDING',
       `CA ${ca.name} has an unfinished ${ending.kind} (started ${ending.startedAt}); finish it with rootca ca ${ending.kind === 'termination' ? 'terminate' : 'compromise'} before anything is issued`,
     );
-  if (!p.application && inst.config.issuance.requireApplicationFor.includes(p.profile)) {
+  // A cross-certificate is a decision between roots, taken at its ceremony, not an RA application.
+  if (!p.application && !p.crossCertify && inst.config.issuance.requireApplicationFor.includes(p.profile)) {
     refuse(
       'APPLICATION_REQUIRED',
       `${p.profile} certificates are issued only from an approved application (R-3.5): use --application ID (config issuance.requireApplicationFor)`,
@@ -81,17 +91,11 @@ export function checkIssuance(inst: Installation, p: IssueParams, { refuse, guar
     guard(() =>
       checkDistinct('certificate.issue', { operator: [p.operator], approver: [p.application!.decidedBy ?? ''] }),
     );
-  const csr: CsrInspection = guard(() => acceptCsr(p.csr));
-  const options: ProfileOptions = {
-    pathLenConstraint: p.pathLenConstraint,
-    digitalSignature: p.digitalSignature,
-    nonRepudiation: p.nonRepudiation,
-    extKeyUsage: p.extKeyUsage,
-    permittedDnsNames: p.permittedDnsNames,
-    excludedDnsNames: p.excludedDnsNames,
-  };
+  const csr = guard(() => acceptRequest(inst, p));
+  const options: ProfileOptions = profileOptionsOf(p);
   guard(() => checkProfileOptions(profile, options));
-  const subject: Name = guard(() => acceptSubject(profile, csr.requested.subject));
+  // BR 7.1.2.2: a cross-certificate keeps the other root's subject byte for byte (RootCA1's has no CN).
+  const subject: Name = csr.cross ? csr.requested.subject : guard(() => acceptSubject(profile, csr.requested.subject));
   const signatureAlgorithm = p.signatureAlgorithm ?? ca.signatureAlgorithm;
   const alg = SIGNATURE_ALGORITHMS[signatureAlgorithm];
   const issuerCert = parseCertificate(ca.certificateDer);
@@ -108,25 +112,70 @@ export function checkIssuance(inst: Installation, p: IssueParams, { refuse, guar
       `${ca.name} signs with ${signatureAlgorithm}: new certificates with SHA-1 are refused unless --allow-legacy-sha1 is given (R-1.3), or choose --signature-algorithm sha256WithRSAEncryption`,
     );
   }
-  const registered = caPolicies(inst, ca.id, profile.policyPurpose);
-  const extra = p.extraPolicyOids ?? [];
-  const unknownExtra = extra.filter((o) => !registered.includes(o) && !isReservedBrPolicy(o));
-  if (unknownExtra.length)
-    refuse(
-      'POLICY_NOT_REGISTERED',
-      `policy ${unknownExtra.join(', ')} is not registered for ${ca.name} (register it first; CPS 1.2)`,
-    );
-  if (profile.policyPurpose && registered.length === 0)
-    refuse('POLICY_MISSING', `${ca.name} has no ${profile.policyPurpose} Certificate Policy registered (R-1.2)`);
-  const policyOids = profile.policyPurpose ? [...new Set([...registered, ...extra])] : extra;
+  const policyOids = guard(() => policiesFor(inst, p, options, ca, profile.policyPurpose));
   const validity = guard(() =>
     validityFor(profile, {
       notBefore: inst.clock.now(),
       requestedDays: p.validityDays,
-      issuerNotAfter: new Date(ca.notAfter),
+      // A cross-certificate outlives neither root (BR 7.1.2.2.1 leaves it to the CA; RFC 5280 6.1 needs both).
+      issuerNotAfter: new Date(Math.min(Date.parse(ca.notAfter), csr.cross?.notAfter.getTime() ?? Infinity)),
     }),
   );
   return { profile, ca, csr, options, subject, signatureAlgorithm, alg, issuerCert, issuerKey, policyOids, validity };
+}
+
+/** The request's subject and key: a CSR, or the other root's self-signed certificate for a cross-certificate. */
+function acceptRequest(inst: Installation, p: IssueParams) {
+  if (p.crossCertify) {
+    const cross: CrossCertifiedSubject = acceptCrossCertifiedRoot(p.crossCertify.certificate, inst.clock.now());
+    return { der: cross.der, requested: cross, cross };
+  }
+  if (!p.csr) throw new CaError('OPTION_REQUIRED', 'an issuance needs a CSR');
+  return { ...acceptCsr(p.csr), cross: undefined };
+}
+
+/** The profile options of an issuance; a sub-CA's purpose resolved to its full key purposes (subca-purposes.ts). */
+function profileOptionsOf(p: IssueParams): ProfileOptions {
+  const { pathLenConstraint, digitalSignature, nonRepudiation, purpose, extKeyUsage } = p;
+  const constraints = Object.fromEntries(NAME_CONSTRAINT_OPTIONS.map((k) => [k, p[k]]));
+  const o: ProfileOptions = {
+    pathLenConstraint,
+    digitalSignature,
+    nonRepudiation,
+    purpose,
+    extKeyUsage,
+    ...constraints,
+  };
+  if (p.crossCertify?.unrestricted) return { ...o, extKeyUsage: UNRESTRICTED_EKU };
+  if (p.profile !== 'subca') return o;
+  return { ...o, extKeyUsage: resolveSubcaPurpose(purpose, extKeyUsage, p.extraPolicyOids).eku };
+}
+
+/**
+ * The policies asserted: the CA's registered CP for the purpose and the extra ones asked for
+ * (registered, or CA/B Forum reserved), a sub-CA's reserved policy first (BR 7.1.2.10.5
+ * "RECOMMENDS that the first PolicyInformation value ... contains the Reserved Certificate Policy Identifier").
+ */
+function policiesFor(
+  inst: Installation,
+  p: IssueParams,
+  o: ProfileOptions,
+  ca: CaSummary,
+  purpose: PolicyPurpose | null,
+): string[] {
+  if (p.crossCertify?.unrestricted) return crossCertificatePolicies(p.crossCertify);
+  const registered = caPolicies(inst, ca.id, purpose);
+  const extra = p.extraPolicyOids ?? [];
+  const unknownExtra = extra.filter((o) => !registered.includes(o) && !isReservedBrPolicy(o));
+  if (unknownExtra.length)
+    throw new CaError(
+      'POLICY_NOT_REGISTERED',
+      `policy ${unknownExtra.join(', ')} is not registered for ${ca.name} (register it first; CPS 1.2)`,
+    );
+  if (purpose && registered.length === 0)
+    throw new CaError('POLICY_MISSING', `${ca.name} has no ${purpose} Certificate Policy registered (R-1.2)`);
+  const reserved = p.profile === 'subca' ? resolveSubcaPurpose(o.purpose, o.extKeyUsage, extra).reservedPolicies : [];
+  return purpose ? [...new Set([...reserved, ...registered, ...extra])] : extra;
 }
 
 /** 2. The TBS, linted under a throwaway key before anyone is asked for a passphrase (CONVENTIONS 5). */
@@ -157,7 +206,8 @@ export function prepareTbs(inst: Installation, p: IssueParams, c: Checked, { gua
     allowedPolicyOids: c.policyOids,
     allowLegacySha1: !!p.allowLegacySha1,
     now: inst.clock.now(),
-  };
+    crossCertificate: p.crossCertify ? (p.crossCertify.unrestricted ? 'unrestricted' : 'restricted') : undefined,
+  } as const;
   const preCert = assembleSignedCertificate(
     tbs.der,
     c.signatureAlgorithm,

@@ -19,6 +19,7 @@ import { assertNoLintErrors, lintCertificate, type LintFinding } from '../lint/i
 import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { assembleSignedCertificate, tbsBytesOf } from '../pki/certificate.ts';
 import { nameToText } from '../pki/name.ts';
+import { NAME_CONSTRAINT_OPTIONS } from '../pki/name-constraints.ts';
 import { derToPem } from '../pki/pem.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { faultPoint } from '../util/fault-points.ts';
@@ -74,17 +75,27 @@ export async function issueFromApplication(inst: Installation, p: IssueFromAppli
     profile: app.profile,
     csr: app.csrDer,
     requester: `${app.applicantOrganisation} <${app.applicantContact}>`,
-    validityDays: r.validityDays,
-    extraPolicyOids: r.extraPolicyOids,
-    pathLenConstraint: r.pathLenConstraint,
-    digitalSignature: r.digitalSignature,
-    nonRepudiation: r.nonRepudiation,
-    extKeyUsage: r.extKeyUsage,
-    permittedDnsNames: r.permittedDnsNames,
-    excludedDnsNames: r.excludedDnsNames,
+    ...approvedRequest(r),
     application: app,
   });
 }
+
+/** The request as approved, field by field (the stored JSON names nothing else): validity, policies, profile options. */
+function approvedRequest(r: Application['requested']) {
+  const picked = [...REQUESTED_FIELDS].map((k) => [k, r[k]]).filter(([, v]) => v !== undefined);
+  return Object.fromEntries(picked) as Application['requested'];
+}
+
+const REQUESTED_FIELDS = [
+  'validityDays',
+  'extraPolicyOids',
+  'pathLenConstraint',
+  'digitalSignature',
+  'nonRepudiation',
+  'purpose',
+  'extKeyUsage',
+  ...NAME_CONSTRAINT_OPTIONS,
+] as const;
 
 export interface IssueResult {
   certificateId: number;
@@ -257,8 +268,9 @@ function recordIssuance(
     der: certificateDer,
     createdAt: session.startedAt,
     requester: p.requester ?? null,
-    csrDer: csr.der,
+    csrDer: csr.cross ? null : csr.der,
     details: {
+      ...(csr.cross ? { crossCertified: csr.cross.subjectText } : {}),
       clamped: validity.clamped,
       signatureAlgorithm,
       policyOids,

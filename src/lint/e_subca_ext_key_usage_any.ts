@@ -15,7 +15,9 @@ export const e_subca_ext_key_usage_any = defineLint(
       'Mozilla Root Store Policy 5.3: intermediate certificates "MUST NOT include the anyExtendedKeyUsage KeyPurposeId"',
     appliesTo: ['subca'],
   },
-  (cert, _ctx, report) => {
+  (cert, ctx, report) => {
+    // BR 7.1.2.2.4: an unrestricted cross-certificate "MAY" carry anyExtendedKeyUsage, alone; Mozilla 5.3 exempts it.
+    if (ctx.crossCertificate === 'unrestricted') return;
     const ext = findExtension(cert, id_ce_extKeyUsage);
     if (!ext) return;
     const eku = decodeExtension(ext, ExtendedKeyUsage);

@@ -44,6 +44,13 @@ import { e_signature_algorithm_mismatch } from './e_signature_algorithm_mismatch
 import { e_signature_algorithm_parameters } from './e_signature_algorithm_parameters.ts';
 import { e_spki_algorithm_encoding } from './e_spki_algorithm_encoding.ts';
 import { e_subca_ext_key_usage_any } from './e_subca_ext_key_usage_any.ts';
+import { e_subca_eku_missing } from './e_subca_eku_missing.ts';
+import { e_subca_eku_server_and_email } from './e_subca_eku_server_and_email.ts';
+import { e_subca_tls_eku_forbidden } from './e_subca_tls_eku_forbidden.ts';
+import { e_subca_tls_policy_reserved_missing } from './e_subca_tls_policy_reserved_missing.ts';
+import { e_subca_smime_policy_reserved_missing } from './e_subca_smime_policy_reserved_missing.ts';
+import { e_subca_tls_name_constraints_incomplete } from './e_subca_tls_name_constraints_incomplete.ts';
+import { e_name_constraints_ip_address_length } from './e_name_constraints_ip_address_length.ts';
 import { e_subject_attribute_too_long } from './e_subject_attribute_too_long.ts';
 import { e_subject_country_name } from './e_subject_country_name.ts';
 import { e_subject_directory_string_encoding } from './e_subject_directory_string_encoding.ts';
@@ -105,14 +112,21 @@ export const ALL_LINTS: Lint[] = [
   e_key_cert_sign_ca_mismatch,
   e_root_ext_key_usage_present,
   e_subca_ext_key_usage_any,
+  e_subca_eku_missing,
+  e_subca_eku_server_and_email,
+  e_subca_tls_eku_forbidden,
   e_tsa_ext_key_usage,
   e_ocsp_ext_key_usage,
   e_ocsp_nocheck,
   e_certificate_policies,
+  e_subca_tls_policy_reserved_missing,
+  e_subca_smime_policy_reserved_missing,
   w_root_certificate_policies_present,
   e_crl_distribution_points,
   e_authority_info_access,
   e_name_constraints,
+  e_name_constraints_ip_address_length,
+  e_subca_tls_name_constraints_incomplete,
 ];
 
 /** The lints that run for a profile. */

@@ -82,6 +82,8 @@ before(() => {
 });
 after(() => f?.cleanup());
 
+import { subcaPurposeCases } from '../../testdata/lint/subca-purpose-cases.ts';
+
 interface Case {
   lint: string;
   title: string;
@@ -92,6 +94,8 @@ interface Case {
   ctx?: () => Partial<LintContext>;
   expect: 'pass' | 'error' | 'warning';
 }
+
+const SUBCA_PURPOSE_CASES: Case[] = subcaPurposeCases(() => f);
 
 const ALLOWED: Record<ProfileName, string[]> = { root: [], subca: [SUBCA_CP], tsa: [TSA_CP], ta: [TSA_CP], ocsp: [] };
 
@@ -873,7 +877,7 @@ const CASES: Case[] = [
     profile: 'subca',
     cert: () =>
       mutate(f.subca, (c) =>
-        addExtension(c, id_ce_extKeyUsage, new ExtendedKeyUsage([id_kp_serverAuth, id_kp_clientAuth])),
+        setExtension(c, id_ce_extKeyUsage, new ExtendedKeyUsage([id_kp_serverAuth, id_kp_clientAuth])),
       ),
     expect: 'pass',
   },
@@ -881,9 +885,18 @@ const CASES: Case[] = [
     lint: 'e_subca_ext_key_usage_any',
     title: 'subordinate CA with anyExtendedKeyUsage',
     profile: 'subca',
-    cert: () => mutate(f.subca, (c) => addExtension(c, id_ce_extKeyUsage, new ExtendedKeyUsage([anyExtendedKeyUsage]))),
+    cert: () => mutate(f.subca, (c) => setExtension(c, id_ce_extKeyUsage, new ExtendedKeyUsage([anyExtendedKeyUsage]))),
     expect: 'error',
   },
+  {
+    lint: 'e_subca_ext_key_usage_any',
+    title: 'unrestricted cross-certificate with anyExtendedKeyUsage (BR 7.1.2.2.4)',
+    profile: 'subca',
+    cert: () => mutate(f.subca, (c) => setExtension(c, id_ce_extKeyUsage, new ExtendedKeyUsage([anyExtendedKeyUsage]))),
+    ctx: () => ({ crossCertificate: 'unrestricted' }),
+    expect: 'pass',
+  },
+  ...SUBCA_PURPOSE_CASES,
 
   // e_tsa_ext_key_usage
   passes('e_tsa_ext_key_usage', 'tsa'),

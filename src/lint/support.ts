@@ -49,6 +49,9 @@ export const EFFECTIVE = {
   brProfiles: new Date('2023-09-15T00:00:00Z'),
 } as const;
 
+/** Mozilla Root Store Policy 5.3: intermediates "created after January 1, 2019" carry an EKU. */
+export const EFFECTIVE_MOZILLA_EKU = new Date('2019-01-01T00:00:00Z');
+
 /** Thrown when an extension value cannot be decoded; lintCertificate reports it as an error of that lint. */
 export class ExtensionDecodeError extends Error {
   readonly oid: string;

@@ -25,6 +25,12 @@ export interface LintContext {
   allowLegacySha1: boolean;
   /** The time of linting; at issuance, the time of signing (CONVENTIONS 3: never read the clock here). */
   now: Date;
+  /**
+   * A cross-certificate of another root's key (BR 7.1.2.2): 'unrestricted' (BR 7.1.2.2.4, an
+   * Affiliate) may carry anyExtendedKeyUsage; Mozilla Root Store Policy 5.3 exempts such
+   * cross-certificates from its intermediate EKU rules.
+   */
+  crossCertificate?: 'restricted' | 'unrestricted';
 }
 
 /** One problem found by one lint. */

@@ -48,6 +48,14 @@ export const OPERATIONS = {
       ['operator', 'approver'],
     ],
   },
+  'ca.cross-csr': {
+    cps: '6.2.8 a CA key is activated by at least two CA Administrators under observation; BR 7.1.2.2 cross-certification of this root by another CA',
+    slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [
+      ['operator', 'witness'],
+      ['custodian', 'witness'],
+    ],
+  },
   'certificate.revoke': {
     cps: '4.9 revocation on a request approved by the RA (5.2.1), performed by a CA Administrator; 5.2.4 approving and operating separated',
     slots: {

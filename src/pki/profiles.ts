@@ -5,14 +5,7 @@
  * accepted only through these objects (CONVENTIONS 7).
  */
 import type { Extension, Name } from '@peculiar/asn1-x509';
-import {
-  GeneralName,
-  GeneralSubtree,
-  GeneralSubtrees,
-  NameConstraints,
-  id_kp_OCSPSigning,
-  id_kp_timeStamping,
-} from '@peculiar/asn1-x509';
+import { id_kp_OCSPSigning, id_kp_timeStamping } from '@peculiar/asn1-x509';
 import { CaError } from '../errors.ts';
 import {
   authorityInfoAccess,
@@ -28,19 +21,21 @@ import {
   type KeyUsageName,
 } from './extensions.ts';
 import { NAME_ATTRIBUTES } from './name.ts';
+import { buildNameConstraints, NAME_CONSTRAINT_OPTIONS, type NameConstraintRequest } from './name-constraints.ts';
+import { KP, type SubcaPurpose } from './subca-purposes.ts';
 
 export type IssuedProfileName = 'subca' | 'tsa' | 'ta' | 'ocsp';
 export type PolicyPurpose = 'subordinate-ca' | 'time-stamping';
 
 /** Choices made per issuance (from the approved application / the command line). */
-export interface ProfileOptions {
+export interface ProfileOptions extends NameConstraintRequest {
   pathLenConstraint?: number;
   digitalSignature?: boolean;
   nonRepudiation?: boolean;
-  /** Extended key usages for a subordinate CA (technically constrained). */
+  /** What a subordinate CA is for: it fixes its extended key usages and reserved policy (subca-purposes.ts). */
+  purpose?: SubcaPurpose;
+  /** Key purposes a subordinate CA adds to those its purpose fixes. */
   extKeyUsage?: string[];
-  permittedDnsNames?: string[];
-  excludedDnsNames?: string[];
 }
 
 export interface ProfileInput extends ProfileOptions {
@@ -69,14 +64,15 @@ export interface CertificateProfile {
 const A = NAME_ATTRIBUTES;
 const ORG_ATTRIBUTES = [A.C, A.ST, A.L, A.O, A.OU, A.CN, A.organizationIdentifier, A.serialNumber];
 
-/** Key purposes a subordinate CA may be constrained to, by their RFC 5280 names. */
+/** Key purposes a subordinate CA may be constrained to, by their RFC 5280 (and RFC 9336) names. */
 export const EXT_KEY_USAGES: Record<string, string> = {
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-  codeSigning: '1.3.6.1.5.5.7.3.3',
-  emailProtection: '1.3.6.1.5.5.7.3.4',
+  serverAuth: KP.serverAuth,
+  clientAuth: KP.clientAuth,
+  codeSigning: KP.codeSigning,
+  emailProtection: KP.emailProtection,
   timeStamping: id_kp_timeStamping,
   OCSPSigning: id_kp_OCSPSigning,
+  documentSigning: KP.documentSigning,
 };
 
 /** AKI, then the status pointers every issued certificate carries (RFC 5280 4.2.1.13, 4.2.2.1). */
@@ -87,36 +83,25 @@ function statusPointers(i: ProfileInput): Extension[] {
   ];
 }
 
-function dnsSubtrees(names: string[] | undefined): GeneralSubtrees | undefined {
-  if (!names?.length) return undefined;
-  return new GeneralSubtrees(names.map((n) => new GeneralSubtree({ base: new GeneralName({ dNSName: n }) })));
-}
-
 export const PROFILES: Record<IssuedProfileName, CertificateProfile> = {
   subca: {
     name: 'subca',
     description: 'Subordinate CA certificate (R-3.1)',
     citation:
-      'RFC 5280 4.2.1.9 "Conforming CAs MUST include this extension in all CA certificates ... and mark the extension as critical"; BR 7.1.2.10',
+      'RFC 5280 4.2.1.9 "Conforming CAs MUST include this extension in all CA certificates ... and mark the extension as critical"; BR 7.1.2.10; Mozilla Root Store Policy 5.3 "MUST contain an EKU extension"',
     policyPurpose: 'subordinate-ca',
     allowedSubjectAttributes: ORG_ATTRIBUTES,
     requiredSubjectAttributes: [A.C, A.O, A.CN],
     defaultValidityDays: 3652,
     maxValidityDays: 7305,
-    options: ['pathLenConstraint', 'digitalSignature', 'extKeyUsage', 'permittedDnsNames', 'excludedDnsNames'],
+    options: ['pathLenConstraint', 'digitalSignature', 'purpose', 'extKeyUsage', ...NAME_CONSTRAINT_OPTIONS],
     extensions(i) {
       const usages: KeyUsageName[] = i.digitalSignature
         ? ['digitalSignature', 'keyCertSign', 'cRLSign']
         : ['keyCertSign', 'cRLSign'];
-      const nc =
-        i.permittedDnsNames?.length || i.excludedDnsNames?.length
-          ? nameConstraints(
-              new NameConstraints({
-                permittedSubtrees: dnsSubtrees(i.permittedDnsNames),
-                excludedSubtrees: dnsSubtrees(i.excludedDnsNames),
-              }),
-            )
-          : undefined;
+      // The caller resolved the purpose (subca-purposes.ts): extKeyUsage is the full list by then.
+      const constraints = buildNameConstraints(i, i.purpose === 'tls-server');
+      const nc = constraints ? nameConstraints(constraints) : undefined;
       return [
         authorityKeyIdentifier(i.issuerKeyIdentifier),
         subjectKeyIdentifier(i.subjectPublicKeySpki),

@@ -139,7 +139,8 @@ export function insertIssuedCertificate(
     der: Buffer;
     createdAt: string;
     requester: string | null;
-    csrDer: Buffer;
+    /** Null for a cross-certificate, whose request is the other root's certificate. */
+    csrDer: Buffer | null;
     details: Record<string, unknown>;
   },
 ): number {

@@ -111,9 +111,11 @@ export function makeFixtures(): Fixtures {
     [
       'basicConstraints = critical,CA:TRUE,pathlen:0',
       'keyUsage = critical,keyCertSign,cRLSign',
+      // A TLS sub-CA: the EKU Mozilla 5.3 requires and the reserved OV policy BR 7.1.2.10.5 requires.
+      'extendedKeyUsage = serverAuth,clientAuth',
       'subjectKeyIdentifier = hash',
       'authorityKeyIdentifier = keyid:always',
-      `certificatePolicies = ${SUBCA_CP}`,
+      `certificatePolicies = 2.23.140.1.2.2,${SUBCA_CP}`,
       crldp,
       aia,
       extra,

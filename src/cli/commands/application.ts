@@ -8,10 +8,10 @@ import {
   passphrasesFrom,
   print,
   readInput,
-  usage,
   wholeNumber,
   withInstallation,
 } from '../context.ts';
+import { addSubcaFlags, subcaOptionsFrom, type SubcaFlags } from '../subca-options.ts';
 
 function summary(a: Application): string {
   return [
@@ -40,7 +40,7 @@ const json = (a: Application) => ({ ...a, csrSha256: createHash('sha256').update
 const applications = () => import('../../issuance/applications.ts');
 
 function defineSubmit(app: Command): void {
-  app
+  const submit = app
     .command('submit')
     .description('receive an application (an RA officer records it)')
     .requiredOption('--by <name>', 'the Person in Charge of RA receiving it')
@@ -55,60 +55,41 @@ function defineSubmit(app: Command): void {
     .requiredOption('--contact <text>', 'applicant contact (name, e-mail)')
     .option('--validity-days <n>', 'requested life in days', wholeNumber('--validity-days'))
     .option('--path-len <n>', 'subca: requested pathLenConstraint', wholeNumber('--path-len'))
-    .option('--eku <purpose>', 'subca: requested extended key usage (repeatable)', collect, [])
-    .option('--permit-dns <name>', 'subca: requested permitted DNS subtree (repeatable)', collect, [])
-    .option('--exclude-dns <name>', 'subca: requested excluded DNS subtree (repeatable)', collect, [])
-    .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
-    .action(async function (
-      this: Command,
-      o: {
-        by: string;
-        ca: string;
-        profile: string;
-        csr: string;
-        organisation: string;
-        contact: string;
-        validityDays?: number;
-        pathLen?: number;
-        eku: string[];
-        permitDns: string[];
-        excludeDns: string[];
-        credential: string[];
-      },
-    ) {
-      const csr = readInput(o.csr, 'CSR');
-      const { EXT_KEY_USAGES } = await import('../../pki/profiles.ts');
-      const eku = o.eku.map(
-        (e) =>
-          EXT_KEY_USAGES[e] ??
-          (/^[0-2](\.\d+)+$/.test(e)
-            ? e
-            : usage(
-                'OPTION_VALUE_INVALID',
-                `--eku ${e}: expected one of ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`,
-              )),
-      );
-      const { submitApplication } = await applications();
-      await withInstallation(this, async (inst) => {
-        const a = await submitApplication(inst, {
-          by: o.by,
-          passphrases: passphrasesFrom(o.credential),
-          caName: o.ca,
-          profile: o.profile,
-          csr,
-          applicantOrganisation: o.organisation,
-          applicantContact: o.contact,
-          requested: {
-            validityDays: o.validityDays,
-            pathLenConstraint: o.pathLen,
-            extKeyUsage: eku.length ? eku : undefined,
-            permittedDnsNames: o.permitDns.length ? o.permitDns : undefined,
-            excludedDnsNames: o.excludeDns.length ? o.excludeDns : undefined,
-          },
-        });
-        print(this, json(a), summary(a));
+    .option('--credential <spec>', CREDENTIAL_HELP, collect, []);
+  addSubcaFlags(submit).action(async function (
+    this: Command,
+    o: SubcaFlags & {
+      by: string;
+      ca: string;
+      profile: string;
+      csr: string;
+      organisation: string;
+      contact: string;
+      validityDays?: number;
+      pathLen?: number;
+      credential: string[];
+    },
+  ) {
+    const csr = readInput(o.csr, 'CSR');
+    const { submitApplication } = await applications();
+    await withInstallation(this, async (inst) => {
+      const a = await submitApplication(inst, {
+        by: o.by,
+        passphrases: passphrasesFrom(o.credential),
+        caName: o.ca,
+        profile: o.profile,
+        csr,
+        applicantOrganisation: o.organisation,
+        applicantContact: o.contact,
+        requested: {
+          validityDays: o.validityDays,
+          pathLenConstraint: o.pathLen,
+          ...subcaOptionsFrom(o),
+        },
       });
+      print(this, json(a), summary(a));
     });
+  });
 }
 
 function defineApprove(app: Command): void {

@@ -3,7 +3,8 @@ import { Option, type Command } from 'commander';
 import type { Installation } from '../../installation/installation.ts';
 import type { IssueResult } from '../../issuance/issuance.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../../pki/algorithms.ts';
-import { EXT_KEY_USAGES, type IssuedProfileName } from '../../pki/profiles.ts';
+import type { IssuedProfileName } from '../../pki/profiles.ts';
+import { addSubcaFlags, subcaOptionsFrom, type SubcaFlags } from '../subca-options.ts';
 import { backupLine } from '../report-lines.ts';
 import {
   collect,
@@ -30,7 +31,7 @@ export function define(cmd: Command): void {
 }
 
 /** The parsed options of `rootca issue`. */
-type IssueOptions = {
+type IssueOptions = SubcaFlags & {
   operator: string;
   witness: string;
   application?: number;
@@ -44,10 +45,6 @@ type IssueOptions = {
   pathLen?: number;
   digitalSignature?: boolean;
   nonRepudiation?: boolean;
-  eku: string[];
-  permitDns: string[];
-  excludeDns: string[];
-  policy: string[];
   signatureAlgorithm?: SignatureAlgorithmName;
   allowLegacySha1?: boolean;
   credential: string[];
@@ -55,7 +52,7 @@ type IssueOptions = {
 
 /** The options of `rootca issue`: who performs it, what to issue from, profile tweaks and outputs. */
 function addIssueOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .requiredOption('--operator <name>', 'the CA Administrator performing the issuance')
     .requiredOption('--witness <name>', 'the Service Operation Manager observing the key operation')
     .option('--application <id>', 'an approved application (R-3.5)', wholeNumber('--application'))
@@ -79,21 +76,8 @@ function addIssueOptions(cmd: Command): Command {
     )
     .option('--path-len <n>', 'subca: basicConstraints pathLenConstraint', wholeNumber('--path-len'))
     .option('--digital-signature', 'subca: add digitalSignature to keyUsage')
-    .option('--non-repudiation', 'tsa/ta: add nonRepudiation to keyUsage')
-    .option(
-      '--eku <purpose>',
-      `subca: extended key usage (repeatable): ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`,
-      collect,
-      [],
-    )
-    .option('--permit-dns <name>', 'subca: name constraints, permitted DNS subtree (repeatable)', collect, [])
-    .option('--exclude-dns <name>', 'subca: name constraints, excluded DNS subtree (repeatable)', collect, [])
-    .option(
-      '--policy <oid>',
-      'extra Certificate Policy OID (registered for the CA, or 2.23.140.1.*) (repeatable)',
-      collect,
-      [],
-    )
+    .option('--non-repudiation', 'tsa/ta: add nonRepudiation to keyUsage');
+  return addSubcaFlags(cmd)
     .addOption(
       new Option('--signature-algorithm <alg>', 'override the CA default').choices(Object.keys(SIGNATURE_ALGORITHMS)),
     )
@@ -123,21 +107,17 @@ function issuanceFor(
         'OPTIONS_CONFLICT',
         '--application takes CA, profile and CSR from the application; do not give --ca/--profile/--csr',
       );
+    // The approved request is the input (R-3.5): a purpose, policy or constraint given here would be ignored.
+    if (Object.values(subcaOptionsFrom(o)).some((v) => v !== undefined))
+      usage(
+        'OPTIONS_CONFLICT',
+        '--application issues what was approved; --purpose, --eku, --policy and name constraints go on application submit',
+      );
     run = (inst) => issueFromApplication(inst, { ...common, applicationId: o.application! });
   } else {
     if (!o.ca || !o.profile || !o.csr)
       usage('OPTION_REQUIRED', 'give --application ID, or --ca, --profile and --csr for direct issuance');
     const csr = readInput(o.csr, 'CSR');
-    const eku = o.eku.map(
-      (e) =>
-        EXT_KEY_USAGES[e] ??
-        (/^[0-2](\.\d+)+$/.test(e)
-          ? e
-          : usage(
-              'OPTION_VALUE_INVALID',
-              `--eku ${e}: expected one of ${Object.keys(EXT_KEY_USAGES).join(', ')} or a dotted OID`,
-            )),
-    );
     run = (inst) =>
       issueCertificate(inst, {
         ...common,
@@ -149,19 +129,16 @@ function issuanceFor(
         pathLenConstraint: o.pathLen,
         digitalSignature: o.digitalSignature,
         nonRepudiation: o.nonRepudiation,
-        extKeyUsage: eku,
-        permittedDnsNames: o.permitDns,
-        excludedDnsNames: o.excludeDns,
-        extraPolicyOids: o.policy,
+        ...subcaOptionsFrom(o),
       });
   }
   return run;
 }
 
 /** Prints the issued certificate: JSON fields, or the human summary with lint warnings and outputs. */
-function reportIssued(
+export function reportIssued(
   cmd: Command,
-  o: IssueOptions,
+  o: { operator: string },
   r: IssueResult,
   formatFindings: typeof import('../../lint/index.ts').formatFindings,
 ): void {
