@@ -23,6 +23,7 @@ import {
   tempDir,
   type CommandResult,
 } from './helpers.ts';
+import { TLS_SUBCA } from './subca-purpose.ts';
 
 const DAY = 86_400_000;
 const CA = 'ecc-rootca1';
@@ -91,6 +92,7 @@ describe('rootca status and rootca status ceremony on the command line, with the
       passphrases: passphraseMap(allPassphrases()),
       caName: CA,
       profile: 'subca',
+      ...TLS_SUBCA,
       csr: readFileSync(join(dir, 'sub.csr')),
     });
     writeFileSync(join(dir, 'sub.pem'), sub.certificatePem);

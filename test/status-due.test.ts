@@ -29,6 +29,7 @@ import {
   storyTests,
   tempDir,
 } from './helpers.ts';
+import { TLS_SUBCA } from './subca-purpose.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -113,6 +114,7 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
       ...people,
       caName: CA,
       profile: 'subca',
+      ...TLS_SUBCA,
       csr: readFileSync(join(dir, 'sub.csr')),
     });
     sub = { serial: r.serialHex, pem: join(dir, 'sub.pem') };
