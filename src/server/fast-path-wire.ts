@@ -87,11 +87,7 @@ export class FastPathCounts {
 export class FastPathWires {
   private readonly kept = new WeakMap<OcspAnswer, Wire>();
 
-  /** `keepAliveSeconds`: what node:http puts in the Keep-Alive header for the same idle timeout. */
-  constructor(
-    private readonly counts: FastPathCounts,
-    private readonly keepAliveSeconds: number,
-  ) {}
+  constructor(private readonly counts: FastPathCounts) {}
 
   /** The answer's bytes for this second (`nowMs` the serving clock, Date the system's). */
   wireFor(a: OcspAnswer, route: string, method: 'GET' | 'POST', nowMs: number, version: number | undefined): Wire {
@@ -110,7 +106,7 @@ export class FastPathWires {
     const w: Wire = {
       clockSecond: caching ? clockSecond : 0,
       dateSecond: caching ? dateSecond : 0,
-      ...ocspWire(a, nowMs, dateSecond * 1000, this.keepAliveSeconds),
+      ...ocspWire(a, nowMs, dateSecond * 1000),
       stats: this.counts.statsFor(route, method, a),
       answer: a,
       logMiddle:

@@ -30,6 +30,7 @@
  * pre-signed answers built from a per-answer precomputed middle part).
  */
 import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Clock } from '../clock.ts';
 import type { AccessLog } from './access-log.ts';
@@ -93,13 +94,12 @@ class FastPathServer {
   private readonly own = new WeakMap<Socket, [string, Listener][]>();
 
   constructor(
-    private readonly server: HttpServer,
+    private readonly server: HttpServer | HttpsServer,
     private readonly handOverTo: ((socket: Socket) => void)[],
     readonly o: FastPathOptions,
   ) {
     this.counts = new FastPathCounts(o.metrics);
-    // What node:http puts in the Keep-Alive header for the same idle timeout (whole seconds).
-    this.wires = new FastPathWires(this.counts, Math.floor(o.limits.idleTimeoutMs / 1000));
+    this.wires = new FastPathWires(this.counts);
   }
 
   listen(socket: Socket, event: string, fn: Listener): void {
@@ -118,7 +118,7 @@ class FastPathServer {
     for (const [event, fn] of this.own.get(socket) ?? []) socket.off(event, fn);
     this.own.delete(socket);
     socket.setTimeout(0);
-    if (rest && rest.length) socket.unshift(rest);
+    if (rest?.length) socket.unshift(rest);
     for (const l of this.handOverTo) l.call(this.server, socket);
   }
 
@@ -306,18 +306,24 @@ class FastConnection {
 }
 
 /**
- * Puts the fast path in front of `server` (a plain node:http server fastify made): its
- * 'connection' listeners are called only for the sockets handed over.
+ * Puts the fast path in front of `server` (a node:http or node:https server fastify made): its
+ * listeners of `event` are called only for the sockets handed over. node:http takes a plain
+ * connection on 'connection'; node:https takes the TLS socket on 'secureConnection', once the
+ * handshake is done, so the fast path reads the decrypted bytes the same way on both.
  */
-export function installFastPath(server: HttpServer, o: FastPathOptions): FastPath {
-  const handOverTo = server.listeners('connection') as ((socket: Socket) => void)[];
-  server.removeAllListeners('connection');
+export function installFastPath(
+  server: HttpServer | HttpsServer,
+  o: FastPathOptions,
+  event: 'connection' | 'secureConnection' = 'connection',
+): FastPath {
+  const handOverTo = server.listeners(event) as ((socket: Socket) => void)[];
+  server.removeAllListeners(event);
   const fp = new FastPathServer(server, handOverTo, o);
   const flush = () => fp.counts.flush();
   const unhook = o.metrics.beforeCollect(flush);
   const timer = setInterval(flush, 1000);
   timer.unref();
-  server.on('connection', (socket: Socket) => fp.onConnection(socket));
+  server.on(event, (socket: Socket) => fp.onConnection(socket));
   return {
     get answered() {
       return fp.answered;

@@ -1,6 +1,7 @@
 /**
- * The listeners of `rootca serve` (app.ts starts them): HTTP with the OCSP fast path in front of
- * fastify, and HTTPS through fastify alone, each with every route and the per-address cap.
+ * The listeners of `rootca serve` (app.ts starts them): HTTP and HTTPS, each with the OCSP fast
+ * path in front of fastify (on HTTPS it reads the TLS socket once the handshake is done), every
+ * route and the per-address cap.
  */
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import {
@@ -38,6 +39,35 @@ function registerRoutes(app: FastifyInstance, ctx: ServingContext): void {
   registerOperationsRoutes(app, ctx);
 }
 
+/**
+ * Well-formed OCSP requests are answered before fastify (fast-path.ts); all else reaches it.
+ * `event`: where the server takes a connection ('secureConnection' for HTTPS: after the handshake).
+ */
+function withFastPath(
+  app: FastifyInstance,
+  ctx: ServingContext,
+  limits: ConnectionLimits,
+  event: 'connection' | 'secureConnection',
+): void {
+  const fastPath = installFastPath(
+    app.server,
+    {
+      state: () => ctx.state,
+      source: ctx.source,
+      clock: ctx.clock,
+      metrics: ctx.metrics,
+      accessLog: ctx.accessLog,
+      bodyLimit: ctx.opts.ocspBodyLimit,
+      limits,
+    },
+    event,
+  );
+  app.addHook('preClose', (done) => {
+    fastPath.close();
+    done();
+  });
+}
+
 /** The HTTP listener: fastify's routes, with the OCSP fast path in front of them. */
 export async function listenHttp(
   http: FastifyInstance,
@@ -49,21 +79,8 @@ export async function listenHttp(
 ): Promise<string> {
   registerRoutes(http, ctx);
   continueWhenBodyIsRead(http.server);
-  // Well-formed OCSP requests are answered before fastify (fast-path.ts); all else reaches it.
-  const fastPath = installFastPath(http.server, {
-    state: () => ctx.state,
-    source: ctx.source,
-    clock: ctx.clock,
-    metrics: ctx.metrics,
-    accessLog: ctx.accessLog,
-    bodyLimit: ctx.opts.ocspBodyLimit,
-    limits,
-  });
+  withFastPath(http, ctx, limits, 'connection');
   capConnectionsPerAddress(http.server, limits.maxConnectionsPerAddress, refused); // in front of the fast path
-  http.addHook('preClose', (done) => {
-    fastPath.close();
-    done();
-  });
   await http.listen({ host, port });
   return urlOf('http', host, (http.server.address() as { port: number }).port);
 }
@@ -80,7 +97,7 @@ export function fastifyOptions(limits: ConnectionLimits) {
   };
 }
 
-/** The HTTPS listener (fastify only: the fast path reads plain TCP). */
+/** The HTTPS listener: fastify's routes, with the OCSP fast path on the TLS sockets. */
 export async function listenHttps(
   tls: TlsListener,
   common: ReturnType<typeof fastifyOptions>,
@@ -104,6 +121,7 @@ export async function listenHttps(
   cleanup.push(() => https.close());
   registerRoutes(https, ctx);
   continueWhenBodyIsRead(https.server);
+  withFastPath(https, ctx, limits, 'secureConnection');
   capConnectionsPerAddress(https.server, limits.maxConnectionsPerAddress, refused);
   await https.listen({ host, port: tls.port ?? 8443 });
   return urlOf('https', host, (https.server.address() as { port: number }).port);

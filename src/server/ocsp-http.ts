@@ -24,8 +24,7 @@ export function hasCachingHeaders(a: OcspAnswer): a is OcspAnswer & { thisUpdate
 }
 
 /**
- * The answer's headers after x-content-type-options (which every route sends), in the order
- * sent. RFC 5019 6.2: max-age no later than nextUpdate; ETag, Last-Modified (thisUpdate),
+ * The answer's headers, in the order sent. RFC 5019 6.2: max-age no later than nextUpdate; ETag, Last-Modified (thisUpdate),
  * Expires (nextUpdate). A response not for caches (a nonce, an error) is `no-store`.
  */
 export function ocspAnswerHeaders(a: OcspAnswer, nowMs: number): [string, string][] {
@@ -56,25 +55,16 @@ export function ocspHttpStatus(a: OcspAnswer, method: 'GET' | 'POST', ifNoneMatc
 
 /**
  * The fast path's answer bytes: the status line, the headers the route's reply carries
- * (x-content-type-options, ocspAnswerHeaders, then content-length and Date as fastify and
- * node:http add them), the Connection header node:http sends, and the body. `dateMs` is whole
- * seconds; `keepAliveSeconds` is what node:http puts in Keep-Alive for its idle timeout.
+ * (ocspAnswerHeaders, the Connection header, then content-length and Date as fastify and
+ * node:http add them), and the body. `dateMs` is whole seconds.
  */
-export function ocspWire(
-  a: OcspAnswer,
-  nowMs: number,
-  dateMs: number,
-  keepAliveSeconds: number,
-): { keepAlive: Buffer; close: Buffer } {
-  let head = 'HTTP/1.1 200 OK\r\nx-content-type-options: nosniff\r\n';
+export function ocspWire(a: OcspAnswer, nowMs: number, dateMs: number): { keepAlive: Buffer; close: Buffer } {
+  let head = 'HTTP/1.1 200 OK\r\n';
   for (const [name, value] of ocspAnswerHeaders(a, nowMs)) head += `${name}: ${value}\r\n`;
-  head += `content-length: ${a.body.length}\r\nDate: ${httpDate(dateMs)}\r\n`;
+  const tail = `content-length: ${a.body.length}\r\nDate: ${httpDate(dateMs)}\r\n\r\n`;
   return {
-    keepAlive: Buffer.concat([
-      Buffer.from(`${head}Connection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n\r\n`, 'latin1'),
-      a.body,
-    ]),
-    close: Buffer.concat([Buffer.from(`${head}Connection: close\r\n\r\n`, 'latin1'), a.body]),
+    keepAlive: Buffer.concat([Buffer.from(`${head}connection: keep-alive\r\n${tail}`, 'latin1'), a.body]),
+    close: Buffer.concat([Buffer.from(`${head}connection: close\r\n${tail}`, 'latin1'), a.body]),
   };
 }
 

@@ -20,9 +20,15 @@ import type { ServingContext } from './serving-context.ts';
 const OCSP_REQUEST = 'application/ocsp-request';
 const TEXT = 'text/plain; charset=utf-8';
 
-/** Sets an OCSP answer's headers (ocsp-http.ts, the same the fast path writes) and sends it with `status`. */
+/**
+ * Sets an OCSP answer's headers (ocsp-http.ts, the same the fast path writes) and sends it with
+ * `status`. Only what RFC 5019 6.2 and RFC 9112 need: no nosniff (an OCSP response is no page),
+ * and Connection set here so node:http adds no Keep-Alive line.
+ */
 function sendOcsp(reply: FastifyReply, a: OcspAnswer, status: number, nowMs: number): FastifyReply {
+  reply.removeHeader('x-content-type-options');
   for (const [name, value] of ocspAnswerHeaders(a, nowMs)) reply.header(name, value);
+  reply.header('connection', reply.raw.shouldKeepAlive ? 'keep-alive' : 'close');
   return status === 304 ? reply.code(304).send() : reply.code(status).send(a.body);
 }
 

@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
+import { redactUrl } from './store-url.ts';
 import {
   addPgTrustAnchor,
   insertPgPublication,
@@ -60,10 +61,7 @@ export interface PgStoreOptions {
 
 const iso = (d: Date) => d.toISOString();
 
-/** The URL with any password replaced by `***` (for logs, messages and `online status`). */
-export function redactUrl(url: string): string {
-  return url.replace(/^(\w+:\/\/[^:/@]*):[^@/]*@/, '$1:***@');
-}
+export { redactUrl };
 
 /** A PostgreSQL failure as a CaError: STORE_UNAVAILABLE when the server cannot be reached or went away, STORE_FAILED otherwise. */
 function storeError(display: string, e: unknown): CaError {

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
 import { SqliteOnlineStore, type ServingStore } from './online-store.ts';
-import { PgOnlineStore, redactUrl } from './pg-online-store.ts';
+import { redactUrl } from './store-url.ts';
 
 export { redactUrl };
 
@@ -47,7 +47,8 @@ export interface OpenStoreOptions {
 /** Opens either adapter; PostgreSQL runs its pending migrations first (under an advisory lock). */
 export async function openServingStore(spec: string, options: OpenStoreOptions = {}): Promise<ServingStore> {
   const loc = parseStoreLocation(spec);
-  if (loc.kind === 'postgres') return PgOnlineStore.open(loc.url, options);
+  // Loaded only for PostgreSQL: a responder on SQLite does not carry the pg driver (memory, start-up).
+  if (loc.kind === 'postgres') return (await import('./pg-online-store.ts')).PgOnlineStore.open(loc.url, options);
   mkdirSync(dirname(loc.path), { recursive: true });
   return new SqliteOnlineStore(loc.path, options);
 }
