@@ -115,6 +115,19 @@ export const rootCeremonySchema = z
       error: `must be one of ${Object.keys(SIGNATURE_ALGORITHMS).join(', ')}`,
     }),
     legacySha1: z.boolean().default(false),
+    /**
+     * Issue 15.3: a legacy row that copies a real root passes the root lint only through this
+     * allowance, which names the real certificate (its SHA-256 fingerprint) and the lints it waives.
+     */
+    legacyAllowance: z
+      .strictObject({
+        mirrors: z.string().min(1, { error: 'must name the real certificate this root mirrors' }),
+        sha256: z.string().regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/, {
+          error: 'must be the SHA-256 fingerprint of the real certificate (64 hex digits, colons allowed)',
+        }),
+        waives: z.array(z.string().regex(/^[ew]_[a-z0-9_]+$/, { error: 'must be a lint name' })).min(1),
+      })
+      .optional(),
     subject: z.array(nameAttribute).min(1, { error: 'must have at least one attribute' }),
     validity: z.strictObject({
       notBefore: timeSchema.default('now'),

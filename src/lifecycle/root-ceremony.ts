@@ -37,6 +37,8 @@ import { failStartedCeremony, findCompletedCeremonyOfFile, insertStartedCeremony
 import { operatorStatus } from '../store/operators.ts';
 import { ACTION, commitRootCa } from './root-ceremony-commit.ts';
 import { signRootCertificate } from './root-certificate.ts';
+import { previewRootLint } from './root-ceremony-lint.ts';
+import { SERIAL_RANDOM_BYTES, serialFromRandom } from '../pki/serial.ts';
 
 export interface RootCeremonyResult {
   caName: string;
@@ -213,6 +215,14 @@ function checkBeforeQuorum(
   notBefore.setUTCMilliseconds(0);
   const notAfter = new Date(notBefore);
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + c.validity.years);
+  // Issue 15.3: the root the file describes passes the root lint before any key exists.
+  try {
+    const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
+    previewRootLint(c, { subject, notBefore, notAfter, serial, now: inst.clock.now() });
+  } catch (e) {
+    if (!(e instanceof CaError)) throw e;
+    refuse(e.code, `${p.ceremony.file}: ${e.message}`, e.details);
+  }
   return { planned, subject, notBefore, notAfter };
 }
 
@@ -250,8 +260,10 @@ async function generateAndSign(
       present: x.present,
     });
     faultPoint(`${ACTION}:key-generated`);
-    ({ certificateDer, serialHex } = await signRootCertificate(inst, c, key.record, x));
+    let lint: Awaited<ReturnType<typeof signRootCertificate>>['lint'];
+    ({ certificateDer, serialHex, lint } = await signRootCertificate(inst, c, key.record, x));
     faultPoint(`${ACTION}:signed`);
+    warnings.push(...allowanceWarnings(c, lint.waived));
     stageCertificate(files, certificateDer);
 
     // 5. Everything the ceremony made, in one transaction with its audit event and its staged outputs.
@@ -303,6 +315,15 @@ function legacyWarnings(c: RootCeremony): string[] {
       `LEGACY: ${c.ca.name} is signed with ${c.signatureAlgorithm}. SHA-1 is allowed only for this legacy root (R-1.3); relying parties may reject it.`,
     );
   return warnings;
+}
+
+/** What a legacy allowance let through, said in the result, the audit event and the transcript. */
+function allowanceWarnings(c: RootCeremony, waived: { lint: string; message: string }[]): string[] {
+  const a = c.legacyAllowance;
+  if (!a) return [];
+  return waived.map(
+    (f) => `LEGACY ALLOWANCE (mirrors ${a.mirrors}, SHA-256 ${a.sha256}): ${f.lint} waived: ${f.message}`,
+  );
 }
 
 /** 3. Intent before any key exists: a crash from here on leaves a 'started' ceremony the next run closes. */
