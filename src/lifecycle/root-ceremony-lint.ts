@@ -171,3 +171,22 @@ export function previewRootLint(
   const tbs = rootTbs(c, { ...x, spki: key.spki });
   return lintRootCertificate(throwawaySigned(c, tbs.der, key.privateKey), c, x.now);
 }
+
+/** A SHA-1 root is allowed (R-1.3) but said so in the result and the audit event. */
+export function legacyWarnings(c: RootCeremony): string[] {
+  const warnings: string[] = [];
+  if (SIGNATURE_ALGORITHMS[c.signatureAlgorithm].legacy)
+    warnings.push(
+      `LEGACY: ${c.ca.name} is signed with ${c.signatureAlgorithm}. SHA-1 is allowed only for this legacy root (R-1.3); relying parties may reject it.`,
+    );
+  return warnings;
+}
+
+/** What a legacy allowance let through, said in the result, the audit event and the transcript. */
+export function allowanceWarnings(c: RootCeremony, waived: { lint: string; message: string }[]): string[] {
+  const a = c.legacyAllowance;
+  if (!a) return [];
+  return waived.map(
+    (f) => `LEGACY ALLOWANCE (mirrors ${a.mirrors}, SHA-256 ${a.sha256}): ${f.lint} waived: ${f.message}`,
+  );
+}

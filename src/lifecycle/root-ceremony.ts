@@ -12,7 +12,6 @@
  */
 import { keyAlgorithmOf, parseRootCeremony, type LoadedCeremony, type RootCeremony } from '../config/ceremony.ts';
 import { CaError, type ErrorCode } from '../errors.ts';
-import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
 import { createName, nameToText } from '../pki/name.ts';
 import { derToPem } from '../pki/pem.ts';
 import { sha256Hex } from '../util/digest.ts';
@@ -37,7 +36,7 @@ import { failStartedCeremony, findCompletedCeremonyOfFile, insertStartedCeremony
 import { operatorStatus } from '../store/operators.ts';
 import { ACTION, commitRootCa } from './root-ceremony-commit.ts';
 import { signRootCertificate } from './root-certificate.ts';
-import { previewRootLint } from './root-ceremony-lint.ts';
+import { allowanceWarnings, legacyWarnings, previewRootLint } from './root-ceremony-lint.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom } from '../pki/serial.ts';
 
 export interface RootCeremonyResult {
@@ -305,25 +304,6 @@ async function generateAndSign(
     warnings,
     transcriptFile,
   };
-}
-
-/** A SHA-1 root is allowed (R-1.3) but said so in the result and the audit event. */
-function legacyWarnings(c: RootCeremony): string[] {
-  const warnings: string[] = [];
-  if (SIGNATURE_ALGORITHMS[c.signatureAlgorithm].legacy)
-    warnings.push(
-      `LEGACY: ${c.ca.name} is signed with ${c.signatureAlgorithm}. SHA-1 is allowed only for this legacy root (R-1.3); relying parties may reject it.`,
-    );
-  return warnings;
-}
-
-/** What a legacy allowance let through, said in the result, the audit event and the transcript. */
-function allowanceWarnings(c: RootCeremony, waived: { lint: string; message: string }[]): string[] {
-  const a = c.legacyAllowance;
-  if (!a) return [];
-  return waived.map(
-    (f) => `LEGACY ALLOWANCE (mirrors ${a.mirrors}, SHA-256 ${a.sha256}): ${f.lint} waived: ${f.message}`,
-  );
 }
 
 /** 3. Intent before any key exists: a crash from here on leaves a 'started' ceremony the next run closes. */
