@@ -49,6 +49,7 @@ import { e_subject_country_name } from './e_subject_country_name.ts';
 import { e_subject_directory_string_encoding } from './e_subject_directory_string_encoding.ts';
 import { e_subject_empty } from './e_subject_empty.ts';
 import { e_subject_key_identifier } from './e_subject_key_identifier.ts';
+import { e_subject_string_content } from './e_subject_string_content.ts';
 import { e_tsa_ext_key_usage } from './e_tsa_ext_key_usage.ts';
 import { e_validity_exceeds_issuer } from './e_validity_exceeds_issuer.ts';
 import { e_validity_period_negative } from './e_validity_period_negative.ts';
@@ -85,6 +86,7 @@ export const ALL_LINTS: Lint[] = [
   e_subject_country_name,
   e_subject_directory_string_encoding,
   e_subject_attribute_too_long,
+  e_subject_string_content,
   w_ca_subject_missing_attributes,
   // Public key
   e_spki_algorithm_encoding,
