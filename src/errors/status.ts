@@ -14,6 +14,9 @@ export const STATUS_ERRORS = {
   NO_RETIRED_KEY: conflict('The CA was never re-keyed: it has no retired key.'),
   OCSP_BAD_NONCE: invalid('The OCSP nonce is not one DER OCTET STRING of 1 to 32 octets (RFC 8954).'),
   OCSP_MALFORMED_REQUEST: invalid('The OCSP request is not well-formed (RFC 6960 malformedRequest).'),
+  OCSP_LINT_FAILED: failed(
+    'An OCSP response to be stored or served fails a lint (responder ID, signer, times, DER); it was neither stored nor served.',
+  ),
   OCSP_MALFORMED_RESPONSE: invalid('The OCSP response is not well-formed.'),
   OCSP_PARAMS_INVALID: invalid('An OCSP response field (time, status) is out of range.'),
   OCSP_RESPONSE_UNKNOWN: unknown('The CA has no pre-signed OCSP response (for that serial) to export.'),

@@ -168,14 +168,16 @@ export function formatFindings(findings: LintFinding[]): string {
     .join('\n');
 }
 
-/** Throws CaError CERTIFICATE_LINT_FAILED (details.findings) when any finding is an error. */
-export function assertNoLintErrors(findings: LintFinding[], what = 'certificate'): void {
+/** Throws CaError CERTIFICATE_LINT_FAILED (or `code`; details.findings) when any finding is an error. */
+export function assertNoLintErrors(
+  findings: LintFinding[],
+  what = 'certificate',
+  code: 'CERTIFICATE_LINT_FAILED' | 'OCSP_LINT_FAILED' = 'CERTIFICATE_LINT_FAILED',
+): void {
   const errors = lintErrors(findings);
   if (errors.length > 0) {
-    throw new CaError(
-      'CERTIFICATE_LINT_FAILED',
-      `${what} fails ${errors.length} lint check(s):\n${formatFindings(errors)}`,
-      { details: { findings } },
-    );
+    throw new CaError(code, `${what} fails ${errors.length} lint check(s):\n${formatFindings(errors)}`, {
+      details: { findings },
+    });
   }
 }
