@@ -23,6 +23,13 @@ export const STATUS_ERRORS = {
   OCSP_UNSUPPORTED_HASH: invalid('The CertID hash algorithm is not SHA-1 or SHA-256.'),
   PROOF_INVALID: forbidden("The key-compromise request is not signed by the certificate's own key."),
   PROOF_NOT_APPLICABLE: invalid('A proof signed by the certificate key is accepted only for reason keyCompromise.'),
+  PROOF_REPLAYED: forbidden(
+    'The key-compromise request is a CSR on file or was already used: a new CSR naming the certificate and the time proves the key (CPS 4.9.1).',
+  ),
+  PROOF_STALE: forbidden('The key-compromise statement is older than 24 hours (or in the future): make a new CSR.'),
+  PROOF_UNBOUND: invalid(
+    'The key-compromise request does not say "compromise SERIAL TIME" for this certificate (challengePassword or CN).',
+  ),
   REASON_NOT_ALLOWED: invalid('That revocation reason is not used by these roots (CPS 4.9; R-4.1).'),
   REASON_REQUIRED: invalid('A rejection or revocation states its reason.'),
   RESPONDER_INVALID: invalid('A delegated OCSP responder certificate or key is not usable (curve, key match, EKU).'),
