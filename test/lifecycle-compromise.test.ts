@@ -5,7 +5,7 @@
  * revokes everything with cACompromise, signs a last CRL/OCSP and stops the key signing.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { declareCaCompromise, reportKeyCompromise } from '../src/lifecycle/compromise.ts';
@@ -70,11 +70,16 @@ describe('CPS 5.7 compromise handling', () => {
     return { serial: r.serialHex, key, pem };
   };
 
-  /** A CSR made with the compromised key: the subscriber's own signed report (CPS 5.7.3). */
-  const proofSignedBy = (key: string, name: string, serial: string) => {
-    openssl(['req', '-new', '-key', key, '-subj', `/CN=key compromise of ${serial}`, '-out', join(dir, `${name}.csr`)]);
+  /**
+   * A CSR made with the compromised key: the subscriber's own signed report (CPS 5.7.3), bound to
+   * this request by the statement "compromise SERIAL TIME" (issue 15.7) in its CN, or as given.
+   */
+  const proofSignedBy = (key: string, name: string, serial: string, cn = statement(serial)) => {
+    openssl(['req', '-new', '-key', key, '-subj', `/CN=${cn}`, '-out', join(dir, `${name}.csr`)]);
     return readFileSync(join(dir, `${name}.csr`));
   };
+  const statement = (serial: string, at = new Date()) =>
+    `compromise ${serial} ${at.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
 
   const crlSaysRevoked = (root: string, crlDer: Buffer, subPem: string, name: string) => {
     const crl = join(dir, `${name}.crl.pem`);
@@ -135,6 +140,50 @@ describe('CPS 5.7 compromise handling', () => {
     await presignOcsp(inst, { caName: 'ecc-rootca1', ...people });
   });
 
+  it('issue 15.7: refuses the original CSR on file, a CSR without the statement, for another serial or stale — audited, nothing revoked', async () => {
+    const report = (proof: Buffer) =>
+      reportKeyCompromise(inst, {
+        ...people,
+        caName: 'ecc-rootca1',
+        serial: subs.kc!.serial,
+        proof,
+        publishOut: join(dir, 'pub-never.json'),
+      });
+    const refusals = () => inst.audit.list().filter((e) => e.outcome === 'refused').length;
+    const before = refusals();
+    await rejectsWith(
+      'PROOF_REPLAYED',
+      () => report(readFileSync(join(dir, 'ecc-kc.csr'))),
+      /CSR on file for certificate/,
+    );
+    await rejectsWith(
+      'PROOF_UNBOUND',
+      () => report(proofSignedBy(subs.kc!.key, 'kc-unbound', subs.kc!.serial, `key compromise of ${subs.kc!.serial}`)),
+      /names no certificate and time: .*challengePassword \(or CN\) is "compromise [0-9a-f]+ /,
+    );
+    await rejectsWith(
+      'PROOF_UNBOUND',
+      () => report(proofSignedBy(subs.kc!.key, 'kc-other', subs.kc!.serial, statement(subs.ra!.serial))),
+      new RegExp(`names certificate ${subs.ra!.serial}, not ${subs.kc!.serial}`),
+    );
+    await rejectsWith(
+      'PROOF_STALE',
+      () =>
+        report(
+          proofSignedBy(
+            subs.kc!.key,
+            'kc-stale',
+            subs.kc!.serial,
+            statement(subs.kc!.serial, new Date(Date.now() - 2 * 86_400_000)),
+          ),
+        ),
+      /last 24 hours/,
+    );
+    assert.equal(refusals(), before + 4, 'each refusal is audited');
+    assert.equal(scalar('SELECT count(*) AS n FROM revocations WHERE serial_hex = ?', subs.kc!.serial), 0);
+    assert.ok(!existsSync(join(dir, 'pub-never.json')));
+  });
+
   it('a report signed with the compromised key revokes at once (keyCompromise), issues the CRL, re-signs OCSP and writes the publication', async () => {
     const out = join(dir, 'pub-kc.json');
     const r = await reportKeyCompromise(inst, {
@@ -169,6 +218,26 @@ describe('CPS 5.7 compromise handling', () => {
     assert.equal(ev.outcome, 'success');
     assert.equal((ev.details as { source: string }).source, 'subscriber-key-compromise');
     assert.equal((ev.details as { publicationSha256: string }).publicationSha256, r.publication.sha256);
+    // Issue 15.7: the proof is kept with the audit event, and replaying it is refused.
+    const event = inst.audit
+      .list()
+      .filter((e) => e.action === 'compromise.report' && e.outcome === 'success')
+      .at(-1)!;
+    const kept = event.details as { proof: string; statement: string };
+    assert.ok(Buffer.from(kept.proof, 'base64').equals(readFileSync(join(dir, 'kc-proof.csr'))));
+    assert.match(kept.statement, new RegExp(`^compromise ${subs.kc!.serial} `));
+    await rejectsWith(
+      'PROOF_REPLAYED',
+      () =>
+        reportKeyCompromise(inst, {
+          ...people,
+          caName: 'ecc-rootca1',
+          serial: subs.kc!.serial,
+          proof: readFileSync(join(dir, 'kc-proof.csr')),
+          publishOut: join(dir, 'pub-replay.json'),
+        }),
+      /already used \(audit event #\d+, [a-z.-]+\)/,
+    );
   });
 
   it('a report through the RA; a report that could not be published is refused before anything is revoked', async () => {

@@ -212,7 +212,18 @@ describe('R-4 revocation, CRLs and OCSP for the four roots', () => {
     const sub = await makeSub('ecc-rootca1', 'ecc-kc');
     const other = await makeSub('ecc-rootca1', 'ecc-other');
     const proof = (key: string, name: string) => {
-      openssl(['req', '-new', '-key', key, '-subj', `/CN=revoke ${sub.serial}`, '-out', join(dir, `${name}.csr`)]);
+      // Issue 15.7: the statement "compromise SERIAL TIME" binds the proof to this request.
+      const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      openssl([
+        'req',
+        '-new',
+        '-key',
+        key,
+        '-subj',
+        `/CN=compromise ${sub.serial} ${at}`,
+        '-out',
+        join(dir, `${name}.csr`),
+      ]);
       return readFileSync(join(dir, `${name}.csr`));
     };
     await rejectsWith(

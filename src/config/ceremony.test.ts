@@ -68,7 +68,46 @@ const cases: { name: string; edit: (y: string) => string; message: RegExp }[] = 
     message: /validity\.notBefore/,
   },
   { name: 'a duplicate YAML key', edit: (y) => `${y}\nwitness: olivia\n`, message: /not valid YAML/ },
+  // Issue 15.6: strings that would mislead a relying party, each with its rule named.
+  {
+    name: 'a 70,000-character CN',
+    edit: (y) => withCn(y, 'x'.repeat(70000)),
+    message: /subject\.3\.value CN: is 70000 characters long; at most 64 .*RFC 5280 Appendix A\.1/,
+  },
+  {
+    name: 'a CN holding a NUL (YAML escape)',
+    edit: (y) => withCn(y, '"good\\0evil"', 'utf8String'),
+    message: /subject\.3\.value CN: holds control character\(s\) U\+0000 \(RFC 4518 2\.2/,
+  },
+  {
+    name: 'a CN holding a right-to-left override',
+    edit: (y) => withCn(y, '"RootCA\\u202E2"', 'utf8String'),
+    message: /CN: holds bidirectional control\(s\) U\+202E \(RFC 4518 2\.4/,
+  },
+  {
+    name: 'a CN holding a lone surrogate (no UTF-8 can encode it)',
+    edit: (y) => withCn(y, '"Root\\uD800CA"', 'utf8String'),
+    message: /lone UTF-16 surrogate.*RFC 5280 4\.1\.2\.4 UTF8String/,
+  },
+  {
+    name: "a PrintableString CN with '@'",
+    edit: (y) => withCn(y, 'root@example'),
+    message: /CN: is a PrintableString with characters outside its set \(X\.680 41\.4/,
+  },
+  {
+    name: 'a three-letter country',
+    edit: (y) => y.replace('{ type: C, value: JP }', '{ type: C, value: JPN }'),
+    message: /subject\.0\.value C: must be exactly 2 characters/,
+  },
 ];
+
+/** rootca2.yaml with a CN after its OU. */
+function withCn(y: string, value: string, encoding = 'printableString'): string {
+  return y.replace(
+    '{ type: OU, value: Security Communication RootCA2 }',
+    `{ type: OU, value: Security Communication RootCA2 }\n  - { type: CN, value: ${value}, encoding: ${encoding} }`,
+  );
+}
 
 describe('ceremony file validation (CONVENTIONS 4)', () => {
   it('accepts the four shipped files', () => {
@@ -78,6 +117,18 @@ describe('ceremony file validation (CONVENTIONS 4)', () => {
       assert.equal(c.config.ca.name, n);
       assert.match(c.sha256, /^[0-9a-f]{64}$/);
     }
+  });
+  it('refuses a file that is not well-formed UTF-8 (no decoder repairs what the participants sign)', () => {
+    const bytes = Buffer.concat([
+      Buffer.from(base.replace('RootCA2 }', 'RootCA')),
+      Buffer.from([0xff]),
+      Buffer.from('2 }'),
+    ]);
+    assert.throws(
+      () => parseRootCeremony(bytes, 'x.yaml'),
+      (e: unknown) =>
+        e instanceof CaError && e.code === 'CEREMONY_FILE_INVALID' && /not well-formed UTF-8/.test(e.message),
+    );
   });
   for (const c of cases) {
     it(`refuses ${c.name}`, () => {

@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SIGNATURE_ALGORITHMS, type KeyAlgorithm, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { NAME_ATTRIBUTES } from '../pki/name.ts';
+import { checkNameString, RULE_UTF8 } from '../pki/name-strings.ts';
 import { CaError } from '../errors.ts';
 import { parseStrict } from './errors.ts';
 
@@ -55,15 +56,21 @@ const keySchema = z.discriminatedUnion(
   { error: 'key.algorithm must be rsa or ecdsa' },
 );
 
-const nameAttribute = z.strictObject({
-  type: z.enum(Object.keys(NAME_ATTRIBUTES) as [keyof typeof NAME_ATTRIBUTES], {
-    error: `must be one of ${Object.keys(NAME_ATTRIBUTES).join(', ')}`,
-  }),
-  value: z.string().min(1, { error: 'must not be empty' }),
-  encoding: z
-    .enum(['printableString', 'utf8String'], { error: 'must be printableString or utf8String' })
-    .default('printableString'),
-});
+const nameAttribute = z
+  .strictObject({
+    type: z.enum(Object.keys(NAME_ATTRIBUTES) as [keyof typeof NAME_ATTRIBUTES], {
+      error: `must be one of ${Object.keys(NAME_ATTRIBUTES).join(', ')}`,
+    }),
+    value: z.string().min(1, { error: 'must not be empty' }),
+    encoding: z
+      .enum(['printableString', 'utf8String'], { error: 'must be printableString or utf8String' })
+      .default('printableString'),
+  })
+  // Issue 15.6: no control or bidi characters, the type's character set, the X.520 upper bounds.
+  .superRefine((a, ctx) => {
+    for (const p of checkNameString(NAME_ATTRIBUTES[a.type], a.encoding, a.value))
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `${p.message} (${p.rule})` });
+  });
 
 const keyUsageNames = [
   'digitalSignature',
@@ -115,6 +122,19 @@ export const rootCeremonySchema = z
       error: `must be one of ${Object.keys(SIGNATURE_ALGORITHMS).join(', ')}`,
     }),
     legacySha1: z.boolean().default(false),
+    /**
+     * Issue 15.3: a legacy row that copies a real root passes the root lint only through this
+     * allowance, which names the real certificate (its SHA-256 fingerprint) and the lints it waives.
+     */
+    legacyAllowance: z
+      .strictObject({
+        mirrors: z.string().min(1, { error: 'must name the real certificate this root mirrors' }),
+        sha256: z.string().regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/, {
+          error: 'must be the SHA-256 fingerprint of the real certificate (64 hex digits, colons allowed)',
+        }),
+        waives: z.array(z.string().regex(/^[ew]_[a-z0-9_]+$/, { error: 'must be a lint name' })).min(1),
+      })
+      .optional(),
     subject: z.array(nameAttribute).min(1, { error: 'must have at least one attribute' }),
     validity: z.strictObject({
       notBefore: timeSchema.default('now'),
@@ -222,9 +242,16 @@ export interface LoadedCeremony<T> {
 
 /** Reads and validates a ceremony file's bytes. */
 export function parseRootCeremony(bytes: Buffer, file: string): LoadedCeremony<RootCeremony> {
+  let text: string;
+  try {
+    // Issue 15.6: a decoder that replaced invalid bytes would sign what the file does not say.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (e) {
+    throw new CaError('CEREMONY_FILE_INVALID', `${file}: not well-formed UTF-8 (${RULE_UTF8})`, { cause: e });
+  }
   let data: unknown;
   try {
-    data = parseYaml(bytes.toString('utf8'), { strict: true, uniqueKeys: true });
+    data = parseYaml(text, { strict: true, uniqueKeys: true });
   } catch (e) {
     throw new CaError('CEREMONY_FILE_INVALID', `${file}: not valid YAML: ${(e as Error).message}`, { cause: e });
   }

@@ -15,6 +15,9 @@ export const ISSUANCE_ERRORS = {
   CEREMONY_NOTHING_TO_RESUME: conflict('The ceremony named to rootca ceremony resume finished; nothing is left to do.'),
   CEREMONY_RUNNING: conflict('The ceremony named to rootca ceremony resume is still running in another process.'),
   CEREMONY_UNKNOWN: unknown('No ceremony has this number.'),
+  CEREMONY_ALLOWANCE_INVALID: invalid(
+    'A legacy allowance in a ceremony file names no published root, another subject, or lints that root does not break.',
+  ),
   CERTIFICATE_LINT_FAILED: failed(
     'The certificate to be issued fails lint checks; it was not signed with the real key.',
   ),
@@ -66,6 +69,9 @@ export const ISSUANCE_ERRORS = {
   SIGNATURE_ALGORITHM_UNSUPPORTED: invalid('The signature algorithm is not one rootca supports.'),
   SIGNATURE_INVALID: failed('A signature does not verify with the key it should.'),
   SUBJECT_NOT_ALLOWED: invalid('The requested subject does not fit the profile.'),
+  ROOT_PROFILE_REFUSED: forbidden(
+    'The root certificate a ceremony file describes breaks a root-profile rule (named); nothing was generated or signed.',
+  ),
   TBS_CHANGED: failed('The signed TBS differs from the linted one (lint, sign, lint again: CONVENTIONS 5).'),
   VALIDITY_INVALID: invalid('The validity asked for is out of range.'),
   VALIDITY_TOO_LONG: invalid('The validity asked for is longer than the profile allows.'),

@@ -14,12 +14,22 @@ export const STATUS_ERRORS = {
   NO_RETIRED_KEY: conflict('The CA was never re-keyed: it has no retired key.'),
   OCSP_BAD_NONCE: invalid('The OCSP nonce is not one DER OCTET STRING of 1 to 32 octets (RFC 8954).'),
   OCSP_MALFORMED_REQUEST: invalid('The OCSP request is not well-formed (RFC 6960 malformedRequest).'),
+  OCSP_LINT_FAILED: failed(
+    'An OCSP response to be stored or served fails a lint (responder ID, signer, times, DER); it was neither stored nor served.',
+  ),
   OCSP_MALFORMED_RESPONSE: invalid('The OCSP response is not well-formed.'),
   OCSP_PARAMS_INVALID: invalid('An OCSP response field (time, status) is out of range.'),
   OCSP_RESPONSE_UNKNOWN: unknown('The CA has no pre-signed OCSP response (for that serial) to export.'),
   OCSP_UNSUPPORTED_HASH: invalid('The CertID hash algorithm is not SHA-1 or SHA-256.'),
   PROOF_INVALID: forbidden("The key-compromise request is not signed by the certificate's own key."),
   PROOF_NOT_APPLICABLE: invalid('A proof signed by the certificate key is accepted only for reason keyCompromise.'),
+  PROOF_REPLAYED: forbidden(
+    'The key-compromise request is a CSR on file or was already used: a new CSR naming the certificate and the time proves the key (CPS 4.9.1).',
+  ),
+  PROOF_STALE: forbidden('The key-compromise statement is older than 24 hours (or in the future): make a new CSR.'),
+  PROOF_UNBOUND: invalid(
+    'The key-compromise request does not say "compromise SERIAL TIME" for this certificate (challengePassword or CN).',
+  ),
   REASON_NOT_ALLOWED: invalid('That revocation reason is not used by these roots (CPS 4.9; R-4.1).'),
   REASON_REQUIRED: invalid('A rejection or revocation states its reason.'),
   RESPONDER_INVALID: invalid('A delegated OCSP responder certificate or key is not usable (curve, key match, EKU).'),

@@ -1,8 +1,9 @@
 /**
  * Compromise handling (CPS 5.7.1, 5.7.3; R-4.1).
  *
- * A subscriber's key compromise: the report — a request signed with the compromised key, or
- * one approved by a Person in Charge of RA — revokes at once with reason keyCompromise, and in
+ * A subscriber's key compromise: the report — a request signed with the compromised key that
+ * says `compromise SERIAL TIME` for this certificate within the last day, never a CSR on file
+ * nor one used before (compromise-proof.ts), or one approved by a Person in Charge of RA — revokes at once with reason keyCompromise, and in
  * the same run the CRL is issued, the certificate's OCSP responses are re-signed (both by
  * `revokeCertificate`) and a publication file is written for the online side.
  *
@@ -43,6 +44,9 @@ import type { PassphraseSource } from '../people/participants.ts';
 import type { PublishResult } from '../status/publication.ts';
 import { revokeCertificate, type RevokeResult } from '../status/revocation.ts';
 import { endActiveCa } from '../store/cas.ts';
+import { compromiseStatementOf } from '../pki/csr-compromise.ts';
+import { inspectCsr } from '../pki/csr.ts';
+import { refuseUsedProof } from './compromise-proof.ts';
 
 export interface KeyCompromiseReport {
   caName: string;
@@ -69,6 +73,8 @@ export async function reportKeyCompromise(
   p: KeyCompromiseReport,
 ): Promise<{ revocation: RevokeResult; publication: PublishResult }> {
   const refuse = refuser(inst, REPORT_ACTION, `${p.caName}/${p.serial}`);
+  // Issue 15.7: a proof is used once; the rest of its binding is checked with the revocation.
+  if (p.proof) refuseUsedProof(inst, p.proof, refuse);
   // Checked before the revocation so that a run that would fail to publish changes nothing.
   guardedBy(refuse)(() => getCa(inst, p.caName));
   const signerCa = p.publishSigner ?? p.caName;
@@ -104,6 +110,9 @@ export async function reportKeyCompromise(
       source: p.proof ? 'subscriber-key-compromise' : 'ra',
       approvedBy: p.proof ? null : (p.approvedBy ?? null),
       proofSha256: p.proof ? sha256Hex(p.proof) : null,
+      // Issue 15.7: the proof itself (a CSR holds no secret) and what it says, kept with the event.
+      proof: p.proof ? Buffer.from(p.proof).toString('base64') : null,
+      statement: p.proof ? (compromiseStatementOf(inspectCsr(p.proof))?.text ?? null) : null,
       revokedAt: revocation.revokedAt.toISOString(),
       crlNumber: revocation.crl?.crlNumber ?? null,
       ocspResponses: revocation.ocspResponses,

@@ -79,6 +79,7 @@ export function commitRootCa(
           signatureAlgorithm: c.signatureAlgorithm,
           legacySha1: legacy,
           policies: c.policies,
+          legacyAllowance: c.legacyAllowance ?? null,
           keyActivations: 1,
           warnings: x.warnings,
           ...evidence,
@@ -146,6 +147,8 @@ function rootCaTranscript(
       notBefore: x.notBefore.toISOString(),
       notAfter: x.notAfter.toISOString(),
       signatureAlgorithm: c.signatureAlgorithm,
+      // Issue 15.3: the allowance a legacy row passed the root lint with (the warnings list what it waived).
+      legacyAllowance: c.legacyAllowance ?? null,
       keyActivations: 1,
       warnings: x.warnings,
     },

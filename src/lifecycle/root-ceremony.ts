@@ -12,7 +12,6 @@
  */
 import { keyAlgorithmOf, parseRootCeremony, type LoadedCeremony, type RootCeremony } from '../config/ceremony.ts';
 import { CaError, type ErrorCode } from '../errors.ts';
-import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
 import { createName, nameToText } from '../pki/name.ts';
 import { derToPem } from '../pki/pem.ts';
 import { sha256Hex } from '../util/digest.ts';
@@ -37,6 +36,8 @@ import { failStartedCeremony, findCompletedCeremonyOfFile, insertStartedCeremony
 import { operatorStatus } from '../store/operators.ts';
 import { ACTION, commitRootCa } from './root-ceremony-commit.ts';
 import { signRootCertificate } from './root-certificate.ts';
+import { allowanceWarnings, legacyWarnings, previewRootLint } from './root-ceremony-lint.ts';
+import { SERIAL_RANDOM_BYTES, serialFromRandom } from '../pki/serial.ts';
 
 export interface RootCeremonyResult {
   caName: string;
@@ -213,6 +214,14 @@ function checkBeforeQuorum(
   notBefore.setUTCMilliseconds(0);
   const notAfter = new Date(notBefore);
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + c.validity.years);
+  // Issue 15.3: the root the file describes passes the root lint before any key exists.
+  try {
+    const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
+    previewRootLint(c, { subject, notBefore, notAfter, serial, now: inst.clock.now() });
+  } catch (e) {
+    if (!(e instanceof CaError)) throw e;
+    refuse(e.code, `${p.ceremony.file}: ${e.message}`, e.details);
+  }
   return { planned, subject, notBefore, notAfter };
 }
 
@@ -250,8 +259,10 @@ async function generateAndSign(
       present: x.present,
     });
     faultPoint(`${ACTION}:key-generated`);
-    ({ certificateDer, serialHex } = await signRootCertificate(inst, c, key.record, x));
+    let lint: Awaited<ReturnType<typeof signRootCertificate>>['lint'];
+    ({ certificateDer, serialHex, lint } = await signRootCertificate(inst, c, key.record, x));
     faultPoint(`${ACTION}:signed`);
+    warnings.push(...allowanceWarnings(c, lint.waived));
     stageCertificate(files, certificateDer);
 
     // 5. Everything the ceremony made, in one transaction with its audit event and its staged outputs.
@@ -293,16 +304,6 @@ async function generateAndSign(
     warnings,
     transcriptFile,
   };
-}
-
-/** A SHA-1 root is allowed (R-1.3) but said so in the result and the audit event. */
-function legacyWarnings(c: RootCeremony): string[] {
-  const warnings: string[] = [];
-  if (SIGNATURE_ALGORITHMS[c.signatureAlgorithm].legacy)
-    warnings.push(
-      `LEGACY: ${c.ca.name} is signed with ${c.signatureAlgorithm}. SHA-1 is allowed only for this legacy root (R-1.3); relying parties may reject it.`,
-    );
-  return warnings;
 }
 
 /** 3. Intent before any key exists: a crash from here on leaves a 'started' ceremony the next run closes. */

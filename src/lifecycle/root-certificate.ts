@@ -1,10 +1,12 @@
 /**
- * The root key ceremony's self-signed certificate (root-ceremony.ts step 4): built from the
- * ceremony file, signed with exactly one activation of the new key, and checked before it is kept.
+ * The root key ceremony's self-signed certificate (root-ceremony.ts step 4), signed as issuance
+ * signs (CONVENTIONS 5): the TBS signed with a throwaway key of the same type is linted with the
+ * root profile (root-ceremony-lint.ts), the real key signs that TBS with exactly one activation,
+ * and the result must carry the same TBS bytes, verify, lint clean again and be canonical DER.
  */
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, type Extension } from '@peculiar/asn1-x509';
+import { Certificate } from '@peculiar/asn1-x509';
 import type { RootCeremony } from '../config/ceremony.ts';
 import { signOnceWithCaKey } from '../custody/activation.ts';
 import type { NewCaKey } from '../custody/ca-keys.ts';
@@ -12,39 +14,25 @@ import { CaError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
 import type { Participant } from '../people/participants.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
-import { assembleSignedCertificate, createTbsCertificate } from '../pki/certificate.ts';
-import { basicConstraints, keyUsage, subjectKeyIdentifier } from '../pki/extensions.ts';
+import { assembleSignedCertificate, tbsBytesOf } from '../pki/certificate.ts';
 import type { createName } from '../pki/name.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
+import { throwawayLike } from '../status/crl-and-ocsp.ts';
+import { lintRootCertificate, rootTbs, throwawaySigned, type RootLintResult } from './root-ceremony-lint.ts';
 
-/** 4. The self-signed certificate, with exactly one activation (CPS 6.2.8/6.2.9), checked before it is kept. */
+/** 4. The self-signed certificate, linted, then signed with exactly one activation (CPS 6.2.8/6.2.9), checked before it is kept. */
 export async function signRootCertificate(
   inst: Installation,
   c: RootCeremony,
   record: NewCaKey['record'],
   x: { subject: ReturnType<typeof createName>; notBefore: Date; notAfter: Date; present: Participant[] },
-): Promise<{ certificateDer: Buffer; serialHex: string }> {
-  const extensions: Extension[] = c.extensions.map((e) => {
-    switch (e.type) {
-      case 'subjectKeyIdentifier':
-        return subjectKeyIdentifier(record.publicKeySpki, e.critical);
-      case 'keyUsage':
-        return keyUsage(e.usages, e.critical);
-      case 'basicConstraints':
-        return basicConstraints({ cA: e.cA, pathLenConstraint: e.pathLenConstraint }, e.critical);
-    }
-  });
+): Promise<{ certificateDer: Buffer; serialHex: string; lint: RootLintResult }> {
   const serial = serialFromRandom(inst.random(SERIAL_RANDOM_BYTES));
-  const tbs = createTbsCertificate({
-    serialNumber: serial,
-    signatureAlgorithm: c.signatureAlgorithm,
-    issuer: x.subject,
-    subject: x.subject,
-    notBefore: x.notBefore,
-    notAfter: x.notAfter,
-    subjectPublicKeyInfo: record.publicKeySpki,
-    extensions,
-  });
+  const spki = Buffer.from(record.publicKeySpki);
+  const tbs = rootTbs(c, { ...x, serial, spki });
+  const now = inst.clock.now();
+  const preCert = throwawaySigned(c, tbs.der, throwawayLike(spki));
+  const lint = lintRootCertificate(preCert, c, now);
   const signature = await signOnceWithCaKey(
     inst,
     { record, custodians: x.present, purpose: `self-signed certificate of ${c.ca.name}`, target: c.ca.name },
@@ -52,8 +40,11 @@ export async function signRootCertificate(
     c.signatureAlgorithm,
   );
   const certificateDer = assembleSignedCertificate(tbs.der, c.signatureAlgorithm, signature);
-  selfCheck(certificateDer, tbs.der, signature, record.publicKeySpki, SIGNATURE_ALGORITHMS[c.signatureAlgorithm].hash);
-  return { certificateDer, serialHex: serialToHex(serial) };
+  if (!tbsBytesOf(certificateDer).equals(tbsBytesOf(preCert)))
+    throw new CaError('TBS_CHANGED', 'the signed TBS differs from the linted one');
+  selfCheck(certificateDer, tbs.der, signature, spki, SIGNATURE_ALGORITHMS[c.signatureAlgorithm].hash);
+  lintRootCertificate(certificateDer, c, now);
+  return { certificateDer, serialHex: serialToHex(serial), lint };
 }
 
 /** The signature verifies with the key, and the DER is canonical (parse + re-encode gives the same bytes). */

@@ -56,6 +56,7 @@ import { e_subject_country_name } from './e_subject_country_name.ts';
 import { e_subject_directory_string_encoding } from './e_subject_directory_string_encoding.ts';
 import { e_subject_empty } from './e_subject_empty.ts';
 import { e_subject_key_identifier } from './e_subject_key_identifier.ts';
+import { e_subject_string_content } from './e_subject_string_content.ts';
 import { e_tsa_ext_key_usage } from './e_tsa_ext_key_usage.ts';
 import { e_validity_exceeds_issuer } from './e_validity_exceeds_issuer.ts';
 import { e_validity_period_negative } from './e_validity_period_negative.ts';
@@ -92,6 +93,7 @@ export const ALL_LINTS: Lint[] = [
   e_subject_country_name,
   e_subject_directory_string_encoding,
   e_subject_attribute_too_long,
+  e_subject_string_content,
   w_ca_subject_missing_attributes,
   // Public key
   e_spki_algorithm_encoding,
@@ -180,14 +182,16 @@ export function formatFindings(findings: LintFinding[]): string {
     .join('\n');
 }
 
-/** Throws CaError CERTIFICATE_LINT_FAILED (details.findings) when any finding is an error. */
-export function assertNoLintErrors(findings: LintFinding[], what = 'certificate'): void {
+/** Throws CaError CERTIFICATE_LINT_FAILED (or `code`; details.findings) when any finding is an error. */
+export function assertNoLintErrors(
+  findings: LintFinding[],
+  what = 'certificate',
+  code: 'CERTIFICATE_LINT_FAILED' | 'OCSP_LINT_FAILED' = 'CERTIFICATE_LINT_FAILED',
+): void {
   const errors = lintErrors(findings);
   if (errors.length > 0) {
-    throw new CaError(
-      'CERTIFICATE_LINT_FAILED',
-      `${what} fails ${errors.length} lint check(s):\n${formatFindings(errors)}`,
-      { details: { findings } },
-    );
+    throw new CaError(code, `${what} fails ${errors.length} lint check(s):\n${formatFindings(errors)}`, {
+      details: { findings },
+    });
   }
 }

@@ -1246,6 +1246,31 @@ const CASES: Case[] = [
     expect: 'error',
   },
 
+  // e_subject_string_content (issue 15.6)
+  passes('e_subject_string_content', 'subca'),
+  {
+    lint: 'e_subject_string_content',
+    title: 'commonName holding a NUL',
+    profile: 'subca',
+    cert: () =>
+      mutate(
+        f.subca,
+        (c) => (c.tbsCertificate.subject[2] = attr('2.5.4.3', { utf8String: 'good.example\u0000.evil' })),
+      ),
+    expect: 'error',
+  },
+  {
+    lint: 'e_subject_string_content',
+    title: 'organizationName holding a right-to-left override',
+    profile: 'subca',
+    cert: () =>
+      mutate(
+        f.subca,
+        (c) => (c.tbsCertificate.subject[1] = attr('2.5.4.10', { utf8String: 'Example \u202eoC tsurT' })),
+      ),
+    expect: 'error',
+  },
+
   // w_ca_subject_missing_attributes
   passes('w_ca_subject_missing_attributes', 'subca'),
   {

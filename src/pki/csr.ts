@@ -13,6 +13,7 @@ import { signatureAlgorithmText, verifyProofOfPossession } from './csr-pop.ts';
 import { extensionValueText, requestedNameText } from './csr-text.ts';
 import { DerError } from './der.ts';
 import { checkPublicKeyQuality, describePublicKey, type KeyProblem, type PublicKeyInfo } from './key-quality.ts';
+import { checkNameDer } from './name-strings.ts';
 import { EXTENSION_NAMES, extensionName } from './oid-names.ts';
 import { pemToDer, readDerChildren, readDerElement, type DerElement } from './pem.ts';
 
@@ -201,6 +202,8 @@ export function inspectCsr(bytes: Uint8Array): CsrInspection {
 
   const subjectDer = Buffer.from(der.subarray(l.subject.start, l.subject.end));
   const spki = Buffer.from(der.subarray(l.spki.start, l.spki.end));
+  // Issue 15.6: strings that would mislead a relying party, read from the subject's exact bytes.
+  problems.push(...checkNameDer(subjectDer));
 
   const { extensions, otherAttributes } = requestedExtensions(cri, problems);
 

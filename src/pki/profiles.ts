@@ -4,6 +4,7 @@
  * and the extensions in the order they appear. Values that come from the request are
  * accepted only through these objects (CONVENTIONS 7).
  */
+import { AsnConvert } from '@peculiar/asn1-schema';
 import type { Extension, Name } from '@peculiar/asn1-x509';
 import { id_kp_OCSPSigning, id_kp_timeStamping } from '@peculiar/asn1-x509';
 import { CaError } from '../errors.ts';
@@ -23,6 +24,7 @@ import {
 import { NAME_ATTRIBUTES } from './name.ts';
 import { buildNameConstraints, NAME_CONSTRAINT_OPTIONS, type NameConstraintRequest } from './name-constraints.ts';
 import { KP, type SubcaPurpose } from './subca-purposes.ts';
+import { checkNameDer } from './name-strings.ts';
 
 export type IssuedProfileName = 'subca' | 'tsa' | 'ta' | 'ocsp';
 export type PolicyPurpose = 'subordinate-ca' | 'time-stamping';
@@ -198,6 +200,13 @@ export function acceptSubject(profile: CertificateProfile, requested: Name): Nam
     }
     seen.add(atv.type);
   }
+  // Issue 15.6: no control or bidi characters, types' sets and upper bounds (pki/name-strings.ts).
+  const strings = checkNameDer(new Uint8Array(AsnConvert.serialize(requested)));
+  if (strings.length)
+    throw new CaError(
+      'SUBJECT_NOT_ALLOWED',
+      `the requested subject breaks ${strings.length} rule(s):\n${strings.map((p) => `  - [${p.rule}] ${p.message}`).join('\n')}`,
+    );
   const missing = profile.requiredSubjectAttributes.filter((o) => !seen.has(o));
   if (missing.length)
     throw new CaError(

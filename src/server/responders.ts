@@ -10,6 +10,11 @@ import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algori
 import { readDerOrPem } from '../pki/pem.ts';
 import type { VerifiedPublication } from '../publish/verify.ts';
 import { certificateInfo, isIssuedBy, type CertificateInfo } from '../pki/certificate-info.ts';
+import { certIdsFor } from '../pki/ocsp.ts';
+import { assembleOcspResponseFast, encodeTbsResponseData } from '../pki/ocsp-fast.ts';
+import { lintErrors } from '../lint/index.ts';
+import { lintOcspResponse } from '../lint/ocsp/index.ts';
+import type { VerifiedCa } from '../publish/verify-types.ts';
 
 /** id-kp-OCSPSigning (RFC 6960 4.2.2.2). */
 export const id_kp_OCSPSigning = '1.3.6.1.5.5.7.3.9';
@@ -143,6 +148,11 @@ export function bindResponders(
       problems.push(`${k.source}: responder ${k.cert.subject} is revoked in publication ${pub.manifest.version}`);
       continue;
     }
+    const template = templateProblems(k, ca, now);
+    if (template.length) {
+      problems.push(...template);
+      continue;
+    }
     if (byCa.has(ca.name)) {
       problems.push(`${k.source}: a second responder for ${ca.name}; the first one is used`);
       continue;
@@ -150,4 +160,29 @@ export function bindResponders(
     byCa.set(ca.name, { ...k, ca: ca.name });
   }
   return { byCa, problems };
+}
+
+/**
+ * Issue 15.8: the response this responder would sign now (a live answer about its own
+ * certificate, signed as ocsp-responder.ts signs, an hour long at most, never past its
+ * certificate), linted like a pre-signed one (src/lint/ocsp/). Each error is a reason the
+ * responder is not used — and, at server start, a reason not to start.
+ */
+export function templateProblems(k: ResponderKey, ca: VerifiedCa, now: Date): string[] {
+  const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const hour = new Date(thisUpdate.getTime() + 3_600_000);
+  const nextUpdate = hour > k.cert.notAfter ? k.cert.notAfter : hour;
+  const tbs = encodeTbsResponseData({
+    responderKeyHash: k.keyHash,
+    producedAt: thisUpdate,
+    responses: [
+      { certId: certIdsFor(ca.der, k.cert.serialHex)[1]!, status: { status: 'good' }, thisUpdate, nextUpdate },
+    ],
+  });
+  const der = assembleOcspResponseFast(tbs, k.algorithm, sign(SIGNATURE_ALGORITHMS[k.algorithm].hash, tbs, k.key), [
+    k.cert.der,
+  ]);
+  return lintErrors(lintOcspResponse(der, { issuer: ca.info, signer: k.cert, now })).map(
+    (f) => `${k.source}: responder ${k.cert.subject}'s template response fails ${f.lint}: ${f.message} (${f.citation})`,
+  );
 }

@@ -8,6 +8,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { parseCertificate } from '../pki/certificate.ts';
 import { REVOCATION_REASON_CODES, type RevocationReason } from '../pki/crl.ts';
 import { inspectCsr } from '../pki/csr.ts';
+import { checkCompromiseProof } from '../lifecycle/compromise-proof.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import { findIssued, type IssuedCertificate } from '../issuance/certificates.ts';
@@ -212,6 +213,7 @@ function checkRevocation(inst: Installation, p: RevokeParams, { refuse, guard }:
         'PROOF_INVALID',
         `the key-compromise request is signed by another key than certificate ${cert.serialHex}'s`,
       );
+    checkCompromiseProof(inst, proof, cert.serialHex, now, refuse); // issue 15.7: bound to this request, never replayed
     return { ca, cert, reason, now, source: 'subscriber-key-compromise' };
   }
   if (!p.approvedBy)

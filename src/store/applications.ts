@@ -35,6 +35,11 @@ export function findApplicationRow(db: Db, id: number) {
   return first(db, q.selectFrom('applications').selectAll().where('id', '=', id));
 }
 
+/** The application that submitted exactly these CSR bytes, if any (issue 15.7: a CSR on file proves nothing). */
+export function applicationOfCsr(db: Db, csrDer: Buffer): number | undefined {
+  return first(db, q.selectFrom('applications').select('id').where('csr_der', '=', csrDer))?.id;
+}
+
 /** Every application's id, in submission order. */
 export function listApplicationIds(db: Db): number[] {
   return all(db, q.selectFrom('applications').select('id').orderBy('id')).map((r) => r.id);

@@ -125,6 +125,11 @@ export function findIssuedCertificateRow(db: Db, serialHex: string, caName?: str
   return first(db, caName === undefined ? rows : rows.where('c.name', '=', caName));
 }
 
+/** The serial of the issued certificate whose request was exactly these CSR bytes, if any (issue 15.7: a CSR on file proves nothing). */
+export function serialOfStoredCsr(db: Db, csrDer: Buffer): string | undefined {
+  return first(db, q.selectFrom('certificates').select('serial_hex').where('csr_der', '=', csrDer))?.serial_hex;
+}
+
 /** A certificate a CA issued, stored in the issuance's one transaction; returns its id. */
 export function insertIssuedCertificate(
   db: Db,

@@ -14,7 +14,10 @@ export function define(compromise: Command): void {
       )
       .requiredOption('--ca <name>', 'the issuing CA')
       .requiredOption('--serial <hex>', 'serial number of the certificate whose key is compromised')
-      .option('--proof <file>', 'the report signed with the compromised key: a CSR made with that key')
+      .option(
+        '--proof <file>',
+        'the report signed with the compromised key: a new CSR made with that key whose challengePassword or CN is "compromise SERIAL TIME" (UTC, within 24 hours; never a CSR on file, never one used before)',
+      )
       .option('--approved-by <name>', 'or: the Person in Charge of RA who accepted the report')
       .option('--invalidity-date <time>', 'when the key was (suspected) compromised, ISO 8601')
       .requiredOption('--publish-out <file>', 'the publication file to write (never overwritten)')
