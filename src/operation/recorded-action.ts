@@ -2,11 +2,12 @@
  * The runner for an operation without a CA key (issue 13 item 3): the same refusal protocol as
  * `runOperation` — checks first, a refusal audited before anyone is asked for anything (CPS
  * 5.4.1 "refused operations are recorded") — then the work and its success audit event in one
- * transaction, so a recorded action is never half done.
+ * transaction, so a recorded action is never half done. A CaError from any step (the checks,
+ * the asking, or the work, whose transaction is then rolled back) is audited as a refusal.
  */
 import type { AuditEvent, AuditEventInput } from '../audit/event.ts';
 import type { Installation } from '../installation/installation.ts';
-import { checked, type Checks } from './runner.ts';
+import { checked, type Checks, type Refuse } from './runner.ts';
 import { guardedBy, refuser } from './key-session.ts';
 
 /** Inside the work's transaction: appends the success audit event of the action on its target. */
@@ -37,10 +38,22 @@ export async function runRecordedAction<C, P = undefined, R = void>(
   const refuse = refuser(inst, spec.action, spec.target, spec.refusalDetails, spec.actor);
   const guard = guardedBy(refuse);
   const c = checked(() => spec.check({ refuse, guard }), refuse);
-  const p = await prepared(spec, c, { refuse, guard });
+  const p = await refusedOnError(() => prepared(spec, c, { refuse, guard }), refuse);
   const audit: AuditSuccess = (e) =>
     inst.audit.append({ ...e, action: spec.action, target: spec.target, outcome: 'success' });
-  return inst.db.transaction(() => spec.work(c, p, audit)).immediate();
+  // The refusal is appended after the rollback, so it is recorded even though the work is not.
+  return checked(() => inst.db.transaction(() => spec.work(c, p, audit)).immediate(), refuse);
+}
+
+/** Awaits `fn`; a CaError that is not yet a refusal becomes one (audited). */
+async function refusedOnError<T>(fn: () => Promise<T>, refuse: Refuse): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    return checked(() => {
+      throw e;
+    }, refuse);
+  }
 }
 
 /** The ask step's result, or nothing for an action that asks no one. */
