@@ -38,11 +38,11 @@ import { runOperation, type OperationContext } from '../operation/runner.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { getOperator } from '../people/operators.ts';
-import { guardedBy, refuser } from '../operation/key-session.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import type { PublishResult } from '../status/publication.ts';
 import { revokeCertificate, type RevokeResult } from '../status/revocation.ts';
 import { endActiveCa } from '../store/cas.ts';
+import { guardedBy, refuser } from '../operation/refusals.ts';
 
 export interface KeyCompromiseReport {
   caName: string;

@@ -12,8 +12,8 @@ import {
 } from '../people/participants.ts';
 import { getCa } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
-import { guardedBy, refuser } from '../operation/key-session.ts';
 import { findTerminationNotice, insertTerminationNotice } from '../store/termination-notices.ts';
+import { guardedBy, refuser } from '../operation/refusals.ts';
 
 /** CPS 5.8: three months' notice. */
 export const NOTICE_MONTHS = 3;

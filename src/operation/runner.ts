@@ -34,25 +34,14 @@ import {
 } from './durable-outputs.ts';
 import {
   failSession,
-  guardedBy,
-  isRefusal,
   openKeySession,
-  refuser,
   type FailureReport,
   type KeySession,
   type KeySessionRequest,
 } from './key-session.ts';
+import { checked, type Checks, guardedBy, isRefusal, refuser } from './refusals.ts';
 
 export type { BackupOutcome };
-
-/** Refuses with an audit event (never returns). */
-export type Refuse = (code: ErrorCode, message: string, details?: Record<string, unknown>) => never;
-
-/** What the checks step gets: `refuse` to refuse, `guard` to turn a CaError of a lookup into a refusal. */
-export interface Checks {
-  refuse: Refuse;
-  guard: <T>(fn: () => T) => T;
-}
 
 /** What a transcript records besides its people: the files in and out, and the operation's details. */
 export interface TranscriptParts {
@@ -198,16 +187,6 @@ function publishOutputs(files: DurableOutputs, transcriptFiles: PlannedOutput[],
   };
   const json = transcriptFiles[0]!.path;
   return { published, notes, transcriptFile: all.written.includes(json) ? json : '' };
-}
-
-/** Runs the checks; a CaError not yet refused (audited) becomes a refusal. */
-export function checked<C>(fn: () => C, refuse: Refuse): C {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof CaError && !isRefusal(e)) return refuse(e.code, e.message, e.details);
-    throw e;
-  }
 }
 
 type OutputsOf = ReturnType<NonNullable<OperationSpec<unknown, unknown, unknown>['outputs']>>;

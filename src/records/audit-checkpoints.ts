@@ -25,9 +25,7 @@ import {
 import { CaError } from '../errors.ts';
 import { createServiceKey, signWithServiceKey, type SealedServiceKey } from '../keys/service-key.ts';
 import type { Installation } from '../installation/installation.ts';
-import { refuser } from '../operation/key-session.ts';
 import { runRecordedAction } from '../operation/recorded-action.ts';
-import type { Refuse } from '../operation/runner.ts';
 import { getOperator } from '../people/operators.ts';
 import {
   bringParticipant,
@@ -46,6 +44,7 @@ import {
   insertAuditKey,
   retireActiveAuditKey,
 } from '../store/audit-keys.ts';
+import { refuser, type Refuse } from '../operation/refusals.ts';
 
 /**
  * An RFC 3161 time-stamping service (the internal TSA, wired by the archive): returns a

@@ -13,9 +13,7 @@ import { rootFromLeafHashes } from '../audit/merkle.ts';
 import { readLogLines } from '../audit/syslog.ts';
 import { CaError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
-import { refuser } from '../operation/key-session.ts';
 import { runRecordedAction } from '../operation/recorded-action.ts';
-import type { Refuse } from '../operation/runner.ts';
 import {
   bringParticipant,
   operationDigest,
@@ -26,6 +24,7 @@ import {
 import type { Operation } from '../people/permissions.ts';
 import { countAuditEventsBefore } from '../store/audit-events.ts';
 import { insertReview, listReviewRows, type AuditReviewRow } from '../store/audit-reviews.ts';
+import { refuser, type Refuse } from '../operation/refusals.ts';
 
 /** Authenticates the Log Examiner for `operation`; refuses (audited) when they do not. */
 async function examiner(
