@@ -24,6 +24,15 @@ export function isRefusal(e: unknown): boolean {
   return e instanceof CaError && refusals.has(e);
 }
 
+/**
+ * Marks an error whose audit event the caller wrote itself (e.g. a `failed` outcome after the
+ * checks, such as an unreachable TSA), so the runners do not record it again as a refusal.
+ */
+export function alreadyAudited<E extends CaError>(e: E): E {
+  refusals.add(e);
+  return e;
+}
+
 /** Refuses with an audit event; used for every check before people are asked for anything. */
 export function refuser(
   inst: Installation,
