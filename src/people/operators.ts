@@ -26,6 +26,7 @@ import {
   listOperatorRows,
   type OperatorRow,
 } from '../store/operators.ts';
+import { auditRefusal } from '../installation/refusal.ts';
 
 /** An operator as the use cases see them: roles held now, credential and personnel dates. */
 export interface OperatorRecord {
@@ -180,14 +181,11 @@ export function authenticateOperator(
   purpose: string,
 ): { operator: OperatorRecord; credential: UnlockedCredential } {
   const refuse = (e: CaError): never => {
-    inst.audit.append({
-      actor: name,
-      roles: [],
-      action: 'operator.authenticate',
-      target: name,
-      outcome: 'refused',
-      details: { code: e.code, purpose },
-    });
+    auditRefusal(
+      inst,
+      { action: 'operator.authenticate', target: name, actor: name },
+      { code: e.code, message: e.message, details: { purpose } },
+    );
     throw e;
   };
   const operator = findOperator(inst, name);
