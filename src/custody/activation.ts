@@ -10,6 +10,7 @@ import type { ActiveKey, CaKeyRecord } from '../keys/ports.ts';
 import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
 import type { Installation } from '../installation/installation.ts';
 import type { Participant } from '../people/participants.ts';
+import { auditRefusal } from '../installation/refusal.ts';
 
 /** Which key signs, with whom, and for what (the audit events name it). */
 export interface SignOnceParams {
@@ -45,14 +46,11 @@ export async function signOnceWithCaKey(
     );
   } catch (e) {
     const code = e instanceof CaError ? e.code : 'ACTIVATION_FAILED';
-    inst.audit.append({
-      actor: names.join(',') || inst.systemActor,
-      roles: [],
-      action: 'key.activate',
-      target: p.target,
-      outcome: 'refused',
-      details: { ...base, code, message: (e as Error).message },
-    });
+    auditRefusal(
+      inst,
+      { action: 'key.activate', target: p.target, actor: names.join(',') || inst.systemActor },
+      { code, message: (e as Error).message, details: base },
+    );
     throw e;
   }
   const where = signer.where;

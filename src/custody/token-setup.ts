@@ -13,7 +13,6 @@ import { wipe } from '../keys/wipe.ts';
 import { findTokenRecord, storeTokenRecord } from './hsm-tokens.ts';
 import { pinContext } from '../keys/pkcs11-shares.ts';
 import type { Installation } from '../installation/installation.ts';
-import { refuser } from '../operation/key-session.ts';
 import { getOperator } from '../people/operators.ts';
 import {
   bringParticipant,
@@ -24,6 +23,7 @@ import {
   type PassphraseSource,
 } from '../people/participants.ts';
 import { checkDistinct, checkSlotRole } from '../people/permissions.ts';
+import { refuser } from '../operation/refusals.ts';
 
 /** What `rootca token init` is given: the module and label, the PIN holders, and who performs and observes it. */
 export interface InitTokenParams {

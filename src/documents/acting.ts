@@ -1,7 +1,6 @@
-/** Who acts on a document, and how refusals and authentication are handled for every document operation. */
+/** Who acts on a document and how they authenticate (refusals are audited by the recorded-action runner). */
 import { CaError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
-import { auditRefusal } from '../installation/refusal.ts';
 import { bringParticipant, operationDigest, type PassphraseSource } from '../people/participants.ts';
 import type { Operation, Slot } from '../people/permissions.ts';
 
@@ -9,22 +8,6 @@ import type { Operation, Slot } from '../people/permissions.ts';
 export interface Acting {
   by: string;
   passphrases: PassphraseSource;
-}
-
-/** Runs `fn`; a CaError it throws is audited as a refusal of `action` on `target` and rethrown. */
-export async function refusalsAudited<T>(
-  inst: Installation,
-  action: string,
-  target: string,
-  actor: string,
-  fn: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof CaError) auditRefusal(inst, { action, target, actor }, e);
-    throw e;
-  }
 }
 
 /** The person authenticates and signs the digest of what they do; returns their roles at the time. */

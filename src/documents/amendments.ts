@@ -4,7 +4,8 @@ import type { Installation } from '../installation/installation.ts';
 import { checkDistinct } from '../people/permissions.ts';
 import { decideProposal, insertProposal, publishApproved } from '../store/documents.ts';
 import { sha256Hex } from '../util/digest.ts';
-import { type Acting, authenticate, refusalsAudited } from './acting.ts';
+import { runRecordedAction } from '../operation/recorded-action.ts';
+import { type Acting, authenticate } from './acting.ts';
 import { type DocumentVersion, getVersion, latestPublished, nextVersion, openAmendment, VERSION } from './versions.ts';
 
 /** Large enough for any CPS; small enough to keep the publication file reasonable. */
@@ -47,82 +48,84 @@ export interface ProposeParams extends Acting {
 
 /** The Person Responsible proposes new text for a document; it is fixed here with its digest. */
 export async function proposeDocument(inst: Installation, p: ProposeParams): Promise<DocumentVersion> {
-  return refusalsAudited(inst, 'document.propose', `document:${p.name}`, p.by, async () => {
-    checkName(p.name);
-    const text = checkText(p.text);
-    const description = p.description.trim();
-    if (!description)
-      throw new CaError(
-        'DESCRIPTION_REQUIRED',
-        'an amendment states its description (it goes into the version history, CPS 9.12.1)',
-      );
-    const previous = latestPublished(inst, p.name);
-    const open = openAmendment(inst, p.name);
-    if (open)
-      throw new CaError(
-        'DOCUMENT_AMENDMENT_OPEN',
-        `${p.name} already has an open amendment (#${open.id}, ${open.state}); approve, reject or publish it first`,
-        { details: { open: open.id, state: open.state } },
-      );
-    if (p.initialVersion !== undefined) {
-      if (previous)
-        throw new CaError(
-          'DOCUMENT_VERSION_INVALID',
-          `--initial-version is only for the first version; ${p.name} is at ${previous.version} and the next number follows from the amendment's kind`,
-        );
-      if (!VERSION.test(p.initialVersion))
-        throw new CaError(
-          'DOCUMENT_VERSION_INVALID',
-          `initial version "${p.initialVersion}" is not MAJOR.MINOR with two minor digits (e.g. 5.12)`,
-        );
-    }
-    const title = (p.title ?? previous?.title ?? '').trim();
-    if (!title) throw new CaError('DOCUMENT_TITLE_REQUIRED', `${p.name} is a new document: give its --title`);
-    const sha256 = sha256Hex(p.text);
-    const a = await authenticate(inst, p, 'document.propose', 'submitter', {
-      name: p.name,
-      sha256,
-      critical: p.critical,
-      description,
-    });
-    const now = inst.clock.now().toISOString();
-    const id = inst.db
-      .transaction(() => {
-        const id = insertProposal(inst.db, {
-          name: p.name,
-          title,
-          critical: p.critical ? 1 : 0,
-          description,
-          text,
-          sha256,
-          initial_version: p.initialVersion ?? null,
-          proposed_by: p.by,
-          proposed_at: now,
-        });
-        inst.audit.append({
-          actor: p.by,
-          roles: a.roles,
-          action: 'document.propose',
-          target: `document:${p.name}`,
-          outcome: 'success',
-          details: {
-            amendment: id,
-            title,
-            sha256,
-            size: p.text.length,
-            critical: p.critical,
-            description,
-            initialVersion: p.initialVersion ?? null,
-            previousVersion: previous?.version ?? null,
-            operationDigest: a.digest,
-            signature: a.signature,
-          },
-        });
-        return id;
-      })
-      .immediate();
-    return getVersion(inst, id);
+  return runRecordedAction(inst, {
+    action: 'document.propose',
+    target: `document:${p.name}`,
+    actor: p.by,
+    check: () => proposal(inst, p),
+    ask: (c) =>
+      authenticate(inst, p, 'document.propose', 'submitter', {
+        name: p.name,
+        sha256: c.sha256,
+        critical: p.critical,
+        description: c.description,
+      }),
+    work: (c, a, audit) => {
+      const id = insertProposal(inst.db, {
+        name: p.name,
+        title: c.title,
+        critical: p.critical ? 1 : 0,
+        description: c.description,
+        text: c.text,
+        sha256: c.sha256,
+        initial_version: p.initialVersion ?? null,
+        proposed_by: p.by,
+        proposed_at: inst.clock.now().toISOString(),
+      });
+      audit({
+        actor: p.by,
+        roles: a.roles,
+        details: {
+          amendment: id,
+          title: c.title,
+          sha256: c.sha256,
+          size: p.text.length,
+          critical: p.critical,
+          description: c.description,
+          initialVersion: p.initialVersion ?? null,
+          previousVersion: c.previous?.version ?? null,
+          operationDigest: a.digest,
+          signature: a.signature,
+        },
+      });
+      return getVersion(inst, id);
+    },
   });
+}
+
+/** The checked proposal: its text, description and title, refused unless the document can take an amendment now. */
+function proposal(inst: Installation, p: ProposeParams) {
+  checkName(p.name);
+  const text = checkText(p.text);
+  const description = p.description.trim();
+  if (!description)
+    throw new CaError(
+      'DESCRIPTION_REQUIRED',
+      'an amendment states its description (it goes into the version history, CPS 9.12.1)',
+    );
+  const previous = latestPublished(inst, p.name);
+  const open = openAmendment(inst, p.name);
+  if (open)
+    throw new CaError(
+      'DOCUMENT_AMENDMENT_OPEN',
+      `${p.name} already has an open amendment (#${open.id}, ${open.state}); approve, reject or publish it first`,
+      { details: { open: open.id, state: open.state } },
+    );
+  if (p.initialVersion !== undefined) {
+    if (previous)
+      throw new CaError(
+        'DOCUMENT_VERSION_INVALID',
+        `--initial-version is only for the first version; ${p.name} is at ${previous.version} and the next number follows from the amendment's kind`,
+      );
+    if (!VERSION.test(p.initialVersion))
+      throw new CaError(
+        'DOCUMENT_VERSION_INVALID',
+        `initial version "${p.initialVersion}" is not MAJOR.MINOR with two minor digits (e.g. 5.12)`,
+      );
+  }
+  const title = (p.title ?? previous?.title ?? '').trim();
+  if (!title) throw new CaError('DOCUMENT_TITLE_REQUIRED', `${p.name} is a new document: give its --title`);
+  return { text, description, previous, title, sha256: sha256Hex(p.text) };
 }
 export interface DecideParams extends Acting {
   name: string;
@@ -140,53 +143,55 @@ export async function rejectDocument(inst: Installation, p: DecideParams): Promi
 }
 /** Approves or rejects the open amendment; the same checks and audit for both. */
 async function decide(inst: Installation, p: DecideParams, action: 'approve' | 'reject'): Promise<DocumentVersion> {
-  return refusalsAudited(inst, `document.${action}`, `document:${p.name}`, p.by, async () => {
-    const open = openAmendment(inst, p.name);
-    if (!open) throw new CaError('DOCUMENT_NO_AMENDMENT', `${p.name} has no amendment waiting for a decision`);
-    if (open.state !== 'proposed')
-      throw new CaError(
-        'DOCUMENT_STATE',
-        `amendment #${open.id} of ${p.name} is already ${open.state} (by ${open.decided_by}); it can only be published now`,
-        { details: { from: open.state, action } },
-      );
-    checkDistinct('document.decide', { approver: [p.by], submitter: [open.proposed_by] });
-    if (action === 'reject' && !p.reason?.trim()) throw new CaError('REASON_REQUIRED', 'a rejection states its reason');
-    const a = await authenticate(inst, p, 'document.decide', 'approver', {
-      name: p.name,
-      amendment: open.id,
-      sha256: open.sha256,
-      action,
-    });
-    const now = inst.clock.now().toISOString();
-    inst.db
-      .transaction(() => {
-        const decided = decideProposal(inst.db, open.id, {
-          state: action === 'approve' ? 'approved' : 'rejected',
-          by: p.by,
-          at: now,
-          reason: p.reason?.trim() ?? null,
-        });
-        if (!decided) throw new CaError('DOCUMENT_STATE', `amendment #${open.id} of ${p.name} changed meanwhile`);
-        inst.audit.append({
-          actor: p.by,
-          roles: a.roles,
-          action: `document.${action}`,
-          target: `document:${p.name}`,
-          outcome: 'success',
-          details: {
-            amendment: open.id,
-            sha256: open.sha256,
-            critical: open.critical === 1,
-            description: open.description,
-            proposedBy: open.proposed_by,
-            reason: p.reason ?? null,
-            operationDigest: a.digest,
-            signature: a.signature,
-          },
-        });
-      })
-      .immediate();
-    return getVersion(inst, open.id);
+  return runRecordedAction(inst, {
+    action: `document.${action}`,
+    target: `document:${p.name}`,
+    actor: p.by,
+    check: () => {
+      const open = openAmendment(inst, p.name);
+      if (!open) throw new CaError('DOCUMENT_NO_AMENDMENT', `${p.name} has no amendment waiting for a decision`);
+      if (open.state !== 'proposed')
+        throw new CaError(
+          'DOCUMENT_STATE',
+          `amendment #${open.id} of ${p.name} is already ${open.state} (by ${open.decided_by}); it can only be published now`,
+          { details: { from: open.state, action } },
+        );
+      checkDistinct('document.decide', { approver: [p.by], submitter: [open.proposed_by] });
+      if (action === 'reject' && !p.reason?.trim())
+        throw new CaError('REASON_REQUIRED', 'a rejection states its reason');
+      return open;
+    },
+    ask: (open) =>
+      authenticate(inst, p, 'document.decide', 'approver', {
+        name: p.name,
+        amendment: open.id,
+        sha256: open.sha256,
+        action,
+      }),
+    work: (open, a, audit) => {
+      const decided = decideProposal(inst.db, open.id, {
+        state: action === 'approve' ? 'approved' : 'rejected',
+        by: p.by,
+        at: inst.clock.now().toISOString(),
+        reason: p.reason?.trim() ?? null,
+      });
+      if (!decided) throw new CaError('DOCUMENT_STATE', `amendment #${open.id} of ${p.name} changed meanwhile`);
+      audit({
+        actor: p.by,
+        roles: a.roles,
+        details: {
+          amendment: open.id,
+          sha256: open.sha256,
+          critical: open.critical === 1,
+          description: open.description,
+          proposedBy: open.proposed_by,
+          reason: p.reason ?? null,
+          operationDigest: a.digest,
+          signature: a.signature,
+        },
+      });
+      return getVersion(inst, open.id);
+    },
   });
 }
 
@@ -197,48 +202,52 @@ export type PublishDocumentParams = Acting & { name: string };
  * (CPS 9.12.1). The Repository gets it with the next `rootca publish`, which starts the claim period.
  */
 export async function publishDocument(inst: Installation, p: PublishDocumentParams): Promise<DocumentVersion> {
-  return refusalsAudited(inst, 'document.publish', `document:${p.name}`, p.by, async () => {
-    const open = openAmendment(inst, p.name);
-    if (!open) throw new CaError('DOCUMENT_NO_AMENDMENT', `${p.name} has no approved amendment to publish`);
-    if (open.state !== 'approved')
-      throw new CaError(
-        'DOCUMENT_NOT_APPROVED',
-        `amendment #${open.id} of ${p.name} is ${open.state}: the Committee approves it before it is published (CPS 1.5.4)`,
-        { details: { from: open.state } },
-      );
-    const previous = latestPublished(inst, p.name);
-    const version = nextVersion(previous?.version ?? null, open.critical === 1, open.initial_version);
-    const a = await authenticate(inst, p, 'document.publish', 'authoriser', {
-      name: p.name,
-      amendment: open.id,
-      sha256: open.sha256,
-      version,
-    });
-    const now = inst.clock.now().toISOString();
-    inst.db
-      .transaction(() => {
-        if (!publishApproved(inst.db, open.id, { version, by: p.by, at: now }))
-          throw new CaError('DOCUMENT_STATE', `amendment #${open.id} of ${p.name} changed meanwhile`);
-        inst.audit.append({
-          actor: p.by,
-          roles: a.roles,
-          action: 'document.publish',
-          target: `document:${p.name}`,
-          outcome: 'success',
-          details: {
-            amendment: open.id,
-            version,
-            previousVersion: previous?.version ?? null,
-            sha256: open.sha256,
-            critical: open.critical === 1,
-            description: open.description,
-            approvedBy: open.decided_by,
-            operationDigest: a.digest,
-            signature: a.signature,
-          },
-        });
-      })
-      .immediate();
-    return getVersion(inst, open.id);
+  return runRecordedAction(inst, {
+    action: 'document.publish',
+    target: `document:${p.name}`,
+    actor: p.by,
+    check: () => {
+      const open = openAmendment(inst, p.name);
+      if (!open) throw new CaError('DOCUMENT_NO_AMENDMENT', `${p.name} has no approved amendment to publish`);
+      if (open.state !== 'approved')
+        throw new CaError(
+          'DOCUMENT_NOT_APPROVED',
+          `amendment #${open.id} of ${p.name} is ${open.state}: the Committee approves it before it is published (CPS 1.5.4)`,
+          { details: { from: open.state } },
+        );
+      const previous = latestPublished(inst, p.name);
+      return {
+        open,
+        previous,
+        version: nextVersion(previous?.version ?? null, open.critical === 1, open.initial_version),
+      };
+    },
+    ask: ({ open, version }) =>
+      authenticate(inst, p, 'document.publish', 'authoriser', {
+        name: p.name,
+        amendment: open.id,
+        sha256: open.sha256,
+        version,
+      }),
+    work: ({ open, previous, version }, a, audit) => {
+      if (!publishApproved(inst.db, open.id, { version, by: p.by, at: inst.clock.now().toISOString() }))
+        throw new CaError('DOCUMENT_STATE', `amendment #${open.id} of ${p.name} changed meanwhile`);
+      audit({
+        actor: p.by,
+        roles: a.roles,
+        details: {
+          amendment: open.id,
+          version,
+          previousVersion: previous?.version ?? null,
+          sha256: open.sha256,
+          critical: open.critical === 1,
+          description: open.description,
+          approvedBy: open.decided_by,
+          operationDigest: a.digest,
+          signature: a.signature,
+        },
+      });
+      return getVersion(inst, open.id);
+    },
   });
 }

@@ -24,7 +24,6 @@ import {
 import { NAME_CONSTRAINT_OPTIONS } from '../pki/name-constraints.ts';
 import { SERIAL_RANDOM_BYTES, serialFromRandom, serialToHex } from '../pki/serial.ts';
 import { resolveSubcaPurpose } from '../pki/subca-purposes.ts';
-import type { Checks } from '../operation/runner.ts';
 import { openEnding } from '../lifecycle/ca-ending.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
@@ -34,6 +33,7 @@ import type { PassphraseSource } from '../people/participants.ts';
 import { checkDistinct } from '../people/permissions.ts';
 import { caPolicies, isReservedBrPolicy } from './policies.ts';
 import { throwawayLike } from '../status/crl-and-ocsp.ts';
+import type { Checks } from '../operation/refusals.ts';
 
 export interface IssueParams extends ProfileOptions {
   /** The CA Administrator who performs the issuance (CPS 5.2.1). */

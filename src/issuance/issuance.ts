@@ -128,7 +128,6 @@ export async function issueCertificate(inst: Installation, p: IssueParams): Prom
     action: ACTION,
     target: `${p.caName}/${p.profile}`,
     refusalDetails: { requester: p.requester },
-    finishInterrupted: true,
     check: (c) => ({ ...prepareTbs(inst, p, checkIssuance(inst, p, c), c), refuse: c.refuse }),
     outputs: () => [
       ...(p.outPem ? [{ path: p.outPem, what: '--out' }] : []),

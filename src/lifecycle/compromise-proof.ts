@@ -8,13 +8,13 @@
  * before anyone is asked for a passphrase; each refusal is audited by the caller's `refuse`.
  */
 import type { Installation } from '../installation/installation.ts';
-import type { Refuse } from '../operation/runner.ts';
 import { compromiseStatementOf, compromiseStatementText, type CompromiseStatement } from '../pki/csr-compromise.ts';
 import type { CsrInspection } from '../pki/csr.ts';
 import { normalizeSerialHex } from '../pki/integer.ts';
 import { applicationOfCsr } from '../store/applications.ts';
 import { serialOfStoredCsr } from '../store/certificates.ts';
 import { sha256Hex } from '../util/digest.ts';
+import type { Refuse } from '../operation/refusals.ts';
 
 /** How old a statement may be: a day, enough to make the CSR and reach the RA, too short to hoard. */
 export const PROOF_MAX_AGE_MS = 24 * 60 * 60 * 1000;

@@ -39,7 +39,6 @@ import { runOperation, type OperationContext } from '../operation/runner.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { getOperator } from '../people/operators.ts';
-import { guardedBy, refuser } from '../operation/key-session.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import type { PublishResult } from '../status/publication.ts';
 import { revokeCertificate, type RevokeResult } from '../status/revocation.ts';
@@ -47,6 +46,7 @@ import { endActiveCa } from '../store/cas.ts';
 import { compromiseStatementOf } from '../pki/csr-compromise.ts';
 import { inspectCsr } from '../pki/csr.ts';
 import { refuseUsedProof } from './compromise-proof.ts';
+import { guardedBy, refuser } from '../operation/refusals.ts';
 
 export interface KeyCompromiseReport {
   caName: string;

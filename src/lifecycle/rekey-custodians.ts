@@ -3,9 +3,9 @@
  */
 import type { Installation } from '../installation/installation.ts';
 import type { KeySession } from '../operation/key-session.ts';
-import type { Refuse } from '../operation/runner.ts';
 import { bringParticipant, lockAll, type Participant, type PassphraseSource } from '../people/participants.ts';
 import { ACTION } from './rekey-commit.ts';
+import type { Refuse } from '../operation/refusals.ts';
 
 /**
  * M custodians of the new key: people already in the session (operator, custodians of the old

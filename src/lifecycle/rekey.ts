@@ -32,7 +32,7 @@ import { signOnceWithCaKey } from '../custody/activation.ts';
 import { generateCaKey, type NewCaKey } from '../custody/ca-keys.ts';
 import { getCa } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
-import { refuser, type KeySession } from '../operation/key-session.ts';
+import type { KeySession } from '../operation/key-session.ts';
 import {
   finishOwnCertificate,
   KIND_SUFFIX,
@@ -45,12 +45,13 @@ import { getOperator } from '../people/operators.ts';
 import { lockAll, type Participant, type PassphraseSource } from '../people/participants.ts';
 import { checkSlotRole } from '../people/permissions.ts';
 import { changeoverAlgorithm, checkYears, validityFromNow, yearsOf, type ChangeoverResult } from './renewal.ts';
-import { runOperation, type AfterCommit, type Checks, type OperationContext } from '../operation/runner.ts';
+import { runOperation, type AfterCommit, type OperationContext } from '../operation/runner.ts';
 import { activeTsa } from '../records/time-stamping.ts';
 import { findCaKeyFacts } from '../store/ca-keys.ts';
 import { reserveSerial } from '../store/serial-reservations.ts';
 import { ACTION, commitRekey, type RekeyPlan, type Signed } from './rekey-commit.ts';
 import { gatherNewKeyCustodians } from './rekey-custodians.ts';
+import { refuser, type Checks } from '../operation/refusals.ts';
 
 export interface RekeyParams {
   caName: string;
@@ -95,7 +96,6 @@ export async function rekeyCa(inst: Installation, p: RekeyParams): Promise<Rekey
   return runOperation(inst, {
     action: ACTION,
     target: p.caName,
-    finishInterrupted: true,
     check: (c) => checkRekey(inst, p, c),
     outputs: (r) => (r.outDir ? KINDS.map((kind) => ({ path: outFile(r, kind)!, what: `--out-dir (${kind})` })) : []),
     people: (r) => ({

@@ -18,12 +18,13 @@ import { recordOwnCertificate } from './ca-certificate-history.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import type { InterruptedWork } from '../operation/durable-outputs.ts';
-import { runOperation, type Checks, type OperationContext, type Refuse } from '../operation/runner.ts';
+import { runOperation, type OperationContext } from '../operation/runner.ts';
 import { finishOwnCertificate, planOwnCertificate, spkiOf, type OwnCertificatePlan } from './link-certificates.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { currentCaCertificateId, switchCaCertificate } from '../store/cas.ts';
 import { findCaKeyFacts } from '../store/ca-keys.ts';
 import { reserveSerial } from '../store/serial-reservations.ts';
+import type { Checks, Refuse } from '../operation/refusals.ts';
 
 export interface RenewParams {
   caName: string;
@@ -107,7 +108,6 @@ export async function renewCa(inst: Installation, p: RenewParams): Promise<Chang
   return runOperation(inst, {
     action: ACTION,
     target: p.caName,
-    finishInterrupted: true,
     check: (c) => checkRenewal(inst, p, c),
     outputs: () => (p.out ? [{ path: p.out, what: '--out' }] : []),
     people: ({ ca, plan }) => ({

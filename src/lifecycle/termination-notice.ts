@@ -2,6 +2,7 @@
  * The notice of a CA's termination (CPS 5.8): recorded by the Person Responsible at least
  * three months ahead; termination.ts refuses to terminate without it.
  */
+import { CaError } from '../errors.ts';
 import { addUtcMonths } from '../lint/crl/support.ts';
 import {
   operationDigest,
@@ -12,8 +13,8 @@ import {
 } from '../people/participants.ts';
 import { getCa } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
-import { guardedBy, refuser } from '../operation/key-session.ts';
 import { findTerminationNotice, insertTerminationNotice } from '../store/termination-notices.ts';
+import { runRecordedAction } from '../operation/recorded-action.ts';
 
 /** CPS 5.8: three months' notice. */
 export const NOTICE_MONTHS = 3;
@@ -46,64 +47,68 @@ export async function announceTermination(
   inst: Installation,
   p: { caName: string; date: string; authoriser: string; passphrases: PassphraseSource },
 ): Promise<TerminationNotice> {
-  const refuse = refuser(inst, ANNOUNCE, p.caName);
-  const ca = guardedBy(refuse)(() => getCa(inst, p.caName));
-  if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `${ca.name} is ${ca.status}; only an active CA is terminated`);
-  if (!isDay(p.date)) refuse('DATE_INVALID', `--date ${p.date} is not a date YYYY-MM-DD`);
   const now = inst.clock.now();
+  const announcedAt = now.toISOString();
+  return runRecordedAction(inst, {
+    action: ANNOUNCE,
+    target: p.caName,
+    check: () => noticeChecks(inst, p, now),
+    ask: async ({ ca }, { refuse }) => {
+      const digest = operationDigest({ kind: ANNOUNCE, ca: ca.name, terminationDate: p.date, at: announcedAt });
+      const person = await bringParticipant(
+        inst,
+        p.authoriser,
+        p.passphrases,
+        `Person Responsible announcing the termination of ${ca.name}`,
+        digest,
+        { operation: ANNOUNCE, slot: 'authoriser' },
+      );
+      if (!person) refuse('AUTHENTICATION_REQUIRED', `${p.authoriser} (authoriser) did not authenticate`);
+      lockAll([person]);
+      return { digest, person: person! };
+    },
+    work: ({ ca, earliest }, { digest, person }, audit) => {
+      const id = insertTerminationNotice(inst.db, {
+        caId: ca.id,
+        terminationDate: p.date,
+        announcedAt,
+        announcedBy: p.authoriser,
+        details: { operationDigest: digest.toString('hex') },
+      });
+      audit({
+        actor: p.authoriser,
+        roles: person.operator.roles,
+        details: {
+          noticeId: id,
+          terminationDate: p.date,
+          earliestAllowed: earliest,
+          ...participantEvidence(digest, [{ role: 'authoriser', p: person }]),
+        },
+      });
+      return { id, caName: ca.name, terminationDate: p.date, announcedAt, announcedBy: p.authoriser };
+    },
+  });
+}
+
+/** The notice's checks (CPS 5.8): an active CA, a real date at least the notice period away, no notice yet. */
+function noticeChecks(inst: Installation, p: { caName: string; date: string }, now: Date) {
+  const ca = getCa(inst, p.caName);
+  if (ca.status !== 'active')
+    throw new CaError('CA_NOT_ACTIVE', `${ca.name} is ${ca.status}; only an active CA is terminated`);
+  if (!isDay(p.date)) throw new CaError('DATE_INVALID', `--date ${p.date} is not a date YYYY-MM-DD`);
   const earliest = addUtcMonths(now, NOTICE_MONTHS).toISOString().slice(0, 10);
   if (p.date < earliest)
-    refuse(
+    throw new CaError(
       'NOTICE_PERIOD_TOO_SHORT',
       `${ca.name} can be terminated no sooner than ${earliest}: Subscribers are notified ${NOTICE_MONTHS} months before (CPS 5.8)`,
     );
   const existing = terminationNotice(inst, ca.name);
   if (existing)
-    refuse(
+    throw new CaError(
       'TERMINATION_ALREADY_ANNOUNCED',
       `the termination of ${ca.name} was announced on ${existing.announcedAt} for ${existing.terminationDate}`,
     );
-  const digest = operationDigest({ kind: ANNOUNCE, ca: ca.name, terminationDate: p.date, at: now.toISOString() });
-  const person = await bringParticipant(
-    inst,
-    p.authoriser,
-    p.passphrases,
-    `Person Responsible announcing the termination of ${ca.name}`,
-    digest,
-    { operation: ANNOUNCE, slot: 'authoriser' },
-  );
-  if (!person) refuse('AUTHENTICATION_REQUIRED', `${p.authoriser} (authoriser) did not authenticate`);
-  try {
-    const announcedAt = now.toISOString();
-    const id = inst.db
-      .transaction(() => {
-        const id = insertTerminationNotice(inst.db, {
-          caId: ca.id,
-          terminationDate: p.date,
-          announcedAt,
-          announcedBy: p.authoriser,
-          details: { operationDigest: digest.toString('hex') },
-        });
-        inst.audit.append({
-          actor: p.authoriser,
-          roles: person!.operator.roles,
-          action: ANNOUNCE,
-          target: ca.name,
-          outcome: 'success',
-          details: {
-            noticeId: id,
-            terminationDate: p.date,
-            earliestAllowed: earliest,
-            ...participantEvidence(digest, [{ role: 'authoriser', p: person! }]),
-          },
-        });
-        return id;
-      })
-      .immediate();
-    return { id, caName: ca.name, terminationDate: p.date, announcedAt, announcedBy: p.authoriser };
-  } finally {
-    lockAll([person]);
-  }
+  return { ca, earliest };
 }
 
 /** A real calendar day written YYYY-MM-DD (2027-02-30 is not one). */

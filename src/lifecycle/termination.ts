@@ -43,12 +43,12 @@ import { runOperation, type OperationContext } from '../operation/runner.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { destroyCaKey } from '../custody/key-destruction.ts';
-import { guardedBy, refuser } from '../operation/key-session.ts';
 import { checkDistinct } from '../people/permissions.ts';
 import type { PublishResult } from '../status/publication.ts';
 import { endActiveCa } from '../store/cas.ts';
 import { findCaKeyFacts } from '../store/ca-keys.ts';
 import { NOTICE_MONTHS, terminationNotice, type TerminationNotice } from './termination-notice.ts';
+import { guardedBy, refuser } from '../operation/refusals.ts';
 
 const TERMINATE = 'ca.terminate';
 

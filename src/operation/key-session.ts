@@ -9,7 +9,7 @@ import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { checkKeyPresent, signOnceWithCaKey } from '../custody/activation.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
-import { auditRefusal } from '../installation/refusal.ts';
+import { refuser } from './refusals.ts';
 import { keyCustodians, loadSoftKey } from '../custody/key-records.ts';
 import {
   bringParticipant,
@@ -71,42 +71,6 @@ export interface KeySession {
     details: Record<string, unknown>;
   }): Transcript;
   lock(): void;
-}
-
-/** Refusals already audited, so a guard around a check that refused does not refuse twice. */
-const refusals = new WeakSet<CaError>();
-
-/** True for an error `refuser` threw (its audit event is written). */
-export function isRefusal(e: unknown): boolean {
-  return e instanceof CaError && refusals.has(e);
-}
-
-/** Refuses with an audit event; used for every check before people are asked for anything. */
-export function refuser(
-  inst: Installation,
-  action: string,
-  target: string,
-  extra: Record<string, unknown> = {},
-  actor: string = inst.systemActor,
-) {
-  return (code: ErrorCode, message: string, details: Record<string, unknown> = {}): never => {
-    auditRefusal(inst, { action, target, actor }, { code, message, details: { ...extra, ...details } });
-    const e = new CaError(code, message, { details });
-    refusals.add(e);
-    throw e;
-  };
-}
-
-/** Runs `fn`; a CaError it throws becomes a refusal through `refuse` (so it is audited). */
-export function guardedBy(refuse: (code: ErrorCode, message: string, details?: Record<string, unknown>) => never) {
-  return <T>(fn: () => T): T => {
-    try {
-      return fn();
-    } catch (e) {
-      if (e instanceof CaError && !refusals.has(e)) return refuse(e.code, e.message, e.details);
-      throw e;
-    }
-  };
 }
 
 /** The checks before anyone is asked for anything: the CA signs, the people differ, the key is there (CPS 5.2.2, 6.2.8). */

@@ -34,25 +34,14 @@ import {
 } from './durable-outputs.ts';
 import {
   failSession,
-  guardedBy,
-  isRefusal,
   openKeySession,
-  refuser,
   type FailureReport,
   type KeySession,
   type KeySessionRequest,
 } from './key-session.ts';
+import { checked, type Checks, guardedBy, isRefusal, refuser } from './refusals.ts';
 
 export type { BackupOutcome };
-
-/** Refuses with an audit event (never returns). */
-export type Refuse = (code: ErrorCode, message: string, details?: Record<string, unknown>) => never;
-
-/** What the checks step gets: `refuse` to refuse, `guard` to turn a CaError of a lookup into a refusal. */
-export interface Checks {
-  refuse: Refuse;
-  guard: <T>(fn: () => T) => T;
-}
 
 /** What a transcript records besides its people: the files in and out, and the operation's details. */
 export interface TranscriptParts {
@@ -89,7 +78,7 @@ export interface AfterCommit {
    * none (`backup: false`).
    */
   backup?: BackupOutcome;
-  /** Interrupted ceremonies found and finished first (when `finishInterrupted`). */
+  /** Interrupted ceremonies found and finished first (every operation does, issue 14). */
   interrupted: InterruptedWork[];
 }
 
@@ -102,8 +91,6 @@ export interface OperationSpec<C, W, R> {
   refusalDetails?: Record<string, unknown>;
   /** How an unexpected error is reported, when not as OPERATION_FAILED of the action. */
   failure?(c: C): FailureReport;
-  /** Finish interrupted ceremonies first (CONVENTIONS 14; issue 14). */
-  finishInterrupted?: boolean;
   /** False for an operation after which no backup set is written (CPS 5.5.4 names issuance, revocation and CRLs). */
   backup?: boolean;
   /** Sync checks: a CaError here is a refusal, audited, before anyone is asked for anything. */
@@ -122,7 +109,8 @@ export interface OperationSpec<C, W, R> {
 
 /** Runs one operation through the whole protocol (see the file comment). */
 export async function runOperation<C, W, R>(inst: Installation, spec: OperationSpec<C, W, R>): Promise<R> {
-  const interrupted = spec.finishInterrupted ? finishInterruptedWork(inst) : [];
+  // Whatever a crash left half done is finished before anything new starts (issue 14).
+  const interrupted = finishInterruptedWork(inst);
   const refuse = refuser(inst, spec.action, spec.target, spec.refusalDetails);
   const guard = guardedBy(refuse);
   const c = checked(() => spec.check({ refuse, guard }), refuse);
@@ -198,16 +186,6 @@ function publishOutputs(files: DurableOutputs, transcriptFiles: PlannedOutput[],
   };
   const json = transcriptFiles[0]!.path;
   return { published, notes, transcriptFile: all.written.includes(json) ? json : '' };
-}
-
-/** Runs the checks; a CaError not yet refused (audited) becomes a refusal. */
-export function checked<C>(fn: () => C, refuse: Refuse): C {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof CaError && !isRefusal(e)) return refuse(e.code, e.message, e.details);
-    throw e;
-  }
 }
 
 type OutputsOf = ReturnType<NonNullable<OperationSpec<unknown, unknown, unknown>['outputs']>>;

@@ -9,11 +9,18 @@
  */
 import { CaError, UsageError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
-import { auditRefusal } from '../installation/refusal.ts';
-import { addOperator, listOperators, type AddOperatorParams, type OperatorRecord } from './operators.ts';
+import { runRecordedAction } from '../operation/recorded-action.ts';
+import {
+  checkedAppointment,
+  getOperator,
+  listOperators,
+  recordAppointment,
+  type AddOperatorParams,
+  type OperatorRecord,
+} from './operators.ts';
 import { bringParticipant, lockAll, operationDigest, type Participant, type PassphraseSource } from './participants.ts';
 import { checkDistinct } from './permissions.ts';
-import { applyPersonnelChange, type PersonnelChange } from './personnel.ts';
+import { applyPersonnelChange, checkedPersonnelChange, type PersonnelChange } from './personnel.ts';
 import { insertMetaValue, metaValue } from '../store/meta.ts';
 
 /** Who authorises a personnel change (CPS 5.2.1, 5.2.2). */
@@ -50,6 +57,27 @@ export function closeBootstrapIfReady(inst: Installation): void {
   }
 }
 
+/** Refuses a personnel change without both people named (a usage error, before anything is recorded). */
+function requireAuthority(inst: Installation, a: Authority): void {
+  if (bootstrapOpen(inst)) return;
+  if (!a.authoriser || !a.witness)
+    throw new UsageError(
+      'PERSONNEL_AUTHORISATION_REQUIRED',
+      'personnel changes need --by NAME (person-responsible) and --witness NAME (operation-manager), CPS 5.2.1/5.2.2',
+    );
+}
+
+/** The checks on who authorises a change to `subject`'s record (CPS 5.2.2, 5.2.4); a CaError is a refusal. */
+function checkAuthority(inst: Installation, a: Authority, subject: string): void {
+  if (bootstrapOpen(inst)) return;
+  if (a.authoriser === subject || a.witness === subject)
+    throw new CaError(
+      'SELF_CHANGE_REFUSED',
+      `${subject} cannot authorise or witness a change to their own record (CPS 5.2.4)`,
+    );
+  checkDistinct('operator.manage', { authoriser: [a.authoriser!], witness: [a.witness!] });
+}
+
 /** Authenticates authoriser and witness for a personnel change; returns who authorised it. */
 async function authorise(
   inst: Installation,
@@ -58,37 +86,12 @@ async function authorise(
   subject: string,
 ): Promise<string> {
   if (bootstrapOpen(inst)) return 'bootstrap';
-  const refuse = (e: CaError): never => {
-    auditRefusal(
-      inst,
-      { action: 'operator.manage', target: subject, actor: a.authoriser },
-      { code: e.code, message: e.message, details: { change } },
-    );
-    throw e;
-  };
-  if (!a.authoriser || !a.witness)
-    throw new UsageError(
-      'PERSONNEL_AUTHORISATION_REQUIRED',
-      'personnel changes need --by NAME (person-responsible) and --witness NAME (operation-manager), CPS 5.2.1/5.2.2',
-    );
-  if (a.authoriser === subject || a.witness === subject)
-    refuse(
-      new CaError(
-        'SELF_CHANGE_REFUSED',
-        `${subject} cannot authorise or witness a change to their own record (CPS 5.2.4)`,
-      ),
-    );
-  try {
-    checkDistinct('operator.manage', { authoriser: [a.authoriser], witness: [a.witness] });
-  } catch (e) {
-    refuse(e as CaError);
-  }
   const digest = operationDigest({ kind: 'operator.manage', subject, change });
   const people: Participant[] = [];
   try {
     for (const [name, slot] of [
-      [a.authoriser, 'authoriser'],
-      [a.witness, 'witness'],
+      [a.authoriser!, 'authoriser'],
+      [a.witness!, 'witness'],
     ] as const) {
       const p = await bringParticipant(
         inst,
@@ -98,8 +101,8 @@ async function authorise(
         digest,
         { operation: 'operator.manage', slot },
       );
-      if (!p) refuse(new CaError('AUTHENTICATION_REQUIRED', `${name} did not authenticate`));
-      people.push(p!);
+      if (!p) throw new CaError('AUTHENTICATION_REQUIRED', `${name} did not authenticate`);
+      people.push(p);
     }
   } finally {
     lockAll(people);
@@ -107,12 +110,26 @@ async function authorise(
   return `${a.authoriser}+${a.witness}`;
 }
 
-/** Appoints an operator (CPS 5.3.1), authorised as above. */
+/** Appoints an operator (CPS 5.3.1), authorised as above, on the recorded-action runner. */
 export async function appointOperator(inst: Installation, p: AddOperatorParams, a: Authority): Promise<OperatorRecord> {
-  const authorisedBy = await authorise(inst, a, { kind: 'appoint', roles: p.roles }, p.name);
-  const op = addOperator(inst, { ...p, authorisedBy });
-  closeBootstrapIfReady(inst);
-  return op;
+  requireAuthority(inst, a);
+  const change = { kind: 'appoint', roles: p.roles };
+  return runRecordedAction(inst, {
+    action: 'operator.add',
+    target: p.name,
+    actor: a.authoriser,
+    refusalDetails: { change },
+    check: () => {
+      checkAuthority(inst, a, p.name);
+      return checkedAppointment(inst, p);
+    },
+    ask: () => authorise(inst, a, change, p.name),
+    work: (checked, authorisedBy, audit) => {
+      const op = recordAppointment(inst, { ...p, authorisedBy }, checked, audit);
+      closeBootstrapIfReady(inst);
+      return op;
+    },
+  });
 }
 
 /** Role assignment, training/background records, removal; authorised as above and audited. */
@@ -121,29 +138,21 @@ export async function changePersonnel(
   change: PersonnelChange,
   a: Authority,
 ): Promise<OperatorRecord> {
-  const authorisedBy = await authorise(inst, a, change, change.operator);
-  try {
-    const op = applyPersonnelChange(inst, change, authorisedBy);
-    inst.audit.append({
-      actor: authorisedBy,
-      roles: [],
-      action: `operator.${change.kind}`,
-      target: change.operator,
-      outcome: 'success',
-      details: { ...change },
-    });
-    closeBootstrapIfReady(inst);
-    return op;
-  } catch (e) {
-    if (e instanceof CaError)
-      inst.audit.append({
-        actor: authorisedBy,
-        roles: [],
-        action: `operator.${change.kind}`,
-        target: change.operator,
-        outcome: 'refused',
-        details: { code: e.code, message: e.message },
-      });
-    throw e;
-  }
+  requireAuthority(inst, a);
+  return runRecordedAction(inst, {
+    action: `operator.${change.kind}`,
+    target: change.operator,
+    actor: a.authoriser,
+    check: () => {
+      checkAuthority(inst, a, change.operator);
+      return checkedPersonnelChange(inst, change);
+    },
+    ask: () => authorise(inst, a, change, change.operator),
+    work: (op, authorisedBy, audit) => {
+      applyPersonnelChange(inst, op, change, authorisedBy);
+      audit({ actor: authorisedBy, roles: [], details: { ...change } });
+      closeBootstrapIfReady(inst);
+      return getOperator(inst, op.name);
+    },
+  });
 }

@@ -2,7 +2,7 @@
  * Operators: the people in trusted roles (CPS 5.2, 5.3), each with their own credential —
  * a key pair sealed under their passphrase — used to prove presence and to open key shares.
  */
-import { CaError, type ErrorCode } from '../errors.ts';
+import { CaError } from '../errors.ts';
 import {
   checkPassphrasePolicy,
   createCredential,
@@ -12,7 +12,7 @@ import {
   type UnlockedCredential,
 } from '../keys/credential.ts';
 import type { Installation } from '../installation/installation.ts';
-import { auditRefusal } from '../installation/refusal.ts';
+import { type AuditSuccess, runRecordedActionNow } from '../operation/recorded-action.ts';
 import { isoDate } from './dates.ts';
 import { checkRoleCombination } from './permissions.ts';
 import { isRole, ROLES, type Role } from './roles.ts';
@@ -26,6 +26,7 @@ import {
   listOperatorRows,
   type OperatorRow,
 } from '../store/operators.ts';
+import { auditRefusal } from '../installation/refusal.ts';
 
 /** An operator as the use cases see them: roles held now, credential and personnel dates. */
 export interface OperatorRecord {
@@ -59,92 +60,89 @@ export interface AddOperatorParams {
   authorisedBy?: string;
 }
 
-/** Registers a person with roles and a fresh credential sealed under their passphrase. */
+/** Registers a person with roles and a fresh credential sealed under their passphrase (by the installer). */
 export function addOperator(inst: Installation, p: AddOperatorParams): OperatorRecord {
-  const refuse = (code: ErrorCode, message: string): never => {
-    auditRefusal(inst, { action: 'operator.add', target: p.name }, { code, message });
-    throw new CaError(code, message);
-  };
-  const { trainedOn, checkedOn } = checkedAppointment(inst, p, refuse);
-  const credential = createCredential(p.name, p.kind, p.passphrase, {
-    scryptLog2N: inst.config.credentials.scryptLog2N,
+  return runRecordedActionNow(inst, {
+    action: 'operator.add',
+    target: p.name,
+    check: () => checkedAppointment(inst, p),
+    work: (a, _, audit) => recordAppointment(inst, p, a, audit),
   });
-  const now = inst.clock.now().toISOString();
-  const roles = [...new Set(p.roles)] as Role[];
-  inst.db
-    .transaction(() => {
-      const id = insertOperator(inst.db, {
-        name: p.name,
-        display_name: p.displayName ?? p.name,
-        credential_kind: credential.kind,
-        signing_public_key: credential.signingPublicKey,
-        encryption_public_key: credential.encryptionPublicKey,
-        sealed_private_keys: credential.sealedPrivateKeys,
-        created_at: now,
-        appointed_at: now,
-        trained_on: trainedOn,
-        background_checked_on: checkedOn,
-      });
-      for (const r of roles) insertOperatorRole(inst.db, id, r, now);
-      insertPersonnelEvent(inst.db, {
-        operatorId: id,
-        kind: 'appointed',
-        detail: JSON.stringify({ roles, trainedOn, backgroundCheckedOn: checkedOn }),
-        at: now,
-        authorisedBy: p.authorisedBy ?? inst.systemActor,
-      });
-      inst.audit.append({
-        actor: p.authorisedBy ?? inst.systemActor,
-        roles: [],
-        action: 'operator.add',
-        target: p.name,
-        outcome: 'success',
-        details: { roles, credentialKind: p.kind, trainedOn, backgroundCheckedOn: checkedOn },
-      });
-    })
-    .immediate();
-  return getOperator(inst, p.name);
 }
 
-/** The new operator's checks (name, roles, dates, passphrase), each a refusal; returns the dates as stored. */
-function checkedAppointment(
-  inst: Installation,
-  p: AddOperatorParams,
-  refuse: (code: ErrorCode, message: string) => never,
-): { trainedOn: string | null; checkedOn: string | null } {
+/** An appointment that passed its checks: the dates as stored, the roles and the new credential. */
+export interface CheckedAppointment {
+  trainedOn: string | null;
+  checkedOn: string | null;
+  roles: Role[];
+  credential: ReturnType<typeof createCredential>;
+}
+
+/** The new operator's checks (name, roles, dates, passphrase), then their credential; a CaError is a refusal. */
+export function checkedAppointment(inst: Installation, p: AddOperatorParams): CheckedAppointment {
   if (!OPERATOR_NAME.test(p.name))
-    refuse(
+    throw new CaError(
       'OPERATOR_NAME_INVALID',
       `operator name "${p.name}" must be lower case letters, digits, . _ - (starting with a letter)`,
     );
   const unknown = p.roles.filter((r) => !isRole(r));
   if (unknown.length)
-    refuse(
+    throw new CaError(
       'ROLE_UNKNOWN',
       `unknown role${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the roles are: ${Object.keys(ROLES).join(', ')}`,
     );
   if (p.roles.length === 0)
-    refuse('ROLE_MISSING', `operator ${p.name} needs at least one role (${Object.keys(ROLES).join(', ')})`);
-  if (findOperator(inst, p.name)) refuse('OPERATOR_EXISTS', `operator ${p.name} already exists`);
-  try {
-    checkRoleCombination(p.name, p.roles as Role[]);
-  } catch (e) {
-    refuse((e as CaError).code, (e as Error).message);
-  }
-  let trainedOn: string | null = null;
-  let checkedOn: string | null = null;
-  try {
-    trainedOn = p.trainedOn ? isoDate(p.trainedOn) : null;
-    checkedOn = p.backgroundCheckedOn ? isoDate(p.backgroundCheckedOn) : null;
-  } catch (e) {
-    refuse((e as CaError).code, (e as Error).message);
-  }
+    throw new CaError('ROLE_MISSING', `operator ${p.name} needs at least one role (${Object.keys(ROLES).join(', ')})`);
+  if (findOperator(inst, p.name)) throw new CaError('OPERATOR_EXISTS', `operator ${p.name} already exists`);
+  checkRoleCombination(p.name, p.roles as Role[]);
+  const trainedOn = p.trainedOn ? isoDate(p.trainedOn) : null;
+  const checkedOn = p.backgroundCheckedOn ? isoDate(p.backgroundCheckedOn) : null;
   try {
     checkPassphrasePolicy(p.passphrase);
   } catch (e) {
-    refuse((e as CaError).code ?? 'WEAK_PASSPHRASE', (e as Error).message);
+    throw new CaError((e as CaError).code ?? 'WEAK_PASSPHRASE', (e as Error).message);
   }
-  return { trainedOn, checkedOn };
+  const credential = createCredential(p.name, p.kind, p.passphrase, {
+    scryptLog2N: inst.config.credentials.scryptLog2N,
+  });
+  return { trainedOn, checkedOn, roles: [...new Set(p.roles)] as Role[], credential };
+}
+
+/** Inside the action's transaction: the operator, their roles, the personnel event and the `operator.add` event. */
+export function recordAppointment(
+  inst: Installation,
+  p: AddOperatorParams,
+  a: CheckedAppointment,
+  audit: AuditSuccess,
+): OperatorRecord {
+  const now = inst.clock.now().toISOString();
+  const { credential, roles, trainedOn, checkedOn } = a;
+  const id = insertOperator(inst.db, {
+    name: p.name,
+    display_name: p.displayName ?? p.name,
+    credential_kind: credential.kind,
+    signing_public_key: credential.signingPublicKey,
+    encryption_public_key: credential.encryptionPublicKey,
+    sealed_private_keys: credential.sealedPrivateKeys,
+    created_at: now,
+    appointed_at: now,
+    trained_on: trainedOn,
+    background_checked_on: checkedOn,
+  });
+  for (const r of roles) insertOperatorRole(inst.db, id, r, now);
+  insertPersonnelEvent(inst.db, {
+    operatorId: id,
+    kind: 'appointed',
+    detail: JSON.stringify({ roles, trainedOn, backgroundCheckedOn: checkedOn }),
+    at: now,
+    authorisedBy: p.authorisedBy ?? inst.systemActor,
+  });
+  audit({
+    actor: p.authorisedBy ?? inst.systemActor,
+    roles: [],
+    details: { roles, credentialKind: p.kind, trainedOn, backgroundCheckedOn: checkedOn },
+  });
+  return getOperator(inst, p.name);
 }
 
 /** The operator named `name`, or undefined. */
@@ -183,14 +181,11 @@ export function authenticateOperator(
   purpose: string,
 ): { operator: OperatorRecord; credential: UnlockedCredential } {
   const refuse = (e: CaError): never => {
-    inst.audit.append({
-      actor: name,
-      roles: [],
-      action: 'operator.authenticate',
-      target: name,
-      outcome: 'refused',
-      details: { code: e.code, purpose },
-    });
+    auditRefusal(
+      inst,
+      { action: 'operator.authenticate', target: name, actor: name },
+      { code: e.code, message: e.message, details: { purpose } },
+    );
     throw e;
   };
   const operator = findOperator(inst, name);

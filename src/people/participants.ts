@@ -13,6 +13,8 @@ import { authenticateOperator, getOperator, type OperatorRecord } from './operat
 import { checkSlotRole, OPERATIONS, type Operation, type OperationRule, type Slot } from './permissions.ts';
 import { checkFitForDuty } from './personnel.ts';
 import { progressTask } from '../util/progress.ts';
+import { auditRefusal } from '../installation/refusal.ts';
+import { alreadyAudited } from '../operation/refusals.ts';
 
 /** Where passphrases come from: a hidden prompt, a file, or an environment variable (cli/). */
 export interface PassphraseSource {
@@ -60,14 +62,13 @@ export async function bringParticipant(
       if (op.status !== 'active' || rule.requiresCurrentTraining !== false) checkFitForDuty(inst, op);
     } catch (e) {
       if (e instanceof CaError) {
-        inst.audit.append({
-          actor: name,
-          roles: [],
-          action: duty.operation,
-          target: name,
-          outcome: 'refused',
-          details: { code: e.code, message: e.message, slot: duty.slot },
-        });
+        auditRefusal(
+          inst,
+          { action: duty.operation, target: name, actor: name },
+          { code: e.code, message: e.message, details: { slot: duty.slot } },
+        );
+        // Recorded as this operation's refusal: the runner that asked for the person does not record it again.
+        throw alreadyAudited(e);
       }
       throw e;
     }

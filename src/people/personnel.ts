@@ -61,57 +61,58 @@ export type PersonnelChange =
   | { kind: 'background-check'; operator: string; date: string }
   | { kind: 'remove'; operator: string; reason: string };
 
-/** Applies one change (already authorised) with its personnel event, in one transaction. */
-export function applyPersonnelChange(
-  inst: Installation,
-  change: PersonnelChange,
-  authorisedBy: string,
-): OperatorRecord {
+/** The operator a change is for, refused when the change cannot apply to them (removed, unknown or held role). */
+export function checkedPersonnelChange(inst: Installation, change: PersonnelChange): OperatorRecord {
   const op = getOperator(inst, change.operator);
-  const now = inst.clock.now().toISOString();
   if (op.status !== 'active')
     throw new CaError('OPERATOR_REMOVED', `operator ${op.name} was removed; appoint a new operator instead`);
-  inst.db
-    .transaction(() => {
-      switch (change.kind) {
-        case 'assign-role': {
-          if (!isRole(change.role))
-            throw new CaError(
-              'ROLE_UNKNOWN',
-              `unknown role ${change.role}; the roles are: ${Object.keys(ROLES).join(', ')}`,
-            );
-          if (op.roles.includes(change.role))
-            throw new CaError('ROLE_ALREADY_HELD', `${op.name} already holds ${change.role}`);
-          checkRoleCombination(op.name, [...op.roles, change.role as Role]);
-          insertOperatorRole(inst.db, op.id, change.role, now);
-          break;
-        }
-        case 'end-role': {
-          if (endOperatorRole(inst.db, op.id, change.role, now) === 0)
-            throw new CaError('ROLE_NOT_HELD', `${op.name} does not hold ${change.role}`);
-          break;
-        }
-        case 'training':
-          setTrainedOn(inst.db, op.id, isoDate(change.date));
-          break;
-        case 'background-check':
-          setBackgroundCheckedOn(inst.db, op.id, isoDate(change.date));
-          break;
-        case 'remove':
-          markOperatorRemoved(inst.db, op.id, now);
-          endAllOperatorRoles(inst.db, op.id, now);
-          break;
-      }
-      insertPersonnelEvent(inst.db, {
-        operatorId: op.id,
-        kind: change.kind,
-        detail: JSON.stringify(change),
-        at: now,
-        authorisedBy,
-      });
-    })
-    .immediate();
-  return getOperator(inst, op.name);
+  if (change.kind === 'assign-role') {
+    if (!isRole(change.role))
+      throw new CaError('ROLE_UNKNOWN', `unknown role ${change.role}; the roles are: ${Object.keys(ROLES).join(', ')}`);
+    if (op.roles.includes(change.role))
+      throw new CaError('ROLE_ALREADY_HELD', `${op.name} already holds ${change.role}`);
+    checkRoleCombination(op.name, [...op.roles, change.role as Role]);
+  }
+  if (change.kind === 'end-role' && !op.roles.includes(change.role as Role))
+    throw new CaError('ROLE_NOT_HELD', `${op.name} does not hold ${change.role}`);
+  if (change.kind === 'training' || change.kind === 'background-check') isoDate(change.date);
+  return op;
+}
+
+/** Inside the action's transaction: applies one checked, authorised change with its personnel event. */
+export function applyPersonnelChange(
+  inst: Installation,
+  op: OperatorRecord,
+  change: PersonnelChange,
+  authorisedBy: string,
+): void {
+  const now = inst.clock.now().toISOString();
+  switch (change.kind) {
+    case 'assign-role':
+      insertOperatorRole(inst.db, op.id, change.role, now);
+      break;
+    case 'end-role':
+      if (endOperatorRole(inst.db, op.id, change.role, now) === 0)
+        throw new CaError('ROLE_NOT_HELD', `${op.name} does not hold ${change.role}`);
+      break;
+    case 'training':
+      setTrainedOn(inst.db, op.id, isoDate(change.date));
+      break;
+    case 'background-check':
+      setBackgroundCheckedOn(inst.db, op.id, isoDate(change.date));
+      break;
+    case 'remove':
+      markOperatorRemoved(inst.db, op.id, now);
+      endAllOperatorRoles(inst.db, op.id, now);
+      break;
+  }
+  insertPersonnelEvent(inst.db, {
+    operatorId: op.id,
+    kind: change.kind,
+    detail: JSON.stringify(change),
+    at: now,
+    authorisedBy,
+  });
 }
 
 /** One entry of a personnel file. */

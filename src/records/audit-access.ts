@@ -6,6 +6,7 @@ import type { AuditEvent } from '../audit/event.ts';
 import { CaError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
 import { bringParticipant, operationDigest, type PassphraseSource } from '../people/participants.ts';
+import { auditRefusal } from '../installation/refusal.ts';
 
 export async function readAuditLog(
   inst: Installation,
@@ -19,18 +20,12 @@ export async function readAuditLog(
     slot: 'examiner',
   });
   if (!who) {
-    inst.audit.append({
-      actor: p.examiner,
-      roles: [],
-      action: 'audit.read',
-      target: 'audit-log',
-      outcome: 'refused',
-      details: { code: 'AUTHENTICATION_REQUIRED' },
-    });
-    throw new CaError(
+    const e = new CaError(
       'AUTHENTICATION_REQUIRED',
       `${p.examiner} did not authenticate; the audit log is read only by an authenticated Log Examiner (CPS 5.4.4)`,
     );
+    auditRefusal(inst, { action: 'audit.read', target: 'audit-log', actor: p.examiner }, e);
+    throw e;
   }
   who.credential.lock();
   const events = inst.audit.list(from, to);

@@ -25,9 +25,7 @@ import {
 import { CaError } from '../errors.ts';
 import { createServiceKey, signWithServiceKey, type SealedServiceKey } from '../keys/service-key.ts';
 import type { Installation } from '../installation/installation.ts';
-import { refuser } from '../operation/key-session.ts';
 import { runRecordedAction } from '../operation/recorded-action.ts';
-import type { Refuse } from '../operation/runner.ts';
 import { getOperator } from '../people/operators.ts';
 import {
   bringParticipant,
@@ -46,6 +44,7 @@ import {
   insertAuditKey,
   retireActiveAuditKey,
 } from '../store/audit-keys.ts';
+import { alreadyAudited, type Refuse } from '../operation/refusals.ts';
 
 /**
  * An RFC 3161 time-stamping service (the internal TSA, wired by the archive): returns a
@@ -86,77 +85,77 @@ export async function initAuditKey(
   inst: Installation,
   p: { holders: string[]; authoriser: string; witness: string; passphrases: PassphraseSource; kind?: AuditKeyKind },
 ): Promise<AuditKeyInitResult> {
-  const refuse = refuser(inst, 'audit.key-init', 'audit-key');
   const holders = [...new Set(p.holders)].sort();
   const kind = p.kind ?? 'ed25519';
-  const holderRecords = checkedHolders(inst, p, holders, refuse);
   const digest = operationDigest({ kind: 'audit.key-init', holders, keyKind: kind });
-  const present: Participant[] = [];
-  try {
-    for (const [name, slot] of [
-      [p.authoriser, 'authoriser'],
-      [p.witness, 'witness'],
-    ] as const) {
-      const who = await bringParticipant(inst, name, p.passphrases, `${slot} of a new audit key`, digest, {
-        operation: 'audit.key-init',
-        slot,
-      });
-      if (!who) refuse('AUTHENTICATION_REQUIRED', `${name} (${slot}) did not authenticate; a new audit key needs both`);
-      present.push(who!);
-    }
-    const now = inst.clock.now().toISOString();
-    const keyId = `audit-${now.slice(0, 10).replaceAll('-', '')}-${inst.random(4).toString('hex')}`;
-    const key = createServiceKey(
-      keyId,
-      kind,
-      holderRecords.map((o) => ({ name: o.name, encryptionPublicKey: o.credential.encryptionPublicKey })),
-    );
-    const fingerprint = spkiFingerprint(key.publicKeySpki);
-    let retired: string | undefined;
-    inst.db
-      .transaction(() => {
-        retired = retireActiveAuditKey(inst.db, now);
-        const row = {
-          key_id: keyId,
-          kind,
-          public_key_spki: key.publicKeySpki,
-          created_at: now,
-          authorised_by: p.authoriser,
-          witness: p.witness,
-        };
-        insertAuditKey(inst.db, row, key.envelopes);
-        inst.audit.append({
-          actor: `${p.authoriser}+${p.witness}`,
-          roles: [...new Set(present.flatMap((x) => x.operator.roles))],
-          action: 'audit.key-init',
-          target: keyId,
-          outcome: 'success',
-          details: {
-            keyId,
-            kind,
-            publicKey: key.publicKeySpki.toString('base64'),
-            publicKeySha256: fingerprint,
-            holders,
-            ...(retired ? { retires: retired } : {}),
-            ...participantEvidence(
-              digest,
-              present.map((x, i) => ({ role: i === 0 ? 'authoriser' : 'witness', p: x })),
-            ),
-          },
+  return runRecordedAction(inst, {
+    action: 'audit.key-init',
+    target: 'audit-key',
+    check: ({ refuse }) => checkedHolders(inst, p, holders, refuse),
+    ask: async (_, { refuse }) => {
+      const present: Participant[] = [];
+      for (const [name, slot] of [
+        [p.authoriser, 'authoriser'],
+        [p.witness, 'witness'],
+      ] as const) {
+        const who = await bringParticipant(inst, name, p.passphrases, `${slot} of a new audit key`, digest, {
+          operation: 'audit.key-init',
+          slot,
         });
-      })
-      .immediate();
-    return {
-      keyId,
-      kind,
-      publicKeyPem: toPem(key.publicKeySpki),
-      publicKeySha256: fingerprint,
-      holders,
-      ...(retired ? { retired } : {}),
-    };
-  } finally {
-    lockAll(present);
-  }
+        if (!who) {
+          lockAll(present);
+          refuse('AUTHENTICATION_REQUIRED', `${name} (${slot}) did not authenticate; a new audit key needs both`);
+        }
+        present.push(who!);
+      }
+      lockAll(present);
+      return present;
+    },
+    work: (holderRecords, present, audit) => {
+      const now = inst.clock.now().toISOString();
+      const keyId = `audit-${now.slice(0, 10).replaceAll('-', '')}-${inst.random(4).toString('hex')}`;
+      const key = createServiceKey(
+        keyId,
+        kind,
+        holderRecords.map((o) => ({ name: o.name, encryptionPublicKey: o.credential.encryptionPublicKey })),
+      );
+      const fingerprint = spkiFingerprint(key.publicKeySpki);
+      const retired = retireActiveAuditKey(inst.db, now);
+      const row = {
+        key_id: keyId,
+        kind,
+        public_key_spki: key.publicKeySpki,
+        created_at: now,
+        authorised_by: p.authoriser,
+        witness: p.witness,
+      };
+      insertAuditKey(inst.db, row, key.envelopes);
+      audit({
+        actor: `${p.authoriser}+${p.witness}`,
+        roles: [...new Set(present.flatMap((x) => x.operator.roles))],
+        details: {
+          keyId,
+          kind,
+          publicKey: key.publicKeySpki.toString('base64'),
+          publicKeySha256: fingerprint,
+          holders,
+          ...(retired ? { retires: retired } : {}),
+          ...participantEvidence(
+            digest,
+            present.map((x, i) => ({ role: i === 0 ? 'authoriser' : 'witness', p: x })),
+          ),
+        },
+      });
+      return {
+        keyId,
+        kind,
+        publicKeyPem: toPem(key.publicKeySpki),
+        publicKeySha256: fingerprint,
+        holders,
+        ...(retired ? { retired } : {}),
+      };
+    },
+  });
 }
 
 /** The audit key's checks: holders are fit Log Examiners, and the people differ (CPS 5.2.2); returns the holders' records. */
@@ -373,10 +372,12 @@ async function stampCheckpoint(
       outcome: 'failed',
       details: { code: 'TIMESTAMP_FAILED', message: (e as Error).message, treeSize: body.treeSize },
     });
-    throw new CaError(
-      'TIMESTAMP_FAILED',
-      `the checkpoint could not be time-stamped: ${(e as Error).message}; nothing was stored`,
-      { cause: e },
+    throw alreadyAudited(
+      new CaError(
+        'TIMESTAMP_FAILED',
+        `the checkpoint could not be time-stamped: ${(e as Error).message}; nothing was stored`,
+        { cause: e },
+      ),
     );
   }
 }

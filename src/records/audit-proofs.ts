@@ -7,8 +7,8 @@ import { consistencyProof, rootFromLeafHashes, verifyConsistency, verifyInclusio
 import { MerkleTreeLevels } from '../audit/tree.ts';
 import { CaError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
-import { refuser } from '../operation/key-session.ts';
 import { bringParticipant, operationDigest, type Participant, type PassphraseSource } from '../people/participants.ts';
+import { refuser } from '../operation/refusals.ts';
 
 /**
  * Who may see proofs (CPS 5.4.4 "secure sole access by the authorized personnel and to keep

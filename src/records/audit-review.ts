@@ -13,9 +13,7 @@ import { rootFromLeafHashes } from '../audit/merkle.ts';
 import { readLogLines } from '../audit/syslog.ts';
 import { CaError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
-import { refuser } from '../operation/key-session.ts';
 import { runRecordedAction } from '../operation/recorded-action.ts';
-import type { Refuse } from '../operation/runner.ts';
 import {
   bringParticipant,
   operationDigest,
@@ -26,6 +24,7 @@ import {
 import type { Operation } from '../people/permissions.ts';
 import { countAuditEventsBefore } from '../store/audit-events.ts';
 import { insertReview, listReviewRows, type AuditReviewRow } from '../store/audit-reviews.ts';
+import { refuser, type Refuse } from '../operation/refusals.ts';
 
 /** Authenticates the Log Examiner for `operation`; refuses (audited) when they do not. */
 async function examiner(
@@ -70,33 +69,13 @@ export async function ingestLog(
   inst: Installation,
   p: { data: Buffer; source: string; examiner: string; passphrases: PassphraseSource; fileName?: string },
 ): Promise<IngestResult> {
-  const refuse = refuser(inst, 'audit.ingest', `source:${p.source}`);
-  if (!SOURCE_NAME.test(p.source))
-    refuse(
-      'SOURCE_NAME_INVALID',
-      `--source "${p.source}" must be lower case letters, digits, . _ - (it names the events: ingest.<source>)`,
-    );
-  const sha256 = createHash('sha256').update(p.data).digest('hex');
-  let lines: ReturnType<typeof readLogLines>;
-  try {
-    lines = readLogLines(p.data);
-  } catch (e) {
-    if (e instanceof CaError) refuse(e.code, e.message, { ...e.details, sha256 });
-    throw e;
-  }
-  if (lines!.length === 0)
-    refuse('LOG_INPUT_EMPTY', `${p.fileName ?? 'the input'} has no non-empty lines; nothing was ingested`, { sha256 });
-  const { who, digest } = await examiner(
-    inst,
-    'audit.ingest',
-    p.examiner,
-    p.passphrases,
-    { source: p.source, sha256 },
-    refuse,
-  );
-  const parsed = lines!.filter((l) => l.parsed).length;
-  inst.db
-    .transaction(() => {
+  return runRecordedAction(inst, {
+    action: 'audit.ingest',
+    target: `source:${p.source}`,
+    check: ({ refuse }) => ingestLines(p, refuse),
+    ask: (c, { refuse }) =>
+      examiner(inst, 'audit.ingest', p.examiner, p.passphrases, { source: p.source, sha256: c.sha256 }, refuse),
+    work: ({ lines, sha256 }, { who, digest }, audit) => {
       for (const l of lines) {
         inst.audit.append({
           actor: p.examiner,
@@ -107,12 +86,10 @@ export async function ingestLog(
           details: { line: l.line, parsed: l.parsed, lineNumber: l.number, fileSha256: sha256 },
         });
       }
-      inst.audit.append({
+      const parsed = lines.filter((l) => l.parsed).length;
+      audit({
         actor: p.examiner,
         roles: who.operator.roles,
-        action: 'audit.ingest',
-        target: `source:${p.source}`,
-        outcome: 'success',
         details: {
           source: p.source,
           file: p.fileName ?? null,
@@ -123,9 +100,29 @@ export async function ingestLog(
           ...participantEvidence(digest, [{ role: 'examiner', p: who }]),
         },
       });
-    })
-    .immediate();
-  return { source: p.source, events: lines!.length, parsed, raw: lines!.length - parsed, sha256 };
+      return { source: p.source, events: lines.length, parsed, raw: lines.length - parsed, sha256 };
+    },
+  });
+}
+
+/** The lines to ingest with the input's digest; a bad source name, malformed or empty input is refused. */
+function ingestLines(p: { data: Buffer; source: string; fileName?: string }, refuse: Refuse) {
+  if (!SOURCE_NAME.test(p.source))
+    refuse(
+      'SOURCE_NAME_INVALID',
+      `--source "${p.source}" must be lower case letters, digits, . _ - (it names the events: ingest.<source>)`,
+    );
+  const sha256 = createHash('sha256').update(p.data).digest('hex');
+  let lines: ReturnType<typeof readLogLines> = [];
+  try {
+    lines = readLogLines(p.data);
+  } catch (e) {
+    if (e instanceof CaError) refuse(e.code, e.message, { ...e.details, sha256 });
+    throw e;
+  }
+  if (lines.length === 0)
+    refuse('LOG_INPUT_EMPTY', `${p.fileName ?? 'the input'} has no non-empty lines; nothing was ingested`, { sha256 });
+  return { lines, sha256 };
 }
 
 export interface AuditReview {

@@ -30,6 +30,7 @@ import {
 } from '../store/backups.ts';
 import { timestampAvailability, tsaTimestamper } from './time-stamping.ts';
 import { progressTask } from '../util/progress.ts';
+import { auditRefusal } from '../installation/refusal.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -371,15 +372,9 @@ export async function backupNow(
     slot: 'operator',
   });
   if (!who) {
-    inst.audit.append({
-      actor: p.operator,
-      roles: [],
-      action: 'archive.backup',
-      target: 'archive',
-      outcome: 'refused',
-      details: { code: 'OPERATOR_ABSENT' },
-    });
-    throw new CaError('OPERATOR_ABSENT', `${p.operator} did not authenticate`);
+    const e = new CaError('OPERATOR_ABSENT', `${p.operator} did not authenticate`);
+    auditRefusal(inst, { action: 'archive.backup', target: 'archive', actor: p.operator }, e);
+    throw e;
   }
   try {
     const outcome = await backupAfterChange(inst, {

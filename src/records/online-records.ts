@@ -13,7 +13,6 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { CaError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
 import { runRecordedAction, type AuditSuccess } from '../operation/recorded-action.ts';
-import type { Checks } from '../operation/runner.ts';
 import type { Slot } from '../people/permissions.ts';
 import {
   bringParticipant,
@@ -40,6 +39,7 @@ import {
   type OnlineRecordsBundle,
   type OnlineRecordsPoint,
 } from './online-records-bundle.ts';
+import type { Checks } from '../operation/refusals.ts';
 
 const sha256Hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

@@ -29,9 +29,9 @@ import {
   type TsaKeyView,
 } from '../store/tsa.ts';
 import type { Installation } from '../installation/installation.ts';
-import { refuser } from '../operation/key-session.ts';
 import { getOperator } from '../people/operators.ts';
 import { bringParticipant, operationDigest, type Participant, type PassphraseSource } from '../people/participants.ts';
+import { refuser } from '../operation/refusals.ts';
 
 /** What the other evidence features take: anything that turns bytes into an RFC 3161 TimeStampToken (DER). */
 export interface Timestamper {

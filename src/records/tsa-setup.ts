@@ -19,7 +19,6 @@ import { type CaSummary, getCa } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { issueCertificate } from '../issuance/issuance.ts';
 import { caPolicies } from '../issuance/policies.ts';
-import { refuser, guardedBy } from '../operation/key-session.ts';
 import { getOperator, type OperatorRecord } from '../people/operators.ts';
 import {
   bringParticipant,
@@ -29,6 +28,7 @@ import {
   type PassphraseSource,
 } from '../people/participants.ts';
 import { checkDistinct, checkSlotRole } from '../people/permissions.ts';
+import { refuser, guardedBy } from '../operation/refusals.ts';
 
 /** What `rootca tsa init` is asked to make, and the people who take part. */
 export interface TsaInitParams {

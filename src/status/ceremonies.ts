@@ -35,7 +35,6 @@ export async function issueCrl(inst: Installation, p: Common & { out?: string })
   return runOperation(inst, {
     action: 'crl.issue',
     target: p.caName,
-    finishInterrupted: true,
     check: () => statusSigner(inst, 'crl.issue', p),
     outputs: () => (p.out ? [{ path: p.out, what: '--out' }] : []),
     people: (signer) => sessionRequest(inst, p, signer),
@@ -92,7 +91,6 @@ export async function presignOcsp(
   return runOperation(inst, {
     action: 'ocsp.presign',
     target: p.caName,
-    finishInterrupted: true,
     check: () => statusSigner(inst, 'ocsp.presign', p),
     people: (signer) => sessionRequest(inst, p, signer),
     work: (signer, { session, complete }) =>

@@ -261,7 +261,6 @@ export async function publish(inst: Installation, p: PublishParams): Promise<Pub
   return runOperation(inst, {
     action: ACTION,
     target: p.signerCa,
-    finishInterrupted: true,
     backup: false,
     check: () => ({ version: nextPublicationVersion(inst.db) }),
     outputs: () => [{ path: p.out, what: '--out' }],

@@ -27,8 +27,8 @@ import { retiredCaKeys } from '../lifecycle/ca-certificate-history.ts';
 import type { CaSummary } from '../installation/cas.ts';
 import type { IssuedCertificate } from '../issuance/certificates.ts';
 import type { Installation } from '../installation/installation.ts';
-import { refuser } from '../operation/key-session.ts';
 import { currentCrl, issuedByKey, type StatusSigner } from './crl-and-ocsp.ts';
+import { refuser } from '../operation/refusals.ts';
 
 /** The algorithm a retired key signs status with: its certificate's, SHA-256 instead of SHA-1 (BR 7.1.3.2.1). */
 function algorithmOf(certificateDer: Buffer): SignatureAlgorithmName {

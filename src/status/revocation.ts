@@ -14,9 +14,10 @@ import { getCa, type CaSummary } from '../installation/cas.ts';
 import { findIssued, type IssuedCertificate } from '../issuance/certificates.ts';
 import type { Installation } from '../installation/installation.ts';
 import { insertRevocation } from '../store/revocations.ts';
-import { runOperation, type BackupOutcome, type Checks, type OperationContext } from '../operation/runner.ts';
+import { runOperation, type BackupOutcome, type OperationContext } from '../operation/runner.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { issueCrlInSession, presignInSession, type IssuedCrl } from './crl-and-ocsp.ts';
+import type { Checks } from '../operation/refusals.ts';
 
 export const REVOCATION_REASONS = Object.keys(REVOCATION_REASON_CODES) as RevocationReason[];
 

@@ -94,7 +94,6 @@ export async function runStatusCeremony(inst: Installation, p: StatusCeremonyPar
   return runOperation(inst, {
     action: ACTION,
     target: p.caName,
-    finishInterrupted: true,
     check: ({ refuse, guard }) => {
       const plan = guard(() => planStatusCeremony(inst, p.caName));
       if (!plan.publication)
