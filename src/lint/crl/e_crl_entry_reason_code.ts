@@ -1,5 +1,5 @@
-import { CRLReason, CRLReasons, id_ce_cRLReasons } from '@peculiar/asn1-x509';
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { CRLReasons, id_ce_cRLReasons } from '@peculiar/asn1-x509';
+import { crlReasonOf } from '../../pki/crl-entries.ts';
 import { REVOCATION_REASON_CODES } from '../../pki/crl.ts';
 import { defineCrlLint, entryLabel, findEntryExtension, revokedOf } from './support.ts';
 
@@ -28,7 +28,7 @@ export const e_crl_entry_reason_code = defineCrlLint(
       if (ext.critical) report.error(`${label}: reasonCode is marked critical; it MUST be non-critical`);
       let code: number;
       try {
-        code = AsnConvert.parse(ext.extnValue, CRLReason).reason;
+        code = crlReasonOf(ext.extnValue);
       } catch (e) {
         report.error(
           `${label}: reasonCode is not a CRLReason ENUMERATED: ${e instanceof Error ? e.message : String(e)}`,
