@@ -24,6 +24,8 @@ import { join } from 'node:path';
 import { eventHash, eventLeaf } from '../src/audit/event.ts';
 import type { Installation } from '../src/installation/installation.ts';
 import { insertAuditEvent } from '../src/store/audit-events.ts';
+import { derToPem } from '../src/pki/pem.ts';
+import { currentCaCertificateDer } from '../src/store/cas.ts';
 import { insertIssuedCertificate } from '../src/store/certificates.ts';
 import { setMetaValue } from '../src/store/meta.ts';
 import { insertRevocation } from '../src/store/revocations.ts';
@@ -109,7 +111,7 @@ function addRevoked(inst: Installation, n: number): void {
   })();
 }
 
-const asnTime = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
+const asnTime = (d: Date) => `${d.toISOString().replace(/[-:T]/g, '').slice(2, 14)}Z`;
 
 /** An openssl CA folder (P-384 key, self-signed) whose index.txt revokes the same serials. */
 function opensslCa(dir: string, n: number): string[] {
@@ -120,7 +122,20 @@ function opensslCa(dir: string, n: number): string[] {
     if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
   };
   run('ecparam', '-name', 'secp384r1', '-genkey', '-noout', '-out', 'ca.key');
-  run('req', '-new', '-x509', '-key', 'ca.key', '-sha384', '-subj', '/CN=bench openssl CA', '-days', '3650', '-out', 'ca.crt');
+  run(
+    'req',
+    '-new',
+    '-x509',
+    '-key',
+    'ca.key',
+    '-sha384',
+    '-subj',
+    '/CN=bench openssl CA',
+    '-days',
+    '3650',
+    '-out',
+    'ca.crt',
+  );
   writeFileSync(join(ca, 'crlnumber'), '01\n');
   writeFileSync(
     join(ca, 'ca.cnf'),
@@ -131,7 +146,9 @@ function opensslCa(dir: string, n: number): string[] {
   let batch: string[] = [];
   for (let i = 1; i <= n; i++) {
     const revoked = asnTime(new Date(REVOKED_AT.getTime() + i * 1000));
-    batch.push(`R\t360101000000Z\t${revoked},${OPENSSL_REASONS[i % 4]}\t${serialOf(i).toUpperCase()}\tunknown\t/CN=bench ${i}`);
+    batch.push(
+      `R\t360101000000Z\t${revoked},${OPENSSL_REASONS[i % 4]}\t${serialOf(i).toUpperCase()}\tunknown\t/CN=bench ${i}`,
+    );
     if (batch.length === 10000 || i === n) {
       appendFileSync(index, `${batch.join('\n')}\n`);
       batch = [];
@@ -202,16 +219,33 @@ function rounds(what: string, peerName: string, ours: () => Measured, peer: () =
   return row;
 }
 
+/** `openssl crl -verify` on the CRL we wrote, with the CA certificate: the big CRL is checked by a relying party too. */
+function opensslVerifies(inst: Installation, dir: string, crl: string): string {
+  const caId = (inst.db.prepare('SELECT id FROM cas WHERE name = ?').get(CA) as { id: number }).id;
+  const pem = join(dir, 'ca.pem');
+  writeFileSync(pem, derToPem(currentCaCertificateDer(inst.db, caId)!, 'CERTIFICATE'));
+  const r = spawnSync('openssl', ['crl', '-inform', 'DER', '-in', crl, '-CAfile', pem, '-noout', '-verify'], {
+    encoding: 'utf8',
+  });
+  return `${r.stdout}${r.stderr}`.trim();
+}
+
 async function crlCase(n: number): Promise<Row> {
   const { inst, dir, env } = await homeWithRoot();
   addRevoked(inst, n);
-  inst.db.close();
-  const peerArgs = opensslCa(dir, n);
   const home = join(dir, 'home');
   const args = [BIN, '--home', home, 'crl', 'issue', '--ca', CA, '--operator', 'alice', '--witness', 'olivia'];
+  let written = 0;
+  const ours = () => timed(process.execPath, [...args, '--out', join(dir, `ours-${++written}.crl`)], env);
   try {
-    return rounds(`crl issue, ${n} entries`, 'openssl ca -gencrl', () => timed(process.execPath, args, env), () => timed('openssl', peerArgs));
+    const peerArgs = opensslCa(dir, n);
+    const row = rounds(`crl issue, ${n} entries`, 'openssl ca -gencrl', ours, () => timed('openssl', peerArgs));
+    console.log(
+      `  openssl crl -verify on our CRL of ${n} entries: ${opensslVerifies(inst, dir, join(dir, 'ours-1.crl'))}`,
+    );
+    return row;
   } finally {
+    inst.db.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -223,7 +257,12 @@ async function auditCase(n: number): Promise<Row> {
   inst.db.close();
   const args = [BIN, '--home', join(dir, 'home'), 'audit', 'verify'];
   try {
-    return rounds(`audit verify, ${n} events`, 'sha256sum', () => timed(process.execPath, args, env), () => timed('sha256sum', [leaves]));
+    return rounds(
+      `audit verify, ${n} events`,
+      'sha256sum',
+      () => timed(process.execPath, args, env),
+      () => timed('sha256sum', [leaves]),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -255,4 +294,8 @@ for (const r of rows) {
     `| ${r.what} | ${ours.toFixed(2)} | ${rss(r.ours)} | \`${r.peerName}\` | ${peer.toFixed(2)} | ${rss(r.peer)} | ${ratio.toFixed(2)} | ${goalOf(r, ratio)} |`,
   );
 }
-console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${cpus().length} cores)`);
+console.log(
+  `\nload average at the end: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')} (${cpus().length} cores)`,
+);
