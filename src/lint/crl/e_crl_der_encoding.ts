@@ -2,7 +2,7 @@ import type { CertificateList } from '@peculiar/asn1-x509';
 import { decodeCertificateList } from '../../pki/crl.ts';
 import { encodeCertificateList, encodeTbsCertList } from '../../pki/crl-entries.ts';
 import type { LintFinding } from './types.ts';
-import { bytesEqual, defineCrlLint } from './support.ts';
+import { defineCrlLint } from './support.ts';
 
 /** CRLs parseCrlForLint already found DER throughout: the lint need not encode a long list a second time. */
 const reencodedAlike = new WeakSet<CertificateList>();
@@ -22,7 +22,7 @@ export const e_crl_der_encoding = defineCrlLint(
   },
   (crl, _ctx, report) => {
     const raw = crl.tbsCertListRaw;
-    if (raw && !reencodedAlike.has(crl) && !bytesEqual(raw, encodeTbsCertList(crl.tbsCertList))) {
+    if (raw && !reencodedAlike.has(crl) && !Buffer.from(raw).equals(encodeTbsCertList(crl.tbsCertList))) {
       report.error('tbsCertList is not DER: re-encoding the parsed structure gives different bytes');
     }
   },
@@ -49,7 +49,7 @@ export function parseCrlForLint(crlDer: Uint8Array): { crl?: CertificateList; fi
     return { findings: [finding(`the CRL cannot be re-encoded: ${e instanceof Error ? e.message : String(e)}`)] };
   }
   const findings: LintFinding[] = [];
-  if (bytesEqual(reencoded, crlDer)) reencodedAlike.add(crl);
+  if (Buffer.from(reencoded).equals(crlDer)) reencodedAlike.add(crl);
   else {
     findings.push(
       finding(

@@ -5,6 +5,15 @@ import { defineCrlLint, entryLabel, findEntryExtension, revokedOf } from './supp
 
 const ALLOWED = new Set(Object.values(REVOCATION_REASON_CODES));
 
+/** The code, or -1 when it does not decode (reported below with the reason). */
+function crlReasonOfSafe(value: Parameters<typeof crlReasonOf>[0]): number {
+  try {
+    return crlReasonOf(value);
+  } catch {
+    return -1;
+  }
+}
+
 /**
  * BR 7.2.2 reasonCode: "When present (OID 2.5.29.21), MUST NOT be marked critical"; "The
  * CRLReason indicated MUST NOT be unspecified (0). If the reason for revocation is unspecified,
@@ -24,6 +33,7 @@ export const e_crl_entry_reason_code = defineCrlLint(
     for (const entry of revokedOf(crl)) {
       const ext = findEntryExtension(entry, id_ce_cRLReasons);
       if (!ext) continue;
+      if (ALLOWED.has(crlReasonOfSafe(ext.extnValue)) && !ext.critical) continue;
       const label = entryLabel(entry);
       if (ext.critical) report.error(`${label}: reasonCode is marked critical; it MUST be non-critical`);
       let code: number;
