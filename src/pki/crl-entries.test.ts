@@ -154,4 +154,19 @@ describe('issue 17.5 CRL entries encoded by hand, byte for byte as asn1-schema',
       ]),
     );
   });
+
+  it('a list longer than one call takes arguments (200,000 entries) encodes, decodes and re-encodes', () => {
+    const when = new Date(Date.UTC(2026, 0, 1));
+    const many = function* () {
+      for (let i = 1; i <= 200_000; i++)
+        yield { serialHex: i.toString(16), revocationDate: when, reason: 'superseded' as const };
+    };
+    const built = createTbsCertList({ ...params([]), entries: many() });
+    assert.equal(built.entries, 200_000);
+    const crl = assembleSignedCrl(built.der, 'sha256WithRSAEncryption', Buffer.alloc(256, 1));
+    const parsed = parseCrl(crl);
+    assert.equal(parsed.entries.length, 200_000);
+    assert.equal(parsed.entries.at(-1)!.serialHex, (200_000).toString(16).padStart(6, '0'));
+    assert.ok(encodeCertificateList(parsed.crl).equals(crl));
+  });
 });

@@ -234,12 +234,12 @@ export function invalidityDateOf(extnValue: OctetString): Date {
   return AsnConvert.parse(extnValue, InvalidityDate).value;
 }
 
-/** The revokedCertificates SEQUENCE of encoded entries, or undefined for none ("MUST be absent", 5.1.2.6). */
-export function revokedList(entries: Iterable<Buffer>): Buffer | undefined {
+/** A SEQUENCE OF already-encoded elements, joined in batches (a million arguments would overflow the stack). */
+function sequenceOf(elements: Iterable<Buffer>): { der: Buffer; count: number } {
   const chunks: Buffer[] = [];
   let batch: Buffer[] = [];
   let count = 0;
-  for (const der of entries) {
+  for (const der of elements) {
     batch.push(der);
     count++;
     // Small buffers are joined in batches: a million entry objects would outlive their use.
@@ -248,9 +248,14 @@ export function revokedList(entries: Iterable<Buffer>): Buffer | undefined {
       batch = [];
     }
   }
-  if (count === 0) return undefined;
   chunks.push(Buffer.concat(batch));
-  return tlv(0x30, ...chunks);
+  return { der: tlv(TAG_SEQUENCE, ...chunks), count };
+}
+
+/** The revokedCertificates SEQUENCE of encoded entries, or undefined for none ("MUST be absent", 5.1.2.6). */
+export function revokedList(entries: Iterable<Buffer>): Buffer | undefined {
+  const list = sequenceOf(entries);
+  return list.count === 0 ? undefined : list.der;
 }
 
 /**
@@ -271,7 +276,10 @@ export function tbsWithRevoked(head: TBSCertList, revoked: Buffer | undefined): 
 /** A parsed TBSCertList as DER, entries by hand: what the e_crl_der_encoding lint compares with the signed bytes. */
 export function encodeTbsCertList(tbs: TBSCertList): Buffer {
   const list = tbs.revokedCertificates;
-  return tbsWithRevoked(tbs, list === undefined ? undefined : tlv(0x30, ...list.map(encodeRevokedCertificate)));
+  const each = function* (): Generator<Buffer> {
+    for (const rc of list ?? []) yield encodeRevokedCertificate(rc);
+  };
+  return tbsWithRevoked(tbs, list === undefined ? undefined : sequenceOf(each()).der);
 }
 
 /** A parsed CertificateList as DER (the TBSCertList as encodeTbsCertList writes it). */
