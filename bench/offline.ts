@@ -42,6 +42,8 @@ const REVOKED_AT = new Date('2026-06-01T00:00:00Z');
 
 interface Measured {
   seconds: number;
+  /** User + system CPU seconds: on a loaded machine the wall time mostly measures the queue. */
+  cpu: number;
   maxRssMb: number;
   load: number;
 }
@@ -49,15 +51,15 @@ interface Measured {
 /** Runs a command under /usr/bin/time: wall seconds and max RSS of the process. */
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Measured {
   const load = loadavg()[0]!;
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', cmd, ...args], {
     env,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
   });
   const last = r.stderr.trim().split('\n').at(-1) ?? '';
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stderr.slice(-2000)}`);
-  const [seconds, kb] = last.split(' ').map(Number);
-  return { seconds: seconds!, maxRssMb: kb! / 1024, load };
+  const [seconds, kb, user, sys] = last.split(' ').map(Number);
+  return { seconds: seconds!, cpu: user! + sys!, maxRssMb: kb! / 1024, load };
 }
 
 /** A home with the ECC root and its people; the passphrases are this process's (see test/helpers.ts). */
@@ -199,6 +201,9 @@ interface Row {
   peerName: string;
 }
 
+const show = (m: Measured) =>
+  `${m.seconds.toFixed(2)} s (CPU ${m.cpu.toFixed(2)} s) ${m.maxRssMb.toFixed(0)} MB (load ${m.load.toFixed(1)})`;
+
 /** ROUNDS rounds of both sides, the first side alternating. */
 function rounds(what: string, peerName: string, ours: () => Measured, peer: () => Measured): Row {
   const row: Row = { what, ours: [], peer: [], peerName };
@@ -213,7 +218,7 @@ function rounds(what: string, peerName: string, ours: () => Measured, peer: () =
     const o = row.ours.at(-1)!;
     const p = row.peer.at(-1)!;
     console.log(
-      `  ${what} round ${r + 1} (${r % 2 === 0 ? 'ours first' : 'peer first'}): ours ${o.seconds.toFixed(2)} s ${o.maxRssMb.toFixed(0)} MB (load ${o.load.toFixed(1)}), ${peerName} ${p.seconds.toFixed(2)} s ${p.maxRssMb.toFixed(0)} MB (load ${p.load.toFixed(1)})`,
+      `  ${what} round ${r + 1} (${r % 2 === 0 ? 'ours first' : 'peer first'}): ours ${show(o)}, ${peerName} ${show(p)}`,
     );
   }
   return row;
@@ -283,15 +288,19 @@ const rows: Row[] = [];
 console.log(`offline bench, ${ROUNDS} rounds per case (Node ${process.version}, ${new Date().toISOString()})`);
 for (const n of CRL_SIZES) rows.push(await crlCase(n));
 for (const n of AUDIT_EVENTS) rows.push(await auditCase(n));
-console.log('\n| case | ours median s | ours max RSS MB | peer | peer median s | peer max RSS MB | ratio | goal |');
-console.log('|---|---:|---:|---|---:|---:|---:|---|');
+console.log(
+  '\n| case | ours median s | ours CPU s | ours max RSS MB | peer | peer median s | peer CPU s | peer max RSS MB | ratio | CPU ratio | goal |',
+);
+console.log('|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|');
 for (const r of rows) {
   const ours = median(r.ours.map((x) => x.seconds));
   const peer = median(r.peer.map((x) => x.seconds));
   const ratio = ours / peer;
+  const oursCpu = median(r.ours.map((x) => x.cpu));
+  const peerCpu = median(r.peer.map((x) => x.cpu));
   const rss = (xs: Measured[]) => Math.max(...xs.map((x) => x.maxRssMb)).toFixed(0);
   console.log(
-    `| ${r.what} | ${ours.toFixed(2)} | ${rss(r.ours)} | \`${r.peerName}\` | ${peer.toFixed(2)} | ${rss(r.peer)} | ${ratio.toFixed(2)} | ${goalOf(r, ratio)} |`,
+    `| ${r.what} | ${ours.toFixed(2)} | ${oursCpu.toFixed(2)} | ${rss(r.ours)} | \`${r.peerName}\` | ${peer.toFixed(2)} | ${peerCpu.toFixed(2)} | ${rss(r.peer)} | ${ratio.toFixed(2)} | ${(oursCpu / peerCpu).toFixed(2)} | ${goalOf(r, ratio)} |`,
   );
 }
 console.log(
