@@ -10,13 +10,14 @@
  * it an interrupted copy), and the next backup removes or completes it.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
 import { derToPem } from '../pki/pem.ts';
 import { parseTimeStampToken, timeStampResponse } from '../pki/tsp.ts';
 import type { Db } from '../store/db.ts';
+import { sha256File } from '../util/digest.ts';
 import { fsyncPath } from '../util/fsync.ts';
 import { copyDurable, mkdirDurable, PARTIAL_SUFFIX, renameDurable, writeDurable } from './files.ts';
 import {
@@ -141,10 +142,7 @@ function baseManifest(i: WriteSetInput, staging: string, dbPath: string): Omit<B
   }
   if (integrity !== 'ok')
     throw new CaError('SNAPSHOT_CORRUPT', `the snapshot fails PRAGMA integrity_check: ${integrity}`);
-  const files = [DB_FILE, CONFIG_FILE].map((name) => {
-    const bytes = readFileSync(join(staging, name));
-    return { name, sha256: sha256(bytes), size: bytes.length };
-  });
+  const files = [DB_FILE, CONFIG_FILE].map((name) => ({ name, ...sha256File(join(staging, name)) }));
   return {
     format: BACKUP_FORMAT,
     installation: i.installation,
@@ -202,7 +200,7 @@ export function copySetFiles(from: string, to: string): void {
   mkdirDurable(to);
   for (const f of readdirSync(from).sort()) {
     copyDurable(join(from, f), join(to, f));
-    if (sha256(readFileSync(join(from, f))) !== sha256(readFileSync(join(to, f)))) {
+    if (sha256File(join(from, f)).sha256 !== sha256File(join(to, f)).sha256) {
       throw new CaError('COPY_MISMATCH', `the copy of ${f} in ${to} differs from the original`);
     }
   }

@@ -108,3 +108,53 @@ describe('R-7.2 hash-chained audit log', () => {
     });
   }
 });
+
+describe('issue 17.5 verifying the stored bytes as they are', () => {
+  /** 1,000 events whose details have nesting, unicode, escapes and numbers, as operations record them. */
+  function thousand(): { path: string; log: AuditLog; close: () => void } {
+    const { path, log, close } = logWith(0);
+    for (let i = 1; i <= 1000; i++)
+      log.append({
+        actor: i % 2 ? 'alice' : 'bob "the" custodian',
+        roles: ['operation-manager', 'ca-administrator'],
+        action: i % 3 ? 'test.event' : 'ocsp.presigned',
+        target: `t${i}\u00e9\u2603`,
+        outcome: i % 5 ? 'success' : 'refused',
+        details: { i, z: { b: [1, 'x\n', null], a: true }, half: i / 2, hex: Buffer.from([i & 0xff]) },
+      });
+    return { path, log, close };
+  }
+
+  it('gives the chain and the Merkle root the re-canonicalised events give', () => {
+    const { log, close } = thousand();
+    const v = log.verify();
+    assert.equal(v.ok, true, v.firstBad?.problem);
+    assert.equal(v.events, 1000);
+    assert.equal(v.headHash, log.head().hash);
+    assert.equal(v.rootHash, log.treeHead().rootHash, 'the leaves hashed as stored are the canonical leaves');
+    close();
+  });
+
+  it('still finds one changed event among 1,000, at that event', () => {
+    const { path, close } = thousand();
+    close();
+    tamper(path, `UPDATE audit_events SET details = replace(details, '"i":612,', '"i":613,') WHERE seq = 612`);
+    const v = verifyFile(path);
+    assert.equal(v.ok, false);
+    assert.equal(v.firstBad?.position, 612, v.firstBad?.problem);
+    assert.match(v.firstBad!.problem, /event 612 was changed/);
+  });
+
+  it('reads stored text that is not canonical but says the same as before: parsed, and accepted', () => {
+    const { path, close } = thousand();
+    close();
+    tamper(path, `UPDATE audit_events SET details = replace(details, '"i":300,', '"i": 300,') WHERE seq = 300`);
+    const raw = new Database(path, { readonly: true });
+    const stored = raw.prepare('SELECT details FROM audit_events WHERE seq = 300').get() as { details: string };
+    raw.close();
+    assert.match(stored.details, /"i": 300,/);
+    const v = verifyFile(path);
+    assert.equal(v.ok, true, v.firstBad?.problem);
+    assert.equal(v.events, 1000);
+  });
+});

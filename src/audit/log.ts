@@ -75,7 +75,7 @@ export class AuditLog {
           checkpoints: loadCheckpoints(this.db),
           keys: loadAuditPublicKeys(this.db),
         });
-        for (const row of eachAuditEvent(this.db)) verifier.push(toEvent(row));
+        for (const row of eachAuditEvent(this.db)) verifier.pushStored(row, toEvent);
         return verifier.finish(this.head());
       })
       .deferred();

@@ -1,4 +1,6 @@
 /** Verifying an audit trail event by event (chain, Merkle tree, signed checkpoints), for the live log and exported bundles alike. */
+import { createHash } from 'node:crypto';
+import type { AuditEventRow } from '../store/audit-events.ts';
 import { spkiFingerprint, verifyCheckpointSignature, type AuditCheckpoint, type AuditPublicKey } from './checkpoint.ts';
 import { leafHash, MerkleFrontier } from './merkle.ts';
 import { eventHash, eventLeafHash, GENESIS_HASH, type AuditEvent } from './event.ts';
@@ -36,6 +38,20 @@ export interface TrailEvidence {
 
 type Range = { position: number; end: number; problem: string };
 
+/** An event as stored: roles and details are the JSON text the log wrote. */
+export type StoredAuditEvent = AuditEventRow;
+
+/**
+ * The leaf bytes (eventLeaf in event.ts) of a stored event, spelled from its stored text: the
+ * canonical JSON of the event has its keys in this order, and roles and details are stored as
+ * canonical JSON already. Stored text that is not canonical gives other bytes, another hash,
+ * and the event is then checked the slow way.
+ */
+function storedLeaf(r: StoredAuditEvent): string {
+  const str = JSON.stringify;
+  return `{"action":${str(r.action)},"actor":${str(r.actor)},"at":${str(r.at)},"details":${r.details},"outcome":${str(r.outcome)},"roles":${r.roles},"seq":${r.seq},"target":${str(r.target)}}`;
+}
+
 /**
  * Verifies a log streamed one event at a time (from the database or from an export bundle):
  * the hash chain, the Merkle tree, and every checkpoint (signature, key, root at its size).
@@ -66,6 +82,28 @@ export class TrailVerifier {
             problem: `checkpoint ${i + 1} is missing (the stored checkpoints jump to ${cp.number})`,
           });
       });
+    this.#checkDue();
+  }
+
+  /**
+   * Feeds the next event as the store holds it: roles and details as the JSON text written at
+   * append time (canonical JSON, audit/log.ts). The chain hash is taken over those bytes as
+   * they are, without parsing and re-canonicalising them (issue 17.5). Only an event whose
+   * recomputed hash matches the stored one, in sequence after a good chain, is accepted so;
+   * anything else goes through `push` and its parse, so what is reported stays the same.
+   */
+  pushStored(row: StoredAuditEvent, parse: (row: StoredAuditEvent) => AuditEvent): void {
+    const position = this.#count + 1;
+    if (this.#chainBad || row.seq !== position || row.prev_hash !== this.#prev) return this.push(parse(row));
+    const leaf = Buffer.from(storedLeaf(row), 'utf8');
+    const hash = createHash('sha256').update(this.#prev).update('\n').update(leaf).digest('hex');
+    if (hash !== row.hash) return this.push(parse(row));
+    this.#count = position;
+    this.#prev = hash;
+    this.#frontier.append(leafHash(leaf));
+    // Key and checkpoint records are read from their details, as push reads them.
+    if (row.outcome === 'success' && (row.action === 'audit.key-init' || row.action === 'audit.checkpoint'))
+      this.#record(parse(row));
     this.#checkDue();
   }
 
@@ -104,6 +142,12 @@ export class TrailVerifier {
       leaf = leafHash(Buffer.from(`unhashable event ${position}`));
     }
     this.#frontier.append(leaf);
+    this.#record(e);
+    this.#checkDue();
+  }
+
+  /** Notes the audit keys and checkpoints the log itself records, to hold the stored ones to them. */
+  #record(e: AuditEvent): void {
     if (e.outcome === 'success' && e.action === 'audit.key-init' && typeof e.details.keyId === 'string') {
       this.#keyInits.set(e.details.keyId, { seq: e.seq, fingerprint: e.details.publicKeySha256 });
     }
@@ -114,7 +158,6 @@ export class TrailVerifier {
         rootHash: e.details.rootHash,
       });
     }
-    this.#checkDue();
   }
 
   /** Events pushed so far (the tree size). */

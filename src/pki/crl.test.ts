@@ -253,7 +253,7 @@ for (const which of ['RSA sha256WithRSAEncryption', 'ECDSA P-384 ecdsa-with-SHA3
       assert.deepEqual(parsed.tbsDer, tbs, 'the signed TBS bytes are embedded unchanged');
       assert.deepEqual(
         parsed.entries.map(({ reasonCode: _code, ...e }) => ({ ...e, serialHex: normalizeSerialHex(e.serialHex) })),
-        p.entries.map((e) => ({ ...e, serialHex: normalizeSerialHex(e.serialHex) })),
+        [...p.entries].map((e) => ({ ...e, serialHex: normalizeSerialHex(e.serialHex) })),
       );
       assert.equal(
         parsed.entries[0]!.serialHex,

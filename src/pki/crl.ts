@@ -18,9 +18,7 @@ import {
   CRLReason,
   Extension,
   Extensions,
-  InvalidityDate,
   Name,
-  RevokedCertificate,
   TBSCertList,
   Time,
   Version,
@@ -32,6 +30,17 @@ import {
 import { CaError } from '../errors.ts';
 import type { SignatureAlgorithmName } from './algorithms.ts';
 import { signatureAlgorithmIdentifier, toArrayBuffer } from './certificate.ts';
+import {
+  crlReasonOf,
+  decodeRevokedCertificate,
+  encodeExtension,
+  encodeOid,
+  encodeTime,
+  invalidityDateOf,
+  revokedList,
+  tbsWithRevoked,
+  tlv,
+} from './crl-entries.ts';
 import { derBitString, derSequence, derTlv } from './der.ts';
 import { authorityKeyIdentifier } from './extensions.ts';
 import { bigintToInteger, readDerInteger, serialHexToInteger } from './integer.ts';
@@ -86,15 +95,12 @@ export interface TbsCertListParams {
   crlNumber: bigint;
   /** The issuing CA's subjectKeyIdentifier (RFC 5280 5.2.1: "MUST use the key identifier method"). */
   authorityKeyIdentifier: Uint8Array;
-  entries: CrlEntry[];
+  /** Iterated once, in order (an array or a cursor over the store). */
+  entries: Iterable<CrlEntry>;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Building
-
-function extension(extnID: string, valueDer: Uint8Array): Extension {
-  return new Extension({ extnID, critical: false, extnValue: new OctetString(valueDer) });
-}
 
 /** RFC 5280 4.1.2.5.2: GeneralizedTime "MUST NOT include fractional seconds". */
 function wholeSeconds(d: Date, field: string): Date {
@@ -108,12 +114,27 @@ function crlTime(d: Date, field: string): Time {
   return new Time(wholeSeconds(d, field));
 }
 
+const reasonExtensions = new Map<number, Buffer>();
+
+/** The reasonCode extension (5.3.1) of a CRLReason code, encoded once per code. */
+function reasonExtension(code: number): Buffer {
+  let der = reasonExtensions.get(code);
+  if (!der) {
+    const value = new Uint8Array(AsnConvert.serialize(new CRLReason(code)));
+    der = encodeExtension(
+      new Extension({ extnID: id_ce_cRLReasons, critical: false, extnValue: new OctetString(value) }),
+    );
+    reasonExtensions.set(code, der);
+  }
+  return der;
+}
+
 /**
  * crlEntryExtensions: reasonCode (5.3.1) when a reason is set, invalidityDate (5.3.2) when set.
  * Both non-critical ("The reasonCode is a non-critical CRL entry extension").
  */
-function entryExtensions(e: CrlEntry): Extension[] {
-  const exts: Extension[] = [];
+function entryExtensions(e: CrlEntry): Buffer[] {
+  const exts: Buffer[] = [];
   if (e.reason !== undefined) {
     const code = REVOCATION_REASON_CODES[e.reason];
     if (code === undefined) {
@@ -125,17 +146,24 @@ function entryExtensions(e: CrlEntry): Extension[] {
         },
       );
     }
-    exts.push(extension(id_ce_cRLReasons, new Uint8Array(AsnConvert.serialize(new CRLReason(code)))));
+    exts.push(reasonExtension(code));
   }
   if (e.invalidityDate !== undefined) {
-    exts.push(
-      extension(
-        id_ce_invalidityDate,
-        new Uint8Array(AsnConvert.serialize(new InvalidityDate(wholeSeconds(e.invalidityDate, 'invalidityDate')))),
-      ),
-    );
+    // InvalidityDate ::= GeneralizedTime, whatever the year (5.3.2).
+    const when = new Time();
+    when.generalTime = wholeSeconds(e.invalidityDate, 'invalidityDate');
+    const value = encodeTime(when);
+    exts.push(tlv(0x30, encodeOid(id_ce_invalidityDate), tlv(0x04, value)));
   }
   return exts;
+}
+
+/** One revokedCertificates entry (5.1.2.6) as DER; the same bytes asn1-schema writes for it. */
+function encodeCrlEntry(e: CrlEntry): Buffer {
+  const serial = tlv(0x02, serialHexToInteger(e.serialHex));
+  const date = encodeTime(crlTime(e.revocationDate, 'revocationDate'));
+  const exts = entryExtensions(e);
+  return exts.length > 0 ? tlv(0x30, serial, date, tlv(0x30, ...exts)) : tlv(0x30, serial, date);
 }
 
 /**
@@ -152,36 +180,37 @@ function entryExtensions(e: CrlEntry): Extension[] {
  *      crlExtensions           [0]  EXPLICIT Extensions OPTIONAL }
  *
  * Builds a v2 TBSCertList with authorityKeyIdentifier and cRLNumber (R-4.2), entries in the
- * given order. "When there are no revoked certificates, the revoked certificates list MUST be
+ * given order, each encoded as it is read (an iterator over the store keeps a long list out
+ * of memory). "When there are no revoked certificates, the revoked certificates list MUST be
  * absent" (5.1.2.6). Policy (ranges, update interval, duplicates) is left to the CRL lints,
  * which run before the CA key signs (R-3.6); only unencodable input is refused here.
  */
-export function createTbsCertList(p: TbsCertListParams): { tbs: TBSCertList; der: Buffer } {
-  const revoked = p.entries.map(
-    (e) =>
-      new RevokedCertificate({
-        userCertificate: toArrayBuffer(serialHexToInteger(e.serialHex)),
-        revocationDate: crlTime(e.revocationDate, 'revocationDate'),
-        crlEntryExtensions: (() => {
-          const exts = entryExtensions(e);
-          return exts.length > 0 ? exts : undefined;
-        })(),
-      }),
-  );
-  const tbs = new TBSCertList({
+export function createTbsCertList(p: TbsCertListParams): { der: Buffer; entries: number } {
+  let entries = 0;
+  const encoded = function* (): Generator<Buffer> {
+    for (const e of p.entries) {
+      entries++;
+      yield encodeCrlEntry(e);
+    }
+  };
+  const revoked = revokedList(encoded());
+  const head = new TBSCertList({
     version: Version.v2,
     signature: signatureAlgorithmIdentifier(p.signatureAlgorithm),
     issuer: p.issuer,
     thisUpdate: crlTime(p.thisUpdate, 'thisUpdate'),
     nextUpdate: crlTime(p.nextUpdate, 'nextUpdate'),
-    revokedCertificates: revoked.length > 0 ? revoked : undefined,
     crlExtensions: [
       authorityKeyIdentifier(p.authorityKeyIdentifier),
       // CRLNumber ::= INTEGER (0..MAX); asn1-x509's CRLNumber holds a JS number, so the BigInt is encoded here.
-      extension(id_ce_cRLNumber, derTlv(0x02, bigintToInteger(p.crlNumber))),
+      new Extension({
+        extnID: id_ce_cRLNumber,
+        critical: false,
+        extnValue: new OctetString(derTlv(0x02, bigintToInteger(p.crlNumber))),
+      }),
     ],
   });
-  return { tbs, der: Buffer.from(AsnConvert.serialize(tbs)) };
+  return { der: tbsWithRevoked(head, revoked), entries };
 }
 
 /** Wraps signed TBSCertList bytes into a CertificateList without re-encoding them (5.1.1). */
@@ -276,10 +305,7 @@ function decode(der: Uint8Array): { crl: CertificateList; issuerDer: Buffer } {
   if (isTime(next())) tbs.nextUpdate = AsnConvert.parse(bytes(fields[i++]!), Time);
   if (next()?.tag === TAG_SEQUENCE) {
     const list = fields[i++]!;
-    tbs.revokedCertificates = readDerChildren(buf, list).map((entry) => {
-      if (entry.tag !== TAG_SEQUENCE) throw badDer('a revokedCertificates entry is not a SEQUENCE');
-      return AsnConvert.parse(bytes(entry), RevokedCertificate);
-    });
+    tbs.revokedCertificates = readDerChildren(buf, list).map((entry) => decodeRevokedCertificate(buf, entry));
   }
   if (next()?.tag === TAG_CRL_EXTENSIONS) {
     const wrapper = fields[i++]!;
@@ -333,12 +359,12 @@ export function parseCrl(der: Uint8Array): ParsedCrl {
       };
       for (const ext of rc.crlEntryExtensions ?? []) {
         if (ext.extnID === id_ce_cRLReasons && entry.reasonCode === undefined) {
-          entry.reasonCode = AsnConvert.parse(ext.extnValue, CRLReason).reason;
+          entry.reasonCode = crlReasonOf(ext.extnValue);
           const name = revocationReasonOfCode(entry.reasonCode);
           if (name) entry.reason = name;
         }
         if (ext.extnID === id_ce_invalidityDate && entry.invalidityDate === undefined) {
-          entry.invalidityDate = AsnConvert.parse(ext.extnValue, InvalidityDate).value;
+          entry.invalidityDate = invalidityDateOf(ext.extnValue);
         }
       }
       return entry;

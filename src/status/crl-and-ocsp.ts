@@ -9,7 +9,15 @@ import { CaError } from '../errors.ts';
 import { assertNoCrlLintErrors, lintCrl } from '../lint/crl/index.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { parseCertificate } from '../pki/certificate.ts';
-import { assembleSignedCrl, createTbsCertList, verifyCrlSignature, type CrlEntry } from '../pki/crl.ts';
+import {
+  assembleSignedCrl,
+  createTbsCertList,
+  verifyCrlSignature,
+  type CrlEntry,
+  type RevocationReason,
+} from '../pki/crl.ts';
+import { derChildren } from '../pki/der.ts';
+import { verifyTbsSignature } from '../pki/signature-verify.ts';
 import { keyIdentifierFromSpki } from '../pki/extensions.ts';
 import {
   assembleOcspResponse,
@@ -28,6 +36,7 @@ import { certificateInfo, isIssuedBy } from '../pki/certificate-info.ts';
 import { progressTask } from '../util/progress.ts';
 import { currentCaCertificateDer } from '../store/cas.ts';
 import { crlsNewestFirst, insertCrl, takeNextCrlNumber } from '../store/crls.ts';
+import { revocationsForCrl } from '../store/revocations.ts';
 import { currentOcspResponseRows, insertOcspResponse } from '../store/ocsp-responses.ts';
 
 type StoredResponse = Omit<Parameters<typeof insertOcspResponse>[1], 'createdAt'>;
@@ -124,13 +133,6 @@ export async function issueCrlInSession(
   const issuer = parseCertificate(signer.certificateDer);
   const spki = caSpki(signer);
   const algorithm = signer.algorithm;
-  const revoked = listIssued(inst, ca.name).filter((c) => c.revocation);
-  const entries: CrlEntry[] = revoked.map((c) => ({
-    serialHex: c.serialHex,
-    revocationDate: new Date(c.revocation!.revokedAt),
-    reason: c.revocation!.reason,
-    invalidityDate: c.revocation!.invalidityDate ? new Date(c.revocation!.invalidityDate) : undefined,
-  }));
   const thisUpdate = inst.clock.now();
   thisUpdate.setUTCMilliseconds(0);
   const nextUpdate = new Date(thisUpdate.getTime() + inst.config.crl.validityDays * DAY);
@@ -144,25 +146,42 @@ export async function issueCrlInSession(
     nextUpdate,
     crlNumber: BigInt(crlNumber),
     authorityKeyIdentifier: keyIdentifierFromSpki(spki),
-    entries,
+    entries: crlEntries(inst, ca.id),
   });
   const lintContext = { issuer, now: inst.clock.now(), allowLegacySha1: false };
-  const pre = assembleSignedCrl(
-    tbs.der,
-    algorithm,
-    cryptoSign(SIGNATURE_ALGORITHMS[algorithm].hash, tbs.der, throwawayLike(spki)),
-  );
+  const hash = SIGNATURE_ALGORITHMS[algorithm].hash;
+  const pre = assembleSignedCrl(tbs.der, algorithm, cryptoSign(hash, tbs.der, throwawayLike(spki)));
   assertNoCrlLintErrors(lintCrl(pre, lintContext), `the CRL #${crlNumber} of ${ca.name}`);
   const signature = await s.sign(tbs.der, algorithm, `CRL #${crlNumber}`);
   const der = assembleSignedCrl(tbs.der, algorithm, signature);
-  if (!verifyCrlSignature(der, spki))
+  // The signed CRL is the linted one with another signatureValue (no lint reads that field), so
+  // rather than parse and lint the whole list again, check it holds the linted bytes and verifies.
+  if (!signedOver(der, pre) || !verifyTbsSignature(tbs.der, SIGNATURE_ALGORITHMS[algorithm].oid, signature, spki))
     throw new CaError('SIGNATURE_INVALID', `CRL #${crlNumber} does not verify with the ${ca.name} key`);
-  assertNoCrlLintErrors(lintCrl(der, lintContext), `the signed CRL #${crlNumber} of ${ca.name}`);
   const sha256 = sha256Hex(der);
-  const crl: IssuedCrl = { crlNumber, der, thisUpdate, nextUpdate, entries: entries.length, sha256 };
+  const crl: IssuedCrl = { crlNumber, der, thisUpdate, nextUpdate, entries: tbs.entries, sha256 };
   hooks.signed?.(crl);
   recordCrl(inst, s, signer, crl, hooks);
   return crl;
+}
+
+/** The CA's revocations as CRL entries, read from the store as the CRL is encoded. */
+function* crlEntries(inst: Installation, caId: number): Generator<CrlEntry> {
+  for (const r of revocationsForCrl(inst.db, caId)) {
+    yield {
+      serialHex: r.serial_hex,
+      revocationDate: new Date(r.revoked_at),
+      reason: r.reason as RevocationReason,
+      invalidityDate: r.invalidity_date ? new Date(r.invalidity_date) : undefined,
+    };
+  }
+}
+
+/** True when `signed` is `linted` with only its signatureValue changed (same TBSCertList and algorithm bytes). */
+function signedOver(signed: Buffer, linted: Buffer): boolean {
+  const parts = derChildren(signed);
+  const [lintedTbs, lintedAlg] = derChildren(linted);
+  return parts.length === 3 && parts[0]!.equals(lintedTbs!) && parts[1]!.equals(lintedAlg!);
 }
 
 /** The CRL row and its audit event in one transaction (with the caller's in-commit hook). */

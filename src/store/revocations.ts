@@ -1,5 +1,5 @@
 /** Repository of `revocations`: one row per revoked certificate (R-4.1, CPS 4.9). */
-import { first, run, sqliteQueries } from './query.ts';
+import { each, first, run, sqliteQueries } from './query.ts';
 import type { Db } from './db.ts';
 
 /** The `revocations` table (migration 4). */
@@ -62,4 +62,30 @@ export function findRevocationReason(db: Db, certificateId: number | null): stri
       .select('reason')
       .where('certificate_id', '=', certificateId as number),
   )?.reason;
+}
+
+const crlReads = sqliteQueries<{
+  revocations: RevocationsTable;
+  certificates: { id: number; issuer_ca_id: number; serial_hex: string; profile: string };
+}>();
+
+/**
+ * What a CA's CRL lists: the revocations of the certificates it issued (never its own, profile
+ * 'root'), in issuance order, one row at a time — a CRL of a million entries is encoded as it
+ * is read, never held as rows (issue 17.5).
+ */
+export function revocationsForCrl(
+  db: Db,
+  caId: number,
+): IterableIterator<{ serial_hex: string; revoked_at: string; reason: string; invalidity_date: string | null }> {
+  return each(
+    db,
+    crlReads
+      .selectFrom('certificates as x')
+      .innerJoin('revocations as r', 'r.certificate_id', 'x.id')
+      .select(['x.serial_hex', 'r.revoked_at', 'r.reason', 'r.invalidity_date'])
+      .where('x.issuer_ca_id', '=', caId)
+      .where('x.profile', '!=', 'root')
+      .orderBy('x.id'),
+  );
 }

@@ -1,13 +1,17 @@
 import type { CertificateList } from '@peculiar/asn1-x509';
 import { decodeCertificateList } from '../../pki/crl.ts';
+import { encodeCertificateList, encodeTbsCertList } from '../../pki/crl-entries.ts';
 import type { LintFinding } from './types.ts';
-import { bytesEqual, defineCrlLint, derOf } from './support.ts';
+import { defineCrlLint } from './support.ts';
+
+/** CRLs parseCrlForLint already found DER throughout: the lint need not encode a long list a second time. */
+const reencodedAlike = new WeakSet<CertificateList>();
 
 /**
  * RFC 5280 5.1.1.3: "The signatureValue field contains a digital signature computed upon the
  * ASN.1 DER encoded tbsCertList." The parsed TBSCertList is re-encoded and compared with the
  * signed bytes; lintCrl also reports here when the bytes are not a CRL at all or carry
- * trailing bytes.
+ * trailing bytes. The entries are re-encoded by hand (crl-entries.ts), as asn1-schema would.
  */
 export const e_crl_der_encoding = defineCrlLint(
   {
@@ -18,7 +22,7 @@ export const e_crl_der_encoding = defineCrlLint(
   },
   (crl, _ctx, report) => {
     const raw = crl.tbsCertListRaw;
-    if (raw && !bytesEqual(raw, derOf(crl.tbsCertList))) {
+    if (raw && !reencodedAlike.has(crl) && !Buffer.from(raw).equals(encodeTbsCertList(crl.tbsCertList))) {
       report.error('tbsCertList is not DER: re-encoding the parsed structure gives different bytes');
     }
   },
@@ -40,12 +44,13 @@ export function parseCrlForLint(crlDer: Uint8Array): { crl?: CertificateList; fi
   }
   let reencoded: Uint8Array;
   try {
-    reencoded = derOf(crl);
+    reencoded = encodeCertificateList(crl);
   } catch (e) {
     return { findings: [finding(`the CRL cannot be re-encoded: ${e instanceof Error ? e.message : String(e)}`)] };
   }
   const findings: LintFinding[] = [];
-  if (!bytesEqual(reencoded, crlDer)) {
+  if (Buffer.from(reencoded).equals(crlDer)) reencodedAlike.add(crl);
+  else {
     findings.push(
       finding(
         `the CRL encoding is not DER or carries trailing bytes (${crlDer.length} bytes given, ${reencoded.length} bytes re-encoded)`,

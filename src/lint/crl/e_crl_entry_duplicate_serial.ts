@@ -1,4 +1,4 @@
-import { defineCrlLint, revokedOf, toHex } from './support.ts';
+import { defineCrlLint, revokedOf } from './support.ts';
 
 /**
  * RFC 5280 5.1.2.6: "Certificates revoked by the CA are uniquely identified by the certificate
@@ -16,7 +16,7 @@ export const e_crl_entry_duplicate_serial = defineCrlLint(
     const seen = new Set<string>();
     const reported = new Set<string>();
     for (const entry of revokedOf(crl)) {
-      const serial = toHex(entry.userCertificate);
+      const serial = Buffer.from(entry.userCertificate).toString('hex');
       if (seen.has(serial) && !reported.has(serial)) {
         report.error(`serial number ${serial} is listed more than once`);
         reported.add(serial);

@@ -1,5 +1,5 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { InvalidityDate, id_ce_cRLReasons, id_ce_invalidityDate } from '@peculiar/asn1-x509';
+import { id_ce_cRLReasons, id_ce_invalidityDate } from '@peculiar/asn1-x509';
+import { invalidityDateOf } from '../../pki/crl-entries.ts';
 import { defineCrlLint, entryLabel, oidName, revokedOf } from './support.ts';
 
 /**
@@ -25,7 +25,7 @@ export const e_crl_entry_extensions = defineCrlLint(
         if (ext.extnID === id_ce_invalidityDate) {
           if (ext.critical) report.error(`${label}: invalidityDate is marked critical; it MUST be non-critical`);
           try {
-            const d = AsnConvert.parse(ext.extnValue, InvalidityDate).value;
+            const d = invalidityDateOf(ext.extnValue);
             if (Number.isNaN(d.getTime())) report.error(`${label}: invalidityDate is not a valid time`);
           } catch (e) {
             report.error(

@@ -1,9 +1,18 @@
-import { CRLReason, CRLReasons, id_ce_cRLReasons } from '@peculiar/asn1-x509';
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { CRLReasons, id_ce_cRLReasons } from '@peculiar/asn1-x509';
+import { crlReasonOf } from '../../pki/crl-entries.ts';
 import { REVOCATION_REASON_CODES } from '../../pki/crl.ts';
 import { defineCrlLint, entryLabel, findEntryExtension, revokedOf } from './support.ts';
 
 const ALLOWED = new Set(Object.values(REVOCATION_REASON_CODES));
+
+/** The code, or -1 when it does not decode (reported below with the reason). */
+function crlReasonOfSafe(value: Parameters<typeof crlReasonOf>[0]): number {
+  try {
+    return crlReasonOf(value);
+  } catch {
+    return -1;
+  }
+}
 
 /**
  * BR 7.2.2 reasonCode: "When present (OID 2.5.29.21), MUST NOT be marked critical"; "The
@@ -24,11 +33,12 @@ export const e_crl_entry_reason_code = defineCrlLint(
     for (const entry of revokedOf(crl)) {
       const ext = findEntryExtension(entry, id_ce_cRLReasons);
       if (!ext) continue;
+      if (ALLOWED.has(crlReasonOfSafe(ext.extnValue)) && !ext.critical) continue;
       const label = entryLabel(entry);
       if (ext.critical) report.error(`${label}: reasonCode is marked critical; it MUST be non-critical`);
       let code: number;
       try {
-        code = AsnConvert.parse(ext.extnValue, CRLReason).reason;
+        code = crlReasonOf(ext.extnValue);
       } catch (e) {
         report.error(
           `${label}: reasonCode is not a CRLReason ENUMERATED: ${e instanceof Error ? e.message : String(e)}`,

@@ -1,7 +1,7 @@
 /**
- * CRL lints (R-3.6, R-4.2; CONVENTIONS 2, 5): one rule per file, each citing its source. ca/
- * lints a CRL signed with a throwaway key before the CA key signs it, and lints the issued CRL
- * again; any error finding refuses it.
+ * CRL lints (R-3.6, R-4.2; CONVENTIONS 2, 5): one rule per file, each citing its source. The
+ * status operation lints a CRL signed with a throwaway key before the CA key signs it, then
+ * checks the issued CRL carries exactly the linted TBSCertList; any error finding refuses it.
  */
 import type { CertificateList } from '@peculiar/asn1-x509';
 import { CaError } from '../../errors.ts';
