@@ -14,7 +14,8 @@ import type { Installation } from '../installation/installation.ts';
 import type { KeySession } from '../operation/key-session.ts';
 import { publish, type PublishParams, type PublishResult } from '../status/publication.ts';
 import { recordRevocation } from '../status/revocation.ts';
-import { issueCrlInSession, presignInSession, type IssuedCrl } from '../status/crl-and-ocsp.ts';
+import { issueCrlInSession, type IssuedCrl } from '../status/crl-and-ocsp.ts';
+import { presignInSession, responderBesideRoot } from '../status/ocsp-presign.ts';
 import { completeOpenEnding, findOpenEnding, insertStartedEnding, type EndingKind } from '../store/ca-endings.ts';
 import { closeCeremonyFinishedLater } from '../store/ceremonies.ts';
 import type { InterruptedWork } from '../operation/durable-outputs.ts';
@@ -162,7 +163,9 @@ export async function signLastStatus(
 ): Promise<{ crl: IssuedCrl; ocspResponses: number }> {
   const view = lastStatusView(inst);
   const crl = await issueCrlInSession(view, s);
-  const ocspResponses = (await presignInSession(view, s)).length;
+  // By the CA's responder key when its holders are here and its certificate outlives the responses (BR 6.1.7).
+  const responder = responderBesideRoot(view, s);
+  const ocspResponses = responder ? (await presignInSession(view, s, responder)).length : 0;
   return { crl, ocspResponses };
 }
 
