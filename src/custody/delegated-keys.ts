@@ -12,6 +12,8 @@
  * key signs the certificate and nothing else). Which one signs now is delegated-signers.ts.
  */
 import { CaError } from '../errors.ts';
+import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
+import { PROFILES } from '../pki/profiles.ts';
 import { createCertificationRequestInfo, assembleCertificationRequest } from '../pki/csr-build.ts';
 import { createName, type NameAttribute } from '../pki/name.ts';
 import { sha256Hex } from '../util/digest.ts';
@@ -191,6 +193,8 @@ async function makeKeyAndRequest(
 
 /** The root certifies the key in a normal issuance; a refusal or failure leaves the key failed (it never signs). */
 async function certify(inst: Installation, p: DelegatedKeyParams, keyId: string, csr: Buffer): Promise<IssueResult> {
+  // A legacy SHA-1 root (RootCA1) certifies with SHA-256 and the same key (BR 7.1.3.2.1).
+  const legacy = SIGNATURE_ALGORITHMS[getCa(inst, p.caName).signatureAlgorithm].legacy;
   try {
     return await issueCertificate(inst, {
       operator: p.operator,
@@ -200,7 +204,10 @@ async function certify(inst: Installation, p: DelegatedKeyParams, keyId: string,
       profile: p.purpose,
       csr,
       requester: `${DELEGATED_WORDS[p.purpose]} key ${keyId} of ${p.caName} (BR 6.1.7)`,
-      validityDays: p.validityDays,
+      // A responder certificate must outlive the responses it verifies (ocsp.validityDays, 90 by
+      // default): a year by default (BR 4.9.10 caps responses for CA certificates at a year too).
+      validityDays: p.validityDays ?? (p.purpose === 'ocsp' ? PROFILES.ocsp.maxValidityDays : undefined),
+      ...(legacy ? { signatureAlgorithm: 'sha256WithRSAEncryption' as const } : {}),
     });
   } catch (e) {
     markDelegatedKeyFailed(inst.db, keyId);
