@@ -27,7 +27,7 @@ import { writePublication, type PublicationInput } from '../src/publish/write.ts
 import { PATHS, ROOT_SIGNED_PUBLICATION_FORMAT, type Manifest, type PublicationFile } from '../src/publish/format.ts';
 import { canonicalJson } from '../src/util/canonical-json.ts';
 import { certificateInfo, type CertificateInfo } from '../src/pki/certificate-info.ts';
-import { openssl, tempDir } from './helpers.ts';
+import { openssl, run, tempDir } from './helpers.ts';
 import { OPENSSL_CA_CNF, OPENSSL_RESPONDER_EXT } from './openssl-runner.ts';
 
 export interface TestRoot {
@@ -205,7 +205,7 @@ export class OnlineFixture {
    */
   private setUpDelegatedKeys(): void {
     writeFileSync(this.path('publication.ext'), PUBLICATION_EXT);
-    for (const [i, root] of [this.rsa, this.ec].entries()) {
+    for (const [i, root] of [this.rsa, this.ec, this.stranger].entries()) {
       const make = (what: 'ocsp' | 'publication', serialHex: string): DelegatedTestKey => {
         const name = `${root.name}-${what}`;
         const ext = what === 'ocsp' ? 'responder.ext' : 'publication.ext';
@@ -217,12 +217,14 @@ export class OnlineFixture {
         });
         const digest = `-${SIGNATURE_ALGORITHMS[root.alg].hash}`;
         const args = ['x509', '-req', '-in', `${name}.csr`, '-CA', root.pem, '-CAkey', `${root.name}.key`];
-        openssl(
-          [...args, '-set_serial', `0x${serialHex}`, '-days', '60', digest, '-extfile', ext, '-out', `${name}.pem`],
-          {
-            cwd: this.dir,
-          },
+        // Valid from two days ago (faketime), so responses dated a minute back fall inside it.
+        const signed = run(
+          'faketime',
+          ['-f', '-2d', 'openssl', ...args, '-set_serial', `0x${serialHex}`, '-days', '365', digest, '-extfile', ext],
+          { cwd: this.dir },
         );
+        if (signed.status !== 0) throw new Error(`openssl x509 -req for ${name}: ${signed.stderr}`);
+        writeFileSync(this.path(`${name}.pem`), signed.stdout);
         const der = pemToDer(readFileSync(this.path(`${name}.pem`), 'utf8'), 'CERTIFICATE');
         const key = createPrivateKey(readFileSync(this.path(`${name}.key`)));
         return { der, info: certificateInfo(der), key, serialHex };

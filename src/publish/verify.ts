@@ -119,7 +119,9 @@ function readSignedManifest(
     throw invalid(`manifest signature cannot be checked: ${why(e)}`, e);
   }
   if (!signatureOk)
-    throw invalid(`manifest signature (${alg.name}) does not verify with the key of ${m.signer.certificatePath}`);
+    throw invalid(
+      `manifest signature (${alg.name}) does not verify with the key of ${m.signer.ca}'s signer certificate ${m.signer.certificatePath}`,
+    );
 
   // 6. Version (after the signature, so an unsigned file never learns what we hold).
   if (opts.previousVersion !== undefined && m.version <= opts.previousVersion) {
