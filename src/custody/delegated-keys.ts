@@ -47,7 +47,7 @@ import { algorithmForSpki, DELEGATED_WORDS } from './delegated-signers.ts';
 
 const ACTION = 'delegated-key.generate';
 
-/** What `rootca ocsp responder issue` / `rootca publish key issue` ask for. */
+/** What `rootca ocsp responder issue` / `rootca publication-key issue` ask for. */
 export interface DelegatedKeyParams {
   caName: string;
   purpose: DelegatedPurpose;
@@ -224,7 +224,7 @@ async function certify(inst: Installation, p: DelegatedKeyParams, keyId: string,
 }
 
 /**
- * `rootca ocsp responder issue` / `rootca publish key issue`: makes a delegated key with its
+ * `rootca ocsp responder issue` / `rootca publication-key issue`: makes a delegated key with its
  * own custodians and has the root certify it. An earlier key of the same purpose stays in
  * service until its certificate expires (rollover); signers take the newest in date.
  */

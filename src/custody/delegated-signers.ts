@@ -83,7 +83,7 @@ export function delegatedSigner(
       algorithm: algorithmForSpki(info.spkiDer),
     };
   }
-  const command = purpose === 'ocsp' ? 'rootca ocsp responder issue' : 'rootca publish key issue';
+  const command = purpose === 'ocsp' ? 'rootca ocsp responder issue' : 'rootca publication-key issue';
   throw new CaError(
     'DELEGATED_KEY_MISSING',
     `${ca.name} has no ${DELEGATED_WORDS[purpose]} certificate in date that its current key issued: a root key signs only certificates and CRLs (BR 6.1.7), so run ${command} --ca ${ca.name} first`,

@@ -23,7 +23,7 @@ import { base64Strict, invalid, why, type ShapedManifest } from './verify-shape.
 function rootSigned(what: string): CaError {
   return new CaError(
     'PUBLICATION_ROOT_SIGNED',
-    `publication refused: ${what} is signed by a root key directly; a root key signs only certificates and CRLs (BR 6.1.7): sign with the root's delegated key (rootca publish key issue, rootca ocsp responder issue)`,
+    `publication refused: ${what} is signed by a root key directly; a root key signs only certificates and CRLs (BR 6.1.7): sign with the root's delegated key (rootca publication-key issue, rootca ocsp responder issue)`,
     { details: { reason: what } },
   );
 }
