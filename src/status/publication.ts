@@ -3,8 +3,8 @@
  * current CRLs, current pre-signed OCSP responses, issued certificates — with a manifest
  * signed in a key session by the signer root's publication key, never by the root key itself
  * (BR 6.1.7; custody/delegated-signers.ts). An installation from before issue 15 moves over
- * by issuing that key once (`rootca publish key issue`); its next publication uses it. Only responses that still tell the truth are published:
- * a 'good' response for a certificate revoked since, or an expired one, is left out and named.
+ * by issuing that key once (`rootca publication-key issue`); its next publication uses it.
+ * Only responses that still tell the truth are published: a 'good' response for a certificate revoked since, or an expired one, is left out and named.
  */
 import type { InterruptedWork } from '../operation/durable-outputs.ts';
 import { parseOcspResponse } from '../pki/ocsp.ts';
