@@ -88,7 +88,7 @@ export const OPERATIONS = {
     ],
   },
   'delegated-key.generate': {
-    cps: '6.1.1 key pair generation under observation by the Service Operation Manager; 6.2.2 multi-person control: a root\'s OCSP responder or publication key is made with its own custodians before the root certifies it (BR 6.1.7)',
+    cps: "6.1.1 key pair generation under observation by the Service Operation Manager; 6.2.2 multi-person control: a root's OCSP responder or publication key is made with its own custodians before the root certifies it (BR 6.1.7)",
     slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
     distinct: [
       ['operator', 'witness'],
