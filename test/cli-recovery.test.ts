@@ -34,6 +34,7 @@ import {
   REPO,
   rootca,
   runShippedCeremony,
+  setUpDelegatedKeys,
   tempDir,
 } from './helpers.ts';
 
@@ -53,7 +54,10 @@ async function withInstallation(
   const dir = tempDir();
   const inst = installationWithPeople({ dir });
   try {
-    if (o.root) await runShippedCeremony(inst, ROOT, dir);
+    if (o.root) {
+      await runShippedCeremony(inst, ROOT, dir);
+      await setUpDelegatedKeys(inst, ROOT);
+    }
     await body(inst, dir);
   } finally {
     inst.close();

@@ -39,6 +39,7 @@ import {
   passphraseMap,
   rootca,
   runShippedCeremony,
+  setUpDelegatedKeys,
   storyTests,
   tempDir,
 } from './helpers.ts';
@@ -89,6 +90,7 @@ describe('R-10.1 the CPS as a versioned document', () => {
       backgroundCheckedOn: today,
     });
     await runShippedCeremony(inst, 'ecc-rootca1', dir, allPassphrases());
+    await setUpDelegatedKeys(inst, 'ecc-rootca1');
   });
   after(async () => {
     await server?.close();

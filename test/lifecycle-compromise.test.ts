@@ -27,6 +27,7 @@ import {
   rootca,
   run,
   runShippedCeremony,
+  setUpDelegatedKeys,
   tempDir,
 } from './helpers.ts';
 
@@ -124,7 +125,10 @@ describe('CPS 5.7 compromise handling', () => {
   before(async () => {
     inst = installationWithPeople({ dir, more: true });
     inst.config.issuance.requireApplicationFor = [];
-    for (const r of ['ecc-rootca1', 'rootca2']) await runShippedCeremony(inst, r, dir);
+    for (const r of ['ecc-rootca1', 'rootca2']) {
+      await runShippedCeremony(inst, r, dir);
+      await setUpDelegatedKeys(inst, r);
+    }
     subs.kc = await makeSub('ecc-rootca1', 'ecc-kc');
     subs.ra = await makeSub('ecc-rootca1', 'ecc-ra');
     subs.r2a = await makeSub('rootca2', 'r2-a');

@@ -33,6 +33,7 @@ import {
   rootca,
   run,
   runShippedCeremony,
+  setUpDelegatedKeys,
   storyTests,
   tempDir,
 } from './helpers.ts';
@@ -65,7 +66,10 @@ describe('CPS 5.8 CA termination', () => {
   before(async () => {
     inst = installationWithPeople({ dir, more: true, clock });
     inst.config.issuance.requireApplicationFor = [];
-    for (const r of ['ecc-rootca1', 'rootca2']) await runShippedCeremony(inst, r, dir);
+    for (const r of ['ecc-rootca1', 'rootca2']) {
+      await runShippedCeremony(inst, r, dir);
+      await setUpDelegatedKeys(inst, r);
+    }
     // A second ECC root of our own, to be interrupted after its key is destroyed.
     const yaml = readFileSync(join(REPO, 'ceremonies', 'ecc-rootca1.yaml'), 'utf8')
       .replaceAll('ecc-rootca1', 'ecc-term2')
