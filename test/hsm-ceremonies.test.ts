@@ -19,7 +19,16 @@ import { derToPem } from '../src/pki/pem.ts';
 import { findKeyPair } from '../src/keys/pkcs11-keys.ts';
 import { finalizePkcs11Modules, findToken, P11, pkcs11Module } from '../src/keys/pkcs11-module.ts';
 import { initToken } from '../src/custody/token-setup.ts';
-import { allPassphrases, installationWithPeople, openssl, passphraseMap, run, storyTests, tempDir } from './helpers.ts';
+import {
+  allPassphrases,
+  installationWithPeople,
+  openssl,
+  passphraseMap,
+  run,
+  setUpDelegatedKeys,
+  storyTests,
+  tempDir,
+} from './helpers.ts';
 import { pkcs11Tool, quorumPin, runPkcs11Ceremony, setUpToken, SOFTHSM, useSoftHsm } from './hsm-fixtures.ts';
 
 const ROOTS = ['rootca1', 'rootca2', 'rootca3', 'ecc-rootca1'];
@@ -127,6 +136,7 @@ describe('root ceremonies, issuance, CRL and OCSP with the pkcs11 store (SoftHSM
   for (const root of ROOTS) {
     story(`${root}: generated in the token, self-signed certificate verifies with openssl`, async () => {
       const r = await runPkcs11Ceremony(inst, dir, root, 'primary');
+      await setUpDelegatedKeys(inst, root);
       const pem = join(dir, `${root}.pem`);
       assert.match(openssl(['verify', '-auth_level', '0', '-CAfile', pem, pem]), /: OK/);
       const text = openssl(['x509', '-in', pem, '-noout', '-text']);

@@ -36,6 +36,7 @@ import {
   rootca,
   run,
   runShippedCeremony,
+  setUpDelegatedKeys,
   storyTests,
   tempDir,
 } from './helpers.ts';
@@ -109,6 +110,7 @@ describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both
     inst.config.issuance.requireApplicationFor = [];
     inst.config.repository.baseUrl = 'http://127.0.0.1:1';
     await runShippedCeremony(inst, CA, dir);
+    await setUpDelegatedKeys(inst, CA);
     await sub('old');
     rekeyed = await rekeyCa(inst, {
       ...people,
@@ -118,6 +120,7 @@ describe('CPS 5.6 after a re-key: publication, Repository, CRL and OCSP for both
       outDir: f('rekey'),
     });
     writeFileSync(f('new-root.pem'), rekeyed.certificatePem);
+    await setUpDelegatedKeys(inst, CA);
     await sub('new');
     await issueCrl(inst, { ...people, caName: CA });
     await issueCrl(inst, { ...people, caName: CA, retiredKey: true });
