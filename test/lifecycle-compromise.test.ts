@@ -318,7 +318,8 @@ describe('CPS 5.7 compromise handling', () => {
     assert.deepEqual(
       inst.db
         .prepare(
-          "SELECT serial_hex, reason FROM revocations WHERE issuer_ca_id = (SELECT id FROM cas WHERE name = 'rootca2') ORDER BY serial_hex",
+          // The subordinate CAs; the root's own responder and publication certificates are revoked with cACompromise too.
+          "SELECT serial_hex, reason FROM revocations WHERE issuer_ca_id = (SELECT id FROM cas WHERE name = 'rootca2') AND certificate_id IN (SELECT id FROM certificates WHERE profile = 'subca') ORDER BY serial_hex",
         )
         .all(),
       [
