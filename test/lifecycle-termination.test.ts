@@ -217,7 +217,11 @@ describe('CPS 5.8 CA termination', () => {
       assert.equal(r.resumed, true);
       assert.deepEqual(r.revoked, [], 'revoked by the interrupted run already');
       assert.equal(r.keyDestroyed, true);
-      assert.equal(r.ocspResponses, 4);
+      assert.equal(
+        r.ocspResponses,
+        8,
+        "two certificates and the root's responder and publication certificates, SHA-1 and SHA-256",
+      );
       assert.equal(
         Math.round((r.crlNextUpdate!.getTime() - Date.now()) / DAY),
         365,
@@ -258,7 +262,10 @@ describe('CPS 5.8 CA termination', () => {
       });
       assert.equal(pub.cas.get('ecc-rootca1')!.meta.status, 'terminated');
       assert.equal(pub.crls.get('ecc-rootca1')!.meta.crlNumber, String(r.crlNumber));
-      const ocsp = [...pub.items.values()].filter((i) => i.kind === 'ocsp-response' && i.ca === 'ecc-rootca1');
+      const all = [...pub.items.values()].filter((i) => i.kind === 'ocsp-response' && i.ca === 'ecc-rootca1');
+      assert.equal(all.length, 8, "the two certificates' and the root's two delegated certificates' last responses");
+      // Checked here: the subordinate CAs' (the delegated certificates' are revoked alike).
+      const ocsp = all.filter((i) => subs.some((x) => x.serial === (i.meta as { serialHex: string }).serialHex));
       assert.equal(ocsp.length, 4);
       for (const item of ocsp) {
         const meta = item.meta as { serialHex: string; hashAlgorithm: string };
@@ -336,7 +343,8 @@ describe('CPS 5.8 CA termination', () => {
           (e) =>
             e.action === 'certificate.revoke' && (e.details as { reason: string }).reason === 'cessationOfOperation',
         ).length,
-        2,
+        4,
+        "the two certificates and the root's responder and publication certificates",
       );
       assert.ok(
         events.some(
