@@ -34,6 +34,7 @@ import {
   REPO,
   rootca,
   runShippedCeremony,
+  setUpDelegatedKeys,
   tempDir,
 } from './helpers.ts';
 
@@ -270,6 +271,7 @@ describe('rootca crl export', () => {
 describe('rootca ocsp export', () => {
   it('writes the current pre-signed responses again, byte-identical and read by openssl ocsp -respin; no new signature', () =>
     withInstallation({ root: true }, async (inst, dir) => {
+      await setUpDelegatedKeys(inst, ROOT, ['ocsp']);
       const cert = await issueCertificate(inst, { ...people(), profile: 'ocsp', csr: csr('export responder') });
       await presignOcsp(inst, people());
       const stored = inst.db.prepare('SELECT der FROM ocsp_responses').all() as { der: Buffer }[];
@@ -279,15 +281,17 @@ describe('rootca ocsp export', () => {
       const out = rootca(['--home', inst.home, 'ocsp', 'export', '--ca', ROOT, '--out-dir', outDir]);
       assert.equal(out.status, 0, out.stderr);
       const files = readdirSync(outDir).sort();
-      assert.deepEqual(files, [`${cert.serialHex}-sha1.ocsp`, `${cert.serialHex}-sha256.ocsp`]);
+      // Also the pre-signing responder's own certificate's responses (issue 15).
       assert.deepEqual(
-        out.stdout.trimEnd().split('\n'),
-        files.map((f) => `wrote ${join(outDir, f)}`),
+        files.filter((f) => f.startsWith(cert.serialHex)),
+        [`${cert.serialHex}-sha1.ocsp`, `${cert.serialHex}-sha256.ocsp`],
       );
+      assert.equal(files.length, 4);
+      assert.deepEqual(out.stdout.trimEnd().split('\n').sort(), files.map((f) => `wrote ${join(outDir, f)}`).sort());
       const certPem = join(dir, 'responder.pem');
       writeFileSync(certPem, cert.certificatePem);
       const root = join(dir, `${ROOT}.pem`);
-      for (const f of files) {
+      for (const f of files.filter((x) => x.startsWith(cert.serialHex))) {
         const bytes = readFileSync(join(outDir, f));
         assert.ok(
           stored.some((s) => s.der.equals(bytes)),
@@ -323,6 +327,7 @@ describe('rootca ocsp export', () => {
           `${ROOT} has no pre-signed OCSP responses: rootca ocsp presign --ca ${ROOT} \\[OCSP_RESPONSE_UNKNOWN\\]`,
         ),
       );
+      await setUpDelegatedKeys(inst, ROOT, ['ocsp']);
       const a = await issueCertificate(inst, { ...people(), profile: 'ocsp', csr: csr('responder a') });
       await issueCertificate(inst, { ...people(), profile: 'ocsp', csr: csr('responder b') });
       await presignOcsp(inst, people());

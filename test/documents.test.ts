@@ -39,6 +39,7 @@ import {
   passphraseMap,
   rootca,
   runShippedCeremony,
+  setUpDelegatedKeys,
   storyTests,
   tempDir,
 } from './helpers.ts';
@@ -89,6 +90,7 @@ describe('R-10.1 the CPS as a versioned document', () => {
       backgroundCheckedOn: today,
     });
     await runShippedCeremony(inst, 'ecc-rootca1', dir, allPassphrases());
+    await setUpDelegatedKeys(inst, 'ecc-rootca1');
   });
   after(async () => {
     await server?.close();
@@ -514,7 +516,11 @@ describe('R-10.1 verifying the documents of a publication (signed by a test root
       file.files[d.path] = bytes.toString('base64');
     }
     file.manifest = canonicalJson(m);
-    file.signature = sign('sha256', Buffer.from(file.manifest, 'utf8'), f.rsa.key).toString('base64');
+    file.signature = sign(
+      'sha256',
+      Buffer.from(file.manifest, 'utf8'),
+      f.delegated.get(f.rsa.name)!.publication.key,
+    ).toString('base64');
     return verifyPublication(Buffer.from(JSON.stringify(file)), {
       trustAnchors: [f.rsa.der, f.ec.der],
       now: new Date(),

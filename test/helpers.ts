@@ -13,6 +13,8 @@ import { runRootCeremony, type RootCeremonyResult } from '../src/lifecycle/root-
 import type { Clock } from '../src/clock.ts';
 import { parseRootCeremony } from '../src/config/ceremony.ts';
 import { CaError } from '../src/errors.ts';
+import { issueDelegatedKey, type DelegatedKeyResult } from '../src/custody/delegated-keys.ts';
+import type { DelegatedPurpose } from '../src/custody/delegated-signers.ts';
 
 export const REPO = resolve(import.meta.dirname, '..');
 export const REFERENCE_ROOTS = resolve(REPO, '../shared/reference/secom-roots');
@@ -85,6 +87,35 @@ export async function runShippedCeremony(
     baseDir: outDir,
     passphrases: passphraseMap(present),
   });
+}
+
+/**
+ * Issue 15: a root key signs only certificates and CRLs, so every test that pre-signs OCSP
+ * responses or publishes first gives the root its delegated keys — an OCSP responder key and a
+ * publication key, each held 2-of-3 by alice, bob and carol and certified by the root (alice
+ * operating, olivia witnessing). The one fixture step for that.
+ */
+export async function setUpDelegatedKeys(
+  inst: Installation,
+  caName: string,
+  purposes: DelegatedPurpose[] = ['ocsp', 'publication'],
+  validityDays?: number,
+): Promise<DelegatedKeyResult[]> {
+  const out: DelegatedKeyResult[] = [];
+  for (const purpose of purposes)
+    out.push(
+      await issueDelegatedKey(inst, {
+        caName,
+        purpose,
+        holders: ['alice', 'bob', 'carol'],
+        threshold: 2,
+        operator: 'alice',
+        witness: 'olivia',
+        passphrases: passphraseMap(allPassphrases()),
+        validityDays,
+      }),
+    );
+  return out;
 }
 
 export interface CommandResult {

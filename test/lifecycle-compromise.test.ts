@@ -27,6 +27,7 @@ import {
   rootca,
   run,
   runShippedCeremony,
+  setUpDelegatedKeys,
   tempDir,
 } from './helpers.ts';
 import { TLS_SUBCA } from './subca-purpose.ts';
@@ -131,7 +132,10 @@ describe('CPS 5.7 compromise handling', () => {
   before(async () => {
     inst = installationWithPeople({ dir, more: true });
     inst.config.issuance.requireApplicationFor = [];
-    for (const r of ['ecc-rootca1', 'rootca2']) await runShippedCeremony(inst, r, dir);
+    for (const r of ['ecc-rootca1', 'rootca2']) {
+      await runShippedCeremony(inst, r, dir);
+      await setUpDelegatedKeys(inst, r);
+    }
     subs.kc = await makeSub('ecc-rootca1', 'ecc-kc');
     subs.ra = await makeSub('ecc-rootca1', 'ecc-ra');
     subs.r2a = await makeSub('rootca2', 'r2-a');
@@ -385,7 +389,8 @@ describe('CPS 5.7 compromise handling', () => {
     assert.deepEqual(
       inst.db
         .prepare(
-          "SELECT serial_hex, reason FROM revocations WHERE issuer_ca_id = (SELECT id FROM cas WHERE name = 'rootca2') ORDER BY serial_hex",
+          // The subordinate CAs; the root's own responder and publication certificates are revoked with cACompromise too.
+          "SELECT serial_hex, reason FROM revocations WHERE issuer_ca_id = (SELECT id FROM cas WHERE name = 'rootca2') AND certificate_id IN (SELECT id FROM certificates WHERE profile = 'subca') ORDER BY serial_hex",
         )
         .all(),
       [
@@ -394,7 +399,11 @@ describe('CPS 5.7 compromise handling', () => {
       ].sort((a, b) => a.serial_hex.localeCompare(b.serial_hex)),
       'what was revoked before keeps its reason',
     );
-    assert.equal(r.ocspResponses, 4, 'a last response per certificate and CertID hash');
+    assert.equal(
+      r.ocspResponses,
+      8,
+      "a last response per certificate (the root's two delegated ones too) and CertID hash",
+    );
     assert.equal(
       Math.round((r.crlNextUpdate.getTime() - Date.now()) / 86_400_000),
       365,

@@ -33,6 +33,7 @@ import {
   rootca,
   run,
   runShippedCeremony,
+  setUpDelegatedKeys,
   storyTests,
   tempDir,
 } from './helpers.ts';
@@ -66,7 +67,10 @@ describe('CPS 5.8 CA termination', () => {
   before(async () => {
     inst = installationWithPeople({ dir, more: true, clock });
     inst.config.issuance.requireApplicationFor = [];
-    for (const r of ['ecc-rootca1', 'rootca2']) await runShippedCeremony(inst, r, dir);
+    for (const r of ['ecc-rootca1', 'rootca2']) {
+      await runShippedCeremony(inst, r, dir);
+      await setUpDelegatedKeys(inst, r);
+    }
     // A second ECC root of our own, to be interrupted after its key is destroyed.
     const yaml = readFileSync(join(REPO, 'ceremonies', 'ecc-rootca1.yaml'), 'utf8')
       .replaceAll('ecc-rootca1', 'ecc-term2')
@@ -216,7 +220,11 @@ describe('CPS 5.8 CA termination', () => {
       assert.equal(r.resumed, true);
       assert.deepEqual(r.revoked, [], 'revoked by the interrupted run already');
       assert.equal(r.keyDestroyed, true);
-      assert.equal(r.ocspResponses, 4);
+      assert.equal(
+        r.ocspResponses,
+        8,
+        "two certificates and the root's responder and publication certificates, SHA-1 and SHA-256",
+      );
       assert.equal(
         Math.round((r.crlNextUpdate!.getTime() - Date.now()) / DAY),
         365,
@@ -257,7 +265,10 @@ describe('CPS 5.8 CA termination', () => {
       });
       assert.equal(pub.cas.get('ecc-rootca1')!.meta.status, 'terminated');
       assert.equal(pub.crls.get('ecc-rootca1')!.meta.crlNumber, String(r.crlNumber));
-      const ocsp = [...pub.items.values()].filter((i) => i.kind === 'ocsp-response' && i.ca === 'ecc-rootca1');
+      const all = [...pub.items.values()].filter((i) => i.kind === 'ocsp-response' && i.ca === 'ecc-rootca1');
+      assert.equal(all.length, 8, "the two certificates' and the root's two delegated certificates' last responses");
+      // Checked here: the subordinate CAs' (the delegated certificates' are revoked alike).
+      const ocsp = all.filter((i) => subs.some((x) => x.serial === (i.meta as { serialHex: string }).serialHex));
       assert.equal(ocsp.length, 4);
       for (const item of ocsp) {
         const meta = item.meta as { serialHex: string; hashAlgorithm: string };
@@ -336,7 +347,8 @@ describe('CPS 5.8 CA termination', () => {
           (e) =>
             e.action === 'certificate.revoke' && (e.details as { reason: string }).reason === 'cessationOfOperation',
         ).length,
-        2,
+        4,
+        "the two certificates and the root's responder and publication certificates",
       );
       assert.ok(
         events.some(

@@ -27,6 +27,7 @@ import {
   REPO,
   rejectsWith,
   runShippedCeremony,
+  setUpDelegatedKeys,
   tempDir,
 } from './helpers.ts';
 
@@ -229,6 +230,7 @@ describe('issue 14: SIGKILL at every write point, then audit verify --state and 
     a.close();
     const b = installationWithPeople({ dir: withCa });
     await runShippedCeremony(b, 'ecc-rootca1', withCa);
+    await setUpDelegatedKeys(b, 'ecc-rootca1');
     await issueCertificate(b, {
       operator: 'alice',
       witness: 'olivia',

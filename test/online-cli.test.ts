@@ -106,7 +106,7 @@ describe('rootca online import', () => {
     assert.equal(bad.status, 1);
     assert.match(
       bad.stderr,
-      /manifest signature \(sha256WithRSAEncryption\) does not verify with the key of rsaroot \[PUBLICATION_INVALID\]/,
+      /manifest signature \(ecdsa-with-SHA256\) does not verify with the key of rsaroot's signer certificate issued\/rsaroot\/\S+ \[PUBLICATION_INVALID\]/,
     );
   });
 });

@@ -2,11 +2,13 @@
  * Fixtures for the online side: two roots made with the OpenSSL CLI (RSA 2048 / sha256, and
  * ECDSA P-384 / sha384), subordinate certificates they issued (`openssl x509 -req`), a
  * delegated OCSP responder with an encrypted PKCS#8 key, and publication files assembled with
- * src/publish/write.ts, with CRLs and pre-signed OCSP responses signed by the roots' keys
- * through node:crypto (as the offline side's one-shot signer would).
+ * src/publish/write.ts: CRLs signed by the roots' keys, pre-signed OCSP responses by each
+ * root's delegated responder and the manifest by its publication key (issue 15), through
+ * node:crypto (as the offline side's one-shot signer would). `rootSigned` makes the format-1
+ * file an installation wrote before issue 15 (manifest and responses signed by the root).
  */
 import { spawn } from 'node:child_process';
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../src/pki/algorithms.ts';
@@ -22,8 +24,10 @@ import {
 } from '../src/pki/ocsp.ts';
 import { pemToDer } from '../src/pki/pem.ts';
 import { writePublication, type PublicationInput } from '../src/publish/write.ts';
+import { PATHS, ROOT_SIGNED_PUBLICATION_FORMAT, type Manifest, type PublicationFile } from '../src/publish/format.ts';
+import { canonicalJson } from '../src/util/canonical-json.ts';
 import { certificateInfo, type CertificateInfo } from '../src/pki/certificate-info.ts';
-import { openssl, tempDir } from './helpers.ts';
+import { openssl, run, tempDir } from './helpers.ts';
 import { OPENSSL_CA_CNF, OPENSSL_RESPONDER_EXT } from './openssl-runner.ts';
 
 export interface TestRoot {
@@ -57,7 +61,24 @@ export interface PublicationOptions {
   /** Publish only these roots (default both). */
   roots?: TestRoot[];
   ocspValidityMs?: number;
+  /** A format-1 publication as before issue 15: manifest and OCSP responses signed by the root key. */
+  rootSigned?: boolean;
 }
+
+/** A key a root delegated signing to (issue 15): its certificate and private key. */
+export interface DelegatedTestKey {
+  der: Buffer;
+  info: CertificateInfo;
+  key: KeyObject;
+  serialHex: string;
+}
+
+const PUBLICATION_EXT = `basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = 1.3.6.1.5.5.7.3.36
+authorityKeyIdentifier = keyid
+subjectKeyIdentifier = hash
+`;
 
 const SUBCA_EXT = `basicConstraints = critical,CA:TRUE,pathlen:0
 keyUsage = critical,keyCertSign,cRLSign
@@ -78,6 +99,8 @@ export class OnlineFixture {
   readonly responder: { cert: string; key: string; passphrase: string; info: CertificateInfo };
   /** A look-alike root (same subject as the RSA root, another key) that no Repository trusts. */
   readonly stranger: TestRoot;
+  /** Per root name: the keys it delegated pre-signing (`ocsp`) and the manifest (`publication`) to. */
+  readonly delegated = new Map<string, { ocsp: DelegatedTestKey; publication: DelegatedTestKey }>();
 
   constructor() {
     this.dir = tempDir('rootca-online-');
@@ -173,6 +196,44 @@ export class OnlineFixture {
       passphrase,
       info: certificateInfo(rder),
     };
+    this.setUpDelegatedKeys();
+  }
+
+  /**
+   * The one place the fixture follows issue 15: each root certifies a pre-signing responder key
+   * and a publication key (openssl x509 -req), which sign what the root key no longer signs.
+   */
+  private setUpDelegatedKeys(): void {
+    writeFileSync(this.path('publication.ext'), PUBLICATION_EXT);
+    for (const [i, root] of [this.rsa, this.ec, this.stranger].entries()) {
+      const make = (what: 'ocsp' | 'publication', serialHex: string): DelegatedTestKey => {
+        const name = `${root.name}-${what}`;
+        const ext = what === 'ocsp' ? 'responder.ext' : 'publication.ext';
+        openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`], {
+          cwd: this.dir,
+        });
+        openssl(['req', '-new', '-key', `${name}.key`, '-subj', `/O=Example Trust/CN=${name}`, '-out', `${name}.csr`], {
+          cwd: this.dir,
+        });
+        const digest = `-${SIGNATURE_ALGORITHMS[root.alg].hash}`;
+        const args = ['x509', '-req', '-in', `${name}.csr`, '-CA', root.pem, '-CAkey', `${root.name}.key`];
+        // Valid from two days ago (faketime), so responses dated a minute back fall inside it.
+        const signed = run(
+          'faketime',
+          ['-f', '-2d', 'openssl', ...args, '-set_serial', `0x${serialHex}`, '-days', '365', digest, '-extfile', ext],
+          { cwd: this.dir },
+        );
+        if (signed.status !== 0) throw new Error(`openssl x509 -req for ${name}: ${signed.stderr}`);
+        writeFileSync(this.path(`${name}.pem`), signed.stdout);
+        const der = pemToDer(readFileSync(this.path(`${name}.pem`), 'utf8'), 'CERTIFICATE');
+        const key = createPrivateKey(readFileSync(this.path(`${name}.key`)));
+        return { der, info: certificateInfo(der), key, serialHex };
+      };
+      this.delegated.set(root.name, {
+        ocsp: make('ocsp', `6d0c5900000${i}`),
+        publication: make('publication', `7b0b1100000${i}`),
+      });
+    }
   }
 
   path(f: string): string {
@@ -282,6 +343,7 @@ export class OnlineFixture {
       createdAt: created,
       baseUrl: 'http://repository.example.jp',
       signerCa: (o.signer ?? this.rsa).name,
+      signerSerialHex: '',
       cas: [],
       certificates: [],
       ocspResponses: [],
@@ -363,14 +425,21 @@ export class OnlineFixture {
           : { status: 'good' };
         const nextUpdate = new Date(created.getTime() + (o.ocspValidityMs ?? 30 * DAY));
         for (const certId of certIdsFor(root.der, c.serialHex)) {
+          const responder = this.delegated.get(root.name)!.ocsp;
           const { der: tbsResp } = createTbsResponseData({
-            responderKeyHash: keyIdentifierFromSpki(root.info.spkiDer),
+            responderKeyHash: createHash('sha1')
+              .update(o.rootSigned ? root.info.publicKey : responder.info.publicKey)
+              .digest(),
             producedAt: created,
             responses: [{ certId, status, thisUpdate: created, nextUpdate }],
           });
           input.ocspResponses.push({
             ca: root.name,
-            der: assembleOcspResponse(tbsResp, root.alg, signWith(root, tbsResp)),
+            der: o.rootSigned
+              ? assembleOcspResponse(tbsResp, root.alg, signWith(root, tbsResp))
+              : assembleOcspResponse(tbsResp, 'ecdsa-with-SHA256', sign('sha256', tbsResp, responder.key), [
+                  responder.der,
+                ]),
             meta: {
               serialHex: c.serialHex,
               certIdKey: certIdLookupKey(certId),
@@ -384,11 +453,45 @@ export class OnlineFixture {
       }
     }
     const signer = o.signer ?? this.rsa;
+    const publicationKey = this.delegated.get(signer.name)!.publication;
+    input.signerSerialHex = publicationKey.serialHex;
+    const signerRoot = input.cas.find((c) => c.name === signer.name);
+    if (signerRoot) this.addIssued(input, signer, publicationKey, 'publication');
     const { bytes } = await writePublication(input, async (m) => ({
-      algorithm: signer.alg,
-      signature: signWith(signer, m),
+      algorithm: 'ecdsa-with-SHA256',
+      signature: sign('sha256', m, publicationKey.key),
     }));
-    return bytes;
+    return o.rootSigned ? this.rootSignedCopy(bytes, signer) : bytes;
+  }
+
+  /** A delegated key's certificate among the issued certificates of its root. */
+  private addIssued(input: PublicationInput, root: TestRoot, k: DelegatedTestKey, profile: string): void {
+    input.certificates.push({
+      ca: root.name,
+      der: k.der,
+      meta: {
+        serialHex: k.serialHex,
+        subject: k.info.subject,
+        profile,
+        notBefore: k.info.notBefore.toISOString(),
+        notAfter: k.info.notAfter.toISOString(),
+        status: 'good',
+      },
+    });
+  }
+
+  /** The same publication as format 1 (before issue 15): the manifest signed by the root key itself. */
+  private rootSignedCopy(bytes: Buffer, root: TestRoot): Buffer {
+    const file = JSON.parse(bytes.toString('utf8')) as PublicationFile;
+    const manifest = JSON.parse(file.manifest) as Manifest;
+    (manifest as { format: string }).format = ROOT_SIGNED_PUBLICATION_FORMAT;
+    manifest.signer = { ca: root.name, certificatePath: PATHS.caCertificate(root.name) };
+    file.manifest = canonicalJson(manifest);
+    file.signatureAlgorithm = root.alg;
+    file.signature = sign(SIGNATURE_ALGORITHMS[root.alg].hash, Buffer.from(file.manifest, 'utf8'), root.key).toString(
+      'base64',
+    );
+    return Buffer.from(`${JSON.stringify(file)}\n`, 'utf8');
   }
 
   /** Writes bytes to a file in the fixture folder; returns its path. */

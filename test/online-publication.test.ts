@@ -40,14 +40,15 @@ function refused(fn: () => unknown, code: string, message: RegExp): void {
   });
 }
 
-/** Parses a publication file, lets `edit` change it, and (optionally) re-signs the manifest with the RSA root. */
+/** Parses a publication file, lets `edit` change it, and (optionally) re-signs the manifest with the RSA root's publication key. */
 function edit(bytes: Buffer, fn: (file: PublicationFile, manifest: Manifest) => void, resign = true): Buffer {
   const file = JSON.parse(bytes.toString('utf8')) as PublicationFile;
   const manifest = JSON.parse(file.manifest) as Manifest;
   fn(file, manifest);
   if (resign) {
     file.manifest = canonicalJson(manifest);
-    file.signature = sign('sha256', Buffer.from(file.manifest, 'utf8'), f.rsa.key).toString('base64');
+    const key = f.delegated.get(f.rsa.name)!.publication.key;
+    file.signature = sign('sha256', Buffer.from(file.manifest, 'utf8'), key).toString('base64');
   }
   return Buffer.from(JSON.stringify(file));
 }
@@ -102,7 +103,7 @@ describe('R-2.4 verifyPublication', () => {
           },
           false,
         ),
-      message: /manifest signature \(sha256WithRSAEncryption\) does not verify with the key of rsaroot/,
+      message: /manifest signature \(ecdsa-with-SHA256\) does not verify with the key of rsaroot's signer certificate/,
     },
     {
       name: 'one byte of the signature',
@@ -259,12 +260,16 @@ describe('R-2.4 verifyPublication', () => {
     assert.equal(verifyPublication(bytes, { trustAnchors: [...anchors, f.stranger.der], now: now() }).cas.size, 3);
   });
 
-  it('signature algorithm: the EC root signs with ecdsa-with-SHA384', async () => {
+  it("signer: the EC root's publication key (P-256, ecdsa-with-SHA256), its certificate issued by the EC root", async () => {
     const bytes = await f.publication({ version: 5, signer: f.ec });
     const file = JSON.parse(bytes.toString()) as PublicationFile;
-    assert.equal(file.signatureAlgorithm, 'ecdsa-with-SHA384');
+    assert.equal(file.signatureAlgorithm, 'ecdsa-with-SHA256');
     assert.equal(SIGNATURE_ALGORITHMS[file.signatureAlgorithm].keyKind, 'ecdsa');
-    assert.equal(verifyPublication(bytes, { trustAnchors: anchors, now: now() }).manifest.signer.ca, 'ecroot');
+    const { signer } = verifyPublication(bytes, { trustAnchors: anchors, now: now() }).manifest;
+    assert.deepEqual(signer, {
+      ca: 'ecroot',
+      certificatePath: `issued/ecroot/${f.delegated.get('ecroot')!.publication.serialHex}.crt`,
+    });
   });
 });
 

@@ -19,6 +19,7 @@ import {
   REPO,
   run,
   runShippedCeremony,
+  setUpDelegatedKeys,
   storyTests,
   tempDir,
   type CommandResult,
@@ -76,6 +77,7 @@ describe('rootca status and rootca status ceremony on the command line, with the
     const inst = installationWithPeople({ dir, more: true });
     inst.config.issuance.requireApplicationFor = [];
     await runShippedCeremony(inst, CA, dir);
+    await setUpDelegatedKeys(inst, CA); // its responder and publication keys sign the responses and the manifest
     openssl(
       ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'].concat([
         '-keyout',

@@ -26,6 +26,7 @@ import {
   rejectsWith,
   run,
   runShippedCeremony,
+  setUpDelegatedKeys,
   storyTests,
   tempDir,
 } from './helpers.ts';
@@ -101,6 +102,7 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
     inst = installationWithPeople({ dir, clock, more: true });
     inst.config.issuance.requireApplicationFor = [];
     await runShippedCeremony(inst, CA, dir);
+    await setUpDelegatedKeys(inst, CA); // its responder and publication keys sign the responses and the manifest
     const key = join(dir, 'sub.key');
     openssl(
       ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key].concat([

@@ -21,6 +21,7 @@ import {
   openssl,
   passphraseMap,
   runShippedCeremony,
+  setUpDelegatedKeys,
   tempDir,
 } from './helpers.ts';
 import { runAsync } from './online-fixtures.ts';
@@ -62,6 +63,7 @@ describe('R-2 offline publication -> online OCSP and Repository, for all four ro
     inst.config.repository.baseUrl = 'http://127.0.0.1:1';
     for (const root of ROOTS) {
       await runShippedCeremony(inst, root, dir);
+      await setUpDelegatedKeys(inst, root);
       openssl([
         'req',
         '-new',

@@ -11,6 +11,7 @@ import { issueCertificate } from '../src/issuance/issuance.ts';
 import { publish } from '../src/status/publication.ts';
 import { revokeCertificate, type RevokeParams } from '../src/status/revocation.ts';
 import { issueCrl, presignOcsp } from '../src/status/ceremonies.ts';
+import { listIssued } from '../src/issuance/certificates.ts';
 import { parseCrl } from '../src/pki/crl.ts';
 import { derToPem } from '../src/pki/pem.ts';
 import { PUBLICATION_FORMAT, type Manifest, type PublicationFile } from '../src/publish/format.ts';
@@ -22,6 +23,7 @@ import {
   rejectsWith,
   run,
   runShippedCeremony,
+  setUpDelegatedKeys,
   tempDir,
 } from './helpers.ts';
 import { TLS_SUBCA } from './subca-purpose.ts';
@@ -70,6 +72,7 @@ describe('R-4 revocation, CRLs and OCSP for the four roots', () => {
     inst.config.issuance.requireApplicationFor = [];
     for (const r of ROOTS) {
       await runShippedCeremony(inst, r, dir);
+      await setUpDelegatedKeys(inst, r);
       subs.set(r, await makeSub(r, `${r}-sub`));
     }
   });
@@ -134,6 +137,11 @@ describe('R-4 revocation, CRLs and OCSP for the four roots', () => {
       deferCrl: true,
     });
     const pems = new Map([...subs.values(), good, revoked].map((c) => [c.serial, c.pem]));
+    // The root's own delegated certificates (issue 15) are issued certificates and answered too.
+    for (const c of listIssued(inst, 'rootca3').filter((x) => !pems.has(x.serialHex))) {
+      pems.set(c.serialHex, join(dir, `issued-${c.serialHex}.pem`));
+      writeFileSync(pems.get(c.serialHex)!, derToPem(c.der, 'CERTIFICATE'));
+    }
     const r = await presignOcsp(inst, { caName: 'rootca3', ...people });
     assert.equal(r.responses, r.certificates * 2);
     const rows = inst.db

@@ -131,6 +131,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'write the signed publication file for the online side (R-2.4)',
     load: () => import('./commands/publish.ts'),
   },
+  {
+    name: 'publication-key',
+    group: 'status',
+    summary: 'the key that signs the publication file, certified by a root (BR 6.1.7)',
+    load: () => import('./commands/publication-key.ts'),
+  },
 
   { name: 'audit', group: 'records', summary: 'the audit log (CPS 5.4)', load: () => import('./commands/audit.ts') },
   {

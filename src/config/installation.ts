@@ -106,7 +106,7 @@ export const installationConfigSchema = z.strictObject({
   /** profiles whose certificates are issued only from an approved application. */
   issuance: z
     .strictObject({
-      requireApplicationFor: z.array(z.enum(['subca', 'tsa', 'ta', 'ocsp'])).default(['subca']),
+      requireApplicationFor: z.array(z.enum(['subca', 'tsa', 'ta', 'ocsp', 'publication'])).default(['subca']),
     })
     .default({ requireApplicationFor: ['subca'] }),
 });

@@ -1,5 +1,5 @@
 /** Errors of the online side and the publication file between the halves (DESIGN "Two halves"). */
-import { conflict, failed, invalid, unavailable, unknown } from './entry.ts';
+import { conflict, failed, forbidden, invalid, unavailable, unknown } from './entry.ts';
 
 export const ONLINE_ERRORS = {
   NOTHING_TO_SERVE: unavailable(
@@ -11,6 +11,9 @@ export const ONLINE_ERRORS = {
     'The publication to be written is inconsistent (a path twice, or a signer that is not a published CA); nothing was written.',
   ),
   PUBLICATION_INVALID: invalid('The publication file does not verify against the trusted roots.'),
+  PUBLICATION_ROOT_SIGNED: forbidden(
+    'The publication (or an OCSP response in it) is signed by a root key directly; only keys the root certified for it may sign (BR 6.1.7, RFC 6960 4.2.2.2).',
+  ),
   PUBLICATION_STALE: conflict('The publication is not newer than the one already imported.'),
   SERVE_FAILED: failed('A server worker could not start.'),
   STORE_CLOSED: unavailable('The online store was closed while it was being opened.'),

@@ -6,6 +6,12 @@ export const STATUS_ERRORS = {
   APPROVAL_REQUIRED: forbidden(
     'A revocation needs the approving RA officer, or a keyCompromise request signed by the certificate key.',
   ),
+  DELEGATED_KEY_MISSING: conflict(
+    'The CA has no delegated key in date for this purpose (OCSP responder or publication): issue one first (CPS 6.1.7, BR 6.1.7).',
+  ),
+  DELEGATED_KEY_QUORUM: invalid(
+    "A delegated key's quorum is at least 2 (CPS 6.4.1) and no larger than the root's, from its named holders.",
+  ),
   CRL_LINT_FAILED: failed('The CRL to be issued fails lint checks; it was not signed with the real key.'),
   CRL_MALFORMED: invalid('A CRL is not well-formed.'),
   CRL_PARAMS_INVALID: invalid('A CRL field (date, reason, number) is out of range.'),
@@ -13,6 +19,9 @@ export const STATUS_ERRORS = {
   INVALIDITY_DATE_INVALID: invalid('An invalidity or compromise date is in the future or not a time.'),
   NO_RETIRED_KEY: conflict('The CA was never re-keyed: it has no retired key.'),
   OCSP_BAD_NONCE: invalid('The OCSP nonce is not one DER OCTET STRING of 1 to 32 octets (RFC 8954).'),
+  OCSP_OUTLIVES_SIGNER: conflict(
+    "A pre-signed OCSP response's nextUpdate would pass its responder certificate's notAfter: issue a new responder certificate first.",
+  ),
   OCSP_MALFORMED_REQUEST: invalid('The OCSP request is not well-formed (RFC 6960 malformedRequest).'),
   OCSP_LINT_FAILED: failed(
     'An OCSP response to be stored or served fails a lint (responder ID, signer, times, DER); it was neither stored nor served.',

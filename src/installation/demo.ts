@@ -29,6 +29,10 @@ import { addOperator } from '../people/operators.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { approveDocument, proposeDocument, publishDocument } from '../documents/documents.ts';
 import { publish } from '../status/publication.ts';
+import { issueDelegatedKey } from '../custody/delegated-keys.ts';
+
+/** The root whose publication key signs the demo's publication file. */
+const DEMO_SIGNER = 'ecc-rootca1';
 import { revokeCertificate } from '../status/revocation.ts';
 import { runRootCeremony } from '../lifecycle/root-ceremony.ts';
 import { issueCrl, presignOcsp } from '../status/ceremonies.ts';
@@ -107,6 +111,21 @@ export async function runDemo(
       });
     }
     const people = { operator: 'alice', witness: 'olivia', passphrases };
+    // A root key signs only certificates and CRLs (BR 6.1.7): each root's OCSP responder key,
+    // and ecc-rootca1's publication key, held 2-of-3 by the CA Administrators (issue 15).
+    for (const [ca, purpose] of [
+      ...DEMO_CEREMONIES.map((c) => [c, 'ocsp'] as const),
+      [DEMO_SIGNER, 'publication'] as const,
+    ]) {
+      progress(`${purpose === 'ocsp' ? 'OCSP responder' : 'publication'} key of ${ca}`);
+      await issueDelegatedKey(inst, {
+        ...people,
+        caName: ca,
+        purpose,
+        holders: ['alice', 'bob', 'carol'],
+        threshold: 2,
+      });
+    }
     for (const ca of DEMO_CEREMONIES) {
       // Sub-CAs by purpose (issue 15): S/MIME under rootca3, TLS (technically constrained under ecc-rootca1) elsewhere.
       const purpose = ca === 'rootca3' ? SMIME_SUBCA : ca === 'ecc-rootca1' ? TLS_CONSTRAINED_SUBCA : TLS_SUBCA;
@@ -132,7 +151,7 @@ export async function runDemo(
     mkdirSync(join(home, 'publications'), { recursive: true });
     const publication = join(home, 'publications', 'publication-1.json');
     progress('publication file');
-    await publish(inst, { ...people, signerCa: 'ecc-rootca1', out: publication });
+    await publish(inst, { ...people, signerCa: DEMO_SIGNER, out: publication });
     return { home: inst.home, created: true, cas: listCas(inst), certificatesDir, publication };
   } finally {
     for (const s of secrets.values()) s.fill(0);

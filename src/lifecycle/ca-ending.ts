@@ -14,7 +14,9 @@ import type { Installation } from '../installation/installation.ts';
 import type { KeySession } from '../operation/key-session.ts';
 import { publish, type PublishParams, type PublishResult } from '../status/publication.ts';
 import { recordRevocation } from '../status/revocation.ts';
-import { issueCrlInSession, presignInSession, type IssuedCrl } from '../status/crl-and-ocsp.ts';
+import { issueCrlInSession, type IssuedCrl } from '../status/crl-and-ocsp.ts';
+import { presignInSession, responderBesideRoot } from '../status/ocsp-presign.ts';
+import { delegatedSigner } from '../custody/delegated-signers.ts';
 import { completeOpenEnding, findOpenEnding, insertStartedEnding, type EndingKind } from '../store/ca-endings.ts';
 import { closeCeremonyFinishedLater } from '../store/ceremonies.ts';
 import type { InterruptedWork } from '../operation/durable-outputs.ts';
@@ -155,6 +157,19 @@ function lastStatusView(inst: Installation): Installation {
   };
 }
 
+/** The last responses' life: LAST_STATUS_VALIDITY_DAYS, or less, so they end before their responder certificate. */
+function lastOcspView(view: Installation, s: KeySession): Installation | undefined {
+  try {
+    const responder = delegatedSigner(view, s.ca, 'ocsp', view.clock.now());
+    const days = Math.floor((responder.info.notAfter.getTime() - view.clock.now().getTime()) / 86_400_000);
+    if (days < 1) return undefined;
+    const validityDays = Math.min(days, LAST_STATUS_VALIDITY_DAYS);
+    return { ...view, config: { ...view.config, ocsp: { ...view.config.ocsp, validityDays } } };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The last CRL and a last OCSP response (SHA-1 and SHA-256 CertIDs) for every certificate the CA issued. */
 export async function signLastStatus(
   inst: Installation,
@@ -162,7 +177,10 @@ export async function signLastStatus(
 ): Promise<{ crl: IssuedCrl; ocspResponses: number }> {
   const view = lastStatusView(inst);
   const crl = await issueCrlInSession(view, s);
-  const ocspResponses = (await presignInSession(view, s)).length;
+  // By the CA's responder key when its holders are here (BR 6.1.7), as long as its certificate lives (RFC 6960 4.2.2.2).
+  const fitted = lastOcspView(view, s);
+  const responder = fitted && responderBesideRoot(fitted, s);
+  const ocspResponses = responder ? (await presignInSession(fitted, s, responder)).length : 0;
   return { crl, ocspResponses };
 }
 

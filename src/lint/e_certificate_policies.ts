@@ -36,7 +36,8 @@ export const e_certificate_policies = defineLint(
   (cert, ctx, report) => {
     const ext = findExtension(cert, id_ce_certificatePolicies);
     if (!ext) {
-      if (ctx.profile !== 'ocsp')
+      // Infrastructure certificates of the root (BR 6.1.7 items 3-4) assert no CP.
+      if (ctx.profile !== 'ocsp' && ctx.profile !== 'publication')
         report.error(`certificatePolicies is missing; a '${ctx.profile}' certificate must assert the issuer's CP`);
       return;
     }

@@ -41,6 +41,7 @@ export const PROFILE_EXTENSIONS: Record<ProfileName, string[]> = {
   tsa: [...COMMON, id_ce_subjectAltName],
   ta: [...COMMON, id_ce_subjectAltName],
   ocsp: [...COMMON, id_pkix_ocsp_nocheck],
+  publication: COMMON,
 };
 
 /** BR 7.1.2.8.2: OCSP responder certificates: "`subjectAltName` | MUST NOT". */

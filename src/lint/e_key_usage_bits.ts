@@ -55,6 +55,20 @@ export const KEY_USAGE_RULES: Record<ProfileName, BitRule> = {
       'decipherOnly',
     ],
   },
+  // The publication key signs one document, the manifest (RFC 9336; BR 6.1.7 infrastructure purposes).
+  publication: {
+    required: ['digitalSignature'],
+    permitted: [],
+    forbidden: [
+      'keyEncipherment',
+      'dataEncipherment',
+      'keyAgreement',
+      'keyCertSign',
+      'crlSign',
+      'encipherOnly',
+      'decipherOnly',
+    ],
+  },
 };
 
 /** RFC 5280 names the bit cRLSign; asn1-schema spells it crlSign. */

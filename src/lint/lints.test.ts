@@ -97,7 +97,14 @@ interface Case {
 
 const SUBCA_PURPOSE_CASES: Case[] = subcaPurposeCases(() => f);
 
-const ALLOWED: Record<ProfileName, string[]> = { root: [], subca: [SUBCA_CP], tsa: [TSA_CP], ta: [TSA_CP], ocsp: [] };
+const ALLOWED: Record<ProfileName, string[]> = {
+  root: [],
+  subca: [SUBCA_CP],
+  tsa: [TSA_CP],
+  ta: [TSA_CP],
+  ocsp: [],
+  publication: [],
+};
 
 function derOf(x: Uint8Array | Issued): Uint8Array {
   return x instanceof Uint8Array ? x : x.der;
@@ -160,6 +167,7 @@ const good: Record<ProfileName, () => Issued> = {
   tsa: () => f.tsa,
   ta: () => f.ta,
   ocsp: () => f.ocsp,
+  publication: () => f.publication,
 };
 
 /** A passing row: the profile's good certificate. */

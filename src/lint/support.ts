@@ -21,11 +21,11 @@ import type { Lint, LintContext, LintFinding, LintSeverity, ProfileName } from '
 /** The shared OID names (pki/oid-names.ts), re-exported for the lints that name OIDs in findings. */
 export { oidName };
 
-export const ALL_PROFILES: ProfileName[] = ['root', 'subca', 'tsa', 'ta', 'ocsp'];
+export const ALL_PROFILES: ProfileName[] = ['root', 'subca', 'tsa', 'ta', 'ocsp', 'publication'];
 /** Profiles whose certificates are CA certificates (basicConstraints cA TRUE). */
 export const CA_PROFILES: ProfileName[] = ['root', 'subca'];
 /** Profiles issued by a root to someone else (the issuer is not the certificate itself). */
-export const ISSUED_PROFILES: ProfileName[] = ['subca', 'tsa', 'ta', 'ocsp'];
+export const ISSUED_PROFILES: ProfileName[] = ['subca', 'tsa', 'ta', 'ocsp', 'publication'];
 /** Time-stamping profiles: a TSA and a TA (Time Authority) share the RFC 3161 2.3 profile (R-3.2). */
 export const TIME_STAMPING_PROFILES: ProfileName[] = ['tsa', 'ta'];
 

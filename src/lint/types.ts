@@ -10,10 +10,10 @@ import type { Certificate } from '@peculiar/asn1-x509';
 export type LintSeverity = 'error' | 'warning';
 
 /** The certificate profiles this CA issues. */
-export type ProfileName = 'root' | 'subca' | 'tsa' | 'ta' | 'ocsp';
+export type ProfileName = 'root' | 'subca' | 'tsa' | 'ta' | 'ocsp' | 'publication';
 
 /** Every profile, in a stable order. */
-export const PROFILE_NAMES: readonly ProfileName[] = ['root', 'subca', 'tsa', 'ta', 'ocsp'];
+export const PROFILE_NAMES: readonly ProfileName[] = ['root', 'subca', 'tsa', 'ta', 'ocsp', 'publication'];
 
 export interface LintContext {
   profile: ProfileName;

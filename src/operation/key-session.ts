@@ -39,6 +39,8 @@ export interface KeySessionRequest {
   needsKey?: boolean;
   /** A key the CA retired at a re-key, instead of its current one: status signing only (status/retired-keys.ts, CPS 5.6). */
   retiredKeyId?: string;
+  /** A key the CA delegated signing to (its OCSP responder or publication key, custody/delegated-keys.ts), with that key's own custodians. */
+  delegatedKeyId?: string;
   /** How refusals are audited, when not as `operation` on the CA (e.g. an issuance's `CA/profile` with its requester). */
   refuse?: (code: ErrorCode, message: string, details?: Record<string, unknown>) => never;
   /** What the people are told they authenticate for, when not `OPERATION for CA`. */
@@ -91,7 +93,7 @@ function sessionKey(inst: Installation, r: KeySessionRequest, refuse: NonNullabl
   }
   if (r.retiredKeyId !== undefined && !RETIRED_KEY_OPERATIONS.includes(r.operation))
     refuse('RETIRED_KEY_STATUS_ONLY', `a retired key signs only CRLs and OCSP responses, not ${r.operation}`);
-  const keyId = r.retiredKeyId ?? ca.keyId;
+  const keyId = r.retiredKeyId ?? r.delegatedKeyId ?? ca.keyId;
   const record = (() => {
     try {
       return loadSoftKey(inst, keyId, { allowRetired: r.retiredKeyId !== undefined });

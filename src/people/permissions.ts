@@ -103,6 +103,14 @@ export const OPERATIONS = {
       ['custodian', 'witness'],
     ],
   },
+  'delegated-key.generate': {
+    cps: "6.1.1 key pair generation under observation by the Service Operation Manager; 6.2.2 multi-person control: a root's OCSP responder or publication key is made with its own custodians before the root certifies it (BR 6.1.7)",
+    slots: { operator: 'ca-administrator', custodian: 'ca-administrator', witness: 'operation-manager' },
+    distinct: [
+      ['operator', 'witness'],
+      ['custodian', 'witness'],
+    ],
+  },
   'application.submit': {
     cps: '5.2.1 Person in Charge of RA "Accepts Certificate applications"',
     slots: { submitter: 'ra-officer' },

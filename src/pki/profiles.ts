@@ -26,7 +26,7 @@ import { buildNameConstraints, NAME_CONSTRAINT_OPTIONS, type NameConstraintReque
 import { KP, type SubcaPurpose } from './subca-purposes.ts';
 import { checkNameDer } from './name-strings.ts';
 
-export type IssuedProfileName = 'subca' | 'tsa' | 'ta' | 'ocsp';
+export type IssuedProfileName = 'subca' | 'tsa' | 'ta' | 'ocsp' | 'publication';
 export type PolicyPurpose = 'subordinate-ca' | 'time-stamping';
 
 /** Choices made per issuance (from the approved application / the command line). */
@@ -139,7 +139,31 @@ export const PROFILES: Record<IssuedProfileName, CertificateProfile> = {
       ];
     },
   },
+  publication: {
+    name: 'publication',
+    description: 'Publication-signing certificate: the key that signs the publication manifest (issue 15)',
+    citation:
+      'BR 6.1.7 "Root CA Private Keys MUST NOT be used to sign Certificates except ... Certificates for infrastructure purposes"; RFC 9336 3 "id-kp-documentSigning ... the public key may be used to verify signatures on documents"; RFC 5280 4.2.1.3 digitalSignature',
+    policyPurpose: null,
+    allowedSubjectAttributes: ORG_ATTRIBUTES,
+    requiredSubjectAttributes: [A.CN],
+    defaultValidityDays: 397,
+    maxValidityDays: 825,
+    options: [],
+    extensions(i) {
+      return [
+        authorityKeyIdentifier(i.issuerKeyIdentifier),
+        subjectKeyIdentifier(i.subjectPublicKeySpki),
+        keyUsage(['digitalSignature'], true),
+        extendedKeyUsage([id_kp_documentSigning], false),
+        ...statusPointers(i),
+      ];
+    },
+  },
 };
+
+/** RFC 9336 2: id-kp-documentSigning, the key purpose of the publication-signing certificate. */
+export const id_kp_documentSigning = '1.3.6.1.5.5.7.3.36';
 
 function timeStampingProfile(name: 'tsa' | 'ta', description: string): CertificateProfile {
   return {

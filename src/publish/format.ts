@@ -8,14 +8,21 @@
  *     "files": { "<path>": "<base64 bytes>", … } }
  *
  * The manifest names every file with its SHA-256, size, media type and what it is; it is
- * signed by one of the roots (the `signer`). The online side verifies the signature against
- * trust anchors it was configured with, every digest, every CRL and OCSP response against its
- * CA, and that the version only moves forward; anything failing is refused whole.
+ * signed by a root's publication key (the `signer`: the root and the path of the publication
+ * certificate the root issued, profile `publication`), never by a root key itself (BR 6.1.7;
+ * issue 15). The online side verifies the signer's chain to a trust anchor it was configured
+ * with, the signature, every digest, every CRL and OCSP response against its CA, and that the
+ * version only moves forward; anything failing is refused whole.
+ *
+ * Format 1 (before issue 15) was signed by a root key directly: never imported again, only a
+ * copy imported before stays served until a format-2 publication replaces it (verify.ts).
  */
 import type { RevocationReason } from '../pki/crl.ts';
 import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
 
-export const PUBLICATION_FORMAT = 'rootca-publication/1';
+export const PUBLICATION_FORMAT = 'rootca-publication/2';
+/** The format signed by a root key directly (before issue 15): served only when imported before. */
+export const ROOT_SIGNED_PUBLICATION_FORMAT = 'rootca-publication/1';
 
 export type ItemKind = 'ca-certificate' | 'crl' | 'ocsp-response' | 'certificate' | 'document';
 
@@ -90,14 +97,18 @@ export interface PublicationItem {
 }
 
 export interface Manifest {
-  format: typeof PUBLICATION_FORMAT;
+  format: typeof PUBLICATION_FORMAT | typeof ROOT_SIGNED_PUBLICATION_FORMAT;
   installation: string;
   /** Strictly increasing per installation: an older or equal version is refused on import. */
   version: number;
   createdAt: string;
   /** Repository base URL the certificates name in CRL DP / AIA. */
   baseUrl: string;
-  /** The root whose key signed this manifest, and the path of its certificate in `files`. */
+  /**
+   * The root whose publication key signed this manifest and the path in `files` of that key's
+   * certificate, an issued certificate of the root (issued/CA/SERIAL.crt). Format 1: the root's
+   * own certificate (certs/CA.crt).
+   */
   signer: { ca: string; certificatePath: string };
   /** The CAs, each with its certificate path and current CRL path. */
   cas: { name: string; certificatePath: string; crlPath: string | null }[];

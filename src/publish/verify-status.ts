@@ -9,6 +9,7 @@ import { certIdLookupKey, certIdsFor, parseOcspResponse } from '../pki/ocsp.ts';
 import { verifyTbsSignature } from '../pki/signature-verify.ts';
 import type { CertificateMeta, CrlMeta, OcspResponseMeta, PublicationItem } from './format.ts';
 import { invalid, sameSecond, why, type ShapedManifest } from './verify-shape.ts';
+import { ocspResponderKey } from './verify-signers.ts';
 import type { VerifiedCa, VerifiedCertificate, VerifiedCrl, VerifiedOcspResponse } from './verify-types.ts';
 
 /** The current CRL of each CA, and those earlier keys of re-keyed CAs signed beside them. */
@@ -127,10 +128,10 @@ function certIdKeyOf(
   ca: VerifiedCa,
   meta: OcspResponseMeta,
   where: string,
-): { serial: string; key: { spkiDer: Buffer; keyHash: Buffer } } {
+): { serial: string; key: { der: Buffer; spkiDer: Buffer; keyHash: Buffer } } {
   let serial: string;
-  // The key the CertID names (the CA's, or an earlier one for what it issued) signs the response.
-  let key: { spkiDer: Buffer; keyHash: Buffer } | undefined;
+  // The key the CertID names (the CA's, or an earlier one for what it issued) certifies the responder.
+  let key: { der: Buffer; spkiDer: Buffer; keyHash: Buffer } | undefined;
   try {
     serial = normalizeSerialHex(meta.serialHex);
     const keys = [
@@ -161,6 +162,7 @@ export function verifyOcspResponses(
   files: Map<string, Buffer>,
   cas: Map<string, VerifiedCa>,
   certificates: Map<string, Map<string, VerifiedCertificate>>,
+  legacy = false,
 ): Map<string, VerifiedOcspResponse> {
   const index = new Map<string, VerifiedOcspResponse>();
   for (const item of items.values()) {
@@ -178,16 +180,15 @@ export function verifyOcspResponses(
     }
     if (p.status !== 'successful' || !p.tbsDer || !p.signature || !p.signatureAlgorithmOid)
       throw invalid(`${where}: status ${p.status}, not a successful signed response`);
-    if (!p.responderKeyHash || !p.responderKeyHash.equals(key.keyHash))
-      throw invalid(`${where}: responderID is not byKey of ${ca.name}`);
+    if (p.responses.length !== 1) throw invalid(`${where}: holds ${p.responses.length} SingleResponses, expected 1`);
+    const signerSpki = ocspResponderKey(p, key, where, legacy, p.responses[0]!);
     let ok = false;
     try {
-      ok = verifyTbsSignature(p.tbsDer, p.signatureAlgorithmOid, p.signature, key.spkiDer);
+      ok = verifyTbsSignature(p.tbsDer, p.signatureAlgorithmOid, p.signature, signerSpki);
     } catch (e) {
       throw invalid(`${where}: signature cannot be checked: ${why(e)}`, e);
     }
-    if (!ok) throw invalid(`${where}: signature does not verify with the key of ${ca.name}`);
-    if (p.responses.length !== 1) throw invalid(`${where}: holds ${p.responses.length} SingleResponses, expected 1`);
+    if (!ok) throw invalid(`${where}: signature does not verify with the responder key of ${ca.name}`);
     if (p.nonce) throw invalid(`${where}: a pre-signed response carries a nonce`);
     const single = p.responses[0]!;
     if (certIdLookupKey(single.certId) !== meta.certIdKey)

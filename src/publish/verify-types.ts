@@ -132,6 +132,12 @@ export interface VerifyOptions {
   /** The version currently held; the new one must be greater. */
   previousVersion?: number;
   now: Date;
+  /**
+   * Re-verifying a copy imported before (the store's, the last-publication cache's): a format-1
+   * publication signed by a root directly, from before issue 15, is still served until a newer
+   * one replaces it. Never set on import.
+   */
+  acceptRootSigned?: boolean;
 }
 
 /** The issuer part of a CertID lookup key. */

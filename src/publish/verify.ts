@@ -4,8 +4,11 @@
  * every check below passes, and refused whole otherwise, with a reason that names the item.
  *
  *  1. JSON shape and format string (format.ts is the contract);
- *  2. the signer certificate is byte-equal to a configured trust anchor, and its signature over
- *     the exact UTF-8 manifest text verifies (RFC 5280 does not apply: the anchor is pinned);
+ *  2. the signer is the signer root's publication key: its certificate issued by the root,
+ *     whose certificate is byte-equal to a configured trust anchor (pinned), with
+ *     id-kp-documentSigning and in date, and its signature over the exact UTF-8 manifest text
+ *     verifies (verify-signers.ts; a root-signed format-1 file only when re-verifying a copy
+ *     imported before issue 15);
  *  3. every manifest item is present with its SHA-256 and size, and no file is unlisted;
  *  4. every published CA certificate is itself a trust anchor; a re-keyed CA's link
  *     certificates (RFC 4210 4.4) are further ca-certificate items of it: OldWithNew (its
@@ -13,7 +16,8 @@
  *     NewWithOld (the CA's key, signed by an earlier key an OldWithNew certified);
  *  5. each CRL is issued (issuer bytes, signature) by its CA (a re-keyed CA's earlier key may
  *     sign a further CRL beside the current one); each pre-signed OCSP response is
- *     signed by its CA (responderID byKey) and answers exactly the CertID its meta names; each
+ *     signed by its CA's delegated responder (certificate in the response, OCSPSigning,
+ *     responderID byKey) and answers exactly the CertID its meta names; each
  *     issued certificate verifies under its CA; statuses agree between certificates, OCSP
  *     responses and the CRL ("never good for a serial the CA did not issue", R-2.3);
  *  6. the version moves forward.
@@ -24,18 +28,20 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
-import { certificateInfo } from '../pki/certificate-info.ts';
 import { verifyTbsSignature } from '../pki/signature-verify.ts';
 import {
   compareDocumentVersions,
   documentPath,
   PUBLICATION_FORMAT,
+  ROOT_SIGNED_PUBLICATION_FORMAT,
+  type CertificateMeta,
   type DocumentMeta,
   type DocumentRole,
   type Manifest,
   type PublicationItem,
 } from './format.ts';
 import { verifyCas } from './verify-cas.ts';
+import { manifestSigner } from './verify-signers.ts';
 import {
   base64Strict,
   invalid,
@@ -66,7 +72,11 @@ export function verifyPublication(bytes: Uint8Array, opts: VerifyOptions): Verif
   const { cas, issuers, links } = verifyCas(m, items, files, opts.trustAnchors);
   const { crls, previousKeyCrls } = verifyCrls(m, items, files, cas);
   const certificates = verifyCertificates(items, files, cas, [...crls.values(), ...previousKeyCrls]);
-  const index = verifyOcspResponses(items, files, cas, certificates);
+  const legacy = m.format === ROOT_SIGNED_PUBLICATION_FORMAT;
+  const signerItem = items.get(m.signer.certificatePath);
+  if (!legacy && (signerItem?.kind !== 'certificate' || (signerItem.meta as CertificateMeta).status !== 'good'))
+    throw invalid(`signer certificate ${m.signer.certificatePath} is not a good certificate of ${m.signer.ca}`);
+  const index = verifyOcspResponses(items, files, cas, certificates, legacy);
   const documents = verifyDocuments(items, files);
   return { manifest, sha256, files, items, index, certificates, cas, links, issuers, crls, previousKeyCrls, documents };
 }
@@ -94,25 +104,12 @@ function readSignedManifest(
     throw invalid(`manifest is not JSON: ${why(e)}`, e);
   }
   const m = shape(ManifestSchema, manifestJson, 'manifest');
-  if (m.format !== PUBLICATION_FORMAT)
+  if (m.format !== PUBLICATION_FORMAT && m.format !== ROOT_SIGNED_PUBLICATION_FORMAT)
     throw invalid(`manifest.format is "${m.format}", expected "${PUBLICATION_FORMAT}"`);
   const manifest = manifestJson as Manifest;
 
-  // 2. Signer is a trust anchor, and the signature verifies over the exact manifest text.
-  const signerB64 = file.files[m.signer.certificatePath];
-  if (signerB64 === undefined) throw invalid(`signer certificate ${m.signer.certificatePath} is not in the file`);
-  const signerDer = base64Strict(signerB64, `file ${m.signer.certificatePath}`);
-  if (!opts.trustAnchors.some((a) => a.equals(signerDer))) {
-    throw invalid(
-      `signer certificate ${m.signer.certificatePath} (${m.signer.ca}) is not a trust anchor of this Repository`,
-    );
-  }
-  const signer = certificateInfo(signerDer);
-  if (opts.now < signer.notBefore || opts.now > signer.notAfter) {
-    throw invalid(
-      `signer certificate ${m.signer.certificatePath} is not valid now (${signer.notBefore.toISOString()} .. ${signer.notAfter.toISOString()})`,
-    );
-  }
+  // 2. The signer chains to a trust anchor, and the signature verifies over the exact manifest text.
+  const signer = manifestSigner(m, file.files, opts);
   const alg = SIGNATURE_ALGORITHMS[file.signatureAlgorithm];
   const signature = base64Strict(file.signature, 'signature');
   let signatureOk = false;
@@ -121,7 +118,10 @@ function readSignedManifest(
   } catch (e) {
     throw invalid(`manifest signature cannot be checked: ${why(e)}`, e);
   }
-  if (!signatureOk) throw invalid(`manifest signature (${alg.name}) does not verify with the key of ${m.signer.ca}`);
+  if (!signatureOk)
+    throw invalid(
+      `manifest signature (${alg.name}) does not verify with the key of ${m.signer.ca}'s signer certificate ${m.signer.certificatePath}`,
+    );
 
   // 6. Version (after the signature, so an unsigned file never learns what we hold).
   if (opts.previousVersion !== undefined && m.version <= opts.previousVersion) {

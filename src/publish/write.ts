@@ -1,6 +1,6 @@
 /**
  * Assembling a publication file from what the offline side holds. Pure: the caller gathers
- * the artefacts and supplies the signing function (one root-key activation).
+ * the artefacts and supplies the signing function (one activation of the publication key).
  */
 import { createHash } from 'node:crypto';
 import { CaError } from '../errors.ts';
@@ -27,6 +27,8 @@ export interface PublicationInput {
   createdAt: Date;
   baseUrl: string;
   signerCa: string;
+  /** The serial (hex) of the signer's publication certificate, one of `certificates` of `signerCa`. */
+  signerSerialHex: string;
   cas: {
     name: string;
     certificateDer: Uint8Array;
@@ -87,6 +89,8 @@ export function buildManifest(p: PublicationInput): { manifest: Manifest; files:
       r.meta,
       r.ca,
     );
+  if (!files.has(PATHS.certificate(p.signerCa, p.signerSerialHex)))
+    throw new CaError('PUBLICATION_INPUT_INVALID', `the signer's certificate ${p.signerSerialHex} is not published`);
   for (const d of p.documents)
     add(documentPath(d.name, d.meta), Buffer.from(d.text, 'utf8'), 'document', MEDIA_TYPES.markdown, d.meta);
   const manifest: Manifest = {
@@ -95,7 +99,7 @@ export function buildManifest(p: PublicationInput): { manifest: Manifest; files:
     version: p.version,
     createdAt: p.createdAt.toISOString(),
     baseUrl: p.baseUrl,
-    signer: { ca: p.signerCa, certificatePath: PATHS.caCertificate(p.signerCa) },
+    signer: { ca: p.signerCa, certificatePath: PATHS.certificate(p.signerCa, p.signerSerialHex) },
     cas: p.cas.map((c) => ({
       name: c.name,
       certificatePath: PATHS.caCertificate(c.name),

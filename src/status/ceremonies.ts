@@ -10,7 +10,12 @@ import { runOperation, type BackupOutcome } from '../operation/runner.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { listIssued } from '../issuance/certificates.ts';
 import { retiredStatusSigner } from './retired-keys.ts';
-import { issueCrlInSession, presignInSession, type IssuedCrl, type StatusSigner } from './crl-and-ocsp.ts';
+import { delegatedSigner, type DelegatedSigner } from '../custody/delegated-signers.ts';
+import { getCa } from '../installation/cas.ts';
+import { issueCrlInSession, type IssuedCrl, type StatusSigner } from './crl-and-ocsp.ts';
+import { delegatedOfSession } from './delegated-in-session.ts';
+import { presignInSession, presignWindow } from './ocsp-presign.ts';
+import { guardedBy, refuser } from '../operation/refusals.ts';
 
 interface Common {
   caName: string;
@@ -91,10 +96,14 @@ export async function presignOcsp(
   return runOperation(inst, {
     action: 'ocsp.presign',
     target: p.caName,
-    check: () => statusSigner(inst, 'ocsp.presign', p),
-    people: (signer) => sessionRequest(inst, p, signer),
-    work: (signer, { session, complete }) =>
-      presignInSession(inst, session, undefined, signer, {
+    check: () => presignSigners(inst, p),
+    people: ({ signer, responder }) => ({
+      ...sessionRequest(inst, p, signer),
+      retiredKeyId: undefined,
+      delegatedKeyId: responder.keyId,
+    }),
+    work: ({ signer, responder }, { session, complete }) =>
+      presignInSession(inst, session, delegatedOfSession(session, responder), undefined, signer, {
         inCommit: (rs) => {
           complete({
             inputs: [],
@@ -107,7 +116,7 @@ export async function presignOcsp(
           });
         },
       }),
-    finish: (_signer, out, after) => {
+    finish: (_signers, out, after) => {
       const answered = new Set(out.map((r) => r.certificateId));
       const otherKey = listIssued(inst, p.caName)
         .filter((c) => !answered.has(c.id))
@@ -122,6 +131,23 @@ export async function presignOcsp(
         backup: after.backup!,
       };
     },
+  });
+}
+
+/**
+ * The CA key whose certificates are answered (current or retired) and the responder key that
+ * signs (BR 6.1.7: never the root key): the newest responder certificate that key issued and
+ * that outlives the responses (refused, audited, before anyone authenticates).
+ */
+function presignSigners(inst: Installation, p: Common): { signer?: StatusSigner; responder: DelegatedSigner } {
+  const signer = statusSigner(inst, 'ocsp.presign', p);
+  const refuse = refuser(inst, 'ocsp.presign', p.caName);
+  return guardedBy(refuse)(() => {
+    const ca = getCa(inst, p.caName);
+    const issuer = signer ? { ...ca, certificateDer: signer.certificateDer } : ca;
+    const responder = delegatedSigner(inst, issuer, 'ocsp', inst.clock.now());
+    presignWindow(inst, responder);
+    return { signer, responder };
   });
 }
 

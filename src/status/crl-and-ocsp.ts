@@ -1,7 +1,9 @@
 /**
- * Status information signed by a root (R-2.2, R-2.3, R-4.2): CRLs and pre-signed OCSP
- * responses, each made inside a key session — one activation per signature — and, for CRLs,
- * linted under a throwaway key before the root key signs, as certificates are.
+ * Status information of a root (R-2.2, R-2.3, R-4.2): CRLs, signed by the root key, and
+ * pre-signed OCSP responses, signed by the root's delegated OCSP responder key (BR 6.1.7,
+ * RFC 6960 4.2.2.2; custody/delegated-signers.ts) — never by the root key. Each is made inside
+ * a key session — one activation per signature — and CRLs are linted under a throwaway key
+ * before the root key signs, as certificates are.
  */
 import { createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
@@ -19,27 +21,16 @@ import {
 import { derChildren } from '../pki/der.ts';
 import { verifyTbsSignature } from '../pki/signature-verify.ts';
 import { keyIdentifierFromSpki } from '../pki/extensions.ts';
-import {
-  assembleOcspResponse,
-  certIdLookupKey,
-  certIdsFor,
-  createTbsResponseData,
-  verifyOcspResponseSignature,
-} from '../pki/ocsp.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { faultPoint } from '../util/fault-points.ts';
 import type { CaSummary } from '../installation/cas.ts';
-import { listIssued, type IssuedCertificate } from '../issuance/certificates.ts';
 import type { Installation } from '../installation/installation.ts';
 import type { KeySession } from '../operation/key-session.ts';
 import { certificateInfo, isIssuedBy } from '../pki/certificate-info.ts';
-import { progressTask } from '../util/progress.ts';
 import { currentCaCertificateDer } from '../store/cas.ts';
 import { crlsNewestFirst, insertCrl, takeNextCrlNumber } from '../store/crls.ts';
 import { revocationsForCrl } from '../store/revocations.ts';
-import { currentOcspResponseRows, insertOcspResponse } from '../store/ocsp-responses.ts';
-
-type StoredResponse = Omit<Parameters<typeof insertOcspResponse>[1], 'createdAt'>;
+import { currentOcspResponseRows } from '../store/ocsp-responses.ts';
 
 const DAY = 86_400_000;
 
@@ -225,129 +216,6 @@ function recordCrl(
       hooks.inCommit?.(crl);
     })
     .immediate();
-}
-
-export interface PresignedResponse {
-  certificateId: number;
-  serialHex: string;
-  hash: 'sha1' | 'sha256';
-  status: 'good' | 'revoked';
-  der: Buffer;
-  sha256: string;
-}
-
-/**
- * Pre-signs OCSP responses (RFC 6960/5019) for the given certificates of the session's CA, one
- * per CertID hash (SHA-1 and SHA-256) so both kinds of request find their answer; responderID
- * by the signing key's hash; thisUpdate now, nextUpdate after `ocsp.validityDays`. Only
- * certificates the signing key issued are answered (the CertID names the issuing key); those
- * of a key retired at a re-key are skipped and listed in the audit event, for `--retired-key`.
- */
-export async function presignInSession(
-  inst: Installation,
-  s: KeySession,
-  certificates: IssuedCertificate[] = listIssued(inst, s.ca.name),
-  signer: StatusSigner = currentStatusSigner(s.ca),
-  hooks: StatusCommitHooks<PresignedResponse[]> = {},
-): Promise<PresignedResponse[]> {
-  const ca = s.ca;
-  const spki = caSpki(signer);
-  const out: (PresignedResponse & { row: StoredResponse })[] = [];
-  const skipped: string[] = [];
-  const presigning = progressTask(`pre-signing OCSP responses for ${ca.name}`, certificates.length);
-  for (const cert of certificates) {
-    presigning.tick();
-    if (cert.caId !== ca.id)
-      throw new CaError('CERTIFICATE_OF_ANOTHER_CA', `certificate ${cert.serialHex} is not from ${ca.name}`);
-    if (!issuedByKey(cert.der, signer)) {
-      skipped.push(cert.serialHex);
-      continue;
-    }
-    for (const id of certIdsFor(signer.certificateDer, cert.serialHex)) {
-      out.push(await presignOne(inst, s, signer, spki, cert, id));
-      faultPoint('ocsp.presign:signed-one');
-    }
-  }
-  presigning.done();
-  const responses: PresignedResponse[] = out.map(({ row: _r, ...r }) => r);
-  hooks.signed?.(responses);
-  // All responses with their one audit event, or none: a crash half-way stores nothing unlogged.
-  inst.db
-    .transaction(() => {
-      for (const r of out) insertOcspResponse(inst.db, { ...r.row, createdAt: inst.clock.now().toISOString() });
-      inst.audit.append({
-        actor: s.operator.operator.name,
-        roles: s.operator.operator.roles,
-        action: 'ocsp.presigned',
-        target: ca.name,
-        outcome: 'success',
-        details: {
-          keyId: signer.keyId,
-          responses: out.length,
-          certificates: certificates.length - skipped.length,
-          ...(skipped.length ? { issuedByAnotherKey: skipped } : {}),
-          validityDays: inst.config.ocsp.validityDays,
-          ceremonyId: s.ceremonyId,
-        },
-      });
-      hooks.inCommit?.(responses);
-    })
-    .immediate();
-  return responses;
-}
-
-/** One pre-signed response for one CertID of a certificate, verified, with the row to store. */
-async function presignOne(
-  inst: Installation,
-  s: KeySession,
-  signer: StatusSigner,
-  spki: Buffer,
-  cert: IssuedCertificate,
-  id: ReturnType<typeof certIdsFor>[number],
-): Promise<PresignedResponse & { row: StoredResponse }> {
-  const ca = s.ca;
-  const algorithm = signer.algorithm;
-  const responderKeyHash = keyIdentifierFromSpki(spki);
-  const thisUpdate = inst.clock.now();
-  const nextUpdate = new Date(thisUpdate.getTime() + inst.config.ocsp.validityDays * DAY);
-  const status = cert.revocation
-    ? {
-        status: 'revoked' as const,
-        revocationTime: new Date(cert.revocation.revokedAt),
-        reason: cert.revocation.reason,
-      }
-    : { status: 'good' as const };
-  const tbs = createTbsResponseData({
-    responderKeyHash,
-    producedAt: thisUpdate,
-    responses: [{ certId: id, status, thisUpdate, nextUpdate }],
-  });
-  const signature = await s.sign(tbs.der, algorithm, `OCSP response for ${cert.serialHex} (${id.hashAlgorithm})`);
-  const der = assembleOcspResponse(tbs.der, algorithm, signature);
-  if (!verifyOcspResponseSignature(der, spki))
-    throw new CaError('SIGNATURE_INVALID', `OCSP response for ${cert.serialHex} does not verify`);
-  const sha256 = sha256Hex(der);
-  const row = {
-    caId: ca.id,
-    certificateId: cert.id,
-    hashAlgorithm: id.hashAlgorithm as 'sha1' | 'sha256',
-    certIdKey: certIdLookupKey(id),
-    status: status.status,
-    thisUpdate: thisUpdate.toISOString(),
-    nextUpdate: nextUpdate.toISOString(),
-    sha256,
-    der,
-    ceremonyId: s.ceremonyId,
-  };
-  return {
-    certificateId: cert.id,
-    serialHex: cert.serialHex,
-    hash: id.hashAlgorithm as 'sha1' | 'sha256',
-    status: status.status,
-    der,
-    sha256,
-    row,
-  };
 }
 
 /**

@@ -1,10 +1,13 @@
 /**
  * Writing the publication file (R-2.4): everything the online side serves — CA certificates,
  * current CRLs, current pre-signed OCSP responses, issued certificates — with a manifest
- * signed by a root in a key session. Only responses that still tell the truth are published:
- * a 'good' response for a certificate revoked since, or an expired one, is left out and named.
+ * signed in a key session by the signer root's publication key, never by the root key itself
+ * (BR 6.1.7; custody/delegated-signers.ts). An installation from before issue 15 moves over
+ * by issuing that key once (`rootca publication-key issue`); its next publication uses it.
+ * Only responses that still tell the truth are published: a 'good' response for a certificate revoked since, or an expired one, is left out and named.
  */
 import type { InterruptedWork } from '../operation/durable-outputs.ts';
+import { parseOcspResponse } from '../pki/ocsp.ts';
 import type {
   CaCertificateMeta,
   CaStatus,
@@ -14,7 +17,9 @@ import type {
   OcspResponseMeta,
 } from '../publish/format.ts';
 import { writePublication, type PublicationInput } from '../publish/write.ts';
-import { listCas } from '../installation/cas.ts';
+import { getCa, listCas } from '../installation/cas.ts';
+import { delegatedSigner } from '../custody/delegated-signers.ts';
+import { delegatedOfSession, type DelegatedInSession } from './delegated-in-session.ts';
 import { documentsForPublication, recordDocumentNotice, type DocumentNotice } from '../documents/documents.ts';
 import { listIssued } from '../issuance/certificates.ts';
 import type { Installation } from '../installation/installation.ts';
@@ -23,7 +28,8 @@ import { insertPublication, nextPublicationVersion } from '../store/publications
 import type { PassphraseSource } from '../people/participants.ts';
 import { currentLinkCertificates } from '../lifecycle/ca-certificate-history.ts';
 import { previousKeyCrls } from './retired-keys.ts';
-import { currentCrl, currentOcspResponses, issuedByKey, statusSignatureAlgorithm } from './crl-and-ocsp.ts';
+import { currentCrl, currentOcspResponses, issuedByKey } from './crl-and-ocsp.ts';
+import { guardedBy, refuser } from '../operation/refusals.ts';
 
 export interface PublishParams {
   signerCa: string;
@@ -59,13 +65,17 @@ export function publishedCaStatus(stored: string): CaStatus {
 export function gatherPublication(
   inst: Installation,
   version: number,
-): { input: Omit<PublicationInput, 'signerCa'>; warnings: string[]; noticed: DocumentNotice[] } {
+): {
+  input: Omit<PublicationInput, 'signerCa' | 'signerSerialHex'>;
+  warnings: string[];
+  noticed: DocumentNotice[];
+} {
   const now = inst.clock.now();
   const warnings: string[] = [];
   const cas = listCas(inst);
   const certificates = listIssued(inst);
   const { documents, noticed } = documentsForPublication(inst, now);
-  const input: Omit<PublicationInput, 'signerCa'> = {
+  const input: Omit<PublicationInput, 'signerCa' | 'signerSerialHex'> = {
     installation: inst.config.installation.name,
     version,
     createdAt: now,
@@ -173,6 +183,11 @@ function publishedOcspResponses(
           warnings.push(
             `${ca.name} ${cert.serialHex}: the pre-signed ${hash} response expired on ${r.nextUpdate}; left out`,
           );
+        else if (parseOcspResponse(r.der).certs.length === 0)
+          // Signed by the root key itself (before issue 15): the online side refuses it (BR 6.1.7).
+          warnings.push(
+            `${ca.name} ${cert.serialHex}: the pre-signed ${hash} response is signed by the root key, not its responder; left out (run rootca ocsp presign --ca ${ca.name}${retired})`,
+          );
         else {
           const meta: OcspResponseMeta = {
             serialHex: byId.get(r.certificateId)!.serialHex,
@@ -204,14 +219,16 @@ function documentDigests(m: Manifest): { path: string; version: string; sha256: 
 export async function writeAndRecordPublication(
   inst: Installation,
   version: number,
+  signer: DelegatedInSession,
   { session: s, files, complete }: OperationContext,
 ) {
   const path = files.planned[0]!.path;
   const { input, warnings, noticed } = gatherPublication(inst, version);
-  const algorithm = statusSignatureAlgorithm(s.ca);
-  const written = await writePublication({ ...input, signerCa: s.ca.name }, async (bytes) => ({
+  const { algorithm } = signer;
+  const signed = { signerCa: s.ca.name, signerSerialHex: signer.info.serialHex };
+  const written = await writePublication({ ...input, ...signed }, async (bytes) => ({
     algorithm,
-    signature: await s.sign(bytes, algorithm, `publication v${version} manifest`),
+    signature: await signer.sign(bytes, `publication v${version} manifest`),
   }));
   // Staged before the commit, named after it: a version number is never handed out twice,
   // and a recorded version always has its file (or its .partial, for `ceremony resume`).
@@ -239,6 +256,8 @@ export async function writeAndRecordPublication(
           version,
           sha256: written.sha256,
           items,
+          keyId: signer.keyId,
+          signerSerial: signer.info.serialHex,
           documents: documentDigests(written.manifest),
           warnings,
           path,
@@ -256,22 +275,33 @@ export async function writeAndRecordPublication(
   return { path, sha256: written.sha256, items, warnings };
 }
 
-/** `rootca publish`: the publication file signed by a root on the runner (operation/runner.ts); no backup follows. */
+/**
+ * `rootca publish`: the publication file signed by the root's publication key on the runner
+ * (operation/runner.ts); no backup follows. DELEGATED_KEY_MISSING (audited, before anyone
+ * authenticates) when the root has no publication key in date.
+ */
 export async function publish(inst: Installation, p: PublishParams): Promise<PublishResult> {
   return runOperation(inst, {
     action: ACTION,
     target: p.signerCa,
     backup: false,
-    check: () => ({ version: nextPublicationVersion(inst.db) }),
+    check: () => ({
+      version: nextPublicationVersion(inst.db),
+      signer: guardedBy(refuser(inst, ACTION, p.signerCa))(() =>
+        delegatedSigner(inst, getCa(inst, p.signerCa), 'publication', inst.clock.now()),
+      ),
+    }),
     outputs: () => [{ path: p.out, what: '--out' }],
-    people: ({ version }) => ({
+    people: ({ version, signer }) => ({
       caName: p.signerCa,
       operator: p.operator,
       witness: p.witness,
       passphrases: p.passphrases,
-      describe: { version },
+      delegatedKeyId: signer.keyId,
+      describe: { version, keyId: signer.keyId },
     }),
-    work: ({ version }, ctx) => writeAndRecordPublication(inst, version, ctx),
+    work: ({ version, signer }, ctx) =>
+      writeAndRecordPublication(inst, version, delegatedOfSession(ctx.session, signer), ctx),
     // Committed: from here a problem is a note, never a failure (the version exists).
     finish: ({ version }, w, after) => {
       const notes = after.published.pending.map(

@@ -16,8 +16,9 @@ import type { Installation } from '../installation/installation.ts';
 import { insertRevocation } from '../store/revocations.ts';
 import { runOperation, type BackupOutcome, type OperationContext } from '../operation/runner.ts';
 import type { PassphraseSource } from '../people/participants.ts';
-import { issueCrlInSession, presignInSession, type IssuedCrl } from './crl-and-ocsp.ts';
 import type { Checks } from '../operation/refusals.ts';
+import { issueCrlInSession, type IssuedCrl } from './crl-and-ocsp.ts';
+import { presignInSession, responderBesideRoot } from './ocsp-presign.ts';
 
 export const REVOCATION_REASONS = Object.keys(REVOCATION_REASON_CODES) as RevocationReason[];
 
@@ -173,10 +174,10 @@ async function revokeAndReissueStatus(
     .immediate();
   if (p.deferCrl) return { responses: 0 };
   const crl = await issueCrlInSession(inst, session);
-  return {
-    crl,
-    responses: (await presignInSession(inst, session, [findIssued(inst, ca.name, cert.serialHex)])).length,
-  };
+  // The root key signs no OCSP response (BR 6.1.7): its responder key does, when its holders are here.
+  const responder = responderBesideRoot(inst, session);
+  const revoked = [findIssued(inst, ca.name, cert.serialHex)];
+  return { crl, responses: responder ? (await presignInSession(inst, session, responder, revoked)).length : 0 };
 }
 
 /** and CPS 4.9: what a revocation needs before anyone is asked for anything. */

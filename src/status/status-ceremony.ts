@@ -14,6 +14,8 @@
  * abandoned); after the last, `rootca ceremony resume` writes the file; between them, running
  * the ceremony again signs what is still due and closes the interrupted row as finished by it.
  */
+import { CaError } from '../errors.ts';
+import { delegatedSigner } from '../custody/delegated-signers.ts';
 import type { Installation } from '../installation/installation.ts';
 import { getCa } from '../installation/cas.ts';
 import { finishInterruptedWork, type InterruptedWork } from '../operation/durable-outputs.ts';
@@ -23,7 +25,9 @@ import { closeCeremonyFinishedLater } from '../store/ceremonies.ts';
 import { nextPublicationVersion } from '../store/publications.ts';
 import { faultPoint } from '../util/fault-points.ts';
 import { caDue, type StatusWork } from './due.ts';
-import { issueCrlInSession, presignInSession } from './crl-and-ocsp.ts';
+import { issueCrlInSession } from './crl-and-ocsp.ts';
+import { delegatedBesideRoot } from './delegated-in-session.ts';
+import { presignInSession, presignWindow, responderBesideRoot } from './ocsp-presign.ts';
 import { writeAndRecordPublication } from './publication.ts';
 
 const ACTION = 'status.ceremony';
@@ -100,6 +104,8 @@ export async function runStatusCeremony(inst: Installation, p: StatusCeremonyPar
         refuse('STATUS_NOTHING_DUE', `nothing is due for ${plan.ca}: rootca status --ca ${plan.ca} shows the dates`, {
           notHere: plan.notHere,
         });
+      // The root key signs only the CRL; its responder and publication keys must be in date (BR 6.1.7).
+      guard(() => delegatedKeysFor(inst, p.caName, plan));
       return { plan, earlier: partlyCommitted(inst, plan.ca) };
     },
     outputs: () => [{ path: p.out, what: '--out' }],
@@ -139,6 +145,14 @@ async function signPlan(
   ctx: OperationContext,
 ): Promise<Signed> {
   const { session } = ctx;
+  // Both delegated keys are found among the custodians present before anything is signed.
+  const responder = plan.ocsp.length ? responderBesideRoot(inst, session) : undefined;
+  const publisher = delegatedBesideRoot(inst, session, 'publication');
+  if ((plan.ocsp.length && !responder) || !publisher)
+    throw new CaError(
+      'DELEGATED_KEY_MISSING',
+      `the custodians present do not hold enough shares of ${plan.ca}'s ${publisher ? 'OCSP responder' : 'publication'} key; bring its holders to the ceremony`,
+    );
   const outputs: TranscriptParts['outputs'] = [];
   let crl: Signed['crl'] = null;
   if (plan.crl) {
@@ -154,6 +168,7 @@ async function signPlan(
     const rs = await presignInSession(
       inst,
       session,
+      responder!,
       certificates.filter((c) => wanted.has(c.serialHex)),
     );
     ocspResponses = rs.length;
@@ -171,7 +186,7 @@ async function signPlan(
       details: { ...parts.details, plan, crl, ocspResponses },
     });
   };
-  const w = await writeAndRecordPublication(inst, version, { ...ctx, complete });
+  const w = await writeAndRecordPublication(inst, version, publisher, { ...ctx, complete });
   return { crl, ocspResponses, publication: { version, ...w } };
 }
 
@@ -184,4 +199,12 @@ function partlyCommitted(inst: Installation, caName: string): number[] {
   return finishInterruptedWork(inst)
     .filter((w) => w.state === 'partly-committed' && w.kind === ACTION && w.ca === caName)
     .map((w) => w.ceremonyId);
+}
+
+/** Refuses (before anyone is asked) when the CA lacks a publication key, or a responder key the plan needs, in date now. */
+function delegatedKeysFor(inst: Installation, caName: string, plan: StatusPlan): void {
+  const ca = getCa(inst, caName);
+  const now = inst.clock.now();
+  delegatedSigner(inst, ca, 'publication', now);
+  if (plan.ocsp.length) presignWindow(inst, delegatedSigner(inst, ca, 'ocsp', now));
 }

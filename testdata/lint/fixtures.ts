@@ -31,6 +31,7 @@ export interface Fixtures {
   tsa: Issued;
   ta: Issued;
   ocsp: Issued;
+  publication: Issued;
   subcaSha1: Issued;
   subcaShortSerial: Issued;
   subcaRsa1024: Issued;
@@ -143,6 +144,13 @@ export function makeFixtures(): Fixtures {
     ca: 'rootRsa',
     days: 365,
   });
+  const publication = issue('publication', {
+    keyFile: p256b,
+    subj: '/C=JP/O=Example Trust Co./CN=Example Root CA R1 Publication',
+    ext: ['keyUsage = critical,digitalSignature', 'extendedKeyUsage = 1.3.6.1.5.5.7.3.36', 'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid:always', crldp].join('\n'),
+    ca: 'rootRsa',
+    days: 397,
+  });
   const subcaSha1 = issue('subcaSha1', { keyFile: p256, subj: subSubj, ext: subcaExt(), ca: 'rootRsa', md: 'sha1' });
   const subcaShortSerial = issue('subcaShort', { keyFile: p256, subj: subSubj, ext: subcaExt(), ca: 'rootRsa', serial: '0x01020304050607' });
   const subcaRsa1024 = issue('subca1024', { keyFile: key('rsa1024', ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024']), subj: subSubj, ext: subcaExt(), ca: 'rootRsa' });
@@ -170,6 +178,7 @@ export function makeFixtures(): Fixtures {
     tsa,
     ta,
     ocsp,
+    publication,
     subcaSha1,
     subcaShortSerial,
     subcaRsa1024,

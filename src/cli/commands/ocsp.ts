@@ -1,8 +1,9 @@
-/** `rootca ocsp presign`: pre-signed OCSP responses for what a key issued (R-2.3). */
+/** `rootca ocsp presign | responder | export`: pre-signed OCSP responses for what a key issued, signed by its responder (R-2.3). */
 import type { Command } from 'commander';
 import { passphrasesFrom, print, withInstallation } from '../context.ts';
 import { ceremonyPeople, RETIRED_KEY, RETIRED_KEY_HELP } from '../options.ts';
 import { backupLine } from '../report-lines.ts';
+import { defineDelegatedKeyCommands } from './ocsp/delegated-key.ts';
 
 /** Defines `rootca ocsp`: its options, subcommands and actions (loaded only when it runs, issue 18). */
 export function define(ocsp: Command): void {
@@ -41,6 +42,13 @@ export function define(ocsp: Command): void {
       );
     });
   });
+
+  defineDelegatedKeyCommands(
+    ocsp
+      .command('responder')
+      .description('the delegated responder keys that sign pre-signed responses (RFC 6960 4.2.2.2; BR 6.1.7)'),
+    'ocsp',
+  );
 
   ocsp
     .command('export')

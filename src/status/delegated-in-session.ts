@@ -1,0 +1,48 @@
+/**
+ * A root's delegated keys (OCSP responder, publication; custody/delegated-keys.ts) as a key
+ * session signs with them: in a session opened for the delegated key itself, or beside the
+ * root key when the root's custodians present also hold the delegated key (BR 6.1.7: the root
+ * key itself signs only certificates and CRLs).
+ */
+import { signOnceWithCaKey } from '../custody/activation.ts';
+import { delegatedSigner, type DelegatedPurpose, type DelegatedSigner } from '../custody/delegated-signers.ts';
+import { keyCustodians, loadCaKey } from '../custody/key-records.ts';
+import type { Installation } from '../installation/installation.ts';
+import type { KeySession } from '../operation/key-session.ts';
+
+/** A delegated key as a session signs with it. */
+export type DelegatedInSession = DelegatedSigner & { sign(data: Uint8Array, purpose: string): Promise<Buffer> };
+
+/** In a session opened for the delegated key itself (`rootca ocsp presign`, `rootca publish`): the session's own signatures. */
+export function delegatedOfSession(s: KeySession, key: DelegatedSigner): DelegatedInSession {
+  return { ...key, sign: (data, purpose) => s.sign(data, key.algorithm, purpose) };
+}
+
+/**
+ * In a root key session (a revocation, a CA's end, the status ceremony): the CA's delegated key
+ * for `purpose`, activated by the custodians present who hold it, when it is in date now (and
+ * passes `inDate`, e.g. a responder's window for a response made now); undefined otherwise.
+ */
+export function delegatedBesideRoot(
+  inst: Installation,
+  s: KeySession,
+  purpose: DelegatedPurpose,
+  inDate: (key: DelegatedSigner) => void = () => {},
+): DelegatedInSession | undefined {
+  let key: DelegatedSigner;
+  try {
+    key = delegatedSigner(inst, s.ca, purpose, inst.clock.now());
+    inDate(key);
+  } catch {
+    return undefined;
+  }
+  const record = loadCaKey(inst, key.keyId);
+  const holders = new Set(keyCustodians(inst, key.keyId));
+  const present = s.custodians.filter((c) => holders.has(c.operator.name));
+  if (present.length < record.threshold) return undefined;
+  return {
+    ...key,
+    sign: (data, why) =>
+      signOnceWithCaKey(inst, { record, custodians: present, purpose: why, target: s.ca.name }, data, key.algorithm),
+  };
+}
