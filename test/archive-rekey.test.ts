@@ -71,6 +71,12 @@ describe("R-8 the archive across renew, re-key and a second re-key of the TSA's 
     cli(['publish', '--signer', ROOT, '--out', f(`publication-${++n}.json`), ...people]);
   };
 
+  /** The root's responder and publication keys, certified by its current key (issue 15: after the ceremony and each re-key). */
+  const delegate = () => {
+    for (const group of [['ocsp', 'responder'], ['publication-key']])
+      cli([...group, 'issue', '--ca', ROOT, '--holders', 'alice,bob,carol', '--threshold', '2', ...people]);
+  };
+
   /** Root certificate files: key 1 (the ceremony's), key 2 and key 3 (each re-key's NewWithNew). */
   const roots = { key1: f(`${ROOT}.pem`), key2: f(`rekey1/${ROOT}.pem`), key3: f(`rekey2/${ROOT}.pem`) };
   /** TSA certificates: TSA 1 certified by key 1 (fixture), TSA 2 by key 2 (tsa init after the first re-key). */
@@ -89,6 +95,7 @@ describe("R-8 the archive across renew, re-key and a second re-key of the TSA's 
       made.inst.close();
     }
 
+    delegate();
     work('before');
     cli(['ca', 'renew', '--ca', ROOT, ...people]);
     const rekey1 = cli(['ca', 'rekey', '--ca', ROOT, '--out-dir', f('rekey1'), ...people]);
@@ -96,11 +103,13 @@ describe("R-8 the archive across renew, re-key and a second re-key of the TSA's 
       rekey1,
       /WARNING the internal TSA tsa-ecc-rootca1-[0-9a-f]+ was certified by the retired key .*rootca tsa init --ca ecc-rootca1/,
     );
+    delegate();
     issue('rekeyed');
     writeFileSync(f('record.txt'), 'a record stamped after the re-key\n');
     cli(['tsa', 'stamp', f('record.txt'), '--holder', 'alice', '--out', f('record.tsr')]);
     cli(['tsa', 'init', '--ca', ROOT, '--holders', 'alice,bob', ...people, '--out', tsas.tsa2]);
     cli(['ca', 'rekey', '--ca', ROOT, '--out-dir', f('rekey2'), ...people]);
+    delegate();
     work('rekeyed-twice');
     // The publication is no change that backs up by itself: this set carries it.
     cli(['archive', 'backup', '--operator', 'alice']);

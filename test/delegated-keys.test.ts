@@ -30,6 +30,7 @@ import {
   tempDir,
 } from './helpers.ts';
 import { OnlineFixture } from './online-fixtures.ts';
+import { TLS_SUBCA } from './subca-purpose.ts';
 
 const ROOT = 'ecc-rootca1';
 const people = { operator: 'alice', witness: 'olivia', passphrases: passphraseMap(allPassphrases()) };
@@ -60,6 +61,7 @@ describe('issue 15: delegated responder and publication keys (offline side)', ()
       ...people,
       caName: ROOT,
       profile: 'subca',
+      ...TLS_SUBCA,
       csr: readFileSync(join(dir, 'sub.csr')),
     });
     subPem = join(dir, 'sub.pem');

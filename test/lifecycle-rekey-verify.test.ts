@@ -109,7 +109,7 @@ describe('verifyPublication: link certificates of a re-keyed CA', () => {
     base = await fx.publication({ version: 1, roots: [fx.rsa] });
   });
 
-  /** The base publication with more items, re-signed by the RSA root. */
+  /** The base publication with more items, re-signed by the RSA root's publication key. */
   const withItems = (
     extra: { path: string; kind: 'ca-certificate' | 'certificate'; der: Buffer; meta: Record<string, unknown> }[],
   ): Buffer => {
@@ -128,10 +128,11 @@ describe('verifyPublication: link certificates of a re-keyed CA', () => {
       file.files[x.path] = x.der.toString('base64');
     }
     file.manifest = canonicalJson(manifest);
+    // Re-signed by the RSA root's publication key, as every manifest is (issue 15.2).
     file.signature = sign(
-      SIGNATURE_ALGORITHMS[fx.rsa.alg].hash,
+      'sha256',
       Buffer.from(file.manifest, 'utf8'),
-      fx.rsa.key,
+      fx.delegated.get('rsaroot')!.publication.key,
     ).toString('base64');
     return Buffer.from(JSON.stringify(file));
   };
