@@ -95,9 +95,10 @@ describe('rootca online import', () => {
     assert.match(none.stderr, /--trust FILE on the first import \[TRUST_ANCHOR_MISSING\]/);
     const ok = rootca(['online', 'import', v1, '--store', db, '--trust', f.rsa.pem, '--trust', f.ec.pem]);
     assert.equal(ok.status, 0, ok.stderr);
+    // Five certificates: the fixture's four, and the publication certificate of the root that signed the manifest.
     assert.match(
       ok.stdout,
-      /^Imported publication version 1 of online-test \(created .*; 2 CA\(s\), 2 CRL\(s\), 4 certificate\(s\), 8 pre-signed OCSP response\(s\), 3 document\(s\)\)$/m,
+      /^Imported publication version 1 of online-test \(created .*; 2 CA\(s\), 2 CRL\(s\), 5 certificate\(s\), 8 pre-signed OCSP response\(s\), 3 document\(s\)\)$/m,
     );
     const again = rootca(['online', 'import', v1, '--store', db]);
     assert.equal(again.status, 1);

@@ -217,10 +217,11 @@ export class OnlineFixture {
         });
         const digest = `-${SIGNATURE_ALGORITHMS[root.alg].hash}`;
         const args = ['x509', '-req', '-in', `${name}.csr`, '-CA', root.pem, '-CAkey', `${root.name}.key`];
-        // Valid from two days ago (faketime), so responses dated a minute back fall inside it.
+        // Valid from ten days ago (faketime), so responses dated a minute back, and the stale ones
+        // some tests date days back, fall inside it.
         const signed = run(
           'faketime',
-          ['-f', '-2d', 'openssl', ...args, '-set_serial', `0x${serialHex}`, '-days', '365', digest, '-extfile', ext],
+          ['-f', '-10d', 'openssl', ...args, '-set_serial', `0x${serialHex}`, '-days', '365', digest, '-extfile', ext],
           { cwd: this.dir },
         );
         if (signed.status !== 0) throw new Error(`openssl x509 -req for ${name}: ${signed.stderr}`);

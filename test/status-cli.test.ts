@@ -32,7 +32,8 @@ const CA = 'ecc-rootca1';
 describe('rootca status and rootca status ceremony on the command line, with the clock moved', () => {
   const dir = tempDir();
   const home = join(dir, 'home');
-  const T0 = Date.now();
+  /** Day 0: set once the root and its delegated keys exist, so no day precedes their certificates. */
+  let T0 = Date.now();
   const env = {
     ...process.env,
     TZ: 'UTC',
@@ -78,6 +79,7 @@ describe('rootca status and rootca status ceremony on the command line, with the
     inst.config.issuance.requireApplicationFor = [];
     await runShippedCeremony(inst, CA, dir);
     await setUpDelegatedKeys(inst, CA); // its responder and publication keys sign the responses and the manifest
+    T0 = Date.now() + 2000;
     openssl(
       ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'].concat([
         '-keyout',
@@ -110,12 +112,13 @@ describe('rootca status and rootca status ceremony on the command line, with the
     assert.equal(at(0, ['status', '--ca', 'nope']).status, 1, 'an unknown CA is a refusal, not a status');
   });
 
-  story('the dry run lists the CRL, two responses and the publication, and signs nothing', () => {
+  story('the dry run lists the CRL, two responses per certificate and the publication, and signs nothing', () => {
     const r = dryRun('dry.json');
     assert.equal(r.status, 0, r.stderr);
     const plan = (JSON.parse(r.stdout) as { plan: { signatures: number; crl: string; ocsp: unknown[] } }).plan;
-    assert.equal(plan.signatures, 4);
-    assert.equal(plan.ocsp.length, 1);
+    // The sub-CA and the root's responder and publication certificates, two responses each.
+    assert.equal(plan.signatures, 8);
+    assert.equal(plan.ocsp.length, 3);
     assert.equal(existsSync(join(dir, 'dry.json')), false);
     assert.equal(lastCeremony(), undefined, 'no ceremony row');
   });
@@ -136,7 +139,7 @@ describe('rootca status and rootca status ceremony on the command line, with the
       const dry = dryRun('pub-a.json');
       const plan = (JSON.parse(dry.stdout) as { plan: { crl: string | null; signatures: number } }).plan;
       assert.equal(plan.crl, null, 'the CRL the killed run signed is stored');
-      assert.equal(plan.signatures, 3);
+      assert.equal(plan.signatures, 7);
       const again = ceremony(0, 'pub-a.json');
       assert.equal(again.status, 0, again.stderr);
       assert.match(again.stdout, /partly|committed crl\.issued/);
@@ -210,6 +213,20 @@ describe('rootca status and rootca status ceremony on the command line, with the
       4,
       'the responses of day 200 expired on day 290; the CRL is good until day 380',
     );
+    // The responder certificate of day 0 (a year) would be outlived by responses made now: its successor first.
+    const successor = at(300, [
+      'ocsp',
+      'responder',
+      'issue',
+      '--ca',
+      CA,
+      '--holders',
+      'alice,bob,carol',
+      '--threshold',
+      '2',
+      ...people,
+    ]);
+    assert.equal(successor.status, 0, successor.stderr);
     assertKilled(ceremony(300, 'pub-d.json', { ROOTCA_FAULT_AT: 'status.ceremony:ocsp-committed' }));
     const row = lastCeremony();
     assert.equal(statusJson(300).status, 0, 'the responses are stored');

@@ -62,7 +62,7 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
   const level = (): DueLevel => statusReport(inst).level;
   const ceremony = () => runStatusCeremony(inst, { caName: CA, ...people, out: join(dir, `pub-${++outs}.json`) });
 
-  /** Every status file the last ceremony signed, accepted by OpenSSL at the clock's time. */
+  /** The CRL and the sub-CA's responses the last ceremony signed, accepted by OpenSSL at the clock's time. */
   const assertOpensslAccepts = (crlDer: Buffer | undefined, responses: { der: Buffer; hash: string }[]) => {
     const root = join(dir, `${CA}.pem`);
     if (crlDer) {
@@ -94,9 +94,10 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
   const lastResponses = () =>
     inst.db
       .prepare(
-        'SELECT der, hash_algorithm AS hash FROM ocsp_responses WHERE ceremony_id = (SELECT max(id) FROM ceremonies)',
+        `SELECT o.der, o.hash_algorithm AS hash FROM ocsp_responses o JOIN certificates c ON c.id = o.certificate_id
+         WHERE o.ceremony_id = (SELECT max(id) FROM ceremonies) AND c.serial_hex = ?`,
       )
-      .all() as { der: Buffer; hash: string }[];
+      .all(sub.serial) as { der: Buffer; hash: string }[];
 
   story('a new root with one subordinate CA: no CRL and no OCSP response are errors (exit 4)', async () => {
     inst = installationWithPeople({ dir, clock, more: true });
@@ -125,23 +126,21 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
     assert.match(item('crl').message, /has no CRL/);
     assert.equal(item('ocsp').level, 'error');
     assert.match(item('ocsp').message, new RegExp(`${sub.serial}: no pre-signed response`));
-    assert.equal(
-      item('certificate').message,
-      'no delegated responder certificate: the CA signs its own OCSP responses',
-    );
+    // The root's responder and publication certificates (setUpDelegatedKeys) are listed with their renewal date.
+    assert.match(item('certificate').message, /^renewal due at /);
     assert.equal(level(), 'error');
   });
 
   story('the dry run lists exactly what the run signs; after it everything is ok and OpenSSL accepts it', async () => {
     const plan = planStatusCeremony(inst, CA);
     assert.equal(plan.crl, 'the CA has no CRL');
-    assert.deepEqual(
-      plan.ocsp.map((o) => o.serialHex),
-      [sub.serial],
-    );
-    assert.equal(plan.signatures, 4, 'one CRL, two responses, one manifest');
+    // The sub-CA and the root's responder and publication certificates: every issued certificate is answered.
+    const due = plan.ocsp.map((o) => o.serialHex);
+    assert.equal(due.length, 3);
+    assert.ok(due.includes(sub.serial));
+    assert.equal(plan.signatures, 8, 'one CRL, two responses per certificate, one manifest');
     const before = inst.db.prepare('SELECT count(*) AS n FROM ceremonies').get() as { n: number };
-    assert.equal(planStatusCeremony(inst, CA).signatures, 4);
+    assert.equal(planStatusCeremony(inst, CA).signatures, 8);
     assert.equal(
       (inst.db.prepare('SELECT count(*) AS n FROM ceremonies').get() as { n: number }).n,
       before.n,
@@ -149,20 +148,20 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
     );
     const r = await ceremony();
     assert.deepEqual(r.plan, plan);
-    assert.equal(r.ocspResponses, 2);
+    assert.equal(r.ocspResponses, 6);
     assert.equal(r.publication?.version, plan.publication?.version);
     assert.deepEqual(r.outputs, [join(dir, `pub-${outs}.json`)]);
     const t = JSON.parse(readFileSync(r.transcriptFile, 'utf8')) as {
       outputs: { name: string }[];
       details: { keyActivations: number };
     };
-    assert.equal(t.details.keyActivations, plan.signatures, 'the key signed exactly the planned items');
+    // The root key signed only the CRL; its responder and publication keys signed the rest beside it.
+    assert.equal(t.details.keyActivations, 1, 'the root key signed the CRL and nothing else');
     assert.deepEqual(
       t.outputs.map((o) => o.name.replace(/#\d+/, '#N')),
       [
         `${CA} CRL #N`,
-        `OCSP ${sub.serial} sha1 (good)`,
-        `OCSP ${sub.serial} sha256 (good)`,
+        ...due.flatMap((serial) => [`OCSP ${serial} sha1 (good)`, `OCSP ${serial} sha256 (good)`]),
         `publication v${plan.publication!.version}`,
       ],
     );
@@ -186,7 +185,7 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
     assert.equal(level(), 'error');
     const plan = planStatusCeremony(inst, CA);
     assert.equal(plan.crl, null, 'the CRL is good for 90 more days');
-    assert.equal(plan.signatures, 3);
+    assert.equal(plan.signatures, 7, 'two responses for each of three certificates, one manifest');
     const r = await ceremony();
     assert.equal(r.crl, null);
     assertOpensslAccepts(undefined, lastResponses());
@@ -203,7 +202,7 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
     assert.equal(item('ocsp').level, 'error');
     const plan = planStatusCeremony(inst, CA);
     assert.match(plan.crl ?? '', /expired/);
-    assert.equal(plan.signatures, 4);
+    assert.equal(plan.signatures, 8, 'the CRL, two responses for each of three certificates, the manifest');
     const r = await ceremony();
     assert.ok(r.crl);
     assertOpensslAccepts(lastCrl(), lastResponses());

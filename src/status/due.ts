@@ -311,15 +311,20 @@ function certificateItems(inst: Installation, issued: IssuedCertificate[], now: 
             : `renewal due at ${iso(expires - margin)}`,
     };
   });
-  if (!items.some((i) => i.what.startsWith('ocsp ')))
-    items.push({
-      kind: 'certificate',
-      what: 'ocsp certificate',
-      expires: null,
-      dueAt: null,
-      level: 'ok',
-      message: 'no delegated responder certificate: the CA signs its own OCSP responses',
-    });
+  // A root key signs no OCSP response and no publication (BR 6.1.7): without these keys neither can be made.
+  for (const [profile, command] of [
+    ['ocsp', 'rootca ocsp responder issue'],
+    ['publication', 'rootca publication-key issue'],
+  ] as const)
+    if (!items.some((i) => i.what.startsWith(`${profile} `)))
+      items.push({
+        kind: 'certificate',
+        what: `${profile} certificate`,
+        expires: null,
+        dueAt: null,
+        level: 'error',
+        message: `no delegated ${profile === 'ocsp' ? 'responder' : 'publication'} certificate: ${command} --ca CA`,
+      });
   return items;
 }
 
