@@ -214,7 +214,9 @@ describe('rootca status and rootca status ceremony on the command line, with the
       'the responses of day 200 expired on day 290; the CRL is good until day 380',
     );
     // The responder certificate of day 0 (a year) would be outlived by responses made now: its successor first.
-    const successor = at(300, [
+    // Issued a few hours earlier: every faketime run at day 300 starts at the same instant, so one issued
+    // "at 300" would not yet be valid for a ceremony started at 300.
+    const successor = at(299.9, [
       'ocsp',
       'responder',
       'issue',
