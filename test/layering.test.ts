@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO } from './helpers.ts';
+import { USE_CASES } from './src-folders.ts';
 
 const SRC = join(REPO, 'src');
 
@@ -78,21 +79,10 @@ const RULES: Record<string, Rule> = {
 };
 
 /**
- * The offline use cases, a folder per operation (DESIGN.md "Modules"): they may use every lower
- * module and each other, never `cli/` or `server/`, and never a database driver or query builder
- * (every SQL statement lives in `store/`, CONVENTIONS 13).
+ * The modules below the offline use cases (USE_CASES, a folder per operation, DESIGN.md
+ * "Modules"): a use case may use these and the other use cases, never `cli/` or `server/`, and
+ * never a database driver or query builder (every SQL statement lives in `store/`, CONVENTIONS 13).
  */
-const USE_CASES = [
-  'people',
-  'custody',
-  'issuance',
-  'status',
-  'lifecycle',
-  'records',
-  'documents',
-  'installation',
-  'operation',
-];
 const LOWER = [
   'store',
   'keys',

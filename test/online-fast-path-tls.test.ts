@@ -7,14 +7,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { AsnConvert } from '@peculiar/asn1-schema';
 import { fixedClock } from '../src/clock.ts';
-import { certIdOf, certIdsFor, OCSPRequest, parseOcspResponse, Request, TBSRequest } from '../src/pki/ocsp.ts';
+import { parseOcspResponse } from '../src/pki/ocsp.ts';
 import { startServer, type RunningServer } from '../src/server/app.ts';
-import { fastPathTotals } from '../src/server/fast-path.ts';
 import { SqliteOnlineStore } from '../src/server/online-store.ts';
 import { OnlineFixture, runAsync } from './online-fixtures.ts';
-import { RawConnection, type Res } from './online-raw-http.ts';
+import { fastAnswers, getRequest, ocspRequest, postRequest, RawConnection, type Res } from './online-raw-http.ts';
 
 let f: OnlineFixture;
 let store: SqliteOnlineStore;
@@ -26,25 +24,8 @@ let req2: Buffer;
 /** A raw TLS connection to the HTTPS listener. */
 const tlsConn = () => new RawConnection(httpsPort, { tls: true });
 
-function ocspRequest(ca: Buffer, serialHex: string, hash: 0 | 1): Buffer {
-  const id = certIdsFor(ca, serialHex)[hash]!;
-  const tbs = new TBSRequest({ requestList: [new Request({ reqCert: certIdOf(id) })] });
-  return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: tbs })));
-}
-
-function postReq(body: Buffer, path = '/ocsp'): Buffer {
-  const head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/ocsp-request\r\nContent-Length: ${body.length}\r\n\r\n`;
-  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
-}
-
-const getReq = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}\r\n`;
-
-/** The fast path's answers (every listener's) during `fn`. */
-async function fastAnswers(fn: () => Promise<void>): Promise<number> {
-  const before = fastPathTotals.answered;
-  await fn();
-  return fastPathTotals.answered - before;
-}
+const postReq = (body: Buffer, path = '/ocsp') => postRequest(body, { host: '127.0.0.1', path });
+const getReq = (path: string, extra = '') => getRequest(path, { host: '127.0.0.1', extra });
 
 /** One request on a TLS connection of its own. */
 async function once(req: Buffer | string): Promise<Res> {

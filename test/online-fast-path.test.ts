@@ -11,15 +11,13 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { Extension } from '@peculiar/asn1-x509';
 import { fixedClock } from '../src/clock.ts';
-import { certIdOf, certIdsFor, OCSPRequest, parseOcspResponse, Request, TBSRequest } from '../src/pki/ocsp.ts';
+import { parseOcspResponse } from '../src/pki/ocsp.ts';
 import { startServer, type RunningServer } from '../src/server/app.ts';
 import { fastPathTotals } from '../src/server/fast-path.ts';
 import { SqliteOnlineStore } from '../src/server/online-store.ts';
 import { OnlineFixture, runAsync } from './online-fixtures.ts';
-import { RawConnection, type Res } from './online-raw-http.ts';
+import { fastAnswers, getRequest, ocspRequest, postRequest, RawConnection, type Res } from './online-raw-http.ts';
 
 let f: OnlineFixture;
 let store: SqliteOnlineStore;
@@ -38,32 +36,9 @@ class Conn extends RawConnection {
 /** The OCSP media type with a parameter: fastify takes it (RFC 6960 A.1.1), the fast path leaves it to fastify. */
 const ROUTE_ONLY_TYPE = 'application/ocsp-request; charset=binary';
 
-function getReq(path: string, extra = ''): string {
-  return `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${extra}\r\n`;
-}
-
-function postReq(body: Buffer, o: { path?: string; extra?: string; version?: string } = {}): Buffer {
-  const head = `POST ${o.path ?? '/ocsp'} HTTP/${o.version ?? '1.1'}\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/ocsp-request\r\nContent-Length: ${body.length}\r\n${o.extra ?? ''}\r\n`;
-  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
-}
-
-/** A request for `certName` without a nonce; `filler` adds a non-critical extension the responder ignores (other bytes, same answer). */
-function ocspRequest(ca: Buffer, serialHex: string, hash: 0 | 1 = 0, filler?: Buffer): Buffer {
-  const id = certIdsFor(ca, serialHex)[hash]!;
-  const tbs = new TBSRequest({ requestList: [new Request({ reqCert: certIdOf(id) })] });
-  if (filler)
-    tbs.requestExtensions = [
-      new Extension({ extnID: '1.3.6.1.4.1.99999.1', critical: false, extnValue: new OctetString(filler) }),
-    ];
-  return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: tbs })));
-}
-
-/** Counts the fast path's answers during `fn`. */
-async function fastAnswers(fn: () => Promise<void>): Promise<number> {
-  const before = fastPathTotals.answered;
-  await fn();
-  return fastPathTotals.answered - before;
-}
+const getReq = (path: string, extra = '') => getRequest(path, { host: `127.0.0.1:${port}`, extra });
+const postReq = (body: Buffer, o: { path?: string; extra?: string; version?: string } = {}) =>
+  postRequest(body, { ...o, host: `127.0.0.1:${port}` });
 
 /**
  * Sends `req` on a connection of its own and returns the answer. A miss is handed to fastify

@@ -5,6 +5,10 @@
  */
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { Extension } from '@peculiar/asn1-x509';
+import { certIdOf, certIdsFor, OCSPRequest, Request, TBSRequest } from '../src/pki/ocsp.ts';
+import { fastPathTotals } from '../src/server/fast-path.ts';
 
 /** One parsed HTTP response off the wire. */
 export interface Res {
@@ -119,4 +123,36 @@ export class RawConnection {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** An OCSP request for one certificate without a nonce; `filler` adds a non-critical extension the responder ignores (other bytes, same answer). */
+export function ocspRequest(ca: Buffer, serialHex: string, hash: 0 | 1 = 0, filler?: Buffer): Buffer {
+  const id = certIdsFor(ca, serialHex)[hash]!;
+  const tbs = new TBSRequest({ requestList: [new Request({ reqCert: certIdOf(id) })] });
+  if (filler)
+    tbs.requestExtensions = [
+      new Extension({ extnID: '1.3.6.1.4.1.99999.1', critical: false, extnValue: new OctetString(filler) }),
+    ];
+  return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: tbs })));
+}
+
+/** A raw HTTP/1.x GET. */
+export function getRequest(path: string, o: { host: string; extra?: string }): string {
+  return `GET ${path} HTTP/1.1\r\nHost: ${o.host}\r\n${o.extra ?? ''}\r\n`;
+}
+
+/** A raw HTTP/1.x POST of an OCSP request. */
+export function postRequest(
+  body: Buffer,
+  o: { host: string; path?: string; extra?: string; version?: string },
+): Buffer {
+  const head = `POST ${o.path ?? '/ocsp'} HTTP/${o.version ?? '1.1'}\r\nHost: ${o.host}\r\nContent-Type: application/ocsp-request\r\nContent-Length: ${body.length}\r\n${o.extra ?? ''}\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+}
+
+/** How many answers the fast path (every listener's) gave during `fn`. */
+export async function fastAnswers(fn: () => Promise<void>): Promise<number> {
+  const before = fastPathTotals.answered;
+  await fn();
+  return fastPathTotals.answered - before;
 }

@@ -13,23 +13,10 @@ import { after, before, describe, it } from 'node:test';
 import { SqliteOnlineStore } from '../src/server/online-store.ts';
 import { REPO } from './helpers.ts';
 import { OnlineFixture } from './online-fixtures.ts';
+import { USE_CASES } from './src-folders.ts';
 
-/** The offline side's folders of src/ (test/layering.test.ts USE_CASES, and the key, archive, audit and config modules). */
-const OFFLINE = [
-  'people',
-  'custody',
-  'issuance',
-  'status',
-  'lifecycle',
-  'records',
-  'documents',
-  'installation',
-  'operation',
-  'keys',
-  'archive',
-  'audit',
-  'config',
-];
+/** The offline side's folders of src/: the use cases, and the key, archive, audit and config modules. */
+const OFFLINE = [...USE_CASES, 'keys', 'archive', 'audit', 'config'];
 
 let f: OnlineFixture;
 

@@ -17,6 +17,7 @@ import {
   passphraseMap,
   REPO,
   runShippedCeremony,
+  setUpDelegatedKeys,
 } from '../../test/helpers.ts';
 
 /** What the bench serves and asks, made fresh by the offline side. */
@@ -68,27 +69,22 @@ export async function setup(dir: string, notes: string[]): Promise<Fixture> {
     writeFileSync(path(`${name}.pem`), r.certificatePem);
     return path(`${name}.pem`);
   };
-  const sub = await issueFromCsr('ecc-rootca1', 'subca', 'ecc-sub', [
+  const p256 = (name: string) => [
     '-newkey',
     'ec',
     '-pkeyopt',
     'ec_paramgen_curve:P-256',
     '-nodes',
     '-keyout',
-    path('ecc-sub.key'),
-  ]);
-  const sub2 = await issueFromCsr('rootca2', 'subca', 'rsa-sub', [
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    path('rsa-sub.key'),
-  ]);
+    path(`${name}.key`),
+  ];
+  const sub = await issueFromCsr('ecc-rootca1', 'subca', 'ecc-sub', p256('ecc-sub'));
+  const sub2 = await issueFromCsr('rootca2', 'subca', 'rsa-sub', p256('rsa-sub'));
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path('responder.key')]);
   const responderPem = await issueFromCsr('ecc-rootca1', 'ocsp', 'responder', ['-key', path('responder.key')]);
   for (const ca of ['ecc-rootca1', 'rootca2']) {
+    // A root key signs only certificates and CRLs: its responder and publication keys sign the rest (issue 15).
+    await setUpDelegatedKeys(inst, ca);
     await issueCrl(inst, { ...people, caName: ca });
     await presignOcsp(inst, { ...people, caName: ca });
   }
