@@ -34,7 +34,7 @@ import {
   rolesOf,
   signLastStatus,
 } from './ca-ending.ts';
-import { finishInterruptedWork, type InterruptedWork } from '../operation/durable-outputs.ts';
+import type { InterruptedWork } from '../operation/durable-outputs.ts';
 import { runOperation, type OperationContext } from '../operation/runner.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
@@ -161,6 +161,8 @@ const CA_ACTION = 'ca.compromise';
 interface CompromiseChecked {
   ca: CaSummary;
   now: Date;
+  /** Interrupted work the runner found first; an interrupted compromise of this CA is the one this run resumes. */
+  interrupted: InterruptedWork[];
 }
 
 /** What the runbook did, for the result. */
@@ -171,12 +173,11 @@ type CompromiseWork = Pick<
 
 /** The CA-key compromise runbook (CPS 5.7.1) on the runner: revoke all with cACompromise, last CRL/OCSP, mark compromised. */
 export async function declareCaCompromise(inst: Installation, p: CaCompromiseParams): Promise<CaCompromiseResult> {
-  // Issue 14: an interrupted compromise is reported here and its ceremony closed by the run that resumes it.
-  const interrupted = finishInterruptedWork(inst);
+  // Issue 14: an interrupted compromise is found by the runner and its ceremony closed by the run that resumes it.
   const done = await runOperation(inst, {
     action: CA_ACTION,
     target: p.caName,
-    check: ({ refuse, guard }): CompromiseChecked => {
+    check: ({ refuse, guard, interrupted }): CompromiseChecked => {
       const ca = guard(() => getCa(inst, p.caName));
       if (ca.status === 'compromised') refuse('CA_ALREADY_COMPROMISED', `${ca.name} was already declared compromised`);
       if (ca.status !== 'active') refuse('CA_NOT_ACTIVE', `${ca.name} is ${ca.status}`);
@@ -184,7 +185,7 @@ export async function declareCaCompromise(inst: Installation, p: CaCompromisePar
       if (p.compromisedAt && p.compromisedAt.getTime() > now.getTime())
         refuse('INVALIDITY_DATE_INVALID', 'the compromise time cannot be in the future');
       checkPublicationTarget(inst, { out: p.publishOut, signer: p.publishSigner, notBy: ca.name }, refuse);
-      return { ca, now };
+      return { ca, now, interrupted };
     },
     people: ({ ca, now }) => ({
       caName: ca.name,
@@ -194,13 +195,13 @@ export async function declareCaCompromise(inst: Installation, p: CaCompromisePar
       passphrases: p.passphrases,
       describe: { compromisedAt: p.compromisedAt?.toISOString() ?? null, at: now.toISOString() },
     }),
-    work: ({ ca }, x) => runCompromise(inst, p, ca, x, interrupted),
+    work: ({ ca, interrupted }, x) => runCompromise(inst, p, ca, x, interrupted),
     finish: (_c, w, after): CaCompromiseResult => ({
       ...w,
       transcriptFile: after.transcriptFile,
       backup: after.backup!,
       notes: after.notes,
-      interrupted,
+      interrupted: after.interrupted,
     }),
   });
   return publishCompromise(inst, p, done);

@@ -82,6 +82,9 @@ export interface AfterCommit {
   interrupted: InterruptedWork[];
 }
 
+/** What an operation's checks get: the refusal tools, and the interrupted work the runner has just found and finished. */
+export type OperationChecks = Checks & { interrupted: InterruptedWork[] };
+
 export interface OperationSpec<C, W, R> {
   /** The permission table key, the audit action and the ceremony kind. */
   action: Operation;
@@ -94,7 +97,7 @@ export interface OperationSpec<C, W, R> {
   /** False for an operation after which no backup set is written (CPS 5.5.4 names issuance, revocation and CRLs). */
   backup?: boolean;
   /** Sync checks: a CaError here is a refusal, audited, before anyone is asked for anything. */
-  check(c: Checks): C;
+  check(c: OperationChecks): C;
   /** The files the operation will write, checked now (before people). */
   outputs?(c: C): OutputRequest[] | { requests: OutputRequest[]; baseDir?: string; confineTo?: string };
   /** Who is needed, and what they sign when they authenticate. */
@@ -113,7 +116,7 @@ export async function runOperation<C, W, R>(inst: Installation, spec: OperationS
   const interrupted = finishInterruptedWork(inst);
   const refuse = refuser(inst, spec.action, spec.target, spec.refusalDetails);
   const guard = guardedBy(refuse);
-  const c = checked(() => spec.check({ refuse, guard }), refuse);
+  const c = checked(() => spec.check({ refuse, guard, interrupted }), refuse);
   const files = durableOutputs(
     inst,
     guard(() => planned(spec.outputs?.(c))),

@@ -18,7 +18,7 @@ import { CaError } from '../errors.ts';
 import { delegatedSigner } from '../custody/delegated-signers.ts';
 import type { Installation } from '../installation/installation.ts';
 import { getCa } from '../installation/cas.ts';
-import { finishInterruptedWork, type InterruptedWork } from '../operation/durable-outputs.ts';
+import type { InterruptedWork } from '../operation/durable-outputs.ts';
 import { runOperation, type BackupOutcome, type OperationContext, type TranscriptParts } from '../operation/runner.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { closeCeremonyFinishedLater } from '../store/ceremonies.ts';
@@ -98,7 +98,7 @@ export async function runStatusCeremony(inst: Installation, p: StatusCeremonyPar
   return runOperation(inst, {
     action: ACTION,
     target: p.caName,
-    check: ({ refuse, guard }) => {
+    check: ({ refuse, guard, interrupted }) => {
       const plan = guard(() => planStatusCeremony(inst, p.caName));
       if (!plan.publication)
         refuse('STATUS_NOTHING_DUE', `nothing is due for ${plan.ca}: rootca status --ca ${plan.ca} shows the dates`, {
@@ -106,7 +106,7 @@ export async function runStatusCeremony(inst: Installation, p: StatusCeremonyPar
         });
       // The root key signs only the CRL; its responder and publication keys must be in date (BR 6.1.7).
       guard(() => delegatedKeysFor(inst, p.caName, plan));
-      return { plan, earlier: partlyCommitted(inst, plan.ca) };
+      return { plan, earlier: partlyCommitted(interrupted, plan.ca) };
     },
     outputs: () => [{ path: p.out, what: '--out' }],
     people: ({ plan }) => ({
@@ -195,8 +195,8 @@ async function signPlan(
  * responses (the runner has just found them): this run signs what is still due and, in its
  * completing transaction, closes them as finished by it, so no row stays 'started'.
  */
-function partlyCommitted(inst: Installation, caName: string): number[] {
-  return finishInterruptedWork(inst)
+function partlyCommitted(interrupted: InterruptedWork[], caName: string): number[] {
+  return interrupted
     .filter((w) => w.state === 'partly-committed' && w.kind === ACTION && w.ca === caName)
     .map((w) => w.ceremonyId);
 }
