@@ -9,6 +9,8 @@ import { passphrasesFrom, print, wholeNumber, withInstallation } from '../../con
 import { ceremonyPeople } from '../../options.ts';
 
 const WORDS: Record<DelegatedPurpose, string> = { ocsp: 'OCSP responder', publication: 'publication' };
+/** The article each purpose's name takes ("an OCSP responder key"). */
+const ARTICLE: Record<DelegatedPurpose, string> = { ocsp: 'an', publication: 'a' };
 
 /** Defines `issue` and `list` under `parent` for the delegated keys of `purpose`. */
 export function defineDelegatedKeyCommands(parent: Command, purpose: DelegatedPurpose): void {
@@ -16,7 +18,7 @@ export function defineDelegatedKeyCommands(parent: Command, purpose: DelegatedPu
     parent
       .command('issue')
       .description(
-        `make a ${WORDS[purpose]} key in the offline key store with its own custodians and have the root certify it (BR 6.1.7: the root key signs only certificates and CRLs)`,
+        `make ${ARTICLE[purpose]} ${WORDS[purpose]} key in the offline key store with its own custodians and have the root certify it (BR 6.1.7: the root key signs only certificates and CRLs)`,
       )
       .requiredOption('--ca <name>', 'the root that certifies the key')
       .requiredOption('--holders <names>', 'CA Administrators who hold shares of the new key, comma-separated')
