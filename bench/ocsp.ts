@@ -16,7 +16,8 @@
  * round's req/s, p50/p99, CPU per request and the load average are printed; ratios are the
  * median of the per-round ratios. Everything is generated fresh in a temp folder by the offline
  * side; all traffic goes to 127.0.0.1; every child is killed at the end (also on error or
- * Ctrl-C). Not part of `npm test`. Writes bench/results/latest.json.
+ * Ctrl-C). Not part of `npm test`. Writes bench/results/latest.json. `BENCH_ONLY=4` runs test 4 alone
+ * (BENCH_ROUNDS and BENCH_SECONDS set the rounds and their length).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -35,6 +36,8 @@ const SPEED_SECONDS = 3;
 const WATCHDOG_MS = 20 * 60_000;
 const INSTALL_HINT = 'apt-get install -y nginx-light wrk';
 const IDLE_RSS_MB = 80;
+/** `BENCH_ONLY=4`: only test 4 (live signing; no nginx, no memory or access-log rows). */
+const ONLY_LIVE = process.env.BENCH_ONLY === '4';
 
 const rows: Row[] = [];
 const notes: string[] = [];
@@ -234,8 +237,9 @@ async function main(): Promise<void> {
   }, WATCHDOG_MS);
   watchdog.unref();
   for (const t of ['openssl', 'wrk']) if (!have(t)) throw new Error(`${t} is needed: ${INSTALL_HINT}`);
-  const noNginx = !have('nginx');
-  if (noNginx) notes.push(`nginx is not installed (${INSTALL_HINT}): tests 1-3 have no peer and are NOT JUDGED`);
+  const noNginx = ONLY_LIVE || !have('nginx');
+  if (noNginx && !ONLY_LIVE)
+    notes.push(`nginx is not installed (${INSTALL_HINT}): tests 1-3 have no peer and are NOT JUDGED`);
   const loadAtStart = loadAverage();
 
   const dir = tempDir('rootca-bench-');
@@ -273,7 +277,7 @@ async function main(): Promise<void> {
       ['2 GET over HTTPS', (s) => s.httpsUrl! + f.getPath, undefined, { minRatio: 0.8 }],
       ['3 POST pre-signed', (s) => `${s.url}/ocsp`, post, { minRatio: 1 }],
     ];
-    for (const [test, url, script, target] of tests) {
+    for (const [test, url, script, target] of ONLY_LIVE ? [] : tests) {
       const sides: Side[] = [{ name: 'ours', url: url(ours), server: ours, script }];
       if (ng) sides.push({ name: 'nginx', url: url(ng), server: ng, script });
       const [o, n] = await alternate(test, sides);
@@ -299,14 +303,15 @@ async function main(): Promise<void> {
     await stopChild(ours.child);
   }
   const worstIdle = Math.max(...memory.oursIdle);
-  rows.push({
-    test: '5 memory (RSS MB)',
-    side: `rootca serve --workers ${SERVE_WORKERS}`,
-    target: `< ${IDLE_RSS_MB} MB per process idle`,
-    verdict: worstIdle < IDLE_RSS_MB ? 'MET' : 'NOT MET',
-    note: `each process (primary and workers), idle after start: ${memory.oursIdle.join(', ')} MB; after the load of tests 1-4: ${memory.oursLoaded?.join(', ')} MB${memory.nginxIdle ? `; nginx (master and workers) idle ${memory.nginxIdle.join(', ')} MB, after the load ${memory.nginxLoaded?.join(', ')} MB` : ''}; flat under load over time: npm run bench -- --soak SECONDS`,
-  });
-  await accessLogCost(f, logs, presigned);
+  if (!ONLY_LIVE)
+    rows.push({
+      test: '5 memory (RSS MB)',
+      side: `rootca serve --workers ${SERVE_WORKERS}`,
+      target: `< ${IDLE_RSS_MB} MB per process idle`,
+      verdict: worstIdle < IDLE_RSS_MB ? 'MET' : 'NOT MET',
+      note: `each process (primary and workers), idle after start: ${memory.oursIdle.join(', ')} MB; after the load of tests 1-4: ${memory.oursLoaded?.join(', ')} MB${memory.nginxIdle ? `; nginx (master and workers) idle ${memory.nginxIdle.join(', ')} MB, after the load ${memory.nginxLoaded?.join(', ')} MB` : ''}; flat under load over time: npm run bench -- --soak SECONDS`,
+    });
+  if (!ONLY_LIVE) await accessLogCost(f, logs, presigned);
 
   const loadAtEnd = loadAverage();
   notes.push(

@@ -2,8 +2,9 @@
  * src/pki/ocsp-fast.ts never decides differently from src/pki/ocsp.ts: the hand-written
  * request reader either declines or gives exactly what parseOcspRequest gives (for requests
  * openssl makes, built ones, and thousands of truncated and mutated ones), and the hand-written
- * ResponseData / OCSPResponse encoders give the schema library's bytes; `openssl ocsp`
- * verifies a response assembled by them.
+ * ResponseData / OCSPResponse encoders give the schema library's bytes, and so does the live
+ * responder's LiveResponseWriter (it signs exactly encodeTbsResponseData's bytes); `openssl
+ * ocsp` verifies responses assembled by them.
  */
 import assert from 'node:assert/strict';
 import { randomBytes, sign } from 'node:crypto';
@@ -29,6 +30,7 @@ import {
   type TbsResponseDataParams,
 } from '../src/pki/ocsp.ts';
 import { assembleOcspResponseFast, encodeTbsResponseData, parseOcspRequestFast } from '../src/pki/ocsp-fast.ts';
+import { LiveResponseWriter } from '../src/pki/ocsp-live-response.ts';
 import { pemToDer } from '../src/pki/pem.ts';
 import { openssl, tempDir } from './helpers.ts';
 
@@ -150,32 +152,61 @@ describe('parseOcspRequestFast', () => {
   });
 });
 
-describe('encodeTbsResponseData / assembleOcspResponseFast', () => {
-  const statuses: CertStatus[] = [
-    { status: 'good' },
-    { status: 'unknown' },
-    { status: 'revoked', revocationTime: new Date('2026-01-02T03:04:05.678Z') },
-    { status: 'revoked', revocationTime: new Date('2049-12-31T23:59:59Z'), reason: 'keyCompromise' },
-    { status: 'revoked', revocationTime: new Date('2051-06-01T00:00:00Z'), reason: 'privilegeWithdrawn' },
-  ];
+/** Every certStatus shape: good, unknown, revoked without and with reasons. */
+const STATUSES: CertStatus[] = [
+  { status: 'good' },
+  { status: 'unknown' },
+  { status: 'revoked', revocationTime: new Date('2026-01-02T03:04:05.678Z') },
+  { status: 'revoked', revocationTime: new Date('2049-12-31T23:59:59Z'), reason: 'keyCompromise' },
+  { status: 'revoked', revocationTime: new Date('2051-06-01T00:00:00Z'), reason: 'privilegeWithdrawn' },
+];
 
+/** ResponseData parameters for `serials` (alternating SHA-1 and SHA-256 CertIDs), all with `status`. */
+const responseParams = (
+  responderKeyHash: Buffer,
+  status: CertStatus,
+  serials: string[],
+  nonce?: Buffer,
+): TbsResponseDataParams => ({
+  responderKeyHash,
+  producedAt: new Date('2026-11-25T12:34:56.789Z'),
+  nonce,
+  responses: serials.map((s, i) => ({
+    certId: certIdsFor(caDer, s)[i % 2]!,
+    status,
+    thisUpdate: new Date('2026-11-25T00:00:00Z'),
+    nextUpdate: new Date('2027-02-23T00:00:00Z'),
+  })),
+});
+
+/**
+ * `openssl ocsp` as the relying party: the response verifies against the CA (which signs itself
+ * here: responderID by its key hash) and, with -reqin, echoes the nonce of the request it made.
+ */
+function verifiedByOpenssl(response: string, request: string): string {
+  const out = openssl([
+    'ocsp',
+    '-respin',
+    path(response),
+    '-reqin',
+    path(request),
+    '-CAfile',
+    path('ca.pem'),
+    '-resp_text',
+  ]);
+  assert.match(out, /Response verify OK/);
+  assert.doesNotMatch(out, /WARNING: no nonce|Nonce Verify error/);
+  return out;
+}
+
+describe('encodeTbsResponseData / assembleOcspResponseFast', () => {
   it('the same bytes as createTbsResponseData and assembleOcspResponse (statuses, hashes, serials, nonces, several responses, RSA and ECDSA)', () => {
     const keyHash = randomBytes(20);
     let n = 0;
-    for (const status of statuses) {
+    for (const status of STATUSES) {
       for (const nonce of [undefined, randomBytes(1), randomBytes(32)]) {
         for (const serials of [['01'], ['9b22c0de0002', '0102030405060708090a0b0c0d0e0f101112131415']]) {
-          const p: TbsResponseDataParams = {
-            responderKeyHash: keyHash,
-            producedAt: new Date('2026-11-25T12:34:56.789Z'),
-            nonce,
-            responses: serials.map((s, i) => ({
-              certId: certIdsFor(caDer, s)[i % 2]!,
-              status,
-              thisUpdate: new Date('2026-11-25T00:00:00Z'),
-              nextUpdate: new Date('2027-02-23T00:00:00Z'),
-            })),
-          };
+          const p = responseParams(keyHash, status, serials, nonce);
           const tbs = encodeTbsResponseData(p);
           assert.deepEqual(tbs, createTbsResponseData(p).der, JSON.stringify(status));
           const sig = randomBytes(64);
@@ -214,19 +245,108 @@ describe('encodeTbsResponseData / assembleOcspResponseFast', () => {
     });
     const sig = sign('sha256', tbs, { key: caKey, format: 'pem' });
     writeFileSync(path('resp.der'), assembleOcspResponseFast(tbs, 'ecdsa-with-SHA256', sig, [caDer]));
-    // -reqin: openssl checks the nonce against the request it made.
-    const out = openssl([
-      'ocsp',
-      '-respin',
-      path('resp.der'),
-      '-reqin',
-      path('n.der'),
-      '-CAfile',
-      path('ca.pem'),
-      '-resp_text',
-    ]);
-    assert.match(out, /Response verify OK/);
+    const out = verifiedByOpenssl('resp.der', 'n.der');
     assert.match(out, /Serial Number: 7A11C0DE0001\n\s*Cert Status: good/);
-    assert.doesNotMatch(out, /WARNING: no nonce|Nonce Verify error/);
+  });
+});
+
+describe('LiveResponseWriter', () => {
+  const keyHash = randomBytes(20);
+  const params = (status: CertStatus, serials: string[], nonce?: Buffer) =>
+    responseParams(keyHash, status, serials, nonce);
+
+  it('signs exactly encodeTbsResponseData and writes the bytes of assembleOcspResponse (statuses, nonces, CertIDs, ECDSA and RSA signature lengths, with and without certs)', () => {
+    let n = 0;
+    for (const alg of ['ecdsa-with-SHA256', 'ecdsa-with-SHA384', 'sha256WithRSAEncryption'] as const) {
+      const sigLength = alg === 'sha256WithRSAEncryption' ? 384 : alg === 'ecdsa-with-SHA384' ? 103 : 71;
+      for (const certs of [[caDer], []]) {
+        const writer = new LiveResponseWriter(keyHash, alg, certs);
+        for (const status of STATUSES) {
+          for (const nonce of [undefined, randomBytes(1), randomBytes(16), randomBytes(32)]) {
+            for (const serials of [['01'], ['9b22c0de0002', '0102030405060708090a0b0c0d0e0f101112131415', '00ff']]) {
+              const p = params(status, serials, nonce);
+              const sig = randomBytes(sigLength);
+              let signed: Buffer | undefined;
+              const out = writer.write(p, (tbs) => {
+                signed = Buffer.from(tbs);
+                return sig;
+              });
+              const tbs = createTbsResponseData(p).der;
+              assert.deepEqual(signed, tbs, `${alg} ${JSON.stringify(status)} nonce ${nonce?.length}`);
+              assert.deepEqual(out, assembleOcspResponse(tbs, alg, sig, certs.length ? certs : undefined));
+              n++;
+            }
+          }
+        }
+      }
+    }
+    assert.equal(n, 3 * 2 * STATUSES.length * 4 * 2);
+  });
+
+  it('an answer stays intact after the next one is written (the scratch buffer is reused), and a large one needs long-form lengths', () => {
+    const writer = new LiveResponseWriter(keyHash, 'ecdsa-with-SHA256', [caDer]);
+    const sig = randomBytes(72);
+    const first = params({ status: 'good' }, ['7a11c0de0001'], randomBytes(16));
+    const a = writer.write(first, () => sig);
+    const copy = Buffer.from(a);
+    // ~800 CertIDs: ResponseData over 64 KiB (four length octets) and over the 4 KiB scratch buffer.
+    const many = params(
+      { status: 'unknown' },
+      Array.from({ length: 800 }, (_, i) => (0x100000 + i).toString(16)),
+    );
+    const big = writer.write(many, () => sig);
+    assert.ok(big.length > 0x10000, `large response: ${big.length} bytes`);
+    assert.deepEqual(big, assembleOcspResponseFast(encodeTbsResponseData(many), 'ecdsa-with-SHA256', sig, [caDer]));
+    assert.deepEqual(a, copy, 'the first answer is unchanged');
+    assert.deepEqual(
+      writer.write(first, () => sig),
+      copy,
+      'the same input gives the same bytes after a large one',
+    );
+  });
+
+  it('refuses what encodeTbsResponseData refuses: no SingleResponse, a nonce outside 1..32 octets, a key hash that is not SHA-1, an unknown reason', () => {
+    const writer = new LiveResponseWriter(keyHash, 'ecdsa-with-SHA256');
+    const sign64 = () => randomBytes(64);
+    assert.throws(() => writer.write({ ...params({ status: 'good' }, ['01']), responses: [] }, sign64), {
+      code: 'OCSP_PARAMS_INVALID',
+    });
+    assert.throws(() => writer.write(params({ status: 'good' }, ['01'], randomBytes(33)), sign64), {
+      code: 'OCSP_BAD_NONCE',
+    });
+    assert.throws(() => writer.write(params({ status: 'good' }, ['01'], Buffer.alloc(0)), sign64), {
+      code: 'OCSP_BAD_NONCE',
+    });
+    assert.throws(() => new LiveResponseWriter(randomBytes(32), 'ecdsa-with-SHA256'), { code: 'OCSP_PARAMS_INVALID' });
+    const bad = { status: 'revoked', revocationTime: new Date(), reason: 'notAReason' } as unknown as CertStatus;
+    assert.throws(() => writer.write(params(bad, ['01']), sign64), { code: 'OCSP_PARAMS_INVALID' });
+  });
+
+  it('openssl ocsp verifies a response it wrote, signed by a real key, with the nonce of the request echoed (RFC 8954)', () => {
+    const caKey = readFileSync(path('ca.key'));
+    const caSpki = pemToDer(openssl(['x509', '-in', path('ca.pem'), '-pubkey', '-noout']), 'PUBLIC KEY');
+    openssl(['ocsp', '-issuer', path('ca.pem'), '-serial', '0x9b22c0de0002', '-reqout', path('w.der')]);
+    const req = parseOcspRequestFast(readFileSync(path('w.der')))!;
+    assert.equal(req.nonce?.length, 16, 'openssl sends a 16-octet nonce');
+    const writer = new LiveResponseWriter(keyIdentifierFromSpki(caSpki), 'ecdsa-with-SHA256', [caDer]);
+    const body = writer.write(
+      {
+        producedAt: new Date(),
+        nonce: req.nonce,
+        responses: [
+          {
+            certId: req.certIds[0]!,
+            status: { status: 'revoked', revocationTime: new Date(Date.now() - 86_400_000), reason: 'keyCompromise' },
+            thisUpdate: new Date(Date.now() - 60_000),
+            nextUpdate: new Date(Date.now() + 3_600_000),
+          },
+        ],
+      },
+      (tbs) => sign('sha256', tbs, { key: caKey, format: 'pem' }),
+    );
+    writeFileSync(path('wresp.der'), body);
+    const out = verifiedByOpenssl('wresp.der', 'w.der');
+    assert.match(out, /Serial Number: 9B22C0DE0002\n\s*Cert Status: revoked/);
+    assert.match(out, /Revocation Reason: keyCompromise/);
   });
 });

@@ -5,6 +5,9 @@
 import { CaError } from '../errors.ts';
 import { readDerElement } from './pem.ts';
 
+/** Already canonical: `00`, or minimal content octets (a leading 00 only before an octet >= 0x80). */
+const CANONICAL_SERIAL = /^(?:00|(?:0[1-9a-f]|[1-7][0-9a-f]|00[89a-f][0-9a-f])(?:[0-9a-f]{2})*)$/;
+
 /**
  * Canonical spelling of a (positive) serial number in hex: lower case, the minimal DER INTEGER
  * content octets (a 00 octet in front exactly when the first octet has its high bit set).
@@ -12,6 +15,7 @@ import { readDerElement } from './pem.ts';
  * (RFC 5280 4.1.2.2), so a value is always read as a magnitude.
  */
 export function normalizeSerialHex(serialHex: string): string {
+  if (CANONICAL_SERIAL.test(serialHex)) return serialHex; // already canonical (every OCSP request's CertID): one test
   let h = serialHex.trim().toLowerCase().replace(/^0x/, '').replace(/:/g, '');
   if (h.length === 0 || !/^[0-9a-f]+$/.test(h)) {
     throw new CaError('SERIAL_INVALID', `serial number "${serialHex}" is not hexadecimal`, { details: { serialHex } });

@@ -11,26 +11,17 @@
  *    well-formed RFC 8954 nonce) and checks it is DER on the way; anything else returns
  *    undefined, and the caller uses parseOcspRequest, which decides.
  *  - encodeTbsResponseData and assembleOcspResponseFast give exactly the bytes of
- *    createTbsResponseData(...).der and assembleOcspResponse (tests compare them).
+ *    createTbsResponseData(...).der and assembleOcspResponse (tests compare them); they are
+ *    the live responder's writer (ocsp-live-response.ts) for one-off use.
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { CaError } from '../errors.ts';
 import type { SignatureAlgorithmName } from './algorithms.ts';
-import { signatureAlgorithmIdentifier } from './certificate.ts';
-import { REVOCATION_REASON_CODES } from './crl.ts';
-import { serialHexToInteger } from './integer.ts';
-import { derBitString, derSequence, derTlv } from './der.ts';
 import type { CertIdKey, ParsedOcspRequest, TbsResponseDataParams } from './ocsp.ts';
+import { certsPart, responseDataDer, responseDer, signatureAlgorithmDer } from './ocsp-live-response.ts';
 import { readDerElement } from './pem.ts';
 
 const OID_SHA1 = Buffer.from('06052b0e03021a', 'hex');
 const OID_SHA256 = Buffer.from('0609608648016503040201', 'hex');
 const OID_NONCE = Buffer.from('06092b0601050507300102', 'hex');
-const OID_BASIC = Buffer.from('06092b0601050507300101', 'hex');
-const ALG: Record<'sha1' | 'sha256', Buffer> = {
-  sha1: derSequence(OID_SHA1, Buffer.from([0x05, 0x00])),
-  sha256: derSequence(OID_SHA256, Buffer.from([0x05, 0x00])),
-};
 
 function sameBytes(buf: Buffer, start: number, end: number, want: Buffer): boolean {
   return end - start === want.length && buf.compare(want, 0, want.length, start, end) === 0;
@@ -62,7 +53,7 @@ export function parseOcspRequestFast(der: Uint8Array): ParsedOcspRequest | undef
         const inner = readDerElement(buf, value.contentStart);
         const n = inner.end - inner.contentStart;
         if (inner.tag !== 0x04 || inner.end !== value.end || n < 1 || n > 32) return undefined;
-        nonce = Buffer.from(buf.subarray(inner.contentStart, inner.end));
+        nonce = buf.subarray(inner.contentStart, inner.end);
         q = ext.end;
       }
     }
@@ -98,8 +89,8 @@ export function parseOcspRequestFast(der: Uint8Array): ParsedOcspRequest | undef
       if (serial.end - serial.contentStart > 1 && s0 === 0 && s1 < 0x80) return undefined; // not minimal (X.690 8.3.2)
       certIds.push({
         hashAlgorithm,
-        issuerNameHash: Buffer.from(buf.subarray(nameHash.contentStart, nameHash.end)),
-        issuerKeyHash: Buffer.from(buf.subarray(keyHash.contentStart, keyHash.end)),
+        issuerNameHash: buf.subarray(nameHash.contentStart, nameHash.end),
+        issuerKeyHash: buf.subarray(keyHash.contentStart, keyHash.end),
         serialHex: buf.toString('hex', serial.contentStart, serial.end),
       });
       q = r.end;
@@ -110,74 +101,17 @@ export function parseOcspRequestFast(der: Uint8Array): ParsedOcspRequest | undef
   }
 }
 
-/** GeneralizedTime of whole seconds (RFC 5280 4.1.2.5.2). */
-function generalizedTime(d: Date): Buffer {
-  const iso = new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString(); // 2026-01-02T03:04:05.000Z
-  return derTlv(
-    0x18,
-    Buffer.from(
-      `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`,
-      'latin1',
-    ),
-  );
-}
-
-/** The DER of createTbsResponseData(p) (same checks left to it: call it for anything unusual). */
+/** The DER of createTbsResponseData(p) (ocsp-live-response.ts writes it; the same checks). */
 export function encodeTbsResponseData(p: TbsResponseDataParams): Buffer {
-  if (p.responderKeyHash.length !== 20 || p.responses.length === 0)
-    throw new CaError('OCSP_PARAMS_INVALID', 'encodeTbsResponseData: use createTbsResponseData for its checks');
-  const responses = p.responses.map((r) => {
-    const id = r.certId;
-    const certId = derSequence(
-      ALG[id.hashAlgorithm],
-      derTlv(0x04, id.issuerNameHash),
-      derTlv(0x04, id.issuerKeyHash),
-      derTlv(0x02, serialHexToInteger(id.serialHex)),
-    );
-    let status: Buffer;
-    if (r.status.status === 'good') status = Buffer.from([0x80, 0x00]);
-    else if (r.status.status === 'unknown') status = Buffer.from([0x82, 0x00]);
-    else {
-      const parts = [generalizedTime(r.status.revocationTime)];
-      if (r.status.reason !== undefined) {
-        const code = REVOCATION_REASON_CODES[r.status.reason];
-        if (code === undefined)
-          throw new CaError('OCSP_PARAMS_INVALID', `unknown revocation reason ${String(r.status.reason)}`);
-        parts.push(derTlv(0xa0, derTlv(0x0a, Buffer.from([code]))));
-      }
-      status = derTlv(0xa1, Buffer.concat(parts));
-    }
-    return derSequence(certId, status, generalizedTime(r.thisUpdate), derTlv(0xa0, generalizedTime(r.nextUpdate)));
-  });
-  const parts = [
-    derTlv(0xa2, derTlv(0x04, p.responderKeyHash)),
-    generalizedTime(p.producedAt),
-    derSequence(...responses),
-  ];
-  if (p.nonce !== undefined) {
-    if (p.nonce.length < 1 || p.nonce.length > 32)
-      throw new CaError('OCSP_BAD_NONCE', 'encodeTbsResponseData: nonce of 1..32 octets (RFC 8954)');
-    parts.push(derTlv(0xa1, derSequence(derSequence(OID_NONCE, derTlv(0x04, derTlv(0x04, p.nonce))))));
-  }
-  return derSequence(...parts);
+  return responseDataDer(p);
 }
 
-const algorithmDer = new Map<SignatureAlgorithmName, Buffer>();
-
-/** The bytes of assembleOcspResponse(tbs, alg, signature, certs). */
+/** The bytes of assembleOcspResponse(tbs, alg, signature, certs) (ocsp-live-response.ts writes them). */
 export function assembleOcspResponseFast(
   tbsResponseDataDer: Uint8Array,
   alg: SignatureAlgorithmName,
   signature: Uint8Array,
   certs?: Uint8Array[],
 ): Buffer {
-  let algDer = algorithmDer.get(alg);
-  if (!algDer) {
-    algDer = Buffer.from(AsnConvert.serialize(signatureAlgorithmIdentifier(alg)));
-    algorithmDer.set(alg, algDer);
-  }
-  const parts: Uint8Array[] = [tbsResponseDataDer, algDer, derBitString(signature)];
-  if (certs && certs.length > 0) parts.push(derTlv(0xa0, derSequence(...certs)));
-  const basic = derSequence(...parts);
-  return derSequence(Buffer.from([0x0a, 0x01, 0x00]), derTlv(0xa0, derSequence(OID_BASIC, derTlv(0x04, basic))));
+  return responseDer(tbsResponseDataDer, signatureAlgorithmDer(alg), signature, certsPart(certs));
 }

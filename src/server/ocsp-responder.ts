@@ -20,9 +20,7 @@
  * Never "good" for a serial the CA did not issue: good comes only from a verified pre-signed
  * response (itself checked against the published certificate) or the certificate's meta.
  */
-import { sign } from 'node:crypto';
 import { CaError } from '../errors.ts';
-import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
 import { normalizeSerialHex } from '../pki/integer.ts';
 import {
   certIdLookupKey,
@@ -33,9 +31,9 @@ import {
   type ParsedOcspRequest,
   type SingleResponseParams,
 } from '../pki/ocsp.ts';
-import { assembleOcspResponseFast, encodeTbsResponseData, parseOcspRequestFast } from '../pki/ocsp-fast.ts';
+import { parseOcspRequestFast } from '../pki/ocsp-fast.ts';
 import { issuerKeyOf, type VerifiedCa, type VerifiedPublication } from '../publish/verify.ts';
-import type { DelegatedResponder } from './responders.ts';
+import { type DelegatedResponder, liveSignerOf } from './responders.ts';
 
 /** What a request is answered from: one publication and the responders bound to it. */
 export interface ServingState {
@@ -93,7 +91,7 @@ export interface AnswerOptions {
   liveValiditySeconds?: number;
 }
 
-const floorSecond = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
+const floorSecond = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
 
 function statusFromPublication(pub: VerifiedPublication, ca: VerifiedCa, id: CertIdKey): CertStatus {
   const cert = pub.certificates.get(ca.name)?.get(normalizeSerialHex(id.serialHex));
@@ -106,45 +104,57 @@ function statusFromPublication(pub: VerifiedPublication, ca: VerifiedCa, id: Cer
   return { status: 'good' };
 }
 
+/** The publication's createdAt in ms, parsed once per publication (every live thisUpdate needs it). */
+const createdAtMs = new WeakMap<VerifiedPublication, number>();
+function createdAtOf(pub: VerifiedPublication): number {
+  let ms = createdAtMs.get(pub);
+  if (ms === undefined) {
+    ms = new Date(pub.manifest.createdAt).getTime();
+    createdAtMs.set(pub, ms);
+  }
+  return ms;
+}
+
+/** What every answer about the request carries for the access log. */
+interface RequestFacts {
+  serials: string[];
+  hash: string;
+  nonce: boolean;
+}
+
 function signLive(
   state: ServingState,
   responder: DelegatedResponder,
   ca: VerifiedCa,
   req: ParsedOcspRequest,
+  facts: RequestFacts,
   now: Date,
   o: AnswerOptions,
 ): OcspAnswer {
   const validity = (o.liveValiditySeconds ?? 3600) * 1000;
-  const createdAt = new Date(state.publication.manifest.createdAt);
-  const thisUpdate = floorSecond(createdAt < now ? createdAt : now);
-  let nextUpdate = floorSecond(new Date(now.getTime() + validity));
-  if (nextUpdate > responder.cert.notAfter) nextUpdate = floorSecond(responder.cert.notAfter);
+  const nowMs = now.getTime();
+  const thisUpdate = floorSecond(Math.min(createdAtOf(state.publication), nowMs));
+  const nextUpdate = floorSecond(Math.min(nowMs + validity, responder.cert.notAfter.getTime()));
   const responses: SingleResponseParams[] = req.certIds.map((certId) => ({
     certId,
     status: statusFromPublication(state.publication, ca, certId),
     thisUpdate,
     nextUpdate,
   }));
-  // Hand-written DER (ocsp-fast.ts: the same bytes as createTbsResponseData, without the schema library's cost).
-  const der = encodeTbsResponseData({
-    responderKeyHash: responder.keyHash,
-    producedAt: now,
-    responses,
-    nonce: req.nonce,
-  });
-  const signature = sign(SIGNATURE_ALGORITHMS[responder.algorithm].hash, der, responder.key);
-  const statuses = new Set(responses.map((r) => r.status.status));
+  // RFC 6960 4.2.1 / 4.2.2.2 and RFC 8954: the responder's live signer (pki/ocsp-live-response.ts)
+  // writes ResponseData (producedAt now, the nonce echoed) and the response around its signature.
+  const body = liveSignerOf(responder)({ producedAt: now, responses, nonce: req.nonce });
+  let outcome = responses[0]!.status.status as string;
+  for (const r of responses) if (r.status.status !== outcome) outcome = 'mixed';
   return {
-    body: assembleOcspResponseFast(der, responder.algorithm, signature, [responder.cert.der]),
+    body,
     source: 'live',
-    outcome: statuses.size === 1 ? [...statuses][0]! : 'mixed',
+    outcome,
     cacheable: req.nonce === undefined,
     thisUpdate,
     nextUpdate,
     ca: ca.name,
-    serials: req.certIds.map((c) => c.serialHex),
-    hash: req.certIds[0]!.hashAlgorithm,
-    nonce: req.nonce !== undefined,
+    ...facts,
   };
 }
 
@@ -215,7 +225,7 @@ export function answerOcspRequest(
   } catch (e) {
     return errorAnswer('malformedRequest', { reason: e instanceof CaError ? e.message : 'unparseable request' });
   }
-  const base = {
+  const base: RequestFacts = {
     serials: req.certIds.map((c) => c.serialHex),
     hash: req.certIds[0]!.hashAlgorithm,
     nonce: req.nonce !== undefined,
@@ -229,7 +239,7 @@ export function answerOcspRequest(
   if (pre) return pre;
   if (usable) {
     try {
-      return signLive(state, usable, ca!, req, now, o);
+      return signLive(state, usable, ca!, req, base, now, o);
     } catch {
       return errorAnswer('internalError', { ...base, ca: ca!.name, reason: 'live signing failed' });
     }

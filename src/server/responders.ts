@@ -11,7 +11,7 @@ import { readDerOrPem } from '../pki/pem.ts';
 import type { VerifiedPublication } from '../publish/verify.ts';
 import { certificateInfo, isIssuedBy, type CertificateInfo } from '../pki/certificate-info.ts';
 import { certIdsFor } from '../pki/ocsp.ts';
-import { assembleOcspResponseFast, encodeTbsResponseData } from '../pki/ocsp-fast.ts';
+import { type LiveResponseParams, LiveResponseWriter } from '../pki/ocsp-live-response.ts';
 import { lintErrors } from '../lint/index.ts';
 import { lintOcspResponse } from '../lint/ocsp/index.ts';
 import type { VerifiedCa } from '../publish/verify-types.ts';
@@ -119,6 +119,29 @@ export function loadResponderKey(c: ResponderConfig): ResponderKey {
   return { cert, key, algorithm, keyHash: createHash('sha1').update(cert.publicKey).digest(), source };
 }
 
+/** Signs live OCSP responses for one responder: what does not change between answers is prepared once. */
+export type LiveSigner = (p: LiveResponseParams) => Buffer;
+
+const liveSigners = new WeakMap<ResponderKey, LiveSigner>();
+
+/**
+ * The responder's live signer (RFC 6960 4.2.2.2: its certificate in `certs`; 4.2.2.3:
+ * responderID by its key hash), made on first use and kept for the responder object: the
+ * writer's constant parts (pki/ocsp-live-response.ts) and the key and hash to sign with.
+ */
+export function liveSignerOf(k: ResponderKey): LiveSigner {
+  let s = liveSigners.get(k);
+  if (!s) {
+    const writer = new LiveResponseWriter(k.keyHash, k.algorithm, [k.cert.der]);
+    const hash = SIGNATURE_ALGORITHMS[k.algorithm].hash;
+    const key = k.key;
+    const signTbs = (tbs: Buffer) => sign(hash, tbs, key);
+    s = (p) => writer.write(p, signTbs);
+    liveSigners.set(k, s);
+  }
+  return s;
+}
+
 /**
  * Binds responders to the CAs of a publication: each must be issued by one of its CAs and
  * valid at `now`. Returns the responders by CA name and the reasons others were left out.
@@ -172,16 +195,12 @@ export function templateProblems(k: ResponderKey, ca: VerifiedCa, now: Date): st
   const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
   const hour = new Date(thisUpdate.getTime() + 3_600_000);
   const nextUpdate = hour > k.cert.notAfter ? k.cert.notAfter : hour;
-  const tbs = encodeTbsResponseData({
-    responderKeyHash: k.keyHash,
+  const der = liveSignerOf(k)({
     producedAt: thisUpdate,
     responses: [
       { certId: certIdsFor(ca.der, k.cert.serialHex)[1]!, status: { status: 'good' }, thisUpdate, nextUpdate },
     ],
   });
-  const der = assembleOcspResponseFast(tbs, k.algorithm, sign(SIGNATURE_ALGORITHMS[k.algorithm].hash, tbs, k.key), [
-    k.cert.der,
-  ]);
   return lintErrors(lintOcspResponse(der, { issuer: ca.info, signer: k.cert, now })).map(
     (f) => `${k.source}: responder ${k.cert.subject}'s template response fails ${f.lint}: ${f.message} (${f.citation})`,
   );
