@@ -33,9 +33,10 @@ function untilSignal(): Promise<string> {
 /**
  * The V8 flags a worker runs with, besides the primary's own (issue 17 item 4: a responder
  * process idle under 80 MB): V8 grows the young generation to 2 x 16 MiB during start-up and
- * keeps it resident, while the fast path allocates little per request, so a 1 MiB semi-space
- * costs a few short scavenges a second under full load and saves about 30 MB per worker. A
- * flag the operator gave (NODE_OPTIONS or the command line) wins.
+ * keeps it resident. With a 1 MiB semi-space a worker scavenges about once per 400 fast-path
+ * requests (some 2.6 kB allocated per request, mostly node's socket read and write objects),
+ * each short since almost nothing survives, and holds about 25 MB less. A flag the operator
+ * gave (NODE_OPTIONS or the command line) wins.
  */
 export function workerExecArgv(execArgv: readonly string[], nodeOptions = ''): string[] {
   const given = (flag: string) => [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => a.startsWith(flag));
