@@ -3,11 +3,13 @@
  * module graph, traced at run time by test/trace-imports.mjs while it starts and serves from
  * the sources, holds nothing of the offline side (the use-case folders, keys, archive, audit,
  * config; test/layering.test.ts names them) and not the PostgreSQL driver when the store is
- * SQLite.
+ * SQLite. The CommonJS modules each process required (listed at its exit by a preload) hold
+ * neither prom-client's default metrics and the OpenTelemetry API they pull in, nor, in a
+ * cluster primary (it only forks and watches its workers), fastify or prom-client.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SqliteOnlineStore } from '../src/server/online-store.ts';
@@ -29,12 +31,33 @@ before(async () => {
 
 after(() => rmSync(f.dir, { recursive: true, force: true }));
 
-/** The module URLs `rootca serve` (run from src/ through tsx) has loaded once it serves; it is then stopped. */
-function modulesOfServe(args: string[]): Promise<string[]> {
+/** A preload that lists, at its process's exit, the CommonJS files it required: `required primary|worker FILE`. */
+const REQUIRED_CJS = `const cluster = require('node:cluster');
+process.on('exit', () => {
+  const role = cluster.isPrimary ? 'primary' : 'worker';
+  require('node:fs').writeSync(2, Object.keys(require.cache).map((f) => 'required ' + role + ' ' + f + '\\n').join(''));
+});
+`;
+
+/** What a run of `rootca serve` loaded: ES module URLs (any process), CommonJS files by process role. */
+interface Loaded {
+  urls: string[];
+  required: { role: string; file: string }[];
+}
+
+/** What `rootca serve --workers N` (run from src/ through tsx) has loaded once it serves; it is then stopped. */
+function modulesOfServe(workers: number, logDir: string): Promise<Loaded> {
+  const args = ['serve', '--store', `sqlite:${f.path('online.db')}`, '--port', '0', '--workers', String(workers)];
+  args.push('--log-dir', f.path(logDir), '--log-level', 'warn');
   const entry = `const { main } = await import(${JSON.stringify(join(REPO, 'src', 'cli', 'main.ts'))}); process.exitCode = await main(${JSON.stringify(args)}, '0');`;
+  const preload = f.path('required-cjs.cjs');
+  writeFileSync(preload, REQUIRED_CJS);
+  // A file, not -e: cluster workers run the primary's script again.
+  const script = f.path('serve-entry.mjs');
+  writeFileSync(script, entry);
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--import', join(REPO, 'test', 'trace-imports.mjs'), '--input-type=module', '-e', entry],
+    ['--require', preload, '--import', 'tsx', '--import', join(REPO, 'test', 'trace-imports.mjs'), script],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -55,32 +78,23 @@ function modulesOfServe(args: string[]): Promise<string[]> {
       clearTimeout(timer);
       if (!out.includes('Serving publication'))
         reject(new Error(`rootca serve did not serve:\n${out}\n${err.slice(-2000)}`));
-      else
-        resolve(
-          err
-            .split('\n')
-            .filter((l) => l.startsWith('loaded '))
-            .map((l) => l.slice(7)),
-        );
+      else {
+        const lines = err.split('\n');
+        const required = lines
+          .filter((l) => l.startsWith('required '))
+          .map((l) => {
+            const [, role, file] = /^required (\w+) (.*)$/.exec(l)!;
+            return { role: role!, file: file! };
+          });
+        resolve({ urls: lines.filter((l) => l.startsWith('loaded ')).map((l) => l.slice(7)), required });
+      }
     });
   });
 }
 
 describe('rootca serve loads only what serving needs', () => {
   it('no module of the offline side, no pg driver with a SQLite store; the server, store and publication modules are there', async () => {
-    const urls = await modulesOfServe([
-      'serve',
-      '--store',
-      `sqlite:${f.path('online.db')}`,
-      '--port',
-      '0',
-      '--workers',
-      '1',
-      '--log-dir',
-      f.path('log'),
-      '--log-level',
-      'warn',
-    ]);
+    const { urls } = await modulesOfServe(1, 'log');
     const srcPrefix = `file://${join(REPO, 'src')}/`;
     const folders = new Set(
       urls.filter((u) => u.startsWith(srcPrefix)).map((u) => u.slice(srcPrefix.length).split('/')[0]!),
@@ -92,5 +106,35 @@ describe('rootca serve loads only what serving needs', () => {
       `offline modules loaded: ${urls.filter((u) => OFFLINE.some((m) => u.startsWith(`${srcPrefix}${m}/`))).join(' ')}`,
     );
     assert.ok(!urls.some((u) => u.includes('/node_modules/pg/')), 'the pg driver is not loaded for SQLite');
+  });
+
+  it('no OpenTelemetry API nor prom-client default metrics in any process; no fastify or prom-client in a cluster primary', async () => {
+    const { required } = await modulesOfServe(2, 'log-cluster');
+    const byRole = (role: string) => required.filter((r) => r.role === role).map((r) => r.file);
+    const worker = byRole('worker');
+    const primary = byRole('primary');
+    assert.ok(
+      primary.length > 0 && worker.length > 0,
+      `both the primary and the workers listed what they required: ${primary.length} ${worker.length}`,
+    );
+    assert.ok(
+      worker.some((p) => p.includes('/node_modules/fastify/')),
+      'a worker serves with fastify (the preload sees it)',
+    );
+    assert.ok(
+      worker.some((p) => p.includes('/node_modules/prom-client/lib/counter.js')),
+      'a worker has its metrics',
+    );
+    assert.deepEqual(
+      required.filter((r) =>
+        /\/node_modules\/(@opentelemetry\/|prom-client\/(index\.js|lib\/defaultMetrics))/.test(r.file),
+      ),
+      [],
+    );
+    assert.deepEqual(
+      primary.filter((p) => /\/node_modules\/(fastify|prom-client)\//.test(p)),
+      [],
+      'the cluster primary loads neither fastify nor prom-client',
+    );
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The fast path's request reader (fast-path.ts): which bytes at the front of a connection are
  * one OCSP request it may answer itself, read by hand without allocating more than the
- * request's target and header names. Strict on purpose (RFC 9112): anything it does not
- * recognise fully is the HTTP server's.
+ * request's target and the values of the few headers it acts on. Strict on purpose (RFC
+ * 9112): anything it does not recognise fully is the HTTP server's.
  */
 import type { OcspAnswer } from './ocsp-responder.ts';
 
@@ -57,8 +57,38 @@ function equalsAt(buf: Buffer, off: number, s: Buffer): boolean {
   return true;
 }
 
-/** Reads one header's value into `fields`; false when the request is not one for the fast path. */
-function readField(name: string, value: () => string): boolean {
+/** The header names the fast path acts on (lower case), by length: any other is skipped without making a string. */
+const NAMES_BY_LENGTH: string[][] = [];
+for (const n of [
+  'host',
+  'content-length',
+  'content-type',
+  'connection',
+  'transfer-encoding',
+  'expect',
+  'upgrade',
+  'if-none-match',
+  'http2-settings',
+]) {
+  NAMES_BY_LENGTH[n.length] ??= [];
+  NAMES_BY_LENGTH[n.length]!.push(n);
+}
+
+/** The known name the bytes `buf[from, to)` spell, in any case (RFC 9110 5.1), or undefined. */
+function knownName(buf: Buffer, from: number, to: number): string | undefined {
+  next: for (const name of NAMES_BY_LENGTH[to - from] ?? []) {
+    for (let i = 0; i < name.length; i++) {
+      const c = buf[from + i]!;
+      if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== name.charCodeAt(i)) continue next;
+    }
+    return name;
+  }
+  return undefined;
+}
+
+/** Reads one known header's value (`buf[from, to)`, trimmed) into `fields`; false when the request is not one for the fast path. */
+function readField(name: string, buf: Buffer, from: number, to: number): boolean {
+  const value = () => buf.toString('latin1', from, to).trim();
   switch (name) {
     case 'host':
       if (fields.host) return false;
@@ -82,14 +112,8 @@ function readField(name: string, value: () => string): boolean {
         else if (tok !== '') return false;
       }
       return true;
-    case 'transfer-encoding':
-    case 'expect':
-    case 'upgrade':
-    case 'if-none-match':
-    case 'http2-settings':
-      return false;
     default:
-      return true;
+      return false; // transfer-encoding, expect, upgrade, if-none-match, http2-settings: the HTTP server's
   }
 }
 
@@ -110,8 +134,8 @@ function readFields(buf: Buffer, p: number, headEnd: number): boolean {
       const c = buf[i]!;
       if ((c < 0x20 && c !== 0x09) || c === 0x7f) return false;
     }
-    const name = buf.toString('latin1', p, colon).toLowerCase();
-    if (!readField(name, () => buf.toString('latin1', colon + 1, eol).trim())) return false;
+    const name = knownName(buf, p, colon);
+    if (name !== undefined && !readField(name, buf, colon + 1, eol)) return false;
     p = eol + 2;
   }
   return true;

@@ -156,6 +156,9 @@ class FastConnection {
   private now = new Date(0);
   /** Why answerAll stopped before the end of the bytes: a close request, or one for the HTTP server. */
   private stop: 'close' | 'other' | undefined;
+  /** The answers of the chunk being answered, and their wires (reused: no arrays per chunk; emptied after it). */
+  private readonly out: Buffer[] = [];
+  private readonly served: Wire[] = [];
 
   constructor(
     private readonly fp: FastPathServer,
@@ -222,12 +225,13 @@ class FastConnection {
     }
     this.st = this.fp.o.state();
     this.now = this.fp.o.clock.now();
-    const out: Buffer[] = [];
-    const served: Wire[] = [];
+    const { out, served } = this;
     const off = this.answerAll(buf, out, served);
     const close = this.stop === 'close';
     const other = this.stop === 'other';
     if (out.length) this.send(out, served, started, close || other);
+    out.length = 0; // a live answer is not kept past its chunk
+    served.length = 0;
     if (close) {
       this.fp.sockets.delete(this.socket);
       this.pending = undefined;

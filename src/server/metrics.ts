@@ -6,11 +6,12 @@
  * each responder certificate expires (negative once past), the status margin, and the tryLater
  * answers given (deploy/monitoring/rootca-alerts.yml alerts on them). Each server has its own
  * registry; in a cluster the workers' registries are summed by the primary (prom-client
- * AggregatorRegistry; the seconds left take the smallest) and any worker's /metrics shows the
- * total.
+ * AggregatorRegistry, cluster-metrics.ts; the seconds left take the smallest) and any worker's
+ * /metrics shows the total.
  */
 import cluster from 'node:cluster';
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from './prom-client-lean.ts';
+import { METRICS_REQ as REQ, METRICS_RES as RES } from './cluster-metrics.ts';
 
 export interface ServerMetrics {
   registry: Registry;
@@ -38,9 +39,6 @@ export interface ServerMetrics {
    */
   beforeCollect(flush: () => void): () => void;
 }
-
-const REQ = 'rootca:metrics-req';
-const RES = 'rootca:metrics-res';
 
 /** The metrics of one server, in a registry of its own (in a cluster worker, its text is the whole cluster's). */
 export function createMetrics(options: { cluster?: boolean } = {}): ServerMetrics {
@@ -162,16 +160,4 @@ function expiryMetrics(registry: Registry) {
       aggregator: 'max',
     }),
   };
-}
-
-/** In the cluster primary: answers workers' requests for the aggregated metrics. */
-export function serveClusterMetrics(): void {
-  const aggregator = new AggregatorRegistry();
-  cluster.on('message', (worker, msg: { type?: string; id?: number }) => {
-    if (msg?.type !== REQ) return;
-    aggregator.clusterMetrics().then(
-      (text) => worker.isConnected() && worker.send({ type: RES, id: msg.id, text }),
-      () => worker.isConnected() && worker.send({ type: RES, id: msg.id, text: '' }),
-    );
-  });
 }

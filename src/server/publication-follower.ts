@@ -12,7 +12,7 @@
  * The switch itself is the target's job (`adopt`: verify, build the new state fully, then swap
  * one reference), so a request is answered wholly from the old or wholly from the new version.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from './prom-client-lean.ts';
 import type { Clock } from '../clock.ts';
 import type { Awaitable, ResponderHeartbeat, ServingStore } from './online-store.ts';
 

@@ -11,7 +11,7 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from './prom-client-lean.ts';
 import { CaError } from '../errors.ts';
 import type { Awaitable, ServerEventKind, ServingStore } from './online-store.ts';
 
