@@ -3,9 +3,11 @@
 // CI reads the runner's summary. Extra arguments are passed to `node --test` (e.g. a file).
 //
 // Around it (issue 20.6): a line at least every 30 s while files run (which are running, how
-// many are done), and the slowest tests before the summary, which stays the last lines.
+// many are done), and the slowest tests before the summary, which stays the last lines. Every
+// file's wall time goes to test-output/test-durations.json, to see where the suite's time goes
+// (docs/testing.md, "Keeping the suite fast").
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +81,14 @@ function slowestFiles(ev) {
     .sort((a, b) => b.ms - a.ms);
 }
 
+/** Each file's wall time of this run, longest first, as JSON (a run of every file or of some). */
+function saveDurations(byFile) {
+  if (!byFile.length) return;
+  mkdirSync('test-output', { recursive: true });
+  const list = byFile.map((f) => ({ file: rel(f.file), seconds: Math.round(f.ms / 100) / 10 }));
+  writeFileSync(join('test-output', 'test-durations.json'), `${JSON.stringify(list, null, 2)}\n`);
+}
+
 const seconds = (ms) => `${Math.round(ms / 1000)} s`;
 const rel = (f) => relative(process.cwd(), f ?? '?');
 
@@ -132,7 +142,9 @@ child.on('close', (code, signal) => {
       process.stdout.write(`  ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${rel(t.file)} › ${t.name}\n`);
     process.stdout.write('\n');
   }
-  const byFile = slowestFiles(events()).slice(0, 5);
+  const allFiles = slowestFiles(events());
+  saveDurations(allFiles);
+  const byFile = allFiles.slice(0, 5);
   if (byFile.length) {
     process.stdout.write('slowest files:\n');
     for (const f of byFile) process.stdout.write(`  ${(f.ms / 1000).toFixed(1).padStart(6)} s  ${rel(f.file)}\n`);

@@ -17,12 +17,13 @@ import { archiveLocations, backupNow } from '../src/records/backups.ts';
 import { openInstallation } from '../src/installation/installation.ts';
 import { allPassphrases, passphraseMap, REPO, rootca, tempDir } from './helpers.ts';
 import { archiveInstallation } from './archive-fixtures.ts';
+import { compiledChild } from './fixtures/compiled-child.ts';
 
 type Kill = { step: string } | { signing: true } | { randomMs: number };
 
 /** Runs the child until the kill point, then SIGKILLs it; returns the last line it printed. */
 async function runAndKill(home: string, kill: Kill): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test', 'archive-crash-child.ts'), home], {
+  const child = spawn(process.execPath, [compiledChild(join(REPO, 'test', 'archive-crash-child.ts')), home], {
     cwd: REPO,
     env: {
       ...process.env,

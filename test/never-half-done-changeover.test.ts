@@ -21,6 +21,7 @@ import { openInstallation, type Installation } from '../src/installation/install
 import { derToPem } from '../src/pki/pem.ts';
 import { runChangeover } from './never-half-done-changeover-child.ts';
 import { csr } from './archive-fixtures.ts';
+import { compiledChild } from './fixtures/compiled-child.ts';
 import { allPassphrases, installationWithPeople, passphraseMap, REPO, runShippedCeremony, tempDir } from './helpers.ts';
 
 const CHILD = join(REPO, 'test', 'never-half-done-changeover-child.ts');
@@ -28,7 +29,7 @@ const CHILD = join(REPO, 'test', 'never-half-done-changeover-child.ts');
 /** Runs the changeover in a child; `fault`: the ROOTCA_FAULT_* variables. */
 function spawnChangeover(home: string, op: string, out: string, fault: Record<string, string>) {
   const env = { ...process.env, ROOTCA_TEST_PASSPHRASES: JSON.stringify(allPassphrases()), ...fault };
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, home, op, out], {
+  const r = spawnSync(process.execPath, [compiledChild(CHILD), home, op, out], {
     cwd: REPO,
     encoding: 'utf8',
     env,

@@ -19,6 +19,7 @@ import { openInstallation, type Installation } from '../src/installation/install
 import { issueCertificate } from '../src/issuance/issuance.ts';
 import { derToPem } from '../src/pki/pem.ts';
 import { csr } from './archive-fixtures.ts';
+import { compiledChild } from './fixtures/compiled-child.ts';
 import { runOp } from './never-half-done-ops.ts';
 import {
   allPassphrases,
@@ -43,7 +44,7 @@ interface Child {
 function child(home: string, op: string, opts: Record<string, string>, env: Record<string, string>): Child {
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', join(REPO, 'test', 'never-half-done-child.ts'), home, op, JSON.stringify(opts)],
+    [compiledChild(join(REPO, 'test', 'never-half-done-child.ts')), home, op, JSON.stringify(opts)],
     {
       cwd: REPO,
       encoding: 'utf8',
