@@ -1,5 +1,14 @@
 /** The rows of the online records (server events, segment chain) as both online stores give them to the port. */
-import type { AccessLogSegmentRecord } from './online-store.ts';
+
+/** A closed access-log segment as recorded in the chain. */
+export interface AccessLogSegmentRecord {
+  name: string;
+  sha256: string;
+  /** SHA-256 of the segment recorded before this one ('' for the first). */
+  prevSha256: string;
+  lines: number;
+  closedAt: string;
+}
 
 /** A server event as both stores give it (CPS 5.4.1). */
 export interface OnlineServerEvent {

@@ -19,7 +19,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
 import { verifyPublication, type VerifiedPublication } from '../publish/verify.ts';
 import type { Db } from '../store/db.ts';
-import { segmentRecord, type OnlineServerEvent } from './online-records-rows.ts';
+import { segmentRecord, type AccessLogSegmentRecord, type OnlineServerEvent } from './online-records-rows.ts';
 import {
   accessLogSegmentRows,
   accessLogSegmentsAfter,
@@ -41,16 +41,6 @@ import {
   serverEventSeqBefore,
   upsertResponderHeartbeat,
 } from '../store/online-sqlite.ts';
-
-/** A closed access-log segment as recorded in the chain. */
-export interface AccessLogSegmentRecord {
-  name: string;
-  sha256: string;
-  /** SHA-256 of the segment recorded before this one ('' for the first). */
-  prevSha256: string;
-  lines: number;
-  closedAt: string;
-}
 
 export interface ImportResult {
   version: number;
@@ -82,7 +72,7 @@ export interface OnlineStore {
 }
 
 export type Awaitable<T> = T | Promise<T>;
-export type { OnlineServerEvent };
+export type { AccessLogSegmentRecord, OnlineServerEvent };
 
 /** `records-export`: `rootca online export-records` wrote a bundle (its end point is where `--since last` starts). */
 export type ServerEventKind = 'start' | 'stop' | 'import' | 'import-refused' | 'records-export';
