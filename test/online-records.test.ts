@@ -361,12 +361,26 @@ describe("online records from a PostgreSQL store: one responder's chain", () => 
         after: { eventSeq: x2to.eventSeq, segmentSha256: seg1!.sha256 },
         to: { eventSeq: events.at(-2)!.seq, segmentSha256: seg2!.sha256 },
       });
-      for (const f of ['pg-1.json', 'pg-2.json'])
-        await ingestOnlineRecords(inst, {
-          file: join(dir, f),
-          examiner: 'leo',
-          passphrases: auditPassphrases,
-        });
+      const first = await ingestOnlineRecords(inst, {
+        file: join(dir, 'pg-1.json'),
+        examiner: 'leo',
+        passphrases: auditPassphrases,
+      });
+      assert.equal(first.backup.ok, true, JSON.stringify(first.backup.error));
+      // A backup that fails after the ingest committed is reported, audited, and the ingest stands (CPS 5.5.4).
+      const archive = inst.config.archive as { primary: string; secondary: string };
+      const secondary = archive.secondary;
+      archive.secondary = archive.primary;
+      const second = await ingestOnlineRecords(inst, {
+        file: join(dir, 'pg-2.json'),
+        examiner: 'leo',
+        passphrases: auditPassphrases,
+      });
+      archive.secondary = secondary;
+      assert.equal(second.backup.ok, false);
+      assert.equal(second.backup.error?.code, 'ARCHIVE_LOCATIONS_SAME');
+      const failed = inst.audit.list(second.auditSeq, inst.audit.head().seq).find((e) => e.action === 'archive.backup');
+      assert.equal(failed?.outcome, 'failed');
       assert.deepEqual(
         listOnlineRecordsSegments(inst.db, 'ocsp-pg').map((s) => s.sha256),
         (await store.accessLogSegments('ocsp-a')).map((s) => s.sha256),
