@@ -17,6 +17,7 @@ import {
   registerOnlineRecordsKey,
 } from '../src/records/online-records.ts';
 import { initRecordsKey } from '../src/records/online-records-key.ts';
+import { bundleEndPoint } from '../src/records/online-records-read.ts';
 import { PgOnlineStore } from '../src/server/pg-online-store.ts';
 import { AccessLog } from '../src/server/access-log.ts';
 import { openOnlineStore, type SqliteOnlineStore } from '../src/server/online-store.ts';
@@ -56,7 +57,7 @@ describe('online records: export-records -> ingest-online', () => {
 
   /** `rootca online export-records` into bundle-N.json; returns the path. */
   function exportRecords(since: string, keyFile = 'records.key'): string {
-    const out = join(dir, `bundle-${++n}.json`);
+    const out = join(dir, `bundle-${++n}.bundle`);
     const x = r(
       'online',
       'export-records',
@@ -80,7 +81,7 @@ describe('online records: export-records -> ingest-online', () => {
       const before = inst.audit.head().seq;
       await rejectsWith(
         code,
-        () => ingestOnlineRecords(inst, { data: readFileSync(file), examiner: 'leo', passphrases: auditPassphrases }),
+        () => ingestOnlineRecords(inst, { file, examiner: 'leo', passphrases: auditPassphrases }),
         message,
       );
       const events = inst.audit.list(before + 1, inst.audit.head().seq);
@@ -140,6 +141,8 @@ describe('online records: export-records -> ingest-online', () => {
     const ing = r('audit', 'ingest-online', b1, '--examiner', 'leo', '--credential', `leo=@${join(dir, 'leo.pass')}`);
     assert.equal(ing.status, 0, ing.stderr);
     assert.match(ing.stdout, /ingested ocsp-test: 1 server event\(s\), 2 segment\(s\) \(5 requests\)/);
+    // CPS 5.5.4: the ingest is a recorded change, so a backup set follows it and is reported.
+    assert.match(ing.stdout, /^ {2}backup {5}\S+ -> \S+ \+ \S+/m);
     const inst = openInstallation(home);
     try {
       const e = inst.audit.list(1, inst.audit.head().seq).find((x) => x.action === 'audit.ingest-online')!;
@@ -170,14 +173,40 @@ describe('online records: export-records -> ingest-online', () => {
 
   it('refuses a bundle signed by an unregistered key, and an altered one', async () => {
     await refused(exportRecords('last', 'other.key'), 'ONLINE_RECORDS_SIGNER_UNKNOWN', /not registered/);
-    const b = exportRecords('last');
-    const altered = join(dir, 'altered.json');
-    writeFileSync(altered, readFileSync(b, 'utf8').replace('"kind": "records-export"', '"kind": "stop"'));
+    // From the end of the bundle ingested, so only the alteration is wrong with it.
+    const b = exportRecords(join(dir, 'bundle-1.bundle'));
+    const bytes = readFileSync(b);
+    const head = bytes.indexOf('"createdAt":"') + '"createdAt":"'.length;
+    const altered = join(dir, 'altered.bundle');
+    writeFileSync(altered, Buffer.concat([bytes.subarray(0, head), Buffer.from('1999'), bytes.subarray(head + 4)]));
     await refused(altered, 'ONLINE_RECORDS_SIGNATURE_INVALID', /does not verify/);
+    // The events follow the signed manifest: an edited event no longer has the digest it names.
+    const events = join(dir, 'events-edited.bundle');
+    const kind = bytes.indexOf('"kind":"records-export"');
+    assert.ok(kind > 0);
+    writeFileSync(events, Buffer.from(bytes).fill(Buffer.from('"kind":"x-cords-export"'), kind, kind + 23));
+    await refused(events, 'ONLINE_RECORDS_EVENTS_TAMPERED', /were changed/);
+  });
+
+  it('refuses a bundle cut short, one with bytes after its end, another format version, and the old JSON format', async () => {
+    await segment(2);
+    const b = readFileSync(exportRecords(join(dir, 'bundle-1.bundle')));
+    const cut = join(dir, 'cut.bundle');
+    writeFileSync(cut, b.subarray(0, b.length - 7));
+    await refused(cut, 'ONLINE_RECORDS_TRUNCATED', /ends 7 byte\(s\) early, inside segment .*cut short/);
+    const trailing = join(dir, 'trailing.bundle');
+    writeFileSync(trailing, Buffer.concat([b, Buffer.from('extra')]));
+    await refused(trailing, 'ONLINE_RECORDS_MALFORMED', /5 byte\(s\) trail the last part/);
+    const v3 = join(dir, 'v3.bundle');
+    writeFileSync(v3, Buffer.concat([Buffer.from('rootca-online-records/3'), b.subarray(b.indexOf(10))]));
+    await refused(v3, 'ONLINE_RECORDS_VERSION_UNSUPPORTED', /format version "3"; this rootca reads version 2 only/);
+    const v1 = join(dir, 'v1.json');
+    writeFileSync(v1, '{"body":{"format":"rootca-online-records/1"}}\n');
+    await refused(v1, 'ONLINE_RECORDS_MALFORMED', /format 1, which this rootca no longer reads/);
   });
 
   it('refuses a gap and an overlap, then takes the bundles in order', async () => {
-    const base = join(dir, 'bundle-1.json');
+    const base = join(dir, 'bundle-1.bundle');
     await segment(4);
     const b2 = exportRecords(base);
     await segment(1);
@@ -186,8 +215,11 @@ describe('online records: export-records -> ingest-online', () => {
     await refused(exportRecords('beginning'), 'ONLINE_RECORDS_OVERLAP', /overlaps/);
     const inst = openInstallation(home);
     try {
-      for (const b of [b2, b3])
-        await ingestOnlineRecords(inst, { data: readFileSync(b), examiner: 'leo', passphrases: auditPassphrases });
+      for (const b of [b2, b3]) {
+        const done = await ingestOnlineRecords(inst, { file: b, examiner: 'leo', passphrases: auditPassphrases });
+        assert.equal(done.backup.ok, true, JSON.stringify(done.backup.error));
+        assert.equal(done.backup.reason, 'audit.ingest-online');
+      }
       assert.deepEqual(
         listOnlineRecordsSegments(inst.db, 'ocsp-test').map((s) => s.sha256),
         store.accessLogSegments().map((s) => s.sha256),
@@ -199,7 +231,7 @@ describe('online records: export-records -> ingest-online', () => {
   });
 
   it('refuses a segment missing from the online disk, then one edited there', async () => {
-    const lastIngested = join(dir, `bundle-${n - 1}.json`); // b3 (the overlap export came after it)
+    const lastIngested = join(dir, `bundle-${n - 1}.bundle`); // b3 (the overlap export came after it)
     const name = await segment(2);
     renameSync(join(logDir, name), join(dir, name));
     const missing = exportRecords(lastIngested);
@@ -208,7 +240,7 @@ describe('online records: export-records -> ingest-online', () => {
     const b = exportRecords(lastIngested);
     const inst = openInstallation(home);
     try {
-      await ingestOnlineRecords(inst, { data: readFileSync(b), examiner: 'leo', passphrases: auditPassphrases });
+      await ingestOnlineRecords(inst, { file: b, examiner: 'leo', passphrases: auditPassphrases });
     } finally {
       inst.close();
     }
@@ -219,7 +251,26 @@ describe('online records: export-records -> ingest-online', () => {
     assert.equal(v.status, 0, v.stdout);
     const list = r('audit', 'online-key', 'list');
     assert.equal(list.status, 0, list.stderr);
-    const head = JSON.parse(readFileSync(b, 'utf8')).body.to as { eventSeq: number; segmentSha256: string };
+    const head = bundleEndPoint(b);
+    // --since a date after everything selects nothing (in SQL): the bundle starts and ends at the head.
+    const future = r(
+      'online',
+      'export-records',
+      '--store',
+      storePath,
+      '--key-file',
+      'records.key',
+      '--since',
+      '2999-01-01',
+      '--out',
+      join(dir, 'future.bundle'),
+      '--json',
+    );
+    assert.equal(future.status, 0, future.stderr);
+    const nothing = JSON.parse(future.stdout) as { events: number; segments: number; after: unknown; to: unknown };
+    assert.deepEqual([nothing.events, nothing.segments], [0, 0]);
+    assert.deepEqual(nothing.after, nothing.to);
+    assert.equal((nothing.to as { segmentSha256: string }).segmentSha256, store.accessLogSegments().at(-1)!.sha256);
     assert.match(
       list.stdout,
       new RegExp(
@@ -288,20 +339,48 @@ describe("online records from a PostgreSQL store: one responder's chain", () => 
             'ocsp-a',
             '--log-dir',
             join(dir, 'log-a'),
-          ].concat(['--key-file', key, '--since', since, '--out', join(dir, out)]),
+          ].concat(['--key-file', key, '--since', since, '--out', join(dir, out), '--json']),
           { cwd: dir, env },
         );
       const x1 = exp('beginning', 'pg-1.json');
       assert.equal(x1.status, 0, x1.stderr);
+      const mid = new Date().toISOString();
       await write('02');
       const x2 = exp('last', 'pg-2.json');
       assert.equal(x2.status, 0, x2.stderr);
-      for (const f of ['pg-1.json', 'pg-2.json'])
-        await ingestOnlineRecords(inst, {
-          data: readFileSync(join(dir, f)),
-          examiner: 'leo',
-          passphrases: auditPassphrases,
-        });
+      // --since TIME is selected in SQL: the segment closed after it, and the one event after it (x2's export).
+      type Summary = { segments: number; events: number; after: unknown; to: unknown };
+      const byTime = JSON.parse(exp(mid, 'pg-by-time.bundle').stdout) as Summary;
+      const x2to = (JSON.parse(x2.stdout) as Summary).to as { eventSeq: number };
+      const [seg1, seg2] = await store.accessLogSegments('ocsp-a');
+      const events = await store.serverEvents();
+      assert.deepEqual(byTime, {
+        ...byTime,
+        segments: 1,
+        events: 1,
+        after: { eventSeq: x2to.eventSeq, segmentSha256: seg1!.sha256 },
+        to: { eventSeq: events.at(-2)!.seq, segmentSha256: seg2!.sha256 },
+      });
+      const first = await ingestOnlineRecords(inst, {
+        file: join(dir, 'pg-1.json'),
+        examiner: 'leo',
+        passphrases: auditPassphrases,
+      });
+      assert.equal(first.backup.ok, true, JSON.stringify(first.backup.error));
+      // A backup that fails after the ingest committed is reported, audited, and the ingest stands (CPS 5.5.4).
+      const archive = inst.config.archive as { primary: string; secondary: string };
+      const secondary = archive.secondary;
+      archive.secondary = archive.primary;
+      const second = await ingestOnlineRecords(inst, {
+        file: join(dir, 'pg-2.json'),
+        examiner: 'leo',
+        passphrases: auditPassphrases,
+      });
+      archive.secondary = secondary;
+      assert.equal(second.backup.ok, false);
+      assert.equal(second.backup.error?.code, 'ARCHIVE_LOCATIONS_SAME');
+      const failed = inst.audit.list(second.auditSeq, inst.audit.head().seq).find((e) => e.action === 'archive.backup');
+      assert.equal(failed?.outcome, 'failed');
       assert.deepEqual(
         listOnlineRecordsSegments(inst.db, 'ocsp-pg').map((s) => s.sha256),
         (await store.accessLogSegments('ocsp-a')).map((s) => s.sha256),

@@ -27,6 +27,9 @@ export const RECORD_ERRORS = {
   ONLINE_RECORDS_CHAIN_BROKEN: invalid(
     "An online record bundle's segments or events do not follow each other; nothing was ingested.",
   ),
+  ONLINE_RECORDS_EVENTS_TAMPERED: invalid(
+    'The server events of an online record bundle do not match the digest its signed manifest names.',
+  ),
   ONLINE_RECORDS_GAP: conflict(
     'The online record bundle does not start where the last one ingested from its source ended: records are missing.',
   ),
@@ -42,6 +45,12 @@ export const RECORD_ERRORS = {
   ONLINE_RECORDS_SIGNATURE_INVALID: invalid("The online record bundle's signature does not verify: it was altered."),
   ONLINE_RECORDS_SIGNER_UNKNOWN: forbidden(
     'The online record bundle is signed by a key not registered for its source (rootca audit online-key register).',
+  ),
+  ONLINE_RECORDS_TRUNCATED: invalid(
+    'The online record bundle ends before the bytes its manifest announces: it was cut short in transit.',
+  ),
+  ONLINE_RECORDS_VERSION_UNSUPPORTED: invalid(
+    'The online record bundle is of a format version this rootca does not read; export it again with this version.',
   ),
   RESTORE_AUDIT_BROKEN: failed('The restored audit log does not verify.'),
   RESTORE_CORRUPT: failed('The restored store fails its integrity check.'),

@@ -1,18 +1,31 @@
 /**
  * The online record bundle (CPS 5.4.1, 5.5.1): what `rootca online export-records` writes and
- * `rootca audit ingest-online` reads. One JSON file: a body (the online store's server events
- * and the closed OCSP/Repository access-log segments, each with its chain digests, between two
- * continuity points) and an Ed25519 signature over the canonical JSON of the body by the
- * source's online records key. The points name the last server event and the last segment
- * before and at the end of the bundle, so the offline side can tell a bundle that follows
- * the last one it took from a gap, an overlap or a replay.
+ * `rootca audit ingest-online` reads. A stream, so neither side holds an access-log segment in
+ * memory, however large:
+ *
+ *   rootca-online-records/2 LF            the format and its version
+ *   N LF                                  the manifest's length in bytes (decimal)
+ *   MANIFEST LF                           JSON: the body and the Ed25519 signature over its canonical JSON
+ *   EVENTS                                the server events, one canonical JSON object per line
+ *   SEGMENT 1 .. SEGMENT k                each present segment's gzip file as raw bytes
+ *
+ * The signed body is small: the continuity points (the last server event and segment before
+ * and at the end of the bundle, so the offline side can tell a bundle that follows the last
+ * one from a gap, an overlap or a replay), the events part's count, length and SHA-256, and
+ * per segment its chain record (name, SHA-256, previous SHA-256, lines) and byte length (null:
+ * the file was missing at export). The reader checks each part's digest as it streams by.
  */
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { CaError } from '../errors.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 
-/** The format name in every bundle's body. */
-export const ONLINE_RECORDS_FORMAT = 'rootca-online-records/1';
+/** The first line of every bundle names the format; the number after the slash is its version. */
+export const ONLINE_RECORDS_MAGIC = 'rootca-online-records/';
+/** The version this rootca writes and reads (1 was a single JSON file with the segments in base64). */
+export const ONLINE_RECORDS_VERSION = 2;
+export const ONLINE_RECORDS_FORMAT = `${ONLINE_RECORDS_MAGIC}${ONLINE_RECORDS_VERSION}` as const;
+/** A manifest is segment records and digests: larger than this is not one. */
+export const MAX_MANIFEST_BYTES = 16 << 20;
 
 /** Where a source's records stand: the last server event and the last access-log segment. */
 export interface OnlineRecordsPoint {
@@ -30,14 +43,21 @@ export interface OnlineRecordsEvent {
   detail: Record<string, unknown>;
 }
 
-/** A closed access-log segment with its chain record; `data` is the gzip file (base64), null when it was missing. */
+/** A closed access-log segment's chain record and the length of its bytes in the bundle (null: missing at export). */
 export interface OnlineRecordsSegment {
   name: string;
   sha256: string;
   prevSha256: string;
   lines: number;
   closedAt: string;
-  data: string | null;
+  length: number | null;
+}
+
+/** The events part: how many, how many bytes, their SHA-256. */
+export interface OnlineRecordsEventsPart {
+  count: number;
+  length: number;
+  sha256: string;
 }
 
 /** What the signature covers. */
@@ -49,16 +69,16 @@ export interface OnlineRecordsBody {
   responder: string | null;
   store: string;
   createdAt: string;
-  /** What the operator asked for (`beginning`, `last`, or a time). */
+  /** What the operator asked for (`beginning`, `last`, an earlier bundle, or a time). */
   since: string;
   after: OnlineRecordsPoint;
   to: OnlineRecordsPoint;
-  events: OnlineRecordsEvent[];
+  events: OnlineRecordsEventsPart;
   segments: OnlineRecordsSegment[];
 }
 
-/** The file: the body and the Ed25519 signature over its canonical JSON. */
-export interface OnlineRecordsBundle {
+/** The manifest: the body and the Ed25519 signature over its canonical JSON. */
+export interface OnlineRecordsManifest {
   body: OnlineRecordsBody;
   signature: { algorithm: 'Ed25519'; publicKey: string; publicKeySha256: string; value: string };
 }
@@ -75,12 +95,12 @@ export function signedBytes(body: OnlineRecordsBody): Buffer {
   return Buffer.from(canonicalJson(body), 'utf8');
 }
 
-/** The bundle file for a body and its signer (`sign` returns the Ed25519 signature of the bytes). */
-export function encodeOnlineRecordsBundle(
+/** The bundle's head (format line, manifest length, manifest) for a body and its signer. */
+export function encodeBundleHead(
   body: OnlineRecordsBody,
   signer: { publicKey: KeyObject; sign(data: Buffer): Buffer },
 ): Buffer {
-  const bundle: OnlineRecordsBundle = {
+  const manifest: OnlineRecordsManifest = {
     body,
     signature: {
       algorithm: 'Ed25519',
@@ -89,7 +109,8 @@ export function encodeOnlineRecordsBundle(
       value: signer.sign(signedBytes(body)).toString('base64'),
     },
   };
-  return Buffer.from(`${JSON.stringify(bundle, null, 1)}\n`, 'utf8');
+  const json = Buffer.from(JSON.stringify(manifest), 'utf8');
+  return Buffer.concat([Buffer.from(`${ONLINE_RECORDS_FORMAT}\n${json.length}\n`), json, Buffer.from('\n')]);
 }
 
 const isPoint = (p: unknown): p is OnlineRecordsPoint =>
@@ -97,38 +118,68 @@ const isPoint = (p: unknown): p is OnlineRecordsPoint =>
   Number.isInteger((p as OnlineRecordsPoint).eventSeq) &&
   typeof (p as OnlineRecordsPoint).segmentSha256 === 'string';
 
-/** Parses a bundle file; ONLINE_RECORDS_MALFORMED when it is not one. Checks the shape only. */
-export function parseOnlineRecordsBundle(data: Buffer): OnlineRecordsBundle {
-  let b: OnlineRecordsBundle;
+const isLength = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+
+const isSegment = (s: OnlineRecordsSegment) =>
+  !!s &&
+  typeof s.name === 'string' &&
+  typeof s.sha256 === 'string' &&
+  typeof s.prevSha256 === 'string' &&
+  (s.length === null || isLength(s.length));
+
+/** The version a bundle's first line names; VERSION_UNSUPPORTED for another, MALFORMED when it is no bundle. */
+export function checkFormatLine(line: string): void {
+  if (!line.startsWith(ONLINE_RECORDS_MAGIC))
+    throw new CaError(
+      'ONLINE_RECORDS_MALFORMED',
+      line.startsWith('{')
+        ? `a single JSON file is the bundle format 1, which this rootca no longer reads: export it again (${ONLINE_RECORDS_FORMAT})`
+        : `not an online record bundle: it does not start with "${ONLINE_RECORDS_MAGIC}"`,
+    );
+  const version = line.slice(ONLINE_RECORDS_MAGIC.length);
+  if (version !== String(ONLINE_RECORDS_VERSION))
+    throw new CaError(
+      'ONLINE_RECORDS_VERSION_UNSUPPORTED',
+      `the bundle is of format version ${JSON.stringify(version)}; this rootca reads version ${ONLINE_RECORDS_VERSION} only`,
+      { details: { version, supported: ONLINE_RECORDS_VERSION } },
+    );
+}
+
+/** Parses a manifest's JSON; ONLINE_RECORDS_MALFORMED when it is not one. Checks the shape only. */
+export function parseManifest(data: Buffer): OnlineRecordsManifest {
+  let m: OnlineRecordsManifest;
   try {
-    b = JSON.parse(data.toString('utf8')) as OnlineRecordsBundle;
+    m = JSON.parse(data.toString('utf8')) as OnlineRecordsManifest;
   } catch (e) {
-    throw new CaError('ONLINE_RECORDS_MALFORMED', `not JSON: ${(e as Error).message}`);
+    throw new CaError('ONLINE_RECORDS_MALFORMED', `the manifest is not JSON: ${(e as Error).message}`);
   }
-  const body = b?.body;
+  const body = m?.body;
   const ok =
     body?.format === ONLINE_RECORDS_FORMAT &&
     typeof body.source === 'string' &&
     isPoint(body.after) &&
     isPoint(body.to) &&
-    Array.isArray(body.events) &&
+    isLength(body.events?.count) &&
+    isLength(body.events?.length) &&
+    typeof body.events?.sha256 === 'string' &&
     Array.isArray(body.segments) &&
-    b.signature?.algorithm === 'Ed25519' &&
-    typeof b.signature.publicKey === 'string' &&
-    typeof b.signature.value === 'string';
+    body.segments.every(isSegment) &&
+    m.signature?.algorithm === 'Ed25519' &&
+    typeof m.signature.publicKey === 'string' &&
+    typeof m.signature.value === 'string';
   if (!ok)
     throw new CaError(
       'ONLINE_RECORDS_MALFORMED',
-      `not an online record bundle (format ${ONLINE_RECORDS_FORMAT}, body and Ed25519 signature)`,
+      `not an online record bundle manifest (format ${ONLINE_RECORDS_FORMAT}, body and Ed25519 signature)`,
     );
-  return b;
+  return m;
 }
 
-/** The signer's public key and its SHA-256, read from the bundle (trusted only once registered). */
-export function bundleSigner(b: OnlineRecordsBundle): { key: KeyObject; sha256: string } {
+/** The signer's public key and its SHA-256, read from the manifest (trusted only once registered). */
+export function bundleSigner(m: OnlineRecordsManifest): { key: KeyObject; sha256: string } {
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: Buffer.from(b.signature.publicKey, 'base64'), format: 'der', type: 'spki' });
+    key = createPublicKey({ key: Buffer.from(m.signature.publicKey, 'base64'), format: 'der', type: 'spki' });
   } catch (e) {
     throw new CaError('ONLINE_RECORDS_MALFORMED', `the signer's public key cannot be read: ${(e as Error).message}`);
   }
@@ -138,68 +189,22 @@ export function bundleSigner(b: OnlineRecordsBundle): { key: KeyObject; sha256: 
 }
 
 /** Whether the signature verifies with `key` over the body. */
-export function bundleSignatureValid(b: OnlineRecordsBundle, key: KeyObject): boolean {
+export function bundleSignatureValid(m: OnlineRecordsManifest, key: KeyObject): boolean {
   try {
-    return verify(null, signedBytes(b.body), key, Buffer.from(b.signature.value, 'base64'));
+    return verify(null, signedBytes(m.body), key, Buffer.from(m.signature.value, 'base64'));
   } catch {
     return false;
   }
 }
 
-/**
- * The bundle holds what its points say: segments chained from `after` to `to`, each present
- * with the SHA-256 its record names; events after `after` in order up to `to`. Throws the
- * first problem (ONLINE_RECORDS_SEGMENT_MISSING / _SEGMENT_TAMPERED / _CHAIN_BROKEN).
- */
-export function checkBundleContents(body: OnlineRecordsBody): void {
-  let prev = body.after.segmentSha256;
-  for (const s of body.segments) {
-    if (s.prevSha256 !== prev)
-      throw new CaError(
-        'ONLINE_RECORDS_CHAIN_BROKEN',
-        `segment ${s.name} follows ${s.prevSha256 || '(none)'}, expected ${prev || '(none)'}: a segment is missing between them`,
-      );
-    if (s.data === null)
-      throw new CaError(
-        'ONLINE_RECORDS_SEGMENT_MISSING',
-        `segment ${s.name} (SHA-256 ${s.sha256}) is recorded in the chain but its file was missing at export`,
-        { details: { segment: s.name, sha256: s.sha256 } },
-      );
-    const digest = sha256Hex(Buffer.from(s.data, 'base64'));
-    if (digest !== s.sha256)
-      throw new CaError(
-        'ONLINE_RECORDS_SEGMENT_TAMPERED',
-        `segment ${s.name} has SHA-256 ${digest}, but the chain records ${s.sha256}: the file was changed`,
-        { details: { segment: s.name, recorded: s.sha256, actual: digest } },
-      );
-    prev = s.sha256;
-  }
-  if (prev !== body.to.segmentSha256)
-    throw new CaError(
-      'ONLINE_RECORDS_CHAIN_BROKEN',
-      `the segments end at ${prev || '(none)'}, not at the bundle's end`,
-    );
-  let seq = body.after.eventSeq;
-  for (const e of body.events) {
-    if (!Number.isInteger(e.seq) || e.seq <= seq)
-      throw new CaError('ONLINE_RECORDS_CHAIN_BROKEN', `server event ${e.seq} does not follow event ${seq}`);
-    seq = e.seq;
-  }
-  if (seq !== body.to.eventSeq)
-    throw new CaError('ONLINE_RECORDS_CHAIN_BROKEN', `the server events end at ${seq}, not at the bundle's end`);
-}
-
-/** What the online store gave for a bundle (server/records-collect.ts), segments with their file bytes. */
-export interface CollectedOnlineRecords {
-  after: OnlineRecordsPoint;
-  to: OnlineRecordsPoint;
-  events: OnlineRecordsEvent[];
-  segments: (Omit<OnlineRecordsSegment, 'data'> & { data: Buffer | null })[];
-}
-
-/** The body of a bundle of `collected` records. */
+/** The signed body of a bundle of collected records (server/records-collect.ts). */
 export function onlineRecordsBody(
-  collected: CollectedOnlineRecords,
+  c: {
+    after: OnlineRecordsPoint;
+    to: OnlineRecordsPoint;
+    events: OnlineRecordsEventsPart;
+    segments: OnlineRecordsSegment[];
+  },
   meta: { source: string; responder?: string; store: string; since: string; now: Date },
 ): OnlineRecordsBody {
   return {
@@ -209,16 +214,16 @@ export function onlineRecordsBody(
     store: meta.store,
     createdAt: meta.now.toISOString(),
     since: meta.since,
-    after: collected.after,
-    to: collected.to,
-    events: collected.events,
-    segments: collected.segments.map((s) => ({
+    after: c.after,
+    to: c.to,
+    events: { count: c.events.count, length: c.events.length, sha256: c.events.sha256 },
+    segments: c.segments.map((s) => ({
       name: s.name,
       sha256: s.sha256,
       prevSha256: s.prevSha256,
       lines: s.lines,
       closedAt: s.closedAt,
-      data: s.data ? s.data.toString('base64') : null,
+      length: s.length,
     })),
   };
 }

@@ -9,7 +9,7 @@
  * audit event with the digests, and its segments are archived in the store (so in every backup
  * set, CPS 5.5.4) until the retention of `archive.retentionYears` ends.
  */
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { CaError } from '../errors.ts';
 import type { Installation } from '../installation/installation.ts';
 import { runRecordedAction, type AuditSuccess } from '../operation/recorded-action.ts';
@@ -27,21 +27,29 @@ import {
   lastOnlineRecordsBundle,
   onlineRecordsBundleBySha256,
 } from '../store/online-records-bundles.ts';
-import { hasOnlineRecordsSegment, insertOnlineRecordsSegment } from '../store/online-records-segments.ts';
+import {
+  hasOnlineRecordsSegment,
+  insertOnlineRecordsSegment,
+  insertOnlineRecordsSegmentChunk,
+} from '../store/online-records-segments.ts';
 import { SOURCE_NAME } from './audit-review.ts';
 import {
   bundleSignatureValid,
   bundleSigner,
-  checkBundleContents,
-  parseOnlineRecordsBundle,
   spkiSha256,
   type OnlineRecordsBody,
-  type OnlineRecordsBundle,
+  type OnlineRecordsEvent,
   type OnlineRecordsPoint,
 } from './online-records-bundle.ts';
+import {
+  checkBundleContents,
+  eachSegmentChunk,
+  scanned,
+  type Scan,
+  type ScannedBundle,
+} from './online-records-read.ts';
+import { backupAfterChange, type BackupOutcome } from './backups.ts';
 import type { Checks } from '../operation/refusals.ts';
-
-const sha256Hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** Brings one person for `slot` of `operation`; refuses (audited) when they do not authenticate. */
 async function bring(
@@ -154,6 +162,8 @@ export interface OnlineIngestResult {
   lines: number;
   retainUntil: string;
   auditSeq: number;
+  /** The backup set written after the ingest committed (CPS 5.5.4); a failure there is a warning, the ingest stands. */
+  backup: BackupOutcome;
 }
 
 const samePoint = (a: OnlineRecordsPoint, b: OnlineRecordsPoint) =>
@@ -187,31 +197,35 @@ function checkContinuity(inst: Installation, body: OnlineRecordsBody, refuse: Ch
   refuse('ONLINE_RECORDS_GAP', `records are missing between the bundles (${where})`, details);
 }
 
-/** Parse, signer, signature, continuity, contents: every check before anyone is asked for anything. */
-function checkBundle(
-  inst: Installation,
-  data: Buffer,
-  sha256: string,
-  x: Checks,
-): { b: OnlineRecordsBundle; signer: string } {
-  if (onlineRecordsBundleBySha256(inst.db, sha256))
-    x.refuse('ONLINE_RECORDS_REPLAY', `this bundle (SHA-256 ${sha256}) was ingested already`);
-  const b = parseOnlineRecordsBundle(data);
-  const signer = bundleSigner(b);
-  if (!SOURCE_NAME.test(b.body.source) || !findOnlineRecordsKey(inst.db, b.body.source, signer.sha256))
+/** What the checks settled: the bundle, its signer and its events. */
+interface CheckedBundle {
+  s: ScannedBundle;
+  body: OnlineRecordsBody;
+  signer: string;
+  events: OnlineRecordsEvent[];
+}
+
+/** Replay, format, signer, signature, continuity, contents: every check before anyone is asked for anything. */
+function checkBundle(inst: Installation, scan: Scan, x: Checks): CheckedBundle {
+  if (onlineRecordsBundleBySha256(inst.db, scan.sha256))
+    x.refuse('ONLINE_RECORDS_REPLAY', `this bundle (SHA-256 ${scan.sha256}) was ingested already`);
+  if (scan.error) throw scan.error;
+  const m = scan.s.manifest;
+  const signer = bundleSigner(m);
+  if (!SOURCE_NAME.test(m.body.source) || !findOnlineRecordsKey(inst.db, m.body.source, signer.sha256))
     x.refuse(
       'ONLINE_RECORDS_SIGNER_UNKNOWN',
-      `the bundle of source "${b.body.source}" is signed by key ${signer.sha256}, which is not registered for it`,
-      { source: b.body.source, signer: signer.sha256 },
+      `the bundle of source "${m.body.source}" is signed by key ${signer.sha256}, which is not registered for it`,
+      { source: m.body.source, signer: signer.sha256 },
     );
-  if (!bundleSignatureValid(b, signer.key))
+  if (!bundleSignatureValid(m, signer.key))
     x.refuse('ONLINE_RECORDS_SIGNATURE_INVALID', `the signature of the bundle does not verify: it was altered`, {
-      source: b.body.source,
+      source: m.body.source,
       signer: signer.sha256,
     });
-  checkContinuity(inst, b.body, x.refuse);
-  checkBundleContents(b.body);
-  return { b, signer: signer.sha256 };
+  checkContinuity(inst, m.body, x.refuse);
+  const events = checkBundleContents(scan.s);
+  return { s: scan.s, body: m.body, signer: signer.sha256, events };
 }
 
 /** The date `years` after `at` (the end of a record's retention). */
@@ -221,39 +235,54 @@ function yearsAfter(at: Date, years: number): string {
   return d.toISOString();
 }
 
-/** `rootca audit ingest-online BUNDLE --examiner NAME`: see the module comment. */
-export function ingestOnlineRecords(
+/**
+ * `rootca audit ingest-online BUNDLE --examiner NAME`: see the module comment. The bundle is
+ * read from its file as a stream (memory stays flat in the size of its segments). Once the
+ * ingest commits, a backup set is written as after every recorded change (CPS 5.5.4), signed
+ * by the examiner; its failure is reported in the result and audited, never as a failure of
+ * the ingest, which stands.
+ */
+export async function ingestOnlineRecords(
   inst: Installation,
-  p: { data: Buffer; fileName?: string; examiner: string; passphrases: PassphraseSource },
+  p: { file: string; fileName?: string; examiner: string; passphrases: PassphraseSource },
 ): Promise<OnlineIngestResult> {
-  const sha256 = sha256Hex(p.data);
-  return runRecordedAction(inst, {
-    action: 'audit.ingest-online',
-    target: `online-records:${sha256}`,
-    actor: p.examiner,
-    refusalDetails: { bundleSha256: sha256, file: p.fileName ?? null },
-    check: (x) => checkBundle(inst, p.data, sha256, x),
-    ask: async (c, x) => {
-      const digest = operationDigest({ kind: 'audit.ingest-online', source: c.b.body.source, sha256 });
-      const who = await bring(inst, x, p.examiner, p.passphrases, digest, {
-        operation: 'audit.ingest',
-        slot: 'examiner',
-        purpose: `ingesting the online records of ${c.b.body.source}`,
-      });
-      return { who, digest };
-    },
-    work: (c, a, audit) => storeBundle(inst, c, a, { sha256, examiner: p.examiner, audit }),
-  });
+  const scan = scanned(p.file);
+  let who: Participant | undefined;
+  try {
+    const r = await runRecordedAction(inst, {
+      action: 'audit.ingest-online',
+      target: `online-records:${scan.sha256}`,
+      actor: p.examiner,
+      refusalDetails: { bundleSha256: scan.sha256, file: p.fileName ?? null },
+      check: (x) => checkBundle(inst, scan, x),
+      ask: async (c, x) => {
+        const digest = operationDigest({ kind: 'audit.ingest-online', source: c.body.source, sha256: scan.sha256 });
+        who = await bring(inst, x, p.examiner, p.passphrases, digest, {
+          operation: 'audit.ingest',
+          slot: 'examiner',
+          purpose: `ingesting the online records of ${c.body.source}`,
+        });
+        return { who, digest };
+      },
+      work: (c, a, audit) =>
+        storeBundle(inst, c, a, { file: p.file, sha256: scan.sha256, examiner: p.examiner, audit }),
+    });
+    // Committed: nothing after this reports failure.
+    const backup = await backupAfterChange(inst, { reason: 'audit.ingest-online', ceremonyId: null, operator: who! });
+    return { ...r, backup };
+  } finally {
+    who?.credential.lock();
+  }
 }
 
-/** Archives the bundle and its segments and appends its one audit event (inside the transaction). */
+/** Archives the bundle and its segments (streamed from the file in chunks) and appends its one audit event, inside the transaction. */
 function storeBundle(
   inst: Installation,
-  c: { b: OnlineRecordsBundle; signer: string },
+  c: CheckedBundle,
   a: { who: Participant; digest: Buffer },
-  o: { sha256: string; examiner: string; audit: AuditSuccess },
-): OnlineIngestResult {
-  const body = c.b.body;
+  o: { file: string; sha256: string; examiner: string; audit: AuditSuccess },
+): Omit<OnlineIngestResult, 'backup'> {
+  const body = c.body;
   const now = inst.clock.now();
   const retainUntil = yearsAfter(now, inst.config.archive.retentionYears);
   const bundleId = insertOnlineRecordsBundle(inst.db, {
@@ -266,13 +295,13 @@ function storeBundle(
     after_segment_sha256: body.after.segmentSha256,
     to_event_seq: body.to.eventSeq,
     to_segment_sha256: body.to.segmentSha256,
-    events: JSON.stringify(body.events),
+    events: JSON.stringify(c.events),
     ingested_at: now.toISOString(),
     ingested_by: o.examiner,
     retain_until: retainUntil,
   });
-  for (const s of body.segments)
-    insertOnlineRecordsSegment(inst.db, {
+  body.segments.forEach((s, i) => {
+    const id = insertOnlineRecordsSegment(inst.db, {
       bundle_id: bundleId,
       source: body.source,
       name: s.name,
@@ -280,9 +309,12 @@ function storeBundle(
       prev_sha256: s.prevSha256,
       lines: s.lines,
       closed_at: s.closedAt,
-      data: Buffer.from(s.data!, 'base64'),
+      data: Buffer.alloc(0),
       retain_until: retainUntil,
     });
+    let n = 0;
+    eachSegmentChunk(o.file, c.s, i, (chunk) => insertOnlineRecordsSegmentChunk(inst.db, id, n++, chunk));
+  });
   const lines = body.segments.reduce((n, s) => n + s.lines, 0);
   const e = o.audit({
     actor: o.examiner,
@@ -295,26 +327,27 @@ function storeBundle(
       createdAt: body.createdAt,
       after: body.after,
       to: body.to,
-      events: body.events.length,
-      eventKinds: [...new Set(body.events.map((x) => x.kind))].sort(),
+      events: c.events.length,
+      eventsSha256: body.events.sha256,
+      eventKinds: [...new Set(c.events.map((x) => x.kind))].sort(),
       segments: body.segments.map((s) => ({
         name: s.name,
         sha256: s.sha256,
         prevSha256: s.prevSha256,
         lines: s.lines,
+        bytes: s.length,
       })),
       retainUntil,
       ...participantEvidence(a.digest, [{ role: 'examiner', p: a.who }]),
     },
   });
-  a.who.credential.lock();
   return {
     source: body.source,
     bundleSha256: o.sha256,
     signer: c.signer,
     after: body.after,
     to: body.to,
-    events: body.events.length,
+    events: c.events.length,
     segments: body.segments.length,
     lines,
     retainUntil,

@@ -19,32 +19,28 @@ import { systemClock, type Clock } from '../clock.ts';
 import { CaError } from '../errors.ts';
 import { verifyPublication, type VerifiedPublication } from '../publish/verify.ts';
 import type { Db } from '../store/db.ts';
+import { segmentRecord, type AccessLogSegmentRecord, type OnlineServerEvent } from './online-records-rows.ts';
 import {
   accessLogSegmentRows,
+  accessLogSegmentsAfter,
   addOnlineTrustAnchor,
   insertAccessLogSegment,
   insertOnlinePublication,
   insertServerEvent,
   lastOnlineImport,
+  lastRecordsExportDetail,
+  lastServerEventSeq,
   lastSegmentSha256,
   latestOnlinePublication,
   latestOnlineVersion,
   onlineTrustAnchors,
   openOnlineDatabase,
   respondersSeenSince,
+  serverEventPage,
   serverEventRows,
+  serverEventSeqBefore,
   upsertResponderHeartbeat,
 } from '../store/online-sqlite.ts';
-
-/** A closed access-log segment as recorded in the chain. */
-export interface AccessLogSegmentRecord {
-  name: string;
-  sha256: string;
-  /** SHA-256 of the segment recorded before this one ('' for the first). */
-  prevSha256: string;
-  lines: number;
-  closedAt: string;
-}
 
 export interface ImportResult {
   version: number;
@@ -71,11 +67,12 @@ export interface OnlineStore {
   accessLogSegments(): AccessLogSegmentRecord[];
   /** CPS 5.4.1: server start/stop and refused imports, kept with the access-log chain. */
   recordServerEvent(kind: ServerEventKind, detail: Record<string, unknown>): void;
-  serverEvents(): { seq: number; at: string; kind: string; pid: number; detail: Record<string, unknown> }[];
+  serverEvents(): OnlineServerEvent[];
   close(): void;
 }
 
 export type Awaitable<T> = T | Promise<T>;
+export type { AccessLogSegmentRecord, OnlineServerEvent };
 
 /** `records-export`: `rootca online export-records` wrote a bundle (its end point is where `--since last` starts). */
 export type ServerEventKind = 'start' | 'stop' | 'import' | 'import-refused' | 'records-export';
@@ -153,7 +150,20 @@ export interface ServingStore {
   /** The access-log chain (of one responder where each has its own: PostgreSQL). */
   accessLogSegments(responder?: string): Awaitable<AccessLogSegmentRecord[]>;
   recordServerEvent(kind: ServerEventKind, detail: Record<string, unknown>): Awaitable<void>;
-  serverEvents(): Awaitable<{ seq: number; at: string; kind: string; pid: number; detail: Record<string, unknown> }[]>;
+  serverEvents(): Awaitable<OnlineServerEvent[]>;
+  /** The detail of `source`'s newest `records-export` event (records-collect.ts; selected in SQL). */
+  lastRecordsExport(source: string): Awaitable<Record<string, unknown> | undefined>;
+  /** The seq of the last server event before the first one at or after `at` (0: none). */
+  serverEventSeqBefore(at: string): Awaitable<number>;
+  /** The seq of the newest server event (0: none). */
+  lastServerEventSeq(): Awaitable<number>;
+  /** Up to `limit` server events in (afterSeq, toSeq], in order: an export streams them page by page. */
+  serverEventPage(afterSeq: number, toSeq: number, limit: number): Awaitable<OnlineServerEvent[]>;
+  /** The segments after a point (a digest, '' for the start) or from a time, with the digest before them; undefined: no such digest. */
+  accessLogSegmentsAfter(
+    from: { sha256: string } | { at: string },
+    responder?: string,
+  ): Awaitable<{ afterSha256: string; segments: AccessLogSegmentRecord[] } | undefined>;
   /** Records that a responder process is alive and what it serves (an upsert, every few seconds). */
   heartbeat(h: ResponderHeartbeat): Awaitable<void>;
   /** Responder processes seen within the last `withinMs`. */
@@ -202,6 +212,12 @@ export function refusalDetail(bytes: Uint8Array, e: unknown): Record<string, unk
   return { sha256: sha256Hex(bytes), code: (e as CaError).code ?? 'ERROR', message: (e as Error).message };
 }
 
+/** A SQLite server event row with its detail parsed. */
+const parsedEvent = (r: { seq: number; at: string; kind: string; pid: number; detail: string }): OnlineServerEvent => ({
+  ...r,
+  detail: JSON.parse(r.detail) as Record<string, unknown>,
+});
+
 /** The SQLite adapter (its SQL: store/online-sqlite.ts). */
 export class SqliteOnlineStore implements OnlineStore, ServingStore {
   readonly path: string;
@@ -242,8 +258,32 @@ export class SqliteOnlineStore implements OnlineStore, ServingStore {
     });
   }
 
-  serverEvents(): { seq: number; at: string; kind: string; pid: number; detail: Record<string, unknown> }[] {
-    return serverEventRows(this.db).map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+  serverEvents(): OnlineServerEvent[] {
+    return serverEventRows(this.db).map(parsedEvent);
+  }
+
+  lastRecordsExport(source: string): Record<string, unknown> | undefined {
+    const detail = lastRecordsExportDetail(this.db, source);
+    return detail === undefined ? undefined : (JSON.parse(detail) as Record<string, unknown>);
+  }
+
+  serverEventSeqBefore(at: string): number {
+    return serverEventSeqBefore(this.db, at);
+  }
+
+  lastServerEventSeq(): number {
+    return lastServerEventSeq(this.db);
+  }
+
+  serverEventPage(afterSeq: number, toSeq: number, limit: number): OnlineServerEvent[] {
+    return serverEventPage(this.db, afterSeq, toSeq, limit).map(parsedEvent);
+  }
+
+  accessLogSegmentsAfter(
+    from: { sha256: string } | { at: string },
+  ): { afterSha256: string; segments: AccessLogSegmentRecord[] } | undefined {
+    const r = accessLogSegmentsAfter(this.db, from);
+    return r && { afterSha256: r.afterSha256, segments: r.rows.map(segmentRecord) };
   }
 
   /** As importPublication, also returning the verified publication. */
@@ -316,13 +356,7 @@ export class SqliteOnlineStore implements OnlineStore, ServingStore {
   }
 
   accessLogSegments(): AccessLogSegmentRecord[] {
-    return accessLogSegmentRows(this.db).map((r) => ({
-      name: r.name,
-      sha256: r.sha256,
-      prevSha256: r.prev_sha256,
-      lines: r.lines,
-      closedAt: r.closed_at,
-    }));
+    return accessLogSegmentRows(this.db).map(segmentRecord);
   }
 
   close(): void {

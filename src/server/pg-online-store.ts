@@ -37,6 +37,14 @@ import {
 } from '../store/online-postgres.ts';
 import { appendPgSegment, pgSegmentResponders, pgSegments } from '../store/online-postgres-segments.ts';
 import {
+  pgLastRecordsExportDetail,
+  pgLastServerEventSeq,
+  pgSegmentsAfter,
+  pgServerEventPage,
+  pgServerEventSeqBefore,
+} from '../store/online-postgres-records.ts';
+import { segmentRecord, type OnlineServerEvent } from './online-records-rows.ts';
+import {
   heartbeatRow,
   refusalDetail,
   sha256Hex,
@@ -210,14 +218,36 @@ export class PgOnlineStore implements ServingStore {
   }
 
   async accessLogSegments(responder: string = this.responder): Promise<AccessLogSegmentRecord[]> {
-    const rows = await pgSegments(this.db, responder);
-    return rows.map((r) => ({
-      name: r.name,
-      sha256: r.sha256,
-      prevSha256: r.prev_sha256,
-      lines: r.lines,
-      closedAt: iso(r.closed_at),
-    }));
+    return (await pgSegments(this.db, responder)).map((r) => segmentRecord({ ...r, closed_at: iso(r.closed_at) }));
+  }
+
+  async accessLogSegmentsAfter(
+    from: { sha256: string } | { at: string },
+    responder: string = this.responder,
+  ): Promise<{ afterSha256: string; segments: AccessLogSegmentRecord[] } | undefined> {
+    const r = await pgSegmentsAfter(this.db, responder, from);
+    return (
+      r && {
+        afterSha256: r.afterSha256,
+        segments: r.rows.map((x) => segmentRecord({ ...x, closed_at: iso(x.closed_at) })),
+      }
+    );
+  }
+
+  lastRecordsExport(source: string): Promise<Record<string, unknown> | undefined> {
+    return pgLastRecordsExportDetail(this.db, source);
+  }
+
+  serverEventSeqBefore(at: string): Promise<number> {
+    return pgServerEventSeqBefore(this.db, at);
+  }
+
+  lastServerEventSeq(): Promise<number> {
+    return pgLastServerEventSeq(this.db);
+  }
+
+  async serverEventPage(afterSeq: number, toSeq: number, limit: number): Promise<OnlineServerEvent[]> {
+    return (await pgServerEventPage(this.db, afterSeq, toSeq, limit)).map(pgEvent);
   }
 
   /** The responders that have recorded access-log segments. */
@@ -235,18 +265,8 @@ export class PgOnlineStore implements ServingStore {
     });
   }
 
-  async serverEvents(): Promise<
-    { seq: number; at: string; kind: string; pid: number; responder: string; detail: Record<string, unknown> }[]
-  > {
-    const rows = await pgServerEvents(this.db);
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      at: iso(r.at),
-      kind: r.kind,
-      pid: r.pid,
-      responder: r.responder,
-      detail: r.detail,
-    }));
+  async serverEvents(): Promise<(OnlineServerEvent & { responder: string })[]> {
+    return (await pgServerEvents(this.db)).map(pgEvent);
   }
 
   async heartbeat(h: ResponderHeartbeat): Promise<void> {
@@ -294,4 +314,9 @@ export class PgOnlineStore implements ServingStore {
     this.closed = true;
     await this.db.destroy().catch(() => undefined);
   }
+}
+
+/** A PostgreSQL server event row as the port gives it (with the responder that recorded it). */
+function pgEvent(r: Awaited<ReturnType<typeof pgServerEventPage>>[number]): OnlineServerEvent & { responder: string } {
+  return { seq: Number(r.seq), at: iso(r.at), kind: r.kind, pid: r.pid, responder: r.responder, detail: r.detail };
 }

@@ -68,6 +68,21 @@ export class StoreOpenedLater implements ServingStore {
   serverEvents() {
     return this.get().then((s) => s.serverEvents());
   }
+  lastRecordsExport(source: string) {
+    return this.get().then((s) => s.lastRecordsExport(source));
+  }
+  serverEventSeqBefore(at: string) {
+    return this.get().then((s) => s.serverEventSeqBefore(at));
+  }
+  lastServerEventSeq() {
+    return this.get().then((s) => s.lastServerEventSeq());
+  }
+  serverEventPage(afterSeq: number, toSeq: number, limit: number) {
+    return this.get().then((s) => s.serverEventPage(afterSeq, toSeq, limit));
+  }
+  accessLogSegmentsAfter(from: { sha256: string } | { at: string }, responder?: string) {
+    return this.get().then((s) => s.accessLogSegmentsAfter(from, responder));
+  }
   heartbeat(h: Parameters<ServingStore['heartbeat']>[0]) {
     return this.get().then((s) => s.heartbeat(h));
   }

@@ -12,6 +12,7 @@ import { MIGRATION_009_CA_ENDING } from './migration-009-ca-ending.ts';
 import { MIGRATION_010_DOCUMENTS } from './migration-010-documents.ts';
 import { MIGRATION_011_ONLINE_RECORDS } from './migration-011-online-records.ts';
 import { MIGRATION_012_DELEGATED_KEYS } from './migration-012-delegated-keys.ts';
+import { MIGRATION_013_ONLINE_RECORDS_CHUNKS } from './migration-013-online-records-chunks.ts';
 
 /** Re-exported for the stores that name the type from here (the online store). */
 export type { Migration } from './migration.ts';
@@ -280,6 +281,7 @@ const EXTRA_MIGRATIONS: Migration[] = [
   MIGRATION_010_DOCUMENTS,
   MIGRATION_011_ONLINE_RECORDS,
   MIGRATION_012_DELEGATED_KEYS,
+  MIGRATION_013_ONLINE_RECORDS_CHUNKS,
 ];
 
 export const MIGRATIONS: Migration[] = [...BASE_MIGRATIONS, ...EXTRA_MIGRATIONS];

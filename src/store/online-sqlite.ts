@@ -4,7 +4,7 @@
  * the Kysely style of query.ts (synchronous on better-sqlite3). The adapter that verifies
  * publications and keeps the transactions is server/online-store.ts (SqliteOnlineStore).
  */
-import type { Generated } from 'kysely';
+import { sql, type Generated } from 'kysely';
 import { openDatabase, type Db } from './db.ts';
 import type { Migration } from './migrations.ts';
 import { all, first, run, sqliteQueries } from './query.ts';
@@ -221,4 +221,87 @@ export function accessLogSegmentRows(
     db,
     q.selectFrom('access_log_segments').select(['name', 'sha256', 'prev_sha256', 'lines', 'closed_at']).orderBy('seq'),
   );
+}
+
+/*
+ * What `rootca online export-records` selects (CPS 5.4.1, 5.5.1): the starting point and the
+ * rows after it are chosen here, in SQL, so an export never reads the whole store.
+ */
+
+/** The end point of `source`'s last export, from its newest `records-export` event (its detail, JSON). */
+export function lastRecordsExportDetail(db: Db, source: string): string | undefined {
+  return first(
+    db,
+    q
+      .selectFrom('server_events')
+      .select('detail')
+      .where('kind', '=', 'records-export')
+      .where(sql<string>`json_extract(detail, '$.source')`, '=', source)
+      .orderBy('seq', 'desc')
+      .limit(1),
+  )?.detail;
+}
+
+/** The seq of the last event recorded before the first one at or after `at` (0: none before). */
+export function serverEventSeqBefore(db: Db, at: string): number {
+  const firstAt = first(db, q.selectFrom('server_events').select('seq').where('at', '>=', at).orderBy('seq').limit(1));
+  const before = q.selectFrom('server_events').select((eb) => eb.fn.max('seq').as('seq'));
+  return first(db, firstAt ? before.where('seq', '<', firstAt.seq) : before)?.seq ?? 0;
+}
+
+/** The seq of the newest server event (0: none yet). */
+export function lastServerEventSeq(db: Db): number {
+  return (
+    first(
+      db,
+      q.selectFrom('server_events').select((eb) => eb.fn.max('seq').as('seq')),
+    )?.seq ?? 0
+  );
+}
+
+/** Up to `limit` server events after `afterSeq` and up to `toSeq`, in order (an export reads them page by page). */
+export function serverEventPage(
+  db: Db,
+  afterSeq: number,
+  toSeq: number,
+  limit: number,
+): { seq: number; at: string; kind: string; pid: number; detail: string }[] {
+  return all(
+    db,
+    q
+      .selectFrom('server_events')
+      .select(['seq', 'at', 'kind', 'pid', 'detail'])
+      .where('seq', '>', afterSeq)
+      .where('seq', '<=', toSeq)
+      .orderBy('seq')
+      .limit(limit),
+  );
+}
+
+/**
+ * The segments recorded after the one with digest `from.sha256` ('' : all), or from the first
+ * closed at or after `from.at`, with the digest of the segment before them ('' : none).
+ * Undefined when no segment has that digest.
+ */
+export function accessLogSegmentsAfter(
+  db: Db,
+  from: { sha256: string } | { at: string },
+): { afterSha256: string; rows: ReturnType<typeof accessLogSegmentRows> } | undefined {
+  const columns = ['name', 'sha256', 'prev_sha256', 'lines', 'closed_at'] as const;
+  const startSeq =
+    'at' in from
+      ? first(db, q.selectFrom('access_log_segments').select('seq').where('closed_at', '>=', from.at).orderBy('seq'))
+          ?.seq
+      : from.sha256 === ''
+        ? 0
+        : first(db, q.selectFrom('access_log_segments').select('seq').where('sha256', '=', from.sha256))?.seq;
+  if (startSeq === undefined && !('at' in from)) return undefined;
+  // A point names the last segment taken (start after it); a time names the first one to take.
+  const after = 'at' in from ? (startSeq ?? Number.MAX_SAFE_INTEGER) - 1 : startSeq!;
+  const before = first(
+    db,
+    q.selectFrom('access_log_segments').select('sha256').where('seq', '<=', after).orderBy('seq', 'desc').limit(1),
+  );
+  const rows = all(db, q.selectFrom('access_log_segments').select(columns).where('seq', '>', after).orderBy('seq'));
+  return { afterSha256: before?.sha256 ?? '', rows };
 }

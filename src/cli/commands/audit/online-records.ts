@@ -1,7 +1,7 @@
 /** `rootca audit online-key register | ingest-online`: the online side's records brought home (CPS 5.4.1, 5.5.1, 5.5.2). */
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, withInstallation } from '../../context.ts';
+import { collect, CREDENTIAL_HELP, passphrasesFrom, print, readInput, usage, withInstallation } from '../../context.ts';
 
 /** `audit online-key list | register`: the public keys that sign a source's bundles, registered under a quorum. */
 export function defineOnlineKey(audit: Command): void {
@@ -68,11 +68,18 @@ export function defineIngestOnline(audit: Command): void {
     .requiredOption('--examiner <name>', 'the Log Examiner collecting it')
     .option('--credential <spec>', CREDENTIAL_HELP, collect, [])
     .action(async function (this: Command, file: string, o: { examiner: string; credential: string[] }) {
-      const data = readInput(file, 'bundle');
+      // The bundle is streamed from its file, never read whole: only check it can be read.
+      const { accessSync, constants } = await import('node:fs');
+      try {
+        accessSync(file, constants.R_OK);
+      } catch (e) {
+        usage('INPUT_UNREADABLE', `cannot read bundle file ${file}: ${(e as NodeJS.ErrnoException).code}`);
+      }
+      const { backupLine } = await import('../../report-lines.ts');
       const { ingestOnlineRecords } = await import('../../../records/online-records.ts');
       await withInstallation(this, async (inst) => {
         const r = await ingestOnlineRecords(inst, {
-          data,
+          file,
           fileName: basename(file),
           examiner: o.examiner,
           passphrases: passphrasesFrom(o.credential),
@@ -80,7 +87,10 @@ export function defineIngestOnline(audit: Command): void {
         print(
           this,
           r,
-          `ingested ${r.source}: ${r.events} server event(s), ${r.segments} segment(s) (${r.lines} requests) up to event ${r.to.eventSeq}, segment ${r.to.segmentSha256 || '(none)'}; kept until ${r.retainUntil.slice(0, 10)} (event ${r.auditSeq})`,
+          [
+            `ingested ${r.source}: ${r.events} server event(s), ${r.segments} segment(s) (${r.lines} requests) up to event ${r.to.eventSeq}, segment ${r.to.segmentSha256 || '(none)'}; kept until ${r.retainUntil.slice(0, 10)} (event ${r.auditSeq})`,
+            backupLine(r.backup),
+          ].join('\n'),
         );
       });
     });

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CaError } from '../../../errors.ts';
-import { collect, print, readInput, usage } from '../../context.ts';
+import { collect, print, usage } from '../../context.ts';
 import { STORE_HELP } from '../../options.ts';
 import { hiddenPrompt } from '../../passphrases.ts';
 
@@ -94,10 +94,10 @@ export function defineExportRecords(online: Command): void {
     ) {
       const { sqlitePath, storeSpec, withStore, parseStoreLocation } = await import('../../online-store.ts');
       const { collectOnlineRecords, parseSince } = await import('../../../server/records-collect.ts');
+      const { onlineRecordsBody } = await import('../../../records/online-records-bundle.ts');
       const { openRecordsKey, readRecordsKeyFile } = await import('../../../records/online-records-key.ts');
-      const { encodeOnlineRecordsBundle, onlineRecordsBody, parseOnlineRecordsBundle } = await import(
-        '../../../records/online-records-bundle.ts'
-      );
+      const { bundleEndPoint } = await import('../../../records/online-records-read.ts');
+      const { writeOnlineRecordsBundle } = await import('../../../records/online-records-write.ts');
       const { existsSync } = await import('node:fs');
       const spec = storeSpec(this, o.store);
       const path = sqlitePath(spec);
@@ -105,7 +105,7 @@ export function defineExportRecords(online: Command): void {
       const dirs = logDirs(o.logDir, path);
       const { source } = readRecordsKeyFile(o.keyFile);
       const since = existsSync(o.since)
-        ? { kind: 'point' as const, point: parseOnlineRecordsBundle(readInput(o.since, 'bundle')).body.to }
+        ? { kind: 'point' as const, point: bundleEndPoint(o.since) }
         : parseSince(o.since, source);
       if (existsSync(o.out)) throw new CaError('OUTPUT_EXISTS', `${o.out} exists; a bundle is never overwritten`);
       const r = await withStore(
@@ -121,15 +121,14 @@ export function defineExportRecords(online: Command): void {
           }
           const meta = { source, responder: o.responder, store: parseStoreLocation(spec).display, since: o.since };
           const body = onlineRecordsBody(c, { ...meta, now: new Date() });
-          const bytes = encodeOnlineRecordsBundle(body, signer);
-          writeFileSync(o.out, bytes, { flag: 'wx', mode: 0o644 });
-          const sha256 = (await import('node:crypto')).createHash('sha256').update(bytes).digest('hex');
+          const written = await writeOnlineRecordsBundle(o.out, body, signer, c.parts);
           const summary = {
             source,
-            sha256,
+            sha256: written.sha256,
+            bytes: written.bytes,
             after: c.after,
             to: c.to,
-            events: c.events.length,
+            events: c.events.count,
             segments: c.segments.length,
           };
           await store.recordServerEvent('records-export', { ...summary, file: basename(o.out), problems: c.problems });
@@ -141,7 +140,7 @@ export function defineExportRecords(online: Command): void {
         this,
         r,
         [
-          `wrote ${r.out}: ${r.events} server event(s), ${r.segments} segment(s) of ${r.source} (SHA-256 ${r.sha256})`,
+          `wrote ${r.out}: ${r.events} server event(s), ${r.segments} segment(s) of ${r.source}, ${r.bytes} bytes (SHA-256 ${r.sha256})`,
           ...r.problems.map((p) => `  WARNING ${p}: the offline side will refuse this bundle`),
         ].join('\n'),
       );
