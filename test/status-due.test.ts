@@ -409,6 +409,41 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
     },
   );
 
+  story(
+    'only the publication certificate is due: the ceremony issues its successor, answers for it, and signs the manifest under it',
+    async () => {
+      // Day 360 (the people's yearly training runs out on day 365, CPS 5.3.4), with a 40-day certificate margin:
+      // the publication certificate of day 0 (397 days) is due, nothing else is.
+      inst.config.status.certificateRenewBeforeDays = 40;
+      clock.set(new Date(T0.getTime() + 360 * DAY));
+      const before = delegatedCertificate('publication');
+      const plan = planStatusCeremony(inst, CA);
+      const keys = keyIds();
+      assert.equal(plan.crl, null);
+      assert.deepEqual(plan.ocsp, []);
+      assert.deepEqual(
+        plan.certificates.map((c) => [c.profile, c.serialHex, c.keyId]),
+        [['publication', before.serial_hex, keys.publication]],
+      );
+      assert.equal(plan.publication?.why, 'the successor certificates and their responses');
+      assert.equal(plan.signatures, 5, 'request + certificate + its two responses, manifest');
+      const r = await ceremony();
+      const after = delegatedCertificate('publication');
+      assert.equal(r.certificates[0]!.serialHex, after.serial_hex);
+      assert.ok(certificateInfo(after.der).spkiDer.equals(certificateInfo(before.der).spkiDer));
+      // 397 days, as `rootca publication-key issue` gives the first (RFC 5280 4.1.2.5: a second less).
+      assert.equal(certificateInfo(after.der).notAfter.getTime(), clock.now().getTime() + 397 * DAY - 1000);
+      const written = inst.db
+        .prepare("SELECT details FROM audit_events WHERE action = 'publication.written' ORDER BY seq DESC LIMIT 1")
+        .get() as { details: string };
+      assert.equal((JSON.parse(written.details) as { signerSerial: string }).signerSerial, after.serial_hex);
+      assert.equal(r.ocspResponses, 2, 'the two responses for the successor');
+      assert.deepEqual(r.keyActivations, { [keys.root]: 1, [keys.ocsp]: 2, [keys.publication]: 2 });
+      const pem = writeTo('publication-successor.pem', Buffer.from(derToPem(after.der, 'CERTIFICATE')));
+      assert.match(opensslAt(clock.now(), ['verify', '-CAfile', join(dir, `${CA}.pem`), pem]), /: OK/);
+    },
+  );
+
   const writeTo = (name: string, der: Buffer) => {
     writeFileSync(join(dir, name), der);
     return join(dir, name);
