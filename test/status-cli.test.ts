@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe } from 'node:test';
 import { issueCertificate } from '../src/issuance/issuance.ts';
 import { openInstallation } from '../src/installation/installation.ts';
+import { derToPem } from '../src/pki/pem.ts';
 import {
   allPassphrases,
   installationWithPeople,
@@ -61,6 +62,37 @@ describe('rootca status and rootca status ceremony on the command line, with the
   const statusJson = (days: number) => {
     const r = at(days, ['--json', 'status']);
     return { status: r.status, json: JSON.parse(r.stdout) as { level: string; exitCode: number; cas: unknown[] } };
+  };
+  const stampAt = (days: number) => new Date(T0 + days * DAY).toISOString().replace('T', ' ').slice(0, 19);
+  const ceremonyArgs = (out: string) => ['status', 'ceremony', CA, '--out', join(dir, out), ...people];
+  /** The certificate the root's OCSP responder key is in service under now. */
+  const responderCertificate = () => {
+    const inst = openInstallation(home);
+    try {
+      return inst.db
+        .prepare(
+          `SELECT c.serial_hex, c.der FROM delegated_keys d JOIN certificates c ON c.id = d.certificate_id
+           WHERE d.purpose = 'ocsp'`,
+        )
+        .get() as { serial_hex: string; der: Buffer };
+    } finally {
+      inst.close();
+    }
+  };
+  /** The newest pre-signed responses for the sub-CA certificate, by CertID hash. */
+  const subResponses = (): [string, Buffer][] => {
+    const inst = openInstallation(home);
+    try {
+      const rows = inst.db
+        .prepare(
+          `SELECT o.hash_algorithm AS hash, o.der FROM ocsp_responses o JOIN certificates c ON c.id = o.certificate_id
+           WHERE c.profile = 'subca' ORDER BY o.id`,
+        )
+        .all() as { hash: string; der: Buffer }[];
+      return [...new Map(rows.map((r) => [r.hash, r.der])).entries()];
+    } finally {
+      inst.close();
+    }
   };
   const lastCeremony = () => {
     const inst = openInstallation(home);
@@ -207,41 +239,105 @@ describe('rootca status and rootca status ceremony on the command line, with the
     assert.equal(verify.status, 0, verify.stdout + verify.stderr);
   });
 
-  story('killed after the responses committed (no CRL due): the run again writes the publication they wait for', () => {
-    assert.equal(
-      statusJson(300).status,
-      4,
-      'the responses of day 200 expired on day 290; the CRL is good until day 380',
-    );
-    // The responder certificate of day 0 (a year) would be outlived by responses made now: its successor first.
-    // Issued a few hours earlier: every faketime run at day 300 starts at the same instant, so one issued
-    // "at 300" would not yet be valid for a ceremony started at 300.
-    const successor = at(299.9, [
-      'ocsp',
-      'responder',
-      'issue',
-      '--ca',
-      CA,
-      '--holders',
-      'alice,bob,carol',
-      '--threshold',
-      '2',
-      ...people,
-    ]);
-    assert.equal(successor.status, 0, successor.stderr);
-    assertKilled(ceremony(300, 'pub-d.json', { ROOTCA_FAULT_AT: 'status.ceremony:ocsp-committed' }));
-    const row = lastCeremony();
-    assert.equal(statusJson(300).status, 0, 'the responses are stored');
-    const dry = at(300, ['--json', 'status', 'ceremony', CA, '--out', join(dir, 'pub-d.json'), ...people, '--dry-run']);
-    const plan = (JSON.parse(dry.stdout) as { plan: { signatures: number; publication: { why: string } } }).plan;
-    assert.equal(plan.signatures, 1);
-    assert.equal(plan.publication.why, 'pre-signed OCSP responses are in no publication file yet');
-    const r = ceremony(300, 'pub-d.json');
-    assert.equal(r.status, 0, r.stderr);
-    assert.ok(existsSync(join(dir, 'pub-d.json')));
-    const inst = openInstallation(home);
-    const closed = inst.db.prepare('SELECT status FROM ceremonies WHERE id = ?').get(row.id) as { status: string };
-    inst.close();
-    assert.equal(closed.status, 'completed');
-  });
+  story(
+    'day 300: responses would outlive the responder certificate — the ceremony issues its successor; killed after that commit, then after the responses, each run again signs only what is still due',
+    () => {
+      assert.equal(
+        statusJson(300).status,
+        4,
+        'the responses of day 200 expired on day 290; the CRL is good until day 380',
+      );
+      // The responder certificate of day 0 (a year) would be outlived by responses made now (day 299.9 or 300):
+      // the plan re-certifies its key.
+      const before = responderCertificate();
+      const dry = at(299.9, ['--json', ...ceremonyArgs('pub-d.json'), '--dry-run']);
+      assert.equal(dry.status, 0, dry.stderr);
+      const planned = (JSON.parse(dry.stdout) as { plan: { certificates: { serialHex: string; why: string }[] } }).plan;
+      assert.deepEqual(
+        planned.certificates.map((c) => c.serialHex),
+        [before.serial_hex],
+      );
+      assert.match(planned.certificates[0]!.why, /would outlive it/);
+      assert.match(
+        at(299.9, [...ceremonyArgs('pub-d.json'), '--dry-run']).stdout,
+        new RegExp(`ocsp certificate: a successor of ${before.serial_hex} .* with its OCSP sha1 \\+ sha256`),
+      );
+      // Killed once the successor committed (item 3: resumable without a second successor). At day 299.9:
+      // every faketime run at a day starts at the same instant, so a certificate made in a run at day 300
+      // would not yet be valid for the next run started at day 300.
+      assertKilled(ceremony(299.9, 'pub-d.json', { ROOTCA_FAULT_AT: 'status.ceremony:certificate-committed' }));
+      const first = lastCeremony();
+      assert.equal(first.status, 'started');
+      const successor = responderCertificate();
+      assert.notEqual(successor.serial_hex, before.serial_hex);
+      const resume = at(300, ['ceremony', 'resume', String(first.id)]);
+      assert.equal(resume.status, 1);
+      assert.match(
+        resume.stdout + resume.stderr,
+        /committed certificate\.issue before it stopped; run the same command again/,
+      );
+      const again = at(300, ['--json', ...ceremonyArgs('pub-d.json'), '--dry-run']);
+      assert.deepEqual((JSON.parse(again.stdout) as { plan: { certificates: unknown[] } }).plan.certificates, []);
+      // Killed again after the responses (signed under the successor) committed.
+      assertKilled(ceremony(300, 'pub-d.json', { ROOTCA_FAULT_AT: 'status.ceremony:ocsp-committed' }));
+      const second = lastCeremony();
+      assert.equal(statusJson(300).status, 0, 'the responses are stored');
+      const last = at(300, ['--json', ...ceremonyArgs('pub-d.json'), '--dry-run']);
+      const plan = (JSON.parse(last.stdout) as { plan: { signatures: number; publication: { why: string } } }).plan;
+      assert.equal(plan.signatures, 1);
+      assert.equal(plan.publication.why, 'pre-signed OCSP responses are in no publication file yet');
+      const r = ceremony(300, 'pub-d.json');
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(existsSync(join(dir, 'pub-d.json')));
+      const inst = openInstallation(home);
+      const state = (id: number) =>
+        (inst.db.prepare('SELECT status FROM ceremonies WHERE id = ?').get(id) as { status: string }).status;
+      const ocspCertificates = inst.db
+        .prepare("SELECT serial_hex, der FROM certificates WHERE profile = 'ocsp'")
+        .all() as {
+        serial_hex: string;
+        der: Buffer;
+      }[];
+      const states = [state(first.id), state(second.id)];
+      inst.close();
+      assert.deepEqual(states, ['completed', 'completed'], 'both interrupted rows closed as finished by the last run');
+      assert.deepEqual(
+        ocspCertificates.map((c) => c.serial_hex).sort(),
+        [before.serial_hex, successor.serial_hex].sort(),
+        'one successor, and the old certificate untouched',
+      );
+      assert.ok(ocspCertificates.find((c) => c.serial_hex === before.serial_hex)!.der.equals(before.der));
+      // OpenSSL: the successor chains to the root (on day 301: it was made seconds after day 300 began);
+      // on day 370, after the old one expired, the responses verify with the successor they carry.
+      const root = join(dir, `${CA}.pem`);
+      writeFileSync(join(dir, 'responder-2.pem'), derToPem(successor.der, 'CERTIFICATE'));
+      const verify = run('faketime', [
+        stampAt(301),
+        'openssl',
+        'verify',
+        '-CAfile',
+        root,
+        join(dir, 'responder-2.pem'),
+      ]);
+      assert.match(verify.stdout, /: OK/, verify.stderr);
+      for (const [hash, der] of subResponses()) {
+        writeFileSync(join(dir, `sub-${hash}.der`), der);
+        // The digest comes before -cert (OpenSSL: "Digest must be before -cert").
+        const digest = hash === 'sha256' ? ['-sha256'] : [];
+        const args = ['ocsp', '-respin', join(dir, `sub-${hash}.der`), '-issuer', root, ...digest];
+        const out = run('faketime', [
+          stampAt(370),
+          'openssl',
+          ...args,
+          '-cert',
+          join(dir, 'sub.pem'),
+          '-CAfile',
+          root,
+          '-no_nonce',
+        ]);
+        assert.match(out.stdout + out.stderr, /Response verify OK/);
+        assert.match(out.stdout, /: good/);
+      }
+    },
+  );
 });

@@ -14,10 +14,12 @@ import { parseInstallationConfig } from '../src/config/installation.ts';
 import type { Installation } from '../src/installation/installation.ts';
 import { issueCertificate } from '../src/issuance/issuance.ts';
 import { derToPem } from '../src/pki/pem.ts';
+import { certificateInfo } from '../src/pki/certificate-info.ts';
 import { statusReport, type DueItem, type DueLevel } from '../src/status/due.ts';
 import { revokeCertificate } from '../src/status/revocation.ts';
 import { planStatusCeremony, runStatusCeremony } from '../src/status/status-ceremony.ts';
 import { CaError } from '../src/errors.ts';
+import { getCa } from '../src/installation/cas.ts';
 import {
   allPassphrases,
   installationWithPeople,
@@ -62,6 +64,20 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
   const level = (): DueLevel => statusReport(inst).level;
   const ceremony = () => runStatusCeremony(inst, { caName: CA, ...people, out: join(dir, `pub-${++outs}.json`) });
 
+  /** `openssl ocsp` on a stored response for the sub-CA at `at`, trusting only the root. */
+  const opensslOcsp = (at: Date, file: string, hash: string) => {
+    const root = join(dir, `${CA}.pem`);
+    return opensslAt(
+      at,
+      ['ocsp', '-respin', file, '-issuer', root, ...(hash === 'sha256' ? ['-sha256'] : [])].concat([
+        '-cert',
+        sub.pem,
+        '-CAfile',
+        root,
+        '-no_nonce',
+      ]),
+    );
+  };
   /** The CRL and the sub-CA's responses the last ceremony signed, accepted by OpenSSL at the clock's time. */
   const assertOpensslAccepts = (crlDer: Buffer | undefined, responses: { der: Buffer; hash: string }[]) => {
     const root = join(dir, `${CA}.pem`);
@@ -73,23 +89,37 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
     for (const r of responses) {
       const f = join(dir, `ocsp-${outs}-${r.hash}.der`);
       writeFileSync(f, r.der);
-      const out = opensslAt(clock.now(), [
-        'ocsp',
-        '-respin',
-        f,
-        '-issuer',
-        root,
-        ...(r.hash === 'sha256' ? ['-sha256'] : []),
-        '-cert',
-        sub.pem,
-        '-CAfile',
-        root,
-        '-no_nonce',
-      ]);
+      const out = opensslOcsp(clock.now(), f, r.hash);
       assert.match(out, /Response verify OK/);
       assert.doesNotMatch(out, /Status times invalid/);
     }
   };
+  /** The root's key id and its delegated keys' (the newest of each purpose). */
+  const keyIds = () => {
+    const rows = inst.db.prepare('SELECT key_id, purpose FROM delegated_keys ORDER BY created_at').all() as {
+      key_id: string;
+      purpose: string;
+    }[];
+    const newest = (purpose: string) => rows.filter((k) => k.purpose === purpose).at(-1)!.key_id;
+    return { root: getCa(inst, CA).keyId, ocsp: newest('ocsp'), publication: newest('publication') };
+  };
+  /** The certificate a delegated key of the root is in service under now. */
+  const delegatedCertificate = (purpose: string) =>
+    inst.db
+      .prepare(
+        `SELECT c.serial_hex, c.der FROM delegated_keys d JOIN certificates c ON c.id = d.certificate_id
+         WHERE d.purpose = ? ORDER BY d.created_at DESC LIMIT 1`,
+      )
+      .get(purpose) as { serial_hex: string; der: Buffer };
+  /** The details of the last `status.ceremony` audit event. */
+  const ceremonyEvent = () =>
+    JSON.parse(
+      (
+        inst.db
+          .prepare("SELECT details FROM audit_events WHERE action = 'status.ceremony' ORDER BY seq DESC LIMIT 1")
+          .get() as { details: string }
+      ).details,
+    ) as { keyActivations: Record<string, number>; certificates: { serialHex: string; of: string }[] };
   const lastCrl = () => (inst.db.prepare('SELECT der FROM crls ORDER BY id DESC LIMIT 1').get() as { der: Buffer }).der;
   const lastResponses = () =>
     inst.db
@@ -153,10 +183,21 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
     assert.deepEqual(r.outputs, [join(dir, `pub-${outs}.json`)]);
     const t = JSON.parse(readFileSync(r.transcriptFile, 'utf8')) as {
       outputs: { name: string }[];
-      details: { keyActivations: number };
+      details: { keyActivations: Record<string, number> };
     };
-    // The root key signed only the CRL; its responder and publication keys signed the rest beside it.
-    assert.equal(t.details.keyActivations, 1, 'the root key signed the CRL and nothing else');
+    // The root key signed only the CRL; its responder and publication keys signed the rest beside it, each counted.
+    const keys = keyIds();
+    assert.deepEqual(
+      t.details.keyActivations,
+      { [keys.root]: 1, [keys.ocsp]: 6, [keys.publication]: 1 },
+      'the root key once (the CRL), the responder six times, the publication key once',
+    );
+    assert.deepEqual(r.keyActivations, t.details.keyActivations);
+    assert.deepEqual(
+      ceremonyEvent().keyActivations,
+      t.details.keyActivations,
+      'the ceremony audit event counts them too',
+    );
     assert.deepEqual(
       t.outputs.map((o) => o.name.replace(/#\d+/, '#N')),
       [
@@ -272,6 +313,134 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
       );
       clock.set(new Date(notAfter));
       assert.equal(responder().level, 'error');
+    },
+  );
+
+  story(
+    "the root's responder certificate within its margin: the ceremony issues its successor for the same key, then the responses under it",
+    async () => {
+      clock.set(new Date(T0.getTime() + 340 * DAY));
+      const before = delegatedCertificate('ocsp');
+      const responderItem = statusReport(inst, CA).cas[0]!.items.find((i) =>
+        i.what.startsWith(`ocsp certificate ${before.serial_hex}`),
+      )!;
+      assert.equal(responderItem.level, 'warning');
+      assert.match(responderItem.message, new RegExp(`rootca status ceremony ${CA} issues its successor`));
+      const plan = planStatusCeremony(inst, CA);
+      const keys = keyIds();
+      assert.deepEqual(
+        plan.certificates.map((c) => [c.profile, c.serialHex, c.keyId]),
+        [['ocsp', before.serial_hex, keys.ocsp]],
+      );
+      // Within its 30-day margin, and responses signed now (90 days) would outlive it: the second is the reason given.
+      assert.match(plan.certificates[0]!.why, /^responses pre-signed now \(until .*\) would outlive it \(notAfter /);
+      // The responder certificate issued from an outside request (the story before) cannot be re-certified here.
+      assert.match(plan.notHere.join('\n'), /ocsp certificate \w+ expired at .*not a delegated key held here/);
+      assert.equal(
+        plan.signatures,
+        1 + plan.ocsp.length * 2 + 4 + 1,
+        'CRL, responses, request + certificate + its two responses, manifest',
+      );
+      const r = await ceremony();
+      assert.deepEqual(r.plan, plan);
+      assert.equal(r.certificates.length, 1);
+      const after = delegatedCertificate('ocsp');
+      assert.equal(r.certificates[0]!.serialHex, after.serial_hex);
+      assert.equal(r.certificates[0]!.of, before.serial_hex);
+      assert.notEqual(after.serial_hex, before.serial_hex);
+      // The same key and profile, the validity of the first: a year from now (the ocsp profile's maximum).
+      const [was, now] = [certificateInfo(before.der), certificateInfo(after.der)];
+      assert.ok(now.spkiDer.equals(was.spkiDer), 'the same responder key');
+      // RFC 5280 4.1.2.5: notAfter is inclusive, so 365 days less a second.
+      assert.equal(now.notAfter.getTime(), clock.now().getTime() + 365 * DAY - 1000);
+      assert.deepEqual(now.extKeyUsage, was.extKeyUsage);
+      // The old certificate is untouched: same bytes, not revoked, still listed.
+      const old = inst.db.prepare('SELECT der FROM certificates WHERE serial_hex = ?').get(before.serial_hex) as {
+        der: Buffer;
+      };
+      assert.ok(old.der.equals(before.der));
+      assert.equal(
+        (
+          inst.db
+            .prepare(
+              'SELECT count(*) AS n FROM revocations r JOIN certificates c ON c.id = r.certificate_id WHERE c.serial_hex = ?',
+            )
+            .get(before.serial_hex) as { n: number }
+        ).n,
+        0,
+      );
+      const root = join(dir, `${CA}.pem`);
+      const pem = writeTo('responder-successor.pem', Buffer.from(derToPem(after.der, 'CERTIFICATE')));
+      assert.match(opensslAt(clock.now(), ['verify', '-CAfile', root, pem]), /: OK/);
+      // Day 370: the old responder certificate has expired; the new responses verify with the new one they carry.
+      for (const resp of lastResponses()) {
+        const file = writeTo(`successor-${resp.hash}.der`, resp.der);
+        const out = opensslOcsp(new Date(T0.getTime() + 370 * DAY), file, resp.hash);
+        assert.match(out, /Response verify OK/);
+        assert.match(out, /: revoked/);
+      }
+      const t = JSON.parse(readFileSync(r.transcriptFile, 'utf8')) as {
+        outputs: { name: string }[];
+        details: { keyActivations: Record<string, number> };
+      };
+      assert.equal(t.outputs[0]!.name, `ocsp certificate ${after.serial_hex} (successor of ${before.serial_hex})`);
+      assert.deepEqual(t.details.keyActivations, {
+        [keys.root]: 2,
+        [keys.ocsp]: 1 + r.ocspResponses,
+        [keys.publication]: 1,
+      });
+      const events = (action: string) =>
+        (inst.db.prepare('SELECT details FROM audit_events WHERE action = ?').all(action) as { details: string }[]).map(
+          (e) => JSON.parse(e.details) as Record<string, unknown>,
+        );
+      assert.ok(events('certificate.issue').some((d) => d.serial === after.serial_hex && d.profile === 'ocsp'));
+      assert.ok(
+        events('delegated-key.certified').some(
+          (d) =>
+            d.certificateSerial === after.serial_hex && d.successorOf === before.serial_hex && d.keyId === keys.ocsp,
+        ),
+      );
+      assert.deepEqual(
+        ceremonyEvent().certificates.map((c) => c.of),
+        [before.serial_hex],
+      );
+      const next = planStatusCeremony(inst, CA);
+      assert.deepEqual(next.certificates, [], 'the successor is in date: nothing more to re-certify');
+    },
+  );
+
+  story(
+    'only the publication certificate is due: the ceremony issues its successor, answers for it, and signs the manifest under it',
+    async () => {
+      // Day 360 (the people's yearly training runs out on day 365, CPS 5.3.4), with a 40-day certificate margin:
+      // the publication certificate of day 0 (397 days) is due, nothing else is.
+      inst.config.status.certificateRenewBeforeDays = 40;
+      clock.set(new Date(T0.getTime() + 360 * DAY));
+      const before = delegatedCertificate('publication');
+      const plan = planStatusCeremony(inst, CA);
+      const keys = keyIds();
+      assert.equal(plan.crl, null);
+      assert.deepEqual(plan.ocsp, []);
+      assert.deepEqual(
+        plan.certificates.map((c) => [c.profile, c.serialHex, c.keyId]),
+        [['publication', before.serial_hex, keys.publication]],
+      );
+      assert.equal(plan.publication?.why, 'the successor certificates and their responses');
+      assert.equal(plan.signatures, 5, 'request + certificate + its two responses, manifest');
+      const r = await ceremony();
+      const after = delegatedCertificate('publication');
+      assert.equal(r.certificates[0]!.serialHex, after.serial_hex);
+      assert.ok(certificateInfo(after.der).spkiDer.equals(certificateInfo(before.der).spkiDer));
+      // 397 days, as `rootca publication-key issue` gives the first (RFC 5280 4.1.2.5: a second less).
+      assert.equal(certificateInfo(after.der).notAfter.getTime(), clock.now().getTime() + 397 * DAY - 1000);
+      const written = inst.db
+        .prepare("SELECT details FROM audit_events WHERE action = 'publication.written' ORDER BY seq DESC LIMIT 1")
+        .get() as { details: string };
+      assert.equal((JSON.parse(written.details) as { signerSerial: string }).signerSerial, after.serial_hex);
+      assert.equal(r.ocspResponses, 2, 'the two responses for the successor');
+      assert.deepEqual(r.keyActivations, { [keys.root]: 1, [keys.ocsp]: 2, [keys.publication]: 2 });
+      const pem = writeTo('publication-successor.pem', Buffer.from(derToPem(after.der, 'CERTIFICATE')));
+      assert.match(opensslAt(clock.now(), ['verify', '-CAfile', join(dir, `${CA}.pem`), pem]), /: OK/);
     },
   );
 

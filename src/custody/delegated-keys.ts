@@ -16,10 +16,14 @@ import { SIGNATURE_ALGORITHMS } from '../pki/algorithms.ts';
 import { PROFILES } from '../pki/profiles.ts';
 import { createCertificationRequestInfo, assembleCertificationRequest } from '../pki/csr-build.ts';
 import { createName, type NameAttribute } from '../pki/name.ts';
+import type { Name } from '@peculiar/asn1-x509';
+import { certificateInfo } from '../pki/certificate-info.ts';
+import type { CaKeyRecord } from '../keys/ports.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { type CaSummary, getCa } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { issueCertificate, type IssueResult } from '../issuance/issuance.ts';
+import type { IssueParams } from '../issuance/issuance-checks.ts';
 import { getOperator } from '../people/operators.ts';
 import {
   bringParticipant,
@@ -142,14 +146,10 @@ async function makeKeyAndRequest(
       attr('O', inst.config.installation.name),
       attr('CN', p.commonName ?? `${ca.name} ${p.purpose === 'ocsp' ? 'OCSP Responder' : 'Publication Signer'}`),
     ]);
-    const info = createCertificationRequestInfo({ subject, subjectPublicKeyInfo: key.record.publicKeySpki });
-    const algorithm = algorithmForSpki(key.record.publicKeySpki);
-    const purpose = `PKCS#10 request of the ${DELEGATED_WORDS[p.purpose]} key ${keyId}`;
-    const signature = await signOnceWithCaKey(
+    const csr = await signDelegatedRequest(
       inst,
-      { record: key.record, custodians: people.custodians, purpose, target: ca.name },
-      info,
-      algorithm,
+      { record: key.record, custodians: people.custodians },
+      { caName: ca.name, keyId, purpose: p.purpose, subject },
     );
     const now = inst.clock.now().toISOString();
     inst.db
@@ -184,31 +184,66 @@ async function makeKeyAndRequest(
         });
       })
       .immediate();
-    return assembleCertificationRequest(info, algorithm, signature);
+    return csr;
   } catch (e) {
     await key.discard();
     throw e;
   }
 }
 
-/** The root certifies the key in a normal issuance; a refusal or failure leaves the key failed (it never signs). */
-async function certify(inst: Installation, p: DelegatedKeyParams, keyId: string, csr: Buffer): Promise<IssueResult> {
+/**
+ * The key signs its own PKCS#10 request once (proof of possession, RFC 2986), with M of its
+ * holders present: when it is made, and when the status ceremony re-certifies it.
+ */
+export async function signDelegatedRequest(
+  inst: Installation,
+  key: { record: CaKeyRecord; custodians: Participant[] },
+  x: { caName: string; keyId: string; purpose: DelegatedPurpose; subject: Name },
+): Promise<Buffer> {
+  const info = createCertificationRequestInfo({ subject: x.subject, subjectPublicKeyInfo: key.record.publicKeySpki });
+  const algorithm = algorithmForSpki(key.record.publicKeySpki);
+  const purpose = `PKCS#10 request of the ${DELEGATED_WORDS[x.purpose]} key ${x.keyId}`;
+  const signature = await signOnceWithCaKey(
+    inst,
+    { record: key.record, custodians: key.custodians, purpose, target: x.caName },
+    info,
+    algorithm,
+  );
+  return assembleCertificationRequest(info, algorithm, signature);
+}
+
+/**
+ * What the root is asked to issue for a delegated key: its request under the key's profile, the
+ * requester naming the key, the validity the profile allows it. The same for the key's first
+ * certificate (`rootca ocsp responder issue`) and for a successor (the status ceremony).
+ */
+export function delegatedIssueParams(
+  inst: Installation,
+  p: Pick<DelegatedKeyParams, 'caName' | 'purpose' | 'operator' | 'witness' | 'passphrases' | 'validityDays'>,
+  keyId: string,
+  csr: Buffer,
+): IssueParams {
   // A legacy SHA-1 root (RootCA1) certifies with SHA-256 and the same key (BR 7.1.3.2.1).
   const legacy = SIGNATURE_ALGORITHMS[getCa(inst, p.caName).signatureAlgorithm].legacy;
+  return {
+    operator: p.operator,
+    witness: p.witness,
+    passphrases: p.passphrases,
+    caName: p.caName,
+    profile: p.purpose,
+    csr,
+    requester: `${DELEGATED_WORDS[p.purpose]} key ${keyId} of ${p.caName} (BR 6.1.7)`,
+    // A responder certificate must outlive the responses it verifies (ocsp.validityDays, 90 by
+    // default): a year by default (BR 4.9.10 caps responses for CA certificates at a year too).
+    validityDays: p.validityDays ?? (p.purpose === 'ocsp' ? PROFILES.ocsp.maxValidityDays : undefined),
+    ...(legacy ? { signatureAlgorithm: 'sha256WithRSAEncryption' as const } : {}),
+  };
+}
+
+/** The root certifies the key in a normal issuance; a refusal or failure leaves the key failed (it never signs). */
+async function certify(inst: Installation, p: DelegatedKeyParams, keyId: string, csr: Buffer): Promise<IssueResult> {
   try {
-    return await issueCertificate(inst, {
-      operator: p.operator,
-      witness: p.witness,
-      passphrases: p.passphrases,
-      caName: p.caName,
-      profile: p.purpose,
-      csr,
-      requester: `${DELEGATED_WORDS[p.purpose]} key ${keyId} of ${p.caName} (BR 6.1.7)`,
-      // A responder certificate must outlive the responses it verifies (ocsp.validityDays, 90 by
-      // default): a year by default (BR 4.9.10 caps responses for CA certificates at a year too).
-      validityDays: p.validityDays ?? (p.purpose === 'ocsp' ? PROFILES.ocsp.maxValidityDays : undefined),
-      ...(legacy ? { signatureAlgorithm: 'sha256WithRSAEncryption' as const } : {}),
-    });
+    return await issueCertificate(inst, delegatedIssueParams(inst, p, keyId, csr));
   } catch (e) {
     markDelegatedKeyFailed(inst.db, keyId);
     inst.audit.append({
@@ -260,23 +295,7 @@ export async function issueDelegatedKey(inst: Installation, p: DelegatedKeyParam
   }
   const issued = await certify(inst, p, keyId, csr);
   inst.db
-    .transaction(() => {
-      activateDelegatedKey(inst.db, keyId, issued.certificateId);
-      inst.audit.append({
-        actor: p.operator,
-        roles: [],
-        action: 'delegated-key.certified',
-        target: ca.name,
-        outcome: 'success',
-        details: {
-          keyId,
-          purpose: p.purpose,
-          certificateSerial: issued.serialHex,
-          certificateSha256: sha256Hex(issued.certificateDer),
-          notAfter: issued.notAfter.toISOString(),
-        },
-      });
-    })
+    .transaction(() => recordDelegatedCertified(inst, p.operator, ca.name, { keyId, purpose: p.purpose, ...issued }))
     .immediate();
   return {
     keyId,
@@ -291,6 +310,36 @@ export async function issueDelegatedKey(inst: Installation, p: DelegatedKeyParam
     notAfter: issued.notAfter,
     transcriptFile: issued.transcriptFile,
   };
+}
+
+/**
+ * Inside a transaction: the key is in service under the certificate just issued for it, with
+ * its `delegated-key.certified` event (its first certificate, or a successor: the key's row
+ * names the newest; earlier certificates stay in the certificates table).
+ */
+export function recordDelegatedCertified(
+  inst: Installation,
+  actor: string,
+  caName: string,
+  c: { keyId: string; purpose: DelegatedPurpose; certificateId: number; serialHex: string; certificateDer: Buffer },
+  extra: Record<string, unknown> = {},
+): void {
+  activateDelegatedKey(inst.db, c.keyId, c.certificateId);
+  inst.audit.append({
+    actor,
+    roles: [],
+    action: 'delegated-key.certified',
+    target: caName,
+    outcome: 'success',
+    details: {
+      keyId: c.keyId,
+      purpose: c.purpose,
+      certificateSerial: c.serialHex,
+      certificateSha256: sha256Hex(c.certificateDer),
+      notAfter: certificateInfo(c.certificateDer).notAfter.toISOString(),
+      ...extra,
+    },
+  });
 }
 
 /** Every delegated key (of a CA, of a purpose), for `list` commands. */

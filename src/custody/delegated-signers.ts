@@ -29,6 +29,12 @@ export const DELEGATED_WORDS: Record<DelegatedPurpose, string> = {
   publication: 'publication',
 };
 
+/** The command that makes a new delegated key of a purpose (and has the root certify it). */
+export const DELEGATED_ISSUE_COMMAND: Record<DelegatedPurpose, string> = {
+  ocsp: 'rootca ocsp responder issue',
+  publication: 'rootca publication-key issue',
+};
+
 /** A delegated key able to sign: its key id, its certificate, and the algorithm it signs with. */
 export interface DelegatedSigner {
   keyId: string;
@@ -83,10 +89,42 @@ export function delegatedSigner(
       algorithm: algorithmForSpki(info.spkiDer),
     };
   }
-  const command = purpose === 'ocsp' ? 'rootca ocsp responder issue' : 'rootca publication-key issue';
+  const command = DELEGATED_ISSUE_COMMAND[purpose];
   throw new CaError(
     'DELEGATED_KEY_MISSING',
     `${ca.name} has no ${DELEGATED_WORDS[purpose]} certificate in date that its current key issued: a root key signs only certificates and CRLs (BR 6.1.7), so run ${command} --ca ${ca.name} first`,
     { details: { ca: ca.name, purpose } },
   );
+}
+
+/**
+ * Whether the CA can re-certify the key of one of its responder or publication certificates in
+ * a status ceremony (issue 16 item 2): the key is a delegated key of this CA held here, in
+ * service, certified by the CA's current key under this certificate. Otherwise, why not and
+ * what to run instead.
+ */
+export function recertifiableKey(
+  inst: Installation,
+  ca: { id: number; name: string; keyId: string },
+  cert: { id: number; profile: string; serialHex: string },
+): { keyId: string; purpose: DelegatedPurpose; threshold: number } | { why: string; command: string } {
+  const purpose = cert.profile as DelegatedPurpose;
+  const row = listDelegatedKeys(inst.db, { caId: ca.id }).find((k) => k.certificate_id === cert.id);
+  if (!row || !(purpose in DELEGATED_EKU))
+    return {
+      why: `its key is not a delegated key held here`,
+      command: `issue its successor from the key holder's request (rootca issue --profile ${cert.profile}) or make a new key (${DELEGATED_ISSUE_COMMAND[purpose] ?? DELEGATED_ISSUE_COMMAND.ocsp} --ca ${ca.name})`,
+    };
+  const make = `${DELEGATED_ISSUE_COMMAND[row.purpose]} --ca ${ca.name}`;
+  if (row.status !== 'active' || row.key_status !== 'active')
+    return {
+      why: `its key ${row.key_id} is ${row.key_status === 'active' ? row.status : row.key_status}`,
+      command: make,
+    };
+  if (row.issuer_key_id !== ca.keyId)
+    return {
+      why: `its key ${row.key_id} was certified by ${row.issuer_key_id}, not ${ca.name}'s current key`,
+      command: make,
+    };
+  return { keyId: row.key_id, purpose: row.purpose, threshold: row.threshold };
 }

@@ -24,7 +24,7 @@ import { derToPem } from '../pki/pem.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { faultPoint } from '../util/fault-points.ts';
 import type { InterruptedWork } from '../operation/durable-outputs.ts';
-import { runOperation, type BackupOutcome, type OperationContext } from '../operation/runner.ts';
+import { auditSuccess, runOperation, type BackupOutcome, type OperationContext } from '../operation/runner.ts';
 import type { CaSummary } from '../installation/cas.ts';
 import { changeoverStateOf } from '../lifecycle/changeover.ts';
 import type { Installation } from '../installation/installation.ts';
@@ -197,7 +197,11 @@ async function signAndRecord(inst: Installation, p: IssueParams, x: Prepared, ct
   const { notes, changeoverDue } = issuanceNotes(inst, x.ca, x);
   const warnings = postFindings.filter((f) => f.severity === 'warning');
   const certificateId = inst.db
-    .transaction(() => recordIssuance(inst, p, x, ctx, { certificateDer, sha256, warnings }))
+    .transaction(() => {
+      const id = recordIssuance(inst, p, x, ctx, { certificateDer, sha256, warnings });
+      ctx.complete(completionRecord(p, x, id, sha256));
+      return id;
+    })
     .immediate();
   return {
     certificateId,
@@ -208,6 +212,33 @@ async function signAndRecord(inst: Installation, p: IssueParams, x: Prepared, ct
     custodians: session.custodians.map((c) => c.operator.name),
     witness: session.witness.operator.name,
   };
+}
+
+/**
+ * Steps 4-5 inside another operation's key session, whose intent row reserved `x.serialHex`
+ * (the status ceremony re-certifying a root's delegated key, issue 16): the same signature,
+ * checks, certificate row and `certificate.issue` audit event, committed in their own
+ * transaction with the caller's `inCommit`; that operation completes its ceremony later.
+ */
+export async function issueInSession(
+  inst: Installation,
+  p: IssueParams,
+  x: Prepared,
+  session: OperationContext['session'],
+  inCommit: (certificateId: number, certificateDer: Buffer) => void,
+): Promise<{ certificateId: number; certificateDer: Buffer; sha256: string }> {
+  const { certificateDer, postFindings } = await signAndVerify(session, p, x);
+  const sha256 = sha256Hex(certificateDer);
+  const warnings = postFindings.filter((f) => f.severity === 'warning');
+  const audit = (details: Record<string, unknown>) => auditSuccess(inst, session, ACTION, details);
+  const certificateId = inst.db
+    .transaction(() => {
+      const id = recordIssuance(inst, p, x, { session, audit }, { certificateDer, sha256, warnings });
+      inCommit(id, certificateDer);
+      return id;
+    })
+    .immediate();
+  return { certificateId, certificateDer, sha256 };
 }
 
 /** 4. The CA key signs the linted TBS once; the result must match it byte for byte, verify, lint clean and be canonical DER. */
@@ -246,12 +277,12 @@ interface Signed {
   warnings: LintFinding[];
 }
 
-/** 5. Inside the one transaction: the certificate row, the application marked issued, the audit event and the ceremony completed. */
+/** 5. Inside the one transaction: the certificate row, the application marked issued and the audit event. */
 function recordIssuance(
   inst: Installation,
   p: IssueParams,
   x: Prepared,
-  { session, audit, complete }: OperationContext,
+  { session, audit }: Pick<OperationContext, 'session' | 'audit'>,
   { certificateDer, sha256, warnings }: Signed,
 ): number {
   const { serialHex, signatureAlgorithm, alg, validity, subject, csr, policyOids } = x;
@@ -300,7 +331,6 @@ function recordIssuance(
     approvedBy: p.application?.decidedBy ?? null,
     operator: p.operator,
   });
-  complete(completionRecord(p, x, id, sha256));
   return id;
 }
 

@@ -9,6 +9,8 @@ import { delegatedSigner, type DelegatedPurpose, type DelegatedSigner } from '..
 import { keyCustodians, loadCaKey } from '../custody/key-records.ts';
 import type { Installation } from '../installation/installation.ts';
 import type { KeySession } from '../operation/key-session.ts';
+import type { CaKeyRecord } from '../keys/ports.ts';
+import type { Participant } from '../people/participants.ts';
 
 /** A delegated key as a session signs with it. */
 export type DelegatedInSession = DelegatedSigner & { sign(data: Uint8Array, purpose: string): Promise<Buffer> };
@@ -36,13 +38,52 @@ export function delegatedBesideRoot(
   } catch {
     return undefined;
   }
-  const record = loadCaKey(inst, key.keyId);
-  const holders = new Set(keyCustodians(inst, key.keyId));
-  const present = s.custodians.filter((c) => holders.has(c.operator.name));
-  if (present.length < record.threshold) return undefined;
+  const held = holdersPresent(inst, s, key.keyId);
+  if (!held) return undefined;
   return {
     ...key,
     sign: (data, why) =>
-      signOnceWithCaKey(inst, { record, custodians: present, purpose: why, target: s.ca.name }, data, key.algorithm),
+      signOnceWithCaKey(
+        inst,
+        { record: held.record, custodians: held.present, purpose: why, target: s.ca.name },
+        data,
+        key.algorithm,
+      ),
+  };
+}
+
+/**
+ * The session's custodians who hold the delegated key `keyId`, with its record, when they are
+ * at least its threshold (CPS 6.2.8); undefined otherwise. Whether its certificate is in date
+ * is not asked here (the status ceremony re-certifies a key whose certificate runs out).
+ */
+export function holdersPresent(
+  inst: Installation,
+  s: KeySession,
+  keyId: string,
+): { record: CaKeyRecord; present: Participant[] } | undefined {
+  const record = loadCaKey(inst, keyId);
+  const holders = new Set(keyCustodians(inst, keyId));
+  const present = s.custodians.filter((c) => holders.has(c.operator.name));
+  return present.length < record.threshold ? undefined : { record, present };
+}
+
+/** Activations per key id in one ceremony (its transcript's `keyActivations`). */
+export type KeyActivations = Record<string, number>;
+
+/** One more activation of `keyId` in the tally. */
+export function countActivation(tally: KeyActivations, keyId: string): void {
+  tally[keyId] = (tally[keyId] ?? 0) + 1;
+}
+
+/** The delegated key with each of its signatures (one activation each) counted in `tally`. */
+export function counted(key: DelegatedInSession, tally: KeyActivations): DelegatedInSession {
+  return {
+    ...key,
+    sign: async (data, purpose) => {
+      const signature = await key.sign(data, purpose);
+      countActivation(tally, key.keyId);
+      return signature;
+    },
   };
 }

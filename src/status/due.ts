@@ -18,6 +18,7 @@ import { parseCrl } from '../pki/crl.ts';
 import { crlsNewestFirst } from '../store/crls.ts';
 import { latestPublicationTime } from '../store/publications.ts';
 import { currentCrl, currentOcspResponses, issuedByKey } from './crl-and-ocsp.ts';
+import { recertifiableKey } from '../custody/delegated-signers.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -65,7 +66,7 @@ export interface StatusWork {
   ocsp: { certificate: IssuedCertificate; why: string }[];
   /** Certificates of a key retired at a re-key whose responses are due: `rootca ocsp presign --retired-key`. */
   retiredKey: string[];
-  /** Responder and publication certificates within their margin (re-issued from their own requests). */
+  /** Responder and publication certificates within their margin (a status ceremony issues successors for the keys it holds). */
   certificates: IssuedCertificate[];
   /** Something signed is not yet in a publication file (or is about to be). */
   publication: string | null;
@@ -115,7 +116,7 @@ export function caDue(inst: Installation, ca: CaSummary): CaDue {
       crlItem(inst, ca, crl, now, work),
       ...revocationItems(inst, issued, { current: serialsOf(crl?.der), published: published.serials }, now, work),
       ocspItem(inst, ca, issued, responses, now, work),
-      ...certificateItems(inst, issued, now, work),
+      ...certificateItems(inst, ca, issued, now, work),
     );
     if (work.crl || work.ocsp.length) work.publication = 'what this ceremony signs';
     else if (published.unpublished) work.publication = published.unpublished;
@@ -284,8 +285,17 @@ function ocspItem(
   };
 }
 
-/** Delegated responder (`ocsp`) and publication certificates: the newest of each subject, by its expiry. */
-function certificateItems(inst: Installation, issued: IssuedCertificate[], now: number, work: StatusWork): DueItem[] {
+/**
+ * Delegated responder (`ocsp`) and publication certificates: the newest of each subject, by its
+ * expiry; the status ceremony issues a successor for a key it can re-certify.
+ */
+function certificateItems(
+  inst: Installation,
+  ca: CaSummary,
+  issued: IssuedCertificate[],
+  now: number,
+  work: StatusWork,
+): DueItem[] {
   const margin = inst.config.status.certificateRenewBeforeDays * DAY;
   const newest = new Map<string, IssuedCertificate>();
   for (const c of issued.filter((x) => !x.revocation && (x.profile === 'ocsp' || x.profile === 'publication'))) {
@@ -297,6 +307,12 @@ function certificateItems(inst: Installation, issued: IssuedCertificate[], now: 
     const expires = Date.parse(c.notAfter);
     const level = levelAt(now, expires, margin);
     if (level !== 'ok') work.certificates.push(c);
+    const key = level === 'ok' ? null : recertifiableKey(inst, ca, c);
+    const todo = !key
+      ? ''
+      : 'why' in key
+        ? `${key.why}: ${key.command}`
+        : `rootca status ceremony ${ca.name} issues its successor`;
     return {
       kind: 'certificate',
       what: `${c.profile} certificate ${c.serialHex} (${c.subject})`,
@@ -305,9 +321,9 @@ function certificateItems(inst: Installation, issued: IssuedCertificate[], now: 
       level,
       message:
         level === 'error'
-          ? `expired at ${c.notAfter}`
+          ? `expired at ${c.notAfter}: ${todo}`
           : level === 'warning'
-            ? `expires at ${c.notAfter}: issue its successor`
+            ? `expires at ${c.notAfter}: ${todo}`
             : `renewal due at ${iso(expires - margin)}`,
     };
   });

@@ -130,6 +130,13 @@ export function serialOfStoredCsr(db: Db, csrDer: Buffer): string | undefined {
   return first(db, q.selectFrom('certificates').select('serial_hex').where('csr_der', '=', csrDer))?.serial_hex;
 }
 
+/** The PKCS#10 request a certificate was issued from, when one is on file. */
+export function csrOfCertificate(db: Db, certificateId: number): Buffer | undefined {
+  return (
+    first(db, q.selectFrom('certificates').select('csr_der').where('id', '=', certificateId))?.csr_der ?? undefined
+  );
+}
+
 /** A certificate a CA issued, stored in the issuance's one transaction; returns its id. */
 export function insertIssuedCertificate(
   db: Db,

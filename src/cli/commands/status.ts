@@ -40,6 +40,10 @@ function planText(p: StatusPlan, dryRun: boolean): string[] {
   return [
     `${dryRun ? 'would sign' : 'signed'} for ${p.ca} (${p.signatures} signatures):`,
     ...(p.crl ? [`  CRL: the next CRL (${p.crl})`] : []),
+    ...p.certificates.map(
+      (c) =>
+        `  ${c.profile} certificate: a successor of ${c.serialHex} (${c.why}) for key ${c.keyId}, with its OCSP sha1 + sha256`,
+    ),
     ...p.ocsp.map((o) => `  OCSP ${o.serialHex} sha1 + sha256 (${o.why})`),
     ...(p.publication ? [`  publication v${p.publication.version} (${p.publication.why})`] : ['  nothing is due']),
     ...p.notHere.map((n) => `  not here: ${n}`),
@@ -85,7 +89,9 @@ function defineCeremony(cmd: Command): void {
     cmd
       // The CA is an argument: commander gives a --ca after `ceremony` to `status --ca`.
       .command('ceremony <ca>')
-      .description('one quorum ceremony re-signs what is due for a CA (CRL, OCSP) and writes one publication file')
+      .description(
+        'one quorum ceremony re-signs what is due for a CA (CRL, OCSP, responder and publication certificates) and writes one publication file',
+      )
       .requiredOption('--out <file>', 'the publication file to write (never overwritten)')
       .option('--dry-run', 'list exactly what would be signed; sign nothing, ask nobody'),
   ).action(async function (
@@ -114,6 +120,7 @@ function defineCeremony(cmd: Command): void {
         [
           ...r.interrupted.map((w) => `NOTE ${w.message}`),
           ...planText(r.plan, false),
+          ...r.certificates.map((c) => `  ${c.profile} certificate ${c.serialHex} until ${c.notAfter} (after ${c.of})`),
           ...(r.crl ? [`  CRL #${r.crl.crlNumber} until ${r.crl.nextUpdate}`] : []),
           ...(r.ocspResponses ? [`  ${r.ocspResponses} OCSP responses`] : []),
           ...r.outputs.map((f) => `  wrote ${f}`),
