@@ -252,12 +252,6 @@ function sequenceOf(elements: Iterable<Buffer>): { der: Buffer; count: number } 
   return { der: tlv(TAG_SEQUENCE, ...chunks), count };
 }
 
-/** The revokedCertificates SEQUENCE of encoded entries, or undefined for none ("MUST be absent", 5.1.2.6). */
-export function revokedList(entries: Iterable<Buffer>): Buffer | undefined {
-  const list = sequenceOf(entries);
-  return list.count === 0 ? undefined : list.der;
-}
-
 /**
  * The DER of a TBSCertList whose revokedCertificates are given already encoded: asn1-schema
  * encodes the few fields around the list, and the list is placed where 5.1 puts it (before
@@ -284,6 +278,18 @@ export function encodeTbsCertList(tbs: TBSCertList): Buffer {
 
 /** A parsed CertificateList as DER (the TBSCertList as encodeTbsCertList writes it). */
 export function encodeCertificateList(crl: CertificateList): Buffer {
+  return certificateListAround(crl, encodeTbsCertList(crl.tbsCertList));
+}
+
+/**
+ * A parsed CertificateList as DER around an already-encoded revokedCertificates list (or none):
+ * a linter that re-encoded each entry as it read it needs the rest re-encoded only once.
+ */
+export function encodeCertificateListAround(crl: CertificateList, revoked: Buffer | undefined): Buffer {
+  return certificateListAround(crl, tbsWithRevoked(crl.tbsCertList, revoked));
+}
+
+function certificateListAround(crl: CertificateList, tbsDer: Buffer): Buffer {
   const algDer = Buffer.from(AsnConvert.serialize(crl.signatureAlgorithm));
-  return derSequence(encodeTbsCertList(crl.tbsCertList), algDer, derBitString(new Uint8Array(crl.signature)));
+  return derSequence(tbsDer, algDer, derBitString(new Uint8Array(crl.signature)));
 }
