@@ -126,6 +126,20 @@ export function encodeExtension(ext: Extension): Buffer {
     : tlv(TAG_SEQUENCE, encodeOid(ext.extnID), tlv(TAG_OCTET_STRING, value));
 }
 
+/** Encodings of the Extension objects decodeExtension shares between entries: encoded once each. */
+const sharedEncodings = new WeakMap<Extension, Buffer>();
+
+function encodeSharedExtension(ext: Extension): Buffer {
+  let der = sharedEncodings.get(ext);
+  if (!der) {
+    der = encodeExtension(ext);
+    if (sharedExtensions.get(buffersKey(der)) === ext) sharedEncodings.set(ext, der);
+  }
+  return der;
+}
+
+const buffersKey = (der: Buffer): string => der.toString('latin1');
+
 /** A parsed entry as DER, as asn1-schema would write it (the e_crl_der_encoding lint compares it with the input). */
 export function encodeRevokedCertificate(rc: RevokedCertificate): Buffer {
   const exts = rc.crlEntryExtensions;
@@ -133,7 +147,7 @@ export function encodeRevokedCertificate(rc: RevokedCertificate): Buffer {
   const serial = tlv(TAG_INTEGER, new Uint8Array(rc.userCertificate));
   const time = encodeTime(rc.revocationDate);
   if (!exts) return tlv(TAG_SEQUENCE, serial, time);
-  return tlv(TAG_SEQUENCE, serial, time, tlv(TAG_SEQUENCE, ...exts.map(encodeExtension)));
+  return tlv(TAG_SEQUENCE, serial, time, tlv(TAG_SEQUENCE, ...exts.map(encodeSharedExtension)));
 }
 
 const ASCII_DIGITS = /^[0-9]+Z$/;
