@@ -80,12 +80,15 @@ export type CrlEntryRow = [serialHex: string, revokedAt: string, reason: string,
 export function revocationsForCrl(db: Db, caId: number): IterableIterator<CrlEntryRow> {
   return eachRaw<CrlEntryRow>(
     db,
+    // CROSS JOIN keeps revocations the outer loop (SQLite does not reorder it): read in rowid order,
+    // which is certificate_id, so no temporary sort of a million rows for the ORDER BY.
     crlReads
-      .selectFrom('certificates as x')
-      .innerJoin('revocations as r', 'r.certificate_id', 'x.id')
+      .selectFrom('revocations as r')
+      .crossJoin('certificates as x')
+      .whereRef('x.id', '=', 'r.certificate_id')
       .select(['x.serial_hex', 'r.revoked_at', 'r.reason', 'r.invalidity_date'])
       .where('x.issuer_ca_id', '=', caId)
       .where('x.profile', '!=', 'root')
-      .orderBy('x.id'),
+      .orderBy('r.certificate_id'),
   );
 }
