@@ -275,17 +275,28 @@ async function auditCase(n: number): Promise<Row> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
-function goalOf(row: Row, ratio: number): string {
+/**
+ * The goal of a case, judged on the wall-clock median and on CPU time: on a loaded machine the
+ * wall time mostly measures the run queue, and the CPU time is what the work itself costs.
+ */
+function goalOf(row: Row, ratio: number, cpuRatio: number): string {
   const m = /crl issue, (\d+)/.exec(row.what);
+  const verdict = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
   const ours = median(row.ours.map((x) => x.seconds));
+  const cpu = median(row.ours.map((x) => x.cpu));
   const rss = Math.max(...row.ours.map((x) => x.maxRssMb));
-  if (m && Number(m[1]) === 100000) return ours < 5 && rss < 300 ? '< 5 s, < 300 MB: met' : '< 5 s, < 300 MB: NOT met';
-  if (m) return ratio <= 2 ? '<= 2x: met' : '<= 2x: NOT met';
-  return ratio <= 5 ? '<= 5x: met' : '<= 5x: NOT met';
+  if (m && Number(m[1]) === 100000)
+    return `< 5 s, < 300 MB: wall ${verdict(ours < 5 && rss < 300)}, CPU ${verdict(cpu < 5 && rss < 300)}`;
+  const limit = m ? 2 : 5;
+  return `<= ${limit}x: wall ${verdict(ratio <= limit)}, CPU ${verdict(cpuRatio <= limit)}`;
 }
 
 const rows: Row[] = [];
-console.log(`offline bench, ${ROUNDS} rounds per case (Node ${process.version}, ${new Date().toISOString()})`);
+console.log(
+  `offline bench, ${ROUNDS} rounds per case (Node ${process.version}, ${new Date().toISOString()}, load ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')})`,
+);
 for (const n of CRL_SIZES) rows.push(await crlCase(n));
 for (const n of AUDIT_EVENTS) rows.push(await auditCase(n));
 console.log(
@@ -299,8 +310,9 @@ for (const r of rows) {
   const oursCpu = median(r.ours.map((x) => x.cpu));
   const peerCpu = median(r.peer.map((x) => x.cpu));
   const rss = (xs: Measured[]) => Math.max(...xs.map((x) => x.maxRssMb)).toFixed(0);
+  const cpuRatio = oursCpu / peerCpu;
   console.log(
-    `| ${r.what} | ${ours.toFixed(2)} | ${oursCpu.toFixed(2)} | ${rss(r.ours)} | \`${r.peerName}\` | ${peer.toFixed(2)} | ${peerCpu.toFixed(2)} | ${rss(r.peer)} | ${ratio.toFixed(2)} | ${(oursCpu / peerCpu).toFixed(2)} | ${goalOf(r, ratio)} |`,
+    `| ${r.what} | ${ours.toFixed(2)} | ${oursCpu.toFixed(2)} | ${rss(r.ours)} | \`${r.peerName}\` | ${peer.toFixed(2)} | ${peerCpu.toFixed(2)} | ${rss(r.peer)} | ${ratio.toFixed(2)} | ${cpuRatio.toFixed(2)} | ${goalOf(r, ratio, cpuRatio)} |`,
   );
 }
 console.log(

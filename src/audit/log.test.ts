@@ -145,6 +145,34 @@ describe('issue 17.5 verifying the stored bytes as they are', () => {
     assert.match(v.firstBad!.problem, /event 612 was changed/);
   });
 
+  it('verifies events whose strings SQLite may spell otherwise than JSON.stringify (leaf-text path, issue 17.5)', () => {
+    const path = join(tempDir(), 'audit.db');
+    const db = openDatabase(path, { create: true });
+    const log = new AuditLog(db, fixedClock(new Date('2026-11-25T00:00:00Z')));
+    const odd = [
+      'tab\there',
+      'nul\u0000 bell\u0007 esc\u001b del\u007f',
+      'quote " backslash \\ slash /',
+      'line\u2028sep',
+      'é ü 日本 🙂',
+    ];
+    for (const [i, target] of [...odd, 'plain', ...odd].entries())
+      log.append({
+        actor: `a${i}`,
+        roles: ['ca-administrator'],
+        action: 'test.event',
+        target,
+        outcome: 'success',
+        details: { target },
+      });
+    const v = log.verify();
+    assert.equal(v.ok, true, v.firstBad?.problem);
+    assert.equal(v.events, 2 * odd.length + 1);
+    assert.equal(v.headHash, log.head().hash);
+    assert.equal(v.rootHash, log.treeHead().rootHash);
+    db.close();
+  });
+
   it('reads stored text that is not canonical but says the same as before: parsed, and accepted', () => {
     const { path, close } = thousand();
     close();

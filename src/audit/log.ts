@@ -1,5 +1,12 @@
 import type { Clock } from '../clock.ts';
-import { auditEventsBetween, eachAuditEvent, insertAuditEvent, type AuditEventRow } from '../store/audit-events.ts';
+import {
+  auditEventsBetween,
+  eachAuditEvent,
+  eachAuditEventFrom,
+  eachAuditLeaf,
+  insertAuditEvent,
+  type AuditEventRow,
+} from '../store/audit-events.ts';
 import type { Db } from '../store/db.ts';
 import { metaValue, setMetaValue } from '../store/meta.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
@@ -75,7 +82,15 @@ export class AuditLog {
           checkpoints: loadCheckpoints(this.db),
           keys: loadAuditPublicKeys(this.db),
         });
-        for (const row of eachAuditEvent(this.db)) verifier.pushStored(row, toEvent);
+        // Leaf text first (issue 17.5); from the first event that does not verify so, whole rows.
+        let slowFrom: number | undefined;
+        for (const [rowid, seq, prevHash, hash, leaf, record] of eachAuditLeaf(this.db)) {
+          if (verifier.pushLeaf(seq, prevHash, hash, leaf, record === 1)) continue;
+          slowFrom = rowid;
+          break;
+        }
+        if (slowFrom !== undefined)
+          for (const row of eachAuditEventFrom(this.db, slowFrom)) verifier.pushStored(row, toEvent);
         return verifier.finish(this.head());
       })
       .deferred();

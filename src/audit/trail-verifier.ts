@@ -1,8 +1,8 @@
 /** Verifying an audit trail event by event (chain, Merkle tree, signed checkpoints), for the live log and exported bundles alike. */
-import { createHash } from 'node:crypto';
+import { createHash, hash as sha } from 'node:crypto';
 import type { AuditEventRow } from '../store/audit-events.ts';
 import { spkiFingerprint, verifyCheckpointSignature, type AuditCheckpoint, type AuditPublicKey } from './checkpoint.ts';
-import { leafHash, MerkleFrontier } from './merkle.ts';
+import { leafHash, leafHashOfText, MerkleFrontier } from './merkle.ts';
 import { eventHash, eventLeafHash, GENESIS_HASH, type AuditEvent } from './event.ts';
 
 export interface AuditVerification {
@@ -105,6 +105,26 @@ export class TrailVerifier {
     if (row.outcome === 'success' && (row.action === 'audit.key-init' || row.action === 'audit.checkpoint'))
       this.#record(parse(row));
     this.#checkDue();
+  }
+
+  /**
+   * The fast path (issue 17.5): the next event as its leaf text, spelled by the store from the
+   * stored columns (store/audit-events.ts eachAuditLeaf). Accepted, and true returned, only when
+   * it is next in sequence after a good chain and its chain hash over that text is the stored
+   * one; otherwise nothing is fed, false is returned, and the caller feeds this event and every
+   * later one through pushStored, so what is reported stays the same.
+   */
+  pushLeaf(seq: number, prevHash: string, storedHash: string, leaf: string, record: boolean): boolean {
+    const position = this.#count + 1;
+    if (this.#chainBad || seq !== position || prevHash !== this.#prev) return false;
+    if (sha('sha256', `${prevHash}\n${leaf}`, 'hex') !== storedHash) return false;
+    this.#count = position;
+    this.#prev = storedHash;
+    this.#frontier.append(leafHashOfText(leaf));
+    // Key and checkpoint records are read from the leaf: the event's own fields, as push reads them.
+    if (record) this.#record(JSON.parse(leaf) as AuditEvent);
+    this.#checkDue();
+    return true;
   }
 
   /** Feeds the next event in stored order. */

@@ -113,6 +113,21 @@ describe('issue 17.5 CRL entries encoded by hand, byte for byte as asn1-schema',
     }
   });
 
+  it('the list writer (crl-list-writer.ts) spells serials and years off the common form as asn1-schema does', () => {
+    // Serials not in minimal lower-case form, milliseconds, a list longer than 127 bytes
+    // (long-form lengths), and years on either side of UTCTime's 1950..2049 (1950, 2049, 2050, 9999).
+    const serials = ['0x0A', '00ff', 'AB:CD', '0001', '7f', '80', '0102030405060708090a0b0c0d0e0f1011121314'];
+    const years = [1950, 2049, 2050, 9999, 2026, 2026, 2026];
+    const entries: CrlEntry[] = serials.map((serialHex, i) => {
+      const when = new Date(Date.UTC(2026, 1, 28, 23, 59, 59, 999));
+      when.setUTCFullYear(years[i]!);
+      return { serialHex, revocationDate: when, reason: REASONS[i % REASONS.length] };
+    });
+    const built = createTbsCertList(params(entries));
+    assert.equal(built.entries, entries.length);
+    assert.equal(built.der.toString('hex'), asn1SchemaTbs(params(entries), entries).toString('hex'));
+  });
+
   it('createTbsCertList reads its entries once, from an iterator as from an array', () => {
     const entries = entriesOfEveryShape();
     const once = function* () {

@@ -126,6 +126,20 @@ export function encodeExtension(ext: Extension): Buffer {
     : tlv(TAG_SEQUENCE, encodeOid(ext.extnID), tlv(TAG_OCTET_STRING, value));
 }
 
+/** Encodings of the Extension objects decodeExtension shares between entries: encoded once each. */
+const sharedEncodings = new WeakMap<Extension, Buffer>();
+
+function encodeSharedExtension(ext: Extension): Buffer {
+  let der = sharedEncodings.get(ext);
+  if (!der) {
+    der = encodeExtension(ext);
+    if (sharedExtensions.get(buffersKey(der)) === ext) sharedEncodings.set(ext, der);
+  }
+  return der;
+}
+
+const buffersKey = (der: Buffer): string => der.toString('latin1');
+
 /** A parsed entry as DER, as asn1-schema would write it (the e_crl_der_encoding lint compares it with the input). */
 export function encodeRevokedCertificate(rc: RevokedCertificate): Buffer {
   const exts = rc.crlEntryExtensions;
@@ -133,7 +147,7 @@ export function encodeRevokedCertificate(rc: RevokedCertificate): Buffer {
   const serial = tlv(TAG_INTEGER, new Uint8Array(rc.userCertificate));
   const time = encodeTime(rc.revocationDate);
   if (!exts) return tlv(TAG_SEQUENCE, serial, time);
-  return tlv(TAG_SEQUENCE, serial, time, tlv(TAG_SEQUENCE, ...exts.map(encodeExtension)));
+  return tlv(TAG_SEQUENCE, serial, time, tlv(TAG_SEQUENCE, ...exts.map(encodeSharedExtension)));
 }
 
 const ASCII_DIGITS = /^[0-9]+Z$/;
@@ -252,12 +266,6 @@ function sequenceOf(elements: Iterable<Buffer>): { der: Buffer; count: number } 
   return { der: tlv(TAG_SEQUENCE, ...chunks), count };
 }
 
-/** The revokedCertificates SEQUENCE of encoded entries, or undefined for none ("MUST be absent", 5.1.2.6). */
-export function revokedList(entries: Iterable<Buffer>): Buffer | undefined {
-  const list = sequenceOf(entries);
-  return list.count === 0 ? undefined : list.der;
-}
-
 /**
  * The DER of a TBSCertList whose revokedCertificates are given already encoded: asn1-schema
  * encodes the few fields around the list, and the list is placed where 5.1 puts it (before
@@ -284,6 +292,18 @@ export function encodeTbsCertList(tbs: TBSCertList): Buffer {
 
 /** A parsed CertificateList as DER (the TBSCertList as encodeTbsCertList writes it). */
 export function encodeCertificateList(crl: CertificateList): Buffer {
+  return certificateListAround(crl, encodeTbsCertList(crl.tbsCertList));
+}
+
+/**
+ * A parsed CertificateList as DER around an already-encoded revokedCertificates list (or none):
+ * a linter that re-encoded each entry as it read it needs the rest re-encoded only once.
+ */
+export function encodeCertificateListAround(crl: CertificateList, revoked: Buffer | undefined): Buffer {
+  return certificateListAround(crl, tbsWithRevoked(crl.tbsCertList, revoked));
+}
+
+function certificateListAround(crl: CertificateList, tbsDer: Buffer): Buffer {
   const algDer = Buffer.from(AsnConvert.serialize(crl.signatureAlgorithm));
-  return derSequence(encodeTbsCertList(crl.tbsCertList), algDer, derBitString(new Uint8Array(crl.signature)));
+  return derSequence(tbsDer, algDer, derBitString(new Uint8Array(crl.signature)));
 }

@@ -37,13 +37,13 @@ import {
   encodeOid,
   encodeTime,
   invalidityDateOf,
-  revokedList,
   tbsWithRevoked,
   tlv,
 } from './crl-entries.ts';
+import { RevokedListWriter, wholeSecondsOf } from './crl-list-writer.ts';
 import { derBitString, derSequence, derTlv } from './der.ts';
 import { authorityKeyIdentifier } from './extensions.ts';
-import { bigintToInteger, readDerInteger, serialHexToInteger } from './integer.ts';
+import { bigintToInteger, readDerInteger } from './integer.ts';
 import { readDerChildren, readDerElement, type DerElement } from './pem.ts';
 import { verifyTbsSignature } from './signature-verify.ts';
 
@@ -104,9 +104,7 @@ export interface TbsCertListParams {
 
 /** RFC 5280 4.1.2.5.2: GeneralizedTime "MUST NOT include fractional seconds". */
 function wholeSeconds(d: Date, field: string): Date {
-  if (!(d instanceof Date) || Number.isNaN(d.getTime()))
-    throw new CaError('CRL_PARAMS_INVALID', `${field} is not a valid date`);
-  return new Date(Math.floor(d.getTime() / 1000) * 1000);
+  return new Date(wholeSecondsOf(d, field));
 }
 
 /** RFC 5280 5.1.2.4: UTCTime through 2049, GeneralizedTime from 2050 (asn1-x509 Time decides by year). */
@@ -158,14 +156,6 @@ function entryExtensions(e: CrlEntry): Buffer[] {
   return exts;
 }
 
-/** One revokedCertificates entry (5.1.2.6) as DER; the same bytes asn1-schema writes for it. */
-function encodeCrlEntry(e: CrlEntry): Buffer {
-  const serial = tlv(0x02, serialHexToInteger(e.serialHex));
-  const date = encodeTime(crlTime(e.revocationDate, 'revocationDate'));
-  const exts = entryExtensions(e);
-  return exts.length > 0 ? tlv(0x30, serial, date, tlv(0x30, ...exts)) : tlv(0x30, serial, date);
-}
-
 /**
  * TBSCertList  ::=  SEQUENCE  {
  *      version                 Version OPTIONAL,  -- if present, MUST be v2
@@ -186,14 +176,10 @@ function encodeCrlEntry(e: CrlEntry): Buffer {
  * which run before the CA key signs (R-3.6); only unencodable input is refused here.
  */
 export function createTbsCertList(p: TbsCertListParams): { der: Buffer; entries: number } {
-  let entries = 0;
-  const encoded = function* (): Generator<Buffer> {
-    for (const e of p.entries) {
-      entries++;
-      yield encodeCrlEntry(e);
-    }
-  };
-  const revoked = revokedList(encoded());
+  const list = new RevokedListWriter();
+  for (const e of p.entries)
+    list.add({ serialHex: e.serialHex, revocationDate: e.revocationDate, extensions: entryExtensions(e) });
+  const revoked = list.finish();
   const head = new TBSCertList({
     version: Version.v2,
     signature: signatureAlgorithmIdentifier(p.signatureAlgorithm),
@@ -210,7 +196,7 @@ export function createTbsCertList(p: TbsCertListParams): { der: Buffer; entries:
       }),
     ],
   });
-  return { der: tbsWithRevoked(head, revoked), entries };
+  return { der: tbsWithRevoked(head, revoked), entries: list.count };
 }
 
 /** Wraps signed TBSCertList bytes into a CertificateList without re-encoding them (5.1.1). */
@@ -276,6 +262,25 @@ export function decodeCertificateList(der: Uint8Array): CertificateList {
 }
 
 function decode(der: Uint8Array): { crl: CertificateList; issuerDer: Buffer } {
+  const head = decodeCrlHead(der);
+  const { buf, list } = head;
+  if (list)
+    head.crl.tbsCertList.revokedCertificates = readDerChildren(buf, list).map((e) => decodeRevokedCertificate(buf, e));
+  return head;
+}
+
+/**
+ * A CRL decoded but for its entries: `list` is the revokedCertificates element, which the lints
+ * read entry by entry (issue 17.5); `revokedCertificates` is [] for an empty list, else undefined.
+ */
+export interface CrlHead {
+  crl: CertificateList;
+  issuerDer: Buffer;
+  buf: Buffer;
+  list?: DerElement;
+}
+
+export function decodeCrlHead(der: Uint8Array): CrlHead {
   const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
   const outer = readDerElement(buf, 0);
   if (outer.tag !== TAG_SEQUENCE) throw badDer('does not start with a SEQUENCE');
@@ -303,9 +308,10 @@ function decode(der: Uint8Array): { crl: CertificateList; issuerDer: Buffer } {
   if (!isTime(thisUpdate)) throw badDer('TBSCertList has no thisUpdate Time');
   tbs.thisUpdate = AsnConvert.parse(bytes(thisUpdate), Time);
   if (isTime(next())) tbs.nextUpdate = AsnConvert.parse(bytes(fields[i++]!), Time);
+  let list: DerElement | undefined;
   if (next()?.tag === TAG_SEQUENCE) {
-    const list = fields[i++]!;
-    tbs.revokedCertificates = readDerChildren(buf, list).map((entry) => decodeRevokedCertificate(buf, entry));
+    list = fields[i++]!;
+    if (list.end === list.contentStart) tbs.revokedCertificates = [];
   }
   if (next()?.tag === TAG_CRL_EXTENSIONS) {
     const wrapper = fields[i++]!;
@@ -325,7 +331,7 @@ function decode(der: Uint8Array): { crl: CertificateList; issuerDer: Buffer } {
     signatureAlgorithm: AsnConvert.parse(bytes(algEl), AlgorithmIdentifier),
     signature: toArrayBuffer(buf.subarray(sigEl.contentStart + 1, sigEl.end)),
   });
-  return { crl, issuerDer: Buffer.from(bytes(issuer)) };
+  return { crl, issuerDer: Buffer.from(bytes(issuer)), buf, list };
 }
 
 /**

@@ -158,12 +158,12 @@ export async function issueCrlInSession(
 
 /** The CA's revocations as CRL entries, read from the store as the CRL is encoded. */
 function* crlEntries(inst: Installation, caId: number): Generator<CrlEntry> {
-  for (const r of revocationsForCrl(inst.db, caId)) {
+  for (const [serialHex, revokedAt, reason, invalidityDate] of revocationsForCrl(inst.db, caId)) {
     yield {
-      serialHex: r.serial_hex,
-      revocationDate: new Date(r.revoked_at),
-      reason: r.reason as RevocationReason,
-      invalidityDate: r.invalidity_date ? new Date(r.invalidity_date) : undefined,
+      serialHex,
+      revocationDate: new Date(revokedAt),
+      reason: reason as RevocationReason,
+      invalidityDate: invalidityDate ? new Date(invalidityDate) : undefined,
     };
   }
 }

@@ -4,7 +4,7 @@
  * verification walks every event (100k and more) and must not hold them all.
  */
 import { sql } from 'kysely';
-import { all, each, first, run, sqliteQueries } from './query.ts';
+import { all, each, eachRaw, first, run, sqliteQueries } from './query.ts';
 import type { Db } from './db.ts';
 
 /** A row of `audit_events`: roles and details are JSON text. */
@@ -44,6 +44,43 @@ export function auditEventsBetween(db: Db, from: number, to: number): AuditEvent
 /** Every event in stored order, one at a time (no other statement may run on `db` meanwhile). */
 export function eachAuditEvent(db: Db): IterableIterator<AuditEventRow> {
   return each(db, q.selectFrom('audit_events').selectAll().orderBy(sql`rowid`));
+}
+
+/** Every event from rowid `from` on, in stored order (where a verification leaves the fast path). */
+export function eachAuditEventFrom(db: Db, from: number): IterableIterator<AuditEventRow> {
+  return each(db, q.selectFrom('audit_events').selectAll().where(sql<number>`rowid`, '>=', from).orderBy(sql`rowid`));
+}
+
+/**
+ * An event as a verification reads it first: rowid, seq, prev_hash, hash, its leaf text (the
+ * canonical JSON of the event, audit/event.ts eventLeaf) spelled by SQLite from the stored
+ * columns, and whether it is an audit key or checkpoint record (read from the leaf).
+ */
+export type AuditLeafRow = [rowid: number, seq: number, prevHash: string, hash: string, leaf: string, record: 0 | 1];
+
+/**
+ * The leaf in canonical key order; roles and details are stored as canonical JSON already.
+ * json_quote may spell an odd string otherwise than JSON.stringify: the hash then differs and
+ * the verifier reads that event the slow way, so this only ever makes verification faster.
+ */
+const LEAF_TEXT = sql<string>`'{"action":' || json_quote(action) || ',"actor":' || json_quote(actor) || ',"at":' || json_quote(at) || ',"details":' || details || ',"outcome":' || json_quote(outcome) || ',"roles":' || roles || ',"seq":' || seq || ',"target":' || json_quote(target) || '}'`;
+
+/** Every event as an AuditLeafRow, in stored order, one at a time (no other statement may run on `db` meanwhile). */
+export function eachAuditLeaf(db: Db): IterableIterator<AuditLeafRow> {
+  return eachRaw<AuditLeafRow>(
+    db,
+    q
+      .selectFrom('audit_events')
+      .select([
+        sql<number>`rowid`.as('rowid'),
+        'seq',
+        'prev_hash',
+        'hash',
+        LEAF_TEXT.as('leaf'),
+        sql<number>`outcome = 'success' AND action IN ('audit.key-init', 'audit.checkpoint')`.as('record'),
+      ])
+      .orderBy(sql`rowid`),
+  );
 }
 
 /** The successful events' seq, action, target and details, in seq order (what the state check replays). */

@@ -42,7 +42,9 @@ import { derTlv } from '../../pki/der.ts';
 import { keyIdentifierFromSpki } from '../../pki/extensions.ts';
 import { pemToDer, readDerElement } from '../../pki/pem.ts';
 import type { LintFinding } from '../types.ts';
-import { ALL_CRL_LINTS, assertNoCrlLintErrors, lintCrl } from './index.ts';
+import { parseCrlForLint } from './e_crl_der_encoding.ts';
+import { ALL_CRL_LINTS, assertNoCrlLintErrors, lintCrl, lintParsedCrl } from './index.ts';
+import { lintCrlStreamed } from './stream.ts';
 import type { CrlLintContext } from './types.ts';
 import { OPENSSL_CA_CNF, opensslRunner } from '../../../test/openssl-runner.ts';
 
@@ -680,6 +682,23 @@ describe('R-3.6 each CRL lint catches its case', () => {
       );
     });
   }
+
+  it('the one-pass lint (stream.ts) gives the findings of the whole parsed CRL, message for message', () => {
+    let streamed = 0;
+    for (const c of cases) {
+      const der = c.crl();
+      const context = c.ctx ? c.ctx() : ctx(rsa);
+      const parsed = parseCrlForLint(der);
+      const whole = parsed.crl ? [...parsed.findings, ...lintParsedCrl(parsed.crl, context)] : parsed.findings;
+      const oneTime = lintCrlStreamed(der, context, ALL_CRL_LINTS);
+      // Only a CRL that is DER throughout is linted in one pass; the others take the whole path.
+      assert.equal(oneTime === undefined, (c.errors ?? []).includes('e_crl_der_encoding'), c.name);
+      if (oneTime) streamed++;
+      assert.deepEqual(oneTime ?? whole, whole, c.name);
+      assert.deepEqual(lintCrl(der, context), whole, c.name);
+    }
+    assert.ok(streamed > 20, `${streamed} cases streamed`);
+  });
 
   it('every lint is exercised by a failing case', () => {
     const hit = new Set(cases.flatMap((c) => [...(c.errors ?? []), ...(c.warnings ?? [])]));

@@ -28,6 +28,11 @@ export const e_crl_der_encoding = defineCrlLint(
   },
 );
 
+/** Notes a CRL whose bytes its linter already found DER throughout (lint/crl/stream.ts checks each entry as it reads it). */
+export function markReencodedAlike(crl: CertificateList): void {
+  reencodedAlike.add(crl);
+}
+
 /** Parses CRL bytes; unparsable input, BER forms or trailing bytes are e_crl_der_encoding findings. */
 export function parseCrlForLint(crlDer: Uint8Array): { crl?: CertificateList; findings: LintFinding[] } {
   const finding = (message: string): LintFinding => ({

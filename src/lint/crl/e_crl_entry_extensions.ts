@@ -1,6 +1,6 @@
 import { id_ce_cRLReasons, id_ce_invalidityDate } from '@peculiar/asn1-x509';
 import { invalidityDateOf } from '../../pki/crl-entries.ts';
-import { defineCrlLint, entryLabel, oidName, revokedOf } from './support.ts';
+import { defineCrlEntryLint, entryLabel, oidName } from './support.ts';
 
 /**
  * RFC 5280 5.3.2: "The invalidity date is a non-critical CRL entry extension". RFC 5280 5.3:
@@ -9,7 +9,7 @@ import { defineCrlLint, entryLabel, oidName, revokedOf } from './support.ts';
  * extensions are limited to reasonCode and invalidityDate (certificateIssuer would make the CRL
  * indirect, which this CA never issues).
  */
-export const e_crl_entry_extensions = defineCrlLint(
+export const e_crl_entry_extensions = defineCrlEntryLint(
   {
     name: 'e_crl_entry_extensions',
     description:
@@ -17,27 +17,25 @@ export const e_crl_entry_extensions = defineCrlLint(
     citation:
       'RFC 5280 5.3.2: "The invalidity date is a non-critical CRL entry extension that provides the date on which it is known or suspected that the private key was compromised or that the certificate otherwise became invalid."',
   },
-  (crl, _ctx, report) => {
-    for (const entry of revokedOf(crl)) {
-      const label = entryLabel(entry);
-      for (const ext of entry.crlEntryExtensions ?? []) {
-        if (ext.extnID === id_ce_cRLReasons) continue; // e_crl_entry_reason_code
-        if (ext.extnID === id_ce_invalidityDate) {
-          if (ext.critical) report.error(`${label}: invalidityDate is marked critical; it MUST be non-critical`);
-          try {
-            const d = invalidityDateOf(ext.extnValue);
-            if (Number.isNaN(d.getTime())) report.error(`${label}: invalidityDate is not a valid time`);
-          } catch (e) {
-            report.error(
-              `${label}: invalidityDate is not a GeneralizedTime: ${e instanceof Error ? e.message : String(e)}`,
-            );
-          }
-          continue;
+  (_crl, _ctx, report) => (entry) => {
+    for (const ext of entry.crlEntryExtensions ?? []) {
+      if (ext.extnID === id_ce_cRLReasons) continue; // e_crl_entry_reason_code
+      const label = entryLabel(entry); // named only past the usual reasonCode: no hex per good entry
+      if (ext.extnID === id_ce_invalidityDate) {
+        if (ext.critical) report.error(`${label}: invalidityDate is marked critical; it MUST be non-critical`);
+        try {
+          const d = invalidityDateOf(ext.extnValue);
+          if (Number.isNaN(d.getTime())) report.error(`${label}: invalidityDate is not a valid time`);
+        } catch (e) {
+          report.error(
+            `${label}: invalidityDate is not a GeneralizedTime: ${e instanceof Error ? e.message : String(e)}`,
+          );
         }
-        if (ext.critical)
-          report.error(`${label}: entry extension ${oidName(ext.extnID)} is outside the profile and marked critical`);
-        else report.error(`${label}: entry extension ${oidName(ext.extnID)} is outside the profile`);
+        continue;
       }
+      if (ext.critical)
+        report.error(`${label}: entry extension ${oidName(ext.extnID)} is outside the profile and marked critical`);
+      else report.error(`${label}: entry extension ${oidName(ext.extnID)} is outside the profile`);
     }
   },
 );

@@ -1,7 +1,7 @@
 import { CRLReasons, id_ce_cRLReasons } from '@peculiar/asn1-x509';
 import { crlReasonOf } from '../../pki/crl-entries.ts';
 import { REVOCATION_REASON_CODES } from '../../pki/crl.ts';
-import { defineCrlLint, entryLabel, findEntryExtension, revokedOf } from './support.ts';
+import { defineCrlEntryLint, entryLabel, findEntryExtension } from './support.ts';
 
 const ALLOWED = new Set(Object.values(REVOCATION_REASON_CODES));
 
@@ -21,7 +21,7 @@ function crlReasonOfSafe(value: Parameters<typeof crlReasonOf>[0]): number {
  * RFC 5280 5.3.1: removeFromCRL (8) "only appears in delta CRLs"; aACompromise (10) is for
  * attribute certificates. So only the R-4.1 reasons (1, 2, 3, 4, 5, 9) remain.
  */
-export const e_crl_entry_reason_code = defineCrlLint(
+export const e_crl_entry_reason_code = defineCrlEntryLint(
   {
     name: 'e_crl_entry_reason_code',
     description:
@@ -29,31 +29,27 @@ export const e_crl_entry_reason_code = defineCrlLint(
     citation:
       'BR 7.2.2: "The CRLReason indicated MUST NOT be unspecified (0). If the reason for revocation is unspecified, CAs MUST omit reasonCode entry extension"',
   },
-  (crl, _ctx, report) => {
-    for (const entry of revokedOf(crl)) {
-      const ext = findEntryExtension(entry, id_ce_cRLReasons);
-      if (!ext) continue;
-      if (ALLOWED.has(crlReasonOfSafe(ext.extnValue)) && !ext.critical) continue;
-      const label = entryLabel(entry);
-      if (ext.critical) report.error(`${label}: reasonCode is marked critical; it MUST be non-critical`);
-      let code: number;
-      try {
-        code = crlReasonOf(ext.extnValue);
-      } catch (e) {
-        report.error(
-          `${label}: reasonCode is not a CRLReason ENUMERATED: ${e instanceof Error ? e.message : String(e)}`,
-        );
-        continue;
-      }
-      if (ALLOWED.has(code)) continue;
-      const name = CRLReasons[code] ?? `value ${code}`;
-      if (code === CRLReasons.unspecified)
-        report.error(`${label}: reasonCode is unspecified (0); omit reasonCode instead`);
-      else if (code === CRLReasons.certificateHold)
-        report.error(`${label}: reasonCode is certificateHold (6); suspension is not allowed`);
-      else if (code === CRLReasons.removeFromCRL)
-        report.error(`${label}: reasonCode is removeFromCRL (8), which belongs only in delta CRLs`);
-      else report.error(`${label}: reasonCode ${name} (${code}) is not a reason this CA uses`);
+  (_crl, _ctx, report) => (entry) => {
+    const ext = findEntryExtension(entry, id_ce_cRLReasons);
+    if (!ext) return;
+    if (ALLOWED.has(crlReasonOfSafe(ext.extnValue)) && !ext.critical) return;
+    const label = entryLabel(entry);
+    if (ext.critical) report.error(`${label}: reasonCode is marked critical; it MUST be non-critical`);
+    let code: number;
+    try {
+      code = crlReasonOf(ext.extnValue);
+    } catch (e) {
+      report.error(`${label}: reasonCode is not a CRLReason ENUMERATED: ${e instanceof Error ? e.message : String(e)}`);
+      return;
     }
+    if (ALLOWED.has(code)) return;
+    const name = CRLReasons[code] ?? `value ${code}`;
+    if (code === CRLReasons.unspecified)
+      report.error(`${label}: reasonCode is unspecified (0); omit reasonCode instead`);
+    else if (code === CRLReasons.certificateHold)
+      report.error(`${label}: reasonCode is certificateHold (6); suspension is not allowed`);
+    else if (code === CRLReasons.removeFromCRL)
+      report.error(`${label}: reasonCode is removeFromCRL (8), which belongs only in delta CRLs`);
+    else report.error(`${label}: reasonCode ${name} (${code}) is not a reason this CA uses`);
   },
 );

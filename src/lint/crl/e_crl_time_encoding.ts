@@ -1,5 +1,5 @@
 import type { Time } from '@peculiar/asn1-x509';
-import { defineCrlLint, entryLabel, revokedOf } from './support.ts';
+import { defineCrlEntryLint, entryLabel } from './support.ts';
 
 /**
  * RFC 5280 5.1.2.4: "CRL issuers conforming to this profile MUST encode thisUpdate as UTCTime
@@ -7,7 +7,7 @@ import { defineCrlLint, entryLabel, revokedOf } from './support.ts';
  * thisUpdate as GeneralizedTime for dates in the year 2050 or later." 5.1.2.5 and 5.1.2.6 say
  * the same of nextUpdate and revocationDate.
  */
-export const e_crl_time_encoding = defineCrlLint(
+export const e_crl_time_encoding = defineCrlEntryLint(
   {
     name: 'e_crl_time_encoding',
     description:
@@ -31,6 +31,6 @@ export const e_crl_time_encoding = defineCrlLint(
     const tbs = crl.tbsCertList;
     check(() => 'thisUpdate', tbs.thisUpdate);
     if (tbs.nextUpdate) check(() => 'nextUpdate', tbs.nextUpdate);
-    for (const entry of revokedOf(crl)) check(() => `${entryLabel(entry)} revocationDate`, entry.revocationDate);
+    return (entry) => check(() => `${entryLabel(entry)} revocationDate`, entry.revocationDate);
   },
 );

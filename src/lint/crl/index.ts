@@ -10,6 +10,7 @@ import type { CrlLint, CrlLintContext, LintFinding } from './types.ts';
 
 import { e_crl_authority_key_identifier } from './e_crl_authority_key_identifier.ts';
 import { e_crl_der_encoding, parseCrlForLint } from './e_crl_der_encoding.ts';
+import { lintCrlStreamed } from './stream.ts';
 import { e_crl_entry_duplicate_serial } from './e_crl_entry_duplicate_serial.ts';
 import { e_crl_entry_extensions } from './e_crl_entry_extensions.ts';
 import { e_crl_entry_reason_code } from './e_crl_entry_reason_code.ts';
@@ -84,9 +85,12 @@ export function lintParsedCrl(crl: CertificateList, ctx: CrlLintContext): LintFi
 
 /**
  * Parses DER CRL bytes and runs every CRL lint. An unparsable (or non-DER) CRL is itself an
- * e_crl_der_encoding error finding.
+ * e_crl_der_encoding error finding. A CRL that is DER throughout is linted in one pass over its
+ * entries (stream.ts); any other is parsed whole, so its findings say what is wrong.
  */
 export function lintCrl(crlDer: Uint8Array, ctx: CrlLintContext): LintFinding[] {
+  const streamed = lintCrlStreamed(crlDer, ctx, ALL_CRL_LINTS);
+  if (streamed) return streamed;
   const parsed = parseCrlForLint(crlDer);
   if (!parsed.crl) return parsed.findings;
   return [...parsed.findings, ...lintParsedCrl(parsed.crl, ctx)];

@@ -4,7 +4,7 @@
 import type { CertificateList, Extension, RevokedCertificate, Time } from '@peculiar/asn1-x509';
 import type { LintSeverity } from '../types.ts';
 import type { Reporter } from '../support.ts';
-import type { CrlLint, CrlLintContext, LintFinding } from './types.ts';
+import type { CrlLint, CrlLintContext, EntryCheck, LintFinding } from './types.ts';
 
 export { bytesEqual, derOf, oidName, toBytes, toHex } from '../support.ts';
 
@@ -14,22 +14,51 @@ export interface CrlLintMeta {
   citation: string;
 }
 
-/** Builds a CrlLint from its metadata and a check that reports through `report`. */
+/** Builds a CrlLint from its metadata and a check of the CRL's own fields that reports through `report`. */
 export function defineCrlLint(
   meta: CrlLintMeta,
   check: (crl: CertificateList, ctx: CrlLintContext, report: Reporter) => void,
+): CrlLint {
+  return crlLintOf(meta, (crl, ctx, report) => {
+    check(crl, ctx, report);
+    return undefined;
+  });
+}
+
+/**
+ * Builds a CrlLint that checks the entries: `check` looks at the CRL's own fields and returns
+ * the check of one entry, rather than walking the list itself, so `run` gives it the entries of
+ * a parsed CRL and lintCrl streams them from the DER (issue 17.5).
+ */
+export function defineCrlEntryLint(
+  meta: CrlLintMeta,
+  check: (crl: CertificateList, ctx: CrlLintContext, report: Reporter) => EntryCheck,
+): CrlLint {
+  return crlLintOf(meta, check);
+}
+
+function crlLintOf(
+  meta: CrlLintMeta,
+  begin: (crl: CertificateList, ctx: CrlLintContext, report: Reporter) => EntryCheck | undefined,
 ): CrlLint {
   return {
     ...meta,
     run(crl: CertificateList, ctx: CrlLintContext): LintFinding[] {
       const findings: LintFinding[] = [];
-      const add = (severity: LintSeverity, message: string): void => {
-        findings.push({ lint: meta.name, severity, message, citation: meta.citation });
-      };
-      check(crl, ctx, { add, error: (m) => add('error', m), warning: (m) => add('warning', m) });
+      const each = begin(crl, ctx, findingsReporter(meta, findings));
+      if (each) for (const entry of crl.tbsCertList.revokedCertificates ?? []) each(entry);
       return findings;
     },
+    begin,
   };
+}
+
+/** A Reporter that appends the lint's findings to `findings`. */
+export function findingsReporter(meta: CrlLintMeta, findings: LintFinding[]): Reporter {
+  const add = (severity: LintSeverity, message: string): void => {
+    findings.push({ lint: meta.name, severity, message, citation: meta.citation });
+  };
+  return { add, error: (m) => add('error', m), warning: (m) => add('warning', m) };
 }
 
 /** crlExtensions, in order. */
@@ -40,10 +69,6 @@ export function crlExtensionsOf(crl: CertificateList): Extension[] {
 /** The first instance of a CRL extension (duplicates are e_crl_ext_duplicate's business). */
 export function findCrlExtension(crl: CertificateList, oid: string): Extension | undefined {
   return crlExtensionsOf(crl).find((e) => e.extnID === oid);
-}
-
-export function revokedOf(crl: CertificateList): RevokedCertificate[] {
-  return [...(crl.tbsCertList.revokedCertificates ?? [])];
 }
 
 /** The first instance of an entry extension. */

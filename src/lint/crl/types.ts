@@ -3,7 +3,8 @@
  * its profile ... before the CA key signs it"). Findings share the certificate lints' shape, so
  * ca/ reports and refuses both the same way.
  */
-import type { Certificate, CertificateList } from '@peculiar/asn1-x509';
+import type { Certificate, CertificateList, RevokedCertificate } from '@peculiar/asn1-x509';
+import type { Reporter } from '../support.ts';
 import type { LintFinding } from '../types.ts';
 
 export type { LintFinding, LintSeverity } from '../types.ts';
@@ -25,4 +26,14 @@ export interface CrlLint {
   /** One quoted line of RFC / BR / CPS / requirements with its section number. */
   citation: string;
   run(crl: CertificateList, ctx: CrlLintContext): LintFinding[];
+  /**
+   * The same check, streamed (issue 17.5): checks the CRL's own fields now and returns the check
+   * of one entry, which is then given every revokedCertificates entry in order, so a long list
+   * is linted without holding its entries. `head` is the CRL without its entries
+   * (revokedCertificates is [] only when the list is present and empty).
+   */
+  begin(head: CertificateList, ctx: CrlLintContext, report: Reporter): EntryCheck | undefined;
 }
+
+/** The check of one revokedCertificates entry. */
+export type EntryCheck = (entry: RevokedCertificate) => void;

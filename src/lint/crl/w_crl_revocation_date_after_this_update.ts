@@ -1,11 +1,11 @@
-import { dateOfTime, defineCrlLint, entryLabel, revokedOf } from './support.ts';
+import { dateOfTime, defineCrlEntryLint, entryLabel } from './support.ts';
 
 /**
  * RFC 5280 5.1.2.4: thisUpdate "indicates the issue date of this CRL". An entry whose
  * revocationDate is later than the CRL's own issue date records a revocation that had not
  * happened yet: a clock or data error, reported as a warning.
  */
-export const w_crl_revocation_date_after_this_update = defineCrlLint(
+export const w_crl_revocation_date_after_this_update = defineCrlEntryLint(
   {
     name: 'w_crl_revocation_date_after_this_update',
     description: 'No revocationDate is later than thisUpdate.',
@@ -13,12 +13,12 @@ export const w_crl_revocation_date_after_this_update = defineCrlLint(
   },
   (crl, _ctx, report) => {
     const thisUpdate = dateOfTime(crl.tbsCertList.thisUpdate);
-    for (const entry of revokedOf(crl)) {
+    return (entry) => {
       const d = dateOfTime(entry.revocationDate);
       if (d.getTime() > thisUpdate.getTime())
         report.warning(
           `${entryLabel(entry)}: revocationDate ${d.toISOString()} is after thisUpdate ${thisUpdate.toISOString()}`,
         );
-    }
+    };
   },
 );
