@@ -4,18 +4,26 @@
  * root key when the root's custodians present also hold the delegated key (BR 6.1.7: the root
  * key itself signs only certificates and CRLs).
  */
-import { signOnceWithCaKey } from '../custody/activation.ts';
+import { signBatchWithCaKey, signOnceWithCaKey } from '../custody/activation.ts';
 import { delegatedSigner, type DelegatedPurpose, type DelegatedSigner } from '../custody/delegated-signers.ts';
 import { keyCustodians, loadCaKey } from '../custody/key-records.ts';
 import type { Installation } from '../installation/installation.ts';
 import type { KeySession } from '../operation/key-session.ts';
 
 /** A delegated key as a session signs with it. */
-export type DelegatedInSession = DelegatedSigner & { sign(data: Uint8Array, purpose: string): Promise<Buffer> };
+export type DelegatedInSession = DelegatedSigner & {
+  sign(data: Uint8Array, purpose: string): Promise<Buffer>;
+  /** One activation for an approved batch: exactly `messages`, each once (CPS 6.2.9, signBatchWithCaKey). */
+  signBatch(messages: readonly Uint8Array[], purpose: string): Promise<Buffer[]>;
+};
 
 /** In a session opened for the delegated key itself (`rootca ocsp presign`, `rootca publish`): the session's own signatures. */
 export function delegatedOfSession(s: KeySession, key: DelegatedSigner): DelegatedInSession {
-  return { ...key, sign: (data, purpose) => s.sign(data, key.algorithm, purpose) };
+  return {
+    ...key,
+    sign: (data, purpose) => s.sign(data, key.algorithm, purpose),
+    signBatch: (messages, purpose) => s.signBatch(messages, key.algorithm, purpose),
+  };
 }
 
 /**
@@ -40,9 +48,10 @@ export function delegatedBesideRoot(
   const holders = new Set(keyCustodians(inst, key.keyId));
   const present = s.custodians.filter((c) => holders.has(c.operator.name));
   if (present.length < record.threshold) return undefined;
+  const params = (why: string) => ({ record, custodians: present, purpose: why, target: s.ca.name });
   return {
     ...key,
-    sign: (data, why) =>
-      signOnceWithCaKey(inst, { record, custodians: present, purpose: why, target: s.ca.name }, data, key.algorithm),
+    sign: (data, why) => signOnceWithCaKey(inst, params(why), data, key.algorithm),
+    signBatch: (messages, why) => signBatchWithCaKey(inst, params(why), messages, key.algorithm),
   };
 }
