@@ -52,7 +52,7 @@ export async function signOnceWithCaKey(
  * One activation for one approved batch (CPS 6.2.9: "CA Private Keys are automatically
  * deactivated after completion of a successful access thereto"; we read one access as one
  * approved use — here the exact list of `messages` the people approved when they authenticated,
- * docs/keys-and-custody.md). The key signs each message once, in order, and nothing else (the
+ * docs/hsm.md "One access"). The key signs each message once, in order, and nothing else (the
  * store refuses any other, KEY_BATCH_NOT_IN_PLAN), and is deactivated after the last one or on
  * the first error. One key.activate and one key.deactivate event record the batch and how many
  * signatures it made.

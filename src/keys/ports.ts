@@ -2,7 +2,7 @@
  * Ports of the key layer (CONVENTIONS 8): a `KeyStore` holds CA keys; activating one with a
  * quorum of custodians yields a `Signer` good for exactly one signing operation, or, for a batch
  * the people approved as one plan, for exactly the planned messages (CPS 6.2.9; see
- * docs/keys-and-custody.md, "one access").
+ * docs/hsm.md "One access").
  * Adapters: `soft` (soft-store.ts: the key wrapped under a KEK split M-of-N) and `pkcs11`
  * (pkcs11-store.ts: the key inside tokens whose PINs are split M-of-N); `keyStoreNamed` in
  * key-stores.ts picks one by the name a key record carries.
@@ -182,7 +182,7 @@ export interface KeyStore {
   /** M custodians activate the key for exactly one signature (CPS 6.2.8, 6.2.9). */
   activate(key: CaKeyRecord, present: UnlockedCredential[]): Promise<ActiveKey>;
   /**
-   * M custodians activate the key for one approved batch (CPS 6.2.9 as docs/keys-and-custody.md
+   * M custodians activate the key for one approved batch (CPS 6.2.9 as docs/hsm.md "One access"
    * reads it): it signs only the plan's messages, each once, each verified before release, and is
    * deactivated after the last one, on any error, or by deactivate(). Refuses an empty plan.
    */

@@ -1,7 +1,7 @@
 /**
  * What a batch activation may still sign (CPS 6.2.9: "CA Private Keys are automatically
  * deactivated after completion of a successful access thereto"; one access is one approved
- * plan, docs/keys-and-custody.md). Both key stores check each message here before signing it:
+ * plan, docs/hsm.md "One access"). Both key stores check each message here before signing it:
  * a message outside the plan, or one of its messages a second time, is refused.
  */
 import { createHash } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * CPS 6.2.9 as docs/keys-and-custody.md reads it: a batch activation of the soft store signs
+ * CPS 6.2.9 as docs/hsm.md ("One access") reads it: a batch activation of the soft store signs
  * exactly the planned messages, each once, and nothing else; it ends after the last one, on any
  * error, and at deactivate() (the KEK and PKCS#8 wiped at activation, the key object dropped).
  */

@@ -4,7 +4,7 @@
  * exists at rest only as M-of-N secret shares, each sealed to one custodian's credential
  * (CPS 6.2.2, 6.2.8, 6.4.1, 6.4.2; R-6.3). Activation needs M custodians present and yields a
  * Signer good for exactly one signature, or for exactly the messages of one approved batch
- * (CPS 6.2.9, R-6.4; docs/keys-and-custody.md).
+ * (CPS 6.2.9, R-6.4; docs/hsm.md "One access").
  */
 import {
   createHash,
@@ -259,7 +259,7 @@ export interface ActivatedSoftBatch extends ActivatedSoftKey {
 
 /**
  * M-of-N activation for one approved batch (CPS 6.2.9: one access = the plan the people
- * approved; docs/keys-and-custody.md). Same quorum and errors as activateSoftKey. The key object
+ * approved; docs/hsm.md "One access"). Same quorum and errors as activateSoftKey. The key object
  * is made once and the KEK and PKCS#8 are wiped at once; sign() accepts only the plan's messages
  * (KEY_BATCH_NOT_IN_PLAN), each once, verifies each signature before releasing it, and the
  * activation ends — the only reference to the key object dropped — after the last planned
