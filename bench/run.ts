@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every bench of this folder, one after another, each in a process of its own
- * (start-up, OCSP against its peers, responders over PostgreSQL, and the offline bench when
- * present). `npm run bench -- --soak SECONDS` runs only the memory soak (bench/soak.ts).
+ * (start-up, OCSP against its peers, responders over PostgreSQL, the offline bench, and
+ * `ocsp presign` of 1,000 certificates). `npm run bench -- --soak SECONDS` runs only the memory soak (bench/soak.ts).
  * Not part of `npm test`.
  */
 import { spawnSync } from 'node:child_process';
@@ -14,7 +14,7 @@ const soak = args.indexOf('--soak');
 const benches =
   soak >= 0
     ? [['soak.ts', '--soak', args[soak + 1] ?? '600']]
-    : [['startup.ts'], ['ocsp.ts'], ['responders.ts'], ['offline.ts']];
+    : [['startup.ts'], ['ocsp.ts'], ['responders.ts'], ['offline.ts'], ['offline-presign.ts']];
 let failed = 0;
 for (const [file, ...rest] of benches) {
   const path = join(here, file!);

@@ -189,8 +189,8 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
     const keys = keyIds();
     assert.deepEqual(
       t.details.keyActivations,
-      { [keys.root]: 1, [keys.ocsp]: 6, [keys.publication]: 1 },
-      'the root key once (the CRL), the responder six times, the publication key once',
+      { [keys.root]: 1, [keys.ocsp]: 1, [keys.publication]: 1 },
+      'the root key once (the CRL), the responder once for its approved batch of six responses (CPS 6.2.9), the publication key once',
     );
     assert.deepEqual(r.keyActivations, t.details.keyActivations);
     assert.deepEqual(
@@ -386,7 +386,7 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
       assert.equal(t.outputs[0]!.name, `ocsp certificate ${after.serial_hex} (successor of ${before.serial_hex})`);
       assert.deepEqual(t.details.keyActivations, {
         [keys.root]: 2,
-        [keys.ocsp]: 1 + r.ocspResponses,
+        [keys.ocsp]: 2, // its request for the successor, then one batch for the responses (CPS 6.2.9)
         [keys.publication]: 1,
       });
       const events = (action: string) =>
@@ -438,7 +438,8 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
         .get() as { details: string };
       assert.equal((JSON.parse(written.details) as { signerSerial: string }).signerSerial, after.serial_hex);
       assert.equal(r.ocspResponses, 2, 'the two responses for the successor');
-      assert.deepEqual(r.keyActivations, { [keys.root]: 1, [keys.ocsp]: 2, [keys.publication]: 2 });
+      // The responder's two responses are one approved batch (CPS 6.2.9); the publication key signs its request and the manifest.
+      assert.deepEqual(r.keyActivations, { [keys.root]: 1, [keys.ocsp]: 1, [keys.publication]: 2 });
       const pem = writeTo('publication-successor.pem', Buffer.from(derToPem(after.der, 'CERTIFICATE')));
       assert.match(opensslAt(clock.now(), ['verify', '-CAfile', join(dir, `${CA}.pem`), pem]), /: OK/);
     },

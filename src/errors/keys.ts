@@ -13,8 +13,11 @@ export const KEY_ERRORS = {
   KEY_BACKUP_FAILED: failed('The token could not wrap the key for its backup token.'),
   KEY_DESTROYED: conflict('The key was destroyed; it signs nothing more.'),
   KEY_LABEL_IN_USE: conflict('The token already holds an object with this key label; CA key labels are unique.'),
+  KEY_BATCH_NOT_IN_PLAN: forbidden(
+    'A batch activation was asked to sign data outside the plan the people approved; the activation ended (CPS 6.2.9).',
+  ),
   KEY_NOT_ACTIVE: conflict(
-    'The key is not active: an activation signs once (CPS 6.2.9); activate it again with a quorum.',
+    'The key is not active: an activation signs once, or a batch its planned messages (CPS 6.2.9); activate it again with a quorum.',
   ),
   KEY_NOT_IN_SESSION: conflict('The session was opened without custodians, so it cannot sign.'),
   KEY_RECONSTRUCTION_FAILED: failed("The custodians' shares do not combine into the key."),

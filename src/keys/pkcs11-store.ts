@@ -1,11 +1,11 @@
 /**
  * The `pkcs11` adapter of the KeyStore port (CONVENTIONS 8; CPS 6.2.8, 6.2.9, 6.2.10). Activation
  * logs in to the first token holding the key that is present, with the user PIN rebuilt from
- * M custodians' shares, and finds the key; the activation signs once, verifies the signature
- * against the recorded public key, then logs out and closes the session, whatever happened in
- * between. Destruction removes the key from every token holding it, primary and backups.
+ * M custodians' shares, and finds the key; the activation signs once (or exactly the messages
+ * of one approved batch, CPS 6.2.9), verifies each signature against the recorded public key,
+ * then logs out and closes the session, whatever happened in between. Destruction removes the key from every token holding it, primary and backups.
  */
-import { createPublicKey, verify as cryptoVerify, constants } from 'node:crypto';
+import { createPublicKey, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
 import { CaError } from '../errors.ts';
 import { SIGNATURE_ALGORITHMS, type KeyAlgorithm, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import type { UnlockedCredential } from './credential.ts';
@@ -24,7 +24,17 @@ import {
   type TokenRef,
 } from './pkcs11-module.ts';
 import { recoverUserPin } from './pkcs11-shares.ts';
-import type { ActiveKey, CaKeyRecord, DestroyReport, KeyObjectRef, KeyStore, Pkcs11Location, Signer } from './ports.ts';
+import type {
+  ActiveBatchKey,
+  CaKeyRecord,
+  DestroyReport,
+  KeyObjectRef,
+  KeyStore,
+  Pkcs11Location,
+  Signer,
+  SigningPlan,
+} from './ports.ts';
+import { keyNotActive, PlannedMessages } from './signing-plan.ts';
 import { wipe } from './wipe.ts';
 
 /** A Signer from a token session, plus a way to end the session unused. */
@@ -32,6 +42,8 @@ export interface ActivatedPkcs11Key extends Signer {
   /** Logs out and closes the session if still open; returns what that achieved. Idempotent. */
   deactivate(): SessionEnd;
   readonly active: boolean;
+  /** Signatures made so far (1 at most without a plan). */
+  readonly signed: number;
 }
 
 /** A token and the key object in it. */
@@ -39,13 +51,19 @@ export interface Pkcs11KeyLocation extends TokenRef {
   object: KeyObjectRef;
 }
 
-/** Logs in and finds the key: TOKEN_NOT_FOUND, TOKEN_PIN_INCORRECT, TOKEN_KEY_NOT_FOUND, TOKEN_UNAVAILABLE. */
+/**
+ * Logs in and finds the key: TOKEN_NOT_FOUND, TOKEN_PIN_INCORRECT, TOKEN_KEY_NOT_FOUND,
+ * TOKEN_UNAVAILABLE. Without `plan` the activation signs once; with one it signs exactly the
+ * plan's messages (KEY_BATCH_NOT_IN_PLAN for any other; CPS 6.2.9, one access = one approved
+ * batch). Either way the session is logged out and closed after the last signature or any error.
+ */
 export function activatePkcs11Key(
   loc: Pkcs11KeyLocation,
   algorithm: KeyAlgorithm,
   publicKeySpki: Buffer,
   pin: Buffer,
   keyId: string,
+  plan?: PlannedMessages,
 ): ActivatedPkcs11Key {
   const mod = pkcs11Module(loc.module);
   const opened = openSession(mod, loc);
@@ -72,46 +90,62 @@ export function activatePkcs11Key(
     deactivate();
     throw e;
   }
+  const publicKey = createPublicKey({ key: publicKeySpki, format: 'der', type: 'spki' });
+  let signed = 0;
   return {
     publicKeySpki,
     algorithm,
     get active() {
       return session !== undefined;
     },
+    get signed() {
+      return signed;
+    },
     deactivate,
     async sign(data: Uint8Array, name: SignatureAlgorithmName): Promise<Uint8Array> {
-      if (!session)
-        throw new CaError(
-          'KEY_NOT_ACTIVE',
-          `key ${keyId} is not active: an activation signs once (CPS 6.2.9); activate it again with a quorum`,
-          { details: { keyId } },
-        );
-      const s = session;
+      if (!session) throw keyNotActive(keyId, plan);
+      let done = true;
       try {
-        let signature: Buffer;
-        try {
-          signature = signInToken(mod, s, privateKey, algorithm, name, data);
-        } catch (e) {
-          throw tokenError(e, loc.label, `signing with key "${loc.object.label}"`, 'TOKEN_SIGN_FAILED');
-        }
-        const info = SIGNATURE_ALGORITHMS[name];
-        const key = createPublicKey({ key: publicKeySpki, format: 'der', type: 'spki' });
-        const ok =
-          algorithm.kind === 'rsa'
-            ? cryptoVerify(info.hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature)
-            : cryptoVerify(info.hash, data, { key, dsaEncoding: 'der' }, signature);
-        if (!ok)
-          throw new CaError(
-            'SIGNATURE_SELF_CHECK_FAILED',
-            `key ${keyId}: the token's signature does not verify with the recorded public key; it was not released`,
-            { details: { keyId, token: loc.label } },
-          );
+        plan?.take(data);
+        const signature = signAndCheck(mod, session, privateKey, { keyId, loc, algorithm, publicKey }, data, name);
+        signed++;
+        done = !plan || plan.remaining === 0;
         return signature;
       } finally {
-        deactivate();
+        if (done) deactivate();
       }
     },
   };
+}
+
+/** Signs in the token and verifies the signature with the recorded public key before releasing it. */
+function signAndCheck(
+  mod: ReturnType<typeof pkcs11Module>,
+  session: Handle,
+  privateKey: Handle,
+  k: { keyId: string; loc: Pkcs11KeyLocation; algorithm: KeyAlgorithm; publicKey: KeyObject },
+  data: Uint8Array,
+  name: SignatureAlgorithmName,
+): Buffer {
+  let signature: Buffer;
+  try {
+    signature = signInToken(mod, session, privateKey, k.algorithm, name, data);
+  } catch (e) {
+    throw tokenError(e, k.loc.label, `signing with key "${k.loc.object.label}"`, 'TOKEN_SIGN_FAILED');
+  }
+  const info = SIGNATURE_ALGORITHMS[name];
+  const key = k.publicKey;
+  const ok =
+    k.algorithm.kind === 'rsa'
+      ? cryptoVerify(info.hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature)
+      : cryptoVerify(info.hash, data, { key, dsaEncoding: 'der' }, signature);
+  if (!ok)
+    throw new CaError(
+      'SIGNATURE_SELF_CHECK_FAILED',
+      `key ${k.keyId}: the token's signature does not verify with the recorded public key; it was not released`,
+      { details: { keyId: k.keyId, token: k.loc.label } },
+    );
+  return signature;
 }
 
 const refOf = (l: Pkcs11Location): TokenRef => ({ module: l.module, label: l.token, serial: l.serial });
@@ -155,13 +189,22 @@ function checkEveryPresent(key: { keyId: string; locations: Pkcs11Location[] }):
   }
 }
 
-/** The user PIN of the first present token holding the key is rebuilt only in memory and wiped after login. */
-async function activateInToken(key: CaKeyRecord, present: UnlockedCredential[]): Promise<ActiveKey> {
+/**
+ * The user PIN of the first present token holding the key is rebuilt only in memory and wiped
+ * after login. With `plan`, the activation is a batch (see activatePkcs11Key).
+ */
+async function activateInToken(
+  key: CaKeyRecord,
+  present: UnlockedCredential[],
+  plan?: SigningPlan,
+): Promise<ActiveBatchKey> {
+  const planned = plan && new PlannedMessages(key.keyId, plan);
   const loc = presentLocation(key);
   const pin = await recoverUserPin(loc, present);
   let k: ActivatedPkcs11Key;
   try {
-    k = activatePkcs11Key({ ...refOf(loc), object: loc.object }, key.algorithm, key.publicKeySpki, pin, key.keyId);
+    const ref = { ...refOf(loc), object: loc.object };
+    k = activatePkcs11Key(ref, key.algorithm, key.publicKeySpki, pin, key.keyId, planned);
   } finally {
     wipe(pin);
   }
@@ -171,6 +214,10 @@ async function activateInToken(key: CaKeyRecord, present: UnlockedCredential[]):
     get active() {
       return k.active;
     },
+    get signed() {
+      return k.signed;
+    },
+    planned: planned?.planned ?? 1,
     where: { store: 'pkcs11', token: loc.token },
     sign: (data, algorithm) => k.sign(data, algorithm),
     deactivate: () => {
@@ -241,6 +288,7 @@ export const pkcs11KeyStore: KeyStore = {
     if (need === 'every') checkEveryPresent(key);
     else presentLocation(key);
   },
-  activate: activateInToken,
+  activate: (key, present) => activateInToken(key, present),
+  activateBatch: activateInToken,
   destroy: destroyInTokens,
 };

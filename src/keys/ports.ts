@@ -1,6 +1,8 @@
 /**
  * Ports of the key layer (CONVENTIONS 8): a `KeyStore` holds CA keys; activating one with a
- * quorum of custodians yields a `Signer` good for exactly one signing operation (CPS 6.2.9).
+ * quorum of custodians yields a `Signer` good for exactly one signing operation, or, for a batch
+ * the people approved as one plan, for exactly the planned messages (CPS 6.2.9; see
+ * docs/hsm.md "One access").
  * Adapters: `soft` (soft-store.ts: the key wrapped under a KEK split M-of-N) and `pkcs11`
  * (pkcs11-store.ts: the key inside tokens whose PINs are split M-of-N); `keyStoreNamed` in
  * key-stores.ts picks one by the name a key record carries.
@@ -17,7 +19,8 @@ export interface Signer {
   /**
    * Signs `data` (the whole message, hashed inside) and deactivates the key.
    * Returns the signature as it goes into a BIT STRING: PKCS#1 v1.5 bytes for RSA, a DER
-   * ECDSA-Sig-Value for ECDSA. A second call fails with KEY_NOT_ACTIVE.
+   * ECDSA-Sig-Value for ECDSA. A second call fails with KEY_NOT_ACTIVE (a batch activation:
+   * once its planned messages are signed).
    */
   sign(data: Uint8Array, algorithm: SignatureAlgorithmName): Promise<Uint8Array>;
 }
@@ -105,6 +108,26 @@ export interface ActiveKey extends Signer {
   deactivate(): { loggedOut?: boolean; sessionClosed?: boolean };
 }
 
+/**
+ * What a batch activation may sign (CPS 6.2.9, one access = one approved plan): exactly these
+ * messages, each once, in any order; anything else is refused (KEY_BATCH_NOT_IN_PLAN) and ends
+ * the activation, which also ends after the last planned message is signed.
+ */
+export interface SigningPlan {
+  /** What the batch is for (e.g. "2002 OCSP responses of rootca2"), for messages and the record. */
+  purpose: string;
+  /** The exact bytes to be signed (e.g. each OCSP tbsResponseData), built before activation. */
+  messages: readonly Uint8Array[];
+}
+
+/** A batch activation: an ActiveKey that signs the planned messages and then deactivates itself. */
+export interface ActiveBatchKey extends ActiveKey {
+  /** Signatures made so far. */
+  readonly signed: number;
+  /** Messages in the plan. */
+  readonly planned: number;
+}
+
 /** What a new CA key needs, whichever store makes it (CPS 6.1.1, 6.2.1; R-6.1, R-6.2). */
 export interface NewKeyRequest {
   keyId: string;
@@ -158,6 +181,12 @@ export interface KeyStore {
   checkPresent(key: { keyId: string; locations: Pkcs11Location[] }, need: 'one' | 'every'): void;
   /** M custodians activate the key for exactly one signature (CPS 6.2.8, 6.2.9). */
   activate(key: CaKeyRecord, present: UnlockedCredential[]): Promise<ActiveKey>;
+  /**
+   * M custodians activate the key for one approved batch (CPS 6.2.9 as docs/hsm.md "One access"
+   * reads it): it signs only the plan's messages, each once, each verified before release, and is
+   * deactivated after the last one, on any error, or by deactivate(). Refuses an empty plan.
+   */
+  activateBatch(key: CaKeyRecord, present: UnlockedCredential[], plan: SigningPlan): Promise<ActiveBatchKey>;
   /**
    * Removes the key from every place outside the records that holds it, backups included
    * (CPS 6.2.10), after checkPresent(key, 'every'). Returns where it was destroyed.

@@ -3,7 +3,8 @@
  * (CPS 6.2.6): its PKCS#8 is encrypted under a random key-encryption key (KEK), and the KEK
  * exists at rest only as M-of-N secret shares, each sealed to one custodian's credential
  * (CPS 6.2.2, 6.2.8, 6.4.1, 6.4.2; R-6.3). Activation needs M custodians present and yields a
- * Signer good for exactly one signature (CPS 6.2.9, R-6.4).
+ * Signer good for exactly one signature, or for exactly the messages of one approved batch
+ * (CPS 6.2.9, R-6.4; docs/hsm.md "One access").
  */
 import {
   createHash,
@@ -26,7 +27,16 @@ import {
 } from '../pki/algorithms.ts';
 import { gcmOpen, gcmSeal, IV_LENGTH, TAG_LENGTH } from './aes-gcm.ts';
 import type { UnlockedCredential } from './credential.ts';
-import type { KeyStore, ShareRecipient, Signer, SoftKeyRecord } from './ports.ts';
+import type {
+  ActiveBatchKey,
+  ActiveKey,
+  KeyStore,
+  ShareRecipient,
+  Signer,
+  SigningPlan,
+  SoftKeyRecord,
+} from './ports.ts';
+import { keyNotActive, PlannedMessages } from './signing-plan.ts';
 import { checkCustodians, presentList, recoverKek, splitKek } from './soft-kek.ts';
 import { wipe } from './wipe.ts';
 
@@ -138,9 +148,23 @@ function unwrapOrThrow(record: SoftKeyRecord, kek: Uint8Array, present: string[]
   return pkcs8;
 }
 
-function signOnce(
+/** Refuses a signature algorithm of another key kind (ALGORITHM_MISMATCH). */
+function checkSignatureAlgorithm(record: SoftKeyRecord, algorithmName: SignatureAlgorithmName): void {
+  const info = SIGNATURE_ALGORITHMS[algorithmName];
+  if (!info || info.keyKind !== record.algorithm.kind) {
+    throw new CaError(
+      'ALGORITHM_MISMATCH',
+      `key ${record.keyId} is ${describeKeyAlgorithm(record.algorithm)} and cannot sign with ${String(algorithmName)}`,
+      { details: { keyId: record.keyId, algorithm: algorithmName } },
+    );
+  }
+}
+
+/** Signs and verifies the signature with the recorded public key before releasing it. */
+function signChecked(
   record: SoftKeyRecord,
   key: KeyObject,
+  publicKey: KeyObject,
   data: Uint8Array,
   algorithmName: SignatureAlgorithmName,
 ): Buffer {
@@ -150,7 +174,6 @@ function signOnce(
       ? cryptoSign(info.hash, data, { key, padding: constants.RSA_PKCS1_PADDING })
       : cryptoSign(info.hash, data, { key, dsaEncoding: 'der' });
   // Verify before releasing: a faulty RSA-CRT signature would leak the private key.
-  const publicKey = createPublicKey({ key: record.publicKeySpki, format: 'der', type: 'spki' });
   const ok =
     record.algorithm.kind === 'rsa'
       ? cryptoVerify(info.hash, data, { key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature)
@@ -162,6 +185,9 @@ function signOnce(
     );
   return signature;
 }
+
+const publicKeyOf = (record: SoftKeyRecord): KeyObject =>
+  createPublicKey({ key: record.publicKeySpki, format: 'der', type: 'spki' });
 
 /**
  * M-of-N activation (CPS 6.2.8, R-6.3/R-6.4). `present` are the custodians who unlocked their credentials.
@@ -207,36 +233,85 @@ export async function activateSoftKey(record: SoftKeyRecord, present: UnlockedCr
     },
     deactivate,
     async sign(data: Uint8Array, algorithmName: SignatureAlgorithmName): Promise<Uint8Array> {
-      if (!kek) {
-        throw new CaError(
-          'KEY_NOT_ACTIVE',
-          `key ${record.keyId} is not active: an activation signs once (CPS 6.2.9); activate it again with a quorum`,
-          {
-            details: { keyId: record.keyId },
-          },
-        );
-      }
+      if (!kek) throw keyNotActive(record.keyId);
       const current = kek;
       kek = undefined; // spent from here on, whatever happens below (also against a concurrent call)
       let pkcs8: Buffer | undefined;
       try {
-        const info = SIGNATURE_ALGORITHMS[algorithmName];
-        if (!info || info.keyKind !== record.algorithm.kind) {
-          throw new CaError(
-            'ALGORITHM_MISMATCH',
-            `key ${record.keyId} is ${describeKeyAlgorithm(record.algorithm)} and cannot sign with ${String(algorithmName)}`,
-            {
-              details: { keyId: record.keyId, algorithm: algorithmName },
-            },
-          );
-        }
+        checkSignatureAlgorithm(record, algorithmName);
         pkcs8 = unwrapOrThrow(record, current, names);
         // A KeyObject cannot be zeroed from JS: it is made here and its only reference dropped on return.
         const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
         wipe(pkcs8, current);
-        return signOnce(record, key, data, algorithmName);
+        return signChecked(record, key, publicKeyOf(record), data, algorithmName);
       } finally {
         wipe(pkcs8, current);
+      }
+    },
+  };
+}
+
+/** A batch activation of the soft store (see activateSoftKeyBatch). */
+export interface ActivatedSoftBatch extends ActivatedSoftKey {
+  readonly signed: number;
+  readonly planned: number;
+}
+
+/**
+ * M-of-N activation for one approved batch (CPS 6.2.9: one access = the plan the people
+ * approved; docs/hsm.md "One access"). Same quorum and errors as activateSoftKey. The key object
+ * is made once and the KEK and PKCS#8 are wiped at once; sign() accepts only the plan's messages
+ * (KEY_BATCH_NOT_IN_PLAN), each once, verifies each signature before releasing it, and the
+ * activation ends — the only reference to the key object dropped — after the last planned
+ * signature, on any error, or at deactivate(); then sign() throws KEY_NOT_ACTIVE.
+ */
+export async function activateSoftKeyBatch(
+  record: SoftKeyRecord,
+  present: UnlockedCredential[],
+  plan: SigningPlan,
+): Promise<ActivatedSoftBatch> {
+  const planned = new PlannedMessages(record.keyId, plan);
+  const kek = await recoverKek(record, present);
+  let pkcs8: Buffer | undefined;
+  let key: KeyObject | undefined;
+  try {
+    pkcs8 = unwrapOrThrow(
+      record,
+      kek,
+      present.map((c) => c.operator),
+    );
+    key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  } finally {
+    wipe(kek, pkcs8);
+  }
+  const publicKey = publicKeyOf(record);
+  let signed = 0;
+  const deactivate = () => {
+    key = undefined;
+  };
+  return {
+    publicKeySpki: record.publicKeySpki,
+    algorithm: record.algorithm,
+    get active() {
+      return key !== undefined;
+    },
+    get signed() {
+      return signed;
+    },
+    planned: planned.planned,
+    deactivate,
+    async sign(data: Uint8Array, algorithmName: SignatureAlgorithmName): Promise<Uint8Array> {
+      if (!key) throw keyNotActive(record.keyId, planned);
+      try {
+        checkSignatureAlgorithm(record, algorithmName);
+        planned.take(data);
+        const signature = signChecked(record, key, publicKey, data, algorithmName);
+        signed++;
+        if (planned.remaining === 0) deactivate();
+        return signature;
+      } catch (e) {
+        deactivate();
+        throw e;
       }
     },
   };
@@ -261,6 +336,23 @@ export async function reconstructPrivateKeyPkcs8(
   } finally {
     wipe(kek);
   }
+}
+
+/** The port's view of a soft activation (no token: nothing to log out of). */
+function asActiveKey(k: ActivatedSoftKey): ActiveKey {
+  return {
+    publicKeySpki: k.publicKeySpki,
+    algorithm: k.algorithm,
+    get active() {
+      return k.active;
+    },
+    where: {},
+    sign: (data, algorithm) => k.sign(data, algorithm),
+    deactivate: () => {
+      k.deactivate();
+      return {};
+    },
+  };
 }
 
 /**
@@ -291,20 +383,14 @@ export const softKeyStore: KeyStore = {
   },
   checkPresent() {},
   async activate(key, present) {
-    const k = await activateSoftKey(key, present);
-    return {
-      publicKeySpki: k.publicKeySpki,
-      algorithm: k.algorithm,
-      get active() {
-        return k.active;
-      },
-      where: {},
-      sign: (data, algorithm) => k.sign(data, algorithm),
-      deactivate: () => {
-        k.deactivate();
-        return {};
-      },
-    };
+    return asActiveKey(await activateSoftKey(key, present));
+  },
+  async activateBatch(key, present, plan) {
+    const k = await activateSoftKeyBatch(key, present, plan);
+    return Object.defineProperties(asActiveKey(k), {
+      signed: { get: () => k.signed },
+      planned: { value: k.planned },
+    }) as ActiveBatchKey;
   },
   async destroy() {
     return ['soft'];

@@ -1,12 +1,13 @@
 /**
  * A key session: the people a CA key operation needs (operator, witness, M custodians, and
  * any other slot the permission table names) are brought together once, every signature in
- * the session is its own activation (CPS 6.2.9: deactivated after each use), and at the end
+ * the session is its own activation (CPS 6.2.9: deactivated after each use) except a batch the
+ * people approved as one plan, which is one activation (signBatch), and at the end
  * everyone signs the transcript and their credentials are locked.
  */
 import { CaError, type ErrorCode } from '../errors.ts';
 import type { SignatureAlgorithmName } from '../pki/algorithms.ts';
-import { checkKeyPresent, signOnceWithCaKey } from '../custody/activation.ts';
+import { checkKeyPresent, signBatchWithCaKey, signOnceWithCaKey } from '../custody/activation.ts';
 import { getCa, type CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import { refuser } from './refusals.ts';
@@ -62,7 +63,15 @@ export interface KeySession {
   startedAt: string;
   /** One activation, one signature. */
   sign(data: Uint8Array, algorithm: SignatureAlgorithmName, purpose: string): Promise<Buffer>;
+  /**
+   * One activation for the batch the people approved (e.g. the pre-signed OCSP responses of the
+   * certificates they authenticated for): exactly `messages`, each once (CPS 6.2.9, signBatchWithCaKey).
+   */
+  signBatch(messages: readonly Uint8Array[], algorithm: SignatureAlgorithmName, purpose: string): Promise<Buffer[]>;
+  /** Signatures made by the session's key. */
   signatures: number;
+  /** Activations of the session's key: one per single signature, one per batch. */
+  activations: number;
   /** Who took part in which role, for audit details and the transcript. */
   people(): { as: string; p: Participant }[];
   evidence(): Record<string, unknown>;
@@ -208,6 +217,7 @@ function sessionOf(inst: Installation, x: SessionParts): KeySession {
     ceremonyId,
     startedAt,
     signatures: 0,
+    activations: 0,
     async sign(data, algorithm, purpose) {
       if (r.needsKey === false)
         throw new CaError('KEY_NOT_IN_SESSION', 'this session was opened without custodians; nothing can be signed');
@@ -218,7 +228,21 @@ function sessionOf(inst: Installation, x: SessionParts): KeySession {
         algorithm,
       );
       session.signatures++;
+      session.activations++;
       return sig;
+    },
+    async signBatch(messages, algorithm, purpose) {
+      if (r.needsKey === false)
+        throw new CaError('KEY_NOT_IN_SESSION', 'this session was opened without custodians; nothing can be signed');
+      const sigs = await signBatchWithCaKey(
+        inst,
+        { record, custodians: quorum.custodians, purpose, target: ca.name },
+        messages,
+        algorithm,
+      );
+      session.signatures += sigs.length;
+      session.activations++;
+      return sigs;
     },
     people() {
       const list: { as: string; p: Participant }[] = [];

@@ -111,7 +111,8 @@ export async function presignOcsp(
             details: {
               responses: rs.length,
               validityDays: inst.config.ocsp.validityDays,
-              keyActivations: session.signatures,
+              keyActivations: session.activations,
+              keySignatures: session.signatures,
             },
           });
         },

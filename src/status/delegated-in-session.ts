@@ -4,7 +4,7 @@
  * root key when the root's custodians present also hold the delegated key (BR 6.1.7: the root
  * key itself signs only certificates and CRLs).
  */
-import { signOnceWithCaKey } from '../custody/activation.ts';
+import { signBatchWithCaKey, signOnceWithCaKey } from '../custody/activation.ts';
 import { delegatedSigner, type DelegatedPurpose, type DelegatedSigner } from '../custody/delegated-signers.ts';
 import { keyCustodians, loadCaKey } from '../custody/key-records.ts';
 import type { Installation } from '../installation/installation.ts';
@@ -13,11 +13,19 @@ import type { CaKeyRecord } from '../keys/ports.ts';
 import type { Participant } from '../people/participants.ts';
 
 /** A delegated key as a session signs with it. */
-export type DelegatedInSession = DelegatedSigner & { sign(data: Uint8Array, purpose: string): Promise<Buffer> };
+export type DelegatedInSession = DelegatedSigner & {
+  sign(data: Uint8Array, purpose: string): Promise<Buffer>;
+  /** One activation for an approved batch: exactly `messages`, each once (CPS 6.2.9, signBatchWithCaKey). */
+  signBatch(messages: readonly Uint8Array[], purpose: string): Promise<Buffer[]>;
+};
 
 /** In a session opened for the delegated key itself (`rootca ocsp presign`, `rootca publish`): the session's own signatures. */
 export function delegatedOfSession(s: KeySession, key: DelegatedSigner): DelegatedInSession {
-  return { ...key, sign: (data, purpose) => s.sign(data, key.algorithm, purpose) };
+  return {
+    ...key,
+    sign: (data, purpose) => s.sign(data, key.algorithm, purpose),
+    signBatch: (messages, purpose) => s.signBatch(messages, key.algorithm, purpose),
+  };
 }
 
 /**
@@ -40,15 +48,11 @@ export function delegatedBesideRoot(
   }
   const held = holdersPresent(inst, s, key.keyId);
   if (!held) return undefined;
+  const params = (why: string) => ({ record: held.record, custodians: held.present, purpose: why, target: s.ca.name });
   return {
     ...key,
-    sign: (data, why) =>
-      signOnceWithCaKey(
-        inst,
-        { record: held.record, custodians: held.present, purpose: why, target: s.ca.name },
-        data,
-        key.algorithm,
-      ),
+    sign: (data, why) => signOnceWithCaKey(inst, params(why), data, key.algorithm),
+    signBatch: (messages, why) => signBatchWithCaKey(inst, params(why), messages, key.algorithm),
   };
 }
 
@@ -76,7 +80,7 @@ export function countActivation(tally: KeyActivations, keyId: string): void {
   tally[keyId] = (tally[keyId] ?? 0) + 1;
 }
 
-/** The delegated key with each of its signatures (one activation each) counted in `tally`. */
+/** The delegated key with its activations counted in `tally`: one per signature, one per approved batch (CPS 6.2.9). */
 export function counted(key: DelegatedInSession, tally: KeyActivations): DelegatedInSession {
   return {
     ...key,
@@ -84,6 +88,11 @@ export function counted(key: DelegatedInSession, tally: KeyActivations): Delegat
       const signature = await key.sign(data, purpose);
       countActivation(tally, key.keyId);
       return signature;
+    },
+    signBatch: async (messages, purpose) => {
+      const signatures = await key.signBatch(messages, purpose);
+      countActivation(tally, key.keyId);
+      return signatures;
     },
   };
 }

@@ -1,20 +1,17 @@
 /**
  * Pre-signed OCSP responses of a root (R-2.3; RFC 6960, RFC 5019), signed by the root's
  * delegated OCSP responder key (BR 6.1.7, RFC 6960 4.2.2.2; custody/delegated-signers.ts) —
- * never by the root key — inside a key session, one activation per signature.
+ * never by the root key — inside a key session, one activation for the approved batch (CPS 6.2.9).
  */
-import { createHash } from 'node:crypto';
+import { createHash, verify } from 'node:crypto';
 import { CaError } from '../errors.ts';
-import {
-  assembleOcspResponse,
-  certIdLookupKey,
-  certIdsFor,
-  createTbsResponseData,
-  verifyOcspResponseSignature,
-} from '../pki/ocsp.ts';
+import { certIdLookupKey, certIdsFor, type CertIdKey, type CertStatus } from '../pki/ocsp.ts';
+import { assembleOcspResponseFast, encodeTbsResponseData } from '../pki/ocsp-fast.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { assertNoOcspLintErrors, lintOcspResponse } from '../lint/ocsp/index.ts';
+import { signatureAlgorithmByOid } from '../pki/algorithms.ts';
 import { certificateInfo, type CertificateInfo } from '../pki/certificate-info.ts';
+import { publicKeyOfSpki } from '../pki/signature-verify.ts';
 import { faultPoint } from '../util/fault-points.ts';
 import type { DelegatedSigner } from '../custody/delegated-signers.ts';
 import { delegatedBesideRoot, type DelegatedInSession } from './delegated-in-session.ts';
@@ -23,7 +20,7 @@ import type { Installation } from '../installation/installation.ts';
 import type { KeySession } from '../operation/key-session.ts';
 import { progressTask } from '../util/progress.ts';
 import { insertOcspResponse } from '../store/ocsp-responses.ts';
-import { currentStatusSigner, issuedByKey, type StatusCommitHooks, type StatusSigner } from './crl-and-ocsp.ts';
+import { currentStatusSigner, type StatusCommitHooks, type StatusSigner } from './crl-and-ocsp.ts';
 
 type StoredResponse = Omit<Parameters<typeof insertOcspResponse>[1], 'createdAt'>;
 
@@ -55,6 +52,12 @@ export interface PresignedResponse {
  * (OCSP_OUTLIVES_SIGNER). Only certificates the CA key `signer` issued are answered (the
  * CertID names the issuing key); those of a key retired at a re-key are skipped and listed in
  * the audit event, for `--retired-key`.
+ *
+ * Every tbsResponseData is built before the key is activated, and the responder key is
+ * activated once for exactly that list (CPS 6.2.9: one access is the batch the people approved
+ * when they authenticated for these certificates; signBatchWithCaKey): it signs nothing else
+ * and is deactivated after the last one. Each response is then linted and all are stored, with
+ * their one audit event, in one transaction.
  */
 export async function presignInSession(
   inst: Installation,
@@ -65,22 +68,21 @@ export async function presignInSession(
   hooks: StatusCommitHooks<PresignedResponse[]> = {},
 ): Promise<PresignedResponse[]> {
   const ca = s.ca;
-  const out: (PresignedResponse & { row: StoredResponse })[] = [];
-  const skipped: string[] = [];
-  const presigning = progressTask(`pre-signing OCSP responses for ${ca.name}`, certificates.length);
-  for (const cert of certificates) {
+  const { planned, skipped } = planResponses(inst, s, responder, certificates, signer);
+  const signatures = planned.length
+    ? await responder.signBatch(
+        planned.map((p) => p.tbs),
+        `${planned.length} OCSP responses of ${ca.name}`,
+      )
+    : [];
+  const issuer = certificateInfo(signer.certificateDer);
+  const presigning = progressTask(`pre-signing OCSP responses for ${ca.name}`, planned.length);
+  const out = planned.map((p, i) => {
     presigning.tick();
-    if (cert.caId !== ca.id)
-      throw new CaError('CERTIFICATE_OF_ANOTHER_CA', `certificate ${cert.serialHex} is not from ${ca.name}`);
-    if (!issuedByKey(cert.der, signer)) {
-      skipped.push(cert.serialHex);
-      continue;
-    }
-    for (const id of certIdsFor(signer.certificateDer, cert.serialHex)) {
-      out.push(await presignOne(inst, s, responder, cert, id, signer));
-      faultPoint('ocsp.presign:signed-one');
-    }
-  }
+    const r = finishResponse(s, responder, p, signatures[i]!, issuer);
+    faultPoint('ocsp.presign:signed-one');
+    return r;
+  });
   presigning.done();
   const responses: PresignedResponse[] = out.map(({ row: _r, ...r }) => r);
   hooks.signed?.(responses);
@@ -135,9 +137,9 @@ export function presignWindow(inst: Installation, responder: DelegatedSigner): {
 }
 
 /**
- * The one place a pre-signed response is checked before it is stored: its signature verifies
- * with the responder key and it carries the responder certificate. (The OCSP response lints,
- * src/lint/ocsp/, join here.)
+ * The one place a pre-signed response is checked before it is stored: the OCSP response lints
+ * (src/lint/ocsp/; issue 15.8), which include that its signature verifies with the responder
+ * key (e_ocsp_signature_invalid) and that it carries the responder certificate.
  */
 export function checkPresignedResponse(
   der: Buffer,
@@ -145,66 +147,99 @@ export function checkPresignedResponse(
   serialHex: string,
   lint: { issuer: CertificateInfo; now: Date },
 ): void {
-  if (!verifyOcspResponseSignature(der, responder.info.spkiDer))
-    throw new CaError('SIGNATURE_INVALID', `OCSP response for ${serialHex} does not verify with the responder key`);
-  // Linted like certificates and CRLs before it is stored (issue 15.8; src/lint/ocsp/).
   assertNoOcspLintErrors(
     lintOcspResponse(der, { issuer: lint.issuer, signer: responder.info, now: lint.now }),
     `OCSP response for ${serialHex}`,
   );
 }
 
-/** One pre-signed response for one CertID of a certificate, verified, with the row to store. */
-async function presignOne(
+/** One response to sign: its certificate, CertID, status and the exact tbsResponseData. */
+interface PlannedResponse {
+  cert: IssuedCertificate;
+  id: CertIdKey;
+  status: CertStatus;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  tbs: Buffer;
+}
+
+/**
+ * The tbsResponseData of every response, before the key is activated (hand-written DER,
+ * byte-identical to createTbsResponseData: ocsp-fast.ts). One window for the whole batch.
+ */
+function planResponses(
   inst: Installation,
   s: KeySession,
   responder: ResponderInSession,
-  cert: IssuedCertificate,
-  id: ReturnType<typeof certIdsFor>[number],
+  certificates: IssuedCertificate[],
   signer: StatusSigner,
-): Promise<PresignedResponse & { row: StoredResponse }> {
-  const ca = s.ca;
-  const algorithm = responder.algorithm;
+): { planned: PlannedResponse[]; skipped: string[] } {
   const responderKeyHash = createHash('sha1').update(responder.info.publicKey).digest();
   const { thisUpdate, nextUpdate } = presignWindow(inst, responder);
-  const status = cert.revocation
-    ? {
-        status: 'revoked' as const,
-        revocationTime: new Date(cert.revocation.revokedAt),
-        reason: cert.revocation.reason,
-      }
-    : { status: 'good' as const };
-  const tbs = createTbsResponseData({
-    responderKeyHash,
-    producedAt: thisUpdate,
-    responses: [{ certId: id, status, thisUpdate, nextUpdate }],
-  });
-  const signature = await responder.sign(tbs.der, `OCSP response for ${cert.serialHex} (${id.hashAlgorithm})`);
-  const der = assembleOcspResponse(tbs.der, algorithm, signature, [responder.certificateDer]);
-  checkPresignedResponse(der, responder, cert.serialHex, {
-    issuer: certificateInfo(signer.certificateDer),
-    now: thisUpdate,
-  });
+  const issuedBySigner = issuedByOne(certificateInfo(signer.certificateDer));
+  const planned: PlannedResponse[] = [];
+  const skipped: string[] = [];
+  for (const cert of certificates) {
+    if (cert.caId !== s.ca.id)
+      throw new CaError('CERTIFICATE_OF_ANOTHER_CA', `certificate ${cert.serialHex} is not from ${s.ca.name}`);
+    if (!issuedBySigner(cert.der)) {
+      skipped.push(cert.serialHex);
+      continue;
+    }
+    const status: CertStatus = cert.revocation
+      ? { status: 'revoked', revocationTime: new Date(cert.revocation.revokedAt), reason: cert.revocation.reason }
+      : { status: 'good' };
+    for (const id of certIdsFor(signer.certificateDer, cert.serialHex)) {
+      const single = { certId: id, status, thisUpdate, nextUpdate };
+      const tbs = encodeTbsResponseData({ responderKeyHash, producedAt: thisUpdate, responses: [single] });
+      planned.push({ cert, id, status, thisUpdate, nextUpdate, tbs });
+    }
+  }
+  return { planned, skipped };
+}
+
+/**
+ * isIssuedBy against one issuer for many certificates, its public key loaded once: which key of
+ * the CA issued each (the CertID names the issuing key; a retired key's are skipped).
+ */
+function issuedByOne(issuer: CertificateInfo): (certificateDer: Buffer) => boolean {
+  const key = publicKeyOfSpki(issuer.spkiDer);
+  return (der) => {
+    const cert = certificateInfo(der);
+    const alg = signatureAlgorithmByOid(cert.signatureAlgorithmOid);
+    if (!alg || !cert.issuerDer.equals(issuer.subjectDer)) return false;
+    try {
+      return verify(alg.hash, cert.tbsDer, key, cert.signature);
+    } catch {
+      return false;
+    }
+  };
+}
+
+/** A signed response around its planned tbsResponseData, linted, with the row to store. */
+function finishResponse(
+  s: KeySession,
+  responder: ResponderInSession,
+  p: PlannedResponse,
+  signature: Buffer,
+  issuer: CertificateInfo,
+): PresignedResponse & { row: StoredResponse } {
+  const der = assembleOcspResponseFast(p.tbs, responder.algorithm, signature, [responder.certificateDer]);
+  checkPresignedResponse(der, responder, p.cert.serialHex, { issuer, now: p.thisUpdate });
   const sha256 = sha256Hex(der);
+  const hash = p.id.hashAlgorithm as 'sha1' | 'sha256';
+  const status = p.status.status as 'good' | 'revoked';
   const row = {
-    caId: ca.id,
-    certificateId: cert.id,
-    hashAlgorithm: id.hashAlgorithm as 'sha1' | 'sha256',
-    certIdKey: certIdLookupKey(id),
-    status: status.status,
-    thisUpdate: thisUpdate.toISOString(),
-    nextUpdate: nextUpdate.toISOString(),
+    caId: s.ca.id,
+    certificateId: p.cert.id,
+    hashAlgorithm: hash,
+    certIdKey: certIdLookupKey(p.id),
+    status,
+    thisUpdate: p.thisUpdate.toISOString(),
+    nextUpdate: p.nextUpdate.toISOString(),
     sha256,
     der,
     ceremonyId: s.ceremonyId,
   };
-  return {
-    certificateId: cert.id,
-    serialHex: cert.serialHex,
-    hash: id.hashAlgorithm as 'sha1' | 'sha256',
-    status: status.status,
-    der,
-    sha256,
-    row,
-  };
+  return { certificateId: p.cert.id, serialHex: p.cert.serialHex, hash, status, der, sha256, row };
 }

@@ -207,7 +207,7 @@ async function signPlan(
     profile: x.certificate.profile,
     notAfter: x.certificate.notAfter,
   }));
-  const activations = (): KeyActivations => ({ [session.ca.keyId]: session.signatures, ...tally });
+  const activations = (): KeyActivations => ({ [session.ca.keyId]: session.activations, ...tally });
   const version = plan.publication!.version;
   const complete = (parts: TranscriptParts) => {
     const at = inst.clock.now().toISOString();

@@ -1,5 +1,4 @@
-import { verifyTbsSignature } from '../../pki/signature-verify.ts';
-import { defineOcspLint } from './support.ts';
+import { defineOcspLint, verifiesWithSigner } from './support.ts';
 
 /**
  * RFC 6960 3.2: "The signature on the response is valid" — with the key of the signer
@@ -14,7 +13,7 @@ export const e_ocsp_signature_invalid = defineOcspLint(
   (r, ctx, report) => {
     const { tbsDer, signature, signatureAlgorithmOid } = r.parsed;
     if (!tbsDer || !signature || !signatureAlgorithmOid) return report.error('the response carries no signature');
-    if (!verifyTbsSignature(tbsDer, signatureAlgorithmOid, signature, ctx.signer.spkiDer))
+    if (!verifiesWithSigner(tbsDer, signatureAlgorithmOid, signature, ctx.signer))
       report.error(`the signature does not verify with the key of ${ctx.signer.subject}`);
   },
 );

@@ -1,8 +1,7 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, id_kp_OCSPSigning } from '@peculiar/asn1-x509';
-import { isIssuedBy } from '../../pki/certificate-info.ts';
 import { keyUsagesOf } from '../support.ts';
-import { defineOcspLint, sameCertificate } from './support.ts';
+import { defineOcspLint, isIssuedByOnce, sameCertificate } from './support.ts';
 
 /**
  * RFC 6960 4.2.2.2: "OCSP signing delegation SHALL be designated by the inclusion of
@@ -29,7 +28,7 @@ export const e_ocsp_signer_authorized = defineOcspLint(
         );
       return;
     }
-    if (!isIssuedBy(ctx.signer, ctx.issuer))
+    if (!isIssuedByOnce(ctx.signer, ctx.issuer))
       report.error(`the signer ${ctx.signer.subject} is not issued directly by the CA ${ctx.issuer.subject}`);
     if (!ctx.signer.extKeyUsage?.includes(id_kp_OCSPSigning))
       report.error(`the signer ${ctx.signer.subject} has no id-kp-OCSPSigning extended key usage`);

@@ -5,6 +5,7 @@
  * finding refuses it.
  */
 import { parseOcspResponse } from '../../pki/ocsp.ts';
+import { parseOcspResponseFast } from '../../pki/ocsp-response-fast.ts';
 import { assertNoLintErrors } from '../index.ts';
 import type { LintFinding, OcspLint, OcspLintContext } from './types.ts';
 
@@ -36,21 +37,27 @@ export const ALL_OCSP_LINTS: OcspLint[] = [
 /**
  * Parses DER OCSPResponse bytes and runs every OCSP lint. An unparsable response is itself an
  * e_ocsp_der_encoding error finding; a lint that throws becomes an error finding of that lint.
+ * The response is read once: by the strict reader of the shape rootca signs when it accepts the
+ * bytes (parseOcspResponseFast: canonical DER by construction, so e_ocsp_der_encoding need not
+ * re-encode the whole response; issue 17.5, every pre-signed response is linted), else by the
+ * schema parser.
  */
 export function lintOcspResponse(der: Uint8Array, ctx: OcspLintContext): LintFinding[] {
   const bytes = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
   const refusal = (lint: OcspLint, message: string): LintFinding[] => [
     { lint: lint.name, severity: 'error', message, citation: lint.citation },
   ];
-  let parsed: ReturnType<typeof parseOcspResponse>;
+  let parsed = parseOcspResponseFast(bytes);
+  const strictlyRead = parsed !== undefined;
   try {
-    parsed = parseOcspResponse(bytes);
+    parsed ??= parseOcspResponse(bytes);
   } catch (e) {
     return refusal(e_ocsp_der_encoding, `not an OCSP response: ${(e as Error).message}`);
   }
+  const response = { der: bytes, parsed, strictlyRead };
   return ALL_OCSP_LINTS.flatMap((lint) => {
     try {
-      return lint.run({ der: bytes, parsed }, ctx);
+      return lint.run(response, ctx);
     } catch (e) {
       return refusal(lint, `the lint could not evaluate the response: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -21,6 +21,11 @@ export interface OcspLintContext {
 export interface LintedOcspResponse {
   der: Buffer;
   parsed: ParsedOcspResponse;
+  /**
+   * True when parseOcspResponseFast read it: that reader accepts only canonical DER of the shape
+   * rootca signs, so all but the certificates in certs is known to re-encode to the same bytes.
+   */
+  strictlyRead?: boolean;
 }
 
 /** One check on an OCSP response (`e_` can refuse, `w_` only warns). */
