@@ -52,6 +52,9 @@ export interface KeySessionRequest {
   onIntent?(ceremonyId: number, startedAt: string): void;
 }
 
+/** Activations per key id (CPS 6.2.9: one per single signature, one per approved batch). */
+export type KeyActivations = Record<string, number>;
+
 export interface KeySession {
   ca: CaSummary;
   digest: Buffer;
@@ -70,8 +73,16 @@ export interface KeySession {
   signBatch(messages: readonly Uint8Array[], algorithm: SignatureAlgorithmName, purpose: string): Promise<Buffer[]>;
   /** Signatures made by the session's key. */
   signatures: number;
-  /** Activations of the session's key: one per single signature, one per batch. */
-  activations: number;
+  /** Activations of the session's key: one per single signature, one per batch (from activationsByKey). */
+  readonly activations: number;
+  /**
+   * Activations per key id in this session: its own key's, and those of the keys used beside it
+   * (a root's responder and publication keys, status/delegated-in-session.ts) — the transcript's
+   * `keyActivations` of a ceremony that uses several keys.
+   */
+  readonly activationsByKey: KeyActivations;
+  /** Counts one activation of `keyId` made in this session (the session's own signatures count themselves). */
+  countActivation(keyId: string): void;
   /** Who took part in which role, for audit details and the transcript. */
   people(): { as: string; p: Participant }[];
   evidence(): Record<string, unknown>;
@@ -217,7 +228,14 @@ function sessionOf(inst: Installation, x: SessionParts): KeySession {
     ceremonyId,
     startedAt,
     signatures: 0,
-    activations: 0,
+    get activations() {
+      return session.activationsByKey[record.keyId] ?? 0;
+    },
+    activationsByKey: {},
+    countActivation(keyId) {
+      const byKey = session.activationsByKey;
+      byKey[keyId] = (byKey[keyId] ?? 0) + 1;
+    },
     async sign(data, algorithm, purpose) {
       if (r.needsKey === false)
         throw new CaError('KEY_NOT_IN_SESSION', 'this session was opened without custodians; nothing can be signed');
@@ -228,7 +246,7 @@ function sessionOf(inst: Installation, x: SessionParts): KeySession {
         algorithm,
       );
       session.signatures++;
-      session.activations++;
+      session.countActivation(record.keyId);
       return sig;
     },
     async signBatch(messages, algorithm, purpose) {
@@ -241,7 +259,7 @@ function sessionOf(inst: Installation, x: SessionParts): KeySession {
         algorithm,
       );
       session.signatures += sigs.length;
-      session.activations++;
+      session.countActivation(record.keyId);
       return sigs;
     },
     people() {

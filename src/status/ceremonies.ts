@@ -58,7 +58,7 @@ export async function issueCrl(inst: Installation, p: Common & { out?: string })
               entries: c.entries,
               thisUpdate: c.thisUpdate.toISOString(),
               nextUpdate: c.nextUpdate.toISOString(),
-              keyActivations: session.signatures,
+              keyActivations: session.activations,
             },
           });
         },

@@ -51,8 +51,17 @@ export function delegatedBesideRoot(
   const params = (why: string) => ({ record: held.record, custodians: held.present, purpose: why, target: s.ca.name });
   return {
     ...key,
-    sign: (data, why) => signOnceWithCaKey(inst, params(why), data, key.algorithm),
-    signBatch: (messages, why) => signBatchWithCaKey(inst, params(why), messages, key.algorithm),
+    // Counted in the session beside its own key's (the transcript's keyActivations, per key).
+    sign: async (data, why) => {
+      const signature = await signOnceWithCaKey(inst, params(why), data, key.algorithm);
+      s.countActivation(key.keyId);
+      return signature;
+    },
+    signBatch: async (messages, why) => {
+      const signatures = await signBatchWithCaKey(inst, params(why), messages, key.algorithm);
+      s.countActivation(key.keyId);
+      return signatures;
+    },
   };
 }
 
@@ -70,29 +79,4 @@ export function holdersPresent(
   const holders = new Set(keyCustodians(inst, keyId));
   const present = s.custodians.filter((c) => holders.has(c.operator.name));
   return present.length < record.threshold ? undefined : { record, present };
-}
-
-/** Activations per key id in one ceremony (its transcript's `keyActivations`). */
-export type KeyActivations = Record<string, number>;
-
-/** One more activation of `keyId` in the tally. */
-export function countActivation(tally: KeyActivations, keyId: string): void {
-  tally[keyId] = (tally[keyId] ?? 0) + 1;
-}
-
-/** The delegated key with its activations counted in `tally`: one per signature, one per approved batch (CPS 6.2.9). */
-export function counted(key: DelegatedInSession, tally: KeyActivations): DelegatedInSession {
-  return {
-    ...key,
-    sign: async (data, purpose) => {
-      const signature = await key.sign(data, purpose);
-      countActivation(tally, key.keyId);
-      return signature;
-    },
-    signBatch: async (messages, purpose) => {
-      const signatures = await key.signBatch(messages, purpose);
-      countActivation(tally, key.keyId);
-      return signatures;
-    },
-  };
 }

@@ -36,7 +36,7 @@ import { acceptCsr } from '../pki/csr.ts';
 import { csrOfCertificate } from '../store/certificates.ts';
 import { reserveSerial } from '../store/serial-reservations.ts';
 import { faultPoint } from '../util/fault-points.ts';
-import { countActivation, holdersPresent, type KeyActivations } from './delegated-in-session.ts';
+import { holdersPresent } from './delegated-in-session.ts';
 import { presignWindow } from './ocsp-presign.ts';
 
 /** A successor the ceremony issues: for the key of the certificate running out. */
@@ -175,7 +175,6 @@ export async function issueSuccessors(
   inst: Installation,
   session: KeySession,
   successors: PreparedSuccessor[],
-  tally: KeyActivations,
 ): Promise<IssuedSuccessor[]> {
   const out: IssuedSuccessor[] = [];
   for (const s of successors) {
@@ -186,7 +185,7 @@ export async function issueSuccessors(
       { record: held.record, custodians: held.present },
       { caName: session.ca.name, keyId: s.plan.keyId, purpose: s.plan.profile, subject: x.subject },
     );
-    countActivation(tally, s.plan.keyId);
+    session.countActivation(s.plan.keyId);
     const csr = { ...acceptCsr(fresh), cross: undefined };
     if (!Buffer.from(csr.requested.publicKeySpki).equals(Buffer.from(x.csr.requested.publicKeySpki)))
       throw new CaError(

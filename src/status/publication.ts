@@ -268,7 +268,7 @@ export async function writeAndRecordPublication(
       complete({
         inputs: [],
         outputs: [{ name: `publication v${version}`, sha256: written.sha256 }],
-        details: { version, items, warnings, keyActivations: s.signatures },
+        details: { version, items, warnings, keyActivations: s.activations },
       });
     })
     .immediate();

@@ -128,7 +128,7 @@ export async function revokeCertificate(inst: Installation, p: RevokeParams): Pr
         revokedAt: now.toISOString(),
         crlNumber: crl?.crlNumber ?? null,
         ocspResponses: responses,
-        keyActivations: session.signatures,
+        keyActivations: { ...session.activationsByKey }, // the root key (the CRL) and its responder key beside it (the responses)
       },
     }),
     finish: ({ cert, reason, now }, { crl, responses }, after) => ({

@@ -23,6 +23,7 @@ import { delegatedSigner, type DelegatedPurpose } from '../custody/delegated-sig
 import type { Installation } from '../installation/installation.ts';
 import { getCa } from '../installation/cas.ts';
 import type { InterruptedWork } from '../operation/durable-outputs.ts';
+import type { KeyActivations } from '../operation/key-session.ts';
 import { runOperation, type BackupOutcome, type OperationContext, type TranscriptParts } from '../operation/runner.ts';
 import type { PassphraseSource } from '../people/participants.ts';
 import { closeCeremonyFinishedLater } from '../store/ceremonies.ts';
@@ -30,7 +31,7 @@ import { nextPublicationVersion } from '../store/publications.ts';
 import { faultPoint } from '../util/fault-points.ts';
 import { caDue, type StatusWork } from './due.ts';
 import { issueCrlInSession } from './crl-and-ocsp.ts';
-import { counted, delegatedBesideRoot, holdersPresent, type KeyActivations } from './delegated-in-session.ts';
+import { delegatedBesideRoot, holdersPresent } from './delegated-in-session.ts';
 import {
   issueSuccessors,
   planSuccessors,
@@ -187,10 +188,9 @@ async function signPlan(
   ctx: OperationContext,
 ): Promise<Signed> {
   const { session } = ctx;
-  const tally: KeyActivations = {};
   holdersBeforeSigning(inst, session, plan, successors);
   const outputs: TranscriptParts['outputs'] = [];
-  const issued = await issueSuccessors(inst, session, successors, tally);
+  const issued = await issueSuccessors(inst, session, successors);
   outputs.push(...issued.map((x) => ({ name: successorName(x), sha256: x.certificate.sha256 })));
   let crl: Signed['crl'] = null;
   if (plan.crl) {
@@ -199,7 +199,7 @@ async function signPlan(
     outputs.push({ name: `${plan.ca} CRL #${c.crlNumber}`, sha256: c.sha256 });
     faultPoint(`${ACTION}:crl-committed`);
   }
-  const rs = await presignDue(inst, session, plan, issued, tally);
+  const rs = await presignDue(inst, session, plan, issued);
   outputs.push(...rs.map((r) => ({ name: `OCSP ${r.serialHex} ${r.hash} (${r.status})`, sha256: r.sha256 })));
   const certificates = issued.map((x) => ({
     serialHex: x.certificate.serialHex,
@@ -207,7 +207,7 @@ async function signPlan(
     profile: x.certificate.profile,
     notAfter: x.certificate.notAfter,
   }));
-  const activations = (): KeyActivations => ({ [session.ca.keyId]: session.activations, ...tally });
+  const activations = (): KeyActivations => ({ ...session.activationsByKey });
   const version = plan.publication!.version;
   const complete = (parts: TranscriptParts) => {
     const at = inst.clock.now().toISOString();
@@ -224,7 +224,7 @@ async function signPlan(
   const publisher = delegatedBesideRoot(inst, session, 'publication');
   if (!publisher)
     throw new CaError('DELEGATED_KEY_MISSING', `${plan.ca} has no publication certificate in date for the manifest`);
-  const w = await writeAndRecordPublication(inst, version, counted(publisher, tally), { ...ctx, complete });
+  const w = await writeAndRecordPublication(inst, version, publisher, { ...ctx, complete });
   return { crl, ocspResponses: rs.length, certificates, publication: { version, ...w }, keyActivations: activations() };
 }
 
@@ -237,7 +237,6 @@ async function presignDue(
   session: OperationContext['session'],
   plan: StatusPlan,
   issued: IssuedSuccessor[],
-  tally: KeyActivations,
 ) {
   if (!plan.ocsp.length && !issued.length) return [];
   const responder = responderBesideRoot(inst, session);
@@ -251,7 +250,7 @@ async function presignDue(
   const rs = await presignInSession(
     inst,
     session,
-    counted(responder, tally),
+    responder,
     certificates.filter((c) => wanted.has(c.serialHex)),
   );
   faultPoint(`${ACTION}:ocsp-committed`);
