@@ -26,8 +26,7 @@ import { presignOcsp } from '../src/status/ceremonies.ts';
 import { listIssued } from '../src/issuance/certificates.ts';
 import { derToPem } from '../src/pki/pem.ts';
 import { currentCaCertificateDer } from '../src/store/cas.ts';
-import { insertIssuedCertificate } from '../src/store/certificates.ts';
-import { insertRevocation } from '../src/store/revocations.ts';
+import { addCertificateRows } from './lib/store-rows.ts';
 import {
   allPassphrases,
   installationWithPeople,
@@ -45,43 +44,25 @@ const CA = 'ecc-rootca1';
 
 const serialOf = (i: number) => (0x5000000000 + i).toString(16);
 
-/** N certificate rows of the CA (every tenth revoked), in one transaction. */
+/** N certificate rows of the CA (every tenth revoked), each carrying the DER of one the root issued. */
 function addIssued(inst: Installation, n: number): void {
-  const caId = (inst.db.prepare('SELECT id FROM cas WHERE name = ?').get(CA) as { id: number }).id;
   const real = listIssued(inst, CA)[0];
   if (!real) throw new Error(`${CA} has issued nothing to copy the DER of`);
-  inst.db.transaction(() => {
-    for (let i = 1; i <= n; i++) {
-      const serialHex = serialOf(i);
-      const id = insertIssuedCertificate(inst.db, {
-        caId,
-        serialHex,
-        profile: 'ocsp',
-        subject: `CN=bench ${i}`,
-        notBefore: '2026-01-01T00:00:00.000Z',
-        notAfter: '2036-01-01T00:00:00.000Z',
-        sha256: serialHex,
-        der: real.der,
-        createdAt: '2026-01-01T00:00:00.000Z',
-        requester: null,
-        csrDer: real.der,
-        details: {},
-      });
-      if (i % 10 === 0)
-        insertRevocation(inst.db, {
-          certificateId: id,
-          caId,
-          serialHex,
-          revokedAt: new Date(Date.parse('2026-06-01T00:00:00Z') + i * 1000).toISOString(),
-          reason: 'superseded',
-          invalidityDate: null,
-          source: 'bench',
-          operator: 'alice',
-          approvedBy: null,
-          recordedAt: '2026-06-01T00:00:00.000Z',
-        });
-    }
-  })();
+  addCertificateRows(inst, {
+    ca: CA,
+    count: n,
+    serialOf,
+    profile: 'ocsp',
+    der: real.der,
+    revocation: (i) =>
+      i % 10 === 0
+        ? {
+            revokedAt: new Date(Date.parse('2026-06-01T00:00:00Z') + i * 1000).toISOString(),
+            reason: 'superseded',
+            recordedAt: '2026-06-01T00:00:00.000Z',
+          }
+        : undefined,
+  });
 }
 
 interface Round {

@@ -26,9 +26,8 @@ import type { Installation } from '../src/installation/installation.ts';
 import { insertAuditEvent } from '../src/store/audit-events.ts';
 import { derToPem } from '../src/pki/pem.ts';
 import { currentCaCertificateDer } from '../src/store/cas.ts';
-import { insertIssuedCertificate } from '../src/store/certificates.ts';
 import { setMetaValue } from '../src/store/meta.ts';
-import { insertRevocation } from '../src/store/revocations.ts';
+import { addCertificateRows } from './lib/store-rows.ts';
 import { canonicalJson } from '../src/util/canonical-json.ts';
 import { allPassphrases, installationWithPeople, REPO, runShippedCeremony, tempDir } from '../test/helpers.ts';
 
@@ -76,41 +75,20 @@ const serialOf = (i: number) => (0x4000000000 + i).toString(16);
 const REASONS = ['keyCompromise', 'superseded', 'cessationOfOperation', 'affiliationChanged'] as const;
 const OPENSSL_REASONS = ['keyCompromise', 'superseded', 'cessationOfOperation', 'affiliationChanged'];
 
-/** N issued certificates of the CA, all revoked, written in one transaction. */
+/** N issued certificates of the CA, all revoked (a stand-in DER: `crl issue` reads serials and revocations). */
 function addRevoked(inst: Installation, n: number): void {
-  const caId = (inst.db.prepare('SELECT id FROM cas WHERE name = ?').get(CA) as { id: number }).id;
-  const standIn = Buffer.alloc(64, 0x30);
-  inst.db.transaction(() => {
-    for (let i = 1; i <= n; i++) {
-      const serialHex = serialOf(i);
-      const id = insertIssuedCertificate(inst.db, {
-        caId,
-        serialHex,
-        profile: 'subca',
-        subject: `CN=bench ${i}`,
-        notBefore: '2026-01-01T00:00:00.000Z',
-        notAfter: '2036-01-01T00:00:00.000Z',
-        sha256: serialHex,
-        der: standIn,
-        createdAt: '2026-01-01T00:00:00.000Z',
-        requester: null,
-        csrDer: standIn,
-        details: {},
-      });
-      insertRevocation(inst.db, {
-        certificateId: id,
-        caId,
-        serialHex,
-        revokedAt: new Date(REVOKED_AT.getTime() + i * 1000).toISOString(),
-        reason: REASONS[i % REASONS.length]!,
-        invalidityDate: null,
-        source: 'bench',
-        operator: 'alice',
-        approvedBy: null,
-        recordedAt: REVOKED_AT.toISOString(),
-      });
-    }
-  })();
+  addCertificateRows(inst, {
+    ca: CA,
+    count: n,
+    serialOf,
+    profile: 'subca',
+    der: Buffer.alloc(64, 0x30),
+    revocation: (i) => ({
+      revokedAt: new Date(REVOKED_AT.getTime() + i * 1000).toISOString(),
+      reason: REASONS[i % REASONS.length]!,
+      recordedAt: REVOKED_AT.toISOString(),
+    }),
+  });
 }
 
 const asnTime = (d: Date) => `${d.toISOString().replace(/[-:T]/g, '').slice(2, 14)}Z`;
