@@ -176,9 +176,16 @@ describe('rootca status: what is due and when; the status ceremony re-signs it',
       before.n,
       'the plan opens no ceremony',
     );
+    const lastSeq = (inst.db.prepare('SELECT max(seq) AS seq FROM audit_events').get() as { seq: number }).seq;
     const r = await ceremony();
     assert.deepEqual(r.plan, plan);
     assert.equal(r.ocspResponses, 6);
+    const signed = (
+      inst.db.prepare("SELECT details FROM audit_events WHERE action = 'key.deactivate' AND seq > ?").all(lastSeq) as {
+        details: string;
+      }[]
+    ).reduce((n, e) => n + (JSON.parse(e.details) as { signatures: number }).signatures, 0);
+    assert.equal(signed, plan.signatures, 'the keys signed exactly the planned items, over all their activations');
     assert.equal(r.publication?.version, plan.publication?.version);
     assert.deepEqual(r.outputs, [join(dir, `pub-${outs}.json`)]);
     const t = JSON.parse(readFileSync(r.transcriptFile, 'utf8')) as {
