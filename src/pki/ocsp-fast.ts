@@ -17,88 +17,130 @@
 import type { SignatureAlgorithmName } from './algorithms.ts';
 import type { CertIdKey, ParsedOcspRequest, TbsResponseDataParams } from './ocsp.ts';
 import { certsPart, responseDataDer, responseDer, signatureAlgorithmDer } from './ocsp-live-response.ts';
-import { readDerElement } from './pem.ts';
 
 const OID_SHA1 = Buffer.from('06052b0e03021a', 'hex');
 const OID_SHA256 = Buffer.from('0609608648016503040201', 'hex');
 const OID_NONCE = Buffer.from('06092b0601050507300102', 'hex');
 
-function sameBytes(buf: Buffer, start: number, end: number, want: Buffer): boolean {
-  return end - start === want.length && buf.compare(want, 0, want.length, start, end) === 0;
+/**
+ * Where the contents of the element `el` read last start, and where it ends (module state, not
+ * an object per element: this runs once per live request).
+ */
+let at = 0;
+let end = 0;
+
+/**
+ * Reads the DER element starting at `p` into at/end and returns its tag byte; -1 when there is
+ * none this reader takes: past the input, a high tag number (X.690 8.1.2.4: no element of the
+ * common shape has one), an indefinite (BER, X.690 8.1.3.6) or non-minimal (X.690 10.1)
+ * length, more contents than there are bytes. Those are the cases readDerElement throws on,
+ * or reads a tag nothing below accepts: either way "not the common shape", and the full
+ * parser decides.
+ */
+function el(buf: Buffer, p: number): number {
+  const n = buf.length;
+  if (p + 2 > n) return -1;
+  const t = buf[p]!;
+  if ((t & 0x1f) === 0x1f) return -1;
+  let len = buf[p + 1]!;
+  let q = p + 2;
+  if (len >= 0x80) {
+    const count = len & 0x7f;
+    if (count === 0 || count > 4 || q + count > n || buf[q] === 0) return -1;
+    len = 0;
+    for (let i = 0; i < count; i++) len = len * 256 + buf[q++]!;
+    if (len < 0x80) return -1;
+  }
+  if (q + len > n) return -1;
+  at = q;
+  end = q + len;
+  return t;
+}
+
+/** Whether `buf[start, stop)` are the bytes of `want`. */
+function sameBytes(buf: Buffer, start: number, stop: number, want: Buffer): boolean {
+  if (stop - start !== want.length) return false;
+  for (let i = 0; i < want.length; i++) if (buf[start + i] !== want[i]) return false;
+  return true;
+}
+
+/** One Request's CertID (RFC 6960 4.1.1) read from `buf` at `p`, ending at `stop`, or undefined. */
+function certIdAt(buf: Buffer, p: number, stop: number): CertIdKey | undefined {
+  // Request ::= SEQUENCE { reqCert CertID } (no singleRequestExtensions: the full parser's)
+  if (el(buf, p) !== 0x30 || end !== stop) return undefined;
+  const cidEnd = end;
+  if (el(buf, at) !== 0x30) return undefined; // hashAlgorithm AlgorithmIdentifier
+  const algEnd = end;
+  const oidStart = at;
+  if (el(buf, oidStart) < 0) return undefined;
+  const hashAlgorithm = sameBytes(buf, oidStart, end, OID_SHA1)
+    ? 'sha1'
+    : sameBytes(buf, oidStart, end, OID_SHA256)
+      ? 'sha256'
+      : undefined;
+  if (!hashAlgorithm) return undefined;
+  // parameters: absent or NULL (RFC 5754 2 / RFC 3279 2.2.1 write NULL, some clients omit it)
+  if (end !== algEnd && (el(buf, end) !== 0x05 || at !== end || end !== algEnd)) return undefined;
+  const len = hashAlgorithm === 'sha1' ? 20 : 32;
+  if (el(buf, algEnd) !== 0x04 || end - at !== len) return undefined; // issuerNameHash
+  const nameStart = at;
+  const nameEnd = end;
+  if (el(buf, nameEnd) !== 0x04 || end - at !== len) return undefined; // issuerKeyHash
+  const keyStart = at;
+  const keyEnd = end;
+  if (el(buf, keyEnd) !== 0x02 || end !== cidEnd || end === at) return undefined; // serialNumber
+  const s0 = buf[at]!;
+  if (s0 >= 0x80) return undefined; // negative: the full parser
+  if (end - at > 1 && s0 === 0 && buf[at + 1]! < 0x80) return undefined; // not minimal (X.690 8.3.2)
+  return {
+    hashAlgorithm,
+    issuerNameHash: buf.subarray(nameStart, nameEnd),
+    issuerKeyHash: buf.subarray(keyStart, keyEnd),
+    serialHex: buf.toString('hex', at, end),
+  };
+}
+
+/** The RFC 8954 nonce of requestExtensions [2] at `p` (ending at `stop`) when it is the only extension, else undefined. */
+function nonceAt(buf: Buffer, p: number, stop: number): Buffer | undefined {
+  if (el(buf, p) !== 0xa2 || end !== stop) return undefined;
+  if (el(buf, at) !== 0x30 || end !== stop || end === at) return undefined; // Extensions
+  const seqEnd = end;
+  // Extension ::= SEQUENCE { extnID, extnValue } (a critical flag, or any other extension: the full parser)
+  if (el(buf, at) !== 0x30 || end !== seqEnd) return undefined;
+  const idStart = at;
+  if (el(buf, idStart) < 0 || !sameBytes(buf, idStart, end, OID_NONCE)) return undefined;
+  if (el(buf, end) !== 0x04 || end !== seqEnd) return undefined; // extnValue
+  // RFC 8954 2.1: the value is the DER of Nonce ::= OCTET STRING (SIZE(1..32))
+  if (el(buf, at) !== 0x04 || end !== seqEnd || end - at < 1 || end - at > 32) return undefined;
+  return buf.subarray(at, end);
 }
 
 /** The request when it has the common shape (see above), else undefined (use parseOcspRequest). */
 export function parseOcspRequestFast(der: Uint8Array): ParsedOcspRequest | undefined {
-  const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
-  try {
-    const outer = readDerElement(buf, 0);
-    if (outer.tag !== 0x30 || outer.end !== buf.length) return undefined;
-    const tbs = readDerElement(buf, outer.contentStart);
-    if (tbs.tag !== 0x30 || tbs.end !== outer.end) return undefined; // optionalSignature: the full parser
-    const list = readDerElement(buf, tbs.contentStart);
-    if (list.tag !== 0x30 || list.end === list.contentStart) return undefined; // version, requestorName, empty list
-    let nonce: Buffer | undefined;
-    if (list.end < tbs.end) {
-      const exts = readDerElement(buf, list.end);
-      if (exts.tag !== 0xa2 || exts.end !== tbs.end) return undefined;
-      const seq = readDerElement(buf, exts.contentStart);
-      if (seq.tag !== 0x30 || seq.end !== exts.end || seq.end === seq.contentStart) return undefined;
-      for (let q = seq.contentStart; q < seq.end; ) {
-        const ext = readDerElement(buf, q);
-        if (ext.tag !== 0x30 || ext.end > seq.end || nonce) return undefined;
-        const id = readDerElement(buf, ext.contentStart);
-        if (!sameBytes(buf, id.start, id.end, OID_NONCE)) return undefined; // other extensions: the full parser
-        const value = readDerElement(buf, id.end); // a critical flag here: the full parser
-        if (value.tag !== 0x04 || value.end !== ext.end) return undefined;
-        const inner = readDerElement(buf, value.contentStart);
-        const n = inner.end - inner.contentStart;
-        if (inner.tag !== 0x04 || inner.end !== value.end || n < 1 || n > 32) return undefined;
-        nonce = buf.subarray(inner.contentStart, inner.end);
-        q = ext.end;
-      }
-    }
-    const certIds: CertIdKey[] = [];
-    for (let q = list.contentStart; q < list.end; ) {
-      const r = readDerElement(buf, q);
-      if (r.tag !== 0x30 || r.end > list.end) return undefined;
-      const cid = readDerElement(buf, r.contentStart);
-      if (cid.tag !== 0x30 || cid.end !== r.end) return undefined; // singleRequestExtensions: the full parser
-      const alg = readDerElement(buf, cid.contentStart);
-      if (alg.tag !== 0x30) return undefined;
-      const oid = readDerElement(buf, alg.contentStart);
-      const hashAlgorithm = sameBytes(buf, oid.start, oid.end, OID_SHA1)
-        ? 'sha1'
-        : sameBytes(buf, oid.start, oid.end, OID_SHA256)
-          ? 'sha256'
-          : undefined;
-      if (!hashAlgorithm) return undefined;
-      if (oid.end !== alg.end) {
-        const params = readDerElement(buf, oid.end);
-        if (params.tag !== 0x05 || params.contentStart !== params.end || params.end !== alg.end) return undefined;
-      }
-      const len = hashAlgorithm === 'sha1' ? 20 : 32;
-      const nameHash = readDerElement(buf, alg.end);
-      if (nameHash.tag !== 0x04 || nameHash.end - nameHash.contentStart !== len) return undefined;
-      const keyHash = readDerElement(buf, nameHash.end);
-      if (keyHash.tag !== 0x04 || keyHash.end - keyHash.contentStart !== len) return undefined;
-      const serial = readDerElement(buf, keyHash.end);
-      const s0 = buf[serial.contentStart]!;
-      const s1 = buf[serial.contentStart + 1]!;
-      if (serial.tag !== 0x02 || serial.end !== cid.end || serial.end === serial.contentStart || s0 >= 0x80)
-        return undefined; // negative: the full parser
-      if (serial.end - serial.contentStart > 1 && s0 === 0 && s1 < 0x80) return undefined; // not minimal (X.690 8.3.2)
-      certIds.push({
-        hashAlgorithm,
-        issuerNameHash: buf.subarray(nameHash.contentStart, nameHash.end),
-        issuerKeyHash: buf.subarray(keyHash.contentStart, keyHash.end),
-        serialHex: buf.toString('hex', serial.contentStart, serial.end),
-      });
-      q = r.end;
-    }
-    return { certIds, nonce, hasUnsupportedCriticalExtension: false };
-  } catch {
-    return undefined; // not DER at all: the full parser says why
+  const buf = Buffer.isBuffer(der) ? der : Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+  // OCSPRequest ::= SEQUENCE { tbsRequest TBSRequest } (optionalSignature: the full parser)
+  if (el(buf, 0) !== 0x30 || end !== buf.length) return undefined;
+  // TBSRequest ::= SEQUENCE { requestList, [2] requestExtensions } (version, requestorName: the full parser)
+  if (el(buf, at) !== 0x30 || end !== buf.length) return undefined;
+  const tbsEnd = end;
+  if (el(buf, at) !== 0x30 || end === at) return undefined; // requestList, not empty
+  const listStart = at;
+  const listEnd = end;
+  let nonce: Buffer | undefined;
+  if (listEnd < tbsEnd) {
+    nonce = nonceAt(buf, listEnd, tbsEnd);
+    if (nonce === undefined) return undefined;
   }
+  const certIds: CertIdKey[] = [];
+  for (let q = listStart; q < listEnd; ) {
+    if (el(buf, q) !== 0x30 || end > listEnd) return undefined;
+    const next = end;
+    const id = certIdAt(buf, at, next);
+    if (!id) return undefined;
+    certIds.push(id);
+    q = next;
+  }
+  return { certIds, nonce, hasUnsupportedCriticalExtension: false };
 }
 
 /** The DER of createTbsResponseData(p) (ocsp-live-response.ts writes it; the same checks). */

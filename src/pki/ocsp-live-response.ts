@@ -38,11 +38,25 @@ const lengthSize = (n: number) => (n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 
 /** Bytes of a TLV with a one-byte tag around `n` content bytes. */
 const tlvSize = (n: number) => 1 + lengthSize(n) + n;
 
-/** Copies `bytes` into `buf` at `p` (TypedArray set: Buffer#copy's argument checks cost more here); returns their length. */
+/**
+ * Copies `bytes` into `buf` at `p`; returns their length. Short parts (hashes, OIDs, times)
+ * by a loop, which costs less than a call into TypedArray#set; long ones (a certificate) by set.
+ */
 function put(buf: Buffer, p: number, bytes: Uint8Array): number {
-  buf.set(bytes, p);
-  return bytes.length;
+  const n = bytes.length;
+  if (n > 48) buf.set(bytes, p);
+  else for (let i = 0; i < n; i++) buf[p + i] = bytes[i]!;
+  return n;
 }
+
+/** Writes the bytes the hex digits of `hex` spell (an even count, as normalizeSerialHex gives) at `p`; returns their count. */
+function putHex(buf: Buffer, p: number, hex: string): number {
+  const n = hex.length >> 1;
+  for (let i = 0; i < n; i++) buf[p + i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+  return n;
+}
+/** The value of one lower-case hex digit (normalizeSerialHex's output has no other characters). */
+const nibble = (c: number) => (c <= 0x39 ? c - 0x30 : c - 0x57);
 
 /** Writes tag and length octets at `p`; returns the offset after them. */
 function putHeader(buf: Buffer, p: number, tag: number, n: number): number {
@@ -67,8 +81,15 @@ function putHeader(buf: Buffer, p: number, tag: number, n: number): number {
 
 /** The GeneralizedTime TLV of whole seconds (RFC 5280 4.1.2.5.2), 17 bytes, made once per second. */
 const timeBySecond = new Map<number, Buffer>();
+/** The last two asked for (producedAt and thisUpdate/nextUpdate of the second being answered). */
+let lastSecond = Number.NaN;
+let lastTime: Buffer = Buffer.alloc(0);
+let prevSecond = Number.NaN;
+let prevTime = lastTime;
 function generalizedTime(d: Date): Buffer {
   const second = Math.floor(d.getTime() / 1000);
+  if (second === lastSecond) return lastTime;
+  if (second === prevSecond) return prevTime;
   let t = timeBySecond.get(second);
   if (t === undefined) {
     const iso = new Date(second * 1000).toISOString(); // 2026-01-02T03:04:05.000Z
@@ -77,13 +98,19 @@ function generalizedTime(d: Date): Buffer {
     if (timeBySecond.size >= 64) timeBySecond.clear(); // now, thisUpdate, nextUpdate, revocation times
     timeBySecond.set(second, t);
   }
+  prevSecond = lastSecond;
+  prevTime = lastTime;
+  lastSecond = second;
+  lastTime = t;
   return t;
 }
 
 /** certStatus (RFC 6960 4.2.1): good [0] NULL, revoked [1] RevokedInfo, unknown [2] NULL. */
+const GOOD = Buffer.from([0x80, 0x00]);
+const UNKNOWN = Buffer.from([0x82, 0x00]);
 function statusBytes(s: CertStatus): Buffer {
-  if (s.status === 'good') return Buffer.from([0x80, 0x00]);
-  if (s.status === 'unknown') return Buffer.from([0x82, 0x00]);
+  if (s.status === 'good') return GOOD;
+  if (s.status === 'unknown') return UNKNOWN;
   const time = generalizedTime(s.revocationTime);
   if (s.reason === undefined) return derTlv(0xa1, time);
   const code = REVOCATION_REASON_CODES[s.reason];
@@ -124,7 +151,7 @@ function putSingleResponse(buf: Buffer, p: number, m: Measured): number {
   p = putHeader(buf, p, 0x04, id.issuerKeyHash.length);
   p += put(buf, p, id.issuerKeyHash);
   p = putHeader(buf, p, 0x02, m.serialHex.length / 2);
-  p += buf.write(m.serialHex, p, 'hex');
+  p += putHex(buf, p, m.serialHex);
   p += put(buf, p, m.status);
   p += put(buf, p, generalizedTime(m.r.thisUpdate));
   buf[p++] = 0xa0;

@@ -154,28 +154,80 @@ function signLive(
     thisUpdate,
     nextUpdate,
     ca: ca.name,
-    ...facts,
+    serials: facts.serials,
+    hash: facts.hash,
+    nonce: facts.nonce,
   };
+}
+
+/** Whether two byte strings are equal (a loop: the CertID hashes are 20 or 32 bytes, shorter than a native call's cost). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** An issuer a CertID named before in one publication, kept with its hash bytes. */
+interface KnownIssuer {
+  hashAlgorithm: string;
+  issuerNameHash: Buffer;
+  issuerKeyHash: Buffer;
+  ca: VerifiedCa;
+}
+/** Per publication, the issuers CertIDs have named so far (at most its `issuers`: only found ones are kept). */
+const knownIssuers = new WeakMap<VerifiedPublication, KnownIssuer[]>();
+
+/**
+ * The publication's CA for a CertID's issuer hashes (`issuers`, RFC 6960 4.1.1), found by
+ * comparing bytes with the issuers asked for before: making the hex key costs more than the
+ * comparison, and every live answer needs it.
+ */
+function issuerOf(pub: VerifiedPublication, id: CertIdKey): VerifiedCa | undefined {
+  let known = knownIssuers.get(pub);
+  if (known === undefined) {
+    known = [];
+    knownIssuers.set(pub, known);
+  }
+  for (const k of known) {
+    if (k.hashAlgorithm === id.hashAlgorithm && sameBytes(k.issuerKeyHash, id.issuerKeyHash)) {
+      if (sameBytes(k.issuerNameHash, id.issuerNameHash)) return k.ca;
+    }
+  }
+  const ca = pub.issuers.get(issuerKeyOf(id.hashAlgorithm, id.issuerNameHash, id.issuerKeyHash));
+  // Copies: the hashes are views of the request's bytes.
+  if (ca !== undefined)
+    known.push({
+      hashAlgorithm: id.hashAlgorithm,
+      issuerNameHash: Buffer.from(id.issuerNameHash),
+      issuerKeyHash: Buffer.from(id.issuerKeyHash),
+      ca,
+    });
+  return ca;
 }
 
 /** What the decisions need to know about a parsed request (see the header comment). */
 function situation(state: ServingState, req: ParsedOcspRequest, now: Date) {
   const pub = state.publication;
-  const cas = req.certIds.map((id) =>
-    pub.issuers.get(issuerKeyOf(id.hashAlgorithm, id.issuerNameHash, id.issuerKeyHash)),
-  );
-  const ca = cas[0];
-  const oneCa = ca !== undefined && cas.every((c) => c === ca);
-  const responder = oneCa ? state.responders.get(ca.name) : undefined;
+  const ids = req.certIds;
+  const ca = issuerOf(pub, ids[0]!);
+  let oneCa = ca !== undefined;
+  let allPublished = ca !== undefined;
+  for (let i = 1; i < ids.length; i++) {
+    const c = issuerOf(pub, ids[i]!);
+    if (c !== ca) oneCa = false;
+    if (c === undefined) allPublished = false;
+  }
+  const responder = oneCa ? state.responders.get(ca!.name) : undefined;
   // The delegated responder is certified by the CA's current key; a CertID naming an earlier
   // key of a re-keyed CA (issuerKeyHash) must be answered by that key, so only pre-signed.
-  const namesCurrentKey = (id: ParsedOcspRequest['certIds'][number]) =>
-    id.issuerKeyHash.equals(ca!.hashes[id.hashAlgorithm as 'sha1' | 'sha256'].issuerKeyHash);
-  const usable =
-    responder && now >= responder.cert.notBefore && now <= responder.cert.notAfter && req.certIds.every(namesCurrentKey)
-      ? responder
-      : undefined;
-  return { pub, cas, ca, usable };
+  let usable: DelegatedResponder | undefined;
+  if (responder && now >= responder.cert.notBefore && now <= responder.cert.notAfter) {
+    usable = responder;
+    for (const id of ids)
+      if (!sameBytes(id.issuerKeyHash, ca!.hashes[id.hashAlgorithm as 'sha1' | 'sha256'].issuerKeyHash))
+        usable = undefined;
+  }
+  return { pub, ca, allPublished, usable };
 }
 
 /**
@@ -184,10 +236,12 @@ function situation(state: ServingState, req: ParsedOcspRequest, now: Date) {
  */
 function presignedFor(req: ParsedOcspRequest, now: Date, s: ReturnType<typeof situation>): OcspAnswer | undefined {
   if (req.certIds.length !== 1 || req.hasUnsupportedCriticalExtension) return undefined;
+  // A nonce to echo and a responder to sign: live whatever is stored (no lookup needed to know).
+  if (s.usable && req.nonce !== undefined) return undefined;
   const pre = s.pub.index.get(certIdLookupKey(req.certIds[0]!));
   if (!pre) return undefined;
   const fresh = pre.nextUpdate >= now;
-  if (s.usable && (req.nonce !== undefined || !fresh)) return undefined;
+  if (s.usable && !fresh) return undefined;
   if (!fresh)
     return errorAnswer('tryLater', {
       ca: pre.ca,
@@ -234,7 +288,7 @@ export function answerOcspRequest(
     return errorAnswer('malformedRequest', { ...base, reason: 'unsupported critical extension' });
 
   const s = situation(state, req, now);
-  const { cas, ca, usable } = s;
+  const { ca, usable } = s;
   const pre = presignedFor(req, now, s);
   if (pre) return pre;
   if (usable) {
@@ -244,8 +298,7 @@ export function answerOcspRequest(
       return errorAnswer('internalError', { ...base, ca: ca!.name, reason: 'live signing failed' });
     }
   }
-  if (cas.some((c) => c === undefined))
-    return errorAnswer('unauthorized', { ...base, reason: 'issuer is not a published CA' });
+  if (!s.allPublished) return errorAnswer('unauthorized', { ...base, reason: 'issuer is not a published CA' });
   if (req.certIds.length > 1)
     return errorAnswer('malformedRequest', {
       ...base,
