@@ -73,6 +73,8 @@ export function ocspAccessFields(e: Omit<OcspAccessEntry, 'ip' | 'micros' | 'rea
   return `${line},"len":${e.length}`;
 }
 
+const US_FIELD = Buffer.from(',"us":', 'latin1');
+
 /** Buffered, hourly, gzip-on-close, hash-chained access log of one process. */
 export class AccessLog {
   private readonly o: Required<Omit<AccessLogOptions, 'onError'>> & Pick<AccessLogOptions, 'onError'>;
@@ -83,6 +85,10 @@ export class AccessLog {
   private hourEnds = 0;
   private lastMs = -1;
   private lastIso = '';
+  /** appendOcspPrepared's stamp as bytes, and its ip and fields parts (bytesOf). */
+  private stampOf = '';
+  private stampBytes = Buffer.alloc(0);
+  private readonly partBytes = new Map<string, Buffer>();
   private seq = 0;
   /** The writer queue (see enqueue) and the bytes in it. */
   private writing: Promise<void> = Promise.resolve();
@@ -137,20 +143,48 @@ export class AccessLog {
     if (this.stopped) return;
     try {
       const stamp = this.stamp(nowMs);
-      const us = `,"us":${micros}}`;
-      if (this.pos + stamp.length + ipField.length + fields.length + us.length + 1 > this.buf.length) this.flush();
+      // Copied as bytes: the stamp's made again once per ms, the parts kept by bytesOf.
+      if (stamp !== this.stampOf) {
+        this.stampOf = stamp;
+        this.stampBytes = Buffer.from(stamp, 'latin1');
+      }
+      const ip = this.bytesOf(ipField);
+      const middle = this.bytesOf(fields);
+      const us = Number.isSafeInteger(micros) && micros >= 0 ? micros : 0;
+      if (this.pos + this.stampBytes.length + ip.length + middle.length + 24 > this.buf.length) this.flush();
       const b = this.buf;
       let p = this.pos;
-      p += b.write(stamp, p, 'latin1');
-      p += b.write(ipField, p, 'latin1');
-      p += b.write(fields, p, 'latin1');
-      p += b.write(us, p, 'latin1');
+      b.set(this.stampBytes, p);
+      p += this.stampBytes.length;
+      b.set(ip, p);
+      p += ip.length;
+      b.set(middle, p);
+      p += middle.length;
+      b.set(US_FIELD, p);
+      p += US_FIELD.length;
+      // "us" in decimal digits (at most 16 for a safe integer), then `}` and the line end.
+      let digits = 1;
+      for (let x = us; x >= 10; x = Math.floor(x / 10)) digits++;
+      for (let i = digits - 1, x = us; i >= 0; i--, x = Math.floor(x / 10)) b[p + i] = 0x30 + (x % 10);
+      p += digits;
+      b[p++] = 0x7d;
       b[p++] = 0x0a;
       this.pos = p;
       if (p >= this.o.flushBytes) this.flush();
     } catch (err) {
       this.o.onError?.(err);
     }
+  }
+
+  /** A prepared part's latin1 bytes, kept (the same few parts come back on every request). */
+  private bytesOf(part: string): Buffer {
+    let b = this.partBytes.get(part);
+    if (b === undefined) {
+      if (this.partBytes.size >= 4096) this.partBytes.clear();
+      b = Buffer.from(part, 'latin1');
+      this.partBytes.set(part, b);
+    }
+    return b;
   }
 
   /** `{"t":"<ISO time>"` for now, rotating the segment when the hour has turned. */

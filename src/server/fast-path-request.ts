@@ -34,7 +34,19 @@ const URI_CHAR = asciiClass("-._~!$&'()*+,;=:@/?%");
 export type Parsed =
   | { kind: 'need' }
   | { kind: 'other' }
-  | { kind: 'hit'; end: number; answer: OcspAnswer; method: 'GET' | 'POST'; route: string; close: boolean };
+  | {
+      kind: 'hit';
+      end: number;
+      answer: OcspAnswer;
+      method: 'GET' | 'POST';
+      route: string;
+      close: boolean;
+      /** What `lookup` was asked with (the caller may ask again for the same bytes without parsing them). */
+      key: string;
+      target: string;
+      /** The POST body: a view into the caller's buffer. */
+      body: Buffer | undefined;
+    };
 
 /** Finds the answer to a request: `key` `g<target>` or `p<body>`; undefined leaves the request to the HTTP server. */
 export type FastLookup = (key: string, target: string, body: Buffer | undefined) => OcspAnswer | undefined;
@@ -183,5 +195,5 @@ export function parseFastRequest(buf: Buffer, off: number, lookup: FastLookup, b
   }
   const answer = lookup(key, target, body);
   if (!answer) return OTHER;
-  return { kind: 'hit', end, answer, method: isGet ? 'GET' : 'POST', route, close: !keepAlive };
+  return { kind: 'hit', end, answer, method: isGet ? 'GET' : 'POST', route, close: !keepAlive, key, target, body };
 }

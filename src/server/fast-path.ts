@@ -35,7 +35,7 @@ import type { Socket } from 'node:net';
 import type { Clock } from '../clock.ts';
 import type { AccessLog } from './access-log.ts';
 import type { ConnectionLimits } from './connection-limits.ts';
-import { CRLFCRLF, parseFastRequest } from './fast-path-request.ts';
+import { CRLFCRLF, type Parsed, parseFastRequest } from './fast-path-request.ts';
 import { asciiOnly, FastPathCounts, FastPathWires, type Wire } from './fast-path-wire.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { ocspAccessEntry } from './ocsp-http.ts';
@@ -141,6 +141,14 @@ class FastPathServer {
   }
 }
 
+type Hit = Extract<Parsed, { kind: 'hit' }>;
+
+/** A request answered on a connection, byte for byte, and what it parsed to. */
+interface Answered {
+  bytes: Buffer;
+  hit: Hit;
+}
+
 /** One connection while the fast path holds it: its unanswered bytes and its request timers. */
 class FastConnection {
   private pending: Buffer | undefined;
@@ -159,6 +167,12 @@ class FastConnection {
   /** The answers of the chunk being answered, and their wires (reused: no arrays per chunk; emptied after it). */
   private readonly out: Buffer[] = [];
   private readonly served: Wire[] = [];
+  /**
+   * The last pre-signed answer's request here: the same bytes again (an RFC 5019 client polling
+   * one certificate, a keep-alive load generator) parse to the same request, so only the
+   * answer is looked up again, under the key made the first time (its hash is kept with it).
+   */
+  private last: Answered | undefined;
 
   constructor(
     private readonly fp: FastPathServer,
@@ -259,7 +273,7 @@ class FastConnection {
     this.stop = undefined;
     let off = 0;
     while (off < buf.length) {
-      const r = parseFastRequest(buf, off, this.lookup, this.fp.o.bodyLimit);
+      const r = this.repeated(buf, off) ?? parseFastRequest(buf, off, this.lookup, this.fp.o.bodyLimit);
       if (r.kind === 'need') {
         this.pending = Buffer.from(buf.subarray(off)); // a copy: the chunk is not kept alive
         if (off > 0) this.rounds = 1;
@@ -268,6 +282,12 @@ class FastConnection {
       if (r.kind === 'other') {
         this.stop = 'other';
         break;
+      }
+      if (r.answer.source === 'presigned' && !r.close && this.last?.hit !== r) {
+        // Copies: the chunk is not kept alive.
+        const bytes = Buffer.from(buf.subarray(off, r.end));
+        const body = r.body && bytes.subarray(bytes.length - r.body.length);
+        this.last = { bytes, hit: { ...r, end: 0, body } };
       }
       const w = this.fp.wires.wireFor(r.answer, r.route, r.method, this.now.getTime(), this.st?.version);
       out.push(r.close ? w.close : w.keepAlive);
@@ -280,6 +300,20 @@ class FastConnection {
       }
     }
     return off;
+  }
+
+  /** The last answered request again at `off`, with its answer of now; undefined: parse it. */
+  private repeated(buf: Buffer, off: number): Hit | undefined {
+    const last = this.last;
+    if (last === undefined) return undefined;
+    const n = last.bytes.length;
+    if (buf.length - off < n || buf.compare(last.bytes, 0, n, off, off + n) !== 0) return undefined;
+    const hit = last.hit;
+    const answer = this.lookup(hit.key, hit.target, hit.body);
+    if (answer === undefined) return undefined;
+    hit.answer = answer;
+    hit.end = off + n;
+    return hit;
   }
 
   /** Writes the answers, then counts and logs each (CPS 5.5.1: every request is logged). */
