@@ -66,8 +66,32 @@ const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
 export function encodeTime(t: Time): Buffer {
   const d = t.utcTime ?? t.generalTime;
   if (!d || Number.isNaN(d.getTime()) || d.getUTCMilliseconds() !== 0) return Buffer.from(AsnConvert.serialize(t));
-  const rest = `${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
   const year = d.getUTCFullYear();
+  // The digits are written straight into the element (a million entries: no string, no second buffer).
+  // A year outside 0..9999 takes the string path below, as before.
+  if (year < 0 || year > 9999) return encodeTimeText(t, d, year);
+  const general = !t.utcTime;
+  const out = Buffer.allocUnsafe(general ? 17 : 15);
+  out[0] = general ? TAG_GENERALIZED_TIME : TAG_UTC_TIME;
+  out[1] = general ? 15 : 13;
+  let at = 2;
+  const put = (n: number): void => {
+    out[at++] = 0x30 + Math.floor(n / 10);
+    out[at++] = 0x30 + (n % 10);
+  };
+  if (general) put(Math.floor(year / 100));
+  put(year % 100);
+  put(d.getUTCMonth() + 1);
+  put(d.getUTCDate());
+  put(d.getUTCHours());
+  put(d.getUTCMinutes());
+  put(d.getUTCSeconds());
+  out[at] = 0x5a; // 'Z'
+  return out;
+}
+
+function encodeTimeText(t: Time, d: Date, year: number): Buffer {
+  const rest = `${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
   if (t.utcTime) return tlv(TAG_UTC_TIME, Buffer.from(`${two(year % 100)}${rest}`, 'latin1'));
   return tlv(TAG_GENERALIZED_TIME, Buffer.from(`${String(year).padStart(4, '0')}${rest}`, 'latin1'));
 }
@@ -152,17 +176,37 @@ export function encodeRevokedCertificate(rc: RevokedCertificate): Buffer {
 
 const ASCII_DIGITS = /^[0-9]+Z$/;
 
+/** True when buf[from..to) are ASCII digits followed by one 'Z' at `to` (what ASCII_DIGITS matches). */
+function digitsThenZ(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i]! < 0x30 || buf[i]! > 0x39) return false;
+  return buf[to] === 0x5a;
+}
+
+/** The two-digit number at buf[i] (digits already checked). */
+const num2 = (buf: Buffer, i: number): number => (buf[i]! - 0x30) * 10 + buf[i + 1]! - 0x30;
+
+/** utc() over bytes: a Date from MMDDHHMMSS at buf[i] after the year. */
+function utcAt(buf: Buffer, year: number, i: number): Date {
+  const d = new Date(
+    Date.UTC(2000, num2(buf, i) - 1, num2(buf, i + 2), num2(buf, i + 4), num2(buf, i + 6), num2(buf, i + 8)),
+  );
+  d.setUTCFullYear(year);
+  return d;
+}
+
 /** A Time element: the common whole-second forms read directly, anything else by asn1-schema. */
 function decodeTime(buf: Buffer, el: DerElement): Time {
-  const text = buf.toString('latin1', el.contentStart, el.end);
+  const c = el.contentStart;
+  const length = el.end - c;
+  // Read from the bytes as the text path below would read the same digits (a million entries).
   const t = new Time();
-  if (el.tag === TAG_UTC_TIME && text.length === 13 && ASCII_DIGITS.test(text)) {
-    const yy = Number(text.slice(0, 2));
-    t.utcTime = utc(yy < 50 ? 2000 + yy : 1900 + yy, text.slice(2));
+  if (el.tag === TAG_UTC_TIME && length === 13 && digitsThenZ(buf, c, c + 12)) {
+    const yy = num2(buf, c);
+    t.utcTime = utcAt(buf, yy < 50 ? 2000 + yy : 1900 + yy, c + 2);
     return t;
   }
-  if (el.tag === TAG_GENERALIZED_TIME && text.length === 15 && ASCII_DIGITS.test(text)) {
-    t.generalTime = utc(Number(text.slice(0, 4)), text.slice(4));
+  if (el.tag === TAG_GENERALIZED_TIME && length === 15 && digitsThenZ(buf, c, c + 14)) {
+    t.generalTime = utcAt(buf, num2(buf, c) * 100 + num2(buf, c + 2), c + 4);
     return t;
   }
   if (el.tag !== TAG_UTC_TIME && el.tag !== TAG_GENERALIZED_TIME) throw new DerError('revocationDate is not a Time');
@@ -222,9 +266,12 @@ export function decodeRevokedCertificate(buf: Buffer, entry: DerElement): Revoke
   const [serial, date, exts] = parts;
   if (serial?.tag !== TAG_INTEGER || !date || parts.length > 3)
     throw new DerError('a revokedCertificates entry is not userCertificate, revocationDate, crlEntryExtensions');
-  const rc = new RevokedCertificate();
+  // The object `new RevokedCertificate()` gives (same prototype, same own fields in the same
+  // order) without its field initialisers' throwaway ArrayBuffer and Time: a million entries.
+  const rc = Object.create(RevokedCertificate.prototype) as RevokedCertificate;
   rc.userCertificate = new Uint8Array(buf.subarray(serial.contentStart, serial.end)).buffer;
   rc.revocationDate = decodeTime(buf, date);
+  rc.crlEntryExtensions = undefined;
   if (exts) {
     if (exts.tag !== TAG_SEQUENCE) throw new DerError('crlEntryExtensions is not a SEQUENCE');
     rc.crlEntryExtensions = readDerChildren(buf, exts).map((e) => decodeExtension(buf, e));
