@@ -34,8 +34,7 @@ import {
   type BackupManifest,
   type ManifestSignature,
 } from './format.ts';
-import { openSnapshot, snapshotDatabase, snapshotFacts } from './snapshot.ts';
-import { integrityCheck } from '../store/snapshot.ts';
+import { integrityCheckInWorker, openSnapshot, snapshotDatabase, snapshotFacts } from './snapshot.ts';
 import { restrictToOwner } from '../util/file-modes.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -99,12 +98,21 @@ export async function writeBackupSet(i: WriteSetInput): Promise<WrittenSet> {
     if (existsSync(to)) throw Object.assign(new Error(`${to} already exists`), { code: 'EEXIST' });
     mkdirDurable(to);
   }
-  const dbDigest = copyHashing(
-    dbPath,
-    others.map((to) => join(to, DB_FILE)),
-  );
-  copyDurable(i.configPath, join(staging, CONFIG_FILE));
-  const base = baseManifest(i, staging, dbPath, dbDigest);
+  // PRAGMA integrity_check reads the same file in a worker thread meanwhile (issue 17.5).
+  const integrity = integrityCheckInWorker(dbPath);
+  integrity.catch(() => {}); // awaited below, after the copy; a rejection is not lost meanwhile
+  let dbDigest: { sha256: string; size: number };
+  try {
+    dbDigest = copyHashing(
+      dbPath,
+      others.map((to) => join(to, DB_FILE)),
+    );
+    copyDurable(i.configPath, join(staging, CONFIG_FILE));
+  } catch (e) {
+    await integrity.catch(() => {});
+    throw e;
+  }
+  const base = baseManifest(i, staging, dbPath, dbDigest, await integrity);
   const { manifest, bytes, token, notStampedReason } = await stampManifest(base, i.stamping);
   step('stamped');
   const signature: ManifestSignature = {
@@ -149,12 +157,11 @@ function baseManifest(
   staging: string,
   dbPath: string,
   dbDigest: { sha256: string; size: number },
+  integrity: string,
 ): Omit<BackupManifest, 'timeStamp'> {
   const snap = openSnapshot(dbPath);
   let facts;
-  let integrity;
   try {
-    integrity = integrityCheck(snap);
     facts = snapshotFacts(snap, i.clock);
   } finally {
     snap.close();
