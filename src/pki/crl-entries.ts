@@ -164,14 +164,51 @@ function encodeSharedExtension(ext: Extension): Buffer {
 
 const buffersKey = (der: Buffer): string => der.toString('latin1');
 
-/** A parsed entry as DER, as asn1-schema would write it (the e_crl_der_encoding lint compares it with the input). */
+/** Octets of a tag and the minimal definite length of n content octets (X.690 8.1.3), as tlv writes them. */
+const headerLength = (n: number): number => (n < 0x80 ? 2 : n < 0x100 ? 3 : n < 0x10000 ? 4 : n < 0x1000000 ? 5 : 6);
+
+/** Writes what tlv writes before the content, at `at`; returns where the content goes. */
+function writeHeader(out: Buffer, at: number, tag: number, n: number): number {
+  const lengthOctets = headerLength(n) - 2;
+  out[at++] = tag;
+  if (lengthOctets === 0) out[at++] = n;
+  else {
+    out[at++] = 0x80 | lengthOctets;
+    for (let i = 0; i < lengthOctets; i++) out[at++] = Math.floor(n / 256 ** (lengthOctets - 1 - i)) & 0xff;
+  }
+  return at;
+}
+
+/**
+ * A parsed entry as DER, as asn1-schema would write it (the e_crl_der_encoding lint compares it
+ * with the input): tlv(SEQUENCE, tlv(INTEGER, serial), time, tlv(SEQUENCE, ...extensions)),
+ * written into one buffer (a million entries: no buffer per nested TLV).
+ */
 export function encodeRevokedCertificate(rc: RevokedCertificate): Buffer {
   const exts = rc.crlEntryExtensions;
   if (exts !== undefined && exts.length === 0) return Buffer.from(AsnConvert.serialize(rc));
-  const serial = tlv(TAG_INTEGER, new Uint8Array(rc.userCertificate));
+  const serial = new Uint8Array(rc.userCertificate);
   const time = encodeTime(rc.revocationDate);
-  if (!exts) return tlv(TAG_SEQUENCE, serial, time);
-  return tlv(TAG_SEQUENCE, serial, time, tlv(TAG_SEQUENCE, ...exts.map(encodeSharedExtension)));
+  const extDers = exts?.map(encodeSharedExtension);
+  let extsLength = 0;
+  if (extDers) for (const d of extDers) extsLength += d.length;
+  const inner =
+    headerLength(serial.length) + serial.length + time.length + (extDers ? headerLength(extsLength) + extsLength : 0);
+  const out = Buffer.allocUnsafe(headerLength(inner) + inner);
+  let at = writeHeader(out, 0, TAG_SEQUENCE, inner);
+  at = writeHeader(out, at, TAG_INTEGER, serial.length);
+  out.set(serial, at);
+  at += serial.length;
+  out.set(time, at);
+  at += time.length;
+  if (extDers) {
+    at = writeHeader(out, at, TAG_SEQUENCE, extsLength);
+    for (const d of extDers) {
+      out.set(d, at);
+      at += d.length;
+    }
+  }
+  return out;
 }
 
 const ASCII_DIGITS = /^[0-9]+Z$/;
