@@ -34,7 +34,8 @@ import {
   type BackupManifest,
   type ManifestSignature,
 } from './format.ts';
-import { integrityCheckInWorker, openSnapshot, snapshotDatabase, snapshotFacts } from './snapshot.ts';
+import { openSnapshot, snapshotDatabase, snapshotFacts } from './snapshot.ts';
+import { integrityCheckInWorker } from '../store/snapshot-integrity.ts';
 import { restrictToOwner } from '../util/file-modes.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
