@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import {
   auditEventsBetween,
   eachAuditEvent,
-  eachAuditEventFrom,
+  eachAuditEventAfter,
   eachAuditLeaf,
   insertAuditEvent,
   type AuditEventRow,
@@ -83,14 +83,16 @@ export class AuditLog {
           keys: loadAuditPublicKeys(this.db),
         });
         // Leaf text first (issue 17.5); from the first event that does not verify so, whole rows.
-        let slowFrom: number | undefined;
-        for (const [rowid, seq, prevHash, hash, leaf, record] of eachAuditLeaf(this.db)) {
-          if (verifier.pushLeaf(seq, prevHash, hash, leaf, record === 1)) continue;
-          slowFrom = rowid;
-          break;
+        let accepted = 0;
+        let left = false;
+        for (const [seq, prevHash, hash, leaf] of eachAuditLeaf(this.db)) {
+          if (!verifier.pushLeaf(seq, prevHash, hash, leaf)) {
+            left = true;
+            break;
+          }
+          accepted++;
         }
-        if (slowFrom !== undefined)
-          for (const row of eachAuditEventFrom(this.db, slowFrom)) verifier.pushStored(row, toEvent);
+        if (left) for (const row of eachAuditEventAfter(this.db, accepted)) verifier.pushStored(row, toEvent);
         return verifier.finish(this.head());
       })
       .deferred();

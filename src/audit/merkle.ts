@@ -33,6 +33,25 @@ export function leafHashOfText(leaf: string): Buffer {
   return hash('sha256', `\0${leaf}`, 'buffer');
 }
 
+/*
+ * The same hashes as binary strings (one char per byte, 'latin1'): a one-shot hash into a
+ * latin1 string costs about a third of one into a Buffer (Node 20's 'buffer' output takes a
+ * slow encoding path and allocates), and the frontier below runs one leaf hash and about one
+ * node hash per event (issue 17.5, a million events). Same bytes in, same hashes out.
+ */
+
+/** leafHashOfText as a binary string: SHA-256(0x00 || UTF-8 of leaf), RFC 9162 2.1.1. */
+function leafHashOfTextBinary(leaf: string): string {
+  return hash('sha256', `\0${leaf}`, 'binary');
+}
+
+/** nodeHash of two 32-byte hashes given as binary strings, into a binary string (RFC 9162 2.1.1). */
+function nodeHashBinary(left: string, right: string): string {
+  NODE_INPUT.write(left, 1, HASH_LEN, 'latin1');
+  NODE_INPUT.write(right, 1 + HASH_LEN, HASH_LEN, 'latin1');
+  return hash('sha256', NODE_INPUT, 'binary');
+}
+
 /** 0x01 || left || right, reused: nodeHash runs about once per event. */
 const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_LEN, 0x01);
 
@@ -298,18 +317,28 @@ export interface MerkleFrontierJson {
  */
 export class MerkleFrontier {
   #size = 0;
-  #nodes: Buffer[] = [];
+  /** The perfect subtrees' roots, largest first, as binary strings (see leafHashOfTextBinary). */
+  #nodes: string[] = [];
 
   /** Appends one leaf hash (SHA-256(0x00 || leaf), see `leafHash`). */
   append(leafHash: Buffer): void {
     if (!isHash(leafHash)) throw invalid(`a leaf hash must be ${HASH_LEN} bytes (hash the leaf with leafHash() first)`);
+    this.#appendBinary(Buffer.from(leafHash).toString('latin1'));
+  }
+
+  /** Appends the leaf whose text is `leaf` (its UTF-8 bytes): append(leafHashOfText(leaf)), faster. */
+  appendLeafText(leaf: string): void {
+    this.#appendBinary(leafHashOfTextBinary(leaf));
+  }
+
+  #appendBinary(leafHash: string): void {
     if (this.#size >= Number.MAX_SAFE_INTEGER) throw invalid('the tree cannot grow past 2^53 - 1 leaves');
     // Each trailing 1 bit of the old size is a perfect subtree of the same height as the one
     // being carried up: merge them, as in binary addition.
-    let node: Buffer = Buffer.from(leafHash);
+    let node = leafHash;
     let s = this.#size;
     while (s % 2 === 1) {
-      node = nodeHash(this.#nodes.pop() as Buffer, node);
+      node = nodeHashBinary(this.#nodes.pop() as string, node);
       s = Math.floor(s / 2);
     }
     this.#nodes.push(node);
@@ -324,14 +353,14 @@ export class MerkleFrontier {
   /** MTH of the leaves so far: the subtree roots folded right to left (the left-balanced shape of 2.1.1). */
   root(): Buffer {
     if (this.#nodes.length === 0) return Buffer.from(EMPTY_ROOT);
-    let r = this.#nodes[this.#nodes.length - 1];
-    for (let i = this.#nodes.length - 2; i >= 0; i--) r = nodeHash(this.#nodes[i], r);
-    return Buffer.from(r);
+    let r = this.#nodes[this.#nodes.length - 1]!;
+    for (let i = this.#nodes.length - 2; i >= 0; i--) r = nodeHashBinary(this.#nodes[i]!, r);
+    return Buffer.from(r, 'latin1');
   }
 
   /** The state to persist next to the log head. */
   toJSON(): MerkleFrontierJson {
-    return { size: this.#size, nodes: this.#nodes.map((n) => n.toString('hex')) };
+    return { size: this.#size, nodes: this.#nodes.map((n) => Buffer.from(n, 'latin1').toString('hex')) };
   }
 
   /** Restores a frontier saved by `toJSON`; refuses one whose node count does not fit its size. */
@@ -352,7 +381,7 @@ export class MerkleFrontier {
     f.#nodes = nodes.map((h, i) => {
       if (typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h))
         throw invalid(`frontier.nodes.${i} must be 64 lowercase hex digits`);
-      return Buffer.from(h, 'hex');
+      return Buffer.from(h, 'hex').toString('latin1');
     });
     f.#size = size;
     return f;

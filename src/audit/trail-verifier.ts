@@ -2,7 +2,7 @@
 import { createHash, hash as sha } from 'node:crypto';
 import type { AuditEventRow } from '../store/audit-events.ts';
 import { spkiFingerprint, verifyCheckpointSignature, type AuditCheckpoint, type AuditPublicKey } from './checkpoint.ts';
-import { leafHash, leafHashOfText, MerkleFrontier } from './merkle.ts';
+import { leafHash, MerkleFrontier } from './merkle.ts';
 import { eventHash, eventLeafHash, GENESIS_HASH, type AuditEvent } from './event.ts';
 
 export interface AuditVerification {
@@ -51,6 +51,9 @@ function storedLeaf(r: StoredAuditEvent): string {
   const str = JSON.stringify;
   return `{"action":${str(r.action)},"actor":${str(r.actor)},"at":${str(r.at)},"details":${r.details},"outcome":${str(r.outcome)},"roles":${r.roles},"seq":${r.seq},"target":${str(r.target)}}`;
 }
+
+/** How the leaf of an audit.key-init or audit.checkpoint event begins ("action" is its first key). */
+const AUDIT_ACTION_LEAF = '{"action":"audit.';
 
 /**
  * Verifies a log streamed one event at a time (from the database or from an export bundle):
@@ -114,15 +117,17 @@ export class TrailVerifier {
    * one; otherwise nothing is fed, false is returned, and the caller feeds this event and every
    * later one through pushStored, so what is reported stays the same.
    */
-  pushLeaf(seq: number, prevHash: string, storedHash: string, leaf: string, record: boolean): boolean {
+  pushLeaf(seq: number, prevHash: string, storedHash: string, leaf: string): boolean {
     const position = this.#count + 1;
     if (this.#chainBad || seq !== position || prevHash !== this.#prev) return false;
     if (sha('sha256', `${prevHash}\n${leaf}`, 'hex') !== storedHash) return false;
     this.#count = position;
     this.#prev = storedHash;
-    this.#frontier.append(leafHashOfText(leaf));
-    // Key and checkpoint records are read from the leaf: the event's own fields, as push reads them.
-    if (record) this.#record(JSON.parse(leaf) as AuditEvent);
+    this.#frontier.appendLeafText(leaf);
+    // Key and checkpoint records are read from the leaf: the event's own fields, as push reads
+    // them. The leaf's keys are in canonical order, so such an event's leaf begins with its
+    // action; #record checks the action and outcome of what it parses.
+    if (leaf.startsWith(AUDIT_ACTION_LEAF)) this.#record(JSON.parse(leaf) as AuditEvent);
     this.#checkDue();
     return true;
   }

@@ -66,8 +66,32 @@ const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
 export function encodeTime(t: Time): Buffer {
   const d = t.utcTime ?? t.generalTime;
   if (!d || Number.isNaN(d.getTime()) || d.getUTCMilliseconds() !== 0) return Buffer.from(AsnConvert.serialize(t));
-  const rest = `${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
   const year = d.getUTCFullYear();
+  // The digits are written straight into the element (a million entries: no string, no second buffer).
+  // A year outside 0..9999 takes the string path below, as before.
+  if (year < 0 || year > 9999) return encodeTimeText(t, d, year);
+  const general = !t.utcTime;
+  const out = Buffer.allocUnsafe(general ? 17 : 15);
+  out[0] = general ? TAG_GENERALIZED_TIME : TAG_UTC_TIME;
+  out[1] = general ? 15 : 13;
+  let at = 2;
+  const put = (n: number): void => {
+    out[at++] = 0x30 + Math.floor(n / 10);
+    out[at++] = 0x30 + (n % 10);
+  };
+  if (general) put(Math.floor(year / 100));
+  put(year % 100);
+  put(d.getUTCMonth() + 1);
+  put(d.getUTCDate());
+  put(d.getUTCHours());
+  put(d.getUTCMinutes());
+  put(d.getUTCSeconds());
+  out[at] = 0x5a; // 'Z'
+  return out;
+}
+
+function encodeTimeText(t: Time, d: Date, year: number): Buffer {
+  const rest = `${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
   if (t.utcTime) return tlv(TAG_UTC_TIME, Buffer.from(`${two(year % 100)}${rest}`, 'latin1'));
   return tlv(TAG_GENERALIZED_TIME, Buffer.from(`${String(year).padStart(4, '0')}${rest}`, 'latin1'));
 }
@@ -140,29 +164,86 @@ function encodeSharedExtension(ext: Extension): Buffer {
 
 const buffersKey = (der: Buffer): string => der.toString('latin1');
 
-/** A parsed entry as DER, as asn1-schema would write it (the e_crl_der_encoding lint compares it with the input). */
+/** Octets of a tag and the minimal definite length of n content octets (X.690 8.1.3), as tlv writes them. */
+const headerLength = (n: number): number => (n < 0x80 ? 2 : n < 0x100 ? 3 : n < 0x10000 ? 4 : n < 0x1000000 ? 5 : 6);
+
+/** Writes what tlv writes before the content, at `at`; returns where the content goes. */
+function writeHeader(out: Buffer, at: number, tag: number, n: number): number {
+  const lengthOctets = headerLength(n) - 2;
+  out[at++] = tag;
+  if (lengthOctets === 0) out[at++] = n;
+  else {
+    out[at++] = 0x80 | lengthOctets;
+    for (let i = 0; i < lengthOctets; i++) out[at++] = Math.floor(n / 256 ** (lengthOctets - 1 - i)) & 0xff;
+  }
+  return at;
+}
+
+/**
+ * A parsed entry as DER, as asn1-schema would write it (the e_crl_der_encoding lint compares it
+ * with the input): tlv(SEQUENCE, tlv(INTEGER, serial), time, tlv(SEQUENCE, ...extensions)),
+ * written into one buffer (a million entries: no buffer per nested TLV).
+ */
 export function encodeRevokedCertificate(rc: RevokedCertificate): Buffer {
   const exts = rc.crlEntryExtensions;
   if (exts !== undefined && exts.length === 0) return Buffer.from(AsnConvert.serialize(rc));
-  const serial = tlv(TAG_INTEGER, new Uint8Array(rc.userCertificate));
+  const serial = new Uint8Array(rc.userCertificate);
   const time = encodeTime(rc.revocationDate);
-  if (!exts) return tlv(TAG_SEQUENCE, serial, time);
-  return tlv(TAG_SEQUENCE, serial, time, tlv(TAG_SEQUENCE, ...exts.map(encodeSharedExtension)));
+  const extDers = exts?.map(encodeSharedExtension);
+  let extsLength = 0;
+  if (extDers) for (const d of extDers) extsLength += d.length;
+  const inner =
+    headerLength(serial.length) + serial.length + time.length + (extDers ? headerLength(extsLength) + extsLength : 0);
+  const out = Buffer.allocUnsafe(headerLength(inner) + inner);
+  let at = writeHeader(out, 0, TAG_SEQUENCE, inner);
+  at = writeHeader(out, at, TAG_INTEGER, serial.length);
+  out.set(serial, at);
+  at += serial.length;
+  out.set(time, at);
+  at += time.length;
+  if (extDers) {
+    at = writeHeader(out, at, TAG_SEQUENCE, extsLength);
+    for (const d of extDers) {
+      out.set(d, at);
+      at += d.length;
+    }
+  }
+  return out;
 }
 
 const ASCII_DIGITS = /^[0-9]+Z$/;
 
+/** True when buf[from..to) are ASCII digits followed by one 'Z' at `to` (what ASCII_DIGITS matches). */
+function digitsThenZ(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i]! < 0x30 || buf[i]! > 0x39) return false;
+  return buf[to] === 0x5a;
+}
+
+/** The two-digit number at buf[i] (digits already checked). */
+const num2 = (buf: Buffer, i: number): number => (buf[i]! - 0x30) * 10 + buf[i + 1]! - 0x30;
+
+/** utc() over bytes: a Date from MMDDHHMMSS at buf[i] after the year. */
+function utcAt(buf: Buffer, year: number, i: number): Date {
+  const d = new Date(
+    Date.UTC(2000, num2(buf, i) - 1, num2(buf, i + 2), num2(buf, i + 4), num2(buf, i + 6), num2(buf, i + 8)),
+  );
+  d.setUTCFullYear(year);
+  return d;
+}
+
 /** A Time element: the common whole-second forms read directly, anything else by asn1-schema. */
 function decodeTime(buf: Buffer, el: DerElement): Time {
-  const text = buf.toString('latin1', el.contentStart, el.end);
+  const c = el.contentStart;
+  const length = el.end - c;
+  // Read from the bytes as the text path below would read the same digits (a million entries).
   const t = new Time();
-  if (el.tag === TAG_UTC_TIME && text.length === 13 && ASCII_DIGITS.test(text)) {
-    const yy = Number(text.slice(0, 2));
-    t.utcTime = utc(yy < 50 ? 2000 + yy : 1900 + yy, text.slice(2));
+  if (el.tag === TAG_UTC_TIME && length === 13 && digitsThenZ(buf, c, c + 12)) {
+    const yy = num2(buf, c);
+    t.utcTime = utcAt(buf, yy < 50 ? 2000 + yy : 1900 + yy, c + 2);
     return t;
   }
-  if (el.tag === TAG_GENERALIZED_TIME && text.length === 15 && ASCII_DIGITS.test(text)) {
-    t.generalTime = utc(Number(text.slice(0, 4)), text.slice(4));
+  if (el.tag === TAG_GENERALIZED_TIME && length === 15 && digitsThenZ(buf, c, c + 14)) {
+    t.generalTime = utcAt(buf, num2(buf, c) * 100 + num2(buf, c + 2), c + 4);
     return t;
   }
   if (el.tag !== TAG_UTC_TIME && el.tag !== TAG_GENERALIZED_TIME) throw new DerError('revocationDate is not a Time');
@@ -222,9 +303,12 @@ export function decodeRevokedCertificate(buf: Buffer, entry: DerElement): Revoke
   const [serial, date, exts] = parts;
   if (serial?.tag !== TAG_INTEGER || !date || parts.length > 3)
     throw new DerError('a revokedCertificates entry is not userCertificate, revocationDate, crlEntryExtensions');
-  const rc = new RevokedCertificate();
+  // The object `new RevokedCertificate()` gives (same prototype, same own fields in the same
+  // order) without its field initialisers' throwaway ArrayBuffer and Time: a million entries.
+  const rc = Object.create(RevokedCertificate.prototype) as RevokedCertificate;
   rc.userCertificate = new Uint8Array(buf.subarray(serial.contentStart, serial.end)).buffer;
   rc.revocationDate = decodeTime(buf, date);
+  rc.crlEntryExtensions = undefined;
   if (exts) {
     if (exts.tag !== TAG_SEQUENCE) throw new DerError('crlEntryExtensions is not a SEQUENCE');
     rc.crlEntryExtensions = readDerChildren(buf, exts).map((e) => decodeExtension(buf, e));

@@ -72,7 +72,8 @@ export function lintCrlStreamed(crlDer: Uint8Array, ctx: CrlLintContext, lints: 
         return undefined;
       }
       at = el.end;
-      if (!encodeRevokedCertificate(entry).equals(buf.subarray(el.start, el.end))) return undefined;
+      const again = encodeRevokedCertificate(entry);
+      if (buf.compare(again, 0, again.length, el.start, el.end) !== 0) return undefined;
       for (const r of active) {
         if (!r.each) continue;
         try {
