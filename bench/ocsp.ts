@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { tempDir, REPO } from '../test/helpers.ts';
 import { checkResponse, type Fixture, setup } from './lib/fixture.ts';
 import { errorCount, type Load, nonceScript, postScript, WRK, wrk } from './lib/load.ts';
+import { formatResident, groupResident, type Resident } from './lib/memory.ts';
 import { groupRssMb, have, http, killAllNow, loadAverage, runTool, sleep, stopChild } from './lib/processes.ts';
 import { median, r2, renderTable, type Row } from './lib/report.ts';
 import { SERVE_WORKERS, type Server, startApi, startNginx, startOurs } from './lib/servers.ts';
@@ -254,13 +255,21 @@ async function main(): Promise<void> {
 
   const ours = await startOurs(f, 'rootca-serve', logs);
   let ng: Server | undefined;
-  const memory: { oursIdle: number[]; oursLoaded?: number[]; nginxIdle?: number[]; nginxLoaded?: number[] } = {
+  const memory: {
+    oursIdle: number[];
+    oursLoaded?: number[];
+    nginxIdle?: number[];
+    nginxLoaded?: number[];
+    /** What each of our processes' VmRSS is made of: its own memory and the shared pages of node and its libraries. */
+    oursIdleResident?: Resident[];
+  } = {
     oursIdle: [],
   };
   let presigned: Buffer = Buffer.alloc(0);
   try {
     await sleep(3000); // settled after start
-    memory.oursIdle = groupRssMb(ours.child.pid);
+    memory.oursIdleResident = groupResident(ours.child.pid);
+    memory.oursIdle = memory.oursIdleResident.map((p) => p.rss);
     const first = await checkAnswers(f, ours, undefined);
     if (!noNginx) ng = await startNginx(f, first.presigned);
     const checked = ng ? await checkAnswers(f, ours, ng) : first;
@@ -309,7 +318,7 @@ async function main(): Promise<void> {
       side: `rootca serve --workers ${SERVE_WORKERS}`,
       target: `< ${IDLE_RSS_MB} MB per process idle`,
       verdict: worstIdle < IDLE_RSS_MB ? 'MET' : 'NOT MET',
-      note: `each process (primary and workers), idle after start: ${memory.oursIdle.join(', ')} MB; after the load of tests 1-4: ${memory.oursLoaded?.join(', ')} MB${memory.nginxIdle ? `; nginx (master and workers) idle ${memory.nginxIdle.join(', ')} MB, after the load ${memory.nginxLoaded?.join(', ')} MB` : ''}; flat under load over time: npm run bench -- --soak SECONDS`,
+      note: `each process (primary and workers), idle after start: ${formatResident(memory.oursIdleResident ?? [])} MB (VmRSS, judged; own: RssAnon; files: RssFile, the node binary's and libraries' pages, the same physical pages in every process); after the load of tests 1-4: ${memory.oursLoaded?.join(', ')} MB${memory.nginxIdle ? `; nginx (master and workers) idle ${memory.nginxIdle.join(', ')} MB, after the load ${memory.nginxLoaded?.join(', ')} MB` : ''}; flat under load over time: npm run bench -- --soak SECONDS`,
     });
   if (!ONLY_LIVE) await accessLogCost(f, logs, presigned);
 

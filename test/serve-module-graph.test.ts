@@ -4,7 +4,8 @@
  * the sources, holds nothing of the offline side (the use-case folders, keys, archive, audit,
  * config; test/layering.test.ts names them) and not the PostgreSQL driver when the store is
  * SQLite. The CommonJS modules each process required (listed at its exit by a preload) hold
- * neither prom-client's default metrics and the OpenTelemetry API they pull in, nor, in a
+ * neither prom-client's default metrics and the OpenTelemetry API they pull in, nor fastify's
+ * schema compilers (ajv, fast-json-stringify: no route declares a schema), nor, in a
  * cluster primary (it only forks and watches its workers), fastify or prom-client.
  */
 import assert from 'node:assert/strict';
@@ -108,7 +109,7 @@ describe('rootca serve loads only what serving needs', () => {
     assert.ok(!urls.some((u) => u.includes('/node_modules/pg/')), 'the pg driver is not loaded for SQLite');
   });
 
-  it('no OpenTelemetry API nor prom-client default metrics in any process; no fastify or prom-client in a cluster primary', async () => {
+  it('no OpenTelemetry API, prom-client default metrics nor ajv in any process; no fastify or prom-client in a cluster primary', async () => {
     const { required } = await modulesOfServe(2, 'log-cluster');
     const byRole = (role: string) => required.filter((r) => r.role === role).map((r) => r.file);
     const worker = byRole('worker');
@@ -128,6 +129,15 @@ describe('rootca serve loads only what serving needs', () => {
     assert.deepEqual(
       required.filter((r) =>
         /\/node_modules\/(@opentelemetry\/|prom-client\/(index\.js|lib\/defaultMetrics))/.test(r.file),
+      ),
+      [],
+    );
+    // No route declares a JSON schema: fastify's default compilers (ajv, fast-json-stringify) are never loaded.
+    assert.deepEqual(
+      required.filter((r) =>
+        /\/node_modules\/(ajv|ajv-formats|@fastify\/ajv-compiler|@fastify\/fast-json-stringify-compiler|fast-json-stringify\/index\.js)/.test(
+          r.file,
+        ),
       ),
       [],
     );

@@ -305,6 +305,23 @@ export async function startServer<S extends ServingStore = ServingStore>(
   }
 }
 
+/**
+ * No route declares a JSON schema (the OCSP and Repository routes parse their own input), so
+ * fastify never compiles one: given compilers, it does not load its defaults, ajv with its
+ * formats and fast-json-stringify (about a hundred modules and 2 MB per worker; issue 17 item 4,
+ * a responder process idle under 80 MB). A route that declared a schema fails at start-up.
+ */
+const NO_SCHEMA_COMPILERS = {
+  compilersFactory: {
+    buildValidator: (): never => {
+      throw new Error('rootca serve routes declare no JSON schema to validate against');
+    },
+    buildSerializer: (): never => {
+      throw new Error('rootca serve routes declare no JSON schema to serialize with');
+    },
+  },
+};
+
 /** startServer once the store is open (or known unreachable): everything it undoes is pushed on `cleanup`. */
 async function serve<S extends ServingStore>(
   options: ServerOptions<S>,
@@ -319,7 +336,7 @@ async function serve<S extends ServingStore>(
   const host = options.host ?? '127.0.0.1';
   const level = options.logLevel ?? 'silent';
   const limits = resolveConnectionLimits(options.limits);
-  const common = fastifyOptions(limits);
+  const common = { ...fastifyOptions(limits), schemaController: NO_SCHEMA_COMPILERS };
   const logger = level === 'silent' ? false : { level, ...(options.logStream ? { stream: options.logStream } : {}) };
   const http = Fastify({ ...common, http: serverCreationOptions(limits), logger });
   cleanup.push(() => http.close());

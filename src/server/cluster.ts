@@ -31,25 +31,43 @@ function untilSignal(): Promise<string> {
 }
 
 /**
- * The V8 flags a worker runs with, besides the primary's own (issue 17 item 4: a responder
- * process idle under 80 MB): V8 grows the young generation to 2 x 16 MiB during start-up and
- * keeps it resident. With a 1 MiB semi-space a worker scavenges about once per 400 fast-path
- * requests (some 2.6 kB allocated per request, mostly node's socket read and write objects),
- * each short since almost nothing survives, and holds about 25 MB less. A flag the operator
- * gave (NODE_OPTIONS or the command line) wins.
+ * The V8 and node flags a worker runs with, besides the primary's own (issue 17 item 4: a
+ * responder process idle under 80 MB). A flag the operator gave (NODE_OPTIONS or the command
+ * line) wins.
+ * - `--max-semi-space-size=1`: V8 grows the young generation to 2 x 16 MiB during start-up and
+ *   keeps it resident. With a 1 MiB semi-space a worker scavenges about once per 400 fast-path
+ *   requests (some 2.6 kB allocated per request, mostly node's socket read and write objects),
+ *   each short since almost nothing survives, and holds about 25 MB less.
+ * - `--v8-pool-size=2`: V8's background threads (concurrent compilation, marking, sweeping),
+ *   4 by default. With 2, fewer optimising compilations run at once while the worker starts,
+ *   so less compiler memory is freed into the malloc arenas and kept there; paired wrk runs
+ *   showed no more CPU per request.
  */
 export function workerExecArgv(execArgv: readonly string[], nodeOptions = ''): string[] {
   const given = (flag: string) => [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => a.startsWith(flag));
-  return given('--max-semi-space-size') ? [...execArgv] : [...execArgv, '--max-semi-space-size=1'];
+  return [
+    ...execArgv,
+    ...(given('--max-semi-space-size') ? [] : ['--max-semi-space-size=1']),
+    ...(given('--v8-pool-size') ? [] : ['--v8-pool-size=2']),
+  ];
 }
 
 /**
- * The environment a worker starts with: glibc makes a malloc arena per thread (V8's and
- * libuv's, about ten), each keeping freed memory resident; two arenas hold the same work in
- * about 4 MB less per worker. The operator's MALLOC_ARENA_MAX wins.
+ * The environment a worker starts with (glibc malloc, mallopt(3)); the operator's values win.
+ * - `MALLOC_ARENA_MAX=2`: glibc makes a malloc arena per thread (V8's and libuv's, about ten),
+ *   each keeping freed memory resident; two arenas hold the same work in about 4 MB less.
+ * - `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` at 128 KiB, glibc's initial values,
+ *   held fixed: glibc raises both each time a large block is freed (up to 32 and 64 MiB), after
+ *   which large buffers come from the arenas and freed memory is no longer given back; fixed,
+ *   blocks over 128 KiB are mapped and unmapped on their own and a free top of an arena over
+ *   128 KiB is returned. A request allocates no block that large (the read buffer is 64 KiB).
  */
-function workerEnv(): Record<string, string> {
-  return { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
+export function workerEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return {
+    MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2',
+    MALLOC_MMAP_THRESHOLD_: env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
+    MALLOC_TRIM_THRESHOLD_: env.MALLOC_TRIM_THRESHOLD_ ?? '131072',
+  };
 }
 
 /** A free TCP port on `host` (so every worker binds the same concrete port). */
