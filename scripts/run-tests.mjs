@@ -95,9 +95,9 @@ if (!viaTsx) {
 }
 const files = viaTsx ? sources : [...sourceOf.keys()].map((f) => relative(process.cwd(), f));
 /** What the runner prints names compiled files: name their .ts files instead. */
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const literal = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const compiledName = new RegExp(
-  `(${escape(compiledDir)}/|${escape(relative(process.cwd(), compiledDir))}/)o\\d+/([^\\s:'"]*?\\.test)\\.mjs`,
+  `(${literal(compiledDir)}/|${literal(relative(process.cwd(), compiledDir))}/)o\\d+/([^\\s:'"]*?\\.test)\\.mjs`,
   'g',
 );
 const toSource = (text) =>
