@@ -92,6 +92,9 @@ class FastPathServer {
   private readonly ipFields = new Map<string, string>();
   /** Our listeners on a socket, removed when it is handed over. */
   private readonly own = new WeakMap<Socket, [string, Listener][]>();
+  /** Connections with answers made in this turn of the event loop, written after it (writeAnswersLater). */
+  private readonly unwritten: FastConnection[] = [];
+  private writeScheduled = false;
 
   constructor(
     private readonly server: HttpServer | HttpsServer,
@@ -135,6 +138,30 @@ class FastPathServer {
     return f;
   }
 
+  /**
+   * Writes `c`'s answers once the event loop has run every I/O callback of this turn
+   * (setImmediate: libuv's check phase follows the poll phase). The answers of one turn then go
+   * out back to back instead of one between each two requests answered: above all with live
+   * signing (a ~25 us signature per answer), an answer written at once woke the client and the
+   * kernel's loopback for every signature. Paired runs (wrk, 2 workers, 6 pairs): live answers
+   * 16.4 k/s -> 19.2 k/s and ~10 us less server CPU each, pre-signed GET 62 k -> 65 k req/s.
+   * Order on a connection is kept: a connection's bytes are written in the order answered, and
+   * before anything that closes it or hands it to the HTTP server (FastConnection.writeOut).
+   */
+  writeAnswersLater(c: FastConnection): void {
+    this.unwritten.push(c);
+    if (this.writeScheduled) return;
+    this.writeScheduled = true;
+    setImmediate(this.writeAnswers);
+  }
+
+  private writeAnswers = (): void => {
+    this.writeScheduled = false;
+    const list = this.unwritten;
+    for (let i = 0; i < list.length; i++) list[i]!.writeOut(true);
+    list.length = 0;
+  };
+
   onConnection(socket: Socket): void {
     if (this.closing) this.handOver(socket, undefined);
     else new FastConnection(this, socket);
@@ -167,6 +194,8 @@ class FastConnection {
   /** The answers of the chunk being answered, and their wires (reused: no arrays per chunk; emptied after it). */
   private readonly out: Buffer[] = [];
   private readonly served: Wire[] = [];
+  /** Answered but not yet written (FastPathServer.writeAnswersLater). */
+  private unwrittenBytes: Buffer | undefined;
   /**
    * The last pre-signed answer's request here: the same bytes again (an RFC 5019 client polling
    * one certificate, a keep-alive load generator) parse to the same request, so only the
@@ -189,7 +218,10 @@ class FastConnection {
       this.requestDone();
     });
     // allowHalfOpen (node:http's setting): a client that ends its side gets its answers, then our end.
-    fp.listen(socket, 'end', () => socket.end());
+    fp.listen(socket, 'end', () => {
+      this.writeOut(false);
+      socket.end();
+    });
     fp.listen(socket, 'data', (chunk: Buffer) => this.onData(chunk));
   }
 
@@ -212,6 +244,7 @@ class FastConnection {
     this.closed = true;
     this.pending = undefined;
     this.fp.sockets.delete(this.socket);
+    this.writeOut(false);
     this.socket.end(REQUEST_TIMEOUT);
     this.socket.once('finish', () => this.socket.destroy()); // whatever the client still sends is not read
   };
@@ -235,6 +268,7 @@ class FastConnection {
     this.pending = undefined;
     if (this.fp.closing || ++this.rounds > MAX_ROUNDS) {
       this.requestDone();
+      this.writeOut(false);
       return this.fp.handOver(this.socket, buf);
     }
     this.st = this.fp.o.state();
@@ -316,14 +350,35 @@ class FastConnection {
     return hit;
   }
 
-  /** Writes the answers, then counts and logs each (CPS 5.5.1: every request is logged). */
-  private send(out: Buffer[], served: Wire[], started: number, ending: boolean): void {
+  /**
+   * Writes what was answered and not yet written. `paceReads`: a client that pipelines without
+   * reading waits for its answers to drain (not when the connection is closing or being handed
+   * over, whose reads are no longer ours).
+   */
+  writeOut(paceReads: boolean): void {
+    const bytes = this.unwrittenBytes;
+    if (bytes === undefined) return;
+    this.unwrittenBytes = undefined;
     const socket = this.socket;
-    const ok = socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
-    if (!ok && !ending) {
-      socket.pause(); // a client that pipelines without reading waits for its answers to drain
+    if (socket.destroyed) return;
+    if (!socket.write(bytes) && paceReads && !this.closed) {
+      socket.pause();
       socket.once('drain', () => socket.resume());
     }
+  }
+
+  /**
+   * Writes the answers (after this turn of the event loop, FastPathServer.writeAnswersLater; at
+   * once, behind what is still unwritten, when the connection closes or is handed over after
+   * them), then counts and logs each (CPS 5.5.1: every request is logged).
+   */
+  private send(out: Buffer[], served: Wire[], started: number, ending: boolean): void {
+    const socket = this.socket;
+    const bytes = out.length === 1 ? out[0]! : Buffer.concat(out);
+    const before = this.unwrittenBytes;
+    this.unwrittenBytes = before === undefined ? bytes : Buffer.concat([before, bytes]);
+    if (ending) this.writeOut(false);
+    else if (before === undefined) this.fp.writeAnswersLater(this);
     const seconds = (performance.now() - started) / 1000;
     this.fp.answered += served.length;
     fastPathTotals.answered += served.length;
