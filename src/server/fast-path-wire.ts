@@ -6,7 +6,7 @@
  */
 import { ocspAccessFields } from './access-log.ts';
 import type { ServerMetrics } from './metrics.ts';
-import { hasCachingHeaders, ocspAccessEntry, ocspWire } from './ocsp-http.ts';
+import { hasCachingHeaders, ocspAccessEntry, ocspWire, ocspWireBytes } from './ocsp-http.ts';
 import type { OcspAnswer } from './ocsp-responder.ts';
 
 /** One route/outcome combination's counts since the last flush. */
@@ -159,6 +159,28 @@ export class FastPathCounts {
   }
 }
 
+/** The wire of an answer given once (a live answer, an error): its bytes made for the one connection that asked. */
+class AnsweredOnce implements Wire {
+  readonly clockSecond = 0;
+  readonly dateSecond = 0;
+
+  constructor(
+    readonly answer: OcspAnswer,
+    private readonly nowMs: number,
+    private readonly dateMs: number,
+    readonly stats: Stats,
+    readonly logMiddle: string | undefined,
+  ) {}
+
+  get keepAlive(): Buffer {
+    return ocspWireBytes(this.answer, this.nowMs, this.dateMs, 'keep-alive');
+  }
+
+  get close(): Buffer {
+    return ocspWireBytes(this.answer, this.nowMs, this.dateMs, 'close');
+  }
+}
+
 /** The wire forms of answers; a pre-signed answer's is kept for the second it was made in. */
 export class FastPathWires {
   private readonly kept = new WeakMap<OcspAnswer, Wire>();
@@ -179,18 +201,22 @@ export class FastPathWires {
     )
       return cached;
     const caching = hasCachingHeaders(a);
+    const stats = this.counts.statsFor(route, method, a);
+    const logMiddle =
+      caching && a.reason === undefined
+        ? asciiOnly(ocspAccessFields(ocspAccessEntry(a, '', method, 200, version, 0)))
+        : undefined;
+    // The others (live answers, errors) are answered once: only the form the connection needs is made.
+    if (!caching || a.source !== 'presigned') return new AnsweredOnce(a, nowMs, dateSecond * 1000, stats, logMiddle);
     const w: Wire = {
-      clockSecond: caching ? clockSecond : 0,
-      dateSecond: caching ? dateSecond : 0,
+      clockSecond,
+      dateSecond,
       ...ocspWire(a, nowMs, dateSecond * 1000),
-      stats: this.counts.statsFor(route, method, a),
+      stats,
       answer: a,
-      logMiddle:
-        caching && a.reason === undefined
-          ? asciiOnly(ocspAccessFields(ocspAccessEntry(a, '', method, 200, version, 0)))
-          : undefined,
+      logMiddle,
     };
-    if (caching && a.source === 'presigned') this.kept.set(a, w); // the others are answered once
+    this.kept.set(a, w);
     return w;
   }
 }

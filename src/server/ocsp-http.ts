@@ -53,18 +53,40 @@ export function ocspHttpStatus(a: OcspAnswer, method: 'GET' | 'POST', ifNoneMatc
   return ifNoneMatch === etag || ifNoneMatch.split(',').some((t) => t.trim() === etag) ? 304 : 200;
 }
 
+/** The Date header of the second `dateMs` (whole seconds), made once per second. */
+let lastDate = { ms: Number.NaN, text: '' };
+function dateHeader(dateMs: number): string {
+  if (lastDate.ms !== dateMs) lastDate = { ms: dateMs, text: httpDate(dateMs) };
+  return lastDate.text;
+}
+
 /**
- * The fast path's answer bytes: the status line, the headers the route's reply carries
- * (ocspAnswerHeaders, the Connection header, then content-length and Date as fastify and
- * node:http add them), and the body. `dateMs` is whole seconds.
+ * The fast path's answer bytes for a connection kept alive or closing: the status line, the
+ * headers the route's reply carries (ocspAnswerHeaders, the Connection header, then
+ * content-length and Date as fastify and node:http add them), and the body, in one buffer of
+ * its exact size. `dateMs` is whole seconds.
  */
-export function ocspWire(a: OcspAnswer, nowMs: number, dateMs: number): { keepAlive: Buffer; close: Buffer } {
+export function ocspWireBytes(
+  a: OcspAnswer,
+  nowMs: number,
+  dateMs: number,
+  connection: 'keep-alive' | 'close',
+): Buffer {
   let head = 'HTTP/1.1 200 OK\r\n';
   for (const [name, value] of ocspAnswerHeaders(a, nowMs)) head += `${name}: ${value}\r\n`;
-  const tail = `content-length: ${a.body.length}\r\nDate: ${httpDate(dateMs)}\r\n\r\n`;
+  head += `connection: ${connection}\r\ncontent-length: ${a.body.length}\r\nDate: ${dateHeader(dateMs)}\r\n\r\n`;
+  // Every header character is one latin1 byte (the values are ASCII).
+  const out = Buffer.allocUnsafe(head.length + a.body.length);
+  out.write(head, 0, 'latin1');
+  a.body.copy(out, head.length);
+  return out;
+}
+
+/** Both wire forms of an answer kept for its second (a pre-signed answer is asked for again). */
+export function ocspWire(a: OcspAnswer, nowMs: number, dateMs: number): { keepAlive: Buffer; close: Buffer } {
   return {
-    keepAlive: Buffer.concat([Buffer.from(`${head}connection: keep-alive\r\n${tail}`, 'latin1'), a.body]),
-    close: Buffer.concat([Buffer.from(`${head}connection: close\r\n${tail}`, 'latin1'), a.body]),
+    keepAlive: ocspWireBytes(a, nowMs, dateMs, 'keep-alive'),
+    close: ocspWireBytes(a, nowMs, dateMs, 'close'),
   };
 }
 
