@@ -80,6 +80,7 @@ describe('R-7.2 hash-chained audit log', () => {
       problem: /changed/,
     },
     { name: 'a deleted event', sql: 'DELETE FROM audit_events WHERE seq = 3', position: 3, problem: /missing/ },
+    { name: 'the first event deleted', sql: 'DELETE FROM audit_events WHERE seq = 1', position: 1, problem: /missing/ },
     {
       name: 'two events swapped',
       sql: `UPDATE audit_events SET seq = -1 WHERE seq = 5; UPDATE audit_events SET seq = 5 WHERE seq = 6; UPDATE audit_events SET seq = 6 WHERE seq = -1;`,
