@@ -80,6 +80,7 @@ describe('R-7.2 hash-chained audit log', () => {
       problem: /changed/,
     },
     { name: 'a deleted event', sql: 'DELETE FROM audit_events WHERE seq = 3', position: 3, problem: /missing/ },
+    { name: 'the first event deleted', sql: 'DELETE FROM audit_events WHERE seq = 1', position: 1, problem: /missing/ },
     {
       name: 'two events swapped',
       sql: `UPDATE audit_events SET seq = -1 WHERE seq = 5; UPDATE audit_events SET seq = 5 WHERE seq = 6; UPDATE audit_events SET seq = 6 WHERE seq = -1;`,
@@ -184,5 +185,44 @@ describe('issue 17.5 verifying the stored bytes as they are', () => {
     const v = verifyFile(path);
     assert.equal(v.ok, true, v.firstBad?.problem);
     assert.equal(v.events, 1000);
+  });
+
+  it('reports a hash moved into prev_hash (a text that splits another way) as the slow path does', () => {
+    // hash '' and prev_hash = (the hash of the event) + (the real prev_hash): hash || prev_hash
+    // is the text of an intact event, so only the stored lengths tell it apart.
+    const { path, log, close } = logWith(8);
+    const e4 = log.list(4, 4)[0]!;
+    close();
+    const raw = new Database(path, { readonly: true });
+    const row = raw.prepare('SELECT prev_hash FROM audit_events WHERE seq = 4').get() as { prev_hash: string };
+    raw.close();
+    assert.equal(row.prev_hash, e4.prevHash);
+    tamper(path, `UPDATE audit_events SET hash = '', prev_hash = '${e4.hash}' || prev_hash WHERE seq = 4`);
+    const v = verifyFile(path);
+    assert.equal(v.ok, false);
+    assert.equal(v.firstBad?.position, 4, v.firstBad?.problem);
+    assert.match(v.firstBad!.problem, /event 4 does not follow event 3/);
+  });
+
+  it('reads a log longer than a page, and finds a change or a gap in a later page at its event', () => {
+    const { path, close } = logWith(4200);
+    close();
+    const copy = (sql: string) => {
+      const p = join(tempDir(), 'audit.db');
+      const raw = new Database(path, { readonly: true });
+      raw.exec(`VACUUM INTO '${p}'`);
+      raw.close();
+      if (sql) tamper(p, sql);
+      return verifyFile(p);
+    };
+    const good = copy('');
+    assert.equal(good.ok, true, good.firstBad?.problem);
+    assert.equal(good.events, 4200);
+    const changed = copy(`UPDATE audit_events SET target = 't4150X' WHERE seq = 4150`);
+    assert.equal(changed.firstBad?.position, 4150, changed.firstBad?.problem);
+    assert.match(changed.firstBad!.problem, /event 4150 was changed/);
+    const gap = copy('DELETE FROM audit_events WHERE seq = 4100');
+    assert.equal(gap.firstBad?.position, 4100, gap.firstBad?.problem);
+    assert.match(gap.firstBad!.problem, /event 4100 is missing/);
   });
 });

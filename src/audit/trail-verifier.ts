@@ -111,23 +111,28 @@ export class TrailVerifier {
   }
 
   /**
-   * The fast path (issue 17.5): the next event as its leaf text, spelled by the store from the
-   * stored columns (store/audit-events.ts eachAuditLeaf). Accepted, and true returned, only when
-   * it is next in sequence after a good chain and its chain hash over that text is the stored
-   * one; otherwise nothing is fed, false is returned, and the caller feeds this event and every
-   * later one through pushStored, so what is reported stays the same.
+   * The fast path (issue 17.5): event `seq` as its chain text from the store (store/audit-events.ts
+   * auditChainTexts): stored hash, prev_hash, a newline, then the leaf text, or null. Accepted,
+   * and true returned, only when it is next in sequence after a good chain, its prev_hash is
+   * the last hash and its chain hash is the stored one; otherwise nothing is fed, false is
+   * returned, and the caller feeds this event and every later one through pushStored, so what
+   * is reported stays the same. The caller vouches that `seq` is the row's seq (the store
+   * returns a whole range of seq or fewer rows).
    */
-  pushLeaf(seq: number, prevHash: string, storedHash: string, leaf: string): boolean {
+  pushChainText(seq: number, text: string | null): boolean {
     const position = this.#count + 1;
-    if (this.#chainBad || seq !== position || prevHash !== this.#prev) return false;
-    if (sha('sha256', `${prevHash}\n${leaf}`, 'hex') !== storedHash) return false;
+    if (this.#chainBad || seq !== position || text === null) return false;
+    // hash and prev_hash are 64 bytes each (the store checks), so the leaf starts at 129.
+    if (text.charCodeAt(128) !== 10 || !text.startsWith(this.#prev, 64)) return false;
+    const hash = sha('sha256', text.slice(64), 'hex');
+    if (!text.startsWith(hash)) return false;
     this.#count = position;
-    this.#prev = storedHash;
-    this.#frontier.appendLeafText(leaf);
+    this.#prev = hash;
+    this.#frontier.appendLeafText(text.slice(129));
     // Key and checkpoint records are read from the leaf: the event's own fields, as push reads
     // them. The leaf's keys are in canonical order, so such an event's leaf begins with its
     // action; #record checks the action and outcome of what it parses.
-    if (leaf.startsWith(AUDIT_ACTION_LEAF)) this.#record(JSON.parse(leaf) as AuditEvent);
+    if (text.startsWith(AUDIT_ACTION_LEAF, 129)) this.#record(JSON.parse(text.slice(129)) as AuditEvent);
     this.#checkDue();
     return true;
   }

@@ -24,16 +24,19 @@ export function sqliteQueries<T>(): Kysely<T> {
 
 const statements = new WeakMap<Db, Map<string, Database.Statement>>();
 
-function prepared(db: Db, text: string): Database.Statement {
+function prepared(db: Db, text: string, pluck = false): Database.Statement {
   let cache = statements.get(db);
   if (!cache) {
     cache = new Map();
     statements.set(db, cache);
   }
-  let stmt = cache.get(text);
+  // A plucking statement is cached apart: pluck is a mode of the statement object.
+  const key = pluck ? `pluck:${text}` : text;
+  let stmt = cache.get(key);
   if (!stmt) {
     stmt = db.prepare(text);
-    cache.set(text, stmt);
+    if (pluck) stmt.pluck(true);
+    cache.set(key, stmt);
   }
   return stmt;
 }
@@ -47,6 +50,15 @@ function compiled(q: Compilable<unknown>): { sql: string; parameters: unknown[] 
 export function all<R>(db: Db, q: Compilable<R>): R[] {
   const c = compiled(q);
   return prepared(db, c.sql).all(...c.parameters) as R[];
+}
+
+/**
+ * The first column of every row the query returns: one value a row, no row object or array,
+ * for pages of a million-row read (audit events, issue 17.5).
+ */
+export function allFirstColumn<V>(db: Db, q: Compilable<unknown>): V[] {
+  const c = compiled(q);
+  return prepared(db, c.sql, true).all(...c.parameters) as V[];
 }
 
 /** The first row, or undefined. */
