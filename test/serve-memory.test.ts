@@ -1,6 +1,7 @@
 /**
  * The memory settings of `rootca serve` processes (issue 17 item 4: a responder process idle
- * under 80 MB): the young generation kept at its initial size, the operator's own flags winning.
+ * under 80 MB, flat under load): the young generation kept at its initial size, the old
+ * generation's growth between full collections bounded, the operator's own flags winning.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -9,13 +10,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SqliteOnlineStore } from '../src/server/online-store.ts';
 import { workerEnv, workerExecArgv } from '../src/server/cluster.ts';
-import { keepYoungGenerationSmall } from '../src/server/young-generation.ts';
+import { keepOldGenerationTight, keepYoungGenerationSmall } from '../src/server/heap-settings.ts';
 import { REPO } from './helpers.ts';
 import { OnlineFixture } from './online-fixtures.ts';
 
 /** The young generation's size (MiB) before and after a child allocated 2 M live objects, with or without keepYoungGenerationSmall. */
 function youngGenerationAfterAllocating(keepSmall: boolean): { before: number; after: number } {
-  const module = JSON.stringify(join(REPO, 'src', 'server', 'young-generation.ts'));
+  const module = JSON.stringify(join(REPO, 'src', 'server', 'heap-settings.ts'));
   const script = `
     const { getHeapSpaceStatistics } = await import('node:v8');
     const { keepYoungGenerationSmall } = await import(${module});
@@ -36,6 +37,42 @@ function youngGenerationAfterAllocating(keepSmall: boolean): { before: number; a
   return { before: before!, after: after! };
 }
 
+/**
+ * The old space's largest size (MiB) while a child with 300 k live objects churns 6 M short-lived
+ * ones, some living long enough to be promoted (a worker's requests under load, exaggerated),
+ * with or without keepOldGenerationTight.
+ */
+function oldGenerationUnderChurn(tight: boolean): number {
+  const module = JSON.stringify(join(REPO, 'src', 'server', 'heap-settings.ts'));
+  const script = `
+    const { getHeapSpaceStatistics } = await import('node:v8');
+    const { keepOldGenerationTight } = await import(${module});
+    if (${tight}) keepOldGenerationTight([], '');
+    const old = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_size / 1048576;
+    const live = [];
+    for (let i = 0; i < 3e5; i++) live.push({ i, s: 'x' + i });
+    const ring = new Array(20000);
+    let max = 0;
+    for (let i = 0; i < 6e6; i++) {
+      ring[i % ring.length] = { i, a: [i, i + 1, i + 2] };
+      if (i % 10000 === 0) max = Math.max(max, old());
+    }
+    process.stdout.write(max + ' ' + live.length);`;
+  const r = spawnSync(
+    process.execPath,
+    ['--max-semi-space-size=1', '--import', 'tsx', '--input-type=module', '-e', script],
+    {
+      cwd: REPO,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const [max, live] = r.stdout.trim().split(' ').map(Number);
+  assert.equal(live, 3e5);
+  return max!;
+}
+
 describe('serve processes keep their young generation small', () => {
   it('the young generation keeps its size under start-up-like allocation (else V8 grows it to 16 MiB or more)', () => {
     const grown = youngGenerationAfterAllocating(false);
@@ -52,15 +89,35 @@ describe('serve processes keep their young generation small', () => {
   });
 });
 
+describe('serve processes keep their old generation within 1.5x of what survives', () => {
+  it('the old space stays near what is live under churn (else V8 lets it grow to about 3x)', () => {
+    const grown = oldGenerationUnderChurn(false);
+    const tight = oldGenerationUnderChurn(true);
+    // Measured: 107-108 MiB without, 34-36 MiB with (about 24 MiB live).
+    assert.ok(grown >= 70, `without it V8 lets the old space grow: ${grown} MiB`);
+    assert.ok(tight <= 50, `with it the old space stays near the live data: ${tight} MiB`);
+  });
+
+  it("an operator's --heap-growing-percent wins", () => {
+    assert.equal(keepOldGenerationTight(['--heap-growing-percent=100'], ''), false);
+    assert.equal(keepOldGenerationTight([], '--max-old-space-size=512 --heap-growing-percent=30'), false);
+  });
+});
+
 describe('cluster workers start with small-memory V8 flags and malloc settings', () => {
-  it('a 1 MiB semi-space and 2 V8 threads, after the primary flags, unless the operator gave them', () => {
+  it('a 1 MiB semi-space, 2 V8 threads and the old generation kept tight, after the primary flags, unless the operator gave them', () => {
     assert.deepEqual(workerExecArgv(['--enable-source-maps']), [
       '--enable-source-maps',
       '--max-semi-space-size=1',
       '--v8-pool-size=2',
+      '--heap-growing-percent=50',
     ]);
-    assert.deepEqual(workerExecArgv(['--max-semi-space-size=16']), ['--max-semi-space-size=16', '--v8-pool-size=2']);
-    assert.deepEqual(workerExecArgv([], '--v8-pool-size=8'), ['--max-semi-space-size=1']);
+    assert.deepEqual(workerExecArgv(['--max-semi-space-size=16']), [
+      '--max-semi-space-size=16',
+      '--v8-pool-size=2',
+      '--heap-growing-percent=50',
+    ]);
+    assert.deepEqual(workerExecArgv([], '--v8-pool-size=8 --heap-growing-percent=100'), ['--max-semi-space-size=1']);
   });
 
   it("two malloc arenas and glibc's initial 128 KiB mmap and trim thresholds held fixed, unless set", () => {
@@ -134,6 +191,7 @@ describe('rootca serve --workers 2', () => {
       for (const w of workers) {
         assert.ok(w.argv.includes('--max-semi-space-size=1'), w.argv.join(' '));
         assert.ok(w.argv.includes('--v8-pool-size=2'), w.argv.join(' '));
+        assert.ok(w.argv.includes('--heap-growing-percent=50'), w.argv.join(' '));
         assert.deepEqual(w.malloc, [
           'MALLOC_ARENA_MAX=2',
           'MALLOC_MMAP_THRESHOLD_=131072',

@@ -10,7 +10,7 @@ import { CaError, exitCodeOf } from '../errors.ts';
 import { setProgressSink } from '../util/progress.ts';
 import { COMMANDS, GROUPS, type CommandEntry } from './command-index.ts';
 import { printableMessage } from '../util/printable.ts';
-import { keepYoungGenerationSmall } from '../server/young-generation.ts';
+import { keepOldGenerationTight, keepYoungGenerationSmall } from '../server/heap-settings.ts';
 import { terminalProgress } from './progress.ts';
 import { reportCommanderError } from './usage-errors.ts';
 
@@ -67,8 +67,11 @@ export async function main(argv: string[], version: string): Promise<number> {
   let progress: Awaited<ReturnType<typeof terminalProgress>>;
   try {
     const named = commandNamed(argv);
-    // Before the command loads: `rootca serve` idles for months, its young generation small (issue 17 item 4).
-    if (named?.name === 'serve') keepYoungGenerationSmall();
+    // Before the command loads: `rootca serve` idles for months, its heap small (issue 17 item 4).
+    if (named?.name === 'serve') {
+      keepYoungGenerationSmall();
+      keepOldGenerationTight();
+    }
     const program = await buildProgram({ version, load: named?.needsAll ? 'all' : named ? [named.name] : [] });
     program.hook('preAction', async (_root, action) => {
       progress = await terminalProgress(Boolean(action.optsWithGlobals().json));

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { CaError } from '../errors.ts';
 import type { ServerOptions } from './app.ts';
 import { serveClusterMetrics } from './cluster-metrics.ts';
+import { OLD_GENERATION_GROWING } from './heap-settings.ts';
 
 export interface Listening {
   httpUrl: string;
@@ -42,6 +43,8 @@ function untilSignal(): Promise<string> {
  *   4 by default. With 2, fewer optimising compilations run at once while the worker starts,
  *   so less compiler memory is freed into the malloc arenas and kept there; paired wrk runs
  *   showed no more CPU per request.
+ * - `--heap-growing-percent=50`: the old generation kept within 1.5x of what the last full
+ *   collection kept (heap-settings.ts keepOldGenerationTight, which says why).
  */
 export function workerExecArgv(execArgv: readonly string[], nodeOptions = ''): string[] {
   const given = (flag: string) => [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => a.startsWith(flag));
@@ -49,6 +52,7 @@ export function workerExecArgv(execArgv: readonly string[], nodeOptions = ''): s
     ...execArgv,
     ...(given('--max-semi-space-size') ? [] : ['--max-semi-space-size=1']),
     ...(given('--v8-pool-size') ? [] : ['--v8-pool-size=2']),
+    ...(given('--heap-growing-percent') ? [] : [OLD_GENERATION_GROWING]),
   ];
 }
 
