@@ -7,25 +7,9 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
-import { systemClock } from '../src/clock.ts';
-import { installFastPath } from '../src/server/fast-path.ts';
-import { createMetrics } from '../src/server/metrics.ts';
-import type { OcspAnswer, ServingState } from '../src/server/ocsp-responder.ts';
+import type { OcspAnswer } from '../src/server/ocsp-responder.ts';
 import type { OcspSource } from '../src/server/ocsp-source.ts';
-
-const now = Date.now();
-function presigned(tag: number): OcspAnswer {
-  return {
-    body: Buffer.alloc(40, tag),
-    source: 'presigned',
-    outcome: 'good',
-    cacheable: true,
-    thisUpdate: new Date(now - 3_600_000),
-    nextUpdate: new Date(now + 86_400_000),
-    serials: [String(tag)],
-    nonce: false,
-  };
-}
+import { fastPathOn, taggedAnswer, turn } from './fast-path-fakes.ts';
 
 test('fast path: a repeated request is answered without parsing, a different one parsed', async () => {
   const answers = new Map<string, OcspAnswer>();
@@ -39,7 +23,7 @@ test('fast path: a repeated request is answered without parsing, a different one
     },
     answer(key, _state, der) {
       decided.push(key);
-      const a = presigned(der[0]!);
+      const a = taggedAnswer(der[0]!);
       answers.set(key, a);
       return a;
     },
@@ -47,18 +31,7 @@ test('fast path: a repeated request is answered without parsing, a different one
     maxKeyLength: 1024,
   };
   const server = new EventEmitter();
-  const fp = installFastPath(
-    server as never,
-    {
-      state: () => ({ version: 1 }) as unknown as ServingState,
-      source,
-      clock: systemClock,
-      metrics: createMetrics(),
-      bodyLimit: 65536,
-      limits: { idleTimeoutMs: 5000, headersTimeoutMs: 10000, requestTimeoutMs: 30000 },
-    },
-    'connection',
-  );
+  const fp = fastPathOn(server, source);
   const written: Buffer[] = [];
   const sock = Object.assign(new EventEmitter(), {
     remoteAddress: '127.0.0.1',
@@ -75,7 +48,6 @@ test('fast path: a repeated request is answered without parsing, a different one
   const get = (p: string) => Buffer.from(`GET /ocsp/${p} HTTP/1.1\r\nHost: x\r\n\r\n`, 'latin1');
   const bodyOf = (b: Buffer) => b.subarray(b.length - 40);
   // Answers are written after the event loop's turn (FastPathServer.writeAnswersLater).
-  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
   const send = async (b: Buffer) => {
     written.length = 0;
     sock.emit('data', b);

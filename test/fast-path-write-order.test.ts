@@ -7,27 +7,12 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
-import { systemClock } from '../src/clock.ts';
-import { installFastPath } from '../src/server/fast-path.ts';
-import { createMetrics } from '../src/server/metrics.ts';
-import type { OcspAnswer, ServingState } from '../src/server/ocsp-responder.ts';
 import type { OcspSource } from '../src/server/ocsp-source.ts';
-
-const now = Date.now();
-const answerFor = (tag: number): OcspAnswer => ({
-  body: Buffer.alloc(40, tag),
-  source: 'presigned',
-  outcome: 'good',
-  cacheable: true,
-  thisUpdate: new Date(now - 3_600_000),
-  nextUpdate: new Date(now + 86_400_000),
-  serials: [String(tag)],
-  nonce: false,
-});
+import { fastPathOn, taggedAnswer, turn } from './fast-path-fakes.ts';
 
 const source: OcspSource = {
   cached: () => undefined,
-  answer: (_key, _state, der) => answerFor(der[0]!),
+  answer: (_key, _state, der) => taggedAnswer(der[0]!),
   clear() {},
   maxKeyLength: 1024,
 };
@@ -37,18 +22,7 @@ function setUp() {
   const server = new EventEmitter();
   const events: string[] = [];
   server.on('connection', (s: { name: string }) => events.push(`${s.name} handed over`));
-  const fp = installFastPath(
-    server as never,
-    {
-      state: () => ({ version: 1 }) as unknown as ServingState,
-      source,
-      clock: systemClock,
-      metrics: createMetrics(),
-      bodyLimit: 65536,
-      limits: { idleTimeoutMs: 5000, headersTimeoutMs: 10000, requestTimeoutMs: 30000 },
-    },
-    'connection',
-  );
+  const fp = fastPathOn(server, source);
   const socket = (name: string) => {
     const s = Object.assign(new EventEmitter(), {
       name,
@@ -79,7 +53,6 @@ function setUp() {
 }
 
 const get = (tag: string, extra = '') => Buffer.from(`GET /ocsp/${tag} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`, 'latin1');
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 test('fast path: the answers of one turn are written after it, each connection its own, in request order', async () => {
   const { fp, events, socket } = setUp();
