@@ -39,8 +39,8 @@ export interface CrlLint {
 /**
  * The check of one revokedCertificates entry. `clean`, when a lint gives it, looks at the entry's
  * bytes instead (issue 17.5: a million entries need not each become objects): true when the check
- * would report nothing for that entry, having kept any state as the check would; false (and no
- * state changed) when the decoded entry must be given to the check, which then decides.
+ * would neither report nor throw for that entry, having kept any state as the check would; false
+ * (and no state changed) when the decoded entry must be given to the check, which then decides.
  */
 export interface EntryCheck {
   (entry: RevokedCertificate): void;
