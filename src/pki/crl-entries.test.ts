@@ -25,11 +25,18 @@ import {
   type RevocationReason,
   type TbsCertListParams,
 } from './crl.ts';
-import { encodeCertificateList } from './crl-entries.ts';
+import {
+  decodeRevokedCertificate,
+  encodeCertificateList,
+  encodeRevokedCertificate,
+  rawEntry,
+  readRawEntry,
+  tlv,
+} from './crl-entries.ts';
 import { derTlv } from './der.ts';
 import { authorityKeyIdentifier } from './extensions.ts';
 import { bigintToInteger, serialHexToInteger } from './integer.ts';
-import { readDerOrPem } from './pem.ts';
+import { readDerChildren, readDerElement, readDerOrPem } from './pem.ts';
 
 const issuer = parseCertificate(
   readDerOrPem(readFileSync(join(REFERENCE_ROOTS, 'Security_Communication_RootCA2.crt')), 'CERTIFICATE'),
@@ -183,5 +190,74 @@ describe('issue 17.5 CRL entries encoded by hand, byte for byte as asn1-schema',
     assert.equal(parsed.entries.length, 200_000);
     assert.equal(parsed.entries.at(-1)!.serialHex, (200_000).toString(16).padStart(6, '0'));
     assert.ok(encodeCertificateList(parsed.crl).equals(crl));
+  });
+});
+
+/** readRawEntry's promise for the entry buf[0..]: when it reads it, decoding re-encodes to the bytes and holds what it read. */
+function rawAgrees(buf: Buffer): boolean {
+  const raw = rawEntry(buf);
+  if (!readRawEntry(buf, 0, buf.length, raw)) return false;
+  const el = readDerElement(buf, 0);
+  assert.equal(raw.end, el.end);
+  const rc = decodeRevokedCertificate(buf, el);
+  assert.equal(encodeRevokedCertificate(rc).toString('hex'), buf.subarray(0, el.end).toString('hex'));
+  assert.equal(
+    buf.subarray(raw.serialStart, raw.serialEnd).toString('hex'),
+    Buffer.from(rc.userCertificate).toString('hex'),
+  );
+  const d = rc.revocationDate.utcTime ?? rc.revocationDate.generalTime!;
+  assert.equal(raw.timeTag, rc.revocationDate.utcTime ? 0x17 : 0x18);
+  assert.equal(raw.time, d.getTime());
+  assert.equal(raw.year, d.getUTCFullYear());
+  assert.deepEqual(raw.extensions, rc.crlEntryExtensions ?? []);
+  raw.extensions.forEach((x, i) => assert.equal(x, rc.crlEntryExtensions![i]), 'the shared Extension objects');
+  return true;
+}
+
+describe('issue 17.5 CRL entries read from their bytes (readRawEntry)', () => {
+  it('reads the common entries, and whatever it reads decodes and re-encodes to its bytes', () => {
+    const tbs = createTbsCertList(params(entriesOfEveryShape())).der;
+    const top = readDerChildren(tbs, readDerElement(tbs, 0));
+    const list = top.find((el, i) => i > 2 && el.tag === 0x30)!;
+    const entries = readDerChildren(tbs, list).map((el) => Buffer.from(tbs.subarray(el.start, el.end)));
+    // Every entry without invalidityDate (a 26-byte extension, read the long way) is read from its bytes.
+    assert.equal(entries.filter(rawAgrees).length, entriesOfEveryShape().filter((e) => !e.invalidityDate).length);
+    // Each byte of each entry changed to odd values: what is still read must still keep the promise.
+    let read = 0;
+    let tried = 0;
+    for (const good of entries)
+      for (let i = 0; i < good.length; i++)
+        for (const v of [0x00, 0x01, 0x0d, 0x0f, 0x17, 0x18, 0x30, 0x32, 0x39, 0x3a, 0x5a, 0x7f, 0x80, 0x81, 0xff]) {
+          const bad = Buffer.concat([good, Buffer.alloc(8, 0x30)]);
+          bad[i] = v;
+          tried++;
+          if (rawAgrees(bad)) read++;
+        }
+    assert.ok(read > 100 && read < tried, `${read} of ${tried} read`);
+    // Lengths in long form where the short one would do are not DER.
+    const short = entries.find((e) => e[1]! < 0x80 && rawAgrees(e))!;
+    assert.equal(rawAgrees(Buffer.concat([Buffer.from([0x30, 0x81]), short.subarray(1)])), false);
+    const [serialTag, serialLength] = [short[2]!, short[3]!];
+    const longSerial = Buffer.concat([Buffer.from([serialTag, 0x81, serialLength]), short.subarray(4)]);
+    assert.equal(rawAgrees(Buffer.concat([Buffer.from([0x30, longSerial.length]), longSerial])), false);
+  });
+
+  it('reads a date only when its fields re-encode as they are', () => {
+    const at = (time: Buffer) => {
+      const e = tlv(0x30, tlv(0x02, Buffer.from([1])), time);
+      return readRawEntry(e, 0, e.length, rawEntry(e)) && rawAgrees(e);
+    };
+    const utc = (s: string) => tlv(0x17, Buffer.from(s, 'latin1'));
+    const gen = (s: string) => tlv(0x18, Buffer.from(s, 'latin1'));
+    for (const s of ['240229000000Z', '491231235959Z', '500101000000Z', '000229000000Z', '260131120000Z'])
+      assert.equal(at(utc(s)), true, s);
+    for (const s of ['250229000000Z', '261301000000Z', '260431000000Z', '260100000000Z', '260101240000Z'])
+      assert.equal(at(utc(s)), false, s);
+    for (const s of ['260101006000Z', '260101000060Z', '2601010000000', '26010100000Z', '2601010000001Z'])
+      assert.equal(at(utc(s)), false, s);
+    for (const s of ['20500101000000Z', '99991231235959Z', '19000228000000Z', '01000101000000Z'])
+      assert.equal(at(gen(s)), true, s);
+    for (const s of ['00990101000000Z', '19000229000000Z', '2050010100000.Z', '20500101000000'])
+      assert.equal(at(gen(s)), false, s);
   });
 });

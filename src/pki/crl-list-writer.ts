@@ -41,6 +41,49 @@ function lengthOctets(n: number): number {
   return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x1000000 ? 4 : 5;
 }
 
+/** Offsets in YYYY-MM-DDTHH:MM:SS.sssZ of the digits of YYMMDDHHMMSS and of YYYYMMDDHHMMSS. */
+const ISO_DIGITS_UTC = [2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+const ISO_DIGITS_GENERALIZED = [0, 1, ...ISO_DIGITS_UTC];
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** The value of a lower-case hex digit, or -256 (so that any byte built from it is negative). */
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  return -256;
+}
+
+/** The number of the `n` ASCII digits at buf[i], or -1 when one is not a digit. */
+function digitsAt(buf: Uint8Array, i: number, n: number): number {
+  let v = 0;
+  for (let k = i; k < i + n; k++) {
+    const d = buf[k]! - 0x30;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * The year of YYYY-MM-DDTHH:MM:SS.sssZ at buf[i] when the text is in that form with every field
+ * in its range (so new Date() reads exactly those fields), or -1. The milliseconds are not
+ * written: wholeSecondsOf drops them, whatever their sign.
+ */
+function isoYear(buf: Uint8Array, i: number): number {
+  if (buf[i + 4] !== 0x2d || buf[i + 7] !== 0x2d || buf[i + 10] !== 0x54 || buf[i + 13] !== 0x3a) return -1;
+  if (buf[i + 16] !== 0x3a || buf[i + 19] !== 0x2e || buf[i + 23] !== 0x5a || digitsAt(buf, i + 20, 3) < 0) return -1;
+  const year = digitsAt(buf, i, 4);
+  const month = digitsAt(buf, i + 5, 2);
+  const day = digitsAt(buf, i + 8, 2);
+  const hour = digitsAt(buf, i + 11, 2);
+  const minute = digitsAt(buf, i + 14, 2);
+  const second = digitsAt(buf, i + 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23) return -1;
+  if (minute < 0 || minute > 59 || second < 0 || second > 59) return -1;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!) ? -1 : year;
+}
+
 export class RevokedListWriter {
   #buf = Buffer.allocUnsafe(1 << 16);
   #at = HEADER_ROOM;
@@ -97,6 +140,58 @@ export class RevokedListWriter {
       for (const x of e.extensions) this.#at += x.copy(this.#buf, this.#at);
     }
     this.#count++;
+  }
+
+  /**
+   * One entry from the ASCII text of its stored fields (issue 17.5: no string, Date or object per
+   * entry): buf[serialStart, serialEnd) the serial in minimal lower-case hex (MINIMAL_SERIAL),
+   * buf[timeStart, timeEnd) the revocation time as toISOString writes it (YYYY-MM-DDTHH:MM:SS.sssZ,
+   * a year from 1950, every field in its range). Writes what add writes for the same entry; returns
+   * false, writing nothing, when a field is not in that form (the caller then uses add).
+   */
+  addText(
+    buf: Uint8Array,
+    serialStart: number,
+    serialEnd: number,
+    timeStart: number,
+    timeEnd: number,
+    extensions: Buffer[],
+  ): boolean {
+    const serialLength = (serialEnd - serialStart) / 2;
+    if (!(serialLength >= 1) || serialLength % 1 !== 0 || timeEnd - timeStart !== 24) return false;
+    const first = hexValue(buf[serialStart]!) * 16 + hexValue(buf[serialStart + 1]!);
+    if (!(first >= 1 && first <= 0x7f)) return false;
+    const year = isoYear(buf, timeStart);
+    if (year < 1950) return false;
+    const timeLength = year > 2049 ? 17 : 15;
+    let extsLength = 0;
+    for (const x of extensions) extsLength += x.length;
+    const extsTotal = extensions.length > 0 ? 1 + lengthOctets(extsLength) + extsLength : 0;
+    const inner = 1 + lengthOctets(serialLength) + serialLength + timeLength + extsTotal;
+    this.#room(1 + lengthOctets(inner) + inner);
+    const start = this.#at;
+    const b = this.#buf;
+    this.#header(0x30, inner);
+    this.#header(0x02, serialLength);
+    for (let i = serialStart; i < serialEnd; i += 2) {
+      const v = hexValue(buf[i]!) * 16 + hexValue(buf[i + 1]!);
+      if (!(v >= 0)) {
+        this.#at = start;
+        return false;
+      }
+      b[this.#at++] = v;
+    }
+    // YYYY-MM-DDTHH:MM:SS: the digits as they are (isoYear checked them and the fields' ranges).
+    b[this.#at++] = year > 2049 ? 0x18 : 0x17;
+    b[this.#at++] = year > 2049 ? 15 : 13;
+    for (const i of year > 2049 ? ISO_DIGITS_GENERALIZED : ISO_DIGITS_UTC) b[this.#at++] = buf[timeStart + i]!;
+    b[this.#at++] = 0x5a; // 'Z'
+    if (extensions.length > 0) {
+      this.#header(0x30, extsLength);
+      for (const x of extensions) this.#at += x.copy(b, this.#at);
+    }
+    this.#count++;
+    return true;
   }
 
   /** UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ of a whole-second date (X.690 11.7, 11.8). */

@@ -41,6 +41,8 @@ import {
   tlv,
 } from './crl-entries.ts';
 import { RevokedListWriter, wholeSecondsOf } from './crl-list-writer.ts';
+
+export { RevokedListWriter };
 import { derBitString, derSequence, derTlv } from './der.ts';
 import { authorityKeyIdentifier } from './extensions.ts';
 import { bigintToInteger, readDerInteger } from './integer.ts';
@@ -156,6 +158,23 @@ function entryExtensions(e: CrlEntry): Buffer[] {
   return exts;
 }
 
+/** Writes one entry into a list, with its crlEntryExtensions (a reason outside RevocationReason is refused). */
+export function addCrlEntry(list: RevokedListWriter, e: CrlEntry): void {
+  list.add({ serialHex: e.serialHex, revocationDate: e.revocationDate, extensions: entryExtensions(e) });
+}
+
+const reasonOnly = new Map<RevocationReason, Buffer[]>();
+
+/** The crlEntryExtensions of an entry with this reason and no invalidityDate, as addCrlEntry writes them (one array per reason). */
+export function reasonOnlyExtensions(reason: RevocationReason): Buffer[] {
+  let exts = reasonOnly.get(reason);
+  if (!exts) {
+    exts = [reasonExtension(REVOCATION_REASON_CODES[reason])];
+    reasonOnly.set(reason, exts);
+  }
+  return exts;
+}
+
 /**
  * TBSCertList  ::=  SEQUENCE  {
  *      version                 Version OPTIONAL,  -- if present, MUST be v2
@@ -177,8 +196,15 @@ function entryExtensions(e: CrlEntry): Buffer[] {
  */
 export function createTbsCertList(p: TbsCertListParams): { der: Buffer; entries: number } {
   const list = new RevokedListWriter();
-  for (const e of p.entries)
-    list.add({ serialHex: e.serialHex, revocationDate: e.revocationDate, extensions: entryExtensions(e) });
+  for (const e of p.entries) addCrlEntry(list, e);
+  return tbsCertListAround(p, list);
+}
+
+/** The TBSCertList of createTbsCertList around a list already written (addCrlEntry, RevokedListWriter.addText). */
+export function tbsCertListAround(
+  p: Omit<TbsCertListParams, 'entries'>,
+  list: RevokedListWriter,
+): { der: Buffer; entries: number } {
   const revoked = list.finish();
   const head = new TBSCertList({
     version: Version.v2,

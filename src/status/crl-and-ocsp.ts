@@ -12,8 +12,12 @@ import { assertNoCrlLintErrors, lintCrl } from '../lint/crl/index.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from '../pki/algorithms.ts';
 import { parseCertificate } from '../pki/certificate.ts';
 import {
+  addCrlEntry,
   assembleSignedCrl,
-  createTbsCertList,
+  REVOCATION_REASON_CODES,
+  reasonOnlyExtensions,
+  RevokedListWriter,
+  tbsCertListAround,
   verifyCrlSignature,
   type CrlEntry,
   type RevocationReason,
@@ -29,7 +33,7 @@ import type { KeySession } from '../operation/key-session.ts';
 import { certificateInfo, isIssuedBy } from '../pki/certificate-info.ts';
 import { currentCaCertificateDer } from '../store/cas.ts';
 import { crlsNewestFirst, insertCrl, takeNextCrlNumber } from '../store/crls.ts';
-import { revocationsForCrl } from '../store/revocations.ts';
+import { type CrlEntryRow, forEachCrlEntryPage } from '../store/revocations.ts';
 import { currentOcspResponseRows } from '../store/ocsp-responses.ts';
 
 const DAY = 86_400_000;
@@ -130,15 +134,17 @@ export async function issueCrlInSession(
   // Intent: the number is taken before anything is signed.
   const crlNumber = inst.db.transaction(() => takeNextCrlNumber(inst.db, ca.id)).immediate();
   faultPoint('crl.issue:number-reserved');
-  const tbs = createTbsCertList({
-    signatureAlgorithm: algorithm,
-    issuer: issuer.tbsCertificate.subject,
-    thisUpdate,
-    nextUpdate,
-    crlNumber: BigInt(crlNumber),
-    authorityKeyIdentifier: keyIdentifierFromSpki(spki),
-    entries: crlEntries(inst, ca.id),
-  });
+  const tbs = tbsCertListAround(
+    {
+      signatureAlgorithm: algorithm,
+      issuer: issuer.tbsCertificate.subject,
+      thisUpdate,
+      nextUpdate,
+      crlNumber: BigInt(crlNumber),
+      authorityKeyIdentifier: keyIdentifierFromSpki(spki),
+    },
+    revokedList(inst, ca.id),
+  );
   const lintContext = { issuer, now: inst.clock.now(), allowLegacySha1: false };
   const hash = SIGNATURE_ALGORITHMS[algorithm].hash;
   const pre = assembleSignedCrl(tbs.der, algorithm, cryptoSign(hash, tbs.der, throwawayLike(spki)));
@@ -156,16 +162,52 @@ export async function issueCrlInSession(
   return crl;
 }
 
-/** The CA's revocations as CRL entries, read from the store as the CRL is encoded. */
-function* crlEntries(inst: Installation, caId: number): Generator<CrlEntry> {
-  for (const [serialHex, revokedAt, reason, invalidityDate] of revocationsForCrl(inst.db, caId)) {
-    yield {
-      serialHex,
-      revocationDate: new Date(revokedAt),
-      reason: reason as RevocationReason,
-      invalidityDate: invalidityDate ? new Date(invalidityDate) : undefined,
-    };
+/**
+ * The CA's revocations as the CRL's revokedCertificates, written as they are read from the store
+ * (issue 17.5): an entry stored in the usual form (lower-case hex serial, toISOString time, a
+ * reason, no invalidity date) straight from the page's bytes, any other through its CrlEntry.
+ */
+function revokedList(inst: Installation, caId: number): RevokedListWriter {
+  const list = new RevokedListWriter();
+  forEachCrlEntryPage(inst.db, caId, (page) => {
+    const text = page.text;
+    while (page.next()) {
+      if (text && page.invalidityStart === -1) {
+        const reason = reasonNamed(text, page.reasonStart, page.reasonEnd);
+        const exts = reason && reasonOnlyExtensions(reason);
+        if (exts && list.addText(text, page.serialStart, page.serialEnd, page.revokedStart, page.revokedEnd, exts))
+          continue;
+      }
+      addCrlEntry(list, crlEntryOf(page.row()));
+    }
+  });
+  return list;
+}
+
+/** A stored revocation as a CRL entry. */
+function crlEntryOf([serialHex, revokedAt, reason, invalidityDate]: CrlEntryRow): CrlEntry {
+  return {
+    serialHex,
+    revocationDate: new Date(revokedAt),
+    reason: reason as RevocationReason,
+    invalidityDate: invalidityDate ? new Date(invalidityDate) : undefined,
+  };
+}
+
+const REASON_NAMES = (Object.keys(REVOCATION_REASON_CODES) as RevocationReason[]).map((name) => ({
+  name,
+  bytes: Buffer.from(name, 'latin1'),
+}));
+
+/** The RevocationReason whose name is buf[start, end), if any. */
+function reasonNamed(buf: Buffer, start: number, end: number): RevocationReason | undefined {
+  for (const { name, bytes } of REASON_NAMES) {
+    if (bytes.length !== end - start) continue;
+    let i = 0;
+    while (i < bytes.length && bytes[i] === buf[start + i]) i++;
+    if (i === bytes.length) return name;
   }
+  return undefined;
 }
 
 /** True when `signed` is `linted` with only its signatureValue changed (same TBSCertList and algorithm bytes). */

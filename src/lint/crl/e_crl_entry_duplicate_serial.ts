@@ -1,4 +1,5 @@
-import { defineCrlEntryLint } from './support.ts';
+import { SerialSet } from './serial-set.ts';
+import { defineCrlEntryLint, entryCheck } from './support.ts';
 
 /**
  * RFC 5280 5.1.2.6: "Certificates revoked by the CA are uniquely identified by the certificate
@@ -13,16 +14,20 @@ export const e_crl_entry_duplicate_serial = defineCrlEntryLint(
       'RFC 5280 5.1.2.6: "Certificates revoked by the CA are uniquely identified by the certificate serial number."',
   },
   (_crl, _ctx, report) => {
-    // Keyed by the serial's octets as latin1 (half the size of hex, and no hex work per entry).
-    const seen = new Set<string>();
+    const seen = new SerialSet();
     const reported = new Set<string>();
-    return (entry) => {
-      const serial = Buffer.from(entry.userCertificate).toString('latin1');
-      if (seen.has(serial) && !reported.has(serial)) {
-        report.error(`serial number ${Buffer.from(serial, 'latin1').toString('hex')} is listed more than once`);
-        reported.add(serial);
-      }
-      seen.add(serial);
-    };
+    return entryCheck(
+      (entry) => {
+        const serial = new Uint8Array(entry.userCertificate);
+        if (seen.add(serial, 0, serial.length)) return;
+        const hex = Buffer.from(serial).toString('hex');
+        if (!reported.has(hex)) {
+          report.error(`serial number ${hex} is listed more than once`);
+          reported.add(hex);
+        }
+      },
+      // A serial seen before is left to the check above, which reports it.
+      (raw) => seen.add(raw.buf, raw.serialStart, raw.serialEnd),
+    );
   },
 );

@@ -1,4 +1,4 @@
-import { crlExtensionsOf, defineCrlEntryLint, entryLabel, oidName } from './support.ts';
+import { crlExtensionsOf, defineCrlEntryLint, entryCheck, entryLabel, oidName } from './support.ts';
 
 /**
  * RFC 5280 4.2: "A certificate MUST NOT include more than one instance of a particular
@@ -15,11 +15,14 @@ export const e_crl_ext_duplicate = defineCrlEntryLint(
     const dupes = (oids: string[]): string[] => [...new Set(oids.filter((o, i) => oids.indexOf(o) !== i))];
     for (const oid of dupes(crlExtensionsOf(crl).map((e) => e.extnID)))
       report.error(`CRL extension ${oidName(oid)} appears more than once`);
-    return (entry) => {
-      const exts = entry.crlEntryExtensions ?? [];
-      if (exts.length < 2) return; // the usual entry: one reasonCode or none
-      for (const oid of dupes(exts.map((e) => e.extnID)))
-        report.error(`${entryLabel(entry)}: extension ${oidName(oid)} appears more than once`);
-    };
+    return entryCheck(
+      (entry) => {
+        const exts = entry.crlEntryExtensions ?? [];
+        if (exts.length < 2) return; // the usual entry: one reasonCode or none
+        for (const oid of dupes(exts.map((e) => e.extnID)))
+          report.error(`${entryLabel(entry)}: extension ${oidName(oid)} appears more than once`);
+      },
+      (raw) => raw.extensions.length < 2,
+    );
   },
 );

@@ -1,5 +1,5 @@
 import type { Time } from '@peculiar/asn1-x509';
-import { defineCrlEntryLint, entryLabel } from './support.ts';
+import { defineCrlEntryLint, entryCheck, entryLabel } from './support.ts';
 
 /**
  * RFC 5280 5.1.2.4: "CRL issuers conforming to this profile MUST encode thisUpdate as UTCTime
@@ -31,6 +31,9 @@ export const e_crl_time_encoding = defineCrlEntryLint(
     const tbs = crl.tbsCertList;
     check(() => 'thisUpdate', tbs.thisUpdate);
     if (tbs.nextUpdate) check(() => 'nextUpdate', tbs.nextUpdate);
-    return (entry) => check(() => `${entryLabel(entry)} revocationDate`, entry.revocationDate);
+    return entryCheck(
+      (entry) => check(() => `${entryLabel(entry)} revocationDate`, entry.revocationDate),
+      (raw) => (raw.timeTag === 0x17 ? raw.year < 2050 : raw.year >= 2050),
+    );
   },
 );

@@ -1,7 +1,9 @@
 /**
  * Linting a CRL in one pass over its entries (issue 17.5): each entry is decoded from the DER,
  * checked to re-encode to its own bytes (RFC 5280 5.1.1.3, e_crl_der_encoding), given to every
- * entry lint, and dropped, so a list of a million entries is never held as objects. The rest of
+ * entry lint, and dropped, so a list of a million entries is never held as objects. An entry of
+ * the common shape is not decoded at all: readRawEntry reads it from its bytes (DER by how it
+ * is read) and each lint's `clean` passes it, or else the lint is given it decoded. The rest of
  * the CRL is re-encoded once around the list bytes and compared with the input.
  *
  * Only a CRL that is DER throughout is linted so: for anything irregular (undecodable, an
@@ -10,10 +12,14 @@
  * are those `run` gives on the parsed CRL, lint by lint in the same order.
  */
 import { decodeCrlHead } from '../../pki/crl.ts';
+import type { RevokedCertificate } from '@peculiar/asn1-x509';
 import {
   decodeRevokedCertificate,
   encodeCertificateListAround,
   encodeRevokedCertificate,
+  type RawEntry,
+  rawEntry,
+  readRawEntry,
   tlv,
 } from '../../pki/crl-entries.ts';
 import { readDerElement } from '../../pki/pem.ts';
@@ -62,7 +68,26 @@ export function lintCrlStreamed(crlDer: Uint8Array, ctx: CrlLintContext, lints: 
   const active = running.filter((r) => r.each);
   if (list) {
     const bounded = buf.subarray(0, list.end);
+    const raw = rawEntry(buf);
     for (let at = list.contentStart; at < list.end; ) {
+      // The common entry is read from its bytes, DER by construction (readRawEntry), and given
+      // to each lint's `clean`; it is decoded only for a lint without one or that finds something.
+      if (readRawEntry(buf, at, list.end, raw)) {
+        at = raw.end;
+        let entry: ReturnType<typeof decodeRevokedCertificate> | undefined;
+        for (const r of active) {
+          if (!r.each || isClean(r.each, raw)) continue;
+          if (!entry) {
+            try {
+              entry = decodeRevokedCertificate(buf, readDerElement(bounded, raw.start));
+            } catch {
+              return undefined;
+            }
+          }
+          check(r, entry);
+        }
+        continue;
+      }
       let el: ReturnType<typeof readDerElement>;
       let entry: ReturnType<typeof decodeRevokedCertificate>;
       try {
@@ -74,16 +99,28 @@ export function lintCrlStreamed(crlDer: Uint8Array, ctx: CrlLintContext, lints: 
       at = el.end;
       const again = encodeRevokedCertificate(entry);
       if (buf.compare(again, 0, again.length, el.start, el.end) !== 0) return undefined;
-      for (const r of active) {
-        if (!r.each) continue;
-        try {
-          r.each(entry);
-        } catch (e) {
-          r.findings = couldNotEvaluate(r.lint, e);
-          r.each = undefined;
-        }
-      }
+      for (const r of active) if (r.each) check(r, entry);
     }
   }
   return running.flatMap((r) => r.findings);
+}
+
+/** Gives one decoded entry to a lint's entry check; a check that throws ends that lint with one finding. */
+function check(r: Running, entry: RevokedCertificate): void {
+  try {
+    r.each!(entry);
+  } catch (e) {
+    r.findings = couldNotEvaluate(r.lint, e);
+    r.each = undefined;
+  }
+}
+
+/** True when the check's `clean` passes the entry; a check without one, or a `clean` that throws, is given the entry. */
+function isClean(each: EntryCheck, raw: RawEntry): boolean {
+  if (!each.clean) return false;
+  try {
+    return each.clean(raw);
+  } catch {
+    return false;
+  }
 }

@@ -2,6 +2,7 @@
  * Helpers shared by the CRL lints. Pure: no clock, files, network or randomness (CONVENTIONS 3).
  */
 import type { CertificateList, Extension, RevokedCertificate, Time } from '@peculiar/asn1-x509';
+import type { RawEntry } from '../../pki/crl-entries.ts';
 import type { LintSeverity } from '../types.ts';
 import type { Reporter } from '../support.ts';
 import type { CrlLint, CrlLintContext, EntryCheck, LintFinding } from './types.ts';
@@ -51,6 +52,11 @@ function crlLintOf(
     },
     begin,
   };
+}
+
+/** An entry check with its byte-level `clean` (see EntryCheck). */
+export function entryCheck(each: (entry: RevokedCertificate) => void, clean: (entry: RawEntry) => boolean): EntryCheck {
+  return Object.assign(each, { clean });
 }
 
 /** A Reporter that appends the lint's findings to `findings`. */

@@ -1,4 +1,4 @@
-import { dateOfTime, defineCrlEntryLint, entryLabel } from './support.ts';
+import { dateOfTime, defineCrlEntryLint, entryCheck, entryLabel } from './support.ts';
 
 /**
  * RFC 5280 5.1.2.4: thisUpdate "indicates the issue date of this CRL". An entry whose
@@ -13,12 +13,16 @@ export const w_crl_revocation_date_after_this_update = defineCrlEntryLint(
   },
   (crl, _ctx, report) => {
     const thisUpdate = dateOfTime(crl.tbsCertList.thisUpdate);
-    return (entry) => {
-      const d = dateOfTime(entry.revocationDate);
-      if (d.getTime() > thisUpdate.getTime())
-        report.warning(
-          `${entryLabel(entry)}: revocationDate ${d.toISOString()} is after thisUpdate ${thisUpdate.toISOString()}`,
-        );
-    };
+    const limit = thisUpdate.getTime();
+    return entryCheck(
+      (entry) => {
+        const d = dateOfTime(entry.revocationDate);
+        if (d.getTime() > limit)
+          report.warning(
+            `${entryLabel(entry)}: revocationDate ${d.toISOString()} is after thisUpdate ${thisUpdate.toISOString()}`,
+          );
+      },
+      (raw) => !(raw.time > limit),
+    );
   },
 );
