@@ -122,4 +122,20 @@ describe('issue 17.5 CRL entries read in pages', () => {
       }
     }
   });
+
+  it('read a page with a value that is not text (a BLOB the app never writes) row by row, as bytes', () => {
+    for (const field of ['revoked_at', 'reason', 'invalidity_date']) {
+      withStore((db) => {
+        db.transaction(() => {
+          for (let i = 0; i < 5000; i++)
+            revoked(db, 1, (0x100000 + i).toString(16), '2026-01-01T00:00:00.000Z', 'superseded', null);
+        })();
+        db.prepare(`UPDATE revocations SET ${field} = ? WHERE rowid = 4500`).run(Buffer.from('2026'));
+        const { rows, pages, byRow } = paged(db, 1);
+        assert.deepEqual(rows, [...revocationsForCrl(db, 1)], field);
+        assert.ok(Buffer.isBuffer(rows[4499]![field === 'revoked_at' ? 1 : field === 'reason' ? 2 : 3]), field);
+        assert.deepEqual([pages, byRow], [2, 1], field);
+      });
+    }
+  });
 });

@@ -106,8 +106,8 @@ const RS = 0x1e;
  * transaction (issue 17.5: through better-sqlite3 each row cost more than encoding its entry).
  * SQLite joins a page into one text: per row serial_hex US revoked_at US reason US
  * ('=' invalidity_date, or nothing for NULL) RS, US and RS being the ASCII unit and record
- * separators. A page whose text does not split into its rows so (a value holding a separator)
- * is read row by row instead.
+ * separators. A page whose text does not split into its rows so (a value holding a separator,
+ * a value that is not text) is read row by row instead.
  */
 export function forEachCrlEntryPage(db: Db, caId: number, fn: (page: CrlEntryPage) => void): void {
   db.transaction(() => {
@@ -119,8 +119,12 @@ export function forEachCrlEntryPage(db: Db, caId: number, fn: (page: CrlEntryPag
             crlEntryQuery(caId)
               .select([
                 'r.certificate_id as id',
-                sql<string>`x.serial_hex || char(31) || r.revoked_at || char(31) || r.reason || char(31) ||
-                  coalesce('=' || r.invalidity_date, '') || char(30)`.as('packed'),
+                // NULL (so the page is read row by row) unless every value is text, as the app
+                // writes them: a BLOB would read as text here and as bytes row by row.
+                sql<string | null>`CASE WHEN typeof(x.serial_hex) = 'text' AND typeof(r.revoked_at) = 'text' AND
+                  typeof(r.reason) = 'text' AND typeof(r.invalidity_date) IN ('text', 'null') THEN
+                  x.serial_hex || char(31) || r.revoked_at || char(31) || r.reason || char(31) ||
+                  coalesce('=' || r.invalidity_date, '') || char(30) END`.as('packed'),
               ])
               .where('r.certificate_id', '>', after)
               .orderBy('r.certificate_id')
