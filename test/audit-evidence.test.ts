@@ -86,7 +86,11 @@ function tamper(home: string, fn: (db: Database.Database) => void): void {
 function verifyHome(home: string) {
   const db = openDatabase(join(home, DATABASE_FILE));
   try {
-    return new AuditLog(db, fixedClock(new Date())).verify();
+    const log = new AuditLog(db, fixedClock(new Date()));
+    const v = log.verify();
+    // The Merkle tree built in a worker thread (issue 17.5) gives the same answer, problems in the same order.
+    assert.deepEqual(log.verify({ merkleWorkerFrom: 0 }), v);
+    return v;
   } finally {
     db.close();
   }
@@ -130,6 +134,13 @@ describe('R-7.2 the audit log as a verifiable log', () => {
     assert.equal(v.ok, true, JSON.stringify(v.firstBad ?? v.checkpoints.problems));
     assert.equal(v.checkpoints.verified, 2);
     assert.equal(v.checkpoints.uncovered, inst.audit.head().seq - cp2.checkpoint.body.treeSize);
+  });
+
+  it('builds the same tree and checks the same checkpoints in a worker thread (issue 17.5)', () => {
+    const v = inst.audit.verify({ merkleWorkerFrom: 0 });
+    assert.equal(v.ok, true, JSON.stringify(v.firstBad ?? v.checkpoints.problems));
+    assert.equal(v.checkpoints.verified, 2);
+    assert.deepEqual(v, inst.audit.verify());
   });
 
   it('writes a self-contained checkpoint file whose signature openssl verifies', () => {

@@ -3,6 +3,7 @@ import { createHash, hash as sha } from 'node:crypto';
 import type { AuditEventRow } from '../store/audit-events.ts';
 import { spkiFingerprint, verifyCheckpointSignature, type AuditCheckpoint, type AuditPublicKey } from './checkpoint.ts';
 import { leafHash, MerkleFrontier } from './merkle.ts';
+import type { MerkleWorkerResult } from './merkle-worker.ts';
 import { eventHash, eventLeafHash, GENESIS_HASH, type AuditEvent } from './event.ts';
 
 export interface AuditVerification {
@@ -38,6 +39,13 @@ export interface TrailEvidence {
 
 type Range = { position: number; end: number; problem: string };
 
+/**
+ * Leaves handed out to be hashed elsewhere (deferLeaves): the texts not yet taken, how many
+ * there are in all, and the checkpoints whose root is to be compared once it is known, each
+ * with where its problem goes among the problems.
+ */
+type Deferred = { leaves: string[]; count: number; checks: { cp: AuditCheckpoint; at: number }[] };
+
 /** An event as stored: roles and details are the JSON text the log wrote. */
 export type StoredAuditEvent = AuditEventRow;
 
@@ -64,7 +72,8 @@ export class TrailVerifier {
   #count = 0;
   #prev = GENESIS_HASH;
   #chainBad?: { position: number; problem: string };
-  readonly #frontier = new MerkleFrontier();
+  #frontier = new MerkleFrontier();
+  #deferred?: Deferred;
   readonly #pending: AuditCheckpoint[];
   #next = 0;
   readonly #keyInits = new Map<string, { seq: number; fingerprint: unknown }>();
@@ -103,7 +112,7 @@ export class TrailVerifier {
     if (hash !== row.hash) return this.push(parse(row));
     this.#count = position;
     this.#prev = hash;
-    this.#frontier.append(leafHash(leaf));
+    this.#append(leafHash(leaf));
     // Key and checkpoint records are read from their details, as push reads them.
     if (row.outcome === 'success' && (row.action === 'audit.key-init' || row.action === 'audit.checkpoint'))
       this.#record(parse(row));
@@ -128,7 +137,10 @@ export class TrailVerifier {
     if (!text.startsWith(hash)) return false;
     this.#count = position;
     this.#prev = hash;
-    this.#frontier.appendLeafText(text.slice(129));
+    if (this.#deferred) {
+      this.#deferred.leaves.push(text.slice(129));
+      this.#deferred.count++;
+    } else this.#frontier.appendLeafText(text.slice(129));
     // Key and checkpoint records are read from the leaf: the event's own fields, as push reads
     // them. The leaf's keys are in canonical order, so such an event's leaf begins with its
     // action; #record checks the action and outcome of what it parses.
@@ -171,7 +183,7 @@ export class TrailVerifier {
     } catch {
       leaf = leafHash(Buffer.from(`unhashable event ${position}`));
     }
-    this.#frontier.append(leaf);
+    this.#append(leaf);
     this.#record(e);
     this.#checkDue();
   }
@@ -190,22 +202,71 @@ export class TrailVerifier {
     }
   }
 
+  #append(leafHash: Buffer): void {
+    if (this.#deferred) throw new Error('the leaves are deferred: resumeLeaves first');
+    this.#frontier.append(leafHash);
+  }
+
+  /**
+   * From here on, pushChainText hands its leaf texts out (takeDeferredLeaves) instead of hashing
+   * them, and checkpoints due meanwhile wait for their root (resumeLeaves): the Merkle tree is
+   * built elsewhere (audit/merkle-worker.ts, issue 17.5). Only before the first event.
+   */
+  deferLeaves(): void {
+    if (this.#frontier.size !== 0) throw new Error('deferLeaves: events were pushed already');
+    this.#deferred = { leaves: [], count: 0, checks: [] };
+  }
+
+  /** The leaf texts deferred since the last call, in order. */
+  takeDeferredLeaves(): string[] {
+    const d = this.#deferred;
+    if (!d) return [];
+    const leaves = d.leaves;
+    d.leaves = [];
+    return leaves;
+  }
+
+  /**
+   * The tree built over every deferred leaf: its frontier, and its roots at the sizes of the
+   * checkpoints that came due. Those checkpoints are checked now, in the order they came due,
+   * their problems put where they would have been; then the leaves are hashed here again.
+   */
+  resumeLeaves(built: MerkleWorkerResult): void {
+    const d = this.#deferred;
+    if (!d) return;
+    const frontier = MerkleFrontier.fromJSON(built.frontier);
+    if (frontier.size !== d.count) throw new Error(`resumeLeaves: ${frontier.size} leaves built, ${d.count} deferred`);
+    this.#deferred = undefined;
+    this.#frontier = frontier;
+    const found: { at: number; problem: { checkpoint: number; problem: string } }[] = [];
+    for (const { cp, at } of d.checks) {
+      const root = built.roots.get(cp.body.treeSize);
+      if (root === undefined) throw new Error(`resumeLeaves: no root at size ${cp.body.treeSize}`);
+      const problem = this.#checkRoot(cp, root);
+      if (problem) found.push({ at, problem });
+    }
+    // Backwards, so the earlier places stay where they were.
+    for (let i = found.length - 1; i >= 0; i--) this.#problems.splice(found[i].at, 0, found[i].problem);
+  }
+
   /** Events pushed so far (the tree size). */
   get size(): number {
-    return this.#frontier.size;
+    return this.#frontier.size + (this.#deferred?.count ?? 0);
   }
 
   /** The tree root over the events pushed so far, hex. */
   root(): string {
+    if (this.#deferred) throw new Error('the leaves are deferred: resumeLeaves first');
     return this.#frontier.root().toString('hex');
   }
 
   /** Checks the checkpoints whose size the tree has just reached. */
   #checkDue(): void {
-    while (this.#next < this.#pending.length && this.#pending[this.#next].body.treeSize <= this.#frontier.size) {
+    const treeSize = this.size;
+    while (this.#next < this.#pending.length && this.#pending[this.#next].body.treeSize <= treeSize) {
       const cp = this.#pending[this.#next++];
       const size = cp.body.treeSize;
-      if (!Number.isSafeInteger(size) || size < 0 || size !== this.#frontier.size) {
+      if (!Number.isSafeInteger(size) || size < 0 || size !== treeSize) {
         this.#problems.push({
           checkpoint: cp.number,
           problem: `checkpoint ${cp.number} has an invalid tree size ${String(size)}`,
@@ -214,19 +275,27 @@ export class TrailVerifier {
       }
       // Only a checkpoint that verifies may blame the events.
       if (!this.#checkSignature(cp)) continue;
-      let ok = true;
-      const root = this.#frontier.root().toString('hex');
-      if (root !== cp.body.rootHash) {
-        ok = false;
-        const from = this.#lastGoodSize + 1;
-        const problem = `events ${from}..${size} no longer match signed checkpoint ${cp.number} (root ${cp.body.rootHash.slice(0, 16)}… at size ${size}, recomputed ${root.slice(0, 16)}…): an event in that range was changed, removed, inserted or reordered`;
-        this.#problems.push({ checkpoint: cp.number, problem });
-        this.#ranges.push({ position: from, end: size, problem });
-      } else {
-        this.#lastGoodSize = Math.max(this.#lastGoodSize, size);
+      if (this.#deferred) {
+        this.#deferred.checks.push({ cp, at: this.#problems.length });
+        continue;
       }
-      if (ok) this.#verified++;
+      const problem = this.#checkRoot(cp, this.#frontier.root().toString('hex'));
+      if (problem) this.#problems.push(problem);
     }
+  }
+
+  /** Compares a checkpoint's root with the recomputed one at its size; the problem, if any, is the caller's to place. */
+  #checkRoot(cp: AuditCheckpoint, root: string): { checkpoint: number; problem: string } | undefined {
+    const size = cp.body.treeSize;
+    if (root === cp.body.rootHash) {
+      this.#lastGoodSize = Math.max(this.#lastGoodSize, size);
+      this.#verified++;
+      return undefined;
+    }
+    const from = this.#lastGoodSize + 1;
+    const problem = `events ${from}..${size} no longer match signed checkpoint ${cp.number} (root ${cp.body.rootHash.slice(0, 16)}… at size ${size}, recomputed ${root.slice(0, 16)}…): an event in that range was changed, removed, inserted or reordered`;
+    this.#ranges.push({ position: from, end: size, problem });
+    return { checkpoint: cp.number, problem };
   }
 
   /** The signature, the key it names, and that key's record in the log itself. */
@@ -251,6 +320,7 @@ export class TrailVerifier {
 
   /** Ends the stream; `recordedHead` is the head kept beside the log (meta, or a bundle manifest). */
   finish(recordedHead?: { seq: number; hash: string }): AuditVerification {
+    if (this.#deferred) throw new Error('the leaves are deferred: resumeLeaves first');
     const count = this.#count;
     for (const cp of this.#pending.slice(this.#next)) {
       this.#checkSignature(cp);
