@@ -12,7 +12,8 @@ import type { MerkleFrontierJson } from './merkle.ts';
  * The worker: the MerkleFrontier of merkle.ts (leaf and node hashes of RFC 9162 2.1.1, as
  * binary strings) over the leaf texts it is sent, noting the root at each wanted size. Inline
  * code, as store/snapshot-integrity.ts does, so that it runs the same from src/ and from dist/.
- * A null message ends it: it answers with its frontier and the roots, and signals.
+ * After each page it stores how many leaves it has hashed (the main thread's sign of life); a
+ * null message ends it: it answers with its frontier and the roots, and signals.
  */
 const MERKLE_WORKER = `
 const { workerData } = require('node:worker_threads');
@@ -61,8 +62,12 @@ port.on('message', (leaves) => {
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
   }
+  Atomics.store(flag, 1, size | 0);
 });
 `;
+
+/** How long finish waits without the worker hashing a page before it gives up (a worker that never started). */
+const STALLED_MS = 30_000;
 
 /** What the worker built: its frontier (to continue on the main thread) and the roots at the wanted sizes. */
 export interface MerkleWorkerResult {
@@ -78,18 +83,28 @@ export interface MerkleWorkerResult {
 export class MerkleWorker {
   readonly #worker: Worker;
   readonly #port: MessagePort;
-  readonly #flag = new Int32Array(new SharedArrayBuffer(4));
+  /** [0]: 1 once the worker has answered; [1]: leaves hashed so far. */
+  readonly #flag = new Int32Array(new SharedArrayBuffer(8));
 
-  /** `sizes`: the tree sizes whose root the caller will ask for. */
-  constructor(sizes: readonly number[]) {
+  readonly #stalledMs: number;
+
+  /**
+   * `sizes`: the tree sizes whose root the caller will ask for. `o.stalledMs` and `o.code` (the
+   * worker's source) are for the tests: a worker that never answers.
+   */
+  constructor(sizes: readonly number[], o: { stalledMs?: number; code?: string } = {}) {
+    this.#stalledMs = o.stalledMs ?? STALLED_MS;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
-    this.#worker = new Worker(MERKLE_WORKER, {
+    this.#worker = new Worker(o.code ?? MERKLE_WORKER, {
       eval: true,
       workerData: { port: port2, sizes: [...sizes], signal: this.#flag.buffer },
       transferList: [port2],
     });
     this.#worker.unref(); // it ends when its port closes; it never holds the process open
+    // A worker that fails is reported by finish (it stops signalling); its error event, which
+    // arrives only once this thread stops waiting, must not end the process as uncaught.
+    this.#worker.on('error', () => undefined);
   }
 
   /** Appends the leaves whose texts are `leaves`, in order. */
@@ -97,10 +112,27 @@ export class MerkleWorker {
     if (leaves.length > 0) this.#port.postMessage(leaves);
   }
 
-  /** Waits for the worker to hash what it was sent, and returns its frontier and roots. */
+  /**
+   * Waits for the worker to hash what it was sent, and returns its frontier and roots. Throws
+   * when the worker hashes nothing for STALLED_MS (30 s; one that failed to start never signals, and
+   * its error event cannot arrive while this thread waits).
+   */
   finish(): MerkleWorkerResult {
     this.#port.postMessage(null);
-    Atomics.wait(this.#flag, 0, 0);
+    let hashed = Atomics.load(this.#flag, 1);
+    let since = Date.now();
+    while (Atomics.wait(this.#flag, 0, 0, 1000) === 'timed-out') {
+      const now = Atomics.load(this.#flag, 1);
+      if (now !== hashed) {
+        hashed = now;
+        since = Date.now();
+      } else if (Date.now() - since > this.#stalledMs) {
+        this.close();
+        throw new Error(
+          `the Merkle worker hashed nothing for ${this.#stalledMs / 1000} s (it did not start, or stopped)`,
+        );
+      }
+    }
     const answer = receiveMessageOnPort(this.#port)?.message as
       | { frontier: MerkleFrontierJson; roots: [number, string][] }
       | { error: string }
