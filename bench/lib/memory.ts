@@ -15,6 +15,14 @@ export interface Resident {
   file: number;
 }
 
+/**
+ * When a started (or just loaded) process counts as idle: V8's memory reducer collects and
+ * gives back what start-up or the load left about 8 s after allocation slows down
+ * (--gc-memory-reducer-start-delay-ms=8000), as it does in a responder between busy hours;
+ * 3 s after start a worker still holds start-up garbage, 3-5 MB of it in paired samples.
+ */
+export const IDLE_SETTLE_MS = 12_000;
+
 const mb = (kb: number) => Math.round(kb / 102.4) / 10;
 
 /** The resident memory of each process of process group `pgid`, largest VmRSS first. */
