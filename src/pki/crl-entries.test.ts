@@ -25,14 +25,8 @@ import {
   type RevocationReason,
   type TbsCertListParams,
 } from './crl.ts';
-import {
-  decodeRevokedCertificate,
-  encodeCertificateList,
-  encodeRevokedCertificate,
-  rawEntry,
-  readRawEntry,
-  tlv,
-} from './crl-entries.ts';
+import { decodeRevokedCertificate, encodeCertificateList, encodeRevokedCertificate, tlv } from './crl-entries.ts';
+import { rawEntry, readRawEntry } from './crl-raw-entry.ts';
 import { derTlv } from './der.ts';
 import { authorityKeyIdentifier } from './extensions.ts';
 import { bigintToInteger, serialHexToInteger } from './integer.ts';

@@ -31,7 +31,7 @@ export const e_crl_entry_reason_code = defineCrlEntryLint(
       'BR 7.2.2: "The CRLReason indicated MUST NOT be unspecified (0). If the reason for revocation is unspecified, CAs MUST omit reasonCode entry extension"',
   },
   (_crl, _ctx, report) => {
-    // Whether an entry's first reasonCode passes, by Extension: entries with the same bytes share one (crl-entries.ts).
+    // Whether an entry's first reasonCode passes, by Extension: entries with the same bytes share one (crl-raw-entry.ts).
     const passes = new Map<Extension, boolean>();
     return entryCheck(
       (entry) => checkEntry(entry, report),

@@ -17,11 +17,9 @@ import {
   decodeRevokedCertificate,
   encodeCertificateListAround,
   encodeRevokedCertificate,
-  type RawEntry,
-  rawEntry,
-  readRawEntry,
   tlv,
 } from '../../pki/crl-entries.ts';
+import { type RawEntry, rawEntry, readRawEntry } from '../../pki/crl-raw-entry.ts';
 import { readDerElement } from '../../pki/pem.ts';
 import { markReencodedAlike } from './e_crl_der_encoding.ts';
 import { findingsReporter } from './support.ts';

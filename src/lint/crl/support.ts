@@ -2,7 +2,7 @@
  * Helpers shared by the CRL lints. Pure: no clock, files, network or randomness (CONVENTIONS 3).
  */
 import type { CertificateList, Extension, RevokedCertificate, Time } from '@peculiar/asn1-x509';
-import type { RawEntry } from '../../pki/crl-entries.ts';
+import type { RawEntry } from '../../pki/crl-raw-entry.ts';
 import type { LintSeverity } from '../types.ts';
 import type { Reporter } from '../support.ts';
 import type { CrlLint, CrlLintContext, EntryCheck, LintFinding } from './types.ts';

@@ -4,7 +4,7 @@
  * ca/ reports and refuses both the same way.
  */
 import type { Certificate, CertificateList, RevokedCertificate } from '@peculiar/asn1-x509';
-import type { RawEntry } from '../../pki/crl-entries.ts';
+import type { RawEntry } from '../../pki/crl-raw-entry.ts';
 import type { Reporter } from '../support.ts';
 import type { LintFinding } from '../types.ts';
 
