@@ -41,8 +41,6 @@ import {
   tlv,
 } from './crl-entries.ts';
 import { RevokedListWriter, wholeSecondsOf } from './crl-list-writer.ts';
-
-export { RevokedListWriter };
 import { derBitString, derSequence, derTlv } from './der.ts';
 import { authorityKeyIdentifier } from './extensions.ts';
 import { bigintToInteger, readDerInteger } from './integer.ts';

@@ -16,7 +16,6 @@ import {
   assembleSignedCrl,
   REVOCATION_REASON_CODES,
   reasonOnlyExtensions,
-  RevokedListWriter,
   tbsCertListAround,
   verifyCrlSignature,
   type CrlEntry,
@@ -31,6 +30,7 @@ import type { CaSummary } from '../installation/cas.ts';
 import type { Installation } from '../installation/installation.ts';
 import type { KeySession } from '../operation/key-session.ts';
 import { certificateInfo, isIssuedBy } from '../pki/certificate-info.ts';
+import { RevokedListWriter } from '../pki/crl-list-writer.ts';
 import { currentCaCertificateDer } from '../store/cas.ts';
 import { crlsNewestFirst, insertCrl, takeNextCrlNumber } from '../store/crls.ts';
 import { type CrlEntryRow, forEachCrlEntryPage } from '../store/revocations.ts';
