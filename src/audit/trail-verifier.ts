@@ -137,14 +137,15 @@ export class TrailVerifier {
     if (!text.startsWith(hash)) return false;
     this.#count = position;
     this.#prev = hash;
+    const leaf = text.slice(129);
     if (this.#deferred) {
-      this.#deferred.leaves.push(text.slice(129));
+      this.#deferred.leaves.push(leaf);
       this.#deferred.count++;
-    } else this.#frontier.appendLeafText(text.slice(129));
+    } else this.#frontier.appendLeafText(leaf);
     // Key and checkpoint records are read from the leaf: the event's own fields, as push reads
     // them. The leaf's keys are in canonical order, so such an event's leaf begins with its
     // action; #record checks the action and outcome of what it parses.
-    if (text.startsWith(AUDIT_ACTION_LEAF, 129)) this.#record(JSON.parse(text.slice(129)) as AuditEvent);
+    if (leaf.startsWith(AUDIT_ACTION_LEAF)) this.#record(JSON.parse(leaf) as AuditEvent);
     this.#checkDue();
     return true;
   }
