@@ -33,7 +33,7 @@ export const TAG_SEQUENCE = 0x30;
 export const TAG_UTC_TIME = 0x17;
 export const TAG_GENERALIZED_TIME = 0x18;
 const TAG_BOOLEAN = 0x01;
-const TAG_CRL_EXTENSIONS = 0xa0;
+export const TAG_CRL_EXTENSIONS = 0xa0;
 const DER_TRUE = Buffer.from([TAG_BOOLEAN, 1, 0xff]);
 
 /** One TLV around content, written without intermediate copies (X.690 8.1.3 definite, minimal length). */

@@ -37,6 +37,11 @@ import {
   encodeOid,
   encodeTime,
   invalidityDateOf,
+  TAG_CRL_EXTENSIONS,
+  TAG_GENERALIZED_TIME,
+  TAG_INTEGER,
+  TAG_SEQUENCE,
+  TAG_UTC_TIME,
   tbsWithRevoked,
   tlv,
 } from './crl-entries.ts';
@@ -265,12 +270,6 @@ function badDer(reason: string): CaError {
 function timeOf(t: Time): Date {
   return t.getTime();
 }
-
-const TAG_INTEGER = 0x02;
-const TAG_SEQUENCE = 0x30;
-const TAG_UTC_TIME = 0x17;
-const TAG_GENERALIZED_TIME = 0x18;
-const TAG_CRL_EXTENSIONS = 0xa0;
 
 /**
  * Decodes a DER CertificateList field by field. asn1-x509's own TBSCertList schema cannot be
