@@ -12,6 +12,7 @@
  * Pure: no clock, randomness, files or network.
  */
 import { CaError } from '../errors.ts';
+import { digitsAt, isDayOfMonth } from './ascii-digits.ts';
 import { encodeTime } from './crl-entries.ts';
 import { Time } from '@peculiar/asn1-x509';
 import { serialHexToInteger } from './integer.ts';
@@ -44,24 +45,12 @@ function lengthOctets(n: number): number {
 /** Offsets in YYYY-MM-DDTHH:MM:SS.sssZ of the digits of YYMMDDHHMMSS and of YYYYMMDDHHMMSS. */
 const ISO_DIGITS_UTC = [2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
 const ISO_DIGITS_GENERALIZED = [0, 1, ...ISO_DIGITS_UTC];
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** The value of a lower-case hex digit, or -256 (so that any byte built from it is negative). */
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
   return -256;
-}
-
-/** The number of the `n` ASCII digits at buf[i], or -1 when one is not a digit. */
-function digitsAt(buf: Uint8Array, i: number, n: number): number {
-  let v = 0;
-  for (let k = i; k < i + n; k++) {
-    const d = buf[k]! - 0x30;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
-  }
-  return v;
 }
 
 /**
@@ -78,10 +67,8 @@ function isoYear(buf: Uint8Array, i: number): number {
   const hour = digitsAt(buf, i + 11, 2);
   const minute = digitsAt(buf, i + 14, 2);
   const second = digitsAt(buf, i + 17, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23) return -1;
-  if (minute < 0 || minute > 59 || second < 0 || second > 59) return -1;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  return day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!) ? -1 : year;
+  if (year < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return -1;
+  return isDayOfMonth(year, month, day) ? year : -1;
 }
 
 export class RevokedListWriter {

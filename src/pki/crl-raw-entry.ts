@@ -7,6 +7,7 @@
  * Pure: no clock, randomness, files or network.
  */
 import type { Extension } from '@peculiar/asn1-x509';
+import { isDayOfMonth, twoDigitsAt } from './ascii-digits.ts';
 import {
   decodeExtension,
   encodeSharedExtension,
@@ -47,29 +48,19 @@ export function rawEntry(buf: Buffer): RawEntry {
 }
 
 const NO_EXTENSIONS: Extension[] = [];
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** The two digits at buf[i] as a number, or -1 when they are not two ASCII digits. */
-function digits2(buf: Buffer, i: number): number {
-  const a = buf[i]! - 0x30;
-  const b = buf[i + 1]! - 0x30;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-}
 
 /**
  * The time of MMDDHHMMSSZ at buf[i] in `year`, or NaN unless every field is in its range (a
  * date decodeTime would roll over, 31 April say, does not re-encode to its bytes).
  */
 function fieldsAt(buf: Buffer, year: number, i: number): number {
-  const month = digits2(buf, i);
-  const day = digits2(buf, i + 2);
-  const hour = digits2(buf, i + 4);
-  const minute = digits2(buf, i + 6);
-  const second = digits2(buf, i + 8);
-  if (month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59) return Number.NaN;
-  if (second < 0 || second > 59 || buf[i + 10] !== 0x5a) return Number.NaN;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return Number.NaN;
+  const month = twoDigitsAt(buf, i);
+  const day = twoDigitsAt(buf, i + 2);
+  const hour = twoDigitsAt(buf, i + 4);
+  const minute = twoDigitsAt(buf, i + 6);
+  const second = twoDigitsAt(buf, i + 8);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return Number.NaN;
+  if (buf[i + 10] !== 0x5a || !isDayOfMonth(year, month, day)) return Number.NaN;
   return Date.UTC(year, month - 1, day, hour, minute, second);
 }
 
@@ -149,13 +140,13 @@ export function readRawEntry(buf: Buffer, at: number, limit: number, into: RawEn
   let year: number;
   let time: number;
   if (tag === TAG_UTC_TIME && buf[p + 1] === 13 && p + 15 <= end) {
-    const yy = digits2(buf, p + 2);
+    const yy = twoDigitsAt(buf, p + 2);
     year = yy < 50 ? 2000 + yy : 1900 + yy;
     time = yy < 0 ? Number.NaN : fieldsAt(buf, year, p + 4);
     p += 15;
   } else if (tag === TAG_GENERALIZED_TIME && buf[p + 1] === 15 && p + 17 <= end) {
-    const hi = digits2(buf, p + 2);
-    const lo = digits2(buf, p + 4);
+    const hi = twoDigitsAt(buf, p + 2);
+    const lo = twoDigitsAt(buf, p + 4);
     year = hi * 100 + lo;
     time = hi < 1 || lo < 0 ? Number.NaN : fieldsAt(buf, year, p + 6);
     p += 17;
